@@ -1,0 +1,37 @@
+"""The one normalisation function and the one hash function of clausewatch.
+
+A Version is keyed by ``sha256_text(normalize_text(extracted))``: the same text
+always gives the same id, on any machine. Raw snapshots are keyed by
+``sha256_bytes`` of the bytes exactly as fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_TRAILING_SPACE = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
+_BLANK_RUN = re.compile(r"\n{3,}")
+# Characters that render as nothing and only ever differ between page loads or
+# CMS exports; keeping them would make identical texts hash differently.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def normalize_text(text: str) -> str:
+    """Unicode NFC, ``\\n`` line ends, no trailing spaces, collapsed blank lines."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
+    text = _TRAILING_SPACE.sub("", text)
+    text = _BLANK_RUN.sub("\n\n", text)
+    return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of raw bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """Hex SHA-256 of a text's UTF-8 encoding (normalise it first)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
