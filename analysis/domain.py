@@ -230,3 +230,39 @@ class Change:
     severity_raised: bool = False
     cosmetic_reason: str | None = None
     diff: tuple[tuple[int, str], ...] = field(default=(), repr=False)
+
+
+# --- Stored records ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Document:
+    """A tracked document as the store knows it, with its stable public id."""
+
+    id: str
+    platform: str
+    platform_name: str
+    type: str
+    url: str
+    spec: DocumentSpec
+    in_catalog: bool = True
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    """A version with its text and analysed clauses, as read back from the store."""
+
+    version: Version
+    text: str
+    clauses: tuple[ClassifiedClause, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionAnalysis:
+    """Everything derived from a new version's text, stored in the version's transaction."""
+
+    clauses: tuple[ClassifiedClause, ...]
+    change: Change | None = None
+    stated_date: str | None = None
+    stated_date_label: str | None = None
+    analyzer: str = ""
