@@ -1,0 +1,61 @@
+"""The ``clausewatch`` command: a thin click layer over the library.
+
+Each subcommand lives in ``clausewatch/commands/<name>.py`` and is registered
+by naming its module in ``COMMAND_MODULES``.
+
+Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
+hash mismatch), 2 bad input (usage, settings, catalog, schedules).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from clausewatch.settings import SettingsError, load_settings
+
+COMMAND_MODULES = (
+    "init",
+    "status",
+    "verify",
+    "crawl",
+    "demo",
+)
+
+EXIT_PROBLEM = 1
+EXIT_BAD_INPUT = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--home", type=click.Path(path_type=Path), help="Data folder (CLAUSEWATCH_HOME).")
+@click.option("--database-url", help="Store URL (CLAUSEWATCH_DATABASE_URL).")
+@click.option("--catalog", type=click.Path(path_type=Path), help="Catalog folder (CLAUSEWATCH_CATALOG).")
+@click.option("--schedules", type=click.Path(path_type=Path), help="Schedules file (CLAUSEWATCH_SCHEDULES).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Config file (default HOME/config.yaml).")
+@click.option("-v", "--verbose", count=True, help="More logging (-v INFO, -vv DEBUG).")
+@click.version_option(package_name="clausewatch")
+@click.pass_context
+def main(ctx: click.Context, home, database_url, catalog, schedules, config_file, verbose) -> None:
+    """Archive, analyse and publish the legal documents of online platforms."""
+    overrides = {"HOME": home, "DATABASE_URL": database_url, "CATALOG": catalog, "SCHEDULES": schedules}
+    try:
+        ctx.obj = load_settings(os.environ, overrides, config_file)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    level = {0: ctx.obj.log_level, 1: "INFO"}.get(verbose, "DEBUG")
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _register() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"clausewatch.commands.{name}")
+        main.add_command(module.command)
+
+
+_register()

@@ -1,0 +1,162 @@
+"""Every setting of clausewatch, declared once with its default and help.
+
+Precedence: defaults < config file (``$CLAUSEWATCH_HOME/config.yaml`` or
+``--config``) < environment (``CLAUSEWATCH_<NAME>``) < command-line flags.
+The environment is read here only, by ``load_settings(environ=...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ENV_PREFIX = "CLAUSEWATCH_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    type: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("HOME", ".clausewatch", "Folder holding the database, blobs and outputs."),
+    Setting("DATABASE_URL", "", "SQLAlchemy URL of the store; empty means SQLite inside HOME."),
+    Setting("BLOBS", "", "Folder of the content-addressed blob store; empty means HOME/objects."),
+    Setting("CATALOG", "catalog", "Folder of platform declarations (YAML or Open Terms Archive JSON)."),
+    Setting("SCHEDULES", "schedules.yaml", "The schedules file."),
+    Setting("SUBSCRIBERS", "", "YAML file of digest and alert subscribers; empty means HOME/subscribers.yaml."),
+    Setting("SITE_DIR", "", "Where `site` writes the static site; empty means HOME/site."),
+    Setting("BASE_URL", "http://localhost:8000/", "Absolute URL the site is published at (links in emails)."),
+    Setting("USER_AGENT", "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; terms monitoring)",
+            "Identifying User-Agent with a contact URL."),
+    Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", float),
+    Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", int),
+    Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.", float),
+    Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts.", int),
+    Setting("CRAWL_MAX_BYTES", 20 * 1024 * 1024, "Largest body accepted, in bytes.", int),
+    Setting("CRAWL_SHRINK_RATIO", 0.5,
+            "A new text shorter than this share of the previous version is a suspicious shrink.", float),
+    Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue."),
+    Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
+    Setting("FAILURE_ALERT_AFTER", 3, "Consecutive failed fetches of a document before an alert.", int),
+    Setting("SMTP_HOST", "localhost", "SMTP server for digests and alerts."),
+    Setting("SMTP_PORT", 587, "SMTP port.", int),
+    Setting("SMTP_STARTTLS", True, "Upgrade the SMTP connection with STARTTLS.", bool),
+    Setting("SMTP_USER", "", "SMTP user name (from the environment)."),
+    Setting("SMTP_PASSWORD", "", "SMTP password (from the environment only)."),
+    Setting("MAIL_FROM", "clausewatch <alerts@localhost>", "From address of digests and alerts."),
+    Setting("LOG_LEVEL", "INFO", "Logging level."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong form; the message names it and its source."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    blobs: Path
+    catalog: Path
+    schedules: Path
+    subscribers: Path
+    site_dir: Path
+    base_url: str
+    user_agent: str
+    crawl_delay: float
+    crawl_concurrency: int
+    crawl_timeout: float
+    crawl_retries: int
+    crawl_max_bytes: int
+    crawl_shrink_ratio: float
+    crawl_redis_url: str
+    browser_path: str
+    failure_alert_after: int
+    smtp_host: str
+    smtp_port: int
+    smtp_starttls: bool
+    smtp_user: str
+    smtp_password: str
+    mail_from: str
+    log_level: str
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(setting: Setting, value: Any, source: str) -> Any:
+    if setting.type is bool and isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{source}: {setting.name} expects true or false, got {value!r}")
+    try:
+        return setting.type(value)
+    except (TypeError, ValueError):
+        raise SettingsError(
+            f"{source}: {setting.name} expects {setting.type.__name__}, got {value!r}"
+        ) from None
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a mapping of setting names to values")
+    values = {}
+    for key, value in data.items():
+        name = str(key).upper().removeprefix(ENV_PREFIX)
+        if name not in _BY_NAME:
+            raise SettingsError(f"{path}: unknown setting {key!r}")
+        values[name] = _coerce(_BY_NAME[name], value, str(path))
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Resolve every setting: defaults < config file < environment < overrides (flags)."""
+    values = {s.name: s.default for s in SETTINGS}
+    overrides = {k.upper(): v for k, v in (overrides or {}).items() if v is not None}
+    env = {
+        name: _coerce(_BY_NAME[name], environ[ENV_PREFIX + name], "environment " + ENV_PREFIX + name)
+        for name in _BY_NAME
+        if ENV_PREFIX + name in environ
+    }
+    home = Path(overrides.get("HOME") or env.get("HOME") or values["HOME"])
+    config_file = config_file or home / "config.yaml"
+    if config_file.is_file():
+        values.update(_read_config_file(config_file))
+    values.update(env)
+    values.update({k: _coerce(_BY_NAME[k], v, "--" + k.lower().replace("_", "-")) for k, v in overrides.items()})
+    return _resolve(values)
+
+
+def _resolve(values: dict[str, Any]) -> Settings:
+    home = Path(values["HOME"]).expanduser()
+    fields = {s.name.lower(): values[s.name] for s in SETTINGS}
+    fields["home"] = home
+    fields["database_url"] = values["DATABASE_URL"] or f"sqlite:///{home / 'clausewatch.db'}"
+    fields["blobs"] = Path(values["BLOBS"]) if values["BLOBS"] else home / "objects"
+    fields["catalog"] = Path(values["CATALOG"])
+    fields["schedules"] = Path(values["SCHEDULES"])
+    fields["subscribers"] = Path(values["SUBSCRIBERS"]) if values["SUBSCRIBERS"] else home / "subscribers.yaml"
+    fields["site_dir"] = Path(values["SITE_DIR"]) if values["SITE_DIR"] else home / "site"
+    return Settings(**fields)

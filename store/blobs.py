@@ -1,0 +1,107 @@
+"""Content-addressed blob store: ``objects/ab/cdef…`` keyed by the SHA-256 of
+the uncompressed bytes, zlib-compressed on disk.
+
+Writes go to a temporary file in the same folder, are fsynced and renamed, so
+a crash never leaves a partial blob under a real name (SPEC §2).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.text import sha256_bytes
+
+
+class BlobError(Exception):
+    """A blob is missing or unreadable; the message names it."""
+
+
+@dataclass(frozen=True)
+class BlobMismatch:
+    sha256: str
+    path: Path
+    problem: str
+
+
+class BlobStore:
+    """Write-once, content-addressed storage of snapshots and version texts."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:]
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` (once) and return its SHA-256."""
+        sha = sha256_bytes(data)
+        target = self.path(sha)
+        if target.exists():
+            return sha
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(zlib.compress(data, 6))
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+        return sha
+
+    def get(self, sha256: str) -> bytes:
+        try:
+            return zlib.decompress(self.path(sha256).read_bytes())
+        except FileNotFoundError:
+            raise BlobError(f"blob {sha256} is missing from {self.root}") from None
+        except zlib.error as exc:
+            raise BlobError(f"blob {sha256} in {self.root} is corrupt: {exc}") from None
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def check(self, sha256: str) -> str | None:
+        """None when the blob is present and hashes to its name, else the problem."""
+        try:
+            data = self.get(sha256)
+        except BlobError as exc:
+            return str(exc)
+        actual = sha256_bytes(data)
+        return None if actual == sha256 else f"content hashes to {actual}"
+
+    def names(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if folder.is_dir() and len(folder.name) == 2:
+                for blob in sorted(folder.iterdir()):
+                    if not blob.name.startswith(".tmp-"):
+                        yield folder.name + blob.name
+
+    def verify(self) -> Iterator[BlobMismatch]:
+        """Re-hash every stored blob; yield each one that does not match its name."""
+        for sha in self.names():
+            problem = self.check(sha)
+            if problem:
+                yield BlobMismatch(sha, self.path(sha), problem)
+
+    def orphan_temporaries(self) -> list[Path]:
+        """Temporary files a crash left behind (harmless; removed by ``clean``)."""
+        return sorted(self.root.glob("*/.tmp-*")) if self.root.is_dir() else []
+
+
+def _fsync_dir(path: Path) -> None:
+    # The rename is only durable once the folder entry is on disk.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

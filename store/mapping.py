@@ -1,0 +1,208 @@
+"""The one mapper between SQLAlchemy rows and the domain dataclasses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from analysis.domain import (
+    Classification,
+    ClassifiedClause,
+    Clause,
+    ClauseChange,
+    Document,
+    DocumentSpec,
+    Fetch,
+    HistoricalDeclaration,
+    RangeSelector,
+    Selector,
+    Snapshot,
+    SourceSpec,
+    Version,
+)
+from store.models import (
+    ClauseChangeRow,
+    ClauseRow,
+    DocumentRow,
+    FetchRow,
+    SnapshotRow,
+    VersionRow,
+)
+
+_RANGE_KEYS = ("start_before", "start_after", "end_before", "end_after")
+
+
+def _selector_to_json(selector: Selector) -> Any:
+    if isinstance(selector, RangeSelector):
+        return {k: getattr(selector, k) for k in _RANGE_KEYS if getattr(selector, k)}
+    return selector
+
+
+def _selector_from_json(value: Any) -> Selector:
+    return RangeSelector(**value) if isinstance(value, dict) else value
+
+
+def source_to_json(source: SourceSpec) -> dict[str, Any]:
+    return {
+        "url": source.url,
+        "select": [_selector_to_json(s) for s in source.select],
+        "remove": [_selector_to_json(s) for s in source.remove],
+        "filters": list(source.filters),
+        "execute_client_scripts": source.execute_client_scripts,
+    }
+
+
+def source_from_json(data: dict[str, Any]) -> SourceSpec:
+    return SourceSpec(
+        url=data["url"],
+        select=tuple(_selector_from_json(s) for s in data.get("select", ())),
+        remove=tuple(_selector_from_json(s) for s in data.get("remove", ())),
+        filters=tuple(data.get("filters", ())),
+        execute_client_scripts=data.get("execute_client_scripts", False),
+    )
+
+
+def spec_to_json(spec: DocumentSpec) -> dict[str, Any]:
+    return {
+        "platform": spec.platform,
+        "type": spec.type,
+        "sources": [source_to_json(s) for s in spec.sources],
+        "fetcher": spec.fetcher,
+        "schedule_group": spec.schedule_group,
+        "tags": list(spec.tags),
+        "obey_robots": spec.obey_robots,
+        "history": [
+            {"valid_until": h.valid_until.isoformat(), "sources": [source_to_json(s) for s in h.sources]}
+            for h in spec.history
+        ],
+    }
+
+
+def spec_from_json(data: dict[str, Any]) -> DocumentSpec:
+    return DocumentSpec(
+        platform=data["platform"],
+        type=data["type"],
+        sources=tuple(source_from_json(s) for s in data["sources"]),
+        fetcher=data.get("fetcher", "http"),
+        schedule_group=data.get("schedule_group", "default"),
+        tags=tuple(data.get("tags", ())),
+        obey_robots=data.get("obey_robots", True),
+        history=tuple(
+            HistoricalDeclaration(
+                valid_until=datetime.fromisoformat(h["valid_until"]),
+                sources=tuple(source_from_json(s) for s in h["sources"]),
+            )
+            for h in data.get("history", ())
+        ),
+    )
+
+
+def document_from_row(row: DocumentRow) -> Document:
+    return Document(
+        id=row.public_id,
+        platform=row.platform.slug,
+        platform_name=row.platform.name,
+        type=row.type,
+        url=row.url,
+        spec=spec_from_json(row.spec),
+        in_catalog=row.in_catalog,
+    )
+
+
+def snapshot_from_row(row: SnapshotRow, document_id: str) -> Snapshot:
+    return Snapshot(
+        sha256=row.sha256,
+        document_id=document_id,
+        requested_url=row.requested_url,
+        final_url=row.final_url,
+        status=row.status,
+        content_type=row.content_type,
+        fetched_at=row.fetched_at,
+        fetcher=row.fetcher,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        size=row.size,
+    )
+
+
+def version_from_row(row: VersionRow, document_id: str, snapshot_sha256s: tuple[str, ...] = ()) -> Version:
+    return Version(
+        sha256=row.sha256,
+        document_id=document_id,
+        first_seen=row.first_seen,
+        last_verified=row.last_verified,
+        snapshot_sha256s=snapshot_sha256s,
+        stated_date=row.stated_date,
+        technical=row.technical,
+    )
+
+
+def fetch_from_row(row: FetchRow, document_id: str) -> Fetch:
+    return Fetch(
+        document_id=document_id,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outcome=row.outcome,
+        error_kind=row.error_kind,
+        error_detail=row.error_detail,
+    )
+
+
+def clause_to_row(item: ClassifiedClause, version_id: int) -> ClauseRow:
+    clause, classification = item.clause, item.classification
+    return ClauseRow(
+        version_id=version_id,
+        ordinal=clause.ordinal,
+        key=clause.key,
+        heading_path=list(clause.heading_path),
+        text=clause.text,
+        sha256=clause.sha256,
+        types=list(classification.types),
+        severity=classification.severity,
+        confidence=classification.confidence,
+        evidence=list(classification.evidence),
+        basis=classification.basis,
+        reason=classification.reason,
+    )
+
+
+def clause_from_row(row: ClauseRow) -> ClassifiedClause:
+    return ClassifiedClause(
+        clause=Clause(ordinal=row.ordinal, heading_path=tuple(row.heading_path), text=row.text, key=row.key),
+        classification=Classification(
+            types=tuple(row.types or ()),
+            severity=row.severity or "low",
+            confidence=row.confidence or 0.0,
+            evidence=tuple(row.evidence or ()),
+            basis=row.basis or "inferred",
+            reason=row.reason or "",
+        ),
+    )
+
+
+def clause_change_to_row(change: ClauseChange, change_id: int, ordinal: int) -> ClauseChangeRow:
+    return ClauseChangeRow(
+        change_id=change_id,
+        ordinal=ordinal,
+        kind=change.kind,
+        clause_key=change.clause_key,
+        heading_path=list(change.heading_path),
+        before=change.before,
+        after=change.after,
+        severity_before=change.severity_before,
+        severity_after=change.severity_after,
+        similarity=change.similarity,
+    )
+
+
+def clause_change_from_row(row: ClauseChangeRow) -> ClauseChange:
+    return ClauseChange(
+        kind=row.kind,
+        clause_key=row.clause_key,
+        heading_path=tuple(row.heading_path),
+        before=row.before,
+        after=row.after,
+        severity_before=row.severity_before,
+        severity_after=row.severity_after,
+        similarity=row.similarity,
+    )

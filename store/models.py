@@ -1,0 +1,215 @@
+"""SQLAlchemy 2 models of the store (SPEC §2). The schema itself is owned by
+the Alembic migrations in ``store/migrations``; a test keeps the two equal.
+
+These rows are never handed out of ``store/``: ``store/mapping.py`` turns them
+into the frozen dataclasses of ``analysis.domain``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no zone, PostgreSQL would convert."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the store; use UTC-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class PlatformRow(Base):
+    __tablename__ = "platforms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    homepage: Mapped[str | None] = mapped_column(String(2000))
+    jurisdictions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    documents: Mapped[list[DocumentRow]] = relationship(back_populates="platform")
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
+    type: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2000))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fetcher: Mapped[str] = mapped_column(String(20), default="http")
+    schedule_group: Mapped[str] = mapped_column(String(100), default="default")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    in_catalog: Mapped[bool] = mapped_column(Boolean, default=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", use_alter=True), nullable=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    platform: Mapped[PlatformRow] = relationship(back_populates="documents")
+    __table_args__ = (UniqueConstraint("platform_id", "type", name="uq_documents_platform_type"),)
+
+
+class SnapshotRow(Base):
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    requested_url: Mapped[str] = mapped_column(String(2000))
+    final_url: Mapped[str] = mapped_column(String(2000))
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetcher: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("document_id", "sha256", name="uq_snapshots_document_sha256"),)
+
+
+class VersionRow(Base):
+    __tablename__ = "versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_verified: Mapped[datetime] = mapped_column(UTCDateTime)
+    stated_date: Mapped[str | None] = mapped_column(String(40))
+    stated_date_label: Mapped[str | None] = mapped_column(String(60))
+    technical: Mapped[bool] = mapped_column(Boolean, default=False)
+    text_length: Mapped[int] = mapped_column(Integer)
+    analyzed_with: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (UniqueConstraint("document_id", "sha256", name="uq_versions_document_sha256"),)
+
+
+class VersionSnapshotRow(Base):
+    __tablename__ = "version_snapshots"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), primary_key=True)
+
+
+class FetchRow(Base):
+    __tablename__ = "fetches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    error_kind: Mapped[str | None] = mapped_column(String(40))
+    error_detail: Mapped[str | None] = mapped_column(Text)
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_fetches_document_finished", "document_id", "finished_at"),)
+
+
+class ClauseRow(Base):
+    __tablename__ = "clauses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(64))
+    heading_path: Mapped[list[str]] = mapped_column(JSON)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    severity: Mapped[str | None] = mapped_column(String(10))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    basis: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("version_id", "ordinal", name="uq_clauses_version_ordinal"),)
+
+
+class ProvisionRow(Base):
+    __tablename__ = "provisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    clause_type: Mapped[str] = mapped_column(String(60))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("document_id", "clause_type", name="uq_provisions_document_type"),)
+
+
+class ChangeRow(Base):
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    from_version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    to_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    substantive: Mapped[bool] = mapped_column(Boolean, default=True)
+    severity_raised: Mapped[bool] = mapped_column(Boolean, default=False)
+    cosmetic_reason: Mapped[str | None] = mapped_column(String(200))
+    technical: Mapped[bool] = mapped_column(Boolean, default=False)
+    alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ClauseChangeRow(Base):
+    __tablename__ = "clause_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))
+    clause_key: Mapped[str] = mapped_column(String(64))
+    heading_path: Mapped[list[str]] = mapped_column(JSON)
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    severity_before: Mapped[str | None] = mapped_column(String(10))
+    severity_after: Mapped[str | None] = mapped_column(String(10))
+    similarity: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,495 @@
+"""The store: one object over the database and the blob folder.
+
+Snapshots (raw bytes) and versions (normalised text) are separate records, as in
+Open Terms Archive; a version points back to the snapshots it was extracted
+from and can always be rebuilt from them. Saving is idempotent: a hash already
+stored returns the existing record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, case, create_engine, event, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from analysis.domain import (
+    Document,
+    PlatformSpec,
+    Snapshot,
+    StoredVersion,
+    VersionAnalysis,
+)
+from analysis.text import sha256_text
+from store import mapping
+from store.blobs import BlobMismatch, BlobStore
+from store.models import (
+    ChangeRow,
+    ClauseRow,
+    DocumentRow,
+    FetchRow,
+    PlatformRow,
+    ProvisionRow,
+    SnapshotRow,
+    VersionRow,
+    VersionSnapshotRow,
+)
+
+log = logging.getLogger(__name__)
+
+Analyzer = Callable[[StoredVersion | None, str], VersionAnalysis]
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message says why."""
+
+
+class UnknownDocumentError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    id: str
+    platform: str
+    type: str
+    url: str
+    versions: int
+    fetches: int
+    failures: int
+    consecutive_failures: int
+    last_outcome: str | None
+    last_error_kind: str | None
+    last_verified: datetime | None
+    in_catalog: bool
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a fetch came to: its outcome, and the version it produced or confirmed."""
+
+    outcome: str
+    version_sha256: str | None = None
+    error_kind: str | None = None
+    change_id: int | None = None
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers (status, site) run beside a crawl; the busy timeout makes a
+    # second writer wait instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """The database and blob folder behind one interface."""
+
+    def __init__(self, engine: Engine, blobs: BlobStore):
+        self.engine = engine
+        self.blobs = blobs
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, blobs_root: Path, *, migrate: bool = True) -> Store:
+        """Open (and by default migrate to the newest schema) the store at ``url``."""
+        engine = make_engine(url)
+        if migrate:
+            from store.migrate import upgrade
+
+            upgrade(engine)
+        return cls(engine, BlobStore(blobs_root))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # --- Catalog ---------------------------------------------------------------
+
+    def sync_catalog(self, platforms: Sequence[PlatformSpec], *, now: datetime) -> list[Document]:
+        """Insert or update every platform and document; ids of known documents never change."""
+        with self.session() as session:
+            for spec in platforms:
+                platform = self._upsert_platform(session, spec)
+                for doc in spec.documents:
+                    self._upsert_document(session, platform, doc, now)
+        return self.documents()
+
+    def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
+        row = session.scalar(select(PlatformRow).where(PlatformRow.slug == spec.slug))
+        if row is None:
+            row = PlatformRow(slug=spec.slug)
+            session.add(row)
+        row.name = spec.name
+        row.homepage = spec.homepage
+        row.jurisdictions = list(spec.jurisdictions)
+        row.tags = list(spec.tags)
+        session.flush()
+        return row
+
+    def _upsert_document(self, session: Session, platform: PlatformRow, spec, now: datetime) -> None:
+        row = session.scalar(
+            select(DocumentRow).where(DocumentRow.platform_id == platform.id, DocumentRow.type == spec.type)
+        )
+        if row is None:
+            row = DocumentRow(platform_id=platform.id, type=spec.type, public_id="pending", created_at=now)
+            session.add(row)
+            session.flush()
+            row.public_id = f"CW-D-{row.id:05d}"
+        row.url = spec.url
+        row.spec = mapping.spec_to_json(spec)
+        row.fetcher = spec.fetcher
+        row.schedule_group = spec.schedule_group
+        row.tags = list(spec.tags)
+        row.in_catalog = True
+
+    def documents(self) -> list[Document]:
+        with self.session() as session:
+            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
+            return [mapping.document_from_row(row) for row in rows]
+
+    def document(self, document_id: str) -> Document:
+        with self.session() as session:
+            return mapping.document_from_row(self._document_row(session, document_id))
+
+    @staticmethod
+    def _document_row(session: Session, document_id: str) -> DocumentRow:
+        row = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
+        if row is None:
+            raise UnknownDocumentError(f"no document {document_id!r} in the store")
+        return row
+
+    # --- Reading versions ----------------------------------------------------
+
+    def conditional_headers(self, document_id: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since from the snapshot behind the current version."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            if doc.current_version_id is None:
+                return {}
+            snap = session.scalar(
+                select(SnapshotRow)
+                .join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+                .where(VersionSnapshotRow.version_id == doc.current_version_id)
+                .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
+                .limit(1)
+            )
+            headers = {}
+            if snap is not None and snap.etag:
+                headers["If-None-Match"] = snap.etag
+            if snap is not None and snap.last_modified:
+                headers["If-Modified-Since"] = snap.last_modified
+            return headers
+
+    def current_version(self, document_id: str) -> StoredVersion | None:
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            if doc.current_version_id is None:
+                return None
+            return self._stored_version(session, session.get(VersionRow, doc.current_version_id), document_id)
+
+    def versions(self, document_id: str) -> list[StoredVersion]:
+        """Every version of a document, oldest first."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            rows = session.scalars(
+                select(VersionRow).where(VersionRow.document_id == doc.id).order_by(VersionRow.first_seen, VersionRow.id)
+            ).all()
+            return [self._stored_version(session, row, document_id) for row in rows]
+
+    def _stored_version(self, session: Session, row: VersionRow, document_id: str) -> StoredVersion:
+        snapshot_shas = tuple(
+            session.scalars(
+                select(SnapshotRow.sha256)
+                .join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+                .where(VersionSnapshotRow.version_id == row.id)
+                .order_by(SnapshotRow.fetched_at)
+            ).all()
+        )
+        clauses = session.scalars(select(ClauseRow).where(ClauseRow.version_id == row.id).order_by(ClauseRow.ordinal))
+        return StoredVersion(
+            version=mapping.version_from_row(row, document_id, snapshot_shas),
+            text=self.blobs.get(row.sha256).decode("utf-8"),
+            clauses=tuple(mapping.clause_from_row(c) for c in clauses),
+        )
+
+    def snapshots(self, document_id: str) -> list[Snapshot]:
+        """Every distinct snapshot of a document, in capture order."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            rows = session.scalars(
+                select(SnapshotRow).where(SnapshotRow.document_id == doc.id).order_by(SnapshotRow.fetched_at, SnapshotRow.id)
+            ).all()
+            return [mapping.snapshot_from_row(row, document_id) for row in rows]
+
+    # --- Recording fetches ---------------------------------------------------
+
+    def record_failure(
+        self,
+        document_id: str,
+        *,
+        started_at: datetime,
+        finished_at: datetime,
+        kind: str,
+        detail: str = "",
+        snapshot: Snapshot | None = None,
+        body: bytes | None = None,
+        run_id: str | None = None,
+    ) -> RecordResult:
+        """A failed fetch: recorded with its kind, never as a version. An error page is kept as evidence."""
+        if body is not None:
+            self.blobs.put(body)
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            snap = self._upsert_snapshot(session, doc, snapshot) if snapshot is not None and body is not None else None
+            session.add(FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="failed",
+                error_kind=kind, error_detail=detail[:2000], snapshot_id=snap.id if snap else None, run_id=run_id,
+            ))
+        return RecordResult("failed", error_kind=kind)
+
+    def record_not_modified(
+        self, document_id: str, *, started_at: datetime, finished_at: datetime, run_id: str | None = None
+    ) -> RecordResult:
+        """A 304: the current version is verified again, nothing else changes."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            version = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
+            if version is not None:
+                version.last_verified = max(version.last_verified, finished_at)
+            session.add(FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="not_modified",
+                version_id=version.id if version else None, run_id=run_id,
+            ))
+        return RecordResult("not_modified", version.sha256 if version else None)
+
+    def record_text(
+        self,
+        document_id: str,
+        *,
+        snapshot: Snapshot,
+        body: bytes,
+        text: str,
+        started_at: datetime,
+        finished_at: datetime,
+        analyze: Analyzer | None = None,
+        shrink_ratio: float = 0.0,
+        technical: bool = False,
+        run_id: str | None = None,
+    ) -> RecordResult:
+        """Record a successful fetch whose normalised text is ``text``.
+
+        The same text only moves ``last_verified``; a new text creates the
+        version, its clauses, provisions and change in one transaction.
+        Blobs are written first, so no row ever points at a missing blob.
+        """
+        self.blobs.put(body)
+        text_sha = self.blobs.put(text.encode("utf-8"))
+        for _attempt in range(3):
+            previous = self.current_version(document_id)
+            if previous is not None and previous.version.sha256 == text_sha:
+                analysis = None
+            elif previous is not None and shrink_ratio and len(text) < shrink_ratio * len(previous.text):
+                detail = f"text shrank from {len(previous.text)} to {len(text)} characters"
+                return self.record_failure(
+                    document_id, started_at=started_at, finished_at=finished_at, kind="suspicious_shrink",
+                    detail=detail, snapshot=snapshot, body=body, run_id=run_id,
+                )
+            else:
+                analysis = analyze(previous, text) if analyze else None
+            try:
+                return self._record_text_transaction(
+                    document_id, previous, snapshot, text, text_sha, analysis,
+                    started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
+                )
+            except _CurrentVersionMoved:
+                log.info("current version of %s moved during analysis; analysing again", document_id)
+            except IntegrityError:
+                log.info("concurrent write on %s; retrying", document_id)
+        raise StoreError(f"could not record a fetch of {document_id}: the document kept changing under us")
+
+    def _record_text_transaction(
+        self, document_id, previous, snapshot, text, text_sha, analysis, *, started_at, finished_at, technical, run_id
+    ) -> RecordResult:
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            expected = previous.version.sha256 if previous else None
+            current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
+            if (current.sha256 if current else None) != expected:
+                raise _CurrentVersionMoved()
+            snap = self._upsert_snapshot(session, doc, snapshot)
+            if current is not None and current.sha256 == text_sha:
+                current.last_verified = max(current.last_verified, finished_at)
+                self._link(session, current, snap)
+                session.add(FetchRow(
+                    document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
+                    snapshot_id=snap.id, version_id=current.id, run_id=run_id,
+                ))
+                return RecordResult("unchanged", text_sha)
+            version, created = self._upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
+            self._link(session, version, snap)
+            change_id = self._add_change(session, doc, current, version, analysis, finished_at, technical)
+            doc.current_version_id = version.id
+            session.add(FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="new_version",
+                snapshot_id=snap.id, version_id=version.id, run_id=run_id,
+            ))
+            return RecordResult("new_version", text_sha, change_id=change_id)
+
+    def _upsert_snapshot(self, session: Session, doc: DocumentRow, snapshot: Snapshot) -> SnapshotRow:
+        row = session.scalar(
+            select(SnapshotRow).where(SnapshotRow.document_id == doc.id, SnapshotRow.sha256 == snapshot.sha256)
+        )
+        if row is None:
+            row = SnapshotRow(
+                document_id=doc.id, sha256=snapshot.sha256, requested_url=snapshot.requested_url,
+                final_url=snapshot.final_url, status=snapshot.status, content_type=snapshot.content_type,
+                etag=snapshot.etag, last_modified=snapshot.last_modified, fetcher=snapshot.fetcher,
+                size=snapshot.size, fetched_at=snapshot.fetched_at,
+            )
+            session.add(row)
+            session.flush()
+        else:
+            # Keep the newest validators so the next conditional request matches the server.
+            row.etag = snapshot.etag or row.etag
+            row.last_modified = snapshot.last_modified or row.last_modified
+        return row
+
+    def _upsert_version(self, session, doc, text, text_sha, analysis, now, technical) -> tuple[VersionRow, bool]:
+        row = session.scalar(select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == text_sha))
+        if row is not None:  # the text went back to an earlier version
+            row.last_verified = max(row.last_verified, now)
+            return row, False
+        row = VersionRow(
+            document_id=doc.id, sha256=text_sha, first_seen=now, last_verified=now, technical=technical,
+            text_length=len(text),
+            stated_date=analysis.stated_date if analysis else None,
+            stated_date_label=analysis.stated_date_label if analysis else None,
+            analyzed_with=analysis.analyzer if analysis else None,
+        )
+        session.add(row)
+        session.flush()
+        if analysis is not None:
+            self._add_clauses(session, doc, row, analysis, now)
+        return row, True
+
+    def _add_clauses(self, session: Session, doc: DocumentRow, version: VersionRow, analysis: VersionAnalysis, now) -> None:
+        types: set[str] = set()
+        for item in analysis.clauses:
+            session.add(mapping.clause_to_row(item, version.id))
+            types.update(item.classification.types)
+        for clause_type in sorted(types):
+            self._ensure_provision(session, doc, clause_type, now)
+
+    @staticmethod
+    def _ensure_provision(session: Session, doc: DocumentRow, clause_type: str, now: datetime) -> None:
+        exists = session.scalar(
+            select(ProvisionRow.id).where(ProvisionRow.document_id == doc.id, ProvisionRow.clause_type == clause_type)
+        )
+        if exists is None:
+            row = ProvisionRow(document_id=doc.id, clause_type=clause_type, public_id="pending", first_seen=now)
+            session.add(row)
+            session.flush()
+            row.public_id = f"CW-P-{row.id:06d}"
+
+    @staticmethod
+    def _link(session: Session, version: VersionRow, snap: SnapshotRow) -> None:
+        if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
+            session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id))
+
+    @staticmethod
+    def _add_change(session, doc, current, version, analysis, now, technical) -> int:
+        change = analysis.change if analysis else None
+        row = ChangeRow(
+            document_id=doc.id,
+            from_version_id=current.id if current else None,
+            to_version_id=version.id,
+            detected_at=now,
+            substantive=change.substantive if change else current is not None,
+            severity_raised=change.severity_raised if change else False,
+            cosmetic_reason=change.cosmetic_reason if change else None,
+            technical=technical,
+        )
+        session.add(row)
+        session.flush()
+        for ordinal, clause_change in enumerate(change.clause_changes if change else ()):
+            session.add(mapping.clause_change_to_row(clause_change, row.id, ordinal))
+        return row.id
+
+    # --- Status and verification ---------------------------------------------
+
+    def status(self) -> list[DocumentStatus]:
+        """One line per document of the store, crawled or not."""
+        with self.session() as session:
+            counts = self._fetch_counts(session)
+            version_counts = dict(session.execute(
+                select(VersionRow.document_id, func.count()).group_by(VersionRow.document_id)
+            ).all())
+            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
+            return [self._status_of(session, row, counts.get(row.id, (0, 0)), version_counts.get(row.id, 0)) for row in rows]
+
+    @staticmethod
+    def _fetch_counts(session: Session) -> dict[int, tuple[int, int]]:
+        failed = func.sum(case((FetchRow.outcome == "failed", 1), else_=0))
+        rows = session.execute(select(FetchRow.document_id, func.count(), failed).group_by(FetchRow.document_id))
+        return {doc_id: (total, int(fails or 0)) for doc_id, total, fails in rows}
+
+    def _status_of(self, session: Session, row: DocumentRow, counts: tuple[int, int], versions: int) -> DocumentStatus:
+        recent = session.scalars(
+            select(FetchRow).where(FetchRow.document_id == row.id).order_by(FetchRow.finished_at.desc(), FetchRow.id.desc()).limit(50)
+        ).all()
+        consecutive = 0
+        for fetch in recent:
+            if fetch.outcome != "failed":
+                break
+            consecutive += 1
+        current = session.get(VersionRow, row.current_version_id) if row.current_version_id else None
+        return DocumentStatus(
+            id=row.public_id, platform=row.platform.slug, type=row.type, url=row.url,
+            versions=versions, fetches=counts[0], failures=counts[1], consecutive_failures=consecutive,
+            last_outcome=recent[0].outcome if recent else None,
+            last_error_kind=recent[0].error_kind if recent else None,
+            last_verified=current.last_verified if current else None,
+            in_catalog=row.in_catalog,
+        )
+
+    def verify(self) -> list[BlobMismatch]:
+        """Re-hash every blob, and check every snapshot and version row has its blob."""
+        problems = list(self.blobs.verify())
+        seen = {p.sha256 for p in problems}
+        with self.session() as session:
+            referenced = set(session.scalars(select(SnapshotRow.sha256)).all())
+            referenced |= set(session.scalars(select(VersionRow.sha256)).all())
+        for sha in sorted(referenced - seen):
+            if not self.blobs.exists(sha):
+                problems.append(BlobMismatch(sha, self.blobs.path(sha), "referenced by the database but missing"))
+        return problems
+
+    def text_sha(self, text: str) -> str:
+        return sha256_text(text)
+
+
+class _CurrentVersionMoved(Exception):
+    """Another writer recorded a version while this one was analysing."""
