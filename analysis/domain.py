@@ -89,6 +89,9 @@ class DocumentSpec:
     tags: tuple[str, ...] = ()
     obey_robots: bool = True
     history: tuple[HistoricalDeclaration, ...] = ()
+    # The platform's own name for the document when it differs from the type
+    # ("Terms of API Paid Service" for a "Developer Terms" document).
+    title: str | None = None
 
     @property
     def key(self) -> str:
