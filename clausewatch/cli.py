@@ -1,7 +1,8 @@
 """The ``clausewatch`` command: a thin click layer over the library.
 
-Each subcommand lives in ``clausewatch/commands/<name>.py`` and is registered
-by naming its module in ``COMMAND_MODULES``.
+Each subcommand lives in its own module ``clausewatch/commands/<name>.py``
+exposing a click command named ``command``; every module of that package is
+registered, in name order.
 
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
 hash mismatch), 2 bad input (usage, settings, catalog, schedules).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import pkgutil
 import sys
 from pathlib import Path
 
@@ -19,13 +21,6 @@ import click
 
 from clausewatch.settings import SettingsError, load_settings
 
-COMMAND_MODULES = (
-    "init",
-    "status",
-    "verify",
-    "crawl",
-    "demo",
-)
 
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
@@ -53,8 +48,12 @@ def main(ctx: click.Context, home, database_url, catalog, schedules, config_file
 
 
 def _register() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"clausewatch.commands.{name}")
+    import clausewatch.commands as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         main.add_command(module.command)
 
 

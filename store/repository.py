@@ -9,6 +9,7 @@ stored returns the existing record.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -153,17 +154,21 @@ class Store:
         row = session.scalar(
             select(DocumentRow).where(DocumentRow.platform_id == platform.id, DocumentRow.type == spec.type)
         )
-        if row is None:
-            row = DocumentRow(platform_id=platform.id, type=spec.type, public_id="pending", created_at=now)
+        created = row is None
+        if created:
+            # The public id derives from the primary key, known only after the insert.
+            row = DocumentRow(platform_id=platform.id, type=spec.type, public_id="~" + uuid.uuid4().hex[:16],
+                              created_at=now)
             session.add(row)
-            session.flush()
-            row.public_id = f"CW-D-{row.id:05d}"
         row.url = spec.url
         row.spec = mapping.spec_to_json(spec)
         row.fetcher = spec.fetcher
         row.schedule_group = spec.schedule_group
         row.tags = list(spec.tags)
         row.in_catalog = True
+        if created:
+            session.flush()
+            row.public_id = f"CW-D-{row.id:05d}"
 
     def documents(self) -> list[Document]:
         with self.session() as session:
@@ -409,7 +414,7 @@ class Store:
             select(ProvisionRow.id).where(ProvisionRow.document_id == doc.id, ProvisionRow.clause_type == clause_type)
         )
         if exists is None:
-            row = ProvisionRow(document_id=doc.id, clause_type=clause_type, public_id="pending", first_seen=now)
+            row = ProvisionRow(document_id=doc.id, clause_type=clause_type, public_id="~" + uuid.uuid4().hex[:16], first_seen=now)
             session.add(row)
             session.flush()
             row.public_id = f"CW-P-{row.id:06d}"

@@ -1,0 +1,71 @@
+"""Fixtures shared by the whole suite: real stores on SQLite and PostgreSQL.
+
+PostgreSQL tests run against the server at ``CLAUSEWATCH_TEST_PG`` (default the
+local ``test`` database); each test gets its own schema, dropped afterwards, so
+parallel runs never see each other's rows. When the server is down the tests
+fail rather than skip, unless ``CLAUSEWATCH_SKIP_PG=1`` is set explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from store.repository import Store
+
+PG_URL = os.environ.get("CLAUSEWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("CLAUSEWATCH_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh, empty schema."""
+    if os.environ.get("CLAUSEWATCH_SKIP_PG") == "1":
+        pytest.skip("CLAUSEWATCH_SKIP_PG=1")
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'clausewatch.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the embedded SQLite store and on the running PostgreSQL."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    opened = Store.open(store_url, tmp_path / "objects")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The ../shared folder of datasets and references."""
+    if not SHARED.is_dir():
+        pytest.fail(f"shared data folder {SHARED} is missing (set CLAUSEWATCH_SHARED)")
+    return SHARED
