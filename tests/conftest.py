@@ -69,3 +69,47 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"shared data folder {SHARED} is missing (set CLAUSEWATCH_SHARED)")
     return SHARED
+
+
+# --- A real SMTP server on loopback (aiosmtpd), for alert and digest tests -------
+
+
+class _SmtpInbox:
+    """Collects every message the loopback SMTP server accepts; refuses ``*@refused.invalid``."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@refused.invalid"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[_SmtpInbox]:
+    """A running aiosmtpd server on 127.0.0.1 (no TLS, no auth); ``.messages`` holds what it received."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    inbox = _SmtpInbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        inbox.port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()

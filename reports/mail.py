@@ -1,0 +1,233 @@
+"""Email: build multipart text + HTML messages, send them over SMTP or write ``.eml`` files.
+
+Shared by the same-day alerts and the weekly digest. The pieces are:
+
+- :func:`build_message` — one ``EmailMessage`` with a plain-text part and an HTML
+  part whose CSS is inlined (mail clients drop ``<style>`` blocks), a
+  ``List-Unsubscribe`` header and a stable ``Message-ID``;
+- a *mailer*: :class:`SmtpMailer` (STARTTLS and login when configured) or
+  :class:`DirectoryMailer` (the dry run: one ``.eml`` file per message);
+- :func:`deliver` — hands each message to the mailer and isolates failures,
+  so one bad address or one SMTP refusal never stops the other recipients.
+
+Rendering is the caller's job: give this module finished text and HTML.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+import css_inline
+
+log = logging.getLogger(__name__)
+
+# Deliberately strict: one local part, one dotted domain, nothing that could
+# smuggle a second recipient or a header into the envelope.
+_ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+# Remote stylesheets are never fetched: the HTML is ours, but a link that slipped
+# in from crawled text must not make the mailer touch the network.
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
+
+
+class MailError(Exception):
+    """A message could not be built or delivered; the message names the recipient."""
+
+
+class InvalidAddressError(MailError):
+    pass
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to send: filled by the shell from ``settings.smtp_*``."""
+
+    host: str
+    port: int = 587
+    starttls: bool = True
+    user: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one message: sent, written to ``path``, or failed with ``error``."""
+
+    recipient: str
+    subject: str
+    ok: bool
+    error: str | None = None
+    path: Path | None = None
+
+
+def check_address(address: str) -> str:
+    """``address`` stripped, or :class:`InvalidAddressError` when it is not a plain mailbox."""
+    cleaned = address.strip()
+    if not _ADDRESS.match(cleaned):
+        raise InvalidAddressError(f"not a valid email address: {address!r}")
+    return cleaned
+
+
+def inline_css(html: str) -> str:
+    """The HTML with its ``<style>`` rules moved into ``style`` attributes."""
+    return _INLINER.inline(html)
+
+
+def build_message(
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    recipient_name: str = "",
+    list_unsubscribe: str | None = None,
+    date: datetime | None = None,
+    extra_headers: Sequence[tuple[str, str]] = (),
+) -> EmailMessage:
+    """A ready-to-send message: plain text, plus HTML (CSS inlined) as the preferred alternative.
+
+    ``list_unsubscribe`` is a ``mailto:`` or ``https:`` URL; the header gets
+    angle brackets added. Raises :class:`InvalidAddressError` for a bad recipient.
+    """
+    address = check_address(recipient)
+    message = EmailMessage()
+    message["Subject"] = _one_line(subject)
+    message["From"] = sender
+    message["To"] = Address(display_name=_one_line(recipient_name), addr_spec=address)
+    message["Message-ID"] = make_msgid(domain=_domain_of(sender))
+    if date is not None:
+        message["Date"] = format_datetime(date)
+    if list_unsubscribe:
+        message["List-Unsubscribe"] = f"<{_one_line(list_unsubscribe)}>"
+    for name, value in extra_headers:
+        message[name] = _one_line(value)
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(inline_css(html), subtype="html")
+    return message
+
+
+def _one_line(value: str) -> str:
+    # Header values come partly from crawled text: no line breaks, ever.
+    return " ".join(value.split())
+
+
+def _domain_of(sender: str) -> str:
+    match = re.search(r"@([A-Za-z0-9.-]+)", sender)
+    return match.group(1) if match else "clausewatch.localhost"
+
+
+class Mailer(Protocol):
+    """Something that takes a message and delivers it somewhere."""
+
+    def __enter__(self) -> Mailer: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+    def send(self, message: EmailMessage) -> Path | None: ...
+
+
+class SmtpMailer:
+    """Sends over one SMTP connection, opened lazily and reopened after a drop."""
+
+    def __init__(self, config: SmtpConfig):
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpMailer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout)
+        try:
+            smtp.ehlo()
+            if self.config.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if self.config.user:
+                smtp.login(self.config.user, self.config.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            # The server may drop an idle connection between recipients: one retry on a fresh one.
+            self._smtp = None
+            self._smtp = self._connect()
+            self._smtp.send_message(message)
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+
+class DirectoryMailer:
+    """The dry run: writes each message as ``NNN-<recipient>.eml`` in ``folder``."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._count = 0
+
+    def __enter__(self) -> DirectoryMailer:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def send(self, message: EmailMessage) -> Path:
+        self._count += 1
+        recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", message["To"].addresses[0].addr_spec)
+        path = self.folder / f"{self._count:03d}-{recipient}.eml"
+        path.write_bytes(bytes(message))
+        return path
+
+
+def deliver(messages: Iterable[EmailMessage], mailer: Mailer) -> list[Delivery]:
+    """Send every message; a failure is recorded against its recipient and the rest go on."""
+    deliveries: list[Delivery] = []
+    with mailer:
+        for message in messages:
+            deliveries.append(_deliver_one(message, mailer))
+    return deliveries
+
+
+def _deliver_one(message: EmailMessage, mailer: Mailer) -> Delivery:
+    recipient, subject = str(message["To"]), str(message["Subject"])
+    try:
+        path = mailer.send(message)
+    except (smtplib.SMTPException, OSError, ValueError) as exc:
+        log.warning("could not send %r to %s: %s", subject, recipient, exc)
+        return Delivery(recipient, subject, ok=False, error=f"{type(exc).__name__}: {exc}")
+    return Delivery(recipient, subject, ok=True, path=path)
+
+
+def mailer_for(config: SmtpConfig, dry_run: Path | None) -> Mailer:
+    """The dry-run mailer when ``dry_run`` names a folder, else SMTP."""
+    return DirectoryMailer(dry_run) if dry_run is not None else SmtpMailer(config)

@@ -1,0 +1,86 @@
+"""reports/mail.py against a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime
+
+import pytest
+
+from reports.mail import (
+    DirectoryMailer,
+    InvalidAddressError,
+    SmtpConfig,
+    SmtpMailer,
+    build_message,
+    deliver,
+)
+
+HTML = "<html><head><style>.sev{color:#b00}</style></head><body><p class='sev'>high</p></body></html>"
+
+
+def _message(recipient: str, **extra):
+    return build_message(
+        sender="clausewatch <alerts@example.org>", recipient=recipient, subject="Terms changed",
+        text="plain body", html=HTML, **extra,
+    )
+
+
+def test_message_is_multipart_with_inlined_css_and_unsubscribe():
+    message = _message("a@example.com", recipient_name="Legal\nTeam", list_unsubscribe="mailto:u@example.org",
+                       date=datetime(2026, 3, 3, 12, tzinfo=UTC))
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = message.iter_parts()
+    assert text.get_content().strip() == "plain body"
+    assert 'style="color: #b00;"' in html.get_content()
+    assert "<style>" not in html.get_content()
+    assert message["List-Unsubscribe"] == "<mailto:u@example.org>"
+    assert message["To"].addresses[0].display_name == "Legal Team"
+    assert message["Message-ID"].endswith("@example.org>")
+
+
+@pytest.mark.parametrize("bad", ["", "no-at-sign", "a@b.com\nBcc: x@y.com", "a b@example.com", "a@localhost"])
+def test_bad_recipient_is_refused_before_sending(bad):
+    with pytest.raises(InvalidAddressError):
+        _message(bad)
+
+
+def test_subject_cannot_inject_headers():
+    message = build_message(sender="a@example.org", recipient="b@example.com", subject="x\r\nBcc: evil@x.com", text="t")
+    assert message["Bcc"] is None
+    assert message["Subject"] == "x Bcc: evil@x.com"
+
+
+def test_smtp_delivery_isolates_a_refused_recipient(smtp_inbox):
+    config = SmtpConfig(host=smtp_inbox.host, port=smtp_inbox.port, starttls=False)
+    messages = [_message("one@example.com"), _message("gone@refused.invalid"), _message("two@example.com")]
+    deliveries = deliver(messages, SmtpMailer(config))
+    assert [d.ok for d in deliveries] == [True, False, True]
+    assert "SMTPRecipientsRefused" in deliveries[1].error
+    received = [m["To"].addresses[0].addr_spec for m in smtp_inbox.messages]
+    assert received == ["one@example.com", "two@example.com"]
+    assert smtp_inbox.messages[0].get_body(("html",)).get_content().count('style="color: #b00;"') == 1
+
+
+def test_unreachable_server_is_reported_for_every_recipient(smtp_inbox):
+    config = SmtpConfig(host="127.0.0.1", port=1, starttls=False, timeout=5)
+    deliveries = deliver([_message("one@example.com"), _message("two@example.com")], SmtpMailer(config))
+    assert [d.ok for d in deliveries] == [False, False]
+    assert all("ConnectionRefusedError" in d.error for d in deliveries)
+
+
+def test_starttls_required_but_not_offered_fails_cleanly(smtp_inbox):
+    config = SmtpConfig(host=smtp_inbox.host, port=smtp_inbox.port, starttls=True)
+    [delivery] = deliver([_message("one@example.com")], SmtpMailer(config))
+    assert not delivery.ok and "STARTTLS" in delivery.error
+    assert smtp_inbox.messages == []
+
+
+def test_dry_run_writes_parseable_eml_files(tmp_path):
+    deliveries = deliver([_message("one@example.com"), _message("two@example.com")], DirectoryMailer(tmp_path / "out"))
+    paths = [d.path for d in deliveries]
+    assert [p.name for p in paths] == ["001-one@example.com.eml", "002-two@example.com.eml"]
+    parsed = email.message_from_bytes(paths[1].read_bytes(), policy=email.policy.default)
+    assert parsed["To"].addresses[0].addr_spec == "two@example.com"
+    assert parsed.get_body(("plain",)).get_content().strip() == "plain body"
