@@ -213,3 +213,32 @@ class ClauseChangeRow(Base):
     severity_before: Mapped[str | None] = mapped_column(String(10))
     severity_after: Mapped[str | None] = mapped_column(String(10))
     similarity: Mapped[float | None] = mapped_column(Float)
+
+
+class JobRunRow(Base):
+    """One run of a scheduled job (``schedules.yaml``): when, by whom, and how it ended."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    holder: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_job_runs_job_started", "job_id", "started_at"),)
+
+
+class JobLeaseRow(Base):
+    """Who runs a job right now: one row per running job, held until ``expires_at``."""
+
+    __tablename__ = "job_leases"
+
+    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
