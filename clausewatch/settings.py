@@ -54,6 +54,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PASSWORD", "", "SMTP password (from the environment only)."),
     Setting("MAIL_FROM", "clausewatch <alerts@localhost>", "From address of digests and alerts."),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
+    Setting("JOB_LEASE_SECONDS", 300,
+            "Seconds a job's run lock lasts unless renewed; a holder that died frees it after this.", int),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -90,6 +92,7 @@ class Settings:
     smtp_password: str
     mail_from: str
     log_level: str
+    job_lease_seconds: int
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
