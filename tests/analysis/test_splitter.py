@@ -1,0 +1,205 @@
+"""The structure-aware clause splitter, on hand-made Markdown and on the Kling seed documents."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from analysis.splitter import MAX_CLAUSE_CHARS, split_clauses, split_spans
+from analysis.text import normalize_text
+
+
+def _seed(shared: Path, prefix: str) -> str:
+    (path,) = (shared / "reference" / "seeds").glob(f"{prefix}_*.txt")
+    return normalize_text(path.read_text(encoding="utf-8"))
+
+
+def _load_benchmark():
+    """The benchmark's tag stripping and span check, so the test measures what it reports."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "splitter.py"
+    spec = importlib.util.spec_from_file_location("splitter_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _by_path(clauses, *path):
+    return [c for c in clauses if c.heading_path == path]
+
+
+MARKDOWN = normalize_text("""\
+# Example Terms of Service
+
+Welcome to Example. These terms apply to everyone who uses the service.
+
+## 1. Definitions
+
+“Service” means the website and apps operated by Example Ltd.
+
+“Content” means anything you upload, including text, images and video.
+
+## 2. Your account
+
+2.1 You must be at least 16 years old to open an account with us.
+
+2.2 You are responsible for keeping your password secret and for all activity on your account.
+
+## 3. Conduct
+
+3.1 You must not:
+
+(a) copy the service;
+
+(b) resell access; or
+
+(c) scrape our pages.
+
+3.2 We may remove content that breaks these rules, at our discretion and without telling you first.
+
+**Governing law**
+
+These terms are governed by the laws of England and Wales, and disputes go to the courts of London.
+""")
+
+
+def test_markdown_headings_and_numbers_form_the_heading_path():
+    clauses = split_clauses(MARKDOWN)
+    paths = [c.heading_path for c in clauses]
+    assert ("2. Your account", "2.1") in paths
+    assert ("2. Your account", "2.2") in paths
+    # A bold line inside a Markdown section is a sub-heading of it.
+    assert _by_path(clauses, "3. Conduct", "Governing law")[0].text.startswith("These terms are governed")
+    # The lone document title is not repeated in every path.
+    assert not any("Example Terms of Service" in part for path in paths for part in path)
+
+
+def test_unnumbered_definitions_are_clauses_named_by_their_term():
+    clauses = split_clauses(MARKDOWN)
+    (service,) = _by_path(clauses, "1. Definitions", "“Service”")
+    assert service.text.startswith("“Service” means")
+    assert _by_path(clauses, "1. Definitions", "“Content”")
+
+
+def test_a_lead_in_keeps_its_short_items_as_one_clause():
+    clauses = split_clauses(MARKDOWN)
+    (conduct,) = _by_path(clauses, "3. Conduct", "3.1")
+    assert conduct.text.startswith("3.1 You must not:")
+    assert conduct.text.endswith("(c) scrape our pages.")
+    assert not any(c.heading_path[-1:] == ("(b)",) for c in clauses)
+
+
+def test_long_items_become_clauses_of_their_own():
+    item = "a long obligation that goes on and on about what the user must do, " * 6
+    text = normalize_text(f"5.1 While you use the service you must do each of the following:\n\n(a) {item}first.\n\n(b) {item}second.\n")
+    clauses = split_clauses(text)
+    assert [c.heading_path for c in clauses] == [("5.1",), ("5.1", "(a)"), ("5.1", "(b)")]
+
+
+def test_a_lead_in_too_short_to_stand_alone_joins_the_first_long_item():
+    item = "a long obligation that goes on and on about what the user must do, " * 6
+    text = normalize_text(f"5.1 You must:\n\n(a) {item}first.\n\n(b) {item}second.\n")
+    clauses = split_clauses(text)
+    assert [c.heading_path for c in clauses] == [("5.1",), ("5.1", "(b)")]
+    assert clauses[0].text.startswith("5.1 You must:\n\n(a) a long")
+
+
+def test_every_clause_is_an_exact_slice_of_the_text_in_order():
+    spans = split_spans(MARKDOWN)
+    assert spans == sorted(spans, key=lambda s: s.start)
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:]))
+    clauses = split_clauses(MARKDOWN)
+    assert [c.ordinal for c in clauses] == list(range(len(clauses)))
+    assert all(c.text == MARKDOWN[s.start:s.end] for c, s in zip(clauses, spans, strict=True))
+
+
+def test_a_very_long_paragraph_is_cut_only_between_sentences():
+    sentence = "The company may process your information for the purposes described in this section. "
+    text = normalize_text(sentence * 80)
+    clauses = split_clauses(text)
+    assert len(clauses) > 1
+    assert all(len(c.text) <= MAX_CLAUSE_CHARS for c in clauses)
+    assert all(c.text.endswith("section.") for c in clauses)
+    assert "".join(c.text + " " for c in clauses) == text.rstrip("\n") + " "
+
+
+def test_tiny_fragments_join_a_neighbour_in_the_same_section():
+    text = normalize_text(
+        "## Privacy\n\nWe collect your name and email address when you sign up for an account.\n\nSee below.\n\n"
+        "## Cookies\n\nWe use cookies to remember your preferences and to measure traffic.\n"
+    )
+    clauses = split_clauses(text)
+    assert [c.heading_path for c in clauses] == [("Privacy",), ("Cookies",)]
+    assert clauses[0].text.endswith("See below.")
+
+
+def test_all_caps_and_bold_lines_are_headings_but_caps_paragraphs_are_not():
+    text = normalize_text(
+        "LIMITATION OF LIABILITY\n\nIN NO EVENT SHALL WE BE LIABLE FOR ANY INDIRECT OR CONSEQUENTIAL DAMAGES.\n\n"
+        "**Termination**\n\nWe may end your access to the service at any time for any reason.\n"
+    )
+    clauses = split_clauses(text)
+    assert [c.heading_path for c in clauses] == [("LIMITATION OF LIABILITY",), ("Termination",)]
+    assert clauses[0].text.startswith("IN NO EVENT")
+
+
+def test_keys_ignore_renumbering_but_follow_the_words():
+    before = split_clauses(normalize_text("## 3. Fees\n\n3.1 Fees are not refundable once paid, except where the law requires.\n"))
+    after = split_clauses(normalize_text("## 4. Fees\n\n4.1 Fees are not refundable once paid, except where the law requires.\n"))
+    reworded = split_clauses(normalize_text("## 4. Fees\n\n4.1 Fees are refundable within 14 days of payment on request.\n"))
+    assert before[0].key == after[0].key
+    assert before[0].key != reworded[0].key
+    assert re.fullmatch(r"c[0-9a-f]{16}", before[0].key)
+
+
+def test_repeated_text_under_one_heading_gets_distinct_keys():
+    para = "This paragraph is repeated word for word in the document by mistake.\n\n"
+    keys = [c.key for c in split_clauses(normalize_text(para * 3))]
+    assert len(set(keys)) == 3
+
+
+def test_empty_text_has_no_clauses():
+    assert split_clauses("") == []
+    assert split_clauses("\n\n  \n") == []
+
+
+@pytest.mark.shared
+def test_kling_api_terms_follow_their_numbering(shared):
+    clauses = split_clauses(_seed(shared, "002"))
+    (lead_in,) = _by_path(clauses, "8. Iinstructions of Conduct", "8.2")
+    assert lead_in.text.startswith("8.2 You must not")
+    (theft,) = _by_path(clauses, "8. Iinstructions of Conduct", "8.2", "8.2.1")
+    assert theft.text.startswith("8.2.1 Theft")
+    # 9.1's four short situations stay with their lead-in: one enumerated provision.
+    (situations,) = _by_path(clauses, "9. Suspension and Termination of Services", "9.1")
+    assert "9.1.1 Active suspension" in situations.text and "9.1.4 Other situations" in situations.text
+    # No clause is a whole numbered section.
+    assert not any(re.search(r"^\d+\.1 .*^\d+\.2 ", c.text, re.S | re.M) for c in clauses)
+    assert _by_path(clauses, "11. Exclusion of Liability", "11.1", "(13)")
+
+
+@pytest.mark.shared
+def test_kling_privacy_policy_lists_stay_with_their_lead_in(shared):
+    clauses = split_clauses(_seed(shared, "004"))
+    (collect,) = _by_path(clauses, "Account Information")
+    assert collect.text.startswith("We may collect:") and "Account preferences" in collect.text
+    retention = _by_path(clauses, "Data Retention")
+    assert len(retention) == 3 and all("retain" in c.text or "remain" in c.text for c in retention)
+    assert _by_path(clauses, "Children")[0].text.startswith("Kling 5.0 AI is not intended for children under 13")
+
+
+@pytest.mark.shared
+def test_claudette_labelled_spans_are_almost_never_cut(shared):
+    benchmark = _load_benchmark()
+    span_fate, strip_tags = benchmark.span_fate, benchmark.strip_tags
+    fates = {"whole": 0, "cut": 0, "outside": 0}
+    for path in sorted((shared / "datasets" / "claudette").glob("*/documents/*.xml")):
+        text, spans = strip_tags(normalize_text(path.read_text(encoding="utf-8")))
+        clauses = split_spans(text)
+        for span in spans:
+            fates[span_fate(text, span, clauses)] += 1
+    assert fates["whole"] > 800
+    assert fates["cut"] / sum(fates.values()) < 0.02
