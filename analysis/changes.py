@@ -1,10 +1,354 @@
-"""Change building (placeholder: no alignment; the change-intelligence module replaces it)."""
+"""What changed between two consecutive versions of a document (SPEC §6).
+
+``build_change`` does three things:
+
+1. **Aligns clauses.** Each clause is compared in its *comparable form*:
+   numbering, link targets, the page's own dates, case, punctuation and
+   whitespace stripped (``NORMALISERS`` below).
+   Equal forms pair first (hash match); the rest pair by word-sequence
+   similarity above ``MATCH_THRESHOLD``, greedily from the best pair down.
+   A paired clause keeps its clause key, so renumbered, moved and reworded
+   clauses stay the same provision over time.
+2. **Lists clause changes.** Unpaired old clauses are ``removed``, unpaired new
+   ones ``added``, pairs whose forms differ ``modified`` (with their
+   similarity), and equal pairs out of order relative to their neighbours
+   (outside the longest run kept in order) ``moved``.
+3. **Judges the change.** When the whole texts have the same comparable form
+   the change is ``cosmetic`` (its reason names what differed) and lists no
+   clause change; otherwise it is substantive. It has ``severity_raised`` when
+   a clause's severity went up or a high-severity clause was added.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
-from analysis.domain import Change, ClassifiedClause, StoredVersion
+from analysis import dates, splitter
+from analysis.diff import diff_texts
+from analysis.domain import (
+    Change,
+    Classification,
+    Clause,
+    ClassifiedClause,
+    ClauseChange,
+    StoredVersion,
+    severity_rank,
+)
+
+# Below this word-sequence similarity two clauses are different clauses (one removed,
+# one added) rather than one reworded clause; 0.5 keeps "may suspend" → "may suspend or
+# terminate without notice" paired and two different boilerplate sentences apart.
+MATCH_THRESHOLD = 0.5
+# Similarity is only computed for the few best candidates of each clause (by shared
+# rare words), which keeps a full rewrite of a 1,000-clause policy near-linear.
+CANDIDATES_PER_CLAUSE = 8
+# Between two pairs that agree on order, a clause in the same slot of both versions
+# is probably the same clause heavily reworded: a lower bar applies there.
+GAP_THRESHOLD = 0.3
+# Gaps are compared all against all, so only small ones (a full rewrite is no gap).
+MAX_GAP_COMPARISONS = 64
+_COMMON_WORD_SHARE = 0.2
+
+# --- Comparable forms ------------------------------------------------------------
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_BARE_URL = re.compile(r"<?\b(?:https?://|www\.|mailto:)[^\s<>)\]]+>?", re.IGNORECASE)
+_LEADING_NUMBER = re.compile(
+    r"^[ \t>#*_-]*(?:(?:section|article|clause|chapter|part|art\.|§)\s*)?"
+    r"(?:\d+(?:\.\d+)+\.?|\d+[.)]|[ivxlcdm]+\.|\(?[a-z0-9]{1,3}\)|[a-z]\.)[*_]*(?=\s)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_REFERENCE_NUMBER = re.compile(r"\b(section|article|clause|chapter|part|§)\s*\d+(?:\.\d+)*(?:\s*\([a-z0-9]+\))*",
+                               re.IGNORECASE)
+_FURNITURE = re.compile(
+    r"^[ \t>#*_-]*(?:©.*|copyright\s+(?:©\s*)?\d{4}.*|all rights reserved\.?|back to top|skip to (?:main )?content"
+    r"|print(?: this page)?|table of contents|was this (?:page|article) helpful\??.*|cookie (?:settings|preferences))"
+    r"[ \t*_]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_NON_WORD = re.compile(r"[^\w\s]|_")
+_SPACE = re.compile(r"\s+")
+
+
+def _without_dates(text: str) -> str:
+    spans = dates.stated_date_spans(text)
+    for start, end in reversed(spans):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
+def _without_links(text: str) -> str:
+    return _BARE_URL.sub(" ", _MD_LINK.sub(r"\1", text))
+
+
+def _without_numbering(text: str) -> str:
+    return _REFERENCE_NUMBER.sub(r"\1 #", _LEADING_NUMBER.sub(" ", text))
+
+
+# Applied in this order; each name is what a cosmetic change "consisted of".
+NORMALISERS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("page dates", _without_dates),
+    ("furniture", lambda text: _FURNITURE.sub(" ", text)),
+    ("link targets", _without_links),
+    ("numbering", _without_numbering),
+    ("punctuation", lambda text: _NON_WORD.sub(" ", text).lower()),
+    ("whitespace", lambda text: _SPACE.sub(" ", text).strip()),
+)
+
+
+def comparable_form(text: str, skip: str | None = None) -> str:
+    """``text`` with everything cosmetic removed (all normalisers except ``skip``)."""
+    for name, normalise in NORMALISERS:
+        if name != skip:
+            text = normalise(text)
+    return text
+
+
+def cosmetic_reason(before: str, after: str) -> str | None:
+    """What alone tells ``before`` from ``after`` (``"numbering, whitespace"``), or None if substantive."""
+    if comparable_form(before) != comparable_form(after):
+        return None
+    needed = [name for name, _ in NORMALISERS if comparable_form(before, skip=name) != comparable_form(after, skip=name)]
+    return ", ".join(needed) or "whitespace"
+
+
+# --- Alignment ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Side:
+    """The clauses of one version with their comparable forms and words."""
+
+    forms: tuple[str, ...]
+    words: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
+        forms = tuple(comparable_form(c.clause.text) for c in clauses)
+        return cls(forms, tuple(tuple(form.split()) for form in forms))
+
+
+def align(old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]) -> dict[int, tuple[int, float]]:
+    """Pairs ``{new index: (old index, similarity)}``: equal forms first, then the most similar."""
+    before, after = _Side.of(old), _Side.of(new)
+    pairs = _exact_pairs(before, after)
+    pairs.update(_similar_pairs(before, after, set(pairs), {o for o, _ in pairs.values()}))
+    pairs.update(_gap_pairs(before, after, pairs))
+    return pairs
+
+
+def _exact_pairs(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
+    waiting: dict[str, list[int]] = defaultdict(list)
+    for index, form in enumerate(before.forms):
+        waiting[form].append(index)
+    pairs: dict[int, tuple[int, float]] = {}
+    for index, form in enumerate(after.forms):
+        if waiting.get(form):
+            # Duplicated clauses (the same sentence twice) pair in document order.
+            pairs[index] = (waiting[form].pop(0), 1.0)
+    return pairs
+
+
+def _similar_pairs(
+    before: _Side, after: _Side, taken_new: set[int], taken_old: set[int]
+) -> dict[int, tuple[int, float]]:
+    old_left = [i for i in range(len(before.forms)) if i not in taken_old]
+    new_left = [j for j in range(len(after.forms)) if j not in taken_new]
+    scored = []
+    for j, candidates in _candidates(before, after, old_left, new_left).items():
+        for i in candidates:
+            distance = abs(i / max(len(before.forms), 1) - j / max(len(after.forms), 1))
+            scored.append((-_similarity(before.words[i], after.words[j]), distance, j, i))
+    return _greedy(scored, MATCH_THRESHOLD)
+
+
+def _gap_pairs(before: _Side, after: _Side, pairs: dict[int, tuple[int, float]]) -> dict[int, tuple[int, float]]:
+    """Pairs of unpaired clauses lying in the same gap between two in-order pairs."""
+    anchors = [(-1, -1)] + sorted((j, i) for j, (i, _) in pairs.items()) + [(len(after.forms), len(before.forms))]
+    found: dict[int, tuple[int, float]] = {}
+    for (j1, i1), (j2, i2) in zip(anchors, anchors[1:]):
+        if j2 - j1 > 1 and i2 - i1 > 1 and (j2 - j1 - 1) * (i2 - i1 - 1) <= MAX_GAP_COMPARISONS:
+            scored = [
+                (-_similarity(before.words[i], after.words[j]), j, i)
+                for j in range(j1 + 1, j2) for i in range(i1 + 1, i2)
+            ]
+            found.update(_greedy(scored, GAP_THRESHOLD))
+    return found
+
+
+def _similarity(a: Sequence[str], b: Sequence[str]) -> float:
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _greedy(scored: list[tuple], threshold: float) -> dict[int, tuple[int, float]]:
+    """Best-first one-to-one assignment of ``(-score, ..., new, old)`` tuples at or above ``threshold``."""
+    pairs: dict[int, tuple[int, float]] = {}
+    used_old: set[int] = set()
+    for item in sorted(scored):
+        score, j, i = -item[0], item[-2], item[-1]
+        if score >= threshold and j not in pairs and i not in used_old:
+            pairs[j] = (i, round(score, 3))
+            used_old.add(i)
+    return pairs
+
+
+def _candidates(before: _Side, after: _Side, old_left: list[int], new_left: list[int]) -> dict[int, list[int]]:
+    """For each unpaired new clause, the unpaired old clauses sharing the most rare words with it."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for i in old_left:
+        for word in set(before.words[i]):
+            index[word].append(i)
+    common = max(3, int(len(old_left) * _COMMON_WORD_SHARE))
+    result: dict[int, list[int]] = {}
+    for j in new_left:
+        shared: Counter[int] = Counter()
+        for word in set(after.words[j]):
+            if len(index.get(word, ())) <= common:
+                shared.update(index.get(word, ()))
+        if not shared and len(old_left) <= common:
+            shared.update(dict.fromkeys(old_left, 0))  # short texts of common words only
+        result[j] = [i for i, _ in shared.most_common(CANDIDATES_PER_CLAUSE)]
+    return result
+
+
+def out_of_order(pairs: dict[int, tuple[int, float]]) -> set[int]:
+    """New indices whose pair is outside the longest run of pairs kept in the same order."""
+    order = sorted(pairs)
+    olds = [pairs[j][0] for j in order]
+    kept = _longest_increasing(olds)
+    return {order[k] for k in range(len(order)) if k not in kept}
+
+
+def _longest_increasing(values: list[int]) -> set[int]:
+    """Positions of one longest strictly increasing subsequence of ``values``."""
+    tails: list[int] = []
+    tail_positions: list[int] = []
+    parent = [-1] * len(values)
+    for position, value in enumerate(values):
+        slot = bisect.bisect_left(tails, value)
+        if slot == len(tails):
+            tails.append(value)
+            tail_positions.append(position)
+        else:
+            tails[slot] = value
+            tail_positions[slot] = position
+        parent[position] = tail_positions[slot - 1] if slot else -1
+    kept: set[int] = set()
+    position = tail_positions[-1] if tail_positions else -1
+    while position != -1:
+        kept.add(position)
+        position = parent[position]
+    return kept
+
+
+# --- Keys and the change list --------------------------------------------------------
+
+
+def carry_keys(
+    old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause], pairs: dict[int, tuple[int, float]]
+) -> tuple[ClassifiedClause, ...]:
+    """The new clauses with the keys of the old clauses they pair with; fresh keys stay unique."""
+    used = {item.clause.key for item in old}
+    result = []
+    for j, item in enumerate(new):
+        if j in pairs:
+            key = old[pairs[j][0]].clause.key
+        else:
+            key = _fresh_key(item, used)
+        used.add(key)
+        result.append(ClassifiedClause(_with_key(item, key), item.classification))
+    return tuple(result)
+
+
+def _fresh_key(item: ClassifiedClause, used: set[str]) -> str:
+    key = item.clause.key or "k" + item.clause.sha256[:12]
+    salt = 0
+    while key in used:
+        salt += 1
+        key = "k" + hashlib.sha256(f"{item.clause.sha256}:{salt}".encode()).hexdigest()[:12]
+    return key
+
+
+def _with_key(item: ClassifiedClause, key: str) -> Clause:
+    return replace(item.clause, key=key)
+
+
+def _severity(classification: Classification) -> str | None:
+    # A clause of no type is not a provision: its default severity means nothing.
+    return classification.severity if classification.types else None
+
+
+def clause_changes(
+    old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause], pairs: dict[int, tuple[int, float]]
+) -> tuple[ClauseChange, ...]:
+    """Added, removed, modified and moved clauses, in the order of the new document."""
+    moved = out_of_order(pairs)
+    placed: list[tuple[float, int, ClauseChange]] = []
+    new_of_old = {i: j for j, (i, _) in pairs.items()}
+    for j, item in enumerate(new):
+        change = _paired_change(old, item, pairs[j], j in moved) if j in pairs else _added(item)
+        if change is not None:
+            placed.append((j, 0, change))
+    for i, item in enumerate(old):
+        if i not in new_of_old:
+            anchor = max((new_of_old[k] for k in range(i) if k in new_of_old), default=-1) + 0.5
+            placed.append((anchor, i, _removed(item)))
+    return tuple(change for _, _, change in sorted(placed, key=lambda p: (p[0], p[1])))
+
+
+def _paired_change(old, item: ClassifiedClause, pair: tuple[int, float], moved: bool) -> ClauseChange | None:
+    previous = old[pair[0]]
+    same = comparable_form(previous.clause.text) == comparable_form(item.clause.text)
+    if same and not moved:
+        return None
+    return ClauseChange(
+        kind="moved" if same else "modified",
+        clause_key=previous.clause.key,
+        heading_path=item.clause.heading_path,
+        before=previous.clause.text,
+        after=item.clause.text,
+        severity_before=_severity(previous.classification),
+        severity_after=_severity(item.classification),
+        similarity=pair[1],
+    )
+
+
+def _added(item: ClassifiedClause) -> ClauseChange | None:
+    if not comparable_form(item.clause.text):
+        return None  # a clause of punctuation or furniture only
+    return ClauseChange("added", item.clause.key, item.clause.heading_path, None, item.clause.text,
+                        None, _severity(item.classification))
+
+
+def _removed(item: ClassifiedClause) -> ClauseChange:
+    return ClauseChange("removed", item.clause.key, item.clause.heading_path, item.clause.text, None,
+                        _severity(item.classification), None)
+
+
+def raises_severity(change: ClauseChange) -> bool:
+    """True for a clause that became more severe, or a new high-severity clause."""
+    if change.kind == "added":
+        return change.severity_after == "high"
+    if change.kind == "removed":
+        return False
+    return severity_rank(change.severity_after) > severity_rank(change.severity_before)
+
+
+# --- The entry point ---------------------------------------------------------------
+
+
+def _previous_clauses(previous: StoredVersion) -> tuple[ClassifiedClause, ...]:
+    if previous.clauses or not previous.text.strip():
+        return previous.clauses
+    # A version stored without analysis: split it so its clauses can still be compared.
+    unclassified = Classification(types=())
+    return tuple(ClassifiedClause(c, unclassified) for c in splitter.split_clauses(previous.text))
 
 
 def build_change(
@@ -16,5 +360,21 @@ def build_change(
     and the change, or ``None`` for a document's first version.
     """
     if previous is None:
-        return tuple(clauses), None
-    return tuple(clauses), Change(from_version=previous.version.sha256, to_version=to_version)
+        return carry_keys((), clauses, {}), None
+    old = _previous_clauses(previous)
+    pairs = align(old, clauses)
+    aligned = carry_keys(old, clauses, pairs)
+    diff = diff_texts(previous.text, text)
+    reason = cosmetic_reason(previous.text, text)
+    if reason is not None:
+        return aligned, Change(previous.version.sha256, to_version, substantive=False, cosmetic_reason=reason,
+                               diff=diff)
+    listed = clause_changes(old, aligned, pairs)
+    return aligned, Change(
+        from_version=previous.version.sha256,
+        to_version=to_version,
+        clause_changes=listed,
+        substantive=True,
+        severity_raised=any(raises_severity(c) for c in listed),
+        diff=diff,
+    )

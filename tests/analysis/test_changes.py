@@ -1,0 +1,136 @@
+"""analysis/changes.py: clause alignment, change lists, cosmetic judgement."""
+
+from __future__ import annotations
+
+from analysis.changes import build_change, comparable_form, cosmetic_reason
+from analysis.domain import (
+    Classification,
+    ClassifiedClause,
+    Clause,
+    StoredVersion,
+    Version,
+)
+from analysis.text import sha256_text
+
+UNTYPED = Classification(types=())
+
+
+def _clauses(*items, keys=None):
+    """ClassifiedClauses from ``(heading, text)`` or ``(heading, text, severity)`` tuples."""
+    result = []
+    for ordinal, item in enumerate(items):
+        heading, text, *severity = item
+        label = Classification(types=("termination",), severity=severity[0]) if severity else UNTYPED
+        key = keys[ordinal] if keys else f"new{ordinal}"
+        result.append(ClassifiedClause(Clause(ordinal, tuple(heading.split(" > ")) if heading else (), text, key), label))
+    return tuple(result)
+
+
+def _stored(clauses) -> StoredVersion:
+    text = "\n\n".join(c.clause.text for c in clauses) + "\n"
+    version = Version(sha256_text(text), "CW-D-00001", first_seen=None, last_verified=None)  # type: ignore[arg-type]
+    return StoredVersion(version, text, tuple(clauses))
+
+
+OLD = _clauses(
+    ("", "Last updated: March 3, 2025"),
+    ("1. Accounts > 1.1", "1.1 You must be 13 or older to use the Service."),
+    ("1. Accounts > 1.2", "1.2 Keep your password secret and tell us of any unauthorised use."),
+    ("2. Termination > 2.1", "2.1 We may suspend your account if you breach these Terms.", "medium"),
+    ("2. Termination > 2.2", "2.2 You may close your account at any time from the settings page."),
+    ("3. Law > 3.1", "3.1 These Terms are governed by the laws of Ireland."),
+    ("3. Law > 3.2", "3.2 Disputes go to the courts of Dublin, as described in Section 3.1."),
+    ("", "Contact us at [our help page](https://example.com/help?ref=old)."),
+    keys=["kdate", "kage", "kpass", "ksuspend", "kclose", "klaw", "kcourts", "kcontact"],
+)
+
+
+def _new(*items):
+    clauses = _clauses(*items)
+    return clauses, "\n\n".join(c.clause.text for c in clauses) + "\n"
+
+
+def test_first_version_has_no_change_and_unique_keys():
+    clauses = _clauses(("", "Same."), ("", "Same."))
+    aligned, change = build_change(None, "Same.\n\nSame.\n", "v1", clauses)
+    assert change is None
+    assert len({c.clause.key for c in aligned}) == 2
+
+
+def test_renumbered_moved_reworded_added_removed():
+    new, text = _new(
+        ("", "Last updated: April 1, 2025"),
+        ("2. Accounts > 2.1", "2.1 You must be 13 or older to use the Service."),
+        ("3. Termination > 3.1", "3.1 We may suspend or terminate your account at any time without notice.", "high"),
+        ("3. Termination > 3.2", "3.2 You may close your account at any time from the settings page."),
+        ("3. Termination > 3.3", "3.3 You waive any right to a class action against us.", "high"),
+        ("4. Law > 4.1", "4.1 Disputes go to the courts of Dublin, as described in Section 4.2."),
+        ("", "Contact us at [our help page](https://example.com/support)."),
+        ("4. Law > 4.2", "4.2 These Terms are governed by the laws of Ireland."),
+    )
+    aligned, change = build_change(_stored(OLD), text, sha256_text(text), new)
+    assert [c.clause.key for c in aligned] == ["kdate", "kage", "ksuspend", "kclose", "new4", "kcourts", "kcontact", "klaw"]
+    assert change.substantive and change.severity_raised and change.cosmetic_reason is None
+    listed = [(c.kind, c.clause_key, c.severity_before, c.severity_after) for c in change.clause_changes]
+    assert listed == [
+        ("removed", "kpass", None, None),
+        ("modified", "ksuspend", "medium", "high"),
+        ("added", "new4", None, "high"),
+        ("moved", "klaw", None, None),
+    ]
+    modified = change.clause_changes[1]
+    assert modified.before.startswith("2.1 We may suspend your") and modified.after.startswith("3.1 We may suspend or")
+    assert 0.3 <= modified.similarity < 0.5  # paired by its slot between unchanged neighbours
+    assert change.clause_changes[3].heading_path == ("4. Law", "4.2")
+    assert "".join(t for op, t in change.diff if op != 1) == _stored(OLD).text
+
+
+def test_cosmetic_only_change_lists_nothing_and_says_why():
+    new, text = _new(
+        ("", "Last updated: April 1, 2025"),
+        ("2. Accounts > 2.1", "2.1 You must be 13 or older to use the Service"),
+        ("2. Accounts > 2.2", "2.2  Keep your password secret, and tell us of any unauthorised use."),
+        ("3. Termination > 3.1", "3.1 We may suspend your account if you breach these Terms.", "medium"),
+        ("3. Termination > 3.2", "3.2 You may close your account at any time from the settings page."),
+        ("4. Law > 4.1", "4.1 These Terms are governed by the laws of Ireland."),
+        ("4. Law > 4.2", "4.2 Disputes go to the courts of Dublin, as described in Section 4.1."),
+        ("", "Contact us at [our help page](https://example.com/support)."),
+    )
+    aligned, change = build_change(_stored(OLD), text, sha256_text(text), new)
+    assert [c.clause.key for c in aligned] == [c.clause.key for c in OLD]
+    assert not change.substantive and not change.severity_raised and change.clause_changes == ()
+    assert change.cosmetic_reason == "page dates, link targets, numbering, punctuation, whitespace"
+
+
+def test_a_changed_number_in_the_text_is_substantive():
+    assert cosmetic_reason("Refunds within 30 days.", "Refunds within 60 days.") is None
+    assert cosmetic_reason("30 days\nnotice.", "60 days\nnotice.") is None
+    assert cosmetic_reason("1. Fees are due.", "2. Fees are due.") == "numbering"
+    assert cosmetic_reason("See Section 8.2 (b).", "See section 9.2(b).") == "numbering, punctuation"
+    assert cosmetic_reason("Terms.\n\n© 2024 Example Inc.", "Terms.\n\n© 2025 Example Inc.") == "furniture"
+
+
+def test_comparable_form_keeps_words_and_numbers():
+    assert comparable_form("**8.2** We _may_ share data with [partners](https://x.example) for 30 days.") == (
+        "we may share data with partners for 30 days"
+    )
+
+
+FIRST = "The first clause of this agreement stays exactly as it was written."
+SECOND = "The second clause, about refunds within thirty days, is removed from the agreement."
+
+
+def test_clauses_of_an_unanalysed_previous_version_are_split_from_its_text():
+    previous = StoredVersion(Version("old", "CW-D-00001", None, None), FIRST + "\n\n" + SECOND + "\n")  # type: ignore[arg-type]
+    new = _clauses(("", FIRST))
+    _aligned, change = build_change(previous, FIRST + "\n", "new", new)
+    assert [(c.kind, c.before) for c in change.clause_changes] == [("removed", SECOND)]
+
+
+def test_duplicate_clauses_keep_distinct_keys():
+    old = _clauses(("", "None."), ("", "Other text here."), ("", "None."), keys=["a", "b", "c"])
+    new = _clauses(("", "None."), ("", "None."), ("", "None."))
+    aligned, change = build_change(_stored(old), "x", "y", new)
+    keys = [c.clause.key for c in aligned]
+    assert keys[:2] == ["a", "c"] and len(set(keys)) == 3
+    assert [c.kind for c in change.clause_changes] == ["removed", "added"]
