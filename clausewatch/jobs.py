@@ -1,0 +1,373 @@
+"""Run one job: its action, under the job's lease, with a run record.
+
+Actions are an explicit extension point: a name in ``schedules.yaml`` maps to
+a function registered with :func:`register_action`, taking an
+:class:`ActionContext` and returning an :class:`ActionResult`. The built-in
+actions are registered the same way; they import the code they call lazily, so
+this module loads before (and without) the crawler or the mailers.
+
+One run at a time per job, across processes: :class:`JobRunner` takes the
+job's lease in the store (``store.jobs``), renews it from a heartbeat thread
+while the action runs, records the run (ok, failed or skipped, with counts and
+error) and gives the lease back however the action ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from clausewatch.app import utcnow
+from clausewatch.logs import log_event
+from clausewatch.schedules import ScheduledJob, Schedules, Selection, load_schedules
+from clausewatch.settings import Settings
+from store import jobs as job_store
+from store.jobs import LeaseHeldError, LeaseLostError
+from store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+# --- Actions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionContext:
+    """What an action is given: the settings, the open store, and the documents it covers."""
+
+    settings: Settings
+    store: Store
+    job_id: str
+    selection: Selection = Selection()
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did: counts for the run record, and how many problems (failed fetches…)."""
+
+    counts: Mapping[str, Any] = field(default_factory=dict)
+    problems: int = 0
+
+
+Action = Callable[[ActionContext], ActionResult]
+_ACTIONS: dict[str, Action] = {}
+
+
+class UnknownActionError(KeyError):
+    pass
+
+
+def register_action(name: str, action: Action | None = None, *, replace: bool = False):
+    """Make ``action`` available to ``schedules.yaml`` as ``name``; usable as a decorator."""
+    def register(func: Action) -> Action:
+        if name in _ACTIONS and not replace:
+            raise ValueError(f"action {name!r} is already registered")
+        _ACTIONS[name] = func
+        return func
+
+    return register(action) if action is not None else register
+
+
+def unregister_action(name: str) -> None:
+    _ACTIONS.pop(name, None)
+
+
+def action_names() -> tuple[str, ...]:
+    return tuple(_ACTIONS)
+
+
+def get_action(name: str) -> Action:
+    try:
+        return _ACTIONS[name]
+    except KeyError:
+        raise UnknownActionError(f"no action {name!r} (known: {', '.join(_ACTIONS)})") from None
+
+
+def report_result(report: Any) -> ActionResult:
+    """Read the counts and problems of a report object (CrawlReport, AlertReport…)."""
+    counts = getattr(report, "counts", None)
+    if not isinstance(counts, Mapping):
+        counts = {f.name: getattr(report, f.name) for f in fields(report)} if is_dataclass(report) else {}
+        counts = {k: v for k, v in counts.items() if isinstance(v, int | float | str | bool) or v is None}
+    problems = getattr(report, "failed", 0)
+    return ActionResult(dict(counts), problems if isinstance(problems, int) else len(problems))
+
+
+@register_action("crawl")
+def crawl(context: ActionContext) -> ActionResult:
+    """Check the selected documents once, recording versions through the analysis pipeline."""
+    from clausewatch.crawling import crawl_catalog
+
+    selection = context.selection
+    report = crawl_catalog(context.settings, store=context.store, platforms=selection.platforms,
+                           tags=selection.tags, types=selection.types)
+    return report_result(report)
+
+
+@register_action("alerts")
+def alerts(context: ActionContext) -> ActionResult:
+    """Send the same-day alerts of changes not alerted yet."""
+    from clausewatch.alerting import send_alerts
+
+    return report_result(send_alerts(context.settings, store=context.store))
+
+
+@register_action("site")
+def site(context: ActionContext) -> ActionResult:
+    """Rebuild the static site."""
+    from clausewatch.publishing import build_site
+
+    return report_result(build_site(context.settings, store=context.store))
+
+
+@register_action("digest")
+def digest(context: ActionContext) -> ActionResult:
+    """Send the weekly digest."""
+    from clausewatch.publishing import send_digest
+
+    return report_result(send_digest(context.settings, store=context.store))
+
+
+@register_action("run")
+def run(context: ActionContext) -> ActionResult:
+    """Crawl (which analyses), then alert, then rebuild the site: the whole pipeline once."""
+    counts: dict[str, Any] = {}
+    problems = 0
+    for step in ("crawl", "alerts", "site"):
+        result = get_action(step)(context)
+        counts[step] = dict(result.counts)
+        problems += result.problems
+    return ActionResult(counts, problems)
+
+
+# --- Interruption ---------------------------------------------------------------
+
+
+class JobInterruptedError(BaseException):
+    """SIGTERM or SIGINT arrived while a job ran; a BaseException so no action swallows it."""
+
+    def __init__(self, signal_name: str):
+        self.signal_name = signal_name
+        super().__init__(f"interrupted by {signal_name}")
+
+
+class ShutdownSignals:
+    """Turns SIGTERM and SIGINT into a stop request, and interrupts the job in flight.
+
+    The first signal calls the ``on_signal`` callbacks (the scheduler stops)
+    and, if an action is running in the main thread, raises
+    :class:`JobInterruptedError` inside it, so the run is closed as failed and
+    its lease released. The store's writes are transactions, so an action cut
+    short leaves nothing half-written; the next run does the rest.
+    """
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self.on_signal: list[Callable[[], None]] = []
+        self._interruptible = False
+
+    def install(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        first = self.requested is None
+        self.requested = signal.Signals(signum).name
+        log.warning("received %s: stopping", self.requested)
+        if not first:
+            return
+        for callback in self.on_signal:
+            callback()
+        if self._interruptible:
+            self._interruptible = False
+            raise JobInterruptedError(self.requested)
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        """While inside, a shutdown signal interrupts the code running."""
+        if self.requested:
+            raise JobInterruptedError(self.requested)
+        self._interruptible = True
+        try:
+            yield
+        finally:
+            self._interruptible = False
+
+
+# --- Running a job ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How one run of a job ended."""
+
+    job_id: str
+    run_id: int
+    outcome: str  # ok, failed, skipped
+    counts: Mapping[str, Any] = field(default_factory=dict)
+    problems: int = 0
+    error: str | None = None
+    holder: str | None = None  # for a skipped run: who held the job
+
+
+def new_holder() -> str:
+    """Names this process to other processes: host, pid and a token unique to the run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class JobRunner:
+    """Runs jobs in this process, one at a time per job across every process."""
+
+    def __init__(
+        self, settings: Settings, store: Store, *,
+        clock: Callable[[], datetime] = utcnow, signals: ShutdownSignals | None = None,
+    ):
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.signals = signals
+        self.ttl = timedelta(seconds=settings.job_lease_seconds)
+
+    def run(self, job: ScheduledJob, *, wait: bool = False) -> JobOutcome:
+        """Run ``job`` now; if another holds it, wait for it (``wait``) or record a skipped run."""
+        holder = new_holder()
+        try:
+            lease = self._acquire(job.id, holder, wait=wait)
+        except LeaseHeldError as held:
+            run_id = job_store.record_skipped(self.store, job.id, job.action, holder, now=self.clock(), reason=str(held))
+            log_event(log, "job", job=job.id, action=job.action, outcome="skipped", held_by=held.lease.holder)
+            return JobOutcome(job.id, run_id, "skipped", error=str(held), holder=held.lease.holder)
+        if lease.taken_over_from:
+            log.warning("job %s: took over the expired lease of %s", job.id, lease.taken_over_from)
+        return self._run_holding(job, holder)
+
+    def _acquire(self, job_id: str, holder: str, *, wait: bool) -> job_store.Lease:
+        # Polls when waiting: a lease frees either on release or on expiry, and
+        # neither SQLite nor PostgreSQL can notify both in the same way.
+        poll = min(5.0, self.ttl.total_seconds() / 10)
+        while True:
+            try:
+                return job_store.acquire_lease(self.store, job_id, holder, now=self.clock(), ttl=self.ttl)
+            except LeaseHeldError as held:
+                if not wait:
+                    raise
+                log.info("job %s: waiting for %s to finish", job_id, held.lease.holder)
+                with self._interruptible():
+                    time.sleep(poll)
+
+    def _run_holding(self, job: ScheduledJob, holder: str) -> JobOutcome:
+        started = self.clock()
+        run_id = job_store.start_run(self.store, job.id, job.action, holder, now=started)
+        log_event(log, "job", job=job.id, action=job.action, outcome="started", selection=job.selection.describe())
+        heartbeat = Heartbeat(self.store, job.id, holder, self.ttl, clock=self.clock)
+        heartbeat.start()
+        outcome = "failed"
+        result, error = ActionResult(), None
+        try:
+            result, outcome = self._call_action(job), "ok"
+        except Exception as exc:  # the run is recorded as failed; the scheduler goes on
+            error = f"{type(exc).__name__}: {exc}"
+            log.exception("job %s failed", job.id)
+        except BaseException as exc:  # interrupted (a signal, Ctrl-C): record it, then let it stop us
+            error = str(exc) if isinstance(exc, JobInterruptedError) else f"interrupted: {type(exc).__name__}"
+            raise
+        finally:
+            heartbeat.stop()
+            if heartbeat.lost and outcome == "ok":
+                outcome, error = "failed", "lease lost while running: another process may have run the job too"
+            self._close(job, run_id, holder, started, outcome, result, error)
+        return JobOutcome(job.id, run_id, outcome, result.counts, result.problems, error)
+
+    def _call_action(self, job: ScheduledJob) -> ActionResult:
+        action = get_action(job.action)
+        with self._interruptible():
+            return action(ActionContext(self.settings, self.store, job.id, job.selection))
+
+    def _interruptible(self) -> AbstractContextManager[None]:
+        return self.signals.interruptible() if self.signals else nullcontext()
+
+    def _close(self, job, run_id, holder, started, outcome, result, error) -> None:
+        finished = self.clock()
+        job_store.finish_run(self.store, run_id, outcome, now=finished, counts=dict(result.counts), error=error)
+        job_store.release_lease(self.store, job.id, holder)
+        log_event(log, "job", level=logging.INFO if outcome == "ok" else logging.ERROR, job=job.id,
+                  action=job.action, outcome=outcome, seconds=(finished - started).total_seconds(),
+                  problems=result.problems, error=error, **dict(result.counts))
+
+
+class Heartbeat(threading.Thread):
+    """Renews a lease every third of its life while the job runs."""
+
+    def __init__(self, store: Store, job_id: str, holder: str, ttl: timedelta, *, clock: Callable[[], datetime]):
+        super().__init__(name=f"lease-{job_id}", daemon=True)
+        self.store, self.job_id, self.holder, self.ttl, self.clock = store, job_id, holder, ttl, clock
+        self.lost = False
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(self.ttl.total_seconds() / 3) and self.beat():
+            pass
+
+    def beat(self) -> bool:
+        """Renew once; False when the lease is lost and beating should stop."""
+        try:
+            job_store.renew_lease(self.store, self.job_id, self.holder, now=self.clock(), ttl=self.ttl)
+        except LeaseLostError as exc:
+            self.lost = True
+            log.error("job %s: %s", self.job_id, exc)
+            return False
+        except Exception:  # a database hiccup: try again next beat, the lease has slack
+            log.exception("job %s: could not renew the lease", self.job_id)
+        return True
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join()
+
+
+# --- Status -------------------------------------------------------------------------
+
+
+def read_schedules(settings: Settings) -> Schedules:
+    """The schedules file the settings name, validated against the registered actions."""
+    return load_schedules(settings.schedules, actions=action_names())
+
+
+def job_status(settings: Settings, store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each job of the schedules: its last run, its next run, and who runs it now (if anyone)."""
+    now = now or utcnow()
+    schedules = read_schedules(settings)
+    last = job_store.last_runs(store)
+    live = {lease.job_id: lease.holder for lease in job_store.leases(store) if lease.expires_at > now}
+    return [_status_row(job, last.get(job.id), live.get(job.id), now) for job in schedules.jobs]
+
+
+def _status_row(job: ScheduledJob, last: job_store.JobRun | None, running_by: str | None, now: datetime) -> dict:
+    next_runs = job.next_fire_times(now, count=1)
+    return {
+        "id": job.id,
+        "action": job.action,
+        "cron": job.cron,
+        "timezone": job.timezone,
+        "selection": job.selection.describe(),
+        "last_started_at": _iso(last.started_at if last else None),
+        "last_finished_at": _iso(last.finished_at if last else None),
+        "last_outcome": last.outcome if last else None,
+        "last_error": last.error if last else None,
+        "next_run": _iso(next_runs[0] if next_runs else None),
+        "running_by": running_by,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

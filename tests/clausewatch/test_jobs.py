@@ -1,0 +1,162 @@
+"""Running one job: action dispatch, the lease, the run record, and job status."""
+
+import signal
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clausewatch import jobs
+from clausewatch.jobs import ActionResult, Heartbeat, JobInterruptedError, JobRunner, ShutdownSignals
+from clausewatch.logs import event_line
+from clausewatch.schedules import ScheduledJob, Selection
+from store import jobs as job_store
+from tests.clausewatch.scheduling_support import job_yaml, make_settings, recorded_actions, write_schedules  # noqa: F401
+
+NOW = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+
+
+class FrozenClock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def settings(tmp_path, store_url):
+    schedules = write_schedules(tmp_path / "schedules.yaml", job_yaml("daily", "run"), job_yaml("weekly", "digest"))
+    return make_settings(tmp_path / "home", store_url, schedules)
+
+
+@pytest.fixture
+def runner(settings, store):
+    return JobRunner(settings, store, clock=FrozenClock(NOW))
+
+
+def job(action: str, job_id: str = "daily", selection: Selection = Selection()) -> ScheduledJob:
+    return ScheduledJob(job_id, action, "0 5 * * *", "UTC", selection=selection)
+
+
+def test_builtin_actions_are_registered_through_the_extension_point():
+    assert set(jobs.action_names()) >= {"crawl", "run", "digest", "alerts", "site"}
+    with pytest.raises(ValueError, match="'crawl' is already registered"):
+        jobs.register_action("crawl", lambda context: ActionResult())
+    with pytest.raises(jobs.UnknownActionError, match="no action 'nope'"):
+        jobs.get_action("nope")
+
+
+def test_run_dispatches_crawl_alerts_site_and_records_the_run(runner, store, recorded_actions):
+    outcome = runner.run(job("run", selection=Selection(platforms=("kling-ai",))))
+    assert outcome.outcome == "ok" and outcome.problems == 1
+    assert [name for name in recorded_actions] == ["crawl", "alerts", "site"]
+    assert recorded_actions["crawl"][0].selection.platforms == ("kling-ai",)
+    (record,) = job_store.runs(store, "daily")
+    assert (record.outcome, record.action, record.started_at, record.finished_at) == ("ok", "run", NOW, NOW)
+    assert record.counts == {"crawl": {"new_version": 2, "unchanged": 5, "failed": 1},
+                             "alerts": {"sent": 3}, "site": {"pages": 40}}
+    assert job_store.lease(store, "daily") is None
+
+
+def test_a_failing_action_is_recorded_failed_and_frees_the_lease(runner, store, recorded_actions):
+    outcome = runner.run(job("explode"))
+    assert outcome.outcome == "failed"
+    assert outcome.error == "RuntimeError: the catalog folder is on fire"
+    (record,) = job_store.runs(store, "daily")
+    assert (record.outcome, record.error) == ("failed", "RuntimeError: the catalog folder is on fire")
+    assert job_store.lease(store, "daily") is None
+
+
+def test_a_job_held_elsewhere_is_skipped_naming_the_holder(runner, store, recorded_actions):
+    job_store.acquire_lease(store, "daily", "other-host:42:abc", now=NOW, ttl=timedelta(minutes=5))
+    outcome = runner.run(job("count"))
+    assert (outcome.outcome, outcome.holder) == ("skipped", "other-host:42:abc")
+    assert "count" not in recorded_actions
+    (record,) = job_store.runs(store, "daily")
+    assert record.outcome == "skipped" and "other-host:42:abc" in record.error
+    assert job_store.lease(store, "daily").holder == "other-host:42:abc"
+
+
+def test_other_jobs_run_while_one_is_held(runner, store, recorded_actions):
+    job_store.acquire_lease(store, "daily", "other", now=NOW, ttl=timedelta(minutes=5))
+    assert runner.run(job("count", job_id="weekly")).outcome == "ok"
+
+
+def test_an_expired_lease_of_a_dead_holder_is_taken_over(runner, store, recorded_actions):
+    job_store.acquire_lease(store, "daily", "dead", now=NOW - timedelta(hours=1), ttl=timedelta(minutes=5))
+    job_store.start_run(store, "daily", "run", "dead", now=NOW - timedelta(hours=1))
+    assert runner.run(job("count")).outcome == "ok"
+    ours, theirs = job_store.runs(store, "daily")
+    assert ours.outcome == "ok"
+    assert theirs.outcome == "failed" and "dead" in theirs.error
+
+
+def test_an_interrupted_action_is_recorded_and_the_interrupt_goes_on(runner, store, recorded_actions):
+    def interrupted(context):
+        raise JobInterruptedError("SIGTERM")
+
+    jobs.register_action("interrupted", interrupted)
+    with pytest.raises(JobInterruptedError):
+        runner.run(job("interrupted"))
+    (record,) = job_store.runs(store, "daily")
+    assert (record.outcome, record.error, record.finished_at) == ("failed", "interrupted by SIGTERM", NOW)
+    assert job_store.lease(store, "daily") is None
+
+
+def test_heartbeat_renews_and_notices_a_lost_lease(store):
+    ttl = timedelta(minutes=5)
+    job_store.acquire_lease(store, "daily", "me", now=NOW, ttl=ttl)
+    clock = FrozenClock(NOW + timedelta(minutes=2))
+    heartbeat = Heartbeat(store, "daily", "me", ttl, clock=clock)
+    assert heartbeat.beat() is True
+    assert job_store.lease(store, "daily").expires_at == NOW + timedelta(minutes=7)
+    job_store.acquire_lease(store, "daily", "thief", now=NOW + timedelta(minutes=8), ttl=ttl)
+    assert heartbeat.beat() is False and heartbeat.lost
+
+
+@pytest.fixture
+def restore_signals():
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def test_shutdown_signal_interrupts_only_inside_interruptible(restore_signals):
+    signals = ShutdownSignals()
+    stopped = []
+    signals.on_signal.append(lambda: stopped.append(True))
+    signals.install()
+    with pytest.raises(JobInterruptedError, match="SIGTERM"), signals.interruptible():
+        signal.raise_signal(signal.SIGTERM)
+        pass_the_eval_breaker()
+    assert signals.requested == "SIGTERM" and stopped == [True]
+    signal.raise_signal(signal.SIGINT)  # a second signal outside a job: noted, nothing raised
+    pass_the_eval_breaker()
+    assert stopped == [True]
+    with pytest.raises(JobInterruptedError):  # once stop is requested, no new job starts
+        with signals.interruptible():
+            pass
+
+
+def pass_the_eval_breaker() -> None:
+    """A call: Python runs pending signal handlers at the next call or loop."""
+
+
+def test_job_status_shows_last_and_next_run_and_holder(settings, store):
+    run_id = job_store.start_run(store, "daily", "run", "h", now=NOW - timedelta(days=1))
+    job_store.finish_run(store, run_id, "ok", now=NOW - timedelta(days=1) + timedelta(minutes=3))
+    job_store.acquire_lease(store, "weekly", "host:7:x", now=NOW, ttl=timedelta(minutes=5))
+    daily, weekly = jobs.job_status(settings, store, now=NOW + timedelta(minutes=1))
+    assert daily["id"] == "daily" and daily["action"] == "run"
+    assert daily["last_outcome"] == "ok"
+    assert daily["last_started_at"] == "2026-03-01T05:00:00+00:00"
+    assert daily["last_finished_at"] == "2026-03-01T05:03:00+00:00"
+    assert daily["next_run"] == "2026-03-03T05:00:00+00:00"
+    assert daily["running_by"] is None
+    assert (weekly["last_outcome"], weekly["running_by"]) == (None, "host:7:x")
+
+
+def test_log_lines_are_one_event_with_fields():
+    line = event_line("job", job="daily", outcome="failed", error='HTTP 500 "x"', crawl={"new_version": 2}, at=None)
+    assert line == 'job job=daily outcome=failed error="HTTP 500 \\"x\\"" crawl.new_version=2 at=-'
