@@ -1,0 +1,46 @@
+"""`clausewatch digest`: the weekly digest, sent over SMTP or written as .eml files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from clausewatch.publishing import send_digest
+
+
+def _parse_since(_ctx, _param, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO date such as 2026-03-01, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command("digest")
+@click.option("--since", callback=_parse_since, metavar="DATE", help="Start of the period (default: a week ago).")
+@click.option("--send", "mode", flag_value="send", help="Send over SMTP to every digest subscriber.")
+@click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
+              help="Write one .eml file per subscriber into this folder instead of sending.")
+@click.pass_obj
+def command(settings, since: datetime | None, mode: str | None, dry_run: Path | None) -> None:
+    """Send the weekly digest (--send) or write it as .eml files (--dry-run DIR).
+
+    Exits 1 when any subscriber's digest could not be delivered; the others are still sent.
+    """
+    if (mode == "send") == (dry_run is not None):
+        raise click.UsageError("give exactly one of --send or --dry-run DIR")
+    report = send_digest(settings, since=since, dry_run=dry_run)
+    for error in report.subscriber_errors:
+        click.echo(f"subscribers: {error}", err=True)
+    for delivery in report.deliveries:
+        where = f" → {delivery.path}" if delivery.path else ""
+        status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
+        click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)
+    click.echo(f"digest {report.since:%Y-%m-%d} – {report.until:%Y-%m-%d}: {report.changes} change(s), "
+               f"{report.failing} failing document(s), {len(report.deliveries)} message(s)")
+    if not report.ok:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,60 @@
+"""Publishing wired to settings: the static site and the weekly digest.
+
+``build_site`` and ``send_digest`` are what the CLI, the scheduler and the
+``run`` job call; the work itself lives in :mod:`reports.site` and
+:mod:`reports.digest`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from clausewatch.app import open_store, utcnow
+from clausewatch.settings import Settings
+from reports import site
+from reports.digest import DigestReport, send_weekly_digest
+from reports.mail import SmtpConfig
+from reports.site import SiteReport
+from reports.subscribers import load_subscribers
+from store.repository import Store
+
+DIGEST_PERIOD = timedelta(days=7)
+
+
+@contextmanager
+def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
+    if store is not None:
+        yield store
+        return
+    opened = open_store(settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
+               full: bool = False) -> SiteReport:
+    """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
+    with _store(settings, store) as opened:
+        return site.build(opened, Path(out or settings.site_dir), base_url=settings.base_url, full=full)
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
+                      user=settings.smtp_user, password=settings.smtp_password)
+
+
+def send_digest(settings: Settings, *, store: Store | None = None, since: datetime | None = None,
+                dry_run: Path | None = None) -> DigestReport:
+    """Send (or with ``dry_run`` write as ``.eml`` files) the digest of changes since ``since`` (default a week)."""
+    now = utcnow()
+    subscribers = load_subscribers(settings.subscribers)
+    with _store(settings, store) as opened:
+        return send_weekly_digest(
+            opened, subscribers, since=since or now - DIGEST_PERIOD, now=now, base_url=settings.base_url,
+            sender=settings.mail_from, smtp=smtp_config(settings), dry_run=dry_run,
+        )

@@ -1,0 +1,251 @@
+"""Build the static site: plan every page, fingerprint its inputs, render what changed.
+
+Every page is a :class:`Page`: a path, a template, a context, and optionally
+extra data computed only when the page is actually rendered (diffs, full
+texts). The fingerprint covers the context and the site's own code,
+templates and static files, so a rebuild after one document changes rewrites
+only that document's pages and the pages that show its data (index, its
+platform, the clause-type pages and records that quote it, feeds, search).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from diff_match_patch import diff_match_patch
+
+from reports import feeds
+from reports.site import contexts, exports
+from reports.site.contexts import Evidence, SiteIndex
+from reports.site.manifest import IncrementalWriter
+from reports.site.render import STATIC, TEMPLATES, environment, json_ld
+from store.repository import Store
+from store.site_data import DocumentInfo, SiteData, load_site_data, snapshot_problem, version_text
+
+log = logging.getLogger(__name__)
+
+_CODE = Path(__file__).resolve().parent
+# Seconds diff-match-patch may spend on one change before returning a coarser diff.
+_DIFF_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    template: str | None
+    context: dict[str, Any]
+    extra: Callable[[], dict[str, Any]] | None = None
+    raw: Callable[[], bytes] | None = None  # non-template outputs (feeds, data files)
+
+
+@dataclass
+class SiteReport:
+    out: Path
+    pages: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    evidence_problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.evidence_problems
+
+
+def _encode(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return str(value)
+
+
+@cache
+def _code_fingerprint() -> str:
+    """Hash of the site's templates, static files and builder code: a change to any rebuilds all."""
+    digest = hashlib.sha256()
+    for folder in (TEMPLATES, STATIC, _CODE):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for module in ("feeds.py",):
+        digest.update((_CODE.parent / module).read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(page: Page, base_url: str) -> str:
+    payload = json.dumps([page.path, page.template, page.context, base_url], default=_encode, sort_keys=True)
+    return hashlib.sha256((_code_fingerprint() + payload).encode("utf-8")).hexdigest()
+
+
+class SiteBuilder:
+    """Plans and writes the site of one store into one folder."""
+
+    def __init__(self, store: Store, out: Path, base_url: str):
+        self.store = store
+        self.out = Path(out)
+        self.base_url = base_url.rstrip("/") + "/"
+        self.env = environment()
+
+    def build(self, *, full: bool = False) -> SiteReport:
+        data = load_site_data(self.store)
+        evidence = self._check_evidence(data)
+        site = SiteIndex.build(data, self.base_url, evidence)
+        report = SiteReport(self.out, evidence_problems=[
+            f"{doc_id}: snapshot {e.snapshot_sha256}: {e.problem}" for doc_id, e in sorted(evidence.items()) if e.problem
+        ])
+        writer = IncrementalWriter(self.out, full=full)
+        for page in self._plan(site):
+            report.pages += 1
+            writer.write(page.path, fingerprint(page, self.base_url), lambda page=page: self._produce(page))
+        report.removed = writer.finish()
+        report.written, report.unchanged = writer.written, writer.unchanged
+        return report
+
+    # --- Evidence ----------------------------------------------------------------
+
+    def _check_evidence(self, data: SiteData) -> dict[str, Evidence]:
+        """Re-hash each current version's latest snapshot in the blob store (on every build)."""
+        result = {}
+        for doc in data.documents:
+            current = doc.current
+            if current is None:
+                continue
+            snap = current.snapshot
+            problem = snapshot_problem(self.store, snap.sha256) if snap else "no snapshot recorded"
+            stored = snap is not None and self.store.blobs.exists(snap.sha256)
+            result[doc.document.id] = Evidence(
+                source_url=snap.requested_url if snap else None, final_url=snap.final_url if snap else None,
+                archive_link=snap.archive_link if snap else None, snapshot_sha256=snap.sha256 if snap else None,
+                version_sha256=current.sha256, captured_at=snap.fetched_at.isoformat() if snap else None,
+                http_status=snap.status if snap else None, content_type=snap.content_type if snap else None,
+                stored=stored, verified=problem is None, problem=problem,
+            )
+        return result
+
+    # --- Planning ----------------------------------------------------------------
+
+    def _plan(self, site: SiteIndex) -> Iterator[Page]:
+        yield from self._static_pages()
+        yield Page("index.html", "index.html.j2", contexts.index_context(site))
+        yield Page("search.html", "search.html.j2", {})
+        yield Page("types/index.html", "types.html.j2", contexts.types_index_context(site))
+        for clause_type in site.by_type:
+            yield Page(contexts.type_path(clause_type), "type.html.j2", contexts.type_context(site, clause_type))
+        for slug in site.data.platforms:
+            if site.data.by_platform(slug):
+                yield Page(contexts.platform_path(slug), "platform.html.j2", contexts.platform_context(site, slug))
+        for doc in site.data.documents:
+            yield self._document_page(site, doc)
+            for provision in doc.provisions:
+                context = contexts.record_context(site, doc, provision)
+                yield Page(contexts.record_path(provision.id), "record.html.j2", context)
+        yield from self._feed_pages(site)
+        entries = exports.search_entries(site)
+        yield Page("search-index.js", None, {"entries": entries}, raw=lambda: exports.search_index_js(entries))
+        yield Page("export/records.json", None, {"records": exports.export_records(site)},
+                   raw=lambda: exports.export_json(site))
+
+    def _static_pages(self) -> Iterator[Page]:
+        for path in sorted(STATIC.iterdir()):
+            if path.is_file():
+                yield Page(f"static/{path.name}", None, {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+                           raw=path.read_bytes)
+
+    def _document_page(self, site: SiteIndex, doc: DocumentInfo) -> Page:
+        context = contexts.document_context(site, doc)
+        return Page(contexts.document_path(doc.document.id), "document.html.j2", context,
+                    extra=lambda: self._document_extra(doc, context))
+
+    def _document_extra(self, doc: DocumentInfo, context: dict[str, Any]) -> dict[str, Any]:
+        """Diffs of every change and the raw text when the version has no clauses."""
+        diffs = {row["anchor"]: self._diff(row["from_sha256"], row["to_sha256"]) for row in context["changes"]}
+        text = None
+        if doc.current_sha256 and not doc.clauses:
+            text = version_text(self.store, doc.current_sha256)
+        return {"diffs": diffs, "text": text}
+
+    def _diff(self, before_sha: str, after_sha: str) -> list[tuple[int, str]]:
+        dmp = diff_match_patch()
+        dmp.Diff_Timeout = _DIFF_TIMEOUT
+        ops = dmp.diff_main(version_text(self.store, before_sha), version_text(self.store, after_sha))
+        dmp.diff_cleanupSemantic(ops)
+        return ops
+
+    def _feed_pages(self, site: SiteIndex) -> Iterator[Page]:
+        for path, feed in feed_definitions(site):
+            yield Page(path, None, {"feed": feed}, raw=lambda feed=feed: feeds.render_atom(feed))
+
+    # --- Rendering ---------------------------------------------------------------
+
+    def _produce(self, page: Page) -> bytes:
+        if page.raw is not None:
+            return page.raw()
+        context = dict(page.context)
+        if page.extra is not None:
+            context.update(page.extra())
+        depth = page.path.count("/")
+        context["root"] = "../" * depth
+        context["page_path"] = page.path
+        context["json_ld"] = json_ld
+        context["faq_json_ld"] = contexts.faq_json_ld
+        return self.env.get_template(page.template).render(context).encode("utf-8")
+
+
+# --- Feeds ------------------------------------------------------------------------------
+
+
+def feed_path(name: str) -> str:
+    return f"feeds/{contexts.safe_name(name)}.atom"
+
+
+def _entries(site: SiteIndex, documents: list[DocumentInfo]) -> list[feeds.FeedEntry]:
+    entries = []
+    for doc in documents:
+        for change in doc.changes:
+            if not change.from_sha256:
+                continue
+            row = contexts.change_row(doc, change)
+            entries.append(feeds.FeedEntry(
+                id=f"urn:clausewatch:{doc.document.id}:{change.to_sha256}",
+                title=f"{doc.document.platform_name} · {row['document']}: {row['summary']}",
+                link=site.absolute(contexts.document_path(doc.document.id)) + "#" + row["anchor"],
+                updated=change.detected_at,
+                summary="\n".join(f"{c['kind']}: {c['heading'] or '(untitled clause)'}"
+                                  f" [{c['severity_before'] or '–'} → {c['severity_after'] or '–'}]"
+                                  for c in row["clause_changes"]) or row["summary"],
+            ))
+    return entries
+
+
+def feed_definitions(site: SiteIndex) -> list[tuple[str, feeds.Feed]]:
+    """(path, feed) of every change, one per platform and one per document."""
+    def make(name: str, feed_id: str, title: str, page: str, docs: list[DocumentInfo]) -> tuple[str, feeds.Feed]:
+        path = feed_path(name)
+        return path, feeds.Feed(feed_id, title, site.absolute(path), site.absolute(page), _entries(site, docs))
+
+    result = [make("all", "urn:clausewatch:feed:all", "clausewatch: every change", "index.html",
+                   list(site.data.documents))]
+    for slug, info in site.data.platforms.items():
+        if mine := site.data.by_platform(slug):
+            result.append(make(f"platform-{slug}", f"urn:clausewatch:feed:platform:{slug}",
+                               f"clausewatch: {info.name}", contexts.platform_path(slug), mine))
+    for doc in site.data.documents:
+        result.append(make(doc.document.id, f"urn:clausewatch:feed:document:{doc.document.id}",
+                           f"clausewatch: {doc.document.platform_name} · {doc.document.type}",
+                           contexts.document_path(doc.document.id), [doc]))
+    return result
+
+
+def build(store: Store, out: Path, *, base_url: str, full: bool = False) -> SiteReport:
+    """Build (or incrementally update) the site of ``store`` in ``out``."""
+    return SiteBuilder(store, out, base_url).build(full=full)

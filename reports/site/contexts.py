@@ -1,0 +1,295 @@
+"""The data each page template receives, built from :class:`store.site_data.SiteData`.
+
+A context is made of plain values and frozen records only, so it can be
+fingerprinted (the incremental build rewrites a page only when its context
+changes) and rendered without touching the store. Document pages add their
+text diffs at render time: those are fully determined by version hashes,
+which are in the context.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from analysis.domain import severity_rank
+from reports.site import model
+from reports.site.explaining import explain_provision
+from reports.site.render import safe_name
+from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo, SiteData
+
+OTHER_PLATFORMS_SHOWN = 3
+LATEST_CHANGES_SHOWN = 20
+
+
+def record_path(record_id: str) -> str:
+    return f"records/{safe_name(record_id)}.html"
+
+
+def document_path(document_id: str) -> str:
+    return f"documents/{safe_name(document_id)}.html"
+
+
+def platform_path(slug: str) -> str:
+    return f"platforms/{safe_name(slug)}.html"
+
+
+def type_path(clause_type: str) -> str:
+    return f"types/{safe_name(clause_type)}.html"
+
+
+def change_anchor(change: ChangeInfo) -> str:
+    return f"change-{change.to_sha256[:12]}"
+
+
+def clause_anchor(key: str) -> str:
+    return "c-" + "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in key)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a version came from, and whether its snapshot is still intact in the blob store."""
+
+    source_url: str | None
+    final_url: str | None
+    archive_link: str | None
+    snapshot_sha256: str | None
+    version_sha256: str | None
+    captured_at: str | None
+    http_status: int | None
+    content_type: str | None
+    stored: bool
+    verified: bool
+    problem: str | None
+
+
+@dataclass
+class SiteIndex:
+    """Cross-document facts every page may need, computed once per build."""
+
+    data: SiteData
+    base_url: str
+    evidence: dict[str, Evidence]  # document id -> evidence of its current version
+    type_counts: Any
+    platforms_tracked: int
+    by_type: dict[str, list[dict[str, Any]]]  # clause type -> one comparison row per provision
+
+    @classmethod
+    def build(cls, data: SiteData, base_url: str, evidence: dict[str, Evidence]) -> SiteIndex:
+        counts, tracked = model.platform_counts(data)
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for doc in data.documents:
+            for provision in doc.provisions:
+                clauses = model.clauses_of_type(doc, provision.clause_type)
+                if clauses:
+                    by_type[provision.clause_type].append(_comparison_row(doc, provision, clauses))
+        for rows in by_type.values():
+            rows.sort(key=lambda r: (-severity_rank(r["severity"]), r["platform_name"].lower(), r["record_id"]))
+        return cls(data, base_url.rstrip("/") + "/", evidence, counts, tracked, dict(by_type))
+
+    def prevalence(self, clause_type: str) -> model.Prevalence:
+        count = self.type_counts.get(clause_type, 0)
+        return model.Prevalence(model.prevalence_label(count, self.platforms_tracked), count, self.platforms_tracked)
+
+    def absolute(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _comparison_row(doc: DocumentInfo, provision: ProvisionInfo, clauses) -> dict[str, Any]:
+    top = clauses[0]
+    return {
+        "record_id": provision.id, "platform": doc.document.platform, "platform_name": doc.document.platform_name,
+        "document": model.document_title(doc), "document_id": doc.document.id,
+        "severity": top.classification.severity, "excerpt": model.excerpt(top.clause.text),
+        "clauses": len(clauses),
+    }
+
+
+def _summarise_change(change: ChangeInfo) -> str:
+    counts = defaultdict(int)
+    for clause_change in change.clause_changes:
+        counts[clause_change.kind] += 1
+    parts = [f"{n} {kind}" for kind, n in sorted(counts.items())]
+    if not change.from_sha256:
+        return "first version archived"
+    summary = ", ".join(parts) if parts else "text changed"
+    if not change.substantive:
+        summary += f" (cosmetic{': ' + change.cosmetic_reason if change.cosmetic_reason else ''})"
+    if change.severity_raised:
+        summary += " — severity raised"
+    return summary
+
+
+def change_row(doc: DocumentInfo, change: ChangeInfo) -> dict[str, Any]:
+    return {
+        "anchor": change_anchor(change), "detected_at": change.detected_at, "summary": _summarise_change(change),
+        "severity": change.severity, "severity_raised": change.severity_raised, "substantive": change.substantive,
+        "technical": change.technical, "document_id": doc.document.id, "document": model.document_title(doc),
+        "platform": doc.document.platform, "platform_name": doc.document.platform_name,
+        "from_sha256": change.from_sha256, "to_sha256": change.to_sha256,
+        "clause_changes": [
+            {"kind": c.kind, "heading": " › ".join(c.heading_path), "before": c.before, "after": c.after,
+             "severity_before": c.severity_before, "severity_after": c.severity_after}
+            for c in sorted(change.clause_changes,
+                            key=lambda c: -max(severity_rank(c.severity_before), severity_rank(c.severity_after)))
+        ],
+    }
+
+
+def _clause_row(item, provisions_by_type: dict[str, str]) -> dict[str, Any]:
+    c = item.classification
+    return {
+        "anchor": clause_anchor(item.clause.key), "heading": item.clause.heading, "text": item.clause.text,
+        "severity": c.severity if c.types else None, "confidence": c.confidence, "basis": c.basis,
+        "reason": c.reason, "evidence": list(c.evidence),
+        "types": [{"id": t, "title": model.type_title(t), "record_id": provisions_by_type.get(t)} for t in c.types],
+    }
+
+
+# --- Record pages -------------------------------------------------------------------
+
+
+def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo) -> dict[str, Any]:
+    """Everything the provision record page shows (SPEC §7), in the seed pages' order."""
+    title = model.type_title(provision.clause_type)
+    clauses = model.clauses_of_type(doc, provision.clause_type)
+    top = clauses[0].classification if clauses else None
+    platform = doc.document.platform_name
+    current = doc.current
+    provisions_by_type = {p.clause_type: p.id for p in doc.provisions}
+    url = site.absolute(record_path(provision.id))
+    explanation = explain_provision(provision.clause_type, title, platform, clauses)
+    return {
+        "id": provision.id, "clause_type": provision.clause_type, "title": title, "url": url,
+        "platform": doc.document.platform, "platform_name": platform, "document": model.document_title(doc),
+        "document_id": doc.document.id, "document_url": doc.document.url,
+        "severity": top.severity if top else None, "severity_reason": top.reason if top else "",
+        "confidence": top.confidence if top else None, "basis": top.basis if top else None,
+        "evidence_phrases": list(top.evidence) if top else [],
+        "prevalence": str(site.prevalence(provision.clause_type)),
+        "explanation": explanation,
+        "others": [r for r in site.by_type.get(provision.clause_type, ())
+                   if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
+        "history": [change_row(doc, c) for c in reversed(model.changes_of_provision(doc, provision))],
+        "document_changes": len([c for c in doc.changes if c.from_sha256]),
+        "clauses": [_clause_row(c, provisions_by_type) for c in clauses],
+        "last_updated": (current.stated_date if current and current.stated_date else None),
+        "last_changed": current.first_seen if current else None,
+        "first_tracked": provision.first_seen, "last_verified": current.last_verified if current else None,
+        "evidence": site.evidence.get(doc.document.id),
+        "siblings": _siblings(doc, provision),
+        "faq": _faq(title, platform, explanation, site.prevalence(provision.clause_type), top),
+    }
+
+
+def _siblings(doc: DocumentInfo, provision: ProvisionInfo) -> list[dict[str, Any]]:
+    rows = []
+    for other in doc.provisions:
+        if other.id != provision.id:
+            severity = model.provision_severity(doc, other.clause_type)
+            rows.append({"id": other.id, "title": model.type_title(other.clause_type), "severity": severity})
+    return sorted(rows, key=lambda r: (-severity_rank(r["severity"]), r["title"]))
+
+
+def _faq(title, platform, explanation, prevalence, top) -> list[dict[str, str]]:
+    faq = [{"q": f"What does {platform}'s {title} clause do?", "a": explanation.what_it_is}]
+    if top is not None:
+        faq.append({"q": f"How severe is it?",
+                    "a": f"{top.severity.capitalize()} severity ({top.basis}, confidence {top.confidence:.0%}). "
+                         f"{top.reason}".strip()})
+    faq.append({"q": "How many platforms have this type of clause?",
+                "a": f"{prevalence.count} of the {prevalence.total} platforms tracked ({prevalence.label})."})
+    faq.append({"q": f"Is clausewatch affiliated with {platform}?",
+                "a": f"No. clausewatch is an independent archive; it is not affiliated with or endorsed by {platform}."})
+    return faq
+
+
+def faq_json_ld(faq: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org", "@type": "FAQPage",
+        "mainEntity": [{"@type": "Question", "name": item["q"],
+                        "acceptedAnswer": {"@type": "Answer", "text": item["a"]}} for item in faq],
+    }
+
+
+# --- Document, platform, type and index pages -----------------------------------------
+
+
+def document_context(site: SiteIndex, doc: DocumentInfo) -> dict[str, Any]:
+    """The document page without its diffs (added at render time from the version hashes)."""
+    provisions_by_type = {p.clause_type: p.id for p in doc.provisions}
+    return {
+        "id": doc.document.id, "title": model.document_title(doc), "platform": doc.document.platform,
+        "platform_name": doc.document.platform_name, "url": doc.document.url,
+        "current_sha256": doc.current_sha256,
+        "clauses": [_clause_row(c, provisions_by_type) for c in doc.clauses],
+        "versions": [
+            {"sha256": v.sha256, "first_seen": v.first_seen, "last_verified": v.last_verified,
+             "stated_date": v.stated_date, "technical": v.technical, "length": v.text_length,
+             "archive_link": v.snapshot.archive_link if v.snapshot else None}
+            for v in reversed(doc.versions)
+        ],
+        "changes": [change_row(doc, c) for c in reversed(doc.changes) if c.from_sha256],
+        "provisions": _provision_rows(doc),
+        "health": doc.health, "evidence": site.evidence.get(doc.document.id),
+    }
+
+
+def _provision_rows(doc: DocumentInfo) -> list[dict[str, Any]]:
+    rows = [{"id": p.id, "title": model.type_title(p.clause_type), "clause_type": p.clause_type,
+             "severity": model.provision_severity(doc, p.clause_type),
+             "platform_name": doc.document.platform_name, "document": model.document_title(doc)}
+            for p in doc.provisions]
+    return sorted(rows, key=lambda r: (-severity_rank(r["severity"]), r["title"]))
+
+
+def platform_context(site: SiteIndex, slug: str) -> dict[str, Any]:
+    info = site.data.platforms[slug]
+    docs = site.data.by_platform(slug)
+    grade = model.platform_grade(docs)
+    provisions = [row for doc in docs for row in _provision_rows(doc) if row["severity"]]
+    provisions.sort(key=lambda r: (-severity_rank(r["severity"]), r["title"]))
+    return {
+        "slug": slug, "name": info.name, "homepage": info.homepage, "jurisdictions": list(info.jurisdictions),
+        "grade": grade,
+        "documents": [{"id": d.document.id, "title": model.document_title(d), "url": d.document.url,
+                       "versions": len(d.versions), "last_verified": d.current.last_verified if d.current else None,
+                       "health": d.health} for d in docs],
+        "riskiest": provisions[:10],
+        "changes": sorted((change_row(d, c) for d in docs for c in d.changes if c.from_sha256),
+                          key=lambda r: r["detected_at"], reverse=True)[:LATEST_CHANGES_SHOWN],
+    }
+
+
+def type_context(site: SiteIndex, clause_type: str) -> dict[str, Any]:
+    return {"id": clause_type, "title": model.type_title(clause_type),
+            "prevalence": str(site.prevalence(clause_type)), "rows": site.by_type.get(clause_type, [])}
+
+
+def types_index_context(site: SiteIndex) -> dict[str, Any]:
+    types = sorted(site.by_type, key=lambda t: (-site.type_counts.get(t, 0), model.type_title(t)))
+    return {"types": [{"id": t, "title": model.type_title(t), "prevalence": str(site.prevalence(t))} for t in types]}
+
+
+def index_context(site: SiteIndex) -> dict[str, Any]:
+    data = site.data
+    platforms = []
+    for slug, info in data.platforms.items():
+        docs = data.by_platform(slug)
+        if docs:
+            platforms.append({"slug": slug, "name": info.name, "grade": model.platform_grade(docs).letter,
+                              "documents": len(docs), "provisions": sum(len(d.provisions) for d in docs)})
+    changes = [change_row(d, c) for d in data.documents for c in d.changes if c.from_sha256]
+    changes.sort(key=lambda r: (r["severity_raised"], severity_rank(r["severity"]), r["detected_at"]), reverse=True)
+    changes.sort(key=lambda r: r["detected_at"].date(), reverse=True)
+    failing = [{"id": d.document.id, "title": model.document_title(d), "platform_name": d.document.platform_name,
+                "health": d.health} for d in data.documents if d.health.consecutive_failures]
+    return {
+        "platforms": sorted(platforms, key=lambda p: p["name"].lower()),
+        "changes": changes[:LATEST_CHANGES_SHOWN], "failing": failing,
+        "counts": {"platforms": len(platforms), "documents": len(data.documents),
+                   "versions": sum(len(d.versions) for d in data.documents),
+                   "provisions": sum(len(d.provisions) for d in data.documents),
+                   "changes": len(changes), "failing": len(failing)},
+    }

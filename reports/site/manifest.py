@@ -1,0 +1,79 @@
+"""Incremental output: a page is rewritten only when the fingerprint of its inputs changes.
+
+The manifest (``.clausewatch-manifest.json`` in the output folder) maps each
+page's relative path to the fingerprint it was last written with. Files are
+written atomically (temporary file, then rename), so a reader of the site never
+sees half a page, and pages that are no longer produced are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+MANIFEST_NAME = ".clausewatch-manifest.json"
+
+
+class SitePathError(ValueError):
+    """A page path would leave the output folder."""
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class IncrementalWriter:
+    """Writes pages whose fingerprint changed and remembers what it wrote."""
+
+    def __init__(self, out: Path, *, full: bool = False):
+        self.out = Path(out)
+        self.full = full
+        self.previous = {} if full else self._load()
+        self.current: dict[str, str] = {}
+        self.written: list[str] = []
+        self.unchanged = 0
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data = json.loads((self.out / MANIFEST_NAME).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+        return data.get("pages", {}) if isinstance(data, dict) else {}
+
+    def _target(self, path: str) -> Path:
+        relative = PurePosixPath(path)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise SitePathError(f"page path {path!r} is not inside the site")
+        return self.out.joinpath(*relative.parts)
+
+    def write(self, path: str, fingerprint: str, produce: Callable[[], bytes]) -> bool:
+        """Write ``produce()`` at ``path`` unless the same fingerprint is already there; True if written."""
+        target = self._target(path)
+        self.current[path] = fingerprint
+        if self.previous.get(path) == fingerprint and target.is_file():
+            self.unchanged += 1
+            return False
+        atomic_write(target, produce())
+        self.written.append(path)
+        return True
+
+    def finish(self) -> list[str]:
+        """Remove pages no longer produced, save the manifest; returns the removed paths."""
+        removed = sorted(set(self.previous) - set(self.current))
+        for path in removed:
+            self._target(path).unlink(missing_ok=True)
+        manifest = {"format": 1, "pages": dict(sorted(self.current.items()))}
+        atomic_write(self.out / MANIFEST_NAME, json.dumps(manifest, indent=0).encode("utf-8"))
+        return removed

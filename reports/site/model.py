@@ -1,0 +1,173 @@
+"""What the pages show, derived from the store's data: provisions, prevalence, grades.
+
+These are plain functions over :mod:`store.site_data` records; templates get
+the results and never compute anything themselves.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from analysis.domain import ClassifiedClause, severity_rank
+from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo, SiteData
+
+# Titles of SPEC §5; an unknown type (added by a newer classifier) shows its id.
+CLAUSE_TYPE_TITLES = {
+    "arbitration": "Arbitration",
+    "class_action_waiver": "Class Action Waiver",
+    "jurisdiction": "Jurisdiction and Venue",
+    "governing_law": "Governing Law",
+    "limitation_of_liability": "Limitation of Liability",
+    "warranty_disclaimer": "Warranty Disclaimer",
+    "indemnification": "Indemnification",
+    "unilateral_change": "Unilateral Changes to Terms",
+    "unilateral_termination": "Suspension and Termination",
+    "content_removal": "Content Removal",
+    "contract_by_using": "Agreement by Use",
+    "user_content_license": "User Content License",
+    "ai_training_use": "Use of Your Content for AI Training",
+    "output_ownership": "Ownership of Generated Output",
+    "prohibited_content": "Prohibited Content and User Obligations",
+    "fees_and_refunds": "Fees, Credits and Refunds",
+    "auto_renewal": "Automatic Renewal",
+    "age_restriction": "Age Requirements and Minors",
+    "account_security": "Account Security Responsibility",
+    "data_collection": "Personal Data Collection",
+    "data_sharing": "Data Sharing and Sale",
+    "user_choice": "Consent and Opt-Out Choices",
+    "user_rights": "Access, Correction and Deletion Rights",
+    "data_retention": "Data Retention",
+    "data_security": "Data Security",
+    "tracking": "Cookies, Tracking and Do Not Track",
+    "international_transfer": "International Data Transfers",
+    "regional_rights": "Region-Specific Rights (EU, California…)",
+}
+
+EXCERPT_CHARS = 300
+
+
+def type_title(clause_type: str) -> str:
+    return CLAUSE_TYPE_TITLES.get(clause_type, clause_type.replace("_", " ").capitalize())
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The first ``limit`` characters, cut at a word, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def clauses_of_type(document: DocumentInfo, clause_type: str) -> list[ClassifiedClause]:
+    """The current clauses of a provision, most severe (then most confident) first."""
+    found = [c for c in document.clauses if clause_type in c.classification.types]
+    return sorted(found, key=lambda c: (-severity_rank(c.classification.severity), -c.classification.confidence,
+                                        c.clause.ordinal))
+
+
+def document_title(document: DocumentInfo) -> str:
+    return document.document.spec.title or document.document.type
+
+
+# --- Prevalence (SPEC §5) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prevalence:
+    label: str
+    count: int
+    total: int
+
+    def __str__(self) -> str:
+        return f"{self.label} · {self.count} of {self.total} platforms"
+
+
+def prevalence_label(count: int, total: int) -> str:
+    """Unique (only one), Rare (<5%), Uncommon (<25%), Common (<75%), Widespread."""
+    if count <= 1:
+        return "Unique"
+    share = count / total if total else 0
+    for limit, label in ((0.05, "Rare"), (0.25, "Uncommon"), (0.75, "Common")):
+        if share < limit:
+            return label
+    return "Widespread"
+
+
+def platform_counts(data: SiteData) -> tuple[Counter[str], int]:
+    """For each clause type, how many platforms have it now; and how many platforms have a text."""
+    having: dict[str, set[str]] = {}
+    tracked = set()
+    for doc in data.documents:
+        if doc.current_sha256 is None:
+            continue
+        tracked.add(doc.document.platform)
+        for item in doc.clauses:
+            for clause_type in item.classification.types:
+                having.setdefault(clause_type, set()).add(doc.document.platform)
+    return Counter({t: len(p) for t, p in having.items()}), len(tracked)
+
+
+# --- Grades --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grade:
+    letter: str
+    explanation: str
+    high: int
+    medium: int
+    low: int
+
+
+GRADE_RULE = (
+    "A: no high-severity provision and at most two medium; B: no high-severity provision; "
+    "C: one high-severity provision; D: two or three; E: four or more."
+)
+
+
+def grade(severities: Iterable[str]) -> Grade:
+    """A–E from the severities of a platform's provisions (each provision counted once)."""
+    counts = Counter(severities)
+    high, medium, low = counts["high"], counts["medium"], counts["low"]
+    if not (high or medium or low):
+        return Grade("–", "Not graded: no provision of this platform has been classified yet.", 0, 0, 0)
+    if high >= 4:
+        letter = "E"
+    elif high >= 2:
+        letter = "D"
+    elif high == 1:
+        letter = "C"
+    else:
+        letter = "B" if medium > 2 else "A"
+    explanation = (
+        f"Grade {letter}: {high} high-severity, {medium} medium-severity and {low} low-severity "
+        f"provisions across the platform's tracked documents. {GRADE_RULE}"
+    )
+    return Grade(letter, explanation, high, medium, low)
+
+
+def provision_severity(document: DocumentInfo, clause_type: str) -> str | None:
+    clauses = clauses_of_type(document, clause_type)
+    return clauses[0].classification.severity if clauses else None
+
+
+def platform_grade(documents: Sequence[DocumentInfo]) -> Grade:
+    severities = []
+    for doc in documents:
+        for provision in doc.provisions:
+            severity = provision_severity(doc, provision.clause_type)
+            if severity:
+                severities.append(severity)
+    return grade(severities)
+
+
+# --- Monitoring history ---------------------------------------------------------
+
+
+def changes_of_provision(document: DocumentInfo, provision: ProvisionInfo) -> list[ChangeInfo]:
+    """Changes of the document that touched a clause ever classified as the provision's type."""
+    keys = {key for key, types in document.key_types.items() if provision.clause_type in types}
+    return [change for change in document.changes
+            if any(c.clause_key in keys for c in change.clause_changes)]
