@@ -1,0 +1,158 @@
+"""`clausewatch import-ota`: validate, then copy or convert Open Terms Archive declarations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from clausewatch.commands.import_ota import command
+from clausewatch.settings import Settings, load_settings
+from crawler.declarations import load_catalog
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "declarations" / "ota"
+SUMMARY = "{total} declaration(s) into {catalog}: {imported} imported, {unchanged} unchanged, " \
+          "{untracked} skipped (no documents), {conflicting} conflicting, {invalid} invalid"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings({}, {"HOME": tmp_path / "home", "CATALOG": tmp_path / "catalog"})
+
+
+def run(settings: Settings, *args: str | Path) -> Result:
+    return CliRunner().invoke(command, [str(arg) for arg in args], obj=settings, catch_exceptions=False)
+
+
+def summary(catalog: Path, total: int, imported=0, unchanged=0, untracked=0, conflicting=0, invalid=0) -> str:
+    return SUMMARY.format(**locals())
+
+
+def platforms_of(folder: Path) -> dict:
+    loaded = load_catalog(folder)
+    assert loaded.errors == []
+    return {platform.slug: replace(platform, source_file=None) for platform in loaded.platforms}
+
+
+def test_copy_brings_declarations_and_history_files_as_they_are(settings: Settings) -> None:
+    result = run(settings, FIXTURES)
+
+    assert result.exit_code == 0, result.output
+    assert summary(settings.catalog, 4, imported=4) in result.stdout
+    copied = sorted(path.name for path in settings.catalog.iterdir())
+    assert copied == sorted(path.name for path in FIXTURES.iterdir())
+    for path in FIXTURES.iterdir():
+        assert (settings.catalog / path.name).read_bytes() == path.read_bytes()
+    assert platforms_of(settings.catalog) == platforms_of(FIXTURES)
+
+
+def test_importing_again_changes_nothing(settings: Settings) -> None:
+    run(settings, FIXTURES)
+
+    result = run(settings, FIXTURES)
+
+    assert result.exit_code == 0
+    assert summary(settings.catalog, 4, unchanged=4) in result.stdout
+
+
+def test_existing_file_with_other_content_is_kept_unless_forced(settings: Settings) -> None:
+    run(settings, FIXTURES)
+    edited = settings.catalog / "Ikea.history.json"
+    edited.write_text("{}", encoding="utf-8")
+
+    refused = run(settings, FIXTURES)
+
+    assert refused.exit_code == 1
+    assert "conflict: Ikea.json: Ikea.history.json exists with other content (use --force" in refused.stderr
+    assert summary(settings.catalog, 4, unchanged=3, conflicting=1) in refused.stdout
+    assert edited.read_text() == "{}"
+
+    forced = run(settings, FIXTURES, "--force")
+
+    assert forced.exit_code == 0
+    assert summary(settings.catalog, 4, imported=1, unchanged=3) in forced.stdout
+    assert edited.read_bytes() == (FIXTURES / "Ikea.history.json").read_bytes()
+
+
+def test_invalid_declaration_is_reported_and_skipped(settings: Settings, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(FIXTURES, source)
+    (source / "Broken.json").write_text(json.dumps(
+        {"name": "Broken", "terms": {"Terms of Service": {"fetch": "file:///etc/passwd"}}}, indent=2
+    ))
+
+    result = run(settings, "--to", tmp_path / "elsewhere", source)
+
+    assert result.exit_code == 1
+    assert f"invalid: {source / 'Broken.json'}:5: terms.Terms of Service.fetch: expected an http(s) URL" in result.stderr
+    assert summary(tmp_path / "elsewhere", 5, imported=4, invalid=1) in result.stdout
+    assert not (tmp_path / "elsewhere" / "Broken.json").exists()
+    assert not settings.catalog.exists()
+
+
+def test_convert_writes_our_yaml_that_loads_to_the_same_platforms(settings: Settings) -> None:
+    result = run(settings, "--convert", FIXTURES)
+
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in settings.catalog.iterdir()) == [
+        "facebook.yaml", "ikea.yaml", "npm-public-registry.yaml", "open-collective.yaml",
+    ]
+    converted = platforms_of(settings.catalog)
+    assert converted == platforms_of(FIXTURES)
+    assert len(converted["facebook"].documents[0].history) == 1
+    text = (settings.catalog / "facebook.yaml").read_text()
+    assert text.startswith("# Converted from the Open Terms Archive declaration 'Facebook.json'")
+
+
+def test_convert_refuses_a_platform_the_catalog_already_declares(settings: Settings) -> None:
+    run(settings, FIXTURES / "Open Collective.json")
+
+    result = run(settings, "--convert", "--force", FIXTURES)
+
+    assert result.exit_code == 1
+    assert "platform 'open-collective' is already declared by Open Collective.json" in result.stderr
+    assert not (settings.catalog / "open-collective.yaml").exists()
+    assert summary(settings.catalog, 4, imported=3, conflicting=1) in result.stdout
+
+
+def test_services_no_longer_tracked_are_skipped(settings: Settings, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "Gone.json").write_text('{"name": "Gone", "terms": {}}')
+
+    result = run(settings, source)
+
+    assert result.exit_code == 0
+    assert "declares no documents" in result.stderr
+    assert summary(settings.catalog, 1, untracked=1) in result.stdout
+    assert list(settings.catalog.iterdir()) == []
+
+
+def test_a_folder_without_declarations_is_bad_input(settings: Settings, tmp_path: Path) -> None:
+    result = run(settings, tmp_path)
+
+    assert result.exit_code == 2
+    assert "no Open Terms Archive declaration" in result.output
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("mode", ["--copy", "--convert"])
+def test_a_slice_of_the_contrib_collection(settings: Settings, shared: Path, tmp_path: Path, mode: str) -> None:
+    contrib = shared / "datasets" / "ota" / "contrib-declarations"
+    source = tmp_path / "slice"
+    source.mkdir()
+    declarations = sorted(p for p in contrib.glob("*.json") if not p.name.endswith(".history.json"))[:60]
+    for path in declarations:
+        for name in (path.name, path.name.replace(".json", ".history.json")):
+            if (contrib / name).exists():
+                shutil.copy(contrib / name, source / name)
+
+    result = run(settings, mode, source)
+
+    assert result.exit_code == 0, result.output
+    assert summary(settings.catalog, 60, imported=60) in result.stdout
+    assert platforms_of(settings.catalog) == platforms_of(source)
