@@ -402,7 +402,7 @@ class _Problems:
 def _line_of(file: Path, path: KeyPath) -> int | None:
     """The 1-based line of ``path`` in ``file`` (JSON is YAML enough for this), or ``None``."""
     try:
-        node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeError, yaml.YAMLError):
         return None
     line = node.start_mark.line + 1 if node is not None else None
@@ -436,23 +436,43 @@ def _read_json(path: Path, problems: _Problems) -> Any:
         return dict(pairs)
 
     try:
-        return json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=reject_duplicates)
+        return json.loads(path.read_text(encoding="utf-8-sig"), object_pairs_hook=reject_duplicates)
     except json.JSONDecodeError as exc:
         problems.add((), f"invalid JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno)
     except (UnicodeError, ValueError) as exc:
         problems.add((), f"invalid JSON: {exc}", file=path)
+    except OSError as exc:
+        problems.add((), f"cannot read the file: {exc.strerror}", file=path)
     return None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses a key given twice (PyYAML silently keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            # Merge keys ("<<: *anchor") may be overridden by design; only literal repeats are refused.
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                )
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _read_yaml(path: Path, problems: _Problems) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        # _UniqueKeyLoader is a SafeLoader: plain data only, as yaml.safe_load.
+        return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problems.add((), f"invalid YAML: {exc.problem or exc.context}", line=line)
-    except (UnicodeError, yaml.YAMLError) as exc:
-        problems.add((), f"invalid YAML: {exc}")
+    except (OSError, UnicodeError, yaml.YAMLError) as exc:
+        problems.add((), f"cannot read YAML: {exc}")
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from crawler.declarations import (
     format_key,
     load_catalog,
     load_declaration_file,
+    platform_to_yaml,
     slugify,
 )
 
@@ -442,3 +444,47 @@ def test_open_terms_archive_collections_load(
     assert len(no_documents) == untracked
     assert all(w.file.startswith(str(folder)) and (w.key or w.message.startswith("history file")) for w in loaded.warnings)
     assert len({platform.slug for platform in loaded.platforms}) == platforms
+
+
+def test_yaml_key_given_twice_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.yaml", """\
+        name: X
+        documents:
+          - type: Privacy Policy
+            url: https://x.example/p
+            url: https://x.example/q
+    """)
+
+    error = only_error(path)
+
+    assert (error.key, error.line) == ("", 5)
+    assert "duplicate key 'url'" in error.message
+
+
+def test_yaml_merge_keys_still_work(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.yaml", """\
+        name: X
+        documents:
+          - &common {type: Privacy Policy, url: "https://x.example/p", select: main}
+          - <<: *common
+            type: Imprint
+    """)
+
+    documents = load_declaration_file(path).platform.documents
+
+    assert [(doc.type, doc.sources[0].select) for doc in documents] == [
+        ("Privacy Policy", ("main",)), ("Imprint", ("main",)),
+    ]
+
+
+def test_converted_yaml_loads_back_to_the_same_platforms(tmp_path: Path) -> None:
+    for source in (FIXTURES / "ota", FIXTURES / "yaml", CATALOG):
+        for platform in load_catalog(source).platforms:
+            path = tmp_path / f"{platform.slug}.yaml"
+            path.write_text(platform_to_yaml(platform, header="converted\n\nfor a test"), encoding="utf-8")
+
+            back = load_declaration_file(path)
+
+            assert back.errors == []
+            assert replace(back.platform, source_file=None) == replace(platform, source_file=None)
+            assert path.read_text().startswith("# converted\n#\n# for a test\n")
