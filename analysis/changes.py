@@ -72,7 +72,9 @@ _FURNITURE = re.compile(
     r"[ \t*_]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_NON_WORD = re.compile(r"[^\w\s]|_")
+# Punctuation with the spaces around it becomes one space, so "Ireland, and" and
+# "Ireland and" differ by punctuation alone, not by whitespace too.
+_PUNCTUATION = re.compile(r"\s*(?:[^\w\s]|_)+\s*")
 _SPACE = re.compile(r"\s+")
 
 
@@ -97,7 +99,7 @@ NORMALISERS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("furniture", lambda text: _FURNITURE.sub(" ", text)),
     ("link targets", _without_links),
     ("numbering", _without_numbering),
-    ("punctuation", lambda text: _NON_WORD.sub(" ", text).lower()),
+    ("punctuation", lambda text: _PUNCTUATION.sub(" ", text).lower()),
     ("whitespace", lambda text: _SPACE.sub(" ", text).strip()),
 )
 

@@ -1,0 +1,257 @@
+"""Store queries about changes: listing them, the alert queue, failing documents.
+
+A *change record* is a stored :class:`~analysis.domain.Change` with what readers
+need around it: the document and platform, when it was detected, whether it was
+alerted, and for each clause change the provision record (``CW-P-…``) its
+clause belongs to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, aliased
+
+from analysis.changes import raises_severity
+from analysis.domain import ClauseChange, severity_rank
+from store import mapping
+from store.models import (
+    ChangeRow,
+    ClauseChangeRow,
+    ClauseRow,
+    DocumentRow,
+    FetchRow,
+    PlatformRow,
+    ProvisionRow,
+    VersionRow,
+)
+from store.repository import Store
+
+
+@dataclass(frozen=True)
+class ClauseChangeRecord:
+    """A clause change and the provision record of its clause (``None`` for a clause of no type)."""
+
+    change: ClauseChange
+    record_id: str | None = None
+
+    @property
+    def severity(self) -> str | None:
+        """The higher of the severities before and after."""
+        both = (self.change.severity_before, self.change.severity_after)
+        return max(both, key=severity_rank)
+
+    @property
+    def raises_severity(self) -> bool:
+        return raises_severity(self.change)
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """A stored change between two consecutive versions of a document."""
+
+    id: int
+    document_id: str
+    platform: str
+    platform_name: str
+    document_type: str
+    url: str
+    from_version: str | None
+    to_version: str
+    detected_at: datetime
+    substantive: bool
+    severity_raised: bool
+    cosmetic_reason: str | None
+    technical: bool
+    alerted_at: datetime | None
+    clause_changes: tuple[ClauseChangeRecord, ...] = ()
+
+    @property
+    def severity(self) -> str | None:
+        """The highest severity any of its clauses had before or after."""
+        return max((c.severity for c in self.clause_changes), key=severity_rank, default=None)
+
+    def to_json(self) -> dict:
+        """The stable JSON shape of ``clausewatch changes --json``."""
+        return {
+            "document": self.document_id,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "detected_at": self.detected_at.isoformat(),
+            "substantive": self.substantive,
+            "severity_raised": self.severity_raised,
+            "clause_changes": [
+                {
+                    "kind": c.change.kind,
+                    "clause_key": c.change.clause_key,
+                    "record_id": c.record_id,
+                    "heading_path": list(c.change.heading_path),
+                    "severity_before": c.change.severity_before,
+                    "severity_after": c.change.severity_after,
+                    "before": c.change.before,
+                    "after": c.change.after,
+                }
+                for c in self.clause_changes
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class FailingDocument:
+    """A document whose latest fetches all failed."""
+
+    document_id: str
+    platform: str
+    platform_name: str
+    document_type: str
+    url: str
+    consecutive_failures: int
+    error_kind: str | None
+    error_detail: str | None
+    failing_since: datetime
+    last_failure: datetime
+
+
+def list_changes(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    platforms: Sequence[str] = (),
+    substantive_only: bool = False,
+    include_technical: bool = False,
+    pending_alert: bool = False,
+    change_ids: Sequence[int] | None = None,
+) -> list[ChangeRecord]:
+    """Changes between two versions (never a first version), oldest first.
+
+    ``pending_alert`` keeps the substantive, non-technical changes not yet alerted.
+    """
+    with store.session() as session:
+        query = _changes_query(since, platforms, substantive_only or pending_alert, include_technical and not pending_alert)
+        if pending_alert:
+            query = query.where(ChangeRow.alerted_at.is_(None))
+        if change_ids is not None:
+            query = query.where(ChangeRow.id.in_(list(change_ids)))
+        rows = session.execute(query).all()
+        clause_changes = _clause_changes(session, [row[0] for row in rows])
+        return [_record(row, clause_changes.get(row[0].id, ())) for row in rows]
+
+
+def _changes_query(since, platforms, substantive_only: bool, include_technical: bool):
+    from_version, to_version = aliased(VersionRow), aliased(VersionRow)
+    query = (
+        select(ChangeRow, DocumentRow, PlatformRow, from_version.sha256, to_version.sha256)
+        .join(DocumentRow, DocumentRow.id == ChangeRow.document_id)
+        .join(PlatformRow, PlatformRow.id == DocumentRow.platform_id)
+        .join(from_version, from_version.id == ChangeRow.from_version_id)
+        .join(to_version, to_version.id == ChangeRow.to_version_id)
+        .order_by(ChangeRow.detected_at, ChangeRow.id)
+    )
+    if since is not None:
+        query = query.where(ChangeRow.detected_at >= since)
+    if platforms:
+        query = query.where(PlatformRow.slug.in_(list(platforms)))
+    if substantive_only:
+        query = query.where(ChangeRow.substantive.is_(True))
+    if not include_technical:
+        query = query.where(ChangeRow.technical.is_(False))
+    return query
+
+
+def _record(row, clause_changes: tuple[ClauseChangeRecord, ...]) -> ChangeRecord:
+    change, document, platform, from_sha, to_sha = row
+    return ChangeRecord(
+        id=change.id, document_id=document.public_id, platform=platform.slug, platform_name=platform.name,
+        document_type=document.type, url=document.url, from_version=from_sha, to_version=to_sha,
+        detected_at=change.detected_at, substantive=change.substantive, severity_raised=change.severity_raised,
+        cosmetic_reason=change.cosmetic_reason, technical=change.technical, alerted_at=change.alerted_at,
+        clause_changes=clause_changes,
+    )
+
+
+def _clause_changes(session: Session, changes: Sequence[ChangeRow]) -> dict[int, tuple[ClauseChangeRecord, ...]]:
+    if not changes:
+        return {}
+    by_id = {c.id: c for c in changes}
+    rows = session.scalars(
+        select(ClauseChangeRow).where(ClauseChangeRow.change_id.in_(list(by_id))).order_by(ClauseChangeRow.ordinal)
+    ).all()
+    types = _clause_types(session, changes)
+    provisions = _provision_ids(session, {c.document_id for c in changes})
+    result: dict[int, list[ClauseChangeRecord]] = defaultdict(list)
+    for row in rows:
+        change = by_id[row.change_id]
+        version_id = change.from_version_id if row.kind == "removed" else change.to_version_id
+        clause_types = types.get((version_id, row.clause_key), ())
+        record_id = provisions.get((change.document_id, clause_types[0])) if clause_types else None
+        result[row.change_id].append(ClauseChangeRecord(mapping.clause_change_from_row(row), record_id))
+    return {change_id: tuple(items) for change_id, items in result.items()}
+
+
+def _clause_types(session: Session, changes: Sequence[ChangeRow]) -> dict[tuple[int, str], tuple[str, ...]]:
+    """``(version id, clause key) → types`` for the versions on either side of the changes.
+
+    A clause has one severity for all its types, so its record is the provision
+    of its first type: the classifier lists a clause's types in order of weight.
+    """
+    version_ids = {c.to_version_id for c in changes} | {c.from_version_id for c in changes if c.from_version_id}
+    rows = session.execute(
+        select(ClauseRow.version_id, ClauseRow.key, ClauseRow.types).where(ClauseRow.version_id.in_(version_ids))
+    )
+    return {(version_id, key): tuple(types or ()) for version_id, key, types in rows}
+
+
+def _provision_ids(session: Session, document_ids: set[int]) -> dict[tuple[int, str], str]:
+    rows = session.execute(
+        select(ProvisionRow.document_id, ProvisionRow.clause_type, ProvisionRow.public_id)
+        .where(ProvisionRow.document_id.in_(document_ids))
+    )
+    return {(document_id, clause_type): public_id for document_id, clause_type, public_id in rows}
+
+
+def mark_alerted(store: Store, change_ids: Sequence[int], at: datetime) -> int:
+    """Set ``alerted_at`` on changes not alerted yet; returns how many were marked."""
+    if not change_ids:
+        return 0
+    with store.session() as session:
+        result = session.execute(
+            update(ChangeRow)
+            .where(ChangeRow.id.in_(list(change_ids)), ChangeRow.alerted_at.is_(None))
+            .values(alerted_at=at)
+        )
+        return result.rowcount or 0
+
+
+def failing_documents(store: Store, *, at_least: int) -> list[FailingDocument]:
+    """Documents in the catalog whose last ``at_least`` or more fetches all failed."""
+    with store.session() as session:
+        documents = session.execute(
+            select(DocumentRow, PlatformRow).join(PlatformRow, PlatformRow.id == DocumentRow.platform_id)
+            .where(DocumentRow.in_catalog.is_(True)).order_by(DocumentRow.id)
+        ).all()
+        failing = (_failure_streak(session, document, platform) for document, platform in documents)
+        return [f for f in failing if f is not None and f.consecutive_failures >= max(at_least, 1)]
+
+
+def _failure_streak(session: Session, document: DocumentRow, platform: PlatformRow) -> FailingDocument | None:
+    last_success = session.scalar(
+        select(FetchRow.finished_at)
+        .where(FetchRow.document_id == document.id, FetchRow.outcome != "failed")
+        .order_by(FetchRow.finished_at.desc()).limit(1)
+    )
+    query = select(FetchRow).where(FetchRow.document_id == document.id, FetchRow.outcome == "failed")
+    if last_success is not None:
+        query = query.where(FetchRow.finished_at > last_success)
+    streak = session.scalars(query.order_by(FetchRow.finished_at, FetchRow.id)).all()
+    if not streak:
+        return None
+    return FailingDocument(
+        document_id=document.public_id, platform=platform.slug, platform_name=platform.name,
+        document_type=document.type, url=document.url, consecutive_failures=len(streak),
+        error_kind=streak[-1].error_kind, error_detail=streak[-1].error_detail,
+        failing_since=streak[0].finished_at, last_failure=streak[-1].finished_at,
+    )

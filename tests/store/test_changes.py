@@ -1,0 +1,116 @@
+"""store/changes.py on real SQLite and PostgreSQL stores."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from analysis.domain import Classification, PlatformSpec, DocumentSpec, Snapshot, SourceSpec
+from analysis.pipeline import Analyzer
+from analysis.text import sha256_bytes
+from store.changes import failing_documents, list_changes, mark_alerted
+
+T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
+class KeywordClassifier:
+    """A deterministic stand-in for the trained model: 'terminate' is high-severity termination."""
+
+    analyzer_id = "keywords-test"
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        return [self._one(text) for text in texts]
+
+    @staticmethod
+    def _one(text: str) -> Classification:
+        if "terminate" in text:
+            return Classification(types=("unilateral_termination",), severity="high")
+        if "suspend" in text:
+            return Classification(types=("unilateral_termination",), severity="medium")
+        if "law" in text:
+            return Classification(types=("choice_of_law",), severity="low")
+        return Classification(types=())
+
+
+V1 = (
+    "1. Accounts\n\n1.1 You must be 13 or older to use the Service, and keep your password secret.\n\n"
+    "2. Termination\n\n2.1 We may suspend your account if you breach these Terms of Service.\n\n"
+    "3. Law\n\n3.1 These Terms are governed by the law of Ireland and its courts alone.\n"
+)
+V2 = V1.replace("suspend your account if", "terminate your account at any time, even if")
+V3 = V2.replace("Ireland and its", "Ireland, and its")  # punctuation only
+
+
+def _catalog(*slugs: str) -> list[PlatformSpec]:
+    return [
+        PlatformSpec(slug, slug.title(), (DocumentSpec(slug, "Terms of Service", (SourceSpec(f"https://{slug}.example/tos"),)),))
+        for slug in slugs
+    ]
+
+
+def _record(store, document_id: str, text: str, at: datetime, **kwargs):
+    body = text.encode()
+    snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
+                        "text/plain", at, size=len(body))
+    return store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                             analyze=Analyzer(KeywordClassifier()), **kwargs)
+
+
+@pytest.fixture
+def documents(store):
+    return [d.id for d in store.sync_catalog(_catalog("acme", "globex"), now=T0)]
+
+
+def test_changes_list_with_record_ids_and_filters(store, documents):
+    acme, globex = documents
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(days=1))
+    _record(store, acme, V3, T0 + timedelta(days=2))
+    _record(store, globex, V1, T0)
+    _record(store, globex, V2, T0 + timedelta(days=3), technical=True)
+
+    changes = list_changes(store)
+    assert [(c.document_id, c.substantive, c.cosmetic_reason) for c in changes] == [
+        (acme, True, None), (acme, False, "punctuation"),
+    ]
+    first = changes[0].to_json()
+    assert first["severity_raised"] is True
+    [clause] = first["clause_changes"]
+    assert clause["kind"] == "modified" and clause["severity_before"] == "medium" and clause["severity_after"] == "high"
+    assert clause["record_id"].startswith("CW-P-") and clause["heading_path"] == ["2. Termination", "2.1"]
+    assert set(first) == {"document", "from_version", "to_version", "detected_at", "substantive", "severity_raised",
+                          "clause_changes"}
+
+    assert [c.document_id for c in list_changes(store, include_technical=True)] == [acme, acme, globex]
+    assert list_changes(store, since=T0 + timedelta(days=2))[0].cosmetic_reason == "punctuation"
+    assert list_changes(store, platforms=["globex"]) == []
+    assert len(list_changes(store, substantive_only=True)) == 1
+
+
+def test_alert_queue_marks_each_change_once(store, documents):
+    acme, _ = documents
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(days=1))
+    pending = list_changes(store, pending_alert=True)
+    assert len(pending) == 1
+    assert mark_alerted(store, [pending[0].id], T0 + timedelta(days=1, hours=1)) == 1
+    assert mark_alerted(store, [pending[0].id], T0 + timedelta(days=2)) == 0
+    assert list_changes(store, pending_alert=True) == []
+    assert list_changes(store)[0].alerted_at == T0 + timedelta(days=1, hours=1)
+
+
+def test_failure_streaks(store, documents):
+    acme, globex = documents
+    _record(store, acme, V1, T0)
+    for hours in (1, 2, 3):
+        store.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
+                             kind="http_5xx" if hours < 3 else "timeout", detail=f"attempt {hours}")
+    store.record_failure(globex, started_at=T0, finished_at=T0, kind="dns")
+    [failing] = failing_documents(store, at_least=3)
+    assert (failing.document_id, failing.consecutive_failures, failing.error_kind) == (acme, 3, "timeout")
+    assert failing.failing_since == T0 + timedelta(hours=1)
+    assert [f.document_id for f in failing_documents(store, at_least=1)] == [acme, globex]
+    _record(store, acme, V1, T0 + timedelta(hours=4))
+    assert [f.document_id for f in failing_documents(store, at_least=1)] == [globex]
