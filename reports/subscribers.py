@@ -46,8 +46,12 @@ class Subscriber:
         return not self.platforms or platform in self.platforms
 
     def wants_severity(self, severity: str | None) -> bool:
-        """True when ``severity`` reaches the subscriber's minimum."""
-        return severity_rank(severity) >= severity_rank(self.min_severity)
+        """True when ``severity`` reaches the subscriber's minimum.
+
+        ``low``, the lowest minimum, means everything: also changes to clauses
+        of no type, which have no severity at all.
+        """
+        return self.min_severity == "low" or severity_rank(severity) >= severity_rank(self.min_severity)
 
 
 @dataclass(frozen=True)

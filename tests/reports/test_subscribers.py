@@ -24,7 +24,7 @@ def test_entries_load_with_defaults_and_bad_ones_are_reported(tmp_path):
     assert legal.platforms == ("kling-ai",) and legal.min_severity == "high"
     assert legal.follows("kling-ai") and not legal.follows("spotify")
     assert legal.wants_severity("high") and not legal.wants_severity("medium")
-    assert ops.follows("anything") and ops.wants_severity("low") and ops.digest
+    assert ops.follows("anything") and ops.wants_severity("low") and ops.wants_severity(None) and ops.digest
     assert [s.email for s in loaded.for_alerts()] == ["legal@example.com"]
     assert len(loaded.errors) == 3
     assert "subscriber #2" in loaded.errors[0] and "'email'" in loaded.errors[0]
