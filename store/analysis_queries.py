@@ -1,0 +1,114 @@
+"""Store queries of the analysis stage: prevalence, and re-analysing stored versions.
+
+Prevalence counts, per clause type, the tracked platforms whose *current*
+versions have a clause of that type. Re-analysis replaces a version's clauses
+and classifications in one transaction; provisions are only ever added, so a
+provision's public record id (``CW-P-000001``) is never reused or renumbered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, cast, delete, func, select
+
+from analysis.domain import VersionAnalysis
+from analysis.prevalence import Prevalence
+from store import mapping
+from store.models import ClauseRow, DocumentRow, VersionRow
+from store.repository import Store, StoreError
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """A stored version to (re)analyse, and the analyser it was last analysed with."""
+
+    document_id: str
+    sha256: str
+    analyzed_with: str | None
+
+
+def tracked_platform_count(store: Store) -> int:
+    """Platforms with at least one catalog document that has a current version."""
+    with store.session() as session:
+        return session.scalar(
+            select(func.count(func.distinct(DocumentRow.platform_id))).where(
+                DocumentRow.in_catalog.is_(True), DocumentRow.current_version_id.is_not(None)
+            )
+        ) or 0
+
+
+def prevalence_counts(store: Store) -> dict[str, int]:
+    """For each clause type found, how many tracked platforms' current versions have it."""
+    platforms: dict[str, set[int]] = defaultdict(set)
+    with store.session() as session:
+        rows = session.execute(
+            select(DocumentRow.platform_id, ClauseRow.types)
+            .join(ClauseRow, ClauseRow.version_id == DocumentRow.current_version_id)
+            .where(DocumentRow.in_catalog.is_(True), cast(ClauseRow.types, String) != "[]")
+        )
+        for platform_id, types in rows:
+            for clause_type in types or ():
+                platforms[clause_type].add(platform_id)
+    return {clause_type: len(ids) for clause_type, ids in sorted(platforms.items())}
+
+
+def prevalence(store: Store, clause_types: tuple[str, ...] = ()) -> dict[str, Prevalence]:
+    """Prevalence of every clause type found, and of each of ``clause_types`` (0 when absent)."""
+    total = tracked_platform_count(store)
+    counts = prevalence_counts(store)
+    wanted = sorted(set(counts) | set(clause_types))
+    return {t: Prevalence(t, counts.get(t, 0), total) for t in wanted}
+
+
+def versions_to_analyse(store: Store, analyzer_id: str, *, everything: bool = False) -> list[VersionRef]:
+    """Versions analysed with another analyser (or never), oldest first per document; all with ``everything``."""
+    with store.session() as session:
+        query = select(DocumentRow.public_id, VersionRow.sha256, VersionRow.analyzed_with).join(
+            DocumentRow, DocumentRow.id == VersionRow.document_id
+        )
+        if not everything:
+            query = query.where((VersionRow.analyzed_with != analyzer_id) | VersionRow.analyzed_with.is_(None))
+        query = query.order_by(DocumentRow.id, VersionRow.first_seen, VersionRow.id)
+        return [VersionRef(doc, sha, analyzed) for doc, sha, analyzed in session.execute(query)]
+
+
+class AnalysisMovedError(StoreError):
+    """The version was re-analysed by someone else since it was read."""
+
+
+def replace_analysis(
+    store: Store, ref: VersionRef, analysis: VersionAnalysis, *, now: datetime
+) -> None:
+    """Replace a version's clauses and classifications with ``analysis``, in one transaction.
+
+    Provisions are added for clause types new to the document; none is removed
+    or renumbered. Raises :class:`AnalysisMovedError` when the version's
+    ``analyzed_with`` is no longer what ``ref`` says (another run got there first).
+    """
+    with store.session() as session:
+        doc = Store._document_row(session, ref.document_id)
+        version = session.scalar(
+            select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == ref.sha256).with_for_update()
+        )
+        if version is None:
+            raise StoreError(f"no version {ref.sha256[:12]} of {ref.document_id} in the store")
+        if version.analyzed_with != ref.analyzed_with:
+            raise AnalysisMovedError(
+                f"version {ref.sha256[:12]} of {ref.document_id} is now analysed with {version.analyzed_with!r}"
+            )
+        # Executed at once, so the new rows never meet the old ones' (version, ordinal) keys.
+        session.execute(delete(ClauseRow).where(ClauseRow.version_id == version.id))
+        types: set[str] = set()
+        for item in analysis.clauses:
+            session.add(mapping.clause_to_row(item, version.id))
+            types.update(item.classification.types)
+        for clause_type in sorted(types):
+            # The repository's own id scheme, so record ids are assigned one way only.
+            Store._ensure_provision(session, doc, clause_type, now)
+        version.analyzed_with = analysis.analyzer
+        if analysis.stated_date is not None:
+            version.stated_date = analysis.stated_date
+            version.stated_date_label = analysis.stated_date_label

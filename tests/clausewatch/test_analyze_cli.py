@@ -1,0 +1,162 @@
+"""`clausewatch analyze`: stale versions are re-classified, keys and provision ids stay put."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import select, update
+
+from analysis import classifier
+from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.pipeline import Analyzer
+from analysis.text import normalize_text, sha256_bytes
+from clausewatch.cli import main
+from clausewatch.commands.analyze import keep_exact_keys
+from store.models import ClauseRow, ProvisionRow, VersionRow
+from store.repository import Store
+
+T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+V1 = normalize_text("""\
+## 1. Disputes
+
+1.1 Any dispute will be resolved by binding arbitration administered by the AAA in New York.
+
+1.2 These terms are governed by the laws of the State of New York.
+
+## 2. Cookies
+
+We use cookies to remember your preferences and measure traffic on the site.
+""")
+V2 = V1.replace("measure traffic on the site", "show you personalised advertising from our partners")
+
+
+class OldClassifier:
+    """What the store was analysed with before: marks cookies as tracking, nothing else."""
+
+    analyzer_id = "old-keywords-0"
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        return [Classification(types=("tracking",) if "cookies" in t else ()) for t in texts]
+
+
+class NewClassifier:
+    """The classifier now in place: also knows governing-law clauses."""
+
+    analyzer_id = "new-keywords-1"
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        return [
+            Classification(types=tuple(t for kw, t in (("cookies", "tracking"), ("governed", "governing_law")) if kw in x))
+            for x in texts
+        ]
+
+
+@pytest.fixture(autouse=True)
+def new_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command loads the default classifier; here that is NewClassifier (the model is another test's business)."""
+    monkeypatch.setattr(classifier, "load_default", NewClassifier)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def recorded(store_url: str, home: Path) -> tuple[str, Store]:
+    """A store at ``store_url`` with two versions of one document, analysed by OldClassifier."""
+    store = Store.open(store_url, home / "objects")
+    spec = DocumentSpec("acme", "Terms of Service", (SourceSpec("https://acme.test/tos"),))
+    store.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=T0)
+    (document,) = store.documents()
+    for day, text in enumerate((V1, V2)):
+        at = T0 + timedelta(days=day)
+        body = text.encode()
+        snapshot = Snapshot(sha256_bytes(body), document.id, spec.url, spec.url, 200, "text/html", at)
+        store.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                          analyze=Analyzer(OldClassifier()))
+    yield document.id, store
+    store.close()
+
+
+def analyze(home: Path, url: str, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--home", str(home), "--database-url", url, "analyze", *args],
+                              catch_exceptions=False)
+
+
+def analysed_with(store: Store) -> list[str | None]:
+    with store.session() as session:
+        return list(session.scalars(select(VersionRow.analyzed_with).order_by(VersionRow.id)))
+
+
+def provisions(store: Store) -> dict[str, str]:
+    with store.session() as session:
+        return {p.clause_type: p.public_id for p in session.scalars(select(ProvisionRow))}
+
+
+def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, store_url, home):
+    document_id, store = recorded
+    keys_before = [[c.clause.key for c in v.clauses] for v in store.versions(document_id)]
+    provisions_before = provisions(store)
+    assert provisions_before.keys() == {"tracking"}
+
+    result = analyze(home, store_url)
+    current = NewClassifier.analyzer_id
+    assert result.exit_code == 0, result.output
+    assert f"analysed 2 version(s) with {current}" in result.output
+    assert analysed_with(store) == [current, current]
+    assert [[c.clause.key for c in v.clauses] for v in store.versions(document_id)] == keys_before
+    after = provisions(store)
+    assert {k: after[k] for k in provisions_before} == provisions_before
+    assert after.keys() == {"tracking", "governing_law"}
+    law = [c for c in store.current_version(document_id).clauses if "governed" in c.clause.text][0]
+    assert law.classification.types == ("governing_law",)
+
+    # Nothing is stale any more; --all does them again.
+    assert "analysed 0 version(s)" in analyze(home, store_url, "--stale").output
+    assert "analysed 2 version(s)" in analyze(home, store_url, "--all").output
+    assert [[c.clause.key for c in v.clauses] for v in store.versions(document_id)] == keys_before
+
+
+def test_a_version_never_analysed_takes_keys_from_the_previous_version(recorded, store_url, home):
+    document_id, store = recorded
+    first, second = store.versions(document_id)
+    with store.session() as session:
+        version_id = session.scalar(select(VersionRow.id).where(VersionRow.sha256 == second.version.sha256))
+        session.execute(ClauseRow.__table__.delete().where(ClauseRow.version_id == version_id))
+        session.execute(update(VersionRow).where(VersionRow.id == version_id).values(analyzed_with=None))
+    assert analyze(home, store_url, "--stale").exit_code == 0
+    _first, second = store.versions(document_id)
+    shared_text = [c for c in second.clauses if "governed by" in c.clause.text][0]
+    assert shared_text.clause.key == [c for c in first.clauses if "governed by" in c.clause.text][0].clause.key
+
+
+def test_all_and_stale_together_are_a_usage_error(sqlite_url, home):
+    result = CliRunner().invoke(main, ["--home", str(home), "--database-url", sqlite_url, "analyze", "--all", "--stale"])
+    assert result.exit_code == 2
+    assert "exclude each other" in result.output
+
+
+def _with_key(item, key):
+    return replace(item, clause=replace(item.clause, key=key))
+
+
+def test_unchanged_texts_keep_their_keys_even_when_alignment_says_otherwise():
+    old = Analyzer(OldClassifier()).classify_text(V1)
+    new = Analyzer(OldClassifier()).classify_text(V2)
+    # Say alignment handed the second clause the first one's key and the rest fresh keys.
+    aligned = (_with_key(new[0], "fresh-0"), _with_key(new[1], old[0].clause.key),
+               *(_with_key(c, f"fresh-{i}") for i, c in enumerate(new[2:], 2)))
+    kept = keep_exact_keys(old, aligned)
+    unchanged = [i for i, c in enumerate(new) if c.clause.text == old[i].clause.text]
+    assert unchanged == [0, 1] and len(new) == 3
+    # Exact text wins, and no key names two clauses.
+    assert [kept[i].clause.key for i in unchanged] == [old[i].clause.key for i in unchanged]
+    assert kept[2].clause.key == "fresh-2"
+    assert len({c.clause.key for c in kept}) == len(kept)
