@@ -20,8 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from diff_match_patch import diff_match_patch
-
+from analysis.diff import Diff, diff_texts
 from reports import feeds
 from reports.site import contexts, exports
 from reports.site.contexts import Evidence, SiteIndex
@@ -33,8 +32,6 @@ from store.site_data import DocumentInfo, SiteData, load_site_data, snapshot_pro
 log = logging.getLogger(__name__)
 
 _CODE = Path(__file__).resolve().parent
-# Seconds diff-match-patch may spend on one change before returning a coarser diff.
-_DIFF_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -174,12 +171,9 @@ class SiteBuilder:
             text = version_text(self.store, doc.current_sha256)
         return {"diffs": diffs, "text": text}
 
-    def _diff(self, before_sha: str, after_sha: str) -> list[tuple[int, str]]:
-        dmp = diff_match_patch()
-        dmp.Diff_Timeout = _DIFF_TIMEOUT
-        ops = dmp.diff_main(version_text(self.store, before_sha), version_text(self.store, after_sha))
-        dmp.diff_cleanupSemantic(ops)
-        return ops
+    def _diff(self, before_sha: str, after_sha: str) -> Diff:
+        # Change.diff is not stored with the change; it is fully determined by the two texts.
+        return diff_texts(version_text(self.store, before_sha), version_text(self.store, after_sha))
 
     def _feed_pages(self, site: SiteIndex) -> Iterator[Page]:
         for path, feed in feed_definitions(site):

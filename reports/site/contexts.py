@@ -121,7 +121,9 @@ def _summarise_change(change: ChangeInfo) -> str:
     return summary
 
 
-def change_row(doc: DocumentInfo, change: ChangeInfo) -> dict[str, Any]:
+def change_row(doc: DocumentInfo, change: ChangeInfo, keys: frozenset[str] | None = None) -> dict[str, Any]:
+    """A change as pages show it; with ``keys``, only the clause changes of those clause keys."""
+    shown = [c for c in change.clause_changes if keys is None or c.clause_key in keys]
     return {
         "anchor": change_anchor(change), "detected_at": change.detected_at, "summary": _summarise_change(change),
         "severity": change.severity, "severity_raised": change.severity_raised, "substantive": change.substantive,
@@ -131,7 +133,7 @@ def change_row(doc: DocumentInfo, change: ChangeInfo) -> dict[str, Any]:
         "clause_changes": [
             {"kind": c.kind, "heading": " › ".join(c.heading_path), "before": c.before, "after": c.after,
              "severity_before": c.severity_before, "severity_after": c.severity_after}
-            for c in sorted(change.clause_changes,
+            for c in sorted(shown,
                             key=lambda c: -max(severity_rank(c.severity_before), severity_rank(c.severity_after)))
         ],
     }
@@ -171,7 +173,8 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "explanation": explanation,
         "others": [r for r in site.by_type.get(provision.clause_type, ())
                    if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
-        "history": [change_row(doc, c) for c in reversed(model.changes_of_provision(doc, provision))],
+        "history": [change_row(doc, c, model.keys_of_type(doc, provision.clause_type))
+                    for c in reversed(model.changes_of_provision(doc, provision))],
         "document_changes": len([c for c in doc.changes if c.from_sha256]),
         "clauses": [_clause_row(c, provisions_by_type) for c in clauses],
         "last_updated": (current.stated_date if current and current.stated_date else None),

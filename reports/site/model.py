@@ -166,8 +166,13 @@ def platform_grade(documents: Sequence[DocumentInfo]) -> Grade:
 # --- Monitoring history ---------------------------------------------------------
 
 
+def keys_of_type(document: DocumentInfo, clause_type: str) -> frozenset[str]:
+    """Keys of the document's clauses that were of ``clause_type`` in any version."""
+    return frozenset(key for key, types in document.key_types.items() if clause_type in types)
+
+
 def changes_of_provision(document: DocumentInfo, provision: ProvisionInfo) -> list[ChangeInfo]:
     """Changes of the document that touched a clause ever classified as the provision's type."""
-    keys = {key for key, types in document.key_types.items() if provision.clause_type in types}
+    keys = keys_of_type(document, provision.clause_type)
     return [change for change in document.changes
             if any(c.clause_key in keys for c in change.clause_changes)]
