@@ -252,7 +252,8 @@ def _key_types_by_document(session: Session) -> dict[int, dict[str, frozenset[st
     """Which clause types each clause key ever carried: ties clause changes to provisions."""
     found: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     rows = session.execute(
-        select(VersionRow.document_id, ClauseRow.key, ClauseRow.types).join(VersionRow, VersionRow.id == ClauseRow.version_id)
+        select(VersionRow.document_id, ClauseRow.key, ClauseRow.types)
+        .join(VersionRow, VersionRow.id == ClauseRow.version_id)
     )
     for doc_id, key, types in rows:
         if types:

@@ -12,7 +12,8 @@ from reports.site.exports import export_store
 
 
 @click.command("export")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="File to write (default: standard output).")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+              help="File to write (default: standard output).")
 @click.pass_obj
 def command(settings, out: Path | None) -> None:
     """Export every provision record (clauses, classification, evidence) as JSON."""

@@ -26,6 +26,7 @@ from reports.site import contexts, exports
 from reports.site.contexts import Evidence, SiteIndex
 from reports.site.manifest import IncrementalWriter
 from reports.site.render import STATIC, TEMPLATES, environment, json_ld
+from store.analysis_queries import prevalence
 from store.repository import Store
 from store.site_data import DocumentInfo, SiteData, load_site_data, snapshot_problem, version_text
 
@@ -96,7 +97,7 @@ class SiteBuilder:
     def build(self, *, full: bool = False) -> SiteReport:
         data = load_site_data(self.store)
         evidence = self._check_evidence(data)
-        site = SiteIndex.build(data, self.base_url, evidence)
+        site = SiteIndex.build(data, self.base_url, evidence, prevalence(self.store))
         report = SiteReport(self.out, evidence_problems=[
             f"{doc_id}: snapshot {e.snapshot_sha256}: {e.problem}" for doc_id, e in sorted(evidence.items()) if e.problem
         ])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.domain import severity_rank
+from analysis.prevalence import Prevalence
 from reports.site import model
 from reports.site.explaining import explain_provision
 from reports.site.render import safe_name
@@ -71,13 +72,12 @@ class SiteIndex:
     data: SiteData
     base_url: str
     evidence: dict[str, Evidence]  # document id -> evidence of its current version
-    type_counts: Any
-    platforms_tracked: int
+    prevalences: dict[str, Prevalence]  # clause type -> platforms having it (analysis.prevalence)
     by_type: dict[str, list[dict[str, Any]]]  # clause type -> one comparison row per provision
 
     @classmethod
-    def build(cls, data: SiteData, base_url: str, evidence: dict[str, Evidence]) -> SiteIndex:
-        counts, tracked = model.platform_counts(data)
+    def build(cls, data: SiteData, base_url: str, evidence: dict[str, Evidence],
+              prevalences: dict[str, Prevalence]) -> SiteIndex:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in data.documents:
             for provision in doc.provisions:
@@ -86,11 +86,14 @@ class SiteIndex:
                     by_type[provision.clause_type].append(_comparison_row(doc, provision, clauses))
         for rows in by_type.values():
             rows.sort(key=lambda r: (-severity_rank(r["severity"]), r["platform_name"].lower(), r["record_id"]))
-        return cls(data, base_url.rstrip("/") + "/", evidence, counts, tracked, dict(by_type))
+        return cls(data, base_url.rstrip("/") + "/", evidence, prevalences, dict(by_type))
 
-    def prevalence(self, clause_type: str) -> model.Prevalence:
-        count = self.type_counts.get(clause_type, 0)
-        return model.Prevalence(model.prevalence_label(count, self.platforms_tracked), count, self.platforms_tracked)
+    def prevalence(self, clause_type: str) -> Prevalence:
+        known = self.prevalences.get(clause_type)
+        if known is not None:
+            return known
+        total = max((p.total for p in self.prevalences.values()), default=0)
+        return Prevalence(clause_type, 0, total)
 
     def absolute(self, path: str) -> str:
         return self.base_url + path
@@ -169,7 +172,7 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "severity": top.severity if top else None, "severity_reason": top.reason if top else "",
         "confidence": top.confidence if top else None, "basis": top.basis if top else None,
         "evidence_phrases": list(top.evidence) if top else [],
-        "prevalence": str(site.prevalence(provision.clause_type)),
+        "prevalence": site.prevalence(provision.clause_type).display,
         "explanation": explanation,
         "others": [r for r in site.by_type.get(provision.clause_type, ())
                    if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
@@ -198,7 +201,7 @@ def _siblings(doc: DocumentInfo, provision: ProvisionInfo) -> list[dict[str, Any
 def _faq(title, platform, explanation, prevalence, top) -> list[dict[str, str]]:
     faq = [{"q": f"What does {platform}'s {title} clause do?", "a": explanation.what_it_is}]
     if top is not None:
-        faq.append({"q": f"How severe is it?",
+        faq.append({"q": "How severe is it?",
                     "a": f"{top.severity.capitalize()} severity ({top.basis}, confidence {top.confidence:.0%}). "
                          f"{top.reason}".strip()})
     faq.append({"q": "How many platforms have this type of clause?",
@@ -267,12 +270,12 @@ def platform_context(site: SiteIndex, slug: str) -> dict[str, Any]:
 
 def type_context(site: SiteIndex, clause_type: str) -> dict[str, Any]:
     return {"id": clause_type, "title": model.type_title(clause_type),
-            "prevalence": str(site.prevalence(clause_type)), "rows": site.by_type.get(clause_type, [])}
+            "prevalence": site.prevalence(clause_type).display, "rows": site.by_type.get(clause_type, [])}
 
 
 def types_index_context(site: SiteIndex) -> dict[str, Any]:
-    types = sorted(site.by_type, key=lambda t: (-site.type_counts.get(t, 0), model.type_title(t)))
-    return {"types": [{"id": t, "title": model.type_title(t), "prevalence": str(site.prevalence(t))} for t in types]}
+    types = sorted(site.by_type, key=lambda t: (-site.prevalence(t).count, model.type_title(t)))
+    return {"types": [{"id": t, "title": model.type_title(t), "prevalence": site.prevalence(t).display} for t in types]}
 
 
 def index_context(site: SiteIndex) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from reports.site import model
 from reports.site.contexts import SiteIndex, document_path, platform_path, record_path, type_path
 from store.repository import Store
+from store.analysis_queries import prevalence
 from store.site_data import load_site_data
 
 SEARCH_TEXT_CHARS = 600
@@ -61,7 +62,7 @@ def export_records(site: SiteIndex) -> dict[str, Any]:
                 "document_id": doc.document.id, "document": model.document_title(doc),
                 "document_url": doc.document.url,
                 "severity": model.provision_severity(doc, provision.clause_type),
-                "prevalence": str(site.prevalence(provision.clause_type)),
+                "prevalence": site.prevalence(provision.clause_type).display,
                 "first_tracked": provision.first_seen.isoformat(),
                 "last_verified": current.last_verified.isoformat() if current else None,
                 "version_sha256": doc.current_sha256,
@@ -85,4 +86,4 @@ def export_json(site: SiteIndex) -> bytes:
 
 def export_store(store: Store, *, base_url: str) -> bytes:
     """The JSON export of a store, as the site build writes it to ``export/records.json``."""
-    return export_json(SiteIndex.build(load_site_data(store), base_url, {}))
+    return export_json(SiteIndex.build(load_site_data(store), base_url, {}, prevalence(store)))

@@ -1,4 +1,4 @@
-"""What the pages show, derived from the store's data: provisions, prevalence, grades.
+"""What the pages show, derived from the store's data: provisions, clause types, grades.
 
 These are plain functions over :mod:`store.site_data` records; templates get
 the results and never compute anything themselves.
@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from analysis.domain import ClassifiedClause, severity_rank
-from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo, SiteData
+from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo
 
 # Titles of SPEC §5; an unknown type (added by a newer classifier) shows its id.
 CLAUSE_TYPE_TITLES = {
@@ -69,44 +69,6 @@ def clauses_of_type(document: DocumentInfo, clause_type: str) -> list[Classified
 
 def document_title(document: DocumentInfo) -> str:
     return document.document.spec.title or document.document.type
-
-
-# --- Prevalence (SPEC §5) ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Prevalence:
-    label: str
-    count: int
-    total: int
-
-    def __str__(self) -> str:
-        return f"{self.label} · {self.count} of {self.total} platforms"
-
-
-def prevalence_label(count: int, total: int) -> str:
-    """Unique (only one), Rare (<5%), Uncommon (<25%), Common (<75%), Widespread."""
-    if count <= 1:
-        return "Unique"
-    share = count / total if total else 0
-    for limit, label in ((0.05, "Rare"), (0.25, "Uncommon"), (0.75, "Common")):
-        if share < limit:
-            return label
-    return "Widespread"
-
-
-def platform_counts(data: SiteData) -> tuple[Counter[str], int]:
-    """For each clause type, how many platforms have it now; and how many platforms have a text."""
-    having: dict[str, set[str]] = {}
-    tracked = set()
-    for doc in data.documents:
-        if doc.current_sha256 is None:
-            continue
-        tracked.add(doc.document.platform)
-        for item in doc.clauses:
-            for clause_type in item.classification.types:
-                having.setdefault(clause_type, set()).add(doc.document.platform)
-    return Counter({t: len(p) for t, p in having.items()}), len(tracked)
 
 
 # --- Grades --------------------------------------------------------------------
