@@ -156,3 +156,15 @@ def test_a_slice_of_the_contrib_collection(settings: Settings, shared: Path, tmp
     assert result.exit_code == 0, result.output
     assert summary(settings.catalog, 60, imported=60) in result.stdout
     assert platforms_of(settings.catalog) == platforms_of(source)
+
+
+def test_registered_under_clausewatch_and_uses_the_catalog_setting(tmp_path: Path) -> None:
+    from clausewatch.cli import main
+
+    catalog = tmp_path / "my-catalog"
+    result = CliRunner().invoke(
+        main, ["--home", str(tmp_path / "home"), "--catalog", str(catalog), "import-ota", str(FIXTURES / "Ikea.json")]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in catalog.iterdir()) == ["Ikea.history.json", "Ikea.json"]
