@@ -1,0 +1,34 @@
+"""`clausewatch alerts`: same-day emails about changes not yet alerted and documents that keep failing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from clausewatch.alerting import send_alerts
+
+
+@click.command("alerts")
+@click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
+              help="Write one .eml file per subscriber into this folder; send nothing, mark nothing alerted.")
+@click.pass_obj
+def command(settings, dry_run: Path | None) -> None:
+    """Email each alert subscriber the substantive changes not yet alerted (severity raised first)
+    and the documents that failed FAILURE_ALERT_AFTER fetches in a row.
+
+    Exits 1 when a subscriber's alert could not be delivered or the subscribers file has a bad
+    entry; the other subscribers still get theirs.
+    """
+    report = send_alerts(settings, dry_run=dry_run)
+    for error in report.subscriber_errors:
+        click.echo(f"subscribers: {error}", err=True)
+    for delivery in report.deliveries:
+        where = f" → {delivery.path}" if delivery.path else ""
+        status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
+        click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)
+    marked = "" if report.dry_run else f", {len(report.alerted_change_ids)} marked alerted"
+    click.echo(f"alerts: {report.changes} pending change(s), {report.failing} newly failing document(s), "
+               f"{len(report.deliveries)} message(s){marked}")
+    if not report.ok:
+        raise click.exceptions.Exit(1)

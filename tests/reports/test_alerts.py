@@ -1,0 +1,151 @@
+"""Same-day alerts: content, filters, rendering and delivery to a real SMTP server (reports/alerts.py,
+clausewatch/alerting.py)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.pipeline import Analyzer
+from analysis.text import sha256_bytes
+from clausewatch.alerting import send_alerts
+from clausewatch.settings import load_settings
+from store.changes import list_changes
+
+T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+
+
+class KeywordClassifier:
+    """Deterministic labels for the test: 'terminate' high, 'suspend' medium, 'law' low."""
+
+    analyzer_id = "keywords-test"
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        return [self._one(t) for t in texts]
+
+    @staticmethod
+    def _one(text: str) -> Classification:
+        if "terminate" in text:
+            return Classification(types=("unilateral_termination",), severity="high")
+        if "suspend" in text:
+            return Classification(types=("unilateral_termination",), severity="medium")
+        if "law" in text:
+            return Classification(types=("choice_of_law",), severity="low")
+        return Classification(types=())
+
+
+V1 = (
+    "1. Accounts\n\n1.1 You must be 13 or older to use the Service, and keep your password secret.\n\n"
+    "2. Termination\n\n2.1 We may suspend your account if you breach these Terms of Service.\n\n"
+    "3. Law\n\n3.1 These Terms are governed by the law of Ireland and its courts alone.\n"
+)
+V2 = V1.replace("suspend your account if", "terminate your account at any time, even if").replace(
+    "Ireland and its courts", "Ireland <script>alert(1)</script> and its courts"
+)
+
+
+def _record(store, document_id, text, at, **kwargs):
+    body = text.encode()
+    snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
+                        "text/plain", at, size=len(body))
+    return store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                             analyze=Analyzer(KeywordClassifier()), **kwargs)
+
+
+@pytest.fixture
+def settings(tmp_path, store_url, smtp_inbox):
+    subscribers = tmp_path / "subscribers.yaml"
+    subscribers.write_text(
+        "subscribers:\n"
+        "  - {email: all@example.com, name: Everyone}\n"
+        "  - {email: high@example.com, min_severity: high}\n"
+        "  - {email: globex@example.com, platforms: [globex]}\n"
+        "  - {email: gone@refused.invalid}\n"
+        "  - {email: digest-only@example.com, alerts: false}\n",
+        encoding="utf-8",
+    )
+    return load_settings({}, {"HOME": str(tmp_path / "home"), "DATABASE_URL": store_url}).replace(
+        subscribers=subscribers, smtp_host=smtp_inbox.host, smtp_port=smtp_inbox.port, smtp_starttls=False,
+        base_url="https://cw.example/", failure_alert_after=2,
+    )
+
+
+@pytest.fixture
+def acme(store):
+    specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
+             for s in ("acme", "globex")]
+    return store.sync_catalog(specs, now=T0)[0].id
+
+
+def _inbox(smtp_inbox) -> dict[str, email.message.EmailMessage]:
+    return {m["To"].addresses[0].addr_spec: m for m in smtp_inbox.messages}
+
+
+def test_alert_per_subscriber_once_with_filters_and_isolation(settings, store, acme, smtp_inbox):
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(hours=1))
+    report = send_alerts(settings, store=store, now=T0 + timedelta(hours=2))
+
+    assert [(d.recipient.split("<")[-1].rstrip(">"), d.ok) for d in report.deliveries] == [
+        ("all@example.com", True), ("high@example.com", True), ("gone@refused.invalid", False),
+    ]
+    assert not report.ok and len(report.alerted_change_ids) == 1
+    inbox = _inbox(smtp_inbox)
+    assert set(inbox) == {"all@example.com", "high@example.com"}
+    message = inbox["all@example.com"]
+    assert message["Subject"] == "clausewatch alert: Acme Terms of Service changed, severity raised"
+    assert message["List-Unsubscribe"].startswith("<mailto:")
+    text = message.get_body(("plain",)).get_content()
+    # The clause that raised severity comes first, before → after.
+    assert text.index("MODIFIED (severity raised): 2. Termination › 2.1") < text.index("3. Law › 3.1")
+    assert "Before: 2.1 We may suspend your account" in text and "After:  2.1 We may terminate" in text
+    assert "https://cw.example/records/CW-P-" in text
+    html = message.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert 'style="' in html  # CSS inlined
+    # The high-only subscriber sees the high clause, not the low one.
+    high_text = inbox["high@example.com"].get_body(("plain",)).get_content()
+    assert "2. Termination › 2.1" in high_text and "3. Law › 3.1" not in high_text
+
+    again = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
+    assert again.deliveries == [] and again.changes == 0 and len(smtp_inbox.messages) == 2
+
+
+def test_cosmetic_and_technical_changes_never_alert(settings, store, acme, smtp_inbox):
+    _record(store, acme, V1, T0)
+    _record(store, acme, V1.replace("Ireland and", "Ireland, and"), T0 + timedelta(hours=1))
+    _record(store, acme, V2, T0 + timedelta(hours=2), technical=True)
+    report = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
+    assert report.changes == 0 and report.deliveries == [] and smtp_inbox.messages == []
+    assert [c.substantive for c in list_changes(store, include_technical=True)] == [False, True]
+
+
+def test_failing_document_alerted_once_per_streak_naming_the_kind(settings, store, acme, smtp_inbox):
+    _record(store, acme, V1, T0)
+    for hours in (1, 2):
+        store.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
+                             kind="selector_missing", detail="no element matched main.terms")
+    first = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
+    assert first.failing == 1 and all(d.ok for d in first.deliveries[:2])
+    text = _inbox(smtp_inbox)["all@example.com"].get_body(("plain",)).get_content()
+    assert "Acme · Terms of Service: selector_missing, 2 failed fetches in a row" in text
+    assert "globex@example.com" not in _inbox(smtp_inbox)
+    assert send_alerts(settings, store=store, now=T0 + timedelta(hours=4)).failing == 0
+
+
+def test_dry_run_writes_eml_and_marks_nothing(settings, store, acme, smtp_inbox, tmp_path):
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(hours=1))
+    report = send_alerts(settings, store=store, dry_run=tmp_path / "eml", now=T0 + timedelta(hours=2))
+    assert sorted(p.name for p in (tmp_path / "eml").iterdir()) == [
+        "001-all@example.com.eml", "002-high@example.com.eml", "003-gone@refused.invalid.eml",
+    ]
+    parsed = email.message_from_bytes((tmp_path / "eml/001-all@example.com.eml").read_bytes(), policy=email.policy.default)
+    assert "severity raised" in parsed["Subject"]
+    assert report.alerted_change_ids == [] and smtp_inbox.messages == []
+    assert len(list_changes(store, pending_alert=True)) == 1
