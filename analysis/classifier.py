@@ -1,20 +1,298 @@
-"""Clause classification (placeholder: classifies nothing; the trained classifier replaces it)."""
+"""Clause classification: clause types, severity, confidence, evidence and basis (SPEC §5).
+
+The shipped model (``analysis/model/``) is a linear one-vs-rest classifier over
+TF-IDF word n-grams, stored as inspectable files, never pickles:
+
+- ``model.json``: the labels, per-label thresholds and calibration, the
+  severity model's labels, the feature settings and where the model came from;
+- ``vocabulary.json``: the n-grams, in feature order;
+- ``weights.npz``: the arrays (idf, weights, biases), read with
+  ``numpy.load(allow_pickle=False)``.
+
+Inference is plain numpy, so it runs on any CPU with no download. Types no
+public data set covers come from the curated phrases of ``analysis.taxonomy``,
+which also supply the evidence for every type they match; the training code
+(``clausewatch/training.py``) writes the files and shares ``ngrams`` and
+``tfidf_rows`` with this module so training and inference see the same features.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-from analysis.domain import Classification
+import numpy as np
 
-ANALYZER_ID = "placeholder-0"
+from analysis.domain import SEVERITIES, Classification
+from analysis.taxonomy import BY_ID, TYPE_IDS, ClauseType
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
+FORMAT = 1
+
+# A curated phrase is precise but its precision is measured nowhere: a type found
+# only through one is reported with this confidence, below any learned "sure".
+PATTERN_CONFIDENCE = 0.8
+# Evidence phrases shown per type: enough to cite, few enough to read.
+EVIDENCE_PER_TYPE = 3
+
+_WORD = re.compile(r"\w+")
+# Typographic and LaTeX-style quotes of the CLAUDETTE tokenisation read as words otherwise.
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+
+
+class ModelError(Exception):
+    """The model files are missing, malformed, or of another format."""
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; punctuation and spacing never matter."""
+    return _WORD.findall(text.lower().translate(_APOSTROPHES))
+
+
+def ngrams(text: str, sizes: Sequence[int] = (1, 2)) -> list[str]:
+    """The word n-grams of ``text`` that the model's features are made of."""
+    tokens = words(text)
+    grams: list[str] = []
+    for n in sizes:
+        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+@dataclass(frozen=True)
+class SparseRows:
+    """Rows of a sparse matrix in CSR form (what scipy calls indptr, indices, data)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+
+    def dot(self, weights: np.ndarray) -> np.ndarray:
+        """``rows @ weights`` for a dense ``(features, k)`` matrix, with numpy alone."""
+        out = np.zeros((len(self.indptr) - 1, weights.shape[1]), dtype=np.float64)
+        if len(self.indices):
+            products = weights[self.indices] * self.data[:, None]
+            row_of = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
+            np.add.at(out, row_of, products)
+        return out
+
+
+def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray, sizes: Sequence[int]) -> SparseRows:
+    """Sublinear TF-IDF rows, L2-normalised, over the known n-grams of each text."""
+    indptr, indices, data = [0], [], []
+    for text in texts:
+        counts = Counter(i for i in map(vocabulary.get, ngrams(text, sizes)) if i is not None)
+        keys = sorted(counts)
+        values = np.array([(1.0 + math.log(counts[k])) * idf[k] for k in keys], dtype=np.float64)
+        norm = float(np.sqrt(values @ values)) if len(values) else 0.0
+        indices.extend(keys)
+        data.extend((values / norm).tolist() if norm else values.tolist())
+        indptr.append(len(indices))
+    return SparseRows(np.asarray(indptr, np.int64), np.asarray(indices, np.int64), np.asarray(data, np.float64))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class TypeFinding:
+    """One clause type found in one clause, before the clause-level summary."""
+
+    type: ClauseType
+    probability: float
+    evidence: tuple[str, ...]
+    explicit: bool
+    severity: str
+    reason: str
 
 
 class Classifier:
-    analyzer_id = ANALYZER_ID
+    """Labels clauses with types, severity, confidence, evidence and basis."""
+
+    def __init__(self, model_dir: Path = MODEL_DIR):
+        meta, vocabulary, arrays = _read_model(model_dir)
+        self.meta = meta
+        self.labels: tuple[str, ...] = tuple(meta["labels"])
+        self.sizes = tuple(meta["ngram_sizes"])
+        self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
+        self.terms = vocabulary
+        self.idf = arrays["idf"]
+        self.weights = arrays["weights"]
+        self.bias = arrays["bias"]
+        self.thresholds = arrays["thresholds"]
+        self.calibration = arrays["calibration"]
+        self.severity_labels: tuple[str, ...] = tuple(meta["severity_labels"])
+        self.severity_weights = arrays["severity_weights"]
+        self.severity_bias = arrays["severity_bias"]
+        self.analyzer_id = f"linear-{meta['fingerprint'][:12]}"
+
+    # --- learned part ----------------------------------------------------------
+
+    def features(self, texts: Sequence[str]) -> SparseRows:
+        return tfidf_rows(texts, self.vocabulary, self.idf, self.sizes)
+
+    def scores(self, rows: SparseRows) -> np.ndarray:
+        """Raw one-vs-rest margins, one column per learned label."""
+        return rows.dot(self.weights) + self.bias
+
+    def probabilities(self, scores: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities (Platt scaling fitted on out-of-fold margins)."""
+        return _sigmoid(scores * self.calibration[:, 0] + self.calibration[:, 1])
+
+    def high_probability(self, rows: SparseRows) -> np.ndarray:
+        """P(clearly unfair) per clause and learned-severity label (CLAUDETTE grade 3 vs 2)."""
+        return _sigmoid(rows.dot(self.severity_weights) + self.severity_bias)
+
+    def severity_of(self, type_id: str, text: str) -> str:
+        """The severity ``text`` would get if it were of type ``type_id`` alone."""
+        high = self.high_probability(self.features([text]))[0]
+        return _severity(BY_ID[type_id], text, self._learned_high(type_id, high))[0]
+
+    # --- the clause-level answer -------------------------------------------------
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [Classification(types=(), severity="low", confidence=0.0, reason="not classified") for _ in texts]
+        """One classification per text, in order."""
+        texts = list(texts)
+        if not texts:
+            return []
+        rows = self.features(texts)
+        margins = self.scores(rows)
+        probabilities = self.probabilities(margins)
+        high = self.high_probability(rows)
+        return [
+            self._classify_one(text, rows, i, margins[i], probabilities[i], high[i]) for i, text in enumerate(texts)
+        ]
+
+    def _classify_one(self, text, rows, row, margins, probabilities, high) -> Classification:
+        learned = dict(zip(self.labels, range(len(self.labels)), strict=True))
+        findings = []
+        for clause_type in BY_ID.values():
+            phrases = clause_type.evidence(text)
+            j = learned.get(clause_type.id)
+            if j is None:
+                if phrases:
+                    findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
+            elif margins[j] >= self.thresholds[j]:
+                evidence = phrases or self._model_evidence(text, rows, row, j)
+                findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
+                                              self._learned_high(clause_type.id, high), explicit=bool(phrases)))
+        if not findings:
+            none = 1.0 - float(probabilities.max()) if len(probabilities) else 1.0
+            return Classification((), "low", round(none, 4), (), "inferred", "No clause type recognised.")
+        return _summarise(findings)
+
+    def _learned_high(self, type_id: str, high: np.ndarray) -> float | None:
+        if type_id not in self.severity_labels:
+            return None
+        return float(high[self.severity_labels.index(type_id)])
+
+    def _finding(self, clause_type, probability, evidence, text, high, explicit=True) -> TypeFinding:
+        severity, reason = _severity(clause_type, text, high)
+        return TypeFinding(clause_type, probability, tuple(evidence[:EVIDENCE_PER_TYPE]), explicit, severity, reason)
+
+    def _model_evidence(self, text: str, rows: SparseRows, row: int, label: int) -> tuple[str, ...]:
+        """The n-grams that pushed ``label`` up most, as they are written in ``text``."""
+        start, end = rows.indptr[row], rows.indptr[row + 1]
+        indices = rows.indices[start:end]
+        contributions = self.weights[indices, label] * rows.data[start:end]
+        order = np.argsort(-contributions, kind="stable")
+        phrases = []
+        for k in order[:EVIDENCE_PER_TYPE]:
+            if contributions[k] > 0:
+                phrases.append(_find_phrase(text, self.terms[indices[k]]))
+        return tuple(p for p in phrases if p)
 
 
+def _find_phrase(text: str, term: str) -> str:
+    """``term`` (lower-cased words) as it is written in ``text``."""
+    pattern = r"\W+".join(re.escape(w) for w in term.split())
+    match = re.search(rf"(?<!\w){pattern}(?!\w)", text.translate(_APOSTROPHES), re.IGNORECASE)
+    return text[match.start() : match.end()] if match else term
+
+
+def _severity(clause_type: ClauseType, text: str, high: float | None) -> tuple[str, str]:
+    """Severity and its reason for one type in one clause: curated phrases first, then the learned grade."""
+    raising = clause_type.raising(text)
+    if raising:
+        level = SEVERITIES[min(SEVERITIES.index(clause_type.severity) + 1, len(SEVERITIES) - 1)]
+        if high is not None:
+            level = "high"
+        return level, f"{clause_type.raises_reason} (“{raising[0]}”)"
+    protecting = clause_type.protecting(text)
+    if protecting:
+        return "low", f"{clause_type.protects_reason} (“{protecting[0]}”)"
+    if high is None:
+        return clause_type.severity, clause_type.reason
+    if high >= 0.5:
+        return "high", f"{clause_type.reason} Worded like the terms experts graded clearly unfair."
+    return "medium", f"{clause_type.reason} Worded like the terms experts graded potentially unfair."
+
+
+def _summarise(findings: list[TypeFinding]) -> Classification:
+    """The clause-level classification: every type, the worst severity and its reason."""
+    findings = _combine(findings)
+    worst = max(findings, key=lambda f: SEVERITIES.index(f.severity))
+    evidence = tuple(dict.fromkeys(p for f in findings for p in f.evidence))
+    return Classification(
+        types=tuple(f.type.id for f in findings),
+        severity=worst.severity,
+        confidence=round(min(f.probability for f in findings), 4),
+        evidence=evidence,
+        basis="explicit" if all(f.explicit for f in findings) else "inferred",
+        reason=f"{worst.type.title}: {worst.reason}",
+    )
+
+
+def _combine(findings: list[TypeFinding]) -> list[TypeFinding]:
+    """Rules that look at several types at once (SPEC §5 severity)."""
+    ids = {f.type.id for f in findings}
+    combined = []
+    for f in findings:
+        if f.type.id == "arbitration" and "class_action_waiver" in ids:
+            f = _raise(f, "Mandatory arbitration together with a class action waiver takes away court and group claims.")
+        elif f.type.id == "user_content_license" and "ai_training_use" in ids and f.severity != "low":
+            f = _raise(f, "The licence to user content extends to training AI models.")
+        combined.append(f)
+    return combined
+
+
+def _raise(finding: TypeFinding, reason: str) -> TypeFinding:
+    return TypeFinding(finding.type, finding.probability, finding.evidence, finding.explicit, "high", reason)
+
+
+def _read_model(model_dir: Path) -> tuple[dict, list[str], dict[str, np.ndarray]]:
+    try:
+        meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+        vocabulary = json.loads((model_dir / "vocabulary.json").read_text(encoding="utf-8"))
+        with np.load(model_dir / "weights.npz", allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the classifier model in {model_dir}: {exc}") from exc
+    if meta.get("format") != FORMAT:
+        raise ModelError(f"{model_dir / 'model.json'}: format {meta.get('format')!r}, expected {FORMAT}")
+    unknown = set(meta["labels"]) - set(TYPE_IDS)
+    if unknown:
+        raise ModelError(f"{model_dir / 'model.json'}: labels not in the taxonomy: {sorted(unknown)}")
+    return meta, vocabulary, arrays
+
+
+def fingerprint(model_dir: Path) -> str:
+    """SHA-256 over the model's weights and vocabulary: the model's identity."""
+    digest = hashlib.sha256()
+    for name in ("vocabulary.json", "weights.npz"):
+        digest.update((model_dir / name).read_bytes())
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
 def load_default() -> Classifier:
-    return Classifier()
+    """The shipped classifier, loaded once per process."""
+    return Classifier(MODEL_DIR)

@@ -1,0 +1,394 @@
+"""The clause types of SPEC §5 and the curated phrases that state them.
+
+Each type has an id (stable: stored, linked and measured against), the title
+shown on record pages, the public label it maps from, and curated regular
+expressions. A pattern match is *evidence*: the phrase that says, in so many
+words, that a clause is of this type. For types no public data set covers
+(``ai_training_use``, ``output_ownership``…) the patterns alone decide; for the
+learned types they turn an inferred label into an explicit one.
+
+Severity hints are curated too: ``severity`` and ``reason`` are the type's usual
+weight; ``raises`` are phrasings that make a clause of this type one level more
+severe (they take a right away or shift serious risk: → high for a medium type),
+``protects`` are user-protective phrasings (→ low). Learned severities (the
+CLAUDETTE types) replace ``severity`` but not the curated phrases.
+
+Patterns are written with plain spaces; each space matches any run of
+whitespace, so the same pattern works on running text and on the spaced-out
+tokenisation of the CLAUDETTE corpus ("the laws of" / "the  laws\nof").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class ClauseType:
+    """One clause type: id, title, public label it maps from, curated phrases."""
+
+    id: str
+    title: str
+    patterns: tuple[str, ...] = ()
+    severity: str = "medium"
+    reason: str = ""
+    raises: tuple[str, ...] = ()
+    raises_reason: str = ""
+    protects: tuple[str, ...] = ()
+    protects_reason: str = ""
+    claudette: str | None = None
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str] | None:
+        return _compile(self.patterns)
+
+    @cached_property
+    def compiled_raises(self) -> re.Pattern[str] | None:
+        return _compile(self.raises)
+
+    @cached_property
+    def compiled_protects(self) -> re.Pattern[str] | None:
+        return _compile(self.protects)
+
+    def evidence(self, text: str) -> tuple[str, ...]:
+        """The phrases of ``text`` that state this type, in order of appearance, without repeats."""
+        return _phrases(self.compiled, text)
+
+    def raising(self, text: str) -> tuple[str, ...]:
+        return _phrases(self.compiled_raises, text)
+
+    def protecting(self, text: str) -> tuple[str, ...]:
+        return _phrases(self.compiled_protects, text)
+
+
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    spaced = (p.replace(" ", r"\s+") for p in patterns)
+    return re.compile("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
+
+
+def _phrases(pattern: re.Pattern[str] | None, text: str) -> tuple[str, ...]:
+    if pattern is None:
+        return ()
+    found = (" ".join(m.group(0).split()) for m in pattern.finditer(text))
+    return tuple(dict.fromkeys(p for p in found if p))
+
+
+# Up to this many words between two parts of a phrase ("disable access to [any of your] content").
+_W = r"(?:[\w'’,-]+ ){0,5}"
+_NOTICE_FREE = r"without (?:any )?(?:prior |advance )?(?:notice|notification|warning)"
+_ANY_REASON = r"(?:for any (?:or no )?reason|without (?:any )?(?:reason|cause)|(?:in|at) (?:our|its) sole discretion)"
+_CONTENT = r"(?:content|materials?|submissions?|posts?|photos|videos|images|inputs?|uploads?|prompts?|data)"
+_PERSONAL = r"(?:personal (?:data|information)|your (?:data|information))"
+
+CLAUSE_TYPES: tuple[ClauseType, ...] = (
+    ClauseType(
+        "arbitration", "Arbitration", claudette="A",
+        patterns=(r"\barbitrat(?:ion|or|ors|e|ed)\b", r"\barbitral\b", r"\bJAMS\b", r"American Arbitration Association"),
+        reason="Disputes go to private arbitration instead of a court.",
+        raises=(r"class action", r"class[- ]wide", r"representative (?:action|proceeding)s?", r"jury trial"),
+        raises_reason="Mandatory arbitration combined with a waiver of class actions or of a jury trial takes "
+        "away the usual ways to bring a claim.",
+        protects=(r"\bopt[- ]out of (?:this |the )?arbitration", r"small claims court"),
+        protects_reason="Arbitration with a way out (opt-out or small-claims court) leaves the user a choice.",
+    ),
+    ClauseType(
+        "class_action_waiver", "Class Action Waiver",
+        patterns=(r"class action", r"class[- ]wide", r"class arbitration", r"collective action",
+                  r"representative (?:action|proceeding|capacity)", r"as a plaintiff or class member"),
+        severity="high",
+        reason="Users give up the right to join a class or representative action, so small harms cannot "
+        "be pursued together.",
+    ),
+    ClauseType(
+        "jurisdiction", "Jurisdiction and Venue", claudette="J",
+        patterns=(r"exclusive(?:ly)? (?:personal )?jurisdiction", r"submit to the (?:personal |exclusive )?"
+                  r"(?:and exclusive )?jurisdiction", r"\bvenue\b", r"personal jurisdiction",
+                  r"courts? (?:located |sitting |situated )?(?:in|of) (?:the )?(?:county|state|city|district)",
+                  r"competent courts?"),
+        reason="Disputes must be brought in a court the company chose, which may be far from the user.",
+        protects=(r"courts? (?:of|in) (?:your|the user'?s?) (?:place|country|state) of (?:residence|domicile)",
+                  r"where you (?:live|reside)", r"mandatory (?:consumer )?(?:protection )?(?:law|rules)"),
+        protects_reason="The user keeps the courts of their own residence.",
+    ),
+    ClauseType(
+        "governing_law", "Governing Law", claudette="LAW",
+        patterns=(r"governed by (?:and construed in accordance with )?(?:the )?laws?", r"governing law",
+                  r"construed (?:in accordance with|under) (?:the )?laws?", r"laws? of the state of",
+                  r"conflicts? of laws?", r"applicable law shall be"),
+        reason="The contract is read under a law the company chose, which may not be the user's own.",
+        protects=(r"(?:mandatory|statutory) (?:consumer )?(?:protection )?(?:laws?|rights) of (?:your|the country)",
+                  r"does not (?:deprive|affect) (?:you|your) (?:of )?(?:any )?(?:mandatory|statutory)"),
+        protects_reason="The user keeps the protection of the mandatory law of their residence.",
+    ),
+    ClauseType(
+        "limitation_of_liability", "Limitation of Liability", claudette="LTD",
+        patterns=(r"limitation of liability", r"(?:aggregate|total|maximum|entire|cumulative) liability",
+                  r"(?:not|never|in no event|under no circumstances)\b[^.;]{0,80}\bliable",
+                  r"(?:indirect|incidental|special|consequential|punitive|exemplary)(?:,? (?:or |and )?"
+                  r"(?:indirect|incidental|special|consequential|punitive|exemplary))* damages",
+                  r"(?:no|any) liability", r"not (?:be )?responsible for", r"at your (?:own|sole) risk"),
+        reason="The company limits what it owes when things go wrong.",
+        raises=(r"(?:even|including) (?:if|in (?:the )?(?:case|event) of|for) (?:its |our )?gross negligence",
+                r"gross negligence or wil?ful misconduct\b[^.;]{0,40}\b(?:not|never) liable",
+                r"(?:not|never) liable[^.;]{0,80}(?:including|even for) gross negligence"),
+        raises_reason="Liability is excluded even for gross negligence or wilful misconduct.",
+        protects=(r"(?:except|unless|other than|excluding|save) (?:in (?:the )?(?:case|event) of |for |where )?"
+                  r"(?:our |its )?(?:gross negligence|wil?ful misconduct|intent|fraud|death or personal injury)",
+                  r"nothing in these terms (?:shall |will )?(?:limit|exclude)"),
+        protects_reason="The limit does not cover gross negligence, wilful misconduct or injury.",
+    ),
+    ClauseType(
+        "warranty_disclaimer", "Warranty Disclaimer",
+        patterns=(r"as[- ]is", r"as[- ]available", r"without (?:any )?warrant(?:y|ies)",
+                  r"disclaim\w* (?:all |any )?(?:\w+ ){0,3}warrant", r"merchantability",
+                  r"fitness for a particular purpose", r"non-?infringement", r"(?:makes?|give) no warrant",
+                  r"(?:do|does) not (?:warrant|guarantee)", r"no (?:representations? or )?warrant(?:y|ies)"),
+        reason="The service is offered without promises about quality, accuracy or availability.",
+    ),
+    ClauseType(
+        "indemnification", "Indemnification",
+        patterns=(r"\bindemnif\w+", r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify"),
+        reason="The user must pay the company's costs when others make claims over the user's use.",
+    ),
+    ClauseType(
+        "unilateral_change", "Unilateral Changes to Terms", claudette="CH",
+        patterns=(r"(?:modify|change|amend|update|revise|alter)\w* (?:these|this|the|our) (?:terms|agreement|"
+                  r"policy|policies|conditions|privacy)", r"reserves? the right to " + _W + r"(?:modify|change|"
+                  r"amend|update|revise|alter)", r"(?:changes|modifications|amendments|updates|revisions) to "
+                  r"(?:these|this|the|our) (?:terms|agreement|policy)"),
+        reason="The company can change the terms on its own.",
+        raises=(_NOTICE_FREE, r"at any time,? (?:and )?(?:for any reason|in (?:our|its) sole discretion)"),
+        raises_reason="The terms can change at any time without notice to the user.",
+        protects=(r"\d+ days'? (?:prior |advance )?notice", r"notify you (?:at least )?\d+ days", r"(?:at least|no "
+                  r"less than) \d+ days (?:before|in advance|prior)", r"right to (?:object|reject)"),
+        protects_reason="Changes are announced in advance, with time to react.",
+    ),
+    ClauseType(
+        "unilateral_termination", "Suspension and Termination", claudette="TER",
+        patterns=(r"(?:suspend|terminate|disable|deactivate|close|delete|cancel|block)\w* " + _W
+                  + r"(?:account|access|service|services|membership|subscription|registration|use)",
+                  r"terminat\w+ (?:these terms|this agreement|the agreement)", r"right to (?:suspend|terminate)"),
+        reason="The company can suspend or end the user's access.",
+        raises=(r"(?:without (?:prior )?(?:notice|warning)\b[^.;]{0,60}\b(?:reason|cause|liability))|"
+                r"(?:for any (?:or no )?reason\b[^.;]{0,60}\bwithout (?:prior )?(?:notice|warning))",
+                r"(?:at any time|immediately)[^.;]{0,40}without (?:prior )?(?:notice|warning)[^.;]{0,40}"
+                r"(?:reason|discretion)", r"for any (?:or no )?reason[^.;]{0,30}(?:at any time|without notice)"),
+        raises_reason="Access can end without notice and without a reason.",
+        protects=(r"\d+ days'? (?:prior |advance )?notice", r"(?:give|provide) you (?:reasonable |prior )?notice",
+                  r"(?:right to )?appeal"),
+        protects_reason="Termination comes with notice or a way to appeal.",
+    ),
+    ClauseType(
+        "content_removal", "Content Removal", claudette="CR",
+        patterns=(r"(?:remove|delete|disable access to|take down|edit|refuse to (?:post|publish|display)|block|"
+                  r"screen|moderate)\w* " + _W + _CONTENT, r"pre-?screen"),
+        reason="The company can remove what the user posted.",
+        raises=(_NOTICE_FREE + r"[^.;]{0,40}(?:reason|liability)", _ANY_REASON + r"[^.;]{0,40}" + _NOTICE_FREE),
+        raises_reason="Content can be removed without notice and without a reason.",
+        protects=(r"(?:notify|inform) you (?:of|about|before) (?:the )?remov", r"(?:right to )?appeal",
+                  r"counter[- ]notice"),
+        protects_reason="Removal comes with notice or a way to contest it.",
+    ),
+    ClauseType(
+        "contract_by_using", "Agreement by Use", claudette="USE",
+        patterns=(r"by (?:using|accessing|visiting|browsing|downloading|installing|registering|clicking|"
+                  r"continuing to (?:use|access))", r"(?:use|access) of (?:the|our|this) " + _W
+                  + r"(?:constitutes|signifies|indicates|means)", r"continued (?:use|access)",
+                  r"deemed to (?:have )?(?:accept|agree)"),
+        reason="Merely using the service counts as agreeing to the terms.",
+    ),
+    ClauseType(
+        "user_content_license", "User Content License",
+        patterns=(r"(?:grant|give)\w* (?:us|to us|\w+) " + _W + r"(?:licen[cs]e|right)",
+                  r"(?:worldwide|royalty[- ]free|perpetual|irrevocable|sub-?licensable|transferable)\b[^.;]{0,80}"
+                  r"\blicen[cs]e", r"licen[cs]e to (?:use|reproduce|host|store|modify|distribute|publish|display)"),
+        reason="The user grants the company rights over what the user uploads.",
+        raises=(r"perpetual,? (?:and )?irrevocable", r"irrevocable,? (?:and )?perpetual",
+                r"(?:any|all) (?:media|medium) (?:now known|whether now)", r"for any purpose"),
+        raises_reason="The licence over user content is perpetual, irrevocable or for any purpose.",
+        protects=(r"(?:you|user) (?:retain|keep|own)\w* (?:all )?(?:ownership|rights|title)",
+                  r"solely (?:for|to) (?:the purpose of )?(?:provid|operat)\w+ (?:the )?service"),
+        protects_reason="The user keeps ownership and the licence is limited to running the service.",
+        severity="medium",
+    ),
+    ClauseType(
+        "ai_training_use", "Use of Your Content for AI Training",
+        patterns=(r"(?:train|training|retrain|fine-?tun\w+)\b[^.;]{0,60}\b(?:models?|algorithms?|artificial "
+                  r"intelligence|\bAI\b|machine learning|neural network)",
+                  r"(?:models?|algorithms?|artificial intelligence|\bAI\b|machine learning)\b[^.;]{0,40}\b"
+                  r"(?:train|training|fine-?tun\w+)\b",
+                  r"(?:improve|develop|enhance)\w* (?:our |the )?(?:AI|artificial intelligence|machine learning|"
+                  r"generative) (?:models?|systems?|services?|technolog\w+)"),
+        severity="high",
+        reason="The user's content or data may be used to train the company's AI models.",
+        protects=(r"(?:do|does|will) not (?:use|train)\b[^.;]{0,60}\b(?:train|models?)", r"opt[- ]out",
+                  r"without your (?:explicit |express )?consent", r"only with your (?:explicit |express )?consent"),
+        protects_reason="AI training is excluded, needs consent, or can be refused.",
+    ),
+    ClauseType(
+        "output_ownership", "Ownership of Generated Output",
+        patterns=(r"(?:outputs?|generated content|AI-generated content|content generated)\b[^.;]{0,100}\b"
+                  r"(?:own|owns|owner|ownership|belongs?|title|intellectual property|copyright)",
+                  r"(?:own|owns|ownership|title to|rights? (?:in|to))\b[^.;]{0,60}\b(?:outputs?|generated content)"),
+        reason="The clause decides who owns what the service generates.",
+        raises=(r"(?:outputs?|generated content)\b[^.;]{0,80}\b(?:belong to us|we own|owned by us|"
+                r"exclusive property of)", r"assign\w* to us[^.;]{0,60}outputs?"),
+        raises_reason="The company claims the output the user generated.",
+        protects=(r"(?:outputs?|generated content)\b[^.;]{0,80}\b(?:belong to you|you own|owned by you|"
+                  r"still belong to you)", r"you own (?:all |the )?(?:outputs?|generated content)",
+                  r"(?:not|no) restrict\w*[^.;]{0,30}commercial"),
+        protects_reason="The user owns or may freely use what they generate.",
+    ),
+    ClauseType(
+        "prohibited_content", "Prohibited Content and User Obligations",
+        patterns=(r"you (?:agree |shall |will |may |must )?(?:not|never) (?:to )?" + _W + r"(?:post|upload|submit|"
+                  r"transmit|share|publish|generate|create|distribute)", r"prohibited (?:content|conduct|uses?|"
+                  r"activities|behaviou?rs?)", r"acceptable use",
+                  r"(?:illegal|unlawful|harass\w*|defamatory|libell?ous|obscene|pornographic|hateful|infring\w*|"
+                  r"abusive|threatening) (?:\w+ ){0,3}(?:content|material|messages)"),
+        severity="low",
+        reason="Standard rules on what users may not post or do.",
+        raises=(r"(?:solely|fully|entirely) (?:responsible|liable)[^.;]{0,80}(?:outputs?|generated|content)",),
+        raises_reason="The user alone answers for content, including what the service generates.",
+    ),
+    ClauseType(
+        "fees_and_refunds", "Fees, Credits and Refunds",
+        patterns=(r"\brefund\w*", r"non-?refundable", r"\bfees?\b", r"\bbilling\b", r"\bpayments?\b",
+                  r"\bpric(?:e|es|ing)\b", r"(?:purchased|paid|unused) credits?"),
+        severity="low",
+        reason="Sets out what the user pays and when money comes back.",
+        raises=(r"non-?refundable", r"no refunds?", r"(?:not|never) (?:be )?(?:entitled to|eligible for) (?:a |any )?"
+                r"refund", r"(?:will|shall) not (?:be )?refund", r"(?:forfeit|expire)\w*[^.;]{0,40}credits?"),
+        raises_reason="Payments or credits are not refunded.",
+    ),
+    ClauseType(
+        "auto_renewal", "Automatic Renewal",
+        patterns=(r"automatic(?:ally)? renew\w*", r"auto-?renew\w*", r"renew\w* automatically",
+                  r"recurring (?:billing|charges?|payments?|basis|subscription)", r"until (?:you )?cancel\w*",
+                  r"charge\w* (?:\w+ ){0,4}(?:each|every) (?:month|year|billing (?:period|cycle))"),
+        reason="The subscription renews and is charged again unless the user cancels.",
+        protects=(r"remind (?:you|users)", r"notify you before (?:each |any )?renewal", r"cancel (?:at )?any time"),
+        protects_reason="Renewal comes with a reminder or can be cancelled at any time.",
+    ),
+    ClauseType(
+        "age_restriction", "Age Requirements and Minors",
+        patterns=(r"(?:under|below|younger than|at least|over|older than) (?:the age of )?\d{1,2}(?: years)?",
+                  r"\bminors?\b", r"\bchildren\b", r"parental (?:consent|permission)", r"parents? or (?:legal )?guardians?",
+                  r"age of (?:majority|\d{1,2})", r"\bCOPPA\b", r"legal age"),
+        severity="low",
+        reason="Sets a minimum age or rules for minors.",
+    ),
+    ClauseType(
+        "account_security", "Account Security Responsibility",
+        patterns=(r"(?:password|credentials|login|account)s?\b[^.;]{0,60}\b(?:confidential|secure|security|safeguard)",
+                  r"responsible for (?:all |any )?(?:activit\w+|actions|use) (?:that (?:occur|happen)s? )?(?:under|on|"
+                  r"through|in|via) (?:your )?(?:account|password)", r"unauthori[sz]ed (?:use|access) (?:of|to) your "
+                  r"account", r"two[- ]factor", r"\b2FA\b"),
+        severity="low",
+        reason="The user must keep the account and its password safe.",
+        raises=(r"(?:all|any) (?:activit\w+|actions|use)[^.;]{0,60}(?:deemed|considered|treated as) (?:your|the user'?s?)",
+                r"(?:bear|liable for|responsible for)[^.;]{0,40}(?:loss|theft|unauthori[sz]ed)"),
+        raises_reason="The user answers for everything done through the account, even by someone else.",
+    ),
+    ClauseType(
+        "data_collection", "Personal Data Collection",
+        patterns=(r"(?:we|us)\b[^.;]{0,30}\b(?:collect|gather|obtain|record)\w*\b",
+                  r"information (?:that )?we (?:collect|receive|obtain)",
+                  r"(?:collect|collects|collected|collection of)\b[^.;]{0,80}\b(?:personal|information|data)"),
+        severity="low",
+        reason="Describes what personal data the service collects.",
+        raises=(r"\bbiometric", r"(?:precise|exact|gps) (?:geo)?location", r"face (?:data|geometry)|facial",
+                r"voice ?prints?", r"health (?:data|information)", r"contacts? list|address book"),
+        raises_reason="Sensitive data (biometrics, precise location, health, contacts) is collected.",
+    ),
+    ClauseType(
+        "data_sharing", "Data Sharing and Sale",
+        patterns=(r"(?:share|disclose|sell|transfer|provide|rent|make available)\w*\b[^.;]{0,80}\b(?:third[- ]part\w+|"
+                  r"partners|affiliates|advertisers|service providers|vendors|law enforcement|authorities)",
+                  r"\bsell\w* (?:your )?" + _PERSONAL, r"sale of (?:your )?" + _PERSONAL,
+                  r"(?:merger|acquisition|bankruptcy|reorgani[sz]ation)"),
+        reason="Personal data may go to other companies.",
+        raises=(r"(?:we )?(?:may )?sell (?:your )?" + _PERSONAL, r"for (?:their own )?(?:advertising|marketing) "
+                r"purposes", r"without (?:notifying you|your consent)"),
+        raises_reason="Personal data may be sold or shared for others' advertising or without consent.",
+        protects=(r"(?:do|does|will) not (?:sell|rent|share)", r"never (?:sell|rent|share)",
+                  r"only (?:with|after) your (?:explicit |express )?consent"),
+        protects_reason="The policy says personal data is not sold, or shared only with consent.",
+    ),
+    ClauseType(
+        "user_choice", "Consent and Opt-Out Choices",
+        patterns=(r"opt[- ]out", r"opt[- ]in", r"withdraw (?:your )?consent", r"unsubscrib\w+",
+                  r"(?:you can|you may) (?:choose|control|manage|adjust|disable|change|turn off) " + _W
+                  + r"(?:settings|preferences|cookies|notifications|communications|emails)"),
+        severity="low",
+        reason="Gives the user a choice over how data is used.",
+    ),
+    ClauseType(
+        "user_rights", "Access, Correction and Deletion Rights",
+        patterns=(r"right to (?:access|rectif\w+|correct\w*|eras\w+|delet\w+|data portability|portability|object|"
+                  r"restrict)", r"(?:access|correct|update|delete|erase|export)\w*,? (?:\w+,? ){0,4}(?:your|the) "
+                  r"(?:personal (?:data|information)|data|information|account)", r"data portability",
+                  r"request (?:\w+ ){0,3}(?:access|deletion|correction|a copy)"),
+        severity="low",
+        reason="The user can see, correct or delete their data.",
+    ),
+    ClauseType(
+        "data_retention", "Data Retention",
+        patterns=(r"\bretain\w*\b", r"\bretention\b", r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
+                  r"as long as (?:is )?(?:necessary|needed|required)", r"\bindefinitely\b"),
+        severity="low",
+        reason="Says how long data is kept.",
+        raises=(r"\bindefinitely\b", r"even after (?:you )?(?:delet|clos|terminat)\w+", r"backup copies",
+                r"as long as (?:we|it) (?:deem|consider)"),
+        raises_reason="Data may be kept indefinitely or after the user deletes it.",
+    ),
+    ClauseType(
+        "data_security", "Data Security",
+        patterns=(r"(?:security|safeguard|protect)\w* (?:\w+ ){0,4}(?:measures|practices|safeguards)", r"\bencrypt\w*",
+                  r"(?:technical|organi[sz]ational) (?:and (?:technical|organi[sz]ational) )?(?:measures|safeguards)",
+                  r"data breach", r"100% secure", r"unauthori[sz]ed access"),
+        severity="low",
+        reason="Describes how data is protected.",
+        raises=(r"(?:cannot|can ?not|do not|does not) (?:guarantee|ensure|warrant)[^.;]{0,60}secur",),
+        raises_reason="The company does not stand behind the security of the data.",
+    ),
+    ClauseType(
+        "tracking", "Cookies, Tracking and Do Not Track",
+        patterns=(r"\bcookies?\b", r"web beacons?", r"tracking pixels?", r"\bpixels?\b", r"do not track|\bDNT\b",
+                  r"fingerprint\w*", r"local storage", r"\banalytics\b", r"tracking technolog\w+", r"\bSDKs?\b"),
+        severity="low",
+        reason="Describes cookies and similar tracking.",
+        raises=(r"(?:do|does) not (?:respond|honou?r)[^.;]{0,30}(?:do not track|DNT)", r"fingerprint\w*",
+                r"(?:across|on) (?:other|third[- ]party) (?:websites|sites|apps|services)",
+                r"(?:targeted|interest-based|personali[sz]ed) (?:advertising|ads)"),
+        raises_reason="Tracking follows the user across sites or ignores Do Not Track.",
+    ),
+    ClauseType(
+        "international_transfer", "International Data Transfers",
+        patterns=(r"(?:transfer|process|stor|host)\w* (?:\w+ ){0,6}(?:outside|other than) (?:of )?(?:your|the) "
+                  r"(?:country|jurisdiction|european|EEA)", r"(?:international|cross-border) (?:data )?transfers?",
+                  r"standard contractual clauses", r"adequacy decision", r"countries (?:other than|outside)",
+                  r"(?:transferred|stored|processed) (?:\w+ ){0,4}(?:in|to) (?:the united states|the US|china|"
+                  r"singapore|other countries|any country)"),
+        reason="Data may leave the user's country, possibly to weaker protection.",
+        protects=(r"standard contractual clauses", r"adequacy decision", r"appropriate safeguards"),
+        protects_reason="Transfers rely on recognised safeguards.",
+    ),
+    ClauseType(
+        "regional_rights", "Region-Specific Rights (EU, California…)",
+        patterns=(r"\bGDPR\b|general data protection regulation", r"\bCCPA\b|\bCPRA\b|california consumer privacy",
+                  r"(?:california|EEA|european (?:economic area|union)|UK|brazil\w*|virginia|colorado|quebec) "
+                  r"(?:residents?|users?|consumers?)", r"if you (?:are|reside|live) (?:in|a resident of) (?:the )?"
+                  r"(?:european|EEA|EU\b|UK\b|california|brazil)", r"\bLGPD\b", r"\bPIPL\b", r"shine the light"),
+        severity="low",
+        reason="Rights that apply to users in particular regions.",
+    ),
+)
+
+BY_ID: dict[str, ClauseType] = {t.id: t for t in CLAUSE_TYPES}
+TYPE_IDS: tuple[str, ...] = tuple(BY_ID)
+CLAUDETTE_TYPES: dict[str, str] = {t.claudette: t.id for t in CLAUSE_TYPES if t.claudette}
