@@ -1,0 +1,90 @@
+"""`clausewatch changes`, `alerts` and `reprocess` through the real CLI (CliRunner) on a SQLite home."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.pipeline import Analyzer
+from analysis.text import sha256_bytes
+from clausewatch.cli import main
+from store.repository import Store
+
+T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+V1 = (
+    "1. Accounts\n\n1.1 You must be 13 or older to use the Service, and keep your password secret.\n\n"
+    "2. Fees\n\n2.1 Fees are billed monthly in advance and are not refundable in any case at all.\n"
+)
+V2 = V1.replace("not refundable in any case at all", "refundable within thirty days of the purchase")
+V3 = V2.replace("billed monthly", "billed  monthly")
+
+
+@pytest.fixture
+def home(tmp_path):
+    home = tmp_path / "home"
+    store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
+    specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
+             for s in ("acme", "globex")]
+    acme, globex = (d.id for d in store.sync_catalog(specs, now=T0))
+    for document_id, text, days in ((acme, V1, 0), (acme, V2, 1), (acme, V3, 2), (globex, V1, 0), (globex, V2, 5)):
+        body = text.encode()
+        at = T0 + timedelta(days=days)
+        snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/", "https://x.example/", 200,
+                            "text/plain", at, size=len(body))
+        store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                          analyze=Analyzer())
+    store.close()
+    return home
+
+
+def _run(home, *args):
+    return CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+
+
+def test_changes_json_has_the_stable_shape(home):
+    result = _run(home, "changes", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data) == ["changes"]
+    assert [(c["document"], c["substantive"]) for c in data["changes"]] == [
+        ("CW-D-00001", True), ("CW-D-00001", False), ("CW-D-00002", True),
+    ]
+    first = data["changes"][0]
+    assert list(first) == ["document", "from_version", "to_version", "detected_at", "substantive", "severity_raised",
+                           "clause_changes"]
+    assert first["detected_at"] == "2026-03-02T09:00:00+00:00" and len(first["to_version"]) == 64
+    [clause] = first["clause_changes"]
+    assert list(clause) == ["kind", "clause_key", "record_id", "heading_path", "severity_before", "severity_after",
+                            "before", "after"]
+    assert clause["kind"] == "modified" and "not refundable" in clause["before"] and "thirty days" in clause["after"]
+
+
+def test_changes_filters(home):
+    since = json.loads(_run(home, "changes", "--json", "--since", "2026-03-03").stdout)["changes"]
+    assert [c["document"] for c in since] == ["CW-D-00001", "CW-D-00002"]
+    globex = json.loads(_run(home, "changes", "--json", "--platform", "globex").stdout)["changes"]
+    assert [c["document"] for c in globex] == ["CW-D-00002"]
+    assert json.loads(_run(home, "changes", "--json", "--platform", "nobody").stdout) == {"changes": []}
+
+
+def test_changes_readable_form_and_bad_date(home):
+    result = _run(home, "changes", "--substantive")
+    assert result.exit_code == 0
+    assert "CW-D-00001 Acme · Terms of Service: substantive" in result.stdout
+    assert "cosmetic" not in result.stdout
+    assert "+ 2.1 Fees are billed monthly in advance and are refundable within thirty days" in result.stdout
+    bad = CliRunner().invoke(main, ["--home", str(home), "changes", "--since", "yesterday"])
+    assert bad.exit_code == 2 and "ISO date" in bad.output
+
+
+def test_alerts_dry_run_command(home, tmp_path):
+    (home / "subscribers.yaml").write_text("- {email: a@example.com}\n- {email: nope}\n", encoding="utf-8")
+    result = _run(home, "alerts", "--dry-run", str(tmp_path / "eml"))
+    assert result.exit_code == 1  # the bad subscriber entry is reported
+    assert "subscriber #2" in result.stderr
+    assert [p.name for p in (tmp_path / "eml").iterdir()] == ["001-a@example.com.eml"]
+    assert "2 pending change(s)" in result.stdout
