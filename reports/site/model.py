@@ -10,46 +10,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from analysis import taxonomy
 from analysis.domain import ClassifiedClause, severity_rank
 from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo
-
-# Titles of SPEC §5; an unknown type (added by a newer classifier) shows its id.
-CLAUSE_TYPE_TITLES = {
-    "arbitration": "Arbitration",
-    "class_action_waiver": "Class Action Waiver",
-    "jurisdiction": "Jurisdiction and Venue",
-    "governing_law": "Governing Law",
-    "limitation_of_liability": "Limitation of Liability",
-    "warranty_disclaimer": "Warranty Disclaimer",
-    "indemnification": "Indemnification",
-    "unilateral_change": "Unilateral Changes to Terms",
-    "unilateral_termination": "Suspension and Termination",
-    "content_removal": "Content Removal",
-    "contract_by_using": "Agreement by Use",
-    "user_content_license": "User Content License",
-    "ai_training_use": "Use of Your Content for AI Training",
-    "output_ownership": "Ownership of Generated Output",
-    "prohibited_content": "Prohibited Content and User Obligations",
-    "fees_and_refunds": "Fees, Credits and Refunds",
-    "auto_renewal": "Automatic Renewal",
-    "age_restriction": "Age Requirements and Minors",
-    "account_security": "Account Security Responsibility",
-    "data_collection": "Personal Data Collection",
-    "data_sharing": "Data Sharing and Sale",
-    "user_choice": "Consent and Opt-Out Choices",
-    "user_rights": "Access, Correction and Deletion Rights",
-    "data_retention": "Data Retention",
-    "data_security": "Data Security",
-    "tracking": "Cookies, Tracking and Do Not Track",
-    "international_transfer": "International Data Transfers",
-    "regional_rights": "Region-Specific Rights (EU, California…)",
-}
 
 EXCERPT_CHARS = 300
 
 
 def type_title(clause_type: str) -> str:
-    return CLAUSE_TYPE_TITLES.get(clause_type, clause_type.replace("_", " ").capitalize())
+    """The SPEC §5 title of a clause type; an unknown type (from a newer classifier) shows its id."""
+    known = taxonomy.BY_ID.get(clause_type)
+    return known.title if known else clause_type.replace("_", " ").capitalize()
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
