@@ -22,6 +22,7 @@ from clausewatch.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 BLOCKING = "BLOCKING"
+GATED = "CLAUSEWATCH_TEST_WORKER_GATED"
 
 
 def block(context: ActionContext) -> ActionResult:
@@ -79,11 +80,15 @@ def recorded_actions() -> Iterator[dict[str, list[ActionContext]]]:
         jobs._ACTIONS.update(saved)
 
 
-def worker(args: list[str], env: dict[str, str], **popen: object) -> subprocess.Popen:
-    """Start the CLI with the test actions in a real subprocess."""
+def worker(args: list[str], env: dict[str, str], *, gated: bool = False, **popen: object) -> subprocess.Popen:
+    """Start the CLI with the test actions in a real subprocess.
+
+    A ``gated`` worker loads, then waits for a line on stdin before running the
+    command: start it early, beside another, and release it when it is time.
+    """
     return subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), *args],
-        cwd=REPO, env={**os.environ, **env}, text=True,
+        cwd=REPO, env={**os.environ, **env, **({GATED: "1"} if gated else {})}, text=True,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
     )
 
@@ -102,4 +107,6 @@ if __name__ == "__main__":
     jobs.register_action("count", count)
     from clausewatch.cli import main
 
+    if os.environ.get(GATED):
+        sys.stdin.readline()  # imported (the slow part); start only when the test says so
     main(sys.argv[1:], prog_name="clausewatch")

@@ -1,0 +1,96 @@
+"""`clausewatch schedule`: run the jobs of schedules.yaml on their cron schedules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from clausewatch.app import open_store, utcnow
+from clausewatch.jobs import JobOutcome, JobRunner, ShutdownSignals, read_schedules
+from clausewatch.logs import event_line
+from clausewatch.scheduler import Scheduler, upcoming
+from clausewatch.schedules import Schedules, SchedulesError
+from clausewatch.settings import Settings
+
+EXIT_PROBLEM = 1
+EXIT_BAD_INPUT = 2
+
+
+@click.command("schedule")
+@click.option("--list", "list_only", is_flag=True, help="Check the schedules, print each job with its next 3 start times, exit.")
+@click.option("--once", metavar="JOB", help="Run JOB now, under its lock, and exit.")
+@click.option("--wait", is_flag=True, help="With --once: wait for a run of JOB elsewhere to end instead of exiting 1.")
+@click.pass_context
+def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -> None:
+    """Run the jobs of the schedules file (--schedules) until stopped by SIGTERM or Ctrl-C.
+
+    A job missed while the scheduler was down runs once at start-up. A job
+    already running elsewhere (another scheduler, `clausewatch run`) is skipped
+    and the skip recorded.
+    """
+    settings: Settings = ctx.obj
+    schedules = schedules_or_exit(ctx, settings)
+    if list_only:
+        print_upcoming(schedules, utcnow())
+        return
+    if once:
+        ctx.exit(run_jobs(ctx, settings, [job_or_exit(ctx, schedules, once)], wait=wait))
+    signals = ShutdownSignals()
+    signals.install()
+    store = open_store(settings)
+    try:
+        Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
+    finally:
+        store.close()
+
+
+def schedules_or_exit(ctx: click.Context, settings: Settings) -> Schedules:
+    """The validated schedules; every problem printed and exit status 2 if there is any."""
+    try:
+        return read_schedules(settings)
+    except SchedulesError as exc:
+        for problem in exc.problems:
+            click.echo(f"Error: {problem}", err=True)
+        ctx.exit(EXIT_BAD_INPUT)
+
+
+def job_or_exit(ctx: click.Context, schedules: Schedules, job_id: str):
+    try:
+        return schedules.job(job_id)
+    except KeyError as exc:
+        click.echo(f"Error: {exc.args[0]}", err=True)
+        ctx.exit(EXIT_BAD_INPUT)
+
+
+def run_jobs(ctx: click.Context, settings: Settings, jobs, *, wait: bool) -> int:
+    """Run ``jobs`` one after the other now; the exit status of the worst outcome."""
+    signals = ShutdownSignals()
+    signals.install()
+    store = open_store(settings)
+    try:
+        runner = JobRunner(settings, store, signals=signals)
+        return max(report_outcome(runner.run(job, wait=wait)) for job in jobs)
+    finally:
+        store.close()
+
+
+def report_outcome(outcome: JobOutcome) -> int:
+    """Print how a run ended; 0 if it went well, 1 if it failed, was skipped or found problems."""
+    if outcome.outcome == "skipped":
+        click.echo(f"Error: {outcome.error}; not run (use --wait to wait for it)", err=True)
+        return EXIT_PROBLEM
+    click.echo(event_line(outcome.job_id, outcome=outcome.outcome, problems=outcome.problems, **outcome.counts))
+    if outcome.outcome == "failed":
+        click.echo(f"Error: job {outcome.job_id!r} failed: {outcome.error}", err=True)
+        return EXIT_PROBLEM
+    return EXIT_PROBLEM if outcome.problems else 0
+
+
+def print_upcoming(schedules: Schedules, now: datetime) -> None:
+    click.echo(f"{schedules.path}: {len(schedules.jobs)} job(s)")
+    for job, times in upcoming(schedules, now):
+        jitter = f", jitter up to {job.jitter}s" if job.jitter else ""
+        click.echo(f"{job.id}: {job.action} [{job.selection.describe()}] cron \"{job.cron}\" {job.timezone}{jitter}")
+        for moment in times:
+            click.echo(f"  {moment:%a %Y-%m-%d %H:%M %Z}")

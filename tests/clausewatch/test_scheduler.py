@@ -1,0 +1,257 @@
+"""The scheduler and the `schedule` / `run` commands.
+
+Time is controlled, not waited for: plans are made from a given ``now``, and
+the real APScheduler loop is run only on jobs already due, whose action stops
+it. Locking and shutdown are tested with real processes (the CLI plus a
+blocking test action, see scheduling_support.py); they wait by reading the
+worker's output, never by sleeping.
+"""
+
+import signal
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from clausewatch import jobs
+from clausewatch.cli import main
+from clausewatch.jobs import ActionResult, JobRunner, read_schedules
+from clausewatch.scheduler import Scheduler, missed_jobs
+from clausewatch.schedules import ScheduledJob
+from store import jobs as job_store
+from store.jobs import JobRun
+from store.repository import Store
+from tests.clausewatch.scheduling_support import (  # noqa: F401
+    BLOCKING,
+    job_yaml,
+    make_settings,
+    recorded_actions,
+    wait_for_line,
+    worker,
+    write_schedules,
+)
+
+T = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday
+
+
+def daily(job_id="daily", cron="0 5 * * *") -> ScheduledJob:
+    return ScheduledJob(job_id, "count", cron, "UTC")
+
+
+def ran(job_id: str, started: datetime) -> JobRun:
+    return JobRun(1, job_id, "count", "h", started, started, "ok", {}, None)
+
+
+# --- Planning from a given now -------------------------------------------------------
+
+
+def test_missed_when_a_fire_time_passed_since_the_last_start():
+    jobs_ = [daily("a"), daily("b"), daily("c"), daily("never")]
+    last = {
+        "a": ran("a", T - timedelta(days=1, hours=7)),  # Sunday 05:00: Monday 05:00 passed
+        "b": ran("b", T - timedelta(hours=7)),  # today 05:00: next is tomorrow
+        "c": ran("c", T - timedelta(days=9)),  # missed many times: listed once
+    }
+    assert [job.id for job in missed_jobs(jobs_, last, T)] == ["a", "c"]
+
+
+def test_a_late_jittered_start_does_not_count_as_missed():
+    job = ScheduledJob("j", "count", "0 5 * * *", "UTC", jitter=900)
+    last = {"j": ran("j", T.replace(hour=5, minute=14))}
+    assert missed_jobs([job], last, T) == []
+
+
+@pytest.fixture
+def settings(tmp_path, store_url):
+    schedules = write_schedules(tmp_path / "schedules.yaml", job_yaml("daily", "count"),
+                                job_yaml("digest", "digest", cron="0 7 * * 1"))
+    return make_settings(tmp_path / "home", store_url, schedules)
+
+
+def test_plan_sets_coalesce_one_instance_no_misfire_limit_and_catch_up(settings, store, recorded_actions):
+    job_store.finish_run(store, job_store.start_run(store, "daily", "count", "h", now=T - timedelta(days=2)),
+                         "ok", now=T - timedelta(days=2))
+    scheduler = Scheduler(read_schedules(settings), JobRunner(settings, store))
+    missed = scheduler.plan(T)
+    assert [job.id for job in missed] == ["daily"]
+    daily_job = scheduler.apscheduler.get_job("daily")
+    digest_job = scheduler.apscheduler.get_job("digest")
+    assert daily_job.next_run_time == T  # missed: runs at once
+    assert digest_job.next_run_time == datetime(2026, 3, 9, 7, 0, tzinfo=UTC)  # next Monday
+    for job in (daily_job, digest_job):
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, None)
+
+
+# --- The real loop, on jobs already due -------------------------------------------------
+
+
+def stopping_scheduler(settings, store, job_ids=("daily",)):
+    """A scheduler whose `count` action records its call and stops the scheduler."""
+    scheduler = Scheduler(read_schedules(settings), JobRunner(settings, store))
+    calls = []
+
+    def count_then_stop(context):
+        calls.append(context.job_id)
+        scheduler.stop()
+        return ActionResult({"calls": 1})
+
+    jobs.register_action("count", count_then_stop, replace=True)
+    return scheduler, calls
+
+
+def test_a_job_late_by_days_runs_once_not_once_per_missed_minute(settings, store, recorded_actions, tmp_path):
+    settings = settings.replace(schedules=write_schedules(tmp_path / "minutely.yaml", job_yaml("daily", "count", "* * * * *")))
+    scheduler, calls = stopping_scheduler(settings, store)
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    scheduler.run_forever(now=three_days_ago)  # due since 3 days: thousands of missed fire times
+    assert calls == ["daily"]
+    (record,) = job_store.runs(store, "daily")
+    assert (record.outcome, record.counts) == ("ok", {"calls": 1})
+
+
+def test_a_run_missed_while_down_runs_once_at_start(settings, store, recorded_actions):
+    now = datetime.now(UTC)
+    job_store.finish_run(store, job_store.start_run(store, "daily", "count", "h", now=now - timedelta(days=2)),
+                         "ok", now=now - timedelta(days=2))
+    scheduler, calls = stopping_scheduler(settings, store)
+    scheduler.run_forever(now=now)
+    assert calls == ["daily"]
+    assert [r.outcome for r in job_store.runs(store, "daily")] == ["ok", "ok"]
+
+
+# --- The commands (in this process, read-only paths) -------------------------------------
+
+
+def test_schedule_list_prints_next_three_runs(tmp_path):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("weekly", "digest", cron="30 6 * * 1"))
+    result = CliRunner().invoke(main, ["--home", str(tmp_path), "--schedules", str(path), "schedule", "--list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == 'weekly: digest [all] cron "30 6 * * 1" UTC'
+    assert len(lines) == 5 and all(line.startswith("  Mon ") and line.endswith(" 06:30 UTC") for line in lines[2:])
+
+
+def test_bad_schedules_exit_2_naming_the_line(tmp_path):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run", cron="61 5 * * *"))
+    for args in (["schedule", "--list"], ["schedule"], ["run"]):
+        result = CliRunner().invoke(main, ["--home", str(tmp_path), "--schedules", str(path), *args])
+        assert result.exit_code == 2
+        assert f"{path}:4: job 'daily': cron '61 5 * * *' is not valid" in result.output
+
+
+def test_unknown_job_exits_2_listing_the_jobs(tmp_path):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run"))
+    result = CliRunner().invoke(main, ["--home", str(tmp_path), "--schedules", str(path), "schedule", "--once", "nightly"])
+    assert result.exit_code == 2 and "no job 'nightly' (jobs: daily)" in result.output
+
+
+# --- Real processes: the lock and shutdown ------------------------------------------------
+
+
+# Each worker process costs seconds (the CLI imports Scrapy), so the cross-database
+# behaviour of the lease is covered in tests/store/test_jobs.py and here only the
+# refusal and SIGTERM run on both databases; the rest on SQLite alone.
+
+
+def cli_args(tmp_path, url) -> list[str]:
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("blocker", "block"), job_yaml("other", "count"))
+    return ["--home", str(tmp_path / "home"), "--database-url", url, "--schedules", str(path)]
+
+
+@pytest.fixture
+def cli_env(tmp_path, store_url):
+    return cli_args(tmp_path, store_url)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path, sqlite_url):
+    opened = Store.open(sqlite_url, tmp_path / "objects")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_cli_env(tmp_path, sqlite_url):
+    return cli_args(tmp_path, sqlite_url)
+
+
+def finish(process, stdin: str = "") -> tuple[int, str, str]:
+    out, err = process.communicate(stdin, timeout=120)
+    return process.returncode, out, err
+
+
+def test_a_second_process_is_refused_naming_the_holder_and_never_runs_twice(cli_env, store):
+    first = worker([*cli_env, "run", "blocker"], {})
+    second = worker([*cli_env, "run", "blocker"], {}, gated=True)
+    try:
+        wait_for_line(first, BLOCKING)
+        holder = job_store.lease(store, "blocker").holder
+        assert holder.split(":")[1] == str(first.pid)
+        code, out, err = finish(second, "start\n")
+        assert code == 1
+        assert f"job 'blocker' is being run by {holder}" in err and BLOCKING not in out
+    finally:
+        code, out, err = finish(first, "go\n")
+    assert code == 0, err
+    assert sorted(r.outcome for r in job_store.runs(store, "blocker")) == ["ok", "skipped"]
+    assert job_store.lease(store, "blocker") is None
+
+
+def test_a_killed_holders_lease_expires_and_is_taken_over(sqlite_cli_env, tmp_path, sqlite_url, sqlite_store,
+                                                          recorded_actions):
+    store = sqlite_store
+    settings = make_settings(tmp_path / "home", sqlite_url, tmp_path / "s.yaml")
+    first = worker([*sqlite_cli_env, "run", "blocker"], {})
+    wait_for_line(first, BLOCKING)
+    first.kill()  # SIGKILL: no chance to clean up
+    first.communicate(timeout=60)
+    dead = job_store.lease(store, "blocker")
+    (stale,) = job_store.runs(store, "blocker")
+    assert stale.outcome == "running" and stale.finished_at is None
+    after_expiry = dead.expires_at + timedelta(seconds=1)
+    runner = JobRunner(settings, store, clock=lambda: after_expiry)
+    outcome = runner.run(ScheduledJob("blocker", "count", "0 5 * * *", "UTC"))
+    assert outcome.outcome == "ok"
+    ours, theirs = job_store.runs(store, "blocker")
+    assert (ours.outcome, theirs.outcome) == ("ok", "failed")
+    assert dead.holder in theirs.error and theirs.finished_at == after_expiry
+
+
+def test_wait_runs_after_the_holder_finishes(sqlite_cli_env, sqlite_store):
+    cli_env, store = sqlite_cli_env, sqlite_store
+    first = worker([*cli_env, "run", "blocker"], {})
+    second = worker(["-v", *cli_env, "run", "blocker", "--wait"], {"CLAUSEWATCH_JOB_LEASE_SECONDS": "5"}, gated=True)
+    try:
+        wait_for_line(first, BLOCKING)
+        second.stdin.write("start\n")
+        second.stdin.flush()
+        for line in second.stderr:  # it has seen the lease held: it waits
+            if "waiting for" in line:
+                break
+        assert finish(first, "go\n")[0] == 0
+        wait_for_line(second, BLOCKING)
+    finally:
+        code, _out, err = finish(second, "go\n")
+        assert code == 0, err
+    first_run, second_run = sorted(job_store.runs(store, "blocker"), key=lambda r: r.started_at)
+    assert (first_run.outcome, second_run.outcome) == ("ok", "ok")
+    assert second_run.started_at >= first_run.finished_at
+
+
+def test_sigterm_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_env, store):
+    # A run two days ago makes the job missed: the scheduler starts it at once.
+    old = datetime.now(UTC) - timedelta(days=2)
+    job_store.finish_run(store, job_store.start_run(store, "blocker", "block", "h", now=old), "ok", now=old)
+    scheduler = worker([*cli_env, "schedule"], {})
+    try:
+        wait_for_line(scheduler, BLOCKING)
+        assert job_store.lease(store, "blocker") is not None
+        scheduler.send_signal(signal.SIGTERM)
+    finally:
+        code, _out, err = finish(scheduler)
+    assert code == 0, err
+    latest = job_store.runs(store, "blocker")[0]
+    assert (latest.outcome, latest.error) == ("failed", "interrupted by SIGTERM")
+    assert latest.finished_at is not None
+    assert job_store.lease(store, "blocker") is None
+    assert [r.outcome for r in job_store.runs(store, "other")] == []  # nothing else started on the way out
