@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from analysis.diff import diff_words
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -27,8 +29,10 @@ _MARKDOWN_LINK = re.compile(r"\[([^\]\n]{0,500})\]\(\s*<?([^)\s>]{1,2000})>?(?:\
 _BARE_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
 # Link text we add ourselves: visitors must see that a link leaves the site.
 _LINK_ATTRS = 'rel="nofollow noopener noreferrer ugc" target="_blank"'
-# Unchanged text longer than this many lines is folded to its first and last lines in diffs.
+# Unchanged text longer than this many lines is folded to its first and last lines in diffs;
+# a single unchanged line longer than twice _DIFF_CONTEXT_CHARS keeps only its two ends.
 _DIFF_CONTEXT_LINES = 3
+_DIFF_CONTEXT_CHARS = 160
 
 
 def environment() -> Environment:
@@ -42,7 +46,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        linkify=linkify, diff_html=diff_html, json_ld=json_ld, date=format_date,
+        linkify=linkify, diff_html=diff_html, redline=redline, json_ld=json_ld, date=format_date,
         datetime=format_datetime, http_url=http_url, severity_label=severity_label, fname=safe_name,
     )
     return env
@@ -101,6 +105,10 @@ def linkify(text: str | None) -> Markup:
 def _fold(text: str) -> str:
     lines = text.split("\n")
     if len(lines) <= 2 * _DIFF_CONTEXT_LINES + 1:
+        if len(text) > 3 * _DIFF_CONTEXT_CHARS:
+            head = text[:_DIFF_CONTEXT_CHARS].rsplit(" ", 1)[0]
+            tail = text[-_DIFF_CONTEXT_CHARS:].split(" ", 1)[-1]
+            return f"{head} […] {tail}"
         return text
     hidden = len(lines) - 2 * _DIFF_CONTEXT_LINES
     head, tail = lines[:_DIFF_CONTEXT_LINES], lines[-_DIFF_CONTEXT_LINES:]
@@ -118,6 +126,11 @@ def diff_html(ops: Sequence[tuple[int, str]] | None) -> Markup:
         else:
             parts.append(str(escape(_fold(text))))
     return Markup("".join(parts))
+
+
+def redline(before: str | None, after: str | None) -> Markup:
+    """One clause's change as a word-level redline: deleted words struck, inserted words marked."""
+    return diff_html(diff_words(before or "", after or ""))
 
 
 def json_ld(data: Any) -> Markup:

@@ -1,0 +1,107 @@
+"""Take the screenshots of this folder: index, a document page and a provision record page.
+
+Builds a store from the Kling AI seed documents of ``../shared/reference/seeds``
+(the Terms of API Paid Service in two versions, the privacy policy in one)
+with the real analysis pipeline, builds the site, and photographs it from
+``file://`` in headless Chromium.
+
+    .venv/bin/python docs/screenshots/take.py [--shared ../shared] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec  # noqa: E402
+from analysis.pipeline import Analyzer  # noqa: E402
+from analysis.text import normalize_text, sha256_bytes  # noqa: E402
+from reports.site import build  # noqa: E402
+from store.repository import Store  # noqa: E402
+
+T0 = datetime(2026, 4, 30, 7, 26, 2, tzinfo=UTC)
+EDITS = (  # what "version 2" of the API terms changes
+    ("at least 30 days in advance", "at least 7 days in advance"),
+    ("IN THE PRECEDING SIX MONTHS", "IN THE PRECEDING ONE MONTH"),
+)
+ADDED = ("\n\n12. Dispute Resolution\n\nAny dispute arising out of this Agreement shall be finally resolved by binding "
+         "arbitration administered by the Singapore International Arbitration Centre. You waive any right to "
+         "participate in a class action or class-wide arbitration.\n")
+
+
+def seed(shared: Path, prefix: str) -> str:
+    return next((shared / "reference" / "seeds").glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def record(store: Store, doc, text: str, when: datetime, analyzer: Analyzer) -> None:
+    body = text.encode("utf-8")
+    snap = Snapshot(sha256_bytes(body), doc.id, doc.url, doc.url, 200, "text/plain", when, size=len(body))
+    store.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=when,
+                      finished_at=when, analyze=analyzer)
+
+
+def fill(store: Store, shared: Path) -> None:
+    platform = PlatformSpec("kling-ai", "Kling AI", (
+        DocumentSpec("kling-ai", "Developer Terms", (SourceSpec("https://app.klingai.com/global/dev/document-api/protocols/paidServiceProtocol"),),
+                     title="Terms of API Paid Service"),
+        DocumentSpec("kling-ai", "Privacy Policy", (SourceSpec("https://app.klingai.com/global/privacy-policy"),)),
+    ), homepage="https://app.klingai.com/")
+    api, privacy = store.sync_catalog([platform], now=T0)
+    analyzer = Analyzer()
+    v1 = seed(shared, "002")
+    v2 = v1
+    for before, after in EDITS:
+        v2 = v2.replace(before, after)
+    record(store, api, v1, T0, analyzer)
+    record(store, privacy, seed(shared, "004"), T0, analyzer)
+    record(store, api, v2 + ADDED, T0 + timedelta(days=5), analyzer)
+
+
+def shoot(site: Path, out: Path) -> None:
+    records = sorted((site / "records").glob("*.html"))
+    document = site / "documents" / "CW-D-00001.html"  # the API terms, with two versions
+    shots = {"index.png": (site / "index.html", None), "document.png": (document, None),
+             "document-changes.png": (document, "#changes"), "record.png": (_riskiest_record(records), None)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
+        for name, (path, section) in shots.items():
+            page.goto(path.resolve().as_uri())
+            page.wait_for_load_state("load")
+            if section:
+                page.evaluate(f"document.querySelector('{section}').scrollIntoView()")
+            page.screenshot(path=str(out / name), full_page=False)
+        browser.close()
+
+
+def _riskiest_record(records: list[Path]) -> Path:
+    for path in records:
+        if "sev-high" in path.read_text(encoding="utf-8").split('id="what-it-is"')[0]:
+            return path
+    return records[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--keep", type=Path)
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="cw-shots-"))
+    store = Store.open(f"sqlite:///{work / 'shots.db'}", work / "objects")
+    fill(store, args.shared)
+    build(store, work / "site", base_url="https://clausewatch.example/")
+    store.close()
+    shoot(work / "site", Path(__file__).resolve().parent)
+    print(work / "site")
+
+
+if __name__ == "__main__":
+    main()
