@@ -1,0 +1,382 @@
+"""Noise benchmark (SPEC §11): how many versions our extractor records from real snapshots.
+
+Replays Open Terms Archive's demo snapshots (``datasets/ota/demo-snapshots.bundle``)
+commit by commit, in commit-date order, through ``crawler.extract.extract_document``
+with the demo declarations, and compares per document:
+
+- ``ours``: versions we would record (distinct consecutive normalised texts);
+- ``ota``: versions Open Terms Archive recorded in ``demo-versions.bundle`` (its
+  first record plus every ``Record new changes of …`` commit; the legacy
+  ``Update …`` commits of its older engine count as records too);
+- ``cosmetic``: our changes that differ only in whitespace, punctuation, link
+  targets or markup (texts compared with link targets removed and everything
+  but letters and digits dropped);
+- ``failed``: snapshots that gave no version, by error kind.
+
+``--via-http`` serves every snapshot from a loopback HTTP server and crawls it
+with ``clausewatch.crawling.crawl_catalog`` instead (see ``_via_http``).
+
+Prints one JSON object. Example::
+
+    .venv/bin/python benchmarks/noise.py --jobs 2
+    .venv/bin/python benchmarks/noise.py --documents "GitHub/Terms of Service" --limit 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis.domain import DocumentSpec, SourceSpec  # noqa: E402
+from crawler.extract import ExtractionError, extract_document  # noqa: E402
+
+OTA = ROOT.parent / "shared" / "datasets" / "ota"
+SNAPSHOTS_BUNDLE = OTA / "demo-snapshots.bundle"
+VERSIONS_BUNDLE = OTA / "demo-versions.bundle"
+DECLARATIONS = OTA / "demo-declarations"
+EXTENSIONS = {".html": "text/html", ".pdf": "application/pdf", ".md": "text/markdown", ".txt": "text/plain"}
+
+
+# --- Git plumbing --------------------------------------------------------------
+
+
+def clone(bundle: Path, into: Path) -> Path:
+    """A working clone of a git bundle (reused when already there)."""
+    if not (into / ".git").exists():
+        subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(bundle), str(into)], check=True)
+    return into
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    commit: str
+    date: datetime
+    blob: str
+
+
+def snapshot_refs(repo: Path) -> dict[str, list[SnapshotRef]]:
+    """Every added or modified file of every commit, per path, in commit-date order."""
+    log = subprocess.run(
+        ["git", "-C", str(repo), "log", "--all", "--no-renames", "--format=C %H %ct", "--raw", "--no-abbrev", "-z"],
+        check=True, capture_output=True,
+    ).stdout.decode("utf-8")
+    refs: dict[str, list[SnapshotRef]] = {}
+    commit, date = "", datetime.min.replace(tzinfo=UTC)
+    fields = iter(log.split("\0"))
+    for item in fields:
+        item = item.strip("\n")
+        if item.startswith("C "):
+            _, commit, stamp = item.split()[:3]
+            date = datetime.fromtimestamp(int(stamp), UTC)
+            item = item.split("\n", 1)[1] if "\n" in item else ""
+        if item.startswith(":"):
+            meta = item.split()
+            path = next(fields)
+            if meta[4] in ("A", "M"):
+                refs.setdefault(path, []).append(SnapshotRef(commit, date, meta[3]))
+    for path in refs:
+        refs[path].sort(key=lambda ref: ref.date)
+    return refs
+
+
+class BlobReader:
+    """Reads blobs through one long-lived ``git cat-file --batch``."""
+
+    def __init__(self, repo: Path) -> None:
+        self.process = subprocess.Popen(
+            ["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+
+    def read(self, blob: str) -> bytes:
+        self.process.stdin.write(blob.encode() + b"\n")
+        self.process.stdin.flush()
+        header = self.process.stdout.readline().split()
+        data = self.process.stdout.read(int(header[2]))
+        self.process.stdout.read(1)
+        return data
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait()
+
+
+@dataclass(frozen=True)
+class OtaRecord:
+    """One version Open Terms Archive recorded, and the snapshot it was extracted from."""
+
+    kind: str  # "first", "changes", "legacy_updates" or "technical"
+    snapshot: str
+    # False when the text differs from OTA's previous version only in
+    # whitespace, punctuation, link targets or markup (see ``skeleton``).
+    substantive: bool = True
+
+
+_OTA_SUBJECTS = {
+    "first": re.compile(r"^(?:First record of|Start tracking) (.+)$"),
+    "changes": re.compile(r"^Record new changes of (.+)$"),
+    "legacy_updates": re.compile(r"^Update (?!README|readme)(.+)$"),
+    "technical": re.compile(r"^Apply technical or declaration upgrade on (.+)$"),
+}
+_SNAPSHOT_LINK = re.compile(r"snapshot https://\S+/commit/([0-9a-f]{40})")
+
+
+def ota_records(repo: Path) -> dict[str, list[OtaRecord]]:
+    """Per ``Service/Type``: the versions Open Terms Archive recorded, oldest first."""
+    log = subprocess.run(
+        ["git", "-C", str(repo), "log", "--all", "--reverse", "--format=%x00%H%n%s%n%b", "--name-only"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    reader = BlobReader(repo)
+    records: dict[str, list[OtaRecord]] = {}
+    previous: dict[str, str] = {}
+    for entry in log.split("\0")[1:]:
+        commit, subject, rest = (entry.split("\n", 2) + ["", ""])[:3]
+        link = _SNAPSHOT_LINK.search(rest)
+        paths = [line for line in rest.splitlines() if line.endswith(".md") and "/" in line]
+        kind = next((kind for kind, pattern in _OTA_SUBJECTS.items() if pattern.match(subject)), None)
+        if not (kind and link and paths):
+            continue
+        document = paths[0].removesuffix(".md")
+        text = skeleton(reader.read(f"{commit}:{paths[0]}").decode("utf-8", errors="replace"))
+        substantive = kind != "technical" and text != previous.get(document)
+        previous[document] = text
+        records.setdefault(document, []).append(OtaRecord(kind, link.group(1), substantive))
+    reader.close()
+    return records
+
+
+# --- Declarations --------------------------------------------------------------
+
+
+def load_documents(folder: Path) -> dict[str, DocumentSpec]:
+    """The demo declarations as ``{"Service/Type": DocumentSpec}``."""
+    try:
+        from crawler.declarations import load_catalog
+
+        loaded = load_catalog(folder)
+        documents = {f"{p.name}/{d.type}": d for p in loaded.platforms for d in p.documents}
+        if documents:
+            return documents
+    except Exception:  # the catalog loader is still a placeholder: use the local reader
+        pass
+    return _read_ota_declarations(folder)
+
+
+def _read_ota_declarations(folder: Path) -> dict[str, DocumentSpec]:
+    from analysis.domain import HistoricalDeclaration, RangeSelector
+
+    def selectors(value) -> tuple:
+        items = value if isinstance(value, list) else [value] if value else []
+        return tuple(
+            RangeSelector(item.get("startBefore"), item.get("startAfter"), item.get("endBefore"), item.get("endAfter"))
+            if isinstance(item, dict) else item
+            for item in items
+        )
+
+    def sources(term: dict) -> tuple[SourceSpec, ...]:
+        parts = term.get("combine") or [term]
+        return tuple(
+            SourceSpec(url=part.get("fetch", term.get("fetch")), select=selectors(part.get("select", term.get("select"))),
+                       remove=selectors(part.get("remove", term.get("remove"))))
+            for part in parts
+        )
+
+    documents = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name.endswith(".history.json"):
+            continue
+        service = json.loads(path.read_text())
+        history_path = path.with_name(path.stem + ".history.json")
+        history = json.loads(history_path.read_text()) if history_path.exists() else {}
+        for type_, term in service["terms"].items():
+            past = tuple(
+                HistoricalDeclaration(datetime.fromisoformat(entry["validUntil"].replace("Z", "+00:00")), sources(entry))
+                for entry in sorted(history.get(type_, []), key=lambda entry: entry["validUntil"])
+            )
+            documents[f"{service['name']}/{type_}"] = DocumentSpec(
+                platform=service["name"], type=type_, sources=sources(term), history=past
+            )
+    return documents
+
+
+def sources_at(document: DocumentSpec, when: datetime) -> tuple[SourceSpec, ...]:
+    """The declaration in force when a snapshot was taken."""
+    for past in document.history:
+        if when < past.valid_until:
+            return past.sources
+    return document.sources
+
+
+# --- Replay --------------------------------------------------------------------
+
+_LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def skeleton(text: str) -> str:
+    """A text without link targets and markup, whitespace and punctuation collapsed to one space."""
+    return _NOT_WORD.sub(" ", _LINK_TARGET.sub("]", text)).strip()
+
+
+@dataclass
+class DocumentReplay:
+    document: str
+    snapshots: int = 0
+    ours: int = 0
+    cosmetic: int = 0
+    ota: int = 0
+    ota_substantive: int = 0
+    ota_missed: int = 0
+    failed: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    cosmetic_examples: list[str] = field(default_factory=list)
+    missed_examples: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReplayJob:
+    document: str
+    repo: Path
+    spec: DocumentSpec
+    refs: list[SnapshotRef]
+    content_type: str
+    ota: list[OtaRecord]
+
+
+def replay_document(job: ReplayJob) -> DocumentReplay:
+    """Extract every snapshot of one document in order and count version changes."""
+    result = DocumentReplay(job.document, snapshots=len(job.refs))
+    version_after: dict[str, int] = {}  # snapshot commit -> our version number once it is read
+    reader = BlobReader(job.repo)
+    previous: str | None = None
+    started = time.perf_counter()
+    for ref in job.refs:
+        source = sources_at(job.spec, ref.date)[0]
+        try:
+            text = extract_document([(reader.read(ref.blob), job.content_type, source.url, source)])
+        except ExtractionError as error:
+            result.failed[error.kind] += 1
+        else:
+            if text != previous:
+                if previous is not None and skeleton(text) == skeleton(previous):
+                    result.cosmetic += 1
+                    result.cosmetic_examples.append(ref.commit)
+                result.ours += 1
+                previous = text
+        version_after[ref.commit] = result.ours
+    result.seconds = time.perf_counter() - started
+    reader.close()
+    _compare_with_ota(result, job.ota, version_after)
+    del result.cosmetic_examples[3:]
+    return result
+
+
+def _compare_with_ota(result: DocumentReplay, records: list[OtaRecord], version_after: dict[str, int]) -> None:
+    """Count OTA's versions within the replayed snapshots, and its real changes we did not see."""
+    order = {commit: position for position, commit in enumerate(version_after)}
+    seen = sorted((record for record in records if record.snapshot in order), key=lambda record: order[record.snapshot])
+    result.ota = sum(record.kind != "technical" for record in seen)
+    result.ota_substantive = sum(record.substantive for record in seen)
+    for before, after in zip(seen, seen[1:]):
+        if after.substantive and version_after[after.snapshot] == version_after[before.snapshot]:
+            result.ota_missed += 1
+            if len(result.missed_examples) < 3:
+                result.missed_examples.append(after.snapshot)
+
+
+def run(options: argparse.Namespace, workdir: Path) -> dict:
+    snapshots = clone(SNAPSHOTS_BUNDLE, workdir / "snapshots")
+    versions = clone(VERSIONS_BUNDLE, workdir / "versions")
+    documents = load_documents(DECLARATIONS)
+    ota = ota_records(versions)
+    jobs = []
+    for path, refs in sorted(snapshot_refs(snapshots).items()):
+        stem, _, suffix = path.rpartition(".")
+        if stem not in documents or f".{suffix}" not in EXTENSIONS:
+            continue
+        if options.documents and stem not in options.documents:
+            continue
+        chosen = refs[: options.limit] if options.limit else refs
+        jobs.append(ReplayJob(stem, snapshots, documents[stem], chosen, EXTENSIONS[f".{suffix}"],
+                              ota.get(stem, [])))
+    if options.via_http:
+        return _via_http(jobs)
+    with ProcessPoolExecutor(max_workers=options.jobs) as pool:
+        results = list(pool.map(replay_document, jobs))
+    return report(results, mode="extract")
+
+
+def report(results: list[DocumentReplay], *, mode: str) -> dict:
+    """The per-document table and the totals."""
+    rows = [{
+        "document": result.document,
+        "snapshots": result.snapshots,
+        "ours": result.ours,
+        "ota": result.ota,
+        "ota_substantive": result.ota_substantive,
+        "cosmetic": result.cosmetic,
+        "substantive": result.ours - result.cosmetic,
+        "ota_changes_missed": result.ota_missed,
+        "failed": dict(result.failed),
+        "ms_per_snapshot": round(1000 * result.seconds / max(result.snapshots, 1), 1),
+        "cosmetic_examples": result.cosmetic_examples,
+        "missed_examples": result.missed_examples,
+    } for result in results]
+    keys = ("snapshots", "ours", "ota", "ota_substantive", "cosmetic", "substantive", "ota_changes_missed")
+    totals = {key: sum(row[key] for row in rows) for key in keys}
+    totals["failed"] = dict(sum((Counter(row["failed"]) for row in rows), Counter()))
+    totals["documents_with_fewer_than_ota"] = [row["document"] for row in rows if row["substantive"] < row["ota_substantive"]]
+    totals["documents_with_cosmetic_versions"] = [row["document"] for row in rows if row["cosmetic"]]
+    return {"benchmark": "noise", "mode": mode, "documents": rows, "totals": totals}
+
+
+def _via_http(jobs: list) -> dict:
+    """Crawl each snapshot from a loopback server with the real crawler.
+
+    Not wired yet: ``clausewatch.crawling.crawl_catalog`` has not landed.
+    """
+    try:
+        from clausewatch.crawling import crawl_catalog  # noqa: F401
+    except ImportError:
+        return {"benchmark": "noise", "mode": "http", "error": "clausewatch.crawling.crawl_catalog is not available yet"}
+    return {"benchmark": "noise", "mode": "http", "error": "--via-http is not wired yet"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workdir", type=Path, help="where to clone the bundles (default: a temporary folder)")
+    parser.add_argument("--documents", nargs="+", metavar="NAME", help='replay only these, e.g. "GitHub/Terms of Service"')
+    parser.add_argument("--limit", type=int, help="replay only the first N snapshots of each document")
+    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--via-http", action="store_true", help="serve snapshots on loopback and crawl them")
+    options = parser.parse_args(argv)
+    if not SNAPSHOTS_BUNDLE.exists():
+        print(json.dumps({"benchmark": "noise", "error": f"missing {SNAPSHOTS_BUNDLE}"}))
+        return 1
+    started = time.perf_counter()
+    if options.workdir:
+        options.workdir.mkdir(parents=True, exist_ok=True)
+        figures = run(options, options.workdir)
+    else:
+        with tempfile.TemporaryDirectory(prefix="clausewatch-noise-") as folder:
+            figures = run(options, Path(folder))
+    figures["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

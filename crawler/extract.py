@@ -1,0 +1,561 @@
+"""Turn fetched bytes into the normalised Markdown text a Version is keyed on (SPEC §4).
+
+``extract_document`` takes the fetched parts of a document (body, content type,
+URL and the source's declaration), extracts each one and normalises the joined
+text once with :func:`analysis.text.normalize_text`. HTML is decoded robustly,
+parsed with BeautifulSoup (lxml), cut down with the declaration's ``remove``
+and ``select`` rules, stripped of page furniture and volatile noise, and turned
+into Markdown with markdownify. PDFs go through pypdf; plain text and Markdown
+pass through. Anything that cannot give a trustworthy text raises
+:class:`ExtractionError` with a kind from ``analysis.domain.ERROR_KINDS``.
+See docs/decisions/0004-extraction.md.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4.dammit import UnicodeDammit
+from markdownify import MarkdownConverter
+
+from analysis.domain import ERROR_KINDS, RangeSelector, Selector, SourceSpec
+from analysis.text import normalize_text
+
+__all__ = ["ExtractionError", "extract_document", "extract_source", "clean_url"]
+
+Part = tuple[bytes, "str | None", str, SourceSpec]
+
+
+class ExtractionError(Exception):
+    """A fetched body gave no trustworthy text; ``kind`` is one of ``ERROR_KINDS``."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        if kind not in ERROR_KINDS:
+            raise ValueError(f"unknown extraction error kind {kind!r}")
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+        self.detail = detail
+
+
+# --- Entry points --------------------------------------------------------------
+
+
+def extract_source(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:
+    """The normalised Markdown text of one fetched source."""
+    return normalize_text(_source_markdown(body, content_type, url, source))
+
+
+def extract_document(parts: Sequence[Part]) -> str:
+    """The normalised text of a document made of several sources, joined in order."""
+    if not parts:
+        raise ExtractionError("empty", "the document has no fetched sources")
+    return normalize_text("\n\n".join(_source_markdown(*part) for part in parts))
+
+
+def _source_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:
+    kind = _sniff_kind(body, content_type, url)
+    if kind == "pdf":
+        text = _pdf_text(body, url)
+    elif kind == "text":
+        text = _decode(body, _charset(content_type), is_html=False)
+    else:
+        text = _html_markdown(body, content_type, url, source)
+    if not text.strip():
+        raise ExtractionError("empty", f"no text left after extraction of {url}")
+    return text
+
+
+# --- What the body is ----------------------------------------------------------
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+_TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
+# Magic numbers of the binary formats most often served where a page was
+# expected (images, archives, office files, fonts).
+_BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
+                 b"\xd0\xcf\x11\xe0", b"RIFF", b"wOFF", b"wOF2", b"\x00\x00\x01\x00", b"7z\xbc\xaf")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_LOOKS_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|p|h[1-6])\b", re.I | re.S)
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _sniff_kind(body: bytes, content_type: str | None, url: str) -> str:
+    """``pdf``, ``text`` or ``html``; raises for empty or binary bodies."""
+    if not body.strip():
+        raise ExtractionError("empty", f"0-byte or blank body from {url}")
+    head = body[:1024]
+    media = _media_type(content_type)
+    if head.lstrip().startswith(b"%PDF") or media == "application/pdf":
+        return "pdf"
+    if head.startswith(_UTF16_BOMS):
+        return "html" if media not in _TEXT_TYPES else "text"
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+        raise ExtractionError("not_text", f"binary body ({media or 'no content type'}) from {url}")
+    if media in _TEXT_TYPES and not _LOOKS_HTML.match(head):
+        return "text"
+    if media and media not in _HTML_TYPES and media not in _TEXT_TYPES and not _LOOKS_HTML.match(head):
+        raise ExtractionError("not_text", f"unsupported content type {media} from {url}")
+    return "html"
+
+
+# --- Decoding ------------------------------------------------------------------
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+
+
+def _charset(content_type: str | None) -> str | None:
+    """The charset named by a Content-Type header, if Python knows it."""
+    match = _CHARSET.search(content_type or "")
+    if not match:
+        return None
+    try:
+        return codecs.lookup(match.group(1)).name
+    except LookupError:
+        return None
+
+
+def _decode(body: bytes, declared: str | None, *, is_html: bool) -> str:
+    """Decode with the BOM, then UTF-8 when valid, then the declarations, then detection.
+
+    Valid UTF-8 with non-ASCII bytes is almost never valid text in another
+    encoding, so it wins over a declared single-byte charset: a UTF-8 page
+    served as ISO-8859-1 still decodes right. A declared UTF-8 that fails to
+    decode falls through to the ``<meta>`` charset and to detection.
+    """
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), *((b, _BOM_NAMES[b]) for b in _UTF16_BOMS)):
+        if body.startswith(bom):
+            return body[len(bom):].decode(encoding, errors="replace")
+    if not body.isascii():
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    elif not (declared or "").startswith(("utf-16", "utf-32")):
+        return body.decode("ascii")
+    known = [declared] if declared and declared != "utf-8" else []
+    dammit = UnicodeDammit(body, known_definite_encodings=known, is_html=is_html)
+    if dammit.unicode_markup is None:
+        return body.decode("windows-1252", errors="replace")
+    return dammit.unicode_markup
+
+
+_BOM_NAMES = {
+    codecs.BOM_UTF16_LE: "utf-16-le",
+    codecs.BOM_UTF16_BE: "utf-16-be",
+    codecs.BOM_UTF32_LE: "utf-32-le",
+    codecs.BOM_UTF32_BE: "utf-32-be",
+}
+
+
+# --- PDF -----------------------------------------------------------------------
+
+# A line that starts a new block: a numbered clause, a bullet or a lettered item.
+_BLOCK_START = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?\s|[•\-–*▪●]\s|\(?[a-z]\)\s|[A-Z][A-Z &,'-]{3,}$)")
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
+_SENTENCE_END = (".", ":", ";", "!", "?")
+
+
+def _pdf_text(body: bytes, url: str) -> str:
+    """Text of a PDF, page lines reflowed into paragraphs."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(body))
+        if reader.is_encrypted:
+            reader.decrypt("")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
+        raise ExtractionError("decode", f"unreadable PDF from {url}: {error}") from error
+    return "\n\n".join(_reflow(page) for page in pages)
+
+
+def _reflow(page: str) -> str:
+    """Join the wrapped lines of a PDF page back into paragraphs."""
+    lines = [line.strip() for line in page.splitlines()]
+    lines = [line for line in lines if not _PAGE_NUMBER.match(line)]
+    width = max((len(line) for line in lines), default=0)
+    paragraphs: list[str] = []
+    current = ""
+    for line in lines:
+        if not line:
+            current = _flush(paragraphs, current)
+        elif not current:
+            current = line
+        elif _BLOCK_START.match(line) or (current.endswith(_SENTENCE_END) and len(current_last(current)) < 0.8 * width):
+            current = _flush(paragraphs, current) or line
+        elif current.endswith("-") and line[:1].islower():
+            current = current[:-1] + line
+        else:
+            current = f"{current}\n{line}"
+    _flush(paragraphs, current)
+    return "\n\n".join(paragraph.replace("\n", " ") for paragraph in paragraphs)
+
+
+def current_last(paragraph: str) -> str:
+    """The last physical line of a paragraph being built."""
+    return paragraph.rsplit("\n", 1)[-1]
+
+
+def _flush(paragraphs: list[str], current: str) -> str:
+    if current:
+        paragraphs.append(current)
+    return ""
+
+
+# --- Bot walls -----------------------------------------------------------------
+
+# Titles of the interstitial pages that anti-bot services serve with a 200.
+_BOT_WALL_TITLE = re.compile(
+    r"^\s*(?:just a moment|attention required|please wait|checking your browser|verifying you are human"
+    r"|access denied|access to this page has been denied|are you a robot|robot check|human verification"
+    r"|security check|pardon our interruption|request blocked|ddos-guard|one more step|captcha)",
+    re.I,
+)
+# Markers of challenge pages; only trusted when the page has little text, since
+# Cloudflare also injects its challenge-platform script into ordinary pages.
+_BOT_WALL_MARKER = re.compile(
+    r"cf-browser-verification|cf_chl_opt|challenge-form|cf-challenge|captcha-delivery\.com|px-captcha"
+    r"|_Incapsula_Resource|Incapsula incident ID|Enable JavaScript and cookies to continue"
+    r"|Please enable JS and disable any ad blocker|Reference&#32;&#35;|errors\.edgesuite\.net",
+    re.I,
+)
+_SHORT_PAGE = 2000
+
+
+def _check_title(soup: BeautifulSoup, url: str) -> None:
+    """Raise ``bot_wall`` when the page title is that of a challenge or block page."""
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    if _BOT_WALL_TITLE.match(title):
+        raise ExtractionError("bot_wall", f"{url} served a bot wall titled {title[:80]!r}")
+
+
+def _check_markers(html: str, url: str, text_length: int) -> None:
+    """Raise ``bot_wall`` when a page with little text carries a challenge marker."""
+    if text_length < _SHORT_PAGE and (match := _BOT_WALL_MARKER.search(html)):
+        raise ExtractionError("bot_wall", f"{url} served a challenge page ({match.group(0)!r})")
+
+
+# --- Links ---------------------------------------------------------------------
+
+# Query parameters that identify the visitor, the campaign or the session and
+# never the document: they differ between loads and would create versions.
+_TRACKING_PARAMS = frozenset({
+    "gclid", "gclsrc", "dclid", "fbclid", "msclkid", "yclid", "gbraid", "wbraid", "igshid", "twclid",
+    "ttclid", "li_fat_id", "_ga", "_gl", "_hsenc", "_hsmi", "hsctatracking", "mkt_tok", "ref_src",
+    "ref_url", "s_kwcid", "trk", "trkcampaign", "spm", "scid", "vero_id", "vero_conv", "oly_anon_id",
+    "oly_enc_id", "rb_clickid", "wickedid", "_branch_match_id", "ncid", "sr_share", "_kx", "ck_subscriber_id",
+    "sid", "sessionid", "session_id", "phpsessid", "jsessionid", "aspsessionid", "cfid", "cftoken",
+    "csrf", "csrf_token", "csrftoken", "_csrf", "xsrf", "_xsrf", "authenticity_token", "_token", "token",
+    "nonce", "_",
+})
+_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "mtm_", "hsa_", "_hs", "matomo_", "piwik_")
+# Cache-busters: harmless on a page link, but only ever noise on a static asset.
+_CACHE_BUSTERS = frozenset({"v", "ver", "version", "cb", "cache", "cachebuster", "cachebust", "t", "ts",
+                            "timestamp", "rev", "hash", "h", "build", "bust"})
+_STATIC_ASSET = re.compile(r"\.(?:css|js|mjs|png|jpe?g|gif|svg|webp|avif|ico|woff2?|ttf|otf|eot|pdf|mp4|webm)$", re.I)
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", re.I)
+_SAFE_SCHEMES = ("http", "https")
+
+
+def clean_url(href: str, base: str) -> str | None:
+    """``href`` made absolute against ``base`` and stripped of tracking; None unless http(s)."""
+    href = href.strip()
+    try:
+        parts = urlsplit(urljoin(base, href))
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in _SAFE_SCHEMES or not parts.netloc:
+        return None
+    path = _PATH_SESSION.sub("", parts.path)
+    query = _clean_query(parts.query, static=bool(_STATIC_ASSET.search(path)))
+    fragment = "" if parts.fragment.startswith(":~:") else parts.fragment
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, fragment))
+
+
+def _clean_query(query: str, *, static: bool) -> str:
+    if not query:
+        return ""
+    pairs = parse_qsl(query, keep_blank_values=True)
+    kept = [(key, value) for key, value in pairs if not _is_noise_param(key.lower(), static)]
+    return query if len(kept) == len(pairs) else urlencode(kept)
+
+
+def _is_noise_param(key: str, static: bool) -> bool:
+    return key in _TRACKING_PARAMS or key.startswith(_TRACKING_PREFIXES) or (static and key in _CACHE_BUSTERS)
+
+
+def _cloudflare_email(encoded: str) -> str | None:
+    """Decode Cloudflare's email obfuscation: hex bytes XOR-ed with the first byte."""
+    try:
+        data = bytes.fromhex(encoded.strip())
+    except ValueError:
+        return None
+    if len(data) < 2:
+        return None
+    return bytes(byte ^ data[0] for byte in data[1:]).decode("utf-8", errors="replace")
+
+
+# --- HTML ----------------------------------------------------------------------
+
+
+def _html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:
+    html = _decode(body, _charset(content_type), is_html=True)
+    soup = BeautifulSoup(html, "lxml")
+    _check_title(soup, url)
+    base = _base_url(soup, url)
+    for rule in source.remove:
+        _remove(soup, rule)
+    roots = _select(soup, source.select, url, html) if source.select else [soup.body or soup]
+    cleaner = _Cleaner(base, url, furniture=not source.select)
+    for root in roots:
+        cleaner.clean(root)
+    markdown = "\n\n".join(_CONVERTER.convert_soup(root) if isinstance(root, Tag) else str(root) for root in roots)
+    markdown = _tidy(markdown)
+    _check_markers(html, url, len(markdown))
+    return markdown
+
+
+def _base_url(soup: BeautifulSoup, url: str) -> str:
+    base = soup.find("base", href=True)
+    return urljoin(url, base["href"]) if base else url
+
+
+# --- select / remove -------------------------------------------------------------
+
+
+def _describe(rule: Selector) -> str:
+    if isinstance(rule, RangeSelector):
+        bounds = {k: v for k, v in vars(rule).items() if v}
+        return "range " + ", ".join(f"{k}={v!r}" for k, v in bounds.items())
+    return repr(rule)
+
+
+def _css(soup: BeautifulSoup, selector: str) -> list[Tag]:
+    try:
+        return soup.select(selector)
+    except Exception as error:  # soupsieve raises its own SelectorSyntaxError and ValueError
+        raise ExtractionError("selector_missing", f"invalid CSS selector {selector!r}: {error}") from error
+
+
+def _remove(soup: BeautifulSoup, rule: Selector) -> None:
+    nodes = _range_nodes(soup, rule) if isinstance(rule, RangeSelector) else _css(soup, rule)
+    for node in nodes or ():
+        node.extract()
+
+
+def _select(soup: BeautifulSoup, rules: Iterable[Selector], url: str, html: str) -> list[Tag | NavigableString]:
+    """The selected nodes, in rule order, skipping nodes inside one already taken."""
+    chosen: list[Tag | NavigableString] = []
+    taken: set[int] = set()
+    ranges: list[list[Tag | NavigableString]] = []
+    for rule in rules:
+        if isinstance(rule, RangeSelector):
+            nodes = _range_nodes(soup, rule)
+            if nodes:
+                ranges.append(nodes)
+                chosen.append(_wrap_placeholder(len(ranges) - 1))
+            continue
+        for tag in _css(soup, rule):
+            if id(tag) not in taken and not any(id(parent) in taken for parent in tag.parents):
+                taken.add(id(tag))
+                chosen.append(tag)
+    if not chosen:
+        _check_markers(html, url, len(soup.get_text(" ", strip=True)))
+        rules_text = ", ".join(_describe(rule) for rule in rules)
+        raise ExtractionError("selector_missing", f"select {rules_text} matched nothing in {url}")
+    return [_wrap_range(soup, ranges[node.range_index]) if isinstance(node, _RangePlaceholder) else node
+            for node in chosen]
+
+
+class _RangePlaceholder(NavigableString):
+    range_index: int = 0
+
+
+def _wrap_placeholder(index: int) -> _RangePlaceholder:
+    placeholder = _RangePlaceholder("")
+    placeholder.range_index = index
+    return placeholder
+
+
+def _wrap_range(soup: BeautifulSoup, nodes: list[Tag | NavigableString]) -> Tag:
+    """Move a range's nodes into one detached ``<div>`` so it converts as a whole."""
+    wrapper = soup.new_tag("div")
+    for node in nodes:
+        wrapper.append(node.extract())
+    return wrapper
+
+
+def _range_nodes(soup: BeautifulSoup, rule: RangeSelector) -> list[Tag | NavigableString] | None:
+    """The outermost nodes between a range's start and end, as Open Terms Archive reads ranges.
+
+    None when a boundary element is missing.
+    """
+    start_selector = rule.start_before or rule.start_after
+    end_selector = rule.end_before or rule.end_after
+    start = soup.select_one(start_selector) if start_selector else (soup.body or soup)
+    end = soup.select_one(end_selector) if end_selector else None
+    if start is None or (end_selector and end is None):
+        return None
+    first = _following(start) if rule.start_after else start
+    stop = _following(end) if rule.end_after and end is not None else end
+    if first is None:
+        return []
+    if not start_selector:
+        first = start.contents[0] if start.contents else None
+    return _nodes_between(first, stop)
+
+
+def _following(node: Tag | NavigableString) -> Tag | NavigableString | None:
+    """The first node after ``node`` and its whole subtree, in document order."""
+    while node is not None and node.next_sibling is None:
+        node = node.parent
+    return node.next_sibling if node is not None else None
+
+
+def _nodes_between(first, stop) -> list:
+    """Maximal nodes from ``first`` (included) up to ``stop`` (excluded; None = end)."""
+    stop_line = {id(node) for node in ([stop, *stop.parents] if stop is not None else [])}
+    nodes = []
+    node = first
+    while node is not None and node is not stop:
+        if id(node) in stop_line:
+            node = node.contents[0]
+            continue
+        nodes.append(node)
+        node = _following(node)
+    return nodes
+
+
+# --- Cleaning ------------------------------------------------------------------
+
+# Never document text: code, media, widgets and the site's own navigation.
+_DROP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "link", "meta",
+    "button", "input", "select", "textarea", "option", "nav", "dialog", "video", "audio", "picture", "source",
+    "map", "head", "img",
+})
+# Page furniture, dropped only when no ``select`` names the content.
+_FURNITURE_TAGS = frozenset({"header", "footer", "aside"})
+_FURNITURE_ROLES = frozenset({"banner", "contentinfo", "navigation", "complementary", "search"})
+# Cookie banners and consent managers by id or class; bare "cookie(s)" is left
+# alone because privacy policies have sections with those ids.
+_CONSENT = re.compile(
+    r"cookie[-_]?(?:banner|consent|notice|bar|popup|modal|law|wall|message|alert|dialog|overlay|prompt)"
+    r"|consent[-_]?(?:banner|manager|modal|dialog|popup|bar|overlay)|onetrust|ot-sdk|cookiebot|didomi"
+    r"|usercentrics|truste-|trustarc|qc-cmp|osano|iubenda|cc-window|cc-banner|cmp-container|gdpr-(?:banner|consent)"
+    r"|cookiescript|termly-|klaro|tarteaucitron|axeptio|sp_message",
+    re.I,
+)
+# Text for screen readers only ("opens in a new tab", "copy link").
+_SCREEN_READER = re.compile(r"\b(?:sr-only|visually-hidden|screen-reader-text|skip-link|skip-to-content)\b", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_CONTENT_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table")
+
+
+class _Cleaner:
+    """One pass over a subtree: drops noise, decodes obfuscated emails, rewrites links."""
+
+    def __init__(self, base: str, page: str, *, furniture: bool) -> None:
+        self.base = base
+        self.page = page.partition("#")[0]
+        self.furniture = furniture
+
+    def clean(self, root: Tag | NavigableString) -> None:
+        if not isinstance(root, Tag):
+            return
+        doomed: list[Tag] = []
+        for tag in root.find_all(True):
+            if self._is_noise(tag):
+                doomed.append(tag)
+            elif tag.name == "a":
+                self._rewrite_link(tag)
+            elif tag.has_attr("data-cfemail"):
+                tag.string = _cloudflare_email(tag["data-cfemail"]) or ""
+        for tag in doomed:
+            if not tag.decomposed:
+                tag.decompose()
+
+    def _is_noise(self, tag: Tag) -> bool:
+        name = tag.name
+        if name in _DROP_TAGS:
+            return True
+        attrs = tag.attrs
+        if not attrs:
+            return False
+        if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+            return True
+        if (style := attrs.get("style")) and _HIDDEN_STYLE.search(style):
+            return True
+        marks = f"{attrs.get('id', '')} {' '.join(attrs.get('class', ()))}"
+        if marks.strip() and (_CONSENT.search(marks) or _SCREEN_READER.search(marks)):
+            return True
+        if name == "form":
+            return tag.find(_CONTENT_TAGS) is None
+        if self.furniture and (name in _FURNITURE_TAGS or attrs.get("role") in _FURNITURE_ROLES):
+            return tag.find_parent(("main", "article")) is None
+        return False
+
+    def _rewrite_link(self, tag: Tag) -> None:
+        href = tag.get("href")
+        if href is None:
+            return
+        if "/cdn-cgi/l/email-protection" in href:
+            email = _cloudflare_email(href.partition("#")[2])
+            if email and ("[email" in tag.get_text() or not tag.get_text(strip=True)):
+                tag.string = email
+            tag.attrs = {}
+            return
+        url = clean_url(href, self.base)
+        # Links within the page (tables of contents, heading anchors) are
+        # navigation, and sites add or drop them without changing a word.
+        within_page = url is not None and (href.startswith("#") or url.partition("#")[0] == self.page)
+        tag.attrs = {"href": url} if url and not within_page else {}
+
+
+class _Converter(MarkdownConverter):
+    """markdownify tuned for versioning: ATX headings, ``-`` bullets, no escaping, no emphasis.
+
+    Emphasis is dropped because sites restyle it without changing a word, and
+    a version must only change when the words do.
+    """
+
+    class Options(MarkdownConverter.DefaultOptions):
+        heading_style = "atx"
+        bullets = "-"
+        escape_asterisks = False
+        escape_underscores = False
+        escape_misc = False
+        autolinks = True
+
+    def convert_a(self, el, text, parent_tags):
+        if not el.get("href"):
+            return text
+        return super().convert_a(el, text, parent_tags)
+
+    def _plain(self, el, text, parent_tags):
+        return text
+
+    convert_b = convert_strong = convert_em = convert_i = convert_u = convert_mark = _plain
+
+
+_CONVERTER = _Converter()
+_SPACE_RUN = re.compile(r"  +")
+
+
+def _tidy(markdown: str) -> str:
+    """Non-breaking spaces as spaces and inner space runs collapsed (HTML renders them alike)."""
+    return _SPACE_RUN.sub(_collapse_inner_run, markdown.replace("\u00a0", " "))
+
+
+def _collapse_inner_run(match: re.Match[str]) -> str:
+    # A run at the start of a line is list indentation: Markdown needs it.
+    start = match.start()
+    return match.group(0) if start == 0 or match.string[start - 1] == "\n" else " "
