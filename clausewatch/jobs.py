@@ -300,7 +300,8 @@ class JobRunner:
         finished = self.clock()
         job_store.finish_run(self.store, run_id, outcome, now=finished, counts=dict(result.counts), error=error)
         job_store.release_lease(self.store, job.id, holder)
-        log_event(log, "job", level=logging.INFO if outcome == "ok" else logging.ERROR, job=job.id,
+        level = logging.ERROR if outcome != "ok" else logging.WARNING if result.problems else logging.INFO
+        log_event(log, "job", level=level, job=job.id,
                   action=job.action, outcome=outcome, seconds=(finished - started).total_seconds(),
                   problems=result.problems, error=error, **dict(result.counts))
 
