@@ -71,6 +71,7 @@ def spec_to_json(spec: DocumentSpec) -> dict[str, Any]:
         "schedule_group": spec.schedule_group,
         "tags": list(spec.tags),
         "obey_robots": spec.obey_robots,
+        "title": spec.title,
         "history": [
             {"valid_until": h.valid_until.isoformat(), "sources": [source_to_json(s) for s in h.sources]}
             for h in spec.history
@@ -87,6 +88,7 @@ def spec_from_json(data: dict[str, Any]) -> DocumentSpec:
         schedule_group=data.get("schedule_group", "default"),
         tags=tuple(data.get("tags", ())),
         obey_robots=data.get("obey_robots", True),
+        title=data.get("title"),
         history=tuple(
             HistoricalDeclaration(
                 valid_until=datetime.fromisoformat(h["valid_until"]),
