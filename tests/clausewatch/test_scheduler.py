@@ -255,3 +255,31 @@ def test_sigterm_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_e
     assert latest.finished_at is not None
     assert job_store.lease(store, "blocker") is None
     assert [r.outcome for r in job_store.runs(store, "other")] == []  # nothing else started on the way out
+
+
+@pytest.fixture
+def restore_signals():
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+
+
+def test_run_without_job_runs_the_run_jobs_and_exits_1_on_problems(tmp_path, store_url, store, recorded_actions,
+                                                                    restore_signals):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run"), job_yaml("digest", "digest"))
+    args = ["--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path), "run"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1  # the crawl had a failed document
+    assert list(recorded_actions) == ["crawl", "alerts", "site"]  # not the digest
+    assert "daily outcome=ok problems=1 crawl.new_version=2 crawl.unchanged=5 crawl.failed=1" in result.output
+    assert [r.outcome for r in job_store.runs(store)] == ["ok"]
+
+
+def test_schedule_once_runs_one_job_and_exits_0(tmp_path, store_url, store, recorded_actions, restore_signals):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run"), job_yaml("digest", "digest"))
+    args = ["--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path)]
+    result = CliRunner().invoke(main, [*args, "schedule", "--once", "digest"])
+    assert result.exit_code == 0, result.output
+    assert list(recorded_actions) == ["digest"]
+    assert [(r.job_id, r.outcome, r.counts) for r in job_store.runs(store)] == [("digest", "ok", {"sent": 1})]
