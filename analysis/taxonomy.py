@@ -132,7 +132,7 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                   r"(?:indirect|incidental|special|consequential|punitive|exemplary))* damages",
                   r"(?:no|any) liability", r"not (?:be )?responsible for", r"at your (?:own|sole) risk"),
         reason="The company limits what it owes when things go wrong.",
-        raises=(r"(?:even|including) (?:if|in (?:the )?(?:case|event) of|for) (?:its |our )?gross negligence",
+        raises=(r"(?:even|including)(?: if| in (?:the )?(?:case|event) of| for)? (?:its |our )?gross negligence",
                 r"gross negligence or wil?ful misconduct\b[^.;]{0,40}\b(?:not|never) liable",
                 r"(?:not|never) liable[^.;]{0,80}(?:including|even for) gross negligence"),
         raises_reason="Liability is excluded even for gross negligence or wilful misconduct.",

@@ -387,13 +387,18 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
     truth = np.array([label in examples[i].types for i in samples], dtype=np.int64)
     groups = np.array([examples[i].group for i in samples])
     margins = np.zeros(len(samples))
-    for train, test in GroupKFold(n_splits=FOLDS).split(x, truth, groups):
+    folds = GroupKFold(n_splits=min(FOLDS, len(set(groups))))
+    for train, test in folds.split(x, truth, groups):
         if truth[train].any():
             margins[test] = fit_svm(x[train], truth[train]).decision_function(x[test])
     threshold, f1 = best_threshold(margins, truth)
+    platt = LogisticRegression(C=1e4).fit(margins.reshape(-1, 1), truth)
     if claudette_label and not TUNE_CLAUDETTE_THRESHOLDS:
         threshold = 0.0
-    platt = LogisticRegression(C=1e4).fit(margins.reshape(-1, 1), truth)
+    elif not claudette_label:
+        # ToS;DR quotes hold far more positives than a real policy does: F1 on them favours a low
+        # threshold, so a ToS;DR-learned type must also be more likely than not.
+        threshold = max(threshold, float(-platt.intercept_[0] / platt.coef_[0, 0]))
     final = fit_svm(x, truth)
     return LabelModel(label, final.coef_[0].astype(np.float32), float(final.intercept_[0]), threshold,
                       (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1)
@@ -449,6 +454,8 @@ def train(data_dir: Path, out: Path, *, use_tosdr: bool = True) -> TrainReport:
     counts = Counter(t for e in examples for t in e.types)
     claudette_labels = set(CLAUDETTE_TYPES.values())
     labels = [t for t in BY_ID if counts[t] >= MIN_POSITIVES]
+    if not labels or len({e.group for e in examples}) < 2:
+        raise TrainingDataError(f"{data_dir}: no clause type has {MIN_POSITIVES} examples from two sources or more")
     models = [train_label(label, features, examples, label in claudette_labels) for label in labels]
     severity = train_severity(graded_spans(data_dir / "claudette" / "train" / "documents"), vocabulary)
     report = TrainReport(out, dict(sorted(Counter(e.source for e in examples).items())), labels,

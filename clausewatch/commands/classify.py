@@ -1,0 +1,90 @@
+"""``clausewatch classify``: classify clauses read from a file or standard input, one JSON line each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+import click
+
+from analysis.classifier import load_default
+from analysis.domain import Classification
+
+# Clauses classified per call: large enough for numpy to pay off, small enough to stream.
+BATCH = 512
+
+
+class ClassifyInputError(Exception):
+    """An input line is not what ``classify`` reads; the message names the line."""
+
+
+def read_clauses(lines: Iterable[str]) -> list[tuple[int, dict]]:
+    """``(line number, record)`` for every clause of the input.
+
+    The input is JSON lines with a ``text`` field when its first non-blank line
+    starts with ``{``, plain text (one clause a line) otherwise; blank lines are
+    skipped either way.
+    """
+    records: list[tuple[int, dict]] = []
+    json_lines: bool | None = None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        if json_lines is None:
+            json_lines = line.lstrip().startswith("{")
+        records.append((number, _json_record(number, line) if json_lines else {"text": line.rstrip("\r\n")}))
+    return records
+
+
+def _json_record(number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ClassifyInputError(f"line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+        raise ClassifyInputError(f"line {number}: expected a JSON object with a string field \"text\"")
+    return record
+
+
+def output_record(number: int, record: dict, result: Classification) -> dict:
+    """The stable output of one clause: its line (and id when given), then the classification."""
+    out: dict = {"line": number}
+    if "id" in record:
+        out["id"] = record["id"]
+    out.update(
+        types=list(result.types),
+        severity=result.severity,
+        confidence=result.confidence,
+        evidence=list(result.evidence),
+        basis=result.basis,
+        reason=result.reason,
+    )
+    return out
+
+
+def classify_records(records: list[tuple[int, dict]]) -> Iterator[dict]:
+    classifier = load_default()
+    for start in range(0, len(records), BATCH):
+        batch = records[start : start + BATCH]
+        results = classifier.classify([record["text"] for _, record in batch])
+        for (number, record), result in zip(batch, results, strict=True):
+            yield output_record(number, record, result)
+
+
+@click.command("classify")
+@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+def command(source) -> None:
+    """Classify clauses from SOURCE (a file, or - for standard input).
+
+    SOURCE holds JSON lines with a "text" field (an "id" is passed through) or
+    plain text, one clause a line. Prints one JSON line per clause: line, types,
+    severity, confidence, evidence, basis and reason.
+    """
+    try:
+        records = read_clauses(source)
+    except ClassifyInputError as exc:
+        raise click.BadParameter(str(exc), param_hint="SOURCE") from None
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"not UTF-8 text ({exc.reason} at byte {exc.start})", param_hint="SOURCE") from None
+    for out in classify_records(records):
+        click.echo(json.dumps(out, ensure_ascii=False))

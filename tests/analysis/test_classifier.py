@@ -1,0 +1,173 @@
+"""The shipped clause classifier: types, severity, confidence, evidence, basis; numpy-only inference."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from analysis import classifier
+from analysis.classifier import MODEL_DIR, Classifier, ModelError, SparseRows, load_default, ngrams, tfidf_rows
+from analysis.domain import BASES, SEVERITIES
+from analysis.taxonomy import TYPE_IDS
+
+# Clauses 6.3 and 11.7 of the Kling AI Terms of API Paid Service (../shared/reference/seeds/002_…),
+# quoted for testing.
+KLING_OUTPUT = (
+    "6.3 Unless otherwise agreed or otherwise provided by laws and regulations, if you have legal intellectual "
+    "property rights to the content you upload/input, the intellectual property rights of the AI-generated "
+    "content still belong to you."
+)
+KLING_LICENSE_BREACH = (
+    "11.7 If you violate the scope of the license agreed in this Agreement and uses this service, any "
+    "accusations, claims and losses arising therefrom shall be borne by you alone, and you shall not demand "
+    "compensation from us."
+)
+
+
+@pytest.fixture(scope="module")
+def model() -> Classifier:
+    return load_default()
+
+
+def classify(model: Classifier, text: str):
+    return model.classify([text])[0]
+
+
+def test_load_default_is_loaded_once_and_named_after_its_files(model):
+    assert load_default() is model
+    assert model.analyzer_id == "linear-" + classifier.fingerprint(MODEL_DIR)[:12]
+
+
+def test_no_texts_no_classifications(model):
+    assert model.classify([]) == []
+
+
+def test_text_without_any_type_is_low_with_the_probability_of_none(model):
+    result = classify(model, "Welcome! We hope you enjoy reading about our products.")
+    assert result.types == ()
+    assert result.severity == "low"
+    assert 0.5 < result.confidence <= 1.0
+    assert result.basis == "inferred"
+    assert result.reason
+
+
+def test_arbitration_with_class_waiver_is_high_and_explicit(model):
+    text = ("Any dispute will be resolved by final and binding arbitration, and you waive your right to "
+            "participate in a class action.")
+    result = classify(model, text)
+    assert {"arbitration", "class_action_waiver"} <= set(result.types)
+    assert result.severity == "high"
+    assert result.basis == "explicit"
+    assert "class action" in result.evidence
+
+
+def test_termination_without_notice_or_reason_is_high(model):
+    result = classify(model, "We may terminate your account at any time, without notice, for any reason.")
+    assert "unilateral_termination" in result.types
+    assert result.severity == "high"
+    assert "without notice" in result.reason
+
+
+def test_liability_excluded_even_for_gross_negligence_is_high_but_a_carve_out_is_low(model):
+    excluded = classify(model, "In no event shall the company be liable for any damages, including gross negligence.")
+    carved = classify(model, "In no event shall the company be liable for any damages, except in case of gross "
+                             "negligence or wilful misconduct.")
+    assert "limitation_of_liability" in excluded.types and excluded.severity == "high"
+    assert "limitation_of_liability" in carved.types and carved.severity == "low"
+
+
+def test_ai_training_is_found_from_curated_phrases_with_its_severity(model):
+    used = classify(model, "We use the content you submit to train and improve our AI models.")
+    excluded = classify(model, "We do not use your prompts or uploads to train our models.")
+    assert "ai_training_use" in used.types and used.severity == "high" and used.basis == "explicit"
+    assert "ai_training_use" in excluded.types
+    assert excluded.severity == "low"
+
+
+def test_change_with_advance_notice_is_user_protective(model):
+    result = classify(model, "We may modify these Terms. We will notify you at least 30 days before the changes "
+                             "take effect.")
+    assert "unilateral_change" in result.types
+    assert result.severity == "low"
+
+
+def test_kling_output_clause_gives_the_user_ownership(model):
+    result = classify(model, KLING_OUTPUT)
+    assert "output_ownership" in result.types
+    assert result.severity == "low"
+    assert result.basis == "explicit"
+
+
+def test_results_are_well_formed_and_evidence_is_quoted_from_the_text(model):
+    texts = [KLING_OUTPUT, KLING_LICENSE_BREACH, "We use cookies.", "", "By using the site you accept these terms."]
+    for text, result in zip(texts, model.classify(texts), strict=True):
+        assert set(result.types) <= set(TYPE_IDS)
+        assert list(result.types) == sorted(result.types, key=TYPE_IDS.index)
+        assert result.severity in SEVERITIES and result.basis in BASES
+        assert 0.0 <= result.confidence <= 1.0
+        flat = " ".join(text.split()).lower()
+        assert all(phrase.lower() in flat for phrase in result.evidence)
+
+
+def test_inferred_types_cite_the_words_that_weighed_most(model):
+    text = "Subscriber's access may be revoked and the subscription discontinued by the provider."
+    result = classify(model, text)
+    if "unilateral_termination" in result.types and result.basis == "inferred":
+        assert result.evidence
+    assert all(phrase.lower() in text.lower() for phrase in result.evidence)
+
+
+def test_a_clause_is_classified_the_same_alone_or_in_a_batch(model):
+    texts = [KLING_OUTPUT, "We use cookies.", KLING_LICENSE_BREACH]
+    assert model.classify(texts) == [classify(model, t) for t in texts]
+
+
+def test_features_match_scikit_learns_tfidf_on_the_same_vocabulary():
+    texts = ["We may terminate your account.", "Terms may change; we'll notify you.", "", "Account account ACCOUNT!"]
+    reference = TfidfVectorizer(analyzer=ngrams, sublinear_tf=True).fit(texts)
+    vocabulary = {term: int(i) for term, i in reference.vocabulary_.items()}
+    rows = tfidf_rows(texts, vocabulary, reference.idf_, (1, 2))
+    ours = csr_matrix((rows.data, rows.indices, rows.indptr), shape=(len(texts), len(vocabulary)))
+    np.testing.assert_allclose(ours.toarray(), reference.transform(texts).toarray(), atol=1e-12)
+
+
+def test_sparse_rows_multiply_like_a_dense_matrix():
+    dense = np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 3.0]])
+    matrix = csr_matrix(dense)
+    rows = SparseRows(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64), matrix.data)
+    weights = np.arange(6, dtype=np.float64).reshape(3, 2)
+    np.testing.assert_allclose(rows.dot(weights), dense @ weights)
+
+
+def test_the_shipped_weights_hold_no_pickled_objects():
+    with np.load(MODEL_DIR / "weights.npz", allow_pickle=False) as npz:
+        assert all(npz[name].dtype != object for name in npz.files)
+    assert zipfile.is_zipfile(MODEL_DIR / "weights.npz")
+
+
+def test_a_missing_or_foreign_model_is_refused_by_name(tmp_path):
+    with pytest.raises(ModelError, match=str(tmp_path)):
+        Classifier(tmp_path)
+    for name in classifier.MODEL_FILES:
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    (tmp_path / "model.json").write_text(json.dumps({**meta, "format": 99}))
+    with pytest.raises(ModelError, match="format 99"):
+        Classifier(tmp_path)
+
+
+def test_inference_needs_neither_scikit_learn_nor_scipy():
+    import subprocess
+    import sys
+
+    code = "import sys, analysis.classifier as c; c.load_default().classify(['x']); print(sorted({'sklearn', 'scipy'} & set(m.split('.')[0] for m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "[]"

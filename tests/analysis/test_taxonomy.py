@@ -1,0 +1,108 @@
+"""The clause types of SPEC §5 and their curated phrases."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from analysis.domain import SEVERITIES
+from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES, CLAUSE_TYPES, TYPE_IDS
+
+SPEC_IDS = (
+    "arbitration class_action_waiver jurisdiction governing_law limitation_of_liability warranty_disclaimer "
+    "indemnification unilateral_change unilateral_termination content_removal contract_by_using "
+    "user_content_license ai_training_use output_ownership prohibited_content fees_and_refunds auto_renewal "
+    "age_restriction account_security data_collection data_sharing user_choice user_rights data_retention "
+    "data_security tracking international_transfer regional_rights"
+).split()
+
+# One plain statement of each type, as a policy would write it.
+STATEMENTS = {
+    "arbitration": "Any dispute shall be resolved by binding arbitration administered by JAMS.",
+    "class_action_waiver": "You waive any right to participate in a class action lawsuit.",
+    "jurisdiction": "You submit to the exclusive jurisdiction of the courts located in Santa Clara County.",
+    "governing_law": "These Terms are governed by the laws of the State of California.",
+    "limitation_of_liability": "In no event shall we be liable for any indirect or consequential damages.",
+    "warranty_disclaimer": "The Service is provided on an AS IS and AS AVAILABLE basis.",
+    "indemnification": "You agree to indemnify and hold us harmless from any claims.",
+    "unilateral_change": "We reserve the right to modify these Terms at any time.",
+    "unilateral_termination": "We may suspend or terminate your account if you breach these Terms.",
+    "content_removal": "We may remove or disable access to any content that violates these Terms.",
+    "contract_by_using": "By using the Service you agree to be bound by these Terms.",
+    "user_content_license": "You grant us a worldwide, royalty-free license to use, host and store your content.",
+    "ai_training_use": "We may use your prompts and outputs to train and improve our machine learning models.",
+    "output_ownership": "As between you and us, you own all Outputs you generate with the Service.",
+    "prohibited_content": "You agree not to upload or share any unlawful, harassing or defamatory content.",
+    "fees_and_refunds": "All fees are non-refundable except where required by law.",
+    "auto_renewal": "Your subscription will automatically renew at the end of each billing period.",
+    "age_restriction": "You must be at least 13 years old to use the Service.",
+    "account_security": "You are responsible for all activities that occur under your account.",
+    "data_collection": "We collect information you provide when you create an account.",
+    "data_sharing": "We may share your personal information with our service providers and partners.",
+    "user_choice": "You may opt out of receiving promotional emails at any time.",
+    "user_rights": "You have the right to access, correct or delete your personal data.",
+    "data_retention": "We retain your data for as long as necessary to provide the Service.",
+    "data_security": "We use technical and organizational measures to protect your data.",
+    "tracking": "We use cookies and web beacons to understand how you use the site.",
+    "international_transfer": "Your data may be transferred to countries other than your own.",
+    "regional_rights": "If you are a California resident, the CCPA gives you additional rights.",
+}
+
+
+def test_every_type_of_the_spec_exists_once_with_a_title():
+    assert set(SPEC_IDS) <= set(TYPE_IDS)
+    assert len(TYPE_IDS) == len(CLAUSE_TYPES)
+    assert all(t.title and t.reason for t in CLAUSE_TYPES)
+    assert all(t.severity in SEVERITIES for t in CLAUSE_TYPES)
+
+
+def test_claudette_categories_map_as_the_spec_says():
+    assert CLAUDETTE_TYPES == {
+        "A": "arbitration", "CH": "unilateral_change", "CR": "content_removal", "J": "jurisdiction",
+        "LAW": "governing_law", "LTD": "limitation_of_liability", "TER": "unilateral_termination",
+        "USE": "contract_by_using",
+    }
+
+
+@pytest.mark.parametrize("type_id", SPEC_IDS)
+def test_a_plain_statement_of_each_type_yields_evidence_from_its_own_words(type_id):
+    text = STATEMENTS[type_id]
+    evidence = BY_ID[type_id].evidence(text)
+    assert evidence
+    assert all(phrase.lower() in text.lower() for phrase in evidence)
+
+
+def test_patterns_match_across_the_claudette_tokenisation():
+    spaced = "these terms shall be governed by\nthe   laws of the state of new york ."
+    assert BY_ID["governing_law"].evidence(spaced) == ("governed by the laws",)
+
+
+def test_evidence_is_deduplicated_in_order_of_appearance():
+    text = "Cookies help us. We use cookies. Web beacons too."
+    assert BY_ID["tracking"].evidence(text) == ("Cookies", "cookies", "Web beacons")
+
+
+def test_an_unrelated_sentence_states_no_type():
+    text = "Welcome to our website, we hope you enjoy your visit."
+    assert [t.id for t in CLAUSE_TYPES if t.evidence(text)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "raises", "protects"),
+    [
+        ("We shall not be liable for any damages, even in the case of gross negligence.", True, False),
+        ("We shall not be liable for any damages, except in case of gross negligence or wilful misconduct.",
+         False, True),
+    ],
+)
+def test_gross_negligence_raises_liability_limits_but_a_carve_out_protects(text, raises, protects):
+    ltd = BY_ID["limitation_of_liability"]
+    assert bool(ltd.raising(text)) is raises
+    assert bool(ltd.protecting(text)) is protects
+
+
+def test_every_pattern_compiles_as_a_regular_expression():
+    for clause_type in CLAUSE_TYPES:
+        for compiled in (clause_type.compiled, clause_type.compiled_raises, clause_type.compiled_protects):
+            assert compiled is None or isinstance(compiled, re.Pattern)

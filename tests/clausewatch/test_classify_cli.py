@@ -1,0 +1,70 @@
+"""`clausewatch classify`: JSON lines or plain text in, one stable JSON line per clause out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+
+ARBITRATION = "Any dispute will be settled by binding arbitration and you waive any class action."
+COOKIES = "We use cookies to remember your preferences."
+
+
+def classify(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, ["classify", *args], input=input)
+
+
+def lines(result) -> list[dict]:
+    return [json.loads(line) for line in result.output.splitlines()]
+
+
+def test_plain_text_lines_from_stdin_get_one_json_line_each_and_blank_lines_are_skipped():
+    result = classify(input=f"{ARBITRATION}\n\n{COOKIES}\n")
+    assert result.exit_code == 0, result.output
+    first, second = lines(result)
+    assert list(first) == ["line", "types", "severity", "confidence", "evidence", "basis", "reason"]
+    assert first["line"] == 1 and second["line"] == 3
+    assert {"arbitration", "class_action_waiver"} <= set(first["types"]) and first["severity"] == "high"
+    assert "tracking" in second["types"] and second["basis"] == "explicit"
+
+
+def test_json_lines_from_a_file_pass_the_id_through(tmp_path: Path):
+    source = tmp_path / "clauses.jsonl"
+    source.write_text(json.dumps({"id": "c-1", "text": COOKIES}) + "\n" + json.dumps({"text": ""}) + "\n")
+    result = classify(str(source))
+    assert result.exit_code == 0, result.output
+    first, second = lines(result)
+    assert first["id"] == "c-1" and "tracking" in first["types"]
+    assert "id" not in second and second["types"] == [] and second["severity"] == "low"
+
+
+def test_output_is_stable_from_run_to_run():
+    text = f"{ARBITRATION}\n{COOKIES}\n"
+    assert classify(input=text).output == classify(input=text).output
+
+
+def test_a_bad_json_line_is_named_and_nothing_is_printed():
+    result = classify(input=json.dumps({"text": COOKIES}) + "\n{broken\n")
+    assert result.exit_code == 2
+    assert "line 2: not JSON" in result.output
+    assert '"types"' not in result.output
+
+
+def test_a_json_line_without_text_is_named():
+    result = classify(input=json.dumps({"text": COOKIES}) + "\n" + json.dumps({"body": "x"}) + "\n")
+    assert result.exit_code == 2
+    assert 'line 2: expected a JSON object with a string field "text"' in result.output
+
+
+def test_a_missing_file_is_bad_input(tmp_path: Path):
+    result = classify(str(tmp_path / "nope.jsonl"))
+    assert result.exit_code == 2
+    assert "nope.jsonl" in result.output
+
+
+def test_empty_input_prints_nothing():
+    result = classify(input="")
+    assert result.exit_code == 0 and result.output == ""

@@ -1,0 +1,111 @@
+"""`clausewatch train`: rebuilds the classifier from data laid out as ../shared/datasets, reproducibly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analysis.classifier import MODEL_FILES, Classifier
+from clausewatch.cli import main
+from clausewatch.training import TrainingDataError, graded_spans, read_jsonl, tosdr_points
+
+pytestmark = pytest.mark.shared
+
+SHARED = Path(os.environ.get("CLAUSEWATCH_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
+
+COMPANIES = ("9gag", "Booking", "Microsoft", "Skype", "Tinder", "Zynga")
+
+
+@pytest.fixture(scope="module")
+def data_slice(tmp_path_factory) -> Path:
+    """Six companies of the CLAUDETTE train split (sentences and documents) and 400 ToS;DR points."""
+    shared = _shared()
+    source = shared / "datasets"
+    out = tmp_path_factory.mktemp("data")
+    train = out / "claudette" / "train"
+    (train / "documents").mkdir(parents=True)
+    lines = (source / "claudette" / "train" / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if json.loads(line)["company"] in COMPANIES]
+    (train / "sentences.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    for company in COMPANIES:
+        document = source / "claudette" / "train" / "documents" / f"{company}.xml"
+        if document.is_file():
+            shutil.copy(document, train / "documents" / document.name)
+    (out / "tosdr").mkdir()
+    points = (source / "tosdr" / "points.jsonl").read_text(encoding="utf-8").splitlines()[:400]
+    (out / "tosdr" / "points.jsonl").write_text("\n".join(points) + "\n", encoding="utf-8")
+    return out
+
+
+def _shared() -> Path:
+    """../shared, as the suite's ``shared`` fixture finds it (that one is per test, this slice per module)."""
+    if not SHARED.is_dir():
+        pytest.fail(f"shared data folder {SHARED} is missing (set CLAUSEWATCH_SHARED)")
+    return SHARED
+
+
+def train(data: Path, out: Path):
+    return CliRunner().invoke(main, ["train", "--data", str(data), "--out", str(out)], catch_exceptions=False)
+
+
+def test_the_same_data_gives_byte_identical_model_files(data_slice, tmp_path):
+    first, second = train(data_slice, tmp_path / "a"), train(data_slice, tmp_path / "b")
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    for name in MODEL_FILES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert first.output.replace(str(tmp_path / "a"), "OUT") == second.output.replace(str(tmp_path / "b"), "OUT")
+
+
+def test_a_trained_model_loads_and_classifies(data_slice, tmp_path):
+    assert train(data_slice, tmp_path / "m").exit_code == 0
+    model = Classifier(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert "limitation_of_liability" in meta["labels"]
+    assert meta["training"]["examples"]["claudette"] > 500
+    result = model.classify(["In no event shall we be liable for any indirect or consequential damages."])[0]
+    assert "limitation_of_liability" in result.types
+
+
+def test_a_folder_without_claudette_data_is_bad_input(tmp_path):
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2
+    assert "claudette/train/sentences.jsonl" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_malformed_line_is_named_by_file_and_number(tmp_path):
+    path = tmp_path / "sentences.jsonl"
+    path.write_text('{"text": "fine", "labels": []}\n{not json\n', encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=r"sentences.jsonl:2: not JSON"):
+        read_jsonl(path)
+
+
+def test_graded_spans_survive_overlapping_tags(tmp_path):
+    (tmp_path / "x.xml").write_text("a <ter3><ltd2>We may stop.</ter3> And owe nothing.</ltd2> b", encoding="utf-8")
+    spans = {(s.type, s.grade, s.text) for s in graded_spans(tmp_path)}
+    assert spans == {("unilateral_termination", 3, "We may stop."),
+                     ("limitation_of_liability", 2, "We may stop. And owe nothing.")}
+
+
+def test_tosdr_points_skip_unmoderated_and_irrelevant_quotes(tmp_path):
+    case = "You waive your right to a class action."
+    rows = [
+        {"case": case, "quote": "You <b>waive</b> class actions.", "services": ["x"], "needs_moderation": False,
+         "irrelevant": False},
+        {"case": case, "quote": "Pending.", "services": ["y"], "needs_moderation": True, "irrelevant": False},
+        {"case": case, "quote": "Off topic.", "services": ["z"], "needs_moderation": False, "irrelevant": True},
+        {"case": "Some unmapped case", "quote": "Other.", "services": ["x"], "needs_moderation": False,
+         "irrelevant": False},
+    ]
+    path = tmp_path / "points.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    examples = tosdr_points(path)
+    assert [(e.text, set(e.types), e.group) for e in examples] == [
+        ("You waive class actions.", {"class_action_waiver"}, "tosdr:x")
+    ]
