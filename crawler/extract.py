@@ -129,27 +129,34 @@ def _decode(body: bytes, declared: str | None, *, is_html: bool) -> str:
     served as ISO-8859-1 still decodes right. A declared UTF-8 that fails to
     decode falls through to the ``<meta>`` charset and to detection.
     """
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8"), *((b, _BOM_NAMES[b]) for b in _UTF16_BOMS)):
+    for bom, encoding in _BOM_NAMES.items():
         if body.startswith(bom):
             return body[len(bom):].decode(encoding, errors="replace")
-    if not body.isascii():
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    elif not (declared or "").startswith(("utf-16", "utf-32")):
+    if body.isascii() and not (declared or "").startswith(("utf-16", "utf-32")):
         return body.decode("ascii")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
     known = [declared] if declared and declared != "utf-8" else []
     dammit = UnicodeDammit(body, known_definite_encodings=known, is_html=is_html)
-    if dammit.unicode_markup is None:
+    guessed = codecs.lookup(dammit.original_encoding).name if dammit.original_encoding else None
+    if dammit.unicode_markup is None or (guessed in _LATIN_SINGLE_BYTE and guessed not in (*known, dammit.declared_html_encoding)):
+        # Detection cannot tell the Latin code pages apart on a few accented
+        # letters; windows-1252 is what undeclared Western pages really use.
         return body.decode("windows-1252", errors="replace")
     return dammit.unicode_markup
 
 
+_LATIN_SINGLE_BYTE = frozenset(codecs.lookup(name).name for name in (
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin-1", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-9",
+    "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "mac-roman", "mac-latin2", "cp850",
+))
 _BOM_NAMES = {
+    codecs.BOM_UTF8: "utf-8",
+    codecs.BOM_UTF32_LE: "utf-32-le",  # before UTF-16 LE, whose BOM it starts with
     codecs.BOM_UTF16_LE: "utf-16-le",
     codecs.BOM_UTF16_BE: "utf-16-be",
-    codecs.BOM_UTF32_LE: "utf-32-le",
     codecs.BOM_UTF32_BE: "utf-32-be",
 }
 
@@ -159,7 +166,6 @@ _BOM_NAMES = {
 # A line that starts a new block: a numbered clause, a bullet or a lettered item.
 _BLOCK_START = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?\s|[•\-–*▪●]\s|\(?[a-z]\)\s|[A-Z][A-Z &,'-]{3,}$)")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
-_SENTENCE_END = (".", ":", ";", "!", "?")
 
 
 def _pdf_text(body: bytes, url: str) -> str:
@@ -178,36 +184,32 @@ def _pdf_text(body: bytes, url: str) -> str:
 
 
 def _reflow(page: str) -> str:
-    """Join the wrapped lines of a PDF page back into paragraphs."""
+    """Join the wrapped lines of a PDF page back into paragraphs.
+
+    A wrapped line runs nearly to the right margin; a line that stops short
+    ends its paragraph (or is a heading), and numbered or bulleted lines start
+    a new block.
+    """
     lines = [line.strip() for line in page.splitlines()]
     lines = [line for line in lines if not _PAGE_NUMBER.match(line)]
-    width = max((len(line) for line in lines), default=0)
-    paragraphs: list[str] = []
-    current = ""
+    full = 0.8 * max((len(line) for line in lines), default=0)
+    paragraphs: list[list[str]] = []
+    previous = ""
     for line in lines:
-        if not line:
-            current = _flush(paragraphs, current)
-        elif not current:
-            current = line
-        elif _BLOCK_START.match(line) or (current.endswith(_SENTENCE_END) and len(current_last(current)) < 0.8 * width):
-            current = _flush(paragraphs, current) or line
-        elif current.endswith("-") and line[:1].islower():
-            current = current[:-1] + line
-        else:
-            current = f"{current}\n{line}"
-    _flush(paragraphs, current)
-    return "\n\n".join(paragraph.replace("\n", " ") for paragraph in paragraphs)
+        if line and previous and len(previous) >= full and not _BLOCK_START.match(line):
+            paragraphs[-1].append(line)
+        elif line:
+            paragraphs.append([line])
+        previous = line
+    return "\n\n".join(_join_lines(paragraph) for paragraph in paragraphs)
 
 
-def current_last(paragraph: str) -> str:
-    """The last physical line of a paragraph being built."""
-    return paragraph.rsplit("\n", 1)[-1]
-
-
-def _flush(paragraphs: list[str], current: str) -> str:
-    if current:
-        paragraphs.append(current)
-    return ""
+def _join_lines(lines: list[str]) -> str:
+    """One paragraph from its wrapped lines, mending words hyphenated at a line end."""
+    text = lines[0]
+    for line in lines[1:]:
+        text = text[:-1] + line if text.endswith("-") and line[:1].islower() else f"{text} {line}"
+    return text
 
 
 # --- Bot walls -----------------------------------------------------------------
@@ -488,6 +490,10 @@ class _Cleaner:
         if name in _DROP_TAGS:
             return True
         attrs = tag.attrs
+        if self.furniture and (name in _FURNITURE_TAGS or attrs.get("role") in _FURNITURE_ROLES):
+            return tag.find_parent(("main", "article")) is None
+        if name == "form":
+            return tag.find(_CONTENT_TAGS) is None
         if not attrs:
             return False
         if "hidden" in attrs or attrs.get("aria-hidden") == "true":
@@ -495,13 +501,7 @@ class _Cleaner:
         if (style := attrs.get("style")) and _HIDDEN_STYLE.search(style):
             return True
         marks = f"{attrs.get('id', '')} {' '.join(attrs.get('class', ()))}"
-        if marks.strip() and (_CONSENT.search(marks) or _SCREEN_READER.search(marks)):
-            return True
-        if name == "form":
-            return tag.find(_CONTENT_TAGS) is None
-        if self.furniture and (name in _FURNITURE_TAGS or attrs.get("role") in _FURNITURE_ROLES):
-            return tag.find_parent(("main", "article")) is None
-        return False
+        return bool(marks.strip()) and bool(_CONSENT.search(marks) or _SCREEN_READER.search(marks))
 
     def _rewrite_link(self, tag: Tag) -> None:
         href = tag.get("href")
@@ -534,6 +534,11 @@ class _Converter(MarkdownConverter):
         escape_underscores = False
         escape_misc = False
         autolinks = True
+        # Collapse every run of whitespace, line breaks included, as browsers
+        # do: re-indenting the HTML source must not change the text. No
+        # width, so paragraphs are never re-wrapped.
+        wrap = True
+        wrap_width = None
 
     def convert_a(self, el, text, parent_tags):
         if not el.get("href"):

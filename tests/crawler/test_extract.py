@@ -1,0 +1,368 @@
+"""Extraction: fetched bytes to the normalised Markdown a Version is keyed on."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from analysis.domain import ERROR_KINDS, RangeSelector, SourceSpec
+from analysis.text import normalize_text
+from crawler.extract import ExtractionError, clean_url, extract_document, extract_source
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "extract"
+URL = "https://www.example.com/legal/terms"
+HTML = "text/html; charset=utf-8"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def extract(body: bytes, *, select=(), remove=(), content_type: str | None = HTML, url: str = URL) -> str:
+    return extract_source(body, content_type, url, SourceSpec(url=url, select=tuple(select), remove=tuple(remove)))
+
+
+def failure(body: bytes, **kwargs) -> ExtractionError:
+    with pytest.raises(ExtractionError) as caught:
+        extract(body, **kwargs)
+    assert caught.value.kind in ERROR_KINDS
+    return caught.value
+
+
+# --- Structure -----------------------------------------------------------------
+
+
+def test_headings_numbered_sections_lists_and_tables_become_markdown():
+    text = extract(fixture("policy.html"))
+    lines = text.splitlines()
+    assert "# Terms of Service" in lines
+    assert "## 1. Accounts" in lines
+    assert "## 2. Fees" in lines
+    assert "1. Keep your password safe." in lines
+    assert "2. Tell us about any breach:" in lines
+    # The nested list stays nested under its numbered item.
+    assert "   - by email;" in lines
+    assert "| Plan | Price |" in lines
+    assert "| Basic | $5 |" in lines
+
+
+def test_emphasis_is_dropped_but_its_words_kept():
+    assert "You must be 18 years or older." in extract(fixture("policy.html")).splitlines()
+
+
+def test_output_is_already_normalised():
+    text = extract(fixture("policy.html"))
+    assert text == normalize_text(text)
+
+
+def test_last_updated_line_inside_the_document_stays():
+    assert "Last updated: March 1, 2024" in extract(fixture("policy.html"))
+
+
+# --- Noise ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("noise", [
+    "secret-script-text", "font-family", "Products", "Example home", "We use cookies", "Accept all",
+    "Hidden draft clause", "Invisible clause", "decorative", "Subscribe", "Enable JavaScript", "svg text",
+    "Page generated", "© 2024", "app.js",
+])
+def test_scripts_furniture_banners_forms_and_hidden_elements_are_dropped(noise):
+    assert noise not in extract(fixture("policy.html"))
+
+
+def test_header_and_footer_inside_the_selection_are_kept():
+    body = b"""<html><body><div id="doc"><header><h1>Terms</h1><p>Effective 2024-01-01</p></header>
+    <p>Body text.</p><footer><p>Signed, Example Inc.</p></footer></div><footer>Site footer</footer></body></html>"""
+    text = extract(body, select=["#doc"])
+    assert "# Terms" in text and "Effective 2024-01-01" in text and "Signed, Example Inc." in text
+    assert "Site footer" not in text
+
+
+def test_cookie_sections_of_a_privacy_policy_are_not_taken_for_banners():
+    body = b"""<html><body><main><h1>Privacy</h1><section id="cookies" class="cookie-policy">
+    <h2>Cookies</h2><p>We use strictly necessary cookies.</p></section></main></body></html>"""
+    assert "We use strictly necessary cookies." in extract(body)
+
+
+def test_two_loads_differing_only_in_volatile_parts_give_the_same_text():
+    first, second = extract(fixture("load1.html")), extract(fixture("load2.html"))
+    assert first == second
+    assert "Last updated: January 5, 2024" in first
+    assert "visitors" not in first and "Rendered at" not in first
+
+
+def test_two_loads_give_the_same_text_with_a_select_too():
+    assert extract(fixture("load1.html"), select=["main"]) == extract(fixture("load2.html"), select=["main"])
+
+
+def test_cloudflare_email_obfuscation_is_decoded():
+    text = extract(fixture("load1.html"))
+    assert "Write to legal@example.com." in text
+    assert "Our DPO is reachable at dpo@example.com." in text
+    assert "email protected" not in text and "cdn-cgi" not in text
+
+
+# --- Links ---------------------------------------------------------------------
+
+
+def test_links_are_absolute_and_stripped_of_tracking():
+    text = extract(fixture("policy.html"))
+    assert "[Privacy Policy](https://www.example.com/privacy)" in text
+
+
+def test_session_ids_csrf_tokens_and_asset_cache_busters_are_stripped():
+    text = extract(fixture("hostile.html"))
+    assert "[Cookie Policy](https://www.example.com/cookies?lang=en)" in text
+    assert "[DPA](https://www.example.com/docs/dpa.pdf)" in text
+    assert "[partner terms](https://partner.example.org/terms?page=2)" in text
+
+
+def test_links_within_the_page_become_plain_text():
+    text = extract(fixture("hostile.html"))
+    assert "section 2." in text and "#section-2" not in text
+
+
+@pytest.mark.parametrize("href, expected", [
+    ("/a?utm_source=x&id=7", "https://www.example.com/a?id=7"),
+    ("https://Example.ORG/p?gclid=1&fbclid=2&mc_eid=3&_ga=4", "https://example.org/p"),
+    ("/style.css?v=123&theme=dark", "https://www.example.com/style.css?theme=dark"),
+    ("/page?v=2", "https://www.example.com/page?v=2"),
+    ("/p#:~:text=hello", "https://www.example.com/p"),
+    ("mailto:legal@example.com", None),
+    ("javascript:alert(1)", None),
+    ("data:text/html,hi", None),
+    ("http://[bad", None),
+])
+def test_clean_url(href, expected):
+    assert clean_url(href, URL) == expected
+
+
+def test_script_handlers_and_unsafe_schemes_never_reach_the_text():
+    text = extract(fixture("hostile.html"))
+    for unsafe in ("javascript", "JaVaScRiPt", "data:", "vbscript", "onerror", "alert", "onclick", "steal"):
+        assert unsafe not in text
+    assert "Contact our team or click here or this link or that link." in text
+
+
+# --- select and remove ---------------------------------------------------------
+
+
+def test_select_then_remove():
+    text = extract(fixture("policy.html"), select=["#terms"], remove=[".ad"])
+    assert text.startswith("# Terms of Service\n")
+    assert "Try Example Pro" not in text
+
+
+def test_remove_applies_before_select():
+    text = extract(fixture("policy.html"), select=["#terms"], remove=["#terms h2"])
+    assert "1. Accounts" not in text and "Keep your password safe." in text
+
+
+def test_several_selectors_keep_their_order_and_skip_nested_matches():
+    text = extract(fixture("ranges.html"), select=["#end + p", "h1", ".layout section", "section h2"])
+    assert text == "Write to us.\n\n# Privacy Policy\n\n## Your rights\n\nYou may ask for a copy.\n\n" \
+                   "## Table of contents\n\nGenerated list of links.\n"
+
+
+def test_range_from_start_before_to_end_before():
+    text = extract(fixture("ranges.html"), select=[RangeSelector(start_before="h1", end_before="#toc-heading")])
+    assert text == "# Privacy Policy\n\nWe collect little.\n\n## Your rights\n\nYou may ask for a copy.\n"
+
+
+def test_range_from_start_after_to_end_after():
+    text = extract(fixture("ranges.html"), select=[RangeSelector(start_after="#toc-heading", end_after="#ads")])
+    assert text == "Generated list of links.\n\n## Advertising\n"
+
+
+def test_range_remove():
+    text = extract(fixture("ranges.html"), select=[".layout"], remove=[RangeSelector(start_before="#ads", end_before="#end")])
+    assert "Advertising" not in text and "We show no ads." not in text
+    assert "## Contact" in text and "## Your rights" in text
+
+
+def test_selector_matching_nothing_is_a_named_failure():
+    error = failure(fixture("policy.html"), select=["#no-such-element"])
+    assert error.kind == "selector_missing"
+    assert "#no-such-element" in error.detail and URL in error.detail
+
+
+def test_range_with_a_missing_boundary_is_a_named_failure():
+    error = failure(fixture("ranges.html"), select=[RangeSelector(start_before="h1", end_before="#gone")])
+    assert error.kind == "selector_missing" and "#gone" in error.detail
+
+
+def test_invalid_selector_is_a_named_failure():
+    error = failure(fixture("policy.html"), select=["div[unclosed"])
+    assert error.kind == "selector_missing" and "div[unclosed" in error.detail
+
+
+# --- Charsets ------------------------------------------------------------------
+
+WORDS = "Société Générale — conditions d’utilisation, Straße, naïve"
+
+
+def page(charset_meta: str = "") -> str:
+    meta = f'<meta charset="{charset_meta}">' if charset_meta else ""
+    return f"<html><head>{meta}<title>T</title></head><body><main><p>{WORDS}</p></main></body></html>"
+
+
+@pytest.mark.parametrize("body, content_type", [
+    pytest.param(page().encode("latin-1", errors="replace").replace(b"?", b"-"), "text/html; charset=utf-8",
+                 id="latin-1 declared as utf-8"),
+    pytest.param(page().encode("utf-8"), "text/html; charset=iso-8859-1", id="utf-8 declared as latin-1"),
+    pytest.param(page("windows-1252").encode("cp1252"), "text/html", id="meta charset, no header"),
+    pytest.param(codecs.BOM_UTF8 + page().encode("utf-8"), "text/html; charset=iso-8859-1", id="utf-8 BOM"),
+    pytest.param(codecs.BOM_UTF16_LE + page().encode("utf-16-le"), "text/html", id="utf-16 BOM"),
+    pytest.param(page().encode("utf-8"), None, id="no content type"),
+    pytest.param(page().encode("utf-8"), "text/html; charset=no-such-charset", id="unknown charset"),
+])
+def test_wrong_or_missing_charsets_still_give_the_right_text(body, content_type):
+    text = extract(body, content_type=content_type)
+    expected = WORDS if b"\xe2\x80\x94" in body or b"\x97" in body or b"\x14 " in body else None
+    assert "Société Générale" in text and "Straße" in text and "naïve" in text
+    if expected:
+        assert expected in text
+
+
+def test_latin1_declared_as_utf8_is_not_mojibake():
+    body = "<html><body><main><p>Données personnelles</p></main></body></html>".encode("latin-1")
+    assert extract(body, content_type="text/html; charset=utf-8") == "Données personnelles\n"
+
+
+def test_utf8_declared_as_latin1_is_not_mojibake():
+    body = "<html><body><main><p>Données personnelles</p></main></body></html>".encode("utf-8")
+    assert extract(body, content_type="text/html; charset=iso-8859-1") == "Données personnelles\n"
+
+
+# --- Failures ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["cloudflare_challenge.html", "akamai_denied.html"])
+def test_bot_walls_are_failures_not_versions(name):
+    assert failure(fixture(name)).kind == "bot_wall"
+
+
+def test_bot_wall_wins_over_a_missing_selector():
+    assert failure(fixture("cloudflare_challenge.html"), select=["#terms"]).kind == "bot_wall"
+
+
+def test_a_real_policy_mentioning_captchas_and_cloudflare_is_not_a_bot_wall():
+    paragraphs = "".join(f"<p>Clause {n}: we may show a captcha to block abuse of the service.</p>" for n in range(60))
+    body = (f"<html><head><title>Terms</title><script src='/cdn-cgi/challenge-platform/scripts/jsd/main.js'>"
+            f"</script></head><body><main>{paragraphs}</main></body></html>").encode()
+    assert "Clause 59" in extract(body)
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", b"<html><body><nav><a href='/'>Home</a></nav></body></html>",
+                                  b"<html><body><main><script>x()</script></main></body></html>"])
+def test_empty_text_is_a_failure(body):
+    assert failure(body).kind == "empty"
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", HTML),
+    (b"PK\x03\x04\x14\x00\x00\x00", None),
+    (b"\x00\x01\x02binary", "application/octet-stream"),
+    (b"GIF89a....", "image/gif"),
+])
+def test_binary_where_html_was_expected_is_a_failure(body, content_type):
+    error = failure(body, content_type=content_type)
+    assert error.kind == "not_text" and URL in error.detail
+
+
+def test_malformed_html_still_extracts():
+    body = b"<html><body><main><h2>Unclosed <p>First<p>Second <b>bold <i>mixed</b> end</main></div></span>"
+    text = extract(body)
+    assert "First" in text and "Second bold mixed end" in text
+
+
+# --- Other formats and documents -----------------------------------------------
+
+
+def tiny_pdf(pages: list[list[str]]) -> bytes:
+    """A minimal valid PDF whose pages show the given lines in Helvetica."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
+    kids = []
+    for lines in pages:
+        ops = ["BT", "/F1 11 Tf", "14 TL", "72 760 Td"]
+        for line in lines:
+            escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+            ops.append(f"({escaped}) Tj T*")
+        ops.append("ET")
+        stream = "\n".join(ops).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+        content = len(objects)
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>"
+                       % content)
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (
+        b" ".join(b"%d 0 R" % kid for kid in kids), len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def test_pdf_text_keeps_paragraphs_and_joins_wrapped_lines():
+    body = tiny_pdf([
+        ["1. Acceptance", "By using the service you agree to these terms and to", "our privacy policy.",
+         "", "2. Changes", "We may change these terms at any time."],
+        ["3. Law", "These terms are governed by French law.", "2"],
+    ])
+    text = extract(body, content_type="application/pdf")
+    assert text.split("\n\n") == [
+        "1. Acceptance",
+        "By using the service you agree to these terms and to our privacy policy.",
+        "2. Changes",
+        "We may change these terms at any time.",
+        "3. Law",
+        "These terms are governed by French law.\n",
+    ]
+
+
+def test_pdf_is_recognised_by_its_magic_number_whatever_the_content_type():
+    body = tiny_pdf([["Terms of Service"]])
+    assert extract(body, content_type="application/octet-stream") == "Terms of Service\n"
+
+
+def test_broken_pdf_is_a_failure():
+    assert failure(b"%PDF-1.4\n1 0 obj garbage", content_type="application/pdf").kind == "decode"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; charset=utf-8", "text/markdown"])
+def test_plain_text_and_markdown_pass_through_normalised(content_type):
+    body = "# Terms\r\n\r\n\r\n\r\nCafé  rules apply.   \r\n".encode()
+    assert extract(body, content_type=content_type) == "# Terms\n\nCafé  rules apply.\n"
+
+
+def test_a_document_joins_its_sources_in_order_and_normalises_once():
+    first = SourceSpec(url="https://example.com/a", select=("h1",))
+    second = SourceSpec(url="https://example.com/b")
+    text = extract_document([
+        (fixture("ranges.html"), HTML, first.url, first),
+        (b"Annex: plain text.  \r\n", "text/plain", second.url, second),
+    ])
+    assert text == "# Privacy Policy\n\nAnnex: plain text.\n"
+
+
+def test_a_failing_source_fails_the_document_and_names_its_url():
+    good = SourceSpec(url="https://example.com/a")
+    bad = SourceSpec(url="https://example.com/b", select=("#missing",))
+    with pytest.raises(ExtractionError) as caught:
+        extract_document([(fixture("policy.html"), HTML, good.url, good), (fixture("policy.html"), HTML, bad.url, bad)])
+    assert caught.value.kind == "selector_missing" and "https://example.com/b" in caught.value.detail
+
+
+def test_extraction_error_refuses_unknown_kinds():
+    with pytest.raises(ValueError):
+        ExtractionError("no_such_kind", "detail")
