@@ -42,12 +42,19 @@ TINY_CHARS = 40
 # A heading line is short; a longer line is a paragraph even in capitals.
 MAX_HEADING_CHARS = 100
 
+# Horizontal rules, setext underlines and the |---|---| line under a table header.
+_RULE = re.compile(r"^(?:={3,}|-{3,}|\*{3,}|_{3,}|(?:- ){3,}-?|(?:\* ){3,}\*?|\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*)$")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _BOLD_LINE = re.compile(r"^(\*\*|__)(?P<inner>[^*_].*?)\1:?$")
 # "1." needs its dot; "1.1" and "1.1.1" may drop the last one. "17 U.S.C." is no number.
 _DOTTED = re.compile(r"^(?P<num>\d{1,3}(?:\.\d{1,3}){1,4}\.?|\d{1,3}\.)\s+(?=\S)")
 _PAREN = re.compile(r"^\((?P<label>[A-Za-z]{1,4}|\d{1,3})\)\s*(?=\S)")
 _HALF_PAREN = re.compile(r"^(?P<label>[a-z]|[ivx]{1,4}|\d{1,2})\)\s+(?=\S)")
+# Markdown converters write list items as "1.  text" (two spaces); a section number has one.
+_MD_ORDERED = re.compile(r"^(?P<indent>\s*)(?P<num>\d{1,3})\.\s{2,}(?=\S)")
 _BULLET = re.compile(r"^(?P<indent>\s*)(?:[-*+•·▪◦‣]|\\-)\s+(?=\S)")
 _DEFINITION = re.compile(r"^[\"“”'‘’«]\s*(?P<term>[^\"“”'‘’»]{1,80}?)\s*[\"“”'‘’»]\s*(?:means|refers|shall mean|has the meaning|includes)\b")
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$", re.IGNORECASE)
@@ -55,7 +62,9 @@ _TERMINAL = ".;,!?:"
 # A sentence ends at . ! ? followed by a space and a capital, quote, digit or bracket,
 # unless the word before the dot is a common abbreviation.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(\[A-Z0-9])")
-_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|inc|ltd|co|corp|no|nos|art|sec|para|vs|mr|mrs|ms|dr|st|u\.s|jr|sr)\.|\b[A-Z]\.)$", re.IGNORECASE)
+# Line breaks kept inside table cells: a cell's list items end there.
+_LINE_BREAK_TAG = re.compile(r"(?:<br\s*/?>\s*)+", re.IGNORECASE)
+_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|inc|ltd|co|corp|no|nos|art|sec|para|vs|mr|mrs|ms|dr|st|u\.s|jr|sr)\.|\b[A-Z]\.|\b(?-i:[IVXLC]{1,6})\.)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,7 @@ class _Block:
     heading_level: float | None = None
     marker: tuple[str, str] | None = None  # (style, label)
     definition: str | None = None
+    setext: int | None = None  # 1 or 2 when underlined with === or ---
 
 
 @dataclass
@@ -139,13 +149,17 @@ def split_spans(text: str) -> list[ClauseSpan]:
 
 
 def _blocks(text: str) -> Iterator[_Block]:
-    """Paragraphs and lines as blocks; soft-wrapped lines and tables are joined."""
+    """Paragraphs, lines and table rows as blocks; soft-wrapped lines are joined."""
     current: _Block | None = None
     offset = 0
     for line in text.splitlines(keepends=True):
         start, stripped = offset, line.strip()
         offset += len(line)
-        if not stripped:
+        if not stripped or _RULE.match(stripped):
+            # An underline right under a one-line paragraph makes it a heading;
+            # anywhere else a rule is decoration.
+            if current and stripped and "\n" not in current.text and stripped[0] in "=-":
+                current.setext = 1 if stripped[0] == "=" else 2
             if current:
                 yield current
             current = None
@@ -166,9 +180,12 @@ def _blocks(text: str) -> Iterator[_Block]:
 
 
 def _continues(previous: str, line: str) -> bool:
-    """Whether ``line`` carries on the paragraph ``previous`` (a hard-wrapped line or a table row)."""
-    if previous.startswith("|") and line.startswith("|"):
-        return True
+    """Whether ``line`` carries on the paragraph ``previous`` (a hard-wrapped line).
+
+    Table rows never do: each row of a table is a provision of its own.
+    """
+    if previous.startswith("|") or line.startswith("|"):
+        return False
     if _marker(line) or _MD_HEADING.match(line) or _MD_HEADING.match(previous):
         return False
     return previous[-1] not in _TERMINAL and line[0].islower()
@@ -178,7 +195,9 @@ def _marker(line: str) -> tuple[str, str] | None:
     """The numbering or bullet a line starts with, as (style, label)."""
     if match := _BULLET.match(line):
         return (f"bullet{len(match['indent'].expandtabs(4))}", "•")
-    stripped = line.strip()
+    if match := _MD_ORDERED.match(line):
+        return (f"ordered{len(match['indent'].expandtabs(4))}", f"{match['num']}.")
+    stripped = _unbold_number(line.strip())
     if match := _DOTTED.match(stripped):
         number = match["num"].rstrip(".")
         return (f"dotted{number.count('.') + 1}", number)
@@ -187,6 +206,14 @@ def _marker(line: str) -> tuple[str, str] | None:
     if match := _HALF_PAREN.match(stripped):
         return (_paren_style(match["label"], ")"), f"{match['label']})")
     return None
+
+
+_BOLD_NUMBER = re.compile(r"^(\*\*|__)(\(?[\w.]{1,12}[.)]?)\1")
+
+
+def _unbold_number(text: str) -> str:
+    """``**2.1** Text`` → ``2.1 Text``: emphasis around a number does not hide it."""
+    return _BOLD_NUMBER.sub(r"\2", text, count=1)
 
 
 def _paren_style(label: str, shape: str) -> str:
@@ -201,7 +228,7 @@ def _paren_style(label: str, shape: str) -> str:
 
 
 def _definition(text: str, marker: tuple[str, str] | None) -> str | None:
-    body = _strip_marker(text, marker)
+    body = _MD_EMPHASIS.sub("", _strip_marker(text, marker))
     match = _DEFINITION.match(body)
     return match["term"] if match else None
 
@@ -211,6 +238,7 @@ def _strip_marker(text: str, marker: tuple[str, str] | None) -> str:
         return text
     if marker[0].startswith("bullet"):
         return _BULLET.sub("", text, count=1)
+    text = _unbold_number(text)
     return text[len(marker[1]):].lstrip(". ").strip() if text.startswith(marker[1]) else text
 
 
@@ -232,19 +260,29 @@ def _mark_headings(blocks: list[_Block]) -> None:
             headings[0].heading_level = 0  # the document title: shown nowhere in paths
 
 
+def heading_label(text: str) -> str:
+    """A heading as people read it: no link targets, emphasis or escapes (``[](#x)**1\\. Intro**`` → ``1. Intro``)."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_EMPHASIS.sub("", text)
+    return " ".join(_MD_ESCAPE.sub(r"\1", text).split())
+
+
 def _heading_level(blocks: list[_Block], index: int) -> float | None:
     block = blocks[index]
     if match := _MD_HEADING.match(block.text):
-        block.text = match[2]
+        block.text = heading_label(match[2])
         block.marker = None  # "## 8. Conduct" is a Markdown heading that happens to be numbered
         return float(len(match[1]))
+    if block.setext:
+        block.text = heading_label(block.text)
+        block.marker = None
+        return float(block.setext)
     if block.marker and block.marker[0].startswith("bullet"):
         return _lone_bullet_title(blocks, index)
     if block.marker and block.marker[0].startswith("dotted"):
         return None  # numbered titles are handled with the numbering
-    if block.marker is None and _looks_like_title(block.text) and not _inside_sentence(blocks, index):
-        if match := _BOLD_LINE.match(block.text):
-            block.text = match["inner"].strip()
+    if block.marker is None and _looks_like_title(heading_label(block.text)) and not _inside_sentence(blocks, index):
+        block.text = heading_label(block.text)
         return _TITLE_LEVEL
     return None
 
@@ -253,7 +291,7 @@ def _inside_sentence(blocks: list[_Block], index: int) -> bool:
     """A short line after one ending in ``:``, ``;`` or ``,`` is part of a list or an address."""
     if re.search(r"\b(?:or|and)$", blocks[index].text, re.IGNORECASE):
         return True
-    return index > 0 and blocks[index - 1].text[-1] in ":,;"
+    return index > 0 and blocks[index - 1].text.endswith((":", ",", ";"))
 
 
 def _lone_bullet_title(blocks: list[_Block], index: int) -> float | None:
@@ -277,12 +315,12 @@ def _looks_like_title(text: str, *, allow_number: bool = False) -> bool:
     """A short line without closing punctuation: capitals, bold, or a plain title line."""
     if match := _BOLD_LINE.match(text):
         text = match["inner"]
-    if len(text) > MAX_HEADING_CHARS or text[-1] in _TERMINAL or not any(c.isalpha() for c in text):
+    if not text or len(text) > MAX_HEADING_CHARS or text[-1] in _TERMINAL or not any(c.isalpha() for c in text):
         return False
     if re.search(r"\w: \S", text):  # "Release Date: 2024-9-29" is data, not a heading
         return False
     first = text.lstrip("「『[(\"“'#* ")[:1]
-    return first.isupper() or (allow_number and first.isdigit()) or not first.isalpha()
+    return first.isupper() or (allow_number and first.isdigit()) or first == "§"
 
 
 def _is_numbered_title(block: _Block) -> bool:
@@ -316,10 +354,21 @@ def _place(blocks: list[_Block]) -> list[_Unit]:
             path = tuple(("heading", h[1]) for h in headings) + tuple(numbers)
             if block.definition and not marker:
                 path += (("definition", f"“{block.definition}”"),)
+            elif run_in := _run_in_title(block, marker):
+                path += (("run-in", run_in),)
             units.append(_Unit(block.start, block.end, block.text, path, _is_lead_in(block), bool(block.definition)))
             numbers = numbers + label
         previous = block
     return units
+
+
+_RUN_IN = re.compile(r"^(?:\*\*|__)(?P<title>[^*_\n]{2,60}?)(?:[.:]\s*(?:\*\*|__)|(?:\*\*|__)\s*[.:])\s+\S")
+
+
+def _run_in_title(block: _Block, marker: tuple[str, str] | None) -> str | None:
+    """``**Account Information.** We collect…``: a bold lead phrase names the paragraph."""
+    match = _RUN_IN.match(_strip_marker(block.text, marker))
+    return heading_label(match["title"]) if match else None
 
 
 def _effective_marker(block: _Block, previous: _Block | None, numbers: list[tuple[str, str]]) -> tuple[str, str] | None:
@@ -327,7 +376,7 @@ def _effective_marker(block: _Block, previous: _Block | None, numbers: list[tupl
     marker = block.marker
     if not marker or marker[0] != "dotted1":
         return marker
-    in_list = any(style == "ordered" for style, _ in numbers)
+    in_list = any(style.startswith("ordered") for style, _ in numbers)
     after_lead_in = previous is not None and previous.text.endswith(":") and previous.heading_level is None
     opened_section = any(style.startswith("dotted") for style, _ in numbers)
     starts_list = after_lead_in and (opened_section or (marker[1] == "1" and not _is_numbered_title(block)))
@@ -421,10 +470,13 @@ def _items_of(units: list[_Unit], index: int) -> list[int]:
 
 
 def _structure_of(unit: _Unit) -> tuple[tuple[str, str], ...]:
-    """The path under which a lead-in's items are placed."""
-    if unit.path and unit.path[-1][0] not in ("heading", "definition"):
-        return unit.path
-    return unit.path + (("lead", ""),)
+    """The path under which a lead-in's items are placed (its names for display left out)."""
+    path = unit.path
+    while path and path[-1][0] in ("definition", "run-in"):
+        path = path[:-1]
+    if path and path[-1][0] != "heading":
+        return path
+    return path + (("lead", ""),)
 
 
 def _short_enough(units: list[_Unit], index: int, items: list[int]) -> bool:
@@ -476,10 +528,10 @@ def _cut_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Cut a span longer than MAX_CLAUSE_CHARS between sentences, never inside one."""
     if end - start <= MAX_CLAUSE_CHARS:
         return [(start, end)]
-    cuts = [
+    cuts = sorted([
         match.end() for match in _SENTENCE_END.finditer(text, start, end)
-        if not _ABBREVIATIONS.search(text[max(start, match.start() - 12):match.start() + 1])
-    ]
+        if not _ABBREVIATIONS.search(text[max(start, match.start() - 12):match.start()])
+    ] + [match.end() for match in _LINE_BREAK_TAG.finditer(text, start, end)])
     pieces: list[tuple[int, int]] = []
     piece_start = start
     for cut in cuts:

@@ -161,6 +161,74 @@ def test_repeated_text_under_one_heading_gets_distinct_keys():
     assert len(set(keys)) == 3
 
 
+CONVERTED = normalize_text("""\
+[Example Terms of Use](#terms)
+==============================
+
+[](#1-introduction)**1\\. Introduction**
+----------------------------------------
+
+By using the service you agree to these terms, which apply to every visitor.
+
+### [](#fees)**Fees and [refunds](https://example.com/refunds)**
+
+*   **Refunds.** Fees are refundable within 14 days of purchase if you have not used the credits.
+*   **Price changes.** We may change prices with 30 days' notice sent to your email address.
+
+| Purpose | Data | Legal basis |
+| --- | --- | --- |
+| Running your account and logging you in | Account data | Performance of our contract with you |
+| Showing you personalised advertising | Usage data | Your consent, where the law requires it |
+
+---
+
+**2.1** “**Credits**” means the prepaid units you buy to generate videos on the service.
+
+The following choices are yours:
+
+1.  turn off personalised ads in your settings at any time;
+2.  ask us to delete your account and every upload.
+""")
+
+
+def test_converted_markdown_headings_read_as_people_see_them():
+    clauses = split_clauses(CONVERTED)
+    paths = {c.heading_path for c in clauses}
+    # Setext headings, empty anchors, links, emphasis and escapes are gone from the labels.
+    assert ("1. Introduction",) in paths
+    assert ("1. Introduction", "Fees and refunds", "Refunds") in paths
+    assert ("1. Introduction", "Fees and refunds", "Price changes") in paths
+
+
+def test_each_table_row_is_a_clause_and_rules_are_not():
+    clauses = split_clauses(CONVERTED)
+    rows = [c for c in clauses if c.text.startswith("| Running") or c.text.startswith("| Showing")]
+    assert len(rows) == 2 and all("\n" not in c.text for c in rows)
+    assert not any(set(c.text) <= set("-|= \n") for c in clauses)
+
+
+def test_bold_numbers_and_markdown_ordered_lists_are_numbering():
+    clauses = split_clauses(CONVERTED)
+    (credits,) = [c for c in clauses if "prepaid units" in c.text]
+    assert credits.heading_path[-1] == "2.1"
+    (choices,) = [c for c in clauses if c.text.startswith("The following choices")]
+    assert choices.text.endswith("every upload.")  # one enumerated clause, not a "section 1"
+
+
+def test_hostile_and_degenerate_input_never_breaks_the_splitter():
+    import random
+
+    pieces = ["", "-", "1.", "(a)", "**", "#", "##", "|", "[](#x)", "* ", "**:**", "\u200b", "1.1", "a)",
+              "“”means", "---", "===", "A\n===", "x" * 5000, "word. " * 800, "Some text here.", "ALL CAPS",
+              "**Bold**", "We may collect:", "(i) item;", "8.2 You must:", "* 1. Title", "| a | b |", "<script>"]
+    generator = random.Random(7)
+    for _ in range(300):
+        text = normalize_text("\n".join(generator.choice(pieces) for _ in range(generator.randint(1, 25))))
+        clauses = split_clauses(text)
+        assert all(c.text and c.text in text for c in clauses)
+        assert len({c.key for c in clauses}) == len(clauses)
+
+
 def test_empty_text_has_no_clauses():
     assert split_clauses("") == []
     assert split_clauses("\n\n  \n") == []
