@@ -87,6 +87,7 @@ class _Block:
     marker: tuple[str, str] | None = None  # (style, label)
     definition: str | None = None
     setext: int | None = None  # 1 or 2 when underlined with === or ---
+    numbered_title: bool = False  # "8. Instructions of Conduct"
 
 
 @dataclass
@@ -253,6 +254,8 @@ def _mark_headings(blocks: list[_Block]) -> None:
     """Decide which blocks are headings, and drop a lone document title from the paths."""
     for index, block in enumerate(blocks):
         block.heading_level = _heading_level(blocks, index)
+    for index, block in enumerate(blocks):
+        block.numbered_title = _numbered_title(blocks, index)
     headings = [b for b in blocks if b.heading_level is not None and b.marker is None]
     if headings:
         top = min(b.heading_level for b in headings)
@@ -323,6 +326,17 @@ def _looks_like_title(text: str, *, allow_number: bool = False) -> bool:
     return first.isupper() or (allow_number and first.isdigit()) or first == "§"
 
 
+def _numbered_title(blocks: list[_Block], index: int) -> bool:
+    """A short numbered line that opens a section: content follows, not the next number of a list."""
+    block = blocks[index]
+    if block.heading_level is not None or not block.marker or not block.marker[0].startswith("dotted"):
+        return False
+    if index + 1 >= len(blocks) or not _is_numbered_title(block):
+        return False
+    following = blocks[index + 1]
+    return following.heading_level is not None or following.marker is None or following.marker[0] != block.marker[0]
+
+
 def _is_numbered_title(block: _Block) -> bool:
     body = _strip_marker(block.text, block.marker)
     return bool(body) and len(block.text) <= MAX_HEADING_CHARS and _looks_like_title(body)
@@ -346,7 +360,7 @@ def _place(blocks: list[_Block]) -> list[_Unit]:
         else:
             marker = _effective_marker(block, previous, numbers) or _implicit_item(block, previous, units)
             numbers = _renumber(numbers, marker)
-            if marker and marker[0].startswith("dotted") and _is_numbered_title(block):
+            if marker and marker[0].startswith("dotted") and block.numbered_title:
                 numbers[-1] = (marker[0], block.text)
                 previous = block
                 continue  # "8. Instructions of Conduct": a title inside the numbering
