@@ -178,6 +178,16 @@ class DigestReport:
     def ok(self) -> bool:
         return all(d.ok for d in self.deliveries)
 
+    @property
+    def failed(self) -> int:
+        """Subscribers whose digest could not be delivered."""
+        return sum(1 for d in self.deliveries if not d.ok)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"changes": self.changes, "failing_documents": self.failing,
+                "delivered": len(self.deliveries) - self.failed, "failed": self.failed}
+
 
 def unsubscribe_link(subscriber: Subscriber, sender: str) -> str:
     if subscriber.unsubscribe:

@@ -50,12 +50,24 @@ class SiteReport:
     pages: int = 0
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
+    rendered: int = 0  # pages whose inputs changed (written or found identical)
     removed: list[str] = field(default_factory=list)
     evidence_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.evidence_problems
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"pages": self.pages, "rendered": self.rendered, "written": len(self.written),
+                "unchanged": self.unchanged,
+                "removed": len(self.removed), "evidence_problems": len(self.evidence_problems)}
+
+    @property
+    def failed(self) -> int:
+        """Snapshots that failed their hash check: the job reports them as problems."""
+        return len(self.evidence_problems)
 
 
 def _encode(value: Any) -> Any:
@@ -106,7 +118,7 @@ class SiteBuilder:
             report.pages += 1
             writer.write(page.path, fingerprint(page, self.base_url), lambda page=page: self._produce(page))
         report.removed = writer.finish()
-        report.written, report.unchanged = writer.written, writer.unchanged
+        report.written, report.unchanged, report.rendered = writer.written, writer.unchanged, writer.rendered
         return report
 
     # --- Evidence ----------------------------------------------------------------

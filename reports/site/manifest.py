@@ -1,9 +1,11 @@
-"""Incremental output: a page is rewritten only when the fingerprint of its inputs changes.
+"""Incremental output: a page is rewritten only when its inputs, and then its bytes, change.
 
 The manifest (``.clausewatch-manifest.json`` in the output folder) maps each
-page's relative path to the fingerprint it was last written with. Files are
-written atomically (temporary file, then rename), so a reader of the site never
-sees half a page, and pages that are no longer produced are removed.
+page's relative path to the fingerprint it was last written with; a page
+whose fingerprint changed is rendered, and written only if its bytes differ
+from the file already there (a code change that leaves it identical rewrites
+nothing). Files are written atomically (temporary file, then rename), so a
+reader of the site never sees half a page; pages no longer produced are removed.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ def atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
+def _same_content(target: Path, data: bytes) -> bool:
+    try:
+        return target.stat().st_size == len(data) and target.read_bytes() == data
+    except FileNotFoundError:
+        return False
+
+
 class IncrementalWriter:
     """Writes pages whose fingerprint changed and remembers what it wrote."""
 
@@ -43,6 +52,7 @@ class IncrementalWriter:
         self.previous = {} if full else self._load()
         self.current: dict[str, str] = {}
         self.written: list[str] = []
+        self.rendered = 0
         self.unchanged = 0
 
     def _load(self) -> dict[str, str]:
@@ -65,7 +75,12 @@ class IncrementalWriter:
         if self.previous.get(path) == fingerprint and target.is_file():
             self.unchanged += 1
             return False
-        atomic_write(target, produce())
+        data = produce()
+        self.rendered += 1
+        if _same_content(target, data):  # new inputs (or new code) that render the same page
+            self.unchanged += 1
+            return False
+        atomic_write(target, data)
         self.written.append(path)
         return True
 

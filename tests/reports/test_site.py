@@ -179,6 +179,7 @@ def test_rebuild_after_one_document_changes_rewrites_only_its_pages(filled, site
         assert path.stat().st_mtime_ns == before[path][0], path
         assert path.read_bytes() == before[path][1]
     assert report.unchanged == report.pages - len(written) and report.unchanged >= len(hostile_pages)
+    assert report.rendered < report.pages / 2  # unchanged inputs are not even rendered
 
 
 def _records(site: Path) -> list[dict]:
@@ -188,7 +189,7 @@ def _records(site: Path) -> list[dict]:
 def test_rebuilds_are_stable_and_full_rebuild_is_byte_identical(filled, site, tmp_path):
     first = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     report = build(filled.store, site, base_url=BASE)
-    assert report.written == [] and report.unchanged == report.pages
+    assert report.written == [] and report.rendered == 0 and report.unchanged == report.pages
     build(filled.store, tmp_path / "again", base_url=BASE, full=True)
     again = {p.relative_to(tmp_path / "again"): p.read_bytes() for p in (tmp_path / "again").rglob("*") if p.is_file()}
     assert again == first
@@ -202,6 +203,7 @@ def test_a_corrupted_snapshot_shows_a_visible_cross(filled, site):
     blob.write_bytes(b"tampered")
     report = build(filled.store, site, base_url=BASE)
     assert not report.ok and sha in report.evidence_problems[0]
+    assert report.failed == 1 and report.counts["evidence_problems"] == 1  # what a scheduled job reports
     provenance = soup(page_path).find(id="provenance").get_text(" ", strip=True)
     assert "Hash verified ✗" in provenance and "Hash verified ✓" not in provenance
 
