@@ -45,13 +45,23 @@ _QUANTITY = rf"(?:\d{{1,4}}|{_NUMBER_WORDS})(?:\s*\(\d{{1,4}}\))?"
 _UNIT = r"(?:business |calendar |working )?(?:hours?|days?|weeks?|months?|years?)"
 _DURATION = re.compile(rf"\b{_QUANTITY}[\s-]+{_UNIT}\b", re.IGNORECASE)
 # A proper name: capitalised words, case-sensitive even inside case-insensitive patterns.
-_NAME_WORD = r"[A-Z](?:[\w'’-]|\.(?=\w))*"
+# Words that start the next sentence when the punctuation before them is missing.
+_NOT_A_NAME = r"(?!(?:You|We|The|This|These|Any|All|If|In|Our|Your|Each|Both|Such|It|For|Except|Unless)\b)"
+_NAME_WORD = rf"{_NOT_A_NAME}[A-Z](?:[\w'’-]|\.(?=\w))*"
 _PLACE = (
-    r"(?:the )?(?-i:(?:(?:State|Commonwealth|Republic|Province|County|City|Kingdom|District) of )?"
-    rf"{_NAME_WORD}(?:(?:,? | of | and )(?:the )?{_NAME_WORD}){{0,5}})"
+    r"(?:the )?(?-i:(?:(?:[Ss]tate|Commonwealth|Republic|Province|[Cc]ounty|City|Kingdom|District) of )?"
+    rf"{_NAME_WORD}(?:(?:,? | of | and )(?:the )?{_NAME_WORD}){{0,8}})"
+)
+# "English law", "the Irish courts": a place named by its adjective.
+_LAW_ADJECTIVE = (
+    r"(?-i:English|Irish|Scottish|Welsh|British|French|German|Dutch|Belgian|Luxembourg|Swiss|Austrian|Swedish|Danish|"
+    r"Norwegian|Finnish|Italian|Spanish|Portuguese|Polish|Singapore|Singaporean|Hong Kong|Chinese|Japanese|Korean|"
+    r"Indian|Israeli|Canadian|Australian|Brazilian|US|U\.S\.|United States|Federal|California|Californian|New York|"
+    r"Delaware|Texas|Washington|Illinois|Massachusetts|Cypriot|Maltese|Estonian)"
 )
 _KEEPS_THE = ("State ", "Commonwealth ", "Republic ", "Province ", "Kingdom ", "District ", "United ", "Netherlands",
-              "People's ", "Hong Kong Special")
+              "People's ", "Hong Kong Special", "Northern District", "Southern District", "Eastern District",
+              "Western District", "Central District", "City and County", "County of ")
 
 
 def _clean(text: str) -> str:
@@ -400,20 +410,27 @@ _PROHIBITED = {
 }
 
 
-def _governing_law_value(value: str) -> str:
-    return _place_name(value)
+def _law_of_place(value: str) -> str:
+    return f"the law of {_place_name(value)}"
+
+
+def _state_case(value: str) -> str:
+    """``state of Texas`` as written → ``State of Texas``; ``county of Santa Clara`` likewise."""
+    return re.sub(r"^(the )?(state|county) of", lambda m: f"{m[1] or ''}{m[2].title()} of", value)
 
 
 EXTRACTORS: dict[str, tuple[str, Extractor]] = {
     "arbitration_body": ("Arbitration provider", _vocabulary(_ARBITRATION_BODIES)),
-    "governing_law": ("Governing law", _regex(
-        rf"(?:governed by|construed (?:in accordance with|under)|interpreted (?:in accordance with|under)|subject to)"
-        rf"(?: and construed in accordance with| and interpreted under)? (?:the )?(?:substantive )?laws? of (?P<x>{_PLACE})",
-        normalise=_governing_law_value,
+    "governing_law": ("Governing law", _combine(
+        _regex(rf"\b(?:internal |substantive |applicable )*laws? of (?P<x>{_PLACE})",
+               normalise=lambda v: _law_of_place(_state_case(v))),
+        _regex(rf"\b(?P<x>{_LAW_ADJECTIVE}) law\b", normalise=lambda v: f"{_clean(v)} law"),
     )),
-    "venue": ("Court or venue", _regex(
-        rf"(?:courts?|tribunals?)(?: of competent jurisdiction)?(?: (?:located|sitting|situated|seated|based))? (?:in|of|for) (?P<x>{_PLACE})",
-        normalise=_place_name,
+    "venue": ("Court or venue", _combine(
+        _regex(rf"(?:courts?|tribunals?)(?: of competent jurisdiction)?(?: (?:located|sitting|situated|seated|based))?"
+               rf" (?:in|of|for|within) (?P<x>{_PLACE})", normalise=lambda v: f"the courts of {_place_name(_state_case(v))}"),
+        _regex(rf"\b(?P<x>(?:the )?{_LAW_ADJECTIVE}) courts\b", normalise=lambda v: re.sub(r"^the ", "", _clean(v), flags=re.I).join(("the ", " courts"))),
+        _regex(rf"\bvenue\b[^.;]{{0,60}}? in (?P<x>{_PLACE})", normalise=lambda v: f"a venue in {_place_name(v)}"),
     )),
     "seat": ("Place of arbitration", _regex(
         rf"(?:arbitration|hearings?|proceedings?)[^.;]{{0,60}}? (?:held|seated|conducted|take place|located|venue)[^.;]{{0,20}}? in (?P<x>{_PLACE})",

@@ -91,16 +91,26 @@ def test_facts_come_from_every_clause_of_the_provision_most_severe_first():
     provision = clauses(low, severity="low") + clauses(high, severity="high")
     explanation = explain("jurisdiction", provision, "Acme")
     venues = [f.value for f in explanation.stated_facts if f.name == "venue"]
-    assert venues == ["Singapore", "Dublin, Ireland"]
-    assert "the courts of Singapore and Dublin, Ireland" in explanation.what_it_is
+    assert venues == ["the courts of Singapore", "the courts of Dublin, Ireland"]
+    assert "It names the courts of Singapore and the courts of Dublin, Ireland." in explanation.what_it_is
 
 
 @pytest.mark.parametrize(
     ("name", "text", "expected"),
     [
-        ("governing_law", "This Agreement is governed by the laws of Singapore, excluding its conflict rules.", ["Singapore"]),
-        ("governing_law", "construed in accordance with the laws of the People's Republic of China", ["the People's Republic of China"]),
-        ("venue", "the state or federal courts located in Santa Clara County, California", ["Santa Clara County, California"]),
+        ("governing_law", "This Agreement is governed by the laws of Singapore, excluding its conflict rules.",
+         ["the law of Singapore"]),
+        ("governing_law", "construed in accordance with the laws of the People's Republic of China",
+         ["the law of the People's Republic of China"]),
+        ("governing_law", "governed by the internal substantive laws of the state of Texas", ["the law of the State of Texas"]),
+        ("governing_law", "The Terms shall be governed by English law.", ["English law"]),
+        ("governing_law", "the laws applicable in your country of residence", []),
+        ("venue", "the state or federal courts located in Santa Clara County, California",
+         ["the courts of Santa Clara County, California"]),
+        ("venue", "The English courts will have jurisdiction over any claim.", ["the English courts"]),
+        ("venue", "brought in the federal or state courts located in San Francisco, US, CA You agree",
+         ["the courts of San Francisco, US, CA"]),
+        ("venue", "any court of competent jurisdiction.", []),
         ("arbitration_body", "administered by JAMS pursuant to its Streamlined Rules", ["JAMS"]),
         ("notice_period", "We will give you at least 30 days' prior notice of any change.", ["at least 30 days"]),
         ("notice_period", "We may suspend your account without notice.", []),
