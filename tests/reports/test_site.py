@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from analysis.pipeline import Analyzer
 from reports.site import build
+from reports.site.contexts import bibtex
 from reports.site.exports import export_store
 from reports.site.render import diff_html, json_ld, linkify
 from store.repository import Store
@@ -217,3 +218,16 @@ def test_search_index_is_a_script_assigning_one_variable(site):
     assert source.startswith("window.CLAUSEWATCH_SEARCH = ") and source.endswith(";\n")
     entries = json.loads(source.removeprefix("window.CLAUSEWATCH_SEARCH = ").removesuffix(";\n"))
     assert any("binding arbitration" in e["x"] and e["u"].startswith("records/") for e in entries)
+
+
+def test_bibtex_entry_keeps_crawled_braces_out_of_its_syntax():
+    entry = bibtex("CW-P-000007", "Evil {Corp}} \\input{x}", "https://e.org/r.html", "note", 2026)
+    assert entry.startswith("@misc{clausewatch-CW-P-000007,\n") and entry.endswith("\n}")
+    assert "title = {Evil (Corp))  input(x)}," in entry
+    assert "howpublished = {\\url{https://e.org/r.html}}" in entry
+    assert entry.count("{") == entry.count("}")
+
+
+def test_monitoring_history_says_when_no_change_touched_a_provision(site):
+    text = " ".join(soup(record_of(site, "Governing Law", "Acme Cloud")).find(id="monitoring").get_text().split())
+    assert "changed this document 1 time since we started tracking it; none of those changes touched" in text
