@@ -2,6 +2,7 @@
 
 Builds a store from the Kling AI seed documents of ``../shared/reference/seeds``
 (the Terms of API Paid Service in two versions, the privacy policy in one)
+and four CLAUDETTE terms of service (``datasets/claudette``) to compare with,
 with the real analysis pipeline, builds the site, and photographs it from
 ``file://`` in headless Chromium.
 
@@ -11,6 +12,7 @@ with the real analysis pipeline, builds the site, and photographs it from
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -28,6 +30,7 @@ from reports.site import build  # noqa: E402
 from store.repository import Store  # noqa: E402
 
 T0 = datetime(2026, 4, 30, 7, 26, 2, tzinfo=UTC)
+API_TERMS_URL = "https://app.klingai.com/global/dev/document-api/protocols/paidServiceProtocol"
 EDITS = (  # what "version 2" of the API terms changes
     ("at least 30 days in advance", "at least 7 days in advance"),
     ("IN THE PRECEDING SIX MONTHS", "IN THE PRECEDING ONE MONTH"),
@@ -48,14 +51,32 @@ def record(store: Store, doc, text: str, when: datetime, analyzer: Analyzer) -> 
                       finished_at=when, analyze=analyzer)
 
 
+OTHERS = ("Dropbox", "Spotify", "Booking", "Deliveroo")  # CLAUDETTE terms of service, for comparison rows
+
+
+def claudette_text(shared: Path, name: str) -> str:
+    """A CLAUDETTE document without its annotation tags, section markers turned into headings."""
+    raw = (shared / "datasets" / "claudette" / "train" / "documents" / f"{name}.xml").read_text(encoding="utf-8")
+    text = re.sub(r"</?[a-z]+[0-9]*>", "", raw)
+    return re.sub(r"^\* ", "## ", text, flags=re.MULTILINE)
+
+
+def other_platforms(shared: Path) -> list[tuple[PlatformSpec, str]]:
+    return [(PlatformSpec(name.lower(), name, (DocumentSpec(name.lower(), "Terms of Service",
+             (SourceSpec(f"https://www.{name.lower()}.com/terms"),)),)), claudette_text(shared, name))
+            for name in OTHERS]
+
+
 def fill(store: Store, shared: Path) -> None:
-    platform = PlatformSpec("kling-ai", "Kling AI", (
-        DocumentSpec("kling-ai", "Developer Terms", (SourceSpec("https://app.klingai.com/global/dev/document-api/protocols/paidServiceProtocol"),),
-                     title="Terms of API Paid Service"),
+    kling = PlatformSpec("kling-ai", "Kling AI", (
+        DocumentSpec("kling-ai", "Developer Terms", (SourceSpec(API_TERMS_URL),), title="Terms of API Paid Service"),
         DocumentSpec("kling-ai", "Privacy Policy", (SourceSpec("https://app.klingai.com/global/privacy-policy"),)),
     ), homepage="https://app.klingai.com/")
-    api, privacy = store.sync_catalog([platform], now=T0)
+    others = other_platforms(shared)
+    api, privacy, *rest = store.sync_catalog([kling, *(spec for spec, _ in others)], now=T0)
     analyzer = Analyzer()
+    for doc, (_, text) in zip(rest, others, strict=True):
+        record(store, doc, text, T0 - timedelta(days=20), analyzer)
     v1 = seed(shared, "002")
     v2 = v1
     for before, after in EDITS:
@@ -83,8 +104,9 @@ def shoot(site: Path, out: Path) -> None:
 
 
 def _riskiest_record(records: list[Path]) -> Path:
-    for path in records:
-        if "sev-high" in path.read_text(encoding="utf-8").split('id="what-it-is"')[0]:
+    for path in records:  # Kling AI's arbitration clause, added by version 2
+        head = path.read_text(encoding="utf-8").split('id="what-it-is"')[0]
+        if "<h1>Arbitration</h1>" in head and "Kling AI" in head:
             return path
     return records[0]
 

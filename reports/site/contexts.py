@@ -171,7 +171,7 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "document_id": doc.document.id, "document_url": doc.document.url,
         "severity": top.severity if top else None, "severity_reason": top.reason if top else "",
         "confidence": top.confidence if top else None, "basis": top.basis if top else None,
-        "evidence_phrases": list(top.evidence) if top else [],
+        "evidence_phrases": _unique_phrases(top.evidence) if top else [],
         "prevalence": site.prevalence(provision.clause_type).display,
         "explanation": explanation,
         "others": [r for r in site.by_type.get(provision.clause_type, ())
@@ -215,6 +215,14 @@ def bibtex(record_id: str, title: str, url: str, note: str, year: int) -> str:
         f"  year = {{{year}}}",
         "}",
     ])
+
+
+def _unique_phrases(phrases) -> list[str]:
+    """Evidence phrases once each, whatever their case ("arbitration" and "Arbitration")."""
+    seen: dict[str, str] = {}
+    for phrase in phrases:
+        seen.setdefault(" ".join(phrase.split()).casefold(), phrase)
+    return list(seen.values())
 
 
 def _siblings(doc: DocumentInfo, provision: ProvisionInfo) -> list[dict[str, Any]]:
