@@ -121,6 +121,7 @@ class Classifier:
         meta, vocabulary, arrays = _read_model(model_dir)
         self.meta = meta
         self.labels: tuple[str, ...] = tuple(meta["labels"])
+        self._label_index = {label: j for j, label in enumerate(self.labels)}
         self.sizes = tuple(meta["ngram_sizes"])
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
         self.terms = vocabulary
@@ -172,15 +173,16 @@ class Classifier:
         ]
 
     def _classify_one(self, text, rows, row, margins, probabilities, high) -> Classification:
-        learned = dict(zip(self.labels, range(len(self.labels)), strict=True))
         findings = []
         for clause_type in BY_ID.values():
-            phrases = clause_type.evidence(text)
-            j = learned.get(clause_type.id)
+            j = self._label_index.get(clause_type.id)
             if j is None:
+                # Curated phrases alone decide the types no data set covers.
+                phrases = clause_type.evidence(text)
                 if phrases:
                     findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
             elif margins[j] >= self.thresholds[j]:
+                phrases = clause_type.evidence(text)
                 evidence = phrases or self._model_evidence(text, rows, row, j)
                 findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
                                               self._learned_high(clause_type.id, high), explicit=bool(phrases)))

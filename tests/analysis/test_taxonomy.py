@@ -106,3 +106,16 @@ def test_every_pattern_compiles_as_a_regular_expression():
     for clause_type in CLAUSE_TYPES:
         for compiled in (clause_type.compiled, clause_type.compiled_raises, clause_type.compiled_protects):
             assert compiled is None or isinstance(compiled, re.Pattern)
+
+
+def test_a_licence_the_company_grants_the_user_is_not_a_user_content_licence():
+    licence = BY_ID["user_content_license"]
+    assert licence.evidence("We grant you a non-exclusive, revocable license to use the software.") == ()
+    assert licence.evidence("You hereby grant Company a perpetual, irrevocable license to reproduce any User Content.")
+
+
+def test_termination_without_notice_or_for_any_reason_raises_severity():
+    termination = BY_ID["unilateral_termination"]
+    assert termination.raising("We may suspend your account without prior notice.")
+    assert termination.raising("We may terminate this agreement for any reason.")
+    assert not termination.raising("We may terminate your account if you breach these terms, after notice.")
