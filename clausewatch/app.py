@@ -40,6 +40,8 @@ def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:
     if not folder.is_dir():
         raise click.UsageError(f"catalog folder {folder} does not exist (set --catalog or CLAUSEWATCH_CATALOG)")
     loaded = load_catalog(folder)
+    for warning in getattr(loaded, "warnings", ()):
+        click.echo(f"catalog warning: {warning}", err=True)
     for error in loaded.errors:
         click.echo(f"catalog: {error}", err=True)
     if strict and loaded.errors:

@@ -132,10 +132,15 @@ class Store:
     def sync_catalog(self, platforms: Sequence[PlatformSpec], *, now: datetime) -> list[Document]:
         """Insert or update every platform and document; ids of known documents never change."""
         with self.session() as session:
+            kept: set[int] = set()
             for spec in platforms:
                 platform = self._upsert_platform(session, spec)
                 for doc in spec.documents:
-                    self._upsert_document(session, platform, doc, now)
+                    kept.add(self._upsert_document(session, platform, doc, now))
+            # Documents dropped from the catalog keep their history but are no longer crawled.
+            for row in session.scalars(select(DocumentRow).where(DocumentRow.in_catalog.is_(True))):
+                if row.id not in kept:
+                    row.in_catalog = False
         return self.documents()
 
     def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
@@ -150,7 +155,7 @@ class Store:
         session.flush()
         return row
 
-    def _upsert_document(self, session: Session, platform: PlatformRow, spec, now: datetime) -> None:
+    def _upsert_document(self, session: Session, platform: PlatformRow, spec, now: datetime) -> int:
         row = session.scalar(
             select(DocumentRow).where(DocumentRow.platform_id == platform.id, DocumentRow.type == spec.type)
         )
@@ -166,9 +171,10 @@ class Store:
         row.schedule_group = spec.schedule_group
         row.tags = list(spec.tags)
         row.in_catalog = True
+        session.flush()
         if created:
-            session.flush()
             row.public_id = f"CW-D-{row.id:05d}"
+        return row.id
 
     def documents(self) -> list[Document]:
         with self.session() as session:
@@ -300,6 +306,7 @@ class Store:
         started_at: datetime,
         finished_at: datetime,
         analyze: Analyzer | None = None,
+        extra_snapshots: Sequence[tuple[Snapshot, bytes]] = (),
         shrink_ratio: float = 0.0,
         technical: bool = False,
         run_id: str | None = None,
@@ -309,8 +316,11 @@ class Store:
         The same text only moves ``last_verified``; a new text creates the
         version, its clauses, provisions and change in one transaction.
         Blobs are written first, so no row ever points at a missing blob.
+        ``extra_snapshots`` are the further parts of a combined document.
         """
         self.blobs.put(body)
+        for _extra, extra_body in extra_snapshots:
+            self.blobs.put(extra_body)
         text_sha = self.blobs.put(text.encode("utf-8"))
         for _attempt in range(3):
             previous = self.current_version(document_id)
@@ -326,7 +336,8 @@ class Store:
                 analysis = analyze(previous, text) if analyze else None
             try:
                 return self._record_text_transaction(
-                    document_id, previous, snapshot, text, text_sha, analysis,
+                    document_id, previous, (snapshot, *(extra for extra, _ in extra_snapshots)), text, text_sha,
+                    analysis,
                     started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
                 )
             except _CurrentVersionMoved:
@@ -336,7 +347,7 @@ class Store:
         raise StoreError(f"could not record a fetch of {document_id}: the document kept changing under us")
 
     def _record_text_transaction(
-        self, document_id, previous, snapshot, text, text_sha, analysis, *, started_at, finished_at, technical, run_id
+        self, document_id, previous, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id
     ) -> RecordResult:
         with self.session() as session:
             doc = self._document_row(session, document_id)
@@ -344,17 +355,20 @@ class Store:
             current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
             if (current.sha256 if current else None) != expected:
                 raise _CurrentVersionMoved()
-            snap = self._upsert_snapshot(session, doc, snapshot)
+            snaps = [self._upsert_snapshot(session, doc, snapshot) for snapshot in snapshots]
+            snap = snaps[0]
             if current is not None and current.sha256 == text_sha:
                 current.last_verified = max(current.last_verified, finished_at)
-                self._link(session, current, snap)
+                for each in snaps:
+                    self._link(session, current, each)
                 session.add(FetchRow(
                     document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
                     snapshot_id=snap.id, version_id=current.id, run_id=run_id,
                 ))
                 return RecordResult("unchanged", text_sha)
             version, created = self._upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
-            self._link(session, version, snap)
+            for each in snaps:
+                self._link(session, version, each)
             change_id = self._add_change(session, doc, current, version, analysis, finished_at, technical)
             doc.current_version_id = version.id
             session.add(FetchRow(

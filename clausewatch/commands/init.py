@@ -1,0 +1,24 @@
+"""`clausewatch init`: create the data folder and the store, and load the catalog into it."""
+
+from __future__ import annotations
+
+import click
+
+from clausewatch.app import open_store, read_catalog, utcnow
+
+
+@click.command("init")
+@click.pass_obj
+def command(settings) -> None:
+    """Create the store (SQLite by default, or the database URL) and register the catalog."""
+    catalog = read_catalog(settings)
+    store = open_store(settings)
+    try:
+        documents = store.sync_catalog(catalog.platforms, now=utcnow())
+    finally:
+        store.close()
+    click.echo(f"store ready: {settings.database_url}")
+    click.echo(f"blobs: {settings.blobs}")
+    click.echo(f"catalog: {len(catalog.platforms)} platform(s), {len(documents)} document(s) from {settings.catalog}")
+    if catalog.errors:
+        raise click.exceptions.Exit(1)

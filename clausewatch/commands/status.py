@@ -1,0 +1,51 @@
+"""`clausewatch status`: every document of the catalog, crawled or not, and how its fetches went."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from clausewatch.app import open_store, read_catalog, utcnow
+
+# The keys of `status --json`: scripts rely on this shape, keep it stable.
+JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures", "last_outcome", "last_verified")
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable shape) instead of a table.")
+@click.pass_obj
+def command(settings, as_json: bool) -> None:
+    """Show each tracked document: versions, fetches, failures, last outcome and last verification."""
+    catalog = read_catalog(settings)
+    store = open_store(settings)
+    try:
+        store.sync_catalog(catalog.platforms, now=utcnow())
+        rows = [s for s in store.status() if s.in_catalog]
+    finally:
+        store.close()
+    if as_json:
+        documents = [_json_row(s) for s in rows]
+        click.echo(json.dumps({"documents": documents}, indent=2))
+        return
+    _print_table(rows)
+
+
+def _json_row(status) -> dict:
+    row = {key: getattr(status, key) for key in JSON_KEYS}
+    row["last_verified"] = status.last_verified.isoformat() if status.last_verified else None
+    return row
+
+
+def _print_table(rows) -> None:
+    if not rows:
+        click.echo("no documents: add platform files to the catalog folder")
+        return
+    click.echo(f"{'id':<11} {'platform':<18} {'type':<28} {'ver':>4} {'fetch':>5} {'fail':>4}  last")
+    for s in rows:
+        last = s.last_outcome or "never fetched"
+        if s.last_error_kind:
+            last += f" ({s.last_error_kind}, {s.consecutive_failures} in a row)"
+        verified = s.last_verified.strftime("%Y-%m-%d %H:%M") if s.last_verified else "-"
+        click.echo(f"{s.id:<11} {s.platform[:18]:<18} {s.type[:28]:<28} {s.versions:>4} {s.fetches:>5} "
+                   f"{s.failures:>4}  {last}; verified {verified}")

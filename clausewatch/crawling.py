@@ -1,0 +1,57 @@
+"""Crawl the catalog: the wiring between settings, catalog, store, crawler and analysis."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from analysis.pipeline import Analyzer
+from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
+from clausewatch.settings import Settings
+from crawler.crawl import CrawlOptions, CrawlReport, crawl
+from store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def crawl_options(settings: Settings, *, delay: float | None = None, concurrency: int | None = None) -> CrawlOptions:
+    return CrawlOptions(
+        user_agent=settings.user_agent,
+        delay=settings.crawl_delay if delay is None else delay,
+        concurrency=settings.crawl_concurrency if concurrency is None else concurrency,
+        timeout=settings.crawl_timeout,
+        retries=settings.crawl_retries,
+        max_bytes=settings.crawl_max_bytes,
+        shrink_ratio=settings.crawl_shrink_ratio,
+        browser_path=settings.browser_path,
+    )
+
+
+def crawl_catalog(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    platforms: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    types: Sequence[str] = (),
+    delay: float | None = None,
+    concurrency: int | None = None,
+    analyzer: Analyzer | None = None,
+) -> CrawlReport:
+    """Sync the catalog into the store, then check every selected document once."""
+    catalog = read_catalog(settings)
+    owned = store is None
+    store = store or open_store(settings)
+    try:
+        documents = store.sync_catalog(catalog.platforms, now=utcnow())
+        chosen = {
+            (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)
+            for d in p.documents
+        }
+        selected = [d for d in documents if (d.platform, d.type) in chosen]
+        log.info("crawl documents=%d selected=%d", len(documents), len(selected))
+        return crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
+                     analyze=analyzer or Analyzer())
+    finally:
+        if owned:
+            store.close()

@@ -1,0 +1,139 @@
+"""A small HTTP server on loopback that serves pages from memory.
+
+The demo serves its bundled policies with it, benchmarks serve thousands of
+pages, and the crawl tests serve fixture sites and fault pages — always a real
+server on a real socket, never mocked responses.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Page:
+    """What the server answers for one path.
+
+    ``hang`` holds the connection open without answering until the server
+    stops (a timeout for the client); ``chunks`` streams the body that many
+    times (a giant page without holding it in memory).
+    """
+
+    body: bytes = b""
+    status: int = 200
+    content_type: str | None = "text/html; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    hang: bool = False
+    chunks: int = 1
+
+
+class LocalSite:
+    """Serves ``pages`` (path → Page) on 127.0.0.1; pages can be swapped while it runs."""
+
+    def __init__(self, pages: Mapping[str, Page] | None = None, *, conditional: bool = True):
+        self.pages: dict[str, Page] = dict(pages or {})
+        self.conditional = conditional
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def set(self, path: str, page: Page) -> None:
+        with self._lock:
+            self.pages[path] = page
+
+    def set_many(self, pages: Mapping[str, Page]) -> None:
+        with self._lock:
+            self.pages.update(pages)
+
+    def page(self, path: str) -> Page | None:
+        with self._lock:
+            return self.pages.get(path)
+
+    def start(self) -> LocalSite:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LocalSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _etag(page: Page) -> str:
+    from hashlib import sha256
+
+    return '"' + sha256(page.body).hexdigest()[:16] + '"'
+
+
+def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            path = urlsplit(self.path).path
+            site.requests.append((path, dict(self.headers.items())))
+            page = site.page(path)
+            if page is None:
+                page = Page(b"<h1>Not found</h1>", status=404) if path != "/robots.txt" else Page(
+                    b"User-agent: *\nAllow: /\n", content_type="text/plain")
+            if page.hang:
+                site._stopping.wait()
+                return
+            if site.conditional and page.status == 200 and self.headers.get("If-None-Match") == _etag(page):
+                self.send_response(304)
+                self.send_header("ETag", _etag(page))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self._send(page)
+
+        def _send(self, page: Page) -> None:
+            self.send_response(page.status)
+            if page.content_type:
+                self.send_header("Content-Type", page.content_type)
+            if page.status == 200:
+                self.send_header("ETag", _etag(page))
+                self.send_header("Last-Modified", formatdate(0, usegmt=True))
+            for name, value in page.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(page.body) * page.chunks))
+            self.end_headers()
+            try:
+                for _ in range(page.chunks):
+                    self.wfile.write(page.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up (a size cap): nothing to do
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
+            pass
+
+    return Handler
+
+
+@contextmanager
+def serving(pages: Mapping[str, Page] | None = None) -> Iterator[LocalSite]:
+    with LocalSite(pages) as site:
+        yield site

@@ -1,0 +1,75 @@
+"""Map what went wrong in a fetch to the error kinds a Fetch records (SPEC §2)."""
+
+from __future__ import annotations
+
+from twisted.internet import error as twisted_error
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseNeverReceived
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+
+class SchemeRefusedError(IgnoreRequest):
+    """A request (usually a redirect) to a URL scheme other than http(s)."""
+
+
+class RobotsDisallowedError(IgnoreRequest):
+    """robots.txt forbids the URL."""
+
+
+def _scrapy_exception(name: str) -> type[BaseException] | None:
+    import scrapy.exceptions
+
+    return getattr(scrapy.exceptions, name, None)
+
+
+def kind_of_failure(failure: Failure) -> tuple[str, str]:
+    """The error kind and a readable detail for a download failure."""
+    exc = failure.value
+    detail = f"{type(exc).__name__}: {exc}".strip()
+    if isinstance(exc, SchemeRefusedError):
+        return "redirect_refused", str(exc)
+    if isinstance(exc, HttpError):
+        return _kind_of_unhandled_response(exc.response)
+    message = str(exc)
+    if isinstance(exc, IgnoreRequest):
+        if "robots.txt" in message:
+            return "robots_disallowed", message
+        if "max redirections" in message or "redirect" in message.lower():
+            return "redirect_loop", message
+        return "error", detail
+    for name, kind in (
+        ("DownloadTimeoutError", "timeout"),
+        ("CannotResolveHostError", "dns"),
+        ("DownloadConnectionRefusedError", "connection"),
+        ("DownloadCancelledError", "too_large"),
+    ):
+        cls = _scrapy_exception(name)
+        if cls is not None and isinstance(exc, cls):
+            return kind, detail
+    if isinstance(exc, (twisted_error.TimeoutError, TimeoutError)):
+        return "timeout", detail
+    if isinstance(exc, twisted_error.DNSLookupError):
+        return "dns", detail
+    if "maxsize" in message or "max size" in message or "warnsize" in message:
+        return "too_large", detail
+    if isinstance(exc, (twisted_error.ConnectError, ResponseNeverReceived, ConnectionError)):
+        return "connection", detail
+    return "error", detail
+
+
+def kind_of_status(status: int) -> str:
+    if 300 <= status < 400:
+        return "http_3xx"
+    if 400 <= status < 500:
+        return "http_4xx"
+    return "http_5xx"
+
+
+def _kind_of_unhandled_response(response) -> tuple[str, str]:
+    """A response the spider was not given: a redirect RedirectMiddleware would not follow."""
+    location = (response.headers.get(b"Location") or b"").decode("latin-1")
+    if 300 <= response.status < 400 and location.split(":", 1)[0].lower() not in ("http", "https", location):
+        return "redirect_refused", f"refused redirect from {response.url} to {location!r}: only http(s) is fetched"
+    return kind_of_status(response.status), f"HTTP {response.status} from {response.url}"

@@ -1,0 +1,48 @@
+"""What the spider hands to the recording pipeline: one item per document checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from analysis.domain import Snapshot, SourceSpec
+
+
+@dataclass(frozen=True)
+class FetchedPart:
+    """One source of a document, fetched: its raw body and the snapshot describing it."""
+
+    snapshot: Snapshot
+    body: bytes
+    source: SourceSpec
+
+
+@dataclass
+class FetchedDocument:
+    """Every source of a document fetched successfully (one part unless the declaration combines)."""
+
+    document_id: str
+    started_at: datetime
+    finished_at: datetime
+    parts: list[FetchedPart] = field(default_factory=list)
+
+
+@dataclass
+class NotModifiedDocument:
+    """The server answered 304 to our conditional request: the stored version is still current."""
+
+    document_id: str
+    started_at: datetime
+    finished_at: datetime
+
+
+@dataclass
+class FailedDocument:
+    """A fetch that failed; ``part`` keeps an error page as evidence when there was one."""
+
+    document_id: str
+    started_at: datetime
+    finished_at: datetime
+    kind: str
+    detail: str
+    part: FetchedPart | None = None

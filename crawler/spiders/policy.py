@@ -1,0 +1,114 @@
+"""PolicySpider: fetch each tracked document once and hand the result to the recorder."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from analysis.domain import DocumentSpec, Snapshot
+from analysis.text import sha256_bytes
+from crawler.errors import kind_of_failure, kind_of_status
+from crawler.items import FailedDocument, FetchedDocument, FetchedPart, NotModifiedDocument
+
+# Statuses handed to the spider instead of dropped: 304 answers our conditional
+# request; error statuses become failed fetches that name the status. 3xx other
+# than 304 stay with RedirectMiddleware, which follows them.
+HANDLED_STATUSES = [304, *range(400, 600)]
+
+
+@dataclass(frozen=True)
+class CrawlTarget:
+    """One document to check, with the validators of its last snapshot."""
+
+    document_id: str
+    spec: DocumentSpec
+    conditional_headers: dict[str, str] = field(default_factory=dict)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class PolicySpider(scrapy.Spider):
+    """Fetches every source of every target; combined sources are fetched in order, then recorded together."""
+
+    name = "policy"
+
+    def __init__(self, targets: Sequence[CrawlTarget], recorder: Any, clock: Callable[[], datetime] = _utcnow,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        self.targets = list(targets)
+        self.recorder = recorder
+        self.clock = clock
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for target in self.targets:
+            yield self._request(target, 0, self.clock(), [])
+
+    def _request(self, target: CrawlTarget, index: int, started_at: datetime, parts: list[FetchedPart]):
+        spec = target.spec
+        meta: dict[str, Any] = {"handle_httpstatus_list": HANDLED_STATUSES}
+        if not spec.obey_robots:
+            meta["dont_obey_robotstxt"] = True
+        if spec.fetcher == "browser":
+            meta["playwright"] = True
+            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+        # A combined document is only unchanged if every part is, so conditional
+        # requests are used for single-source documents only.
+        headers = target.conditional_headers if len(spec.sources) == 1 else {}
+        return scrapy.Request(
+            spec.sources[index].url, callback=self.parse_source, errback=self.fetch_failed, meta=meta,
+            headers=headers, dont_filter=True,
+            cb_kwargs={"target": target, "index": index, "started_at": started_at, "parts": parts},
+        )
+
+    def parse_source(self, response: Response, target: CrawlTarget, index: int, started_at: datetime,
+                     parts: list[FetchedPart]) -> Iterator[Any]:
+        if response.status == 304:
+            yield NotModifiedDocument(target.document_id, started_at, self.clock())
+            return
+        part = self._part(response, target, index)
+        if response.status >= 400:
+            detail = f"HTTP {response.status} from {response.url}"
+            yield FailedDocument(target.document_id, started_at, self.clock(), kind_of_status(response.status),
+                                 detail, part)
+            return
+        parts = [*parts, part]
+        if index + 1 < len(target.spec.sources):
+            yield self._request(target, index + 1, started_at, parts)
+        else:
+            yield FetchedDocument(target.document_id, started_at, self.clock(), parts)
+
+    def fetch_failed(self, failure: Failure) -> Iterator[FailedDocument]:
+        kwargs = failure.request.cb_kwargs
+        kind, detail = kind_of_failure(failure)
+        yield FailedDocument(kwargs["target"].document_id, kwargs["started_at"], self.clock(), kind,
+                             f"{detail} ({failure.request.url})")
+
+    def _part(self, response: Response, target: CrawlTarget, index: int) -> FetchedPart:
+        headers = response.headers
+        snapshot = Snapshot(
+            sha256=sha256_bytes(response.body),
+            document_id=target.document_id,
+            requested_url=target.spec.sources[index].url,
+            final_url=response.url,
+            status=response.status,
+            content_type=_header(headers, b"Content-Type"),
+            fetched_at=self.clock(),
+            fetcher=target.spec.fetcher,
+            etag=_header(headers, b"ETag"),
+            last_modified=_header(headers, b"Last-Modified"),
+            size=len(response.body),
+        )
+        return FetchedPart(snapshot, response.body, target.spec.sources[index])
+
+
+def _header(headers: Any, name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,43 @@
+"""A real loopback HTTP server and a crawl helper for the crawler tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from analysis.pipeline import Analyzer
+from clausewatch.localsite import LocalSite
+from crawler.crawl import CrawlOptions, CrawlReport, crawl
+
+# Loopback crawls: no politeness delay, short timeouts, one retry.
+FAST_OPTIONS = CrawlOptions(user_agent="clausewatch-tests/1 (+http://127.0.0.1/)", delay=0, concurrency=8,
+                            timeout=5, retries=1, max_bytes=2_000_000, shrink_ratio=0.5)
+
+
+@pytest.fixture
+def fast_options() -> CrawlOptions:
+    return FAST_OPTIONS
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    with LocalSite() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def analyzer() -> Analyzer:
+    return Analyzer()
+
+
+@pytest.fixture
+def run_crawl(analyzer):
+    """Crawl the given platforms (synced into the store first) with fast loopback options."""
+    from datetime import UTC, datetime
+
+    def run(store, platforms, options: CrawlOptions = FAST_OPTIONS) -> CrawlReport:
+        documents = store.sync_catalog(platforms, now=datetime.now(UTC))
+        return crawl(store, documents, options, analyze=analyzer)
+
+    return run

@@ -1,0 +1,168 @@
+"""Crawl against a real HTTP server on loopback: versions, conditional requests and every fault page."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from clausewatch.localsite import Page
+
+
+def platform(slug: str, *documents: DocumentSpec) -> PlatformSpec:
+    return PlatformSpec(slug, slug.title(), tuple(documents))
+
+
+def document(slug: str, url: str, kind: str = "Terms of Service", **fields) -> DocumentSpec:
+    sources = fields.pop("sources", None) or (SourceSpec(url, **fields.pop("source", {})),)
+    return DocumentSpec(slug, kind, tuple(sources), **fields)
+
+
+POLICY_V1 = """<html><head><title>Terms</title></head><body>
+<nav>Home | Pricing | Login</nav>
+<main id="terms"><h1>Terms of Service</h1>
+<h2>1. Acceptance</h2><p>By using the service you agree to these terms.</p>
+<h2>2. Termination</h2><p>We may suspend your account at any time for any reason.</p>
+<h2>3. Governing law</h2><p>These terms are governed by the laws of Ireland.</p>
+</main><footer>© 2026 Acme</footer></body></html>"""
+
+POLICY_V2 = POLICY_V1.replace("the laws of Ireland", "the laws of the State of Delaware")
+
+
+def outcomes(report):
+    return {r.document_id: (r.outcome, r.error_kind) for r in report.results}
+
+
+def test_first_crawl_records_a_version_then_conditional_request_is_not_modified(store, site, run_crawl):
+    site.set("/terms", Page(POLICY_V1.encode()))
+    acme = platform("acme", document("acme", site.url("/terms")))
+
+    first = run_crawl(store, [acme])
+    assert outcomes(first) == {"CW-D-00001": ("new_version", None)}
+    second = run_crawl(store, [acme])
+    assert outcomes(second) == {"CW-D-00001": ("not_modified", None)}
+    assert site.requests[-1][1].get("If-None-Match"), "the second request must be conditional"
+
+    site.set("/terms", Page(POLICY_V2.encode()))
+    third = run_crawl(store, [acme])
+    assert outcomes(third) == {"CW-D-00001": ("new_version", None)}
+
+    versions = store.versions("CW-D-00001")
+    assert len(versions) == 2
+    assert "Delaware" in versions[-1].text and "Ireland" in versions[0].text
+    assert "Pricing" not in versions[-1].text  # navigation is page furniture, not policy text
+    assert len(store.snapshots("CW-D-00001")) == 2
+    assert store.verify() == []
+
+
+def test_same_text_without_validators_only_moves_last_verified(store, site, run_crawl):
+    site.conditional = False
+    site.set("/terms", Page(POLICY_V1.encode()))
+    acme = platform("acme", document("acme", site.url("/terms")))
+    run_crawl(store, [acme])
+    before = store.current_version("CW-D-00001").version.last_verified
+    # The same policy text inside different page furniture is the same version.
+    site.set("/terms", Page(POLICY_V1.replace("© 2026 Acme", "© 2027 Acme Inc.").encode()))
+    report = run_crawl(store, [acme])
+    assert outcomes(report) == {"CW-D-00001": ("unchanged", None)}
+    after = store.current_version("CW-D-00001").version.last_verified
+    assert after >= before and len(store.versions("CW-D-00001")) == 1
+
+
+def test_combined_sources_are_one_version_with_a_snapshot_each(store, site, run_crawl):
+    site.set("/a", Page(b"<main><h1>Part A</h1><p>First part of the policy text.</p></main>"))
+    site.set("/b", Page(b"<main><h1>Part B</h1><p>Second part of the policy text.</p></main>"))
+    spec = document("acme", "", sources=(SourceSpec(site.url("/a")), SourceSpec(site.url("/b"))))
+    report = run_crawl(store, [platform("acme", spec)])
+    assert outcomes(report) == {"CW-D-00001": ("new_version", None)}
+    text = store.current_version("CW-D-00001").text
+    assert text.index("Part A") < text.index("Part B")
+    assert len(store.snapshots("CW-D-00001")) == 2
+
+
+FAULTS = {
+    "/missing": (Page(b"<h1>Gone</h1>", status=404), "http_4xx"),
+    "/broken": (Page(b"<h1>Oops</h1>", status=500), "http_5xx"),
+    "/empty": (Page(b""), "empty"),
+    "/loop": (Page(status=302, headers={"Location": "/loop"}), "redirect_loop"),
+    "/to-file": (Page(status=302, headers={"Location": "file:///etc/passwd"}), "redirect_refused"),
+    "/giant": (Page(b"<p>" + b"x" * 100_000 + b"</p>", chunks=40), "too_large"),
+    "/binary": (Page(bytes(range(256)) * 40, content_type="application/octet-stream"), "not_text"),
+}
+
+
+def test_each_fault_page_is_a_failed_fetch_and_never_a_version(sqlite_url, tmp_path, site, run_crawl):
+    from store.repository import Store
+
+    store = Store.open(sqlite_url, tmp_path / "objects")
+    for path, (page, _kind) in FAULTS.items():
+        site.set(path, page)
+    platforms = [platform(path.strip("/"), document(path.strip("/"), site.url(path))) for path in FAULTS]
+    report = run_crawl(store, platforms)
+    by_url = {d.url: d.id for d in store.documents()}
+    got = {path: outcomes(report)[by_url[site.url(path)]] for path in FAULTS}
+    assert got == {path: ("failed", kind) for path, (_page, kind) in FAULTS.items()}
+    assert all(store.current_version(d.id) is None for d in store.documents())
+    store.close()
+
+
+def test_server_errors_are_retried_before_failing(sqlite_url, tmp_path, site, run_crawl, fast_options):
+    from store.repository import Store
+
+    store = Store.open(sqlite_url, tmp_path / "objects")
+    site.set("/busy", Page(b"busy", status=503, headers={"Retry-After": "120"}))
+    report = run_crawl(store, [platform("busy", document("busy", site.url("/busy")))],
+                       dataclasses.replace(fast_options, retries=2))
+    assert [r.error_kind for r in report.results] == ["http_5xx"]
+    assert [path for path, _ in site.requests].count("/busy") == 3
+    store.close()
+
+
+def test_timeout_is_recorded_as_timeout(sqlite_url, tmp_path, site, run_crawl, fast_options):
+    from store.repository import Store
+
+    store = Store.open(sqlite_url, tmp_path / "objects")
+    site.set("/slow", Page(hang=True))
+    report = run_crawl(store, [platform("slow", document("slow", site.url("/slow")))],
+                       dataclasses.replace(fast_options, timeout=0.5, retries=0))
+    assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", "timeout")]
+    store.close()
+
+
+def test_wrong_charset_still_gives_the_right_text(store, site, run_crawl):
+    body = "<main><h1>Conditions</h1><p>Résiliation du contrat à tout moment.</p></main>".encode("latin-1")
+    site.set("/fr", Page(body, content_type="text/html; charset=utf-8"))
+    report = run_crawl(store, [platform("fr", document("fr", site.url("/fr")))])
+    assert outcomes(report)["CW-D-00001"][0] == "new_version"
+    assert "Résiliation du contrat à tout moment." in store.current_version("CW-D-00001").text
+
+
+def test_vanished_selector_and_suspicious_shrink_fail_without_a_version(store, site, run_crawl):
+    site.set("/terms", Page(POLICY_V1.encode()))
+    acme = platform("acme", document("acme", site.url("/terms"), source={"select": ("#terms",)}))
+    assert outcomes(run_crawl(store, [acme]))["CW-D-00001"] == ("new_version", None)
+
+    site.set("/terms", Page(POLICY_V1.replace('id="terms"', 'id="moved"').encode()))
+    assert outcomes(run_crawl(store, [acme]))["CW-D-00001"] == ("failed", "selector_missing")
+
+    shrunk = '<main id="terms"><h1>Terms of Service</h1><p>Be nice.</p></main>'
+    site.set("/terms", Page(shrunk.encode()))
+    assert outcomes(run_crawl(store, [acme]))["CW-D-00001"] == ("failed", "suspicious_shrink")
+    assert len(store.versions("CW-D-00001")) == 1
+
+
+def test_robots_txt_is_obeyed_unless_the_document_opts_out(store, site, run_crawl):
+    site.set("/robots.txt", Page(b"User-agent: *\nDisallow: /private\n", content_type="text/plain"))
+    site.set("/private/terms", Page(POLICY_V1.encode()))
+    blocked = platform("blocked", document("blocked", site.url("/private/terms")))
+    report = run_crawl(store, [blocked])
+    assert outcomes(report)["CW-D-00001"] == ("failed", "robots_disallowed")
+    allowed = platform("blocked", document("blocked", site.url("/private/terms"), obey_robots=False))
+    assert outcomes(run_crawl(store, [allowed]))["CW-D-00001"] == ("new_version", None)
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/terms", "file:///etc/passwd"])
+def test_non_http_catalog_urls_are_refused(store, run_crawl, url):
+    report = run_crawl(store, [platform("odd", document("odd", url))])
+    assert outcomes(report)["CW-D-00001"] == ("failed", "redirect_refused")
