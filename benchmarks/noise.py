@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.domain import DocumentSpec, SourceSpec  # noqa: E402
+from crawler.declarations import load_catalog  # noqa: E402
 from crawler.extract import ExtractionError, extract_document  # noqa: E402
 
 OTA = ROOT.parent / "shared" / "datasets" / "ota"
@@ -150,7 +151,7 @@ def ota_records(repo: Path) -> dict[str, list[OtaRecord]]:
         if not (kind and link and paths):
             continue
         document = paths[0].removesuffix(".md")
-        text = skeleton(reader.read(f"{commit}:{paths[0]}").decode("utf-8", errors="replace"))
+        text = ota_skeleton(reader.read(f"{commit}:{paths[0]}").decode("utf-8", errors="replace"))
         substantive = kind != "technical" and text != previous.get(document)
         previous[document] = text
         records.setdefault(document, []).append(OtaRecord(kind, link.group(1), substantive))
@@ -162,54 +163,12 @@ def ota_records(repo: Path) -> dict[str, list[OtaRecord]]:
 
 
 def load_documents(folder: Path) -> dict[str, DocumentSpec]:
-    """The demo declarations as ``{"Service/Type": DocumentSpec}``."""
-    try:
-        from crawler.declarations import load_catalog
-
-        loaded = load_catalog(folder)
-        documents = {f"{p.name}/{d.type}": d for p in loaded.platforms for d in p.documents}
-        if documents:
-            return documents
-    except Exception:  # the catalog loader is still a placeholder: use the local reader
-        pass
-    return _read_ota_declarations(folder)
-
-
-def _read_ota_declarations(folder: Path) -> dict[str, DocumentSpec]:
-    from analysis.domain import HistoricalDeclaration, RangeSelector
-
-    def selectors(value) -> tuple:
-        items = value if isinstance(value, list) else [value] if value else []
-        return tuple(
-            RangeSelector(item.get("startBefore"), item.get("startAfter"), item.get("endBefore"), item.get("endAfter"))
-            if isinstance(item, dict) else item
-            for item in items
-        )
-
-    def sources(term: dict) -> tuple[SourceSpec, ...]:
-        parts = term.get("combine") or [term]
-        return tuple(
-            SourceSpec(url=part.get("fetch", term.get("fetch")), select=selectors(part.get("select", term.get("select"))),
-                       remove=selectors(part.get("remove", term.get("remove"))))
-            for part in parts
-        )
-
-    documents = {}
-    for path in sorted(folder.glob("*.json")):
-        if path.name.endswith(".history.json"):
-            continue
-        service = json.loads(path.read_text())
-        history_path = path.with_name(path.stem + ".history.json")
-        history = json.loads(history_path.read_text()) if history_path.exists() else {}
-        for type_, term in service["terms"].items():
-            past = tuple(
-                HistoricalDeclaration(datetime.fromisoformat(entry["validUntil"].replace("Z", "+00:00")), sources(entry))
-                for entry in sorted(history.get(type_, []), key=lambda entry: entry["validUntil"])
-            )
-            documents[f"{service['name']}/{type_}"] = DocumentSpec(
-                platform=service["name"], type=type_, sources=sources(term), history=past
-            )
-    return documents
+    """The demo declarations as ``{"Service/Type": DocumentSpec}``, read by the catalog loader."""
+    loaded = load_catalog(folder)
+    if loaded.errors:
+        raise SystemExit("bad demo declarations: " + "; ".join(map(str, loaded.errors)))
+    return {f"{platform.name}/{document.type}": document for platform in loaded.platforms
+            for document in platform.documents}
 
 
 def sources_at(document: DocumentSpec, when: datetime) -> tuple[SourceSpec, ...]:
@@ -220,10 +179,16 @@ def sources_at(document: DocumentSpec, when: datetime) -> tuple[SourceSpec, ...]
     return document.sources
 
 
-# --- Replay --------------------------------------------------------------------
+# --- Comparing texts -----------------------------------------------------------
 
 _LINK_TARGET = re.compile(r"\]\([^)\s]*\)")
 _NOT_WORD = re.compile(r"[\W_]+")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)\s]*\)")
+_MARKUP = re.compile(r"^\s*(?:#{1,6}|[-*+]|\|?\s*-{3,}.*)\s+|\|", re.MULTILINE)
+_SPACES = re.compile(r"\s+")
+# Open Terms Archive recorded Cloudflare's "[email protected]" placeholder and
+# the decoded address in turn; we always decode, so those flips are its noise.
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\\?\[email\s+protected\\?\]", re.I)
 
 
 def skeleton(text: str) -> str:
@@ -231,12 +196,29 @@ def skeleton(text: str) -> str:
     return _NOT_WORD.sub(" ", _LINK_TARGET.sub("]", text)).strip()
 
 
+def ota_skeleton(text: str) -> str:
+    """``skeleton`` of an Open Terms Archive version, email obfuscation flips ignored."""
+    return skeleton(_EMAIL.sub("EMAIL", text))
+
+
+def cosmetic_kind(before: str, after: str) -> str:
+    """Why two texts with the same skeleton differ: ``links``, ``markup`` or ``whitespace_punctuation``."""
+    unlinked = [_SPACES.sub(" ", _LINK.sub(r"\1", text)).strip() for text in (before, after)]
+    if unlinked[0] == unlinked[1]:
+        return "links"
+    plain = [_SPACES.sub(" ", _MARKUP.sub(" ", _LINK.sub(r"\1", text))).strip() for text in (before, after)]
+    return "markup" if plain[0] == plain[1] else "whitespace_punctuation"
+
+
+# --- Replay --------------------------------------------------------------------
+
+
 @dataclass
 class DocumentReplay:
     document: str
     snapshots: int = 0
     ours: int = 0
-    cosmetic: int = 0
+    cosmetic: Counter = field(default_factory=Counter)
     ota: int = 0
     ota_substantive: int = 0
     ota_missed: int = 0
@@ -272,8 +254,9 @@ def replay_document(job: ReplayJob) -> DocumentReplay:
         else:
             if text != previous:
                 if previous is not None and skeleton(text) == skeleton(previous):
-                    result.cosmetic += 1
-                    result.cosmetic_examples.append(ref.commit)
+                    kind = cosmetic_kind(previous, text)
+                    result.cosmetic[kind] += 1
+                    result.cosmetic_examples.append(f"{kind}:{ref.commit}")
                 result.ours += 1
                 previous = text
         version_after[ref.commit] = result.ours
@@ -327,8 +310,9 @@ def report(results: list[DocumentReplay], *, mode: str) -> dict:
         "ours": result.ours,
         "ota": result.ota,
         "ota_substantive": result.ota_substantive,
-        "cosmetic": result.cosmetic,
-        "substantive": result.ours - result.cosmetic,
+        "cosmetic": sum(result.cosmetic.values()),
+        "cosmetic_by_kind": dict(result.cosmetic),
+        "substantive": result.ours - sum(result.cosmetic.values()),
         "ota_changes_missed": result.ota_missed,
         "failed": dict(result.failed),
         "ms_per_snapshot": round(1000 * result.seconds / max(result.snapshots, 1), 1),
@@ -339,7 +323,9 @@ def report(results: list[DocumentReplay], *, mode: str) -> dict:
     totals = {key: sum(row[key] for row in rows) for key in keys}
     totals["failed"] = dict(sum((Counter(row["failed"]) for row in rows), Counter()))
     totals["documents_with_fewer_than_ota"] = [row["document"] for row in rows if row["substantive"] < row["ota_substantive"]]
-    totals["documents_with_cosmetic_versions"] = [row["document"] for row in rows if row["cosmetic"]]
+    totals["cosmetic_by_kind"] = dict(sum((Counter(row["cosmetic_by_kind"]) for row in rows), Counter()))
+    totals["documents_with_whitespace_punctuation_versions"] = [
+        row["document"] for row in rows if row["cosmetic_by_kind"].get("whitespace_punctuation")]
     return {"benchmark": "noise", "mode": mode, "documents": rows, "totals": totals}
 
 

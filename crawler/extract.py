@@ -341,10 +341,45 @@ def _describe(rule: Selector) -> str:
 
 
 def _css(soup: BeautifulSoup, selector: str) -> list[Tag]:
+    """The elements matching a CSS selector, in document order."""
+    simple = _SIMPLE_SELECTOR.fullmatch(selector.strip())
+    if simple and simple.group(0):
+        return _simple_select(soup, simple)
     try:
         return soup.select(selector)
     except Exception as error:  # soupsieve raises its own SelectorSyntaxError and ValueError
         raise ExtractionError("selector_missing", f"invalid CSS selector {selector!r}: {error}") from error
+
+
+# ``tag``, ``#id``, ``.class`` or ``[attr]``/``[attr=value]`` (not ``class``),
+# alone or after a tag name: most declarations are one of these, and a plain
+# scan matches them ten to thirty times faster than soupsieve's general matcher.
+_SIMPLE_SELECTOR = re.compile(
+    r"(?P<tag>[a-zA-Z][\w-]*)?(?:#(?P<id>[a-zA-Z_][\w-]*)|\.(?P<cls>[a-zA-Z_-][\w-]*)"
+    r"|\[(?P<attr>(?!class\b)[a-zA-Z_][\w-]*)"
+    r"(?:=(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[a-zA-Z_-][\w-]*)))?\])?"
+)
+
+
+def _simple_select(soup: BeautifulSoup, simple: re.Match[str]) -> list[Tag]:
+    tag_name, wanted_id, wanted_class, attr = simple.group("tag", "id", "cls", "attr")
+    value = next((v for v in simple.group("dq", "sq", "bare") if v is not None), None)
+    found = []
+    for tag in soup.find_all(tag_name.lower() if tag_name else True):
+        attrs = tag.attrs
+        if wanted_id is not None and attrs.get("id") != wanted_id:
+            continue
+        if wanted_class is not None and wanted_class not in attrs.get("class", ()):
+            continue
+        if attr is not None and (attr not in attrs or (value is not None and _attribute(attrs[attr]) != value)):
+            continue
+        found.append(tag)
+    return found
+
+
+def _attribute(value: str | list[str]) -> str:
+    # BeautifulSoup splits multi-valued attributes (rel, headers…) into lists.
+    return " ".join(value) if isinstance(value, list) else value
 
 
 def _remove(soup: BeautifulSoup, rule: Selector) -> None:

@@ -6,10 +6,11 @@ import codecs
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from analysis.domain import ERROR_KINDS, RangeSelector, SourceSpec
 from analysis.text import normalize_text
-from crawler.extract import ExtractionError, clean_url, extract_document, extract_source
+from crawler.extract import ExtractionError, _css, clean_url, extract_document, extract_source
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "extract"
 URL = "https://www.example.com/legal/terms"
@@ -366,3 +367,12 @@ def test_a_failing_source_fails_the_document_and_names_its_url():
 def test_extraction_error_refuses_unknown_kinds():
     with pytest.raises(ValueError):
         ExtractionError("no_such_kind", "detail")
+
+
+@pytest.mark.parametrize("selector", [
+    "main", "ARTICLE", "#terms", "article#terms", ".ad", "p.ad", "[hidden]", "[role=dialog]", '[role="dialog"]',
+    "[id='onetrust-banner-sdk']", "[rel=stylesheet]", "#no-such-id", "main > article p", "[class=ad]",
+])
+def test_fast_simple_selectors_agree_with_soupsieve(selector):
+    soup = BeautifulSoup(fixture("policy.html") + b'<link rel="stylesheet" href="/x.css">', "lxml")
+    assert _css(soup, selector) == soup.select(selector)
