@@ -44,7 +44,12 @@ def main(ctx: click.Context, home, database_url, catalog, schedules, config_file
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
     level = {0: ctx.obj.log_level, 1: "INFO"}.get(verbose, "DEBUG")
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Our own loggers at the chosen level; Scrapy, Alembic and the rest only
+    # speak up for warnings unless -vv asks for everything.
+    logging.basicConfig(level="DEBUG" if verbose >= 2 else "WARNING", stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in ("clausewatch", "crawler", "store", "reports", "analysis"):
+        logging.getLogger(name).setLevel(level)
 
 
 def _register() -> None:

@@ -1,0 +1,150 @@
+"""`clausewatch demo`: serve bundled real policies on loopback, crawl version 1, switch, crawl version 2.
+
+Everything happens in one folder (default ``HOME/demo``), on SQLite, offline.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from markdown_it import MarkdownIt
+
+from clausewatch.crawling import crawl_catalog
+from clausewatch.localsite import LocalSite, Page
+from clausewatch.settings import Settings
+from crawler.crawl import CrawlReport
+from store.repository import Store
+
+
+@dataclass(frozen=True)
+class DemoDocument:
+    platform: str
+    platform_name: str
+    type: str
+    path: str
+    source: str  # stem under clausewatch/demo_data/<platform>/, without ".v1.md"
+    title: str | None = None
+
+
+DOCUMENTS = (
+    DemoDocument("bluesky", "Bluesky", "Terms of Service", "/bluesky/terms", "terms-of-service"),
+    DemoDocument("spotify", "Spotify", "Terms of Service", "/spotify/legal/end-user-agreement", "terms-of-service"),
+    DemoDocument("reddit", "Reddit", "Privacy Policy", "/reddit/policies/privacy-policy", "privacy-policy"),
+    DemoDocument("kling-ai", "Kling AI", "Developer Terms", "/kling/document-api/paid-service", "api-terms",
+                 "Terms of API Paid Service"),
+)
+
+# Page furniture around every policy: the extractor must drop it (SPEC §4).
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<script src="/static/app.js?v={build}"></script></head>
+<body>
+<div id="cookie-banner" class="cookie-consent">We use cookies. <button>Accept all</button></div>
+<header><nav><a href="/">Home</a> <a href="/pricing?utm_source=nav">Pricing</a> <a href="/login">Log in</a></nav></header>
+<main id="policy">
+{body}
+</main>
+<footer><p>© {platform}. <a href="/legal">Legal</a> · <a href="/careers">Careers</a></p></footer>
+</body></html>
+"""
+
+
+def demo_text(document: DemoDocument, version: int) -> tuple[str, str]:
+    """The bundled text of one version and its format ("md" or "txt")."""
+    folder = resources.files("clausewatch") / "demo_data" / document.platform
+    for suffix in ("md", "txt"):
+        item = folder / f"{document.source}.v{version}.{suffix}"
+        if item.is_file():
+            return item.read_text(encoding="utf-8"), suffix
+    raise FileNotFoundError(f"demo data missing: {document.platform}/{document.source}.v{version}")
+
+
+def to_html(text: str, fmt: str) -> str:
+    """Policy text as the HTML body a website would serve."""
+    if fmt == "md":
+        return MarkdownIt("commonmark").render(text)
+    blocks = []
+    for line in (raw.strip() for raw in text.splitlines()):
+        if not line:
+            continue
+        is_heading = line.isupper() or (line[:2].rstrip(".").isdigit() and line.split(" ", 1)[-1].isupper())
+        tag = "h2" if is_heading else "p"
+        blocks.append(f"<{tag}>{html.escape(line)}</{tag}>")
+    return "\n".join(blocks)
+
+
+def demo_page(document: DemoDocument, version: int) -> Page:
+    text, fmt = demo_text(document, version)
+    title = document.title or document.type
+    body = PAGE.format(title=html.escape(f"{document.platform_name} {title}"), body=to_html(text, fmt),
+                       platform=html.escape(document.platform_name), build=version * 7919)
+    return Page(body.encode("utf-8"))
+
+
+def write_catalog(folder: Path, site: LocalSite) -> None:
+    """One YAML declaration per demo platform, pointing at the loopback server."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for platform in {d.platform: d for d in DOCUMENTS}.values():
+        documents = []
+        for doc in (d for d in DOCUMENTS if d.platform == platform.platform):
+            entry = {"type": doc.type, "url": site.url(doc.path), "select": "#policy"}
+            if doc.title:
+                entry["title"] = doc.title
+            documents.append(entry)
+        declaration = {"name": platform.platform_name, "slug": platform.platform, "documents": documents}
+        (folder / f"{platform.platform}.yaml").write_text(yaml.safe_dump(declaration, sort_keys=False),
+                                                           encoding="utf-8")
+
+
+@dataclass
+class DemoResult:
+    folder: Path
+    settings: Settings
+    reports: list[CrawlReport]
+
+
+def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = print) -> DemoResult:
+    """Serve version 1, crawl, serve version 2, crawl again; everything lands in ``folder``."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    demo_settings = settings.replace(
+        home=folder, database_url=f"sqlite:///{folder / 'clausewatch.db'}", blobs=folder / "objects",
+        catalog=folder / "catalog", site_dir=folder / "site", subscribers=folder / "subscribers.yaml",
+    )
+    reports = []
+    with LocalSite() as site:
+        write_catalog(demo_settings.catalog, site)
+        for version in (1, 2):
+            site.set_many({doc.path: demo_page(doc, version) for doc in DOCUMENTS})
+            echo(f"serving version {version} of {len(DOCUMENTS)} policies at {site.base_url}; crawling…")
+            report = crawl_catalog(demo_settings, delay=0, concurrency=4)
+            echo("  " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())))
+            reports.append(report)
+    return DemoResult(folder, demo_settings, reports)
+
+
+def summarise(store: Store, echo: Callable[[str], None]) -> None:
+    """What the demo archived: versions, clauses and their classification per document."""
+    for document in store.documents():
+        versions = store.versions(document.id)
+        current = versions[-1] if versions else None
+        echo(f"{document.id}  {document.platform_name} — {document.type}: {len(versions)} version(s)")
+        if current is None:
+            continue
+        flagged = [c for c in current.clauses if c.classification.types]
+        high = [c for c in flagged if c.classification.severity == "high"]
+        echo(f"    {len(current.clauses)} clauses, {len(flagged)} classified, {len(high)} high severity")
+        for item in sorted(flagged, key=lambda c: -_rank(c.classification.severity))[:3]:
+            label = ", ".join(item.classification.types)
+            excerpt = item.clause.text.replace("\n", " ")[:90]
+            echo(f"      [{item.classification.severity}] {label}: {excerpt}…")
+
+
+def _rank(severity: str) -> int:
+    return {"high": 2, "medium": 1}.get(severity, 0)
