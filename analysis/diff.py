@@ -10,6 +10,7 @@ coarser diff rather than running on.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from diff_match_patch import diff_match_patch
@@ -21,6 +22,14 @@ Diff = tuple[tuple[int, str], ...]
 # then costs a few seconds instead of minutes (measured in benchmarks/changes.py).
 DIFF_TIMEOUT = 1.0
 _WORD = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+_WORD_ONLY = re.compile(r"\w+", re.UNICODE)
+# A changed stretch longer than this (in characters, both sides together) is a
+# rewrite, not an edit: a word redline of it is unreadable and costs seconds,
+# so it stays a line-level replacement.
+WORD_DIFF_MAX_CHARS = 6000
+# Nor is a stretch whose two sides share fewer words than this (Dice coefficient
+# over word counts): one paragraph replaced by another is clearer as a swap.
+WORD_DIFF_MIN_SHARED = 0.3
 
 
 def _engine() -> diff_match_patch:
@@ -37,11 +46,21 @@ def diff_texts(before: str, after: str) -> Diff:
     lines = _diff_units(engine, before, after, engine.diff_linesToChars)
     result: list[tuple[int, str]] = []
     for block in _blocks(lines):
-        if len(block) == 1:
+        deleted, inserted = _joined(block, DELETE), _joined(block, INSERT)
+        if len(block) == 1 or not _worth_a_redline(deleted, inserted):
             result.extend(block)
         else:
-            result.extend(diff_words(_joined(block, DELETE), _joined(block, INSERT)))
+            result.extend(diff_words(deleted, inserted))
     return _merge(result)
+
+
+def _worth_a_redline(deleted: str, inserted: str) -> bool:
+    """True when two changed stretches are an edit of one another rather than a rewrite."""
+    if len(deleted) + len(inserted) > WORD_DIFF_MAX_CHARS:
+        return False
+    before, after = Counter(_WORD_ONLY.findall(deleted)), Counter(_WORD_ONLY.findall(inserted))
+    total = sum(before.values()) + sum(after.values())
+    return total > 0 and 2 * sum((before & after).values()) / total >= WORD_DIFF_MIN_SHARED
 
 
 def diff_words(before: str, after: str) -> Diff:
