@@ -296,7 +296,7 @@ def run(options: argparse.Namespace, workdir: Path) -> dict:
         jobs.append(ReplayJob(stem, snapshots, documents[stem], chosen, EXTENSIONS[f".{suffix}"],
                               ota.get(stem, [])))
     if options.via_http:
-        return _via_http(jobs)
+        return report([replay_via_http(job, workdir) for job in jobs], mode="http")
     with ProcessPoolExecutor(max_workers=options.jobs) as pool:
         results = list(pool.map(replay_document, jobs))
     return report(results, mode="extract")
@@ -329,16 +329,70 @@ def report(results: list[DocumentReplay], *, mode: str) -> dict:
     return {"benchmark": "noise", "mode": mode, "documents": rows, "totals": totals}
 
 
-def _via_http(jobs: list) -> dict:
-    """Crawl each snapshot from a loopback server with the real crawler.
+def replay_via_http(job: ReplayJob, workdir: Path) -> DocumentReplay:
+    """Serve each snapshot of one document on loopback and crawl it with the real crawler.
 
-    Not wired yet: ``clausewatch.crawling.crawl_catalog`` has not landed.
+    The declaration in force at the snapshot's date is written as the
+    document's only declaration before each crawl, pointed at the local
+    server; versions are counted from the crawl outcomes.
     """
-    try:
-        from clausewatch.crawling import crawl_catalog  # noqa: F401
-    except ImportError:
-        return {"benchmark": "noise", "mode": "http", "error": "clausewatch.crawling.crawl_catalog is not available yet"}
-    return {"benchmark": "noise", "mode": "http", "error": "--via-http is not wired yet"}
+    from clausewatch.app import open_store
+    from clausewatch.crawling import crawl_catalog
+    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.settings import load_settings
+
+    home = workdir / "http" / job.document.replace("/", "-").replace(" ", "_")
+    catalog = home / "catalog"
+    catalog.mkdir(parents=True, exist_ok=True)
+    settings = load_settings({}, overrides={"HOME": str(home), "CATALOG": str(catalog), "CRAWL_DELAY": 0,
+                                            "CRAWL_RETRIES": 0, "CRAWL_CONCURRENCY": 1})
+    result = DocumentReplay(job.document, snapshots=len(job.refs))
+    version_after: dict[str, int] = {}
+    reader = BlobReader(job.repo)
+    path = "/" + re.sub(r"[^\w-]+", "-", job.document)
+    previous: str | None = None
+    started = time.perf_counter()
+    store = open_store(settings)
+    with LocalSite() as site:
+        written = None
+        for ref in job.refs:
+            declaration = _local_declaration(job.spec, sources_at(job.spec, ref.date)[0], site.url(path))
+            if declaration != written:
+                (catalog / "replay.json").write_text(json.dumps(declaration))
+                written = declaration
+            site.set(path, Page(reader.read(ref.blob), content_type=job.content_type))
+            outcome = crawl_catalog(settings, store=store, delay=0).results[0]
+            if outcome.outcome == "failed":
+                result.failed[outcome.error_kind] += 1
+            elif outcome.outcome == "new_version":
+                text = store.current_version(outcome.document_id).text
+                if previous is not None and skeleton(text) == skeleton(previous):
+                    kind = cosmetic_kind(previous, text)
+                    result.cosmetic[kind] += 1
+                    result.cosmetic_examples.append(f"{kind}:{ref.commit}")
+                result.ours += 1
+                previous = text
+            version_after[ref.commit] = result.ours
+    store.close()
+    result.seconds = time.perf_counter() - started
+    reader.close()
+    _compare_with_ota(result, job.ota, version_after)
+    del result.cosmetic_examples[3:]
+    return result
+
+
+def _local_declaration(document: DocumentSpec, source: SourceSpec, url: str) -> dict:
+    """An Open Terms Archive declaration of one document, fetched from ``url``."""
+    def selectors(rules: tuple) -> list:
+        return [rule if isinstance(rule, str) else {
+            key: value for key, value in (("startBefore", rule.start_before), ("startAfter", rule.start_after),
+                                          ("endBefore", rule.end_before), ("endAfter", rule.end_after)) if value
+        } for rule in rules]
+
+    term = {"fetch": url, "select": selectors(source.select)}
+    if source.remove:
+        term["remove"] = selectors(source.remove)
+    return {"name": document.platform, "terms": {document.type: term}}
 
 
 def main(argv: list[str] | None = None) -> int:
