@@ -76,7 +76,7 @@ def timed_run(store, documents, options, analyzer) -> dict:
             "outcomes": report.counts}
 
 
-def child(n: int, concurrency: int, conditional: bool, analysis: bool = True) -> dict:
+def child(n: int, concurrency: int, conditional: bool, analysis: bool = True, workers: int = 0) -> dict:
     from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
     from analysis.pipeline import Analyzer
     from crawler.crawl import CrawlOptions
@@ -92,10 +92,20 @@ def child(n: int, concurrency: int, conditional: bool, analysis: bool = True) ->
             f"p{i}", "Terms of Service", (SourceSpec(f"{base_url}/p/{i}", select=("main",)),)),)) for i in range(n)]
         documents = store.sync_catalog(platforms, now=datetime.now(UTC))
         options = CrawlOptions(user_agent="clausewatch-benchmark/1", delay=0, concurrency=concurrency, retries=0)
-        analyzer = Analyzer() if analysis else None
+        if not analysis:
+            analyzer = None
+        elif workers:
+            from clausewatch.parallel import ParallelAnalyzer
+
+            analyzer = ParallelAnalyzer(workers)
+            analyzer(None, "Warm-up: start the analysis workers before the clock starts.\n")
+        else:
+            analyzer = Analyzer()
         first = timed_run(store, documents, options, analyzer)
         second = timed_run(store, documents, options, analyzer)
         store.close()
+        if workers and analyzer is not None:
+            analyzer.close()
     parent_end.send("done")
     server.join(timeout=30)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -110,19 +120,22 @@ def main() -> None:
                         help="serve without ETag checks, so the unchanged run re-extracts every page")
     parser.add_argument("--no-analysis", action="store_true",
                         help="archive only (fetch, extract, store), as Open Terms Archive does; no clause analysis")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="analysis worker processes (0: analyse in the crawling process)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.concurrency, not args.no_conditional, not args.no_analysis)))
+        print(json.dumps(child(args.child, args.concurrency, not args.no_conditional, not args.no_analysis,
+                               args.workers)))
         return
     results = []
     for n in args.n or [100, 1000]:
-        command = [sys.executable, __file__, "--child", str(n), "--concurrency", str(args.concurrency)]
+        command = [sys.executable, __file__, "--child", str(n), "--concurrency", str(args.concurrency), "--workers", str(args.workers)]
         command += ["--no-conditional"] * args.no_conditional + ["--no-analysis"] * args.no_analysis
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
     print(json.dumps({"benchmark": "pipeline", "concurrency": args.concurrency,
-                      "conditional_requests": not args.no_conditional, "analysis": not args.no_analysis,
+                      "conditional_requests": not args.no_conditional, "analysis": not args.no_analysis, "analysis_workers": args.workers,
                       "runs": results}, indent=2))
 
 

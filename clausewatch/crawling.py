@@ -7,11 +7,23 @@ from collections.abc import Sequence
 
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
+from clausewatch.parallel import ParallelAnalyzer
 from clausewatch.settings import Settings
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
 from store.repository import Store
 
 log = logging.getLogger(__name__)
+
+_parallel: dict[int, ParallelAnalyzer] = {}
+
+
+def default_analyzer(settings: Settings) -> Analyzer | ParallelAnalyzer:
+    """The analyser a crawl uses: in process, or a process pool kept for the life of the process."""
+    if settings.analysis_workers <= 0:
+        return Analyzer()
+    if settings.analysis_workers not in _parallel:
+        _parallel[settings.analysis_workers] = ParallelAnalyzer(settings.analysis_workers)
+    return _parallel[settings.analysis_workers]
 
 
 def crawl_options(settings: Settings, *, delay: float | None = None, concurrency: int | None = None) -> CrawlOptions:
@@ -36,7 +48,7 @@ def crawl_catalog(
     types: Sequence[str] = (),
     delay: float | None = None,
     concurrency: int | None = None,
-    analyzer: Analyzer | None = None,
+    analyzer: Analyzer | ParallelAnalyzer | None = None,
 ) -> CrawlReport:
     """Sync the catalog into the store, then check every selected document once."""
     catalog = read_catalog(settings)
@@ -51,7 +63,7 @@ def crawl_catalog(
         selected = [d for d in documents if (d.platform, d.type) in chosen]
         log.info("crawl documents=%d selected=%d", len(documents), len(selected))
         return crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
-                     analyze=analyzer or Analyzer())
+                     analyze=analyzer or default_analyzer(settings))
     finally:
         if owned:
             store.close()

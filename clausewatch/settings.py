@@ -46,6 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
             "A new text shorter than this share of the previous version is a suspicious shrink.", float),
     Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue."),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
+    Setting("ANALYSIS_WORKERS", 0, "Processes analysing new versions during a crawl; 0 analyses in the crawling "
+            "process (best for small catalogs), N uses N cores.", int),
     Setting("FAILURE_ALERT_AFTER", 3, "Consecutive failed fetches of a document before an alert.", int),
     Setting("SMTP_HOST", "localhost", "SMTP server for digests and alerts."),
     Setting("SMTP_PORT", 587, "SMTP port.", int),
@@ -84,6 +86,7 @@ class Settings:
     crawl_shrink_ratio: float
     crawl_redis_url: str
     browser_path: str
+    analysis_workers: int
     failure_alert_after: int
     smtp_host: str
     smtp_port: int

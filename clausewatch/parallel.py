@@ -1,0 +1,56 @@
+"""Clause analysis in worker processes, so a crawl uses every core.
+
+Extraction, the database and Scrapy stay in the crawling process; the
+CPU-heavy analysis (splitting, classification, alignment) runs in a pool of
+processes, each loading the model once. The pool lives as long as the process
+(the scheduler reuses it for every run).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+
+from analysis.domain import StoredVersion, VersionAnalysis
+from analysis.pipeline import Analyzer
+
+_worker_analyzer: Analyzer | None = None
+
+
+def _start_worker() -> None:
+    global _worker_analyzer
+    _worker_analyzer = Analyzer()
+
+
+def _analyze_in_worker(previous: StoredVersion | None, text: str) -> VersionAnalysis:
+    assert _worker_analyzer is not None
+    return _worker_analyzer(previous, text)
+
+
+class ParallelAnalyzer:
+    """An ``analyze`` callable for the store that runs each analysis in a worker process."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self.analyzer_id = Analyzer().analyzer_id
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn, not fork: the crawling process runs the reactor and worker threads.
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
+            return self._pool
+
+    def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
+        return self._executor().submit(_analyze_in_worker, previous, text).result()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
