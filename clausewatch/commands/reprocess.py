@@ -1,0 +1,42 @@
+"""`clausewatch reprocess`: rebuild versions from the stored snapshots after the extractor changed."""
+
+from __future__ import annotations
+
+import uuid
+
+import click
+
+from analysis.pipeline import Analyzer
+from clausewatch.app import open_store
+from crawler.reprocess import reprocess
+
+
+@click.command("reprocess")
+@click.option("--platform", "platforms", multiple=True, metavar="SLUG", help="Only this platform (repeatable).")
+@click.option("--document", "document_ids", multiple=True, metavar="ID", help="Only this document, e.g. CW-D-00001 (repeatable).")
+@click.pass_obj
+def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...]) -> None:
+    """Extract every stored snapshot again and record the texts that came out different.
+
+    The versions and changes this creates are technical: they never alert and are
+    not listed by `changes`. Exits 1 when a snapshot could not be extracted.
+    """
+    store = open_store(settings)
+    try:
+        documents = [d for d in store.documents()
+                     if (not platforms or d.platform in platforms) and (not document_ids or d.id in document_ids)]
+        unknown = set(document_ids) - {d.id for d in documents}
+        if unknown:
+            raise click.BadParameter(f"no such document: {', '.join(sorted(unknown))}", param_hint="--document")
+        with click.progressbar(length=len(documents), label="reprocessing", file=click.get_text_stream("stderr")) as bar:
+            report = reprocess(store, documents, analyze=Analyzer(), run_id="reprocess-" + uuid.uuid4().hex[:12],
+                               progress=lambda _done: bar.update(1))
+    finally:
+        store.close()
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+    click.echo(f"reprocessed {len(report.documents)} document(s): {report.replayed} fetch(es) replayed, "
+               f"{report.new_versions} technical version(s) recorded")
+    if report.errors:
+        raise click.exceptions.Exit(1)
+

@@ -1,0 +1,58 @@
+"""crawler/reprocess.py: versions rebuilt from stored snapshots are technical and never alert."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.pipeline import Analyzer
+from analysis.text import sha256_bytes
+from crawler.extract import extract_document
+from crawler.reprocess import reprocess
+from store.changes import list_changes
+
+T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
+URL = "https://acme.example/terms"
+SOURCE = SourceSpec(URL)
+PAGES = [
+    "<html><body><main><h1>Terms</h1><p>1. You must be 13 or older to use the Service at all.</p>"
+    "<p>2. We may suspend your account if you break these Terms of Service.</p></main></body></html>",
+    "<html><body><main><h1>Terms</h1><p>1. You must be 16 or older to use the Service at all.</p>"
+    "<p>2. We may suspend your account if you break these Terms of Service.</p></main></body></html>",
+]
+
+
+def _snapshot(document_id: str, body: bytes, at: datetime) -> Snapshot:
+    return Snapshot(sha256_bytes(body), document_id, URL, URL, 200, "text/html; charset=utf-8", at, size=len(body))
+
+
+def _crawl_with_an_older_extractor(store, document_id: str) -> None:
+    """Record both pages as an older extractor would have: with a footer it no longer keeps."""
+    for day, page in enumerate(PAGES):
+        body, at = page.encode(), T0 + timedelta(days=day)
+        text = extract_document([(body, "text/html", URL, SOURCE)]) + "\nPrinted on day " + str(day) + "\n"
+        store.record_text(document_id, snapshot=_snapshot(document_id, body, at), body=body, text=text,
+                          started_at=at, finished_at=at, analyze=Analyzer())
+
+
+def test_reprocess_rebuilds_versions_as_technical_changes(store):
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SOURCE,)),))
+    [document] = store.sync_catalog([spec], now=T0)
+    _crawl_with_an_older_extractor(store, document.id)
+    assert len(list_changes(store)) == 1
+
+    report = reprocess(store, [document], analyze=Analyzer(), run_id="reprocess-test")
+    assert report.errors == [] and report.replayed == 2 and report.new_versions == 2
+    current = store.current_version(document.id)
+    assert current.text == extract_document([(PAGES[1].encode(), "text/html", URL, SOURCE)])
+    assert current.version.technical and "Printed on" not in current.text
+    assert current.clauses  # analysed like any version
+    # The rebuilds are technical: not listed, never pending for alerts.
+    assert len(list_changes(store)) == 1
+    assert list_changes(store, pending_alert=True)[0].to_version != current.version.sha256
+    technical = [c for c in list_changes(store, include_technical=True) if c.technical]
+    assert len(technical) == 2 and all(c.technical for c in technical)
+
+    again = reprocess(store, [document], analyze=Analyzer())
+    assert again.replayed == 0 and again.new_versions == 0
+    assert len(store.versions(document.id)) == 4
