@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import uuid
 
 import click
@@ -28,7 +29,7 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
         unknown = set(document_ids) - {d.id for d in documents}
         if unknown:
             raise click.BadParameter(f"no such document: {', '.join(sorted(unknown))}", param_hint="--document")
-        with click.progressbar(length=len(documents), label="reprocessing", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=len(documents), label="reprocessing", file=sys.stderr) as bar:
             report = reprocess(store, documents, analyze=Analyzer(), run_id="reprocess-" + uuid.uuid4().hex[:12],
                                progress=lambda _done: bar.update(1))
     finally:

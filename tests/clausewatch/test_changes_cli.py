@@ -88,3 +88,12 @@ def test_alerts_dry_run_command(home, tmp_path):
     assert "subscriber #2" in result.stderr
     assert [p.name for p in (tmp_path / "eml").iterdir()] == ["001-a@example.com.eml"]
     assert "2 pending change(s)" in result.stdout
+
+
+def test_reprocess_command(home):
+    result = _run(home, "reprocess")
+    assert result.exit_code == 0, result.output
+    # Plain-text snapshots extract to the very texts stored: nothing to rebuild.
+    assert "reprocessed 2 document(s): 0 fetch(es) replayed, 0 technical version(s) recorded" in result.stdout
+    unknown = CliRunner().invoke(main, ["--home", str(home), "reprocess", "--document", "CW-D-99999"])
+    assert unknown.exit_code == 2 and "CW-D-99999" in unknown.output
