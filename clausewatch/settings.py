@@ -45,6 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_SHRINK_RATIO", 0.5,
             "A new text shorter than this share of the previous version is a suspicious shrink.", float),
     Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue."),
+    Setting("CRAWL_QUEUE", "", "Name of the store's shared crawl queue (Redis keys clausewatch:<name>:*); "
+            "empty: the database name."),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
     Setting("ANALYSIS_WORKERS", 0, "Processes analysing new versions during a crawl; 0 analyses in the crawling "
             "process (best for small catalogs), N uses N cores.", int),
@@ -85,6 +87,7 @@ class Settings:
     crawl_max_bytes: int
     crawl_shrink_ratio: float
     crawl_redis_url: str
+    crawl_queue: str
     browser_path: str
     analysis_workers: int
     failure_alert_after: int
