@@ -60,8 +60,10 @@ class PolicySpider(scrapy.Spider):
             meta["playwright"] = True
             meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
         # A combined document is only unchanged if every part is, so conditional
-        # requests are used for single-source documents only.
-        headers = target.conditional_headers if len(spec.sources) == 1 else {}
+        # requests are used for single-source documents only; a browser cannot
+        # render a 304 it has no cached page for, so it always asks for the page.
+        conditional = len(spec.sources) == 1 and spec.fetcher == "http"
+        headers = target.conditional_headers if conditional else {}
         return scrapy.Request(
             spec.sources[index].url, callback=self.parse_source, errback=self.fetch_failed, meta=meta,
             headers=headers, dont_filter=True,
