@@ -25,4 +25,4 @@ if ! command -v chromium >/dev/null 2>&1; then
     apt-get update -qq
     apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
-chromium --version
+echo "chromium: $(command -v chromium)"
