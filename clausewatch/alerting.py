@@ -43,8 +43,21 @@ class AlertReport:
     dry_run: bool = False
 
     @property
+    def failed(self) -> int:
+        """Undelivered messages plus bad subscriber entries: the problems of the run."""
+        return sum(not d.ok for d in self.deliveries) + len(self.subscriber_errors)
+
+    @property
     def ok(self) -> bool:
-        return all(d.ok for d in self.deliveries) and not self.subscriber_errors
+        return self.failed == 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "pending_changes": self.changes, "failing_documents": self.failing,
+            "sent": sum(d.ok for d in self.deliveries), "failed": self.failed,
+            "alerted_changes": len(self.alerted_change_ids),
+        }
 
 
 def smtp_config(settings: Settings) -> mail.SmtpConfig:

@@ -95,6 +95,7 @@ def test_alert_per_subscriber_once_with_filters_and_isolation(settings, store, a
         ("all@example.com", True), ("high@example.com", True), ("gone@refused.invalid", False),
     ]
     assert not report.ok and len(report.alerted_change_ids) == 1
+    assert report.counts == {"pending_changes": 1, "failing_documents": 0, "sent": 2, "failed": 1, "alerted_changes": 1}
     inbox = _inbox(smtp_inbox)
     assert set(inbox) == {"all@example.com", "high@example.com"}
     message = inbox["all@example.com"]
