@@ -234,7 +234,9 @@ _SHORT_PAGE = 2000
 
 def _check_title(soup: BeautifulSoup, url: str) -> None:
     """Raise ``bot_wall`` when the page title is that of a challenge or block page."""
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    # The document's own title: an inline SVG's <title> names an icon, not the page.
+    title_tag = (soup.head or soup).find("title", recursive=soup.head is not None)
+    title = title_tag.get_text(" ", strip=True) if title_tag else ""
     if _BOT_WALL_TITLE.match(title):
         raise ExtractionError("bot_wall", f"{url} served a bot wall titled {title[:80]!r}")
 

@@ -376,3 +376,9 @@ def test_extraction_error_refuses_unknown_kinds():
 def test_fast_simple_selectors_agree_with_soupsieve(selector):
     soup = BeautifulSoup(fixture("policy.html") + b'<link rel="stylesheet" href="/x.css">', "lxml")
     assert _css(soup, selector) == soup.select(selector)
+
+
+def test_an_icon_titled_like_a_bot_wall_is_not_one():
+    body = b"""<html><head><title>Terms</title></head><body><main><svg><title>Access denied</title></svg>
+    <p>These terms apply.</p></main></body></html>"""
+    assert extract(body) == "These terms apply.\n"
