@@ -55,6 +55,17 @@ PAGE = """<!doctype html>
 """
 
 
+DEMO_SUBSCRIBERS = """\
+subscribers:
+  - email: compliance@example.org
+    name: Compliance team
+    min_severity: medium
+  - email: ai-watch@example.org
+    name: AI desk
+    platforms: [kling-ai]
+"""
+
+
 def demo_text(document: DemoDocument, version: int) -> tuple[str, str]:
     """The bundled text of one version and its format ("md" or "txt")."""
     folder = resources.files("clausewatch") / "demo_data" / document.platform
@@ -116,7 +127,11 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
     demo_settings = settings.replace(
         home=folder, database_url=f"sqlite:///{folder / 'clausewatch.db'}", blobs=folder / "objects",
         catalog=folder / "catalog", site_dir=folder / "site", subscribers=folder / "subscribers.yaml",
+        base_url=(folder / "site").as_uri() + "/",  # links in the demo's emails open the local site
     )
+    folder.mkdir(parents=True)
+    # Two readers with different filters, so the dry-run emails show per-subscriber selection.
+    demo_settings.subscribers.write_text(DEMO_SUBSCRIBERS, encoding="utf-8")
     reports = []
     with LocalSite() as site:
         write_catalog(demo_settings.catalog, site)

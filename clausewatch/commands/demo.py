@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from clausewatch.alerting import send_alerts
 from clausewatch.app import open_store
 from clausewatch.demo import run_demo, summarise
+from clausewatch.publishing import build_site, send_digest
 
 
 @click.command("demo")
@@ -18,12 +20,20 @@ def command(settings, out: Path | None) -> None:
     """Serve sample policies on loopback, crawl version 1, switch to version 2, crawl again, and report."""
     folder = (out or settings.home / "demo").resolve()
     result = run_demo(settings, folder, echo=click.echo)
-    store = open_store(result.settings)
+    settings = result.settings
+    mail_dir = folder / "mail"
+    store = open_store(settings)
     try:
         summarise(store, click.echo)
+        alerts = send_alerts(settings, store=store, dry_run=mail_dir / "alerts")
+        site = build_site(settings, store=store)
+        digest = send_digest(settings, store=store, dry_run=mail_dir / "digest")
     finally:
         store.close()
     click.echo("")
-    click.echo(f"store:    {result.settings.database_url}")
-    click.echo(f"blobs:    {result.settings.blobs}")
-    click.echo(f"catalog:  {result.settings.catalog}")
+    click.echo(f"store:    {settings.database_url}")
+    click.echo(f"blobs:    {settings.blobs}")
+    click.echo(f"catalog:  {settings.catalog}")
+    click.echo(f"alerts:   {len(alerts.deliveries)} email(s) for {alerts.changes} change(s) in {mail_dir / 'alerts'}")
+    click.echo(f"digest:   {len(digest.deliveries)} email(s) in {mail_dir / 'digest'}")
+    click.echo(f"site:     {site.pages} pages; open {site.out.resolve() / 'index.html'}")

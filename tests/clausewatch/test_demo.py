@@ -25,5 +25,13 @@ def test_demo_archives_two_versions_of_every_sample_policy(tmp_path):
     assert set(documents[0]) == {"id", "platform", "type", "url", "versions", "fetches", "failures",
                                  "last_outcome", "last_verified"}
 
+    assert (demo / "site" / "index.html").is_file()
+    assert "open " + str(demo / "site" / "index.html") in result.output
+    alerts = sorted(p.name for p in (demo / "mail" / "alerts").glob("*.eml"))
+    assert alerts == ["001-compliance@example.org.eml", "002-ai-watch@example.org.eml"]
+    assert len(list((demo / "mail" / "digest").glob("*.eml"))) == 2
+    kling_alert = (demo / "mail" / "alerts" / "002-ai-watch@example.org.eml").read_text()
+    assert "Kling AI" in kling_alert and "Spotify" not in kling_alert  # the AI desk follows Kling AI only
+
     verify = runner.invoke(main, ["--home", str(demo), "verify"])
     assert verify.exit_code == 0 and "0 problem(s)" in verify.output
