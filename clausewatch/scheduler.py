@@ -63,7 +63,8 @@ class _WallClockScheduler(BlockingScheduler):
 
     def request_stop(self) -> None:
         self.stop_requested = True
-        self.wakeup()
+        if self._event is not None:  # not started yet: start() wakes the loop, which then stops
+            self.wakeup()
 
     def _process_jobs(self):
         wait_seconds = None if self.stop_requested else super()._process_jobs()

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 
 from clausewatch.app import open_store, utcnow
-from clausewatch.jobs import JobOutcome, JobRunner, ShutdownSignals, read_schedules
+from clausewatch.jobs import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
 from clausewatch.logs import event_line
 from clausewatch.scheduler import Scheduler, upcoming
 from clausewatch.schedules import Schedules, SchedulesError
@@ -68,9 +68,12 @@ def run_jobs(ctx: click.Context, settings: Settings, jobs, *, wait: bool) -> int
     signals = ShutdownSignals()
     signals.install()
     store = open_store(settings)
+    runner = JobRunner(settings, store, signals=signals)
     try:
-        runner = JobRunner(settings, store, signals=signals)
         return max(report_outcome(runner.run(job, wait=wait)) for job in jobs)
+    except JobInterruptedError as exc:  # the run, if one started, is recorded and its lock released
+        click.echo(f"Error: {exc}", err=True)
+        return EXIT_PROBLEM
     finally:
         store.close()
 
