@@ -49,6 +49,7 @@ class ActionContext:
     store: Store
     job_id: str
     selection: Selection = Selection()
+    previous_ok_start: datetime | None = None  # when this job last started a run that went well
 
 
 @dataclass(frozen=True)
@@ -132,10 +133,12 @@ def site(context: ActionContext) -> ActionResult:
 
 @register_action("digest")
 def digest(context: ActionContext) -> ActionResult:
-    """Send the weekly digest."""
+    """Send the digest of the changes since this job's last good run (the first time: a week)."""
     from clausewatch.publishing import send_digest
 
-    return report_result(send_digest(context.settings, store=context.store))
+    # From the last good run, not "a week ago": a digest sent late or retried
+    # then neither skips nor repeats a change.
+    return report_result(send_digest(context.settings, store=context.store, since=context.previous_ok_start))
 
 
 @register_action("run")
@@ -290,8 +293,11 @@ class JobRunner:
 
     def _call_action(self, job: ScheduledJob) -> ActionResult:
         action = get_action(job.action)
+        previous = job_store.last_runs(self.store, outcomes=("ok",)).get(job.id)
+        context = ActionContext(self.settings, self.store, job.id, job.selection,
+                                previous.started_at if previous else None)
         with self._interruptible():
-            return action(ActionContext(self.settings, self.store, job.id, job.selection))
+            return action(context)
 
     def _interruptible(self) -> AbstractContextManager[None]:
         return self.signals.interruptible() if self.signals else nullcontext()

@@ -160,3 +160,15 @@ def test_job_status_shows_last_and_next_run_and_holder(settings, store):
 def test_log_lines_are_one_event_with_fields():
     line = event_line("job", job="daily", outcome="failed", error='HTTP 500 "x"', crawl={"new_version": 2}, at=None)
     assert line == 'job job=daily outcome=failed error="HTTP 500 \\"x\\"" crawl.new_version=2 at=-'
+
+
+def test_an_action_learns_when_its_job_last_went_well(runner, store, recorded_actions):
+    week_ago = NOW - timedelta(days=7)
+    job_store.finish_run(store, job_store.start_run(store, "weekly", "digest", "h", now=week_ago), "ok", now=week_ago)
+    job_store.finish_run(store, job_store.start_run(store, "weekly", "digest", "h", now=NOW - timedelta(days=1)),
+                         "failed", now=NOW - timedelta(days=1), error="SMTP down")
+    runner.run(job("digest", job_id="weekly"))
+    runner.run(job("digest", job_id="never-ran"))
+    first, second = recorded_actions["digest"]
+    assert first.previous_ok_start == week_ago  # the failed run does not count: its changes are still due
+    assert second.previous_ok_start is None
