@@ -283,3 +283,17 @@ def test_schedule_once_runs_one_job_and_exits_0(tmp_path, store_url, store, reco
     assert result.exit_code == 0, result.output
     assert list(recorded_actions) == ["digest"]
     assert [(r.job_id, r.outcome, r.counts) for r in job_store.runs(store)] == [("digest", "ok", {"sent": 1})]
+
+
+def test_an_idle_scheduler_stops_cleanly_on_sigterm(sqlite_cli_env, sqlite_store):
+    scheduler = worker([*sqlite_cli_env, "schedule"], {})
+    try:
+        for line in scheduler.stderr:  # planned and started: now idle until tomorrow 05:00
+            if "scheduler started" in line:
+                break
+        scheduler.send_signal(signal.SIGTERM)
+    finally:
+        code, _out, err = finish(scheduler)
+    assert code == 0, err
+    assert "scheduler stopped" in err
+    assert job_store.runs(sqlite_store) == []
