@@ -1,0 +1,53 @@
+"""`clausewatch crawl-worker`: check documents from the store's shared Redis queue (SPEC §9)."""
+
+from __future__ import annotations
+
+import click
+
+from analysis.pipeline import Analyzer
+from clausewatch.app import open_store
+from clausewatch.commands.enqueue import shared_queue
+from clausewatch.crawling import crawl_options
+from clausewatch.settings import Settings
+from crawler.distributed import WorkerOptions, work_queue
+
+
+@click.command("crawl-worker")
+@click.option("--drain", is_flag=True, help="Exit once the queue is empty (batch runs, tests).")
+@click.option("--idle-exit", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="Exit after the queue has been empty this long (default: wait for work forever).")
+@click.option("--lease", "lease_seconds", type=click.FloatRange(min=1), default=300.0, show_default=True,
+              metavar="SECONDS", help="A document this worker holds goes back to the queue if the worker has not "
+              "renewed its lease for this long (it renews every third of it while alive).")
+@click.option("--prefetch", type=click.IntRange(min=1), help="Documents held at once "
+              "(default: the concurrent requests of the crawl, at least 16).")
+@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to one domain "
+              "(0 lifts politeness: loopback benchmarks only).")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per domain.")
+@click.pass_obj
+def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay, concurrency) -> None:
+    """Fetch queued documents politely and record them in the shared store; exit 1 if any fetch failed."""
+    if drain and idle_exit is not None:
+        raise click.UsageError("--drain and --idle-exit are alternatives; give one")
+    queue = shared_queue(settings)
+    options = crawl_options(settings, delay=delay, concurrency=concurrency)
+    worker = WorkerOptions(lease_seconds=lease_seconds, prefetch=prefetch or max(16, options.concurrency),
+                           drain=drain, idle_exit=idle_exit)
+    store = open_store(settings)
+    try:
+        report = work_queue(store, queue, settings.crawl_redis_url, options, worker, analyze=Analyzer())
+    finally:
+        store.close()
+    for result in report.results:
+        line = f"{result.document_id}  {result.outcome}"
+        if result.error_kind:
+            line += f"  {result.error_kind}: {result.detail}"
+        elif result.version:
+            line += f"  {result.version[:12]}"
+        elif result.detail:
+            line += f"  {result.detail}"
+        click.echo(line)
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing checked"
+    click.echo(f"worker {report.worker}: {counts}")
+    if report.failed:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,57 @@
+"""`clausewatch enqueue`: put the selected documents on the store's shared crawl queue (SPEC §9)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import click
+import redis
+
+from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
+from clausewatch.settings import Settings
+from crawler.distributed import DocumentQueue, QueueError, queue_name_for
+
+log = logging.getLogger(__name__)
+
+
+def shared_queue(settings: Settings) -> DocumentQueue:
+    """The store's queue on the configured Redis; a usage error (exit 2) when none is configured."""
+    if not settings.crawl_redis_url:
+        raise click.UsageError("no shared crawl queue: set CLAUSEWATCH_CRAWL_REDIS_URL (crawl_redis_url) "
+                               "to the Redis URL the workers share, e.g. redis://127.0.0.1:6379/0")
+    name = settings.crawl_queue or queue_name_for(settings.database_url)
+    try:
+        queue = DocumentQueue.from_url(settings.crawl_redis_url, name)
+        queue.client.ping()
+    except (QueueError, ValueError) as exc:
+        raise click.UsageError(f"crawl queue: {exc}") from None
+    except redis.RedisError as exc:
+        raise click.ClickException(f"Redis at {settings.crawl_redis_url} is not reachable: {exc}") from None
+    return queue
+
+
+@click.command("enqueue")
+@click.option("--platform", "platforms", multiple=True, help="Only this platform (slug); repeatable.")
+@click.option("--tag", "tags", multiple=True, help="Only documents with this tag; repeatable.")
+@click.option("--type", "types", multiple=True, help="Only this document type; repeatable.")
+@click.pass_obj
+def command(settings: Settings, platforms, tags, types) -> None:
+    """Sync the catalog, then queue the selected documents for the crawl workers (each once)."""
+    queue = shared_queue(settings)
+    catalog = read_catalog(settings)
+    store = open_store(settings)
+    try:
+        documents = store.sync_catalog(catalog.platforms, now=utcnow())
+    finally:
+        store.close()
+    chosen = {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)
+              for d in p.documents}
+    selected = [d.id for d in documents if (d.platform, d.type) in chosen]
+    run_id = uuid.uuid4().hex[:12]
+    added = queue.enqueue(selected, run_id)
+    counts = queue.counts()
+    log.info("enqueue run=%s queue=%s selected=%d added=%d", run_id, queue.name, len(selected), added)
+    click.echo(f"run {run_id}: {added} of {len(selected)} document(s) queued on {queue.pending_key} "
+               f"({len(selected) - added} already queued); {counts.pending} pending, {counts.leased} being "
+               f"checked, {counts.dead} dead")

@@ -1,0 +1,276 @@
+"""Shared crawl queue (SPEC §9): real Redis, real PostgreSQL, real worker processes on a loopback site.
+
+Every test uses its own queue name, so its Redis keys (``clausewatch:<name>:*``)
+are its own and are deleted afterwards. Redis being down fails these tests:
+CI starts it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.localsite import LocalSite, Page
+from crawler.distributed import Claim, DocumentQueue, QueueCounts, QueueError, queue_name_for
+from store.repository import Store
+
+pytestmark = pytest.mark.redis
+
+REDIS_URL = os.environ.get("CLAUSEWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+PAGES = 20
+PREFETCH = 4
+POLICY = ("<html><body><nav>Home | Login</nav><main><h1>Terms of {name}</h1>"
+          "<h2>1. Acceptance</h2><p>By using {name} you agree to these terms.</p>"
+          "<h2>2. Termination</h2><p>{name} may suspend your account at any time.</p></main></body></html>")
+RESULT_LINE = re.compile(r"^(CW-D-\d+)  (\S+)", re.MULTILINE)
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def queue() -> Iterator[DocumentQueue]:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis at {REDIS_URL} is not reachable ({exc}); start it (make services)")
+    opened = DocumentQueue(client, "test-" + uuid.uuid4().hex[:12])
+    try:
+        yield opened
+    finally:
+        opened.clear()
+        client.close()
+
+
+# --- The queue on its own ------------------------------------------------------------
+
+
+def test_enqueue_pushes_each_document_once_while_it_is_pending_or_leased(queue):
+    assert queue.enqueue(["CW-D-00001", "CW-D-00002", "CW-D-00001"], "run1") == 2
+    assert queue.enqueue(["CW-D-00002", "CW-D-00003"], "run2") == 1
+    claimed = queue.claim(1, lease_seconds=60)
+    assert [(c.document_id, c.run_id, c.attempt) for c in claimed] == [("CW-D-00001", "run1", 1)]
+    assert queue.enqueue(["CW-D-00001"], "run3") == 0, "a leased document is still queued"
+    assert queue.ack(claimed[0])
+    assert queue.enqueue(["CW-D-00001"], "run3") == 1, "once checked it can be queued again"
+    assert [c.document_id for c in queue.claim(10, lease_seconds=60)] == ["CW-D-00002", "CW-D-00003", "CW-D-00001"]
+    assert queue.counts().pending == 0 and queue.counts().leased == 3
+
+
+def test_a_lease_that_runs_out_goes_back_to_the_head_of_the_queue(queue):
+    queue.enqueue(["CW-D-00001", "CW-D-00002"], "run1")
+    [lost] = queue.claim(1, lease_seconds=-1)  # its worker died: the deadline is already past
+    [again, other] = queue.claim(2, lease_seconds=60)
+    assert (again.document_id, again.attempt) == ("CW-D-00001", 2)
+    assert other.document_id == "CW-D-00002"
+    assert not queue.ack(lost), "the dead worker's lease is gone"
+    assert queue.renew([lost], 60) == 0 and queue.renew([again, other], 60) == 2
+    assert queue.ack(again) and queue.counts().leased == 1
+
+
+def test_a_document_that_keeps_failing_ends_on_the_dead_list(queue):
+    queue.enqueue(["CW-D-00001"], "run1")
+    for attempt in range(1, queue.max_attempts + 1):
+        [claim] = queue.claim(1, lease_seconds=60)
+        assert claim.attempt == attempt
+        assert queue.release(claim, failed=True)
+    assert queue.claim(1, lease_seconds=60) == []
+    assert [(c.document_id, c.attempt) for c in queue.dead()] == [("CW-D-00001", queue.max_attempts + 1)]
+    assert queue.enqueue(["CW-D-00001"], "run2") == 1, "a dead document can be queued by a later run"
+
+
+def test_released_at_shutdown_is_not_counted_as_an_attempt(queue):
+    queue.enqueue(["CW-D-00001"], "run1")
+    [claim] = queue.claim(1, lease_seconds=60)
+    assert queue.release(claim, failed=False)
+    assert [c.attempt for c in queue.claim(1, lease_seconds=60)] == [1]
+
+
+def test_bad_names_and_payloads_are_refused(queue):
+    with pytest.raises(QueueError, match="queue name"):
+        DocumentQueue(queue.client, "a b:c")
+    with pytest.raises(QueueError, match="not a document claim"):
+        Claim.parse(b"https://example.com/")
+    assert queue_name_for("postgresql+psycopg://u:secret@db.example:5432/clausewatch?sslmode=require") == "clausewatch"
+    assert queue_name_for("sqlite:////var/lib/clausewatch/main.db") == "main"
+
+
+# --- Worker processes -----------------------------------------------------------------
+
+
+class GatedSite(LocalSite):
+    """Holds every policy page until ``opens_at`` distinct pages have been asked for.
+
+    One worker holds at most PREFETCH documents and answers none of them while
+    the gate is shut, so the gate opening proves a second worker took work.
+    """
+
+    def __init__(self, opens_at: int):
+        super().__init__()
+        self.opens_at = opens_at
+        self.asked: set[str] = set()
+        self.gate = threading.Event()
+
+    def page(self, path: str) -> Page | None:
+        if path != "/robots.txt":
+            with self._lock:
+                self.asked.add(path)
+                if len(self.asked) >= self.opens_at:
+                    self.gate.set()
+            self.gate.wait(timeout=60)
+        return super().page(path)
+
+
+def write_catalog(folder: Path, site: LocalSite, count: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(1, count + 1):
+        name = f"Platform {n:02d}"
+        site.set(f"/p{n:02d}/terms", Page(POLICY.format(name=name).encode()))
+        (folder / f"platform-{n:02d}.yaml").write_text(
+            f"name: {name}\ndocuments:\n  - type: Terms of Service\n    url: {site.url(f'/p{n:02d}/terms')}\n",
+            encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def environment(tmp_path, pg_url, queue) -> dict[str, str]:
+    """The CLAUSEWATCH_* settings every command of a test shares: one PostgreSQL store, one queue."""
+    return {
+        "CLAUSEWATCH_HOME": str(tmp_path / "home"),
+        "CLAUSEWATCH_DATABASE_URL": pg_url,
+        "CLAUSEWATCH_BLOBS": str(tmp_path / "objects"),
+        "CLAUSEWATCH_CATALOG": str(tmp_path / "catalog"),
+        "CLAUSEWATCH_CRAWL_REDIS_URL": REDIS_URL,
+        "CLAUSEWATCH_CRAWL_QUEUE": queue.name,
+        "CLAUSEWATCH_USER_AGENT": "clausewatch-tests/1 (+http://127.0.0.1/)",
+        "CLAUSEWATCH_CRAWL_TIMEOUT": "10",
+        "CLAUSEWATCH_CRAWL_RETRIES": "1",
+    }
+
+
+def enqueue(environment: dict[str, str], *args: str) -> str:
+    result = CliRunner().invoke(main, ["enqueue", *args], env=environment, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def start_worker(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-c", "from clausewatch.cli import main; main()", "crawl-worker",
+               "--delay", "0", "--concurrency", "8", "--prefetch", str(PREFETCH), *args]
+    return subprocess.Popen(command, env={**os.environ, **environment}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def finish(worker: subprocess.Popen[str]) -> dict[str, str]:
+    """Wait for a worker; the outcome of every document it checked, from its report."""
+    out, err = worker.communicate(timeout=120)
+    assert worker.returncode == 0, f"worker exited {worker.returncode}\n{out}\n{err}"
+    return dict(RESULT_LINE.findall(out))
+
+
+def open_store(environment: dict[str, str]) -> Store:
+    return Store.open(environment["CLAUSEWATCH_DATABASE_URL"], Path(environment["CLAUSEWATCH_BLOBS"]))
+
+
+def test_two_workers_share_the_queue_and_check_each_document_exactly_once(tmp_path, environment, queue):
+    with GatedSite(opens_at=PREFETCH + 1) as site:
+        write_catalog(tmp_path / "catalog", site, PAGES)
+        output = enqueue(environment)
+        assert f"{PAGES} of {PAGES} document(s) queued" in output
+        assert "0 of 20 document(s) queued" in enqueue(environment), "re-enqueue while pending adds nothing"
+        workers = [start_worker(environment, "--drain") for _ in range(2)]
+        checked = [finish(worker) for worker in workers]
+        assert site.gate.is_set()
+
+    assert all(checked), f"each worker must have done some of the work: {checked}"
+    assert not set(checked[0]) & set(checked[1]), "no document is checked by both workers"
+    store = open_store(environment)
+    try:
+        status = store.status()
+        assert {s.id for s in status} == set(checked[0]) | set(checked[1])
+        assert [(s.fetches, s.versions, s.failures) for s in status] == [(1, 1, 0)] * PAGES
+        assert set(checked[0].values()) | set(checked[1].values()) == {"new_version"}
+        assert store.verify() == []
+    finally:
+        store.close()
+    assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
+
+
+def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, queue):
+    with LocalSite() as site:
+        write_catalog(tmp_path / "catalog", site, 1)
+        site.set("/p01/terms", Page(hang=True))
+        enqueue(environment)
+        doomed = start_worker(environment, "--lease", "1", "--idle-exit", "120")
+        wait_for(lambda: any(path == "/p01/terms" for path, _ in site.requests), "the first worker's request")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.communicate(timeout=30)
+        [(payload, deadline)] = queue.client.zrange(queue.keys[1], 0, -1, withscores=True)
+        wait_for(lambda: _redis_now(queue) > deadline, "the dead worker's lease to run out")
+
+        site.set("/p01/terms", Page(POLICY.format(name="Platform 01").encode()))
+        checked = finish(start_worker(environment, "--drain"))
+
+    assert checked == {"CW-D-00001": "new_version"}
+    store = open_store(environment)
+    try:
+        [status] = store.status()
+        assert (status.fetches, status.versions) == (1, 1)
+    finally:
+        store.close()
+    assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
+
+
+def test_a_document_recorded_by_a_worker_that_died_before_acknowledging_is_not_fetched_again(
+        tmp_path, environment, queue):
+    with LocalSite() as site:
+        write_catalog(tmp_path / "catalog", site, 1)
+        enqueue(environment)
+        [claim] = queue.claim(1, lease_seconds=60)
+        assert finish(start_worker(environment, "--drain")) == {}, "a leased document is not another's"
+        queue.release(claim, failed=False)
+        assert finish(start_worker(environment, "--drain")) == {"CW-D-00001": "new_version"}
+        # Replay the crash: the same claim leased again, its holder gone before the ack.
+        queue.client.sadd(queue.keys[2], claim.document_id)
+        queue.client.zadd(queue.keys[1], {claim.payload: 0})
+        requests_before = len(site.requests)
+        assert finish(start_worker(environment, "--drain")) == {"CW-D-00001": "skipped"}
+        assert len(site.requests) == requests_before
+
+    store = open_store(environment)
+    try:
+        assert [(s.fetches, s.versions) for s in store.status()] == [(1, 1)]
+    finally:
+        store.close()
+    assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
+
+
+def test_enqueue_without_a_redis_url_is_a_usage_error(environment):
+    result = CliRunner().invoke(main, ["enqueue"], env={**environment, "CLAUSEWATCH_CRAWL_REDIS_URL": ""})
+    assert result.exit_code == 2
+    assert "CLAUSEWATCH_CRAWL_REDIS_URL" in result.output
+
+
+def _redis_now(queue: DocumentQueue) -> float:
+    seconds, micros = queue.client.time()
+    return seconds + micros / 1_000_000
