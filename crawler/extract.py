@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, PageElement, Tag
 from bs4.dammit import UnicodeDammit
 from markdownify import MarkdownConverter
 
@@ -341,8 +341,7 @@ def _html_markdown(body: bytes, content_type: str | None, url: str, source: Sour
     cleaner = _Cleaner(base, url, furniture=not source.select)
     for root in roots:
         cleaner.clean(root)
-    markdown = "\n\n".join(_CONVERTER.convert_soup(root) if isinstance(root, Tag) else str(root) for root in roots)
-    markdown = _tidy(markdown)
+    markdown = _tidy("\n\n".join(_CONVERTER.convert_soup(root) for root in roots))
     _check_markers(html, url, len(markdown))
     return markdown
 
@@ -410,17 +409,17 @@ def _remove(soup: BeautifulSoup, rule: Selector) -> None:
         node.extract()
 
 
-def _select(soup: BeautifulSoup, rules: Iterable[Selector], url: str, html: str) -> list[Tag | NavigableString]:
-    """The selected nodes, in rule order, skipping nodes inside one already taken."""
-    chosen: list[Tag | NavigableString] = []
+def _select(soup: BeautifulSoup, rules: Iterable[Selector], url: str, html: str) -> list[Tag]:
+    """The selected elements in rule order, skipping any inside one already taken.
+
+    A range's nodes are gathered into one detached ``<div>``.
+    """
+    chosen: list[Tag | list[PageElement]] = []
     taken: set[int] = set()
-    ranges: list[list[Tag | NavigableString]] = []
     for rule in rules:
         if isinstance(rule, RangeSelector):
-            nodes = _range_nodes(soup, rule)
-            if nodes:
-                ranges.append(nodes)
-                chosen.append(_wrap_placeholder(len(ranges) - 1))
+            if nodes := _range_nodes(soup, rule):
+                chosen.append(nodes)
             continue
         for tag in _css(soup, rule):
             if id(tag) not in taken and not any(id(parent) in taken for parent in tag.parents):
@@ -430,21 +429,10 @@ def _select(soup: BeautifulSoup, rules: Iterable[Selector], url: str, html: str)
         _check_markers(html, url, len(soup.get_text(" ", strip=True)))
         rules_text = ", ".join(_describe(rule) for rule in rules)
         raise ExtractionError("selector_missing", f"select {rules_text} matched nothing in {url}")
-    return [_wrap_range(soup, ranges[node.range_index]) if isinstance(node, _RangePlaceholder) else node
-            for node in chosen]
+    return [_wrap_range(soup, item) if isinstance(item, list) else item for item in chosen]
 
 
-class _RangePlaceholder(NavigableString):
-    range_index: int = 0
-
-
-def _wrap_placeholder(index: int) -> _RangePlaceholder:
-    placeholder = _RangePlaceholder("")
-    placeholder.range_index = index
-    return placeholder
-
-
-def _wrap_range(soup: BeautifulSoup, nodes: list[Tag | NavigableString]) -> Tag:
+def _wrap_range(soup: BeautifulSoup, nodes: list[PageElement]) -> Tag:
     """Move a range's nodes into one detached ``<div>`` so it converts as a whole."""
     wrapper = soup.new_tag("div")
     for node in nodes:
@@ -452,7 +440,7 @@ def _wrap_range(soup: BeautifulSoup, nodes: list[Tag | NavigableString]) -> Tag:
     return wrapper
 
 
-def _range_nodes(soup: BeautifulSoup, rule: RangeSelector) -> list[Tag | NavigableString] | None:
+def _range_nodes(soup: BeautifulSoup, rule: RangeSelector) -> list[PageElement] | None:
     """The outermost nodes between a range's start and end, as Open Terms Archive reads ranges.
 
     None when a boundary element is missing.
@@ -472,14 +460,14 @@ def _range_nodes(soup: BeautifulSoup, rule: RangeSelector) -> list[Tag | Navigab
     return _nodes_between(first, stop)
 
 
-def _following(node: Tag | NavigableString) -> Tag | NavigableString | None:
+def _following(node: PageElement) -> PageElement | None:
     """The first node after ``node`` and its whole subtree, in document order."""
     while node is not None and node.next_sibling is None:
         node = node.parent
     return node.next_sibling if node is not None else None
 
 
-def _nodes_between(first, stop) -> list:
+def _nodes_between(first: PageElement, stop: PageElement | None) -> list[PageElement]:
     """Maximal nodes from ``first`` (included) up to ``stop`` (excluded; None = end)."""
     stop_line = {id(node) for node in ([stop, *stop.parents] if stop is not None else [])}
     nodes = []
@@ -527,9 +515,7 @@ class _Cleaner:
         self.page = page.partition("#")[0]
         self.furniture = furniture
 
-    def clean(self, root: Tag | NavigableString) -> None:
-        if not isinstance(root, Tag):
-            return
+    def clean(self, root: Tag) -> None:
         doomed: list[Tag] = []
         for tag in root.find_all(True):
             if self._is_noise(tag):
