@@ -258,19 +258,26 @@ class JobRunner:
         # Polls when waiting: a lease frees either on release or on expiry, and
         # neither SQLite nor PostgreSQL can notify both in the same way.
         poll = min(5.0, self.ttl.total_seconds() / 10)
+        waiting_for = None
         while True:
             try:
                 return job_store.acquire_lease(self.store, job_id, holder, now=self.clock(), ttl=self.ttl)
             except LeaseHeldError as held:
                 if not wait:
                     raise
-                log.info("job %s: waiting for %s to finish", job_id, held.lease.holder)
+                if held.lease.holder != waiting_for:
+                    waiting_for = held.lease.holder
+                    log.info("job %s: waiting for %s to finish", job_id, waiting_for)
                 with self._interruptible():
                     time.sleep(poll)
 
     def _run_holding(self, job: ScheduledJob, holder: str) -> JobOutcome:
         started = self.clock()
-        run_id = job_store.start_run(self.store, job.id, job.action, holder, now=started)
+        try:
+            run_id = job_store.start_run(self.store, job.id, job.action, holder, now=started)
+        except BaseException:
+            job_store.release_lease(self.store, job.id, holder)
+            raise
         log_event(log, "job", job=job.id, action=job.action, outcome="started", selection=job.selection.describe())
         heartbeat = Heartbeat(self.store, job.id, holder, self.ttl, clock=self.clock)
         heartbeat.start()
