@@ -252,19 +252,25 @@ def replay_document(job: ReplayJob) -> DocumentReplay:
         except ExtractionError as error:
             result.failed[error.kind] += 1
         else:
-            if text != previous:
-                if previous is not None and skeleton(text) == skeleton(previous):
-                    kind = cosmetic_kind(previous, text)
-                    result.cosmetic[kind] += 1
-                    result.cosmetic_examples.append(f"{kind}:{ref.commit}")
-                result.ours += 1
-                previous = text
+            previous = _count_version(result, previous, text, ref.commit)
         version_after[ref.commit] = result.ours
     result.seconds = time.perf_counter() - started
     reader.close()
     _compare_with_ota(result, job.ota, version_after)
     del result.cosmetic_examples[3:]
     return result
+
+
+def _count_version(result: DocumentReplay, previous: str | None, text: str, commit: str) -> str | None:
+    """Count ``text`` as a version when it differs from ``previous`` (and say if only cosmetically)."""
+    if text == previous:
+        return previous
+    if previous is not None and skeleton(text) == skeleton(previous):
+        kind = cosmetic_kind(previous, text)
+        result.cosmetic[kind] += 1
+        result.cosmetic_examples.append(f"{kind}:{commit}")
+    result.ours += 1
+    return text
 
 
 def _compare_with_ota(result: DocumentReplay, records: list[OtaRecord], version_after: dict[str, int]) -> None:
@@ -365,13 +371,7 @@ def replay_via_http(job: ReplayJob, workdir: Path) -> DocumentReplay:
             if outcome.outcome == "failed":
                 result.failed[outcome.error_kind] += 1
             elif outcome.outcome == "new_version":
-                text = store.current_version(outcome.document_id).text
-                if previous is not None and skeleton(text) == skeleton(previous):
-                    kind = cosmetic_kind(previous, text)
-                    result.cosmetic[kind] += 1
-                    result.cosmetic_examples.append(f"{kind}:{ref.commit}")
-                result.ours += 1
-                previous = text
+                previous = _count_version(result, previous, store.current_version(outcome.document_id).text, ref.commit)
             version_after[ref.commit] = result.ours
     store.close()
     result.seconds = time.perf_counter() - started
