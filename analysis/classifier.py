@@ -44,6 +44,10 @@ PATTERN_CONFIDENCE = 0.8
 EVIDENCE_PER_TYPE = 3
 
 _WORD = re.compile(r"\w+")
+# A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+# Shorter fragments ("1.", "See below.") carry no clause on their own.
+MIN_SENTENCE_WORDS = 3
 # Typographic and LaTeX-style quotes of the CLAUDETTE tokenisation read as words otherwise.
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
@@ -96,6 +100,11 @@ def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray
         data.extend((values / norm).tolist() if norm else values.tolist())
         indptr.append(len(indices))
     return SparseRows(np.asarray(indptr, np.int64), np.asarray(indices, np.int64), np.asarray(data, np.float64))
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a clause worth scoring alone (three words or more)."""
+    return [s for s in _SENTENCE_BREAK.split(text) if len(s.split()) >= MIN_SENTENCE_WORDS]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -159,13 +168,30 @@ class Classifier:
 
     # --- the clause-level answer -------------------------------------------------
 
+    def clause_scores(self, texts: Sequence[str], rows: SparseRows) -> np.ndarray:
+        """Per label, the best margin of the whole clause or any of its sentences.
+
+        The model learned from single sentences; in a long clause one decisive
+        sentence is diluted by the rest, so each sentence is scored on its own too.
+        """
+        margins = self.scores(rows)
+        owners, sentences = [], []
+        for i, text in enumerate(texts):
+            parts = sentences_of(text)
+            if len(parts) > 1:
+                owners.extend([i] * len(parts))
+                sentences.extend(parts)
+        if sentences:
+            np.maximum.at(margins, np.asarray(owners), self.scores(self.features(sentences)))
+        return margins
+
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """One classification per text, in order."""
         texts = list(texts)
         if not texts:
             return []
         rows = self.features(texts)
-        margins = self.scores(rows)
+        margins = self.clause_scores(texts, rows)
         probabilities = self.probabilities(margins)
         high = self.high_probability(rows)
         return [

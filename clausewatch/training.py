@@ -375,9 +375,21 @@ def best_threshold(margins: np.ndarray, truth: np.ndarray) -> tuple[float, float
     return float((upper + lower) / 2), float(f1[best])
 
 
-def fit_svm(features: csr_matrix, truth: np.ndarray) -> LinearSVC:
-    model = LinearSVC(C=SVM_C, class_weight="balanced", random_state=SEED, max_iter=5000)
-    return model.fit(features, truth)
+@dataclass(frozen=True)
+class LinearFit:
+    """A fitted linear scorer: ``features @ coef + intercept``."""
+
+    coef: np.ndarray
+    intercept: float
+
+    def decision_function(self, features: csr_matrix) -> np.ndarray:
+        return features @ self.coef + self.intercept
+
+
+def fit_linear(features: csr_matrix, truth: np.ndarray) -> LinearFit:
+    """A linear SVM with classes weighted by their rarity (positives are 1–4% of sentences)."""
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=SEED, max_iter=5000).fit(features, truth)
+    return LinearFit(svm.coef_[0], float(svm.intercept_[0]))
 
 
 def train_label(label: str, features: csr_matrix, examples: Sequence[Example], claudette_label: bool) -> LabelModel:
@@ -390,7 +402,7 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
     folds = GroupKFold(n_splits=min(FOLDS, len(set(groups))))
     for train, test in folds.split(x, truth, groups):
         if truth[train].any():
-            margins[test] = fit_svm(x[train], truth[train]).decision_function(x[test])
+            margins[test] = fit_linear(x[train], truth[train]).decision_function(x[test])
     threshold, f1 = best_threshold(margins, truth)
     platt = LogisticRegression(C=1e4).fit(margins.reshape(-1, 1), truth)
     if claudette_label and not TUNE_CLAUDETTE_THRESHOLDS:
@@ -399,8 +411,8 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
         # ToS;DR quotes hold far more positives than a real policy does: F1 on them favours a low
         # threshold, so a ToS;DR-learned type must also be more likely than not.
         threshold = max(threshold, float(-platt.intercept_[0] / platt.coef_[0, 0]))
-    final = fit_svm(x, truth)
-    return LabelModel(label, final.coef_[0].astype(np.float32), float(final.intercept_[0]), threshold,
+    final = fit_linear(x, truth)
+    return LabelModel(label, final.coef.astype(np.float32), final.intercept, threshold,
                       (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1)
 
 

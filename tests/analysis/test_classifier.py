@@ -171,3 +171,19 @@ def test_inference_needs_neither_scikit_learn_nor_scipy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_one_decisive_sentence_is_not_diluted_by_a_long_clause(model):
+    filler = " ".join(f"Section {i} describes the features of the product in general terms." for i in range(12))
+    clause = f"{filler} We may terminate your account at any time without notice. {filler}"
+    texts = [clause]
+    whole = model.scores(model.features(texts))
+    best = model.clause_scores(texts, model.features(texts))
+    assert (best >= whole).all()
+    assert "unilateral_termination" in model.classify(texts)[0].types
+
+
+def test_sentences_of_a_clause_skip_fragments():
+    text = "1. We may change these terms; we will tell you first.\nSee below.\nYou agree by using it."
+    assert classifier.sentences_of(text) == ["We may change these terms;", "we will tell you first.",
+                                            "You agree by using it."]
