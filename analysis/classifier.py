@@ -36,6 +36,8 @@ from analysis.taxonomy import BY_ID, TYPE_IDS, ClauseType
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 1
+# Bump when the way findings become a classification changes (it is part of analyzer_id).
+LOGIC_VERSION = 1
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
@@ -142,7 +144,9 @@ class Classifier:
         self.severity_labels: tuple[str, ...] = tuple(meta["severity_labels"])
         self.severity_weights = arrays["severity_weights"]
         self.severity_bias = arrays["severity_bias"]
-        self.analyzer_id = f"linear-{meta['fingerprint'][:12]}"
+        # The model and the curated rules both decide the output: a change to either re-analyses.
+        identity = f"{LOGIC_VERSION}:{meta['fingerprint']}:{rules_fingerprint()}"
+        self.analyzer_id = "linear-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
     # --- learned part ----------------------------------------------------------
 
@@ -198,7 +202,8 @@ class Classifier:
             self._classify_one(text, rows, i, margins[i], probabilities[i], high[i]) for i, text in enumerate(texts)
         ]
 
-    def _classify_one(self, text, rows, row, margins, probabilities, high) -> Classification:
+    def _classify_one(self, text: str, rows: SparseRows, row: int, margins: np.ndarray, probabilities: np.ndarray,
+                      high: np.ndarray) -> Classification:
         findings = []
         for clause_type in BY_ID.values():
             j = self._label_index.get(clause_type.id)
@@ -310,6 +315,13 @@ def _read_model(model_dir: Path) -> tuple[dict, list[str], dict[str, np.ndarray]
     if unknown:
         raise ModelError(f"{model_dir / 'model.json'}: labels not in the taxonomy: {sorted(unknown)}")
     return meta, vocabulary, arrays
+
+
+def rules_fingerprint() -> str:
+    """SHA-256 over every curated phrase, severity and reason of the taxonomy."""
+    rules = [[t.id, t.patterns, t.severity, t.reason, t.raises, t.raises_reason, t.protects, t.protects_reason]
+             for t in BY_ID.values()]
+    return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode()).hexdigest()
 
 
 def fingerprint(model_dir: Path) -> str:

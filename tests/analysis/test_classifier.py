@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -40,9 +41,13 @@ def classify(model: Classifier, text: str):
     return model.classify([text])[0]
 
 
-def test_load_default_is_loaded_once_and_named_after_its_files(model):
+def test_load_default_is_loaded_once_and_named_after_its_model_and_rules(model, monkeypatch):
     assert load_default() is model
-    assert model.analyzer_id == "linear-" + classifier.fingerprint(MODEL_DIR)[:12]
+    assert model.meta["fingerprint"] == classifier.fingerprint(MODEL_DIR)
+    assert re.fullmatch(r"linear-[0-9a-f]{12}", model.analyzer_id)
+    assert Classifier(MODEL_DIR).analyzer_id == model.analyzer_id
+    monkeypatch.setattr(classifier, "rules_fingerprint", lambda: "changed rules")
+    assert Classifier(MODEL_DIR).analyzer_id != model.analyzer_id
 
 
 def test_no_texts_no_classifications(model):
