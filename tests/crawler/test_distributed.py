@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.localsite import LocalSite, Page
-from crawler.distributed import Claim, DocumentQueue, QueueCounts, QueueError, queue_name_for
+from crawler.distributed import Claim, DocumentQueue, QueueCounts, QueueError, WorkerOptions, queue_name_for, work_queue
 from store.repository import Store
 
 pytestmark = pytest.mark.redis
@@ -192,6 +192,22 @@ def open_store(environment: dict[str, str]) -> Store:
     return Store.open(environment["CLAUSEWATCH_DATABASE_URL"], Path(environment["CLAUSEWATCH_BLOBS"]))
 
 
+@pytest.fixture
+def drain_here(environment, queue, analyzer, fast_options) -> Callable[[], dict[str, str]]:
+    """Drain the queue with a worker in this process (on the crawl tests' reactor thread)."""
+
+    def drain() -> dict[str, str]:
+        store = open_store(environment)
+        try:
+            report = work_queue(store, queue, REDIS_URL, fast_options,
+                                WorkerOptions(prefetch=PREFETCH, drain=True), analyze=analyzer)
+        finally:
+            store.close()
+        return {r.document_id: r.outcome for r in report.results}
+
+    return drain
+
+
 def test_two_workers_share_the_queue_and_check_each_document_exactly_once(tmp_path, environment, queue):
     with GatedSite(opens_at=PREFETCH + 1) as site:
         write_catalog(tmp_path / "catalog", site, PAGES)
@@ -216,7 +232,7 @@ def test_two_workers_share_the_queue_and_check_each_document_exactly_once(tmp_pa
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
 
 
-def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, queue):
+def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, queue, drain_here):
     with LocalSite() as site:
         write_catalog(tmp_path / "catalog", site, 1)
         site.set("/p01/terms", Page(hang=True))
@@ -229,7 +245,7 @@ def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, qu
         wait_for(lambda: _redis_now(queue) > deadline, "the dead worker's lease to run out")
 
         site.set("/p01/terms", Page(POLICY.format(name="Platform 01").encode()))
-        checked = finish(start_worker(environment, "--drain"))
+        checked = drain_here()
 
     assert checked == {"CW-D-00001": "new_version"}
     store = open_store(environment)
@@ -242,19 +258,19 @@ def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, qu
 
 
 def test_a_document_recorded_by_a_worker_that_died_before_acknowledging_is_not_fetched_again(
-        tmp_path, environment, queue):
+        tmp_path, environment, queue, drain_here):
     with LocalSite() as site:
         write_catalog(tmp_path / "catalog", site, 1)
         enqueue(environment)
         [claim] = queue.claim(1, lease_seconds=60)
-        assert finish(start_worker(environment, "--drain")) == {}, "a leased document is not another's"
+        assert drain_here() == {}, "a leased document is not another's"
         queue.release(claim, failed=False)
-        assert finish(start_worker(environment, "--drain")) == {"CW-D-00001": "new_version"}
+        assert drain_here() == {"CW-D-00001": "new_version"}
         # Replay the crash: the same claim leased again, its holder gone before the ack.
         queue.client.sadd(queue.keys[2], claim.document_id)
         queue.client.zadd(queue.keys[1], {claim.payload: 0})
         requests_before = len(site.requests)
-        assert finish(start_worker(environment, "--drain")) == {"CW-D-00001": "skipped"}
+        assert drain_here() == {"CW-D-00001": "skipped"}
         assert len(site.requests) == requests_before
 
     store = open_store(environment)
