@@ -382,3 +382,12 @@ def test_an_icon_titled_like_a_bot_wall_is_not_one():
     body = b"""<html><head><title>Terms</title></head><body><main><svg><title>Access denied</title></svg>
     <p>These terms apply.</p></main></body></html>"""
     assert extract(body) == "These terms apply.\n"
+
+
+def test_a_real_snapshot_gives_the_reviewed_text_with_or_without_its_select():
+    """Open Terms Archive's legal notice page (see tests/fixtures/extract/README.md)."""
+    body, url = fixture("ota_imprint.html"), "https://opentermsarchive.org/legal-notice"
+    expected = (FIXTURES / "ota_imprint.md").read_text(encoding="utf-8")
+    assert extract(body, url=url, select=[".TextContent_textContent__ToW2S"]) == expected
+    # Without a select, dropping the page's header, navigation and footer leaves the same text.
+    assert extract(body, url=url).startswith(expected.rstrip("\n"))
