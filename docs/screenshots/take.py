@@ -1,4 +1,4 @@
-"""Take the screenshots of this folder: index, a document page and a provision record page.
+"""Take the screenshots of this folder: index, a document page, a provision record page, the digest.
 
 Builds a store from the Kling AI seed documents of ``../shared/reference/seeds``
 (the Terms of API Paid Service in two versions, the privacy policy in one)
@@ -12,6 +12,8 @@ with the real analysis pipeline, builds the site, and photographs it from
 from __future__ import annotations
 
 import argparse
+import email
+import email.policy
 import re
 import sys
 import tempfile
@@ -26,10 +28,14 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec  # noqa: E402
 from analysis.pipeline import Analyzer  # noqa: E402
 from analysis.text import normalize_text, sha256_bytes  # noqa: E402
+from reports.digest import send_weekly_digest  # noqa: E402
+from reports.mail import SmtpConfig  # noqa: E402
 from reports.site import build  # noqa: E402
+from reports.subscribers import SubscriberList  # noqa: E402
 from store.repository import Store  # noqa: E402
 
 T0 = datetime(2026, 4, 30, 7, 26, 2, tzinfo=UTC)
+BASE_URL = "https://clausewatch.example/"
 API_TERMS_URL = "https://app.klingai.com/global/dev/document-api/protocols/paidServiceProtocol"
 EDITS = (  # what "version 2" of the API terms changes
     ("at least 30 days in advance", "at least 7 days in advance"),
@@ -86,11 +92,12 @@ def fill(store: Store, shared: Path) -> None:
     record(store, api, v2 + ADDED, T0 + timedelta(days=5), analyzer)
 
 
-def shoot(site: Path, out: Path) -> None:
+def shoot(site: Path, digest: Path, out: Path) -> None:
     records = sorted((site / "records").glob("*.html"))
     document = site / "documents" / "CW-D-00001.html"  # the API terms, with two versions
     shots = {"index.png": (site / "index.html", None), "document.png": (document, None),
-             "document-changes.png": (document, "#changes"), "record.png": (_riskiest_record(records), None)}
+             "document-changes.png": (document, "#changes"), "record.png": (_riskiest_record(records), None),
+             "digest.png": (digest, None)}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
@@ -111,6 +118,17 @@ def _riskiest_record(records: list[Path]) -> Path:
     return records[0]
 
 
+def digest_html(store: Store, work: Path) -> Path:
+    """The HTML part of the digest of the screenshot store, as a mail client would receive it."""
+    report = send_weekly_digest(store, SubscriberList(), since=T0 - timedelta(days=1), now=T0 + timedelta(days=7),
+                                base_url=BASE_URL, sender="clausewatch <digest@clausewatch.example>",
+                                smtp=SmtpConfig("localhost"), dry_run=work / "mail")
+    message = email.message_from_bytes(report.deliveries[0].path.read_bytes(), policy=email.policy.default)
+    path = work / "digest.html"
+    path.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
@@ -119,9 +137,10 @@ def main() -> None:
     work = args.keep or Path(tempfile.mkdtemp(prefix="cw-shots-"))
     store = Store.open(f"sqlite:///{work / 'shots.db'}", work / "objects")
     fill(store, args.shared)
-    build(store, work / "site", base_url="https://clausewatch.example/")
+    build(store, work / "site", base_url=BASE_URL)
+    digest = digest_html(store, work)
     store.close()
-    shoot(work / "site", Path(__file__).resolve().parent)
+    shoot(work / "site", digest, Path(__file__).resolve().parent)
     print(work / "site")
 
 

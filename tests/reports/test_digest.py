@@ -66,6 +66,8 @@ def test_digest_reaches_a_real_smtp_server_as_multipart_with_absolute_links(fill
     assert hrefs and all(h.startswith(BASE) for h in hrefs)
     assert tree.find(class_="badge")["style"]  # CSS inlined
     assert "<svg" not in html and "&lt;svg onload=alert(1)&gt;" in html  # crawled text escaped
+    redline = tree.find(class_="redline")  # modified clauses as a word-level redline
+    assert "binding" in redline.find("ins").get_text() and redline.find("ins")["style"]
 
 
 def test_each_subscriber_gets_their_filter_and_one_failure_stops_no_one(filled, smtp_inbox):
