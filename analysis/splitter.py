@@ -43,7 +43,7 @@ TINY_CHARS = 40
 MAX_HEADING_CHARS = 100
 
 # Horizontal rules, setext underlines and the |---|---| line under a table header.
-_RULE = re.compile(r"^(?:={3,}|-{3,}|\*{3,}|_{3,}|(?:- ){3,}-?|(?:\* ){3,}\*?|\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*)$")
+_RULE = re.compile(r"^(?:={3,}|(?:- ?){3,}|(?:\* ?){3,}|(?:_ ?){3,}|\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*)$")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w))")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>])")
@@ -59,6 +59,8 @@ _BULLET = re.compile(r"^(?P<indent>\s*)(?:[-*+•·▪◦‣]|\\-)\s+(?=\S)")
 _DEFINITION = re.compile(r"^[\"“”'‘’«]\s*(?P<term>[^\"“”'‘’»]{1,80}?)\s*[\"“”'‘’»]\s*(?:means|refers|shall mean|has the meaning|includes)\b")
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$", re.IGNORECASE)
 _TERMINAL = ".;,!?:"
+# "What data do you collect?" is a heading when it stands alone on its line.
+_QUESTION = re.compile(r"^(?:What|How|Why|When|Where|Who|Whom|Which|Do|Does|Can|Is|Are|Will|Should)\b[^.!;:]{0,90}\?$")
 # A sentence ends at . ! ? followed by a space and a capital, quote, digit or bracket,
 # unless the word before the dot is a common abbreviation.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)]?\s+(?=[\"“‘(\[A-Z0-9])")
@@ -88,6 +90,8 @@ class _Block:
     definition: str | None = None
     setext: int | None = None  # 1 or 2 when underlined with === or ---
     numbered_title: bool = False  # "8. Instructions of Conduct"
+    label: str | None = None  # a heading's words as people read them
+    plain_title: bool = False  # a heading only because the line looks like one
 
 
 @dataclass
@@ -255,12 +259,24 @@ def _mark_headings(blocks: list[_Block]) -> None:
     for index, block in enumerate(blocks):
         block.heading_level = _heading_level(blocks, index)
     for index, block in enumerate(blocks):
+        if block.plain_title and _labels_a_value(blocks, index):
+            block.heading_level = None
+    for index, block in enumerate(blocks):
         block.numbered_title = _numbered_title(blocks, index)
     headings = [b for b in blocks if b.heading_level is not None and b.marker is None]
     if headings:
         top = min(b.heading_level for b in headings)
         if sum(1 for b in headings if b.heading_level == top) == 1 and headings[0].heading_level == top:
             headings[0].heading_level = 0  # the document title: shown nowhere in paths
+
+
+def _labels_a_value(blocks: list[_Block], index: int) -> bool:
+    """``Name`` / ``_ga`` / ``Web Domain`` / ``.x.com``: a short line over one tiny value is a field label."""
+    following = blocks[index + 1:index + 3]
+    return (
+        bool(following) and following[0].heading_level is None and len(following[0].text) < TINY_CHARS
+        and (len(following) == 1 or following[1].heading_level is not None)
+    )
 
 
 def heading_label(text: str) -> str:
@@ -273,11 +289,11 @@ def heading_label(text: str) -> str:
 def _heading_level(blocks: list[_Block], index: int) -> float | None:
     block = blocks[index]
     if match := _MD_HEADING.match(block.text):
-        block.text = heading_label(match[2])
+        block.label = heading_label(match[2])
         block.marker = None  # "## 8. Conduct" is a Markdown heading that happens to be numbered
         return float(len(match[1]))
     if block.setext:
-        block.text = heading_label(block.text)
+        block.label = heading_label(block.text)
         block.marker = None
         return float(block.setext)
     if block.marker and block.marker[0].startswith("bullet"):
@@ -285,7 +301,8 @@ def _heading_level(blocks: list[_Block], index: int) -> float | None:
     if block.marker and block.marker[0].startswith("dotted"):
         return None  # numbered titles are handled with the numbering
     if block.marker is None and _looks_like_title(heading_label(block.text)) and not _inside_sentence(blocks, index):
-        block.text = heading_label(block.text)
+        block.label = heading_label(block.text)
+        block.plain_title = True
         return _TITLE_LEVEL
     return None
 
@@ -318,7 +335,9 @@ def _looks_like_title(text: str, *, allow_number: bool = False) -> bool:
     """A short line without closing punctuation: capitals, bold, or a plain title line."""
     if match := _BOLD_LINE.match(text):
         text = match["inner"]
-    if not text or len(text) > MAX_HEADING_CHARS or text[-1] in _TERMINAL or not any(c.isalpha() for c in text):
+    if not text or len(text) > MAX_HEADING_CHARS or not any(c.isalpha() for c in text):
+        return False
+    if text[-1] in _TERMINAL and not (text[-1] == "?" and _QUESTION.match(text)):
         return False
     if re.search(r"\w: \S", text):  # "Release Date: 2024-9-29" is data, not a heading
         return False
@@ -355,7 +374,7 @@ def _place(blocks: list[_Block]) -> list[_Unit]:
         if block.heading_level is not None:
             headings = [h for h in headings if h[0] < block.heading_level]
             if block.heading_level > 0:
-                headings.append((block.heading_level, block.text))
+                headings.append((block.heading_level, block.label or block.text))
             numbers = []
         else:
             marker = _effective_marker(block, previous, numbers) or _implicit_item(block, previous, units)
@@ -514,7 +533,7 @@ def _merge_fragments(groups: list[list[int]], units: list[_Unit]) -> list[list[i
         carry = []
         if _stands_alone(group, units):
             merged.append(group)
-        elif not units[group[-1]].lead_in and merged and _section(units[merged[-1][0]]) == _section(units[group[0]]):
+        elif not units[group[-1]].lead_in and merged and _joins(merged[-1], group, units):
             merged[-1] = merged[-1] + group
         else:
             carry = group
@@ -524,6 +543,12 @@ def _merge_fragments(groups: list[list[int]], units: list[_Unit]) -> list[list[i
         else:
             merged.append(carry)
     return merged
+
+
+def _joins(previous: list[int], group: list[int], units: list[_Unit]) -> bool:
+    """A fragment joins the clause before it in the same section, unless that makes it too long."""
+    same_section = _section(units[previous[0]]) == _section(units[group[0]])
+    return same_section and units[group[-1]].end - units[previous[0]].start <= MAX_GROUP_CHARS
 
 
 def _stands_alone(group: list[int], units: list[_Unit]) -> bool:

@@ -4,7 +4,9 @@ Reads the CLAUDETTE documents (``../shared/datasets/claudette/*/documents/*.xml`
 or ``CLAUSEWATCH_SHARED``): each is plain text with inline tags such as
 ``<ltd2>…</ltd2>`` around the sentences experts labelled. The tags are stripped,
 the text is normalised and split, and every labelled span is checked: is it
-inside one clause, or cut across two? Also splits the Kling seed documents.
+inside one clause, or cut across two? Also splits the Kling seed documents and,
+when ``datasets/ota/pga-versions.bundle`` is there, the latest Markdown version
+of each of its documents (clause counts, lengths, how much text lands in clauses).
 
 Prints one JSON object:
 
@@ -17,7 +19,9 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -132,11 +136,39 @@ def measure_seeds(folder: Path) -> dict:
     return figures
 
 
+def measure_markdown_corpus(bundle: Path) -> dict:
+    """The latest Markdown version of every Open Terms Archive document in ``bundle`` (git clone of it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["git", "clone", "--quiet", str(bundle), folder], check=True)
+        paths = sorted(Path(folder).glob("*/*.md"))
+        texts = [normalize_text(p.read_text(encoding="utf-8")) for p in paths]
+    started = time.process_time()
+    spans = [split_spans(text) for text in texts]
+    cpu = time.process_time() - started
+    lengths = [s.end - s.start for doc in spans for s in doc]
+    covered = sum(_visible(text[s.start:s.end]) for text, doc in zip(texts, spans) for s in doc)
+    return {
+        "documents": len(texts),
+        "clauses": len(lengths),
+        "with_heading_path": sum(1 for doc in spans for s in doc if s.heading_path),
+        "share_of_visible_text_in_clauses": round(covered / sum(_visible(t) for t in texts), 4),
+        "clause_chars": _distribution(lengths),
+        "cpu_seconds": round(cpu, 3),
+    }
+
+
+def _visible(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
+
+
 def main() -> None:
     claudette = SHARED / "datasets" / "claudette"
     if not claudette.is_dir():
         sys.exit(f"needs the CLAUDETTE documents at {claudette} (set CLAUSEWATCH_SHARED)")
     figures = {"claudette": measure_claudette(claudette), "seeds": measure_seeds(SHARED / "reference" / "seeds")}
+    bundle = SHARED / "datasets" / "ota" / "pga-versions.bundle"
+    if bundle.is_file():
+        figures["ota_pga_latest_versions"] = measure_markdown_corpus(bundle)
     print(json.dumps(figures, indent=2))
 
 

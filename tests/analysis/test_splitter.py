@@ -215,6 +215,20 @@ def test_bold_numbers_and_markdown_ordered_lists_are_numbering():
     assert choices.text.endswith("every upload.")  # one enumerated clause, not a "section 1"
 
 
+def test_question_lines_are_headings_and_field_labels_are_not():
+    text = normalize_text(
+        "What data do we collect?\n\nWe collect your name, your email address and the pages you visit on the site.\n\n"
+        "* * *\n\nName\n\n_ga\n\nWeb Domain\n\n.example.com\n\n"
+        "Why do we use cookies?\n\nWe use cookies to keep you signed in and to count visits to each page.\n"
+    )
+    clauses = split_clauses(text)
+    assert [c.heading_path for c in clauses] == [("What data do we collect?",), ("Why do we use cookies?",)]
+    # The label/value pairs stay as text with the clause before them; the rule is no clause of its own
+    # (it stays inside the slice, verbatim).
+    assert clauses[0].text.endswith("Name\n\n_ga\n\nWeb Domain\n\n.example.com")
+    assert "* * *" in clauses[0].text
+
+
 def test_hostile_and_degenerate_input_never_breaks_the_splitter():
     import random
 
