@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from analysis.domain import Clause
 from analysis.text import sha256_text
@@ -104,7 +104,6 @@ class _Unit:
     path: tuple[tuple[str, str], ...]  # (style, label) from the outermost
     lead_in: bool = False
     keep: bool = False  # never merged away as a fragment
-    children: list[int] = field(default_factory=list)
 
     @property
     def display_path(self) -> tuple[str, ...]:
@@ -163,7 +162,7 @@ def _blocks(text: str) -> Iterator[_Block]:
         if not stripped or _RULE.match(stripped):
             # An underline right under a one-line paragraph makes it a heading;
             # anywhere else a rule is decoration.
-            if current and stripped and "\n" not in current.text and stripped[0] in "=-":
+            if current and stripped and stripped[0] in "=-" and _could_be_setext(current.text):
                 current.setext = 1 if stripped[0] == "=" else 2
             if current:
                 yield current
@@ -182,6 +181,11 @@ def _blocks(text: str) -> Iterator[_Block]:
         current.definition = _definition(stripped, current.marker)
     if current:
         yield current
+
+
+def _could_be_setext(text: str) -> bool:
+    """Only a short single line can be underlined into a heading; a sentence over a rule stays a sentence."""
+    return "\n" not in text and len(text) <= 2 * MAX_HEADING_CHARS and not text.endswith((".", ";", ","))
 
 
 def _continues(previous: str, line: str) -> bool:
@@ -380,7 +384,7 @@ def _place(blocks: list[_Block]) -> list[_Unit]:
             marker = _effective_marker(block, previous, numbers) or _implicit_item(block, previous, units)
             numbers = _renumber(numbers, marker)
             if marker and marker[0].startswith("dotted") and block.numbered_title:
-                numbers[-1] = (marker[0], block.text)
+                numbers[-1] = (marker[0], heading_label(block.text))
                 previous = block
                 continue  # "8. Instructions of Conduct": a title inside the numbering
             label = [("lead", "")] if _is_lead_in(block) and not marker else []
