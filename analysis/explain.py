@@ -40,6 +40,7 @@ import yaml
 
 from analysis.domain import ClassifiedClause, severity_rank
 from analysis.explain_facts import EXTRACTORS, INFERRED, SIGNALS, Fact, extract
+from analysis.prevalence import Prevalence
 
 SECTIONS = ("what_it_is", "why_it_matters", "consumer_impact", "regulatory_landscape")
 _PSEUDO_FACTS = ("severity_high", "severity_medium", "severity_low", "several_clauses")
@@ -91,6 +92,22 @@ class Explanation:
     @property
     def inferred_facts(self) -> tuple[Fact, ...]:
         return tuple(f for f in self.facts if f.basis == INFERRED)
+
+    def faq(self, platform_name: str, prevalence: Prevalence | None = None) -> tuple[tuple[str, str], ...]:
+        """Questions and answers for the record page (and its schema.org FAQPage), from the sections above."""
+        pairs = [
+            (f"What does {platform_name}'s {self.title} clause do?", self.what_it_is),
+            ("Why does it matter?", self.why_it_matters),
+            ("How does this clause affect you?", self.consumer_impact),
+        ]
+        if prevalence is not None:
+            verb = "has" if prevalence.count == 1 else "have"
+            pairs.append((
+                "How many platforms have this type of clause?",
+                f"{prevalence.count} of the {prevalence.total} tracked platforms {verb} a provision of this type "
+                f"({prevalence.label.lower()}).",
+            ))
+        return tuple(pairs)
 
     @property
     def interpretive_note(self) -> str:

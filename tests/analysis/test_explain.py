@@ -10,6 +10,7 @@ import pytest
 from analysis.domain import Classification, ClassifiedClause, Clause
 from analysis.explain import TemplateError, _check_template, explain, load_template, template_ids
 from analysis.explain_facts import EXTRACTORS, INFERRED, STATED, extract
+from analysis.prevalence import Prevalence
 from analysis.splitter import split_clauses
 from analysis.text import normalize_text
 
@@ -134,6 +135,17 @@ def test_extractors_read_what_is_written(name, text, expected):
 def test_every_extractor_is_used_by_some_template():
     used = {fact for clause_type in template_ids() for fact in load_template(clause_type)["facts"]}
     assert used == set(EXTRACTORS)
+
+
+def test_faq_answers_come_from_the_sections_and_the_prevalence():
+    explanation = explain("arbitration", clauses(ARBITRATION), "Acme")
+    faq = dict(explanation.faq("Acme", Prevalence("arbitration", 26, 325)))
+    assert faq["What does Acme's Arbitration clause do?"] == explanation.what_it_is
+    assert faq["How does this clause affect you?"] == explanation.consumer_impact
+    assert faq["How many platforms have this type of clause?"] == (
+        "26 of the 325 tracked platforms have a provision of this type (uncommon)."
+    )
+    assert len(explanation.faq("Acme")) == 3
 
 
 def test_a_clause_type_without_template_is_an_error_naming_it():
