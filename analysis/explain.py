@@ -43,7 +43,8 @@ from analysis.explain_facts import EXTRACTORS, INFERRED, SIGNALS, Fact, extract
 from analysis.prevalence import Prevalence
 
 SECTIONS = ("what_it_is", "why_it_matters", "consumer_impact", "regulatory_landscape")
-_PSEUDO_FACTS = ("severity_high", "severity_medium", "severity_low", "several_clauses")
+# Conditions a template may use besides its facts: the severity of the provision's worst clause.
+_PSEUDO_FACTS = ("severity_high", "severity_medium", "severity_low")
 _PACKAGE = "analysis.explanations"
 
 
@@ -173,6 +174,11 @@ def _check_template(name: str, clause_type: str, data: Any) -> None:
     for section in (*SECTIONS, "jurisdiction_flags"):
         for index, item in enumerate(data.get(section, ())):
             _check_item(f"{name}: {section}[{index}]", item, known)
+    for index, item in enumerate(data.get("inferred", ())):
+        # What is inferred from the type may name the platform, never a specific of the clause.
+        if not isinstance(item, dict) or not {"label", "value"} <= set(item):
+            raise TemplateError(f"{name}: inferred[{index}]: expected a mapping with 'label' and 'value'")
+        _check_item(f"{name}: inferred[{index}]", item["value"], {"platform"})
     for index, ref in enumerate(data.get("agencies", ())):
         if _ref_id(ref) not in _agencies():
             raise TemplateError(f"{name}: agencies[{index}]: unknown agency {_ref_id(ref)!r}")
@@ -223,7 +229,7 @@ def explain(clause_type: str, clauses: Sequence[ClassifiedClause], platform_name
     values = {name: _join([f.value for f in facts]) for name, facts in found.items()}
     values["platform"] = platform_name
     flags = set(found) | _pseudo_facts(ordered)
-    render = lambda section: _render(template.get(section, ()), values, flags)  # noqa: E731
+    sections = {name: " ".join(_sentences(template.get(name, ()), values, flags)) for name in SECTIONS}
     inferred = tuple(
         Fact("inferred", item["label"], item["value"].format_map(values), INFERRED)
         for item in template.get("inferred", ())
@@ -231,10 +237,7 @@ def explain(clause_type: str, clauses: Sequence[ClassifiedClause], platform_name
     return Explanation(
         clause_type=clause_type,
         title=template["title"],
-        what_it_is=render("what_it_is"),
-        why_it_matters=render("why_it_matters"),
-        consumer_impact=render("consumer_impact"),
-        regulatory_landscape=render("regulatory_landscape"),
+        **sections,
         agencies=tuple(_agency(ref) for ref in template.get("agencies", ())),
         regulations=tuple(_regulation(ref) for ref in template.get("regulations", ())),
         jurisdiction_flags=tuple(_sentences(template.get("jurisdiction_flags", ()), values, flags)),
@@ -247,16 +250,7 @@ def explain(clause_type: str, clauses: Sequence[ClassifiedClause], platform_name
 
 
 def _pseudo_facts(clauses: Sequence[ClassifiedClause]) -> set[str]:
-    flags = set()
-    if clauses:
-        flags.add(f"severity_{clauses[0].classification.severity}")
-    if len(clauses) > 1:
-        flags.add("several_clauses")
-    return flags
-
-
-def _render(items: Sequence[Any], values: Mapping[str, str], flags: set[str]) -> str:
-    return " ".join(_sentences(items, values, flags))
+    return {f"severity_{clauses[0].classification.severity}"} if clauses else set()
 
 
 def _sentences(items: Sequence[Any], values: Mapping[str, str], flags: set[str]) -> list[str]:

@@ -161,6 +161,7 @@ def test_a_clause_type_without_template_is_an_error_naming_it():
         ({"what_it_is": [{"when": "seat", "say": "x"}]}, "condition on unknown fact 'seat'"),
         ({"agencies": ["nobody"]}, "unknown agency 'nobody'"),
         ({"id": "other"}, "id is 'other'"),
+        ({"inferred": [{"label": "Court", "value": "{venue}"}]}, r"inferred\[0\]: placeholder \{venue\}"),
     ],
 )
 def test_malformed_templates_are_refused_with_the_key(change, message):
