@@ -63,7 +63,6 @@ def test_stated_specifics_fill_the_sentences_with_evidence_from_the_clause():
     assert "San Francisco, California" in explanation.what_it_is
     assert "within 30 days" in explanation.what_it_is
     assert "the State of California" in " ".join(explanation.jurisdiction_flags)
-    assert "rated high severity" in explanation.consumer_impact
     stated = {f.name: f for f in explanation.stated_facts}
     assert stated["arbitration_body"].clause_key == "k0"
     for fact in explanation.stated_facts:
