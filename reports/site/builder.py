@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import analysis.diff
 from analysis.diff import Diff, diff_texts
 from reports import feeds
 from reports.site import contexts, exports
@@ -82,13 +83,17 @@ def _encode(value: Any) -> Any:
 
 @cache
 def _code_fingerprint() -> str:
-    """Hash of the site's templates, static files and builder code: a change to any rebuilds all."""
+    """Hash of the site's templates, static files and code: a change to any re-renders every page.
+
+    The diff module is included because document pages compute their diffs at
+    render time, from version hashes that do not change when it does.
+    """
     digest = hashlib.sha256()
     for folder in (TEMPLATES, STATIC, _CODE):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for module in ("feeds.py",):
-        digest.update((_CODE.parent / module).read_bytes())
+    for module in (feeds, analysis.diff):
+        digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
 
 

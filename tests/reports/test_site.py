@@ -231,3 +231,26 @@ def test_bibtex_entry_keeps_crawled_braces_out_of_its_syntax():
 def test_monitoring_history_says_when_no_change_touched_a_provision(site):
     text = " ".join(soup(record_of(site, "Governing Law", "Acme Cloud")).find(id="monitoring").get_text().split())
     assert "changed this document 1 time since we started tracking it; none of those changes touched" in text
+
+
+def test_unfetched_and_failing_documents_are_shown_without_breaking_the_build(filled, tmp_path, site_kit):
+    from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+
+    newcomer = PlatformSpec("new/../co", "Newcomer", (DocumentSpec("new/../co", "Terms of Service",
+                                                                    (SourceSpec("javascript:alert(1)"),)),))
+    docs = filled.store.sync_catalog([*site_kit.PLATFORMS, newcomer], now=site_kit.T0)
+    newcomer_id = next(d.id for d in docs if d.platform == "new/../co")
+    when = site_kit.T0 + timedelta(days=3)
+    for _ in range(2):
+        filled.store.record_failure(filled.acme, started_at=when, finished_at=when, kind="bot_wall", detail="captcha")
+    report = build(filled.store, tmp_path / "out", base_url=BASE)
+    assert report.ok
+    out = tmp_path / "out"
+    index = soup(out / "index.html").get_text(" ", strip=True)
+    assert "Failing documents" in index and "bot_wall × 2" in index
+    acme = soup(out / f"documents/{filled.acme}.html")
+    assert "The last 2 fetch(es) failed (bot_wall)" in acme.get_text()
+    page = soup(out / f"documents/{newcomer_id}.html")
+    assert "No version archived yet." in page.get_text()
+    assert page.find("a", string="Original document ↗") is None  # javascript: is never a link
+    assert (out / "platforms/new-..-co.html").is_file() and not (tmp_path / "co.html").exists()
