@@ -115,9 +115,9 @@ class Explanation:
         """What the analysis could not take from the clause words, in one sentence or two."""
         parts = []
         if self.not_stated:
-            parts.append(f"The clause does not state: {_join([s.lower() for s in self.not_stated])}.")
+            parts.append(f"The text does not state: {_join([s.lower() for s in self.not_stated])}.")
         if self.inferred_facts:
-            parts.append("Points marked inferred follow from the clause type, not from this clause's words.")
+            parts.append("Points marked inferred follow from the clause type, not from the words of the text.")
         return " ".join(parts)
 
 
