@@ -7,6 +7,7 @@ CI starts it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -24,7 +25,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.localsite import LocalSite, Page
-from crawler.distributed import Claim, DocumentQueue, QueueCounts, QueueError, WorkerOptions, queue_name_for, work_queue
+from crawler.distributed import Claim, DomainPacer, DocumentQueue, QueueCounts, QueueError, WorkerOptions, queue_name_for, work_queue
 from store.repository import Store
 
 pytestmark = pytest.mark.redis
@@ -106,6 +107,16 @@ def test_released_at_shutdown_is_not_counted_as_an_attempt(queue):
     assert [c.attempt for c in queue.claim(1, lease_seconds=60)] == [1]
 
 
+def test_workers_share_one_pace_per_host(queue):
+    pacer = DomainPacer(queue.client)
+    host = f"pace-{queue.name}.test"
+    waits = [pacer.reserve(host, delay=10.0) for _ in range(3)]
+    assert waits[0] == 0, "the first request to a host goes at once"
+    assert 9 < waits[1] <= 10 and 19 < waits[2] <= 20, f"each later one a delay after the last: {waits}"
+    assert pacer.reserve(f"other-{host}", delay=10.0) == 0, "hosts are paced apart"
+    queue.client.delete(f"clausewatch:pace:{host}", f"clausewatch:pace:other-{host}")
+
+
 def test_bad_names_and_payloads_are_refused(queue):
     with pytest.raises(QueueError, match="queue name"):
         DocumentQueue(queue.client, "a b:c")
@@ -174,11 +185,23 @@ def enqueue(environment: dict[str, str], *args: str) -> str:
     return result.output
 
 
-def start_worker(environment: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    command = [sys.executable, "-c", "from clausewatch.cli import main; main()", "crawl-worker",
-               "--delay", "0", "--concurrency", "8", "--prefetch", str(PREFETCH), *args]
-    return subprocess.Popen(command, env={**os.environ, **environment}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def start_worker(environment) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Starts `clausewatch crawl-worker` processes; any still running at the end are killed."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(*args: str) -> subprocess.Popen[str]:
+        command = [sys.executable, "-c", "from clausewatch.cli import main; main()", "crawl-worker",
+                   "--delay", "0", "--concurrency", "8", "--prefetch", str(PREFETCH), *args]
+        started.append(subprocess.Popen(command, env={**os.environ, **environment}, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        if worker.poll() is None:
+            worker.kill()
+        worker.communicate()
 
 
 def finish(worker: subprocess.Popen[str]) -> dict[str, str]:
@@ -198,8 +221,10 @@ def drain_here(environment, queue, analyzer, fast_options) -> Callable[[], dict[
 
     def drain() -> dict[str, str]:
         store = open_store(environment)
+        # A small delay, so the shared pacing middleware is in the crawl.
+        options = dataclasses.replace(fast_options, delay=0.01)
         try:
-            report = work_queue(store, queue, REDIS_URL, fast_options,
+            report = work_queue(store, queue, REDIS_URL, options,
                                 WorkerOptions(prefetch=PREFETCH, drain=True), analyze=analyzer)
         finally:
             store.close()
@@ -208,13 +233,14 @@ def drain_here(environment, queue, analyzer, fast_options) -> Callable[[], dict[
     return drain
 
 
-def test_two_workers_share_the_queue_and_check_each_document_exactly_once(tmp_path, environment, queue):
+def test_two_workers_share_the_queue_and_check_each_document_exactly_once(tmp_path, environment, queue,
+                                                                          start_worker):
     with GatedSite(opens_at=PREFETCH + 1) as site:
         write_catalog(tmp_path / "catalog", site, PAGES)
         output = enqueue(environment)
         assert f"{PAGES} of {PAGES} document(s) queued" in output
         assert "0 of 20 document(s) queued" in enqueue(environment), "re-enqueue while pending adds nothing"
-        workers = [start_worker(environment, "--drain") for _ in range(2)]
+        workers = [start_worker("--drain") for _ in range(2)]
         checked = [finish(worker) for worker in workers]
         assert site.gate.is_set()
 
@@ -232,12 +258,12 @@ def test_two_workers_share_the_queue_and_check_each_document_exactly_once(tmp_pa
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
 
 
-def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, queue, drain_here):
+def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, queue, drain_here, start_worker):
     with LocalSite() as site:
         write_catalog(tmp_path / "catalog", site, 1)
         site.set("/p01/terms", Page(hang=True))
         enqueue(environment)
-        doomed = start_worker(environment, "--lease", "1", "--idle-exit", "120")
+        doomed = start_worker("--lease", "1", "--idle-exit", "120")
         wait_for(lambda: any(path == "/p01/terms" for path, _ in site.requests), "the first worker's request")
         doomed.send_signal(signal.SIGKILL)
         doomed.communicate(timeout=30)
