@@ -48,7 +48,7 @@ EVIDENCE_PER_TYPE = 3
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
-# Shorter fragments ("1.", "See below.") carry no clause on their own.
+# Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
 # Typographic and LaTeX-style quotes of the CLAUDETTE tokenisation read as words otherwise.
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
@@ -205,7 +205,9 @@ class Classifier:
     def _classify_one(self, text: str, rows: SparseRows, row: int, margins: np.ndarray, probabilities: np.ndarray,
                       high: np.ndarray) -> Classification:
         findings = []
-        for clause_type in BY_ID.values():
+        # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
+        too_short = sum(not token.isdigit() for token in words(text)) < MIN_SENTENCE_WORDS
+        for clause_type in () if too_short else BY_ID.values():
             j = self._label_index.get(clause_type.id)
             if j is None:
                 # Curated phrases alone decide the types no data set covers.
@@ -290,7 +292,7 @@ def _combine(findings: list[TypeFinding]) -> list[TypeFinding]:
     combined = []
     for f in findings:
         if f.type.id == "arbitration" and "class_action_waiver" in ids:
-            f = _raise(f, "Mandatory arbitration together with a class action waiver takes away court and group claims.")
+            f = _raise(f, "Mandatory arbitration with a class action waiver takes away both court and group claims.")
         elif f.type.id == "user_content_license" and "ai_training_use" in ids and f.severity != "low":
             f = _raise(f, "The licence to user content extends to training AI models.")
         combined.append(f)

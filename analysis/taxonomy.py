@@ -57,7 +57,8 @@ class ClauseType:
         return _phrases(self.compiled, text)
 
     def raising(self, text: str) -> tuple[str, ...]:
-        return _phrases(self.compiled_raises, text)
+        """Phrases that make this clause more severe, unless negated ("we do *not* sell your data")."""
+        return _phrases(self.compiled_raises, text, skip_negated=True)
 
     def protecting(self, text: str) -> tuple[str, ...]:
         return _phrases(self.compiled_protects, text)
@@ -70,15 +71,22 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
 
 
-def _phrases(pattern: re.Pattern[str] | None, text: str) -> tuple[str, ...]:
+# "not", "never" or "no" up to two words before a phrase: "do not sell", "will never share".
+_NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\W+\w+){0,2}\W*$", re.IGNORECASE)
+
+
+def _phrases(pattern: re.Pattern[str] | None, text: str, skip_negated: bool = False) -> tuple[str, ...]:
     if pattern is None:
         return ()
-    found = (" ".join(m.group(0).split()) for m in pattern.finditer(text))
+    matches = pattern.finditer(text)
+    if skip_negated:
+        matches = (m for m in matches if not _NEGATED.search(text[max(0, m.start() - 30) : m.start()]))
+    found = (" ".join(m.group(0).split()) for m in matches)
     return tuple(dict.fromkeys(p for p in found if p))
 
 
-# Up to this many words between two parts of a phrase ("disable access to [any of your] content").
-_W = r"(?:[\w'’,-]+ ){0,5}"
+# Up to this many words (or spaced-out commas) between two parts of a phrase: "disable access to [any of your] content".
+_W = r"(?:[\w'’,-]+ ){0,8}"
 _NOTICE_FREE = r"without (?:any )?(?:prior |advance )?(?:notice|notification|warning)"
 # CLAUDETTE's "clearly unfair" grade for termination and content removal: no notice, or no reason needed.
 _NO_REASON = r"(?:for any (?:or no )?reason|without (?:any )?(?:reason|cause|justification))"
@@ -90,7 +98,8 @@ _PERSONAL = r"(?:personal (?:data|information)|your (?:data|information))"
 CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "arbitration", "Arbitration", claudette="A",
-        patterns=(r"(?:(?:final and )?(?:binding|mandatory|individual|final) )?\barbitrat(?:ion|or|ors|e|ed)\b", r"\barbitral\b", r"\bJAMS\b", r"American Arbitration Association"),
+        patterns=(r"(?:(?:final and )?(?:binding|mandatory|individual|final) )?\barbitrat(?:ion|or|ors|e|ed)\b",
+                  r"\barbitral\b", r"\bJAMS\b", r"American Arbitration Association"),
         reason="Disputes go to private arbitration instead of a court.",
         raises=(r"class action", r"class[- ]wide", r"representative (?:action|proceeding)s?", r"jury trial"),
         raises_reason="Mandatory arbitration combined with a waiver of class actions or of a jury trial takes "
@@ -277,7 +286,8 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "age_restriction", "Age Requirements and Minors",
         patterns=(r"(?:under|below|younger than|at least|over|older than) (?:the age of )?\d{1,2}(?: years)?",
-                  r"\bminors?\b", r"\bchildren\b", r"parental (?:consent|permission)", r"parents? or (?:legal )?guardians?",
+                  r"\bminors?\b", r"\bchildren\b", r"parental (?:consent|permission)",
+                  r"parents? or (?:legal )?guardians?",
                   r"age of (?:majority|\d{1,2})", r"\bCOPPA\b", r"legal age"),
         severity="low",
         reason="Sets a minimum age or rules for minors.",
@@ -290,7 +300,8 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                   r"account", r"two[- ]factor", r"\b2FA\b"),
         severity="low",
         reason="The user must keep the account and its password safe.",
-        raises=(r"(?:all|any) (?:activit\w+|actions|use)[^.;]{0,60}(?:deemed|considered|treated as) (?:your|the user'?s?)",
+        raises=(r"(?:all|any) (?:activit\w+|actions|use)[^.;]{0,60}(?:deemed|considered|treated as) "
+                r"(?:your|the user'?s?)",
                 r"(?:bear|liable for|responsible for)[^.;]{0,40}(?:loss|theft|unauthori[sz]ed)"),
         raises_reason="The user answers for everything done through the account, even by someone else.",
     ),

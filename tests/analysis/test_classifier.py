@@ -172,7 +172,8 @@ def test_inference_needs_neither_scikit_learn_nor_scipy():
     import subprocess
     import sys
 
-    code = "import sys, analysis.classifier as c; c.load_default().classify(['x']); print(sorted({'sklearn', 'scipy'} & set(m.split('.')[0] for m in sys.modules)))"
+    code = ("import sys, analysis.classifier as c; c.load_default().classify(['x']); "
+            "print(sorted({'sklearn', 'scipy'} & {m.split('.')[0] for m in sys.modules}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.strip() == "[]"
@@ -192,3 +193,8 @@ def test_sentences_of_a_clause_skip_fragments():
     text = "1. We may change these terms; we will tell you first.\nSee below.\nYou agree by using it."
     assert classifier.sentences_of(text) == ["We may change these terms;", "we will tell you first.",
                                             "You agree by using it."]
+
+
+@pytest.mark.parametrize("text", ["2026/03/16", "Arbitration", "16"])
+def test_dates_numbers_and_bare_headings_get_no_type(model, text):
+    assert classify(model, text).types == ()

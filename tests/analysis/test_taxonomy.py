@@ -119,3 +119,10 @@ def test_termination_without_notice_or_for_any_reason_raises_severity():
     assert termination.raising("We may suspend your account without prior notice.")
     assert termination.raising("We may terminate this agreement for any reason.")
     assert not termination.raising("We may terminate your account if you breach these terms, after notice.")
+
+
+def test_a_negated_aggravating_phrase_does_not_raise_severity():
+    sharing = BY_ID["data_sharing"]
+    assert sharing.raising("We may sell your personal information to advertisers.")
+    assert not sharing.raising("We do not sell personal information for cash consideration.")
+    assert sharing.protecting("We do not sell personal information for cash consideration.")
