@@ -21,6 +21,7 @@ from analysis.domain import ClassifiedClause, StoredVersion, VersionAnalysis
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store, utcnow
 from store.analysis_queries import AnalysisMovedError, VersionRef, replace_analysis, versions_to_analyse
+from store.blobs import BlobError
 from store.repository import Store, StoreError
 
 
@@ -57,7 +58,13 @@ def _analyse_all(store: Store, analyzer: Analyzer, refs: Sequence[VersionRef]) -
         by_document.setdefault(ref.document_id, []).append(ref)
     with click.progressbar(length=len(refs), label="analysing", file=sys.stderr) as bar:
         for document_id, wanted in by_document.items():
-            stored = {v.version.sha256: v for v in store.versions(document_id)}
+            try:
+                stored = {v.version.sha256: v for v in store.versions(document_id)}
+            except BlobError as exc:  # a missing or corrupt text: `clausewatch verify` says more
+                click.echo(f"analyze: {document_id}: {exc}", err=True)
+                failed += len(wanted)
+                bar.update(len(wanted))
+                continue
             order = list(stored)
             for ref in wanted:
                 try:

@@ -137,6 +137,17 @@ def test_a_version_never_analysed_takes_keys_from_the_previous_version(recorded,
     assert shared_text.clause.key == [c for c in first.clauses if "governed by" in c.clause.text][0].clause.key
 
 
+def test_a_missing_text_blob_fails_that_document_only_with_exit_status_1(recorded, store_url, home):
+    document_id, store = recorded
+    current = store.current_version(document_id)
+    store.blobs.path(current.version.sha256).unlink()
+    result = CliRunner().invoke(main, ["--home", str(home), "--database-url", store_url, "analyze"])
+    assert result.exit_code == 1
+    assert f"analyze: {document_id}: blob {current.version.sha256} is missing" in result.output
+    assert "2 failed" in result.output
+    assert analysed_with(store) == ["old-keywords-0", "old-keywords-0"]
+
+
 def test_all_and_stale_together_are_a_usage_error(sqlite_url, home):
     result = CliRunner().invoke(main, ["--home", str(home), "--database-url", sqlite_url, "analyze", "--all", "--stale"])
     assert result.exit_code == 2
