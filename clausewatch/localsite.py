@@ -42,6 +42,7 @@ class LocalSite:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
+        self._requested = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
@@ -65,6 +66,16 @@ class LocalSite:
     def page(self, path: str) -> Page | None:
         with self._lock:
             return self.pages.get(path)
+
+    def record_request(self, path: str, headers: dict[str, str]) -> None:
+        with self._requested:
+            self.requests.append((path, headers))
+            self._requested.notify_all()
+
+    def wait_for_request(self, path: str, timeout: float = 60.0) -> bool:
+        """Block until ``path`` has been requested (a test waits on the thing, not on the clock)."""
+        with self._requested:
+            return self._requested.wait_for(lambda: any(p == path for p, _ in self.requests), timeout)
 
     def start(self) -> LocalSite:
         self._thread.start()
@@ -94,7 +105,7 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             path = urlsplit(self.path).path
-            site.requests.append((path, dict(self.headers.items())))
+            site.record_request(path, dict(self.headers.items()))
             page = site.page(path)
             if page is None:
                 page = Page(b"<h1>Not found</h1>", status=404) if path != "/robots.txt" else Page(
