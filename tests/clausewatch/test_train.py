@@ -109,3 +109,13 @@ def test_tosdr_points_skip_unmoderated_and_irrelevant_quotes(tmp_path):
     assert [(e.text, set(e.types), e.group) for e in examples] == [
         ("You waive class actions.", {"class_action_waiver"}, "tosdr:x")
     ]
+
+
+def test_without_tosdr_only_the_claudette_types_are_learned_and_the_rest_fall_back_to_phrases(data_slice, tmp_path):
+    result = CliRunner().invoke(main, ["train", "--data", str(data_slice), "--out", str(tmp_path), "--no-tosdr"])
+    assert result.exit_code == 0, result.output
+    model = Classifier(tmp_path)
+    assert set(model.labels) <= {"arbitration", "unilateral_change", "content_removal", "jurisdiction",
+                                 "governing_law", "limitation_of_liability", "unilateral_termination",
+                                 "contract_by_using"}
+    assert "indemnification" in model.classify(["You agree to indemnify and hold us harmless."])[0].types
