@@ -1,0 +1,56 @@
+"""The thin CLI over the library: init, crawl, status --json and verify, with meaningful exit codes."""
+
+from __future__ import annotations
+
+import json
+import zlib
+
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.localsite import LocalSite, Page
+
+POLICY = b"<main><h1>Terms</h1><h2>1. Use</h2><p>By using the service you accept these terms.</p></main>"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write_catalog(folder, site):
+    folder.mkdir()
+    (folder / "acme.yaml").write_text(
+        "name: Acme\nslug: acme\ndocuments:\n"
+        f"  - type: Terms of Service\n    url: {site.url('/terms')}\n"
+        f"  - type: Privacy Policy\n    url: {site.url('/privacy')}\n")
+
+
+def test_crawl_status_and_verify(tmp_path):
+    with LocalSite({"/terms": Page(POLICY)}) as site:
+        catalog = tmp_path / "catalog"
+        write_catalog(catalog, site)
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+
+        before = json.loads(invoke(*base, "status", "--json").output)
+        assert [(d["id"], d["last_outcome"], d["versions"]) for d in before["documents"]] == [
+            ("CW-D-00001", None, 0), ("CW-D-00002", None, 0)]
+
+        crawl = invoke(*base, "crawl", "--delay", "0", "--concurrency", "2")
+        assert crawl.exit_code == 1  # the privacy policy is a 404
+        assert "CW-D-00002  failed  http_4xx" in crawl.output
+
+    documents = json.loads(invoke(*base, "status", "--json").output)["documents"]
+    assert [(d["id"], d["last_outcome"], d["versions"], d["failures"]) for d in documents] == [
+        ("CW-D-00001", "new_version", 1, 0), ("CW-D-00002", "failed", 0, 1)]
+    assert documents[0]["last_verified"] is not None
+
+    assert invoke(*base, "verify").exit_code == 0
+    blob = next(p for p in (tmp_path / "home" / "objects").rglob("*") if p.is_file())
+    blob.write_bytes(zlib.compress(b"tampered"))
+    tampered = invoke(*base, "verify")
+    assert tampered.exit_code == 1 and "MISMATCH" in tampered.output
+
+
+def test_missing_catalog_folder_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(main, ["--home", str(tmp_path), "--catalog", str(tmp_path / "nope"), "status"])
+    assert result.exit_code == 2 and "does not exist" in result.output

@@ -1,0 +1,70 @@
+from datetime import UTC, datetime
+
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.pipeline import Analyzer
+from analysis.text import sha256_bytes
+
+
+def test_record_text_then_unchanged(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    (doc,) = store.sync_catalog([spec], now=now)
+    assert doc.id == "CW-D-00001"
+    body = b"<h1>Terms</h1><p>Hello</p>"
+    snap = Snapshot(sha256_bytes(body), doc.id, "http://x/t", "http://x/t", 200, "text/html", now, size=len(body))
+    first = store.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
+                              started_at=now, finished_at=now, analyze=Analyzer())
+    second = store.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
+                               started_at=now, finished_at=now, analyze=Analyzer())
+    assert first.outcome == "new_version" and second.outcome == "unchanged"
+    assert len(store.versions(doc.id)) == 1
+    assert store.verify() == []
+
+
+def _snapshot(doc_id, body, now):
+    return Snapshot(sha256_bytes(body), doc_id, "http://x/t", "http://x/t", 200, "text/html", now, size=len(body),
+                    etag='"v1"', last_modified="Thu, 01 Jan 2026 00:00:00 GMT")
+
+
+def test_failures_are_fetches_never_versions_and_status_counts_them(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),
+                                         DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),))))
+    store.sync_catalog([spec], now=now)
+    error_page = b"<h1>503 Service Unavailable</h1>"
+    for _ in range(2):
+        store.record_failure("CW-D-00001", started_at=now, finished_at=now, kind="http_5xx", detail="HTTP 503",
+                             snapshot=_snapshot("CW-D-00001", error_page, now), body=error_page)
+    assert store.current_version("CW-D-00001") is None
+    assert len(store.snapshots("CW-D-00001")) == 1  # the error page is kept once, as evidence
+    by_id = {s.id: s for s in store.status()}
+    assert (by_id["CW-D-00001"].fetches, by_id["CW-D-00001"].failures) == (2, 2)
+    assert by_id["CW-D-00001"].consecutive_failures == 2
+    assert by_id["CW-D-00001"].last_error_kind == "http_5xx"
+    assert by_id["CW-D-00002"].last_outcome is None  # in the catalog, never crawled, still listed
+
+
+def test_conditional_headers_come_from_the_last_snapshot(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    store.sync_catalog([spec], now=now)
+    assert store.conditional_headers("CW-D-00001") == {}
+    body = b"<p>Terms</p>"
+    store.record_text("CW-D-00001", snapshot=_snapshot("CW-D-00001", body, now), body=body, text="Terms\n",
+                      started_at=now, finished_at=now)
+    headers = store.conditional_headers("CW-D-00001")
+    assert headers["If-None-Match"] == '"v1"'
+    assert headers["If-Modified-Since"] == "Thu, 01 Jan 2026 00:00:00 GMT"
+
+
+def test_document_ids_are_stable_and_dropped_documents_leave_the_catalog(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    terms = DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),))
+    privacy = DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),))
+    first = store.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    assert [d.id for d in first] == ["CW-D-00001", "CW-D-00002"]
+    again = store.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now)
+    assert {d.id: d.in_catalog for d in again} == {"CW-D-00001": False, "CW-D-00002": True}
+    back = store.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    assert {d.id: (d.type, d.in_catalog) for d in back} == {
+        "CW-D-00001": ("Terms of Service", True), "CW-D-00002": ("Privacy Policy", True)}
