@@ -17,6 +17,7 @@ fixed zip timestamp, so the same data gives byte-identical model files.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -50,8 +51,8 @@ TUNE_CLAUDETTE_THRESHOLDS = False
 # A fixed date for every member of weights.npz: zip stores one, and "now" would change the bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
-# ToS;DR case title → our clause types. Cases not listed are negatives for no type (they are
-# left out of every label's negatives except where their type is clearly another one).
+# ToS;DR case title → our clause types. Quotes of cases not listed (the date of the terms, how
+# readable they are…) are left out: they illustrate no clause type of ours.
 TOSDR_CASES: dict[str, tuple[str, ...]] = {
     "You waive your right to a class action.": ("class_action_waiver",),
     "This service forces users into binding arbitration in the case of disputes": ("arbitration",),
@@ -506,7 +507,7 @@ def write_model(out: Path, vocabulary: Vocabulary, models: Sequence[LabelModel],
         },
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return {name: classifier.hashlib.sha256((out / name).read_bytes()).hexdigest() for name in classifier.MODEL_FILES}
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in classifier.MODEL_FILES}
 
 
 def _json_lines(items: Sequence[str]) -> str:
