@@ -209,7 +209,9 @@ def _marker(line: str) -> tuple[str, str] | None:
     stripped = _unbold_number(line.strip())
     if match := _DOTTED.match(stripped):
         number = match["num"].rstrip(".")
-        return (f"dotted{number.count('.') + 1}", number)
+        depth = number.count(".") + 1
+        # Shown as people write them: "1." for a section, "8.2" below it.
+        return (f"dotted{depth}", f"{number}." if depth == 1 else number)
     if match := _PAREN.match(stripped):
         return (_paren_style(match["label"], "()"), f"({match['label']})")
     if match := _HALF_PAREN.match(stripped):
@@ -416,9 +418,9 @@ def _effective_marker(block: _Block, previous: _Block | None, numbers: list[tupl
     in_list = any(style.startswith("ordered") for style, _ in numbers)
     after_lead_in = previous is not None and previous.text.endswith(":") and previous.heading_level is None
     opened_section = any(style.startswith("dotted") for style, _ in numbers)
-    starts_list = after_lead_in and (opened_section or (marker[1] == "1" and not _is_numbered_title(block)))
+    starts_list = after_lead_in and (opened_section or (marker[1] == "1." and not _is_numbered_title(block)))
     if starts_list or in_list:
-        return ("ordered", marker[1] + ".")
+        return ("ordered", marker[1])
     return marker
 
 
