@@ -8,15 +8,17 @@ worker's output, never by sleeping.
 """
 
 import signal
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.schedulers.base import BaseScheduler
 from click.testing import CliRunner
 
 from clausewatch import jobs
 from clausewatch.cli import main
 from clausewatch.jobs import ActionResult, JobRunner, read_schedules
-from clausewatch.scheduler import Scheduler, missed_jobs
+from clausewatch.scheduler import MAX_SLEEP, Scheduler, missed_jobs
 from clausewatch.schedules import ScheduledJob
 from store import jobs as job_store
 from store.jobs import JobRun
@@ -117,6 +119,18 @@ def test_a_run_missed_while_down_runs_once_at_start(settings, store, recorded_ac
     scheduler.run_forever(now=now)
     assert calls == ["daily"]
     assert [r.outcome for r in job_store.runs(store, "daily")] == ["ok", "ok"]
+
+
+def test_the_loop_wakes_at_least_every_max_sleep_and_stops_between_passes(settings, store, tmp_path):
+    settings = settings.replace(schedules=write_schedules(tmp_path / "yearly.yaml", job_yaml("y", "site", "0 0 1 1 *")))
+    scheduler = Scheduler(read_schedules(settings), JobRunner(settings, store))
+    scheduler.plan(datetime.now(UTC))  # next run: next New Year
+    loop = scheduler.apscheduler
+    loop._event = threading.Event()
+    BaseScheduler.start(loop)  # job stores and executors, without BlockingScheduler's endless loop
+    assert loop._process_jobs() == MAX_SLEEP  # not the months until the job
+    scheduler.stop()
+    assert loop._process_jobs() is None and not loop.running
 
 
 # --- The commands (in this process, read-only paths) -------------------------------------
