@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -111,6 +112,14 @@ def sentences_of(text: str) -> list[str]:
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+class ClauseClassifier(Protocol):
+    """What the analysis pipeline needs of a classifier; ``Classifier`` is the built-in one."""
+
+    analyzer_id: str
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]: ...
 
 
 @dataclass(frozen=True)
