@@ -323,6 +323,7 @@ class WorkerOptions:
 class WorkerReport:
     worker: str
     results: list[DocumentResult] = field(default_factory=list)
+    seconds: float = 0.0  # from starting the crawl to its end, process start-up excluded
 
     @property
     def counts(self) -> dict[str, int]:
@@ -501,8 +502,9 @@ def work_queue(
     # Last before the download, so only requests that will really be sent take a slot.
     settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
                                           "crawler.distributed.SharedPaceMiddleware": 900}
+    started = time.monotonic()
     (runner or CrawlRunner()).run(QueueSpider, settings, queue=queue, recorder=recorder, options=worker)
-    return WorkerReport(worker_name(), recorder.results)
+    return WorkerReport(worker_name(), recorder.results, time.monotonic() - started)
 
 
 def worker_uses_browser(store: Store) -> bool:

@@ -48,6 +48,6 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
             line += f"  {result.detail}"
         click.echo(line)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing checked"
-    click.echo(f"worker {report.worker}: {counts}")
+    click.echo(f"worker {report.worker}: {counts} in {report.seconds:.1f}s")
     if report.failed:
         raise click.exceptions.Exit(1)
