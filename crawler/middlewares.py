@@ -10,7 +10,6 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.response import response_status_message
-from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
 from crawler.errors import SchemeRefusedError
@@ -69,6 +68,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             delay = max(delay, retry_after)
         delay = min(delay, self.backoff_max)
         if delay > 0:
+            # Imported here: importing the reactor installs one, and the runner must choose it first.
+            from twisted.internet import reactor
+
             await deferred_to_future(deferLater(reactor, delay, lambda: None))
 
 

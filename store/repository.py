@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, case, create_engine, event, func, select
+from sqlalchemy import Engine, case, create_engine, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.domain import (
+    ClassifiedClause,
     Document,
     PlatformSpec,
     Snapshot,
@@ -415,23 +416,37 @@ class Store:
         return row, True
 
     def _add_clauses(self, session: Session, doc: DocumentRow, version: VersionRow, analysis: VersionAnalysis, now) -> None:
-        types: set[str] = set()
-        for item in analysis.clauses:
-            session.add(mapping.clause_to_row(item, version.id))
-            types.update(item.classification.types)
-        for clause_type in sorted(types):
-            self._ensure_provision(session, doc, clause_type, now)
+        self.add_clauses(session, doc, version, analysis.clauses, now)
+
+    @classmethod
+    def add_clauses(cls, session: Session, doc: DocumentRow, version: VersionRow,
+                    clauses: Sequence[ClassifiedClause], now: datetime) -> None:
+        """Insert a version's classified clauses in one statement and open any provision they start."""
+        if clauses:
+            session.execute(insert(ClauseRow), [mapping.clause_values(item, version.id) for item in clauses])
+        cls.ensure_provisions(session, doc, {t for item in clauses for t in item.classification.types}, now)
 
     @staticmethod
-    def _ensure_provision(session: Session, doc: DocumentRow, clause_type: str, now: datetime) -> None:
-        exists = session.scalar(
-            select(ProvisionRow.id).where(ProvisionRow.document_id == doc.id, ProvisionRow.clause_type == clause_type)
-        )
-        if exists is None:
-            row = ProvisionRow(document_id=doc.id, clause_type=clause_type, public_id="~" + uuid.uuid4().hex[:16], first_seen=now)
-            session.add(row)
-            session.flush()
+    def ensure_provisions(session: Session, doc: DocumentRow, clause_types: set[str], now: datetime) -> None:
+        """One provision record per (document, clause type); record ids are never reused."""
+        existing = set(session.scalars(
+            select(ProvisionRow.clause_type).where(ProvisionRow.document_id == doc.id)
+        ))
+        created = [
+            ProvisionRow(document_id=doc.id, clause_type=clause_type, public_id="~" + uuid.uuid4().hex[:16],
+                         first_seen=now)
+            for clause_type in sorted(clause_types - existing)
+        ]
+        if not created:
+            return
+        session.add_all(created)
+        session.flush()  # the record id derives from the primary key
+        for row in created:
             row.public_id = f"CW-P-{row.id:06d}"
+
+    @classmethod
+    def _ensure_provision(cls, session: Session, doc: DocumentRow, clause_type: str, now: datetime) -> None:
+        cls.ensure_provisions(session, doc, {clause_type}, now)
 
     @staticmethod
     def _link(session: Session, version: VersionRow, snap: SnapshotRow) -> None:
