@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from analysis.pipeline import Analyzer
@@ -10,6 +14,17 @@ from clausewatch.commands.enqueue import shared_queue
 from clausewatch.crawling import crawl_options
 from clausewatch.settings import Settings
 from crawler.distributed import WorkerOptions, work_queue
+from crawler.runner import CrawlRunner
+
+
+@contextmanager
+def stop_gracefully_on_sigterm(runner: CrawlRunner) -> Iterator[None]:
+    """SIGTERM (systemd, Kubernetes) finishes the documents in flight and gives the rest back to the queue."""
+    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: runner.stop())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.command("crawl-worker")
@@ -34,8 +49,11 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
     worker = WorkerOptions(lease_seconds=lease_seconds, prefetch=prefetch or max(16, options.concurrency),
                            drain=drain, idle_exit=idle_exit)
     store = open_store(settings)
+    runner = CrawlRunner()
     try:
-        report = work_queue(store, queue, settings.crawl_redis_url, options, worker, analyze=Analyzer())
+        with stop_gracefully_on_sigterm(runner):
+            report = work_queue(store, queue, settings.crawl_redis_url, options, worker, analyze=Analyzer(),
+                                runner=runner)
     finally:
         store.close()
     for result in report.results:

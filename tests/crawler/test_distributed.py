@@ -307,6 +307,24 @@ def test_a_document_recorded_by_a_worker_that_died_before_acknowledging_is_not_f
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
 
 
+def test_sigterm_finishes_the_document_in_flight_then_exits(tmp_path, environment, queue, start_worker):
+    with GatedSite(opens_at=10**6) as site:
+        write_catalog(tmp_path / "catalog", site, 1)
+        enqueue(environment)
+        worker = start_worker("--idle-exit", "120")
+        wait_for(lambda: site.asked, "the worker's request")
+        worker.send_signal(signal.SIGTERM)
+        site.gate.set()
+        assert finish(worker) == {"CW-D-00001": "new_version"}
+
+    store = open_store(environment)
+    try:
+        assert [(s.fetches, s.versions) for s in store.status()] == [(1, 1)]
+    finally:
+        store.close()
+    assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
+
+
 def test_enqueue_without_a_redis_url_is_a_usage_error(environment):
     result = CliRunner().invoke(main, ["enqueue"], env={**environment, "CLAUSEWATCH_CRAWL_REDIS_URL": ""})
     assert result.exit_code == 2
