@@ -138,7 +138,10 @@ class _Side:
 
 def align(old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]) -> dict[int, tuple[int, float]]:
     """Pairs ``{new index: (old index, similarity)}``: equal forms first, then the most similar."""
-    before, after = _Side.of(old), _Side.of(new)
+    return _align(_Side.of(old), _Side.of(new))
+
+
+def _align(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
     pairs = _exact_pairs(before, after)
     pairs.update(_similar_pairs(before, after, set(pairs), {o for o, _ in pairs.values()}))
     pairs.update(_gap_pairs(before, after, pairs))
@@ -287,26 +290,39 @@ def _severity(classification: Classification) -> str | None:
 
 
 def clause_changes(
-    old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause], pairs: dict[int, tuple[int, float]]
+    old: Sequence[ClassifiedClause],
+    new: Sequence[ClassifiedClause],
+    pairs: dict[int, tuple[int, float]],
+    forms: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> tuple[ClauseChange, ...]:
-    """Added, removed, modified and moved clauses, in the order of the new document."""
+    """Added, removed, modified and moved clauses, in the order of the new document.
+
+    ``forms`` are the comparable forms of ``old`` and ``new`` when already known.
+    """
+    old_forms, new_forms = forms or (_Side.of(old).forms, _Side.of(new).forms)
     moved = out_of_order(pairs)
     placed: list[tuple[float, int, ClauseChange]] = []
-    new_of_old = {i: j for j, (i, _) in pairs.items()}
     for j, item in enumerate(new):
-        change = _paired_change(old, item, pairs[j], j in moved) if j in pairs else _added(item)
+        if j in pairs:
+            i, similarity = pairs[j]
+            change = _paired_change(old[i], item, similarity, same=old_forms[i] == new_forms[j], moved=j in moved)
+        else:
+            change = _added(item) if new_forms[j] else None  # punctuation or furniture only
         if change is not None:
             placed.append((j, 0, change))
+    new_of_old = {i: j for j, (i, _) in pairs.items()}
+    anchor = -0.5
     for i, item in enumerate(old):
-        if i not in new_of_old:
-            anchor = max((new_of_old[k] for k in range(i) if k in new_of_old), default=-1) + 0.5
+        if i in new_of_old:
+            anchor = max(anchor, new_of_old[i] + 0.5)
+        else:
             placed.append((anchor, i, _removed(item)))
     return tuple(change for _, _, change in sorted(placed, key=lambda p: (p[0], p[1])))
 
 
-def _paired_change(old, item: ClassifiedClause, pair: tuple[int, float], moved: bool) -> ClauseChange | None:
-    previous = old[pair[0]]
-    same = comparable_form(previous.clause.text) == comparable_form(item.clause.text)
+def _paired_change(
+    previous: ClassifiedClause, item: ClassifiedClause, similarity: float, *, same: bool, moved: bool
+) -> ClauseChange | None:
     if same and not moved:
         return None
     return ClauseChange(
@@ -317,13 +333,11 @@ def _paired_change(old, item: ClassifiedClause, pair: tuple[int, float], moved: 
         after=item.clause.text,
         severity_before=_severity(previous.classification),
         severity_after=_severity(item.classification),
-        similarity=pair[1],
+        similarity=similarity,
     )
 
 
-def _added(item: ClassifiedClause) -> ClauseChange | None:
-    if not comparable_form(item.clause.text):
-        return None  # a clause of punctuation or furniture only
+def _added(item: ClassifiedClause) -> ClauseChange:
     return ClauseChange("added", item.clause.key, item.clause.heading_path, None, item.clause.text,
                         None, _severity(item.classification))
 
@@ -364,14 +378,15 @@ def build_change(
     if previous is None:
         return carry_keys((), clauses, {}), None
     old = _previous_clauses(previous)
-    pairs = align(old, clauses)
+    before, after = _Side.of(old), _Side.of(clauses)
+    pairs = _align(before, after)
     aligned = carry_keys(old, clauses, pairs)
     diff = diff_texts(previous.text, text)
     reason = cosmetic_reason(previous.text, text)
     if reason is not None:
         return aligned, Change(previous.version.sha256, to_version, substantive=False, cosmetic_reason=reason,
                                diff=diff)
-    listed = clause_changes(old, aligned, pairs)
+    listed = clause_changes(old, aligned, pairs, (before.forms, after.forms))
     return aligned, Change(
         from_version=previous.version.sha256,
         to_version=to_version,
