@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import analysis.diff
+import analysis.explain
+import analysis.explain_facts
+import analysis.explanations
 from analysis.diff import Diff, diff_texts
 from reports import feeds
 from reports.site import contexts, exports
@@ -34,6 +37,7 @@ from store.site_data import DocumentInfo, SiteData, load_site_data, snapshot_pro
 log = logging.getLogger(__name__)
 
 _CODE = Path(__file__).resolve().parent
+_EXPLANATIONS = Path(analysis.explanations.__file__).resolve().parent
 
 
 @dataclass(frozen=True)
@@ -85,14 +89,15 @@ def _encode(value: Any) -> Any:
 def _code_fingerprint() -> str:
     """Hash of the site's templates, static files and code: a change to any re-renders every page.
 
-    The diff module is included because document pages compute their diffs at
-    render time, from version hashes that do not change when it does.
+    Modules whose output is computed only at render time are included: the
+    diffs of document pages and the analysis sections of record pages depend
+    on inputs in the fingerprint (version hashes, clauses) and on this code.
     """
     digest = hashlib.sha256()
-    for folder in (TEMPLATES, STATIC, _CODE):
+    for folder in (TEMPLATES, STATIC, _CODE, _EXPLANATIONS):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    for module in (feeds, analysis.diff):
+    for module in (feeds, analysis.diff, analysis.explain, analysis.explain_facts):
         digest.update(Path(module.__file__).read_bytes())
     return digest.hexdigest()
 
@@ -162,8 +167,9 @@ class SiteBuilder:
         for doc in site.data.documents:
             yield self._document_page(site, doc)
             for provision in doc.provisions:
-                context = contexts.record_context(site, doc, provision)
-                yield Page(contexts.record_path(provision.id), "record.html.j2", context)
+                yield Page(contexts.record_path(provision.id), "record.html.j2",
+                           contexts.record_context(site, doc, provision),
+                           extra=lambda doc=doc, provision=provision: contexts.record_analysis(site, doc, provision))
         yield from self._feed_pages(site)
         entries = exports.search_entries(site)
         yield Page("search-index.js", None, {"entries": entries}, raw=lambda: exports.search_index_js(entries))

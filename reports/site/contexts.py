@@ -145,7 +145,8 @@ def change_row(doc: DocumentInfo, change: ChangeInfo, keys: frozenset[str] | Non
 def _clause_row(item, provisions_by_type: dict[str, str]) -> dict[str, Any]:
     c = item.classification
     return {
-        "anchor": clause_anchor(item.clause.key), "heading": item.clause.heading, "text": item.clause.text,
+        "key": item.clause.key, "anchor": clause_anchor(item.clause.key), "heading": item.clause.heading,
+        "text": item.clause.text,
         "severity": c.severity if c.types else None, "confidence": c.confidence, "basis": c.basis,
         "reason": c.reason, "evidence": list(c.evidence),
         "types": [{"id": t, "title": model.type_title(t), "record_id": provisions_by_type.get(t)} for t in c.types],
@@ -164,7 +165,6 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
     current = doc.current
     provisions_by_type = {p.clause_type: p.id for p in doc.provisions}
     url = site.absolute(record_path(provision.id))
-    explanation = explain_provision(provision.clause_type, title, platform, clauses)
     return {
         "id": provision.id, "clause_type": provision.clause_type, "title": title, "url": url,
         "platform": doc.document.platform, "platform_name": platform, "document": model.document_title(doc),
@@ -173,7 +173,6 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "confidence": top.confidence if top else None, "basis": top.basis if top else None,
         "evidence_phrases": _unique_phrases(top.evidence) if top else [],
         "prevalence": site.prevalence(provision.clause_type).display,
-        "explanation": explanation,
         "others": [r for r in site.by_type.get(provision.clause_type, ())
                    if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
         "history": [change_row(doc, c, model.keys_of_type(doc, provision.clause_type))
@@ -185,11 +184,26 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "first_tracked": provision.first_seen, "last_verified": current.last_verified if current else None,
         "evidence": site.evidence.get(doc.document.id),
         "siblings": _siblings(doc, provision),
-        "faq": _faq(title, platform, explanation, site.prevalence(provision.clause_type), top),
         "bibtex": bibtex(provision.id, f"{platform}, {model.document_title(doc)}: {title}", url,
                          f"Record {provision.id}, document {doc.document.id}" + _snapshot_note(site, doc),
                          provision.first_seen.year),
     }
+
+
+def record_analysis(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo) -> dict[str, Any]:
+    """The analysis sections and FAQ of a record page, computed only when the page is rendered.
+
+    They are a function of the record's clauses (in its context, keys included)
+    and of the explanation templates (in the code fingerprint), so they need
+    no place in the fingerprint of their own.
+    """
+    title = model.type_title(provision.clause_type)
+    clauses = model.clauses_of_type(doc, provision.clause_type)
+    platform = doc.document.platform_name
+    explanation = explain_provision(provision.clause_type, title, platform, clauses)
+    top = clauses[0].classification if clauses else None
+    return {"explanation": explanation,
+            "faq": _faq(platform, explanation, site.prevalence(provision.clause_type), top)}
 
 
 def _snapshot_note(site: SiteIndex, doc: DocumentInfo) -> str:
@@ -234,14 +248,13 @@ def _siblings(doc: DocumentInfo, provision: ProvisionInfo) -> list[dict[str, Any
     return sorted(rows, key=lambda r: (-severity_rank(r["severity"]), r["title"]))
 
 
-def _faq(title, platform, explanation, prevalence, top) -> list[dict[str, str]]:
-    faq = [{"q": f"What does {platform}'s {title} clause do?", "a": explanation.what_it_is}]
+def _faq(platform, explanation, prevalence, top) -> list[dict[str, str]]:
+    """The analysis's own questions, then severity and independence, which only the site knows."""
+    faq = [{"q": q, "a": a} for q, a in explanation.faq(platform, prevalence) if a]
     if top is not None:
         faq.append({"q": "How severe is it?",
                     "a": f"{top.severity.capitalize()} severity ({top.basis}, confidence {top.confidence:.0%}). "
                          f"{top.reason}".strip()})
-    faq.append({"q": "How many platforms have this type of clause?",
-                "a": f"{prevalence.count} of the {prevalence.total} platforms tracked ({prevalence.label})."})
     faq.append({"q": f"Is clausewatch affiliated with {platform}?",
                 "a": f"No. clausewatch is an independent archive; it is not affiliated with or endorsed by {platform}."})
     return faq

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from analysis.domain import ClassifiedClause
+from analysis.prevalence import Prevalence
 
 try:
     from analysis import explain as _explain
@@ -36,6 +37,15 @@ class FallbackExplanation:
     inferred_facts: tuple = ()
     interpretive_note: str = "No curated analysis exists for this clause type yet; nothing here is inferred."
     template_version: str = "fallback"
+    title: str = ""
+
+    def faq(self, platform_name: str, prevalence: Prevalence | None = None) -> tuple[tuple[str, str], ...]:
+        """The same questions as ``analysis.explain.Explanation.faq``, for the sections this one has."""
+        pairs = [(f"What does {platform_name}'s {self.title} clause do?", self.what_it_is)]
+        if prevalence is not None:
+            pairs.append(("How many platforms have this type of clause?",
+                          f"{prevalence.count} of the {prevalence.total} tracked platforms ({prevalence.label.lower()})."))
+        return tuple(pairs)
 
 
 def explain_provision(clause_type: str, title: str, platform: str, clauses: Sequence[ClassifiedClause]):
@@ -50,7 +60,8 @@ def explain_provision(clause_type: str, title: str, platform: str, clauses: Sequ
 
 def _fallback(title: str, platform: str, clauses: Sequence[ClassifiedClause]) -> FallbackExplanation:
     if not clauses:
-        return FallbackExplanation(f"{platform}'s current text no longer contains a clause classified as {title}.")
+        return FallbackExplanation(f"{platform}'s current text no longer contains a clause classified as {title}.",
+                                   title=title)
     what = f"{platform}'s document contains {len(clauses)} clause(s) classified as {title}."
     reason = clauses[0].classification.reason
-    return FallbackExplanation(what + (f" Classifier's reason: {reason}" if reason else ""))
+    return FallbackExplanation(what + (f" Classifier's reason: {reason}" if reason else ""), title=title)
