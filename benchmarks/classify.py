@@ -7,9 +7,10 @@ shipped model and for two ten-line baselines trained on the train split (word
 TF-IDF with balanced logistic regression, and with a balanced linear SVM);
 severity accuracy against the experts' grades (3 → high, 2 → medium) on the
 validation documents' tagged spans, end to end and given the true type; clauses
-per second; the out-of-fold F1 recorded at training for the types learned from
-ToS;DR alone; and the same F1 figures at clause level, each line of the
-validation documents being one clause labelled with the unfair tags it holds.
+per second; how well the confidence is calibrated; the out-of-fold F1 recorded
+at training for the types learned from ToS;DR alone; and the same F1 figures at
+clause level, each line of the validation documents being one clause labelled
+with the unfair tags it holds.
 
 Needs ../shared/datasets/claudette (or --data) and scikit-learn (the ``test``
 extra) for the baseline and the F1 scores.
@@ -120,6 +121,24 @@ def severity_accuracy(model: Classifier, spans) -> dict[str, float | int]:
     }
 
 
+def calibration(model: Classifier, texts: list[str], truth: np.ndarray) -> dict[str, float]:
+    """How well ``confidence`` means what it says on the 8 categories: expected calibration error
+    (10 bins over every sentence × category) and, over predicted labels, mean probability vs precision."""
+    margins = model.clause_scores(texts, model.features(texts))
+    columns = [model.labels.index(t) for t in TYPES]
+    probability = model.probabilities(margins)[:, columns].ravel()
+    truth = truth.ravel()
+    bins = np.minimum((probability * 10).astype(int), 9)
+    error = sum(abs(probability[bins == b].mean() - truth[bins == b].mean()) * (bins == b).sum()
+                for b in range(10) if (bins == b).any()) / len(probability)
+    predicted = (margins[:, columns] >= model.thresholds[columns]).ravel()
+    return {
+        "expected_calibration_error": round(float(error), 4),
+        "predicted_mean_probability": round(float(probability[predicted].mean()), 3),
+        "predicted_precision": round(float(truth[predicted].mean()), 3),
+    }
+
+
 def tosdr_figures(model: Classifier) -> dict[str, float]:
     """Out-of-fold F1 (grouped by service) of the types learned from ToS;DR alone, as recorded at training."""
     recorded = model.meta["training"]["out_of_fold_f1"]
@@ -160,6 +179,7 @@ def main() -> None:
             model, train, document_paragraphs(claudette / "validation" / "documents")
         ),
         "severity": severity_accuracy(model, graded_spans(claudette / "validation" / "documents")),
+        "calibration": calibration(model, texts, truth),
         "clauses_per_second": throughput(model, texts),
         "tosdr_types_out_of_fold_f1": tosdr_figures(model),
         "types_known": len(BY_ID),
