@@ -324,6 +324,7 @@ class WorkerReport:
     worker: str
     results: list[DocumentResult] = field(default_factory=list)
     seconds: float = 0.0  # from starting the crawl to its end, process start-up excluded
+    queue_errors: int = 0  # times Redis could not be reached
 
     @property
     def counts(self) -> dict[str, int]:
@@ -367,7 +368,14 @@ class QueueRecorder:
 
     def finish(self, claim: Claim, result: DocumentResult) -> None:
         """The document is done (recorded or skipped): end its lease and keep the result."""
-        if not self.queue.ack(claim):
+        try:
+            acknowledged = self.queue.ack(claim)
+        except redis.RedisError as exc:
+            # Recorded all the same: whoever claims it again finds this run's fetch and skips it.
+            log.error("crawl queue=%s document=%s could not be acknowledged: %s", self.queue.name,
+                      claim.document_id, exc)
+            acknowledged = True
+        if not acknowledged:
             log.warning("crawl queue=%s document=%s lease had run out before it was recorded; it may be checked "
                         "twice", self.queue.name, claim.document_id)
         self.drop(claim.document_id)
@@ -392,6 +400,7 @@ class QueueSpider(RedisMixin, PolicySpider):
         self.queue = queue
         self.options = options
         self.idle_since = time.monotonic()
+        self.queue_errors = 0
         self._renewal = LoopingCall(self._renew)
 
     @classmethod
@@ -413,7 +422,12 @@ class QueueSpider(RedisMixin, PolicySpider):
     # for a list queue: a lease instead of a destructive pop.
     def pop_list_queue(self, redis_key: str, batch_size: int) -> list[str]:
         room = min(batch_size, self.options.prefetch - len(self.recorder.held()))
-        claims = self.queue.claim(room, self.options.lease_seconds)
+        try:
+            claims = self.queue.claim(room, self.options.lease_seconds)
+        except redis.RedisError as exc:
+            self.queue_errors += 1
+            log.error("crawl queue=%s could not take work: %s", self.queue.name, exc)
+            return []
         if claims:
             self.idle_since = time.monotonic()
         return [claim.payload for claim in claims]
@@ -441,7 +455,7 @@ class QueueSpider(RedisMixin, PolicySpider):
             log.warning("crawl queue=%s document=%s produced no result; released", self.queue.name,
                         claim.document_id)
             self.recorder.drop(claim.document_id)
-            self.queue.release(claim, failed=True)
+            self._release(claim, failed=True)
         self.schedule_next_requests()
         if self.recorder.held():
             raise DontCloseSpider
@@ -460,7 +474,7 @@ class QueueSpider(RedisMixin, PolicySpider):
         if claim is not None:
             log.error("crawl queue=%s document=%s could not be recorded: %s; released for another try",
                       self.queue.name, claim.document_id, failure.getErrorMessage())
-            self.queue.release(claim, failed=True)
+            self._release(claim, failed=True)
         self.schedule_next_requests()
 
     def _opened(self, spider: Any) -> None:
@@ -472,11 +486,25 @@ class QueueSpider(RedisMixin, PolicySpider):
         for claim in self.recorder.held():
             # Shut down before checking it: give it straight back, not counted as an attempt.
             self.recorder.drop(claim.document_id)
-            self.queue.release(claim, failed=False)
+            self._release(claim, failed=False)
+
+    def _release(self, claim: Claim, *, failed: bool) -> None:
+        try:
+            self.queue.release(claim, failed=failed)
+        except redis.RedisError as exc:
+            self.queue_errors += 1
+            log.error("crawl queue=%s document=%s could not be given back (its lease will run out): %s",
+                      self.queue.name, claim.document_id, exc)
 
     def _renew(self) -> None:
         held = self.recorder.held()
-        kept = self.queue.renew(held, self.options.lease_seconds)
+        try:
+            kept = self.queue.renew(held, self.options.lease_seconds)
+        except redis.RedisError as exc:
+            # Not fatal: a LoopingCall that raises stops for good, and the next renewal may succeed.
+            self.queue_errors += 1
+            log.error("crawl queue=%s could not renew %d lease(s): %s", self.queue.name, len(held), exc)
+            return
         if kept < len(held):
             log.warning("crawl queue=%s %d lease(s) had already run out", self.queue.name, len(held) - kept)
 
@@ -503,8 +531,9 @@ def work_queue(
     settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
                                           "crawler.distributed.SharedPaceMiddleware": 900}
     started = time.monotonic()
-    (runner or CrawlRunner()).run(QueueSpider, settings, queue=queue, recorder=recorder, options=worker)
-    return WorkerReport(worker_name(), recorder.results, time.monotonic() - started)
+    spider = (runner or CrawlRunner()).run(QueueSpider, settings, queue=queue, recorder=recorder, options=worker)
+    return WorkerReport(worker_name(), recorder.results, time.monotonic() - started,
+                        getattr(spider, "queue_errors", 0))
 
 
 def worker_uses_browser(store: Store) -> bool:

@@ -41,7 +41,10 @@ def stop_gracefully_on_sigterm(runner: CrawlRunner) -> Iterator[None]:
 @click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per domain.")
 @click.pass_obj
 def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay, concurrency) -> None:
-    """Fetch queued documents politely and record them in the shared store; exit 1 if any fetch failed."""
+    """Fetch queued documents politely and record them in the shared store.
+
+    Exit 1 if any fetch failed or the queue could not be reached.
+    """
     if drain and idle_exit is not None:
         raise click.UsageError("--drain and --idle-exit are alternatives; give one")
     queue = shared_queue(settings)
@@ -67,5 +70,8 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
         click.echo(line)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing checked"
     click.echo(f"worker {report.worker}: {counts} in {report.seconds:.1f}s")
-    if report.failed:
+    if report.queue_errors:
+        click.echo(f"worker {report.worker}: the queue at {settings.crawl_redis_url} failed {report.queue_errors} "
+                   "time(s); see the log", err=True)
+    if report.failed or report.queue_errors:
         raise click.exceptions.Exit(1)

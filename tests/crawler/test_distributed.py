@@ -331,6 +331,13 @@ def test_enqueue_without_a_redis_url_is_a_usage_error(environment):
     assert "CLAUSEWATCH_CRAWL_REDIS_URL" in result.output
 
 
+def test_a_worker_without_its_redis_says_so(environment):
+    result = CliRunner().invoke(main, ["crawl-worker", "--drain"],
+                                env={**environment, "CLAUSEWATCH_CRAWL_REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert result.exit_code == 1
+    assert "Redis at redis://127.0.0.1:1/0 is not reachable" in result.output
+
+
 def _redis_now(queue: DocumentQueue) -> float:
     seconds, micros = queue.client.time()
     return seconds + micros / 1_000_000
