@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,10 +37,11 @@ def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
 
 
 def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
-               full: bool = False) -> SiteReport:
+               full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
     with _store(settings, store) as opened:
-        return site.build(opened, Path(out or settings.site_dir), base_url=settings.base_url, full=full)
+        return site.build(opened, Path(out or settings.site_dir), base_url=settings.base_url, full=full,
+                          progress=progress)
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:

@@ -34,6 +34,8 @@ def command(settings, since: datetime | None, mode: str | None, dry_run: Path | 
     if (mode == "send") == (dry_run is not None):
         raise click.UsageError("give exactly one of --send or --dry-run DIR")
     report = send_digest(settings, since=since, dry_run=dry_run)
+    if not report.deliveries:
+        click.echo(f"no digest subscriber in {settings.subscribers}: nothing sent", err=True)
     for error in report.subscriber_errors:
         click.echo(f"subscribers: {error}", err=True)
     for delivery in report.deliveries:

@@ -9,6 +9,14 @@ import click
 from clausewatch.publishing import build_site
 
 
+PROGRESS_EVERY = 1000  # pages between two progress lines
+
+
+def _progress(report) -> None:
+    if report.pages % PROGRESS_EVERY == 0:
+        click.echo(f"… {report.pages} pages checked, {len(report.written)} written", err=True)
+
+
 @click.command("site")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder (default SITE_DIR).")
 @click.option("--full", is_flag=True, help="Rewrite every page, ignoring the manifest of the previous build.")
@@ -21,7 +29,7 @@ def command(settings, out: Path | None, full: bool, base_url: str | None) -> Non
     """
     if base_url:
         settings = settings.replace(base_url=base_url)
-    report = build_site(settings, out=out, full=full)
+    report = build_site(settings, out=out, full=full, progress=_progress)
     for problem in report.evidence_problems:
         click.echo(f"evidence: {problem}", err=True)
     click.echo(f"{report.pages} page(s): {len(report.written)} written, {report.unchanged} unchanged, "

@@ -116,7 +116,8 @@ class SiteBuilder:
         self.base_url = base_url.rstrip("/") + "/"
         self.env = environment()
 
-    def build(self, *, full: bool = False) -> SiteReport:
+    def build(self, *, full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
+        """Write every page whose inputs changed; ``progress`` is called after each page."""
         data = load_site_data(self.store)
         evidence = self._check_evidence(data)
         site = SiteIndex.build(data, self.base_url, evidence, prevalence(self.store))
@@ -127,6 +128,8 @@ class SiteBuilder:
         for page in self._plan(site):
             report.pages += 1
             writer.write(page.path, fingerprint(page, self.base_url), lambda page=page: self._produce(page))
+            if progress is not None:
+                progress(report)
         report.removed = writer.finish()
         report.written, report.unchanged, report.rendered = writer.written, writer.unchanged, writer.rendered
         return report
@@ -264,6 +267,7 @@ def feed_definitions(site: SiteIndex) -> list[tuple[str, feeds.Feed]]:
     return result
 
 
-def build(store: Store, out: Path, *, base_url: str, full: bool = False) -> SiteReport:
+def build(store: Store, out: Path, *, base_url: str, full: bool = False,
+          progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
     """Build (or incrementally update) the site of ``store`` in ``out``."""
-    return SiteBuilder(store, out, base_url).build(full=full)
+    return SiteBuilder(store, out, base_url).build(full=full, progress=progress)

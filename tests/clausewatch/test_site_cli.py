@@ -77,3 +77,23 @@ def test_digest_dry_run_and_usage_errors(home, tmp_path):
     assert run(home, "digest").exit_code == 2
     assert run(home, "digest", "--send", "--dry-run", str(tmp_path / "m")).exit_code == 2
     assert run(home, "digest", "--since", "yesterday", "--dry-run", str(tmp_path / "m")).exit_code == 2
+
+
+def test_digest_send_delivers_to_each_subscriber_and_exits_1_on_a_refusal(home, smtp_inbox):
+    (home / "subscribers.yaml").write_text(
+        "subscribers:\n"
+        "  - {email: legal@example.com, name: Legal}\n"
+        "  - {email: gone@refused.invalid}\n"
+        "  - {email: acme@example.com, platforms: [acme], min_severity: high}\n", encoding="utf-8")
+    env = {"CLAUSEWATCH_SMTP_HOST": smtp_inbox.host, "CLAUSEWATCH_SMTP_PORT": str(smtp_inbox.port),
+           "CLAUSEWATCH_SMTP_STARTTLS": "false", "CLAUSEWATCH_BASE_URL": "https://cw.example.org/"}
+    result = CliRunner().invoke(main, ["--home", str(home), "digest", "--since", "2026-03-01", "--send"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "gone@refused.invalid: FAILED" in result.output
+    assert sorted(m["To"].addresses[0].addr_spec for m in smtp_inbox.messages) == ["acme@example.com",
+                                                                                   "legal@example.com"]
+
+
+def test_digest_send_without_subscribers_says_so(home):
+    result = run(home, "digest", "--send")
+    assert result.exit_code == 0 and "no digest subscriber" in result.output
