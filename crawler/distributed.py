@@ -64,7 +64,11 @@ class QueueError(ValueError):
 # more attempt, or on the dead list once it has had max_attempts.
 _REQUEUE_LUA = """
 local function requeue(raw, penalty, max_attempts)
-  local claim = cjson.decode(raw)
+  local ok, claim = pcall(cjson.decode, raw)
+  if not ok or type(claim) ~= 'table' or type(claim.attempt) ~= 'number' then
+    redis.call('RPUSH', KEYS[4], raw)
+    return
+  end
   claim.attempt = claim.attempt + penalty
   if claim.attempt > max_attempts then
     redis.call('SREM', KEYS[3], claim.document_id)
@@ -128,6 +132,12 @@ end
 return 0
 """
 
+# ARGV: payload. A payload that is not a claim leaves its lease for the dead list.
+_BURY_LUA = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('RPUSH', KEYS[4], ARGV[1])
+"""
+
 # ARGV: payload, penalty (1 counts as an attempt, 0 does not), max attempts.
 _RELEASE_LUA = _REQUEUE_LUA + """
 if redis.call('ZREM', KEYS[2], ARGV[1]) == 1 then
@@ -179,7 +189,7 @@ class DocumentQueue:
         self._scripts = {
             name: client.register_script(source) for name, source in (
                 ("enqueue", _ENQUEUE_LUA), ("claim", _CLAIM_LUA), ("renew", _RENEW_LUA),
-                ("ack", _ACK_LUA), ("release", _RELEASE_LUA),
+                ("ack", _ACK_LUA), ("release", _RELEASE_LUA), ("bury", _BURY_LUA),
             )
         }
 
@@ -202,8 +212,15 @@ class DocumentQueue:
         """Lease up to ``count`` documents (expired leases of any worker first)."""
         if count <= 0:
             return []
-        raws = self._run("claim", count, lease_seconds, self.max_attempts)
-        return [Claim.parse(raw) for raw in raws]
+        claims = []
+        for raw in self._run("claim", count, lease_seconds, self.max_attempts):
+            try:
+                claims.append(Claim.parse(raw))
+            except QueueError as exc:
+                # Not pushed by `enqueue`; kept for the operator to look at, never retried.
+                log.error("crawl queue=%s: %s; moved to the dead list", self.name, exc)
+                self._run("bury", raw)
+        return claims
 
     def renew(self, claims: Sequence[Claim], lease_seconds: float) -> int:
         """Push the deadlines of these leases on; returns how many were still held."""
@@ -225,8 +242,9 @@ class DocumentQueue:
             pending, leased, dead = pipe.execute()
         return QueueCounts(pending, leased, dead)
 
-    def dead(self) -> list[Claim]:
-        return [Claim.parse(raw) for raw in self.client.lrange(self.keys[3], 0, -1)]
+    def dead(self) -> list[str]:
+        """The payloads of the dead list, oldest first."""
+        return [raw.decode("utf-8", "replace") for raw in self.client.lrange(self.keys[3], 0, -1)]
 
     def clear(self) -> None:
         self.client.delete(*self.keys)
@@ -361,7 +379,8 @@ class QueueRecorder:
             return self.claims.pop(document_id, None)
 
     def record(self, item: Any) -> DocumentResult:
-        claim = self.claims[item.document_id]
+        with self._lock:
+            claim = self.claims[item.document_id]
         result = self._recorder(claim.run_id).record(item)
         self.finish(claim, result)
         return result

@@ -96,8 +96,18 @@ def test_a_document_that_keeps_failing_ends_on_the_dead_list(queue):
         assert claim.attempt == attempt
         assert queue.release(claim, failed=True)
     assert queue.claim(1, lease_seconds=60) == []
-    assert [(c.document_id, c.attempt) for c in queue.dead()] == [("CW-D-00001", queue.max_attempts + 1)]
+    assert [Claim.parse(raw).attempt for raw in queue.dead()] == [queue.max_attempts + 1]
     assert queue.enqueue(["CW-D-00001"], "run2") == 1, "a dead document can be queued by a later run"
+
+
+def test_a_payload_that_is_not_a_claim_goes_to_the_dead_list_without_blocking_the_queue(queue):
+    queue.client.rpush(queue.pending_key, "https://example.com/")
+    queue.enqueue(["CW-D-00001"], "run1")
+    assert [c.document_id for c in queue.claim(2, lease_seconds=60)] == ["CW-D-00001"]
+    queue.client.zadd(queue.keys[1], {"{not json": 0})  # an expired lease that is not a claim either
+    assert queue.claim(1, lease_seconds=60) == []
+    assert queue.dead() == ["https://example.com/", "{not json"]
+    assert queue.counts() == QueueCounts(pending=0, leased=1, dead=2)
 
 
 def test_released_at_shutdown_is_not_counted_as_an_attempt(queue):
