@@ -116,6 +116,7 @@ def test_hostile_policy_runs_nothing(built, browser):
             assert not href.strip().lower().startswith(("javascript:", "data:", "vbscript:")), (path, href)
         assert page.locator("img, svg, iframe, textarea").count() == 0, path
         assert not any("PWNED" in m for m in watched.console), path
+        assert not any("Content Security Policy" in m for m in watched.console), (path, watched.console)
         assert watched.dialogs == [] and watched.errors == [], path
         watched.page.close()
     watched = Watched(browser).open(site / f"documents/{ids.hostile}.html")
