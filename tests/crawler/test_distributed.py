@@ -335,6 +335,16 @@ def test_sigterm_finishes_the_document_in_flight_then_exits(tmp_path, environmen
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
 
 
+def test_enqueue_queues_only_the_selected_documents(tmp_path, environment, queue):
+    with LocalSite() as site:
+        write_catalog(tmp_path / "catalog", site, 3)
+    assert "1 of 1 document(s) queued" in enqueue(environment, "--platform", "platform-02")
+    assert "2 of 3 document(s) queued" in enqueue(environment, "--type", "Terms of Service")
+    assert "0 of 0 document(s) queued" in enqueue(environment, "--tag", "nothing-has-this-tag")
+    queued = [Claim.parse(raw).document_id for raw in queue.client.lrange(queue.pending_key, 0, -1)]
+    assert sorted(queued) == ["CW-D-00001", "CW-D-00002", "CW-D-00003"] and queued[0] == "CW-D-00002"
+
+
 def test_enqueue_without_a_redis_url_is_a_usage_error(environment):
     result = CliRunner().invoke(main, ["enqueue"], env={**environment, "CLAUSEWATCH_CRAWL_REDIS_URL": ""})
     assert result.exit_code == 2
