@@ -15,7 +15,9 @@
    (outside the longest run kept in order) ``moved``.
 3. **Judges the change.** When the whole texts have the same comparable form
    the change is ``cosmetic`` (its reason names what differed) and lists no
-   clause change; otherwise it is substantive. It has ``severity_raised`` when
+   clause change; so is a change that leaves every clause as it was (reason
+   ``outside clauses``: a heading or link list the splitter leaves out).
+   Otherwise it is substantive. It has ``severity_raised`` when
    a clause's severity went up or a high-severity clause was added.
 """
 
@@ -54,6 +56,7 @@ GAP_THRESHOLD = 0.3
 # Gaps are compared all against all, so only small ones (a full rewrite is no gap).
 MAX_GAP_COMPARISONS = 64
 _COMMON_WORD_SHARE = 0.2
+OUTSIDE_CLAUSES = "outside clauses"
 
 # --- Comparable forms ------------------------------------------------------------
 
@@ -68,7 +71,9 @@ _REFERENCE_NUMBER = re.compile(r"\b(section|article|clause|chapter|part|§)\s*\d
                                re.IGNORECASE)
 _FURNITURE = re.compile(
     r"^[ \t>#*_-]*(?:©.*|copyright\s+(?:©\s*)?\d{4}.*|all rights reserved\.?|back to top|skip to (?:main )?content"
-    r"|print(?: this page)?|table of contents|was this (?:page|article) helpful\??.*|cookie (?:settings|preferences))"
+    r"|print(?: this page)?|table of contents|was this (?:page|article) helpful\??.*|cookie (?:settings|preferences)"
+    # A table-of-contents entry: nothing but a link to an anchor of the same page.
+    r"|(?:\d+\.|[-*+])?\s*\[[^\]\n]*\]\(#[^)\s]*\))"
     r"[ \t*_]*$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -315,7 +320,7 @@ def clause_changes(
     for i, item in enumerate(old):
         if i in new_of_old:
             anchor = max(anchor, new_of_old[i] + 0.5)
-        else:
+        elif old_forms[i]:  # a clause of the page's own date or furniture goes unmentioned
             placed.append((anchor, i, _removed(item)))
     return tuple(change for _, _, change in sorted(placed, key=lambda p: (p[0], p[1])))
 
@@ -387,6 +392,11 @@ def build_change(
         return aligned, Change(previous.version.sha256, to_version, substantive=False, cosmetic_reason=reason,
                                diff=diff)
     listed = clause_changes(old, aligned, pairs, (before.forms, after.forms))
+    if not listed:
+        # Every clause is as it was: what changed lies outside them (headings, link lists
+        # the splitter leaves out), which is no change to any provision.
+        return aligned, Change(previous.version.sha256, to_version, substantive=False,
+                               cosmetic_reason=OUTSIDE_CLAUSES, diff=diff)
     return aligned, Change(
         from_version=previous.version.sha256,
         to_version=to_version,

@@ -134,3 +134,18 @@ def test_duplicate_clauses_keep_distinct_keys():
     keys = [c.clause.key for c in aligned]
     assert keys[:2] == ["a", "c"] and len(set(keys)) == 3
     assert [c.kind for c in change.clause_changes] == ["removed", "added"]
+
+
+def test_table_of_contents_and_page_date_clauses_are_not_listed():
+    old = _clauses(("", "**Effective as of: September 1st, 2021**"), ("", "1. Fees are due monthly, in advance, by card."),
+                   keys=["kdate", "kfees"])
+    new, text = _new(("", "2. [The Service](#2-the-service)"), ("", "1. Fees are due yearly, in advance, by card."))
+    _aligned, change = build_change(_stored(old), text, "v2", new)
+    assert [(c.kind, c.clause_key) for c in change.clause_changes] == [("modified", "kfees")]
+
+
+def test_a_change_outside_every_clause_is_cosmetic():
+    new, text = _new(*[(" > ".join(c.clause.heading_path), c.clause.text) for c in OLD])
+    text = "## Page Summary\n\n" + text
+    _aligned, change = build_change(_stored(OLD), text, "v2", new)
+    assert not change.substantive and change.cosmetic_reason == "outside clauses" and change.clause_changes == ()
