@@ -43,8 +43,10 @@ LOGIC_VERSION = 1
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
 PATTERN_CONFIDENCE = 0.8
-# Evidence phrases shown per type: enough to cite, few enough to read.
+# Evidence phrases shown per type: enough to cite, few enough to read; drawn from the
+# n-grams that weigh most, of which neighbours are joined into one phrase.
 EVIDENCE_PER_TYPE = 3
+EVIDENCE_CANDIDATES = 8
 
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
@@ -243,23 +245,40 @@ class Classifier:
         return TypeFinding(clause_type, probability, tuple(evidence[:EVIDENCE_PER_TYPE]), explicit, severity, reason)
 
     def _model_evidence(self, text: str, rows: SparseRows, row: int, label: int) -> tuple[str, ...]:
-        """The n-grams that pushed ``label`` up most, as they are written in ``text``."""
+        """The passages of ``text`` whose n-grams pushed ``label`` up most, as written there.
+
+        Neighbouring n-grams are joined ("terminate" + "your account" → "terminate your
+        account") so the evidence reads as a phrase rather than a list of words.
+        """
         start, end = rows.indptr[row], rows.indptr[row + 1]
         indices = rows.indices[start:end]
         contributions = self.weights[indices, label] * rows.data[start:end]
-        order = np.argsort(-contributions, kind="stable")
-        phrases = []
-        for k in order[:EVIDENCE_PER_TYPE]:
-            if contributions[k] > 0:
-                phrases.append(_find_phrase(text, self.terms[indices[k]]))
-        return tuple(p for p in phrases if p)
+        spans = []
+        for k in np.argsort(-contributions, kind="stable")[:EVIDENCE_CANDIDATES]:
+            span = _find_span(text, self.terms[indices[k]]) if contributions[k] > 0 else None
+            if span:
+                spans.append((*span, float(contributions[k])))
+        merged = sorted(_merge_spans(spans), key=lambda s: -s[2])[:EVIDENCE_PER_TYPE]
+        return tuple(" ".join(text[a:b].split()) for a, b, _ in merged)
 
 
-def _find_phrase(text: str, term: str) -> str:
-    """``term`` (lower-cased words) as it is written in ``text``."""
+def _find_span(text: str, term: str) -> tuple[int, int] | None:
+    """Where ``term`` (lower-cased words) first occurs in ``text``, whatever the case and punctuation between."""
     pattern = r"\W+".join(re.escape(w) for w in term.split())
     match = re.search(rf"(?<!\w){pattern}(?!\w)", text.translate(_APOSTROPHES), re.IGNORECASE)
-    return text[match.start() : match.end()] if match else term
+    return (match.start(), match.end()) if match else None
+
+
+def _merge_spans(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Join spans that overlap or are separated by at most a space or a comma; weights add up."""
+    merged: list[tuple[int, int, float]] = []
+    for start, end, weight in sorted(spans):
+        if merged and start <= merged[-1][1] + 2:
+            first, last, total = merged[-1]
+            merged[-1] = (first, max(last, end), total + weight)
+        else:
+            merged.append((start, end, weight))
+    return merged
 
 
 def _severity(clause_type: ClauseType, text: str, high: float | None) -> tuple[str, str]:

@@ -198,3 +198,10 @@ def test_sentences_of_a_clause_skip_fragments():
 @pytest.mark.parametrize("text", ["2026/03/16", "Arbitration", "16"])
 def test_dates_numbers_and_bare_headings_get_no_type(model, text):
     assert classify(model, text).types == ()
+
+
+def test_neighbouring_evidence_ngrams_join_into_one_phrase():
+    assert classifier._merge_spans([(20, 25, 0.5), (0, 9, 1.0), (10, 14, 2.0), (3, 6, 0.25)]) == [
+        (0, 14, 3.25), (20, 25, 0.5)
+    ]
+    assert classifier._find_span("We MAY terminate, your account.", "terminate your account") == (7, 30)
