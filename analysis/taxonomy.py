@@ -230,18 +230,21 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                   r"intelligence|\bAI\b|machine learning|neural network)",
                   r"(?:models?|algorithms?|artificial intelligence|\bAI\b|machine learning)\b[^.;]{0,40}\b"
                   r"(?:train|training|fine-?tun\w+)\b",
-                  r"(?:improve|develop|enhance)\w* (?:our |the )?(?:AI|artificial intelligence|machine learning|"
-                  r"generative) (?:models?|systems?|services?|technolog\w+)"),
+                  r"(?:improve|develop|enhance|optimi[sz]e|refine)\w*\b[^.;]{0,50}\b(?:our|its|the) (?:\w+ ){0,2}"
+                  r"(?:algorithms?|models?|AI (?:systems?|services?|technolog\w+))\b",
+                  r"(?:content|data|inputs?|prompts?|outputs?|information|uploads?)\b[^.;]{0,40}\bused (?:\w+ ){0,2}"
+                  r"(?:for|in) (?:\w+ )?training\b"),
         severity="high",
         reason="The user's content or data may be used to train the company's AI models.",
-        protects=(r"(?:do|does|will) not (?:use|train)\b[^.;]{0,60}\b(?:train|models?)", r"opt[- ]out",
+        protects=(r"(?:do|does|will) not (?:use|train)\b[^.;]{0,60}\b(?:train|models?)",
+                  r"(?:not|never) (?:be )?used\b[^.;]{0,60}\b(?:train|models?)", r"opt[- ]out",
                   r"without your (?:explicit |express )?consent", r"only with your (?:explicit |express )?consent"),
         protects_reason="AI training is excluded, needs consent, or can be refused.",
     ),
     ClauseType(
         "output_ownership", "Ownership of Generated Output",
         patterns=(r"(?:outputs?|generated content|AI-generated content|content generated)\b[^.;]{0,100}\b"
-                  r"(?:own|owns|owner|ownership|belongs?|title|intellectual property|copyright)",
+                  r"(?:own|owns|owner|ownership|belongs?|title|property|copyright)",
                   r"(?:own|owns|ownership|title to|rights? (?:in|to))\b[^.;]{0,60}\b(?:outputs?|generated content)"),
         reason="The clause decides who owns what the service generates.",
         raises=(r"(?:outputs?|generated content)\b[^.;]{0,80}\b(?:belong to us|we own|owned by us|"

@@ -126,3 +126,26 @@ def test_a_negated_aggravating_phrase_does_not_raise_severity():
     assert sharing.raising("We may sell your personal information to advertisers.")
     assert not sharing.raising("We do not sell personal information for cash consideration.")
     assert sharing.protecting("We do not sell personal information for cash consideration.")
+
+
+@pytest.mark.parametrize(
+    ("text", "protective"),
+    [
+        ("Kling AI may use Inputs and Outputs to improve and optimize its algorithms and models.", False),
+        ("We use your prompts to improve the quality of our generative models.", False),
+        ("Your data will not be used for model training.", True),
+        ("We do not train our models on your content.", True),
+        ("You can opt out of having your content used for training.", True),
+    ],
+)
+def test_ai_training_phrasings_and_their_user_protective_forms(text, protective):
+    training = BY_ID["ai_training_use"]
+    assert training.evidence(text)
+    assert bool(training.protecting(text)) is protective
+
+
+def test_outputs_claimed_as_company_property_raise_output_ownership():
+    ownership = BY_ID["output_ownership"]
+    text = "All Outputs are the exclusive property of the Company."
+    assert ownership.evidence(text) and ownership.raising(text)
+    assert ownership.protecting("As between you and us, you own the Output.")
