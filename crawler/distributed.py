@@ -311,7 +311,7 @@ class SharedPaceMiddleware:
     def from_crawler(cls, crawler: Any) -> SharedPaceMiddleware:
         delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         if delay <= 0 or not crawler.settings.get("REDIS_URL"):
-            raise NotConfigured("no delay or no shared Redis: nothing to pace")
+            raise NotConfigured  # no delay (loopback runs) or no shared Redis: nothing to pace; said quietly
         return cls(DomainPacer(redis.Redis.from_url(crawler.settings["REDIS_URL"])), delay)
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
