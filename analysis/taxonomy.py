@@ -186,7 +186,8 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         raises=(_NOTICE_FREE, _NO_REASON),
         raises_reason="Access can end without notice or without a reason.",
         protects=(r"\d+ days'? (?:prior |advance )?notice", r"(?:give|provide) you (?:reasonable |prior )?notice",
-                  r"(?:right to )?appeal"),
+                  r"(?:notify|inform) you (?:at least )?\d+ days", r"(?:at least|no less than) \d+ days (?:before|in "
+                  r"advance|prior)", r"(?:right to )?appeal"),
         protects_reason="Termination comes with notice or a way to appeal.",
     ),
     ClauseType(

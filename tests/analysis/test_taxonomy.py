@@ -149,3 +149,9 @@ def test_outputs_claimed_as_company_property_raise_output_ownership():
     text = "All Outputs are the exclusive property of the Company."
     assert ownership.evidence(text) and ownership.raising(text)
     assert ownership.protecting("As between you and us, you own the Output.")
+
+
+def test_termination_announced_days_in_advance_is_user_protective():
+    text = ("We have the right to terminate part or all of the services at any time. However, we shall notify "
+            "you at least 30 days in advance.")
+    assert BY_ID["unilateral_termination"].protecting(text)
