@@ -8,7 +8,8 @@ start-up included); ``worker_crawl_s`` is each worker's own crawl, start-up
 excluded; ``fetch_span_s`` runs from the first to the last page request the
 server saw. On a loaded machine read ``load_average`` beside the figures. Prints one JSON object.
 
-    python benchmarks/distributed.py --n 200 --workers 1 --workers 2
+    python benchmarks/distributed.py --n 300 --workers 1 --workers 2
+    python benchmarks/distributed.py --n 100 --concurrency 1 --latency-ms 100   # latency-bound
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ WORKER_SECONDS = re.compile(r"^worker .* in ([\d.]+)s$", re.MULTILINE)
 class TimedSite(LocalSite):
     """A loopback site that notes when each policy page was asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         super().__init__()
+        self.latency = latency
         self.times: list[float] = []
         self._times_lock = threading.Lock()
 
@@ -48,6 +50,8 @@ class TimedSite(LocalSite):
         if path != "/robots.txt":
             with self._times_lock:
                 self.times.append(time.perf_counter())
+            # A remote server's response time; each request has its own server thread.
+            time.sleep(self.latency)
         return super().page(path)
 
 
@@ -66,10 +70,11 @@ def clausewatch(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def run(n: int, workers: int, pg_url: str, redis_url: str, workdir: Path) -> dict:
+def run(n: int, workers: int, args: argparse.Namespace, workdir: Path) -> dict:
     import redis
     import sqlalchemy as sa
 
+    pg_url, redis_url = args.pg, args.redis
     schema = "bench_" + uuid.uuid4().hex[:10]
     admin = sa.create_engine(pg_url)
     with admin.begin() as conn:
@@ -80,13 +85,13 @@ def run(n: int, workers: int, pg_url: str, redis_url: str, workdir: Path) -> dic
            "CLAUSEWATCH_CATALOG": str(workdir / "catalog"), "CLAUSEWATCH_CRAWL_REDIS_URL": redis_url,
            "CLAUSEWATCH_CRAWL_QUEUE": queue}
     try:
-        with TimedSite() as site:
+        with TimedSite(args.latency_ms / 1000) as site:
             write_catalog(workdir / "catalog", site, n)
             out, err = clausewatch(env, "enqueue").communicate()
             if "queued" not in out:
                 raise SystemExit(f"enqueue failed: {out}{err}")
             started = time.perf_counter()
-            procs = [clausewatch(env, "crawl-worker", "--drain", "--delay", "0", "--concurrency", "16")
+            procs = [clausewatch(env, "crawl-worker", "--drain", "--delay", "0", "--concurrency", str(args.concurrency))
                      for _ in range(workers)]
             outputs = [p.communicate()[0] for p in procs]
             wall = time.perf_counter() - started
@@ -110,6 +115,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=200, help="documents (default 200)")
     parser.add_argument("--workers", type=int, action="append", help="worker processes; repeatable (default 1, 2)")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per worker (one host)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="server response time per page")
     parser.add_argument("--pg", default=os.environ.get("CLAUSEWATCH_TEST_PG",
                                                        "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--redis", default=os.environ.get("CLAUSEWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -117,9 +124,9 @@ def main() -> None:
     runs = []
     for workers in args.workers or [1, 2]:
         with tempfile.TemporaryDirectory(prefix="cw-distributed-") as workdir:
-            runs.append(run(args.n, workers, args.pg, args.redis, Path(workdir)))
+            runs.append(run(args.n, workers, args, Path(workdir)))
     print(json.dumps({"benchmark": "distributed", "cpus": os.cpu_count(), "load_average": os.getloadavg()[0],
-                      "runs": runs}, indent=1))
+                      "concurrency": args.concurrency, "latency_ms": args.latency_ms, "runs": runs}, indent=1))
 
 
 if __name__ == "__main__":
