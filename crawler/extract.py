@@ -551,7 +551,7 @@ class _Cleaner:
         if href is None:
             return
         if "/cdn-cgi/l/email-protection" in href:
-            email = _cloudflare_email(href.partition("#")[2])
+            email = _cloudflare_email(tag.get("data-cfemail") or href.partition("#")[2])
             if email and ("[email" in tag.get_text() or not tag.get_text(strip=True)):
                 tag.string = email
             tag.attrs = {}

@@ -103,6 +103,7 @@ def test_cloudflare_email_obfuscation_is_decoded():
     text = extract(fixture("load1.html"))
     assert "Write to legal@example.com." in text
     assert "Our DPO is reachable at dpo@example.com." in text
+    assert "Opt out by writing to privacy@example.com." in text
     assert "email protected" not in text and "cdn-cgi" not in text
 
 
