@@ -117,11 +117,21 @@ def comparable_form(text: str, skip: str | None = None) -> str:
     return text
 
 
+def comparison_key(form: str) -> str:
+    """A comparable form without its spaces: "ThisArbitration" is "This Arbitration" mis-spaced, no new word."""
+    return form.replace(" ", "")
+
+
+def _key(text: str, skip: str | None = None) -> str:
+    form = comparable_form(text, skip)
+    return form if skip == "whitespace" else comparison_key(form)
+
+
 def cosmetic_reason(before: str, after: str) -> str | None:
     """What alone tells ``before`` from ``after`` (``"numbering, whitespace"``), or None if substantive."""
-    if comparable_form(before) != comparable_form(after):
+    if _key(before) != _key(after):
         return None
-    needed = [name for name, _ in NORMALISERS if comparable_form(before, skip=name) != comparable_form(after, skip=name)]
+    needed = [name for name, _ in NORMALISERS if _key(before, name) != _key(after, name)]
     return ", ".join(needed) or "whitespace"
 
 
@@ -133,12 +143,13 @@ class _Side:
     """The clauses of one version with their comparable forms and words."""
 
     forms: tuple[str, ...]
+    keys: tuple[str, ...]
     words: tuple[tuple[str, ...], ...]
 
     @classmethod
     def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
         forms = tuple(comparable_form(c.clause.text) for c in clauses)
-        return cls(forms, tuple(tuple(form.split()) for form in forms))
+        return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms))
 
 
 def align(old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]) -> dict[int, tuple[int, float]]:
@@ -155,10 +166,10 @@ def _align(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
 
 def _exact_pairs(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
     waiting: dict[str, list[int]] = defaultdict(list)
-    for index, form in enumerate(before.forms):
+    for index, form in enumerate(before.keys):
         waiting[form].append(index)
     pairs: dict[int, tuple[int, float]] = {}
-    for index, form in enumerate(after.forms):
+    for index, form in enumerate(after.keys):
         if waiting.get(form):
             # Duplicated clauses (the same sentence twice) pair in document order.
             pairs[index] = (waiting[form].pop(0), 1.0)
@@ -298,21 +309,21 @@ def clause_changes(
     old: Sequence[ClassifiedClause],
     new: Sequence[ClassifiedClause],
     pairs: dict[int, tuple[int, float]],
-    forms: tuple[Sequence[str], Sequence[str]] | None = None,
+    keys: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> tuple[ClauseChange, ...]:
     """Added, removed, modified and moved clauses, in the order of the new document.
 
-    ``forms`` are the comparable forms of ``old`` and ``new`` when already known.
+    ``keys`` are the comparison keys of ``old`` and ``new`` when already known.
     """
-    old_forms, new_forms = forms or (_Side.of(old).forms, _Side.of(new).forms)
+    old_keys, new_keys = keys or (_Side.of(old).keys, _Side.of(new).keys)
     moved = out_of_order(pairs)
     placed: list[tuple[float, int, ClauseChange]] = []
     for j, item in enumerate(new):
         if j in pairs:
             i, similarity = pairs[j]
-            change = _paired_change(old[i], item, similarity, same=old_forms[i] == new_forms[j], moved=j in moved)
+            change = _paired_change(old[i], item, similarity, same=old_keys[i] == new_keys[j], moved=j in moved)
         else:
-            change = _added(item) if new_forms[j] else None  # punctuation or furniture only
+            change = _added(item) if new_keys[j] else None  # punctuation or furniture only
         if change is not None:
             placed.append((j, 0, change))
     new_of_old = {i: j for j, (i, _) in pairs.items()}
@@ -320,7 +331,7 @@ def clause_changes(
     for i, item in enumerate(old):
         if i in new_of_old:
             anchor = max(anchor, new_of_old[i] + 0.5)
-        elif old_forms[i]:  # a clause of the page's own date or furniture goes unmentioned
+        elif old_keys[i]:  # a clause of the page's own date or furniture goes unmentioned
             placed.append((anchor, i, _removed(item)))
     return tuple(change for _, _, change in sorted(placed, key=lambda p: (p[0], p[1])))
 
@@ -391,7 +402,7 @@ def build_change(
     if reason is not None:
         return aligned, Change(previous.version.sha256, to_version, substantive=False, cosmetic_reason=reason,
                                diff=diff)
-    listed = clause_changes(old, aligned, pairs, (before.forms, after.forms))
+    listed = clause_changes(old, aligned, pairs, (before.keys, after.keys))
     if not listed:
         # Every clause is as it was: what changed lies outside them (headings, link lists
         # the splitter leaves out), which is no change to any provision.

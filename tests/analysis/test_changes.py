@@ -149,3 +149,8 @@ def test_a_change_outside_every_clause_is_cosmetic():
     text = "## Page Summary\n\n" + text
     _aligned, change = build_change(_stored(OLD), text, "v2", new)
     assert not change.substantive and change.cosmetic_reason == "outside clauses" and change.clause_changes == ()
+
+
+def test_mis_spaced_words_are_cosmetic():
+    assert cosmetic_reason("ThisArbitration Agreement applies.", "This Arbitration Agreement applies.") == "whitespace"
+    assert cosmetic_reason("You may not sue.", "You may sue.") is None
