@@ -2,24 +2,34 @@
 
 Replays Open Terms Archive's demo snapshots (``datasets/ota/demo-snapshots.bundle``)
 commit by commit, in commit-date order, through ``crawler.extract.extract_document``
-with the demo declarations, and compares per document:
+with the demo declarations (read by ``crawler.declarations.load_catalog``; the
+declaration in force at each snapshot's date, history files included), and
+compares per document:
 
 - ``ours``: versions we would record (distinct consecutive normalised texts);
-- ``ota``: versions Open Terms Archive recorded in ``demo-versions.bundle`` (its
-  first record plus every ``Record new changes of …`` commit; the legacy
-  ``Update …`` commits of its older engine count as records too);
+- ``ota``: versions Open Terms Archive recorded from the replayed snapshots in
+  ``demo-versions.bundle`` (its first record, every ``Record new changes of …``
+  commit and the legacy ``Update …`` commits of its older engine), and
+  ``ota_substantive``, those whose text differs from its previous version in
+  more than whitespace, punctuation, link targets, markup or Cloudflare's
+  email placeholder;
 - ``cosmetic``: our changes that differ only in whitespace, punctuation, link
-  targets or markup (texts compared with link targets removed and everything
-  but letters and digits dropped);
+  targets or markup, by kind (``links``, ``markup``, ``whitespace_punctuation``);
+- ``ota_changes_missed``: OTA's substantive changes at a snapshot where our
+  text did not change since OTA's previous record;
 - ``failed``: snapshots that gave no version, by error kind.
 
-``--via-http`` serves every snapshot from a loopback HTTP server and crawls it
-with ``clausewatch.crawling.crawl_catalog`` instead (see ``_via_http``).
+``--via-http`` serves every snapshot from a loopback HTTP server
+(``clausewatch.localsite``) and crawls it with ``clausewatch.crawling.crawl_catalog``
+instead: the whole product path (Scrapy, store, shrink guard, analysis), about
+ten times slower, so meant for subsets. Links then resolve against the
+loopback address, which can change link-only versions.
 
-Prints one JSON object. Example::
+Prints one JSON object. Examples::
 
-    .venv/bin/python benchmarks/noise.py --jobs 2
+    .venv/bin/python benchmarks/noise.py --workdir /tmp/noise
     .venv/bin/python benchmarks/noise.py --documents "GitHub/Terms of Service" --limit 300
+    .venv/bin/python benchmarks/noise.py --via-http --documents "UptimeRobot/Terms of Service"
 """
 
 from __future__ import annotations
@@ -328,7 +338,8 @@ def report(results: list[DocumentReplay], *, mode: str) -> dict:
     keys = ("snapshots", "ours", "ota", "ota_substantive", "cosmetic", "substantive", "ota_changes_missed")
     totals = {key: sum(row[key] for row in rows) for key in keys}
     totals["failed"] = dict(sum((Counter(row["failed"]) for row in rows), Counter()))
-    totals["documents_with_fewer_than_ota"] = [row["document"] for row in rows if row["substantive"] < row["ota_substantive"]]
+    totals["ms_per_snapshot"] = round(1000 * sum(r.seconds for r in results) / max(totals["snapshots"], 1), 1)
+    totals["documents_missing_ota_changes"] = [row["document"] for row in rows if row["ota_changes_missed"]]
     totals["cosmetic_by_kind"] = dict(sum((Counter(row["cosmetic_by_kind"]) for row in rows), Counter()))
     totals["documents_with_whitespace_punctuation_versions"] = [
         row["document"] for row in rows if row["cosmetic_by_kind"].get("whitespace_punctuation")]
