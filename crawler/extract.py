@@ -539,8 +539,12 @@ class _Cleaner:
             return tag.find(_CONTENT_TAGS) is None
         if not attrs:
             return False
-        if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        if "hidden" in attrs:
             return True
+        if attrs.get("aria-hidden") == "true":
+            # Icons and decorations, but an open modal (a consent dialog in a
+            # rendered page) aria-hides the whole page: never drop real text.
+            return tag.find(_CONTENT_TAGS) is None
         if (style := attrs.get("style")) and _HIDDEN_STYLE.search(style):
             return True
         marks = f"{attrs.get('id', '')} {' '.join(attrs.get('class', ()))}"

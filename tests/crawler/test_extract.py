@@ -392,3 +392,10 @@ def test_a_real_snapshot_gives_the_reviewed_text_with_or_without_its_select():
     assert extract(body, url=url, select=[".TextContent_textContent__ToW2S"]) == expected
     # Without a select, dropping the page's header, navigation and footer leaves the same text.
     assert extract(body, url=url).startswith(expected.rstrip("\n"))
+
+
+def test_a_page_aria_hidden_behind_an_open_dialog_keeps_its_text():
+    body = b"""<html><body><div id="root" aria-hidden="true"><main><h1>Terms</h1><p>Clause one.</p>
+    <span aria-hidden="true">icon</span></main></div><div role="dialog" class="consent-modal">Accept cookies?</div>
+    </body></html>"""
+    assert extract(body) == "# Terms\n\nClause one.\n"
