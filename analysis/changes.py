@@ -72,8 +72,8 @@ _REFERENCE_NUMBER = re.compile(r"\b(section|article|clause|chapter|part|§)\s*\d
 _FURNITURE = re.compile(
     r"^[ \t>#*_-]*(?:©.*|copyright\s+(?:©\s*)?\d{4}.*|all rights reserved\.?|back to top|skip to (?:main )?content"
     r"|print(?: this page)?|table of contents|was this (?:page|article) helpful\??.*|cookie (?:settings|preferences)"
-    # A table-of-contents entry: nothing but a link to an anchor of the same page.
-    r"|(?:\d+\.|[-*+])?\s*\[[^\]\n]*\]\(#[^)\s]*\))"
+    # A table-of-contents entry: nothing but a link to an anchor ("#section") of a page.
+    r"|(?:\d+\.|[-*+])?\s*\[[^\]\n]*\]\([^)\s#]*#[^)\s]*\))"
     r"[ \t*_]*$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -145,11 +145,13 @@ class _Side:
     forms: tuple[str, ...]
     keys: tuple[str, ...]
     words: tuple[tuple[str, ...], ...]
+    headings: tuple[str, ...]
 
     @classmethod
     def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
         forms = tuple(comparable_form(c.clause.text) for c in clauses)
-        return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms))
+        headings = tuple(comparison_key(comparable_form("\n".join(c.clause.heading_path))) for c in clauses)
+        return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms), headings)
 
 
 def align(old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]) -> dict[int, tuple[int, float]]:
@@ -170,9 +172,14 @@ def _exact_pairs(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
         waiting[form].append(index)
     pairs: dict[int, tuple[int, float]] = {}
     for index, form in enumerate(after.keys):
-        if waiting.get(form):
-            # Duplicated clauses (the same sentence twice) pair in document order.
-            pairs[index] = (waiting[form].pop(0), 1.0)
+        candidates = waiting.get(form)
+        if candidates:
+            # A sentence repeated in several sections pairs with its copy under the same
+            # heading, else with the first copy left in document order.
+            same_heading = [i for i in candidates if before.headings[i] == after.headings[index]]
+            chosen = (same_heading or candidates)[0]
+            candidates.remove(chosen)
+            pairs[index] = (chosen, 1.0)
     return pairs
 
 

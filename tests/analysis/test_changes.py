@@ -154,3 +154,19 @@ def test_a_change_outside_every_clause_is_cosmetic():
 def test_mis_spaced_words_are_cosmetic():
     assert cosmetic_reason("ThisArbitration Agreement applies.", "This Arbitration Agreement applies.") == "whitespace"
     assert cosmetic_reason("You may not sue.", "You may sue.") is None
+
+
+def test_repeated_sentences_pair_within_their_own_section():
+    boilerplate = "The safety of our creators and viewers is our highest priority in every policy."
+    old = _clauses(("Spam", boilerplate), ("Spam", "Spam is not allowed on the service in any form."),
+                   ("Child safety", boilerplate), ("Child safety", "Content endangering minors is removed at once."),
+                   keys=["b1", "spam", "b2", "child"])
+    new, text = _new(("Child safety", boilerplate), ("Child safety", "Content endangering minors is removed at once."),
+                     ("Spam", boilerplate), ("Spam", "Spam is not allowed on the service in any form."))
+    aligned, _change = build_change(_stored(old), text, "v2", new)
+    assert [c.clause.key for c in aligned] == ["b2", "child", "b1", "spam"]
+
+
+def test_table_of_contents_with_absolute_anchor_links_is_furniture():
+    assert comparable_form("1. [Data We Collect](https://x.example/privacy#data-we-collect)") == ""
+    assert comparable_form("See our [Cookie Policy](https://x.example/cookies) for details.") == "see our cookie policy for details"
