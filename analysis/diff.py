@@ -4,7 +4,8 @@ A line-mode pass over a 30,000-word policy is fast and keeps unchanged paragraph
 whole; only the changed stretches are diffed again word by word, so the result
 reads like a redline ("may" → "will") instead of a paragraph swap. Each pass is
 bounded by ``DIFF_TIMEOUT`` seconds: past it diff-match-patch returns a valid but
-coarser diff rather than running on.
+coarser diff rather than running on, and word-level redlines stop after
+``WORD_DIFF_BUDGET_CHARS`` of changed text per document.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ WORD_DIFF_MAX_CHARS = 6000
 # Nor is a stretch whose two sides share fewer words than this (Dice coefficient
 # over word counts): one paragraph replaced by another is clearer as a swap.
 WORD_DIFF_MIN_SHARED = 0.3
+# Redlines for at most this many characters per document: a page rewritten
+# everywhere keeps line-level changes past it, so the cost stays bounded.
+WORD_DIFF_BUDGET_CHARS = 100_000
 
 
 def _engine() -> diff_match_patch:
@@ -45,11 +49,13 @@ def diff_texts(before: str, after: str) -> Diff:
     # between two edits into one big replacement. The word pass below cleans up.
     lines = _diff_units(engine, before, after, engine.diff_linesToChars)
     result: list[tuple[int, str]] = []
+    budget = WORD_DIFF_BUDGET_CHARS
     for block in _blocks(lines):
         deleted, inserted = _joined(block, DELETE), _joined(block, INSERT)
-        if len(block) == 1 or not _worth_a_redline(deleted, inserted):
+        if len(block) == 1 or len(deleted) + len(inserted) > budget or not _worth_a_redline(deleted, inserted):
             result.extend(block)
         else:
+            budget -= len(deleted) + len(inserted)
             result.extend(diff_words(deleted, inserted))
     return _merge(result)
 
