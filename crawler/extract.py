@@ -78,7 +78,7 @@ _TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
 # expected (images, archives, office files, fonts).
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
                  b"\xd0\xcf\x11\xe0", b"RIFF", b"wOFF", b"wOF2", b"\x00\x00\x01\x00", b"7z\xbc\xaf")
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 _LOOKS_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|p|h[1-6])\b", re.I | re.S)
 
 
@@ -94,7 +94,7 @@ def _sniff_kind(body: bytes, content_type: str | None, url: str) -> str:
     media = _media_type(content_type)
     if head.lstrip().startswith(b"%PDF") or media == "application/pdf":
         return "pdf"
-    if head.startswith(_UTF16_BOMS):
+    if head.startswith(_WIDE_BOMS):
         return "html" if media not in _TEXT_TYPES else "text"
     if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
         raise ExtractionError("not_text", f"binary body ({media or 'no content type'}) from {url}")
