@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 Analyzer = Callable[[StoredVersion | None, str], VersionAnalysis]
 
 
+# How many consecutive fetches must serve the same implausibly shorter text
+# before it is believed and recorded as a version (the first ones are refused).
+SHRINK_CONFIRMATIONS = 2
+
+
 class StoreError(Exception):
     """The store cannot do what was asked; the message says why."""
 
@@ -327,8 +332,9 @@ class Store:
             previous = self.current_version(document_id)
             if previous is not None and previous.version.sha256 == text_sha:
                 analysis = None
-            elif previous is not None and shrink_ratio and len(text) < shrink_ratio * len(previous.text):
-                detail = f"text shrank from {len(previous.text)} to {len(text)} characters"
+            elif (previous is not None and shrink_ratio and len(text) < shrink_ratio * len(previous.text)
+                  and not self._shrink_confirmed(document_id, text_sha)):
+                detail = f"text shrank from {len(previous.text)} to {len(text)} characters (text {text_sha[:16]})"
                 return self.record_failure(
                     document_id, started_at=started_at, finished_at=finished_at, kind="suspicious_shrink",
                     detail=detail, snapshot=snapshot, body=body, run_id=run_id,
@@ -346,6 +352,23 @@ class Store:
             except IntegrityError:
                 log.info("concurrent write on %s; retrying", document_id)
         raise StoreError(f"could not record a fetch of {document_id}: the document kept changing under us")
+
+    def _shrink_confirmed(self, document_id: str, text_sha: str) -> bool:
+        """Whether this same shorter text was already refused on the last consecutive fetches.
+
+        A broken page rarely serves the very same truncated text again and again;
+        a real shrink does, so after SHRINK_CONFIRMATIONS sightings it is recorded
+        rather than refused for ever.
+        """
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            recent = session.scalars(
+                select(FetchRow).where(FetchRow.document_id == doc.id)
+                .order_by(FetchRow.finished_at.desc(), FetchRow.id.desc()).limit(SHRINK_CONFIRMATIONS - 1)
+            ).all()
+        return len(recent) == SHRINK_CONFIRMATIONS - 1 and all(
+            f.error_kind == "suspicious_shrink" and f"(text {text_sha[:16]})" in (f.error_detail or "") for f in recent
+        )
 
     def _record_text_transaction(
         self, document_id, previous, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id

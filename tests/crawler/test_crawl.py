@@ -150,6 +150,9 @@ def test_vanished_selector_and_suspicious_shrink_fail_without_a_version(store, s
     site.set("/terms", Page(shrunk.encode()))
     assert outcomes(run_crawl(store, [acme]))["CW-D-00001"] == ("failed", "suspicious_shrink")
     assert len(store.versions("CW-D-00001")) == 1
+    # The very same short text served again is a real shrink, and is recorded.
+    assert outcomes(run_crawl(store, [acme]))["CW-D-00001"] == ("new_version", None)
+    assert store.current_version("CW-D-00001").text.endswith("Be nice.\n")
 
 
 def test_robots_txt_is_obeyed_unless_the_document_opts_out(store, site, run_crawl):
