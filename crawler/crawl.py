@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.domain import Document
-from crawler.recorder import Analyze, DocumentResult, Recorder
+from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
 from store.repository import Store
@@ -45,17 +44,9 @@ class CrawlOptions:
 
 
 @dataclass
-class CrawlReport:
+class CrawlReport(OutcomeCounts):
     run_id: str
     results: list[DocumentResult] = field(default_factory=list)
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return dict(Counter(r.outcome for r in self.results))
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for r in self.results if r.outcome == "failed")
 
 
 def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:

@@ -27,7 +27,6 @@ import re
 import socket
 import threading
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +41,7 @@ from sqlalchemy import select
 from twisted.internet.task import LoopingCall, deferLater
 
 from crawler.crawl import CrawlOptions, scrapy_settings
-from crawler.recorder import Analyze, DocumentResult, Recorder
+from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
 from store.models import DocumentRow, FetchRow
@@ -338,19 +337,11 @@ class WorkerOptions:
 
 
 @dataclass
-class WorkerReport:
+class WorkerReport(OutcomeCounts):
     worker: str
     results: list[DocumentResult] = field(default_factory=list)
     seconds: float = 0.0  # from starting the crawl to its end, process start-up excluded
     queue_errors: int = 0  # times Redis could not be reached
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return dict(Counter(r.outcome for r in self.results))
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for r in self.results if r.outcome == "failed")
 
 
 class QueueRecorder:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,20 @@ class DocumentResult:
     error_kind: str | None = None
     detail: str | None = None
     version: str | None = None
+
+
+class OutcomeCounts:
+    """Counts over ``self.results`` for the reports of crawls and workers."""
+
+    results: list[DocumentResult]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(r.outcome for r in self.results))
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if r.outcome == "failed")
 
 
 class Recorder:
