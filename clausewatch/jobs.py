@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clausewatch.app import utcnow
@@ -358,7 +358,10 @@ def read_schedules(settings: Settings) -> Schedules:
 
 
 def job_status(settings: Settings, store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Each job of the schedules: its last run, its next run, and who runs it now (if anyone)."""
+    """Each job of the schedules: its last run, its next run, and who runs it now (if anyone).
+
+    Times are ISO 8601 in UTC; ``next_run`` is before jitter.
+    """
     now = now or utcnow()
     schedules = read_schedules(settings)
     last = job_store.last_runs(store)
@@ -378,7 +381,7 @@ def _status_row(job: ScheduledJob, last: job_store.JobRun | None, running_by: st
         "last_finished_at": _iso(last.finished_at if last else None),
         "last_outcome": last.outcome if last else None,
         "last_error": last.error if last else None,
-        "next_run": _iso(next_runs[0] if next_runs else None),
+        "next_run": _iso(next_runs[0].astimezone(UTC) if next_runs else None),
         "running_by": running_by,
     }
 

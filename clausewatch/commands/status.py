@@ -7,6 +7,8 @@ import json
 import click
 
 from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.jobs import job_status
+from clausewatch.schedules import SchedulesError
 
 # The keys of `status --json`: scripts rely on this shape, keep it stable.
 JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures", "last_outcome", "last_verified")
@@ -22,13 +24,40 @@ def command(settings, as_json: bool) -> None:
     try:
         store.sync_catalog(catalog.platforms, now=utcnow())
         rows = [s for s in store.status() if s.in_catalog]
+        jobs = _job_rows(settings, store)
     finally:
         store.close()
     if as_json:
         documents = [_json_row(s) for s in rows]
-        click.echo(json.dumps({"documents": documents}, indent=2))
+        click.echo(json.dumps({"documents": documents, "jobs": jobs}, indent=2))
         return
     _print_table(rows)
+    _print_jobs(jobs)
+
+
+def _job_rows(settings, store) -> list[dict]:
+    """Each scheduled job's last and next run; a bad schedules file is reported, not fatal here."""
+    try:
+        return job_status(settings, store)
+    except SchedulesError as exc:
+        for problem in exc.problems:
+            click.echo(f"schedules: {problem}", err=True)
+        return []
+
+
+def _print_jobs(jobs: list[dict]) -> None:
+    if not jobs:
+        return
+    click.echo(f"\n{'job':<18} {'action':<8} last run")
+    for job in jobs:
+        last = "never run"
+        if job["last_started_at"]:
+            last = f"{job['last_outcome']} {job['last_started_at'][:16].replace('T', ' ')}"
+            if job["last_error"]:
+                last += f" ({job['last_error'][:60]})"
+        running = f"; running now by {job['running_by']}" if job["running_by"] else ""
+        next_run = job["next_run"][:16].replace("T", " ") if job["next_run"] else "-"
+        click.echo(f"{job['id'][:18]:<18} {job['action']:<8} {last}; next {next_run} UTC{running}")
 
 
 def _json_row(status) -> dict:

@@ -7,6 +7,7 @@ blocking test action, see scheduling_support.py); they wait by reading the
 worker's output, never by sleeping.
 """
 
+import json
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
@@ -311,3 +312,34 @@ def test_an_idle_scheduler_stops_cleanly_on_sigterm(sqlite_cli_env, sqlite_store
     assert code == 0, err
     assert "scheduler stopped" in err
     assert job_store.runs(sqlite_store) == []
+
+
+def test_status_shows_the_jobs_and_adds_them_to_json(tmp_path, store_url, store):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run"), job_yaml("weekly", "digest", cron="0 7 * * 1"))
+    started = datetime.now(UTC) - timedelta(hours=2)
+    job_store.finish_run(store, job_store.start_run(store, "daily", "run", "h", now=started), "failed",
+                         now=started + timedelta(minutes=1), error="RuntimeError: boom")
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    args = ["--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path),
+            "--catalog", str(catalog), "status"]
+    human = CliRunner().invoke(main, args)
+    assert human.exit_code == 0, human.output
+    assert "daily" in human.output and "failed" in human.output and "weekly" in human.output
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"]).output)
+    assert data["documents"] == []
+    daily, weekly = data["jobs"]
+    assert (daily["id"], daily["last_outcome"], daily["last_error"]) == ("daily", "failed", "RuntimeError: boom")
+    assert weekly["last_outcome"] is None and weekly["next_run"].endswith("07:00:00+00:00")
+
+
+def test_status_with_a_bad_schedules_file_still_shows_documents(tmp_path, store_url):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run", cron="0 99 * * *"))
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    args = ["--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path),
+            "--catalog", str(catalog), "status", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0
+    assert "s.yaml:4" in result.stderr
+    assert json.loads(result.stdout) == {"documents": [], "jobs": []}
