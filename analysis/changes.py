@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import html
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -83,6 +84,19 @@ _PUNCTUATION = re.compile(r"\s*(?:[^\w\s]|_)+\s*")
 _SPACE = re.compile(r"\s+")
 
 
+# Counters a page shows about itself ("Views: 2.1M"), which change on every visit.
+_COUNTER = re.compile(r"\b(?:views|likes|shares|followers|comments)\s*:\s*[\d.,]+\s*[kmb]?", re.IGNORECASE)
+
+
+def _without_furniture(text: str) -> str:
+    return _COUNTER.sub(" ", _FURNITURE.sub(" ", text))
+
+
+def _without_entities(text: str) -> str:
+    # "&amp;" where "&" stood, "&nbsp;" for a space: the same text, escaped once more or less.
+    return html.unescape(text).replace("\u00a0", " ")
+
+
 def _without_dates(text: str) -> str:
     spans = dates.stated_date_spans(text)
     for start, end in reversed(spans):
@@ -100,8 +114,9 @@ def _without_numbering(text: str) -> str:
 
 # Applied in this order; each name is what a cosmetic change "consisted of".
 NORMALISERS: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("markup entities", _without_entities),
     ("page dates", _without_dates),
-    ("furniture", lambda text: _FURNITURE.sub(" ", text)),
+    ("furniture", _without_furniture),
     ("link targets", _without_links),
     ("numbering", _without_numbering),
     ("punctuation", lambda text: _PUNCTUATION.sub(" ", text).lower()),

@@ -170,3 +170,11 @@ def test_repeated_sentences_pair_within_their_own_section():
 def test_table_of_contents_with_absolute_anchor_links_is_furniture():
     assert comparable_form("1. [Data We Collect](https://x.example/privacy#data-we-collect)") == ""
     assert comparable_form("See our [Cookie Policy](https://x.example/cookies) for details.") == "see our cookie policy for details"
+
+
+def test_escaped_entities_and_view_counters_are_cosmetic():
+    assert cosmetic_reason("| auth-token | Authentication & authorization |",
+                           "| auth-token | Authentication &amp; authorization | &nbsp;") == "markup entities"
+    assert cosmetic_reason("Views: 2MLast updated: May 18, 2026 Be kind.", "Views: 2.1MLast updated: May 18, 2026 Be kind.") == (
+        "furniture"
+    )
