@@ -91,6 +91,7 @@ def child(n: int, concurrency: int, conditional: bool, analysis: bool = True, wo
         platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
             f"p{i}", "Terms of Service", (SourceSpec(f"{base_url}/p/{i}", select=("main",)),)),)) for i in range(n)]
         documents = store.sync_catalog(platforms, now=datetime.now(UTC))
+        setup_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         options = CrawlOptions(user_agent="clausewatch-benchmark/1", delay=0, concurrency=concurrency, retries=0)
         if not analysis:
             analyzer = None
@@ -109,7 +110,8 @@ def child(n: int, concurrency: int, conditional: bool, analysis: bool = True, wo
     parent_end.send("done")
     server.join(timeout=30)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n": n, "first_run": first, "unchanged_run": second, "peak_rss_mb": round(peak_rss_mb, 1)}
+    return {"n": n, "first_run": first, "unchanged_run": second, "peak_rss_mb": round(peak_rss_mb, 1),
+            "peak_rss_after_setup_mb": round(setup_rss_mb, 1)}
 
 
 def main() -> None:
