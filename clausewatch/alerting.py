@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from clausewatch.app import open_store, utcnow
+from clausewatch.app import open_store, smtp_config, utcnow
 from clausewatch.settings import Settings
 from reports import mail
 from reports.alerts import AlertMessage, AlertRenderer, alert_messages, collect_alert
@@ -58,13 +58,6 @@ class AlertReport:
             "sent": sum(d.ok for d in self.deliveries), "failed": self.failed,
             "alerted_changes": len(self.alerted_change_ids),
         }
-
-
-def smtp_config(settings: Settings) -> mail.SmtpConfig:
-    return mail.SmtpConfig(
-        host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
-        user=settings.smtp_user, password=settings.smtp_password,
-    )
 
 
 def send_alerts(

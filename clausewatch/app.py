@@ -16,6 +16,7 @@ import click
 from analysis.domain import PlatformSpec
 from clausewatch.settings import Settings
 from crawler.declarations import CatalogLoad, load_catalog
+from reports.mail import Delivery, SmtpConfig
 from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -72,3 +73,30 @@ def select_platforms(
         if documents:
             chosen.append(replace(platform, documents=documents))
     return chosen
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """The SMTP server that alerts and digests are sent through."""
+    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
+                      user=settings.smtp_user, password=settings.smtp_password)
+
+
+def parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    """Click callback for ``--since DATE``: an ISO date or time, UTC when no zone is given."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO date such as 2026-03-01, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def echo_deliveries(deliveries: Sequence[Delivery], subscriber_errors: Sequence[str]) -> None:
+    """One line per email: sent, written (with its path) or failed (on stderr, with the reason)."""
+    for error in subscriber_errors:
+        click.echo(f"subscribers: {error}", err=True)
+    for delivery in deliveries:
+        where = f" → {delivery.path}" if delivery.path else ""
+        status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
+        click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)

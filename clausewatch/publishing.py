@@ -12,11 +12,10 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clausewatch.app import open_store, utcnow
+from clausewatch.app import open_store, smtp_config, utcnow
 from clausewatch.settings import Settings
 from reports import site
 from reports.digest import DigestReport, send_weekly_digest
-from reports.mail import SmtpConfig
 from reports.site import SiteReport
 from reports.subscribers import load_subscribers
 from store.repository import Store
@@ -42,11 +41,6 @@ def build_site(settings: Settings, *, store: Store | None = None, out: Path | No
     with _store(settings, store) as opened:
         return site.build(opened, Path(out or settings.site_dir), base_url=settings.base_url, full=full,
                           progress=progress)
-
-
-def smtp_config(settings: Settings) -> SmtpConfig:
-    return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
-                      user=settings.smtp_user, password=settings.smtp_password)
 
 
 def send_digest(settings: Settings, *, store: Store | None = None, since: datetime | None = None,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from clausewatch.alerting import send_alerts
+from clausewatch.app import echo_deliveries
 
 
 @click.command("alerts")
@@ -21,12 +22,7 @@ def command(settings, dry_run: Path | None) -> None:
     entry; the other subscribers still get theirs.
     """
     report = send_alerts(settings, dry_run=dry_run)
-    for error in report.subscriber_errors:
-        click.echo(f"subscribers: {error}", err=True)
-    for delivery in report.deliveries:
-        where = f" → {delivery.path}" if delivery.path else ""
-        status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
-        click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)
+    echo_deliveries(report.deliveries, report.subscriber_errors)
     marked = "" if report.dry_run else f", {len(report.alerted_change_ids)} marked alerted"
     click.echo(f"alerts: {report.changes} pending change(s), {report.failing} newly failing document(s), "
                f"{len(report.deliveries)} message(s){marked}")

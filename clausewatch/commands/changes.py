@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
-from clausewatch.app import open_store
+from clausewatch.app import open_store, parse_since
 from store.changes import ChangeRecord, list_changes
 
-
-def _parse_since(_ctx, _param, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO date such as 2026-03-01, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @click.command("changes")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable shape) instead of text.")
-@click.option("--since", callback=_parse_since, metavar="DATE", help="Only changes detected on or after DATE (ISO).")
+@click.option("--since", callback=parse_since, metavar="DATE", help="Only changes detected on or after DATE (ISO).")
 @click.option("--platform", "platforms", multiple=True, metavar="SLUG", help="Only this platform (repeatable).")
 @click.option("--substantive", is_flag=True, help="Leave cosmetic changes out.")
 @click.pass_obj

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
+from clausewatch.app import echo_deliveries, parse_since
 from clausewatch.publishing import send_digest
 
 
-def _parse_since(_ctx, _param, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO date such as 2026-03-01, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @click.command("digest")
-@click.option("--since", callback=_parse_since, metavar="DATE", help="Start of the period (default: a week ago).")
+@click.option("--since", callback=parse_since, metavar="DATE", help="Start of the period (default: a week ago).")
 @click.option("--send", "mode", flag_value="send", help="Send over SMTP to every digest subscriber.")
 @click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
               help="Write one .eml file per subscriber into this folder instead of sending.")
@@ -36,12 +27,7 @@ def command(settings, since: datetime | None, mode: str | None, dry_run: Path | 
     report = send_digest(settings, since=since, dry_run=dry_run)
     if not report.deliveries:
         click.echo(f"no digest subscriber in {settings.subscribers}: nothing sent", err=True)
-    for error in report.subscriber_errors:
-        click.echo(f"subscribers: {error}", err=True)
-    for delivery in report.deliveries:
-        where = f" → {delivery.path}" if delivery.path else ""
-        status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
-        click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)
+    echo_deliveries(report.deliveries, report.subscriber_errors)
     click.echo(f"digest {report.since:%Y-%m-%d} – {report.until:%Y-%m-%d}: {report.changes} change(s), "
                f"{report.failing} failing document(s), {len(report.deliveries)} message(s)")
     if not report.ok:
