@@ -16,7 +16,6 @@ from sqlalchemy import String, cast, delete, func, select
 
 from analysis.domain import VersionAnalysis
 from analysis.prevalence import Prevalence
-from store import mapping
 from store.models import ClauseRow, DocumentRow, VersionRow
 from store.repository import Store, StoreError
 
@@ -101,13 +100,8 @@ def replace_analysis(
             )
         # Executed at once, so the new rows never meet the old ones' (version, ordinal) keys.
         session.execute(delete(ClauseRow).where(ClauseRow.version_id == version.id))
-        types: set[str] = set()
-        for item in analysis.clauses:
-            session.add(mapping.clause_to_row(item, version.id))
-            types.update(item.classification.types)
-        for clause_type in sorted(types):
-            # The repository's own id scheme, so record ids are assigned one way only.
-            Store._ensure_provision(session, doc, clause_type, now)
+        # The repository's own insert and record-id scheme, so clauses and provisions are written one way only.
+        Store.add_clauses(session, doc, version, analysis.clauses, now)
         version.analyzed_with = analysis.analyzer
         if analysis.stated_date is not None:
             version.stated_date = analysis.stated_date

@@ -150,10 +150,6 @@ def fetch_from_row(row: FetchRow, document_id: str) -> Fetch:
     )
 
 
-def clause_to_row(item: ClassifiedClause, version_id: int) -> ClauseRow:
-    return ClauseRow(**clause_values(item, version_id))
-
-
 def clause_values(item: ClassifiedClause, version_id: int) -> dict:
     """The column values of a clause row (for bulk inserts)."""
     clause, classification = item.clause, item.classification

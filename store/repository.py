@@ -467,10 +467,6 @@ class Store:
         for row in created:
             row.public_id = f"CW-P-{row.id:06d}"
 
-    @classmethod
-    def _ensure_provision(cls, session: Session, doc: DocumentRow, clause_type: str, now: datetime) -> None:
-        cls.ensure_provisions(session, doc, {clause_type}, now)
-
     @staticmethod
     def _link(session: Session, version: VersionRow, snap: SnapshotRow) -> None:
         if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
