@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from analysis.domain import severity_rank
 from reports import mail
 from reports.digest import unsubscribe_link
-from reports.site.contexts import document_path, record_path
+from reports.site.contexts import absolute_url, document_path, record_path
 from reports.site.render import environment
 from reports.subscribers import Subscriber
 from store.changes import ChangeRecord, ClauseChangeRecord, FailingDocument
@@ -75,17 +75,13 @@ class AlertContent:
         return not (self.changes or self.failures)
 
 
-def _absolute(base_url: str, path: str) -> str:
-    return base_url.rstrip("/") + "/" + path
-
-
 def _clause(item: ClauseChangeRecord, base_url: str) -> AlertClause:
     change = item.change
     return AlertClause(
         kind=change.kind, heading=" › ".join(change.heading_path), before=change.before, after=change.after,
         severity_before=change.severity_before, severity_after=change.severity_after,
         severity_raised=item.raises_severity, record_id=item.record_id,
-        record_url=_absolute(base_url, record_path(item.record_id)) if item.record_id else None,
+        record_url=absolute_url(base_url, record_path(item.record_id)) if item.record_id else None,
     )
 
 
@@ -95,7 +91,7 @@ def _change(record: ChangeRecord, base_url: str) -> AlertChange:
     return AlertChange(
         id=record.id, platform=record.platform, platform_name=record.platform_name, document=record.document_type,
         document_id=record.document_id, detected_at=record.detected_at, severity=record.severity,
-        severity_raised=record.severity_raised, url=_absolute(base_url, document_path(record.document_id)),
+        severity_raised=record.severity_raised, url=absolute_url(base_url, document_path(record.document_id)),
         clause_changes=tuple(clauses),
     )
 
@@ -103,7 +99,7 @@ def _change(record: ChangeRecord, base_url: str) -> AlertChange:
 def _failure(failing: FailingDocument, base_url: str) -> AlertFailure:
     return AlertFailure(
         platform=failing.platform, platform_name=failing.platform_name, document=failing.document_type,
-        url=_absolute(base_url, document_path(failing.document_id)), error_kind=failing.error_kind or "error",
+        url=absolute_url(base_url, document_path(failing.document_id)), error_kind=failing.error_kind or "error",
         error_detail=failing.error_detail, failures=failing.consecutive_failures, failing_since=failing.failing_since,
     )
 

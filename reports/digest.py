@@ -19,7 +19,7 @@ from pathlib import Path
 from analysis.domain import severity_rank
 from reports import mail
 from reports.site import model
-from reports.site.contexts import change_anchor, document_path, record_path
+from reports.site.contexts import absolute_url, change_anchor, document_path, record_path
 from reports.site.render import environment
 from reports.subscribers import Subscriber, SubscriberList
 from store.repository import Store
@@ -81,14 +81,10 @@ class DigestContent:
         return not (self.changes or self.failing)
 
 
-def _absolute(base_url: str, path: str) -> str:
-    return base_url.rstrip("/") + "/" + path
-
-
 def _clause_change(doc: DocumentInfo, change, base_url: str) -> DigestClauseChange:
     types = sorted(doc.key_types.get(change.clause_key, ()))
     provisions = {p.clause_type: p.id for p in doc.provisions}
-    records = tuple((model.type_title(t), _absolute(base_url, record_path(provisions[t]))) for t in types if t in provisions)
+    records = tuple((model.type_title(t), absolute_url(base_url, record_path(provisions[t]))) for t in types if t in provisions)
     return DigestClauseChange(change.kind, " › ".join(change.heading_path), change.before, change.after,
                               change.severity_before, change.severity_after, records)
 
@@ -100,7 +96,7 @@ def _digest_change(doc: DocumentInfo, change: ChangeInfo, base_url: str) -> Dige
         platform=doc.document.platform, platform_name=doc.document.platform_name,
         document=model.document_title(doc), document_id=doc.document.id, detected_at=change.detected_at,
         severity=change.severity, severity_raised=change.severity_raised,
-        url=_absolute(base_url, document_path(doc.document.id)) + "#" + change_anchor(change),
+        url=absolute_url(base_url, document_path(doc.document.id)) + "#" + change_anchor(change),
         clause_changes=tuple(clause_changes),
     )
 
@@ -125,7 +121,7 @@ def collect_digest(store: Store, *, since: datetime, until: datetime, base_url: 
             changes.append(_digest_change(doc, change, base_url))
     failing = tuple(
         FailingDocument(doc.document.platform, doc.document.platform_name, model.document_title(doc),
-                        _absolute(base_url, document_path(doc.document.id)), doc.health.last_error_kind,
+                        absolute_url(base_url, document_path(doc.document.id)), doc.health.last_error_kind,
                         doc.health.consecutive_failures, doc.health.last_attempt)
         for doc in data.documents if doc.health.consecutive_failures
     )

@@ -24,6 +24,11 @@ OTHER_PLATFORMS_SHOWN = 3
 LATEST_CHANGES_SHOWN = 20
 
 
+def absolute_url(base_url: str, path: str) -> str:
+    """A site path as an absolute link (emails and feeds cannot use relative ones)."""
+    return base_url.rstrip("/") + "/" + path
+
+
 def record_path(record_id: str) -> str:
     return f"records/{safe_name(record_id)}.html"
 
