@@ -329,29 +329,39 @@ class Store:
             self.blobs.put(extra_body)
         text_sha = self.blobs.put(text.encode("utf-8"))
         for _attempt in range(3):
-            previous = self.current_version(document_id)
-            if previous is not None and previous.version.sha256 == text_sha:
+            # The current version's hash and length decide the common cases; its
+            # text and clauses are loaded only when a new text must be analysed.
+            current = self._current_head(document_id)
+            if current is not None and current[0] == text_sha:
                 analysis = None
-            elif (previous is not None and shrink_ratio and len(text) < shrink_ratio * len(previous.text)
+            elif (current is not None and shrink_ratio and len(text) < shrink_ratio * current[1]
                   and not self._shrink_confirmed(document_id, text_sha)):
-                detail = f"text shrank from {len(previous.text)} to {len(text)} characters (text {text_sha[:16]})"
+                detail = f"text shrank from {current[1]} to {len(text)} characters (text {text_sha[:16]})"
                 return self.record_failure(
                     document_id, started_at=started_at, finished_at=finished_at, kind="suspicious_shrink",
                     detail=detail, snapshot=snapshot, body=body, run_id=run_id,
                 )
             else:
-                analysis = analyze(previous, text) if analyze else None
+                analysis = analyze(self.current_version(document_id), text) if analyze else None
             try:
                 return self._record_text_transaction(
-                    document_id, previous, (snapshot, *(extra for extra, _ in extra_snapshots)), text, text_sha,
-                    analysis,
-                    started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
+                    document_id, current[0] if current else None, (snapshot, *(extra for extra, _ in extra_snapshots)),
+                    text, text_sha, analysis, started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
                 )
             except _CurrentVersionMoved:
                 log.info("current version of %s moved during analysis; analysing again", document_id)
             except IntegrityError:
                 log.info("concurrent write on %s; retrying", document_id)
         raise StoreError(f"could not record a fetch of {document_id}: the document kept changing under us")
+
+    def _current_head(self, document_id: str) -> tuple[str, int] | None:
+        """The current version's text hash and length in characters, without loading it."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            row = session.execute(
+                select(VersionRow.sha256, VersionRow.text_length).where(VersionRow.id == doc.current_version_id)
+            ).first()
+            return (row.sha256, row.text_length) if row else None
 
     def _shrink_confirmed(self, document_id: str, text_sha: str) -> bool:
         """Whether this same shorter text was already refused on the last consecutive fetches.
@@ -371,11 +381,10 @@ class Store:
         )
 
     def _record_text_transaction(
-        self, document_id, previous, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id
+        self, document_id, expected, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id
     ) -> RecordResult:
         with self.session() as session:
             doc = self._document_row(session, document_id)
-            expected = previous.version.sha256 if previous else None
             current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
             if (current.sha256 if current else None) != expected:
                 raise _CurrentVersionMoved()
