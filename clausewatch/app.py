@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,8 +59,6 @@ def select_platforms(
     types: Sequence[str] = (),
 ) -> list[PlatformSpec]:
     """Keep the platforms and documents a selection names (empty selectors keep everything)."""
-    from dataclasses import replace
-
     chosen: list[PlatformSpec] = []
     wanted_types = {t.lower() for t in types}
     for platform in platforms:
