@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from analysis.dates import stated_date_spans
 from analysis.domain import Clause
 from analysis.text import sha256_text
 
@@ -92,6 +93,7 @@ class _Block:
     numbered_title: bool = False  # "8. Instructions of Conduct"
     label: str | None = None  # a heading's words as people read them
     plain_title: bool = False  # a heading only because the line looks like one
+    after_furniture: bool = False  # a table of contents or date line was left out right before it
 
 
 @dataclass
@@ -104,6 +106,7 @@ class _Unit:
     path: tuple[tuple[str, str], ...]  # (style, label) from the outermost
     lead_in: bool = False
     keep: bool = False  # never merged away as a fragment
+    after_furniture: bool = False  # no clause spans the furniture left out before it
 
     @property
     def display_path(self) -> tuple[str, ...]:
@@ -138,7 +141,7 @@ def split_spans(text: str) -> list[ClauseSpan]:
     """The clauses of ``text`` as spans of it, in order."""
     blocks = list(_blocks(text))
     _mark_headings(blocks)
-    units = _place(blocks)
+    units = _place(_without_furniture(blocks))
     groups = _group(units)
     groups = _merge_fragments(groups, units)
     spans: list[ClauseSpan] = []
@@ -367,6 +370,67 @@ def _is_numbered_title(block: _Block) -> bool:
     return bool(body) and len(block.text) <= MAX_HEADING_CHARS and _looks_like_title(body)
 
 
+# --- Furniture ---------------------------------------------------------------------
+
+# The title of a table of contents, alone on its line ("Table of Contents", "Sommaire").
+_TOC_TITLE = re.compile(
+    r"^(?:table of contents|contents|in this (?:policy|document|article|page)|on this page|jump to|quick links"
+    r"|sommaire|table des matières|inhalt|inhaltsverzeichnis|índice|indice|inhoud(?:sopgave)?)\s*:?$",
+    re.IGNORECASE,
+)
+# A line that is nothing but a link to an anchor of a page ("[3. User Content](…#user-content)").
+_ANCHOR_LINK = re.compile(r"^(?:[-*+•]\s+|\d{1,3}\\?[.)]\s+)?\[[^\]\n]+\]\([^)\s#]*#[^)\s]*\)[*_\s]*$")
+
+
+def _without_furniture(blocks: list[_Block]) -> list[_Block]:
+    """The blocks without a table of contents or a page's own date line.
+
+    Neither is a provision, and as a heading each would wrongly head the
+    sections it lists or the paragraphs under it (``Last Updated: 14 August,
+    2025`` over the opening of Bluesky's terms, changing their keys on every
+    update). The title of a table of contents goes with its entries; the
+    entries end at the first block that is not one (a sentence, a Markdown heading).
+    """
+    kept: list[_Block] = []
+    in_toc = dropped = False
+    for block in blocks:
+        label = block.label or heading_label(block.text)
+        if _is_date_line(label) or _ANCHOR_LINK.match(block.text):
+            dropped = True
+            continue
+        if block.heading_level is not None and block.heading_level > 0 and _TOC_TITLE.match(label):
+            in_toc = dropped = True
+            continue
+        if in_toc and _is_toc_entry(block):
+            continue
+        in_toc = False
+        block.after_furniture, dropped = dropped, False
+        kept.append(block)
+    return kept
+
+
+def _is_date_line(label: str) -> bool:
+    """``Last Updated: February 7, 2025``: a line that only states the page's date."""
+    if len(label) > MAX_HEADING_CHARS:
+        return False
+    spans = stated_date_spans(label)
+    rest = label
+    for start, end in reversed(spans):
+        rest = rest[:start] + rest[end:]
+    return bool(spans) and not any(c.isalnum() for c in rest)
+
+
+def _is_toc_entry(block: _Block) -> bool:
+    """A short numbered, bulleted or title-like line with no sentence in it."""
+    if block.heading_level is not None and not block.plain_title:
+        return False  # a real heading: the sections have begun
+    if block.marker is None and not block.plain_title:
+        return False
+    body = heading_label(_strip_marker(block.text, block.marker))
+    lines = block.text.splitlines()
+    return bool(body) and all(len(line) <= MAX_HEADING_CHARS for line in lines) and body[-1] not in ".;:,"
+
+
 # --- Structure ---------------------------------------------------------------------
 
 
@@ -395,7 +459,8 @@ def _place(blocks: list[_Block]) -> list[_Unit]:
                 path += (("definition", f"“{block.definition}”"),)
             elif run_in := _run_in_title(block, marker):
                 path += (("run-in", run_in),)
-            units.append(_Unit(block.start, block.end, block.text, path, _is_lead_in(block), bool(block.definition)))
+            units.append(_Unit(block.start, block.end, block.text, path, _is_lead_in(block), bool(block.definition),
+                               block.after_furniture))
             numbers = numbers + label
         previous = block
     return units
@@ -532,7 +597,7 @@ def _merge_fragments(groups: list[list[int]], units: list[_Unit]) -> list[list[i
     merged: list[list[int]] = []
     carry: list[int] = []
     for group in groups:
-        if carry and _section(units[carry[0]]) == _section(units[group[0]]):
+        if carry and _section(units[carry[0]]) == _section(units[group[0]]) and not units[group[0]].after_furniture:
             group = carry + group
         elif carry:
             merged.append(carry)
@@ -554,7 +619,7 @@ def _merge_fragments(groups: list[list[int]], units: list[_Unit]) -> list[list[i
 def _joins(previous: list[int], group: list[int], units: list[_Unit]) -> bool:
     """A fragment joins the clause before it in the same section, unless that makes it too long."""
     same_section = _section(units[previous[0]]) == _section(units[group[0]])
-    return same_section and units[group[-1]].end - units[previous[0]].start <= MAX_GROUP_CHARS
+    return same_section and not units[group[0]].after_furniture and units[group[-1]].end - units[previous[0]].start <= MAX_GROUP_CHARS
 
 
 def _stands_alone(group: list[int], units: list[_Unit]) -> bool:

@@ -285,3 +285,61 @@ def test_claudette_labelled_spans_are_almost_never_cut(shared):
             fates[span_fate(text, span, clauses)] += 1
     assert fates["whole"] > 800
     assert fates["cut"] / sum(fates.values()) < 0.02
+
+
+# --- Furniture seen on real pages: the demo's Bluesky terms -------------------------
+
+
+def _bluesky(version: int) -> str:
+    """Bluesky's terms as the crawler extracts them from the demo's page (clausewatch/demo_data/bluesky/)."""
+    from analysis.domain import SourceSpec
+    from clausewatch import demo
+    from crawler.extract import extract_source
+
+    document = next(d for d in demo.DOCUMENTS if d.platform == "bluesky")
+    url = "http://127.0.0.1/tos"
+    return extract_source(demo.demo_page(document, version).body, "text/html; charset=utf-8", url,
+                          SourceSpec(url=url, select=("#policy",)))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_last_updated_line_heads_nothing_and_is_no_clause(version):
+    clauses = split_clauses(_bluesky(version))
+    assert not any("Last Updated" in part for c in clauses for part in c.heading_path)
+    assert not any(c.text.startswith("Last Updated") for c in clauses)
+    assert clauses[0].heading_path == ()
+    assert clauses[0].text.startswith(("The most recent update", "This Policy takes effect"))
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_table_of_contents_heads_nothing_and_is_no_clause(version):
+    text = _bluesky(version)
+    clauses = split_clauses(text)
+    assert not any("Table of Contents" in part for c in clauses for part in c.heading_path)
+    assert not any("Table of Contents" in c.text for c in clauses)
+    # Its entries are not provisions ("13. Limitations of Liability" would be typed as one).
+    assert not any(re.fullmatch(r"\d+\. \[?[\w ,/-]+\]?(?:\([^)]*\))?", c.text) for c in clauses)
+    # The sections it lists keep their own headings (version 2) or numbers (version 1).
+    if version == 2:
+        assert clauses[6].heading_path == ("1. Eligibility and Age Verification",)
+    else:
+        (eligibility,) = [c for c in clauses if "19. Eligibility" in c.text]
+        assert all(re.fullmatch(r"\d+\.", part) for part in eligibility.heading_path)
+
+
+def test_no_clause_spans_the_furniture_left_out():
+    text = _bluesky(1)
+    for clause in split_clauses(text):
+        assert "Table of Contents" not in clause.text
+        assert "Last Updated" not in clause.text
+
+
+def test_a_date_line_of_the_kling_seed_is_no_clause(shared):
+    clauses = split_clauses(_seed(shared, "002"))
+    assert not any(c.text.startswith("Release Date") for c in clauses)
+
+
+def test_a_contents_heading_followed_by_prose_only_loses_the_heading():
+    text = normalize_text("Contents\n\nWe may change these terms at any time by posting a notice on the site.\n")
+    (clause,) = split_clauses(text)
+    assert clause.text.startswith("We may change") and clause.heading_path == ()
