@@ -17,8 +17,10 @@
    the change is ``cosmetic`` (its reason names what differed) and lists no
    clause change; so is a change that leaves every clause as it was (reason
    ``outside clauses``: a heading or link list the splitter leaves out).
-   Otherwise it is substantive. It has ``severity_raised`` when
-   a clause's severity went up or a high-severity clause was added.
+   Otherwise it is substantive. A reworded clause names the stated facts that
+   moved (``analysis/fact_changes.py``: "liability cap: US$100 → US$50"). The change has
+   ``severity_raised`` when a clause's severity went up, a high-severity clause
+   was added, or a fact moved against the user.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from difflib import SequenceMatcher
 
 from analysis import dates, splitter
 from analysis.diff import diff_texts
+from analysis.fact_changes import fact_changes
 from analysis.domain import (
     Change,
     Classification,
@@ -363,6 +366,7 @@ def _paired_change(
 ) -> ClauseChange | None:
     if same and not moved:
         return None
+    types = (*previous.classification.types, *item.classification.types)
     return ClauseChange(
         kind="moved" if same else "modified",
         clause_key=previous.clause.key,
@@ -372,6 +376,7 @@ def _paired_change(
         severity_before=_severity(previous.classification),
         severity_after=_severity(item.classification),
         similarity=similarity,
+        facts=() if same else fact_changes(previous.clause.text, item.clause.text, types),
     )
 
 
@@ -386,11 +391,17 @@ def _removed(item: ClassifiedClause) -> ClauseChange:
 
 
 def raises_severity(change: ClauseChange) -> bool:
-    """True for a clause that became more severe, or a new high-severity clause."""
+    """True for a clause that became more severe, a new high-severity clause, or a fact moved against the user.
+
+    A liability cap cut from US$100 to US$50 keeps its type and grade, yet is
+    worse for the user: the moved fact raises the change's severity.
+    """
     if change.kind == "added":
         return change.severity_after == "high"
     if change.kind == "removed":
         return False
+    if any(fact.against_user for fact in change.facts):
+        return True
     return severity_rank(change.severity_after) > severity_rank(change.severity_before)
 
 

@@ -209,6 +209,26 @@ class ClassifiedClause:
 
 
 @dataclass(frozen=True)
+class FactChange:
+    """A specific of a reworded clause that moved: "liability cap: US$100 → US$50".
+
+    ``against_user`` is True when the move is against the user (a lower cap, a
+    shorter notice), False when in the user's favour, None when it has no
+    direction (another court, another law) or none can be told.
+    """
+
+    fact: str
+    label: str
+    before: str | None
+    after: str | None
+    against_user: bool | None = None
+
+    @property
+    def summary(self) -> str:
+        return f"{self.label}: {self.before or 'none'} → {self.after or 'none'}"
+
+
+@dataclass(frozen=True)
 class ClauseChange:
     """How one clause moved between two consecutive versions."""
 
@@ -220,6 +240,7 @@ class ClauseChange:
     severity_before: str | None = None
     severity_after: str | None = None
     similarity: float | None = None
+    facts: tuple[FactChange, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -451,6 +451,10 @@ EXTRACTORS: dict[str, tuple[str, Extractor]] = {
         _vocabulary(_RETENTION_TERMS),
     )),
     "periods": ("Periods stated", _regex(rf"(?P<x>{_DURATION.pattern})")),
+    # "Any claim must be filed within one (1) year after it arose, or it is forever barred."
+    "limitation_period": ("Time limit for claims", _durations_near(
+        r"\b(?:must|shall|should|will) (?:be )?(?:brought|filed|file|commenced?|initiated?|asserted|made|bring)\b|\bbarred\b"
+        r"|\baccru(?:e|es|ed)\b|\barose\b|\btime[- ]limit")),
     "amount_cap": ("Amount or cap", _regex(
         r"(?P<x>(?:US\s?\$|USD\s?|\$|€|£|EUR\s?|GBP\s?|RMB\s?|¥)\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:USD|EUR|GBP|dollars))?"
         r"|(?:the )?(?:total |aggregate )?(?:amounts?|fees?|sums?|price)(?: (?:that|which))?"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
 
-from analysis.domain import severity_rank
+from analysis.domain import FactChange, severity_rank
 from reports import mail
 from reports.digest import unsubscribe_link
 from reports.site.contexts import absolute_url, document_path, record_path
@@ -33,6 +33,7 @@ class AlertClause:
     severity_raised: bool
     record_id: str | None
     record_url: str | None
+    facts: tuple[FactChange, ...] = ()
 
     @property
     def severity(self) -> str | None:
@@ -82,6 +83,7 @@ def _clause(item: ClauseChangeRecord, base_url: str) -> AlertClause:
         severity_before=change.severity_before, severity_after=change.severity_after,
         severity_raised=item.raises_severity, record_id=item.record_id,
         record_url=absolute_url(base_url, record_path(item.record_id)) if item.record_id else None,
+        facts=change.facts,
     )
 
 

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
-from analysis.domain import severity_rank
+from analysis.domain import FactChange, severity_rank
 from reports import mail
 from reports.site import model
 from reports.site.contexts import absolute_url, change_anchor, document_path, record_path
@@ -38,6 +38,7 @@ class DigestClauseChange:
     severity_before: str | None
     severity_after: str | None
     records: tuple[tuple[str, str], ...]  # (clause type title, absolute record URL)
+    facts: tuple[FactChange, ...] = ()  # the stated facts that moved
 
     @property
     def severity(self) -> str | None:
@@ -86,7 +87,7 @@ def _clause_change(doc: DocumentInfo, change, base_url: str) -> DigestClauseChan
     provisions = {p.clause_type: p.id for p in doc.provisions}
     records = tuple((model.type_title(t), absolute_url(base_url, record_path(provisions[t]))) for t in types if t in provisions)
     return DigestClauseChange(change.kind, " › ".join(change.heading_path), change.before, change.after,
-                              change.severity_before, change.severity_after, records)
+                              change.severity_before, change.severity_after, records, change.facts)
 
 
 def _digest_change(doc: DocumentInfo, change: ChangeInfo, base_url: str) -> DigestChange:

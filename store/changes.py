@@ -94,6 +94,7 @@ class ChangeRecord:
                     "severity_after": c.change.severity_after,
                     "before": c.change.before,
                     "after": c.change.after,
+                    "facts": [mapping.fact_to_json(fact) for fact in c.change.facts],
                 }
                 for c in self.clause_changes
             ],

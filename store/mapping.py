@@ -12,6 +12,7 @@ from analysis.domain import (
     ClauseChange,
     Document,
     DocumentSpec,
+    FactChange,
     Fetch,
     HistoricalDeclaration,
     RangeSelector,
@@ -195,7 +196,18 @@ def clause_change_to_row(change: ClauseChange, change_id: int, ordinal: int) -> 
         severity_before=change.severity_before,
         severity_after=change.severity_after,
         similarity=change.similarity,
+        facts=[fact_to_json(fact) for fact in change.facts],
     )
+
+
+def fact_to_json(fact: FactChange) -> dict[str, Any]:
+    """The stored and published shape of a moved fact (``changes --json``)."""
+    return {"fact": fact.fact, "label": fact.label, "before": fact.before, "after": fact.after,
+            "against_user": fact.against_user, "summary": fact.summary}
+
+
+def fact_from_json(data: dict[str, Any]) -> FactChange:
+    return FactChange(data["fact"], data["label"], data.get("before"), data.get("after"), data.get("against_user"))
 
 
 def clause_change_from_row(row: ClauseChangeRow) -> ClauseChange:
@@ -208,4 +220,5 @@ def clause_change_from_row(row: ClauseChangeRow) -> ClauseChange:
         severity_before=row.severity_before,
         severity_after=row.severity_after,
         similarity=row.similarity,
+        facts=tuple(fact_from_json(item) for item in row.facts or ()),
     )

@@ -124,6 +124,8 @@ class VersionRow(Base):
     technical: Mapped[bool] = mapped_column(Boolean, default=False)
     text_length: Mapped[int] = mapped_column(Integer)
     analyzed_with: Mapped[str | None] = mapped_column(String(100))
+    # ISO 639-1 code of the detected language ("en", "de"); None until detected.
+    language: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (UniqueConstraint("document_id", "sha256", name="uq_versions_document_sha256"),)
 
@@ -213,6 +215,8 @@ class ClauseChangeRow(Base):
     severity_before: Mapped[str | None] = mapped_column(String(10))
     severity_after: Mapped[str | None] = mapped_column(String(10))
     similarity: Mapped[float | None] = mapped_column(Float)
+    # The facts that moved: [{"fact", "label", "before", "after", "against_user"}].
+    facts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class JobRunRow(Base):

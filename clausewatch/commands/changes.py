@@ -53,6 +53,8 @@ def _readable(change: ChangeRecord) -> str:
             lines.append("    - " + _short(clause.before))
         if clause.after is not None:
             lines.append("    + " + _short(clause.after))
+        for fact in clause.facts:
+            lines.append(f"    * {fact.summary}" + (" (against you)" if fact.against_user else ""))
     return "\n".join(lines)
 
 

@@ -140,7 +140,7 @@ def change_row(doc: DocumentInfo, change: ChangeInfo, keys: frozenset[str] | Non
         "from_sha256": change.from_sha256, "to_sha256": change.to_sha256,
         "clause_changes": [
             {"kind": c.kind, "heading": " › ".join(c.heading_path), "before": c.before, "after": c.after,
-             "severity_before": c.severity_before, "severity_after": c.severity_after}
+             "severity_before": c.severity_before, "severity_after": c.severity_after, "facts": c.facts}
             for c in sorted(shown,
                             key=lambda c: -max(severity_rank(c.severity_before), severity_rank(c.severity_after)))
         ],

@@ -178,3 +178,29 @@ def test_escaped_entities_and_view_counters_are_cosmetic():
     assert cosmetic_reason("Views: 2MLast updated: May 18, 2026 Be kind.", "Views: 2.1MLast updated: May 18, 2026 Be kind.") == (
         "furniture"
     )
+
+
+def _liability(text: str) -> ClassifiedClause:
+    label = Classification(types=("limitation_of_liability",), severity="medium")
+    return ClassifiedClause(Clause(0, ("12. Limitation of Liability",), text, "kcap"), label)
+
+
+def test_a_lowered_cap_raises_severity_though_type_and_grade_stay():
+    before = "In no event will our aggregate liability for all claims relating to the Services exceed $100 USD."
+    after = before.replace("$100", "$50")
+    clauses = (_liability(after),)
+    _aligned, change = build_change(_stored((_liability(before),)), after + "\n", sha256_text(after), clauses)
+    [clause] = change.clause_changes
+    assert (clause.kind, clause.severity_before, clause.severity_after) == ("modified", "medium", "medium")
+    assert [f.summary for f in clause.facts] == ["liability cap: $100 USD → $50 USD"]
+    assert change.severity_raised
+
+
+def test_a_raised_cap_names_the_fact_and_raises_nothing():
+    before = "In no event will our aggregate liability for all claims relating to the Services exceed $100 USD."
+    after = before.replace("$100", "$500")
+    _aligned, change = build_change(_stored((_liability(before),)), after + "\n", sha256_text(after),
+                                    (_liability(after),))
+    [clause] = change.clause_changes
+    assert [(f.summary, f.against_user) for f in clause.facts] == [("liability cap: $100 USD → $500 USD", False)]
+    assert not change.severity_raised

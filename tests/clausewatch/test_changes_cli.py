@@ -59,7 +59,7 @@ def test_changes_json_has_the_stable_shape(home):
     assert first["detected_at"] == "2026-03-02T09:00:00+00:00" and len(first["to_version"]) == 64
     [clause] = first["clause_changes"]
     assert list(clause) == ["kind", "clause_key", "record_id", "heading_path", "severity_before", "severity_after",
-                            "before", "after"]
+                            "before", "after", "facts"]
     assert clause["kind"] == "modified" and "not refundable" in clause["before"] and "thirty days" in clause["after"]
 
 
