@@ -152,6 +152,7 @@ class Version:
     snapshot_sha256s: tuple[str, ...] = ()
     stated_date: str | None = None
     technical: bool = False
+    language: str | None = None  # ISO 639-1 code, None until detected
 
 
 @dataclass(frozen=True)
@@ -290,3 +291,4 @@ class VersionAnalysis:
     stated_date: str | None = None
     stated_date_label: str | None = None
     analyzer: str = ""
+    language: str | None = None

@@ -7,8 +7,12 @@ pure (text in, dataclasses out) so the store can call it inside its retry loop.
 from __future__ import annotations
 
 from analysis import changes, classifier, dates, splitter
-from analysis.domain import ClassifiedClause, StoredVersion, VersionAnalysis
+from analysis.domain import Classification, ClassifiedClause, StoredVersion, VersionAnalysis
+from analysis.language import detect_language, not_analysed_reason
 from analysis.text import sha256_text
+
+# Languages a classifier reads when it does not say (the shipped model is trained on English only).
+DEFAULT_LANGUAGES = ("en",)
 
 
 class Analyzer:
@@ -19,15 +23,31 @@ class Analyzer:
     def analyzer_id(self) -> str:
         return self.model.analyzer_id
 
-    def classify_text(self, text: str) -> tuple[ClassifiedClause, ...]:
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the model was trained and measured for; other texts get no types."""
+        return tuple(getattr(self.model, "languages", DEFAULT_LANGUAGES))
+
+    def classify_text(self, text: str, language: str | None = None) -> tuple[ClassifiedClause, ...]:
+        """Split ``text`` and classify its clauses, unless it is in a language the model cannot read.
+
+        Such clauses get no type, and their reason says why ("not analysed:
+        language fr"): a French policy never gets a confident wrong English type.
+        """
         clauses = splitter.split_clauses(text)
+        language = language or detect_language(text)
+        if language not in self.languages:
+            unread = Classification(types=(), reason=not_analysed_reason(language))
+            return tuple(ClassifiedClause(c, unread) for c in clauses)
         labels = self.model.classify([c.text for c in clauses])
         return tuple(ClassifiedClause(c, label) for c, label in zip(clauses, labels, strict=True))
 
     def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
-        classified = self.classify_text(text)
+        language = detect_language(text)
+        classified = self.classify_text(text, language)
         aligned, change = changes.build_change(previous, text, sha256_text(text), classified)
         stated, label = dates.find_stated_date(text)
         return VersionAnalysis(
-            clauses=aligned, change=change, stated_date=stated, stated_date_label=label, analyzer=self.analyzer_id
+            clauses=aligned, change=change, stated_date=stated, stated_date_label=label, analyzer=self.analyzer_id,
+            language=language,
         )

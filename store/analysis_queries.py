@@ -63,13 +63,18 @@ def prevalence(store: Store, clause_types: tuple[str, ...] = ()) -> dict[str, Pr
 
 
 def versions_to_analyse(store: Store, analyzer_id: str, *, everything: bool = False) -> list[VersionRef]:
-    """Versions analysed with another analyser (or never), oldest first per document; all with ``everything``."""
+    """Versions analysed with another analyser, never, or before language detection, oldest first per document.
+
+    With ``everything``, all versions.
+    """
     with store.session() as session:
         query = select(DocumentRow.public_id, VersionRow.sha256, VersionRow.analyzed_with).join(
             DocumentRow, DocumentRow.id == VersionRow.document_id
         )
         if not everything:
-            query = query.where((VersionRow.analyzed_with != analyzer_id) | VersionRow.analyzed_with.is_(None))
+            # A version stored before language detection is stale too: its language is unknown.
+            query = query.where((VersionRow.analyzed_with != analyzer_id) | VersionRow.analyzed_with.is_(None)
+                                | VersionRow.language.is_(None))
         query = query.order_by(DocumentRow.id, VersionRow.first_seen, VersionRow.id)
         return [VersionRef(doc, sha, analyzed) for doc, sha, analyzed in session.execute(query)]
 
@@ -103,6 +108,7 @@ def replace_analysis(
         # The repository's own insert and record-id scheme, so clauses and provisions are written one way only.
         Store.add_clauses(session, doc, version, analysis.clauses, now)
         version.analyzed_with = analysis.analyzer
+        version.language = analysis.language
         if analysis.stated_date is not None:
             version.stated_date = analysis.stated_date
             version.stated_date_label = analysis.stated_date_label

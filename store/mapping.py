@@ -137,6 +137,7 @@ def version_from_row(row: VersionRow, document_id: str, snapshot_sha256s: tuple[
         snapshot_sha256s=snapshot_sha256s,
         stated_date=row.stated_date,
         technical=row.technical,
+        language=row.language,
     )
 
 

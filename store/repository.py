@@ -440,6 +440,7 @@ class Store:
             stated_date=analysis.stated_date if analysis else None,
             stated_date_label=analysis.stated_date_label if analysis else None,
             analyzed_with=analysis.analyzer if analysis else None,
+            language=analysis.language if analysis else None,
         )
         session.add(row)
         session.flush()

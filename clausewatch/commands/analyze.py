@@ -18,6 +18,7 @@ import click
 
 from analysis import changes, dates
 from analysis.domain import ClassifiedClause, StoredVersion, VersionAnalysis
+from analysis.language import detect_language
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store, utcnow
 from store.analysis_queries import AnalysisMovedError, VersionRef, replace_analysis, versions_to_analyse
@@ -92,13 +93,15 @@ def reanalyse(analyzer: Analyzer, version: StoredVersion, previous: StoredVersio
 
     A version never analysed before takes its keys from the document's previous version.
     """
-    classified = analyzer.classify_text(version.text)
+    language = detect_language(version.text)
+    classified = analyzer.classify_text(version.text, language)
     reference = version if version.clauses else previous
     aligned, _change = changes.build_change(reference, version.text, version.version.sha256, classified)
     if reference is not None:
         aligned = keep_exact_keys(reference.clauses, aligned)
     stated, label = dates.find_stated_date(version.text)
-    return VersionAnalysis(clauses=aligned, stated_date=stated, stated_date_label=label, analyzer=analyzer.analyzer_id)
+    return VersionAnalysis(clauses=aligned, stated_date=stated, stated_date_label=label, analyzer=analyzer.analyzer_id,
+                           language=language)
 
 
 def keep_exact_keys(
