@@ -42,6 +42,9 @@ def detect_language(text: str) -> str:
     return language
 
 
+NOT_ANALYSED = "not analysed: language "
+
+
 def not_analysed_reason(language: str) -> str:
     """What pages say instead of types for a clause in a language no model was trained for."""
-    return f"not analysed: language {language}"
+    return NOT_ANALYSED + language

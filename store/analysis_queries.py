@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, func, select
 
 from analysis.domain import VersionAnalysis
+from analysis.language import NOT_ANALYSED
 from analysis.prevalence import Prevalence
 from store.models import ClauseRow, DocumentRow, VersionRow
 from store.repository import Store, StoreError
@@ -30,11 +31,21 @@ class VersionRef:
 
 
 def tracked_platform_count(store: Store) -> int:
-    """Platforms with at least one catalog document that has a current version."""
+    """Platforms with at least one catalog document whose current version was analysed.
+
+    A version in a language the classifier does not read (its clauses' reason
+    says "not analysed: language fr") tells nothing about which types a platform
+    has, so it counts neither for nor against prevalence.
+    """
+    unread = (
+        select(ClauseRow.id)
+        .where(ClauseRow.version_id == DocumentRow.current_version_id, ClauseRow.reason.like(NOT_ANALYSED + "%"))
+        .exists()
+    )
     with store.session() as session:
         return session.scalar(
             select(func.count(func.distinct(DocumentRow.platform_id))).where(
-                DocumentRow.in_catalog.is_(True), DocumentRow.current_version_id.is_not(None)
+                DocumentRow.in_catalog.is_(True), DocumentRow.current_version_id.is_not(None), ~unread
             )
         ) or 0
 

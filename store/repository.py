@@ -75,6 +75,7 @@ class DocumentStatus:
     last_error_kind: str | None
     last_verified: datetime | None
     in_catalog: bool
+    language: str | None = None  # of the current version, as detected
 
 
 @dataclass(frozen=True)
@@ -536,6 +537,7 @@ class Store:
             last_error_kind=recent[0].error_kind if recent else None,
             last_verified=current.last_verified if current else None,
             in_catalog=row.in_catalog,
+            language=current.language if current else None,
         )
 
     def verify(self) -> list[BlobMismatch]:

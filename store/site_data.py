@@ -54,6 +54,7 @@ class VersionInfo:
     technical: bool
     text_length: int
     snapshot: Snapshot | None
+    language: str | None = None  # detected language (ISO 639-1), None before detection
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def _versions_by_document(session: Session, public_ids: dict[int, str]) -> dict[
             stated_date=row.stated_date, stated_date_label=row.stated_date_label, technical=row.technical,
             text_length=row.text_length,
             snapshot=mapping.snapshot_from_row(snap, public_ids[row.document_id]) if snap is not None else None,
+            language=row.language,
         )))
     return result
 

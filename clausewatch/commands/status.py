@@ -11,7 +11,8 @@ from clausewatch.jobs import job_status
 from clausewatch.schedules import SchedulesError
 
 # The keys of `status --json`: scripts rely on this shape, keep it stable.
-JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures", "last_outcome", "last_verified")
+JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures", "last_outcome", "last_verified",
+             "language")
 
 
 @click.command("status")

@@ -177,7 +177,8 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "severity": top.severity if top else None, "severity_reason": top.reason if top else "",
         "confidence": top.confidence if top else None, "basis": top.basis if top else None,
         "evidence_phrases": _unique_phrases(top.evidence) if top else [],
-        "prevalence": site.prevalence(provision.clause_type).display,
+        "prevalence": model.not_analysed(doc) or site.prevalence(provision.clause_type).display,
+        "not_analysed": model.not_analysed(doc),
         "others": [r for r in site.by_type.get(provision.clause_type, ())
                    if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
         "history": [change_row(doc, c, model.keys_of_type(doc, provision.clause_type))
@@ -282,7 +283,7 @@ def document_context(site: SiteIndex, doc: DocumentInfo) -> dict[str, Any]:
     return {
         "id": doc.document.id, "title": model.document_title(doc), "platform": doc.document.platform,
         "platform_name": doc.document.platform_name, "url": doc.document.url,
-        "current_sha256": doc.current_sha256,
+        "current_sha256": doc.current_sha256, "not_analysed": model.not_analysed(doc),
         "clauses": [_clause_row(c, provisions_by_type) for c in doc.clauses],
         "versions": [
             {"sha256": v.sha256, "first_seen": v.first_seen, "last_verified": v.last_verified,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from analysis import taxonomy
 from analysis.domain import ClassifiedClause, severity_rank
+from analysis.language import not_analysed_reason
 from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo
 
 EXCERPT_CHARS = 300
@@ -86,14 +87,34 @@ def provision_severity(document: DocumentInfo, clause_type: str) -> str | None:
     return clauses[0].classification.severity if clauses else None
 
 
+def not_analysed(document: DocumentInfo) -> str | None:
+    """"not analysed: language fr" when the current version is in a language no model reads, else None."""
+    current = document.current
+    if current is None or not current.language or not document.clauses:
+        return None
+    reason = not_analysed_reason(current.language)
+    return reason if all(c.classification.reason == reason for c in document.clauses) else None
+
+
 def platform_grade(documents: Sequence[DocumentInfo]) -> Grade:
+    """The grade of the documents that were analysed; those that were not are named, never graded."""
     severities = []
+    skipped = []
     for doc in documents:
+        if reason := not_analysed(doc):
+            skipped.append(f"{document_title(doc)} ({reason})")
+            continue
         for provision in doc.provisions:
             severity = provision_severity(doc, provision.clause_type)
             if severity:
                 severities.append(severity)
-    return grade(severities)
+    result = grade(severities)
+    if not skipped:
+        return result
+    note = "Not graded: " + "; ".join(skipped) + "."
+    if result.letter == "–":
+        return Grade("–", note, 0, 0, 0)
+    return Grade(result.letter, f"{result.explanation} {note}", result.high, result.medium, result.low)
 
 
 # --- Monitoring history ---------------------------------------------------------
