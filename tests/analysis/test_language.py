@@ -1,0 +1,74 @@
+"""Language detection on real policies, and what the analyser does with a language it cannot read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analysis.language import UNDETERMINED, detect_language, not_analysed_reason
+from analysis.pipeline import Analyzer
+from analysis.splitter import split_clauses
+from analysis.text import normalize_text
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "languages"
+GERMAN = normalize_text((FIXTURES / "telegram-terms.de.md").read_text(encoding="utf-8"))
+FRENCH = normalize_text((FIXTURES / "ota-privacy.fr.md").read_text(encoding="utf-8"))
+
+
+def test_whole_policies(shared):
+    seed = next((shared / "reference" / "seeds").glob("002_*.txt")).read_text(encoding="utf-8")
+    assert (detect_language(GERMAN), detect_language(FRENCH), detect_language(seed)) == ("de", "fr", "en")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Nutzer aus der Europäischen Union müssen mindestens 18 Jahre alt sein, um sich bei Telegram zu registrieren.",
+     "de"),
+    ("Les données ont une durée de conservation maximum de 5 ans à compter du dernier email envoyé.", "fr"),
+    ("You must be at least 13 years old to use the Services.", "en"),
+])
+def test_single_clauses(text, expected):
+    assert detect_language(text) == expected
+
+
+def test_links_do_not_make_a_german_page_english():
+    text = ("Für Nutzer, die auf Telegram aus der Europäischen Union zugreifen, ist die [Leitlinie]"
+            "(https://telegram.org/tos/eu-dsa/terms-of-service-and-privacy-policy-for-users) auch Bestandteil "
+            "unserer [Nutzungsbedingungen](https://telegram.org/tos/terms-of-service).")
+    assert detect_language(text) == "de"
+
+
+def test_too_little_text_is_undetermined():
+    assert detect_language("§ 3.1 — [x](https://example.com/terms)") == UNDETERMINED
+
+
+@pytest.mark.parametrize("text, language", [(GERMAN, "de"), (FRENCH, "fr")])
+def test_a_policy_the_model_cannot_read_is_split_but_never_typed(text, language):
+    analysis = Analyzer()(None, text)
+    assert analysis.language == language
+    assert len(analysis.clauses) == len(split_clauses(text)) > 5
+    for item in analysis.clauses:
+        assert item.classification.types == ()
+        assert item.classification.reason == not_analysed_reason(language)
+        assert item.classification.confidence == 0.0
+
+
+def test_an_english_policy_is_classified(shared):
+    seed = normalize_text(next((shared / "reference" / "seeds").glob("002_*.txt")).read_text(encoding="utf-8"))
+    analysis = Analyzer()(None, seed)
+    assert analysis.language == "en"
+    assert any(item.classification.types for item in analysis.clauses)
+
+
+def test_a_model_may_declare_more_languages():
+    class Bilingual:
+        analyzer_id = "bilingual-1"
+        languages = ("en", "de")
+
+        def classify(self, texts):
+            from analysis.domain import Classification
+
+            return [Classification(types=("prohibited_content",)) for _ in texts]
+
+    analysis = Analyzer(Bilingual())(None, GERMAN)
+    assert all(item.classification.types == ("prohibited_content",) for item in analysis.clauses)
