@@ -449,3 +449,46 @@ def build_change(
         severity_raised=any(raises_severity(c) for c in listed),
         diff=diff,
     )
+
+
+# --- Re-analysis ---------------------------------------------------------------------
+
+
+def reclassified(
+    old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]
+) -> tuple[ClauseChange, ...]:
+    """Clauses of one version whose types or severity a new analysis changed, as ``modified`` clause changes.
+
+    The text is the same on both sides (``before`` = ``after``); only what the
+    analysis says about it moved. Clauses are matched by key, which re-analysis keeps.
+    """
+    previous = {item.clause.key: item.classification for item in old}
+    found = []
+    for item in new:
+        before = previous.get(item.clause.key)
+        if before is None:
+            continue
+        after = item.classification
+        if set(before.types) != set(after.types) or _severity(before) != _severity(after):
+            found.append(ClauseChange("modified", item.clause.key, item.clause.heading_path, item.clause.text,
+                                      item.clause.text, _severity(before), _severity(after), 1.0))
+    return tuple(found)
+
+
+def refreshed(
+    change: ClauseChange,
+    before: Classification | None,
+    after: Classification | None,
+) -> ClauseChange:
+    """A stored clause change with the severities and moved facts of the clauses' current analyses.
+
+    ``before`` and ``after`` are the analyses, now, of the clause on each side
+    (None where the clause is absent: the side an added or removed clause lacks).
+    """
+    severity_before = _severity(before) if before is not None and change.kind != "added" else None
+    severity_after = _severity(after) if after is not None and change.kind != "removed" else None
+    facts = change.facts
+    if change.kind == "modified" and change.before is not None and change.after is not None:
+        types = (*(before.types if before else ()), *(after.types if after else ()))
+        facts = fact_changes(change.before, change.after, types)
+    return replace(change, severity_before=severity_before, severity_after=severity_after, facts=facts)

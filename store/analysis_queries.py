@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, cast, delete, func, select
+from sqlalchemy.orm import Session
 
-from analysis.domain import VersionAnalysis
+from analysis.changes import raises_severity, reclassified, refreshed
+from analysis.domain import Classification, ClauseChange, VersionAnalysis
 from analysis.language import NOT_ANALYSED
 from analysis.prevalence import Prevalence
-from store.models import ClauseRow, DocumentRow, VersionRow
+from store import mapping
+from store.models import ChangeRow, ClauseChangeRow, ClauseRow, DocumentRow, VersionRow
 from store.repository import Store, StoreError
 
 
@@ -100,8 +103,12 @@ def replace_analysis(
     """Replace a version's clauses and classifications with ``analysis``, in one transaction.
 
     Provisions are added for clause types new to the document; none is removed
-    or renumbered. Raises :class:`AnalysisMovedError` when the version's
-    ``analyzed_with`` is no longer what ``ref`` says (another run got there first).
+    or renumbered. The stored changes on either side of the version get the
+    severities and moved facts of the new analysis. When the document's current
+    version is re-classified, what moved is recorded as a *technical* change of
+    that version to itself (never alerted, shown as such in the history).
+    Raises :class:`AnalysisMovedError` when the version's ``analyzed_with`` is
+    no longer what ``ref`` says (another run got there first).
     """
     with store.session() as session:
         doc = Store._document_row(session, ref.document_id)
@@ -114,12 +121,59 @@ def replace_analysis(
             raise AnalysisMovedError(
                 f"version {ref.sha256[:12]} of {ref.document_id} is now analysed with {version.analyzed_with!r}"
             )
+        old = [mapping.clause_from_row(row) for row in
+               session.scalars(select(ClauseRow).where(ClauseRow.version_id == version.id).order_by(ClauseRow.ordinal))]
         # Executed at once, so the new rows never meet the old ones' (version, ordinal) keys.
         session.execute(delete(ClauseRow).where(ClauseRow.version_id == version.id))
         # The repository's own insert and record-id scheme, so clauses and provisions are written one way only.
         Store.add_clauses(session, doc, version, analysis.clauses, now)
+        _refresh_changes(session, version.id)
+        if doc.current_version_id == version.id and old:
+            _record_reanalysis(session, doc, version, reclassified(old, analysis.clauses), ref, analysis, now)
         version.analyzed_with = analysis.analyzer
         version.language = analysis.language
         if analysis.stated_date is not None:
             version.stated_date = analysis.stated_date
             version.stated_date_label = analysis.stated_date_label
+
+
+def _record_reanalysis(session: Session, doc: DocumentRow, version: VersionRow, moved: tuple[ClauseChange, ...],
+                       ref: VersionRef, analysis: VersionAnalysis, now: datetime) -> None:
+    """A technical change of the version to itself listing the clauses the new analysis re-classified."""
+    if not moved:
+        return
+    row = ChangeRow(
+        document_id=doc.id, from_version_id=version.id, to_version_id=version.id, detected_at=now,
+        substantive=False, severity_raised=any(raises_severity(c) for c in moved),
+        cosmetic_reason=f"re-analysed: {ref.analyzed_with or 'never analysed'} → {analysis.analyzer}"[:200],
+        technical=True,
+    )
+    session.add(row)
+    session.flush()
+    for ordinal, clause_change in enumerate(moved):
+        session.add(mapping.clause_change_to_row(clause_change, row.id, ordinal))
+
+
+def _refresh_changes(session: Session, version_id: int) -> None:
+    """Bring the severities and facts stored with the changes on either side of a version up to date."""
+    changes = session.scalars(select(ChangeRow).where(
+        (ChangeRow.from_version_id == version_id) | (ChangeRow.to_version_id == version_id),
+        ChangeRow.from_version_id.is_not(None), ChangeRow.from_version_id != ChangeRow.to_version_id,
+    )).all()
+    for change in changes:
+        before, after = _analyses(session, change.from_version_id), _analyses(session, change.to_version_id)
+        rows = session.scalars(select(ClauseChangeRow).where(ClauseChangeRow.change_id == change.id)).all()
+        updated = []
+        for row in rows:
+            clause_change = refreshed(mapping.clause_change_from_row(row), before.get(row.clause_key),
+                                      after.get(row.clause_key))
+            row.severity_before, row.severity_after = clause_change.severity_before, clause_change.severity_after
+            row.facts = [mapping.fact_to_json(fact) for fact in clause_change.facts]
+            updated.append(clause_change)
+        if change.substantive:
+            change.severity_raised = any(raises_severity(c) for c in updated)
+
+
+def _analyses(session: Session, version_id: int) -> dict[str, Classification]:
+    rows = session.scalars(select(ClauseRow).where(ClauseRow.version_id == version_id))
+    return {row.key: mapping.clause_from_row(row).classification for row in rows}

@@ -171,3 +171,54 @@ def test_unchanged_texts_keep_their_keys_even_when_alignment_says_otherwise():
     assert [kept[i].clause.key for i in unchanged] == [old[i].clause.key for i in unchanged]
     assert kept[2].clause.key == "fresh-2"
     assert len({c.clause.key for c in kept}) == len(kept)
+
+
+class StricterClassifier:
+    """A model that now finds personalised advertising high-severity tracking, and knows governing law."""
+
+    analyzer_id = "stricter-2"
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        labels = []
+        for text in texts:
+            if "cookies" in text:
+                labels.append(Classification(("tracking",), "high" if "advertising" in text else "low"))
+            elif "governed" in text:
+                labels.append(Classification(("governing_law",), "medium"))
+            else:
+                labels.append(Classification(()))
+        return labels
+
+
+def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_change(
+        recorded, store_url, home, monkeypatch):
+    from store.changes import list_changes
+
+    document_id, store = recorded
+    [before] = list_changes(store)
+    [cookies] = before.clause_changes
+    assert (cookies.change.severity_before, cookies.change.severity_after, before.severity_raised) == (
+        "low", "low", False)
+
+    monkeypatch.setattr(classifier, "load_default", StricterClassifier)
+    assert analyze(home, store_url, "--stale").exit_code == 0
+
+    [after] = list_changes(store)  # the stored change between the two versions, brought up to date
+    assert after.id == before.id
+    [cookies] = after.clause_changes
+    assert (cookies.change.severity_before, cookies.change.severity_after) == ("low", "high")
+    assert after.severity_raised
+
+    technical = [c for c in list_changes(store, include_technical=True) if c.technical]
+    [reanalysis] = technical
+    assert reanalysis.from_version == reanalysis.to_version == store.current_version(document_id).version.sha256
+    assert not reanalysis.substantive and reanalysis.cosmetic_reason == "re-analysed: old-keywords-0 → stricter-2"
+    moved = {c.change.clause_key: (c.change.severity_before, c.change.severity_after) for c in reanalysis.clause_changes}
+    assert sorted(moved.values(), key=str) == [("low", "high"), (None, "medium")]
+    assert all(c.change.before == c.change.after for c in reanalysis.clause_changes)
+    # Never alerted: the alert queue holds only the change of text.
+    assert [c.id for c in list_changes(store, pending_alert=True)] == [before.id]
+
+    # Nothing moves on a second run with the same model: no second technical change.
+    assert "analysed 0 version(s)" in analyze(home, store_url, "--stale").output
+    assert len([c for c in list_changes(store, include_technical=True) if c.technical]) == 1
