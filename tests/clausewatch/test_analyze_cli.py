@@ -222,3 +222,15 @@ def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_c
     # Nothing moves on a second run with the same model: no second technical change.
     assert "analysed 0 version(s)" in analyze(home, store_url, "--stale").output
     assert len([c for c in list_changes(store, include_technical=True) if c.technical]) == 1
+
+
+def test_the_site_shows_a_reanalysis_as_a_technical_change(recorded, store_url, home, tmp_path, monkeypatch):
+    document_id, _store = recorded
+    monkeypatch.setattr(classifier, "load_default", StricterClassifier)
+    assert analyze(home, store_url, "--stale").exit_code == 0
+    out = tmp_path / "site"
+    built = CliRunner().invoke(main, ["--home", str(home), "--database-url", store_url, "site", "--out", str(out)],
+                               catch_exceptions=False)
+    assert built.exit_code == 0, built.output
+    page = (out / "documents" / f"{document_id}.html").read_text()
+    assert "re-analysed: old-keywords-0 → stricter-2" in page and "technical rebuild" in page
