@@ -23,7 +23,8 @@ def test_demo_archives_two_versions_of_every_sample_policy(tmp_path):
     assert {d["platform"] for d in documents} == {"bluesky", "spotify", "reddit", "kling-ai"}
     assert all(d["versions"] == 2 and d["fetches"] == 2 and d["failures"] == 0 for d in documents)
     assert set(documents[0]) == {"id", "platform", "type", "url", "versions", "fetches", "failures",
-                                 "last_outcome", "last_verified"}
+                                 "last_outcome", "last_verified", "language"}
+    assert {d["language"] for d in documents} == {"en"}
 
     assert (demo / "site" / "index.html").is_file()
     assert "open " + str(demo / "site" / "index.html") in result.output
