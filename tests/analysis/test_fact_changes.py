@@ -144,3 +144,22 @@ def test_every_fact_kind_reads_an_existing_extractor():
     from analysis.explain_facts import EXTRACTORS
 
     assert all(kind.extractor in EXTRACTORS for kind in FACT_KINDS)
+
+
+def test_the_same_period_written_twice_is_no_change():
+    before = ("You may opt out of this arbitration agreement within thirty (30) days. If you do not opt out "
+              "within the thirty (30) day period, you are bound by it.")
+    after = "You may opt out of this arbitration agreement within thirty (30) days of accepting these Terms."
+    assert fact_changes(before, after, ["arbitration"]) == ()
+
+
+def test_laws_named_outside_a_dispute_clause_are_not_facts():
+    before = ("You must comply with the export control and sanctions laws of the United States, the European Union "
+              "and the United Kingdom.")
+    assert fact_changes(before, "You must comply with all applicable export control laws.", ["prohibited_content"]) == ()
+
+
+def test_ordinary_data_newly_named_has_no_direction():
+    before = "We collect your phone number when you create an account."
+    [fact] = fact_changes(before, before.replace("phone number", "phone number and your name"), ["data_collection"])
+    assert fact.against_user is None
