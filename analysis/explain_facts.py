@@ -163,7 +163,8 @@ _PERSONAL_DATA = {
     r"videos?": "videos",
     r"voice(?:prints?| recordings?| data)?|audio recordings?": "voice and audio",
     r"biometric(?: data| information| identifiers?)?|face ?prints?|facial (?:geometry|recognition|features?)": "biometric data",
-    r"contacts?(?: lists?)?|address book": "contacts",
+    # "contact us" is no data: the contacts of a phone are written "contacts" or "contact list".
+    r"contacts(?: lists?)?|contact lists?|address book": "contacts",
     r"browsing history|search history|clickstream|pages? (?:you )?view(?:ed)?|page views": "browsing activity",
     r"cookies?": "cookie data",
     r"prompts?|inputs?": "prompts and inputs",
