@@ -67,3 +67,11 @@ def test_a_lowered_cap_is_named_in_changes_and_in_the_alert(tmp_path, smtp_inbox
     assert "Fact: liability cap: $100 USD → $50 USD (against you)" in plain
     assert "[SEVERITY RAISED]" in plain
     assert "liability cap: $100 USD → $50 USD" in html
+
+    # The site's change view and the provision's monitoring history name it too.
+    out = tmp_path / "site"
+    assert runner.invoke(main, [*base, "site", "--out", str(out)], catch_exceptions=False).exit_code == 0
+    document_page = (out / "documents" / f"{change['document']}.html").read_text()
+    assert "liability cap: $100 USD → $50 USD <strong>(against you)</strong>" in document_page
+    record_page = (out / "records" / f"{clause['record_id']}.html").read_text()
+    assert "liability cap: $100 USD → $50 USD" in record_page
