@@ -126,7 +126,7 @@ _AMOUNT_KINDS = (
 )
 FACT_KINDS: tuple[FactKind, ...] = (
     FactKind("notice_period", "notice period", "notice_period", duration, "lower", against_when_removed=True),
-    FactKind("limitation_period", "time limit for claims", "limitation_period", duration, "lower"),
+    FactKind("limitation_period", "limitation period", "limitation_period", duration, "lower"),
     FactKind("retention_period", "retention period", "retention_period", duration, "higher", types=_DATA_TYPES),
     FactKind("opt_out_window", "arbitration opt-out window", "opt_out_window", duration, "lower",
              against_when_removed=True),

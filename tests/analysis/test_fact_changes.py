@@ -61,7 +61,7 @@ def test_the_same_cap_written_otherwise_is_no_change():
 def test_a_shortened_time_limit_for_claims_is_against_the_user():
     after = TUMBLR_LIMIT.replace("within one year", "within three months")
     assert _summaries(TUMBLR_LIMIT, after, ["limitation_of_liability"]) == [
-        ("time limit for claims: one year → three months", True)]
+        ("limitation period: one year → three months", True)]
 
 
 @pytest.mark.parametrize("clause", [TWITCH_LIMIT, X_LIMIT])
