@@ -13,7 +13,7 @@ from analysis.text import normalize_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "languages"
 GERMAN = normalize_text((FIXTURES / "telegram-terms.de.md").read_text(encoding="utf-8"))
-FRENCH = normalize_text((FIXTURES / "ota-privacy.fr.md").read_text(encoding="utf-8"))
+FRENCH = normalize_text((FIXTURES / "exemple-confidentialite.fr.md").read_text(encoding="utf-8"))
 
 
 def test_whole_policies(shared):
@@ -24,7 +24,7 @@ def test_whole_policies(shared):
 @pytest.mark.parametrize("text, expected", [
     ("Nutzer aus der Europäischen Union müssen mindestens 18 Jahre alt sein, um sich bei Telegram zu registrieren.",
      "de"),
-    ("Les données ont une durée de conservation maximum de 5 ans à compter du dernier email envoyé.", "fr"),
+    ("Les journaux de connexion sont effacés au bout de six mois après la fermeture du compte.", "fr"),
     ("You must be at least 13 years old to use the Services.", "en"),
 ])
 def test_single_clauses(text, expected):

@@ -38,7 +38,7 @@ def test_german_and_french_policies_are_archived_and_diffed_but_not_typed(tmp_pa
     base = ["--home", str(home), "--catalog", str(catalog)]
     runner = CliRunner()
     pages = {"/tos": Page(ENGLISH.encode()), "/agb": _html("telegram-terms.de.md"),
-             "/confidentialite": _html("ota-privacy.fr.md")}
+             "/confidentialite": _html("exemple-confidentialite.fr.md")}
     with LocalSite(pages) as site:
         catalog.mkdir()
         (catalog / "acme.yaml").write_text(
