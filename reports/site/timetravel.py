@@ -131,13 +131,13 @@ def _neighbour(travel: TimeTravel, timeline: DocumentTimeline, version: VersionR
 
 def _status(travel: TimeTravel, timeline: DocumentTimeline, doc: DocumentInfo, version: VersionRecord) -> dict:
     """What may change after publication: when it was in force, and what replaced it."""
+    # It names neither the current version nor how many followed, so a new version
+    # rewrites only the page of the one it replaced (its end date and next link).
     current = timeline.periods[-1].version if timeline.periods else None
     superseded = version.superseded_by
     return {
         "periods": [{"start": p.start, "end": p.end} for p in periods_of_version(timeline.periods, version.sha256)],
         "current": current == version.sha256,
-        "in_force_now": None if current is None or current == version.sha256 else {
-            "sha256": current, "path": travel.page_of(doc.document.id, current)},
         "next": _neighbour(travel, timeline, version, +1),
         "superseded_by": None if superseded is None else {
             "sha256": superseded, "path": travel.page_of(doc.document.id, superseded)},
