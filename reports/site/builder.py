@@ -111,8 +111,10 @@ def fingerprint(page: Page, base_url: str) -> str:
 class SiteBuilder:
     """Plans and writes the site of one store into one folder."""
 
-    def __init__(self, store: Store, out: Path, base_url: str):
+    def __init__(self, store: Store, out: Path, base_url: str, *, time_travel: bool = True):
+        """``time_travel=False`` leaves out version and provision-history pages (the benchmark's baseline)."""
         self.store = store
+        self.time_travel = time_travel
         self.out = Path(out)
         self.base_url = base_url.rstrip("/") + "/"
         self.env = environment()
@@ -197,6 +199,8 @@ class SiteBuilder:
 
     def _time_travel_pages(self, site: SiteIndex, doc: DocumentInfo) -> Iterator[Page]:
         """A page per version of the document and a history page per provision."""
+        if not self.time_travel:
+            return
         doc_id = doc.document.id
         for version in self.travel.timeline(doc_id).versions:
             context = timetravel.version_context(site, self.travel, doc, version)
