@@ -73,7 +73,7 @@ class _Found:
         self.document, self.timeline, self.period, self.version = document, timeline, period, version
         self.body, self.provision, self.clauses = body, provision, clauses
         self.title = document.spec.title or document.type
-        self.travel = TimeTravel({document.id: timeline}, out=_NO_SITE)
+        self.travel = TimeTravel({document.id: timeline})
 
     def header(self, moment: datetime) -> str:
         what = f"{self.provision[0]} ({self.provision[1]}) of " if self.provision else ""
@@ -103,9 +103,6 @@ class _Found:
             data["clause_type"] = self.provision[1]
             data["clauses"] = self.clauses
         return data
-
-
-_NO_SITE = "."  # show never links to evidence bundles; TimeTravel only needs a folder to look in
 
 
 def _lookup(store, record_id: str, moment: datetime) -> _Found:

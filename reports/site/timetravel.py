@@ -56,18 +56,20 @@ def bundle_name(document_id: str, version_sha256: str) -> str:
     return f"{document_id}-{version_sha256[:VERSION_SLUG_CHARS]}"
 
 
-def bundle_link(out: Path, name: str) -> str | None:
-    """Site path of ``evidence/<name>.zip`` when the evidence work wrote it into ``out``; else None."""
+def bundle_link(out: Path | None, name: str) -> str | None:
+    """Site path of ``evidence/<name>.zip`` when the evidence work wrote it into the site ``out``; else None."""
     path = f"evidence/{safe_name(name)}.zip"
-    return path if (Path(out) / path).is_file() else None
+    return path if out is not None and (Path(out) / path).is_file() else None
 
 
 class TimeTravel:
     """The timelines of one build and the stable paths derived from them."""
 
-    def __init__(self, timelines: dict[str, DocumentTimeline], out: Path, log_index: LogIndex = no_log_index):
+    def __init__(self, timelines: dict[str, DocumentTimeline], out: Path | None = None,
+                 log_index: LogIndex = no_log_index):
+        """``out`` is the site folder evidence bundles are looked for in (None: no bundle links)."""
         self.timelines = timelines
-        self.out = Path(out)
+        self.out = out
         self.log_index = log_index
         self._slugs = {doc_id: version_slugs([v.sha256 for v in t.versions]) for doc_id, t in timelines.items()}
 
