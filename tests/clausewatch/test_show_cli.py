@@ -114,3 +114,13 @@ def test_cite_names_the_version_in_force_on_the_cited_date_not_the_latest(home):
     assert "Acme <b>Cloud</b>, Terms of Service: Arbitration" in cited  # plain text: not HTML, nothing escaped
     latest = _run(folder, "show", doc_id, "--cite").stdout
     assert f"Version SHA-256: {v2}" in latest and "until" not in latest.split("Version in force")[1].split("\n")[0]
+
+
+def test_a_document_never_captured_says_so(home):
+    folder = home[0]
+    store = Store.open(f"sqlite:///{folder / 'clausewatch.db'}", folder / "objects")
+    spec = PlatformSpec("globex", "Globex", (DocumentSpec("globex", "Privacy Policy", (SourceSpec("https://g.test/"),)),))
+    doc = next(d for d in store.sync_catalog([spec], now=T0) if d.platform == "globex")
+    store.close()
+    result = _run(folder, "show", doc.id)
+    assert result.exit_code == 2 and "it was never captured" in result.stderr
