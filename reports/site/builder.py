@@ -209,7 +209,7 @@ class SiteBuilder:
         for provision in doc.provisions:
             context = timetravel.history_context(site, self.travel, doc, provision)
             yield Page(timetravel.history_path(provision.id), "history.html.j2", context,
-                       extra=lambda context=context: self._history_extra(doc_id, context))
+                       extra=lambda context=context: self._history_extra(doc, context))
 
     def _version_extra(self, document_id: str, context: dict[str, Any]) -> dict[str, Any]:
         """The version's clauses with their anchors, or its plain text when it has none."""
@@ -217,10 +217,17 @@ class SiteBuilder:
         text = None if clauses else version_text(self.store, context["sha256"])
         return {"clauses": timetravel.version_text_rows(clauses, context["provisions"]), "text": text}
 
-    def _history_extra(self, document_id: str, context: dict[str, Any]) -> dict[str, Any]:
+    def _history_extra(self, doc: DocumentInfo, context: dict[str, Any]) -> dict[str, Any]:
+        """Every wording of the provision, its redline against the one before, and its citation."""
+        doc_id = doc.document.id
         periods = timetravel.periods_from_context(context["periods"])
-        return {"wordings": timetravel.wording_rows(self.travel, document_id, periods, self._clauses(document_id),
-                                                    context["clause_type"])}
+        provision = (context["id"], context["clause_type"])
+
+        def cite(moment):
+            return timetravel.cite_at(self.base_url, self.travel, doc.document, context["document"], moment, provision)
+
+        return {"wordings": timetravel.wording_rows(self.travel, doc_id, periods, self._clauses(doc_id),
+                                                    context["clause_type"], cite)}
 
     def _clauses(self, document_id: str):
         """Every version's clauses of one document, read once per build for its version and history pages."""

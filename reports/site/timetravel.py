@@ -12,7 +12,7 @@ the clauses of past versions are read only when a page is rendered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -194,8 +194,12 @@ def history_context(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, prov
 
 
 def wording_rows(travel: TimeTravel, document_id: str, periods: Sequence[Period],
-                 clauses: dict[str, Sequence[ClassifiedClause]], clause_type: str) -> list[dict[str, Any]]:
-    """Every wording of a provision, newest first, each with the text it replaced (for the redline)."""
+                 clauses: dict[str, Sequence[ClassifiedClause]], clause_type: str,
+                 cite: Callable[[datetime], Citation] | None = None) -> list[dict[str, Any]]:
+    """Every wording of a provision, newest first, each with the text it replaced (for the redline).
+
+    With ``cite``, each wording carries the citation of the provision as it stood on its first day.
+    """
     wordings = wordings_of(periods, clauses, clause_type)
     rows = []
     for number, wording in enumerate(wordings, start=1):
@@ -206,6 +210,7 @@ def wording_rows(travel: TimeTravel, document_id: str, periods: Sequence[Period]
             "clauses": [{"heading": c.clause.heading, "text": c.clause.text, "anchor": clause_anchor(c.clause.key),
                          "severity": c.classification.severity} for c in wording.clauses],
             "versions": [{"sha256": sha, "path": travel.page_of(document_id, sha)} for sha in wording.versions],
+            "citation": cite(wording.start).plain_text() if cite else None,
         })
     return list(reversed(rows))
 

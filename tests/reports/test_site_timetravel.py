@@ -129,6 +129,10 @@ def test_provision_history_shows_every_wording_with_dates_and_a_redline(filled, 
     redline = newest.find("blockquote", class_="redline")
     assert "binding" in redline.find("ins").get_text() and oldest.find("blockquote", class_="redline") is None
     assert newest.find("a", href=re.compile(r"versions/[0-9a-f]{16}\.html#c-"))
+    # each wording cites the version in force on its first day, not the latest
+    old_citation = oldest.find("pre", class_="citation").get_text()
+    assert f"Version SHA-256: {sha(site_kit.ACME_V1)}" in old_citation and sha(site_kit.ACME_V2) not in old_citation
+    assert f"Record ID: {arbitration}" in old_citation and "As it stood on: 2026-03-02" in old_citation
 
 
 def test_citations_name_the_version_and_its_page(filled, tmp_path, site_kit):
