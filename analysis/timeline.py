@@ -35,7 +35,6 @@ class Period:
     version: str
     start: datetime
     end: datetime | None
-    captures: tuple[datetime, ...]
 
     def covers(self, moment: datetime) -> bool:
         return self.start <= moment and (self.end is None or moment < self.end)
@@ -52,16 +51,18 @@ class NotYetCapturedError(LookupError):
 
 
 def periods_of(captures: Sequence[Capture]) -> tuple[Period, ...]:
-    """Captures (in time order) merged into periods, oldest first."""
-    runs: list[tuple[str, list[datetime]]] = []
+    """Captures (in time order) merged into periods, oldest first.
+
+    Only the first capture of each run matters, so the store may hand over
+    just the captures where the version changed.
+    """
+    starts: list[Capture] = []
     for capture in captures:
-        if runs and runs[-1][0] == capture.version:
-            runs[-1][1].append(capture.at)
-        else:
-            runs.append((capture.version, [capture.at]))
+        if not starts or starts[-1].version != capture.version:
+            starts.append(capture)
     return tuple(
-        Period(version, times[0], runs[i + 1][1][0] if i + 1 < len(runs) else None, tuple(times))
-        for i, (version, times) in enumerate(runs)
+        Period(start.version, start.at, starts[i + 1].at if i + 1 < len(starts) else None)
+        for i, start in enumerate(starts)
     )
 
 

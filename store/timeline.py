@@ -11,11 +11,10 @@ is always today's best reading of what was captured then (decision 0012).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.domain import ClassifiedClause, Snapshot
@@ -41,7 +40,8 @@ class VersionRecord:
     analyzed_with: str | None
     text_length: int
     snapshots: tuple[Snapshot, ...]  # capture order
-    captures: tuple[datetime, ...]  # every successful fetch recorded with this version, oldest first
+    capture_count: int  # successful fetches recorded with this version
+    last_capture: datetime | None
     superseded_by: str | None = None  # the technical re-reading that replaced it, if any
 
 
@@ -90,6 +90,18 @@ def provision_of(store: Store, record_id: str) -> tuple[str, str]:
     return found[0], found[1]
 
 
+def version_captures(store: Store, document_id: str, sha256: str) -> tuple[datetime, ...]:
+    """When every successful fetch recorded with this version finished, oldest first."""
+    with store.session() as session:
+        doc = Store._document_row(session, document_id)
+        return tuple(session.scalars(
+            select(FetchRow.finished_at)
+            .join(VersionRow, VersionRow.id == FetchRow.version_id)
+            .where(VersionRow.document_id == doc.id, VersionRow.sha256 == sha256)
+            .order_by(FetchRow.finished_at, FetchRow.id)
+        ))
+
+
 def clauses_by_version(store: Store, document_id: str) -> dict[str, tuple[ClassifiedClause, ...]]:
     """The classified clauses of every version of a document, by version SHA-256, in text order."""
     with store.session() as session:
@@ -107,45 +119,67 @@ def clauses_by_version(store: Store, document_id: str) -> dict[str, tuple[Classi
 
 
 # --- Loading -------------------------------------------------------------------
+#
+# A build reads the store once for every document, so nothing here loads one
+# row per fetch: the periods come from the fetches where the version changed
+# (a window query) and the captures of each version are counted in SQL. The
+# list of a version's captures is read only for the page that shows it.
 
 
 def _timelines(session: Session, document_pk: int | None) -> dict[str, DocumentTimeline]:
     docs = select(DocumentRow.id, DocumentRow.public_id)
     versions = select(VersionRow).order_by(VersionRow.first_seen, VersionRow.id)
-    fetches = (select(FetchRow.document_id, FetchRow.id, FetchRow.finished_at, FetchRow.snapshot_id, FetchRow.version_id)
-               .where(FetchRow.version_id.is_not(None)).order_by(FetchRow.id))
     if document_pk is not None:
         docs = docs.where(DocumentRow.id == document_pk)
         versions = versions.where(VersionRow.document_id == document_pk)
-        fetches = fetches.where(FetchRow.document_id == document_pk)
     public_ids = dict(session.execute(docs).all())
     version_rows = session.scalars(versions).all()
-    snapshots = _snapshots_by_version(session, public_ids, document_pk)
-    fetch_rows = session.execute(fetches).all()
-    technical = {row.id for row in version_rows if row.technical}
-    superseded = _rereadings(fetch_rows, technical)
     shas = {row.id: row.sha256 for row in version_rows}
-    recorded: dict[int, list[datetime]] = defaultdict(list)
-    captures: dict[int, list[tuple[datetime, int, str]]] = defaultdict(list)
-    for doc_pk, fetch_id, finished, _snapshot, version_id in fetch_rows:
-        recorded[version_id].append(finished)
-        captures[doc_pk].append((finished, fetch_id, shas[superseded.get(version_id, version_id)]))
+    superseded = _rereadings(session, {row.id for row in version_rows if row.technical}, document_pk)
+    counts = _capture_counts(session, document_pk)
+    snapshots = _snapshots_by_version(session, public_ids, document_pk)
     by_doc: dict[int, list[VersionRecord]] = defaultdict(list)
     for row in version_rows:
+        count, last = counts.get(row.id, (0, None))
         by_doc[row.document_id].append(VersionRecord(
             sha256=row.sha256, first_seen=row.first_seen, last_verified=row.last_verified,
             stated_date=row.stated_date, technical=row.technical, analyzed_with=row.analyzed_with,
             text_length=row.text_length, snapshots=tuple(snapshots.get(row.id, ())),
-            captures=tuple(sorted(recorded.get(row.id, ()))),
+            capture_count=count, last_capture=last,
             superseded_by=shas[superseded[row.id]] if row.id in superseded else None,
         ))
+    starts: dict[int, list[Capture]] = defaultdict(list)
+    for doc_pk, finished, version_id in _version_starts(session, document_pk):
+        starts[doc_pk].append(Capture(finished, shas[superseded.get(version_id, version_id)]))
     return {
-        public_id: DocumentTimeline(
-            public_id, tuple(by_doc.get(pk, ())),
-            periods_of([Capture(at, sha) for at, _id, sha in sorted(captures.get(pk, ()))]),
-        )
+        public_id: DocumentTimeline(public_id, tuple(by_doc.get(pk, ())), periods_of(starts.get(pk, ())))
         for pk, public_id in public_ids.items()
     }
+
+
+def _version_starts(session: Session, document_pk: int | None) -> list[tuple[int, datetime, int]]:
+    """(document, finished at, version) of each successful fetch whose version differs from the one before."""
+    previous = func.lag(FetchRow.version_id).over(
+        partition_by=FetchRow.document_id, order_by=(FetchRow.finished_at, FetchRow.id))
+    ordered = (select(FetchRow.document_id, FetchRow.finished_at, FetchRow.id, FetchRow.version_id,
+                      previous.label("previous"))
+               .where(FetchRow.version_id.is_not(None)))
+    if document_pk is not None:
+        ordered = ordered.where(FetchRow.document_id == document_pk)
+    ordered = ordered.subquery()
+    query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id)
+             .where(ordered.c.previous.is_(None) | (ordered.c.previous != ordered.c.version_id))
+             .order_by(ordered.c.document_id, ordered.c.finished_at, ordered.c.id))
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _capture_counts(session: Session, document_pk: int | None) -> dict[int, tuple[int, datetime]]:
+    query = (select(FetchRow.version_id, func.count(), func.max(FetchRow.finished_at))
+             .where(FetchRow.version_id.is_not(None)).group_by(FetchRow.version_id))
+    if document_pk is not None:
+        query = query.where(FetchRow.document_id == document_pk)
+    # max() keeps the column's type, so the time comes back UTC-aware as every other
+    return {version_id: (count, last) for version_id, count, last in session.execute(query)}
 
 
 def _snapshots_by_version(session: Session, public_ids: dict[int, str], document_pk: int | None) -> dict[int, list[Snapshot]]:
@@ -160,23 +194,25 @@ def _snapshots_by_version(session: Session, public_ids: dict[int, str], document
     return result
 
 
-def _rereadings(fetch_rows: Iterable[tuple], technical: set[int]) -> dict[int, int]:
-    """Version id -> the technical version that later re-read one of its snapshots (followed to the last)."""
-    reading_of_snapshot: dict[int, int] = {}
+def _rereadings(session: Session, technical: set[int], document_pk: int | None) -> dict[int, int]:
+    """Version id -> the newest technical version that re-read one of its snapshots.
+
+    A technical version (``reprocess``) linked to a snapshot re-reads it: every
+    version recorded before it from that snapshot is superseded by it.
+    """
+    if not technical:
+        return {}
+    query = select(VersionSnapshotRow.version_id, VersionSnapshotRow.snapshot_id)
+    if document_pk is not None:
+        query = query.join(SnapshotRow, SnapshotRow.id == VersionSnapshotRow.snapshot_id).where(
+            SnapshotRow.document_id == document_pk)
+    readers: dict[int, list[int]] = defaultdict(list)
+    for version_id, snapshot_id in session.execute(query):
+        readers[snapshot_id].append(version_id)
     replaced: dict[int, int] = {}
-    for _doc, _id, _finished, snapshot_id, version_id in fetch_rows:  # in fetch id (recording) order
-        if snapshot_id is None:
-            continue
-        earlier = reading_of_snapshot.get(snapshot_id)
-        if earlier is not None and earlier != version_id and version_id in technical:
-            replaced[earlier] = version_id
-        reading_of_snapshot[snapshot_id] = version_id
-    resolved = {}
-    for version_id in replaced:
-        seen, last = {version_id}, replaced[version_id]
-        while last in replaced and replaced[last] not in seen:  # a re-reading may itself be re-read
-            seen.add(last)
-            last = replaced[last]
-        if last != version_id:
-            resolved[version_id] = last
-    return resolved
+    for versions in readers.values():
+        newest = max((v for v in versions if v in technical), default=None)
+        for version_id in versions:
+            if newest is not None and version_id < newest:
+                replaced[version_id] = max(replaced.get(version_id, newest), newest)
+    return replaced

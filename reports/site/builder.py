@@ -33,7 +33,7 @@ from reports.site.render import STATIC, TEMPLATES, environment, json_ld
 from store.analysis_queries import prevalence
 from store.repository import Store
 from store.site_data import DocumentInfo, SiteData, load_site_data, snapshot_problem, version_text
-from store.timeline import clauses_by_version, load_timelines
+from store.timeline import clauses_by_version, load_timelines, version_captures
 
 log = logging.getLogger(__name__)
 
@@ -212,10 +212,11 @@ class SiteBuilder:
                        extra=lambda context=context: self._history_extra(doc, context))
 
     def _version_extra(self, document_id: str, context: dict[str, Any]) -> dict[str, Any]:
-        """The version's clauses with their anchors, or its plain text when it has none."""
+        """The version's clauses with their anchors (or its plain text when it has none) and every capture."""
         clauses = self._clauses(document_id).get(context["sha256"], ())
         text = None if clauses else version_text(self.store, context["sha256"])
-        return {"clauses": timetravel.version_text_rows(clauses, context["provisions"]), "text": text}
+        return {"clauses": timetravel.version_text_rows(clauses, context["provisions"]), "text": text,
+                "captures": version_captures(self.store, document_id, context["sha256"])}
 
     def _history_extra(self, doc: DocumentInfo, context: dict[str, Any]) -> dict[str, Any]:
         """Every wording of the provision, its redline against the one before, and its citation."""

@@ -88,7 +88,7 @@ def as_of_context(travel: TimeTravel, doc: DocumentInfo) -> dict[str, Any]:
     timeline = travel.timeline(doc.document.id)
     doc_id = doc.document.id
     return {
-        "as_of": [{"sha256": p.version, "start": p.start, "end": p.end, "captures": len(p.captures),
+        "as_of": [{"sha256": p.version, "start": p.start, "end": p.end,
                    "path": travel.page_of(doc_id, p.version), "current": p.end is None}
                   for p in reversed(timeline.periods)],
         "version_pages": {v.sha256: travel.page_of(doc_id, v.sha256) for v in timeline.versions},
@@ -109,7 +109,8 @@ def version_context(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, vers
         "platform_name": doc.document.platform_name, "url": doc.document.url, "path": path,
         "canonical": site.absolute(path), "sha256": version.sha256, "first_seen": version.first_seen, "last_verified": version.last_verified,
         "stated_date": version.stated_date, "technical": version.technical, "analyzed_with": version.analyzed_with,
-        "length": version.text_length, "captures": list(version.captures),
+        # the count and the last capture stand for the list, read when the page is rendered
+        "length": version.text_length, "capture_count": version.capture_count, "last_capture": version.last_capture,
         "snapshots": [{"sha256": s.sha256, "fetched_at": s.fetched_at, "status": s.status, "url": s.final_url,
                        "content_type": s.content_type, "archive_link": s.archive_link,
                        "log_index": travel.log_index(s.sha256)} for s in reversed(version.snapshots)],
@@ -148,10 +149,9 @@ def _status(travel: TimeTravel, timeline: DocumentTimeline, doc: DocumentInfo, v
 
 def _version_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, version: VersionRecord,
                       path: str, latest) -> dict[str, str]:
-    first = version.captures[0] if version.captures else version.first_seen
     citation = Citation(
         entity=doc.document.platform_name, document=model.document_title(doc), document_id=doc.document.id,
-        version_sha256=version.sha256, in_force_from=first, in_force_until=None, still_in_force=False,
+        version_sha256=version.sha256, in_force_from=version.first_seen, in_force_until=None, still_in_force=False,
         url=site.absolute(path), snapshot_sha256=latest.sha256 if latest else None,
         captured_at=latest.fetched_at if latest else None,
         log_index=travel.log_index(latest.sha256) if latest else None,
@@ -217,7 +217,7 @@ def wording_rows(travel: TimeTravel, document_id: str, periods: Sequence[Period]
 
 def periods_from_context(rows: Sequence[dict[str, Any]]) -> list[Period]:
     """The periods a history context carries, back as :class:`Period` records."""
-    return [Period(r["version"], r["start"], r["end"], ()) for r in rows]
+    return [Period(r["version"], r["start"], r["end"]) for r in rows]
 
 
 def cite_at(base_url: str, travel: TimeTravel, document: Document, title: str, moment: datetime,

@@ -11,8 +11,7 @@ DAY = timedelta(days=1)
 
 def test_captures_of_one_version_make_one_period_until_the_next_version():
     periods = periods_of([Capture(T0, "a"), Capture(T0 + DAY, "a"), Capture(T0 + 2 * DAY, "b")])
-    assert [(p.version, p.start, p.end, len(p.captures)) for p in periods] == [
-        ("a", T0, T0 + 2 * DAY, 2), ("b", T0 + 2 * DAY, None, 1)]
+    assert [(p.version, p.start, p.end) for p in periods] == [("a", T0, T0 + 2 * DAY), ("b", T0 + 2 * DAY, None)]
 
 
 def test_a_text_that_goes_back_opens_a_new_period_of_the_old_version():

@@ -15,6 +15,7 @@ from store.timeline import (
     document_timeline,
     load_timelines,
     provision_of,
+    version_captures,
 )
 
 T0 = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
@@ -63,9 +64,10 @@ def test_periods_and_captures_of_every_version(store, history):
     timeline = document_timeline(store, history)
     assert [(p.version, p.start, p.end) for p in timeline.periods] == [
         (v1, T0, T0 + DAY), (v2, T0 + DAY, T0 + 2 * DAY), (v1, T0 + 2 * DAY, None)]
-    assert timeline.periods[-1].captures == (T0 + 2 * DAY, T0 + 3 * DAY)  # the 304 confirms v1
     first = timeline.version(v1)
-    assert first.captures == (T0, T0 + timedelta(hours=1), T0 + 2 * DAY, T0 + 3 * DAY)
+    assert (first.capture_count, first.last_capture) == (4, T0 + 3 * DAY)  # the 304 confirms v1
+    assert version_captures(store, history, v1) == (T0, T0 + timedelta(hours=1), T0 + 2 * DAY, T0 + 3 * DAY)
+    assert version_captures(store, history, v2) == (T0 + DAY,)
     assert [s.fetched_at for s in first.snapshots] == [T0] and first.snapshots[0].sha256 == sha256_bytes(
         f"<pre>{V1}</pre>".encode())
     assert [v.sha256 for v in timeline.versions] == [v1, v2]
