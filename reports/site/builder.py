@@ -32,7 +32,7 @@ from reports.site.manifest import IncrementalWriter
 from reports.site.render import STATIC, TEMPLATES, environment, json_ld
 from store.analysis_queries import prevalence
 from store.repository import Store
-from store.site_data import DocumentInfo, SiteData, load_site_data, snapshot_problem, version_text
+from store.site_data import DocumentInfo, ProvisionInfo, SiteData, load_site_data, snapshot_problem, version_text
 from store.timeline import clauses_by_version, load_timelines, version_captures
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ class SiteBuilder:
         self.base_url = base_url.rstrip("/") + "/"
         self.env = environment()
         self._clauses_of: tuple[str | None, dict] = (None, {})
+        self.travel = timetravel.TimeTravel({}, self.out)  # the store's timelines, loaded by build()
 
     def build(self, *, full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
         """Write every page whose inputs changed; ``progress`` is called after each page."""
@@ -191,7 +192,8 @@ class SiteBuilder:
                 yield Page(f"static/{path.name}", None, {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
                            raw=path.read_bytes)
 
-    def _record_context(self, site: SiteIndex, doc: DocumentInfo, provision) -> dict[str, Any]:
+    def _record_context(self, site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo) -> dict[str, Any]:
+        """The record page's context, with its history link and its citation naming the version in force."""
         context = contexts.record_context(site, doc, provision)
         context["history_path"] = timetravel.history_path(provision.id)
         context["citation"] = timetravel.record_citation(site, self.travel, doc, provision)
