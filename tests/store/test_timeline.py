@@ -106,3 +106,31 @@ def test_clauses_of_every_version_and_provision_lookup(store):
         provision_of(store, "CW-P-999999")
     with pytest.raises(UnknownDocumentError):
         document_timeline(store, "CW-D-99999")
+
+
+def test_after_a_real_reprocess_the_rebuilt_versions_are_in_force_where_their_snapshots_were(store):
+    """crawler.reprocess replays stored snapshots: the timeline follows the re-readings, and agrees with current."""
+    from analysis.pipeline import Analyzer
+    from crawler.extract import extract_document
+    from crawler.reprocess import reprocess
+
+    source = SourceSpec(URL)
+    pages = [f"<html><body><main><h1>Terms</h1><p>1. You must be {age} or older to use the Service.</p>"
+             f"</main></body></html>".encode() for age in (13, 16)]
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (source,)),))
+    (doc,) = store.sync_catalog([spec], now=T0)
+    for when, body in ((T0, pages[0]), (T0 + DAY / 2, pages[0]), (T0 + DAY, pages[1])):
+        old_text = extract_document([(body, "text/html", URL, source)]) + "\nPrinted by an older extractor\n"
+        snap = Snapshot(sha256_bytes(body), doc.id, URL, URL, 200, "text/html", when, size=len(body))
+        store.record_text(doc.id, snapshot=snap, body=body, text=old_text, started_at=when, finished_at=when)
+    originals = [v.sha256 for v in document_timeline(store, doc.id).versions]
+
+    report = reprocess(store, [doc], analyze=Analyzer(), run_id="reprocess-test")
+    assert report.errors == [] and report.new_versions == 2
+    timeline = document_timeline(store, doc.id)
+    rebuilt = [sha256_text(extract_document([(body, "text/html", URL, source)])) for body in pages]
+    assert [timeline.version(sha).superseded_by for sha in originals] == rebuilt
+    assert [(p.version, p.start, p.end) for p in timeline.periods] == [
+        (rebuilt[0], T0, T0 + DAY), (rebuilt[1], T0 + DAY, None)]
+    assert timeline.in_force(T0 + DAY * 3 / 4)[1].sha256 == rebuilt[0]
+    assert timeline.in_force(T0 + 2 * DAY)[1].sha256 == store.current_version(doc.id).version.sha256 == rebuilt[1]
