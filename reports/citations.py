@@ -80,9 +80,8 @@ class Citation:
         return "\n".join(lines)
 
     def bibtex(self) -> str:
-        note = [f"Document {self.document_id}"]
-        if self.record_id:
-            note.insert(0, f"Record {self.record_id}")
+        note = [f"Record {self.record_id}, document {self.document_id}" if self.record_id
+                else f"Document {self.document_id}"]
         if self.cited_at:
             note.append(f"as it stood on {_day(self.cited_at)}")
         note.append(f"version SHA-256 {self.version_sha256}, {self._in_force()}")
