@@ -173,3 +173,14 @@ def test_hostile_text_stays_escaped_on_time_travel_pages(filled, tmp_path, site_
         assert "<script>window" not in html and "<svg onload" not in html and "<img src=x" not in html
         assert "javascript:" not in "".join(a.get("href", "") for a in soup(path).find_all("a"))
         assert "Hostile &lt;b&gt;Corp&lt;/b&gt;" in html
+
+
+def test_a_version_never_split_into_clauses_shows_its_escaped_text(filled, tmp_path, site_kit):
+    text = "# Notice\n\nPlain <b>text</b> kept as [a link](https://example.com/x) and [a trap](javascript:alert(1)).\n"
+    site_kit.record(filled.store, filled.hostile, "https://hostile.test/privacy", text,
+                    site_kit.T0 + timedelta(days=3), None)  # no analysis: no clauses
+    site = tmp_path / "site"
+    build(filled.store, site, base_url=BASE)
+    body = soup(version_page(site, filled.hostile, text)).find(id="text")
+    assert "Plain <b>text</b> kept" in body.get_text() and body.find("b") is None
+    assert [a["href"] for a in body.find_all("a")] == ["https://example.com/x"]
