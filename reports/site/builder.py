@@ -197,6 +197,7 @@ class SiteBuilder:
         context = contexts.record_context(site, doc, provision)
         context["history_path"] = timetravel.history_path(provision.id)
         context["citation"] = timetravel.record_citation(site, self.travel, doc, provision)
+        context["version_path"] = timetravel.current_version_path(self.travel, doc)
         return context
 
     def _time_travel_pages(self, site: SiteIndex, doc: DocumentInfo) -> Iterator[Page]:

@@ -95,6 +95,12 @@ def as_of_context(travel: TimeTravel, doc: DocumentInfo) -> dict[str, Any]:
     }
 
 
+def current_version_path(travel: TimeTravel, doc: DocumentInfo) -> str | None:
+    """The page of the version in force at the last capture: where a quoted clause stays as quoted."""
+    periods = travel.timeline(doc.document.id).periods
+    return travel.page_of(doc.document.id, periods[-1].version) if periods else None
+
+
 # --- Version pages -------------------------------------------------------------------------
 
 

@@ -184,3 +184,17 @@ def test_a_version_never_split_into_clauses_shows_its_escaped_text(filled, tmp_p
     body = soup(version_page(site, filled.hostile, text)).find(id="text")
     assert "Plain <b>text</b> kept" in body.get_text() and body.find("b") is None
     assert [a["href"] for a in body.find_all("a")] == ["https://example.com/x"]
+
+
+def test_record_page_quotes_carry_a_permanent_link_to_the_clause_in_its_version(filled, tmp_path, site_kit):
+    site = tmp_path / "site"
+    build(filled.store, site, base_url=BASE)
+    arbitration = record_id(site, "acme", "Arbitration")
+    record = site / "records" / f"{arbitration}.html"
+    links = soup(record).find(id="original-language").find_all("a", class_="permalink")
+    assert links
+    for link in links:
+        path, anchor = link["href"].split("#")
+        target = (record.parent / path).resolve()
+        assert target == version_page(site, filled.acme, site_kit.ACME_V2).resolve()
+        assert "binding arbitration" in soup(target).find(id=anchor).get_text()
