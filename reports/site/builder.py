@@ -26,13 +26,14 @@ import analysis.explain_facts
 import analysis.explanations
 from analysis.diff import Diff, diff_texts
 from reports import feeds
-from reports.site import contexts, exports
+from reports.site import contexts, exports, timetravel
 from reports.site.contexts import Evidence, SiteIndex
 from reports.site.manifest import IncrementalWriter
 from reports.site.render import STATIC, TEMPLATES, environment, json_ld
 from store.analysis_queries import prevalence
 from store.repository import Store
-from store.site_data import DocumentInfo, SiteData, load_site_data, snapshot_problem, version_text
+from store.site_data import DocumentInfo, ProvisionInfo, SiteData, load_site_data, snapshot_problem, version_text
+from store.timeline import clauses_by_version, load_timelines, version_captures
 
 log = logging.getLogger(__name__)
 
@@ -110,17 +111,22 @@ def fingerprint(page: Page, base_url: str) -> str:
 class SiteBuilder:
     """Plans and writes the site of one store into one folder."""
 
-    def __init__(self, store: Store, out: Path, base_url: str):
+    def __init__(self, store: Store, out: Path, base_url: str, *, time_travel: bool = True):
+        """``time_travel=False`` leaves out version and provision-history pages (the benchmark's baseline)."""
         self.store = store
+        self.time_travel = time_travel
         self.out = Path(out)
         self.base_url = base_url.rstrip("/") + "/"
         self.env = environment()
+        self._clauses_of: tuple[str | None, dict] = (None, {})
+        self.travel = timetravel.TimeTravel({}, self.out)  # the store's timelines, loaded by build()
 
     def build(self, *, full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
         """Write every page whose inputs changed; ``progress`` is called after each page."""
         data = load_site_data(self.store)
         evidence = self._check_evidence(data)
         site = SiteIndex.build(data, self.base_url, evidence, prevalence(self.store))
+        self.travel = timetravel.TimeTravel(load_timelines(self.store), self.out)
         report = SiteReport(self.out, evidence_problems=[
             f"{doc_id}: snapshot {e.snapshot_sha256}: {e.problem}" for doc_id, e in sorted(evidence.items()) if e.problem
         ])
@@ -171,8 +177,9 @@ class SiteBuilder:
             yield self._document_page(site, doc)
             for provision in doc.provisions:
                 yield Page(contexts.record_path(provision.id), "record.html.j2",
-                           contexts.record_context(site, doc, provision),
+                           self._record_context(site, doc, provision),
                            extra=lambda doc=doc, provision=provision: contexts.record_analysis(site, doc, provision))
+            yield from self._time_travel_pages(site, doc)
         yield from self._feed_pages(site)
         entries = exports.search_entries(site)
         yield Page("search-index.js", None, {"entries": entries}, raw=lambda: exports.search_index_js(entries))
@@ -185,8 +192,56 @@ class SiteBuilder:
                 yield Page(f"static/{path.name}", None, {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
                            raw=path.read_bytes)
 
+    def _record_context(self, site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo) -> dict[str, Any]:
+        """The record page's context, with its history link and its citation naming the version in force."""
+        context = contexts.record_context(site, doc, provision)
+        context["history_path"] = timetravel.history_path(provision.id)
+        context["citation"] = timetravel.record_citation(site, self.travel, doc, provision)
+        context["version_path"] = timetravel.current_version_path(self.travel, doc)
+        return context
+
+    def _time_travel_pages(self, site: SiteIndex, doc: DocumentInfo) -> Iterator[Page]:
+        """A page per version of the document and a history page per provision."""
+        if not self.time_travel:
+            return
+        doc_id = doc.document.id
+        for version in self.travel.timeline(doc_id).versions:
+            context = timetravel.version_context(site, self.travel, doc, version)
+            yield Page(context["path"], "version.html.j2", context,
+                       extra=lambda context=context: self._version_extra(doc_id, context))
+        for provision in doc.provisions:
+            context = timetravel.history_context(site, self.travel, doc, provision)
+            yield Page(timetravel.history_path(provision.id), "history.html.j2", context,
+                       extra=lambda context=context: self._history_extra(doc, context))
+
+    def _version_extra(self, document_id: str, context: dict[str, Any]) -> dict[str, Any]:
+        """The version's clauses with their anchors (or its plain text when it has none) and every capture."""
+        clauses = self._clauses(document_id).get(context["sha256"], ())
+        text = None if clauses else version_text(self.store, context["sha256"])
+        return {"clauses": timetravel.version_text_rows(clauses, context["provisions"]), "text": text,
+                "captures": version_captures(self.store, document_id, context["sha256"])}
+
+    def _history_extra(self, doc: DocumentInfo, context: dict[str, Any]) -> dict[str, Any]:
+        """Every wording of the provision, its redline against the one before, and its citation."""
+        doc_id = doc.document.id
+        periods = timetravel.periods_from_context(context["periods"])
+        provision = (context["id"], context["clause_type"])
+
+        def cite(moment):
+            return timetravel.cite_at(self.base_url, self.travel, doc.document, context["document"], moment, provision)
+
+        return {"wordings": timetravel.wording_rows(self.travel, doc_id, periods, self._clauses(doc_id),
+                                                    context["clause_type"], cite)}
+
+    def _clauses(self, document_id: str):
+        """Every version's clauses of one document, read once per build for its version and history pages."""
+        if self._clauses_of[0] != document_id:
+            self._clauses_of = (document_id, clauses_by_version(self.store, document_id))
+        return self._clauses_of[1]
+
     def _document_page(self, site: SiteIndex, doc: DocumentInfo) -> Page:
         context = contexts.document_context(site, doc)
+        context.update(timetravel.as_of_context(self.travel, doc))
         return Page(contexts.document_path(doc.document.id), "document.html.j2", context,
                     extra=lambda: self._document_extra(doc, context))
 

@@ -190,9 +190,6 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "first_tracked": provision.first_seen, "last_verified": current.last_verified if current else None,
         "evidence": site.evidence.get(doc.document.id),
         "siblings": _siblings(doc, provision),
-        "bibtex": bibtex(provision.id, f"{platform}, {model.document_title(doc)}: {title}", url,
-                         f"Record {provision.id}, document {doc.document.id}" + _snapshot_note(site, doc),
-                         provision.first_seen.year),
     }
 
 
@@ -210,31 +207,6 @@ def record_analysis(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo
     top = clauses[0].classification if clauses else None
     return {"explanation": explanation,
             "faq": _faq(platform, explanation, site.prevalence(provision.clause_type), top)}
-
-
-def _snapshot_note(site: SiteIndex, doc: DocumentInfo) -> str:
-    evidence = site.evidence.get(doc.document.id)
-    if evidence is None or not evidence.snapshot_sha256:
-        return ""
-    return f", snapshot SHA-256 {evidence.snapshot_sha256} captured {evidence.captured_at}"
-
-
-def _bibtex_text(value: str) -> str:
-    # Braces and backslashes are BibTeX syntax; crawled names must not open or close a field.
-    return value.replace("\\", " ").replace("{", "(").replace("}", ")")
-
-
-def bibtex(record_id: str, title: str, url: str, note: str, year: int) -> str:
-    """A BibTeX ``@misc`` entry citing a provision record."""
-    return "\n".join([
-        f"@misc{{clausewatch-{record_id},",
-        f"  title = {{{_bibtex_text(title)}}},",
-        "  author = {{clausewatch}},",
-        f"  howpublished = {{\\url{{{_bibtex_text(url)}}}}},",
-        f"  note = {{{_bibtex_text(note)}}},",
-        f"  year = {{{year}}}",
-        "}",
-    ])
 
 
 def _unique_phrases(phrases) -> list[str]:

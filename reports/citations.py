@@ -1,0 +1,119 @@
+"""Citations of archived texts: plain text and BibTeX, naming the exact version cited.
+
+A citation names the version SHA-256 that was in force on the cited date (not
+only the latest), the dates it was in force, the snapshot it was read from,
+and the stable page of that version. Record pages, version pages and
+``clausewatch show --cite`` all build their citations here.
+
+The capture log of the evidence work (a Merkle log of every capture) gives each
+capture an index; :data:`LogIndex` is the hook for it: a function from a
+snapshot SHA-256 to its log index, or None while no log exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+# snapshot SHA-256 -> index of its capture in the capture log (None: not logged)
+LogIndex = Callable[[str], int | None]
+
+
+def no_log_index(_snapshot_sha256: str) -> int | None:
+    """The hook's default until a capture log exists."""
+    return None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What is cited: a document (or one provision of it) as a given version stood."""
+
+    entity: str
+    document: str
+    document_id: str
+    version_sha256: str
+    in_force_from: datetime
+    in_force_until: datetime | None  # None: still in force at the last capture, or not stated
+    url: str  # the stable page of the version (or the record page for the current text)
+    still_in_force: bool = True  # False on a version's own page, which never changes once published
+    version_url: str | None = None  # the version's own page, when ``url`` is another page
+    record_id: str | None = None
+    provision: str | None = None
+    cited_at: datetime | None = None  # the date the reader cites, when not "now"
+    snapshot_sha256: str | None = None
+    captured_at: datetime | None = None
+    log_index: int | None = None
+
+    @property
+    def title(self) -> str:
+        base = f"{self.entity}, {self.document}"
+        return f"{base}: {self.provision}" if self.provision else base
+
+    @property
+    def key(self) -> str:
+        key = f"clausewatch-{self.record_id or self.document_id}-{self.version_sha256[:12]}"
+        return key + (f"-{self.cited_at:%Y%m%d}" if self.cited_at else "")
+
+    def _in_force(self) -> str:
+        since = f"in force from {_day(self.in_force_from)}"
+        if self.in_force_until:
+            return f"{since} until {_day(self.in_force_until)}"
+        return f"{since}, still in force at the last capture" if self.still_in_force else since
+
+    def plain_text(self) -> str:
+        lines = [f"Entity: {self.entity}", f"Document: {self.document} ({self.document_id})"]
+        if self.provision:
+            lines += [f"Provision: {self.provision}", f"Record ID: {self.record_id}"]
+        if self.cited_at:
+            lines.append(f"As it stood on: {_day(self.cited_at)}")
+        lines += [f"Version SHA-256: {self.version_sha256}", f"Version {self._in_force()}"]
+        if self.snapshot_sha256:
+            lines.append(f"Snapshot SHA-256: {self.snapshot_sha256}")
+        if self.captured_at:
+            lines.append(f"Captured: {self.captured_at.isoformat()}")
+        if self.log_index is not None:
+            lines.append(f"Capture log entry: {self.log_index}")
+        lines.append(f"URL: {self.url}")
+        if self.version_url:
+            lines.append(f"Version page: {self.version_url}")
+        return "\n".join(lines)
+
+    def bibtex(self) -> str:
+        note = [f"Record {self.record_id}, document {self.document_id}" if self.record_id
+                else f"Document {self.document_id}"]
+        if self.cited_at:
+            note.append(f"as it stood on {_day(self.cited_at)}")
+        note.append(f"version SHA-256 {self.version_sha256}, {self._in_force()}")
+        if self.snapshot_sha256:
+            captured = f" captured {self.captured_at.isoformat()}" if self.captured_at else ""
+            note.append(f"snapshot SHA-256 {self.snapshot_sha256}{captured}")
+        if self.log_index is not None:
+            note.append(f"capture log entry {self.log_index}")
+        if self.version_url:
+            note.append(f"version page {self.version_url}")
+        year = (self.cited_at or self.in_force_from).year
+        return bibtex(self.key, self.title, self.url, ", ".join(note), year)
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d}"
+
+
+def _bibtex_text(value: str) -> str:
+    # Braces and backslashes are BibTeX syntax; crawled names must not open or close a field.
+    return value.replace("\\", " ").replace("{", "(").replace("}", ")")
+
+
+def bibtex(key: str, title: str, url: str, note: str, year: int) -> str:
+    """A BibTeX ``@misc`` entry; ``key`` is used after ``clausewatch-`` unless it already starts so."""
+    key = key if key.startswith("clausewatch-") else f"clausewatch-{key}"
+    return "\n".join([
+        f"@misc{{{_bibtex_text(key)},",
+        f"  title = {{{_bibtex_text(title)}}},",
+        "  author = {{clausewatch}},",
+        f"  howpublished = {{\\url{{{_bibtex_text(url)}}}}},",
+        f"  note = {{{_bibtex_text(note)}}},",
+        f"  year = {{{year}}}",
+        "}",
+    ])
