@@ -24,7 +24,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +38,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 1
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 2
+LOGIC_VERSION = 3
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
@@ -47,6 +47,9 @@ PATTERN_CONFIDENCE = 0.8
 # n-grams that weigh most, of which neighbours are joined into one phrase.
 EVIDENCE_PER_TYPE = 3
 EVIDENCE_CANDIDATES = 8
+# The margin of a gated label where its gate does not match: far below any threshold, and small
+# enough that the calibration's sigmoid never overflows.
+GATED_OUT = -20.0
 
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
@@ -155,6 +158,9 @@ class Classifier:
         self.severity_labels: tuple[str, ...] = tuple(meta["severity_labels"])
         self.severity_weights = arrays["severity_weights"]
         self.severity_bias = arrays["severity_bias"]
+        # A gated label is scored only on texts its gate matches (it learned from those alone).
+        self.gates = {self._label_index[label]: re.compile(pattern, re.IGNORECASE)
+                      for label, pattern in meta.get("gates", {}).items()}
         # The model and the curated rules both decide the output: a change to either re-analyses.
         identity = f"{LOGIC_VERSION}:{meta['fingerprint']}:{rules_fingerprint()}"
         self.analyzer_id = "linear-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
@@ -164,9 +170,14 @@ class Classifier:
     def features(self, texts: Sequence[str]) -> SparseRows:
         return tfidf_rows(texts, self.vocabulary, self.idf, self.sizes)
 
-    def scores(self, rows: SparseRows) -> np.ndarray:
-        """Raw one-vs-rest margins, one column per learned label."""
-        return rows.dot(self.weights) + self.bias
+    def scores(self, rows: SparseRows, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Raw one-vs-rest margins, one column per learned label; given the texts, gated labels
+        get ``GATED_OUT`` where their gate does not match."""
+        margins = rows.dot(self.weights) + self.bias
+        for j, gate in self.gates.items() if texts is not None else ():
+            closed = np.fromiter((gate.search(t) is None for t in texts), dtype=bool, count=len(texts))
+            margins[closed, j] = GATED_OUT
+        return margins
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (Platt scaling fitted on out-of-fold margins)."""
@@ -189,16 +200,22 @@ class Classifier:
         The model learned from single sentences; in a long clause one decisive
         sentence is diluted by the rest, so each sentence is scored on its own too.
         """
-        margins = self.scores(rows)
-        owners, sentences = [], []
+        return self._clause_and_sentence_scores(texts, rows)[0]
+
+    def _clause_and_sentence_scores(self, texts: Sequence[str], rows: SparseRows) -> tuple[np.ndarray, SentenceScores]:
+        margins = self.scores(rows, texts)
+        owners, sentences, ranges = [], [], {}
         for i, text in enumerate(texts):
             parts = sentences_of(text)
             if len(parts) > 1:
+                ranges[i] = (len(sentences), len(sentences) + len(parts))
                 owners.extend([i] * len(parts))
                 sentences.extend(parts)
-        if sentences:
-            np.maximum.at(margins, np.asarray(owners), self.scores(self.features(sentences)))
-        return margins
+        if not sentences:
+            return margins, SentenceScores({}, [], np.zeros((0, len(self.labels))))
+        scored = SentenceScores(ranges, sentences, self.scores(self.features(sentences), sentences))
+        np.maximum.at(margins, np.asarray(owners, dtype=np.int64), scored.margins)
+        return margins, scored
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """One classification per text, in order."""
@@ -206,12 +223,21 @@ class Classifier:
         if not texts:
             return []
         rows = self.features(texts)
-        margins = self.clause_scores(texts, rows)
+        margins, sentences = self._clause_and_sentence_scores(texts, rows)
         probabilities = self.probabilities(margins)
         high = self.high_probability(rows)
         return [
-            self._classify_one(text, rows, i, margins[i], probabilities[i], high[i]) for i, text in enumerate(texts)
+            self._quote_deciding(self._classify_one(text, rows, i, margins[i], probabilities[i], high[i]), i, sentences)
+            for i, text in enumerate(texts)
         ]
+
+    def _quote_deciding(self, result: Classification, clause: int, scored: SentenceScores) -> Classification:
+        """In a clause of several sentences, the evidence first quotes the sentence that decided each type."""
+        if clause not in scored.ranges or not result.types:
+            return result
+        quotes = (scored.deciding(clause, self._label_index.get(t), BY_ID[t]) for t in result.types)
+        sentences = [" ".join(q.split()) for q in quotes if q]
+        return replace(result, evidence=tuple(dict.fromkeys([*sentences, *result.evidence])))
 
     def _classify_one(self, text: str, rows: SparseRows, row: int, margins: np.ndarray, probabilities: np.ndarray,
                       high: np.ndarray) -> Classification:
@@ -260,6 +286,25 @@ class Classifier:
                 spans.append((*span, float(contributions[k])))
         merged = sorted(_merge_spans(spans), key=lambda s: -s[2])[:EVIDENCE_PER_TYPE]
         return tuple(" ".join(text[a:b].split()) for a, b, _ in merged)
+
+
+@dataclass(frozen=True)
+class SentenceScores:
+    """The margins of the sentences of multi-sentence clauses; ``ranges`` maps a clause to its rows."""
+
+    ranges: dict[int, tuple[int, int]]
+    sentences: list[str]
+    margins: np.ndarray
+
+    def deciding(self, clause: int, label: int | None, clause_type: ClauseType) -> str | None:
+        """The sentence of ``clause`` that decided a type: the best-scored for a learned label, the first
+        holding a curated phrase for the others; ``None`` for a clause of one sentence."""
+        if clause not in self.ranges:
+            return None
+        start, end = self.ranges[clause]
+        if label is not None:
+            return self.sentences[start + int(np.argmax(self.margins[start:end, label]))]
+        return next((s for s in self.sentences[start:end] if clause_type.evidence(s)), None)
 
 
 def _find_span(text: str, term: str) -> tuple[int, int] | None:
