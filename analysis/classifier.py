@@ -43,6 +43,11 @@ LOGIC_VERSION = 3
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
 PATTERN_CONFIDENCE = 0.8
+# Learned types whose curated phrases are unambiguous ("indemnify", "non-refundable", "keep your password
+# confidential", "you must not … engage in the following"): the phrase alone decides, as for the pattern-only types. Their data sets (ToS;DR cases) cover a
+# few narrow cases each, so the learned model missed plain clauses of the seed policies (a fee schedule, a
+# translated indemnity); the phrases are measured on hand-checked clauses (benchmarks/classify.py).
+PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content"})
 # Evidence phrases shown per type: enough to cite, few enough to read; drawn from the
 # n-grams that weigh most, of which neighbours are joined into one phrase.
 EVIDENCE_PER_TYPE = 3
@@ -256,6 +261,8 @@ class Classifier:
                 evidence = phrases or self._model_evidence(text, rows, row, j)
                 findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
                                               self._learned_high(clause_type.id, high), explicit=bool(phrases)))
+            elif clause_type.id in PHRASE_DECIDES and (phrases := clause_type.evidence(text)):
+                findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
         if not findings:
             none = 1.0 - float(probabilities.max()) if len(probabilities) else 1.0
             return Classification((), "low", round(none, 4), (), "inferred", "No clause type recognised.")

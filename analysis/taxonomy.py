@@ -163,7 +163,12 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "indemnification", "Indemnification",
-        patterns=(r"\bindemnif\w+", r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify"),
+        patterns=(r"\bindemnif\w+", r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify",
+                  # Terms translated or written without the word: "claims and losses … shall be borne by you",
+                  # "you shall bear all legal responsibilities", "compensate us for all losses".
+                  r"(?:claims?|losses|damages|liabilit(?:y|ies)|costs)\b[^.;]{0,80}\bborne by you",
+                  r"you shall (?:bear|assume) (?:all|any|full) (?:\w+ )?(?:responsibilit\w+|liabilit\w+|losses)",
+                  r"compensate (?:us|the company|[A-Z]\w+) for (?:all |any )?(?:\w+ )?(?:losses|damages)"),
         reason="The user must pay the company's costs when others make claims over the user's use.",
     ),
     ClauseType(
@@ -231,7 +236,9 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                   r"intelligence|\bAI\b|machine learning|neural network)",
                   r"(?:models?|algorithms?|artificial intelligence|\bAI\b|machine learning)\b[^.;]{0,40}\b"
                   r"(?:train|training|fine-?tun\w+)\b",
-                  r"(?:improve|develop|enhance|optimi[sz]e|refine)\w*\b[^.;]{0,50}\b(?:our|its|the) (?:\w+ ){0,2}"
+                  # "validate our pricing models" is about money, not machine learning.
+                  r"(?:improve|develop|enhance|optimi[sz]e|refine)\w*\b[^.;]{0,50}\b(?:our|its|the) "
+                  r"(?!(?:pricing|business|revenue|financial) )(?:\w+ ){0,2}"
                   r"(?:algorithms?|models?|AI (?:systems?|services?|technolog\w+))\b",
                   r"(?:content|data|inputs?|prompts?|outputs?|information|uploads?)\b[^.;]{0,40}\bused (?:\w+ ){0,2}"
                   r"(?:for|in) (?:\w+ )?training\b"),
@@ -245,7 +252,8 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "output_ownership", "Ownership of Generated Output",
         patterns=(r"(?:outputs?|generated content|AI-generated content|content generated)\b[^.;]{0,100}\b"
-                  r"(?:own|owns|owner|ownership|belongs?|title|property|copyright)",
+                  # "at your own risk" says nothing about who owns the output.
+                  r"(?:(?<!your\s)own|owns|owner|ownership|belongs?|title|property|copyright)\b",
                   r"(?:own|owns|ownership|title to|rights? (?:in|to))\b[^.;]{0,60}\b(?:outputs?|generated content)"),
         reason="The clause decides who owns what the service generates.",
         raises=(r"(?:outputs?|generated content)\b[^.;]{0,80}\b(?:belong to us|we own|owned by us|"
@@ -259,8 +267,10 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "prohibited_content", "Prohibited Content and User Obligations",
         patterns=(r"you (?:agree |shall |will |may |must )?(?:not|never) (?:to )?" + _W + r"(?:post|upload|submit|"
-                  r"transmit|share|publish|generate|create|distribute)", r"prohibited (?:content|conduct|uses?|"
+                  r"transmit|share|publish|generate|create|distribute|promote|encourage|glorify)", r"prohibited (?:content|conduct|uses?|"
                   r"activities|behaviou?rs?)", r"acceptable use",
+                  r"(?:must|shall|will|may) not[^.;]{0,60}\bengage in (?:any of )?the following",
+                  r"(?:instructions|code|rules) of conduct",
                   r"(?:illegal|unlawful|harass\w*|defamatory|libell?ous|obscene|pornographic|hateful|infring\w*|"
                   r"abusive|threatening) (?:\w+ ){0,3}(?:content|material|messages)"),
         severity="low",
@@ -299,6 +309,7 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "account_security", "Account Security Responsibility",
         patterns=(r"(?:password|credentials|login|account)s?\b[^.;]{0,60}\b(?:confidential|secure|security|safeguard)",
+                  r"\b(?:access |secret |API )?keys?\b[^.;]{0,80}\b(?:confidential|disclose|leak|unauthori[sz]ed)",
                   r"responsible for (?:all |any )?(?:activit\w+|actions|use) (?:that (?:occur|happen)s? )?(?:under|on|"
                   r"through|in|via) (?:your )?(?:account|password)", r"unauthori[sz]ed (?:use|access) (?:of|to) your "
                   r"account", r"two[- ]factor", r"\b2FA\b"),
@@ -395,7 +406,8 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "regional_rights", "Region-Specific Rights (EU, California…)",
-        patterns=(r"\bGDPR\b|general data protection regulation", r"\bCCPA\b|\bCPRA\b|california consumer privacy",
+        # "gdpr.x.com" is a web address, not a mention of the regulation.
+        patterns=(r"\bGDPR\b(?!\.\w)|general data protection regulation", r"\bCCPA\b|\bCPRA\b|california consumer privacy",
                   r"(?:california|EEA|european (?:economic area|union)|UK|brazil\w*|virginia|colorado|quebec) "
                   r"(?:residents?|users?|consumers?)", r"if you (?:are|reside|live) (?:in|a resident of) (?:the )?"
                   r"(?:european|EEA|EU\b|UK\b|california|brazil)", r"\bLGPD\b", r"\bPIPL\b", r"shine the light"),

@@ -91,7 +91,9 @@ def test_liability_excluded_even_for_gross_negligence_is_high_but_a_carve_out_is
 def test_ai_training_is_found_from_curated_phrases_with_its_severity(model):
     used = classify(model, "We use the content you submit to train and improve our AI models.")
     excluded = classify(model, "We do not use your prompts or uploads to train our models.")
-    assert "ai_training_use" in used.types and used.severity == "high" and used.basis == "explicit"
+    assert "ai_training_use" in used.types and used.severity == "high"
+    # The curated phrase is quoted; the clause may also be typed data use (APPSI-139's "Usage"), which is inferred.
+    assert any("train" in phrase for phrase in used.evidence)
     assert "ai_training_use" in excluded.types
     assert excluded.severity == "low"
 
@@ -183,7 +185,7 @@ def test_one_decisive_sentence_is_not_diluted_by_a_long_clause(model):
     filler = " ".join(f"Section {i} describes the features of the product in general terms." for i in range(12))
     clause = f"{filler} We may terminate your account at any time without notice. {filler}"
     texts = [clause]
-    whole = model.scores(model.features(texts))
+    whole = model.scores(model.features(texts), texts)
     best = model.clause_scores(texts, model.features(texts))
     assert (best >= whole).all()
     assert "unilateral_termination" in model.classify(texts)[0].types
