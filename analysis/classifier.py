@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -44,9 +42,10 @@ LOGIC_VERSION = 3
 # only through one is reported with this confidence, below any learned "sure".
 PATTERN_CONFIDENCE = 0.8
 # Learned types whose curated phrases are unambiguous ("indemnify", "non-refundable", "keep your password
-# confidential", "you must not … engage in the following"): the phrase alone decides, as for the pattern-only types. Their data sets (ToS;DR cases) cover a
-# few narrow cases each, so the learned model missed plain clauses of the seed policies (a fee schedule, a
-# translated indemnity); the phrases are measured on hand-checked clauses (benchmarks/classify.py).
+# confidential", "you must not … engage in the following"): the phrase alone decides, as for the pattern-only
+# types. Their data sets (ToS;DR cases) cover a few narrow cases each, so the learned model missed plain clauses
+# of the seed policies (a fee schedule, a translated indemnity); the phrases are measured on hand-checked clauses
+# (benchmarks/classify.py).
 PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content"})
 # Evidence phrases shown per type: enough to cite, few enough to read; drawn from the
 # n-grams that weigh most, of which neighbours are joined into one phrase.
@@ -96,23 +95,29 @@ class SparseRows:
         out = np.zeros((len(self.indptr) - 1, weights.shape[1]), dtype=np.float64)
         if len(self.indices):
             products = weights[self.indices] * self.data[:, None]
-            row_of = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
-            np.add.at(out, row_of, products)
+            # Sums over each row's segment; an empty row has no segment (reduceat would repeat its neighbour).
+            filled = np.diff(self.indptr) > 0
+            out[filled] = np.add.reduceat(products, self.indptr[:-1][filled], axis=0)
         return out
 
 
 def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray, sizes: Sequence[int]) -> SparseRows:
     """Sublinear TF-IDF rows, L2-normalised, over the known n-grams of each text."""
-    indptr, indices, data = [0], [], []
-    for text in texts:
-        counts = Counter(i for i in map(vocabulary.get, ngrams(text, sizes)) if i is not None)
-        keys = sorted(counts)
-        values = np.array([(1.0 + math.log(counts[k])) * idf[k] for k in keys], dtype=np.float64)
-        norm = float(np.sqrt(values @ values)) if len(values) else 0.0
-        indices.extend(keys)
-        data.extend((values / norm).tolist() if norm else values.tolist())
-        indptr.append(len(indices))
-    return SparseRows(np.asarray(indptr, np.int64), np.asarray(indices, np.int64), np.asarray(data, np.float64))
+    texts = list(texts)
+    rows: list[int] = []
+    found: list[int] = []
+    for row, text in enumerate(texts):
+        known = [i for i in map(vocabulary.get, ngrams(text, sizes)) if i is not None]
+        found.extend(known)
+        rows.extend([row] * len(known))
+    # One (row, term) key per occurrence; counting the unique keys gives each row's term frequencies,
+    # already sorted by row and then by term, as CSR wants them.
+    keys, tf = np.unique(np.asarray(rows, np.int64) * len(idf) + np.asarray(found, np.int64), return_counts=True)
+    row_of, indices = np.divmod(keys, len(idf))
+    values = (1.0 + np.log(tf)) * idf[indices]
+    norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=len(texts)))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=len(texts)))]).astype(np.int64)
+    return SparseRows(indptr, indices.astype(np.int64), (values / norms[row_of]).astype(np.float64))
 
 
 def sentences_of(text: str) -> list[str]:
@@ -316,9 +321,13 @@ class SentenceScores:
 
 def _find_span(text: str, term: str) -> tuple[int, int] | None:
     """Where ``term`` (lower-cased words) first occurs in ``text``, whatever the case and punctuation between."""
-    pattern = r"\W+".join(re.escape(w) for w in term.split())
-    match = re.search(rf"(?<!\w){pattern}(?!\w)", text.translate(_APOSTROPHES), re.IGNORECASE)
-    return (match.start(), match.end()) if match else None
+    # Matched token by token: a regular expression per term would be compiled for every evidence n-gram.
+    tokens = list(_WORD.finditer(text.lower().translate(_APOSTROPHES)))
+    wanted = term.split()
+    for i in range(len(tokens) - len(wanted) + 1):
+        if all(tokens[i + k].group() == w for k, w in enumerate(wanted)):
+            return tokens[i].start(), tokens[i + len(wanted) - 1].end()
+    return None
 
 
 def _merge_spans(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

@@ -201,7 +201,8 @@ def appsi_test(data_dir: Path, others: list[Example], workdir: Path) -> dict:
     return {
         "data": f"APPSI-139 topic test split ({len(test)} sentences), trained on train+dev; topics mapped by "
                 "training.APPSI_TOPICS",
-        "macro_f1": {name: round(float(np.mean([f["f1"] for f in rows.values()])), 4) for name, rows in figures.items()},
+        "macro_f1": {name: round(float(np.mean([f["f1"] for f in rows.values()])), 4)
+                     for name, rows in figures.items()},
         **figures,
     }
 
