@@ -34,7 +34,7 @@ from analysis.taxonomy import BY_ID, TYPE_IDS, ClauseType
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
-FORMAT = 1
+FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
 LOGIC_VERSION = 3
 
@@ -101,23 +101,52 @@ class SparseRows:
         return out
 
 
-def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray, sizes: Sequence[int]) -> SparseRows:
-    """Sublinear TF-IDF rows, L2-normalised, over the known n-grams of each text."""
-    texts = list(texts)
+@dataclass(frozen=True)
+class TermCounts:
+    """How often each known n-gram occurs in each text: rows and term indices sorted, as CSR wants them."""
+
+    texts: int
+    rows: np.ndarray
+    terms: np.ndarray
+    counts: np.ndarray
+
+
+def term_counts(texts: Iterable[str], vocabulary: dict[str, int], sizes: Sequence[int]) -> TermCounts:
+    """The known n-grams of each text, counted (the costly part of the features, done once for every space)."""
     rows: list[int] = []
     found: list[int] = []
-    for row, text in enumerate(texts):
+    number = 0
+    for number, text in enumerate(texts, 1):
         known = [i for i in map(vocabulary.get, ngrams(text, sizes)) if i is not None]
         found.extend(known)
-        rows.extend([row] * len(known))
-    # One (row, term) key per occurrence; counting the unique keys gives each row's term frequencies,
-    # already sorted by row and then by term, as CSR wants them.
-    keys, tf = np.unique(np.asarray(rows, np.int64) * len(idf) + np.asarray(found, np.int64), return_counts=True)
-    row_of, indices = np.divmod(keys, len(idf))
-    values = (1.0 + np.log(tf)) * idf[indices]
-    norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=len(texts)))
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=len(texts)))]).astype(np.int64)
-    return SparseRows(indptr, indices.astype(np.int64), (values / norms[row_of]).astype(np.float64))
+        rows.extend([number - 1] * len(known))
+    # One (row, term) key per occurrence; counting the unique keys gives each row's term frequencies.
+    size = max(len(vocabulary), 1)
+    keys, counts = np.unique(np.asarray(rows, np.int64) * size + np.asarray(found, np.int64), return_counts=True)
+    row_of, terms = np.divmod(keys, size)
+    return TermCounts(number, row_of, terms, counts)
+
+
+def tfidf_from_counts(counts: TermCounts, idf: np.ndarray) -> SparseRows:
+    """Sublinear TF-IDF rows, L2-normalised; a term whose idf is 0 is no feature (left out)."""
+    keep = idf[counts.terms] > 0
+    row_of, terms = counts.rows[keep], counts.terms[keep]
+    values = (1.0 + np.log(counts.counts[keep])) * idf[terms]
+    norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=counts.texts))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=counts.texts))]).astype(np.int64)
+    return SparseRows(indptr, terms.astype(np.int64), (values / norms[row_of]).astype(np.float64))
+
+
+def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray, sizes: Sequence[int]) -> SparseRows:
+    """Sublinear TF-IDF rows, L2-normalised, over the known n-grams of each text."""
+    return tfidf_from_counts(term_counts(texts, vocabulary, sizes), idf)
+
+
+@dataclass(frozen=True)
+class Features:
+    """The TF-IDF rows of some texts in each feature space of the model (one vocabulary, several idf)."""
+
+    spaces: tuple[SparseRows, ...]
 
 
 def sentences_of(text: str) -> list[str]:
@@ -161,6 +190,8 @@ class Classifier:
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
         self.terms = vocabulary
         self.idf = arrays["idf"]
+        self.label_space = arrays["label_space"]
+        self.severity_space = int(meta["severity_space"])
         self.weights = arrays["weights"]
         self.bias = arrays["bias"]
         self.thresholds = arrays["thresholds"]
@@ -177,13 +208,17 @@ class Classifier:
 
     # --- learned part ----------------------------------------------------------
 
-    def features(self, texts: Sequence[str]) -> SparseRows:
-        return tfidf_rows(texts, self.vocabulary, self.idf, self.sizes)
+    def features(self, texts: Sequence[str]) -> Features:
+        counts = term_counts(texts, self.vocabulary, self.sizes)
+        return Features(tuple(tfidf_from_counts(counts, idf) for idf in self.idf))
 
-    def scores(self, rows: SparseRows, texts: Sequence[str] | None = None) -> np.ndarray:
+    def scores(self, features: Features, texts: Sequence[str] | None = None) -> np.ndarray:
         """Raw one-vs-rest margins, one column per learned label; given the texts, gated labels
         get ``GATED_OUT`` where their gate does not match."""
-        margins = rows.dot(self.weights) + self.bias
+        margins = np.empty((len(features.spaces[0].indptr) - 1, len(self.labels)))
+        for space, rows in enumerate(features.spaces):
+            columns = self.label_space == space
+            margins[:, columns] = rows.dot(self.weights[:, columns]) + self.bias[columns]
         for j, gate in self.gates.items() if texts is not None else ():
             closed = np.fromiter((gate.search(t) is None for t in texts), dtype=bool, count=len(texts))
             margins[closed, j] = GATED_OUT
@@ -193,9 +228,9 @@ class Classifier:
         """Calibrated probabilities (Platt scaling fitted on out-of-fold margins)."""
         return _sigmoid(scores * self.calibration[:, 0] + self.calibration[:, 1])
 
-    def high_probability(self, rows: SparseRows) -> np.ndarray:
+    def high_probability(self, features: Features) -> np.ndarray:
         """P(clearly unfair) per clause and learned-severity label (CLAUDETTE grade 3 vs 2)."""
-        return _sigmoid(rows.dot(self.severity_weights) + self.severity_bias)
+        return _sigmoid(features.spaces[self.severity_space].dot(self.severity_weights) + self.severity_bias)
 
     def severity_of(self, type_id: str, text: str) -> str:
         """The severity ``text`` would get if it were of type ``type_id`` alone."""
@@ -204,7 +239,7 @@ class Classifier:
 
     # --- the clause-level answer -------------------------------------------------
 
-    def clause_scores(self, texts: Sequence[str], rows: SparseRows) -> np.ndarray:
+    def clause_scores(self, texts: Sequence[str], rows: Features) -> np.ndarray:
         """Per label, the best margin of the whole clause or any of its sentences.
 
         The model learned from single sentences; in a long clause one decisive
@@ -212,7 +247,7 @@ class Classifier:
         """
         return self._clause_and_sentence_scores(texts, rows)[0]
 
-    def _clause_and_sentence_scores(self, texts: Sequence[str], rows: SparseRows) -> tuple[np.ndarray, SentenceScores]:
+    def _clause_and_sentence_scores(self, texts: Sequence[str], rows: Features) -> tuple[np.ndarray, SentenceScores]:
         margins = self.scores(rows, texts)
         owners, sentences, ranges = [], [], {}
         for i, text in enumerate(texts):
@@ -249,7 +284,7 @@ class Classifier:
         sentences = [" ".join(q.split()) for q in quotes if q]
         return replace(result, evidence=tuple(dict.fromkeys([*sentences, *result.evidence])))
 
-    def _classify_one(self, text: str, rows: SparseRows, row: int, margins: np.ndarray, probabilities: np.ndarray,
+    def _classify_one(self, text: str, rows: Features, row: int, margins: np.ndarray, probabilities: np.ndarray,
                       high: np.ndarray) -> Classification:
         findings = []
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
@@ -282,12 +317,13 @@ class Classifier:
         severity, reason = _severity(clause_type, text, high)
         return TypeFinding(clause_type, probability, tuple(evidence[:EVIDENCE_PER_TYPE]), explicit, severity, reason)
 
-    def _model_evidence(self, text: str, rows: SparseRows, row: int, label: int) -> tuple[str, ...]:
+    def _model_evidence(self, text: str, features: Features, row: int, label: int) -> tuple[str, ...]:
         """The passages of ``text`` whose n-grams pushed ``label`` up most, as written there.
 
         Neighbouring n-grams are joined ("terminate" + "your account" → "terminate your
         account") so the evidence reads as a phrase rather than a list of words.
         """
+        rows = features.spaces[int(self.label_space[label])]
         start, end = rows.indptr[row], rows.indptr[row + 1]
         indices = rows.indices[start:end]
         contributions = self.weights[indices, label] * rows.data[start:end]
@@ -400,7 +436,7 @@ def _read_model(model_dir: Path) -> tuple[dict, list[str], dict[str, np.ndarray]
             arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the classifier model in {model_dir}: {exc}") from exc
-    if meta.get("format") != FORMAT:
+    if meta.get("format") != FORMAT or arrays.get("idf", np.zeros(0)).ndim != 2:
         raise ModelError(f"{model_dir / 'model.json'}: format {meta.get('format')!r}, expected {FORMAT}")
     unknown = set(meta["labels"]) - set(TYPE_IDS)
     if unknown:
