@@ -38,7 +38,7 @@ def data_slice(tmp_path_factory) -> Path:
         document = source / "claudette" / "train" / "documents" / f"{company}.xml"
         if document.is_file():
             shutil.copy(document, train / "documents" / document.name)
-    _copy_validation_slice(source, out, ("Spotify", "Viber"))
+    _copy_validation_slice(source, out, ("Airbnb", "Vimeo"))
     (out / "appsi139" / "topic").mkdir(parents=True)
     appsi = (source / "appsi139" / "topic" / "train.jsonl").read_text(encoding="utf-8").splitlines()[:600]
     (out / "appsi139" / "topic" / "train.jsonl").write_text("\n".join(appsi) + "\n", encoding="utf-8")
@@ -88,7 +88,7 @@ def test_a_trained_model_loads_and_classifies(data_slice, tmp_path):
     assert meta["training"]["examples"]["claudette"] > 500
     assert meta["training"]["examples"]["appsi"] == 600
     assert "APPSI-139" in meta["training"]["data"] and "validation" in meta["training"]["data"]
-    assert meta["gates"] == {"arbitration": training.GATES["arbitration"]}
+    assert meta["gates"].items() <= training.GATES.items()
     assert "data_collection" in meta["labels"]
     for figures in meta["training"]["out_of_fold"].values():
         assert 0.0 <= figures["precision"] <= 1.0 and 0.0 <= figures["recall"] <= 1.0
@@ -137,8 +137,8 @@ def test_tosdr_points_skip_unmoderated_and_irrelevant_quotes(tmp_path):
 
 def test_validation_sentences_are_learned_from_too(data_slice):
     examples = training.training_examples(data_slice, use_tosdr=False, use_appsi=False)
-    assert {"claudette:Spotify", "claudette:Viber"} <= {e.group for e in examples}
-    assert {s.document for s in training.training_spans(data_slice)} >= {"Spotify", "Viber"}
+    assert {"claudette:Airbnb", "claudette:Vimeo"} <= {e.group for e in examples}
+    assert {s.document for s in training.training_spans(data_slice)} >= {"Airbnb", "Vimeo"}
 
 
 def test_appsi_topics_map_to_our_types_and_group_by_runs_of_sentences(tmp_path):
