@@ -357,16 +357,17 @@ class Vocabulary:
     idf: np.ndarray  # (spaces, terms)
 
     @classmethod
-    def fit(cls, spaces: Sequence[Sequence[str]], sizes: Sequence[int] = NGRAM_SIZES,
-            min_df: int = MIN_DF) -> Vocabulary:
-        """``spaces[0]`` holds every text; the other spaces are subsets of it with their own statistics."""
+    def fit(cls, spaces: Sequence[Sequence[str]], min_dfs: Sequence[int], sizes: Sequence[int] = NGRAM_SIZES,
+            ) -> Vocabulary:
+        """``spaces[0]`` holds every text; the other spaces are subsets of it with their own statistics;
+        a term is a feature of a space when ``min_dfs[space]`` of its texts hold it."""
         frequencies = [_document_frequency(texts, sizes) for texts in spaces]
-        terms = tuple(sorted(t for t, df in frequencies[0].items() if df >= min_df))
+        terms = tuple(sorted(t for t, df in frequencies[0].items() if df >= min_dfs[0]))
         idf = np.zeros((len(spaces), len(terms)))
         for s, (texts, frequency) in enumerate(zip(spaces, frequencies, strict=True)):
             df = np.array([frequency.get(t, 0) for t in terms], dtype=np.float64)
             # The smoothed idf of scikit-learn's TfidfTransformer: as if one document held every term.
-            idf[s] = np.where(df >= min_df, np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0, 0.0)
+            idf[s] = np.where(df >= min_dfs[s], np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0, 0.0)
         return cls(terms, idf)
 
     def rows(self, texts: Iterable[str], space: int = 0, sizes: Sequence[int] = NGRAM_SIZES) -> csr_matrix:
@@ -537,15 +538,27 @@ def train_severity(spans: Sequence[GradedSpan], vocabulary: Vocabulary, space: i
 
 
 CLAUDETTE_SPLITS = ("train", "validation")
-# One vocabulary, two sets of statistics. The CLAUDETTE types (and the severity model) see the features the
+# One vocabulary, three sets of statistics. The CLAUDETTE types (and the severity model) see the features the
 # CLAUDETTE sentences alone give: terms of 2+ of its sentences, weighted by their rarity there. Mixed with the
-# ToS;DR and privacy-policy texts, their idf and norms shifted and grouped CV lost a point of macro-F1.
-FEATURE_SPACES = ("all", "claudette")
+# ToS;DR and privacy-policy texts, their idf and norms shifted and grouped CV lost a point of macro-F1. The
+# gated arbitration model sees the statistics of the CLAUDETTE sentences its gate lets through, where a term
+# of one sentence already counts (what separates the operative sentence from its neighbours is rare there).
+FEATURE_SPACES = ("all", "claudette", "arbitration")
 CLAUDETTE_SPACE = 1
+ARBITRATION_SPACE = 2
 
 
 def space_of(label: str) -> int:
+    if label == "arbitration":
+        return ARBITRATION_SPACE
     return CLAUDETTE_SPACE if label in CLAUDETTE_TYPES.values() else 0
+
+
+def space_texts(examples: Sequence[Example]) -> list[list[str]]:
+    """The texts whose statistics make each feature space."""
+    claudette = [e.text for e in examples if e.source == "claudette"]
+    gate = re.compile(GATES["arbitration"], re.IGNORECASE)
+    return [[e.text for e in examples], claudette, [t for t in claudette if gate.search(t)]]
 DATA_NOTE = {
     "claudette": "CLAUDETTE train and validation splits (Lippi et al. 2019, CC BY 4.0 via LexGLUE)",
     "tosdr": "ToS;DR points (CC BY-SA 3.0)",
@@ -601,7 +614,7 @@ def fit(data: TrainingData, out: Path, only: Sequence[str] | None = None) -> Tra
     """
     examples = data.examples
     texts = [e.text for e in examples]
-    vocabulary = Vocabulary.fit([texts, [e.text for e in examples if e.source == "claudette"]])
+    vocabulary = Vocabulary.fit(space_texts(examples), [MIN_DF, MIN_DF, 1])
     features = [vocabulary.rows(texts, space) for space in range(len(FEATURE_SPACES))]
     counts = Counter(t for e in examples for t in e.types)
     claudette_labels = set(CLAUDETTE_TYPES.values())
