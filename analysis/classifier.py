@@ -194,6 +194,9 @@ class Classifier:
         self.severity_space = int(meta["severity_space"])
         self.weights = arrays["weights"]
         self.bias = arrays["bias"]
+        # Each space's columns of the weights, sliced once (slicing per call copied the whole matrix).
+        self._space_weights = [(columns, np.ascontiguousarray(self.weights[:, columns]), self.bias[columns])
+                               for columns in (self.label_space == s for s in range(len(self.idf)))]
         self.thresholds = arrays["thresholds"]
         self.calibration = arrays["calibration"]
         self.severity_labels: tuple[str, ...] = tuple(meta["severity_labels"])
@@ -216,9 +219,8 @@ class Classifier:
         """Raw one-vs-rest margins, one column per learned label; given the texts, gated labels
         get ``GATED_OUT`` where their gate does not match."""
         margins = np.empty((len(features.spaces[0].indptr) - 1, len(self.labels)))
-        for space, rows in enumerate(features.spaces):
-            columns = self.label_space == space
-            margins[:, columns] = rows.dot(self.weights[:, columns]) + self.bias[columns]
+        for rows, (columns, weights, bias) in zip(features.spaces, self._space_weights, strict=True):
+            margins[:, columns] = rows.dot(weights) + bias
         for j, gate in self.gates.items() if texts is not None else ():
             closed = np.fromiter((gate.search(t) is None for t in texts), dtype=bool, count=len(texts))
             margins[closed, j] = GATED_OUT
