@@ -20,11 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -36,17 +34,26 @@ from analysis.taxonomy import BY_ID, TYPE_IDS, ClauseType
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
-FORMAT = 1
+FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 2
+LOGIC_VERSION = 3
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
 PATTERN_CONFIDENCE = 0.8
+# Learned types whose curated phrases are unambiguous ("indemnify", "non-refundable", "keep your password
+# confidential", "you must not … engage in the following"): the phrase alone decides, as for the pattern-only
+# types. Their data sets (ToS;DR cases) cover a few narrow cases each, so the learned model missed plain clauses
+# of the seed policies (a fee schedule, a translated indemnity); the phrases are measured on hand-checked clauses
+# (benchmarks/classify.py).
+PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content"})
 # Evidence phrases shown per type: enough to cite, few enough to read; drawn from the
 # n-grams that weigh most, of which neighbours are joined into one phrase.
 EVIDENCE_PER_TYPE = 3
 EVIDENCE_CANDIDATES = 8
+# The margin of a gated label where its gate does not match: far below any threshold, and small
+# enough that the calibration's sigmoid never overflows.
+GATED_OUT = -20.0
 
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
@@ -88,23 +95,58 @@ class SparseRows:
         out = np.zeros((len(self.indptr) - 1, weights.shape[1]), dtype=np.float64)
         if len(self.indices):
             products = weights[self.indices] * self.data[:, None]
-            row_of = np.repeat(np.arange(len(self.indptr) - 1), np.diff(self.indptr))
-            np.add.at(out, row_of, products)
+            # Sums over each row's segment; an empty row has no segment (reduceat would repeat its neighbour).
+            filled = np.diff(self.indptr) > 0
+            out[filled] = np.add.reduceat(products, self.indptr[:-1][filled], axis=0)
         return out
+
+
+@dataclass(frozen=True)
+class TermCounts:
+    """How often each known n-gram occurs in each text: rows and term indices sorted, as CSR wants them."""
+
+    texts: int
+    rows: np.ndarray
+    terms: np.ndarray
+    counts: np.ndarray
+
+
+def term_counts(texts: Iterable[str], vocabulary: dict[str, int], sizes: Sequence[int]) -> TermCounts:
+    """The known n-grams of each text, counted (the costly part of the features, done once for every space)."""
+    rows: list[int] = []
+    found: list[int] = []
+    number = 0
+    for number, text in enumerate(texts, 1):
+        known = [i for i in map(vocabulary.get, ngrams(text, sizes)) if i is not None]
+        found.extend(known)
+        rows.extend([number - 1] * len(known))
+    # One (row, term) key per occurrence; counting the unique keys gives each row's term frequencies.
+    size = max(len(vocabulary), 1)
+    keys, counts = np.unique(np.asarray(rows, np.int64) * size + np.asarray(found, np.int64), return_counts=True)
+    row_of, terms = np.divmod(keys, size)
+    return TermCounts(number, row_of, terms, counts)
+
+
+def tfidf_from_counts(counts: TermCounts, idf: np.ndarray) -> SparseRows:
+    """Sublinear TF-IDF rows, L2-normalised; a term whose idf is 0 is no feature (left out)."""
+    keep = idf[counts.terms] > 0
+    row_of, terms = counts.rows[keep], counts.terms[keep]
+    values = (1.0 + np.log(counts.counts[keep])) * idf[terms]
+    norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=counts.texts))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=counts.texts))]).astype(np.int64)
+    return SparseRows(indptr, terms.astype(np.int64), (values / norms[row_of]).astype(np.float64))
 
 
 def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray, sizes: Sequence[int]) -> SparseRows:
     """Sublinear TF-IDF rows, L2-normalised, over the known n-grams of each text."""
-    indptr, indices, data = [0], [], []
-    for text in texts:
-        counts = Counter(i for i in map(vocabulary.get, ngrams(text, sizes)) if i is not None)
-        keys = sorted(counts)
-        values = np.array([(1.0 + math.log(counts[k])) * idf[k] for k in keys], dtype=np.float64)
-        norm = float(np.sqrt(values @ values)) if len(values) else 0.0
-        indices.extend(keys)
-        data.extend((values / norm).tolist() if norm else values.tolist())
-        indptr.append(len(indices))
-    return SparseRows(np.asarray(indptr, np.int64), np.asarray(indices, np.int64), np.asarray(data, np.float64))
+    return tfidf_from_counts(term_counts(texts, vocabulary, sizes), idf)
+
+
+@dataclass(frozen=True)
+class Features:
+    """The TF-IDF rows of some texts in each feature space of the model (one vocabulary, several idf)."""
+
+    spaces: tuple[SparseRows, ...]
 
 
 def sentences_of(text: str) -> list[str]:
@@ -148,33 +190,49 @@ class Classifier:
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
         self.terms = vocabulary
         self.idf = arrays["idf"]
+        self.label_space = arrays["label_space"]
+        self.severity_space = int(meta["severity_space"])
         self.weights = arrays["weights"]
         self.bias = arrays["bias"]
+        # Each space's columns of the weights, sliced once (slicing per call copied the whole matrix).
+        self._space_weights = [(columns, np.ascontiguousarray(self.weights[:, columns]), self.bias[columns])
+                               for columns in (self.label_space == s for s in range(len(self.idf)))]
         self.thresholds = arrays["thresholds"]
         self.calibration = arrays["calibration"]
         self.severity_labels: tuple[str, ...] = tuple(meta["severity_labels"])
         self.severity_weights = arrays["severity_weights"]
         self.severity_bias = arrays["severity_bias"]
+        # A gated label is scored only on texts its gate matches (it learned from those alone).
+        self.gates = {self._label_index[label]: re.compile(pattern, re.IGNORECASE)
+                      for label, pattern in meta.get("gates", {}).items()}
         # The model and the curated rules both decide the output: a change to either re-analyses.
         identity = f"{LOGIC_VERSION}:{meta['fingerprint']}:{rules_fingerprint()}"
         self.analyzer_id = "linear-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
 
     # --- learned part ----------------------------------------------------------
 
-    def features(self, texts: Sequence[str]) -> SparseRows:
-        return tfidf_rows(texts, self.vocabulary, self.idf, self.sizes)
+    def features(self, texts: Sequence[str]) -> Features:
+        counts = term_counts(texts, self.vocabulary, self.sizes)
+        return Features(tuple(tfidf_from_counts(counts, idf) for idf in self.idf))
 
-    def scores(self, rows: SparseRows) -> np.ndarray:
-        """Raw one-vs-rest margins, one column per learned label."""
-        return rows.dot(self.weights) + self.bias
+    def scores(self, features: Features, texts: Sequence[str] | None = None) -> np.ndarray:
+        """Raw one-vs-rest margins, one column per learned label; given the texts, gated labels
+        get ``GATED_OUT`` where their gate does not match."""
+        margins = np.empty((len(features.spaces[0].indptr) - 1, len(self.labels)))
+        for rows, (columns, weights, bias) in zip(features.spaces, self._space_weights, strict=True):
+            margins[:, columns] = rows.dot(weights) + bias
+        for j, gate in self.gates.items() if texts is not None else ():
+            closed = np.fromiter((gate.search(t) is None for t in texts), dtype=bool, count=len(texts))
+            margins[closed, j] = GATED_OUT
+        return margins
 
     def probabilities(self, scores: np.ndarray) -> np.ndarray:
         """Calibrated probabilities (Platt scaling fitted on out-of-fold margins)."""
         return _sigmoid(scores * self.calibration[:, 0] + self.calibration[:, 1])
 
-    def high_probability(self, rows: SparseRows) -> np.ndarray:
+    def high_probability(self, features: Features) -> np.ndarray:
         """P(clearly unfair) per clause and learned-severity label (CLAUDETTE grade 3 vs 2)."""
-        return _sigmoid(rows.dot(self.severity_weights) + self.severity_bias)
+        return _sigmoid(features.spaces[self.severity_space].dot(self.severity_weights) + self.severity_bias)
 
     def severity_of(self, type_id: str, text: str) -> str:
         """The severity ``text`` would get if it were of type ``type_id`` alone."""
@@ -183,22 +241,28 @@ class Classifier:
 
     # --- the clause-level answer -------------------------------------------------
 
-    def clause_scores(self, texts: Sequence[str], rows: SparseRows) -> np.ndarray:
+    def clause_scores(self, texts: Sequence[str], rows: Features) -> np.ndarray:
         """Per label, the best margin of the whole clause or any of its sentences.
 
         The model learned from single sentences; in a long clause one decisive
         sentence is diluted by the rest, so each sentence is scored on its own too.
         """
-        margins = self.scores(rows)
-        owners, sentences = [], []
+        return self._clause_and_sentence_scores(texts, rows)[0]
+
+    def _clause_and_sentence_scores(self, texts: Sequence[str], rows: Features) -> tuple[np.ndarray, SentenceScores]:
+        margins = self.scores(rows, texts)
+        owners, sentences, ranges = [], [], {}
         for i, text in enumerate(texts):
             parts = sentences_of(text)
             if len(parts) > 1:
+                ranges[i] = (len(sentences), len(sentences) + len(parts))
                 owners.extend([i] * len(parts))
                 sentences.extend(parts)
-        if sentences:
-            np.maximum.at(margins, np.asarray(owners), self.scores(self.features(sentences)))
-        return margins
+        if not sentences:
+            return margins, SentenceScores({}, [], np.zeros((0, len(self.labels))))
+        scored = SentenceScores(ranges, sentences, self.scores(self.features(sentences), sentences))
+        np.maximum.at(margins, np.asarray(owners, dtype=np.int64), scored.margins)
+        return margins, scored
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """One classification per text, in order."""
@@ -206,14 +270,23 @@ class Classifier:
         if not texts:
             return []
         rows = self.features(texts)
-        margins = self.clause_scores(texts, rows)
+        margins, sentences = self._clause_and_sentence_scores(texts, rows)
         probabilities = self.probabilities(margins)
         high = self.high_probability(rows)
         return [
-            self._classify_one(text, rows, i, margins[i], probabilities[i], high[i]) for i, text in enumerate(texts)
+            self._quote_deciding(self._classify_one(text, rows, i, margins[i], probabilities[i], high[i]), i, sentences)
+            for i, text in enumerate(texts)
         ]
 
-    def _classify_one(self, text: str, rows: SparseRows, row: int, margins: np.ndarray, probabilities: np.ndarray,
+    def _quote_deciding(self, result: Classification, clause: int, scored: SentenceScores) -> Classification:
+        """In a clause of several sentences, the evidence first quotes the sentence that decided each type."""
+        if clause not in scored.ranges or not result.types:
+            return result
+        quotes = (scored.deciding(clause, self._label_index.get(t), BY_ID[t]) for t in result.types)
+        sentences = [" ".join(q.split()) for q in quotes if q]
+        return replace(result, evidence=tuple(dict.fromkeys([*sentences, *result.evidence])))
+
+    def _classify_one(self, text: str, rows: Features, row: int, margins: np.ndarray, probabilities: np.ndarray,
                       high: np.ndarray) -> Classification:
         findings = []
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
@@ -230,6 +303,8 @@ class Classifier:
                 evidence = phrases or self._model_evidence(text, rows, row, j)
                 findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
                                               self._learned_high(clause_type.id, high), explicit=bool(phrases)))
+            elif clause_type.id in PHRASE_DECIDES and (phrases := clause_type.evidence(text)):
+                findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
         if not findings:
             none = 1.0 - float(probabilities.max()) if len(probabilities) else 1.0
             return Classification((), "low", round(none, 4), (), "inferred", "No clause type recognised.")
@@ -244,12 +319,13 @@ class Classifier:
         severity, reason = _severity(clause_type, text, high)
         return TypeFinding(clause_type, probability, tuple(evidence[:EVIDENCE_PER_TYPE]), explicit, severity, reason)
 
-    def _model_evidence(self, text: str, rows: SparseRows, row: int, label: int) -> tuple[str, ...]:
+    def _model_evidence(self, text: str, features: Features, row: int, label: int) -> tuple[str, ...]:
         """The passages of ``text`` whose n-grams pushed ``label`` up most, as written there.
 
         Neighbouring n-grams are joined ("terminate" + "your account" → "terminate your
         account") so the evidence reads as a phrase rather than a list of words.
         """
+        rows = features.spaces[int(self.label_space[label])]
         start, end = rows.indptr[row], rows.indptr[row + 1]
         indices = rows.indices[start:end]
         contributions = self.weights[indices, label] * rows.data[start:end]
@@ -262,11 +338,34 @@ class Classifier:
         return tuple(" ".join(text[a:b].split()) for a, b, _ in merged)
 
 
+@dataclass(frozen=True)
+class SentenceScores:
+    """The margins of the sentences of multi-sentence clauses; ``ranges`` maps a clause to its rows."""
+
+    ranges: dict[int, tuple[int, int]]
+    sentences: list[str]
+    margins: np.ndarray
+
+    def deciding(self, clause: int, label: int | None, clause_type: ClauseType) -> str | None:
+        """The sentence of ``clause`` that decided a type: the best-scored for a learned label, the first
+        holding a curated phrase for the others; ``None`` for a clause of one sentence."""
+        if clause not in self.ranges:
+            return None
+        start, end = self.ranges[clause]
+        if label is not None:
+            return self.sentences[start + int(np.argmax(self.margins[start:end, label]))]
+        return next((s for s in self.sentences[start:end] if clause_type.evidence(s)), None)
+
+
 def _find_span(text: str, term: str) -> tuple[int, int] | None:
     """Where ``term`` (lower-cased words) first occurs in ``text``, whatever the case and punctuation between."""
-    pattern = r"\W+".join(re.escape(w) for w in term.split())
-    match = re.search(rf"(?<!\w){pattern}(?!\w)", text.translate(_APOSTROPHES), re.IGNORECASE)
-    return (match.start(), match.end()) if match else None
+    # Matched token by token: a regular expression per term would be compiled for every evidence n-gram.
+    tokens = list(_WORD.finditer(text.lower().translate(_APOSTROPHES)))
+    wanted = term.split()
+    for i in range(len(tokens) - len(wanted) + 1):
+        if all(tokens[i + k].group() == w for k, w in enumerate(wanted)):
+            return tokens[i].start(), tokens[i + len(wanted) - 1].end()
+    return None
 
 
 def _merge_spans(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
@@ -339,7 +438,7 @@ def _read_model(model_dir: Path) -> tuple[dict, list[str], dict[str, np.ndarray]
             arrays = {name: npz[name] for name in npz.files}
     except (OSError, ValueError) as exc:
         raise ModelError(f"cannot read the classifier model in {model_dir}: {exc}") from exc
-    if meta.get("format") != FORMAT:
+    if meta.get("format") != FORMAT or arrays.get("idf", np.zeros(0)).ndim != 2:
         raise ModelError(f"{model_dir / 'model.json'}: format {meta.get('format')!r}, expected {FORMAT}")
     unknown = set(meta["labels"]) - set(TYPE_IDS)
     if unknown:

@@ -1,21 +1,28 @@
-"""Clause classifier benchmark on the CLAUDETTE validation split (SPEC §11).
+"""Per-type evaluation of the clause classifier, with the data set named on every figure (SPEC §11).
 
-Prints one JSON object: micro- and macro-F1 over the 8 CLAUDETTE categories plus
-"none" (the LexGLUE protocol: a sentence with no label counts as the extra
-label "none", for truth and prediction alike) and over the 8 alone, for the
-shipped model and for two ten-line baselines trained on the train split (word
-TF-IDF with balanced logistic regression, and with a balanced linear SVM);
-severity accuracy against the experts' grades (3 → high, 2 → medium) on the
-validation documents' tagged spans, end to end and given the true type; clauses
-per second; how well the confidence is calibrated; the out-of-fold F1 recorded
-at training for the types learned from ToS;DR alone; and the same F1 figures at
-clause level, each line of the validation documents being one clause labelled
-with the unfair tags it holds.
+Prints one JSON object; with ``--doc`` also writes the table of docs/classifier-evaluation.md.
 
-Needs ../shared/datasets/claudette (or --data) and scikit-learn (the ``test``
-extra) for the baseline and the F1 scores.
+- **CLAUDETTE, LexGLUE protocol, grouped 5-fold CV by document** over the 40 terms of service
+  (train + validation): macro-F1 over the 8 categories + "none" for the ten-line baseline (TF-IDF
+  word 1–2-grams, sublinear tf, min_df 2 + LinearSVC C=1 balanced) and for our training recipe
+  (``clausewatch.training.fit`` on the training folds, the ToS;DR and APPSI-139 data included as
+  shipped), per-category precision, recall, F1; severity accuracy against the experts' grades (3 →
+  high, 2 → medium) of the held-out documents; calibration (reliability table, expected
+  calibration error) of the held-out probabilities.
+- **APPSI-139 topics on its own test split**, mapped to our types: the recipe trained on its train
+  + dev (with ToS;DR and CLAUDETTE as shipped) against the ten-line baseline trained on the same
+  APPSI sentences; severity against APPSI's risk flag (risky ↔ not "low") on its risk test split.
+- **ToS;DR types**: precision, recall, F1 of the shipped model's grouped (by service) out-of-fold
+  predictions, as recorded at training.
+- **Pattern-only types**: precision and recall on the hand-checked clauses of
+  ``tests/fixtures/classifier/pattern_types.jsonl`` (Open Terms Archive texts).
+- **Speed**: clauses per second and the time of an 80-clause policy (wall and CPU), shipped model.
 
-    .venv/bin/python benchmarks/classify.py [--data ../shared/datasets] [--model analysis/model]
+Needs ../shared/datasets (or --data) and scikit-learn (the ``test`` extra). The CV trains 6 models:
+a few minutes of CPU; run it with ``nice``.
+
+    nice .venv/bin/python benchmarks/classify.py [--data ../shared/datasets] [--doc docs/classifier-evaluation.md]
+    .venv/bin/python benchmarks/classify.py --seeds   # every clause of the seed policies with its types
 """
 
 from __future__ import annotations
@@ -24,167 +31,412 @@ import argparse
 import json
 import re
 import sys
+import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
+from sklearn.model_selection import GroupKFold
 from sklearn.svm import LinearSVC
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.classifier import MODEL_DIR, Classifier  # noqa: E402
+from analysis.splitter import split_clauses  # noqa: E402
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES  # noqa: E402
-from clausewatch.training import Example, claudette_sentences, graded_spans  # noqa: E402
+from clausewatch import training  # noqa: E402
+from clausewatch.training import Example, TrainingData  # noqa: E402
 
 CATEGORIES = sorted(CLAUDETTE_TYPES)  # A, CH, CR, J, LAW, LTD, TER, USE
-TYPES = [CLAUDETTE_TYPES[c] for c in CATEGORIES]
+CLAUDETTE_IDS = [CLAUDETTE_TYPES[c] for c in CATEGORIES]
+APPSI_IDS = sorted(training.APPSI_TYPES)
+FOLDS = 5
+PATTERN_FIXTURES = ROOT / "tests" / "fixtures" / "classifier" / "pattern_types.jsonl"
+SEEDS = ("002", "004")
+RELIABILITY_BINS = 10
+DOC_COMMAND = "nice .venv/bin/python benchmarks/classify.py --doc "
 
 
-def label_matrix(type_sets) -> np.ndarray:
-    return np.array([[t in types for t in TYPES] for types in type_sets], dtype=np.int64)
+# --- scoring ------------------------------------------------------------------
 
 
-def scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    """LexGLUE's UNFAIR-ToS scores (with "none") and the same over the 8 categories alone."""
+def label_matrix(type_sets, ids: Sequence[str]) -> np.ndarray:
+    return np.array([[t in types for t in ids] for types in type_sets], dtype=np.int64).reshape(-1, len(ids))
+
+
+def per_type(truth: np.ndarray, predicted: np.ndarray, ids: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and the number of positives, per type."""
+    figures = {}
+    for j, type_id in enumerate(ids):
+        hits = int((truth[:, j] & predicted[:, j]).sum())
+        precision = hits / max(int(predicted[:, j].sum()), 1)
+        recall = hits / max(int(truth[:, j].sum()), 1)
+        f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+        figures[type_id] = {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
+                            "positives": int(truth[:, j].sum())}
+    return figures
+
+
+def lexglue_macro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """LexGLUE UNFAIR-ToS: macro-F1 over the 8 categories plus "none" (a sentence with no label)."""
     with_none = [np.hstack([m, (m.sum(axis=1) == 0)[:, None].astype(np.int64)]) for m in (truth, predicted)]
-    figures = {
-        "micro_f1": f1_score(*with_none, average="micro", zero_division=0),
-        "macro_f1": f1_score(*with_none, average="macro", zero_division=0),
-        "micro_f1_8": f1_score(truth, predicted, average="micro", zero_division=0),
-        "macro_f1_8": f1_score(truth, predicted, average="macro", zero_division=0),
+    return round(float(f1_score(*with_none, average="macro", zero_division=0)), 4)
+
+
+def ten_line_baseline(train_texts: list[str], train_truth: np.ndarray, test_texts: list[str]) -> np.ndarray:
+    """The ten-line reference: word 1–2-gram TF-IDF (sublinear, min_df 2) + LinearSVC(C=1, balanced) per type."""
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    x_train, x_test = vectorizer.fit_transform(train_texts), vectorizer.transform(test_texts)
+    columns = [LinearSVC(C=1.0, class_weight="balanced").fit(x_train, train_truth[:, j]).predict(x_test)
+               if train_truth[:, j].any() else np.zeros(len(test_texts), dtype=np.int64)
+               for j in range(train_truth.shape[1])]
+    return np.array(columns, dtype=np.int64).T
+
+
+def reliability(probability: np.ndarray, truth: np.ndarray) -> dict:
+    """Reliability table (10 equal bins) and expected calibration error over every text × type."""
+    bins = np.minimum((probability * RELIABILITY_BINS).astype(int), RELIABILITY_BINS - 1)
+    table, error = [], 0.0
+    for b in range(RELIABILITY_BINS):
+        inside = bins == b
+        if inside.any():
+            mean_p, rate = float(probability[inside].mean()), float(truth[inside].mean())
+            error += abs(mean_p - rate) * inside.sum() / len(probability)
+            table.append({"bin": f"{b / 10:.1f}–{(b + 1) / 10:.1f}", "count": int(inside.sum()),
+                          "mean_confidence": round(mean_p, 3), "observed_rate": round(rate, 3)})
+    return {"expected_calibration_error": round(float(error), 4), "table": table}
+
+
+def train_model(data: TrainingData, only: Sequence[str], workdir: Path) -> Classifier:
+    out = Path(tempfile.mkdtemp(dir=workdir))
+    training.fit(data, out, only=only)
+    return Classifier(out)
+
+
+# --- CLAUDETTE ----------------------------------------------------------------
+
+
+@dataclass
+class CrossValidation:
+    """Held-out predictions of every fold, gathered in the order of the sentences."""
+
+    predicted: np.ndarray
+    baseline: np.ndarray
+    probability: np.ndarray
+    severity_expected: list[str]
+    severity_end_to_end: list[str]
+    severity_given_type: list[str]
+
+
+def claudette_cv(data_dir: Path, others: list[Example], workdir: Path) -> dict:
+    """Grouped 5-fold CV by document over the 40 CLAUDETTE terms of service."""
+    sentences = [e for e in training.training_examples(data_dir, use_tosdr=False, use_appsi=False)]
+    spans = training.training_spans(data_dir)
+    truth = label_matrix((e.types for e in sentences), CLAUDETTE_IDS)
+    groups = np.array([e.group for e in sentences])
+    cv = CrossValidation(np.zeros_like(truth), np.zeros_like(truth), np.zeros(truth.shape), [], [], [])
+    for train, test in GroupKFold(n_splits=FOLDS).split(sentences, truth, groups):
+        _claudette_fold(cv, sentences, spans, others, truth, train, test, workdir)
+    return _claudette_figures(cv, truth, len({e.group for e in sentences}))
+
+
+def _claudette_fold(cv: CrossValidation, sentences, spans, others, truth, train, test, workdir: Path) -> None:
+    held_out = {sentences[i].group.removeprefix("claudette:") for i in test}
+    data = TrainingData([sentences[i] for i in train] + others, [s for s in spans if s.document not in held_out])
+    model = train_model(data, CLAUDETTE_IDS, workdir)
+    texts = [sentences[i].text for i in test]
+    results = model.classify(texts)
+    cv.predicted[test] = label_matrix(({t for t in r.types if t in CLAUDETTE_IDS} for r in results), CLAUDETTE_IDS)
+    margins = model.clause_scores(texts, model.features(texts))
+    cv.probability[test] = model.probabilities(margins)[:, [model.labels.index(t) for t in CLAUDETTE_IDS]]
+    cv.baseline[test] = ten_line_baseline([sentences[i].text for i in train], truth[train], texts)
+    graded = [s for s in spans if s.document in held_out and s.grade in (2, 3)]
+    cv.severity_expected += ["high" if s.grade == 3 else "medium" for s in graded]
+    cv.severity_end_to_end += [r.severity for r in model.classify([s.text for s in graded])]
+    cv.severity_given_type += [model.severity_of(s.type, s.text) for s in graded]
+
+
+def _claudette_figures(cv: CrossValidation, truth: np.ndarray, documents: int) -> dict:
+    expected = cv.severity_expected
+    return {
+        "data": f"CLAUDETTE train+validation, {documents} terms of service, {len(truth)} sentences; "
+                f"grouped {FOLDS}-fold CV by document",
+        "macro_f1_with_none": {"model": lexglue_macro_f1(truth, cv.predicted),
+                               "baseline_ten_line_tfidf_linearsvc": lexglue_macro_f1(truth, cv.baseline)},
+        "model": per_type(truth, cv.predicted, CLAUDETTE_IDS),
+        "baseline_ten_line_tfidf_linearsvc": per_type(truth, cv.baseline, CLAUDETTE_IDS),
+        "calibration": reliability(cv.probability.ravel(), truth.ravel()),
+        "severity": {
+            "graded_spans": len(expected),
+            "accuracy_end_to_end": _accuracy(cv.severity_end_to_end, expected),
+            "accuracy_given_type": _accuracy(cv.severity_given_type, expected),
+            "majority_class": round(max(expected.count("high"), expected.count("medium")) / len(expected), 3),
+        },
     }
-    per_label = f1_score(truth, predicted, average=None, zero_division=0)
-    figures["per_category_f1"] = {c: round(100 * f, 1) for c, f in zip(CATEGORIES, per_label, strict=True)}
-    return {k: (round(100 * v, 1) if isinstance(v, float) else v) for k, v in figures.items()}
 
 
-def baseline(train, validation, make_model) -> np.ndarray:
-    """The ten-line baseline: word TF-IDF, one balanced linear model per category."""
-    vectorizer = TfidfVectorizer()
-    x_train = vectorizer.fit_transform([e.text for e in train])
-    x_valid = vectorizer.transform([e.text for e in validation])
-    y_train = label_matrix(e.types for e in train)
-    return np.array([make_model().fit(x_train, y_train[:, j]).predict(x_valid) for j in range(len(TYPES))]).T
+def _accuracy(found: list[str], expected: list[str]) -> float:
+    return round(float(np.mean([a == b for a, b in zip(found, expected, strict=True)])), 3)
 
 
-BASELINES = {
-    "baseline_tfidf_logreg": lambda: LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000),
-    "baseline_tfidf_linearsvc": lambda: LinearSVC(class_weight="balanced"),
+# --- APPSI-139 ------------------------------------------------------------------
+
+
+def appsi_test(data_dir: Path, others: list[Example], workdir: Path) -> dict:
+    """Train on APPSI-139 train + dev (plus the other data as shipped), score its test split."""
+    topic = data_dir / "appsi139" / "topic"
+    train = [e for split in ("train", "dev") for e in training.appsi_topics(topic / f"{split}.jsonl", split)]
+    test = training.appsi_topics(topic / "test.jsonl", "test")
+    model = train_model(TrainingData(train + others, []), APPSI_IDS, workdir)
+    truth = label_matrix((e.types for e in test), APPSI_IDS)
+    texts = [e.text for e in test]
+    predicted = label_matrix(({t for t in r.types} for r in model.classify(texts)), APPSI_IDS)
+    baseline = ten_line_baseline([e.text for e in train], label_matrix((e.types for e in train), APPSI_IDS), texts)
+    figures = {"model": per_type(truth, predicted, APPSI_IDS),
+               "baseline_ten_line_tfidf_linearsvc": per_type(truth, baseline, APPSI_IDS)}
+    return {
+        "data": f"APPSI-139 topic test split ({len(test)} sentences), trained on train+dev; topics mapped by "
+                "training.APPSI_TOPICS",
+        "macro_f1": {name: round(float(np.mean([f["f1"] for f in rows.values()])), 4)
+                     for name, rows in figures.items()},
+        **figures,
+    }
+
+
+def appsi_risk(data_dir: Path, model: Classifier) -> dict:
+    """The shipped model's severity against APPSI-139's risk flag: risky ↔ a severity above "low"."""
+    rows = training.read_jsonl(data_dir / "appsi139" / "risk" / "test.jsonl")
+    truth = np.array([int(r["risk"]) for r in rows])
+    predicted = np.array([r.severity != "low" for r in model.classify([r["text"] for r in rows])], dtype=np.int64)
+    return {"data": f"APPSI-139 risk test split ({len(rows)} sentences), shipped model",
+            **per_type(truth[:, None], predicted[:, None], ["risk"])["risk"],
+            "accuracy": round(float((truth == predicted).mean()), 3),
+            "majority_class": round(float(max(truth.mean(), 1 - truth.mean())), 3)}
+
+
+# --- shipped model: recorded out-of-fold figures, pattern fixtures, speed ------------------
+
+
+def recorded_out_of_fold(model: Classifier) -> dict:
+    """Grouped out-of-fold figures the shipped model recorded at training (threshold chosen on the same folds)."""
+    return model.meta["training"].get("out_of_fold", {})
+
+
+def pattern_fixtures(model: Classifier, path: Path = PATTERN_FIXTURES) -> dict:
+    """Precision and recall of each pattern-only type on its hand-checked positive and negative clauses."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    results = model.classify([r["text"] for r in rows])
+    figures = {}
+    for type_id in sorted({r["type"] for r in rows}):
+        mine = [(r["label"], type_id in c.types) for r, c in zip(rows, results, strict=True) if r["type"] == type_id]
+        truth = np.array([[label] for label, _ in mine], dtype=np.int64)
+        found = np.array([[hit] for _, hit in mine], dtype=np.int64)
+        figures[type_id] = {**per_type(truth, found, [type_id])[type_id], "negatives": int((truth == 0).sum())}
+    return figures
+
+
+def speed(model: Classifier, clauses: list[str], repeat: int = 5) -> dict:
+    """Clauses per second over ``clauses`` and the time of one 80-clause policy (best of ``repeat``)."""
+    def best(texts: list[str]) -> tuple[float, float]:
+        wall, cpu = float("inf"), float("inf")
+        for _ in range(repeat):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            model.classify(texts)
+            wall, cpu = min(wall, time.perf_counter() - start), min(cpu, time.process_time() - start_cpu)
+        return wall, cpu
+    wall, cpu = best(clauses)
+    policy_wall, policy_cpu = best(clauses[:80])
+    return {"clauses": len(clauses), "clauses_per_second_wall": round(len(clauses) / wall),
+            "clauses_per_second_cpu": round(len(clauses) / cpu),
+            "policy_80_clauses_ms_wall": round(policy_wall * 1000, 1),
+            "policy_80_clauses_ms_cpu": round(policy_cpu * 1000, 1)}
+
+
+def seed_clauses(shared: Path) -> list[tuple[str, str]]:
+    """(seed, clause text) of the seed policies, split as the pipeline splits them."""
+    found = []
+    for prefix in SEEDS:
+        for path in sorted((shared / "reference" / "seeds").glob(f"{prefix}_*")):
+            found += [(f"{prefix} {' › '.join(c.heading_path)}", c.text)
+                      for c in split_clauses(path.read_text(encoding="utf-8"))]
+    return found
+
+
+def seed_listing(model: Classifier, shared: Path) -> list[str]:
+    """One line per clause of the seed policies: heading path, first words, types and severity."""
+    clauses = seed_clauses(shared)
+    lines = []
+    for (where, text), result in zip(clauses, model.classify([t for _, t in clauses]), strict=True):
+        first = " ".join(text.split()[:12])
+        types = ", ".join(result.types) or "—"
+        lines.append(f"| {where} | {first}… | {types} | {result.severity if result.types else ''} |")
+    return lines
+
+
+# --- the table of docs/classifier-evaluation.md ---------------------------------------------
+
+# Why a type with data stays below F1 0.60, shown on its row (the issue asks for a written reason).
+WEAK_REASONS: dict[str, str] = {
+    "user_content_license": "ToS;DR quotes of licence cases often state ownership or scope without the grant "
+                            "itself (the case, not the sentence, is annotated), and the threshold asks for "
+                            "probability ≥ 0.5: precise, low recall. Curated phrases give its evidence.",
+    "prohibited_content": "ToS;DR's prohibited-content cases are ten narrow topics (spam, scraping, porn…); "
+                          "out-of-fold, a service's own list of prohibitions reads unlike the others'.",
+    "output_ownership": "The Open Terms Archive texts of 25 platforms hold one clause on who owns generated "
+                        "output (X: \"you retain your rights to any Content … you create, generate\"), which the "
+                        "phrases miss; the others matched say outputs are used \"at your own risk\" (fixed).",
+    "auto_renewal": "Two real renewal clauses among the candidates; \"recurring payment/subscription\" also "
+                    "appears in community rules and payment-data clauses, which the phrases match.",
+    "regional_rights": "\"GDPR\" in data-processing addenda between businesses matches although no user right "
+                       "is stated; a region-specific clause that names no law or region word is missed.",
 }
 
 
-_TAG = re.compile(r"<(/?)([a-z]+)(\d)>")
+def evaluation_rows(figures: dict) -> list[str]:
+    """One Markdown row per clause type of SPEC §5: data set, protocol, precision, recall, F1."""
+    rows = []
+    for type_id, clause_type in BY_ID.items():
+        source, scores = _row_source(type_id, figures)
+        if scores is None:
+            rows.append(f"| `{type_id}` | {source} | — | — | — | — | no labelled data |")
+            continue
+        note = WEAK_REASONS.get(type_id, "") if scores["f1"] < 0.6 else ""
+        fixture = figures.get("pattern_fixtures", {}).get(type_id)
+        if fixture and "patterns" not in source:
+            note += (f" Shipped with its phrases deciding too: on hand-checked OTA clauses precision "
+                     f"{fixture['precision']:.2f}, recall {fixture['recall']:.2f} ({fixture['positives']} positives).")
+        rows.append(f"| `{type_id}` | {source} | {scores['positives']} | {scores['precision']:.3f} | "
+                    f"{scores['recall']:.3f} | {scores['f1']:.3f} | {note} |")
+    return rows
 
 
-def document_paragraphs(documents_dir: Path) -> list[tuple[str, set[str]]]:
-    """Every line of the validation documents as a clause, labelled with its unfair tags (grade 2 or 3)."""
-    paragraphs = []
-    for path in sorted(documents_dir.glob("*.xml")):
+def _row_source(type_id: str, figures: dict) -> tuple[str, dict | None]:
+    if type_id in CLAUDETTE_IDS and "claudette" in figures:
+        return "CLAUDETTE, grouped 5-fold CV by document", figures["claudette"]["model"][type_id]
+    if type_id in APPSI_IDS and "appsi" in figures:
+        return "APPSI-139 test split (trained on train+dev)", figures["appsi"]["model"][type_id]
+    if type_id in figures.get("recorded_out_of_fold", {}):
+        return "ToS;DR, grouped 5-fold out-of-fold by service", figures["recorded_out_of_fold"][type_id]
+    if type_id in figures.get("pattern_fixtures", {}):
+        return "curated patterns on hand-checked OTA clauses", figures["pattern_fixtures"][type_id]
+    return "none", None
+
+
+def write_doc(path: Path, figures: dict, command: str) -> None:
+    claudette, appsi = figures.get("claudette", {}), figures.get("appsi", {})
+    lines = [
+        "# Clause classifier: evaluation per type",
+        "",
+        f"Generated by `{command}`; do not edit by hand. Analyzer `{figures['analyzer']}`.",
+        "",
+        "Each learned type is measured where labelled data exists: the CLAUDETTE types by grouped 5-fold "
+        "cross-validation over the 40 documents (training recipe re-run per fold), the APPSI-139 types on its own "
+        "test split, the ToS;DR types by the grouped (by service) out-of-fold predictions recorded when the shipped "
+        "model was trained — their threshold was chosen on those same folds, so those rows lean optimistic. "
+        "Pattern-decided types are measured on the hand-checked Open Terms Archive clauses of "
+        "`tests/fixtures/classifier/pattern_types.jsonl`; the candidates were drawn mostly from the clauses the "
+        "phrases match, so precision is measured better than recall, and the sets are small.",
+        "",
+        "| type | data set and protocol | positives | precision | recall | F1 | note |",
+        "|---|---|---|---|---|---|---|",
+        *evaluation_rows(figures),
+        "",
+    ]
+    if claudette:
+        lines += _claudette_section(claudette)
+    if appsi:
+        lines += ["## APPSI-139 (privacy topics mapped to our types)", "", f"{appsi['data']}.", "",
+                  f"Macro-F1: model **{appsi['macro_f1']['model']}**, ten-line baseline "
+                  f"{appsi['macro_f1']['baseline_ten_line_tfidf_linearsvc']} (trained on the APPSI sentences alone).",
+                  "", "| type | model P | model R | model F1 | baseline F1 |", "|---|---|---|---|---|",
+                  *(f"| `{t}` | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+                    f"{appsi['baseline_ten_line_tfidf_linearsvc'][t]['f1']:.3f} |" for t, m in appsi["model"].items()),
+                  ""]
+    if "appsi_risk" in figures:
+        risk = figures["appsi_risk"]
+        lines += ["## Severity against APPSI-139's risk flag", "", f"{risk['data']}: a sentence flagged risky "
+                  f"should get a severity above low. Precision {risk['precision']}, recall {risk['recall']}, "
+                  f"F1 {risk['f1']}, accuracy {risk['accuracy']} (majority class {risk['majority_class']}).", ""]
+    if "speed" in figures:
+        s = figures["speed"]
+        lines += ["## Speed (shipped model, one process)", "", f"{s['clauses']} clauses: {s['clauses_per_second_cpu']}"
+                  f" clauses per CPU second ({s['clauses_per_second_wall']} per wall second); an 80-clause policy "
+                  f"{s['policy_80_clauses_ms_cpu']} ms of CPU ({s['policy_80_clauses_ms_wall']} ms wall).", ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _claudette_section(claudette: dict) -> list[str]:
+    macro = claudette["macro_f1_with_none"]
+    severity = claudette["severity"]
+    lines = ["## CLAUDETTE (LexGLUE UNFAIR-ToS protocol)", "", f"{claudette['data']}.", "",
+             f"Macro-F1 (8 categories + none): model **{macro['model']}**, ten-line TF-IDF + LinearSVC baseline "
+             f"{macro['baseline_ten_line_tfidf_linearsvc']} (same folds, same run).", "",
+             "| type | model P | model R | model F1 | baseline F1 |", "|---|---|---|---|---|"]
+    for type_id in CLAUDETTE_IDS:
+        m, b = claudette["model"][type_id], claudette["baseline_ten_line_tfidf_linearsvc"][type_id]
+        lines.append(f"| `{type_id}` | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {b['f1']:.3f} |")
+    lines += ["", f"Severity (high vs medium against grades 3 vs 2, {severity['graded_spans']} graded spans of the "
+              f"held-out documents): {severity['accuracy_end_to_end']} end to end, {severity['accuracy_given_type']}"
+              f" given the true type, majority class {severity['majority_class']}.", "",
+              f"Calibration of the held-out probabilities (every sentence × category): expected calibration error "
+              f"{claudette['calibration']['expected_calibration_error']}.", "",
+              "| confidence bin | count | mean confidence | observed rate |", "|---|---|---|---|"]
+    lines += [f"| {r['bin']} | {r['count']} | {r['mean_confidence']} | {r['observed_rate']} |"
+              for r in claudette["calibration"]["table"]]
+    return [*lines, ""]
+
+
+def speed_clauses(data_dir: Path) -> list[str]:
+    """Every line of the CLAUDETTE validation documents of three words or more, as clauses."""
+    tag = re.compile(r"<[^>]+>")
+    clauses = []
+    for path in sorted((data_dir / "claudette" / "validation" / "documents").glob("*.xml")):
         for line in path.read_text(encoding="utf-8").splitlines():
-            text = " ".join(_TAG.sub(" ", line).split())
+            text = " ".join(tag.sub(" ", line).split())
             if len(text.split()) >= 3:
-                tags = {name.upper() for closing, name, grade in _TAG.findall(line) if not closing and int(grade) >= 2}
-                paragraphs.append((text, {CLAUDETTE_TYPES[t] for t in tags if t in CLAUDETTE_TYPES}))
-    return paragraphs
-
-
-def paragraph_scores(model: Classifier, train, paragraphs) -> dict:
-    """Clause-level figures: whole paragraphs of the validation documents, as the pipeline sees them."""
-    truth = label_matrix(types for _, types in paragraphs)
-    texts = [text for text, _ in paragraphs]
-    predicted = label_matrix({t for t in c.types if t in TYPES} for c in model.classify(texts))
-    pseudo = [Example(text, frozenset(), "", "") for text in texts]
-    return {
-        "paragraphs": len(paragraphs),
-        "with_labels": int(truth.any(axis=1).sum()),
-        "model": scores(truth, predicted),
-        "baseline_tfidf_linearsvc": scores(truth, baseline(train, pseudo, BASELINES["baseline_tfidf_linearsvc"])),
-    }
-
-
-def severity_accuracy(model: Classifier, spans) -> dict[str, float | int]:
-    """High vs medium against grades 3 vs 2: end to end, and given the true type."""
-    graded = [s for s in spans if s.grade in (2, 3)]
-    expected = ["high" if s.grade == 3 else "medium" for s in graded]
-    end_to_end = [c.severity for c in model.classify([s.text for s in graded])]
-    given_type = [model.severity_of(s.type, s.text) for s in graded]
-    majority = max(expected.count("high"), expected.count("medium")) / len(expected)
-    return {
-        "spans": len(graded),
-        "accuracy_end_to_end": round(100 * np.mean([a == b for a, b in zip(end_to_end, expected)]), 1),
-        "accuracy_given_type": round(100 * np.mean([a == b for a, b in zip(given_type, expected)]), 1),
-        "majority_class": round(100 * majority, 1),
-    }
-
-
-def calibration(model: Classifier, texts: list[str], truth: np.ndarray) -> dict[str, float]:
-    """How well ``confidence`` means what it says on the 8 categories: expected calibration error
-    (10 bins over every sentence × category) and, over predicted labels, mean probability vs precision."""
-    margins = model.clause_scores(texts, model.features(texts))
-    columns = [model.labels.index(t) for t in TYPES]
-    probability = model.probabilities(margins)[:, columns].ravel()
-    truth = truth.ravel()
-    bins = np.minimum((probability * 10).astype(int), 9)
-    error = sum(abs(probability[bins == b].mean() - truth[bins == b].mean()) * (bins == b).sum()
-                for b in range(10) if (bins == b).any()) / len(probability)
-    predicted = (margins[:, columns] >= model.thresholds[columns]).ravel()
-    return {
-        "expected_calibration_error": round(float(error), 4),
-        "predicted_mean_probability": round(float(probability[predicted].mean()), 3),
-        "predicted_precision": round(float(truth[predicted].mean()), 3),
-    }
-
-
-def tosdr_figures(model: Classifier) -> dict[str, float]:
-    """Out-of-fold F1 (grouped by service) of the types learned from ToS;DR alone, as recorded at training."""
-    recorded = model.meta["training"]["out_of_fold_f1"]
-    learned = {label: round(100 * f1, 1) for label, f1 in recorded.items() if label not in TYPES}
-    return {"macro_f1": round(float(np.mean(list(learned.values()))), 1), **learned} if learned else {}
-
-
-def throughput(model: Classifier, texts: list[str], repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        model.classify(texts)
-        best = min(best, time.perf_counter() - start)
-    return round(len(texts) / best, 1)
+                clauses.append(text)
+    return clauses
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets")
     parser.add_argument("--model", type=Path, default=MODEL_DIR)
+    parser.add_argument("--doc", type=Path, help="write the evaluation table (Markdown) to this file")
+    parser.add_argument("--no-cv", action="store_true", help="only the shipped model's figures (no training)")
+    parser.add_argument("--seeds", action="store_true", help="list every clause of the seed policies and exit")
+    parser.add_argument("--figures", type=Path, help="with --doc: render the table from the JSON a run printed")
     args = parser.parse_args()
-    claudette = args.data / "claudette"
-    if not (claudette / "validation" / "sentences.jsonl").is_file():
-        sys.exit(f"needs the CLAUDETTE corpus at {claudette} (train/ and validation/ with sentences.jsonl)")
-    train = claudette_sentences(claudette / "train")
-    validation = claudette_sentences(claudette / "validation")
+    if args.figures and args.doc:
+        write_doc(args.doc, json.loads(args.figures.read_text(encoding="utf-8")), DOC_COMMAND + str(args.doc))
+        return
+    if not (args.data / "claudette" / "validation" / "sentences.jsonl").is_file():
+        sys.exit(f"needs the data sets at {args.data} (claudette/, tosdr/, appsi139/; see ../shared/README.md)")
     model = Classifier(args.model)
-    texts = [e.text for e in validation]
-    truth = label_matrix(e.types for e in validation)
-    predicted = label_matrix({t for t in c.types if t in TYPES} for c in model.classify(texts))
-    figures = {
-        "data": "CLAUDETTE validation split (LexGLUE UNFAIR-ToS), sentence level",
-        "sentences": len(texts),
-        "analyzer": model.analyzer_id,
-        "model": scores(truth, predicted),
-        **{name: scores(truth, baseline(train, validation, make)) for name, make in BASELINES.items()},
-        "validation_documents_paragraph_level": paragraph_scores(
-            model, train, document_paragraphs(claudette / "validation" / "documents")
-        ),
-        "severity": severity_accuracy(model, graded_spans(claudette / "validation" / "documents")),
-        "calibration": calibration(model, texts, truth),
-        "clauses_per_second": throughput(model, texts),
-        "tosdr_types_out_of_fold_f1": tosdr_figures(model),
-        "types_known": len(BY_ID),
-    }
-    print(json.dumps(figures, indent=2))
+    if args.seeds:
+        print("\n".join(["| clause | first words | types | severity |", "|---|---|---|---|",
+                         *seed_listing(model, args.data.parent)]))
+        return
+    figures = {"analyzer": model.analyzer_id}
+    if not args.no_cv:
+        with tempfile.TemporaryDirectory() as workdir:
+            others = training.training_examples(args.data, use_tosdr=True, use_appsi=True)
+            others = [e for e in others if e.source != "claudette"]
+            figures["claudette"] = claudette_cv(args.data, others, Path(workdir))
+            tosdr_and_claudette = [e for e in training.training_examples(args.data, use_appsi=False)]
+            figures["appsi"] = appsi_test(args.data, tosdr_and_claudette, Path(workdir))
+    figures["appsi_risk"] = appsi_risk(args.data, model)
+    figures["recorded_out_of_fold"] = recorded_out_of_fold(model)
+    figures["pattern_fixtures"] = pattern_fixtures(model)
+    figures["speed"] = speed(model, speed_clauses(args.data))
+    if args.doc:
+        write_doc(args.doc, figures, DOC_COMMAND + str(args.doc))
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

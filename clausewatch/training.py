@@ -8,11 +8,16 @@ Data is laid out as in ``../shared/datasets``:
   inline graded tags (``<ltd2>…</ltd2>``: grade 1 fair, 2 potentially unfair,
   3 clearly unfair), which train the severity model;
 - ``tosdr/points.jsonl`` (optional): ToS;DR quotes with the case they illustrate,
-  mapped to our clause types by ``TOSDR_CASES``.
+  mapped to our clause types by ``TOSDR_CASES``;
+- ``appsi139/topic/{train,dev,test}.jsonl`` (optional): sentences of app privacy
+  policies with their privacy topics, mapped to our types by ``APPSI_TOPICS``.
 
-Only the train split is learned from; validation is left to model selection
-and the benchmark. Everything is deterministic: inputs sorted, fixed seeds, a
-fixed zip timestamp, so the same data gives byte-identical model files.
+The shipped model learns from everything labelled: CLAUDETTE train *and*
+validation (the protocol's split is for comparing with papers), every APPSI-139
+split and the ToS;DR points. Model selection happens in ``benchmarks/classify.py``
+by grouped cross-validation (``fit`` takes any list of examples for that).
+Everything is deterministic: inputs sorted, fixed seeds, a fixed zip timestamp,
+so the same data gives byte-identical model files.
 """
 
 from __future__ import annotations
@@ -48,6 +53,33 @@ MIN_POSITIVES = 15
 AUGMENT_CLAUDETTE = False
 # Whether the CLAUDETTE types get out-of-fold tuned thresholds or the SVM's own (margin 0); chosen on validation.
 TUNE_CLAUDETTE_THRESHOLDS = False
+# CLAUDETTE labels one operative sentence of an arbitration section as unfair; the other sentences of the
+# section look alike. A label with a gate learns (and is applied) only where its gate matches, which
+# separates the operative sentence from its neighbours far better than one model over every sentence
+# (grouped CV over the 40 documents: arbitration F1 0.62 → 0.74, see docs/decisions/0009-classifier-v2.md).
+GATES: dict[str, str] = {
+    "arbitration": r"arbitrat|arbitral|\bJAMS\b|small[- ]claims|\bAAA\b|dispute resolution",
+}
+# A gated label sees few, similar sentences: logistic regression with a moderate C generalised best there.
+GATED_C = 1.0
+# APPSI-139 topic → our clause types. "Usage" is OPP-115's "First Party Collection/Use" half. Left out:
+# "Policy Change", because our unilateral_change follows CLAUDETTE (a change the company may make on its
+# own, graded for unfairness); "Specific Audiences", which mixes children with Californians and Europeans
+# (as age_restriction it fell from 0.93 to 0.67 out-of-fold F1); "Contact Information", "Permission
+# Acquisition" (105 noisy sentences) and "Cease Operation" (5), which name no type of ours.
+APPSI_TOPICS: dict[str, str] = {
+    "First Party Collection": "data_collection",
+    "Usage": "data_collection",
+    "Third Party Sharing/Disclosure": "data_sharing",
+    "Data Retention": "data_retention",
+    "Data Security": "data_security",
+    "Edit/Control": "user_rights",
+}
+APPSI_TYPES = frozenset(APPSI_TOPICS.values())
+APPSI_SPLITS = ("train", "dev", "test")
+# APPSI-139 ships no policy ids; its sentences come policy by policy, so runs of this many consecutive
+# sentences stand in for a policy when folds must keep a group on one side.
+APPSI_BLOCK = 100
 # A fixed date for every member of weights.npz: zip stores one, and "now" would change the bytes.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -228,6 +260,7 @@ class TrainReport:
     labels: list[str] = field(default_factory=list)
     out_of_fold_f1: dict[str, float] = field(default_factory=dict)
     features: int = 0
+    out_of_fold: dict[str, dict[str, float]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
 
@@ -300,31 +333,54 @@ def tosdr_points(path: Path) -> list[Example]:
     return sorted(examples, key=lambda e: (e.group, e.text, sorted(e.types)))
 
 
+def appsi_topics(path: Path, split: str) -> list[Example]:
+    """The sentences of one APPSI-139 topic split, labelled with our types, grouped by runs of sentences."""
+    examples = []
+    for number, row in enumerate(read_jsonl(path), 1):
+        try:
+            types = frozenset(APPSI_TOPICS[label] for label in row["labels"] if label in APPSI_TOPICS)
+            examples.append(Example(row["text"], types, f"appsi:{split}:{(number - 1) // APPSI_BLOCK}", "appsi"))
+        except (KeyError, TypeError) as exc:
+            raise TrainingDataError(f"{path}:{number}: missing or malformed {exc}") from None
+    return examples
+
+
 # --- features -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """The n-grams kept as features (sorted) and their smoothed inverse document frequencies."""
+    """The n-grams kept as features (sorted) and, per feature space, their smoothed inverse document
+    frequencies; a term too rare in a space's own texts has idf 0 there (it is not a feature of that space)."""
 
     terms: tuple[str, ...]
-    idf: np.ndarray
+    idf: np.ndarray  # (spaces, terms)
 
     @classmethod
-    def fit(cls, texts: Sequence[str], sizes: Sequence[int] = NGRAM_SIZES, min_df: int = MIN_DF) -> Vocabulary:
-        document_frequency: Counter[str] = Counter()
-        for text in texts:
-            document_frequency.update(set(classifier.ngrams(text, sizes)))
-        terms = tuple(sorted(t for t, df in document_frequency.items() if df >= min_df))
-        df = np.array([document_frequency[t] for t in terms], dtype=np.float64)
-        # The smoothed idf of scikit-learn's TfidfTransformer: as if one document held every term.
-        idf = np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0
+    def fit(cls, spaces: Sequence[Sequence[str]], min_dfs: Sequence[int], sizes: Sequence[int] = NGRAM_SIZES,
+            ) -> Vocabulary:
+        """``spaces[0]`` holds every text; the other spaces are subsets of it with their own statistics;
+        a term is a feature of a space when ``min_dfs[space]`` of its texts hold it."""
+        frequencies = [_document_frequency(texts, sizes) for texts in spaces]
+        terms = tuple(sorted(t for t, df in frequencies[0].items() if df >= min_dfs[0]))
+        idf = np.zeros((len(spaces), len(terms)))
+        for s, (texts, frequency) in enumerate(zip(spaces, frequencies, strict=True)):
+            df = np.array([frequency.get(t, 0) for t in terms], dtype=np.float64)
+            # The smoothed idf of scikit-learn's TfidfTransformer: as if one document held every term.
+            idf[s] = np.where(df >= min_dfs[s], np.log((1.0 + len(texts)) / (1.0 + df)) + 1.0, 0.0)
         return cls(terms, idf)
 
-    def rows(self, texts: Iterable[str], sizes: Sequence[int] = NGRAM_SIZES) -> csr_matrix:
+    def rows(self, texts: Iterable[str], space: int = 0, sizes: Sequence[int] = NGRAM_SIZES) -> csr_matrix:
         index = {t: i for i, t in enumerate(self.terms)}
-        rows = classifier.tfidf_rows(texts, index, self.idf, sizes)
+        rows = classifier.tfidf_rows(texts, index, self.idf[space], sizes)
         return csr_matrix((rows.data, rows.indices, rows.indptr), shape=(len(rows.indptr) - 1, len(self.terms)))
+
+
+def _document_frequency(texts: Sequence[str], sizes: Sequence[int]) -> Counter[str]:
+    frequency: Counter[str] = Counter()
+    for text in texts:
+        frequency.update(set(classifier.ngrams(text, sizes)))
+    return frequency
 
 
 # --- one label ----------------------------------------------------------------
@@ -340,6 +396,7 @@ class LabelModel:
     threshold: float
     calibration: tuple[float, float]
     out_of_fold_f1: float
+    out_of_fold: dict[str, float] = field(default_factory=dict)
 
 
 def label_samples(label: str, examples: Sequence[Example], claudette_label: bool) -> np.ndarray:
@@ -351,14 +408,27 @@ def label_samples(label: str, examples: Sequence[Example], claudette_label: bool
     when the type's curated phrases do not occur in it (a quote about
     indemnification often disclaims warranties too); the same holds for CLAUDETTE
     sentences as negatives of the ToS;DR-only types.
+
+    An APPSI-139 sentence is labelled for every APPSI topic, so it is a sure
+    example for the types those topics map to, and no example of the others
+    (its policies transfer data abroad and set cookies without a label saying
+    so). A gated label learns only from the examples its gate matches.
     """
     clause_type = BY_ID[label]
+    gate = re.compile(GATES[label], re.IGNORECASE) if label in GATES else None
     keep = []
     for i, example in enumerate(examples):
+        if gate and not gate.search(example.text):
+            continue
         if claudette_label:
             if example.source == "claudette" or (AUGMENT_CLAUDETTE and label in example.types):
                 keep.append(i)
-        elif label in example.types or not clause_type.evidence(example.text):
+        elif example.source == "appsi":
+            if label in APPSI_TYPES:
+                keep.append(i)
+        elif label in example.types:
+            keep.append(i)
+        elif not clause_type.evidence(example.text):
             keep.append(i)
     return np.asarray(keep, dtype=np.int64)
 
@@ -387,10 +457,14 @@ class LinearFit:
         return features @ self.coef + self.intercept
 
 
-def fit_linear(features: csr_matrix, truth: np.ndarray) -> LinearFit:
-    """A linear SVM with classes weighted by their rarity (positives are 1–4% of sentences)."""
-    svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=SEED, max_iter=5000).fit(features, truth)
-    return LinearFit(svm.coef_[0], float(svm.intercept_[0]))
+def fit_linear(features: csr_matrix, truth: np.ndarray, gated: bool = False) -> LinearFit:
+    """A linear SVM with classes weighted by their rarity (positives are 1–4% of sentences);
+    for a gated label, a logistic regression over the few sentences its gate lets through."""
+    if gated:
+        model = LogisticRegression(C=GATED_C, class_weight="balanced", max_iter=5000).fit(features, truth)
+    else:
+        model = LinearSVC(C=SVM_C, class_weight="balanced", random_state=SEED, max_iter=5000).fit(features, truth)
+    return LinearFit(model.coef_[0], float(model.intercept_[0]))
 
 
 def train_label(label: str, features: csr_matrix, examples: Sequence[Example], claudette_label: bool) -> LabelModel:
@@ -400,21 +474,34 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
     truth = np.array([label in examples[i].types for i in samples], dtype=np.int64)
     groups = np.array([examples[i].group for i in samples])
     margins = np.zeros(len(samples))
+    gated = label in GATES
     folds = GroupKFold(n_splits=min(FOLDS, len(set(groups))))
     for train, test in folds.split(x, truth, groups):
-        if truth[train].any():
-            margins[test] = fit_linear(x[train], truth[train]).decision_function(x[test])
+        if truth[train].any() and not truth[train].all():
+            margins[test] = fit_linear(x[train], truth[train], gated).decision_function(x[test])
     threshold, f1 = best_threshold(margins, truth)
     platt = LogisticRegression(C=1e4).fit(margins.reshape(-1, 1), truth)
     if claudette_label and not TUNE_CLAUDETTE_THRESHOLDS:
         threshold = 0.0
-    elif not claudette_label:
+    elif not claudette_label and label not in APPSI_TYPES:
         # ToS;DR quotes hold far more positives than a real policy does: F1 on them favours a low
-        # threshold, so a ToS;DR-learned type must also be more likely than not.
+        # threshold, so a ToS;DR-learned type must also be more likely than not. The APPSI-139 types learn
+        # from whole policies, sentence by sentence, so their out-of-fold best-F1 threshold stands.
         threshold = max(threshold, float(-platt.intercept_[0] / platt.coef_[0, 0]))
-    final = fit_linear(x, truth)
+    final = fit_linear(x, truth, gated)
     return LabelModel(label, final.coef.astype(np.float32), final.intercept, threshold,
-                      (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1)
+                      (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1,
+                      out_of_fold_scores(margins >= threshold, truth))
+
+
+def out_of_fold_scores(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """Precision, recall and F1 of grouped out-of-fold predictions, with the counts they come from."""
+    hits = int((predicted & (truth == 1)).sum())
+    precision = hits / max(int(predicted.sum()), 1)
+    recall = hits / max(int(truth.sum()), 1)
+    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "positives": int(truth.sum()), "examples": len(truth)}
 
 
 # --- severity -----------------------------------------------------------------
@@ -429,7 +516,7 @@ class SeverityModel:
     bias: np.ndarray
 
 
-def train_severity(spans: Sequence[GradedSpan], vocabulary: Vocabulary) -> SeverityModel:
+def train_severity(spans: Sequence[GradedSpan], vocabulary: Vocabulary, space: int) -> SeverityModel:
     """A logistic model per type with enough of both grades; a smoothed base rate for the others."""
     labels = tuple(sorted(set(CLAUDETTE_TYPES.values())))
     weights = np.zeros((len(vocabulary.terms), len(labels)), dtype=np.float32)
@@ -439,7 +526,7 @@ def train_severity(spans: Sequence[GradedSpan], vocabulary: Vocabulary) -> Sever
         truth = np.array([s.grade == 3 for s in graded], dtype=np.int64)
         if min(truth.sum(), len(truth) - truth.sum()) >= 5:
             model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000)
-            model.fit(vocabulary.rows(s.text for s in graded), truth)
+            model.fit(vocabulary.rows((s.text for s in graded), space), truth)
             weights[:, j], bias[j] = model.coef_[0], model.intercept_[0]
         else:
             rate = (truth.sum() + 0.5) / (len(truth) + 1.0)
@@ -450,29 +537,95 @@ def train_severity(spans: Sequence[GradedSpan], vocabulary: Vocabulary) -> Sever
 # --- the whole model ----------------------------------------------------------
 
 
-def training_examples(data_dir: Path, use_tosdr: bool = True) -> list[Example]:
-    """CLAUDETTE train sentences, then (when present) the mapped ToS;DR quotes."""
-    examples = claudette_sentences(data_dir / "claudette" / "train")
+CLAUDETTE_SPLITS = ("train", "validation")
+# One vocabulary, three sets of statistics. The CLAUDETTE types (and the severity model) see the features the
+# CLAUDETTE sentences alone give: terms of 2+ of its sentences, weighted by their rarity there. Mixed with the
+# ToS;DR and privacy-policy texts, their idf and norms shifted and grouped CV lost a point of macro-F1. The
+# gated arbitration model sees the statistics of the CLAUDETTE sentences its gate lets through, where a term
+# of one sentence already counts (what separates the operative sentence from its neighbours is rare there).
+FEATURE_SPACES = ("all", "claudette", "arbitration")
+CLAUDETTE_SPACE = 1
+ARBITRATION_SPACE = 2
+
+
+def space_of(label: str) -> int:
+    if label == "arbitration":
+        return ARBITRATION_SPACE
+    return CLAUDETTE_SPACE if label in CLAUDETTE_TYPES.values() else 0
+
+
+def space_texts(examples: Sequence[Example]) -> list[list[str]]:
+    """The texts whose statistics make each feature space."""
+    claudette = [e.text for e in examples if e.source == "claudette"]
+    gate = re.compile(GATES["arbitration"], re.IGNORECASE)
+    return [[e.text for e in examples], claudette, [t for t in claudette if gate.search(t)]]
+DATA_NOTE = {
+    "claudette": "CLAUDETTE train and validation splits (Lippi et al. 2019, CC BY 4.0 via LexGLUE)",
+    "tosdr": "ToS;DR points (CC BY-SA 3.0)",
+    "appsi": "APPSI-139 topic splits train, dev and test (arXiv 2604.27550, CC BY 4.0)",
+}
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """Everything a model learns from: labelled texts and the graded spans of the severity model."""
+
+    examples: list[Example]
+    spans: list[GradedSpan]
+
+
+def training_examples(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True) -> list[Example]:
+    """CLAUDETTE sentences of every split present, then (when present) ToS;DR quotes and APPSI-139 sentences."""
+    examples = []
+    for split in CLAUDETTE_SPLITS:
+        if split == "train" or (data_dir / "claudette" / split / "sentences.jsonl").is_file():
+            examples += claudette_sentences(data_dir / "claudette" / split)
     points = data_dir / "tosdr" / "points.jsonl"
     if use_tosdr and points.is_file():
         examples += tosdr_points(points)
+    for split in APPSI_SPLITS if use_appsi else ():
+        path = data_dir / "appsi139" / "topic" / f"{split}.jsonl"
+        if path.is_file():
+            examples += appsi_topics(path, split)
     return examples
 
 
-def train(data_dir: Path, out: Path, *, use_tosdr: bool = True) -> TrainReport:
+def training_spans(data_dir: Path) -> list[GradedSpan]:
+    """The graded spans of the CLAUDETTE documents of every split present."""
+    return [span for split in CLAUDETTE_SPLITS for span in graded_spans(data_dir / "claudette" / split / "documents")]
+
+
+def read_training_data(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True) -> TrainingData:
+    return TrainingData(training_examples(data_dir, use_tosdr, use_appsi), training_spans(data_dir))
+
+
+def train(data_dir: Path, out: Path, *, use_tosdr: bool = True, use_appsi: bool = True) -> TrainReport:
     """Train on ``data_dir`` (laid out as ``../shared/datasets``) and write the model files into ``out``."""
-    examples = training_examples(data_dir, use_tosdr)
-    vocabulary = Vocabulary.fit([e.text for e in examples])
-    features = vocabulary.rows(e.text for e in examples)
+    data = read_training_data(data_dir, use_tosdr, use_appsi)
+    if len({e.group for e in data.examples}) < 2:
+        raise TrainingDataError(f"{data_dir}: no clause type has {MIN_POSITIVES} examples from two sources or more")
+    return fit(data, out)
+
+
+def fit(data: TrainingData, out: Path, only: Sequence[str] | None = None) -> TrainReport:
+    """Learn every type with enough examples (or those of ``only``) and write the model files into ``out``.
+
+    The benchmark calls this on the training side of each cross-validation fold.
+    """
+    examples = data.examples
+    texts = [e.text for e in examples]
+    vocabulary = Vocabulary.fit(space_texts(examples), [MIN_DF, MIN_DF, 1])
+    features = [vocabulary.rows(texts, space) for space in range(len(FEATURE_SPACES))]
     counts = Counter(t for e in examples for t in e.types)
     claudette_labels = set(CLAUDETTE_TYPES.values())
-    labels = [t for t in BY_ID if counts[t] >= MIN_POSITIVES]
-    if not labels or len({e.group for e in examples}) < 2:
-        raise TrainingDataError(f"{data_dir}: no clause type has {MIN_POSITIVES} examples from two sources or more")
-    models = [train_label(label, features, examples, label in claudette_labels) for label in labels]
-    severity = train_severity(graded_spans(data_dir / "claudette" / "train" / "documents"), vocabulary)
+    labels = [t for t in BY_ID if counts[t] >= MIN_POSITIVES and (only is None or t in only)]
+    if not labels:
+        raise TrainingDataError(f"no clause type has {MIN_POSITIVES} examples")
+    models = [train_label(label, features[space_of(label)], examples, label in claudette_labels) for label in labels]
+    severity = train_severity(data.spans, vocabulary, CLAUDETTE_SPACE)
     report = TrainReport(out, dict(sorted(Counter(e.source for e in examples).items())), labels,
-                         {m.label: round(m.out_of_fold_f1, 4) for m in models}, len(vocabulary.terms))
+                         {m.label: round(m.out_of_fold_f1, 4) for m in models}, len(vocabulary.terms),
+                         out_of_fold={m.label: m.out_of_fold for m in models})
     report.files = write_model(out, vocabulary, models, severity, report)
     return report
 
@@ -483,6 +636,7 @@ def write_model(out: Path, vocabulary: Vocabulary, models: Sequence[LabelModel],
     out.mkdir(parents=True, exist_ok=True)
     arrays = {
         "idf": vocabulary.idf,
+        "label_space": np.array([space_of(m.label) for m in models], dtype=np.int64),
         "weights": np.stack([m.weights for m in models], axis=1).astype(np.float32),
         "bias": np.array([m.bias for m in models]),
         "thresholds": np.array([m.threshold for m in models]),
@@ -498,12 +652,17 @@ def write_model(out: Path, vocabulary: Vocabulary, models: Sequence[LabelModel],
         "labels": [m.label for m in models],
         "severity_labels": list(severity.labels),
         "ngram_sizes": list(NGRAM_SIZES),
+        "feature_spaces": list(FEATURE_SPACES),
+        "severity_space": CLAUDETTE_SPACE,
+        "gates": {label: pattern for label, pattern in GATES.items() if label in [m.label for m in models]},
         "features": len(vocabulary.terms),
         "training": {
             "examples": report.examples,
             "min_df": MIN_DF, "svm_c": SVM_C, "folds": FOLDS, "seed": SEED,
             "out_of_fold_f1": report.out_of_fold_f1,
-            "data": "CLAUDETTE train split (Lippi et al. 2019, CC BY 4.0 via LexGLUE); ToS;DR points (CC BY-SA 3.0)",
+            "out_of_fold": report.out_of_fold,
+            "gated_c": GATED_C,
+            "data": "; ".join(DATA_NOTE[source] for source in report.examples),
         },
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")

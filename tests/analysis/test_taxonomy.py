@@ -155,3 +155,20 @@ def test_termination_announced_days_in_advance_is_user_protective():
     text = ("We have the right to terminate part or all of the services at any time. However, we shall notify "
             "you at least 30 days in advance.")
     assert BY_ID["unilateral_termination"].protecting(text)
+
+
+@pytest.mark.shared
+def test_cues_only_skip_clauses_the_phrases_would_not_match(shared):
+    """The substring shortcut is a necessary condition: on real clauses, with or without it, the same phrases."""
+    import json
+    from dataclasses import replace
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "classifier" / "pattern_types.jsonl"
+    texts = [json.loads(line)["text"] for line in fixtures.read_text(encoding="utf-8").splitlines()]
+    sentences = shared / "datasets" / "claudette" / "validation" / "sentences.jsonl"
+    texts += [json.loads(line)["text"] for line in sentences.read_text(encoding="utf-8").splitlines()]
+    texts += ["Your Outputs belong to you.", "It RENEWS automatically.", "GDPR rights", "You shall not post spam."]
+    for clause_type in (t for t in CLAUSE_TYPES if t.cues):
+        uncued = replace(clause_type, cues=())
+        assert all(clause_type.evidence(t) == uncued.evidence(t) for t in texts), clause_type.id

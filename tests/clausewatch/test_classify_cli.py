@@ -28,7 +28,8 @@ def test_plain_text_lines_from_stdin_get_one_json_line_each_and_blank_lines_are_
     assert list(first) == ["line", "types", "severity", "confidence", "evidence", "basis", "reason"]
     assert first["line"] == 1 and second["line"] == 3
     assert {"arbitration", "class_action_waiver"} <= set(first["types"]) and first["severity"] == "high"
-    assert "tracking" in second["types"] and second["basis"] == "explicit"
+    # Cookies are also data collection for APPSI-139's lawyers (an inferred type), so only the phrase is checked.
+    assert "tracking" in second["types"] and "cookies" in second["evidence"]
 
 
 def test_json_lines_from_a_file_pass_the_id_through(tmp_path: Path):

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from analysis.classifier import MODEL_FILES, Classifier
 from clausewatch.cli import main
-from clausewatch.training import TrainingDataError, graded_spans, read_jsonl, tosdr_points
+from clausewatch import training
+from clausewatch.training import TrainingDataError, appsi_topics, graded_spans, read_jsonl, tosdr_points
 
 pytestmark = pytest.mark.shared
 
@@ -23,7 +24,8 @@ COMPANIES = ("9gag", "Booking", "Microsoft", "Skype", "Tinder", "Zynga")
 
 @pytest.fixture(scope="module")
 def data_slice(tmp_path_factory) -> Path:
-    """Six companies of the CLAUDETTE train split (sentences and documents) and 400 ToS;DR points."""
+    """Six companies of the CLAUDETTE train split (sentences and documents), two of the validation split,
+    400 ToS;DR points and 600 APPSI-139 topic sentences."""
     shared = _shared()
     source = shared / "datasets"
     out = tmp_path_factory.mktemp("data")
@@ -36,10 +38,26 @@ def data_slice(tmp_path_factory) -> Path:
         document = source / "claudette" / "train" / "documents" / f"{company}.xml"
         if document.is_file():
             shutil.copy(document, train / "documents" / document.name)
+    _copy_validation_slice(source, out, ("Airbnb", "Vimeo"))
+    (out / "appsi139" / "topic").mkdir(parents=True)
+    appsi = (source / "appsi139" / "topic" / "train.jsonl").read_text(encoding="utf-8").splitlines()[:600]
+    (out / "appsi139" / "topic" / "train.jsonl").write_text("\n".join(appsi) + "\n", encoding="utf-8")
     (out / "tosdr").mkdir()
     points = (source / "tosdr" / "points.jsonl").read_text(encoding="utf-8").splitlines()[:400]
     (out / "tosdr" / "points.jsonl").write_text("\n".join(points) + "\n", encoding="utf-8")
     return out
+
+
+def _copy_validation_slice(source: Path, out: Path, companies: tuple[str, ...]) -> None:
+    validation = out / "claudette" / "validation"
+    (validation / "documents").mkdir(parents=True)
+    lines = (source / "claudette" / "validation" / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if json.loads(line)["company"] in companies]
+    (validation / "sentences.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    for company in companies:
+        document = source / "claudette" / "validation" / "documents" / f"{company}.xml"
+        if document.is_file():
+            shutil.copy(document, validation / "documents" / document.name)
 
 
 def _shared() -> Path:
@@ -68,6 +86,12 @@ def test_a_trained_model_loads_and_classifies(data_slice, tmp_path):
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert "limitation_of_liability" in meta["labels"]
     assert meta["training"]["examples"]["claudette"] > 500
+    assert meta["training"]["examples"]["appsi"] == 600
+    assert "APPSI-139" in meta["training"]["data"] and "validation" in meta["training"]["data"]
+    assert meta["gates"].items() <= training.GATES.items()
+    assert "data_collection" in meta["labels"]
+    for figures in meta["training"]["out_of_fold"].values():
+        assert 0.0 <= figures["precision"] <= 1.0 and 0.0 <= figures["recall"] <= 1.0
     result = model.classify(["In no event shall we be liable for any indirect or consequential damages."])[0]
     assert "limitation_of_liability" in result.types
 
@@ -111,8 +135,36 @@ def test_tosdr_points_skip_unmoderated_and_irrelevant_quotes(tmp_path):
     ]
 
 
+def test_validation_sentences_are_learned_from_too(data_slice):
+    examples = training.training_examples(data_slice, use_tosdr=False, use_appsi=False)
+    assert {"claudette:Airbnb", "claudette:Vimeo"} <= {e.group for e in examples}
+    assert {s.document for s in training.training_spans(data_slice)} >= {"Airbnb", "Vimeo"}
+
+
+def test_appsi_topics_map_to_our_types_and_group_by_runs_of_sentences(tmp_path):
+    rows = [{"text": "We collect your email.", "labels": ["First Party Collection"]},
+            {"text": "Contact us.", "labels": ["Contact Information"]},
+            {"text": "We keep logs for 30 days.", "labels": ["Data Retention", "Data Security"]}]
+    path = tmp_path / "train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    examples = appsi_topics(path, "train")
+    assert [set(e.types) for e in examples] == [{"data_collection"}, set(), {"data_retention", "data_security"}]
+    assert {e.group for e in examples} == {"appsi:train:0"}
+    path.write_text('{"text": "x"}\n', encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=r"train.jsonl:1"):
+        appsi_topics(path, "train")
+
+
+def test_a_gated_label_learns_only_from_the_sentences_its_gate_matches():
+    examples = [training.Example("Disputes go to binding arbitration.", frozenset({"arbitration"}), "a", "claudette"),
+                training.Example("The arbitrator is chosen by AAA.", frozenset(), "b", "claudette"),
+                training.Example("We may terminate your account.", frozenset(), "c", "claudette")]
+    assert training.label_samples("arbitration", examples, claudette_label=True).tolist() == [0, 1]
+
+
 def test_without_tosdr_only_the_claudette_types_are_learned_and_the_rest_fall_back_to_phrases(data_slice, tmp_path):
-    result = CliRunner().invoke(main, ["train", "--data", str(data_slice), "--out", str(tmp_path), "--no-tosdr"])
+    result = CliRunner().invoke(main, ["train", "--data", str(data_slice), "--out", str(tmp_path), "--no-tosdr",
+                                        "--no-appsi"])
     assert result.exit_code == 0, result.output
     model = Classifier(tmp_path)
     assert set(model.labels) <= {"arbitration", "unilateral_change", "content_removal", "jurisdiction",
