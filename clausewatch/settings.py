@@ -8,6 +8,7 @@ The environment is read here only, by ``load_settings(environ=...)``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,12 @@ class Setting:
     default: Any
     help: str
     type: type = str
+
+
+def networks(value: Any) -> tuple[str, ...]:
+    """IP networks in CIDR form, comma-separated (environment) or a YAML list."""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False)) for item in items if str(item).strip())
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -47,6 +54,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue."),
     Setting("CRAWL_QUEUE", "", "Name of the store's shared crawl queue (Redis keys clausewatch:<name>:*); "
             "empty: the database name."),
+    Setting("CRAWL_ALLOWED_NETWORKS", (), "Private, loopback or other non-public networks (CIDR, comma-separated) "
+            "a redirect or page may send the crawler to; others are refused unless a catalog URL is on them.",
+            networks),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
     Setting("ANALYSIS_WORKERS", 0, "Processes analysing new versions during a crawl; 0 analyses in the crawling "
             "process (best for small catalogs), N uses N cores.", int),
@@ -88,6 +98,7 @@ class Settings:
     crawl_shrink_ratio: float
     crawl_redis_url: str
     crawl_queue: str
+    crawl_allowed_networks: tuple[str, ...]
     browser_path: str
     analysis_workers: int
     failure_alert_after: int

@@ -14,6 +14,14 @@ class SchemeRefusedError(IgnoreRequest):
     """A request (usually a redirect) to a URL scheme other than http(s)."""
 
 
+class AddressRefusedError(IgnoreRequest):
+    """A request to a guarded (private, loopback, link-local...) address the crawl may not reach."""
+
+
+class RedirectLoopError(IgnoreRequest):
+    """A redirect back to a URL already visited while fetching this document."""
+
+
 class RobotsDisallowedError(IgnoreRequest):
     """robots.txt forbids the URL."""
 
@@ -28,8 +36,13 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
     """The error kind and a readable detail for a download failure."""
     exc = failure.value
     detail = f"{type(exc).__name__}: {exc}".strip()
-    if isinstance(exc, SchemeRefusedError):
+    refusal = getattr(failure, "request", None) is not None and failure.request.meta.get("network_refusal")
+    if refusal:
+        return "redirect_refused", refusal
+    if isinstance(exc, (SchemeRefusedError, AddressRefusedError)):
         return "redirect_refused", str(exc)
+    if isinstance(exc, RedirectLoopError):
+        return "redirect_loop", str(exc)
     if isinstance(exc, HttpError):
         return _kind_of_unhandled_response(exc.response)
     message = str(exc)

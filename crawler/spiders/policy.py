@@ -53,7 +53,8 @@ class PolicySpider(scrapy.Spider):
 
     def _request(self, target: CrawlTarget, index: int, started_at: datetime, parts: list[FetchedPart]):
         spec = target.spec
-        meta: dict[str, Any] = {"handle_httpstatus_list": HANDLED_STATUSES}
+        # catalog_request: this URL is the operator's (the network guard allows its network).
+        meta: dict[str, Any] = {"handle_httpstatus_list": HANDLED_STATUSES, "catalog_request": True}
         if not spec.obey_robots:
             meta["dont_obey_robotstxt"] = True
         if spec.fetcher == "browser":
