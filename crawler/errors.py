@@ -47,6 +47,8 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
         return _kind_of_unhandled_response(exc.response)
     message = str(exc)
     if isinstance(exc, IgnoreRequest):
+        if "DOWNLOAD_MAXSIZE" in message:  # HttpCompressionMiddleware: a body inflating past the cap
+            return "too_large", message
         if "robots.txt" in message:
             return "robots_disallowed", message
         if "max redirections" in message or "redirect" in message.lower():
