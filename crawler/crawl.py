@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.domain import Document
+from crawler.browser import PAGE_HEAP_MB
 from crawler.netguard import NetworkGuard
 from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--metrics-recording-only",
     "--no-first-run",
+    f"--js-flags=--max-old-space-size={PAGE_HEAP_MB}",
 )
 
 
