@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +108,7 @@ class Settings:
     smtp_port: int
     smtp_starttls: bool
     smtp_user: str
-    smtp_password: str
+    smtp_password: str = dataclasses.field(repr=False)  # never in a log line or traceback
     mail_from: str
     log_level: str
     job_lease_seconds: int
@@ -144,7 +146,22 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         if name not in _BY_NAME:
             raise SettingsError(f"{path}: unknown setting {key!r}")
         values[name] = _coerce(_BY_NAME[name], value, str(path))
+    _warn_if_exposed(path, values)
     return values
+
+
+# Settings whose value is a secret: never shown, and a config file holding one
+# should be readable by its owner only.
+SECRET_SETTINGS = frozenset({"SMTP_PASSWORD"})
+
+
+def _warn_if_exposed(path: Path, values: Mapping[str, Any]) -> None:
+    secrets = sorted(name for name in SECRET_SETTINGS if values.get(name))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if secrets and mode & 0o077:
+        logging.getLogger("clausewatch.settings").warning(
+            "%s holds %s but is readable by other users (mode %03o): run chmod 600 %s, or set it in the "
+            "environment (%s%s)", path, ", ".join(secrets), mode, path, ENV_PREFIX, secrets[0])
 
 
 def load_settings(
