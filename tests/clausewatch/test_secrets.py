@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import logging
 import os
 from pathlib import Path
@@ -49,6 +51,13 @@ def test_a_secret_never_reaches_logs_pages_exports_or_emails(tmp_path, monkeypat
     written = [p for p in (*out.rglob("*"), *home.rglob("*")) if p.is_file()]
     assert any(p.suffix == ".eml" for p in written) and any(p.suffix == ".html" for p in written)
     assert not [p for p in written if SECRET.encode() in p.read_bytes()]
+    for eml in (p for p in written if p.suffix == ".eml"):
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        soup = BeautifulSoup(message.get_body(("html",)).get_content(), "html.parser")
+        for link in soup.find_all("a", href=True):
+            if _external(link["href"]) and not link["href"].startswith("mailto:"):
+                assert {"noopener", "noreferrer", "nofollow"} <= set(link.get("rel") or []), str(link)
+        assert not soup.find_all(["img", "iframe", "script"], src=_external)
 
 
 def test_settings_and_smtp_config_never_show_the_password():
