@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 
 import pytest
 
@@ -57,6 +58,37 @@ def _pdf(pages: int) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def flate_bomb_pdf(inflated: int) -> bytes:
+    """A one-page PDF whose content stream inflates to ``inflated`` bytes (built without holding them;
+    pypdf has no public API to add a pre-compressed stream)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, EncodedStreamObject, NameObject
+
+    compressor = zlib.compressobj(9)
+    chunk = b" " * (1 << 20)
+    data = compressor.compress(b"BT /F1 10 Tf 50 700 Td (x) Tj ET\n")
+    data += b"".join(compressor.compress(chunk) for _ in range(inflated >> 20)) + compressor.flush()
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})})
+    stream = EncodedStreamObject()
+    stream._data = data
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def test_a_pdf_whose_content_stream_inflates_past_the_limit_is_too_large():
+    with pytest.raises(ExtractionError) as caught:
+        extract_source(flate_bomb_pdf(200 << 20), "application/pdf", URL, SourceSpec(URL))
+    assert caught.value.kind == "too_large" and "limit" in caught.value.detail
 
 
 def test_a_pdf_of_too_many_pages_is_too_large():
