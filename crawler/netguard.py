@@ -126,6 +126,14 @@ class NetworkGuard:
             self._catalog_hosts.add(host)
             return new
 
+    def add_catalog_url(self, url: str) -> None:
+        """A catalog URL is about to be fetched: its host (and its network, when a literal) is the operator's."""
+        host = urlsplit(url).hostname or ""
+        self.add_catalog_host(host)
+        address = host_address(host)
+        if address is not None:
+            self.trust_catalog_address(address)
+
     def is_catalog_host(self, host: str) -> bool:
         with self._lock:
             return host in self._catalog_hosts
@@ -262,9 +270,8 @@ class GuardedResolver:
 class NetworkGuardMiddleware:
     """Downloader middleware of the guard; its settings are ``NETWORK_GUARD`` (a :class:`NetworkGuard`).
 
-    A catalog request (``meta['catalog_request']``) marks its host as the
-    operator's choice; every request whose host is a literal address is checked
-    before it is sent; a connection refused by :class:`GuardedResolver` comes
+    Every request whose host is a literal address is checked before it is sent
+    (catalog URLs were registered by the spider, so their network is allowed); a connection refused by :class:`GuardedResolver` comes
     back as a lookup error and is renamed ``AddressRefusedError`` here.
     """
 
@@ -283,12 +290,7 @@ class NetworkGuardMiddleware:
         return cls(guard)
 
     def process_request(self, request: Any, spider: Any = None) -> None:
-        host = urlsplit(request.url).hostname or ""
-        address = host_address(host)
-        if request.meta.get("catalog_request") and not request.meta.get("redirect_urls"):
-            self.guard.add_catalog_host(host)
-            if address is not None:
-                self.guard.trust_catalog_address(address)
+        address = host_address(urlsplit(request.url).hostname or "")
         reason = self.guard.refusal(address) if address is not None else None
         if reason:
             raise AddressRefusedError(f"refused to fetch {request.url}: {reason}")

@@ -56,8 +56,9 @@ class PolicySpider(scrapy.Spider):
 
     def _request(self, target: CrawlTarget, index: int, started_at: datetime, parts: list[FetchedPart]):
         spec = target.spec
-        # catalog_request: this URL is the operator's (the network guard allows its network).
-        meta: dict[str, Any] = {"handle_httpstatus_list": HANDLED_STATUSES, "catalog_request": True}
+        meta: dict[str, Any] = {"handle_httpstatus_list": HANDLED_STATUSES}
+        # The operator chose this URL: the network guard allows its network (before robots.txt is asked).
+        self._guard().add_catalog_url(spec.sources[index].url)
         if not spec.obey_robots:
             meta["dont_obey_robotstxt"] = True
         if spec.fetcher == "browser":
@@ -94,9 +95,14 @@ class PolicySpider(scrapy.Spider):
         else:
             yield FetchedDocument(target.document_id, started_at, self.clock(), parts)
 
+    def _guard(self) -> NetworkGuard:
+        guard = self.settings.get("NETWORK_GUARD")
+        if guard is None:  # run without scrapy_settings(): still guard, with the default table
+            guard = self.__dict__.setdefault("_default_guard", NetworkGuard())
+        return guard
+
     def _lockdown(self) -> BrowserLockdown:
-        return BrowserLockdown(self.settings.get("NETWORK_GUARD") or NetworkGuard(),
-                               self.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0))
+        return BrowserLockdown(self._guard(), self.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0))
 
     def _refusal(self, response: Response) -> str | None:
         """Why a response must not be recorded: the page went where the network guard forbids."""
@@ -107,8 +113,7 @@ class PolicySpider(scrapy.Spider):
             return f"the browser page for {response.url} could not be locked down; nothing recorded"
         if urlparse_cached(response).scheme not in ("http", "https"):
             return f"refused {response.url[:200]!r}: the page ended on a non-http(s) URL"
-        guard = self.settings.get("NETWORK_GUARD")
-        reason = guard.refusal(response.ip_address) if guard and response.ip_address else None
+        reason = self._guard().refusal(response.ip_address) if response.ip_address else None
         return f"refused {response.url}: {reason}" if reason else None
 
     def fetch_failed(self, failure: Failure) -> Iterator[FailedDocument]:
