@@ -90,7 +90,7 @@ class BrowserLockdown:
         except OSError:
             return f"refused to load {url[:200]}: {host} does not resolve"
         addresses = [host_address(answer[4][0]) for answer in answers]
-        catalog = self.guard.is_catalog_host(host)
+        catalog = self.guard.first_catalog_lookup(host)
         for address in addresses:
             if address is None:
                 continue

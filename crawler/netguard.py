@@ -81,6 +81,7 @@ class NetworkGuard:
         self.guarded = [(ipaddress.ip_network(n), label) for n, label in (guarded or GUARDED_NETWORKS)]
         self.strict = guarded is None
         self._catalog_hosts: set[str] = set()
+        self._looked_up: set[str] = set()
         self._refusals: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -134,9 +135,15 @@ class NetworkGuard:
         if address is not None:
             self.trust_catalog_address(address)
 
-    def is_catalog_host(self, host: str) -> bool:
+    def first_catalog_lookup(self, host: str) -> bool:
+        """True for the first lookup of a catalog host in this crawl: its answer says which network
+        the operator's URL is on. Later lookups are judged like any other, so a catalog name that
+        rebinds from public to private is refused too."""
         with self._lock:
-            return host in self._catalog_hosts
+            if host not in self._catalog_hosts or host in self._looked_up:
+                return False
+            self._looked_up.add(host)
+            return True
 
     def record_refusal(self, host: str, reason: str) -> None:
         with self._lock:
@@ -214,7 +221,7 @@ class _FilteringReceiver:
         self.receiver = receiver
         self.host = host
         self.guard = guard
-        self.catalog = guard.is_catalog_host(host)
+        self.catalog = guard.first_catalog_lookup(host)
 
     def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802 - the Twisted interface
         self.receiver.resolutionBegan(resolution)

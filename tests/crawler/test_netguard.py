@@ -209,3 +209,29 @@ def test_a_name_that_rebinds_to_a_guarded_address_is_caught_on_the_lookup_connec
     assert sorted((r.outcome, r.error_kind) for r in report.results) == [
         ("failed", "redirect_refused"), ("new_version", None)]
     assert private.requests == [], "the rebound lookup must not be connected to"
+
+
+def test_a_catalog_name_that_rebinds_from_public_to_private_is_refused(store, private, run_crawl, guarded_options):
+    port = int(private.base_url.rsplit(":", 1)[1])
+    names = LoopbackNames({"policy.example": [["127.0.0.1"], ["127.0.0.2"]]})
+    closing = {"Connection": "close"}
+    with LocalSite({"/terms": Page(POLICY, headers=closing), "/privacy": Page(POLICY, headers=closing)},
+                   port=port):
+        acme = PlatformSpec("acme", "Acme", (
+            DocumentSpec("terms", "Terms of Service", (SourceSpec(f"http://policy.example:{port}/terms"),)),
+            DocumentSpec("privacy", "Privacy Policy", (SourceSpec(f"http://policy.example:{port}/privacy"),)),
+        ))
+        options = dataclasses.replace(guarded_options, name_resolver=names, obey_robots=False)
+        report = run_crawl(store, [acme], options)
+    assert sorted((r.outcome, r.error_kind) for r in report.results) == [
+        ("failed", "redirect_refused"), ("new_version", None)]
+    assert private.requests == []
+
+
+def test_a_catalog_name_on_a_private_network_is_fetched(store, private, run_crawl, guarded_options):
+    private.set("/intranet", Page(POLICY))
+    names = LoopbackNames({"intranet.corp": [["127.0.0.2"]]})
+    port = private.base_url.rsplit(":", 1)[1]
+    options = dataclasses.replace(guarded_options, name_resolver=names, obey_robots=False)
+    report = run_crawl(store, [platform(f"http://intranet.corp:{port}/intranet")], options)
+    assert outcome(report) == ("new_version", None)
