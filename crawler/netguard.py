@@ -96,10 +96,14 @@ class NetworkGuard:
         """Why a connection to ``address`` is refused, or None when it is allowed."""
         for candidate in _spellings(address):
             found = self._guarded_block(candidate)
-            if found and not any(candidate in network for network in self.allowed):
+            if found and not self._allowed(candidate):
                 network, label = found
                 return f"{address} is a {label} address ({network})"
         return None
+
+    def _allowed(self, address: Address) -> bool:
+        # Only networks of the address's own version (an IPv4-mapped address was judged as IPv4).
+        return any(address.version == network.version and address in network for network in self.allowed)
 
     def _guarded_block(self, address: Address) -> tuple[Network, str] | None:
         for network, label in self.guarded:
@@ -120,12 +124,9 @@ class NetworkGuard:
 
     # -- catalog hosts and refusals, shared with the resolver thread --------
 
-    def add_catalog_host(self, host: str) -> bool:
-        """Remember a catalog URL's host; True the first time it is seen."""
+    def add_catalog_host(self, host: str) -> None:
         with self._lock:
-            new = host not in self._catalog_hosts
             self._catalog_hosts.add(host)
-            return new
 
     def add_catalog_url(self, url: str) -> None:
         """A catalog URL is about to be fetched: its host (and its network, when a literal) is the operator's."""

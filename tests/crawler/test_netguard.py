@@ -235,3 +235,8 @@ def test_a_catalog_name_on_a_private_network_is_fetched(store, private, run_craw
     options = dataclasses.replace(guarded_options, name_resolver=names, obey_robots=False)
     report = run_crawl(store, [platform(f"http://intranet.corp:{port}/intranet")], options)
     assert outcome(report) == ("new_version", None)
+
+
+def test_an_allowed_ipv6_prefix_never_allows_an_ipv4_address():
+    guard = NetworkGuard(allowed=["::/96"])
+    assert guard.refusal(ipaddress.ip_address("10.0.0.1")) is not None
