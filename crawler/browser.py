@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
+import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from crawler.netguard import NetworkGuard, host_address
 # allocates without end is stopped by Chromium instead of swapping the host.
 PAGE_HEAP_MB = 256
 _contexts = itertools.count(1)
+_crashed: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 class BrowserLockdown:
@@ -41,7 +43,7 @@ class BrowserLockdown:
                 "accept_downloads": False, "service_workers": "block", "ignore_https_errors": False,
             },
             "playwright_page_init_callback": self.init_page,
-            "playwright_page_event_handlers": {"popup": _close_popup, "close": _close_context},
+            "playwright_page_event_handlers": {"popup": _close_popup, "crash": _crashed.add, "close": _close_context},
             "playwright_page_goto_kwargs": {"wait_until": "networkidle", "timeout": self.timeout_ms},
         }
 
@@ -116,7 +118,14 @@ async def _close_popup(popup: Any) -> None:
 
 
 async def _close_context(page: Any) -> None:
-    """A document's context lives as long as its page."""
+    """A document's context lives as long as its page.
+
+    Except after a crash (the heap bound): scrapy-playwright then opens a new
+    page in the same context to retry, and closing the context under it hung
+    the crawl; that context is closed with the browser at the end of the crawl.
+    """
+    if page in _crashed:
+        return
     try:
         await page.context.close()
     except Exception:  # noqa: BLE001 - the browser may already be gone at shutdown

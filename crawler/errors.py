@@ -63,7 +63,7 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
         cls = _scrapy_exception(name)
         if cls is not None and isinstance(exc, cls):
             return kind, detail
-    if isinstance(exc, (twisted_error.TimeoutError, TimeoutError)):
+    if isinstance(exc, (twisted_error.TimeoutError, TimeoutError)) or _is_browser_timeout(exc):
         return "timeout", detail
     if isinstance(exc, twisted_error.DNSLookupError):
         return "dns", detail
@@ -72,6 +72,16 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
     if isinstance(exc, (twisted_error.ConnectError, ResponseNeverReceived, ConnectionError)):
         return "connection", detail
     return "error", detail
+
+
+def _is_browser_timeout(exc: BaseException) -> bool:
+    """A Playwright timeout (navigation or wait of a ``browser`` document)."""
+    module = type(exc).__module__
+    if not module.startswith("playwright"):
+        return False  # do not import Playwright for crawls that never used it
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+    return isinstance(exc, PlaywrightTimeoutError)
 
 
 def kind_of_status(status: int) -> str:

@@ -91,3 +91,17 @@ def test_a_download_is_refused(store, site, run_crawl, options):
     report = run_crawl(store, [platform(site.url("/terms.zip"))], options)
     assert outcome(report)[0] == "failed"
     assert store.versions("CW-D-00001") == []
+
+
+def test_a_page_that_never_settles_ends_at_the_crawl_timeout(store, site, run_crawl, options):
+    site.set("/app", page("setInterval(() => fetch('/poll?' + Math.random()), 50);", TEXT))
+    report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, timeout=3, retries=0))
+    assert outcome(report) == ("failed", "timeout")
+
+
+def test_a_page_that_allocates_without_end_is_stopped_by_its_heap_bound(store, site, run_crawl, options):
+    site.set("/app", page("const hoard = []; while (true) { hoard.push(new Array(1 << 20).fill(hoard.length)); }",
+                          TEXT))
+    report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, timeout=20, retries=0))
+    assert outcome(report)[0] == "failed"
+    assert store.versions("CW-D-00001") == []
