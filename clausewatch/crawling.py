@@ -36,6 +36,7 @@ def crawl_options(settings: Settings, *, delay: float | None = None, concurrency
         max_bytes=settings.crawl_max_bytes,
         shrink_ratio=settings.crawl_shrink_ratio,
         browser_path=settings.browser_path,
+        allowed_networks=settings.crawl_allowed_networks,
     )
 
 

@@ -7,6 +7,7 @@ server on a real socket, never mocked responses.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,23 +35,26 @@ class Page:
 
 
 class LocalSite:
-    """Serves ``pages`` (path → Page) on 127.0.0.1; pages can be swapped while it runs."""
+    """Serves ``pages`` (path → Page) on loopback (127.0.0.1 unless ``host`` names another
+    loopback address, e.g. 127.0.0.2 or ::1); pages can be swapped while it runs."""
 
-    def __init__(self, pages: Mapping[str, Page] | None = None, *, conditional: bool = True):
+    def __init__(self, pages: Mapping[str, Page] | None = None, *, conditional: bool = True,
+                 host: str = "127.0.0.1", port: int = 0):
         self.pages: dict[str, Page] = dict(pages or {})
         self.conditional = conditional
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._requested = threading.Condition(self._lock)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        self._server = server_class((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -91,6 +95,10 @@ class LocalSite:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 def _etag(page: Page) -> str:

@@ -8,6 +8,9 @@ The environment is read here only, by ``load_settings(environ=...)``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import logging
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,12 @@ class Setting:
     default: Any
     help: str
     type: type = str
+
+
+def networks(value: Any) -> tuple[str, ...]:
+    """IP networks in CIDR form, comma-separated (environment) or a YAML list."""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False)) for item in items if str(item).strip())
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -47,6 +56,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue."),
     Setting("CRAWL_QUEUE", "", "Name of the store's shared crawl queue (Redis keys clausewatch:<name>:*); "
             "empty: the database name."),
+    Setting("CRAWL_ALLOWED_NETWORKS", (), "Private, loopback or other non-public networks (CIDR, comma-separated) "
+            "a redirect or page may send the crawler to; others are refused unless a catalog URL is on them.",
+            networks),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
     Setting("ANALYSIS_WORKERS", 0, "Processes analysing new versions during a crawl; 0 analyses in the crawling "
             "process (best for small catalogs), N uses N cores.", int),
@@ -88,6 +100,7 @@ class Settings:
     crawl_shrink_ratio: float
     crawl_redis_url: str
     crawl_queue: str
+    crawl_allowed_networks: tuple[str, ...]
     browser_path: str
     analysis_workers: int
     failure_alert_after: int
@@ -95,7 +108,7 @@ class Settings:
     smtp_port: int
     smtp_starttls: bool
     smtp_user: str
-    smtp_password: str
+    smtp_password: str = dataclasses.field(repr=False)  # never in a log line or traceback
     mail_from: str
     log_level: str
     job_lease_seconds: int
@@ -133,7 +146,22 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         if name not in _BY_NAME:
             raise SettingsError(f"{path}: unknown setting {key!r}")
         values[name] = _coerce(_BY_NAME[name], value, str(path))
+    _warn_if_exposed(path, values)
     return values
+
+
+# Settings whose value is a secret: never shown, and a config file holding one
+# should be readable by its owner only.
+SECRET_SETTINGS = frozenset({"SMTP_PASSWORD"})
+
+
+def _warn_if_exposed(path: Path, values: Mapping[str, Any]) -> None:
+    secrets = sorted(name for name in SECRET_SETTINGS if values.get(name))
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if secrets and mode & 0o077:
+        logging.getLogger("clausewatch.settings").warning(
+            "%s holds %s but is readable by other users (mode %03o): run chmod 600 %s, or set it in the "
+            "environment (%s%s)", path, ", ".join(secrets), mode, path, ENV_PREFIX, secrets[0])
 
 
 def load_settings(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from analysis.domain import Document
+from crawler.browser import PAGE_HEAP_MB
+from crawler.netguard import NetworkGuard
 from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
@@ -24,6 +26,7 @@ CHROMIUM_ARGS = (
     "--disable-sync",
     "--metrics-recording-only",
     "--no-first-run",
+    f"--js-flags=--max-old-space-size={PAGE_HEAP_MB}",
 )
 
 
@@ -41,6 +44,14 @@ class CrawlOptions:
     browser_path: str = "/usr/bin/chromium"
     backoff_base: float = 1.0
     obey_robots: bool = True
+    # The private-network guard (crawler/netguard.py): networks a page may send
+    # us to anyway; the guarded table (None: every special-purpose network;
+    # tests pass their own to treat one loopback address as public); and a
+    # Twisted name resolver to use instead of the system's (tests map names to
+    # loopback addresses with it).
+    allowed_networks: tuple[str, ...] = ()
+    guarded_networks: tuple[tuple[str, str], ...] | None = None
+    name_resolver: Any = None
 
 
 @dataclass
@@ -76,9 +87,15 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
         "CONCURRENT_ITEMS": 16,
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.SchemeGuardMiddleware": 50,
+            "crawler.middlewares.RedirectLoopMiddleware": 60,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            # After retry in process_exception order, so a refused address is not retried.
+            "crawler.netguard.NetworkGuardMiddleware": 560,
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.StrictMetaRefreshMiddleware": 580,
         },
+        "NETWORK_GUARD": NetworkGuard(options.allowed_networks, options.guarded_networks, options.name_resolver),
         "ITEM_PIPELINES": {"crawler.pipelines.RecordPipeline": 300},
     }
     if browser:

@@ -14,6 +14,14 @@ class SchemeRefusedError(IgnoreRequest):
     """A request (usually a redirect) to a URL scheme other than http(s)."""
 
 
+class AddressRefusedError(IgnoreRequest):
+    """A request to a guarded (private, loopback, link-local...) address the crawl may not reach."""
+
+
+class RedirectLoopError(IgnoreRequest):
+    """A redirect back to a URL already visited while fetching this document."""
+
+
 class RobotsDisallowedError(IgnoreRequest):
     """robots.txt forbids the URL."""
 
@@ -28,12 +36,19 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
     """The error kind and a readable detail for a download failure."""
     exc = failure.value
     detail = f"{type(exc).__name__}: {exc}".strip()
-    if isinstance(exc, SchemeRefusedError):
+    refusal = getattr(failure, "request", None) is not None and failure.request.meta.get("network_refusal")
+    if refusal:
+        return "redirect_refused", refusal
+    if isinstance(exc, (SchemeRefusedError, AddressRefusedError)):
         return "redirect_refused", str(exc)
+    if isinstance(exc, RedirectLoopError):
+        return "redirect_loop", str(exc)
     if isinstance(exc, HttpError):
         return _kind_of_unhandled_response(exc.response)
     message = str(exc)
     if isinstance(exc, IgnoreRequest):
+        if "DOWNLOAD_MAXSIZE" in message:  # HttpCompressionMiddleware: a body inflating past the cap
+            return "too_large", message
         if "robots.txt" in message:
             return "robots_disallowed", message
         if "max redirections" in message or "redirect" in message.lower():
@@ -48,7 +63,7 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
         cls = _scrapy_exception(name)
         if cls is not None and isinstance(exc, cls):
             return kind, detail
-    if isinstance(exc, (twisted_error.TimeoutError, TimeoutError)):
+    if isinstance(exc, (twisted_error.TimeoutError, TimeoutError)) or _is_browser_timeout(exc):
         return "timeout", detail
     if isinstance(exc, twisted_error.DNSLookupError):
         return "dns", detail
@@ -57,6 +72,16 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
     if isinstance(exc, (twisted_error.ConnectError, ResponseNeverReceived, ConnectionError)):
         return "connection", detail
     return "error", detail
+
+
+def _is_browser_timeout(exc: BaseException) -> bool:
+    """A Playwright timeout (navigation or wait of a ``browser`` document)."""
+    module = type(exc).__module__
+    if not module.startswith("playwright"):
+        return False  # do not import Playwright for crawls that never used it
+    from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+    return isinstance(exc, PlaywrightTimeoutError)
 
 
 def kind_of_status(status: int) -> str:

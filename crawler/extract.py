@@ -16,10 +16,11 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import time
 from collections.abc import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, PageElement, Tag
+from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 from bs4.dammit import UnicodeDammit
 from markdownify import MarkdownConverter
 
@@ -168,19 +169,50 @@ _BLOCK_START = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?\s|[•\-–*▪●]\s|\(?[a-z
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)
 
 
+# Bounds on hostile PDFs. Real policies run to a few dozen pages; pypdf itself
+# caps every decompressed stream (75 MB, pypdf.Configuration). The time budget
+# is thread CPU time, checked between pages (one page cannot be interrupted).
+PDF_MAX_PAGES = 1_000
+PDF_MAX_CHARACTERS = 5_000_000
+PDF_MAX_SECONDS = 30.0
+
+
 def _pdf_text(body: bytes, url: str) -> str:
-    """Text of a PDF, page lines reflowed into paragraphs."""
+    """Text of a PDF, page lines reflowed into paragraphs; hostile or malformed PDFs raise ExtractionError."""
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
+    from pypdf.errors import LimitReachedError
 
     try:
         reader = PdfReader(io.BytesIO(body))
         if reader.is_encrypted:
             reader.decrypt("")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
-        raise ExtractionError("decode", f"unreadable PDF from {url}: {error}") from error
+        pages = _pdf_pages(reader, url)
+    except ExtractionError:
+        raise
+    except LimitReachedError as error:
+        raise ExtractionError("too_large", f"PDF from {url} exceeds a parser limit: {error}") from error
+    except (Exception, RecursionError) as error:  # noqa: BLE001 - a hostile PDF can break pypdf in any way
+        raise ExtractionError("decode", f"unreadable PDF from {url}: {type(error).__name__}: {error}") from error
     return "\n\n".join(_reflow(page) for page in pages)
+
+
+def _pdf_pages(reader, url: str) -> list[str]:
+    count = len(reader.pages)
+    if count > PDF_MAX_PAGES:
+        raise ExtractionError("too_large", f"PDF from {url} has {count} pages (at most {PDF_MAX_PAGES} are read)")
+    deadline = time.thread_time() + PDF_MAX_SECONDS
+    pages: list[str] = []
+    characters = 0
+    for number, page in enumerate(reader.pages, 1):
+        pages.append(page.extract_text() or "")
+        characters += len(pages[-1])
+        if characters > PDF_MAX_CHARACTERS:
+            raise ExtractionError("too_large", f"PDF from {url} holds over {PDF_MAX_CHARACTERS} characters "
+                                               f"by page {number}")
+        if time.thread_time() > deadline:
+            raise ExtractionError("too_large", f"PDF from {url} took over {PDF_MAX_SECONDS:.0f} s of CPU "
+                                               f"by page {number} of {count}")
+    return pages
 
 
 def _reflow(page: str) -> str:
@@ -326,13 +358,47 @@ class _Tag(Tag):
         return parent
 
 
-def _parse(html: str) -> BeautifulSoup:
-    return BeautifulSoup(html, "lxml", element_classes={Tag: _Tag})
+# Bounds on hostile HTML. The largest real policy pages hold tens of thousands
+# of elements; BeautifulSoup costs about 1 KB and 15 µs per element, so 200,000
+# is ~250 MB and ~4 s. markdownify recurses about three frames per level of
+# nesting and Python stops at 1,000 frames: deeper elements are unwrapped
+# (their text stays, in order) — real pages nest under 60 levels.
+HTML_MAX_ELEMENTS = 200_000
+HTML_MAX_DEPTH = 150
+
+
+def _parse(html: str, url: str = "") -> BeautifulSoup:
+    tags = html.count("<") - html.count("</")  # opening tags, comments and stray "<"
+    if tags > HTML_MAX_ELEMENTS:
+        raise ExtractionError("too_large", f"page from {url} has about {tags} elements "
+                                           f"(at most {HTML_MAX_ELEMENTS} are parsed)")
+    soup = BeautifulSoup(html, "lxml", element_classes={Tag: _Tag})
+    _flatten_deep(soup)
+    return soup
+
+
+def _flatten_deep(root: Tag) -> None:
+    """Replace what lies below HTML_MAX_DEPTH by its text, one paragraph per text node."""
+    stack = [(root, 0)]
+    while stack:
+        tag, depth = stack.pop()
+        children = [child for child in tag.contents if isinstance(child, Tag)]
+        if depth + 1 < HTML_MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in children)
+            continue
+        for child in children:
+            # Exactly NavigableString: not comments, scripts or styles.
+            texts = [text.strip() for text in child.find_all(string=True)
+                     if type(text) is NavigableString and text.strip()]
+            child.clear()
+            child.name = "div"
+            child.attrs = {}
+            child.append("\n\n".join(texts))
 
 
 def _html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:
     html = _decode(body, _charset(content_type), is_html=True)
-    soup = _parse(html)
+    soup = _parse(html, url)
     _check_title(soup, url)
     base = _base_url(soup, url)
     for rule in source.remove:

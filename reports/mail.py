@@ -20,7 +20,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -57,7 +57,7 @@ class SmtpConfig:
     port: int = 587
     starttls: bool = True
     user: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)  # never in a log line or traceback
     timeout: float = 30.0
 
 

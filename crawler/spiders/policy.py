@@ -9,12 +9,15 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from analysis.domain import DocumentSpec, Snapshot
 from analysis.text import sha256_bytes
+from crawler.browser import BrowserLockdown
 from crawler.errors import kind_of_failure, kind_of_status
 from crawler.items import FailedDocument, FetchedDocument, FetchedPart, NotModifiedDocument
+from crawler.netguard import NetworkGuard
 
 # Statuses handed to the spider instead of dropped: 304 answers our conditional
 # request; error statuses become failed fetches that name the status. 3xx other
@@ -54,11 +57,12 @@ class PolicySpider(scrapy.Spider):
     def _request(self, target: CrawlTarget, index: int, started_at: datetime, parts: list[FetchedPart]):
         spec = target.spec
         meta: dict[str, Any] = {"handle_httpstatus_list": HANDLED_STATUSES}
+        # The operator chose this URL: the network guard allows its network (before robots.txt is asked).
+        self._guard().add_catalog_url(spec.sources[index].url)
         if not spec.obey_robots:
             meta["dont_obey_robotstxt"] = True
         if spec.fetcher == "browser":
-            meta["playwright"] = True
-            meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
+            meta.update(self._lockdown().meta(target.document_id))
         # A combined document is only unchanged if every part is, so conditional
         # requests are used for single-source documents only; a browser cannot
         # render a 304 it has no cached page for, so it always asks for the page.
@@ -75,6 +79,10 @@ class PolicySpider(scrapy.Spider):
         if response.status == 304:
             yield NotModifiedDocument(target.document_id, started_at, self.clock())
             return
+        refusal = self._refusal(response)
+        if refusal:
+            yield FailedDocument(target.document_id, started_at, self.clock(), "redirect_refused", refusal)
+            return
         part = self._part(response, target, index)
         if response.status >= 400:
             detail = f"HTTP {response.status} from {response.url}"
@@ -86,6 +94,27 @@ class PolicySpider(scrapy.Spider):
             yield self._request(target, index + 1, started_at, parts)
         else:
             yield FetchedDocument(target.document_id, started_at, self.clock(), parts)
+
+    def _guard(self) -> NetworkGuard:
+        guard = self.settings.get("NETWORK_GUARD")
+        if guard is None:  # run without scrapy_settings(): still guard, with the default table
+            guard = self.__dict__.setdefault("_default_guard", NetworkGuard())
+        return guard
+
+    def _lockdown(self) -> BrowserLockdown:
+        return BrowserLockdown(self._guard(), self.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0))
+
+    def _refusal(self, response: Response) -> str | None:
+        """Why a response must not be recorded: the page went where the network guard forbids."""
+        meta = response.meta
+        if meta.get("network_refusal"):
+            return meta["network_refusal"]
+        if meta.get("playwright") and not meta.get("browser_locked_down"):
+            return f"the browser page for {response.url} could not be locked down; nothing recorded"
+        if urlparse_cached(response).scheme not in ("http", "https"):
+            return f"refused {response.url[:200]!r}: the page ended on a non-http(s) URL"
+        reason = self._guard().refusal(response.ip_address) if response.ip_address else None
+        return f"refused {response.url}: {reason}" if reason else None
 
     def fetch_failed(self, failure: Failure) -> Iterator[FailedDocument]:
         kwargs = failure.request.cb_kwargs

@@ -34,3 +34,12 @@ def test_precedence_defaults_config_environment_flags(tmp_path):
 def test_a_bad_value_names_the_setting_and_where_it_came_from():
     with pytest.raises(SettingsError, match="CLAUSEWATCH_CRAWL_DELAY"):
         load_settings({"CLAUSEWATCH_CRAWL_DELAY": "soon"})
+
+
+def test_allowed_networks_are_parsed_and_a_bad_one_names_the_setting():
+    from clausewatch.settings import SettingsError, load_settings
+
+    settings = load_settings({"CLAUSEWATCH_CRAWL_ALLOWED_NETWORKS": "10.0.0.0/8, fd00::/8,192.168.1.7"})
+    assert settings.crawl_allowed_networks == ("10.0.0.0/8", "fd00::/8", "192.168.1.7/32")
+    with pytest.raises(SettingsError, match="CRAWL_ALLOWED_NETWORKS"):
+        load_settings({"CLAUSEWATCH_CRAWL_ALLOWED_NETWORKS": "10.0.0.0/33"})
