@@ -282,3 +282,27 @@ class CaptureLog:
                        FetchRow.outcome == "new_version")
                 .order_by(LogEntryRow.id).limit(1)
             )
+
+    def captures(self, document_ids: Sequence[str] | None = None, since: datetime | None = None
+                 ) -> list[tuple[str, CaptureRecord]]:
+        """(document id, capture) of every HTTP exchange captured, oldest first, with the original of any
+        revisit among them (so an export replays even when its originals are older than ``since``)."""
+        with self.store.session() as session:
+            query = (select(DocumentRow.public_id, CaptureRecordRow)
+                     .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                     .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                     .order_by(CaptureRecordRow.captured_at, CaptureRecordRow.id))
+            if document_ids is not None:
+                query = query.where(DocumentRow.public_id.in_(list(document_ids)))
+            if since is not None:
+                query = query.where(CaptureRecordRow.captured_at >= since)
+            chosen = [(doc, capture_from_row(row)) for doc, row in session.execute(query)]
+            have = {c.record_id for _, c in chosen}
+            wanted = {c.refers_to_record_id for _, c in chosen if c.refers_to_record_id} - have
+            originals = session.execute(
+                select(DocumentRow.public_id, CaptureRecordRow)
+                .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                .where(CaptureRecordRow.record_id.in_(wanted))) if wanted else []
+            earlier = [(doc, capture_from_row(row)) for doc, row in originals]
+        return sorted([*earlier, *chosen], key=lambda pair: pair[1].exchange.captured_at)
