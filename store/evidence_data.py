@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from analysis import merkle
 from analysis.domain import ClassifiedClause, StoredVersion
 from analysis.evidence import CaptureRecord, LogLeaf, TreeHead
 from store import capture_log
@@ -45,28 +46,75 @@ class EvidenceSubject:
         return LogLeaf.decode(self.leaf)
 
 
+@dataclass(frozen=True)
+class CaptureSummary:
+    """The line a record page shows: when the version was captured, its log entry, the head that signs it."""
+
+    index: int
+    captured_at: datetime
+    tree_head: TreeHead
+
+
+class EvidenceReader:
+    """Reads evidence for many records of one store, sharing the log's leaves and subtree hashes."""
+
+    def __init__(self, store):
+        self.store = store
+        with store.session() as session:
+            self.heads = capture_log.tree_heads(session)
+            self._proofs = merkle.ProofCache([e.leaf_hash for e in capture_log.entries(session)])
+
+    def subject(self, record_id: str, at: datetime | None = None) -> EvidenceSubject:
+        """The evidence of ``record_id`` (CW-P-… or CW-D-…) as it stood at ``at`` (default: now)."""
+        if not RECORD_ID.match(record_id):
+            raise EvidenceError(f"{record_id!r} is not a record id (CW-P-000001) or a document id (CW-D-00001)")
+        with self.store.session() as session:
+            document_id, clause_type = _subject(session, record_id)
+        version = _version_at(self.store, document_id, at)
+        clauses = tuple(c for c in version.clauses if clause_type is None or clause_type in c.classification.types)
+        with self.store.session() as session:
+            document = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
+            analyzer = session.scalar(select(VersionRow.analyzed_with).where(
+                VersionRow.document_id == document.id, VersionRow.sha256 == version.version.sha256))
+            entry = _first_capture(session, document.id, version.version.sha256, document_id)
+            head = self.covering_head(entry.id, document_id)
+            return EvidenceSubject(
+                record_id=record_id, document_id=document_id, platform=document.platform.name,
+                document_type=document.type, clause_type=clause_type, version=version, analyzer=analyzer,
+                clauses=clauses, log_index=entry.id, leaf=bytes(entry.leaf), tree_head=head,
+                inclusion_proof=tuple(self._proofs.inclusion_proof(entry.id, head.size)),
+                captures=tuple(_captures_with_originals(session, entry.fetch_id)),
+            )
+
+    def covering_head(self, index: int, document_id: str) -> TreeHead:
+        """The first signed head covering entry ``index``: a bundle made once never needs remaking."""
+        for head in self.heads:
+            if head.size > index:
+                return head
+        raise EvidenceError(f"log entry {index} ({document_id}) is not yet covered by a signed tree head: "
+                            "the next crawl signs one when it ends")
+
+    def current_captures(self) -> dict[str, CaptureSummary]:
+        """For each document whose current version was captured and signed: its capture line."""
+        with self.store.session() as session:
+            rows = session.execute(
+                select(DocumentRow.public_id, LogEntryRow.id, FetchRow.finished_at)
+                .join(FetchRow, FetchRow.document_id == DocumentRow.id)
+                .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id)
+                .where(FetchRow.version_id == DocumentRow.current_version_id, FetchRow.outcome == "new_version")
+                .order_by(LogEntryRow.id.desc())
+            ).all()
+        found: dict[str, CaptureSummary] = {}
+        for document_id, index, captured_at in rows:
+            head = next((h for h in self.heads if h.size > index), None)
+            if head is not None:
+                found[document_id] = CaptureSummary(index, captured_at, head)
+        return found
+
+
 def evidence_subject(store, record_id: str, at: datetime | None = None) -> EvidenceSubject:
     """The evidence of ``record_id`` (CW-P-… or CW-D-…) as it stood at ``at`` (default: now)."""
-    if not RECORD_ID.match(record_id):
-        raise EvidenceError(f"{record_id!r} is not a record id (CW-P-000001) or a document id (CW-D-00001)")
-    with store.session() as session:
-        document_id, clause_type = _subject(session, record_id)
-    version = _version_at(store, document_id, at)
-    clauses = tuple(c for c in version.clauses if clause_type is None or clause_type in c.classification.types)
-    with store.session() as session:
-        document = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
-        analyzer = session.scalar(select(VersionRow.analyzed_with).where(
-            VersionRow.document_id == document.id, VersionRow.sha256 == version.version.sha256))
-        entry = _first_capture(session, document.id, version.version.sha256, document_id)
-        head = _covering_head(session, entry.id, document_id)
-        proof = capture_log.inclusion_proof(session, entry.id, head.size)
-        captures = _captures_with_originals(session, entry.fetch_id)
-        return EvidenceSubject(
-            record_id=record_id, document_id=document_id, platform=document.platform.name,
-            document_type=document.type, clause_type=clause_type, version=version, analyzer=analyzer,
-            clauses=clauses, log_index=entry.id, leaf=bytes(entry.leaf), tree_head=head,
-            inclusion_proof=tuple(proof), captures=tuple(captures),
-        )
+    return EvidenceReader(store).subject(record_id, at)
 
 
 def _subject(session: Session, record_id: str) -> tuple[str, str | None]:
@@ -108,14 +156,6 @@ def _first_capture(session: Session, document_pk: int, version_sha: str, documen
         raise EvidenceError(f"version {version_sha[:12]} of {document_id} was recorded before the capture log "
                             "began: it has no log entry to prove")
     return entry
-
-
-def _covering_head(session: Session, index: int, document_id: str) -> TreeHead:
-    heads = [h for h in capture_log.tree_heads(session) if h.size > index]
-    if not heads:
-        raise EvidenceError(f"log entry {index} ({document_id}) is not yet covered by a signed tree head: "
-                            "the next crawl signs one when it ends")
-    return heads[-1]
 
 
 def _captures_with_originals(session: Session, fetch_id: int) -> list[CaptureRecord]:

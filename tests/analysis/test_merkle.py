@@ -129,3 +129,13 @@ def test_out_of_range_requests_are_refused():
     with pytest.raises(ValueError):
         merkle.consistency_proof(HASHES[:3], 4)
     assert not merkle.verify_inclusion(HASHES[0], 0, 0, [], merkle.root([]))
+
+
+def test_the_proof_cache_gives_the_same_proofs_as_the_plain_function():
+    hashes = [merkle.leaf_hash(x) for x in _leaves(37)]
+    cache = merkle.ProofCache(hashes)
+    for size in (1, 2, 5, 16, 37):
+        for index in range(size):
+            assert cache.inclusion_proof(index, size) == merkle.inclusion_proof(hashes[:size], index)
+    with pytest.raises(ValueError):
+        cache.inclusion_proof(3, 38)

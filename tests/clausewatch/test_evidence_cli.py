@@ -184,3 +184,25 @@ def test_a_missing_or_world_readable_key_stops_a_crawl_with_one_line(tmp_path):
     key.chmod(0o644)
     readable = CliRunner().invoke(main, [*base, "crawl"])
     assert readable.exit_code == 2 and "is readable by others (mode 644): chmod 600" in readable.output
+
+
+def test_the_site_publishes_the_log_the_key_and_each_records_bundle(home, tmp_path):
+    out = tmp_path / "site"
+    built = invoke(*home["base"], "site", "--out", str(out))
+    assert built.exit_code == 0, built.output
+    key = home["root"] / "home" / "keys" / "capture-log.key.pub"
+    assert (out / "log" / "public-key.pem").read_bytes() == key.read_bytes()
+    heads = json.loads((out / "log" / "tree-heads.json").read_text())["tree_heads"]
+    assert [h["tree_size"] for h in heads] == [1, 2]
+    entries = json.loads((out / "log" / "entries.json").read_text())["entries"]
+    assert [e["leaf"]["outcome"] for e in entries] == ["new_version", "new_version"]
+
+    page = (out / "records" / "CW-P-000001.html").read_text()
+    assert "log entry 1 · tree head signed" in page
+    assert 'href="../evidence/CW-P-000001.zip"' in page
+    bundle = out / "evidence" / "CW-P-000001.zip"
+    assert invoke("verify-evidence", str(bundle)).exit_code == 0
+
+    before = bundle.read_bytes()
+    assert invoke(*home["base"], "site", "--out", str(out)).exit_code == 0
+    assert bundle.read_bytes() == before  # a published bundle never changes
