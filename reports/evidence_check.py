@@ -92,22 +92,23 @@ def _clauses(manifest, files) -> Iterator[str]:
 
 def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
     """The WARC's digests hold, and it holds the logged records with the logged payload."""
-    seen: dict[str, str | None] = {}
+    seen: dict[str, tuple[str, str | None]] = {}
     try:
         for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
             record_id = record.rec_headers.get_header("WARC-Record-ID")
             record.content_stream().read()  # the digests are checked as the record is read
             if record.digest_checker.passed is False:
                 yield f"capture.warc.gz: record {record_id} fails its digest check"
-            seen[record_id] = record.rec_headers.get_header("WARC-Payload-Digest")
+            seen[record_id] = (record.rec_type, record.rec_headers.get_header("WARC-Payload-Digest"))
     except Exception as exc:  # warcio raises many kinds on a damaged archive; any of them is the finding
         yield f"capture.warc.gz: not a readable WARC ({type(exc).__name__}: {exc})"
         return
     for record_id in leaf.records:
         if record_id not in seen:
             yield f"capture.warc.gz: the logged record {record_id} is missing"
-        elif leaf.snapshot and seen[record_id] not in (None, f"sha256:{leaf.snapshot}"):
-            yield f"capture.warc.gz: record {record_id} has payload {seen[record_id]}, the log says {leaf.snapshot}"
+        elif (leaf.snapshot and seen[record_id][0] in ("response", "revisit")
+              and seen[record_id][1] not in (None, f"sha256:{leaf.snapshot}")):
+            yield f"capture.warc.gz: record {record_id} has payload {seen[record_id][1]}, the log says {leaf.snapshot}"
 
 
 def _log(leaf_bytes: bytes, proof, head: TreeHead, public_key: bytes) -> Iterator[str]:
