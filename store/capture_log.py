@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import LargeBinary, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from analysis import merkle
@@ -67,19 +67,18 @@ def new_record_id() -> str:
 # --- Appending (inside the recording transaction) ------------------------------
 
 
-def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange]) -> LogEntryRow:
+def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange]) -> None:
     """Record the fetch's WARC captures and its log leaf; ``fetch`` must be flushed."""
     document = session.get(DocumentRow, fetch.document_id)
     records = [_add_capture(session, fetch, document, part, exchange) for part, exchange in enumerate(exchanges)]
     leaf = leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_APPEND_LOCK})
-    # On SQLite the fetch insert already holds the write lock, so max+1 cannot race.
-    index = session.scalar(select(func.coalesce(func.max(LogEntryRow.id) + 1, 0)))
-    row = LogEntryRow(id=index, fetch_id=fetch.id, leaf=leaf, leaf_hash=merkle.leaf_hash(leaf).hex())
-    session.add(row)
-    session.flush()
-    return row
+    # One statement takes the next index: on SQLite the fetch insert already holds the
+    # write lock, on PostgreSQL the advisory lock does, so max+1 cannot race.
+    next_index = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0), literal(fetch.id),
+                        literal(leaf, LargeBinary), literal(merkle.leaf_hash(leaf).hex()))
+    session.execute(insert(LogEntryRow).from_select(["id", "fetch_id", "leaf", "leaf_hash"], next_index))
 
 
 def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part: int,
@@ -98,7 +97,6 @@ def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part:
         row.conversion_record_id = new_record_id()
         row.conversion_sha256 = sha256_bytes(exchange.rendered_dom)
     session.add(row)
-    session.flush()
     return row
 
 
