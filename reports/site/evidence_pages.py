@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.evidence import LogLeaf, iso_time
+from analysis.evidence import LogLeaf
 from reports.evidence import write_bundle
 from store.capture_log import CaptureLog
 from store.evidence_data import CaptureSummary, EvidenceReader
@@ -55,8 +55,8 @@ class EvidencePages:
         capture: CaptureSummary | None = self.captures.get(document_id)
         if capture is None:
             return None
-        return {"captured_at": iso_time(capture.captured_at), "index": capture.index,
-                "signed": iso_time(capture.tree_head.time), "tree_size": capture.tree_head.size,
+        return {"captured_at": f"{capture.captured_at:%Y-%m-%d %H:%M:%S} UTC", "index": capture.index,
+                "signed": f"{capture.tree_head.time:%Y-%m-%d %H:%M:%S} UTC", "tree_size": capture.tree_head.size,
                 "bundle": bundle_path(record_id)}
 
     def bundle_page(self, document_id: str, record_id: str, version_sha: str | None) -> RawPage | None:
