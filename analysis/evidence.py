@@ -64,7 +64,12 @@ class CaptureRecord:
 
 @dataclass(frozen=True)
 class LogLeaf:
-    """One Fetch as a leaf of the capture log."""
+    """One Fetch as a leaf of the capture log.
+
+    ``records`` are the WARC record ids of its exchanges (the response or revisit,
+    or the request when nothing answered); ``heads`` the SHA-256 of each exchange's
+    request and response header blocks as its WARC records hold them.
+    """
 
     document: str
     url: str
@@ -75,12 +80,13 @@ class LogLeaf:
     version: str | None = None
     failure: str | None = None
     records: tuple[str, ...] = field(default_factory=tuple)
+    heads: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "v": LEAF_VERSION, "document": self.document, "url": self.url, "time": iso_time(self.time),
             "outcome": self.outcome, "status": self.status, "snapshot": self.snapshot, "version": self.version,
-            "failure": self.failure, "records": list(self.records),
+            "failure": self.failure, "records": list(self.records), "heads": list(self.heads),
         }
 
     def encode(self) -> bytes:
@@ -92,7 +98,7 @@ class LogLeaf:
         raw = json.loads(data)
         return cls(document=raw["document"], url=raw["url"], time=parse_time(raw["time"]), outcome=raw["outcome"],
                    status=raw["status"], snapshot=raw["snapshot"], version=raw["version"], failure=raw["failure"],
-                   records=tuple(raw["records"]))
+                   records=tuple(raw["records"]), heads=tuple(raw.get("heads", ())))
 
 
 @dataclass(frozen=True)

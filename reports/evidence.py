@@ -206,7 +206,7 @@ of size {size} was signed on {signed}.
 | `snapshot.bin` | the raw bytes as fetched (absent for a 304) |
 | `capture.warc.gz` | the HTTP exchange as WARC 1.1 records (request, response or revisit); check with `warcio check capture.warc.gz` |
 | `analysis.json` | the clauses of this record, their type, severity, evidence, and the analyzer that decided |
-| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed |
+| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds the SHA-256 of the HTTP header blocks of `capture.warc.gz`) |
 | `log/inclusion-proof.json` | the audit path from the leaf to the signed root (RFC 6962) |
 | `log/tree-head.json` | the signed tree head: size, root, time (ms since 1970), Ed25519 signature |
 | `log/tree-head.tbs`, `log/tree-head.sig` | the exact signed bytes and the signature, for openssl |

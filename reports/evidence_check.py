@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -90,25 +91,49 @@ def _clauses(manifest, files) -> Iterator[str]:
             yield f"clause {clause['ordinal']}: the text at {clause['start']}–{clause['end']} is not the clause"
 
 
+@dataclass(frozen=True)
+class _WarcRecord:
+    kind: str
+    payload_digest: str | None
+    head: bytes
+    concurrent_to: str | None
+
+
 def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
-    """The WARC's digests hold, and it holds the logged records with the logged payload."""
-    seen: dict[str, tuple[str, str | None]] = {}
+    """The WARC's digests hold, and it holds the logged records with the logged headers and payload."""
     try:
-        for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
-            record_id = record.rec_headers.get_header("WARC-Record-ID")
-            record.content_stream().read()  # the digests are checked as the record is read
-            if record.digest_checker.passed is False:
-                yield f"capture.warc.gz: record {record_id} fails its digest check"
-            seen[record_id] = (record.rec_type, record.rec_headers.get_header("WARC-Payload-Digest"))
+        seen = dict(_warc_records(data))
     except Exception as exc:  # warcio raises many kinds on a damaged archive; any of them is the finding
         yield f"capture.warc.gz: not a readable WARC ({type(exc).__name__}: {exc})"
         return
-    for record_id in leaf.records:
-        if record_id not in seen:
+    for problem in (record for record in seen.values() if isinstance(record, str)):
+        yield problem
+    requests = {r.concurrent_to: r for r in seen.values() if isinstance(r, _WarcRecord) and r.kind == "request"}
+    for number, record_id in enumerate(leaf.records):
+        main = seen.get(record_id)
+        if not isinstance(main, _WarcRecord):
             yield f"capture.warc.gz: the logged record {record_id} is missing"
-        elif (leaf.snapshot and seen[record_id][0] in ("response", "revisit")
-              and seen[record_id][1] not in (None, f"sha256:{leaf.snapshot}")):
-            yield f"capture.warc.gz: record {record_id} has payload {seen[record_id][1]}, the log says {leaf.snapshot}"
+            continue
+        if leaf.snapshot and main.kind in ("response", "revisit") and main.payload_digest not in (
+                None, f"sha256:{leaf.snapshot}"):
+            yield f"capture.warc.gz: record {record_id} has payload {main.payload_digest}, the log says {leaf.snapshot}"
+        heads = main.head if main.kind == "request" else requests.get(record_id, _NO_REQUEST).head + main.head
+        if number < len(leaf.heads) and _sha(heads) != leaf.heads[number]:
+            yield f"capture.warc.gz: the HTTP headers of {record_id} are not the ones the log recorded"
+
+
+_NO_REQUEST = _WarcRecord("request", None, b"", None)
+
+
+def _warc_records(data: bytes) -> Iterator[tuple[str, _WarcRecord | str]]:
+    for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
+        record_id = record.rec_headers.get_header("WARC-Record-ID")
+        record.content_stream().read()  # the digests are checked as the record is read
+        if record.digest_checker.passed is False:
+            yield f"problem:{record_id}", f"capture.warc.gz: record {record_id} fails its digest check"
+        head = record.http_headers.to_ascii_bytes() if record.http_headers else b""
+        yield record_id, _WarcRecord(record.rec_type, record.rec_headers.get_header("WARC-Payload-Digest"), head,
+                                     record.rec_headers.get_header("WARC-Concurrent-To"))
 
 
 def _log(leaf_bytes: bytes, proof, head: TreeHead, public_key: bytes) -> Iterator[str]:

@@ -15,7 +15,6 @@ already archived as a ``response`` record is recorded again as a ``revisit``
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +33,7 @@ from store.models import (
     TreeHeadRow,
     VersionRow,
 )
+from store.warc import exchange_heads_sha256, new_record_id
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -58,10 +58,6 @@ class LogEntry:
     @property
     def decoded(self) -> LogLeaf:
         return LogLeaf.decode(self.leaf)
-
-
-def new_record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
 
 
 # --- Appending (inside the recording transaction) ------------------------------
@@ -151,6 +147,9 @@ def make_leaf(fetch: FetchRow, document_id: str, records: Sequence[CaptureRecord
         outcome=fetch.outcome, status=first.status if first else fallback_status,
         snapshot=snapshot_sha, version=version_sha, failure=fetch.error_kind,
         records=tuple(r.record_id or r.request_record_id for r in records),
+        heads=tuple(exchange_heads_sha256(bytes(r.request_head),
+                                          bytes(r.response_head) if r.response_head is not None else None)
+                    for r in records),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from typing import BinaryIO
@@ -20,9 +21,23 @@ from warcio.warcwriter import WARCWriter
 
 from analysis.evidence import CaptureRecord, iso_time
 from store.blobs import BlobStore
-from store.capture_log import new_record_id
 
 WARC_VERSION = "1.1"
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def header_block(head: bytes, *, is_request: bool) -> bytes:
+    """A stored header block exactly as a WARC record of it holds it (warcio's serialisation)."""
+    return _parse_head(head, is_request=is_request).headers_buff
+
+
+def exchange_heads_sha256(request_head: bytes, response_head: bytes | None) -> str:
+    """What the log binds of an exchange's header blocks: SHA-256 of the request's, then the response's."""
+    response = header_block(response_head, is_request=False) if response_head is not None else b""
+    return hashlib.sha256(header_block(request_head, is_request=True) + response).hexdigest()
 
 
 def sha256_label(data: bytes) -> str:

@@ -168,3 +168,30 @@ def test_a_replaced_tree_head_is_named(logged_store, signer, tmp_path):
     found = problems(logged_store, signer)
     assert any("tree head 1" in p and "does not verify" in p and "(forged)" in p for p in found), found
     assert public_key_path(tmp_path / "keys" / "log.key").is_file()
+
+
+def test_an_altered_capture_header_block_is_named_by_verify_and_by_its_bundle(logged_store, signer):
+    from reports.evidence import write_bundle
+    from reports.evidence_check import check_bundle
+    from store.evidence_data import evidence_subject
+    from store.models import CaptureRecordRow
+
+    with logged_store.session() as session:
+        row = session.scalar(select(CaptureRecordRow).where(CaptureRecordRow.status == 200)
+                             .order_by(CaptureRecordRow.id.desc()).limit(1))
+        forged = bytes(row.response_head).replace(b"200 OK", b"200 OK\r\nX-Served-To: someone else", 1)
+        session.execute(update(CaptureRecordRow).where(CaptureRecordRow.id == row.id).values(response_head=forged))
+    found = problems(logged_store, signer)
+    assert any("heads is" in p and "(altered)" in p for p in found), found
+
+    subject = evidence_subject(logged_store, "CW-D-00001")
+    files = {}
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(write_bundle(subject, logged_store.blobs, signer.public_pem,
+                                                 base_url="http://x/"))) as bundle:
+        for name in bundle.namelist():
+            files[name.split("/", 1)[1]] = bundle.read(name)
+    failures = check_bundle(files)  # every file matches its freshly made manifest; only the log disagrees
+    assert failures and all("HTTP headers" in f for f in failures), failures
