@@ -134,11 +134,10 @@ def test_the_exported_wacz_replays_in_pywb_and_chromium_shows_the_policy(crawled
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page()
-            page.goto(f"{pywb}/2030/{crawled['url']}")  # the latest capture before 2030
+            # The latest capture before 2030. (Both crawls may fall in one second, the resolution
+            # of a CDXJ timestamp, so the earlier version is not asked for by date here.)
+            page.goto(f"{pywb}/2030/{crawled['url']}")
             replayed = page.frame_locator("#replay_iframe").locator("main")
             playwright.expect(replayed).to_contain_text("governed by the laws of Delaware", timeout=30_000)
-            page.goto(f"{pywb}/2000/{crawled['url']}")  # the earliest capture
-            playwright.expect(page.frame_locator("#replay_iframe").locator("main")).to_contain_text(
-                "the laws of Ireland", timeout=30_000)
         finally:
             browser.close()
