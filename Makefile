@@ -5,8 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pywb replays exported WACZ files in the tests. It pins old gevent/greenlet that
+# would drag Playwright back years, so it lives in a venv of its own (decision 0011).
+REPLAY_VENV ?= .venv-pywb
+REPLAY_STAMP := $(REPLAY_VENV)/.installed
 
-.PHONY: install demo test services lock
+.PHONY: install demo test services lock replay
 
 install: $(STAMP)
 
@@ -22,7 +26,14 @@ demo: $(STAMP)
 services:
 	bash scripts/services.sh
 
-test: $(STAMP) services
+replay: $(REPLAY_STAMP)
+
+$(REPLAY_STAMP):
+	$(PYTHON) -m venv $(REPLAY_VENV)
+	$(REPLAY_VENV)/bin/python -m pip install -q "pywb>=2.8"
+	touch $(REPLAY_STAMP)
+
+test: $(STAMP) $(REPLAY_STAMP) services
 	$(PY) -m pytest
 
 # Re-resolve the locked versions after changing dependencies in pyproject.toml.

@@ -51,8 +51,11 @@ def crawl_catalog(
     concurrency: int | None = None,
     analyzer: Analyzer | ParallelAnalyzer | None = None,
 ) -> CrawlReport:
-    """Sync the catalog into the store, then check every selected document once."""
+    """Sync the catalog into the store, check every selected document once, then sign the capture log."""
+    from clausewatch.signing import log_signer, sign_log
+
     catalog = read_catalog(settings)
+    signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
     owned = store is None
     store = store or open_store(settings)
     try:
@@ -63,8 +66,11 @@ def crawl_catalog(
         }
         selected = [d for d in documents if (d.platform, d.type) in chosen]
         log.info("crawl documents=%d selected=%d", len(documents), len(selected))
-        return crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
-                     analyze=analyzer or default_analyzer(settings))
+        report = crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
+                       analyze=analyzer or default_analyzer(settings))
+        head = sign_log(store, signer)
+        log.info("capture log signed size=%d root=%s", head.size, head.root.hex()[:16])
+        return report
     finally:
         if owned:
             store.close()

@@ -18,6 +18,7 @@ from markdown_it import MarkdownIt
 from clausewatch.crawling import crawl_catalog
 from clausewatch.localsite import LocalSite, Page
 from clausewatch.settings import Settings
+from clausewatch.signing import ensure_log_key
 from crawler.crawl import CrawlReport
 from store.repository import Store
 
@@ -127,11 +128,13 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
     demo_settings = settings.replace(
         home=folder, database_url=f"sqlite:///{folder / 'clausewatch.db'}", blobs=folder / "objects",
         catalog=folder / "catalog", site_dir=folder / "site", subscribers=folder / "subscribers.yaml",
+        log_key=folder / "keys" / "capture-log.key",
         base_url=(folder / "site").as_uri() + "/",  # links in the demo's emails open the local site
     )
     folder.mkdir(parents=True)
     # Two readers with different filters, so the dry-run emails show per-subscriber selection.
     demo_settings.subscribers.write_text(DEMO_SUBSCRIBERS, encoding="utf-8")
+    ensure_log_key(demo_settings)
     reports = []
     with LocalSite() as site:
         write_catalog(demo_settings.catalog, site)

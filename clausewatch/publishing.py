@@ -19,6 +19,7 @@ from reports.digest import DigestReport, send_weekly_digest
 from reports.site import SiteReport
 from reports.subscribers import load_subscribers
 from store.repository import Store
+from store.signing import public_key_path
 
 DIGEST_PERIOD = timedelta(days=7)
 
@@ -38,9 +39,10 @@ def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
 def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
                full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
+    key = public_key_path(settings.log_key)
     with _store(settings, store) as opened:
         return site.build(opened, Path(out or settings.site_dir), base_url=settings.base_url, full=full,
-                          progress=progress)
+                          progress=progress, public_key=key.read_bytes() if key.is_file() else None)
 
 
 def send_digest(settings: Settings, *, store: Store | None = None, since: datetime | None = None,

@@ -70,6 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PASSWORD", "", "SMTP password (from the environment only)."),
     Setting("MAIL_FROM", "clausewatch <alerts@localhost>", "From address of digests and alerts."),
     Setting("LOG_LEVEL", "INFO", "Logging level."),
+    Setting("LOG_KEY", "", "Ed25519 private key that signs the capture log after every crawl (made by `init`, "
+            "mode 0600); empty means HOME/keys/capture-log.key. Its public key is PATH.pub."),
     Setting("JOB_LEASE_SECONDS", 300,
             "Seconds a job's run lock lasts unless renewed; a holder that died frees it after this.", int),
 )
@@ -112,6 +114,7 @@ class Settings:
     mail_from: str
     log_level: str
     job_lease_seconds: int
+    log_key: Path
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -196,4 +199,5 @@ def _resolve(values: dict[str, Any]) -> Settings:
     fields["schedules"] = Path(values["SCHEDULES"])
     fields["subscribers"] = Path(values["SUBSCRIBERS"]) if values["SUBSCRIBERS"] else home / "subscribers.yaml"
     fields["site_dir"] = Path(values["SITE_DIR"]) if values["SITE_DIR"] else home / "site"
+    fields["log_key"] = Path(values["LOG_KEY"]) if values["LOG_KEY"] else home / "keys" / "capture-log.key"
     return Settings(**fields)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis.domain import Snapshot, SourceSpec
+from analysis.evidence import HttpExchange
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class FetchedPart:
     snapshot: Snapshot
     body: bytes
     source: SourceSpec
+    exchange: HttpExchange | None = None
 
 
 @dataclass
@@ -26,6 +28,10 @@ class FetchedDocument:
     finished_at: datetime
     parts: list[FetchedPart] = field(default_factory=list)
 
+    @property
+    def exchanges(self) -> list[HttpExchange]:
+        return [p.exchange for p in self.parts if p.exchange is not None]
+
 
 @dataclass
 class NotModifiedDocument:
@@ -34,6 +40,7 @@ class NotModifiedDocument:
     document_id: str
     started_at: datetime
     finished_at: datetime
+    exchanges: list[HttpExchange] = field(default_factory=list)
 
 
 @dataclass
@@ -46,3 +53,4 @@ class FailedDocument:
     kind: str
     detail: str
     part: FetchedPart | None = None
+    exchanges: list[HttpExchange] = field(default_factory=list)

@@ -62,7 +62,8 @@ class Recorder:
             result = self._record_fetched(item)
         elif isinstance(item, NotModifiedDocument):
             recorded = self.store.record_not_modified(
-                item.document_id, started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id
+                item.document_id, started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id,
+                exchanges=item.exchanges,
             )
             result = DocumentResult(item.document_id, recorded.outcome, version=recorded.version_sha256)
         else:
@@ -83,13 +84,13 @@ class Recorder:
                                      for p in item.parts])
         except ExtractionError as exc:
             return self._record_failure(FailedDocument(
-                item.document_id, item.started_at, item.finished_at, exc.kind, exc.detail, first
+                item.document_id, item.started_at, item.finished_at, exc.kind, exc.detail, first, item.exchanges
             ))
         recorded = self.store.record_text(
             item.document_id, snapshot=first.snapshot, body=first.body, text=text,
             extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]],
             started_at=item.started_at, finished_at=item.finished_at, analyze=self.analyze,
-            shrink_ratio=self.shrink_ratio, run_id=self.run_id,
+            shrink_ratio=self.shrink_ratio, run_id=self.run_id, exchanges=item.exchanges,
         )
         return _result(item.document_id, recorded)
 
@@ -98,7 +99,7 @@ class Recorder:
         self.store.record_failure(
             item.document_id, started_at=item.started_at, finished_at=item.finished_at, kind=item.kind,
             detail=item.detail, snapshot=part.snapshot if part else None, body=part.body if part else None,
-            run_id=self.run_id,
+            run_id=self.run_id, exchanges=item.exchanges,
         )
         return DocumentResult(item.document_id, "failed", item.kind, item.detail)
 

@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -246,3 +248,54 @@ class JobLeaseRow(Base):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaptureRecordRow(Base):
+    """The WARC identity of one HTTP exchange of a fetch; the payload is the snapshot blob."""
+
+    __tablename__ = "capture_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fetch_id: Mapped[int] = mapped_column(ForeignKey("fetches.id"))
+    part: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(String(2000))
+    captured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    request_record_id: Mapped[str] = mapped_column(String(64))
+    request_head: Mapped[bytes] = mapped_column(LargeBinary)
+    record_id: Mapped[str | None] = mapped_column(String(64))
+    record_type: Mapped[str | None] = mapped_column(String(20))
+    response_head: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[int | None] = mapped_column(Integer)
+    payload_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    profile: Mapped[str | None] = mapped_column(String(200))
+    refers_to_record_id: Mapped[str | None] = mapped_column(String(64))
+    refers_to_uri: Mapped[str | None] = mapped_column(String(2000))
+    refers_to_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    conversion_record_id: Mapped[str | None] = mapped_column(String(64))
+    conversion_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("fetch_id", "part", name="uq_capture_records_fetch_part"),)
+
+
+class LogEntryRow(Base):
+    """One leaf of the capture log: a Fetch, by its position (``id`` is the log index, from 0)."""
+
+    __tablename__ = "log_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    fetch_id: Mapped[int] = mapped_column(ForeignKey("fetches.id"), unique=True)
+    leaf: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[str] = mapped_column(String(64))
+
+
+class TreeHeadRow(Base):
+    """A signed tree head of the capture log (RFC 6962 style), one per crawl run."""
+
+    __tablename__ = "tree_heads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(64))
+    timestamp_ms: Mapped[int] = mapped_column(BigInteger)
+    signature: Mapped[str] = mapped_column(String(128))
+    key_id: Mapped[str] = mapped_column(String(64))

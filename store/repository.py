@@ -29,7 +29,8 @@ from analysis.domain import (
     VersionAnalysis,
 )
 from analysis.text import sha256_text
-from store import mapping
+from analysis.evidence import HttpExchange
+from store import capture_log, mapping
 from store.blobs import BlobMismatch, BlobStore
 from store.models import (
     ChangeRow,
@@ -275,21 +276,24 @@ class Store:
         snapshot: Snapshot | None = None,
         body: bytes | None = None,
         run_id: str | None = None,
+        exchanges: Sequence[HttpExchange] = (),
     ) -> RecordResult:
         """A failed fetch: recorded with its kind, never as a version. An error page is kept as evidence."""
         if body is not None:
             self.blobs.put(body)
+        self._put_renderings(exchanges)
         with self.session() as session:
             doc = self._document_row(session, document_id)
             snap = self._upsert_snapshot(session, doc, snapshot) if snapshot is not None and body is not None else None
-            session.add(FetchRow(
+            self._add_fetch(session, exchanges, FetchRow(
                 document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="failed",
                 error_kind=kind, error_detail=detail[:2000], snapshot_id=snap.id if snap else None, run_id=run_id,
             ))
         return RecordResult("failed", error_kind=kind)
 
     def record_not_modified(
-        self, document_id: str, *, started_at: datetime, finished_at: datetime, run_id: str | None = None
+        self, document_id: str, *, started_at: datetime, finished_at: datetime, run_id: str | None = None,
+        exchanges: Sequence[HttpExchange] = (),
     ) -> RecordResult:
         """A 304: the current version is verified again, nothing else changes."""
         with self.session() as session:
@@ -297,7 +301,7 @@ class Store:
             version = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
             if version is not None:
                 version.last_verified = max(version.last_verified, finished_at)
-            session.add(FetchRow(
+            self._add_fetch(session, exchanges, FetchRow(
                 document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="not_modified",
                 version_id=version.id if version else None, run_id=run_id,
             ))
@@ -317,6 +321,7 @@ class Store:
         shrink_ratio: float = 0.0,
         technical: bool = False,
         run_id: str | None = None,
+        exchanges: Sequence[HttpExchange] = (),
     ) -> RecordResult:
         """Record a successful fetch whose normalised text is ``text``.
 
@@ -329,6 +334,7 @@ class Store:
         for _extra, extra_body in extra_snapshots:
             self.blobs.put(extra_body)
         text_sha = self.blobs.put(text.encode("utf-8"))
+        self._put_renderings(exchanges)
         for _attempt in range(3):
             # The current version's hash and length decide the common cases; its
             # text and clauses are loaded only when a new text must be analysed.
@@ -340,7 +346,7 @@ class Store:
                 detail = f"text shrank from {current[1]} to {len(text)} characters (text {text_sha[:16]})"
                 return self.record_failure(
                     document_id, started_at=started_at, finished_at=finished_at, kind="suspicious_shrink",
-                    detail=detail, snapshot=snapshot, body=body, run_id=run_id,
+                    detail=detail, snapshot=snapshot, body=body, run_id=run_id, exchanges=exchanges,
                 )
             else:
                 analysis = analyze(self.current_version(document_id), text) if analyze else None
@@ -348,6 +354,7 @@ class Store:
                 return self._record_text_transaction(
                     document_id, current[0] if current else None, (snapshot, *(extra for extra, _ in extra_snapshots)),
                     text, text_sha, analysis, started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
+                    exchanges=exchanges,
                 )
             except _CurrentVersionMoved:
                 log.info("current version of %s moved during analysis; analysing again", document_id)
@@ -382,7 +389,8 @@ class Store:
         )
 
     def _record_text_transaction(
-        self, document_id, expected, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id
+        self, document_id, expected, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id,
+        exchanges=(),
     ) -> RecordResult:
         with self.session() as session:
             doc = self._document_row(session, document_id)
@@ -395,7 +403,7 @@ class Store:
                 current.last_verified = max(current.last_verified, finished_at)
                 for each in snaps:
                     self._link(session, current, each)
-                session.add(FetchRow(
+                self._add_fetch(session, exchanges, FetchRow(
                     document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
                     snapshot_id=snap.id, version_id=current.id, run_id=run_id,
                 ))
@@ -405,11 +413,25 @@ class Store:
                 self._link(session, version, each)
             change_id = self._add_change(session, doc, current, version, analysis, finished_at, technical)
             doc.current_version_id = version.id
-            session.add(FetchRow(
+            self._add_fetch(session, exchanges, FetchRow(
                 document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="new_version",
                 snapshot_id=snap.id, version_id=version.id, run_id=run_id,
             ))
             return RecordResult("new_version", text_sha, change_id=change_id)
+
+    @staticmethod
+    def _add_fetch(session: Session, exchanges: Sequence[HttpExchange], fetch: FetchRow) -> None:
+        """Add a Fetch row with its WARC captures and its entry in the capture log, in one transaction."""
+        session.add(fetch)
+        session.flush()
+        capture_log.append(session, fetch, exchanges)
+
+    def _put_renderings(self, exchanges: Sequence[HttpExchange]) -> None:
+        # Blobs before rows: a browser's payload and rendered DOM are stored before the capture naming them.
+        for exchange in exchanges:
+            for data in (exchange.payload, exchange.rendered_dom):
+                if data is not None:
+                    self.blobs.put(data)
 
     def _upsert_snapshot(self, session: Session, doc: DocumentRow, snapshot: Snapshot) -> SnapshotRow:
         row = session.scalar(

@@ -70,8 +70,27 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
         click.echo(line)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing checked"
     click.echo(f"worker {report.worker}: {counts} in {report.seconds:.1f}s")
+    _sign(settings)
     if report.queue_errors:
         click.echo(f"worker {report.worker}: the queue at {settings.crawl_redis_url} failed {report.queue_errors} "
                    "time(s); see the log", err=True)
     if report.failed or report.queue_errors:
         raise click.exceptions.Exit(1)
+
+
+def _sign(settings: Settings) -> None:
+    """Sign the capture log where this machine holds the key; elsewhere `clausewatch sign-log` does it."""
+    from clausewatch.signing import sign_log
+    from store.signing import SigningKeyError, load_signer
+
+    try:
+        signer = load_signer(settings.log_key)
+    except SigningKeyError as exc:
+        click.echo(f"capture log not signed here: {exc}", err=True)
+        return
+    store = open_store(settings)
+    try:
+        head = sign_log(store, signer)
+    finally:
+        store.close()
+    click.echo(f"capture log signed: {head.size} entries")

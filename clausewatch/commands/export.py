@@ -1,4 +1,4 @@
-"""`clausewatch export`: every provision record as one JSON document."""
+"""`clausewatch export`: every provision record as one JSON document, or the captures as a WACZ web archive."""
 
 from __future__ import annotations
 
@@ -7,18 +7,31 @@ from pathlib import Path
 
 import click
 
-from clausewatch.app import open_store
+from clausewatch.app import open_store, parse_since, utcnow
+from clausewatch.archiving import export_wacz
 from reports.site.exports import export_store
 
 
 @click.command("export")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
+@click.option("--wacz", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the captures as a WACZ web archive (replays in pywb / ReplayWeb.page) instead.")
+@click.option("--platform", "platforms", multiple=True, help="With --wacz: only this platform (slug); repeatable.")
+@click.option("--document", "documents", multiple=True, help="With --wacz: only this document (CW-D-…); repeatable.")
+@click.option("--since", callback=parse_since, help="With --wacz: only captures from this date (ISO) on.")
 @click.pass_obj
-def command(settings, out: Path | None) -> None:
-    """Export every provision record (clauses, classification, evidence) as JSON."""
+def command(settings, out: Path | None, wacz: Path | None, platforms, documents, since) -> None:
+    """Export every provision record (clauses, classification, evidence) as JSON, or with --wacz the captures."""
+    if wacz is None and (platforms or documents or since):
+        raise click.UsageError("--platform, --document and --since select captures for --wacz")
     store = open_store(settings)
     try:
+        if wacz is not None:
+            counts = export_wacz(store, wacz, platforms=platforms, documents=documents, since=since, now=utcnow())
+            click.echo(f"exported {counts['records']} record(s), {counts['pages']} page(s) to {wacz} "
+                       f"({counts['bytes']} bytes)", err=True)
+            return
         data = export_store(store, base_url=settings.base_url)
     finally:
         store.close()

@@ -1,24 +1,39 @@
-"""`clausewatch verify`: re-hash every stored blob; exit 1 on any mismatch."""
+"""`clausewatch verify`: re-hash every blob and check the store against its signed capture log; exit 1 on any problem."""
 
 from __future__ import annotations
 
 import click
 
 from clausewatch.app import open_store
+from store.log_check import check_log
+from store.signing import public_key_path
 
 
 @click.command("verify")
 @click.pass_obj
 def command(settings) -> None:
-    """Re-hash every blob and check every snapshot and version has its blob."""
+    """Re-hash every blob, check every snapshot and version has its blob, and check the capture log.
+
+    The log is recomputed from the store and compared with every signed tree
+    head, so a fetch or version deleted, inserted, back-dated or altered, a log
+    entry dropped or a tree head replaced is named.
+    """
+    key_path = public_key_path(settings.log_key)
+    public_key = key_path.read_bytes() if key_path.is_file() else None
     store = open_store(settings)
     try:
         problems = store.verify()
         count = sum(1 for _ in store.blobs.names())
+        log = check_log(store, public_key)
     finally:
         store.close()
     for problem in problems:
         click.echo(f"MISMATCH {problem.sha256} {problem.path}: {problem.problem}", err=True)
+    for log_problem in log.problems:
+        click.echo(f"LOG {log_problem}", err=True)
     click.echo(f"{count} blob(s) checked, {len(problems)} problem(s)")
-    if problems:
+    signatures = "signatures checked" if public_key else f"signatures NOT checked: no public key at {key_path}"
+    click.echo(f"capture log: {log.entries} entries, {log.tree_heads} signed tree head(s) ({signatures}), "
+               f"{len(log.problems)} problem(s)")
+    if problems or log.problems:
         raise click.exceptions.Exit(1)

@@ -8,13 +8,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
 from analysis.domain import DocumentSpec, Snapshot
+from analysis.evidence import HttpExchange
 from analysis.text import sha256_bytes
 from crawler.browser import BrowserLockdown
+from crawler.capture import failed_exchange, response_exchange
 from crawler.errors import kind_of_failure, kind_of_status
 from crawler.items import FailedDocument, FetchedDocument, FetchedPart, NotModifiedDocument
 from crawler.netguard import NetworkGuard
@@ -49,6 +53,8 @@ class PolicySpider(scrapy.Spider):
         self.targets = list(targets)
         self.recorder = recorder
         self.clock = clock
+        # What the server sent for each browser-rendered page, by URL, until its response is parsed.
+        self._served_bodies: dict[str, bytes] = {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for target in self.targets:
@@ -63,6 +69,7 @@ class PolicySpider(scrapy.Spider):
             meta["dont_obey_robotstxt"] = True
         if spec.fetcher == "browser":
             meta.update(self._lockdown().meta(target.document_id))
+            meta["playwright_page_event_handlers"]["response"] = self._keep_served_body
         # A combined document is only unchanged if every part is, so conditional
         # requests are used for single-source documents only; a browser cannot
         # render a 304 it has no cached page for, so it always asks for the page.
@@ -77,7 +84,8 @@ class PolicySpider(scrapy.Spider):
     def parse_source(self, response: Response, target: CrawlTarget, index: int, started_at: datetime,
                      parts: list[FetchedPart]) -> Iterator[Any]:
         if response.status == 304:
-            yield NotModifiedDocument(target.document_id, started_at, self.clock())
+            yield NotModifiedDocument(target.document_id, started_at, self.clock(),
+                                      [response_exchange(response, self.clock())])
             return
         refusal = self._refusal(response)
         if refusal:
@@ -87,7 +95,7 @@ class PolicySpider(scrapy.Spider):
         if response.status >= 400:
             detail = f"HTTP {response.status} from {response.url}"
             yield FailedDocument(target.document_id, started_at, self.clock(), kind_of_status(response.status),
-                                 detail, part)
+                                 detail, part, _exchanges(parts, part.exchange))
             return
         parts = [*parts, part]
         if index + 1 < len(target.spec.sources):
@@ -120,7 +128,24 @@ class PolicySpider(scrapy.Spider):
         kwargs = failure.request.cb_kwargs
         kind, detail = kind_of_failure(failure)
         yield FailedDocument(kwargs["target"].document_id, kwargs["started_at"], self.clock(), kind,
-                             f"{detail} ({failure.request.url})")
+                             f"{detail} ({failure.request.url})",
+                             exchanges=_exchanges(kwargs["parts"], self._failed_exchange(failure)))
+
+    def _failed_exchange(self, failure: Failure) -> HttpExchange | None:
+        """What a failed fetch leaves as evidence: the response it got, or the request that got none."""
+        if isinstance(failure.value, HttpError):
+            return response_exchange(failure.value.response, self.clock())
+        if isinstance(failure.value, IgnoreRequest):
+            return None  # refused before anything was sent (robots.txt, a scheme other than http(s))
+        return failed_exchange(failure.request, self.clock())
+
+    async def _keep_served_body(self, response: Any) -> None:
+        """Playwright's handler of every response of a page: keep the body of the main document."""
+        if response.request.is_navigation_request() and response.frame.parent_frame is None:
+            try:
+                self._served_bodies[response.url] = await response.body()
+            except Exception:  # a redirect or an aborted navigation has no body; the DOM stands alone then
+                return
 
     def _part(self, response: Response, target: CrawlTarget, index: int) -> FetchedPart:
         headers = response.headers
@@ -137,7 +162,15 @@ class PolicySpider(scrapy.Spider):
             last_modified=_header(headers, b"Last-Modified"),
             size=len(response.body),
         )
-        return FetchedPart(snapshot, response.body, target.spec.sources[index])
+        served = self._served_bodies.pop(response.url, None) if "playwright" in response.flags else None
+        return FetchedPart(snapshot, response.body, target.spec.sources[index],
+                           response_exchange(response, snapshot.fetched_at, original_body=served))
+
+
+def _exchanges(parts: list[FetchedPart], last: HttpExchange | None) -> list[HttpExchange]:
+    """The exchanges of a document's fetch: those of the parts fetched so far, then the last one."""
+    earlier = [p.exchange for p in parts if p.exchange is not None]
+    return [*earlier, last] if last is not None else earlier
 
 
 def _header(headers: Any, name: bytes) -> str | None:

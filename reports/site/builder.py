@@ -28,9 +28,11 @@ from analysis.diff import Diff, diff_texts
 from reports import feeds
 from reports.site import contexts, exports, timetravel
 from reports.site.contexts import Evidence, SiteIndex
+from reports.site.evidence_pages import EvidencePages
 from reports.site.manifest import IncrementalWriter
 from reports.site.render import STATIC, TEMPLATES, environment, json_ld
 from store.analysis_queries import prevalence
+from store.capture_log import CaptureLog
 from store.repository import Store
 from store.site_data import DocumentInfo, ProvisionInfo, SiteData, load_site_data, snapshot_problem, version_text
 from store.timeline import clauses_by_version, load_timelines, version_captures
@@ -111,13 +113,15 @@ def fingerprint(page: Page, base_url: str) -> str:
 class SiteBuilder:
     """Plans and writes the site of one store into one folder."""
 
-    def __init__(self, store: Store, out: Path, base_url: str, *, time_travel: bool = True):
+    def __init__(self, store: Store, out: Path, base_url: str, public_key: bytes | None = None, *,
+                 time_travel: bool = True):
         """``time_travel=False`` leaves out version and provision-history pages (the benchmark's baseline)."""
         self.store = store
         self.time_travel = time_travel
         self.out = Path(out)
         self.base_url = base_url.rstrip("/") + "/"
         self.env = environment()
+        self.public_key = public_key
         self._clauses_of: tuple[str | None, dict] = (None, {})
         self.travel = timetravel.TimeTravel({}, self.out)  # the store's timelines, loaded by build()
 
@@ -126,7 +130,8 @@ class SiteBuilder:
         data = load_site_data(self.store)
         evidence = self._check_evidence(data)
         site = SiteIndex.build(data, self.base_url, evidence, prevalence(self.store))
-        self.travel = timetravel.TimeTravel(load_timelines(self.store), self.out)
+        log_indexes = CaptureLog(self.store).first_log_index_by_snapshot()
+        self.travel = timetravel.TimeTravel(load_timelines(self.store), self.out, log_indexes.get)
         report = SiteReport(self.out, evidence_problems=[
             f"{doc_id}: snapshot {e.snapshot_sha256}: {e.problem}" for doc_id, e in sorted(evidence.items()) if e.problem
         ])
@@ -164,7 +169,10 @@ class SiteBuilder:
     # --- Planning ----------------------------------------------------------------
 
     def _plan(self, site: SiteIndex) -> Iterator[Page]:
+        evidence = EvidencePages(self.store, self.public_key, self.base_url) if self.public_key else None
         yield from self._static_pages()
+        if evidence is not None:
+            yield from (Page(p.path, None, p.fingerprint, raw=p.produce) for p in evidence.log_pages())
         yield Page("index.html", "index.html.j2", contexts.index_context(site))
         yield Page("search.html", "search.html.j2", {})
         yield Page("types/index.html", "types.html.j2", contexts.types_index_context(site))
@@ -176,9 +184,13 @@ class SiteBuilder:
         for doc in site.data.documents:
             yield self._document_page(site, doc)
             for provision in doc.provisions:
-                yield Page(contexts.record_path(provision.id), "record.html.j2",
-                           self._record_context(site, doc, provision),
+                context = self._record_context(site, doc, provision)
+                context["capture"] = evidence.capture_line(doc.document.id, provision.id) if evidence else None
+                yield Page(contexts.record_path(provision.id), "record.html.j2", context,
                            extra=lambda doc=doc, provision=provision: contexts.record_analysis(site, doc, provision))
+                bundle = evidence.bundle_page(doc.document.id, provision.id, doc.current_sha256) if evidence else None
+                if bundle is not None:
+                    yield Page(bundle.path, None, bundle.fingerprint, raw=bundle.produce)
             yield from self._time_travel_pages(site, doc)
         yield from self._feed_pages(site)
         entries = exports.search_entries(site)
@@ -323,6 +335,7 @@ def feed_definitions(site: SiteIndex) -> list[tuple[str, feeds.Feed]]:
 
 
 def build(store: Store, out: Path, *, base_url: str, full: bool = False,
-          progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
-    """Build (or incrementally update) the site of ``store`` in ``out``."""
-    return SiteBuilder(store, out, base_url).build(full=full, progress=progress)
+          progress: Callable[[SiteReport], None] | None = None, public_key: bytes | None = None) -> SiteReport:
+    """Build (or incrementally update) the site of ``store`` in ``out``; with the capture log's
+    ``public_key`` it also publishes the log and every record's evidence bundle."""
+    return SiteBuilder(store, out, base_url, public_key).build(full=full, progress=progress)

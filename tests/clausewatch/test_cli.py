@@ -35,6 +35,7 @@ def test_crawl_status_and_verify(tmp_path):
         assert [(d["id"], d["last_outcome"], d["versions"]) for d in before["documents"]] == [
             ("CW-D-00001", None, 0), ("CW-D-00002", None, 0)]
 
+        assert invoke(*base, "init").exit_code == 0
         crawl = invoke(*base, "crawl", "--delay", "0", "--concurrency", "2")
         assert crawl.exit_code == 1  # the privacy policy is a 404
         assert "CW-D-00002  failed  http_4xx" in crawl.output

@@ -13,6 +13,7 @@ from clausewatch.cli import main
 from clausewatch.crawling import crawl_catalog
 from clausewatch.localsite import LocalSite, Page
 from clausewatch.settings import load_settings
+from clausewatch.signing import ensure_log_key
 from store.changes import list_changes
 from store.repository import Store
 
@@ -42,10 +43,12 @@ def settings(tmp_path, site, smtp_inbox):
         "- {email: other@example.com, platforms: [spotify]}\n",
         encoding="utf-8",
     )
-    return load_settings({}, {"HOME": str(tmp_path / "home"), "CATALOG": str(catalog)}).replace(
+    settings = load_settings({}, {"HOME": str(tmp_path / "home"), "CATALOG": str(catalog)}).replace(
         subscribers=tmp_path / "subscribers.yaml", smtp_host=smtp_inbox.host, smtp_port=smtp_inbox.port,
         smtp_starttls=False, crawl_delay=0.0, base_url="https://cw.example/",
     )
+    ensure_log_key(settings)  # what `clausewatch init` does: crawls sign the capture log
+    return settings
 
 
 @pytest.fixture

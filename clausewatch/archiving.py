@@ -1,0 +1,34 @@
+"""Web-archive exports wired to the store: which captures a selection names, and the WACZ of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from reports.wacz import WaczError, WaczPage, write_wacz
+from store.capture_log import CaptureLog
+from store.repository import Store
+
+
+def export_wacz(store: Store, path: Path, *, platforms: Sequence[str] = (), documents: Sequence[str] = (),
+                since: datetime | None = None, now: datetime) -> dict[str, int]:
+    """Write the WACZ of the selected documents' captures; an empty or unknown selection is a usage error."""
+    known = store.documents()
+    unknown = sorted(set(documents) - {d.id for d in known}) + sorted(set(platforms) - {d.platform for d in known})
+    if unknown:
+        raise click.UsageError(f"no such document or platform in the store: {', '.join(unknown)}")
+    chosen = [d for d in known if (not documents or d.id in documents) and (not platforms or d.platform in platforms)]
+    captured = CaptureLog(store).captures([d.id for d in chosen], since)
+    titles = {d.id: f"{d.platform_name} — {d.type}" for d in chosen}
+    latest: dict[str, WaczPage] = {}
+    for document_id, capture in captured:
+        if capture.record_type == "response" and capture.exchange.status == 200 and document_id in titles:
+            latest[document_id] = WaczPage(capture.exchange.url, capture.exchange.captured_at, titles[document_id])
+    try:
+        return write_wacz(path, [c for _, c in captured], list(latest.values()), store.blobs,
+                          title="clausewatch captures", created=now)
+    except WaczError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -1,0 +1,49 @@
+"""`clausewatch evidence`: write the evidence bundle of a record (or document) as it stood on a date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from clausewatch.app import open_store, parse_since
+from clausewatch.signing import public_key
+from reports.evidence import write_bundle
+from store.capture_log import CaptureLogError
+from store.evidence_data import EvidenceError, evidence_subject
+
+
+def _split_at(value: str) -> tuple[str, str | None]:
+    record, _, date = value.partition("@")
+    return record, date or None
+
+
+@click.command("evidence")
+@click.argument("record")
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The zip file to write.")
+@click.pass_obj
+def command(settings, record: str, out: Path) -> None:
+    """Write the evidence bundle of RECORD: CW-P-000001 or CW-D-00001, optionally @DATE (the version in force then).
+
+    The bundle holds the WARC records, the version text, the clauses with their
+    offsets, the analysis, the capture log's inclusion proof, the signed tree
+    head, the public key and VERIFY.md (how to check it all without clausewatch).
+    """
+    record_id, date = _split_at(record)
+    at = parse_since(None, None, date) if date else None  # type: ignore[arg-type]
+    if at is not None and len(date or "") == 10:
+        at = at.replace(hour=23, minute=59, second=59, microsecond=999999)  # a day means by its end
+    key = public_key(settings)
+    store = open_store(settings)
+    try:
+        subject = evidence_subject(store, record_id, at)
+        data = write_bundle(subject, store.blobs, key, base_url=settings.base_url)
+    except (EvidenceError, CaptureLogError) as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        store.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    click.echo(f"{out}: {record_id} version {subject.version.version.sha256[:12]}, log entry {subject.log_index} "
+               f"of the tree of {subject.tree_head.size} signed {subject.tree_head.time:%Y-%m-%d %H:%M} UTC")

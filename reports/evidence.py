@@ -1,0 +1,241 @@
+"""Evidence bundles: one zip per record that anyone can check offline, without clausewatch.
+
+A bundle holds the WARC records of the capture that first recorded the version,
+the raw snapshot, the version text, the record's clauses with their character
+offsets in that text, the analysis (with the analyzer's id), the capture log's
+leaf for that capture, its inclusion proof, the signed tree head and the public
+key, and VERIFY.md: how to check all of it with Python's standard library and
+``cryptography``, or with sha256sum and openssl.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from analysis.evidence import canonical_json, iso_time
+from analysis.text import sha256_bytes
+from store.evidence_data import EvidenceSubject
+from store.signing import key_id
+from store.warc import CaptureWriter
+
+BUNDLE_FORMAT = "clausewatch-evidence/1"
+# Zip entries carry this fixed time, so the same evidence always makes the same bytes.
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+def bundle_files(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str) -> dict[str, bytes]:
+    """Every file of the bundle by its name in the zip."""
+    leaf = subject.decoded_leaf
+    head = subject.tree_head
+    files = {
+        "version.txt": subject.version.text.encode("utf-8"),
+        "capture.warc.gz": _warc(subject, blobs),
+        "analysis.json": _json(_analysis(subject)),
+        "log/leaf.json": subject.leaf,
+        "log/tree-head.json": _json({**head.to_json(), "log_key_id": key_id(public_key_pem)}),
+        "log/tree-head.tbs": head.signed_bytes(),
+        "log/tree-head.sig": head.signature,
+        "log/inclusion-proof.json": _json({"leaf_index": subject.log_index, "tree_size": head.size,
+                                           "audit_path": [p.hex() for p in subject.inclusion_proof]}),
+        "log/public-key.pem": public_key_pem,
+    }
+    if leaf.snapshot:
+        files["snapshot.bin"] = blobs.get(leaf.snapshot)
+    files["VERIFY.md"] = verify_text(subject, base_url).encode("utf-8")
+    files["manifest.json"] = _json(_manifest(subject, files))
+    return files
+
+
+def write_bundle(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str) -> bytes:
+    """The bundle as zip bytes (stored uncompressed but for the WARC, which is gzip already)."""
+    files = bundle_files(subject, blobs, public_key_pem, base_url=base_url)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as bundle:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"{subject.record_id}/{name}", date_time=_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".gz") else zipfile.ZIP_DEFLATED
+            bundle.writestr(info, files[name])
+    return out.getvalue()
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
+
+
+def _warc(subject: EvidenceSubject, blobs) -> bytes:
+    out = io.BytesIO()
+    writer = CaptureWriter(out, blobs)
+    writer.write_warcinfo(f"{subject.record_id}.warc.gz", subject.tree_head.time)
+    writer.write_all(subject.captures)
+    return out.getvalue()
+
+
+def clause_offsets(text: str, clause_text: str) -> tuple[int, int] | None:
+    """Where the clause stands in the version text, in Unicode code points (None if not verbatim)."""
+    start = text.find(clause_text)
+    return (start, start + len(clause_text)) if start >= 0 else None
+
+
+def _clauses(subject: EvidenceSubject) -> list[dict[str, Any]]:
+    found = []
+    for item in subject.clauses:
+        offsets = clause_offsets(subject.version.text, item.clause.text)
+        found.append({
+            "ordinal": item.clause.ordinal, "heading": item.clause.heading, "key": item.clause.key,
+            "start": offsets[0] if offsets else None, "end": offsets[1] if offsets else None,
+            "sha256": sha256_bytes(item.clause.text.encode("utf-8")),
+        })
+    return found
+
+
+def _analysis(subject: EvidenceSubject) -> dict[str, Any]:
+    return {
+        "analyzer": subject.analyzer, "record": subject.record_id, "clause_type": subject.clause_type,
+        "clauses": [{
+            "ordinal": item.clause.ordinal, "heading": item.clause.heading, "text": item.clause.text,
+            "types": list(item.classification.types), "severity": item.classification.severity,
+            "confidence": item.classification.confidence, "basis": item.classification.basis,
+            "evidence": list(item.classification.evidence), "reason": item.classification.reason,
+        } for item in subject.clauses],
+    }
+
+
+def _manifest(subject: EvidenceSubject, files: dict[str, bytes]) -> dict[str, Any]:
+    version = subject.version.version
+    return {
+        "format": BUNDLE_FORMAT, "record": subject.record_id, "document": subject.document_id,
+        "platform": subject.platform, "document_type": subject.document_type, "clause_type": subject.clause_type,
+        "version": {"sha256": version.sha256, "first_seen": iso_time(version.first_seen),
+                    "last_verified": iso_time(version.last_verified)},
+        "clauses": _clauses(subject),
+        "log": {"index": subject.log_index, "tree_size": subject.tree_head.size,
+                "leaf_hash": sha256_bytes(b"\x00" + subject.leaf)},
+        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
+    }
+
+
+def verify_text(subject: EvidenceSubject, base_url: str) -> str:
+    """VERIFY.md of a bundle: what it claims, and how to check it without clausewatch."""
+    head = subject.tree_head
+    values = {
+        "record": subject.record_id, "document": subject.document_id, "platform": subject.platform,
+        "document_type": subject.document_type, "version": subject.version.version.sha256,
+        "first_seen": iso_time(subject.version.version.first_seen), "index": subject.log_index,
+        "size": head.size, "signed": iso_time(head.time), "key_url": base_url.rstrip("/") + "/log/public-key.pem",
+        "snippet": VERIFY_SNIPPET.strip(),
+    }
+    return VERIFY_TEMPLATE.format(**values)
+
+
+def bundle_name(record_id: str, at: datetime | None = None) -> str:
+    return f"{record_id}@{at:%Y-%m-%d}.zip" if at else f"{record_id}.zip"
+
+
+# Checks a bundle with the standard library and ``cryptography`` only; tested as it
+# stands here, in a Python that cannot import clausewatch (tests/reports/test_evidence.py).
+VERIFY_SNIPPET = r'''
+import hashlib, json, pathlib, struct, sys
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+bundle = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
+read = lambda name: (bundle / name).read_bytes()
+sha256 = lambda data: hashlib.sha256(data).hexdigest()
+manifest = json.loads(read("manifest.json"))
+
+# 1. Every file is the one the manifest lists.
+for name, digest in manifest["files"].items():
+    assert sha256(read(name)) == digest, f"{name} does not match its SHA-256 in manifest.json"
+
+# 2. The version text and the raw snapshot are the ones the capture log recorded.
+leaf_bytes = read("log/leaf.json")
+leaf = json.loads(leaf_bytes)
+assert leaf["document"] == manifest["document"], "the log leaf is about another document"
+assert sha256(read("version.txt")) == leaf["version"] == manifest["version"]["sha256"], \
+    "version.txt is not the version the log recorded"
+if leaf["snapshot"]:
+    assert sha256(read("snapshot.bin")) == leaf["snapshot"], "snapshot.bin is not the snapshot the log recorded"
+
+# 3. Each clause stands in the version text at its offsets (Unicode code points).
+text = read("version.txt").decode("utf-8")
+for clause in manifest["clauses"]:
+    if clause["start"] is not None:
+        quoted = text[clause["start"]:clause["end"]].encode("utf-8")
+        assert sha256(quoted) == clause["sha256"], f"clause {clause['ordinal']} is not at its offsets"
+
+# 4. The leaf is in the signed tree (RFC 6962 hashing, RFC 9162 section 2.1.3.2 verification).
+head = json.loads(read("log/tree-head.json"))
+proof = json.loads(read("log/inclusion-proof.json"))
+node = lambda left, right: hashlib.sha256(b"\x01" + left + right).digest()
+fn, sn = proof["leaf_index"], head["tree_size"] - 1
+value = hashlib.sha256(b"\x00" + leaf_bytes).digest()
+assert fn <= sn and proof["tree_size"] == head["tree_size"], "the proof is for another tree"
+for sibling in map(bytes.fromhex, proof["audit_path"]):
+    assert sn > 0, "the audit path is too long"
+    if fn & 1 or fn == sn:
+        value = node(sibling, value)
+        while not fn & 1 and fn:
+            fn, sn = fn >> 1, sn >> 1
+    else:
+        value = node(value, sibling)
+    fn, sn = fn >> 1, sn >> 1
+assert sn == 0 and value.hex() == head["sha256_root_hash"], "the inclusion proof does not lead to the signed root"
+
+# 5. The tree head is signed by the log's key (RFC 6962 TreeHeadSignature, Ed25519).
+signed = struct.pack(">BBQQ", 0, 1, head["timestamp"], head["tree_size"]) + bytes.fromhex(head["sha256_root_hash"])
+load_pem_public_key(read("log/public-key.pem")).verify(bytes.fromhex(head["signature"]), signed)
+print(f"OK: {manifest['record']} version {leaf['version'][:12]} is log entry {proof['leaf_index']} "
+      f"of the tree of {head['tree_size']} signed {head['time']}")
+'''
+
+
+VERIFY_TEMPLATE = """# Evidence bundle {record}
+
+This bundle claims that version `{version}` of **{platform} — {document_type}**
+(`{document}`) was captured by clausewatch, first seen {first_seen}, and that this
+capture is entry {index} of clausewatch's append-only capture log, whose tree head
+of size {size} was signed on {signed}.
+
+| file | what it is |
+|---|---|
+| `manifest.json` | the claims, and the SHA-256 of every other file |
+| `version.txt` | the normalised text of the version (its SHA-256 is the version id) |
+| `snapshot.bin` | the raw bytes as fetched (absent for a 304) |
+| `capture.warc.gz` | the HTTP exchange as WARC 1.1 records (request, response or revisit); check with `warcio check capture.warc.gz` |
+| `analysis.json` | the clauses of this record, their type, severity, evidence, and the analyzer that decided |
+| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds the SHA-256 of the HTTP header blocks of `capture.warc.gz`) |
+| `log/inclusion-proof.json` | the audit path from the leaf to the signed root (RFC 6962) |
+| `log/tree-head.json` | the signed tree head: size, root, time (ms since 1970), Ed25519 signature |
+| `log/tree-head.tbs`, `log/tree-head.sig` | the exact signed bytes and the signature, for openssl |
+| `log/public-key.pem` | the log's public key |
+
+## Check that the key is the log's key
+
+A bundle can only prove what its key vouches for. Compare `log/public-key.pem` with the
+key clausewatch publishes at {key_url} (and, ideally, with a copy you kept earlier):
+
+    sha256sum log/public-key.pem
+
+## Check everything with Python (standard library + `cryptography`)
+
+Save this as `verify.py`, then run `python3 verify.py .` in the unzipped folder. It prints
+`OK: …` or stops at the first claim that does not hold.
+
+```python
+{snippet}
+```
+
+## Or with sha256sum and openssl
+
+    sha256sum version.txt snapshot.bin        # compare with "version" and "snapshot" in log/leaf.json
+    openssl pkeyutl -verify -pubin -inkey log/public-key.pem -rawin \\
+        -in log/tree-head.tbs -sigfile log/tree-head.sig
+
+`log/tree-head.tbs` is RFC 6962's TreeHeadSignature: version 0, signature type 1, the
+timestamp and tree size as 64-bit big-endian integers, then the 32-byte root. The
+inclusion proof (step 4 of the script) needs a few lines of code in any language:
+leaves are hashed as SHA-256(0x00 ‖ leaf), nodes as SHA-256(0x01 ‖ left ‖ right).
+"""

@@ -1,0 +1,319 @@
+"""The capture log: every Fetch a leaf of an RFC 6962 Merkle tree, signed after every run.
+
+Each Fetch row gets, in the transaction that records it, its WARC capture
+records (one per HTTP exchange: request, then response or revisit) and one log
+entry whose leaf (``analysis.evidence.LogLeaf``) names the document, URL, time,
+outcome, HTTP status, snapshot and version hashes or failure kind, and WARC
+record ids. Leaves are numbered from 0 in the order they are recorded; after a
+crawl run the shell signs a tree head over all of them.
+
+Revisits keep the history complete without storing a payload twice: a payload
+already archived as a ``response`` record is recorded again as a ``revisit``
+(identical-payload-digest profile) that refers to it, and a 304 as a
+``revisit`` of the server-not-modified profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import LargeBinary, func, insert, literal, select, text
+from sqlalchemy.orm import Session
+
+from analysis import merkle
+from analysis.evidence import CaptureRecord, HttpExchange, LogLeaf, TreeHead
+from store.models import (
+    CaptureRecordRow,
+    DocumentRow,
+    FetchRow,
+    LogEntryRow,
+    SnapshotRow,
+    TreeHeadRow,
+    VersionRow,
+)
+from store.warc import exchange_heads_sha256, new_record_id
+
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+# Any constant would do: it names the PostgreSQL advisory lock that serialises
+# appends, so two crawler processes never take the same log index.
+_PG_APPEND_LOCK = 6962
+
+
+class CaptureLogError(Exception):
+    """The capture log cannot answer: an unknown index or tree size; the message says which."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One leaf of the log, by index, as it was recorded."""
+
+    index: int
+    leaf: bytes
+    leaf_hash: bytes
+
+    @property
+    def decoded(self) -> LogLeaf:
+        return LogLeaf.decode(self.leaf)
+
+
+# --- Appending (inside the recording transaction) ------------------------------
+
+
+def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange]) -> None:
+    """Record the fetch's WARC captures and its log leaf; ``fetch`` must be flushed."""
+    document = session.get(DocumentRow, fetch.document_id)
+    records = [_add_capture(session, fetch, document, part, exchange) for part, exchange in enumerate(exchanges)]
+    leaf = leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_APPEND_LOCK})
+    # One statement takes the next index: on SQLite the fetch insert already holds the
+    # write lock, on PostgreSQL the advisory lock does, so max+1 cannot race.
+    next_index = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0), literal(fetch.id),
+                        literal(leaf, LargeBinary), literal(merkle.leaf_hash(leaf).hex()))
+    session.execute(insert(LogEntryRow).from_select(["id", "fetch_id", "leaf", "leaf_hash"], next_index))
+
+
+def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part: int,
+                 exchange: HttpExchange) -> CaptureRecordRow:
+    row = CaptureRecordRow(
+        fetch_id=fetch.id, part=part, url=exchange.url, captured_at=exchange.captured_at,
+        request_record_id=new_record_id(), request_head=exchange.request_head,
+        response_head=exchange.response_head, status=exchange.status, payload_sha256=exchange.payload_sha256,
+    )
+    if exchange.response_head is not None:
+        row.record_id = new_record_id()
+        _choose_record_type(session, row, document)
+    if exchange.rendered_dom is not None:
+        from analysis.text import sha256_bytes
+
+        row.conversion_record_id = new_record_id()
+        row.conversion_sha256 = sha256_bytes(exchange.rendered_dom)
+    session.add(row)
+    return row
+
+
+def _choose_record_type(session: Session, row: CaptureRecordRow, document: DocumentRow) -> None:
+    """``response`` for a payload never archived, else a ``revisit`` referring to the original."""
+    if row.status == 304:
+        original = session.scalar(
+            select(CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+            .where(FetchRow.document_id == document.id, CaptureRecordRow.record_type == "response",
+                   CaptureRecordRow.url == row.url)
+            .order_by(CaptureRecordRow.id.desc()).limit(1)
+        )
+        profile = REVISIT_NOT_MODIFIED
+    elif row.payload_sha256 is not None:
+        original = session.scalar(
+            select(CaptureRecordRow).where(CaptureRecordRow.payload_sha256 == row.payload_sha256,
+                                           CaptureRecordRow.record_type == "response")
+            .order_by(CaptureRecordRow.id).limit(1)
+        )
+        profile = REVISIT_IDENTICAL
+        if original is None:
+            row.record_type = "response"
+            return
+    else:
+        row.record_type = "response"
+        return
+    row.record_type = "revisit"
+    row.profile = profile
+    if original is not None:
+        row.refers_to_record_id = original.record_id
+        row.refers_to_uri = original.url
+        row.refers_to_date = original.captured_at
+        row.payload_sha256 = row.payload_sha256 or original.payload_sha256
+
+
+def leaf_for(session: Session, fetch: FetchRow, document_id: str, records: Sequence[CaptureRecordRow],
+             *, fallback_url: str) -> LogLeaf:
+    """The leaf a fetch row and its capture records make (also how ``verify`` recomputes it)."""
+    snapshot = session.get(SnapshotRow, fetch.snapshot_id) if fetch.snapshot_id else None
+    version = session.get(VersionRow, fetch.version_id) if fetch.version_id else None
+    return make_leaf(fetch, document_id, records, snapshot.sha256 if snapshot else None,
+                     version.sha256 if version else None,
+                     fallback_url=snapshot.final_url if snapshot else fallback_url,
+                     fallback_status=snapshot.status if snapshot else None)
+
+
+def make_leaf(fetch: FetchRow, document_id: str, records: Sequence[CaptureRecordRow], snapshot_sha: str | None,
+              version_sha: str | None, *, fallback_url: str, fallback_status: int | None) -> LogLeaf:
+    first = records[0] if records else None
+    return LogLeaf(
+        document=document_id, url=first.url if first else fallback_url, time=fetch.finished_at,
+        outcome=fetch.outcome, status=first.status if first else fallback_status,
+        snapshot=snapshot_sha, version=version_sha, failure=fetch.error_kind,
+        records=tuple(r.record_id or r.request_record_id for r in records),
+        heads=tuple(exchange_heads_sha256(bytes(r.request_head),
+                                          bytes(r.response_head) if r.response_head is not None else None)
+                    for r in records),
+    )
+
+
+# --- Reading -------------------------------------------------------------------
+
+
+def entries(session: Session, *, upto: int | None = None) -> list[LogEntry]:
+    """Every log entry in index order (the first ``upto`` when given)."""
+    query = select(LogEntryRow.id, LogEntryRow.leaf, LogEntryRow.leaf_hash).order_by(LogEntryRow.id)
+    if upto is not None:
+        query = query.where(LogEntryRow.id < upto)
+    return [LogEntry(i, bytes(leaf), bytes.fromhex(h)) for i, leaf, h in session.execute(query)]
+
+
+def size(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(LogEntryRow)) or 0
+
+
+def tree_heads(session: Session) -> list[TreeHead]:
+    """Every signed tree head, oldest first."""
+    rows = session.scalars(select(TreeHeadRow).order_by(TreeHeadRow.id))
+    return [TreeHead(r.size, bytes.fromhex(r.root), r.timestamp_ms, bytes.fromhex(r.signature)) for r in rows]
+
+
+def add_tree_head(session: Session, head: TreeHead, key_id: str) -> None:
+    session.add(TreeHeadRow(size=head.size, root=head.root.hex(), timestamp_ms=head.timestamp_ms,
+                            signature=head.signature.hex(), key_id=key_id))
+
+
+def unsigned_head(session: Session, now: datetime) -> TreeHead:
+    """The tree head of the log as it stands, ready to be signed."""
+    hashes = [e.leaf_hash for e in entries(session)]
+    return TreeHead(len(hashes), merkle.root(hashes), int(now.timestamp() * 1000))
+
+
+def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
+    hashes = [e.leaf_hash for e in entries(session, upto=tree_size)]
+    if len(hashes) < tree_size or not 0 <= index < tree_size:
+        raise CaptureLogError(f"log entry {index} is not in a tree of size {tree_size} (the log has {len(hashes)})")
+    return merkle.inclusion_proof(hashes, index)
+
+
+def consistency_proof(session: Session, old_size: int, new_size: int) -> list[bytes]:
+    hashes = [e.leaf_hash for e in entries(session, upto=new_size)]
+    if len(hashes) < new_size or not 0 <= old_size <= new_size:
+        raise CaptureLogError(f"no consistency proof from size {old_size} to {new_size} (the log has {len(hashes)})")
+    return merkle.consistency_proof(hashes, old_size)
+
+
+def capture_records(session: Session, fetch_ids: Sequence[int]) -> dict[int, list[CaptureRecord]]:
+    """The capture records of each fetch, by fetch row id, in exchange order."""
+    found: dict[int, list[CaptureRecord]] = {}
+    if not fetch_ids:
+        return found
+    rows = session.scalars(select(CaptureRecordRow).where(CaptureRecordRow.fetch_id.in_(list(fetch_ids)))
+                           .order_by(CaptureRecordRow.fetch_id, CaptureRecordRow.part))
+    for row in rows:
+        found.setdefault(row.fetch_id, []).append(capture_from_row(row))
+    return found
+
+
+def capture_from_row(row: CaptureRecordRow) -> CaptureRecord:
+    exchange = HttpExchange(
+        url=row.url, captured_at=row.captured_at, request_head=bytes(row.request_head),
+        response_head=bytes(row.response_head) if row.response_head is not None else None, status=row.status,
+        payload_sha256=row.payload_sha256,
+    )
+    return CaptureRecord(
+        exchange=exchange, request_record_id=row.request_record_id, record_id=row.record_id,
+        record_type=row.record_type, profile=row.profile, refers_to_record_id=row.refers_to_record_id,
+        refers_to_uri=row.refers_to_uri, refers_to_date=row.refers_to_date,
+        conversion_record_id=row.conversion_record_id, conversion_sha256=row.conversion_sha256,
+    )
+
+
+# --- The repository the rest of the program uses ------------------------------------
+
+
+class CaptureLog:
+    """The capture log of a store: its entries, signed tree heads and proofs."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def size(self) -> int:
+        with self.store.session() as session:
+            return size(session)
+
+    def entries(self, *, upto: int | None = None) -> list[LogEntry]:
+        with self.store.session() as session:
+            return entries(session, upto=upto)
+
+    def tree_heads(self) -> list[TreeHead]:
+        with self.store.session() as session:
+            return tree_heads(session)
+
+    def latest_tree_head(self) -> TreeHead | None:
+        heads = self.tree_heads()
+        return heads[-1] if heads else None
+
+    def sign_tree_head(self, signer, now: datetime) -> TreeHead:
+        """Sign the log as it stands (after a crawl run) and keep the signed head."""
+        with self.store.session() as session:
+            head = signer.sign(unsigned_head(session, now))
+            add_tree_head(session, head, signer.key_id)
+        return head
+
+    def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
+        with self.store.session() as session:
+            return inclusion_proof(session, index, tree_size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        with self.store.session() as session:
+            return consistency_proof(session, old_size, new_size)
+
+    def log_index_of_version(self, document_id: str, version_sha256: str) -> int | None:
+        """The log index of the capture that first recorded this version of the document (None if never logged).
+
+        For citations and version pages: "version … · log entry N".
+        """
+        with self.store.session() as session:
+            return session.scalar(
+                select(LogEntryRow.id).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+                .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                .join(VersionRow, VersionRow.id == FetchRow.version_id)
+                .where(DocumentRow.public_id == document_id, VersionRow.sha256 == version_sha256,
+                       FetchRow.outcome == "new_version")
+                .order_by(LogEntryRow.id).limit(1)
+            )
+
+    def first_log_index_by_snapshot(self) -> dict[str, int]:
+        """Snapshot SHA-256 → the log index of the first capture that stored it, for every logged snapshot.
+
+        One query for a whole site build: citations and version pages say "log entry N".
+        """
+        with self.store.session() as session:
+            rows = session.execute(
+                select(SnapshotRow.sha256, func.min(LogEntryRow.id))
+                .join(FetchRow, FetchRow.snapshot_id == SnapshotRow.id)
+                .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id)
+                .group_by(SnapshotRow.sha256)
+            )
+            return {sha256: index for sha256, index in rows}
+
+    def captures(self, document_ids: Sequence[str] | None = None, since: datetime | None = None
+                 ) -> list[tuple[str, CaptureRecord]]:
+        """(document id, capture) of every HTTP exchange captured, oldest first, with the original of any
+        revisit among them (so an export replays even when its originals are older than ``since``)."""
+        with self.store.session() as session:
+            query = (select(DocumentRow.public_id, CaptureRecordRow)
+                     .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                     .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                     .order_by(CaptureRecordRow.captured_at, CaptureRecordRow.id))
+            if document_ids is not None:
+                query = query.where(DocumentRow.public_id.in_(list(document_ids)))
+            if since is not None:
+                query = query.where(CaptureRecordRow.captured_at >= since)
+            chosen = [(doc, capture_from_row(row)) for doc, row in session.execute(query)]
+            have = {c.record_id for _, c in chosen}
+            wanted = {c.refers_to_record_id for _, c in chosen if c.refers_to_record_id} - have
+            originals = session.execute(
+                select(DocumentRow.public_id, CaptureRecordRow)
+                .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                .where(CaptureRecordRow.record_id.in_(wanted))) if wanted else []
+            earlier = [(doc, capture_from_row(row)) for doc, row in originals]
+        return sorted([*earlier, *chosen], key=lambda pair: pair[1].exchange.captured_at)

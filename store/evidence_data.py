@@ -1,0 +1,167 @@
+"""What an evidence bundle proves, read in one place: a record or document, the version
+in force on a date, the capture that first recorded it, and its place in the signed log."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis import merkle
+from analysis.domain import ClassifiedClause, StoredVersion
+from analysis.evidence import CaptureRecord, LogLeaf, TreeHead
+from store import capture_log
+from store.models import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, ProvisionRow, VersionRow
+
+RECORD_ID = re.compile(r"^(CW-P-\d{6}|CW-D-\d{5})$")
+
+
+class EvidenceError(Exception):
+    """No evidence can be given for what was asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class EvidenceSubject:
+    """A record (or a whole document) at one version, and the signed log entry that captured that version."""
+
+    record_id: str
+    document_id: str
+    platform: str
+    document_type: str
+    clause_type: str | None
+    version: StoredVersion
+    analyzer: str | None
+    clauses: tuple[ClassifiedClause, ...]
+    log_index: int
+    leaf: bytes
+    tree_head: TreeHead
+    inclusion_proof: tuple[bytes, ...]
+    captures: tuple[CaptureRecord, ...]
+
+    @property
+    def decoded_leaf(self) -> LogLeaf:
+        return LogLeaf.decode(self.leaf)
+
+
+@dataclass(frozen=True)
+class CaptureSummary:
+    """The line a record page shows: when the version was captured, its log entry, the head that signs it."""
+
+    index: int
+    captured_at: datetime
+    tree_head: TreeHead
+
+
+class EvidenceReader:
+    """Reads evidence for many records of one store, sharing the log's leaves and subtree hashes."""
+
+    def __init__(self, store):
+        self.store = store
+        with store.session() as session:
+            self.heads = capture_log.tree_heads(session)
+            self._proofs = merkle.ProofCache([e.leaf_hash for e in capture_log.entries(session)])
+
+    def subject(self, record_id: str, at: datetime | None = None) -> EvidenceSubject:
+        """The evidence of ``record_id`` (CW-P-… or CW-D-…) as it stood at ``at`` (default: now)."""
+        if not RECORD_ID.match(record_id):
+            raise EvidenceError(f"{record_id!r} is not a record id (CW-P-000001) or a document id (CW-D-00001)")
+        with self.store.session() as session:
+            document_id, clause_type = _subject(session, record_id)
+        version = _version_at(self.store, document_id, at)
+        clauses = tuple(c for c in version.clauses if clause_type is None or clause_type in c.classification.types)
+        with self.store.session() as session:
+            document = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
+            analyzer = session.scalar(select(VersionRow.analyzed_with).where(
+                VersionRow.document_id == document.id, VersionRow.sha256 == version.version.sha256))
+            entry = _first_capture(session, document.id, version.version.sha256, document_id)
+            head = self.covering_head(entry.id, document_id)
+            return EvidenceSubject(
+                record_id=record_id, document_id=document_id, platform=document.platform.name,
+                document_type=document.type, clause_type=clause_type, version=version, analyzer=analyzer,
+                clauses=clauses, log_index=entry.id, leaf=bytes(entry.leaf), tree_head=head,
+                inclusion_proof=tuple(self._proofs.inclusion_proof(entry.id, head.size)),
+                captures=tuple(_captures_with_originals(session, entry.fetch_id)),
+            )
+
+    def covering_head(self, index: int, document_id: str) -> TreeHead:
+        """The first signed head covering entry ``index``: a bundle made once never needs remaking."""
+        for head in self.heads:
+            if head.size > index:
+                return head
+        raise EvidenceError(f"log entry {index} ({document_id}) is not yet covered by a signed tree head: "
+                            "the next crawl signs one when it ends")
+
+    def current_captures(self) -> dict[str, CaptureSummary]:
+        """For each document whose current version was captured and signed: its capture line."""
+        with self.store.session() as session:
+            rows = session.execute(
+                select(DocumentRow.public_id, LogEntryRow.id, FetchRow.finished_at)
+                .join(FetchRow, FetchRow.document_id == DocumentRow.id)
+                .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id)
+                .where(FetchRow.version_id == DocumentRow.current_version_id, FetchRow.outcome == "new_version")
+                .order_by(LogEntryRow.id.desc())
+            ).all()
+        found: dict[str, CaptureSummary] = {}
+        for document_id, index, captured_at in rows:
+            head = next((h for h in self.heads if h.size > index), None)
+            if head is not None:
+                found[document_id] = CaptureSummary(index, captured_at, head)
+        return found
+
+
+def evidence_subject(store, record_id: str, at: datetime | None = None) -> EvidenceSubject:
+    """The evidence of ``record_id`` (CW-P-… or CW-D-…) as it stood at ``at`` (default: now)."""
+    return EvidenceReader(store).subject(record_id, at)
+
+
+def _subject(session: Session, record_id: str) -> tuple[str, str | None]:
+    if record_id.startswith("CW-D-"):
+        if session.scalar(select(DocumentRow.id).where(DocumentRow.public_id == record_id)) is None:
+            raise EvidenceError(f"no document {record_id} in the store")
+        return record_id, None
+    row = session.execute(select(DocumentRow.public_id, ProvisionRow.clause_type)
+                          .join(DocumentRow, DocumentRow.id == ProvisionRow.document_id)
+                          .where(ProvisionRow.public_id == record_id)).first()
+    if row is None:
+        raise EvidenceError(f"no provision record {record_id} in the store")
+    return row.public_id, row.clause_type
+
+
+def _version_at(store, document_id: str, at: datetime | None) -> StoredVersion:
+    """The version in force at ``at``: the last one first seen by then."""
+    versions = store.versions(document_id)
+    if at is not None:
+        versions = [v for v in versions if v.version.first_seen <= at]
+    if not versions:
+        when = f" on {at:%Y-%m-%d %H:%M} UTC" if at else ""
+        raise EvidenceError(f"{document_id} had no version{when}")
+    if at is None:
+        current = store.current_version(document_id)
+        return current if current is not None else versions[-1]
+    return versions[-1]
+
+
+def _first_capture(session: Session, document_pk: int, version_sha: str, document_id: str) -> LogEntryRow:
+    entry = session.scalar(
+        select(LogEntryRow).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+        .join(VersionRow, VersionRow.id == FetchRow.version_id)
+        .where(FetchRow.document_id == document_pk, VersionRow.sha256 == version_sha,
+               FetchRow.outcome == "new_version")
+        .order_by(LogEntryRow.id).limit(1)
+    )
+    if entry is None:
+        raise EvidenceError(f"version {version_sha[:12]} of {document_id} was recorded before the capture log "
+                            "began: it has no log entry to prove")
+    return entry
+
+
+def _captures_with_originals(session: Session, fetch_id: int) -> list[CaptureRecord]:
+    """The fetch's captures, preceded by any response record a revisit among them refers to."""
+    own = capture_log.capture_records(session, [fetch_id]).get(fetch_id, [])
+    wanted = {c.refers_to_record_id for c in own if c.record_type == "revisit" and c.refers_to_record_id}
+    originals = [capture_log.capture_from_row(row) for row in session.scalars(
+        select(CaptureRecordRow).where(CaptureRecordRow.record_id.in_(wanted)))] if wanted else []
+    return [*originals, *own]

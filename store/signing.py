@@ -1,0 +1,109 @@
+"""The Ed25519 key that signs the capture log's tree heads.
+
+Made once by ``clausewatch init``; the private key is a PKCS#8 PEM file readable
+by its owner only (mode 0600) and never leaves HOME. The public key is published
+beside the log so anyone can check a tree head without us.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from analysis.evidence import TreeHead
+
+
+class SigningKeyError(Exception):
+    """The signing key is missing, unreadable, not Ed25519 or readable by others; the message says which."""
+
+
+@dataclass(frozen=True)
+class LogSigner:
+    """Signs tree heads with the log's private key."""
+
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_pem(self) -> bytes:
+        return public_pem(self.private_key.public_key())
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public_pem)
+
+    def sign(self, head: TreeHead) -> TreeHead:
+        return TreeHead(head.size, head.root, head.timestamp_ms, self.private_key.sign(head.signed_bytes()))
+
+
+def public_pem(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def key_id(public_key_pem: bytes) -> str:
+    """SHA-256 of the public key's DER encoding (as a CT log id), in hex."""
+    key = serialization.load_pem_public_key(public_key_pem)
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(der).hexdigest()
+
+
+def public_key_path(private_path: Path) -> Path:
+    return private_path.with_name(private_path.name + ".pub")
+
+
+def create_key(path: Path) -> bool:
+    """Make a new key pair at ``path`` (and ``path.pub``) unless one is there; True when made."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption())
+    # Created with 0600 from the start: the key is never readable by others, not even for a moment.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    public_key_path(path).write_bytes(public_pem(key.public_key()))
+    return True
+
+
+def load_signer(path: Path) -> LogSigner:
+    """The signer of the key at ``path``; a missing, foreign or world-readable key is an error."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise SigningKeyError(
+            f"no capture-log signing key at {path}: run `clausewatch init` to make one "
+            "(or set CLAUSEWATCH_LOG_KEY)") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SigningKeyError(
+            f"capture-log signing key {path} is readable by others (mode {stat.S_IMODE(mode):o}): "
+            f"chmod 600 {path}")
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError) as exc:
+        raise SigningKeyError(f"capture-log signing key {path} cannot be read: {exc}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"capture-log signing key {path} is not an Ed25519 key")
+    return LogSigner(key)
+
+
+def signature_valid(public_key_pem: bytes, head: TreeHead) -> bool:
+    """Whether ``head.signature`` is the public key's signature of the head."""
+    try:
+        key = serialization.load_pem_public_key(public_key_pem)
+    except ValueError:
+        return False
+    if not isinstance(key, Ed25519PublicKey):
+        return False
+    try:
+        key.verify(head.signature, head.signed_bytes())
+    except InvalidSignature:
+        return False
+    return True

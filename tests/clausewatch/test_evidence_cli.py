@@ -1,0 +1,208 @@
+"""Evidence end to end through the command line: init makes the key, two real crawls of a loopback
+site sign the log, `evidence` writes bundles that `verify-evidence` and VERIFY.md's own script
+(run in a Python that cannot import clausewatch) accept, and reject once tampered with."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.localsite import LocalSite, Page
+
+POLICY = """<html><body><main><h1>Terms of Service</h1>
+<h2>1. Governing law</h2><p>These terms are governed by the laws of {law}.</p>
+<h2>2. Disputes</h2><p>Any dispute will be resolved by binding arbitration and you waive any class action.</p>
+</main></body></html>"""
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> dict:
+    """A HOME after init and two crawls (Ireland, then Delaware), each signing the log."""
+    root = tmp_path_factory.mktemp("evidence")
+    with LocalSite({"/terms": Page(POLICY.format(law="Ireland").encode())}) as site:
+        catalog = root / "catalog"
+        catalog.mkdir()
+        (catalog / "acme.yaml").write_text(
+            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
+        base = ["--home", str(root / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+        site.set("/terms", Page(POLICY.format(law="Delaware").encode()))
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    return {"root": root, "base": base}
+
+
+def unzip(bundle: Path, into: Path) -> Path:
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(into)
+    return next(into.iterdir())
+
+
+def snippet_of(folder: Path) -> str:
+    return re.search(r"```python\n(.*?)```", (folder / "VERIFY.md").read_text(), re.S).group(1)
+
+
+def run_outside(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Python without site (so no editable clausewatch), with only the folder holding `cryptography`."""
+    import cryptography
+
+    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(Path(cryptography.__file__).parents[1])}
+    return subprocess.run([sys.executable, "-S", "-c", code, "."], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_init_makes_a_private_key_and_the_crawls_signed_two_tree_heads(home):
+    key = home["root"] / "home" / "keys" / "capture-log.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert Path(f"{key}.pub").read_text().startswith("-----BEGIN PUBLIC KEY-----")
+    verified = invoke(*home["base"], "verify")
+    assert verified.exit_code == 0, verified.output
+    assert "capture log: 2 entries, 2 signed tree head(s) (signatures checked), 0 problem(s)" in verified.output
+
+
+def test_a_record_bundle_verifies_with_verify_evidence_and_with_its_own_script(home, tmp_path):
+    bundle = tmp_path / "CW-P-000001.zip"
+    written = invoke(*home["base"], "evidence", "CW-P-000001", "--out", str(bundle))
+    assert written.exit_code == 0, written.output
+    assert "log entry 1 of the tree of 2" in written.output
+    assert invoke("verify-evidence", str(bundle)).exit_code == 0
+
+    folder = unzip(bundle, tmp_path / "unzipped")
+    outside = run_outside(snippet_of(folder), folder)
+    assert outside.returncode == 0, outside.stderr
+    assert outside.stdout.startswith("OK: CW-P-000001")
+    assert "No module named 'clausewatch'" in run_outside("import clausewatch", folder).stderr
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    text = (folder / "version.txt").read_text()
+    [clause] = manifest["clauses"]
+    assert "binding arbitration" in text[clause["start"]:clause["end"]]
+    assert "Delaware" in text
+    assert json.loads((folder / "analysis.json").read_text())["analyzer"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_the_openssl_route_of_verify_md_checks_the_signature(home, tmp_path):
+    bundle = tmp_path / "b.zip"
+    invoke(*home["base"], "evidence", "CW-D-00001", "--out", str(bundle))
+    folder = unzip(bundle, tmp_path / "unzipped")
+    command = ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "log/public-key.pem", "-rawin",
+               "-in", "log/tree-head.tbs", "-sigfile", "log/tree-head.sig"]
+    assert subprocess.run(command, cwd=folder, capture_output=True, timeout=60).returncode == 0
+    (folder / "log" / "tree-head.tbs").write_bytes(b"\x00" * 50)
+    assert subprocess.run(command, cwd=folder, capture_output=True, timeout=60).returncode != 0
+
+
+def test_a_document_bundle_at_a_date_holds_the_version_in_force_then(home, tmp_path):
+    first = tmp_path / "now.zip"
+    invoke(*home["base"], "evidence", "CW-D-00001", "--out", str(first))
+    folder = unzip(first, tmp_path / "now")
+    seen = json.loads((folder / "manifest.json").read_text())["version"]["first_seen"]
+    assert "Delaware" in (folder / "version.txt").read_text()
+
+    before = tmp_path / "before.zip"
+    earlier = (datetime.fromisoformat(seen.replace("Z", "")) - timedelta(microseconds=1)).isoformat()
+    written = invoke(*home["base"], "evidence", f"CW-D-00001@{earlier}", "--out", str(before))
+    assert written.exit_code == 0, written.output
+    old = unzip(before, tmp_path / "before")
+    assert "Ireland" in (old / "version.txt").read_text()
+    assert invoke("verify-evidence", str(before)).exit_code == 0
+
+    none = invoke(*home["base"], "evidence", "CW-D-00001@2001-01-01", "--out", str(tmp_path / "x.zip"))
+    assert none.exit_code == 2 and "CW-D-00001 had no version on 2001-01-01" in none.output
+
+
+@pytest.mark.parametrize(("path", "change", "named"), [
+    ("version.txt", lambda b: b.replace(b"Delaware", b"Nevada"), "version.txt"),
+    ("snapshot.bin", lambda b: b.replace(b"Delaware", b"Nevada"), "snapshot.bin"),
+    ("log/tree-head.json", lambda b: re.sub(rb'"tree_size": \d+', b'"tree_size": 7', b), "inclusion proof"),
+    ("log/leaf.json", lambda b: b.replace(b'"new_version"', b'"unchanged"'), "inclusion proof"),
+    ("log/public-key.pem", None, "signature"),
+])
+def test_a_tampered_bundle_fails_naming_what_failed(home, tmp_path, path, change, named):
+    bundle = tmp_path / "b.zip"
+    invoke(*home["base"], "evidence", "CW-P-000001", "--out", str(bundle))
+    folder = unzip(bundle, tmp_path / "unzipped")
+    target = folder / path
+    if change is None:  # another key entirely
+        from store.signing import create_key
+
+        create_key(tmp_path / "other.key")
+        target.write_bytes((tmp_path / "other.key.pub").read_bytes())
+    else:
+        target.write_bytes(change(target.read_bytes()))
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for file in folder.rglob("*"):
+            archive.write(file, file.relative_to(folder.parent))
+    result = CliRunner().invoke(main, ["verify-evidence", str(tampered)])
+    assert result.exit_code == 1
+    assert named in result.output and "FAILED" in result.output
+    assert run_outside(snippet_of(folder), folder).returncode != 0
+
+
+def test_not_a_bundle_is_a_usage_error(tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    result = CliRunner().invoke(main, ["verify-evidence", str(junk)])
+    assert result.exit_code == 2 and "not an evidence bundle" in result.output
+
+
+def test_an_unknown_record_is_a_usage_error(home, tmp_path):
+    result = CliRunner().invoke(main, [*home["base"], "evidence", "CW-P-999999", "--out", str(tmp_path / "x.zip")])
+    assert result.exit_code == 2 and "no provision record CW-P-999999" in result.output
+    result = CliRunner().invoke(main, [*home["base"], "evidence", "terms", "--out", str(tmp_path / "x.zip")])
+    assert result.exit_code == 2 and "is not a record id" in result.output
+
+
+def test_a_missing_or_world_readable_key_stops_a_crawl_with_one_line(tmp_path):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text("name: Acme\nslug: acme\ndocuments:\n"
+                                       "  - type: Terms of Service\n    url: http://127.0.0.1:9/terms\n")
+    base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+    missing = CliRunner().invoke(main, [*base, "crawl"])
+    assert missing.exit_code == 2 and "no capture-log signing key at" in missing.output
+    assert "Traceback" not in missing.output
+    assert invoke(*base, "init").exit_code == 0
+    key = tmp_path / "home" / "keys" / "capture-log.key"
+    key.chmod(0o644)
+    readable = CliRunner().invoke(main, [*base, "crawl"])
+    assert readable.exit_code == 2 and "is readable by others (mode 644): chmod 600" in readable.output
+
+
+def test_the_site_publishes_the_log_the_key_and_each_records_bundle(home, tmp_path):
+    out = tmp_path / "site"
+    built = invoke(*home["base"], "site", "--out", str(out))
+    assert built.exit_code == 0, built.output
+    key = home["root"] / "home" / "keys" / "capture-log.key.pub"
+    assert (out / "log" / "public-key.pem").read_bytes() == key.read_bytes()
+    heads = json.loads((out / "log" / "tree-heads.json").read_text())["tree_heads"]
+    assert [h["tree_size"] for h in heads] == [1, 2]
+    entries = json.loads((out / "log" / "entries.json").read_text())["entries"]
+    assert [e["leaf"]["outcome"] for e in entries] == ["new_version", "new_version"]
+
+    page = (out / "records" / "CW-P-000001.html").read_text()
+    assert "log entry 1 · tree head signed" in page
+    assert 'href="../evidence/CW-P-000001.zip"' in page
+    bundle = out / "evidence" / "CW-P-000001.zip"
+    assert invoke("verify-evidence", str(bundle)).exit_code == 0
+
+    before = bundle.read_bytes()
+    assert invoke(*home["base"], "site", "--out", str(out)).exit_code == 0
+    assert bundle.read_bytes() == before  # a published bundle never changes

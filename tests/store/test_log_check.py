@@ -1,0 +1,197 @@
+"""Tamper evidence: every way of rewriting the archive after the fact is caught and named by the log check.
+
+Two real crawls of a loopback site (version 1, then version 2) fill the store
+and the capture log, each followed by a signed tree head; each test then
+tampers with one thing, directly in the database or the blob folder as an
+operator with write access could, and checks ``verify`` names it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from analysis import merkle
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from analysis.evidence import LogLeaf
+from clausewatch.localsite import LocalSite, Page
+from store.capture_log import CaptureLog
+from store.log_check import check_log
+from store.models import FetchRow, LogEntryRow, TreeHeadRow, VersionRow
+from store.signing import create_key, load_signer, public_key_path
+
+POLICY = "<html><body><main><h1>Terms</h1><h2>1. Law</h2><p>These terms are governed by the laws of {}.</p>" \
+         "<h2>2. Changes</h2><p>We may change these terms at any time without notice.</p></main></body></html>"
+
+
+@pytest.fixture
+def run_crawl():
+    from analysis.pipeline import Analyzer
+    from crawler.crawl import CrawlOptions, crawl
+
+    options = CrawlOptions(user_agent="clausewatch-tests/1", delay=0, concurrency=4, timeout=5, retries=0)
+
+    def run(store, platforms):
+        return crawl(store, store.sync_catalog(platforms, now=datetime.now(UTC)), options, analyze=Analyzer())
+
+    return run
+
+
+@pytest.fixture
+def signer(tmp_path):
+    key = tmp_path / "keys" / "log.key"
+    create_key(key)
+    return load_signer(key)
+
+
+@pytest.fixture
+def logged_store(store, signer, run_crawl):
+    """Two crawls (v1, then v2 of the terms; the privacy page is a 404 both times), each signed."""
+    with LocalSite({"/terms": Page(POLICY.format("Ireland").encode())}) as site:
+        acme = PlatformSpec("acme", "Acme", (
+            DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),
+            DocumentSpec("acme", "Privacy Policy", (SourceSpec(site.url("/privacy")),)),
+        ))
+        log = CaptureLog(store)
+        run_crawl(store, [acme])
+        log.sign_tree_head(signer, datetime.now(UTC))
+        site.set("/terms", Page(POLICY.format("Delaware").encode()))
+        run_crawl(store, [acme])
+        log.sign_tree_head(signer, datetime.now(UTC))
+    return store
+
+
+def problems(store, signer) -> list[str]:
+    found = [str(p) for p in check_log(store, signer.public_pem).problems]
+    return found + [f"{m.sha256}: {m.problem}" for m in store.verify()]
+
+
+def test_an_untouched_store_agrees_with_its_log(logged_store, signer):
+    log = CaptureLog(logged_store)
+    assert log.size() == 4 and [h.size for h in log.tree_heads()] == [2, 4]
+    assert problems(logged_store, signer) == []
+    leaves = [LogLeaf.decode(e.leaf) for e in log.entries()]
+    assert sorted(leaf.outcome for leaf in leaves) == ["failed", "failed", "new_version", "new_version"]
+    version = logged_store.versions("CW-D-00001")[-1].version
+    index = log.log_index_of_version("CW-D-00001", version.sha256)
+    assert leaves[index].version == version.sha256 and leaves[index].time == version.first_seen
+
+
+def test_a_changed_blob_byte_is_named(logged_store, signer):
+    version = logged_store.versions("CW-D-00001")[0].version
+    path = logged_store.blobs.path(version.sha256)
+    text = bytearray(zlib.decompress(path.read_bytes()))
+    text[10] ^= 1
+    path.write_bytes(zlib.compress(bytes(text)))
+    assert any(version.sha256 in p and "hashes to" in p for p in problems(logged_store, signer))
+
+
+def test_a_version_row_pointing_at_another_text_is_named(logged_store, signer):
+    forged = logged_store.blobs.put(b"These terms are governed by the laws of Nowhere.\n")
+    with logged_store.session() as session:
+        session.execute(update(VersionRow).where(VersionRow.id == 1).values(sha256=forged))
+    found = problems(logged_store, signer)
+    assert any("version is" in p and forged in p and "(altered)" in p for p in found), found
+
+
+def test_a_back_dated_version_is_named(logged_store, signer):
+    with logged_store.session() as session:
+        first_seen = session.scalar(select(VersionRow.first_seen).where(VersionRow.id == 2))
+        session.execute(update(VersionRow).where(VersionRow.id == 2).values(first_seen=first_seen - timedelta(days=30)))
+    found = problems(logged_store, signer)
+    assert any(p.startswith("version ") and "(back-dated)" in p for p in found), found
+
+
+def test_a_fetch_row_with_another_time_is_named(logged_store, signer):
+    with logged_store.session() as session:
+        fetch = session.scalar(select(FetchRow).where(FetchRow.outcome == "new_version").order_by(FetchRow.id))
+        session.execute(update(FetchRow).where(FetchRow.id == fetch.id)
+                        .values(finished_at=fetch.finished_at - timedelta(hours=5)))
+    found = problems(logged_store, signer)
+    assert any("time is" in p and "(back-dated)" in p for p in found), found
+
+
+def test_a_dropped_log_entry_is_named(logged_store, signer):
+    with logged_store.session() as session:
+        session.execute(delete(LogEntryRow).where(LogEntryRow.id == 1))
+    found = problems(logged_store, signer)
+    assert "log entry 1: missing from the log (deleted)" in found
+    assert any(p.startswith("fetch #") and "(inserted)" in p for p in found), found
+    assert any("tree head 1" in p and "(altered)" in p for p in found), found
+
+
+def test_a_dropped_last_entry_and_its_fetch_are_named(logged_store, signer):
+    with logged_store.session() as session:
+        last = session.scalar(select(LogEntryRow).order_by(LogEntryRow.id.desc()).limit(1))
+        session.execute(delete(LogEntryRow).where(LogEntryRow.id == last.id))
+        session.execute(update(FetchRow).where(FetchRow.id == last.fetch_id).values(outcome="gone"))
+    found = problems(logged_store, signer)
+    assert any("tree head 2" in p and "signs 4 entries but the log has 3 (deleted)" in p for p in found), found
+
+
+def test_an_inserted_fetch_is_named(logged_store, signer):
+    with logged_store.session() as session:
+        session.execute(insert(FetchRow).values(
+            document_id=1, started_at=datetime(2026, 1, 1, tzinfo=UTC), finished_at=datetime(2026, 1, 1, tzinfo=UTC),
+            outcome="unchanged", version_id=1))
+    found = problems(logged_store, signer)
+    assert any(p.startswith("fetch #") and "is not in the capture log (inserted)" in p for p in found), found
+
+
+def test_a_rewritten_log_entry_is_caught_by_the_signed_heads(logged_store, signer):
+    """Rewriting a leaf and its hash together is consistent locally; only the signed roots catch it."""
+    with logged_store.session() as session:
+        row = session.get(LogEntryRow, 0)
+        leaf = row.leaf.replace(b'"outcome":"failed"', b'"outcome":"unchanged"')
+        session.execute(update(LogEntryRow).where(LogEntryRow.id == 0)
+                        .values(leaf=leaf, leaf_hash=merkle.leaf_hash(leaf).hex()))
+    found = problems(logged_store, signer)
+    assert any("tree head 1" in p and "(altered)" in p for p in found), found
+    assert any("tree head 2" in p and "(altered)" in p for p in found), found
+
+
+def test_a_replaced_tree_head_is_named(logged_store, signer, tmp_path):
+    other = tmp_path / "other.key"
+    create_key(other)
+    impostor = load_signer(other)
+    with logged_store.session() as session:
+        head = session.scalar(select(TreeHeadRow).order_by(TreeHeadRow.id).limit(1))
+        forged_root = merkle.root([merkle.leaf_hash(b"rewritten history")])
+        from analysis.evidence import TreeHead
+
+        forged = impostor.sign(TreeHead(head.size, forged_root, head.timestamp_ms))
+        session.execute(update(TreeHeadRow).where(TreeHeadRow.id == head.id)
+                        .values(root=forged_root.hex(), signature=forged.signature.hex()))
+    found = problems(logged_store, signer)
+    assert any("tree head 1" in p and "does not verify" in p and "(forged)" in p for p in found), found
+    assert public_key_path(tmp_path / "keys" / "log.key").is_file()
+
+
+def test_an_altered_capture_header_block_is_named_by_verify_and_by_its_bundle(logged_store, signer):
+    from reports.evidence import write_bundle
+    from reports.evidence_check import check_bundle
+    from store.evidence_data import evidence_subject
+    from store.models import CaptureRecordRow
+
+    with logged_store.session() as session:
+        row = session.scalar(select(CaptureRecordRow).where(CaptureRecordRow.status == 200)
+                             .order_by(CaptureRecordRow.id.desc()).limit(1))
+        forged = bytes(row.response_head).replace(b"200 OK", b"200 OK\r\nX-Served-To: someone else", 1)
+        session.execute(update(CaptureRecordRow).where(CaptureRecordRow.id == row.id).values(response_head=forged))
+    found = problems(logged_store, signer)
+    assert any("heads is" in p and "(altered)" in p for p in found), found
+
+    subject = evidence_subject(logged_store, "CW-D-00001")
+    files = {}
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(write_bundle(subject, logged_store.blobs, signer.public_pem,
+                                                 base_url="http://x/"))) as bundle:
+        for name in bundle.namelist():
+            files[name.split("/", 1)[1]] = bundle.read(name)
+    failures = check_bundle(files)  # every file matches its freshly made manifest; only the log disagrees
+    assert failures and all("HTTP headers" in f for f in failures), failures
