@@ -30,7 +30,7 @@ replay: $(REPLAY_STAMP)
 
 $(REPLAY_STAMP):
 	$(PYTHON) -m venv $(REPLAY_VENV)
-	$(REPLAY_VENV)/bin/python -m pip install -q "pywb>=2.8"
+	$(REPLAY_VENV)/bin/python -m pip install -q "pywb==2.10.0"
 	touch $(REPLAY_STAMP)
 
 test: $(STAMP) $(REPLAY_STAMP) services
