@@ -24,6 +24,7 @@ def test_a_redirect_into_the_private_network_is_a_failure_and_nothing_of_it_is_p
         (catalog / "acme.yaml").write_text(f"name: Acme\nslug: acme\ndocuments:\n"
                                            f"  - type: Terms of Service\n    url: {site.url('/terms')}\n")
         base = ["--home", str(home), "--catalog", str(catalog)]
+        assert runner.invoke(main, [*base, "init"]).exit_code == 0
         crawl = runner.invoke(main, [*base, "crawl", "--delay", "0"])
         assert metadata.requests == []
     assert crawl.exit_code == 1 and "redirect_refused" in crawl.output
