@@ -43,6 +43,7 @@ def test_a_lowered_cap_is_named_in_changes_and_in_the_alert(tmp_path, smtp_inbox
         catalog.mkdir()
         (catalog / "acme.yaml").write_text(
             f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
+        assert runner.invoke(main, [*base, "init"], catch_exceptions=False).exit_code == 0
         assert runner.invoke(main, [*base, "crawl", "--delay", "0"], catch_exceptions=False).exit_code == 0
         site.set("/terms", _page(CAP.replace("$100 USD", "$50 USD")))
         assert runner.invoke(main, [*base, "crawl", "--delay", "0"], catch_exceptions=False).exit_code == 0
