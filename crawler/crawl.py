@@ -72,6 +72,10 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
         "REDIRECT_MAX_TIMES": 10,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote control listens on a local port for commands: a crawl
+        # needs no console, and the memory-usage timer only feeds stats we never read.
+        "REMOTE_CONTROL_ENABLED": False,
+        "MEMUSAGE_ENABLED": False,
         "LOG_ENABLED": False,
         "CONCURRENT_ITEMS": 16,
         "DOWNLOADER_MIDDLEWARES": {
