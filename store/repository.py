@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, case, create_engine, event, func, insert, select
+from sqlalchemy import Engine, case, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,6 +89,7 @@ class RecordResult:
 
 # Documents per IN (...) list: well under SQLite's 32,766 bound parameters.
 _IDS_PER_QUERY = 1000
+_ROWS_PER_BATCH = 500
 
 
 def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -158,9 +159,12 @@ class Store:
                 for doc in spec.documents:
                     kept.add(self._upsert_document(session, platform, doc, now))
             # Documents dropped from the catalog keep their history but are no longer crawled.
-            for row in session.scalars(select(DocumentRow).where(DocumentRow.in_catalog.is_(True))):
-                if row.id not in kept:
-                    row.in_catalog = False
+            # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
+            listed = session.scalars(select(DocumentRow.id).where(DocumentRow.in_catalog.is_(True))).all()
+            dropped = [document_id for document_id in listed if document_id not in kept]
+            for start in range(0, len(dropped), _IDS_PER_QUERY):
+                session.execute(update(DocumentRow).where(DocumentRow.id.in_(dropped[start:start + _IDS_PER_QUERY]))
+                                .values(in_catalog=False))
         return self.documents()
 
     def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
@@ -198,7 +202,8 @@ class Store:
 
     def documents(self) -> list[Document]:
         with self.session() as session:
-            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
+            # In batches, so the rows of a large catalog are never all in memory at once.
+            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id).execution_options(yield_per=_ROWS_PER_BATCH))
             return [mapping.document_from_row(row) for row in rows]
 
     def document(self, document_id: str) -> Document:

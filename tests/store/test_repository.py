@@ -94,3 +94,18 @@ def test_conditional_headers_of_many_documents_match_one_by_one(store):
     assert together[ids[3]] == {}
     with pytest.raises(UnknownDocumentError):
         store.conditional_headers_for([ids[0], "CW-D-99999"])
+
+
+def test_documents_dropped_from_a_large_catalog_all_leave_it_in_chunked_updates(store, monkeypatch):
+    import store.repository as repository
+
+    monkeypatch.setattr(repository, "_IDS_PER_QUERY", 2)
+    monkeypatch.setattr(repository, "_ROWS_PER_BATCH", 2)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
+             for n in range(7)]
+    first = store.sync_catalog(specs, now=now)
+    assert [d.id for d in first] == [f"CW-D-{n:05d}" for n in range(1, 8)]
+    again = store.sync_catalog(specs[3:4], now=now)
+    assert [(d.id, d.in_catalog) for d in again] == [(f"CW-D-{n:05d}", n == 4) for n in range(1, 8)]
+    assert store.conditional_headers_for([d.id for d in again]) == {d.id: {} for d in again}
