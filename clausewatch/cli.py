@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from clausewatch.commands import CommandLoader
+from clausewatch.commands import CommandLoader, CommandTable
 from clausewatch.settings import SettingsError, load_settings
 
 
@@ -28,34 +28,25 @@ EXIT_BAD_INPUT = 2
 
 
 class LazyGroup(click.Group):
-    """A click group whose subcommands are the modules of ``clausewatch.commands``, imported on use."""
+    """A click group whose subcommands are the modules of ``clausewatch.commands``, imported on use.
+
+    ``commands`` is a :class:`CommandTable`: it lists every module's command
+    without importing it, so click's own ``list_commands``/``get_command`` (and
+    any caller of ``main.commands``) work unchanged.
+    """
 
     def __init__(self, *args, loader: CommandLoader, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.loader = loader
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(self.loader.names()))
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return super().get_command(ctx, name) or self.loader.load(name)
+        self.commands = CommandTable(loader, self.commands)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List every command with its summary, read from the source rather than imported."""
-        names = self.list_commands(ctx)
-        listed = [(name, self._listing(ctx, name)) for name in names]
+        listed = [(name, self.commands.listing(name)) for name in self.list_commands(ctx)]
         listed = [(name, command) for name, command in listed if command is not None and not command.hidden]
         if listed:
             limit = formatter.width - 6 - max(len(name) for name, _ in listed)
             with formatter.section("Commands"):
                 formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in listed])
-
-    def _listing(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in self.commands:
-            stand_in = self.loader.listing(name)
-            if stand_in is not None:
-                return stand_in
-        return self.get_command(ctx, name)
 
 
 @click.group(cls=LazyGroup, loader=CommandLoader(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

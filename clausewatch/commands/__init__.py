@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,44 @@ class CommandLoader:
     def _imported(self, module: str) -> CommandSource:
         command = importlib.import_module(f"{self.package}.{module}").command
         return CommandSource(module, command.name or module)
+
+
+class CommandTable(MutableMapping[str, click.Command]):
+    """A group's ``commands`` mapping: every module's command by name, each imported when first looked up.
+
+    Iterating, ``len`` and ``in`` read names only; commands added with
+    ``add_command`` are kept as given and win over a module of the same name.
+    """
+
+    def __init__(self, loader: CommandLoader, added: dict[str, click.Command] | None = None) -> None:
+        self.loader = loader
+        self.added = dict(added or {})
+
+    def __getitem__(self, name: str) -> click.Command:
+        command = self.added.get(name) or self.loader.load(name)
+        if command is None:
+            raise KeyError(name)
+        return command
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self.added[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.added[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.added or name in self.loader.names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(set(self.added) | set(self.loader.names())))
+
+    def __len__(self) -> int:
+        return len(set(self.added) | set(self.loader.names()))
+
+    def listing(self, name: str) -> click.Command | None:
+        """What ``--help`` lists for ``name``: the source's stand-in when it has one, else the command."""
+        stand_in = None if name in self.added else self.loader.listing(name)
+        return stand_in or self.get(name)
 
 
 def _command_in(tree: ast.Module, module: str) -> CommandSource | None:

@@ -44,6 +44,7 @@ def test_importing_the_cli_loads_no_crawler_store_or_publishing_library(tmp_path
 def test_help_and_version_load_no_command_module(tmp_path):
     code = textwrap.dedent("""
         from clausewatch.cli import main
+        assert "crawl" in main.commands and len(sorted(main.commands)) == len(main.commands)
         for args in (["--help"], ["--version"]):
             try:
                 main(args)
@@ -88,6 +89,13 @@ def test_help_lists_every_command_module_with_the_summary_click_would_give():
     output = CliRunner().invoke(main, ["--help"]).output
     for name in eager:
         assert f"  {name} " in output
+
+
+def test_the_groups_commands_mapping_still_holds_every_command():
+    eager = eager_listing()
+    assert sorted(main.commands) == sorted(eager)
+    assert {name: command.get_short_help_str(1000) for name, command in main.commands.items()} == eager
+    assert main.commands.get("nosuch") is None and "nosuch" not in main.commands
 
 
 def test_invoking_a_command_imports_its_module():
