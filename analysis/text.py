@@ -11,6 +11,7 @@ import hashlib
 import re
 import unicodedata
 
+_LINE_END_SPACES = (" ", "\t", "\u00a0")
 _TRAILING_SPACE = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
 _BLANK_RUN = re.compile(r"\n{3,}")
 # Characters that render as nothing and only ever differ between page loads or
@@ -23,8 +24,12 @@ def normalize_text(text: str) -> str:
     """Unicode NFC, ``\\n`` line ends, no trailing spaces, collapsed blank lines."""
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _TRAILING_SPACE.sub("", text)
-    text = _BLANK_RUN.sub("\n\n", text)
+    # Each pattern is only run when its cheap necessary condition holds: most
+    # extracted texts have neither, and the regex scans cost more than the rest.
+    if text.endswith(_LINE_END_SPACES) or any(space + "\n" in text for space in _LINE_END_SPACES):
+        text = _TRAILING_SPACE.sub("", text)
+    if "\n\n\n" in text:
+        text = _BLANK_RUN.sub("\n\n", text)
     return text.strip("\n") + "\n" if text.strip() else ""
 
 

@@ -7,6 +7,12 @@ figures are the crawler's alone. Each N runs in a fresh process, so peak RSS
 is per N. Prints one JSON object.
 
     python benchmarks/pipeline.py --n 100 --n 1000 [--concurrency 16] [--no-conditional]
+
+With ``--peer FOLDER`` (Open Terms Archive's engine installed there with npm)
+it also runs both programs side by side on the same pages (benchmarks/peer.py),
+at each ``--peer-n`` (default 100); the engine only up to ``--peer-max``.
+
+    nice -n 10 python benchmarks/pipeline.py --n 1000 --peer /tmp/ota --peer-n 100 --peer-n 1000
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import argparse
 import html
 import json
 import multiprocessing
+import os
 import re
 import resource
 import subprocess
@@ -124,21 +131,31 @@ def main() -> None:
                         help="archive only (fetch, extract, store), as Open Terms Archive does; no clause analysis")
     parser.add_argument("--workers", type=int, default=0,
                         help="analysis worker processes (0: analyse in the crawling process)")
+    parser.add_argument("--peer", type=Path, help="folder with Open Terms Archive's engine (npm), to run side by side")
+    parser.add_argument("--peer-n", type=int, action="append", help="pages side by side (repeatable; default 100)")
+    parser.add_argument("--peer-max", type=int, default=1000, help="run the engine only up to this many pages")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.concurrency, not args.no_conditional, not args.no_analysis,
                                args.workers)))
         return
+    peers = []
+    if args.peer:
+        from peer import side_by_side
+
+        peers = [side_by_side(n, args.peer, args.concurrency, with_ota=n <= args.peer_max)
+                 for n in args.peer_n or [100]]
     results = []
-    for n in args.n or [100, 1000]:
+    for n in args.n or ([] if args.peer else [100, 1000]):
         command = [sys.executable, __file__, "--child", str(n), "--concurrency", str(args.concurrency), "--workers", str(args.workers)]
         command += ["--no-conditional"] * args.no_conditional + ["--no-analysis"] * args.no_analysis
         out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
     print(json.dumps({"benchmark": "pipeline", "concurrency": args.concurrency,
                       "conditional_requests": not args.no_conditional, "analysis": not args.no_analysis, "analysis_workers": args.workers,
-                      "runs": results}, indent=2))
+                      "runs": results, "side_by_side": peers,
+                      "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()], "cpus": os.cpu_count()}, indent=2))
 
 
 if __name__ == "__main__":

@@ -11,14 +11,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from analysis.domain import PlatformSpec
 from clausewatch.settings import Settings
-from crawler.declarations import CatalogLoad, load_catalog
-from reports.mail import Delivery, SmtpConfig
-from store.repository import Store
+
+if TYPE_CHECKING:  # imported where used: every command loads this module (decision 0014)
+    from crawler.declarations import CatalogLoad
+    from reports.mail import Delivery, SmtpConfig
+    from store.repository import Store
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,8 @@ def utcnow() -> datetime:
 
 def open_store(settings: Settings) -> Store:
     """Open (creating and migrating as needed) the store the settings name."""
+    from store.repository import Store
+
     settings.home.mkdir(parents=True, exist_ok=True)
     return Store.open(settings.database_url, settings.blobs)
 
@@ -38,6 +43,8 @@ def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:
 
     With ``strict`` a catalog with any error is a usage error (exit status 2).
     """
+    from crawler.declarations import load_catalog
+
     folder = Path(settings.catalog)
     if not folder.is_dir():
         raise click.UsageError(f"catalog folder {folder} does not exist (set --catalog or CLAUSEWATCH_CATALOG)")
@@ -76,6 +83,8 @@ def select_platforms(
 
 def smtp_config(settings: Settings) -> SmtpConfig:
     """The SMTP server that alerts and digests are sent through."""
+    from reports.mail import SmtpConfig
+
     return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
                       user=settings.smtp_user, password=settings.smtp_password)
 

@@ -2,7 +2,9 @@
 
 Each subcommand lives in its own module ``clausewatch/commands/<name>.py``
 exposing a click command named ``command``; every module of that package is
-registered, in name order.
+registered, in name order. A module is imported only when its command runs
+(or when ``--help`` cannot read its summary from the source), so commands that
+do not crawl never import Scrapy or Twisted (decision 0014).
 
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
 hash mismatch), 2 bad input (usage, settings, catalog, schedules).
@@ -10,15 +12,14 @@ hash mismatch), 2 bad input (usage, settings, catalog, schedules).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-import pkgutil
 import sys
 from pathlib import Path
 
 import click
 
+from clausewatch.commands import CommandLoader, CommandTable
 from clausewatch.settings import SettingsError, load_settings
 
 
@@ -26,7 +27,29 @@ EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A click group whose subcommands are the modules of ``clausewatch.commands``, imported on use.
+
+    ``commands`` is a :class:`CommandTable`: it lists every module's command
+    without importing it, so click's own ``list_commands``/``get_command`` (and
+    any caller of ``main.commands``) work unchanged.
+    """
+
+    def __init__(self, *args, loader: CommandLoader, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = CommandTable(loader, self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every command with its summary, read from the source rather than imported."""
+        listed = [(name, self.commands.listing(name)) for name in self.list_commands(ctx)]
+        listed = [(name, command) for name, command in listed if command is not None and not command.hidden]
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in listed])
+
+
+@click.group(cls=LazyGroup, loader=CommandLoader(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--home", type=click.Path(path_type=Path), help="Data folder (CLAUSEWATCH_HOME).")
 @click.option("--database-url", help="Store URL (CLAUSEWATCH_DATABASE_URL).")
 @click.option("--catalog", type=click.Path(path_type=Path), help="Catalog folder (CLAUSEWATCH_CATALOG).")
@@ -50,16 +73,3 @@ def main(ctx: click.Context, home, database_url, catalog, schedules, config_file
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for name in ("clausewatch", "crawler", "store", "reports", "analysis"):
         logging.getLogger(name).setLevel(level)
-
-
-def _register() -> None:
-    import clausewatch.commands as package
-
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        main.add_command(module.command)
-
-
-_register()

@@ -3,25 +3,56 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from analysis.pipeline import Analyzer
+from analysis.domain import StoredVersion, VersionAnalysis
 from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
-from clausewatch.parallel import ParallelAnalyzer
 from clausewatch.settings import Settings
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
 from store.repository import Store
+
+if TYPE_CHECKING:
+    from analysis.pipeline import Analyzer
+    from clausewatch.parallel import ParallelAnalyzer
 
 log = logging.getLogger(__name__)
 
 _parallel: dict[int, ParallelAnalyzer] = {}
 
 
-def default_analyzer(settings: Settings) -> Analyzer | ParallelAnalyzer:
+class DeferredAnalyzer:
+    """The in-process :class:`Analyzer`, built when the first new text needs it.
+
+    Loading the classifier is a fixed cost of every crawl; a crawl whose pages
+    are all unchanged (the usual daily run) analyses nothing and never pays it.
+    """
+
+    def __init__(self) -> None:
+        self._analyzer: Analyzer | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
+        with self._lock:
+            if self._analyzer is None:
+                from analysis.pipeline import Analyzer
+
+                self._analyzer = Analyzer()
+        return self._analyzer(previous, text)
+
+    @property
+    def loaded(self) -> bool:
+        return self._analyzer is not None
+
+
+def default_analyzer(settings: Settings) -> DeferredAnalyzer | ParallelAnalyzer:
     """The analyser a crawl uses: in process, or a process pool kept for the life of the process."""
     if settings.analysis_workers <= 0:
-        return Analyzer()
+        return DeferredAnalyzer()
     if settings.analysis_workers not in _parallel:
+        from clausewatch.parallel import ParallelAnalyzer
+
         _parallel[settings.analysis_workers] = ParallelAnalyzer(settings.analysis_workers)
     return _parallel[settings.analysis_workers]
 
@@ -49,7 +80,7 @@ def crawl_catalog(
     types: Sequence[str] = (),
     delay: float | None = None,
     concurrency: int | None = None,
-    analyzer: Analyzer | ParallelAnalyzer | None = None,
+    analyzer: Analyzer | DeferredAnalyzer | ParallelAnalyzer | None = None,
 ) -> CrawlReport:
     """Sync the catalog into the store, check every selected document once, then sign the capture log."""
     from clausewatch.signing import log_signer, sign_log

@@ -83,6 +83,10 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
         "REDIRECT_MAX_TIMES": 10,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote control listens on a local port for commands: a crawl
+        # needs no console, and the memory-usage timer only feeds stats we never read.
+        "REMOTE_CONTROL_ENABLED": False,
+        "MEMUSAGE_ENABLED": False,
         "LOG_ENABLED": False,
         "CONCURRENT_ITEMS": 16,
         "DOWNLOADER_MIDDLEWARES": {
@@ -123,7 +127,8 @@ def crawl(
     """Check every document once; blocks until the crawl has ended and everything is recorded."""
     run_id = run_id or uuid.uuid4().hex[:12]
     recorder = Recorder(store, analyze=analyze, run_id=run_id, shrink_ratio=options.shrink_ratio)
-    targets = [CrawlTarget(d.id, d.spec, store.conditional_headers(d.id)) for d in documents]
+    headers = store.conditional_headers_for([d.id for d in documents])
+    targets = [CrawlTarget(d.id, d.spec, headers[d.id]) for d in documents]
     if targets:
         browser = any(t.spec.fetcher == "browser" for t in targets)
         (runner or CrawlRunner()).run(PolicySpider, scrapy_settings(options, browser=browser),

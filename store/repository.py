@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, case, create_engine, event, func, insert, select
+from sqlalchemy import Engine, case, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,6 +89,21 @@ class RecordResult:
     change_id: int | None = None
 
 
+# Documents per IN (...) list: well under SQLite's 32,766 bound parameters.
+_IDS_PER_QUERY = 1000
+_ROWS_PER_BATCH = 500
+
+
+def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The conditional request headers of a snapshot's validators."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers (status, site) run beside a crawl; the busy timeout makes a
     # second writer wait instead of failing at once.
@@ -146,9 +161,12 @@ class Store:
                 for doc in spec.documents:
                     kept.add(self._upsert_document(session, platform, doc, now))
             # Documents dropped from the catalog keep their history but are no longer crawled.
-            for row in session.scalars(select(DocumentRow).where(DocumentRow.in_catalog.is_(True))):
-                if row.id not in kept:
-                    row.in_catalog = False
+            # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
+            listed = session.scalars(select(DocumentRow.id).where(DocumentRow.in_catalog.is_(True))).all()
+            dropped = [document_id for document_id in listed if document_id not in kept]
+            for start in range(0, len(dropped), _IDS_PER_QUERY):
+                session.execute(update(DocumentRow).where(DocumentRow.id.in_(dropped[start:start + _IDS_PER_QUERY]))
+                                .values(in_catalog=False))
         return self.documents()
 
     def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
@@ -186,7 +204,8 @@ class Store:
 
     def documents(self) -> list[Document]:
         with self.session() as session:
-            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
+            # In batches, so the rows of a large catalog are never all in memory at once.
+            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id).execution_options(yield_per=_ROWS_PER_BATCH))
             return [mapping.document_from_row(row) for row in rows]
 
     def document(self, document_id: str) -> Document:
@@ -215,12 +234,32 @@ class Store:
                 .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
                 .limit(1)
             )
-            headers = {}
-            if snap is not None and snap.etag:
-                headers["If-None-Match"] = snap.etag
-            if snap is not None and snap.last_modified:
-                headers["If-Modified-Since"] = snap.last_modified
-            return headers
+            return _validators(snap.etag, snap.last_modified) if snap is not None else {}
+
+    def conditional_headers_for(self, document_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """:meth:`conditional_headers` of many documents, in one query per thousand (a crawl asks for all at once)."""
+        wanted = list(dict.fromkeys(document_ids))
+        newest: dict[str, tuple[tuple[datetime, int], dict[str, str]]] = {}
+        known: set[str] = set()
+        with self.session() as session:
+            for start in range(0, len(wanted), _IDS_PER_QUERY):
+                chunk = wanted[start:start + _IDS_PER_QUERY]
+                known.update(session.scalars(select(DocumentRow.public_id).where(DocumentRow.public_id.in_(chunk))))
+                rows = session.execute(
+                    select(DocumentRow.public_id, SnapshotRow.fetched_at, SnapshotRow.id, SnapshotRow.etag,
+                           SnapshotRow.last_modified)
+                    .join(VersionSnapshotRow, VersionSnapshotRow.version_id == DocumentRow.current_version_id)
+                    .join(SnapshotRow, SnapshotRow.id == VersionSnapshotRow.snapshot_id)
+                    .where(DocumentRow.public_id.in_(chunk))
+                )
+                for row in rows:
+                    order = (row.fetched_at, row.id)
+                    if row.public_id not in newest or order > newest[row.public_id][0]:
+                        newest[row.public_id] = (order, _validators(row.etag, row.last_modified))
+        missing = [document_id for document_id in wanted if document_id not in known]
+        if missing:
+            raise UnknownDocumentError(f"no document {missing[0]!r} in the store")
+        return {document_id: newest[document_id][1] if document_id in newest else {} for document_id in wanted}
 
     def current_version(self, document_id: str) -> StoredVersion | None:
         with self.session() as session:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import re
 import unicodedata
 
 from analysis.text import normalize_text, sha256_bytes, sha256_text
@@ -28,3 +30,21 @@ def test_normalisation_is_idempotent_and_empty_text_stays_empty():
 def test_hashes_are_hex_sha256():
     assert sha256_bytes(b"") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     assert sha256_text("é") == sha256_bytes("é".encode("utf-8"))
+
+
+def reference_normalize(text: str) -> str:
+    """normalize_text as first written, every pattern applied unconditionally (the baseline of its fast path)."""
+    text = unicodedata.normalize("NFC", text)
+    text = re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = re.sub(r"[ \t\u00a0]+$", "", text, flags=re.MULTILINE)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def test_fast_path_gives_the_same_text_as_applying_every_pattern():
+    pieces = ["A", "b c", " ", "\t", "\u00a0", "\n", "\n\n", "\n\n\n", "\r", "\r\n", "\u200b", "\u00ad", "e\u0301", "."]
+    generator = random.Random(13)
+    samples = ["".join(generator.choice(pieces) for _ in range(generator.randint(0, 30))) for _ in range(3000)]
+    samples += ["A \u200b\nB", "A\u00a0", "A\t\r\n\r\n\r\nB", "A\n\u00ad\n\nB"]
+    for sample in samples:
+        assert normalize_text(sample) == reference_normalize(sample), repr(sample)

@@ -1,8 +1,11 @@
 from datetime import UTC, datetime
 
+import pytest
+
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
+from store.repository import UnknownDocumentError
 
 
 def test_record_text_then_unchanged(store):
@@ -68,3 +71,41 @@ def test_document_ids_are_stable_and_dropped_documents_leave_the_catalog(store):
     back = store.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
     assert {d.id: (d.type, d.in_catalog) for d in back} == {
         "CW-D-00001": ("Terms of Service", True), "CW-D-00002": ("Privacy Policy", True)}
+
+
+def test_conditional_headers_of_many_documents_match_one_by_one(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
+             for n in range(4)]
+    ids = [doc.id for doc in store.sync_catalog(specs, now=now)]
+    for number, doc_id in enumerate(ids[:3]):
+        for fetch in range(number + 1):  # the newest snapshot behind the current version gives the validators
+            body = f"<p>Terms {number}</p><!-- fetch {fetch} -->".encode()
+            later = now.replace(hour=fetch)
+            snapshot = Snapshot(sha256_bytes(body), doc_id, "http://x/t", "http://x/t", 200, "text/html", later,
+                                size=len(body), etag=f'"{number}-{fetch}"',
+                                last_modified=None if fetch else "Thu, 01 Jan 2026 00:00:00 GMT")
+            store.record_text(doc_id, snapshot=snapshot, body=body, text=f"Terms {number}\n",
+                              started_at=later, finished_at=later)
+    together = store.conditional_headers_for(list(reversed(ids)))
+    assert list(together) == list(reversed(ids))
+    assert together == {doc_id: store.conditional_headers(doc_id) for doc_id in ids}
+    assert together[ids[2]] == {"If-None-Match": '"2-2"'}
+    assert together[ids[3]] == {}
+    with pytest.raises(UnknownDocumentError):
+        store.conditional_headers_for([ids[0], "CW-D-99999"])
+
+
+def test_documents_dropped_from_a_large_catalog_all_leave_it_in_chunked_updates(store, monkeypatch):
+    import store.repository as repository
+
+    monkeypatch.setattr(repository, "_IDS_PER_QUERY", 2)
+    monkeypatch.setattr(repository, "_ROWS_PER_BATCH", 2)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
+             for n in range(7)]
+    first = store.sync_catalog(specs, now=now)
+    assert [d.id for d in first] == [f"CW-D-{n:05d}" for n in range(1, 8)]
+    again = store.sync_catalog(specs[3:4], now=now)
+    assert [(d.id, d.in_catalog) for d in again] == [(f"CW-D-{n:05d}", n == 4) for n in range(1, 8)]
+    assert store.conditional_headers_for([d.id for d in again]) == {d.id: {} for d in again}

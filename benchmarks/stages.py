@@ -1,0 +1,120 @@
+"""Where a document's CPU goes, stage by stage, without the crawler. Prints one JSON object.
+
+The pages of benchmarks/pipeline.py (CLAUDETTE policies in page furniture) go
+through the pipeline's own functions in one thread: ``extract_document``, then
+``Store.record_text`` on SQLite with the in-process ``Analyzer``, whose
+classifier is timed on its own (it belongs to the classifier's benchmark,
+benchmarks/classify.py). A first pass records every page; a second pass
+records the same texts again (unchanged). Figures are CPU milliseconds per
+document (``time.process_time``); what the crawl adds on top (Scrapy, threads,
+start-up) is the difference with benchmarks/pipeline.py.
+
+    nice -n 10 .venv/bin/python benchmarks/stages.py --n 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline import claudette_pages, page_html  # noqa: E402  (the same pages as the pipeline benchmark)
+
+
+class TimedModel:
+    """The analyser's classifier, with the CPU seconds its ``classify`` takes added to ``spent``."""
+
+    def __init__(self, model, spent: Counter):
+        self._model = model
+        self._spent = spent
+
+    def classify(self, texts):
+        start = time.process_time()
+        try:
+            return self._model.classify(texts)
+        finally:
+            self._spent["classify"] += time.process_time() - start
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
+def run(n: int) -> dict:
+    from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+    from analysis.pipeline import Analyzer
+    from analysis.text import sha256_bytes
+    from crawler.extract import extract_document
+    from store.repository import Store
+
+    sources = claudette_pages()
+    pages = [page_html(*sources[i % len(sources)], i) for i in range(n)]
+    spent: Counter = Counter()
+    analyzer = Analyzer()
+    analyzer.model = TimedModel(analyzer.model, spent)
+
+    def analyze(previous, text):
+        start = time.process_time()
+        try:
+            return analyzer(previous, text)
+        finally:
+            spent["analysis"] += time.process_time() - start
+
+    with tempfile.TemporaryDirectory() as home:
+        store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
+        platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
+            f"p{i}", "Terms of Service", (SourceSpec(f"http://127.0.0.1/p/{i}", select=("main",)),)),))
+            for i in range(n)]
+        documents = store.sync_catalog(platforms, now=datetime.now(UTC))
+        passes = {}
+        for label in ("first_run", "unchanged_run"):
+            spent.clear()
+            for document, body in zip(documents, pages, strict=True):
+                source = document.spec.sources[0]
+                start = time.process_time()
+                text = extract_document([(body, "text/html; charset=utf-8", source.url, source)])
+                spent["extract"] += time.process_time() - start
+                now = datetime.now(UTC)
+                snapshot = Snapshot(sha256_bytes(body), document.id, source.url, source.url, 200, "text/html", now,
+                                    size=len(body))
+                start = time.process_time()
+                store.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=now,
+                                  finished_at=now, analyze=analyze, shrink_ratio=0.5)
+                spent["record"] += time.process_time() - start
+            passes[label] = per_document(spent, n)
+        store.close()
+    return {"n": n, "mean_page_kb": round(sum(map(len, pages)) / n / 1024, 1), **passes}
+
+
+def per_document(spent: Counter, n: int) -> dict:
+    """CPU ms per document: extraction, the store's own work, analysis without and with the classifier."""
+    figures = {
+        "extract": spent["extract"],
+        "store": spent["record"] - spent["analysis"],
+        "analysis_without_classifier": spent["analysis"] - spent["classify"],
+        "classifier": spent["classify"],
+    }
+    figures["total"] = sum(figures.values())
+    figures["total_without_classifier"] = figures["total"] - figures["classifier"]
+    return {name: round(seconds / n * 1000, 2) for name, seconds in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100)
+    args = parser.parse_args()
+    result = {"benchmark": "stages", "unit": "CPU ms per document", **run(args.n),
+              "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()]}
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
