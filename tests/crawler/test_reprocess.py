@@ -41,18 +41,25 @@ def test_reprocess_rebuilds_versions_as_technical_changes(store):
     _crawl_with_an_older_extractor(store, document.id)
     assert len(list_changes(store)) == 1
 
+    old = [v.version.sha256 for v in store.versions(document.id)]
+
     report = reprocess(store, [document], analyze=Analyzer(), run_id="reprocess-test")
-    assert report.errors == [] and report.replayed == 2 and report.new_versions == 2
+    assert report.errors == [] and report.replayed == 2 and report.new_versions == 2 and report.folded == 2
     current = store.current_version(document.id)
     assert current.text == extract_document([(PAGES[1].encode(), "text/html", URL, SOURCE)])
     assert current.version.technical and "Printed on" not in current.text
     assert current.clauses  # analysed like any version
-    # The rebuilds are technical: not listed, never pending for alerts.
-    assert len(list_changes(store)) == 1
-    assert list_changes(store, pending_alert=True)[0].to_version != current.version.sha256
-    technical = [c for c in list_changes(store, include_technical=True) if c.technical]
-    assert len(technical) == 2 and all(c.technical for c in technical)
+    # The rebuilds are technical: not listed, never pending for alerts; the old
+    # versions left the history, with the change between them.
+    assert list_changes(store) == [] and list_changes(store, pending_alert=True) == []
+    technical = list_changes(store, include_technical=True)
+    assert len(technical) == 1 and technical[0].technical and technical[0].to_version == current.version.sha256
+    history = store.versions(document.id)
+    assert len(history) == 2 and len(store.versions(document.id, include_folded=True)) == 4
+    # A citation of an old version still resolves, to the version it is now equal to.
+    assert [store.resolve_version(document.id, sha).version.sha256 for sha in old] == [
+        v.version.sha256 for v in history]
 
     again = reprocess(store, [document], analyze=Analyzer())
-    assert again.replayed == 0 and again.new_versions == 0
-    assert len(store.versions(document.id)) == 4
+    assert again.replayed == 0 and again.new_versions == 0 and again.folded == 0
+    assert len(store.versions(document.id)) == 2

@@ -1,0 +1,136 @@
+"""Volatile values learned per document: watched while they prove themselves, then learned.
+
+A fetch whose text differs from the current version only in link parameter
+values or in one span of numbers, dates or tokens per line is *held*: the
+places that changed become candidates. When the next fetch serves the very
+same text, the change is real and is recorded; when it changes those same
+places again, the candidates gain an observation; after
+``VOLATILE_OBSERVATIONS`` consecutive changes they are *learned* and every
+version of the document is normalised without them (decision 0016).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from analysis.volatile import VolatileKey, VolatileRules
+from store.models import DocumentRow, VolatileValueRow
+from store.repository import Store, UnknownDocumentError
+
+# Three different values on three consecutive fetches, with nothing else
+# changing: a counter or a clock does that, a real edit (stable once made) does not.
+VOLATILE_OBSERVATIONS = 3
+# Longer line templates (a whole paragraph around a counter) are not stored:
+# such a line is left to make versions and to an operator's `volatile` rule.
+MAX_TEMPLATE = 1000
+
+HELD, LEARNED, STABLE = "held", "learned", "stable"
+
+
+@dataclass(frozen=True)
+class VolatileValue:
+    """One row of what ``status`` shows: a parameter or template, learned or being watched."""
+
+    document_id: str
+    kind: str
+    value: str
+    state: str
+    observations: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
+class VolatileState:
+    """A document's learned rules, and whether candidates are being watched."""
+
+    learned: VolatileRules
+    watching: bool
+
+
+def _document(session, document_id: str) -> DocumentRow:
+    row = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
+    if row is None:
+        raise UnknownDocumentError(f"no document {document_id!r} in the store")
+    return row
+
+
+def _rules(rows: Iterable[VolatileValueRow]) -> VolatileRules:
+    learned = [r for r in rows if r.state == "learned"]
+    return VolatileRules(
+        params=frozenset(r.value for r in learned if r.kind == "param"),
+        learned_texts=tuple(sorted(r.value for r in learned if r.kind == "text")),
+    )
+
+
+def volatile_state(store: Store, document_id: str) -> VolatileState:
+    with store.session() as session:
+        doc = _document(session, document_id)
+        rows = session.scalars(select(VolatileValueRow).where(VolatileValueRow.document_id == doc.id)).all()
+        return VolatileState(_rules(rows), any(r.state == "candidate" for r in rows))
+
+
+def observe(store: Store, document_id: str, keys: frozenset[VolatileKey], text_sha: str, now: datetime) -> str:
+    """Watch a fetch that changed only ``keys``: ``held``, ``learned`` (now confirmed) or ``stable`` (a real edit)."""
+    if any(len(key.value) > MAX_TEMPLATE for key in keys):
+        return STABLE
+    with store.session() as session:
+        doc = _document(session, document_id)
+        candidates = session.scalars(select(VolatileValueRow).where(
+            VolatileValueRow.document_id == doc.id, VolatileValueRow.state == "candidate")).all()
+        if any(c.held_text_sha256 == text_sha for c in candidates):
+            _drop(session, candidates)
+            return STABLE  # served twice in a row: a real edit
+        if {VolatileKey(c.kind, c.value) for c in candidates} != keys:
+            _drop(session, candidates)
+            candidates = [_candidate(session, doc, key, now) for key in sorted(keys)]
+        for candidate in candidates:
+            candidate.observations += 1
+            candidate.held_text_sha256 = text_sha
+            candidate.last_seen = now
+        if all(c.observations >= VOLATILE_OBSERVATIONS for c in candidates):
+            for candidate in candidates:
+                candidate.state, candidate.held_text_sha256 = "learned", None
+            return LEARNED
+        return HELD
+
+
+def _candidate(session, doc: DocumentRow, key: VolatileKey, now: datetime) -> VolatileValueRow:
+    row = VolatileValueRow(document_id=doc.id, kind=key.kind, value=key.value, state="candidate", observations=0,
+                           first_seen=now, last_seen=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _drop(session, rows: Iterable[VolatileValueRow]) -> None:
+    for row in rows:
+        session.delete(row)
+    session.flush()
+
+
+def stop_watching(store: Store, document_id: str) -> None:
+    """A fetch that changed something real (or nothing): the candidates' streak is over."""
+    with store.session() as session:
+        doc = _document(session, document_id)
+        session.execute(delete(VolatileValueRow).where(
+            VolatileValueRow.document_id == doc.id, VolatileValueRow.state == "candidate"))
+
+
+def volatile_values(store: Store) -> dict[str, list[VolatileValue]]:
+    """Every learned or watched value, by document id: what ``status`` shows."""
+    found: dict[str, list[VolatileValue]] = defaultdict(list)
+    with store.session() as session:
+        rows = session.execute(
+            select(DocumentRow.public_id, VolatileValueRow).join(DocumentRow, DocumentRow.id == VolatileValueRow.document_id)
+            .order_by(DocumentRow.id, VolatileValueRow.kind, VolatileValueRow.value)
+        ).all()
+        for public_id, row in rows:
+            found[public_id].append(VolatileValue(public_id, row.kind, row.value, row.state, row.observations,
+                                                  row.first_seen, row.last_seen))
+    return dict(found)
