@@ -85,7 +85,8 @@ def is_volatile_span(span: str) -> bool:
     words = span.split()
     if not words or len(span) > _MAX_SPAN:
         return False
-    shaped = [_NUMERIC_WORD.fullmatch(w) or is_token(w.strip("()[].,;")) for w in words]
+    # A masked value ("…") counts: a value learned too narrowly is learned again, wider.
+    shaped = [_NUMERIC_WORD.fullmatch(w) or is_token(w.strip("()[].,;")) or w == MASK for w in words]
     if not any(shaped):
         return False
     return all(ok or _CALENDAR_WORD.fullmatch(w) for ok, w in zip(shaped, words))
