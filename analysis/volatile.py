@@ -23,13 +23,20 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 __all__ = [
+    "HELD",
+    "LEARNED",
     "MASK",
+    "STABLE",
+    "VOLATILE_OBSERVATIONS",
     "WILDCARD",
+    "VolatileKey",
     "VolatileRules",
+    "Watch",
     "is_token",
     "is_volatile_span",
     "mask_volatile_text",
     "volatile_difference",
+    "watch_step",
 ]
 
 MASK = "…"
@@ -274,3 +281,35 @@ def _common_prefix(a: str, b: str) -> int:
 
 def _common_suffix(a: str, b: str) -> int:
     return _common_prefix(a[::-1], b[::-1])
+
+
+# --- Watching: held, learned or a real edit -------------------------------------
+
+# Three different values on three consecutive fetches, with nothing else
+# changing: a counter or a clock does that, a real edit (stable once made) does not.
+VOLATILE_OBSERVATIONS = 3
+HELD, LEARNED, STABLE = "held", "learned", "stable"
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Values being watched: what changed, on how many consecutive fetches, and the last text held."""
+
+    keys: frozenset[VolatileKey] = frozenset()
+    observations: int = 0
+    held_sha256: str | None = None
+
+
+def watch_step(watch: Watch, keys: frozenset[VolatileKey], text_sha: str) -> tuple[str, Watch]:
+    """The verdict on a fetch that changed only ``keys``, and what is watched next.
+
+    ``stable`` when it serves the very text held last time (a real edit: record
+    it), ``learned`` when the same places changed on ``VOLATILE_OBSERVATIONS``
+    consecutive fetches, else ``held`` (not a version yet).
+    """
+    if watch.held_sha256 == text_sha:
+        return STABLE, Watch()
+    observations = watch.observations + 1 if watch.keys == keys else 1
+    if observations >= VOLATILE_OBSERVATIONS:
+        return LEARNED, Watch()
+    return HELD, Watch(keys, observations, text_sha)

@@ -18,18 +18,16 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
-from analysis.volatile import VolatileKey, VolatileRules
+from analysis.volatile import HELD, LEARNED, STABLE, VolatileKey, VolatileRules, Watch, watch_step
 from store.models import DocumentRow, VolatileValueRow
 from store.repository import Store, UnknownDocumentError
 
-# Three different values on three consecutive fetches, with nothing else
-# changing: a counter or a clock does that, a real edit (stable once made) does not.
-VOLATILE_OBSERVATIONS = 3
 # Longer line templates (a whole paragraph around a counter) are not stored:
 # such a line is left to make versions and to an operator's `volatile` rule.
 MAX_TEMPLATE = 1000
 
-HELD, LEARNED, STABLE = "held", "learned", "stable"
+__all__ = ["HELD", "LEARNED", "STABLE", "VolatileState", "VolatileValue", "observe", "stop_watching",
+           "volatile_state", "volatile_values"]
 
 
 @dataclass(frozen=True)
@@ -83,21 +81,30 @@ def observe(store: Store, document_id: str, keys: frozenset[VolatileKey], text_s
         doc = _document(session, document_id)
         candidates = session.scalars(select(VolatileValueRow).where(
             VolatileValueRow.document_id == doc.id, VolatileValueRow.state == "candidate")).all()
-        if any(c.held_text_sha256 == text_sha for c in candidates):
+        watch = Watch(frozenset(VolatileKey(c.kind, c.value) for c in candidates),
+                      min((c.observations for c in candidates), default=0),
+                      candidates[0].held_text_sha256 if candidates else None)
+        verdict, watched = watch_step(watch, keys, text_sha)
+        if verdict == LEARNED:
+            _learn(session, doc, candidates, keys, now)
+        elif watched.keys != watch.keys:
             _drop(session, candidates)
-            return STABLE  # served twice in a row: a real edit
-        if {VolatileKey(c.kind, c.value) for c in candidates} != keys:
+            candidates = [_candidate(session, doc, key, now) for key in sorted(watched.keys)]
+        for candidate in candidates if verdict == HELD else ():
+            candidate.observations, candidate.held_text_sha256, candidate.last_seen = (
+                watched.observations, watched.held_sha256, now)
+        if verdict == STABLE:
             _drop(session, candidates)
-            candidates = [_candidate(session, doc, key, now) for key in sorted(keys)]
-        for candidate in candidates:
-            candidate.observations += 1
-            candidate.held_text_sha256 = text_sha
-            candidate.last_seen = now
-        if all(c.observations >= VOLATILE_OBSERVATIONS for c in candidates):
-            for candidate in candidates:
-                candidate.state, candidate.held_text_sha256 = "learned", None
-            return LEARNED
-        return HELD
+        return verdict
+
+
+def _learn(session, doc: DocumentRow, candidates, keys: frozenset[VolatileKey], now: datetime) -> None:
+    by_key = {VolatileKey(c.kind, c.value): c for c in candidates}
+    for key in sorted(keys):
+        row = by_key.pop(key, None) or _candidate(session, doc, key, now)
+        row.state, row.held_text_sha256, row.last_seen = "learned", None, now
+        row.observations += 1
+    _drop(session, by_key.values())
 
 
 def _candidate(session, doc: DocumentRow, key: VolatileKey, now: datetime) -> VolatileValueRow:

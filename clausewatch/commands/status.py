@@ -6,10 +6,11 @@ import json
 
 import click
 
+from analysis.volatile import VOLATILE_OBSERVATIONS
 from clausewatch.app import open_store, read_catalog, utcnow
 from clausewatch.jobs import job_status
 from clausewatch.schedules import SchedulesError
-from store.volatile import VOLATILE_OBSERVATIONS, volatile_values
+from store.volatile import volatile_values
 
 # The keys of `status --json`: scripts rely on this shape, keep it stable.
 JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures", "last_outcome", "last_verified")

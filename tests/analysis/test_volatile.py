@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 
 from analysis.volatile import (
+    HELD,
+    LEARNED,
+    STABLE,
+    Watch,
+    watch_step,
     MASK,
     VolatileKey,
     VolatileRules,
@@ -128,3 +133,25 @@ def test_rules_drop_params_by_name_or_shape_and_keep_overrides():
     assert not rules.drops_param("page", "2") and not rules.drops_param("lang", "en")
     kept = rules.without(frozenset({"r", "Visits: {*}"}))
     assert not kept and not kept.drops_param("r", "12")
+
+
+def test_watch_holds_then_learns_after_three_consecutive_changes():
+    keys = frozenset({VolatileKey("text", "Visits: {*}")})
+    verdict, watch = watch_step(Watch(), keys, "a")
+    assert verdict == HELD and watch.observations == 1
+    verdict, watch = watch_step(watch, keys, "b")
+    assert verdict == HELD and watch.observations == 2
+    verdict, watch = watch_step(watch, keys, "c")
+    assert verdict == LEARNED and watch == Watch()
+
+
+def test_watch_calls_a_value_served_twice_a_real_edit():
+    keys = frozenset({VolatileKey("text", "Refunds within {*} days.")})
+    _, watch = watch_step(Watch(), keys, "fourteen")
+    assert watch_step(watch, keys, "fourteen") == (STABLE, Watch())
+
+
+def test_watch_restarts_when_other_places_change():
+    _, watch = watch_step(Watch(), frozenset({VolatileKey("param", "r")}), "a")
+    verdict, watch = watch_step(watch, frozenset({VolatileKey("param", "s")}), "b")
+    assert verdict == HELD and watch.observations == 1
