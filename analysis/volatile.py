@@ -112,15 +112,24 @@ class VolatileRules:
     params: frozenset[str] = frozenset()
     texts: tuple[str, ...] = ()
     learned_texts: tuple[str, ...] = ()
+    # False only to measure the extractor without token shapes (benchmarks/noise.py).
+    shapes: bool = True
 
     def __bool__(self) -> bool:
         return bool(self.params or self.texts or self.learned_texts)
+
+    @classmethod
+    def learned_from(cls, keys: frozenset[VolatileKey]) -> VolatileRules:
+        """The rules of learned keys (``param`` names and ``text`` templates)."""
+        return cls(params=frozenset(k.value for k in keys if k.kind == "param"),
+                   learned_texts=tuple(sorted(k.value for k in keys if k.kind == "text")))
 
     def merged(self, other: VolatileRules) -> VolatileRules:
         return VolatileRules(
             self.params | other.params,
             _unique(self.texts + other.texts),
             _unique(self.learned_texts + other.learned_texts),
+            self.shapes and other.shapes,
         )
 
     def without(self, kept: frozenset[str]) -> VolatileRules:
@@ -130,14 +139,15 @@ class VolatileRules:
             frozenset(p for p in self.params if p not in lowered),
             tuple(t for t in self.texts if t not in kept),
             tuple(t for t in self.learned_texts if t not in kept),
+            self.shapes,
         )
 
     def drops_param(self, name: str, value: str) -> bool:
         """Whether a query parameter is not part of the link target."""
-        return name.lower() in self.params or is_token(value)
+        return name.lower() in self.params or (self.shapes and is_token(value))
 
     def drops_fragment(self, fragment: str) -> bool:
-        return FRAGMENT in self.params or is_token(fragment)
+        return FRAGMENT in self.params or (self.shapes and is_token(fragment))
 
 
 def _unique(items: tuple[str, ...]) -> tuple[str, ...]:
@@ -160,7 +170,7 @@ def mask_volatile_text(text: str, rules: VolatileRules) -> str:
     for index, line in enumerate(lines):
         for template, learned in templates:
             line = template.mask(line, check_shape=learned)
-        lines[index] = _mask_tokens(line)
+        lines[index] = _mask_tokens(line) if rules.shapes else line
     return "\n".join(lines)
 
 

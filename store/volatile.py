@@ -59,11 +59,7 @@ def _document(session, document_id: str) -> DocumentRow:
 
 
 def _rules(rows: Iterable[VolatileValueRow]) -> VolatileRules:
-    learned = [r for r in rows if r.state == "learned"]
-    return VolatileRules(
-        params=frozenset(r.value for r in learned if r.kind == "param"),
-        learned_texts=tuple(sorted(r.value for r in learned if r.kind == "text")),
-    )
+    return VolatileRules.learned_from(frozenset(VolatileKey(r.kind, r.value) for r in rows if r.state == "learned"))
 
 
 def volatile_state(store: Store, document_id: str) -> VolatileState:

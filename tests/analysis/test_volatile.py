@@ -155,3 +155,11 @@ def test_watch_restarts_when_other_places_change():
     _, watch = watch_step(Watch(), frozenset({VolatileKey("param", "r")}), "a")
     verdict, watch = watch_step(watch, frozenset({VolatileKey("param", "s")}), "b")
     assert verdict == HELD and watch.observations == 1
+
+
+def test_rules_without_shapes_keep_tokens_for_measuring_the_old_extractor():
+    off = VolatileRules(shapes=False)
+    assert not off.drops_param("id", "3f2a9c1e-7b4d-4e2a-9f1c-0a1b2c3d4e5f")
+    assert mask_volatile_text("Request 3f2a9c1e-7b4d-4e2a-9f1c-0a1b2c3d4e5f", off).endswith("4e5f")
+    assert VolatileRules.learned_from(frozenset({VolatileKey("param", "r"), VolatileKey("text", "A {*}")})) == (
+        VolatileRules(params=frozenset({"r"}), learned_texts=("A {*}",)))
