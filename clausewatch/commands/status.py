@@ -31,8 +31,10 @@ def command(settings, as_json: bool) -> None:
     finally:
         store.close()
     if as_json:
-        documents = [{**_json_row(s), "volatile": _volatile_json(volatile.get(s.id, []))} for s in rows]
-        click.echo(json.dumps({"documents": documents, "jobs": jobs}, indent=2))
+        documents = [_json_row(s) for s in rows]
+        # Learned and watched volatile values by document id, beside the stable document rows.
+        learned = {s.id: _volatile_json(volatile[s.id]) for s in rows if s.id in volatile}
+        click.echo(json.dumps({"documents": documents, "jobs": jobs, "volatile": learned}, indent=2))
         return
     _print_table(rows, volatile)
     _print_jobs(jobs)

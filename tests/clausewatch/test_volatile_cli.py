@@ -33,9 +33,10 @@ def test_status_shows_watched_then_learned_values_and_reprocess_reports_folds(tm
 
     status = invoke(*base, "status")
     assert "volatile: text 'Visits today: {*}'\n" in status.output
-    [document] = json.loads(invoke(*base, "status", "--json").output)["documents"]
+    shown = json.loads(invoke(*base, "status", "--json").output)
+    [document] = shown["documents"]
     assert document["versions"] == 1
-    assert [(v["kind"], v["value"], v["state"]) for v in document["volatile"]] == [
+    assert [(v["kind"], v["value"], v["state"]) for v in shown["volatile"][document["id"]]] == [
         ("text", "Visits today: {*}", "learned")]
     again = invoke(*base, "reprocess")
     assert again.exit_code == 0 and "0 technical version(s) recorded, 0 folded" in again.output
