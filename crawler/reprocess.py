@@ -145,12 +145,19 @@ def _texts(store: Store, document: Document, fetches: dict[str, _Fetch], result:
 
 
 def _runs(sequence: list[tuple[str, datetime]], fetches: dict[str, _Fetch], texts: dict[str, str]) -> list[RebuiltRun]:
-    """Consecutive fetches with equal texts, as runs (fetches that gave no text are skipped)."""
+    """Consecutive fetches with equal texts, as runs.
+
+    Fetches that gave no text are skipped, and so are held fetches (linked to no
+    version) unless their text now equals the run before them.
+    """
     runs: list[RebuiltRun] = []
     for sha, at in sequence:
         if sha not in texts:
             continue
         text, parts = texts[sha], tuple(p.sha256 for p in fetches[sha].parts)
+        held = not fetches[sha].versions  # watched as volatile, never a version of its own
+        if held and not (runs and runs[-1].text == text):
+            continue
         if runs and runs[-1].text == text:
             last = runs[-1]
             runs[-1] = RebuiltRun(text, last.snapshot_shas + tuple(p for p in parts if p not in last.snapshot_shas),

@@ -28,6 +28,8 @@ def test_status_shows_watched_then_learned_values_and_reprocess_reports_folds(tm
             assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
         watched = invoke(*base, "status").output
         assert "volatile: text 'Visits today: {*}' (watched 1/3)" in watched
+        # A held fetch is never made a version by a reprocess.
+        assert "0 technical version(s) recorded, 0 folded" in invoke(*base, "reprocess").output
         for _ in range(2):
             assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
 
