@@ -34,6 +34,9 @@ class _Fetch:
 
     parts: tuple[Snapshot, ...]
     versions: frozenset[str]
+    # The latest snapshot of each source URL up to this fetch: a combined
+    # document's part whose bytes did not change is stored once, at its first fetch.
+    known: dict[str, Snapshot] = field(default_factory=dict)
 
     @property
     def primary(self) -> Snapshot:
@@ -85,25 +88,32 @@ def document_rules(store: Store, document: Document) -> VolatileRules:
 
 
 def _fetches(store: Store, document: Document, fetched: set[str]) -> list[_Fetch]:
-    """Snapshots grouped into fetches, oldest first; error pages kept as evidence are left out."""
+    """Snapshots grouped into fetches, oldest first; error pages kept as evidence are left out.
+
+    A snapshot some fetch recorded as its primary starts a fetch; other linked
+    snapshots are the further parts of a combined document.
+    """
     linked: dict[str, set[str]] = {}
     for stored in store.versions(document.id, include_folded=True):
         for sha in stored.version.snapshot_sha256s:
             linked.setdefault(sha, set()).add(stored.version.sha256)
-    fetches: list[list[Snapshot]] = []
+    groups: list[list[Snapshot]] = []
     for snapshot in store.snapshots(document.id):
         if snapshot.sha256 not in linked and snapshot.sha256 not in fetched:
             continue
-        primary_url = sources_at(document.spec, snapshot)[0].url
-        if snapshot.requested_url == primary_url or not fetches:
-            fetches.append([snapshot])
+        if snapshot.sha256 in fetched or not groups:
+            groups.append([snapshot])
         else:
-            fetches[-1].append(snapshot)
-    return [_Fetch(tuple(parts), frozenset(linked.get(parts[0].sha256, ()))) for parts in fetches]
+            groups[-1].append(snapshot)
+    fetches, known = [], {}
+    for parts in groups:
+        known = {**known, **{part.requested_url: part for part in parts}}
+        fetches.append(_Fetch(tuple(parts), frozenset(linked.get(parts[0].sha256, ())), known))
+    return fetches
 
 
 def _text_of(store: Store, document: Document, fetch: _Fetch, rules: VolatileRules) -> str:
-    by_url = {part.requested_url: part for part in fetch.parts}
+    by_url = {**fetch.known, **{part.requested_url: part for part in fetch.parts}}
     parts = []
     for index, source in enumerate(sources_at(document.spec, fetch.primary)):
         snapshot = fetch.primary if index == 0 else by_url.get(source.url)
@@ -161,9 +171,9 @@ def _runs(sequence: list[tuple[str, datetime]], fetches: dict[str, _Fetch], text
         if runs and runs[-1].text == text:
             last = runs[-1]
             runs[-1] = RebuiltRun(text, last.snapshot_shas + tuple(p for p in parts if p not in last.snapshot_shas),
-                                  last.first_seen, at)
+                                  last.first_seen, at, last.fetch_shas + (sha,))
         else:
-            runs.append(RebuiltRun(text, parts, at, at))
+            runs.append(RebuiltRun(text, parts, at, at, (sha,)))
     return runs
 
 

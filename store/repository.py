@@ -638,9 +638,10 @@ class RebuiltRun:
     """Consecutive fetches whose texts are equal under today's normalisation."""
 
     text: str
-    snapshot_shas: tuple[str, ...]
+    snapshot_shas: tuple[str, ...]  # every part of every fetch, linked to the run's version
     first_seen: datetime
     last_seen: datetime
+    fetch_shas: tuple[str, ...] = ()  # the primary snapshot of each fetch: what decides a fold
 
     @property
     def sha256(self) -> str:
@@ -661,7 +662,8 @@ class _History:
         for change in self.changes:
             self.by_pair.setdefault((change.from_version_id, change.to_version_id), change)
         self.kept_changes: set[int] = set()
-        self.run_of_snapshot: dict[str, VersionRow] = {}
+        self.run_of_snapshot: dict[str, VersionRow] = {}  # primary snapshot -> its run's version
+        self.run_rows: list[VersionRow] = []
         self.previous: StoredVersion | None = None
         self.previous_row: VersionRow | None = None
         self.created = 0
@@ -679,7 +681,9 @@ class _History:
         for sha in run.snapshot_shas:
             if (snap := self.snapshots.get(sha)) is not None:
                 Store._link(self.session, row, snap)
-                self.run_of_snapshot.setdefault(sha, row)
+        for sha in run.fetch_shas:
+            self.run_of_snapshot.setdefault(sha, row)
+        self.run_rows.append(row)
         self._keep_change(row, run, analysis)
         self.previous = self.store._stored_version(self.session, row, self.doc.public_id)
         self.previous_row = row
@@ -696,7 +700,7 @@ class _History:
 
     def fold(self) -> None:
         """Fold every version outside the runs into the run holding its first snapshot; hide other changes."""
-        kept_rows = {row.id for row in self.run_of_snapshot.values()}
+        kept_rows = {row.id for row in self.run_of_snapshot.values()} | {row.id for row in self.run_rows}
         for row in self.rows.values():
             if row.id in kept_rows:
                 continue
