@@ -96,3 +96,22 @@ def test_reprocess_folds_noise_versions_an_older_extractor_recorded(store):
     assert shown.technical and shown.from_version == history[0].version.sha256
     # Folded changes are kept in the store but never listed (nor alerted).
     assert list_changes(store, pending_alert=True) == []
+
+
+def test_reprocess_of_a_combined_document_reads_unchanged_parts_from_their_first_fetch(store, site, run_crawl):
+    from clausewatch.localsite import Page
+
+    site.conditional = False
+    site.set("/b", Page(b"<main><h1>Part B</h1><p>Second part of the policy, never edited.</p></main>"))
+    sources = (SourceSpec(site.url("/a")), SourceSpec(site.url("/b")))
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", sources),))
+    for edit in ("first", "second", "second", "third"):
+        site.set("/a", Page(f"<main><h1>Part A</h1><p>The {edit} wording of part A.</p></main>".encode()))
+        run_crawl(store, [acme])
+    [document] = store.documents()
+    assert len(store.versions(document.id)) == 3
+
+    report = reprocess(store, [document], analyze=Analyzer())
+
+    assert report.errors == [] and report.new_versions == 0 and report.folded == 0
+    assert ["third" in v.text and "Part B" in v.text for v in store.versions(document.id)] == [False, False, True]
