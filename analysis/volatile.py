@@ -165,8 +165,10 @@ _LINK_TARGET = re.compile(r"\]\([^)\s]*\)|<https?://[^>\s]*>")
 
 def mask_volatile_text(text: str, rules: VolatileRules) -> str:
     """``text`` with token-shaped words and the varying spans of the rules' templates masked."""
-    lines = text.split("\n")
     templates = [(_Template(t), False) for t in rules.texts] + [(_Template(t), True) for t in rules.learned_texts]
+    if not templates and not (rules.shapes and _TEXT_TOKEN.search(text)):
+        return text  # the common case: nothing to mask, no walk over the lines
+    lines = text.split("\n")
     for index, line in enumerate(lines):
         for template, learned in templates:
             line = template.mask(line, check_shape=learned)

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analysis.domain import Document, StoredVersion, VersionAnalysis
+from analysis.domain import StoredVersion, VersionAnalysis
 from analysis.text import sha256_text
 from analysis.volatile import VolatileRules, volatile_difference
 from crawler.extract import ExtractionError, extract_document
@@ -82,15 +82,14 @@ class Recorder:
 
     def _record_fetched(self, item: FetchedDocument) -> DocumentResult:
         first = item.parts[0]
-        document = self.store.document(item.document_id)
         state = volatile_state(self.store, item.document_id)
         try:
-            text = _extract(item, document.spec.volatile_rules(state.learned))
+            text = _extract(item, state.rules)
         except ExtractionError as exc:
             return self._record_failure(FailedDocument(
                 item.document_id, item.started_at, item.finished_at, exc.kind, exc.detail, first
             ))
-        verdict = self._watch(item, document, text, state)
+        verdict = self._watch(item, text, state)
         if verdict == HELD:
             held = self.store.record_held(item.document_id, snapshot=first.snapshot, body=first.body,
                                           started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id)
@@ -98,6 +97,7 @@ class Recorder:
         if verdict == LEARNED:
             # Versions are normalised without what was just learned: fold the
             # history under the new rules, then record this fetch under them.
+            document = self.store.document(item.document_id)
             reprocess_document(self.store, document, analyze=self.analyze, run_id=self.run_id)
             text = _extract(item, document_rules(self.store, document))
         recorded = self.store.record_text(
@@ -108,14 +108,13 @@ class Recorder:
         )
         return _result(item.document_id, recorded)
 
-    def _watch(self, item: FetchedDocument, document: Document, text: str, state: VolatileState) -> str | None:
+    def _watch(self, item: FetchedDocument, text: str, state: VolatileState) -> str | None:
         """``held`` or ``learned`` when the text differs from the current version only in volatile-looking values."""
-        head = self.store.current_head(item.document_id)
-        text_sha = sha256_text(text)
+        current, text_sha = state.current_sha256, sha256_text(text)
         keys = None
-        if head is not None and head[0] != text_sha:
-            keys = volatile_difference(self.store.blobs.get(head[0]).decode("utf-8"), text)
-        if not keys or any(key.value in document.spec.volatile_keep for key in keys):
+        if current is not None and current != text_sha:
+            keys = volatile_difference(self.store.blobs.get(current).decode("utf-8"), text)
+        if not keys or any(key.value in state.keep for key in keys):
             if state.watching:
                 stop_watching(self.store, item.document_id)
             return None

@@ -84,7 +84,7 @@ def sources_at(spec: DocumentSpec, snapshot: Snapshot) -> tuple[SourceSpec, ...]
 
 def document_rules(store: Store, document: Document) -> VolatileRules:
     """The volatile rules a version of ``document`` is normalised with: declared and learned."""
-    return document.spec.volatile_rules(volatile_state(store, document.id).learned)
+    return volatile_state(store, document.id).rules
 
 
 def _fetches(store: Store, document: Document, fetched: set[str]) -> list[_Fetch]:

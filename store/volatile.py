@@ -19,7 +19,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from analysis.volatile import HELD, LEARNED, STABLE, VolatileKey, VolatileRules, Watch, watch_step
-from store.models import DocumentRow, VolatileValueRow
+from store.mapping import spec_from_json
+from store.models import DocumentRow, VersionRow, VolatileValueRow
 from store.repository import Store, UnknownDocumentError
 
 # Longer line templates (a whole paragraph around a counter) are not stored:
@@ -45,10 +46,12 @@ class VolatileValue:
 
 @dataclass(frozen=True)
 class VolatileState:
-    """A document's learned rules, and whether candidates are being watched."""
+    """A document's volatile rules (declared and learned, less the kept), and whether candidates are watched."""
 
-    learned: VolatileRules
+    rules: VolatileRules
+    keep: frozenset[str]
     watching: bool
+    current_sha256: str | None = None  # the current version's hash, read in the same session
 
 
 def _document(session, document_id: str) -> DocumentRow:
@@ -63,10 +66,14 @@ def _rules(rows: Iterable[VolatileValueRow]) -> VolatileRules:
 
 
 def volatile_state(store: Store, document_id: str) -> VolatileState:
+    """What the recorder needs per fetch, in one session: the rules to extract with and the watch."""
     with store.session() as session:
         doc = _document(session, document_id)
         rows = session.scalars(select(VolatileValueRow).where(VolatileValueRow.document_id == doc.id)).all()
-        return VolatileState(_rules(rows), any(r.state == "candidate" for r in rows))
+        spec = spec_from_json(doc.spec)
+        current = session.scalar(select(VersionRow.sha256).where(VersionRow.id == doc.current_version_id))
+        return VolatileState(spec.volatile_rules(_rules(rows)), spec.volatile_keep,
+                             any(r.state == "candidate" for r in rows), current)
 
 
 def observe(store: Store, document_id: str, keys: frozenset[VolatileKey], text_sha: str, now: datetime) -> str:
