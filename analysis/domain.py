@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from analysis.text import sha256_text
+from analysis.volatile import VolatileRules
 
 FETCHERS = ("http", "browser")
 SEVERITIES = ("low", "medium", "high")
@@ -92,6 +93,14 @@ class DocumentSpec:
     # The platform's own name for the document when it differs from the type
     # ("Terms of API Paid Service" for a "Developer Terms" document).
     title: str | None = None
+    # Declared volatile values (catalog key ``volatile``), and the learned ones
+    # an operator said are content after all (``volatile.keep``).
+    volatile: VolatileRules = VolatileRules()
+    volatile_keep: frozenset[str] = frozenset()
+
+    def volatile_rules(self, learned: VolatileRules) -> VolatileRules:
+        """The rules a version of this document is normalised with: declared plus learned, less the kept."""
+        return self.volatile.merged(learned.without(self.volatile_keep))
 
     @property
     def key(self) -> str:

@@ -17,7 +17,14 @@ compares per document:
   targets or markup, by kind (``links``, ``markup``, ``whitespace_punctuation``);
 - ``ota_changes_missed``: OTA's substantive changes at a snapshot where our
   text did not change since OTA's previous record;
-- ``failed``: snapshots that gave no version, by error kind.
+- ``failed``: snapshots that gave no version, by error kind;
+- ``baseline``: versions the extractor records without volatile values (no
+  token shapes, nothing learned: the extractor before decision 0016), measured
+  in the same run unless ``--no-baseline``; ``folded`` = ``baseline - ours``;
+- ``held``: snapshots held because they changed only volatile-looking values,
+  and ``learned``: the values learned per document (decision 0016); when
+  something is learned, the snapshots so far are extracted again under the
+  new rules and counted again, as ``reprocess`` folds the stored history.
 
 ``--via-http`` serves every snapshot from a loopback HTTP server
 (``clausewatch.localsite``) and crawls it with ``clausewatch.crawling.crawl_catalog``
@@ -51,6 +58,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.domain import DocumentSpec, SourceSpec  # noqa: E402
+from analysis.text import sha256_text  # noqa: E402
+from analysis.volatile import HELD, LEARNED, VolatileRules, Watch, volatile_difference, watch_step  # noqa: E402
 from crawler.declarations import load_catalog  # noqa: E402
 from crawler.extract import ExtractionError, extract_document  # noqa: E402
 
@@ -233,6 +242,9 @@ class DocumentReplay:
     ota_substantive: int = 0
     ota_missed: int = 0
     failed: Counter = field(default_factory=Counter)
+    baseline: int = 0
+    held: int = 0
+    learned: list[str] = field(default_factory=list)
     seconds: float = 0.0
     cosmetic_examples: list[str] = field(default_factory=list)
     missed_examples: list[str] = field(default_factory=list)
@@ -246,29 +258,94 @@ class ReplayJob:
     refs: list[SnapshotRef]
     content_type: str
     ota: list[OtaRecord]
+    baseline: bool = True
 
 
 def replay_document(job: ReplayJob) -> DocumentReplay:
     """Extract every snapshot of one document in order and count version changes."""
     result = DocumentReplay(job.document, snapshots=len(job.refs))
-    version_after: dict[str, int] = {}  # snapshot commit -> our version number once it is read
     reader = BlobReader(job.repo)
-    previous: str | None = None
     started = time.perf_counter()
+    replay = _Replay(job, reader, result)
     for ref in job.refs:
-        source = sources_at(job.spec, ref.date)[0]
-        try:
-            text = extract_document([(reader.read(ref.blob), job.content_type, source.url, source)])
-        except ExtractionError as error:
-            result.failed[error.kind] += 1
-        else:
-            previous = _count_version(result, previous, text, ref.commit)
-        version_after[ref.commit] = result.ours
+        replay.step(ref)
     result.seconds = time.perf_counter() - started
     reader.close()
-    _compare_with_ota(result, job.ota, version_after)
+    _compare_with_ota(result, job.ota, replay.version_after)
     del result.cosmetic_examples[3:]
     return result
+
+
+_BASELINE = VolatileRules(shapes=False)
+
+
+class _Replay:
+    """One document's snapshots through the extractor and the volatile watch, as the recorder sees them."""
+
+    def __init__(self, job: ReplayJob, reader: BlobReader, result: DocumentReplay) -> None:
+        self.job, self.reader, self.result = job, reader, result
+        self.learned = VolatileRules()
+        self.watch = Watch()
+        self.current: str | None = None
+        self.baseline_previous: str | None = None
+        self.seen: list[SnapshotRef] = []  # every snapshot so far, for a refold after learning
+        self.version_after: dict[str, int] = {}  # snapshot commit -> our version number once it is read
+
+    def extract(self, ref: SnapshotRef, rules: VolatileRules) -> str:
+        source = sources_at(self.job.spec, ref.date)[0]
+        return extract_document([(self.reader.read(ref.blob), self.job.content_type, source.url, source)],
+                                self.job.spec.volatile_rules(rules))
+
+    def step(self, ref: SnapshotRef) -> None:
+        self.seen.append(ref)
+        if self.job.baseline:
+            self._baseline(ref)
+        try:
+            text = self.extract(ref, self.learned)
+        except ExtractionError as error:
+            self.result.failed[error.kind] += 1
+            self.version_after[ref.commit] = self.result.ours
+            return
+        verdict = self._watch(text)
+        if verdict == HELD:
+            self.result.held += 1
+        else:
+            if verdict == LEARNED:
+                self._refold()
+                text = self.extract(ref, self.learned)
+            self.current = _count_version(self.result, self.current, text, ref.commit)
+        self.version_after[ref.commit] = self.result.ours
+
+    def _watch(self, text: str) -> str | None:
+        keys = volatile_difference(self.current, text) if self.current not in (None, text) else None
+        if not keys:
+            self.watch = Watch()
+            return None
+        verdict, self.watch = watch_step(self.watch, keys, sha256_text(text))
+        if verdict == LEARNED:
+            self.learned = self.learned.merged(VolatileRules.learned_from(keys))
+            self.result.learned.extend(f"{key.kind}:{key.value[:80]}" for key in sorted(keys))
+        return verdict
+
+    def _refold(self) -> None:
+        """Count the versions so far again under the rules just learned (what ``reprocess`` does to the store)."""
+        result = self.result
+        result.ours, result.cosmetic, result.cosmetic_examples, self.current = 0, Counter(), [], None
+        for ref in self.seen[:-1]:
+            try:
+                self.current = _count_version(result, self.current, self.extract(ref, self.learned), ref.commit)
+            except ExtractionError:
+                pass
+            self.version_after[ref.commit] = result.ours
+
+    def _baseline(self, ref: SnapshotRef) -> None:
+        try:
+            text = self.extract(ref, _BASELINE)
+        except ExtractionError:
+            return
+        if text != self.baseline_previous:
+            self.result.baseline += 1
+            self.baseline_previous = text
 
 
 def _count_version(result: DocumentReplay, previous: str | None, text: str, commit: str) -> str | None:
@@ -310,7 +387,7 @@ def run(options: argparse.Namespace, workdir: Path) -> dict:
             continue
         chosen = refs[: options.limit] if options.limit else refs
         jobs.append(ReplayJob(stem, snapshots, documents[stem], chosen, EXTENSIONS[f".{suffix}"],
-                              ota.get(stem, [])))
+                              ota.get(stem, []), baseline=not options.no_baseline))
     if options.via_http:
         return report([replay_via_http(job, workdir) for job in jobs], mode="http")
     with ProcessPoolExecutor(max_workers=options.jobs) as pool:
@@ -330,15 +407,22 @@ def report(results: list[DocumentReplay], *, mode: str) -> dict:
         "cosmetic_by_kind": dict(result.cosmetic),
         "substantive": result.ours - sum(result.cosmetic.values()),
         "ota_changes_missed": result.ota_missed,
+        "baseline": result.baseline,
+        "folded": result.baseline - result.ours if result.baseline else None,
+        "held": result.held,
+        "learned": result.learned,
         "failed": dict(result.failed),
         "ms_per_snapshot": round(1000 * result.seconds / max(result.snapshots, 1), 1),
         "cosmetic_examples": result.cosmetic_examples,
         "missed_examples": result.missed_examples,
     } for result in results]
-    keys = ("snapshots", "ours", "ota", "ota_substantive", "cosmetic", "substantive", "ota_changes_missed")
+    keys = ("snapshots", "ours", "ota", "ota_substantive", "cosmetic", "substantive", "ota_changes_missed",
+            "baseline", "held")
     totals = {key: sum(row[key] for row in rows) for key in keys}
     totals["failed"] = dict(sum((Counter(row["failed"]) for row in rows), Counter()))
     totals["ms_per_snapshot"] = round(1000 * sum(r.seconds for r in results) / max(totals["snapshots"], 1), 1)
+    totals["folded"] = totals["baseline"] - totals["ours"] if totals["baseline"] else None
+    totals["documents_learning"] = {row["document"]: row["learned"] for row in rows if row["learned"]}
     totals["documents_missing_ota_changes"] = [row["document"] for row in rows if row["ota_changes_missed"]]
     totals["cosmetic_by_kind"] = dict(sum((Counter(row["cosmetic_by_kind"]) for row in rows), Counter()))
     totals["documents_with_whitespace_punctuation_versions"] = [
@@ -413,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="replay only the first N snapshots of each document")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--via-http", action="store_true", help="serve snapshots on loopback and crawl them")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the second extraction without volatile values (halves the time)")
     options = parser.parse_args(argv)
     if not SNAPSHOTS_BUNDLE.exists():
         print(json.dumps({"benchmark": "noise", "error": f"missing {SNAPSHOTS_BUNDLE}"}))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -23,7 +23,9 @@ class Page:
 
     ``hang`` holds the connection open without answering until the server
     stops (a timeout for the client); ``chunks`` streams the body that many
-    times (a giant page without holding it in memory).
+    times (a giant page without holding it in memory); ``render``, when set,
+    makes the body afresh for every request (given how many requests the path
+    had), as a page carrying per-visit ids does.
     """
 
     body: bytes = b""
@@ -32,6 +34,7 @@ class Page:
     headers: Mapping[str, str] = field(default_factory=dict)
     hang: bool = False
     chunks: int = 1
+    render: Callable[[int], bytes] | None = None
 
 
 class LocalSite:
@@ -121,6 +124,8 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
             if page.hang:
                 site._stopping.wait()
                 return
+            if page.render is not None:
+                page = replace(page, body=page.render(sum(1 for p, _ in site.requests if p == path)))
             if site.conditional and page.status == 200 and self.headers.get("If-None-Match") == _etag(page):
                 self.send_response(304)
                 self.send_header("ETag", _etag(page))

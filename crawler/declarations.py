@@ -41,6 +41,7 @@ from analysis.domain import (
     Selector,
     SourceSpec,
 )
+from analysis.volatile import WILDCARD, VolatileRules
 
 YAML_SUFFIXES = (".yaml", ".yml")
 OTA_SUFFIX = ".json"
@@ -572,8 +573,11 @@ def _ota_history(
 YAML_TOP_KEYS = ("name", "slug", "homepage", "jurisdictions", "tags", "documents")
 YAML_DOCUMENT_KEYS = (
     "type", "title", "custom_type", "url", "sources", "select", "remove", "filters",
-    "execute_client_scripts", "fetcher", "tags", "obey_robots", "schedule_group", "history",
+    "execute_client_scripts", "fetcher", "tags", "obey_robots", "schedule_group", "history", "volatile",
 )
+VOLATILE_KEYS = ("params", "text", "keep")
+# A query parameter name as it appears before "=", or "#" for the fragment.
+_PARAM_NAME = re.compile(r"#|[^\s=&#?]+")
 
 
 def _load_yaml(path: Path, problems: _Problems) -> PlatformSpec | None:
@@ -650,7 +654,28 @@ def _yaml_document(slug: str, entry: Any, path: KeyPath) -> DocumentSpec:
         obey_robots=_boolean(entry.get("obey_robots", True), path + ("obey_robots",)),
         history=_history(entry.get("history", []), path + ("history",), OURS),
         title=_string(entry["title"], path + ("title",)) if "title" in entry else None,
+        **_volatile(entry.get("volatile", {}), path + ("volatile",)),
     )
+
+
+def _volatile(value: Any, path: KeyPath) -> dict[str, Any]:
+    """``volatile: {params, text, keep}``: values that change on every load, and learned ones to keep."""
+    value = _mapping(value, path, "a mapping with params, text or keep")
+    _check_keys(value, path, VOLATILE_KEYS)
+    params = _strings(value.get("params", []), path + ("params",))
+    for index, name in enumerate(params):
+        if not _PARAM_NAME.fullmatch(name):
+            raise InvalidDeclarationError(path + ("params", index), f"expected a query parameter name (or '#' for the fragment), found {name!r}")
+    texts = _strings(value.get("text", []), path + ("text",))
+    for index, template in enumerate(texts):
+        if WILDCARD not in template or not template.replace(WILDCARD, "").strip():
+            raise InvalidDeclarationError(
+                path + ("text", index), f"expected a line with {WILDCARD} where it varies, e.g. 'Visits today: {WILDCARD}', found {template!r}"
+            )
+    return {
+        "volatile": VolatileRules(params=frozenset(p.lower() for p in params), texts=texts),
+        "volatile_keep": frozenset(_strings(value.get("keep", []), path + ("keep",))),
+    }
 
 
 def _yaml_fetcher(entry: dict[str, Any], path: KeyPath, sources: tuple[SourceSpec, ...]) -> str:
@@ -757,12 +782,20 @@ def _document_data(document: DocumentSpec) -> dict[str, Any]:
         data["obey_robots"] = False
     if document.schedule_group != "default":
         data["schedule_group"] = document.schedule_group
+    if document.volatile or document.volatile_keep:
+        data["volatile"] = _volatile_data(document)
     if document.history:
         data["history"] = [
             {"valid_until": past.valid_until.isoformat().replace("+00:00", "Z"), **_sources_data(past.sources)}
             for past in document.history
         ]
     return data
+
+
+def _volatile_data(document: DocumentSpec) -> dict[str, Any]:
+    found = {"params": sorted(document.volatile.params), "text": list(document.volatile.texts),
+             "keep": sorted(document.volatile_keep)}
+    return {key: value for key, value in found.items() if value}
 
 
 def _sources_data(sources: tuple[SourceSpec, ...]) -> dict[str, Any]:

@@ -26,10 +26,12 @@ from markdownify import MarkdownConverter
 
 from analysis.domain import ERROR_KINDS, RangeSelector, Selector, SourceSpec
 from analysis.text import normalize_text
+from analysis.volatile import VolatileRules, mask_volatile_text
 
 __all__ = ["ExtractionError", "extract_document", "extract_source", "clean_url"]
 
 Part = tuple[bytes, "str | None", str, SourceSpec]
+_NO_RULES = VolatileRules()
 
 
 class ExtractionError(Exception):
@@ -46,26 +48,34 @@ class ExtractionError(Exception):
 # --- Entry points --------------------------------------------------------------
 
 
-def extract_source(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:
+def extract_source(body: bytes, content_type: str | None, url: str, source: SourceSpec,
+                   volatile: VolatileRules = _NO_RULES) -> str:
     """The normalised Markdown text of one fetched source."""
-    return normalize_text(_source_markdown(body, content_type, url, source))
+    return extract_document([(body, content_type, url, source)], volatile)
 
 
-def extract_document(parts: Sequence[Part]) -> str:
-    """The normalised text of a document made of several sources, joined in order."""
+def extract_document(parts: Sequence[Part], volatile: VolatileRules = _NO_RULES) -> str:
+    """The normalised text of a document made of several sources, joined in order.
+
+    ``volatile`` holds the document's learned and declared volatile values
+    (analysis/volatile.py); per-visit tokens are dropped whatever it holds.
+    """
     if not parts:
         raise ExtractionError("empty", "the document has no fetched sources")
-    return normalize_text("\n\n".join(_source_markdown(*part) for part in parts))
+    text = normalize_text("\n\n".join(_source_markdown(*part, volatile) for part in parts))
+    # Masking works on normalised lines (the templates were learned from them).
+    return normalize_text(mask_volatile_text(text, volatile))
 
 
-def _source_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:
+def _source_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,
+                     volatile: VolatileRules = _NO_RULES) -> str:
     kind = _sniff_kind(body, content_type, url)
     if kind == "pdf":
         text = _pdf_text(body, url)
     elif kind == "text":
         text = _decode(body, _charset(content_type), is_html=False)
     else:
-        text = _html_markdown(body, content_type, url, source)
+        text = _html_markdown(body, content_type, url, source, volatile)
     if not text.strip():
         raise ExtractionError("empty", f"no text left after extraction of {url}")
     return text
@@ -301,8 +311,8 @@ _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#]*", r
 _SAFE_SCHEMES = ("http", "https")
 
 
-def clean_url(href: str, base: str) -> str | None:
-    """``href`` made absolute against ``base`` and stripped of tracking; None unless http(s)."""
+def clean_url(href: str, base: str, volatile: VolatileRules = _NO_RULES) -> str | None:
+    """``href`` made absolute against ``base`` and stripped of tracking and per-visit values; None unless http(s)."""
     href = href.strip()
     try:
         parts = urlsplit(urljoin(base, href))
@@ -311,16 +321,17 @@ def clean_url(href: str, base: str) -> str | None:
     if parts.scheme.lower() not in _SAFE_SCHEMES or not parts.netloc:
         return None
     path = _PATH_SESSION.sub("", parts.path)
-    query = _clean_query(parts.query, static=bool(_STATIC_ASSET.search(path)))
-    fragment = "" if parts.fragment.startswith(":~:") else parts.fragment
+    query = _clean_query(parts.query, static=bool(_STATIC_ASSET.search(path)), volatile=volatile)
+    fragment = "" if parts.fragment.startswith(":~:") or volatile.drops_fragment(parts.fragment) else parts.fragment
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, fragment))
 
 
-def _clean_query(query: str, *, static: bool) -> str:
+def _clean_query(query: str, *, static: bool, volatile: VolatileRules) -> str:
     if not query:
         return ""
     pairs = parse_qsl(query, keep_blank_values=True)
-    kept = [(key, value) for key, value in pairs if not _is_noise_param(key.lower(), static)]
+    kept = [(key, value) for key, value in pairs
+            if not _is_noise_param(key.lower(), static) and not volatile.drops_param(key, value)]
     return query if len(kept) == len(pairs) else urlencode(kept)
 
 
@@ -396,7 +407,8 @@ def _flatten_deep(root: Tag) -> None:
             child.append("\n\n".join(texts))
 
 
-def _html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:
+def _html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,
+                   volatile: VolatileRules) -> str:
     html = _decode(body, _charset(content_type), is_html=True)
     soup = _parse(html, url)
     _check_title(soup, url)
@@ -404,7 +416,7 @@ def _html_markdown(body: bytes, content_type: str | None, url: str, source: Sour
     for rule in source.remove:
         _remove(soup, rule)
     roots = _select(soup, source.select, url, html) if source.select else [soup.body or soup]
-    cleaner = _Cleaner(base, url, furniture=not source.select)
+    cleaner = _Cleaner(base, url, furniture=not source.select, volatile=volatile)
     for root in roots:
         cleaner.clean(root)
     markdown = _tidy("\n\n".join(_CONVERTER.convert_soup(root) for root in roots))
@@ -576,10 +588,11 @@ _CONTENT_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table")
 class _Cleaner:
     """One pass over a subtree: drops noise, decodes obfuscated emails, rewrites links."""
 
-    def __init__(self, base: str, page: str, *, furniture: bool) -> None:
+    def __init__(self, base: str, page: str, *, furniture: bool, volatile: VolatileRules) -> None:
         self.base = base
         self.page = page.partition("#")[0]
         self.furniture = furniture
+        self.volatile = volatile
 
     def clean(self, root: Tag) -> None:
         doomed: list[Tag] = []
@@ -626,7 +639,7 @@ class _Cleaner:
                 tag.string = email
             tag.attrs = {}
             return
-        url = clean_url(href, self.base)
+        url = clean_url(href, self.base, self.volatile)
         # Links within the page (tables of contents, heading anchors) are
         # navigation, and sites add or drop them without changing a word.
         within_page = url is not None and (href.startswith("#") or url.partition("#")[0] == self.page)

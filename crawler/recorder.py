@@ -14,9 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analysis.domain import StoredVersion, VersionAnalysis
+from analysis.text import sha256_text
+from analysis.volatile import VolatileRules, volatile_difference
 from crawler.extract import ExtractionError, extract_document
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
+from crawler.reprocess import document_rules, reprocess_document
 from store.repository import RecordResult, Store
+from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state
 
 log = logging.getLogger("clausewatch.crawl")
 
@@ -79,13 +83,24 @@ class Recorder:
 
     def _record_fetched(self, item: FetchedDocument) -> DocumentResult:
         first = item.parts[0]
+        state = volatile_state(self.store, item.document_id)
         try:
-            text = extract_document([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source)
-                                     for p in item.parts])
+            text = _extract(item, state.rules)
         except ExtractionError as exc:
             return self._record_failure(FailedDocument(
                 item.document_id, item.started_at, item.finished_at, exc.kind, exc.detail, first, item.exchanges
             ))
+        verdict = self._watch(item, text, state)
+        if verdict == HELD:
+            held = self.store.record_held(item.document_id, snapshot=first.snapshot, body=first.body,
+                                          started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id)
+            return _result(item.document_id, held)
+        if verdict == LEARNED:
+            # Versions are normalised without what was just learned: fold the
+            # history under the new rules, then record this fetch under them.
+            document = self.store.document(item.document_id)
+            reprocess_document(self.store, document, analyze=self.analyze, run_id=self.run_id)
+            text = _extract(item, document_rules(self.store, document))
         recorded = self.store.record_text(
             item.document_id, snapshot=first.snapshot, body=first.body, text=text,
             extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]],
@@ -93,6 +108,21 @@ class Recorder:
             shrink_ratio=self.shrink_ratio, run_id=self.run_id, exchanges=item.exchanges,
         )
         return _result(item.document_id, recorded)
+
+    def _watch(self, item: FetchedDocument, text: str, state: VolatileState) -> str | None:
+        """``held`` or ``learned`` when the text differs from the current version only in volatile-looking values."""
+        current, text_sha = state.current_sha256, sha256_text(text)
+        keys = None
+        if current is not None and current != text_sha:
+            keys = volatile_difference(self.store.blobs.get(current).decode("utf-8"), text)
+        if not keys or any(key.value in state.keep for key in keys):
+            if state.watching:
+                stop_watching(self.store, item.document_id)
+            return None
+        verdict = observe(self.store, item.document_id, keys, text_sha, item.finished_at)
+        log.info("volatile document=%s verdict=%s values=%s", item.document_id, verdict,
+                 ",".join(f"{k.kind}:{k.value[:60]}" for k in sorted(keys)))
+        return verdict
 
     def _record_failure(self, item: FailedDocument) -> DocumentResult:
         part = item.part
@@ -102,6 +132,11 @@ class Recorder:
             run_id=self.run_id, exchanges=item.exchanges,
         )
         return DocumentResult(item.document_id, "failed", item.kind, item.detail)
+
+
+def _extract(item: FetchedDocument, rules: VolatileRules) -> str:
+    return extract_document([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source) for p in item.parts],
+                            rules)
 
 
 def _result(document_id: str, recorded: RecordResult) -> DocumentResult:

@@ -150,6 +150,7 @@ def _changes_query(since, platforms, substantive_only: bool, include_technical: 
         .join(PlatformRow, PlatformRow.id == DocumentRow.platform_id)
         .join(from_version, from_version.id == ChangeRow.from_version_id)
         .join(to_version, to_version.id == ChangeRow.to_version_id)
+        .where(ChangeRow.folded.is_(False))
         .order_by(ChangeRow.detected_at, ChangeRow.id)
     )
     if since is not None:

@@ -21,6 +21,7 @@ from analysis.domain import (
     SourceSpec,
     Version,
 )
+from analysis.volatile import VolatileRules
 from store.models import (
     ClauseChangeRow,
     ClauseRow,
@@ -77,6 +78,8 @@ def spec_to_json(spec: DocumentSpec) -> dict[str, Any]:
             {"valid_until": h.valid_until.isoformat(), "sources": [source_to_json(s) for s in h.sources]}
             for h in spec.history
         ],
+        "volatile": {"params": sorted(spec.volatile.params), "text": list(spec.volatile.texts),
+                     "keep": sorted(spec.volatile_keep)},
     }
 
 
@@ -97,7 +100,15 @@ def spec_from_json(data: dict[str, Any]) -> DocumentSpec:
             )
             for h in data.get("history", ())
         ),
+        **_volatile_from_json(data.get("volatile") or {}),
     )
+
+
+def _volatile_from_json(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "volatile": VolatileRules(params=frozenset(data.get("params", ())), texts=tuple(data.get("text", ()))),
+        "volatile_keep": frozenset(data.get("keep", ())),
+    }
 
 
 def document_from_row(row: DocumentRow) -> Document:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -128,6 +129,9 @@ class VersionRow(Base):
     analyzed_with: Mapped[str | None] = mapped_column(String(100))
     # ISO 639-1 code of the detected language ("en", "de"); None until detected.
     language: Mapped[str | None] = mapped_column(String(16))
+    # Set when ``reprocess`` found this version equal to another under a newer
+    # normalisation: it leaves the history, its hash still resolves to that one.
+    folded_into_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), nullable=True)
 
     __table_args__ = (UniqueConstraint("document_id", "sha256", name="uq_versions_document_sha256"),)
 
@@ -201,6 +205,8 @@ class ChangeRow(Base):
     cosmetic_reason: Mapped[str | None] = mapped_column(String(200))
     technical: Mapped[bool] = mapped_column(Boolean, default=False)
     alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A change between versions that a reprocess folded together: kept, not shown.
+    folded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ClauseChangeRow(Base):
@@ -219,6 +225,29 @@ class ClauseChangeRow(Base):
     similarity: Mapped[float | None] = mapped_column(Float)
     # The facts that moved: [{"fact", "label", "before", "after", "against_user"}].
     facts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class VolatileValueRow(Base):
+    """A query parameter or line template of a document seen to change on every fetch (decision 0016).
+
+    ``candidate`` while it is being watched (``observations`` consecutive
+    fetches changed only it; ``held_text_sha256`` is the last such text),
+    ``learned`` once confirmed: versions are then normalised without it.
+    """
+
+    __tablename__ = "volatile_values"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"))
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(1000))
+    state: Mapped[str] = mapped_column(String(10))
+    observations: Mapped[int] = mapped_column(Integer)
+    held_text_sha256: Mapped[str | None] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("document_id", "kind", "value", name="uq_volatile_values_document_kind_value"),)
 
 
 class JobRunRow(Base):

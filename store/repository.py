@@ -268,14 +268,26 @@ class Store:
                 return None
             return self._stored_version(session, session.get(VersionRow, doc.current_version_id), document_id)
 
-    def versions(self, document_id: str) -> list[StoredVersion]:
-        """Every version of a document, oldest first."""
+    def versions(self, document_id: str, *, include_folded: bool = False) -> list[StoredVersion]:
+        """Every version of a document in its history, oldest first (with ``include_folded``, the folded ones too)."""
         with self.session() as session:
             doc = self._document_row(session, document_id)
-            rows = session.scalars(
-                select(VersionRow).where(VersionRow.document_id == doc.id).order_by(VersionRow.first_seen, VersionRow.id)
-            ).all()
+            query = select(VersionRow).where(VersionRow.document_id == doc.id)
+            if not include_folded:
+                query = query.where(VersionRow.folded_into_id.is_(None))
+            rows = session.scalars(query.order_by(VersionRow.first_seen, VersionRow.id)).all()
             return [self._stored_version(session, row, document_id) for row in rows]
+
+    def resolve_version(self, document_id: str, sha256: str) -> StoredVersion | None:
+        """The version a hash stands for today: itself, or the version it was folded into."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            row = session.scalar(select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == sha256))
+            seen: set[int] = set()
+            while row is not None and row.folded_into_id is not None and row.id not in seen:
+                seen.add(row.id)
+                row = session.get(VersionRow, row.folded_into_id)
+            return self._stored_version(session, row, document_id) if row is not None else None
 
     def _stored_version(self, session: Session, row: VersionRow, document_id: str) -> StoredVersion:
         snapshot_shas = tuple(
@@ -495,6 +507,7 @@ class Store:
         row = session.scalar(select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == text_sha))
         if row is not None:  # the text went back to an earlier version
             row.last_verified = max(row.last_verified, now)
+            row.folded_into_id = None  # seen again as it is: back in the history
             return row, False
         row = VersionRow(
             document_id=doc.id, sha256=text_sha, first_seen=now, last_verified=now, technical=technical,
@@ -563,6 +576,72 @@ class Store:
             session.add(mapping.clause_change_to_row(clause_change, row.id, ordinal))
         return row.id
 
+    # --- Volatile values: held fetches and folded histories (decision 0016) ------
+
+    def current_head(self, document_id: str) -> tuple[str, int] | None:
+        """The current version's text hash and length, without loading its text."""
+        return self._current_head(document_id)
+
+    def record_held(
+        self, document_id: str, *, snapshot: Snapshot, body: bytes, started_at: datetime, finished_at: datetime,
+        run_id: str | None = None,
+    ) -> RecordResult:
+        """A fetch whose text differs from the current version only in values being watched as volatile.
+
+        Its snapshot is kept as evidence and the fetch counts as unchanged; the
+        current version is not verified again (its text was not seen as such).
+        """
+        self.blobs.put(body)
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            snap = self._upsert_snapshot(session, doc, snapshot)
+            session.add(FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
+                snapshot_id=snap.id, version_id=doc.current_version_id, run_id=run_id,
+            ))
+            current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
+            return RecordResult("unchanged", current.sha256 if current else None)
+
+    def fetch_sequence(self, document_id: str) -> list[tuple[str, datetime]]:
+        """The primary snapshot hash and time of every fetch that gave a text, in order."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            return [(sha, at) for sha, at in session.execute(
+                select(SnapshotRow.sha256, FetchRow.finished_at)
+                .join(SnapshotRow, SnapshotRow.id == FetchRow.snapshot_id)
+                .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(("new_version", "unchanged")))
+                .order_by(FetchRow.finished_at, FetchRow.id)
+            )]
+
+    def history_shas(self, document_id: str) -> list[str]:
+        """The version each shown change led to, in order: the document's history as it is shown."""
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            return list(session.scalars(
+                select(VersionRow.sha256).join(ChangeRow, ChangeRow.to_version_id == VersionRow.id)
+                .where(ChangeRow.document_id == doc.id, ChangeRow.folded.is_(False))
+                .order_by(ChangeRow.detected_at, ChangeRow.id)
+            ))
+
+    def rebuild_history(self, document_id: str, runs: Sequence[RebuiltRun], *, analyze: Analyzer) -> int:
+        """Make ``runs`` the document's history; returns how many (technical) versions it created.
+
+        A run whose text is already a version keeps that version (its hash,
+        clauses and provision records); others become technical versions. Every
+        other version is folded into the run holding its first snapshot, and
+        every change not between two consecutive runs is folded: kept, not shown.
+        """
+        for run in runs:
+            self.blobs.put(run.text.encode("utf-8"))
+        with self.session() as session:
+            doc = self._document_row(session, document_id)
+            history = _History(self, session, doc, analyze)
+            for run in runs:
+                history.add(run)
+            history.fold()
+            doc.current_version_id = history.previous_row.id if history.previous_row else doc.current_version_id
+            return history.created
+
     # --- Status and verification ---------------------------------------------
 
     def status(self) -> list[DocumentStatus]:
@@ -570,7 +649,8 @@ class Store:
         with self.session() as session:
             counts = self._fetch_counts(session)
             version_counts = dict(session.execute(
-                select(VersionRow.document_id, func.count()).group_by(VersionRow.document_id)
+                select(VersionRow.document_id, func.count()).where(VersionRow.folded_into_id.is_(None))
+                .group_by(VersionRow.document_id)
             ).all())
             rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
             return [self._status_of(session, row, counts.get(row.id, (0, 0)), version_counts.get(row.id, 0)) for row in rows]
@@ -615,6 +695,88 @@ class Store:
 
     def text_sha(self, text: str) -> str:
         return sha256_text(text)
+
+
+@dataclass(frozen=True)
+class RebuiltRun:
+    """Consecutive fetches whose texts are equal under today's normalisation."""
+
+    text: str
+    snapshot_shas: tuple[str, ...]  # every part of every fetch, linked to the run's version
+    first_seen: datetime
+    last_seen: datetime
+    fetch_shas: tuple[str, ...] = ()  # the primary snapshot of each fetch: what decides a fold
+
+    @property
+    def sha256(self) -> str:
+        return sha256_text(self.text)
+
+
+class _History:
+    """One rebuild of a document's history, run by run, inside one session."""
+
+    def __init__(self, store: Store, session: Session, doc: DocumentRow, analyze: Analyzer) -> None:
+        self.store, self.session, self.doc, self.analyze = store, session, doc, analyze
+        self.rows = {r.sha256: r for r in session.scalars(select(VersionRow).where(VersionRow.document_id == doc.id))}
+        self.snapshots = {r.sha256: r for r in session.scalars(select(SnapshotRow).where(SnapshotRow.document_id == doc.id))}
+        self.changes = session.scalars(
+            select(ChangeRow).where(ChangeRow.document_id == doc.id).order_by(ChangeRow.detected_at, ChangeRow.id)
+        ).all()
+        self.by_pair: dict[tuple[int | None, int], ChangeRow] = {}
+        for change in self.changes:
+            self.by_pair.setdefault((change.from_version_id, change.to_version_id), change)
+        self.kept_changes: set[int] = set()
+        self.run_of_snapshot: dict[str, VersionRow] = {}  # primary snapshot -> its run's version
+        self.run_rows: list[VersionRow] = []
+        self.previous: StoredVersion | None = None
+        self.previous_row: VersionRow | None = None
+        self.created = 0
+
+    def add(self, run: RebuiltRun) -> None:
+        row, analysis = self.rows.get(run.sha256), None
+        if row is None:
+            analysis = self.analyze(self.previous, run.text) if self.analyze else None
+            row, _ = self.store._upsert_version(self.session, self.doc, run.text, run.sha256, analysis,
+                                                run.first_seen, True)
+            self.rows[run.sha256] = row
+            self.created += 1
+        row.folded_into_id = None
+        row.last_verified = max(row.last_verified, run.last_seen)
+        for sha in run.snapshot_shas:
+            if (snap := self.snapshots.get(sha)) is not None:
+                Store._link(self.session, row, snap)
+        for sha in run.fetch_shas:
+            self.run_of_snapshot.setdefault(sha, row)
+        self.run_rows.append(row)
+        self._keep_change(row, run, analysis)
+        self.previous = self.store._stored_version(self.session, row, self.doc.public_id)
+        self.previous_row = row
+
+    def _keep_change(self, row: VersionRow, run: RebuiltRun, analysis: VersionAnalysis | None) -> None:
+        change = self.by_pair.get((self.previous_row.id if self.previous_row else None, row.id))
+        if change is not None:
+            self.kept_changes.add(change.id)
+            return
+        if analysis is None and self.analyze is not None:
+            analysis = self.analyze(self.previous, run.text)
+        self.kept_changes.add(Store._add_change(self.session, self.doc, self.previous_row, row, analysis,
+                                                run.first_seen, True))
+
+    def fold(self) -> None:
+        """Fold every version outside the runs into the run holding its first snapshot; hide other changes."""
+        kept_rows = {row.id for row in self.run_of_snapshot.values()} | {row.id for row in self.run_rows}
+        for row in self.rows.values():
+            if row.id in kept_rows:
+                continue
+            firsts = self.session.scalars(
+                select(SnapshotRow.sha256).join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+                .where(VersionSnapshotRow.version_id == row.id).order_by(SnapshotRow.fetched_at, SnapshotRow.id)
+            ).all()
+            target = next((self.run_of_snapshot[sha] for sha in firsts if sha in self.run_of_snapshot), None)
+            if target is not None and target.id != row.id:
+                row.folded_into_id = target.id
+        for change in self.changes:
+            change.folded = change.id not in self.kept_changes
 
 
 class _CurrentVersionMoved(Exception):

@@ -180,7 +180,8 @@ def _versions_by_document(session: Session, public_ids: dict[int, str]) -> dict[
     ):
         latest_snapshot[version_id] = snap  # ordered ascending, so the last one wins
     result: dict[int, list[tuple[int, VersionInfo]]] = defaultdict(list)
-    for row in session.scalars(select(VersionRow).order_by(VersionRow.first_seen, VersionRow.id)):
+    shown = select(VersionRow).where(VersionRow.folded_into_id.is_(None))  # folded versions left the history
+    for row in session.scalars(shown.order_by(VersionRow.first_seen, VersionRow.id)):
         snap = latest_snapshot.get(row.id)
         result[row.document_id].append((row.id, VersionInfo(
             sha256=row.sha256, first_seen=row.first_seen, last_verified=row.last_verified,
@@ -210,7 +211,8 @@ def _changes_by_document(session: Session) -> dict[int, list[ChangeInfo]]:
     for row in session.scalars(select(ClauseChangeRow).order_by(ClauseChangeRow.change_id, ClauseChangeRow.ordinal)):
         clause_changes[row.change_id].append(mapping.clause_change_from_row(row))
     result: dict[int, list[ChangeInfo]] = defaultdict(list)
-    for row in session.scalars(select(ChangeRow).order_by(ChangeRow.detected_at, ChangeRow.id)):
+    for row in session.scalars(select(ChangeRow).where(ChangeRow.folded.is_(False))
+                               .order_by(ChangeRow.detected_at, ChangeRow.id)):
         result[row.document_id].append(ChangeInfo(
             id=row.id, from_sha256=shas.get(row.from_version_id), to_sha256=shas[row.to_version_id],
             detected_at=row.detected_at, substantive=row.substantive, severity_raised=row.severity_raised,

@@ -20,7 +20,9 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
     """Extract every stored snapshot again and record the texts that came out different.
 
     The versions and changes this creates are technical: they never alert and are
-    not listed by `changes`. Exits 1 when a snapshot could not be extracted.
+    not listed by `changes`. Versions that no longer differ from their neighbours
+    (per-visit noise) are folded: out of the history, their hash still resolving.
+    Exits 1 when a snapshot could not be extracted.
     """
     store = open_store(settings)
     try:
@@ -37,7 +39,7 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     click.echo(f"reprocessed {len(report.documents)} document(s): {report.replayed} fetch(es) replayed, "
-               f"{report.new_versions} technical version(s) recorded")
+               f"{report.new_versions} technical version(s) recorded, {report.folded} folded")
     if report.errors:
         raise click.exceptions.Exit(1)
 

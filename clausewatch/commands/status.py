@@ -6,9 +6,11 @@ import json
 
 import click
 
+from analysis.volatile import VOLATILE_OBSERVATIONS
 from clausewatch.app import open_store, read_catalog, utcnow
 from clausewatch.jobs import job_status
 from clausewatch.schedules import SchedulesError
+from store.volatile import volatile_values
 
 # The keys of `status --json`: scripts rely on this shape, keep it stable.
 JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures", "last_outcome", "last_verified",
@@ -26,13 +28,16 @@ def command(settings, as_json: bool) -> None:
         store.sync_catalog(catalog.platforms, now=utcnow())
         rows = [s for s in store.status() if s.in_catalog]
         jobs = _job_rows(settings, store)
+        volatile = volatile_values(store)
     finally:
         store.close()
     if as_json:
         documents = [_json_row(s) for s in rows]
-        click.echo(json.dumps({"documents": documents, "jobs": jobs}, indent=2))
+        # Learned and watched volatile values by document id, beside the stable document rows.
+        learned = {s.id: _volatile_json(volatile[s.id]) for s in rows if s.id in volatile}
+        click.echo(json.dumps({"documents": documents, "jobs": jobs, "volatile": learned}, indent=2))
         return
-    _print_table(rows)
+    _print_table(rows, volatile)
     _print_jobs(jobs)
 
 
@@ -67,7 +72,21 @@ def _json_row(status) -> dict:
     return row
 
 
-def _print_table(rows) -> None:
+def _volatile_json(values) -> list[dict]:
+    return [{"kind": v.kind, "value": v.value, "state": v.state, "observations": v.observations,
+             "first_seen": v.first_seen.isoformat(), "last_seen": v.last_seen.isoformat()} for v in values]
+
+
+def _volatile_line(values) -> str:
+    """What is learned or watched as volatile: ``param xyz-did``, ``text 'Visits: {*}' (watched 2/3)``."""
+    shown = []
+    for v in values:
+        what = f"param {v.value}" if v.kind == "param" else f"text {v.value[:80]!r}"
+        shown.append(what if v.state == "learned" else f"{what} (watched {v.observations}/{VOLATILE_OBSERVATIONS})")
+    return "; ".join(shown)
+
+
+def _print_table(rows, volatile) -> None:
     if not rows:
         click.echo("no documents: add platform files to the catalog folder")
         return
@@ -79,3 +98,5 @@ def _print_table(rows) -> None:
         verified = s.last_verified.strftime("%Y-%m-%d %H:%M") if s.last_verified else "-"
         click.echo(f"{s.id:<11} {s.platform[:18]:<18} {s.type[:28]:<28} {s.versions:>4} {s.fetches:>5} "
                    f"{s.failures:>4}  {last}; verified {verified}")
+        if s.id in volatile:
+            click.echo(f"{'':<11} volatile: {_volatile_line(volatile[s.id])}")

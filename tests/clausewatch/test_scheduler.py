@@ -342,4 +342,4 @@ def test_status_with_a_bad_schedules_file_still_shows_documents(tmp_path, store_
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0
     assert "s.yaml:4" in result.stderr
-    assert json.loads(result.stdout) == {"documents": [], "jobs": []}
+    assert json.loads(result.stdout) == {"documents": [], "jobs": [], "volatile": {}}

@@ -350,6 +350,14 @@ YAML_ERRORS = [
      "documents[0].history[0].valid_until", "with time zone", 6),
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    fetch: https://x.example/p\n",
      "documents[0].fetch", "unknown key", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile:\n"
+     "      text: ['Visits today: 12']\n", "documents[0].volatile.text[0]", "with {*} where it varies", 6),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile:\n"
+     "      params: ['sid=1']\n", "documents[0].volatile.params[0]", "query parameter name", 6),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile:\n"
+     "      param: [r]\n", "documents[0].volatile.param", "did you mean 'params'", 6),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile: [r]\n",
+     "documents[0].volatile", "expected a mapping with params, text or keep", 5),
 ]
 
 
@@ -363,6 +371,27 @@ def test_yaml_errors_name_file_key_line_and_expectation(
 
     assert (error.file, error.key, error.line) == (str(path), key, line)
     assert message in error.message
+
+
+def test_yaml_volatile_key_declares_params_texts_and_kept_values(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.yaml", """\
+        name: X
+        documents:
+          - type: Privacy Policy
+            url: https://x.example/p
+            volatile:
+              params: [R, "#"]
+              text: ["Visits today: {*}"]
+              keep: [page]
+    """)
+
+    document = load_declaration_file(path).platform.documents[0]
+
+    assert document.volatile.params == {"r", "#"}
+    assert document.volatile.texts == ("Visits today: {*}",)
+    assert document.volatile_keep == {"page"}
+    again = write(tmp_path, "y.yaml", platform_to_yaml(load_declaration_file(path).platform))
+    assert load_declaration_file(again).platform.documents[0] == document
 
 
 def test_yaml_custom_type_needs_the_flag(tmp_path: Path) -> None:

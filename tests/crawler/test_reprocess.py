@@ -41,18 +41,77 @@ def test_reprocess_rebuilds_versions_as_technical_changes(store):
     _crawl_with_an_older_extractor(store, document.id)
     assert len(list_changes(store)) == 1
 
+    old = [v.version.sha256 for v in store.versions(document.id)]
+
     report = reprocess(store, [document], analyze=Analyzer(), run_id="reprocess-test")
-    assert report.errors == [] and report.replayed == 2 and report.new_versions == 2
+    assert report.errors == [] and report.replayed == 2 and report.new_versions == 2 and report.folded == 2
     current = store.current_version(document.id)
     assert current.text == extract_document([(PAGES[1].encode(), "text/html", URL, SOURCE)])
     assert current.version.technical and "Printed on" not in current.text
     assert current.clauses  # analysed like any version
-    # The rebuilds are technical: not listed, never pending for alerts.
-    assert len(list_changes(store)) == 1
-    assert list_changes(store, pending_alert=True)[0].to_version != current.version.sha256
-    technical = [c for c in list_changes(store, include_technical=True) if c.technical]
-    assert len(technical) == 2 and all(c.technical for c in technical)
+    # The rebuilds are technical: not listed, never pending for alerts; the old
+    # versions left the history, with the change between them.
+    assert list_changes(store) == [] and list_changes(store, pending_alert=True) == []
+    technical = list_changes(store, include_technical=True)
+    assert len(technical) == 1 and technical[0].technical and technical[0].to_version == current.version.sha256
+    history = store.versions(document.id)
+    assert len(history) == 2 and len(store.versions(document.id, include_folded=True)) == 4
+    # A citation of an old version still resolves, to the version it is now equal to.
+    assert [store.resolve_version(document.id, sha).version.sha256 for sha in old] == [
+        v.version.sha256 for v in history]
 
     again = reprocess(store, [document], analyze=Analyzer())
-    assert again.replayed == 0 and again.new_versions == 0
-    assert len(store.versions(document.id)) == 4
+    assert again.replayed == 0 and again.new_versions == 0 and again.folded == 0
+    assert len(store.versions(document.id)) == 2
+
+
+def test_reprocess_folds_noise_versions_an_older_extractor_recorded(store):
+    """A link carrying a fresh per-visit id made a version per fetch; reprocess keeps the real edits only."""
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SOURCE,)),))
+    [document] = store.sync_catalog([spec], now=T0)
+    page = ('<main><h1>Terms</h1><p>1. You must be {age} or older. See <a href="/pricing?did={did}">pricing</a>.</p>'
+            "<p>2. We may suspend your account if you break these Terms of Service.</p></main>")
+    ages = [13] * 6 + [16] * 4
+    for fetch, age in enumerate(ages):
+        body, at = page.format(age=age, did=f"{fetch:08x}-7b4d-4e2a-9f1c-0a1b2c3d4e5f").encode(), T0 + timedelta(hours=fetch)
+        # What the extractor recorded before per-visit tokens were dropped.
+        text = extract_document([(body, "text/html", URL, SOURCE)]).replace(
+            "/pricing)", f"/pricing?did={fetch:08x}-7b4d-4e2a-9f1c-0a1b2c3d4e5f)")
+        store.record_text(document.id, snapshot=_snapshot(document.id, body, at), body=body, text=text,
+                          started_at=at, finished_at=at, analyze=Analyzer())
+    noisy = store.versions(document.id)
+    assert len(noisy) == 10
+
+    report = reprocess(store, [document], analyze=Analyzer())
+
+    history = store.versions(document.id)
+    assert report.new_versions == 2 and report.folded == 10
+    assert ["13 or older" in v.text for v in history] == [True, False]
+    assert all("did=" not in v.text for v in history)
+    assert history[0].version.first_seen == T0 and history[1].version.first_seen == T0 + timedelta(hours=6)
+    # Every noisy version still resolves: to the version of its own text.
+    resolved = [store.resolve_version(document.id, v.version.sha256).version.sha256 for v in noisy]
+    assert resolved == [history[0].version.sha256] * 6 + [history[1].version.sha256] * 4
+    [shown] = list_changes(store, include_technical=True)
+    assert shown.technical and shown.from_version == history[0].version.sha256
+    # Folded changes are kept in the store but never listed (nor alerted).
+    assert list_changes(store, pending_alert=True) == []
+
+
+def test_reprocess_of_a_combined_document_reads_unchanged_parts_from_their_first_fetch(store, site, run_crawl):
+    from clausewatch.localsite import Page
+
+    site.conditional = False
+    site.set("/b", Page(b"<main><h1>Part B</h1><p>Second part of the policy, never edited.</p></main>"))
+    sources = (SourceSpec(site.url("/a")), SourceSpec(site.url("/b")))
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", sources),))
+    for edit in ("first", "second", "second", "third"):
+        site.set("/a", Page(f"<main><h1>Part A</h1><p>The {edit} wording of part A.</p></main>".encode()))
+        run_crawl(store, [acme])
+    [document] = store.documents()
+    assert len(store.versions(document.id)) == 3
+
+    report = reprocess(store, [document], analyze=Analyzer())
+
+    assert report.errors == [] and report.new_versions == 0 and report.folded == 0
+    assert ["third" in v.text and "Part B" in v.text for v in store.versions(document.id)] == [False, False, True]

@@ -103,8 +103,11 @@ def test_edited_policy_gives_the_exact_clause_changes_and_one_alert(site, settin
     assert "Before: 4.1 We have the right to adjust or terminate" in text
     assert "After:  5.1 We have the right to adjust, suspend or permanently terminate" in text
 
-    # A cosmetic-only edit is archived as a version but never alerts.
-    _serve_and_crawl(site, settings, store, cosmetic_edit(edit_policy(policy)).replace("2025-1-15", "2025-2-1"))
+    # A cosmetic-only edit is archived as a version but never alerts. Only the page's date
+    # changed: the first fetch is held as possibly volatile, the second confirms it (decision 0016).
+    cosmetic = cosmetic_edit(edit_policy(policy)).replace("2025-1-15", "2025-2-1")
+    assert _serve_and_crawl(site, settings, store, cosmetic).results[0].outcome == "unchanged"
+    assert _serve_and_crawl(site, settings, store, cosmetic).results[0].outcome == "new_version"
     assert len(store.versions(document.id)) == 3
     latest = list_changes(store)[-1]
     assert not latest.substantive and latest.cosmetic_reason == "page dates" and latest.clause_changes == ()

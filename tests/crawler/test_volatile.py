@@ -1,0 +1,101 @@
+"""Per-visit values never make a version: a page served on loopback with a fresh id in a link and a
+counter and a clock in its text, crawled 50 times, is one version; a real edit is exactly one more."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from clausewatch.localsite import Page
+from store.changes import list_changes
+from store.volatile import volatile_values
+
+DOC = "CW-D-00001"
+PAGE = """<html><head><title>Terms</title></head><body><main>
+<h1>Terms of Service</h1>
+<p>Visits today: {visits:,}</p>
+<p>Page generated at 2026-11-{day:02d} 23:{minute:02d}:{second:02d} UTC.</p>
+<h2>1. Fees</h2><p>See our <a href="/pricing?plan=pro&xyz-did={visit_id}">pricing page</a> for current fees.
+Refunds are possible within {days} days of purchase.</p>
+<h2>2. Termination</h2><p>We may suspend your account at any time for any reason.</p>
+<h2>3. Governing law</h2><p>These terms are governed by the laws of {law}.</p>
+<p class="ref">Request {nonce}</p>
+</main></body></html>"""
+
+
+def render(law: str = "Ireland", days: int = 30, pricing: str = "/pricing"):
+    def page(visit: int) -> bytes:
+        return PAGE.format(visits=1000 + 37 * visit, day=1 + visit % 28, minute=visit // 60 % 60, second=visit % 60,
+                           visit_id=uuid.uuid4(), nonce=uuid.uuid4().hex, days=days, law=law,
+                           ).replace("/pricing?", pricing + "?").encode()
+    return page
+
+
+@pytest.fixture
+def acme(store, site):
+    site.conditional = False
+    site.set("/terms", Page(render=render()))
+    return PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))
+
+
+def crawl_times(run_crawl, store, acme, times: int) -> list[str]:
+    return [run_crawl(store, [acme]).results[0].outcome for _ in range(times)]
+
+
+def test_fifty_fetches_of_a_page_with_per_visit_values_are_one_version_then_an_edit_is_one_more(
+        store, site, acme, run_crawl):
+    outcomes = crawl_times(run_crawl, store, acme, 50)
+
+    assert outcomes[0] == "new_version" and set(outcomes[1:]) == {"unchanged"}
+    [version] = store.versions(DOC)
+    assert "xyz-did" not in version.text and "/pricing?plan=pro" in version.text
+    assert "Visits today: …" in version.text and "generated at … UTC" in version.text and "Request …" in version.text
+    learned = {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
+    assert learned == {("text", "Visits today: {*}"), ("text", "Page generated at {*} UTC.")}
+    # The first version, recorded before the counter and clock were learned, folded into this one.
+    [first, *_] = store.versions(DOC, include_folded=True)
+    assert first.version.sha256 != version.version.sha256
+    assert store.resolve_version(DOC, first.version.sha256).version.sha256 == version.version.sha256
+    assert len(store.snapshots(DOC)) == 50  # every raw snapshot is kept as evidence
+
+    site.set("/terms", Page(render=render(law="the State of Delaware")))
+    outcomes = crawl_times(run_crawl, store, acme, 5)
+
+    assert outcomes == ["new_version"] + ["unchanged"] * 4
+    assert [v.text.count("Delaware") for v in store.versions(DOC)] == [0, 1]
+    [change] = list_changes(store)
+    assert change.substantive and not change.technical
+
+
+def test_a_number_edit_is_recorded_once_it_holds_and_a_link_path_change_is_a_cosmetic_version(
+        store, site, acme, run_crawl):
+    crawl_times(run_crawl, store, acme, 6)
+    assert len(store.versions(DOC)) == 1
+
+    site.set("/terms", Page(render=render(days=14)))
+    # The first sighting differs only in a number: watched; the second serves it again: a real edit.
+    assert crawl_times(run_crawl, store, acme, 3) == ["unchanged", "new_version", "unchanged"]
+    assert "within 14 days" in store.versions(DOC)[-1].text
+
+    site.set("/terms", Page(render=render(days=14, pricing="/plans")))
+    assert crawl_times(run_crawl, store, acme, 2) == ["new_version", "unchanged"]
+    versions = store.versions(DOC)
+    assert len(versions) == 3 and "/plans?plan=pro" in versions[-1].text
+    link_change = list_changes(store, include_technical=True)[-1]
+    assert not link_change.substantive and link_change.cosmetic_reason == "link targets"
+
+
+def test_an_operator_keeps_a_learned_value_as_content(store, site, acme, run_crawl):
+    crawl_times(run_crawl, store, acme, 5)
+    assert len(store.versions(DOC)) == 1
+    [doc] = acme.documents
+    kept = PlatformSpec("acme", "Acme", (DocumentSpec(
+        "acme", doc.type, doc.sources, volatile_keep=frozenset({"Visits today: {*}"})),))
+
+    outcomes = crawl_times(run_crawl, store, kept, 3)
+
+    # The counter is content again: every fetch shows a new count.
+    assert outcomes == ["new_version"] * 3
+    assert "Visits today: …" not in store.versions(DOC)[-1].text
