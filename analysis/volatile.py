@@ -279,7 +279,24 @@ def _text_key(before: str, after: str) -> set[VolatileKey] | None:
     old_span, new_span = before[start:len(before) - end], after[start:len(after) - end]
     if not (is_volatile_span(old_span) and is_volatile_span(new_span)):
         return None
+    if states_a_quantity(before[:start], before[len(before) - end:]):
+        return None
     return {VolatileKey("text", before[:start] + WILDCARD + before[len(before) - end:])}
+
+
+# A number written next to a unit of time or money states a term of the policy
+# ("30 days", "US$ 100", "16 years old", "5%"): a counter or a clock never does,
+# so such an edit is a real one and is recorded at once, never held. "3 days ago"
+# is a page's relative clock, not a term.
+_QUANTITY_UNIT = re.compile(
+    r"(?:business\s+|calendar\s+|working\s+)?(?:days?|weeks?|months?|years?|%|percent|per\s*cent"
+    r"|usd|eur|gbp|dollars?|euros?|pounds?)\b(?!\s+ago\b)", re.I)
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|\b(?:usd|eur|gbp|us\$))\s*$", re.I)
+
+
+def states_a_quantity(before_span: str, after_span: str) -> bool:
+    """Whether the words around a changed number make it a stated amount or period."""
+    return bool(_QUANTITY_UNIT.match(after_span.lstrip(" ()[],.")) or _CURRENCY_BEFORE.search(before_span))
 
 
 def _common_prefix(a: str, b: str) -> int:

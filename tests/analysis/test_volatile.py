@@ -101,12 +101,12 @@ def test_word_changes_and_equal_texts_are_not_volatile(old, new):
     assert volatile_difference(old, new) is None
 
 
-def test_a_number_change_looks_volatile_once_learning_needs_repetition():
-    # "30 days" -> "14 days" differs only by a number: it is a candidate, never
-    # learned from one pair; the store confirms a template only when the value
-    # changes again on consecutive fetches (decision 0016).
-    assert volatile_difference("Refunds within 30 days.", "Refunds within 14 days.") == {
-        VolatileKey("text", "Refunds within {*} days.")}
+def test_a_bare_number_change_looks_volatile_once_learning_needs_repetition():
+    # A number with no unit of time or money differs like a counter: it is a
+    # candidate, never learned from one pair; the store confirms a template only
+    # when the value changes again on consecutive fetches (decision 0016).
+    assert volatile_difference("Members online: 30", "Members online: 14") == {
+        VolatileKey("text", "Members online: {*}")}
 
 
 def test_masking_learned_templates_keeps_words_visible():
@@ -163,3 +163,18 @@ def test_rules_without_shapes_keep_tokens_for_measuring_the_old_extractor():
     assert mask_volatile_text("Request 3f2a9c1e-7b4d-4e2a-9f1c-0a1b2c3d4e5f", off).endswith("4e5f")
     assert VolatileRules.learned_from(frozenset({VolatileKey("param", "r"), VolatileKey("text", "A {*}")})) == (
         VolatileRules(params=frozenset({"r"}), learned_texts=("A {*}",)))
+
+
+@pytest.mark.parametrize("before, after", [
+    ("We give you 30 days notice before changes.", "We give you 14 days notice before changes."),
+    ("You must be 16 years old to use the service.", "You must be 13 years old to use the service."),
+    ("Our liability is capped at 100 USD.", "Our liability is capped at 50 USD."),
+    ("Our liability is capped at US$ 100 in total.", "Our liability is capped at US$ 50 in total."),
+    ("A fee of 5 percent of each sale.", "A fee of 7 percent of each sale."),
+])
+def test_a_number_stating_a_period_or_an_amount_is_a_real_edit_never_held(before, after):
+    assert volatile_difference(before, after) is None
+
+
+def test_a_relative_clock_is_still_volatile():
+    assert volatile_difference("Updated 3 days ago", "Updated 4 days ago") is not None

@@ -69,14 +69,14 @@ def test_fifty_fetches_of_a_page_with_per_visit_values_are_one_version_then_an_e
     assert change.substantive and not change.technical
 
 
-def test_a_number_edit_is_recorded_once_it_holds_and_a_link_path_change_is_a_cosmetic_version(
+def test_a_changed_period_is_a_version_at_once_and_a_link_path_change_is_a_cosmetic_version(
         store, site, acme, run_crawl):
     crawl_times(run_crawl, store, acme, 6)
     assert len(store.versions(DOC)) == 1
 
     site.set("/terms", Page(render=render(days=14)))
-    # The first sighting differs only in a number: watched; the second serves it again: a real edit.
-    assert crawl_times(run_crawl, store, acme, 3) == ["unchanged", "new_version", "unchanged"]
+    # "30 days" -> "14 days" states a term, not a counter: recorded on the first fetch, never held.
+    assert crawl_times(run_crawl, store, acme, 3) == ["new_version", "unchanged", "unchanged"]
     assert "within 14 days" in store.versions(DOC)[-1].text
 
     site.set("/terms", Page(render=render(days=14, pricing="/plans")))
