@@ -5,7 +5,9 @@ exposing a click command named ``command``; every module of that package is
 registered, in name order.
 
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
-hash mismatch), 2 bad input (usage, settings, catalog, schedules).
+hash mismatch), 2 bad input (usage, settings, catalog, schedules, store), 130
+interrupted by Ctrl-C. Typed errors become one line and their exit code in
+``clausewatch.errors.GuardedGroup``, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ from pathlib import Path
 
 import click
 
-from clausewatch.settings import SettingsError, load_settings
+from clausewatch.errors import GuardedGroup
+from clausewatch.settings import load_settings
 
 
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--home", type=click.Path(path_type=Path), help="Data folder (CLAUSEWATCH_HOME).")
 @click.option("--database-url", help="Store URL (CLAUSEWATCH_DATABASE_URL).")
 @click.option("--catalog", type=click.Path(path_type=Path), help="Catalog folder (CLAUSEWATCH_CATALOG).")
@@ -39,10 +42,7 @@ EXIT_BAD_INPUT = 2
 def main(ctx: click.Context, home, database_url, catalog, schedules, config_file, verbose) -> None:
     """Archive, analyse and publish the legal documents of online platforms."""
     overrides = {"HOME": home, "DATABASE_URL": database_url, "CATALOG": catalog, "SCHEDULES": schedules}
-    try:
-        ctx.obj = load_settings(os.environ, overrides, config_file)
-    except SettingsError as exc:
-        raise click.UsageError(str(exc)) from None
+    ctx.obj = load_settings(os.environ, overrides, config_file)  # a SettingsError exits 2 in GuardedGroup
     level = {0: ctx.obj.log_level, 1: "INFO"}.get(verbose, "DEBUG")
     # Our own loggers at the chosen level; Scrapy, Alembic and the rest only
     # speak up for warnings unless -vv asks for everything.

@@ -5,12 +5,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+import signal
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from analysis.domain import Document
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
+from clausewatch.errors import BadInputError, BusyError, InterruptedRunError
+from clausewatch.jobs import holding_lease
 from clausewatch.parallel import ParallelAnalyzer
 from clausewatch.settings import Settings
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
+from crawler.declarations import CatalogLoad
+from crawler.recorder import DocumentResult
+from crawler.runner import CrawlRunner
+from store.changes import CATALOG_ERROR
+from store.jobs import LeaseHeldError
 from store.repository import Store
+
+# The lease every crawl of a store holds (not a valid job id, so no job shares it by accident).
+CRAWL_LEASE = "crawl:store"
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +58,56 @@ def crawl_options(settings: Settings, *, delay: float | None = None, concurrency
     )
 
 
+@dataclass
+class CatalogCrawlReport(CrawlReport):
+    """A crawl of the catalog: the fetches, plus what the catalog itself got wrong.
+
+    ``catalog_problems`` are the files that failed to load and the tracked
+    documents they no longer declare (each also recorded as a failed fetch of
+    kind ``catalog_error``); any of them makes the crawl end with exit status 2.
+    ``interrupted`` names the signal that cut the crawl short.
+    """
+
+    catalog_problems: list[str] = field(default_factory=list)
+    interrupted: str | None = None
+
+    @property
+    def unchecked(self) -> int:
+        return sum(1 for r in self.results if r.outcome == "skipped")
+
+    @property
+    def checked(self) -> int:
+        return len(self.results) - self.unchecked
+
+
+class StopRequest:
+    """SIGINT and SIGTERM ask the crawl in flight to stop: open requests finish and are recorded.
+
+    A second signal stops at once (every write is a transaction, so nothing is
+    half-written either way).
+    """
+
+    def __init__(self, runner: CrawlRunner):
+        self.runner = runner
+        self.signal_name: str | None = None
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.signal_name is not None:
+            raise InterruptedRunError(signal.Signals(signum).name)
+        self.signal_name = signal.Signals(signum).name
+        log.warning("received %s: finishing the fetches in flight, then stopping", self.signal_name)
+        self.runner.stop()
+
+    @contextmanager
+    def installed(self) -> Iterator[StopRequest]:
+        previous = {signum: signal.signal(signum, self._handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
 def crawl_catalog(
     settings: Settings,
     *,
@@ -49,21 +118,110 @@ def crawl_catalog(
     delay: float | None = None,
     concurrency: int | None = None,
     analyzer: Analyzer | ParallelAnalyzer | None = None,
-) -> CrawlReport:
-    """Sync the catalog into the store, then check every selected document once."""
+    wait: bool = False,
+    stop: StopRequest | None = None,
+) -> CatalogCrawlReport:
+    """Sync the catalog into the store, then check every selected document once.
+
+    One crawl of a store at a time: the crawl holds the store's ``crawl:store``
+    lease, shared by `crawl`, `run` and the scheduler; another holder makes this
+    raise :class:`BusyError` naming it, or with ``wait`` wait for it. Tracked
+    documents the catalog no longer declares are recorded as failed fetches.
+    A selection naming an unknown platform, or matching nothing, is bad input.
+    """
     catalog = read_catalog(settings)
     owned = store is None
     store = store or open_store(settings)
     try:
-        documents = store.sync_catalog(catalog.platforms, now=utcnow())
-        chosen = {
-            (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)
-            for d in p.documents
-        }
-        selected = [d for d in documents if (d.platform, d.type) in chosen]
-        log.info("crawl documents=%d selected=%d", len(documents), len(selected))
-        return crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
-                     analyze=analyzer or default_analyzer(settings))
+        with _crawl_lock(settings, store, wait=wait):
+            return _crawl_locked(settings, store, catalog, CrawlSelection(tuple(platforms), tuple(tags), tuple(types)), delay=delay,
+                                 concurrency=concurrency, analyzer=analyzer, stop=stop)
     finally:
         if owned:
             store.close()
+
+
+@dataclass(frozen=True)
+class CrawlSelection:
+    """Which documents a crawl covers: empty selectors cover everything."""
+
+    platforms: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    types: Sequence[str] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.platforms or self.tags or self.types)
+
+    def covers(self, document: Document) -> bool:
+        """Whether a tracked document (as the store knows it) falls in this selection."""
+        return ((not self.platforms or document.platform in self.platforms)
+                and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
+                and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
+
+
+@contextmanager
+def _crawl_lock(settings: Settings, store: Store, *, wait: bool) -> Iterator[None]:
+    try:
+        with holding_lease(store, CRAWL_LEASE, ttl=timedelta(seconds=settings.job_lease_seconds), wait=wait):
+            yield
+    except LeaseHeldError as held:
+        lease = held.lease
+        raise BusyError(f"another crawl of this store is running: {lease.holder} since "
+                        f"{lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC (lease until {lease.expires_at:%H:%M:%S} UTC); "
+                        "not run (use --wait to wait for it)") from None
+
+
+def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: CrawlSelection, *,
+                  delay, concurrency, analyzer, stop: StopRequest | None) -> CatalogCrawlReport:
+    now = utcnow()
+    before = store.documents()
+    _check_selection(selection, catalog, before)
+    documents = store.sync_catalog(catalog.platforms, now=now)
+    declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
+    chosen = {
+        (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
+                                                   types=selection.types)
+        for d in p.documents
+    }
+    selected = [d for d in documents if (d.platform, d.type) in chosen]
+    lost = [d for d in before if d.in_catalog and (d.platform, d.type) not in declared and selection.covers(d)]
+    log.info("crawl documents=%d selected=%d lost=%d", len(documents), len(selected), len(lost))
+    problems = [f"catalog: {error}" for error in catalog.errors]
+    results = [_record_lost(store, document, catalog, now) for document in lost]
+    problems += [f"{r.document_id}: {r.detail}" for r in results]
+    if stop is not None and stop.signal_name:  # stopped before the first request
+        results += [DocumentResult(d.id, "skipped", detail="not checked: interrupted") for d in selected]
+        return CatalogCrawlReport(uuid.uuid4().hex[:12], results, problems, stop.signal_name)
+    report = crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
+                   analyze=analyzer or default_analyzer(settings), runner=stop.runner if stop else None)
+    return CatalogCrawlReport(report.run_id, results + report.results, problems,
+                              stop.signal_name if stop else None)
+
+
+def _check_selection(selection: CrawlSelection, catalog: CatalogLoad, tracked: Sequence[Document]) -> None:
+    """Unknown platforms, and a selection that matches nothing at all, are bad input."""
+    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
+    unknown = sorted(set(selection.platforms) - known)
+    if unknown:
+        raise BadInputError(f"unknown platform {', '.join(map(repr, unknown))}: neither in the catalog nor tracked "
+                            f"in the store (known: {', '.join(sorted(known)) or 'none'})")
+    if selection and not select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
+                                          types=selection.types) \
+            and not any(selection.covers(d) for d in tracked if d.in_catalog):
+        raise BadInputError(f"the selection ({_describe(selection)}) matches no document of the catalog")
+
+
+def _describe(selection: CrawlSelection) -> str:
+    parts = [f"{name} {', '.join(values)}" for name, values in
+             (("platform", selection.platforms), ("tag", selection.tags), ("type", selection.types)) if values]
+    return "; ".join(parts)
+
+
+def _record_lost(store: Store, document: Document, catalog: CatalogLoad, now) -> DocumentResult:
+    """A tracked document the catalog no longer declares: a failed fetch, visible everywhere failures are."""
+    broken = [str(e) for e in catalog.errors]
+    detail = (f"{document.platform} · {document.type} is tracked but no longer loads from the catalog"
+              + (f" ({len(broken)} catalog file(s) failed to load: {broken[0]})" if broken else
+                 ": fix the catalog, or run `clausewatch init` to stop tracking it"))
+    store.record_failure(document.id, started_at=now, finished_at=now, kind=CATALOG_ERROR, detail=detail)
+    return DocumentResult(document.id, "failed", CATALOG_ERROR, detail)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clausewatch.app import open_store, smtp_config, utcnow
+from clausewatch.app import ensure_folder, open_store, smtp_config, utcnow
 from clausewatch.settings import Settings
 from reports import site
 from reports.digest import DigestReport, send_weekly_digest
@@ -25,10 +25,11 @@ DIGEST_PERIOD = timedelta(days=7)
 
 @contextmanager
 def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
+    """The store given, or the settings' store opened read-only: publishing never writes to it."""
     if store is not None:
         yield store
         return
-    opened = open_store(settings)
+    opened = open_store(settings, "read")
     try:
         yield opened
     finally:
@@ -38,8 +39,9 @@ def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
 def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
                full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
+    folder = ensure_folder(Path(out or settings.site_dir), "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
     with _store(settings, store) as opened:
-        return site.build(opened, Path(out or settings.site_dir), base_url=settings.base_url, full=full,
+        return site.build(opened, folder, base_url=settings.base_url, full=full,
                           progress=progress)
 
 
@@ -47,6 +49,8 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
                 dry_run: Path | None = None) -> DigestReport:
     """Send (or with ``dry_run`` write as ``.eml`` files) the digest of changes since ``since`` (default a week)."""
     now = utcnow()
+    if dry_run is not None:
+        ensure_folder(dry_run, "digest --dry-run")
     subscribers = load_subscribers(settings.subscribers)
     with _store(settings, store) as opened:
         return send_weekly_digest(

@@ -17,7 +17,7 @@ from reports.site.exports import export_store
 @click.pass_obj
 def command(settings, out: Path | None) -> None:
     """Export every provision record (clauses, classification, evidence) as JSON."""
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
         data = export_store(store, base_url=settings.base_url)
     finally:

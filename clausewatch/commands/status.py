@@ -6,7 +6,8 @@ import json
 
 import click
 
-from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.app import catalog_problems, open_store, read_catalog
+from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.jobs import job_status
 from clausewatch.schedules import SchedulesError
 
@@ -18,21 +19,35 @@ JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures",
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable shape) instead of a table.")
 @click.pass_obj
 def command(settings, as_json: bool) -> None:
-    """Show each tracked document: versions, fetches, failures, last outcome and last verification."""
+    """Show each tracked document: versions, fetches, failures, last outcome and last verification.
+
+    Only reads: the store is never written. Exit 2 when the catalog has a bad file or no
+    longer declares a tracked document (listed under "problems").
+    """
     catalog = read_catalog(settings)
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
-        store.sync_catalog(catalog.platforms, now=utcnow())
         rows = [s for s in store.status() if s.in_catalog]
+        problems = catalog_problems(catalog, store.documents())
         jobs = _job_rows(settings, store)
     finally:
         store.close()
     if as_json:
         documents = [_json_row(s) for s in rows]
-        click.echo(json.dumps({"documents": documents, "jobs": jobs}, indent=2))
-        return
-    _print_table(rows)
-    _print_jobs(jobs)
+        click.echo(json.dumps({"documents": documents, "jobs": jobs, "problems": problems}, indent=2))
+    else:
+        _print_table(rows)
+        _print_jobs(jobs)
+        _print_problems(problems)
+    if problems:
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+
+
+def _print_problems(problems: list[str]) -> None:
+    if problems:
+        click.echo("\nproblems:")
+    for problem in problems:
+        click.echo(f"  {problem}")
 
 
 def _job_rows(settings, store) -> list[dict]:

@@ -11,7 +11,7 @@ from clausewatch.app import open_store
 @click.pass_obj
 def command(settings) -> None:
     """Re-hash every blob and check every snapshot and version has its blob."""
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
         problems = store.verify()
         count = sum(1 for _ in store.blobs.names())
