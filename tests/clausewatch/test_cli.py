@@ -30,6 +30,7 @@ def test_crawl_status_and_verify(tmp_path):
         catalog = tmp_path / "catalog"
         write_catalog(catalog, site)
         base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
 
         before = json.loads(invoke(*base, "status", "--json").output)
         assert [(d["id"], d["last_outcome"], d["versions"]) for d in before["documents"]] == [
@@ -53,4 +54,4 @@ def test_crawl_status_and_verify(tmp_path):
 
 def test_missing_catalog_folder_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["--home", str(tmp_path), "--catalog", str(tmp_path / "nope"), "status"])
-    assert result.exit_code == 2 and "does not exist" in result.output
+    assert result.exit_code == 2 and "CATALOG" in result.output and "is not a folder" in result.output
