@@ -7,6 +7,8 @@ server on a real socket, never mocked responses.
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,9 +22,16 @@ from urllib.parse import urlsplit
 class Page:
     """What the server answers for one path.
 
-    ``hang`` holds the connection open without answering until the server
-    stops (a timeout for the client); ``chunks`` streams the body that many
-    times (a giant page without holding it in memory).
+    ``hang`` holds the connection open without answering until the test calls
+    :meth:`LocalSite.release` (then the page is served) or the server stops
+    (then the connection closes unanswered); ``chunks`` streams the body that
+    many times (a giant page without holding it in memory).
+
+    Faults, for the fault-injection tests (SPEC §10): ``drip`` sends the body in
+    pieces of that many bytes with ``drip_pause`` seconds between them (a slow
+    drip); ``cut_after`` sends only that many bytes of the body after announcing
+    all of it, then closes (a truncated body), or with ``reset`` resets the
+    connection (TCP RST) instead.
     """
 
     body: bytes = b""
@@ -31,6 +40,10 @@ class Page:
     headers: Mapping[str, str] = field(default_factory=dict)
     hang: bool = False
     chunks: int = 1
+    drip: int = 0
+    drip_pause: float = 0.0
+    cut_after: int | None = None
+    reset: bool = False
 
 
 class LocalSite:
@@ -38,9 +51,11 @@ class LocalSite:
 
     def __init__(self, pages: Mapping[str, Page] | None = None, *, conditional: bool = True):
         self.pages: dict[str, Page] = dict(pages or {})
+        self.sequences: dict[str, list[Page]] = {}
         self.conditional = conditional
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._stopping = threading.Event()
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._requested = threading.Condition(self._lock)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -63,9 +78,22 @@ class LocalSite:
         with self._lock:
             self.pages.update(pages)
 
+    def set_sequence(self, path: str, pages: list[Page]) -> None:
+        """Answer the next requests of ``path`` with ``pages`` in turn (a 5xx burst, a 429 then the page);
+        once they are used up, the page :meth:`set` gave answers."""
+        with self._lock:
+            self.sequences[path] = list(pages)
+
     def page(self, path: str) -> Page | None:
         with self._lock:
+            queued = self.sequences.get(path)
+            if queued:
+                return queued.pop(0)
             return self.pages.get(path)
+
+    def release(self) -> None:
+        """Let every hanging request (``Page(hang=True)``) be answered, now and from now on."""
+        self._released.set()
 
     def record_request(self, path: str, headers: dict[str, str]) -> None:
         with self._requested:
@@ -83,6 +111,7 @@ class LocalSite:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -111,8 +140,10 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
                 page = Page(b"<h1>Not found</h1>", status=404) if path != "/robots.txt" else Page(
                     b"User-agent: *\nAllow: /\n", content_type="text/plain")
             if page.hang:
-                site._stopping.wait()
-                return
+                site._released.wait()
+                if site._stopping.is_set():
+                    self.close_connection = True  # closed unanswered
+                    return
             if site.conditional and page.status == 200 and self.headers.get("If-None-Match") == _etag(page):
                 self.send_response(304)
                 self.send_header("ETag", _etag(page))
@@ -133,10 +164,30 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(page.body) * page.chunks))
             self.end_headers()
             try:
-                for _ in range(page.chunks):
-                    self.wfile.write(page.body)
+                if page.cut_after is not None:
+                    self._cut(page)
+                elif page.drip:
+                    self._drip(page)
+                else:
+                    for _ in range(page.chunks):
+                        self.wfile.write(page.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a size cap): nothing to do
+
+        def _drip(self, page: Page) -> None:
+            for start in range(0, len(page.body), page.drip):
+                self.wfile.write(page.body[start:start + page.drip])
+                self.wfile.flush()
+                if site._stopping.wait(page.drip_pause):
+                    return
+
+        def _cut(self, page: Page) -> None:
+            self.wfile.write(page.body[:page.cut_after])
+            self.wfile.flush()
+            self.close_connection = True
+            if page.reset:  # linger 0: close() sends RST instead of FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
             pass

@@ -1,0 +1,143 @@
+"""Crawling the catalog from the shell: nothing silent (a broken catalog, an unknown platform),
+one crawl of a store at a time, and Ctrl-C that stops cleanly and says what was recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.localsite import LocalSite, Page
+
+CLAUSEWATCH = str(Path(sys.executable).parent / "clausewatch")
+
+
+def policy(name: str) -> bytes:
+    return (f"<main><h1>{name} terms</h1><h2>1. Use</h2><p>By using {name} you accept these terms.</p>"
+            f"<h2>2. Changes</h2><p>{name} may change these terms at any time.</p></main>").encode()
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write_platform(catalog: Path, slug: str, url: str, *, key: str = "select") -> None:
+    catalog.mkdir(exist_ok=True)
+    (catalog / f"{slug}.yaml").write_text(
+        f"name: {slug.title()}\nslug: {slug}\ndocuments:\n  - type: Terms of Service\n    url: {url}\n    {key}: main\n")
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A catalog of two platforms served on loopback, and the CLI arguments to reach it."""
+    with LocalSite({"/acme": Page(policy("Acme")), "/zeta": Page(policy("Zeta"))}) as site:
+        catalog = tmp_path / "catalog"
+        write_platform(catalog, "acme", site.url("/acme"))
+        write_platform(catalog, "zeta", site.url("/zeta"))
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog), "--schedules",
+                str(tmp_path / "schedules.yaml")]
+        assert invoke(*base, "init").exit_code == 0
+        yield site, catalog, base
+
+
+def test_a_typo_in_a_tracked_platforms_file_fails_loudly_everywhere(project, tmp_path):
+    site, catalog, base = project
+    assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    write_platform(catalog, "acme", site.url("/acme"), key="selects")  # the typo
+
+    crawl = invoke(*base, "crawl", "--delay", "0")
+    assert crawl.exit_code == 2
+    assert "nothing to crawl" not in crawl.output
+    assert "acme.yaml:6: documents[0].selects: unknown key (did you mean 'select'?)" in crawl.stderr
+    assert "CW-D-00001  failed  catalog_error" in crawl.stdout
+    assert "CW-D-00002  not_modified" in crawl.stdout  # the other platform is still checked
+
+    status = invoke(*base, "status", "--json")
+    assert status.exit_code == 2
+    shown = json.loads(status.stdout)
+    assert [(d["id"], d["last_outcome"]) for d in shown["documents"]] == [
+        ("CW-D-00001", "failed"), ("CW-D-00002", "not_modified")]
+    assert any("CW-D-00001 acme · Terms of Service: tracked but no longer declared" in p for p in shown["problems"])
+
+    alerts = invoke(*base, "alerts", "--dry-run", str(tmp_path / "mail"))  # no subscriber: counted, not sent
+    assert "1 newly failing document(s)" in alerts.output  # at once, not after FAILURE_ALERT_AFTER crawls
+
+    assert invoke(*base, "site").exit_code == 0
+    index = (tmp_path / "home" / "site" / "index.html").read_text()
+    assert "catalog_error" in index and "CW-D-00001" in index
+
+    write_platform(catalog, "acme", site.url("/acme"))  # fixed: tracking resumes, nothing lost
+    assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+
+
+def test_only_init_stops_tracking_a_document_the_catalog_dropped(project):
+    site, catalog, base = project
+    (catalog / "zeta.yaml").unlink()
+    crawl = invoke(*base, "crawl", "--delay", "0")
+    assert crawl.exit_code == 2 and "run `clausewatch init` to stop tracking it" in crawl.output
+    init = invoke(*base, "init")
+    assert init.exit_code == 0 and "no longer tracked: CW-D-00002 zeta · Terms of Service" in init.output
+    assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    assert invoke(*base, "status").exit_code == 0
+
+
+def test_crawl_of_an_unknown_platform_is_bad_input(project):
+    _site, _catalog, base = project
+    result = invoke(*base, "crawl", "--platform", "nosuch")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: unknown platform 'nosuch': neither in the catalog nor tracked in the store (known: acme, zeta)")
+    nothing = invoke(*base, "crawl", "--type", "Cookie Policy")
+    assert nothing.exit_code == 2 and "matches no document" in nothing.stderr
+
+
+def test_a_scheduled_job_selecting_an_unknown_platform_fails_visibly(project, tmp_path):
+    _site, _catalog, base = project
+    (tmp_path / "schedules.yaml").write_text(
+        "jobs:\n  - id: nightly\n    action: crawl\n    cron: \"0 3 * * *\"\n    select: {platforms: [nosuch]}\n")
+    run = invoke(*base, "run", "nightly")
+    assert run.exit_code == 1
+    assert "outcome=failed" in run.stdout and "unknown platform 'nosuch'" in run.stderr
+    jobs = json.loads(invoke(*base, "status", "--json").stdout)["jobs"]
+    assert jobs[0]["last_outcome"] == "failed" and "unknown platform 'nosuch'" in jobs[0]["last_error"]
+
+
+def test_a_broken_catalog_fails_the_scheduled_run_instead_of_logging_ok(project, tmp_path):
+    site, catalog, base = project
+    (tmp_path / "schedules.yaml").write_text("jobs:\n  - id: daily\n    action: crawl\n    cron: \"0 3 * * *\"\n")
+    write_platform(catalog, "acme", site.url("/acme"), key="selects")
+    run = invoke(*base, "run", "daily")
+    assert run.exit_code == 1 and "outcome=failed" in run.stdout and "selects: unknown key" in run.stderr
+
+
+def test_one_crawl_per_store_and_ctrl_c_stops_cleanly(project, tmp_path):
+    site, _catalog, base = project
+    site.set("/zeta", Page(policy("Zeta"), hang=True))  # answered only when the test releases it
+    first = subprocess.Popen([CLAUSEWATCH, *base, "crawl", "--delay", "0", "--concurrency", "4"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert site.wait_for_request("/zeta"), "the first crawl never reached /zeta"
+        second = invoke(*base, "crawl", "--delay", "0")
+        assert second.exit_code == 1
+        assert f"Error: another crawl of this store is running: {os.uname().nodename}:{first.pid}:" in second.stderr
+        assert "use --wait" in second.stderr
+
+        first.send_signal(signal.SIGINT)
+        site.release()
+        out, err = first.communicate(timeout=120)
+    finally:
+        first.kill()
+    assert first.returncode == 130, err
+    assert "Aborted!" not in err and "Traceback" not in err
+    assert "interrupted by SIGINT: 2 document(s) checked and recorded, 0 not checked" in err
+    assert "CW-D-00002  new_version" in out  # the fetch in flight was finished and recorded
+
+    again = invoke(*base, "crawl", "--delay", "0")  # the lock was given back
+    assert again.exit_code == 0 and "2 not_modified" in again.stdout
