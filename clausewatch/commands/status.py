@@ -29,7 +29,7 @@ def command(settings, as_json: bool) -> None:
     try:
         rows = [s for s in store.status() if s.in_catalog]
         problems = catalog_problems(catalog, store.documents())
-        jobs = _job_rows(settings, store)
+        jobs = _job_rows(settings, store, problems)
     finally:
         store.close()
     if as_json:
@@ -40,6 +40,8 @@ def command(settings, as_json: bool) -> None:
         _print_jobs(jobs)
         _print_problems(problems)
     if problems:
+        click.echo(f"Error: {len(problems)} problem(s): {problems[0]}" + (" …" if len(problems) > 1 else ""),
+                   err=True)
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
@@ -50,13 +52,14 @@ def _print_problems(problems: list[str]) -> None:
         click.echo(f"  {problem}")
 
 
-def _job_rows(settings, store) -> list[dict]:
-    """Each scheduled job's last and next run; a bad schedules file is reported, not fatal here."""
+def _job_rows(settings, store, problems: list[str]) -> list[dict]:
+    """Each scheduled job's last and next run; a bad schedules file is one more problem, not fatal here."""
+    if not settings.schedules.exists():
+        return []  # no schedules file: nothing is scheduled, which is no problem
     try:
         return job_status(settings, store)
     except SchedulesError as exc:
-        for problem in exc.problems:
-            click.echo(f"schedules: {problem}", err=True)
+        problems.extend(f"schedules: {problem}" for problem in exc.problems)
         return []
 
 

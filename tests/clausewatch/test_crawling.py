@@ -14,7 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
+from clausewatch.jobs import JobRunner, read_schedules
 from clausewatch.localsite import LocalSite, Page
+from clausewatch.settings import load_settings
+from store.repository import Store
 
 CLAUSEWATCH = str(Path(sys.executable).parent / "clausewatch")
 
@@ -111,10 +114,22 @@ def test_a_scheduled_job_selecting_an_unknown_platform_fails_visibly(project, tm
 
 def test_a_broken_catalog_fails_the_scheduled_run_instead_of_logging_ok(project, tmp_path):
     site, catalog, base = project
-    (tmp_path / "schedules.yaml").write_text("jobs:\n  - id: daily\n    action: crawl\n    cron: \"0 3 * * *\"\n")
+    (tmp_path / "schedules.yaml").write_text("jobs:\n  - id: daily\n    action: run\n    cron: \"0 3 * * *\"\n")
     write_platform(catalog, "acme", site.url("/acme"), key="selects")
-    run = invoke(*base, "run", "daily")
-    assert run.exit_code == 1 and "outcome=failed" in run.stdout and "selects: unknown key" in run.stderr
+    by_hand = invoke(*base, "run", "daily")  # by hand: refused before anything runs
+    assert by_hand.exit_code == 2 and "acme.yaml:6: documents[0].selects: unknown key" in by_hand.stderr
+
+    settings = load_settings({}, {"HOME": tmp_path / "home", "CATALOG": catalog, "SCHEDULES": tmp_path / "schedules.yaml",
+                                  "CRAWL_DELAY": 0})
+    store = Store.open(settings.database_url, settings.blobs, mode="write")
+    try:  # unattended, as the scheduler runs it: the rest is crawled, alerted and published, the run fails
+        outcome = JobRunner(settings, store).run(read_schedules(settings).job("daily"))
+    finally:
+        store.close()
+    assert outcome.outcome == "failed"
+    assert "selects: unknown key" in outcome.error and "CW-D-00001" in outcome.error
+    assert outcome.counts["crawl"] == {"failed": 1, "new_version": 1}  # zeta was still crawled
+    assert outcome.counts["alerts"]["failing_documents"] == 1 and outcome.counts["site"]["pages"] > 0
 
 
 def test_one_crawl_per_store_and_ctrl_c_stops_cleanly(project, tmp_path):
