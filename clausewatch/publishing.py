@@ -39,8 +39,8 @@ def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
 def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
                full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
-    folder = ensure_folder(Path(out or settings.site_dir), "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
     with _store(settings, store) as opened:
+        folder = ensure_folder(Path(out or settings.site_dir), "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
         return site.build(opened, folder, base_url=settings.base_url, full=full,
                           progress=progress)
 
