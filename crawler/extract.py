@@ -24,9 +24,9 @@ from bs4.dammit import UnicodeDammit
 from markdownify import MarkdownConverter
 
 from analysis.domain import ERROR_KINDS, RangeSelector, Selector, SourceSpec
-from analysis.text import normalize_text
+from analysis.text import join_parts, normalize_text
 
-__all__ = ["ExtractionError", "extract_document", "extract_source", "clean_url"]
+__all__ = ["ExtractionError", "extract_document", "extract_parts", "extract_source", "clean_url"]
 
 Part = tuple[bytes, "str | None", str, SourceSpec]
 
@@ -52,9 +52,14 @@ def extract_source(body: bytes, content_type: str | None, url: str, source: Sour
 
 def extract_document(parts: Sequence[Part]) -> str:
     """The normalised text of a document made of several sources, joined in order."""
+    return extract_parts(parts)[0]
+
+
+def extract_parts(parts: Sequence[Part]) -> tuple[str, tuple[int, ...]]:
+    """The normalised text of a document made of several sources, and where each source begins in it."""
     if not parts:
         raise ExtractionError("empty", "the document has no fetched sources")
-    return normalize_text("\n\n".join(_source_markdown(*part) for part in parts))
+    return join_parts([_source_markdown(*part) for part in parts])
 
 
 def _source_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec) -> str:

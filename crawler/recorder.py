@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from analysis.domain import StoredVersion, VersionAnalysis
-from crawler.extract import ExtractionError, extract_document
+from crawler.extract import ExtractionError, extract_parts
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
 from store.repository import RecordResult, Store
 
@@ -79,15 +79,15 @@ class Recorder:
     def _record_fetched(self, item: FetchedDocument) -> DocumentResult:
         first = item.parts[0]
         try:
-            text = extract_document([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source)
-                                     for p in item.parts])
+            text, starts = extract_parts([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source)
+                                          for p in item.parts])
         except ExtractionError as exc:
             return self._record_failure(FailedDocument(
                 item.document_id, item.started_at, item.finished_at, exc.kind, exc.detail, first
             ))
         recorded = self.store.record_text(
             item.document_id, snapshot=first.snapshot, body=first.body, text=text,
-            extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]],
+            extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]], part_starts=starts,
             started_at=item.started_at, finished_at=item.finished_at, analyze=self.analyze,
             shrink_ratio=self.shrink_ratio, run_id=self.run_id,
         )

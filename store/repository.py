@@ -398,6 +398,7 @@ class Store:
         finished_at: datetime,
         analyze: Analyzer | None = None,
         extra_snapshots: Sequence[tuple[Snapshot, bytes]] = (),
+        part_starts: Sequence[int] = (),
         shrink_ratio: float = 0.0,
         technical: bool = False,
         run_id: str | None = None,
@@ -407,7 +408,8 @@ class Store:
         The same text only moves ``last_verified``; a new text creates the
         version, its clauses, provisions and change in one transaction.
         Blobs are written first, so no row ever points at a missing blob.
-        ``extra_snapshots`` are the further parts of a combined document.
+        ``extra_snapshots`` are the further parts of a combined document, and
+        ``part_starts`` where each part (the first included) begins in ``text``.
         """
         self.blobs.put(body)
         for _extra, extra_body in extra_snapshots:
@@ -430,7 +432,8 @@ class Store:
                 analysis = analyze(self.current_version(document_id), text) if analyze else None
             try:
                 return self._record_text_transaction(
-                    document_id, current[0] if current else None, (snapshot, *(extra for extra, _ in extra_snapshots)),
+                    document_id, current[0] if current else None,
+                    _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts),
                     text, text_sha, analysis, started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
                 )
             except _CurrentVersionMoved:
@@ -473,20 +476,20 @@ class Store:
             current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
             if (current.sha256 if current else None) != expected:
                 raise _CurrentVersionMoved()
-            snaps = [self._upsert_snapshot(session, doc, snapshot) for snapshot in snapshots]
-            snap = snaps[0]
+            snaps = [(self._upsert_snapshot(session, doc, snapshot), start) for snapshot, start in snapshots]
+            snap = snaps[0][0]
             if current is not None and current.sha256 == text_sha:
                 current.last_verified = max(current.last_verified, finished_at)
-                for each in snaps:
-                    self._link(session, current, each)
+                for each, start in snaps:
+                    self._link(session, current, each, start)
                 session.add(FetchRow(
                     document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
                     snapshot_id=snap.id, version_id=current.id, run_id=run_id,
                 ))
                 return RecordResult("unchanged", text_sha)
             version, created = self._upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
-            for each in snaps:
-                self._link(session, version, each)
+            for each, start in snaps:
+                self._link(session, version, each, start)
             change_id = self._add_change(session, doc, current, version, analysis, finished_at, technical)
             doc.current_version_id = version.id
             session.add(FetchRow(
@@ -562,9 +565,9 @@ class Store:
             row.public_id = f"CW-P-{row.id:06d}"
 
     @staticmethod
-    def _link(session: Session, version: VersionRow, snap: SnapshotRow) -> None:
+    def _link(session: Session, version: VersionRow, snap: SnapshotRow, text_start: int | None = None) -> None:
         if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
-            session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id))
+            session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=text_start))
 
     @staticmethod
     def _add_change(session, doc, current, version, analysis, now, technical) -> int:
@@ -636,6 +639,13 @@ class Store:
 
     def text_sha(self, text: str) -> str:
         return sha256_text(text)
+
+
+def _parts(snapshots: Sequence[Snapshot], starts: Sequence[int]) -> list[tuple[Snapshot, int | None]]:
+    """Each snapshot with where its page begins in the text; no offsets for a one-page document."""
+    if len(snapshots) < 2 or len(starts) != len(snapshots):
+        return [(snapshot, None) for snapshot in snapshots]
+    return list(zip(snapshots, starts, strict=True))
 
 
 def _prepare(url: str, engine: Engine, *, create: bool) -> None:
