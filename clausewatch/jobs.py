@@ -326,6 +326,9 @@ def acquire_lease(
         try:
             return job_store.acquire_lease(store, lease_id, holder, now=clock(), ttl=ttl)
         except LeaseHeldError as held:
+            taken = _take_over_if_dead(store, held.lease, holder, ttl=ttl, now=clock())
+            if taken is not None:
+                return taken
             if not wait:
                 raise
             if held.lease.holder != waiting_for:
@@ -333,6 +336,35 @@ def acquire_lease(
                 log.info("%s: waiting for %s to finish", lease_id, waiting_for)
             with interruptible():
                 time.sleep(poll)
+
+
+def holder_is_dead(holder: str) -> bool:
+    """Whether a lease holder (``host:pid:token``) is a process of this host that no longer exists.
+
+    A holder on another host, or whose pid is alive (perhaps reused), is not
+    known to be dead: its lease is then left to expire.
+    """
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
+
+
+def _take_over_if_dead(store: Store, lease: job_store.Lease, holder: str, *, ttl: timedelta,
+                       now: datetime) -> job_store.Lease | None:
+    if not holder_is_dead(lease.holder):
+        return None
+    taken = job_store.take_over_dead_lease(store, lease, holder, now=now, ttl=ttl)
+    if taken is not None:
+        log.warning("%s: took over the lease of %s, which is no longer running", lease.job_id, lease.holder)
+    return taken
 
 
 @contextmanager
