@@ -156,3 +156,20 @@ def test_one_crawl_per_store_and_ctrl_c_stops_cleanly(project, tmp_path):
 
     again = invoke(*base, "crawl", "--delay", "0")  # the lock was given back
     assert again.exit_code == 0 and "2 not_modified" in again.stdout
+
+
+def test_a_crawl_lock_left_by_a_killed_process_is_taken_over_at_once(project, caplog):
+    from datetime import UTC, datetime, timedelta
+
+    from store import jobs as job_store
+
+    _site, _catalog, base = project
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # ended and reaped: its pid names no process now
+    dead = f"{os.uname().nodename}:{gone.pid}:dead"
+    store = Store.open(f"sqlite:///{base[1]}/clausewatch.db", Path(base[1]) / "objects", mode="write")
+    job_store.acquire_lease(store, "crawl:store", dead, now=datetime.now(UTC), ttl=timedelta(hours=1))
+    store.close()
+    crawl = invoke(*base, "crawl", "--delay", "0")
+    assert crawl.exit_code == 0, crawl.output
+    assert f"took over the lease of {dead}, which is no longer running" in caplog.text
