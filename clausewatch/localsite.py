@@ -58,7 +58,7 @@ class LocalSite:
         self._released = threading.Event()
         self._lock = threading.Lock()
         self._requested = threading.Condition(self._lock)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
 
@@ -120,6 +120,16 @@ class LocalSite:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that went away (killed, or gave up at a size cap) is no error of the server's."""
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _etag(page: Page) -> str:
