@@ -84,6 +84,10 @@ class GuardedGroup(click.Group):
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except KeyboardInterrupt:  # Ctrl-C outside a command that stops on it by itself (crawl does)
+            click.echo("Error: interrupted by SIGINT; every write is a transaction: nothing is half-written, "
+                       "run the command again to finish", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as error:
             status = exit_status_of(error)
             if status is None:

@@ -173,3 +173,28 @@ def test_a_crawl_lock_left_by_a_killed_process_is_taken_over_at_once(project, ca
     crawl = invoke(*base, "crawl", "--delay", "0")
     assert crawl.exit_code == 0, crawl.output
     assert f"took over the lease of {dead}, which is no longer running" in caplog.text
+
+
+def test_ctrl_c_in_any_command_exits_130_without_a_traceback(project):
+    _site, _catalog, base = project
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_STATUS, *base], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "Aborted!" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: interrupted by SIGINT")
+
+
+# `clausewatch status` with a real SIGINT delivered while it reads the store.
+INTERRUPTED_STATUS = """
+import os, signal, sys
+import store.repository
+from clausewatch.cli import main
+
+status = store.repository.Store.status
+def interrupted(self):
+    os.kill(os.getpid(), signal.SIGINT)
+    return status(self)
+store.repository.Store.status = interrupted
+sys.exit(main([*sys.argv[1:], "status"]))
+"""
