@@ -89,11 +89,16 @@ def catalog_problems(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[
 
     Catalog documents not yet in the store are not problems: `crawl` or `init` registers them.
     """
-    declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
     problems = [f"catalog: {error}" for error in catalog.errors]
     problems += [f"{d.id} {d.platform} · {d.type}: tracked but no longer declared by the catalog"
-                 for d in tracked if d.in_catalog and (d.platform, d.type) not in declared]
+                 for d in undeclared_documents(catalog, tracked)]
     return problems
+
+
+def undeclared_documents(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[Document]:
+    """The documents the store tracks that the catalog, as loaded, does not declare (any more)."""
+    declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
+    return [d for d in tracked if d.in_catalog and (d.platform, d.type) not in declared]
 
 
 def select_platforms(

@@ -15,7 +15,7 @@ from typing import Any
 
 from analysis.domain import Document
 from analysis.pipeline import Analyzer
-from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
+from clausewatch.app import open_store, read_catalog, select_platforms, undeclared_documents, utcnow
 from clausewatch.errors import BadInputError, BusyError, InterruptedRunError
 from clausewatch.jobs import holding_lease
 from clausewatch.parallel import ParallelAnalyzer
@@ -108,6 +108,24 @@ class StopRequest:
                 signal.signal(signum, handler)
 
 
+@dataclass(frozen=True)
+class CrawlSelection:
+    """Which documents a crawl covers: empty selectors cover everything."""
+
+    platforms: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    types: Sequence[str] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.platforms or self.tags or self.types)
+
+    def covers(self, document: Document) -> bool:
+        """Whether a tracked document (as the store knows it) falls in this selection."""
+        return ((not self.platforms or document.platform in self.platforms)
+                and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
+                and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
+
+
 def crawl_catalog(
     settings: Settings,
     *,
@@ -130,33 +148,16 @@ def crawl_catalog(
     A selection naming an unknown platform, or matching nothing, is bad input.
     """
     catalog = read_catalog(settings)
+    selection = CrawlSelection(tuple(platforms), tuple(tags), tuple(types))
     owned = store is None
     store = store or open_store(settings)
     try:
         with _crawl_lock(settings, store, wait=wait):
-            return _crawl_locked(settings, store, catalog, CrawlSelection(tuple(platforms), tuple(tags), tuple(types)), delay=delay,
-                                 concurrency=concurrency, analyzer=analyzer, stop=stop)
+            return _crawl_locked(settings, store, catalog, selection, delay=delay, concurrency=concurrency,
+                                 analyzer=analyzer, stop=stop)
     finally:
         if owned:
             store.close()
-
-
-@dataclass(frozen=True)
-class CrawlSelection:
-    """Which documents a crawl covers: empty selectors cover everything."""
-
-    platforms: Sequence[str] = ()
-    tags: Sequence[str] = ()
-    types: Sequence[str] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.platforms or self.tags or self.types)
-
-    def covers(self, document: Document) -> bool:
-        """Whether a tracked document (as the store knows it) falls in this selection."""
-        return ((not self.platforms or document.platform in self.platforms)
-                and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
-                and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
 
 
 @contextmanager
@@ -177,14 +178,13 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
     before = store.documents()
     _check_selection(selection, catalog, before)
     documents = store.sync_catalog(catalog.platforms, now=now)
-    declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
     chosen = {
         (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
                                                    types=selection.types)
         for d in p.documents
     }
     selected = [d for d in documents if (d.platform, d.type) in chosen]
-    lost = [d for d in before if d.in_catalog and (d.platform, d.type) not in declared and selection.covers(d)]
+    lost = [d for d in undeclared_documents(catalog, before) if selection.covers(d)]
     log.info("crawl documents=%d selected=%d lost=%d", len(documents), len(selected), len(lost))
     problems = [f"catalog: {error}" for error in catalog.errors]
     results = [_record_lost(store, document, catalog, now) for document in lost]
