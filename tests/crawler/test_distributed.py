@@ -176,6 +176,7 @@ def write_catalog(folder: Path, site: LocalSite, count: int) -> Path:
 @pytest.fixture
 def environment(tmp_path, pg_url, queue) -> dict[str, str]:
     """The CLAUSEWATCH_* settings every command of a test shares: one PostgreSQL store, one queue."""
+    Store.open(pg_url, tmp_path / "objects").close()  # created once, as `clausewatch migrate` would
     return {
         "CLAUSEWATCH_HOME": str(tmp_path / "home"),
         "CLAUSEWATCH_DATABASE_URL": pg_url,
