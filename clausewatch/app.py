@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,6 +99,43 @@ def undeclared_documents(catalog: CatalogLoad, tracked: Sequence[Document]) -> l
     """The documents the store tracks that the catalog, as loaded, does not declare (any more)."""
     declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
     return [d for d in tracked if d.in_catalog and (d.platform, d.type) not in declared]
+
+
+@dataclass(frozen=True)
+class CrawlSelection:
+    """Which documents a crawl covers: empty selectors cover everything."""
+
+    platforms: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    types: Sequence[str] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.platforms or self.tags or self.types)
+
+    def covers(self, document: Document) -> bool:
+        """Whether a tracked document (as the store knows it) falls in this selection."""
+        return ((not self.platforms or document.platform in self.platforms)
+                and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
+                and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
+
+
+def check_selection(selection: CrawlSelection, catalog: CatalogLoad, tracked: Sequence[Document]) -> None:
+    """Unknown platforms, and a selection that matches nothing at all, are bad input."""
+    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
+    unknown = sorted(set(selection.platforms) - known)
+    if unknown:
+        raise BadInputError(f"unknown platform {', '.join(map(repr, unknown))}: neither in the catalog nor tracked "
+                            f"in the store (known: {', '.join(sorted(known)) or 'none'})")
+    if selection and not select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
+                                          types=selection.types) \
+            and not any(selection.covers(d) for d in tracked if d.in_catalog):
+        raise BadInputError(f"the selection ({describe_selection(selection)}) matches no document of the catalog")
+
+
+def describe_selection(selection: CrawlSelection) -> str:
+    parts = [f"{name} {', '.join(values)}" for name, values in
+             (("platform", selection.platforms), ("tag", selection.tags), ("type", selection.types)) if values]
+    return "; ".join(parts)
 
 
 def select_platforms(

@@ -15,8 +15,16 @@ from typing import Any
 
 from analysis.domain import Document
 from analysis.pipeline import Analyzer
-from clausewatch.app import open_store, read_catalog, select_platforms, undeclared_documents, utcnow
-from clausewatch.errors import BadInputError, BusyError, InterruptedRunError
+from clausewatch.app import (
+    CrawlSelection,
+    check_selection,
+    open_store,
+    read_catalog,
+    select_platforms,
+    undeclared_documents,
+    utcnow,
+)
+from clausewatch.errors import BusyError, InterruptedRunError
 from clausewatch.jobs import holding_lease
 from clausewatch.parallel import ParallelAnalyzer
 from clausewatch.settings import Settings
@@ -108,24 +116,6 @@ class StopRequest:
                 signal.signal(signum, handler)
 
 
-@dataclass(frozen=True)
-class CrawlSelection:
-    """Which documents a crawl covers: empty selectors cover everything."""
-
-    platforms: Sequence[str] = ()
-    tags: Sequence[str] = ()
-    types: Sequence[str] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.platforms or self.tags or self.types)
-
-    def covers(self, document: Document) -> bool:
-        """Whether a tracked document (as the store knows it) falls in this selection."""
-        return ((not self.platforms or document.platform in self.platforms)
-                and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
-                and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
-
-
 def crawl_catalog(
     settings: Settings,
     *,
@@ -176,7 +166,7 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
                   delay, concurrency, analyzer, stop: StopRequest | None) -> CatalogCrawlReport:
     now = utcnow()
     before = store.documents()
-    _check_selection(selection, catalog, before)
+    check_selection(selection, catalog, before)
     documents = store.sync_catalog(catalog.platforms, now=now)
     chosen = {
         (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
@@ -196,25 +186,6 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
                    analyze=analyzer or default_analyzer(settings), runner=stop.runner if stop else None)
     return CatalogCrawlReport(report.run_id, results + report.results, problems,
                               stop.signal_name if stop else None)
-
-
-def _check_selection(selection: CrawlSelection, catalog: CatalogLoad, tracked: Sequence[Document]) -> None:
-    """Unknown platforms, and a selection that matches nothing at all, are bad input."""
-    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
-    unknown = sorted(set(selection.platforms) - known)
-    if unknown:
-        raise BadInputError(f"unknown platform {', '.join(map(repr, unknown))}: neither in the catalog nor tracked "
-                            f"in the store (known: {', '.join(sorted(known)) or 'none'})")
-    if selection and not select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
-                                          types=selection.types) \
-            and not any(selection.covers(d) for d in tracked if d.in_catalog):
-        raise BadInputError(f"the selection ({_describe(selection)}) matches no document of the catalog")
-
-
-def _describe(selection: CrawlSelection) -> str:
-    parts = [f"{name} {', '.join(values)}" for name, values in
-             (("platform", selection.platforms), ("tag", selection.tags), ("type", selection.types)) if values]
-    return "; ".join(parts)
 
 
 def _record_lost(store: Store, document: Document, catalog: CatalogLoad, now) -> DocumentResult:

@@ -9,7 +9,15 @@ import click
 import redis
 from sqlalchemy.exc import ArgumentError
 
-from clausewatch.app import database_setting, open_store, read_catalog, select_platforms, utcnow
+from clausewatch.app import (
+    CrawlSelection,
+    check_selection,
+    database_setting,
+    open_store,
+    read_catalog,
+    select_platforms,
+    utcnow,
+)
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from crawler.distributed import DocumentQueue, QueueError, queue_name_for
@@ -50,6 +58,7 @@ def command(settings: Settings, platforms, tags, types) -> None:
     catalog = read_catalog(settings, strict=True)
     store = open_store(settings)
     try:
+        check_selection(CrawlSelection(platforms, tags, types), catalog, store.documents())
         documents = store.sync_catalog(catalog.platforms, now=utcnow())
     finally:
         store.close()

@@ -198,3 +198,11 @@ def interrupted(self):
 store.repository.Store.status = interrupted
 sys.exit(main([*sys.argv[1:], "status"]))
 """
+
+
+@pytest.mark.redis
+def test_enqueue_of_an_unknown_platform_is_bad_input(project):
+    _site, _catalog, base = project
+    result = CliRunner().invoke(main, [*base, "enqueue", "--platform", "nosuch"],
+                                env={"CLAUSEWATCH_CRAWL_REDIS_URL": "redis://127.0.0.1:6379/15"})
+    assert result.exit_code == 2 and "unknown platform 'nosuch'" in result.stderr
