@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from analysis.domain import Document, DocumentSpec, Snapshot, SourceSpec
 from analysis.text import sha256_text
-from crawler.extract import ExtractionError, extract_document
+from crawler.extract import ExtractionError, extract_parts
 from store.repository import Analyzer, Store
 
 log = logging.getLogger(__name__)
@@ -87,15 +87,26 @@ def _fetches(store: Store, document: Document) -> list[_Fetch]:
     return [_Fetch(tuple(parts), frozenset(linked[parts[0].sha256])) for parts in fetches]
 
 
-def _text_of(store: Store, document: Document, fetch: _Fetch) -> str:
+@dataclass(frozen=True)
+class _Extracted:
+    """A fetch extracted again: its text, its snapshots in source order, and where each begins in the text."""
+
+    text: str
+    snapshots: tuple[Snapshot, ...]
+    starts: tuple[int, ...]
+
+
+def _text_of(store: Store, document: Document, fetch: _Fetch) -> _Extracted:
     by_url = {part.requested_url: part for part in fetch.parts}
-    parts = []
+    parts, ordered = [], []
     for index, source in enumerate(sources_at(document.spec, fetch.primary)):
         snapshot = fetch.primary if index == 0 else by_url.get(source.url)
         if snapshot is None:
             raise ExtractionError("empty", f"no snapshot of source {source.url} in the fetch of {fetch.primary.fetched_at}")
         parts.append((store.blobs.get(snapshot.sha256), snapshot.content_type, snapshot.final_url, source))
-    return extract_document(parts)
+        ordered.append(snapshot)
+    text, starts = extract_parts(parts)
+    return _Extracted(text, tuple(ordered), starts)
 
 
 def reprocess_document(store: Store, document: Document, *, analyze: Analyzer, run_id: str | None = None) -> DocumentReprocess:
@@ -103,15 +114,15 @@ def reprocess_document(store: Store, document: Document, *, analyze: Analyzer, r
     result = DocumentReprocess(document.id)
     fetches = _fetches(store, document)
     result.fetches = len(fetches)
-    texts: list[str | None] = []
+    texts: list[_Extracted | None] = []
     for fetch in fetches:
         try:
             texts.append(_text_of(store, document, fetch))
         except ExtractionError as exc:
             result.errors.append(f"snapshot {fetch.primary.sha256[:12]} of {fetch.primary.fetched_at:%Y-%m-%d %H:%M}: {exc}")
             texts.append(None)
-    start = next((i for i, (f, t) in enumerate(zip(fetches, texts)) if t is not None and sha256_text(t) not in f.versions),
-                 None)
+    start = next((i for i, (f, t) in enumerate(zip(fetches, texts))
+                  if t is not None and sha256_text(t.text) not in f.versions), None)
     if start is None:
         return result
     for fetch, text in zip(fetches[start:], texts[start:]):
@@ -120,11 +131,11 @@ def reprocess_document(store: Store, document: Document, *, analyze: Analyzer, r
     return result
 
 
-def _replay(store, document, fetch: _Fetch, text: str, analyze, run_id, result: DocumentReprocess) -> None:
-    extra = [(part, store.blobs.get(part.sha256)) for part in fetch.parts[1:]]
-    kwargs = {"extra_snapshots": extra} if extra else {}
+def _replay(store, document, fetch: _Fetch, extracted: _Extracted, analyze, run_id, result: DocumentReprocess) -> None:
+    extra = [(part, store.blobs.get(part.sha256)) for part in extracted.snapshots[1:]]
+    kwargs = {"extra_snapshots": extra, "part_starts": extracted.starts} if extra else {}
     recorded = store.record_text(
-        document.id, snapshot=fetch.primary, body=store.blobs.get(fetch.primary.sha256), text=text,
+        document.id, snapshot=fetch.primary, body=store.blobs.get(fetch.primary.sha256), text=extracted.text,
         started_at=fetch.primary.fetched_at, finished_at=fetch.primary.fetched_at, analyze=analyze,
         technical=True, run_id=run_id, **kwargs,
     )
