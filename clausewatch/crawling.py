@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import signal
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -107,6 +107,13 @@ class StopRequest:
         self.runner.stop()
 
     @contextmanager
+    def while_waiting(self) -> Iterator[None]:
+        """Around each pause while waiting for another crawl: a signal received stops the wait."""
+        if self.signal_name:
+            raise InterruptedRunError(self.signal_name, "nothing was crawled")
+        yield
+
+    @contextmanager
     def installed(self) -> Iterator[StopRequest]:
         previous = {signum: signal.signal(signum, self._handle) for signum in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -142,7 +149,7 @@ def crawl_catalog(
     owned = store is None
     store = store or open_store(settings)
     try:
-        with _crawl_lock(settings, store, wait=wait):
+        with _crawl_lock(settings, store, wait=wait, stop=stop):
             return _crawl_locked(settings, store, catalog, selection, delay=delay, concurrency=concurrency,
                                  analyzer=analyzer, stop=stop)
     finally:
@@ -151,9 +158,11 @@ def crawl_catalog(
 
 
 @contextmanager
-def _crawl_lock(settings: Settings, store: Store, *, wait: bool) -> Iterator[None]:
+def _crawl_lock(settings: Settings, store: Store, *, wait: bool, stop: StopRequest | None) -> Iterator[None]:
+    ttl = timedelta(seconds=settings.job_lease_seconds)
+    interruptible = stop.while_waiting if stop else nullcontext
     try:
-        with holding_lease(store, CRAWL_LEASE, ttl=timedelta(seconds=settings.job_lease_seconds), wait=wait):
+        with holding_lease(store, CRAWL_LEASE, ttl=ttl, wait=wait, interruptible=interruptible):
             yield
     except LeaseHeldError as held:
         lease = held.lease

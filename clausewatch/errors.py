@@ -25,11 +25,11 @@ class BusyError(Exception):
 
 
 class InterruptedRunError(Exception):
-    """The command stopped on a signal after saying what it had recorded."""
+    """The command was stopped by a signal; the message says what became of its work."""
 
-    def __init__(self, signal_name: str):
+    def __init__(self, signal_name: str, what: str = "every write is a transaction: nothing is half-written"):
         self.signal_name = signal_name
-        super().__init__(f"interrupted by {signal_name}")
+        super().__init__(f"interrupted by {signal_name}; {what}")
 
 
 def _exit_statuses() -> tuple[tuple[type[BaseException], int], ...]:
@@ -92,7 +92,6 @@ class GuardedGroup(click.Group):
             status = exit_status_of(error)
             if status is None:
                 raise
-            if not isinstance(error, InterruptedRunError):
-                for line in error_lines(error):
-                    click.echo(f"Error: {line}", err=True)
+            for line in error_lines(error):
+                click.echo(f"Error: {line}", err=True)
             ctx.exit(status)

@@ -368,13 +368,17 @@ def _take_over_if_dead(store: Store, lease: job_store.Lease, holder: str, *, ttl
 
 
 @contextmanager
-def holding_lease(store: Store, lease_id: str, *, ttl: timedelta, wait: bool = False) -> Iterator[str]:
+def holding_lease(
+    store: Store, lease_id: str, *, ttl: timedelta, wait: bool = False,
+    interruptible: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> Iterator[str]:
     """Hold the lease ``lease_id`` (renewed by a heartbeat) while inside; yields the holder's name.
 
-    Raises LeaseHeldError naming the holder when another process has it and ``wait`` is false.
+    Raises LeaseHeldError naming the holder when another process has it and ``wait`` is false;
+    ``interruptible`` wraps each pause while waiting (it may raise to stop waiting).
     """
     holder = new_holder()
-    acquire_lease(store, lease_id, holder, ttl=ttl, wait=wait)
+    acquire_lease(store, lease_id, holder, ttl=ttl, wait=wait, interruptible=interruptible)
     heartbeat = Heartbeat(store, lease_id, holder, ttl, clock=utcnow)
     heartbeat.start()
     try:

@@ -206,3 +206,28 @@ def test_enqueue_of_an_unknown_platform_is_bad_input(project):
     result = CliRunner().invoke(main, [*base, "enqueue", "--platform", "nosuch"],
                                 env={"CLAUSEWATCH_CRAWL_REDIS_URL": "redis://127.0.0.1:6379/15"})
     assert result.exit_code == 2 and "unknown platform 'nosuch'" in result.stderr
+
+
+def test_crawl_wait_waits_for_the_crawl_running_elsewhere(project):
+    from datetime import UTC, datetime, timedelta
+
+    from clausewatch.jobs import new_holder
+    from store import jobs as job_store
+
+    _site, _catalog, base = project
+    store = Store.open(f"sqlite:///{base[1]}/clausewatch.db", Path(base[1]) / "objects", mode="write")
+    holder = new_holder()  # this test process: alive, so its lease is not taken over
+    job_store.acquire_lease(store, "crawl:store", holder, now=datetime.now(UTC), ttl=timedelta(hours=1))
+    waiting = subprocess.Popen([CLAUSEWATCH, *base, "-v", "crawl", "--delay", "0", "--wait"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in waiting.stderr:  # until it says it waits
+            if f"waiting for {holder} to finish" in line:
+                break
+        assert waiting.poll() is None, "the crawl did not wait"
+        job_store.release_lease(store, "crawl:store", holder)
+        out, _err = waiting.communicate(timeout=120)
+    finally:
+        waiting.kill()
+        store.close()
+    assert waiting.returncode == 0 and "2 new_version" in out
