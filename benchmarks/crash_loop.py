@@ -17,7 +17,7 @@ the phase is about. "Random moments": the kill waits for a randomly chosen point
 k-th request served, the k-th page written, the first email received, analysis started), then a
 random extra delay of up to ``--jitter`` seconds.
 
-    nice .venv/bin/python benchmarks/crash_loop.py [--iterations 20] [--documents 12] [--seed 13]
+    nice .venv/bin/python benchmarks/crash_loop.py [--iterations 20] [--documents 12] [--seed 13] [--phases site,…]
 """
 
 from __future__ import annotations
@@ -277,8 +277,13 @@ def clause_counts(home: Path) -> dict[str, tuple[tuple[int, int], ...]]:
         store.close()
 
 
-def run_loop(work: Path, *, iterations: int, documents: int, seed: int, jitter: float) -> dict:
-    """Every phase in ``work``; returns the figures (and the problems found, if any)."""
+PHASES = ("crawl_first", "crawl_new", "site", "digest", "analyze")
+
+
+def run_loop(work: Path, *, iterations: int, documents: int, seed: int, jitter: float,
+             phases: tuple[str, ...] = PHASES) -> dict:
+    """The ``phases`` in ``work`` (the crawls always run, to build the stores the others start from);
+    returns the figures (and the problems found, if any)."""
     from aiosmtpd.controller import Controller
 
     rng = random.Random(seed)
@@ -297,12 +302,12 @@ def run_loop(work: Path, *, iterations: int, documents: int, seed: int, jitter: 
     bench = Bench(work, documents, rng, jitter, port)
     try:
         with LocalSite({f"/p/{n}": Page(policy(n, 1)) for n in range(documents)}) as site:
-            return _phases(bench, site, iterations, inbox)
+            return _phases(bench, site, iterations, inbox, phases)
     finally:
         controller.stop()
 
 
-def _phases(bench: Bench, site: LocalSite, iterations: int, inbox: list) -> dict:
+def _phases(bench: Bench, site: LocalSite, iterations: int, inbox: list, phases: tuple[str, ...]) -> dict:
     work = bench.work
     (work / "catalog").mkdir()
     for n in range(bench.documents):
@@ -313,14 +318,19 @@ def _phases(bench: Bench, site: LocalSite, iterations: int, inbox: list) -> dict
     (bench.home / "subscribers.yaml").write_text(
         "subscribers:\n  - email: legal@example.org\n  - email: research@example.org\n")
     figures = {"iterations": iterations, "documents": bench.documents}
-    figures["crawl_first"] = crawl_phase(bench, site, bench.home, 1, iterations)
+    if "crawl_first" in phases:
+        figures["crawl_first"] = crawl_phase(bench, site, bench.home, 1, iterations)
     assert bench.run("crawl", "--delay", "0").returncode == 0
     site.set_many({f"/p/{n}": Page(policy(n, 2)) for n in range(bench.documents)})
-    figures["crawl_new"] = crawl_phase(bench, site, bench.home, 2, iterations)
+    if "crawl_new" in phases:
+        figures["crawl_new"] = crawl_phase(bench, site, bench.home, 2, iterations)
     assert bench.run("crawl", "--delay", "0").returncode == 0
-    figures["site"] = site_phase(bench, bench.home, iterations)
-    figures["digest"] = digest_phase(bench, bench.home, iterations, inbox)
-    figures["analyze"] = analyze_phase(bench, bench.home, iterations)
+    if "site" in phases:
+        figures["site"] = site_phase(bench, bench.home, iterations)
+    if "digest" in phases:
+        figures["digest"] = digest_phase(bench, bench.home, iterations, inbox)
+    if "analyze" in phases:
+        figures["analyze"] = analyze_phase(bench, bench.home, iterations)
     return {key: (value.__dict__ if isinstance(value, PhaseFigures) else value) for key, value in figures.items()}
 
 
@@ -331,13 +341,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--jitter", type=float, default=0.3, help="random extra seconds before each kill")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, among {', '.join(PHASES)}")
     args = parser.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="clausewatch-crash-"))
     work.mkdir(parents=True, exist_ok=True)
     cpu = os.times()
     try:
         figures = run_loop(work, iterations=args.iterations, documents=args.documents, seed=args.seed,
-                           jitter=args.jitter)
+                           jitter=args.jitter, phases=tuple(args.phases.split(",")))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
