@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
@@ -43,6 +44,9 @@ from store.models import (
     VersionRow,
     VersionSnapshotRow,
 )
+
+if TYPE_CHECKING:
+    from store.migrate import SchemaState
 
 log = logging.getLogger(__name__)
 
@@ -680,7 +684,7 @@ def _prepare(url: str, engine: Engine, *, create: bool) -> None:
         raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
 
 
-def _check_schema(state, where: str, *, create: bool) -> None:
+def _check_schema(state: SchemaState, where: str, *, create: bool) -> None:
     if state.foreign_tables:
         tables = ", ".join(state.foreign_tables[:5]) + (", …" if len(state.foreign_tables) > 5 else "")
         raise StoreSchemaError(f"{where} is not a clausewatch store: it holds other tables ({tables}) "
