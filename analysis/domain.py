@@ -23,6 +23,7 @@ ERROR_KINDS = (
     "timeout",
     "dns",
     "connection",
+    "truncated",
     "redirect_loop",
     "redirect_refused",
     "selector_missing",
@@ -33,6 +34,7 @@ ERROR_KINDS = (
     "bot_wall",
     "not_text",
     "decode",
+    "catalog_error",
     "error",
 )
 CLAUSE_CHANGE_KINDS = ("added", "removed", "modified", "moved")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _LINE_END_SPACES = (" ", "\t", "\u00a0")
 _TRAILING_SPACE = re.compile(r"[ \t\u00a0]+$", re.MULTILINE)
@@ -31,6 +32,24 @@ def normalize_text(text: str) -> str:
     if "\n\n\n" in text:
         text = _BLANK_RUN.sub("\n\n", text)
     return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def join_parts(texts: Sequence[str]) -> tuple[str, tuple[int, ...]]:
+    """The texts of a document's pages joined in order and normalised, and where each page begins in it.
+
+    The offsets let every clause of a combined document be traced to the page
+    (and so the snapshot) it came from.
+    """
+    joined = normalize_text("\n\n".join(texts))
+    starts: list[int] = []
+    for index, text in enumerate(texts):
+        start = len(normalize_text("\n\n".join(texts[:index]))) + 1 if index else 0
+        first_line = normalize_text(text).split("\n", 1)[0]
+        if not joined.startswith(first_line, start):  # the page's own edges were blank: find its first line
+            found = joined.find(first_line, starts[-1] if starts else 0)
+            start = found if found >= 0 else (starts[-1] if starts else 0)
+        starts.append(min(start, len(joined)))
+    return joined, tuple(starts)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from clausewatch.app import open_store, smtp_config, utcnow
+from clausewatch.app import ensure_folder, open_store, smtp_config, utcnow
 from clausewatch.settings import Settings
 from reports import mail
 from reports.alerts import AlertMessage, AlertRenderer, alert_messages, collect_alert
@@ -65,6 +65,8 @@ def send_alerts(
 ) -> AlertReport:
     """Email every alert subscriber about the changes not yet alerted and newly failing documents."""
     now = now or utcnow()
+    if dry_run is not None:
+        ensure_folder(dry_run, "alerts --dry-run")
     owned = store is None
     store = store or open_store(settings)
     try:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from analysis.domain import PlatformSpec
+from analysis.domain import Document, PlatformSpec
+from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: every command loads this module (decision 0014)
@@ -26,36 +27,122 @@ if TYPE_CHECKING:  # imported where used: every command loads this module (decis
 log = logging.getLogger(__name__)
 
 
+HOME_SETTING = "HOME (--home, CLAUSEWATCH_HOME)"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def open_store(settings: Settings) -> Store:
-    """Open (creating and migrating as needed) the store the settings name."""
-    from store.repository import Store
+def open_store(settings: Settings, mode: str = "write") -> Store:
+    """Open the store the settings name.
 
-    settings.home.mkdir(parents=True, exist_ok=True)
-    return Store.open(settings.database_url, settings.blobs)
+    ``mode`` is ``read`` for commands that only read (the database then refuses
+    any write), ``write`` for commands that record (the store must exist at the
+    newest schema), ``create`` for ``init`` and ``migrate`` only. Any problem is
+    a :class:`BadInputError` naming the setting to fix.
+    """
+    from store.repository import Store, StoreError
+
+    setting = database_setting(settings)
+    if mode == "create" and setting == HOME_SETTING:  # the database lives in HOME: a file there is in the way
+        ensure_folder(settings.home, HOME_SETTING)
+    try:
+        return Store.open(settings.database_url, settings.blobs, mode=mode)
+    except StoreError as exc:
+        raise BadInputError(f"{setting}: {exc}") from None
+
+
+def database_setting(settings: Settings) -> str:
+    """The setting that decides where the store is, as a user would name it."""
+    if settings.database_url == f"sqlite:///{settings.home / 'clausewatch.db'}":
+        return HOME_SETTING
+    return "DATABASE_URL (--database-url, CLAUSEWATCH_DATABASE_URL)"
+
+
+def ensure_folder(folder: Path, setting: str) -> Path:
+    """Create ``folder`` if needed; a file (or a file on its path) in the way is bad input naming ``setting``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise BadInputError(f"{setting}: {folder} cannot be a folder: a file is in the way") from None
+    except OSError as exc:
+        raise BadInputError(f"{setting}: cannot create {folder}: {exc.strerror}") from None
+    return folder
 
 
 def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:
     """Load every declaration of the catalog folder; bad files are reported, never fatal.
 
-    With ``strict`` a catalog with any error is a usage error (exit status 2).
+    With ``strict`` a catalog with any error is bad input (exit status 2).
     """
     from crawler.declarations import load_catalog
 
     folder = Path(settings.catalog)
     if not folder.is_dir():
-        raise click.UsageError(f"catalog folder {folder} does not exist (set --catalog or CLAUSEWATCH_CATALOG)")
+        raise BadInputError(f"CATALOG (--catalog, CLAUSEWATCH_CATALOG): {folder} is not a folder")
     loaded = load_catalog(folder)
     for warning in getattr(loaded, "warnings", ()):
         click.echo(f"catalog warning: {warning}", err=True)
     for error in loaded.errors:
         click.echo(f"catalog: {error}", err=True)
     if strict and loaded.errors:
-        raise click.UsageError(f"{len(loaded.errors)} catalog file(s) could not be loaded")
+        raise BadInputError(f"CATALOG: {len(loaded.errors)} problem(s) in {folder}, listed above")
     return loaded
+
+
+def catalog_problems(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[str]:
+    """What is wrong with the catalog, as lines: files that did not load, tracked documents it no longer declares.
+
+    Catalog documents not yet in the store are not problems: `crawl` or `init` registers them.
+    """
+    problems = [f"catalog: {error}" for error in catalog.errors]
+    problems += [f"{d.id} {d.platform} · {d.type}: tracked but no longer declared by the catalog"
+                 for d in undeclared_documents(catalog, tracked)]
+    return problems
+
+
+def undeclared_documents(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[Document]:
+    """The documents the store tracks that the catalog, as loaded, does not declare (any more)."""
+    declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
+    return [d for d in tracked if d.in_catalog and (d.platform, d.type) not in declared]
+
+
+@dataclass(frozen=True)
+class CrawlSelection:
+    """Which documents a crawl covers: empty selectors cover everything."""
+
+    platforms: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    types: Sequence[str] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.platforms or self.tags or self.types)
+
+    def covers(self, document: Document) -> bool:
+        """Whether a tracked document (as the store knows it) falls in this selection."""
+        return ((not self.platforms or document.platform in self.platforms)
+                and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
+                and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
+
+
+def check_selection(selection: CrawlSelection, catalog: CatalogLoad, tracked: Sequence[Document]) -> None:
+    """Unknown platforms, and a selection that matches nothing at all, are bad input."""
+    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
+    unknown = sorted(set(selection.platforms) - known)
+    if unknown:
+        raise BadInputError(f"unknown platform {', '.join(map(repr, unknown))}: neither in the catalog nor tracked "
+                            f"in the store (known: {', '.join(sorted(known)) or 'none'})")
+    if selection and not select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
+                                          types=selection.types) \
+            and not any(selection.covers(d) for d in tracked if d.in_catalog):
+        raise BadInputError(f"the selection ({describe_selection(selection)}) matches no document of the catalog")
+
+
+def describe_selection(selection: CrawlSelection) -> str:
+    parts = [f"{name} {', '.join(values)}" for name, values in
+             (("platform", selection.platforms), ("tag", selection.tags), ("type", selection.types)) if values]
+    return "; ".join(parts)
 
 
 def select_platforms(

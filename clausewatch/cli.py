@@ -7,7 +7,9 @@ registered, in name order. A module is imported only when its command runs
 do not crawl never import Scrapy or Twisted (decision 0014).
 
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
-hash mismatch), 2 bad input (usage, settings, catalog, schedules).
+hash mismatch), 2 bad input (usage, settings, catalog, schedules, store), 130
+interrupted by Ctrl-C. Typed errors become one line and their exit code in
+``clausewatch.errors.GuardedGroup``, never a traceback.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ from pathlib import Path
 import click
 
 from clausewatch.commands import CommandLoader, CommandTable
-from clausewatch.settings import SettingsError, load_settings
+from clausewatch.errors import GuardedGroup
+from clausewatch.settings import load_settings
 
 
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
 
 
-class LazyGroup(click.Group):
+class LazyGroup(GuardedGroup):
     """A click group whose subcommands are the modules of ``clausewatch.commands``, imported on use.
 
     ``commands`` is a :class:`CommandTable`: it lists every module's command
@@ -62,10 +65,7 @@ class LazyGroup(click.Group):
 def main(ctx: click.Context, home, database_url, catalog, schedules, config_file, verbose) -> None:
     """Archive, analyse and publish the legal documents of online platforms."""
     overrides = {"HOME": home, "DATABASE_URL": database_url, "CATALOG": catalog, "SCHEDULES": schedules}
-    try:
-        ctx.obj = load_settings(os.environ, overrides, config_file)
-    except SettingsError as exc:
-        raise click.UsageError(str(exc)) from None
+    ctx.obj = load_settings(os.environ, overrides, config_file)  # a SettingsError exits 2 in GuardedGroup
     level = {0: ctx.obj.log_level, 1: "INFO"}.get(verbose, "DEBUG")
     # Our own loggers at the chosen level; Scrapy, Alembic and the rest only
     # speak up for warnings unless -vv asks for everything.

@@ -3,19 +3,42 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
-from analysis.domain import StoredVersion, VersionAnalysis
-from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
+from analysis.domain import Document, StoredVersion, VersionAnalysis
+from clausewatch.app import (
+    CrawlSelection,
+    check_selection,
+    open_store,
+    read_catalog,
+    select_platforms,
+    undeclared_documents,
+    utcnow,
+)
+from clausewatch.errors import BusyError, InterruptedRunError
+from clausewatch.jobs import holding_lease
 from clausewatch.settings import Settings
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
+from crawler.declarations import CatalogLoad
+from crawler.recorder import DocumentResult
+from crawler.runner import CrawlRunner
+from store.changes import CATALOG_ERROR
+from store.jobs import LeaseHeldError
 from store.repository import Store
 
 if TYPE_CHECKING:
     from analysis.pipeline import Analyzer
     from clausewatch.parallel import ParallelAnalyzer
+
+# The lease every crawl of a store holds (not a valid job id, so no job shares it by accident).
+CRAWL_LEASE = "crawl:store"
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +94,63 @@ def crawl_options(settings: Settings, *, delay: float | None = None, concurrency
     )
 
 
+@dataclass
+class CatalogCrawlReport(CrawlReport):
+    """A crawl of the catalog: the fetches, plus what the catalog itself got wrong.
+
+    ``catalog_problems`` are the files that failed to load and the tracked
+    documents they no longer declare (each also recorded as a failed fetch of
+    kind ``catalog_error``); any of them makes the crawl end with exit status 2.
+    ``interrupted`` names the signal that cut the crawl short.
+    """
+
+    catalog_problems: list[str] = field(default_factory=list)
+    interrupted: str | None = None
+
+    @property
+    def unchecked(self) -> int:
+        return sum(1 for r in self.results if r.outcome == "skipped")
+
+    @property
+    def checked(self) -> int:
+        return len(self.results) - self.unchecked
+
+
+class StopRequest:
+    """SIGINT and SIGTERM ask the crawl in flight to stop: open requests finish and are recorded.
+
+    A second signal stops at once (every write is a transaction, so nothing is
+    half-written either way).
+    """
+
+    def __init__(self, runner: CrawlRunner):
+        self.runner = runner
+        self.signal_name: str | None = None
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.signal_name is not None:
+            raise InterruptedRunError(signal.Signals(signum).name)
+        self.signal_name = signal.Signals(signum).name
+        log.warning("received %s: finishing the fetches in flight, then stopping", self.signal_name)
+        self.runner.stop()
+
+    @contextmanager
+    def while_waiting(self) -> Iterator[None]:
+        """Around each pause while waiting for another crawl: a signal received stops the wait."""
+        if self.signal_name:
+            raise InterruptedRunError(self.signal_name, "nothing was crawled")
+        yield
+
+    @contextmanager
+    def installed(self) -> Iterator[StopRequest]:
+        previous = {signum: signal.signal(signum, self._handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield self
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
 def crawl_catalog(
     settings: Settings,
     *,
@@ -81,27 +161,87 @@ def crawl_catalog(
     delay: float | None = None,
     concurrency: int | None = None,
     analyzer: Analyzer | DeferredAnalyzer | ParallelAnalyzer | None = None,
-) -> CrawlReport:
-    """Sync the catalog into the store, check every selected document once, then sign the capture log."""
-    from clausewatch.signing import log_signer, sign_log
+    wait: bool = False,
+    stop: StopRequest | None = None,
+) -> CatalogCrawlReport:
+    """Sync the catalog into the store, check every selected document once, then sign the capture log.
+
+    One crawl of a store at a time: the crawl holds the store's ``crawl:store``
+    lease, shared by `crawl`, `run` and the scheduler; another holder makes this
+    raise :class:`BusyError` naming it, or with ``wait`` wait for it. Tracked
+    documents the catalog no longer declares are recorded as failed fetches.
+    A selection naming an unknown platform, or matching nothing, is bad input.
+    """
+    from clausewatch.signing import log_signer
 
     catalog = read_catalog(settings)
+    selection = CrawlSelection(tuple(platforms), tuple(tags), tuple(types))
     signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
     owned = store is None
     store = store or open_store(settings)
     try:
-        documents = store.sync_catalog(catalog.platforms, now=utcnow())
-        chosen = {
-            (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)
-            for d in p.documents
-        }
-        selected = [d for d in documents if (d.platform, d.type) in chosen]
-        log.info("crawl documents=%d selected=%d", len(documents), len(selected))
-        report = crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
-                       analyze=analyzer or default_analyzer(settings))
-        head = sign_log(store, signer)
-        log.info("capture log signed size=%d root=%s", head.size, head.root.hex()[:16])
-        return report
+        with _crawl_lock(settings, store, wait=wait, stop=stop):
+            report = _crawl_locked(settings, store, catalog, selection, delay=delay, concurrency=concurrency,
+                                   analyzer=analyzer, stop=stop)
+            _sign(store, signer)
+            return report
     finally:
         if owned:
             store.close()
+
+
+def _sign(store: Store, signer) -> None:
+    from clausewatch.signing import sign_log
+
+    head = sign_log(store, signer)
+    log.info("capture log signed size=%d root=%s", head.size, head.root.hex()[:16])
+
+
+@contextmanager
+def _crawl_lock(settings: Settings, store: Store, *, wait: bool, stop: StopRequest | None) -> Iterator[None]:
+    ttl = timedelta(seconds=settings.job_lease_seconds)
+    interruptible = stop.while_waiting if stop else nullcontext
+    try:
+        with holding_lease(store, CRAWL_LEASE, ttl=ttl, wait=wait, interruptible=interruptible):
+            yield
+    except LeaseHeldError as held:
+        lease = held.lease
+        raise BusyError(f"another crawl of this store is running: {lease.holder} since "
+                        f"{lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC (lease until {lease.expires_at:%H:%M:%S} UTC); "
+                        "not run (use --wait to wait for it)") from None
+
+
+def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: CrawlSelection, *,
+                  delay, concurrency, analyzer, stop: StopRequest | None) -> CatalogCrawlReport:
+    now = utcnow()
+    before = store.documents()
+    check_selection(selection, catalog, before)
+    documents = store.sync_catalog(catalog.platforms, now=now)
+    chosen = {
+        (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
+                                                   types=selection.types)
+        for d in p.documents
+    }
+    selected = [d for d in documents if (d.platform, d.type) in chosen]
+    lost = [d for d in undeclared_documents(catalog, before) if selection.covers(d)]
+    log.info("crawl documents=%d selected=%d lost=%d", len(documents), len(selected), len(lost))
+    problems = [f"catalog: {error}" for error in catalog.errors]
+    results = [_record_lost(store, document, catalog, now) for document in lost]
+    problems += [f"{r.document_id}: {r.detail}" for r in results]
+    if stop is not None and stop.signal_name:  # stopped before the first request
+        results += [DocumentResult(d.id, "skipped", detail="not checked: interrupted") for d in selected]
+        return CatalogCrawlReport(uuid.uuid4().hex[:12], results, problems, stop.signal_name)
+    report = crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
+                   analyze=analyzer or default_analyzer(settings), runner=stop.runner if stop else None)
+    return CatalogCrawlReport(report.run_id, results + report.results, problems,
+                              stop.signal_name if stop else None)
+
+
+def _record_lost(store: Store, document: Document, catalog: CatalogLoad, now) -> DocumentResult:
+    """A tracked document the catalog no longer declares: a failed fetch, visible everywhere failures are."""
+    broken = [str(e) for e in catalog.errors]
+    detail = (f"{document.platform} · {document.type} is tracked but no longer loads from the catalog"
+              + (f" ({len(broken)} catalog file(s) failed to load: {broken[0]})" if broken else
+                 ": fix the catalog, or run `clausewatch init` to stop tracking it"))
+    store.record_failure(document.id, started_at=now, finished_at=now, kind=CATALOG_ERROR, detail=detail)
+    return DocumentResult(document.id, "failed", CATALOG_ERROR, detail)

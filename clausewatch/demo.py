@@ -15,7 +15,9 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 
+from clausewatch.app import ensure_folder, open_store
 from clausewatch.crawling import crawl_catalog
+from clausewatch.errors import BadInputError
 from clausewatch.localsite import LocalSite, Page
 from clausewatch.settings import Settings
 from clausewatch.signing import ensure_log_key
@@ -121,17 +123,42 @@ class DemoResult:
     reports: list[CrawlReport]
 
 
+# Written into every folder the demo creates: only a folder holding it is ever replaced.
+MARKER = ".clausewatch-demo"
+
+
+class DemoFolderError(BadInputError):
+    """The demo folder exists and was not made by the demo: it is never deleted."""
+
+
+def prepare_folder(folder: Path) -> None:
+    """Make ``folder`` empty for the demo: create it, or replace a folder an earlier demo made.
+
+    A folder without the demo's marker file is someone's data and is left alone;
+    an empty folder is used as it is.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise DemoFolderError(f"demo --out: {folder} is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (folder / MARKER).is_file():
+            raise DemoFolderError(f"demo --out: {folder} already exists and was not made by `clausewatch demo` "
+                                  "(no marker file); it was left untouched: choose another folder")
+        shutil.rmtree(folder)
+    ensure_folder(folder, "demo --out")
+    (folder / MARKER).write_text("made by `clausewatch demo`: it replaces this folder on its next run\n",
+                                 encoding="utf-8")
+
+
 def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = print) -> DemoResult:
     """Serve version 1, crawl, serve version 2, crawl again; everything lands in ``folder``."""
-    if folder.exists():
-        shutil.rmtree(folder)
+    prepare_folder(folder)
     demo_settings = settings.replace(
         home=folder, database_url=f"sqlite:///{folder / 'clausewatch.db'}", blobs=folder / "objects",
         catalog=folder / "catalog", site_dir=folder / "site", subscribers=folder / "subscribers.yaml",
         log_key=folder / "keys" / "capture-log.key",
         base_url=(folder / "site").as_uri() + "/",  # links in the demo's emails open the local site
     )
-    folder.mkdir(parents=True)
+    open_store(demo_settings, "create").close()
     # Two readers with different filters, so the dry-run emails show per-subscriber selection.
     demo_settings.subscribers.write_text(DEMO_SUBSCRIBERS, encoding="utf-8")
     ensure_log_key(demo_settings)

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,7 @@ class ActionResult:
 
     counts: Mapping[str, Any] = field(default_factory=dict)
     problems: int = 0
+    errors: tuple[str, ...] = ()  # what makes the run fail although the action went on (a broken catalog)
 
 
 Action = Callable[[ActionContext], ActionResult]
@@ -112,7 +114,7 @@ def crawl(context: ActionContext) -> ActionResult:
     selection = context.selection
     report = crawl_catalog(context.settings, store=context.store, platforms=selection.platforms,
                            tags=selection.tags, types=selection.types)
-    return report_result(report)
+    return replace_fields(report_result(report), errors=tuple(report.catalog_problems))
 
 
 @register_action("alerts")
@@ -146,11 +148,13 @@ def run(context: ActionContext) -> ActionResult:
     """Crawl (which analyses), then alert, then rebuild the site: the whole pipeline once."""
     counts: dict[str, Any] = {}
     problems = 0
+    errors: tuple[str, ...] = ()
     for step in ("crawl", "alerts", "site"):
         result = get_action(step)(context)
         counts[step] = dict(result.counts)
         problems += result.problems
-    return ActionResult(counts, problems)
+        errors += result.errors
+    return ActionResult(counts, problems, errors)
 
 
 # --- Interruption ---------------------------------------------------------------
@@ -255,21 +259,8 @@ class JobRunner:
         return self._run_holding(job, holder)
 
     def _acquire(self, job_id: str, holder: str, *, wait: bool) -> job_store.Lease:
-        # Polls when waiting: a lease frees either on release or on expiry, and
-        # neither SQLite nor PostgreSQL can notify both in the same way.
-        poll = min(5.0, self.ttl.total_seconds() / 10)
-        waiting_for = None
-        while True:
-            try:
-                return job_store.acquire_lease(self.store, job_id, holder, now=self.clock(), ttl=self.ttl)
-            except LeaseHeldError as held:
-                if not wait:
-                    raise
-                if held.lease.holder != waiting_for:
-                    waiting_for = held.lease.holder
-                    log.info("job %s: waiting for %s to finish", job_id, waiting_for)
-                with self._interruptible():
-                    time.sleep(poll)
+        return acquire_lease(self.store, job_id, holder, ttl=self.ttl, wait=wait, clock=self.clock,
+                             interruptible=self._interruptible)
 
     def _run_holding(self, job: ScheduledJob, holder: str) -> JobOutcome:
         started = self.clock()
@@ -293,6 +284,8 @@ class JobRunner:
             raise
         finally:
             heartbeat.stop()
+            if result.errors and outcome == "ok":
+                outcome, error = "failed", "; ".join(result.errors)
             if heartbeat.lost and outcome == "ok":
                 outcome, error = "failed", "lease lost while running: another process may have run the job too"
             self._close(job, run_id, holder, started, outcome, result, error)
@@ -317,6 +310,82 @@ class JobRunner:
         log_event(log, "job", level=level, job=job.id,
                   action=job.action, outcome=outcome, seconds=(finished - started).total_seconds(),
                   problems=result.problems, error=error, **dict(result.counts))
+
+
+def acquire_lease(
+    store: Store, lease_id: str, holder: str, *, ttl: timedelta, wait: bool = False,
+    clock: Callable[[], datetime] = utcnow,
+    interruptible: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> job_store.Lease:
+    """Take the lease ``lease_id``; if another holds it, wait for it (``wait``) or raise LeaseHeldError."""
+    # Polls when waiting: a lease frees either on release or on expiry, and
+    # neither SQLite nor PostgreSQL can notify both in the same way.
+    poll = min(5.0, ttl.total_seconds() / 10)
+    waiting_for = None
+    while True:
+        try:
+            return job_store.acquire_lease(store, lease_id, holder, now=clock(), ttl=ttl)
+        except LeaseHeldError as held:
+            taken = _take_over_if_dead(store, held.lease, holder, ttl=ttl, now=clock())
+            if taken is not None:
+                return taken
+            if not wait:
+                raise
+            if held.lease.holder != waiting_for:
+                waiting_for = held.lease.holder
+                log.info("%s: waiting for %s to finish", lease_id, waiting_for)
+            with interruptible():
+                time.sleep(poll)
+
+
+def holder_is_dead(holder: str) -> bool:
+    """Whether a lease holder (``host:pid:token``) is a process of this host that no longer exists.
+
+    A holder on another host, or whose pid is alive (perhaps reused), is not
+    known to be dead: its lease is then left to expire.
+    """
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, under another user
+        return False
+    return False
+
+
+def _take_over_if_dead(store: Store, lease: job_store.Lease, holder: str, *, ttl: timedelta,
+                       now: datetime) -> job_store.Lease | None:
+    if not holder_is_dead(lease.holder):
+        return None
+    taken = job_store.take_over_dead_lease(store, lease, holder, now=now, ttl=ttl)
+    if taken is not None:
+        log.warning("%s: took over the lease of %s, which is no longer running", lease.job_id, lease.holder)
+    return taken
+
+
+@contextmanager
+def holding_lease(
+    store: Store, lease_id: str, *, ttl: timedelta, wait: bool = False,
+    interruptible: Callable[[], AbstractContextManager[None]] = nullcontext,
+) -> Iterator[str]:
+    """Hold the lease ``lease_id`` (renewed by a heartbeat) while inside; yields the holder's name.
+
+    Raises LeaseHeldError naming the holder when another process has it and ``wait`` is false;
+    ``interruptible`` wraps each pause while waiting (it may raise to stop waiting).
+    """
+    holder = new_holder()
+    acquire_lease(store, lease_id, holder, ttl=ttl, wait=wait, interruptible=interruptible)
+    heartbeat = Heartbeat(store, lease_id, holder, ttl, clock=utcnow)
+    heartbeat.start()
+    try:
+        yield holder
+    finally:
+        heartbeat.stop()
+        job_store.release_lease(store, lease_id, holder)
 
 
 class Heartbeat(threading.Thread):

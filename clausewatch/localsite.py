@@ -8,6 +8,7 @@ server on a real socket, never mocked responses.
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,11 +22,18 @@ from urllib.parse import urlsplit
 class Page:
     """What the server answers for one path.
 
-    ``hang`` holds the connection open without answering until the server
-    stops (a timeout for the client); ``chunks`` streams the body that many
-    times (a giant page without holding it in memory); ``render``, when set,
-    makes the body afresh for every request (given how many requests the path
-    had), as a page carrying per-visit ids does.
+    ``hang`` holds the connection open without answering until the test calls
+    :meth:`LocalSite.release` (then the page is served) or the server stops
+    (then the connection closes unanswered); ``chunks`` streams the body that
+    many times (a giant page without holding it in memory); ``render``, when
+    set, makes the body afresh for every request (given how many requests the
+    path had), as a page carrying per-visit ids does.
+
+    Faults, for the fault-injection tests (SPEC §10): ``drip`` sends the body in
+    pieces of that many bytes with ``drip_pause`` seconds between them (a slow
+    drip); ``cut_after`` sends only that many bytes of the body after announcing
+    all of it, then closes (a truncated body), or with ``reset`` resets the
+    connection (TCP RST) instead.
     """
 
     body: bytes = b""
@@ -35,6 +43,10 @@ class Page:
     hang: bool = False
     chunks: int = 1
     render: Callable[[int], bytes] | None = None
+    drip: int = 0
+    drip_pause: float = 0.0
+    cut_after: int | None = None
+    reset: bool = False
 
 
 class LocalSite:
@@ -44,12 +56,14 @@ class LocalSite:
     def __init__(self, pages: Mapping[str, Page] | None = None, *, conditional: bool = True,
                  host: str = "127.0.0.1", port: int = 0):
         self.pages: dict[str, Page] = dict(pages or {})
+        self.sequences: dict[str, list[Page]] = {}
         self.conditional = conditional
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._stopping = threading.Event()
+        self._released = threading.Event()
         self._lock = threading.Lock()
         self._requested = threading.Condition(self._lock)
-        server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+        server_class = _QuietIPv6Server if ":" in host else _QuietServer
         self._server = server_class((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
@@ -70,9 +84,22 @@ class LocalSite:
         with self._lock:
             self.pages.update(pages)
 
+    def set_sequence(self, path: str, pages: list[Page]) -> None:
+        """Answer the next requests of ``path`` with ``pages`` in turn (a 5xx burst, a 429 then the page);
+        once they are used up, the page :meth:`set` gave answers."""
+        with self._lock:
+            self.sequences[path] = list(pages)
+
     def page(self, path: str) -> Page | None:
         with self._lock:
+            queued = self.sequences.get(path)
+            if queued:
+                return queued.pop(0)
             return self.pages.get(path)
+
+    def release(self) -> None:
+        """Let every hanging request (``Page(hang=True)``) be answered, now and from now on."""
+        self._released.set()
 
     def record_request(self, path: str, headers: dict[str, str]) -> None:
         with self._requested:
@@ -90,6 +117,7 @@ class LocalSite:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -100,7 +128,17 @@ class LocalSite:
         self.stop()
 
 
-class _IPv6Server(ThreadingHTTPServer):
+class _QuietServer(ThreadingHTTPServer):
+    """A client that went away (killed, or gave up at a size cap) is no error of the server's."""
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _QuietIPv6Server(_QuietServer):
     address_family = socket.AF_INET6
 
 
@@ -122,8 +160,10 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
                 page = Page(b"<h1>Not found</h1>", status=404) if path != "/robots.txt" else Page(
                     b"User-agent: *\nAllow: /\n", content_type="text/plain")
             if page.hang:
-                site._stopping.wait()
-                return
+                site._released.wait()
+                if site._stopping.is_set():
+                    self.close_connection = True  # closed unanswered
+                    return
             if page.render is not None:
                 page = replace(page, body=page.render(sum(1 for p, _ in site.requests if p == path)))
             if site.conditional and page.status == 200 and self.headers.get("If-None-Match") == _etag(page):
@@ -146,10 +186,30 @@ def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(page.body) * page.chunks))
             self.end_headers()
             try:
-                for _ in range(page.chunks):
-                    self.wfile.write(page.body)
+                if page.cut_after is not None:
+                    self._cut(page)
+                elif page.drip:
+                    self._drip(page)
+                else:
+                    for _ in range(page.chunks):
+                        self.wfile.write(page.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a size cap): nothing to do
+
+        def _drip(self, page: Page) -> None:
+            for start in range(0, len(page.body), page.drip):
+                self.wfile.write(page.body[start:start + page.drip])
+                self.wfile.flush()
+                if site._stopping.wait(page.drip_pause):
+                    return
+
+        def _cut(self, page: Page) -> None:
+            self.wfile.write(page.body[:page.cut_after])
+            self.wfile.flush()
+            self.close_connection = True
+            if page.reset:  # linger 0: close() sends RST instead of FIN
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
             pass

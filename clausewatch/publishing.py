@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clausewatch.app import open_store, smtp_config, utcnow
+from clausewatch.app import ensure_folder, open_store, smtp_config, utcnow
 from clausewatch.settings import Settings
 from reports import site
 from reports.digest import DigestReport, send_weekly_digest
@@ -26,10 +26,11 @@ DIGEST_PERIOD = timedelta(days=7)
 
 @contextmanager
 def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
+    """The store given, or the settings' store opened read-only: publishing never writes to it."""
     if store is not None:
         yield store
         return
-    opened = open_store(settings)
+    opened = open_store(settings, "read")
     try:
         yield opened
     finally:
@@ -41,7 +42,8 @@ def build_site(settings: Settings, *, store: Store | None = None, out: Path | No
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
     key = public_key_path(settings.log_key)
     with _store(settings, store) as opened:
-        return site.build(opened, Path(out or settings.site_dir), base_url=settings.base_url, full=full,
+        folder = ensure_folder(Path(out or settings.site_dir), "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
+        return site.build(opened, folder, base_url=settings.base_url, full=full,
                           progress=progress, public_key=key.read_bytes() if key.is_file() else None)
 
 
@@ -49,6 +51,8 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
                 dry_run: Path | None = None) -> DigestReport:
     """Send (or with ``dry_run`` write as ``.eml`` files) the digest of changes since ``since`` (default a week)."""
     now = utcnow()
+    if dry_run is not None:
+        ensure_folder(dry_run, "digest --dry-run")
     subscribers = load_subscribers(settings.subscribers)
     with _store(settings, store) as opened:
         return send_weekly_digest(

@@ -59,6 +59,8 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
         ("CannotResolveHostError", "dns"),
         ("DownloadConnectionRefusedError", "connection"),
         ("DownloadCancelledError", "too_large"),
+        # The connection ended (closed or reset) before the announced Content-Length.
+        ("ResponseDataLossError", "truncated"),
     ):
         cls = _scrapy_exception(name)
         if cls is not None and isinstance(exc, cls):

@@ -25,10 +25,10 @@ from bs4.dammit import UnicodeDammit
 from markdownify import MarkdownConverter
 
 from analysis.domain import ERROR_KINDS, RangeSelector, Selector, SourceSpec
-from analysis.text import normalize_text
+from analysis.text import join_parts, normalize_text
 from analysis.volatile import VolatileRules, mask_volatile_text
 
-__all__ = ["ExtractionError", "extract_document", "extract_source", "clean_url"]
+__all__ = ["ExtractionError", "extract_document", "extract_parts", "extract_source", "clean_url"]
 
 Part = tuple[bytes, "str | None", str, SourceSpec]
 _NO_RULES = VolatileRules()
@@ -60,11 +60,23 @@ def extract_document(parts: Sequence[Part], volatile: VolatileRules = _NO_RULES)
     ``volatile`` holds the document's learned and declared volatile values
     (analysis/volatile.py); per-visit tokens are dropped whatever it holds.
     """
+    return extract_parts(parts, volatile)[0]
+
+
+def extract_parts(parts: Sequence[Part], volatile: VolatileRules = _NO_RULES) -> tuple[str, tuple[int, ...]]:
+    """The normalised text of a document made of several sources, and where each source begins in it."""
     if not parts:
         raise ExtractionError("empty", "the document has no fetched sources")
-    text = normalize_text("\n\n".join(_source_markdown(*part, volatile) for part in parts))
+    sources = [_source_markdown(*part, volatile) for part in parts]
     # Masking works on normalised lines (the templates were learned from them).
-    return normalize_text(mask_volatile_text(text, volatile))
+    text = normalize_text(mask_volatile_text(normalize_text("
+
+".join(sources)), volatile))
+    if len(sources) == 1:
+        return text, (0,)
+    # Templates are line by line, so masking each page alone gives the same lines.
+    joined, starts = join_parts([mask_volatile_text(normalize_text(source), volatile) for source in sources])
+    return text, starts if joined == text else tuple(min(start, len(text)) for start in starts)
 
 
 def _source_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,

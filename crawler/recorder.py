@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from analysis.domain import StoredVersion, VersionAnalysis
 from analysis.text import sha256_text
 from analysis.volatile import VolatileRules, volatile_difference
-from crawler.extract import ExtractionError, extract_document
+from crawler.extract import ExtractionError, extract_parts
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
 from crawler.reprocess import document_rules, reprocess_document
 from store.repository import RecordResult, Store
@@ -85,7 +85,7 @@ class Recorder:
         first = item.parts[0]
         state = volatile_state(self.store, item.document_id)
         try:
-            text = _extract(item, state.rules)
+            text, starts = _extract(item, state.rules)
         except ExtractionError as exc:
             return self._record_failure(FailedDocument(
                 item.document_id, item.started_at, item.finished_at, exc.kind, exc.detail, first, item.exchanges
@@ -100,10 +100,10 @@ class Recorder:
             # history under the new rules, then record this fetch under them.
             document = self.store.document(item.document_id)
             reprocess_document(self.store, document, analyze=self.analyze, run_id=self.run_id)
-            text = _extract(item, document_rules(self.store, document))
+            text, starts = _extract(item, document_rules(self.store, document))
         recorded = self.store.record_text(
             item.document_id, snapshot=first.snapshot, body=first.body, text=text,
-            extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]],
+            extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]], part_starts=starts,
             started_at=item.started_at, finished_at=item.finished_at, analyze=self.analyze,
             shrink_ratio=self.shrink_ratio, run_id=self.run_id, exchanges=item.exchanges,
         )
@@ -134,9 +134,10 @@ class Recorder:
         return DocumentResult(item.document_id, "failed", item.kind, item.detail)
 
 
-def _extract(item: FetchedDocument, rules: VolatileRules) -> str:
-    return extract_document([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source) for p in item.parts],
-                            rules)
+def _extract(item: FetchedDocument, rules: VolatileRules) -> tuple[str, tuple[int, ...]]:
+    """The document's text and where each of its pages begins in it."""
+    return extract_parts([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source) for p in item.parts],
+                         rules)
 
 
 def _result(document_id: str, recorded: RecordResult) -> DocumentResult:

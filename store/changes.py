@@ -228,15 +228,23 @@ def mark_alerted(store: Store, change_ids: Sequence[int], at: datetime) -> int:
         return result.rowcount or 0
 
 
+# The failure kind of a tracked document its catalog file no longer declares.
+CATALOG_ERROR = "catalog_error"
+# Kinds that are failing at the first occurrence: no retry will fix them, a person must.
+IMMEDIATE_FAILURE_KINDS = (CATALOG_ERROR,)
+
+
 def failing_documents(store: Store, *, at_least: int) -> list[FailingDocument]:
-    """Documents in the catalog whose last ``at_least`` or more fetches all failed."""
+    """Documents in the catalog whose last ``at_least`` or more fetches all failed,
+    or whose last fetch failed with a kind of IMMEDIATE_FAILURE_KINDS."""
     with store.session() as session:
         documents = session.execute(
             select(DocumentRow, PlatformRow).join(PlatformRow, PlatformRow.id == DocumentRow.platform_id)
             .where(DocumentRow.in_catalog.is_(True)).order_by(DocumentRow.id)
         ).all()
         failing = (_failure_streak(session, document, platform) for document, platform in documents)
-        return [f for f in failing if f is not None and f.consecutive_failures >= max(at_least, 1)]
+        return [f for f in failing if f is not None
+                and (f.consecutive_failures >= max(at_least, 1) or f.error_kind in IMMEDIATE_FAILURE_KINDS)]
 
 
 def _failure_streak(session: Session, document: DocumentRow, platform: PlatformRow) -> FailingDocument | None:

@@ -87,6 +87,26 @@ def acquire_lease(store: Store, job_id: str, holder: str, *, now: datetime, ttl:
     raise LeaseHeldError(current) if current else LeaseLostError(f"job {job_id!r}: lease contended, try again")
 
 
+def take_over_dead_lease(store: Store, dead: Lease, holder: str, *, now: datetime, ttl: timedelta) -> Lease | None:
+    """Take over ``dead`` before it expires: its holder is known to be gone (the caller checked).
+
+    Guarded like an expired take-over: only if the row still names that holder
+    and expiry; None when it changed meanwhile. The dead holder's open runs are
+    closed as failed.
+    """
+    with store.session() as session:
+        taken = session.execute(
+            update(JobLeaseRow)
+            .where(JobLeaseRow.job_id == dead.job_id, JobLeaseRow.holder == dead.holder,
+                   JobLeaseRow.expires_at == dead.expires_at)
+            .values(holder=holder, acquired_at=now, expires_at=now + ttl)
+        ).rowcount
+    if taken != 1:
+        return None
+    abandon_runs(store, dead.job_id, dead.holder, now=now, error=f"abandoned: {dead.holder} is no longer running")
+    return Lease(dead.job_id, holder, now, now + ttl, taken_over_from=dead.holder)
+
+
 def _insert_lease(store: Store, job_id: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     try:
         with store.session() as session:

@@ -1,26 +1,57 @@
 """Alembic migrations, run programmatically: the schema is owned by
 ``store/migrations`` on SQLite and PostgreSQL alike.
 
+Only ``clausewatch migrate`` and ``clausewatch init`` change a schema; every
+other command checks it with :func:`schema_state` and refuses a store that is
+missing, behind, ahead of this code, or not ours.
+
 Alembic (with Mako and Pygments) costs about 0.3 CPU-s to import and read its
-scripts, paid by every command that opens a store. ``upgrade`` to head first
-compares the store's ``alembic_version`` with the heads of the revision files,
-read with ``ast``; only a store behind them, or files it cannot read, bring in
-Alembic (decision 0014).
+scripts, paid by every command that opens a store. So the store's
+``alembic_version`` is first compared with the heads of the revision files,
+read with ``ast``; only a store behind them, or files that cannot be read so,
+bring in Alembic (decision 0014).
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
+
+# Key of the PostgreSQL advisory lock taken while migrating, so two processes
+# upgrading one database at once run the migrations one after the other.
+# Any constant works; this one reads "clausewat" in ASCII.
+MIGRATION_LOCK_KEY = 0x636C617573657761
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this code's migrations."""
+
+    current: tuple[str, ...]  # revisions recorded in the database (empty: none)
+    heads: tuple[str, ...]  # the newest revisions this code knows
+    known: bool  # every current revision is one of this code's migrations
+    foreign_tables: tuple[str, ...]  # tables present although no revision is recorded
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.heads)
+
+    @property
+    def empty(self) -> bool:
+        return not self.current and not self.foreign_tables
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -32,13 +63,55 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+def schema_state(engine: Engine) -> SchemaState:
+    """Read (never write) the database's schema revision and compare it with this code's."""
+    current = stored_revisions(engine)
+    heads = script_heads(MIGRATIONS / "versions")
+    if current and heads is not None and current == heads:  # the usual case, without Alembic
+        return SchemaState(tuple(sorted(current)), tuple(sorted(heads)), True, ())
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as connection:
+        tables = () if current else tuple(sorted(inspect(connection).get_table_names()))
+    known = all(_is_known(scripts, revision) for revision in current)
+    return SchemaState(tuple(sorted(current)), tuple(scripts.get_heads()), known, tables)
+
+
+def _is_known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except Exception:  # alembic raises several kinds for a revision it has never heard of
+        return False
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (idempotent)."""
+    """Bring the schema to ``revision`` (idempotent), one migrating process at a time on PostgreSQL."""
     if revision == "head" and is_at_head(engine):
         return
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """A session-level advisory lock on PostgreSQL; SQLite serialises writers itself."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        _advisory(connection, "pg_advisory_lock")
+        try:
+            yield
+        finally:
+            _advisory(connection, "pg_advisory_unlock")
+
+
+def _advisory(connection: Connection, function: str) -> None:
+    connection.execute(text(f"SELECT {function}(:key)"), {"key": MIGRATION_LOCK_KEY})
+    connection.commit()
 
 
 def is_at_head(engine: Engine) -> bool:

@@ -141,6 +141,9 @@ class VersionSnapshotRow(Base):
 
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id"), primary_key=True)
+    # For a document combined from several pages: the character offset in the
+    # version's text where this snapshot's page begins (None for one page).
+    text_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class FetchRow(Base):

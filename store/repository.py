@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, case, create_engine, event, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from analysis.domain import (
@@ -43,6 +45,9 @@ from store.models import (
     VersionRow,
     VersionSnapshotRow,
 )
+
+if TYPE_CHECKING:
+    from store.migrate import SchemaState
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,22 @@ def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
     return headers
 
 
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached or read: bad URL, missing driver, server down, not a database."""
+
+
+class StoreNotFoundError(StoreError):
+    """No store exists where the URL points; only ``init`` and ``migrate`` create one."""
+
+
+class StoreSchemaError(StoreError):
+    """The database's schema is behind, ahead of this code, or another program's."""
+
+
+OPEN_MODES = ("create", "write", "read")
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL lets readers (status, site) run beside a crawl; the busy timeout makes a
     # second writer wait instead of failing at once.
@@ -115,13 +136,65 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+def _sqlite_read_only(dbapi_connection, _record) -> None:
+    # No journal_mode change here: that would rewrite another program's file.
+    # query_only makes SQLite itself refuse any write through this connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _postgres_read_only(dbapi_connection, _record) -> None:
+    # Autocommit around the SET so it does not open the transaction SQLAlchemy expects to begin.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET default_transaction_read_only = on")
+    dbapi_connection.autocommit = autocommit
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url``; ``read_only`` makes the database itself refuse writes.
+
+    Raises :class:`StoreUnavailableError` for a URL that is malformed or names a
+    database this installation has no driver for.
+    """
+    expected = "expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    try:
+        backend = make_url(url).get_backend_name()
+        if backend not in SUPPORTED_DATABASES:
+            raise StoreUnavailableError(f"{describe_url(url)}: {backend} databases are not supported ({expected})")
+        engine = create_engine(url, future=True)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StoreUnavailableError(f"{describe_url(url)} is not a database URL this store can use: "
+                                    f"{_reason(exc)} ({expected})") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
+    elif read_only:
+        event.listen(engine, "connect", _postgres_read_only)
     return engine
+
+
+def describe_url(url: str) -> str:
+    """The URL as it may be shown: any password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver's error, without SQLAlchemy's background link."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
+def _sqlite_path(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 class Store:
@@ -133,13 +206,22 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, blobs_root: Path, *, migrate: bool = True) -> Store:
-        """Open (and by default migrate to the newest schema) the store at ``url``."""
-        engine = make_engine(url)
-        if migrate:
-            from store.migrate import upgrade
+    def open(cls, url: str, blobs_root: Path, *, mode: str = "create") -> Store:
+        """Open the store at ``url``.
 
-            upgrade(engine)
+        ``create`` makes the database if needed and migrates it to the newest
+        schema (``init``, ``migrate``, tests); ``write`` and ``read`` need a
+        store that exists at the newest schema and change nothing of its schema;
+        ``read`` also makes the database refuse every write.
+        """
+        if mode not in OPEN_MODES:
+            raise ValueError(f"mode must be one of {OPEN_MODES}, got {mode!r}")
+        engine = make_engine(url, read_only=mode == "read")
+        try:
+            _prepare(url, engine, create=mode == "create")
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine, BlobStore(blobs_root))
 
     def close(self) -> None:
@@ -152,21 +234,30 @@ class Store:
 
     # --- Catalog ---------------------------------------------------------------
 
-    def sync_catalog(self, platforms: Sequence[PlatformSpec], *, now: datetime) -> list[Document]:
-        """Insert or update every platform and document; ids of known documents never change."""
+    def sync_catalog(
+        self, platforms: Sequence[PlatformSpec], *, now: datetime, retire_missing: bool = False
+    ) -> list[Document]:
+        """Insert or update every platform and document; ids of known documents never change.
+
+        A tracked document absent from ``platforms`` stays tracked (its history
+        and its failures stay visible) unless ``retire_missing`` says the catalog
+        is complete and its absence is meant: only ``clausewatch init`` does that.
+        """
         with self.session() as session:
             kept: set[int] = set()
             for spec in platforms:
                 platform = self._upsert_platform(session, spec)
                 for doc in spec.documents:
                     kept.add(self._upsert_document(session, platform, doc, now))
-            # Documents dropped from the catalog keep their history but are no longer crawled.
-            # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
-            listed = session.scalars(select(DocumentRow.id).where(DocumentRow.in_catalog.is_(True))).all()
-            dropped = [document_id for document_id in listed if document_id not in kept]
-            for start in range(0, len(dropped), _IDS_PER_QUERY):
-                session.execute(update(DocumentRow).where(DocumentRow.id.in_(dropped[start:start + _IDS_PER_QUERY]))
-                                .values(in_catalog=False))
+            if retire_missing:
+                # Documents dropped from the catalog keep their history but are no longer crawled.
+                # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
+                listed = session.scalars(select(DocumentRow.id).where(DocumentRow.in_catalog.is_(True))).all()
+                dropped = [document_id for document_id in listed if document_id not in kept]
+                for start in range(0, len(dropped), _IDS_PER_QUERY):
+                    session.execute(update(DocumentRow)
+                                    .where(DocumentRow.id.in_(dropped[start:start + _IDS_PER_QUERY]))
+                                    .values(in_catalog=False))
         return self.documents()
 
     def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
@@ -369,6 +460,7 @@ class Store:
         finished_at: datetime,
         analyze: Analyzer | None = None,
         extra_snapshots: Sequence[tuple[Snapshot, bytes]] = (),
+        part_starts: Sequence[int] = (),
         shrink_ratio: float = 0.0,
         technical: bool = False,
         run_id: str | None = None,
@@ -379,7 +471,8 @@ class Store:
         The same text only moves ``last_verified``; a new text creates the
         version, its clauses, provisions and change in one transaction.
         Blobs are written first, so no row ever points at a missing blob.
-        ``extra_snapshots`` are the further parts of a combined document.
+        ``extra_snapshots`` are the further parts of a combined document, and
+        ``part_starts`` where each part (the first included) begins in ``text``.
         """
         self.blobs.put(body)
         for _extra, extra_body in extra_snapshots:
@@ -403,7 +496,8 @@ class Store:
                 analysis = analyze(self.current_version(document_id), text) if analyze else None
             try:
                 return self._record_text_transaction(
-                    document_id, current[0] if current else None, (snapshot, *(extra for extra, _ in extra_snapshots)),
+                    document_id, current[0] if current else None,
+                    _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts),
                     text, text_sha, analysis, started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
                     exchanges=exchanges,
                 )
@@ -448,20 +542,20 @@ class Store:
             current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
             if (current.sha256 if current else None) != expected:
                 raise _CurrentVersionMoved()
-            snaps = [self._upsert_snapshot(session, doc, snapshot) for snapshot in snapshots]
-            snap = snaps[0]
+            snaps = [(self._upsert_snapshot(session, doc, snapshot), start) for snapshot, start in snapshots]
+            snap = snaps[0][0]
             if current is not None and current.sha256 == text_sha:
                 current.last_verified = max(current.last_verified, finished_at)
-                for each in snaps:
-                    self._link(session, current, each)
+                for each, start in snaps:
+                    self._link(session, current, each, start)
                 self._add_fetch(session, exchanges, FetchRow(
                     document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
                     snapshot_id=snap.id, version_id=current.id, run_id=run_id,
                 ))
                 return RecordResult("unchanged", text_sha)
             version, created = self._upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
-            for each in snaps:
-                self._link(session, version, each)
+            for each, start in snaps:
+                self._link(session, version, each, start)
             change_id = self._add_change(session, doc, current, version, analysis, finished_at, technical)
             doc.current_version_id = version.id
             self._add_fetch(session, exchanges, FetchRow(
@@ -553,9 +647,9 @@ class Store:
             row.public_id = f"CW-P-{row.id:06d}"
 
     @staticmethod
-    def _link(session: Session, version: VersionRow, snap: SnapshotRow) -> None:
+    def _link(session: Session, version: VersionRow, snap: SnapshotRow, text_start: int | None = None) -> None:
         if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
-            session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id))
+            session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=text_start))
 
     @staticmethod
     def _add_change(session, doc, current, version, analysis, now, technical) -> int:
@@ -777,6 +871,61 @@ class _History:
                 row.folded_into_id = target.id
         for change in self.changes:
             change.folded = change.id not in self.kept_changes
+
+
+def _parts(snapshots: Sequence[Snapshot], starts: Sequence[int]) -> list[tuple[Snapshot, int | None]]:
+    """Each snapshot with where its page begins in the text; no offsets for a one-page document."""
+    if len(snapshots) < 2 or len(starts) != len(snapshots):
+        return [(snapshot, None) for snapshot in snapshots]
+    return list(zip(snapshots, starts, strict=True))
+
+
+def _prepare(url: str, engine: Engine, *, create: bool) -> None:
+    """Check (or with ``create``, create and migrate) the schema; driver errors become StoreErrors.
+
+    The schema is read through a read-only engine, so a database that turns out
+    not to be ours is left exactly as it was.
+    """
+    from store.migrate import schema_state, upgrade
+
+    where = describe_url(url)
+    path = _sqlite_path(engine)
+    if path is not None and not create and not path.exists():
+        raise StoreNotFoundError(f"no store at {where}: run `clausewatch init` to create one")
+    if path is not None and create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where a folder of the path should be
+            raise StoreUnavailableError(f"cannot create {where}: {exc.strerror}: {exc.filename}") from None
+    checker = make_engine(url, read_only=True)
+    try:
+        state = schema_state(checker)
+    except DBAPIError as exc:
+        raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+    finally:
+        checker.dispose()
+    _check_schema(state, where, create=create)
+    try:
+        if create and not state.up_to_date:
+            upgrade(engine)
+    except DBAPIError as exc:
+        raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+
+
+def _check_schema(state: SchemaState, where: str, *, create: bool) -> None:
+    if state.foreign_tables:
+        tables = ", ".join(state.foreign_tables[:5]) + (", …" if len(state.foreign_tables) > 5 else "")
+        raise StoreSchemaError(f"{where} is not a clausewatch store: it holds other tables ({tables}) "
+                               "and no clausewatch schema; it was left untouched")
+    if not state.known:
+        raise StoreSchemaError(f"the store at {where} has schema {', '.join(state.current)}, newer than this "
+                               f"clausewatch knows ({', '.join(state.heads)}): upgrade clausewatch")
+    if create or state.up_to_date:
+        return
+    if not state.current:
+        raise StoreNotFoundError(f"no store at {where} (the database is empty): run `clausewatch init` to create one")
+    raise StoreSchemaError(f"the store at {where} has schema {', '.join(state.current)} but this clausewatch needs "
+                           f"{', '.join(state.heads)}: run `clausewatch migrate` first")
 
 
 class _CurrentVersionMoved(Exception):

@@ -9,7 +9,7 @@ being rendered (:func:`version_text`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -55,6 +55,8 @@ class VersionInfo:
     text_length: int
     snapshot: Snapshot | None
     language: str | None = None  # detected language (ISO 639-1), None before detection
+    # A document combined from several pages: each page's latest snapshot, by where it begins in the text.
+    parts: tuple[tuple[int, Snapshot], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,12 +175,15 @@ def _sha_of(versions: Iterable[tuple[int, VersionInfo]], version_id: int | None)
 
 def _versions_by_document(session: Session, public_ids: dict[int, str]) -> dict[int, list[tuple[int, VersionInfo]]]:
     latest_snapshot: dict[int, SnapshotRow] = {}
-    for version_id, snap in session.execute(
-        select(VersionSnapshotRow.version_id, SnapshotRow)
+    latest_parts: dict[int, dict[int, SnapshotRow]] = defaultdict(dict)
+    for version_id, text_start, snap in session.execute(
+        select(VersionSnapshotRow.version_id, VersionSnapshotRow.text_start, SnapshotRow)
         .join(SnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
         .order_by(SnapshotRow.fetched_at, SnapshotRow.id)
     ):
         latest_snapshot[version_id] = snap  # ordered ascending, so the last one wins
+        if text_start is not None:
+            latest_parts[version_id][text_start] = snap
     result: dict[int, list[tuple[int, VersionInfo]]] = defaultdict(list)
     shown = select(VersionRow).where(VersionRow.folded_into_id.is_(None))  # folded versions left the history
     for row in session.scalars(shown.order_by(VersionRow.first_seen, VersionRow.id)):
@@ -189,8 +194,26 @@ def _versions_by_document(session: Session, public_ids: dict[int, str]) -> dict[
             text_length=row.text_length,
             snapshot=mapping.snapshot_from_row(snap, public_ids[row.document_id]) if snap is not None else None,
             language=row.language,
+            parts=tuple((start, mapping.snapshot_from_row(part, public_ids[row.document_id]))
+                        for start, part in sorted(latest_parts.get(row.id, {}).items())),
         )))
     return result
+
+
+def clause_starts(text: str, clauses: Sequence[ClassifiedClause]) -> dict[str, int]:
+    """Where each clause (by key) begins in its version's text, found in order by its first line.
+
+    A clause whose first line cannot be found is left out: it is then cited with
+    the document's latest snapshot, as before pages were traced.
+    """
+    starts: dict[str, int] = {}
+    position = 0
+    for item in clauses:
+        first_line = next((line.strip() for line in item.clause.text.splitlines() if line.strip()), "")
+        found = text.find(first_line[:200], position) if first_line else -1
+        if found >= 0:
+            starts[item.clause.key] = position = found
+    return starts
 
 
 def _current_clauses(session: Session) -> dict[int, list[ClassifiedClause]]:

@@ -23,7 +23,7 @@ def command(settings, as_json: bool, since: datetime | None, platforms: tuple[st
 
     Technical rebuilds (reprocess) are not changes and are never listed.
     """
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
         changes = list_changes(store, since=since, platforms=platforms, substantive_only=substantive)
     finally:

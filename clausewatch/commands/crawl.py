@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from clausewatch.crawling import crawl_catalog
+from clausewatch.crawling import CatalogCrawlReport, StopRequest, crawl_catalog
+from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_PROBLEM
+from crawler.runner import CrawlRunner
 
 
 @click.command("crawl")
@@ -14,19 +16,41 @@ from clausewatch.crawling import crawl_catalog
 @click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to one domain "
               "(0 lifts politeness: loopback benchmarks only).")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per domain.")
+@click.option("--wait", is_flag=True, help="If another crawl of this store is running, wait for it to end, then crawl.")
 @click.pass_obj
-def command(settings, platforms, tags, types, delay, concurrency) -> None:
-    """Fetch every selected document politely and record new versions; exit 1 if any fetch failed."""
-    report = crawl_catalog(settings, platforms=platforms, tags=tags, types=types, delay=delay,
-                           concurrency=concurrency)
+def command(settings, platforms, tags, types, delay, concurrency, wait) -> None:
+    """Fetch every selected document politely and record new versions.
+
+    Exit 1 if any fetch failed or another crawl of the store is running (named),
+    2 if the catalog has a bad file or no longer declares a tracked document,
+    130 if Ctrl-C stopped it (what was fetched by then is recorded and listed).
+    """
+    stop = StopRequest(CrawlRunner())
+    with stop.installed():
+        report = crawl_catalog(settings, platforms=platforms, tags=tags, types=types, delay=delay,
+                               concurrency=concurrency, wait=wait, stop=stop)
+    _print(report)
+    if report.interrupted:
+        click.echo(f"interrupted by {report.interrupted}: {report.checked} document(s) checked and recorded, "
+                   f"{report.unchecked} not checked", err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED)
+    for problem in report.catalog_problems:
+        click.echo(f"Error: {problem}", err=True)
+    if report.catalog_problems:
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
+    if report.failed:
+        raise click.exceptions.Exit(EXIT_PROBLEM)
+
+
+def _print(report: CatalogCrawlReport) -> None:
     for result in sorted(report.results, key=lambda r: r.document_id):
         line = f"{result.document_id}  {result.outcome}"
         if result.error_kind:
             line += f"  {result.error_kind}: {result.detail}"
         elif result.version:
             line += f"  {result.version[:12]}"
+        elif result.detail:
+            line += f"  {result.detail}"
         click.echo(line)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing to crawl"
     click.echo(f"run {report.run_id}: {counts}")
-    if report.failed:
-        raise click.exceptions.Exit(1)

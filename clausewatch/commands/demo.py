@@ -14,7 +14,7 @@ from clausewatch.publishing import build_site, send_digest
 
 @click.command("demo")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the demo's store, catalog, site and emails (default HOME/demo; replaced).")
+              help="Folder for the demo's store, catalog, site and emails (default HOME/demo); a folder an earlier demo made is replaced, any other non-empty folder refused.")
 @click.pass_obj
 def command(settings, out: Path | None) -> None:
     """Serve sample policies on loopback, crawl version 1, switch to version 2, crawl again, and report."""

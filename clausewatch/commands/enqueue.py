@@ -7,8 +7,18 @@ import uuid
 
 import click
 import redis
+from sqlalchemy.exc import ArgumentError
 
-from clausewatch.app import open_store, read_catalog, select_platforms, utcnow
+from clausewatch.app import (
+    CrawlSelection,
+    check_selection,
+    database_setting,
+    open_store,
+    read_catalog,
+    select_platforms,
+    utcnow,
+)
+from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from crawler.distributed import DocumentQueue, QueueError, queue_name_for
 
@@ -20,7 +30,10 @@ def shared_queue(settings: Settings) -> DocumentQueue:
     if not settings.crawl_redis_url:
         raise click.UsageError("no shared crawl queue: set CLAUSEWATCH_CRAWL_REDIS_URL (crawl_redis_url) "
                                "to the Redis URL the workers share, e.g. redis://127.0.0.1:6379/0")
-    name = settings.crawl_queue or queue_name_for(settings.database_url)
+    try:
+        name = settings.crawl_queue or queue_name_for(settings.database_url)
+    except ArgumentError:
+        raise BadInputError(f"{database_setting(settings)}: {settings.database_url!r} is not a database URL") from None
     try:
         queue = DocumentQueue.from_url(settings.crawl_redis_url, name)
         queue.client.ping()
@@ -37,11 +50,15 @@ def shared_queue(settings: Settings) -> DocumentQueue:
 @click.option("--type", "types", multiple=True, help="Only this document type; repeatable.")
 @click.pass_obj
 def command(settings: Settings, platforms, tags, types) -> None:
-    """Sync the catalog, then queue the selected documents for the crawl workers (each once)."""
+    """Sync the catalog, then queue the selected documents for the crawl workers (each once).
+
+    A catalog file that does not load stops it before anything is queued (exit 2).
+    """
     queue = shared_queue(settings)
-    catalog = read_catalog(settings)
+    catalog = read_catalog(settings, strict=True)
     store = open_store(settings)
     try:
+        check_selection(CrawlSelection(platforms, tags, types), catalog, store.documents())
         documents = store.sync_catalog(catalog.platforms, now=utcnow())
     finally:
         store.close()

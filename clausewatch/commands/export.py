@@ -25,7 +25,7 @@ def command(settings, out: Path | None, wacz: Path | None, platforms, documents,
     """Export every provision record (clauses, classification, evidence) as JSON, or with --wacz the captures."""
     if wacz is None and (platforms or documents or since):
         raise click.UsageError("--platform, --document and --since select captures for --wacz")
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
         if wacz is not None:
             counts = export_wacz(store, wacz, platforms=platforms, documents=documents, since=since, now=utcnow())

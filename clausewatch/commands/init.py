@@ -1,28 +1,41 @@
-"""`clausewatch init`: create the data folder and the store, and load the catalog into it."""
+"""`clausewatch init`: create the data folder and the store, and register the catalog in it."""
 
 from __future__ import annotations
 
 import click
 
 from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.signing import ensure_log_key, log_signer
 
 
 @click.command("init")
 @click.pass_obj
 def command(settings) -> None:
-    """Create the store (SQLite by default, or the database URL), the log signing key, and register the catalog."""
+    """Create (or migrate) the store and the capture-log signing key, and register the catalog: new
+    documents are added, and documents the catalog no longer declares stop being tracked (their
+    history is kept).
+
+    With a catalog file that does not load, nothing stops being tracked and the exit status is 2.
+    """
     catalog = read_catalog(settings)
+    store = open_store(settings, "create")
     made = ensure_log_key(settings)
     log_signer(settings)  # an existing key readable by others is refused here too
-    store = open_store(settings)
     try:
-        documents = store.sync_catalog(catalog.platforms, now=utcnow())
+        before = {d.id: d for d in store.documents() if d.in_catalog}
+        documents = store.sync_catalog(catalog.platforms, now=utcnow(), retire_missing=not catalog.errors)
     finally:
         store.close()
     click.echo(f"store ready: {settings.database_url}")
     click.echo(f"blobs: {settings.blobs}")
     click.echo(f"capture-log key: {settings.log_key} ({'made' if made else 'kept'}; public key {settings.log_key}.pub)")
-    click.echo(f"catalog: {len(catalog.platforms)} platform(s), {len(documents)} document(s) from {settings.catalog}")
+    tracked = [d for d in documents if d.in_catalog]
+    click.echo(f"catalog: {len(catalog.platforms)} platform(s), {len(tracked)} document(s) from {settings.catalog}")
+    for document in documents:
+        if document.id in before and not document.in_catalog:
+            click.echo(f"no longer tracked: {document.id} {document.platform} · {document.type} (history kept)")
     if catalog.errors:
-        raise click.exceptions.Exit(1)
+        click.echo(f"Error: CATALOG: {len(catalog.errors)} problem(s) listed above; no document stopped being "
+                   "tracked", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)

@@ -6,15 +6,17 @@ from datetime import datetime
 
 import click
 
-from clausewatch.app import open_store, utcnow
+from clausewatch.app import open_store, read_catalog, utcnow
 from clausewatch.jobs import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
 from clausewatch.logs import event_line
 from clausewatch.scheduler import Scheduler, upcoming
 from clausewatch.schedules import Schedules, SchedulesError
 from clausewatch.settings import Settings
+from reports.subscribers import load_subscribers
 
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 @click.command("schedule")
@@ -63,8 +65,21 @@ def job_or_exit(ctx: click.Context, schedules: Schedules, job_id: str):
         ctx.exit(EXIT_BAD_INPUT)
 
 
+def check_inputs(settings: Settings, jobs) -> None:
+    """Before running jobs by hand: a catalog or subscribers file they would read and cannot is bad input.
+
+    The scheduler, unattended, does not stop here: its run records the problem as a failed run.
+    """
+    actions = {job.action for job in jobs}
+    if actions & {"crawl", "run"}:
+        read_catalog(settings, strict=True)
+    if actions & {"alerts", "digest", "run"}:
+        load_subscribers(settings.subscribers)
+
+
 def run_jobs(ctx: click.Context, settings: Settings, jobs, *, wait: bool) -> int:
     """Run ``jobs`` one after the other now; the exit status of the worst outcome."""
+    check_inputs(settings, jobs)
     signals = ShutdownSignals()
     signals.install()
     store = open_store(settings)
@@ -73,7 +88,7 @@ def run_jobs(ctx: click.Context, settings: Settings, jobs, *, wait: bool) -> int
         return max(report_outcome(runner.run(job, wait=wait)) for job in jobs)
     except JobInterruptedError as exc:  # the run, if one started, is recorded and its lock released
         click.echo(f"Error: {exc}", err=True)
-        return EXIT_PROBLEM
+        return EXIT_INTERRUPTED if exc.signal_name == "SIGINT" else EXIT_PROBLEM
     finally:
         store.close()
 

@@ -7,7 +7,8 @@ import json
 import click
 
 from analysis.volatile import VOLATILE_OBSERVATIONS
-from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.app import catalog_problems, open_store, read_catalog
+from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.jobs import job_status
 from clausewatch.schedules import SchedulesError
 from store.volatile import volatile_values
@@ -21,13 +22,17 @@ JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures",
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable shape) instead of a table.")
 @click.pass_obj
 def command(settings, as_json: bool) -> None:
-    """Show each tracked document: versions, fetches, failures, last outcome and last verification."""
+    """Show each tracked document: versions, fetches, failures, last outcome and last verification.
+
+    Only reads: the store is never written. Exit 2 when the catalog has a bad file or no
+    longer declares a tracked document (listed under "problems").
+    """
     catalog = read_catalog(settings)
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
-        store.sync_catalog(catalog.platforms, now=utcnow())
         rows = [s for s in store.status() if s.in_catalog]
-        jobs = _job_rows(settings, store)
+        problems = catalog_problems(catalog, store.documents())
+        jobs = _job_rows(settings, store, problems)
         volatile = volatile_values(store)
     finally:
         store.close()
@@ -35,19 +40,33 @@ def command(settings, as_json: bool) -> None:
         documents = [_json_row(s) for s in rows]
         # Learned and watched volatile values by document id, beside the stable document rows.
         learned = {s.id: _volatile_json(volatile[s.id]) for s in rows if s.id in volatile}
-        click.echo(json.dumps({"documents": documents, "jobs": jobs, "volatile": learned}, indent=2))
-        return
-    _print_table(rows, volatile)
-    _print_jobs(jobs)
+        click.echo(json.dumps({"documents": documents, "jobs": jobs, "problems": problems, "volatile": learned},
+                              indent=2))
+    else:
+        _print_table(rows, volatile)
+        _print_jobs(jobs)
+        _print_problems(problems)
+    if problems:
+        click.echo(f"Error: {len(problems)} problem(s): {problems[0]}" + (" …" if len(problems) > 1 else ""),
+                   err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
-def _job_rows(settings, store) -> list[dict]:
-    """Each scheduled job's last and next run; a bad schedules file is reported, not fatal here."""
+def _print_problems(problems: list[str]) -> None:
+    if problems:
+        click.echo("\nproblems:")
+    for problem in problems:
+        click.echo(f"  {problem}")
+
+
+def _job_rows(settings, store, problems: list[str]) -> list[dict]:
+    """Each scheduled job's last and next run; a bad schedules file is one more problem, not fatal here."""
+    if not settings.schedules.exists():
+        return []  # no schedules file: nothing is scheduled, which is no problem
     try:
         return job_status(settings, store)
     except SchedulesError as exc:
-        for problem in exc.problems:
-            click.echo(f"schedules: {problem}", err=True)
+        problems.extend(f"schedules: {problem}" for problem in exc.problems)
         return []
 
 

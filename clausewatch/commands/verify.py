@@ -20,7 +20,7 @@ def command(settings) -> None:
     """
     key_path = public_key_path(settings.log_key)
     public_key = key_path.read_bytes() if key_path.is_file() else None
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
         problems = store.verify()
         count = sum(1 for _ in store.blobs.names())

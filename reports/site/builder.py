@@ -34,7 +34,16 @@ from reports.site.render import STATIC, TEMPLATES, environment, json_ld
 from store.analysis_queries import prevalence
 from store.capture_log import CaptureLog
 from store.repository import Store
-from store.site_data import DocumentInfo, ProvisionInfo, SiteData, load_site_data, snapshot_problem, version_text
+from analysis.domain import Snapshot
+from store.site_data import (
+    DocumentInfo,
+    ProvisionInfo,
+    SiteData,
+    clause_starts,
+    load_site_data,
+    snapshot_problem,
+    version_text,
+)
 from store.timeline import clauses_by_version, load_timelines, version_captures
 
 log = logging.getLogger(__name__)
@@ -127,9 +136,8 @@ class SiteBuilder:
 
     def build(self, *, full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
         """Write every page whose inputs changed; ``progress`` is called after each page."""
-        data = load_site_data(self.store)
-        evidence = self._check_evidence(data)
-        site = SiteIndex.build(data, self.base_url, evidence, prevalence(self.store))
+        site = self.index()
+        evidence = site.evidence
         log_indexes = CaptureLog(self.store).first_log_index_by_snapshot()
         self.travel = timetravel.TimeTravel(load_timelines(self.store), self.out, log_indexes.get)
         report = SiteReport(self.out, evidence_problems=[
@@ -147,6 +155,12 @@ class SiteBuilder:
 
     # --- Evidence ----------------------------------------------------------------
 
+    def index(self) -> SiteIndex:
+        """Everything the pages are made from, evidence re-checked against the blob store."""
+        data = load_site_data(self.store)
+        return SiteIndex.build(data, self.base_url, self._check_evidence(data), prevalence(self.store),
+                               clause_evidence=self._clause_evidence(data))
+
     def _check_evidence(self, data: SiteData) -> dict[str, Evidence]:
         """Re-hash each current version's latest snapshot in the blob store (on every build)."""
         result = {}
@@ -154,16 +168,32 @@ class SiteBuilder:
             current = doc.current
             if current is None:
                 continue
-            snap = current.snapshot
-            problem = snapshot_problem(self.store, snap.sha256) if snap else "no snapshot recorded"
-            stored = snap is not None and self.store.blobs.exists(snap.sha256)
-            result[doc.document.id] = Evidence(
-                source_url=snap.requested_url if snap else None, final_url=snap.final_url if snap else None,
-                archive_link=snap.archive_link if snap else None, snapshot_sha256=snap.sha256 if snap else None,
-                version_sha256=current.sha256, captured_at=snap.fetched_at.isoformat() if snap else None,
-                http_status=snap.status if snap else None, content_type=snap.content_type if snap else None,
-                stored=stored, verified=problem is None, problem=problem,
-            )
+            result[doc.document.id] = self._evidence(current.snapshot, current.sha256)
+        return result
+
+    def _evidence(self, snap: Snapshot | None, version_sha256: str) -> Evidence:
+        problem = snapshot_problem(self.store, snap.sha256) if snap else "no snapshot recorded"
+        stored = snap is not None and self.store.blobs.exists(snap.sha256)
+        return Evidence(
+            source_url=snap.requested_url if snap else None, final_url=snap.final_url if snap else None,
+            archive_link=snap.archive_link if snap else None, snapshot_sha256=snap.sha256 if snap else None,
+            version_sha256=version_sha256, captured_at=snap.fetched_at.isoformat() if snap else None,
+            http_status=snap.status if snap else None, content_type=snap.content_type if snap else None,
+            stored=stored, verified=problem is None, problem=problem,
+        )
+
+    def _clause_evidence(self, data: SiteData) -> dict[tuple[str, str], Evidence]:
+        """For documents combined from several pages: each current clause's evidence is its own page's snapshot."""
+        result: dict[tuple[str, str], Evidence] = {}
+        for doc in data.documents:
+            current = doc.current
+            if current is None or len(current.parts) < 2 or not doc.clauses:
+                continue
+            by_page = {start: self._evidence(snap, current.sha256) for start, snap in current.parts}
+            starts = sorted(by_page)
+            for key, position in clause_starts(version_text(self.store, current.sha256), doc.clauses).items():
+                page = max((start for start in starts if start <= position), default=starts[0])
+                result[(doc.document.id, key)] = by_page[page]
         return result
 
     # --- Planning ----------------------------------------------------------------

@@ -10,10 +10,11 @@ which are in the context.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from analysis.domain import severity_rank
+from analysis.domain import ClassifiedClause, severity_rank
 from analysis.prevalence import Prevalence
 from reports.site import model
 from reports.site.explaining import explain_provision
@@ -79,10 +80,13 @@ class SiteIndex:
     evidence: dict[str, Evidence]  # document id -> evidence of its current version
     prevalences: dict[str, Prevalence]  # clause type -> platforms having it (analysis.prevalence)
     by_type: dict[str, list[dict[str, Any]]]  # clause type -> one comparison row per provision
+    # (document id, clause key) -> the snapshot of the page the clause came from, for combined documents
+    clause_evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
 
     @classmethod
     def build(cls, data: SiteData, base_url: str, evidence: dict[str, Evidence],
-              prevalences: dict[str, Prevalence]) -> SiteIndex:
+              prevalences: dict[str, Prevalence],
+              clause_evidence: dict[tuple[str, str], Evidence] | None = None) -> SiteIndex:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in data.documents:
             for provision in doc.provisions:
@@ -91,7 +95,20 @@ class SiteIndex:
                     by_type[provision.clause_type].append(_comparison_row(doc, provision, clauses))
         for rows in by_type.values():
             rows.sort(key=lambda r: (-severity_rank(r["severity"]), r["platform_name"].lower(), r["record_id"]))
-        return cls(data, base_url.rstrip("/") + "/", evidence, prevalences, dict(by_type))
+        return cls(data, base_url.rstrip("/") + "/", evidence, prevalences, dict(by_type), clause_evidence or {})
+
+    def record_evidence(self, doc: DocumentInfo, clauses: Sequence[ClassifiedClause]) -> list[Evidence]:
+        """The evidence a record cites: the page of each of its clauses (most severe first), one entry per
+        snapshot; the document's latest snapshot when its pages were not traced (one page, older records)."""
+        cited: dict[str | None, Evidence] = {}
+        for item in clauses:
+            page = self.clause_evidence.get((doc.document.id, item.clause.key))
+            if page is not None:
+                cited.setdefault(page.snapshot_sha256, page)
+        if cited:
+            return list(cited.values())
+        whole = self.evidence.get(doc.document.id)
+        return [whole] if whole is not None else []
 
     def prevalence(self, clause_type: str) -> Prevalence:
         known = self.prevalences.get(clause_type)
@@ -170,6 +187,7 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
     current = doc.current
     provisions_by_type = {p.clause_type: p.id for p in doc.provisions}
     url = site.absolute(record_path(provision.id))
+    cited = site.record_evidence(doc, clauses)
     return {
         "id": provision.id, "clause_type": provision.clause_type, "title": title, "url": url,
         "platform": doc.document.platform, "platform_name": platform, "document": model.document_title(doc),
@@ -188,7 +206,8 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "last_updated": (current.stated_date if current and current.stated_date else None),
         "last_changed": current.first_seen if current else None,
         "first_tracked": provision.first_seen, "last_verified": current.last_verified if current else None,
-        "evidence": site.evidence.get(doc.document.id),
+        "evidence": cited[0] if cited else None,
+        "more_evidence": cited[1:],
         "siblings": _siblings(doc, provision),
     }
 

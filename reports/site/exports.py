@@ -9,13 +9,12 @@ leaves no raw U+2028/U+2029 that would end a JavaScript line.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from reports.site import model
 from reports.site.contexts import SiteIndex, document_path, platform_path, record_path, type_path
 from store.repository import Store
-from store.analysis_queries import prevalence
-from store.site_data import load_site_data
 
 SEARCH_TEXT_CHARS = 600
 EXPORT_FORMAT = 1
@@ -52,9 +51,10 @@ def export_records(site: SiteIndex) -> dict[str, Any]:
     records = []
     for doc in site.data.documents:
         current = doc.current
-        snapshot = current.snapshot if current else None
         for provision in doc.provisions:
             clauses = model.clauses_of_type(doc, provision.clause_type)
+            cited = site.record_evidence(doc, clauses)
+            evidence = cited[0] if cited else None
             records.append({
                 "id": provision.id, "url": site.absolute(record_path(provision.id)),
                 "clause_type": provision.clause_type, "title": model.type_title(provision.clause_type),
@@ -66,10 +66,10 @@ def export_records(site: SiteIndex) -> dict[str, Any]:
                 "first_tracked": provision.first_seen.isoformat(),
                 "last_verified": current.last_verified.isoformat() if current else None,
                 "version_sha256": doc.current_sha256,
-                "snapshot_sha256": snapshot.sha256 if snapshot else None,
-                "captured_at": snapshot.fetched_at.isoformat() if snapshot else None,
-                "source_url": snapshot.requested_url if snapshot else None,
-                "archive_link": snapshot.archive_link if snapshot else None,
+                "snapshot_sha256": evidence.snapshot_sha256 if evidence else None,
+                "captured_at": evidence.captured_at if evidence else None,
+                "source_url": evidence.source_url if evidence else None,
+                "archive_link": evidence.archive_link if evidence else None,
                 "clauses": [{
                     "key": c.clause.key, "heading": c.clause.heading, "text": c.clause.text,
                     "types": list(c.classification.types), "severity": c.classification.severity,
@@ -86,4 +86,6 @@ def export_json(site: SiteIndex) -> bytes:
 
 def export_store(store: Store, *, base_url: str) -> bytes:
     """The JSON export of a store, as the site build writes it to ``export/records.json``."""
-    return export_json(SiteIndex.build(load_site_data(store), base_url, {}, prevalence(store)))
+    from reports.site.builder import SiteBuilder  # the builder writes this export too
+
+    return export_json(SiteBuilder(store, Path("."), base_url).index())

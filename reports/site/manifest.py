@@ -5,7 +5,8 @@ page's relative path to the fingerprint it was last written with; a page
 whose fingerprint changed is rendered, and written only if its bytes differ
 from the file already there (a code change that leaves it identical rewrites
 nothing). Files are written atomically (temporary file, then rename), so a
-reader of the site never sees half a page; pages no longer produced are removed.
+reader of the site never sees half a page; pages no longer produced are removed,
+and so are the temporary files a build killed mid-write left behind.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 MANIFEST_NAME = ".clausewatch-manifest.json"
+TEMPORARY_PREFIX = ".tmp-"
 
 
 class SitePathError(ValueError):
@@ -25,7 +28,7 @@ class SitePathError(ValueError):
 
 def atomic_write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -49,6 +52,7 @@ class IncrementalWriter:
     def __init__(self, out: Path, *, full: bool = False):
         self.out = Path(out)
         self.full = full
+        self.started = time.time()
         self.previous = {} if full else self._load()
         self.current: dict[str, str] = {}
         self.written: list[str] = []
@@ -89,6 +93,17 @@ class IncrementalWriter:
         removed = sorted(set(self.previous) - set(self.current))
         for path in removed:
             self._target(path).unlink(missing_ok=True)
+        self._remove_leftovers()
         manifest = {"format": 1, "pages": dict(sorted(self.current.items()))}
         atomic_write(self.out / MANIFEST_NAME, json.dumps(manifest, indent=0).encode("utf-8"))
         return removed
+
+    def _remove_leftovers(self) -> None:
+        """Temporary files of a build that was killed before renaming them (older than this build,
+        so a build running beside this one keeps its own)."""
+        for leftover in self.out.rglob(TEMPORARY_PREFIX + "*"):
+            try:
+                if leftover.is_file() and leftover.stat().st_mtime < self.started:
+                    leftover.unlink()
+            except FileNotFoundError:  # renamed or removed meanwhile
+                pass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import zlib
 
 from click.testing import CliRunner
@@ -30,6 +31,7 @@ def test_crawl_status_and_verify(tmp_path):
         catalog = tmp_path / "catalog"
         write_catalog(catalog, site)
         base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
 
         before = json.loads(invoke(*base, "status", "--json").output)
         assert [(d["id"], d["last_outcome"], d["versions"]) for d in before["documents"]] == [
@@ -54,4 +56,23 @@ def test_crawl_status_and_verify(tmp_path):
 
 def test_missing_catalog_folder_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["--home", str(tmp_path), "--catalog", str(tmp_path / "nope"), "status"])
-    assert result.exit_code == 2 and "does not exist" in result.output
+    assert result.exit_code == 2 and "CATALOG" in result.output and "is not a folder" in result.output
+
+
+def test_read_only_commands_never_create_or_touch_a_store(tmp_path):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    for command in ("status", "verify", "changes", "export", "site"):
+        typo = CliRunner().invoke(main, ["--home", str(tmp_path / "hmoe"), "--catalog", str(catalog), command])
+        assert typo.exit_code == 2 and "run `clausewatch init`" in typo.stderr, command
+        assert not (tmp_path / "hmoe").exists(), command
+
+    other = tmp_path / "notes.sqlite"
+    connection = sqlite3.connect(other)
+    connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.commit()
+    connection.close()
+    before = other.read_bytes()
+    status = CliRunner().invoke(main, ["--database-url", f"sqlite:///{other}", "--catalog", str(catalog), "status"])
+    assert status.exit_code == 2 and "is not a clausewatch store" in status.stderr
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["catalog", "notes.sqlite"]

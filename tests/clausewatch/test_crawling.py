@@ -1,31 +1,261 @@
-"""The shell's crawl wiring: the in-process analyser is built only when a new text needs it."""
+"""Crawling the catalog from the shell: nothing silent (a broken catalog, an unknown platform),
+one crawl of a store at a time, Ctrl-C that stops cleanly and says what was recorded, and an
+in-process analyser built only when a new text needs it."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from clausewatch.cli import main
 from clausewatch.crawling import DeferredAnalyzer
+from clausewatch.jobs import JobRunner, read_schedules
 from clausewatch.localsite import LocalSite, Page
+from clausewatch.settings import load_settings
 from crawler.crawl import CrawlOptions, crawl
+from store.repository import Store
 
-POLICY = (b"<main><h1>Terms</h1><h2>1. Termination</h2><p>We may suspend your account at any time for any "
-          b"reason.</p><h2>2. Law</h2><p>These terms are governed by the laws of Ireland.</p></main>")
-OPTIONS = CrawlOptions(user_agent="clausewatch-tests/1", delay=0, concurrency=4, timeout=5, retries=0)
+CLAUSEWATCH = str(Path(sys.executable).parent / "clausewatch")
+
+
+def policy(name: str) -> bytes:
+    return (f"<main><h1>{name} terms</h1><h2>1. Use</h2><p>By using {name} you accept these terms.</p>"
+            f"<h2>2. Changes</h2><p>{name} may change these terms at any time.</p></main>").encode()
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def write_platform(catalog: Path, slug: str, url: str, *, key: str = "select") -> None:
+    catalog.mkdir(exist_ok=True)
+    (catalog / f"{slug}.yaml").write_text(
+        f"name: {slug.title()}\nslug: {slug}\ndocuments:\n  - type: Terms of Service\n    url: {url}\n    {key}: main\n")
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A catalog of two platforms served on loopback, and the CLI arguments to reach it."""
+    with LocalSite({"/acme": Page(policy("Acme")), "/zeta": Page(policy("Zeta"))}) as site:
+        catalog = tmp_path / "catalog"
+        write_platform(catalog, "acme", site.url("/acme"))
+        write_platform(catalog, "zeta", site.url("/zeta"))
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog), "--schedules",
+                str(tmp_path / "schedules.yaml")]
+        assert invoke(*base, "init").exit_code == 0
+        yield site, catalog, base
+
+
+def test_a_typo_in_a_tracked_platforms_file_fails_loudly_everywhere(project, tmp_path):
+    site, catalog, base = project
+    assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    write_platform(catalog, "acme", site.url("/acme"), key="selects")  # the typo
+
+    crawl = invoke(*base, "crawl", "--delay", "0")
+    assert crawl.exit_code == 2
+    assert "nothing to crawl" not in crawl.output
+    assert "acme.yaml:6: documents[0].selects: unknown key (did you mean 'select'?)" in crawl.stderr
+    assert "CW-D-00001  failed  catalog_error" in crawl.stdout
+    assert "CW-D-00002  not_modified" in crawl.stdout  # the other platform is still checked
+
+    status = invoke(*base, "status", "--json")
+    assert status.exit_code == 2
+    shown = json.loads(status.stdout)
+    assert [(d["id"], d["last_outcome"]) for d in shown["documents"]] == [
+        ("CW-D-00001", "failed"), ("CW-D-00002", "not_modified")]
+    assert any("CW-D-00001 acme · Terms of Service: tracked but no longer declared" in p for p in shown["problems"])
+
+    alerts = invoke(*base, "alerts", "--dry-run", str(tmp_path / "mail"))  # no subscriber: counted, not sent
+    assert "1 newly failing document(s)" in alerts.output  # at once, not after FAILURE_ALERT_AFTER crawls
+
+    assert invoke(*base, "site").exit_code == 0
+    index = (tmp_path / "home" / "site" / "index.html").read_text()
+    assert "catalog_error" in index and "CW-D-00001" in index
+
+    write_platform(catalog, "acme", site.url("/acme"))  # fixed: tracking resumes, nothing lost
+    assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+
+
+def test_only_init_stops_tracking_a_document_the_catalog_dropped(project):
+    site, catalog, base = project
+    (catalog / "zeta.yaml").unlink()
+    crawl = invoke(*base, "crawl", "--delay", "0")
+    assert crawl.exit_code == 2 and "run `clausewatch init` to stop tracking it" in crawl.output
+    init = invoke(*base, "init")
+    assert init.exit_code == 0 and "no longer tracked: CW-D-00002 zeta · Terms of Service" in init.output
+    assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    assert invoke(*base, "status").exit_code == 0
+
+
+def test_crawl_of_an_unknown_platform_is_bad_input(project):
+    _site, _catalog, base = project
+    result = invoke(*base, "crawl", "--platform", "nosuch")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: unknown platform 'nosuch': neither in the catalog nor tracked in the store (known: acme, zeta)")
+    nothing = invoke(*base, "crawl", "--type", "Cookie Policy")
+    assert nothing.exit_code == 2 and "matches no document" in nothing.stderr
+
+
+def test_a_scheduled_job_selecting_an_unknown_platform_fails_visibly(project, tmp_path):
+    _site, _catalog, base = project
+    (tmp_path / "schedules.yaml").write_text(
+        "jobs:\n  - id: nightly\n    action: crawl\n    cron: \"0 3 * * *\"\n    select: {platforms: [nosuch]}\n")
+    run = invoke(*base, "run", "nightly")
+    assert run.exit_code == 1
+    assert "outcome=failed" in run.stdout and "unknown platform 'nosuch'" in run.stderr
+    jobs = json.loads(invoke(*base, "status", "--json").stdout)["jobs"]
+    assert jobs[0]["last_outcome"] == "failed" and "unknown platform 'nosuch'" in jobs[0]["last_error"]
+
+
+def test_a_broken_catalog_fails_the_scheduled_run_instead_of_logging_ok(project, tmp_path):
+    site, catalog, base = project
+    (tmp_path / "schedules.yaml").write_text("jobs:\n  - id: daily\n    action: run\n    cron: \"0 3 * * *\"\n")
+    write_platform(catalog, "acme", site.url("/acme"), key="selects")
+    by_hand = invoke(*base, "run", "daily")  # by hand: refused before anything runs
+    assert by_hand.exit_code == 2 and "acme.yaml:6: documents[0].selects: unknown key" in by_hand.stderr
+
+    settings = load_settings({}, {"HOME": tmp_path / "home", "CATALOG": catalog, "SCHEDULES": tmp_path / "schedules.yaml",
+                                  "CRAWL_DELAY": 0})
+    store = Store.open(settings.database_url, settings.blobs, mode="write")
+    try:  # unattended, as the scheduler runs it: the rest is crawled, alerted and published, the run fails
+        outcome = JobRunner(settings, store).run(read_schedules(settings).job("daily"))
+    finally:
+        store.close()
+    assert outcome.outcome == "failed"
+    assert "selects: unknown key" in outcome.error and "CW-D-00001" in outcome.error
+    assert outcome.counts["crawl"] == {"failed": 1, "new_version": 1}  # zeta was still crawled
+    assert outcome.counts["alerts"]["failing_documents"] == 1 and outcome.counts["site"]["pages"] > 0
+
+
+def test_one_crawl_per_store_and_ctrl_c_stops_cleanly(project, tmp_path):
+    site, _catalog, base = project
+    site.set("/zeta", Page(policy("Zeta"), hang=True))  # answered only when the test releases it
+    first = subprocess.Popen([CLAUSEWATCH, *base, "crawl", "--delay", "0", "--concurrency", "4"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert site.wait_for_request("/zeta"), "the first crawl never reached /zeta"
+        second = invoke(*base, "crawl", "--delay", "0")
+        assert second.exit_code == 1
+        assert f"Error: another crawl of this store is running: {os.uname().nodename}:{first.pid}:" in second.stderr
+        assert "use --wait" in second.stderr
+
+        first.send_signal(signal.SIGINT)
+        site.release()
+        out, err = first.communicate(timeout=120)
+    finally:
+        first.kill()
+    assert first.returncode == 130, err
+    assert "Aborted!" not in err and "Traceback" not in err
+    assert "interrupted by SIGINT: 2 document(s) checked and recorded, 0 not checked" in err
+    assert "CW-D-00002  new_version" in out  # the fetch in flight was finished and recorded
+
+    again = invoke(*base, "crawl", "--delay", "0")  # the lock was given back
+    assert again.exit_code == 0 and "2 not_modified" in again.stdout
+
+
+def test_a_crawl_lock_left_by_a_killed_process_is_taken_over_at_once(project, caplog):
+    from datetime import UTC, datetime, timedelta
+
+    from store import jobs as job_store
+
+    _site, _catalog, base = project
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # ended and reaped: its pid names no process now
+    dead = f"{os.uname().nodename}:{gone.pid}:dead"
+    store = Store.open(f"sqlite:///{base[1]}/clausewatch.db", Path(base[1]) / "objects", mode="write")
+    job_store.acquire_lease(store, "crawl:store", dead, now=datetime.now(UTC), ttl=timedelta(hours=1))
+    store.close()
+    crawl = invoke(*base, "crawl", "--delay", "0")
+    assert crawl.exit_code == 0, crawl.output
+    assert f"took over the lease of {dead}, which is no longer running" in caplog.text
+
+
+def test_ctrl_c_in_any_command_exits_130_without_a_traceback(project):
+    _site, _catalog, base = project
+    child = subprocess.Popen([sys.executable, "-c", INTERRUPTED_STATUS, *base], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "Aborted!" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: interrupted by SIGINT")
+
+
+# `clausewatch status` with a real SIGINT delivered while it reads the store.
+INTERRUPTED_STATUS = """
+import os, signal, sys
+import store.repository
+from clausewatch.cli import main
+
+status = store.repository.Store.status
+def interrupted(self):
+    os.kill(os.getpid(), signal.SIGINT)
+    return status(self)
+store.repository.Store.status = interrupted
+sys.exit(main([*sys.argv[1:], "status"]))
+"""
+
+
+@pytest.mark.redis
+def test_enqueue_of_an_unknown_platform_is_bad_input(project):
+    _site, _catalog, base = project
+    result = CliRunner().invoke(main, [*base, "enqueue", "--platform", "nosuch"],
+                                env={"CLAUSEWATCH_CRAWL_REDIS_URL": "redis://127.0.0.1:6379/15"})
+    assert result.exit_code == 2 and "unknown platform 'nosuch'" in result.stderr
+
+
+def test_crawl_wait_waits_for_the_crawl_running_elsewhere(project):
+    from datetime import UTC, datetime, timedelta
+
+    from clausewatch.jobs import new_holder
+    from store import jobs as job_store
+
+    _site, _catalog, base = project
+    store = Store.open(f"sqlite:///{base[1]}/clausewatch.db", Path(base[1]) / "objects", mode="write")
+    holder = new_holder()  # this test process: alive, so its lease is not taken over
+    job_store.acquire_lease(store, "crawl:store", holder, now=datetime.now(UTC), ttl=timedelta(hours=1))
+    waiting = subprocess.Popen([CLAUSEWATCH, *base, "-v", "crawl", "--delay", "0", "--wait"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in waiting.stderr:  # until it says it waits
+            if f"waiting for {holder} to finish" in line:
+                break
+        assert waiting.poll() is None, "the crawl did not wait"
+        job_store.release_lease(store, "crawl:store", holder)
+        out, _err = waiting.communicate(timeout=120)
+    finally:
+        waiting.kill()
+        store.close()
+    assert waiting.returncode == 0 and "2 new_version" in out
+
+
+ANALYSED_POLICY = (b"<main><h1>Terms</h1><h2>1. Termination</h2><p>We may suspend your account at any time for any "
+                   b"reason.</p><h2>2. Law</h2><p>These terms are governed by the laws of Ireland.</p></main>")
+DIRECT_OPTIONS = CrawlOptions(user_agent="clausewatch-tests/1", delay=0, concurrency=4, timeout=5, retries=0)
 
 
 def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(store):
-    with LocalSite({"/terms": Page(POLICY)}) as site:
+    from datetime import UTC, datetime
+
+    with LocalSite({"/terms": Page(ANALYSED_POLICY)}) as site:
         platforms = [PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service",
                                                                  (SourceSpec(site.url("/terms")),)),))]
         documents = store.sync_catalog(platforms, now=datetime.now(UTC))
 
         first = DeferredAnalyzer()
-        assert crawl(store, documents, OPTIONS, analyze=first).counts == {"new_version": 1}
+        assert crawl(store, documents, DIRECT_OPTIONS, analyze=first).counts == {"new_version": 1}
         assert first.loaded
         version = store.current_version(documents[0].id)
         assert any("suspend your account" in clause.clause.text for clause in version.clauses)
 
         again = DeferredAnalyzer()
-        assert crawl(store, documents, OPTIONS, analyze=again).counts == {"not_modified": 1}
+        assert crawl(store, documents, DIRECT_OPTIONS, analyze=again).counts == {"not_modified": 1}
         assert not again.loaded

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from clausewatch.cli import main
+from clausewatch.demo import MARKER, prepare_folder
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_demo_archives_two_versions_of_every_sample_policy(tmp_path):
@@ -36,3 +40,34 @@ def test_demo_archives_two_versions_of_every_sample_policy(tmp_path):
 
     verify = runner.invoke(main, ["--home", str(demo), "verify"])
     assert verify.exit_code == 0 and "0 problem(s)" in verify.output
+
+    # Exploring the demo's store with the project's catalog adds nothing to it: status only reads.
+    project = runner.invoke(main, ["--home", str(demo), "--catalog", str(REPO / "catalog"), "status", "--json"])
+    assert project.exit_code == 2  # the demo's documents are not declared by that catalog, and it says so
+    assert [d["id"] for d in json.loads(project.stdout)["documents"]] == [d["id"] for d in documents]
+    again = runner.invoke(main, ["--home", str(demo), "--catalog", str(demo / "catalog"), "status", "--json"])
+    assert json.loads(again.stdout)["documents"] == documents
+
+
+def test_demo_never_deletes_a_folder_it_did_not_make(tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.md").write_text("months of work")
+    result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(precious)])
+    assert result.exit_code == 2
+    assert result.output.strip() == (f"Error: demo --out: {precious} already exists and was not made by "
+                                     "`clausewatch demo` (no marker file); it was left untouched: choose another folder")
+    assert [p.name for p in precious.iterdir()] == ["chapter1.md"]
+    assert (precious / "chapter1.md").read_text() == "months of work"
+
+
+def test_demo_replaces_only_a_folder_it_made(tmp_path):
+    folder = tmp_path / "demo"
+    prepare_folder(folder)  # made by the demo: marked
+    (folder / "clausewatch.db").write_text("an earlier demo's store")
+    prepare_folder(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    prepare_folder(empty)  # an empty folder is used as it is
+    assert (empty / MARKER).is_file()

@@ -62,3 +62,25 @@ def test_kill_9_mid_crawl_then_rerun_records_each_version_once(sqlite_url, tmp_p
         assert len(store.versions(document.id)) == 1, document.id
     assert store.verify() == []
     store.close()
+
+
+def _crash_loop():
+    """The benchmark's loop itself, so the test checks what the benchmark reports."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("crash_loop", REPO / "benchmarks" / "crash_loop.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sigkill_during_crawls_site_digest_and_analyze_leaves_everything_consistent(tmp_path):
+    """A small run of benchmarks/crash_loop.py (the benchmark runs 20 kills per phase)."""
+    figures = _crash_loop().run_loop(tmp_path, iterations=1, documents=3, seed=13, jitter=0)
+    phases = ("crawl_first", "crawl_new", "site", "digest", "analyze")
+    assert {phase: figures[phase]["problems"] for phase in phases} == {phase: [] for phase in phases}
+    for phase in phases:
+        assert figures[phase]["kills"] == 1
+        assert (figures[phase]["verify_failures"], figures[phase]["rerun_failures"],
+                figures[phase]["wrong_results"]) == (0, 0, 0), phase

@@ -176,6 +176,7 @@ def write_catalog(folder: Path, site: LocalSite, count: int) -> Path:
 @pytest.fixture
 def environment(tmp_path, pg_url, queue) -> dict[str, str]:
     """The CLAUSEWATCH_* settings every command of a test shares: one PostgreSQL store, one queue."""
+    Store.open(pg_url, tmp_path / "objects").close()  # created once, as `clausewatch migrate` would
     return {
         "CLAUSEWATCH_HOME": str(tmp_path / "home"),
         "CLAUSEWATCH_DATABASE_URL": pg_url,
@@ -340,7 +341,8 @@ def test_enqueue_queues_only_the_selected_documents(tmp_path, environment, queue
         write_catalog(tmp_path / "catalog", site, 3)
     assert "1 of 1 document(s) queued" in enqueue(environment, "--platform", "platform-02")
     assert "2 of 3 document(s) queued" in enqueue(environment, "--type", "Terms of Service")
-    assert "0 of 0 document(s) queued" in enqueue(environment, "--tag", "nothing-has-this-tag")
+    nothing = CliRunner().invoke(main, ["enqueue", "--tag", "nothing-has-this-tag"], env=environment)
+    assert nothing.exit_code == 2 and "matches no document" in nothing.stderr  # never a silent "0 queued"
     queued = [Claim.parse(raw).document_id for raw in queue.client.lrange(queue.pending_key, 0, -1)]
     assert sorted(queued) == ["CW-D-00001", "CW-D-00002", "CW-D-00003"] and queued[0] == "CW-D-00002"
 

@@ -66,7 +66,9 @@ def test_document_ids_are_stable_and_dropped_documents_leave_the_catalog(store):
     privacy = DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),))
     first = store.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
     assert [d.id for d in first] == ["CW-D-00001", "CW-D-00002"]
-    again = store.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now)
+    kept = store.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now)
+    assert {d.id: d.in_catalog for d in kept} == {"CW-D-00001": True, "CW-D-00002": True}  # absent is not retired
+    again = store.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now, retire_missing=True)
     assert {d.id: d.in_catalog for d in again} == {"CW-D-00001": False, "CW-D-00002": True}
     back = store.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
     assert {d.id: (d.type, d.in_catalog) for d in back} == {

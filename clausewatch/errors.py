@@ -1,0 +1,97 @@
+"""Errors as data at the edge: the typed errors a command may end with, and the
+one place that turns them into a one-line message and an exit status.
+
+Exit statuses (README): 0 success, 1 the work ran but found a problem,
+2 bad input (usage, settings, catalog, schedules, store, files),
+130 interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+"""
+
+from __future__ import annotations
+
+import click
+
+
+EXIT_PROBLEM = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class BadInputError(Exception):
+    """Input the user must fix (a setting, a file, an argument); the message names it."""
+
+
+class BusyError(Exception):
+    """Another process holds the lock this work needs; the message names the holder."""
+
+
+class InterruptedRunError(Exception):
+    """The command was stopped by a signal; the message says what became of its work."""
+
+    def __init__(self, signal_name: str, what: str = "every write is a transaction: nothing is half-written"):
+        self.signal_name = signal_name
+        super().__init__(f"interrupted by {signal_name}; {what}")
+
+
+def _exit_statuses() -> tuple[tuple[type[BaseException], int], ...]:
+    """Errors a command may end with, and the exit status each means.
+
+    Imported here, on the error path only, so that starting a command never
+    pays for the store's or the mailer's imports. Store errors are bad input: a
+    URL, a missing or foreign database, a schema to migrate.
+    """
+    from clausewatch.schedules import SchedulesError
+    from clausewatch.settings import SettingsError
+    from reports.subscribers import SubscribersError
+    from store.blobs import BlobError
+    from store.repository import StoreError
+
+    return (
+        (BadInputError, EXIT_BAD_INPUT),
+        (SettingsError, EXIT_BAD_INPUT),
+        (SchedulesError, EXIT_BAD_INPUT),
+        (SubscribersError, EXIT_BAD_INPUT),
+        (StoreError, EXIT_BAD_INPUT),
+        (BlobError, EXIT_PROBLEM),  # a missing or corrupt blob: `verify` says more
+        (BusyError, EXIT_PROBLEM),
+        (InterruptedRunError, EXIT_INTERRUPTED),
+    )
+
+
+def exit_status_of(error: BaseException) -> int | None:
+    """The exit status an error means, or None for an error that is a bug (it keeps its traceback)."""
+    for kind, status in _exit_statuses():
+        if isinstance(error, kind):
+            return status
+    if isinstance(error, OSError) and error.filename is not None:
+        return EXIT_BAD_INPUT  # a path that is blocked, unreadable or not a folder
+    return None
+
+
+def error_lines(error: BaseException) -> list[str]:
+    """The error as lines of its own: one per problem (a schedules file may have several), else one."""
+    if isinstance(error, OSError) and error.filename is not None:
+        texts = [f"cannot use {error.filename}: {error.strerror or error}"]
+    else:
+        texts = list(getattr(error, "problems", None) or [str(error) or type(error).__name__])
+    return [" ".join(text.split()) for text in texts]
+
+
+class GuardedGroup(click.Group):
+    """A click group whose commands end on typed errors with one line and an exit status, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except KeyboardInterrupt:  # Ctrl-C outside a command that stops on it by itself (crawl does)
+            click.echo("Error: interrupted by SIGINT; every write is a transaction: nothing is half-written, "
+                       "run the command again to finish", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as error:
+            status = exit_status_of(error)
+            if status is None:
+                raise
+            for line in error_lines(error):
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(status)

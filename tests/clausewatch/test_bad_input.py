@@ -1,0 +1,144 @@
+"""Bad input everywhere: every command, each broken setting it reads → a one-line error naming the
+setting or file, exit status 2, never a traceback (README, SPEC §10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+
+# Every command with the arguments it needs to get as far as reading its settings.
+COMMANDS = {
+    "init": ["init"],
+    "migrate": ["migrate"],
+    "crawl": ["crawl", "--delay", "0"],
+    "status": ["status"],
+    "verify": ["verify"],
+    "changes": ["changes"],
+    "export": ["export"],
+    "site": ["site"],
+    "digest": ["digest", "--dry-run", "{tmp}/digest"],
+    "alerts": ["alerts", "--dry-run", "{tmp}/alerts"],
+    "analyze": ["analyze"],
+    "reprocess": ["reprocess"],
+    "run": ["run", "daily"],
+    "schedule": ["schedule", "--once", "daily"],
+    "enqueue": ["enqueue"],
+    "crawl-worker": ["crawl-worker", "--drain"],
+    "demo": ["demo", "--out", "{tmp}/demo"],
+    "classify": ["classify", "{tmp}/clauses.jsonl"],
+    "import-ota": ["import-ota", "{tmp}/ota", "--to", "{tmp}/catalog"],
+}
+STORE_COMMANDS = ("crawl", "status", "verify", "changes", "export", "site", "digest", "alerts", "analyze",
+                  "reprocess", "run", "schedule", "enqueue", "crawl-worker")
+CREATING_COMMANDS = ("init", "migrate")
+
+
+def _break_database_url(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_DATABASE_URL": "not a url"}
+
+
+def _break_database_driver(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_DATABASE_URL": "mysql://terms@127.0.0.1/terms"}
+
+
+def _break_database_server(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"}
+
+
+def _break_database_file(tmp: Path) -> dict[str, str]:
+    (tmp / "not-a.db").write_text("these are my notes, not a database\n")
+    return {"CLAUSEWATCH_DATABASE_URL": f"sqlite:///{tmp / 'not-a.db'}"}
+
+
+def _block_home(tmp: Path) -> dict[str, str]:
+    (tmp / "blocked").write_text("a file where the data folder should be\n")
+    return {"CLAUSEWATCH_HOME": str(tmp / "blocked")}
+
+
+def _mistype_home(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_HOME": str(tmp / "hoem")}
+
+
+def _break_catalog(tmp: Path) -> dict[str, str]:
+    (tmp / "catalog" / "acme.yaml").write_text("name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n"
+                                               "    url: http://127.0.0.1:9/terms\n    selects: main\n")
+    return {}
+
+
+def _break_schedules(tmp: Path) -> dict[str, str]:
+    (tmp / "schedules.yaml").write_text("jobs:\n  - id: daily\n    action: run\n    cron: [not, a, cron\n")
+    return {}
+
+
+def _break_config(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "config.yaml").write_text("crawl_delay: 2\ncrawl_dealy: 0\n")
+    return {}
+
+
+def _break_subscribers(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "subscribers.yaml").write_text("subscribers: [{email: a@example.org\n")
+    return {}
+
+
+def _break_setting_type(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_CRAWL_DELAY": "two seconds"}
+
+
+# Each broken setting: how to break it, what the error line must name, and the commands that read it.
+BROKEN = {
+    "database url": (_break_database_url, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
+    "database driver": (_break_database_driver, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
+    "database server": (_break_database_server, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
+    "database file": (_break_database_file, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
+    "home blocked by a file": (_block_home, "HOME", STORE_COMMANDS + CREATING_COMMANDS),
+    "home mistyped": (_mistype_home, "HOME", STORE_COMMANDS),
+    "catalog file": (_break_catalog, "acme.yaml", ("init", "crawl", "status", "run", "schedule", "enqueue")),
+    "schedules file": (_break_schedules, "schedules.yaml", ("status", "run", "schedule")),
+    "config file": (_break_config, "config.yaml", tuple(COMMANDS)),
+    "setting value": (_break_setting_type, "CLAUSEWATCH_CRAWL_DELAY", tuple(COMMANDS)),
+    "subscribers file": (_break_subscribers, "subscribers.yaml", ("digest", "alerts", "run", "schedule")),
+}
+
+CASES = [pytest.param(command, broken, id=f"{command}-{broken.replace(' ', '-')}")
+         for broken, (_how, _named, commands) in BROKEN.items() for command in commands]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A working set-up (store, catalog, schedules, subscribers) that each case then breaks once."""
+    (tmp_path / "catalog").mkdir()
+    (tmp_path / "catalog" / "acme.yaml").write_text(
+        "name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: http://127.0.0.1:9/terms\n")
+    (tmp_path / "schedules.yaml").write_text("jobs:\n  - id: daily\n    action: run\n    cron: \"0 5 * * *\"\n")
+    (tmp_path / "ota").mkdir()
+    (tmp_path / "clauses.jsonl").write_text('{"text": "We may terminate your account at any time."}\n')
+    result = CliRunner().invoke(main, ["init"], env=_env(tmp_path, {}), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (tmp_path / "home" / "subscribers.yaml").write_text("subscribers:\n  - email: legal@example.org\n")
+    return tmp_path
+
+
+def _env(tmp: Path, extra: dict[str, str]) -> dict[str, str]:
+    return {"CLAUSEWATCH_HOME": str(tmp / "home"), "CLAUSEWATCH_CATALOG": str(tmp / "catalog"),
+            "CLAUSEWATCH_SCHEDULES": str(tmp / "schedules.yaml"), "CLAUSEWATCH_DATABASE_URL": "",
+            "CLAUSEWATCH_CRAWL_REDIS_URL": "redis://127.0.0.1:6379/15", **extra}
+
+
+@pytest.mark.parametrize("command, broken", CASES)
+def test_every_command_names_the_broken_setting_and_exits_2(project: Path, command: str, broken: str):
+    how, named, _commands = BROKEN[broken]
+    env = _env(project, how(project))
+    args = [arg.replace("{tmp}", str(project)) for arg in COMMANDS[command]]
+    result = CliRunner().invoke(main, args, env=env)
+    problem = f"`clausewatch {' '.join(args)}` with a broken {broken}"
+    assert result.exception is None or isinstance(result.exception, SystemExit), (problem, result.exception)
+    assert "Traceback" not in result.output, problem
+    assert result.exit_code == 2, (problem, result.output)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors, (problem, result.stderr)
+    assert any(named in line for line in result.stderr.splitlines()), (problem, named, result.stderr)
+    assert all(len(line) < 1000 for line in result.stderr.splitlines()), problem

@@ -1,0 +1,94 @@
+"""Every misbehaviour of SPEC §10 served by the fault-injection server (clausewatch.localsite): each
+ends as a recorded failure of the right kind or as the right version, never a crash, a hang or a
+wrong version."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from clausewatch.localsite import Page
+from store.repository import Store
+
+POLICY = """<html><head><meta charset="utf-8"><title>Terms</title></head><body><nav>Home</nav>
+<main><h1>Terms of Service</h1>
+<h2>1. Acceptance</h2><p>By using the service you agree to these terms.</p>
+<h2>2. Termination</h2><p>We may suspend your account at any time for any reason.</p>
+<h2>3. Résiliation</h2><p>Résiliation du contrat à tout moment, sans préavis.</p>
+<h2>4. Governing law</h2><p>These terms are governed by the laws of Ireland.</p>
+</main></body></html>""".encode()
+RIGHT_TEXT = "These terms are governed by the laws of Ireland."
+BOT_WALL = (b"<html><head><title>Just a moment...</title></head><body><p>Checking your browser before "
+            b"accessing the site.</p></body></html>")
+RATE_LIMITED = Page(b"<h1>Too many requests</h1>", status=429, headers={"Retry-After": "0"})
+UNAVAILABLE = Page(b"<h1>Service unavailable</h1>", status=503)
+BAD_GATEWAY = Page(b"<h1>Bad gateway</h1>", status=502)
+
+# path -> (what the server does, the responses before it, and the outcome: a failure kind or the right text)
+SCENARIOS = {
+    "/drip": (Page(POLICY, drip=64, drip_pause=0.01), [], RIGHT_TEXT),
+    "/drip-forever": (Page(POLICY, drip=8, drip_pause=1.0), [], "timeout"),
+    "/reset": (Page(POLICY, cut_after=200, reset=True), [], "truncated"),
+    "/truncated": (Page(POLICY, cut_after=200), [], "truncated"),
+    "/rate-limited": (Page(POLICY), [RATE_LIMITED], RIGHT_TEXT),
+    "/burst": (Page(POLICY), [UNAVAILABLE, BAD_GATEWAY], RIGHT_TEXT),
+    "/long-burst": (Page(POLICY), [UNAVAILABLE, BAD_GATEWAY, UNAVAILABLE], "http_5xx"),
+    "/hop-1": (Page(status=301, headers={"Location": "/hop-2"}), [], RIGHT_TEXT),
+    "/charset-lie": (Page(POLICY, content_type="text/html; charset=iso-8859-1"), [], RIGHT_TEXT),
+    "/bot-wall": (Page(BOT_WALL), [], "bot_wall"),
+}
+CHAIN = {"/hop-2": Page(status=302, headers={"Location": "/hop-3"}),
+         "/hop-3": Page(status=307, headers={"Location": "/final"}), "/final": Page(POLICY)}
+
+
+def _platform(slug: str, url: str) -> PlatformSpec:
+    return PlatformSpec(slug, slug.title(), (DocumentSpec(slug, "Terms of Service", (SourceSpec(url),)),))
+
+
+@pytest.fixture
+def store(sqlite_url, tmp_path):
+    opened = Store.open(sqlite_url, tmp_path / "objects")
+    yield opened
+    opened.close()
+
+
+def test_every_misbehaviour_is_a_recorded_failure_or_the_right_version(store, site, run_crawl, fast_options):
+    for path, (page, before, _expected) in SCENARIOS.items():
+        site.set(path, page)
+        site.set_sequence(path, before)
+    site.set_many(CHAIN)
+    platforms = [_platform(path.strip("/"), site.url(path)) for path in SCENARIOS]
+    report = run_crawl(store, platforms, dataclasses.replace(fast_options, timeout=3, retries=2))
+
+    by_url = {d.url: d.id for d in store.documents()}
+    results = {r.document_id: r for r in report.results}
+    got, want = {}, {}
+    for path, (_page, _before, expected) in SCENARIOS.items():
+        document_id = by_url[site.url(path)]
+        result, current = results[document_id], store.current_version(document_id)
+        if expected == RIGHT_TEXT:
+            got[path] = (result.outcome, current is not None and RIGHT_TEXT in current.text
+                         and "Résiliation du contrat à tout moment" in current.text)
+            want[path] = ("new_version", True)
+        else:
+            got[path] = (result.outcome, result.error_kind, current)
+            want[path] = ("failed", expected, None)
+    assert got == want
+    assert [p for p, _ in site.requests].count("/rate-limited") == 2  # retried after Retry-After
+    assert [p for p, _ in site.requests].count("/burst") == 3
+    final = store.snapshots(by_url[site.url("/hop-1")])[0]
+    assert (final.requested_url, final.final_url) == (site.url("/hop-1"), site.url("/final"))
+
+
+def test_a_page_shrinking_by_90_percent_is_refused_until_confirmed(store, site, run_crawl):
+    site.set("/terms", Page(POLICY))
+    acme = [_platform("acme", site.url("/terms"))]
+    assert [r.outcome for r in run_crawl(store, acme).results] == ["new_version"]
+    full = store.current_version("CW-D-00001").text
+    stub = POLICY[:POLICY.index(b"<h2>2.")] + b"</main></body></html>"
+    site.set("/terms", Page(stub))
+    shrunk = run_crawl(store, acme).results[0]
+    assert (shrunk.outcome, shrunk.error_kind) == ("failed", "suspicious_shrink")
+    assert store.current_version("CW-D-00001").text == full and len(store.versions("CW-D-00001")) == 1

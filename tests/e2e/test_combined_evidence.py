@@ -1,0 +1,46 @@
+"""A document combined from several pages: each provision record cites the page its clauses came
+from (URL, snapshot SHA-256, archive link), not the last page of the document."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from analysis.pipeline import Analyzer
+from analysis.text import sha256_bytes
+from clausewatch.localsite import LocalSite, Page
+from crawler.crawl import CrawlOptions, crawl
+from reports.site import build
+from store.repository import Store
+
+PAGE_1 = (b"<main><h1>Terms of Service</h1><h2>1. Disputes</h2><p>Any dispute arising from these terms shall be "
+          b"resolved exclusively by final and binding arbitration, and you waive any right to a jury trial "
+          b"or to participate in a class action.</p></main>")
+PAGE_2 = (b"<main><h1>Additional Terms</h1><h2>9. Governing law</h2><p>These terms are governed by the laws of "
+          b"the State of California, without regard to its conflict of laws rules.</p></main>")
+OPTIONS = CrawlOptions(user_agent="clausewatch-tests/1", delay=0, concurrency=2, timeout=10, retries=0)
+
+
+def test_each_record_cites_the_snapshot_of_the_page_its_clauses_came_from(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'cw.db'}", tmp_path / "objects")
+    with LocalSite({"/part-1": Page(PAGE_1), "/part-2": Page(PAGE_2)}) as site:
+        spec = DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/part-1")),
+                                                         SourceSpec(site.url("/part-2"))))
+        documents = store.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=datetime.now(UTC))
+        report = crawl(store, documents, OPTIONS, analyze=Analyzer())
+        assert report.counts == {"new_version": 1}
+        page_1, page_2 = site.url("/part-1"), site.url("/part-2")
+    build(store, tmp_path / "site", base_url="https://cw.example/")
+    records = {r["clause_type"]: r for r in json.loads((tmp_path / "site" / "export" / "records.json").read_text())["records"]}
+    store.close()
+
+    arbitration, law = records["arbitration"], records["governing_law"]
+    assert (arbitration["source_url"], arbitration["snapshot_sha256"]) == (page_1, sha256_bytes(PAGE_1))
+    assert arbitration["archive_link"].endswith("/" + page_1)
+    assert (law["source_url"], law["snapshot_sha256"]) == (page_2, sha256_bytes(PAGE_2))
+
+    page = (tmp_path / "site" / "records" / f"{arbitration['id']}.html").read_text()
+    provenance = page[page.index('id="provenance"'):page.index('id="siblings"')]
+    assert sha256_bytes(PAGE_1) in provenance and sha256_bytes(PAGE_2) not in provenance
+    assert page_1 in provenance and page_2 not in provenance

@@ -1,0 +1,138 @@
+"""Store.open modes: only `create` makes or migrates a store; `read` never writes; bad databases are StoreErrors."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from store.migrate import MIGRATION_LOCK_KEY, schema_state, upgrade
+from store.repository import (
+    Store,
+    StoreNotFoundError,
+    StoreSchemaError,
+    StoreUnavailableError,
+    make_engine,
+)
+
+ACME = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("mode", ["read", "write"])
+def test_a_missing_sqlite_store_is_refused_and_not_created(tmp_path, mode):
+    path = tmp_path / "typo" / "clausewatch.db"
+    with pytest.raises(StoreNotFoundError, match="clausewatch init"):
+        Store.open(f"sqlite:///{path}", tmp_path / "objects", mode=mode)
+    assert not path.exists() and not path.parent.exists()
+
+
+@pytest.mark.postgres
+def test_an_empty_postgres_database_is_refused_unless_created(pg_url, tmp_path):
+    with pytest.raises(StoreNotFoundError):
+        Store.open(pg_url, tmp_path / "objects", mode="write")
+    engine = sa.create_engine(pg_url)
+    with engine.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []
+    engine.dispose()
+    Store.open(pg_url, tmp_path / "objects", mode="create").close()
+    Store.open(pg_url, tmp_path / "objects", mode="write").close()
+
+
+def test_read_mode_makes_the_database_refuse_writes(store_url, tmp_path):
+    Store.open(store_url, tmp_path / "objects").close()
+    reader = Store.open(store_url, tmp_path / "objects", mode="read")
+    try:
+        assert reader.documents() == []
+        with pytest.raises(sa.exc.DBAPIError):
+            reader.sync_catalog([ACME], now=NOW)
+    finally:
+        reader.close()
+    writer = Store.open(store_url, tmp_path / "objects", mode="write")
+    assert [d.id for d in writer.sync_catalog([ACME], now=NOW)] == ["CW-D-00001"]
+    writer.close()
+
+
+@pytest.mark.parametrize("mode", ["read", "write", "create"])
+def test_another_programs_sqlite_file_is_left_byte_for_byte_untouched(tmp_path, mode):
+    path = tmp_path / "notes.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.commit()
+    connection.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(StoreSchemaError, match=r"not a clausewatch store: it holds other tables \(notes\)"):
+        Store.open(f"sqlite:///{path}", tmp_path / "objects", mode=mode)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
+
+
+def test_a_file_that_is_not_a_database_is_unavailable(tmp_path):
+    path = tmp_path / "clausewatch.db"
+    path.write_text("hello, not a database\n")
+    with pytest.raises(StoreUnavailableError, match="file is not a database"):
+        Store.open(f"sqlite:///{path}", tmp_path / "objects", mode="read")
+    assert path.read_text() == "hello, not a database\n"
+
+
+@pytest.mark.parametrize("url, message", [
+    ("not a url", "not a database URL"),
+    ("mysql://user@localhost/terms", "mysql databases are not supported"),
+    ("postgresql+psycopg://postgres@127.0.0.1:1/test", "Connection refused"),
+    ("postgresql+psycopg://postgres@unresolvable.invalid/test", "resolve"),
+])
+def test_unusable_urls_raise_store_errors_naming_the_url(tmp_path, url, message):
+    with pytest.raises(StoreUnavailableError, match=message):
+        Store.open(url, tmp_path / "objects", mode="read")
+
+
+def test_a_password_is_never_shown(tmp_path):
+    with pytest.raises(StoreUnavailableError) as raised:
+        Store.open("postgresql+psycopg://user:s3cret@127.0.0.1:1/test", tmp_path / "objects", mode="read")
+    assert "s3cret" not in str(raised.value) and "***" in str(raised.value)
+
+
+def test_a_schema_behind_must_be_migrated_explicitly(store_url, tmp_path):
+    engine = make_engine(store_url)
+    upgrade(engine, "0001")
+    assert schema_state(engine).current == ("0001",)
+    for mode in ("read", "write"):
+        with pytest.raises(StoreSchemaError, match="run `clausewatch migrate`"):
+            Store.open(store_url, tmp_path / "objects", mode=mode)
+    assert schema_state(engine).current == ("0001",)  # refusing changed nothing
+    Store.open(store_url, tmp_path / "objects", mode="create").close()
+    assert schema_state(engine).up_to_date
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_migration_waits_for_the_postgres_advisory_lock(pg_url):
+    engine = make_engine(pg_url)
+    holder = sa.create_engine(pg_url)
+    with holder.connect() as connection:
+        connection.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+        migrating = threading.Thread(target=upgrade, args=(engine,))
+        migrating.start()
+        _wait_for_a_waiter(connection, migrating)
+        assert not schema_state(engine).current  # nothing migrated while the lock is held
+        connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+        migrating.join()
+    assert schema_state(engine).up_to_date
+    engine.dispose()
+    holder.dispose()
+
+
+def _wait_for_a_waiter(connection, migrating: threading.Thread) -> None:
+    """Until another backend waits for the migration lock (it blocks: no timing involved)."""
+    query = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND ((classid::bigint << 32) | objid::bigint) = :key")
+    while not connection.execute(query, {"key": MIGRATION_LOCK_KEY}).scalar():
+        connection.commit()
+        assert migrating.is_alive(), "the migration ended without waiting for the lock"
