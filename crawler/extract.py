@@ -69,9 +69,7 @@ def extract_parts(parts: Sequence[Part], volatile: VolatileRules = _NO_RULES) ->
         raise ExtractionError("empty", "the document has no fetched sources")
     sources = [_source_markdown(*part, volatile) for part in parts]
     # Masking works on normalised lines (the templates were learned from them).
-    text = normalize_text(mask_volatile_text(normalize_text("
-
-".join(sources)), volatile))
+    text = normalize_text(mask_volatile_text(normalize_text("\n\n".join(sources)), volatile))
     if len(sources) == 1:
         return text, (0,)
     # Templates are line by line, so masking each page alone gives the same lines.
