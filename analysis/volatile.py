@@ -290,7 +290,10 @@ def _text_key(before: str, after: str) -> set[VolatileKey] | None:
 # is a page's relative clock, not a term.
 _QUANTITY_UNIT = re.compile(
     r"(?:business\s+|calendar\s+|working\s+)?(?:days?|weeks?|months?|years?|%|percent|per\s*cent"
-    r"|usd|eur|gbp|dollars?|euros?|pounds?)\b(?!\s+ago\b)", re.I)
+    r"|usd|eur|gbp|dollars?|euros?|pounds?"
+    # the same units in the languages whose dates are read (analysis/dates.py)
+    r"|tagen?|wochen|monaten?|jahren?|jours?|semaines?|mois|ans|années?|días|semanas|meses|años|giorni"
+    r"|settimane|mesi|anni|dias|anos|dagen|weken|maanden|jaar)(?!\w)(?!\s+ago\b)", re.I)
 _CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|\b(?:usd|eur|gbp|us\$))\s*$", re.I)
 
 

@@ -176,10 +176,10 @@ def crawl_catalog(
 
     catalog = read_catalog(settings)
     selection = CrawlSelection(tuple(platforms), tuple(tags), tuple(types))
-    signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
     owned = store is None
     store = store or open_store(settings)
     try:
+        signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
         with _crawl_lock(settings, store, wait=wait, stop=stop):
             report = _crawl_locked(settings, store, catalog, selection, delay=delay, concurrency=concurrency,
                                    analyzer=analyzer, stop=stop)

@@ -48,6 +48,7 @@ def test_german_and_french_policies_are_archived_and_diffed_but_not_typed(tmp_pa
         (catalog / "telegram.yaml").write_text(
             "name: Telegram\nslug: telegram\ndocuments:\n"
             f"  - type: Terms of Service\n    url: {site.url('/agb')}\n    select: main\n")
+        assert runner.invoke(main, [*base, "init"], catch_exceptions=False).exit_code == 0
         assert runner.invoke(main, [*base, "crawl", "--delay", "0"], catch_exceptions=False).exit_code == 0
         # Telegram shortens its EU minimum age: still diffed clause by clause, like any version.
         site.set("/agb", _html("telegram-terms.de.md", ("mindestens 18 Jahre", "mindestens 16 Jahre")))

@@ -40,7 +40,7 @@ def test_a_secret_never_reaches_logs_pages_exports_or_emails(tmp_path, monkeypat
         (catalog / "acme.yaml").write_text(f"name: Acme\nslug: acme\ndocuments:\n"
                                            f"  - type: Terms of Service\n    url: {site.url('/terms')}\n")
         base = ["-vv", "--home", str(home), "--catalog", str(catalog)]
-        outputs = [runner.invoke(main, [*base, "crawl", "--delay", "0"])]
+        outputs = [runner.invoke(main, [*base, "init"]), runner.invoke(main, [*base, "crawl", "--delay", "0"])]
     for command in (["site", "--out", str(out / "site")], ["digest", "--dry-run", str(out / "mail")],
                     ["alerts", "--dry-run", str(out / "alerts")], ["status", "--json"], ["changes", "--json"],
                     ["export", "--out", str(out / "export")]):
@@ -100,6 +100,7 @@ def test_the_site_links_out_with_rel_and_embeds_nothing_crawled(tmp_path):
         (catalog / "acme.yaml").write_text(f"name: Acme\nslug: acme\nhomepage: {site.url('/')}\ndocuments:\n"
                                            f"  - type: Terms of Service\n    url: {site.url('/terms')}\n")
         base = ["--home", str(home), "--catalog", str(catalog)]
+        assert runner.invoke(main, [*base, "init"]).exit_code == 0
         assert runner.invoke(main, [*base, "crawl", "--delay", "0"]).exit_code == 0
     assert runner.invoke(main, [*base, "site", "--out", str(out)]).exit_code == 0
     pages = list(out.rglob("*.html"))

@@ -24,6 +24,7 @@ def test_status_shows_watched_then_learned_values_and_reprocess_reports_folds(tm
         (catalog / "acme.yaml").write_text(
             f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
         base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
         for _ in range(2):
             assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
         watched = invoke(*base, "status").output
