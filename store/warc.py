@@ -60,7 +60,9 @@ class CaptureWriter:
     def write_warcinfo(self, filename: str, when: datetime) -> None:
         fields = (f"software: {self.software}\r\nformat: WARC File Format 1.1\r\n"
                   "description: captures of tracked legal documents; digests are SHA-256\r\n").encode()
-        headers = {"WARC-Record-ID": new_record_id(), "WARC-Date": warc_date(when), "WARC-Filename": filename,
+        # Named by what it describes, so the same file written twice is the same bytes (a bundle never changes).
+        record_id = f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'warcinfo:{filename}:{warc_date(when)}')}>"
+        headers = {"WARC-Record-ID": record_id, "WARC-Date": warc_date(when), "WARC-Filename": filename,
                    "WARC-Block-Digest": sha256_label(fields)}
         self.writer.write_record(self.writer.create_warc_record(
             "", "warcinfo", payload=io.BytesIO(fields), length=len(fields), warc_headers_dict=headers))

@@ -238,7 +238,9 @@ class SiteBuilder:
         """The record page's context, with its history link and its citation naming the version in force."""
         context = contexts.record_context(site, doc, provision)
         context["history_path"] = timetravel.history_path(provision.id)
-        context["citation"] = timetravel.record_citation(site, self.travel, doc, provision)
+        cited = context.get("evidence")
+        context["citation"] = timetravel.record_citation(site, self.travel, doc, provision,
+                                                         cited.snapshot_sha256 if cited else None)
         context["version_path"] = timetravel.current_version_path(self.travel, doc)
         return context
 

@@ -246,14 +246,20 @@ def cite_at(base_url: str, travel: TimeTravel, document: Document, title: str, m
     )
 
 
-def record_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, provision: ProvisionInfo) -> dict | None:
-    """A record page's citation: the record URL, and the version in force now with its own stable page."""
+def record_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, provision: ProvisionInfo,
+                    snapshot_sha256: str | None = None) -> dict | None:
+    """A record page's citation: the record URL, and the version in force now with its own stable page.
+
+    ``snapshot_sha256`` names the snapshot the record's clauses came from (a page of a combined
+    document); without it, the version's latest snapshot is cited.
+    """
     timeline = travel.timeline(doc.document.id)
     if not timeline.periods:
         return None
     period = timeline.periods[-1]
     version = timeline.version(period.version)
-    latest = version.snapshots[-1] if version.snapshots else None
+    cited = [s for s in version.snapshots if s.sha256 == snapshot_sha256]
+    latest = cited[-1] if cited else (version.snapshots[-1] if version.snapshots else None)
     citation = Citation(
         entity=doc.document.platform_name, document=model.document_title(doc), document_id=doc.document.id,
         version_sha256=version.sha256, in_force_from=period.start, in_force_until=None,
