@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -160,6 +161,25 @@ def test_a_gated_label_learns_only_from_the_sentences_its_gate_matches():
                 training.Example("The arbitrator is chosen by AAA.", frozenset(), "b", "claudette"),
                 training.Example("We may terminate your account.", frozenset(), "c", "claudette")]
     assert training.label_samples("arbitration", examples, claudette_label=True).tolist() == [0, 1]
+
+
+def test_the_terms_of_service_threshold_leaves_one_percent_of_claudette_negatives_above_it():
+    margins = np.concatenate([np.linspace(-2.0, 1.0, 200), [5.0, 6.0]])
+    truth = np.array([0] * 200 + [1, 1])
+    sources = ["claudette"] * 100 + ["appsi"] * 100 + ["appsi", "appsi"]
+    threshold = training.terms_of_service_threshold(margins, truth, sources)
+    negatives = margins[:100]
+    assert (negatives > threshold).mean() <= training.TOS_FALSE_POSITIVE_RATE
+    assert threshold in negatives
+    assert training.terms_of_service_threshold(margins, truth, ["appsi"] * 202) == float("-inf")
+
+
+def test_privacy_types_keep_their_best_f1_threshold_only_where_their_phrase_occurs(data_slice, tmp_path):
+    assert train(data_slice, tmp_path / "m").exit_code == 0
+    model = Classifier(tmp_path / "m")
+    assert (model.phrase_thresholds <= model.thresholds).all()
+    others = [j for j, label in enumerate(model.labels) if label not in training.APPSI_TYPES]
+    assert (model.phrase_thresholds[others] == model.thresholds[others]).all()
 
 
 def test_without_tosdr_only_the_claudette_types_are_learned_and_the_rest_fall_back_to_phrases(data_slice, tmp_path):
