@@ -496,14 +496,19 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
         # from whole policies, sentence by sentence, so their out-of-fold best-F1 threshold stands.
         threshold = max(threshold, float(-platt.intercept_[0] / platt.coef_[0, 0]))
     phrase_threshold = threshold
+    scores = {}
     if label in APPSI_TYPES and not claudette_label:
         # Where the clause names the practice in the type's own phrases, the best-F1 threshold stands; elsewhere
         # the terms-of-service false-positive budget decides.
-        threshold = max(threshold, terms_of_service_threshold(margins, truth, [examples[i].source for i in samples]))
+        sources = np.array([examples[i].source for i in samples])
+        threshold = max(threshold, terms_of_service_threshold(margins, truth, sources))
+        terms_of_service = margins[(sources == "claudette") & (truth == 0)]
+        scores = {"claudette_sentences_flagged_at_best_f1": round(float((terms_of_service >= phrase_threshold).mean()), 4),
+                  "claudette_sentences_flagged": round(float((terms_of_service >= threshold).mean()), 4)}
     final = fit_linear(x, truth, gated)
     return LabelModel(label, final.coef.astype(np.float32), final.intercept, threshold,
                       (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1,
-                      out_of_fold_scores(margins >= threshold, truth), phrase_threshold)
+                      out_of_fold_scores(margins >= threshold, truth) | scores, phrase_threshold)
 
 
 def terms_of_service_threshold(margins: np.ndarray, truth: np.ndarray, sources: Sequence[str]) -> float:
