@@ -411,7 +411,8 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "data_retention", "Data Retention",
         # "We retain all rights not granted to you" is about ownership, not data.
-        patterns=(r"\bretain\w*\b(?! (?:all|any|the|its|our) (?:\w+ )?(?:rights?|title|ownership))", r"\bretention\b", r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
+        patterns=(r"\bretain\w*\b(?! (?:all|any|the|its|our) (?:\w+ )?(?:rights?|title|ownership))", r"\bretention\b",
+                  r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
                   r"as long as (?:is )?(?:necessary|needed|required)", r"\bindefinitely\b"),
         severity="low",
         reason="Says how long data is kept.",

@@ -495,20 +495,28 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
         # threshold, so a ToS;DR-learned type must also be more likely than not. The APPSI-139 types learn
         # from whole policies, sentence by sentence, so their out-of-fold best-F1 threshold stands.
         threshold = max(threshold, float(-platt.intercept_[0] / platt.coef_[0, 0]))
-    phrase_threshold = threshold
-    scores = {}
+    phrase_threshold, scores = threshold, {}
     if label in APPSI_TYPES and not claudette_label:
         # Where the clause names the practice in the type's own phrases, the best-F1 threshold stands; elsewhere
         # the terms-of-service false-positive budget decides.
-        sources = np.array([examples[i].source for i in samples])
-        threshold = max(threshold, terms_of_service_threshold(margins, truth, sources))
-        terms_of_service = margins[(sources == "claudette") & (truth == 0)]
-        scores = {"claudette_sentences_flagged_at_best_f1": round(float((terms_of_service >= phrase_threshold).mean()), 4),
-                  "claudette_sentences_flagged": round(float((terms_of_service >= threshold).mean()), 4)}
+        threshold, scores = terms_of_service_budget(margins, truth, [examples[i].source for i in samples], threshold)
     final = fit_linear(x, truth, gated)
     return LabelModel(label, final.coef.astype(np.float32), final.intercept, threshold,
                       (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1,
                       out_of_fold_scores(margins >= threshold, truth) | scores, phrase_threshold)
+
+
+def terms_of_service_budget(margins: np.ndarray, truth: np.ndarray, sources: Sequence[str], threshold: float,
+                            ) -> tuple[float, dict[str, float]]:
+    """The threshold raised to the terms-of-service budget, and the share of CLAUDETTE sentences flagged before
+    and after (from the same out-of-fold margins)."""
+    terms_of_service = margins[(np.asarray(sources) == "claudette") & (truth == 0)]
+    if not len(terms_of_service):
+        return threshold, {}
+    raised = max(threshold, terms_of_service_threshold(margins, truth, sources))
+    flagged = {"claudette_sentences_flagged_at_best_f1": float((terms_of_service >= threshold).mean()),
+               "claudette_sentences_flagged": float((terms_of_service >= raised).mean())}
+    return raised, {name: round(share, 4) for name, share in flagged.items()}
 
 
 def terms_of_service_threshold(margins: np.ndarray, truth: np.ndarray, sources: Sequence[str]) -> float:
