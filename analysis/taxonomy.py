@@ -43,6 +43,10 @@ class ClauseType:
     # clause out far faster than the expressions can (the types whose phrases are tried on every clause
     # would otherwise take most of the classification time). Empty: no shortcut.
     cues: tuple[str, ...] = ()
+    # For a learned type whose phrases also decide (``classifier.PHRASE_DECIDES``): the narrower phrases that
+    # decide alone, when its evidence phrases also name things that are not the type ("payment vendors",
+    # "billing records" in a privacy policy). Empty: the evidence phrases decide.
+    decides: tuple[str, ...] = ()
 
     @cached_property
     def compiled(self) -> re.Pattern[str] | None:
@@ -63,6 +67,16 @@ class ClauseType:
             if not any(cue in flat for cue in self.cues):
                 return ()
         return _phrases(self.compiled, text)
+
+    def deciding(self, text: str) -> tuple[str, ...]:
+        """The phrases of ``text`` that decide this type on their own."""
+        if not self.decides:
+            return self.evidence(text)
+        return _phrases(self.compiled_decides, text) if self.evidence(text) else ()
+
+    @cached_property
+    def compiled_decides(self) -> re.Pattern[str] | None:
+        return _compile(self.decides)
 
     def raising(self, text: str) -> tuple[str, ...]:
         """Phrases that make this clause more severe, unless negated ("we do *not* sell your data")."""
@@ -304,6 +318,14 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         cues=("refund", "fee", "billing", "payment", "pric", "credit"),
         patterns=(r"\brefund\w*", r"non-?refundable", r"\bfees?\b", r"\bbilling\b", r"\bpayments?\b",
                   r"\bpric(?:e|es|ing)\b", r"(?:purchased|paid|unused) credits?"),
+        # "billing", "payment" and "price" alone also name data and vendors in privacy policies: what decides
+        # is a refund, a fee or price that is stated, paid or charged, or credits bought.
+        decides=(r"\brefund\w*", r"non-?refundable", r"\breimburs\w*", r"(?:purchased|paid|unused) credits?",
+                 r"\b(?:purchas\w*|buy\w*|bought)\b(?:\W+\w+){0,3}?\W+credits\b",
+                 r"\b(?:service|subscription|usage|membership|late|cancellation) fees?\b",
+                 r"\b(?:pay|paid|charged?|billed)\b(?:\W+\w+){0,6}?\W+(?:fees?|prices?|charges|amounts?)\b",
+                 r"\b(?:prices?|pricing|fees?)\b[^.;:]{0,80}?\b(?:(?:will|shall) be|are|is) (?:\w+ly )?(?:provided|"
+                 r"stated|shown|displayed|charged|payable|due|listed|communicated|non-?refundable)\b"),
         severity="low",
         reason="Sets out what the user pays and when money comes back.",
         raises=(r"non-?refundable", r"no refunds?", r"(?:not|never) (?:be )?(?:entitled to|eligible for) (?:a |any )?"
@@ -388,7 +410,9 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "data_retention", "Data Retention",
-        patterns=(r"\bretain\w*\b", r"\bretention\b", r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
+        # "We retain all rights not granted to you" is about ownership, not data.
+        patterns=(r"\bretain\w*\b(?! (?:all|any|the|its|our) (?:\w+ )?(?:rights?|title|ownership))", r"\bretention\b",
+                  r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
                   r"as long as (?:is )?(?:necessary|needed|required)", r"\bindefinitely\b"),
         severity="low",
         reason="Says how long data is kept.",

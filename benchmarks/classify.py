@@ -357,6 +357,7 @@ def write_doc(path: Path, figures: dict, command: str) -> None:
                   *(f"| `{t}` | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
                     f"{appsi['baseline_ten_line_tfidf_linearsvc'][t]['f1']:.3f} |" for t, m in appsi["model"].items()),
                   ""]
+    lines += _terms_of_service_section(figures.get("recorded_out_of_fold", {}))
     if "appsi_risk" in figures:
         risk = figures["appsi_risk"]
         lines += ["## Severity against APPSI-139's risk flag", "", f"{risk['data']}: a sentence flagged risky "
@@ -368,6 +369,21 @@ def write_doc(path: Path, figures: dict, command: str) -> None:
                   f" clauses per CPU second ({s['clauses_per_second_wall']} per wall second); an 80-clause policy "
                   f"{s['policy_80_clauses_ms_cpu']} ms of CPU ({s['policy_80_clauses_ms_wall']} ms wall).", ""]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _terms_of_service_section(recorded: dict) -> list[str]:
+    """How often the privacy types fire on terms-of-service sentences (CLAUDETTE, grouped out-of-fold)."""
+    rows = [(t, f) for t, f in recorded.items() if "claudette_sentences_flagged" in f]
+    if not rows:
+        return []
+    return ["## Privacy types on terms of service", "",
+            "Share of the CLAUDETTE sentences (40 terms of service, none labelled with a privacy type) that get the "
+            "type, from the grouped out-of-fold margins recorded at training; without the type's own curated "
+            "phrase the shipped threshold allows 1 % (`training.TOS_FALSE_POSITIVE_RATE`). Some flagged sentences "
+            "are real privacy statements inside terms of service, so these are upper bounds on false positives.", "",
+            "| type | at the best-F1 threshold | shipped threshold |", "|---|---|---|",
+            *(f"| `{t}` | {f['claudette_sentences_flagged_at_best_f1']:.2%} | {f['claudette_sentences_flagged']:.2%} |"
+              for t, f in rows), ""]
 
 
 def _claudette_section(claudette: dict) -> list[str]:

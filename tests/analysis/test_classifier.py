@@ -261,3 +261,47 @@ def test_phrase_decided_types_are_roughly_right_on_hand_checked_open_terms_archi
     for type_id in {r["type"] for r in rows}:
         positives = [f for r, f in zip(rows, found, strict=True) if r["type"] == type_id and r["label"]]
         assert any(positives) or type_id == "output_ownership", type_id
+
+
+# Clauses of the Kling 5.0 AI privacy policy (../shared/reference/seeds/004_…): payments named as data or purposes.
+@pytest.mark.parametrize(("text", "privacy_type"), [
+    ("Payments are processed by Stripe. We receive payment status, product, and subscription metadata needed to "
+     "provide service, but we do not store full card numbers.", "data_collection"),
+    ("We use information to:\n\n  • Provide text-to-video, image-to-video, and related generation workflows\n"
+     "  • Authenticate users and secure accounts\n  • Process subscriptions, credit purchases, refunds, and billing "
+     "support", "data_collection"),
+    ("• Backup, billing, audit, and security records may be retained for a limited period where reasonably "
+     "necessary.", "data_retention"),
+])
+def test_payments_in_a_privacy_practice_are_not_fees(model, text, privacy_type):
+    result = classify(model, text)
+    assert privacy_type in result.types
+    assert "fees_and_refunds" not in result.types
+
+
+# Clauses 2.2, 9.1 (shortened) and 11.4 of the Kling AI Terms of API Paid Service (../shared/reference/seeds/002_…).
+@pytest.mark.parametrize("text", [
+    "2.2 The service fees will be clearly stated on your purchase page. You can choose the specific service type "
+    "and pay the stated price.",
+    "9.1 The API Services you have purchased may be suspended or termination in the following situations:\n\n"
+    "9.1.1 Active suspension or termination by you, including but not limited to suspending or terminating the "
+    "purchased API Services, failure to renew upon expiration of the service period, or cancellation of your User "
+    "Account;",
+    "11.4 Disclaimer of API Service: If the Service includes API Service, then unless otherwise agreed by both "
+    "parties, API Service is not a storage service. We only provides limited cache service necessary for providing "
+    "API Service. If your cached data is lost while ensuring the normal use of API Service, it shall not be deemed "
+    "as a breach of contract by us.",
+])
+def test_terms_of_service_commerce_clauses_get_no_privacy_practice(model, text):
+    assert not set(classify(model, text).types) & classifier.PRIVACY_PRACTICES
+
+
+def test_a_privacy_type_fires_more_readily_where_its_own_phrase_names_the_practice(model):
+    assert (model.phrase_thresholds <= model.thresholds).all()
+    collection = model.labels.index("data_collection")
+    assert model.phrase_thresholds[collection] < model.thresholds[collection]
+    # Clause 5.1 of the Kling AI Terms of API Paid Service, shortened: a data clause inside terms of service.
+    text = ("5.1 If you uses this Service and we may need to collect and process the personal information of your "
+            "natural person end users, you shall cooperate with us to obtain the authorization of the end users for "
+            "us to collect and process their personal information for the purpose of providing relevant services.")
+    assert "data_collection" in classify(model, text).types

@@ -172,3 +172,26 @@ def test_cues_only_skip_clauses_the_phrases_would_not_match(shared):
     for clause_type in (t for t in CLAUSE_TYPES if t.cues):
         uncued = replace(clause_type, cues=())
         assert all(clause_type.evidence(t) == uncued.evidence(t) for t in texts), clause_type.id
+
+
+def test_billing_and_payment_words_alone_do_not_decide_fees_but_stay_evidence():
+    fees = BY_ID["fees_and_refunds"]
+    # Kling 5.0 AI privacy policy (../shared/reference/seeds/004_…), "Billing Information".
+    stripe = ("Payments are processed by Stripe. We receive payment status, product, and subscription metadata "
+              "needed to provide service, but we do not store full card numbers.")
+    assert fees.evidence(stripe) and fees.deciding(stripe) == ()
+    assert fees.deciding("The service fees will be clearly stated on your purchase page.")
+    assert fees.deciding("Purchased credits are non-refundable.")
+    assert fees.deciding("You agree to pay the fees shown at checkout.")
+
+
+def test_a_type_without_deciding_phrases_is_decided_by_its_evidence():
+    indemnity = BY_ID["indemnification"]
+    text = "You agree to indemnify and hold us harmless."
+    assert indemnity.deciding(text) == indemnity.evidence(text) != ()
+
+
+def test_retaining_rights_is_ownership_not_data_retention():
+    retention = BY_ID["data_retention"]
+    assert retention.evidence("We will retain all rights not explicitly granted to you.") == ()
+    assert retention.evidence("We retain your messages for 30 days.")

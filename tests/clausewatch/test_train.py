@@ -7,10 +7,12 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from analysis.classifier import MODEL_FILES, Classifier
+from analysis.taxonomy import CLAUDETTE_TYPES
 from clausewatch.cli import main
 from clausewatch import training
 from clausewatch.training import TrainingDataError, appsi_topics, graded_spans, read_jsonl, tosdr_points
@@ -160,6 +162,37 @@ def test_a_gated_label_learns_only_from_the_sentences_its_gate_matches():
                 training.Example("The arbitrator is chosen by AAA.", frozenset(), "b", "claudette"),
                 training.Example("We may terminate your account.", frozenset(), "c", "claudette")]
     assert training.label_samples("arbitration", examples, claudette_label=True).tolist() == [0, 1]
+
+
+def test_the_terms_of_service_threshold_leaves_one_percent_of_claudette_negatives_above_it():
+    margins = np.concatenate([np.linspace(-2.0, 1.0, 200), [5.0, 6.0]])
+    truth = np.array([0] * 200 + [1, 1])
+    sources = ["claudette"] * 100 + ["appsi"] * 100 + ["appsi", "appsi"]
+    threshold = training.terms_of_service_threshold(margins, truth, sources)
+    negatives = margins[:100]
+    assert (negatives > threshold).mean() <= training.TOS_FALSE_POSITIVE_RATE
+    assert threshold in negatives
+    assert training.terms_of_service_threshold(margins, truth, ["appsi"] * 202) == float("-inf")
+
+
+def test_only_privacy_and_ungated_claudette_types_get_a_lower_threshold_where_their_phrase_occurs(data_slice,
+                                                                                                   tmp_path):
+    assert train(data_slice, tmp_path / "m").exit_code == 0
+    model = Classifier(tmp_path / "m")
+    assert (model.phrase_thresholds <= model.thresholds).all()
+    claudette = set(CLAUDETTE_TYPES.values()) - set(training.GATES)
+    others = [j for j, label in enumerate(model.labels) if label not in training.APPSI_TYPES | claudette]
+    assert (model.phrase_thresholds[others] == model.thresholds[others]).all()
+
+
+def test_the_threshold_where_phrased_is_the_best_f1_among_the_phrased_sentences_if_lower():
+    texts = ["You agree to indemnify us.", "You shall indemnify and hold us harmless.", "We may change these terms.",
+             "The reseller will indemnify the buyer."]
+    margins, truth = np.array([-0.5, -0.2, 0.4, -0.9]), np.array([1, 1, 0, 0])
+    # Among the three sentences naming indemnity, the cut between -0.5 (a positive) and -0.9 (a negative).
+    assert training.threshold_where_phrased("indemnification", margins, truth, texts, 0.0) == pytest.approx(-0.7)
+    assert training.threshold_where_phrased("indemnification", margins, truth, texts, -1.0) == -1.0
+    assert training.threshold_where_phrased("arbitration", margins, truth, texts, 0.0) == 0.0
 
 
 def test_without_tosdr_only_the_claudette_types_are_learned_and_the_rest_fall_back_to_phrases(data_slice, tmp_path):
