@@ -176,11 +176,13 @@ def test_a_missing_or_world_readable_key_stops_a_crawl_with_one_line(tmp_path):
     (catalog / "acme.yaml").write_text("name: Acme\nslug: acme\ndocuments:\n"
                                        "  - type: Terms of Service\n    url: http://127.0.0.1:9/terms\n")
     base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+    assert invoke(*base, "init").exit_code == 0
+    key = tmp_path / "home" / "keys" / "capture-log.key"
+    key.rename(tmp_path / "moved.key")  # a store whose key went missing
     missing = CliRunner().invoke(main, [*base, "crawl"])
     assert missing.exit_code == 2 and "no capture-log signing key at" in missing.output
     assert "Traceback" not in missing.output
-    assert invoke(*base, "init").exit_code == 0
-    key = tmp_path / "home" / "keys" / "capture-log.key"
+    (tmp_path / "moved.key").rename(key)
     key.chmod(0o644)
     readable = CliRunner().invoke(main, [*base, "crawl"])
     assert readable.exit_code == 2 and "is readable by others (mode 644): chmod 600" in readable.output
