@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis import merkle
@@ -70,7 +70,17 @@ class EvidenceReader:
             raise EvidenceError(f"{record_id!r} is not a record id (CW-P-000001) or a document id (CW-D-00001)")
         with self.store.session() as session:
             document_id, clause_type = _subject(session, record_id)
-        version = _version_at(self.store, document_id, at)
+        return self._subject(record_id, document_id, clause_type, _version_at(self.store, document_id, at))
+
+    def version_subject(self, document_id: str, version_sha256: str) -> EvidenceSubject:
+        """The evidence of one version of a document (the bundle its version page links)."""
+        version = next((v for v in self.store.versions(document_id) if v.version.sha256 == version_sha256), None)
+        if version is None:
+            raise EvidenceError(f"{document_id} has no version {version_sha256[:16]}")
+        return self._subject(document_id, document_id, None, version)
+
+    def _subject(self, record_id: str, document_id: str, clause_type: str | None,
+                 version: StoredVersion) -> EvidenceSubject:
         clauses = tuple(c for c in version.clauses if clause_type is None or clause_type in c.classification.types)
         with self.store.session() as session:
             document = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
@@ -85,6 +95,20 @@ class EvidenceReader:
                 inclusion_proof=tuple(self._proofs.inclusion_proof(entry.id, head.size)),
                 captures=tuple(_captures_with_originals(session, entry.fetch_id)),
             )
+
+    def signed_versions(self) -> dict[tuple[str, str], int]:
+        """(document id, version SHA-256) → log index, for every version whose first capture a signed head covers."""
+        signed = max((head.size for head in self.heads), default=0)
+        with self.store.session() as session:
+            rows = session.execute(
+                select(DocumentRow.public_id, VersionRow.sha256, func.min(LogEntryRow.id))
+                .join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+                .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                .join(VersionRow, VersionRow.id == FetchRow.version_id)
+                .where(FetchRow.outcome == "new_version")
+                .group_by(DocumentRow.public_id, VersionRow.sha256)
+            ).all()
+        return {(doc, sha): index for doc, sha, index in rows if index < signed}
 
     def covering_head(self, index: int, document_id: str) -> TreeHead:
         """The first signed head covering entry ``index``: a bundle made once never needs remaking."""

@@ -200,6 +200,9 @@ class SiteBuilder:
 
     def _plan(self, site: SiteIndex) -> Iterator[Page]:
         evidence = EvidencePages(self.store, self.public_key, self.base_url) if self.public_key else None
+        self._evidence = evidence
+        if evidence is not None:
+            self.travel.bundles = {timetravel.bundle_name(doc, sha) for doc, sha in evidence.signed_versions}
         yield from self._static_pages()
         if evidence is not None:
             yield from (Page(p.path, None, p.fingerprint, raw=p.produce) for p in evidence.log_pages())
@@ -250,6 +253,9 @@ class SiteBuilder:
             return
         doc_id = doc.document.id
         for version in self.travel.timeline(doc_id).versions:
+            bundle = self._version_bundle(doc_id, version.sha256)
+            if bundle is not None:
+                yield bundle
             context = timetravel.version_context(site, self.travel, doc, version)
             yield Page(context["path"], "version.html.j2", context,
                        extra=lambda context=context: self._version_extra(doc_id, context))
@@ -257,6 +263,13 @@ class SiteBuilder:
             context = timetravel.history_context(site, self.travel, doc, provision)
             yield Page(timetravel.history_path(provision.id), "history.html.j2", context,
                        extra=lambda context=context: self._history_extra(doc, context))
+
+    def _version_bundle(self, document_id: str, sha256: str) -> Page | None:
+        """The evidence bundle a version page links, when the capture log signed its capture."""
+        evidence = getattr(self, "_evidence", None)
+        path = self.travel.bundle_of(document_id, sha256) if evidence is not None else None
+        raw = evidence.version_bundle(document_id, sha256, path) if path else None
+        return Page(raw.path, None, raw.fingerprint, raw=raw.produce) if raw else None
 
     def _version_extra(self, document_id: str, context: dict[str, Any]) -> dict[str, Any]:
         """The version's clauses with their anchors (or its plain text when it has none) and every capture."""

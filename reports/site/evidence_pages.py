@@ -37,6 +37,7 @@ class EvidencePages:
         self.base_url = base_url
         self.reader = EvidenceReader(store)
         self.captures = self.reader.current_captures()
+        self.signed_versions = self.reader.signed_versions()
 
     def log_pages(self) -> Iterator[RawPage]:
         heads = [h.to_json() for h in self.reader.heads]
@@ -66,6 +67,16 @@ class EvidencePages:
         return RawPage(bundle_path(record_id), {**line, "version": version_sha},
                        lambda: write_bundle(self.reader.subject(record_id), self.store.blobs, self.public_key,
                                             base_url=self.base_url))
+
+
+    def version_bundle(self, document_id: str, version_sha: str, path: str) -> RawPage | None:
+        """The bundle of one version at ``path``, once a signed tree head covers its first capture."""
+        index = self.signed_versions.get((document_id, version_sha))
+        if index is None:
+            return None
+        return RawPage(path, {"document": document_id, "version": version_sha, "index": index},
+                       lambda: write_bundle(self.reader.version_subject(document_id, version_sha), self.store.blobs,
+                                            self.public_key, base_url=self.base_url))
 
 
 def bundle_path(record_id: str) -> str:

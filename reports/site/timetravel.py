@@ -56,6 +56,10 @@ def bundle_name(document_id: str, version_sha256: str) -> str:
     return f"{document_id}-{version_sha256[:VERSION_SLUG_CHARS]}"
 
 
+def bundle_path_of(name: str) -> str:
+    return f"evidence/{safe_name(name)}.zip"
+
+
 def bundle_link(out: Path | None, name: str) -> str | None:
     """Site path of ``evidence/<name>.zip`` when the evidence work wrote it into the site ``out``; else None."""
     path = f"evidence/{safe_name(name)}.zip"
@@ -71,10 +75,19 @@ class TimeTravel:
         self.timelines = timelines
         self.out = out
         self.log_index = log_index
+        # The version bundles this build writes (names); None: look for them in ``out``.
+        self.bundles: set[str] | None = None
         self._slugs = {doc_id: version_slugs([v.sha256 for v in t.versions]) for doc_id, t in timelines.items()}
 
     def timeline(self, document_id: str) -> DocumentTimeline:
         return self.timelines.get(document_id) or DocumentTimeline(document_id, (), ())
+
+    def bundle_of(self, document_id: str, sha256: str) -> str | None:
+        """Site path of the version's evidence bundle, or None when there is none."""
+        name = bundle_name(document_id, sha256)
+        if self.bundles is None:
+            return bundle_link(self.out, name)
+        return bundle_path_of(name) if name in self.bundles else None
 
     def page_of(self, document_id: str, sha256: str) -> str:
         return version_path(document_id, self._slugs[document_id][sha256])
@@ -122,7 +135,7 @@ def version_context(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, vers
                        "log_index": travel.log_index(s.sha256)} for s in reversed(version.snapshots)],
         "previous": _neighbour(travel, timeline, version, -1),
         "status": _status(travel, timeline, doc, version),
-        "bundle": bundle_link(travel.out, bundle_name(doc_id, version.sha256)),
+        "bundle": travel.bundle_of(doc_id, version.sha256),
         "provisions": {p.clause_type: p.id for p in doc.provisions},
         "citation": _version_citation(site, travel, doc, version, path, latest),
     }

@@ -208,3 +208,20 @@ def test_the_site_publishes_the_log_the_key_and_each_records_bundle(home, tmp_pa
     before = bundle.read_bytes()
     assert invoke(*home["base"], "site", "--out", str(out)).exit_code == 0
     assert bundle.read_bytes() == before  # a published bundle never changes
+
+
+def test_every_version_page_links_the_bundle_of_that_version(home, tmp_path):
+    out = tmp_path / "site"
+    assert invoke(*home["base"], "site", "--out", str(out)).exit_code == 0
+    versions = sorted((out / "documents" / "CW-D-00001" / "versions").glob("*.html"))
+    assert len(versions) == 2  # Ireland, then Delaware
+    checked = []
+    for page in versions:
+        html = page.read_text()
+        link = re.search(r'href="\.\./\.\./\.\./(evidence/CW-D-00001-[0-9a-f]{16}\.zip)"', html)
+        assert link, page.name
+        bundle = out / link.group(1)
+        assert invoke("verify-evidence", str(bundle)).exit_code == 0
+        text = (unzip(bundle, tmp_path / page.stem) / "version.txt").read_text()
+        checked.append("Ireland" in text)
+    assert sorted(checked) == [False, True]  # each page's bundle holds its own version's text
