@@ -12,20 +12,10 @@ from bs4 import BeautifulSoup
 from reports.digest import DigestRenderer, collect_digest, send_weekly_digest
 from reports.mail import SmtpConfig
 from reports.subscribers import Subscriber, SubscriberList
-from store.repository import Store
 
 BASE = "https://watch.example.org/cw/"
 SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC)
 SENDER = "clausewatch <digest@watch.example.org>"
-
-
-@pytest.fixture
-def filled(sqlite_url, tmp_path, site_kit):
-    store = Store.open(sqlite_url, tmp_path / "objects")
-    try:
-        yield site_kit.fill(store)
-    finally:
-        store.close()
 
 
 def _send(filled, subscribers, smtp_inbox=None, dry_run=None):

@@ -15,21 +15,11 @@ from reports.site import build
 from reports.citations import bibtex
 from reports.site.exports import export_store
 from reports.site.render import diff_html, json_ld, linkify
-from store.repository import Store
 
 BASE = "https://watch.example.org/cw/"
 RECORD_SECTIONS = ("what-it-is", "why-it-matters", "consumer-impact", "original-language", "regulatory-landscape",
                    "agencies", "regulations", "jurisdiction-flags", "other-platforms", "monitoring", "details",
                    "provenance", "citation", "siblings", "faq")
-
-
-@pytest.fixture
-def filled(sqlite_url, tmp_path, site_kit):
-    store = Store.open(sqlite_url, tmp_path / "objects")
-    try:
-        yield site_kit.fill(store)
-    finally:
-        store.close()
 
 
 @pytest.fixture

@@ -8,34 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from reports.site import build
-from store.repository import Store
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, site_kit):
-    folder = tmp_path_factory.mktemp("browser")
-    store = Store.open(f"sqlite:///{folder / 'db.sqlite'}", folder / "objects")
-    try:
-        ids = site_kit.fill(store)
-        build(store, folder / "site", base_url="https://watch.example.org/")
-    finally:
-        store.close()
-    return folder / "site", ids
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with playwright.sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield instance
-        instance.close()
 
 
 class Watched:

@@ -14,18 +14,8 @@ from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_text
 from reports.site import build
 from reports.site.timetravel import version_slugs
-from store.repository import Store
 
 BASE = "https://watch.example.org/cw/"
-
-
-@pytest.fixture
-def filled(sqlite_url, tmp_path, site_kit):
-    store = Store.open(sqlite_url, tmp_path / "objects")
-    try:
-        yield site_kit.fill(store)
-    finally:
-        store.close()
 
 
 def soup(path: Path) -> BeautifulSoup:
