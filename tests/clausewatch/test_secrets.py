@@ -48,9 +48,16 @@ def test_a_secret_never_reaches_logs_pages_exports_or_emails(tmp_path, monkeypat
     assert [o.exit_code for o in outputs] == [0] * len(outputs), [o.output[-300:] for o in outputs]
     for result in outputs:
         assert SECRET not in result.output and SECRET not in (result.stderr_bytes or b"").decode()
+    outputs.append(runner.invoke(main, [*base, "evidence", "CW-D-00001", "--out", str(out / "bundle.zip")]))
+    assert outputs[-1].exit_code == 0, outputs[-1].output
+    key = home / "keys" / "capture-log.key"
+    private = b"".join(key.read_bytes().splitlines()[1:-1])  # the PEM body: the signing key itself
     written = [p for p in (*out.rglob("*"), *home.rglob("*")) if p.is_file()]
     assert any(p.suffix == ".eml" for p in written) and any(p.suffix == ".html" for p in written)
     assert not [p for p in written if SECRET.encode() in p.read_bytes()]
+    assert [p for p in written if private in p.read_bytes()] == [key]  # only the key file holds the key
+    for result in outputs:
+        assert private.decode() not in result.output
     for eml in (p for p in written if p.suffix == ".eml"):
         message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
         soup = BeautifulSoup(message.get_body(("html",)).get_content(), "html.parser")
