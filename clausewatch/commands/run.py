@@ -26,4 +26,4 @@ def command(ctx: click.Context, job_ids: tuple[str, ...], wait: bool) -> None:
         jobs = [job for job in schedules.jobs if job.action == "run"]
         if not jobs:
             raise click.UsageError(f"{schedules.path} has no job with action `run`; name the JOBs to run")
-    ctx.exit(run_jobs(ctx, ctx.obj, jobs, wait=wait))
+    ctx.exit(run_jobs(ctx, ctx.obj, schedules, jobs, wait=wait))

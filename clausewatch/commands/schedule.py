@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.errors import BadInputError
 from clausewatch.jobs import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
 from clausewatch.logs import event_line
 from clausewatch.scheduler import Scheduler, upcoming
@@ -37,11 +38,12 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
         print_upcoming(schedules, utcnow())
         return
     if once:
-        ctx.exit(run_jobs(ctx, settings, [job_or_exit(ctx, schedules, once)], wait=wait))
+        ctx.exit(run_jobs(ctx, settings, schedules, [job_or_exit(ctx, schedules, once)], wait=wait))
     signals = ShutdownSignals()
     signals.install()
     store = open_store(settings)
     try:
+        check_job_platforms(schedules, schedules.jobs, read_catalog(settings), store.documents())
         Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
     finally:
         store.close()
@@ -65,21 +67,42 @@ def job_or_exit(ctx: click.Context, schedules: Schedules, job_id: str):
         ctx.exit(EXIT_BAD_INPUT)
 
 
-def check_inputs(settings: Settings, jobs) -> None:
-    """Before running jobs by hand: a catalog or subscribers file they would read and cannot is bad input.
+def check_inputs(settings: Settings, schedules: Schedules, jobs) -> None:
+    """Before running jobs by hand: a catalog or subscribers file they would read and cannot, or a job
+    selecting a platform nobody knows, is bad input.
 
     The scheduler, unattended, does not stop here: its run records the problem as a failed run.
     """
     actions = {job.action for job in jobs}
     if actions & {"crawl", "run"}:
-        read_catalog(settings, strict=True)
+        catalog = read_catalog(settings, strict=True)
+        store = open_store(settings, "read")
+        try:
+            check_job_platforms(schedules, jobs, catalog, store.documents())
+        finally:
+            store.close()
     if actions & {"alerts", "digest", "run"}:
         load_subscribers(settings.subscribers)
 
 
-def run_jobs(ctx: click.Context, settings: Settings, jobs, *, wait: bool) -> int:
+def check_job_platforms(schedules: Schedules, jobs, catalog, tracked) -> None:
+    """A crawling job that selects a platform neither the catalog nor the store knows: bad input, at its line."""
+    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
+    problems = [
+        f"{schedules.path}:{job.line}: job {job.id!r} selects unknown platform "
+        f"{', '.join(map(repr, sorted(set(job.selection.platforms) - known)))} "
+        f"(known: {', '.join(sorted(known)) or 'none'})"
+        for job in jobs if job.action in ("crawl", "run") and set(job.selection.platforms) - known
+    ]
+    if problems:
+        error = BadInputError(problems[0])
+        error.problems = problems  # each printed on its own line by the CLI
+        raise error
+
+
+def run_jobs(ctx: click.Context, settings: Settings, schedules: Schedules, jobs, *, wait: bool) -> int:
     """Run ``jobs`` one after the other now; the exit status of the worst outcome."""
-    check_inputs(settings, jobs)
+    check_inputs(settings, schedules, jobs)
     signals = ShutdownSignals()
     signals.install()
     store = open_store(settings)

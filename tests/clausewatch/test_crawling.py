@@ -105,13 +105,25 @@ def test_crawl_of_an_unknown_platform_is_bad_input(project):
     assert nothing.exit_code == 2 and "matches no document" in nothing.stderr
 
 
-def test_a_scheduled_job_selecting_an_unknown_platform_fails_visibly(project, tmp_path):
+def test_a_job_selecting_an_unknown_platform_is_refused_at_its_line_and_fails_visibly_unattended(project, tmp_path):
     _site, _catalog, base = project
     (tmp_path / "schedules.yaml").write_text(
         "jobs:\n  - id: nightly\n    action: crawl\n    cron: \"0 3 * * *\"\n    select: {platforms: [nosuch]}\n")
-    run = invoke(*base, "run", "nightly")
-    assert run.exit_code == 1
-    assert "outcome=failed" in run.stdout and "unknown platform 'nosuch'" in run.stderr
+    schedules = tmp_path / "schedules.yaml"
+    for command in (["run", "nightly"], ["schedule"]):  # by hand, and the scheduler as it starts
+        refused = invoke(*base, *command)
+        assert refused.exit_code == 2, refused.output
+        assert refused.stderr.strip().splitlines()[-1] == (
+            f"Error: {schedules}:2: job 'nightly' selects unknown platform 'nosuch' (known: acme, zeta)")
+
+    settings = load_settings({}, {"HOME": tmp_path / "home", "CATALOG": _catalog, "SCHEDULES": schedules,
+                                  "CRAWL_DELAY": 0})
+    store = Store.open(settings.database_url, settings.blobs, mode="write")
+    try:  # a platform that leaves the catalog while the scheduler runs: the unattended run fails, visibly
+        outcome = JobRunner(settings, store).run(read_schedules(settings).job("nightly"))
+    finally:
+        store.close()
+    assert outcome.outcome == "failed" and "unknown platform 'nosuch'" in outcome.error
     jobs = json.loads(invoke(*base, "status", "--json").stdout)["jobs"]
     assert jobs[0]["last_outcome"] == "failed" and "unknown platform 'nosuch'" in jobs[0]["last_error"]
 
