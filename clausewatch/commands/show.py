@@ -11,6 +11,7 @@ from analysis.domain import Document
 from analysis.timeline import NotYetCapturedError, Period
 from clausewatch.app import open_store, utcnow
 from reports.site.timetravel import TimeTravel, cite_at
+from store.capture_log import CaptureLog
 from store.repository import StoreError
 from store.timeline import DocumentTimeline, VersionRecord, clauses_by_version, document_timeline, provision_of
 
@@ -50,9 +51,11 @@ def command(settings, record_id: str, at: str | None, as_json: bool, cite: bool)
     Exits 2 when the id is unknown or the date is before the document's first capture.
     """
     moment = parse_moment(at, utcnow())
-    store = open_store(settings)
+    store = open_store(settings, "read")
     try:
         found = _lookup(store, record_id.strip(), moment)
+        if cite:  # the citation names the capture-log entry of the cited snapshot
+            found.travel.log_index = CaptureLog(store).first_log_index_by_snapshot().get
     finally:
         store.close()
     if cite:

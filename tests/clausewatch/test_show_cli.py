@@ -112,6 +112,7 @@ def test_cite_names_the_version_in_force_on_the_cited_date_not_the_latest(home):
     assert f"documents/{doc_id}/versions/{v1[:16]}.html" in cited
     assert f"@misc{{clausewatch-{record}-{v1[:12]}-20260501," in cited
     assert "Acme <b>Cloud</b>, Terms of Service: Arbitration" in cited  # plain text: not HTML, nothing escaped
+    assert "Capture log entry: " in cited  # the cited snapshot's leaf in the capture log
     latest = _run(folder, "show", doc_id, "--cite").stdout
     assert f"Version SHA-256: {v2}" in latest and "until" not in latest.split("Version in force")[1].split("\n")[0]
 
