@@ -228,6 +228,14 @@ def capture_from_row(row: CaptureRecordRow) -> CaptureRecord:
 # --- The repository the rest of the program uses ------------------------------------
 
 
+def _first_entries_of_versions():
+    """The least log index among the captures that recorded a new version (narrow it with ``where``)."""
+    return (select(func.min(LogEntryRow.id)).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+            .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+            .join(VersionRow, VersionRow.id == FetchRow.version_id)
+            .where(FetchRow.outcome == "new_version"))
+
+
 class CaptureLog:
     """The capture log of a store: its entries, signed tree heads and proofs."""
 
@@ -271,14 +279,16 @@ class CaptureLog:
         For citations and version pages: "version … · log entry N".
         """
         with self.store.session() as session:
-            return session.scalar(
-                select(LogEntryRow.id).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
-                .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
-                .join(VersionRow, VersionRow.id == FetchRow.version_id)
-                .where(DocumentRow.public_id == document_id, VersionRow.sha256 == version_sha256,
-                       FetchRow.outcome == "new_version")
-                .order_by(LogEntryRow.id).limit(1)
-            )
+            return session.scalar(_first_entries_of_versions()
+                                  .where(DocumentRow.public_id == document_id, VersionRow.sha256 == version_sha256))
+
+    def first_log_index_by_version(self) -> dict[tuple[str, str], int]:
+        """(document id, version SHA-256) → :meth:`log_index_of_version`, for every logged version in one query."""
+        with self.store.session() as session:
+            rows = session.execute(_first_entries_of_versions()
+                                   .add_columns(DocumentRow.public_id, VersionRow.sha256)
+                                   .group_by(DocumentRow.public_id, VersionRow.sha256))
+            return {(document_id, sha256): index for index, document_id, sha256 in rows}
 
     def first_log_index_by_snapshot(self) -> dict[str, int]:
         """Snapshot SHA-256 → the log index of the first capture that stored it, for every logged snapshot.

@@ -99,16 +99,8 @@ class EvidenceReader:
     def signed_versions(self) -> dict[tuple[str, str], int]:
         """(document id, version SHA-256) → log index, for every version whose first capture a signed head covers."""
         signed = max((head.size for head in self.heads), default=0)
-        with self.store.session() as session:
-            rows = session.execute(
-                select(DocumentRow.public_id, VersionRow.sha256, func.min(LogEntryRow.id))
-                .join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
-                .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
-                .join(VersionRow, VersionRow.id == FetchRow.version_id)
-                .where(FetchRow.outcome == "new_version")
-                .group_by(DocumentRow.public_id, VersionRow.sha256)
-            ).all()
-        return {(doc, sha): index for doc, sha, index in rows if index < signed}
+        logged = capture_log.CaptureLog(self.store).first_log_index_by_version()
+        return {version: index for version, index in logged.items() if index < signed}
 
     def covering_head(self, index: int, document_id: str) -> TreeHead:
         """The first signed head covering entry ``index``: a bundle made once never needs remaking."""

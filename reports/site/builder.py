@@ -200,7 +200,6 @@ class SiteBuilder:
 
     def _plan(self, site: SiteIndex) -> Iterator[Page]:
         evidence = EvidencePages(self.store, self.public_key, self.base_url) if self.public_key else None
-        self._evidence = evidence
         if evidence is not None:
             self.travel.bundles = {timetravel.bundle_name(doc, sha) for doc, sha in evidence.signed_versions}
         yield from self._static_pages()
@@ -224,7 +223,7 @@ class SiteBuilder:
                 bundle = evidence.bundle_page(doc.document.id, provision.id, doc.current_sha256) if evidence else None
                 if bundle is not None:
                     yield Page(bundle.path, None, bundle.fingerprint, raw=bundle.produce)
-            yield from self._time_travel_pages(site, doc)
+            yield from self._time_travel_pages(site, doc, evidence)
         yield from self._feed_pages(site)
         entries = exports.search_entries(site)
         yield Page("search-index.js", None, {"entries": entries}, raw=lambda: exports.search_index_js(entries))
@@ -247,13 +246,14 @@ class SiteBuilder:
         context["version_path"] = timetravel.current_version_path(self.travel, doc)
         return context
 
-    def _time_travel_pages(self, site: SiteIndex, doc: DocumentInfo) -> Iterator[Page]:
-        """A page per version of the document and a history page per provision."""
+    def _time_travel_pages(self, site: SiteIndex, doc: DocumentInfo,
+                           evidence: EvidencePages | None) -> Iterator[Page]:
+        """A page per version of the document (after its evidence bundle) and a history page per provision."""
         if not self.time_travel:
             return
         doc_id = doc.document.id
         for version in self.travel.timeline(doc_id).versions:
-            bundle = self._version_bundle(doc_id, version.sha256)
+            bundle = self._version_bundle(evidence, doc_id, version.sha256) if evidence else None
             if bundle is not None:
                 yield bundle
             context = timetravel.version_context(site, self.travel, doc, version)
@@ -264,10 +264,9 @@ class SiteBuilder:
             yield Page(timetravel.history_path(provision.id), "history.html.j2", context,
                        extra=lambda context=context: self._history_extra(doc, context))
 
-    def _version_bundle(self, document_id: str, sha256: str) -> Page | None:
+    def _version_bundle(self, evidence: EvidencePages, document_id: str, sha256: str) -> Page | None:
         """The evidence bundle a version page links, when the capture log signed its capture."""
-        evidence = getattr(self, "_evidence", None)
-        path = self.travel.bundle_of(document_id, sha256) if evidence is not None else None
+        path = self.travel.bundle_of(document_id, sha256)
         raw = evidence.version_bundle(document_id, sha256, path) if path else None
         return Page(raw.path, None, raw.fingerprint, raw=raw.produce) if raw else None
 

@@ -68,7 +68,6 @@ class EvidencePages:
                        lambda: write_bundle(self.reader.subject(record_id), self.store.blobs, self.public_key,
                                             base_url=self.base_url))
 
-
     def version_bundle(self, document_id: str, version_sha: str, path: str) -> RawPage | None:
         """The bundle of one version at ``path``, once a signed tree head covers its first capture."""
         index = self.signed_versions.get((document_id, version_sha))

@@ -62,7 +62,7 @@ def bundle_path_of(name: str) -> str:
 
 def bundle_link(out: Path | None, name: str) -> str | None:
     """Site path of ``evidence/<name>.zip`` when the evidence work wrote it into the site ``out``; else None."""
-    path = f"evidence/{safe_name(name)}.zip"
+    path = bundle_path_of(name)
     return path if out is not None and (Path(out) / path).is_file() else None
 
 
