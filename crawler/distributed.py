@@ -451,11 +451,11 @@ class QueueSpider(RedisMixin, PolicySpider):
                                                        f"run {claim.run_id}"))
             return None
         try:
-            document = self.recorder.store.document(claim.document_id)
+            document = self.recorder.store.catalog.document(claim.document_id)
         except UnknownDocumentError as exc:
             self.recorder.finish(claim, DocumentResult(claim.document_id, "skipped", detail=str(exc)))
             return None
-        headers = self.recorder.store.conditional_headers(claim.document_id)
+        headers = self.recorder.store.history.conditional_headers(claim.document_id)
         return self._request(CrawlTarget(document.id, document.spec, headers), 0, self.clock(), [])
 
     def spider_idle(self) -> None:
@@ -548,4 +548,4 @@ def work_queue(
 
 def worker_uses_browser(store: Store) -> bool:
     """Whether any document of the store is fetched with the browser (the handler must be installed)."""
-    return any(d.spec.fetcher == "browser" for d in store.documents() if d.in_catalog)
+    return any(d.spec.fetcher == "browser" for d in store.catalog.documents() if d.in_catalog)

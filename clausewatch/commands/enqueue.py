@@ -58,8 +58,8 @@ def command(settings: Settings, platforms, tags, types) -> None:
     catalog = read_catalog(settings, strict=True)
     store = open_store(settings)
     try:
-        check_selection(CrawlSelection(platforms, tags, types), catalog, store.documents())
-        documents = store.sync_catalog(catalog.platforms, now=utcnow())
+        check_selection(CrawlSelection(platforms, tags, types), catalog, store.catalog.documents())
+        documents = store.catalog.sync_catalog(catalog.platforms, now=utcnow())
     finally:
         store.close()
     chosen = {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)

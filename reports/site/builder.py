@@ -344,11 +344,11 @@ def _entries(site: SiteIndex, documents: list[DocumentInfo]) -> list[feeds.FeedE
     entries = []
     for doc in documents:
         for change in doc.changes:
-            if not change.from_sha256:
+            if not change.from_version:
                 continue
             row = contexts.change_row(doc, change)
             entries.append(feeds.FeedEntry(
-                id=f"urn:clausewatch:{doc.document.id}:{change.to_sha256}",
+                id=f"urn:clausewatch:{doc.document.id}:{change.to_version}",
                 title=f"{doc.document.platform_name} · {row['document']}: {row['summary']}",
                 link=site.absolute(contexts.document_path(doc.document.id)) + "#" + row["anchor"],
                 updated=change.detected_at,

@@ -27,7 +27,7 @@ def test_each_record_cites_the_snapshot_of_the_page_its_clauses_came_from(tmp_pa
     with LocalSite({"/part-1": Page(PAGE_1), "/part-2": Page(PAGE_2)}) as site:
         spec = DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/part-1")),
                                                          SourceSpec(site.url("/part-2"))))
-        documents = store.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=datetime.now(UTC))
+        documents = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=datetime.now(UTC))
         report = crawl(store, documents, OPTIONS, analyze=Analyzer())
         assert report.counts == {"new_version": 1}
         page_1, page_2 = site.url("/part-1"), site.url("/part-2")

@@ -54,13 +54,13 @@ def _record(store, document_id: str, text: str, at: datetime, **kwargs):
     body = text.encode()
     snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
                         "text/plain", at, size=len(body))
-    return store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+    return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
                              analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
 def documents(store):
-    return [d.id for d in store.sync_catalog(_catalog("acme", "globex"), now=T0)]
+    return [d.id for d in store.catalog.sync_catalog(_catalog("acme", "globex"), now=T0)]
 
 
 def test_changes_list_with_record_ids_and_filters(store, documents):
@@ -105,9 +105,9 @@ def test_failure_streaks(store, documents):
     acme, globex = documents
     _record(store, acme, V1, T0)
     for hours in (1, 2, 3):
-        store.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
+        store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
                              kind="http_5xx" if hours < 3 else "timeout", detail=f"attempt {hours}")
-    store.record_failure(globex, started_at=T0, finished_at=T0, kind="dns")
+    store.recording.record_failure(globex, started_at=T0, finished_at=T0, kind="dns")
     [failing] = failing_documents(store, at_least=3)
     assert (failing.document_id, failing.consecutive_failures, failing.error_kind) == (acme, 3, "timeout")
     assert failing.failing_since == T0 + timedelta(hours=1)
