@@ -159,3 +159,12 @@ class History:
                 .where(ChangeRow.document_id == doc.id, ChangeRow.folded.is_(False))
                 .order_by(ChangeRow.detected_at, ChangeRow.id)
             ))
+
+    def fetched_in_run(self, document_id: str, run_id: str) -> bool:
+        """Whether a fetch of this document made under this run id is recorded (a re-claimed queue entry)."""
+        with self.db.session() as session:
+            found = session.scalar(
+                select(FetchRow.id).join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                .where(DocumentRow.public_id == document_id, FetchRow.run_id == run_id).limit(1)
+            )
+        return found is not None

@@ -20,7 +20,7 @@ from clausewatch.app import (
 )
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
-from crawler.distributed import DocumentQueue, QueueError, queue_name_for
+from crawler.queue import DocumentQueue, QueueError, queue_name_for
 
 log = logging.getLogger(__name__)
 

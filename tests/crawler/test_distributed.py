@@ -25,7 +25,9 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.localsite import LocalSite, Page
-from crawler.distributed import Claim, DomainPacer, DocumentQueue, QueueCounts, QueueError, WorkerOptions, queue_name_for, work_queue
+from crawler.distributed import WorkerOptions, work_queue
+from crawler.pacing import DomainPacer
+from crawler.queue import Claim, DocumentQueue, QueueCounts, QueueError, queue_name_for
 from store.repository import Store
 
 pytestmark = pytest.mark.redis
