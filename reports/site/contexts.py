@@ -83,11 +83,14 @@ class SiteIndex:
     by_type: dict[str, list[dict[str, Any]]]  # clause type -> one comparison row per provision
     # (document id, clause key) -> the snapshot of the page the clause came from, for combined documents
     clause_evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
+    # document id -> the evidence of each page of a combined document's current version, in text order
+    parts_evidence: dict[str, list[Evidence]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, data: SiteData, base_url: str, evidence: dict[str, Evidence],
               prevalences: dict[str, Prevalence],
-              clause_evidence: dict[tuple[str, str], Evidence] | None = None) -> SiteIndex:
+              clause_evidence: dict[tuple[str, str], Evidence] | None = None,
+              parts_evidence: dict[str, list[Evidence]] | None = None) -> SiteIndex:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in data.documents:
             for provision in doc.provisions:
@@ -96,7 +99,12 @@ class SiteIndex:
                     by_type[provision.clause_type].append(_comparison_row(doc, provision, clauses))
         for rows in by_type.values():
             rows.sort(key=lambda r: (-severity_rank(r["severity"]), r["platform_name"].lower(), r["record_id"]))
-        return cls(data, base_url.rstrip("/") + "/", evidence, prevalences, dict(by_type), clause_evidence or {})
+        return cls(data, base_url.rstrip("/") + "/", evidence, prevalences, dict(by_type), clause_evidence or {},
+                   parts_evidence or {})
+
+    def document_evidence(self) -> dict[str, list[Evidence]]:
+        """Document id -> what its page shows as provenance: each page's snapshot, or the latest snapshot."""
+        return {doc_id: self.parts_evidence.get(doc_id, [whole]) for doc_id, whole in self.evidence.items()}
 
     def record_evidence(self, doc: DocumentInfo, clauses: Sequence[ClassifiedClause]) -> list[Evidence]:
         """The evidence a record cites: the page of each of its clauses (most severe first), one entry per
@@ -285,6 +293,7 @@ def document_context(site: SiteIndex, doc: DocumentInfo) -> dict[str, Any]:
         "changes": [change_row(doc, c) for c in reversed(doc.changes) if c.from_version],
         "provisions": _provision_rows(doc),
         "health": doc.health, "evidence": site.evidence.get(doc.document.id),
+        "part_evidence": site.parts_evidence.get(doc.document.id, []),
     }
 
 
