@@ -120,28 +120,20 @@ class Recorder:
         run_id: str | None = None,
         exchanges: Sequence[HttpExchange] = (),
     ) -> RecordResult:
-        """Record a successful fetch whose normalised text is ``text``.
-
-        The same text only moves ``last_verified``; a new text creates the
-        version, its clauses, provisions and change in one transaction.
-        Blobs are written first, so no row ever points at a missing blob.
+        """Record a successful fetch whose normalised text is ``text``: the same text only moves ``last_verified``;
+        a new text creates the version, its clauses, provisions and change in one transaction, after its blobs.
         ``extra_snapshots`` are the further parts of a combined document, and
         ``part_starts`` where each part (the first included) begins in ``text``.
         """
-        self.db.blobs.put(body)
-        for _extra, extra_body in extra_snapshots:
-            self.db.blobs.put(extra_body)
-        text_sha = self.db.blobs.put(text.encode("utf-8"))
-        self._put_renderings(exchanges)
+        text_sha = self._put_blobs(body, extra_snapshots, text, exchanges)
+        parts = _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts)
         for _attempt in range(3):
             # The current version's hash and length decide the common cases; its
             # text and clauses are loaded only when a new text must be analysed.
             current = self.history.current_head(document_id)
             if current is not None and current[0] == text_sha:
                 analysis = None
-            elif (current is not None and shrink_ratio and len(text) < shrink_ratio * current[1]
-                  and not self._shrink_confirmed(document_id, text_sha)):
-                detail = f"text shrank from {current[1]} to {len(text)} characters (text {text_sha[:16]})"
+            elif detail := self._suspicious_shrink(document_id, current, text, text_sha, shrink_ratio):
                 return self.record_failure(
                     document_id, started_at=started_at, finished_at=finished_at, kind="suspicious_shrink",
                     detail=detail, snapshot=snapshot, body=body, run_id=run_id, exchanges=exchanges,
@@ -150,9 +142,8 @@ class Recorder:
                 analysis = analyze(self.history.current_version(document_id), text) if analyze else None
             try:
                 return self._record_text_transaction(
-                    document_id, current[0] if current else None,
-                    _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts),
-                    text, text_sha, analysis, started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
+                    document_id, current[0] if current else None, parts, text, text_sha, analysis,
+                    started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
                     exchanges=exchanges,
                 )
             except _CurrentVersionMoved:
@@ -160,6 +151,24 @@ class Recorder:
             except IntegrityError:
                 log.info("concurrent write on %s; retrying", document_id)
         raise StoreError(f"could not record a fetch of {document_id}: the document kept changing under us")
+
+    def _put_blobs(self, body: bytes, extra_snapshots: Sequence[tuple[Snapshot, bytes]], text: str,
+                   exchanges: Sequence[HttpExchange]) -> str:
+        """Every blob of a fetch, before any row names one; returns the text's hash."""
+        self.db.blobs.put(body)
+        for _extra, extra_body in extra_snapshots:
+            self.db.blobs.put(extra_body)
+        self._put_renderings(exchanges)
+        return self.db.blobs.put(text.encode("utf-8"))
+
+    def _suspicious_shrink(self, document_id: str, current: tuple[str, int] | None, text: str, text_sha: str,
+                           shrink_ratio: float) -> str | None:
+        """Why a text implausibly shorter than the current version is refused, or None to record it."""
+        if current is None or not shrink_ratio or len(text) >= shrink_ratio * current[1]:
+            return None
+        if self._shrink_confirmed(document_id, text_sha):
+            return None
+        return f"text shrank from {current[1]} to {len(text)} characters (text {text_sha[:16]})"
 
     def _shrink_confirmed(self, document_id: str, text_sha: str) -> bool:
         """Whether this same shorter text was already refused on the last consecutive fetches.
