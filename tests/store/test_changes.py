@@ -10,7 +10,9 @@ import pytest
 from analysis.domain import Classification, PlatformSpec, DocumentSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
-from store.changes import failing_documents, list_changes, mark_alerted
+from reports.site.model import changes_of_provision
+from store.changes import failing_documents, list_changes, mark_alerted, provision_links
+from store.site_data import load_site_data
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -114,3 +116,31 @@ def test_failure_streaks(store, documents):
     assert [f.document_id for f in failing_documents(store, at_least=1)] == [acme, globex]
     _record(store, acme, V1, T0 + timedelta(hours=4))
     assert [f.document_id for f in failing_documents(store, at_least=1)] == [globex]
+
+
+def test_provision_links_follow_the_clause_on_each_side_of_the_change():
+    records = {"arbitration": "CW-P-1", "choice_of_law": "CW-P-2", "unilateral_termination": "CW-P-3"}
+    assert provision_links("added", ("choice_of_law",), ("arbitration",), records) == ("CW-P-1",)
+    assert provision_links("removed", ("choice_of_law",), ("arbitration",), records) == ("CW-P-2",)
+    assert provision_links("modified", ("choice_of_law", "arbitration"), ("arbitration", "unilateral_termination"),
+                           records) == ("CW-P-1", "CW-P-3", "CW-P-2")
+    assert provision_links("modified", ("no_record_yet",), (), records) == ()
+
+
+def test_a_clause_that_changes_type_is_listed_under_both_records_by_changes_and_site(store, documents):
+    acme, _ = documents
+    _record(store, acme, V1, T0)
+    # The law clause now also lets the company terminate: its type moves from choice of law to termination.
+    _record(store, acme, V1.replace("These Terms are governed", "We may terminate; these Terms are governed"),
+            T0 + timedelta(days=1))
+    provisions = {p.clause_type: p.id for p in load_site_data(store).documents[0].provisions}
+    [change] = list_changes(store)
+    [clause] = change.clause_changes
+    assert clause.record_ids == (provisions["unilateral_termination"], provisions["choice_of_law"])
+    assert clause.record_id == provisions["unilateral_termination"]
+
+    document = load_site_data(store).documents[0]
+    assert [c.id for c in document.changes] == [list_changes(store, include_first=True)[0].id, change.id]
+    assert document.changes[0].from_version is None and document.changes[1] == change
+    for provision in document.provisions:
+        assert [c.id for c in changes_of_provision(document, provision)] == [change.id]
