@@ -127,7 +127,7 @@ def child_append(entries: int) -> dict:
             when = start + timedelta(seconds=i)
             kwargs = {"exchanges": [_exchange(when)]} if with_exchange else {}
             store.recording.record_failure(doc.id, started_at=when, finished_at=when, kind="connection", detail="refused",
-                                 **kwargs)
+                                           **kwargs)
         cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
         store.close()
     return {"tree": "capture log" if with_exchange else "baseline", "entries": entries,
@@ -175,7 +175,7 @@ def verify_figures(documents: int) -> dict:
             when = start + timedelta(seconds=i)
             snapshot = Snapshot(sha256_bytes(body), doc.id, doc.url, doc.url, 200, "text/html", when, size=len(body))
             store.recording.record_text(doc.id, snapshot=snapshot, body=body, text=text, started_at=when, finished_at=when,
-                              exchanges=[_exchange(when, snapshot.sha256)])
+                                        exchanges=[_exchange(when, snapshot.sha256)])
         fill = time.perf_counter() - fill
         create_key(Path(home) / "log.key")
         signer = load_signer(Path(home) / "log.key")

@@ -73,7 +73,7 @@ def record(store: Store, document_id: str, url: str, text: str, when: datetime, 
     body = f"<html><body><pre>{text}</pre></body></html>".encode()
     snapshot = Snapshot(sha256_bytes(body), document_id, url, url, 200, "text/html", when, size=len(body))
     store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=when, finished_at=when,
-                      analyze=analyzer)
+                                analyze=analyzer)
 
 
 def fill(store: Store, documents: int, types_per_document: int) -> list[tuple[str, str, str, tuple[str, ...]]]:

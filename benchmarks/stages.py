@@ -87,7 +87,7 @@ def run(n: int) -> dict:
                                     size=len(body))
                 start = time.process_time()
                 store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=now,
-                                  finished_at=now, analyze=analyze, shrink_ratio=0.5)
+                                            finished_at=now, analyze=analyze, shrink_ratio=0.5)
                 spent["record"] += time.process_time() - start
             passes[label] = per_document(spent, n)
         store.close()

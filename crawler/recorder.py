@@ -93,7 +93,8 @@ class Recorder:
         verdict = self._watch(item, text, state)
         if verdict == HELD:
             held = self.store.recording.record_held(item.document_id, snapshot=first.snapshot, body=first.body,
-                                          started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id)
+                                                    started_at=item.started_at, finished_at=item.finished_at,
+                                                    run_id=self.run_id)
             return _result(item.document_id, held)
         if verdict == LEARNED:
             # Versions are normalised without what was just learned: fold the

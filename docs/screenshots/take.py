@@ -54,7 +54,7 @@ def record(store: Store, doc, text: str, when: datetime, analyzer: Analyzer) -> 
     body = text.encode("utf-8")
     snap = Snapshot(sha256_bytes(body), doc.id, doc.url, doc.url, 200, "text/plain", when, size=len(body))
     store.recording.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=when,
-                      finished_at=when, analyze=analyzer)
+                                finished_at=when, analyze=analyzer)
 
 
 OTHERS = ("Dropbox", "Spotify", "Booking", "Deliveroo")  # CLAUDETTE terms of service, for comparison rows

@@ -80,7 +80,7 @@ def recorded(store_url: str, home: Path) -> tuple[str, Store]:
         body = text.encode()
         snapshot = Snapshot(sha256_bytes(body), document.id, spec.url, spec.url, 200, "text/html", at)
         store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                          analyze=Analyzer(OldClassifier()))
+                                    analyze=Analyzer(OldClassifier()))
     yield document.id, store
     store.close()
 

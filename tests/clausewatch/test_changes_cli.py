@@ -36,7 +36,7 @@ def home(tmp_path):
         snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/", "https://x.example/", 200,
                             "text/plain", at, size=len(body))
         store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                          analyze=Analyzer())
+                                    analyze=Analyzer())
     store.close()
     return home
 

@@ -43,7 +43,7 @@ def home(tmp_path):
         snap = Snapshot(sha256_bytes(body), doc.id, "https://acme.test/terms", "https://acme.test/terms", 200,
                         "text/plain", when, size=len(body))
         store.recording.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=when,
-                          finished_at=when, analyze=Analyzer(model=ArbitrationOnly()))
+                                    finished_at=when, analyze=Analyzer(model=ArbitrationOnly()))
     record = load_site_data(store).documents[0].provisions[0].id
     store.close()
     return home, doc.id, record

@@ -32,7 +32,7 @@ def _crawl_with_an_older_extractor(store, document_id: str) -> None:
         body, at = page.encode(), T0 + timedelta(days=day)
         text = extract_document([(body, "text/html", URL, SOURCE)]) + "\nPrinted on day " + str(day) + "\n"
         store.recording.record_text(document_id, snapshot=_snapshot(document_id, body, at), body=body, text=text,
-                          started_at=at, finished_at=at, analyze=Analyzer())
+                                    started_at=at, finished_at=at, analyze=Analyzer())
 
 
 def test_reprocess_rebuilds_versions_as_technical_changes(store):
@@ -78,7 +78,7 @@ def test_reprocess_folds_noise_versions_an_older_extractor_recorded(store):
         text = extract_document([(body, "text/html", URL, SOURCE)]).replace(
             "/pricing)", f"/pricing?did={fetch:08x}-7b4d-4e2a-9f1c-0a1b2c3d4e5f)")
         store.recording.record_text(document.id, snapshot=_snapshot(document.id, body, at), body=body, text=text,
-                          started_at=at, finished_at=at, analyze=Analyzer())
+                                    started_at=at, finished_at=at, analyze=Analyzer())
     noisy = store.history.versions(document.id)
     assert len(noisy) == 10
 

@@ -108,7 +108,7 @@ def record(store: Store, document_id: str, url: str, text: str, when: datetime, 
     body = f"<html><body><pre>{text}</pre></body></html>".encode()
     snap = Snapshot(sha256_bytes(body), document_id, url, url, 200, "text/html", when, size=len(body))
     return store.recording.record_text(document_id, snapshot=snap, body=body, text=normalize_text(text),
-                             started_at=when, finished_at=when, analyze=analyzer)
+                                       started_at=when, finished_at=when, analyze=analyzer)
 
 
 def fill(store: Store) -> SiteStore:

@@ -54,7 +54,7 @@ def _record(store, document_id, text, at, **kwargs):
     snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
                         "text/plain", at, size=len(body))
     return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                             analyze=Analyzer(KeywordClassifier()), **kwargs)
+                                       analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
@@ -130,7 +130,7 @@ def test_failing_document_alerted_once_per_streak_naming_the_kind(settings, stor
     _record(store, acme, V1, T0)
     for hours in (1, 2):
         store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
-                             kind="selector_missing", detail="no element matched main.terms")
+                                       kind="selector_missing", detail="no element matched main.terms")
     first = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
     assert first.failing == 1 and all(d.ok for d in first.deliveries[:2])
     text = _inbox(smtp_inbox)["all@example.com"].get_body(("plain",)).get_content()

@@ -57,7 +57,7 @@ def _record(store, document_id: str, text: str, at: datetime, **kwargs):
     snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
                         "text/plain", at, size=len(body))
     return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                             analyze=Analyzer(KeywordClassifier()), **kwargs)
+                                       analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ def test_failure_streaks(store, documents):
     _record(store, acme, V1, T0)
     for hours in (1, 2, 3):
         store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
-                             kind="http_5xx" if hours < 3 else "timeout", detail=f"attempt {hours}")
+                                       kind="http_5xx" if hours < 3 else "timeout", detail=f"attempt {hours}")
     store.recording.record_failure(globex, started_at=T0, finished_at=T0, kind="dns")
     [failing] = failing_documents(store, at_least=3)
     assert (failing.document_id, failing.consecutive_failures, failing.error_kind) == (acme, 3, "timeout")

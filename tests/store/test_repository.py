@@ -16,9 +16,9 @@ def test_record_text_then_unchanged(store):
     body = b"<h1>Terms</h1><p>Hello</p>"
     snap = Snapshot(sha256_bytes(body), doc.id, "http://x/t", "http://x/t", 200, "text/html", now, size=len(body))
     first = store.recording.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
-                              started_at=now, finished_at=now, analyze=Analyzer())
+                                        started_at=now, finished_at=now, analyze=Analyzer())
     second = store.recording.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
-                               started_at=now, finished_at=now, analyze=Analyzer())
+                                         started_at=now, finished_at=now, analyze=Analyzer())
     assert first.outcome == "new_version" and second.outcome == "unchanged"
     assert len(store.history.versions(doc.id)) == 1
     assert store.verify() == []
@@ -37,7 +37,7 @@ def test_failures_are_fetches_never_versions_and_status_counts_them(store):
     error_page = b"<h1>503 Service Unavailable</h1>"
     for _ in range(2):
         store.recording.record_failure("CW-D-00001", started_at=now, finished_at=now, kind="http_5xx", detail="HTTP 503",
-                             snapshot=_snapshot("CW-D-00001", error_page, now), body=error_page)
+                                       snapshot=_snapshot("CW-D-00001", error_page, now), body=error_page)
     assert store.history.current_version("CW-D-00001") is None
     assert len(store.history.snapshots("CW-D-00001")) == 1  # the error page is kept once, as evidence
     by_id = {s.id: s for s in store.catalog.status()}
@@ -54,7 +54,7 @@ def test_conditional_headers_come_from_the_last_snapshot(store):
     assert store.history.conditional_headers("CW-D-00001") == {}
     body = b"<p>Terms</p>"
     store.recording.record_text("CW-D-00001", snapshot=_snapshot("CW-D-00001", body, now), body=body, text="Terms\n",
-                      started_at=now, finished_at=now)
+                                started_at=now, finished_at=now)
     headers = store.history.conditional_headers("CW-D-00001")
     assert headers["If-None-Match"] == '"v1"'
     assert headers["If-Modified-Since"] == "Thu, 01 Jan 2026 00:00:00 GMT"
@@ -88,7 +88,7 @@ def test_conditional_headers_of_many_documents_match_one_by_one(store):
                                 size=len(body), etag=f'"{number}-{fetch}"',
                                 last_modified=None if fetch else "Thu, 01 Jan 2026 00:00:00 GMT")
             store.recording.record_text(doc_id, snapshot=snapshot, body=body, text=f"Terms {number}\n",
-                              started_at=later, finished_at=later)
+                                        started_at=later, finished_at=later)
     together = store.history.conditional_headers_for(list(reversed(ids)))
     assert list(together) == list(reversed(ids))
     assert together == {doc_id: store.history.conditional_headers(doc_id) for doc_id in ids}

@@ -29,7 +29,7 @@ def _record(store, doc_id, text, when, **kwargs):
     body = f"<pre>{text}</pre>".encode()
     snap = Snapshot(sha256_bytes(body), doc_id, URL, URL, 200, "text/html", when, size=len(body))
     return store.recording.record_text(doc_id, snapshot=snap, body=body, text=normalize_text(text),
-                             started_at=when, finished_at=when, **kwargs)
+                                       started_at=when, finished_at=when, **kwargs)
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_technical_rereading_supersedes_the_version_it_reread(store, history):
     body = f"<pre>{V1}</pre>".encode()
     snap = Snapshot(sha256_bytes(body), history, URL, URL, 200, "text/html", T0, size=len(body))
     store.recording.record_text(history, snapshot=snap, body=body, text=normalize_text(reread), started_at=T0,
-                      finished_at=T0, technical=True)
+                                finished_at=T0, technical=True)
     timeline = document_timeline(store, history)
     reread_sha = sha256_text(normalize_text(reread))
     assert timeline.version(v1).superseded_by == reread_sha
