@@ -132,7 +132,8 @@ def reprocess_document(store: Store, document: Document, *, analyze: Analyzer, r
     runs = _runs(sequence, fetches, texts)
     result.fetches = len(sequence)
     head = store.history.current_head(document.id)
-    if not runs or ([r.sha256 for r in runs] == store.history.history_shas(document.id) and head and head[0] == runs[-1].sha256):
+    if not runs or ([r.sha256 for r in runs] == store.history.history_shas(document.id)
+                    and head and head[0] == runs[-1].sha256):
         return result
     before = len(store.history.versions(document.id))
     result.new_versions = store.recording.rebuild_history(document.id, runs, analyze=analyze)

@@ -74,7 +74,8 @@ class EvidenceReader:
 
     def version_subject(self, document_id: str, version_sha256: str) -> EvidenceSubject:
         """The evidence of one version of a document (the bundle its version page links)."""
-        version = next((v for v in self.store.history.versions(document_id) if v.version.sha256 == version_sha256), None)
+        versions = self.store.history.versions(document_id)
+        version = next((v for v in versions if v.version.sha256 == version_sha256), None)
         if version is None:
             raise EvidenceError(f"{document_id} has no version {version_sha256[:16]}")
         return self._subject(document_id, document_id, None, version)
