@@ -1,9 +1,10 @@
-"""Store queries about changes: listing them, the alert queue, failing documents.
+"""The read model of changes: listing them, the alert queue, failing documents.
 
 A *change record* is a stored :class:`~analysis.domain.Change` with what readers
 need around it: the document and platform, when it was detected, whether it was
-alerted, and for each clause change the provision record (``CW-P-…``) its
-clause belongs to.
+alerted, and for each clause change the provision records (``CW-P-…``) it
+concerns (:func:`provision_links`). ``changes``, alerts, the digest and the site
+all read changes through :func:`list_changes` (decision 0022).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from analysis.changes import raises_severity
 from analysis.domain import ClauseChange, severity_rank
 from store import mapping
+from store.database import IDS_PER_QUERY
 from store.health import FetchHealth, fetch_health
 from store.models import (
     ChangeRow,
@@ -30,9 +32,6 @@ from store.models import (
     VersionRow,
 )
 from store.repository import Store
-
-# Ids per IN (...) list: well under SQLite's bound parameter limit.
-_IDS_PER_QUERY = 1000
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,7 @@ def provision_links(kind: str, types_before: Sequence[str], types_after: Sequenc
     return tuple(provisions[t] for t in ordered if t in provisions)
 
 
-def _chunks(values: Sequence, size: int = _IDS_PER_QUERY) -> Iterator[list]:
+def _chunks(values: Sequence, size: int = IDS_PER_QUERY) -> Iterator[list]:
     items = list(values)
     return (items[start:start + size] for start in range(0, len(items), size))
 

@@ -16,11 +16,10 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from store.database import IDS_PER_QUERY
 from store.models import FetchRow
 
 FAILED = "failed"
-# Documents per IN (...) list: well under SQLite's bound parameter limit.
-_IDS_PER_QUERY = 1000
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def fetch_health(session: Session, document_pks: Iterable[int] | None = None) ->
     chunks: list[list[int] | None] = [None]
     if document_pks is not None:
         wanted = list(document_pks)
-        chunks = [wanted[start:start + _IDS_PER_QUERY] for start in range(0, len(wanted), _IDS_PER_QUERY)]
+        chunks = [wanted[start:start + IDS_PER_QUERY] for start in range(0, len(wanted), IDS_PER_QUERY)]
     result: dict[int, FetchHealth] = {}
     for chunk in chunks:
         for doc_id, outcome, kind, detail, finished, failures, since in session.execute(_health_query(chunk)):
