@@ -1,6 +1,6 @@
 """From a new text to everything stored with its version: clauses, classifications, change, date.
 
-``Analyzer`` is the callable ``Store.record_text`` takes as ``analyze``; it is
+``Analyzer`` is the callable ``Recorder.record_text`` (``store.recording``) takes as ``analyze``; it is
 pure (text in, dataclasses out) so the store can call it inside its retry loop.
 """
 

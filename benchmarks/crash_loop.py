@@ -157,8 +157,8 @@ def versions_problems(home: Path, version: int) -> list[str]:
         changes: dict[str, int] = {}
         for change in list_changes(store):
             changes[change.document_id] = changes.get(change.document_id, 0) + 1
-        for document in store.documents():
-            versions = store.versions(document.id)
+        for document in store.catalog.documents():
+            versions = store.history.versions(document.id)
             marker = "Version two of section 5" if version == 2 else "Section 5 of policy"
             if len(versions) != version or len({v.version.sha256 for v in versions}) != version:
                 problems.append(f"{document.id} has {len(versions)} version(s), expected {version}")
@@ -239,8 +239,8 @@ def fingerprint(home: Path) -> tuple:
     """What the store holds, as counts and hashes (the database file itself may be checkpointed)."""
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects", mode="read")
     try:
-        return tuple((d.id, tuple(v.version.sha256 for v in store.versions(d.id)), len(store.snapshots(d.id)))
-                     for d in store.documents())
+        return tuple((d.id, tuple(v.version.sha256 for v in store.history.versions(d.id)), len(store.history.snapshots(d.id)))
+                     for d in store.catalog.documents())
     finally:
         store.close()
 
@@ -271,8 +271,8 @@ def clause_counts(home: Path) -> dict[str, tuple[tuple[int, int], ...]]:
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects", mode="read")
     try:
         return {document.id: tuple((len(v.clauses), len({c.clause.ordinal for c in v.clauses}))
-                                   for v in store.versions(document.id))
-                for document in store.documents()}
+                                   for v in store.history.versions(document.id))
+                for document in store.catalog.documents()}
     finally:
         store.close()
 

@@ -70,7 +70,7 @@ def child_capture(n: int, conditional: bool) -> dict:
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
         platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
             f"p{i}", "Terms of Service", (SourceSpec(f"{base_url}/p/{i}", select=("main",)),)),)) for i in range(n)]
-        documents = store.sync_catalog(platforms, now=datetime.now(UTC))
+        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
         options = CrawlOptions(user_agent="clausewatch-benchmark/1", delay=0, concurrency=16, retries=0)
         analyzer = Analyzer()
         for run in ("first_run", "unchanged_run"):
@@ -119,15 +119,15 @@ def child_append(entries: int) -> dict:
     with_exchange = _has_captures()
     with tempfile.TemporaryDirectory() as home:
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
-        [doc] = store.sync_catalog([PlatformSpec("p", "P", (DocumentSpec(
+        [doc] = store.catalog.sync_catalog([PlatformSpec("p", "P", (DocumentSpec(
             "p", "Terms of Service", (SourceSpec("http://127.0.0.1:9/terms"),)),))], now=datetime.now(UTC))
         start = datetime(2026, 1, 1, tzinfo=UTC)
         cpu, wall = cpu_seconds(), time.perf_counter()
         for i in range(entries):
             when = start + timedelta(seconds=i)
             kwargs = {"exchanges": [_exchange(when)]} if with_exchange else {}
-            store.record_failure(doc.id, started_at=when, finished_at=when, kind="connection", detail="refused",
-                                 **kwargs)
+            store.recording.record_failure(doc.id, started_at=when, finished_at=when, kind="connection", detail="refused",
+                                           **kwargs)
         cpu, wall = cpu_seconds() - cpu, time.perf_counter() - wall
         store.close()
     return {"tree": "capture log" if with_exchange else "baseline", "entries": entries,
@@ -166,7 +166,7 @@ def verify_figures(documents: int) -> dict:
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
         platforms = [PlatformSpec(f"p{i}", f"P{i}", (DocumentSpec(f"p{i}", "Terms of Service", (
             SourceSpec(f"http://127.0.0.1:9/p/{i}"),)),)) for i in range(documents)]
-        docs = store.sync_catalog(platforms, now=datetime.now(UTC))
+        docs = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
         start = datetime(2026, 1, 1, tzinfo=UTC)
         fill = time.perf_counter()
         for i, doc in enumerate(docs):
@@ -174,8 +174,8 @@ def verify_figures(documents: int) -> dict:
             text = f"Terms of copy {i}\n\n" + pages[i % len(pages)][1][:3000]
             when = start + timedelta(seconds=i)
             snapshot = Snapshot(sha256_bytes(body), doc.id, doc.url, doc.url, 200, "text/html", when, size=len(body))
-            store.record_text(doc.id, snapshot=snapshot, body=body, text=text, started_at=when, finished_at=when,
-                              exchanges=[_exchange(when, snapshot.sha256)])
+            store.recording.record_text(doc.id, snapshot=snapshot, body=body, text=text, started_at=when, finished_at=when,
+                                        exchanges=[_exchange(when, snapshot.sha256)])
         fill = time.perf_counter() - fill
         create_key(Path(home) / "log.key")
         signer = load_signer(Path(home) / "log.key")

@@ -39,7 +39,7 @@ def _documents(store, urls):
 
     platforms = [PlatformSpec(f"p{i}", f"P{i}", (DocumentSpec(f"p{i}", "Terms of Service", (SourceSpec(url),)),))
                  for i, url in enumerate(urls)]
-    return store.sync_catalog(platforms, now=datetime.now(UTC))
+    return store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
 
 
 def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 0.0) -> dict:

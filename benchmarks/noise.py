@@ -466,7 +466,7 @@ def replay_via_http(job: ReplayJob, workdir: Path) -> DocumentReplay:
             if outcome.outcome == "failed":
                 result.failed[outcome.error_kind] += 1
             elif outcome.outcome == "new_version":
-                previous = _count_version(result, previous, store.current_version(outcome.document_id).text, ref.commit)
+                previous = _count_version(result, previous, store.history.current_version(outcome.document_id).text, ref.commit)
             version_after[ref.commit] = result.ours
     store.close()
     result.seconds = time.perf_counter() - started

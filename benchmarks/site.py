@@ -1,7 +1,7 @@
 """Benchmark of the static site (SPEC §11 `site`): a full build of 10,000 provision pages, the
 rebuild with nothing changed, and the rebuild after one document changes.
 
-A synthetic SQLite store is filled through ``Store.record_text`` with the real
+A synthetic SQLite store is filled through ``Recorder.record_text`` (``store.recording``) with the real
 splitter and change builder; the classifier is a stand-in that recognises the
 clause type titles written into the synthetic texts, so the number of
 provisions is exact. Prints one JSON object of figures.
@@ -72,8 +72,8 @@ def document_text(platform: str, doc_type: str, types: Sequence[str], revision: 
 def record(store: Store, document_id: str, url: str, text: str, when: datetime, analyzer: Analyzer) -> None:
     body = f"<html><body><pre>{text}</pre></body></html>".encode()
     snapshot = Snapshot(sha256_bytes(body), document_id, url, url, 200, "text/html", when, size=len(body))
-    store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=when, finished_at=when,
-                      analyze=analyzer)
+    store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=when, finished_at=when,
+                                analyze=analyzer)
 
 
 def fill(store: Store, documents: int, types_per_document: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -85,7 +85,7 @@ def fill(store: Store, documents: int, types_per_document: int) -> list[tuple[st
                      for i, t in enumerate(DOCUMENT_TYPES[: documents - index]))
         platforms.append(PlatformSpec(slug, f"Platform {index // len(DOCUMENT_TYPES)}", docs))
     analyzer = Analyzer(model=TitleClassifier())
-    for n, doc in enumerate(store.sync_catalog(platforms, now=T0)):
+    for n, doc in enumerate(store.catalog.sync_catalog(platforms, now=T0)):
         types = tuple(TYPES[(n + k) % len(TYPES)] for k in range(types_per_document))
         plan.append((doc.id, doc.url, doc.platform_name, types))
         record(store, doc.id, doc.url, document_text(doc.platform_name, doc.type, types, 1), T0, analyzer)

@@ -2,7 +2,7 @@
 
 The pages of benchmarks/pipeline.py (CLAUDETTE policies in page furniture) go
 through the pipeline's own functions in one thread: ``extract_document``, then
-``Store.record_text`` on SQLite with the in-process ``Analyzer``, whose
+``Recorder.record_text`` (``store.recording``) on SQLite with the in-process ``Analyzer``, whose
 classifier is timed on its own (it belongs to the classifier's benchmark,
 benchmarks/classify.py). A first pass records every page; a second pass
 records the same texts again (unchanged). Figures are CPU milliseconds per
@@ -73,7 +73,7 @@ def run(n: int) -> dict:
         platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
             f"p{i}", "Terms of Service", (SourceSpec(f"http://127.0.0.1/p/{i}", select=("main",)),)),))
             for i in range(n)]
-        documents = store.sync_catalog(platforms, now=datetime.now(UTC))
+        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
         passes = {}
         for label in ("first_run", "unchanged_run"):
             spent.clear()
@@ -86,8 +86,8 @@ def run(n: int) -> dict:
                 snapshot = Snapshot(sha256_bytes(body), document.id, source.url, source.url, 200, "text/html", now,
                                     size=len(body))
                 start = time.process_time()
-                store.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=now,
-                                  finished_at=now, analyze=analyze, shrink_ratio=0.5)
+                store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=now,
+                                            finished_at=now, analyze=analyze, shrink_ratio=0.5)
                 spent["record"] += time.process_time() - start
             passes[label] = per_document(spent, n)
         store.close()

@@ -16,7 +16,7 @@ from store.repository import Store
 def export_wacz(store: Store, path: Path, *, platforms: Sequence[str] = (), documents: Sequence[str] = (),
                 since: datetime | None = None, now: datetime) -> dict[str, int]:
     """Write the WACZ of the selected documents' captures; an empty or unknown selection is a usage error."""
-    known = store.documents()
+    known = store.catalog.documents()
     unknown = sorted(set(documents) - {d.id for d in known}) + sorted(set(platforms) - {d.platform for d in known})
     if unknown:
         raise click.UsageError(f"no such document or platform in the store: {', '.join(unknown)}")

@@ -214,9 +214,9 @@ def _crawl_lock(settings: Settings, store: Store, *, wait: bool, stop: StopReque
 def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: CrawlSelection, *,
                   delay, concurrency, analyzer, stop: StopRequest | None) -> CatalogCrawlReport:
     now = utcnow()
-    before = store.documents()
+    before = store.catalog.documents()
     check_selection(selection, catalog, before)
-    documents = store.sync_catalog(catalog.platforms, now=now)
+    documents = store.catalog.sync_catalog(catalog.platforms, now=now)
     chosen = {
         (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
                                                    types=selection.types)
@@ -243,5 +243,5 @@ def _record_lost(store: Store, document: Document, catalog: CatalogLoad, now) ->
     detail = (f"{document.platform} · {document.type} is tracked but no longer loads from the catalog"
               + (f" ({len(broken)} catalog file(s) failed to load: {broken[0]})" if broken else
                  ": fix the catalog, or run `clausewatch init` to stop tracking it"))
-    store.record_failure(document.id, started_at=now, finished_at=now, kind=CATALOG_ERROR, detail=detail)
+    store.recording.record_failure(document.id, started_at=now, finished_at=now, kind=CATALOG_ERROR, detail=detail)
     return DocumentResult(document.id, "failed", CATALOG_ERROR, detail)

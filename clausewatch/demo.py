@@ -176,8 +176,8 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
 
 def summarise(store: Store, echo: Callable[[str], None]) -> None:
     """What the demo archived: versions, clauses and their classification per document."""
-    for document in store.documents():
-        versions = store.versions(document.id)
+    for document in store.catalog.documents():
+        versions = store.history.versions(document.id)
         current = versions[-1] if versions else None
         echo(f"{document.id}  {document.platform_name} — {document.type}: {len(versions)} version(s)")
         if current is None:

@@ -127,7 +127,7 @@ def crawl(
     """Check every document once; blocks until the crawl has ended and everything is recorded."""
     run_id = run_id or uuid.uuid4().hex[:12]
     recorder = Recorder(store, analyze=analyze, run_id=run_id, shrink_ratio=options.shrink_ratio)
-    headers = store.conditional_headers_for([d.id for d in documents])
+    headers = store.history.conditional_headers_for([d.id for d in documents])
     targets = [CrawlTarget(d.id, d.spec, headers[d.id]) for d in documents]
     if targets:
         browser = any(t.spec.fetcher == "browser" for t in targets)

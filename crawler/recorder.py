@@ -65,7 +65,7 @@ class Recorder:
         if isinstance(item, FetchedDocument):
             result = self._record_fetched(item)
         elif isinstance(item, NotModifiedDocument):
-            recorded = self.store.record_not_modified(
+            recorded = self.store.recording.record_not_modified(
                 item.document_id, started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id,
                 exchanges=item.exchanges,
             )
@@ -92,16 +92,17 @@ class Recorder:
             ))
         verdict = self._watch(item, text, state)
         if verdict == HELD:
-            held = self.store.record_held(item.document_id, snapshot=first.snapshot, body=first.body,
-                                          started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id)
+            held = self.store.recording.record_held(item.document_id, snapshot=first.snapshot, body=first.body,
+                                                    started_at=item.started_at, finished_at=item.finished_at,
+                                                    run_id=self.run_id)
             return _result(item.document_id, held)
         if verdict == LEARNED:
             # Versions are normalised without what was just learned: fold the
             # history under the new rules, then record this fetch under them.
-            document = self.store.document(item.document_id)
+            document = self.store.catalog.document(item.document_id)
             reprocess_document(self.store, document, analyze=self.analyze, run_id=self.run_id)
             text, starts = _extract(item, document_rules(self.store, document))
-        recorded = self.store.record_text(
+        recorded = self.store.recording.record_text(
             item.document_id, snapshot=first.snapshot, body=first.body, text=text,
             extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]], part_starts=starts,
             started_at=item.started_at, finished_at=item.finished_at, analyze=self.analyze,
@@ -126,7 +127,7 @@ class Recorder:
 
     def _record_failure(self, item: FailedDocument) -> DocumentResult:
         part = item.part
-        self.store.record_failure(
+        self.store.recording.record_failure(
             item.document_id, started_at=item.started_at, finished_at=item.finished_at, kind=item.kind,
             detail=item.detail, snapshot=part.snapshot if part else None, body=part.body if part else None,
             run_id=self.run_id, exchanges=item.exchanges,

@@ -94,11 +94,11 @@ def _fetches(store: Store, document: Document, fetched: set[str]) -> list[_Fetch
     snapshots are the further parts of a combined document.
     """
     linked: dict[str, set[str]] = {}
-    for stored in store.versions(document.id, include_folded=True):
+    for stored in store.history.versions(document.id, include_folded=True):
         for sha in stored.version.snapshot_sha256s:
             linked.setdefault(sha, set()).add(stored.version.sha256)
     groups: list[list[Snapshot]] = []
-    for snapshot in store.snapshots(document.id):
+    for snapshot in store.history.snapshots(document.id):
         if snapshot.sha256 not in linked and snapshot.sha256 not in fetched:
             continue
         if snapshot.sha256 in fetched or not groups:
@@ -126,18 +126,19 @@ def _text_of(store: Store, document: Document, fetch: _Fetch, rules: VolatileRul
 def reprocess_document(store: Store, document: Document, *, analyze: Analyzer, run_id: str | None = None) -> DocumentReprocess:
     """Extract every fetch of ``document`` again and make the texts that still differ its history."""
     result = DocumentReprocess(document.id)
-    sequence = store.fetch_sequence(document.id)
+    sequence = store.history.fetch_sequence(document.id)
     fetches = {f.primary.sha256: f for f in _fetches(store, document, {sha for sha, _ in sequence})}
     texts = _texts(store, document, fetches, result)
     runs = _runs(sequence, fetches, texts)
     result.fetches = len(sequence)
-    head = store.current_head(document.id)
-    if not runs or ([r.sha256 for r in runs] == store.history_shas(document.id) and head and head[0] == runs[-1].sha256):
+    head = store.history.current_head(document.id)
+    if not runs or ([r.sha256 for r in runs] == store.history.history_shas(document.id)
+                    and head and head[0] == runs[-1].sha256):
         return result
-    before = len(store.versions(document.id))
-    result.new_versions = store.rebuild_history(document.id, runs, analyze=analyze)
+    before = len(store.history.versions(document.id))
+    result.new_versions = store.recording.rebuild_history(document.id, runs, analyze=analyze)
     result.replayed = len(sequence)
-    result.folded = max(before + result.new_versions - len(store.versions(document.id)), 0)
+    result.folded = max(before + result.new_versions - len(store.history.versions(document.id)), 0)
     log.info("reprocess document=%s runs=%d new=%d folded=%d", document.id, len(runs), result.new_versions,
              result.folded)
     return result

@@ -23,7 +23,8 @@ from reports.site.contexts import absolute_url, change_anchor, document_path, re
 from reports.site.render import environment
 from reports.subscribers import Subscriber, SubscriberList
 from store.repository import Store
-from store.site_data import ChangeInfo, DocumentInfo, load_site_data
+from store.changes import ChangeRecord, ClauseChangeRecord
+from store.site_data import DocumentInfo, load_site_data
 
 # With no subscriber configured, a dry run still writes the full digest, addressed here.
 PREVIEW_RECIPIENT = "digest-preview@clausewatch.invalid"
@@ -82,15 +83,16 @@ class DigestContent:
         return not (self.changes or self.failing)
 
 
-def _clause_change(doc: DocumentInfo, change, base_url: str) -> DigestClauseChange:
-    types = sorted(doc.key_types.get(change.clause_key, ()))
-    provisions = {p.clause_type: p.id for p in doc.provisions}
-    records = tuple((model.type_title(t), absolute_url(base_url, record_path(provisions[t]))) for t in types if t in provisions)
+def _clause_change(doc: DocumentInfo, item: ClauseChangeRecord, base_url: str) -> DigestClauseChange:
+    types = {p.id: p.clause_type for p in doc.provisions}
+    records = tuple((model.type_title(types[record_id]), absolute_url(base_url, record_path(record_id)))
+                    for record_id in item.record_ids)
+    change = item.change
     return DigestClauseChange(change.kind, " › ".join(change.heading_path), change.before, change.after,
                               change.severity_before, change.severity_after, records, change.facts)
 
 
-def _digest_change(doc: DocumentInfo, change: ChangeInfo, base_url: str) -> DigestChange:
+def _digest_change(doc: DocumentInfo, change: ChangeRecord, base_url: str) -> DigestChange:
     clause_changes = sorted((_clause_change(doc, c, base_url) for c in change.clause_changes),
                             key=lambda c: -severity_rank(c.severity))
     return DigestChange(
@@ -114,7 +116,7 @@ def collect_digest(store: Store, *, since: datetime, until: datetime, base_url: 
     changes, cosmetic = [], 0
     for doc in data.documents:
         for change in doc.changes:
-            if not (since <= change.detected_at < until) or not change.from_sha256 or change.technical:
+            if not (since <= change.detected_at < until) or not change.from_version or change.technical:
                 continue
             if not change.substantive:
                 cosmetic += 1

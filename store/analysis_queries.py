@@ -21,7 +21,9 @@ from analysis.language import NOT_ANALYSED
 from analysis.prevalence import Prevalence
 from store import mapping
 from store.models import ChangeRow, ClauseChangeRow, ClauseRow, DocumentRow, VersionRow
-from store.repository import Store, StoreError
+from store.database import StoreError, document_row
+from store.recording import add_clauses
+from store.repository import Store
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ def replace_analysis(
     no longer what ``ref`` says (another run got there first).
     """
     with store.session() as session:
-        doc = Store._document_row(session, ref.document_id)
+        doc = document_row(session, ref.document_id)
         version = session.scalar(
             select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == ref.sha256).with_for_update()
         )
@@ -126,7 +128,7 @@ def replace_analysis(
         # Executed at once, so the new rows never meet the old ones' (version, ordinal) keys.
         session.execute(delete(ClauseRow).where(ClauseRow.version_id == version.id))
         # The repository's own insert and record-id scheme, so clauses and provisions are written one way only.
-        Store.add_clauses(session, doc, version, analysis.clauses, now)
+        add_clauses(session, doc, version, analysis.clauses, now)
         _refresh_changes(session, version.id)
         if doc.current_version_id == version.id and old:
             _record_reanalysis(session, doc, version, reclassified(old, analysis.clauses), ref, analysis, now)

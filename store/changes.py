@@ -1,15 +1,16 @@
-"""Store queries about changes: listing them, the alert queue, failing documents.
+"""The read model of changes: listing them, the alert queue, failing documents.
 
 A *change record* is a stored :class:`~analysis.domain.Change` with what readers
 need around it: the document and platform, when it was detected, whether it was
-alerted, and for each clause change the provision record (``CW-P-…``) its
-clause belongs to.
+alerted, and for each clause change the provision records (``CW-P-…``) it
+concerns (:func:`provision_links`). ``changes``, alerts, the digest and the site
+all read changes through :func:`list_changes` (decision 0022).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,12 +20,13 @@ from sqlalchemy.orm import Session, aliased
 from analysis.changes import raises_severity
 from analysis.domain import ClauseChange, severity_rank
 from store import mapping
+from store.database import IDS_PER_QUERY
+from store.health import FetchHealth, fetch_health
 from store.models import (
     ChangeRow,
     ClauseChangeRow,
     ClauseRow,
     DocumentRow,
-    FetchRow,
     PlatformRow,
     ProvisionRow,
     VersionRow,
@@ -34,10 +36,15 @@ from store.repository import Store
 
 @dataclass(frozen=True)
 class ClauseChangeRecord:
-    """A clause change and the provision record of its clause (``None`` for a clause of no type)."""
+    """A clause change and the provision records it concerns (see :func:`provision_links`)."""
 
     change: ClauseChange
-    record_id: str | None = None
+    record_ids: tuple[str, ...] = ()  # the primary record first
+
+    @property
+    def record_id(self) -> str | None:
+        """The clause's primary provision record: that of its weightiest type (``None`` for a clause of no type)."""
+        return self.record_ids[0] if self.record_ids else None
 
     @property
     def severity(self) -> str | None:
@@ -126,13 +133,17 @@ def list_changes(
     include_technical: bool = False,
     pending_alert: bool = False,
     change_ids: Sequence[int] | None = None,
+    include_first: bool = False,
 ) -> list[ChangeRecord]:
-    """Changes between two versions (never a first version), oldest first.
+    """Changes between two versions, oldest first: the one change query of ``changes``, alerts, digest and site.
 
-    ``pending_alert`` keeps the substantive, non-technical changes not yet alerted.
+    ``pending_alert`` keeps the substantive, non-technical changes not yet alerted;
+    ``include_first`` adds each document's first version (``from_version`` None),
+    which the site shows as "first version archived".
     """
     with store.session() as session:
-        query = _changes_query(since, platforms, substantive_only or pending_alert, include_technical and not pending_alert)
+        query = _changes_query(since, platforms, substantive_only or pending_alert,
+                               include_technical and not pending_alert, include_first)
         if pending_alert:
             query = query.where(ChangeRow.alerted_at.is_(None))
         if change_ids is not None:
@@ -142,13 +153,13 @@ def list_changes(
         return [_record(row, clause_changes.get(row[0].id, ())) for row in rows]
 
 
-def _changes_query(since, platforms, substantive_only: bool, include_technical: bool):
+def _changes_query(since, platforms, substantive_only: bool, include_technical: bool, include_first: bool):
     from_version, to_version = aliased(VersionRow), aliased(VersionRow)
     query = (
         select(ChangeRow, DocumentRow, PlatformRow, from_version.sha256, to_version.sha256)
         .join(DocumentRow, DocumentRow.id == ChangeRow.document_id)
         .join(PlatformRow, PlatformRow.id == DocumentRow.platform_id)
-        .join(from_version, from_version.id == ChangeRow.from_version_id)
+        .join(from_version, from_version.id == ChangeRow.from_version_id, isouter=include_first)
         .join(to_version, to_version.id == ChangeRow.to_version_id)
         .where(ChangeRow.folded.is_(False))
         .order_by(ChangeRow.detected_at, ChangeRow.id)
@@ -175,44 +186,70 @@ def _record(row, clause_changes: tuple[ClauseChangeRecord, ...]) -> ChangeRecord
     )
 
 
+def provision_links(kind: str, types_before: Sequence[str], types_after: Sequence[str],
+                    provisions: dict[str, str]) -> tuple[str, ...]:
+    """THE rule tying a clause change to provision records (``provisions``: clause type → record id).
+
+    A clause change concerns the provision of every type its clause had on the
+    side(s) of the change where it exists: after the change (added, modified), then
+    before it (removed, modified; a type it lost still concerns the record it
+    leaves). Within a side the classifier's order (weightiest first) is kept, so
+    the first record is the clause's primary one: the one ``changes`` and alerts
+    name. Every record listed shows the change in its history on the site.
+    """
+    sides = (() if kind == "removed" else types_after, () if kind == "added" else types_before)
+    ordered = dict.fromkeys(t for types in sides for t in types)
+    return tuple(provisions[t] for t in ordered if t in provisions)
+
+
+def _chunks(values: Sequence, size: int = IDS_PER_QUERY) -> Iterator[list]:
+    items = list(values)
+    return (items[start:start + size] for start in range(0, len(items), size))
+
+
 def _clause_changes(session: Session, changes: Sequence[ChangeRow]) -> dict[int, tuple[ClauseChangeRecord, ...]]:
     if not changes:
         return {}
     by_id = {c.id: c for c in changes}
-    rows = session.scalars(
-        select(ClauseChangeRow).where(ClauseChangeRow.change_id.in_(list(by_id))).order_by(ClauseChangeRow.ordinal)
-    ).all()
+    rows = [row for chunk in _chunks(by_id) for row in session.scalars(
+        select(ClauseChangeRow).where(ClauseChangeRow.change_id.in_(chunk))
+    )]
+    rows.sort(key=lambda row: (row.change_id, row.ordinal))
     types = _clause_types(session, changes)
     provisions = _provision_ids(session, {c.document_id for c in changes})
     result: dict[int, list[ClauseChangeRecord]] = defaultdict(list)
     for row in rows:
         change = by_id[row.change_id]
-        version_id = change.from_version_id if row.kind == "removed" else change.to_version_id
-        clause_types = types.get((version_id, row.clause_key), ())
-        record_id = provisions.get((change.document_id, clause_types[0])) if clause_types else None
-        result[row.change_id].append(ClauseChangeRecord(mapping.clause_change_from_row(row), record_id))
+        records = provision_links(row.kind, types.get((change.from_version_id, row.clause_key), ()),
+                                  types.get((change.to_version_id, row.clause_key), ()),
+                                  provisions.get(change.document_id, {}))
+        result[row.change_id].append(ClauseChangeRecord(mapping.clause_change_from_row(row), records))
     return {change_id: tuple(items) for change_id, items in result.items()}
 
 
 def _clause_types(session: Session, changes: Sequence[ChangeRow]) -> dict[tuple[int, str], tuple[str, ...]]:
-    """``(version id, clause key) → types`` for the versions on either side of the changes.
-
-    A clause has one severity for all its types, so its record is the provision
-    of its first type: the classifier lists a clause's types in order of weight.
-    """
+    """``(version id, clause key) → types`` (weightiest first) for the versions on either side of the changes."""
     version_ids = {c.to_version_id for c in changes} | {c.from_version_id for c in changes if c.from_version_id}
-    rows = session.execute(
-        select(ClauseRow.version_id, ClauseRow.key, ClauseRow.types).where(ClauseRow.version_id.in_(version_ids))
-    )
-    return {(version_id, key): tuple(types or ()) for version_id, key, types in rows}
+    found: dict[tuple[int, str], tuple[str, ...]] = {}
+    for chunk in _chunks(version_ids):
+        rows = session.execute(
+            select(ClauseRow.version_id, ClauseRow.key, ClauseRow.types).where(ClauseRow.version_id.in_(chunk))
+        )
+        found.update({(version_id, key): tuple(types or ()) for version_id, key, types in rows})
+    return found
 
 
-def _provision_ids(session: Session, document_ids: set[int]) -> dict[tuple[int, str], str]:
-    rows = session.execute(
-        select(ProvisionRow.document_id, ProvisionRow.clause_type, ProvisionRow.public_id)
-        .where(ProvisionRow.document_id.in_(document_ids))
-    )
-    return {(document_id, clause_type): public_id for document_id, clause_type, public_id in rows}
+def _provision_ids(session: Session, document_ids: set[int]) -> dict[int, dict[str, str]]:
+    """Document primary key → clause type → provision record id."""
+    found: dict[int, dict[str, str]] = defaultdict(dict)
+    for chunk in _chunks(document_ids):
+        rows = session.execute(
+            select(ProvisionRow.document_id, ProvisionRow.clause_type, ProvisionRow.public_id)
+            .where(ProvisionRow.document_id.in_(chunk))
+        )
+        for document_id, clause_type, public_id in rows:
+            found[document_id][clause_type] = public_id
+    return found
 
 
 def mark_alerted(store: Store, change_ids: Sequence[int], at: datetime) -> int:
@@ -235,33 +272,25 @@ IMMEDIATE_FAILURE_KINDS = (CATALOG_ERROR,)
 
 
 def failing_documents(store: Store, *, at_least: int) -> list[FailingDocument]:
-    """Documents in the catalog whose last ``at_least`` or more fetches all failed,
+    """Documents in the catalog whose failure streak (:mod:`store.health`) is ``at_least`` long,
     or whose last fetch failed with a kind of IMMEDIATE_FAILURE_KINDS."""
     with store.session() as session:
         documents = session.execute(
             select(DocumentRow, PlatformRow).join(PlatformRow, PlatformRow.id == DocumentRow.platform_id)
             .where(DocumentRow.in_catalog.is_(True)).order_by(DocumentRow.id)
         ).all()
-        failing = (_failure_streak(session, document, platform) for document, platform in documents)
+        health = fetch_health(session, [document.id for document, _ in documents])
+        failing = (_failing(document, platform, health.get(document.id)) for document, platform in documents)
         return [f for f in failing if f is not None
                 and (f.consecutive_failures >= max(at_least, 1) or f.error_kind in IMMEDIATE_FAILURE_KINDS)]
 
 
-def _failure_streak(session: Session, document: DocumentRow, platform: PlatformRow) -> FailingDocument | None:
-    last_success = session.scalar(
-        select(FetchRow.finished_at)
-        .where(FetchRow.document_id == document.id, FetchRow.outcome != "failed")
-        .order_by(FetchRow.finished_at.desc()).limit(1)
-    )
-    query = select(FetchRow).where(FetchRow.document_id == document.id, FetchRow.outcome == "failed")
-    if last_success is not None:
-        query = query.where(FetchRow.finished_at > last_success)
-    streak = session.scalars(query.order_by(FetchRow.finished_at, FetchRow.id)).all()
-    if not streak:
+def _failing(document: DocumentRow, platform: PlatformRow, health: FetchHealth | None) -> FailingDocument | None:
+    if health is None or not health.consecutive_failures:
         return None
     return FailingDocument(
         document_id=document.public_id, platform=platform.slug, platform_name=platform.name,
-        document_type=document.type, url=document.url, consecutive_failures=len(streak),
-        error_kind=streak[-1].error_kind, error_detail=streak[-1].error_detail,
-        failing_since=streak[0].finished_at, last_failure=streak[-1].finished_at,
+        document_type=document.type, url=document.url, consecutive_failures=health.consecutive_failures,
+        error_kind=health.last_error_kind, error_detail=health.last_error_detail,
+        failing_since=health.failing_since, last_failure=health.last_attempt,
     )

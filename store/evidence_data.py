@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import merkle
@@ -74,7 +74,8 @@ class EvidenceReader:
 
     def version_subject(self, document_id: str, version_sha256: str) -> EvidenceSubject:
         """The evidence of one version of a document (the bundle its version page links)."""
-        version = next((v for v in self.store.versions(document_id) if v.version.sha256 == version_sha256), None)
+        versions = self.store.history.versions(document_id)
+        version = next((v for v in versions if v.version.sha256 == version_sha256), None)
         if version is None:
             raise EvidenceError(f"{document_id} has no version {version_sha256[:16]}")
         return self._subject(document_id, document_id, None, version)
@@ -148,14 +149,14 @@ def _subject(session: Session, record_id: str) -> tuple[str, str | None]:
 
 def _version_at(store, document_id: str, at: datetime | None) -> StoredVersion:
     """The version in force at ``at``: the last one first seen by then."""
-    versions = store.versions(document_id)
+    versions = store.history.versions(document_id)
     if at is not None:
         versions = [v for v in versions if v.version.first_seen <= at]
     if not versions:
         when = f" on {at:%Y-%m-%d %H:%M} UTC" if at else ""
         raise EvidenceError(f"{document_id} had no version{when}")
     if at is None:
-        current = store.current_version(document_id)
+        current = store.history.current_version(document_id)
         return current if current is not None else versions[-1]
     return versions[-1]
 

@@ -17,14 +17,13 @@ from functools import cached_property
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from analysis.domain import ClassifiedClause, ClauseChange, Document, Snapshot, severity_rank
+from analysis.domain import ClassifiedClause, Document, Snapshot
 from store import mapping
+from store.changes import ChangeRecord, list_changes
+from store.health import NEVER_FETCHED, FetchHealth, fetch_health
 from store.models import (
-    ChangeRow,
-    ClauseChangeRow,
     ClauseRow,
     DocumentRow,
-    FetchRow,
     PlatformRow,
     ProvisionRow,
     SnapshotRow,
@@ -60,25 +59,6 @@ class VersionInfo:
 
 
 @dataclass(frozen=True)
-class ChangeInfo:
-    id: int
-    from_sha256: str | None
-    to_sha256: str
-    detected_at: datetime
-    substantive: bool
-    severity_raised: bool
-    cosmetic_reason: str | None
-    technical: bool
-    clause_changes: tuple[ClauseChange, ...]
-
-    @property
-    def severity(self) -> str | None:
-        """The highest severity any of its clauses had before or after."""
-        found = [s for c in self.clause_changes for s in (c.severity_before, c.severity_after) if s]
-        return max(found, key=severity_rank) if found else None
-
-
-@dataclass(frozen=True)
 class ProvisionInfo:
     """One provision record: a clause type as it stands in a document."""
 
@@ -89,27 +69,14 @@ class ProvisionInfo:
 
 
 @dataclass(frozen=True)
-class FetchHealth:
-    """How the latest fetches of a document went."""
-
-    last_outcome: str | None
-    last_error_kind: str | None
-    last_error_detail: str | None
-    last_attempt: datetime | None
-    consecutive_failures: int
-
-
-@dataclass(frozen=True)
 class DocumentInfo:
     document: Document
     versions: tuple[VersionInfo, ...]  # oldest first
     current_sha256: str | None
     clauses: tuple[ClassifiedClause, ...]  # of the current version
-    changes: tuple[ChangeInfo, ...]  # oldest first
+    changes: tuple[ChangeRecord, ...]  # oldest first, the first version's included
     provisions: tuple[ProvisionInfo, ...]
     health: FetchHealth
-    # clause key -> every clause type it ever had, in any version
-    key_types: dict[str, frozenset[str]]
 
     @property
     def current(self) -> VersionInfo | None:
@@ -138,6 +105,9 @@ class SiteData:
 
 def load_site_data(store: Store) -> SiteData:
     """Every platform, document, version, current clause, change and provision of the store."""
+    changes: dict[str, list[ChangeRecord]] = defaultdict(list)
+    for change in list_changes(store, include_technical=True, include_first=True):
+        changes[change.document_id].append(change)
     with store.session() as session:
         platforms = {
             row.slug: PlatformInfo(row.slug, row.name, row.homepage, tuple(row.jurisdictions or ()))
@@ -149,20 +119,17 @@ def load_site_data(store: Store) -> SiteData:
         public_ids = {row.id: row.public_id for row in doc_rows}
         versions = _versions_by_document(session, public_ids)
         clauses = _current_clauses(session)
-        changes = _changes_by_document(session)
         provisions = _provisions_by_document(session, public_ids)
-        health = _health_by_document(session)
-        key_types = _key_types_by_document(session)
+        health = fetch_health(session)
         documents = tuple(
             DocumentInfo(
                 document=mapping.document_from_row(row),
                 versions=tuple(v for _, v in versions.get(row.id, ())),
                 current_sha256=_sha_of(versions.get(row.id, ()), row.current_version_id),
                 clauses=tuple(clauses.get(row.current_version_id, ())),
-                changes=tuple(changes.get(row.id, ())),
+                changes=tuple(changes.get(row.public_id, ())),
                 provisions=tuple(provisions.get(row.id, ())),
-                health=health.get(row.id, FetchHealth(None, None, None, None, 0)),
-                key_types=key_types.get(row.id, {}),
+                health=health.get(row.id, NEVER_FETCHED),
             )
             for row in doc_rows
         )
@@ -228,23 +195,6 @@ def _current_clauses(session: Session) -> dict[int, list[ClassifiedClause]]:
     return result
 
 
-def _changes_by_document(session: Session) -> dict[int, list[ChangeInfo]]:
-    shas = dict(session.execute(select(VersionRow.id, VersionRow.sha256)).all())
-    clause_changes: dict[int, list[ClauseChange]] = defaultdict(list)
-    for row in session.scalars(select(ClauseChangeRow).order_by(ClauseChangeRow.change_id, ClauseChangeRow.ordinal)):
-        clause_changes[row.change_id].append(mapping.clause_change_from_row(row))
-    result: dict[int, list[ChangeInfo]] = defaultdict(list)
-    for row in session.scalars(select(ChangeRow).where(ChangeRow.folded.is_(False))
-                               .order_by(ChangeRow.detected_at, ChangeRow.id)):
-        result[row.document_id].append(ChangeInfo(
-            id=row.id, from_sha256=shas.get(row.from_version_id), to_sha256=shas[row.to_version_id],
-            detected_at=row.detected_at, substantive=row.substantive, severity_raised=row.severity_raised,
-            cosmetic_reason=row.cosmetic_reason, technical=row.technical,
-            clause_changes=tuple(clause_changes.get(row.id, ())),
-        ))
-    return result
-
-
 def _provisions_by_document(session: Session, public_ids: dict[int, str]) -> dict[int, list[ProvisionInfo]]:
     result: dict[int, list[ProvisionInfo]] = defaultdict(list)
     for row in session.scalars(select(ProvisionRow).order_by(ProvisionRow.id)):
@@ -252,40 +202,6 @@ def _provisions_by_document(session: Session, public_ids: dict[int, str]) -> dic
             ProvisionInfo(row.public_id, public_ids[row.document_id], row.clause_type, row.first_seen)
         )
     return result
-
-
-def _health_by_document(session: Session) -> dict[int, FetchHealth]:
-    """Latest outcome and the run of failures at the end of each document's fetch history."""
-    rows = session.execute(
-        select(FetchRow.document_id, FetchRow.outcome, FetchRow.error_kind, FetchRow.error_detail, FetchRow.finished_at)
-        .order_by(FetchRow.document_id, FetchRow.finished_at.desc(), FetchRow.id.desc())
-    )
-    result: dict[int, FetchHealth] = {}
-    streak_open: dict[int, bool] = {}
-    for doc_id, outcome, kind, detail, finished in rows:
-        if doc_id not in result:
-            result[doc_id] = FetchHealth(outcome, kind, detail, finished, 0)
-            streak_open[doc_id] = True
-        if streak_open[doc_id] and outcome == "failed":
-            old = result[doc_id]
-            result[doc_id] = FetchHealth(old.last_outcome, old.last_error_kind, old.last_error_detail,
-                                         old.last_attempt, old.consecutive_failures + 1)
-        else:
-            streak_open[doc_id] = False
-    return result
-
-
-def _key_types_by_document(session: Session) -> dict[int, dict[str, frozenset[str]]]:
-    """Which clause types each clause key ever carried: ties clause changes to provisions."""
-    found: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    rows = session.execute(
-        select(VersionRow.document_id, ClauseRow.key, ClauseRow.types)
-        .join(VersionRow, VersionRow.id == ClauseRow.version_id)
-    )
-    for doc_id, key, types in rows:
-        if types:
-            found[doc_id][key].update(types)
-    return {doc: {key: frozenset(types) for key, types in keys.items()} for doc, keys in found.items()}
 
 
 def version_text(store: Store, sha256: str) -> str:

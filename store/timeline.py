@@ -21,7 +21,8 @@ from analysis.domain import ClassifiedClause, Snapshot
 from analysis.timeline import Capture, Period, in_force_at, periods_of
 from store import mapping
 from store.models import ClauseRow, DocumentRow, FetchRow, ProvisionRow, SnapshotRow, VersionRow, VersionSnapshotRow
-from store.repository import Store, StoreError
+from store.database import StoreError, document_row
+from store.repository import Store
 
 
 class UnknownRecordError(StoreError):
@@ -73,7 +74,7 @@ def load_timelines(store: Store) -> dict[str, DocumentTimeline]:
 def document_timeline(store: Store, document_id: str) -> DocumentTimeline:
     """One document's timeline; :class:`UnknownDocumentError` for an unknown id."""
     with store.session() as session:
-        row = Store._document_row(session, document_id)
+        row = document_row(session, document_id)
         return _timelines(session, row.id)[document_id]
 
 
@@ -93,7 +94,7 @@ def provision_of(store: Store, record_id: str) -> tuple[str, str]:
 def version_captures(store: Store, document_id: str, sha256: str) -> tuple[datetime, ...]:
     """When every successful fetch recorded with this version finished, oldest first."""
     with store.session() as session:
-        doc = Store._document_row(session, document_id)
+        doc = document_row(session, document_id)
         return tuple(session.scalars(
             select(FetchRow.finished_at)
             .join(VersionRow, VersionRow.id == FetchRow.version_id)
@@ -105,7 +106,7 @@ def version_captures(store: Store, document_id: str, sha256: str) -> tuple[datet
 def clauses_by_version(store: Store, document_id: str) -> dict[str, tuple[ClassifiedClause, ...]]:
     """The classified clauses of every version of a document, by version SHA-256, in text order."""
     with store.session() as session:
-        doc = Store._document_row(session, document_id)
+        doc = document_row(session, document_id)
         rows = session.execute(
             select(VersionRow.sha256, ClauseRow)
             .join(ClauseRow, ClauseRow.version_id == VersionRow.id)

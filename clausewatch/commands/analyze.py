@@ -60,7 +60,7 @@ def _analyse_all(store: Store, analyzer: Analyzer, refs: Sequence[VersionRef]) -
     with click.progressbar(length=len(refs), label="analysing", file=sys.stderr) as bar:
         for document_id, wanted in by_document.items():
             try:
-                stored = {v.version.sha256: v for v in store.versions(document_id)}
+                stored = {v.version.sha256: v for v in store.history.versions(document_id)}
             except BlobError as exc:  # a missing or corrupt text: `clausewatch verify` says more
                 click.echo(f"analyze: {document_id}: {exc}", err=True)
                 failed += len(wanted)

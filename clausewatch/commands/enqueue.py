@@ -20,7 +20,7 @@ from clausewatch.app import (
 )
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
-from crawler.distributed import DocumentQueue, QueueError, queue_name_for
+from crawler.queue import DocumentQueue, QueueError, queue_name_for
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ def command(settings: Settings, platforms, tags, types) -> None:
     catalog = read_catalog(settings, strict=True)
     store = open_store(settings)
     try:
-        check_selection(CrawlSelection(platforms, tags, types), catalog, store.documents())
-        documents = store.sync_catalog(catalog.platforms, now=utcnow())
+        check_selection(CrawlSelection(platforms, tags, types), catalog, store.catalog.documents())
+        documents = store.catalog.sync_catalog(catalog.platforms, now=utcnow())
     finally:
         store.close()
     chosen = {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)

@@ -23,8 +23,8 @@ def command(settings) -> None:
     made = ensure_log_key(settings)
     log_signer(settings)  # an existing key readable by others is refused here too
     try:
-        before = {d.id: d for d in store.documents() if d.in_catalog}
-        documents = store.sync_catalog(catalog.platforms, now=utcnow(), retire_missing=not catalog.errors)
+        before = {d.id: d for d in store.catalog.documents() if d.in_catalog}
+        documents = store.catalog.sync_catalog(catalog.platforms, now=utcnow(), retire_missing=not catalog.errors)
     finally:
         store.close()
     click.echo(f"store ready: {settings.database_url}")

@@ -26,7 +26,7 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
     """
     store = open_store(settings)
     try:
-        documents = [d for d in store.documents()
+        documents = [d for d in store.catalog.documents()
                      if (not platforms or d.platform in platforms) and (not document_ids or d.id in document_ids)]
         unknown = set(document_ids) - {d.id for d in documents}
         if unknown:

@@ -43,7 +43,7 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
     signals.install()
     store = open_store(settings)
     try:
-        check_job_platforms(schedules, schedules.jobs, read_catalog(settings), store.documents())
+        check_job_platforms(schedules, schedules.jobs, read_catalog(settings), store.catalog.documents())
         Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
     finally:
         store.close()
@@ -78,7 +78,7 @@ def check_inputs(settings: Settings, schedules: Schedules, jobs) -> None:
         catalog = read_catalog(settings, strict=True)
         store = open_store(settings, "read")
         try:
-            check_job_platforms(schedules, jobs, catalog, store.documents())
+            check_job_platforms(schedules, jobs, catalog, store.catalog.documents())
         finally:
             store.close()
     if actions & {"alerts", "digest", "run"}:

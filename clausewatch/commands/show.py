@@ -115,7 +115,7 @@ def _lookup(store, record_id: str, moment: datetime) -> _Found:
         if record_id.upper().startswith("CW-P-"):
             document_id, clause_type = provision_of(store, record_id)
             provision = (record_id, clause_type)
-        document = store.document(document_id)
+        document = store.catalog.document(document_id)
         timeline = document_timeline(store, document_id)
         period, version = timeline.in_force(moment)
     except NotYetCapturedError as exc:

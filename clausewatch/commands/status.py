@@ -30,8 +30,8 @@ def command(settings, as_json: bool) -> None:
     catalog = read_catalog(settings)
     store = open_store(settings, "read")
     try:
-        rows = [s for s in store.status() if s.in_catalog]
-        problems = catalog_problems(catalog, store.documents())
+        rows = [s for s in store.catalog.status() if s.in_catalog]
+        problems = catalog_problems(catalog, store.catalog.documents())
         jobs = _job_rows(settings, store, problems)
         volatile = volatile_values(store)
     finally:

@@ -53,8 +53,8 @@ def seed(shared: Path, prefix: str) -> str:
 def record(store: Store, doc, text: str, when: datetime, analyzer: Analyzer) -> None:
     body = text.encode("utf-8")
     snap = Snapshot(sha256_bytes(body), doc.id, doc.url, doc.url, 200, "text/plain", when, size=len(body))
-    store.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=when,
-                      finished_at=when, analyze=analyzer)
+    store.recording.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=when,
+                                finished_at=when, analyze=analyzer)
 
 
 OTHERS = ("Dropbox", "Spotify", "Booking", "Deliveroo")  # CLAUDETTE terms of service, for comparison rows
@@ -79,7 +79,7 @@ def fill(store: Store, shared: Path) -> None:
         DocumentSpec("kling-ai", "Privacy Policy", (SourceSpec("https://app.klingai.com/global/privacy-policy"),)),
     ), homepage="https://app.klingai.com/")
     others = other_platforms(shared)
-    api, privacy, *rest = store.sync_catalog([kling, *(spec for spec, _ in others)], now=T0)
+    api, privacy, *rest = store.catalog.sync_catalog([kling, *(spec for spec, _ in others)], now=T0)
     analyzer = Analyzer()
     for doc, (_, text) in zip(rest, others, strict=True):
         record(store, doc, text, T0 - timedelta(days=20), analyzer)

@@ -137,11 +137,11 @@ class SiteBuilder:
     def build(self, *, full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
         """Write every page whose inputs changed; ``progress`` is called after each page."""
         site = self.index()
-        evidence = site.evidence
         log_indexes = CaptureLog(self.store).first_log_index_by_snapshot()
         self.travel = timetravel.TimeTravel(load_timelines(self.store), self.out, log_indexes.get)
         report = SiteReport(self.out, evidence_problems=[
-            f"{doc_id}: snapshot {e.snapshot_sha256}: {e.problem}" for doc_id, e in sorted(evidence.items()) if e.problem
+            f"{doc_id}: snapshot {e.snapshot_sha256}: {e.problem}"
+            for doc_id, pages in sorted(site.document_evidence().items()) for e in pages if e.problem
         ])
         writer = IncrementalWriter(self.out, full=full)
         for page in self._plan(site):
@@ -158,8 +158,9 @@ class SiteBuilder:
     def index(self) -> SiteIndex:
         """Everything the pages are made from, evidence re-checked against the blob store."""
         data = load_site_data(self.store)
+        parts = self._parts_evidence(data)
         return SiteIndex.build(data, self.base_url, self._check_evidence(data), prevalence(self.store),
-                               clause_evidence=self._clause_evidence(data))
+                               clause_evidence=self._clause_evidence(data, parts), parts_evidence=parts)
 
     def _check_evidence(self, data: SiteData) -> dict[str, Evidence]:
         """Re-hash each current version's latest snapshot in the blob store (on every build)."""
@@ -182,14 +183,23 @@ class SiteBuilder:
             stored=stored, verified=problem is None, problem=problem,
         )
 
-    def _clause_evidence(self, data: SiteData) -> dict[tuple[str, str], Evidence]:
+    def _parts_evidence(self, data: SiteData) -> dict[str, list[Evidence]]:
+        """For documents combined from several pages: each page's latest snapshot, re-checked, in text order."""
+        result = {}
+        for doc in data.documents:
+            current = doc.current
+            if current is not None and len(current.parts) >= 2:
+                result[doc.document.id] = [self._evidence(snap, current.sha256) for _start, snap in current.parts]
+        return result
+
+    def _clause_evidence(self, data: SiteData, parts: dict[str, list[Evidence]]) -> dict[tuple[str, str], Evidence]:
         """For documents combined from several pages: each current clause's evidence is its own page's snapshot."""
         result: dict[tuple[str, str], Evidence] = {}
         for doc in data.documents:
             current = doc.current
-            if current is None or len(current.parts) < 2 or not doc.clauses:
+            if doc.document.id not in parts or not doc.clauses:
                 continue
-            by_page = {start: self._evidence(snap, current.sha256) for start, snap in current.parts}
+            by_page = dict(zip((start for start, _snap in current.parts), parts[doc.document.id], strict=True))
             starts = sorted(by_page)
             for key, position in clause_starts(version_text(self.store, current.sha256), doc.clauses).items():
                 page = max((start for start in starts if start <= position), default=starts[0])
@@ -344,11 +354,11 @@ def _entries(site: SiteIndex, documents: list[DocumentInfo]) -> list[feeds.FeedE
     entries = []
     for doc in documents:
         for change in doc.changes:
-            if not change.from_sha256:
+            if not change.from_version:
                 continue
             row = contexts.change_row(doc, change)
             entries.append(feeds.FeedEntry(
-                id=f"urn:clausewatch:{doc.document.id}:{change.to_sha256}",
+                id=f"urn:clausewatch:{doc.document.id}:{change.to_version}",
                 title=f"{doc.document.platform_name} · {row['document']}: {row['summary']}",
                 link=site.absolute(contexts.document_path(doc.document.id)) + "#" + row["anchor"],
                 updated=change.detected_at,

@@ -19,7 +19,8 @@ from analysis.prevalence import Prevalence
 from reports.site import model
 from reports.site.explaining import explain_provision
 from reports.site.render import safe_name
-from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo, SiteData
+from store.changes import ChangeRecord
+from store.site_data import DocumentInfo, ProvisionInfo, SiteData
 
 OTHER_PLATFORMS_SHOWN = 3
 LATEST_CHANGES_SHOWN = 20
@@ -46,8 +47,8 @@ def type_path(clause_type: str) -> str:
     return f"types/{safe_name(clause_type)}.html"
 
 
-def change_anchor(change: ChangeInfo) -> str:
-    return f"change-{change.to_sha256[:12]}"
+def change_anchor(change: ChangeRecord) -> str:
+    return f"change-{change.to_version[:12]}"
 
 
 def clause_anchor(key: str) -> str:
@@ -82,11 +83,14 @@ class SiteIndex:
     by_type: dict[str, list[dict[str, Any]]]  # clause type -> one comparison row per provision
     # (document id, clause key) -> the snapshot of the page the clause came from, for combined documents
     clause_evidence: dict[tuple[str, str], Evidence] = field(default_factory=dict)
+    # document id -> the evidence of each page of a combined document's current version, in text order
+    parts_evidence: dict[str, list[Evidence]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, data: SiteData, base_url: str, evidence: dict[str, Evidence],
               prevalences: dict[str, Prevalence],
-              clause_evidence: dict[tuple[str, str], Evidence] | None = None) -> SiteIndex:
+              clause_evidence: dict[tuple[str, str], Evidence] | None = None,
+              parts_evidence: dict[str, list[Evidence]] | None = None) -> SiteIndex:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in data.documents:
             for provision in doc.provisions:
@@ -95,7 +99,12 @@ class SiteIndex:
                     by_type[provision.clause_type].append(_comparison_row(doc, provision, clauses))
         for rows in by_type.values():
             rows.sort(key=lambda r: (-severity_rank(r["severity"]), r["platform_name"].lower(), r["record_id"]))
-        return cls(data, base_url.rstrip("/") + "/", evidence, prevalences, dict(by_type), clause_evidence or {})
+        return cls(data, base_url.rstrip("/") + "/", evidence, prevalences, dict(by_type), clause_evidence or {},
+                   parts_evidence or {})
+
+    def document_evidence(self) -> dict[str, list[Evidence]]:
+        """Document id -> what its page shows as provenance: each page's snapshot, or the latest snapshot."""
+        return {doc_id: self.parts_evidence.get(doc_id, [whole]) for doc_id, whole in self.evidence.items()}
 
     def record_evidence(self, doc: DocumentInfo, clauses: Sequence[ClassifiedClause]) -> list[Evidence]:
         """The evidence a record cites: the page of each of its clauses (most severe first), one entry per
@@ -131,12 +140,12 @@ def _comparison_row(doc: DocumentInfo, provision: ProvisionInfo, clauses) -> dic
     }
 
 
-def _summarise_change(change: ChangeInfo) -> str:
+def _summarise_change(change: ChangeRecord) -> str:
     counts = defaultdict(int)
     for clause_change in change.clause_changes:
-        counts[clause_change.kind] += 1
+        counts[clause_change.change.kind] += 1
     parts = [f"{n} {kind}" for kind, n in sorted(counts.items())]
-    if not change.from_sha256:
+    if not change.from_version:
         return "first version archived"
     summary = ", ".join(parts) if parts else "text changed"
     if not change.substantive:
@@ -146,15 +155,15 @@ def _summarise_change(change: ChangeInfo) -> str:
     return summary
 
 
-def change_row(doc: DocumentInfo, change: ChangeInfo, keys: frozenset[str] | None = None) -> dict[str, Any]:
-    """A change as pages show it; with ``keys``, only the clause changes of those clause keys."""
-    shown = [c for c in change.clause_changes if keys is None or c.clause_key in keys]
+def change_row(doc: DocumentInfo, change: ChangeRecord, record_id: str | None = None) -> dict[str, Any]:
+    """A change as pages show it; with ``record_id``, only the clause changes concerning that provision record."""
+    shown = [c.change for c in change.clause_changes if record_id is None or record_id in c.record_ids]
     return {
         "anchor": change_anchor(change), "detected_at": change.detected_at, "summary": _summarise_change(change),
         "severity": change.severity, "severity_raised": change.severity_raised, "substantive": change.substantive,
         "technical": change.technical, "document_id": doc.document.id, "document": model.document_title(doc),
         "platform": doc.document.platform, "platform_name": doc.document.platform_name,
-        "from_sha256": change.from_sha256, "to_sha256": change.to_sha256,
+        "from_sha256": change.from_version, "to_sha256": change.to_version,
         "clause_changes": [
             {"kind": c.kind, "heading": " › ".join(c.heading_path), "before": c.before, "after": c.after,
              "severity_before": c.severity_before, "severity_after": c.severity_after, "facts": c.facts}
@@ -199,9 +208,8 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "not_analysed": model.not_analysed(doc),
         "others": [r for r in site.by_type.get(provision.clause_type, ())
                    if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
-        "history": [change_row(doc, c, model.keys_of_type(doc, provision.clause_type))
-                    for c in reversed(model.changes_of_provision(doc, provision))],
-        "document_changes": len([c for c in doc.changes if c.from_sha256]),
+        "history": [change_row(doc, c, provision.id) for c in reversed(model.changes_of_provision(doc, provision))],
+        "document_changes": len([c for c in doc.changes if c.from_version]),
         "clauses": [_clause_row(c, provisions_by_type) for c in clauses],
         "last_updated": (current.stated_date if current and current.stated_date else None),
         "last_changed": current.first_seen if current else None,
@@ -282,9 +290,10 @@ def document_context(site: SiteIndex, doc: DocumentInfo) -> dict[str, Any]:
              "archive_link": v.snapshot.archive_link if v.snapshot else None}
             for v in reversed(doc.versions)
         ],
-        "changes": [change_row(doc, c) for c in reversed(doc.changes) if c.from_sha256],
+        "changes": [change_row(doc, c) for c in reversed(doc.changes) if c.from_version],
         "provisions": _provision_rows(doc),
         "health": doc.health, "evidence": site.evidence.get(doc.document.id),
+        "part_evidence": site.parts_evidence.get(doc.document.id, []),
     }
 
 
@@ -309,7 +318,7 @@ def platform_context(site: SiteIndex, slug: str) -> dict[str, Any]:
                        "versions": len(d.versions), "last_verified": d.current.last_verified if d.current else None,
                        "health": d.health} for d in docs],
         "riskiest": provisions[:10],
-        "changes": sorted((change_row(d, c) for d in docs for c in d.changes if c.from_sha256),
+        "changes": sorted((change_row(d, c) for d in docs for c in d.changes if c.from_version),
                           key=lambda r: r["detected_at"], reverse=True)[:LATEST_CHANGES_SHOWN],
     }
 
@@ -332,7 +341,7 @@ def index_context(site: SiteIndex) -> dict[str, Any]:
         if docs:
             platforms.append({"slug": slug, "name": info.name, "grade": model.platform_grade(docs).letter,
                               "documents": len(docs), "provisions": sum(len(d.provisions) for d in docs)})
-    changes = [change_row(d, c) for d in data.documents for c in d.changes if c.from_sha256]
+    changes = [change_row(d, c) for d in data.documents for c in d.changes if c.from_version]
     changes.sort(key=lambda r: (r["severity_raised"], severity_rank(r["severity"]), r["detected_at"]), reverse=True)
     changes.sort(key=lambda r: r["detected_at"].date(), reverse=True)
     failing = [{"id": d.document.id, "title": model.document_title(d), "platform_name": d.document.platform_name,

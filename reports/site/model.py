@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from analysis import taxonomy
 from analysis.domain import ClassifiedClause, severity_rank
 from analysis.language import not_analysed_reason
-from store.site_data import ChangeInfo, DocumentInfo, ProvisionInfo
+from store.changes import ChangeRecord
+from store.site_data import DocumentInfo, ProvisionInfo
 
 EXCERPT_CHARS = 300
 
@@ -120,13 +121,7 @@ def platform_grade(documents: Sequence[DocumentInfo]) -> Grade:
 # --- Monitoring history ---------------------------------------------------------
 
 
-def keys_of_type(document: DocumentInfo, clause_type: str) -> frozenset[str]:
-    """Keys of the document's clauses that were of ``clause_type`` in any version."""
-    return frozenset(key for key, types in document.key_types.items() if clause_type in types)
-
-
-def changes_of_provision(document: DocumentInfo, provision: ProvisionInfo) -> list[ChangeInfo]:
-    """Changes of the document that touched a clause ever classified as the provision's type."""
-    keys = keys_of_type(document, provision.clause_type)
+def changes_of_provision(document: DocumentInfo, provision: ProvisionInfo) -> list[ChangeRecord]:
+    """Changes of the document that concern the provision record (:func:`store.changes.provision_links`)."""
     return [change for change in document.changes
-            if any(c.clause_key in keys for c in change.clause_changes)]
+            if any(provision.id in c.record_ids for c in change.clause_changes)]

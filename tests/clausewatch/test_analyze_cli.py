@@ -73,14 +73,14 @@ def recorded(store_url: str, home: Path) -> tuple[str, Store]:
     """A store at ``store_url`` with two versions of one document, analysed by OldClassifier."""
     store = Store.open(store_url, home / "objects")
     spec = DocumentSpec("acme", "Terms of Service", (SourceSpec("https://acme.test/tos"),))
-    store.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=T0)
-    (document,) = store.documents()
+    store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=T0)
+    (document,) = store.catalog.documents()
     for day, text in enumerate((V1, V2)):
         at = T0 + timedelta(days=day)
         body = text.encode()
         snapshot = Snapshot(sha256_bytes(body), document.id, spec.url, spec.url, 200, "text/html", at)
-        store.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                          analyze=Analyzer(OldClassifier()))
+        store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                                    analyze=Analyzer(OldClassifier()))
     yield document.id, store
     store.close()
 
@@ -102,7 +102,7 @@ def provisions(store: Store) -> dict[str, str]:
 
 def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, store_url, home):
     document_id, store = recorded
-    keys_before = [[c.clause.key for c in v.clauses] for v in store.versions(document_id)]
+    keys_before = [[c.clause.key for c in v.clauses] for v in store.history.versions(document_id)]
     provisions_before = provisions(store)
     assert provisions_before.keys() == {"tracking"}
 
@@ -111,35 +111,35 @@ def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, 
     assert result.exit_code == 0, result.output
     assert f"analysed 2 version(s) with {current}" in result.output
     assert analysed_with(store) == [current, current]
-    assert [[c.clause.key for c in v.clauses] for v in store.versions(document_id)] == keys_before
+    assert [[c.clause.key for c in v.clauses] for v in store.history.versions(document_id)] == keys_before
     after = provisions(store)
     assert {k: after[k] for k in provisions_before} == provisions_before
     assert after.keys() == {"tracking", "governing_law"}
-    law = [c for c in store.current_version(document_id).clauses if "governed" in c.clause.text][0]
+    law = [c for c in store.history.current_version(document_id).clauses if "governed" in c.clause.text][0]
     assert law.classification.types == ("governing_law",)
 
     # Nothing is stale any more; --all does them again.
     assert "analysed 0 version(s)" in analyze(home, store_url, "--stale").output
     assert "analysed 2 version(s)" in analyze(home, store_url, "--all").output
-    assert [[c.clause.key for c in v.clauses] for v in store.versions(document_id)] == keys_before
+    assert [[c.clause.key for c in v.clauses] for v in store.history.versions(document_id)] == keys_before
 
 
 def test_a_version_never_analysed_takes_keys_from_the_previous_version(recorded, store_url, home):
     document_id, store = recorded
-    first, second = store.versions(document_id)
+    first, second = store.history.versions(document_id)
     with store.session() as session:
         version_id = session.scalar(select(VersionRow.id).where(VersionRow.sha256 == second.version.sha256))
         session.execute(ClauseRow.__table__.delete().where(ClauseRow.version_id == version_id))
         session.execute(update(VersionRow).where(VersionRow.id == version_id).values(analyzed_with=None))
     assert analyze(home, store_url, "--stale").exit_code == 0
-    _first, second = store.versions(document_id)
+    _first, second = store.history.versions(document_id)
     shared_text = [c for c in second.clauses if "governed by" in c.clause.text][0]
     assert shared_text.clause.key == [c for c in first.clauses if "governed by" in c.clause.text][0].clause.key
 
 
 def test_a_missing_text_blob_fails_that_document_only_with_exit_status_1(recorded, store_url, home):
     document_id, store = recorded
-    current = store.current_version(document_id)
+    current = store.history.current_version(document_id)
     store.blobs.path(current.version.sha256).unlink()
     result = CliRunner().invoke(main, ["--home", str(home), "--database-url", store_url, "analyze"])
     assert result.exit_code == 1
@@ -211,7 +211,7 @@ def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_c
 
     technical = [c for c in list_changes(store, include_technical=True) if c.technical]
     [reanalysis] = technical
-    assert reanalysis.from_version == reanalysis.to_version == store.current_version(document_id).version.sha256
+    assert reanalysis.from_version == reanalysis.to_version == store.history.current_version(document_id).version.sha256
     assert not reanalysis.substantive and reanalysis.cosmetic_reason == "re-analysed: old-keywords-0 → stricter-2"
     moved = {c.change.clause_key: (c.change.severity_before, c.change.severity_after) for c in reanalysis.clause_changes}
     assert sorted(moved.values(), key=str) == [("low", "high"), (None, "medium")]

@@ -29,14 +29,14 @@ def home(tmp_path):
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
     specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
              for s in ("acme", "globex")]
-    acme, globex = (d.id for d in store.sync_catalog(specs, now=T0))
+    acme, globex = (d.id for d in store.catalog.sync_catalog(specs, now=T0))
     for document_id, text, days in ((acme, V1, 0), (acme, V2, 1), (acme, V3, 2), (globex, V1, 0), (globex, V2, 5)):
         body = text.encode()
         at = T0 + timedelta(days=days)
         snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/", "https://x.example/", 200,
                             "text/plain", at, size=len(body))
-        store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                          analyze=Analyzer())
+        store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                                    analyze=Analyzer())
     store.close()
     return home
 

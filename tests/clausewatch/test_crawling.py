@@ -204,14 +204,14 @@ def test_ctrl_c_in_any_command_exits_130_without_a_traceback(project):
 # `clausewatch status` with a real SIGINT delivered while it reads the store.
 INTERRUPTED_STATUS = """
 import os, signal, sys
-import store.repository
+import store.catalog
 from clausewatch.cli import main
 
-status = store.repository.Store.status
+status = store.catalog.Catalog.status
 def interrupted(self):
     os.kill(os.getpid(), signal.SIGINT)
     return status(self)
-store.repository.Store.status = interrupted
+store.catalog.Catalog.status = interrupted
 sys.exit(main([*sys.argv[1:], "status"]))
 """
 
@@ -260,12 +260,12 @@ def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(stor
     with LocalSite({"/terms": Page(ANALYSED_POLICY)}) as site:
         platforms = [PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service",
                                                                  (SourceSpec(site.url("/terms")),)),))]
-        documents = store.sync_catalog(platforms, now=datetime.now(UTC))
+        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
 
         first = DeferredAnalyzer()
         assert crawl(store, documents, DIRECT_OPTIONS, analyze=first).counts == {"new_version": 1}
         assert first.loaded
-        version = store.current_version(documents[0].id)
+        version = store.history.current_version(documents[0].id)
         assert any("suspend your account" in clause.clause.text for clause in version.clauses)
 
         again = DeferredAnalyzer()

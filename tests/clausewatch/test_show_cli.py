@@ -37,13 +37,13 @@ def home(tmp_path):
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
     spec = PlatformSpec("acme", "Acme <b>Cloud</b>", (DocumentSpec("acme", "Terms of Service",
                                                                    (SourceSpec("https://acme.test/terms"),)),))
-    (doc,) = store.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.sync_catalog([spec], now=T0)
     for text, when in ((V1, T0), (V2, T0 + timedelta(days=1))):
         body = text.encode()
         snap = Snapshot(sha256_bytes(body), doc.id, "https://acme.test/terms", "https://acme.test/terms", 200,
                         "text/plain", when, size=len(body))
-        store.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=when,
-                          finished_at=when, analyze=Analyzer(model=ArbitrationOnly()))
+        store.recording.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=when,
+                                    finished_at=when, analyze=Analyzer(model=ArbitrationOnly()))
     record = load_site_data(store).documents[0].provisions[0].id
     store.close()
     return home, doc.id, record
@@ -121,7 +121,7 @@ def test_a_document_never_captured_says_so(home):
     folder = home[0]
     store = Store.open(f"sqlite:///{folder / 'clausewatch.db'}", folder / "objects")
     spec = PlatformSpec("globex", "Globex", (DocumentSpec("globex", "Privacy Policy", (SourceSpec("https://g.test/"),)),))
-    doc = next(d for d in store.sync_catalog([spec], now=T0) if d.platform == "globex")
+    doc = next(d for d in store.catalog.sync_catalog([spec], now=T0) if d.platform == "globex")
     store.close()
     result = _run(folder, "show", doc.id)
     assert result.exit_code == 2 and "it was never captured" in result.stderr

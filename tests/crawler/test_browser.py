@@ -52,7 +52,7 @@ def test_script_navigation_to_a_guarded_address_fails_the_document(store, site, 
     assert outcome(report) == ("failed", "redirect_refused")
     assert "127.0.0.2" in report.results[0].detail
     assert private.requests == []
-    assert store.versions("CW-D-00001") == [] and store.snapshots("CW-D-00001") == []
+    assert store.history.versions("CW-D-00001") == [] and store.history.snapshots("CW-D-00001") == []
 
 
 def test_sub_requests_frames_sockets_and_popups_to_a_guarded_address_are_aborted(store, site, private, run_crawl,
@@ -70,7 +70,7 @@ def test_sub_requests_frames_sockets_and_popups_to_a_guarded_address_are_aborted
     site.set("/app", page(script, body))
     report = run_crawl(store, [platform(site.url("/app"))], options)
     assert outcome(report) == ("new_version", None)
-    assert "rendered by a script" in store.current_version("CW-D-00001").text
+    assert "rendered by a script" in store.history.current_version("CW-D-00001").text
     assert private.requests == [], "no frame, script, image, XHR, fetch, socket or popup may reach the guarded address"
 
 
@@ -82,7 +82,7 @@ def test_each_fetch_gets_a_fresh_context(store, site, run_crawl, options):
                            "'a fresh visitor') + ' reads these terms.</p>';"))
     report = run_crawl(store, [platform(site.url("/set"), site.url("/read"))], options)
     assert outcome(report) == ("new_version", None)
-    assert "Second part: a fresh visitor" in store.current_version("CW-D-00001").text
+    assert "Second part: a fresh visitor" in store.history.current_version("CW-D-00001").text
 
 
 def test_a_download_is_refused(store, site, run_crawl, options):
@@ -90,7 +90,7 @@ def test_a_download_is_refused(store, site, run_crawl, options):
                                 headers={"Content-Disposition": "attachment; filename=terms.zip"}))
     report = run_crawl(store, [platform(site.url("/terms.zip"))], options)
     assert outcome(report)[0] == "failed"
-    assert store.versions("CW-D-00001") == []
+    assert store.history.versions("CW-D-00001") == []
 
 
 def test_a_page_that_never_settles_ends_at_the_crawl_timeout(store, site, run_crawl, options):
@@ -104,4 +104,4 @@ def test_a_page_that_allocates_without_end_is_stopped_by_its_heap_bound(store, s
                           TEXT))
     report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, timeout=20, retries=0))
     assert outcome(report)[0] == "failed"
-    assert store.versions("CW-D-00001") == []
+    assert store.history.versions("CW-D-00001") == []

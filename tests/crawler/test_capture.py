@@ -64,7 +64,7 @@ def test_each_fetch_is_archived_once_and_repeats_are_revisits(store, site, run_c
     assert set(responses) == {site.url("/terms"), site.url("/gone")}  # each payload once
     headers, http, body = responses[site.url("/terms")]
     assert body == POLICY and http.get_statuscode() == "200"
-    assert headers["WARC-Payload-Digest"] == "sha256:" + store.snapshots("CW-D-00001")[0].sha256
+    assert headers["WARC-Payload-Digest"] == "sha256:" + store.history.snapshots("CW-D-00001")[0].sha256
     assert responses[site.url("/gone")][1].get_statuscode() == "404"
 
     revisits = [(h, http) for h, http, _ in by_type["revisit"] if h["WARC-Target-URI"] == site.url("/terms")]
@@ -99,7 +99,7 @@ def test_a_rendered_page_keeps_the_served_html_and_its_dom_as_a_conversion(sqlit
     assert payload == served  # what the server sent, not what the browser made of it
     assert b"You grant us a licence to the content you upload." in dom
     assert conversion["WARC-Refers-To"] == response["WARC-Record-ID"]
-    assert store.snapshots("CW-D-00001")[0].sha256 == _sha(dom)  # the snapshot stays the rendered page
+    assert store.history.snapshots("CW-D-00001")[0].sha256 == _sha(dom)  # the snapshot stays the rendered page
     store.close()
 
 

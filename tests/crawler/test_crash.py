@@ -25,7 +25,7 @@ CRAWL = textwrap.dedent("""
 
     store = Store.open(sys.argv[1], Path(sys.argv[2]))
     options = CrawlOptions(user_agent="clausewatch-tests/1", delay=0, concurrency=4, timeout=600, retries=0)
-    crawl(store, store.documents(), options, analyze=Analyzer())
+    crawl(store, store.catalog.documents(), options, analyze=Analyzer())
 """)
 
 
@@ -44,7 +44,7 @@ def test_kill_9_mid_crawl_then_rerun_records_each_version_once(sqlite_url, tmp_p
                                                             (SourceSpec(site.url(path)),)),))
                  for n, path in enumerate(paths)]
     store = Store.open(sqlite_url, tmp_path / "objects")
-    store.sync_catalog(platforms, now=datetime.now(UTC))
+    store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
 
     child = subprocess.Popen([sys.executable, "-c", CRAWL, sqlite_url, str(tmp_path / "objects")], cwd=REPO)
     try:
@@ -58,8 +58,8 @@ def test_kill_9_mid_crawl_then_rerun_records_each_version_once(sqlite_url, tmp_p
     site.set("/hang", Page(policy(99)))
     report = run_crawl(store, platforms)
     assert report.failed == 0
-    for document in store.documents():
-        assert len(store.versions(document.id)) == 1, document.id
+    for document in store.catalog.documents():
+        assert len(store.history.versions(document.id)) == 1, document.id
     assert store.verify() == []
     store.close()
 

@@ -48,11 +48,11 @@ def test_first_crawl_records_a_version_then_conditional_request_is_not_modified(
     third = run_crawl(store, [acme])
     assert outcomes(third) == {"CW-D-00001": ("new_version", None)}
 
-    versions = store.versions("CW-D-00001")
+    versions = store.history.versions("CW-D-00001")
     assert len(versions) == 2
     assert "Delaware" in versions[-1].text and "Ireland" in versions[0].text
     assert "Pricing" not in versions[-1].text  # navigation is page furniture, not policy text
-    assert len(store.snapshots("CW-D-00001")) == 2
+    assert len(store.history.snapshots("CW-D-00001")) == 2
     assert store.verify() == []
 
 
@@ -61,13 +61,13 @@ def test_same_text_without_validators_only_moves_last_verified(store, site, run_
     site.set("/terms", Page(POLICY_V1.encode()))
     acme = platform("acme", document("acme", site.url("/terms")))
     run_crawl(store, [acme])
-    before = store.current_version("CW-D-00001").version.last_verified
+    before = store.history.current_version("CW-D-00001").version.last_verified
     # The same policy text inside different page furniture is the same version.
     site.set("/terms", Page(POLICY_V1.replace("© 2026 Acme", "© 2027 Acme Inc.").encode()))
     report = run_crawl(store, [acme])
     assert outcomes(report) == {"CW-D-00001": ("unchanged", None)}
-    after = store.current_version("CW-D-00001").version.last_verified
-    assert after >= before and len(store.versions("CW-D-00001")) == 1
+    after = store.history.current_version("CW-D-00001").version.last_verified
+    assert after >= before and len(store.history.versions("CW-D-00001")) == 1
 
 
 def test_combined_sources_are_one_version_with_a_snapshot_each(store, site, run_crawl):
@@ -76,9 +76,9 @@ def test_combined_sources_are_one_version_with_a_snapshot_each(store, site, run_
     spec = document("acme", "", sources=(SourceSpec(site.url("/a")), SourceSpec(site.url("/b"))))
     report = run_crawl(store, [platform("acme", spec)])
     assert outcomes(report) == {"CW-D-00001": ("new_version", None)}
-    text = store.current_version("CW-D-00001").text
+    text = store.history.current_version("CW-D-00001").text
     assert text.index("Part A") < text.index("Part B")
-    assert len(store.snapshots("CW-D-00001")) == 2
+    assert len(store.history.snapshots("CW-D-00001")) == 2
 
 
 FAULTS = {
@@ -100,10 +100,10 @@ def test_each_fault_page_is_a_failed_fetch_and_never_a_version(sqlite_url, tmp_p
         site.set(path, page)
     platforms = [platform(path.strip("/"), document(path.strip("/"), site.url(path))) for path in FAULTS]
     report = run_crawl(store, platforms)
-    by_url = {d.url: d.id for d in store.documents()}
+    by_url = {d.url: d.id for d in store.catalog.documents()}
     got = {path: outcomes(report)[by_url[site.url(path)]] for path in FAULTS}
     assert got == {path: ("failed", kind) for path, (_page, kind) in FAULTS.items()}
-    assert all(store.current_version(d.id) is None for d in store.documents())
+    assert all(store.history.current_version(d.id) is None for d in store.catalog.documents())
     store.close()
 
 
@@ -135,7 +135,7 @@ def test_wrong_charset_still_gives_the_right_text(store, site, run_crawl):
     site.set("/fr", Page(body, content_type="text/html; charset=utf-8"))
     report = run_crawl(store, [platform("fr", document("fr", site.url("/fr")))])
     assert outcomes(report)["CW-D-00001"][0] == "new_version"
-    assert "Résiliation du contrat à tout moment." in store.current_version("CW-D-00001").text
+    assert "Résiliation du contrat à tout moment." in store.history.current_version("CW-D-00001").text
 
 
 def test_vanished_selector_and_suspicious_shrink_fail_without_a_version(store, site, run_crawl):
@@ -149,10 +149,10 @@ def test_vanished_selector_and_suspicious_shrink_fail_without_a_version(store, s
     shrunk = '<main id="terms"><h1>Terms of Service</h1><p>Be nice.</p></main>'
     site.set("/terms", Page(shrunk.encode()))
     assert outcomes(run_crawl(store, [acme]))["CW-D-00001"] == ("failed", "suspicious_shrink")
-    assert len(store.versions("CW-D-00001")) == 1
+    assert len(store.history.versions("CW-D-00001")) == 1
     # The very same short text served again is a real shrink, and is recorded.
     assert outcomes(run_crawl(store, [acme]))["CW-D-00001"] == ("new_version", None)
-    assert store.current_version("CW-D-00001").text.endswith("Be nice.\n")
+    assert store.history.current_version("CW-D-00001").text.endswith("Be nice.\n")
 
 
 def test_robots_txt_is_obeyed_unless_the_document_opts_out(store, site, run_crawl):

@@ -25,7 +25,9 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.localsite import LocalSite, Page
-from crawler.distributed import Claim, DomainPacer, DocumentQueue, QueueCounts, QueueError, WorkerOptions, queue_name_for, work_queue
+from crawler.distributed import WorkerOptions, work_queue
+from crawler.pacing import DomainPacer
+from crawler.queue import Claim, DocumentQueue, QueueCounts, QueueError, queue_name_for
 from store.repository import Store
 
 pytestmark = pytest.mark.redis
@@ -259,7 +261,7 @@ def test_two_workers_share_the_queue_and_check_each_document_exactly_once(tmp_pa
     assert not set(checked[0]) & set(checked[1]), "no document is checked by both workers"
     store = open_store(environment)
     try:
-        status = store.status()
+        status = store.catalog.status()
         assert {s.id for s in status} == set(checked[0]) | set(checked[1])
         assert [(s.fetches, s.versions, s.failures) for s in status] == [(1, 1, 0)] * PAGES
         assert set(checked[0].values()) | set(checked[1].values()) == {"new_version"}
@@ -287,7 +289,7 @@ def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, qu
     assert checked == {"CW-D-00001": "new_version"}
     store = open_store(environment)
     try:
-        [status] = store.status()
+        [status] = store.catalog.status()
         assert (status.fetches, status.versions) == (1, 1)
     finally:
         store.close()
@@ -312,7 +314,7 @@ def test_a_document_recorded_by_a_worker_that_died_before_acknowledging_is_not_f
 
     store = open_store(environment)
     try:
-        assert [(s.fetches, s.versions) for s in store.status()] == [(1, 1)]
+        assert [(s.fetches, s.versions) for s in store.catalog.status()] == [(1, 1)]
     finally:
         store.close()
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
@@ -330,7 +332,7 @@ def test_sigterm_finishes_the_document_in_flight_then_exits(tmp_path, environmen
 
     store = open_store(environment)
     try:
-        assert [(s.fetches, s.versions) for s in store.status()] == [(1, 1)]
+        assert [(s.fetches, s.versions) for s in store.catalog.status()] == [(1, 1)]
     finally:
         store.close()
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)

@@ -117,4 +117,4 @@ def test_a_gzip_bomb_is_too_large_and_nothing_is_stored(store, site, run_crawl, 
     report = run_crawl(store, [acme])
     assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", "too_large")]
     assert "DOWNLOAD_MAXSIZE" in report.results[0].detail
-    assert store.versions("CW-D-00001") == [] and store.snapshots("CW-D-00001") == []
+    assert store.history.versions("CW-D-00001") == [] and store.history.snapshots("CW-D-00001") == []

@@ -62,12 +62,12 @@ def test_every_misbehaviour_is_a_recorded_failure_or_the_right_version(store, si
     platforms = [_platform(path.strip("/"), site.url(path)) for path in SCENARIOS]
     report = run_crawl(store, platforms, dataclasses.replace(fast_options, timeout=3, retries=2))
 
-    by_url = {d.url: d.id for d in store.documents()}
+    by_url = {d.url: d.id for d in store.catalog.documents()}
     results = {r.document_id: r for r in report.results}
     got, want = {}, {}
     for path, (_page, _before, expected) in SCENARIOS.items():
         document_id = by_url[site.url(path)]
-        result, current = results[document_id], store.current_version(document_id)
+        result, current = results[document_id], store.history.current_version(document_id)
         if expected == RIGHT_TEXT:
             got[path] = (result.outcome, current is not None and RIGHT_TEXT in current.text
                          and "Résiliation du contrat à tout moment" in current.text)
@@ -78,7 +78,7 @@ def test_every_misbehaviour_is_a_recorded_failure_or_the_right_version(store, si
     assert got == want
     assert [p for p, _ in site.requests].count("/rate-limited") == 2  # retried after Retry-After
     assert [p for p, _ in site.requests].count("/burst") == 3
-    final = store.snapshots(by_url[site.url("/hop-1")])[0]
+    final = store.history.snapshots(by_url[site.url("/hop-1")])[0]
     assert (final.requested_url, final.final_url) == (site.url("/hop-1"), site.url("/final"))
 
 
@@ -86,9 +86,9 @@ def test_a_page_shrinking_by_90_percent_is_refused_until_confirmed(store, site, 
     site.set("/terms", Page(POLICY))
     acme = [_platform("acme", site.url("/terms"))]
     assert [r.outcome for r in run_crawl(store, acme).results] == ["new_version"]
-    full = store.current_version("CW-D-00001").text
+    full = store.history.current_version("CW-D-00001").text
     stub = POLICY[:POLICY.index(b"<h2>2.")] + b"</main></body></html>"
     site.set("/terms", Page(stub))
     shrunk = run_crawl(store, acme).results[0]
     assert (shrunk.outcome, shrunk.error_kind) == ("failed", "suspicious_shrink")
-    assert store.current_version("CW-D-00001").text == full and len(store.versions("CW-D-00001")) == 1
+    assert store.history.current_version("CW-D-00001").text == full and len(store.history.versions("CW-D-00001")) == 1

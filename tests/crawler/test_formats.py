@@ -20,10 +20,10 @@ def test_pdf_document_text_is_extracted_and_versioned(store, site, run_crawl):
     site.set("/terms.pdf", Page((FIXTURES / "api-terms.pdf").read_bytes(), content_type="application/pdf"))
     report = run_crawl(store, one_document(site.url("/terms.pdf")))
     assert [r.outcome for r in report.results] == ["new_version"]
-    text = store.current_version("CW-D-00001").text
+    text = store.history.current_version("CW-D-00001").text
     assert "We grant you a limited licence to use the API." in text
     assert "We may terminate access at any time." in text
-    assert store.snapshots("CW-D-00001")[0].content_type == "application/pdf"
+    assert store.history.snapshots("CW-D-00001")[0].content_type == "application/pdf"
 
 
 @pytest.mark.browser
@@ -34,12 +34,12 @@ def test_browser_document_is_rendered_in_headless_chromium(sqlite_url, tmp_path,
     site.set("/app", Page((FIXTURES / "rendered.html").read_bytes()))
     http = run_crawl(store, one_document(site.url("/app")))
     assert [(r.outcome, r.error_kind) for r in http.results] == [("new_version", None)]
-    assert "Rendered Terms" not in store.current_version("CW-D-00001").text  # plain HTTP sees the shell
+    assert "Rendered Terms" not in store.history.current_version("CW-D-00001").text  # plain HTTP sees the shell
 
     browser = run_crawl(store, one_document(site.url("/app"), fetcher="browser"))
     assert [r.outcome for r in browser.results] == ["new_version"]
-    text = store.current_version("CW-D-00001").text
+    text = store.history.current_version("CW-D-00001").text
     assert "You grant us a licence to the content you upload." in text
-    snapshot = store.snapshots("CW-D-00001")[-1]
+    snapshot = store.history.snapshots("CW-D-00001")[-1]
     assert snapshot.fetcher == "browser"
     store.close()

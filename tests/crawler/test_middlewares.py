@@ -33,14 +33,14 @@ def test_a_meta_refresh_that_is_not_followed_fails_the_document_and_archives_no_
     report = run_crawl(store, [platform(site.url("/terms"))])
     assert outcome(report) == ("failed", "redirect_refused")
     assert "meta refresh" in report.results[0].detail
-    assert store.versions("CW-D-00001") == []
+    assert store.history.versions("CW-D-00001") == []
 
 
 def test_a_meta_refresh_to_http_is_followed(store, site, run_crawl):
     site.set("/moved", Page(refresh("/terms")))
     site.set("/terms", Page(POLICY))
     assert outcome(run_crawl(store, [platform(site.url("/moved"))])) == ("new_version", None)
-    assert "terms of service" in store.current_version("CW-D-00001").text
+    assert "terms of service" in store.history.current_version("CW-D-00001").text
 
 
 def test_a_page_that_reloads_itself_later_is_archived(store, site, run_crawl):

@@ -49,8 +49,8 @@ def guarded_options(fast_options):
 
 def assert_nothing_from(private: LocalSite, store) -> None:
     assert private.requests == [], "the guarded address must never be sent a request"
-    assert store.versions("CW-D-00001") == []
-    assert store.snapshots("CW-D-00001") == []
+    assert store.history.versions("CW-D-00001") == []
+    assert store.history.snapshots("CW-D-00001") == []
 
 
 # --- Literal hosts in every spelling --------------------------------------------
@@ -152,7 +152,7 @@ def test_allowed_networks_are_followed(store, site, private, run_crawl, guarded_
     site.set("/terms", Page(b"", status=302, headers={"Location": private.url("/admin")}))
     options = dataclasses.replace(guarded_options, allowed_networks=("127.0.0.2/32",))
     assert outcome(run_crawl(store, [platform(site.url("/terms"))], options)) == ("new_version", None)
-    assert "public site" in store.current_version("CW-D-00001").text
+    assert "public site" in store.history.current_version("CW-D-00001").text
 
 
 @implementer(IHostnameResolver)

@@ -31,21 +31,21 @@ def _crawl_with_an_older_extractor(store, document_id: str) -> None:
     for day, page in enumerate(PAGES):
         body, at = page.encode(), T0 + timedelta(days=day)
         text = extract_document([(body, "text/html", URL, SOURCE)]) + "\nPrinted on day " + str(day) + "\n"
-        store.record_text(document_id, snapshot=_snapshot(document_id, body, at), body=body, text=text,
-                          started_at=at, finished_at=at, analyze=Analyzer())
+        store.recording.record_text(document_id, snapshot=_snapshot(document_id, body, at), body=body, text=text,
+                                    started_at=at, finished_at=at, analyze=Analyzer())
 
 
 def test_reprocess_rebuilds_versions_as_technical_changes(store):
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SOURCE,)),))
-    [document] = store.sync_catalog([spec], now=T0)
+    [document] = store.catalog.sync_catalog([spec], now=T0)
     _crawl_with_an_older_extractor(store, document.id)
     assert len(list_changes(store)) == 1
 
-    old = [v.version.sha256 for v in store.versions(document.id)]
+    old = [v.version.sha256 for v in store.history.versions(document.id)]
 
     report = reprocess(store, [document], analyze=Analyzer(), run_id="reprocess-test")
     assert report.errors == [] and report.replayed == 2 and report.new_versions == 2 and report.folded == 2
-    current = store.current_version(document.id)
+    current = store.history.current_version(document.id)
     assert current.text == extract_document([(PAGES[1].encode(), "text/html", URL, SOURCE)])
     assert current.version.technical and "Printed on" not in current.text
     assert current.clauses  # analysed like any version
@@ -54,21 +54,21 @@ def test_reprocess_rebuilds_versions_as_technical_changes(store):
     assert list_changes(store) == [] and list_changes(store, pending_alert=True) == []
     technical = list_changes(store, include_technical=True)
     assert len(technical) == 1 and technical[0].technical and technical[0].to_version == current.version.sha256
-    history = store.versions(document.id)
-    assert len(history) == 2 and len(store.versions(document.id, include_folded=True)) == 4
+    history = store.history.versions(document.id)
+    assert len(history) == 2 and len(store.history.versions(document.id, include_folded=True)) == 4
     # A citation of an old version still resolves, to the version it is now equal to.
-    assert [store.resolve_version(document.id, sha).version.sha256 for sha in old] == [
+    assert [store.history.resolve_version(document.id, sha).version.sha256 for sha in old] == [
         v.version.sha256 for v in history]
 
     again = reprocess(store, [document], analyze=Analyzer())
     assert again.replayed == 0 and again.new_versions == 0 and again.folded == 0
-    assert len(store.versions(document.id)) == 2
+    assert len(store.history.versions(document.id)) == 2
 
 
 def test_reprocess_folds_noise_versions_an_older_extractor_recorded(store):
     """A link carrying a fresh per-visit id made a version per fetch; reprocess keeps the real edits only."""
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SOURCE,)),))
-    [document] = store.sync_catalog([spec], now=T0)
+    [document] = store.catalog.sync_catalog([spec], now=T0)
     page = ('<main><h1>Terms</h1><p>1. You must be {age} or older. See <a href="/pricing?did={did}">pricing</a>.</p>'
             "<p>2. We may suspend your account if you break these Terms of Service.</p></main>")
     ages = [13] * 6 + [16] * 4
@@ -77,20 +77,20 @@ def test_reprocess_folds_noise_versions_an_older_extractor_recorded(store):
         # What the extractor recorded before per-visit tokens were dropped.
         text = extract_document([(body, "text/html", URL, SOURCE)]).replace(
             "/pricing)", f"/pricing?did={fetch:08x}-7b4d-4e2a-9f1c-0a1b2c3d4e5f)")
-        store.record_text(document.id, snapshot=_snapshot(document.id, body, at), body=body, text=text,
-                          started_at=at, finished_at=at, analyze=Analyzer())
-    noisy = store.versions(document.id)
+        store.recording.record_text(document.id, snapshot=_snapshot(document.id, body, at), body=body, text=text,
+                                    started_at=at, finished_at=at, analyze=Analyzer())
+    noisy = store.history.versions(document.id)
     assert len(noisy) == 10
 
     report = reprocess(store, [document], analyze=Analyzer())
 
-    history = store.versions(document.id)
+    history = store.history.versions(document.id)
     assert report.new_versions == 2 and report.folded == 10
     assert ["13 or older" in v.text for v in history] == [True, False]
     assert all("did=" not in v.text for v in history)
     assert history[0].version.first_seen == T0 and history[1].version.first_seen == T0 + timedelta(hours=6)
     # Every noisy version still resolves: to the version of its own text.
-    resolved = [store.resolve_version(document.id, v.version.sha256).version.sha256 for v in noisy]
+    resolved = [store.history.resolve_version(document.id, v.version.sha256).version.sha256 for v in noisy]
     assert resolved == [history[0].version.sha256] * 6 + [history[1].version.sha256] * 4
     [shown] = list_changes(store, include_technical=True)
     assert shown.technical and shown.from_version == history[0].version.sha256
@@ -108,10 +108,10 @@ def test_reprocess_of_a_combined_document_reads_unchanged_parts_from_their_first
     for edit in ("first", "second", "second", "third"):
         site.set("/a", Page(f"<main><h1>Part A</h1><p>The {edit} wording of part A.</p></main>".encode()))
         run_crawl(store, [acme])
-    [document] = store.documents()
-    assert len(store.versions(document.id)) == 3
+    [document] = store.catalog.documents()
+    assert len(store.history.versions(document.id)) == 3
 
     report = reprocess(store, [document], analyze=Analyzer())
 
     assert report.errors == [] and report.new_versions == 0 and report.folded == 0
-    assert ["third" in v.text and "Part B" in v.text for v in store.versions(document.id)] == [False, False, True]
+    assert ["third" in v.text and "Part B" in v.text for v in store.history.versions(document.id)] == [False, False, True]

@@ -49,22 +49,22 @@ def test_fifty_fetches_of_a_page_with_per_visit_values_are_one_version_then_an_e
     outcomes = crawl_times(run_crawl, store, acme, 50)
 
     assert outcomes[0] == "new_version" and set(outcomes[1:]) == {"unchanged"}
-    [version] = store.versions(DOC)
+    [version] = store.history.versions(DOC)
     assert "xyz-did" not in version.text and "/pricing?plan=pro" in version.text
     assert "Visits today: …" in version.text and "generated at … UTC" in version.text and "Request …" in version.text
     learned = {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
     assert learned == {("text", "Visits today: {*}"), ("text", "Page generated at {*} UTC.")}
     # The first version, recorded before the counter and clock were learned, folded into this one.
-    [first, *_] = store.versions(DOC, include_folded=True)
+    [first, *_] = store.history.versions(DOC, include_folded=True)
     assert first.version.sha256 != version.version.sha256
-    assert store.resolve_version(DOC, first.version.sha256).version.sha256 == version.version.sha256
-    assert len(store.snapshots(DOC)) == 50  # every raw snapshot is kept as evidence
+    assert store.history.resolve_version(DOC, first.version.sha256).version.sha256 == version.version.sha256
+    assert len(store.history.snapshots(DOC)) == 50  # every raw snapshot is kept as evidence
 
     site.set("/terms", Page(render=render(law="the State of Delaware")))
     outcomes = crawl_times(run_crawl, store, acme, 5)
 
     assert outcomes == ["new_version"] + ["unchanged"] * 4
-    assert [v.text.count("Delaware") for v in store.versions(DOC)] == [0, 1]
+    assert [v.text.count("Delaware") for v in store.history.versions(DOC)] == [0, 1]
     [change] = list_changes(store)
     assert change.substantive and not change.technical
 
@@ -72,16 +72,16 @@ def test_fifty_fetches_of_a_page_with_per_visit_values_are_one_version_then_an_e
 def test_a_changed_period_is_a_version_at_once_and_a_link_path_change_is_a_cosmetic_version(
         store, site, acme, run_crawl):
     crawl_times(run_crawl, store, acme, 6)
-    assert len(store.versions(DOC)) == 1
+    assert len(store.history.versions(DOC)) == 1
 
     site.set("/terms", Page(render=render(days=14)))
     # "30 days" -> "14 days" states a term, not a counter: recorded on the first fetch, never held.
     assert crawl_times(run_crawl, store, acme, 3) == ["new_version", "unchanged", "unchanged"]
-    assert "within 14 days" in store.versions(DOC)[-1].text
+    assert "within 14 days" in store.history.versions(DOC)[-1].text
 
     site.set("/terms", Page(render=render(days=14, pricing="/plans")))
     assert crawl_times(run_crawl, store, acme, 2) == ["new_version", "unchanged"]
-    versions = store.versions(DOC)
+    versions = store.history.versions(DOC)
     assert len(versions) == 3 and "/plans?plan=pro" in versions[-1].text
     link_change = list_changes(store, include_technical=True)[-1]
     assert not link_change.substantive and link_change.cosmetic_reason == "link targets"
@@ -89,7 +89,7 @@ def test_a_changed_period_is_a_version_at_once_and_a_link_path_change_is_a_cosme
 
 def test_an_operator_keeps_a_learned_value_as_content(store, site, acme, run_crawl):
     crawl_times(run_crawl, store, acme, 5)
-    assert len(store.versions(DOC)) == 1
+    assert len(store.history.versions(DOC)) == 1
     [doc] = acme.documents
     kept = PlatformSpec("acme", "Acme", (DocumentSpec(
         "acme", doc.type, doc.sources, volatile_keep=frozenset({"Visits today: {*}"})),))
@@ -98,4 +98,4 @@ def test_an_operator_keeps_a_learned_value_as_content(store, site, acme, run_cra
 
     # The counter is content again: every fetch shows a new count.
     assert outcomes == ["new_version"] * 3
-    assert "Visits today: …" not in store.versions(DOC)[-1].text
+    assert "Visits today: …" not in store.history.versions(DOC)[-1].text

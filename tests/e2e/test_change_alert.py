@@ -67,12 +67,12 @@ def _serve_and_crawl(site, settings, store, text: str):
 
 def test_edited_policy_gives_the_exact_clause_changes_and_one_alert(site, settings, store, smtp_inbox, policy):
     _serve_and_crawl(site, settings, store, policy)
-    [document] = store.documents()
-    first = store.current_version(document.id)
+    [document] = store.catalog.documents()
+    first = store.history.current_version(document.id)
     assert send_alerts(settings, store=store).deliveries == []  # a first version is no change
 
     _serve_and_crawl(site, settings, store, edit_policy(policy))
-    assert len(store.versions(document.id)) == 2
+    assert len(store.history.versions(document.id)) == 2
     [change] = list_changes(store)
     assert change.substantive and change.severity_raised
     listed = [(c.change.kind, (c.change.before or c.change.after)[:40]) for c in change.clause_changes]
@@ -85,7 +85,7 @@ def test_edited_policy_gives_the_exact_clause_changes_and_one_alert(site, settin
     modified = next(c.change for c in change.clause_changes if c.change.kind == "modified")
     assert modified.after.startswith(REWORDED_AFTER.replace("4.1", "5.1"))
     # Every clause that was only renumbered kept its key (and so its provision record).
-    current = store.current_version(document.id)
+    current = store.history.current_version(document.id)
     old_keys = {c.clause.key for c in first.clauses}
     carried = [c for c in current.clauses if c.clause.key in old_keys]
     assert len(carried) == len(first.clauses) - 1  # all but the removed clause
@@ -108,7 +108,7 @@ def test_edited_policy_gives_the_exact_clause_changes_and_one_alert(site, settin
     cosmetic = cosmetic_edit(edit_policy(policy)).replace("2025-1-15", "2025-2-1")
     assert _serve_and_crawl(site, settings, store, cosmetic).results[0].outcome == "unchanged"
     assert _serve_and_crawl(site, settings, store, cosmetic).results[0].outcome == "new_version"
-    assert len(store.versions(document.id)) == 3
+    assert len(store.history.versions(document.id)) == 3
     latest = list_changes(store)[-1]
     assert not latest.substantive and latest.cosmetic_reason == "page dates" and latest.clause_changes == ()
     assert send_alerts(settings, store=store).deliveries == []

@@ -1,6 +1,6 @@
 """A small real store for the site and digest tests: two platforms, two versions of each document.
 
-Versions are recorded through ``Store.record_text`` with the real analysis
+Versions are recorded through ``Recorder.record_text`` (``store.recording``) with the real analysis
 pipeline (splitter, change building, dates). The clause classifier is a
 keyword model defined here, so the pages under test have provisions of known
 types and severities whatever the trained classifier currently decides.
@@ -107,14 +107,14 @@ class SiteStore:
 def record(store: Store, document_id: str, url: str, text: str, when: datetime, analyzer: Analyzer):
     body = f"<html><body><pre>{text}</pre></body></html>".encode()
     snap = Snapshot(sha256_bytes(body), document_id, url, url, 200, "text/html", when, size=len(body))
-    return store.record_text(document_id, snapshot=snap, body=body, text=normalize_text(text),
-                             started_at=when, finished_at=when, analyze=analyzer)
+    return store.recording.record_text(document_id, snapshot=snap, body=body, text=normalize_text(text),
+                                       started_at=when, finished_at=when, analyze=analyzer)
 
 
 def fill(store: Store) -> SiteStore:
     """Two versions of each document, a day apart."""
     analyzer = Analyzer(model=KeywordClassifier())
-    acme, hostile = (d.id for d in store.sync_catalog(PLATFORMS, now=T0))
+    acme, hostile = (d.id for d in store.catalog.sync_catalog(PLATFORMS, now=T0))
     record(store, acme, "https://acme.test/terms", ACME_V1, T0, analyzer)
     record(store, hostile, "https://hostile.test/privacy", HOSTILE_V1, T0, analyzer)
     record(store, acme, "https://acme.test/terms", ACME_V2, T0 + timedelta(days=1), analyzer)

@@ -53,8 +53,8 @@ def _record(store, document_id, text, at, **kwargs):
     body = text.encode()
     snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
                         "text/plain", at, size=len(body))
-    return store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                             analyze=Analyzer(KeywordClassifier()), **kwargs)
+    return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                                       analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def settings(tmp_path, store_url, smtp_inbox):
 def acme(store):
     specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
              for s in ("acme", "globex")]
-    return store.sync_catalog(specs, now=T0)[0].id
+    return store.catalog.sync_catalog(specs, now=T0)[0].id
 
 
 def _inbox(smtp_inbox) -> dict[str, email.message.EmailMessage]:
@@ -129,8 +129,8 @@ def test_cosmetic_and_technical_changes_never_alert(settings, store, acme, smtp_
 def test_failing_document_alerted_once_per_streak_naming_the_kind(settings, store, acme, smtp_inbox):
     _record(store, acme, V1, T0)
     for hours in (1, 2):
-        store.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
-                             kind="selector_missing", detail="no element matched main.terms")
+        store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
+                                       kind="selector_missing", detail="no element matched main.terms")
     first = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
     assert first.failing == 1 and all(d.ok for d in first.deliveries[:2])
     text = _inbox(smtp_inbox)["all@example.com"].get_body(("plain",)).get_content()

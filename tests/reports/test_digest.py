@@ -90,7 +90,7 @@ def test_dry_run_without_subscribers_writes_one_digest_of_everything(filled, tmp
 
 def test_failing_documents_are_listed(filled):
     now = datetime(2026, 3, 5, tzinfo=UTC)
-    filled.store.record_failure(filled.acme, started_at=now, finished_at=now, kind="http_5xx", detail="503")
+    filled.store.recording.record_failure(filled.acme, started_at=now, finished_at=now, kind="http_5xx", detail="503")
     content = collect_digest(filled.store, since=SINCE, until=UNTIL, base_url=BASE)
     subject, text, html = DigestRenderer(BASE).render(content)
     assert "1 failing" in subject

@@ -232,11 +232,11 @@ def test_unfetched_and_failing_documents_are_shown_without_breaking_the_build(fi
 
     newcomer = PlatformSpec("new/../co", "Newcomer", (DocumentSpec("new/../co", "Terms of Service",
                                                                     (SourceSpec("javascript:alert(1)"),)),))
-    docs = filled.store.sync_catalog([*site_kit.PLATFORMS, newcomer], now=site_kit.T0)
+    docs = filled.store.catalog.sync_catalog([*site_kit.PLATFORMS, newcomer], now=site_kit.T0)
     newcomer_id = next(d.id for d in docs if d.platform == "new/../co")
     when = site_kit.T0 + timedelta(days=3)
     for _ in range(2):
-        filled.store.record_failure(filled.acme, started_at=when, finished_at=when, kind="bot_wall", detail="captcha")
+        filled.store.recording.record_failure(filled.acme, started_at=when, finished_at=when, kind="bot_wall", detail="captcha")
     report = build(filled.store, tmp_path / "out", base_url=BASE)
     assert report.ok
     out = tmp_path / "out"

@@ -66,13 +66,13 @@ def catalog(*slugs: str) -> list[PlatformSpec]:
 def record(store: Store, document_id: str, text: str, analyzer: Analyzer, at: datetime = T0):
     body = text.encode()
     snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.test/", "https://x.test/", 200, "text/html", at)
-    return store.record_text(
+    return store.recording.record_text(
         document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at, analyze=analyzer
     )
 
 
 def ids(store: Store) -> dict[str, str]:
-    return {doc.platform: doc.id for doc in store.documents()}
+    return {doc.platform: doc.id for doc in store.catalog.documents()}
 
 
 def provision_ids(store: Store) -> dict[str, str]:
@@ -81,7 +81,7 @@ def provision_ids(store: Store) -> dict[str, str]:
 
 
 def test_prevalence_counts_platforms_whose_current_version_has_the_type(store):
-    store.sync_catalog(catalog("alpha", "beta", "gamma", "delta"), now=T0)
+    store.catalog.sync_catalog(catalog("alpha", "beta", "gamma", "delta"), now=T0)
     doc = ids(store)
     record(store, doc["alpha"], TERMS, OLD)
     record(store, doc["beta"], TERMS, OLD)
@@ -97,7 +97,7 @@ def test_prevalence_counts_platforms_whose_current_version_has_the_type(store):
 
 
 def test_platforms_dropped_from_the_catalog_no_longer_count(store):
-    store.sync_catalog(catalog("alpha", "beta"), now=T0)
+    store.catalog.sync_catalog(catalog("alpha", "beta"), now=T0)
     doc = ids(store)
     record(store, doc["alpha"], TERMS, OLD)
     record(store, doc["beta"], TERMS, OLD)
@@ -108,7 +108,7 @@ def test_platforms_dropped_from_the_catalog_no_longer_count(store):
 
 
 def test_versions_to_analyse_are_those_of_another_analyser(store):
-    store.sync_catalog(catalog("alpha", "beta"), now=T0)
+    store.catalog.sync_catalog(catalog("alpha", "beta"), now=T0)
     doc = ids(store)
     record(store, doc["alpha"], TERMS, OLD)
     record(store, doc["alpha"], TERMS + "\nA new paragraph about refunds.\n", NEW, T0 + timedelta(days=1))
@@ -121,18 +121,18 @@ def test_versions_to_analyse_are_those_of_another_analyser(store):
 
 
 def test_replace_analysis_swaps_clauses_and_keeps_provision_ids(store):
-    store.sync_catalog(catalog("alpha"), now=T0)
+    store.catalog.sync_catalog(catalog("alpha"), now=T0)
     document_id = ids(store)["alpha"]
     record(store, document_id, TERMS, OLD)
     before = provision_ids(store)
     assert set(before) == {"arbitration", "tracking"}
     (ref,) = versions_to_analyse(store, "kw-2")
-    stored = store.current_version(document_id)
+    stored = store.history.current_version(document_id)
     fresh = NEW.classify_text(stored.text)
     analysis = NEW(None, stored.text)
     replace_analysis(store, ref, replace(analysis, clauses=fresh), now=T0 + timedelta(days=2))
 
-    after = store.current_version(document_id)
+    after = store.history.current_version(document_id)
     assert [c.clause.text for c in after.clauses] == [c.clause.text for c in fresh]
     law = [c for c in after.clauses if "governed" in c.clause.text][0]
     assert law.classification.types == ("governing_law",)
@@ -145,26 +145,26 @@ def test_replace_analysis_swaps_clauses_and_keeps_provision_ids(store):
 
 
 def test_replace_analysis_refuses_a_version_someone_else_reanalysed(store):
-    store.sync_catalog(catalog("alpha"), now=T0)
+    store.catalog.sync_catalog(catalog("alpha"), now=T0)
     document_id = ids(store)["alpha"]
     record(store, document_id, TERMS, OLD)
     (ref,) = versions_to_analyse(store, "kw-2")
-    text = store.current_version(document_id).text
+    text = store.history.current_version(document_id).text
     replace_analysis(store, ref, NEW(None, text), now=T0)
     with pytest.raises(AnalysisMovedError, match="kw-2"):
         replace_analysis(store, ref, NEW(None, text), now=T0)
 
 
 def test_replace_analysis_is_one_transaction(store):
-    store.sync_catalog(catalog("alpha"), now=T0)
+    store.catalog.sync_catalog(catalog("alpha"), now=T0)
     document_id = ids(store)["alpha"]
     record(store, document_id, TERMS, OLD)
     (ref,) = versions_to_analyse(store, "kw-2")
-    old_clauses = store.current_version(document_id).clauses
-    analysis = NEW(None, store.current_version(document_id).text)
+    old_clauses = store.history.current_version(document_id).clauses
+    analysis = NEW(None, store.history.current_version(document_id).text)
     # Two clauses with one ordinal break the (version, ordinal) constraint half-way through.
     broken = analysis.clauses + (ClassifiedClause(analysis.clauses[0].clause, analysis.clauses[0].classification),)
     with pytest.raises(Exception):  # noqa: B017 - whichever IntegrityError the driver raises
         replace_analysis(store, ref, replace(analysis, clauses=broken), now=T0)
-    assert store.current_version(document_id).clauses == old_clauses
+    assert store.history.current_version(document_id).clauses == old_clauses
     assert versions_to_analyse(store, "kw-2")[0].analyzed_with == "kw-1"

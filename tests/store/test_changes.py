@@ -10,7 +10,9 @@ import pytest
 from analysis.domain import Classification, PlatformSpec, DocumentSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
-from store.changes import failing_documents, list_changes, mark_alerted
+from reports.site.model import changes_of_provision
+from store.changes import failing_documents, list_changes, mark_alerted, provision_links
+from store.site_data import load_site_data
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -54,13 +56,13 @@ def _record(store, document_id: str, text: str, at: datetime, **kwargs):
     body = text.encode()
     snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
                         "text/plain", at, size=len(body))
-    return store.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                             analyze=Analyzer(KeywordClassifier()), **kwargs)
+    return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
+                                       analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
 def documents(store):
-    return [d.id for d in store.sync_catalog(_catalog("acme", "globex"), now=T0)]
+    return [d.id for d in store.catalog.sync_catalog(_catalog("acme", "globex"), now=T0)]
 
 
 def test_changes_list_with_record_ids_and_filters(store, documents):
@@ -105,12 +107,40 @@ def test_failure_streaks(store, documents):
     acme, globex = documents
     _record(store, acme, V1, T0)
     for hours in (1, 2, 3):
-        store.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
-                             kind="http_5xx" if hours < 3 else "timeout", detail=f"attempt {hours}")
-    store.record_failure(globex, started_at=T0, finished_at=T0, kind="dns")
+        store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
+                                       kind="http_5xx" if hours < 3 else "timeout", detail=f"attempt {hours}")
+    store.recording.record_failure(globex, started_at=T0, finished_at=T0, kind="dns")
     [failing] = failing_documents(store, at_least=3)
     assert (failing.document_id, failing.consecutive_failures, failing.error_kind) == (acme, 3, "timeout")
     assert failing.failing_since == T0 + timedelta(hours=1)
     assert [f.document_id for f in failing_documents(store, at_least=1)] == [acme, globex]
     _record(store, acme, V1, T0 + timedelta(hours=4))
     assert [f.document_id for f in failing_documents(store, at_least=1)] == [globex]
+
+
+def test_provision_links_follow_the_clause_on_each_side_of_the_change():
+    records = {"arbitration": "CW-P-1", "choice_of_law": "CW-P-2", "unilateral_termination": "CW-P-3"}
+    assert provision_links("added", ("choice_of_law",), ("arbitration",), records) == ("CW-P-1",)
+    assert provision_links("removed", ("choice_of_law",), ("arbitration",), records) == ("CW-P-2",)
+    assert provision_links("modified", ("choice_of_law", "arbitration"), ("arbitration", "unilateral_termination"),
+                           records) == ("CW-P-1", "CW-P-3", "CW-P-2")
+    assert provision_links("modified", ("no_record_yet",), (), records) == ()
+
+
+def test_a_clause_that_changes_type_is_listed_under_both_records_by_changes_and_site(store, documents):
+    acme, _ = documents
+    _record(store, acme, V1, T0)
+    # The law clause now also lets the company terminate: its type moves from choice of law to termination.
+    _record(store, acme, V1.replace("These Terms are governed", "We may terminate; these Terms are governed"),
+            T0 + timedelta(days=1))
+    provisions = {p.clause_type: p.id for p in load_site_data(store).documents[0].provisions}
+    [change] = list_changes(store)
+    [clause] = change.clause_changes
+    assert clause.record_ids == (provisions["unilateral_termination"], provisions["choice_of_law"])
+    assert clause.record_id == provisions["unilateral_termination"]
+
+    document = load_site_data(store).documents[0]
+    assert [c.id for c in document.changes] == [list_changes(store, include_first=True)[0].id, change.id]
+    assert document.changes[0].from_version is None and document.changes[1] == change
+    for provision in document.provisions:
+        assert [c.id for c in changes_of_provision(document, provision)] == [change.id]

@@ -35,7 +35,7 @@ def run_crawl():
     options = CrawlOptions(user_agent="clausewatch-tests/1", delay=0, concurrency=4, timeout=5, retries=0)
 
     def run(store, platforms):
-        return crawl(store, store.sync_catalog(platforms, now=datetime.now(UTC)), options, analyze=Analyzer())
+        return crawl(store, store.catalog.sync_catalog(platforms, now=datetime.now(UTC)), options, analyze=Analyzer())
 
     return run
 
@@ -75,13 +75,13 @@ def test_an_untouched_store_agrees_with_its_log(logged_store, signer):
     assert problems(logged_store, signer) == []
     leaves = [LogLeaf.decode(e.leaf) for e in log.entries()]
     assert sorted(leaf.outcome for leaf in leaves) == ["failed", "failed", "new_version", "new_version"]
-    version = logged_store.versions("CW-D-00001")[-1].version
+    version = logged_store.history.versions("CW-D-00001")[-1].version
     index = log.log_index_of_version("CW-D-00001", version.sha256)
     assert leaves[index].version == version.sha256 and leaves[index].time == version.first_seen
 
 
 def test_a_changed_blob_byte_is_named(logged_store, signer):
-    version = logged_store.versions("CW-D-00001")[0].version
+    version = logged_store.history.versions("CW-D-00001")[0].version
     path = logged_store.blobs.path(version.sha256)
     text = bytearray(zlib.decompress(path.read_bytes()))
     text[10] ^= 1

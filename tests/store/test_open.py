@@ -48,13 +48,13 @@ def test_read_mode_makes_the_database_refuse_writes(store_url, tmp_path):
     Store.open(store_url, tmp_path / "objects").close()
     reader = Store.open(store_url, tmp_path / "objects", mode="read")
     try:
-        assert reader.documents() == []
+        assert reader.catalog.documents() == []
         with pytest.raises(sa.exc.DBAPIError):
-            reader.sync_catalog([ACME], now=NOW)
+            reader.catalog.sync_catalog([ACME], now=NOW)
     finally:
         reader.close()
     writer = Store.open(store_url, tmp_path / "objects", mode="write")
-    assert [d.id for d in writer.sync_catalog([ACME], now=NOW)] == ["CW-D-00001"]
+    assert [d.id for d in writer.catalog.sync_catalog([ACME], now=NOW)] == ["CW-D-00001"]
     writer.close()
 
 

@@ -11,16 +11,16 @@ from store.repository import UnknownDocumentError
 def test_record_text_then_unchanged(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
-    (doc,) = store.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.sync_catalog([spec], now=now)
     assert doc.id == "CW-D-00001"
     body = b"<h1>Terms</h1><p>Hello</p>"
     snap = Snapshot(sha256_bytes(body), doc.id, "http://x/t", "http://x/t", 200, "text/html", now, size=len(body))
-    first = store.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
-                              started_at=now, finished_at=now, analyze=Analyzer())
-    second = store.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
-                               started_at=now, finished_at=now, analyze=Analyzer())
+    first = store.recording.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
+                                        started_at=now, finished_at=now, analyze=Analyzer())
+    second = store.recording.record_text(doc.id, snapshot=snap, body=body, text="# Terms\n\nHello\n",
+                                         started_at=now, finished_at=now, analyze=Analyzer())
     assert first.outcome == "new_version" and second.outcome == "unchanged"
-    assert len(store.versions(doc.id)) == 1
+    assert len(store.history.versions(doc.id)) == 1
     assert store.verify() == []
 
 
@@ -33,14 +33,14 @@ def test_failures_are_fetches_never_versions_and_status_counts_them(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),
                                          DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),))))
-    store.sync_catalog([spec], now=now)
+    store.catalog.sync_catalog([spec], now=now)
     error_page = b"<h1>503 Service Unavailable</h1>"
     for _ in range(2):
-        store.record_failure("CW-D-00001", started_at=now, finished_at=now, kind="http_5xx", detail="HTTP 503",
-                             snapshot=_snapshot("CW-D-00001", error_page, now), body=error_page)
-    assert store.current_version("CW-D-00001") is None
-    assert len(store.snapshots("CW-D-00001")) == 1  # the error page is kept once, as evidence
-    by_id = {s.id: s for s in store.status()}
+        store.recording.record_failure("CW-D-00001", started_at=now, finished_at=now, kind="http_5xx", detail="HTTP 503",
+                                       snapshot=_snapshot("CW-D-00001", error_page, now), body=error_page)
+    assert store.history.current_version("CW-D-00001") is None
+    assert len(store.history.snapshots("CW-D-00001")) == 1  # the error page is kept once, as evidence
+    by_id = {s.id: s for s in store.catalog.status()}
     assert (by_id["CW-D-00001"].fetches, by_id["CW-D-00001"].failures) == (2, 2)
     assert by_id["CW-D-00001"].consecutive_failures == 2
     assert by_id["CW-D-00001"].last_error_kind == "http_5xx"
@@ -50,12 +50,12 @@ def test_failures_are_fetches_never_versions_and_status_counts_them(store):
 def test_conditional_headers_come_from_the_last_snapshot(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
-    store.sync_catalog([spec], now=now)
-    assert store.conditional_headers("CW-D-00001") == {}
+    store.catalog.sync_catalog([spec], now=now)
+    assert store.history.conditional_headers("CW-D-00001") == {}
     body = b"<p>Terms</p>"
-    store.record_text("CW-D-00001", snapshot=_snapshot("CW-D-00001", body, now), body=body, text="Terms\n",
-                      started_at=now, finished_at=now)
-    headers = store.conditional_headers("CW-D-00001")
+    store.recording.record_text("CW-D-00001", snapshot=_snapshot("CW-D-00001", body, now), body=body, text="Terms\n",
+                                started_at=now, finished_at=now)
+    headers = store.history.conditional_headers("CW-D-00001")
     assert headers["If-None-Match"] == '"v1"'
     assert headers["If-Modified-Since"] == "Thu, 01 Jan 2026 00:00:00 GMT"
 
@@ -64,13 +64,13 @@ def test_document_ids_are_stable_and_dropped_documents_leave_the_catalog(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     terms = DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),))
     privacy = DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),))
-    first = store.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    first = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
     assert [d.id for d in first] == ["CW-D-00001", "CW-D-00002"]
-    kept = store.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now)
+    kept = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now)
     assert {d.id: d.in_catalog for d in kept} == {"CW-D-00001": True, "CW-D-00002": True}  # absent is not retired
-    again = store.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now, retire_missing=True)
+    again = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now, retire_missing=True)
     assert {d.id: d.in_catalog for d in again} == {"CW-D-00001": False, "CW-D-00002": True}
-    back = store.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    back = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
     assert {d.id: (d.type, d.in_catalog) for d in back} == {
         "CW-D-00001": ("Terms of Service", True), "CW-D-00002": ("Privacy Policy", True)}
 
@@ -79,7 +79,7 @@ def test_conditional_headers_of_many_documents_match_one_by_one(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
              for n in range(4)]
-    ids = [doc.id for doc in store.sync_catalog(specs, now=now)]
+    ids = [doc.id for doc in store.catalog.sync_catalog(specs, now=now)]
     for number, doc_id in enumerate(ids[:3]):
         for fetch in range(number + 1):  # the newest snapshot behind the current version gives the validators
             body = f"<p>Terms {number}</p><!-- fetch {fetch} -->".encode()
@@ -87,27 +87,27 @@ def test_conditional_headers_of_many_documents_match_one_by_one(store):
             snapshot = Snapshot(sha256_bytes(body), doc_id, "http://x/t", "http://x/t", 200, "text/html", later,
                                 size=len(body), etag=f'"{number}-{fetch}"',
                                 last_modified=None if fetch else "Thu, 01 Jan 2026 00:00:00 GMT")
-            store.record_text(doc_id, snapshot=snapshot, body=body, text=f"Terms {number}\n",
-                              started_at=later, finished_at=later)
-    together = store.conditional_headers_for(list(reversed(ids)))
+            store.recording.record_text(doc_id, snapshot=snapshot, body=body, text=f"Terms {number}\n",
+                                        started_at=later, finished_at=later)
+    together = store.history.conditional_headers_for(list(reversed(ids)))
     assert list(together) == list(reversed(ids))
-    assert together == {doc_id: store.conditional_headers(doc_id) for doc_id in ids}
+    assert together == {doc_id: store.history.conditional_headers(doc_id) for doc_id in ids}
     assert together[ids[2]] == {"If-None-Match": '"2-2"'}
     assert together[ids[3]] == {}
     with pytest.raises(UnknownDocumentError):
-        store.conditional_headers_for([ids[0], "CW-D-99999"])
+        store.history.conditional_headers_for([ids[0], "CW-D-99999"])
 
 
 def test_documents_dropped_from_a_large_catalog_all_leave_it_in_chunked_updates(store, monkeypatch):
-    import store.repository as repository
+    import store.catalog as catalog
 
-    monkeypatch.setattr(repository, "_IDS_PER_QUERY", 2)
-    monkeypatch.setattr(repository, "_ROWS_PER_BATCH", 2)
+    monkeypatch.setattr(catalog, "IDS_PER_QUERY", 2)
+    monkeypatch.setattr(catalog, "_ROWS_PER_BATCH", 2)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
              for n in range(7)]
-    first = store.sync_catalog(specs, now=now)
+    first = store.catalog.sync_catalog(specs, now=now)
     assert [d.id for d in first] == [f"CW-D-{n:05d}" for n in range(1, 8)]
-    again = store.sync_catalog(specs[3:4], now=now, retire_missing=True)
+    again = store.catalog.sync_catalog(specs[3:4], now=now, retire_missing=True)
     assert [(d.id, d.in_catalog) for d in again] == [(f"CW-D-{n:05d}", n == 4) for n in range(1, 8)]
-    assert store.conditional_headers_for([d.id for d in again]) == {d.id: {} for d in again}
+    assert store.history.conditional_headers_for([d.id for d in again]) == {d.id: {} for d in again}

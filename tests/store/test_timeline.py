@@ -28,20 +28,20 @@ V2 = "# Terms\n\n1. Disputes go to binding arbitration in Delaware.\n\n2. We may
 def _record(store, doc_id, text, when, **kwargs):
     body = f"<pre>{text}</pre>".encode()
     snap = Snapshot(sha256_bytes(body), doc_id, URL, URL, 200, "text/html", when, size=len(body))
-    return store.record_text(doc_id, snapshot=snap, body=body, text=normalize_text(text),
-                             started_at=when, finished_at=when, **kwargs)
+    return store.recording.record_text(doc_id, snapshot=snap, body=body, text=normalize_text(text),
+                                       started_at=when, finished_at=when, **kwargs)
 
 
 @pytest.fixture
 def history(store):
     """v1 at T0 (confirmed an hour later), v2 a day later, back to v1 on day 2, a 304 on day 3."""
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(URL),)),))
-    (doc,) = store.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.sync_catalog([spec], now=T0)
     _record(store, doc.id, V1, T0)
     _record(store, doc.id, V1, T0 + timedelta(hours=1))
     _record(store, doc.id, V2, T0 + DAY)
     _record(store, doc.id, V1, T0 + 2 * DAY)
-    store.record_not_modified(doc.id, started_at=T0 + 3 * DAY, finished_at=T0 + 3 * DAY)
+    store.recording.record_not_modified(doc.id, started_at=T0 + 3 * DAY, finished_at=T0 + 3 * DAY)
     return doc.id
 
 
@@ -80,8 +80,8 @@ def test_a_technical_rereading_supersedes_the_version_it_reread(store, history):
     reread = V1.replace("Delaware", "Delaware (re-read)")
     body = f"<pre>{V1}</pre>".encode()
     snap = Snapshot(sha256_bytes(body), history, URL, URL, 200, "text/html", T0, size=len(body))
-    store.record_text(history, snapshot=snap, body=body, text=normalize_text(reread), started_at=T0,
-                      finished_at=T0, technical=True)
+    store.recording.record_text(history, snapshot=snap, body=body, text=normalize_text(reread), started_at=T0,
+                                finished_at=T0, technical=True)
     timeline = document_timeline(store, history)
     reread_sha = sha256_text(normalize_text(reread))
     assert timeline.version(v1).superseded_by == reread_sha
@@ -93,7 +93,7 @@ def test_clauses_of_every_version_and_provision_lookup(store):
     from analysis.pipeline import Analyzer
 
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(URL),)),))
-    (doc,) = store.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.sync_catalog([spec], now=T0)
     _record(store, doc.id, V1, T0, analyze=Analyzer())
     _record(store, doc.id, V2, T0 + DAY, analyze=Analyzer())
     clauses = clauses_by_version(store, doc.id)
@@ -118,11 +118,11 @@ def test_after_a_real_reprocess_the_rebuilt_versions_are_in_force_where_their_sn
     pages = [f"<html><body><main><h1>Terms</h1><p>1. You must be {age} or older to use the Service.</p>"
              f"</main></body></html>".encode() for age in (13, 16)]
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (source,)),))
-    (doc,) = store.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.sync_catalog([spec], now=T0)
     for when, body in ((T0, pages[0]), (T0 + DAY / 2, pages[0]), (T0 + DAY, pages[1])):
         old_text = extract_document([(body, "text/html", URL, source)]) + "\nPrinted by an older extractor\n"
         snap = Snapshot(sha256_bytes(body), doc.id, URL, URL, 200, "text/html", when, size=len(body))
-        store.record_text(doc.id, snapshot=snap, body=body, text=old_text, started_at=when, finished_at=when)
+        store.recording.record_text(doc.id, snapshot=snap, body=body, text=old_text, started_at=when, finished_at=when)
     originals = [v.sha256 for v in document_timeline(store, doc.id).versions]
 
     report = reprocess(store, [doc], analyze=Analyzer(), run_id="reprocess-test")
@@ -133,4 +133,4 @@ def test_after_a_real_reprocess_the_rebuilt_versions_are_in_force_where_their_sn
     assert [(p.version, p.start, p.end) for p in timeline.periods] == [
         (rebuilt[0], T0, T0 + DAY), (rebuilt[1], T0 + DAY, None)]
     assert timeline.in_force(T0 + DAY * 3 / 4)[1].sha256 == rebuilt[0]
-    assert timeline.in_force(T0 + 2 * DAY)[1].sha256 == store.current_version(doc.id).version.sha256 == rebuilt[1]
+    assert timeline.in_force(T0 + 2 * DAY)[1].sha256 == store.history.current_version(doc.id).version.sha256 == rebuilt[1]

@@ -1,0 +1,145 @@
+"""The catalog repository: platforms and documents, and each document's state at a glance."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session
+
+from analysis.domain import Document, PlatformSpec
+from store import mapping
+from store.database import IDS_PER_QUERY, Database, document_row
+from store.health import NEVER_FETCHED, fetch_health
+from store.models import DocumentRow, FetchRow, PlatformRow, VersionRow
+
+_ROWS_PER_BATCH = 500
+
+
+@dataclass(frozen=True)
+class DocumentStatus:
+    id: str
+    platform: str
+    type: str
+    url: str
+    versions: int
+    fetches: int
+    failures: int
+    consecutive_failures: int
+    last_outcome: str | None
+    last_error_kind: str | None
+    last_verified: datetime | None
+    in_catalog: bool
+    language: str | None = None  # of the current version, as detected
+
+
+
+class Catalog:
+    """Platforms and documents: synced from the catalog files, listed, looked up."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def sync_catalog(
+        self, platforms: Sequence[PlatformSpec], *, now: datetime, retire_missing: bool = False
+    ) -> list[Document]:
+        """Insert or update every platform and document; ids of known documents never change.
+
+        A tracked document absent from ``platforms`` stays tracked (its history
+        and its failures stay visible) unless ``retire_missing`` says the catalog
+        is complete and its absence is meant: only ``clausewatch init`` does that.
+        """
+        with self.db.session() as session:
+            kept: set[int] = set()
+            for spec in platforms:
+                platform = self._upsert_platform(session, spec)
+                for doc in spec.documents:
+                    kept.add(self._upsert_document(session, platform, doc, now))
+            if retire_missing:
+                # Documents dropped from the catalog keep their history but are no longer crawled.
+                # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
+                listed = session.scalars(select(DocumentRow.id).where(DocumentRow.in_catalog.is_(True))).all()
+                dropped = [document_id for document_id in listed if document_id not in kept]
+                for start in range(0, len(dropped), IDS_PER_QUERY):
+                    session.execute(update(DocumentRow)
+                                    .where(DocumentRow.id.in_(dropped[start:start + IDS_PER_QUERY]))
+                                    .values(in_catalog=False))
+        return self.documents()
+
+    def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
+        row = session.scalar(select(PlatformRow).where(PlatformRow.slug == spec.slug))
+        if row is None:
+            row = PlatformRow(slug=spec.slug)
+            session.add(row)
+        row.name = spec.name
+        row.homepage = spec.homepage
+        row.jurisdictions = list(spec.jurisdictions)
+        row.tags = list(spec.tags)
+        session.flush()
+        return row
+
+    def _upsert_document(self, session: Session, platform: PlatformRow, spec, now: datetime) -> int:
+        row = session.scalar(
+            select(DocumentRow).where(DocumentRow.platform_id == platform.id, DocumentRow.type == spec.type)
+        )
+        created = row is None
+        if created:
+            # The public id derives from the primary key, known only after the insert.
+            row = DocumentRow(platform_id=platform.id, type=spec.type, public_id="~" + uuid.uuid4().hex[:16],
+                              created_at=now)
+            session.add(row)
+        row.url = spec.url
+        row.spec = mapping.spec_to_json(spec)
+        row.fetcher = spec.fetcher
+        row.schedule_group = spec.schedule_group
+        row.tags = list(spec.tags)
+        row.in_catalog = True
+        session.flush()
+        if created:
+            row.public_id = f"CW-D-{row.id:05d}"
+        return row.id
+
+    def documents(self) -> list[Document]:
+        with self.db.session() as session:
+            # In batches, so the rows of a large catalog are never all in memory at once.
+            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id).execution_options(yield_per=_ROWS_PER_BATCH))
+            return [mapping.document_from_row(row) for row in rows]
+
+    def document(self, document_id: str) -> Document:
+        with self.db.session() as session:
+            return mapping.document_from_row(document_row(session, document_id))
+
+
+    def status(self) -> list[DocumentStatus]:
+        """One line per document of the store, crawled or not; failures counted by :mod:`store.health`."""
+        with self.db.session() as session:
+            counts = self._fetch_counts(session)
+            version_counts = dict(session.execute(
+                select(VersionRow.document_id, func.count()).where(VersionRow.folded_into_id.is_(None))
+                .group_by(VersionRow.document_id)
+            ).all())
+            health = fetch_health(session)
+            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
+            return [self._status_of(session, row, counts.get(row.id, (0, 0)), version_counts.get(row.id, 0),
+                                    health.get(row.id, NEVER_FETCHED)) for row in rows]
+
+    @staticmethod
+    def _fetch_counts(session: Session) -> dict[int, tuple[int, int]]:
+        failed = func.sum(case((FetchRow.outcome == "failed", 1), else_=0))
+        rows = session.execute(select(FetchRow.document_id, func.count(), failed).group_by(FetchRow.document_id))
+        return {doc_id: (total, int(fails or 0)) for doc_id, total, fails in rows}
+
+    @staticmethod
+    def _status_of(session: Session, row: DocumentRow, counts: tuple[int, int], versions: int, health) -> DocumentStatus:
+        current = session.get(VersionRow, row.current_version_id) if row.current_version_id else None
+        return DocumentStatus(
+            id=row.public_id, platform=row.platform.slug, type=row.type, url=row.url,
+            versions=versions, fetches=counts[0], failures=counts[1], consecutive_failures=health.consecutive_failures,
+            last_outcome=health.last_outcome, last_error_kind=health.last_error_kind,
+            last_verified=current.last_verified if current else None,
+            in_catalog=row.in_catalog,
+            language=current.language if current else None,
+        )

@@ -1,0 +1,234 @@
+"""The database and blob folder every repository of the store works over.
+
+:class:`Database` holds the engine, the blob store and the session factory;
+opening it checks (or creates and migrates) the schema. The repositories
+(:mod:`store.catalog`, :mod:`store.history`, :mod:`store.recording`,
+:mod:`store.changes`, :mod:`store.jobs`…) take a Database and are the only code
+that opens a session: nothing outside ``store/`` touches a session or a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.blobs import BlobMismatch, BlobStore
+from store.models import DocumentRow, SnapshotRow, VersionRow
+
+if TYPE_CHECKING:
+    from store.migrate import SchemaState
+
+# Documents per IN (...) list: well under SQLite's 32,766 bound parameters.
+IDS_PER_QUERY = 1000
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; the message says why."""
+
+
+class UnknownDocumentError(StoreError):
+    pass
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be reached or read: bad URL, missing driver, server down, not a database."""
+
+
+class StoreNotFoundError(StoreError):
+    """No store exists where the URL points; only ``init`` and ``migrate`` create one."""
+
+
+class StoreSchemaError(StoreError):
+    """The database's schema is behind, ahead of this code, or another program's."""
+
+
+OPEN_MODES = ("create", "write", "read")
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers (status, site) run beside a crawl; the busy timeout makes a
+    # second writer wait instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_read_only(dbapi_connection, _record) -> None:
+    # No journal_mode change here: that would rewrite another program's file.
+    # query_only makes SQLite itself refuse any write through this connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _postgres_read_only(dbapi_connection, _record) -> None:
+    # Autocommit around the SET so it does not open the transaction SQLAlchemy expects to begin.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET default_transaction_read_only = on")
+    dbapi_connection.autocommit = autocommit
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url``; ``read_only`` makes the database itself refuse writes.
+
+    Raises :class:`StoreUnavailableError` for a URL that is malformed or names a
+    database this installation has no driver for.
+    """
+    expected = "expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+    try:
+        backend = make_url(url).get_backend_name()
+        if backend not in SUPPORTED_DATABASES:
+            raise StoreUnavailableError(f"{describe_url(url)}: {backend} databases are not supported ({expected})")
+        engine = create_engine(url, future=True)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StoreUnavailableError(f"{describe_url(url)} is not a database URL this store can use: "
+                                    f"{_reason(exc)} ({expected})") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
+    elif read_only:
+        event.listen(engine, "connect", _postgres_read_only)
+    return engine
+
+
+def describe_url(url: str) -> str:
+    """The URL as it may be shown: any password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver's error, without SQLAlchemy's background link."""
+    original = getattr(exc, "orig", None) or exc
+    return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
+def _sqlite_path(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+
+
+def document_row(session: Session, document_id: str) -> DocumentRow:
+    """The row of the document with public id ``document_id``; :class:`UnknownDocumentError` if none."""
+    row = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
+    if row is None:
+        raise UnknownDocumentError(f"no document {document_id!r} in the store")
+    return row
+
+
+class Database:
+    """The engine, the blob folder and the sessions over them."""
+
+    def __init__(self, engine: Engine, blobs: BlobStore):
+        self.engine = engine
+        self.blobs = blobs
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, blobs_root: Path, *, mode: str = "create"):
+        """Open the store at ``url``.
+
+        ``create`` makes the database if needed and migrates it to the newest
+        schema (``init``, ``migrate``, tests); ``write`` and ``read`` need a
+        store that exists at the newest schema and change nothing of its schema;
+        ``read`` also makes the database refuse every write.
+        """
+        if mode not in OPEN_MODES:
+            raise ValueError(f"mode must be one of {OPEN_MODES}, got {mode!r}")
+        engine = make_engine(url, read_only=mode == "read")
+        try:
+            _prepare(url, engine, create=mode == "create")
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, BlobStore(blobs_root))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+
+    def verify(self) -> list[BlobMismatch]:
+        """Re-hash every blob, and check every snapshot and version row has its blob."""
+        problems = list(self.blobs.verify())
+        seen = {p.sha256 for p in problems}
+        with self.session() as session:
+            referenced = set(session.scalars(select(SnapshotRow.sha256)).all())
+            referenced |= set(session.scalars(select(VersionRow.sha256)).all())
+        for sha in sorted(referenced - seen):
+            if not self.blobs.exists(sha):
+                problems.append(BlobMismatch(sha, self.blobs.path(sha), "referenced by the database but missing"))
+        return problems
+
+
+
+def _prepare(url: str, engine: Engine, *, create: bool) -> None:
+    """Check (or with ``create``, create and migrate) the schema; driver errors become StoreErrors.
+
+    The schema is read through a read-only engine, so a database that turns out
+    not to be ours is left exactly as it was.
+    """
+    from store.migrate import schema_state, upgrade
+
+    where = describe_url(url)
+    path = _sqlite_path(engine)
+    if path is not None and not create and not path.exists():
+        raise StoreNotFoundError(f"no store at {where}: run `clausewatch init` to create one")
+    if path is not None and create:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where a folder of the path should be
+            raise StoreUnavailableError(f"cannot create {where}: {exc.strerror}: {exc.filename}") from None
+    checker = make_engine(url, read_only=True)
+    try:
+        state = schema_state(checker)
+    except DBAPIError as exc:
+        raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+    finally:
+        checker.dispose()
+    _check_schema(state, where, create=create)
+    try:
+        if create and not state.up_to_date:
+            upgrade(engine)
+    except DBAPIError as exc:
+        raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+
+
+def _check_schema(state: SchemaState, where: str, *, create: bool) -> None:
+    if state.foreign_tables:
+        tables = ", ".join(state.foreign_tables[:5]) + (", …" if len(state.foreign_tables) > 5 else "")
+        raise StoreSchemaError(f"{where} is not a clausewatch store: it holds other tables ({tables}) "
+                               "and no clausewatch schema; it was left untouched")
+    if not state.known:
+        raise StoreSchemaError(f"the store at {where} has schema {', '.join(state.current)}, newer than this "
+                               f"clausewatch knows ({', '.join(state.heads)}): upgrade clausewatch")
+    if create or state.up_to_date:
+        return
+    if not state.current:
+        raise StoreNotFoundError(f"no store at {where} (the database is empty): run `clausewatch init` to create one")
+    raise StoreSchemaError(f"the store at {where} has schema {', '.join(state.current)} but this clausewatch needs "
+                           f"{', '.join(state.heads)}: run `clausewatch migrate` first")
+

@@ -1,0 +1,170 @@
+"""The history repository: reading a document's versions and snapshots.
+
+Snapshots (raw bytes) and versions (normalised text) are separate records, as in
+Open Terms Archive; a version points back to the snapshots it was extracted
+from and can always be rebuilt from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis.domain import Snapshot, StoredVersion
+from store import mapping
+from store.database import IDS_PER_QUERY, Database, UnknownDocumentError, document_row
+from store.models import ChangeRow, ClauseRow, DocumentRow, FetchRow, SnapshotRow, VersionRow, VersionSnapshotRow
+
+
+def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The conditional request headers of a snapshot's validators."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+class History:
+    """What the store holds of each document: versions, snapshots, the fetch sequence."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def conditional_headers(self, document_id: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since from the snapshot behind the current version."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            if doc.current_version_id is None:
+                return {}
+            snap = session.scalar(
+                select(SnapshotRow)
+                .join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+                .where(VersionSnapshotRow.version_id == doc.current_version_id)
+                .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
+                .limit(1)
+            )
+            return _validators(snap.etag, snap.last_modified) if snap is not None else {}
+
+    def conditional_headers_for(self, document_ids: Sequence[str]) -> dict[str, dict[str, str]]:
+        """:meth:`conditional_headers` of many documents, in one query per thousand (a crawl asks for all at once)."""
+        wanted = list(dict.fromkeys(document_ids))
+        newest: dict[str, tuple[tuple[datetime, int], dict[str, str]]] = {}
+        known: set[str] = set()
+        with self.db.session() as session:
+            for start in range(0, len(wanted), IDS_PER_QUERY):
+                chunk = wanted[start:start + IDS_PER_QUERY]
+                known.update(session.scalars(select(DocumentRow.public_id).where(DocumentRow.public_id.in_(chunk))))
+                rows = session.execute(
+                    select(DocumentRow.public_id, SnapshotRow.fetched_at, SnapshotRow.id, SnapshotRow.etag,
+                           SnapshotRow.last_modified)
+                    .join(VersionSnapshotRow, VersionSnapshotRow.version_id == DocumentRow.current_version_id)
+                    .join(SnapshotRow, SnapshotRow.id == VersionSnapshotRow.snapshot_id)
+                    .where(DocumentRow.public_id.in_(chunk))
+                )
+                for row in rows:
+                    order = (row.fetched_at, row.id)
+                    if row.public_id not in newest or order > newest[row.public_id][0]:
+                        newest[row.public_id] = (order, _validators(row.etag, row.last_modified))
+        missing = [document_id for document_id in wanted if document_id not in known]
+        if missing:
+            raise UnknownDocumentError(f"no document {missing[0]!r} in the store")
+        return {document_id: newest[document_id][1] if document_id in newest else {} for document_id in wanted}
+
+    def current_version(self, document_id: str) -> StoredVersion | None:
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            if doc.current_version_id is None:
+                return None
+            return self.stored_version(session, session.get(VersionRow, doc.current_version_id), document_id)
+
+    def versions(self, document_id: str, *, include_folded: bool = False) -> list[StoredVersion]:
+        """Every version of a document in its history, oldest first (with ``include_folded``, the folded ones too)."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            query = select(VersionRow).where(VersionRow.document_id == doc.id)
+            if not include_folded:
+                query = query.where(VersionRow.folded_into_id.is_(None))
+            rows = session.scalars(query.order_by(VersionRow.first_seen, VersionRow.id)).all()
+            return [self.stored_version(session, row, document_id) for row in rows]
+
+
+    def resolve_version(self, document_id: str, sha256: str) -> StoredVersion | None:
+        """The version a hash stands for today: itself, or the version it was folded into."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            row = session.scalar(select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == sha256))
+            seen: set[int] = set()
+            while row is not None and row.folded_into_id is not None and row.id not in seen:
+                seen.add(row.id)
+                row = session.get(VersionRow, row.folded_into_id)
+            return self.stored_version(session, row, document_id) if row is not None else None
+
+    def stored_version(self, session: Session, row: VersionRow, document_id: str) -> StoredVersion:
+        snapshot_shas = tuple(
+            session.scalars(
+                select(SnapshotRow.sha256)
+                .join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+                .where(VersionSnapshotRow.version_id == row.id)
+                .order_by(SnapshotRow.fetched_at)
+            ).all()
+        )
+        clauses = session.scalars(select(ClauseRow).where(ClauseRow.version_id == row.id).order_by(ClauseRow.ordinal))
+        return StoredVersion(
+            version=mapping.version_from_row(row, document_id, snapshot_shas),
+            text=self.db.blobs.get(row.sha256).decode("utf-8"),
+            clauses=tuple(mapping.clause_from_row(c) for c in clauses),
+        )
+
+    def snapshots(self, document_id: str) -> list[Snapshot]:
+        """Every distinct snapshot of a document, in capture order."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            rows = session.scalars(
+                select(SnapshotRow).where(SnapshotRow.document_id == doc.id).order_by(SnapshotRow.fetched_at, SnapshotRow.id)
+            ).all()
+            return [mapping.snapshot_from_row(row, document_id) for row in rows]
+
+
+    def current_head(self, document_id: str) -> tuple[str, int] | None:
+        """The current version's text hash and length in characters, without loading its text."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            row = session.execute(
+                select(VersionRow.sha256, VersionRow.text_length).where(VersionRow.id == doc.current_version_id)
+            ).first()
+            return (row.sha256, row.text_length) if row else None
+
+    def fetch_sequence(self, document_id: str) -> list[tuple[str, datetime]]:
+        """The primary snapshot hash and time of every fetch that gave a text, in order."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            return [(sha, at) for sha, at in session.execute(
+                select(SnapshotRow.sha256, FetchRow.finished_at)
+                .join(SnapshotRow, SnapshotRow.id == FetchRow.snapshot_id)
+                .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(("new_version", "unchanged")))
+                .order_by(FetchRow.finished_at, FetchRow.id)
+            )]
+
+    def history_shas(self, document_id: str) -> list[str]:
+        """The version each shown change led to, in order: the document's history as it is shown."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            return list(session.scalars(
+                select(VersionRow.sha256).join(ChangeRow, ChangeRow.to_version_id == VersionRow.id)
+                .where(ChangeRow.document_id == doc.id, ChangeRow.folded.is_(False))
+                .order_by(ChangeRow.detected_at, ChangeRow.id)
+            ))
+
+    def fetched_in_run(self, document_id: str, run_id: str) -> bool:
+        """Whether a fetch of this document made under this run id is recorded (a re-claimed queue entry)."""
+        with self.db.session() as session:
+            found = session.scalar(
+                select(FetchRow.id).join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+                .where(DocumentRow.public_id == document_id, FetchRow.run_id == run_id).limit(1)
+            )
+        return found is not None

@@ -1,0 +1,455 @@
+"""The recording repository: what each fetch came to, written in one transaction.
+
+A new text creates its version, clauses, provision records and change; the same
+text only verifies the current version again; a failure is recorded with its
+kind, never as a version. Blobs are written before rows, so no row ever points
+at a missing blob, and saving is idempotent: a hash already stored returns the
+existing record.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from analysis.domain import ClassifiedClause, Snapshot, StoredVersion, VersionAnalysis
+from analysis.evidence import HttpExchange
+from analysis.text import sha256_text
+from store import capture_log, mapping
+from store.database import Database, StoreError, document_row
+from store.history import History
+from store.models import (
+    ChangeRow,
+    ClauseRow,
+    DocumentRow,
+    FetchRow,
+    ProvisionRow,
+    SnapshotRow,
+    VersionRow,
+    VersionSnapshotRow,
+)
+
+log = logging.getLogger(__name__)
+
+Analyzer = Callable[[StoredVersion | None, str], VersionAnalysis]
+
+# How many consecutive fetches must serve the same implausibly shorter text
+# before it is believed and recorded as a version (the first ones are refused).
+SHRINK_CONFIRMATIONS = 2
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a fetch came to: its outcome, and the version it produced or confirmed."""
+
+    outcome: str
+    version_sha256: str | None = None
+    error_kind: str | None = None
+    change_id: int | None = None
+
+
+class Recorder:
+    """Records fetches (text, failure, 304, held) and rebuilt histories of documents."""
+
+    def __init__(self, db: Database, history: History) -> None:
+        self.db, self.history = db, history
+
+    def record_failure(
+        self,
+        document_id: str,
+        *,
+        started_at: datetime,
+        finished_at: datetime,
+        kind: str,
+        detail: str = "",
+        snapshot: Snapshot | None = None,
+        body: bytes | None = None,
+        run_id: str | None = None,
+        exchanges: Sequence[HttpExchange] = (),
+    ) -> RecordResult:
+        """A failed fetch: recorded with its kind, never as a version. An error page is kept as evidence."""
+        if body is not None:
+            self.db.blobs.put(body)
+        self._put_renderings(exchanges)
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            snap = _upsert_snapshot(session, doc, snapshot) if snapshot is not None and body is not None else None
+            _add_fetch(session, exchanges, FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="failed",
+                error_kind=kind, error_detail=detail[:2000], snapshot_id=snap.id if snap else None, run_id=run_id,
+            ))
+        return RecordResult("failed", error_kind=kind)
+
+    def record_not_modified(
+        self, document_id: str, *, started_at: datetime, finished_at: datetime, run_id: str | None = None,
+        exchanges: Sequence[HttpExchange] = (),
+    ) -> RecordResult:
+        """A 304: the current version is verified again, nothing else changes."""
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            version = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
+            if version is not None:
+                version.last_verified = max(version.last_verified, finished_at)
+            _add_fetch(session, exchanges, FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="not_modified",
+                version_id=version.id if version else None, run_id=run_id,
+            ))
+        return RecordResult("not_modified", version.sha256 if version else None)
+
+    def record_text(
+        self,
+        document_id: str,
+        *,
+        snapshot: Snapshot,
+        body: bytes,
+        text: str,
+        started_at: datetime,
+        finished_at: datetime,
+        analyze: Analyzer | None = None,
+        extra_snapshots: Sequence[tuple[Snapshot, bytes]] = (),
+        part_starts: Sequence[int] = (),
+        shrink_ratio: float = 0.0,
+        technical: bool = False,
+        run_id: str | None = None,
+        exchanges: Sequence[HttpExchange] = (),
+    ) -> RecordResult:
+        """Record a successful fetch whose normalised text is ``text``: the same text only moves ``last_verified``;
+        a new text creates the version, its clauses, provisions and change in one transaction, after its blobs.
+        ``extra_snapshots`` are the further parts of a combined document, and
+        ``part_starts`` where each part (the first included) begins in ``text``.
+        """
+        text_sha = self._put_blobs(body, extra_snapshots, text, exchanges)
+        parts = _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts)
+        for _attempt in range(3):
+            # The current version's hash and length decide the common cases; its
+            # text and clauses are loaded only when a new text must be analysed.
+            current = self.history.current_head(document_id)
+            if current is not None and current[0] == text_sha:
+                analysis = None
+            elif detail := self._suspicious_shrink(document_id, current, text, text_sha, shrink_ratio):
+                return self.record_failure(
+                    document_id, started_at=started_at, finished_at=finished_at, kind="suspicious_shrink",
+                    detail=detail, snapshot=snapshot, body=body, run_id=run_id, exchanges=exchanges,
+                )
+            else:
+                analysis = analyze(self.history.current_version(document_id), text) if analyze else None
+            try:
+                return self._record_text_transaction(
+                    document_id, current[0] if current else None, parts, text, text_sha, analysis,
+                    started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
+                    exchanges=exchanges,
+                )
+            except _CurrentVersionMoved:
+                log.info("current version of %s moved during analysis; analysing again", document_id)
+            except IntegrityError:
+                log.info("concurrent write on %s; retrying", document_id)
+        raise StoreError(f"could not record a fetch of {document_id}: the document kept changing under us")
+
+    def _put_blobs(self, body: bytes, extra_snapshots: Sequence[tuple[Snapshot, bytes]], text: str,
+                   exchanges: Sequence[HttpExchange]) -> str:
+        """Every blob of a fetch, before any row names one; returns the text's hash."""
+        self.db.blobs.put(body)
+        for _extra, extra_body in extra_snapshots:
+            self.db.blobs.put(extra_body)
+        self._put_renderings(exchanges)
+        return self.db.blobs.put(text.encode("utf-8"))
+
+    def _suspicious_shrink(self, document_id: str, current: tuple[str, int] | None, text: str, text_sha: str,
+                           shrink_ratio: float) -> str | None:
+        """Why a text implausibly shorter than the current version is refused, or None to record it."""
+        if current is None or not shrink_ratio or len(text) >= shrink_ratio * current[1]:
+            return None
+        if self._shrink_confirmed(document_id, text_sha):
+            return None
+        return f"text shrank from {current[1]} to {len(text)} characters (text {text_sha[:16]})"
+
+    def _shrink_confirmed(self, document_id: str, text_sha: str) -> bool:
+        """Whether this same shorter text was already refused on the last consecutive fetches.
+
+        A broken page rarely serves the very same truncated text again and again;
+        a real shrink does, so after SHRINK_CONFIRMATIONS sightings it is recorded
+        rather than refused for ever.
+        """
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            recent = session.scalars(
+                select(FetchRow).where(FetchRow.document_id == doc.id)
+                .order_by(FetchRow.finished_at.desc(), FetchRow.id.desc()).limit(SHRINK_CONFIRMATIONS - 1)
+            ).all()
+        return len(recent) == SHRINK_CONFIRMATIONS - 1 and all(
+            f.error_kind == "suspicious_shrink" and f"(text {text_sha[:16]})" in (f.error_detail or "") for f in recent
+        )
+
+    def _record_text_transaction(
+        self, document_id, expected, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id,
+        exchanges=(),
+    ) -> RecordResult:
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
+            if (current.sha256 if current else None) != expected:
+                raise _CurrentVersionMoved()
+            snaps = [(_upsert_snapshot(session, doc, snapshot), start) for snapshot, start in snapshots]
+            snap = snaps[0][0]
+            if current is not None and current.sha256 == text_sha:
+                current.last_verified = max(current.last_verified, finished_at)
+                for each, start in snaps:
+                    _link(session, current, each, start)
+                _add_fetch(session, exchanges, FetchRow(
+                    document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
+                    snapshot_id=snap.id, version_id=current.id, run_id=run_id,
+                ))
+                return RecordResult("unchanged", text_sha)
+            version, created = _upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
+            for each, start in snaps:
+                _link(session, version, each, start)
+            change_id = _add_change(session, doc, current, version, analysis, finished_at, technical)
+            doc.current_version_id = version.id
+            _add_fetch(session, exchanges, FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="new_version",
+                snapshot_id=snap.id, version_id=version.id, run_id=run_id,
+            ))
+            return RecordResult("new_version", text_sha, change_id=change_id)
+
+
+    def _put_renderings(self, exchanges: Sequence[HttpExchange]) -> None:
+        # Blobs before rows: a browser's payload and rendered DOM are stored before the capture naming them.
+        for exchange in exchanges:
+            for data in (exchange.payload, exchange.rendered_dom):
+                if data is not None:
+                    self.db.blobs.put(data)
+
+    def record_held(
+        self, document_id: str, *, snapshot: Snapshot, body: bytes, started_at: datetime, finished_at: datetime,
+        run_id: str | None = None,
+    ) -> RecordResult:
+        """A fetch whose text differs from the current version only in values being watched as volatile.
+
+        Its snapshot is kept as evidence and the fetch counts as unchanged; the
+        current version is not verified again (its text was not seen as such).
+        """
+        self.db.blobs.put(body)
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            snap = _upsert_snapshot(session, doc, snapshot)
+            session.add(FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
+                snapshot_id=snap.id, version_id=doc.current_version_id, run_id=run_id,
+            ))
+            current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
+            return RecordResult("unchanged", current.sha256 if current else None)
+
+    def rebuild_history(self, document_id: str, runs: Sequence[RebuiltRun], *, analyze: Analyzer) -> int:
+        """Make ``runs`` the document's history; returns how many (technical) versions it created.
+
+        A run whose text is already a version keeps that version (its hash,
+        clauses and provision records); others become technical versions. Every
+        other version is folded into the run holding its first snapshot, and
+        every change not between two consecutive runs is folded: kept, not shown.
+        """
+        for run in runs:
+            self.db.blobs.put(run.text.encode("utf-8"))
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            history = _Rebuild(self.history, session, doc, analyze)
+            for run in runs:
+                history.add(run)
+            history.fold()
+            doc.current_version_id = history.previous_row.id if history.previous_row else doc.current_version_id
+            return history.created
+
+    # --- Status and verification ---------------------------------------------
+
+
+def _add_fetch(session: Session, exchanges: Sequence[HttpExchange], fetch: FetchRow) -> None:
+    """Add a Fetch row with its WARC captures and its entry in the capture log, in one transaction."""
+    session.add(fetch)
+    session.flush()
+    capture_log.append(session, fetch, exchanges)
+
+def _upsert_snapshot(session: Session, doc: DocumentRow, snapshot: Snapshot) -> SnapshotRow:
+    row = session.scalar(
+        select(SnapshotRow).where(SnapshotRow.document_id == doc.id, SnapshotRow.sha256 == snapshot.sha256)
+    )
+    if row is None:
+        row = SnapshotRow(
+            document_id=doc.id, sha256=snapshot.sha256, requested_url=snapshot.requested_url,
+            final_url=snapshot.final_url, status=snapshot.status, content_type=snapshot.content_type,
+            etag=snapshot.etag, last_modified=snapshot.last_modified, fetcher=snapshot.fetcher,
+            size=snapshot.size, fetched_at=snapshot.fetched_at,
+        )
+        session.add(row)
+        session.flush()
+    else:
+        # Keep the newest validators so the next conditional request matches the server.
+        row.etag = snapshot.etag or row.etag
+        row.last_modified = snapshot.last_modified or row.last_modified
+    return row
+
+def _upsert_version(session, doc, text, text_sha, analysis, now, technical) -> tuple[VersionRow, bool]:
+    row = session.scalar(select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == text_sha))
+    if row is not None:  # the text went back to an earlier version
+        row.last_verified = max(row.last_verified, now)
+        row.folded_into_id = None  # seen again as it is: back in the history
+        return row, False
+    row = VersionRow(
+        document_id=doc.id, sha256=text_sha, first_seen=now, last_verified=now, technical=technical,
+        text_length=len(text),
+        stated_date=analysis.stated_date if analysis else None,
+        stated_date_label=analysis.stated_date_label if analysis else None,
+        analyzed_with=analysis.analyzer if analysis else None,
+        language=analysis.language if analysis else None,
+    )
+    session.add(row)
+    session.flush()
+    if analysis is not None:
+        add_clauses(session, doc, row, analysis.clauses, now)
+    return row, True
+
+def add_clauses(session: Session, doc: DocumentRow, version: VersionRow,
+                clauses: Sequence[ClassifiedClause], now: datetime) -> None:
+    """Insert a version's classified clauses in one statement and open any provision they start."""
+    if clauses:
+        session.execute(insert(ClauseRow), [mapping.clause_values(item, version.id) for item in clauses])
+    ensure_provisions(session, doc, {t for item in clauses for t in item.classification.types}, now)
+
+def ensure_provisions(session: Session, doc: DocumentRow, clause_types: set[str], now: datetime) -> None:
+    """One provision record per (document, clause type); record ids are never reused."""
+    existing = set(session.scalars(
+        select(ProvisionRow.clause_type).where(ProvisionRow.document_id == doc.id)
+    ))
+    created = [
+        ProvisionRow(document_id=doc.id, clause_type=clause_type, public_id="~" + uuid.uuid4().hex[:16],
+                     first_seen=now)
+        for clause_type in sorted(clause_types - existing)
+    ]
+    if not created:
+        return
+    session.add_all(created)
+    session.flush()  # the record id derives from the primary key
+    for row in created:
+        row.public_id = f"CW-P-{row.id:06d}"
+
+def _link(session: Session, version: VersionRow, snap: SnapshotRow, text_start: int | None = None) -> None:
+    if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
+        session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=text_start))
+
+def _add_change(session, doc, current, version, analysis, now, technical) -> int:
+    change = analysis.change if analysis else None
+    row = ChangeRow(
+        document_id=doc.id,
+        from_version_id=current.id if current else None,
+        to_version_id=version.id,
+        detected_at=now,
+        substantive=change.substantive if change else current is not None,
+        severity_raised=change.severity_raised if change else False,
+        cosmetic_reason=change.cosmetic_reason if change else None,
+        technical=technical,
+    )
+    session.add(row)
+    session.flush()
+    for ordinal, clause_change in enumerate(change.clause_changes if change else ()):
+        session.add(mapping.clause_change_to_row(clause_change, row.id, ordinal))
+    return row.id
+
+
+
+@dataclass(frozen=True)
+class RebuiltRun:
+    """Consecutive fetches whose texts are equal under today's normalisation."""
+
+    text: str
+    snapshot_shas: tuple[str, ...]  # every part of every fetch, linked to the run's version
+    first_seen: datetime
+    last_seen: datetime
+    fetch_shas: tuple[str, ...] = ()  # the primary snapshot of each fetch: what decides a fold
+
+    @property
+    def sha256(self) -> str:
+        return sha256_text(self.text)
+
+
+class _Rebuild:
+    """One rebuild of a document's history, run by run, inside one session."""
+
+    def __init__(self, history: History, session: Session, doc: DocumentRow, analyze: Analyzer) -> None:
+        self.history, self.session, self.doc, self.analyze = history, session, doc, analyze
+        self.rows = {r.sha256: r for r in session.scalars(select(VersionRow).where(VersionRow.document_id == doc.id))}
+        self.snapshots = {r.sha256: r for r in session.scalars(select(SnapshotRow).where(SnapshotRow.document_id == doc.id))}
+        self.changes = session.scalars(
+            select(ChangeRow).where(ChangeRow.document_id == doc.id).order_by(ChangeRow.detected_at, ChangeRow.id)
+        ).all()
+        self.by_pair: dict[tuple[int | None, int], ChangeRow] = {}
+        for change in self.changes:
+            self.by_pair.setdefault((change.from_version_id, change.to_version_id), change)
+        self.kept_changes: set[int] = set()
+        self.run_of_snapshot: dict[str, VersionRow] = {}  # primary snapshot -> its run's version
+        self.run_rows: list[VersionRow] = []
+        self.previous: StoredVersion | None = None
+        self.previous_row: VersionRow | None = None
+        self.created = 0
+
+    def add(self, run: RebuiltRun) -> None:
+        row, analysis = self.rows.get(run.sha256), None
+        if row is None:
+            analysis = self.analyze(self.previous, run.text) if self.analyze else None
+            row, _ = _upsert_version(self.session, self.doc, run.text, run.sha256, analysis,
+                                          run.first_seen, True)
+            self.rows[run.sha256] = row
+            self.created += 1
+        row.folded_into_id = None
+        row.last_verified = max(row.last_verified, run.last_seen)
+        for sha in run.snapshot_shas:
+            if (snap := self.snapshots.get(sha)) is not None:
+                _link(self.session, row, snap)
+        for sha in run.fetch_shas:
+            self.run_of_snapshot.setdefault(sha, row)
+        self.run_rows.append(row)
+        self._keep_change(row, run, analysis)
+        self.previous = self.history.stored_version(self.session, row, self.doc.public_id)
+        self.previous_row = row
+
+    def _keep_change(self, row: VersionRow, run: RebuiltRun, analysis: VersionAnalysis | None) -> None:
+        change = self.by_pair.get((self.previous_row.id if self.previous_row else None, row.id))
+        if change is not None:
+            self.kept_changes.add(change.id)
+            return
+        if analysis is None and self.analyze is not None:
+            analysis = self.analyze(self.previous, run.text)
+        self.kept_changes.add(_add_change(self.session, self.doc, self.previous_row, row, analysis,
+                                          run.first_seen, True))
+
+    def fold(self) -> None:
+        """Fold every version outside the runs into the run holding its first snapshot; hide other changes."""
+        kept_rows = {row.id for row in self.run_of_snapshot.values()} | {row.id for row in self.run_rows}
+        for row in self.rows.values():
+            if row.id in kept_rows:
+                continue
+            firsts = self.session.scalars(
+                select(SnapshotRow.sha256).join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+                .where(VersionSnapshotRow.version_id == row.id).order_by(SnapshotRow.fetched_at, SnapshotRow.id)
+            ).all()
+            target = next((self.run_of_snapshot[sha] for sha in firsts if sha in self.run_of_snapshot), None)
+            if target is not None and target.id != row.id:
+                row.folded_into_id = target.id
+        for change in self.changes:
+            change.folded = change.id not in self.kept_changes
+
+
+def _parts(snapshots: Sequence[Snapshot], starts: Sequence[int]) -> list[tuple[Snapshot, int | None]]:
+    """Each snapshot with where its page begins in the text; no offsets for a one-page document."""
+    if len(snapshots) < 2 or len(starts) != len(snapshots):
+        return [(snapshot, None) for snapshot in snapshots]
+    return list(zip(snapshots, starts, strict=True))
+
+
+
+class _CurrentVersionMoved(Exception):
+    """Another writer recorded a version while this one was analysing."""
