@@ -12,7 +12,7 @@ TF-IDF word n-grams, stored as inspectable files, never pickles:
 Inference is plain numpy, so it runs on any CPU with no download. Types no
 public data set covers come from the curated phrases of ``analysis.taxonomy``,
 which also supply the evidence for every type they match; the training code
-(``clausewatch/training.py``) writes the files and shares ``ngrams`` and
+(``analysis/training/``) writes the files and shares ``ngrams`` and
 ``tfidf_rows`` with this module so training and inference see the same features.
 """
 

@@ -5,7 +5,7 @@ Prints one JSON object; with ``--doc`` also writes the table of docs/classifier-
 - **CLAUDETTE, LexGLUE protocol, grouped 5-fold CV by document** over the 40 terms of service
   (train + validation): macro-F1 over the 8 categories + "none" for the ten-line baseline (TF-IDF
   word 1–2-grams, sublinear tf, min_df 2 + LinearSVC C=1 balanced) and for our training recipe
-  (``clausewatch.training.fit`` on the training folds, the ToS;DR and APPSI-139 data included as
+  (``analysis.training.fit`` on the training folds, the ToS;DR and APPSI-139 data included as
   shipped), per-category precision, recall, F1; severity accuracy against the experts' grades (3 →
   high, 2 → medium) of the held-out documents; calibration (reliability table, expected
   calibration error) of the held-out probabilities.
@@ -50,7 +50,7 @@ from analysis.classifier import MODEL_DIR, Classifier  # noqa: E402
 from analysis.splitter import split_clauses  # noqa: E402
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES  # noqa: E402
 from clausewatch import training  # noqa: E402
-from clausewatch.training import Example, TrainingData  # noqa: E402
+from analysis.training import Example, TrainingData  # noqa: E402
 
 CATEGORIES = sorted(CLAUDETTE_TYPES)  # A, CH, CR, J, LAW, LTD, TER, USE
 CLAUDETTE_IDS = [CLAUDETTE_TYPES[c] for c in CATEGORIES]
