@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 from analysis.classifier import MODEL_DIR, Classifier  # noqa: E402
 from analysis.splitter import split_clauses  # noqa: E402
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES  # noqa: E402
-from clausewatch import training  # noqa: E402
+from analysis import training  # noqa: E402
 from analysis.training import Example, TrainingData  # noqa: E402
 
 CATEGORIES = sorted(CLAUDETTE_TYPES)  # A, CH, CR, J, LAW, LTD, TER, USE

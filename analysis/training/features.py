@@ -28,8 +28,9 @@ MIN_DF = 2
 # section look alike. A label with a gate learns (and is applied) only where its gate matches, which
 # separates the operative sentence from its neighbours far better than one model over every sentence
 # (grouped CV over the 40 documents: arbitration F1 0.62 → 0.74, see docs/decisions/0009-classifier-v2.md).
+# The gate names the forums newer terms cite without the word "arbitration" nearby (JAMS, ICC, AAA, small claims).
 GATES: dict[str, str] = {
-    "arbitration": r"arbitrat|arbitral|\bJAMS\b|small[- ]claims|\bAAA\b|dispute resolution",
+    "arbitration": r"arbitrat|arbitral|\bJAMS\b|\bICC\b|small[- ]claims|\bAAA\b|dispute resolution",
 }
 
 # --- features -----------------------------------------------------------------
@@ -83,6 +84,7 @@ def _document_frequency(texts: Sequence[str], sizes: Sequence[int]) -> Counter[s
 FEATURE_SPACES = ("all", "claudette", "arbitration")
 CLAUDETTE_SPACE = 1
 ARBITRATION_SPACE = 2
+MIN_DFS = (MIN_DF, MIN_DF, 1)
 
 
 def space_of(label: str) -> int:

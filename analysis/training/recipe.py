@@ -22,8 +22,8 @@ import numpy as np
 from analysis import classifier
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES
 from analysis.training.data import DATA_NOTE, TrainingData, TrainingDataError, read_training_data
-from analysis.training.features import (CLAUDETTE_SPACE, FEATURE_SPACES, GATES, MIN_DF, NGRAM_SIZES, Vocabulary,
-                                        space_of, space_texts)
+from analysis.training.features import (CLAUDETTE_SPACE, FEATURE_SPACES, GATES, MIN_DF, MIN_DFS, NGRAM_SIZES,
+                                        Vocabulary, space_of, space_texts)
 from analysis.training.selection import (FOLDS, GATED_C, MIN_POSITIVES, SEED, SVM_C, LabelModel, SeverityModel,
                                          train_label, train_severity)
 
@@ -59,7 +59,7 @@ def fit(data: TrainingData, out: Path, only: Sequence[str] | None = None) -> Tra
     """
     examples = data.examples
     texts = [e.text for e in examples]
-    vocabulary = Vocabulary.fit(space_texts(examples), [MIN_DF, MIN_DF, 1])
+    vocabulary = Vocabulary.fit(space_texts(examples), MIN_DFS)
     features = [vocabulary.rows(texts, space) for space in range(len(FEATURE_SPACES))]
     counts = Counter(t for e in examples for t in e.types)
     claudette_labels = set(CLAUDETTE_TYPES.values())
