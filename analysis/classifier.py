@@ -12,7 +12,7 @@ TF-IDF word n-grams, stored as inspectable files, never pickles:
 Inference is plain numpy, so it runs on any CPU with no download. Types no
 public data set covers come from the curated phrases of ``analysis.taxonomy``,
 which also supply the evidence for every type they match; the training code
-(``clausewatch/training.py``) writes the files and shares ``ngrams`` and
+(``analysis/training/``) writes the files and shares ``ngrams`` and
 ``tfidf_rows`` with this module so training and inference see the same features.
 """
 
@@ -36,7 +36,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 4
+LOGIC_VERSION = 5
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".

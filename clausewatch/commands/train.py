@@ -22,9 +22,11 @@ def command(data_dir: Path, out: Path, no_tosdr: bool, no_appsi: bool) -> None:
     The same data always gives byte-identical files.
     """
     try:
-        from clausewatch import training
+        import sklearn  # noqa: F401  (analysis.training imports it lazily; fail here with a one-line error)
     except ImportError as exc:
         raise click.UsageError(f"training needs scikit-learn ({exc}); install the 'train' extra") from None
+    from analysis import training
+
     if not (data_dir / "claudette" / "train" / "sentences.jsonl").is_file():
         raise click.BadParameter(f"{data_dir}: no claudette/train/sentences.jsonl", param_hint="--data")
     try:

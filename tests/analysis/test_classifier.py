@@ -291,6 +291,22 @@ def test_payments_in_a_privacy_practice_are_not_fees(model, text, privacy_type):
     "parties, API Service is not a storage service. We only provides limited cache service necessary for providing "
     "API Service. If your cached data is lost while ensuring the normal use of API Service, it shall not be deemed "
     "as a breach of contract by us.",
+    # 3.3, 3.4 and 10.2: a licence, and the user confirming that what they submit is accurate (not a data right).
+    "3.3 Unless otherwise stipulated in the Special Terms, we hereby grants you a non-exclusive, non-transferable or "
+    "sublicensable, time-limited, revocable license to use the products and technologies in this Service within the "
+    "geographical scope of business. You understands and agrees that any materials, software, data, etc., provided "
+    "by us to you belong to we, and you has no right to disseminate, transfer, license, or provide these resources "
+    "to others for use, otherwise, you shall bear corresponding responsibilities. We will retain all rights not "
+    "explicitly granted to you.",
+    "3.4 If relevant information and materials are required to achieve the purpose of the Agreement, you shall "
+    "confirm that the information and materials submitted by you are true, accurate, complete and timely. Otherwise, "
+    "we have the right to refuse to provide relevant services. If any losses are caused to us or a third party, you "
+    "shall bear full responsibility.",
+    "10.2 When purchasing, it is your responsibility to confirm that the information of purchase equipment, the "
+    "amount which you intend to purchase, the account under which you intend to purchase, your E-mail as associated "
+    "with your account, purchase demand, operating system and channel are accurate before each payment transaction "
+    "is made. You should follow the guidelines on the relevant function page on the platform to complete the "
+    "purchase.",
 ])
 def test_terms_of_service_commerce_clauses_get_no_privacy_practice(model, text):
     assert not set(classify(model, text).types) & classifier.PRIVACY_PRACTICES
@@ -305,3 +321,14 @@ def test_a_privacy_type_fires_more_readily_where_its_own_phrase_names_the_practi
             "natural person end users, you shall cooperate with us to obtain the authorization of the end users for "
             "us to collect and process their personal information for the purpose of providing relevant services.")
     assert "data_collection" in classify(model, text).types
+
+
+def test_a_list_of_recipients_is_sharing_not_retention(model):
+    # The "Sharing Information" section of the seed privacy policy (../shared/reference/seeds/004_…).
+    text = ("We may share information with:\n\n  • Infrastructure, storage, and CDN providers\n  • Authentication, "
+            "analytics, email, and payment vendors\n  • AI and media processing providers required to fulfill "
+            "generation requests\n  • Professional advisers or authorities when required by law or to protect rights "
+            "and safety")
+    types = classify(model, text).types
+    assert "data_sharing" in types
+    assert "data_retention" not in types

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from analysis import training
 from analysis.classifier import MODEL_FILES, Classifier
 from analysis.taxonomy import CLAUDETTE_TYPES
+from analysis.training import TrainingDataError, appsi_topics, graded_spans, read_jsonl, tosdr_points
 from clausewatch.cli import main
-from clausewatch import training
-from clausewatch.training import TrainingDataError, appsi_topics, graded_spans, read_jsonl, tosdr_points
 
 pytestmark = pytest.mark.shared
 
