@@ -5,21 +5,22 @@ service workers from another document), closed with its page. Downloads are
 refused and popups closed. Every request of the page and of its frames,
 workers and popups, and every WebSocket, goes through :meth:`BrowserLockdown.refusal`:
 only http(s) (ws(s) for sockets) to addresses the crawl's
-:class:`~crawler.netguard.NetworkGuard` allows. A refused navigation of the
-main frame fails the document (``redirect_refused``); a refused sub-request is
-only aborted and counted. See docs/decisions/0015-network-guard.md.
+:class:`~crawler.netguard.NetworkGuard` allows. That check is made on a name
+before Chromium loads it; the connection itself is made by the guarded proxy
+(crawler/browserproxy.py), which judges the address it connects to, so a name
+that rebinds in between is refused too. A refused navigation of the main frame
+fails the document (``redirect_refused``); a refused sub-request is only
+aborted. See docs/decisions/0015-network-guard.md and 0017-browser-network-guard.md.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import socket
 import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.netguard import NetworkGuard, host_address
+from crawler.netguard import NetworkGuard, guarded_lookup, host_address
 
 # V8 heap of a page, in MB: a policy page needs a few dozen; a page that
 # allocates without end is stopped by Chromium instead of swapping the host.
@@ -69,10 +70,29 @@ class BrowserLockdown:
                 request.meta["blocked_requests"] = request.meta.get("blocked_requests", 0) + 1
                 await socket_route.close(code=1008, reason="refused")
 
+        def navigated(browser_request: Any) -> None:
+            # Synchronous, so it has run before a failed navigation reaches the spider.
+            if _is_main_navigation(browser_request, page):
+                request.meta.setdefault("navigated_hosts", []).append(urlsplit(browser_request.url).hostname or "")
+
         await page.context.route("**/*", route)
         await page.route("**/*", route)  # after scrapy-playwright's own route, so it runs first
         await page.route_web_socket("**/*", route_socket)
+        page.on("request", navigated)
         request.meta["browser_locked_down"] = True
+
+    def proxy_refusal(self, meta: dict[str, Any]) -> str | None:
+        """Why the proxy refused the page's main navigation (a failed or error-page navigation), or None.
+
+        The route check above judged each name on a lookup of its own; the proxy
+        (crawler/browserproxy.py) judges the lookup it connects to, and records
+        its refusals in the guard by host (as the Scrapy path does).
+        """
+        for host in reversed(meta.get("navigated_hosts", ())):
+            reason = self.guard.refusal_of(host)
+            if reason:
+                return reason
+        return None
 
     async def refusal(self, url: str) -> str | None:
         """Why the page may not load ``url``, or None."""
@@ -87,21 +107,11 @@ class BrowserLockdown:
         return await self._name_refusal(host, url)
 
     async def _name_refusal(self, host: str, url: str) -> str | None:
-        try:
-            answers = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
-            return f"refused to load {url[:200]}: {host} does not resolve"
-        addresses = [host_address(answer[4][0]) for answer in answers]
-        catalog = self.guard.first_catalog_lookup(host)
-        for address in addresses:
-            if address is None:
-                continue
-            if catalog:
-                self.guard.trust_catalog_address(address)
-            reason = self.guard.refusal(address)
-            if reason:
-                return f"refused to load {url[:200]}: {host} resolves to {reason}"
-        return None
+        """A first, early check of a name (every address must pass); the proxy judges the lookup it connects to."""
+        addresses, refusals = await guarded_lookup(self.guard, host, 0)
+        if refusals:
+            return f"refused to load {url[:200]}: {refusals[0]}"
+        return None if addresses else f"refused to load {url[:200]}: {host} does not resolve"
 
 
 def _is_main_navigation(browser_request: Any, page: Any) -> bool:
