@@ -54,6 +54,7 @@ class GuardedProxy:
         self.guard = guard
         self.timeout = timeout
         self.max_connections = max_connections
+        self.connections = 0  # counters for benchmarks/guard.py; no request is logged
         self.refused = 0
         self._socket = socket.create_server(("127.0.0.1", 0))
         self._server: asyncio.Server | None = None
@@ -88,6 +89,7 @@ class GuardedProxy:
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)
+        self.connections += 1
         try:
             if len(self._handlers) <= self.max_connections:
                 await self._serve(reader, writer)
