@@ -150,7 +150,11 @@ class GuardedProxy:
         await self._copy(up_reader, writer)
 
     async def _copy(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        while chunk := await asyncio.wait_for(source.read(CHUNK), self.timeout):
+        while True:
+            async with asyncio.timeout(self.timeout):  # cheaper than wait_for, which makes a task a read
+                chunk = await source.read(CHUNK)
+            if not chunk:
+                return
             sink.write(chunk)
             await sink.drain()
 

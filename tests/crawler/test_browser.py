@@ -163,6 +163,19 @@ def test_an_http_redirect_to_a_name_that_rebinds_is_refused_by_the_proxy(store, 
     assert store.versions("CW-D-00001") == [] and store.snapshots("CW-D-00001") == []
 
 
+def test_an_https_page_whose_name_rebinds_after_the_check_is_refused_at_connect(store, private, run_crawl, options):
+    # https goes through the proxy as CONNECT: refused with a 403, so Chromium never starts TLS.
+    port = private.base_url.rsplit(":", 1)[1]
+    names = rebinding("rebind.example")
+    report = run_crawl(store, [platform(f"https://rebind.example:{port}/admin")],
+                       dataclasses.replace(options, name_resolver=names))
+    assert outcome(report) == ("failed", "redirect_refused")
+    assert "refused to connect to rebind.example: 127.0.0.2 is a private address" in report.results[0].detail
+    assert lookups_of(names, "rebind.example")[:2] == [["127.0.0.1"], ["127.0.0.2"]]
+    assert private.requests == []
+    assert store.versions("CW-D-00001") == [] and store.snapshots("CW-D-00001") == []
+
+
 def test_sub_requests_to_names_that_rebind_after_the_check_are_aborted(store, site, private, run_crawl, options):
     port = private.base_url.rsplit(":", 1)[1]
     kinds = ("img", "fetch", "xhr", "socket")
