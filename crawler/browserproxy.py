@@ -29,7 +29,9 @@ from urllib.parse import urlsplit
 
 from crawler.netguard import NetworkGuard, guarded_lookup
 
-MAX_CONNECTIONS = 64  # Chromium opens at most 32 per proxy; the rest is headroom for stragglers
+# Open client connections (each holds two sockets): Chromium opens up to 32 per proxy for each
+# browser context, and a crawl has a context per document in flight (16 at most by default).
+MAX_CONNECTIONS = 256
 HEAD_BYTES = 16 * 1024  # a request or response head longer than this is refused
 HEAD_TIMEOUT = 10.0  # seconds for Chromium to send a request head
 CHUNK = 64 * 1024
@@ -56,6 +58,7 @@ class GuardedProxy:
         self.max_connections = max_connections
         self.connections = 0  # counters for benchmarks/guard.py; no request is logged
         self.refused = 0
+        self.peak = 0
         self._socket = socket.create_server(("127.0.0.1", 0))
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[Any]] = set()
@@ -90,6 +93,7 @@ class GuardedProxy:
         assert task is not None
         self._handlers.add(task)
         self.connections += 1
+        self.peak = max(self.peak, len(self._handlers))
         try:
             if len(self._handlers) <= self.max_connections:
                 await self._serve(reader, writer)

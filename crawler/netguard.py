@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
@@ -310,7 +311,14 @@ async def guarded_lookup(guard: NetworkGuard, host: str, port: int) -> tuple[lis
 
     collector = _Collector()
     receiver = _FilteringReceiver(collector, host, guard)
-    (guard.resolver or _system_resolver(reactor)).resolveHostName(receiver, host, port)
+    literal = host_address(host)
+    if literal is not None:  # an address needs no resolver (and no trip to its thread pool)
+        receiver.resolutionBegan(None)
+        kind = IPv4Address if literal.version == 4 else IPv6Address
+        receiver.addressResolved(kind("TCP", str(literal), port))
+        receiver.resolutionComplete()
+    else:
+        (guard.resolver or _system_resolver(reactor)).resolveHostName(receiver, host, port)
     addresses = await collector.done.asFuture(asyncio.get_running_loop())
     return addresses, receiver.refusals
 
