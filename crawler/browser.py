@@ -20,6 +20,8 @@ import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy_playwright.page import PageMethod
+
 from crawler.netguard import NetworkGuard, guarded_lookup, host_address
 
 # V8 heap of a page, in MB: a policy page needs a few dozen; a page that
@@ -45,7 +47,11 @@ class BrowserLockdown:
             },
             "playwright_page_init_callback": self.init_page,
             "playwright_page_event_handlers": {"popup": _close_popup, "crash": _crashed.add, "close": _close_context},
-            "playwright_page_goto_kwargs": {"wait_until": "networkidle", "timeout": self.timeout_ms},
+            # "load" first: the page's own scripts, styles and images are in, so the DOM is whole
+            # (networkidle alone fired while a slow head script still held the parser); then idle,
+            # for pages that fetch their text after load.
+            "playwright_page_goto_kwargs": {"wait_until": "load", "timeout": self.timeout_ms},
+            "playwright_page_methods": [PageMethod("wait_for_load_state", "networkidle", timeout=self.timeout_ms)],
         }
 
     async def init_page(self, page: Any, request: Any) -> None:
@@ -80,19 +86,6 @@ class BrowserLockdown:
         await page.route_web_socket("**/*", route_socket)
         page.on("request", navigated)
         request.meta["browser_locked_down"] = True
-
-    def proxy_refusal(self, meta: dict[str, Any]) -> str | None:
-        """Why the proxy refused the page's main navigation (a failed or error-page navigation), or None.
-
-        The route check above judged each name on a lookup of its own; the proxy
-        (crawler/browserproxy.py) judges the lookup it connects to, and records
-        its refusals in the guard by host (as the Scrapy path does).
-        """
-        for host in reversed(meta.get("navigated_hosts", ())):
-            reason = self.guard.refusal_of(host)
-            if reason:
-                return reason
-        return None
 
     async def refusal(self, url: str) -> str | None:
         """Why the page may not load ``url``, or None."""

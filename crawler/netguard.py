@@ -157,6 +157,14 @@ class NetworkGuard:
         with self._lock:
             return self._refusals.get(host)
 
+    def last_refusal_among(self, hosts: Sequence[str]) -> str | None:
+        """The refusal of the last of ``hosts`` (a browser page's navigation hops) that was refused, or None."""
+        for host in reversed(hosts):
+            reason = self.refusal_of(host)
+            if reason:
+                return reason
+        return None
+
     def check_url(self, url: str) -> str | None:
         """Why ``url`` is refused without any lookup (its host is a literal address), or None."""
         address = host_address(urlsplit(url).hostname or "")
@@ -355,8 +363,15 @@ class NetworkGuardMiddleware:
             raise AddressRefusedError(f"refused to fetch {request.url}: {reason}")
 
     def process_exception(self, request: Any, exception: BaseException, spider: Any = None) -> None:
-        reason = self.guard.refusal_of(urlsplit(request.url).hostname or "")
-        if reason and _is_lookup_error(exception):
+        if request.meta.get("playwright"):
+            # A browser page fails with Chromium's error when the browser's proxy refused its
+            # navigation (crawler/browserproxy.py): name the refusal of one of its hops.
+            reason = request.meta.get("network_refusal") or self.guard.last_refusal_among(
+                request.meta.get("navigated_hosts", ()))
+        else:
+            reason = self.guard.refusal_of(urlsplit(request.url).hostname or "")
+            reason = reason if _is_lookup_error(exception) else None
+        if reason:
             request.meta["network_refusal"] = reason
             request.meta["dont_retry"] = True
 

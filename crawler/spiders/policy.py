@@ -119,8 +119,9 @@ class PolicySpider(scrapy.Spider):
             return meta["network_refusal"]
         if meta.get("playwright") and not meta.get("browser_locked_down"):
             return f"the browser page for {response.url} could not be locked down; nothing recorded"
-        if urlparse_cached(response).scheme not in ("http", "https"):  # e.g. Chromium's error page
-            reason = self._lockdown().proxy_refusal(meta) if meta.get("playwright") else None
+        if urlparse_cached(response).scheme not in ("http", "https"):
+            # e.g. Chromium's error page after the browser's proxy refused a later navigation: name that refusal
+            reason = self._guard().last_refusal_among(meta.get("navigated_hosts", ()))
             return reason or f"refused {response.url[:200]!r}: the page ended on a non-http(s) URL"
         if meta.get("playwright"):
             return None  # its server address is our proxy's, which judged the address it connected to
@@ -129,10 +130,6 @@ class PolicySpider(scrapy.Spider):
 
     def fetch_failed(self, failure: Failure) -> Iterator[FailedDocument]:
         kwargs = failure.request.cb_kwargs
-        meta = failure.request.meta
-        if meta.get("playwright") and not meta.get("network_refusal"):
-            # A navigation the browser's proxy refused fails with a network error: name the refusal.
-            meta["network_refusal"] = self._lockdown().proxy_refusal(meta)
         kind, detail = kind_of_failure(failure)
         yield FailedDocument(kwargs["target"].document_id, kwargs["started_at"], self.clock(), kind,
                              f"{detail} ({failure.request.url})",

@@ -7,6 +7,7 @@ pass their own guarded table): nothing a page does may reach 127.0.0.2.
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -165,14 +166,20 @@ def test_an_http_redirect_to_a_name_that_rebinds_is_refused_by_the_proxy(store, 
     assert_refused_by_the_proxy(report, private, store)
 
 
-def test_an_https_page_whose_name_rebinds_after_the_check_is_refused_at_connect(store, private, run_crawl, options):
-    # https goes through the proxy as CONNECT: refused with a 403, so Chromium never starts TLS.
-    port = private.base_url.rsplit(":", 1)[1]
-    names = rebinding("rebind.example")
-    report = run_crawl(store, [platform(f"https://rebind.example:{port}/admin")],
-                       dataclasses.replace(options, name_resolver=names))
-    assert_refused_by_the_proxy(report, private, store)
-    assert lookups_of(names, "rebind.example")[:2] == [["127.0.0.1"], ["127.0.0.2"]]
+def test_an_https_navigation_to_a_guarded_name_is_never_connected_to(store, site, run_crawl, options):
+    # https goes through the proxy as CONNECT, which Chromium may send before the route check has
+    # run (it preconnects): whichever judges first refuses, and no TCP connection reaches 127.0.0.2.
+    with socket.create_server(("127.0.0.2", 0)) as listener:
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        site.set("/app", page(f"location.href = 'https://rebind.example:{port}/admin';", TEXT))
+        names = LoopbackNames({"rebind.example": [["127.0.0.2"]]})
+        report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, name_resolver=names))
+        with pytest.raises(BlockingIOError):
+            listener.accept()[0].close()
+    assert outcome(report) == ("failed", "redirect_refused")
+    assert "refused to connect to rebind.example: 127.0.0.2 is a private" in report.results[0].detail
+    assert store.versions("CW-D-00001") == [] and store.snapshots("CW-D-00001") == []
 
 
 def test_sub_requests_to_names_that_rebind_after_the_check_are_aborted(store, site, private, run_crawl, options):
