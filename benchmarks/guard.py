@@ -7,8 +7,13 @@ every hostile input, and a redirect loop before and after loop detection. Prints
 - hostile: each hostile input extracted in a fresh process: CPU seconds, peak RSS, outcome.
 - redirect_loop: a two-URL redirect loop crawled with a polite delay, with and without
   RedirectLoopMiddleware: wall seconds and requests the server answered.
+- browser_proxy: ``browser`` documents (a page with a stylesheet, a script and an image) crawled
+  in headless Chromium with and without the guarded proxy (crawler/browserproxy.py), runs
+  alternated: CPU of this process (Scrapy, Playwright's client, the proxy), CPU of the
+  children (Playwright's driver, Chromium) and wall time, per fetch.
 
-    nice python benchmarks/guard.py [--pages 200] [--delay 1.0]
+    nice python benchmarks/guard.py [--pages 200] [--delay 1.0] [--browser-pages 20]
+                                    [--only guard,hostile,redirect_loop,browser_proxy]
 """
 
 from __future__ import annotations
@@ -32,18 +37,19 @@ POLICY = ("<html><head><title>Terms</title></head><body><nav>Home</nav><main><h1
           + "</main></body></html>").encode()
 
 
-def _documents(store, urls):
+def _documents(store, urls, fetcher="http"):
     from datetime import UTC, datetime
 
     from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 
-    platforms = [PlatformSpec(f"p{i}", f"P{i}", (DocumentSpec(f"p{i}", "Terms of Service", (SourceSpec(url),)),))
+    platforms = [PlatformSpec(f"p{i}", f"P{i}", (DocumentSpec(f"p{i}", "Terms of Service", (SourceSpec(url),),
+                                                              fetcher=fetcher),))
                  for i, url in enumerate(urls)]
     return store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
 
 
-def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 0.0) -> dict:
-    """CPU and wall seconds of one crawl of ``urls`` (no analysis), in this process."""
+def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 0.0, fetcher: str = "http") -> dict:
+    """CPU and wall seconds of one crawl of ``urls`` (no analysis), in this process and its children."""
     from crawler import crawl as crawl_module
     from crawler.crawl import CrawlOptions, crawl
     from store.repository import Store
@@ -63,14 +69,23 @@ def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 
     try:
         with tempfile.TemporaryDirectory() as home:
             store = Store.open(f"sqlite:///{home}/db.sqlite", Path(home) / "objects")
-            documents = _documents(store, urls)
-            cpu, wall = time.process_time(), time.perf_counter()
+            documents = _documents(store, urls, fetcher)
+            cpu, children, wall = time.process_time(), _children_cpu(), time.perf_counter()
             report = crawl(store, documents, options, analyze=None)
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            children = _children_cpu() - children
             store.close()
     finally:
         crawl_module.scrapy_settings = original
-    return {"cpu_s": cpu, "wall_s": wall, "outcomes": sorted({r.outcome for r in report.results})}
+    return {"cpu_s": cpu, "children_cpu_s": children, "wall_s": wall,
+            "outcomes": sorted({r.outcome for r in report.results}),
+            "failures": [f"{r.error_kind}: {(r.detail or '')[:120]}" for r in report.results if r.outcome == "failed"]}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the finished children (Playwright's driver, and Chromium under it, end with each crawl)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _guard_work_per_fetch(repeat: int = 200_000) -> float:
@@ -227,13 +242,146 @@ def redirect_loop(delay: float) -> dict:
     return {"delay_s": delay, **figures}
 
 
+# --- the browser's guarded proxy ---------------------------------------------------
+
+
+def _browser_site(pages: int):
+    from clausewatch.localsite import LocalSite, Page
+
+    assets = {"/style.css": Page(b"main { font-family: serif; }", content_type="text/css"),
+              "/app.js": Page(b"document.title = 'Terms';", content_type="application/javascript"),
+              "/logo.gif": Page(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", content_type="image/gif")}
+    head = b'<link rel="stylesheet" href="/style.css"><script src="/app.js"></script>'
+    page = POLICY.replace(b"<head>", b"<head>" + head).replace(b"<main>", b'<main><img src="/logo.gif">')
+    return LocalSite({**assets, **{f"/p/{i}": Page(page) for i in range(pages)}}), len(page)
+
+
+def _without_proxy(values):
+    launch = values["PLAYWRIGHT_LAUNCH_OPTIONS"]
+    launch["args"] = [a for a in launch["args"] if not a.startswith("--proxy-")]
+    return values
+
+
+def _counting_proxy(seen: list):
+    def hook(values):
+        seen.append(values["BROWSER_PROXY"])
+        return values
+    return hook
+
+
+def browser_proxy_cost(pages: int) -> dict:
+    site, page_bytes = _browser_site(pages)
+    with site:
+        urls = [site.url(f"/p/{i}") for i in range(pages)]
+        _crawl_cpu(urls[:2], guard=True, fetcher="browser")  # warm up Chromium's files and the imports
+        runs: dict[bool, list[dict]] = {True: [], False: []}
+        proxies: list = []
+        for _ in range(3):  # alternated, so drift on a loaded machine hits both alike
+            runs[False].append(_crawl_cpu(urls, guard=True, settings_hook=_without_proxy, fetcher="browser"))
+            runs[True].append(_crawl_cpu(urls, guard=True, settings_hook=_counting_proxy(proxies), fetcher="browser"))
+
+    def per_fetch_ms(key: str, proxied: bool) -> float:
+        return round(1000 * min(r[key] for r in runs[proxied]) / pages, 2)
+
+    figures = {
+        "browser_pages": pages, "page_bytes": page_bytes, "requests_per_page": 4,
+        "failures": {label: [f for r in runs[proxied] for f in r["failures"]]
+                     for proxied, label in ((False, "without_proxy"), (True, "with_proxy"))},
+        "proxy_connections_per_crawl": [p.connections for p in proxies],
+        "proxy_peak_open_connections": max(p.peak for p in proxies),
+        "proxy_refusals": sum(p.refused for p in proxies),
+    }
+    for proxied, label in ((False, "without_proxy"), (True, "with_proxy")):
+        figures[label] = {
+            "our_cpu_ms_per_fetch_min": per_fetch_ms("cpu_s", proxied),
+            "children_cpu_ms_per_fetch_min": per_fetch_ms("children_cpu_s", proxied),
+            "wall_ms_per_fetch_min": per_fetch_ms("wall_s", proxied),
+            "our_cpu_s_runs": [round(r["cpu_s"], 3) for r in runs[proxied]],
+            "children_cpu_s_runs": [round(r["children_cpu_s"], 3) for r in runs[proxied]],
+        }
+    ours = figures["with_proxy"]["our_cpu_ms_per_fetch_min"] - figures["without_proxy"]["our_cpu_ms_per_fetch_min"]
+    total = figures["without_proxy"]["our_cpu_ms_per_fetch_min"] + figures["without_proxy"]["children_cpu_ms_per_fetch_min"]
+    figures["proxy_cpu_ms_per_fetch_crawl_difference"] = round(ours, 2)
+    figures["proxy_share_of_fetch_cpu_percent_crawl_difference"] = round(100 * ours / total, 2)
+    # The crawl difference drowns in noise on a loaded machine: the proxy's own cost, request by request.
+    figures["per_request"] = per_request = _proxy_cpu_per_request()
+    per_fetch_ms = per_request["proxy_cpu_us_per_request"] / 1000 * max(p.connections for p in proxies) / pages
+    figures["proxy_cpu_ms_per_fetch"] = round(per_fetch_ms, 2)
+    figures["proxy_share_of_fetch_cpu_percent"] = round(100 * per_fetch_ms / total, 2)
+    return figures
+
+
+def _proxy_cpu_per_request(requests: int = 300) -> dict:
+    """CPU of this process per plain-HTTP request of a policy page sent through the proxy, and sent direct."""
+    import asyncio
+
+    import crochet
+    from twisted.internet.defer import Deferred
+
+    from clausewatch.localsite import LocalSite, Page
+    from crawler.browserproxy import GuardedProxy
+    from crawler.netguard import NetworkGuard
+    from crawler.runner import CrawlRunner
+
+    CrawlRunner()  # the reactor thread and its asyncio loop, as in a crawl
+    with LocalSite({"/terms": Page(POLICY)}) as site:
+        proxy = GuardedProxy(NetworkGuard(), timeout=30)
+        proxy.guard.add_catalog_url(site.url("/terms"))  # the catalog's network (loopback here) is allowed
+
+        async def fetch(address: str, port: int, target: str) -> int:
+            reader, writer = await asyncio.open_connection(address, port)
+            writer.write(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            size = len(await reader.read())
+            writer.close()
+            return size
+
+        async def timed(via_proxy: bool) -> float:
+            site_port, proxy_port = int(site.base_url.rsplit(":", 1)[1]), int(proxy.url.rsplit(":", 1)[1])
+            start = time.process_time()
+            for _ in range(requests):
+                if via_proxy:
+                    await fetch("127.0.0.1", proxy_port, site.url("/terms"))
+                else:
+                    await fetch("127.0.0.1", site_port, "/terms")
+            return (time.process_time() - start) / requests
+
+        async def measure() -> dict:
+            await proxy.start()
+            try:
+                runs = {True: [], False: []}
+                for _ in range(3):
+                    for via_proxy in (False, True):
+                        runs[via_proxy].append(await timed(via_proxy))
+            finally:
+                await proxy.close()
+            return {"direct_cpu_us_min": round(min(runs[False]) * 1e6), "via_proxy_cpu_us_min": round(min(runs[True]) * 1e6),
+                    "proxy_cpu_us_per_request": round((min(runs[True]) - min(runs[False])) * 1e6),
+                    "refused": proxy.refused}
+
+        @crochet.wait_for(timeout=600)
+        def in_reactor() -> Deferred:
+            return Deferred.fromFuture(asyncio.ensure_future(measure()))
+
+        return {"requests": requests, "page_bytes": len(POLICY), **in_reactor()}
+
+
+SECTIONS = {"guard": lambda args: guard_cost(args.pages), "hostile": lambda args: hostile(),
+            "redirect_loop": lambda args: redirect_loop(args.delay),
+            "browser_proxy": lambda args: browser_proxy_cost(args.browser_pages)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--delay", type=float, default=1.0)
+    parser.add_argument("--browser-pages", type=int, default=20)
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
     args = parser.parse_args()
-    figures = {"guard": guard_cost(args.pages), "hostile": hostile(), "redirect_loop": redirect_loop(args.delay)}
-    print(json.dumps(figures, indent=1))
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        parser.error(f"--only: unknown section {unknown[0]!r} (known: {', '.join(SECTIONS)})")
+    print(json.dumps({name: SECTIONS[name](args) for name in chosen}, indent=1))
 
 
 if __name__ == "__main__":

@@ -5,21 +5,24 @@ service workers from another document), closed with its page. Downloads are
 refused and popups closed. Every request of the page and of its frames,
 workers and popups, and every WebSocket, goes through :meth:`BrowserLockdown.refusal`:
 only http(s) (ws(s) for sockets) to addresses the crawl's
-:class:`~crawler.netguard.NetworkGuard` allows. A refused navigation of the
-main frame fails the document (``redirect_refused``); a refused sub-request is
-only aborted and counted. See docs/decisions/0015-network-guard.md.
+:class:`~crawler.netguard.NetworkGuard` allows. That check is made on a name
+before Chromium loads it; the connection itself is made by the guarded proxy
+(crawler/browserproxy.py), which judges the address it connects to, so a name
+that rebinds in between is refused too. A refused navigation of the main frame
+fails the document (``redirect_refused``); a refused sub-request is only
+aborted. See docs/decisions/0015-network-guard.md and 0017-browser-network-guard.md.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import socket
 import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.netguard import NetworkGuard, host_address
+from scrapy_playwright.page import PageMethod
+
+from crawler.netguard import NetworkGuard, guarded_lookup, host_address
 
 # V8 heap of a page, in MB: a policy page needs a few dozen; a page that
 # allocates without end is stopped by Chromium instead of swapping the host.
@@ -44,7 +47,11 @@ class BrowserLockdown:
             },
             "playwright_page_init_callback": self.init_page,
             "playwright_page_event_handlers": {"popup": _close_popup, "crash": _crashed.add, "close": _close_context},
-            "playwright_page_goto_kwargs": {"wait_until": "networkidle", "timeout": self.timeout_ms},
+            # "load" first: the page's own scripts, styles and images are in, so the DOM is whole
+            # (networkidle alone fired while a slow head script still held the parser); then idle,
+            # for pages that fetch their text after load.
+            "playwright_page_goto_kwargs": {"wait_until": "load", "timeout": self.timeout_ms},
+            "playwright_page_methods": [PageMethod("wait_for_load_state", "networkidle", timeout=self.timeout_ms)],
         }
 
     async def init_page(self, page: Any, request: Any) -> None:
@@ -69,9 +76,15 @@ class BrowserLockdown:
                 request.meta["blocked_requests"] = request.meta.get("blocked_requests", 0) + 1
                 await socket_route.close(code=1008, reason="refused")
 
+        def navigated(browser_request: Any) -> None:
+            # Synchronous, so it has run before a failed navigation reaches the spider.
+            if _is_main_navigation(browser_request, page):
+                request.meta.setdefault("navigated_hosts", []).append(urlsplit(browser_request.url).hostname or "")
+
         await page.context.route("**/*", route)
         await page.route("**/*", route)  # after scrapy-playwright's own route, so it runs first
         await page.route_web_socket("**/*", route_socket)
+        page.on("request", navigated)
         request.meta["browser_locked_down"] = True
 
     async def refusal(self, url: str) -> str | None:
@@ -87,21 +100,11 @@ class BrowserLockdown:
         return await self._name_refusal(host, url)
 
     async def _name_refusal(self, host: str, url: str) -> str | None:
-        try:
-            answers = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-        except OSError:
-            return f"refused to load {url[:200]}: {host} does not resolve"
-        addresses = [host_address(answer[4][0]) for answer in answers]
-        catalog = self.guard.first_catalog_lookup(host)
-        for address in addresses:
-            if address is None:
-                continue
-            if catalog:
-                self.guard.trust_catalog_address(address)
-            reason = self.guard.refusal(address)
-            if reason:
-                return f"refused to load {url[:200]}: {host} resolves to {reason}"
-        return None
+        """A first, early check of a name (every address must pass); the proxy judges the lookup it connects to."""
+        addresses, refusals = await guarded_lookup(self.guard, host, 0)
+        if refusals:
+            return f"refused to load {url[:200]}: {refusals[0]}"
+        return None if addresses else f"refused to load {url[:200]}: {host} does not resolve"
 
 
 def _is_main_navigation(browser_request: Any, page: Any) -> bool:

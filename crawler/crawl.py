@@ -9,6 +9,7 @@ from typing import Any
 
 from analysis.domain import Document
 from crawler.browser import PAGE_HEAP_MB
+from crawler.browserproxy import GuardedProxy
 from crawler.netguard import NetworkGuard
 from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
@@ -63,6 +64,7 @@ class CrawlReport(OutcomeCounts):
 def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
     """The Scrapy settings of a crawl with these options."""
     polite = options.delay > 0
+    guard = NetworkGuard(options.allowed_networks, options.guarded_networks, options.name_resolver)
     settings: dict[str, Any] = {
         "USER_AGENT": options.user_agent,
         "ROBOTSTXT_OBEY": options.obey_robots,
@@ -99,16 +101,21 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             "crawler.middlewares.StrictMetaRefreshMiddleware": 580,
         },
-        "NETWORK_GUARD": NetworkGuard(options.allowed_networks, options.guarded_networks, options.name_resolver),
+        "NETWORK_GUARD": guard,
         "ITEM_PIPELINES": {"crawler.pipelines.RecordPipeline": 300},
     }
     if browser:
         handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+        # Chromium connects only through the guarded proxy (decision 0017), served while the crawl runs.
+        proxy = GuardedProxy(guard, timeout=options.timeout)
         settings.update({
             "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+            "BROWSER_PROXY": proxy,
+            "EXTENSIONS": {"crawler.browserproxy.GuardedProxyExtension": 0},
             "PLAYWRIGHT_BROWSER_TYPE": "chromium",
             "PLAYWRIGHT_LAUNCH_OPTIONS": {
-                "executable_path": options.browser_path, "headless": True, "args": list(CHROMIUM_ARGS),
+                "executable_path": options.browser_path, "headless": True,
+                "args": [*CHROMIUM_ARGS, *proxy.chromium_args()],
             },
             "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.timeout * 1000,
         })

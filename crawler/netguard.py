@@ -16,6 +16,7 @@ See docs/decisions/0015-network-guard.md.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import re
 import threading
@@ -23,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
 from zope.interface import implementer
 
@@ -154,6 +157,14 @@ class NetworkGuard:
         with self._lock:
             return self._refusals.get(host)
 
+    def last_refusal_among(self, hosts: Sequence[str]) -> str | None:
+        """The refusal of the last of ``hosts`` (a browser page's navigation hops) that was refused, or None."""
+        for host in reversed(hosts):
+            reason = self.refusal_of(host)
+            if reason:
+                return reason
+        return None
+
     def check_url(self, url: str) -> str | None:
         """Why ``url`` is refused without any lookup (its host is a literal address), or None."""
         address = host_address(urlsplit(url).hostname or "")
@@ -223,6 +234,7 @@ class _FilteringReceiver:
         self.host = host
         self.guard = guard
         self.catalog = guard.first_catalog_lookup(host)
+        self.refusals: list[str] = []
 
     def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802 - the Twisted interface
         self.receiver.resolutionBegan(resolution)
@@ -233,7 +245,8 @@ class _FilteringReceiver:
             self.guard.trust_catalog_address(ip)
         reason = self.guard.refusal(ip)
         if reason:
-            self.guard.record_refusal(self.host, f"refused to connect to {self.host}: {reason}")
+            self.refusals.append(f"refused to connect to {self.host}: {reason}")
+            self.guard.record_refusal(self.host, self.refusals[-1])
             return
         self.receiver.addressResolved(address)
 
@@ -265,11 +278,57 @@ class GuardedResolver:
     @classmethod
     def install(cls, reactor: Any, guard: NetworkGuard, inner: Any = None) -> GuardedResolver:
         """Put a resolver for ``guard`` on the reactor (replacing the one of an earlier crawl)."""
-        current = reactor.nameResolver
-        system = current.system if isinstance(current, GuardedResolver) else current
+        system = _system_resolver(reactor)
         resolver = cls(inner or system, guard, system)
         reactor.installNameResolver(resolver)
         return resolver
+
+
+def _system_resolver(reactor: Any) -> Any:
+    current = reactor.nameResolver
+    return current.system if isinstance(current, GuardedResolver) else current
+
+
+@implementer(IResolutionReceiver)
+class _Collector:
+    """The end of a guarded lookup made outside Twisted's endpoints: the allowed addresses, in order."""
+
+    def __init__(self) -> None:
+        self.addresses: list[Address] = []
+        self.done: Deferred[list[Address]] = Deferred()
+
+    def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802 - the Twisted interface
+        pass
+
+    def addressResolved(self, address: Any) -> None:  # noqa: N802
+        self.addresses.append(_ip(address.host))
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        self.done.callback(self.addresses)
+
+
+async def guarded_lookup(guard: NetworkGuard, host: str, port: int) -> tuple[list[Address], list[str]]:
+    """Look ``host`` up as a Scrapy connection would: the addresses the guard allows, and why others were dropped.
+
+    For the browser's proxy (crawler/browserproxy.py) and its request routing, which
+    run on the reactor's asyncio loop: the same resolver (the guard's, else the
+    system's) and the same judgement (:class:`_FilteringReceiver`) as every
+    connection of the Scrapy path.
+    """
+    from twisted.internet import reactor
+
+    collector = _Collector()
+    receiver = _FilteringReceiver(collector, host, guard)
+    literal = host_address(host)
+    if literal is not None:  # an address needs no resolver (and no trip to its thread pool)
+        receiver.resolutionBegan(None)
+        kind = IPv4Address if literal.version == 4 else IPv6Address
+        receiver.addressResolved(kind("TCP", str(literal), port))
+        receiver.resolutionComplete()
+    else:
+        (guard.resolver or _system_resolver(reactor)).resolveHostName(receiver, host, port)
+    addresses = await collector.done.asFuture(asyncio.get_running_loop())
+    return addresses, receiver.refusals
 
 
 # --- Scrapy: refuse literal addresses up front, name resolver refusals ----------
@@ -304,8 +363,15 @@ class NetworkGuardMiddleware:
             raise AddressRefusedError(f"refused to fetch {request.url}: {reason}")
 
     def process_exception(self, request: Any, exception: BaseException, spider: Any = None) -> None:
-        reason = self.guard.refusal_of(urlsplit(request.url).hostname or "")
-        if reason and _is_lookup_error(exception):
+        if request.meta.get("playwright"):
+            # A browser page fails with Chromium's error when the browser's proxy refused its
+            # navigation (crawler/browserproxy.py): name the refusal of one of its hops.
+            reason = request.meta.get("network_refusal") or self.guard.last_refusal_among(
+                request.meta.get("navigated_hosts", ()))
+        else:
+            reason = self.guard.refusal_of(urlsplit(request.url).hostname or "")
+            reason = reason if _is_lookup_error(exception) else None
+        if reason:
             request.meta["network_refusal"] = reason
             request.meta["dont_retry"] = True
 

@@ -120,7 +120,11 @@ class PolicySpider(scrapy.Spider):
         if meta.get("playwright") and not meta.get("browser_locked_down"):
             return f"the browser page for {response.url} could not be locked down; nothing recorded"
         if urlparse_cached(response).scheme not in ("http", "https"):
-            return f"refused {response.url[:200]!r}: the page ended on a non-http(s) URL"
+            # e.g. Chromium's error page after the browser's proxy refused a later navigation: name that refusal
+            reason = self._guard().last_refusal_among(meta.get("navigated_hosts", ()))
+            return reason or f"refused {response.url[:200]!r}: the page ended on a non-http(s) URL"
+        if meta.get("playwright"):
+            return None  # its server address is our proxy's, which judged the address it connected to
         reason = self._guard().refusal(response.ip_address) if response.ip_address else None
         return f"refused {response.url}: {reason}" if reason else None
 

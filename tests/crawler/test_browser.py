@@ -7,12 +7,14 @@ pass their own guarded table): nothing a page does may reach 127.0.0.2.
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import Iterator
 
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from clausewatch.localsite import LocalSite, Page
+from tests.crawler.test_netguard import LoopbackNames
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +107,96 @@ def test_a_page_that_allocates_without_end_is_stopped_by_its_heap_bound(store, s
     report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, timeout=20, retries=0))
     assert outcome(report)[0] == "failed"
     assert store.history.versions("CW-D-00001") == []
+
+
+# --- The guarded proxy: the address Chromium connects to is the one the guard judged ----------------
+# Chromium connects only through our proxy, which resolves names itself: a name in these tests exists
+# only in the test resolver, so a page that loads by name was loaded through the proxy. Each rebinding
+# name answers the public side to its first lookup (the route check) and the private side to the
+# second (the proxy's, the one connected to).
+
+
+def rebinding(*names: str) -> LoopbackNames:
+    return LoopbackNames({name: [["127.0.0.1"], ["127.0.0.2"]] for name in names})
+
+
+def lookups_of(names: LoopbackNames, name: str) -> list[list[str]]:
+    return [answer for looked_up, answer in names.lookups if looked_up == name]
+
+
+def assert_refused_by_the_proxy(report, private: LocalSite, store) -> None:
+    """A named failure from the proxy's refusal (the route check's would read "refused to load"), nothing kept."""
+    assert outcome(report) == ("failed", "redirect_refused")
+    assert report.results[0].detail.startswith("refused to connect to rebind.example: 127.0.0.2 is a private")
+    assert private.requests == []
+    assert store.history.versions("CW-D-00001") == [] and store.history.snapshots("CW-D-00001") == []
+
+
+def test_a_page_loaded_by_name_through_the_proxy_is_archived(store, run_crawl, options):
+    # 127.0.0.1 (where the proxy listens) is guarded here: the page's server address is the proxy's,
+    # and only the address the proxy connected to (127.0.0.3) may be judged.
+    table = (("127.0.0.1/32", "loopback"), ("127.0.0.2/32", "private"))
+    with LocalSite({"/app": page(f"document.getElementById('terms').innerHTML = {TEXT!r};")},
+                   host="127.0.0.3") as public:
+        port = public.base_url.rsplit(":", 1)[1]
+        names = LoopbackNames({"public.example": [["127.0.0.3"]]})
+        crawl_options = dataclasses.replace(options, guarded_networks=table, name_resolver=names)
+        report = run_crawl(store, [platform(f"http://public.example:{port}/app")], crawl_options)
+    assert outcome(report) == ("new_version", None)
+    assert "rendered by a script" in store.history.current_version("CW-D-00001").text
+    assert "/app" in [path for path, _ in public.requests]
+
+
+def test_a_navigation_to_a_name_that_rebinds_after_the_check_is_refused_by_the_proxy(store, site, private,
+                                                                                       run_crawl, options):
+    port = private.base_url.rsplit(":", 1)[1]
+    site.set("/app", page(f"location.href = 'http://rebind.example:{port}/admin';", TEXT))
+    names = rebinding("rebind.example")
+    report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, name_resolver=names))
+    assert_refused_by_the_proxy(report, private, store)
+    assert lookups_of(names, "rebind.example")[:2] == [["127.0.0.1"], ["127.0.0.2"]]
+
+
+def test_an_http_redirect_to_a_name_that_rebinds_is_refused_by_the_proxy(store, site, private, run_crawl, options):
+    # Chromium follows a 30x itself; Playwright's routing never sees the hop, only the proxy does.
+    port = private.base_url.rsplit(":", 1)[1]
+    site.set("/terms", Page(b"", status=302, headers={"Location": f"http://rebind.example:{port}/admin"}))
+    names = LoopbackNames({"rebind.example": [["127.0.0.2"]]})
+    report = run_crawl(store, [platform(site.url("/terms"))], dataclasses.replace(options, name_resolver=names))
+    assert_refused_by_the_proxy(report, private, store)
+
+
+def test_an_https_navigation_to_a_guarded_name_is_never_connected_to(store, site, run_crawl, options):
+    # https goes through the proxy as CONNECT, which Chromium may send before the route check has
+    # run (it preconnects): whichever judges first refuses, and no TCP connection reaches 127.0.0.2.
+    with socket.create_server(("127.0.0.2", 0)) as listener:
+        listener.setblocking(False)
+        port = listener.getsockname()[1]
+        site.set("/app", page(f"location.href = 'https://rebind.example:{port}/admin';", TEXT))
+        names = LoopbackNames({"rebind.example": [["127.0.0.2"]]})
+        report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, name_resolver=names))
+        with pytest.raises(BlockingIOError):
+            listener.accept()[0].close()
+    assert outcome(report) == ("failed", "redirect_refused")
+    assert "refused to connect to rebind.example: 127.0.0.2 is a private" in report.results[0].detail
+    assert store.history.versions("CW-D-00001") == [] and store.history.snapshots("CW-D-00001") == []
+
+
+def test_sub_requests_to_names_that_rebind_after_the_check_are_aborted(store, site, private, run_crawl, options):
+    port = private.base_url.rsplit(":", 1)[1]
+    kinds = ("img", "fetch", "xhr", "socket")
+    names = rebinding(*(f"{kind}.rebind.example" for kind in kinds))
+    url = {kind: f"http://{kind}.rebind.example:{port}/admin?{kind}" for kind in kinds}
+    script = f"""
+        document.getElementById('terms').innerHTML = {TEXT!r};
+        fetch({url['fetch']!r}).catch(() => null);
+        const xhr = new XMLHttpRequest(); xhr.open('GET', {url['xhr']!r}); xhr.send();
+        try {{ new WebSocket({url['socket'].replace('http:', 'ws:')!r}); }} catch (error) {{}}
+    """
+    site.set("/app", page(script, f"<img src={url['img']!r}>"))
+    report = run_crawl(store, [platform(site.url("/app"))], dataclasses.replace(options, name_resolver=names))
+    assert outcome(report) == ("new_version", None)
+    assert "rendered by a script" in store.history.current_version("CW-D-00001").text
+    for kind in kinds:  # checked public, then refused on the lookup the proxy would have connected to
+        assert lookups_of(names, f"{kind}.rebind.example")[:2] == [["127.0.0.1"], ["127.0.0.2"]], kind
+    assert private.requests == [], "no image, fetch, XHR or socket may reach the guarded address"
