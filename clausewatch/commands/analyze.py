@@ -21,12 +21,14 @@ from analysis.domain import ClassifiedClause, StoredVersion, VersionAnalysis
 from analysis.language import detect_language
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store, utcnow
+from clausewatch.commands._global_options import global_options
 from store.analysis_queries import AnalysisMovedError, VersionRef, replace_analysis, versions_to_analyse
 from store.blobs import BlobError
 from store.repository import Store, StoreError
 
 
 @click.command("analyze")
+@global_options
 @click.option("--all", "everything", is_flag=True, help="Re-analyse every stored version.")
 @click.option("--stale", is_flag=True, help="Re-analyse only versions analysed with another classifier (the default).")
 @click.pass_obj

@@ -8,11 +8,13 @@ import click
 
 from clausewatch.alerting import send_alerts
 from clausewatch.app import open_store
+from clausewatch.commands._global_options import global_options
 from clausewatch.demo import run_demo, summarise
 from clausewatch.publishing import build_site, send_digest
 
 
 @click.command("demo")
+@global_options
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the demo's store, catalog, site and emails (default HOME/demo); a folder an earlier demo made is replaced, any other non-empty folder refused.")
 @click.pass_obj

@@ -18,6 +18,7 @@ from clausewatch.app import (
     select_platforms,
     utcnow,
 )
+from clausewatch.commands._global_options import global_options
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from crawler.distributed import DocumentQueue, QueueError, queue_name_for
@@ -45,6 +46,7 @@ def shared_queue(settings: Settings) -> DocumentQueue:
 
 
 @click.command("enqueue")
+@global_options
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (slug); repeatable.")
 @click.option("--tag", "tags", multiple=True, help="Only documents with this tag; repeatable.")
 @click.option("--type", "types", multiple=True, help="Only this document type; repeatable.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from clausewatch.app import open_store, parse_since
+from clausewatch.commands._global_options import global_options
 from clausewatch.signing import public_key
 from reports.evidence import write_bundle
 from store.capture_log import CaptureLogError
@@ -19,6 +20,7 @@ def _split_at(value: str) -> tuple[str, str | None]:
 
 
 @click.command("evidence")
+@global_options
 @click.argument("record")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The zip file to write.")

@@ -26,6 +26,7 @@ from crawler.declarations import (
     load_declaration_file,
     platform_to_yaml,
 )
+from clausewatch.commands._global_options import global_options
 
 # Outcomes of one declaration; the last two make the command exit with status 1.
 IMPORTED, UNCHANGED, UNTRACKED, CONFLICT, INVALID = "imported", "unchanged", "untracked", "conflict", "invalid"
@@ -116,6 +117,7 @@ def declaration_sources(source: Path) -> list[Path]:
 
 
 @click.command("import-ota")
+@global_options
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--to", "catalog", type=click.Path(file_okay=False, path_type=Path),
               help="Catalog folder to import into (default: the CATALOG setting).")

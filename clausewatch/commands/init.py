@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.commands._global_options import global_options
 from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.signing import ensure_log_key, log_signer
 
 
 @click.command("init")
+@global_options
 @click.pass_obj
 def command(settings) -> None:
     """Create (or migrate) the store and the capture-log signing key, and register the catalog: new

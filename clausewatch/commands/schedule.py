@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.commands._global_options import global_options
 from clausewatch.errors import BadInputError
 from clausewatch.jobs import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
 from clausewatch.logs import event_line
@@ -21,6 +22,7 @@ EXIT_INTERRUPTED = 130
 
 
 @click.command("schedule")
+@global_options
 @click.option("--list", "list_only", is_flag=True, help="Check the schedules, print each job with its next 3 start times, exit.")
 @click.option("--once", metavar="JOB", help="Run JOB now, under its lock, and exit.")
 @click.option("--wait", is_flag=True, help="With --once: wait for a run of JOB elsewhere to end instead of exiting 1.")
