@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -9,7 +12,7 @@ import click
 from clausewatch.alerting import send_alerts
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
-from clausewatch.demo import run_demo, summarise
+from clausewatch.demo import explore_commands, run_demo, summarise
 from clausewatch.publishing import build_site, send_digest
 
 
@@ -39,3 +42,15 @@ def command(settings, out: Path | None) -> None:
     click.echo(f"alerts:   {len(alerts.deliveries)} email(s) for {alerts.changes} change(s) in {mail_dir / 'alerts'}")
     click.echo(f"digest:   {len(digest.deliveries)} email(s) in {mail_dir / 'digest'}")
     click.echo(f"site:     {site.pages} pages; open {site.out.resolve() / 'index.html'}")
+    click.echo("\nexplore the demo's store:")
+    for line in explore_commands(settings, program_name()):
+        click.echo(f"  {line}")
+
+
+def program_name() -> str:
+    """How to call clausewatch again: ``clausewatch`` when that is on PATH, else the path this run used."""
+    typed = sys.argv[0]
+    on_path = shutil.which("clausewatch")
+    if Path(typed).name == "clausewatch" and (on_path is None or Path(on_path).resolve() != Path(typed).resolve()):
+        return shlex.quote(typed)
+    return "clausewatch"
