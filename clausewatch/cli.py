@@ -9,7 +9,7 @@ do not crawl never import Scrapy or Twisted (decision 0014).
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
 hash mismatch), 2 bad input (usage, settings, catalog, schedules, store), 130
 interrupted by Ctrl-C. Typed errors become one line and their exit code in
-``clausewatch.errors.GuardedGroup``, never a traceback.
+``GuardedGroup`` (statuses in ``clausewatch.errors``), never a traceback.
 """
 
 from __future__ import annotations
@@ -18,11 +18,28 @@ import click
 
 from clausewatch.commands import CommandLoader, CommandTable
 from clausewatch.commands._global_options import add_global_options
-from clausewatch.errors import GuardedGroup
+from clausewatch.errors import EXIT_INTERRUPTED, error_lines, exit_status_of
 
 
-EXIT_PROBLEM = 1
-EXIT_BAD_INPUT = 2
+class GuardedGroup(click.Group):
+    """A click group whose commands end on typed errors with one line and an exit status, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except KeyboardInterrupt:  # Ctrl-C outside a command that stops on it by itself (crawl does)
+            click.echo("Error: interrupted by SIGINT; every write is a transaction: nothing is half-written, "
+                       "run the command again to finish", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as error:
+            status = exit_status_of(error)
+            if status is None:
+                raise
+            for line in error_lines(error):
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(status)
 
 
 class LazyGroup(GuardedGroup):

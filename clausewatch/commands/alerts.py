@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from clausewatch.alerting import send_alerts
-from clausewatch.app import echo_deliveries
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import echo_deliveries
 
 
 @click.command("alerts")

@@ -8,8 +8,9 @@ from datetime import datetime
 
 import click
 
-from clausewatch.app import open_store, parse_since
+from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import parse_since
 from reports.terminal import plain, printable, redline
 from store.changes import ChangeRecord, list_changes
 

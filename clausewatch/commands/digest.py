@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from clausewatch.app import echo_deliveries, parse_since
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import echo_deliveries, parse_since
 from clausewatch.publishing import send_digest
 
 

@@ -8,8 +8,9 @@ import json
 import click
 
 from analysis.volatile import VOLATILE_OBSERVATIONS
-from clausewatch.app import catalog_problems, open_store, read_catalog
+from clausewatch.app import catalog_problems, open_store
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.jobs import job_status
 from clausewatch.schedules import SchedulesError
@@ -31,7 +32,7 @@ def command(settings, as_json: bool) -> None:
     Only reads: the store is never written. Exit 2 when the catalog has a bad file or no
     longer declares a tracked document (listed under "problems").
     """
-    catalog = read_catalog(settings)
+    catalog = read_catalog_reporting(settings)
     store = open_store(settings, "read")
     try:
         rows = [s for s in store.status() if s.in_catalog]
