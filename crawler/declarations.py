@@ -20,7 +20,7 @@ import difflib
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -88,12 +88,34 @@ class FileLoad:
 
 
 class InvalidDeclarationError(Exception):
-    """A value of a declaration is not what was expected (raised while parsing one entry)."""
+    """Values of a declaration are not what was expected (raised while parsing one entry).
 
-    def __init__(self, path: KeyPath, message: str) -> None:
-        super().__init__(f"{format_key(path)}: {message}")
-        self.path = path
-        self.message = message
+    It carries every problem found in the entry (``problems``: key path and
+    message), so one run reports them all rather than the first.
+    """
+
+    def __init__(self, path: KeyPath, message: str, *, more: tuple[tuple[KeyPath, str], ...] = ()) -> None:
+        self.problems = ((path, message), *more)
+        super().__init__("; ".join(f"{format_key(p)}: {m}" for p, m in self.problems))
+
+    @classmethod
+    def of(cls, problems: list[tuple[KeyPath, str]]) -> InvalidDeclarationError:
+        (path, message), *more = problems
+        return cls(path, message, more=tuple(more))
+
+
+def _all(**readers: Callable[[], Any]) -> dict[str, Any]:
+    """Run every reader of an entry's fields; if any fails, raise once with the problems of all."""
+    values: dict[str, Any] = {}
+    found: list[tuple[KeyPath, str]] = []
+    for name, read in readers.items():
+        try:
+            values[name] = read()
+        except InvalidDeclarationError as exc:
+            found.extend(exc.problems)
+    if found:
+        raise InvalidDeclarationError.of(found)
+    return values
 
 
 def format_key(path: KeyPath) -> str:
@@ -142,13 +164,15 @@ def _mapping(value: Any, path: KeyPath, what: str = "a mapping") -> dict[str, An
 
 
 def _check_keys(mapping: dict[str, Any], path: KeyPath, allowed: tuple[str, ...]) -> None:
+    """Every key that is not allowed, each with the allowed key it is closest to."""
+    unknown = []
     for key in mapping:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InvalidDeclarationError(
-                path + (str(key),), f"unknown key{hint}; expected one of: {', '.join(allowed)}"
-            )
+            unknown.append((path + (str(key),), f"unknown key{hint}; expected one of: {', '.join(allowed)}"))
+    if unknown:
+        raise InvalidDeclarationError.of(unknown)
 
 
 def _string(value: Any, path: KeyPath) -> str:
@@ -387,7 +411,7 @@ class _Problems:
         try:
             yield
         except InvalidDeclarationError as exc:
-            self.found.append((file or self.file, exc.path, exc.message, None))
+            self.found.extend((file or self.file, path, message, None) for path, message in exc.problems)
 
     def add(self, path: KeyPath, message: str, *, file: Path | None = None, line: int | None = None) -> None:
         self.found.append((file or self.file, path, message, line))
@@ -528,10 +552,12 @@ def _ota_platform(
 def _ota_document(
     slug: str, doc_type: str, declaration: Any, path: KeyPath, history: dict[str, tuple[HistoricalDeclaration, ...]]
 ) -> DocumentSpec:
-    _document_type(doc_type, path, custom_allowed=False)
     declaration = _mapping(declaration, path, "a document declaration ({\"fetch\": URL, \"select\": ...})")
-    _check_keys(declaration, path, (OTA.fetch, OTA.combine, *OTA.options))
-    sources = _sources(declaration, path, OTA)
+    sources = _all(
+        type=lambda: _document_type(doc_type, path, custom_allowed=False),
+        keys=lambda: _check_keys(declaration, path, (OTA.fetch, OTA.combine, *OTA.options)),
+        sources=lambda: _sources(declaration, path, OTA),
+    )["sources"]
     return DocumentSpec(
         platform=slug, type=doc_type, sources=sources, fetcher=_fetcher_for(sources),
         history=history.get(doc_type, ()),
@@ -591,22 +617,28 @@ def _load_yaml(path: Path, problems: _Problems) -> PlatformSpec | None:
 
 def _yaml_platform(path: Path, data: Any, problems: _Problems) -> PlatformSpec | None:
     data = _mapping(data, (), "a platform declaration (name, documents, ...)")
-    _check_keys(data, (), YAML_TOP_KEYS)
-    name = _string(data.get("name"), ("name",))
-    slug = _yaml_slug(path, data, problems)
-    homepage = _url(data["homepage"], ("homepage",)) if "homepage" in data else None
-    jurisdictions = _strings(data.get("jurisdictions", []), ("jurisdictions",))
-    tags = _strings(data.get("tags", []), ("tags",))
+    slug = None
+    with problems.entry():
+        slug = _yaml_slug(path, data, problems)
     entries = data.get("documents")
-    if not isinstance(entries, list) or not entries:
-        raise InvalidDeclarationError(("documents",), f"expected a non-empty list of documents, found {_kind(entries)}")
-    documents = _yaml_documents(slug or "", entries, problems)
-    if problems.found or slug is None:
-        return None
-    return PlatformSpec(
-        slug=slug, name=name, documents=documents, homepage=homepage,
-        jurisdictions=jurisdictions, tags=tags, source_file=str(path),
-    )
+    with problems.entry():  # each document's own problems are gathered below, entry by entry
+        if not isinstance(entries, list) or not entries:
+            raise InvalidDeclarationError(("documents",), f"expected a non-empty list of documents, found {_kind(entries)}")
+    documents = _yaml_documents(slug or "", entries, problems) if isinstance(entries, list) else ()
+    with problems.entry():
+        fields = _all(
+            keys=lambda: _check_keys(data, (), YAML_TOP_KEYS),
+            name=lambda: _string(data.get("name"), ("name",)),
+            homepage=lambda: _url(data["homepage"], ("homepage",)) if "homepage" in data else None,
+            jurisdictions=lambda: _strings(data.get("jurisdictions", []), ("jurisdictions",)),
+            tags=lambda: _strings(data.get("tags", []), ("tags",)),
+        )
+        if not problems.found and slug is not None:
+            return PlatformSpec(
+                slug=slug, name=fields["name"], documents=documents, homepage=fields["homepage"],
+                jurisdictions=fields["jurisdictions"], tags=fields["tags"], source_file=str(path),
+            )
+    return None
 
 
 def _yaml_slug(path: Path, data: dict[str, Any], problems: _Problems) -> str | None:
@@ -635,26 +667,39 @@ def _yaml_documents(slug: str, entries: list[Any], problems: _Problems) -> tuple
 
 def _yaml_document(slug: str, entry: Any, path: KeyPath) -> DocumentSpec:
     entry = _mapping(entry, path, "a document (type, url, select, ...)")
-    _check_keys(entry, path, YAML_DOCUMENT_KEYS)
+    fields = _all(
+        keys=lambda: _check_keys(entry, path, YAML_DOCUMENT_KEYS),
+        type=lambda: _yaml_type(entry, path),
+        sources=lambda: _sources(entry, path, OURS),
+        schedule_group=lambda: _string(entry.get("schedule_group", "default"), path + ("schedule_group",)),
+        tags=lambda: _strings(entry.get("tags", []), path + ("tags",)),
+        obey_robots=lambda: _boolean(entry.get("obey_robots", True), path + ("obey_robots",)),
+        history=lambda: _history(entry.get("history", []), path + ("history",), OURS),
+        title=lambda: _string(entry["title"], path + ("title",)) if "title" in entry else None,
+        volatile=lambda: _volatile(entry.get("volatile", {}), path + ("volatile",)),
+    )
+    return DocumentSpec(
+        platform=slug,
+        type=fields["type"],
+        sources=fields["sources"],
+        fetcher=_yaml_fetcher(entry, path, fields["sources"]),
+        schedule_group=fields["schedule_group"],
+        tags=fields["tags"],
+        obey_robots=fields["obey_robots"],
+        history=fields["history"],
+        title=fields["title"],
+        **fields["volatile"],
+    )
+
+
+def _yaml_type(entry: dict[str, Any], path: KeyPath) -> str:
+    """The document's type: one of Open Terms Archive's, or any with ``custom_type: true``."""
     custom = _boolean(entry.get("custom_type", False), path + ("custom_type",))
     if "type" not in entry:
         raise InvalidDeclarationError(path, "missing 'type': an Open Terms Archive document type, e.g. 'Terms of Service'")
-    doc_type = _document_type(
+    return _document_type(
         entry["type"], path + ("type",), custom_allowed=custom,
         hint="; or set 'custom_type: true' to declare a type of your own",
-    )
-    sources = _sources(entry, path, OURS)
-    return DocumentSpec(
-        platform=slug,
-        type=doc_type,
-        sources=sources,
-        fetcher=_yaml_fetcher(entry, path, sources),
-        schedule_group=_string(entry.get("schedule_group", "default"), path + ("schedule_group",)),
-        tags=_strings(entry.get("tags", []), path + ("tags",)),
-        obey_robots=_boolean(entry.get("obey_robots", True), path + ("obey_robots",)),
-        history=_history(entry.get("history", []), path + ("history",), OURS),
-        title=_string(entry["title"], path + ("title",)) if "title" in entry else None,
-        **_volatile(entry.get("volatile", {}), path + ("volatile",)),
     )
 
 
