@@ -12,7 +12,7 @@ import pytest
 
 from analysis.domain import RangeSelector
 from crawler.declarations import (
-    DeclarationError,
+    CatalogProblem,
     format_key,
     load_catalog,
     load_declaration_file,
@@ -31,7 +31,7 @@ def write(folder: Path, name: str, content: str | dict) -> Path:
     return path
 
 
-def only_error(path: Path) -> DeclarationError:
+def only_error(path: Path) -> CatalogProblem:
     loaded = load_declaration_file(path)
     assert loaded.platform is None
     assert len(loaded.errors) == 1, loaded.errors
