@@ -11,12 +11,11 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
-from analysis import classifier
-from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis import changes, classifier
+from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec, StoredVersion, Version
 from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_bytes
 from clausewatch.cli import main
-from clausewatch.commands.analyze import keep_exact_keys
 from store.models import ClauseRow, ProvisionRow, VersionRow
 from store.repository import Store
 
@@ -154,23 +153,18 @@ def test_all_and_stale_together_are_a_usage_error(sqlite_url, home):
     assert "exclude each other" in result.output
 
 
-def _with_key(item, key):
-    return replace(item, clause=replace(item.clause, key=key))
-
-
-def test_unchanged_texts_keep_their_keys_even_when_alignment_says_otherwise():
-    old = Analyzer(OldClassifier()).classify_text(V1)
-    new = Analyzer(OldClassifier()).classify_text(V2)
-    # Say alignment handed the second clause the first one's key and the rest fresh keys.
-    aligned = (_with_key(new[0], "fresh-0"), _with_key(new[1], old[0].clause.key),
-               *(_with_key(c, f"fresh-{i}") for i, c in enumerate(new[2:], 2)))
-    kept = keep_exact_keys(old, aligned)
-    unchanged = [i for i, c in enumerate(new) if c.clause.text == old[i].clause.text]
-    assert unchanged == [0, 1] and len(new) == 3
-    # Exact text wins, and no key names two clauses.
-    assert [kept[i].clause.key for i in unchanged] == [old[i].clause.key for i in unchanged]
-    assert kept[2].clause.key == "fresh-2"
-    assert len({c.clause.key for c in kept}) == len(kept)
+def test_of_clauses_alike_but_for_case_the_one_with_the_same_text_keeps_its_key():
+    shout, plain = "FEES apply to every order placed on the site!", "Fees apply to every order placed on the site."
+    analyzer = Analyzer(OldClassifier())
+    old = analyzer.classify_text(f"## Fees\n\n{plain}\n\n{shout}\n")
+    new = analyzer.classify_text(f"## Fees\n\n{shout}\n\n{plain}\n")
+    assert changes.align(old, new) == {0: (1, 1.0), 1: (0, 1.0)}  # not document order: the very same text
+    text = f"## Fees\n\n{shout}\n\n{plain}\n"
+    kept = tuple(replace(c, clause=replace(c.clause, key=f"k-{i}")) for i, c in enumerate(analyzer.classify_text(text)))
+    version = Version("0" * 64, "CW-D-00001", T0, T0)
+    again = Analyzer(NewClassifier()).reanalyse(StoredVersion(version, text, kept), None)
+    assert [c.clause.key for c in again.clauses] == ["k-0", "k-1"]
+    assert again.change is None
 
 
 class StricterClassifier:
