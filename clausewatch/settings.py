@@ -232,8 +232,17 @@ def explain_settings(
     """Every setting, in declaration order, with its resolved value and its source."""
     sourced = _sourced(environ, overrides, config_file)
     resolved = _resolve({name: value for name, (value, _source) in sourced.items()})
-    return [SettingSource(s.name, getattr(resolved, s.name.lower()), sourced[s.name][1], s.help,
+    return [SettingSource(s.name, getattr(resolved, s.name.lower()), _source_shown(s, *sourced[s.name]), s.help,
                           s.name in SECRET_SETTINGS) for s in SETTINGS]
+
+
+# Settings whose empty default means a place inside HOME (see ``_resolve``).
+IN_HOME_SETTINGS = frozenset({"DATABASE_URL", "BLOBS", "SUBSCRIBERS", "SITE_DIR", "LOG_KEY"})
+
+
+def _source_shown(setting: Setting, raw: Any, source: str) -> str:
+    """Where a value came from; a default left empty takes its place in HOME, and says so."""
+    return "default, in HOME" if source == "default" and raw == "" and setting.name in IN_HOME_SETTINGS else source
 
 
 def _sourced(
