@@ -164,12 +164,14 @@ class _Side:
     keys: tuple[str, ...]
     words: tuple[tuple[str, ...], ...]
     headings: tuple[str, ...]
+    texts: tuple[str, ...]
 
     @classmethod
     def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
         forms = tuple(comparable_form(c.clause.text) for c in clauses)
         headings = tuple(comparison_key(comparable_form("\n".join(c.clause.heading_path))) for c in clauses)
-        return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms), headings)
+        return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms), headings,
+                   tuple(c.clause.text for c in clauses))
 
 
 def align(old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]) -> dict[int, tuple[int, float]]:
@@ -192,10 +194,13 @@ def _exact_pairs(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
     for index, form in enumerate(after.keys):
         candidates = waiting.get(form)
         if candidates:
-            # A sentence repeated in several sections pairs with its copy under the same
-            # heading, else with the first copy left in document order.
-            same_heading = [i for i in candidates if before.headings[i] == after.headings[index]]
-            chosen = (same_heading or candidates)[0]
+            # Of clauses alike but for numbering or dates, the one with the very same text
+            # keeps its key (re-analysing a version keeps every key); a sentence repeated in
+            # several sections pairs with its copy under the same heading, else with the
+            # first copy left in document order.
+            same_text = [i for i in candidates if before.texts[i] == after.texts[index]]
+            same_heading = [i for i in same_text or candidates if before.headings[i] == after.headings[index]]
+            chosen = (same_heading or same_text or candidates)[0]
             candidates.remove(chosen)
             pairs[index] = (chosen, 1.0)
     return pairs

@@ -6,6 +6,8 @@ pure (text in, dataclasses out) so the store can call it inside its retry loop.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from analysis import changes, classifier, dates, splitter
 from analysis.domain import Classification, ClassifiedClause, StoredVersion, VersionAnalysis
 from analysis.language import detect_language, not_analysed_reason
@@ -51,3 +53,14 @@ class Analyzer:
             clauses=aligned, change=change, stated_date=stated, stated_date_label=label, analyzer=self.analyzer_id,
             language=language,
         )
+
+    def reanalyse(self, version: StoredVersion, previous: StoredVersion | None) -> VersionAnalysis:
+        """A stored version classified again (``clausewatch analyze``), its clause keys kept.
+
+        Keys come from the version's own old clauses, or, for a version never
+        analysed, from the document's previous version, by the same alignment a
+        new version gets: unchanged texts keep their keys, so provision records
+        keep their ids. Nothing changed between versions: the analysis carries no change.
+        """
+        reference = version if version.clauses else previous
+        return replace(self(reference, version.text), change=None)

@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import click
-
 from analysis.domain import Document, PlatformSpec
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
@@ -72,9 +70,11 @@ def ensure_folder(folder: Path, setting: str) -> Path:
 
 
 def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:
-    """Load every declaration of the catalog folder; bad files are reported, never fatal.
+    """Load every declaration of the catalog folder; every problem of every file is in the result.
 
-    With ``strict`` a catalog with any error is bad input (exit status 2).
+    Bad files are reported (``errors``), never fatal, unless ``strict``: then a
+    catalog with any error is bad input naming each problem (exit status 2).
+    Warnings go to the log; the command layer prints both to people.
     """
     from crawler.declarations import load_catalog
 
@@ -82,13 +82,19 @@ def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:
     if not folder.is_dir():
         raise BadInputError(f"CATALOG (--catalog, CLAUSEWATCH_CATALOG): {folder} is not a folder")
     loaded = load_catalog(folder)
-    for warning in getattr(loaded, "warnings", ()):
-        click.echo(f"catalog warning: {warning}", err=True)
-    for error in loaded.errors:
-        click.echo(f"catalog: {error}", err=True)
+    for warning in loaded.warnings:
+        log.warning("catalog warning: %s", warning)
     if strict and loaded.errors:
-        raise BadInputError(f"CATALOG: {len(loaded.errors)} problem(s) in {folder}, listed above")
+        raise CatalogError(folder, loaded.errors)
     return loaded
+
+
+class CatalogError(BadInputError):
+    """A catalog with bad files where none is allowed; ``problems`` lists every one, file:line first."""
+
+    def __init__(self, folder: Path, problems: Sequence[object]) -> None:
+        self.problems = [f"catalog: {problem}" for problem in problems]
+        super().__init__(f"CATALOG: {len(problems)} problem(s) in {folder}")
 
 
 def catalog_problems(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[str]:
@@ -174,24 +180,3 @@ def smtp_config(settings: Settings) -> SmtpConfig:
 
     return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
                       user=settings.smtp_user, password=settings.smtp_password)
-
-
-def parse_since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    """Click callback for ``--since DATE``: an ISO date or time, UTC when no zone is given."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO date such as 2026-03-01, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def echo_deliveries(deliveries: Sequence[Delivery], subscriber_errors: Sequence[str]) -> None:
-    """One line per email: sent, written (with its path) or failed (on stderr, with the reason)."""
-    for error in subscriber_errors:
-        click.echo(f"subscribers: {error}", err=True)
-    for delivery in deliveries:
-        where = f" → {delivery.path}" if delivery.path else ""
-        status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
-        click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)

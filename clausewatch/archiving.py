@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import click
-
+from clausewatch.errors import BadInputError
 from reports.wacz import WaczError, WaczPage, write_wacz
 from store.capture_log import CaptureLog
 from store.repository import Store
@@ -15,11 +14,11 @@ from store.repository import Store
 
 def export_wacz(store: Store, path: Path, *, platforms: Sequence[str] = (), documents: Sequence[str] = (),
                 since: datetime | None = None, now: datetime) -> dict[str, int]:
-    """Write the WACZ of the selected documents' captures; an empty or unknown selection is a usage error."""
+    """Write the WACZ of the selected documents' captures; an unknown selection is bad input."""
     known = store.catalog.documents()
     unknown = sorted(set(documents) - {d.id for d in known}) + sorted(set(platforms) - {d.platform for d in known})
     if unknown:
-        raise click.UsageError(f"no such document or platform in the store: {', '.join(unknown)}")
+        raise BadInputError(f"no such document or platform in the store: {', '.join(unknown)}")
     chosen = [d for d in known if (not documents or d.id in documents) and (not platforms or d.platform in platforms)]
     captured = CaptureLog(store).captures([d.id for d in chosen], since)
     titles = {d.id: f"{d.platform_name} — {d.type}" for d in chosen}
@@ -31,4 +30,4 @@ def export_wacz(store: Store, path: Path, *, platforms: Sequence[str] = (), docu
         return write_wacz(path, [c for _, c in captured], list(latest.values()), store.blobs,
                           title="clausewatch captures", created=now)
     except WaczError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise BadInputError(str(exc)) from None

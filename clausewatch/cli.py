@@ -9,25 +9,37 @@ do not crawl never import Scrapy or Twisted (decision 0014).
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
 hash mismatch), 2 bad input (usage, settings, catalog, schedules, store), 130
 interrupted by Ctrl-C. Typed errors become one line and their exit code in
-``clausewatch.errors.GuardedGroup``, never a traceback.
+``GuardedGroup`` (statuses in ``clausewatch.errors``), never a traceback.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
-from pathlib import Path
-
 import click
 
 from clausewatch.commands import CommandLoader, CommandTable
-from clausewatch.errors import GuardedGroup
-from clausewatch.settings import load_settings
+from clausewatch.commands._global_options import add_global_options
+from clausewatch.errors import EXIT_INTERRUPTED, error_lines, exit_status_of
 
 
-EXIT_PROBLEM = 1
-EXIT_BAD_INPUT = 2
+class GuardedGroup(click.Group):
+    """A click group whose commands end on typed errors with one line and an exit status, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except KeyboardInterrupt:  # Ctrl-C outside a command that stops on it by itself (crawl does)
+            click.echo("Error: interrupted by SIGINT; every write is a transaction: nothing is half-written, "
+                       "run the command again to finish", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Exception as error:
+            status = exit_status_of(error)
+            if status is None:
+                raise
+            for line in error_lines(error):
+                click.echo(f"Error: {line}", err=True)
+            ctx.exit(status)
 
 
 class LazyGroup(GuardedGroup):
@@ -53,23 +65,12 @@ class LazyGroup(GuardedGroup):
 
 
 @click.group(cls=LazyGroup, loader=CommandLoader(), context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--home", type=click.Path(path_type=Path), help="Data folder (CLAUSEWATCH_HOME).")
-@click.option("--database-url", help="Store URL (CLAUSEWATCH_DATABASE_URL).")
-@click.option("--catalog", type=click.Path(path_type=Path), help="Catalog folder (CLAUSEWATCH_CATALOG).")
-@click.option("--schedules", type=click.Path(path_type=Path), help="Schedules file (CLAUSEWATCH_SCHEDULES).")
-@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Config file (default HOME/config.yaml).")
-@click.option("-v", "--verbose", count=True, help="More logging (-v INFO, -vv DEBUG).")
+@add_global_options
 @click.version_option(package_name="clausewatch")
-@click.pass_context
-def main(ctx: click.Context, home, database_url, catalog, schedules, config_file, verbose) -> None:
-    """Archive, analyse and publish the legal documents of online platforms."""
-    overrides = {"HOME": home, "DATABASE_URL": database_url, "CATALOG": catalog, "SCHEDULES": schedules}
-    ctx.obj = load_settings(os.environ, overrides, config_file)  # a SettingsError exits 2 in GuardedGroup
-    level = {0: ctx.obj.log_level, 1: "INFO"}.get(verbose, "DEBUG")
-    # Our own loggers at the chosen level; Scrapy, Alembic and the rest only
-    # speak up for warnings unless -vv asks for everything.
-    logging.basicConfig(level="DEBUG" if verbose >= 2 else "WARNING", stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for name in ("clausewatch", "crawler", "store", "reports", "analysis"):
-        logging.getLogger(name).setLevel(level)
+def main() -> None:
+    """Archive, analyse and publish the legal documents of online platforms.
+
+    The options below are also taken after the command (`clausewatch init --catalog DIR`).
+    """
+    # The options are recorded, not applied: each command resolves its settings once its own
+    # options are read too (clausewatch/commands/_global_options.py); a SettingsError exits 2.

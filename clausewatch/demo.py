@@ -6,6 +6,7 @@ Everything happens in one folder (default ``HOME/demo``), on SQLite, offline.
 from __future__ import annotations
 
 import html
+import shlex
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,3 +194,25 @@ def summarise(store: Store, echo: Callable[[str], None]) -> None:
 
 def _rank(severity: str) -> int:
     return {"high": 2, "medium": 1}.get(severity, 0)
+
+
+def explore_commands(settings: Settings, program: str = "clausewatch", cwd: Path | None = None) -> list[str]:
+    """The commands that explore the demo's store, exactly as a shell takes them from ``cwd``.
+
+    Only HOME and CATALOG differ from the defaults a user has (the database,
+    blobs, site and subscribers live in HOME), so those two options are enough.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    home, catalog = (shlex.quote(_shown_path(path, cwd)) for path in (settings.home, settings.catalog))
+    where = f"--home {home} --catalog {catalog}"
+    mail = shlex.quote(_shown_path(settings.home / "mail" / "explore", cwd))
+    return [f"{program} status {where}",
+            f"{program} changes {where}",
+            f"{program} site {where}",
+            f"{program} digest --dry-run {mail} {where}"]
+
+
+def _shown_path(path: Path, cwd: Path) -> str:
+    """``path`` relative to ``cwd`` when it is below it (shorter to read), else absolute."""
+    path = path.resolve()
+    return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)

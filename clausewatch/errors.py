@@ -1,5 +1,7 @@
 """Errors as data at the edge: the typed errors a command may end with, and the
-one place that turns them into a one-line message and an exit status.
+exit status and one-line message each becomes. No click here: the library and
+the scheduler raise these; only the command layer (``clausewatch.cli``) prints
+them and exits.
 
 Exit statuses (README): 0 success, 1 the work ran but found a problem,
 2 bad input (usage, settings, catalog, schedules, store, files),
@@ -7,8 +9,6 @@ Exit statuses (README): 0 success, 1 the work ran but found a problem,
 """
 
 from __future__ import annotations
-
-import click
 
 
 EXIT_PROBLEM = 1
@@ -74,24 +74,3 @@ def error_lines(error: BaseException) -> list[str]:
     else:
         texts = list(getattr(error, "problems", None) or [str(error) or type(error).__name__])
     return [" ".join(text.split()) for text in texts]
-
-
-class GuardedGroup(click.Group):
-    """A click group whose commands end on typed errors with one line and an exit status, never a traceback."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except click.exceptions.Exit:
-            raise
-        except KeyboardInterrupt:  # Ctrl-C outside a command that stops on it by itself (crawl does)
-            click.echo("Error: interrupted by SIGINT; every write is a transaction: nothing is half-written, "
-                       "run the command again to finish", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
-        except Exception as error:
-            status = exit_status_of(error)
-            if status is None:
-                raise
-            for line in error_lines(error):
-                click.echo(f"Error: {line}", err=True)
-            ctx.exit(status)

@@ -434,11 +434,18 @@ def job_status(settings: Settings, store: Store, *, now: datetime | None = None)
     now = now or utcnow()
     schedules = read_schedules(settings)
     last = job_store.last_runs(store)
+    by_outcome = {outcome: job_store.last_runs(store, outcomes=(outcome,)) for outcome in FINISHED_OUTCOMES}
     live = {lease.job_id: lease.holder for lease in job_store.leases(store) if lease.expires_at > now}
-    return [_status_row(job, last.get(job.id), live.get(job.id), now) for job in schedules.jobs]
+    return [_status_row(job, last.get(job.id), {o: runs.get(job.id) for o, runs in by_outcome.items()},
+                        live.get(job.id), now) for job in schedules.jobs]
 
 
-def _status_row(job: ScheduledJob, last: job_store.JobRun | None, running_by: str | None, now: datetime) -> dict:
+# The outcomes of a finished run; `status` shows the newest run of each, so a failure does not hide the last success.
+FINISHED_OUTCOMES = ("ok", "failed", "skipped")
+
+
+def _status_row(job: ScheduledJob, last: job_store.JobRun | None, last_of: dict[str, job_store.JobRun | None],
+                running_by: str | None, now: datetime) -> dict:
     next_runs = job.next_fire_times(now, count=1)
     return {
         "id": job.id,
@@ -452,6 +459,8 @@ def _status_row(job: ScheduledJob, last: job_store.JobRun | None, running_by: st
         "last_error": last.error if last else None,
         "next_run": _iso(next_runs[0].astimezone(UTC) if next_runs else None),
         "running_by": running_by,
+        "last_runs": {outcome: {"started_at": _iso(run.started_at), "error": run.error}
+                      for outcome, run in last_of.items() if run is not None},
     }
 
 

@@ -136,9 +136,12 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
         ) from None
 
 
-def _read_config_file(path: Path) -> dict[str, Any]:
+def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
+    """Each setting the config file sets: its value and the line it is on."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        data = yaml.safe_load(text) or {}
+        lines = _key_lines(yaml.compose(text))
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -146,11 +149,19 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     values = {}
     for key, value in data.items():
         name = str(key).upper().removeprefix(ENV_PREFIX)
+        where = f"{path}:{lines.get(str(key), 1)}"
         if name not in _BY_NAME:
-            raise SettingsError(f"{path}: unknown setting {key!r}")
-        values[name] = _coerce(_BY_NAME[name], value, str(path))
-    _warn_if_exposed(path, values)
+            raise SettingsError(f"{where}: unknown setting {key!r}")
+        values[name] = (_coerce(_BY_NAME[name], value, where), lines.get(str(key), 1))
+    _warn_if_exposed(path, {name: value for name, (value, _line) in values.items()})
     return values
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    """The line (from 1) of each top-level key of a YAML mapping."""
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {str(key.value): key.start_mark.line + 1 for key, _value in node.value}
 
 
 # Settings whose value is a secret: never shown, and a config file holding one
@@ -173,20 +184,90 @@ def load_settings(
     config_file: Path | None = None,
 ) -> Settings:
     """Resolve every setting: defaults < config file < environment < overrides (flags)."""
-    values = {s.name: s.default for s in SETTINGS}
+    return _resolve({name: value for name, (value, _source) in _sourced(environ, overrides, config_file).items()})
+
+
+@dataclass(frozen=True)
+class SettingSource:
+    """One setting as ``clausewatch settings`` shows it: its resolved value, where it came from, its help."""
+
+    name: str
+    value: Any
+    source: str  # "default", "environment CLAUSEWATCH_X", "PATH:LINE", "option --x"
+    help: str
+    secret: bool
+
+    @property
+    def shown(self) -> str:
+        """The value as a person may read it: a secret that is set is masked, never shown."""
+        if self.secret:
+            return "********" if self.value else "(not set)"
+        if isinstance(self.value, tuple):
+            return ", ".join(map(str, self.value)) or "(none)"
+        if self.name in URL_SETTINGS:
+            return _without_password(str(self.value)) or "(empty)"
+        return str(self.value) if self.value != "" else "(empty)"
+
+
+# Settings that are URLs: a password in one (postgresql://user:secret@host/db) is masked when shown.
+URL_SETTINGS = frozenset({"DATABASE_URL", "CRAWL_REDIS_URL"})
+
+
+def _without_password(url: str) -> str:
+    """``url`` with the password of its user part, if any, replaced by asterisks."""
+    scheme, separator, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if not separator or not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:********@{host}{slash}{path}"
+
+
+def explain_settings(
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None = None,
+    config_file: Path | None = None,
+) -> list[SettingSource]:
+    """Every setting, in declaration order, with its resolved value and its source."""
+    sourced = _sourced(environ, overrides, config_file)
+    resolved = _resolve({name: value for name, (value, _source) in sourced.items()})
+    return [SettingSource(s.name, getattr(resolved, s.name.lower()), _source_shown(s, *sourced[s.name]), s.help,
+                          s.name in SECRET_SETTINGS) for s in SETTINGS]
+
+
+# Settings whose empty default means a place inside HOME (see ``_resolve``).
+IN_HOME_SETTINGS = frozenset({"DATABASE_URL", "BLOBS", "SUBSCRIBERS", "SITE_DIR", "LOG_KEY"})
+
+
+def _source_shown(setting: Setting, raw: Any, source: str) -> str:
+    """Where a value came from; a default left empty takes its place in HOME, and says so."""
+    return "default, in HOME" if source == "default" and raw == "" and setting.name in IN_HOME_SETTINGS else source
+
+
+def _sourced(
+    environ: Mapping[str, str],
+    overrides: Mapping[str, Any] | None,
+    config_file: Path | None,
+) -> dict[str, tuple[Any, str]]:
+    """Each setting's raw value and where it came from, by the precedence above."""
+    values: dict[str, tuple[Any, str]] = {s.name: (s.default, "default") for s in SETTINGS}
     overrides = {k.upper(): v for k, v in (overrides or {}).items() if v is not None}
     env = {
         name: _coerce(_BY_NAME[name], environ[ENV_PREFIX + name], "environment " + ENV_PREFIX + name)
         for name in _BY_NAME
         if ENV_PREFIX + name in environ
     }
-    home = Path(overrides.get("HOME") or env.get("HOME") or values["HOME"])
+    home = Path(overrides.get("HOME") or env.get("HOME") or values["HOME"][0])
     config_file = config_file or home / "config.yaml"
     if config_file.is_file():
-        values.update(_read_config_file(config_file))
-    values.update(env)
-    values.update({k: _coerce(_BY_NAME[k], v, "--" + k.lower().replace("_", "-")) for k, v in overrides.items()})
-    return _resolve(values)
+        values.update({name: (value, f"{config_file}:{line}")
+                       for name, (value, line) in _read_config_lines(config_file).items()})
+    values.update({name: (value, "environment " + ENV_PREFIX + name) for name, value in env.items()})
+    for name, value in overrides.items():
+        flag = "--" + name.lower().replace("_", "-")
+        values[name] = (_coerce(_BY_NAME[name], value, flag), "option " + flag)
+    return values
 
 
 def _resolve(values: dict[str, Any]) -> Settings:

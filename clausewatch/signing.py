@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import click
-
 from analysis.evidence import TreeHead
 from clausewatch.app import utcnow
+from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from store.capture_log import CaptureLog
 from store.repository import Store
@@ -13,11 +12,11 @@ from store.signing import LogSigner, SigningKeyError, create_key, load_signer, p
 
 
 def log_signer(settings: Settings) -> LogSigner:
-    """The key of ``CLAUSEWATCH_LOG_KEY``; missing or readable by others is a usage error (exit 2)."""
+    """The key of ``CLAUSEWATCH_LOG_KEY``; missing or readable by others is bad input (exit 2)."""
     try:
         return load_signer(settings.log_key)
     except SigningKeyError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise BadInputError(str(exc)) from None
 
 
 def ensure_log_key(settings: Settings) -> bool:

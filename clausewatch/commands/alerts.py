@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 
 from clausewatch.alerting import send_alerts
-from clausewatch.app import echo_deliveries
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import echo_deliveries
 
 
 @click.command("alerts")
+@global_options
 @click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
               help="Write one .eml file per subscriber into this folder; send nothing, mark nothing alerted.")
 @click.pass_obj

@@ -1,11 +1,10 @@
 """`clausewatch analyze`: re-classify stored versions after the classifier changes.
 
 A version whose ``analyzed_with`` differs from the current analyser's id is
-stale. Each one is split and classified again and its clauses replaced in one
-transaction. Clause keys stay stable: the new clauses are aligned with the
-version's own previous clauses (or, for a version never analysed, with the
-document's previous version), and provisions are only ever added, so their
-record ids never change.
+stale. Each one is split and classified again (``Analyzer.reanalyse``, which
+keeps clause keys by the alignment every new version gets) and its clauses
+replaced in one transaction; provisions are only ever added, so their record
+ids never change.
 """
 
 from __future__ import annotations
@@ -16,17 +15,17 @@ from dataclasses import replace
 
 import click
 
-from analysis import changes, dates
-from analysis.domain import ClassifiedClause, StoredVersion, VersionAnalysis
-from analysis.language import detect_language
+from analysis.domain import StoredVersion
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store, utcnow
+from clausewatch.commands._global_options import global_options
 from store.analysis_queries import AnalysisMovedError, VersionRef, replace_analysis, versions_to_analyse
 from store.blobs import BlobError
 from store.repository import Store, StoreError
 
 
 @click.command("analyze")
+@global_options
 @click.option("--all", "everything", is_flag=True, help="Re-analyse every stored version.")
 @click.option("--stale", is_flag=True, help="Re-analyse only versions analysed with another classifier (the default).")
 @click.pass_obj
@@ -70,7 +69,7 @@ def _analyse_all(store: Store, analyzer: Analyzer, refs: Sequence[VersionRef]) -
             for ref in wanted:
                 try:
                     previous = _previous(stored, order, ref.sha256)
-                    analysis = reanalyse(analyzer, stored[ref.sha256], previous)
+                    analysis = analyzer.reanalyse(stored[ref.sha256], previous)
                     replace_analysis(store, ref, analysis, now=utcnow())
                     stored[ref.sha256] = replace(stored[ref.sha256], clauses=analysis.clauses)
                     done += 1
@@ -86,46 +85,3 @@ def _analyse_all(store: Store, analyzer: Analyzer, refs: Sequence[VersionRef]) -
 def _previous(stored: dict[str, StoredVersion], order: list[str], sha256: str) -> StoredVersion | None:
     index = order.index(sha256)
     return stored[order[index - 1]] if index > 0 else None
-
-
-def reanalyse(analyzer: Analyzer, version: StoredVersion, previous: StoredVersion | None) -> VersionAnalysis:
-    """The version's text split and classified again, keys carried over from its own old clauses.
-
-    A version never analysed before takes its keys from the document's previous version.
-    """
-    language = detect_language(version.text)
-    classified = analyzer.classify_text(version.text, language)
-    reference = version if version.clauses else previous
-    aligned, _change = changes.build_change(reference, version.text, version.version.sha256, classified)
-    if reference is not None:
-        aligned = keep_exact_keys(reference.clauses, aligned)
-    stated, label = dates.find_stated_date(version.text)
-    return VersionAnalysis(clauses=aligned, stated_date=stated, stated_date_label=label, analyzer=analyzer.analyzer_id,
-                           language=language)
-
-
-def keep_exact_keys(
-    old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]
-) -> tuple[ClassifiedClause, ...]:
-    """Give every clause whose text is unchanged its old key; keep the others' keys unless taken.
-
-    Exact text wins over alignment by similarity, and a key names one clause of
-    a version only.
-    """
-    old_keys: dict[str, list[str]] = {}
-    for item in old:
-        old_keys.setdefault(item.clause.text, []).append(item.clause.key)
-    exact = {i: old_keys[item.clause.text].pop(0) for i, item in enumerate(new) if old_keys.get(item.clause.text)}
-    used = set(exact.values())
-    result: list[ClassifiedClause] = []
-    for index, item in enumerate(new):
-        key = exact.get(index)
-        if key is None:
-            key = item.clause.key
-            suffix = 1
-            while key in used:
-                suffix += 1
-                key = f"{item.clause.key}-{suffix}"
-            used.add(key)
-        result.append(replace(item, clause=replace(item.clause, key=key)))
-    return tuple(result)

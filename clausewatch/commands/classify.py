@@ -9,6 +9,7 @@ import click
 
 from analysis.classifier import load_default
 from analysis.domain import Classification
+from clausewatch.commands._global_options import global_options
 
 # Clauses classified per call: large enough for numpy to pay off, small enough to stream.
 BATCH = 512
@@ -72,6 +73,7 @@ def classify_records(records: list[tuple[int, dict]]) -> Iterator[dict]:
 
 
 @click.command("classify")
+@global_options
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
 def command(source) -> None:
     """Classify clauses from SOURCE (a file, or - for standard input).

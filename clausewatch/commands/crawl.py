@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from clausewatch.commands._global_options import global_options
 from clausewatch.crawling import CatalogCrawlReport, StopRequest, crawl_catalog
 from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_PROBLEM
 from crawler.runner import CrawlRunner
 
 
 @click.command("crawl")
+@global_options
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (slug); repeatable.")
 @click.option("--tag", "tags", multiple=True, help="Only documents with this tag; repeatable.")
 @click.option("--type", "types", multiple=True, help="Only this document type; repeatable.")

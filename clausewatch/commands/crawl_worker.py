@@ -10,6 +10,7 @@ import click
 
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store
+from clausewatch.commands._global_options import global_options
 from clausewatch.commands.enqueue import shared_queue
 from clausewatch.crawling import crawl_options
 from clausewatch.settings import Settings
@@ -28,6 +29,7 @@ def stop_gracefully_on_sigterm(runner: CrawlRunner) -> Iterator[None]:
 
 
 @click.command("crawl-worker")
+@global_options
 @click.option("--drain", is_flag=True, help="Exit once the queue is empty (batch runs, tests).")
 @click.option("--idle-exit", type=click.FloatRange(min=0), metavar="SECONDS",
               help="Exit after the queue has been empty this long (default: wait for work forever).")

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import click
 
 from clausewatch.alerting import send_alerts
 from clausewatch.app import open_store
-from clausewatch.demo import run_demo, summarise
+from clausewatch.commands._global_options import global_options
+from clausewatch.demo import explore_commands, run_demo, summarise
 from clausewatch.publishing import build_site, send_digest
 
 
 @click.command("demo")
+@global_options
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the demo's store, catalog, site and emails (default HOME/demo); a folder an earlier demo made is replaced, any other non-empty folder refused.")
 @click.pass_obj
@@ -37,3 +42,15 @@ def command(settings, out: Path | None) -> None:
     click.echo(f"alerts:   {len(alerts.deliveries)} email(s) for {alerts.changes} change(s) in {mail_dir / 'alerts'}")
     click.echo(f"digest:   {len(digest.deliveries)} email(s) in {mail_dir / 'digest'}")
     click.echo(f"site:     {site.pages} pages; open {site.out.resolve() / 'index.html'}")
+    click.echo("\nexplore the demo's store:")
+    for line in explore_commands(settings, program_name()):
+        click.echo(f"  {line}")
+
+
+def program_name() -> str:
+    """How to call clausewatch again: ``clausewatch`` when that is on PATH, else the path this run used."""
+    typed = sys.argv[0]
+    on_path = shutil.which("clausewatch")
+    if Path(typed).name == "clausewatch" and (on_path is None or Path(on_path).resolve() != Path(typed).resolve()):
+        return shlex.quote(typed)
+    return "clausewatch"

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import click
 
-from clausewatch.app import echo_deliveries, parse_since
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import echo_deliveries, parse_since
 from clausewatch.publishing import send_digest
 
 
 @click.command("digest")
+@global_options
 @click.option("--since", callback=parse_since, metavar="DATE", help="Start of the period (default: a week ago).")
 @click.option("--send", "mode", flag_value="send", help="Send over SMTP to every digest subscriber.")
 @click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),

@@ -9,15 +9,9 @@ import click
 import redis
 from sqlalchemy.exc import ArgumentError
 
-from clausewatch.app import (
-    CrawlSelection,
-    check_selection,
-    database_setting,
-    open_store,
-    read_catalog,
-    select_platforms,
-    utcnow,
-)
+from clausewatch.app import CrawlSelection, check_selection, database_setting, open_store, select_platforms, utcnow
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from crawler.queue import DocumentQueue, QueueError, queue_name_for
@@ -45,6 +39,7 @@ def shared_queue(settings: Settings) -> DocumentQueue:
 
 
 @click.command("enqueue")
+@global_options
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (slug); repeatable.")
 @click.option("--tag", "tags", multiple=True, help="Only documents with this tag; repeatable.")
 @click.option("--type", "types", multiple=True, help="Only this document type; repeatable.")
@@ -55,7 +50,7 @@ def command(settings: Settings, platforms, tags, types) -> None:
     A catalog file that does not load stops it before anything is queued (exit 2).
     """
     queue = shared_queue(settings)
-    catalog = read_catalog(settings, strict=True)
+    catalog = read_catalog_reporting(settings, strict=True)
     store = open_store(settings)
     try:
         check_selection(CrawlSelection(platforms, tags, types), catalog, store.catalog.documents())

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from clausewatch.app import open_store, parse_since
+from clausewatch.app import open_store
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import parse_since
 from clausewatch.signing import public_key
 from reports.evidence import write_bundle
 from store.capture_log import CaptureLogError
@@ -19,6 +21,7 @@ def _split_at(value: str) -> tuple[str, str | None]:
 
 
 @click.command("evidence")
+@global_options
 @click.argument("record")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The zip file to write.")
@@ -31,7 +34,7 @@ def command(settings, record: str, out: Path) -> None:
     head, the public key and VERIFY.md (how to check it all without clausewatch).
     """
     record_id, date = _split_at(record)
-    at = parse_since(None, None, date) if date else None  # type: ignore[arg-type]
+    at = parse_since(None, None, date) if date else None
     if at is not None and len(date or "") == 10:
         at = at.replace(hour=23, minute=59, second=59, microsecond=999999)  # a day means by its end
     key = public_key(settings)

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
-from clausewatch.app import open_store, parse_since, utcnow
+from clausewatch.app import open_store, utcnow
 from clausewatch.archiving import export_wacz
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import parse_since
 from reports.site.exports import export_store
 
 
 @click.command("export")
+@global_options
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
 @click.option("--wacz", type=click.Path(path_type=Path, dir_okay=False),

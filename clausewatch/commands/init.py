@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.app import open_store, utcnow
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.signing import ensure_log_key, log_signer
 
 
 @click.command("init")
+@global_options
 @click.pass_obj
 def command(settings) -> None:
     """Create (or migrate) the store and the capture-log signing key, and register the catalog: new
@@ -18,7 +21,7 @@ def command(settings) -> None:
 
     With a catalog file that does not load, nothing stops being tracked and the exit status is 2.
     """
-    catalog = read_catalog(settings)
+    catalog = read_catalog_reporting(settings)
     store = open_store(settings, "create")
     made = ensure_log_key(settings)
     log_signer(settings)  # an existing key readable by others is refused here too

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from clausewatch.app import open_store
+from clausewatch.commands._global_options import global_options
 
 
 @click.command("migrate")
+@global_options
 @click.pass_obj
 def command(settings) -> None:
     """Create the store if it does not exist, or migrate its schema to this version of clausewatch.

@@ -9,10 +9,12 @@ import click
 
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store
+from clausewatch.commands._global_options import global_options
 from crawler.reprocess import reprocess
 
 
 @click.command("reprocess")
+@global_options
 @click.option("--platform", "platforms", multiple=True, metavar="SLUG", help="Only this platform (repeatable).")
 @click.option("--document", "document_ids", multiple=True, metavar="ID", help="Only this document, e.g. CW-D-00001 (repeatable).")
 @click.pass_obj

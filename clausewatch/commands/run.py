@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from clausewatch.commands._global_options import global_options
 from clausewatch.commands.schedule import job_or_exit, run_jobs, schedules_or_exit
 
 
 @click.command("run")
+@global_options
 @click.argument("job_ids", metavar="[JOB]...", nargs=-1)
 @click.option("--wait", is_flag=True, help="If a job is running elsewhere, wait for it to end, then run it.")
 @click.pass_context

@@ -6,7 +6,9 @@ from datetime import datetime
 
 import click
 
-from clausewatch.app import open_store, read_catalog, utcnow
+from clausewatch.app import open_store, utcnow
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import BadInputError
 from clausewatch.jobs import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
 from clausewatch.logs import event_line
@@ -21,6 +23,7 @@ EXIT_INTERRUPTED = 130
 
 
 @click.command("schedule")
+@global_options
 @click.option("--list", "list_only", is_flag=True, help="Check the schedules, print each job with its next 3 start times, exit.")
 @click.option("--once", metavar="JOB", help="Run JOB now, under its lock, and exit.")
 @click.option("--wait", is_flag=True, help="With --once: wait for a run of JOB elsewhere to end instead of exiting 1.")
@@ -43,7 +46,7 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
     signals.install()
     store = open_store(settings)
     try:
-        check_job_platforms(schedules, schedules.jobs, read_catalog(settings), store.catalog.documents())
+        check_job_platforms(schedules, schedules.jobs, read_catalog_reporting(settings), store.catalog.documents())
         Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
     finally:
         store.close()
@@ -75,7 +78,7 @@ def check_inputs(settings: Settings, schedules: Schedules, jobs) -> None:
     """
     actions = {job.action for job in jobs}
     if actions & {"crawl", "run"}:
-        catalog = read_catalog(settings, strict=True)
+        catalog = read_catalog_reporting(settings, strict=True)
         store = open_store(settings, "read")
         try:
             check_job_platforms(schedules, jobs, catalog, store.catalog.documents())

@@ -10,6 +10,7 @@ import click
 from analysis.domain import Document
 from analysis.timeline import NotYetCapturedError, Period
 from clausewatch.app import open_store, utcnow
+from clausewatch.commands._global_options import global_options
 from reports.site.timetravel import TimeTravel, cite_at
 from store.capture_log import CaptureLog
 from store.repository import StoreError
@@ -40,6 +41,7 @@ def parse_moment(value: str | None, now: datetime) -> datetime:
 
 
 @click.command("show")
+@global_options
 @click.argument("record_id", metavar="CW-D-…|CW-P-…")
 @click.option("--at", "at", metavar="DATE", help="Date (ISO; a bare date means the end of that day, UTC). Default: now.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: version SHA-256, dates, text.")

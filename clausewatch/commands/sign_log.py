@@ -5,10 +5,12 @@ from __future__ import annotations
 import click
 
 from clausewatch.app import open_store
+from clausewatch.commands._global_options import global_options
 from clausewatch.signing import log_signer, sign_log
 
 
 @click.command("sign-log")
+@global_options
 @click.pass_obj
 def command(settings) -> None:
     """Sign a tree head over every capture logged so far, e.g. after distributed crawl workers without the key."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from clausewatch.commands._global_options import global_options
 from clausewatch.publishing import build_site
 
 
@@ -18,6 +19,7 @@ def _progress(report) -> None:
 
 
 @click.command("site")
+@global_options
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder (default SITE_DIR).")
 @click.option("--full", is_flag=True, help="Rewrite every page, ignoring the manifest of the previous build.")
 @click.option("--base-url", help="Absolute URL the site is published at (default BASE_URL).")

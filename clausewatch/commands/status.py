@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
 
 from analysis.volatile import VOLATILE_OBSERVATIONS
-from clausewatch.app import catalog_problems, open_store, read_catalog
+from clausewatch.app import catalog_problems, open_store
+from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.jobs import job_status
 from clausewatch.schedules import SchedulesError
+from store.size import StoreSize, store_size
 from store.volatile import volatile_values
 
 # The keys of `status --json`: scripts rely on this shape, keep it stable.
@@ -19,6 +23,7 @@ JSON_KEYS = ("id", "platform", "type", "url", "versions", "fetches", "failures",
 
 
 @click.command("status")
+@global_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (stable shape) instead of a table.")
 @click.pass_obj
 def command(settings, as_json: bool) -> None:
@@ -27,24 +32,27 @@ def command(settings, as_json: bool) -> None:
     Only reads: the store is never written. Exit 2 when the catalog has a bad file or no
     longer declares a tracked document (listed under "problems").
     """
-    catalog = read_catalog(settings)
+    catalog = read_catalog_reporting(settings)
     store = open_store(settings, "read")
     try:
         rows = [s for s in store.catalog.status() if s.in_catalog]
         problems = catalog_problems(catalog, store.catalog.documents())
         jobs = _job_rows(settings, store, problems)
         volatile = volatile_values(store)
+        size = store_size(store)
     finally:
         store.close()
     if as_json:
         documents = [_json_row(s) for s in rows]
         # Learned and watched volatile values by document id, beside the stable document rows.
         learned = {s.id: _volatile_json(volatile[s.id]) for s in rows if s.id in volatile}
-        click.echo(json.dumps({"documents": documents, "jobs": jobs, "problems": problems, "volatile": learned},
+        click.echo(json.dumps({"documents": documents, "jobs": jobs, "problems": problems, "volatile": learned,
+                               "store_size": dataclasses.asdict(size) | {"total_bytes": size.total_bytes}},
                               indent=2))
     else:
         _print_table(rows, volatile)
         _print_jobs(jobs)
+        _print_size(size)
         _print_problems(problems)
     if problems:
         click.echo(f"Error: {len(problems)} problem(s): {problems[0]}" + (" …" if len(problems) > 1 else ""),
@@ -71,18 +79,38 @@ def _job_rows(settings, store, problems: list[str]) -> list[dict]:
 
 
 def _print_jobs(jobs: list[dict]) -> None:
+    """Each job, its next run, and the newest run of each outcome with its whole reason."""
     if not jobs:
         return
-    click.echo(f"\n{'job':<18} {'action':<8} last run")
+    click.echo("\njobs:")
     for job in jobs:
-        last = "never run"
-        if job["last_started_at"]:
-            last = f"{job['last_outcome']} {job['last_started_at'][:16].replace('T', ' ')}"
-            if job["last_error"]:
-                last += f" ({job['last_error'][:60]})"
         running = f"; running now by {job['running_by']}" if job["running_by"] else ""
-        next_run = job["next_run"][:16].replace("T", " ") if job["next_run"] else "-"
-        click.echo(f"{job['id'][:18]:<18} {job['action']:<8} {last}; next {next_run} UTC{running}")
+        click.echo(f"  {job['id']} ({job['action']}): next {_minute(job['next_run'])}{running}")
+        if not job["last_runs"]:
+            click.echo("    never run")
+        for outcome, run in sorted(job["last_runs"].items(), key=lambda item: item[1]["started_at"], reverse=True):
+            reason = f": {run['error']}" if run["error"] else ""
+            click.echo(f"    last {outcome:<7} {_minute(run['started_at'])}{reason}")
+
+
+def _minute(iso: str | None) -> str:
+    """An ISO time to the minute, in UTC, for people: ``2026-03-01 06:00 UTC``."""
+    return f"{iso[:16].replace('T', ' ')} UTC" if iso else "-"
+
+
+def _print_size(size: StoreSize) -> None:
+    click.echo(f"\nstore size: {_bytes(size.total_bytes)} (database {_bytes(size.database_bytes)}, "
+               f"{size.blobs} blob(s) {_bytes(size.blob_bytes)})")
+
+
+def _bytes(count: int) -> str:
+    """A size for people: ``512 B``, ``4.9 KB``, ``18.9 MB``, ``1.2 GB``."""
+    size = float(count)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{count} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 def _json_row(status) -> dict:

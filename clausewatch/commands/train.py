@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from analysis.classifier import MODEL_DIR
+from clausewatch.commands._global_options import global_options
 
 
 @click.command("train")
+@global_options
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Data folder laid out as ../shared/datasets (claudette/, optionally tosdr/ and appsi139/).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=MODEL_DIR, show_default=True,

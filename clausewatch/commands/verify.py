@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from clausewatch.app import open_store
+from clausewatch.commands._global_options import global_options
 from store.log_check import check_log
 from store.signing import public_key_path
 
 
 @click.command("verify")
+@global_options
 @click.pass_obj
 def command(settings) -> None:
     """Re-hash every blob, check every snapshot and version has its blob, and check the capture log.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,14 +10,14 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
-from analysis import classifier
-from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis import changes, classifier
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec, StoredVersion, Version
 from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_bytes
 from clausewatch.cli import main
-from clausewatch.commands.analyze import keep_exact_keys
 from store.models import ClauseRow, ProvisionRow, VersionRow
 from store.repository import Store
+from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -36,31 +35,20 @@ We use cookies to remember your preferences and measure traffic on the site.
 V2 = V1.replace("measure traffic on the site", "show you personalised advertising from our partners")
 
 
-class OldClassifier:
+def old_classifier() -> KeywordClassifier:
     """What the store was analysed with before: marks cookies as tracking, nothing else."""
-
-    analyzer_id = "old-keywords-0"
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [Classification(types=("tracking",) if "cookies" in t else ()) for t in texts]
+    return KeywordClassifier("old-keywords-0", {"cookies": ("tracking", "low")})
 
 
-class NewClassifier:
+def new_classifier() -> KeywordClassifier:
     """The classifier now in place: also knows governing-law clauses."""
-
-    analyzer_id = "new-keywords-1"
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [
-            Classification(types=tuple(t for kw, t in (("cookies", "tracking"), ("governed", "governing_law")) if kw in x))
-            for x in texts
-        ]
+    return KeywordClassifier("new-keywords-1", {"cookies": ("tracking", "low"), "governed": ("governing_law", "low")})
 
 
 @pytest.fixture(autouse=True)
-def new_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The command loads the default classifier; here that is NewClassifier (the model is another test's business)."""
-    monkeypatch.setattr(classifier, "load_default", NewClassifier)
+def the_new_classifier_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command loads the default classifier; here that is new_classifier() (the model is another test's business)."""
+    monkeypatch.setattr(classifier, "load_default", new_classifier)
 
 
 @pytest.fixture
@@ -70,7 +58,7 @@ def home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def recorded(store_url: str, home: Path) -> tuple[str, Store]:
-    """A store at ``store_url`` with two versions of one document, analysed by OldClassifier."""
+    """A store at ``store_url`` with two versions of one document, analysed by old_classifier()."""
     store = Store.open(store_url, home / "objects")
     spec = DocumentSpec("acme", "Terms of Service", (SourceSpec("https://acme.test/tos"),))
     store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=T0)
@@ -80,7 +68,7 @@ def recorded(store_url: str, home: Path) -> tuple[str, Store]:
         body = text.encode()
         snapshot = Snapshot(sha256_bytes(body), document.id, spec.url, spec.url, 200, "text/html", at)
         store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                                    analyze=Analyzer(OldClassifier()))
+                          analyze=Analyzer(old_classifier()))
     yield document.id, store
     store.close()
 
@@ -107,7 +95,7 @@ def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, 
     assert provisions_before.keys() == {"tracking"}
 
     result = analyze(home, store_url)
-    current = NewClassifier.analyzer_id
+    current = new_classifier().analyzer_id
     assert result.exit_code == 0, result.output
     assert f"analysed 2 version(s) with {current}" in result.output
     assert analysed_with(store) == [current, current]
@@ -154,40 +142,24 @@ def test_all_and_stale_together_are_a_usage_error(sqlite_url, home):
     assert "exclude each other" in result.output
 
 
-def _with_key(item, key):
-    return replace(item, clause=replace(item.clause, key=key))
+def test_of_clauses_alike_but_for_case_the_one_with_the_same_text_keeps_its_key():
+    shout, plain = "FEES apply to every order placed on the site!", "Fees apply to every order placed on the site."
+    analyzer = Analyzer(old_classifier())
+    old = analyzer.classify_text(f"## Fees\n\n{plain}\n\n{shout}\n")
+    new = analyzer.classify_text(f"## Fees\n\n{shout}\n\n{plain}\n")
+    assert changes.align(old, new) == {0: (1, 1.0), 1: (0, 1.0)}  # not document order: the very same text
+    text = f"## Fees\n\n{shout}\n\n{plain}\n"
+    kept = tuple(replace(c, clause=replace(c.clause, key=f"k-{i}")) for i, c in enumerate(analyzer.classify_text(text)))
+    version = Version("0" * 64, "CW-D-00001", T0, T0)
+    again = Analyzer(new_classifier()).reanalyse(StoredVersion(version, text, kept), None)
+    assert [c.clause.key for c in again.clauses] == ["k-0", "k-1"]
+    assert again.change is None
 
 
-def test_unchanged_texts_keep_their_keys_even_when_alignment_says_otherwise():
-    old = Analyzer(OldClassifier()).classify_text(V1)
-    new = Analyzer(OldClassifier()).classify_text(V2)
-    # Say alignment handed the second clause the first one's key and the rest fresh keys.
-    aligned = (_with_key(new[0], "fresh-0"), _with_key(new[1], old[0].clause.key),
-               *(_with_key(c, f"fresh-{i}") for i, c in enumerate(new[2:], 2)))
-    kept = keep_exact_keys(old, aligned)
-    unchanged = [i for i, c in enumerate(new) if c.clause.text == old[i].clause.text]
-    assert unchanged == [0, 1] and len(new) == 3
-    # Exact text wins, and no key names two clauses.
-    assert [kept[i].clause.key for i in unchanged] == [old[i].clause.key for i in unchanged]
-    assert kept[2].clause.key == "fresh-2"
-    assert len({c.clause.key for c in kept}) == len(kept)
-
-
-class StricterClassifier:
+def stricter_classifier() -> KeywordClassifier:
     """A model that now finds personalised advertising high-severity tracking, and knows governing law."""
-
-    analyzer_id = "stricter-2"
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        labels = []
-        for text in texts:
-            if "cookies" in text:
-                labels.append(Classification(("tracking",), "high" if "advertising" in text else "low"))
-            elif "governed" in text:
-                labels.append(Classification(("governing_law",), "medium"))
-            else:
-                labels.append(Classification(()))
-        return labels
+    return KeywordClassifier("stricter-2", {"cookies": ("tracking", "low"), "advertising": ("tracking", "high"),
+                                            "governed": ("governing_law", "medium")})
 
 
 def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_change(
@@ -200,7 +172,7 @@ def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_c
     assert (cookies.change.severity_before, cookies.change.severity_after, before.severity_raised) == (
         "low", "low", False)
 
-    monkeypatch.setattr(classifier, "load_default", StricterClassifier)
+    monkeypatch.setattr(classifier, "load_default", stricter_classifier)
     assert analyze(home, store_url, "--stale").exit_code == 0
 
     [after] = list_changes(store)  # the stored change between the two versions, brought up to date
@@ -226,7 +198,7 @@ def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_c
 
 def test_the_site_shows_a_reanalysis_as_a_technical_change(recorded, store_url, home, tmp_path, monkeypatch):
     document_id, _store = recorded
-    monkeypatch.setattr(classifier, "load_default", StricterClassifier)
+    monkeypatch.setattr(classifier, "load_default", stricter_classifier)
     assert analyze(home, store_url, "--stale").exit_code == 0
     out = tmp_path / "site"
     built = CliRunner().invoke(main, ["--home", str(home), "--database-url", store_url, "site", "--out", str(out)],

@@ -23,21 +23,28 @@ V2 = V1.replace("not refundable in any case at all", "refundable within thirty d
 V3 = V2.replace("billed monthly", "billed  monthly")
 
 
-@pytest.fixture
-def home(tmp_path):
-    home = tmp_path / "home"
+def _record(home, texts: dict[str, list[str]]):
+    """A store in ``home`` where each platform's Terms of Service went through ``texts``, a day apart."""
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
     specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
-             for s in ("acme", "globex")]
-    acme, globex = (d.id for d in store.catalog.sync_catalog(specs, now=T0))
-    for document_id, text, days in ((acme, V1, 0), (acme, V2, 1), (acme, V3, 2), (globex, V1, 0), (globex, V2, 5)):
+             for s in texts]
+    ids = [d.id for d in store.catalog.sync_catalog(specs, now=T0)]
+    versions = [(document_id, text, days) for document_id, slug in zip(ids, texts, strict=True)
+                for days, text in texts[slug]]
+    for document_id, text, days in versions:
         body = text.encode()
         at = T0 + timedelta(days=days)
         snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/", "https://x.example/", 200,
                             "text/plain", at, size=len(body))
         store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                                    analyze=Analyzer())
+                          analyze=Analyzer())
     store.close()
+
+
+@pytest.fixture
+def home(tmp_path):
+    home = tmp_path / "home"
+    _record(home, {"acme": [(0, V1), (1, V2), (2, V3)], "globex": [(0, V1), (5, V2)]})
     return home
 
 
@@ -76,9 +83,29 @@ def test_changes_readable_form_and_bad_date(home):
     assert result.exit_code == 0
     assert "CW-D-00001 Acme · Terms of Service: substantive" in result.stdout
     assert "cosmetic" not in result.stdout
-    assert "+ 2.1 Fees are billed monthly in advance and are refundable within thirty days" in result.stdout
+    assert "are [-not -]refundable [-in any case at all-]{+within thirty days of the purchase+}." in result.stdout
     bad = CliRunner().invoke(main, ["--home", str(home), "changes", "--since", "yesterday"])
     assert bad.exit_code == 2 and "ISO date" in bad.output
+
+
+CAP = ("3. Liability\n\n3.1 To the fullest extent permitted by the law applicable to you, and except where the "
+       "law of your country of residence says otherwise, our total liability to you for all claims arising out of "
+       "or relating to these terms or the Service is limited to US$100 per year.\n")
+
+
+def test_a_change_past_the_first_lines_shows_the_changed_words(tmp_path):
+    home = tmp_path / "home"
+    _record(home, {"acme": [(0, V1 + CAP), (1, V1 + CAP.replace("US$100", "US$50") + "\x1b[2J")]})
+    text = _run(home, "changes").stdout
+    assert "US$[-100-]{+50+} per year" in text  # not two lines identical up to a cut
+    assert "…" in text and "To the fullest extent" not in text  # long unchanged context is folded
+    assert "\x1b" not in text  # an escape sequence in crawled text never reaches the terminal
+
+    full = _run(home, "changes", "--full").stdout
+    assert "3.1 To the fullest extent permitted by the law applicable to you" in full and "US$[-100-]{+50+}" in full
+
+    coloured = _run(home, "changes", "--color").stdout
+    assert "US$\x1b[31;9m100\x1b[0m\x1b[32;4m50\x1b[0m per year" in coloured and "[-" not in coloured
 
 
 def test_alerts_dry_run_command(home, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -37,6 +38,15 @@ def test_demo_archives_two_versions_of_every_sample_policy(tmp_path):
     assert len(list((demo / "mail" / "digest").glob("*.eml"))) == 2
     kling_alert = (demo / "mail" / "alerts" / "002-ai-watch@example.org.eml").read_text()
     assert "Kling AI" in kling_alert and "Spotify" not in kling_alert  # the AI desk follows Kling AI only
+
+    # The demo ends with the commands that explore its store, and each works as printed.
+    explore = result.output.split("explore the demo's store:\n", 1)[1].splitlines()
+    assert [shlex.split(line)[:2] for line in explore] == [
+        ["clausewatch", "status"], ["clausewatch", "changes"], ["clausewatch", "site"], ["clausewatch", "digest"]]
+    for line in explore:
+        explored = runner.invoke(main, shlex.split(line)[1:])
+        assert explored.exit_code == 0, (line, explored.output)
+    assert len(list((demo / "mail" / "explore").glob("*.eml"))) == 2
 
     verify = runner.invoke(main, ["--home", str(demo), "verify"])
     assert verify.exit_code == 0 and "0 problem(s)" in verify.output

@@ -12,7 +12,7 @@ import pytest
 
 from analysis.domain import RangeSelector
 from crawler.declarations import (
-    DeclarationError,
+    CatalogProblem,
     format_key,
     load_catalog,
     load_declaration_file,
@@ -31,7 +31,7 @@ def write(folder: Path, name: str, content: str | dict) -> Path:
     return path
 
 
-def only_error(path: Path) -> DeclarationError:
+def only_error(path: Path) -> CatalogProblem:
     loaded = load_declaration_file(path)
     assert loaded.platform is None
     assert len(loaded.errors) == 1, loaded.errors
@@ -348,8 +348,8 @@ YAML_ERRORS = [
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    history:\n"
      "      - {valid_until: 2024-03-18, url: 'https://x.example/old'}\n",
      "documents[0].history[0].valid_until", "with time zone", 6),
-    ("name: X\ndocuments:\n  - type: Privacy Policy\n    fetch: https://x.example/p\n",
-     "documents[0].fetch", "unknown key", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    fetch: https://x.example/p\n",
+     "documents[0].fetch", "unknown key", 5),
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile:\n"
      "      text: ['Visits today: 12']\n", "documents[0].volatile.text[0]", "with {*} where it varies", 6),
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile:\n"
@@ -517,3 +517,35 @@ def test_converted_yaml_loads_back_to_the_same_platforms(tmp_path: Path) -> None
             assert back.errors == []
             assert replace(back.platform, source_file=None) == replace(platform, source_file=None)
             assert path.read_text().startswith("# converted\n#\n# for a test\n")
+
+
+def test_every_problem_of_every_file_is_reported_in_one_run(tmp_path):
+    write(tmp_path, "a.yaml", """\
+        name: ""
+        slug: a
+        homepage: not a url
+        documents:
+          - type: Terms of Usage
+            fetch: https://a.example/t
+            tags: {core: yes}
+          - type: Privacy Policy
+            url: https://a.example/p
+            obey_robots: maybe
+        """)
+    write(tmp_path, "b.json", ota({"Terms of Usage": {"fetch": "https://b.example/t", "selekt": "main"},
+                                   "Privacy Policy": {"select": "main"}}))
+    loaded = load_catalog(tmp_path)
+    assert loaded.platforms == []
+    found = sorted((Path(e.file).name, e.key) for e in loaded.errors)
+    assert found == [
+        ("a.yaml", "documents[0]"),  # neither url nor sources
+        ("a.yaml", "documents[0].fetch"),  # unknown key
+        ("a.yaml", "documents[0].tags"),
+        ("a.yaml", "documents[0].type"),
+        ("a.yaml", "documents[1].obey_robots"),
+        ("a.yaml", "homepage"),
+        ("a.yaml", "name"),
+        ("b.json", "terms.Privacy Policy"),  # no fetch
+        ("b.json", "terms.Terms of Usage"),  # not an Open Terms Archive type
+        ("b.json", "terms.Terms of Usage.selekt"),
+    ]

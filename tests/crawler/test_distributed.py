@@ -277,7 +277,7 @@ def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, qu
         site.set("/p01/terms", Page(hang=True))
         enqueue(environment)
         doomed = start_worker("--lease", "1", "--idle-exit", "120")
-        wait_for(lambda: any(path == "/p01/terms" for path, _ in site.requests), "the first worker's request")
+        assert site.wait_for_request("/p01/terms"), "the first worker never asked for its document"
         doomed.send_signal(signal.SIGKILL)
         doomed.communicate(timeout=30)
         [(payload, deadline)] = queue.client.zrange(queue.keys[1], 0, -1, withscores=True)
@@ -325,7 +325,7 @@ def test_sigterm_finishes_the_document_in_flight_then_exits(tmp_path, environmen
         write_catalog(tmp_path / "catalog", site, 1)
         enqueue(environment)
         worker = start_worker("--idle-exit", "120")
-        wait_for(lambda: site.asked, "the worker's request")
+        assert site.wait_for_request("/p01/terms"), "the worker never asked for its document"
         worker.send_signal(signal.SIGTERM)
         site.gate.set()
         assert finish(worker) == {"CW-D-00001": "new_version"}

@@ -8,14 +8,14 @@ types and severities whatever the trained classifier currently decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_bytes
 from store.repository import Store
+from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -29,6 +29,12 @@ KEYWORDS = {
     "governed by": ("governing_law", "low"),
     "liable": ("limitation_of_liability", "medium"),
 }
+
+
+def keyword_classifier() -> KeywordClassifier:
+    """The shared keyword classifier with this site's keywords."""
+    return KeywordClassifier("test-keywords-1", KEYWORDS)
+
 
 ACME_V1 = """# Acme Cloud Terms of Service
 
@@ -66,27 +72,6 @@ This policy is governed by the laws of France.
 HOSTILE_V2 = HOSTILE_V1.replace("the laws of France", "the laws of Ireland </textarea><svg onload=alert(1)>")
 
 
-class KeywordClassifier:
-    """Deterministic stand-in for the trained classifier: clause types from keywords."""
-
-    analyzer_id = "test-keywords-1"
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [self._one(text) for text in texts]
-
-    @staticmethod
-    def _one(text: str) -> Classification:
-        lowered = text.lower()
-        hits = [(kw, t, s) for kw, (t, s) in KEYWORDS.items() if kw in lowered]
-        if not hits:
-            return Classification(types=(), severity="low", confidence=0.0, reason="no keyword")
-        order = {"low": 0, "medium": 1, "high": 2}
-        severity = max((s for _, _, s in hits), key=order.__getitem__)
-        return Classification(
-            types=tuple(dict.fromkeys(t for _, t, _ in hits)), severity=severity, confidence=0.9,
-            evidence=tuple(kw for kw, _, _ in hits), basis="explicit",
-            reason=f"the clause mentions {', '.join(kw for kw, _, _ in hits)}",
-        )
 
 
 PLATFORMS = (
@@ -113,7 +98,7 @@ def record(store: Store, document_id: str, url: str, text: str, when: datetime, 
 
 def fill(store: Store) -> SiteStore:
     """Two versions of each document, a day apart."""
-    analyzer = Analyzer(model=KeywordClassifier())
+    analyzer = Analyzer(model=keyword_classifier())
     acme, hostile = (d.id for d in store.catalog.sync_catalog(PLATFORMS, now=T0))
     record(store, acme, "https://acme.test/terms", ACME_V1, T0, analyzer)
     record(store, hostile, "https://hostile.test/privacy", HOSTILE_V1, T0, analyzer)

@@ -5,38 +5,21 @@ from __future__ import annotations
 
 import email
 import email.policy
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
 from clausewatch.alerting import send_alerts
 from clausewatch.settings import load_settings
 from store.changes import list_changes
+from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
-class KeywordClassifier:
-    """Deterministic labels for the test: 'terminate' high, 'suspend' medium, 'law' low."""
-
-    analyzer_id = "keywords-test"
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [self._one(t) for t in texts]
-
-    @staticmethod
-    def _one(text: str) -> Classification:
-        if "terminate" in text:
-            return Classification(types=("unilateral_termination",), severity="high")
-        if "suspend" in text:
-            return Classification(types=("unilateral_termination",), severity="medium")
-        if "law" in text:
-            return Classification(types=("choice_of_law",), severity="low")
-        return Classification(types=())
 
 
 V1 = (

@@ -156,7 +156,7 @@ def test_json_ld_and_diffs_cannot_break_out_of_their_elements():
 
 def test_rebuild_after_one_document_changes_rewrites_only_its_pages(filled, site, site_kit):
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in site.rglob("*") if p.is_file()}
-    analyzer = Analyzer(model=site_kit.KeywordClassifier())
+    analyzer = Analyzer(model=site_kit.keyword_classifier())
     v3 = site_kit.ACME_V2.replace("without notice or reason", "with thirty days' notice")
     site_kit.record(filled.store, filled.acme, "https://acme.test/terms", v3, site_kit.T0 + timedelta(days=2), analyzer)
     report = build(filled.store, site, base_url=BASE)

@@ -70,7 +70,7 @@ def test_rebuilding_after_a_new_version_leaves_old_version_pages_where_and_as_th
     v1_bytes, v2_body = v1.read_bytes(), without_status(v2)
     v3 = site_kit.ACME_V2.replace("without notice or reason", "with thirty days' notice")
     site_kit.record(filled.store, filled.acme, "https://acme.test/terms", v3, site_kit.T0 + timedelta(days=2),
-                    Analyzer(model=site_kit.KeywordClassifier()))
+                    Analyzer(model=site_kit.keyword_classifier()))
     report = build(filled.store, site, base_url=BASE)
     written = set(report.written)
     new_page = version_page(site, filled.acme, v3)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from analysis.domain import Classification, ClassifiedClause, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.domain import ClassifiedClause, DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_bytes
 from store.analysis_queries import (
@@ -22,26 +21,16 @@ from store.analysis_queries import (
 )
 from store.models import DocumentRow, ProvisionRow
 from store.repository import Store
+from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
-class KeywordClassifier:
-    """A deterministic stand-in for the trained classifier: one clause type per keyword."""
-
-    def __init__(self, analyzer_id: str, keywords: dict[str, str]):
-        self.analyzer_id = analyzer_id
-        self.keywords = keywords
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [
-            Classification(types=tuple(t for kw, t in self.keywords.items() if kw in text.lower()), severity="medium")
-            for text in texts
-        ]
 
 
-OLD = Analyzer(KeywordClassifier("kw-1", {"arbitration": "arbitration", "cookies": "tracking"}))
-NEW = Analyzer(KeywordClassifier("kw-2", {"arbitration": "arbitration", "governed": "governing_law"}))
+OLD = Analyzer(KeywordClassifier("kw-1", {"arbitration": ("arbitration", "medium"), "cookies": ("tracking", "medium")}))
+NEW = Analyzer(KeywordClassifier("kw-2", {"arbitration": ("arbitration", "medium"),
+                                          "governed": ("governing_law", "medium")}))
 
 TERMS = normalize_text("""\
 ## 1. Disputes

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analysis.domain import Classification, PlatformSpec, DocumentSpec, Snapshot, SourceSpec
+from analysis.domain import PlatformSpec, DocumentSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
 from reports.site.model import changes_of_provision
 from store.changes import failing_documents, list_changes, mark_alerted, provision_links
 from store.site_data import load_site_data
+from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
-class KeywordClassifier:
-    """A deterministic stand-in for the trained model: 'terminate' is high-severity termination."""
-
-    analyzer_id = "keywords-test"
-
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        return [self._one(text) for text in texts]
-
-    @staticmethod
-    def _one(text: str) -> Classification:
-        if "terminate" in text:
-            return Classification(types=("unilateral_termination",), severity="high")
-        if "suspend" in text:
-            return Classification(types=("unilateral_termination",), severity="medium")
-        if "law" in text:
-            return Classification(types=("choice_of_law",), severity="low")
-        return Classification(types=())
 
 
 V1 = (

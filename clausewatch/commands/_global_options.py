@@ -1,0 +1,106 @@
+"""The options every command takes, before or after its name.
+
+``clausewatch --catalog DIR init`` and ``clausewatch init --catalog DIR`` mean
+the same: the group and each command carry the same options (the
+``global_options`` decorator), each records the value it was given in the
+context's ``meta`` (shared by the group's context and the command's), and the
+command resolves the settings once, just before it runs. A value given after
+the command wins over one given before it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from clausewatch.settings import Settings, load_settings
+
+_GIVEN = "clausewatch.global_options"  # ctx.meta key: {parameter name: value given}
+
+# Our own loggers; Scrapy, Alembic and the rest only speak up for warnings unless -vv asks for everything.
+OUR_LOGGERS = ("clausewatch", "crawler", "store", "reports", "analysis")
+
+
+def _record(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Keep a value the user gave (a flag's default is not a choice and is not kept)."""
+    if param.name == "verbose":
+        if value:
+            given = ctx.meta.setdefault(_GIVEN, {})
+            given["verbose"] = given.get("verbose", 0) + value
+    elif value is not None:
+        ctx.meta.setdefault(_GIVEN, {})[param.name] = value
+
+
+def _options() -> list[Callable]:
+    """The options, newly made for each command (click parameters belong to one command)."""
+    path = click.Path(path_type=Path)
+    common = {"expose_value": False, "callback": _record}
+    return [
+        click.option("--home", type=path, help="Data folder (CLAUSEWATCH_HOME).", **common),
+        click.option("--database-url", help="Store URL (CLAUSEWATCH_DATABASE_URL).", **common),
+        click.option("--catalog", type=path, help="Catalog folder (CLAUSEWATCH_CATALOG).", **common),
+        click.option("--schedules", type=path, help="Schedules file (CLAUSEWATCH_SCHEDULES).", **common),
+        click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Config file (default HOME/config.yaml).", **common),
+        click.option("-v", "--verbose", count=True, help="More logging (-v INFO, -vv DEBUG).", **common),
+    ]
+
+
+# The flags, as the settings call them: what a user typed overrides the environment and the config file.
+FLAG_SETTINGS = {"home": "HOME", "database_url": "DATABASE_URL", "catalog": "CATALOG", "schedules": "SCHEDULES"}
+
+
+def add_global_options(function: Callable) -> Callable:
+    """The options alone, for the group: it records them and leaves resolving to the command."""
+    for option in reversed(_options()):
+        function = option(function)
+    return function
+
+
+def global_options(function: Callable) -> Callable:
+    """Give a command the global options and its resolved settings as ``ctx.obj``.
+
+    Put it right under ``@click.command``. A command invoked with settings of its
+    own (``obj=settings``, as tests do) and no global option keeps them.
+    """
+
+    @functools.wraps(function)
+    def with_settings(*args, **kwargs):
+        ctx = click.get_current_context()
+        if _GIVEN in ctx.meta or not isinstance(ctx.obj, Settings):
+            ctx.obj = resolve_settings(ctx)
+        return function(*args, **kwargs)
+
+    return add_global_options(with_settings)
+
+
+def given_options(ctx: click.Context) -> dict[str, Any]:
+    """What the user typed of the global options, before or after the command."""
+    return dict(ctx.meta.get(_GIVEN, {}))
+
+
+def flag_overrides(given: dict[str, Any]) -> dict[str, Any]:
+    return {setting: given[name] for name, setting in FLAG_SETTINGS.items() if name in given}
+
+
+def resolve_settings(ctx: click.Context) -> Settings:
+    """The settings the environment, config file and global options give; logging set to match."""
+    given = given_options(ctx)
+    settings = load_settings(os.environ, flag_overrides(given), given.get("config_file"))
+    _configure_logging(settings, given.get("verbose", 0))
+    return settings
+
+
+def _configure_logging(settings: Settings, verbose: int) -> None:
+    level = {0: settings.log_level, 1: "INFO"}.get(verbose, "DEBUG")
+    logging.basicConfig(level="DEBUG" if verbose >= 2 else "WARNING", stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(level)

@@ -1,0 +1,57 @@
+"""What several commands print or parse the same way: catalog problems, dates, deliveries.
+
+The library below (``clausewatch.app`` and the rest) raises typed errors and
+returns data; printing to people and click's parameter errors happen here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from clausewatch.app import CatalogError, read_catalog
+from clausewatch.settings import Settings
+
+if TYPE_CHECKING:
+    from crawler.declarations import CatalogLoad
+    from reports.mail import Delivery
+
+
+def read_catalog_reporting(settings: Settings, *, strict: bool = False) -> CatalogLoad:
+    """The catalog, with every warning and every error of every file printed on stderr, one a line.
+
+    With ``strict`` a catalog with any error ends the command (exit status 2) listing them all.
+    """
+    loaded = read_catalog(settings)
+    for warning in loaded.warnings:
+        click.echo(f"catalog warning: {warning}", err=True)
+    if strict and loaded.errors:
+        raise CatalogError(Path(settings.catalog), loaded.errors)
+    for error in loaded.errors:
+        click.echo(f"catalog: {error}", err=True)
+    return loaded
+
+
+def parse_since(_ctx: click.Context | None, _param: click.Parameter | None, value: str | None) -> datetime | None:
+    """Click callback for ``--since DATE``: an ISO date or time, UTC when no zone is given."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO date such as 2026-03-01, got {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def echo_deliveries(deliveries: Sequence[Delivery], subscriber_errors: Sequence[str]) -> None:
+    """One line per email: sent, written (with its path) or failed (on stderr, with the reason)."""
+    for error in subscriber_errors:
+        click.echo(f"subscribers: {error}", err=True)
+    for delivery in deliveries:
+        where = f" → {delivery.path}" if delivery.path else ""
+        status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
+        click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)

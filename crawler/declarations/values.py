@@ -1,0 +1,148 @@
+"""The values a declaration holds: document types, strings, URLs, dates, filters, CSS selectors.
+
+Each reader raises :class:`InvalidDeclarationError` naming the key path and what was expected.
+soupsieve (CSS validation) is imported on first use: loading this package stays light.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.declarations.problems import InvalidDeclarationError, KeyPath
+
+
+TERMS_TYPES_FILE = Path(__file__).with_name("ota_terms_types.json")
+
+
+@cache
+def terms_types() -> dict[str, dict[str, Any]]:
+    """Open Terms Archive's official document types, vendored in ``ota_terms_types.json``."""
+    return json.loads(TERMS_TYPES_FILE.read_text(encoding="utf-8"))["types"]
+
+
+def _type_aliases() -> dict[str, str]:
+    return {alias: name for name, info in terms_types().items() for alias in info.get("aliases", ())}
+
+
+def read_document_type(name: Any, path: KeyPath, *, custom_allowed: bool, hint: str = "") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidDeclarationError(path, "expected a document type name (a non-empty string)")
+    if name in terms_types() or custom_allowed:
+        return name
+    canonical = _type_aliases().get(name)
+    if canonical:
+        raise InvalidDeclarationError(path, f"'{name}' is an alias of the document type '{canonical}'; use '{canonical}'")
+    close = difflib.get_close_matches(name, list(terms_types()), n=2)
+    suggestion = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    raise InvalidDeclarationError(
+        path, f"unknown document type '{name}': expected one of Open Terms Archive's types{suggestion}{hint}"
+    )
+
+
+def read_mapping(value: Any, path: KeyPath, what: str = "a mapping") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidDeclarationError(path, f"expected {what}, found {kind_of(value)}")
+    return value
+
+
+def check_keys(mapping: dict[str, Any], path: KeyPath, allowed: tuple[str, ...]) -> None:
+    """Every key that is not allowed, each with the allowed key it is closest to."""
+    unknown = []
+    for key in mapping:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            unknown.append((path + (str(key),), f"unknown key{hint}; expected one of: {', '.join(allowed)}"))
+    if unknown:
+        raise InvalidDeclarationError.of(unknown)
+
+
+def read_string(value: Any, path: KeyPath) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidDeclarationError(path, f"expected a non-empty string, found {kind_of(value)}")
+    return value
+
+
+def read_strings(value: Any, path: KeyPath) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise InvalidDeclarationError(path, f"expected a list of strings, found {kind_of(value)}")
+    return tuple(read_string(item, path + (index,)) for index, item in enumerate(value))
+
+
+def read_boolean(value: Any, path: KeyPath) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidDeclarationError(path, f"expected true or false, found {kind_of(value)}")
+    return value
+
+
+def read_url(value: Any, path: KeyPath) -> str:
+    text = read_string(value, path)
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidDeclarationError(path, f"expected an http(s) URL, found {text!r}")
+    return text
+
+
+def read_timestamp(value: Any, path: KeyPath) -> datetime:
+    """An ISO 8601 date-time with its time zone, as an aware UTC datetime."""
+    expected = "expected an ISO 8601 date-time with time zone, e.g. 2024-03-18T18:30:09Z"
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise InvalidDeclarationError(path, f"{expected}, found {value!r}") from None
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise InvalidDeclarationError(path, f"{expected}, found {value!r}")
+    return moment.astimezone(UTC)
+
+
+def read_filters(value: Any, path: KeyPath) -> tuple[str, ...]:
+    """Open Terms Archive filter names, kept though we cannot run its JavaScript.
+
+    A filter given with parameters (``{"removeQueryParams": ["utm_source"]}``)
+    is kept as ``removeQueryParams=["utm_source"]`` so nothing is lost.
+    """
+    if not isinstance(value, list):
+        value = [value]
+    return tuple(_filter(item, path + (index,)) for index, item in enumerate(value))
+
+
+def _filter(value: Any, path: KeyPath) -> str:
+    if isinstance(value, dict) and len(value) == 1:
+        (name, parameters), = value.items()
+        return f"{read_string(name, path)}={json.dumps(parameters, separators=(',', ':'), ensure_ascii=False)}"
+    if isinstance(value, str) and value.strip():
+        return value
+    raise InvalidDeclarationError(path, f"expected a filter name or {{name: parameters}}, found {kind_of(value)}")
+
+
+def filter_declaration(text: str) -> str | dict[str, Any]:
+    """The declared form of a kept filter: its name, or ``{name: parameters}``."""
+    name, equals, parameters = text.partition("=")
+    return {name: json.loads(parameters)} if equals else text
+
+
+def kind_of(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", type(None): "nothing"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+def read_css(value: Any, path: KeyPath) -> str:
+    selector = read_string(value, path)
+    import soupsieve  # here, not at the top: loading a catalog without CSS selectors never pays for it
+
+    try:
+        # soupsieve is the engine behind BeautifulSoup's select(): what it accepts, extraction can run.
+        soupsieve.compile(selector)
+    except soupsieve.SelectorSyntaxError as exc:
+        raise InvalidDeclarationError(path, f"invalid CSS selector {selector!r}: {exc.args[0]}") from None
+    return selector

@@ -1,0 +1,92 @@
+"""The global options are taken before or after any command, and `settings` says where each value came from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.commands._global_options import FLAG_SETTINGS
+from clausewatch.settings import SETTINGS
+
+ROOT = Path(__file__).resolve().parents[2]
+GLOBAL_FLAGS = ("--home", "--database-url", "--catalog", "--schedules", "--config", "--verbose")
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("name", sorted(main.commands))
+def test_every_command_takes_every_global_option(name):
+    flags = {flag for param in main.commands[name].params for flag in param.opts}
+    assert set(GLOBAL_FLAGS) <= flags, name
+
+
+def test_every_flag_names_a_setting():
+    assert set(FLAG_SETTINGS.values()) <= {s.name for s in SETTINGS}
+
+
+def test_options_after_the_command_act_like_options_before_it(tmp_path):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text("name: Acme\nslug: acme\ndocuments:\n"
+                                       "  - type: Terms of Service\n    url: https://acme.example/terms\n")
+    home = tmp_path / "home"
+    init = invoke("init", "--catalog", str(catalog), "--home", str(home))
+    assert init.exit_code == 0, init.output
+    assert (home / "clausewatch.db").is_file() and "1 document(s)" in init.output
+
+    status = json.loads(invoke("status", "--json", "--home", str(home), "--catalog", str(catalog)).stdout)
+    assert [d["platform"] for d in status["documents"]] == ["acme"]
+
+
+def test_an_option_after_the_command_wins_over_the_same_option_before_it(tmp_path):
+    result = invoke("--home", str(tmp_path / "before"), "settings", "--json", "--home", str(tmp_path / "after"))
+    home = next(s for s in json.loads(result.stdout)["settings"] if s["name"] == "HOME")
+    assert home == {"name": "HOME", "value": str(tmp_path / "after"), "source": "option --home",
+                    "help": home["help"]}
+
+
+def test_settings_shows_value_source_and_help_and_masks_secrets(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("# mail\ncrawl_delay: 5\nsmtp_password: config-secret\n")
+    (home / "config.yaml").chmod(0o600)
+    env = {"CLAUSEWATCH_CRAWL_CONCURRENCY": "4", "CLAUSEWATCH_SMTP_USER": "mailer",
+           "CLAUSEWATCH_DATABASE_URL": "postgresql+psycopg://clause:db-secret@db.example/cw"}
+    result = invoke("settings", "--home", str(home), env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert f"CRAWL_DELAY = 5.0  [{home / 'config.yaml'}:2]" in lines
+    assert "CRAWL_CONCURRENCY = 4  [environment CLAUSEWATCH_CRAWL_CONCURRENCY]" in lines
+    assert f"HOME = {home}  [option --home]" in lines
+    assert "CRAWL_RETRIES = 2  [default]" in lines
+    assert f"SMTP_PASSWORD = ********  [{home / 'config.yaml'}:3]" in lines
+    assert "DATABASE_URL = postgresql+psycopg://clause:********@db.example/cw  [environment " \
+           "CLAUSEWATCH_DATABASE_URL]" in lines
+    assert "config-secret" not in result.output and "db-secret" not in result.output
+    for setting in SETTINGS:  # each with its help under it
+        index = next(i for i, line in enumerate(lines) if line.startswith(f"{setting.name} = "))
+        assert lines[index + 1] == f"    {setting.help}"
+
+
+def test_settings_only_reads(tmp_path):
+    result = invoke("settings", "--home", str(tmp_path / "nowhere"))
+    assert result.exit_code == 0 and not (tmp_path / "nowhere").exists()
+
+
+def test_a_bad_config_line_is_named_by_file_and_line(tmp_path):
+    (tmp_path / "config.yaml").write_text("crawl_delay: 1\ncrawl_dealy: 2\n")
+    result = CliRunner().invoke(main, ["settings", "--home", str(tmp_path)])
+    assert result.exit_code == 2 and f"{tmp_path / 'config.yaml'}:2: unknown setting 'crawl_dealy'" in result.stderr
+
+
+def test_every_setting_is_documented():
+    documented = (ROOT / "README.md").read_text(encoding="utf-8") + (ROOT / "docs" / "operations.md").read_text(
+        encoding="utf-8")
+    undocumented = [s.name for s in SETTINGS if f"CLAUSEWATCH_{s.name}" not in documented]
+    assert not undocumented, f"settings missing from README.md and docs/operations.md: {undocumented}"

@@ -1,0 +1,46 @@
+"""`clausewatch status`: the newest run of each outcome with its whole reason, and the store's size."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from store import jobs as job_store
+from tests.clausewatch.scheduling_support import job_yaml, write_schedules
+
+SKIP_REASON = ("job 'daily' is held by host-b:4242 until 2026-03-01T05:05:00+00:00 (lease renewed "
+               "2026-03-01T05:01:40+00:00); this run is skipped")
+
+
+def test_status_shows_the_last_run_of_each_outcome_whole_and_the_store_size(tmp_path, store_url, store):
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run"))
+    day = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    job_store.finish_run(store, job_store.start_run(store, "daily", "run", "h", now=day), "ok",
+                         now=day + timedelta(minutes=1))
+    failed = job_store.start_run(store, "daily", "run", "h", now=day + timedelta(days=1))
+    job_store.finish_run(store, failed, "failed", now=day + timedelta(days=1, minutes=1), error="RuntimeError: boom")
+    job_store.record_skipped(store, "daily", "run", "host-b:4242", now=day + timedelta(days=2), reason=SKIP_REASON)
+    blob = store.blobs.path(store.blobs.put(b"x" * 5000))
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    args = ["status", "--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path),
+            "--catalog", str(catalog)]
+    env = {"CLAUSEWATCH_BLOBS": str(tmp_path / "objects")}
+
+    human = CliRunner().invoke(main, args, env=env)
+    assert human.exit_code == 0, human.output
+    minute = "%Y-%m-%d %H:%M UTC"
+    assert f"    last skipped {(day + timedelta(days=2)).strftime(minute)}: {SKIP_REASON}" in human.stdout
+    assert f"    last failed  {(day + timedelta(days=1)).strftime(minute)}: RuntimeError: boom" in human.stdout
+    assert f"    last ok      {day.strftime(minute)}" in human.stdout  # the success is not hidden by the failure
+    assert "\nstore size: " in human.stdout and ", 1 blob(s) " in human.stdout
+
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"], env=env).stdout)
+    [daily] = data["jobs"]
+    assert daily["last_runs"]["skipped"]["error"] == SKIP_REASON and daily["last_runs"]["ok"]["error"] is None
+    size = data["store_size"]
+    assert size["blobs"] == 1 and size["blob_bytes"] == blob.stat().st_size
+    assert size["database_bytes"] > 0 and size["total_bytes"] == size["database_bytes"] + size["blob_bytes"]

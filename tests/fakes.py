@@ -1,0 +1,49 @@
+"""Stand-ins shared by the tests, written once: a keyword classifier instead of the trained model.
+
+A fake that a test module needs alone stays in that module; one needed by two
+or more lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from analysis.domain import Classification
+
+_RANK = {"low": 0, "medium": 1, "high": 2}
+
+# Unilateral termination and the governing law, the clauses most change tests follow.
+TERMINATION_KEYWORDS = {
+    "terminate": ("unilateral_termination", "high"),
+    "suspend": ("unilateral_termination", "medium"),
+    "law": ("choice_of_law", "low"),
+}
+
+
+class KeywordClassifier:
+    """A deterministic stand-in for the trained classifier: each keyword found gives a type and a severity.
+
+    ``keywords`` maps a lowercase keyword to ``(clause type, severity)``. A clause
+    gets the types of every keyword it contains (in the mapping's order) and the
+    highest of their severities; a clause with none gets no type.
+    """
+
+    def __init__(self, analyzer_id: str = "keywords-test",
+                 keywords: Mapping[str, tuple[str, str]] = TERMINATION_KEYWORDS) -> None:
+        self.analyzer_id = analyzer_id
+        self.keywords = dict(keywords)
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        return [self.classify_one(text) for text in texts]
+
+    def classify_one(self, text: str) -> Classification:
+        lowered = text.lower()
+        hits = [(keyword, kind, severity) for keyword, (kind, severity) in self.keywords.items() if keyword in lowered]
+        if not hits:
+            return Classification(types=(), severity="low", confidence=0.0, reason="no keyword")
+        return Classification(
+            types=tuple(dict.fromkeys(kind for _, kind, _ in hits)),
+            severity=max((severity for _, _, severity in hits), key=_RANK.__getitem__),
+            confidence=0.9, evidence=tuple(keyword for keyword, _, _ in hits), basis="explicit",
+            reason=f"the clause mentions {', '.join(keyword for keyword, _, _ in hits)}",
+        )
