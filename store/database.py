@@ -118,7 +118,7 @@ def _reason(exc: BaseException) -> str:
     return (str(original).strip().splitlines() or [type(original).__name__])[0]
 
 
-def _sqlite_path(engine: Engine) -> Path | None:
+def sqlite_path(engine: Engine) -> Path | None:
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
         return None
@@ -194,7 +194,7 @@ def _prepare(url: str, engine: Engine, *, create: bool) -> None:
     from store.migrate import schema_state, upgrade
 
     where = describe_url(url)
-    path = _sqlite_path(engine)
+    path = sqlite_path(engine)
     if path is not None and not create and not path.exists():
         raise StoreNotFoundError(f"no store at {where}: run `clausewatch init` to create one")
     if path is not None and create:

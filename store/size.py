@@ -8,7 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from store.repository import Store, _sqlite_path
+from store.database import sqlite_path
+from store.repository import Store
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def store_size(store: Store) -> StoreSize:
 
 
 def _database_bytes(store: Store) -> int:
-    path = _sqlite_path(store.engine)
+    path = sqlite_path(store.engine)
     if path is not None:
         files = (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
         return sum(file.stat().st_size for file in files if file.is_file())
