@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import soupsieve
 import yaml
 
 from analysis.domain import (
@@ -226,6 +225,10 @@ def _kind(value: Any) -> str:
 
 def _css(value: Any, path: KeyPath) -> str:
     selector = _string(value, path)
+    # Imported here: soupsieve compiles its grammar on import (~0.1 s), and
+    # commands that only read the catalog must start fast (decision 0014).
+    import soupsieve
+
     try:
         # soupsieve is the engine behind BeautifulSoup's select(): what it accepts, extraction can run.
         soupsieve.compile(selector)
