@@ -34,16 +34,16 @@ def run_and_list_modules(args: list[str], home: Path, catalog: Path) -> set[str]
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def write_platform(folder: Path, extra: str = "") -> None:
+    """One platform file with one document; ``extra`` is added to the document's keys."""
+    folder.mkdir(exist_ok=True)
+    document = "  - type: Terms of Service\n    url: https://example.com/terms\n" + extra
+    (folder / "example.yaml").write_text(f"name: Example\nslug: example\ndocuments:\n{document}")
+
+
 def test_status_reads_store_and_catalog_without_parser_or_scheduler_libraries(tmp_path):
     catalog = tmp_path / "catalog"
-    catalog.mkdir()
-    (catalog / "example.yaml").write_text(textwrap.dedent("""
-        name: Example
-        slug: example
-        documents:
-          - type: Terms of Service
-            url: https://example.com/terms
-    """))
+    write_platform(catalog)
     run_and_list_modules(["init"], tmp_path / "home", catalog)
     loaded = run_and_list_modules(["status"], tmp_path / "home", catalog)
     assert "sqlalchemy" in loaded and "yaml" in loaded  # it did read the store and the catalog
@@ -53,13 +53,6 @@ def test_status_reads_store_and_catalog_without_parser_or_scheduler_libraries(tm
 def test_a_catalog_selector_is_still_checked_when_the_catalog_loads(tmp_path):
     from crawler.declarations import load_catalog
 
-    (tmp_path / "bad.yaml").write_text(textwrap.dedent("""
-        name: Bad
-        slug: bad
-        documents:
-          - type: Terms of Service
-            url: https://example.com/terms
-            select: "div["
-    """))
+    write_platform(tmp_path, '    select: "div["\n')
     errors = [str(error) for error in load_catalog(tmp_path).errors]
     assert len(errors) == 1 and "invalid CSS selector 'div['" in errors[0]
