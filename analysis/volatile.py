@@ -163,10 +163,21 @@ _TEXT_TOKEN = re.compile(
 _LINK_TARGET = re.compile(r"\]\([^)\s]*\)|<https?://[^>\s]*>")
 
 
+# Every token holds eight ASCII hex digits in a row. Looking for such a run in
+# the UTF-8 bytes (hex digits mapped to "x") is a C-speed scan; the token
+# pattern itself costs ~3 ms on a 35 KB policy that has none (decision 0014).
+_HEX_AS_X = bytes(ord("x") if chr(byte) in "0123456789abcdefABCDEF" else ord(" ") for byte in range(256))
+
+
+def _may_hold_token(text: str) -> bool:
+    """False only when ``text`` cannot match ``_TEXT_TOKEN``."""
+    return b"xxxxxxxx" in text.encode("utf-8", "surrogatepass").translate(_HEX_AS_X)
+
+
 def mask_volatile_text(text: str, rules: VolatileRules) -> str:
     """``text`` with token-shaped words and the varying spans of the rules' templates masked."""
     templates = [(_Template(t), False) for t in rules.texts] + [(_Template(t), True) for t in rules.learned_texts]
-    if not templates and not (rules.shapes and _TEXT_TOKEN.search(text)):
+    if not templates and not (rules.shapes and _may_hold_token(text) and _TEXT_TOKEN.search(text)):
         return text  # the common case: nothing to mask, no walk over the lines
     lines = text.split("\n")
     for index, line in enumerate(lines):

@@ -126,7 +126,13 @@ class Clausewatch:
     def __init__(self, corpus: Path, home: Path, concurrency: int):
         self.command = [str(Path(sys.executable).parent / "clausewatch"), "--home", str(home), "--catalog",
                         str(corpus / "declarations"), "crawl", "--delay", "0", "--concurrency", str(concurrency)]
-        self.env = {key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")}
+        # Bytecode caching on, as an installed program has it (the test harness may switch it off).
+        self.env = {key: value for key, value in os.environ.items()
+                    if not key.startswith("CLAUSEWATCH_") and key != "PYTHONDONTWRITEBYTECODE"}
+
+    def init(self) -> None:
+        """Create the store (``crawl`` refuses a home without one); set-up, not timed, like the engine's folder."""
+        subprocess.run([*self.command[:5], "init"], cwd=REPO, env=self.env, check=True, capture_output=True)
 
     def crawl(self) -> tuple[Timed, dict[str, int]]:
         run = timed(self.command, cwd=REPO, env=self.env)
@@ -162,6 +168,7 @@ def _runs(n: int, peer: Path, concurrency: int, root: Path, pages: list[Path], w
     mean_kb = sum(page.stat().st_size for page in pages) / len(pages) / 1024
     ours = Clausewatch(root / "corpus", root / "clausewatch", concurrency)
     engine = OtaEngine(peer, root / "corpus", root / "ota") if with_ota else None
+    ours.init()
     ota_first = engine.track() if engine else None
     first, first_outcomes = ours.crawl()
     ota_again = engine.track() if engine else None

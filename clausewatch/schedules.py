@@ -23,11 +23,14 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from apscheduler.triggers.cron import CronTrigger
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+if TYPE_CHECKING:
+    from apscheduler.triggers.cron import CronTrigger
 
 JOB_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 JOB_KEYS = ("id", "action", "select", "cron", "timezone", "jitter")
@@ -105,6 +108,9 @@ class Schedules:
 
 def cron_trigger(expr: str, timezone: str, jitter: int = 0) -> CronTrigger:
     """A CronTrigger for a standard five-field crontab expression; ValueError if it is not one."""
+    # Imported on use: APScheduler's cron module costs ~35 ms, and most commands never build a trigger.
+    from apscheduler.triggers.cron import CronTrigger
+
     fields = expr.split()
     if len(fields) == 5:
         fields[4] = cron_weekdays(fields[4])

@@ -19,7 +19,8 @@ from analysis.volatile import VolatileRules, volatile_difference
 from crawler.extract import ExtractionError, extract_parts
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
 from crawler.reprocess import document_rules, reprocess_document
-from store.repository import RecordResult, Store
+from store.recording import NotModifiedFetch, RecordResult
+from store.repository import Store
 from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state
 
 log = logging.getLogger("clausewatch.crawl")
@@ -72,6 +73,21 @@ class Recorder:
             result = DocumentResult(item.document_id, recorded.outcome, version=recorded.version_sha256)
         else:
             result = self._record_failure(item)
+        self._keep(result)
+        return result
+
+    def record_not_modified_batch(self, items: list[NotModifiedDocument]) -> list[DocumentResult]:
+        """Record several 304s in one transaction: all of them, or (on an error) none."""
+        fetches = [NotModifiedFetch(item.document_id, item.started_at, item.finished_at, self.run_id, item.exchanges)
+                   for item in items]
+        recorded = self.store.recording.record_not_modified_many(fetches)
+        results = [DocumentResult(item.document_id, r.outcome, version=r.version_sha256)
+                   for item, r in zip(items, recorded, strict=True)]
+        for result in results:
+            self._keep(result)
+        return results
+
+    def _keep(self, result: DocumentResult) -> None:
         with self._lock:
             self.results.append(result)
         log.info(
@@ -79,7 +95,6 @@ class Recorder:
             f" kind={result.error_kind}" if result.error_kind else "",
             f" version={result.version[:12]}" if result.version else "",
         )
-        return result
 
     def _record_fetched(self, item: FetchedDocument) -> DocumentResult:
         first = item.parts[0]

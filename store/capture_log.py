@@ -68,8 +68,7 @@ def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange])
     document = session.get(DocumentRow, fetch.document_id)
     records = [_add_capture(session, fetch, document, part, exchange) for part, exchange in enumerate(exchanges)]
     leaf = leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_APPEND_LOCK})
+    _lock_log(session)
     # One statement takes the next index: on SQLite the fetch insert already holds the
     # write lock, on PostgreSQL the advisory lock does, so max+1 cannot race.
     next_index = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0), literal(fetch.id),
@@ -77,15 +76,57 @@ def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange])
     session.execute(insert(LogEntryRow).from_select(["id", "fetch_id", "leaf", "leaf_hash"], next_index))
 
 
+def append_not_modified(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[HttpExchange]]]) -> None:
+    """What :func:`append` records for each fetch of a batch of 304s, in a few statements for the batch.
+
+    The fetches must be flushed, in log order. Every capture is a revisit of
+    the latest ``response`` record of its document and URL (looked up once
+    for the batch), and the leaves take consecutive indexes after one
+    ``max``: the write lock (SQLite) or the advisory lock (PostgreSQL) is held
+    from the first insert to the commit, so no other writer can take them.
+    """
+    if any(exchange.status != 304 for _fetch, exchanges in fetches for exchange in exchanges):
+        raise ValueError("append_not_modified records 304 exchanges only")
+    documents = {row.id: row for row in session.scalars(
+        select(DocumentRow).where(DocumentRow.id.in_({fetch.document_id for fetch, _ in fetches})))}
+    originals = _latest_responses(session, documents)
+    leaves = []
+    for fetch, exchanges in fetches:
+        document = documents[fetch.document_id]
+        records = []
+        for part, exchange in enumerate(exchanges):
+            row = _capture_row(fetch, part, exchange)
+            if row.response_head is not None:
+                _revisit(row, REVISIT_NOT_MODIFIED, originals.get((document.id, row.url)))
+            session.add(row)
+            records.append(row)
+        leaves.append((fetch.id, leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()))
+    _lock_log(session)
+    first = session.scalar(select(func.coalesce(func.max(LogEntryRow.id) + 1, 0)))
+    session.execute(insert(LogEntryRow), [
+        {"id": first + offset, "fetch_id": fetch_id, "leaf": leaf, "leaf_hash": merkle.leaf_hash(leaf).hex()}
+        for offset, (fetch_id, leaf) in enumerate(leaves)])
+
+
+def _latest_responses(session: Session, documents: dict[int, DocumentRow]) -> dict[tuple[int, str], CaptureRecordRow]:
+    """The latest ``response`` record of each (document, URL) of these documents."""
+    rows = session.execute(
+        select(FetchRow.document_id, CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+        .where(FetchRow.document_id.in_(list(documents)), CaptureRecordRow.record_type == "response")
+        .order_by(CaptureRecordRow.id)
+    )
+    return {(document_id, row.url): row for document_id, row in rows}  # later ids overwrite earlier ones
+
+
+def _lock_log(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_APPEND_LOCK})
+
+
 def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part: int,
                  exchange: HttpExchange) -> CaptureRecordRow:
-    row = CaptureRecordRow(
-        fetch_id=fetch.id, part=part, url=exchange.url, captured_at=exchange.captured_at,
-        request_record_id=new_record_id(), request_head=exchange.request_head,
-        response_head=exchange.response_head, status=exchange.status, payload_sha256=exchange.payload_sha256,
-    )
+    row = _capture_row(fetch, part, exchange)
     if exchange.response_head is not None:
-        row.record_id = new_record_id()
         _choose_record_type(session, row, document)
     if exchange.rendered_dom is not None:
         from analysis.text import sha256_bytes
@@ -93,6 +134,18 @@ def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part:
         row.conversion_record_id = new_record_id()
         row.conversion_sha256 = sha256_bytes(exchange.rendered_dom)
     session.add(row)
+    return row
+
+
+def _capture_row(fetch: FetchRow, part: int, exchange: HttpExchange) -> CaptureRecordRow:
+    """The capture records of one exchange, before its record type is chosen."""
+    row = CaptureRecordRow(
+        fetch_id=fetch.id, part=part, url=exchange.url, captured_at=exchange.captured_at,
+        request_record_id=new_record_id(), request_head=exchange.request_head,
+        response_head=exchange.response_head, status=exchange.status, payload_sha256=exchange.payload_sha256,
+    )
+    if exchange.response_head is not None:
+        row.record_id = new_record_id()
     return row
 
 
@@ -119,6 +172,10 @@ def _choose_record_type(session: Session, row: CaptureRecordRow, document: Docum
     else:
         row.record_type = "response"
         return
+    _revisit(row, profile, original)
+
+
+def _revisit(row: CaptureRecordRow, profile: str, original: CaptureRecordRow | None) -> None:
     row.record_type = "revisit"
     row.profile = profile
     if original is not None:

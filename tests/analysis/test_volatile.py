@@ -178,3 +178,21 @@ def test_a_number_stating_a_period_or_an_amount_is_a_real_edit_never_held(before
 
 def test_a_relative_clock_is_still_volatile():
     assert volatile_difference("Updated 3 days ago", "Updated 4 days ago") is not None
+
+
+def test_the_hex_run_precheck_never_skips_a_text_the_token_pattern_would_mask():
+    import random
+
+    from analysis.volatile import _TEXT_TOKEN, _may_hold_token
+
+    # Hex digits, separators, letters that case-fold oddly (İ ı ſ K) and non-ASCII text.
+    alphabet = "0123456789abcdefABCDEF-_/=?&. gGzZ\nİıſKé中\U0001f600"
+    draw = random.Random(13)
+    texts = ["".join(draw.choice(alphabet) for _ in range(draw.randint(0, 80))) for _ in range(5000)]
+    texts += [f"{draw.choice(alphabet)} {''.join(draw.choice('0123456789abcdefABCDEF') for _ in range(32))} é"
+              for _ in range(50)]
+    texts += ["id 123e4567-e89b-12d3-a456-426614174000 end", "x" + "deadbeef" * 4, "DEADBEEF" * 4, "abcdef12"]
+    matched = [text for text in texts if _TEXT_TOKEN.search(text)]
+    assert len(matched) >= 50  # the check below has cases to check
+    assert all(_may_hold_token(text) for text in matched)
+    assert not _may_hold_token("We may share your data with our partners, as described in section 4.")

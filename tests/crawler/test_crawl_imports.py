@@ -1,0 +1,46 @@
+"""A crawl does not import the Scrapy components its settings switch off.
+
+Scrapy imports every configured extension and middleware before asking it
+whether it is enabled; the remote control brought in aiohttp's web server and
+the cookies middleware tldextract. Behaviour, not timing: a real crawl on a
+loopback server in a fresh interpreter, then a look at ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+SWITCHED_OFF = {"aiohttp", "tldextract", "scrapy.extensions.remote_control", "scrapy.extensions.telnet",
+                "scrapy.downloadermiddlewares.cookies", "scrapy.downloadermiddlewares.httpcache"}
+
+PROBE = textwrap.dedent("""
+    import json, sys
+    from datetime import UTC, datetime
+    from pathlib import Path
+    from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+    from clausewatch.localsite import LocalSite, Page
+    from crawler.crawl import CrawlOptions, crawl
+    from store.repository import Store
+
+    site = LocalSite({"/terms": Page(b"<html><body><main><p>Terms of the service.</p></main></body></html>")}).start()
+    home = Path(sys.argv[1])
+    store = Store.open(f"sqlite:///{home}/clausewatch.db", home / "objects")
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.base_url + "/terms"),)),))
+    documents = store.catalog.sync_catalog([spec], now=datetime.now(UTC))
+    options = CrawlOptions(user_agent="test/1", delay=0, retries=0, obey_robots=False)
+    report = crawl(store, documents, options, analyze=None)
+    site.stop()
+    print(json.dumps({"outcomes": report.counts, "modules": sorted(sys.modules)}))
+""")
+
+
+def test_a_crawl_records_without_importing_switched_off_components(tmp_path):
+    done = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True, text=True, check=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["outcomes"] == {"new_version": 1}
+    modules = set(result["modules"])
+    assert "scrapy.core.engine" in modules  # Scrapy did crawl
+    assert {m for m in modules if m.split(".")[0] in SWITCHED_OFF or m in SWITCHED_OFF} == set()

@@ -1,0 +1,86 @@
+"""304s are recorded in batches, one transaction each, and record exactly what one-by-one recording did.
+
+Real loopback crawls on SQLite and PostgreSQL (the ``store`` fixture): a first
+run records a version of each page, the second run's conditional requests are
+all answered 304 and go through ``Store.record_not_modified_many``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from analysis.evidence import HttpExchange
+from clausewatch.localsite import Page
+from crawler.items import NotModifiedDocument
+from crawler.recorder import Recorder
+from store.capture_log import REVISIT_NOT_MODIFIED
+from store.log_check import check_log
+from store.models import CaptureRecordRow, FetchRow, LogEntryRow, VersionRow
+from store.recording import NotModifiedFetch
+from store.repository import UnknownDocumentError
+
+PAGES = 12
+
+
+def catalog(site) -> list[PlatformSpec]:
+    for number in range(PAGES):
+        site.set(f"/p/{number}", Page(f"<main><p>Policy {number}: we may end your account.</p></main>".encode()))
+    return [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(site.url(f"/p/{n}")),)),))
+            for n in range(PAGES)]
+
+
+def test_an_unchanged_run_records_a_verified_304_fetch_for_every_document(store, site, run_crawl):
+    platforms = catalog(site)
+    first = run_crawl(store, platforms)
+    second = run_crawl(store, platforms)
+
+    assert first.counts == {"new_version": PAGES}
+    assert second.counts == {"not_modified": PAGES}
+    versions = {r.document_id: r.version for r in first.results}
+    assert {r.document_id: r.version for r in second.results} == versions
+    with store.session() as session:
+        fetches = session.scalars(select(FetchRow).where(FetchRow.run_id == second.run_id)).all()
+        assert len(fetches) == PAGES and all(f.version_id is not None for f in fetches)
+        captures = session.scalars(select(CaptureRecordRow).where(
+            CaptureRecordRow.fetch_id.in_([f.id for f in fetches]))).all()
+        originals = {r.record_id: r for r in session.scalars(select(CaptureRecordRow).where(
+            CaptureRecordRow.record_type == "response"))}
+        indexes = sorted(session.scalars(select(LogEntryRow.id)))
+    assert len(captures) == PAGES
+    for capture in captures:  # a revisit of that very page's archived response
+        assert (capture.record_type, capture.profile, capture.status) == ("revisit", REVISIT_NOT_MODIFIED, 304)
+        assert originals[capture.refers_to_record_id].url == capture.url
+    assert indexes == list(range(2 * PAGES))  # consecutive log indexes, no gap, no duplicate
+    with store.session() as session:
+        verified = {row.id: row.last_verified for row in session.scalars(select(VersionRow))}
+    assert all(verified[f.version_id] >= f.finished_at for f in fetches)  # each version verified again
+    assert check_log(store, None).problems == []  # every leaf matches what verify recomputes
+
+
+def test_a_batch_naming_an_unknown_document_records_nothing_and_the_others_are_recorded_alone(store, site, run_crawl):
+    platforms = catalog(site)
+    run_crawl(store, platforms)
+    now = datetime.now(UTC)
+    known = store.catalog.documents()[0].id
+
+    def exchange():
+        return [HttpExchange(site.url("/p/0"), now, b"GET /p/0 HTTP/1.1\r\n\r\n", b"HTTP/1.1 304 Not Modified\r\n\r\n", 304)]
+
+    try:
+        store.recording.record_not_modified_many([NotModifiedFetch(known, now, now, "r1", exchange()),
+                                         NotModifiedFetch("CW-D-99999", now, now, "r1", exchange())])
+    except UnknownDocumentError as error:
+        assert "CW-D-99999" in str(error)
+    else:
+        raise AssertionError("an unknown document must refuse the batch")
+    with store.session() as session:
+        assert session.scalars(select(FetchRow).where(FetchRow.run_id == "r1")).all() == []
+
+    recorder = Recorder(store, analyze=None, run_id="r2")
+    results = recorder.record_not_modified_batch([NotModifiedDocument(known, now, now, exchange())])
+    assert [(r.document_id, r.outcome) for r in results] == [(known, "not_modified")]
+    assert [r.outcome for r in recorder.results] == ["not_modified"]
+    assert check_log(store, None).problems == []
