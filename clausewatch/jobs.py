@@ -122,7 +122,7 @@ def alerts(context: ActionContext) -> ActionResult:
     """Send the same-day alerts of changes not alerted yet."""
     from clausewatch.alerting import send_alerts
 
-    return report_result(send_alerts(context.settings, store=context.store))
+    return report_result(send_alerts(context.settings, store=context.store, send=True))
 
 
 @register_action("site")
@@ -140,7 +140,8 @@ def digest(context: ActionContext) -> ActionResult:
 
     # From the last good run, not "a week ago": a digest sent late or retried
     # then neither skips nor repeats a change.
-    return report_result(send_digest(context.settings, store=context.store, since=context.previous_ok_start))
+    return report_result(send_digest(context.settings, store=context.store, since=context.previous_ok_start,
+                                     send=True))
 
 
 @register_action("run")
