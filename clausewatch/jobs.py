@@ -119,9 +119,15 @@ def crawl(context: ActionContext) -> ActionResult:
 
 @register_action("alerts")
 def alerts(context: ActionContext) -> ActionResult:
-    """Send the same-day alerts of changes not alerted yet."""
+    """Send the same-day alerts of changes not alerted yet (as part of `run` too).
+
+    With no subscribers file the step is skipped, and says so in the run's counts:
+    a new install still crawls and publishes. A bad file fails the run.
+    """
     from clausewatch.alerting import send_alerts
 
+    if not context.settings.subscribers.is_file():
+        return ActionResult({"skipped": f"no subscribers file at {context.settings.subscribers}"})
     return report_result(send_alerts(context.settings, store=context.store, send=True))
 
 
