@@ -40,7 +40,7 @@ from reports.alerts import alert_renderer  # noqa: E402
 from reports.digest import collect_digest, send_weekly_digest  # noqa: E402
 from reports.notification import build_messages, collect  # noqa: E402
 from reports.subscribers import Subscriber, SubscriberList  # noqa: E402
-from store.changes import list_changes  # noqa: E402
+from store.changes import failing_documents, list_changes  # noqa: E402
 from store.repository import Store  # noqa: E402
 
 ARCHIVED = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
@@ -123,6 +123,10 @@ def eml_sizes(path: Path) -> dict[str, int]:
 def week_figures(store: Store, work: Path) -> dict:
     until = WEEK + timedelta(days=7)
     content, seconds, peak = measured(lambda: collect_digest(store, since=WEEK, until=until, base_url=BASE_URL))
+    # Its two queries apart: the week's changes (grows with the week) and the failing documents
+    # (store.changes.failing_documents, which today asks once per catalog document).
+    _, changes_seconds, changes_peak = measured(lambda: list_changes(store, since=WEEK))
+    _, failing_seconds, _ = measured(lambda: failing_documents(store, at_least=1))
     report, send_seconds, send_peak = measured(lambda: send_weekly_digest(
         store, SubscriberList(work, (READER,)), since=WEEK, now=until, base_url=BASE_URL, sender=SENDER,
         mailer=mail.DirectoryMailer(work / "digest")))
@@ -133,6 +137,8 @@ def week_figures(store: Store, work: Path) -> dict:
     return {
         "week_changed_documents": len(content.changes),
         "collect_digest_seconds": seconds, "collect_digest_peak_python_mib": peak,
+        "week_changes_query_seconds": changes_seconds, "week_changes_query_peak_python_mib": changes_peak,
+        "failing_documents_query_seconds": failing_seconds,
         "digest_end_to_end_seconds": send_seconds, "digest_end_to_end_peak_python_mib": send_peak,
         "digest": eml_sizes(report.deliveries[0].path), "alert": eml_sizes(alert.path),
     }
