@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from reports import mail
 from reports.notification import Notification, NotificationRenderer, build_messages, collect

@@ -263,3 +263,16 @@ def test_sending_needs_send_or_dry_run_and_a_subscribers_file(settings, store, a
                                     encoding="utf-8")
     with pytest.raises(SubscribersError, match=r"subscribers.yaml:2: 'platforms': unknown platform 'initech'"):
         send_alerts(settings, store=store, dry_run=tmp_path / "eml")
+
+
+def test_the_scheduled_alerts_job_sends_by_itself_and_skips_without_a_subscribers_file(settings, store, acme,
+                                                                                        smtp_inbox):
+    from clausewatch.jobs import ActionContext, get_action
+
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(hours=1))
+    result = get_action("alerts")(ActionContext(settings, store, "daily"))
+    assert result.counts["sent"] == 2 and sorted(_inbox(smtp_inbox)) == ["all@example.com", "high@example.com"]
+    settings.subscribers.unlink()
+    skipped = get_action("alerts")(ActionContext(settings, store, "daily"))
+    assert skipped.counts == {"skipped": f"no subscribers file at {settings.subscribers}"} and not skipped.errors
