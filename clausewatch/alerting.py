@@ -1,34 +1,70 @@
-"""Same-day alerts, wired: store → pending changes and failing documents → one email per subscriber.
+"""Notifications wired to settings: same-day alerts, the subscribers file, and the one sending rule.
 
-Each change is alerted once: it is marked ``alerted_at`` when at least one
-message carrying it was delivered (or when no subscriber wanted it). A change
-whose every message failed stays pending and is tried again next run. Technical
-changes (``reprocess``) and cosmetic ones never alert. A dry run writes ``.eml``
-files and marks nothing, so it can be repeated.
+Alerts are exactly once across hosts. Before sending, a run *claims* each
+pending change and each new failure streak in the store
+(:mod:`store.notifications`); two hosts running the alerts job at once claim
+disjoint sets, so no change is emailed twice. What reached someone (or no
+subscriber wanted) is confirmed — and the change marked ``alerted_at`` as
+before; what every message failed to deliver is released and tried again next
+run. Technical changes (``reprocess``) and cosmetic ones never alert. A dry run
+writes ``.eml`` files, claims nothing and marks nothing, so it can be repeated.
 
-A failing document is alerted once per failure streak: the start of the streak
-last alerted is remembered in ``HOME/alert-state.json``.
+Failure-alert state once lived in ``HOME/alert-state.json``, per host: such a
+file is imported into the store once (and left in place).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from clausewatch.app import ensure_folder, open_store, smtp_config, utcnow
+from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from reports import mail
-from reports.alerts import AlertMessage, AlertRenderer, alert_messages, collect_alert
-from reports.subscribers import load_subscribers
-from store.changes import FailingDocument, failing_documents, list_changes, mark_alerted
+from reports.alerts import alert_renderer
+from reports.notification import Outgoing, build_messages, collect, failure_key
+from reports.subscribers import SubscriberList, require_subscribers
+from store import notifications
+from store.changes import failing_documents, list_changes, mark_alerted
 from store.repository import Store
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "alert-state.json"
+LEGACY_STATE_FILE = "alert-state.json"
+
+
+def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command: str) -> mail.Mailer:
+    """The one sending rule of ``alerts`` and ``digest``: ``--send`` or ``--dry-run DIR``, exactly one.
+
+    Never a silent default: an unattended job passes ``send=True`` itself.
+    """
+    if send == (dry_run is not None):
+        raise BadInputError(f"{command}: give --send to send over SMTP, or --dry-run DIR to write .eml files "
+                            "there instead" + (" (not both)" if send else ""))
+    if dry_run is not None:
+        return mail.DirectoryMailer(ensure_folder(dry_run, f"{command} --dry-run"))
+    return mail.SmtpMailer(smtp_config(settings))
+
+
+def subscribers_of(settings: Settings, store: Store) -> SubscriberList:
+    """The subscribers file, required and checked against the platforms the catalog and the store know."""
+    return require_subscribers(settings.subscribers, platforms=known_platforms(settings, store))
+
+
+def known_platforms(settings: Settings, store: Store) -> set[str]:
+    known = {d.platform for d in store.catalog.documents()}
+    if Path(settings.catalog).is_dir():
+        from crawler.declarations import load_catalog
+
+        known |= {p.slug for p in load_catalog(Path(settings.catalog)).platforms}
+    return known
 
 
 @dataclass
@@ -39,13 +75,12 @@ class AlertReport:
     failing: int = 0
     deliveries: list[mail.Delivery] = field(default_factory=list)
     alerted_change_ids: list[int] = field(default_factory=list)
-    subscriber_errors: tuple[str, ...] = ()
     dry_run: bool = False
 
     @property
     def failed(self) -> int:
-        """Undelivered messages plus bad subscriber entries: the problems of the run."""
-        return sum(not d.ok for d in self.deliveries) + len(self.subscriber_errors)
+        """Undelivered messages: the problems of the run."""
+        return sum(not d.ok for d in self.deliveries)
 
     @property
     def ok(self) -> bool:
@@ -61,70 +96,93 @@ class AlertReport:
 
 
 def send_alerts(
-    settings: Settings, *, store: Store | None = None, dry_run: Path | None = None, now: datetime | None = None
+    settings: Settings, *, store: Store | None = None, send: bool = False, dry_run: Path | None = None,
+    now: datetime | None = None,
 ) -> AlertReport:
     """Email every alert subscriber about the changes not yet alerted and newly failing documents."""
     now = now or utcnow()
-    if dry_run is not None:
-        ensure_folder(dry_run, "alerts --dry-run")
+    mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")
     owned = store is None
     store = store or open_store(settings)
     try:
-        return _send(settings, store, dry_run, now)
+        subscribers = subscribers_of(settings, store)
+        if dry_run is None:
+            import_legacy_state(store, settings.home / LEGACY_STATE_FILE, now=now)
+        return _Run(settings, store, holder(), now, dry=dry_run is not None).alert(subscribers, mailer)
     finally:
         if owned:
             store.close()
 
 
-def _send(settings: Settings, store: Store, dry_run: Path | None, now: datetime) -> AlertReport:
-    subscribers = load_subscribers(settings.subscribers)
-    pending = list_changes(store, pending_alert=True)
-    state = _FailureState(settings.home / STATE_FILE)
-    failing = [f for f in failing_documents(store, at_least=settings.failure_alert_after) if state.is_new(f)]
-    content = collect_alert(pending, failing, base_url=settings.base_url)
-    messages, unbuildable = alert_messages(
-        content, subscribers.for_alerts(), renderer=AlertRenderer(settings.base_url), sender=settings.mail_from, now=now
-    )
-    sent = mail.deliver([m.message for m in messages], mail.mailer_for(smtp_config(settings), dry_run))
-    report = AlertReport(len(pending), len(failing), unbuildable + sent, subscriber_errors=subscribers.errors,
-                         dry_run=dry_run is not None)
-    if dry_run is None:
-        _remember(store, state, report, messages, sent, pending, failing, now)
-    return report
+def holder() -> str:
+    """Who claims: this host, process and run (two runs in one process are two claimants)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _remember(store, state, report, messages: list[AlertMessage], sent: list[mail.Delivery], pending, failing, now):
-    """Mark what reached someone (or no one wanted) as alerted; keep the rest pending."""
-    offered = {change_id for m in messages for change_id in m.change_ids}
-    delivered = {change_id for m, d in zip(messages, sent, strict=True) if d.ok for change_id in m.change_ids}
-    done = [c.id for c in pending if c.id in delivered or c.id not in offered]
-    mark_alerted(store, done, now)
-    report.alerted_change_ids = done
-    if not messages or any(d.ok for d in sent):
-        state.record(failing)
+@dataclass
+class _Run:
+    settings: Settings
+    store: Store
+    holder: str
+    now: datetime
+    dry: bool
+
+    def alert(self, subscribers: SubscriberList, mailer: mail.Mailer) -> AlertReport:
+        pending = {c.id: c for c in list_changes(self.store, pending_alert=True)}
+        failing = {failure_key(f): f for f in failing_documents(self.store, at_least=self.settings.failure_alert_after)}
+        change_keys = self._take(notifications.CHANGE, map(str, pending))
+        failure_keys = self._take(notifications.FAILURE, failing)
+        content = collect([pending[int(k)] for k in change_keys], [failing[k] for k in failure_keys],
+                          base_url=self.settings.base_url)
+        messages, unbuildable = build_messages(content, subscribers.for_alerts(),
+                                               renderer=alert_renderer(self.settings.base_url),
+                                               sender=self.settings.mail_from, now=self.now, when_empty=False)
+        sent = mail.deliver([m.message for m in messages], mailer)
+        report = AlertReport(len(change_keys), len(failure_keys), unbuildable + sent, dry_run=self.dry)
+        if not self.dry:
+            report.alerted_change_ids = self._settle(messages, sent, change_keys, failure_keys)
+        return report
+
+    def _take(self, kind: str, keys) -> list[str]:
+        """Claim ``keys`` (a dry run only leaves out what is claimed already), in their order."""
+        keys = list(keys)
+        if self.dry:
+            taken = set(keys) - notifications.claimed(self.store, kind, keys)
+        else:
+            taken = notifications.claim(self.store, kind, keys, holder=self.holder, now=self.now)
+        return [k for k in keys if k in taken]
+
+    def _settle(self, messages: list[Outgoing], sent: list[mail.Delivery], change_keys: list[str],
+                failure_keys: list[str]) -> list[int]:
+        """Confirm what reached someone (or no one wanted); release the rest for the next run."""
+        offered = {key for m in messages for key in _keys(m)}
+        delivered = {key for m, d in zip(messages, sent, strict=True) if d.ok for key in _keys(m)}
+        done = {key for key in [*change_keys, *failure_keys] if key in delivered or key not in offered}
+        for kind, keys in ((notifications.CHANGE, change_keys), (notifications.FAILURE, failure_keys)):
+            notifications.confirm(self.store, kind, [k for k in keys if k in done], holder=self.holder, now=self.now)
+            notifications.release(self.store, kind, [k for k in keys if k not in done], holder=self.holder)
+        alerted = [int(k) for k in change_keys if k in done]
+        mark_alerted(self.store, alerted, self.now)
+        return alerted
 
 
-class _FailureState:
-    """The failure streaks already alerted, by document, in a small JSON file."""
+def _keys(message: Outgoing) -> list[str]:
+    return [*map(str, message.change_ids), *message.failure_keys]
 
-    def __init__(self, path: Path):
-        self.path = path
-        try:
-            self.alerted: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            self.alerted = {}
-        except (OSError, ValueError) as exc:
-            log.warning("%s is unreadable (%s); failing documents may be alerted again", path, exc)
-            self.alerted = {}
 
-    def is_new(self, failing: FailingDocument) -> bool:
-        return self.alerted.get(failing.document_id) != failing.failing_since.isoformat()
-
-    def record(self, failing: list[FailingDocument]) -> None:
-        if not failing:
-            return
-        self.alerted.update({f.document_id: f.failing_since.isoformat() for f in failing})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.alerted, indent=1, sort_keys=True), encoding="utf-8")
-        temporary.replace(self.path)
+def import_legacy_state(store: Store, path: Path, *, now: datetime) -> int:
+    """Import ``HOME/alert-state.json`` (document id → start of the streak alerted) once; the file stays."""
+    if not path.is_file():
+        return 0
+    marker = f"{socket.gethostname()}:{path.resolve()}"
+    if notifications.claimed(store, notifications.IMPORT, [marker]):
+        return 0
+    try:
+        alerted = json.loads(path.read_text(encoding="utf-8"))
+        keys = [f"{document_id}@{since}" for document_id, since in alerted.items()]
+    except (OSError, ValueError, AttributeError) as exc:
+        log.warning("%s is unreadable (%s); not imported, failing documents may be alerted again", path, exc)
+        keys = []
+    imported = notifications.record_sent(store, notifications.FAILURE, keys, holder=holder(), now=now)
+    notifications.record_sent(store, notifications.IMPORT, [marker], holder=holder(), now=now)
+    return imported

@@ -119,10 +119,16 @@ def crawl(context: ActionContext) -> ActionResult:
 
 @register_action("alerts")
 def alerts(context: ActionContext) -> ActionResult:
-    """Send the same-day alerts of changes not alerted yet."""
+    """Send the same-day alerts of changes not alerted yet (as part of `run` too).
+
+    With no subscribers file the step is skipped, and says so in the run's counts:
+    a new install still crawls and publishes. A bad file fails the run.
+    """
     from clausewatch.alerting import send_alerts
 
-    return report_result(send_alerts(context.settings, store=context.store))
+    if not context.settings.subscribers.is_file():
+        return ActionResult({"skipped": f"no subscribers file at {context.settings.subscribers}"})
+    return report_result(send_alerts(context.settings, store=context.store, send=True))
 
 
 @register_action("site")
@@ -140,7 +146,8 @@ def digest(context: ActionContext) -> ActionResult:
 
     # From the last good run, not "a week ago": a digest sent late or retried
     # then neither skips nor repeats a change.
-    return report_result(send_digest(context.settings, store=context.store, since=context.previous_ok_start))
+    return report_result(send_digest(context.settings, store=context.store, since=context.previous_ok_start,
+                                     send=True))
 
 
 @register_action("run")

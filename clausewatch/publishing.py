@@ -12,12 +12,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clausewatch.app import ensure_folder, open_store, smtp_config, utcnow
+from clausewatch.alerting import mailer_for, subscribers_of
+from clausewatch.app import ensure_folder, open_store, utcnow
 from clausewatch.settings import Settings
 from reports import site
 from reports.digest import DigestReport, send_weekly_digest
 from reports.site import SiteReport
-from reports.subscribers import load_subscribers
 from store.repository import Store
 from store.signing import public_key_path
 
@@ -48,14 +48,12 @@ def build_site(settings: Settings, *, store: Store | None = None, out: Path | No
 
 
 def send_digest(settings: Settings, *, store: Store | None = None, since: datetime | None = None,
-                dry_run: Path | None = None) -> DigestReport:
-    """Send (or with ``dry_run`` write as ``.eml`` files) the digest of changes since ``since`` (default a week)."""
+                send: bool = False, dry_run: Path | None = None) -> DigestReport:
+    """Send (``send``) or write as ``.eml`` files (``dry_run``) the digest of changes since ``since`` (default a week)."""
     now = utcnow()
-    if dry_run is not None:
-        ensure_folder(dry_run, "digest --dry-run")
-    subscribers = load_subscribers(settings.subscribers)
+    mailer = mailer_for(settings, send=send, dry_run=dry_run, command="digest")
     with _store(settings, store) as opened:
         return send_weekly_digest(
-            opened, subscribers, since=since or now - DIGEST_PERIOD, now=now, base_url=settings.base_url,
-            sender=settings.mail_from, smtp=smtp_config(settings), dry_run=dry_run,
+            opened, subscribers_of(settings, opened), since=since or now - DIGEST_PERIOD, now=now,
+            base_url=settings.base_url, sender=settings.mail_from, mailer=mailer,
         )

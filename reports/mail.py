@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -231,3 +231,12 @@ def _deliver_one(message: EmailMessage, mailer: Mailer) -> Delivery:
 def mailer_for(config: SmtpConfig, dry_run: Path | None) -> Mailer:
     """The dry-run mailer when ``dry_run`` names a folder, else SMTP."""
     return DirectoryMailer(dry_run) if dry_run is not None else SmtpMailer(config)
+
+
+def unsubscribe_link(own: str | None, sender: str) -> str:
+    """The subscriber's own unsubscribe URL, else a ``mailto:`` the sender's address."""
+    if own:
+        return own
+    address = parseaddr(sender)[1] or "unsubscribe@clausewatch.invalid"
+    # Short on purpose: a long header value would be folded into RFC 2047 encoded words clients cannot parse.
+    return f"mailto:{address}?subject=unsubscribe"

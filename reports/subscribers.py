@@ -1,6 +1,7 @@
-"""The subscribers file: who gets the digest and the same-day alerts, and for what.
+"""The subscribers file: who gets the weekly digest and the same-day alerts, and for what.
 
-The file is YAML, either a list or a mapping with a ``subscribers`` list::
+The format is documented for users in README.md and docs/operations.md; in short,
+YAML, either a list or a mapping with a ``subscribers`` list::
 
     subscribers:
       - email: legal@example.com
@@ -11,13 +12,15 @@ The file is YAML, either a list or a mapping with a ``subscribers`` list::
         digest: true                    # weekly digest (default true)
         unsubscribe: mailto:unsubscribe@example.com?subject=legal  # optional
 
-One bad entry is reported and skipped; the others still load.
+It is validated like the catalog: every problem of every entry is reported as
+``file:line: what`` and any problem makes the whole file bad input, because an
+entry skipped in silence is a person who stops hearing about changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +29,15 @@ import yaml
 from analysis.domain import SEVERITIES, severity_rank
 from reports.mail import InvalidAddressError, check_address
 
+KEYS = ("email", "name", "platforms", "min_severity", "alerts", "digest", "unsubscribe")
+
 
 class SubscribersError(ValueError):
-    """The subscribers file as a whole cannot be read; the message names the file."""
+    """The subscribers file cannot be used; ``problems`` holds one ``file:line: what`` per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__(problems[0] if len(problems) == 1 else f"{problems[0]} (and {len(problems) - 1} more)")
 
 
 @dataclass(frozen=True)
@@ -56,8 +65,8 @@ class Subscriber:
 
 @dataclass(frozen=True)
 class SubscriberList:
+    path: Path
     subscribers: tuple[Subscriber, ...] = ()
-    errors: tuple[str, ...] = field(default=())
 
     def for_alerts(self) -> tuple[Subscriber, ...]:
         return tuple(s for s in self.subscribers if s.alerts)
@@ -66,41 +75,66 @@ class SubscriberList:
         return tuple(s for s in self.subscribers if s.digest)
 
 
-def load_subscribers(path: Path) -> SubscriberList:
-    """Read ``path``; a missing file means no subscribers. Bad entries land in ``errors``."""
+def require_subscribers(path: Path, *, platforms: Collection[str] | None = None) -> SubscriberList:
+    """Like :func:`load_subscribers`, but a missing file is bad input: sending to nobody is never meant."""
     path = Path(path)
     if not path.is_file():
-        return SubscriberList()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise SubscribersError(f"{path}: not valid YAML: {exc}") from None
-    entries = data.get("subscribers") if isinstance(data, dict) else data
-    if entries is None:
-        return SubscriberList()
-    if not isinstance(entries, list):
-        raise SubscribersError(f"{path}: expected a list of subscribers (or a mapping with a 'subscribers' list)")
-    return _parse_entries(path, entries)
+        raise SubscribersError([f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {path} does not exist; "
+                                "write it as README.md § Subscribers shows"])
+    return load_subscribers(path, platforms=platforms)
 
 
-def _parse_entries(path: Path, entries: Iterable[Any]) -> SubscriberList:
-    subscribers: list[Subscriber] = []
-    errors: list[str] = []
-    for index, entry in enumerate(entries):
+def load_subscribers(path: Path, *, platforms: Collection[str] | None = None) -> SubscriberList:
+    """Read ``path`` (missing: nobody); any bad entry raises :class:`SubscribersError`.
+
+    ``platforms``, when given, are the slugs the catalog knows: a subscriber
+    following any other slug would never hear a thing, so it is refused.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return SubscriberList(path)
+    entries = _entries(path)
+    subscribers, problems = [], []
+    for line, entry in entries:
         try:
-            subscribers.append(parse_subscriber(entry))
+            subscribers.append(parse_subscriber(entry, platforms=platforms))
         except ValueError as exc:
-            errors.append(f"{path}: subscriber #{index + 1}: {exc}")
-    return SubscriberList(tuple(subscribers), tuple(errors))
+            problems.append(f"{path}:{line}: {exc}")
+    if problems:
+        raise SubscribersError(problems)
+    return SubscriberList(path, tuple(subscribers))
 
 
-def parse_subscriber(entry: Any) -> Subscriber:
+def _entries(path: Path) -> list[tuple[int, Any]]:
+    """Each entry of the file with the line it starts on."""
+    try:
+        loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        where = f"{path}:{line + 1}" if line is not None else str(path)
+        raise SubscribersError([f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
+    if isinstance(data, dict):
+        data = data.get("subscribers")
+        node = next((v for k, v in node.value if k.value == "subscribers"), None)
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise SubscribersError([f"{path}:1: expected a list of subscribers (or a mapping with a 'subscribers' list)"])
+    return [(item.start_mark.line + 1, entry) for item, entry in zip(node.value, data, strict=True)]
+
+
+def parse_subscriber(entry: Any, *, platforms: Collection[str] | None = None) -> Subscriber:
     """One subscriber from its YAML mapping; ``ValueError`` names the wrong key."""
     if not isinstance(entry, dict):
         raise ValueError(f"expected a mapping with at least 'email', got {type(entry).__name__}")
-    unknown = set(entry) - {f for f in Subscriber.__dataclass_fields__}
+    unknown = set(entry) - set(KEYS)
     if unknown:
-        raise ValueError(f"unknown key(s) {sorted(unknown)}")
+        raise ValueError(f"unknown key(s) {', '.join(map(repr, sorted(map(str, unknown))))} (known: {', '.join(KEYS)})")
     try:
         email = check_address(str(entry.get("email") or ""))
     except InvalidAddressError as exc:
@@ -111,7 +145,7 @@ def parse_subscriber(entry: Any) -> Subscriber:
     return Subscriber(
         email=email,
         name=str(entry.get("name") or ""),
-        platforms=_platforms(entry.get("platforms")),
+        platforms=_platforms(entry.get("platforms"), platforms),
         min_severity=severity,
         alerts=_flag(entry, "alerts"),
         digest=_flag(entry, "digest"),
@@ -119,14 +153,17 @@ def parse_subscriber(entry: Any) -> Subscriber:
     )
 
 
-def _platforms(value: Any) -> tuple[str, ...]:
+def _platforms(value: Any, known: Collection[str] | None) -> tuple[str, ...]:
     if value is None:
         return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise ValueError(f"'platforms' must be a list of platform slugs, got {value!r}")
+    slugs = [value] if isinstance(value, str) else value
+    if not (isinstance(slugs, list) and all(isinstance(v, str) for v in slugs)):
+        raise ValueError(f"'platforms' must be a list of platform slugs, got {value!r}")
+    unknown = [slug for slug in slugs if known is not None and slug not in known]
+    if unknown:
+        raise ValueError(f"'platforms': unknown platform {', '.join(map(repr, unknown))} "
+                         f"(the catalog knows: {', '.join(sorted(known)) or 'none'})")
+    return tuple(slugs)
 
 
 def _flag(entry: dict[str, Any], key: str) -> bool:

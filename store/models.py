@@ -331,3 +331,22 @@ class TreeHeadRow(Base):
     timestamp_ms: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(64))
+
+
+class NotificationClaimRow(Base):
+    """One notification some host took on: a change to alert, a failure streak, a one-off import.
+
+    The unique key makes claiming atomic across hosts; ``sent_at`` stays empty
+    while the claimant is still delivering (a claim left so by a crash expires).
+    """
+
+    __tablename__ = "notification_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(300))
+    holder: Mapped[str] = mapped_column(String(200))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_notification_claims_kind_key"),)

@@ -47,10 +47,8 @@ def parse_since(_ctx: click.Context | None, _param: click.Parameter | None, valu
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def echo_deliveries(deliveries: Sequence[Delivery], subscriber_errors: Sequence[str]) -> None:
+def echo_deliveries(deliveries: Sequence[Delivery]) -> None:
     """One line per email: sent, written (with its path) or failed (on stderr, with the reason)."""
-    for error in subscriber_errors:
-        click.echo(f"subscribers: {error}", err=True)
     for delivery in deliveries:
         where = f" → {delivery.path}" if delivery.path else ""
         status = "ok" if delivery.ok else f"FAILED: {delivery.error}"

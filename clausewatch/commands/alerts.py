@@ -13,18 +13,19 @@ from clausewatch.commands._shared import echo_deliveries
 
 @click.command("alerts")
 @global_options
+@click.option("--send", is_flag=True, help="Send over SMTP to every alert subscriber.")
 @click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
               help="Write one .eml file per subscriber into this folder; send nothing, mark nothing alerted.")
 @click.pass_obj
-def command(settings, dry_run: Path | None) -> None:
-    """Email each alert subscriber the substantive changes not yet alerted (severity raised first)
-    and the documents that failed FAILURE_ALERT_AFTER fetches in a row.
+def command(settings, send: bool, dry_run: Path | None) -> None:
+    """Email each alert subscriber (--send, or --dry-run DIR) the substantive changes not yet alerted
+    (severity raised first) and the documents that failed FAILURE_ALERT_AFTER fetches in a row.
 
-    Exits 1 when a subscriber's alert could not be delivered or the subscribers file has a bad
-    entry; the other subscribers still get theirs.
+    Each change is alerted once, whichever host runs this. Exits 2 on a missing or bad subscribers
+    file, 1 when a subscriber's alert could not be delivered (the others still get theirs).
     """
-    report = send_alerts(settings, dry_run=dry_run)
-    echo_deliveries(report.deliveries, report.subscriber_errors)
+    report = send_alerts(settings, send=send, dry_run=dry_run)
+    echo_deliveries(report.deliveries)
     marked = "" if report.dry_run else f", {len(report.alerted_change_ids)} marked alerted"
     click.echo(f"alerts: {report.changes} pending change(s), {report.failing} newly failing document(s), "
                f"{len(report.deliveries)} message(s){marked}")

@@ -15,21 +15,20 @@ from clausewatch.publishing import send_digest
 @click.command("digest")
 @global_options
 @click.option("--since", callback=parse_since, metavar="DATE", help="Start of the period (default: a week ago).")
-@click.option("--send", "mode", flag_value="send", help="Send over SMTP to every digest subscriber.")
+@click.option("--send", is_flag=True, help="Send over SMTP to every digest subscriber.")
 @click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
               help="Write one .eml file per subscriber into this folder instead of sending.")
 @click.pass_obj
-def command(settings, since: datetime | None, mode: str | None, dry_run: Path | None) -> None:
+def command(settings, since: datetime | None, send: bool, dry_run: Path | None) -> None:
     """Send the weekly digest (--send) or write it as .eml files (--dry-run DIR).
 
-    Exits 1 when any subscriber's digest could not be delivered; the others are still sent.
+    Exits 2 on a missing or bad subscribers file, 1 when a subscriber's digest could not be
+    delivered (the others are still sent).
     """
-    if (mode == "send") == (dry_run is not None):
-        raise click.UsageError("give exactly one of --send or --dry-run DIR")
-    report = send_digest(settings, since=since, dry_run=dry_run)
+    report = send_digest(settings, since=since, send=send, dry_run=dry_run)
     if not report.deliveries:
         click.echo(f"no digest subscriber in {settings.subscribers}: nothing sent", err=True)
-    echo_deliveries(report.deliveries, report.subscriber_errors)
+    echo_deliveries(report.deliveries)
     click.echo(f"digest {report.since:%Y-%m-%d} – {report.until:%Y-%m-%d}: {report.changes} change(s), "
                f"{report.failing} failing document(s), {len(report.deliveries)} message(s)")
     if not report.ok:

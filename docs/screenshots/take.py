@@ -1,4 +1,4 @@
-"""Take the screenshots of this folder: index, a document page, a provision record page, the digest.
+"""Take the screenshots of this folder: index, a document page, a provision record page, the digest, an alert.
 
 Builds a store from the Kling AI seed documents of ``../shared/reference/seeds``
 (the Terms of API Paid Service in two versions, the privacy policy in one)
@@ -6,7 +6,9 @@ and four CLAUDETTE terms of service (``datasets/claudette``) to compare with,
 with the real analysis pipeline, builds the site, and photographs it from
 ``file://`` in headless Chromium.
 
-    .venv/bin/python docs/screenshots/take.py [--shared ../shared] [--keep DIR]
+    .venv/bin/python docs/screenshots/take.py [--shared ../shared] [--keep DIR] [--emails]
+
+``--emails`` takes only the two emails (digest.png, alert.png), without building the site.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec  # noqa: E402
 from analysis.pipeline import Analyzer  # noqa: E402
 from analysis.text import normalize_text, sha256_bytes  # noqa: E402
+from reports import mail  # noqa: E402
+from reports.alerts import alert_renderer  # noqa: E402
 from reports.digest import send_weekly_digest  # noqa: E402
-from reports.mail import SmtpConfig  # noqa: E402
+from reports.notification import collect, for_subscriber  # noqa: E402
 from reports.site import build  # noqa: E402
-from reports.subscribers import SubscriberList  # noqa: E402
+from reports.subscribers import Subscriber, SubscriberList  # noqa: E402
+from store.changes import list_changes  # noqa: E402
 from store.repository import Store  # noqa: E402
 
 T0 = datetime(2026, 4, 30, 7, 26, 2, tzinfo=UTC)
@@ -92,12 +97,14 @@ def fill(store: Store, shared: Path) -> None:
     record(store, api, v2 + ADDED, T0 + timedelta(days=5), analyzer)
 
 
-def shoot(site: Path, digest: Path, out: Path) -> None:
+def site_shots(site: Path) -> dict[str, tuple[Path, str | None]]:
     records = sorted((site / "records").glob("*.html"))
     document = site / "documents" / "CW-D-00001.html"  # the API terms, with two versions
-    shots = {"index.png": (site / "index.html", None), "document.png": (document, None),
-             "document-changes.png": (document, "#changes"), "record.png": (_riskiest_record(records), None),
-             "digest.png": (digest, None)}
+    return {"index.png": (site / "index.html", None), "document.png": (document, None),
+            "document-changes.png": (document, "#changes"), "record.png": (_riskiest_record(records), None)}
+
+
+def shoot(shots: dict[str, tuple[Path, str | None]], out: Path) -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
@@ -118,14 +125,27 @@ def _riskiest_record(records: list[Path]) -> Path:
     return records[0]
 
 
+READER = Subscriber("legal@clausewatch.example", name="Legal team")
+SENDER = "clausewatch <digest@clausewatch.example>"
+
+
 def digest_html(store: Store, work: Path) -> Path:
     """The HTML part of the digest of the screenshot store, as a mail client would receive it."""
-    report = send_weekly_digest(store, SubscriberList(), since=T0 - timedelta(days=1), now=T0 + timedelta(days=7),
-                                base_url=BASE_URL, sender="clausewatch <digest@clausewatch.example>",
-                                smtp=SmtpConfig("localhost"), dry_run=work / "mail")
+    report = send_weekly_digest(store, SubscriberList(work, (READER,)), since=T0 - timedelta(days=1),
+                                now=T0 + timedelta(days=7), base_url=BASE_URL, sender=SENDER,
+                                mailer=mail.DirectoryMailer(work / "mail"))
     message = email.message_from_bytes(report.deliveries[0].path.read_bytes(), policy=email.policy.default)
     path = work / "digest.html"
     path.write_text(message.get_body(("html",)).get_content(), encoding="utf-8")
+    return path
+
+
+def alert_html(store: Store, work: Path) -> Path:
+    """The HTML part of the alert the screenshot store's changes would send, CSS inlined as sent."""
+    content = for_subscriber(collect(list_changes(store, pending_alert=True), [], base_url=BASE_URL), READER)
+    _, _, html = alert_renderer(BASE_URL).render(content, READER)
+    path = work / "alert.html"
+    path.write_text(mail.inline_css(html), encoding="utf-8")
     return path
 
 
@@ -133,15 +153,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--emails", action="store_true", help="only the digest and the alert")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="cw-shots-"))
     store = Store.open(f"sqlite:///{work / 'shots.db'}", work / "objects")
     fill(store, args.shared)
-    build(store, work / "site", base_url=BASE_URL)
-    digest = digest_html(store, work)
+    shots = {"digest.png": (digest_html(store, work), None), "alert.png": (alert_html(store, work), None)}
+    if not args.emails:
+        build(store, work / "site", base_url=BASE_URL)
+        shots.update(site_shots(work / "site"))
     store.close()
-    shoot(work / "site", digest, Path(__file__).resolve().parent)
-    print(work / "site")
+    shoot(shots, Path(__file__).resolve().parent)
+    print(work)
 
 
 if __name__ == "__main__":

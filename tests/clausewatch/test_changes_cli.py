@@ -111,10 +111,19 @@ def test_a_change_past_the_first_lines_shows_the_changed_words(tmp_path):
 def test_alerts_dry_run_command(home, tmp_path):
     (home / "subscribers.yaml").write_text("- {email: a@example.com}\n- {email: nope}\n", encoding="utf-8")
     result = _run(home, "alerts", "--dry-run", str(tmp_path / "eml"))
-    assert result.exit_code == 1  # the bad subscriber entry is reported
-    assert "subscriber #2" in result.stderr
+    assert result.exit_code == 2  # a bad entry is bad input, named at its line; nothing is sent
+    assert result.stderr.strip().endswith("subscribers.yaml:2: 'email': not a valid email address: 'nope'")
+    assert not (tmp_path / "eml").exists() or not list((tmp_path / "eml").iterdir())
+    (home / "subscribers.yaml").write_text("- {email: a@example.com}\n", encoding="utf-8")
+    result = _run(home, "alerts", "--dry-run", str(tmp_path / "eml"))
+    assert result.exit_code == 0, result.output
     assert [p.name for p in (tmp_path / "eml").iterdir()] == ["001-a@example.com.eml"]
     assert "2 pending change(s)" in result.stdout
+    bare = _run(home, "alerts")
+    assert bare.exit_code == 2 and "give --send" in bare.stderr  # never a silent default
+    (home / "subscribers.yaml").unlink()
+    missing = _run(home, "alerts", "--send")
+    assert missing.exit_code == 2 and "subscribers.yaml does not exist" in missing.stderr
 
 
 def test_reprocess_command(home):

@@ -60,7 +60,7 @@ def test_a_lowered_cap_is_named_in_changes_and_in_the_alert(tmp_path, smtp_inbox
     text = runner.invoke(main, [*base, "changes"], catch_exceptions=False).stdout
     assert "* liability cap: $100 USD → $50 USD (against you)" in text
 
-    sent = runner.invoke(main, [*base, "alerts"], catch_exceptions=False)
+    sent = runner.invoke(main, [*base, "alerts", "--send"], catch_exceptions=False)
     assert sent.exit_code == 0, sent.output
     [message] = smtp_inbox.messages
     plain = message.get_body(("plain",)).get_content()

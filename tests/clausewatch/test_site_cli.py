@@ -71,6 +71,7 @@ def test_export_writes_every_record(home, tmp_path):
 
 
 def test_digest_dry_run_and_usage_errors(home, tmp_path):
+    (home / "subscribers.yaml").write_text("- {email: legal@example.com}\n", encoding="utf-8")
     result = run(home, "digest", "--since", "2026-03-01", "--dry-run", str(tmp_path / "mail"))
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
@@ -94,6 +95,9 @@ def test_digest_send_delivers_to_each_subscriber_and_exits_1_on_a_refusal(home, 
                                                                                    "legal@example.com"]
 
 
-def test_digest_send_without_subscribers_says_so(home):
+def test_digest_without_a_subscribers_file_or_with_a_bad_one_is_bad_input(home, tmp_path):
     result = run(home, "digest", "--send")
-    assert result.exit_code == 0 and "no digest subscriber" in result.output
+    assert result.exit_code == 2 and "subscribers.yaml does not exist" in result.output
+    (home / "subscribers.yaml").write_text("- {email: legal@example.com, platforms: [acme, initech]}\n")
+    result = run(home, "digest", "--dry-run", str(tmp_path / "mail"))
+    assert result.exit_code == 2 and "subscribers.yaml:1: 'platforms': unknown platform 'initech'" in result.output

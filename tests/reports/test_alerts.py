@@ -21,7 +21,6 @@ T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
 
 
-
 V1 = (
     "1. Accounts\n\n1.1 You must be 13 or older to use the Service, and keep your password secret.\n\n"
     "2. Termination\n\n2.1 We may suspend your account if you breach these Terms of Service.\n\n"
@@ -37,7 +36,7 @@ def _record(store, document_id, text, at, **kwargs):
     snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
                         "text/plain", at, size=len(body))
     return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                                       analyze=Analyzer(KeywordClassifier()), **kwargs)
+                             analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
@@ -72,7 +71,7 @@ def _inbox(smtp_inbox) -> dict[str, email.message.EmailMessage]:
 def test_alert_per_subscriber_once_with_filters_and_isolation(settings, store, acme, smtp_inbox):
     _record(store, acme, V1, T0)
     _record(store, acme, V2, T0 + timedelta(hours=1))
-    report = send_alerts(settings, store=store, now=T0 + timedelta(hours=2))
+    report = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=2))
 
     assert [(d.recipient.split("<")[-1].rstrip(">"), d.ok) for d in report.deliveries] == [
         ("all@example.com", True), ("high@example.com", True), ("gone@refused.invalid", False),
@@ -96,7 +95,7 @@ def test_alert_per_subscriber_once_with_filters_and_isolation(settings, store, a
     high_text = inbox["high@example.com"].get_body(("plain",)).get_content()
     assert "2. Termination › 2.1" in high_text and "3. Law › 3.1" not in high_text
 
-    again = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
+    again = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=3))
     assert again.deliveries == [] and again.changes == 0 and len(smtp_inbox.messages) == 2
 
 
@@ -104,7 +103,7 @@ def test_cosmetic_and_technical_changes_never_alert(settings, store, acme, smtp_
     _record(store, acme, V1, T0)
     _record(store, acme, V1.replace("Ireland and", "Ireland, and"), T0 + timedelta(hours=1))
     _record(store, acme, V2, T0 + timedelta(hours=2), technical=True)
-    report = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
+    report = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=3))
     assert report.changes == 0 and report.deliveries == [] and smtp_inbox.messages == []
     assert [c.substantive for c in list_changes(store, include_technical=True)] == [False, True]
 
@@ -113,13 +112,13 @@ def test_failing_document_alerted_once_per_streak_naming_the_kind(settings, stor
     _record(store, acme, V1, T0)
     for hours in (1, 2):
         store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
-                                       kind="selector_missing", detail="no element matched main.terms")
-    first = send_alerts(settings, store=store, now=T0 + timedelta(hours=3))
+                             kind="selector_missing", detail="no element matched main.terms")
+    first = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=3))
     assert first.failing == 1 and all(d.ok for d in first.deliveries[:2])
     text = _inbox(smtp_inbox)["all@example.com"].get_body(("plain",)).get_content()
     assert "Acme · Terms of Service: selector_missing, 2 failed fetches in a row" in text
     assert "globex@example.com" not in _inbox(smtp_inbox)
-    assert send_alerts(settings, store=store, now=T0 + timedelta(hours=4)).failing == 0
+    assert send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=4)).failing == 0
 
 
 def test_dry_run_writes_eml_and_marks_nothing(settings, store, acme, smtp_inbox, tmp_path):
@@ -133,3 +132,134 @@ def test_dry_run_writes_eml_and_marks_nothing(settings, store, acme, smtp_inbox,
     assert "severity raised" in parsed["Subject"]
     assert report.alerted_change_ids == [] and smtp_inbox.messages == []
     assert len(list_changes(store, pending_alert=True)) == 1
+
+
+# --- Exactly once across hosts (store/notifications.py) ----------------------------------
+
+
+def _second_host(store_url, tmp_path):
+    from store.repository import Store
+
+    return Store.open(store_url, tmp_path / "objects", mode="write")
+
+
+def test_two_hosts_running_alerts_at_once_send_each_change_once(settings, store, store_url, acme, smtp_inbox,
+                                                                tmp_path):
+    import threading
+
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(hours=1))
+    for hours in (2, 3):
+        store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
+                             kind="selector_missing", detail="no element matched main.terms")
+    other = _second_host(store_url, tmp_path)
+    start, reports = threading.Barrier(2), {}
+
+    def host(name, host_store):
+        start.wait()
+        reports[name] = send_alerts(settings, store=host_store, send=True, now=T0 + timedelta(hours=4))
+
+    try:
+        threads = [threading.Thread(target=host, args=(n, s)) for n, s in (("a", store), ("b", other))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    # Together the hosts took the change and the failure streak once each (one host may take both, or
+    # each one): every willing subscriber hears of each exactly once.
+    assert sum(r.changes for r in reports.values()) == 1 and sum(r.failing for r in reports.values()) == 1
+    subjects: dict[str, list[str]] = {}
+    for message in smtp_inbox.messages:
+        subjects.setdefault(message["To"].addresses[0].addr_spec, []).append(message["Subject"])
+    assert sorted(subjects) == ["all@example.com", "high@example.com"]
+    for received in subjects.values():
+        assert sum("changed" in s for s in received) == 1 and sum("failing" in s for s in received) == 1
+    assert list_changes(store, pending_alert=True) == []
+
+
+def test_a_change_another_host_is_sending_is_left_to_it_until_its_claim_expires(settings, store, acme, smtp_inbox):
+    from store import notifications
+
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(hours=1))
+    (pending,) = list_changes(store, pending_alert=True)
+    sent_at = T0 + timedelta(hours=2)
+    assert notifications.claim(store, "change", [str(pending.id)], holder="host-a", now=sent_at) == {str(pending.id)}
+    busy = send_alerts(settings, store=store, send=True, now=sent_at + timedelta(minutes=5))
+    assert busy.changes == 0 and smtp_inbox.messages == []
+    # host-a died mid-send: after the claim's time to live another host takes the change over.
+    late = send_alerts(settings, store=store, send=True, now=sent_at + notifications.CLAIM_TTL)
+    assert late.changes == 1 and late.alerted_change_ids == [pending.id]
+    assert sorted(_inbox(smtp_inbox)) == ["all@example.com", "high@example.com"]
+
+
+def test_a_failed_delivery_releases_the_claim_for_the_next_run(settings, store, acme, smtp_inbox, tmp_path):
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(hours=1))
+    (settings.subscribers).write_text("subscribers:\n  - {email: gone@refused.invalid}\n", encoding="utf-8")
+    first = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=2))
+    assert first.changes == 1 and first.alerted_change_ids == [] and not first.ok
+    (settings.subscribers).write_text("subscribers:\n  - {email: all@example.com}\n", encoding="utf-8")
+    second = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=3))
+    assert second.changes == 1 and len(second.alerted_change_ids) == 1 and list(_inbox(smtp_inbox)) == ["all@example.com"]
+
+
+def test_legacy_alert_state_file_is_imported_once_and_kept(settings, store, acme, smtp_inbox):
+    import json
+
+    from store.changes import failing_documents
+
+    _record(store, acme, V1, T0)
+    for hours in (1, 2):
+        store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
+                             kind="selector_missing", detail="gone")
+    (failing,) = failing_documents(store, at_least=2)
+    legacy = settings.home / "alert-state.json"
+    legacy.parent.mkdir(parents=True, exist_ok=True)
+    legacy.write_text(json.dumps({failing.document_id: failing.failing_since.isoformat()}), encoding="utf-8")
+    report = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=3))
+    assert report.failing == 0 and smtp_inbox.messages == []  # this host alerted that streak before the upgrade
+    assert legacy.is_file()
+    # Imported once: emptying the file later does not make the streak new again.
+    legacy.write_text("{}", encoding="utf-8")
+    assert send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=4)).failing == 0
+
+
+def test_nothing_at_the_threshold_means_no_alert(settings, store, acme, smtp_inbox):
+    _record(store, acme, V1, T0)
+    _record(store, acme, V1.replace("governed by the law", "governed by the laws"), T0 + timedelta(hours=1))
+    settings.subscribers.write_text("subscribers:\n  - {email: high@example.com, min_severity: high}\n",
+                                    encoding="utf-8")
+    report = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=2))
+    assert report.changes == 1 and report.deliveries == [] and smtp_inbox.messages == []
+    assert list_changes(store, pending_alert=True) == []  # no one wanted it: done, not retried forever
+
+
+def test_sending_needs_send_or_dry_run_and_a_subscribers_file(settings, store, acme, tmp_path):
+    from clausewatch.errors import BadInputError
+    from reports.subscribers import SubscribersError
+
+    with pytest.raises(BadInputError, match="give --send"):
+        send_alerts(settings, store=store)
+    settings.subscribers.unlink()
+    with pytest.raises(SubscribersError, match="does not exist"):
+        send_alerts(settings, store=store, dry_run=tmp_path / "eml")
+    settings.subscribers.write_text("subscribers:\n  - {email: a@example.com, platforms: [initech]}\n",
+                                    encoding="utf-8")
+    with pytest.raises(SubscribersError, match=r"subscribers.yaml:2: 'platforms': unknown platform 'initech'"):
+        send_alerts(settings, store=store, dry_run=tmp_path / "eml")
+
+
+def test_the_scheduled_alerts_job_sends_by_itself_and_skips_without_a_subscribers_file(settings, store, acme,
+                                                                                        smtp_inbox):
+    from clausewatch.jobs import ActionContext, get_action
+
+    _record(store, acme, V1, T0)
+    _record(store, acme, V2, T0 + timedelta(hours=1))
+    result = get_action("alerts")(ActionContext(settings, store, "daily"))
+    assert result.counts["sent"] == 2 and sorted(_inbox(smtp_inbox)) == ["all@example.com", "high@example.com"]
+    settings.subscribers.unlink()
+    skipped = get_action("alerts")(ActionContext(settings, store, "daily"))
+    assert skipped.counts == {"skipped": f"no subscribers file at {settings.subscribers}"} and not skipped.errors

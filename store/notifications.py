@@ -1,0 +1,113 @@
+"""Notification state: which changes and failure streaks have been alerted, shared by every host.
+
+Any host may run the alerts job (leases hand it around), so "already alerted"
+must live in the store, not in a file per machine. A host *claims* what it is
+about to send by inserting a row under a unique ``(kind, key)``: of two hosts
+racing, the database lets exactly one insert win (``INSERT … ON CONFLICT DO
+NOTHING … RETURNING``, the same statement on SQLite and PostgreSQL). After
+delivery the claimant *confirms* (``sent_at``) or *releases* (deletes its
+claim, so the next run tries again). A claim never confirmed nor released —
+its host died mid-send — may be taken over once it is older than ``ttl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from store.models import NotificationClaimRow
+from store.repository import Store
+
+CHANGE = "change"  # key: the change's id
+FAILURE = "failure"  # key: document public id @ start of the failure streak
+IMPORT = "import"  # key: a legacy state file already imported
+
+CLAIM_TTL = timedelta(hours=1)
+_KEYS_PER_QUERY = 500
+
+
+def claim(store: Store, kind: str, keys: Iterable[str], *, holder: str, now: datetime,
+          ttl: timedelta = CLAIM_TTL) -> set[str]:
+    """The keys ``holder`` now owns: newly inserted, or taken over from a claim abandoned for ``ttl``."""
+    wanted = list(dict.fromkeys(keys))
+    won: set[str] = set()
+    with store.session() as session:
+        for chunk in _chunks(wanted):
+            won |= _insert_new(session, kind, chunk, holder=holder, now=now, sent=False)
+        for chunk in _chunks([key for key in wanted if key not in won]):
+            won |= _take_over(session, kind, chunk, holder=holder, now=now, ttl=ttl)
+    return won
+
+
+def confirm(store: Store, kind: str, keys: Iterable[str], *, holder: str, now: datetime) -> None:
+    """Record that the claimed ``keys`` were delivered: they are never notified again."""
+    with store.session() as session:
+        for chunk in _chunks(list(keys)):
+            session.execute(update(NotificationClaimRow)
+                            .where(*_mine(kind, chunk, holder), NotificationClaimRow.sent_at.is_(None))
+                            .values(sent_at=now))
+
+
+def release(store: Store, kind: str, keys: Iterable[str], *, holder: str) -> None:
+    """Give back claims whose delivery failed, so that a later run (any host) tries again."""
+    with store.session() as session:
+        for chunk in _chunks(list(keys)):
+            session.execute(delete(NotificationClaimRow)
+                            .where(*_mine(kind, chunk, holder), NotificationClaimRow.sent_at.is_(None)))
+
+
+def claimed(store: Store, kind: str, keys: Iterable[str]) -> set[str]:
+    """The keys someone sent or is sending; read only (what a dry run leaves out)."""
+    found: set[str] = set()
+    with store.session() as session:
+        for chunk in _chunks(list(keys)):
+            found.update(session.scalars(select(NotificationClaimRow.key).where(
+                NotificationClaimRow.kind == kind, NotificationClaimRow.key.in_(chunk))))
+    return found
+
+
+def record_sent(store: Store, kind: str, keys: Iterable[str], *, holder: str, now: datetime) -> int:
+    """Record ``keys`` as already sent (an import of older state); returns how many were new."""
+    with store.session() as session:
+        return sum(len(_insert_new(session, kind, chunk, holder=holder, now=now, sent=True))
+                   for chunk in _chunks(list(dict.fromkeys(keys))))
+
+
+def _insert_new(session: Session, kind: str, keys: Sequence[str], *, holder: str, now: datetime,
+                sent: bool) -> set[str]:
+    if not keys:
+        return set()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(NotificationClaimRow)
+        .values([{"kind": kind, "key": key, "holder": holder, "claimed_at": now, "sent_at": now if sent else None}
+                 for key in keys])
+        .on_conflict_do_nothing(index_elements=["kind", "key"])
+        .returning(NotificationClaimRow.key)
+    )
+    return set(session.scalars(statement))
+
+
+def _take_over(session: Session, kind: str, keys: Sequence[str], *, holder: str, now: datetime,
+               ttl: timedelta) -> set[str]:
+    # Guarded by "still unsent and old": of two hosts taking over, only one update matches a row.
+    return set(session.scalars(
+        update(NotificationClaimRow)
+        .where(NotificationClaimRow.kind == kind, NotificationClaimRow.key.in_(keys),
+               NotificationClaimRow.sent_at.is_(None), NotificationClaimRow.claimed_at <= now - ttl)
+        .values(holder=holder, claimed_at=now)
+        .returning(NotificationClaimRow.key)
+    ))
+
+
+def _mine(kind: str, keys: Sequence[str], holder: str) -> tuple:
+    return (NotificationClaimRow.kind == kind, NotificationClaimRow.key.in_(keys), NotificationClaimRow.holder == holder)
+
+
+def _chunks(keys: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(keys), _KEYS_PER_QUERY):
+        yield keys[start:start + _KEYS_PER_QUERY]
