@@ -20,7 +20,7 @@ DELETE, EQUAL, INSERT = -1, 0, 1
 Diff = tuple[tuple[int, str], ...]
 
 # Seconds per diff_main call; a worst-case pair of long, very different texts
-# then costs a few seconds instead of minutes (measured in benchmarks/changes.py).
+# then costs a few seconds instead of minutes (measured in benchmarks/change_detection.py).
 DIFF_TIMEOUT = 1.0
 _WORD = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 _WORD_ONLY = re.compile(r"\w+", re.UNICODE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from analysis import changes, classifier, dates, splitter
+from analysis import alignment, classifier, dates, splitter
 from analysis.domain import Classification, ClassifiedClause, StoredVersion, VersionAnalysis
 from analysis.language import detect_language, not_analysed_reason
 from analysis.text import sha256_text
@@ -47,7 +47,7 @@ class Analyzer:
     def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
         language = detect_language(text)
         classified = self.classify_text(text, language)
-        aligned, change = changes.build_change(previous, text, sha256_text(text), classified)
+        aligned, change = alignment.build_change(previous, text, sha256_text(text), classified)
         stated, label = dates.find_stated_date(text)
         return VersionAnalysis(
             clauses=aligned, change=change, stated_date=stated, stated_date_label=label, analyzer=self.analyzer_id,

@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from clausewatch.localsite import LocalSite, Page  # noqa: E402
+from clausewatch.loopback_site import LocalSite, Page  # noqa: E402
 from store.repository import Store  # noqa: E402
 
 CLAUSEWATCH = str(Path(sys.executable).parent / "clausewatch")
@@ -149,7 +149,7 @@ def _check_crawl(bench: Bench, home: Path, version: int, figures: PhaseFigures, 
 def versions_problems(home: Path, version: int) -> list[str]:
     """Every document has exactly ``version`` versions, the last one serving the newest text, and one change
     between each two (``changes`` lists changes between versions, not the first recording)."""
-    from store.changes import list_changes
+    from store.change_records import list_changes
 
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects", mode="read")
     try:

@@ -40,7 +40,7 @@ from reports.alerts import alert_renderer  # noqa: E402
 from reports.digest import collect_digest, send_weekly_digest  # noqa: E402
 from reports.notification import build_messages, collect  # noqa: E402
 from reports.subscribers import Subscriber, SubscriberList  # noqa: E402
-from store.changes import failing_documents, list_changes  # noqa: E402
+from store.change_records import failing_documents, list_changes  # noqa: E402
 from store.repository import Store  # noqa: E402
 
 ARCHIVED = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
@@ -130,7 +130,7 @@ def week_figures(store: Store, work: Path) -> dict:
     collect_week = lambda: collect_digest(store, since=WEEK, until=until, base_url=BASE_URL)  # noqa: E731
     content, seconds = timed(collect_week)
     # Its two queries apart: the week's changes (grows with the week) and the failing documents
-    # (store.changes.failing_documents, which today asks once per catalog document).
+    # (store.change_records.failing_documents, which today asks once per catalog document).
     _, changes_seconds = timed(lambda: list_changes(store, since=WEEK))
     _, failing_seconds = timed(lambda: failing_documents(store, at_least=1))
     report, send_seconds = timed(lambda: send_weekly_digest(

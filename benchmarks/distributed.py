@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from clausewatch.localsite import LocalSite, Page  # noqa: E402
+from clausewatch.loopback_site import LocalSite, Page  # noqa: E402
 
 CLAUSE = ("<h2>{n}. Section {n}</h2><p>Platform {p} may change section {n} of these terms at any time. "
           "You agree that disputes about section {n} are settled by arbitration in Ireland.</p>")

@@ -106,7 +106,7 @@ def _guard_work_per_fetch(repeat: int = 200_000) -> float:
 
 
 def guard_cost(pages: int) -> dict:
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
 
     with LocalSite({f"/p/{i}": Page(POLICY) for i in range(pages)}) as site:
         urls = [site.url(f"/p/{i}") for i in range(pages)]
@@ -196,7 +196,7 @@ def _extract_one(name: str, out) -> None:
 
 
 def _gzip_bomb(out) -> None:
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
 
     inflated = 1024 ** 3
     compressor = gzip.compress(b" " * (64 * 1024 * 1024), compresslevel=9)  # 64 MB, then repeated members
@@ -224,7 +224,7 @@ def hostile() -> dict:
 
 
 def redirect_loop(delay: float) -> dict:
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
 
     def without_detection(values):
         values["DOWNLOADER_MIDDLEWARES"] = {**values["DOWNLOADER_MIDDLEWARES"],
@@ -246,7 +246,7 @@ def redirect_loop(delay: float) -> dict:
 
 
 def _browser_site(pages: int):
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
 
     assets = {"/style.css": Page(b"main { font-family: serif; }", content_type="text/css"),
               "/app.js": Page(b"document.title = 'Terms';", content_type="application/javascript"),
@@ -318,7 +318,7 @@ def _proxy_cpu_per_request(requests: int = 300) -> dict:
     import crochet
     from twisted.internet.defer import Deferred
 
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
     from crawler.browserproxy import GuardedProxy
     from crawler.netguard import NetworkGuard
     from crawler.runner import CrawlRunner

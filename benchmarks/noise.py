@@ -27,7 +27,7 @@ compares per document:
   new rules and counted again, as ``reprocess`` folds the stored history.
 
 ``--via-http`` serves every snapshot from a loopback HTTP server
-(``clausewatch.localsite``) and crawls it with ``clausewatch.crawling.crawl_catalog``
+(``clausewatch.loopback_site``) and crawls it with ``clausewatch.crawling.crawl_catalog``
 instead: the whole product path (Scrapy, store, shrink guard, analysis), about
 ten times slower, so meant for subsets. Links then resolve against the
 loopback address, which can change link-only versions.
@@ -439,7 +439,7 @@ def replay_via_http(job: ReplayJob, workdir: Path) -> DocumentReplay:
     """
     from clausewatch.app import open_store
     from clausewatch.crawling import crawl_catalog
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
     from clausewatch.settings import load_settings
 
     home = workdir / "http" / job.document.replace("/", "-").replace(" ", "_")

@@ -57,7 +57,7 @@ def page_html(name: str, text: str, number: int) -> bytes:
 
 
 def serve(n: int, conditional: bool, ready) -> None:
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
 
     sources = claudette_pages()
     pages = {f"/p/{i}": Page(page_html(*sources[i % len(sources)], i)) for i in range(n)}

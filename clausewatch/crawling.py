@@ -23,14 +23,14 @@ from clausewatch.app import (
     utcnow,
 )
 from clausewatch.errors import BusyError, InterruptedRunError
-from clausewatch.jobs import holding_lease
+from clausewatch.job_runner import holding_lease
 from clausewatch.settings import Settings
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
 from crawler.declarations import CatalogLoad
 from crawler.recorder import DocumentResult
 from crawler.runner import CrawlRunner
-from store.changes import CATALOG_ERROR
-from store.jobs import LeaseHeldError
+from store.change_records import CATALOG_ERROR
+from store.job_runs import LeaseHeldError
 from store.repository import Store
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from clausewatch.app import ensure_folder, open_store
 from clausewatch.crawling import crawl_catalog
 from clausewatch.errors import BadInputError
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.settings import Settings
 from clausewatch.signing import ensure_log_key
 from crawler.crawl import CrawlReport

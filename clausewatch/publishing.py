@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clausewatch.alerting import mailer_for, subscribers_of
+from clausewatch.notifying import mailer_for, subscribers_of
 from clausewatch.app import ensure_folder, open_store, utcnow
 from clausewatch.settings import Settings
 from reports import site

@@ -12,7 +12,7 @@ when the scheduler is back. Two mechanisms, each for its case:
   main loop never sleeps longer than :data:`MAX_SLEEP` so a machine waking up
   notices at once (the monotonic clock that ``Event.wait`` uses stands still
   while the machine sleeps);
-- across restarts, the run records of ``store.jobs`` say when each job last
+- across restarts, the run records of ``store.job_runs`` say when each job last
   started; a job whose schedule fell due since then starts at once.
 
 The run records serve rather than APScheduler's SQLAlchemyJobStore: the jobs
@@ -32,11 +32,11 @@ from apscheduler.executors.debug import DebugExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from clausewatch.app import utcnow
-from clausewatch.jobs import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals
+from clausewatch.job_runner import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals
 from clausewatch.logs import log_event
 from clausewatch.schedules import ScheduledJob, Schedules
-from store import jobs as job_store
-from store.jobs import JobRun
+from store import job_runs as job_store
+from store.job_runs import JobRun
 
 log = logging.getLogger(__name__)
 

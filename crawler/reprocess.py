@@ -22,7 +22,7 @@ from datetime import datetime
 from analysis.domain import Document, DocumentSpec, Snapshot, SourceSpec
 from analysis.volatile import VolatileRules
 from crawler.extract import ExtractionError, extract_document
-from store.repository import Analyzer, RebuiltRun, Store
+from store.repository import AnalyzeVersion, RebuiltRun, Store
 from store.volatile import volatile_state
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def _text_of(store: Store, document: Document, fetch: _Fetch, rules: VolatileRul
     return extract_document(parts, rules)
 
 
-def reprocess_document(store: Store, document: Document, *, analyze: Analyzer, run_id: str | None = None) -> DocumentReprocess:
+def reprocess_document(store: Store, document: Document, *, analyze: AnalyzeVersion, run_id: str | None = None) -> DocumentReprocess:
     """Extract every fetch of ``document`` again and make the texts that still differ its history."""
     result = DocumentReprocess(document.id)
     sequence = store.history.fetch_sequence(document.id)
@@ -182,7 +182,7 @@ def reprocess(
     store: Store,
     documents: Sequence[Document],
     *,
-    analyze: Analyzer,
+    analyze: AnalyzeVersion,
     run_id: str | None = None,
     progress: Callable[[DocumentReprocess], None] | None = None,
 ) -> ReprocessReport:

@@ -18,7 +18,7 @@ from datetime import datetime
 from reports import mail
 from reports.notification import Notification, NotificationRenderer, build_messages, collect
 from reports.subscribers import SubscriberList
-from store.changes import failing_documents, list_changes
+from store.change_records import failing_documents, list_changes
 from store.repository import Store
 
 

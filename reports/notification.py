@@ -11,7 +11,7 @@
   HTML fit a mail client (:data:`HTML_LIMIT`): per document a summary line and
   its most severe clause changes in full, the rest counted and linked to the site.
 
-The provision-link rule is the store's (:mod:`store.changes`): a clause change
+The provision-link rule is the store's (:mod:`store.change_records`): a clause change
 links to the provision record of its clause's first type.
 """
 
@@ -27,7 +27,7 @@ from reports import mail
 from reports.site.contexts import absolute_url, document_path, record_path
 from reports.site.render import environment
 from reports.subscribers import Subscriber
-from store.changes import ChangeRecord, ClauseChangeRecord, FailingDocument
+from store.change_records import ChangeRecord, ClauseChangeRecord, FailingDocument
 
 HTML_LIMIT = 100_000  # bytes of HTML, CSS inlined: Gmail clips a message at about 102 KB
 CLAUSES_IN_FULL = 3  # most severe clause changes shown in full per document

@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.orm import Session
 
-from analysis.changes import raises_severity, reclassified, refreshed
+from analysis.alignment import raises_severity, reclassified, refreshed
 from analysis.domain import Classification, ClauseChange, VersionAnalysis
 from analysis.language import NOT_ANALYSED
 from analysis.prevalence import Prevalence
 from store import mapping
-from store.models import ChangeRow, ClauseChangeRow, ClauseRow, DocumentRow, VersionRow
+from store.tables import ChangeRow, ClauseChangeRow, ClauseRow, DocumentRow, VersionRow
 from store.database import StoreError, document_row
 from store.recording import add_clauses
 from store.repository import Store

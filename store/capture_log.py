@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from analysis import merkle
 from analysis.evidence import CaptureRecord, HttpExchange, LogLeaf, TreeHead
-from store.models import (
+from store.tables import (
     CaptureRecordRow,
     DocumentRow,
     FetchRow,

@@ -14,7 +14,7 @@ from analysis.domain import Document, PlatformSpec
 from store import mapping
 from store.database import IDS_PER_QUERY, Database, document_row
 from store.health import NEVER_FETCHED, fetch_health
-from store.models import DocumentRow, FetchRow, PlatformRow, VersionRow
+from store.tables import DocumentRow, FetchRow, PlatformRow, VersionRow
 
 _ROWS_PER_BATCH = 500
 

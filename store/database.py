@@ -3,7 +3,7 @@
 :class:`Database` holds the engine, the blob store and the session factory;
 opening it checks (or creates and migrates) the schema. The repositories
 (:mod:`store.catalog`, :mod:`store.history`, :mod:`store.recording`,
-:mod:`store.changes`, :mod:`store.jobs`…) take a Database and are the only code
+:mod:`store.change_records`, :mod:`store.job_runs`…) take a Database and are the only code
 that opens a session: nothing outside ``store/`` touches a session or a row.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.blobs import BlobMismatch, BlobStore
-from store.models import DocumentRow, SnapshotRow, VersionRow
+from store.tables import DocumentRow, SnapshotRow, VersionRow
 
 if TYPE_CHECKING:
     from store.migrate import SchemaState

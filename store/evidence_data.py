@@ -14,7 +14,7 @@ from analysis import merkle
 from analysis.domain import ClassifiedClause, StoredVersion
 from analysis.evidence import CaptureRecord, LogLeaf, TreeHead
 from store import capture_log
-from store.models import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, ProvisionRow, VersionRow
+from store.tables import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, ProvisionRow, VersionRow
 
 RECORD_ID = re.compile(r"^(CW-P-\d{6}|CW-D-\d{5})$")
 

@@ -17,7 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from store.database import IDS_PER_QUERY
-from store.models import FetchRow
+from store.tables import FetchRow
 
 FAILED = "failed"
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from analysis.domain import Snapshot, StoredVersion
 from store import mapping
 from store.database import IDS_PER_QUERY, Database, UnknownDocumentError, document_row
-from store.models import ChangeRow, ClauseRow, DocumentRow, FetchRow, SnapshotRow, VersionRow, VersionSnapshotRow
+from store.tables import ChangeRow, ClauseRow, DocumentRow, FetchRow, SnapshotRow, VersionRow, VersionSnapshotRow
 
 
 def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:

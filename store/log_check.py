@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from analysis import merkle
 from analysis.evidence import LogLeaf, TreeHead, iso_time
 from store import capture_log
-from store.models import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, SnapshotRow, VersionRow
+from store.tables import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, SnapshotRow, VersionRow
 from store.signing import signature_valid
 
 

@@ -22,7 +22,7 @@ from analysis.domain import (
     Version,
 )
 from analysis.volatile import VolatileRules
-from store.models import (
+from store.tables import (
     ClauseChangeRow,
     ClauseRow,
     DocumentRow,

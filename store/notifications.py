@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from store.models import NotificationClaimRow
+from store.tables import NotificationClaimRow
 from store.repository import Store
 
 CHANGE = "change"  # key: the change's id

@@ -25,7 +25,7 @@ from analysis.text import sha256_text
 from store import capture_log, mapping
 from store.database import Database, StoreError, UnknownDocumentError, document_row
 from store.history import History
-from store.models import (
+from store.tables import (
     ChangeRow,
     ClauseRow,
     DocumentRow,
@@ -38,7 +38,7 @@ from store.models import (
 
 log = logging.getLogger(__name__)
 
-Analyzer = Callable[[StoredVersion | None, str], VersionAnalysis]
+AnalyzeVersion = Callable[[StoredVersion | None, str], VersionAnalysis]
 
 # How many consecutive fetches must serve the same implausibly shorter text
 # before it is believed and recorded as a version (the first ones are refused).
@@ -155,7 +155,7 @@ class Recorder:
         text: str,
         started_at: datetime,
         finished_at: datetime,
-        analyze: Analyzer | None = None,
+        analyze: AnalyzeVersion | None = None,
         extra_snapshots: Sequence[tuple[Snapshot, bytes]] = (),
         part_starts: Sequence[int] = (),
         shrink_ratio: float = 0.0,
@@ -289,7 +289,7 @@ class Recorder:
             current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
             return RecordResult("unchanged", current.sha256 if current else None)
 
-    def rebuild_history(self, document_id: str, runs: Sequence[RebuiltRun], *, analyze: Analyzer) -> int:
+    def rebuild_history(self, document_id: str, runs: Sequence[RebuiltRun], *, analyze: AnalyzeVersion) -> int:
         """Make ``runs`` the document's history; returns how many (technical) versions it created.
 
         A run whose text is already a version keeps that version (its hash,
@@ -422,7 +422,7 @@ class RebuiltRun:
 class _Rebuild:
     """One rebuild of a document's history, run by run, inside one session."""
 
-    def __init__(self, history: History, session: Session, doc: DocumentRow, analyze: Analyzer) -> None:
+    def __init__(self, history: History, session: Session, doc: DocumentRow, analyze: AnalyzeVersion) -> None:
         self.history, self.session, self.doc, self.analyze = history, session, doc, analyze
         self.rows = {r.sha256: r for r in session.scalars(select(VersionRow).where(VersionRow.document_id == doc.id))}
         self.snapshots = {r.sha256: r for r in session.scalars(select(SnapshotRow).where(SnapshotRow.document_id == doc.id))}

@@ -7,8 +7,8 @@ engine separates its storage:
 - ``store.catalog`` (:mod:`store.catalog`): platforms and documents, ``status``;
 - ``store.history`` (:mod:`store.history`): versions, snapshots, fetch sequence;
 - ``store.recording`` (:mod:`store.recording`): recording fetches, rebuilding histories;
-- changes, the one read model of "what changed" (:mod:`store.changes`), and
-  jobs and leases (:mod:`store.jobs`) are functions over the same handle.
+- changes, the one read model of "what changed" (:mod:`store.change_records`), and
+  jobs and leases (:mod:`store.job_runs`) are functions over the same handle.
 
 The names importers used before the split (errors, ``make_engine``,
 ``RecordResult``…) are importable from here as well.
@@ -33,10 +33,10 @@ from store.database import (
     make_engine,
 )
 from store.history import History
-from store.recording import SHRINK_CONFIRMATIONS, Analyzer, RebuiltRun, Recorder, RecordResult
+from store.recording import SHRINK_CONFIRMATIONS, AnalyzeVersion, RebuiltRun, Recorder, RecordResult
 
 __all__ = [
-    "OPEN_MODES", "SHRINK_CONFIRMATIONS", "SUPPORTED_DATABASES", "Analyzer", "DocumentStatus", "RebuiltRun",
+    "OPEN_MODES", "SHRINK_CONFIRMATIONS", "SUPPORTED_DATABASES", "AnalyzeVersion", "DocumentStatus", "RebuiltRun",
     "RecordResult", "Store", "StoreError", "StoreNotFoundError", "StoreSchemaError", "StoreUnavailableError",
     "UnknownDocumentError", "describe_url", "make_engine",
 ]

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from analysis.domain import ClassifiedClause, Document, Snapshot
 from store import mapping
-from store.changes import ChangeRecord, list_changes
+from store.change_records import ChangeRecord, list_changes
 from store.health import NEVER_FETCHED, FetchHealth, fetch_health
-from store.models import (
+from store.tables import (
     ClauseRow,
     DocumentRow,
     PlatformRow,

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 
 from analysis.volatile import HELD, LEARNED, STABLE, VolatileKey, VolatileRules, Watch, watch_step
 from store.mapping import spec_from_json
-from store.models import DocumentRow, VersionRow, VolatileValueRow
+from store.tables import DocumentRow, VersionRow, VolatileValueRow
 from store.repository import Store, UnknownDocumentError
 
 # Longer line templates (a whole paragraph around a counter) are not stored:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from clausewatch.alerting import send_alerts
+from clausewatch.notifying import send_alerts
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import echo_deliveries
 

@@ -12,7 +12,7 @@ from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import parse_since
 from reports.terminal import plain, printable, redline
-from store.changes import ChangeRecord, list_changes
+from store.change_records import ChangeRecord, list_changes
 
 
 @click.command("changes")

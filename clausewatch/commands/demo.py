@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from clausewatch.alerting import send_alerts
+from clausewatch.notifying import send_alerts
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.demo import explore_commands, run_demo, summarise

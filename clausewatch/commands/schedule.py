@@ -10,7 +10,7 @@ from clausewatch.app import open_store, utcnow
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import BadInputError
-from clausewatch.jobs import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
+from clausewatch.job_runner import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
 from clausewatch.logs import event_line
 from clausewatch.scheduler import Scheduler, upcoming
 from clausewatch.schedules import Schedules, SchedulesError

@@ -12,7 +12,7 @@ from clausewatch.app import catalog_problems, open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT
-from clausewatch.jobs import job_status
+from clausewatch.job_runner import job_status
 from clausewatch.schedules import SchedulesError
 from store.size import StoreSize, store_size
 from store.volatile import volatile_values

@@ -36,7 +36,7 @@ from reports.digest import send_weekly_digest  # noqa: E402
 from reports.notification import collect, for_subscriber  # noqa: E402
 from reports.site import build  # noqa: E402
 from reports.subscribers import Subscriber, SubscriberList  # noqa: E402
-from store.changes import list_changes  # noqa: E402
+from store.change_records import list_changes  # noqa: E402
 from store.repository import Store  # noqa: E402
 
 T0 = datetime(2026, 4, 30, 7, 26, 2, tzinfo=UTC)

@@ -16,10 +16,10 @@ from typing import Any
 
 from analysis.domain import ClassifiedClause, severity_rank
 from analysis.prevalence import Prevalence
-from reports.site import model
+from reports.site import derived
 from reports.site.explaining import explain_provision
 from reports.site.render import safe_name
-from store.changes import ChangeRecord
+from store.change_records import ChangeRecord
 from store.site_data import DocumentInfo, ProvisionInfo, SiteData
 
 OTHER_PLATFORMS_SHOWN = 3
@@ -94,7 +94,7 @@ class SiteIndex:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for doc in data.documents:
             for provision in doc.provisions:
-                clauses = model.clauses_of_type(doc, provision.clause_type)
+                clauses = derived.clauses_of_type(doc, provision.clause_type)
                 if clauses:
                     by_type[provision.clause_type].append(_comparison_row(doc, provision, clauses))
         for rows in by_type.values():
@@ -134,8 +134,8 @@ def _comparison_row(doc: DocumentInfo, provision: ProvisionInfo, clauses) -> dic
     top = clauses[0]
     return {
         "record_id": provision.id, "platform": doc.document.platform, "platform_name": doc.document.platform_name,
-        "document": model.document_title(doc), "document_id": doc.document.id,
-        "severity": top.classification.severity, "excerpt": model.excerpt(top.clause.text),
+        "document": derived.document_title(doc), "document_id": doc.document.id,
+        "severity": top.classification.severity, "excerpt": derived.excerpt(top.clause.text),
         "clauses": len(clauses),
     }
 
@@ -161,7 +161,7 @@ def change_row(doc: DocumentInfo, change: ChangeRecord, record_id: str | None = 
     return {
         "anchor": change_anchor(change), "detected_at": change.detected_at, "summary": _summarise_change(change),
         "severity": change.severity, "severity_raised": change.severity_raised, "substantive": change.substantive,
-        "technical": change.technical, "document_id": doc.document.id, "document": model.document_title(doc),
+        "technical": change.technical, "document_id": doc.document.id, "document": derived.document_title(doc),
         "platform": doc.document.platform, "platform_name": doc.document.platform_name,
         "from_sha256": change.from_version, "to_sha256": change.to_version,
         "clause_changes": [
@@ -180,7 +180,7 @@ def _clause_row(item, provisions_by_type: dict[str, str]) -> dict[str, Any]:
         "text": item.clause.text,
         "severity": c.severity if c.types else None, "confidence": c.confidence, "basis": c.basis,
         "reason": c.reason, "evidence": list(c.evidence),
-        "types": [{"id": t, "title": model.type_title(t), "record_id": provisions_by_type.get(t)} for t in c.types],
+        "types": [{"id": t, "title": derived.type_title(t), "record_id": provisions_by_type.get(t)} for t in c.types],
     }
 
 
@@ -189,8 +189,8 @@ def _clause_row(item, provisions_by_type: dict[str, str]) -> dict[str, Any]:
 
 def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo) -> dict[str, Any]:
     """Everything the provision record page shows (SPEC §7), in the seed pages' order."""
-    title = model.type_title(provision.clause_type)
-    clauses = model.clauses_of_type(doc, provision.clause_type)
+    title = derived.type_title(provision.clause_type)
+    clauses = derived.clauses_of_type(doc, provision.clause_type)
     top = clauses[0].classification if clauses else None
     platform = doc.document.platform_name
     current = doc.current
@@ -199,16 +199,16 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
     cited = site.record_evidence(doc, clauses)
     return {
         "id": provision.id, "clause_type": provision.clause_type, "title": title, "url": url,
-        "platform": doc.document.platform, "platform_name": platform, "document": model.document_title(doc),
+        "platform": doc.document.platform, "platform_name": platform, "document": derived.document_title(doc),
         "document_id": doc.document.id, "document_url": doc.document.url,
         "severity": top.severity if top else None, "severity_reason": top.reason if top else "",
         "confidence": top.confidence if top else None, "basis": top.basis if top else None,
         "evidence_phrases": _unique_phrases(top.evidence) if top else [],
-        "prevalence": model.not_analysed(doc) or site.prevalence(provision.clause_type).display,
-        "not_analysed": model.not_analysed(doc),
+        "prevalence": derived.not_analysed(doc) or site.prevalence(provision.clause_type).display,
+        "not_analysed": derived.not_analysed(doc),
         "others": [r for r in site.by_type.get(provision.clause_type, ())
                    if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
-        "history": [change_row(doc, c, provision.id) for c in reversed(model.changes_of_provision(doc, provision))],
+        "history": [change_row(doc, c, provision.id) for c in reversed(derived.changes_of_provision(doc, provision))],
         "document_changes": len([c for c in doc.changes if c.from_version]),
         "clauses": [_clause_row(c, provisions_by_type) for c in clauses],
         "last_updated": (current.stated_date if current and current.stated_date else None),
@@ -227,8 +227,8 @@ def record_analysis(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo
     and of the explanation templates (in the code fingerprint), so they need
     no place in the fingerprint of their own.
     """
-    title = model.type_title(provision.clause_type)
-    clauses = model.clauses_of_type(doc, provision.clause_type)
+    title = derived.type_title(provision.clause_type)
+    clauses = derived.clauses_of_type(doc, provision.clause_type)
     platform = doc.document.platform_name
     explanation = explain_provision(provision.clause_type, title, platform, clauses)
     top = clauses[0].classification if clauses else None
@@ -248,8 +248,8 @@ def _siblings(doc: DocumentInfo, provision: ProvisionInfo) -> list[dict[str, Any
     rows = []
     for other in doc.provisions:
         if other.id != provision.id:
-            severity = model.provision_severity(doc, other.clause_type)
-            rows.append({"id": other.id, "title": model.type_title(other.clause_type), "severity": severity})
+            severity = derived.provision_severity(doc, other.clause_type)
+            rows.append({"id": other.id, "title": derived.type_title(other.clause_type), "severity": severity})
     return sorted(rows, key=lambda r: (-severity_rank(r["severity"]), r["title"]))
 
 
@@ -280,9 +280,9 @@ def document_context(site: SiteIndex, doc: DocumentInfo) -> dict[str, Any]:
     """The document page without its diffs (added at render time from the version hashes)."""
     provisions_by_type = {p.clause_type: p.id for p in doc.provisions}
     return {
-        "id": doc.document.id, "title": model.document_title(doc), "platform": doc.document.platform,
+        "id": doc.document.id, "title": derived.document_title(doc), "platform": doc.document.platform,
         "platform_name": doc.document.platform_name, "url": doc.document.url,
-        "current_sha256": doc.current_sha256, "not_analysed": model.not_analysed(doc),
+        "current_sha256": doc.current_sha256, "not_analysed": derived.not_analysed(doc),
         "clauses": [_clause_row(c, provisions_by_type) for c in doc.clauses],
         "versions": [
             {"sha256": v.sha256, "first_seen": v.first_seen, "last_verified": v.last_verified,
@@ -298,9 +298,9 @@ def document_context(site: SiteIndex, doc: DocumentInfo) -> dict[str, Any]:
 
 
 def _provision_rows(doc: DocumentInfo) -> list[dict[str, Any]]:
-    rows = [{"id": p.id, "title": model.type_title(p.clause_type), "clause_type": p.clause_type,
-             "severity": model.provision_severity(doc, p.clause_type),
-             "platform_name": doc.document.platform_name, "document": model.document_title(doc)}
+    rows = [{"id": p.id, "title": derived.type_title(p.clause_type), "clause_type": p.clause_type,
+             "severity": derived.provision_severity(doc, p.clause_type),
+             "platform_name": doc.document.platform_name, "document": derived.document_title(doc)}
             for p in doc.provisions]
     return sorted(rows, key=lambda r: (-severity_rank(r["severity"]), r["title"]))
 
@@ -308,13 +308,13 @@ def _provision_rows(doc: DocumentInfo) -> list[dict[str, Any]]:
 def platform_context(site: SiteIndex, slug: str) -> dict[str, Any]:
     info = site.data.platforms[slug]
     docs = site.data.by_platform(slug)
-    grade = model.platform_grade(docs)
+    grade = derived.platform_grade(docs)
     provisions = [row for doc in docs for row in _provision_rows(doc) if row["severity"]]
     provisions.sort(key=lambda r: (-severity_rank(r["severity"]), r["title"]))
     return {
         "slug": slug, "name": info.name, "homepage": info.homepage, "jurisdictions": list(info.jurisdictions),
         "grade": grade,
-        "documents": [{"id": d.document.id, "title": model.document_title(d), "url": d.document.url,
+        "documents": [{"id": d.document.id, "title": derived.document_title(d), "url": d.document.url,
                        "versions": len(d.versions), "last_verified": d.current.last_verified if d.current else None,
                        "health": d.health} for d in docs],
         "riskiest": provisions[:10],
@@ -324,13 +324,13 @@ def platform_context(site: SiteIndex, slug: str) -> dict[str, Any]:
 
 
 def type_context(site: SiteIndex, clause_type: str) -> dict[str, Any]:
-    return {"id": clause_type, "title": model.type_title(clause_type),
+    return {"id": clause_type, "title": derived.type_title(clause_type),
             "prevalence": site.prevalence(clause_type).display, "rows": site.by_type.get(clause_type, [])}
 
 
 def types_index_context(site: SiteIndex) -> dict[str, Any]:
-    types = sorted(site.by_type, key=lambda t: (-site.prevalence(t).count, model.type_title(t)))
-    return {"types": [{"id": t, "title": model.type_title(t), "prevalence": site.prevalence(t).display} for t in types]}
+    types = sorted(site.by_type, key=lambda t: (-site.prevalence(t).count, derived.type_title(t)))
+    return {"types": [{"id": t, "title": derived.type_title(t), "prevalence": site.prevalence(t).display} for t in types]}
 
 
 def index_context(site: SiteIndex) -> dict[str, Any]:
@@ -339,12 +339,12 @@ def index_context(site: SiteIndex) -> dict[str, Any]:
     for slug, info in data.platforms.items():
         docs = data.by_platform(slug)
         if docs:
-            platforms.append({"slug": slug, "name": info.name, "grade": model.platform_grade(docs).letter,
+            platforms.append({"slug": slug, "name": info.name, "grade": derived.platform_grade(docs).letter,
                               "documents": len(docs), "provisions": sum(len(d.provisions) for d in docs)})
     changes = [change_row(d, c) for d in data.documents for c in d.changes if c.from_version]
     changes.sort(key=lambda r: (r["severity_raised"], severity_rank(r["severity"]), r["detected_at"]), reverse=True)
     changes.sort(key=lambda r: r["detected_at"].date(), reverse=True)
-    failing = [{"id": d.document.id, "title": model.document_title(d), "platform_name": d.document.platform_name,
+    failing = [{"id": d.document.id, "title": derived.document_title(d), "platform_name": d.document.platform_name,
                 "health": d.health} for d in data.documents if d.health.consecutive_failures]
     return {
         "platforms": sorted(platforms, key=lambda p: p["name"].lower()),

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reports.site import model
+from reports.site import derived
 from reports.site.contexts import SiteIndex, document_path, platform_path, record_path, type_path
 from store.repository import Store
 
@@ -26,19 +26,19 @@ def search_entries(site: SiteIndex) -> list[dict[str, str]]:
     for slug, info in site.data.platforms.items():
         entries.append({"u": platform_path(slug), "t": info.name, "k": "platform", "x": ""})
     for doc in site.data.documents:
-        title = f"{doc.document.platform_name} · {model.document_title(doc)}"
+        title = f"{doc.document.platform_name} · {derived.document_title(doc)}"
         entries.append({"u": document_path(doc.document.id), "t": title, "k": "document", "x": doc.document.id})
         for provision in doc.provisions:
-            clauses = model.clauses_of_type(doc, provision.clause_type)
+            clauses = derived.clauses_of_type(doc, provision.clause_type)
             text = " ".join(c.clause.text for c in clauses)
             entries.append({
                 "u": record_path(provision.id), "k": "record",
-                "t": f"{model.type_title(provision.clause_type)} — {title}",
-                "s": model.provision_severity(doc, provision.clause_type) or "",
-                "x": f"{provision.id} " + model.excerpt(text, SEARCH_TEXT_CHARS),
+                "t": f"{derived.type_title(provision.clause_type)} — {title}",
+                "s": derived.provision_severity(doc, provision.clause_type) or "",
+                "x": f"{provision.id} " + derived.excerpt(text, SEARCH_TEXT_CHARS),
             })
     for clause_type in site.by_type:
-        entries.append({"u": type_path(clause_type), "t": model.type_title(clause_type), "k": "type", "x": clause_type})
+        entries.append({"u": type_path(clause_type), "t": derived.type_title(clause_type), "k": "type", "x": clause_type})
     return entries
 
 
@@ -52,16 +52,16 @@ def export_records(site: SiteIndex) -> dict[str, Any]:
     for doc in site.data.documents:
         current = doc.current
         for provision in doc.provisions:
-            clauses = model.clauses_of_type(doc, provision.clause_type)
+            clauses = derived.clauses_of_type(doc, provision.clause_type)
             cited = site.record_evidence(doc, clauses)
             evidence = cited[0] if cited else None
             records.append({
                 "id": provision.id, "url": site.absolute(record_path(provision.id)),
-                "clause_type": provision.clause_type, "title": model.type_title(provision.clause_type),
+                "clause_type": provision.clause_type, "title": derived.type_title(provision.clause_type),
                 "platform": doc.document.platform, "platform_name": doc.document.platform_name,
-                "document_id": doc.document.id, "document": model.document_title(doc),
+                "document_id": doc.document.id, "document": derived.document_title(doc),
                 "document_url": doc.document.url,
-                "severity": model.provision_severity(doc, provision.clause_type),
+                "severity": derived.provision_severity(doc, provision.clause_type),
                 "prevalence": site.prevalence(provision.clause_type).display,
                 "first_tracked": provision.first_seen.isoformat(),
                 "last_verified": current.last_verified.isoformat() if current else None,

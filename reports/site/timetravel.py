@@ -20,7 +20,7 @@ from typing import Any
 from analysis.domain import ClassifiedClause, Document
 from analysis.timeline import Period, Wording, periods_of_version, wordings_of
 from reports.citations import Citation, LogIndex, no_log_index
-from reports.site import model
+from reports.site import derived
 from reports.site.contexts import SiteIndex, clause_anchor, document_path, record_path
 from reports.site.render import safe_name
 from store.site_data import DocumentInfo, ProvisionInfo
@@ -124,7 +124,7 @@ def version_context(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, vers
     path = travel.page_of(doc_id, version.sha256)
     latest = version.snapshots[-1] if version.snapshots else None
     return {
-        "document_id": doc_id, "title": model.document_title(doc), "platform": doc.document.platform,
+        "document_id": doc_id, "title": derived.document_title(doc), "platform": doc.document.platform,
         "platform_name": doc.document.platform_name, "url": doc.document.url, "path": path,
         "canonical": site.absolute(path), "sha256": version.sha256, "first_seen": version.first_seen, "last_verified": version.last_verified,
         "stated_date": version.stated_date, "technical": version.technical, "analyzed_with": version.analyzed_with,
@@ -169,7 +169,7 @@ def _status(travel: TimeTravel, timeline: DocumentTimeline, doc: DocumentInfo, v
 def _version_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, version: VersionRecord,
                       path: str, latest) -> dict[str, str]:
     citation = Citation(
-        entity=doc.document.platform_name, document=model.document_title(doc), document_id=doc.document.id,
+        entity=doc.document.platform_name, document=derived.document_title(doc), document_id=doc.document.id,
         version_sha256=version.sha256, in_force_from=version.first_seen, in_force_until=None, still_in_force=False,
         url=site.absolute(path), snapshot_sha256=latest.sha256 if latest else None,
         captured_at=latest.fetched_at if latest else None,
@@ -186,7 +186,7 @@ def version_text_rows(clauses: Sequence[ClassifiedClause], provisions: dict[str,
         rows.append({
             "anchor": clause_anchor(item.clause.key), "heading": item.clause.heading, "text": item.clause.text,
             "severity": c.severity if c.types else None,
-            "types": [{"title": model.type_title(t), "record_id": provisions.get(t)} for t in c.types],
+            "types": [{"title": derived.type_title(t), "record_id": provisions.get(t)} for t in c.types],
         })
     return rows
 
@@ -202,9 +202,9 @@ def history_context(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, prov
     """
     timeline = travel.timeline(doc.document.id)
     return {
-        "id": provision.id, "clause_type": provision.clause_type, "title": model.type_title(provision.clause_type),
+        "id": provision.id, "clause_type": provision.clause_type, "title": derived.type_title(provision.clause_type),
         "platform": doc.document.platform, "platform_name": doc.document.platform_name,
-        "document": model.document_title(doc), "document_id": doc.document.id,
+        "document": derived.document_title(doc), "document_id": doc.document.id,
         "record_path": record_path(provision.id), "document_path": document_path(doc.document.id),
         "url": site.absolute(history_path(provision.id)),
         "periods": [{"version": p.version, "start": p.start, "end": p.end} for p in timeline.periods],
@@ -253,7 +253,7 @@ def cite_at(base_url: str, travel: TimeTravel, document: Document, title: str, m
         version_sha256=version.sha256, in_force_from=period.start, in_force_until=period.end,
         url=base_url.rstrip("/") + "/" + travel.page_of(document.id, version.sha256),
         record_id=provision[0] if provision else None,
-        provision=model.type_title(provision[1]) if provision else None, cited_at=moment,
+        provision=derived.type_title(provision[1]) if provision else None, cited_at=moment,
         snapshot_sha256=latest.sha256 if latest else None, captured_at=latest.fetched_at if latest else None,
         log_index=travel.log_index(latest.sha256) if latest else None,
     )
@@ -274,10 +274,10 @@ def record_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, prov
     cited = [s for s in version.snapshots if s.sha256 == snapshot_sha256]
     latest = cited[-1] if cited else (version.snapshots[-1] if version.snapshots else None)
     citation = Citation(
-        entity=doc.document.platform_name, document=model.document_title(doc), document_id=doc.document.id,
+        entity=doc.document.platform_name, document=derived.document_title(doc), document_id=doc.document.id,
         version_sha256=version.sha256, in_force_from=period.start, in_force_until=None,
         url=site.absolute(record_path(provision.id)), record_id=provision.id,
-        provision=model.type_title(provision.clause_type),
+        provision=derived.type_title(provision.clause_type),
         version_url=site.absolute(travel.page_of(doc.document.id, version.sha256)),
         snapshot_sha256=latest.sha256 if latest else None, captured_at=latest.fetched_at if latest else None,
         log_index=travel.log_index(latest.sha256) if latest else None,

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from store.models import Base
+from store.tables import Base
 
 engine = context.config.attributes["engine"]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from clausewatch import jobs
-from clausewatch.jobs import ActionContext, ActionResult
+from clausewatch import job_runner
+from clausewatch.job_runner import ActionContext, ActionResult
 from clausewatch.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ def make_settings(home: Path, database_url: str, schedules: Path, **more: object
 @pytest.fixture
 def recorded_actions() -> Iterator[dict[str, list[ActionContext]]]:
     """Registers ``block``-free test actions; records each call; restores the registry after."""
-    saved = dict(jobs._ACTIONS)
+    saved = dict(job_runner._ACTIONS)
     calls: dict[str, list[ActionContext]] = {}
 
     def recording(name: str, result: ActionResult | Exception):
@@ -72,12 +72,12 @@ def recorded_actions() -> Iterator[dict[str, list[ActionContext]]]:
         "count": ActionResult({"calls": 1}),
         "explode": RuntimeError("the catalog folder is on fire"),
     }.items():
-        jobs.register_action(name, recording(name, result), replace=True)
+        job_runner.register_action(name, recording(name, result), replace=True)
     try:
         yield calls
     finally:
-        jobs._ACTIONS.clear()
-        jobs._ACTIONS.update(saved)
+        job_runner._ACTIONS.clear()
+        job_runner._ACTIONS.update(saved)
 
 
 def worker(args: list[str], env: dict[str, str], *, gated: bool = False, **popen: object) -> subprocess.Popen:
@@ -103,8 +103,8 @@ def wait_for_line(process: subprocess.Popen, marker: str) -> str:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(REPO))
-    jobs.register_action("block", block)
-    jobs.register_action("count", count)
+    job_runner.register_action("block", block)
+    job_runner.register_action("count", count)
     from clausewatch.cli import main
 
     if os.environ.get(GATED):

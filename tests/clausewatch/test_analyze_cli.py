@@ -10,12 +10,12 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
-from analysis import changes, classifier
+from analysis import alignment, classifier
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec, StoredVersion, Version
 from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_bytes
 from clausewatch.cli import main
-from store.models import ClauseRow, ProvisionRow, VersionRow
+from store.tables import ClauseRow, ProvisionRow, VersionRow
 from store.repository import Store
 from tests.fakes import KeywordClassifier
 
@@ -147,7 +147,7 @@ def test_of_clauses_alike_but_for_case_the_one_with_the_same_text_keeps_its_key(
     analyzer = Analyzer(old_classifier())
     old = analyzer.classify_text(f"## Fees\n\n{plain}\n\n{shout}\n")
     new = analyzer.classify_text(f"## Fees\n\n{shout}\n\n{plain}\n")
-    assert changes.align(old, new) == {0: (1, 1.0), 1: (0, 1.0)}  # not document order: the very same text
+    assert alignment.align(old, new) == {0: (1, 1.0), 1: (0, 1.0)}  # not document order: the very same text
     text = f"## Fees\n\n{shout}\n\n{plain}\n"
     kept = tuple(replace(c, clause=replace(c.clause, key=f"k-{i}")) for i, c in enumerate(analyzer.classify_text(text)))
     version = Version("0" * 64, "CW-D-00001", T0, T0)
@@ -164,7 +164,7 @@ def stricter_classifier() -> KeywordClassifier:
 
 def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_change(
         recorded, store_url, home, monkeypatch):
-    from store.changes import list_changes
+    from store.change_records import list_changes
 
     document_id, store = recorded
     [before] = list_changes(store)

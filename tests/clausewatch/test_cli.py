@@ -9,7 +9,7 @@ import zlib
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 
 POLICY = b"<main><h1>Terms</h1><h2>1. Use</h2><p>By using the service you accept these terms.</p></main>"
 

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from clausewatch.cli import main
 from clausewatch.crawling import DeferredAnalyzer
-from clausewatch.jobs import JobRunner, read_schedules
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.job_runner import JobRunner, read_schedules
+from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.settings import load_settings
 from crawler.crawl import CrawlOptions, crawl
 from store.repository import Store
@@ -229,7 +229,7 @@ def test_enqueue_of_an_unknown_platform_is_bad_input(project):
 def test_crawl_wait_waits_for_the_crawl_running_elsewhere(project):
     from datetime import UTC, datetime, timedelta
 
-    from clausewatch.jobs import new_holder
+    from clausewatch.job_runner import new_holder
     from store import jobs as job_store
 
     _site, _catalog, base = project

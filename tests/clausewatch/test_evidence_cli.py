@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 
 POLICY = """<html><body><main><h1>Terms of Service</h1>
 <h2>1. Governing law</h2><p>These terms are governed by the laws of {law}.</p>

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 
 REPO = Path(__file__).resolve().parents[2]
 PYWB_BIN = Path(os.environ.get("CLAUSEWATCH_PYWB_BIN", REPO / ".venv-pywb" / "bin"))

@@ -14,7 +14,7 @@ import json
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 
 CAP = ("IN NO EVENT WILL OUR AGGREGATE LIABILITY FOR ALL CLAIMS RELATING TO THE SERVICES EXCEED THE GREATER OF "
        "$100 USD OR THE AMOUNT YOU PAID US IN THE 12 MONTHS PRECEDING THE DATE OF THE ACTIVITY GIVING RISE TO THE "

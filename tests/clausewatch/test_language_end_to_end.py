@@ -16,9 +16,9 @@ from markdown_it import MarkdownIt
 from sqlalchemy import select
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from store.analysis_queries import tracked_platform_count
-from store.models import ClauseRow, DocumentRow, VersionRow
+from store.tables import ClauseRow, DocumentRow, VersionRow
 from store.repository import Store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "languages"

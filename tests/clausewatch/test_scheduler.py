@@ -16,13 +16,13 @@ import pytest
 from apscheduler.schedulers.base import BaseScheduler
 from click.testing import CliRunner
 
-from clausewatch import jobs
+from clausewatch import job_runner
 from clausewatch.cli import main
-from clausewatch.jobs import ActionResult, JobRunner, read_schedules
+from clausewatch.job_runner import ActionResult, JobRunner, read_schedules
 from clausewatch.scheduler import MAX_SLEEP, Scheduler, missed_jobs
 from clausewatch.schedules import ScheduledJob
-from store import jobs as job_store
-from store.jobs import JobRun
+from store import job_runs as job_store
+from store.job_runs import JobRun
 from store.repository import Store
 from tests.clausewatch.scheduling_support import (  # noqa: F401
     BLOCKING,
@@ -98,7 +98,7 @@ def stopping_scheduler(settings, store, job_ids=("daily",)):
         scheduler.stop()
         return ActionResult({"calls": 1})
 
-    jobs.register_action("count", count_then_stop, replace=True)
+    job_runner.register_action("count", count_then_stop, replace=True)
     return scheduler, calls
 
 
@@ -164,7 +164,7 @@ def test_unknown_job_exits_2_listing_the_jobs(tmp_path):
 
 
 # Each worker process costs seconds (the CLI imports Scrapy), so the cross-database
-# behaviour of the lease is covered in tests/store/test_jobs.py and here only the
+# behaviour of the lease is covered in tests/store/test_job_runs.py and here only the
 # refusal and SIGTERM run on both databases; the rest on SQLite alone.
 
 

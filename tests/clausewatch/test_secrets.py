@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.settings import load_settings
 from reports.mail import SmtpConfig
 

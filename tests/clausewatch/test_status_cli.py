@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from store import jobs as job_store
+from store import job_runs as job_store
 from tests.clausewatch.scheduling_support import job_yaml, write_schedules
 
 SKIP_REASON = ("job 'daily' is held by host-b:4242 until 2026-03-01T05:05:00+00:00 (lease renewed "

@@ -7,7 +7,7 @@ import json
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 
 PAGE = "<main><h1>Terms</h1><p>Visits today: {visits}</p><h2>1. Use</h2><p>By using the service you accept these terms.</p></main>"
 

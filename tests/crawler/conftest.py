@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from analysis.pipeline import Analyzer
-from clausewatch.localsite import LocalSite
+from clausewatch.loopback_site import LocalSite
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
 
 # Loopback crawls: no politeness delay, short timeouts, one retry.

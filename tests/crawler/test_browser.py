@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from tests.crawler.test_netguard import LoopbackNames
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ import crochet
 import pytest
 from twisted.internet.defer import Deferred
 
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from crawler.browserproxy import GuardedProxy
 from crawler.netguard import NetworkGuard
 from crawler.runner import CrawlRunner

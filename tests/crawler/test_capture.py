@@ -10,7 +10,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 from store.capture_log import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, CaptureLog
 from store.warc import CaptureWriter
 

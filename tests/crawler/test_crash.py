@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 from store.repository import Store
 
 REPO = Path(__file__).resolve().parents[2]

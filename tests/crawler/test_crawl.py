@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 
 
 def platform(slug: str, *documents: DocumentSpec) -> PlatformSpec:

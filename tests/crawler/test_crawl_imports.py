@@ -21,7 +21,7 @@ PROBE = textwrap.dedent("""
     from datetime import UTC, datetime
     from pathlib import Path
     from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-    from clausewatch.localsite import LocalSite, Page
+    from clausewatch.loopback_site import LocalSite, Page
     from crawler.crawl import CrawlOptions, crawl
     from store.repository import Store
 

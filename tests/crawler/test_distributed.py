@@ -24,7 +24,7 @@ import redis
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from crawler.distributed import WorkerOptions, work_queue
 from crawler.pacing import DomainPacer
 from crawler.queue import Claim, DocumentQueue, QueueCounts, QueueError, queue_name_for

@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 from crawler import extract
 from crawler.extract import ExtractionError, extract_source
 

@@ -1,4 +1,4 @@
-"""Every misbehaviour of SPEC §10 served by the fault-injection server (clausewatch.localsite): each
+"""Every misbehaviour of SPEC §10 served by the fault-injection server (clausewatch.loopback_site): each
 ends as a recorded failure of the right kind or as the right version, never a crash, a hang or a
 wrong version."""
 
@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 from store.repository import Store
 
 POLICY = """<html><head><meta charset="utf-8"><title>Terms</title></head><body><nav>Home</nav>

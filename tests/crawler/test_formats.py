@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "crawl"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 
 POLICY = b"<main><h1>Terms</h1><p>These are the terms of service, long enough to be a policy.</p></main>"
 

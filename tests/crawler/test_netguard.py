@@ -18,7 +18,7 @@ from twisted.internet.interfaces import IHostnameResolver
 from zope.interface import implementer
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from crawler.netguard import NetworkGuard, host_address
 
 POLICY = b"<main><h1>Terms</h1><p>These are the terms of service of the public site.</p></main>"

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from analysis.evidence import HttpExchange
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 from crawler.items import NotModifiedDocument
 from crawler.recorder import Recorder
 from store.capture_log import REVISIT_NOT_MODIFIED
 from store.log_check import check_log
-from store.models import CaptureRecordRow, FetchRow, LogEntryRow, VersionRow
+from store.tables import CaptureRecordRow, FetchRow, LogEntryRow, VersionRow
 from store.recording import NotModifiedFetch
 from store.repository import UnknownDocumentError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from analysis.domain import DocumentSpec, SourceSpec
-from clausewatch.localsite import Page
+from clausewatch.loopback_site import Page
 from crawler.crawl import scrapy_settings
 from crawler.items import FetchedDocument
 from crawler.pipelines import DEFAULT_RECORD_THREADS

@@ -9,7 +9,7 @@ from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
 from crawler.extract import extract_document
 from crawler.reprocess import reprocess
-from store.changes import list_changes
+from store.change_records import list_changes
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 URL = "https://acme.example/terms"
@@ -99,7 +99,7 @@ def test_reprocess_folds_noise_versions_an_older_extractor_recorded(store):
 
 
 def test_reprocess_of_a_combined_document_reads_unchanged_parts_from_their_first_fetch(store, site, run_crawl):
-    from clausewatch.localsite import Page
+    from clausewatch.loopback_site import Page
 
     site.conditional = False
     site.set("/b", Page(b"<main><h1>Part B</h1><p>Second part of the policy, never edited.</p></main>"))

@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
-from clausewatch.localsite import Page
-from store.changes import list_changes
+from clausewatch.loopback_site import Page
+from store.change_records import list_changes
 from store.volatile import volatile_values
 
 DOC = "CW-D-00001"

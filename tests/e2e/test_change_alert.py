@@ -8,13 +8,13 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from clausewatch.alerting import send_alerts
+from clausewatch.notifying import send_alerts
 from clausewatch.cli import main
 from clausewatch.crawling import crawl_catalog
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.settings import load_settings
 from clausewatch.signing import ensure_log_key
-from store.changes import list_changes
+from store.change_records import list_changes
 from store.repository import Store
 
 from .conftest import INSERTED, MOVED_START, REMOVED_START, REWORDED_AFTER, as_html, cosmetic_edit, edit_policy

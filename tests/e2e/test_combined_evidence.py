@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from crawler.crawl import CrawlOptions, crawl
 from reports.site import build
 from store.repository import Store

@@ -6,7 +6,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 
 SECRET = b"AKIA-SECRET-TOKEN-0000"
 

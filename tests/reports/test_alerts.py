@@ -1,5 +1,5 @@
 """Same-day alerts: content, filters, rendering and delivery to a real SMTP server (reports/alerts.py,
-clausewatch/alerting.py)."""
+clausewatch/notifying.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
-from clausewatch.alerting import send_alerts
+from clausewatch.notifying import send_alerts
 from clausewatch.settings import load_settings
-from store.changes import list_changes
+from store.change_records import list_changes
 from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
@@ -209,7 +209,7 @@ def test_a_failed_delivery_releases_the_claim_for_the_next_run(settings, store, 
 def test_legacy_alert_state_file_is_imported_once_and_kept(settings, store, acme, smtp_inbox):
     import json
 
-    from store.changes import failing_documents
+    from store.change_records import failing_documents
 
     _record(store, acme, V1, T0)
     for hours in (1, 2):
@@ -254,7 +254,7 @@ def test_sending_needs_send_or_dry_run_and_a_subscribers_file(settings, store, a
 
 def test_the_scheduled_alerts_job_sends_by_itself_and_skips_without_a_subscribers_file(settings, store, acme,
                                                                                         smtp_inbox):
-    from clausewatch.jobs import ActionContext, get_action
+    from clausewatch.job_runner import ActionContext, get_action
 
     _record(store, acme, V1, T0)
     _record(store, acme, V2, T0 + timedelta(hours=1))

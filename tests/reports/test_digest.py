@@ -15,7 +15,7 @@ from reports.digest import collect_digest, digest_renderer, send_weekly_digest
 from reports.mail import SmtpConfig
 from reports.notification import HTML_LIMIT, collect, for_subscriber
 from reports.subscribers import Subscriber, SubscriberList
-from store.changes import ChangeRecord, ClauseChangeRecord
+from store.change_records import ChangeRecord, ClauseChangeRecord
 
 BASE = "https://watch.example.org/cw/"
 SINCE, UNTIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 8, tzinfo=UTC)

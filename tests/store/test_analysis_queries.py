@@ -19,7 +19,7 @@ from store.analysis_queries import (
     tracked_platform_count,
     versions_to_analyse,
 )
-from store.models import DocumentRow, ProvisionRow
+from store.tables import DocumentRow, ProvisionRow
 from store.repository import Store
 from tests.fakes import KeywordClassifier
 

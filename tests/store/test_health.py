@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.text import sha256_bytes
-from store.changes import failing_documents
+from store.change_records import failing_documents
 from store.site_data import load_site_data
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)

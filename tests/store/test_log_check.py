@@ -17,10 +17,10 @@ from sqlalchemy import delete, insert, select, update
 from analysis import merkle
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from analysis.evidence import LogLeaf
-from clausewatch.localsite import LocalSite, Page
+from clausewatch.loopback_site import LocalSite, Page
 from store.capture_log import CaptureLog
 from store.log_check import check_log
-from store.models import FetchRow, LogEntryRow, TreeHeadRow, VersionRow
+from store.tables import FetchRow, LogEntryRow, TreeHeadRow, VersionRow
 from store.signing import create_key, load_signer, public_key_path
 
 POLICY = "<html><body><main><h1>Terms</h1><h2>1. Law</h2><p>These terms are governed by the laws of {}.</p>" \
@@ -174,7 +174,7 @@ def test_an_altered_capture_header_block_is_named_by_verify_and_by_its_bundle(lo
     from reports.evidence import write_bundle
     from reports.evidence_check import check_bundle
     from store.evidence_data import evidence_subject
-    from store.models import CaptureRecordRow
+    from store.tables import CaptureRecordRow
 
     with logged_store.session() as session:
         row = session.scalar(select(CaptureRecordRow).where(CaptureRecordRow.status == 200)

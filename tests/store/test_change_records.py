@@ -1,4 +1,4 @@
-"""store/changes.py on real SQLite and PostgreSQL stores."""
+"""store/change_records.py on real SQLite and PostgreSQL stores."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from analysis.domain import PlatformSpec, DocumentSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes
-from reports.site.model import changes_of_provision
-from store.changes import failing_documents, list_changes, mark_alerted, provision_links
+from reports.site.derived import changes_of_provision
+from store.change_records import failing_documents, list_changes, mark_alerted, provision_links
 from store.site_data import load_site_data
 from tests.fakes import KeywordClassifier
 

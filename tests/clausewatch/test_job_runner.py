@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from clausewatch import jobs
-from clausewatch.jobs import ActionResult, Heartbeat, JobInterruptedError, JobRunner, ShutdownSignals
+from clausewatch import job_runner
+from clausewatch.job_runner import ActionResult, Heartbeat, JobInterruptedError, JobRunner, ShutdownSignals
 from clausewatch.logs import event_line
 from clausewatch.schedules import ScheduledJob, Selection
-from store import jobs as job_store
+from store import job_runs as job_store
 from tests.clausewatch.scheduling_support import job_yaml, make_settings, recorded_actions, write_schedules  # noqa: F401
 
 NOW = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
@@ -39,11 +39,11 @@ def job(action: str, job_id: str = "daily", selection: Selection = Selection()) 
 
 
 def test_builtin_actions_are_registered_through_the_extension_point():
-    assert set(jobs.action_names()) >= {"crawl", "run", "digest", "alerts", "site"}
+    assert set(job_runner.action_names()) >= {"crawl", "run", "digest", "alerts", "site"}
     with pytest.raises(ValueError, match="'crawl' is already registered"):
-        jobs.register_action("crawl", lambda context: ActionResult())
-    with pytest.raises(jobs.UnknownActionError, match="no action 'nope'"):
-        jobs.get_action("nope")
+        job_runner.register_action("crawl", lambda context: ActionResult())
+    with pytest.raises(job_runner.UnknownActionError, match="no action 'nope'"):
+        job_runner.get_action("nope")
 
 
 def test_run_dispatches_crawl_alerts_site_and_records_the_run(runner, store, recorded_actions):
@@ -95,7 +95,7 @@ def test_an_interrupted_action_is_recorded_and_the_interrupt_goes_on(runner, sto
     def interrupted(context):
         raise JobInterruptedError("SIGTERM")
 
-    jobs.register_action("interrupted", interrupted)
+    job_runner.register_action("interrupted", interrupted)
     with pytest.raises(JobInterruptedError):
         runner.run(job("interrupted"))
     (record,) = job_store.runs(store, "daily")
@@ -147,7 +147,7 @@ def test_job_status_shows_last_and_next_run_and_holder(settings, store):
     run_id = job_store.start_run(store, "daily", "run", "h", now=NOW - timedelta(days=1))
     job_store.finish_run(store, run_id, "ok", now=NOW - timedelta(days=1) + timedelta(minutes=3))
     job_store.acquire_lease(store, "weekly", "host:7:x", now=NOW, ttl=timedelta(minutes=5))
-    daily, weekly = jobs.job_status(settings, store, now=NOW + timedelta(minutes=1))
+    daily, weekly = job_runner.job_status(settings, store, now=NOW + timedelta(minutes=1))
     assert daily["id"] == "daily" and daily["action"] == "run"
     assert daily["last_outcome"] == "ok"
     assert daily["last_started_at"] == "2026-03-01T05:00:00+00:00"

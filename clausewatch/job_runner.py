@@ -7,7 +7,7 @@ actions are registered the same way; they import the code they call lazily, so
 this module loads before (and without) the crawler or the mailers.
 
 One run at a time per job, across processes: :class:`JobRunner` takes the
-job's lease in the store (``store.jobs``), renews it from a heartbeat thread
+job's lease in the store (``store.job_runs``), renews it from a heartbeat thread
 while the action runs, records the run (ok, failed or skipped, with counts and
 error) and gives the lease back however the action ends.
 """
@@ -32,8 +32,8 @@ from clausewatch.app import utcnow
 from clausewatch.logs import log_event
 from clausewatch.schedules import ScheduledJob, Schedules, Selection, load_schedules
 from clausewatch.settings import Settings
-from store import jobs as job_store
-from store.jobs import LeaseHeldError, LeaseLostError
+from store import job_runs as job_store
+from store.job_runs import LeaseHeldError, LeaseLostError
 from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def alerts(context: ActionContext) -> ActionResult:
     With no subscribers file the step is skipped, and says so in the run's counts:
     a new install still crawls and publishes. A bad file fails the run.
     """
-    from clausewatch.alerting import send_alerts
+    from clausewatch.notifying import send_alerts
 
     if not context.settings.subscribers.is_file():
         return ActionResult({"skipped": f"no subscribers file at {context.settings.subscribers}"})

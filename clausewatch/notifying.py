@@ -32,7 +32,7 @@ from reports.alerts import alert_renderer
 from reports.notification import Outgoing, build_messages, collect, failure_key
 from reports.subscribers import SubscriberList, require_subscribers
 from store import notifications
-from store.changes import failing_documents, list_changes, mark_alerted
+from store.change_records import failing_documents, list_changes, mark_alerted
 from store.repository import Store
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ Reads Open Terms Archive's ``pga-versions.bundle`` (4,857 Markdown versions of
 133 documents of 25 platforms, 2022–2026), cloned into a temporary folder.
 Each document's versions are replayed in commit order: the new text is split
 and classified with the real pipeline (``analysis.pipeline.Analyzer``), then
-``analysis.changes.build_change`` aligns it with the previous version.
+``analysis.alignment.build_change`` aligns it with the previous version.
 
 Prints one JSON object:
 
@@ -19,7 +19,7 @@ Prints one JSON object:
 - ``samples``: ``--samples`` substantive changes drawn with a fixed seed, each
   with its clause change list (texts shortened), to be read by a person.
 
-    .venv/bin/python benchmarks/changes.py [--bundle PATH] [--jobs 2] [--documents N] [--pairs-per-document N]
+    .venv/bin/python benchmarks/change_detection.py [--bundle PATH] [--jobs 2] [--documents N] [--pairs-per-document N]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis.changes import build_change  # noqa: E402
+from analysis.alignment import build_change  # noqa: E402
 from analysis.domain import StoredVersion, Version  # noqa: E402
 from analysis.pipeline import Analyzer  # noqa: E402
 from analysis.text import normalize_text, sha256_text  # noqa: E402
@@ -51,7 +51,7 @@ _TECHNICAL = ("Apply technical", "Refilter")
 
 def clone(bundle: Path) -> Path:
     if not bundle.is_file():
-        sys.exit(f"benchmarks/changes.py needs {bundle} (../shared/datasets/ota/pga-versions.bundle)")
+        sys.exit(f"benchmarks/change_detection.py needs {bundle} (../shared/datasets/ota/pga-versions.bundle)")
     target = Path(tempfile.mkdtemp(prefix="cw-pga-")) / "pga"
     subprocess.run(["git", "clone", "-q", str(bundle), str(target)], check=True)
     return target

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from analysis import taxonomy
 from analysis.domain import ClassifiedClause, severity_rank
 from analysis.language import not_analysed_reason
-from store.changes import ChangeRecord
+from store.change_records import ChangeRecord
 from store.site_data import DocumentInfo, ProvisionInfo
 
 EXCERPT_CHARS = 300
@@ -122,6 +122,6 @@ def platform_grade(documents: Sequence[DocumentInfo]) -> Grade:
 
 
 def changes_of_provision(document: DocumentInfo, provision: ProvisionInfo) -> list[ChangeRecord]:
-    """Changes of the document that concern the provision record (:func:`store.changes.provision_links`)."""
+    """Changes of the document that concern the provision record (:func:`store.change_records.provision_links`)."""
     return [change for change in document.changes
             if any(provision.id in c.record_ids for c in change.clause_changes)]

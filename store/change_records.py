@@ -17,12 +17,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
-from analysis.changes import raises_severity
+from analysis.alignment import raises_severity
 from analysis.domain import ClauseChange, severity_rank
 from store import mapping
 from store.database import IDS_PER_QUERY
 from store.health import FetchHealth, fetch_health
-from store.models import (
+from store.tables import (
     ChangeRow,
     ClauseChangeRow,
     ClauseRow,

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store.models import JobLeaseRow, JobRunRow
+from store.tables import JobLeaseRow, JobRunRow
 from store.repository import Store
 
 RUN_OUTCOMES = ("running", "ok", "failed", "skipped")

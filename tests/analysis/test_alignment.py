@@ -1,8 +1,8 @@
-"""analysis/changes.py: clause alignment, change lists, cosmetic judgement."""
+"""analysis/alignment.py: clause alignment, change lists, cosmetic judgement."""
 
 from __future__ import annotations
 
-from analysis.changes import build_change, comparable_form, cosmetic_reason
+from analysis.alignment import build_change, comparable_form, cosmetic_reason
 from analysis.domain import (
     Classification,
     ClassifiedClause,
