@@ -148,73 +148,78 @@ def _etag(page: Page) -> str:
     return '"' + sha256(page.body).hexdigest()[:16] + '"'
 
 
-def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Handler(BaseHTTPRequestHandler):
+    """Serves the pages of :attr:`site` with the misbehaviours each page asks for."""
 
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
-            path = urlsplit(self.path).path
-            site.record_request(path, dict(self.headers.items()))
-            page = site.page(path)
-            if page is None:
-                page = Page(b"<h1>Not found</h1>", status=404) if path != "/robots.txt" else Page(
-                    b"User-agent: *\nAllow: /\n", content_type="text/plain")
-            if page.hang:
-                site._released.wait()
-                if site._stopping.is_set():
-                    self.close_connection = True  # closed unanswered
-                    return
-            if page.render is not None:
-                page = replace(page, body=page.render(sum(1 for p, _ in site.requests if p == path)))
-            if site.conditional and page.status == 200 and self.headers.get("If-None-Match") == _etag(page):
-                self.send_response(304)
-                self.send_header("ETag", _etag(page))
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+    site: LocalSite
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        path = urlsplit(self.path).path
+        self.site.record_request(path, dict(self.headers.items()))
+        page = self.site.page(path)
+        if page is None:
+            page = Page(b"<h1>Not found</h1>", status=404) if path != "/robots.txt" else Page(
+                b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        if page.hang:
+            self.site._released.wait()
+            if self.site._stopping.is_set():
+                self.close_connection = True  # closed unanswered
                 return
-            self._send(page)
-
-        def _send(self, page: Page) -> None:
-            self.send_response(page.status)
-            if page.content_type:
-                self.send_header("Content-Type", page.content_type)
-            if page.status == 200:
-                self.send_header("ETag", _etag(page))
-                self.send_header("Last-Modified", formatdate(0, usegmt=True))
-            for name, value in page.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(page.body) * page.chunks))
+        if page.render is not None:
+            page = replace(page, body=page.render(sum(1 for p, _ in self.site.requests if p == path)))
+        if self.site.conditional and page.status == 200 and self.headers.get("If-None-Match") == _etag(page):
+            self.send_response(304)
+            self.send_header("ETag", _etag(page))
+            self.send_header("Content-Length", "0")
             self.end_headers()
-            try:
-                if page.cut_after is not None:
-                    self._cut(page)
-                elif page.drip:
-                    self._drip(page)
-                else:
-                    for _ in range(page.chunks):
-                        self.wfile.write(page.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a size cap): nothing to do
+            return
+        self._send(page)
 
-        def _drip(self, page: Page) -> None:
-            for start in range(0, len(page.body), page.drip):
-                self.wfile.write(page.body[start:start + page.drip])
-                self.wfile.flush()
-                if site._stopping.wait(page.drip_pause):
-                    return
+    def _send(self, page: Page) -> None:
+        self.send_response(page.status)
+        if page.content_type:
+            self.send_header("Content-Type", page.content_type)
+        if page.status == 200:
+            self.send_header("ETag", _etag(page))
+            self.send_header("Last-Modified", formatdate(0, usegmt=True))
+        for name, value in page.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(page.body) * page.chunks))
+        self.end_headers()
+        try:
+            if page.cut_after is not None:
+                self._cut(page)
+            elif page.drip:
+                self._drip(page)
+            else:
+                for _ in range(page.chunks):
+                    self.wfile.write(page.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a size cap): nothing to do
 
-        def _cut(self, page: Page) -> None:
-            self.wfile.write(page.body[:page.cut_after])
+    def _drip(self, page: Page) -> None:
+        for start in range(0, len(page.body), page.drip):
+            self.wfile.write(page.body[start:start + page.drip])
             self.wfile.flush()
-            self.close_connection = True
-            if page.reset:  # linger 0: close() sends RST instead of FIN
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                self.connection.close()
+            if self.site._stopping.wait(page.drip_pause):
+                return
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
-            pass
+    def _cut(self, page: Page) -> None:
+        self.wfile.write(page.body[:page.cut_after])
+        self.wfile.flush()
+        self.close_connection = True
+        if page.reset:  # linger 0: close() sends RST instead of FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
 
-    return Handler
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the http.server API
+        pass
+
+
+
+def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
+    return type("Handler", (_Handler,), {"site": site})
 
 
 @contextmanager

@@ -76,6 +76,18 @@ class CrawlReport(OutcomeCounts):
     results: list[DocumentResult] = field(default_factory=list)
 
 
+_OUR_MIDDLEWARES = {
+    "crawler.middlewares.SchemeGuardMiddleware": 50,
+    "crawler.middlewares.RedirectLoopMiddleware": 60,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    # After retry in process_exception order, so a refused address is not retried.
+    "crawler.netguard.NetworkGuardMiddleware": 560,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.StrictMetaRefreshMiddleware": 580,
+}
+
+
 def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
     """The Scrapy settings of a crawl with these options."""
     polite = options.delay > 0
@@ -112,35 +124,31 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
         # out of the base lists instead (decision 0014).
         "EXTENSIONS_BASE": _without(default_settings.EXTENSIONS_BASE, _UNUSED_EXTENSIONS),
         "DOWNLOADER_MIDDLEWARES_BASE": _without(default_settings.DOWNLOADER_MIDDLEWARES_BASE, _UNUSED_MIDDLEWARES),
-        "DOWNLOADER_MIDDLEWARES": {
-            "crawler.middlewares.SchemeGuardMiddleware": 50,
-            "crawler.middlewares.RedirectLoopMiddleware": 60,
-            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-            "crawler.middlewares.BackoffRetryMiddleware": 550,
-            # After retry in process_exception order, so a refused address is not retried.
-            "crawler.netguard.NetworkGuardMiddleware": 560,
-            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-            "crawler.middlewares.StrictMetaRefreshMiddleware": 580,
-        },
+        "DOWNLOADER_MIDDLEWARES": _OUR_MIDDLEWARES,
         "NETWORK_GUARD": guard,
         "ITEM_PIPELINES": {"crawler.pipelines.RecordPipeline": 300},
     }
     if browser:
-        handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-        # Chromium connects only through the guarded proxy (decision 0017), served while the crawl runs.
-        proxy = GuardedProxy(guard, timeout=options.timeout)
-        settings.update({
-            "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
-            "BROWSER_PROXY": proxy,
-            "EXTENSIONS": {"crawler.browserproxy.GuardedProxyExtension": 0},
-            "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-            "PLAYWRIGHT_LAUNCH_OPTIONS": {
-                "executable_path": options.browser_path, "headless": True,
-                "args": [*CHROMIUM_ARGS, *proxy.chromium_args()],
-            },
-            "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.timeout * 1000,
-        })
+        settings.update(_browser_settings(options, guard))
     return settings
+
+
+def _browser_settings(options: CrawlOptions, guard: NetworkGuard) -> dict[str, Any]:
+    """Pages fetched by headless Chromium, which connects only through the guarded proxy
+    (decision 0017), served while the crawl runs."""
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    proxy = GuardedProxy(guard, timeout=options.timeout)
+    return {
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "BROWSER_PROXY": proxy,
+        "EXTENSIONS": {"crawler.browserproxy.GuardedProxyExtension": 0},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": {
+            "executable_path": options.browser_path, "headless": True,
+            "args": [*CHROMIUM_ARGS, *proxy.chromium_args()],
+        },
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.timeout * 1000,
+    }
 
 
 def crawl(
