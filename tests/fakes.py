@@ -47,3 +47,17 @@ class KeywordClassifier:
             confidence=0.9, evidence=tuple(keyword for keyword, _, _ in hits), basis="explicit",
             reason=f"the clause mentions {', '.join(keyword for keyword, _, _ in hits)}",
         )
+
+
+def record_fetched_text(store, document_id: str, text: str, at, *, analyze=None, url: str = "https://x.example/tos",
+                        **kwargs):
+    """Record ``text`` as if a plain-text page at ``url`` had served it at ``at`` (no HTTP involved),
+    analysed by the keyword classifier unless ``analyze`` says otherwise."""
+    from analysis.domain import Snapshot
+    from analysis.pipeline import Analyzer
+    from analysis.text import sha256_bytes
+
+    body = text.encode()
+    snapshot = Snapshot(sha256_bytes(body), document_id, url, url, 200, "text/plain", at, size=len(body))
+    return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at,
+                                       finished_at=at, analyze=analyze or Analyzer(KeywordClassifier()), **kwargs)

@@ -114,12 +114,6 @@ def test_heartbeat_renews_and_notices_a_lost_lease(store):
     assert heartbeat.beat() is False and heartbeat.lost
 
 
-@pytest.fixture
-def restore_signals():
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 def test_shutdown_signal_interrupts_only_inside_interruptible(restore_signals):

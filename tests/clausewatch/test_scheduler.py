@@ -272,12 +272,6 @@ def test_sigterm_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_e
     assert [r.outcome for r in job_store.runs(store, "other")] == []  # nothing else started on the way out
 
 
-@pytest.fixture
-def restore_signals():
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    yield
-    for signum, handler in saved.items():
-        signal.signal(signum, handler)
 
 
 def test_run_without_job_runs_the_run_jobs_and_exits_1_on_problems(tmp_path, store_url, store, recorded_actions,

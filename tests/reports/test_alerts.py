@@ -9,13 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
-from analysis.pipeline import Analyzer
-from analysis.text import sha256_bytes
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from clausewatch.notifying import send_alerts
 from clausewatch.settings import load_settings
 from store.change_records import list_changes
-from tests.fakes import KeywordClassifier
+from tests.fakes import record_fetched_text
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -31,12 +29,6 @@ V2 = V1.replace("suspend your account if", "terminate your account at any time, 
 )
 
 
-def _record(store, document_id, text, at, **kwargs):
-    body = text.encode()
-    snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
-                        "text/plain", at, size=len(body))
-    return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                             analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
@@ -69,8 +61,8 @@ def _inbox(smtp_inbox) -> dict[str, email.message.EmailMessage]:
 
 
 def test_alert_per_subscriber_once_with_filters_and_isolation(settings, store, acme, smtp_inbox):
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
     report = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=2))
 
     assert [(d.recipient.split("<")[-1].rstrip(">"), d.ok) for d in report.deliveries] == [
@@ -100,16 +92,16 @@ def test_alert_per_subscriber_once_with_filters_and_isolation(settings, store, a
 
 
 def test_cosmetic_and_technical_changes_never_alert(settings, store, acme, smtp_inbox):
-    _record(store, acme, V1, T0)
-    _record(store, acme, V1.replace("Ireland and", "Ireland, and"), T0 + timedelta(hours=1))
-    _record(store, acme, V2, T0 + timedelta(hours=2), technical=True)
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V1.replace("Ireland and", "Ireland, and"), T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=2), technical=True)
     report = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=3))
     assert report.changes == 0 and report.deliveries == [] and smtp_inbox.messages == []
     assert [c.substantive for c in list_changes(store, include_technical=True)] == [False, True]
 
 
 def test_failing_document_alerted_once_per_streak_naming_the_kind(settings, store, acme, smtp_inbox):
-    _record(store, acme, V1, T0)
+    record_fetched_text(store, acme, V1, T0)
     for hours in (1, 2):
         store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
                              kind="selector_missing", detail="no element matched main.terms")
@@ -122,8 +114,8 @@ def test_failing_document_alerted_once_per_streak_naming_the_kind(settings, stor
 
 
 def test_dry_run_writes_eml_and_marks_nothing(settings, store, acme, smtp_inbox, tmp_path):
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
     report = send_alerts(settings, store=store, dry_run=tmp_path / "eml", now=T0 + timedelta(hours=2))
     assert sorted(p.name for p in (tmp_path / "eml").iterdir()) == [
         "001-all@example.com.eml", "002-high@example.com.eml", "003-gone@refused.invalid.eml",
@@ -147,8 +139,8 @@ def test_two_hosts_running_alerts_at_once_send_each_change_once(settings, store,
                                                                 tmp_path):
     import threading
 
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
     for hours in (2, 3):
         store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
                              kind="selector_missing", detail="no element matched main.terms")
@@ -182,8 +174,8 @@ def test_two_hosts_running_alerts_at_once_send_each_change_once(settings, store,
 def test_a_change_another_host_is_sending_is_left_to_it_until_its_claim_expires(settings, store, acme, smtp_inbox):
     from store import notifications
 
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
     (pending,) = list_changes(store, pending_alert=True)
     sent_at = T0 + timedelta(hours=2)
     assert notifications.claim(store, "change", [str(pending.id)], holder="host-a", now=sent_at) == {str(pending.id)}
@@ -196,8 +188,8 @@ def test_a_change_another_host_is_sending_is_left_to_it_until_its_claim_expires(
 
 
 def test_a_failed_delivery_releases_the_claim_for_the_next_run(settings, store, acme, smtp_inbox, tmp_path):
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
     (settings.subscribers).write_text("subscribers:\n  - {email: gone@refused.invalid}\n", encoding="utf-8")
     first = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=2))
     assert first.changes == 1 and first.alerted_change_ids == [] and not first.ok
@@ -211,7 +203,7 @@ def test_legacy_alert_state_file_is_imported_once_and_kept(settings, store, acme
 
     from store.change_records import failing_documents
 
-    _record(store, acme, V1, T0)
+    record_fetched_text(store, acme, V1, T0)
     for hours in (1, 2):
         store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
                              kind="selector_missing", detail="gone")
@@ -228,8 +220,8 @@ def test_legacy_alert_state_file_is_imported_once_and_kept(settings, store, acme
 
 
 def test_nothing_at_the_threshold_means_no_alert(settings, store, acme, smtp_inbox):
-    _record(store, acme, V1, T0)
-    _record(store, acme, V1.replace("governed by the law", "governed by the laws"), T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V1.replace("governed by the law", "governed by the laws"), T0 + timedelta(hours=1))
     settings.subscribers.write_text("subscribers:\n  - {email: high@example.com, min_severity: high}\n",
                                     encoding="utf-8")
     report = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=2))
@@ -256,8 +248,8 @@ def test_the_scheduled_alerts_job_sends_by_itself_and_skips_without_a_subscriber
                                                                                         smtp_inbox):
     from clausewatch.job_runner import ActionContext, get_action
 
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(hours=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
     result = get_action("alerts")(ActionContext(settings, store, "daily"))
     assert result.counts["sent"] == 2 and sorted(_inbox(smtp_inbox)) == ["all@example.com", "high@example.com"]
     settings.subscribers.unlink()

@@ -6,13 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analysis.domain import PlatformSpec, DocumentSpec, Snapshot, SourceSpec
-from analysis.pipeline import Analyzer
-from analysis.text import sha256_bytes
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from reports.site.derived import changes_of_provision
 from store.change_records import failing_documents, list_changes, mark_alerted, provision_links
 from store.site_data import load_site_data
-from tests.fakes import KeywordClassifier
+from tests.fakes import record_fetched_text
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
 
@@ -35,12 +33,6 @@ def _catalog(*slugs: str) -> list[PlatformSpec]:
     ]
 
 
-def _record(store, document_id: str, text: str, at: datetime, **kwargs):
-    body = text.encode()
-    snapshot = Snapshot(sha256_bytes(body), document_id, "https://x.example/tos", "https://x.example/tos", 200,
-                        "text/plain", at, size=len(body))
-    return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                                       analyze=Analyzer(KeywordClassifier()), **kwargs)
 
 
 @pytest.fixture
@@ -50,11 +42,11 @@ def documents(store):
 
 def test_changes_list_with_record_ids_and_filters(store, documents):
     acme, globex = documents
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(days=1))
-    _record(store, acme, V3, T0 + timedelta(days=2))
-    _record(store, globex, V1, T0)
-    _record(store, globex, V2, T0 + timedelta(days=3), technical=True)
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(days=1))
+    record_fetched_text(store, acme, V3, T0 + timedelta(days=2))
+    record_fetched_text(store, globex, V1, T0)
+    record_fetched_text(store, globex, V2, T0 + timedelta(days=3), technical=True)
 
     changes = list_changes(store)
     assert [(c.document_id, c.substantive, c.cosmetic_reason) for c in changes] == [
@@ -76,8 +68,8 @@ def test_changes_list_with_record_ids_and_filters(store, documents):
 
 def test_alert_queue_marks_each_change_once(store, documents):
     acme, _ = documents
-    _record(store, acme, V1, T0)
-    _record(store, acme, V2, T0 + timedelta(days=1))
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(days=1))
     pending = list_changes(store, pending_alert=True)
     assert len(pending) == 1
     assert mark_alerted(store, [pending[0].id], T0 + timedelta(days=1, hours=1)) == 1
@@ -88,7 +80,7 @@ def test_alert_queue_marks_each_change_once(store, documents):
 
 def test_failure_streaks(store, documents):
     acme, globex = documents
-    _record(store, acme, V1, T0)
+    record_fetched_text(store, acme, V1, T0)
     for hours in (1, 2, 3):
         store.recording.record_failure(acme, started_at=T0 + timedelta(hours=hours), finished_at=T0 + timedelta(hours=hours),
                                        kind="http_5xx" if hours < 3 else "timeout", detail=f"attempt {hours}")
@@ -97,7 +89,7 @@ def test_failure_streaks(store, documents):
     assert (failing.document_id, failing.consecutive_failures, failing.error_kind) == (acme, 3, "timeout")
     assert failing.failing_since == T0 + timedelta(hours=1)
     assert [f.document_id for f in failing_documents(store, at_least=1)] == [acme, globex]
-    _record(store, acme, V1, T0 + timedelta(hours=4))
+    record_fetched_text(store, acme, V1, T0 + timedelta(hours=4))
     assert [f.document_id for f in failing_documents(store, at_least=1)] == [globex]
 
 
@@ -112,9 +104,9 @@ def test_provision_links_follow_the_clause_on_each_side_of_the_change():
 
 def test_a_clause_that_changes_type_is_listed_under_both_records_by_changes_and_site(store, documents):
     acme, _ = documents
-    _record(store, acme, V1, T0)
+    record_fetched_text(store, acme, V1, T0)
     # The law clause now also lets the company terminate: its type moves from choice of law to termination.
-    _record(store, acme, V1.replace("These Terms are governed", "We may terminate; these Terms are governed"),
+    record_fetched_text(store, acme, V1.replace("These Terms are governed", "We may terminate; these Terms are governed"),
             T0 + timedelta(days=1))
     provisions = {p.clause_type: p.id for p in load_site_data(store).documents[0].provisions}
     [change] = list_changes(store)
