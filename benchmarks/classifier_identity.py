@@ -35,11 +35,12 @@ def policy_texts(seeds_only: bool = False) -> list[tuple[str, str]]:
              for p in sorted((SHARED / "reference" / "seeds").glob("*.txt"))]
     if seeds_only:
         return texts
-    folder = Path(tempfile.mkdtemp(prefix="identity-"))
-    subprocess.run(["git", "clone", "-q", str(SHARED / "datasets" / "ota" / "pga-versions.bundle"), str(folder)],
-                   check=True)
-    texts += [(f"pga:{p.relative_to(folder)}", p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*/*.md"))
-              if str(p.relative_to(folder)) not in GERMAN]
+    with tempfile.TemporaryDirectory(prefix="identity-") as clone:
+        folder = Path(clone)
+        subprocess.run(["git", "clone", "-q", str(SHARED / "datasets" / "ota" / "pga-versions.bundle"), str(folder)],
+                       check=True)
+        texts += [(f"pga:{p.relative_to(folder)}", p.read_text(encoding="utf-8"))
+                  for p in sorted(folder.glob("*/*.md")) if str(p.relative_to(folder)) not in GERMAN]
     return texts
 
 

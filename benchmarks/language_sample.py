@@ -39,17 +39,18 @@ def _git(folder: Path, *args: str) -> str:
 
 def bundle_texts(bundle: Path, per_document: int) -> list[tuple[str, str]]:
     """``(name, text)`` for up to ``per_document`` distinct versions of each document of a bundle (0: all)."""
-    folder = Path(tempfile.mkdtemp(prefix="lang-sample-"))
-    subprocess.run(["git", "clone", "-q", str(bundle), str(folder)], check=True)
-    texts = []
-    for path in sorted(_git(folder, "ls-tree", "-r", "--name-only", "HEAD").splitlines()):
-        raw = _git(folder, "log", "--format=", "--raw", "--no-abbrev", "--", path).splitlines()
-        blobs = list(dict.fromkeys(line.split("\t")[0].split()[3] for line in raw if line.startswith(":")))
-        blobs = [b for b in blobs if set(b) != {"0"}]
-        if per_document and len(blobs) > per_document:
-            blobs = [blobs[round(k * (len(blobs) - 1) / (per_document - 1))] for k in range(per_document)] \
-                if per_document > 1 else blobs[:1]
-        texts.extend((f"{bundle.stem}:{path}@{b[:8]}", _git(folder, "cat-file", "blob", b)) for b in blobs)
+    with tempfile.TemporaryDirectory(prefix="lang-sample-") as clone:
+        folder = Path(clone)
+        subprocess.run(["git", "clone", "-q", str(bundle), str(folder)], check=True)
+        texts = []
+        for path in sorted(_git(folder, "ls-tree", "-r", "--name-only", "HEAD").splitlines()):
+            raw = _git(folder, "log", "--format=", "--raw", "--no-abbrev", "--", path).splitlines()
+            blobs = list(dict.fromkeys(line.split("\t")[0].split()[3] for line in raw if line.startswith(":")))
+            blobs = [b for b in blobs if set(b) != {"0"}]
+            if per_document and len(blobs) > per_document:
+                blobs = [blobs[round(k * (len(blobs) - 1) / (per_document - 1))] for k in range(per_document)] \
+                    if per_document > 1 else blobs[:1]
+            texts.extend((f"{bundle.stem}:{path}@{b[:8]}", _git(folder, "cat-file", "blob", b)) for b in blobs)
     return texts
 
 
