@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,12 @@ def test_an_english_banner_above_a_german_policy_does_not_make_it_english(shared
     banner = _seed_texts(shared)[2][:SLICE_CHARS]
     assert detect_language(banner) == "en"
     assert detect_language(banner + "\n\n" + GERMAN) == "de"
+
+
+def test_the_detector_model_is_loaded_on_first_use_not_at_import():
+    probe = ("import sys, analysis.pipeline, analysis.language as l; before = 'py3langid' in sys.modules; "
+             "l.detect_language('Some words in English, enough of them to decide.'); "
+             "print(before, 'py3langid' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    assert shown == ["False", "True"]
