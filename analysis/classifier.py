@@ -85,7 +85,8 @@ def ngrams(text: str, sizes: Sequence[int] = (1, 2)) -> list[str]:
     tokens = words(text)
     grams: list[str] = []
     for n in sizes:
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        # Each n-gram joins n shifted copies of the tokens, zipped: no slice per position.
+        grams.extend(tokens if n == 1 else map(" ".join, zip(*(tokens[k:] for k in range(n)))))
     return grams
 
 
@@ -308,14 +309,17 @@ class Classifier:
                 phrases = clause_type.evidence(text)
                 if phrases:
                     findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
-            elif margins[j] >= self.thresholds[j] or (margins[j] >= self.phrase_thresholds[j]
-                                                      and clause_type.evidence(text)):
-                phrases = clause_type.evidence(text)
+                continue
+            # The phrases are looked for once per type and clause, and only where they can change the answer.
+            learned = margins[j] >= self.thresholds[j]
+            near = margins[j] >= self.phrase_thresholds[j]
+            phrases = clause_type.evidence(text) if learned or near or clause_type.id in PHRASE_DECIDES else ()
+            if learned or (near and phrases):
                 evidence = phrases or self._model_evidence(text, rows, row, j)
                 findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
                                               self._learned_high(clause_type.id, high), explicit=bool(phrases)))
-            elif clause_type.id in PHRASE_DECIDES and clause_type.deciding(text):
-                findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, clause_type.evidence(text), text, None))
+            elif clause_type.id in PHRASE_DECIDES and phrases and clause_type.deciding(text):
+                findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
         if not findings:
             none = 1.0 - float(probabilities.max()) if len(probabilities) else 1.0
             return Classification((), "low", round(none, 4), (), "inferred", "No clause type recognised.")
@@ -341,8 +345,9 @@ class Classifier:
         indices = rows.indices[start:end]
         contributions = self.weights[indices, label] * rows.data[start:end]
         spans = []
+        tokens = Tokens.of(text)
         for k in np.argsort(-contributions, kind="stable")[:EVIDENCE_CANDIDATES]:
-            span = _find_span(text, self.terms[indices[k]]) if contributions[k] > 0 else None
+            span = _find_span(tokens, self.terms[indices[k]]) if contributions[k] > 0 else None
             if span:
                 spans.append((*span, float(contributions[k])))
         merged = sorted(_merge_spans(spans), key=lambda s: -s[2])[:EVIDENCE_PER_TYPE]
@@ -368,15 +373,35 @@ class SentenceScores:
         return next((s for s in self.sentences[start:end] if clause_type.evidence(s)), None)
 
 
-def _find_span(text: str, term: str) -> tuple[int, int] | None:
-    """Where ``term`` (lower-cased words) first occurs in ``text``, whatever the case and punctuation between."""
-    # Matched token by token: a regular expression per term would be compiled for every evidence n-gram.
-    tokens = list(_WORD.finditer(text.lower().translate(_APOSTROPHES)))
+@dataclass(frozen=True)
+class Tokens:
+    """The word tokens of a text as ``words`` reads them, with where each stands in the text."""
+
+    words: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    @classmethod
+    def of(cls, text: str) -> Tokens:
+        found = list(_WORD.finditer(text.lower().translate(_APOSTROPHES)))
+        return cls([m.group() for m in found], [m.start() for m in found], [m.end() for m in found])
+
+
+def _find_span(tokens: Tokens, term: str) -> tuple[int, int] | None:
+    """Where ``term`` (lower-cased words) first occurs among ``tokens``, whatever the case and punctuation between.
+
+    The text is tokenised once for all its evidence candidates, and only the places where the term's
+    first word stands are compared (a regular expression per term would be compiled for every n-gram).
+    """
     wanted = term.split()
-    for i in range(len(tokens) - len(wanted) + 1):
-        if all(tokens[i + k].group() == w for k, w in enumerate(wanted)):
-            return tokens[i].start(), tokens[i + len(wanted) - 1].end()
-    return None
+    at = -1
+    while True:
+        try:
+            at = tokens.words.index(wanted[0], at + 1)
+        except ValueError:
+            return None
+        if tokens.words[at : at + len(wanted)] == wanted:
+            return tokens.starts[at], tokens.ends[at + len(wanted) - 1]
 
 
 def _merge_spans(spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

@@ -206,7 +206,7 @@ def test_neighbouring_evidence_ngrams_join_into_one_phrase():
     assert classifier._merge_spans([(20, 25, 0.5), (0, 9, 1.0), (10, 14, 2.0), (3, 6, 0.25)]) == [
         (0, 14, 3.25), (20, 25, 0.5)
     ]
-    assert classifier._find_span("We MAY terminate, your account.", "terminate your account") == (7, 30)
+    assert classifier._find_span(classifier.Tokens.of("We MAY terminate, your account."), "terminate your account") == (7, 30)
 
 
 def test_a_long_clause_quotes_the_sentence_that_decided_each_type(model):

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from analysis.language import UNDETERMINED, detect_language, not_analysed_reason
+from analysis.language import (
+    SLICE_CHARS,
+    SLICES,
+    UNDETERMINED,
+    bounded_sample,
+    detect_language,
+    language_of_all,
+    not_analysed_reason,
+)
 from analysis.pipeline import Analyzer
 from analysis.splitter import split_clauses
 from analysis.text import normalize_text
@@ -72,3 +82,39 @@ def test_a_model_may_declare_more_languages():
 
     analysis = Analyzer(Bilingual())(None, GERMAN)
     assert all(item.classification.types == ("prohibited_content",) for item in analysis.clauses)
+
+
+def _seed_texts(shared) -> list[str]:
+    return [normalize_text(p.read_text(encoding="utf-8")) for p in sorted((shared / "reference" / "seeds").glob("*.txt"))]
+
+
+def test_the_sample_names_the_language_the_whole_text_does(shared):
+    texts = [GERMAN, FRENCH, *_seed_texts(shared)]
+    sampled = [t for t in texts if len(bounded_sample(t)) < len(t)]
+    assert len(sampled) >= 3  # long enough that only a sample is read
+    assert [detect_language(t) for t in texts] == [language_of_all(t) for t in texts]
+
+
+def test_the_sample_is_bounded_and_made_of_whole_words():
+    long_text = GERMAN * 40
+    sample = bounded_sample(long_text)
+    assert len(sample) <= SLICES * SLICE_CHARS + SLICES
+    words = set(long_text.split())
+    assert set(sample.split()) <= words
+    assert sample.split()[0] == long_text.split()[0] and sample.split()[-1] == long_text.split()[-1]
+    assert bounded_sample(GERMAN[:SLICE_CHARS]) == GERMAN[:SLICE_CHARS]
+
+
+def test_an_english_banner_above_a_german_policy_does_not_make_it_english(shared):
+    banner = _seed_texts(shared)[2][:SLICE_CHARS]
+    assert detect_language(banner) == "en"
+    assert detect_language(banner + "\n\n" + GERMAN) == "de"
+
+
+def test_the_detector_model_is_loaded_on_first_use_not_at_import():
+    probe = ("import sys, analysis.pipeline, analysis.language as l; before = 'py3langid' in sys.modules; "
+             "l.detect_language('Some words in English, enough of them to decide.'); "
+             "print(before, 'py3langid' in sys.modules)")
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    assert shown == ["False", "True"]
