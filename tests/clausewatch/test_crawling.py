@@ -179,7 +179,7 @@ def test_one_crawl_per_store_and_ctrl_c_stops_cleanly(project, tmp_path):
 def test_a_crawl_lock_left_by_a_killed_process_is_taken_over_at_once(project, caplog):
     from datetime import UTC, datetime, timedelta
 
-    from store import jobs as job_store
+    from store import job_runs as job_store
 
     _site, _catalog, base = project
     gone = subprocess.Popen(["true"])
@@ -230,7 +230,7 @@ def test_crawl_wait_waits_for_the_crawl_running_elsewhere(project):
     from datetime import UTC, datetime, timedelta
 
     from clausewatch.job_runner import new_holder
-    from store import jobs as job_store
+    from store import job_runs as job_store
 
     _site, _catalog, base = project
     store = Store.open(f"sqlite:///{base[1]}/clausewatch.db", Path(base[1]) / "objects", mode="write")
