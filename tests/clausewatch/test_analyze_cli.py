@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import select, update
 
 from analysis import alignment, classifier
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec, StoredVersion, Version
 from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_bytes
 from clausewatch.cli import main
-from store.tables import ClauseRow, ProvisionRow, VersionRow
+from store.analysis_queries import versions_to_analyse
 from store.repository import Store
+from store.site_data import load_site_data
 from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -56,20 +56,34 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-@pytest.fixture
-def recorded(store_url: str, home: Path) -> tuple[str, Store]:
-    """A store at ``store_url`` with two versions of one document, analysed by old_classifier()."""
+def record_versions(store_url: str, home: Path, *analyzers: Analyzer | None) -> tuple[str, Store]:
+    """A store at ``store_url`` with one document whose versions V1, V2 were analysed by ``analyzers`` (None: never)."""
     store = Store.open(store_url, home / "objects")
     spec = DocumentSpec("acme", "Terms of Service", (SourceSpec("https://acme.test/tos"),))
     store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=T0)
     (document,) = store.catalog.documents()
-    for day, text in enumerate((V1, V2)):
+    for day, (text, analyzer) in enumerate(zip((V1, V2), analyzers, strict=True)):
         at = T0 + timedelta(days=day)
         body = text.encode()
         snapshot = Snapshot(sha256_bytes(body), document.id, spec.url, spec.url, 200, "text/html", at)
         store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=at, finished_at=at,
-                          analyze=Analyzer(old_classifier()))
-    yield document.id, store
+                          analyze=analyzer)
+    return document.id, store
+
+
+@pytest.fixture
+def recorded(store_url: str, home: Path) -> tuple[str, Store]:
+    """Two versions of one document, both analysed by old_classifier()."""
+    document_id, store = record_versions(store_url, home, Analyzer(old_classifier()), Analyzer(old_classifier()))
+    yield document_id, store
+    store.close()
+
+
+@pytest.fixture
+def second_never_analysed(store_url: str, home: Path) -> tuple[str, Store]:
+    """Two versions of one document, the first analysed by old_classifier(), the second never analysed."""
+    document_id, store = record_versions(store_url, home, Analyzer(old_classifier()), None)
+    yield document_id, store
     store.close()
 
 
@@ -79,13 +93,13 @@ def analyze(home: Path, url: str, *args: str) -> Result:
 
 
 def analysed_with(store: Store) -> list[str | None]:
-    with store.session() as session:
-        return list(session.scalars(select(VersionRow.analyzed_with).order_by(VersionRow.id)))
+    """The analyser of every stored version, oldest first."""
+    return [ref.analyzed_with for ref in versions_to_analyse(store, "", everything=True)]
 
 
 def provisions(store: Store) -> dict[str, str]:
-    with store.session() as session:
-        return {p.clause_type: p.public_id for p in session.scalars(select(ProvisionRow))}
+    """The provision record id of each clause type of the (one) document."""
+    return {p.clause_type: p.id for document in load_site_data(store).documents for p in document.provisions}
 
 
 def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, store_url, home):
@@ -112,15 +126,12 @@ def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, 
     assert [[c.clause.key for c in v.clauses] for v in store.history.versions(document_id)] == keys_before
 
 
-def test_a_version_never_analysed_takes_keys_from_the_previous_version(recorded, store_url, home):
-    document_id, store = recorded
-    first, second = store.history.versions(document_id)
-    with store.session() as session:
-        version_id = session.scalar(select(VersionRow.id).where(VersionRow.sha256 == second.version.sha256))
-        session.execute(ClauseRow.__table__.delete().where(ClauseRow.version_id == version_id))
-        session.execute(update(VersionRow).where(VersionRow.id == version_id).values(analyzed_with=None))
+def test_a_version_never_analysed_takes_keys_from_the_previous_version(second_never_analysed, store_url, home):
+    document_id, store = second_never_analysed
+    assert analysed_with(store) == [old_classifier().analyzer_id, None]
+    assert store.history.versions(document_id)[1].clauses == ()
     assert analyze(home, store_url, "--stale").exit_code == 0
-    _first, second = store.history.versions(document_id)
+    first, second = store.history.versions(document_id)
     shared_text = [c for c in second.clauses if "governed by" in c.clause.text][0]
     assert shared_text.clause.key == [c for c in first.clauses if "governed by" in c.clause.text][0].clause.key
 

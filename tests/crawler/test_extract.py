@@ -10,7 +10,8 @@ from bs4 import BeautifulSoup
 
 from analysis.domain import ERROR_KINDS, RangeSelector, SourceSpec
 from analysis.text import normalize_text
-from crawler.extract import ExtractionError, _css, clean_url, extract_document, extract_source
+from crawler.extract import ExtractionError, clean_url, extract_document, extract_source
+from crawler.extract.selection import css_select
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "extract"
 URL = "https://www.example.com/legal/terms"
@@ -376,7 +377,7 @@ def test_extraction_error_refuses_unknown_kinds():
 ])
 def test_fast_simple_selectors_agree_with_soupsieve(selector):
     soup = BeautifulSoup(fixture("policy.html") + b'<link rel="stylesheet" href="/x.css">', "lxml")
-    assert _css(soup, selector) == soup.select(selector)
+    assert css_select(soup, selector) == soup.select(selector)
 
 
 def test_an_icon_titled_like_a_bot_wall_is_not_one():

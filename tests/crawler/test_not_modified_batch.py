@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from analysis.evidence import HttpExchange
 from clausewatch.loopback_site import Page
 from crawler.items import NotModifiedDocument
 from crawler.recorder import Recorder
-from store.capture_log import REVISIT_NOT_MODIFIED
+from store.capture_log import REVISIT_NOT_MODIFIED, CaptureLog
 from store.log_check import check_log
-from store.tables import CaptureRecordRow, FetchRow, LogEntryRow, VersionRow
 from store.recording import NotModifiedFetch
 from store.repository import UnknownDocumentError
 
@@ -41,22 +38,22 @@ def test_an_unchanged_run_records_a_verified_304_fetch_for_every_document(store,
     assert second.counts == {"not_modified": PAGES}
     versions = {r.document_id: r.version for r in first.results}
     assert {r.document_id: r.version for r in second.results} == versions
-    with store.session() as session:
-        fetches = session.scalars(select(FetchRow).where(FetchRow.run_id == second.run_id)).all()
-        assert len(fetches) == PAGES and all(f.version_id is not None for f in fetches)
-        captures = session.scalars(select(CaptureRecordRow).where(
-            CaptureRecordRow.fetch_id.in_([f.id for f in fetches]))).all()
-        originals = {r.record_id: r for r in session.scalars(select(CaptureRecordRow).where(
-            CaptureRecordRow.record_type == "response"))}
-        indexes = sorted(session.scalars(select(LogEntryRow.id)))
-    assert len(captures) == PAGES
-    for capture in captures:  # a revisit of that very page's archived response
-        assert (capture.record_type, capture.profile, capture.status) == ("revisit", REVISIT_NOT_MODIFIED, 304)
-        assert originals[capture.refers_to_record_id].url == capture.url
-    assert indexes == list(range(2 * PAGES))  # consecutive log indexes, no gap, no duplicate
-    with store.session() as session:
-        verified = {row.id: row.last_verified for row in session.scalars(select(VersionRow))}
-    assert all(verified[f.version_id] >= f.finished_at for f in fetches)  # each version verified again
+    log = CaptureLog(store)
+    leaves = [entry.decoded for entry in log.entries()]
+    assert [entry.index for entry in log.entries()] == list(range(2 * PAGES))  # no gap, no duplicate
+    second_leaves = leaves[PAGES:]
+    assert sorted(leaf.document for leaf in second_leaves) == sorted(versions)
+    assert all(leaf.outcome == "not_modified" and leaf.version == versions[leaf.document] for leaf in second_leaves)
+    assert all(store.history.fetched_in_run(document_id, second.run_id) for document_id in versions)
+    captures = [capture for _document, capture in log.captures()]
+    originals = {c.record_id: c for c in captures if c.record_type == "response"}
+    revisits = [c for c in captures if c.record_type == "revisit"]
+    assert len(revisits) == PAGES
+    for capture in revisits:  # a revisit of that very page's archived response
+        assert (capture.profile, capture.exchange.status) == (REVISIT_NOT_MODIFIED, 304)
+        assert originals[capture.refers_to_record_id].exchange.url == capture.exchange.url
+    for leaf in second_leaves:  # each version verified again
+        assert store.history.current_version(leaf.document).version.last_verified >= leaf.time
     assert check_log(store, None).problems == []  # every leaf matches what verify recomputes
 
 
@@ -76,8 +73,7 @@ def test_a_batch_naming_an_unknown_document_records_nothing_and_the_others_are_r
         assert "CW-D-99999" in str(error)
     else:
         raise AssertionError("an unknown document must refuse the batch")
-    with store.session() as session:
-        assert session.scalars(select(FetchRow).where(FetchRow.run_id == "r1")).all() == []
+    assert not any(store.history.fetched_in_run(document.id, "r1") for document in store.catalog.documents())
 
     recorder = Recorder(store, analyze=None, run_id="r2")
     results = recorder.record_not_modified_batch([NotModifiedDocument(known, now, now, exchange())])

@@ -1,0 +1,100 @@
+"""What a fetched body is (PDF, plain text, HTML or refused) and how it decodes to text."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from bs4.dammit import UnicodeDammit
+
+from crawler.extract.errors import ExtractionError
+
+# --- What the body is ----------------------------------------------------------
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml")
+_TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
+# Magic numbers of the binary formats most often served where a page was
+# expected (images, archives, office files, fonts).
+_BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
+                 b"\xd0\xcf\x11\xe0", b"RIFF", b"wOFF", b"wOF2", b"\x00\x00\x01\x00", b"7z\xbc\xaf")
+_WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_LOOKS_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|p|h[1-6])\b", re.I | re.S)
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def sniff_kind(body: bytes, content_type: str | None, url: str) -> str:
+    """``pdf``, ``text`` or ``html``; raises for empty or binary bodies."""
+    if not body.strip():
+        raise ExtractionError("empty", f"0-byte or blank body from {url}")
+    head = body[:1024]
+    media = _media_type(content_type)
+    if head.lstrip().startswith(b"%PDF") or media == "application/pdf":
+        return "pdf"
+    if head.startswith(_WIDE_BOMS):
+        return "html" if media not in _TEXT_TYPES else "text"
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+        raise ExtractionError("not_text", f"binary body ({media or 'no content type'}) from {url}")
+    if media in _TEXT_TYPES and not _LOOKS_HTML.match(head):
+        return "text"
+    if media and media not in _HTML_TYPES and media not in _TEXT_TYPES and not _LOOKS_HTML.match(head):
+        raise ExtractionError("not_text", f"unsupported content type {media} from {url}")
+    return "html"
+
+
+# --- Decoding ------------------------------------------------------------------
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+
+
+def charset(content_type: str | None) -> str | None:
+    """The charset named by a Content-Type header, if Python knows it."""
+    match = _CHARSET.search(content_type or "")
+    if not match:
+        return None
+    try:
+        return codecs.lookup(match.group(1)).name
+    except LookupError:
+        return None
+
+
+def decode(body: bytes, declared: str | None, *, is_html: bool) -> str:
+    """Decode with the BOM, then UTF-8 when valid, then the declarations, then detection.
+
+    Valid UTF-8 with non-ASCII bytes is almost never valid text in another
+    encoding, so it wins over a declared single-byte charset: a UTF-8 page
+    served as ISO-8859-1 still decodes right. A declared UTF-8 that fails to
+    decode falls through to the ``<meta>`` charset and to detection.
+    """
+    for bom, encoding in _BOM_NAMES.items():
+        if body.startswith(bom):
+            return body[len(bom):].decode(encoding, errors="replace")
+    if body.isascii() and not (declared or "").startswith(("utf-16", "utf-32")):
+        return body.decode("ascii")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    known = [declared] if declared and declared != "utf-8" else []
+    dammit = UnicodeDammit(body, known_definite_encodings=known, is_html=is_html)
+    guessed = codecs.lookup(dammit.original_encoding).name if dammit.original_encoding else None
+    if dammit.unicode_markup is None or (guessed in _LATIN_SINGLE_BYTE and guessed not in (*known, dammit.declared_html_encoding)):
+        # Detection cannot tell the Latin code pages apart on a few accented
+        # letters; windows-1252 is what undeclared Western pages really use.
+        return body.decode("windows-1252", errors="replace")
+    return dammit.unicode_markup
+
+
+_LATIN_SINGLE_BYTE = frozenset(codecs.lookup(name).name for name in (
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin-1", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-9",
+    "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "mac-roman", "mac-latin2", "cp850",
+))
+_BOM_NAMES = {
+    codecs.BOM_UTF8: "utf-8",
+    codecs.BOM_UTF32_LE: "utf-32-le",  # before UTF-16 LE, whose BOM it starts with
+    codecs.BOM_UTF16_LE: "utf-16-le",
+    codecs.BOM_UTF16_BE: "utf-16-be",
+    codecs.BOM_UTF32_BE: "utf-32-be",
+}

@@ -1,0 +1,42 @@
+"""Challenge and block pages served with a 200 in place of the document."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+
+from crawler.extract.errors import ExtractionError
+
+
+# Titles of the interstitial pages that anti-bot services serve with a 200.
+_BOT_WALL_TITLE = re.compile(
+    r"^\s*(?:just a moment|attention required|please wait|checking your browser|verifying you are human"
+    r"|access denied|access to this page has been denied|are you a robot|robot check|human verification"
+    r"|security check|pardon our interruption|request blocked|ddos-guard|one more step|captcha)",
+    re.I,
+)
+# Markers of challenge pages; only trusted when the page has little text, since
+# Cloudflare also injects its challenge-platform script into ordinary pages.
+_BOT_WALL_MARKER = re.compile(
+    r"cf-browser-verification|cf_chl_opt|challenge-form|cf-challenge|captcha-delivery\.com|px-captcha"
+    r"|_Incapsula_Resource|Incapsula incident ID|Enable JavaScript and cookies to continue"
+    r"|Please enable JS and disable any ad blocker|Reference&#32;&#35;|errors\.edgesuite\.net",
+    re.I,
+)
+_SHORT_PAGE = 2000
+
+
+def check_title(soup: BeautifulSoup, url: str) -> None:
+    """Raise ``bot_wall`` when the page title is that of a challenge or block page."""
+    # The document's own title: an inline SVG's <title> names an icon, not the page.
+    title_tag = (soup.head or soup).find("title", recursive=soup.head is not None)
+    title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    if _BOT_WALL_TITLE.match(title):
+        raise ExtractionError("bot_wall", f"{url} served a bot wall titled {title[:80]!r}")
+
+
+def check_markers(html: str, url: str, text_length: int) -> None:
+    """Raise ``bot_wall`` when a page with little text carries a challenge marker."""
+    if text_length < _SHORT_PAGE and (match := _BOT_WALL_MARKER.search(html)):
+        raise ExtractionError("bot_wall", f"{url} served a challenge page ({match.group(0)!r})")

@@ -1,0 +1,95 @@
+"""Noise dropped from the selected content: code, widgets, furniture, consent banners, hidden text."""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import Tag
+
+from analysis.volatile import VolatileRules
+from crawler.extract.links import clean_url, cloudflare_email
+
+
+# Never document text: code, media, widgets and the site's own navigation.
+_DROP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "link", "meta",
+    "button", "input", "select", "textarea", "option", "nav", "dialog", "video", "audio", "picture", "source",
+    "map", "head", "img",
+})
+# Page furniture, dropped only when no ``select`` names the content.
+_FURNITURE_TAGS = frozenset({"header", "footer", "aside"})
+_FURNITURE_ROLES = frozenset({"banner", "contentinfo", "navigation", "complementary", "search"})
+# Cookie banners and consent managers by id or class; bare "cookie(s)" is left
+# alone because privacy policies have sections with those ids.
+_CONSENT = re.compile(
+    r"cookie[-_]?(?:banner|consent|notice|bar|popup|modal|law|wall|message|alert|dialog|overlay|prompt)"
+    r"|consent[-_]?(?:banner|manager|modal|dialog|popup|bar|overlay)|onetrust|ot-sdk|cookiebot|didomi"
+    r"|usercentrics|truste-|trustarc|qc-cmp|osano|iubenda|cc-window|cc-banner|cmp-container|gdpr-(?:banner|consent)"
+    r"|cookiescript|termly-|klaro|tarteaucitron|axeptio|sp_message",
+    re.I,
+)
+# Text for screen readers only ("opens in a new tab", "copy link").
+_SCREEN_READER = re.compile(r"\b(?:sr-only|visually-hidden|screen-reader-text|skip-link|skip-to-content)\b", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_CONTENT_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table")
+
+
+class Cleaner:
+    """One pass over a subtree: drops noise, decodes obfuscated emails, rewrites links."""
+
+    def __init__(self, base: str, page: str, *, furniture: bool, volatile: VolatileRules) -> None:
+        self.base = base
+        self.page = page.partition("#")[0]
+        self.furniture = furniture
+        self.volatile = volatile
+
+    def clean(self, root: Tag) -> None:
+        doomed: list[Tag] = []
+        for tag in root.find_all(True):
+            if self._is_noise(tag):
+                doomed.append(tag)
+            elif tag.name == "a":
+                self._rewrite_link(tag)
+            elif tag.has_attr("data-cfemail"):
+                tag.string = cloudflare_email(tag["data-cfemail"]) or ""
+        for tag in doomed:
+            if not tag.decomposed:
+                tag.decompose()
+
+    def _is_noise(self, tag: Tag) -> bool:
+        name = tag.name
+        if name in _DROP_TAGS:
+            return True
+        attrs = tag.attrs
+        if self.furniture and (name in _FURNITURE_TAGS or attrs.get("role") in _FURNITURE_ROLES):
+            return tag.find_parent(("main", "article")) is None
+        if name == "form":
+            return tag.find(_CONTENT_TAGS) is None
+        if not attrs:
+            return False
+        if "hidden" in attrs:
+            return True
+        if attrs.get("aria-hidden") == "true":
+            # Icons and decorations, but an open modal (a consent dialog in a
+            # rendered page) aria-hides the whole page: never drop real text.
+            return tag.find(_CONTENT_TAGS) is None
+        if (style := attrs.get("style")) and _HIDDEN_STYLE.search(style):
+            return True
+        marks = f"{attrs.get('id', '')} {' '.join(attrs.get('class', ()))}"
+        return bool(marks.strip()) and bool(_CONSENT.search(marks) or _SCREEN_READER.search(marks))
+
+    def _rewrite_link(self, tag: Tag) -> None:
+        href = tag.get("href")
+        if href is None:
+            return
+        if "/cdn-cgi/l/email-protection" in href:
+            email = cloudflare_email(tag.get("data-cfemail") or href.partition("#")[2])
+            if email and ("[email" in tag.get_text() or not tag.get_text(strip=True)):
+                tag.string = email
+            tag.attrs = {}
+            return
+        url = clean_url(href, self.base, self.volatile)
+        # Links within the page (tables of contents, heading anchors) are
+        # navigation, and sites add or drop them without changing a word.
+        within_page = url is not None and (href.startswith("#") or url.partition("#")[0] == self.page)
+        tag.attrs = {"href": url} if url and not within_page else {}
