@@ -26,6 +26,7 @@ from analysis.domain import FactChange, severity_rank
 from reports import mail
 from reports.site.contexts import absolute_url, document_path, record_path
 from reports.site.render import environment
+from reports.wording import rating, severity_move
 from reports.subscribers import Subscriber
 from store.change_records import ChangeRecord, ClauseChangeRecord, FailingDocument
 
@@ -221,23 +222,6 @@ def layout(content: Notification, detailed: int, listed: int, failures: int) -> 
     """The content cut to a size: clause changes in full for the first ``detailed`` documents."""
     changes = tuple(replace(c, shown=CLAUSES_IN_FULL if i < detailed else 0) for i, c in enumerate(content.changes))
     return replace(content, changes=changes, detailed=detailed, listed=listed, failures_listed=failures)
-
-
-def rating(severity: str | None) -> str:
-    """A severity as people read it; a clause of no rated type is "unrated", never "None"."""
-    return severity.capitalize() if severity else "Unrated"
-
-
-def severity_move(clause: ClauseNote) -> str:
-    """How a clause change moved its severity, in words: "new, High", "Medium → High", "removed, was Low"."""
-    before, after = clause.severity_before, clause.severity_after
-    if clause.kind == "added":
-        return f"new clause, {rating(after)}"
-    if clause.kind == "removed":
-        return f"removed clause, was {rating(before)}"
-    if before == after:
-        return rating(after)
-    return f"{rating(before)} → {rating(after)}"
 
 
 class NotificationRenderer:

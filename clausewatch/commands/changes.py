@@ -12,6 +12,7 @@ from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import parse_since
 from reports.terminal import plain, printable, redline
+from reports.wording import severity_move
 from store.change_records import ChangeRecord, list_changes
 
 
@@ -65,7 +66,7 @@ def _clause_lines(item, *, colour: bool, full: bool) -> list[str]:
     clause = item.change
     heading = printable(" › ".join(clause.heading_path)) or "(untitled clause)"
     record = f" [{item.record_id}]" if item.record_id else ""
-    severity = f" ({clause.severity_before or 'none'} → {clause.severity_after or 'none'})"
+    severity = f" ({severity_move(clause)})"
     lines = [f"  {clause.kind:<8} {heading}{record}{severity}"]
     if clause.kind != "moved":  # a moved clause kept its words
         lines += _words(clause.before, clause.after, colour=colour, full=full)

@@ -84,6 +84,9 @@ def test_changes_readable_form_and_bad_date(home):
     assert "CW-D-00001 Acme · Terms of Service: substantive" in result.stdout
     assert "cosmetic" not in result.stdout
     assert "are [-not -]refundable [-in any case at all-]{+within thirty days of the purchase+}." in result.stdout
+    # Severities in words, never a raw value ("(none → none)" before).
+    assert "2.1 [CW-P-000002] (Low)" in result.stdout
+    assert "none" not in result.stdout.lower()
     bad = CliRunner().invoke(main, ["--home", str(home), "changes", "--since", "yesterday"])
     assert bad.exit_code == 2 and "ISO date" in bad.output
 
