@@ -26,7 +26,6 @@ from analysis.domain import FactChange, severity_rank
 from reports import mail
 from reports.site.contexts import absolute_url, document_path, record_path
 from reports.site.render import environment
-from reports.wording import rating, severity_move
 from reports.subscribers import Subscriber
 from store.change_records import ChangeRecord, ClauseChangeRecord, FailingDocument
 
@@ -232,7 +231,6 @@ class NotificationRenderer:
         self.name = name
         self.subject = subject
         self.env = environment()
-        self.env.filters.update(rating=rating, severity_move=severity_move)
 
     def render(self, content: Notification, subscriber: Subscriber | None = None) -> tuple[str, str, str]:
         """The email, cut by :data:`LAYOUTS` until its HTML (as sent, CSS inlined) fits :data:`HTML_LIMIT`."""

@@ -19,6 +19,7 @@ from analysis.prevalence import Prevalence
 from reports.site import derived
 from reports.site.explaining import explain_provision
 from reports.site.render import safe_name
+from reports.wording import severity_move
 from store.change_records import ChangeRecord
 from store.site_data import DocumentInfo, ProvisionInfo, SiteData
 
@@ -166,7 +167,8 @@ def change_row(doc: DocumentInfo, change: ChangeRecord, record_id: str | None = 
         "from_sha256": change.from_version, "to_sha256": change.to_version,
         "clause_changes": [
             {"kind": c.kind, "heading": " › ".join(c.heading_path), "before": c.before, "after": c.after,
-             "severity_before": c.severity_before, "severity_after": c.severity_after, "facts": c.facts}
+             "severity_before": c.severity_before, "severity_after": c.severity_after,
+             "severity_move": severity_move(c), "facts": c.facts}
             for c in sorted(shown,
                             key=lambda c: -max(severity_rank(c.severity_before), severity_rank(c.severity_after)))
         ],

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from analysis.diff import diff_words
+from reports.wording import rating, severity_move
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -47,7 +48,8 @@ def environment() -> Environment:
     )
     env.filters.update(
         linkify=linkify, diff_html=diff_html, redline=redline, json_ld=json_ld, date=format_date,
-        datetime=format_datetime, http_url=http_url, severity_label=severity_label, fname=safe_name,
+        datetime=format_datetime, http_url=http_url, rating=rating, severity_move=severity_move,
+        fname=safe_name,
     )
     return env
 
@@ -155,5 +157,3 @@ def format_datetime(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
 
 
-def severity_label(severity: str | None) -> str:
-    return (severity or "none").capitalize()

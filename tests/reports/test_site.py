@@ -101,6 +101,10 @@ def test_document_page_has_clause_anchors_versions_and_a_diff(filled, site):
     diff = page.select_one("#changes pre.diff")
     assert "binding" in diff.find("ins").get_text() or any("binding" in i.get_text() for i in diff.find_all("ins"))
     assert diff.find_all("del")
+    # Severities in words on the page, as in the emails: never a raw "None".
+    moves = [span.get_text() for span in page.select("span.sev-move")]
+    assert moves and not [m for m in moves if "none" in m.lower()]
+    assert not [b for b in page.select("span.badge") if "none" in b.get_text().lower()]
 
 
 def test_every_internal_link_resolves_to_a_file_and_anchor(site):
