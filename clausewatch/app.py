@@ -7,7 +7,8 @@ helpers; nothing below ``clausewatch/`` reads settings or the environment.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,6 +50,20 @@ def open_store(settings: Settings, mode: str = "write") -> Store:
         return Store.open(settings.database_url, settings.blobs, mode=mode)
     except StoreError as exc:
         raise BadInputError(f"{setting}: {exc}") from None
+
+
+@contextmanager
+def store_for(settings: Settings, store: Store | None, mode: str = "write") -> Iterator[Store]:
+    """The store a caller handed in (left open: it is theirs), or the settings' store opened in
+    ``mode`` for the block and closed after it."""
+    if store is not None:
+        yield store
+        return
+    opened = open_store(settings, mode)
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 def database_setting(settings: Settings) -> str:

@@ -16,9 +16,9 @@ from analysis.domain import Document, StoredVersion, VersionAnalysis
 from clausewatch.app import (
     CrawlSelection,
     check_selection,
-    open_store,
     read_catalog,
     select_platforms,
+    store_for,
     undeclared_documents,
     utcnow,
 )
@@ -176,18 +176,13 @@ def crawl_catalog(
 
     catalog = read_catalog(settings)
     selection = CrawlSelection(tuple(platforms), tuple(tags), tuple(types))
-    owned = store is None
-    store = store or open_store(settings)
-    try:
+    with store_for(settings, store) as opened:
         signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
-        with _crawl_lock(settings, store, wait=wait, stop=stop):
-            report = _crawl_locked(settings, store, catalog, selection, delay=delay, concurrency=concurrency,
+        with _crawl_lock(settings, opened, wait=wait, stop=stop):
+            report = _crawl_locked(settings, opened, catalog, selection, delay=delay, concurrency=concurrency,
                                    analyzer=analyzer, stop=stop)
-            _sign(store, signer)
+            _sign(opened, signer)
             return report
-    finally:
-        if owned:
-            store.close()
 
 
 def _sign(store: Store, signer) -> None:

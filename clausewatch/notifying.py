@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from clausewatch.app import ensure_folder, open_store, smtp_config, utcnow
+from clausewatch.app import ensure_folder, smtp_config, store_for, utcnow
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from reports import mail
@@ -102,16 +102,11 @@ def send_alerts(
     """Email every alert subscriber about the changes not yet alerted and newly failing documents."""
     now = now or utcnow()
     mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")
-    owned = store is None
-    store = store or open_store(settings)
-    try:
-        subscribers = subscribers_of(settings, store)
+    with store_for(settings, store) as opened:
+        subscribers = subscribers_of(settings, opened)
         if dry_run is None:
-            import_legacy_state(store, settings.home / LEGACY_STATE_FILE, now=now)
-        return _Run(settings, store, holder(), now, dry=dry_run is not None).alert(subscribers, mailer)
-    finally:
-        if owned:
-            store.close()
+            import_legacy_state(opened, settings.home / LEGACY_STATE_FILE, now=now)
+        return _Run(settings, opened, holder(), now, dry=dry_run is not None).alert(subscribers, mailer)
 
 
 def holder() -> str:

@@ -7,13 +7,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from clausewatch.notifying import mailer_for, subscribers_of
-from clausewatch.app import ensure_folder, open_store, utcnow
+from clausewatch.app import ensure_folder, store_for, utcnow
 from clausewatch.settings import Settings
 from reports import site
 from reports.digest import DigestReport, send_weekly_digest
@@ -24,24 +23,11 @@ from store.signing import public_key_path
 DIGEST_PERIOD = timedelta(days=7)
 
 
-@contextmanager
-def _store(settings: Settings, store: Store | None) -> Iterator[Store]:
-    """The store given, or the settings' store opened read-only: publishing never writes to it."""
-    if store is not None:
-        yield store
-        return
-    opened = open_store(settings, "read")
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
 def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
                full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
     key = public_key_path(settings.log_key)
-    with _store(settings, store) as opened:
+    with store_for(settings, store, "read") as opened:  # publishing never writes to the store
         folder = ensure_folder(Path(out or settings.site_dir), "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
         return site.build(opened, folder, base_url=settings.base_url, full=full,
                           progress=progress, public_key=key.read_bytes() if key.is_file() else None)
@@ -52,7 +38,7 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
     """Send (``send``) or write as ``.eml`` files (``dry_run``) the digest of changes since ``since`` (default a week)."""
     now = utcnow()
     mailer = mailer_for(settings, send=send, dry_run=dry_run, command="digest")
-    with _store(settings, store) as opened:
+    with store_for(settings, store, "read") as opened:
         return send_weekly_digest(
             opened, subscribers_of(settings, opened), since=since or now - DIGEST_PERIOD, now=now,
             base_url=settings.base_url, sender=settings.mail_from, mailer=mailer,
