@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
+from analysis import literals
+
 
 @dataclass(frozen=True)
 class ClauseType:
@@ -39,56 +41,84 @@ class ClauseType:
     protects: tuple[str, ...] = ()
     protects_reason: str = ""
     claudette: str | None = None
-    # Lower-case fragments one of which every match of ``patterns`` contains: a substring test rules a
-    # clause out far faster than the expressions can (the types whose phrases are tried on every clause
-    # would otherwise take most of the classification time). Empty: no shortcut.
-    cues: tuple[str, ...] = ()
     # For a learned type whose phrases also decide (``classifier.PHRASE_DECIDES``): the narrower phrases that
     # decide alone, when its evidence phrases also name things that are not the type ("payment vendors",
     # "billing records" in a privacy policy). Empty: the evidence phrases decide.
     decides: tuple[str, ...] = ()
 
     @cached_property
-    def compiled(self) -> re.Pattern[str] | None:
-        return _compile(self.patterns)
+    def _evidence(self) -> Phrases:
+        return Phrases(self.patterns)
 
     @cached_property
-    def compiled_raises(self) -> re.Pattern[str] | None:
-        return _compile(self.raises)
+    def _decides(self) -> Phrases:
+        return Phrases(self.decides)
 
     @cached_property
-    def compiled_protects(self) -> re.Pattern[str] | None:
-        return _compile(self.protects)
+    def _raises(self) -> Phrases:
+        return Phrases(self.raises)
+
+    @cached_property
+    def _protects(self) -> Phrases:
+        return Phrases(self.protects)
 
     def evidence(self, text: str) -> tuple[str, ...]:
         """The phrases of ``text`` that state this type, in order of appearance, without repeats."""
-        if self.cues:
-            flat = _flat(text)
-            if not any(cue in flat for cue in self.cues):
-                return ()
-        return _phrases(self.compiled, text)
+        return self._evidence.find(text)
 
     def deciding(self, text: str) -> tuple[str, ...]:
         """The phrases of ``text`` that decide this type on their own."""
         if not self.decides:
             return self.evidence(text)
-        return _phrases(self.compiled_decides, text) if self.evidence(text) else ()
-
-    @cached_property
-    def compiled_decides(self) -> re.Pattern[str] | None:
-        return _compile(self.decides)
+        return self._decides.find(text) if self.evidence(text) else ()
 
     def raising(self, text: str) -> tuple[str, ...]:
         """Phrases that make this clause more severe, unless negated ("we do *not* sell your data")."""
-        return _phrases(self.compiled_raises, text, skip_negated=True)
+        return self._raises.find(text, skip_negated=True)
 
     def protecting(self, text: str) -> tuple[str, ...]:
-        return _phrases(self.compiled_protects, text)
+        return self._protects.find(text)
+
+
+class Phrases:
+    """Curated phrases compiled into one expression, tried only where they can match.
+
+    Each phrase comes with the fragments every match of it contains (``analysis.literals``): a phrase
+    whose fragments are not all in a text cannot match anywhere in it, so the expression run on that
+    text is the alternation of the other phrases, in their order, which finds exactly what the whole
+    one would, and a text no phrase can match is ruled out by substring tests alone, far faster than
+    any expression runs. A phrase of which no fragment can be read off is always tried.
+    """
+
+    def __init__(self, patterns: tuple[str, ...]):
+        self.patterns = patterns
+        self.requirements = tuple(literals.requirements(p) for p in patterns)
+        self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
+
+    @cached_property
+    def compiled(self) -> re.Pattern[str] | None:
+        return _compile(self.patterns)
+
+    def find(self, text: str, skip_negated: bool = False) -> tuple[str, ...]:
+        if not self.patterns:
+            return ()
+        flat = _flat(text)
+        possible = tuple(i for i, needs in enumerate(self.requirements)
+                         if needs is None or literals.satisfied(needs, flat))
+        if not possible:
+            return ()
+        return _phrases(self._compiled_for(possible), text, skip_negated)
+
+    def _compiled_for(self, phrases: tuple[int, ...]) -> re.Pattern[str]:
+        compiled = self._compiled.get(phrases)
+        if compiled is None:
+            compiled = self._compiled[phrases] = _compile(tuple(self.patterns[i] for i in phrases))
+        return compiled
 
 
 @lru_cache(maxsize=64)
 def _flat(text: str) -> str:
-    """``text`` lower-cased with single spaces: what ``cues`` are looked for in (once per clause, not per type)."""
+    """``text`` lower-cased with single spaces: what fragments are looked for in (once per clause, not per type)."""
     return " ".join(text.lower().split())
 
 
@@ -103,9 +133,7 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 _NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\W+\w+){0,2}\W*$", re.IGNORECASE)
 
 
-def _phrases(pattern: re.Pattern[str] | None, text: str, skip_negated: bool = False) -> tuple[str, ...]:
-    if pattern is None:
-        return ()
+def _phrases(pattern: re.Pattern[str], text: str, skip_negated: bool = False) -> tuple[str, ...]:
     matches = pattern.finditer(text)
     if skip_negated:
         matches = (m for m in matches if not _NEGATED.search(text[max(0, m.start() - 30) : m.start()]))
@@ -191,7 +219,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "indemnification", "Indemnification",
-        cues=("indemnif", "harmless", "borne by you", "you shall bear", "you shall assume", "compensate"),
         patterns=(r"\bindemnif\w+", r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify",
                   # Terms translated or written without the word: "claims and losses … shall be borne by you",
                   # "you shall bear all legal responsibilities", "compensate us for all losses".
@@ -261,7 +288,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "ai_training_use", "Use of Your Content for AI Training",
-        cues=("train", "fine", "algorithm", "model", "ai system", "ai service", "ai technolog"),
         patterns=(r"(?:train|training|retrain|fine-?tun\w+)\b[^.;]{0,60}\b(?:models?|algorithms?|artificial "
                   r"intelligence|\bAI\b|machine learning|neural network)",
                   r"(?:models?|algorithms?|artificial intelligence|\bAI\b|machine learning)\b[^.;]{0,40}\b"
@@ -281,7 +307,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "output_ownership", "Ownership of Generated Output",
-        cues=("output", "generated content", "content generated"),
         patterns=(r"(?:outputs?|generated content|AI-generated content|content generated)\b[^.;]{0,100}\b"
                   # "at your own risk" says nothing about who owns the output.
                   r"(?:(?<!your\s)own|owns|owner|ownership|belongs?|title|property|copyright)\b",
@@ -297,9 +322,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "prohibited_content", "Prohibited Content and User Obligations",
-        cues=("you not", "you never", "you agree not", "you agree never", "you shall not", "you shall never",
-              "you will not", "you will never", "you may not", "you may never", "you must not", "you must never",
-              "prohibited", "acceptable use", "engage in", "of conduct", "content", "material", "messages"),
         patterns=(r"you (?:agree |shall |will |may |must )?(?:not|never) (?:to )?" + _W + r"(?:post|upload|submit|"
                   r"transmit|share|publish|generate|create|distribute|promote|encourage|glorify)",
                   r"prohibited (?:content|conduct|uses?|"
@@ -315,7 +337,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "fees_and_refunds", "Fees, Credits and Refunds",
-        cues=("refund", "fee", "billing", "payment", "pric", "credit"),
         patterns=(r"\brefund\w*", r"non-?refundable", r"\bfees?\b", r"\bbilling\b", r"\bpayments?\b",
                   r"\bpric(?:e|es|ing)\b", r"(?:purchased|paid|unused) credits?"),
         # "billing", "payment" and "price" alone also name data and vendors in privacy policies: what decides
@@ -334,7 +355,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "auto_renewal", "Automatic Renewal",
-        cues=("renew", "recurring", "cancel", "charge"),
         patterns=(r"automatic(?:ally)? renew\w*", r"auto-?renew\w*", r"renew\w* automatically",
                   r"recurring (?:billing|charges?|payments?|basis|subscription)", r"until (?:you )?cancel\w*",
                   r"charge\w* (?:\w+ ){0,4}(?:each|every) (?:month|year|billing (?:period|cycle))"),
@@ -353,7 +373,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "account_security", "Account Security Responsibility",
-        cues=("password", "credential", "login", "account", "key", "two-factor", "two factor", "2fa"),
         patterns=(r"(?:password|credentials|login|account)s?\b[^.;]{0,60}\b(?:confidential|secure|security|safeguard)",
                   r"\b(?:access |secret |API )?keys?\b[^.;]{0,80}\b(?:confidential|disclose|leak|unauthori[sz]ed)",
                   r"responsible for (?:all |any )?(?:activit\w+|actions|use) (?:that (?:occur|happen)s? )?(?:under|on|"
@@ -454,8 +473,6 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "regional_rights", "Region-Specific Rights (EU, California…)",
-        cues=("gdpr", "general data protection", "ccpa", "cpra", "california", "eea", "europe", "uk", "eu", "brazil",
-              "virginia", "colorado", "quebec", "lgpd", "pipl", "shine the light"),
         # "gdpr.x.com" is a web address, not a mention of the regulation.
         patterns=(r"\bGDPR\b(?!\.\w)|general data protection regulation",
                   r"\bCCPA\b|\bCPRA\b|california consumer privacy",
