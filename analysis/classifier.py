@@ -30,6 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from analysis.domain import SEVERITIES, Classification
+from analysis.literals import Screened
 from analysis.taxonomy import BY_ID, TYPE_IDS, ClauseType
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
@@ -214,8 +215,7 @@ class Classifier:
         self.severity_weights = arrays["severity_weights"]
         self.severity_bias = arrays["severity_bias"]
         # A gated label is scored only on texts its gate matches (it learned from those alone).
-        self.gates = {self._label_index[label]: re.compile(pattern, re.IGNORECASE)
-                      for label, pattern in meta.get("gates", {}).items()}
+        self.gates = {self._label_index[label]: Screened(pattern) for label, pattern in meta.get("gates", {}).items()}
         # The model and the curated rules both decide the output: a change to either re-analyses.
         identity = f"{LOGIC_VERSION}:{meta['fingerprint']}:{rules_fingerprint()}"
         self.analyzer_id = "linear-" + hashlib.sha256(identity.encode()).hexdigest()[:12]

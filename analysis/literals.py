@@ -15,6 +15,7 @@ whole expression "no fragments": the caller then runs the expression on every te
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from re import _constants as c  # the opcodes of the parse tree (re._parser's own names)
 from re import _parser
 
@@ -45,7 +46,35 @@ def requirements(pattern: str, flags: int = re.IGNORECASE) -> tuple[Fragments, .
 
 def satisfied(requirements: tuple[Fragments, ...], flat: str) -> bool:
     """Whether ``flat`` (lower-cased, whitespace collapsed) holds one fragment of every requirement."""
-    return all(any(fragment in flat for fragment in fragments) for fragments in requirements)
+    # Plain loops: this runs for every phrase of every type on every clause, where generators cost more than
+    # the substring tests themselves.
+    for fragments in requirements:
+        for fragment in fragments:
+            if fragment in flat:
+                break
+        else:
+            return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def flatten(text: str) -> str:
+    """``text`` lower-cased with single spaces: what fragments are looked for in (computed once per text,
+    however many expressions screen it)."""
+    return " ".join(text.lower().split())
+
+
+class Screened:
+    """A regular expression searched only in texts that hold its required fragments."""
+
+    def __init__(self, pattern: str, flags: int = re.IGNORECASE):
+        self.compiled = re.compile(pattern, flags)
+        self.requirements = requirements(pattern, flags) or ()
+
+    def search(self, text: str) -> re.Match[str] | None:
+        if self.requirements and not satisfied(self.requirements, flatten(text)):
+            return None
+        return self.compiled.search(text)
 
 
 def _weakest(fragments: Fragments) -> int:

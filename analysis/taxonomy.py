@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from analysis import literals
 
@@ -102,9 +102,9 @@ class Phrases:
     def find(self, text: str, skip_negated: bool = False) -> tuple[str, ...]:
         if not self.patterns:
             return ()
-        flat = _flat(text)
-        possible = tuple(i for i, needs in enumerate(self.requirements)
-                         if needs is None or literals.satisfied(needs, flat))
+        flat = literals.flatten(text)
+        possible = tuple([i for i, needs in enumerate(self.requirements)
+                          if needs is None or literals.satisfied(needs, flat)])
         if not possible:
             return ()
         return _phrases(self._compiled_for(possible), text, skip_negated)
@@ -114,12 +114,6 @@ class Phrases:
         if compiled is None:
             compiled = self._compiled[phrases] = _compile(tuple(self.patterns[i] for i in phrases))
         return compiled
-
-
-@lru_cache(maxsize=64)
-def _flat(text: str) -> str:
-    """``text`` lower-cased with single spaces: what fragments are looked for in (once per clause, not per type)."""
-    return " ".join(text.lower().split())
 
 
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:

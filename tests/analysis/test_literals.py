@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from analysis.literals import requirements, required_fragments, satisfied
+from analysis.literals import Screened, required_fragments, requirements, satisfied
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,15 @@ def test_a_text_without_the_fragments_never_matches(text):
         flat = " ".join(text.lower().split())
         if not any(f in flat for f in required_fragments(pattern)):
             assert compiled.search(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Any dispute shall be settled by JAMS.", "Claims under $10,000 may go to small claims court.",
+     "Dispute  Resolution", "We resolve disputes informally.", "small-claims", "Vaccines are not covered."],
+)
+def test_a_screened_expression_finds_what_the_expression_finds(text):
+    pattern = r"arbitrat|\bJAMS\b|\bICC\b|small[- ]claims|dispute resolution"
+    found = Screened(pattern).search(text)
+    expected = re.search(pattern, text, re.IGNORECASE)
+    assert (found and found.group()) == (expected and expected.group())
