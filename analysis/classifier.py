@@ -68,8 +68,6 @@ _WORD = re.compile(r"\w+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
-# Typographic and LaTeX-style quotes of the CLAUDETTE tokenisation read as words otherwise.
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
 
 class ModelError(Exception):
@@ -78,7 +76,7 @@ class ModelError(Exception):
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; punctuation and spacing never matter."""
-    return _WORD.findall(text.lower().translate(_APOSTROPHES))
+    return _WORD.findall(text.lower())
 
 
 def ngrams(text: str, sizes: Sequence[int] = (1, 2)) -> list[str]:
@@ -383,7 +381,7 @@ class Tokens:
 
     @classmethod
     def of(cls, text: str) -> Tokens:
-        found = list(_WORD.finditer(text.lower().translate(_APOSTROPHES)))
+        found = list(_WORD.finditer(text.lower()))
         return cls([m.group() for m in found], [m.start() for m in found], [m.end() for m in found])
 
 

@@ -44,7 +44,7 @@ def _plain_ngrams(text: str, sizes) -> list[str]:
 
 
 def _plain_find_span(text: str, term: str) -> tuple[int, int] | None:
-    tokens = list(re.finditer(r"\w+", text.lower().translate(classifier._APOSTROPHES)))
+    tokens = list(re.finditer(r"\w+", text.lower()))
     wanted = term.split()
     for i in range(len(tokens) - len(wanted) + 1):
         if [t.group() for t in tokens[i : i + len(wanted)]] == wanted:
