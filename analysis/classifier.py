@@ -282,8 +282,13 @@ class Classifier:
         margins, sentences = self._clause_and_sentence_scores(texts, rows)
         probabilities = self.probabilities(margins)
         high = self.high_probability(rows)
+        # Which labels clear their threshold, or the one where a curated phrase occurs: compared once for all
+        # clauses, as Python lists (numpy scalars compared one at a time cost more than the rest of the loop).
+        learned = (margins >= self.thresholds).tolist()
+        near = (margins >= self.phrase_thresholds).tolist()
         return [
-            self._quote_deciding(self._classify_one(text, rows, i, margins[i], probabilities[i], high[i]), i, sentences)
+            self._quote_deciding(self._classify_one(text, rows, i, Margins(learned[i], near[i], probabilities[i]),
+                                                    high[i]), i, sentences)
             for i, text in enumerate(texts)
         ]
 
@@ -295,12 +300,11 @@ class Classifier:
         sentences = [" ".join(q.split()) for q in quotes if q]
         return replace(result, evidence=tuple(dict.fromkeys([*sentences, *result.evidence])))
 
-    def _classify_one(self, text: str, rows: Features, row: int, margins: np.ndarray, probabilities: np.ndarray,
-                      high: np.ndarray) -> Classification:
+    def _classify_one(self, text: str, rows: Features, row: int, margins: Margins, high: np.ndarray) -> Classification:
         findings = []
+        probabilities = margins.probabilities
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
-        too_short = sum(not token.isdigit() for token in words(text)) < MIN_SENTENCE_WORDS
-        for clause_type in () if too_short else BY_ID.values():
+        for clause_type in BY_ID.values() if _has_words(text, MIN_SENTENCE_WORDS) else ():
             j = self._label_index.get(clause_type.id)
             if j is None:
                 # Curated phrases alone decide the types no data set covers.
@@ -309,8 +313,7 @@ class Classifier:
                     findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
                 continue
             # The phrases are looked for once per type and clause, and only where they can change the answer.
-            learned = margins[j] >= self.thresholds[j]
-            near = margins[j] >= self.phrase_thresholds[j]
+            learned, near = margins.learned[j], margins.near[j]
             phrases = clause_type.evidence(text) if learned or near or clause_type.id in PHRASE_DECIDES else ()
             if learned or (near and phrases):
                 evidence = phrases or self._model_evidence(text, rows, row, j)
@@ -350,6 +353,26 @@ class Classifier:
                 spans.append((*span, float(contributions[k])))
         merged = sorted(_merge_spans(spans), key=lambda s: -s[2])[:EVIDENCE_PER_TYPE]
         return tuple(" ".join(text[a:b].split()) for a, b, _ in merged)
+
+
+@dataclass(frozen=True)
+class Margins:
+    """One clause's margins as the decision reads them: which labels clear their threshold (``learned``), which
+    clear the lower one that holds where a curated phrase occurs (``near``), and the calibrated probabilities."""
+
+    learned: list[bool]
+    near: list[bool]
+    probabilities: np.ndarray
+
+
+def _has_words(text: str, count: int) -> bool:
+    """Whether ``text`` holds ``count`` word tokens that are not bare numbers (stops reading at the last one)."""
+    for match in _WORD.finditer(text):
+        if not match.group().isdigit():
+            count -= 1
+            if count == 0:
+                return True
+    return False
 
 
 @dataclass(frozen=True)
