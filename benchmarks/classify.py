@@ -135,7 +135,7 @@ class CrossValidation:
 
 def claudette_cv(data_dir: Path, others: list[Example], workdir: Path) -> dict:
     """Grouped 5-fold CV by document over the 40 CLAUDETTE terms of service."""
-    sentences = [e for e in training.training_examples(data_dir, use_tosdr=False, use_appsi=False)]
+    sentences = training.training_examples(data_dir, use_tosdr=False, use_appsi=False, use_cuad=False)
     spans = training.training_spans(data_dir)
     truth = label_matrix((e.types for e in sentences), CLAUDETTE_IDS)
     groups = np.array([e.group for e in sentences])
