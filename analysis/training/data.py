@@ -203,7 +203,8 @@ TOSDR_AUGMENTS: dict[str, tuple[str, ...]] = {
 
 # CUAD v1 category → our clause types. Contracts between businesses read unlike consumer terms, so a category is
 # mapped only where it measurably helps (docs/decisions/0023-cuad.md): an irrevocable or perpetual licence is what
-# ToS;DR's broad-licence cases quote (their out-of-fold F1 0.429 → 0.512, no other figure moved). Not mapped:
+# ToS;DR's broad-licence cases quote (out-of-fold F1 on their quotes 0.429 → 0.512, 0.372 → 0.434 with the
+# CLAUDETTE sentences as negatives; no other figure moved). Not mapped:
 # Governing Law, Cap on Liability and Termination for Convenience (CLAUDETTE marks only the unfair ones; grouped-CV
 # F1 fell 0.836 → 0.774, 0.711 → 0.686, 0.733 → 0.710), License Grant (licences the service grants the user:
 # five wrong types on the seed terms), Renewal Term and its notice period (contract renewals: the learned type
