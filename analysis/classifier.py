@@ -37,7 +37,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 5
+LOGIC_VERSION = 6
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".

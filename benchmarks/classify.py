@@ -5,8 +5,8 @@ Prints one JSON object; with ``--doc`` also writes the table of docs/classifier-
 - **CLAUDETTE, LexGLUE protocol, grouped 5-fold CV by document** over the 40 terms of service
   (train + validation): macro-F1 over the 8 categories + "none" for the ten-line baseline (TF-IDF
   word 1–2-grams, sublinear tf, min_df 2 + LinearSVC C=1 balanced) and for our training recipe
-  (``analysis.training.fit`` on the training folds, the ToS;DR and APPSI-139 data included as
-  shipped), per-category precision, recall, F1; severity accuracy against the experts' grades (3 →
+  (``analysis.training.fit`` on the training folds, the ToS;DR, APPSI-139 and CUAD data included
+  as shipped), per-category precision, recall, F1; severity accuracy against the experts' grades (3 →
   high, 2 → medium) of the held-out documents; calibration (reliability table, expected
   calibration error) of the held-out probabilities.
 - **APPSI-139 topics on its own test split**, mapped to our types: the recipe trained on its train
@@ -135,7 +135,7 @@ class CrossValidation:
 
 def claudette_cv(data_dir: Path, others: list[Example], workdir: Path) -> dict:
     """Grouped 5-fold CV by document over the 40 CLAUDETTE terms of service."""
-    sentences = [e for e in training.training_examples(data_dir, use_tosdr=False, use_appsi=False)]
+    sentences = training.training_examples(data_dir, use_tosdr=False, use_appsi=False, use_cuad=False)
     spans = training.training_spans(data_dir)
     truth = label_matrix((e.types for e in sentences), CLAUDETTE_IDS)
     groups = np.array([e.group for e in sentences])
@@ -284,7 +284,9 @@ def seed_listing(model: Classifier, shared: Path) -> list[str]:
 WEAK_REASONS: dict[str, str] = {
     "user_content_license": "ToS;DR quotes of licence cases often state ownership or scope without the grant "
                             "itself (the case, not the sentence, is annotated), and the threshold asks for "
-                            "probability ≥ 0.5: precise, low recall. Curated phrases give its evidence.",
+                            "probability ≥ 0.5: low recall. CUAD's irrevocable or perpetual licences raise it; the "
+                            "CLAUDETTE sentences count as negatives, and of the 11 more they flag 8 are licences to "
+                            "user content the phrases miss (0023). Curated phrases give its evidence.",
     "prohibited_content": "ToS;DR's prohibited-content cases are ten narrow topics (spam, scraping, porn…); "
                           "out-of-fold, a service's own list of prohibitions reads unlike the others'.",
     "output_ownership": "The Open Terms Archive texts of 25 platforms hold one clause on who owns generated "

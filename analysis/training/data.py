@@ -8,7 +8,9 @@
 - ``tosdr/points.jsonl`` (optional): ToS;DR quotes with the case they illustrate,
   mapped to our clause types by ``TOSDR_CASES``;
 - ``appsi139/topic/{train,dev,test}.jsonl`` (optional): sentences of app privacy
-  policies with their privacy topics, mapped to our types by ``APPSI_TOPICS``.
+  policies with their privacy topics, mapped to our types by ``APPSI_TOPICS``;
+- ``cuad/clauses.jsonl`` (optional): clause spans of commercial contracts (CUAD v1)
+  with their category, mapped to our types by ``CUAD_CATEGORIES``.
 
 Plain Python: nothing here needs scikit-learn.
 """
@@ -199,6 +201,19 @@ TOSDR_AUGMENTS: dict[str, tuple[str, ...]] = {
     "This service forces users into binding arbitration in the case of disputes": ("arbitration",),
 }
 
+# CUAD v1 category → our clause types. Contracts between businesses read unlike consumer terms, so a category is
+# mapped only where it measurably helps (docs/decisions/0023-cuad.md): an irrevocable or perpetual licence is what
+# ToS;DR's broad-licence cases quote (out-of-fold F1 on their quotes 0.429 → 0.512, 0.372 → 0.434 with the
+# CLAUDETTE sentences as negatives; no other figure moved). Not mapped:
+# Governing Law, Cap on Liability and Termination for Convenience (CLAUDETTE marks only the unfair ones; grouped-CV
+# F1 fell 0.836 → 0.774, 0.711 → 0.686, 0.733 → 0.710), License Grant (licences the service grants the user:
+# five wrong types on the seed terms), Renewal Term and its notice period (contract renewals: the learned type
+# found none of the hand-checked subscription renewals).
+CUAD_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Irrevocable or Perpetual License": ("user_content_license",),
+}
+CUAD_TYPES = frozenset(t for types in CUAD_CATEGORIES.values() for t in types)
+
 
 @dataclass(frozen=True)
 class Example:
@@ -306,6 +321,24 @@ def appsi_topics(path: Path, split: str) -> list[Example]:
     return examples
 
 
+def cuad_clauses(path: Path, categories: dict[str, tuple[str, ...]] = CUAD_CATEGORIES) -> list[Example]:
+    """The CUAD spans whose category maps to our types, grouped by contract.
+
+    A span annotated under several categories is one example with every type they map to. CUAD labels
+    a contract's clauses by topic, not by fairness, so for a CLAUDETTE-learned type a span is an augment
+    (a positive next to the CLAUDETTE sentences), never a CLAUDETTE sentence.
+    """
+    types_of: dict[tuple[str, str], set[str]] = {}
+    for number, row in enumerate(read_jsonl(path), 1):
+        try:
+            text = " ".join(row["text"].split())
+            types_of.setdefault((row["contract"], text), set()).update(categories.get(row["category"], ()))
+        except (KeyError, AttributeError) as exc:
+            raise TrainingDataError(f"{path}:{number}: missing or malformed {exc}") from None
+    claudette_types = set(CLAUDETTE_TYPES.values())
+    return [Example(text, frozenset(types), f"cuad:{contract}", "cuad", frozenset(types & claudette_types))
+            for (contract, text), types in sorted(types_of.items()) if types]
+
 
 # --- everything labelled ------------------------------------------------------------
 
@@ -314,6 +347,7 @@ DATA_NOTE = {
     "claudette": "CLAUDETTE train and validation splits (Lippi et al. 2019, CC BY 4.0 via LexGLUE)",
     "tosdr": "ToS;DR points (CC BY-SA 3.0)",
     "appsi": "APPSI-139 topic splits train, dev and test (arXiv 2604.27550, CC BY 4.0)",
+    "cuad": "CUAD v1 clause spans of commercial contracts (The Atticus Project, CC BY 4.0)",
 }
 
 
@@ -325,8 +359,10 @@ class TrainingData:
     spans: list[GradedSpan]
 
 
-def training_examples(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True) -> list[Example]:
-    """CLAUDETTE sentences of every split present, then (when present) ToS;DR quotes and APPSI-139 sentences."""
+def training_examples(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True, use_cuad: bool = True,
+                      ) -> list[Example]:
+    """CLAUDETTE sentences of every split present, then (when present) ToS;DR quotes, APPSI-139 sentences and the
+    CUAD spans of the mapped categories."""
     examples = []
     for split in CLAUDETTE_SPLITS:
         if split == "train" or (data_dir / "claudette" / split / "sentences.jsonl").is_file():
@@ -338,6 +374,9 @@ def training_examples(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = 
         path = data_dir / "appsi139" / "topic" / f"{split}.jsonl"
         if path.is_file():
             examples += appsi_topics(path, split)
+    clauses = data_dir / "cuad" / "clauses.jsonl"
+    if use_cuad and clauses.is_file():
+        examples += cuad_clauses(clauses)
     return examples
 
 
@@ -346,6 +385,7 @@ def training_spans(data_dir: Path) -> list[GradedSpan]:
     return [span for split in CLAUDETTE_SPLITS for span in graded_spans(data_dir / "claudette" / split / "documents")]
 
 
-def read_training_data(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True) -> TrainingData:
-    return TrainingData(training_examples(data_dir, use_tosdr, use_appsi), training_spans(data_dir))
+def read_training_data(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True, use_cuad: bool = True,
+                       ) -> TrainingData:
+    return TrainingData(training_examples(data_dir, use_tosdr, use_appsi, use_cuad), training_spans(data_dir))
 

@@ -57,3 +57,57 @@ def test_a_tighter_budget_gives_a_higher_terms_of_service_threshold():
     tight = training.terms_of_service_threshold(margins, truth, sources, 0.005)
     assert tight > loose
     assert (margins[:400] > tight).mean() <= 0.005
+
+
+def _write_cuad(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    path.write_text("".join(json.dumps({"contract": c, "category": k, "text": t}) + "\n" for c, k, t in rows),
+                    encoding="utf-8")
+    return path
+
+
+def test_cuad_spans_of_mapped_categories_become_examples_grouped_by_contract(tmp_path):
+    grant = "Licensor grants   Licensee a perpetual, irrevocable licence to use the Materials."
+    path = _write_cuad(tmp_path / "clauses.jsonl", [
+        ("A.pdf", "Irrevocable or Perpetual License", grant),
+        ("A.pdf", "License Grant", grant),
+        ("A.pdf", "Governing Law", "This Agreement is governed by the laws of Delaware."),
+        ("B.pdf", "Irrevocable or Perpetual License", "B grants A a perpetual licence to the Software."),
+    ])
+    first, second = training.cuad_clauses(path, {"Irrevocable or Perpetual License": ("user_content_license",)})
+    # The span annotated twice is one example; the unmapped category gives none.
+    assert (first.text, first.types, first.group, first.source) == (
+        " ".join(grant.split()), {"user_content_license"}, "cuad:A.pdf", "cuad")
+    assert second.group == "cuad:B.pdf" and not first.augments
+
+
+def test_a_cuad_span_mapped_to_a_claudette_type_is_an_augment_not_a_claudette_sentence(tmp_path):
+    path = _write_cuad(tmp_path / "clauses.jsonl", [("A.pdf", "Governing Law", "Governed by the laws of Delaware.")])
+    (span,) = training.cuad_clauses(path, {"Governing Law": ("governing_law",)})
+    assert span.augments == {"governing_law"}
+    assert training.label_samples("governing_law", [span], claudette_label=True).tolist() == [0]
+
+
+def test_a_cuad_span_is_an_example_only_for_the_types_cuad_maps_to():
+    (cuad_type,) = training.CUAD_TYPES
+    licence = Example("Licensor grants a perpetual licence to the Software.", frozenset({cuad_type}), "cuad:A",
+                      "cuad")
+    quote = Example("We keep a copy of your data.", frozenset({"data_retention"}), "tosdr:x", "tosdr")
+    assert training.label_samples(cuad_type, [licence, quote], claudette_label=False).tolist() == [0, 1]
+    for other in ("warranty_disclaimer", "data_retention", "tracking"):
+        assert 0 not in training.label_samples(other, [licence, quote], claudette_label=False).tolist(), other
+
+
+def test_cuad_spans_count_in_no_feature_space_statistics():
+    examples = [Example("You grant us a licence.", frozenset(), "claudette:c", "claudette"),
+                Example("Licensor grants a licence.", frozenset({"user_content_license"}), "cuad:A", "cuad")]
+    assert all("Licensor grants a licence." not in texts for texts in training.space_texts(examples))
+
+
+def test_out_of_fold_figures_are_those_of_the_policies_with_the_contract_recall_beside():
+    predicted = np.array([True, False, True, True, False])
+    truth = np.array([1, 1, 0, 1, 1])
+    contracts = np.array([False, False, False, True, True])
+    scores = training.out_of_fold_by_source(predicted, truth, contracts)
+    assert (scores["precision"], scores["recall"], scores["positives"], scores["examples"]) == (0.5, 0.5, 2, 3)
+    assert scores["contract_recall"] == 0.5
+    assert "contract_recall" not in training.out_of_fold_by_source(predicted, truth, np.zeros(5, dtype=bool))
