@@ -47,7 +47,10 @@ PATTERN_CONFIDENCE = 0.8
 # types. Their data sets (ToS;DR cases) cover a few narrow cases each, so the learned model missed plain clauses
 # of the seed policies (a fee schedule, a translated indemnity); the phrases are measured on hand-checked clauses
 # (benchmarks/classify.py).
-PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content"})
+# Arbitration joins them for its operative phrases alone (``ClauseType.decides``: "binding arbitration", "administered
+# by NAM"), which newer terms use in sentences the CLAUDETTE-trained model scores below its threshold.
+PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content",
+                            "arbitration"})
 # A clause that states what is done with information names payments and billing as data or purposes ("we use
 # information to process refunds", "payment vendors"): there, fees and refunds yields to a privacy practice
 # found in the same clause, whatever the probabilities (fees' calibration, from 40 ToS;DR quotes, puts a margin

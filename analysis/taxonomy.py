@@ -144,12 +144,25 @@ _CONTENT = r"(?:content|materials?|submissions?|posts?|photos|videos|images|inpu
 # What the user put in: "your content", "any User Content", "such submissions".
 _OF_USERS = r"(?:your|user|such|any|all) (?:\w+ )?" + _CONTENT
 _PERSONAL = r"(?:personal (?:data|information)|your (?:data|information))"
+# Arbitration providers named in consumer terms (the American Arbitration Association, JAMS, National Arbitration and
+# Mediation, its international centre, ADR Services).
+_FORUMS = r"\bAAA\b|\bJAMS\b|\bNAM\b|National Arbitration and Mediation|\bICDR\b|ADR Services"
 
 CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "arbitration", "Arbitration", claudette="A",
         patterns=(r"(?:(?:final and )?(?:binding|mandatory|individual|final) )?\barbitrat(?:ion|or|ors|e|ed)\b",
                   r"\barbitral\b", r"\bJAMS\b", r"American Arbitration Association"),
+        # Newer terms state the obligation and name its forum in sentences the learned model (CLAUDETTE, ~2017)
+        # scores low: "binding arbitration as the sole means", "administered by NAM", "arbitration will take place
+        # in the County where you reside". These decide; a bare "arbitration" (exceptions, fees) does not.
+        # An arbitration the user may "choose" or "invoke" (Data Privacy Framework complaints) obliges nobody.
+        decides=(r"(?<!choose\s)(?<!invoke\s)(?<!elect\s)\b(?:binding|mandatory|individual)(?:,? (?:and )?(?:binding|"
+                 r"mandatory|individual|mutual|final))* arbitration\b", r"\bresolv\w*\b[^.;]{0,80}\b(?:by|through) (?:\w+ ){0,3}arbitration\b",
+                 r"\bagree to arbitrate\b",
+                 r"\badminister\w* (?:by )?(?:the )?(?:arbitration\b|American Arbitration Association|" + _FORUMS + ")",
+                 r"(?:" + _FORUMS + r") (?:will|shall) administer (?:the |any |all )?arbitrations?\b",
+                 r"\barbitration (?:will|shall) (?:take place|be (?:held|seated)) in\b"),
         reason="Disputes go to private arbitration instead of a court.",
         raises=(r"class action", r"class[- ]wide", r"representative (?:action|proceeding)s?", r"jury trial"),
         raises_reason="Mandatory arbitration combined with a waiver of class actions or of a jury trial takes "
