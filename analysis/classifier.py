@@ -37,7 +37,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 5
+LOGIC_VERSION = 6
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
@@ -71,6 +71,16 @@ _WORD = re.compile(r"\w+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
+# A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
+# "**12.4 Your Indemnification Obligations**", "**Prohibited Uses**"): one short line without punctuation, numbered, or
+# in bold and Title Case (a bold sentence in lower case is a provision stressed).
+_NUMBERED_HEADING = re.compile(r"(?:\*\*|__)?(?:\d{1,3}[A-Z]?(?:\\?\.\d{1,3})*\\?\.?|[a-z]\.)\s+(?:\*\*|__)?"
+                               r"[^\n.;:!?]{1,80}[^\W_](?:\*\*|__)?")
+_BOLD_HEADING = re.compile(r"(?:\*\*|__)[^\n.;:!?]{1,80}[^\W_](?:\*\*|__)")
+_LETTERS = re.compile(r"[^\W\d_]+")
+HEADING_MAX_WORDS = 10
+# Short words a Title Case heading leaves in lower case ("of", "and", "the").
+TITLE_CASE_MIN_LETTERS = 4
 
 
 class ModelError(Exception):
@@ -307,7 +317,7 @@ class Classifier:
         findings = []
         probabilities = margins.probabilities
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
-        for clause_type in BY_ID.values() if _has_words(text, MIN_SENTENCE_WORDS) else ():
+        for clause_type in BY_ID.values() if _has_words(text, MIN_SENTENCE_WORDS) and not _is_heading(text) else ():
             j = self._label_index.get(clause_type.id)
             if j is None:
                 # Curated phrases alone decide the types no data set covers.
@@ -376,6 +386,18 @@ def _has_words(text: str, count: int) -> bool:
             if count == 0:
                 return True
     return False
+
+
+def _is_heading(text: str) -> bool:
+    """Whether ``text`` is a section title alone: a numbered or bold line of a few words, without punctuation."""
+    line = text.strip()
+    found = _LETTERS.findall(line)
+    if len(found) > HEADING_MAX_WORDS:
+        return False
+    if _NUMBERED_HEADING.fullmatch(line):
+        return True
+    return _BOLD_HEADING.fullmatch(line) is not None and all(
+        w[0].isupper() for w in found if len(w) >= TITLE_CASE_MIN_LETTERS)
 
 
 @dataclass(frozen=True)

@@ -197,9 +197,16 @@ def test_sentences_of_a_clause_skip_fragments():
                                             "You agree by using it."]
 
 
-@pytest.mark.parametrize("text", ["2026/03/16", "Arbitration", "16"])
+# Section titles the splitter keeps as clauses of their own (Quora's and LinkedIn's terms, 2025).
+@pytest.mark.parametrize("text", ["2026/03/16", "Arbitration", "16", "10\\. Disclaimers And Limitation Of Liability",
+                                  "**12.4 Your Indemnification Obligations**"])
 def test_dates_numbers_and_bare_headings_get_no_type(model, text):
     assert classify(model, text).types == ()
+
+
+def test_a_numbered_or_bold_provision_is_no_heading(model):
+    assert "limitation_of_liability" in classify(model, "10. We are not liable for any indirect damages.").types
+    assert "indemnification" in classify(model, "**You agree to indemnify us against any claim**").types
 
 
 def test_neighbouring_evidence_ngrams_join_into_one_phrase():
