@@ -274,6 +274,10 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         patterns=(r"by (?:using|accessing|visiting|browsing|downloading|installing|registering|clicking|"
                   r"continuing to (?:use|access))", r"(?:use|access) of (?:the|our|this) " + _W
                   + r"(?:constitutes|signifies|indicates|means)", r"continued (?:use|access)",
+                  # "If you continue to use the site after the 30th day, you agree"; "through your use of the
+                  # Services, you consent to".
+                  r"\bcontinue (?:to use|using|to access|accessing)\b",
+                  r"\b(?:through|by) your use of (?:the|our|this) \w+,? you (?:\w+ )?(?:agree|consent|accept)",
                   r"deemed to (?:have )?(?:accept|agree)"),
         reason="Merely using the service counts as agreeing to the terms.",
     ),

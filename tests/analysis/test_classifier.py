@@ -263,6 +263,17 @@ def test_arbitration_that_names_its_forum_is_found_though_the_model_scores_it_lo
     assert "arbitration" in classify(model, text).types
 
 
+@pytest.mark.parametrize("text", [
+    # Snapchat's terms of service (2026) and Reddit's user agreement (2026), shortened.
+    "If those changes are material we will provide you with reasonable advance notice. If you continue to use the "
+    "Services once the changes come into effect, we will take that as your acceptance.",
+    "Reddit's Privacy Policy explains how and why we collect information about you. You understand that through your "
+    "use of the Services, you consent to the collection and use of this information as set forth in the Privacy Policy.",
+])
+def test_accepting_by_continuing_to_use_is_agreement_by_use(model, text):
+    assert "contract_by_using" in classify(model, text).types
+
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "classifier" / "pattern_types.jsonl"
 
 
