@@ -238,8 +238,10 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         "unilateral_change", "Unilateral Changes to Terms", claudette="CH",
         patterns=(r"(?:modify|change|amend|update|revise|alter)\w* (?:these|this|the|our) (?:terms|agreement|"
                   r"policy|policies|conditions|privacy)", r"reserves? the right to " + _W + r"(?:modify|change|"
-                  r"amend|update|revise|alter)", r"(?:changes|modifications|amendments|updates|revisions) to "
-                  r"(?:these|this|the|our) (?:terms|agreement|policy)"),
+                  r"amend|update|revise|alter)", r"(?:change|modification|amendment|update|revision)s? to "
+                  r"(?:these|this|the|our) (?:terms|agreement|policy)",
+                  # "you agree to the revised Terms", "the updated version of these Terms".
+                  r"\b(?:revised|updated|amended|modified) (?:version of (?:these|this|the|our) )?(?:terms|agreement)"),
         reason="The company can change the terms on its own.",
         protects=(r"\d+ days'? (?:prior |advance )?notice", r"notify you (?:at least )?\d+ days", r"(?:at least|no "
                   r"less than) \d+ days (?:before|in advance|prior)", r"right to (?:object|reject)"),

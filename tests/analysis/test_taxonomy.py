@@ -205,6 +205,14 @@ def test_arbitration_is_decided_by_its_obligation_or_forum_not_by_the_word():
         assert arbitration.evidence(text) and arbitration.deciding(text) == (), text
 
 
+def test_a_change_of_the_terms_is_named_in_the_singular_and_as_revised_terms():
+    change = BY_ID["unilateral_change"]
+    # Pinterest's and Bluesky's terms of service (2025).
+    assert change.evidence("If we're making a material change to the Terms, we'll let you know ahead of time.")
+    assert change.evidence("By continuing to use Bluesky Social after any update, you agree to the revised Terms.")
+    assert change.evidence("A revised price list applies to new orders.") == ()
+
+
 def test_a_type_without_deciding_phrases_is_decided_by_its_evidence():
     indemnity = BY_ID["indemnification"]
     text = "You agree to indemnify and hold us harmless."
