@@ -156,9 +156,11 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         # Newer terms state the obligation and name its forum in sentences the learned model (CLAUDETTE, ~2017)
         # scores low: "binding arbitration as the sole means", "administered by NAM", "arbitration will take place
         # in the County where you reside". These decide; a bare "arbitration" (exceptions, fees) does not.
-        # An arbitration the user may "choose" or "invoke" (Data Privacy Framework complaints) obliges nobody.
-        decides=(r"(?<!choose\s)(?<!invoke\s)(?<!elect\s)\b(?:binding|mandatory|individual)(?:,? (?:and )?(?:binding|"
-                 r"mandatory|individual|mutual|final))* arbitration\b", r"\bresolv\w*\b[^.;]{0,80}\b(?:by|through) (?:\w+ ){0,3}arbitration\b",
+        # "Binding arbitration" decides where a party must start or submit to it: as a title ("Binding Arbitration and
+        # Class Action Waiver") or an option the user may "invoke" (Data Privacy Framework complaints) it obliges nobody.
+        decides=(r"\b(?:initiate|commence|submit\w*(?: to)?|subject to|accept|agree to) (?:\w+ ){0,2}"
+                 r"(?:binding|mandatory|individual)\b[^.;]{0,20}\barbitration\b",
+                 r"\b(?:resolv|settl|decid|determin)\w*\b[^.;]{0,80}\b(?:by|through) (?:\w+ ){0,3}arbitration\b",
                  r"\bagree to arbitrate\b",
                  r"\badminister\w* (?:by )?(?:the )?(?:arbitration\b|American Arbitration Association|" + _FORUMS + ")",
                  r"(?:" + _FORUMS + r") (?:will|shall) administer (?:the |any |all )?arbitrations?\b",

@@ -201,7 +201,8 @@ def test_arbitration_is_decided_by_its_obligation_or_forum_not_by_the_word():
                  "AAA will administer one set of filing fees per side for each batch of arbitration demands.",
                  "To the extent you prevail on individual claims in arbitration, public relief goes to court.",
                  "Any prior existing agreement to arbitrate disputes will not apply to claims not yet filed.",
-                 "Under certain conditions, it may be possible to invoke binding arbitration for complaints."):
+                 "Under certain conditions, it may be possible to invoke binding arbitration for complaints.",
+                 "Please read the binding arbitration clause and class action waiver in section 15."):
         assert arbitration.evidence(text) and arbitration.deciding(text) == (), text
 
 
