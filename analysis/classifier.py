@@ -47,7 +47,10 @@ PATTERN_CONFIDENCE = 0.8
 # types. Their data sets (ToS;DR cases) cover a few narrow cases each, so the learned model missed plain clauses
 # of the seed policies (a fee schedule, a translated indemnity); the phrases are measured on hand-checked clauses
 # (benchmarks/classify.py).
-PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content"})
+# Arbitration joins them for its operative phrases alone (``ClauseType.decides``: "binding arbitration", "administered
+# by NAM"), which newer terms use in sentences the CLAUDETTE-trained model scores below its threshold.
+PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content",
+                            "arbitration"})
 # A clause that states what is done with information names payments and billing as data or purposes ("we use
 # information to process refunds", "payment vendors"): there, fees and refunds yields to a privacy practice
 # found in the same clause, whatever the probabilities (fees' calibration, from 40 ToS;DR quotes, puts a margin
@@ -68,6 +71,16 @@ _WORD = re.compile(r"\w+")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
+# A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
+# "**12.4 Your Indemnification Obligations**", "**Prohibited Uses**"): one short line without punctuation, numbered, or
+# in bold and Title Case (a bold sentence in lower case is a provision stressed).
+_NUMBERED_HEADING = re.compile(r"(?:\*\*|__)?(?:\d{1,3}[A-Z]?(?:\\?\.\d{1,3})*\\?\.?|[a-z]\.)\s+(?:\*\*|__)?"
+                               r"[^\n.;:!?]{1,80}[^\W_](?:\*\*|__)?")
+_BOLD_HEADING = re.compile(r"(?:\*\*|__)[^\n.;:!?]{1,80}[^\W_](?:\*\*|__)")
+_LETTERS = re.compile(r"[^\W\d_]+")
+HEADING_MAX_WORDS = 10
+# Short words a Title Case heading leaves in lower case ("of", "and", "the").
+TITLE_CASE_MIN_LETTERS = 4
 
 
 class ModelError(Exception):
@@ -304,7 +317,7 @@ class Classifier:
         findings = []
         probabilities = margins.probabilities
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
-        for clause_type in BY_ID.values() if _has_words(text, MIN_SENTENCE_WORDS) else ():
+        for clause_type in BY_ID.values() if _has_words(text, MIN_SENTENCE_WORDS) and not _is_heading(text) else ():
             j = self._label_index.get(clause_type.id)
             if j is None:
                 # Curated phrases alone decide the types no data set covers.
@@ -373,6 +386,18 @@ def _has_words(text: str, count: int) -> bool:
             if count == 0:
                 return True
     return False
+
+
+def _is_heading(text: str) -> bool:
+    """Whether ``text`` is a section title alone: a numbered or bold line of a few words, without punctuation."""
+    line = text.strip()
+    found = _LETTERS.findall(line)
+    if len(found) > HEADING_MAX_WORDS:
+        return False
+    if _NUMBERED_HEADING.fullmatch(line):
+        return True
+    return _BOLD_HEADING.fullmatch(line) is not None and all(
+        w[0].isupper() for w in found if len(w) >= TITLE_CASE_MIN_LETTERS)
 
 
 @dataclass(frozen=True)

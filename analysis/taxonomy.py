@@ -144,12 +144,27 @@ _CONTENT = r"(?:content|materials?|submissions?|posts?|photos|videos|images|inpu
 # What the user put in: "your content", "any User Content", "such submissions".
 _OF_USERS = r"(?:your|user|such|any|all) (?:\w+ )?" + _CONTENT
 _PERSONAL = r"(?:personal (?:data|information)|your (?:data|information))"
+# Arbitration providers named in consumer terms (the American Arbitration Association, JAMS, National Arbitration and
+# Mediation, its international centre, ADR Services).
+_FORUMS = r"\bAAA\b|\bJAMS\b|\bNAM\b|National Arbitration and Mediation|\bICDR\b|ADR Services"
 
 CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "arbitration", "Arbitration", claudette="A",
         patterns=(r"(?:(?:final and )?(?:binding|mandatory|individual|final) )?\barbitrat(?:ion|or|ors|e|ed)\b",
                   r"\barbitral\b", r"\bJAMS\b", r"American Arbitration Association"),
+        # Newer terms state the obligation and name its forum in sentences the learned model (CLAUDETTE, ~2017)
+        # scores low: "binding arbitration as the sole means", "administered by NAM", "arbitration will take place
+        # in the County where you reside". These decide; a bare "arbitration" (exceptions, fees) does not.
+        # "Binding arbitration" decides where a party must start or submit to it: as a title ("Binding Arbitration and
+        # Class Action Waiver") or an option the user may "invoke" (Data Privacy Framework complaints) it obliges nobody.
+        decides=(r"\b(?:initiate|commence|submit\w*(?: to)?|subject to|accept|agree to) (?:\w+ ){0,2}"
+                 r"(?:binding|mandatory|individual)\b[^.;]{0,20}\barbitration\b",
+                 r"\b(?:resolv|settl|decid|determin)\w*\b[^.;]{0,80}\b(?:by|through) (?:\w+ ){0,3}arbitration\b",
+                 r"\bagree to arbitrate\b",
+                 r"\badminister\w* (?:by )?(?:the )?(?:arbitration\b|American Arbitration Association|" + _FORUMS + ")",
+                 r"(?:" + _FORUMS + r") (?:will|shall) administer (?:the |any |all )?arbitrations?\b",
+                 r"\barbitration (?:will|shall) (?:take place|be (?:held|seated)) in\b"),
         reason="Disputes go to private arbitration instead of a court.",
         raises=(r"class action", r"class[- ]wide", r"representative (?:action|proceeding)s?", r"jury trial"),
         raises_reason="Mandatory arbitration combined with a waiver of class actions or of a jury trial takes "
@@ -225,8 +240,10 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         "unilateral_change", "Unilateral Changes to Terms", claudette="CH",
         patterns=(r"(?:modify|change|amend|update|revise|alter)\w* (?:these|this|the|our) (?:terms|agreement|"
                   r"policy|policies|conditions|privacy)", r"reserves? the right to " + _W + r"(?:modify|change|"
-                  r"amend|update|revise|alter)", r"(?:changes|modifications|amendments|updates|revisions) to "
-                  r"(?:these|this|the|our) (?:terms|agreement|policy)"),
+                  r"amend|update|revise|alter)", r"(?:change|modification|amendment|update|revision)s? to "
+                  r"(?:these|this|the|our) (?:terms|agreement|policy)",
+                  # "you agree to the revised Terms", "the updated version of these Terms".
+                  r"\b(?:revised|updated|amended|modified) (?:version of (?:these|this|the|our) )?(?:terms|agreement)"),
         reason="The company can change the terms on its own.",
         protects=(r"\d+ days'? (?:prior |advance )?notice", r"notify you (?:at least )?\d+ days", r"(?:at least|no "
                   r"less than) \d+ days (?:before|in advance|prior)", r"right to (?:object|reject)"),
@@ -261,6 +278,10 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         patterns=(r"by (?:using|accessing|visiting|browsing|downloading|installing|registering|clicking|"
                   r"continuing to (?:use|access))", r"(?:use|access) of (?:the|our|this) " + _W
                   + r"(?:constitutes|signifies|indicates|means)", r"continued (?:use|access)",
+                  # "If you continue to use the site after the 30th day, you agree"; "through your use of the
+                  # Services, you consent to".
+                  r"\bcontinue (?:to use|using|to access|accessing)\b",
+                  r"\b(?:through|by) your use of (?:the|our|this) \w+,? you (?:\w+ )?(?:agree|consent|accept)",
                   r"deemed to (?:have )?(?:accept|agree)"),
         reason="Merely using the service counts as agreeing to the terms.",
     ),

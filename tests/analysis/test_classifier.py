@@ -197,9 +197,16 @@ def test_sentences_of_a_clause_skip_fragments():
                                             "You agree by using it."]
 
 
-@pytest.mark.parametrize("text", ["2026/03/16", "Arbitration", "16"])
+# Section titles the splitter keeps as clauses of their own (Quora's and LinkedIn's terms, 2025).
+@pytest.mark.parametrize("text", ["2026/03/16", "Arbitration", "16", "10\\. Disclaimers And Limitation Of Liability",
+                                  "**12.4 Your Indemnification Obligations**"])
 def test_dates_numbers_and_bare_headings_get_no_type(model, text):
     assert classify(model, text).types == ()
+
+
+def test_a_numbered_or_bold_provision_is_no_heading(model):
+    assert "limitation_of_liability" in classify(model, "10. We are not liable for any indirect damages.").types
+    assert "indemnification" in classify(model, "**You agree to indemnify us against any claim**").types
 
 
 def test_neighbouring_evidence_ngrams_join_into_one_phrase():
@@ -245,6 +252,26 @@ def test_a_gated_label_is_not_scored_where_its_gate_does_not_match(model):
     assert margins[0, arbitration] == classifier.GATED_OUT
     assert margins[1, arbitration] > classifier.GATED_OUT
     assert "arbitration" in classify(model, texts[1]).types
+
+
+def test_arbitration_that_names_its_forum_is_found_though_the_model_scores_it_low(model):
+    # Quora's terms of service (2025), 11.4: the model, trained on 2017 terms, never saw NAM administer anything.
+    text = ("Except as modified by this provision, NAM will administer the arbitration in accordance with the NAM "
+            "Comprehensive Dispute Resolution Rules and Procedures in effect at the time any demand is filed.")
+    margin = model.clause_scores([text], model.features([text]))[0, model.labels.index("arbitration")]
+    assert margin < model.thresholds[model.labels.index("arbitration")]
+    assert "arbitration" in classify(model, text).types
+
+
+@pytest.mark.parametrize("text", [
+    # Snapchat's terms of service (2026) and Reddit's user agreement (2026), shortened.
+    "If those changes are material we will provide you with reasonable advance notice. If you continue to use the "
+    "Services once the changes come into effect, we will take that as your acceptance.",
+    "Reddit's Privacy Policy explains how and why we collect information about you. You understand that through your "
+    "use of the Services, you consent to the collection and use of this information as set forth in the Privacy Policy.",
+])
+def test_accepting_by_continuing_to_use_is_agreement_by_use(model, text):
+    assert "contract_by_using" in classify(model, text).types
 
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "classifier" / "pattern_types.jsonl"

@@ -188,6 +188,32 @@ def test_billing_and_payment_words_alone_do_not_decide_fees_but_stay_evidence():
     assert fees.deciding("You agree to pay the fees shown at checkout.")
 
 
+def test_arbitration_is_decided_by_its_obligation_or_forum_not_by_the_word():
+    arbitration = BY_ID["arbitration"]
+    # Newer terms (Quora, Pinterest, 2025): the forum and the seat, in sentences without "binding".
+    assert arbitration.deciding("11.4 Rules. The arbitration will be administered by NAM and resolved before a single "
+                                "arbitrator.")
+    assert arbitration.deciding("Any arbitration will be administered by the American Arbitration Association.")
+    assert arbitration.deciding("If you reside in the United States, arbitration will take place in your county.")
+    assert arbitration.deciding("Either party may initiate binding arbitration as the sole means to resolve claims.")
+    # Procedure and exceptions name arbitration without obliging anyone to it.
+    for text in ("Any arbitration shall be conducted in an individual capacity only.",
+                 "AAA will administer one set of filing fees per side for each batch of arbitration demands.",
+                 "To the extent you prevail on individual claims in arbitration, public relief goes to court.",
+                 "Any prior existing agreement to arbitrate disputes will not apply to claims not yet filed.",
+                 "Under certain conditions, it may be possible to invoke binding arbitration for complaints.",
+                 "Please read the binding arbitration clause and class action waiver in section 15."):
+        assert arbitration.evidence(text) and arbitration.deciding(text) == (), text
+
+
+def test_a_change_of_the_terms_is_named_in_the_singular_and_as_revised_terms():
+    change = BY_ID["unilateral_change"]
+    # Pinterest's and Bluesky's terms of service (2025).
+    assert change.evidence("If we're making a material change to the Terms, we'll let you know ahead of time.")
+    assert change.evidence("By continuing to use Bluesky Social after any update, you agree to the revised Terms.")
+    assert change.evidence("A revised price list applies to new orders.") == ()
+
+
 def test_a_type_without_deciding_phrases_is_decided_by_its_evidence():
     indemnity = BY_ID["indemnification"]
     text = "You agree to indemnify and hold us harmless."
