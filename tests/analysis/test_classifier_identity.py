@@ -29,7 +29,7 @@ def test_seed_policies_are_labelled_as_recorded(seed_clauses):
     recorded = json.loads(RECORDED.read_text(encoding="utf-8"))
     model = load_default()
     if model.analyzer_id != recorded["analyzer"]:
-        pytest.skip(f"{RECORDED.name} was recorded with {recorded['analyzer']}, the model is {model.analyzer_id}: "
+        pytest.fail(f"{RECORDED.name} was recorded with {recorded['analyzer']}, the model is {model.analyzer_id}: "
                     "re-record it (tests/fixtures/classifier/README.md)")
     labels = model.classify([text for _, text in seed_clauses])
     found = {key: {"text": text[:80], **json.loads(json.dumps(asdict(label)))}
