@@ -33,9 +33,15 @@ _URL = re.compile(r"(?:https?://|www\.|mailto:)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
 @cache
 def _identifier():
-    import py3langid  # imported on first use: loading the model costs about a second of CPU
+    # Imported on first use: loading the model costs 0.5-1 s of CPU, once per process.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return py3langid
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
+
+
+def load_detector() -> None:
+    """Load the detection model now rather than at the first text (the analyser loads its models when built)."""
+    _identifier()
 
 
 def detect_language(text: str) -> str:
