@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
-from analysis.text import sha256_bytes
+from analysis.text import sha256_bytes, sha256_text
 from store.repository import UnknownDocumentError
 from store.site_data import load_site_data
 from tests.fakes import KeywordClassifier, record_fetched_text
@@ -45,6 +45,18 @@ def test_provision_records_are_numbered_in_clause_type_order_and_kept_by_later_v
                         analyze=analyze)
     second = {p.clause_type: (p.id, p.first_seen) for p in load_site_data(store).documents[0].provisions}
     assert second == {**first, "arbitration": ("CW-P-000003", later)}
+
+
+def test_current_head_is_the_current_versions_hash_and_length(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    assert store.history.current_head(doc.id) is None
+    record_fetched_text(store, doc.id, "# Terms\n\nHello\n", now)
+    record_fetched_text(store, doc.id, "# Terms\n\nHello again\n", now + timedelta(days=1))
+    assert store.history.current_head(doc.id) == (sha256_text("# Terms\n\nHello again\n"), 21)
+    with pytest.raises(UnknownDocumentError):
+        store.history.current_head("CW-D-99999")
 
 
 def _snapshot(doc_id, body, now):
