@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import islice
 
 UNDETERMINED = "und"  # ISO 639-2 "undetermined": too little text to tell
 # Below this many letters a guess is noise (a title, a date, a list of links).
@@ -52,10 +53,16 @@ def detect_language(text: str) -> str:
 def language_of_all(text: str) -> str:
     """``detect_language`` reading every character of ``text`` (its cost grows with the text's length)."""
     sample = _URL.sub(" ", _MD_LINK_TARGET.sub("] ", text))
-    if sum(c.isalpha() for c in sample) < MIN_LETTERS:
+    if not _has_letters(sample, MIN_LETTERS):
         return UNDETERMINED
     language, _score = _identifier().classify(sample)
     return language
+
+
+def _has_letters(text: str, count: int) -> bool:
+    """Whether ``text`` holds at least ``count`` letters; stops looking once it has seen them."""
+    letters = (c for c in text if c.isalpha())
+    return len(list(islice(letters, count))) == count
 
 
 def bounded_sample(text: str, slices: int = SLICES, slice_chars: int = SLICE_CHARS) -> str:
