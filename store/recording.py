@@ -182,7 +182,9 @@ class Recorder:
                     detail=detail, snapshot=snapshot, body=body, run_id=run_id, exchanges=exchanges,
                 )
             else:
-                analysis = analyze(self.history.current_version(document_id), text) if analyze else None
+                # A first text has no version to align with: nothing to load.
+                previous = self.history.current_version(document_id) if current and analyze else None
+                analysis = analyze(previous, text) if analyze else None
             try:
                 return self._record_text_transaction(
                     document_id, current[0] if current else None, parts, text, text_sha, analysis,
