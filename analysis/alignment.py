@@ -169,7 +169,10 @@ class _Side:
     @classmethod
     def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
         forms = tuple(comparable_form(c.clause.text) for c in clauses)
-        headings = tuple(comparison_key(comparable_form("\n".join(c.clause.heading_path))) for c in clauses)
+        # Once per heading path: the clauses of a section share theirs.
+        paths = {c.clause.heading_path for c in clauses}
+        heading_keys = {path: comparison_key(comparable_form("\n".join(path))) for path in paths}
+        headings = tuple(heading_keys[c.clause.heading_path] for c in clauses)
         return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms), headings,
                    tuple(c.clause.text for c in clauses))
 
