@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -33,24 +32,9 @@ sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import claudette_pages, page_html  # noqa: E402  (the same pages as the stages benchmark)
+from pipeline import claudette_pages, edited_text, page_html  # noqa: E402  (the stages benchmark's pages)
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
-_DAYS = re.compile(r"\b(\d{1,3}) days\b")
-
-
-def edited(text: str, number: int) -> str:
-    """``text`` with a paragraph dropped, a word and a duration changed, a paragraph added, chosen by ``number``.
-
-    The changed duration ("30 days" → "60 days") gives the clause changes facts that moved.
-    """
-    lines = [line for line in text.splitlines() if line.strip()]
-    del lines[number % len(lines)]
-    changed = (number * 7) % len(lines)
-    lines[changed] = lines[changed].replace(" the ", " any ", 1)
-    lines = _DAYS.sub(lambda match: f"{2 * int(match[1])} days", "\n".join(lines), count=1).split("\n")
-    lines.insert((number * 13) % len(lines), "We may terminate your account at any time without notice.")
-    return "\n".join(lines)
 
 
 def record_passes(home: Path, n: int) -> None:
@@ -64,7 +48,7 @@ def record_passes(home: Path, n: int) -> None:
     pages = claudette_pages()
     sources = [pages[i % len(pages)] for i in range(n)]
     served = [page_html(name, text, i) for i, (name, text) in enumerate(sources)]
-    changed = [page_html(name, edited(text, i), i) for i, (name, text) in enumerate(sources)]
+    changed = [page_html(name, edited_text(text, i), i) for i, (name, text) in enumerate(sources)]
     store = Store.open(f"sqlite:///{home}/clausewatch.db", home / "objects")
     platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
         f"p{i}", "Terms of Service", (SourceSpec(f"http://127.0.0.1/p/{i}", select=("main",)),)),))
