@@ -2,7 +2,7 @@
 
 The pages of ``benchmarks/stages.py`` go through ``extract_document`` and
 ``Recorder.record_text`` with the default ``Analyzer``, at fixed times, three
-times: as served, edited (a paragraph dropped, a word changed, one added: the
+times: as served, edited (``edited_text``: a paragraph dropped, a word and a duration changed, one added: the
 alignment and the change engine get work), and edited again unchanged. Then
 every row of every table (in sorted order) and every blob's name are
 hashed. Run it in the other checkout with ``--save``, then here with
@@ -10,7 +10,7 @@ hashed. Run it in the other checkout with ``--save``, then here with
 A speed change to the store or the analysis must leave this list empty: the
 versions, clauses, provision ids, alignments and facts are then byte-identical.
 
-    git archive BASE | tar -x -C /tmp/base && cp benchmarks/recording_check.py /tmp/base/benchmarks/
+    git archive BASE | tar -x -C /tmp/base && cp benchmarks/recording_check.py benchmarks/pipeline.py /tmp/base/benchmarks/
     .venv/bin/python /tmp/base/benchmarks/recording_check.py --save /tmp/base.json
     .venv/bin/python benchmarks/recording_check.py --compare /tmp/base.json
 """
