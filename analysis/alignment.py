@@ -65,7 +65,12 @@ OUTSIDE_CLAUSES = "outside clauses"
 # --- Comparable forms ------------------------------------------------------------
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_BARE_URL = re.compile(r"<?\b(?:https?://|www\.|mailto:)[^\s<>)\]]+>?", re.IGNORECASE)
+_URL_START = r"(?:https?://|www\.|mailto:)"
+_BARE_URL = re.compile(rf"<?\b{_URL_START}[^\s<>)\]]+>?", re.IGNORECASE)
+# Necessary conditions of the patterns below, each a fast scan; the patterns themselves try
+# every position of the text, and most clauses hold no URL, no number and no counter.
+_MAY_HOLD_URL = re.compile(_URL_START, re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 _LEADING_NUMBER = re.compile(
     r"^[ \t>#*_-]*(?:(?:section|article|clause|chapter|part|art\.|§)\s*)?"
     r"(?:\d+(?:\.\d+)+\.?|\d+[.)]|[ivxlcdm]+\.|\(?[a-z0-9]{1,3}\)|[a-z]\.)[*_]*(?=\s)",
@@ -89,10 +94,12 @@ _SPACE = re.compile(r"\s+")
 
 # Counters a page shows about itself ("Views: 2.1M"), which change on every visit.
 _COUNTER = re.compile(r"\b(?:views|likes|shares|followers|comments)\s*:\s*[\d.,]+\s*[kmb]?", re.IGNORECASE)
+_COLON_NUMBER = re.compile(r":\s*[\d.,]")  # in every counter; found by a fast scan from its ":"
 
 
 def _without_furniture(text: str) -> str:
-    return _COUNTER.sub(" ", _FURNITURE.sub(" ", text))
+    text = _FURNITURE.sub(" ", text)
+    return _COUNTER.sub(" ", text) if _COLON_NUMBER.search(text) else text
 
 
 def _without_entities(text: str) -> str:
@@ -108,11 +115,14 @@ def _without_dates(text: str) -> str:
 
 
 def _without_links(text: str) -> str:
-    return _BARE_URL.sub(" ", _MD_LINK.sub(r"\1", text))
+    if "](" in text:
+        text = _MD_LINK.sub(r"\1", text)
+    return _BARE_URL.sub(" ", text) if _MAY_HOLD_URL.search(text) else text
 
 
 def _without_numbering(text: str) -> str:
-    return _REFERENCE_NUMBER.sub(r"\1 #", _LEADING_NUMBER.sub(" ", text))
+    text = _LEADING_NUMBER.sub(" ", text)
+    return _REFERENCE_NUMBER.sub(r"\1 #", text) if _DIGIT.search(text) else text
 
 
 # Applied in this order; each name is what a cosmetic change "consisted of".
@@ -169,7 +179,10 @@ class _Side:
     @classmethod
     def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
         forms = tuple(comparable_form(c.clause.text) for c in clauses)
-        headings = tuple(comparison_key(comparable_form("\n".join(c.clause.heading_path))) for c in clauses)
+        # Once per heading path: the clauses of a section share theirs.
+        paths = {c.clause.heading_path for c in clauses}
+        heading_keys = {path: comparison_key(comparable_form("\n".join(path))) for path in paths}
+        headings = tuple(heading_keys[c.clause.heading_path] for c in clauses)
         return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms), headings,
                    tuple(c.clause.text for c in clauses))
 

@@ -71,6 +71,7 @@ _DATE_FORMS = (
     ("numeric", re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?!\d)")),
 )
 _WINDOW = 80
+_DIGIT = re.compile(r"\d")
 
 
 def find_stated_date(text: str) -> tuple[str | None, str | None]:
@@ -87,6 +88,10 @@ def find_stated_date(text: str) -> tuple[str | None, str | None]:
 
 def stated_date_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every labelled date in ``text``, label included: the page's own dates."""
+    if not _DIGIT.search(text):
+        # Every date form holds a digit, and most clauses and headings hold none: they skip
+        # the label pattern, which tries every position (alignment reads every clause).
+        return []
     spans = []
     for label in LABEL.finditer(text):
         found = _labelled_date(text, label)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import islice
 
 UNDETERMINED = "und"  # ISO 639-2 "undetermined": too little text to tell
 # Below this many letters a guess is noise (a title, a date, a list of links).
@@ -33,9 +34,15 @@ _URL = re.compile(r"(?:https?://|www\.|mailto:)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
 @cache
 def _identifier():
-    import py3langid  # imported on first use: loading the model costs about a second of CPU
+    # Imported on first use: loading the model costs 0.5-1 s of CPU, once per process.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return py3langid
+    return LanguageIdentifier.from_model_file(MODEL_FILE)
+
+
+def load_detector() -> None:
+    """Load the detection model now rather than at the first text (the analyser loads its models when built)."""
+    _identifier()
 
 
 def detect_language(text: str) -> str:
@@ -46,10 +53,16 @@ def detect_language(text: str) -> str:
 def language_of_all(text: str) -> str:
     """``detect_language`` reading every character of ``text`` (its cost grows with the text's length)."""
     sample = _URL.sub(" ", _MD_LINK_TARGET.sub("] ", text))
-    if sum(c.isalpha() for c in sample) < MIN_LETTERS:
+    if not _has_letters(sample, MIN_LETTERS):
         return UNDETERMINED
     language, _score = _identifier().classify(sample)
     return language
+
+
+def _has_letters(text: str, count: int) -> bool:
+    """Whether ``text`` holds at least ``count`` letters; stops looking once it has seen them."""
+    letters = (c for c in text if c.isalpha())
+    return len(list(islice(letters, count))) == count
 
 
 def bounded_sample(text: str, slices: int = SLICES, slice_chars: int = SLICE_CHARS) -> str:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from analysis import alignment, classifier, dates, splitter
 from analysis.domain import Classification, ClassifiedClause, StoredVersion, VersionAnalysis
-from analysis.language import detect_language, not_analysed_reason
+from analysis.language import detect_language, load_detector, not_analysed_reason
 from analysis.text import sha256_text
 
 # Languages a classifier reads when it does not say (the shipped model is trained on English only).
@@ -20,6 +20,7 @@ DEFAULT_LANGUAGES = ("en",)
 class Analyzer:
     def __init__(self, model: classifier.Classifier | None = None):
         self.model = model or classifier.load_default()
+        load_detector()
 
     @property
     def analyzer_id(self) -> str:

@@ -242,7 +242,7 @@ def _paren_style(label: str, shape: str) -> str:
 
 
 def _definition(text: str, marker: tuple[str, str] | None) -> str | None:
-    body = _MD_EMPHASIS.sub("", _strip_marker(text, marker))
+    body = _without_emphasis(_strip_marker(text, marker))
     match = _DEFINITION.match(body)
     return match["term"] if match else None
 
@@ -290,9 +290,19 @@ def _labels_a_value(blocks: list[_Block], index: int) -> bool:
 
 def heading_label(text: str) -> str:
     """A heading as people read it: no link targets, emphasis or escapes (``[](#x)**1\\. Intro**`` → ``1. Intro``)."""
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_EMPHASIS.sub("", text)
-    return " ".join(_MD_ESCAPE.sub(r"\1", text).split())
+    if "](" in text:  # in every link; most paragraphs have none
+        text = _MD_LINK.sub(r"\1", text)
+    return " ".join(_MD_ESCAPE.sub(r"\1", _without_emphasis(text)).split())
+
+
+def _without_emphasis(text: str) -> str:
+    """``text`` without Markdown emphasis marks.
+
+    Every mark is a ``*`` or ``_``, and most paragraphs hold neither: they skip
+    the pattern, whose look-arounds make it try every position (about 1 ms per
+    35 KB policy each time the paragraphs are read).
+    """
+    return _MD_EMPHASIS.sub("", text) if "*" in text or "_" in text else text
 
 
 def _heading_level(blocks: list[_Block], index: int) -> float | None:
@@ -307,10 +317,11 @@ def _heading_level(blocks: list[_Block], index: int) -> float | None:
         return float(block.setext)
     if block.marker and block.marker[0].startswith("bullet"):
         return _lone_bullet_title(blocks, index)
-    if block.marker and block.marker[0].startswith("dotted"):
+    if block.marker is not None:
         return None  # numbered titles are handled with the numbering
-    if block.marker is None and _looks_like_title(heading_label(block.text)) and not _inside_sentence(blocks, index):
-        block.label = heading_label(block.text)
+    label = heading_label(block.text)
+    if _looks_like_title(label) and not _inside_sentence(blocks, index):
+        block.label = label
         block.plain_title = True
         return _TITLE_LEVEL
     return None

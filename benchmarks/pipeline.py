@@ -56,6 +56,23 @@ def page_html(name: str, text: str, number: int) -> bytes:
             f"<footer>© {html.escape(name)}</footer></body></html>").encode("utf-8")
 
 
+_DAYS = re.compile(r"\b(\d{1,3}) days\b")
+
+
+def edited_text(text: str, number: int) -> str:
+    """``text`` with a paragraph dropped, a word and a duration changed, a paragraph added, chosen by ``number``.
+
+    The changed duration ("30 days" → "60 days") gives the clause changes facts that moved.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    del lines[number % len(lines)]
+    changed = (number * 7) % len(lines)
+    lines[changed] = lines[changed].replace(" the ", " any ", 1)
+    lines = _DAYS.sub(lambda match: f"{2 * int(match[1])} days", "\n".join(lines), count=1).split("\n")
+    lines.insert((number * 13) % len(lines), "We may terminate your account at any time without notice.")
+    return "\n".join(lines)
+
+
 def serve(n: int, conditional: bool, ready) -> None:
     from clausewatch.loopback_site import LocalSite, Page
 

@@ -5,7 +5,10 @@ through the pipeline's own functions in one thread: ``extract_document``, then
 ``Recorder.record_text`` (``store.recording``) on SQLite with the in-process ``Analyzer``, whose
 classifier is timed on its own (it belongs to the classifier's benchmark,
 benchmarks/classify.py). A first pass records every page; a second pass
-records the same texts again (unchanged). Figures are CPU milliseconds per
+records the same texts again (unchanged), a third records them edited
+(``edited_text``: a paragraph dropped, a word and a duration changed, one
+added), so the analysis aligns every clause with the previous version's and
+lists the changes. Figures are CPU milliseconds per
 document (``time.process_time``); what the crawl adds on top (Scrapy, threads,
 start-up) is the difference with benchmarks/pipeline.py.
 
@@ -27,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import claudette_pages, page_html  # noqa: E402  (the same pages as the pipeline benchmark)
+from pipeline import claudette_pages, edited_text, page_html  # noqa: E402  (the pipeline benchmark's pages)
 
 
 class TimedModel:
@@ -56,7 +59,9 @@ def run(n: int) -> dict:
     from store.repository import Store
 
     sources = claudette_pages()
-    pages = [page_html(*sources[i % len(sources)], i) for i in range(n)]
+    chosen = [sources[i % len(sources)] for i in range(n)]
+    pages = [page_html(name, text, i) for i, (name, text) in enumerate(chosen)]
+    edited = [page_html(name, edited_text(text, i), i) for i, (name, text) in enumerate(chosen)]
     spent: Counter = Counter()
     analyzer = Analyzer()
     analyzer.model = TimedModel(analyzer.model, spent)
@@ -75,9 +80,9 @@ def run(n: int) -> dict:
             for i in range(n)]
         documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
         passes = {}
-        for label in ("first_run", "unchanged_run"):
+        for label, bodies in (("first_run", pages), ("unchanged_run", pages), ("changed_run", edited)):
             spent.clear()
-            for document, body in zip(documents, pages, strict=True):
+            for document, body in zip(documents, bodies, strict=True):
                 source = document.spec.sources[0]
                 start = time.process_time()
                 text = extract_document([(body, "text/html; charset=utf-8", source.url, source)])

@@ -131,13 +131,19 @@ class History:
 
 
     def current_head(self, document_id: str) -> tuple[str, int] | None:
-        """The current version's text hash and length in characters, without loading its text."""
+        """The current version's text hash and length in characters, without loading its text.
+
+        One query, and no document row: every fetch asks this first.
+        """
         with self.db.session() as session:
-            doc = document_row(session, document_id)
             row = session.execute(
-                select(VersionRow.sha256, VersionRow.text_length).where(VersionRow.id == doc.current_version_id)
+                select(DocumentRow.id, VersionRow.sha256, VersionRow.text_length)
+                .outerjoin(VersionRow, VersionRow.id == DocumentRow.current_version_id)
+                .where(DocumentRow.public_id == document_id)
             ).first()
-            return (row.sha256, row.text_length) if row else None
+        if row is None:
+            raise UnknownDocumentError(f"no document {document_id!r} in the store")
+        return (row.sha256, row.text_length) if row.sha256 is not None else None
 
     def fetch_sequence(self, document_id: str) -> list[tuple[str, datetime]]:
         """The primary snapshot hash and time of every fetch that gave a text, in order."""

@@ -204,3 +204,10 @@ def test_a_raised_cap_names_the_fact_and_raises_nothing():
     [clause] = change.clause_changes
     assert [(f.summary, f.against_user) for f in clause.facts] == [("liability cap: $100 USD → $500 USD", False)]
     assert not change.severity_raised
+
+
+def test_links_urls_references_and_counters_leave_the_comparable_form_in_any_case():
+    text = ("See Section 4.2 of our [terms](https://x.test/t) at HTTPS://Example.com/terms or WWW.example.com. "
+            "Views: 2.1M")
+    assert comparable_form(text) == "see section of our terms at or"
+    assert comparable_form("Read SECTION 12 here") == comparable_form("Read section 3 here")

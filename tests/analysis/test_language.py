@@ -50,6 +50,9 @@ def test_links_do_not_make_a_german_page_english():
 
 def test_too_little_text_is_undetermined():
     assert detect_language("§ 3.1 — [x](https://example.com/terms)") == UNDETERMINED
+    # MIN_LETTERS (20) letters are enough to ask the model, 19 are not, however many digits surround them.
+    assert detect_language("12 Terms and Service here 34 5678") == UNDETERMINED
+    assert detect_language("12 Terms and Services here 34 5678") != UNDETERMINED
 
 
 @pytest.mark.parametrize("text, language", [(GERMAN, "de"), (FRENCH, "fr")])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.splitter import MAX_CLAUSE_CHARS, split_clauses, split_spans
+from analysis.splitter import MAX_CLAUSE_CHARS, heading_label, split_clauses, split_spans
 from analysis.text import normalize_text
 
 
@@ -198,6 +198,12 @@ def test_converted_markdown_headings_read_as_people_see_them():
     assert ("1. Introduction",) in paths
     assert ("1. Introduction", "Fees and refunds", "Refunds") in paths
     assert ("1. Introduction", "Fees and refunds", "Price changes") in paths
+
+
+def test_heading_labels_lose_either_emphasis_mark_and_keep_words_with_underscores():
+    assert heading_label("__Your rights__") == "Your rights"
+    assert heading_label("*Your*  [rights](https://example.test/rights)") == "Your rights"
+    assert heading_label("The my_account page") == "The my_account page"
 
 
 def test_each_table_row_is_a_clause_and_rules_are_not():

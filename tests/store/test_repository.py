@@ -2,10 +2,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from datetime import timedelta
+
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
-from analysis.text import sha256_bytes
+from analysis.text import sha256_bytes, sha256_text
 from store.repository import UnknownDocumentError
+from store.site_data import load_site_data
+from tests.fakes import KeywordClassifier, record_fetched_text
 
 
 def test_record_text_then_unchanged(store):
@@ -22,6 +26,37 @@ def test_record_text_then_unchanged(store):
     assert first.outcome == "new_version" and second.outcome == "unchanged"
     assert len(store.history.versions(doc.id)) == 1
     assert store.verify() == []
+
+
+def test_provision_records_are_numbered_in_clause_type_order_and_kept_by_later_versions(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    analyze = Analyzer(KeywordClassifier(keywords={
+        "terminate": ("unilateral_termination", "high"), "law": ("choice_of_law", "low"),
+        "arbitration": ("arbitration", "high"),
+    }))
+    terms = "We may terminate your account at any time.\n\nThe law of Ireland governs these terms.\n"
+    record_fetched_text(store, doc.id, terms, now, analyze=analyze)
+    first = {p.clause_type: (p.id, p.first_seen) for p in load_site_data(store).documents[0].provisions}
+    assert first == {"choice_of_law": ("CW-P-000001", now), "unilateral_termination": ("CW-P-000002", now)}
+    later = now + timedelta(days=1)
+    record_fetched_text(store, doc.id, terms + "\nDisputes go to binding arbitration in Dublin.\n", later,
+                        analyze=analyze)
+    second = {p.clause_type: (p.id, p.first_seen) for p in load_site_data(store).documents[0].provisions}
+    assert second == {**first, "arbitration": ("CW-P-000003", later)}
+
+
+def test_current_head_is_the_current_versions_hash_and_length(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    assert store.history.current_head(doc.id) is None
+    record_fetched_text(store, doc.id, "# Terms\n\nHello\n", now)
+    record_fetched_text(store, doc.id, "# Terms\n\nHello again\n", now + timedelta(days=1))
+    assert store.history.current_head(doc.id) == (sha256_text("# Terms\n\nHello again\n"), 21)
+    with pytest.raises(UnknownDocumentError):
+        store.history.current_head("CW-D-99999")
 
 
 def _snapshot(doc_id, body, now):
