@@ -79,6 +79,13 @@ _NUMBERED_HEADING = re.compile(r"(?:\*\*|__)?(?:\d{1,3}[A-Z]?(?:\\?\.\d{1,3})*\\
 _BOLD_HEADING = re.compile(r"(?:\*\*|__)[^\n.;:!?]{1,80}[^\W_](?:\*\*|__)")
 _LETTERS = re.compile(r"[^\W\d_]+")
 HEADING_MAX_WORDS = 10
+# Words that make a short line a sentence rather than a title: a modal, a form of "to be", the verbs of consent
+# ("We May Sell Your Data", "4. All disputes will be resolved by arbitration", "2. You waive any right…"), and
+# "you" unless a preposition governs it ("Information Collected From You" is a title). "We" is left out: "How We
+# Use Your Information" is a title.
+SENTENCE_WORDS = frozenset({"may", "must", "will", "shall", "can", "cannot", "might", "would", "should", "could",
+                            "is", "are", "be", "agree", "agrees", "waive", "waives"})
+_GOVERNS_YOU = frozenset({"from", "to", "with", "for", "about", "by", "of"})
 # Short words a Title Case heading leaves in lower case ("of", "and", "the").
 TITLE_CASE_MIN_LETTERS = 4
 
@@ -300,7 +307,7 @@ class Classifier:
         learned = (margins >= self.thresholds).tolist()
         near = (margins >= self.phrase_thresholds).tolist()
         return [
-            self._quote_deciding(self._classify_one(text, rows, i, Margins(learned[i], near[i], probabilities[i]),
+            self._quote_deciding(self._classify_one(text, rows, i, Thresholded(learned[i], near[i], probabilities[i]),
                                                     high[i]), i, sentences)
             for i, text in enumerate(texts)
         ]
@@ -313,11 +320,13 @@ class Classifier:
         sentences = [" ".join(q.split()) for q in quotes if q]
         return replace(result, evidence=tuple(dict.fromkeys([*sentences, *result.evidence])))
 
-    def _classify_one(self, text: str, rows: Features, row: int, margins: Margins, high: np.ndarray) -> Classification:
-        findings = []
-        probabilities = margins.probabilities
+    def _classify_one(self, text: str, rows: Features, row: int, checks: Thresholded, high: np.ndarray) -> Classification:
+        probabilities = checks.probabilities
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
-        for clause_type in BY_ID.values() if _has_words(text, MIN_SENTENCE_WORDS) and not _is_heading(text) else ():
+        if not _has_words(text, MIN_SENTENCE_WORDS) or _is_heading(text):
+            return _untyped(probabilities)
+        findings = []
+        for clause_type in BY_ID.values():
             j = self._label_index.get(clause_type.id)
             if j is None:
                 # Curated phrases alone decide the types no data set covers.
@@ -326,7 +335,7 @@ class Classifier:
                     findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
                 continue
             # The phrases are looked for once per type and clause, and only where they can change the answer.
-            learned, near = margins.learned[j], margins.near[j]
+            learned, near = checks.learned[j], checks.near[j]
             phrases = clause_type.evidence(text) if learned or near or clause_type.id in PHRASE_DECIDES else ()
             if learned or (near and phrases):
                 evidence = phrases or self._model_evidence(text, rows, row, j)
@@ -334,10 +343,7 @@ class Classifier:
                                               self._learned_high(clause_type.id, high), explicit=bool(phrases)))
             elif clause_type.id in PHRASE_DECIDES and phrases and clause_type.deciding(text):
                 findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
-        if not findings:
-            none = 1.0 - float(probabilities.max()) if len(probabilities) else 1.0
-            return Classification((), "low", round(none, 4), (), "inferred", "No clause type recognised.")
-        return _summarise(findings)
+        return _summarise(findings) if findings else _untyped(probabilities)
 
     def _learned_high(self, type_id: str, high: np.ndarray) -> float | None:
         if type_id not in self.severity_labels:
@@ -369,9 +375,9 @@ class Classifier:
 
 
 @dataclass(frozen=True)
-class Margins:
-    """One clause's margins as the decision reads them: which labels clear their threshold (``learned``), which
-    clear the lower one that holds where a curated phrase occurs (``near``), and the calibrated probabilities."""
+class Thresholded:
+    """One clause's labels against their thresholds: which clear their own (``learned``), which clear the lower
+    one that holds where a curated phrase occurs (``near``), and their calibrated probabilities."""
 
     learned: list[bool]
     near: list[bool]
@@ -388,11 +394,22 @@ def _has_words(text: str, count: int) -> bool:
     return False
 
 
+def _untyped(probabilities: np.ndarray) -> Classification:
+    none = 1.0 - float(probabilities.max()) if len(probabilities) else 1.0
+    return Classification((), "low", round(none, 4), (), "inferred", "No clause type recognised.")
+
+
+def _reads_as_sentence(words: list[str]) -> bool:
+    return any(w in SENTENCE_WORDS or (w == "you" and (i == 0 or words[i - 1] not in _GOVERNS_YOU))
+               for i, w in enumerate(words))
+
+
 def _is_heading(text: str) -> bool:
-    """Whether ``text`` is a section title alone: a numbered or bold line of a few words, without punctuation."""
+    """Whether ``text`` is a section title alone: a numbered or bold line of a few words, without punctuation,
+    that does not read as a sentence (a list item "2. You waive any right to a class action" does)."""
     line = text.strip()
     found = _LETTERS.findall(line)
-    if len(found) > HEADING_MAX_WORDS:
+    if len(found) > HEADING_MAX_WORDS or _reads_as_sentence([w.lower() for w in found]):
         return False
     if _NUMBERED_HEADING.fullmatch(line):
         return True

@@ -3,20 +3,25 @@
 The curated phrases of ``analysis.taxonomy`` are tried on every clause for every type, and a regular
 expression that opens with optional words or a character class is tried at every position of the text;
 a plain substring test (``"arbitrat" in text``) runs far faster in C and rules most clauses out. The
-fragments are read off the expression's own parse tree, so they can never disagree with it: a sequence
-requires the longest literal run it always contains, an alternation requires one fragment per branch,
-a group or a repeat of at least one requires what its content requires.
+fragments are read off the expression's own parse tree, so they cannot disagree with it: a sequence
+requires each literal run it always contains, an alternation requires one fragment per branch, a group
+or a repeat of at least one requires what its content requires.
 
-Only what is certain is returned. A branch with no literal (``\\w+``, a character class), or a literal
-that is not plain ASCII (whose case folding a lower-cased substring test might not follow), makes the
-whole expression "no fragments": the caller then runs the expression on every text, as before.
+Only what is certain is returned. A literal run ends at anything that is not a plain ASCII character
+(a class, ``\\w``, a non-ASCII letter); a branch without a run of ``MIN_FRAGMENT`` characters makes the
+alternation require nothing, and an expression that requires nothing gets no screen: the caller then
+runs it on every text, as before. Texts are compared lower-cased (``flatten``), with the three letters
+that ``re.IGNORECASE`` matches to an ASCII letter but ``str.lower`` does not (İ, ı, ſ) folded first.
+
+The parse tree is read with the standard library's own parser (``re._parser``, private but what ``re``
+compiles with since Python 3.11); a tree it cannot read gives no screen rather than an error.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from re import _constants as c  # the opcodes of the parse tree (re._parser's own names)
+from re import _constants as opcodes  # the parse tree's node names
 from re import _parser
 
 # Shorter fragments ("as", "we") rule nothing out; an expression whose best fragment is this short gets none.
@@ -25,22 +30,14 @@ MIN_FRAGMENT = 3
 Fragments = frozenset[str]
 
 
-def required_fragments(pattern: str, flags: int = re.IGNORECASE) -> Fragments | None:
-    """Lower-cased strings one of which every match of ``pattern`` contains (spaces in the pattern are
-    literal single spaces: the caller matches them against text with runs of whitespace collapsed), or
-    ``None`` when no such set can be read off the expression. The most selective of ``requirements``."""
-    found = requirements(pattern, flags)
-    return max(found, key=_weakest) if found else None
-
-
 def requirements(pattern: str, flags: int = re.IGNORECASE) -> tuple[Fragments, ...] | None:
     """Every set of fragments a match of ``pattern`` must contain one of (all sets hold in every match),
     or ``None`` when none can be read off the expression."""
     try:
         tree = _parser.parse(pattern, flags)
-    except re.error:
+        found = tuple(dict.fromkeys(r for r in _sequence(list(tree)) if _weakest(r) >= MIN_FRAGMENT))
+    except Exception:  # noqa: BLE001 — an unreadable tree (a future parser's shape) only costs the screen
         return None
-    found = tuple(dict.fromkeys(r for r in _sequence(list(tree)) if _weakest(r) >= MIN_FRAGMENT))
     return found or None
 
 
@@ -57,10 +54,17 @@ def satisfied(requirements: tuple[Fragments, ...], flat: str) -> bool:
     return True
 
 
+# Letters ``re.IGNORECASE`` matches to an ASCII letter that ``str.lower`` maps elsewhere ("İ" → "i̇").
+_ODD_FOLDS = (("İ", "i"), ("ı", "i"), ("ſ", "s"))
+
+
 @lru_cache(maxsize=64)
 def flatten(text: str) -> str:
     """``text`` lower-cased with single spaces: what fragments are looked for in (computed once per text,
     however many expressions screen it)."""
+    for letter, ascii_letter in _ODD_FOLDS:
+        if letter in text:
+            text = text.replace(letter, ascii_letter)
     return " ".join(text.lower().split())
 
 
@@ -86,17 +90,17 @@ def _sequence(items: list) -> list[Fragments]:
     found: list[Fragments] = []
     run: list[str] = []
     for op, value in items:
-        if op is c.LITERAL and 32 <= value < 127:
+        if op is opcodes.LITERAL and 32 <= value < 127:
             run.append(chr(value).lower())
             continue
         if run:
             found.append(frozenset({"".join(run)}))
             run = []
-        if op is c.SUBPATTERN:
+        if op is opcodes.SUBPATTERN:
             found += _sequence(list(value[-1]))
-        elif op is c.BRANCH:
+        elif op is opcodes.BRANCH:
             found += _branches(value[1])
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and value[0] >= 1:
+        elif op in (opcodes.MAX_REPEAT, opcodes.MIN_REPEAT, opcodes.POSSESSIVE_REPEAT) and value[0] >= 1:
             found += _sequence(list(value[2]))
     if run:
         found.append(frozenset({"".join(run)}))

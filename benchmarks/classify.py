@@ -331,8 +331,7 @@ WEAK_REASONS: dict[str, str] = {
     "arbitration": "CLAUDETTE marks the one operative sentence of an arbitration section; the shipped model also "
                    "types the sentences that name the forum, administrator, rules or seat, which 2020s terms use "
                    "instead of \"binding\" and which the hand-checked newer terms label (0019, 0025): precision "
-                   "against CLAUDETTE's labels is the price of that recall. On the newer terms' held-out half, "
-                   "precision 0.818, recall 9/16.",
+                   "against CLAUDETTE's labels is the price of that recall (the newer terms' figures are below).",
     "user_content_license": "ToS;DR quotes of licence cases often state ownership or scope without the grant "
                             "itself (the case, not the sentence, is annotated), and the threshold asks for "
                             "probability ≥ 0.5: low recall. CUAD's irrevocable or perpetual licences raise it; the "

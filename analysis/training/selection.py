@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES
-from analysis.training.data import APPSI_TYPES, CUAD_TYPES, Example, GradedSpan
+from analysis.training.data import APPSI_TYPES, Example, GradedSpan
 from analysis.training.features import GATES, Vocabulary
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ def label_samples(label: str, examples: Sequence[Example], claudette_label: bool
     """
     clause_type = BY_ID[label]
     gate = re.compile(GATES[label], re.IGNORECASE) if label in GATES else None
+    # The types the contract spans given here were mapped to (``data.cuad_clauses``), whatever the mapping.
+    cuad_types = {t for e in examples if e.source == "cuad" for t in e.types}
     keep = []
     for i, example in enumerate(examples):
         if gate and not gate.search(example.text):
@@ -98,7 +100,7 @@ def label_samples(label: str, examples: Sequence[Example], claudette_label: bool
         elif example.source == "appsi":
             if label in APPSI_TYPES:
                 keep.append(i)
-        elif example.source == "cuad" and label not in CUAD_TYPES:
+        elif example.source == "cuad" and label not in cuad_types:
             continue
         elif label in example.types:
             keep.append(i)

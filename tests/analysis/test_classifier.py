@@ -209,6 +209,20 @@ def test_a_numbered_or_bold_provision_is_no_heading(model):
     assert "indemnification" in classify(model, "**You agree to indemnify us against any claim**").types
 
 
+# Short unpunctuated list items and bold warnings read as sentences: a modal, "you", a form of "to be".
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2. You waive any right to a class action", "class_action_waiver"),
+     ("4. All disputes will be resolved by binding arbitration", "arbitration"),
+     ("5. We may terminate your account at any time", "unilateral_termination"),
+     ("a. you indemnify us against all claims", "indemnification"),
+     ("**YOU WAIVE ANY RIGHT TO A CLASS ACTION**", "class_action_waiver"),
+     ("**We May Sell Your Personal Data To Third Parties**", "data_sharing")],
+)
+def test_a_short_unpunctuated_provision_is_no_heading(model, text, expected):
+    assert expected in classify(model, text).types
+
+
 def test_neighbouring_evidence_ngrams_join_into_one_phrase():
     assert classifier._merge_spans([(20, 25, 0.5), (0, 9, 1.0), (10, 14, 2.0), (3, 6, 0.25)]) == [
         (0, 14, 3.25), (20, 25, 0.5)
