@@ -101,11 +101,30 @@ def words(text: str) -> list[str]:
 
 def ngrams(text: str, sizes: Sequence[int] = (1, 2)) -> list[str]:
     """The word n-grams of ``text`` that the model's features are made of."""
-    tokens = words(text)
+    return _grams(words(text), sizes)
+
+
+def _grams(tokens: list[str], sizes: Sequence[int]) -> list[str]:
     grams: list[str] = []
     for n in sizes:
         # Each n-gram joins n shifted copies of the tokens, zipped: no slice per position.
         grams.extend(tokens if n == 1 else map(" ".join, zip(*(tokens[k:] for k in range(n)))))
+    return grams
+
+
+def _crossing_grams(parts: list[list[str]], sizes: Sequence[int]) -> list[str]:
+    """The n-grams of the parts' tokens laid end to end that span two parts (those no part holds alone)."""
+    tokens = [t for part in parts for t in part]
+    boundaries, at = set(), 0
+    for part in parts[:-1]:
+        at += len(part)
+        boundaries.add(at)
+    boundaries.discard(0)
+    boundaries.discard(len(tokens))
+    grams = []
+    for n in sizes:
+        starts = sorted({s for b in boundaries for s in range(max(0, b - n + 1), b) if s + n <= len(tokens)})
+        grams += [" ".join(tokens[s : s + n]) for s in starts]
     return grams
 
 
@@ -140,18 +159,25 @@ class TermCounts:
 
 def term_counts(texts: Iterable[str], vocabulary: dict[str, int], sizes: Sequence[int]) -> TermCounts:
     """The known n-grams of each text, counted (the costly part of the features, done once for every space)."""
+    return count_terms([known_terms(ngrams(text, sizes), vocabulary) for text in texts], len(vocabulary))
+
+
+def known_terms(grams: Iterable[str], vocabulary: dict[str, int]) -> list[int]:
+    """The vocabulary indices of the n-grams that are features, with repeats."""
+    return [i for i in map(vocabulary.get, grams) if i is not None]
+
+
+def count_terms(known: Sequence[list[int]], vocabulary_size: int) -> TermCounts:
+    """Term frequencies per row, from each row's known terms."""
     rows: list[int] = []
-    found: list[int] = []
-    number = 0
-    for number, text in enumerate(texts, 1):
-        known = [i for i in map(vocabulary.get, ngrams(text, sizes)) if i is not None]
-        found.extend(known)
-        rows.extend([number - 1] * len(known))
+    for row, terms in enumerate(known):
+        rows.extend([row] * len(terms))
+    found = [i for terms in known for i in terms]
     # One (row, term) key per occurrence; counting the unique keys gives each row's term frequencies.
-    size = max(len(vocabulary), 1)
+    size = max(vocabulary_size, 1)
     keys, counts = np.unique(np.asarray(rows, np.int64) * size + np.asarray(found, np.int64), return_counts=True)
     row_of, terms = np.divmod(keys, size)
-    return TermCounts(number, row_of, terms, counts)
+    return TermCounts(len(known), row_of, terms, counts)
 
 
 def tfidf_from_counts(counts: TermCounts, idf: np.ndarray) -> SparseRows:
@@ -178,7 +204,11 @@ class Features:
 
 def sentences_of(text: str) -> list[str]:
     """The sentences of a clause worth scoring alone (three words or more)."""
-    return [s for s in _SENTENCE_BREAK.split(text) if len(s.split()) >= MIN_SENTENCE_WORDS]
+    return [s for s in _SENTENCE_BREAK.split(text) if _is_sentence(s)]
+
+
+def _is_sentence(part: str) -> bool:
+    return len(part.split()) >= MIN_SENTENCE_WORDS
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -241,8 +271,30 @@ class Classifier:
     # --- learned part ----------------------------------------------------------
 
     def features(self, texts: Sequence[str]) -> Features:
-        counts = term_counts(texts, self.vocabulary, self.sizes)
+        return self._features(term_counts(texts, self.vocabulary, self.sizes))
+
+    def _features(self, counts: TermCounts) -> Features:
         return Features(tuple(tfidf_from_counts(counts, idf) for idf in self.idf))
+
+    def clause_features(self, texts: Sequence[str]) -> tuple[Features, Sentences]:
+        """The features of each clause, and of the sentences of those of several, tokenised once for both:
+        a clause's n-grams are its sentences' (and its short fragments') n-grams and those spanning two of them."""
+        clauses: list[list[int]] = []
+        sentences = Sentences({}, [], [], [])
+        for i, text in enumerate(texts):
+            parts = _SENTENCE_BREAK.split(text)
+            scored = [_is_sentence(p) for p in parts]
+            if sum(scored) <= 1:
+                clauses.append(known_terms(ngrams(text, self.sizes), self.vocabulary))
+                continue
+            tokens = [words(p) for p in parts]
+            known = [known_terms(_grams(t, self.sizes), self.vocabulary) for t in tokens]
+            clauses.append([k for part in known for k in part]
+                           + known_terms(_crossing_grams(tokens, self.sizes), self.vocabulary))
+            sentences.add(i, [(p, k) for p, k, keep in zip(parts, known, scored, strict=True) if keep])
+        size = len(self.vocabulary)
+        sentences.features = self._features(count_terms(sentences.known, size)) if sentences.texts else None
+        return self._features(count_terms(clauses, size)), sentences
 
     def scores(self, features: Features, texts: Sequence[str] | None = None) -> np.ndarray:
         """Raw one-vs-rest margins, one column per learned label; given the texts, gated labels
@@ -276,21 +328,15 @@ class Classifier:
         The model learned from single sentences; in a long clause one decisive
         sentence is diluted by the rest, so each sentence is scored on its own too.
         """
-        return self._clause_and_sentence_scores(texts, rows)[0]
+        return self._clause_and_sentence_scores(texts, rows, self.clause_features(texts)[1])[0]
 
-    def _clause_and_sentence_scores(self, texts: Sequence[str], rows: Features) -> tuple[np.ndarray, SentenceScores]:
+    def _clause_and_sentence_scores(self, texts: Sequence[str], rows: Features, sentences: Sentences,
+                                    ) -> tuple[np.ndarray, SentenceScores]:
         margins = self.scores(rows, texts)
-        owners, sentences, ranges = [], [], {}
-        for i, text in enumerate(texts):
-            parts = sentences_of(text)
-            if len(parts) > 1:
-                ranges[i] = (len(sentences), len(sentences) + len(parts))
-                owners.extend([i] * len(parts))
-                sentences.extend(parts)
-        if not sentences:
+        if sentences.features is None:
             return margins, SentenceScores({}, [], np.zeros((0, len(self.labels))))
-        scored = SentenceScores(ranges, sentences, self.scores(self.features(sentences), sentences))
-        np.maximum.at(margins, np.asarray(owners, dtype=np.int64), scored.margins)
+        scored = SentenceScores(sentences.ranges, sentences.texts, self.scores(sentences.features, sentences.texts))
+        np.maximum.at(margins, np.asarray(sentences.owners, dtype=np.int64), scored.margins)
         return margins, scored
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
@@ -298,8 +344,8 @@ class Classifier:
         texts = list(texts)
         if not texts:
             return []
-        rows = self.features(texts)
-        margins, sentences = self._clause_and_sentence_scores(texts, rows)
+        rows, parts = self.clause_features(texts)
+        margins, sentences = self._clause_and_sentence_scores(texts, rows, parts)
         probabilities = self.probabilities(margins)
         high = self.high_probability(rows)
         # Which labels clear their threshold, or the one where a curated phrase occurs: compared once for all
@@ -415,6 +461,25 @@ def _is_heading(text: str) -> bool:
         return True
     return _BOLD_HEADING.fullmatch(line) is not None and all(
         w[0].isupper() for w in found if len(w) >= TITLE_CASE_MIN_LETTERS)
+
+
+@dataclass
+class Sentences:
+    """The sentences of the multi-sentence clauses of a batch: their texts, known terms, owning clause, the rows
+    of each clause (``ranges``) and, once counted, their features."""
+
+    ranges: dict[int, tuple[int, int]]
+    texts: list[str]
+    known: list[list[int]]
+    owners: list[int]
+    features: Features | None = None
+
+    def add(self, clause: int, sentences: list[tuple[str, list[int]]]) -> None:
+        self.ranges[clause] = (len(self.texts), len(self.texts) + len(sentences))
+        for text, known in sentences:
+            self.texts.append(text)
+            self.known.append(known)
+            self.owners.append(clause)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from analysis import classifier
@@ -66,3 +67,24 @@ def test_evidence_spans_are_found_where_a_plain_search_finds_them(seed_clauses):
             assert classifier._find_span(tokens, term) == _plain_find_span(text, term)
             checked += 1
     assert checked > 500
+
+
+@pytest.mark.parametrize("sizes", [(1, 2), (1, 2, 3), (2,)])
+def test_a_clause_s_ngrams_are_its_parts_and_those_spanning_two_parts(seed_clauses, sizes):
+    """What lets a clause's features be counted from its sentences' tokens: the same n-grams, as many times."""
+    texts = [text for _, text in seed_clauses] + ["One two.\n\nThree;  four five six.\nSeven", "\nA b c. D", "x. y. z."]
+    for text in texts:
+        parts = [classifier.words(p) for p in classifier._SENTENCE_BREAK.split(text)]
+        joined = [g for part in parts for g in classifier._grams(part, sizes)] + classifier._crossing_grams(parts, sizes)
+        assert sorted(joined) == sorted(ngrams(text, sizes))
+
+
+def test_clause_features_equal_the_features_of_the_whole_text(seed_clauses):
+    model = load_default()
+    texts = [text for _, text in seed_clauses]
+    shared, sentences = model.clause_features(texts)
+    alone = model.features(texts)
+    for a, b in zip(shared.spaces, alone.spaces, strict=True):
+        assert (a.indptr == b.indptr).all() and (a.indices == b.indices).all() and np.allclose(a.data, b.data)
+    assert sentences.texts == [s for text in texts if len(classifier.sentences_of(text)) > 1
+                               for s in classifier.sentences_of(text)]
