@@ -118,6 +118,12 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
         "MEMUSAGE_ENABLED": False,
         "LOG_ENABLED": False,
         "CONCURRENT_ITEMS": 16,
+        # Responses waiting for a recording thread, in bytes (each counted as at least
+        # 1 KB); past it Scrapy stops downloading. Its 5 MB let a whole unchanged run's
+        # 304s wait at once, ~20 KB each with their item, exchanges and Deferreds (4,000
+        # documents: +87 MB of Python heap); 256 KB still holds four batches of 304s or
+        # seven 35 KB pages for the two recording threads (decision 0014).
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 256 * 1024,
         # Scrapy imports every listed component, even one mapped to None, before
         # it declines: the remote control pulled in aiohttp's server (~0.3 s), the
         # cookies middleware tldextract (~0.1 s). Those a crawl never uses are left

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -57,7 +58,19 @@ class PolicySpider(scrapy.Spider):
         self._served_bodies: dict[str, bytes] = {}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        """One request per target, handed over only when the scheduler has run dry.
+
+        Scrapy reads ``start()`` to the end as fast as it can, so yielding every
+        request at once queued them all (~3 KB each); waiting for ``scheduler_empty``
+        while the engine is busy keeps the queue a few requests long whatever the
+        catalog's size (Scrapy's "lazy start requests"). The guard learns every first
+        URL at once, as before, so a redirect to a later document's host is judged the same.
+        """
         for target in self.targets:
+            self._guard().add_catalog_url(target.spec.sources[0].url)
+        for target in self.targets:
+            if self.crawler.engine.needs_backout():
+                await self.crawler.signals.wait_for(signals.scheduler_empty)
             yield self._request(target, 0, self.clock(), [])
 
     def _request(self, target: CrawlTarget, index: int, started_at: datetime, parts: list[FetchedPart]):
