@@ -164,6 +164,8 @@ class Version:
     stated_date: str | None = None
     technical: bool = False
     language: str | None = None  # ISO 639-1 code, None until detected
+    # The analyzer id its clauses were classified with (None: never analysed); not part of the version's identity.
+    analyzed_with: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

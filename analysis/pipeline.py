@@ -31,23 +31,35 @@ class Analyzer:
         """The languages the model was trained and measured for; other texts get no types."""
         return tuple(getattr(self.model, "languages", DEFAULT_LANGUAGES))
 
-    def classify_text(self, text: str, language: str | None = None) -> tuple[ClassifiedClause, ...]:
+    def classify_text(self, text: str, language: str | None = None,
+                      previous: StoredVersion | None = None) -> tuple[ClassifiedClause, ...]:
         """Split ``text`` and classify its clauses, unless it is in a language the model cannot read.
 
         Such clauses get no type, and their reason says why ("not analysed:
         language fr"): a French policy never gets a confident wrong English type.
+        A clause worded as in ``previous``, classified by this same analyzer, keeps
+        that classification (a clause's labels depend on its text alone): an edit
+        to one paragraph classifies that paragraph, not the whole policy again.
         """
         clauses = splitter.split_clauses(text)
         language = language or detect_language(text)
         if language not in self.languages:
             unread = Classification(types=(), reason=not_analysed_reason(language))
             return tuple(ClassifiedClause(c, unread) for c in clauses)
-        labels = self.model.classify([c.text for c in clauses])
-        return tuple(ClassifiedClause(c, label) for c, label in zip(clauses, labels, strict=True))
+        known = self._known_labels(previous)
+        new = list(dict.fromkeys(c.text for c in clauses if c.text not in known))
+        known.update(zip(new, self.model.classify(new), strict=True))
+        return tuple(ClassifiedClause(c, known[c.text]) for c in clauses)
+
+    def _known_labels(self, previous: StoredVersion | None) -> dict[str, Classification]:
+        """The classifications of ``previous``'s clauses by text, if this analyzer made them."""
+        if previous is None or previous.version.analyzed_with != self.analyzer_id:
+            return {}
+        return {c.clause.text: c.classification for c in previous.clauses}
 
     def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
         language = detect_language(text)
-        classified = self.classify_text(text, language)
+        classified = self.classify_text(text, language, previous)
         aligned, change = alignment.build_change(previous, text, sha256_text(text), classified)
         stated, label = dates.find_stated_date(text)
         return VersionAnalysis(

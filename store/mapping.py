@@ -153,6 +153,7 @@ def version_from_row(row: VersionRow, document_id: str, snapshot_sha256s: tuple[
         stated_date=row.stated_date,
         technical=row.technical,
         language=row.language,
+        analyzed_with=row.analyzed_with,
     )
 
 

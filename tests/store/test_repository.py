@@ -146,3 +146,50 @@ def test_documents_dropped_from_a_large_catalog_all_leave_it_in_chunked_updates(
     again = store.catalog.sync_catalog(specs[3:4], now=now, retire_missing=True)
     assert [(d.id, d.in_catalog) for d in again] == [(f"CW-D-{n:05d}", n == 4) for n in range(1, 8)]
     assert store.history.conditional_headers_for([d.id for d in again]) == {d.id: {} for d in again}
+
+
+class _CountingClassifier(KeywordClassifier):
+    """The keyword classifier, remembering every text it was asked to classify."""
+
+    def __init__(self, analyzer_id: str = "keywords-test") -> None:
+        super().__init__(analyzer_id, keywords={"terminate": ("unilateral_termination", "high"),
+                                                "law": ("governing_law", "low")})
+        self.asked: list[str] = []
+
+    def classify(self, texts):
+        self.asked += list(texts)
+        return super().classify(texts)
+
+
+def test_an_edit_classifies_only_the_clauses_worded_anew_and_stores_what_a_fresh_analysis_would(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    model = _CountingClassifier()
+    terms = ("## 1. Termination\n\nWe may terminate your account at any time.\n\n"
+             "## 2. Law\n\nThe law of Ireland governs these terms.\n")
+    edited = terms.replace("Ireland", "France") + "\n## 3. Notice\n\nWe may terminate these terms without notice.\n"
+    record_fetched_text(store, doc.id, terms, now, analyze=Analyzer(model))
+    model.asked.clear()
+
+    record_fetched_text(store, doc.id, edited, now + timedelta(days=1), analyze=Analyzer(model))
+
+    assert model.asked == ["The law of France governs these terms.", "We may terminate these terms without notice."]
+    stored = store.history.current_version(doc.id)
+    fresh = Analyzer(_CountingClassifier())(None, edited)
+    assert [(c.clause.text, c.classification) for c in stored.clauses] == [
+        (c.clause.text, c.classification) for c in fresh.clauses]
+
+
+def test_a_previous_version_classified_by_another_analyzer_is_classified_again(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    terms = "## 1. Termination\n\nWe may terminate your account at any time.\n"
+    record_fetched_text(store, doc.id, terms, now, analyze=Analyzer(_CountingClassifier("old-model")))
+    model = _CountingClassifier("new-model")
+
+    record_fetched_text(store, doc.id, terms + "\n## 2. Law\n\nThe law of Ireland governs.\n", now + timedelta(days=1),
+                        analyze=Analyzer(model))
+
+    assert model.asked == ["We may terminate your account at any time.", "The law of Ireland governs."]
