@@ -322,13 +322,13 @@ class Classifier:
 
     # --- the clause-level answer -------------------------------------------------
 
-    def clause_scores(self, texts: Sequence[str], rows: Features) -> np.ndarray:
+    def clause_scores(self, texts: Sequence[str]) -> np.ndarray:
         """Per label, the best margin of the whole clause or any of its sentences.
 
         The model learned from single sentences; in a long clause one decisive
         sentence is diluted by the rest, so each sentence is scored on its own too.
         """
-        return self._clause_and_sentence_scores(texts, rows, self.clause_features(texts)[1])[0]
+        return self._clause_and_sentence_scores(texts, *self.clause_features(texts))[0]
 
     def _clause_and_sentence_scores(self, texts: Sequence[str], rows: Features, sentences: Sentences,
                                     ) -> tuple[np.ndarray, SentenceScores]:

@@ -158,7 +158,7 @@ def _claudette_fold(cv: CrossValidation, sentences, spans, others, truth, train,
     texts = [sentences[i].text for i in test]
     results = model.classify(texts)
     cv.predicted[test] = label_matrix(({t for t in r.types if t in CLAUDETTE_IDS} for r in results), CLAUDETTE_IDS)
-    margins = model.clause_scores(texts, model.features(texts))
+    margins = model.clause_scores(texts)
     cv.probability[test] = model.probabilities(margins)[:, [model.labels.index(t) for t in CLAUDETTE_IDS]]
     cv.baseline[test] = ten_line_baseline([sentences[i].text for i in train], truth[train], texts)
     graded = [s for s in spans if s.document in held_out and s.grade in (2, 3)]

@@ -186,7 +186,7 @@ def test_one_decisive_sentence_is_not_diluted_by_a_long_clause(model):
     clause = f"{filler} We may terminate your account at any time without notice. {filler}"
     texts = [clause]
     whole = model.scores(model.features(texts), texts)
-    best = model.clause_scores(texts, model.features(texts))
+    best = model.clause_scores(texts)
     assert (best >= whole).all()
     assert "unilateral_termination" in model.classify(texts)[0].types
 
@@ -272,7 +272,7 @@ def test_arbitration_that_names_its_forum_is_found_though_the_model_scores_it_lo
     # Quora's terms of service (2025), 11.4: the model, trained on 2017 terms, never saw NAM administer anything.
     text = ("Except as modified by this provision, NAM will administer the arbitration in accordance with the NAM "
             "Comprehensive Dispute Resolution Rules and Procedures in effect at the time any demand is filed.")
-    margin = model.clause_scores([text], model.features([text]))[0, model.labels.index("arbitration")]
+    margin = model.clause_scores([text])[0, model.labels.index("arbitration")]
     assert margin < model.thresholds[model.labels.index("arbitration")]
     assert "arbitration" in classify(model, text).types
 
