@@ -34,7 +34,14 @@ class StoreError(Exception):
 
 
 class UnknownDocumentError(StoreError):
-    pass
+    """No document of this public id in the store."""
+
+    def __init__(self, document_id: str):
+        super().__init__(document_id)  # the id alone in ``args``: the error pickles and unpickles as itself
+        self.document_id = document_id
+
+    def __str__(self) -> str:
+        return f"no document {self.document_id!r} in the store"
 
 
 class StoreUnavailableError(StoreError):
@@ -131,7 +138,7 @@ def document_row(session: Session, document_id: str) -> DocumentRow:
     """The row of the document with public id ``document_id``; :class:`UnknownDocumentError` if none."""
     row = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
     if row is None:
-        raise UnknownDocumentError(f"no document {document_id!r} in the store")
+        raise UnknownDocumentError(document_id)
     return row
 
 

@@ -72,7 +72,7 @@ class History:
                         newest[row.public_id] = (order, _validators(row.etag, row.last_modified))
         missing = [document_id for document_id in wanted if document_id not in known]
         if missing:
-            raise UnknownDocumentError(f"no document {missing[0]!r} in the store")
+            raise UnknownDocumentError(missing[0])
         return {document_id: newest[document_id][1] if document_id in newest else {} for document_id in wanted}
 
     def current_version(self, document_id: str) -> StoredVersion | None:
@@ -142,7 +142,7 @@ class History:
                 .where(DocumentRow.public_id == document_id)
             ).first()
         if row is None:
-            raise UnknownDocumentError(f"no document {document_id!r} in the store")
+            raise UnknownDocumentError(document_id)
         return (row.sha256, row.text_length) if row.sha256 is not None else None
 
     def fetch_sequence(self, document_id: str) -> list[tuple[str, datetime]]:

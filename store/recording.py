@@ -127,7 +127,7 @@ class Recorder:
             docs = {row.public_id: row for row in session.scalars(
                 select(DocumentRow).where(DocumentRow.public_id.in_(ids)))}
             if unknown := [document_id for document_id in ids if document_id not in docs]:
-                raise UnknownDocumentError(f"no document {unknown[0]!r} in the store")
+                raise UnknownDocumentError(unknown[0])
             current = [row.current_version_id for row in docs.values() if row.current_version_id]
             versions = {row.id: row for row in session.scalars(select(VersionRow).where(VersionRow.id.in_(current)))}
             rows, results = [], []

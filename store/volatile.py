@@ -57,7 +57,7 @@ class VolatileState:
 def _document(session, document_id: str) -> DocumentRow:
     row = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
     if row is None:
-        raise UnknownDocumentError(f"no document {document_id!r} in the store")
+        raise UnknownDocumentError(document_id)
     return row
 
 
