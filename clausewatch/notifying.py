@@ -29,7 +29,7 @@ from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from reports import mail
 from reports.alerts import alert_renderer
-from reports.notification import Outgoing, build_messages, collect, failure_key
+from reports.notification import Outgoing, build_messages, collect, failure_key, streak_key
 from reports.subscribers import SubscriberList, require_subscribers
 from store import notifications
 from store.change_records import failing_documents, list_changes, mark_alerted
@@ -174,7 +174,7 @@ def import_legacy_state(store: Store, path: Path, *, now: datetime) -> int:
         return 0
     try:
         alerted = json.loads(path.read_text(encoding="utf-8"))
-        keys = [f"{document_id}@{since}" for document_id, since in alerted.items()]
+        keys = [streak_key(document_id, since) for document_id, since in alerted.items()]
     except (OSError, ValueError, AttributeError) as exc:
         log.warning("%s is unreadable (%s); not imported, failing documents may be alerted again", path, exc)
         keys = []

@@ -139,7 +139,12 @@ class Notification:
 
 def failure_key(failing: FailingDocument) -> str:
     """One failure streak of one document: alerted once."""
-    return f"{failing.document_id}@{failing.failing_since.isoformat()}"
+    return streak_key(failing.document_id, failing.failing_since.isoformat())
+
+
+def streak_key(document_id: str, since: str) -> str:
+    """The key of the failure streak of ``document_id`` that began at ``since`` (ISO 8601)."""
+    return f"{document_id}@{since}"
 
 
 def collect(changes: Sequence[ChangeRecord], failing: Sequence[FailingDocument], *, base_url: str,
