@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from analysis.domain import Document, PlatformSpec
 from store import mapping
-from store.database import IDS_PER_QUERY, Database, document_row
+from store.database import Database, chunks, document_row
 from store.health import NEVER_FETCHED, fetch_health
 from store.tables import DocumentRow, FetchRow, PlatformRow, VersionRow
 
@@ -63,10 +63,8 @@ class Catalog:
                 # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
                 listed = session.scalars(select(DocumentRow.id).where(DocumentRow.in_catalog.is_(True))).all()
                 dropped = [document_id for document_id in listed if document_id not in kept]
-                for start in range(0, len(dropped), IDS_PER_QUERY):
-                    session.execute(update(DocumentRow)
-                                    .where(DocumentRow.id.in_(dropped[start:start + IDS_PER_QUERY]))
-                                    .values(in_catalog=False))
+                for chunk in chunks(dropped):
+                    session.execute(update(DocumentRow).where(DocumentRow.id.in_(chunk)).values(in_catalog=False))
         return self.documents()
 
     def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:

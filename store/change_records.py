@@ -10,7 +10,7 @@ all read changes through :func:`list_changes` (decision 0022).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from analysis.alignment import raises_severity
 from analysis.domain import ClauseChange, severity_rank
 from store import mapping
-from store.database import IDS_PER_QUERY
+from store.database import chunks
 from store.health import FetchHealth, fetch_health
 from store.tables import (
     ChangeRow,
@@ -202,16 +202,11 @@ def provision_links(kind: str, types_before: Sequence[str], types_after: Sequenc
     return tuple(provisions[t] for t in ordered if t in provisions)
 
 
-def _chunks(values: Sequence, size: int = IDS_PER_QUERY) -> Iterator[list]:
-    items = list(values)
-    return (items[start:start + size] for start in range(0, len(items), size))
-
-
 def _clause_changes(session: Session, changes: Sequence[ChangeRow]) -> dict[int, tuple[ClauseChangeRecord, ...]]:
     if not changes:
         return {}
     by_id = {c.id: c for c in changes}
-    rows = [row for chunk in _chunks(by_id) for row in session.scalars(
+    rows = [row for chunk in chunks(by_id) for row in session.scalars(
         select(ClauseChangeRow).where(ClauseChangeRow.change_id.in_(chunk))
     )]
     rows.sort(key=lambda row: (row.change_id, row.ordinal))
@@ -231,7 +226,7 @@ def _clause_types(session: Session, changes: Sequence[ChangeRow]) -> dict[tuple[
     """``(version id, clause key) → types`` (weightiest first) for the versions on either side of the changes."""
     version_ids = {c.to_version_id for c in changes} | {c.from_version_id for c in changes if c.from_version_id}
     found: dict[tuple[int, str], tuple[str, ...]] = {}
-    for chunk in _chunks(version_ids):
+    for chunk in chunks(version_ids):
         rows = session.execute(
             select(ClauseRow.version_id, ClauseRow.key, ClauseRow.types).where(ClauseRow.version_id.in_(chunk))
         )
@@ -242,7 +237,7 @@ def _clause_types(session: Session, changes: Sequence[ChangeRow]) -> dict[tuple[
 def _provision_ids(session: Session, document_ids: set[int]) -> dict[int, dict[str, str]]:
     """Document primary key → clause type → provision record id."""
     found: dict[int, dict[str, str]] = defaultdict(dict)
-    for chunk in _chunks(document_ids):
+    for chunk in chunks(document_ids):
         rows = session.execute(
             select(ProvisionRow.document_id, ProvisionRow.clause_type, ProvisionRow.public_id)
             .where(ProvisionRow.document_id.in_(chunk))

@@ -9,10 +9,10 @@ that opens a session: nothing outside ``store/`` touches a session or a row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
@@ -25,8 +25,18 @@ from store.tables import DocumentRow, SnapshotRow, VersionRow
 if TYPE_CHECKING:
     from store.migrate import SchemaState
 
+T = TypeVar("T")
+
 # Documents per IN (...) list: well under SQLite's 32,766 bound parameters.
 IDS_PER_QUERY = 1000
+
+
+def chunks(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``values`` in lists of at most ``size`` (default ``IDS_PER_QUERY``, read at the call): one query each, so no
+    statement outgrows the bound parameters."""
+    items = list(values)
+    size = size or IDS_PER_QUERY
+    return (items[start:start + size] for start in range(0, len(items), size))
 
 
 class StoreError(Exception):

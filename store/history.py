@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from analysis.domain import Snapshot, StoredVersion
 from store import mapping
-from store.database import IDS_PER_QUERY, Database, UnknownDocumentError, document_row
+from store.database import Database, UnknownDocumentError, chunks, document_row
 from store.tables import ChangeRow, ClauseRow, DocumentRow, FetchRow, SnapshotRow, VersionRow, VersionSnapshotRow
 
 
@@ -56,8 +56,7 @@ class History:
         newest: dict[str, tuple[tuple[datetime, int], dict[str, str]]] = {}
         known: set[str] = set()
         with self.db.session() as session:
-            for start in range(0, len(wanted), IDS_PER_QUERY):
-                chunk = wanted[start:start + IDS_PER_QUERY]
+            for chunk in chunks(wanted):
                 known.update(session.scalars(select(DocumentRow.public_id).where(DocumentRow.public_id.in_(chunk))))
                 rows = session.execute(
                     select(DocumentRow.public_id, SnapshotRow.fetched_at, SnapshotRow.id, SnapshotRow.etag,

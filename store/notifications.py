@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.database import chunks
 from store.tables import NotificationClaimRow
 from store.repository import Store
 
@@ -36,9 +37,9 @@ def claim(store: Store, kind: str, keys: Iterable[str], *, holder: str, now: dat
     wanted = list(dict.fromkeys(keys))
     won: set[str] = set()
     with store.session() as session:
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted, _KEYS_PER_QUERY):
             won |= _insert_new(session, kind, chunk, holder=holder, now=now, sent=False)
-        for chunk in _chunks([key for key in wanted if key not in won]):
+        for chunk in chunks([key for key in wanted if key not in won], _KEYS_PER_QUERY):
             won |= _take_over(session, kind, chunk, holder=holder, now=now, ttl=ttl)
     return won
 
@@ -46,7 +47,7 @@ def claim(store: Store, kind: str, keys: Iterable[str], *, holder: str, now: dat
 def confirm(store: Store, kind: str, keys: Iterable[str], *, holder: str, now: datetime) -> None:
     """Record that the claimed ``keys`` were delivered: they are never notified again."""
     with store.session() as session:
-        for chunk in _chunks(list(keys)):
+        for chunk in chunks(keys, _KEYS_PER_QUERY):
             session.execute(update(NotificationClaimRow)
                             .where(*_mine(kind, chunk, holder), NotificationClaimRow.sent_at.is_(None))
                             .values(sent_at=now))
@@ -55,7 +56,7 @@ def confirm(store: Store, kind: str, keys: Iterable[str], *, holder: str, now: d
 def release(store: Store, kind: str, keys: Iterable[str], *, holder: str) -> None:
     """Give back claims whose delivery failed, so that a later run (any host) tries again."""
     with store.session() as session:
-        for chunk in _chunks(list(keys)):
+        for chunk in chunks(keys, _KEYS_PER_QUERY):
             session.execute(delete(NotificationClaimRow)
                             .where(*_mine(kind, chunk, holder), NotificationClaimRow.sent_at.is_(None)))
 
@@ -64,7 +65,7 @@ def claimed(store: Store, kind: str, keys: Iterable[str]) -> set[str]:
     """The keys someone sent or is sending; read only (what a dry run leaves out)."""
     found: set[str] = set()
     with store.session() as session:
-        for chunk in _chunks(list(keys)):
+        for chunk in chunks(keys, _KEYS_PER_QUERY):
             found.update(session.scalars(select(NotificationClaimRow.key).where(
                 NotificationClaimRow.kind == kind, NotificationClaimRow.key.in_(chunk))))
     return found
@@ -74,7 +75,7 @@ def record_sent(store: Store, kind: str, keys: Iterable[str], *, holder: str, no
     """Record ``keys`` as already sent (an import of older state); returns how many were new."""
     with store.session() as session:
         return sum(len(_insert_new(session, kind, chunk, holder=holder, now=now, sent=True))
-                   for chunk in _chunks(list(dict.fromkeys(keys))))
+                   for chunk in chunks(dict.fromkeys(keys), _KEYS_PER_QUERY))
 
 
 def _insert_new(session: Session, kind: str, keys: Sequence[str], *, holder: str, now: datetime,
@@ -106,8 +107,3 @@ def _take_over(session: Session, kind: str, keys: Sequence[str], *, holder: str,
 
 def _mine(kind: str, keys: Sequence[str], holder: str) -> tuple:
     return (NotificationClaimRow.kind == kind, NotificationClaimRow.key.in_(keys), NotificationClaimRow.holder == holder)
-
-
-def _chunks(keys: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(keys), _KEYS_PER_QUERY):
-        yield keys[start:start + _KEYS_PER_QUERY]

@@ -135,8 +135,9 @@ def test_conditional_headers_of_many_documents_match_one_by_one(store):
 
 def test_documents_dropped_from_a_large_catalog_all_leave_it_in_chunked_updates(store, monkeypatch):
     import store.catalog as catalog
+    import store.database as database
 
-    monkeypatch.setattr(catalog, "IDS_PER_QUERY", 2)
+    monkeypatch.setattr(database, "IDS_PER_QUERY", 2)
     monkeypatch.setattr(catalog, "_ROWS_PER_BATCH", 2)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
