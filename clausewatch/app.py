@@ -20,7 +20,7 @@ from clausewatch.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: every command loads this module (decision 0014)
     from crawler.declarations import CatalogLoad
-    from reports.mail import Delivery, SmtpConfig
+    from reports.mail import SmtpConfig
     from store.repository import Store
 
 log = logging.getLogger(__name__)
