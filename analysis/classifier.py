@@ -37,7 +37,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 6
+LOGIC_VERSION = 7
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
@@ -50,7 +50,7 @@ PATTERN_CONFIDENCE = 0.8
 # Arbitration joins them for its operative phrases alone (``ClauseType.decides``: "binding arbitration", "administered
 # by NAM"), which newer terms use in sentences the CLAUDETTE-trained model scores below its threshold.
 PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_security", "prohibited_content",
-                            "arbitration"})
+                            "arbitration", "warranty_disclaimer"})
 # A clause that states what is done with information names payments and billing as data or purposes ("we use
 # information to process refunds", "payment vendors"): there, fees and refunds yields to a privacy practice
 # found in the same clause, whatever the probabilities (fees' calibration, from 40 ToS;DR quotes, puts a margin
@@ -58,6 +58,9 @@ PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_secu
 PRIVACY_PRACTICES = frozenset({"data_collection", "data_sharing", "data_retention", "data_security", "user_rights",
                                "tracking"})
 YIELDS_TO_PRIVACY = "fees_and_refunds"
+# Likewise a warranty disclaimer the model infers without any disclaiming phrase: a list of purposes ("improve
+# reliability", "detect downtime") reads like the quality promises a disclaimer withholds.
+INFERRED_YIELDS_TO_PRIVACY = "warranty_disclaimer"
 # Evidence phrases shown per type: enough to cite, few enough to read; drawn from the
 # n-grams that weigh most, of which neighbours are joined into one phrase.
 EVIDENCE_PER_TYPE = 3
@@ -383,6 +386,8 @@ class Classifier:
             # The phrases are looked for once per type and clause, and only where they can change the answer.
             learned, near = checks.learned[j], checks.near[j]
             phrases = clause_type.evidence(text) if learned or near or clause_type.id in PHRASE_DECIDES else ()
+            if learned and not phrases and clause_type.excluded(text):
+                continue
             if learned or (near and phrases):
                 evidence = phrases or self._model_evidence(text, rows, row, j)
                 findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
@@ -580,7 +585,8 @@ def _summarise(findings: list[TypeFinding]) -> Classification:
 def _combine(findings: list[TypeFinding]) -> list[TypeFinding]:
     """Rules that look at several types at once (SPEC §5 severity)."""
     if any(f.type.id in PRIVACY_PRACTICES for f in findings):
-        findings = [f for f in findings if f.type.id != YIELDS_TO_PRIVACY]
+        findings = [f for f in findings if f.type.id != YIELDS_TO_PRIVACY
+                    and not (f.type.id == INFERRED_YIELDS_TO_PRIVACY and not f.explicit)]
     ids = {f.type.id for f in findings}
     combined = []
     for f in findings:
@@ -615,9 +621,10 @@ def _read_model(model_dir: Path) -> tuple[dict, list[str], dict[str, np.ndarray]
 def rules_fingerprint() -> str:
     """SHA-256 over every curated phrase, severity and reason of the taxonomy, and the curated rules of this
     module (which types their phrases decide, what reads as a title): a change to any re-analyses."""
-    rules = [[t.id, t.patterns, t.decides, t.severity, t.reason, t.raises, t.raises_reason, t.protects,
+    rules = [[t.id, t.patterns, t.decides, t.unless, t.severity, t.reason, t.raises, t.raises_reason, t.protects,
               t.protects_reason] for t in BY_ID.values()]
-    rules.append([sorted(PHRASE_DECIDES), sorted(SENTENCE_WORDS), sorted(_GOVERNS_YOU), _NUMBERED_HEADING.pattern,
+    rules.append([sorted(PHRASE_DECIDES), YIELDS_TO_PRIVACY, INFERRED_YIELDS_TO_PRIVACY, sorted(SENTENCE_WORDS),
+                  sorted(_GOVERNS_YOU), _NUMBERED_HEADING.pattern,
                   _BOLD_HEADING.pattern, HEADING_MAX_WORDS, TITLE_CASE_MIN_LETTERS, MIN_SENTENCE_WORDS])
     return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode()).hexdigest()
 

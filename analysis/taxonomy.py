@@ -45,6 +45,10 @@ class ClauseType:
     # decide alone, when its evidence phrases also name things that are not the type ("payment vendors",
     # "billing records" in a privacy policy). Empty: the evidence phrases decide.
     decides: tuple[str, ...] = ()
+    # Wordings that read like the type to a learned model but state something else ("we retain all rights, title
+    # and interest" is ownership, not data kept): where one occurs and none of the type's own phrases does, the
+    # model's score alone does not give the type.
+    unless: tuple[str, ...] = ()
 
     @cached_property
     def _evidence(self) -> Phrases:
@@ -53,6 +57,10 @@ class ClauseType:
     @cached_property
     def _decides(self) -> Phrases:
         return Phrases(self.decides)
+
+    @cached_property
+    def _unless(self) -> Phrases:
+        return Phrases(self.unless)
 
     @cached_property
     def _raises(self) -> Phrases:
@@ -71,6 +79,10 @@ class ClauseType:
         if not self.decides:
             return self.evidence(text)
         return self._decides.find(text) if self.evidence(text) else ()
+
+    def excluded(self, text: str) -> bool:
+        """Whether ``text`` holds one of the wordings that are not this type (``unless``)."""
+        return bool(self.unless) and bool(self._unless.find(text))
 
     def raising(self, text: str) -> tuple[str, ...]:
         """Phrases that make this clause more severe, unless negated ("we do *not* sell your data")."""
@@ -223,7 +235,18 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         patterns=(r"as[- ]is", r"as[- ]available", r"without (?:any )?warrant(?:y|ies)",
                   r"disclaim\w* (?:all |any )?(?:\w+ ){0,3}warrant", r"merchantability",
                   r"fitness for a particular purpose", r"non-?infringement", r"(?:makes?|give) no warrant",
-                  r"(?:do|does) not (?:warrant|guarantee)", r"no (?:representations? or )?warrant(?:y|ies)"),
+                  r"(?:cannot|can ?not|can't|do not|does not|don't|doesn't) (?:\w+ )?(?:warrant|guarantee)",
+                  r"no (?:representations? or )?warrant(?:y|ies)", r"(?:makes?|give) no (?:\w+ )?guarantee"),
+        # Translated and plain-English terms disclaim without "as is" or "merchantability" ("We cannot guarantee that
+        # the Services it provides are flawless", "we make no guarantees"), in clauses the ToS;DR-learned model, which
+        # saw few of them, scores low. These decide; a bare "does not guarantee" (an invitation, earnings, a removal
+        # request) and a title ("Disclaimer of Warranties") do not.
+        decides=(r"\bprovided (?:\w+ ){0,3}[\"“']?as[- ]is\b", r"\bwithout (?:any )?(?:\w+ )?warrant(?:y|ies)\b",
+                 r"\bdisclaim(?:s|ed)? (?:any and )?(?:all |any )?(?:\w+ ){0,3}warrant",
+                 r"\b(?:make|makes|give|gives) no (?:\w+ ){0,3}(?:warrant|guarantee)",
+                 r"\b(?:cannot|can ?not|can't|do not|does not|don't|doesn't) (?:\w+ )?(?:guarantee|warrant) (?:that )?"
+                 r"(?:the |our |its |any )?(?:services?|platform|site|software|products?|content|results?|accuracy|"
+                 r"availability|security|reliability|quality|operation|functionality)\b"),
         reason="The service is offered without promises about quality, accuracy or availability.",
     ),
     ClauseType(
@@ -448,6 +471,7 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         patterns=(r"\bretain\w*\b(?! (?:all|any|the|its|our) (?:\w+ )?(?:rights?|title|ownership))", r"\bretention\b",
                   r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
                   r"as long as (?:is )?(?:necessary|needed|required)", r"\bindefinitely\b"),
+        unless=(r"\bretain\w* (?:all|any|the|its|our) (?:\w+ )?(?:rights?|title|ownership)",),
         severity="low",
         reason="Says how long data is kept.",
         raises=(r"\bindefinitely\b", r"even after (?:you )?(?:delet|clos|terminat)\w+", r"backup copies",

@@ -39,6 +39,15 @@ APPSI_TOPICS: dict[str, str] = {
     "Edit/Control": "user_rights",
 }
 APPSI_TYPES = frozenset(APPSI_TOPICS.values())
+# APPSI-139's "Data Retention" also covers where data is kept ("may be stored on servers outside the country where
+# you live", "transferred to the United States"). Our data_retention says how long: a sentence of that topic that
+# speaks of other countries and of no period, deletion or keeping is not one (184 of its 855 sentences). Learned as
+# retention, they typed transfer clauses data_retention (124 of the latest Open Terms Archive versions' clauses, 0026).
+_ABROAD = re.compile(r"\btransfer\w*|\bcountr(?:y|ies)\b|\bjurisdictions?\b|\boutside (?:of )?(?:the|your)\b|"
+                     r"\babroad\b|cross[- ]border|\blocated in\b", re.IGNORECASE)
+_HOW_LONG = re.compile(r"\b(?:retain\w*|retention|kept|keep\w*|delet\w*|eras\w+|destr\w+|dispos\w+|anonymi[sz]\w*|"
+                       r"periods?|as long as|until|days?|months?|years?|durations?|indefinite\w*|backups?|purg\w+|"
+                       r"expir\w*|no longer)\b", re.IGNORECASE)
 APPSI_SPLITS = ("train", "dev", "test")
 # APPSI-139 ships no policy ids; its sentences come policy by policy, so runs of this many consecutive
 # sentences stand in for a policy when folds must keep a group on one side.
@@ -315,6 +324,8 @@ def appsi_topics(path: Path, split: str) -> list[Example]:
     for number, row in enumerate(read_jsonl(path), 1):
         try:
             types = frozenset(APPSI_TOPICS[label] for label in row["labels"] if label in APPSI_TOPICS)
+            if "data_retention" in types and _ABROAD.search(row["text"]) and not _HOW_LONG.search(row["text"]):
+                types -= {"data_retention"}
             examples.append(Example(row["text"], types, f"appsi:{split}:{(number - 1) // APPSI_BLOCK}", "appsi"))
         except (KeyError, TypeError) as exc:
             raise TrainingDataError(f"{path}:{number}: missing or malformed {exc}") from None

@@ -353,6 +353,48 @@ def test_terms_of_service_commerce_clauses_get_no_privacy_practice(model, text):
     assert not set(classify(model, text).types) & classifier.PRIVACY_PRACTICES
 
 
+@pytest.mark.parametrize("text", [
+    "We retain all rights, title and interest in the Services.",
+    "We will retain all rights not explicitly granted to you.",
+])
+def test_a_reservation_of_rights_is_not_data_retention(model, text):
+    assert "data_retention" not in classify(model, text).types
+    assert "data_retention" in classify(model, "We retain all rights to the Services and keep your messages for "
+                                                  "30 days.").types
+
+
+# Clauses 4.3 and 11.3 (4) of the Kling AI Terms of API Paid Service (../shared/reference/seeds/002_…), and plain
+# disclaimers the ToS;DR-learned model scores low.
+@pytest.mark.parametrize("text", [
+    "4.3 We cannot guarantee that the Services it provides are flawless, nor can it foresee and guard against legal, "
+    "technical and other risks at any time.",
+    "(4) This Service cannot guarantee the accuracy, stability and completeness of the code, program and the content "
+    "they point to.",
+    "We make no representations or warranties regarding the security offered in respect of our Services.",
+])
+def test_a_plain_disclaimer_decides_warranty_disclaimer(model, text):
+    assert "warranty_disclaimer" in classify(model, text).types
+
+
+@pytest.mark.parametrize("text", [
+    "Satisfaction of the Minimum Eligibility requirements does not guarantee you an invitation to the Program.",
+    "**12.2 Disclaimer of Warranties**",
+])
+def test_a_guarantee_withheld_from_something_else_or_a_title_is_no_disclaimer(model, text):
+    assert "warranty_disclaimer" not in classify(model, text).types
+
+
+def test_a_list_of_purposes_is_no_warranty_disclaimer(model):
+    # "How We Use Information" of the seed privacy policy (../shared/reference/seeds/004_…): quality words, no
+    # disclaiming phrase.
+    text = ("We use information to:\n\n  • Provide text-to-video, image-to-video, and related generation workflows\n"
+            "  • Authenticate users and secure accounts\n  • Process subscriptions, credit purchases, refunds, and "
+            "billing support\n  • Detect fraud, abuse, downtime, and policy violations\n  • Improve product quality, "
+            "speed, reliability, and UX\n  • Communicate service notices, support replies, and product updates")
+    result = classify(model, text)
+    assert "data_collection" in result.types and "warranty_disclaimer" not in result.types
+
+
 def test_a_privacy_type_fires_more_readily_where_its_own_phrase_names_the_practice(model):
     assert (model.phrase_thresholds <= model.thresholds).all()
     collection = model.labels.index("data_collection")

@@ -104,7 +104,8 @@ def test_gross_negligence_raises_liability_limits_but_a_carve_out_protects(text,
 
 def test_every_pattern_compiles_as_a_regular_expression():
     for clause_type in CLAUSE_TYPES:
-        for phrases in (clause_type._evidence, clause_type._raises, clause_type._protects, clause_type._decides):
+        for phrases in (clause_type._evidence, clause_type._raises, clause_type._protects, clause_type._decides,
+                        clause_type._unless):
             assert phrases.compiled is None or isinstance(phrases.compiled, re.Pattern)
 
 
@@ -172,7 +173,8 @@ def test_fragments_only_skip_clauses_the_phrases_would_not_match(shared):
     texts += ["Your Outputs belong to you.", "It RENEWS automatically.", "GDPR rights", "You shall not post spam.",
               "disputes go to\nbinding   ARBITRATION", "we may\tterminate  these\nterms"]
     for clause_type in CLAUSE_TYPES:
-        for phrases in (clause_type._evidence, clause_type._raises, clause_type._protects, clause_type._decides):
+        for phrases in (clause_type._evidence, clause_type._raises, clause_type._protects, clause_type._decides,
+                        clause_type._unless):
             if phrases.compiled is not None:
                 assert all(phrases.find(t) == _phrases(phrases.compiled, t) for t in texts), clause_type.id
 

@@ -111,3 +111,18 @@ def test_out_of_fold_figures_are_those_of_the_policies_with_the_contract_recall_
     assert (scores["precision"], scores["recall"], scores["positives"], scores["examples"]) == (0.5, 0.5, 2, 3)
     assert scores["contract_recall"] == 0.5
     assert "contract_recall" not in training.out_of_fold_by_source(predicted, truth, np.zeros(5, dtype=bool))
+
+
+def test_appsi_retention_sentences_about_other_countries_alone_are_not_retention(tmp_path):
+    path = tmp_path / "train.jsonl"
+    rows = [
+        "Your information may be transferred to, and processed in, countries other than your own.",
+        "We transfer data abroad and keep it for 30 days after you close your account.",
+        "We delete your messages within one month.",
+    ]
+    path.write_text("".join(json.dumps({"text": t, "labels": ["Data Retention"]}) + "\n" for t in rows),
+                    encoding="utf-8")
+    abroad, kept_for, deleted = training.appsi_topics(path, "train")
+    # Where data is kept is APPSI-139's "Data Retention" too; our data_retention says how long.
+    assert abroad.types == frozenset()
+    assert kept_for.types == deleted.types == {"data_retention"}
