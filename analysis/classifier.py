@@ -621,7 +621,7 @@ def _read_model(model_dir: Path) -> tuple[dict, list[str], dict[str, np.ndarray]
 def rules_fingerprint() -> str:
     """SHA-256 over every curated phrase, severity and reason of the taxonomy, and the curated rules of this
     module (which types their phrases decide, what reads as a title): a change to any re-analyses."""
-    rules = [[t.id, t.patterns, t.decides, t.unless, t.severity, t.reason, t.raises, t.raises_reason, t.protects,
+    rules = [[t.id, t.patterns, t.decides, t.unless, t.company_acts, t.severity, t.reason, t.raises, t.raises_reason, t.protects,
               t.protects_reason] for t in BY_ID.values()]
     rules.append([sorted(PHRASE_DECIDES), YIELDS_TO_PRIVACY, INFERRED_YIELDS_TO_PRIVACY, sorted(SENTENCE_WORDS),
                   sorted(_GOVERNS_YOU), _NUMBERED_HEADING.pattern,

@@ -49,6 +49,10 @@ class ClauseType:
     # and interest" is ownership, not data kept): where one occurs and none of the type's own phrases does, the
     # model's score alone does not give the type.
     unless: tuple[str, ...] = ()
+    # For the types about what the company may do to the user (end the account, remove content): a phrase the user is
+    # the subject of ("you may terminate your account", "you are entitled to terminate the agreement") is the user's
+    # own right, and is no evidence of the type.
+    company_acts: bool = False
 
     @cached_property
     def _evidence(self) -> Phrases:
@@ -72,7 +76,7 @@ class ClauseType:
 
     def evidence(self, text: str) -> tuple[str, ...]:
         """The phrases of ``text`` that state this type, in order of appearance, without repeats."""
-        return self._evidence.find(text)
+        return self._evidence.find(text, skip_users_own=self.company_acts)
 
     def deciding(self, text: str) -> tuple[str, ...]:
         """The phrases of ``text`` that decide this type on their own."""
@@ -111,7 +115,7 @@ class Phrases:
     def compiled(self) -> re.Pattern[str] | None:
         return _compile(self.patterns)
 
-    def find(self, text: str, skip_negated: bool = False) -> tuple[str, ...]:
+    def find(self, text: str, skip_negated: bool = False, skip_users_own: bool = False) -> tuple[str, ...]:
         if not self.patterns:
             return ()
         flat = literals.flatten(text)
@@ -119,7 +123,7 @@ class Phrases:
                           if needs is None or literals.satisfied(needs, flat)])
         if not possible:
             return ()
-        return _phrases(self._compiled_for(possible), text, skip_negated)
+        return _phrases(self._compiled_for(possible), text, skip_negated, skip_users_own)
 
     def _compiled_for(self, phrases: tuple[int, ...]) -> re.Pattern[str]:
         compiled = self._compiled.get(phrases)
@@ -139,16 +143,27 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 _NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\W+\w+){0,2}\W*$", re.IGNORECASE)
 
 
-def _phrases(pattern: re.Pattern[str], text: str, skip_negated: bool = False) -> tuple[str, ...]:
+# The user as the one who acts, just before a phrase: "you may [terminate your account]", "your right to [delete …]".
+_USERS_OWN = re.compile(r"\byou(?:r right to| (?:may|can|could|are (?:free|entitled|able) to|have the right to))"
+                        r"(?: also| always| at any time)?\s+$", re.IGNORECASE)
+
+
+def _phrases(pattern: re.Pattern[str], text: str, skip_negated: bool = False, skip_users_own: bool = False,
+             ) -> tuple[str, ...]:
     matches = pattern.finditer(text)
     if skip_negated:
         matches = (m for m in matches if not _NEGATED.search(text[max(0, m.start() - 30) : m.start()]))
+    if skip_users_own:
+        matches = (m for m in matches if not _USERS_OWN.search(text[max(0, m.start() - 40) : m.start()]))
     found = (" ".join(m.group(0).split()) for m in matches)
     return tuple(dict.fromkeys(p for p in found if p))
 
 
 # Up to this many words (or spaced-out commas) between two parts of a phrase: "disable access to [any of your] content".
 _W = r"(?:[\w'’,-]+ ){0,8}"
+# The user ending or removing their own account or content: no sign of what the company may do.
+_USER_ENDS = (r"\byou(?:r right to| (?:may|can|could|are (?:free|entitled|able) to|have the right to))(?: also| always|"
+              r" at any time)? (?:terminate|delete|close|cancel|deactivate|remove|edit|end)\b")
 _NOTICE_FREE = r"without (?:any )?(?:prior |advance )?(?:notice|notification|warning)"
 # CLAUDETTE's "clearly unfair" grade for termination and content removal: no notice, or no reason needed.
 _NO_REASON = r"(?:for any (?:or no )?reason|without (?:any )?(?:reason|cause|justification))"
@@ -276,7 +291,11 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         "unilateral_termination", "Suspension and Termination", claudette="TER",
         patterns=(r"(?:suspend|terminate|disable|deactivate|close|delete|cancel|block)\w* " + _W
                   + r"(?:account|access|service|services|membership|subscription|registration|use)",
-                  r"terminat\w+ (?:these terms|this agreement|the agreement)", r"right to (?:suspend|terminate)"),
+                  r"terminat\w+ (?:these terms|this agreement|the agreement)", r"right to (?:suspend|terminate)",
+                  # The passive names no actor but the company: "your Account may be deactivated".
+                  r"(?:account|access|membership|subscription)s? (?:\w+ ){0,3}(?:may|might|can|will|could) (?:\w+ )?be "
+                  r"(?:suspended|terminated|disabled|deactivated|closed|deleted|cancell?ed|blocked)"),
+        unless=(_USER_ENDS,), company_acts=True,
         reason="The company can suspend or end the user's access.",
         raises=(_NOTICE_FREE, _NO_REASON),
         raises_reason="Access can end without notice or without a reason.",
@@ -289,6 +308,7 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         "content_removal", "Content Removal", claudette="CR",
         patterns=(r"(?:remove|delete|disable access to|take down|edit|refuse to (?:post|publish|display)|block|"
                   r"screen|moderate)\w* " + _W + _CONTENT, r"pre-?screen"),
+        unless=(_USER_ENDS,), company_acts=True,
         reason="The company can remove what the user posted.",
         raises=(_NOTICE_FREE, _NO_REASON),
         raises_reason="Content can be removed without notice or without a reason.",

@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from analysis import classifier
 from analysis.classifier import MODEL_DIR, Classifier, ModelError, SparseRows, load_default, ngrams, tfidf_rows
 from analysis.domain import BASES, SEVERITIES
-from analysis.taxonomy import TYPE_IDS
+from analysis.taxonomy import BY_ID, TYPE_IDS
 
 # Clauses 6.3 and 11.7 of the Kling AI Terms of API Paid Service (../shared/reference/seeds/002_…),
 # quoted for testing.
@@ -393,6 +393,27 @@ def test_a_list_of_purposes_is_no_warranty_disclaimer(model):
             "speed, reliability, and UX\n  • Communicate service notices, support replies, and product updates")
     result = classify(model, text)
     assert "data_collection" in result.types and "warranty_disclaimer" not in result.types
+
+
+# Clauses of newer terms (hand-checked dev half, tests/fixtures/classifier/newer_terms.jsonl): the user's own right
+# to leave or to delete is not something the company may do to them.
+@pytest.mark.parametrize("text", [
+    "You can also terminate or delete your account at any time. You can find out in our Help Centre.",
+    "In case of such an assignment by us, you are entitled to terminate the agreement with immediate effect by "
+    "deactivating your account.",
+    "You can delete your BeReal account at any time.",
+])
+def test_the_users_own_termination_is_neither_termination_nor_removal(model, text):
+    assert not {"unilateral_termination", "content_removal"} & set(classify(model, text).types)
+
+
+def test_the_company_ending_an_account_stays_termination_beside_the_users_right(model):
+    both = ("You may terminate these Terms at any time and for any reason by deleting your Account and discontinuing "
+            "use of all Services. If you stop using the Services without deleting your Account, your Account may be "
+            "deactivated due to prolonged inactivity.")
+    assert "unilateral_termination" in classify(model, both).types
+    assert BY_ID["unilateral_termination"].evidence("You may terminate your account.") == ()
+    assert BY_ID["unilateral_termination"].evidence("We may terminate your account.")
 
 
 def test_a_privacy_type_fires_more_readily_where_its_own_phrase_names_the_practice(model):
