@@ -191,7 +191,15 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                  r"\bagree to arbitrate\b",
                  r"\badminister\w* (?:by )?(?:the )?(?:arbitration\b|American Arbitration Association|" + _FORUMS + ")",
                  r"(?:" + _FORUMS + r") (?:will|shall) administer (?:the |any |all )?arbitrations?\b",
-                 r"\barbitration (?:will|shall) (?:take place|be (?:held|seated)) in\b"),
+                 r"\barbitration (?:will|shall) (?:take place|be (?:held|seated|conducted)) in\b"
+                 r"(?! accordance| an? individual| individual| writing| english| the english)",
+                 # Consent and submission in other words: "you agree to do it only through arbitration", "agree to
+                 # be bound by this arbitration clause", "submitted to [the ICC] for arbitration", and the
+                 # arbitrator's exclusive authority over disputes.
+                 r"\bonly (?:through|by|via|in) (?:\w+ ){0,2}arbitration\b",
+                 r"\bagree to be bound by (?:this|the|our) (?:\w+ ){0,2}arbitration (?:clause|agreement|provision)",
+                 r"\bsubmit\w* to (?:\S+ ){1,12}for (?:binding |final )?arbitration\b",
+                 r"\barbitrators?\b[^.;]{0,80}\b(?:exclusive|sole) authority\b"),
         reason="Disputes go to private arbitration instead of a court.",
         raises=(r"class action", r"class[- ]wide", r"representative (?:action|proceeding)s?", r"jury trial"),
         raises_reason="Mandatory arbitration combined with a waiver of class actions or of a jury trial takes "

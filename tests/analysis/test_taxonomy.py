@@ -198,13 +198,23 @@ def test_arbitration_is_decided_by_its_obligation_or_forum_not_by_the_word():
     assert arbitration.deciding("Any arbitration will be administered by the American Arbitration Association.")
     assert arbitration.deciding("If you reside in the United States, arbitration will take place in your county.")
     assert arbitration.deciding("Either party may initiate binding arbitration as the sole means to resolve claims.")
+    # Consent, submission and the arbitrator's authority in other words (CLAUDETTE sentences the phrases missed).
+    for text in ("If you ever wish to seek any relief from us, you agree to do it only through arbitration.",
+                 "By accepting these Terms of Service, you agree to be bound by this arbitration clause.",
+                 "Any dispute shall be submitted to the China International Economic and Trade Arbitration "
+                 "Commission (CIETAC) for arbitration in Beijing.",
+                 "You and Oculus empower the arbitrator with the exclusive authority to resolve any dispute.",
+                 "The arbitration shall be conducted in Helsinki, Finland, in the English language."):
+        assert arbitration.deciding(text), text
     # Procedure and exceptions name arbitration without obliging anyone to it.
     for text in ("Any arbitration shall be conducted in an individual capacity only.",
                  "AAA will administer one set of filing fees per side for each batch of arbitration demands.",
                  "To the extent you prevail on individual claims in arbitration, public relief goes to court.",
                  "Any prior existing agreement to arbitrate disputes will not apply to claims not yet filed.",
                  "Under certain conditions, it may be possible to invoke binding arbitration for complaints.",
-                 "Please read the binding arbitration clause and class action waiver in section 15."):
+                 "Please read the binding arbitration clause and class action waiver in section 15.",
+                 "The arbitration will be conducted in accordance with the AAA Consumer Arbitration Rules.",
+                 "The arbitration will be conducted in English."):
         assert arbitration.evidence(text) and arbitration.deciding(text) == (), text
 
 
