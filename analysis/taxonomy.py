@@ -522,7 +522,8 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                   r"fingerprint\w*", r"local storage", r"\banalytics\b", r"tracking technolog\w+", r"\bSDKs?\b"),
         severity="low",
         reason="Describes cookies and similar tracking.",
-        raises=(r"(?:do|does) not (?:respond|honou?r)[^.;]{0,30}(?:do not track|DNT)", r"fingerprint\w*",
+        raises=(r"(?:do|does|will) not (?:\w+ )?(?:respond|honou?r|recogni[sz]e|act on|alter|change)[^.;]{0,40}"
+                r"(?:do not track|DNT)", r"fingerprint\w*",
                 r"(?:across|on) (?:other|third[- ]party) (?:websites|sites|apps|services)",
                 r"(?:targeted|interest-based|personali[sz]ed) (?:advertising|ads)"),
         raises_reason="Tracking follows the user across sites or ignores Do Not Track.",

@@ -236,3 +236,13 @@ def test_retaining_rights_is_ownership_not_data_retention():
     retention = BY_ID["data_retention"]
     assert retention.evidence("We will retain all rights not explicitly granted to you.") == ()
     assert retention.evidence("We retain your messages for 30 days.")
+
+
+def test_ignoring_do_not_track_raises_tracking_in_any_of_its_wordings():
+    tracking = BY_ID["tracking"]
+    for text in ("Our website does not respond to Do Not Track signals.",
+                 "We do not currently respond to DNT signals.",
+                 "There is no accepted standard, so we do not change our practices in response to DNT."):
+        assert tracking.raising(text), text
+    for text in ("We honor Do Not Track signals.", "If your browser sends a DNT signal, we will respect it."):
+        assert tracking.raising(text) == (), text
