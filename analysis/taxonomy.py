@@ -280,6 +280,13 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                   r"(?:claims?|losses|damages|liabilit(?:y|ies)|costs)\b[^.;]{0,80}\bborne by you",
                   r"you shall (?:bear|assume) (?:all|any|full) (?:\w+ )?(?:responsibilit\w+|liabilit\w+|losses)",
                   r"compensate (?:us|the company|[A-Z]\w+) for (?:all |any )?(?:\w+ )?(?:losses|damages)"),
+        # The same phrases decide, but "indemnified" only of the parties: "you ... will not be compensated or
+        # indemnified" (Kling 10.2) says the company owes the user nothing, a limitation of liability.
+        decides=(r"\bindemnif(?!ied\b)\w+", r"\bindemnified (?:part(?:y|ies)|persons?)\b",
+                 r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify",
+                 r"(?:claims?|losses|damages|liabilit(?:y|ies)|costs)\b[^.;]{0,80}\bborne by you",
+                 r"you shall (?:bear|assume) (?:all|any|full) (?:\w+ )?(?:responsibilit\w+|liabilit\w+|losses)",
+                 r"compensate (?:us|the company|[A-Z]\w+) for (?:all |any )?(?:\w+ )?(?:losses|damages)"),
         reason="The user must pay the company's costs when others make claims over the user's use.",
     ),
     ClauseType(

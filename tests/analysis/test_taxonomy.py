@@ -246,3 +246,12 @@ def test_ignoring_do_not_track_raises_tracking_in_any_of_its_wordings():
         assert tracking.raising(text), text
     for text in ("We honor Do Not Track signals.", "If your browser sends a DNT signal, we will respect it."):
         assert tracking.raising(text) == (), text
+
+
+def test_being_indemnified_is_not_the_users_indemnity_unless_it_names_the_parties():
+    indemnity = BY_ID["indemnification"]
+    # Kling AI Terms of API Paid Service 10.2 (../shared/reference/seeds/002_…): the company owes the user nothing.
+    refused = "You are fully responsible for the losses and damages incurred and will not be compensated or indemnified."
+    assert indemnity.evidence(refused) and indemnity.deciding(refused) == ()
+    assert indemnity.deciding("You will defend the Indemnified Parties against any claim.")
+    assert indemnity.deciding("You agree to indemnify us against all claims.")
