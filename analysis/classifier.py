@@ -31,7 +31,7 @@ import numpy as np
 
 from analysis.domain import SEVERITIES, Classification
 from analysis.literals import Screened
-from analysis.taxonomy import BY_ID, TYPE_IDS, ClauseType
+from analysis.taxonomy import BY_ID, TYPE_IDS, ClauseType, phrase_filters
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
@@ -357,7 +357,7 @@ class Classifier:
         near = (margins >= self.phrase_thresholds).tolist()
         return [
             self._quote_deciding(self._classify_one(text, rows, i, Thresholded(learned[i], near[i], probabilities[i]),
-                                                    high[i]), i, sentences)
+                                                    high[i], sentences), i, sentences)
             for i, text in enumerate(texts)
         ]
 
@@ -369,7 +369,8 @@ class Classifier:
         sentences = [" ".join(q.split()) for q in quotes if q]
         return replace(result, evidence=tuple(dict.fromkeys([*sentences, *result.evidence])))
 
-    def _classify_one(self, text: str, rows: Features, row: int, checks: Thresholded, high: np.ndarray) -> Classification:
+    def _classify_one(self, text: str, rows: Features, row: int, checks: Thresholded, high: np.ndarray,
+                      scored: SentenceScores) -> Classification:
         probabilities = checks.probabilities
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
         if not _has_words(text, MIN_SENTENCE_WORDS) or _is_heading(text):
@@ -386,7 +387,8 @@ class Classifier:
             # The phrases are looked for once per type and clause, and only where they can change the answer.
             learned, near = checks.learned[j], checks.near[j]
             phrases = clause_type.evidence(text) if learned or near or clause_type.id in PHRASE_DECIDES else ()
-            if learned and not phrases and clause_type.excluded(text):
+            if learned and not phrases and clause_type.excluded(text) and not scored.carried_elsewhere(
+                    row, j, self.thresholds[j], clause_type):
                 continue
             if learned or (near and phrases):
                 evidence = phrases or self._model_evidence(text, rows, row, j)
@@ -494,6 +496,15 @@ class SentenceScores:
     ranges: dict[int, tuple[int, int]]
     sentences: list[str]
     margins: np.ndarray
+
+    def carried_elsewhere(self, clause: int, label: int, threshold: float, clause_type: ClauseType) -> bool:
+        """Whether a sentence of ``clause`` without the type's ``unless`` wording clears ``threshold`` on its own:
+        "We retain all rights … . Server logs are deleted after 30 days." keeps its retention."""
+        if clause not in self.ranges:
+            return False
+        start, end = self.ranges[clause]
+        return any(self.margins[k, label] >= threshold and not clause_type.excluded(self.sentences[k])
+                   for k in range(start, end))
 
     def deciding(self, clause: int, label: int | None, clause_type: ClauseType) -> str | None:
         """The sentence of ``clause`` that decided a type: the best-scored for a learned label, the first
@@ -621,10 +632,10 @@ def _read_model(model_dir: Path) -> tuple[dict, list[str], dict[str, np.ndarray]
 def rules_fingerprint() -> str:
     """SHA-256 over every curated phrase, severity and reason of the taxonomy, and the curated rules of this
     module (which types their phrases decide, what reads as a title): a change to any re-analyses."""
-    rules = [[t.id, t.patterns, t.decides, t.unless, t.company_acts, t.severity, t.reason, t.raises, t.raises_reason, t.protects,
-              t.protects_reason] for t in BY_ID.values()]
-    rules.append([sorted(PHRASE_DECIDES), YIELDS_TO_PRIVACY, INFERRED_YIELDS_TO_PRIVACY, sorted(SENTENCE_WORDS),
-                  sorted(_GOVERNS_YOU), _NUMBERED_HEADING.pattern,
+    rules = [[t.id, t.patterns, t.decides, t.unless, t.company_acts, t.severity, t.reason, t.raises, t.raises_reason,
+              t.protects, t.protects_reason] for t in BY_ID.values()]
+    rules.append([sorted(PHRASE_DECIDES), YIELDS_TO_PRIVACY, INFERRED_YIELDS_TO_PRIVACY, sorted(PRIVACY_PRACTICES),
+                  phrase_filters(), sorted(SENTENCE_WORDS), sorted(_GOVERNS_YOU), _NUMBERED_HEADING.pattern,
                   _BOLD_HEADING.pattern, HEADING_MAX_WORDS, TITLE_CASE_MIN_LETTERS, MIN_SENTENCE_WORDS])
     return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode()).hexdigest()
 

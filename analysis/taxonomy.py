@@ -21,6 +21,7 @@ tokenisation of the CLAUDETTE corpus ("the laws of" / "the  laws\nof").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -85,8 +86,11 @@ class ClauseType:
         return self._decides.find(text) if self.evidence(text) else ()
 
     def excluded(self, text: str) -> bool:
-        """Whether ``text`` holds one of the wordings that are not this type (``unless``)."""
-        return bool(self.unless) and bool(self._unless.find(text))
+        """Whether ``text`` holds one of the wordings that are not this type (``unless``) and, for a type of what
+        the company does, names no act of the company ("you can close your account, and we can ban you")."""
+        if not self.unless or not self._unless.find(text):
+            return False
+        return not (self.company_acts and COMPANY_ACTS.search(text))
 
     def raising(self, text: str) -> tuple[str, ...]:
         """Phrases that make this clause more severe, unless negated ("we do *not* sell your data")."""
@@ -140,30 +144,63 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 # "not", "never" or "no" up to two words before a phrase: "do not sell", "will never share".
-_NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\W+\w+){0,2}\W*$", re.IGNORECASE)
+NEGATED = re.compile(r"\b(?:not|never|no)\b(?:\W+\w+){0,2}\W*$", re.IGNORECASE)
+_OWN_NEGATION = re.compile(r"\bnot\b|n['’]t\b", re.IGNORECASE)
 
 
-# The user as the one who acts, just before a phrase: "you may [terminate your account]", "your right to [delete …]".
-_USERS_OWN = re.compile(r"\byou(?:r right to| (?:may|can|could|are (?:free|entitled|able) to|have the right to))"
-                        r"(?: also| always| at any time)?\s+$", re.IGNORECASE)
+# The user as the one who acts, just before a phrase: "you may [terminate your account]", "your right to [delete …]",
+# "you can also terminate or [delete your account]"; before a phrase that starts with "right to", "your" or "you have
+# the" alone.
+_YOU_MAY = (r"\byou(?:r\s+right\s+to|\s+(?:may|can|could|are\s+(?:free|entitled|able)\s+to|have\s+the\s+right\s+to))"
+            r"(?:\s+(?:also|always|at\s+any\s+time))?")
+USERS_OWN = re.compile(_YOU_MAY + r"(?:\s+\w+\s+(?:or|and))?\s+$", re.IGNORECASE)
+_YOURS = re.compile(r"\byou(?:r|\s+have\s+the)\s+$", re.IGNORECASE)
+# The company as the one who acts: "we may", "we reserve", "we will terminate".
+COMPANY_ACTS = re.compile(r"\bwe\s+(?:\w+\s+)?(?:may|might|can|could|will|shall|reserve|terminate|suspend|remove|"
+                          r"delete|disable|close|ban)\b", re.IGNORECASE)
+# How far before a phrase a negation or the user's "you may" is looked for.
+NEGATION_WINDOW = 30
+USERS_OWN_WINDOW = 40
+
+
+def phrase_filters() -> list:
+    """What decides, around a match, that a phrase does not count (for the classifier's rules fingerprint)."""
+    return [NEGATED.pattern, _OWN_NEGATION.pattern, NEGATION_WINDOW, USERS_OWN.pattern, _YOURS.pattern,
+            USERS_OWN_WINDOW, COMPANY_ACTS.pattern]
+
+
+def _users_matches_skipped(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern`` the user is not the subject of; after one that is, the search resumes one
+    character on, so a company's phrase it overlapped ("… your account, and we may suspend your access") is found."""
+    at = 0
+    while (m := pattern.search(text, at)) is not None:
+        before = text[max(0, m.start() - USERS_OWN_WINDOW) : m.start()]
+        if USERS_OWN.search(before) or (m.group(0)[:8].lower() == "right to" and _YOURS.search(before)):
+            at = m.start() + 1
+            continue
+        yield m
+        at = max(m.end(), m.start() + 1)
 
 
 def _phrases(pattern: re.Pattern[str], text: str, skip_negated: bool = False, skip_users_own: bool = False,
              ) -> tuple[str, ...]:
-    matches = pattern.finditer(text)
+    matches = _users_matches_skipped(pattern, text) if skip_users_own else pattern.finditer(text)
     if skip_negated:
-        matches = (m for m in matches if not _NEGATED.search(text[max(0, m.start() - 30) : m.start()]))
-    if skip_users_own:
-        matches = (m for m in matches if not _USERS_OWN.search(text[max(0, m.start() - 40) : m.start()]))
+        # A phrase that is itself a negation ("does not respond to Do Not Track") is not negated by an earlier "no".
+        matches = (m for m in matches if _OWN_NEGATION.search(m.group(0))
+                   or not NEGATED.search(text[max(0, m.start() - NEGATION_WINDOW) : m.start()]))
     found = (" ".join(m.group(0).split()) for m in matches)
     return tuple(dict.fromkeys(p for p in found if p))
 
 
 # Up to this many words (or spaced-out commas) between two parts of a phrase: "disable access to [any of your] content".
 _W = r"(?:[\w'’,-]+ ){0,8}"
+# "As is" that is not a disclaimer: "as long as is necessary", "as is required by law".
+_NOT_AS_NEEDED = (r"(?! (?:necessar|need|requir|reasonabl|permitted|the case|customar|appropriat|practicabl|possibl|"
+                  r"feasibl))")
+_DO_NOT = r"(?:can(?:not| not)|can['’]t|do not|does not|don['’]t|doesn['’]t)"
 # The user ending or removing their own account or content: no sign of what the company may do.
-_USER_ENDS = (r"\byou(?:r right to| (?:may|can|could|are (?:free|entitled|able) to|have the right to))(?: also| always|"
-              r" at any time)? (?:terminate|delete|close|cancel|deactivate|remove|edit|end)\b")
+_USER_ENDS = _YOU_MAY + r" (?:terminate|delete|close|cancel|deactivate|remove|edit|end)\b"
 _NOTICE_FREE = r"without (?:any )?(?:prior |advance )?(?:notice|notification|warning)"
 # CLAUDETTE's "clearly unfair" grade for termination and content removal: no notice, or no reason needed.
 _NO_REASON = r"(?:for any (?:or no )?reason|without (?:any )?(?:reason|cause|justification))"
@@ -191,14 +228,16 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                  r"\bagree to arbitrate\b",
                  r"\badminister\w* (?:by )?(?:the )?(?:arbitration\b|American Arbitration Association|" + _FORUMS + ")",
                  r"(?:" + _FORUMS + r") (?:will|shall) administer (?:the |any |all )?arbitrations?\b",
-                 r"\barbitration (?:will|shall) (?:take place|be (?:held|seated|conducted)) in\b"
-                 r"(?! accordance| an? individual| individual| writing| english| the english)",
+                 r"\barbitration (?:will|shall) (?:take place|be (?:held|seated|conducted)) in\b(?! confiden| (?:"
+                 r"accordance|compliance|conformity|private|person|writing|english|the english|an?|"
+                 r"individual|good faith|such|this|that)\b)",
                  # Consent and submission in other words: "you agree to do it only through arbitration", "agree to
                  # be bound by this arbitration clause", "submitted to [the ICC] for arbitration", and the
                  # arbitrator's exclusive authority over disputes.
-                 r"\bonly (?:through|by|via|in) (?:\w+ ){0,2}arbitration\b",
+                 r"\bonly (?:through|by|via) (?:\w+ ){0,2}arbitration\b",
                  r"\bagree to be bound by (?:this|the|our) (?:\w+ ){0,2}arbitration (?:clause|agreement|provision)",
-                 r"\bsubmit\w* to (?:\S+ ){1,12}for (?:binding |final )?arbitration\b",
+                 r"\bsubmit\w* to (?:(?!\b(?:not|courts?|instead|rather)\b)[^.;]){1,80}?\bfor (?:binding |final )?"
+                 r"arbitration\b",
                  r"\barbitrators?\b[^.;]{0,80}\b(?:exclusive|sole) authority\b"),
         reason="Disputes go to private arbitration instead of a court.",
         raises=(r"class action", r"class[- ]wide", r"representative (?:action|proceeding)s?", r"jury trial"),
@@ -255,21 +294,22 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "warranty_disclaimer", "Warranty Disclaimer",
-        patterns=(r"as[- ]is", r"as[- ]available", r"without (?:any )?warrant(?:y|ies)",
+        patterns=(r"\bas[- ]is\b" + _NOT_AS_NEEDED, r"as[- ]available", r"without (?:any )?warrant(?:y|ies)",
                   r"disclaim\w* (?:all |any )?(?:\w+ ){0,3}warrant", r"merchantability",
-                  r"fitness for a particular purpose", r"non-?infringement", r"(?:makes?|give) no warrant",
-                  r"(?:cannot|can ?not|can't|do not|does not|don't|doesn't) (?:\w+ )?(?:warrant|guarantee)",
-                  r"no (?:representations? or )?warrant(?:y|ies)", r"(?:makes?|give) no (?:\w+ )?guarantee"),
+                  r"fitness for a particular purpose", r"non-?infringement", r"(?:makes?|gives?) no (?:\w+ ){0,3}"
+                  r"(?:warrant|guarantee)", _DO_NOT + r" (?:\w+ )?(?:warrant|guarantee)",
+                  r"no (?:representations? or )?warrant(?:y|ies)"),
         # Translated and plain-English terms disclaim without "as is" or "merchantability" ("We cannot guarantee that
         # the Services it provides are flawless", "we make no guarantees"), in clauses the ToS;DR-learned model, which
         # saw few of them, scores low. These decide; a bare "does not guarantee" (an invitation, earnings, a removal
         # request) and a title ("Disclaimer of Warranties") do not.
-        decides=(r"\bprovided (?:\w+ ){0,3}[\"“']?as[- ]is\b", r"\bwithout (?:any )?(?:\w+ )?warrant(?:y|ies)\b",
+        decides=(r"\bprovided (?:(?:to you|strictly|on an|on a|by us|and made available) )*[\"“']?as[- ]is\b"
+                 + _NOT_AS_NEEDED, r"\bwithout (?:any )?(?:\w+ )?warrant(?:y|ies)\b",
                  r"\bdisclaim(?:s|ed)? (?:any and )?(?:all |any )?(?:\w+ ){0,3}warrant",
                  r"\b(?:make|makes|give|gives) no (?:\w+ ){0,3}(?:warrant|guarantee)",
-                 r"\b(?:cannot|can ?not|can't|do not|does not|don't|doesn't) (?:\w+ )?(?:guarantee|warrant) (?:that )?"
-                 r"(?:the |our |its |any )?(?:services?|platform|site|software|products?|content|results?|accuracy|"
-                 r"availability|security|reliability|quality|operation|functionality)\b"),
+                 r"\b" + _DO_NOT + r" (?:\w+ )?(?:guarantee|warrant) (?:that )?(?:the |our |its |any )?(?:services?|"
+                 r"platform|site|software|products?|content|results?|(?:accuracy|availability|security|reliability|"
+                 r"quality|completeness|stability|operation|functionality)\b[^.;]{0,60}\bof (?!an?\b))"),
         reason="The service is offered without promises about quality, accuracy or availability.",
     ),
     ClauseType(
@@ -304,7 +344,7 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "unilateral_termination", "Suspension and Termination", claudette="TER",
-        patterns=(r"(?:suspend|terminate|disable|deactivate|close|delete|cancel|block)\w* " + _W
+        patterns=(r"\b(?:suspend|terminate|disable|deactivate|close|delete|cancel|block)\w* " + _W
                   + r"(?:account|access|service|services|membership|subscription|registration|use)",
                   r"terminat\w+ (?:these terms|this agreement|the agreement)", r"right to (?:suspend|terminate)",
                   # The passive names no actor but the company: "your Account may be deactivated".
@@ -321,7 +361,7 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "content_removal", "Content Removal", claudette="CR",
-        patterns=(r"(?:remove|delete|disable access to|take down|edit|refuse to (?:post|publish|display)|block|"
+        patterns=(r"\b(?:remove|delete|disable access to|take down|edit|refuse to (?:post|publish|display)|block|"
                   r"screen|moderate)\w* " + _W + _CONTENT, r"pre-?screen"),
         unless=(_USER_ENDS,), company_acts=True,
         reason="The company can remove what the user posted.",
@@ -503,10 +543,11 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "data_retention", "Data Retention",
         # "We retain all rights not granted to you" is about ownership, not data.
-        patterns=(r"\bretain\w*\b(?! (?:all|any|the|its|our) (?:\w+ )?(?:rights?|title|ownership))", r"\bretention\b",
+        patterns=(r"\bretain\w*\b(?! (?:all|any|the|its|our) (?:\w+ )?(?:rights?(?! to)|title|ownership))",
+                  r"\bretention\b",
                   r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
                   r"as long as (?:is )?(?:necessary|needed|required)", r"\bindefinitely\b"),
-        unless=(r"\bretain\w* (?:all|any|the|its|our) (?:\w+ )?(?:rights?|title|ownership)",),
+        unless=(r"\bretain\w* (?:all|any|the|its|our) (?:\w+ )?(?:rights?(?! to)|title|ownership)",),
         severity="low",
         reason="Says how long data is kept.",
         raises=(r"\bindefinitely\b", r"even after (?:you )?(?:delet|clos|terminat)\w+", r"backup copies",
@@ -529,8 +570,9 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
                   r"fingerprint\w*", r"local storage", r"\banalytics\b", r"tracking technolog\w+", r"\bSDKs?\b"),
         severity="low",
         reason="Describes cookies and similar tracking.",
-        raises=(r"(?:do|does|will) not (?:\w+ )?(?:respond|honou?r|recogni[sz]e|act on|alter|change)[^.;]{0,40}"
-                r"(?:do not track|DNT)", r"fingerprint\w*",
+        raises=(r"(?:(?:do|does|will) not|(?:don|doesn|won)['’]t) (?:\w+ )?(?:respond|honou?r|recogni[sz]e|act on|"
+                r"alter|change)[^.;,]{0,40}(?:\bDNT\b|do not track\b(?! (?:you|your|users?|visitors?|individuals?|"
+                r"people|the|any|our|their|such)\b))", r"fingerprint\w*",
                 r"(?:across|on) (?:other|third[- ]party) (?:websites|sites|apps|services)",
                 r"(?:targeted|interest-based|personali[sz]ed) (?:advertising|ads)"),
         raises_reason="Tracking follows the user across sites or ignores Do Not Track.",

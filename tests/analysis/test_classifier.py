@@ -378,10 +378,16 @@ def test_a_plain_disclaimer_decides_warranty_disclaimer(model, text):
 
 @pytest.mark.parametrize("text", [
     "Satisfaction of the Minimum Eligibility requirements does not guarantee you an invitation to the Program.",
-    "**12.2 Disclaimer of Warranties**",
+    "Purchasing a ticket does not guarantee the availability of a refund.",
+    "We keep the information you provided for as long as is necessary to fulfil the purposes of this policy.",
 ])
-def test_a_guarantee_withheld_from_something_else_or_a_title_is_no_disclaimer(model, text):
+def test_a_guarantee_withheld_from_something_else_is_no_disclaimer(model, text):
+    assert BY_ID["warranty_disclaimer"].deciding(text) == ()
     assert "warranty_disclaimer" not in classify(model, text).types
+
+
+def test_a_disclaimers_title_decides_nothing():
+    assert BY_ID["warranty_disclaimer"].deciding("Disclaimer of Warranties") == ()
 
 
 def test_a_list_of_purposes_is_no_warranty_disclaimer(model):
@@ -405,6 +411,23 @@ def test_a_list_of_purposes_is_no_warranty_disclaimer(model):
 ])
 def test_the_users_own_termination_is_neither_termination_nor_removal(model, text):
     assert not {"unilateral_termination", "content_removal"} & set(classify(model, text).types)
+
+
+@pytest.mark.parametrize("text", [
+    # The company's phrase overlaps the user's: the search resumes inside the skipped match.
+    "You may terminate your account, and we may suspend your access at any time without notice.",
+    # The company's act in another sentence, worded outside the phrases, still carries the learned type.
+    "You may cancel your subscription at any time. We reserve the right to discontinue your membership if you violate "
+    "these Terms.",
+])
+def test_the_users_right_beside_the_companys_act_keeps_termination(model, text):
+    assert "unilateral_termination" in classify(model, text).types
+
+
+def test_a_reservation_of_rights_beside_a_retention_sentence_keeps_retention(model):
+    text = ("We retain all rights, title and interest in the Services. Server logs are deleted after 30 days and "
+            "backups are purged within 90 days.")
+    assert "data_retention" in classify(model, text).types
 
 
 def test_the_company_ending_an_account_stays_termination_beside_the_users_right(model):

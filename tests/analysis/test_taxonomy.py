@@ -177,6 +177,10 @@ def test_fragments_only_skip_clauses_the_phrases_would_not_match(shared):
                         clause_type._unless):
             if phrases.compiled is not None:
                 assert all(phrases.find(t) == _phrases(phrases.compiled, t) for t in texts), clause_type.id
+        if clause_type.patterns:
+            assert all(clause_type.evidence(t) == _phrases(clause_type._evidence.compiled, t,
+                                                           skip_users_own=clause_type.company_acts)
+                       for t in texts), clause_type.id
 
 
 def test_billing_and_payment_words_alone_do_not_decide_fees_but_stay_evidence():
@@ -244,7 +248,11 @@ def test_ignoring_do_not_track_raises_tracking_in_any_of_its_wordings():
                  "We do not currently respond to DNT signals.",
                  "There is no accepted standard, so we do not change our practices in response to DNT."):
         assert tracking.raising(text), text
-    for text in ("We honor Do Not Track signals.", "If your browser sends a DNT signal, we will respect it."):
+    # The raise phrase is itself a negation: an earlier "no" does not negate it.
+    assert tracking.raising("Since there is no consensus, we do not respond to DNT signals.")
+    assert tracking.raising("We don’t honor Do Not Track requests.")
+    for text in ("We honor Do Not Track signals.", "If your browser sends a DNT signal, we will respect it.",
+                 "We do not alter the content you see, and we do not track your browsing."):
         assert tracking.raising(text) == (), text
 
 
