@@ -518,13 +518,14 @@ def _is_heading(text: str) -> bool:
     """Whether ``text`` is a section title alone: a numbered or bold line of a few words, without punctuation,
     that does not read as a sentence (a list item "2. You waive any right to a class action" does)."""
     line = text.strip()
+    # Both shapes are one short line: matching them first spares the words of every provision.
+    numbered = _NUMBERED_HEADING.fullmatch(line) is not None
+    if not numbered and _BOLD_HEADING.fullmatch(line) is None:
+        return False
     found = _LETTERS.findall(line)
     if len(found) > HEADING_MAX_WORDS or _reads_as_sentence([w.lower() for w in found]):
         return False
-    if _NUMBERED_HEADING.fullmatch(line):
-        return True
-    return _BOLD_HEADING.fullmatch(line) is not None and all(
-        w[0].isupper() for w in found if len(w) >= TITLE_CASE_MIN_LETTERS)
+    return numbered or all(w[0].isupper() for w in found if len(w) >= TITLE_CASE_MIN_LETTERS)
 
 
 @dataclass

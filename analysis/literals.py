@@ -20,6 +20,7 @@ compiles with since Python 3.11); a tree it cannot read gives no screen rather t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from re import _constants as opcodes  # the parse tree's node names
 from re import _parser
@@ -52,6 +53,18 @@ def satisfied(requirements: tuple[Fragments, ...], flat: str) -> bool:
         else:
             return False
     return True
+
+
+def common_screen(requirements: Iterable[tuple[Fragments, ...] | None]) -> tuple[str, ...] | None:
+    """Fragments of which a match of any of several expressions contains one (each expression's most selective
+    requirement, joined), or ``None`` when an expression has no requirement."""
+    chosen: set[str] = set()
+    for needs in requirements:
+        if not needs:
+            return None
+        chosen |= max(needs, key=lambda fragments: (_weakest(fragments), -len(fragments)))
+    # A fragment that holds another one is found only where that one is.
+    return tuple(sorted(f for f in chosen if not any(other != f and other in f for other in chosen)))
 
 
 # Letters ``re.IGNORECASE`` matches to an ASCII letter that ``str.lower`` maps elsewhere ("İ" → "i̇").

@@ -93,6 +93,8 @@ class Phrases:
     def __init__(self, patterns: tuple[str, ...]):
         self.patterns = patterns
         self.requirements = tuple(literals.requirements(p) for p in patterns)
+        # Most texts hold no fragment of any phrase: testing one per phrase, in one pass, rules them out.
+        self.screen = literals.common_screen(self.requirements)
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
 
     @cached_property
@@ -103,6 +105,8 @@ class Phrases:
         if not self.patterns:
             return ()
         flat = literals.flatten(text)
+        if self.screen is not None and not any(map(flat.__contains__, self.screen)):
+            return ()
         possible = tuple([i for i, needs in enumerate(self.requirements)
                           if needs is None or literals.satisfied(needs, flat)])
         if not possible:

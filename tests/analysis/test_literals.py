@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from analysis.literals import Screened, flatten, requirements, satisfied
+from analysis.literals import Screened, common_screen, flatten, requirements, satisfied
 from analysis.taxonomy import BY_ID, Phrases, _phrases
 
 
@@ -45,6 +45,13 @@ def test_every_requirement_of_a_sequence_must_hold():
     assert needs == ({"you"}, {"post", "upload"})
     assert satisfied(needs, "you shall not upload spam")
     assert not satisfied(needs, "we may upload the files")
+
+
+def test_a_common_screen_holds_one_fragment_every_match_of_each_expression_holds():
+    needs = [requirements(r"(?:binding|mandatory) arbitrat(?:ion|or)"), requirements(r"\barbitration award"),
+             requirements(r"indemnif\w+|hold (?:\w+ ){0,8}harmless")]
+    assert common_screen(needs) == ("arbitrat", "harmless", "indemnif")  # "arbitration award" holds "arbitrat"
+    assert common_screen([*needs, requirements(r"as[- ]is")]) is None
 
 
 # Texts a screen could get wrong: case, runs of whitespace, and the letters re.IGNORECASE matches to an ASCII
