@@ -87,9 +87,10 @@ _FURNITURE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # Punctuation with the spaces around it becomes one space, so "Ireland, and" and
-# "Ireland and" differ by punctuation alone, not by whitespace too.
-_PUNCTUATION = re.compile(r"\s*(?:[^\w\s]|_)+\s*")
-_SPACE = re.compile(r"\s+")
+# "Ireland and" differ by punctuation alone, not by whitespace too. The lookahead changes
+# no match (one starts at a space or a punctuation mark): it spares the rest of the
+# pattern at every letter of a long text.
+_PUNCTUATION = re.compile(r"(?=[\W_])\s*(?:[^\w\s]|_)+\s*")
 
 
 # Counters a page shows about itself ("Views: 2.1M"), which change on every visit.
@@ -133,7 +134,8 @@ NORMALISERS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("link targets", _without_links),
     ("numbering", _without_numbering),
     ("punctuation", lambda text: _PUNCTUATION.sub(" ", text).lower()),
-    ("whitespace", lambda text: _SPACE.sub(" ", text).strip()),
+    # str.split and re's \s agree on what is whitespace; the split is the faster.
+    ("whitespace", lambda text: " ".join(text.split())),
 )
 
 
@@ -177,19 +179,30 @@ class _Side:
     texts: tuple[str, ...]
 
     @classmethod
-    def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
-        forms = tuple(comparable_form(c.clause.text) for c in clauses)
+    def of(cls, clauses: Sequence[ClassifiedClause], known: dict[str, str] | None = None) -> _Side:
+        """The side of ``clauses``; ``known`` holds comparable forms by text, and gets this side's: two versions
+        share most of their clauses and headings, whose forms are then computed once."""
+        known = {} if known is None else known
+        forms = tuple(_form(c.clause.text, known) for c in clauses)
         # Once per heading path: the clauses of a section share theirs.
         paths = {c.clause.heading_path for c in clauses}
-        heading_keys = {path: comparison_key(comparable_form("\n".join(path))) for path in paths}
+        heading_keys = {path: comparison_key(_form("\n".join(path), known)) for path in paths}
         headings = tuple(heading_keys[c.clause.heading_path] for c in clauses)
         return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms), headings,
                    tuple(c.clause.text for c in clauses))
 
 
+def _form(text: str, known: dict[str, str]) -> str:
+    form = known.get(text)
+    if form is None:
+        form = known[text] = comparable_form(text)
+    return form
+
+
 def align(old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]) -> dict[int, tuple[int, float]]:
     """Pairs ``{new index: (old index, similarity)}``: equal forms first, then the most similar."""
-    return _align(_Side.of(old), _Side.of(new))
+    known: dict[str, str] = {}
+    return _align(_Side.of(old, known), _Side.of(new, known))
 
 
 def _align(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
@@ -445,7 +458,8 @@ def build_change(
     if previous is None:
         return carry_keys((), clauses, {}), None
     old = _previous_clauses(previous)
-    before, after = _Side.of(old), _Side.of(clauses)
+    known: dict[str, str] = {}
+    before, after = _Side.of(old, known), _Side.of(clauses, known)
     pairs = _align(before, after)
     aligned = carry_keys(old, clauses, pairs)
     diff = diff_texts(previous.text, text)
