@@ -192,25 +192,28 @@ class TermIndex:
     def __init__(self, vocabulary: dict[str, int], sizes: Sequence[int]):
         self.sizes = tuple(sizes)
         self.vocabulary_size = len(vocabulary)
-        grams = [(term.split(" "), index) for term, index in vocabulary.items()]
-        grams = [(parts, index) for parts, index in grams if len(parts) in self.sizes and all(parts)]
-        self.word_ids = {word: i for i, word in enumerate(dict.fromkeys(w for parts, _ in grams for w in parts))}
+        terms = list(vocabulary)
+        features = np.fromiter(vocabulary.values(), np.int64, len(terms))
+        spaces = np.fromiter(map(str.count, terms, repeat(" ")), np.int64, len(terms))
+        # Each size's n-grams as one list of words, n by n (a part left empty by a doubled space is a word no
+        # token equals: such a term is never found, as by its joined string).
+        grams = {n: np.flatnonzero(spaces == n - 1) for n in self.sizes}
+        words = {n: " ".join([terms[i] for i in chosen]).split(" ") if len(chosen) else []
+                 for n, chosen in grams.items()}
+        self.word_ids = {word: i for i, word in enumerate(dict.fromkeys(w for n in self.sizes for w in words[n]))}
         self.base = max(len(self.word_ids), 1)
         if self.base ** max(self.sizes, default=1) >= 2**63:
             raise ModelError(f"{self.base} words in {max(self.sizes)}-grams do not fit the 64-bit n-gram keys")
-        self.tables = {n: self._table([(parts, index) for parts, index in grams if len(parts) == n])
-                       for n in self.sizes}
+        self.tables = {n: self._table(n, words[n], features[grams[n]]) for n in self.sizes}
 
-    def _table(self, grams: list[tuple[list[str], int]]) -> tuple[np.ndarray, np.ndarray]:
-        """The keys of n-grams of one size, sorted, and the feature index of each."""
-        keyed = sorted((self._key([self.word_ids[w] for w in parts]), index) for parts, index in grams)
-        return np.array([k for k, _ in keyed], np.int64), np.array([i for _, i in keyed], np.int64)
-
-    def _key(self, ids: list[int]) -> int:
-        key = 0
-        for i in ids:
-            key = key * self.base + i
-        return key
+    def _table(self, n: int, words: list[str], features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The keys of the n-grams of one size, sorted, and the feature index of each."""
+        ids = np.fromiter(map(self.word_ids.__getitem__, words), np.int64, len(words)).reshape(-1, n)
+        keys = np.zeros(len(ids), np.int64)
+        for k in range(n):
+            keys = keys * self.base + ids[:, k]
+        order = np.argsort(keys)
+        return keys[order], features[order]
 
     def windows(self, tokens: list[str]) -> dict[int, np.ndarray]:
         """Per n-gram size, the feature index of the n-gram starting at each token (-1 where none is known)."""

@@ -72,7 +72,8 @@ def test_evidence_spans_are_found_where_a_plain_search_finds_them(seed_clauses):
 @pytest.mark.parametrize("sizes", [(1, 2), (1, 2, 3), (2,)])
 def test_the_term_index_counts_what_term_counts_counts(seed_clauses, sizes):
     """What lets inference count n-grams in numpy: the counts training gets from joined strings, to the last one."""
-    texts = [text for _, text in seed_clauses] + ["One two.\n\nThree;  four five six.\nSeven", "\nA b c. D", "x. y. z.", ""]
+    texts = [text for _, text in seed_clauses]
+    texts += ["One two.\n\nThree;  four five six.\nSeven", "\nA b c. D", "x. y. z.", ""]
     vocabulary = {term: i for i, term in enumerate(dict.fromkeys(ngrams(" ".join(texts[::3]), sizes)))}
     index = classifier.TermIndex(vocabulary, sizes)
     tokens = [classifier.words(text) for text in texts]
