@@ -37,6 +37,7 @@ from difflib import SequenceMatcher
 from analysis import dates, splitter
 from analysis.diff import diff_texts
 from analysis.fact_changes import fact_changes
+from analysis.literals import compile_looking_ahead
 from analysis.domain import (
     Change,
     Classification,
@@ -65,21 +66,19 @@ OUTSIDE_CLAUSES = "outside clauses"
 # --- Comparable forms ------------------------------------------------------------
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-# A case-insensitive pattern is tried in full at every position of the text; a lookahead of the
-# letters its matches start with (in any case) rules most positions out at one character.
 _URL_START = r"(?:https?://|www\.|mailto:)"
-_BARE_URL = re.compile(rf"(?=[<hwm])<?\b{_URL_START}[^\s<>)\]]+>?", re.IGNORECASE)
+_BARE_URL = compile_looking_ahead(rf"<?\b{_URL_START}[^\s<>)\]]+>?", re.IGNORECASE)
 # Necessary conditions of the patterns below, each a fast scan; the patterns themselves try
 # every position of the text, and most clauses hold no URL, no number and no counter.
-_MAY_HOLD_URL = re.compile(rf"(?=[hwm]){_URL_START}", re.IGNORECASE)
+_MAY_HOLD_URL = compile_looking_ahead(_URL_START, re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 _LEADING_NUMBER = re.compile(
     r"^[ \t>#*_-]*(?:(?:section|article|clause|chapter|part|art\.|§)\s*)?"
     r"(?:\d+(?:\.\d+)+\.?|\d+[.)]|[ivxlcdm]+\.|\(?[a-z0-9]{1,3}\)|[a-z]\.)[*_]*(?=\s)",
     re.IGNORECASE | re.MULTILINE,
 )
-_REFERENCE_NUMBER = re.compile(r"(?=[sacp§])\b(section|article|clause|chapter|part|§)\s*\d+(?:\.\d+)*"
-                               r"(?:\s*\([a-z0-9]+\))*", re.IGNORECASE)
+_REFERENCE_NUMBER = compile_looking_ahead(r"\b(section|article|clause|chapter|part|§)\s*\d+(?:\.\d+)*"
+                                          r"(?:\s*\([a-z0-9]+\))*", re.IGNORECASE)
 _FURNITURE = re.compile(
     r"^[ \t>#*_-]*(?:©.*|copyright\s+(?:©\s*)?\d{4}.*|all rights reserved\.?|back to top|skip to (?:main )?content"
     r"|print(?: this page)?|table of contents|was this (?:page|article) helpful\??.*|cookie (?:settings|preferences)"
@@ -96,8 +95,8 @@ _PUNCTUATION = re.compile(r"(?=[\W_])\s*(?:[^\w\s]|_)+\s*")
 
 
 # Counters a page shows about itself ("Views: 2.1M"), which change on every visit.
-_COUNTER = re.compile(r"(?=[vlsfc])\b(?:views|likes|shares|followers|comments)\s*:\s*[\d.,]+\s*[kmb]?",
-                      re.IGNORECASE)
+_COUNTER = compile_looking_ahead(r"\b(?:views|likes|shares|followers|comments)\s*:\s*[\d.,]+\s*[kmb]?",
+                                 re.IGNORECASE)
 _COLON_NUMBER = re.compile(r":\s*[\d.,]")  # in every counter; found by a fast scan from its ":"
 
 

@@ -124,7 +124,7 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     spaced = (p.replace(" ", r"\s+") for p in patterns)
-    return re.compile("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
+    return literals.compile_looking_ahead("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
 
 
 # "not", "never" or "no" up to two words before a phrase: "do not sell", "will never share".

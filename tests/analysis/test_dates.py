@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from re import _constants as opcodes  # the parse tree's node names, as analysis/literals.py reads them
-from re import _parser
-
 import pytest
 
-from analysis.dates import LABEL, LABEL_INITIALS, find_stated_date, stated_date_spans
+from analysis.dates import find_stated_date, stated_date_spans
 
 
 @pytest.mark.parametrize(
@@ -45,33 +42,3 @@ def test_first_labelled_date_wins_and_spans_cover_each(shared):
     assert find_stated_date(text) == ("2024-09-29", "Release Date")
     assert [text[a:b] for a, b in stated_date_spans(text)][:2] == ["Release Date: 2024-9-29", "Effective Date: 2024-9-29"]
 
-
-def _initials(items: list) -> tuple[set[str], bool]:
-    """The first characters of a parsed sequence's matches (lower-cased), and whether it can match nothing."""
-    found: set[str] = set()
-    for op, value in items:
-        if op is opcodes.LITERAL:
-            return found | {chr(value).lower()}, False
-        if op is opcodes.IN:
-            assert all(kind is opcodes.LITERAL for kind, _ in value), value
-            return found | {chr(char).lower() for _, char in value}, False
-        if op is opcodes.SUBPATTERN:
-            first, empty = _initials(list(value[-1]))
-        elif op is opcodes.BRANCH:
-            branches = [_initials(list(branch)) for branch in value[1]]
-            first, empty = set().union(*(f for f, _ in branches)), any(e for _, e in branches)
-        else:
-            assert op is opcodes.MAX_REPEAT, op
-            first, empty = _initials(list(value[2]))
-            empty = empty or value[0] == 0
-        found |= first
-        if not empty:
-            return found, False
-    return found, True
-
-
-def test_every_label_starts_with_a_letter_the_label_pattern_looks_ahead_for():
-    tree = _parser.parse(LABEL.pattern, LABEL.flags)
-    label = next(value for op, value in tree if op is opcodes.SUBPATTERN)
-    initials, empty = _initials(list(label[-1]))
-    assert not empty and initials <= set(LABEL_INITIALS), sorted(initials - set(LABEL_INITIALS))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from analysis.literals import Screened, common_screen, flatten, requirements, satisfied
+from analysis.literals import Screened, common_screen, compile_looking_ahead, flatten, initials, requirements, satisfied
 from analysis.taxonomy import BY_ID, Phrases, _phrases
 
 
@@ -84,3 +84,30 @@ def test_screened_phrases_find_what_the_whole_alternation_finds(text):
 
 def test_flatten_folds_the_letters_lower_case_leaves_apart():
     assert flatten("BİNDİNG  Arbıtration\nclaſs") == "binding arbitration class"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "first"),
+    [
+        (r"\bJAMS\b|American Arbitration", "AJ"),
+        (r"(?:(?:final and )?(?:binding|mandatory) )?\barbitrat", "abfm"),  # optional words: their letters or the next
+        (r"(?<!your\s)own|[Oo]utputs?", "Oo"),                            # assertions are passed over
+        (r"<?\b(?:https?://|www\.)", "<hw"),
+    ],
+)
+def test_initials_are_read_off_the_expression(pattern, first):
+    assert initials(pattern) == "".join(sorted(first))
+
+
+@pytest.mark.parametrize("pattern", [r"\w+ing", r"\d+ days", r"(?:our )?(?:cookies)?", r".at", r"(?:unbalanced"])
+def test_no_initials_when_a_match_may_start_anywhere_or_nowhere(pattern):
+    assert initials(pattern) is None
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_an_expression_looking_ahead_finds_what_the_expression_finds(text):
+    for clause_type in BY_ID.values():
+        for pattern in (*clause_type.patterns, *clause_type.decides, *clause_type.raises, *clause_type.protects):
+            spaced = pattern.replace(" ", r"\s+")
+            expected = [m.span() for m in re.finditer(spaced, text, re.IGNORECASE)]
+            assert [m.span() for m in compile_looking_ahead(spaced).finditer(text)] == expected, (pattern, text)
