@@ -45,7 +45,6 @@ from analysis.domain import (
     ClassifiedClause,
     ClauseChange,
     StoredVersion,
-    severity_rank,
 )
 
 # Below this word-sequence similarity two clauses are different clauses (one removed,
@@ -423,21 +422,6 @@ def _removed(item: ClassifiedClause) -> ClauseChange:
                         _severity(item.classification), None)
 
 
-def raises_severity(change: ClauseChange) -> bool:
-    """True for a clause that became more severe, a new high-severity clause, or a fact moved against the user.
-
-    A liability cap cut from US$100 to US$50 keeps its type and grade, yet is
-    worse for the user: the moved fact raises the change's severity.
-    """
-    if change.kind == "added":
-        return change.severity_after == "high"
-    if change.kind == "removed":
-        return False
-    if any(fact.against_user for fact in change.facts):
-        return True
-    return severity_rank(change.severity_after) > severity_rank(change.severity_before)
-
-
 # --- The entry point ---------------------------------------------------------------
 
 
@@ -480,7 +464,7 @@ def build_change(
         to_version=to_version,
         clause_changes=listed,
         substantive=True,
-        severity_raised=any(raises_severity(c) for c in listed),
+        severity_raised=any(c.raises_severity for c in listed),
         diff=diff,
     )
 
