@@ -58,7 +58,12 @@ def compile_looking_ahead(pattern: str, flags: int = re.IGNORECASE) -> re.Patter
     off: the same matches, found faster. Python's ``re`` tries a case-insensitive expression in full at every
     position of the text; the lookahead rules most positions out at their first character."""
     first = initials(pattern, flags)
-    return re.compile(pattern if first is None else f"(?=[{re.escape(first)}])(?:{pattern})", flags)
+    if first is not None:
+        try:
+            return re.compile(f"(?=[{re.escape(first)}])(?:{pattern})", flags)
+        except re.error:  # a global flag such as (?s) must open the expression: it then goes without
+            pass
+    return re.compile(pattern, flags)
 
 
 def satisfied(requirements: tuple[Fragments, ...], flat: str) -> bool:

@@ -111,3 +111,8 @@ def test_an_expression_looking_ahead_finds_what_the_expression_finds(text):
             spaced = pattern.replace(" ", r"\s+")
             expected = [m.span() for m in re.finditer(spaced, text, re.IGNORECASE)]
             assert [m.span() for m in compile_looking_ahead(spaced).finditer(text)] == expected, (pattern, text)
+
+
+def test_an_expression_opening_with_a_global_flag_is_compiled_as_it_is():
+    compiled = compile_looking_ahead(r"(?s)arbitrat.on")
+    assert compiled.pattern == r"(?s)arbitrat.on" and compiled.search("ARBITRAT\nON")
