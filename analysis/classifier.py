@@ -183,9 +183,9 @@ def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray
 class TermIndex:
     """The vocabulary's n-grams keyed by word ids, to count a batch's known n-grams in numpy.
 
-    Joining each window of tokens into a string and hashing it took most of the features' time; here each
-    token is looked up once, each window of ``n`` word ids becomes one integer (the ids as digits in base
-    ``base``) and all windows are found at once among the vocabulary's sorted keys. The counts are those
+    Joining each window of tokens into a string and hashing it, as ``term_counts`` does, is most of what features
+    cost; here each token is looked up once, each window of ``n`` word ids becomes one integer (the ids as digits
+    in base ``base``) and all windows are found at once among the vocabulary's sorted keys. The counts are those
     of ``term_counts``, which training uses.
     """
 
@@ -332,7 +332,8 @@ class Classifier:
             found = words(text)
             spans.append((len(tokens), len(tokens) + len(found)))
             tokens += found
-        return self._features(self.index.counts(self.index.windows(tokens), np.array(spans, np.int64).reshape(-1, 2)))
+        counts = self.index.counts(self.index.windows(tokens), np.array(spans, np.int64).reshape(-1, 2))
+        return self._features(counts)
 
     def _features(self, counts: TermCounts) -> Features:
         return Features(tuple(tfidf_from_counts(counts, idf) for idf in self.idf))
