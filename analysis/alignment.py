@@ -37,6 +37,7 @@ from difflib import SequenceMatcher
 from analysis import dates, splitter
 from analysis.diff import diff_texts
 from analysis.fact_changes import fact_changes
+from analysis.literals import compile_looking_ahead
 from analysis.domain import (
     Change,
     Classification,
@@ -44,7 +45,6 @@ from analysis.domain import (
     ClassifiedClause,
     ClauseChange,
     StoredVersion,
-    severity_rank,
 )
 
 # Below this word-sequence similarity two clauses are different clauses (one removed,
@@ -66,18 +66,18 @@ OUTSIDE_CLAUSES = "outside clauses"
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _URL_START = r"(?:https?://|www\.|mailto:)"
-_BARE_URL = re.compile(rf"<?\b{_URL_START}[^\s<>)\]]+>?", re.IGNORECASE)
+_BARE_URL = compile_looking_ahead(rf"<?\b{_URL_START}[^\s<>)\]]+>?", re.IGNORECASE)
 # Necessary conditions of the patterns below, each a fast scan; the patterns themselves try
 # every position of the text, and most clauses hold no URL, no number and no counter.
-_MAY_HOLD_URL = re.compile(_URL_START, re.IGNORECASE)
+_MAY_HOLD_URL = compile_looking_ahead(_URL_START, re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 _LEADING_NUMBER = re.compile(
     r"^[ \t>#*_-]*(?:(?:section|article|clause|chapter|part|art\.|§)\s*)?"
     r"(?:\d+(?:\.\d+)+\.?|\d+[.)]|[ivxlcdm]+\.|\(?[a-z0-9]{1,3}\)|[a-z]\.)[*_]*(?=\s)",
     re.IGNORECASE | re.MULTILINE,
 )
-_REFERENCE_NUMBER = re.compile(r"\b(section|article|clause|chapter|part|§)\s*\d+(?:\.\d+)*(?:\s*\([a-z0-9]+\))*",
-                               re.IGNORECASE)
+_REFERENCE_NUMBER = compile_looking_ahead(r"\b(section|article|clause|chapter|part|§)\s*\d+(?:\.\d+)*"
+                                          r"(?:\s*\([a-z0-9]+\))*", re.IGNORECASE)
 _FURNITURE = re.compile(
     r"^[ \t>#*_-]*(?:©.*|copyright\s+(?:©\s*)?\d{4}.*|all rights reserved\.?|back to top|skip to (?:main )?content"
     r"|print(?: this page)?|table of contents|was this (?:page|article) helpful\??.*|cookie (?:settings|preferences)"
@@ -87,13 +87,15 @@ _FURNITURE = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 # Punctuation with the spaces around it becomes one space, so "Ireland, and" and
-# "Ireland and" differ by punctuation alone, not by whitespace too.
-_PUNCTUATION = re.compile(r"\s*(?:[^\w\s]|_)+\s*")
-_SPACE = re.compile(r"\s+")
+# "Ireland and" differ by punctuation alone, not by whitespace too. The lookahead changes
+# no match (one starts at a space or a punctuation mark): it spares the rest of the
+# pattern at every letter of a long text.
+_PUNCTUATION = re.compile(r"(?=[\W_])\s*(?:[^\w\s]|_)+\s*")
 
 
 # Counters a page shows about itself ("Views: 2.1M"), which change on every visit.
-_COUNTER = re.compile(r"\b(?:views|likes|shares|followers|comments)\s*:\s*[\d.,]+\s*[kmb]?", re.IGNORECASE)
+_COUNTER = compile_looking_ahead(r"\b(?:views|likes|shares|followers|comments)\s*:\s*[\d.,]+\s*[kmb]?",
+                                 re.IGNORECASE)
 _COLON_NUMBER = re.compile(r":\s*[\d.,]")  # in every counter; found by a fast scan from its ":"
 
 
@@ -133,7 +135,8 @@ NORMALISERS: tuple[tuple[str, Callable[[str], str]], ...] = (
     ("link targets", _without_links),
     ("numbering", _without_numbering),
     ("punctuation", lambda text: _PUNCTUATION.sub(" ", text).lower()),
-    ("whitespace", lambda text: _SPACE.sub(" ", text).strip()),
+    # str.split and re's \s agree on what is whitespace; the split is the faster.
+    ("whitespace", lambda text: " ".join(text.split())),
 )
 
 
@@ -177,19 +180,30 @@ class _Side:
     texts: tuple[str, ...]
 
     @classmethod
-    def of(cls, clauses: Sequence[ClassifiedClause]) -> _Side:
-        forms = tuple(comparable_form(c.clause.text) for c in clauses)
+    def of(cls, clauses: Sequence[ClassifiedClause], known: dict[str, str] | None = None) -> _Side:
+        """The side of ``clauses``; ``known`` holds comparable forms by text, and gets this side's: two versions
+        share most of their clauses and headings, whose forms are then computed once."""
+        known = {} if known is None else known
+        forms = tuple(_form(c.clause.text, known) for c in clauses)
         # Once per heading path: the clauses of a section share theirs.
         paths = {c.clause.heading_path for c in clauses}
-        heading_keys = {path: comparison_key(comparable_form("\n".join(path))) for path in paths}
+        heading_keys = {path: comparison_key(_form("\n".join(path), known)) for path in paths}
         headings = tuple(heading_keys[c.clause.heading_path] for c in clauses)
         return cls(forms, tuple(map(comparison_key, forms)), tuple(tuple(form.split()) for form in forms), headings,
                    tuple(c.clause.text for c in clauses))
 
 
+def _form(text: str, known: dict[str, str]) -> str:
+    form = known.get(text)
+    if form is None:
+        form = known[text] = comparable_form(text)
+    return form
+
+
 def align(old: Sequence[ClassifiedClause], new: Sequence[ClassifiedClause]) -> dict[int, tuple[int, float]]:
     """Pairs ``{new index: (old index, similarity)}``: equal forms first, then the most similar."""
-    return _align(_Side.of(old), _Side.of(new))
+    known: dict[str, str] = {}
+    return _align(_Side.of(old, known), _Side.of(new, known))
 
 
 def _align(before: _Side, after: _Side) -> dict[int, tuple[int, float]]:
@@ -408,21 +422,6 @@ def _removed(item: ClassifiedClause) -> ClauseChange:
                         _severity(item.classification), None)
 
 
-def raises_severity(change: ClauseChange) -> bool:
-    """True for a clause that became more severe, a new high-severity clause, or a fact moved against the user.
-
-    A liability cap cut from US$100 to US$50 keeps its type and grade, yet is
-    worse for the user: the moved fact raises the change's severity.
-    """
-    if change.kind == "added":
-        return change.severity_after == "high"
-    if change.kind == "removed":
-        return False
-    if any(fact.against_user for fact in change.facts):
-        return True
-    return severity_rank(change.severity_after) > severity_rank(change.severity_before)
-
-
 # --- The entry point ---------------------------------------------------------------
 
 
@@ -445,7 +444,8 @@ def build_change(
     if previous is None:
         return carry_keys((), clauses, {}), None
     old = _previous_clauses(previous)
-    before, after = _Side.of(old), _Side.of(clauses)
+    known: dict[str, str] = {}
+    before, after = _Side.of(old, known), _Side.of(clauses, known)
     pairs = _align(before, after)
     aligned = carry_keys(old, clauses, pairs)
     diff = diff_texts(previous.text, text)
@@ -464,7 +464,7 @@ def build_change(
         to_version=to_version,
         clause_changes=listed,
         substantive=True,
-        severity_raised=any(raises_severity(c) for c in listed),
+        severity_raised=any(c.raises_severity for c in listed),
         diff=diff,
     )
 

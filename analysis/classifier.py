@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Protocol
 
@@ -115,22 +116,6 @@ def _grams(tokens: list[str], sizes: Sequence[int]) -> list[str]:
     return grams
 
 
-def _crossing_grams(parts: list[list[str]], sizes: Sequence[int]) -> list[str]:
-    """The n-grams of the parts' tokens laid end to end that span two parts (those no part holds alone)."""
-    tokens = [t for part in parts for t in part]
-    boundaries, at = set(), 0
-    for part in parts[:-1]:
-        at += len(part)
-        boundaries.add(at)
-    boundaries.discard(0)
-    boundaries.discard(len(tokens))
-    grams = []
-    for n in sizes:
-        starts = sorted({s for b in boundaries for s in range(max(0, b - n + 1), b) if s + n <= len(tokens)})
-        grams += [" ".join(tokens[s : s + n]) for s in starts]
-    return grams
-
-
 @dataclass(frozen=True)
 class SparseRows:
     """Rows of a sparse matrix in CSR form (what scipy calls indptr, indices, data)."""
@@ -198,6 +183,75 @@ def tfidf_rows(texts: Iterable[str], vocabulary: dict[str, int], idf: np.ndarray
     return tfidf_from_counts(term_counts(texts, vocabulary, sizes), idf)
 
 
+class TermIndex:
+    """The vocabulary's n-grams keyed by word ids, to count a batch's known n-grams in numpy.
+
+    Joining each window of tokens into a string and hashing it, as ``term_counts`` does, is most of what features
+    cost; here each token is looked up once, each window of ``n`` word ids becomes one integer (the ids as digits
+    in base ``base``) and all windows are found at once among the vocabulary's sorted keys. The counts are those
+    of ``term_counts``, which training uses.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], sizes: Sequence[int]):
+        self.sizes = tuple(sizes)
+        self.vocabulary_size = len(vocabulary)
+        terms = list(vocabulary)
+        features = np.fromiter(vocabulary.values(), np.int64, len(terms))
+        spaces = np.fromiter(map(str.count, terms, repeat(" ")), np.int64, len(terms))
+        # Each size's n-grams as one list of words, n by n (a part left empty by a doubled space is a word no
+        # token equals: such a term is never found, as by its joined string).
+        grams = {n: np.flatnonzero(spaces == n - 1) for n in self.sizes}
+        words = {n: " ".join([terms[i] for i in chosen]).split(" ") if len(chosen) else []
+                 for n, chosen in grams.items()}
+        self.word_ids = {word: i for i, word in enumerate(dict.fromkeys(w for n in self.sizes for w in words[n]))}
+        self.base = max(len(self.word_ids), 1)
+        if self.base ** max(self.sizes, default=1) >= 2**63:
+            raise ModelError(f"{self.base} words in {max(self.sizes)}-grams do not fit the 64-bit n-gram keys")
+        self.tables = {n: self._table(n, words[n], features[grams[n]]) for n in self.sizes}
+
+    def _table(self, n: int, words: list[str], features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The keys of the n-grams of one size, sorted, and the feature index of each."""
+        ids = np.fromiter(map(self.word_ids.__getitem__, words), np.int64, len(words)).reshape(-1, n)
+        keys = np.zeros(len(ids), np.int64)
+        for k in range(n):
+            keys = keys * self.base + ids[:, k]
+        order = np.argsort(keys)
+        return keys[order], features[order]
+
+    def windows(self, tokens: list[str]) -> dict[int, np.ndarray]:
+        """Per n-gram size, the feature index of the n-gram starting at each token (-1 where none is known)."""
+        ids = np.fromiter(map(self.word_ids.get, tokens, repeat(-1)), np.int64, len(tokens))
+        return {n: self._window_terms(ids, n) for n in self.sizes}
+
+    def _window_terms(self, ids: np.ndarray, n: int) -> np.ndarray:
+        count = len(ids) - n + 1
+        table, features = self.tables[n]
+        if count <= 0 or not len(table):
+            return np.full(max(count, 0), -1, np.int64)
+        keys, known = np.zeros(count, np.int64), np.ones(count, bool)
+        for k in range(n):
+            window = ids[k : k + count]
+            keys = keys * self.base + window
+            known &= window >= 0
+        at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+        return np.where(known & (table[at] == keys), features[at], -1)
+
+    def counts(self, windows: dict[int, np.ndarray], spans: np.ndarray) -> TermCounts:
+        """Term frequencies of each row, a row being the tokens from ``start`` to ``end`` of one of ``spans``."""
+        rows, terms = [], []
+        for n, found in windows.items():
+            lengths = np.maximum(spans[:, 1] - spans[:, 0] - n + 1, 0)
+            # Every window start of every row: the row's start plus 0, 1, … its windows - 1.
+            offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            term = found[np.repeat(spans[:, 0], lengths) + offsets]
+            rows.append(np.repeat(np.arange(len(spans)), lengths)[term >= 0])
+            terms.append(term[term >= 0])
+        size = max(self.vocabulary_size, 1)
+        keys, counts = np.unique(np.concatenate(rows) * size + np.concatenate(terms), return_counts=True)
+        row_of, term = np.divmod(keys, size)
+        return TermCounts(len(spans), row_of, term, counts)
+
+
 @dataclass(frozen=True)
 class Features:
     """The TF-IDF rows of some texts in each feature space of the model (one vocabulary, several idf)."""
@@ -249,6 +303,7 @@ class Classifier:
         self.sizes = tuple(meta["ngram_sizes"])
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
         self.terms = vocabulary
+        self.index = TermIndex(self.vocabulary, self.sizes)
         self.idf = arrays["idf"]
         self.label_space = arrays["label_space"]
         self.severity_space = int(meta["severity_space"])
@@ -274,30 +329,43 @@ class Classifier:
     # --- learned part ----------------------------------------------------------
 
     def features(self, texts: Sequence[str]) -> Features:
-        return self._features(term_counts(texts, self.vocabulary, self.sizes))
+        tokens: list[str] = []
+        spans: list[tuple[int, int]] = []
+        for text in texts:
+            found = words(text)
+            spans.append((len(tokens), len(tokens) + len(found)))
+            tokens += found
+        counts = self.index.counts(self.index.windows(tokens), np.array(spans, np.int64).reshape(-1, 2))
+        return self._features(counts)
 
     def _features(self, counts: TermCounts) -> Features:
         return Features(tuple(tfidf_from_counts(counts, idf) for idf in self.idf))
 
     def clause_features(self, texts: Sequence[str]) -> tuple[Features, Sentences]:
         """The features of each clause, and of the sentences of those of several, tokenised once for both:
-        a clause's n-grams are its sentences' (and its short fragments') n-grams and those spanning two of them."""
-        clauses: list[list[int]] = []
+        a clause's tokens are its sentences' (and its short fragments') tokens laid end to end."""
+        tokens: list[str] = []
+        clauses: list[tuple[int, int]] = []
         sentences = Sentences({}, [], [], [])
         for i, text in enumerate(texts):
+            start = len(tokens)
             parts = _SENTENCE_BREAK.split(text)
             scored = [_is_sentence(p) for p in parts]
             if sum(scored) <= 1:
-                clauses.append(known_terms(ngrams(text, self.sizes), self.vocabulary))
-                continue
-            tokens = [words(p) for p in parts]
-            known = [known_terms(_grams(t, self.sizes), self.vocabulary) for t in tokens]
-            clauses.append([k for part in known for k in part]
-                           + known_terms(_crossing_grams(tokens, self.sizes), self.vocabulary))
-            sentences.add(i, [(p, k) for p, k, keep in zip(parts, known, scored, strict=True) if keep])
-        size = len(self.vocabulary)
-        sentences.features = self._features(count_terms(sentences.known, size)) if sentences.texts else None
-        return self._features(count_terms(clauses, size)), sentences
+                tokens += words(text)
+            else:
+                spans = []
+                for part, keep in zip(parts, scored, strict=True):
+                    at = len(tokens)
+                    tokens += words(part)
+                    if keep:
+                        spans.append((part, (at, len(tokens))))
+                sentences.add(i, spans)
+            clauses.append((start, len(tokens)))
+        windows = self.index.windows(tokens)
+        if sentences.texts:
+            sentences.features = self._features(self.index.counts(windows, np.array(sentences.spans, np.int64)))
+        return self._features(self.index.counts(windows, np.array(clauses, np.int64).reshape(-1, 2))), sentences
 
     def scores(self, features: Features, texts: Sequence[str] | None = None) -> np.ndarray:
         """Raw one-vs-rest margins, one column per learned label; given the texts, gated labels
@@ -461,31 +529,32 @@ def _is_heading(text: str) -> bool:
     """Whether ``text`` is a section title alone: a numbered or bold line of a few words, without punctuation,
     that does not read as a sentence (a list item "2. You waive any right to a class action" does)."""
     line = text.strip()
+    # Both shapes are one short line: matching them first spares the words of every provision.
+    numbered = _NUMBERED_HEADING.fullmatch(line) is not None
+    if not numbered and _BOLD_HEADING.fullmatch(line) is None:
+        return False
     found = _LETTERS.findall(line)
     if len(found) > HEADING_MAX_WORDS or _reads_as_sentence([w.lower() for w in found]):
         return False
-    if _NUMBERED_HEADING.fullmatch(line):
-        return True
-    return _BOLD_HEADING.fullmatch(line) is not None and all(
-        w[0].isupper() for w in found if len(w) >= TITLE_CASE_MIN_LETTERS)
+    return numbered or all(w[0].isupper() for w in found if len(w) >= TITLE_CASE_MIN_LETTERS)
 
 
 @dataclass
 class Sentences:
-    """The sentences of the multi-sentence clauses of a batch: their texts, known terms, owning clause, the rows
+    """The sentences of the multi-sentence clauses of a batch: their texts, token spans, owning clause, the rows
     of each clause (``ranges``) and, once counted, their features."""
 
     ranges: dict[int, tuple[int, int]]
     texts: list[str]
-    known: list[list[int]]
+    spans: list[tuple[int, int]]
     owners: list[int]
     features: Features | None = None
 
-    def add(self, clause: int, sentences: list[tuple[str, list[int]]]) -> None:
+    def add(self, clause: int, sentences: list[tuple[str, tuple[int, int]]]) -> None:
         self.ranges[clause] = (len(self.texts), len(self.texts) + len(sentences))
-        for text, known in sentences:
+        for text, span in sentences:
             self.texts.append(text)
-            self.known.append(known)
+            self.spans.append(span)
             self.owners.append(clause)
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from analysis.literals import compile_looking_ahead
+
 MONTHS = {
     # English
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
@@ -42,7 +44,7 @@ _DAY_FIRST_LABELS = re.compile(
     re.IGNORECASE,
 )
 
-LABEL = re.compile(
+LABEL = compile_looking_ahead(
     r"(?<![^\W_])("
     r"(?:last|latest|date\s+of\s+last)\s+(?:updated?|modified|revised|revision|amended|change[sd]?)"
     r"|(?:updated|revised|modified|amended)(?:\s+(?:on|as\s+of))?"

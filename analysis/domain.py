@@ -256,6 +256,21 @@ class ClauseChange:
     similarity: float | None = None
     facts: tuple[FactChange, ...] = ()
 
+    @property
+    def raises_severity(self) -> bool:
+        """True for a clause that became more severe, a new high-severity clause, or a fact moved against the user.
+
+        A liability cap cut from US$100 to US$50 keeps its type and grade, yet is
+        worse for the user: the moved fact raises the change's severity.
+        """
+        if self.kind == "added":
+            return self.severity_after == "high"
+        if self.kind == "removed":
+            return False
+        if any(fact.against_user for fact in self.facts):
+            return True
+        return severity_rank(self.severity_after) > severity_rank(self.severity_before)
+
 
 @dataclass(frozen=True)
 class Change:

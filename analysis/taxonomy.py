@@ -113,6 +113,8 @@ class Phrases:
     def __init__(self, patterns: tuple[str, ...]):
         self.patterns = patterns
         self.requirements = tuple(literals.requirements(p) for p in patterns)
+        # Most texts hold no fragment of any phrase: testing one per phrase, in one pass, rules them out.
+        self.screen = literals.common_screen(self.requirements)
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
 
     @cached_property
@@ -123,6 +125,8 @@ class Phrases:
         if not self.patterns:
             return ()
         flat = literals.flatten(text)
+        if self.screen is not None and not any(map(flat.__contains__, self.screen)):
+            return ()
         possible = tuple([i for i, needs in enumerate(self.requirements)
                           if needs is None or literals.satisfied(needs, flat)])
         if not possible:
@@ -140,7 +144,7 @@ def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     if not patterns:
         return None
     spaced = (p.replace(" ", r"\s+") for p in patterns)
-    return re.compile("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
+    return literals.compile_looking_ahead("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
 
 
 # "not", "never" or "no" up to two words before a phrase: "do not sell", "will never share".

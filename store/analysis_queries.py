@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.orm import Session
 
-from analysis.alignment import raises_severity, reclassified, refreshed
+from analysis.alignment import reclassified, refreshed
 from analysis.domain import Classification, ClauseChange, VersionAnalysis
 from analysis.language import NOT_ANALYSED
 from analysis.prevalence import Prevalence
@@ -146,7 +146,7 @@ def _record_reanalysis(session: Session, doc: DocumentRow, version: VersionRow, 
         return
     row = ChangeRow(
         document_id=doc.id, from_version_id=version.id, to_version_id=version.id, detected_at=now,
-        substantive=False, severity_raised=any(raises_severity(c) for c in moved),
+        substantive=False, severity_raised=any(c.raises_severity for c in moved),
         cosmetic_reason=f"re-analysed: {ref.analyzed_with or 'never analysed'} → {analysis.analyzer}"[:200],
         technical=True,
     )
@@ -173,7 +173,7 @@ def _refresh_changes(session: Session, version_id: int) -> None:
             row.facts = [mapping.fact_to_json(fact) for fact in clause_change.facts]
             updated.append(clause_change)
         if change.substantive:
-            change.severity_raised = any(raises_severity(c) for c in updated)
+            change.severity_raised = any(c.raises_severity for c in updated)
 
 
 def _analyses(session: Session, version_id: int) -> dict[str, Classification]:

@@ -17,7 +17,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
-from analysis.alignment import raises_severity
 from analysis.domain import ClauseChange, severity_rank
 from store import mapping
 from store.database import chunks
@@ -54,7 +53,7 @@ class ClauseChangeRecord:
 
     @property
     def raises_severity(self) -> bool:
-        return raises_severity(self.change)
+        return self.change.raises_severity
 
 
 @dataclass(frozen=True)

@@ -70,13 +70,19 @@ def test_evidence_spans_are_found_where_a_plain_search_finds_them(seed_clauses):
 
 
 @pytest.mark.parametrize("sizes", [(1, 2), (1, 2, 3), (2,)])
-def test_a_clause_s_ngrams_are_its_parts_and_those_spanning_two_parts(seed_clauses, sizes):
-    """What lets a clause's features be counted from its sentences' tokens: the same n-grams, as many times."""
-    texts = [text for _, text in seed_clauses] + ["One two.\n\nThree;  four five six.\nSeven", "\nA b c. D", "x. y. z."]
-    for text in texts:
-        parts = [classifier.words(p) for p in classifier._SENTENCE_BREAK.split(text)]
-        joined = [g for part in parts for g in classifier._grams(part, sizes)] + classifier._crossing_grams(parts, sizes)
-        assert sorted(joined) == sorted(ngrams(text, sizes))
+def test_the_term_index_counts_what_term_counts_counts(seed_clauses, sizes):
+    """What lets inference count n-grams in numpy: the counts training gets from joined strings, to the last one."""
+    texts = [text for _, text in seed_clauses]
+    texts += ["One two.\n\nThree;  four five six.\nSeven", "\nA b c. D", "x. y. z.", ""]
+    vocabulary = {term: i for i, term in enumerate(dict.fromkeys(ngrams(" ".join(texts[::3]), sizes)))}
+    index = classifier.TermIndex(vocabulary, sizes)
+    tokens = [classifier.words(text) for text in texts]
+    starts = np.cumsum([0] + [len(t) for t in tokens])
+    counted = index.counts(index.windows([w for t in tokens for w in t]), np.stack([starts[:-1], starts[1:]], axis=1))
+    expected = classifier.term_counts(texts, vocabulary, sizes)
+    assert counted.texts == expected.texts
+    for name in ("rows", "terms", "counts"):
+        assert np.array_equal(getattr(counted, name), getattr(expected, name))
 
 
 def test_clause_features_equal_the_features_of_the_whole_text(seed_clauses):

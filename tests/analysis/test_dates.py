@@ -41,3 +41,4 @@ def test_first_labelled_date_wins_and_spans_cover_each(shared):
     text = next((shared / "reference/seeds").glob("002_*")).read_text(encoding="utf-8")
     assert find_stated_date(text) == ("2024-09-29", "Release Date")
     assert [text[a:b] for a, b in stated_date_spans(text)][:2] == ["Release Date: 2024-9-29", "Effective Date: 2024-9-29"]
+

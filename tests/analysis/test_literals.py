@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from analysis.literals import Screened, flatten, requirements, satisfied
+from analysis.literals import Screened, common_screen, compile_looking_ahead, flatten, initials, requirements, satisfied
 from analysis.taxonomy import BY_ID, Phrases, _phrases
 
 
@@ -47,6 +47,13 @@ def test_every_requirement_of_a_sequence_must_hold():
     assert not satisfied(needs, "we may upload the files")
 
 
+def test_a_common_screen_holds_one_fragment_every_match_of_each_expression_holds():
+    needs = [requirements(r"(?:binding|mandatory) arbitrat(?:ion|or)"), requirements(r"\barbitration award"),
+             requirements(r"indemnif\w+|hold (?:\w+ ){0,8}harmless")]
+    assert common_screen(needs) == ("arbitrat", "harmless", "indemnif")  # "arbitration award" holds "arbitrat"
+    assert common_screen([*needs, requirements(r"as[- ]is")]) is None
+
+
 # Texts a screen could get wrong: case, runs of whitespace, and the letters re.IGNORECASE matches to an ASCII
 # letter although str.lower does not (Turkish dotted and dotless i, the long s).
 ODD_TEXTS = [
@@ -77,3 +84,35 @@ def test_screened_phrases_find_what_the_whole_alternation_finds(text):
 
 def test_flatten_folds_the_letters_lower_case_leaves_apart():
     assert flatten("BİNDİNG  Arbıtration\nclaſs") == "binding arbitration class"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "first"),
+    [
+        (r"\bJAMS\b|American Arbitration", "AJ"),
+        (r"(?:(?:final and )?(?:binding|mandatory) )?\barbitrat", "abfm"),  # optional words: their letters or the next
+        (r"(?<!your\s)own|[Oo]utputs?", "Oo"),                            # assertions are passed over
+        (r"<?\b(?:https?://|www\.)", "<hw"),
+    ],
+)
+def test_initials_are_read_off_the_expression(pattern, first):
+    assert initials(pattern) == "".join(sorted(first))
+
+
+@pytest.mark.parametrize("pattern", [r"\w+ing", r"\d+ days", r"(?:our )?(?:cookies)?", r".at", r"(?:unbalanced"])
+def test_no_initials_when_a_match_may_start_anywhere_or_nowhere(pattern):
+    assert initials(pattern) is None
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_an_expression_looking_ahead_finds_what_the_expression_finds(text):
+    for clause_type in BY_ID.values():
+        for pattern in (*clause_type.patterns, *clause_type.decides, *clause_type.raises, *clause_type.protects):
+            spaced = pattern.replace(" ", r"\s+")
+            expected = [m.span() for m in re.finditer(spaced, text, re.IGNORECASE)]
+            assert [m.span() for m in compile_looking_ahead(spaced).finditer(text)] == expected, (pattern, text)
+
+
+def test_an_expression_opening_with_a_global_flag_is_compiled_as_it_is():
+    compiled = compile_looking_ahead(r"(?s)arbitrat.on")
+    assert compiled.pattern == r"(?s)arbitrat.on" and compiled.search("ARBITRAT\nON")
