@@ -45,7 +45,8 @@ def _documents(store, urls, fetcher="http"):
     platforms = [PlatformSpec(f"p{i}", f"P{i}", (DocumentSpec(f"p{i}", "Terms of Service", (SourceSpec(url),),
                                                               fetcher=fetcher),))
                  for i, url in enumerate(urls)]
-    return store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+    store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+    return store.catalog.documents()
 
 
 def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 0.0, fetcher: str = "http") -> dict:

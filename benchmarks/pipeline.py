@@ -114,7 +114,8 @@ def child(n: int, concurrency: int, conditional: bool, analysis: bool = True, wo
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
         platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
             f"p{i}", "Terms of Service", (SourceSpec(f"{base_url}/p/{i}", select=("main",)),)),)) for i in range(n)]
-        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        documents = store.catalog.documents()
         setup_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         options = CrawlOptions(user_agent="clausewatch-benchmark/1", delay=0, concurrency=concurrency, retries=0)
         if not analysis:

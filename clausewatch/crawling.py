@@ -211,7 +211,8 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
     now = utcnow()
     before = store.catalog.documents()
     check_selection(selection, catalog, before)
-    documents = store.catalog.sync_catalog(catalog.platforms, now=now)
+    store.catalog.sync_catalog(catalog.platforms, now=now)
+    documents = store.catalog.documents()
     chosen = {
         (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
                                                    types=selection.types)

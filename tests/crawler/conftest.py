@@ -37,7 +37,8 @@ def run_crawl(analyzer):
     from datetime import UTC, datetime
 
     def run(store, platforms, options: CrawlOptions = FAST_OPTIONS) -> CrawlReport:
-        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        documents = store.catalog.documents()
         return crawl(store, documents, options, analyze=analyzer)
 
     return run
