@@ -59,8 +59,8 @@ def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 
                            retries=0)
     original = crawl_module.scrapy_settings
 
-    def settings(opts, *, browser):
-        values = original(opts, browser=browser)
+    def settings(opts, **kwargs):
+        values = original(opts, **kwargs)
         if not guard:
             values["DOWNLOADER_MIDDLEWARES"] = {**values["DOWNLOADER_MIDDLEWARES"],
                                                 "crawler.netguard.NetworkGuardMiddleware": None}
@@ -79,8 +79,8 @@ def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 
     finally:
         crawl_module.scrapy_settings = original
     return {"cpu_s": cpu, "children_cpu_s": children, "wall_s": wall,
-            "outcomes": sorted({r.outcome for r in report.results}),
-            "failures": [f"{r.error_kind}: {(r.detail or '')[:120]}" for r in report.results if r.outcome == "failed"]}
+            "outcomes": sorted(report.counts),
+            "failures": [f"{r.error_kind}: {(r.detail or '')[:120]}" for r in report.failures if r.outcome == "failed"]}
 
 
 def _children_cpu() -> float:
