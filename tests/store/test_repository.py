@@ -120,15 +120,15 @@ def test_document_ids_are_stable_and_dropped_documents_leave_the_catalog(store):
 
 def test_each_document_reads_the_store_in_batches_and_afresh_each_time(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    specs = (PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
+    specs = (PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms", (SourceSpec(f"http://x/{n}"),)),))
              for n in range(5))
     store.catalog.sync_catalog(specs, now=now)  # a generator: the sync reads it once
     documents = StoredDocuments(store.catalog.db, batch=2)
     assert [d.id for d in documents] == [f"CW-D-{n:05d}" for n in range(1, 6)]
     assert list(documents) == store.catalog.documents() == list(store.catalog.each_document())
 
-    store.catalog.sync_catalog([PlatformSpec("p5", "P5", (DocumentSpec("p5", "Privacy", (SourceSpec("http://x/5"),)),))],
-                               now=now)
+    privacy = DocumentSpec("p5", "Privacy", (SourceSpec("http://x/5"),))
+    store.catalog.sync_catalog([PlatformSpec("p5", "P5", (privacy,))], now=now)
     assert [(d.id, d.platform, d.type) for d in documents][-1] == ("CW-D-00006", "p5", "Privacy")
 
 
