@@ -96,7 +96,8 @@ def fill(store: Store, documents: int, changed: int) -> None:
         DocumentSpec(f"p{p:04d}", f"Document {d}", (SourceSpec(f"https://p{p}.example/{d}"),))
         for d in range(min(10, documents - p * 10)))) for p in range(-(-documents // 10))]
     analyzer = Analyzer(model=KeywordClassifier())
-    docs = store.catalog.sync_catalog(platforms, now=ARCHIVED)
+    store.catalog.sync_catalog(platforms, now=ARCHIVED)
+    docs = store.catalog.documents()
     for doc in docs:
         record(store, doc, document_text(doc.platform_name, 1), ARCHIVED, analyzer)
     step = max(1, len(docs) // max(changed, 1))

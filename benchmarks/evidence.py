@@ -70,7 +70,8 @@ def child_capture(n: int, conditional: bool) -> dict:
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
         platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
             f"p{i}", "Terms of Service", (SourceSpec(f"{base_url}/p/{i}", select=("main",)),)),)) for i in range(n)]
-        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        documents = store.catalog.documents()
         options = CrawlOptions(user_agent="clausewatch-benchmark/1", delay=0, concurrency=16, retries=0)
         analyzer = Analyzer()
         for run in ("first_run", "unchanged_run"):
@@ -119,8 +120,9 @@ def child_append(entries: int) -> dict:
     with_exchange = _has_captures()
     with tempfile.TemporaryDirectory() as home:
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
-        [doc] = store.catalog.sync_catalog([PlatformSpec("p", "P", (DocumentSpec(
+        store.catalog.sync_catalog([PlatformSpec("p", "P", (DocumentSpec(
             "p", "Terms of Service", (SourceSpec("http://127.0.0.1:9/terms"),)),))], now=datetime.now(UTC))
+        [doc] = store.catalog.documents()
         start = datetime(2026, 1, 1, tzinfo=UTC)
         cpu, wall = cpu_seconds(), time.perf_counter()
         for i in range(entries):
@@ -166,7 +168,8 @@ def verify_figures(documents: int) -> dict:
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
         platforms = [PlatformSpec(f"p{i}", f"P{i}", (DocumentSpec(f"p{i}", "Terms of Service", (
             SourceSpec(f"http://127.0.0.1:9/p/{i}"),)),)) for i in range(documents)]
-        docs = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        docs = store.catalog.documents()
         start = datetime(2026, 1, 1, tzinfo=UTC)
         fill = time.perf_counter()
         for i, doc in enumerate(docs):

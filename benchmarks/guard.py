@@ -45,7 +45,8 @@ def _documents(store, urls, fetcher="http"):
     platforms = [PlatformSpec(f"p{i}", f"P{i}", (DocumentSpec(f"p{i}", "Terms of Service", (SourceSpec(url),),
                                                               fetcher=fetcher),))
                  for i, url in enumerate(urls)]
-    return store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+    store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+    return store.catalog.documents()
 
 
 def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 0.0, fetcher: str = "http") -> dict:
@@ -58,8 +59,8 @@ def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 
                            retries=0)
     original = crawl_module.scrapy_settings
 
-    def settings(opts, *, browser):
-        values = original(opts, browser=browser)
+    def settings(opts, **kwargs):
+        values = original(opts, **kwargs)
         if not guard:
             values["DOWNLOADER_MIDDLEWARES"] = {**values["DOWNLOADER_MIDDLEWARES"],
                                                 "crawler.netguard.NetworkGuardMiddleware": None}
@@ -78,8 +79,8 @@ def _crawl_cpu(urls: list[str], guard: bool, settings_hook=None, delay: float = 
     finally:
         crawl_module.scrapy_settings = original
     return {"cpu_s": cpu, "children_cpu_s": children, "wall_s": wall,
-            "outcomes": sorted({r.outcome for r in report.results}),
-            "failures": [f"{r.error_kind}: {(r.detail or '')[:120]}" for r in report.results if r.outcome == "failed"]}
+            "outcomes": sorted(report.counts),
+            "failures": [f"{r.error_kind}: {(r.detail or '')[:120]}" for r in report.failures if r.outcome == "failed"]}
 
 
 def _children_cpu() -> float:

@@ -462,7 +462,9 @@ def replay_via_http(job: ReplayJob, workdir: Path) -> DocumentReplay:
                 (catalog / "replay.json").write_text(json.dumps(declaration))
                 written = declaration
             site.set(path, Page(reader.read(ref.blob), content_type=job.content_type))
-            outcome = crawl_catalog(settings, store=store, delay=0).results[0]
+            results = []
+            crawl_catalog(settings, store=store, delay=0, on_result=results.append)
+            outcome = results[0]
             if outcome.outcome == "failed":
                 result.failed[outcome.error_kind] += 1
             elif outcome.outcome == "new_version":

@@ -53,7 +53,8 @@ def record_passes(home: Path, n: int) -> None:
     platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
         f"p{i}", "Terms of Service", (SourceSpec(f"http://127.0.0.1/p/{i}", select=("main",)),)),))
         for i in range(n)]
-    documents = store.catalog.sync_catalog(platforms, now=START)
+    store.catalog.sync_catalog(platforms, now=START)
+    documents = store.catalog.documents()
     analyzer = Analyzer()
     for run, pages in enumerate((served, changed, changed), start=1):
         now = START + timedelta(days=run)

@@ -85,7 +85,8 @@ def fill(store: Store, documents: int, types_per_document: int) -> list[tuple[st
                      for i, t in enumerate(DOCUMENT_TYPES[: documents - index]))
         platforms.append(PlatformSpec(slug, f"Platform {index // len(DOCUMENT_TYPES)}", docs))
     analyzer = Analyzer(model=TitleClassifier())
-    for n, doc in enumerate(store.catalog.sync_catalog(platforms, now=T0)):
+    store.catalog.sync_catalog(platforms, now=T0)
+    for n, doc in enumerate(store.catalog.documents()):
         types = tuple(TYPES[(n + k) % len(TYPES)] for k in range(types_per_document))
         plan.append((doc.id, doc.url, doc.platform_name, types))
         record(store, doc.id, doc.url, document_text(doc.platform_name, doc.type, types, 1), T0, analyzer)

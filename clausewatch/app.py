@@ -7,7 +7,7 @@ helpers; nothing below ``clausewatch/`` reads settings or the environment.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -123,7 +123,7 @@ def catalog_problems(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[
     return problems
 
 
-def undeclared_documents(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[Document]:
+def undeclared_documents(catalog: CatalogLoad, tracked: Iterable[Document]) -> list[Document]:
     """The documents the store tracks that the catalog, as loaded, does not declare (any more)."""
     declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
     return [d for d in tracked if d.in_catalog and (d.platform, d.type) not in declared]
@@ -147,8 +147,8 @@ class CrawlSelection:
                 and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
 
 
-def check_selection(selection: CrawlSelection, catalog: CatalogLoad, tracked: Sequence[Document]) -> None:
-    """Unknown platforms, and a selection that matches nothing at all, are bad input."""
+def check_selection(selection: CrawlSelection, catalog: CatalogLoad, tracked: Iterable[Document]) -> None:
+    """Unknown platforms, and a selection that matches nothing at all, are bad input (``tracked`` is read twice)."""
     known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
     unknown = sorted(set(selection.platforms) - known)
     if unknown:

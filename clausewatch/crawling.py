@@ -6,7 +6,8 @@ import logging
 import signal
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,7 +28,7 @@ from clausewatch.job_runner import holding_lease
 from clausewatch.settings import Settings
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
 from crawler.declarations import CatalogLoad
-from crawler.recorder import DocumentResult
+from crawler.recorder import DocumentResult, OnResult
 from crawler.runner import CrawlRunner
 from store.change_records import CATALOG_ERROR
 from store.job_runs import LeaseHeldError
@@ -109,11 +110,11 @@ class CatalogCrawlReport(CrawlReport):
 
     @property
     def unchecked(self) -> int:
-        return sum(1 for r in self.results if r.outcome == "skipped")
+        return self.counts.get("skipped", 0)
 
     @property
     def checked(self) -> int:
-        return len(self.results) - self.unchecked
+        return sum(self.counts.values()) - self.unchecked
 
 
 class StopRequest:
@@ -163,6 +164,7 @@ def crawl_catalog(
     analyzer: Analyzer | DeferredAnalyzer | ParallelAnalyzer | None = None,
     wait: bool = False,
     stop: StopRequest | None = None,
+    on_result: OnResult | None = None,
 ) -> CatalogCrawlReport:
     """Sync the catalog into the store, check every selected document once, then sign the capture log.
 
@@ -171,6 +173,8 @@ def crawl_catalog(
     raise :class:`BusyError` naming it, or with ``wait`` wait for it. Tracked
     documents the catalog no longer declares are recorded as failed fetches.
     A selection naming an unknown platform, or matching nothing, is bad input.
+    Every document's result goes to ``on_result``; the report counts them and
+    names those that failed or were not checked.
     """
     from clausewatch.signing import log_signer
 
@@ -180,7 +184,7 @@ def crawl_catalog(
         signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
         with _crawl_lock(settings, opened, wait=wait, stop=stop):
             report = _crawl_locked(settings, opened, catalog, selection, delay=delay, concurrency=concurrency,
-                                   analyzer=analyzer, stop=stop)
+                                   analyzer=analyzer, stop=stop, on_result=on_result)
             _sign(opened, signer)
             return report
 
@@ -206,30 +210,46 @@ def _crawl_lock(settings: Settings, store: Store, *, wait: bool, stop: StopReque
                         "not run (use --wait to wait for it)") from None
 
 
-def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: CrawlSelection, *,
-                  delay, concurrency, analyzer, stop: StopRequest | None) -> CatalogCrawlReport:
+def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: CrawlSelection, *, delay,
+                  concurrency, analyzer, stop: StopRequest | None, on_result: OnResult | None) -> CatalogCrawlReport:
     now = utcnow()
-    before = store.catalog.documents()
-    check_selection(selection, catalog, before)
-    documents = store.catalog.sync_catalog(catalog.platforms, now=now)
-    chosen = {
-        (p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
-                                                   types=selection.types)
-        for d in p.documents
-    }
-    selected = [d for d in documents if (d.platform, d.type) in chosen]
-    lost = [d for d in undeclared_documents(catalog, before) if selection.covers(d)]
-    log.info("crawl documents=%d selected=%d lost=%d", len(documents), len(selected), len(lost))
-    problems = [f"catalog: {error}" for error in catalog.errors]
-    results = [_record_lost(store, document, catalog, now) for document in lost]
-    problems += [f"{r.document_id}: {r.detail}" for r in results]
-    if stop is not None and stop.signal_name:  # stopped before the first request
-        results += [DocumentResult(d.id, "skipped", detail="not checked: interrupted") for d in selected]
-        return CatalogCrawlReport(uuid.uuid4().hex[:12], results, problems, stop.signal_name)
-    report = crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
-                   analyze=analyzer or default_analyzer(settings), runner=stop.runner if stop else None)
-    return CatalogCrawlReport(report.run_id, results + report.results, problems,
+    tracked = store.catalog.each_document()
+    check_selection(selection, catalog, tracked)
+    lost = [d for d in undeclared_documents(catalog, tracked) if selection.covers(d)]
+    store.catalog.sync_catalog(catalog.platforms, now=now)
+    selected = SelectedDocuments(tracked, _chosen(catalog, selection))
+    log.info("crawl selected=%d lost=%d", len(selected.chosen), len(lost))
+    early = [_record_lost(store, document, catalog, now) for document in lost]
+    problems = [f"catalog: {error}" for error in catalog.errors] + [f"{r.document_id}: {r.detail}" for r in early]
+    stopped_already = stop is not None and stop.signal_name is not None  # before the first request
+    if stopped_already:
+        early += [DocumentResult(d.id, "skipped", detail="not checked: interrupted") for d in selected]
+    for result in early if on_result else ():
+        on_result(result)
+    report = CrawlReport(uuid.uuid4().hex[:12]) if stopped_already else crawl(
+        store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
+        analyze=analyzer or default_analyzer(settings), runner=stop.runner if stop else None, on_result=on_result)
+    counts = Counter(report.counts) + Counter(r.outcome for r in early)
+    return CatalogCrawlReport(report.run_id, dict(counts), [*early, *report.failures], problems,
                               stop.signal_name if stop else None)
+
+
+def _chosen(catalog: CatalogLoad, selection: CrawlSelection) -> set[tuple[str, str]]:
+    """The (platform, type) of every document of the catalog the selection covers."""
+    return {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms,
+                                                      tags=selection.tags, types=selection.types)
+            for d in p.documents}
+
+
+@dataclass(frozen=True)
+class SelectedDocuments:
+    """The store's documents that the catalog's selection covers, read afresh each time it is iterated."""
+
+    documents: Iterable[Document]
+    chosen: set[tuple[str, str]]
+
+    def __iter__(self) -> Iterator[Document]:
+        return (d for d in self.documents if (d.platform, d.type) in self.chosen)
 
 
 def _record_lost(store: Store, document: Document, catalog: CatalogLoad, now) -> DocumentResult:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from scrapy.settings import default_settings
@@ -13,7 +14,7 @@ from analysis.domain import Document
 from crawler.browser import PAGE_HEAP_MB
 from crawler.browserproxy import GuardedProxy
 from crawler.netguard import NetworkGuard
-from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
+from crawler.recorder import Analyze, DocumentResult, OnResult, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
 from store.repository import Store
@@ -70,10 +71,21 @@ class CrawlOptions:
     name_resolver: Any = None
 
 
+# Documents whose validators are read in one query as the crawl goes (a crawl holds one such batch).
+_TARGETS_PER_BATCH = 500
+
+
 @dataclass
-class CrawlReport(OutcomeCounts):
+class CrawlReport:
+    """What one crawl came to: counts by outcome, and by name every document that failed or was not checked."""
+
     run_id: str
-    results: list[DocumentResult] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[DocumentResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
 
 
 _OUR_MIDDLEWARES = {
@@ -88,10 +100,16 @@ _OUR_MIDDLEWARES = {
 }
 
 
-def scrapy_settings(options: CrawlOptions, *, browser: bool) -> dict[str, Any]:
-    """The Scrapy settings of a crawl with these options."""
+def network_guard(options: CrawlOptions) -> NetworkGuard:
+    """The private-network guard of a crawl with these options."""
+    return NetworkGuard(options.allowed_networks, options.guarded_networks, options.name_resolver)
+
+
+def scrapy_settings(options: CrawlOptions, *, browser: bool, guard: NetworkGuard | None = None) -> dict[str, Any]:
+    """The Scrapy settings of a crawl with these options (and this network guard, or a new one)."""
     polite = options.delay > 0
-    guard = NetworkGuard(options.allowed_networks, options.guarded_networks, options.name_resolver)
+    if guard is None:
+        guard = network_guard(options)
     settings: dict[str, Any] = {
         "USER_AGENT": options.user_agent,
         "ROBOTSTXT_OBEY": options.obey_robots,
@@ -157,27 +175,90 @@ def _browser_settings(options: CrawlOptions, guard: NetworkGuard) -> dict[str, A
     }
 
 
+class CrawlTargets:
+    """The documents of a crawl as its targets, their validators read from the store a batch at a time.
+
+    Iterated once, by the spider: from the moment a target is handed over its
+    result is expected, and :meth:`never_handed` names the documents a crawl cut
+    short did not reach. An error reading a batch ends the iteration and is kept
+    in ``error``: Scrapy would only log it, and the crawl raises it once the
+    fetches in flight are recorded.
+    """
+
+    def __init__(self, store: Store, documents: Iterable[Document], recorder: Recorder,
+                 batch: int = _TARGETS_PER_BATCH):
+        self.store = store
+        self.documents = documents
+        self.recorder = recorder
+        self.batch = batch
+        self.handed = 0
+        self.error: Exception | None = None
+
+    def __iter__(self) -> Iterator[CrawlTarget]:
+        documents = iter(self.documents)
+        while batch := self._next_batch(documents):
+            for target in batch:
+                self.recorder.expect(target.document_id)
+                self.handed += 1
+                yield target
+
+    def _next_batch(self, documents: Iterator[Document]) -> list[CrawlTarget]:
+        try:
+            batch = list(islice(documents, self.batch))
+            headers = self.store.history.conditional_headers_for([d.id for d in batch]) if batch else {}
+        except Exception as exc:  # noqa: BLE001 - raised again by crawl()
+            self.error = exc
+            return []
+        return [CrawlTarget(d.id, d.spec, headers[d.id]) for d in batch]
+
+    def never_handed(self) -> Iterator[str]:
+        return (document.id for document in islice(self.documents, self.handed, None))
+
+
 def crawl(
     store: Store,
-    documents: Sequence[Document],
+    documents: Iterable[Document],
     options: CrawlOptions,
     *,
     analyze: Analyze | None,
     runner: CrawlRunner | None = None,
     run_id: str | None = None,
+    on_result: OnResult | None = None,
 ) -> CrawlReport:
-    """Check every document once; blocks until the crawl has ended and everything is recorded."""
+    """Check every document once; blocks until the crawl has ended and everything is recorded.
+
+    ``documents`` is read twice, in the same order: once to set the crawl up,
+    once as it goes. A list will do; ``store.catalog.each_document()`` reads
+    the store a batch at a time, so the crawl holds a batch and the fetches in
+    flight whatever the catalog's size. Each result goes to ``on_result`` as it
+    is recorded; the report counts them and names the documents that failed or
+    were not checked.
+    """
     run_id = run_id or uuid.uuid4().hex[:12]
-    recorder = Recorder(store, analyze=analyze, run_id=run_id, shrink_ratio=options.shrink_ratio)
-    headers = store.history.conditional_headers_for([d.id for d in documents])
-    targets = [CrawlTarget(d.id, d.spec, headers[d.id]) for d in documents]
-    if targets:
-        browser = any(t.spec.fetcher == "browser" for t in targets)
-        (runner or CrawlRunner()).run(PolicySpider, scrapy_settings(options, browser=browser),
-                                      targets=targets, recorder=recorder)
-    checked = {r.document_id for r in recorder.results}
-    missing = [t.document_id for t in targets if t.document_id not in checked]
-    for document_id in missing:
-        # A crawl cut short (shutdown, crash of a component) leaves these unchecked.
-        recorder.results.append(DocumentResult(document_id, "skipped", detail="not checked: the crawl ended early"))
-    return CrawlReport(run_id, recorder.results)
+    recorder = Recorder(store, analyze=analyze, run_id=run_id, shrink_ratio=options.shrink_ratio,
+                        on_result=on_result)
+    guard = network_guard(options)
+    fetchers = _set_up(documents, guard)
+    if fetchers:
+        targets = CrawlTargets(store, documents, recorder)
+        settings = scrapy_settings(options, browser="browser" in fetchers, guard=guard)
+        (runner or CrawlRunner()).run(PolicySpider, settings, targets=targets, recorder=recorder)
+        if targets.error is not None:
+            raise targets.error
+        for document_id in [*recorder.unrecorded(), *targets.never_handed()]:
+            # A crawl cut short (shutdown, crash of a component) leaves these unchecked.
+            recorder.skip(document_id, "not checked: the crawl ended early")
+    return CrawlReport(run_id, dict(recorder.counts), recorder.failures)
+
+
+def _set_up(documents: Iterable[Document], guard: NetworkGuard) -> set[str]:
+    """The fetchers the documents use (none: nothing to crawl).
+
+    The guard learns every first URL before the first request, so a redirect to
+    a later document's host is judged as it will be once that document is fetched.
+    """
+    fetchers: set[str] = set()
+    for document in documents:
+        guard.add_catalog_url(document.spec.sources[0].url)
+        fetchers.add(document.spec.fetcher)
+    return fetchers

@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import LoopingCall
 
 from crawler.crawl import CrawlOptions, scrapy_settings
-from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
+from crawler.recorder import Analyze, DocumentResult, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
 from crawler.queue import Claim, DocumentQueue
@@ -50,11 +51,19 @@ class WorkerOptions:
 
 
 @dataclass
-class WorkerReport(OutcomeCounts):
+class WorkerReport:
     worker: str
     results: list[DocumentResult] = field(default_factory=list)
     seconds: float = 0.0  # from starting the crawl to its end, process start-up excluded
     queue_errors: int = 0  # times Redis could not be reached
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(r.outcome for r in self.results))
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
 
 
 class QueueRecorder:
@@ -261,4 +270,4 @@ def work_queue(
 
 def worker_uses_browser(store: Store) -> bool:
     """Whether any document of the store is fetched with the browser (the handler must be installed)."""
-    return any(d.spec.fetcher == "browser" for d in store.catalog.documents() if d.in_catalog)
+    return any(d.spec.fetcher == "browser" for d in store.catalog.each_document() if d.in_catalog)

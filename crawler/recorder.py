@@ -37,30 +37,47 @@ class DocumentResult:
     version: str | None = None
 
 
-class OutcomeCounts:
-    """Counts over ``self.results`` for the reports of crawls and workers."""
+# Outcomes a report names document by document: counts alone would hide which ones they were.
+UNSUCCESSFUL = frozenset({"failed", "skipped"})
 
-    results: list[DocumentResult]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return dict(Counter(r.outcome for r in self.results))
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for r in self.results if r.outcome == "failed")
+OnResult = Callable[[DocumentResult], None]
 
 
 class Recorder:
-    """Records every item of one crawl run into the store and keeps the results."""
+    """Records every item of one crawl run into the store and tallies the results.
 
-    def __init__(self, store: Store, *, analyze: Analyze | None, run_id: str, shrink_ratio: float = 0.0):
+    A run of any size keeps counts by outcome and, by name, the documents that
+    failed or were not checked; a caller that wants every result passes
+    ``on_result``, which is called once per document, from a recording thread.
+    """
+
+    def __init__(self, store: Store, *, analyze: Analyze | None, run_id: str, shrink_ratio: float = 0.0,
+                 on_result: OnResult | None = None):
         self.store = store
         self.analyze = analyze
         self.run_id = run_id
         self.shrink_ratio = shrink_ratio
-        self.results: list[DocumentResult] = []
+        self.on_result = on_result
+        self.counts: Counter[str] = Counter()
+        self.failures: list[DocumentResult] = []
+        self._unrecorded: set[str] = set()
         self._lock = threading.Lock()
+
+    def expect(self, document_id: str) -> None:
+        """The document's fetch has begun: until its result is kept it is among :meth:`unrecorded`."""
+        with self._lock:
+            self._unrecorded.add(document_id)
+
+    def unrecorded(self) -> list[str]:
+        """Documents whose fetch began and has no result yet, in id order: none once a crawl has ended well."""
+        with self._lock:
+            return sorted(self._unrecorded)
+
+    def skip(self, document_id: str, detail: str) -> DocumentResult:
+        """The document was not checked: a result that says so, kept as any other."""
+        result = DocumentResult(document_id, "skipped", detail=detail)
+        self._keep(result)
+        return result
 
     def record(self, item: FetchedDocument | NotModifiedDocument | FailedDocument) -> DocumentResult:
         if isinstance(item, FetchedDocument):
@@ -89,7 +106,12 @@ class Recorder:
 
     def _keep(self, result: DocumentResult) -> None:
         with self._lock:
-            self.results.append(result)
+            self.counts[result.outcome] += 1
+            if result.outcome in UNSUCCESSFUL:
+                self.failures.append(result)
+            self._unrecorded.discard(result.document_id)
+            if self.on_result is not None:
+                self.on_result(result)
         log.info(
             "crawl run=%s document=%s outcome=%s%s%s", self.run_id, result.document_id, result.outcome,
             f" kind={result.error_kind}" if result.error_kind else "",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from analysis.domain import Document, PlatformSpec
 from store import mapping
@@ -37,6 +37,30 @@ class DocumentStatus:
 
 
 
+@dataclass(frozen=True)
+class StoredDocuments:
+    """The store's documents as an iterable read ``batch`` rows at a time, so a catalog of any
+    size is never in memory at once. Each iteration reads the store afresh, so a crawl can go
+    through the documents twice (once for its set-up, once to fetch them)."""
+
+    db: Database
+    batch: int = _ROWS_PER_BATCH
+
+    def __iter__(self) -> Iterator[Document]:
+        after = 0
+        while batch := self._batch_after(after):
+            after = batch[-1][0]
+            yield from (document for _, document in batch)
+
+    def _batch_after(self, after: int) -> list[tuple[int, Document]]:
+        """The next batch by row id, in a short session of its own: a crawl reading the
+        catalog as it goes holds no transaction open while its recording threads write."""
+        with self.db.session() as session:
+            rows = session.scalars(select(DocumentRow).options(joinedload(DocumentRow.platform))
+                                   .where(DocumentRow.id > after).order_by(DocumentRow.id).limit(self.batch))
+            return [(row.id, mapping.document_from_row(row)) for row in rows]
+
+
 class Catalog:
     """Platforms and documents: synced from the catalog files, listed, looked up."""
 
@@ -44,20 +68,25 @@ class Catalog:
         self.db = db
 
     def sync_catalog(
-        self, platforms: Sequence[PlatformSpec], *, now: datetime, retire_missing: bool = False
-    ) -> list[Document]:
+        self, platforms: Iterable[PlatformSpec], *, now: datetime, retire_missing: bool = False
+    ) -> None:
         """Insert or update every platform and document; ids of known documents never change.
 
-        A tracked document absent from ``platforms`` stays tracked (its history
-        and its failures stay visible) unless ``retire_missing`` says the catalog
-        is complete and its absence is meant: only ``clausewatch init`` does that.
+        ``platforms`` is read once, so it may be a generator. A tracked document
+        absent from ``platforms`` stays tracked (its history and its failures
+        stay visible) unless ``retire_missing`` says the catalog is complete and
+        its absence is meant: only ``clausewatch init`` does that. The synced
+        documents are read back with :meth:`each_document` or :meth:`documents`:
+        returning them all made every sync hold the whole catalog twice.
         """
         with self.db.session() as session:
             kept: set[int] = set()
             for spec in platforms:
                 platform = self._upsert_platform(session, spec)
                 for doc in spec.documents:
-                    kept.add(self._upsert_document(session, platform, doc, now))
+                    document_id = self._upsert_document(session, platform, doc, now)
+                    if retire_missing:
+                        kept.add(document_id)
             if retire_missing:
                 # Documents dropped from the catalog keep their history but are no longer crawled.
                 # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
@@ -65,7 +94,6 @@ class Catalog:
                 dropped = [document_id for document_id in listed if document_id not in kept]
                 for chunk in chunks(dropped):
                     session.execute(update(DocumentRow).where(DocumentRow.id.in_(chunk)).values(in_catalog=False))
-        return self.documents()
 
     def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
         row = session.scalar(select(PlatformRow).where(PlatformRow.slug == spec.slug))
@@ -101,10 +129,12 @@ class Catalog:
         return row.id
 
     def documents(self) -> list[Document]:
-        with self.db.session() as session:
-            # In batches, so the rows of a large catalog are never all in memory at once.
-            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id).execution_options(yield_per=_ROWS_PER_BATCH))
-            return [mapping.document_from_row(row) for row in rows]
+        """Every document of the store, in id order."""
+        return list(self.each_document())
+
+    def each_document(self) -> StoredDocuments:
+        """Every document of the store, in id order, read a batch at a time each time it is iterated."""
+        return StoredDocuments(self.db)
 
     def document(self, document_id: str) -> Document:
         with self.db.session() as session:

@@ -7,6 +7,7 @@ import click
 from clausewatch.commands._global_options import global_options
 from clausewatch.crawling import CatalogCrawlReport, StopRequest, crawl_catalog
 from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_PROBLEM
+from crawler.recorder import DocumentResult
 from crawler.runner import CrawlRunner
 
 
@@ -28,10 +29,11 @@ def command(settings, platforms, tags, types, delay, concurrency, wait) -> None:
     130 if Ctrl-C stopped it (what was fetched by then is recorded and listed).
     """
     stop = StopRequest(CrawlRunner())
+    results: list[DocumentResult] = []
     with stop.installed():
         report = crawl_catalog(settings, platforms=platforms, tags=tags, types=types, delay=delay,
-                               concurrency=concurrency, wait=wait, stop=stop)
-    _print(report)
+                               concurrency=concurrency, wait=wait, stop=stop, on_result=results.append)
+    _print(report, results)
     if report.interrupted:
         click.echo(f"interrupted by {report.interrupted}: {report.checked} document(s) checked and recorded, "
                    f"{report.unchecked} not checked", err=True)
@@ -44,8 +46,9 @@ def command(settings, platforms, tags, types, delay, concurrency, wait) -> None:
         raise click.exceptions.Exit(EXIT_PROBLEM)
 
 
-def _print(report: CatalogCrawlReport) -> None:
-    for result in sorted(report.results, key=lambda r: r.document_id):
+def _print(report: CatalogCrawlReport, results: list[DocumentResult]) -> None:
+    """One line per document checked, in id order, then the counts."""
+    for result in sorted(results, key=lambda r: r.document_id):
         line = f"{result.document_id}  {result.outcome}"
         if result.error_kind:
             line += f"  {result.error_kind}: {result.detail}"

@@ -54,7 +54,8 @@ def command(settings: Settings, platforms, tags, types) -> None:
     store = open_store(settings)
     try:
         check_selection(CrawlSelection(platforms, tags, types), catalog, store.catalog.documents())
-        documents = store.catalog.sync_catalog(catalog.platforms, now=utcnow())
+        store.catalog.sync_catalog(catalog.platforms, now=utcnow())
+        documents = store.catalog.documents()
     finally:
         store.close()
     chosen = {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)

@@ -27,7 +27,8 @@ def command(settings) -> None:
     log_signer(settings)  # an existing key readable by others is refused here too
     try:
         before = {d.id: d for d in store.catalog.documents() if d.in_catalog}
-        documents = store.catalog.sync_catalog(catalog.platforms, now=utcnow(), retire_missing=not catalog.errors)
+        store.catalog.sync_catalog(catalog.platforms, now=utcnow(), retire_missing=not catalog.errors)
+        documents = store.catalog.documents()
     finally:
         store.close()
     click.echo(f"store ready: {settings.database_url}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,10 +48,10 @@ class PolicySpider(scrapy.Spider):
 
     name = "policy"
 
-    def __init__(self, targets: Sequence[CrawlTarget], recorder: Any, clock: Callable[[], datetime] = _utcnow,
+    def __init__(self, targets: Iterable[CrawlTarget], recorder: Any, clock: Callable[[], datetime] = _utcnow,
                  **kwargs: Any):
         super().__init__(**kwargs)
-        self.targets = list(targets)
+        self.targets = targets
         self.recorder = recorder
         self.clock = clock
         # What the server sent for each browser-rendered page, by URL, until its response is parsed.
@@ -63,11 +63,9 @@ class PolicySpider(scrapy.Spider):
         Scrapy reads ``start()`` to the end as fast as it can, so yielding every
         request at once queued them all (~3 KB each); waiting for ``scheduler_empty``
         while the engine is busy keeps the queue a few requests long whatever the
-        catalog's size (Scrapy's "lazy start requests"). The guard learns every first
-        URL at once, as before, so a redirect to a later document's host is judged the same.
+        catalog's size (Scrapy's "lazy start requests"). ``targets`` is read once,
+        as the crawl goes, so it may read them from the store as it is iterated.
         """
-        for target in self.targets:
-            self._guard().add_catalog_url(target.spec.sources[0].url)
         for target in self.targets:
             if self.crawler.engine.needs_backout():
                 await self.crawler.signals.wait_for(signals.scheduler_empty)

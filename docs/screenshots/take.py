@@ -84,7 +84,8 @@ def fill(store: Store, shared: Path) -> None:
         DocumentSpec("kling-ai", "Privacy Policy", (SourceSpec("https://app.klingai.com/global/privacy-policy"),)),
     ), homepage="https://app.klingai.com/")
     others = other_platforms(shared)
-    api, privacy, *rest = store.catalog.sync_catalog([kling, *(spec for spec, _ in others)], now=T0)
+    store.catalog.sync_catalog([kling, *(spec for spec, _ in others)], now=T0)
+    api, privacy, *rest = store.catalog.documents()
     analyzer = Analyzer()
     for doc, (_, text) in zip(rest, others, strict=True):
         record(store, doc, text, T0 - timedelta(days=20), analyzer)

@@ -28,7 +28,8 @@ def _record(home, texts: dict[str, list[str]]):
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
     specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
              for s in texts]
-    ids = [d.id for d in store.catalog.sync_catalog(specs, now=T0)]
+    store.catalog.sync_catalog(specs, now=T0)
+    ids = [d.id for d in store.catalog.documents()]
     versions = [(document_id, text, days) for document_id, slug in zip(ids, texts, strict=True)
                 for days, text in texts[slug]]
     for document_id, text, days in versions:

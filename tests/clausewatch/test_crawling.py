@@ -262,7 +262,8 @@ def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(stor
     with LocalSite({"/terms": Page(ANALYSED_POLICY)}) as site:
         platforms = [PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service",
                                                                  (SourceSpec(site.url("/terms")),)),))]
-        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        documents = store.catalog.documents()
 
         first = DeferredAnalyzer()
         assert crawl(store, documents, DIRECT_OPTIONS, analyze=first).counts == {"new_version": 1}

@@ -37,7 +37,8 @@ def home(tmp_path):
     store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
     spec = PlatformSpec("acme", "Acme <b>Cloud</b>", (DocumentSpec("acme", "Terms of Service",
                                                                    (SourceSpec("https://acme.test/terms"),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=T0)
+    store.catalog.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.documents()
     for text, when in ((V1, T0), (V2, T0 + timedelta(days=1))):
         body = text.encode()
         snap = Snapshot(sha256_bytes(body), doc.id, "https://acme.test/terms", "https://acme.test/terms", 200,
@@ -121,7 +122,8 @@ def test_a_document_never_captured_says_so(home):
     folder = home[0]
     store = Store.open(f"sqlite:///{folder / 'clausewatch.db'}", folder / "objects")
     spec = PlatformSpec("globex", "Globex", (DocumentSpec("globex", "Privacy Policy", (SourceSpec("https://g.test/"),)),))
-    doc = next(d for d in store.catalog.sync_catalog([spec], now=T0) if d.platform == "globex")
+    store.catalog.sync_catalog([spec], now=T0)
+    doc = next(d for d in store.catalog.documents() if d.platform == "globex")
     store.close()
     result = _run(folder, "show", doc.id)
     assert result.exit_code == 2 and "it was never captured" in result.stderr

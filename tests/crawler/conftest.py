@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import pytest
 
 from analysis.pipeline import Analyzer
 from clausewatch.loopback_site import LocalSite
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
+from crawler.recorder import DocumentResult
 
 # Loopback crawls: no politeness delay, short timeouts, one retry.
 FAST_OPTIONS = CrawlOptions(user_agent="clausewatch-tests/1 (+http://127.0.0.1/)", delay=0, concurrency=8,
@@ -31,13 +33,22 @@ def analyzer() -> Analyzer:
     return Analyzer()
 
 
+@dataclass
+class CrawlResults(CrawlReport):
+    """A crawl's report with every result it passed on, which these tests check document by document."""
+
+    results: list[DocumentResult] = field(default_factory=list)
+
+
 @pytest.fixture
 def run_crawl(analyzer):
     """Crawl the given platforms (synced into the store first) with fast loopback options."""
     from datetime import UTC, datetime
 
-    def run(store, platforms, options: CrawlOptions = FAST_OPTIONS) -> CrawlReport:
-        documents = store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
-        return crawl(store, documents, options, analyze=analyzer)
+    def run(store, platforms, options: CrawlOptions = FAST_OPTIONS) -> CrawlResults:
+        store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        results: list[DocumentResult] = []
+        report = crawl(store, store.catalog.each_document(), options, analyze=analyzer, on_result=results.append)
+        return CrawlResults(report.run_id, report.counts, report.failures, results)
 
     return run

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
+from itertools import islice
 
 import pytest
 
-from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from analysis.domain import Document, DocumentSpec, PlatformSpec, SourceSpec
 from clausewatch.loopback_site import Page
+from crawler.crawl import CrawlTargets, crawl
+from crawler.recorder import Recorder
+from store.repository import UnknownDocumentError
 
 
 def platform(slug: str, *documents: DocumentSpec) -> PlatformSpec:
@@ -169,3 +174,35 @@ def test_robots_txt_is_obeyed_unless_the_document_opts_out(store, site, run_craw
 def test_non_http_catalog_urls_are_refused(store, run_crawl, url):
     report = run_crawl(store, [platform("odd", document("odd", url))])
     assert outcomes(report)["CW-D-00001"] == ("failed", "redirect_refused")
+
+
+def test_the_report_counts_every_outcome_and_names_each_failure(store, site, run_crawl):
+    site.set("/terms", Page(POLICY_V1.encode()))
+    site.set("/gone", Page(b"<h1>Gone</h1>", status=404))
+    report = run_crawl(store, [platform("acme", document("acme", site.url("/terms"))),
+                               platform("globex", document("globex", site.url("/gone")))])
+    assert report.counts == {"new_version": 1, "failed": 1}
+    assert [(r.document_id, r.outcome, r.error_kind) for r in report.failures] == [("CW-D-00002", "failed", "http_4xx")]
+
+
+def test_a_crawl_cut_short_knows_which_documents_it_handed_over_and_which_it_never_reached(store):
+    store.catalog.sync_catalog([platform(f"p{n}", document(f"p{n}", f"http://127.0.0.1:9/{n}")) for n in range(5)],
+                               now=datetime.now(UTC))
+    recorder = Recorder(store, analyze=None, run_id="r1")
+    targets = CrawlTargets(store, store.catalog.each_document(), recorder, batch=2)
+
+    handed = [target.document_id for target in islice(targets, 3)]
+
+    assert handed == ["CW-D-00001", "CW-D-00002", "CW-D-00003"]
+    assert recorder.unrecorded() == handed
+    assert list(targets.never_handed()) == ["CW-D-00004", "CW-D-00005"]
+    recorder.skip("CW-D-00002", "not checked: the crawl ended early")
+    assert recorder.unrecorded() == ["CW-D-00001", "CW-D-00003"]
+    assert recorder.counts == {"skipped": 1} and [r.document_id for r in recorder.failures] == ["CW-D-00002"]
+
+
+def test_a_document_the_store_does_not_know_stops_the_crawl_with_that_error(store, fast_options):
+    spec = document("ghost", "http://127.0.0.1:9/terms")
+    ghost = Document("CW-D-99999", "ghost", "Ghost", spec.type, "http://127.0.0.1:9/terms", spec)
+    with pytest.raises(UnknownDocumentError, match="CW-D-99999"):
+        crawl(store, [ghost], fast_options, analyze=None)

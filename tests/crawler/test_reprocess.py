@@ -37,7 +37,8 @@ def _crawl_with_an_older_extractor(store, document_id: str) -> None:
 
 def test_reprocess_rebuilds_versions_as_technical_changes(store):
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SOURCE,)),))
-    [document] = store.catalog.sync_catalog([spec], now=T0)
+    store.catalog.sync_catalog([spec], now=T0)
+    [document] = store.catalog.documents()
     _crawl_with_an_older_extractor(store, document.id)
     assert len(list_changes(store)) == 1
 
@@ -68,7 +69,8 @@ def test_reprocess_rebuilds_versions_as_technical_changes(store):
 def test_reprocess_folds_noise_versions_an_older_extractor_recorded(store):
     """A link carrying a fresh per-visit id made a version per fetch; reprocess keeps the real edits only."""
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SOURCE,)),))
-    [document] = store.catalog.sync_catalog([spec], now=T0)
+    store.catalog.sync_catalog([spec], now=T0)
+    [document] = store.catalog.documents()
     page = ('<main><h1>Terms</h1><p>1. You must be {age} or older. See <a href="/pricing?did={did}">pricing</a>.</p>'
             "<p>2. We may suspend your account if you break these Terms of Service.</p></main>")
     ages = [13] * 6 + [16] * 4

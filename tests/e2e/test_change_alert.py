@@ -14,6 +14,7 @@ from clausewatch.crawling import crawl_catalog
 from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.settings import load_settings
 from clausewatch.signing import ensure_log_key
+from crawler.recorder import DocumentResult
 from store.change_records import list_changes
 from store.repository import Store
 
@@ -58,11 +59,12 @@ def store(settings):
     opened.close()
 
 
-def _serve_and_crawl(site, settings, store, text: str):
+def _serve_and_crawl(site, settings, store, text: str) -> list[DocumentResult]:
     site.set("/api-terms", Page(as_html(text)))
-    report = crawl_catalog(settings, store=store)
-    assert report.failed == 0, report.results
-    return report
+    results: list[DocumentResult] = []
+    report = crawl_catalog(settings, store=store, on_result=results.append)
+    assert report.failed == 0, report.failures
+    return results
 
 
 def test_edited_policy_gives_the_exact_clause_changes_and_one_alert(site, settings, store, smtp_inbox, policy):
@@ -108,8 +110,8 @@ def test_edited_policy_gives_the_exact_clause_changes_and_one_alert(site, settin
     # A cosmetic-only edit is archived as a version but never alerts. Only the page's date
     # changed: the first fetch is held as possibly volatile, the second confirms it (decision 0016).
     cosmetic = cosmetic_edit(edit_policy(policy)).replace("2025-1-15", "2025-2-1")
-    assert _serve_and_crawl(site, settings, store, cosmetic).results[0].outcome == "unchanged"
-    assert _serve_and_crawl(site, settings, store, cosmetic).results[0].outcome == "new_version"
+    assert _serve_and_crawl(site, settings, store, cosmetic)[0].outcome == "unchanged"
+    assert _serve_and_crawl(site, settings, store, cosmetic)[0].outcome == "new_version"
     assert len(store.history.versions(document.id)) == 3
     latest = list_changes(store)[-1]
     assert not latest.substantive and latest.cosmetic_reason == "page dates" and latest.clause_changes == ()

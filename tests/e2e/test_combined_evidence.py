@@ -29,7 +29,8 @@ def _crawl_combined(tmp_path) -> tuple[Store, str, str]:
     with LocalSite({"/part-1": Page(PAGE_1), "/part-2": Page(PAGE_2)}) as site:
         spec = DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/part-1")),
                                                          SourceSpec(site.url("/part-2"))))
-        documents = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=datetime.now(UTC))
+        store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=datetime.now(UTC))
+        documents = store.catalog.documents()
         report = crawl(store, documents, OPTIONS, analyze=Analyzer())
         assert report.counts == {"new_version": 1}
         return store, site.url("/part-1"), site.url("/part-2")

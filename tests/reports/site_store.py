@@ -99,7 +99,8 @@ def record(store: Store, document_id: str, url: str, text: str, when: datetime, 
 def fill(store: Store) -> SiteStore:
     """Two versions of each document, a day apart."""
     analyzer = Analyzer(model=keyword_classifier())
-    acme, hostile = (d.id for d in store.catalog.sync_catalog(PLATFORMS, now=T0))
+    store.catalog.sync_catalog(PLATFORMS, now=T0)
+    acme, hostile = (d.id for d in store.catalog.documents())
     record(store, acme, "https://acme.test/terms", ACME_V1, T0, analyzer)
     record(store, hostile, "https://hostile.test/privacy", HOSTILE_V1, T0, analyzer)
     record(store, acme, "https://acme.test/terms", ACME_V2, T0 + timedelta(days=1), analyzer)

@@ -53,7 +53,8 @@ def settings(tmp_path, store_url, smtp_inbox):
 def acme(store):
     specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
              for s in ("acme", "globex")]
-    return store.catalog.sync_catalog(specs, now=T0)[0].id
+    store.catalog.sync_catalog(specs, now=T0)
+    return store.catalog.documents()[0].id
 
 
 def _inbox(smtp_inbox) -> dict[str, email.message.EmailMessage]:

@@ -37,7 +37,8 @@ def _catalog(*slugs: str) -> list[PlatformSpec]:
 
 @pytest.fixture
 def documents(store):
-    return [d.id for d in store.catalog.sync_catalog(_catalog("acme", "globex"), now=T0)]
+    store.catalog.sync_catalog(_catalog("acme", "globex"), now=T0)
+    return [d.id for d in store.catalog.documents()]
 
 
 def test_changes_list_with_record_ids_and_filters(store, documents):

@@ -16,7 +16,8 @@ def _catalog(store) -> list[str]:
     spec = PlatformSpec("acme", "Acme", tuple(DocumentSpec("acme", kind, (SourceSpec(f"https://acme.example/{n}"),))
                                               for n, kind in enumerate(("Terms of Service", "Privacy Policy",
                                                                         "Cookie Policy"))))
-    return [d.id for d in store.catalog.sync_catalog([spec], now=T0)]
+    store.catalog.sync_catalog([spec], now=T0)
+    return [d.id for d in store.catalog.documents()]
 
 
 def _ok(store, document_id: str, at: datetime) -> None:

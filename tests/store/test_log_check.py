@@ -35,7 +35,8 @@ def run_crawl():
     options = CrawlOptions(user_agent="clausewatch-tests/1", delay=0, concurrency=4, timeout=5, retries=0)
 
     def run(store, platforms):
-        return crawl(store, store.catalog.sync_catalog(platforms, now=datetime.now(UTC)), options, analyze=Analyzer())
+        store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
+        return crawl(store, store.catalog.documents(), options, analyze=Analyzer())
 
     return run
 

@@ -54,7 +54,8 @@ def test_read_mode_makes_the_database_refuse_writes(store_url, tmp_path):
     finally:
         reader.close()
     writer = Store.open(store_url, tmp_path / "objects", mode="write")
-    assert [d.id for d in writer.catalog.sync_catalog([ACME], now=NOW)] == ["CW-D-00001"]
+    writer.catalog.sync_catalog([ACME], now=NOW)
+    assert [d.id for d in writer.catalog.documents()] == ["CW-D-00001"]
     writer.close()
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes, sha256_text
+from store.catalog import StoredDocuments
 from store.repository import UnknownDocumentError
 from store.site_data import load_site_data
 from tests.fakes import KeywordClassifier, record_fetched_text
@@ -15,7 +16,8 @@ from tests.fakes import KeywordClassifier, record_fetched_text
 def test_record_text_then_unchanged(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    store.catalog.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.documents()
     assert doc.id == "CW-D-00001"
     body = b"<h1>Terms</h1><p>Hello</p>"
     snap = Snapshot(sha256_bytes(body), doc.id, "http://x/t", "http://x/t", 200, "text/html", now, size=len(body))
@@ -31,7 +33,8 @@ def test_record_text_then_unchanged(store):
 def test_provision_records_are_numbered_in_clause_type_order_and_kept_by_later_versions(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    store.catalog.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.documents()
     analyze = Analyzer(KeywordClassifier(keywords={
         "terminate": ("unilateral_termination", "high"), "law": ("choice_of_law", "low"),
         "arbitration": ("arbitration", "high"),
@@ -50,7 +53,8 @@ def test_provision_records_are_numbered_in_clause_type_order_and_kept_by_later_v
 def test_current_head_is_the_current_versions_hash_and_length(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    store.catalog.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.documents()
     assert store.history.current_head(doc.id) is None
     record_fetched_text(store, doc.id, "# Terms\n\nHello\n", now)
     record_fetched_text(store, doc.id, "# Terms\n\nHello again\n", now + timedelta(days=1))
@@ -99,22 +103,41 @@ def test_document_ids_are_stable_and_dropped_documents_leave_the_catalog(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     terms = DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),))
     privacy = DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),))
-    first = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    first = store.catalog.documents()
     assert [d.id for d in first] == ["CW-D-00001", "CW-D-00002"]
-    kept = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now)
+    store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now)
+    kept = store.catalog.documents()
     assert {d.id: d.in_catalog for d in kept} == {"CW-D-00001": True, "CW-D-00002": True}  # absent is not retired
-    again = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now, retire_missing=True)
+    store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (privacy,))], now=now, retire_missing=True)
+    again = store.catalog.documents()
     assert {d.id: d.in_catalog for d in again} == {"CW-D-00001": False, "CW-D-00002": True}
-    back = store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (terms, privacy))], now=now)
+    back = store.catalog.documents()
     assert {d.id: (d.type, d.in_catalog) for d in back} == {
         "CW-D-00001": ("Terms of Service", True), "CW-D-00002": ("Privacy Policy", True)}
+
+
+def test_each_document_reads_the_store_in_batches_and_afresh_each_time(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    specs = (PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms", (SourceSpec(f"http://x/{n}"),)),))
+             for n in range(5))
+    store.catalog.sync_catalog(specs, now=now)  # a generator: the sync reads it once
+    documents = StoredDocuments(store.catalog.db, batch=2)
+    assert [d.id for d in documents] == [f"CW-D-{n:05d}" for n in range(1, 6)]
+    assert list(documents) == store.catalog.documents() == list(store.catalog.each_document())
+
+    privacy = DocumentSpec("p5", "Privacy", (SourceSpec("http://x/5"),))
+    store.catalog.sync_catalog([PlatformSpec("p5", "P5", (privacy,))], now=now)
+    assert [(d.id, d.platform, d.type) for d in documents][-1] == ("CW-D-00006", "p5", "Privacy")
 
 
 def test_conditional_headers_of_many_documents_match_one_by_one(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
              for n in range(4)]
-    ids = [doc.id for doc in store.catalog.sync_catalog(specs, now=now)]
+    store.catalog.sync_catalog(specs, now=now)
+    ids = [doc.id for doc in store.catalog.documents()]
     for number, doc_id in enumerate(ids[:3]):
         for fetch in range(number + 1):  # the newest snapshot behind the current version gives the validators
             body = f"<p>Terms {number}</p><!-- fetch {fetch} -->".encode()
@@ -142,9 +165,11 @@ def test_documents_dropped_from_a_large_catalog_all_leave_it_in_chunked_updates(
     now = datetime(2026, 1, 1, tzinfo=UTC)
     specs = [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (SourceSpec(f"http://x/{n}"),)),))
              for n in range(7)]
-    first = store.catalog.sync_catalog(specs, now=now)
+    store.catalog.sync_catalog(specs, now=now)
+    first = store.catalog.documents()
     assert [d.id for d in first] == [f"CW-D-{n:05d}" for n in range(1, 8)]
-    again = store.catalog.sync_catalog(specs[3:4], now=now, retire_missing=True)
+    store.catalog.sync_catalog(specs[3:4], now=now, retire_missing=True)
+    again = store.catalog.documents()
     assert [(d.id, d.in_catalog) for d in again] == [(f"CW-D-{n:05d}", n == 4) for n in range(1, 8)]
     assert store.history.conditional_headers_for([d.id for d in again]) == {d.id: {} for d in again}
 
@@ -165,7 +190,8 @@ class _CountingClassifier(KeywordClassifier):
 def test_an_edit_classifies_only_the_clauses_worded_anew_and_stores_what_a_fresh_analysis_would(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    store.catalog.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.documents()
     model = _CountingClassifier()
     terms = ("## 1. Termination\n\nWe may terminate your account at any time.\n\n"
              "## 2. Law\n\nThe law of Ireland governs these terms.\n")
@@ -185,7 +211,8 @@ def test_an_edit_classifies_only_the_clauses_worded_anew_and_stores_what_a_fresh
 def test_a_previous_version_classified_by_another_analyzer_is_classified_again(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=now)
+    store.catalog.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.documents()
     terms = "## 1. Termination\n\nWe may terminate your account at any time.\n"
     record_fetched_text(store, doc.id, terms, now, analyze=Analyzer(_CountingClassifier("old-model")))
     model = _CountingClassifier("new-model")

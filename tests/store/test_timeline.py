@@ -36,7 +36,8 @@ def _record(store, doc_id, text, when, **kwargs):
 def history(store):
     """v1 at T0 (confirmed an hour later), v2 a day later, back to v1 on day 2, a 304 on day 3."""
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(URL),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=T0)
+    store.catalog.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.documents()
     _record(store, doc.id, V1, T0)
     _record(store, doc.id, V1, T0 + timedelta(hours=1))
     _record(store, doc.id, V2, T0 + DAY)
@@ -93,7 +94,8 @@ def test_clauses_of_every_version_and_provision_lookup(store):
     from analysis.pipeline import Analyzer
 
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(URL),)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=T0)
+    store.catalog.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.documents()
     _record(store, doc.id, V1, T0, analyze=Analyzer())
     _record(store, doc.id, V2, T0 + DAY, analyze=Analyzer())
     clauses = clauses_by_version(store, doc.id)
@@ -118,7 +120,8 @@ def test_after_a_real_reprocess_the_rebuilt_versions_are_in_force_where_their_sn
     pages = [f"<html><body><main><h1>Terms</h1><p>1. You must be {age} or older to use the Service.</p>"
              f"</main></body></html>".encode() for age in (13, 16)]
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (source,)),))
-    (doc,) = store.catalog.sync_catalog([spec], now=T0)
+    store.catalog.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.documents()
     for when, body in ((T0, pages[0]), (T0 + DAY / 2, pages[0]), (T0 + DAY, pages[1])):
         old_text = extract_document([(body, "text/html", URL, source)]) + "\nPrinted by an older extractor\n"
         snap = Snapshot(sha256_bytes(body), doc.id, URL, URL, 200, "text/html", when, size=len(body))
