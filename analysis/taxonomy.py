@@ -203,6 +203,16 @@ _W = r"(?:[\w'’,-]+ ){0,8}"
 _NOT_AS_NEEDED = (r"(?! (?:necessar|need|requir|reasonabl|permitted|the case|customar|appropriat|practicabl|possibl|"
                   r"feasibl))")
 _DO_NOT = r"(?:can(?:not| not)|can['’]t|do not|does not|don['’]t|doesn['’]t)"
+# An indemnity in other words than "indemnify": "hold us harmless", and in terms translated or written without the
+# word, "claims and losses … shall be borne by you", "you shall bear all legal responsibilities", "compensate us for
+# all losses".
+_INDEMNITY_WORDED = (r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify",
+                     r"(?:claims?|losses|damages|liabilit(?:y|ies)|costs)\b[^.;]{0,80}\bborne by you",
+                     r"you shall (?:bear|assume) (?:all|any|full) (?:\w+ )?(?:responsibilit\w+|liabilit\w+|losses)",
+                     r"compensate (?:us|the company|[A-Z]\w+) for (?:all |any )?(?:\w+ )?(?:losses|damages)")
+# What "retain" reserves when it is about ownership, not data: "retain all rights", "retains its title" (but "retain
+# the right to delete" keeps data in view).
+_RIGHTS_RESERVED = r" (?:all|any|the|its|our) (?:\w+ )?(?:rights?(?! to)|title|ownership)"
 # The user ending or removing their own account or content: no sign of what the company may do.
 _USER_ENDS = _YOU_MAY + r" (?:terminate|delete|close|cancel|deactivate|remove|edit|end)\b"
 _NOTICE_FREE = r"without (?:any )?(?:prior |advance )?(?:notice|notification|warning)"
@@ -318,19 +328,10 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ),
     ClauseType(
         "indemnification", "Indemnification",
-        patterns=(r"\bindemnif\w+", r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify",
-                  # Terms translated or written without the word: "claims and losses … shall be borne by you",
-                  # "you shall bear all legal responsibilities", "compensate us for all losses".
-                  r"(?:claims?|losses|damages|liabilit(?:y|ies)|costs)\b[^.;]{0,80}\bborne by you",
-                  r"you shall (?:bear|assume) (?:all|any|full) (?:\w+ )?(?:responsibilit\w+|liabilit\w+|losses)",
-                  r"compensate (?:us|the company|[A-Z]\w+) for (?:all |any )?(?:\w+ )?(?:losses|damages)"),
+        patterns=(r"\bindemnif\w+", *_INDEMNITY_WORDED),
         # The same phrases decide, but "indemnified" only of the parties: "you ... will not be compensated or
         # indemnified" (Kling 10.2) says the company owes the user nothing, a limitation of liability.
-        decides=(r"\bindemnif(?!ied\b)\w+", r"\bindemnified (?:part(?:y|ies)|persons?)\b",
-                 r"hold (?:\w+ ){0,8}harmless", r"defend,? indemnify",
-                 r"(?:claims?|losses|damages|liabilit(?:y|ies)|costs)\b[^.;]{0,80}\bborne by you",
-                 r"you shall (?:bear|assume) (?:all|any|full) (?:\w+ )?(?:responsibilit\w+|liabilit\w+|losses)",
-                 r"compensate (?:us|the company|[A-Z]\w+) for (?:all |any )?(?:\w+ )?(?:losses|damages)"),
+        decides=(r"\bindemnif(?!ied\b)\w+", r"\bindemnified (?:part(?:y|ies)|persons?)\b", *_INDEMNITY_WORDED),
         reason="The user must pay the company's costs when others make claims over the user's use.",
     ),
     ClauseType(
@@ -547,11 +548,10 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
     ClauseType(
         "data_retention", "Data Retention",
         # "We retain all rights not granted to you" is about ownership, not data.
-        patterns=(r"\bretain\w*\b(?! (?:all|any|the|its|our) (?:\w+ )?(?:rights?(?! to)|title|ownership))",
-                  r"\bretention\b",
+        patterns=(r"\bretain\w*\b(?!" + _RIGHTS_RESERVED + ")", r"\bretention\b",
                   r"(?:keep|store)\w* (?:\w+ ){0,4}(?:for|as long as|until)",
                   r"as long as (?:is )?(?:necessary|needed|required)", r"\bindefinitely\b"),
-        unless=(r"\bretain\w* (?:all|any|the|its|our) (?:\w+ )?(?:rights?(?! to)|title|ownership)",),
+        unless=(r"\bretain\w*" + _RIGHTS_RESERVED,),
         severity="low",
         reason="Says how long data is kept.",
         raises=(r"\bindefinitely\b", r"even after (?:you )?(?:delet|clos|terminat)\w+", r"backup copies",
