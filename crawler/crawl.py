@@ -14,7 +14,7 @@ from analysis.domain import Document
 from crawler.browser import PAGE_HEAP_MB
 from crawler.browserproxy import GuardedProxy
 from crawler.netguard import NetworkGuard
-from crawler.recorder import Analyze, DocumentResult, OnResult, Recorder
+from crawler.recorder import Analyze, DocumentResult, OnResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
 from store.repository import Store
@@ -76,16 +76,12 @@ _TARGETS_PER_BATCH = 500
 
 
 @dataclass
-class CrawlReport:
+class CrawlReport(OutcomeCounts):
     """What one crawl came to: counts by outcome, and by name every document that failed or was not checked."""
 
     run_id: str
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[DocumentResult] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        return self.counts.get("failed", 0)
 
 
 _OUR_MIDDLEWARES = {

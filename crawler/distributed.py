@@ -29,7 +29,7 @@ from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import LoopingCall
 
 from crawler.crawl import CrawlOptions, scrapy_settings
-from crawler.recorder import Analyze, DocumentResult, Recorder
+from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
 from crawler.queue import Claim, DocumentQueue
@@ -51,7 +51,7 @@ class WorkerOptions:
 
 
 @dataclass
-class WorkerReport:
+class WorkerReport(OutcomeCounts):
     worker: str
     results: list[DocumentResult] = field(default_factory=list)
     seconds: float = 0.0  # from starting the crawl to its end, process start-up excluded
@@ -60,10 +60,6 @@ class WorkerReport:
     @property
     def counts(self) -> dict[str, int]:
         return dict(Counter(r.outcome for r in self.results))
-
-    @property
-    def failed(self) -> int:
-        return self.counts.get("failed", 0)
 
 
 class QueueRecorder:

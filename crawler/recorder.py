@@ -43,6 +43,16 @@ UNSUCCESSFUL = frozenset({"failed", "skipped"})
 OnResult = Callable[[DocumentResult], None]
 
 
+class OutcomeCounts:
+    """``failed`` from ``self.counts``, for the reports of crawls and workers."""
+
+    counts: dict[str, int]
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get("failed", 0)
+
+
 class Recorder:
     """Records every item of one crawl run into the store and tallies the results.
 
