@@ -77,6 +77,8 @@ GATED_OUT = -20.0
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+# The same breaks, kept by ``split`` (to tell a ";" inside a sentence from a sentence's end).
+_SENTENCE_BREAKS_KEPT = re.compile(r"((?<=[.!?;])\s+|\n+)")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
 # A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
@@ -324,6 +326,12 @@ class Classifier:
         # best-F1 thresholds on policies, without the budget that keeps them off terms of service (0027).
         self.policy_thresholds = arrays.get("policy_thresholds", self.thresholds)
         self._whole_sentence_columns = np.array([label in WHOLE_SENTENCE_LABELS for label in self.labels], dtype=bool)
+        whole = np.flatnonzero(self._whole_sentence_columns)
+        # Per feature space the privacy types use: which of them, and their weights sliced once.
+        self._whole_weights = [(int(space), mine, np.ascontiguousarray(self.weights[:, whole[mine]]),
+                                self.bias[whole[mine]])
+                               for space in np.unique(self.label_space[whole])
+                               for mine in [self.label_space[whole] == space]]
         self.calibration = arrays["calibration"]
         self.severity_labels: tuple[str, ...] = tuple(meta["severity_labels"])
         self.severity_weights = arrays["severity_weights"]
@@ -378,8 +386,7 @@ class Classifier:
         if sentences.texts:
             sentences.features = self._features(self.index.counts(windows, np.array(sentences.spans, np.int64)))
         if sentences.whole_texts:
-            sentences.whole_features = self._features(self.index.counts(windows,
-                                                                        np.array(sentences.whole_spans, np.int64)))
+            sentences.whole_counts = self.index.counts(windows, np.array(sentences.whole_spans, np.int64))
         return self._features(self.index.counts(windows, np.array(clauses, np.int64).reshape(-1, 2))), sentences
 
     def scores(self, features: Features, texts: Sequence[str] | None = None) -> np.ndarray:
@@ -433,13 +440,20 @@ class Classifier:
         parts = scored.margins.copy()
         parts[np.ix_(split, whole)] = -np.inf
         np.maximum.at(margins, owners, parts)
-        if sentences.whole_features is not None:
+        if sentences.whole_counts is not None:
             columns = np.flatnonzero(whole)
-            full = self.scores(sentences.whole_features, sentences.whole_texts)[:, columns]
             best = margins[:, columns]
-            np.maximum.at(best, np.asarray(sentences.whole_owners, dtype=np.int64), full)
+            np.maximum.at(best, np.asarray(sentences.whole_owners, dtype=np.int64),
+                          self._whole_sentence_scores(sentences.whole_counts, columns))
             margins[:, columns] = best
         return margins, scored
+
+    def _whole_sentence_scores(self, counts: TermCounts, columns: np.ndarray) -> np.ndarray:
+        """The margins of the whole-sentence rows for ``columns`` (the privacy types) alone."""
+        out = np.empty((counts.texts, len(columns)))
+        for space, mine, weights, bias in self._whole_weights:
+            out[:, mine] = tfidf_from_counts(counts, self.idf[space]).dot(weights) + bias
+        return out
 
     def classify(self, texts: Sequence[str], privacy_policy: bool = False) -> list[Classification]:
         """One classification per text, in order.
@@ -593,7 +607,7 @@ class Sentences:
     whole_texts: list[str] = field(default_factory=list)
     whole_spans: list[tuple[int, int]] = field(default_factory=list)
     whole_owners: list[int] = field(default_factory=list)
-    whole_features: Features | None = None
+    whole_counts: TermCounts | None = None
 
     def add(self, clause: int, sentences: list[tuple[str, tuple[int, int]]], whole: WholeSentences) -> None:
         self.ranges[clause] = (len(self.texts), len(self.texts) + len(sentences))
@@ -617,20 +631,21 @@ class WholeSentences:
     rows: list[tuple[str, tuple[int, int]]]
 
 
-def _parts(text: str) -> tuple[list[str], list[bool]]:
-    """The parts ``_SENTENCE_BREAK`` splits ``text`` into, and whether each break is a ";" inside a sentence."""
-    parts, joined, at = [], [], 0
-    for match in _SENTENCE_BREAK.finditer(text):
-        parts.append(text[at : match.start()])
-        joined.append(text[match.start() - 1 : match.start()] == ";" and "\n" not in match.group())
-        at = match.end()
-    parts.append(text[at:])
-    return parts, joined
+def _parts(text: str) -> tuple[list[str], list[bool] | None]:
+    """The parts ``_SENTENCE_BREAK`` splits ``text`` into, and whether each break is a ";" inside a sentence
+    (``None``: the text holds no ";")."""
+    if ";" not in text:
+        return _SENTENCE_BREAK.split(text), None
+    pieces = _SENTENCE_BREAKS_KEPT.split(text)
+    parts, breaks = pieces[0::2], pieces[1::2]
+    return parts, [part.endswith(";") and "\n" not in gap for part, gap in zip(parts, breaks)]
 
 
-def _whole_sentences(parts: list[str], joined: list[bool], scored: list[bool],
+def _whole_sentences(parts: list[str], joined: list[bool] | None, scored: list[bool],
                      bounds: list[tuple[int, int]]) -> WholeSentences:
     """Which scored parts belong to a sentence a ";" split, and the rows of those sentences (see ``WholeSentences``)."""
+    if joined is None:
+        return WholeSentences([False] * sum(scored), [])
     members: list[list[int]] = [[0]]
     for k in range(1, len(parts)):
         if joined[k - 1]:

@@ -54,6 +54,8 @@ PRIVACY_MARGIN_FLOOR = 0.0
 PRIVACY_LEARNS_FROM_TERMS = True
 # The SVM's C for the APPSI-139 types (grouped CV on APPSI-139 train + dev by block, 0027).
 PRIVACY_C = 0.5
+# The weight of a CLAUDETTE sentence among the examples of an APPSI-139 type (an APPSI sentence weighs 1).
+PRIVACY_TERMS_WEIGHT = 1.0
 
 # --- one label ----------------------------------------------------------------
 
@@ -143,7 +145,8 @@ class LinearFit:
         return features @ self.coef + self.intercept
 
 
-def fit_linear(features: csr_matrix, truth: np.ndarray, gated: bool = False, c: float | None = None) -> LinearFit:
+def fit_linear(features: csr_matrix, truth: np.ndarray, gated: bool = False, c: float | None = None,
+               weights: np.ndarray | None = None) -> LinearFit:
     """A linear SVM with classes weighted by their rarity (positives are 1–4% of sentences);
     for a gated label, a logistic regression over the few sentences its gate lets through."""
     from sklearn.linear_model import LogisticRegression
@@ -153,7 +156,7 @@ def fit_linear(features: csr_matrix, truth: np.ndarray, gated: bool = False, c: 
         model = LogisticRegression(C=GATED_C, class_weight="balanced", max_iter=5000)
     else:
         model = LinearSVC(C=SVM_C if c is None else c, class_weight="balanced", random_state=SEED, max_iter=5000)
-    model.fit(features, truth)
+    model.fit(features, truth, sample_weight=weights)
     return LinearFit(model.coef_[0], float(model.intercept_[0]))
 
 
@@ -174,11 +177,13 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
     fits = (sources != "claudette") if label in APPSI_TYPES and not PRIVACY_LEARNS_FROM_TERMS else np.ones(len(samples),
                                                                                                           bool)
     c = PRIVACY_C if label in APPSI_TYPES else None
+    weight = np.where(sources == "claudette", PRIVACY_TERMS_WEIGHT, 1.0) if label in APPSI_TYPES else None
     folds = GroupKFold(n_splits=min(FOLDS, len(set(groups))))
     for train, test in folds.split(x, truth, groups):
         train = train[fits[train]]
         if truth[train].any() and not truth[train].all():
-            margins[test] = fit_linear(x[train], truth[train], gated, c).decision_function(x[test])
+            margins[test] = fit_linear(x[train], truth[train], gated, c,
+                                       None if weight is None else weight[train]).decision_function(x[test])
     threshold, f1 = best_threshold(margins[fits], truth[fits])
     platt = LogisticRegression(C=1e4).fit(margins[fits].reshape(-1, 1), truth[fits])
     if claudette_label and not TUNE_CLAUDETTE_THRESHOLDS:
@@ -199,7 +204,7 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
     elif claudette_label and CLAUDETTE_PHRASE_THRESHOLDS and not gated:
         phrase_threshold = threshold_where_phrased(label, margins, truth, [examples[i].text for i in samples],
                                                    threshold)
-    final = fit_linear(x[fits], truth[fits], gated, c)
+    final = fit_linear(x[fits], truth[fits], gated, c, None if weight is None else weight[fits])
     contracts = np.array([examples[i].source == "cuad" for i in samples], dtype=bool)
     return LabelModel(label, final.coef.astype(np.float32), final.intercept, threshold,
                       (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1,
