@@ -11,7 +11,11 @@ Prints one JSON object; with ``--doc`` also writes the table of docs/classifier-
   calibration error) of the held-out probabilities.
 - **APPSI-139 topics on its own test split**, mapped to our types: the recipe trained on its train
   + dev (with ToS;DR and CLAUDETTE as shipped) against the ten-line baseline trained on the same
-  APPSI sentences; severity against APPSI's risk flag (risky ↔ not "low") on its risk test split.
+  APPSI sentences, on sentences and on segments of ``SEGMENT`` consecutive sentences (the
+  multi-sentence case), as clauses of unknown kind and as clauses of a privacy policy
+  (``classify(..., privacy_policy=True)``); severity against APPSI's risk flag (risky ↔ not "low")
+  on its risk test split. Model choices for these types are made by grouped CV in
+  ``benchmarks/privacy_recall.py`` (decision 0027), never on this split.
 - **ToS;DR types**: precision, recall, F1 of the shipped model's grouped (by service) out-of-fold
   predictions, as recorded at training.
 - **Pattern-only types**: precision and recall on the hand-checked clauses of

@@ -12,13 +12,19 @@ block joined into a paragraph, whose truth is every type any of its sentences ca
 The ten-line baseline (TF-IDF word 1–2, sublinear, min_df 2, LinearSVC C=1 balanced on the APPSI sentences
 alone) is scored on the same folds and texts. Needs scikit-learn; a few minutes of CPU per variant, run with nice.
 
-    nice -n 10 .venv/bin/python benchmarks/privacy_recall.py [--variants shipped,no_budget,...] [--no-test]
+A ``recipe`` variant is the training recipe of the tree the script runs in, with the settings it names changed:
+copied into an older tree (c783a97), ``recipe``, ``recipe_raw``, ``no_budget``, ``appsi_only`` and the
+``claudette_negatives`` and ``no_tosdr_privacy`` variants give the rows of decision 0027 measured there.
+
+    nice -n 10 .venv/bin/python benchmarks/privacy_recall.py [--variants recipe,no_budget,...] [--no-test] [--carry]
+    nice -n 10 .venv/bin/python benchmarks/privacy_recall.py --margins 0.5:none:whole --margins 1:1:whole
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -131,7 +137,8 @@ def recipe(settings: dict | None = None, use_others: bool = True, raw: bool = Fa
         def predict(texts: list[str]) -> np.ndarray:
             if raw:
                 return (model.clause_scores(texts)[:, columns] >= model.thresholds[columns]).astype(np.int64)
-            return label_matrix(set(r.types) for r in model.classify(texts, privacy_policy=policy))
+            results = model.classify(texts, privacy_policy=True) if policy else model.classify(texts)
+            return label_matrix(set(r.types) for r in results)
         return predict
     return make
 
@@ -208,6 +215,45 @@ def grouped_cv(make, appsi: list[Example], others: list[Example], workdir: Path)
             "segments": scores(np.vstack(truth_g), np.vstack(pred_g))}
 
 
+def margins_cv(appsi: list[Example], terms: list[Example], c: float, terms_weight: float | None,
+               read: str) -> dict:
+    """Pure linear margins at 0, without the recipe's thresholds or rules: the recipe's word 1–2-gram TF-IDF (idf of
+    the training folds' APPSI sentences and the CLAUDETTE sentences), LinearSVC(C=c, balanced) on the APPSI
+    sentences, plus the CLAUDETTE sentences without the type's phrase as negatives weighing ``terms_weight`` (None:
+    none); ``read``: "whole" sentence, "parts" (best of the sentence and its parts split at . ! ? ;) or "stops"
+    (best of the sentence and its parts split at . ! ? only). Grouped CV on APPSI-139 train + dev, sentences."""
+    from scipy.sparse import vstack
+
+    from analysis.taxonomy import BY_ID
+    from analysis.training.features import Vocabulary
+
+    stops = re.compile(r"(?<=[.!?])\s+|\n+")
+    split = {"parts": classifier.sentences_of,
+             "stops": lambda t: [p for p in stops.split(t) if len(p.split()) >= classifier.MIN_SENTENCE_WORDS]}
+    truth, groups = label_matrix(e.types for e in appsi), np.array([e.group for e in appsi])
+    found = np.zeros(truth.shape)
+    for train, test in GroupKFold(n_splits=FOLDS).split(appsi, groups=groups):
+        fitted = [appsi[i].text for i in train]
+        vocabulary = Vocabulary.fit([fitted + [e.text for e in terms]], [2])
+        x, held = vocabulary.rows(fitted), [appsi[i].text for i in test]
+        parts = [(k, p) for k, text in enumerate(held) for p in (split[read](text) if read in split else [])]
+        parts = [(k, p) for k, p in parts if len([q for j, q in parts if j == k]) > 1]
+        for j, type_id in enumerate(APPSI_IDS):
+            y, w, xs = truth[train, j], None, x
+            if terms_weight is not None:
+                negatives = [e.text for e in terms if not BY_ID[type_id].evidence(e.text)]
+                xs = vstack([x, vocabulary.rows(negatives)])
+                w = np.concatenate([np.ones(len(y)), np.full(len(negatives), terms_weight)])
+                y = np.concatenate([y, np.zeros(len(negatives), dtype=np.int64)])
+            model = LinearSVC(C=c, class_weight="balanced", max_iter=5000).fit(xs, y, sample_weight=w)
+            margins = model.decision_function(vocabulary.rows(held))
+            if parts:
+                np.maximum.at(margins, np.array([k for k, _ in parts]),
+                              model.decision_function(vocabulary.rows([p for _, p in parts])))
+            found[test, j] = margins
+    return scores(truth, (found >= 0).astype(np.int64))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "datasets")
@@ -215,11 +261,20 @@ def main() -> None:
     parser.add_argument("--no-cv", action="store_true")
     parser.add_argument("--no-test", action="store_true")
     parser.add_argument("--carry", action="store_true", help="also the recall on the ToS;DR privacy quotes")
+    parser.add_argument("--margins", metavar="C:WEIGHT:READ", action="append", default=[],
+                        help="pure margins at 0 instead of the variants (margins_cv), e.g. 0.5:none:whole, 1:0.3:parts")
     args = parser.parse_args()
     topic = args.data / "appsi139" / "topic"
     appsi = [e for split in ("train", "dev") for e in training.appsi_topics(topic / f"{split}.jsonl", split)]
     test = training.appsi_topics(topic / "test.jsonl", "test")
     others = training.training_examples(args.data, use_appsi=False)
+    if args.margins:
+        terms = [e for e in others if e.source == "claudette"]
+        for spec in args.margins:
+            c, weight, read = spec.split(":")
+            row = margins_cv(appsi, terms, float(c), None if weight == "none" else float(weight), read)
+            print(json.dumps({"margins": spec, "grouped_cv": {"sentences": row}}), flush=True)
+        return
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.variants.split(","):
             start = time.process_time()
