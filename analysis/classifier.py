@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
@@ -38,7 +38,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 7
+LOGIC_VERSION = 8
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
@@ -62,6 +62,10 @@ YIELDS_TO_PRIVACY = "fees_and_refunds"
 # Likewise a warranty disclaimer the model infers without any disclaiming phrase: a list of purposes ("improve
 # reliability", "detect downtime") reads like the quality promises a disclaimer withholds.
 INFERRED_YIELDS_TO_PRIVACY = "warranty_disclaimer"
+# The privacy types read whole sentences: a ";" inside a sentence does not split it for them (APPSI-139's lawyers
+# labelled whole sentences; grouped CV on its train + dev, macro-F1 0.771 with the parts, 0.777 without, 0027).
+WHOLE_SENTENCE_LABELS = frozenset({"data_collection", "data_sharing", "data_retention", "data_security",
+                                   "user_rights"})
 # Evidence phrases shown per type: enough to cite, few enough to read; drawn from the
 # n-grams that weigh most, of which neighbours are joined into one phrase.
 EVIDENCE_PER_TYPE = 3
@@ -73,6 +77,8 @@ GATED_OUT = -20.0
 _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+# The same breaks, kept by ``split`` (to tell a ";" inside a sentence from a sentence's end).
+_SENTENCE_BREAKS_KEPT = re.compile(r"((?<=[.!?;])\s+|\n+)")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
 # A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
@@ -316,6 +322,16 @@ class Classifier:
         # A type's threshold where its own curated phrase occurs in the clause (lower for the privacy types, whose
         # threshold elsewhere keeps them off terms-of-service clauses); models without them use one threshold.
         self.phrase_thresholds = arrays.get("phrase_thresholds", self.thresholds)
+        # The thresholds inside a privacy policy (``classify(..., privacy_policy=True)``): the privacy types' own
+        # best-F1 thresholds on policies, without the budget that keeps them off terms of service (0027).
+        self.policy_thresholds = arrays.get("policy_thresholds", self.thresholds)
+        self._whole_sentence_columns = np.array([label in WHOLE_SENTENCE_LABELS for label in self.labels], dtype=bool)
+        whole = np.flatnonzero(self._whole_sentence_columns)
+        # Per feature space the privacy types use: which of them, and their weights sliced once.
+        self._whole_weights = [(int(space), mine, np.ascontiguousarray(self.weights[:, whole[mine]]),
+                                self.bias[whole[mine]])
+                               for space in np.unique(self.label_space[whole])
+                               for mine in [self.label_space[whole] == space]]
         self.calibration = arrays["calibration"]
         self.severity_labels: tuple[str, ...] = tuple(meta["severity_labels"])
         self.severity_weights = arrays["severity_weights"]
@@ -343,28 +359,34 @@ class Classifier:
 
     def clause_features(self, texts: Sequence[str]) -> tuple[Features, Sentences]:
         """The features of each clause, and of the sentences of those of several, tokenised once for both:
-        a clause's tokens are its sentences' (and its short fragments') tokens laid end to end."""
+        a clause's tokens are its sentences' (and its short fragments') tokens laid end to end.
+
+        A sentence ends at ``;`` too ("; and" lists read as separate provisions), except for the privacy types
+        (``WHOLE_SENTENCE_LABELS``): where a ``;`` splits a sentence, they read the whole sentence instead."""
         tokens: list[str] = []
         clauses: list[tuple[int, int]] = []
         sentences = Sentences({}, [], [], [])
         for i, text in enumerate(texts):
             start = len(tokens)
-            parts = _SENTENCE_BREAK.split(text)
+            parts, joined = _parts(text)
             scored = [_is_sentence(p) for p in parts]
             if sum(scored) <= 1:
                 tokens += words(text)
             else:
-                spans = []
+                spans, bounds = [], []
                 for part, keep in zip(parts, scored, strict=True):
                     at = len(tokens)
                     tokens += words(part)
+                    bounds.append((at, len(tokens)))
                     if keep:
                         spans.append((part, (at, len(tokens))))
-                sentences.add(i, spans)
+                sentences.add(i, spans, _whole_sentences(parts, joined, scored, bounds))
             clauses.append((start, len(tokens)))
         windows = self.index.windows(tokens)
         if sentences.texts:
             sentences.features = self._features(self.index.counts(windows, np.array(sentences.spans, np.int64)))
+        if sentences.whole_texts:
+            sentences.whole_counts = self.index.counts(windows, np.array(sentences.whole_spans, np.int64))
         return self._features(self.index.counts(windows, np.array(clauses, np.int64).reshape(-1, 2))), sentences
 
     def scores(self, features: Features, texts: Sequence[str] | None = None) -> np.ndarray:
@@ -407,11 +429,38 @@ class Classifier:
         if sentences.features is None:
             return margins, SentenceScores({}, [], np.zeros((0, len(self.labels))))
         scored = SentenceScores(sentences.ranges, sentences.texts, self.scores(sentences.features, sentences.texts))
-        np.maximum.at(margins, np.asarray(sentences.owners, dtype=np.int64), scored.margins)
+        owners = np.asarray(sentences.owners, dtype=np.int64)
+        split = np.asarray(sentences.split, dtype=bool)
+        whole = self._whole_sentence_columns
+        if not (split.any() and whole.any()):
+            np.maximum.at(margins, owners, scored.margins)
+            return margins, scored
+        # The parts of a sentence a ";" split count for every type but the privacy types, which read the whole
+        # sentence (its own row) or, in a clause of one sentence, the clause.
+        parts = scored.margins.copy()
+        parts[np.ix_(split, whole)] = -np.inf
+        np.maximum.at(margins, owners, parts)
+        if sentences.whole_counts is not None:
+            columns = np.flatnonzero(whole)
+            best = margins[:, columns]
+            np.maximum.at(best, np.asarray(sentences.whole_owners, dtype=np.int64),
+                          self._whole_sentence_scores(sentences.whole_counts, columns))
+            margins[:, columns] = best
         return margins, scored
 
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
-        """One classification per text, in order."""
+    def _whole_sentence_scores(self, counts: TermCounts, columns: np.ndarray) -> np.ndarray:
+        """The margins of the whole-sentence rows for ``columns`` (the privacy types) alone."""
+        out = np.empty((counts.texts, len(columns)))
+        for space, mine, weights, bias in self._whole_weights:
+            out[:, mine] = tfidf_from_counts(counts, self.idf[space]).dot(weights) + bias
+        return out
+
+    def classify(self, texts: Sequence[str], privacy_policy: bool = False) -> list[Classification]:
+        """One classification per text, in order.
+
+        ``privacy_policy``: the texts are clauses of a privacy policy, where the privacy types keep their own
+        thresholds; elsewhere (and when the caller does not say) they must also stay off terms of service.
+        """
         texts = list(texts)
         if not texts:
             return []
@@ -421,11 +470,13 @@ class Classifier:
         high = self.high_probability(rows)
         # Which labels clear their threshold, or the one where a curated phrase occurs: compared once for all
         # clauses, as Python lists (numpy scalars compared one at a time cost more than the rest of the loop).
-        learned = (margins >= self.thresholds).tolist()
+        thresholds = self.policy_thresholds if privacy_policy else self.thresholds
+        learned = (margins >= thresholds).tolist()
         near = (margins >= self.phrase_thresholds).tolist()
         return [
-            self._quote_deciding(self._classify_one(text, rows, i, Thresholded(learned[i], near[i], probabilities[i]),
-                                                    high[i], sentences), i, sentences)
+            self._quote_deciding(self._classify_one(text, rows, i, Thresholded(learned[i], near[i], probabilities[i],
+                                                                               thresholds), high[i], sentences),
+                                 i, sentences)
             for i, text in enumerate(texts)
         ]
 
@@ -456,7 +507,7 @@ class Classifier:
             learned, near = checks.learned[j], checks.near[j]
             phrases = clause_type.evidence(text) if learned or near or clause_type.id in PHRASE_DECIDES else ()
             if learned and not phrases and clause_type.excluded(text) and not scored.carried_elsewhere(
-                    row, j, self.thresholds[j], clause_type):
+                    row, j, checks.thresholds[j], clause_type):
                 continue
             if learned or (near and phrases):
                 evidence = phrases or self._model_evidence(text, rows, row, j)
@@ -503,6 +554,8 @@ class Thresholded:
     learned: list[bool]
     near: list[bool]
     probabilities: np.ndarray
+    # The thresholds ``learned`` was decided by (a privacy policy's, or the ones that keep off terms of service).
+    thresholds: np.ndarray
 
 
 def _has_words(text: str, count: int) -> bool:
@@ -542,20 +595,71 @@ def _is_heading(text: str) -> bool:
 @dataclass
 class Sentences:
     """The sentences of the multi-sentence clauses of a batch: their texts, token spans, owning clause, the rows
-    of each clause (``ranges``) and, once counted, their features."""
+    of each clause (``ranges``), whether a ";" split the sentence a row is part of (``split``) and, once counted,
+    their features; and the whole sentences the privacy types read instead of such parts (``whole_*``)."""
 
     ranges: dict[int, tuple[int, int]]
     texts: list[str]
     spans: list[tuple[int, int]]
     owners: list[int]
     features: Features | None = None
+    split: list[bool] = field(default_factory=list)
+    whole_texts: list[str] = field(default_factory=list)
+    whole_spans: list[tuple[int, int]] = field(default_factory=list)
+    whole_owners: list[int] = field(default_factory=list)
+    whole_counts: TermCounts | None = None
 
-    def add(self, clause: int, sentences: list[tuple[str, tuple[int, int]]]) -> None:
+    def add(self, clause: int, sentences: list[tuple[str, tuple[int, int]]], whole: WholeSentences) -> None:
         self.ranges[clause] = (len(self.texts), len(self.texts) + len(sentences))
-        for text, span in sentences:
+        for (text, span), split in zip(sentences, whole.split, strict=True):
             self.texts.append(text)
             self.spans.append(span)
             self.owners.append(clause)
+            self.split.append(split)
+        for text, span in whole.rows:
+            self.whole_texts.append(text)
+            self.whole_spans.append(span)
+            self.whole_owners.append(clause)
+
+
+@dataclass(frozen=True)
+class WholeSentences:
+    """For the scored parts of one clause, whether a ";" split the sentence each belongs to (or the clause is one
+    sentence); and the rows of the whole sentences so split, in a clause of two sentences or more."""
+
+    split: list[bool]
+    rows: list[tuple[str, tuple[int, int]]]
+
+
+def _parts(text: str) -> tuple[list[str], list[bool] | None]:
+    """The parts ``_SENTENCE_BREAK`` splits ``text`` into, and whether each break is a ";" inside a sentence
+    (``None``: the text holds no ";")."""
+    if ";" not in text:
+        return _SENTENCE_BREAK.split(text), None
+    pieces = _SENTENCE_BREAKS_KEPT.split(text)
+    parts, breaks = pieces[0::2], pieces[1::2]
+    return parts, [part.endswith(";") and "\n" not in gap for part, gap in zip(parts, breaks)]
+
+
+def _whole_sentences(parts: list[str], joined: list[bool] | None, scored: list[bool],
+                     bounds: list[tuple[int, int]]) -> WholeSentences:
+    """Which scored parts belong to a sentence a ";" split, and the rows of those sentences (see ``WholeSentences``)."""
+    if joined is None:
+        return WholeSentences([False] * sum(scored), [])
+    members: list[list[int]] = [[0]]
+    for k in range(1, len(parts)):
+        if joined[k - 1]:
+            members[-1].append(k)
+        else:
+            members.append([k])
+    texts = [" ".join(parts[k] for k in group) for group in members]
+    sentences = [g for g, text in enumerate(texts) if _is_sentence(text)]
+    split_groups = {g for g in sentences if len(members[g]) > 1}
+    one_sentence = len(sentences) <= 1
+    split = [one_sentence or g in split_groups for g, group in enumerate(members) for k in group if scored[k]]
+    rows = [] if one_sentence else [(texts[g], (bounds[members[g][0]][0], bounds[members[g][-1]][1]))
+                                    for g in sorted(split_groups)]
+    return WholeSentences(split, rows)
 
 
 @dataclass(frozen=True)
@@ -704,6 +808,7 @@ def rules_fingerprint() -> str:
     rules = [[t.id, t.patterns, t.decides, t.unless, t.company_acts, t.severity, t.reason, t.raises, t.raises_reason,
               t.protects, t.protects_reason] for t in BY_ID.values()]
     rules.append([sorted(PHRASE_DECIDES), YIELDS_TO_PRIVACY, INFERRED_YIELDS_TO_PRIVACY, sorted(PRIVACY_PRACTICES),
+                  sorted(WHOLE_SENTENCE_LABELS),
                   phrase_filters(), sorted(SENTENCE_WORDS), sorted(_GOVERNS_YOU), _NUMBERED_HEADING.pattern,
                   _BOLD_HEADING.pattern, HEADING_MAX_WORDS, TITLE_CASE_MIN_LETTERS, MIN_SENTENCE_WORDS])
     return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode()).hexdigest()

@@ -11,7 +11,11 @@ Prints one JSON object; with ``--doc`` also writes the table of docs/classifier-
   calibration error) of the held-out probabilities.
 - **APPSI-139 topics on its own test split**, mapped to our types: the recipe trained on its train
   + dev (with ToS;DR and CLAUDETTE as shipped) against the ten-line baseline trained on the same
-  APPSI sentences; severity against APPSI's risk flag (risky ↔ not "low") on its risk test split.
+  APPSI sentences, on sentences and on segments of ``SEGMENT`` consecutive sentences (the
+  multi-sentence case), as clauses of unknown kind and as clauses of a privacy policy
+  (``classify(..., privacy_policy=True)``); severity against APPSI's risk flag (risky ↔ not "low")
+  on its risk test split. Model choices for these types are made by grouped CV in
+  ``benchmarks/privacy_recall.py`` (decision 0027), never on this split.
 - **ToS;DR types**: precision, recall, F1 of the shipped model's grouped (by service) out-of-fold
   predictions, as recorded at training.
 - **Pattern-only types**: precision and recall on the hand-checked clauses of
@@ -65,6 +69,8 @@ NEWER_TERMS = ROOT / "tests" / "fixtures" / "classifier" / "newer_terms.jsonl"
 NEWER_SPLITS = ("dev", "held_out")
 SEEDS = ("002", "004")
 RELIABILITY_BINS = 10
+# Sentences per APPSI-139 segment: paragraphs of a privacy policy hold a few sentences (OPP-115's segments).
+SEGMENT = 4
 DOC_COMMAND = "nice .venv/bin/python benchmarks/classify.py --doc "
 
 
@@ -199,19 +205,47 @@ def appsi_test(data_dir: Path, others: list[Example], workdir: Path) -> dict:
     train = [e for split in ("train", "dev") for e in training.appsi_topics(topic / f"{split}.jsonl", split)]
     test = training.appsi_topics(topic / "test.jsonl", "test")
     model = train_model(TrainingData(train + others, []), APPSI_IDS, workdir)
-    truth = label_matrix((e.types for e in test), APPSI_IDS)
-    texts = [e.text for e in test]
-    predicted = label_matrix(({t for t in r.types} for r in model.classify(texts)), APPSI_IDS)
-    baseline = ten_line_baseline([e.text for e in train], label_matrix((e.types for e in train), APPSI_IDS), texts)
-    figures = {"model": per_type(truth, predicted, APPSI_IDS),
-               "baseline_ten_line_tfidf_linearsvc": per_type(truth, baseline, APPSI_IDS)}
+    train_truth = label_matrix((e.types for e in train), APPSI_IDS)
+    figures, macro = {}, {}
+    for unit, items in (("sentences", test), ("segments", appsi_segments(test))):
+        truth = label_matrix((e.types for e in items), APPSI_IDS)
+        texts = [e.text for e in items]
+        found = {
+            "model": model.classify(texts),
+            "model_in_privacy_policy": model.classify(texts, privacy_policy=True),
+        }
+        rows = {name: per_type(truth, label_matrix((set(r.types) for r in results), APPSI_IDS), APPSI_IDS)
+                for name, results in found.items()}
+        rows["baseline_ten_line_tfidf_linearsvc"] = per_type(truth, ten_line_baseline([e.text for e in train],
+                                                                                      train_truth, texts), APPSI_IDS)
+        macro[unit] = {name: round(float(np.mean([f["f1"] for f in r.values()])), 4) for name, r in rows.items()}
+        if unit == "sentences":
+            figures = rows
+        else:
+            figures["segments"] = rows
     return {
-        "data": f"APPSI-139 topic test split ({len(test)} sentences), trained on train+dev; topics mapped by "
-                "training.APPSI_TOPICS",
-        "macro_f1": {name: round(float(np.mean([f["f1"] for f in rows.values()])), 4)
-                     for name, rows in figures.items()},
+        "data": f"APPSI-139 topic test split ({len(test)} sentences; segments: runs of {SEGMENT} consecutive "
+                "sentences of one block joined, a segment carrying every type of its sentences), trained on "
+                "train+dev; topics mapped by training.APPSI_TOPICS",
+        "macro_f1": macro["sentences"],
+        "macro_f1_segments": macro["segments"],
         **figures,
     }
+
+
+def appsi_segments(examples: Sequence[Example], size: int = SEGMENT) -> list[Example]:
+    """Runs of ``size`` consecutive sentences of one block (a stand-in for a policy) joined into one paragraph, with
+    every type any of its sentences carries: the multi-sentence case of a privacy policy's paragraphs."""
+    out: list[Example] = []
+    run: list[Example] = []
+    for example in [*examples, None]:
+        if run and (example is None or example.group != run[0].group or len(run) == size):
+            out.append(Example(" ".join(e.text for e in run), frozenset().union(*(e.types for e in run)),
+                               run[0].group, "appsi"))
+            run = []
+        if example is not None:
+            run.append(example)
+    return out
 
 
 def appsi_risk(data_dir: Path, model: Classifier) -> dict:
@@ -402,11 +436,19 @@ def write_doc(path: Path, figures: dict, command: str) -> None:
     if claudette:
         lines += _claudette_section(claudette)
     if appsi:
+        macro, segments = appsi["macro_f1"], appsi.get("macro_f1_segments", {})
         lines += ["## APPSI-139 (privacy topics mapped to our types)", "", f"{appsi['data']}.", "",
-                  f"Macro-F1: model **{appsi['macro_f1']['model']}**, ten-line baseline "
-                  f"{appsi['macro_f1']['baseline_ten_line_tfidf_linearsvc']} (trained on the APPSI sentences alone).",
-                  "", "| type | model P | model R | model F1 | baseline F1 |", "|---|---|---|---|---|",
+                  f"Macro-F1 on sentences: model **{macro['model']}** (clauses of unknown kind: the thresholds that "
+                  f"keep privacy types off terms of service), {macro.get('model_in_privacy_policy', '—')} as clauses "
+                  f"of a privacy policy (`classify(..., privacy_policy=True)`), ten-line baseline "
+                  f"{macro['baseline_ten_line_tfidf_linearsvc']} (trained on the APPSI sentences alone). On segments "
+                  f"of {SEGMENT} sentences: model {segments.get('model', '—')}, in a privacy policy "
+                  f"{segments.get('model_in_privacy_policy', '—')}, baseline "
+                  f"{segments.get('baseline_ten_line_tfidf_linearsvc', '—')}.",
+                  "", "| type | model P | model R | model F1 | in a privacy policy F1 | baseline F1 |",
+                  "|---|---|---|---|---|---|",
                   *(f"| `{t}` | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+                    f"{appsi.get('model_in_privacy_policy', appsi['model'])[t]['f1']:.3f} | "
                     f"{appsi['baseline_ten_line_tfidf_linearsvc'][t]['f1']:.3f} |" for t, m in appsi["model"].items()),
                   ""]
     lines += _newer_terms_section(figures.get("newer_terms"))

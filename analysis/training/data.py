@@ -48,6 +48,10 @@ _ABROAD = re.compile(r"\btransfer\w*|\bcountr(?:y|ies)\b|\bjurisdictions?\b|\bou
 _HOW_LONG = re.compile(r"\b(?:retain\w*|retention|kept|keep\w*|delet\w*|eras\w+|destr\w+|dispos\w+|anonymi[sz]\w*|"
                        r"periods?|as long as|until|days?|months?|years?|durations?|indefinite\w*|backups?|purg\w+|"
                        r"expir\w*|no longer)\b", re.IGNORECASE)
+# The sources the APPSI-139 types learn from: its sentences, labelled for every one of them, and the CLAUDETTE
+# sentences of terms of service as negatives. The ToS;DR privacy quotes (labelled by case, not by sentence) and
+# the other quotes and contract spans as negatives cost grouped-CV F1 on APPSI-139 (0027).
+PRIVACY_SOURCES = frozenset({"appsi", "claudette"})
 APPSI_SPLITS = ("train", "dev", "test")
 # APPSI-139 ships no policy ids; its sentences come policy by policy, so runs of this many consecutive
 # sentences stand in for a policy when folds must keep a group on one side.

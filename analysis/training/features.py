@@ -17,7 +17,7 @@ import numpy as np
 
 from analysis import classifier
 from analysis.taxonomy import CLAUDETTE_TYPES
-from analysis.training.data import Example
+from analysis.training.data import APPSI_TYPES, PRIVACY_SOURCES, Example
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -81,15 +81,20 @@ def _document_frequency(texts: Sequence[str], sizes: Sequence[int]) -> Counter[s
 # ToS;DR and privacy-policy texts, their idf and norms shifted and grouped CV lost a point of macro-F1. The
 # gated arbitration model sees the statistics of the CLAUDETTE sentences its gate lets through, where a term
 # of one sentence already counts (what separates the operative sentence from its neighbours is rare there).
-FEATURE_SPACES = ("all", "claudette", "arbitration")
+# The APPSI-139 types see the statistics of the texts they learn from (``data.PRIVACY_SOURCES``: the privacy
+# policies' sentences and the CLAUDETTE terms of service as negatives), without the ToS;DR quotes (0027).
+FEATURE_SPACES = ("all", "claudette", "arbitration", "privacy")
 CLAUDETTE_SPACE = 1
 ARBITRATION_SPACE = 2
-MIN_DFS = (MIN_DF, MIN_DF, 1)
+PRIVACY_SPACE = 3
+MIN_DFS = (MIN_DF, MIN_DF, 1, MIN_DF)
 
 
 def space_of(label: str) -> int:
     if label == "arbitration":
         return ARBITRATION_SPACE
+    if label in APPSI_TYPES:
+        return PRIVACY_SPACE
     return CLAUDETTE_SPACE if label in CLAUDETTE_TYPES.values() else 0
 
 
@@ -102,4 +107,5 @@ def space_texts(examples: Sequence[Example]) -> list[list[str]]:
     claudette = [e.text for e in examples if e.source == "claudette"]
     gate = re.compile(GATES["arbitration"], re.IGNORECASE)
     policies = [e.text for e in examples if e.source != "cuad"]
-    return [policies, claudette, [t for t in claudette if gate.search(t)]]
+    privacy = [e.text for e in examples if e.source in PRIVACY_SOURCES]
+    return [policies, claudette, [t for t in claudette if gate.search(t)], privacy]

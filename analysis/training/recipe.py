@@ -89,6 +89,8 @@ def write_model(out: Path, vocabulary: Vocabulary, models: Sequence[LabelModel],
         "thresholds": np.array([m.threshold for m in models]),
         "phrase_thresholds": np.array([m.threshold if m.phrase_threshold is None else m.phrase_threshold
                                        for m in models]),
+        "policy_thresholds": np.array([m.threshold if m.policy_threshold is None else m.policy_threshold
+                                       for m in models]),
         "calibration": np.array([m.calibration for m in models]),
         "severity_weights": severity.weights.astype(np.float32),
         "severity_bias": severity.bias,

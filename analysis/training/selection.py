@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES
-from analysis.training.data import APPSI_TYPES, Example, GradedSpan
+from analysis.training.data import APPSI_TYPES, PRIVACY_SOURCES, Example, GradedSpan
 from analysis.training.features import GATES, Vocabulary
 
 if TYPE_CHECKING:
@@ -49,6 +49,13 @@ TOS_FALSE_POSITIVE_RATES: dict[str, float] = {"user_rights": 0.005}
 # Without its own phrase, a privacy type must also clear the linear model's own boundary: a best-F1 threshold below
 # margin 0 reflects APPSI-139's positive rate (a third of a privacy policy's sentences), not that of other texts.
 PRIVACY_MARGIN_FLOOR = 0.0
+# Whether the APPSI-139 types also fit on the CLAUDETTE sentences (as negatives). When not, those sentences are only
+# scored, out-of-fold, to set the terms-of-service budget: the model itself learns privacy policies alone (0027).
+PRIVACY_LEARNS_FROM_TERMS = True
+# The SVM's C for the APPSI-139 types (grouped CV on APPSI-139 train + dev by block, 0027).
+PRIVACY_C = 0.5
+# The weight of a CLAUDETTE sentence among the examples of an APPSI-139 type (an APPSI sentence weighs 1).
+PRIVACY_TERMS_WEIGHT = 1.0
 
 # --- one label ----------------------------------------------------------------
 
@@ -66,6 +73,9 @@ class LabelModel:
     out_of_fold: dict[str, float] = field(default_factory=dict)
     # The threshold where the type's own curated phrase occurs in the clause (the clause speaks of the practice).
     phrase_threshold: float | None = None
+    # The threshold inside a privacy policy (a privacy type's best-F1 threshold on policies, no terms-of-service
+    # budget); ``None``: the same as ``threshold``.
+    policy_threshold: float | None = None
 
 
 def label_samples(label: str, examples: Sequence[Example], claudette_label: bool) -> np.ndarray:
@@ -100,6 +110,8 @@ def label_samples(label: str, examples: Sequence[Example], claudette_label: bool
         elif example.source == "appsi":
             if label in APPSI_TYPES:
                 keep.append(i)
+        elif label in APPSI_TYPES and example.source not in PRIVACY_SOURCES:
+            continue
         elif example.source == "cuad" and label not in cuad_types:
             continue
         elif label in example.types:
@@ -133,7 +145,8 @@ class LinearFit:
         return features @ self.coef + self.intercept
 
 
-def fit_linear(features: csr_matrix, truth: np.ndarray, gated: bool = False) -> LinearFit:
+def fit_linear(features: csr_matrix, truth: np.ndarray, gated: bool = False, c: float | None = None,
+               weights: np.ndarray | None = None) -> LinearFit:
     """A linear SVM with classes weighted by their rarity (positives are 1–4% of sentences);
     for a gated label, a logistic regression over the few sentences its gate lets through."""
     from sklearn.linear_model import LogisticRegression
@@ -142,8 +155,8 @@ def fit_linear(features: csr_matrix, truth: np.ndarray, gated: bool = False) -> 
     if gated:
         model = LogisticRegression(C=GATED_C, class_weight="balanced", max_iter=5000)
     else:
-        model = LinearSVC(C=SVM_C, class_weight="balanced", random_state=SEED, max_iter=5000)
-    model.fit(features, truth)
+        model = LinearSVC(C=SVM_C if c is None else c, class_weight="balanced", random_state=SEED, max_iter=5000)
+    model.fit(features, truth, sample_weight=weights)
     return LinearFit(model.coef_[0], float(model.intercept_[0]))
 
 
@@ -158,12 +171,21 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
     groups = np.array([examples[i].group for i in samples])
     margins = np.zeros(len(samples))
     gated = label in GATES
+    sources = np.array([examples[i].source for i in samples])
+    # The examples the label fits on; the others (CLAUDETTE sentences of a privacy type that does not learn from
+    # terms of service) are only scored out-of-fold.
+    fits = (sources != "claudette") if label in APPSI_TYPES and not PRIVACY_LEARNS_FROM_TERMS else np.ones(len(samples),
+                                                                                                          bool)
+    c = PRIVACY_C if label in APPSI_TYPES else None
+    weight = np.where(sources == "claudette", PRIVACY_TERMS_WEIGHT, 1.0) if label in APPSI_TYPES else None
     folds = GroupKFold(n_splits=min(FOLDS, len(set(groups))))
     for train, test in folds.split(x, truth, groups):
+        train = train[fits[train]]
         if truth[train].any() and not truth[train].all():
-            margins[test] = fit_linear(x[train], truth[train], gated).decision_function(x[test])
-    threshold, f1 = best_threshold(margins, truth)
-    platt = LogisticRegression(C=1e4).fit(margins.reshape(-1, 1), truth)
+            margins[test] = fit_linear(x[train], truth[train], gated, c,
+                                       None if weight is None else weight[train]).decision_function(x[test])
+    threshold, f1 = best_threshold(margins[fits], truth[fits])
+    platt = LogisticRegression(C=1e4).fit(margins[fits].reshape(-1, 1), truth[fits])
     if claudette_label and not TUNE_CLAUDETTE_THRESHOLDS:
         threshold = 0.0
     elif not claudette_label and label not in APPSI_TYPES:
@@ -171,8 +193,9 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
         # threshold, so a ToS;DR-learned type must also be more likely than not. The APPSI-139 types learn
         # from whole policies, sentence by sentence, so their out-of-fold best-F1 threshold stands.
         threshold = max(threshold, float(-platt.intercept_[0] / platt.coef_[0, 0]))
-    phrase_threshold, scores = threshold, {}
+    phrase_threshold, scores, policy_threshold = threshold, {}, None
     if label in APPSI_TYPES and not claudette_label:
+        policy_threshold = max(threshold, PRIVACY_MARGIN_FLOOR)
         # Where the clause names the practice in the type's own phrases, the best-F1 threshold stands; elsewhere
         # the terms-of-service false-positive budget decides.
         threshold, scores = terms_of_service_budget(margins, truth, [examples[i].source for i in samples], threshold,
@@ -181,11 +204,12 @@ def train_label(label: str, features: csr_matrix, examples: Sequence[Example], c
     elif claudette_label and CLAUDETTE_PHRASE_THRESHOLDS and not gated:
         phrase_threshold = threshold_where_phrased(label, margins, truth, [examples[i].text for i in samples],
                                                    threshold)
-    final = fit_linear(x, truth, gated)
+    final = fit_linear(x[fits], truth[fits], gated, c, None if weight is None else weight[fits])
     contracts = np.array([examples[i].source == "cuad" for i in samples], dtype=bool)
     return LabelModel(label, final.coef.astype(np.float32), final.intercept, threshold,
                       (float(platt.coef_[0, 0]), float(platt.intercept_[0])), f1,
-                      out_of_fold_by_source(margins >= threshold, truth, contracts) | scores, phrase_threshold)
+                      out_of_fold_by_source(margins >= threshold, truth, contracts) | scores, phrase_threshold,
+                      policy_threshold)
 
 
 def threshold_where_phrased(label: str, margins: np.ndarray, truth: np.ndarray, texts: Sequence[str],

@@ -63,19 +63,22 @@ def output_record(number: int, record: dict, result: Classification) -> dict:
     return out
 
 
-def classify_records(records: list[tuple[int, dict]]) -> Iterator[dict]:
+def classify_records(records: list[tuple[int, dict]], privacy_policy: bool = False) -> Iterator[dict]:
     classifier = load_default()
     for start in range(0, len(records), BATCH):
         batch = records[start : start + BATCH]
-        results = classifier.classify([record["text"] for _, record in batch])
+        results = classifier.classify([record["text"] for _, record in batch], privacy_policy=privacy_policy)
         for (number, record), result in zip(batch, results, strict=True):
             yield output_record(number, record, result)
 
 
 @click.command("classify")
 @global_options
+@click.option("--privacy-policy", is_flag=True,
+              help="The clauses come from a privacy policy: the privacy types use their own thresholds rather than "
+                   "the stricter ones that keep them off terms of service.")
 @click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
-def command(source) -> None:
+def command(source, privacy_policy: bool) -> None:
     """Classify clauses from SOURCE (a file, or - for standard input).
 
     SOURCE holds JSON lines with a "text" field (an "id" is passed through) or
@@ -88,5 +91,5 @@ def command(source) -> None:
         raise click.BadParameter(str(exc), param_hint="SOURCE") from None
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"not UTF-8 text ({exc.reason} at byte {exc.start})", param_hint="SOURCE") from None
-    for out in classify_records(records):
+    for out in classify_records(records, privacy_policy):
         click.echo(json.dumps(out, ensure_ascii=False))

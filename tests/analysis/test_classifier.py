@@ -459,3 +459,40 @@ def test_a_list_of_recipients_is_sharing_not_retention(model):
     types = classify(model, text).types
     assert "data_sharing" in types
     assert "data_retention" not in types
+
+
+def test_inside_a_privacy_policy_the_privacy_types_keep_their_own_thresholds(model):
+    privacy = [j for j, label in enumerate(model.labels) if label in classifier.WHOLE_SENTENCE_LABELS]
+    others = [j for j in range(len(model.labels)) if j not in privacy]
+    assert (model.policy_thresholds <= model.thresholds).all()
+    assert (model.policy_thresholds[others] == model.thresholds[others]).all()
+    assert (model.policy_thresholds[privacy] < model.thresholds[privacy]).any()
+    # A sentence of an app's privacy policy (APPSI-139 test split): a right of access and deletion, scored between
+    # the two thresholds. Inside a privacy policy it is a user right; in a text of unknown kind the budget that keeps
+    # privacy types off terms of service withholds it.
+    text = ("You may access, amend and delete information provided by you when using our Services by contacting us "
+            "at privacy@centurygame.com.")
+    assert "user_rights" in model.classify([text], privacy_policy=True)[0].types
+    assert "user_rights" not in model.classify([text])[0].types
+    assert model.classify([text])[0] == classify(model, text)
+
+
+def test_a_semicolon_splits_a_sentence_for_the_terms_types_but_not_for_the_privacy_types(model):
+    text = "We collect the name and email address you give us; we use them to run the service"
+    assert len(classifier.sentences_of(text)) == 2
+    clause = model.scores(model.features([text]), [text])[0]
+    parts = model.scores(model.features(classifier.sentences_of(text)), classifier.sentences_of(text)).max(axis=0)
+    found = model.clause_scores([text])[0]
+    privacy = model._whole_sentence_columns
+    # One sentence: the privacy types read the clause, the others the best of the clause and its parts.
+    assert np.allclose(found[privacy], clause[privacy])
+    assert np.allclose(found[~privacy], np.maximum(clause, parts)[~privacy])
+
+
+def test_the_privacy_types_read_each_whole_sentence_of_a_clause_of_several():
+    whole = classifier._whole_sentences(*classifier._parts("We collect your name; and your email. We delete them "
+                                                             "after a year. Read on"), [True, True, True, False],
+                                        [(0, 4), (4, 7), (7, 12), (12, 14)])
+    # The first two parts are one sentence split by ";", read whole (tokens 0–7); the third stands alone.
+    assert whole.split == [True, True, False]
+    assert whole.rows == [("We collect your name; and your email.", (0, 7))]

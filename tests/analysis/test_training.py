@@ -126,3 +126,27 @@ def test_appsi_retention_sentences_about_other_countries_alone_are_not_retention
     # Where data is kept is APPSI-139's "Data Retention" too; our data_retention says how long.
     assert abroad.types == frozenset()
     assert kept_for.types == deleted.types == {"data_retention"}
+
+
+def test_a_privacy_type_learns_from_privacy_policies_and_terms_of_service_alone():
+    examples = [Example("We collect your email address.", frozenset({"data_collection"}), "appsi:train:0", "appsi"),
+                Example("You may cancel at any time.", frozenset(), "claudette:c", "claudette"),
+                Example("This service collects your IP address.", frozenset({"data_collection"}), "tosdr:a", "tosdr"),
+                Example("You waive your right to a class action.", frozenset({"class_action_waiver"}), "tosdr:b",
+                        "tosdr"),
+                Example("Licensor grants a licence.", frozenset({"user_content_license"}), "cuad:A", "cuad")]
+    # ToS;DR quotes are labelled by case, not by sentence: neither positives nor negatives of a privacy type.
+    assert training.label_samples("data_collection", examples, claudette_label=False).tolist() == [0, 1]
+    # A type ToS;DR teaches still learns from every quote, the privacy ones as negatives.
+    assert training.label_samples("class_action_waiver", examples, claudette_label=False).tolist() == [1, 2, 3]
+
+
+def test_the_privacy_space_counts_privacy_policies_and_terms_of_service_alone():
+    examples = [Example("We collect your email address.", frozenset({"data_collection"}), "appsi:train:0", "appsi"),
+                Example("You may cancel at any time.", frozenset(), "claudette:c", "claudette"),
+                Example("This service collects your IP address.", frozenset({"data_collection"}), "tosdr:a", "tosdr")]
+    spaces = training.space_texts(examples)
+    assert spaces[training.PRIVACY_SPACE] == ["We collect your email address.", "You may cancel at any time."]
+    assert "This service collects your IP address." in spaces[0]
+    assert all(training.space_of(t) == training.PRIVACY_SPACE for t in training.APPSI_TYPES)
+    assert training.space_of("tracking") == 0

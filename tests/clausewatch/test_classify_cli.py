@@ -69,3 +69,12 @@ def test_a_missing_file_is_bad_input(tmp_path: Path):
 def test_empty_input_prints_nothing():
     result = classify(input="")
     assert result.exit_code == 0 and result.output == ""
+
+
+def test_clauses_of_a_privacy_policy_get_the_privacy_types_thresholds():
+    rights = ("You may access, amend and delete information provided by you when using our Services by contacting us "
+              "at privacy@centurygame.com.")
+    default, policy = classify(input=rights + "\n"), classify("--privacy-policy", input=rights + "\n")
+    assert default.exit_code == policy.exit_code == 0, default.output + policy.output
+    assert "user_rights" not in lines(default)[0]["types"]
+    assert "user_rights" in lines(policy)[0]["types"]

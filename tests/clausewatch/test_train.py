@@ -183,6 +183,11 @@ def test_only_privacy_and_ungated_claudette_types_get_a_lower_threshold_where_th
     claudette = set(CLAUDETTE_TYPES.values()) - set(training.GATES)
     others = [j for j, label in enumerate(model.labels) if label not in training.APPSI_TYPES | claudette]
     assert (model.phrase_thresholds[others] == model.thresholds[others]).all()
+    # Inside a privacy policy only the privacy types lose the terms-of-service budget.
+    privacy = [j for j, label in enumerate(model.labels) if label in training.APPSI_TYPES]
+    rest = [j for j in range(len(model.labels)) if j not in privacy]
+    assert privacy and (model.policy_thresholds[privacy] <= model.thresholds[privacy]).all()
+    assert (model.policy_thresholds[rest] == model.thresholds[rest]).all()
 
 
 def test_the_threshold_where_phrased_is_the_best_f1_among_the_phrased_sentences_if_lower():
