@@ -283,7 +283,7 @@ class ClauseClassifier(Protocol):
 
     analyzer_id: str
 
-    def classify(self, texts: Sequence[str]) -> list[Classification]: ...
+    def classify(self, texts: Sequence[str], privacy_policy: bool = False) -> list[Classification]: ...
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,10 @@ from analysis.text import sha256_text
 
 # Languages a classifier reads when it does not say (the shipped model is trained on English only).
 DEFAULT_LANGUAGES = ("en",)
+# The document types whose clauses are classified as a privacy policy's: there the privacy types keep their own
+# thresholds, elsewhere they must also stay off terms of service (decision 0027). A document's type is part of
+# its identity (one per platform and type), so every version of a document is classified the same way.
+PRIVACY_POLICY_TYPES = frozenset({"Privacy Policy"})
 
 
 class Analyzer:
@@ -31,15 +35,16 @@ class Analyzer:
         """The languages the model was trained and measured for; other texts get no types."""
         return tuple(getattr(self.model, "languages", DEFAULT_LANGUAGES))
 
-    def classify_text(self, text: str, language: str | None = None,
-                      previous: StoredVersion | None = None) -> tuple[ClassifiedClause, ...]:
+    def classify_text(self, text: str, language: str | None = None, previous: StoredVersion | None = None,
+                      document_type: str | None = None) -> tuple[ClassifiedClause, ...]:
         """Split ``text`` and classify its clauses, unless it is in a language the model cannot read.
 
         Such clauses get no type, and their reason says why ("not analysed:
         language fr"): a French policy never gets a confident wrong English type.
         A clause worded as in ``previous``, classified by this same analyzer, keeps
-        that classification (a clause's labels depend on its text alone): an edit
-        to one paragraph classifies that paragraph, not the whole policy again.
+        that classification (a clause's labels depend on its text and its
+        document's type, which ``previous`` shares): an edit to one paragraph
+        classifies that paragraph, not the whole policy again.
         """
         clauses = splitter.split_clauses(text)
         language = language or detect_language(text)
@@ -48,7 +53,8 @@ class Analyzer:
             return tuple(ClassifiedClause(c, unread) for c in clauses)
         known = self._known_labels(previous)
         new = list(dict.fromkeys(c.text for c in clauses if c.text not in known))
-        known.update(zip(new, self.model.classify(new), strict=True))
+        labels = self.model.classify(new, privacy_policy=document_type in PRIVACY_POLICY_TYPES)
+        known.update(zip(new, labels, strict=True))
         return tuple(ClassifiedClause(c, known[c.text]) for c in clauses)
 
     def _known_labels(self, previous: StoredVersion | None) -> dict[str, Classification]:
@@ -57,9 +63,10 @@ class Analyzer:
             return {}
         return {c.clause.text: c.classification for c in previous.clauses}
 
-    def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
+    def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
+        """``text`` analysed as the new version of a document of ``document_type`` whose current version is ``previous``."""
         language = detect_language(text)
-        classified = self.classify_text(text, language, previous)
+        classified = self.classify_text(text, language, previous, document_type)
         aligned, change = alignment.build_change(previous, text, sha256_text(text), classified)
         stated, label = dates.find_stated_date(text)
         return VersionAnalysis(
@@ -67,7 +74,8 @@ class Analyzer:
             language=language,
         )
 
-    def reanalyse(self, version: StoredVersion, previous: StoredVersion | None) -> VersionAnalysis:
+    def reanalyse(self, version: StoredVersion, previous: StoredVersion | None,
+                  document_type: str | None = None) -> VersionAnalysis:
         """A stored version classified again (``clausewatch analyze``), its clause keys kept.
 
         Keys come from the version's own old clauses, or, for a version never
@@ -76,4 +84,4 @@ class Analyzer:
         keep their ids. Nothing changed between versions: the analysis carries no change.
         """
         reference = version if version.clauses else previous
-        return replace(self(reference, version.text), change=None)
+        return replace(self(reference, version.text, document_type), change=None)

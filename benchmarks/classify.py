@@ -55,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.classifier import MODEL_DIR, Classifier  # noqa: E402
+from analysis.domain import Classification  # noqa: E402
 from analysis.splitter import split_clauses  # noqa: E402
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES  # noqa: E402
 from analysis import training  # noqa: E402
@@ -68,6 +69,9 @@ PATTERN_FIXTURES = ROOT / "tests" / "fixtures" / "classifier" / "pattern_types.j
 NEWER_TERMS = ROOT / "tests" / "fixtures" / "classifier" / "newer_terms.jsonl"
 NEWER_SPLITS = ("dev", "held_out")
 SEEDS = ("002", "004")
+# The seed policies that are privacy policies: their clauses are classified as the pipeline classifies a document
+# of type "Privacy Policy" (``classify(..., privacy_policy=True)``, decision 0027).
+PRIVACY_POLICY_SEEDS = ("004",)
 RELIABILITY_BINS = 10
 # Sentences per APPSI-139 segment: paragraphs of a privacy policy hold a few sentences (OPP-115's segments).
 SEGMENT = 4
@@ -337,10 +341,10 @@ def speed(model: Classifier, clauses: list[str], repeat: int = 5) -> dict:
             "policy_80_clauses_ms_cpu": round(policy_cpu * 1000, 1)}
 
 
-def seed_clauses(shared: Path) -> list[tuple[str, str]]:
+def seed_clauses(shared: Path, prefixes: Sequence[str] = SEEDS) -> list[tuple[str, str]]:
     """(seed, clause text) of the seed policies, split as the pipeline splits them."""
     found = []
-    for prefix in SEEDS:
+    for prefix in prefixes:
         for path in sorted((shared / "reference" / "seeds").glob(f"{prefix}_*")):
             found += [(f"{prefix} {' › '.join(c.heading_path)}", c.text)
                       for c in split_clauses(path.read_text(encoding="utf-8"))]
@@ -348,10 +352,19 @@ def seed_clauses(shared: Path) -> list[tuple[str, str]]:
 
 
 def seed_listing(model: Classifier, shared: Path) -> list[str]:
-    """One line per clause of the seed policies: heading path, first words, types and severity."""
-    clauses = seed_clauses(shared)
+    """One line per clause of the seed policies: heading path, first words, types and severity; a privacy
+    policy's clauses classified as the pipeline classifies them."""
     lines = []
-    for (where, text), result in zip(clauses, model.classify([t for _, t in clauses]), strict=True):
+    for prefix in SEEDS:
+        clauses = seed_clauses(shared, (prefix,))
+        results = model.classify([t for _, t in clauses], privacy_policy=prefix in PRIVACY_POLICY_SEEDS)
+        lines += _seed_lines(clauses, results)
+    return lines
+
+
+def _seed_lines(clauses: list[tuple[str, str]], results: list[Classification]) -> list[str]:
+    lines = []
+    for (where, text), result in zip(clauses, results, strict=True):
         first = " ".join(text.split()[:12])
         types = ", ".join(result.types) or "—"
         lines.append(f"| {where} | {first}… | {types} | {result.severity if result.types else ''} |")

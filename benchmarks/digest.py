@@ -64,7 +64,7 @@ class KeywordClassifier:
 
     analyzer_id = "benchmark-keywords-1"
 
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
+    def classify(self, texts: Sequence[str], privacy_policy: bool = False) -> list[Classification]:
         return [self._one(text) for text in texts]
 
     @staticmethod

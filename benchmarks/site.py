@@ -46,7 +46,7 @@ class TitleClassifier:
 
     analyzer_id = "benchmark-titles-1"
 
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
+    def classify(self, texts: Sequence[str], privacy_policy: bool = False) -> list[Classification]:
         return [self._one(text) for text in texts]
 
     @staticmethod

@@ -40,10 +40,10 @@ class TimedModel:
         self._model = model
         self._spent = spent
 
-    def classify(self, texts):
+    def classify(self, texts, privacy_policy=False):
         start = time.process_time()
         try:
-            return self._model.classify(texts)
+            return self._model.classify(texts, privacy_policy)
         finally:
             self._spent["classify"] += time.process_time() - start
 
@@ -66,10 +66,10 @@ def run(n: int) -> dict:
     analyzer = Analyzer()
     analyzer.model = TimedModel(analyzer.model, spent)
 
-    def analyze(previous, text):
+    def analyze(previous, text, document_type=None):
         start = time.process_time()
         try:
-            return analyzer(previous, text)
+            return analyzer(previous, text, document_type)
         finally:
             spent["analysis"] += time.process_time() - start
 

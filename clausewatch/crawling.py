@@ -57,13 +57,13 @@ class DeferredAnalyzer:
         self._analyzer: Analyzer | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
+    def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
         with self._lock:
             if self._analyzer is None:
                 from analysis.pipeline import Analyzer
 
                 self._analyzer = Analyzer()
-        return self._analyzer(previous, text)
+        return self._analyzer(previous, text, document_type)
 
     @property
     def loaded(self) -> bool:

@@ -24,9 +24,9 @@ def _start_worker() -> None:
     _worker_analyzer = Analyzer()
 
 
-def _analyze_in_worker(previous: StoredVersion | None, text: str) -> VersionAnalysis:
+def _analyze_in_worker(previous: StoredVersion | None, text: str, document_type: str | None) -> VersionAnalysis:
     assert _worker_analyzer is not None
-    return _worker_analyzer(previous, text)
+    return _worker_analyzer(previous, text, document_type)
 
 
 class ParallelAnalyzer:
@@ -46,8 +46,8 @@ class ParallelAnalyzer:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
             return self._pool
 
-    def __call__(self, previous: StoredVersion | None, text: str) -> VersionAnalysis:
-        return self._executor().submit(_analyze_in_worker, previous, text).result()
+    def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
+        return self._executor().submit(_analyze_in_worker, previous, text, document_type).result()
 
     def close(self) -> None:
         with self._lock:

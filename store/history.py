@@ -144,6 +144,14 @@ class History:
             raise UnknownDocumentError(document_id)
         return (row.sha256, row.text_length) if row.sha256 is not None else None
 
+    def document_type(self, document_id: str) -> str:
+        """The document's type in the catalog ("Terms of Service", "Privacy Policy"…)."""
+        with self.db.session() as session:
+            document_type = session.scalar(select(DocumentRow.type).where(DocumentRow.public_id == document_id))
+        if document_type is None:
+            raise UnknownDocumentError(document_id)
+        return document_type
+
     def fetch_sequence(self, document_id: str) -> list[tuple[str, datetime]]:
         """The primary snapshot hash and time of every fetch that gave a text, in order."""
         with self.db.session() as session:

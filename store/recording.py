@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +39,19 @@ from store.tables import (
 
 log = logging.getLogger(__name__)
 
-AnalyzeVersion = Callable[[StoredVersion | None, str], VersionAnalysis]
+
+
+class AnalyzeVersion(Protocol):
+    """What the store calls to analyse a document's new text (``analysis.pipeline.Analyzer`` is one).
+
+    ``previous`` is the document's current version (None for its first text) and
+    ``document_type`` its type in the catalog ("Privacy Policy"…), which decides
+    how the privacy types are classified there (decision 0027).
+    """
+
+    def __call__(self, previous: StoredVersion | None, text: str,
+                 document_type: str | None = None) -> VersionAnalysis: ...
+
 
 # How many consecutive fetches must serve the same implausibly shorter text
 # before it is believed and recorded as a version (the first ones are refused).
@@ -184,7 +197,7 @@ class Recorder:
             else:
                 # A first text has no version to align with: nothing to load.
                 previous = self.history.current_version(document_id) if current and analyze else None
-                analysis = analyze(previous, text) if analyze else None
+                analysis = analyze(previous, text, self.history.document_type(document_id)) if analyze else None
             try:
                 return self._record_text_transaction(
                     document_id, current[0] if current else None, parts, text, text_sha, analysis,
@@ -448,7 +461,7 @@ class _Rebuild:
     def add(self, run: RebuiltRun) -> None:
         row, analysis = self.rows.get(run.sha256), None
         if row is None:
-            analysis = self.analyze(self.previous, run.text) if self.analyze else None
+            analysis = self.analyze(self.previous, run.text, self.doc.type) if self.analyze else None
             row, _ = _upsert_version(self.session, self.doc, run.text, run.sha256, analysis,
                                           run.first_seen, True)
             self.rows[run.sha256] = row
@@ -471,7 +484,7 @@ class _Rebuild:
             self.kept_changes.add(change.id)
             return
         if analysis is None and self.analyze is not None:
-            analysis = self.analyze(self.previous, run.text)
+            analysis = self.analyze(self.previous, run.text, self.doc.type)
         self.kept_changes.add(_add_change(self.session, self.doc, self.previous_row, row, analysis,
                                           run.first_seen, True))
 

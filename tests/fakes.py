@@ -33,7 +33,7 @@ class KeywordClassifier:
         self.analyzer_id = analyzer_id
         self.keywords = dict(keywords)
 
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
+    def classify(self, texts: Sequence[str], privacy_policy: bool = False) -> list[Classification]:
         return [self.classify_one(text) for text in texts]
 
     def classify_one(self, text: str) -> Classification:

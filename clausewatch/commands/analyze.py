@@ -60,6 +60,7 @@ def _analyse_all(store: Store, analyzer: Analyzer, refs: Sequence[VersionRef]) -
         for document_id, wanted in by_document.items():
             try:
                 stored = {v.version.sha256: v for v in store.history.versions(document_id)}
+                document_type = store.history.document_type(document_id)
             except BlobError as exc:  # a missing or corrupt text: `clausewatch verify` says more
                 click.echo(f"analyze: {document_id}: {exc}", err=True)
                 failed += len(wanted)
@@ -69,7 +70,7 @@ def _analyse_all(store: Store, analyzer: Analyzer, refs: Sequence[VersionRef]) -
             for ref in wanted:
                 try:
                     previous = _previous(stored, order, ref.sha256)
-                    analysis = analyzer.reanalyse(stored[ref.sha256], previous)
+                    analysis = analyzer.reanalyse(stored[ref.sha256], previous, document_type)
                     replace_analysis(store, ref, analysis, now=utcnow())
                     stored[ref.sha256] = replace(stored[ref.sha256], clauses=analysis.clauses)
                     done += 1

@@ -78,7 +78,7 @@ def test_a_model_may_declare_more_languages():
         analyzer_id = "bilingual-1"
         languages = ("en", "de")
 
-        def classify(self, texts):
+        def classify(self, texts, privacy_policy=False):
             from analysis.domain import Classification
 
             return [Classification(types=("prohibited_content",)) for _ in texts]

@@ -26,7 +26,7 @@ class ArbitrationOnly:
 
     analyzer_id = "test-arbitration-1"
 
-    def classify(self, texts: Sequence[str]) -> list[Classification]:
+    def classify(self, texts: Sequence[str], privacy_policy: bool = False) -> list[Classification]:
         return [Classification(types=("arbitration",), severity="high", confidence=0.9, basis="explicit")
                 if "arbitration" in t else Classification(types=()) for t in texts]
 

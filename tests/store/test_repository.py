@@ -182,9 +182,9 @@ class _CountingClassifier(KeywordClassifier):
                                                 "law": ("governing_law", "low")})
         self.asked: list[str] = []
 
-    def classify(self, texts):
+    def classify(self, texts, privacy_policy=False):
         self.asked += list(texts)
-        return super().classify(texts)
+        return super().classify(texts, privacy_policy)
 
 
 def test_an_edit_classifies_only_the_clauses_worded_anew_and_stores_what_a_fresh_analysis_would(store):
