@@ -1,11 +1,12 @@
 """Where a document's CPU goes, stage by stage, without the crawler. Prints one JSON object.
 
 The pages of benchmarks/pipeline.py (CLAUDETTE policies in page furniture) go
-through the pipeline's own functions in one thread: ``extract_document``, then
-``Recorder.record_text`` (``store.recording``) on SQLite with the in-process ``Analyzer``, whose
+through the crawl's recorder in one thread (``crawler.recorder.Recorder.record``: extraction,
+then ``store.recording``) on SQLite with the in-process ``Analyzer``, whose
 classifier is timed on its own (it belongs to the classifier's benchmark,
 benchmarks/classify.py). A first pass records every page; a second pass
-records the same texts again (unchanged), a third records them edited
+records the same bytes again (unchanged: since the eighth pass of decision 0014
+they are recognised by their extraction key and not extracted), a third records them edited
 (``edited_text``: a paragraph dropped, a word and a duration changed, one
 added), so the analysis aligns every clause with the previous version's and
 lists the changes. Figures are CPU milliseconds per
@@ -55,7 +56,8 @@ def run(n: int) -> dict:
     from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
     from analysis.pipeline import Analyzer
     from analysis.text import sha256_bytes
-    from crawler.extract import extract_document
+    import crawler.recorder
+    from crawler.items import FetchedDocument, FetchedPart
     from store.repository import Store
 
     sources = claudette_pages()
@@ -73,6 +75,16 @@ def run(n: int) -> dict:
         finally:
             spent["analysis"] += time.process_time() - start
 
+    extract = crawler.recorder._extract
+
+    def timed_extract(item, rules):
+        start = time.process_time()
+        try:
+            return extract(item, rules)
+        finally:
+            spent["extract"] += time.process_time() - start
+
+    crawler.recorder._extract = timed_extract
     with tempfile.TemporaryDirectory() as home:
         store = Store.open(f"sqlite:///{home}/clausewatch.db", Path(home) / "objects")
         platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
@@ -80,22 +92,21 @@ def run(n: int) -> dict:
             for i in range(n)]
         store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
         documents = store.catalog.documents()
+        recorder = crawler.recorder.Recorder(store, analyze=analyze, run_id="stages", shrink_ratio=0.5)
         passes = {}
         for label, bodies in (("first_run", pages), ("unchanged_run", pages), ("changed_run", edited)):
             spent.clear()
+            outcomes: Counter = Counter()
             for document, body in zip(documents, bodies, strict=True):
                 source = document.spec.sources[0]
-                start = time.process_time()
-                text = extract_document([(body, "text/html; charset=utf-8", source.url, source)])
-                spent["extract"] += time.process_time() - start
                 now = datetime.now(UTC)
-                snapshot = Snapshot(sha256_bytes(body), document.id, source.url, source.url, 200, "text/html", now,
-                                    size=len(body))
+                snapshot = Snapshot(sha256_bytes(body), document.id, source.url, source.url, 200,
+                                    "text/html; charset=utf-8", now, size=len(body))
+                item = FetchedDocument(document.id, now, now, [FetchedPart(snapshot, body, source)])
                 start = time.process_time()
-                store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=now,
-                                            finished_at=now, analyze=analyze, shrink_ratio=0.5)
+                outcomes[recorder.record(item).outcome] += 1
                 spent["record"] += time.process_time() - start
-            passes[label] = per_document(spent, n)
+            passes[label] = {**per_document(spent, n), "outcomes": dict(outcomes)}
         store.close()
     return {"n": n, "mean_page_kb": round(sum(map(len, pages)) / n / 1024, 1), **passes}
 
@@ -104,7 +115,7 @@ def per_document(spent: Counter, n: int) -> dict:
     """CPU ms per document: extraction, the store's own work, analysis without and with the classifier."""
     figures = {
         "extract": spent["extract"],
-        "store": spent["record"] - spent["analysis"],
+        "store": spent["record"] - spent["extract"] - spent["analysis"],
         "analysis_without_classifier": spent["analysis"] - spent["classify"],
         "classifier": spent["classify"],
     }

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from analysis.domain import StoredVersion, VersionAnalysis
 from analysis.text import sha256_text
 from analysis.volatile import VolatileRules, volatile_difference
-from crawler.extract import ExtractionError, extract_parts
+from crawler.extraction_key import extraction_key, parts_of
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
-from crawler.reprocess import document_rules, reprocess_document
 from store.recording import NotModifiedFetch, RecordResult
 from store.repository import Store
 from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state
@@ -131,6 +130,11 @@ class Recorder:
     def _record_fetched(self, item: FetchedDocument) -> DocumentResult:
         first = item.parts[0]
         state = volatile_state(self.store, item.document_id)
+        key = extraction_key(state.spec, state.rules, parts_of(item.parts))
+        if identical := self._record_identical(item, state, key):
+            return identical
+        from crawler.extract import ExtractionError  # here: a fetch of identical bytes never loads the extractor
+
         try:
             text, starts = _extract(item, state.rules)
         except ExtractionError as exc:
@@ -144,18 +148,36 @@ class Recorder:
                                                     run_id=self.run_id)
             return _result(item.document_id, held)
         if verdict == LEARNED:
+            from crawler.reprocess import document_rules, reprocess_document
+
             # Versions are normalised without what was just learned: fold the
-            # history under the new rules, then record this fetch under them.
+            # history under the new rules, then record this fetch under them
+            # (without a key: the next fetch is extracted under the new rules and keyed).
             document = self.store.catalog.document(item.document_id)
             reprocess_document(self.store, document, analyze=self.analyze, run_id=self.run_id)
             text, starts = _extract(item, document_rules(self.store, document))
+            key = None
         recorded = self.store.recording.record_text(
             item.document_id, snapshot=first.snapshot, body=first.body, text=text,
             extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]], part_starts=starts,
             started_at=item.started_at, finished_at=item.finished_at, analyze=self.analyze,
-            shrink_ratio=self.shrink_ratio, run_id=self.run_id, exchanges=item.exchanges,
+            shrink_ratio=self.shrink_ratio, run_id=self.run_id, exchanges=item.exchanges, extraction_key=key,
         )
         return _result(item.document_id, recorded)
+
+    def _record_identical(self, item: FetchedDocument, state: VolatileState, key: str) -> DocumentResult | None:
+        """The fetch recorded as unchanged without extracting it, when its key is the current text's (else None).
+
+        Not while volatile candidates are watched: extracting the current text
+        again is what ends a watch (:meth:`_watch`).
+        """
+        if state.watching or key != state.extraction_key or state.extraction_text_sha256 != state.current_sha256:
+            return None
+        recorded = self.store.recording.record_identical(
+            item.document_id, extraction_key=key, snapshots=[(p.snapshot, p.body) for p in item.parts],
+            started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id, exchanges=item.exchanges,
+        )
+        return _result(item.document_id, recorded) if recorded is not None else None
 
     def _watch(self, item: FetchedDocument, text: str, state: VolatileState) -> str | None:
         """``held`` or ``learned`` when the text differs from the current version only in volatile-looking values."""
@@ -184,6 +206,8 @@ class Recorder:
 
 def _extract(item: FetchedDocument, rules: VolatileRules) -> tuple[str, tuple[int, ...]]:
     """The document's text and where each of its pages begins in it."""
+    from crawler.extract import extract_parts  # imported on the first fetch that needs extracting
+
     return extract_parts([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source) for p in item.parts],
                          rules)
 

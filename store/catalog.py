@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -81,10 +82,9 @@ class Catalog:
         """
         with self.db.session() as session:
             kept: set[int] = set()
-            for spec in platforms:
-                platform = self._upsert_platform(session, spec)
-                for doc in spec.documents:
-                    document_id = self._upsert_document(session, platform, doc, now)
+            specs = iter(platforms)
+            while chunk := list(islice(specs, _ROWS_PER_BATCH)):  # read as it goes: ``platforms`` may be a generator
+                for document_id in self._upsert_chunk(session, chunk, now):
                     if retire_missing:
                         kept.add(document_id)
             if retire_missing:
@@ -92,30 +92,58 @@ class Catalog:
                 # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
                 listed = session.scalars(select(DocumentRow.id).where(DocumentRow.in_catalog.is_(True))).all()
                 dropped = [document_id for document_id in listed if document_id not in kept]
-                for chunk in chunks(dropped):
-                    session.execute(update(DocumentRow).where(DocumentRow.id.in_(chunk)).values(in_catalog=False))
+                for ids in chunks(dropped):
+                    session.execute(update(DocumentRow).where(DocumentRow.id.in_(ids)).values(in_catalog=False))
 
-    def _upsert_platform(self, session: Session, spec: PlatformSpec) -> PlatformRow:
-        row = session.scalar(select(PlatformRow).where(PlatformRow.slug == spec.slug))
+    def _upsert_chunk(self, session: Session, specs: list[PlatformSpec], now: datetime) -> list[int]:
+        """Insert or update a chunk of platforms and their documents; their document row ids.
+
+        The chunk's existing rows are read in two queries and written in one
+        flush (a query and a flush per platform and per document cost ~1.3 ms
+        CPU per document of every command that syncs). Rows are added in
+        catalog order, so new documents get the ids a row-by-row sync gave.
+        """
+        platforms = {row.slug: row for row in session.scalars(
+            select(PlatformRow).where(PlatformRow.slug.in_({spec.slug for spec in specs})))}
+        documents = {(row.platform_id, row.type): row for row in session.scalars(
+            select(DocumentRow).where(DocumentRow.platform_id.in_([row.id for row in platforms.values()])))}
+        for spec in specs:
+            self._upsert_platform(session, platforms, spec)
+        session.flush()  # new platforms' ids, for their documents
+        synced, created = [], []
+        for spec in specs:
+            platform = platforms[spec.slug]
+            for doc in spec.documents:
+                row, new = self._upsert_document(session, documents, platform, doc, now)
+                synced.append(row)
+                if new:
+                    created.append(row)
+        session.flush()
+        for row in created:
+            # The public id derives from the primary key, known only after the insert.
+            row.public_id = f"CW-D-{row.id:05d}"
+        session.flush()
+        return [row.id for row in synced]
+
+    @staticmethod
+    def _upsert_platform(session: Session, rows: dict[str, PlatformRow], spec: PlatformSpec) -> None:
+        row = rows.get(spec.slug)
         if row is None:
-            row = PlatformRow(slug=spec.slug)
+            row = rows[spec.slug] = PlatformRow(slug=spec.slug)
             session.add(row)
         row.name = spec.name
         row.homepage = spec.homepage
         row.jurisdictions = list(spec.jurisdictions)
         row.tags = list(spec.tags)
-        session.flush()
-        return row
 
-    def _upsert_document(self, session: Session, platform: PlatformRow, spec, now: datetime) -> int:
-        row = session.scalar(
-            select(DocumentRow).where(DocumentRow.platform_id == platform.id, DocumentRow.type == spec.type)
-        )
+    @staticmethod
+    def _upsert_document(session: Session, rows: dict[tuple[int, str], DocumentRow], platform: PlatformRow, spec,
+                         now: datetime) -> tuple[DocumentRow, bool]:
+        row = rows.get((platform.id, spec.type))
         created = row is None
         if created:
-            # The public id derives from the primary key, known only after the insert.
-            row = DocumentRow(platform_id=platform.id, type=spec.type, public_id="~" + uuid.uuid4().hex[:16],
-                              created_at=now)
+            row = rows[(platform.id, spec.type)] = DocumentRow(
+                platform_id=platform.id, type=spec.type, public_id="~" + uuid.uuid4().hex[:16], created_at=now)
             session.add(row)
         row.url = spec.url
         row.spec = mapping.spec_to_json(spec)
@@ -123,10 +151,7 @@ class Catalog:
         row.schedule_group = spec.schedule_group
         row.tags = list(spec.tags)
         row.in_catalog = True
-        session.flush()
-        if created:
-            row.public_id = f"CW-D-{row.id:05d}"
-        return row.id
+        return row, created
 
     def documents(self) -> list[Document]:
         """Every document of the store, in id order."""

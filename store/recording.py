@@ -175,11 +175,14 @@ class Recorder:
         technical: bool = False,
         run_id: str | None = None,
         exchanges: Sequence[HttpExchange] = (),
+        extraction_key: str | None = None,
     ) -> RecordResult:
         """Record a successful fetch whose normalised text is ``text``: the same text only moves ``last_verified``;
         a new text creates the version, its clauses, provisions and change in one transaction, after its blobs.
         ``extra_snapshots`` are the further parts of a combined document, and
         ``part_starts`` where each part (the first included) begins in ``text``.
+        ``extraction_key`` (``crawler.extraction_key``), when given, is kept with the text's hash for
+        :meth:`record_identical`.
         """
         text_sha = self._put_blobs(body, extra_snapshots, text, exchanges)
         parts = _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts)
@@ -202,7 +205,7 @@ class Recorder:
                 return self._record_text_transaction(
                     document_id, current[0] if current else None, parts, text, text_sha, analysis,
                     started_at=started_at, finished_at=finished_at, technical=technical, run_id=run_id,
-                    exchanges=exchanges,
+                    exchanges=exchanges, extraction_key=extraction_key,
                 )
             except _CurrentVersionMoved:
                 log.info("current version of %s moved during analysis; analysing again", document_id)
@@ -247,13 +250,15 @@ class Recorder:
 
     def _record_text_transaction(
         self, document_id, expected, snapshots, text, text_sha, analysis, *, started_at, finished_at, technical, run_id,
-        exchanges=(),
+        exchanges=(), extraction_key=None,
     ) -> RecordResult:
         with self.db.session() as session:
             doc = document_row(session, document_id)
             current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
             if (current.sha256 if current else None) != expected:
                 raise _CurrentVersionMoved()
+            if extraction_key is not None:
+                doc.extraction_key, doc.extraction_text_sha256 = extraction_key, text_sha
             snaps = [(_upsert_snapshot(session, doc, snapshot), start) for snapshot, start in snapshots]
             snap = snaps[0][0]
             if current is not None and current.sha256 == text_sha:
@@ -276,6 +281,50 @@ class Recorder:
             ))
             return RecordResult("new_version", text_sha, change_id=change_id)
 
+
+    def record_identical(
+        self,
+        document_id: str,
+        *,
+        extraction_key: str,
+        snapshots: Sequence[tuple[Snapshot, bytes]],
+        started_at: datetime,
+        finished_at: datetime,
+        run_id: str | None = None,
+        exchanges: Sequence[HttpExchange] = (),
+    ) -> RecordResult | None:
+        """A fetch whose extraction key is the one the current version's text was last extracted under.
+
+        Recorded exactly as :meth:`record_text` records the same text (the
+        current version verified again, every part's snapshot kept and its
+        validators updated, an ``unchanged`` fetch in the capture log), without
+        the text: it is the current version's. Checked in the transaction:
+        the document's stored key is ``extraction_key``, the text it gave is
+        the current version's, and every part is a snapshot already linked to
+        that version. Otherwise nothing is written and None is returned: the
+        caller extracts the fetch and records it with :meth:`record_text`.
+        """
+        for _snapshot, body in snapshots:
+            self.db.blobs.put(body)
+        self._put_renderings(exchanges)
+        with self.db.session() as session:
+            doc = document_row(session, document_id)
+            current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
+            if current is None or doc.extraction_key != extraction_key or doc.extraction_text_sha256 != current.sha256:
+                return None
+            shas = [snapshot.sha256 for snapshot, _body in snapshots]
+            linked = set(session.scalars(
+                select(SnapshotRow.sha256).join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+                .where(VersionSnapshotRow.version_id == current.id, SnapshotRow.sha256.in_(shas))))
+            if not set(shas) <= linked:
+                return None
+            snaps = [_upsert_snapshot(session, doc, snapshot) for snapshot, _body in snapshots]
+            current.last_verified = max(current.last_verified, finished_at)
+            _add_fetch(session, exchanges, FetchRow(
+                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
+                snapshot_id=snaps[0].id, version_id=current.id, run_id=run_id,
+            ))
+            return RecordResult("unchanged", current.sha256)
 
     def _put_renderings(self, exchanges: Sequence[HttpExchange]) -> None:
         # Blobs before rows: a browser's payload and rendered DOM are stored before the capture naming them.

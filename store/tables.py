@@ -90,6 +90,10 @@ class DocumentRow(Base):
         ForeignKey("versions.id", use_alter=True), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the last text recorded from a fetch was extracted from (crawler.extraction_key) and its hash:
+    # a later fetch with the same key has that text, without extracting it again (decision 0014).
+    extraction_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    extraction_text_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     platform: Mapped[PlatformRow] = relationship(back_populates="documents")
     __table_args__ = (UniqueConstraint("platform_id", "type", name="uq_documents_platform_type"),)

@@ -52,6 +52,10 @@ class VolatileState:
     keep: frozenset[str]
     watching: bool
     current_sha256: str | None = None  # the current version's hash, read in the same session
+    # The stored declaration, and the key and text of the last extraction recorded (crawler.extraction_key).
+    spec: dict | None = None
+    extraction_key: str | None = None
+    extraction_text_sha256: str | None = None
 
 
 def _document(session, document_id: str) -> DocumentRow:
@@ -73,7 +77,8 @@ def volatile_state(store: Store, document_id: str) -> VolatileState:
         spec = spec_from_json(doc.spec)
         current = session.scalar(select(VersionRow.sha256).where(VersionRow.id == doc.current_version_id))
         return VolatileState(spec.volatile_rules(_rules(rows)), spec.volatile_keep,
-                             any(r.state == "candidate" for r in rows), current)
+                             any(r.state == "candidate" for r in rows), current, doc.spec, doc.extraction_key,
+                             doc.extraction_text_sha256)
 
 
 def observe(store: Store, document_id: str, keys: frozenset[VolatileKey], text_sha: str, now: datetime) -> str:
