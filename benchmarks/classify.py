@@ -60,6 +60,7 @@ from analysis.splitter import split_clauses  # noqa: E402
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES  # noqa: E402
 from analysis import training  # noqa: E402
 from analysis.training import Example, TrainingData  # noqa: E402
+from privacy_recall import segments as appsi_segments  # noqa: E402  (paragraphs of APPSI sentences, 0027)
 
 CATEGORIES = sorted(CLAUDETTE_TYPES)  # A, CH, CR, J, LAW, LTD, TER, USE
 CLAUDETTE_IDS = [CLAUDETTE_TYPES[c] for c in CATEGORIES]
@@ -211,7 +212,7 @@ def appsi_test(data_dir: Path, others: list[Example], workdir: Path) -> dict:
     model = train_model(TrainingData(train + others, []), APPSI_IDS, workdir)
     train_truth = label_matrix((e.types for e in train), APPSI_IDS)
     figures, macro = {}, {}
-    for unit, items in (("sentences", test), ("segments", appsi_segments(test))):
+    for unit, items in (("sentences", test), ("segments", appsi_segments(test, SEGMENT))):
         truth = label_matrix((e.types for e in items), APPSI_IDS)
         texts = [e.text for e in items]
         found = {
@@ -235,21 +236,6 @@ def appsi_test(data_dir: Path, others: list[Example], workdir: Path) -> dict:
         "macro_f1_segments": macro["segments"],
         **figures,
     }
-
-
-def appsi_segments(examples: Sequence[Example], size: int = SEGMENT) -> list[Example]:
-    """Runs of ``size`` consecutive sentences of one block (a stand-in for a policy) joined into one paragraph, with
-    every type any of its sentences carries: the multi-sentence case of a privacy policy's paragraphs."""
-    out: list[Example] = []
-    run: list[Example] = []
-    for example in [*examples, None]:
-        if run and (example is None or example.group != run[0].group or len(run) == size):
-            out.append(Example(" ".join(e.text for e in run), frozenset().union(*(e.types for e in run)),
-                               run[0].group, "appsi"))
-            run = []
-        if example is not None:
-            run.append(example)
-    return out
 
 
 def appsi_risk(data_dir: Path, model: Classifier) -> dict:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -29,20 +28,12 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
 PEER_TOOLS = REPO.parent / "shared" / "peer"
-# As benchmarks/startup.py: the editable install's finder is dropped so --source runs the other checkout.
-PROBE = """
-import atexit, sys
-sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("__editable__")]
-atexit.register(lambda: print("modules", len(sys.modules), file=sys.stderr))
-from clausewatch.cli import main
-main(sys.argv[1:])
-"""
 
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+# The CLI run as benchmarks/startup.py runs it (the editable install's finder dropped, so --source runs the
+# other checkout), and the CPU of finished children.
+from startup import PROBE, children_cpu  # noqa: E402
 
 
 class Checkout:
