@@ -38,7 +38,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 8
+LOGIC_VERSION = 9
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
@@ -432,7 +432,10 @@ class Classifier:
         owners = np.asarray(sentences.owners, dtype=np.int64)
         split = np.asarray(sentences.split, dtype=bool)
         whole = self._whole_sentence_columns
-        if not (split.any() and whole.any()):
+        # Decided per clause, never per batch: a clause's whole-sentence rows count whether or not another clause
+        # of the batch has parts a ";" split (a sentence of fragments, "Logs retained; ninety days.", has no part
+        # scored, only its whole row), so a clause gets the same labels alone as beside any other.
+        if not whole.any() or (not split.any() and sentences.whole_counts is None):
             np.maximum.at(margins, owners, scored.margins)
             return margins, scored
         # The parts of a sentence a ";" split count for every type but the privacy types, which read the whole

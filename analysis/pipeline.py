@@ -18,7 +18,7 @@ DEFAULT_LANGUAGES = ("en",)
 # The document types whose clauses are classified as a privacy policy's: there the privacy types keep their own
 # thresholds, elsewhere they must also stay off terms of service (decision 0027). A document's type is part of
 # its identity (one per platform and type), so every version of a document is classified the same way.
-PRIVACY_POLICY_TYPES = frozenset({"Privacy Policy"})
+PRIVACY_POLICY_TYPES = frozenset({"Privacy Policy", "Business Privacy Policy"})
 
 
 class Analyzer:

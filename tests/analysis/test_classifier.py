@@ -496,3 +496,16 @@ def test_the_privacy_types_read_each_whole_sentence_of_a_clause_of_several():
     # The first two parts are one sentence split by ";", read whole (tokens 0–7); the third stands alone.
     assert whole.split == [True, True, False]
     assert whole.rows == [("We collect your name; and your email.", (0, 7))]
+
+
+def test_a_clause_gets_the_same_labels_alone_as_beside_any_other(model):
+    # A sentence of fragments joined by ";" has no part scored, only its whole row, which the privacy types read;
+    # whether another clause of the batch has ";"-split parts must not change that.
+    fragments = "Logs retained; ninety days. We may share your data with partners. You can opt out anytime."
+    split = "We collect your name; we collect your email address and your phone number. You can delete your account."
+    for privacy_policy in (False, True):
+        alone = model.classify([fragments], privacy_policy=privacy_policy)[0]
+        beside = model.classify([fragments, split], privacy_policy=privacy_policy)[0]
+        assert alone.types == beside.types
+        assert alone.confidence == beside.confidence
+    assert "data_retention" in model.classify([fragments], privacy_policy=True)[0].types

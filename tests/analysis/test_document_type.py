@@ -78,6 +78,6 @@ def test_only_a_privacy_policy_is_read_as_one():
     analyzer = Analyzer(model)
     for kind in ("Terms of Service", "Cookies Policy", None):
         assert analyzer.classify_text(ACCESS, "en", document_type=kind)[0].classification.types == ()
-    assert PRIVACY_POLICY_TYPES == {"Privacy Policy"}
+    assert PRIVACY_POLICY_TYPES == {"Privacy Policy", "Business Privacy Policy"}
     assert analyzer.classify_text(ACCESS, "en", document_type="Privacy Policy")[0].classification.types == (
         "user_rights",)
