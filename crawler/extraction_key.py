@@ -50,9 +50,12 @@ EXTRACTION_MODULES = (
     "crawler/extract/pdf.py",
     "crawler/extract/selection.py",
 )
-# The libraries an extraction parses and decodes with: top-level module → distribution name.
+# The libraries an extraction parses and decodes with: top-level module → distribution name. bs4's
+# UnicodeDammit, which decoding falls back to, prefers cchardet or chardet when either is installed.
 EXTRACTION_LIBRARIES = {
     "bs4": "beautifulsoup4",
+    "cchardet": "cchardet",
+    "chardet": "chardet",
     "charset_normalizer": "charset-normalizer",
     "lxml": "lxml",
     "markdownify": "markdownify",
@@ -77,15 +80,24 @@ def installed_version(module: str, distribution: str) -> str | None:
     """The installed version of ``distribution`` (which provides ``module``), without importing either.
 
     Read off the name of its ``*.dist-info`` folder beside the module, as pip
-    installs it; ``importlib.metadata`` gives the same answer at ~10 ms a look-up.
-    None when the module is not installed.
+    installs it; ``importlib.metadata`` gives the same answer at ~10 ms a look-up,
+    and is asked when there is no such folder (a distribution's or an egg's
+    install). None when the module is not installed.
     """
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         return None
     origin = Path(spec.origin)
     folder = origin.parent.parent if spec.submodule_search_locations else origin.parent
-    return _dist_info_versions(str(folder)).get(_normalise(distribution), "unknown")
+    found = _dist_info_versions(str(folder)).get(_normalise(distribution))
+    if found is None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version(distribution)
+        except PackageNotFoundError:
+            found = "unknown"
+    return found
 
 
 @cache

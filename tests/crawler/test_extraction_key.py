@@ -3,6 +3,7 @@ identical bytes, in a fresh interpreter, never imports the extractor."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -32,8 +33,12 @@ def test_every_project_module_an_extraction_imports_is_in_the_fingerprint():
 def test_library_versions_are_read_without_importing_the_libraries():
     from importlib.metadata import version
 
-    for module, distribution in EXTRACTION_LIBRARIES.items():
+    installed = {m: d for m, d in EXTRACTION_LIBRARIES.items() if importlib.util.find_spec(m) is not None}
+    assert {"bs4", "lxml", "charset_normalizer"} <= set(installed)
+    for module, distribution in installed.items():
         assert installed_version(module, distribution) == version(distribution)
+    for module in EXTRACTION_LIBRARIES.keys() - installed.keys():  # chardet, cchardet: optional, not installed here
+        assert installed_version(module, EXTRACTION_LIBRARIES[module]) is None
     assert installed_version("no_such_module_here", "nothing") is None
 
 
