@@ -40,7 +40,6 @@ from store.tables import (
 log = logging.getLogger(__name__)
 
 
-
 class AnalyzeVersion(Protocol):
     """What the store calls to analyse a document's new text (``analysis.pipeline.Analyzer`` is one).
 
@@ -99,9 +98,7 @@ class Recorder:
         exchanges: Sequence[HttpExchange] = (),
     ) -> RecordResult:
         """A failed fetch: recorded with its kind, never as a version. An error page is kept as evidence."""
-        if body is not None:
-            self.db.blobs.put(body)
-        self._put_renderings(exchanges)
+        self._put_pages([body] if body is not None else [], exchanges)
         with self.db.session() as session:
             doc = document_row(session, document_id)
             snap = _upsert_snapshot(session, doc, snapshot) if snapshot is not None and body is not None else None
@@ -216,11 +213,14 @@ class Recorder:
     def _put_blobs(self, body: bytes, extra_snapshots: Sequence[tuple[Snapshot, bytes]], text: str,
                    exchanges: Sequence[HttpExchange]) -> str:
         """Every blob of a fetch, before any row names one; returns the text's hash."""
-        self.db.blobs.put(body)
-        for _extra, extra_body in extra_snapshots:
-            self.db.blobs.put(extra_body)
-        self._put_renderings(exchanges)
+        self._put_pages([body, *(extra_body for _extra, extra_body in extra_snapshots)], exchanges)
         return self.db.blobs.put(text.encode("utf-8"))
+
+    def _put_pages(self, bodies: Sequence[bytes], exchanges: Sequence[HttpExchange]) -> None:
+        """The pages a fetch got and their browser renderings, before any row names them."""
+        for body in bodies:
+            self.db.blobs.put(body)
+        self._put_renderings(exchanges)
 
     def _suspicious_shrink(self, document_id: str, current: tuple[str, int] | None, text: str, text_sha: str,
                            shrink_ratio: float) -> str | None:
@@ -262,14 +262,10 @@ class Recorder:
             snaps = [(_upsert_snapshot(session, doc, snapshot), start) for snapshot, start in snapshots]
             snap = snaps[0][0]
             if current is not None and current.sha256 == text_sha:
-                current.last_verified = max(current.last_verified, finished_at)
                 for each, start in snaps:
                     _link(session, current, each, start)
-                _add_fetch(session, exchanges, FetchRow(
-                    document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
-                    snapshot_id=snap.id, version_id=current.id, run_id=run_id,
-                ))
-                return RecordResult("unchanged", text_sha)
+                return _verified_again(session, doc, current, snap, exchanges, started_at=started_at,
+                                       finished_at=finished_at, run_id=run_id)
             version, created = _upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
             for each, start in snaps:
                 _link(session, version, each, start)
@@ -280,7 +276,6 @@ class Recorder:
                 snapshot_id=snap.id, version_id=version.id, run_id=run_id,
             ))
             return RecordResult("new_version", text_sha, change_id=change_id)
-
 
     def record_identical(
         self,
@@ -304,9 +299,7 @@ class Recorder:
         that version. Otherwise nothing is written and None is returned: the
         caller extracts the fetch and records it with :meth:`record_text`.
         """
-        for _snapshot, body in snapshots:
-            self.db.blobs.put(body)
-        self._put_renderings(exchanges)
+        self._put_pages([body for _snapshot, body in snapshots], exchanges)
         with self.db.session() as session:
             doc = document_row(session, document_id)
             current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
@@ -319,12 +312,8 @@ class Recorder:
             if not set(shas) <= linked:
                 return None
             snaps = [_upsert_snapshot(session, doc, snapshot) for snapshot, _body in snapshots]
-            current.last_verified = max(current.last_verified, finished_at)
-            _add_fetch(session, exchanges, FetchRow(
-                document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
-                snapshot_id=snaps[0].id, version_id=current.id, run_id=run_id,
-            ))
-            return RecordResult("unchanged", current.sha256)
+            return _verified_again(session, doc, current, snaps[0], exchanges, started_at=started_at,
+                                   finished_at=finished_at, run_id=run_id)
 
     def _put_renderings(self, exchanges: Sequence[HttpExchange]) -> None:
         # Blobs before rows: a browser's payload and rendered DOM are stored before the capture naming them.
@@ -380,6 +369,18 @@ def _add_fetch(session: Session, exchanges: Sequence[HttpExchange], fetch: Fetch
     session.add(fetch)
     session.flush()
     capture_log.append(session, fetch, exchanges)
+
+def _verified_again(session: Session, doc: DocumentRow, current: VersionRow, snap: SnapshotRow,
+                    exchanges: Sequence[HttpExchange], *, started_at: datetime, finished_at: datetime,
+                    run_id: str | None) -> RecordResult:
+    """A fetch that gave the current version's text again: the version verified then, an ``unchanged`` fetch."""
+    current.last_verified = max(current.last_verified, finished_at)
+    _add_fetch(session, exchanges, FetchRow(
+        document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
+        snapshot_id=snap.id, version_id=current.id, run_id=run_id,
+    ))
+    return RecordResult("unchanged", current.sha256)
+
 
 def _upsert_snapshot(session: Session, doc: DocumentRow, snapshot: Snapshot) -> SnapshotRow:
     row = session.scalar(
