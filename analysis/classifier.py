@@ -78,7 +78,7 @@ _WORD = re.compile(r"\w+")
 # A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 # The same breaks, kept by ``split`` (to tell a ";" inside a sentence from a sentence's end).
-_SENTENCE_BREAKS_KEPT = re.compile(r"((?<=[.!?;])\s+|\n+)")
+_SENTENCE_BREAKS_KEPT = re.compile(f"({_SENTENCE_BREAK.pattern})")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
 # A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
