@@ -29,11 +29,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
-PEER_TOOLS = REPO.parent / "shared" / "peer"
 
 # The CLI run as benchmarks/startup.py runs it (the editable install's finder dropped, so --source runs the
-# other checkout), and the CPU of finished children.
-from startup import PROBE, children_cpu  # noqa: E402
+# other checkout); the corpus tools, port, server wait and children's CPU as benchmarks/peer.py has them.
+from peer import PEER_TOOLS, children_cpu, free_port, wait_for_server  # noqa: E402
+from startup import PROBE  # noqa: E402
 
 
 class Checkout:
@@ -76,26 +76,6 @@ class Checkout:
                 for kind, runs in self.runs.items() if runs}
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(port: int) -> None:
-    import socket
-
-    for _ in range(600):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"the corpus server did not listen on port {port}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100)
@@ -114,7 +94,7 @@ def main() -> None:
                                    "--directory", str(root / "corpus" / "site")],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_for(port)
+            wait_for_server(port, server)
             catalog = root / "corpus" / "declarations"
             checkouts = [Checkout("this_checkout", REPO, root / "this" / "home", catalog, args.concurrency)]
             if args.source:
