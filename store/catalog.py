@@ -37,7 +37,6 @@ class DocumentStatus:
     language: str | None = None  # of the current version, as detected
 
 
-
 @dataclass(frozen=True)
 class StoredDocuments:
     """The store's documents as an iterable read ``batch`` rows at a time, so a catalog of any
@@ -84,9 +83,9 @@ class Catalog:
             kept: set[int] = set()
             specs = iter(platforms)
             while chunk := list(islice(specs, _ROWS_PER_BATCH)):  # read as it goes: ``platforms`` may be a generator
-                for document_id in self._upsert_chunk(session, chunk, now):
-                    if retire_missing:
-                        kept.add(document_id)
+                synced = self._upsert_chunk(session, chunk, now)
+                if retire_missing:
+                    kept.update(synced)
             if retire_missing:
                 # Documents dropped from the catalog keep their history but are no longer crawled.
                 # Ids only: loading every row at once made the sync's peak memory grow with the catalog.
