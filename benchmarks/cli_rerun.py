@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 # The CLI run as benchmarks/startup.py runs it (the editable install's finder dropped, so --source runs the
-# other checkout); the corpus tools, port, server wait and children's CPU as benchmarks/peer.py has them.
-from peer import PEER_TOOLS, children_cpu, free_port, wait_for_server  # noqa: E402
+# other checkout); the served corpus and the children's CPU as benchmarks/peer.py has them.
+from peer import children_cpu, served_corpus  # noqa: E402
 from startup import PROBE  # noqa: E402
 
 
@@ -86,15 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clausewatch-rerun-") as scratch:
         root = Path(scratch)
-        port = free_port()
-        subprocess.run([sys.executable, str(PEER_TOOLS / "make_corpus.py"), str(root / "corpus"), str(args.n),
-                        str(port)], check=True, capture_output=True)
-        pages = list((root / "corpus" / "site").iterdir())
-        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                                   "--directory", str(root / "corpus" / "site")],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_server(port, server)
+        with served_corpus(root, args.n) as pages:
             catalog = root / "corpus" / "declarations"
             checkouts = [Checkout("this_checkout", REPO, root / "this" / "home", catalog, args.concurrency)]
             if args.source:
@@ -110,9 +102,6 @@ def main() -> None:
                     page.touch()
                 for checkout in checkouts:
                     outcomes[checkout.name]["resent"] = checkout.timed("resent")
-        finally:
-            server.terminate()
-            server.wait()
     print(json.dumps({"benchmark": "cli_rerun", "n": args.n, "repeat": args.repeat,
                       **{c.name: c.figures() for c in checkouts}, "last_outcomes": outcomes,
                       "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()], "cpus": os.cpu_count()},

@@ -29,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,22 +148,30 @@ def outcomes(output: str) -> dict[str, int]:
     return {outcome: int(n) for n, outcome in (part.split(" ", 1) for part in counts.split(", ") if " " in part)}
 
 
+@contextmanager
+def served_corpus(root: Path, n: int) -> Iterator[list[Path]]:
+    """``n`` real policy pages (``make_corpus.py``) under ``root``/corpus, with their declarations, served on a
+    free loopback port for as long as the context lasts; yields the pages' files."""
+    port = free_port()
+    subprocess.run([sys.executable, str(PEER_TOOLS / "make_corpus.py"), str(root / "corpus"), str(n), str(port)],
+                   check=True, capture_output=True)
+    pages = list((root / "corpus" / "site").iterdir())
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                               "--directory", str(root / "corpus" / "site")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_server(port, server)
+        yield pages
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def side_by_side(n: int, peer: Path, concurrency: int, with_ota: bool = True) -> dict:
     with tempfile.TemporaryDirectory(prefix="clausewatch-peer-") as scratch:
         root = Path(scratch)
-        port = free_port()
-        subprocess.run([sys.executable, str(PEER_TOOLS / "make_corpus.py"), str(root / "corpus"), str(n), str(port)],
-                       check=True, capture_output=True)
-        pages = list((root / "corpus" / "site").iterdir())
-        server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                                   "--directory", str(root / "corpus" / "site")],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_server(port, server)
+        with served_corpus(root, n) as pages:
             return _runs(n, peer, concurrency, root, pages, with_ota)
-        finally:
-            server.terminate()
-            server.wait()
 
 
 def _runs(n: int, peer: Path, concurrency: int, root: Path, pages: list[Path], with_ota: bool) -> dict:
