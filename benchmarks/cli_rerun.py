@@ -1,7 +1,7 @@
 """CLI re-run benchmark: ``clausewatch crawl`` of N unchanged loopback pages, a fresh process each time.
 
 The pages and catalog are ``../shared/peer/make_corpus.py``'s (as ``benchmarks/peer.py``
-uses them), served by one ``python -m http.server``. Each checkout gets its own home:
+uses them), served by one ``http.server`` (``corpus_server.py``). Each checkout gets its own home:
 ``init`` and a first crawl (not timed), then ``--repeat`` rounds of
 
 - ``unchanged``: the server answers If-Modified-Since with 304;

@@ -4,8 +4,8 @@ Used by ``benchmarks/pipeline.py --peer FOLDER`` (FOLDER holds the engine instal
 with npm, see ../shared/peer/README.md; it is never part of this repository).
 
 For each N: ``../shared/peer/make_corpus.py`` writes N CLAUDETTE policy pages
-and their Open Terms Archive declarations; one ``python3 -m http.server``
-serves them to both programs. Each side runs as a child process, timed as a
+and their Open Terms Archive declarations; one ``http.server`` with a real
+listen backlog (``corpus_server.py``) serves them to both programs. Each side runs as a child process, timed as a
 user would time it (start-up, store set-up and catalog included), CPU from
 ``getrusage(RUSAGE_CHILDREN)`` (the engine's Chromium included):
 
@@ -156,9 +156,8 @@ def served_corpus(root: Path, n: int) -> Iterator[list[Path]]:
     subprocess.run([sys.executable, str(PEER_TOOLS / "make_corpus.py"), str(root / "corpus"), str(n), str(port)],
                    check=True, capture_output=True)
     pages = list((root / "corpus" / "site").iterdir())
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                               "--directory", str(root / "corpus" / "site")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, str(REPO / "benchmarks" / "corpus_server.py"), str(port),
+                               str(root / "corpus" / "site")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_server(port, server)
         yield pages

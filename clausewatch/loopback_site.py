@@ -129,7 +129,12 @@ class LocalSite:
 
 
 class _QuietServer(ThreadingHTTPServer):
-    """A client that went away (killed, or gave up at a size cap) is no error of the server's."""
+    """A client that went away (killed, or gave up at a size cap) is no error of the server's.
+
+    It listens with a backlog a crawl's concurrency fits: with ``socketserver``'s 5, the kernel drops the
+    connections over it and each client retries a second later."""
+
+    request_queue_size = 128
 
     def handle_error(self, request, client_address) -> None:
         import sys
