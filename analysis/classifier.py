@@ -38,7 +38,7 @@ MODEL_DIR = Path(__file__).resolve().parent / "model"
 MODEL_FILES = ("model.json", "vocabulary.json", "weights.npz")
 FORMAT = 2
 # Bump when the way findings become a classification changes (it is part of analyzer_id).
-LOGIC_VERSION = 9
+LOGIC_VERSION = 10
 
 # A curated phrase is precise but its precision is measured nowhere: a type found
 # only through one is reported with this confidence, below any learned "sure".
@@ -428,7 +428,7 @@ class Classifier:
         margins = self.scores(rows, texts)
         if sentences.features is None:
             return margins, SentenceScores({}, [], np.zeros((0, len(self.labels))))
-        scored = SentenceScores(sentences.ranges, sentences.texts, self.scores(sentences.features, sentences.texts))
+        part_margins = self.scores(sentences.features, sentences.texts)
         owners = np.asarray(sentences.owners, dtype=np.int64)
         split = np.asarray(sentences.split, dtype=bool)
         whole = self._whole_sentence_columns
@@ -436,20 +436,22 @@ class Classifier:
         # of the batch has parts a ";" split (a sentence of fragments, "Logs retained; ninety days.", has no part
         # scored, only its whole row), so a clause gets the same labels alone as beside any other.
         if not whole.any() or (not split.any() and sentences.whole_counts is None):
-            np.maximum.at(margins, owners, scored.margins)
-            return margins, scored
+            np.maximum.at(margins, owners, part_margins)
+            return margins, SentenceScores(sentences.ranges, sentences.texts, part_margins)
         # The parts of a sentence a ";" split count for every type but the privacy types, which read the whole
         # sentence (its own row) or, in a clause of one sentence, the clause.
-        parts = scored.margins.copy()
-        parts[np.ix_(split, whole)] = -np.inf
-        np.maximum.at(margins, owners, parts)
+        part_margins[np.ix_(split, whole)] = -np.inf
+        np.maximum.at(margins, owners, part_margins)
+        whole_margins = np.full((len(sentences.whole_texts), len(self.labels)), -np.inf)
         if sentences.whole_counts is not None:
             columns = np.flatnonzero(whole)
+            whole_margins[:, columns] = self._whole_sentence_scores(sentences.whole_counts, columns)
             best = margins[:, columns]
-            np.maximum.at(best, np.asarray(sentences.whole_owners, dtype=np.int64),
-                          self._whole_sentence_scores(sentences.whole_counts, columns))
+            np.maximum.at(best, np.asarray(sentences.whole_owners, dtype=np.int64), whole_margins[:, columns])
             margins[:, columns] = best
-        return margins, scored
+        # What each type read is what may be quoted as the sentence that decided it (``SentenceScores.deciding``).
+        return margins, SentenceScores(sentences.ranges, sentences.texts, part_margins,
+                                       WholeRows.of(sentences.whole_texts, sentences.whole_owners, whole_margins))
 
     def _whole_sentence_scores(self, counts: TermCounts, columns: np.ndarray) -> np.ndarray:
         """The margins of the whole-sentence rows for ``columns`` (the privacy types) alone."""
@@ -666,31 +668,63 @@ def _whole_sentences(parts: list[str], joined: list[bool] | None, scored: list[b
 
 
 @dataclass(frozen=True)
+class WholeRows:
+    """The whole sentences a ";" split, as the privacy types read them: texts, margins (``-inf`` in the columns of
+    the other types, which read the parts) and the rows of each clause."""
+
+    texts: list[str]
+    margins: np.ndarray
+    rows_of: dict[int, list[int]]
+
+    @classmethod
+    def of(cls, texts: list[str], owners: list[int], margins: np.ndarray) -> WholeRows:
+        rows_of: dict[int, list[int]] = {}
+        for row, owner in enumerate(owners):
+            rows_of.setdefault(owner, []).append(row)
+        return cls(texts, margins, rows_of)
+
+
+@dataclass(frozen=True)
 class SentenceScores:
-    """The margins of the sentences of multi-sentence clauses; ``ranges`` maps a clause to its rows."""
+    """The margins of the sentences of multi-sentence clauses; ``ranges`` maps a clause to its rows.
+
+    A part's margin is ``-inf`` for a type that did not read it (a privacy type where a ";" split the sentence:
+    it read the whole sentence, a row of ``whole``, or in a clause of one sentence the clause itself)."""
 
     ranges: dict[int, tuple[int, int]]
     sentences: list[str]
     margins: np.ndarray
+    whole: WholeRows | None = None
 
     def carried_elsewhere(self, clause: int, label: int, threshold: float, clause_type: ClauseType) -> bool:
         """Whether a sentence of ``clause`` without the type's ``unless`` wording clears ``threshold`` on its own:
         "We retain all rights … . Server logs are deleted after 30 days." keeps its retention."""
-        if clause not in self.ranges:
-            return False
-        start, end = self.ranges[clause]
-        return any(self.margins[k, label] >= threshold and not clause_type.excluded(self.sentences[k])
-                   for k in range(start, end))
+        return any(margin >= threshold and not clause_type.excluded(text) for margin, text in self._read(clause, label))
 
     def deciding(self, clause: int, label: int | None, clause_type: ClauseType) -> str | None:
         """The sentence of ``clause`` that decided a type: the best-scored for a learned label, the first
         holding a curated phrase for the others; ``None`` for a clause of one sentence."""
         if clause not in self.ranges:
             return None
+        if label is None:
+            start, end = self.ranges[clause]
+            return next((s for s in self.sentences[start:end] if clause_type.evidence(s)), None)
+        # Nothing read apart (a privacy type of a clause of one sentence read the clause): no sentence to quote.
+        margin, text = max(self._read(clause, label), key=lambda read: read[0], default=(-np.inf, None))
+        return text if margin > -np.inf else None
+
+    def _read(self, clause: int, label: int) -> list[tuple[float, str]]:
+        """The sentences of ``clause`` the label read on their own, with their margins: its parts and, for the
+        privacy types, the whole sentences a ";" split."""
+        if clause not in self.ranges:
+            return []
         start, end = self.ranges[clause]
-        if label is not None:
-            return self.sentences[start + int(np.argmax(self.margins[start:end, label]))]
-        return next((s for s in self.sentences[start:end] if clause_type.evidence(s)), None)
+        read = [(margin, text) for margin, text in zip(self.margins[start:end, label].tolist(),
+                                                       self.sentences[start:end], strict=True) if margin > -np.inf]
+        if self.whole is not None:
+            read += [(float(self.whole.margins[k, label]), self.whole.texts[k])
+                     for k in self.whole.rows_of.get(clause, ()) if self.whole.margins[k, label] > -np.inf]
+        return read
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,33 @@ def test_a_long_clause_quotes_the_sentence_that_decided_each_type(model):
     assert result.evidence.index(termination) < len(result.types)
 
 
+def test_a_privacy_type_quotes_the_whole_sentence_it_read_never_a_part_a_semicolon_split(model):
+    retention = ("We collect your name and email address when you register; we keep your account data for as long as "
+                 "your account is open and delete it within 30 days after you close it.")
+    clause = f"{retention} You may contact us at any time to ask for a copy of the data we hold about you."
+    result = model.classify([clause], privacy_policy=True)[0]
+    assert "data_retention" in result.types
+    quotes = result.evidence[:len(result.types)]
+    assert retention in quotes
+    assert not any(quote in retention and quote != retention for quote in quotes)
+
+
+def test_the_deciding_sentence_is_one_the_label_read():
+    first, second = "We collect your name;", "we keep it for a year."
+    labels = 2  # column 0 reads the parts, column 1 (a privacy type) the whole sentence they make
+    parts = np.array([[0.5, -np.inf], [2.0, -np.inf], [0.1, 0.3]])
+    whole = classifier.WholeRows.of([f"{first} {second}"], [0], np.array([[-np.inf, 1.0]]))
+    scores = classifier.SentenceScores({0: (0, 3)}, [first, second, "Read on, please."], parts, whole)
+    retention = classifier.BY_ID["data_retention"]
+    assert scores.deciding(0, 0, retention) == second
+    assert scores.deciding(0, 1, retention) == f"{first} {second}"
+    assert scores.carried_elsewhere(0, 1, 0.5, retention)
+    assert not scores.carried_elsewhere(0, 1, 1.5, retention)
+    # A clause of one sentence: the privacy type read the clause, no part of it, so no sentence is quoted.
+    alone = classifier.SentenceScores({0: (0, 2)}, [first, second], np.full((2, labels), -np.inf))
+    assert alone.deciding(0, 1, retention) is None
+
+
 def test_a_one_sentence_clause_keeps_its_phrases_as_evidence(model):
     result = classify(model, "You agree to indemnify and hold us harmless from any claim.")
     assert result.evidence[0] == "indemnify"
