@@ -81,6 +81,10 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _SENTENCE_BREAKS_KEPT = re.compile(f"({_SENTENCE_BREAK.pattern})")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
+# An item of a list: a line that opens with a bullet or a short enumerator ("•", "-", "*", "1.", "(a)", "iv)").
+# After a line that ends with ":" ("You may have rights to:"), such a line completes that lead-in and is read with it
+# ("… rights to: Export data where applicable" is a right, not a collection of data).
+_LIST_ITEM = re.compile(r"\s*(?:[•·▪◦‣●○■□*+\-–—]|\(?(?:\d{1,3}|[a-z]|[ivx]{2,5})[.)])\s", re.IGNORECASE)
 # A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
 # "**12.4 Your Indemnification Obligations**", "**Prohibited Uses**"): one short line without punctuation, numbered, or
 # in bold and Title Case (a bold sentence in lower case is a provision stressed).
@@ -242,20 +246,23 @@ class TermIndex:
         at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
         return np.where(known & (table[at] == keys), features[at], -1)
 
-    def counts(self, windows: dict[int, np.ndarray], spans: np.ndarray) -> TermCounts:
-        """Term frequencies of each row, a row being the tokens from ``start`` to ``end`` of one of ``spans``."""
+    def counts(self, windows: dict[int, np.ndarray], spans: np.ndarray, row_of_span: np.ndarray | None = None,
+               ) -> TermCounts:
+        """Term frequencies of each row, a row being the tokens from ``start`` to ``end`` of one of ``spans``, or,
+        given ``row_of_span``, of every span of that row (no n-gram spans two of them)."""
+        span_rows = np.arange(len(spans)) if row_of_span is None else row_of_span
         rows, terms = [], []
         for n, found in windows.items():
             lengths = np.maximum(spans[:, 1] - spans[:, 0] - n + 1, 0)
-            # Every window start of every row: the row's start plus 0, 1, … its windows - 1.
+            # Every window start of every span: the span's start plus 0, 1, … its windows - 1.
             offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
             term = found[np.repeat(spans[:, 0], lengths) + offsets]
-            rows.append(np.repeat(np.arange(len(spans)), lengths)[term >= 0])
+            rows.append(np.repeat(span_rows, lengths)[term >= 0])
             terms.append(term[term >= 0])
         size = max(self.vocabulary_size, 1)
         keys, counts = np.unique(np.concatenate(rows) * size + np.concatenate(terms), return_counts=True)
         row_of, term = np.divmod(keys, size)
-        return TermCounts(len(spans), row_of, term, counts)
+        return TermCounts(int(span_rows.max(initial=-1)) + 1, row_of, term, counts)
 
 
 @dataclass(frozen=True)
@@ -362,7 +369,8 @@ class Classifier:
         a clause's tokens are its sentences' (and its short fragments') tokens laid end to end.
 
         A sentence ends at ``;`` too ("; and" lists read as separate provisions), except for the privacy types
-        (``WHOLE_SENTENCE_LABELS``): where a ``;`` splits a sentence, they read the whole sentence instead."""
+        (``WHOLE_SENTENCE_LABELS``): where a ``;`` splits a sentence, they read the whole sentence instead. An item of
+        a list after a lead-in ending with ":" is read with the lead-in's words (``_LIST_ITEM``)."""
         tokens: list[str] = []
         clauses: list[tuple[int, int]] = []
         sentences = Sentences({}, [], [], [])
@@ -373,18 +381,22 @@ class Classifier:
             if sum(scored) <= 1:
                 tokens += words(text)
             else:
-                spans, bounds = [], []
+                spans, bounds, lead_in = [], [], None
                 for part, keep in zip(parts, scored, strict=True):
                     at = len(tokens)
                     tokens += words(part)
                     bounds.append((at, len(tokens)))
+                    item = lead_in is not None and _LIST_ITEM.match(part) is not None
                     if keep:
-                        spans.append((part, (at, len(tokens))))
+                        spans.append((part, (at, len(tokens)), lead_in if item else None))
+                    if not item:
+                        lead_in = bounds[-1] if part.rstrip().endswith(":") else None
                 sentences.add(i, spans, _whole_sentences(parts, joined, scored, bounds))
             clauses.append((start, len(tokens)))
         windows = self.index.windows(tokens)
         if sentences.texts:
-            sentences.features = self._features(self.index.counts(windows, np.array(sentences.spans, np.int64)))
+            segments, rows = sentences.segments()
+            sentences.features = self._features(self.index.counts(windows, segments, rows))
         if sentences.whole_texts:
             sentences.whole_counts = self.index.counts(windows, np.array(sentences.whole_spans, np.int64))
         return self._features(self.index.counts(windows, np.array(clauses, np.int64).reshape(-1, 2))), sentences
@@ -608,23 +620,34 @@ class Sentences:
     spans: list[tuple[int, int]]
     owners: list[int]
     features: Features | None = None
+    # The token span of the lead-in a list item is read with, where it has one.
+    lead_ins: list[tuple[int, int] | None] = field(default_factory=list)
     split: list[bool] = field(default_factory=list)
     whole_texts: list[str] = field(default_factory=list)
     whole_spans: list[tuple[int, int]] = field(default_factory=list)
     whole_owners: list[int] = field(default_factory=list)
     whole_counts: TermCounts | None = None
 
-    def add(self, clause: int, sentences: list[tuple[str, tuple[int, int]]], whole: WholeSentences) -> None:
+    def add(self, clause: int, sentences: list[tuple[str, tuple[int, int], tuple[int, int] | None]],
+            whole: WholeSentences) -> None:
         self.ranges[clause] = (len(self.texts), len(self.texts) + len(sentences))
-        for (text, span), split in zip(sentences, whole.split, strict=True):
+        for (text, span, lead_in), split in zip(sentences, whole.split, strict=True):
             self.texts.append(text)
             self.spans.append(span)
+            self.lead_ins.append(lead_in)
             self.owners.append(clause)
             self.split.append(split)
         for text, span in whole.rows:
             self.whole_texts.append(text)
             self.whole_spans.append(span)
             self.whole_owners.append(clause)
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray]:
+        """The token spans the rows are counted over, and the row of each: every row's own span, then the lead-ins
+        of the list items."""
+        items = [row for row, lead_in in enumerate(self.lead_ins) if lead_in is not None]
+        spans = np.array([*self.spans, *(self.lead_ins[row] for row in items)], np.int64).reshape(-1, 2)
+        return spans, np.array([*range(len(self.spans)), *items], np.int64)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Clauses: every clause of the seed policies (``../shared/reference/seeds``) and of the latest
 version of every English document of ``../shared/datasets/ota/pga-versions.bundle`` (real texts), split
-as the pipeline splits them. For each: types, severity, confidence, evidence, basis and reason.
+as the pipeline splits them; the bundle's privacy policies (by their file name, the document type) are
+classified as the pipeline classifies a privacy policy's clauses. For each: types, severity, confidence,
+evidence, basis and reason.
 
     .venv/bin/python benchmarks/classifier_identity.py --source /tmp/base --out /tmp/before.json
     .venv/bin/python benchmarks/classifier_identity.py --out /tmp/after.json --compare /tmp/before.json
@@ -50,11 +52,15 @@ def record(source: Path, seeds_only: bool = False) -> dict:
     from analysis.splitter import split_clauses
     from analysis.text import normalize_text
 
+    from analysis.pipeline import PRIVACY_POLICY_TYPES
+
     model = load_default()
     out = {"analyzer": model.analyzer_id, "clauses": {}}
     for name, text in policy_texts(seeds_only):
         clauses = [c.text for c in split_clauses(normalize_text(text))]
-        for number, (clause, label) in enumerate(zip(clauses, model.classify(clauses), strict=True)):
+        privacy_policy = name.startswith("pga:") and Path(name).stem in PRIVACY_POLICY_TYPES
+        labels = model.classify(clauses, privacy_policy=privacy_policy)
+        for number, (clause, label) in enumerate(zip(clauses, labels, strict=True)):
             out["clauses"][f"{name}#{number}"] = {"text": clause[:80], **asdict(label)}
     return out
 

@@ -267,6 +267,36 @@ def test_the_deciding_sentence_is_one_the_label_read():
     assert alone.deciding(0, 1, retention) is None
 
 
+def test_a_list_item_is_read_with_the_lead_in_it_completes(model):
+    clause = ("You may have rights to:\n\n  • Access your personal data\n  • Correct inaccurate information\n"
+              "  • Export data where applicable\nWrite to us. We answer within a month:\n(a) by post to our office\n"
+              "Our office is in Dublin, Ireland.\n- this line follows no lead-in")
+    _, sentences = model.clause_features([clause])
+    rights, answer = sentences.spans[0], sentences.spans[5]
+    assert sentences.texts[5] == "We answer within a month:"
+    assert sentences.lead_ins == [None, rights, rights, rights, None, None, answer, None, None]
+    # The item's row counts the lead-in's words with its own.
+    spans, rows = sentences.segments()
+    assert [tuple(span) for span, row in zip(spans, rows, strict=True) if row == 1] == [sentences.spans[1], rights]
+
+
+# The seed privacy policy's lists (../shared/reference/seeds/004_…) and one of Meta's (Open Terms Archive): each item
+# alone read like another practice ("Export data where applicable" like a collection of data).
+@pytest.mark.parametrize(("clause", "types"), [
+    ("You may have rights to:\n\n  • Access your personal data\n  • Correct inaccurate information\n  • Request "
+     "deletion of your account and stored content\n  • Object to or restrict certain processing\n  • Export data "
+     "where applicable\n  • Withdraw consent for optional communications", ("user_rights",)),
+    ("We may share information with:\n\n  • Infrastructure, storage, and CDN providers\n  • Authentication, "
+     "analytics, email, and payment vendors\n  • AI and media processing providers required to fulfill generation "
+     "requests", ("data_sharing",)),
+    ("Meta also provides advertisers and their vendors with information about:\n\n*   Ads people engaged with, if "
+     "any\n\n*   When people engaged with ads\n\n*   Where that ad was shown (for example, on Instagram, or on "
+     "Facebook)", ("data_sharing",)),
+])
+def test_the_items_of_a_privacy_policys_list_get_the_practice_of_their_lead_in(model, clause, types):
+    assert model.classify([clause], privacy_policy=True)[0].types == types
+
+
 def test_a_one_sentence_clause_keeps_its_phrases_as_evidence(model):
     result = classify(model, "You agree to indemnify and hold us harmless from any claim.")
     assert result.evidence[0] == "indemnify"
