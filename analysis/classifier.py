@@ -84,6 +84,8 @@ MIN_SENTENCE_WORDS = 3
 # An item of a list: a line that opens with a bullet or a short enumerator ("•", "-", "*", "1.", "(a)", "iv)").
 # After a line that ends with ":" ("You may have rights to:"), such a line completes that lead-in and is read with it
 # ("… rights to: Export data where applicable" is a right, not a collection of data).
+# What may close a lead-in after its ":" in Markdown ("**We collect:**").
+_EMPHASIS = " \t*_"
 _LIST_ITEM = re.compile(r"\s*(?:[•·▪◦‣●○■□*+\-–—]|\(?(?:\d{1,3}|[a-z]|[ivx]{2,5})[.)])\s", re.IGNORECASE)
 # A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
 # "**12.4 Your Indemnification Obligations**", "**Prohibited Uses**"): one short line without punctuation, numbered, or
@@ -390,7 +392,8 @@ class Classifier:
                     if keep:
                         spans.append((part, (at, len(tokens)), lead_in if item else None))
                     if not item:
-                        lead_in = bounds[-1] if part.rstrip().endswith(":") else None
+                        # A lead-in says something of its own ("Examples:" does not): a sentence ending with ":".
+                        lead_in = bounds[-1] if keep and part.rstrip(_EMPHASIS).endswith(":") else None
                 sentences.add(i, spans, _whole_sentences(parts, joined, scored, bounds))
             clauses.append((start, len(tokens)))
         windows = self.index.windows(tokens)

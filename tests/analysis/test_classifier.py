@@ -270,11 +270,12 @@ def test_the_deciding_sentence_is_one_the_label_read():
 def test_a_list_item_is_read_with_the_lead_in_it_completes(model):
     clause = ("You may have rights to:\n\n  • Access your personal data\n  • Correct inaccurate information\n"
               "  • Export data where applicable\nWrite to us. We answer within a month:\n(a) by post to our office\n"
-              "Our office is in Dublin, Ireland.\n- this line follows no lead-in")
+              "Our office is in Dublin, Ireland.\n- this line follows no lead-in\n**Or write to us at:**\n"
+              "*   privacy@example.com, our data protection officer")
     _, sentences = model.clause_features([clause])
-    rights, answer = sentences.spans[0], sentences.spans[5]
+    rights, answer, write = sentences.spans[0], sentences.spans[5], sentences.spans[9]
     assert sentences.texts[5] == "We answer within a month:"
-    assert sentences.lead_ins == [None, rights, rights, rights, None, None, answer, None, None]
+    assert sentences.lead_ins == [None, rights, rights, rights, None, None, answer, None, None, None, write]
     # The item's row counts the lead-in's words with its own.
     spans, rows = sentences.segments()
     assert [tuple(span) for span, row in zip(spans, rows, strict=True) if row == 1] == [sentences.spans[1], rights]
