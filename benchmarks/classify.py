@@ -152,7 +152,8 @@ class CrossValidation:
 
 def claudette_cv(data_dir: Path, others: list[Example], workdir: Path) -> dict:
     """Grouped 5-fold CV by document over the 40 CLAUDETTE terms of service."""
-    sentences = training.training_examples(data_dir, use_tosdr=False, use_appsi=False, use_cuad=False)
+    sentences = training.training_examples(data_dir, use_tosdr=False, use_appsi=False, use_cuad=False,
+                                             use_guidelines=False)
     spans = training.training_spans(data_dir)
     truth = label_matrix((e.types for e in sentences), CLAUDETTE_IDS)
     groups = np.array([e.group for e in sentences])
@@ -280,7 +281,8 @@ def newer_terms(model: Classifier, data_dir: Path, path: Path = NEWER_TERMS) -> 
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = [row["text"] for row in rows]
     found = [[t for t in r.types if t in CLAUDETTE_IDS] for r in model.classify(texts)]
-    claudette = training.training_examples(data_dir, use_tosdr=False, use_appsi=False, use_cuad=False)
+    claudette = training.training_examples(data_dir, use_tosdr=False, use_appsi=False, use_cuad=False,
+                                             use_guidelines=False)
     baseline = ten_line_baseline([e.text for e in claudette], label_matrix((e.types for e in claudette), CLAUDETTE_IDS),
                                  texts)
     figures = {}

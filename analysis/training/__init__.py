@@ -13,10 +13,11 @@ Model selection happens in ``benchmarks/classify.py`` by grouped cross-validatio
 """
 
 from analysis.training.data import (APPSI_BLOCK, APPSI_SPLITS, APPSI_TOPICS, APPSI_TYPES, CLAUDETTE_SPLITS,
-                                    CUAD_CATEGORIES, CUAD_TYPES, DATA_NOTE, PRIVACY_SOURCES, TOSDR_AUGMENTS,
-                                    TOSDR_CASES, Example,
+                                    CUAD_CATEGORIES, CUAD_TYPES, DATA_NOTE, GUIDELINES_BUNDLE, GUIDELINES_SOURCE,
+                                    PRIVACY_SOURCES, TOSDR_AUGMENTS, TOSDR_CASES, Example,
                                     GradedSpan, TrainingData, TrainingDataError, appsi_topics, claudette_sentences,
-                                    cuad_clauses, graded_spans, read_jsonl, read_training_data, tosdr_points,
+                                    cuad_clauses, graded_spans, guideline_sentences, read_jsonl, read_training_data,
+                                    tosdr_points,
                                     training_examples, training_spans)
 from analysis.training.features import (ARBITRATION_SPACE, CLAUDETTE_SPACE, FEATURE_SPACES, GATES, MIN_DF,
                                         NGRAM_SIZES, PRIVACY_SPACE, Vocabulary, space_of, space_texts)
@@ -31,11 +32,13 @@ from analysis.training.selection import (FOLDS, GATED_C, MIN_POSITIVES, PRIVACY_
 __all__ = [
     "APPSI_BLOCK", "APPSI_SPLITS", "APPSI_TOPICS", "APPSI_TYPES", "ARBITRATION_SPACE", "CLAUDETTE_SPACE",
     "CLAUDETTE_SPLITS", "CUAD_CATEGORIES", "CUAD_TYPES", "DATA_NOTE", "FEATURE_SPACES", "FOLDS", "GATED_C", "GATES",
+    "GUIDELINES_BUNDLE", "GUIDELINES_SOURCE",
     "MIN_DF", "MIN_POSITIVES", "NGRAM_SIZES", "PRIVACY_C", "PRIVACY_LEARNS_FROM_TERMS", "PRIVACY_MARGIN_FLOOR",
     "PRIVACY_SOURCES", "PRIVACY_SPACE", "SEED", "SVM_C", "TOSDR_AUGMENTS", "TOSDR_CASES",
     "TOS_FALSE_POSITIVE_RATE", "TOS_FALSE_POSITIVE_RATES", "Example", "GradedSpan", "LabelModel",
     "TrainReport", "TrainingData", "TrainingDataError", "Vocabulary", "appsi_topics", "best_threshold",
-    "claudette_sentences", "cuad_clauses", "fit", "fit_linear", "graded_spans", "label_samples", "npz_bytes",
+    "claudette_sentences", "cuad_clauses", "fit", "fit_linear", "graded_spans", "guideline_sentences",
+    "label_samples", "npz_bytes",
     "out_of_fold_by_source", "out_of_fold_scores",
     "read_jsonl", "read_training_data", "space_of", "space_texts", "terms_of_service_budget",
     "terms_of_service_threshold", "threshold_where_phrased", "tosdr_points", "train", "train_label", "train_severity",

@@ -20,6 +20,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +54,10 @@ _HOW_LONG = re.compile(r"\b(?:retain\w*|retention|kept|keep\w*|delet\w*|eras\w+|
 # sentences of terms of service as negatives. The ToS;DR privacy quotes (labelled by case, not by sentence) and
 # the other quotes and contract spans as negatives cost grouped-CV F1 on APPSI-139 (0027).
 PRIVACY_SOURCES = frozenset({"appsi", "claudette"})
+# Sentences of community guidelines (Open Terms Archive texts, unlabelled): rules for what users post, where "share",
+# "public" and "information" are about content, not the company's data practices. Negatives of the privacy types.
+GUIDELINES_SOURCE = "guidelines"
+GUIDELINES_BUNDLE = "pga-versions.bundle"
 APPSI_SPLITS = ("train", "dev", "test")
 # APPSI-139 ships no policy ids; its sentences come policy by policy, so runs of this many consecutive
 # sentences stand in for a policy when folds must keep a group on one side.
@@ -363,6 +369,8 @@ DATA_NOTE = {
     "tosdr": "ToS;DR points (CC BY-SA 3.0)",
     "appsi": "APPSI-139 topic splits train, dev and test (arXiv 2604.27550, CC BY 4.0)",
     "cuad": "CUAD v1 clause spans of commercial contracts (The Atticus Project, CC BY 4.0)",
+    GUIDELINES_SOURCE: "sentences of the community guidelines in Open Terms Archive's pga-versions bundle, unlabelled, "
+                       "as negatives of the privacy types",
 }
 
 
@@ -374,10 +382,28 @@ class TrainingData:
     spans: list[GradedSpan]
 
 
+def guideline_sentences(bundle: Path) -> list[Example]:
+    """The sentences of the latest community guidelines of every service of an Open Terms Archive versions bundle,
+    split as the pipeline splits a document (grouped by service)."""
+    from analysis.classifier import sentences_of
+    from analysis.splitter import split_clauses
+    from analysis.text import normalize_text
+
+    with tempfile.TemporaryDirectory(prefix="guidelines-") as folder:
+        cloned = subprocess.run(["git", "clone", "-q", str(bundle), folder], capture_output=True, text=True)
+        if cloned.returncode != 0:
+            reason = (cloned.stderr.strip().splitlines() or ["git failed"])[0]
+            raise TrainingDataError(f"{bundle}: not a git bundle git can clone ({reason[:200]})")
+        return [Example(sentence, frozenset(), f"guidelines:{path.parent.name}", GUIDELINES_SOURCE)
+                for path in sorted(Path(folder).glob("*/Community Guidelines.md"))
+                for clause in split_clauses(normalize_text(path.read_text(encoding="utf-8")))
+                for sentence in sentences_of(clause.text) or [clause.text]]
+
+
 def training_examples(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True, use_cuad: bool = True,
-                      ) -> list[Example]:
-    """CLAUDETTE sentences of every split present, then (when present) ToS;DR quotes, APPSI-139 sentences and the
-    CUAD spans of the mapped categories."""
+                      use_guidelines: bool = True) -> list[Example]:
+    """CLAUDETTE sentences of every split present, then (when present) ToS;DR quotes, APPSI-139 sentences, the
+    CUAD spans of the mapped categories and the community guidelines' sentences."""
     examples = []
     for split in CLAUDETTE_SPLITS:
         if split == "train" or (data_dir / "claudette" / split / "sentences.jsonl").is_file():
@@ -392,6 +418,9 @@ def training_examples(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = 
     clauses = data_dir / "cuad" / "clauses.jsonl"
     if use_cuad and clauses.is_file():
         examples += cuad_clauses(clauses)
+    bundle = data_dir / "ota" / GUIDELINES_BUNDLE
+    if use_guidelines and bundle.is_file():
+        examples += guideline_sentences(bundle)
     return examples
 
 
@@ -401,6 +430,7 @@ def training_spans(data_dir: Path) -> list[GradedSpan]:
 
 
 def read_training_data(data_dir: Path, use_tosdr: bool = True, use_appsi: bool = True, use_cuad: bool = True,
-                       ) -> TrainingData:
-    return TrainingData(training_examples(data_dir, use_tosdr, use_appsi, use_cuad), training_spans(data_dir))
+                       use_guidelines: bool = True) -> TrainingData:
+    return TrainingData(training_examples(data_dir, use_tosdr, use_appsi, use_cuad, use_guidelines),
+                        training_spans(data_dir))
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from analysis import classifier
 from analysis.taxonomy import CLAUDETTE_TYPES
-from analysis.training.data import APPSI_TYPES, PRIVACY_SOURCES, Example
+from analysis.training.data import APPSI_TYPES, GUIDELINES_SOURCE, PRIVACY_SOURCES, Example
 
 if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
@@ -102,10 +102,11 @@ def space_texts(examples: Sequence[Example]) -> list[list[str]]:
     """The texts whose statistics make each feature space.
 
     CUAD's contract spans count in none: with them in the statistics of "all", the idf of every type learned
-    there shifted, and types CUAD says nothing of moved on their own data (docs/decisions/0023-cuad.md).
+    there shifted, and types CUAD says nothing of moved on their own data (docs/decisions/0023-cuad.md). Nor do
+    the community guidelines' sentences, which only the privacy types see, as negatives (0029).
     """
     claudette = [e.text for e in examples if e.source == "claudette"]
     gate = re.compile(GATES["arbitration"], re.IGNORECASE)
-    policies = [e.text for e in examples if e.source != "cuad"]
+    policies = [e.text for e in examples if e.source not in ("cuad", GUIDELINES_SOURCE)]
     privacy = [e.text for e in examples if e.source in PRIVACY_SOURCES]
     return [policies, claudette, [t for t in claudette if gate.search(t)], privacy]

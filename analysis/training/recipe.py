@@ -45,9 +45,9 @@ class TrainReport:
 
 
 def train(data_dir: Path, out: Path, *, use_tosdr: bool = True, use_appsi: bool = True, use_cuad: bool = True,
-          ) -> TrainReport:
+          use_guidelines: bool = True) -> TrainReport:
     """Train on ``data_dir`` (laid out as ``../shared/datasets``) and write the model files into ``out``."""
-    data = read_training_data(data_dir, use_tosdr, use_appsi, use_cuad)
+    data = read_training_data(data_dir, use_tosdr, use_appsi, use_cuad, use_guidelines)
     if len({e.group for e in data.examples}) < 2:
         raise TrainingDataError(f"{data_dir}: no clause type has {MIN_POSITIVES} examples from two sources or more")
     return fit(data, out)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES
-from analysis.training.data import APPSI_TYPES, PRIVACY_SOURCES, Example, GradedSpan
+from analysis.training.data import APPSI_TYPES, GUIDELINES_SOURCE, PRIVACY_SOURCES, Example, GradedSpan
 from analysis.training.features import GATES, Vocabulary
 
 if TYPE_CHECKING:
@@ -108,6 +108,9 @@ def label_samples(label: str, examples: Sequence[Example], claudette_label: bool
             if example.source == "claudette" or augmented:
                 keep.append(i)
         elif example.source == "appsi":
+            if label in APPSI_TYPES:
+                keep.append(i)
+        elif example.source == GUIDELINES_SOURCE:
             if label in APPSI_TYPES:
                 keep.append(i)
         elif label in APPSI_TYPES and example.source not in PRIVACY_SOURCES:

@@ -13,13 +13,16 @@ from clausewatch.commands._global_options import global_options
 @click.command("train")
 @global_options
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Data folder laid out as ../shared/datasets (claudette/, optionally tosdr/, appsi139/, cuad/).")
+              help="Data folder laid out as ../shared/datasets (claudette/, optionally tosdr/, appsi139/, cuad/, "
+                   "ota/pga-versions.bundle).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=MODEL_DIR, show_default=True,
               help="Folder to write model.json, vocabulary.json and weights.npz into.")
 @click.option("--no-tosdr", is_flag=True, help="Ignore tosdr/points.jsonl even when present.")
 @click.option("--no-appsi", is_flag=True, help="Ignore appsi139/topic/*.jsonl even when present.")
 @click.option("--no-cuad", is_flag=True, help="Ignore cuad/clauses.jsonl even when present.")
-def command(data_dir: Path, out: Path, no_tosdr: bool, no_appsi: bool, no_cuad: bool) -> None:
+@click.option("--no-guidelines", is_flag=True,
+              help="Ignore the community guidelines of ota/pga-versions.bundle even when present.")
+def command(data_dir: Path, out: Path, no_tosdr: bool, no_appsi: bool, no_cuad: bool, no_guidelines: bool) -> None:
     """Train the clause classifier (needs scikit-learn: pip install 'clausewatch[train]').
 
     The same data always gives byte-identical files.
@@ -34,7 +37,7 @@ def command(data_dir: Path, out: Path, no_tosdr: bool, no_appsi: bool, no_cuad: 
         raise click.BadParameter(f"{data_dir}: no claudette/train/sentences.jsonl", param_hint="--data")
     try:
         report = training.train(data_dir, out, use_tosdr=not no_tosdr, use_appsi=not no_appsi,
-                                use_cuad=not no_cuad)
+                                use_cuad=not no_cuad, use_guidelines=not no_guidelines)
     except training.TrainingDataError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"trained {len(report.labels)} labels on {report.examples} with {report.features} features")

@@ -150,3 +150,54 @@ def test_the_privacy_space_counts_privacy_policies_and_terms_of_service_alone():
     assert "This service collects your IP address." in spaces[0]
     assert all(training.space_of(t) == training.PRIVACY_SPACE for t in training.APPSI_TYPES)
     assert training.space_of("tracking") == 0
+
+
+def test_community_guidelines_are_negatives_of_the_privacy_types_alone():
+    guideline = Example("Do not share private information of others.", frozenset(), "guidelines:X",
+                        training.GUIDELINES_SOURCE)
+    policy = Example("We share your data with advertisers.", frozenset({"data_sharing"}), "appsi:train:0", "appsi")
+    examples = [guideline, policy]
+    for privacy_type in training.APPSI_TYPES:
+        assert training.label_samples(privacy_type, examples, claudette_label=False).tolist() == [0, 1]
+    # Unlabelled for every other type (a guideline is often prohibited content): no example of them.
+    for other in ("prohibited_content", "content_removal", "tracking"):
+        assert 0 not in training.label_samples(other, examples, claudette_label=False).tolist(), other
+    assert 0 not in training.label_samples("unilateral_termination", examples, claudette_label=True).tolist()
+    # Nor do they count in any feature space's statistics: the other types' features stay as they were.
+    assert all(guideline.text not in texts for texts in training.space_texts(examples))
+
+
+def test_the_guidelines_are_read_from_an_open_terms_archive_bundle(tmp_path):
+    repo = tmp_path / "versions"
+    (repo / "Example").mkdir(parents=True)
+    (repo / "Example" / "Community Guidelines.md").write_text(
+        "# Rules\n\nDo not post spam. Do not share the private information of others.\n", encoding="utf-8")
+    (repo / "Example" / "Privacy Policy.md").write_text("We collect your email address.\n", encoding="utf-8")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "versions"], check=True)
+    data = tmp_path / "datasets"
+    (data / "ota").mkdir(parents=True)
+    subprocess.run([*git, "bundle", "create", "-q", str(data / "ota" / training.GUIDELINES_BUNDLE), "--all"],
+                   check=True)
+    found = training.guideline_sentences(data / "ota" / training.GUIDELINES_BUNDLE)
+    assert [e.text for e in found] == ["Do not post spam.", "Do not share the private information of others."]
+    assert {(e.group, e.source, e.types) for e in found} == {("guidelines:Example", "guidelines", frozenset())}
+    (data / "claudette" / "train").mkdir(parents=True)
+    sentence = {"company": "Tinder", "index": 0, "text": "You may cancel at any time.", "labels": []}
+    (data / "claudette" / "train" / "sentences.jsonl").write_text(json.dumps(sentence) + "\n", encoding="utf-8")
+    sources = [e.source for e in training.training_examples(data)]
+    assert sources.count("guidelines") == 2
+    assert "guidelines" not in [e.source for e in training.training_examples(data, use_guidelines=False)]
+
+
+def test_a_file_that_is_no_bundle_is_a_one_line_training_error(tmp_path):
+    bundle = tmp_path / training.GUIDELINES_BUNDLE
+    bundle.write_text("not a bundle", encoding="utf-8")
+    try:
+        training.guideline_sentences(bundle)
+    except training.TrainingDataError as exc:
+        assert str(bundle) in str(exc) and "\n" not in str(exc)
+    else:
+        raise AssertionError("a file that is no bundle was read")
