@@ -10,11 +10,14 @@ statically is imported to ask click instead, so every module is registered.
 from __future__ import annotations
 
 import ast
+import gc
 import importlib
 import pkgutil
+import sys
 from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import click
 
@@ -56,7 +59,7 @@ class CommandLoader:
         source = self._by_name().get(name)
         if source is None:
             return None
-        return importlib.import_module(f"{self.package}.{source.module}").command
+        return import_command_module(f"{self.package}.{source.module}").command
 
     def _by_name(self) -> dict[str, CommandSource]:
         if self._sources is None:
@@ -75,8 +78,32 @@ class CommandLoader:
         return found or self._imported(module)
 
     def _imported(self, module: str) -> CommandSource:
-        command = importlib.import_module(f"{self.package}.{module}").command
+        command = import_command_module(f"{self.package}.{module}").command
         return CommandSource(module, command.name or module)
+
+
+def import_command_module(name: str) -> ModuleType:
+    """Import a command's module with the cycle collector paused, then freeze what is alive.
+
+    Importing a command (SQLAlchemy and its mapped tables, or Scrapy and Twisted) makes
+    ~100,000 objects the collector tracks that live as long as the process and almost no garbage,
+    yet their allocations set off collections that walk every object made so far, and the
+    collection at exit walks them all once more: ~0.09 s of `status`'s 0.39 s (decision 0014).
+    Frozen (:func:`gc.freeze`), they are left out of every later collection; what the command
+    itself makes is collected as before. The garbage of the caller (a test session, say) is
+    collected first, so that none of it is frozen with them.
+    """
+    if name in sys.modules:  # imported already: nothing to pause for, and nothing new to freeze
+        return sys.modules[name]
+    collecting = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        return importlib.import_module(name)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
 
 
 class CommandTable(MutableMapping[str, click.Command]):

@@ -76,6 +76,23 @@ def test_a_command_that_does_not_crawl_loads_no_crawler(tmp_path):
     assert loaded & CRAWLER_STACK == set()
 
 
+def test_a_command_module_is_imported_uncollected_and_its_objects_frozen(tmp_path):
+    code = textwrap.dedent("""
+        import gc, json
+        from clausewatch.commands import import_command_module
+        import_command_module("clausewatch.commands.changes")
+        after_first = [gc.isenabled(), gc.get_freeze_count()]
+        gc.disable()
+        import_command_module("clausewatch.commands.status")
+        print(json.dumps(after_first + [gc.isenabled(), gc.get_freeze_count()]))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    enabled, frozen, still_disabled, frozen_later = json.loads(done.stdout)
+    assert enabled and not still_disabled  # the caller's setting is given back
+    assert frozen > 10_000  # SQLAlchemy's objects, left out of later collections
+    assert frozen_later > frozen  # status's own modules too
+
+
 def eager_group() -> click.Group:
     """The group as it was registered before: every command module imported and added."""
     group = click.Group("eager")
