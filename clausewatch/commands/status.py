@@ -34,7 +34,7 @@ def command(settings, as_json: bool) -> None:
     store = open_store(settings, "read")
     try:
         rows = [s for s in store.catalog.status() if s.in_catalog]
-        problems = catalog_problems(catalog, store.catalog.documents())
+        problems = catalog_problems(catalog, rows)
         jobs = _job_rows(settings, store, problems)
         volatile = volatile_values(store)
         size = store_size(store)
