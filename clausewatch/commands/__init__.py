@@ -5,6 +5,7 @@ source for the command's name and summary (the ``@click.command("name")``
 decorator of the function ``command`` and its docstring), and imports a module
 only when its command is asked for. A module whose command it cannot read
 statically is imported to ask click instead, so every module is registered.
+Running a command reads only the module named after it, when that one declares it.
 """
 
 from __future__ import annotations
@@ -56,10 +57,21 @@ class CommandLoader:
         return click.Command(name, help=source.help, short_help=source.short_help)
 
     def load(self, name: str) -> click.Command | None:
-        source = self._by_name().get(name)
+        source = self._source(name)
         if source is None:
             return None
         return import_command_module(f"{self.package}.{source.module}").command
+
+    def _source(self, name: str) -> CommandSource | None:
+        """The source of command ``name``: the module named after it (``sign-log``: ``sign_log``) when it
+        says so, without reading the others (all of them take ~13 ms); else whichever module does."""
+        module = name.replace("-", "_")
+        if self._sources is None and module.isidentifier() and not module.startswith("_") \
+                and (self.folder / f"{module}.py").is_file():
+            source = self._read(module)
+            if source.name == name:
+                return source
+        return self._by_name().get(name)
 
     def _by_name(self) -> dict[str, CommandSource]:
         if self._sources is None:

@@ -135,12 +135,12 @@ def test_invoking_a_command_imports_its_module():
     assert CliRunner().invoke(main, ["nosuch"]).exit_code == 2
 
 
-def write_package(root: Path, modules: dict[str, str]) -> Path:
-    folder = root / "lazycommands"
+def write_package(root: Path, modules: dict[str, str], name: str = "lazycommands") -> Path:
+    folder = root / name
     folder.mkdir()
     (folder / "__init__.py").write_text("")
-    for name, source in modules.items():
-        (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    for module, source in modules.items():
+        (folder / f"{module}.py").write_text(textwrap.dedent(source))
     return folder
 
 
@@ -175,3 +175,31 @@ def test_commands_the_source_cannot_describe_are_imported_and_asked(tmp_path, mo
     assert loader.load("secret").hidden
     assert loader.load("built").help == "Made without a decorator."
     assert loader.load("nosuch") is None
+
+
+def test_a_command_is_loaded_from_the_module_named_after_it_without_reading_the_others(tmp_path, monkeypatch):
+    folder = write_package(tmp_path, {
+        "plain_one": '''
+            import click
+            @click.command("plain-one")
+            def command():
+                """Say one thing."""
+        ''',
+        "built": '''
+            import click
+            command = click.Command("built")
+        ''',
+        "elsewhere": '''
+            import click
+            @click.command("other-name")
+            def command():
+                """Named unlike its module."""
+        ''',
+    }, name="namedcommands")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loader = CommandLoader("namedcommands", folder)
+    assert loader.load("plain-one").help == "Say one thing."
+    assert "namedcommands.built" not in sys.modules  # reading its source would have imported it
+    assert loader.load("other-name").help == "Named unlike its module."  # found by reading them all
+    assert "namedcommands.built" in sys.modules
+    assert loader.load("../plain_one") is None
