@@ -53,6 +53,7 @@ def test_help_and_version_load_no_command_module(tmp_path):
     """)
     loaded = imported_after(code, tmp_path)
     assert loaded & (CRAWLER_STACK | STORE_STACK | PUBLISHING_STACK) == set()
+    assert "yaml" not in loaded  # no config file to read
 
 
 def test_a_command_that_does_not_crawl_loads_no_crawler(tmp_path):
