@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from analysis.domain import Document, PlatformSpec
 from clausewatch.errors import BadInputError
@@ -21,6 +21,7 @@ from clausewatch.settings import Settings
 if TYPE_CHECKING:  # imported where used: every command loads this module (decision 0014)
     from crawler.declarations import CatalogLoad
     from reports.mail import SmtpConfig
+    from store.catalog import DocumentStatus
     from store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,11 @@ class CatalogError(BadInputError):
         super().__init__(f"CATALOG: {len(problems)} problem(s) in {folder}")
 
 
-def catalog_problems(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[str]:
+# What the catalog check reads (id, platform slug, type, in_catalog) is in both: status hands in the rows it read.
+Tracked = TypeVar("Tracked", Document, "DocumentStatus")
+
+
+def catalog_problems(catalog: CatalogLoad, tracked: Iterable[Tracked]) -> list[str]:
     """What is wrong with the catalog, as lines: files that did not load, tracked documents it no longer declares.
 
     Catalog documents not yet in the store are not problems: `crawl` or `init` registers them.
@@ -123,7 +128,7 @@ def catalog_problems(catalog: CatalogLoad, tracked: Sequence[Document]) -> list[
     return problems
 
 
-def undeclared_documents(catalog: CatalogLoad, tracked: Iterable[Document]) -> list[Document]:
+def undeclared_documents(catalog: CatalogLoad, tracked: Iterable[Tracked]) -> list[Tracked]:
     """The documents the store tracks that the catalog, as loaded, does not declare (any more)."""
     declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}
     return [d for d in tracked if d.in_catalog and (d.platform, d.type) not in declared]

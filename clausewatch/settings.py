@@ -14,9 +14,10 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:  # imported where a config file is read: without one, --help and changes never load PyYAML
+    import yaml
 
 ENV_PREFIX = "CLAUSEWATCH_"
 
@@ -138,6 +139,8 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
 
 def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
     """Each setting the config file sets: its value and the line it is on."""
+    import yaml
+
     try:
         text = path.read_text(encoding="utf-8")
         data = yaml.safe_load(text) or {}
@@ -159,6 +162,8 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
 
 def _key_lines(node: yaml.Node | None) -> dict[str, int]:
     """The line (from 1) of each top-level key of a YAML mapping."""
+    import yaml
+
     if not isinstance(node, yaml.MappingNode):
         return {}
     return {str(key.value): key.start_mark.line + 1 for key, _value in node.value}

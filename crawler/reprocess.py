@@ -22,7 +22,8 @@ from datetime import datetime
 from analysis.domain import Document, DocumentSpec, Snapshot, SourceSpec
 from analysis.volatile import VolatileRules
 from crawler.extract import ExtractionError, extract_document
-from store.repository import AnalyzeVersion, RebuiltRun, Store
+from store.recording import AnalyzeVersion, RebuiltRun
+from store.repository import Store
 from store.volatile import volatile_state
 
 log = logging.getLogger(__name__)

@@ -6,15 +6,19 @@ engine separates its storage:
 
 - ``store.catalog`` (:mod:`store.catalog`): platforms and documents, ``status``;
 - ``store.history`` (:mod:`store.history`): versions, snapshots, fetch sequence;
-- ``store.recording`` (:mod:`store.recording`): recording fetches, rebuilding histories;
+- ``store.recording`` (:mod:`store.recording`): recording fetches, rebuilding histories
+  (imported when first used: commands that only read never load it);
 - changes, the one read model of "what changed" (:mod:`store.change_records`), and
   jobs and leases (:mod:`store.job_runs`) are functions over the same handle.
 
-The names importers used before the split (errors, ``make_engine``,
-``RecordResult``…) are importable from here as well.
+The names importers used before the split (errors, ``make_engine``…) are
+importable from here as well; the recording's own are in :mod:`store.recording`.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -33,12 +37,13 @@ from store.database import (
     make_engine,
 )
 from store.history import History
-from store.recording import SHRINK_CONFIRMATIONS, AnalyzeVersion, RebuiltRun, Recorder, RecordResult
+
+if TYPE_CHECKING:
+    from store.recording import Recorder
 
 __all__ = [
-    "OPEN_MODES", "SHRINK_CONFIRMATIONS", "SUPPORTED_DATABASES", "AnalyzeVersion", "DocumentStatus", "RebuiltRun",
-    "RecordResult", "Store", "StoreError", "StoreNotFoundError", "StoreSchemaError", "StoreUnavailableError",
-    "UnknownDocumentError", "describe_url", "make_engine",
+    "OPEN_MODES", "SUPPORTED_DATABASES", "DocumentStatus", "Store", "StoreError", "StoreNotFoundError",
+    "StoreSchemaError", "StoreUnavailableError", "UnknownDocumentError", "describe_url", "make_engine",
 ]
 
 
@@ -49,4 +54,10 @@ class Store(Database):
         super().__init__(engine, blobs)
         self.catalog = Catalog(self)
         self.history = History(self)
-        self.recording = Recorder(self, self.history)
+
+    @cached_property
+    def recording(self) -> Recorder:
+        # Imported on first use: it brings the capture log and WARC writing (warcio), which only recording needs.
+        from store.recording import Recorder
+
+        return Recorder(self, self.history)

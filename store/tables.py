@@ -3,9 +3,11 @@ the Alembic migrations in ``store/migrations``; a test keeps the two equal.
 
 These rows are never handed out of ``store/``: ``store/mapping.py`` turns them
 into the frozen dataclasses of ``analysis.domain``.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: SQLAlchemy reads every ``Mapped[...]``
+annotation, and evaluated strings again (two ``eval`` per column, ~3 ms of every command
+that opens a store, decision 0014); the two forward references are quoted instead.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -70,7 +72,7 @@ class PlatformRow(Base):
     jurisdictions: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
 
-    documents: Mapped[list[DocumentRow]] = relationship(back_populates="platform")
+    documents: Mapped[list["DocumentRow"]] = relationship(back_populates="platform")
 
 
 class DocumentRow(Base):
@@ -95,7 +97,7 @@ class DocumentRow(Base):
     extraction_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     extraction_text_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    platform: Mapped[PlatformRow] = relationship(back_populates="documents")
+    platform: Mapped["PlatformRow"] = relationship(back_populates="documents")
     __table_args__ = (UniqueConstraint("platform_id", "type", name="uq_documents_platform_type"),)
 
 

@@ -12,8 +12,6 @@ from clausewatch.app import catalog_problems, open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT
-from clausewatch.job_runner import job_status
-from clausewatch.schedules import SchedulesError
 from store.size import StoreSize, store_size
 from store.volatile import volatile_values
 
@@ -36,7 +34,7 @@ def command(settings, as_json: bool) -> None:
     store = open_store(settings, "read")
     try:
         rows = [s for s in store.catalog.status() if s.in_catalog]
-        problems = catalog_problems(catalog, store.catalog.documents())
+        problems = catalog_problems(catalog, rows)
         jobs = _job_rows(settings, store, problems)
         volatile = volatile_values(store)
         size = store_size(store)
@@ -71,6 +69,10 @@ def _job_rows(settings, store, problems: list[str]) -> list[dict]:
     """Each scheduled job's last and next run; a bad schedules file is one more problem, not fatal here."""
     if not settings.schedules.exists():
         return []  # no schedules file: nothing is scheduled, which is no problem
+    # Imported here: the job runner (and the schedules reader) matter only when a schedules file exists.
+    from clausewatch.job_runner import job_status
+    from clausewatch.schedules import SchedulesError
+
     try:
         return job_status(settings, store)
     except SchedulesError as exc:

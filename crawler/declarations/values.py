@@ -1,14 +1,15 @@
 """The values a declaration holds: document types, strings, URLs, dates, filters, CSS selectors.
 
 Each reader raises :class:`InvalidDeclarationError` naming the key path and what was expected.
-soupsieve (CSS validation) is imported on first use: loading this package stays light.
+soupsieve (CSS validation) and difflib (the "did you mean" hints) are imported on first use:
+loading this package stays light.
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -39,11 +40,18 @@ def read_document_type(name: Any, path: KeyPath, *, custom_allowed: bool, hint: 
     canonical = _type_aliases().get(name)
     if canonical:
         raise InvalidDeclarationError(path, f"'{name}' is an alias of the document type '{canonical}'; use '{canonical}'")
-    close = difflib.get_close_matches(name, list(terms_types()), n=2)
+    close = _closest(name, list(terms_types()), n=2)
     suggestion = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
     raise InvalidDeclarationError(
         path, f"unknown document type '{name}': expected one of Open Terms Archive's types{suggestion}{hint}"
     )
+
+
+def _closest(word: str, candidates: Sequence[str], *, n: int, cutoff: float = 0.6) -> list[str]:
+    """The candidates closest to a misspelt ``word``, best first, for a "did you mean" hint."""
+    import difflib  # only a declaration with a mistake needs it (~2 ms to import)
+
+    return difflib.get_close_matches(word, candidates, n=n, cutoff=cutoff)
 
 
 def read_mapping(value: Any, path: KeyPath, what: str = "a mapping") -> dict[str, Any]:
@@ -57,7 +65,7 @@ def check_keys(mapping: dict[str, Any], path: KeyPath, allowed: tuple[str, ...])
     unknown = []
     for key in mapping:
         if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+            close = _closest(str(key), allowed, n=1, cutoff=0.5)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             unknown.append((path + (str(key),), f"unknown key{hint}; expected one of: {', '.join(allowed)}"))
     if unknown:

@@ -53,6 +53,7 @@ def test_help_and_version_load_no_command_module(tmp_path):
     """)
     loaded = imported_after(code, tmp_path)
     assert loaded & (CRAWLER_STACK | STORE_STACK | PUBLISHING_STACK) == set()
+    assert "yaml" not in loaded  # no config file to read
 
 
 def test_a_command_that_does_not_crawl_loads_no_crawler(tmp_path):
@@ -74,6 +75,23 @@ def test_a_command_that_does_not_crawl_loads_no_crawler(tmp_path):
     loaded = imported_after(code, tmp_path)
     assert "sqlalchemy" in loaded  # it did open the store
     assert loaded & CRAWLER_STACK == set()
+
+
+def test_a_command_module_is_imported_uncollected_and_its_objects_frozen(tmp_path):
+    code = textwrap.dedent("""
+        import gc, json
+        from clausewatch.commands import import_command_module
+        import_command_module("clausewatch.commands.changes")
+        after_first = [gc.isenabled(), gc.get_freeze_count()]
+        gc.disable()
+        import_command_module("clausewatch.commands.status")
+        print(json.dumps(after_first + [gc.isenabled(), gc.get_freeze_count()]))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    enabled, frozen, still_disabled, frozen_later = json.loads(done.stdout)
+    assert enabled and not still_disabled  # the caller's setting is given back
+    assert frozen > 10_000  # SQLAlchemy's objects, left out of later collections
+    assert frozen_later > frozen  # status's own modules too
 
 
 def eager_group() -> click.Group:
@@ -118,12 +136,12 @@ def test_invoking_a_command_imports_its_module():
     assert CliRunner().invoke(main, ["nosuch"]).exit_code == 2
 
 
-def write_package(root: Path, modules: dict[str, str]) -> Path:
-    folder = root / "lazycommands"
+def write_package(root: Path, modules: dict[str, str], name: str = "lazycommands") -> Path:
+    folder = root / name
     folder.mkdir()
     (folder / "__init__.py").write_text("")
-    for name, source in modules.items():
-        (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    for module, source in modules.items():
+        (folder / f"{module}.py").write_text(textwrap.dedent(source))
     return folder
 
 
@@ -158,3 +176,31 @@ def test_commands_the_source_cannot_describe_are_imported_and_asked(tmp_path, mo
     assert loader.load("secret").hidden
     assert loader.load("built").help == "Made without a decorator."
     assert loader.load("nosuch") is None
+
+
+def test_a_command_is_loaded_from_the_module_named_after_it_without_reading_the_others(tmp_path, monkeypatch):
+    folder = write_package(tmp_path, {
+        "plain_one": '''
+            import click
+            @click.command("plain-one")
+            def command():
+                """Say one thing."""
+        ''',
+        "built": '''
+            import click
+            command = click.Command("built")
+        ''',
+        "elsewhere": '''
+            import click
+            @click.command("other-name")
+            def command():
+                """Named unlike its module."""
+        ''',
+    }, name="namedcommands")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loader = CommandLoader("namedcommands", folder)
+    assert loader.load("plain-one").help == "Say one thing."
+    assert "namedcommands.built" not in sys.modules  # reading its source would have imported it
+    assert loader.load("other-name").help == "Named unlike its module."  # found by reading them all
+    assert "namedcommands.built" in sys.modules
+    assert loader.load("../plain_one") is None

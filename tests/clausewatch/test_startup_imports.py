@@ -1,4 +1,4 @@
-"""Reading commands load only what they use: no crawler, no HTML parser, no scheduler library.
+"""Reading commands load only what they use: no crawler, no HTML parser, no scheduler library, no recording.
 
 Behaviour, not timing: each check runs a fresh interpreter and looks at ``sys.modules``.
 """
@@ -13,10 +13,14 @@ from pathlib import Path
 
 # What ``status`` once imported through the catalog loader and the schedules module.
 NOT_FOR_STATUS = {"scrapy", "twisted", "soupsieve", "bs4", "lxml", "apscheduler", "markdownify", "jinja2"}
+# What reading commands once imported with the store (its recorder, the capture log's WARC writing) and, for
+# ``status``, with the job runner although no schedules file exists (decision 0014, ninth pass).
+NOT_FOR_READING = {"store.recording", "store.capture_log", "store.warc", "warcio", "clausewatch.job_runner",
+                   "clausewatch.schedules", "store.job_runs"}
 
 
 def run_and_list_modules(args: list[str], home: Path, catalog: Path) -> set[str]:
-    """Top-level packages in ``sys.modules`` after ``clausewatch ARGS`` in a fresh interpreter.
+    """The modules in ``sys.modules`` after ``clausewatch ARGS`` in a fresh interpreter.
 
     It runs beside ``home``, where there is no schedules file (reading one needs APScheduler).
     """
@@ -27,11 +31,15 @@ def run_and_list_modules(args: list[str], home: Path, catalog: Path) -> set[str]
             main({args!r})
         except SystemExit as exit:
             assert exit.code in (0, None), exit.code
-        print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))
+        print(json.dumps(sorted(sys.modules)))
     """)
     env = {"PATH": "/usr/bin:/bin", "CLAUSEWATCH_HOME": str(home), "CLAUSEWATCH_CATALOG": str(catalog)}
     done = subprocess.run([sys.executable, "-c", probe], cwd=home.parent, env=env, capture_output=True, text=True, check=True)
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def packages(modules: set[str]) -> set[str]:
+    return {module.split(".")[0] for module in modules}
 
 
 def write_platform(folder: Path, extra: str = "") -> None:
@@ -47,7 +55,18 @@ def test_status_reads_store_and_catalog_without_parser_or_scheduler_libraries(tm
     run_and_list_modules(["init"], tmp_path / "home", catalog)
     loaded = run_and_list_modules(["status"], tmp_path / "home", catalog)
     assert "sqlalchemy" in loaded and "yaml" in loaded  # it did read the store and the catalog
-    assert loaded & NOT_FOR_STATUS == set()
+    assert packages(loaded) & NOT_FOR_STATUS == set()
+
+
+def test_status_and_changes_read_the_store_without_its_recorder_or_the_job_runner(tmp_path):
+    catalog = tmp_path / "catalog"
+    write_platform(catalog)
+    run_and_list_modules(["init"], tmp_path / "home", catalog)
+    # changes reads no catalog, and there is no config file: nothing for PyYAML to parse.
+    for command, not_needed in (("status", NOT_FOR_READING), ("changes", NOT_FOR_READING | {"yaml"})):
+        loaded = run_and_list_modules([command], tmp_path / "home", catalog)
+        assert "store.tables" in loaded  # it did open the store
+        assert loaded & not_needed == set(), command
 
 
 def test_a_catalog_selector_is_still_checked_when_the_catalog_loads(tmp_path):

@@ -63,5 +63,10 @@ def test_script_heads_follow_branches_and_merges_and_give_up_on_what_they_cannot
     assert script_heads(tmp_path) == {"b", "c"}
     write(tmp_path, "m.py", "revision = 'm'\ndown_revision = ('b', 'c')\n")
     assert script_heads(tmp_path) == {"m"}
-    write(tmp_path, "x.py", "revision = make_id()\ndown_revision = 'm'\n")
+    write(tmp_path, "n.py", "revision = 'n'\ndown_revision = 'm'\n\n\ndef upgrade():\n    revision = 'inner'\n")
+    assert script_heads(tmp_path) == {"n"}
+    write(tmp_path, "late.py", "def upgrade():\n    pass\n\nrevision = 'late'\ndown_revision = 'n'\n")
+    assert script_heads(tmp_path) is None  # only the lines above the first function are read: Alembic decides
+    (tmp_path / "late.py").unlink()
+    write(tmp_path, "x.py", "revision = make_id()\ndown_revision = 'n'\n")
     assert script_heads(tmp_path) is None
