@@ -81,12 +81,13 @@ _SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
 _SENTENCE_BREAKS_KEPT = re.compile(f"({_SENTENCE_BREAK.pattern})")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
 MIN_SENTENCE_WORDS = 3
-# An item of a list: a line that opens with a bullet or a short enumerator ("•", "-", "*", "1.", "(a)", "iv)").
-# After a line that ends with ":" ("You may have rights to:"), such a line completes that lead-in and is read with it
-# ("… rights to: Export data where applicable" is a right, not a collection of data).
-# What may close a lead-in after its ":" in Markdown ("**We collect:**").
+# An item of a list: a line that opens with a bullet or a short enumerator ("•", "-", "*", "1.", "(a)", "iv)"; "1."
+# may stand alone, as a sentence break cut it off its text). After a line whose last sentence ends with ":" ("You may
+# have rights to:"), such a line completes that lead-in and is read with it ("… rights to: Export data where
+# applicable" is a right, not a collection of data), up to the next line that is no item.
+_LIST_ITEM = re.compile(r"\s*(?:[•·▪◦‣●○■□*+\-–—]|\(?(?:\d{1,3}|[a-z]|[ivx]{2,5})[.)])(?:\s|$)", re.IGNORECASE)
+# What may close a lead-in after its ":" in Markdown ("**We may collect:**").
 _EMPHASIS = " \t*_"
-_LIST_ITEM = re.compile(r"\s*(?:[•·▪◦‣●○■□*+\-–—]|\(?(?:\d{1,3}|[a-z]|[ivx]{2,5})[.)])\s", re.IGNORECASE)
 # A section title the splitter left as a clause of its own ("10\\. Disclaimers And Limitation Of Liability",
 # "**12.4 Your Indemnification Obligations**", "**Prohibited Uses**"): one short line without punctuation, numbered, or
 # in bold and Title Case (a bold sentence in lower case is a provision stressed).
@@ -383,17 +384,19 @@ class Classifier:
             if sum(scored) <= 1:
                 tokens += words(text)
             else:
-                spans, bounds, lead_in = [], [], None
-                for part, keep in zip(parts, scored, strict=True):
+                spans, bounds, lead_in, in_item = [], [], None, False
+                for part, keep, starts_line in zip(parts, scored, _line_starts(text, len(parts)), strict=True):
                     at = len(tokens)
                     tokens += words(part)
                     bounds.append((at, len(tokens)))
-                    item = lead_in is not None and _LIST_ITEM.match(part) is not None
+                    if starts_line:
+                        in_item = lead_in is not None and _LIST_ITEM.match(part) is not None
                     if keep:
-                        spans.append((part, (at, len(tokens)), lead_in if item else None))
-                    if not item:
-                        # A lead-in says something of its own ("Examples:" does not): a sentence ending with ":".
-                        lead_in = bounds[-1] if keep and part.rstrip(_EMPHASIS).endswith(":") else None
+                        spans.append((part, (at, len(tokens)), lead_in if in_item else None))
+                    if not in_item:
+                        # The last sentence of a line that is no item leads in what follows when it says something
+                        # of its own ("Examples:" does not) and ends with ":".
+                        lead_in = (part, bounds[-1]) if keep and part.rstrip(_EMPHASIS).endswith(":") else None
                 sentences.add(i, spans, _whole_sentences(parts, joined, scored, bounds))
             clauses.append((start, len(tokens)))
         windows = self.index.windows(tokens)
@@ -443,7 +446,8 @@ class Classifier:
         margins = self.scores(rows, texts)
         if sentences.features is None:
             return margins, SentenceScores({}, [], np.zeros((0, len(self.labels))))
-        part_margins = self.scores(sentences.features, sentences.texts)
+        # A list item is read with its lead-in, by the gates too.
+        part_margins = self.scores(sentences.features, sentences.contexts)
         owners = np.asarray(sentences.owners, dtype=np.int64)
         split = np.asarray(sentences.split, dtype=bool)
         whole = self._whole_sentence_columns
@@ -452,7 +456,7 @@ class Classifier:
         # scored, only its whole row), so a clause gets the same labels alone as beside any other.
         if not whole.any() or (not split.any() and sentences.whole_counts is None):
             np.maximum.at(margins, owners, part_margins)
-            return margins, SentenceScores(sentences.ranges, sentences.texts, part_margins)
+            return margins, SentenceScores(sentences.ranges, sentences.texts, part_margins, sentences.contexts)
         # The parts of a sentence a ";" split count for every type but the privacy types, which read the whole
         # sentence (its own row) or, in a clause of one sentence, the clause.
         part_margins[np.ix_(split, whole)] = -np.inf
@@ -465,7 +469,7 @@ class Classifier:
             np.maximum.at(best, np.asarray(sentences.whole_owners, dtype=np.int64), whole_margins[:, columns])
             margins[:, columns] = best
         # What each type read is what may be quoted as the sentence that decided it (``SentenceScores.deciding``).
-        return margins, SentenceScores(sentences.ranges, sentences.texts, part_margins,
+        return margins, SentenceScores(sentences.ranges, sentences.texts, part_margins, sentences.contexts,
                                        WholeRows.of(sentences.whole_texts, sentences.whole_owners, whole_margins))
 
     def _whole_sentence_scores(self, counts: TermCounts, columns: np.ndarray) -> np.ndarray:
@@ -623,21 +627,24 @@ class Sentences:
     spans: list[tuple[int, int]]
     owners: list[int]
     features: Features | None = None
-    # The token span of the lead-in a list item is read with, where it has one.
+    # The token span of the lead-in a list item is read with, where it has one, and what each row reads: the part,
+    # or the lead-in and the item (for the gates and the ``unless`` wordings).
     lead_ins: list[tuple[int, int] | None] = field(default_factory=list)
+    contexts: list[str] = field(default_factory=list)
     split: list[bool] = field(default_factory=list)
     whole_texts: list[str] = field(default_factory=list)
     whole_spans: list[tuple[int, int]] = field(default_factory=list)
     whole_owners: list[int] = field(default_factory=list)
     whole_counts: TermCounts | None = None
 
-    def add(self, clause: int, sentences: list[tuple[str, tuple[int, int], tuple[int, int] | None]],
+    def add(self, clause: int, sentences: list[tuple[str, tuple[int, int], tuple[str, tuple[int, int]] | None]],
             whole: WholeSentences) -> None:
         self.ranges[clause] = (len(self.texts), len(self.texts) + len(sentences))
         for (text, span, lead_in), split in zip(sentences, whole.split, strict=True):
             self.texts.append(text)
             self.spans.append(span)
-            self.lead_ins.append(lead_in)
+            self.lead_ins.append(None if lead_in is None else lead_in[1])
+            self.contexts.append(text if lead_in is None else f"{lead_in[0]} {text}")
             self.owners.append(clause)
             self.split.append(split)
         for text, span in whole.rows:
@@ -670,6 +677,14 @@ def _parts(text: str) -> tuple[list[str], list[bool] | None]:
     pieces = _SENTENCE_BREAKS_KEPT.split(text)
     parts, breaks = pieces[0::2], pieces[1::2]
     return parts, [part.endswith(";") and "\n" not in gap for part, gap in zip(parts, breaks)]
+
+
+def _line_starts(text: str, count: int) -> list[bool]:
+    """For each of the ``count`` parts ``_parts`` splits ``text`` into, whether it opens a line."""
+    if "\n" not in text:
+        return [True] + [False] * (count - 1)
+    breaks = _SENTENCE_BREAKS_KEPT.split(text)[1::2]
+    return [True] + ["\n" in gap for gap in breaks]
 
 
 def _whole_sentences(parts: list[str], joined: list[bool] | None, scored: list[bool],
@@ -720,12 +735,17 @@ class SentenceScores:
     ranges: dict[int, tuple[int, int]]
     sentences: list[str]
     margins: np.ndarray
+    # What each row read (``Sentences.contexts``); the sentences themselves when not given.
+    contexts: list[str] | None = None
     whole: WholeRows | None = None
 
     def carried_elsewhere(self, clause: int, label: int, threshold: float, clause_type: ClauseType) -> bool:
         """Whether a sentence of ``clause`` without the type's ``unless`` wording clears ``threshold`` on its own:
-        "We retain all rights … . Server logs are deleted after 30 days." keeps its retention."""
-        return any(margin >= threshold and not clause_type.excluded(text) for margin, text in self._read(clause, label))
+        "We retain all rights … . Server logs are deleted after 30 days." keeps its retention. (In a clause of one
+        sentence a privacy type read the clause, so "We retain all rights …; logs are deleted after 30 days." has no
+        other sentence to carry it.)"""
+        return any(margin >= threshold and not clause_type.excluded(read)
+                   for margin, _quote, read in self._read(clause, label))
 
     def deciding(self, clause: int, label: int | None, clause_type: ClauseType) -> str | None:
         """The sentence of ``clause`` that decided a type: the best-scored for a learned label, the first
@@ -736,19 +756,22 @@ class SentenceScores:
             start, end = self.ranges[clause]
             return next((s for s in self.sentences[start:end] if clause_type.evidence(s)), None)
         # Nothing read apart (a privacy type of a clause of one sentence read the clause): no sentence to quote.
-        margin, text = max(self._read(clause, label), key=lambda read: read[0], default=(-np.inf, None))
-        return text if margin > -np.inf else None
+        best = max(self._read(clause, label), key=lambda read: read[0], default=None)
+        return None if best is None else best[1]
 
-    def _read(self, clause: int, label: int) -> list[tuple[float, str]]:
-        """The sentences of ``clause`` the label read on their own, with their margins: its parts and, for the
-        privacy types, the whole sentences a ";" split."""
+    def _read(self, clause: int, label: int) -> list[tuple[float, str, str]]:
+        """The sentences of ``clause`` the label read on their own: margin, the sentence as written (the quote) and
+        what was read (with a list item, its lead-in); its parts and, for the privacy types, the whole sentences a
+        ";" split."""
         if clause not in self.ranges:
             return []
         start, end = self.ranges[clause]
-        read = [(margin, text) for margin, text in zip(self.margins[start:end, label].tolist(),
-                                                       self.sentences[start:end], strict=True) if margin > -np.inf]
+        contexts = self.sentences if self.contexts is None else self.contexts
+        read = [(margin, quote, context) for margin, quote, context in zip(
+            self.margins[start:end, label].tolist(), self.sentences[start:end], contexts[start:end], strict=True)
+            if margin > -np.inf]
         if self.whole is not None:
-            read += [(float(self.whole.margins[k, label]), self.whole.texts[k])
+            read += [(float(self.whole.margins[k, label]), self.whole.texts[k], self.whole.texts[k])
                      for k in self.whole.rows_of.get(clause, ()) if self.whole.margins[k, label] > -np.inf]
         return read
 
@@ -873,7 +896,8 @@ def rules_fingerprint() -> str:
     rules.append([sorted(PHRASE_DECIDES), YIELDS_TO_PRIVACY, INFERRED_YIELDS_TO_PRIVACY, sorted(PRIVACY_PRACTICES),
                   sorted(WHOLE_SENTENCE_LABELS),
                   phrase_filters(), sorted(SENTENCE_WORDS), sorted(_GOVERNS_YOU), _NUMBERED_HEADING.pattern,
-                  _BOLD_HEADING.pattern, HEADING_MAX_WORDS, TITLE_CASE_MIN_LETTERS, MIN_SENTENCE_WORDS])
+                  _BOLD_HEADING.pattern, HEADING_MAX_WORDS, TITLE_CASE_MIN_LETTERS, MIN_SENTENCE_WORDS,
+                  _LIST_ITEM.pattern, _EMPHASIS])
     return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode()).hexdigest()
 
 

@@ -49,10 +49,9 @@ def policy_texts(seeds_only: bool = False) -> list[tuple[str, str]]:
 def record(source: Path, seeds_only: bool = False) -> dict:
     sys.path.insert(0, str(source))
     from analysis.classifier import load_default
+    from analysis.pipeline import PRIVACY_POLICY_TYPES
     from analysis.splitter import split_clauses
     from analysis.text import normalize_text
-
-    from analysis.pipeline import PRIVACY_POLICY_TYPES
 
     model = load_default()
     out = {"analyzer": model.analyzer_id, "clauses": {}}

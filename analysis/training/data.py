@@ -394,6 +394,9 @@ def guideline_sentences(bundle: Path) -> list[Example]:
         if cloned.returncode != 0:
             reason = (cloned.stderr.strip().splitlines() or ["git failed"])[0]
             raise TrainingDataError(f"{bundle}: not a git bundle git can clone ({reason[:200]})")
+        if not any(path.name != ".git" for path in Path(folder).iterdir()):
+            # git clones a bundle without HEAD and checks nothing out, with exit status 0.
+            raise TrainingDataError(f"{bundle}: the bundle checks out no files (made without HEAD?)")
         return [Example(sentence, frozenset(), f"guidelines:{path.parent.name}", GUIDELINES_SOURCE)
                 for path in sorted(Path(folder).glob("*/Community Guidelines.md"))
                 for clause in split_clauses(normalize_text(path.read_text(encoding="utf-8")))

@@ -256,7 +256,7 @@ def test_the_deciding_sentence_is_one_the_label_read():
     labels = 2  # column 0 reads the parts, column 1 (a privacy type) the whole sentence they make
     parts = np.array([[0.5, -np.inf], [2.0, -np.inf], [0.1, 0.3]])
     whole = classifier.WholeRows.of([f"{first} {second}"], [0], np.array([[-np.inf, 1.0]]))
-    scores = classifier.SentenceScores({0: (0, 3)}, [first, second, "Read on, please."], parts, whole)
+    scores = classifier.SentenceScores({0: (0, 3)}, [first, second, "Read on, please."], parts, whole=whole)
     retention = classifier.BY_ID["data_retention"]
     assert scores.deciding(0, 0, retention) == second
     assert scores.deciding(0, 1, retention) == f"{first} {second}"

@@ -201,3 +201,21 @@ def test_a_file_that_is_no_bundle_is_a_one_line_training_error(tmp_path):
         assert str(bundle) in str(exc) and "\n" not in str(exc)
     else:
         raise AssertionError("a file that is no bundle was read")
+
+
+def test_a_bundle_that_checks_out_nothing_is_a_training_error_not_an_empty_set(tmp_path):
+    repo = tmp_path / "versions"
+    (repo / "Example").mkdir(parents=True)
+    (repo / "Example" / "Community Guidelines.md").write_text("Do not post spam here.\n", encoding="utf-8")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "versions"], check=True)
+    bundle = tmp_path / training.GUIDELINES_BUNDLE
+    subprocess.run([*git, "bundle", "create", "-q", str(bundle), "main"], check=True)  # no HEAD in it
+    try:
+        training.guideline_sentences(bundle)
+    except training.TrainingDataError as exc:
+        assert str(bundle) in str(exc)
+    else:
+        raise AssertionError("a bundle that checks out nothing gave guidelines")
