@@ -281,6 +281,33 @@ def test_a_list_item_is_read_with_the_lead_in_it_completes(model):
     assert [tuple(span) for span, row in zip(spans, rows, strict=True) if row == 1] == [sentences.spans[1], rights]
 
 
+def test_a_lead_in_holds_to_the_next_line_that_is_no_item(model):
+    # An item of two parts ("…; or", two sentences) and items numbered "1." (a sentence break cuts "1." off its text).
+    clause = ("We may disclose information when required by law, including:\n* court orders and subpoenas;\n"
+              "* law enforcement investigations; or\n* national security obligations of any kind.\n"
+              "You may have rights to:\n1. Access your personal data\n2. Export data where applicable\n"
+              "Some rights depend on where you live.")
+    _, sentences = model.clause_features([clause])
+    span = dict(zip(sentences.texts, sentences.spans, strict=True))
+    disclose, rights = span["We may disclose information when required by law, including:"], span["You may have rights to:"]
+    led = dict(zip(sentences.texts, sentences.lead_ins, strict=True))
+    assert [led[t] for t in ("* court orders and subpoenas;", "* law enforcement investigations;",
+                             "* national security obligations of any kind.")] == [disclose] * 3
+    assert led["Access your personal data"] == led["Export data where applicable"] == rights
+    assert led["Some rights depend on where you live."] is None
+    # The gates and the unless wordings read what the row counts: the lead-in and the item.
+    assert sentences.contexts[1] == ("We may disclose information when required by law, including: "
+                                     "* court orders and subpoenas;")
+
+
+def test_the_unless_veto_reads_an_item_with_its_lead_in(model):
+    # "You may delete or deactivate your account" is the user's own right (unilateral_termination's company_acts):
+    # read alone, the item "by writing to our support team" cleared the threshold with the lead-in's words.
+    clause = ("You may delete or deactivate your account at any time, in any of these ways:\n"
+              "• from the settings page of the app\n• by writing to our support team")
+    assert "unilateral_termination" not in model.classify([clause])[0].types
+
+
 # The seed privacy policy's lists (../shared/reference/seeds/004_…) and one of Meta's (Open Terms Archive): each item
 # alone read like another practice ("Export data where applicable" like a collection of data).
 @pytest.mark.parametrize(("clause", "types"), [
