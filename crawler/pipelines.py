@@ -23,9 +23,12 @@ log = logging.getLogger("clausewatch.crawl")
 DEFAULT_RECORD_THREADS = 2
 # 304s, and fetched pages that may re-send the bytes of their current text, are
 # recorded together, in one transaction: those that arrive within BATCH_WINDOW
-# seconds of the first, up to BATCH_SIZE of them. Recording a 304 alone cost six
-# times as much CPU as recording it in a batch, an identical page about four
-# times (decision 0014); the window is short beside any crawl delay.
+# seconds of the first, up to BATCH_SIZE of them or half of Scrapy's
+# SCRAPER_SLOT_MAX_ACTIVE_SIZE in pages (past that Scrapy stops downloading until
+# the waiting responses are recorded: a batch waiting out its window would wait
+# for nothing). Recording either alone cost about six times as much CPU as
+# recording it in a batch (decision 0014, passes 2 and 9); the window is short
+# beside any crawl delay.
 BATCH_WINDOW = 0.05
 BATCH_SIZE = 64
 # The recorder's method that records a batch of each kind of item it batches.
@@ -47,7 +50,8 @@ class RecordPipeline:
     def open_spider(self) -> None:
         self.pool.start()
         recorder = self.crawler.spider.recorder
-        self._batches = {kind: RecordBatches(self.pool, getattr(recorder, method), recorder.record)
+        max_bytes = self.crawler.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2
+        self._batches = {kind: RecordBatches(self.pool, getattr(recorder, method), recorder.record, max_bytes)
                          for kind, method in BATCHED.items() if hasattr(recorder, method)}
 
     def close_spider(self) -> None:
@@ -73,9 +77,11 @@ class RecordBatches:
     of a batch that failed as a whole (one unknown document, say).
     """
 
-    def __init__(self, pool: ThreadPool, record_batch: Callable[[list], list], record_one: Callable[[Any], Any]):
-        self.pool, self.record_batch, self.record_one = pool, record_batch, record_one
+    def __init__(self, pool: ThreadPool, record_batch: Callable[[list], list], record_one: Callable[[Any], Any],
+                 max_bytes: int):
+        self.pool, self.record_batch, self.record_one, self.max_bytes = pool, record_batch, record_one, max_bytes
         self._pending: list[tuple[Any, Deferred]] = []
+        self._bytes = 0
         self._timer: Any = None
 
     def add(self, item: Any) -> Deferred:
@@ -84,7 +90,8 @@ class RecordBatches:
 
         recorded: Deferred = Deferred()
         self._pending.append((item, recorded))
-        if len(self._pending) >= BATCH_SIZE:
+        self._bytes += _page_bytes(item)
+        if len(self._pending) >= BATCH_SIZE or self._bytes >= self.max_bytes:
             self._record_batch()
         elif self._timer is None:
             self._timer = reactor.callLater(BATCH_WINDOW, self._record_batch)
@@ -96,7 +103,7 @@ class RecordBatches:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
-        batch, self._pending = self._pending, []
+        batch, self._pending, self._bytes = self._pending, [], 0
         done = deferToThreadPool(reactor, self.pool, self.record_batch, [item for item, _ in batch])
         done.addCallbacks(lambda results: self._record_rest(batch, results),
                           lambda failure: self._record_rest(batch, [None] * len(batch), failure))
@@ -112,3 +119,9 @@ class RecordBatches:
                 deferToThreadPool(reactor, self.pool, self.record_one, item).chainDeferred(recorded)
             else:
                 recorded.callback(None)
+
+
+def _page_bytes(item: Any) -> int:
+    """The bytes of the pages an item holds: what Scrapy counts against SCRAPER_SLOT_MAX_ACTIVE_SIZE until it is
+    recorded (a 304 holds none)."""
+    return sum(len(part.body) for part in item.parts) if isinstance(item, FetchedDocument) else 0

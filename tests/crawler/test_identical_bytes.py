@@ -296,6 +296,20 @@ def test_identical_pages_are_recorded_in_batches_with_the_evidence_one_by_one_re
     assert check_log(store, None).problems == []  # every leaf matches what verify recomputes
 
 
+def test_a_batch_is_recorded_once_its_pages_fill_half_of_what_scrapy_holds_for_recording(
+        store, site, run_crawl, batch_sizes):
+    platforms = numbered_pages(site)
+    padding = " Acme" * 14_000  # ~70 KB pages: two fill half of SCRAPER_SLOT_MAX_ACTIVE_SIZE (256 KB)
+    for number in range(PAGES):
+        site.set(f"/p/{number}", Page(policy(days=number + 1, footer=padding)))
+    run_crawl(store, platforms)
+
+    assert run_crawl(store, platforms).counts == {"unchanged": PAGES}
+    # Past those 256 KB Scrapy downloads nothing more until responses are recorded: batches of
+    # two are recorded at once, not after a window in which no third page could arrive.
+    assert sum(batch_sizes) == PAGES and max(batch_sizes) <= 2
+
+
 def test_pages_of_a_batch_that_changed_are_extracted_alone_and_the_others_recorded_together(
         store, site, run_crawl, extractions, batch_sizes):
     platforms = numbered_pages(site)
