@@ -76,6 +76,22 @@ def edited_text(text: str, number: int) -> str:
     return "\n".join(lines)
 
 
+def record_in_batches(recorder, items: list) -> list:
+    """Record fetched pages as the crawl's pipeline does (``crawler.pipelines``): a batch at a time through
+    ``record_identical_batch``, then alone each page the batch left (extracted). A checkout from before decision
+    0014's ninth pass has no such batch and records each page alone, as its pipeline did."""
+    if not hasattr(recorder, "record_identical_batch"):
+        return [recorder.record(item) for item in items]
+    from crawler.pipelines import BATCH_SIZE
+
+    results = []
+    for start in range(0, len(items), BATCH_SIZE):
+        batch = items[start:start + BATCH_SIZE]
+        recorded = recorder.record_identical_batch(batch)
+        results += [result or recorder.record(item) for item, result in zip(batch, recorded, strict=True)]
+    return results
+
+
 def serve(n: int, conditional: bool, ready) -> None:
     from clausewatch.loopback_site import LocalSite, Page
 

@@ -3,8 +3,11 @@
 The pages of ``benchmarks/stages.py`` go through ``extract_document`` and
 ``Recorder.record_text`` with the default ``Analyzer``, at fixed times, three
 times: as served, edited (``edited_text``: a paragraph dropped, a word and a duration changed, one added: the
-alignment and the change engine get work), and edited again unchanged. Then
-every row of every table (in sorted order) and every blob's name are
+alignment and the change engine get work), and edited again unchanged; then the edited
+pages are fetched twice more and go through the crawl's recorder as its pipeline records them
+(``pipeline.record_in_batches``): extracted and keyed, then recognised by their key and
+recorded without extracting (decision 0014: one by one since the eighth pass, in batches
+since the ninth). Then every row of every table (in sorted order) and every blob's name are
 hashed. Run it in the other checkout with ``--save``, then here with
 ``--compare``: it prints the tables whose rows differ, and exits 1 if any does.
 A speed change to the store or the analysis must leave this list empty: the
@@ -32,17 +35,20 @@ sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import claudette_pages, edited_text, page_html  # noqa: E402  (the stages benchmark's pages)
+# The stages benchmark's pages, and how the crawl's pipeline records them.
+from pipeline import claudette_pages, edited_text, page_html, record_in_batches  # noqa: E402
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def record_passes(home: Path, n: int) -> None:
-    """Record the pages, then their edits twice, into a store in ``home``."""
+    """Record the pages, then their edits four times, into a store in ``home``."""
     from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
     from analysis.pipeline import Analyzer
     from analysis.text import sha256_bytes
     from crawler.extract import extract_document
+    from crawler.items import FetchedDocument, FetchedPart
+    from crawler.recorder import Recorder
     from store.repository import Store
 
     pages = claudette_pages()
@@ -65,6 +71,16 @@ def record_passes(home: Path, n: int) -> None:
                                 size=len(body))
             store.recording.record_text(document.id, snapshot=snapshot, body=body, text=text, started_at=now,
                                         finished_at=now, analyze=analyzer, shrink_ratio=0.5)
+    recorder = Recorder(store, analyze=analyzer, run_id="recording-check", shrink_ratio=0.5)
+    for run in (4, 5):
+        now = START + timedelta(days=run)
+        items = []
+        for document, body in zip(documents, changed, strict=True):
+            source = document.spec.sources[0]
+            snapshot = Snapshot(sha256_bytes(body), document.id, source.url, source.url, 200, "text/html", now,
+                                size=len(body))
+            items.append(FetchedDocument(document.id, now, now, [FetchedPart(snapshot, body, source)]))
+        record_in_batches(recorder, items)
     store.close()
 
 

@@ -1,12 +1,14 @@
 """Where a document's CPU goes, stage by stage, without the crawler. Prints one JSON object.
 
 The pages of benchmarks/pipeline.py (CLAUDETTE policies in page furniture) go
-through the crawl's recorder in one thread (``crawler.recorder.Recorder.record``: extraction,
-then ``store.recording``) on SQLite with the in-process ``Analyzer``, whose
+through the crawl's recorder in one thread, as the crawl's pipeline records them (a batch at a time
+through ``Recorder.record_identical_batch``, then each page it left through ``Recorder.record``:
+extraction, then ``store.recording``) on SQLite with the in-process ``Analyzer``, whose
 classifier is timed on its own (it belongs to the classifier's benchmark,
 benchmarks/classify.py). A first pass records every page; a second pass
 records the same bytes again (unchanged: since the eighth pass of decision 0014
-they are recognised by their extraction key and not extracted), a third records them edited
+they are recognised by their extraction key and not extracted; since the ninth, recorded in
+batches), a third records them edited
 (``edited_text``: a paragraph dropped, a word and a duration changed, one
 added), so the analysis aligns every clause with the previous version's and
 lists the changes. Figures are CPU milliseconds per
@@ -31,7 +33,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline import claudette_pages, edited_text, page_html  # noqa: E402  (the pipeline benchmark's pages)
+# The pipeline benchmark's pages, and how its crawl records them.
+from pipeline import claudette_pages, edited_text, page_html, record_in_batches  # noqa: E402
 
 
 class TimedModel:
@@ -97,15 +100,16 @@ def run(n: int) -> dict:
         for label, bodies in (("first_run", pages), ("unchanged_run", pages), ("changed_run", edited)):
             spent.clear()
             outcomes: Counter = Counter()
+            items = []
             for document, body in zip(documents, bodies, strict=True):
                 source = document.spec.sources[0]
                 now = datetime.now(UTC)
                 snapshot = Snapshot(sha256_bytes(body), document.id, source.url, source.url, 200,
                                     "text/html; charset=utf-8", now, size=len(body))
-                item = FetchedDocument(document.id, now, now, [FetchedPart(snapshot, body, source)])
-                start = time.process_time()
-                outcomes[recorder.record(item).outcome] += 1
-                spent["record"] += time.process_time() - start
+                items.append(FetchedDocument(document.id, now, now, [FetchedPart(snapshot, body, source)]))
+            start = time.process_time()
+            outcomes.update(result.outcome for result in record_in_batches(recorder, items))
+            spent["record"] += time.process_time() - start
             passes[label] = {**per_document(spent, n), "outcomes": dict(outcomes)}
         store.close()
     return {"n": n, "mean_page_kb": round(sum(map(len, pages)) / n / 1024, 1), **passes}

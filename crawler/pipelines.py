@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -10,19 +12,27 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
-from crawler.items import NotModifiedDocument
+from crawler.items import FetchedDocument, NotModifiedDocument
+
+log = logging.getLogger("clausewatch.crawl")
 
 # Two recording threads: one extracts or analyses while the other waits on the
 # database or an fsync. More only contend for the GIL and SQLite's one writer:
 # with Twisted's default ten, a crawl used 8 % more CPU and 50 MB more memory
 # (decision 0014).
 DEFAULT_RECORD_THREADS = 2
-# 304s are recorded together, in one transaction: those that arrive within
-# NOT_MODIFIED_WINDOW seconds of the first, up to NOT_MODIFIED_BATCH of them.
-# Recording one alone cost six times as much CPU as recording it in a batch
-# (decision 0014); the window is short beside any crawl delay.
-NOT_MODIFIED_WINDOW = 0.05
-NOT_MODIFIED_BATCH = 64
+# 304s, and fetched pages that may re-send the bytes of their current text, are
+# recorded together, in one transaction: those that arrive within BATCH_WINDOW
+# seconds of the first, up to BATCH_SIZE of them or half of Scrapy's
+# SCRAPER_SLOT_MAX_ACTIVE_SIZE in pages (past that Scrapy stops downloading until
+# the waiting responses are recorded: a batch waiting out its window would wait
+# for nothing). Recording either alone cost about six times as much CPU as
+# recording it in a batch (decision 0014, second and eleventh passes); the window is short
+# beside any crawl delay.
+BATCH_WINDOW = 0.05
+BATCH_SIZE = 64
+# The recorder's method that records a batch of each kind of item it batches.
+BATCHED = {NotModifiedDocument: "record_not_modified_batch", FetchedDocument: "record_identical_batch"}
 
 
 class RecordPipeline:
@@ -31,8 +41,7 @@ class RecordPipeline:
     def __init__(self, crawler: Crawler, threads: int = DEFAULT_RECORD_THREADS):
         self.crawler = crawler
         self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="clausewatch-record")
-        self._not_modified: list[tuple[NotModifiedDocument, Deferred]] = []
-        self._timer: Any = None
+        self._batches: dict[type, RecordBatches] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
@@ -40,6 +49,10 @@ class RecordPipeline:
 
     def open_spider(self) -> None:
         self.pool.start()
+        recorder = self.crawler.spider.recorder
+        max_bytes = self.crawler.settings.getint("SCRAPER_SLOT_MAX_ACTIVE_SIZE") // 2
+        self._batches = {kind: RecordBatches(self.pool, getattr(recorder, method), recorder.record, max_bytes)
+                         for kind, method in BATCHED.items() if hasattr(recorder, method)}
 
     def close_spider(self) -> None:
         # Every item has been recorded when the spider closes, so this only joins idle threads.
@@ -48,23 +61,40 @@ class RecordPipeline:
     async def process_item(self, item: Any) -> Any:
         from twisted.internet import reactor  # the one crawler.runner installed
 
-        recorder = self.crawler.spider.recorder
-        if isinstance(item, NotModifiedDocument) and hasattr(recorder, "record_not_modified_batch"):
-            await deferred_to_future(self._record_with_others(item))
+        if (batches := self._batches.get(type(item))) is not None:
+            await deferred_to_future(batches.add(item))
         else:
-            await deferred_to_future(deferToThreadPool(reactor, self.pool, recorder.record, item))
+            await deferred_to_future(deferToThreadPool(reactor, self.pool, self.crawler.spider.recorder.record, item))
         return item
 
-    def _record_with_others(self, item: NotModifiedDocument) -> Deferred:
-        """A Deferred that fires once ``item`` is recorded, in the batch of 304s it joins."""
+
+class RecordBatches:
+    """Items of one kind gathered on the reactor thread and recorded a batch at a time in the pool.
+
+    ``record_batch`` records a batch in one transaction and returns, item by
+    item, its result or None for an item it left to be recorded alone; those
+    are recorded with ``record_one``, as any other item, and so is every item
+    of a batch that failed as a whole (one unknown document, say).
+    """
+
+    def __init__(self, pool: ThreadPool, record_batch: Callable[[list], list], record_one: Callable[[Any], Any],
+                 max_bytes: int):
+        self.pool, self.record_batch, self.record_one, self.max_bytes = pool, record_batch, record_one, max_bytes
+        self._pending: list[tuple[Any, Deferred]] = []
+        self._bytes = 0
+        self._timer: Any = None
+
+    def add(self, item: Any) -> Deferred:
+        """A Deferred that fires once ``item`` is recorded, in the batch it joins or alone."""
         from twisted.internet import reactor
 
         recorded: Deferred = Deferred()
-        self._not_modified.append((item, recorded))
-        if len(self._not_modified) >= NOT_MODIFIED_BATCH:
+        self._pending.append((item, recorded))
+        self._bytes += _page_bytes(item)
+        if len(self._pending) >= BATCH_SIZE or self._bytes >= self.max_bytes:
             self._record_batch()
         elif self._timer is None:
-            self._timer = reactor.callLater(NOT_MODIFIED_WINDOW, self._record_batch)
+            self._timer = reactor.callLater(BATCH_WINDOW, self._record_batch)
         return recorded
 
     def _record_batch(self) -> None:
@@ -73,16 +103,25 @@ class RecordPipeline:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
-        batch, self._not_modified = self._not_modified, []
-        recorder = self.crawler.spider.recorder
-        done = deferToThreadPool(reactor, self.pool, recorder.record_not_modified_batch, [item for item, _ in batch])
-        done.addCallbacks(lambda _results: [recorded.callback(None) for _, recorded in batch],
-                          lambda _failure: self._record_each(batch))
+        batch, self._pending, self._bytes = self._pending, [], 0
+        done = deferToThreadPool(reactor, self.pool, self.record_batch, [item for item, _ in batch])
+        done.addCallbacks(lambda results: self._record_rest(batch, results),
+                          lambda failure: self._record_rest(batch, [None] * len(batch), failure))
 
-    def _record_each(self, batch: list[tuple[NotModifiedDocument, Deferred]]) -> None:
-        """After a batch failed as a whole (one unknown document, say): each 304 alone, as any other item."""
+    def _record_rest(self, batch: list[tuple[Any, Deferred]], results: list, failure: Any = None) -> None:
+        """Fire the Deferreds of the items the batch recorded; record each other alone."""
         from twisted.internet import reactor
 
-        recorder = self.crawler.spider.recorder
-        for item, recorded in batch:
-            deferToThreadPool(reactor, self.pool, recorder.record, item).chainDeferred(recorded)
+        if failure is not None:
+            log.info("a batch of %d items failed (%s); recording each alone", len(batch), failure.getErrorMessage())
+        for (item, recorded), result in zip(batch, results, strict=True):
+            if result is None:
+                deferToThreadPool(reactor, self.pool, self.record_one, item).chainDeferred(recorded)
+            else:
+                recorded.callback(None)
+
+
+def _page_bytes(item: Any) -> int:
+    """The bytes of the pages an item holds: what Scrapy counts against SCRAPER_SLOT_MAX_ACTIVE_SIZE until it is
+    recorded (a 304 holds none)."""
+    return sum(len(part.body) for part in item.parts) if isinstance(item, FetchedDocument) else 0

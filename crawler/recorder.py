@@ -18,9 +18,9 @@ from analysis.text import sha256_text
 from analysis.volatile import VolatileRules, volatile_difference
 from crawler.extraction_key import extraction_key, parts_of
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
-from store.recording import NotModifiedFetch, RecordResult
+from store.recording import IdenticalFetch, NotModifiedFetch, RecordResult
 from store.repository import Store
-from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state
+from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state, volatile_states
 
 log = logging.getLogger("clausewatch.crawl")
 
@@ -113,6 +113,29 @@ class Recorder:
             self._keep(result)
         return results
 
+    def record_identical_batch(self, items: list[FetchedDocument]) -> list[DocumentResult | None]:
+        """Record in one transaction those of ``items`` that re-send the bytes of their current text.
+
+        The others get None: the caller records each alone (:meth:`record`
+        extracts it), as it does a fetch that fails a check in the transaction.
+        The documents' volatile states are read in one session for the batch.
+        """
+        states = volatile_states(self.store, [item.document_id for item in items])
+        fetches = []
+        for item in items:
+            state = states[item.document_id]
+            fetches.append(self._identical_fetch(item, state, _key(item, state)))
+        candidates = [fetch for fetch in fetches if fetch is not None]
+        recorded = iter(self.store.recording.record_identical_many(candidates) if candidates else ())
+        results = []
+        for item, fetch in zip(items, fetches, strict=True):
+            outcome = next(recorded) if fetch is not None else None
+            results.append(_result(item.document_id, outcome) if outcome is not None else None)
+        for result in results:
+            if result is not None:
+                self._keep(result)
+        return results
+
     def _keep(self, result: DocumentResult) -> None:
         with self._lock:
             self.counts[result.outcome] += 1
@@ -130,7 +153,7 @@ class Recorder:
     def _record_fetched(self, item: FetchedDocument) -> DocumentResult:
         first = item.parts[0]
         state = volatile_state(self.store, item.document_id)
-        key = extraction_key(state.spec, state.rules, parts_of(item.parts))
+        key = _key(item, state)
         if identical := self._record_identical(item, state, key):
             return identical
         from crawler.extract import ExtractionError  # here: a fetch of identical bytes never loads the extractor
@@ -166,18 +189,21 @@ class Recorder:
         return _result(item.document_id, recorded)
 
     def _record_identical(self, item: FetchedDocument, state: VolatileState, key: str) -> DocumentResult | None:
-        """The fetch recorded as unchanged without extracting it, when its key is the current text's (else None).
+        """The fetch recorded as unchanged without extracting it, when :meth:`_identical_fetch` allows (else None)."""
+        fetch = self._identical_fetch(item, state, key)
+        [recorded] = self.store.recording.record_identical_many([fetch]) if fetch is not None else [None]
+        return _result(item.document_id, recorded) if recorded is not None else None
+
+    def _identical_fetch(self, item: FetchedDocument, state: VolatileState, key: str) -> IdenticalFetch | None:
+        """The fetch to record as unchanged without extracting it, when its key is the current text's (else None).
 
         Not while volatile candidates are watched: extracting the current text
         again is what ends a watch (:meth:`_watch`).
         """
         if state.watching or key != state.extraction_key or state.extraction_text_sha256 != state.current_sha256:
             return None
-        recorded = self.store.recording.record_identical(
-            item.document_id, extraction_key=key, snapshots=[(p.snapshot, p.body) for p in item.parts],
-            started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id, exchanges=item.exchanges,
-        )
-        return _result(item.document_id, recorded) if recorded is not None else None
+        return IdenticalFetch(item.document_id, key, [(p.snapshot, p.body) for p in item.parts], item.started_at,
+                              item.finished_at, self.run_id, item.exchanges)
 
     def _watch(self, item: FetchedDocument, text: str, state: VolatileState) -> str | None:
         """``held`` or ``learned`` when the text differs from the current version only in volatile-looking values."""
@@ -210,6 +236,11 @@ def _extract(item: FetchedDocument, rules: VolatileRules) -> tuple[str, tuple[in
 
     return extract_parts([(p.body, p.snapshot.content_type, p.snapshot.final_url, p.source) for p in item.parts],
                          rules)
+
+
+def _key(item: FetchedDocument, state: VolatileState) -> str:
+    """The fetch's extraction key under the document's stored declaration and rules (crawler.extraction_key)."""
+    return extraction_key(state.spec, state.rules, parts_of(item.parts))
 
 
 def _result(document_id: str, recorded: RecordResult) -> DocumentResult:

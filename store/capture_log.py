@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, func, insert, literal, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from analysis import merkle
@@ -65,41 +65,27 @@ class LogEntry:
 
 def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange]) -> None:
     """Record the fetch's WARC captures and its log leaf; ``fetch`` must be flushed."""
-    document = session.get(DocumentRow, fetch.document_id)
-    records = [_add_capture(session, fetch, document, part, exchange) for part, exchange in enumerate(exchanges)]
-    leaf = leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()
-    _lock_log(session)
-    # One statement takes the next index: on SQLite the fetch insert already holds the
-    # write lock, on PostgreSQL the advisory lock does, so max+1 cannot race.
-    next_index = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0), literal(fetch.id),
-                        literal(leaf, LargeBinary), literal(merkle.leaf_hash(leaf).hex()))
-    session.execute(insert(LogEntryRow).from_select(["id", "fetch_id", "leaf", "leaf_hash"], next_index))
+    append_many(session, [(fetch, exchanges)])
 
 
-def append_not_modified(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[HttpExchange]]]) -> None:
-    """What :func:`append` records for each fetch of a batch of 304s, in a few statements for the batch.
+def append_many(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[HttpExchange]]]) -> None:
+    """Each fetch's WARC captures and log leaf, in a few statements for the whole batch.
 
-    The fetches must be flushed, in log order. Every capture is a revisit of
-    the latest ``response`` record of its document and URL (looked up once
-    for the batch), and the leaves take consecutive indexes after one
-    ``max``: the write lock (SQLite) or the advisory lock (PostgreSQL) is held
-    from the first insert to the commit, so no other writer can take them.
+    The fetches must be flushed, in log order. The originals their revisits
+    refer to are looked up once for the batch (:class:`_Originals`), and the
+    leaves take consecutive indexes after one ``max``: the write lock (SQLite)
+    or the advisory lock (PostgreSQL) is held from the first insert to the
+    commit, so no other writer can take them. A batch of 304s or of identical
+    pages costs a few queries, not a few per fetch (decision 0014).
     """
-    if any(exchange.status != 304 for _fetch, exchanges in fetches for exchange in exchanges):
-        raise ValueError("append_not_modified records 304 exchanges only")
-    documents = {row.id: row for row in session.scalars(
-        select(DocumentRow).where(DocumentRow.id.in_({fetch.document_id for fetch, _ in fetches})))}
-    originals = _latest_responses(session, documents)
+    # The recording session holds these rows already: no query.
+    documents = {fetch.document_id: session.get(DocumentRow, fetch.document_id) for fetch, _exchanges in fetches}
+    originals = _Originals(session, documents, [exchange for _fetch, exchanges in fetches for exchange in exchanges])
     leaves = []
     for fetch, exchanges in fetches:
         document = documents[fetch.document_id]
-        records = []
-        for part, exchange in enumerate(exchanges):
-            row = _capture_row(fetch, part, exchange)
-            if row.response_head is not None:
-                _revisit(row, REVISIT_NOT_MODIFIED, originals.get((document.id, row.url)))
-            session.add(row)
-            records.append(row)
+        records = [_add_capture(session, fetch, document, part, exchange, originals)
+                   for part, exchange in enumerate(exchanges)]
         leaves.append((fetch.id, leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()))
     _lock_log(session)
     first = session.scalar(select(func.coalesce(func.max(LogEntryRow.id) + 1, 0)))
@@ -108,14 +94,37 @@ def append_not_modified(session: Session, fetches: Sequence[tuple[FetchRow, Sequ
         for offset, (fetch_id, leaf) in enumerate(leaves)])
 
 
-def _latest_responses(session: Session, documents: dict[int, DocumentRow]) -> dict[tuple[int, str], CaptureRecordRow]:
-    """The latest ``response`` record of each (document, URL) of these documents."""
-    rows = session.execute(
-        select(FetchRow.document_id, CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
-        .where(FetchRow.document_id.in_(list(documents)), CaptureRecordRow.record_type == "response")
-        .order_by(CaptureRecordRow.id)
-    )
-    return {(document_id, row.url): row for document_id, row in rows}  # later ids overwrite earlier ones
+class _Originals:
+    """The ``response`` records a batch's revisits may refer to, read in at most two queries.
+
+    A 304 refers to the latest response of its document and URL; a payload
+    already archived, to the first response with that payload. A response
+    recorded in the batch itself is :meth:`added`, so a later capture of the
+    batch refers to it as it would had it been recorded alone.
+    """
+
+    def __init__(self, session: Session, documents: dict[int, DocumentRow], exchanges: Sequence[HttpExchange]):
+        self.latest: dict[tuple[int, str], CaptureRecordRow] = {}
+        self.first: dict[str, CaptureRecordRow] = {}
+        if any(exchange.status == 304 for exchange in exchanges):
+            responses = session.execute(
+                select(FetchRow.document_id, CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                .where(FetchRow.document_id.in_(list(documents)), CaptureRecordRow.record_type == "response")
+                .order_by(CaptureRecordRow.id))
+            for document_id, row in responses:
+                self.latest[(document_id, row.url)] = row  # later ids overwrite earlier ones
+        if payloads := sorted({exchange.payload_sha256 for exchange in exchanges if exchange.status != 304} - {None}):
+            responses = session.scalars(
+                select(CaptureRecordRow).where(CaptureRecordRow.payload_sha256.in_(payloads),
+                                               CaptureRecordRow.record_type == "response")
+                .order_by(CaptureRecordRow.id))
+            for row in responses:
+                self.first.setdefault(row.payload_sha256, row)
+
+    def added(self, row: CaptureRecordRow, document: DocumentRow) -> None:
+        self.latest[(document.id, row.url)] = row
+        if row.payload_sha256 is not None:
+            self.first.setdefault(row.payload_sha256, row)
 
 
 def _lock_log(session: Session) -> None:
@@ -124,16 +133,18 @@ def _lock_log(session: Session) -> None:
 
 
 def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part: int,
-                 exchange: HttpExchange) -> CaptureRecordRow:
+                 exchange: HttpExchange, originals: _Originals) -> CaptureRecordRow:
     row = _capture_row(fetch, part, exchange)
     if exchange.response_head is not None:
-        _choose_record_type(session, row, document)
+        _choose_record_type(row, document, originals)
     if exchange.rendered_dom is not None:
         from analysis.text import sha256_bytes
 
         row.conversion_record_id = new_record_id()
         row.conversion_sha256 = sha256_bytes(exchange.rendered_dom)
     session.add(row)
+    if row.record_type == "response":
+        originals.added(row, document)
     return row
 
 
@@ -149,30 +160,14 @@ def _capture_row(fetch: FetchRow, part: int, exchange: HttpExchange) -> CaptureR
     return row
 
 
-def _choose_record_type(session: Session, row: CaptureRecordRow, document: DocumentRow) -> None:
+def _choose_record_type(row: CaptureRecordRow, document: DocumentRow, originals: _Originals) -> None:
     """``response`` for a payload never archived, else a ``revisit`` referring to the original."""
     if row.status == 304:
-        original = session.scalar(
-            select(CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
-            .where(FetchRow.document_id == document.id, CaptureRecordRow.record_type == "response",
-                   CaptureRecordRow.url == row.url)
-            .order_by(CaptureRecordRow.id.desc()).limit(1)
-        )
-        profile = REVISIT_NOT_MODIFIED
-    elif row.payload_sha256 is not None:
-        original = session.scalar(
-            select(CaptureRecordRow).where(CaptureRecordRow.payload_sha256 == row.payload_sha256,
-                                           CaptureRecordRow.record_type == "response")
-            .order_by(CaptureRecordRow.id).limit(1)
-        )
-        profile = REVISIT_IDENTICAL
-        if original is None:
-            row.record_type = "response"
-            return
+        _revisit(row, REVISIT_NOT_MODIFIED, originals.latest.get((document.id, row.url)))
+    elif row.payload_sha256 is not None and (original := originals.first.get(row.payload_sha256)) is not None:
+        _revisit(row, REVISIT_IDENTICAL, original)
     else:
         row.record_type = "response"
-        return
-    _revisit(row, profile, original)
 
 
 def _revisit(row: CaptureRecordRow, profile: str, original: CaptureRecordRow | None) -> None:

@@ -152,6 +152,16 @@ def document_row(session: Session, document_id: str) -> DocumentRow:
     return row
 
 
+def document_rows(session: Session, document_ids: Iterable[str]) -> dict[str, DocumentRow]:
+    """The rows of a batch's documents by public id, in one query; one unknown refuses the batch
+    (:class:`UnknownDocumentError`)."""
+    ids = sorted(set(document_ids))
+    rows = {row.public_id: row for row in session.scalars(select(DocumentRow).where(DocumentRow.public_id.in_(ids)))}
+    if unknown := [document_id for document_id in ids if document_id not in rows]:
+        raise UnknownDocumentError(unknown[0])
+    return rows
+
+
 class Database:
     """The engine, the blob folder and the sessions over them."""
 

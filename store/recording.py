@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -24,7 +24,7 @@ from analysis.domain import ClassifiedClause, Snapshot, StoredVersion, VersionAn
 from analysis.evidence import HttpExchange
 from analysis.text import sha256_text
 from store import capture_log, mapping
-from store.database import Database, StoreError, UnknownDocumentError, document_row
+from store.database import Database, StoreError, document_row, document_rows
 from store.history import History
 from store.tables import (
     ChangeRow,
@@ -72,6 +72,19 @@ class NotModifiedFetch:
     """One 304 to record with :meth:`Recorder.record_not_modified_many`."""
 
     document_id: str
+    started_at: datetime
+    finished_at: datetime
+    run_id: str | None = None
+    exchanges: Sequence[HttpExchange] = ()
+
+
+@dataclass(frozen=True)
+class IdenticalFetch:
+    """One fetch to record with :meth:`Recorder.record_identical_many`: its key and every part's page."""
+
+    document_id: str
+    extraction_key: str
+    snapshots: Sequence[tuple[Snapshot, bytes]]
     started_at: datetime
     finished_at: datetime
     run_id: str | None = None
@@ -132,28 +145,21 @@ class Recorder:
         document lookup and a version lookup per document were most of the
         cost of recording them (decision 0014).
         """
-        ids = sorted({fetch.document_id for fetch in fetches})
         with self.db.session() as session:
-            docs = {row.public_id: row for row in session.scalars(
-                select(DocumentRow).where(DocumentRow.public_id.in_(ids)))}
-            if unknown := [document_id for document_id in ids if document_id not in docs]:
-                raise UnknownDocumentError(unknown[0])
-            current = [row.current_version_id for row in docs.values() if row.current_version_id]
-            versions = {row.id: row for row in session.scalars(select(VersionRow).where(VersionRow.id.in_(current)))}
+            docs = document_rows(session, [fetch.document_id for fetch in fetches])
+            versions = _current_versions(session, docs.values())
             rows, results = [], []
             for fetch in fetches:
                 doc = docs[fetch.document_id]
                 version = versions.get(doc.current_version_id)
                 if version is not None:
                     version.last_verified = max(version.last_verified, fetch.finished_at)
-                rows.append(FetchRow(
+                rows.append((FetchRow(
                     document_id=doc.id, started_at=fetch.started_at, finished_at=fetch.finished_at,
                     outcome="not_modified", version_id=version.id if version else None, run_id=fetch.run_id,
-                ))
+                ), fetch.exchanges))
                 results.append(RecordResult("not_modified", version.sha256 if version else None))
-            session.add_all(rows)
-            session.flush()
-            capture_log.append_not_modified(session, [(row, fetch.exchanges) for row, fetch in zip(rows, fetches)])
+            _add_fetches(session, rows)
         return results
 
     def record_text(
@@ -179,7 +185,7 @@ class Recorder:
         ``extra_snapshots`` are the further parts of a combined document, and
         ``part_starts`` where each part (the first included) begins in ``text``.
         ``extraction_key`` (``crawler.extraction_key``), when given, is kept with the text's hash for
-        :meth:`record_identical`.
+        :meth:`record_identical_many`.
         """
         text_sha = self._put_blobs(body, extra_snapshots, text, exchanges)
         parts = _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts)
@@ -264,8 +270,9 @@ class Recorder:
             if current is not None and current.sha256 == text_sha:
                 for each, start in snaps:
                     _link(session, current, each, start)
-                return _verified_again(session, doc, current, snap, exchanges, started_at=started_at,
-                                       finished_at=finished_at, run_id=run_id)
+                _add_fetch(session, exchanges, _verified_again(doc, current, snap, started_at=started_at,
+                                                               finished_at=finished_at, run_id=run_id))
+                return RecordResult("unchanged", current.sha256)
             version, created = _upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
             for each, start in snaps:
                 _link(session, version, each, start)
@@ -277,43 +284,43 @@ class Recorder:
             ))
             return RecordResult("new_version", text_sha, change_id=change_id)
 
-    def record_identical(
-        self,
-        document_id: str,
-        *,
-        extraction_key: str,
-        snapshots: Sequence[tuple[Snapshot, bytes]],
-        started_at: datetime,
-        finished_at: datetime,
-        run_id: str | None = None,
-        exchanges: Sequence[HttpExchange] = (),
-    ) -> RecordResult | None:
-        """A fetch whose extraction key is the one the current version's text was last extracted under.
+    def record_identical_many(self, fetches: Sequence[IdenticalFetch]) -> list[RecordResult | None]:
+        """Fetches whose extraction key is the one the current version's text was last extracted under.
 
-        Recorded exactly as :meth:`record_text` records the same text (the
-        current version verified again, every part's snapshot kept and its
+        Each is recorded exactly as :meth:`record_text` records the same text
+        (the current version verified again, every part's snapshot kept and its
         validators updated, an ``unchanged`` fetch in the capture log), without
-        the text: it is the current version's. Checked in the transaction:
-        the document's stored key is ``extraction_key``, the text it gave is
-        the current version's, and every part is a snapshot already linked to
-        that version. Otherwise nothing is written and None is returned: the
-        caller extracts the fetch and records it with :meth:`record_text`.
+        the text: it is the current version's. Checked in the transaction,
+        fetch by fetch: the document's stored key is the fetch's, the text it
+        gave is the current version's, and every part is a snapshot already
+        linked to that version. A fetch that fails a check gets None and writes
+        nothing: the caller extracts it and records it with :meth:`record_text`.
+        All of them are recorded in one transaction, the documents, their
+        versions and their linked pages read in one query each: one fetch at a
+        time, that reading and the transaction were most of the cost of an
+        identical page (decision 0014, eleventh pass).
         """
-        self._put_pages([body for _snapshot, body in snapshots], exchanges)
+        for fetch in fetches:
+            self._put_pages([body for _snapshot, body in fetch.snapshots], fetch.exchanges)
         with self.db.session() as session:
-            doc = document_row(session, document_id)
-            current = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
-            if current is None or doc.extraction_key != extraction_key or doc.extraction_text_sha256 != current.sha256:
-                return None
-            shas = [snapshot.sha256 for snapshot, _body in snapshots]
-            linked = set(session.scalars(
-                select(SnapshotRow.sha256).join(VersionSnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
-                .where(VersionSnapshotRow.version_id == current.id, SnapshotRow.sha256.in_(shas))))
-            if not set(shas) <= linked:
-                return None
-            snaps = [_upsert_snapshot(session, doc, snapshot) for snapshot, _body in snapshots]
-            return _verified_again(session, doc, current, snaps[0], exchanges, started_at=started_at,
-                                   finished_at=finished_at, run_id=run_id)
+            docs = document_rows(session, [fetch.document_id for fetch in fetches])
+            versions = _current_versions(session, docs.values())
+            shas = {snapshot.sha256 for fetch in fetches for snapshot, _body in fetch.snapshots}
+            linked = _linked_pages(session, versions.values(), shas)
+            stored = _stored_snapshots(session, docs.values(), shas)
+            rows, results = [], []
+            for fetch in fetches:
+                doc = docs[fetch.document_id]
+                current = versions.get(doc.current_version_id)
+                if not _still_identical(fetch, doc, current, linked):
+                    results.append(None)
+                    continue
+                snaps = [_keep_snapshot(session, doc, snapshot, stored) for snapshot, _body in fetch.snapshots]
+                rows.append((_verified_again(doc, current, snaps[0], started_at=fetch.started_at,
+                                             finished_at=fetch.finished_at, run_id=fetch.run_id), fetch.exchanges))
+                results.append(RecordResult("unchanged", current.sha256))
+            _add_fetches(session, rows)
+        return results
 
     def _put_renderings(self, exchanges: Sequence[HttpExchange]) -> None:
         # Blobs before rows: a browser's payload and rendered DOM are stored before the capture naming them.
@@ -366,26 +373,65 @@ class Recorder:
 
 def _add_fetch(session: Session, exchanges: Sequence[HttpExchange], fetch: FetchRow) -> None:
     """Add a Fetch row with its WARC captures and its entry in the capture log, in one transaction."""
-    session.add(fetch)
-    session.flush()
-    capture_log.append(session, fetch, exchanges)
+    _add_fetches(session, [(fetch, exchanges)])
 
-def _verified_again(session: Session, doc: DocumentRow, current: VersionRow, snap: SnapshotRow,
-                    exchanges: Sequence[HttpExchange], *, started_at: datetime, finished_at: datetime,
-                    run_id: str | None) -> RecordResult:
-    """A fetch that gave the current version's text again: the version verified then, an ``unchanged`` fetch."""
+
+def _add_fetches(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[HttpExchange]]]) -> None:
+    """Add Fetch rows, in log order, with their WARC captures and capture-log entries: one flush for all of them."""
+    if not fetches:
+        return
+    session.add_all([fetch for fetch, _exchanges in fetches])
+    session.flush()
+    capture_log.append_many(session, fetches)
+
+
+def _current_versions(session: Session, docs: Iterable[DocumentRow]) -> dict[int, VersionRow]:
+    """The current version of each of these documents that has one, by id, in one query."""
+    ids = [doc.current_version_id for doc in docs if doc.current_version_id]
+    return {row.id: row for row in session.scalars(select(VersionRow).where(VersionRow.id.in_(ids)))}
+
+
+def _linked_pages(session: Session, versions: Iterable[VersionRow], shas: set[str]) -> set[tuple[int, str]]:
+    """Which of these pages (by hash) are snapshots linked to which of these versions: (version id, hash) pairs."""
+    return {(version_id, sha) for version_id, sha in session.execute(
+        select(VersionSnapshotRow.version_id, SnapshotRow.sha256)
+        .join(SnapshotRow, VersionSnapshotRow.snapshot_id == SnapshotRow.id)
+        .where(VersionSnapshotRow.version_id.in_([version.id for version in versions]),
+               SnapshotRow.sha256.in_(sorted(shas))))}
+
+
+def _stored_snapshots(session: Session, docs: Iterable[DocumentRow],
+                      shas: set[str]) -> dict[tuple[int, str], SnapshotRow]:
+    """These documents' snapshots of these pages, by (document id, hash), in one query."""
+    return {(row.document_id, row.sha256): row for row in session.scalars(select(SnapshotRow).where(
+        SnapshotRow.document_id.in_([doc.id for doc in docs]), SnapshotRow.sha256.in_(sorted(shas))))}
+
+
+def _still_identical(fetch: IdenticalFetch, doc: DocumentRow, current: VersionRow | None,
+                     linked: set[tuple[int, str]]) -> bool:
+    """:meth:`Recorder.record_identical_many`'s checks, in the transaction: the key and its text still the current
+    version's, every part a snapshot linked to it."""
+    return (current is not None and doc.extraction_key == fetch.extraction_key
+            and doc.extraction_text_sha256 == current.sha256
+            and all((current.id, snapshot.sha256) in linked for snapshot, _body in fetch.snapshots))
+
+
+def _verified_again(doc: DocumentRow, current: VersionRow, snap: SnapshotRow, *, started_at: datetime,
+                    finished_at: datetime, run_id: str | None) -> FetchRow:
+    """A fetch that gave the current version's text again: the version verified then, its ``unchanged`` row."""
     current.last_verified = max(current.last_verified, finished_at)
-    _add_fetch(session, exchanges, FetchRow(
-        document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
-        snapshot_id=snap.id, version_id=current.id, run_id=run_id,
-    ))
-    return RecordResult("unchanged", current.sha256)
+    return FetchRow(document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
+                    snapshot_id=snap.id, version_id=current.id, run_id=run_id)
 
 
 def _upsert_snapshot(session: Session, doc: DocumentRow, snapshot: Snapshot) -> SnapshotRow:
-    row = session.scalar(
-        select(SnapshotRow).where(SnapshotRow.document_id == doc.id, SnapshotRow.sha256 == snapshot.sha256)
-    )
+    return _keep_snapshot(session, doc, snapshot, _stored_snapshots(session, [doc], {snapshot.sha256}))
+
+
+def _keep_snapshot(session: Session, doc: DocumentRow, snapshot: Snapshot,
+                   stored: dict[tuple[int, str], SnapshotRow]) -> SnapshotRow:
+    """The stored row of ``snapshot`` (``stored`` holds the rows read) with its newest validators, or a new one."""
+    row = stored.get((doc.id, snapshot.sha256))
     if row is None:
         row = SnapshotRow(
             document_id=doc.id, sha256=snapshot.sha256, requested_url=snapshot.requested_url,
@@ -395,6 +441,7 @@ def _upsert_snapshot(session: Session, doc: DocumentRow, snapshot: Snapshot) -> 
         )
         session.add(row)
         session.flush()
+        stored[(doc.id, snapshot.sha256)] = row
     else:
         # Keep the newest validators so the next conditional request matches the server.
         row.etag = snapshot.etag or row.etag

@@ -12,13 +12,14 @@ version of the document is normalised without them (decision 0016).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
 
 from analysis.volatile import HELD, LEARNED, STABLE, VolatileKey, VolatileRules, Watch, watch_step
+from store.database import document_rows
 from store.mapping import spec_from_json
 from store.tables import DocumentRow, VersionRow, VolatileValueRow
 from store.repository import Store, UnknownDocumentError
@@ -28,7 +29,7 @@ from store.repository import Store, UnknownDocumentError
 MAX_TEMPLATE = 1000
 
 __all__ = ["HELD", "LEARNED", "STABLE", "VolatileState", "VolatileValue", "observe", "stop_watching",
-           "volatile_state", "volatile_values"]
+           "volatile_state", "volatile_states", "volatile_values"]
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,30 @@ def _rules(rows: Iterable[VolatileValueRow]) -> VolatileRules:
 
 def volatile_state(store: Store, document_id: str) -> VolatileState:
     """What the recorder needs per fetch, in one session: the rules to extract with and the watch."""
+    return volatile_states(store, [document_id])[document_id]
+
+
+def volatile_states(store: Store, document_ids: Sequence[str]) -> dict[str, VolatileState]:
+    """:func:`volatile_state` of each of a batch's documents, in three queries for the batch (one unknown
+    document refuses the batch)."""
     with store.session() as session:
-        doc = _document(session, document_id)
-        rows = session.scalars(select(VolatileValueRow).where(VolatileValueRow.document_id == doc.id)).all()
-        spec = spec_from_json(doc.spec)
-        current = session.scalar(select(VersionRow.sha256).where(VersionRow.id == doc.current_version_id))
-        return VolatileState(spec.volatile_rules(_rules(rows)), spec.volatile_keep,
-                             any(r.state == "candidate" for r in rows), current, doc.spec, doc.extraction_key,
-                             doc.extraction_text_sha256)
+        docs = document_rows(session, document_ids)
+        values = defaultdict(list)
+        for row in session.scalars(select(VolatileValueRow).where(
+                VolatileValueRow.document_id.in_([doc.id for doc in docs.values()]))):
+            values[row.document_id].append(row)
+        versions = [doc.current_version_id for doc in docs.values() if doc.current_version_id]
+        current = {version_id: sha for version_id, sha in session.execute(
+            select(VersionRow.id, VersionRow.sha256).where(VersionRow.id.in_(versions)))}
+        return {document_id: _state(doc, values[doc.id], current.get(doc.current_version_id))
+                for document_id, doc in docs.items()}
+
+
+def _state(doc: DocumentRow, rows: Sequence[VolatileValueRow], current_sha256: str | None) -> VolatileState:
+    spec = spec_from_json(doc.spec)
+    return VolatileState(spec.volatile_rules(_rules(rows)), spec.volatile_keep,
+                         any(r.state == "candidate" for r in rows), current_sha256, doc.spec, doc.extraction_key,
+                         doc.extraction_text_sha256)
 
 
 def observe(store: Store, document_id: str, keys: frozenset[VolatileKey], text_sha: str, now: datetime) -> str:

@@ -1,5 +1,7 @@
 """A re-fetch of the very bytes the current text was extracted from, under the same rules, is recorded as
-unchanged without extracting it again; any other fetch is extracted as before (decision 0014, eighth pass)."""
+unchanged without extracting it again; any other fetch is extracted as before (decision 0014, eighth pass).
+The crawl records such fetches in batches, one transaction each, with the evidence one-by-one recording
+writes (ninth pass)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,18 @@ import pytest
 from sqlalchemy import select
 
 import crawler.extraction_key
+import crawler.pipelines
 import crawler.recorder
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from analysis.evidence import LogLeaf
 from clausewatch.loopback_site import Page
+from crawler.items import FetchedDocument, FetchedPart, NotModifiedDocument
+from crawler.recorder import Recorder
+from store.capture_log import REVISIT_IDENTICAL, CaptureLog
 from store.log_check import check_log
-from store.tables import DocumentRow, FetchRow, SnapshotRow, VersionRow
+from store.recording import IdenticalFetch
+from store.repository import UnknownDocumentError
+from store.tables import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, SnapshotRow, VersionRow
 from store.volatile import volatile_values
 
 DOC = "CW-D-00001"
@@ -202,3 +211,164 @@ def test_the_key_covers_every_input_of_an_extraction():
         *(extraction_key(spec, VolatileRules(), [{**part, field: "other"}]) for field in part),
     ]
     assert base not in others and len(set(others)) == len(others)
+
+
+# --- Identical pages recorded in batches (decision 0014, ninth pass) -----------------------------------------------
+
+PAGES = 12
+
+
+def numbered_pages(site) -> list[PlatformSpec]:
+    site.conditional = False
+    for number in range(PAGES):
+        site.set(f"/p/{number}", Page(policy(days=number + 1)))
+    sources = [SourceSpec(site.url(f"/p/{n}")) for n in range(PAGES)]
+    return [PlatformSpec(f"p{n}", f"P{n}", (DocumentSpec(f"p{n}", "Terms of Service", (sources[n],)),))
+            for n in range(PAGES)]
+
+
+@pytest.fixture
+def batch_sizes(store, monkeypatch) -> list[int]:
+    """How many fetches each call of ``record_identical_many`` was given (the real method, counted)."""
+    sizes: list[int] = []
+    real = store.recording.record_identical_many
+
+    def counted(fetches):
+        sizes.append(len(fetches))
+        return real(fetches)
+
+    monkeypatch.setattr(store.recording, "record_identical_many", counted)
+    return sizes
+
+
+def evidence(store, run_id: str) -> dict[str, tuple]:
+    """What a run recorded for each document, without what differs from run to run (times, WARC record ids, heads):
+    the fetch, its snapshot and version, its capture records (which original each revisit names) and its log leaf."""
+    with store.session() as session:
+        rows = session.execute(
+            select(DocumentRow.public_id, FetchRow, SnapshotRow.sha256, VersionRow.sha256)
+            .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+            .outerjoin(SnapshotRow, SnapshotRow.id == FetchRow.snapshot_id)
+            .outerjoin(VersionRow, VersionRow.id == FetchRow.version_id)
+            .where(FetchRow.run_id == run_id)).all()
+        captures = {fetch.id: [(c.part, c.url, c.status, c.record_type, c.profile, c.payload_sha256,
+                                c.refers_to_record_id, c.refers_to_uri, c.refers_to_date)
+                               for c in session.scalars(select(CaptureRecordRow).where(
+                                   CaptureRecordRow.fetch_id == fetch.id).order_by(CaptureRecordRow.part))]
+                    for _document, fetch, _snapshot, _version in rows}
+        leaves = {entry.fetch_id: LogLeaf.decode(entry.leaf) for entry in session.scalars(select(LogEntryRow))}
+    found = {}
+    for document, fetch, snapshot, version in rows:
+        leaf = leaves[fetch.id]
+        found[document] = (fetch.outcome, fetch.error_kind, snapshot, version, captures[fetch.id],
+                           (leaf.document, leaf.url, leaf.outcome, leaf.status, leaf.snapshot, leaf.version,
+                            len(leaf.records)))
+    assert len(found) == len(rows)  # one fetch per document and run
+    return found
+
+
+def test_identical_pages_are_recorded_in_batches_with_the_evidence_one_by_one_recording_writes(
+        store, site, run_crawl, extractions, batch_sizes, monkeypatch):
+    platforms = numbered_pages(site)
+    first = run_crawl(store, platforms)
+    assert first.counts == {"new_version": PAGES} and batch_sizes == []  # no key yet: nothing to batch
+
+    batched = run_crawl(store, platforms)
+    assert batched.counts == {"unchanged": PAGES} and len(extractions) == PAGES
+    assert sum(batch_sizes) == PAGES and max(batch_sizes) > 1  # several pages per transaction
+    with store.session() as session:  # each version verified again by the batched fetch
+        for fetch in session.scalars(select(FetchRow).where(FetchRow.run_id == batched.run_id)):
+            assert session.get(VersionRow, fetch.version_id).last_verified == fetch.finished_at
+
+    # The same re-sent pages again, each recorded alone as before batching.
+    monkeypatch.setattr(crawler.pipelines, "BATCHED", {NotModifiedDocument: "record_not_modified_batch"})
+    del batch_sizes[:]
+    alone = run_crawl(store, platforms)
+    assert alone.counts == {"unchanged": PAGES} and batch_sizes == [1] * PAGES and len(extractions) == PAGES
+
+    recorded = evidence(store, batched.run_id)
+    assert recorded == evidence(store, alone.run_id)
+    captures = [capture for *_fetch, records, _leaf in recorded.values() for capture in records]
+    assert len(captures) == PAGES and {(c[3], c[4]) for c in captures} == {("revisit", REVISIT_IDENTICAL)}
+    assert all(c[6] for c in captures)  # each names the first run's archived response
+    assert [entry.index for entry in CaptureLog(store).entries()] == list(range(3 * PAGES))  # no gap, no duplicate
+    assert store.verify() == []
+    assert check_log(store, None).problems == []  # every leaf matches what verify recomputes
+
+
+def test_a_batch_is_recorded_once_its_pages_fill_half_of_what_scrapy_holds_for_recording(
+        store, site, run_crawl, batch_sizes):
+    platforms = numbered_pages(site)
+    padding = " Acme" * 14_000  # ~70 KB pages: two fill half of SCRAPER_SLOT_MAX_ACTIVE_SIZE (256 KB)
+    for number in range(PAGES):
+        site.set(f"/p/{number}", Page(policy(days=number + 1, footer=padding)))
+    run_crawl(store, platforms)
+
+    assert run_crawl(store, platforms).counts == {"unchanged": PAGES}
+    # Past those 256 KB Scrapy downloads nothing more until responses are recorded: batches of
+    # two are recorded at once, not after a window in which no third page could arrive.
+    assert sum(batch_sizes) == PAGES and max(batch_sizes) <= 2
+
+
+def test_pages_of_a_batch_that_changed_are_extracted_alone_and_the_others_recorded_together(
+        store, site, run_crawl, extractions, batch_sizes):
+    platforms = numbered_pages(site)
+    run_crawl(store, platforms)  # extracts and keys every page
+
+    for number in (2, 7):
+        site.set(f"/p/{number}", Page(policy(days=90 + number)))
+    site.set("/p/5", Page(policy(days=6, footer=" Inc.")))  # other bytes, the same text
+    second = run_crawl(store, platforms)
+
+    assert second.counts == {"unchanged": PAGES - 2, "new_version": 2}
+    changed = ["CW-D-00003", "CW-D-00006", "CW-D-00008"]
+    assert sorted(extractions[PAGES:]) == changed  # only those were extracted
+    assert sum(batch_sizes) == PAGES - len(changed)  # the others were recorded in batches
+    assert "92 days" in store.history.current_version("CW-D-00003").text
+    assert check_log(store, None).problems == []
+
+
+def test_a_fetch_that_fails_a_check_in_the_transaction_writes_nothing_and_the_others_are_recorded(
+        store, site, run_crawl):
+    run_crawl(store, numbered_pages(site))
+    now = datetime.now(UTC)
+
+    def fetch(document_id: str, key: str | None = None) -> IdenticalFetch:
+        with store.session() as session:
+            doc = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
+        [snapshot] = store.history.snapshots(document_id)
+        return IdenticalFetch(document_id, key or doc.extraction_key, [(snapshot, site_body(site, document_id))],
+                              now, now, "r1")
+
+    recorded = store.recording.record_identical_many(
+        [fetch("CW-D-00001"), fetch("CW-D-00002", key="another key"), fetch("CW-D-00003")])
+
+    assert [r.outcome if r else None for r in recorded] == ["unchanged", None, "unchanged"]
+    assert set(evidence(store, "r1")) == {"CW-D-00001", "CW-D-00003"}  # nothing of the refused one
+    assert check_log(store, None).problems == []
+
+
+def test_a_batch_naming_an_unknown_document_records_nothing_and_each_is_then_recorded_alone(
+        store, site, run_crawl, extractions):
+    run_crawl(store, numbered_pages(site))
+    before = len(fetches(store))
+    now = datetime.now(UTC)
+    [snapshot] = store.history.snapshots("CW-D-00001")
+    source = SourceSpec(site.url("/p/0"))
+    known = FetchedDocument("CW-D-00001", now, now, [FetchedPart(snapshot, site_body(site, "CW-D-00001"), source)])
+    unknown = FetchedDocument("CW-D-99999", now, now, [FetchedPart(snapshot, site_body(site, "CW-D-00001"), source)])
+
+    recorder = Recorder(store, analyze=None, run_id="r1")
+    with pytest.raises(UnknownDocumentError, match="CW-D-99999"):
+        recorder.record_identical_batch([known, unknown])
+    assert len(fetches(store)) == before and recorder.counts == {}
+
+    # What the pipeline does with a batch that failed as a whole: each item alone.
+    assert recorder.record(known).outcome == "unchanged" and len(extractions) == PAGES
+    assert recorder.counts == {"unchanged": 1}
+    assert check_log(store, None).problems == []
+
+
+def site_body(site, document_id: str) -> bytes:
+    """The bytes the site serves for a document of :func:`numbered_pages`."""
+    return policy(days=int(document_id[-5:]))
