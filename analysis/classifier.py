@@ -57,7 +57,7 @@ PHRASE_DECIDES = frozenset({"indemnification", "fees_and_refunds", "account_secu
 # found in the same clause, whatever the probabilities (fees' calibration, from 40 ToS;DR quotes, puts a margin
 # just above its threshold at 1.00, so probabilities cannot be weighed against each other).
 PRIVACY_PRACTICES = frozenset({"data_collection", "data_sharing", "data_retention", "data_security", "user_rights",
-                               "tracking"})
+                               "tracking", "do_not_track"})
 YIELDS_TO_PRIVACY = "fees_and_refunds"
 # Likewise a warranty disclaimer the model infers without any disclaiming phrase: a list of purposes ("improve
 # reliability", "detect downtime") reads like the quality promises a disclaimer withholds.

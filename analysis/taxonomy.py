@@ -569,17 +569,31 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         raises_reason="The company does not stand behind the security of the data.",
     ),
     ClauseType(
-        "tracking", "Cookies, Tracking and Do Not Track",
-        patterns=(r"\bcookies?\b", r"web beacons?", r"tracking pixels?", r"\bpixels?\b", r"do not track|\bDNT\b",
-                  r"fingerprint\w*", r"local storage", r"\banalytics\b", r"tracking technolog\w+", r"\bSDKs?\b"),
+        "tracking", "Cookies and Tracking",
+        patterns=(r"\bcookies?\b", r"web beacons?", r"tracking pixels?", r"\bpixels?\b", r"fingerprint\w*",
+                  r"local storage", r"\banalytics\b", r"tracking technolog\w+", r"\bSDKs?\b"),
         severity="low",
         reason="Describes cookies and similar tracking.",
-        raises=(r"(?:(?:do|does|will) not|(?:don|doesn|won)['’]t) (?:\w+ )?(?:respond|honou?r|recogni[sz]e|act on|"
-                r"alter|change)[^.;,]{0,40}(?:\bDNT\b|do not track\b(?! (?:you|your|users?|visitors?|individuals?|"
-                r"people|the|any|our|their|such)\b))", r"fingerprint\w*",
-                r"(?:across|on) (?:other|third[- ]party) (?:websites|sites|apps|services)",
+        raises=(r"fingerprint\w*", r"(?:across|on) (?:other|third[- ]party) (?:websites|sites|apps|services)",
                 r"(?:targeted|interest-based|personali[sz]ed) (?:advertising|ads)"),
-        raises_reason="Tracking follows the user across sites or ignores Do Not Track.",
+        raises_reason="Tracking follows the user across sites.",
+    ),
+    ClauseType(
+        # Apart from cookies: whether the service answers the browser's own signal is a question users ask of it, and
+        # one California makes every policy answer (CalOPPA) and, for Global Privacy Control, honour (CCPA).
+        "do_not_track", "Do Not Track and Privacy Signals",
+        patterns=(r"do[- ]not[- ]track", r"(?-i:\bDNT\b)", r"global privacy control", r"(?-i:\bGPC\b)",
+                  r"opt[- ]out preferences? signals?", r"universal opt[- ]out mechanisms?"),
+        severity="low",
+        reason="Says how the service answers the browser's Do Not Track or Global Privacy Control signal.",
+        raises=(r"(?:(?:do|does|will) not|(?:don|doesn|won)['’]t) (?:\w+ )?(?:respond|honou?r|recogni[sz]e|act on|"
+                r"alter|change|take (?:any )?action)[^.;,]{0,40}(?:\bDNT\b|\bGPC\b|signals?|do not track\b(?! (?:you|"
+                r"your|users?|visitors?|individuals?|people|the|any|our|their|such)\b))",),
+        raises_reason="The service ignores the browser's Do Not Track or privacy signal.",
+        protects=(r"(?<!not\s)(?<!n't\s)(?<!n’t\s)(?<!never\s)(?:respect|honou?r|recogni[sz]e|process|treat)\w* "
+                  r"(?:\w+ ){0,8}(?:global privacy control|\bGPC\b|opt[- ]out preferences? signals?|do not track|"
+                  r"\bDNT\b)",),
+        protects_reason="The service honours the browser's privacy signal.",
     ),
     ClauseType(
         "international_transfer", "International Data Transfers",
