@@ -379,13 +379,13 @@ class Classifier:
         sentences = Sentences({}, [], [], [])
         for i, text in enumerate(texts):
             start = len(tokens)
-            parts, joined = _parts(text)
+            parts, joined, line_starts = _parts(text)
             scored = [_is_sentence(p) for p in parts]
             if sum(scored) <= 1:
                 tokens += words(text)
             else:
                 spans, bounds, lead_in, in_item = [], [], None, False
-                for part, keep, starts_line in zip(parts, scored, _line_starts(text, len(parts)), strict=True):
+                for part, keep, starts_line in zip(parts, scored, line_starts, strict=True):
                     at = len(tokens)
                     tokens += words(part)
                     bounds.append((at, len(tokens)))
@@ -669,22 +669,16 @@ class WholeSentences:
     rows: list[tuple[str, tuple[int, int]]]
 
 
-def _parts(text: str) -> tuple[list[str], list[bool] | None]:
-    """The parts ``_SENTENCE_BREAK`` splits ``text`` into, and whether each break is a ";" inside a sentence
-    (``None``: the text holds no ";")."""
-    if ";" not in text:
-        return _SENTENCE_BREAK.split(text), None
+def _parts(text: str) -> tuple[list[str], list[bool] | None, list[bool]]:
+    """The parts ``_SENTENCE_BREAK`` splits ``text`` into, whether each break is a ";" inside a sentence (``None``:
+    the text holds no ";"), and whether each part opens a line; the breaks are kept only when one of them can tell."""
+    if ";" not in text and "\n" not in text:
+        parts = _SENTENCE_BREAK.split(text)
+        return parts, None, [True] + [False] * (len(parts) - 1)
     pieces = _SENTENCE_BREAKS_KEPT.split(text)
     parts, breaks = pieces[0::2], pieces[1::2]
-    return parts, [part.endswith(";") and "\n" not in gap for part, gap in zip(parts, breaks)]
-
-
-def _line_starts(text: str, count: int) -> list[bool]:
-    """For each of the ``count`` parts ``_parts`` splits ``text`` into, whether it opens a line."""
-    if "\n" not in text:
-        return [True] + [False] * (count - 1)
-    breaks = _SENTENCE_BREAKS_KEPT.split(text)[1::2]
-    return [True] + ["\n" in gap for gap in breaks]
+    joined = [part.endswith(";") and "\n" not in gap for part, gap in zip(parts, breaks)] if ";" in text else None
+    return parts, joined, [True] + ["\n" in gap for gap in breaks]
 
 
 def _whole_sentences(parts: list[str], joined: list[bool] | None, scored: list[bool],

@@ -576,9 +576,9 @@ def test_a_semicolon_splits_a_sentence_for_the_terms_types_but_not_for_the_priva
 
 
 def test_the_privacy_types_read_each_whole_sentence_of_a_clause_of_several():
-    whole = classifier._whole_sentences(*classifier._parts("We collect your name; and your email. We delete them "
-                                                             "after a year. Read on"), [True, True, True, False],
-                                        [(0, 4), (4, 7), (7, 12), (12, 14)])
+    parts, joined, _line_starts = classifier._parts("We collect your name; and your email. We delete them after a "
+                                                    "year. Read on")
+    whole = classifier._whole_sentences(parts, joined, [True, True, True, False], [(0, 4), (4, 7), (7, 12), (12, 14)])
     # The first two parts are one sentence split by ";", read whole (tokens 0–7); the third stands alone.
     assert whole.split == [True, True, False]
     assert whole.rows == [("We collect your name; and your email.", (0, 7))]
