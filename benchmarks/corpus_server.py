@@ -3,7 +3,7 @@
 ``http.server`` listens with a backlog of 5 (``socketserver``'s default): when a crawl opens 16 connections at
 once, the kernel drops the connections over it and each client retries a second later (Linux's first SYN
 retransmission), so a handful of pages arrive a second late and an unchanged re-run of 100 pages took 1.9 s
-instead of 1.0. A production server listens with a backlog of hundreds; so does this one.
+instead of 1.0. A production server listens with a backlog of hundreds; this one with the loopback site's.
 
     python benchmarks/corpus_server.py PORT FOLDER
 """
@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import sys
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 
-BACKLOG = 1024
-
-
-class CorpusServer(ThreadingHTTPServer):
-    request_queue_size = BACKLOG
+from clausewatch.loopback_site import QuietServer  # the tests' loopback server: the same backlog, quiet on hang-ups
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -27,7 +23,7 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 def main(port: int, folder: str) -> None:
-    with CorpusServer(("127.0.0.1", port), partial(QuietHandler, directory=folder)) as server:
+    with QuietServer(("127.0.0.1", port), partial(QuietHandler, directory=folder)) as server:
         server.serve_forever()
 
 

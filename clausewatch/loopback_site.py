@@ -63,7 +63,7 @@ class LocalSite:
         self._released = threading.Event()
         self._lock = threading.Lock()
         self._requested = threading.Condition(self._lock)
-        server_class = _QuietIPv6Server if ":" in host else _QuietServer
+        server_class = _QuietIPv6Server if ":" in host else QuietServer
         self._server = server_class((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="localsite", daemon=True)
@@ -128,7 +128,7 @@ class LocalSite:
         self.stop()
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
     """A client that went away (killed, or gave up at a size cap) is no error of the server's.
 
     It listens with a backlog a crawl's concurrency fits: with ``socketserver``'s 5, the kernel drops the
@@ -143,7 +143,7 @@ class _QuietServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-class _QuietIPv6Server(_QuietServer):
+class _QuietIPv6Server(QuietServer):
     address_family = socket.AF_INET6
 
 
