@@ -197,6 +197,12 @@ def _phrases(pattern: re.Pattern[str], text: str, skip_negated: bool = False, sk
     return tuple(dict.fromkeys(p for p in found if p))
 
 
+# The service saying it ignores the browser's Do Not Track or Global Privacy Control signal ("we do not respond to DNT
+# signals", "we do not take any action in response to this signal"); "we do not track your browsing" is no such
+# statement.
+_IGNORES_SIGNAL = (r"(?:(?:do|does|will) not|(?:don|doesn|won)['’]t) (?:\w+ )?(?:respond|honou?r|recogni[sz]e|act on|"
+                   r"alter|change|take (?:any )?action)[^.;,]{0,40}(?:\bDNT\b|\bGPC\b|signals?|do not track\b(?! "
+                   r"(?:you|your|users?|visitors?|individuals?|people|the|any|our|their|such)\b))")
 # Up to this many words (or spaced-out commas) between two parts of a phrase: "disable access to [any of your] content".
 _W = r"(?:[\w'’,-]+ ){0,8}"
 # "As is" that is not a disclaimer: "as long as is necessary", "as is required by law".
@@ -569,26 +575,26 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         raises_reason="The company does not stand behind the security of the data.",
     ),
     ClauseType(
-        "tracking", "Cookies and Tracking",
-        patterns=(r"\bcookies?\b", r"web beacons?", r"tracking pixels?", r"\bpixels?\b", r"fingerprint\w*",
-                  r"local storage", r"\banalytics\b", r"tracking technolog\w+", r"\bSDKs?\b"),
+        "tracking", "Cookies, Tracking and Do Not Track",
+        patterns=(r"\bcookies?\b", r"web beacons?", r"tracking pixels?", r"\bpixels?\b", r"do not track|\bDNT\b",
+                  r"fingerprint\w*", r"local storage", r"\banalytics\b", r"tracking technolog\w+", r"\bSDKs?\b"),
         severity="low",
         reason="Describes cookies and similar tracking.",
-        raises=(r"fingerprint\w*", r"(?:across|on) (?:other|third[- ]party) (?:websites|sites|apps|services)",
+        raises=(_IGNORES_SIGNAL, r"fingerprint\w*",
+                r"(?:across|on) (?:other|third[- ]party) (?:websites|sites|apps|services)",
                 r"(?:targeted|interest-based|personali[sz]ed) (?:advertising|ads)"),
-        raises_reason="Tracking follows the user across sites.",
+        raises_reason="Tracking follows the user across sites or ignores Do Not Track.",
     ),
     ClauseType(
-        # Apart from cookies: whether the service answers the browser's own signal is a question users ask of it, and
-        # one California makes every policy answer (CalOPPA) and, for Global Privacy Control, honour (CCPA).
+        # What the service does with the browser's own signal, apart from the cookie clauses `tracking` also covers
+        # (SPEC §5 maps OPP-115's Do Not Track there): a question users ask of a service, and one California makes
+        # every policy answer (CalOPPA) and, for Global Privacy Control, honour (CCPA).
         "do_not_track", "Do Not Track and Privacy Signals",
         patterns=(r"do[- ]not[- ]track", r"(?-i:\bDNT\b)", r"global privacy control", r"(?-i:\bGPC\b)",
                   r"opt[- ]out preferences? signals?", r"universal opt[- ]out mechanisms?"),
         severity="low",
         reason="Says how the service answers the browser's Do Not Track or Global Privacy Control signal.",
-        raises=(r"(?:(?:do|does|will) not|(?:don|doesn|won)['’]t) (?:\w+ )?(?:respond|honou?r|recogni[sz]e|act on|"
-                r"alter|change|take (?:any )?action)[^.;,]{0,40}(?:\bDNT\b|\bGPC\b|signals?|do not track\b(?! (?:you|"
-                r"your|users?|visitors?|individuals?|people|the|any|our|their|such)\b))",),
+        raises=(_IGNORES_SIGNAL,),
         raises_reason="The service ignores the browser's Do Not Track or privacy signal.",
         protects=(r"(?<!not\s)(?<!n't\s)(?<!n’t\s)(?<!never\s)(?:respect|honou?r|recogni[sz]e|process|treat)\w* "
                   r"(?:\w+ ){0,8}(?:global privacy control|\bGPC\b|opt[- ]out preferences? signals?|do not track|"

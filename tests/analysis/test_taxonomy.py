@@ -242,6 +242,20 @@ def test_retaining_rights_is_ownership_not_data_retention():
     assert retention.evidence("We retain your messages for 30 days.")
 
 
+def test_ignoring_do_not_track_raises_tracking_in_any_of_its_wordings():
+    tracking = BY_ID["tracking"]
+    for text in ("Our website does not respond to Do Not Track signals.",
+                 "We do not currently respond to DNT signals.",
+                 "There is no accepted standard, so we do not change our practices in response to DNT."):
+        assert tracking.raising(text), text
+    # The raise phrase is itself a negation: an earlier "no" does not negate it.
+    assert tracking.raising("Since there is no consensus, we do not respond to DNT signals.")
+    assert tracking.raising("We don’t honor Do Not Track requests.")
+    for text in ("We honor Do Not Track signals.", "If your browser sends a DNT signal, we will respect it.",
+                 "We do not alter the content you see, and we do not track your browsing."):
+        assert tracking.raising(text) == (), text
+
+
 def test_ignoring_do_not_track_raises_its_own_type_in_any_of_its_wordings():
     signals = BY_ID["do_not_track"]
     for text in ("Our website does not respond to Do Not Track signals.",
@@ -260,14 +274,15 @@ def test_ignoring_do_not_track_raises_its_own_type_in_any_of_its_wordings():
     assert signals.protecting("We do not honor Global Privacy Control.") == ()
 
 
-def test_cookies_are_tracking_and_a_browser_signal_is_its_own_type():
+def test_cookies_are_tracking_and_a_browser_signal_is_also_its_own_type():
     cookies = "We use cookies and pixels to measure how you use the service."
     assert BY_ID["tracking"].evidence(cookies) and not BY_ID["do_not_track"].evidence(cookies)
     # "dnt" in lower case is a cookie's name, "GPC" in a sentence of another subject no signal: the abbreviations are
     # read in capitals only.
     assert BY_ID["do_not_track"].evidence("Name: dnt. Domain: .x.com") == ()
     assert BY_ID["do_not_track"].evidence("Your browser may send a DNT signal.") == ("DNT",)
-    assert BY_ID["tracking"].evidence("We do not respond to Do Not Track signals.") == ()
+    # SPEC §5 maps OPP-115's Do Not Track to tracking: a clause on the signal is tracking too.
+    assert BY_ID["tracking"].evidence("We do not respond to Do Not Track signals.")
 
 
 def test_being_indemnified_is_not_the_users_indemnity_unless_it_names_the_parties():
