@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from functools import cached_property
 
 from analysis.domain import StoredVersion, VersionAnalysis
 from analysis.pipeline import Analyzer
@@ -36,7 +37,11 @@ class ParallelAnalyzer:
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
-        self.analyzer_id = Analyzer().analyzer_id
+
+    @cached_property
+    def analyzer_id(self) -> str:
+        # Loading the model here costs what the workers save; a crawl whose pages are all unchanged never asks.
+        return Analyzer().analyzer_id
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
