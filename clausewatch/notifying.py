@@ -43,7 +43,8 @@ LEGACY_STATE_FILE = "alert-state.json"
 def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command: str) -> mail.Mailer:
     """The one sending rule of ``alerts`` and ``digest``: ``--send`` or ``--dry-run DIR``, exactly one.
 
-    Never a silent default: an unattended job passes ``send=True`` itself.
+    Never a silent default: an unattended job passes ``send=True`` itself. Asked for once the store and
+    the subscribers file are read, so bad input leaves no ``--dry-run`` folder behind.
     """
     if send == (dry_run is not None):
         raise BadInputError(f"{command}: give --send to send over SMTP, or --dry-run DIR to write .eml files "
@@ -101,9 +102,9 @@ def send_alerts(
 ) -> AlertReport:
     """Email every alert subscriber about the changes not yet alerted and newly failing documents."""
     now = now or utcnow()
-    mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")
     with store_for(settings, store) as opened:
         subscribers = subscribers_of(settings, opened)
+        mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")
         if dry_run is None:
             import_legacy_state(opened, settings.home / LEGACY_STATE_FILE, now=now)
         return _Run(settings, opened, holder(), now, dry=dry_run is not None).alert(subscribers, mailer)

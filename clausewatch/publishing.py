@@ -37,9 +37,9 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
                 send: bool = False, dry_run: Path | None = None) -> DigestReport:
     """Send (``send``) or write as ``.eml`` files (``dry_run``) the digest of changes since ``since`` (default a week)."""
     now = utcnow()
-    mailer = mailer_for(settings, send=send, dry_run=dry_run, command="digest")
     with store_for(settings, store, "read") as opened:
+        subscribers = subscribers_of(settings, opened)
         return send_weekly_digest(
-            opened, subscribers_of(settings, opened), since=since or now - DIGEST_PERIOD, now=now,
-            base_url=settings.base_url, sender=settings.mail_from, mailer=mailer,
+            opened, subscribers, since=since or now - DIGEST_PERIOD, now=now, base_url=settings.base_url,
+            sender=settings.mail_from, mailer=mailer_for(settings, send=send, dry_run=dry_run, command="digest"),
         )

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
+import math
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,37 @@ def networks(value: Any) -> tuple[str, ...]:
     return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False)) for item in items if str(item).strip())
 
 
+def bounded(kind: type, low: float, high: float = math.inf, *, what: str) -> Callable[[Any], Any]:
+    """A converter to ``kind`` that refuses a value below ``low``, above ``high``, infinite or NaN: a crawl
+    allowed no request at a time, or told to wait for ever between two, would hang instead of failing.
+    ``what`` is how an error message describes a good value."""
+
+    def convert(value: Any) -> Any:
+        number = kind(value)
+        if not low <= number <= high or math.isinf(number):
+            raise ValueError(f"{number} is out of range")
+        return number
+
+    convert.__name__ = what
+    return convert
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level(value: Any) -> str:
+    """A logging level by name, in any case (``debug`` is ``DEBUG``)."""
+    name = str(value).strip().upper()
+    if name not in LOG_LEVELS:
+        raise ValueError(f"unknown level {value!r}")
+    return name
+
+
+log_level.__name__ = "one of " + ", ".join(LOG_LEVELS)
+SECONDS = bounded(float, 0, what="a number of seconds, 0 or more")
+POSITIVE = bounded(int, 1, what="a whole number, 1 or more")
+COUNT = bounded(int, 0, what="a whole number, 0 or more")
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("HOME", ".clausewatch", "Folder holding the database, blobs and outputs."),
     Setting("DATABASE_URL", "", "SQLAlchemy URL of the store; empty means SQLite inside HOME."),
@@ -47,13 +79,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BASE_URL", "http://localhost:8000/", "Absolute URL the site is published at (links in emails)."),
     Setting("USER_AGENT", "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; terms monitoring)",
             "Identifying User-Agent with a contact URL."),
-    Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", float),
-    Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", int),
-    Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.", float),
-    Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts.", int),
-    Setting("CRAWL_MAX_BYTES", 20 * 1024 * 1024, "Largest body accepted, in bytes.", int),
+    Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", SECONDS),
+    Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", POSITIVE),
+    Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.",
+            bounded(float, 0.001, what="a number of seconds, 0.001 or more")),
+    Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts.", COUNT),
+    Setting("CRAWL_MAX_BYTES", 20 * 1024 * 1024, "Largest body accepted, in bytes.", POSITIVE),
     Setting("CRAWL_SHRINK_RATIO", 0.5,
-            "A new text shorter than this share of the previous version is a suspicious shrink.", float),
+            "A new text shorter than this share of the previous version is a suspicious shrink.",
+            bounded(float, 0, 1, what="a share from 0 to 1")),
     Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue."),
     Setting("CRAWL_QUEUE", "", "Name of the store's shared crawl queue (Redis keys clausewatch:<name>:*); "
             "empty: the database name."),
@@ -62,19 +96,19 @@ SETTINGS: tuple[Setting, ...] = (
             networks),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
     Setting("ANALYSIS_WORKERS", 0, "Processes analysing new versions during a crawl; 0 analyses in the crawling "
-            "process (best for small catalogs), N uses N cores.", int),
-    Setting("FAILURE_ALERT_AFTER", 3, "Consecutive failed fetches of a document before an alert.", int),
+            "process (best for small catalogs), N uses N cores.", COUNT),
+    Setting("FAILURE_ALERT_AFTER", 3, "Consecutive failed fetches of a document before an alert.", POSITIVE),
     Setting("SMTP_HOST", "localhost", "SMTP server for digests and alerts."),
-    Setting("SMTP_PORT", 587, "SMTP port.", int),
+    Setting("SMTP_PORT", 587, "SMTP port.", bounded(int, 1, 65535, what="a port from 1 to 65535")),
     Setting("SMTP_STARTTLS", True, "Upgrade the SMTP connection with STARTTLS.", bool),
     Setting("SMTP_USER", "", "SMTP user name (from the environment)."),
     Setting("SMTP_PASSWORD", "", "SMTP password (from the environment only)."),
     Setting("MAIL_FROM", "clausewatch <alerts@localhost>", "From address of digests and alerts."),
-    Setting("LOG_LEVEL", "INFO", "Logging level."),
+    Setting("LOG_LEVEL", "INFO", "Logging level: " + ", ".join(LOG_LEVELS) + ".", log_level),
     Setting("LOG_KEY", "", "Ed25519 private key that signs the capture log after every crawl (made by `init`, "
             "mode 0600); empty means HOME/keys/capture-log.key. Its public key is PATH.pub."),
     Setting("JOB_LEASE_SECONDS", 300,
-            "Seconds a job's run lock lasts unless renewed; a holder that died frees it after this.", int),
+            "Seconds a job's run lock lasts unless renewed; a holder that died frees it after this.", POSITIVE),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -26,6 +26,9 @@ _GIVEN = "clausewatch.global_options"  # ctx.meta key: {parameter name: value gi
 
 # Our own loggers; Scrapy, Alembic and the rest only speak up for warnings unless -vv asks for everything.
 OUR_LOGGERS = ("clausewatch", "crawler", "store", "reports", "analysis")
+# Scrapy loggers that report a page they could not fetch (a robots.txt refused, say) with its traceback.
+# The crawl records that failure against the document and prints it; below -vv their one line is enough.
+NETWORK_ERROR_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
 
 
 def _record(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -104,3 +107,14 @@ def _configure_logging(settings: Settings, verbose: int) -> None:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for name in OUR_LOGGERS:
         logging.getLogger(name).setLevel(level)
+    for name in NETWORK_ERROR_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.removeFilter(_without_traceback)
+        if verbose < 2:
+            logger.addFilter(_without_traceback)
+
+
+def _without_traceback(record: logging.LogRecord) -> bool:
+    """Keep the record, without the traceback it carries."""
+    record.exc_info, record.exc_text = None, None
+    return True

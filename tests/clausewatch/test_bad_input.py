@@ -1,9 +1,11 @@
 """Bad input everywhere: every command, each broken setting it reads → a one-line error naming the
-setting or file, exit status 2, never a traceback (README, SPEC §10)."""
+setting or file, exit status 2, never a traceback, and nothing written (README, SPEC §10)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import hashlib
 
 import pytest
 from click.testing import CliRunner
@@ -88,6 +90,14 @@ def _break_setting_type(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_CRAWL_DELAY": "two seconds"}
 
 
+def _break_setting_range(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_CRAWL_CONCURRENCY": "0"}  # a crawl that may open no request waits for ever
+
+
+def _break_log_level(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_LOG_LEVEL": "LOUD"}
+
+
 # Each broken setting: how to break it, what the error line must name, and the commands that read it.
 BROKEN = {
     "database url": (_break_database_url, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
@@ -100,8 +110,14 @@ BROKEN = {
     "schedules file": (_break_schedules, "schedules.yaml", ("status", "run", "schedule")),
     "config file": (_break_config, "config.yaml", tuple(COMMANDS)),
     "setting value": (_break_setting_type, "CLAUSEWATCH_CRAWL_DELAY", tuple(COMMANDS)),
+    "setting range": (_break_setting_range, "CLAUSEWATCH_CRAWL_CONCURRENCY", tuple(COMMANDS)),
+    "log level": (_break_log_level, "CLAUSEWATCH_LOG_LEVEL", tuple(COMMANDS)),
     "subscribers file": (_break_subscribers, "subscribers.yaml", ("digest", "alerts", "run", "schedule")),
 }
+
+# A tracked document its broken catalog file no longer declares is recorded as a failed fetch by the
+# commands that crawl (decision 0013: nothing lost, nothing silent); nothing else writes on bad input.
+RECORDS_ON_BAD_INPUT = {("catalog file", "crawl"), ("catalog file", "run"), ("catalog file", "schedule")}
 
 CASES = [pytest.param(command, broken, id=f"{command}-{broken.replace(' ', '-')}")
          for broken, (_how, _named, commands) in BROKEN.items() for command in commands]
@@ -133,6 +149,7 @@ def test_every_command_names_the_broken_setting_and_exits_2(project: Path, comma
     how, named, _commands = BROKEN[broken]
     env = _env(project, how(project))
     args = [arg.replace("{tmp}", str(project)) for arg in COMMANDS[command]]
+    before = _contents(project)
     result = CliRunner().invoke(main, args, env=env)
     problem = f"`clausewatch {' '.join(args)}` with a broken {broken}"
     assert result.exception is None or isinstance(result.exception, SystemExit), (problem, result.exception)
@@ -142,3 +159,11 @@ def test_every_command_names_the_broken_setting_and_exits_2(project: Path, comma
     assert errors, (problem, result.stderr)
     assert any(named in line for line in result.stderr.splitlines()), (problem, named, result.stderr)
     assert all(len(line) < 1000 for line in result.stderr.splitlines()), problem
+    if (broken, command) not in RECORDS_ON_BAD_INPUT:
+        assert _contents(project) == before, (problem, "wrote to the project")
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    """Every path under ``folder`` with a hash of its bytes (folders too, so a new empty one shows)."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "/"
+            for path in sorted(folder.rglob("*"))}

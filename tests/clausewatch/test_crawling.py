@@ -274,3 +274,15 @@ def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(stor
         again = DeferredAnalyzer()
         assert crawl(store, documents, DIRECT_OPTIONS, analyze=again).counts == {"not_modified": 1}
         assert not again.loaded
+
+
+def test_a_site_that_refuses_connections_is_a_failure_in_one_line_not_a_traceback(tmp_path):
+    catalog = tmp_path / "catalog"
+    write_platform(catalog, "acme", "http://127.0.0.1:9/terms")  # port 9: nothing listens, robots.txt is refused too
+    base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+    assert invoke(*base, "init").exit_code == 0
+    crawl = subprocess.run([CLAUSEWATCH, *base, "crawl", "--delay", "0"], capture_output=True, text=True, timeout=120)
+    assert crawl.returncode == 1, crawl.stderr
+    assert "Traceback" not in crawl.stderr
+    assert "Error downloading <GET http://127.0.0.1:9/terms>: Connection was refused" in crawl.stderr
+    assert "CW-D-00001  failed" in crawl.stdout + crawl.stderr

@@ -43,3 +43,24 @@ def test_allowed_networks_are_parsed_and_a_bad_one_names_the_setting():
     assert settings.crawl_allowed_networks == ("10.0.0.0/8", "fd00::/8", "192.168.1.7/32")
     with pytest.raises(SettingsError, match="CRAWL_ALLOWED_NETWORKS"):
         load_settings({"CLAUSEWATCH_CRAWL_ALLOWED_NETWORKS": "10.0.0.0/33"})
+
+
+@pytest.mark.parametrize("name, value", [
+    ("CRAWL_DELAY", "-1"), ("CRAWL_DELAY", "inf"), ("CRAWL_DELAY", "nan"), ("CRAWL_CONCURRENCY", "0"),
+    ("CRAWL_TIMEOUT", "0"), ("CRAWL_RETRIES", "-1"), ("CRAWL_MAX_BYTES", "-1"), ("CRAWL_SHRINK_RATIO", "2"),
+    ("ANALYSIS_WORKERS", "-1"), ("FAILURE_ALERT_AFTER", "0"), ("SMTP_PORT", "70000"), ("JOB_LEASE_SECONDS", "0"),
+    ("LOG_LEVEL", "LOUD"),
+])
+def test_a_value_out_of_range_names_the_setting_and_what_it_takes(name, value):
+    with pytest.raises(SettingsError, match=f"CLAUSEWATCH_{name}: {name} expects (a|one of) .*, got '{value}'"):
+        load_settings({f"CLAUSEWATCH_{name}": value})
+
+
+def test_a_log_level_is_read_in_any_case_and_the_edges_of_a_range_are_taken(tmp_path):
+    settings = load_settings({"CLAUSEWATCH_LOG_LEVEL": "debug", "CLAUSEWATCH_CRAWL_DELAY": "0",
+                              "CLAUSEWATCH_CRAWL_SHRINK_RATIO": "1", "CLAUSEWATCH_SMTP_PORT": "65535"})
+    assert (settings.log_level, settings.crawl_delay, settings.crawl_shrink_ratio, settings.smtp_port) == (
+        "DEBUG", 0.0, 1.0, 65535)
+    (tmp_path / "config.yaml").write_text("crawl_concurrency: 0\n")
+    with pytest.raises(SettingsError, match="config.yaml:1: CRAWL_CONCURRENCY expects a whole number, 1 or more"):
+        load_settings({}, config_file=tmp_path / "config.yaml")
