@@ -10,6 +10,7 @@ Exit statuses (README): 0 success, 1 the work ran but found a problem,
 
 from __future__ import annotations
 
+import os
 
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
@@ -70,7 +71,14 @@ def exit_status_of(error: BaseException) -> int | None:
 def error_lines(error: BaseException) -> list[str]:
     """The error as lines of its own: one per problem (a schedules file may have several), else one."""
     if isinstance(error, OSError) and error.filename is not None:
-        texts = [f"cannot use {error.filename}: {error.strerror or error}"]
+        texts = [f"cannot use {error.filename}: {_path_problem(error)}"]
     else:
         texts = list(getattr(error, "problems", None) or [str(error) or type(error).__name__])
     return [" ".join(text.split()) for text in texts]
+
+
+def _path_problem(error: OSError) -> str:
+    """What is wrong with the path an OS error names; "File exists" alone reads as if the file were wanted."""
+    if isinstance(error, FileExistsError) and os.path.isfile(error.filename):
+        return "it is a file, where a folder is needed"
+    return error.strerror or str(error)

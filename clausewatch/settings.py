@@ -43,6 +43,9 @@ def bounded(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
     ``what`` is how an error message describes a good value."""
 
     def convert(value: Any) -> Any:
+        # YAML reads `2.5` and `yes` as a float and a bool, which int() would silently make 2 and 1.
+        if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"{value!r} is not {what}")
         number = kind(value)
         if not low <= number <= high or math.isinf(number):
             raise ValueError(f"{number} is out of range")

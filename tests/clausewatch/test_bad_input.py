@@ -3,9 +3,8 @@ setting or file, exit status 2, never a traceback, and nothing written (README, 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import hashlib
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner

@@ -83,6 +83,13 @@ def test_a_selection_exports_only_its_documents_and_an_unknown_one_is_a_usage_er
     assert later.exit_code == 2 and "nothing to export" in later.output
 
 
+def test_an_archive_path_under_a_file_is_bad_input_that_says_so(crawled, tmp_path):
+    (tmp_path / "exports").write_text("a file where a folder is wanted\n")
+    result = CliRunner().invoke(main, [*crawled["base"], "export", "--wacz", str(tmp_path / "exports" / "x.wacz")])
+    assert result.exit_code == 2
+    assert f"cannot use {tmp_path / 'exports'}: it is a file, where a folder is needed" in result.output
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -61,6 +61,9 @@ def test_a_log_level_is_read_in_any_case_and_the_edges_of_a_range_are_taken(tmp_
                               "CLAUSEWATCH_CRAWL_SHRINK_RATIO": "1", "CLAUSEWATCH_SMTP_PORT": "65535"})
     assert (settings.log_level, settings.crawl_delay, settings.crawl_shrink_ratio, settings.smtp_port) == (
         "DEBUG", 0.0, 1.0, 65535)
-    (tmp_path / "config.yaml").write_text("crawl_concurrency: 0\n")
-    with pytest.raises(SettingsError, match="config.yaml:1: CRAWL_CONCURRENCY expects a whole number, 1 or more"):
-        load_settings({}, config_file=tmp_path / "config.yaml")
+    for line in ("crawl_concurrency: 0", "crawl_concurrency: 2.5", "crawl_concurrency: yes"):
+        (tmp_path / "config.yaml").write_text(line + "\n")
+        with pytest.raises(SettingsError, match="config.yaml:1: CRAWL_CONCURRENCY expects a whole number, 1 or more"):
+            load_settings({}, config_file=tmp_path / "config.yaml")
+    (tmp_path / "config.yaml").write_text("crawl_concurrency: 4.0\ncrawl_delay: 1\n")
+    assert load_settings({}, config_file=tmp_path / "config.yaml").crawl_concurrency == 4
