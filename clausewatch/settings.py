@@ -55,6 +55,48 @@ def bounded(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
     return convert
 
 
+def site_url(value: Any) -> str:
+    """An absolute URL the site is published at: every link of an email is made from it."""
+    from urllib.parse import urlsplit  # here, not at start-up: only a value that is given is checked
+
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if not (parts.scheme in ("http", "https") and parts.netloc) and not (parts.scheme == "file" and parts.path):
+        raise ValueError(f"not an absolute URL: {text!r}")
+    return text
+
+
+site_url.__name__ = "an absolute http(s) or file URL"
+
+
+def mail_address(value: Any) -> str:
+    """A From address, bare or with a name ("clausewatch <alerts@example.com>")."""
+    from email.utils import parseaddr
+
+    text = str(value).strip()
+    _name, address = parseaddr(text)
+    local, at, domain = address.rpartition("@")
+    if not (at and local and domain) or " " in address:
+        raise ValueError(f"not an email address: {text!r}")
+    return text
+
+
+mail_address.__name__ = "an email address (user@host or Name <user@host>)"
+
+
+def redis_url(value: Any) -> str:
+    """A Redis URL, or empty for a crawl queue of the process's own."""
+    from urllib.parse import urlsplit
+
+    text = str(value).strip()
+    if text and urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise ValueError("not a Redis URL")
+    return text
+
+
+redis_url.__name__ = "a redis://, rediss:// or unix:// URL, or nothing"
+
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -79,7 +121,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SCHEDULES", "schedules.yaml", "The schedules file."),
     Setting("SUBSCRIBERS", "", "YAML file of digest and alert subscribers; empty means HOME/subscribers.yaml."),
     Setting("SITE_DIR", "", "Where `site` writes the static site; empty means HOME/site."),
-    Setting("BASE_URL", "http://localhost:8000/", "Absolute URL the site is published at (links in emails)."),
+    Setting("BASE_URL", "http://localhost:8000/", "Absolute URL the site is published at (links in emails).",
+            site_url),
     Setting("USER_AGENT", "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; terms monitoring)",
             "Identifying User-Agent with a contact URL."),
     Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", SECONDS),
@@ -91,7 +134,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_SHRINK_RATIO", 0.5,
             "A new text shorter than this share of the previous version is a suspicious shrink.",
             bounded(float, 0, 1, what="a share from 0 to 1")),
-    Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue."),
+    Setting("CRAWL_REDIS_URL", "", "Redis URL of a shared crawl queue (scrapy-redis); empty: local queue.",
+            redis_url),
     Setting("CRAWL_QUEUE", "", "Name of the store's shared crawl queue (Redis keys clausewatch:<name>:*); "
             "empty: the database name."),
     Setting("CRAWL_ALLOWED_NETWORKS", (), "Private, loopback or other non-public networks (CIDR, comma-separated) "
@@ -106,7 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_STARTTLS", True, "Upgrade the SMTP connection with STARTTLS.", bool),
     Setting("SMTP_USER", "", "SMTP user name (from the environment)."),
     Setting("SMTP_PASSWORD", "", "SMTP password (from the environment only)."),
-    Setting("MAIL_FROM", "clausewatch <alerts@localhost>", "From address of digests and alerts."),
+    Setting("MAIL_FROM", "clausewatch <alerts@localhost>", "From address of digests and alerts.", mail_address),
     Setting("LOG_LEVEL", "INFO", "Logging level: " + ", ".join(LOG_LEVELS) + ".", log_level),
     Setting("LOG_KEY", "", "Ed25519 private key that signs the capture log after every crawl (made by `init`, "
             "mode 0600); empty means HOME/keys/capture-log.key. Its public key is PATH.pub."),
@@ -169,8 +213,9 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
     try:
         return setting.type(value)
     except (TypeError, ValueError):
+        shown = _without_password(str(value)) if setting.name in URL_SETTINGS else value
         raise SettingsError(
-            f"{source}: {setting.name} expects {setting.type.__name__}, got {value!r}"
+            f"{source}: {setting.name} expects {setting.type.__name__}, got {shown!r}"
         ) from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 
@@ -67,3 +68,25 @@ def test_a_log_level_is_read_in_any_case_and_the_edges_of_a_range_are_taken(tmp_
             load_settings({}, config_file=tmp_path / "config.yaml")
     (tmp_path / "config.yaml").write_text("crawl_concurrency: 4.0\ncrawl_delay: 1\n")
     assert load_settings({}, config_file=tmp_path / "config.yaml").crawl_concurrency == 4
+
+
+@pytest.mark.parametrize("name, value, expected", [
+    ("BASE_URL", "notaurl", "an absolute http(s) or file URL"),
+    ("BASE_URL", "ftp://example.com/", "an absolute http(s) or file URL"),
+    ("MAIL_FROM", "nobody", "an email address"),
+    ("MAIL_FROM", "clausewatch <alerts>", "an email address"),
+    ("CRAWL_REDIS_URL", "notredis://user:hunter2@queue:6379/0", "a redis://, rediss:// or unix:// URL"),
+])
+def test_an_address_that_cannot_work_names_the_setting_and_no_password(name, value, expected):
+    with pytest.raises(SettingsError, match=f"CLAUSEWATCH_{name}: {name} expects {re.escape(expected)}") as raised:
+        load_settings({f"CLAUSEWATCH_{name}": value})
+    assert "hunter2" not in str(raised.value)
+
+
+def test_addresses_that_work_are_taken_as_given():
+    settings = load_settings({"CLAUSEWATCH_BASE_URL": "https://terms.example.org/watch/",
+                              "CLAUSEWATCH_MAIL_FROM": "Legal watch <legal@example.org>",
+                              "CLAUSEWATCH_CRAWL_REDIS_URL": "rediss://:secret@queue.example.org:6380/2"})
+    assert (settings.base_url, settings.mail_from, settings.crawl_redis_url) == (
+        "https://terms.example.org/watch/", "Legal watch <legal@example.org>", "rediss://:secret@queue.example.org:6380/2")
+    assert load_settings({"CLAUSEWATCH_BASE_URL": "file:///srv/site/"}).base_url == "file:///srv/site/"
