@@ -11,6 +11,7 @@ Exit statuses (README): 0 success, 1 the work ran but found a problem,
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
@@ -78,7 +79,15 @@ def error_lines(error: BaseException) -> list[str]:
 
 
 def _path_problem(error: OSError) -> str:
-    """What is wrong with the path an OS error names; "File exists" alone reads as if the file were wanted."""
-    if isinstance(error, FileExistsError) and os.path.isfile(error.filename):
-        return "it is a file, where a folder is needed"
+    """What is wrong with the path an OS error names; "File exists" or "Not a directory" alone do not say which."""
+    if isinstance(error, (FileExistsError, NotADirectoryError)) and (blocking := _file_in_the_way(error.filename)):
+        return f"{blocking} is a file, where a folder is needed"
     return error.strerror or str(error)
+
+
+def _file_in_the_way(path: str) -> str | None:
+    """The file at ``path`` or at the nearest of its folders that exists, if that is a file."""
+    for candidate in (path, *map(str, Path(path).parents)):
+        if os.path.exists(candidate):
+            return candidate if os.path.isfile(candidate) else None
+    return None

@@ -40,15 +40,20 @@ log = logging.getLogger(__name__)
 LEGACY_STATE_FILE = "alert-state.json"
 
 
-def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command: str) -> mail.Mailer:
+def check_sending(*, send: bool, dry_run: Path | None, command: str) -> None:
     """The one sending rule of ``alerts`` and ``digest``: ``--send`` or ``--dry-run DIR``, exactly one.
 
-    Never a silent default: an unattended job passes ``send=True`` itself. Asked for once the store and
-    the subscribers file are read, so bad input leaves no ``--dry-run`` folder behind.
+    Never a silent default: an unattended job passes ``send=True`` itself. Checked first, before any file is read.
     """
     if send == (dry_run is not None):
         raise BadInputError(f"{command}: give --send to send over SMTP, or --dry-run DIR to write .eml files "
                             "there instead" + (" (not both)" if send else ""))
+
+
+def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command: str) -> mail.Mailer:
+    """The mailer :func:`check_sending` allowed; asked for once the store and the subscribers file are read,
+    so bad input leaves no ``--dry-run`` folder behind."""
+    check_sending(send=send, dry_run=dry_run, command=command)
     if dry_run is not None:
         return mail.DirectoryMailer(ensure_folder(dry_run, f"{command} --dry-run"))
     return mail.SmtpMailer(smtp_config(settings))
@@ -102,6 +107,7 @@ def send_alerts(
 ) -> AlertReport:
     """Email every alert subscriber about the changes not yet alerted and newly failing documents."""
     now = now or utcnow()
+    check_sending(send=send, dry_run=dry_run, command="alerts")
     with store_for(settings, store) as opened:
         subscribers = subscribers_of(settings, opened)
         mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")

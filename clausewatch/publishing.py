@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from clausewatch.notifying import mailer_for, subscribers_of
+from clausewatch.notifying import check_sending, mailer_for, subscribers_of
 from clausewatch.app import ensure_folder, store_for, utcnow
 from clausewatch.settings import Settings
 from reports import site
@@ -37,6 +37,7 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
                 send: bool = False, dry_run: Path | None = None) -> DigestReport:
     """Send (``send``) or write as ``.eml`` files (``dry_run``) the digest of changes since ``since`` (default a week)."""
     now = utcnow()
+    check_sending(send=send, dry_run=dry_run, command="digest")
     with store_for(settings, store, "read") as opened:
         subscribers = subscribers_of(settings, opened)
         return send_weekly_digest(

@@ -28,7 +28,8 @@ class Setting:
     name: str
     default: Any
     help: str
-    type: type = str
+    # What turns a given value into the setting's (its ``__name__`` says what it expects in an error).
+    type: Callable[[Any], Any] = str
 
 
 def networks(value: Any) -> tuple[str, ...]:
@@ -61,7 +62,8 @@ def site_url(value: Any) -> str:
 
     text = str(value).strip()
     parts = urlsplit(text)
-    if not (parts.scheme in ("http", "https") and parts.netloc) and not (parts.scheme == "file" and parts.path):
+    if any(c.isspace() for c in text) or not (
+            parts.scheme in ("http", "https") and parts.netloc or parts.scheme == "file" and parts.path):
         raise ValueError(f"not an absolute URL: {text!r}")
     return text
 
@@ -71,25 +73,25 @@ site_url.__name__ = "an absolute http(s) or file URL"
 
 def mail_address(value: Any) -> str:
     """A From address, bare or with a name ("clausewatch <alerts@example.com>")."""
-    from email.utils import parseaddr
+    from email.utils import getaddresses
 
     text = str(value).strip()
-    _name, address = parseaddr(text)
+    found = getaddresses([text])  # a second address, or words after the first, are a second entry
+    address = found[0][1] if len(found) == 1 else ""
     local, at, domain = address.rpartition("@")
-    if not (at and local and domain) or " " in address:
-        raise ValueError(f"not an email address: {text!r}")
+    if not (local and at and domain) or any(c.isspace() for c in address):
+        raise ValueError(f"not one email address: {text!r}")
     return text
 
 
-mail_address.__name__ = "an email address (user@host or Name <user@host>)"
+mail_address.__name__ = 'one email address (user@host, or Name <user@host>; quote a name with a comma: "Legal, Team" <…>)'
 
 
 def redis_url(value: Any) -> str:
     """A Redis URL, or empty for a crawl queue of the process's own."""
-    from urllib.parse import urlsplit
-
     text = str(value).strip()
-    if text and urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+    # redis-py reads the scheme as written: "REDIS://" is refused there, so it is here.
+    if text and text.partition("://")[0] not in ("redis", "rediss", "unix"):
         raise ValueError("not a Redis URL")
     return text
 
@@ -98,11 +100,14 @@ redis_url.__name__ = "a redis://, rediss:// or unix:// URL, or nothing"
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The other names the logging module takes for a level.
+_LOG_LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "NOTSET": "DEBUG"}
 
 
 def log_level(value: Any) -> str:
-    """A logging level by name, in any case (``debug`` is ``DEBUG``)."""
+    """A logging level by name, in any case (``debug`` is ``DEBUG``; ``warn`` is ``WARNING``)."""
     name = str(value).strip().upper()
+    name = _LOG_LEVEL_ALIASES.get(name, name)
     if name not in LOG_LEVELS:
         raise ValueError(f"unknown level {value!r}")
     return name
@@ -213,10 +218,9 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
     try:
         return setting.type(value)
     except (TypeError, ValueError):
-        shown = _without_password(str(value)) if setting.name in URL_SETTINGS else value
-        raise SettingsError(
-            f"{source}: {setting.name} expects {setting.type.__name__}, got {shown!r}"
-        ) from None
+        # A URL that is not one may still hold a password where without_password would not look for it.
+        got = "something else (not shown: it may hold a password)" if setting.name in URL_SETTINGS else repr(value)
+        raise SettingsError(f"{source}: {setting.name} expects {setting.type.__name__}, got {got}") from None
 
 
 def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
@@ -292,7 +296,7 @@ class SettingSource:
         if isinstance(self.value, tuple):
             return ", ".join(map(str, self.value)) or "(none)"
         if self.name in URL_SETTINGS:
-            return _without_password(str(self.value)) or "(empty)"
+            return without_password(str(self.value)) or "(empty)"
         return str(self.value) if self.value != "" else "(empty)"
 
 
@@ -300,7 +304,7 @@ class SettingSource:
 URL_SETTINGS = frozenset({"DATABASE_URL", "CRAWL_REDIS_URL"})
 
 
-def _without_password(url: str) -> str:
+def without_password(url: str) -> str:
     """``url`` with the password of its user part, if any, replaced by asterisks."""
     scheme, separator, rest = url.partition("://")
     authority, slash, path = rest.partition("/")

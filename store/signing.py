@@ -66,7 +66,10 @@ def create_key(path: Path) -> bool:
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     # Created with 0600 from the start: the key is never readable by others, not even for a moment.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another `init` made it since we looked
+        return False
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
     public_key_path(path).write_bytes(public_pem(key.public_key()))

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from clausewatch.app import CatalogError, read_catalog
-from clausewatch.settings import Settings
+from clausewatch.settings import POSITIVE, SECONDS, Settings, site_url
 
 if TYPE_CHECKING:
     from crawler.declarations import CatalogLoad
@@ -53,3 +53,25 @@ def echo_deliveries(deliveries: Sequence[Delivery]) -> None:
         where = f" → {delivery.path}" if delivery.path else ""
         status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
         click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)
+
+
+class AsSetting(click.ParamType):
+    """A flag read as the setting of the same meaning is read (``clausewatch.settings``), so a value the
+    setting refuses (a delay of ``inf``, a base URL that is no URL) is refused as a flag too."""
+
+    def __init__(self, read, metavar: str):
+        self.read, self.name, self.metavar = read, read.__name__, metavar
+
+    def get_metavar(self, *_args, **_kwargs) -> str:
+        return self.metavar
+
+    def convert(self, value, param, ctx):
+        try:
+            return self.read(value)
+        except (TypeError, ValueError):
+            self.fail(f"expects {self.name}, got {value!r}", param, ctx)
+
+
+DELAY = AsSetting(SECONDS, "SECONDS")
+CONCURRENCY = AsSetting(POSITIVE, "N")
+BASE_URL = AsSetting(site_url, "URL")

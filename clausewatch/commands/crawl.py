@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import CONCURRENCY, DELAY
 from clausewatch.crawling import CatalogCrawlReport, StopRequest, crawl_catalog
 from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_PROBLEM
 from crawler.recorder import DocumentResult
@@ -16,9 +17,9 @@ from crawler.runner import CrawlRunner
 @click.option("--platform", "platforms", multiple=True, help="Only this platform (slug); repeatable.")
 @click.option("--tag", "tags", multiple=True, help="Only documents with this tag; repeatable.")
 @click.option("--type", "types", multiple=True, help="Only this document type; repeatable.")
-@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to one domain "
+@click.option("--delay", type=DELAY, help="Seconds between requests to one domain "
               "(0 lifts politeness: loopback benchmarks only).")
-@click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per domain.")
+@click.option("--concurrency", type=CONCURRENCY, help="Concurrent requests per domain.")
 @click.option("--wait", is_flag=True, help="If another crawl of this store is running, wait for it to end, then crawl.")
 @click.pass_obj
 def command(settings, platforms, tags, types, delay, concurrency, wait) -> None:

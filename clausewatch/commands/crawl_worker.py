@@ -11,9 +11,10 @@ import click
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import CONCURRENCY, DELAY
 from clausewatch.commands.enqueue import shared_queue
 from clausewatch.crawling import crawl_options
-from clausewatch.settings import Settings
+from clausewatch.settings import Settings, without_password
 from crawler.distributed import WorkerOptions, work_queue
 from crawler.runner import CrawlRunner
 
@@ -38,9 +39,9 @@ def stop_gracefully_on_sigterm(runner: CrawlRunner) -> Iterator[None]:
               "renewed its lease for this long (it renews every third of it while alive).")
 @click.option("--prefetch", type=click.IntRange(min=1), help="Documents held at once "
               "(default: the concurrent requests of the crawl, at least 16).")
-@click.option("--delay", type=click.FloatRange(min=0), help="Seconds between requests to one domain "
+@click.option("--delay", type=DELAY, help="Seconds between requests to one domain "
               "(0 lifts politeness: loopback benchmarks only).")
-@click.option("--concurrency", type=click.IntRange(min=1), help="Concurrent requests per domain.")
+@click.option("--concurrency", type=CONCURRENCY, help="Concurrent requests per domain.")
 @click.pass_obj
 def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay, concurrency) -> None:
     """Fetch queued documents politely and record them in the shared store.
@@ -74,7 +75,7 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
     click.echo(f"worker {report.worker}: {counts} in {report.seconds:.1f}s")
     _sign(settings)
     if report.queue_errors:
-        click.echo(f"worker {report.worker}: the queue at {settings.crawl_redis_url} failed {report.queue_errors} "
+        click.echo(f"worker {report.worker}: the queue at {without_password(settings.crawl_redis_url)} failed {report.queue_errors} "
                    "time(s); see the log", err=True)
     if report.failed or report.queue_errors:
         raise click.exceptions.Exit(1)

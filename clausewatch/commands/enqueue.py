@@ -13,7 +13,7 @@ from clausewatch.app import CrawlSelection, check_selection, database_setting, o
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import BadInputError
-from clausewatch.settings import Settings
+from clausewatch.settings import Settings, without_password
 from crawler.queue import DocumentQueue, QueueError, queue_name_for
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def shared_queue(settings: Settings) -> DocumentQueue:
     except (QueueError, ValueError) as exc:
         raise click.UsageError(f"crawl queue: {exc}") from None
     except redis.RedisError as exc:
-        raise click.ClickException(f"Redis at {settings.crawl_redis_url} is not reachable: {exc}") from None
+        raise click.ClickException(f"Redis at {without_password(settings.crawl_redis_url)} is not reachable: {exc}") from None
     return queue
 
 

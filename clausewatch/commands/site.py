@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import BASE_URL
 from clausewatch.publishing import build_site
 
 
@@ -22,7 +23,7 @@ def _progress(report) -> None:
 @global_options
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder (default SITE_DIR).")
 @click.option("--full", is_flag=True, help="Rewrite every page, ignoring the manifest of the previous build.")
-@click.option("--base-url", help="Absolute URL the site is published at (default BASE_URL).")
+@click.option("--base-url", type=BASE_URL, help="Absolute URL the site is published at (default BASE_URL).")
 @click.pass_obj
 def command(settings, out: Path | None, full: bool, base_url: str | None) -> None:
     """Build the static site: index, platforms, documents, provision records, feeds, search, export.

@@ -166,3 +166,18 @@ def _contents(folder: Path) -> dict[str, str]:
     """Every path under ``folder`` with a hash of its bytes (folders too, so a new empty one shows)."""
     return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "/"
             for path in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["crawl", "--delay", "inf"], "--delay"),  # the setting refused it, the flag let a crawl hang for ever
+    (["crawl", "--delay", "nan"], "--delay"),
+    (["crawl", "--concurrency", "0"], "--concurrency"),
+    (["crawl-worker", "--delay", "inf"], "--delay"),
+    (["site", "--base-url", "ftp:notaurl"], "--base-url"),
+])
+def test_a_flag_is_refused_where_its_setting_would_be(project: Path, args: list[str], flag: str):
+    before = _contents(project)
+    result = CliRunner().invoke(main, args, env=_env(project, {}))
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{flag}': expects " in result.output
+    assert _contents(project) == before

@@ -128,6 +128,8 @@ def test_alerts_dry_run_command(home, tmp_path):
     (home / "subscribers.yaml").unlink()
     missing = _run(home, "alerts", "--send")
     assert missing.exit_code == 2 and "subscribers.yaml does not exist" in missing.stderr
+    unsaid = _run(home, "alerts")  # how to send is asked before any file is read
+    assert unsaid.exit_code == 2 and "give --send" in unsaid.stderr
 
 
 def test_reprocess_command(home):

@@ -73,8 +73,15 @@ def test_a_log_level_is_read_in_any_case_and_the_edges_of_a_range_are_taken(tmp_
 @pytest.mark.parametrize("name, value, expected", [
     ("BASE_URL", "notaurl", "an absolute http(s) or file URL"),
     ("BASE_URL", "ftp://example.com/", "an absolute http(s) or file URL"),
-    ("MAIL_FROM", "nobody", "an email address"),
-    ("MAIL_FROM", "clausewatch <alerts>", "an email address"),
+    ("MAIL_FROM", "nobody", "one email address"),
+    ("MAIL_FROM", "clausewatch <alerts>", "one email address"),
+    ("MAIL_FROM", "a@example.org, b@example.org", "one email address"),
+    ("MAIL_FROM", "<a@example.org> and more", "one email address"),
+    ("MAIL_FROM", "Legal, Team <legal@example.org>",
+     'one email address (user@host, or Name <user@host>; quote a name with a comma: "Legal, Team"'),
+    ("BASE_URL", "http://exa mple.org/", "an absolute http(s) or file URL"),
+    ("CRAWL_REDIS_URL", "REDIS://queue:6379/0", "a redis://, rediss:// or unix:// URL"),
+    ("CRAWL_REDIS_URL", "user:hunter2@queue:6379", "a redis://, rediss:// or unix:// URL"),
     ("CRAWL_REDIS_URL", "notredis://user:hunter2@queue:6379/0", "a redis://, rediss:// or unix:// URL"),
 ])
 def test_an_address_that_cannot_work_names_the_setting_and_no_password(name, value, expected):
@@ -85,8 +92,14 @@ def test_an_address_that_cannot_work_names_the_setting_and_no_password(name, val
 
 def test_addresses_that_work_are_taken_as_given():
     settings = load_settings({"CLAUSEWATCH_BASE_URL": "https://terms.example.org/watch/",
-                              "CLAUSEWATCH_MAIL_FROM": "Legal watch <legal@example.org>",
+                              "CLAUSEWATCH_MAIL_FROM": '"Legal, watch" <legal@example.org>',
                               "CLAUSEWATCH_CRAWL_REDIS_URL": "rediss://:secret@queue.example.org:6380/2"})
     assert (settings.base_url, settings.mail_from, settings.crawl_redis_url) == (
-        "https://terms.example.org/watch/", "Legal watch <legal@example.org>", "rediss://:secret@queue.example.org:6380/2")
+        "https://terms.example.org/watch/", '"Legal, watch" <legal@example.org>', "rediss://:secret@queue.example.org:6380/2")
     assert load_settings({"CLAUSEWATCH_BASE_URL": "file:///srv/site/"}).base_url == "file:///srv/site/"
+
+
+@pytest.mark.parametrize("given, level", [("warn", "WARNING"), ("FATAL", "CRITICAL"), ("notset", "DEBUG"),
+                                          ("Error", "ERROR")])
+def test_the_logging_modules_other_names_for_a_level_are_taken(given, level):
+    assert load_settings({"CLAUSEWATCH_LOG_LEVEL": given}).log_level == level
