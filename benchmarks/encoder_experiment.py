@@ -287,6 +287,10 @@ def speed(work: Path, args: argparse.Namespace) -> None:
         return min(_timed(run) for _ in range(3))
 
     print(f"load average {os.getloadavg()[0]:.2f}, {torch.get_num_threads()} thread(s)")
+    tokens = tokenizer(sample, truncation=True, max_length=args.max_length)["input_ids"]
+    seconds = best_of_three(lambda: tokenizer(sample, truncation=True, max_length=args.max_length))
+    print(f"{len(sample)} sentences of {sum(map(len, tokens)) / len(tokens):.1f} tokens on average; "
+          f"tokenising alone {len(sample) / seconds:.0f} sentences/s")
     for name, each in (("fp32", model), ("int8", int8)):
         def classify(chosen, each=each):
             return probabilities(each, tokenizer(chosen, truncation=True, max_length=args.max_length)["input_ids"])
