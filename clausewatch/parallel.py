@@ -54,6 +54,11 @@ class ParallelAnalyzer:
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
         return self._executor().submit(_analyze_in_worker, previous, text, document_type).result()
 
+    @property
+    def started(self) -> bool:
+        """Whether the worker processes were started (by the first new text to analyse)."""
+        return self._pool is not None
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:

@@ -19,6 +19,7 @@ from clausewatch.cli import main
 from clausewatch.crawling import DeferredAnalyzer
 from clausewatch.job_runner import JobRunner, read_schedules
 from clausewatch.loopback_site import LocalSite, Page
+from clausewatch.parallel import ParallelAnalyzer
 from clausewatch.settings import load_settings
 from crawler.crawl import CrawlOptions, crawl
 from store.repository import Store
@@ -274,6 +275,13 @@ def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(stor
         again = DeferredAnalyzer()
         assert crawl(store, documents, DIRECT_OPTIONS, analyze=again).counts == {"not_modified": 1}
         assert not again.loaded
+        # Nor does the pool of analysis workers start, nor the crawling process load the model to name it.
+        workers = ParallelAnalyzer(workers=1)
+        try:
+            assert crawl(store, documents, DIRECT_OPTIONS, analyze=workers).counts == {"not_modified": 1}
+            assert not workers.started and "analyzer_id" not in vars(workers)
+        finally:
+            workers.close()
 
 
 def test_a_site_that_refuses_connections_is_a_failure_in_one_line_not_a_traceback(tmp_path):
