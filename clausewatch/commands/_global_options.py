@@ -114,7 +114,20 @@ def _configure_logging(settings: Settings, verbose: int) -> None:
             logger.addFilter(_without_traceback)
 
 
+# Network failures (connection refused, DNS, timeouts, a response cut short), as Scrapy wraps Twisted's and as
+# Twisted raises them; named, not imported, so that no command pays for Scrapy to configure its logging.
+_NETWORK_ERROR_MODULES = ("twisted.internet.error", "twisted.web._newclient")
+_SCRAPY_NETWORK_ERRORS = frozenset({
+    "DownloadConnectionRefusedError", "DownloadTimeoutError", "DownloadCancelledError", "DownloadFailedError",
+    "CannotResolveHostError", "UnsupportedURLSchemeError",
+})
+
+
 def _without_traceback(record: logging.LogRecord) -> bool:
-    """Keep the record, without the traceback it carries."""
-    record.exc_info, record.exc_text = None, None
+    """Keep the record, without the traceback of a network failure; any other error keeps its traceback
+    (a robots.txt that crashes its parser is a bug worth seeing)."""
+    kind = type(record.exc_info[1]) if record.exc_info else None
+    if kind is not None and (kind.__module__.startswith(_NETWORK_ERROR_MODULES) or (
+            kind.__module__ == "scrapy.exceptions" and kind.__name__ in _SCRAPY_NETWORK_ERRORS)):
+        record.exc_info, record.exc_text = None, None
     return True

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from scrapy.exceptions import DownloadConnectionRefusedError
 
 from clausewatch.cli import main
-from clausewatch.commands._global_options import FLAG_SETTINGS
+from clausewatch.commands._global_options import FLAG_SETTINGS, _without_traceback
 from clausewatch.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +93,16 @@ def test_every_setting_is_documented():
         encoding="utf-8")
     undocumented = [s.name for s in SETTINGS if f"CLAUSEWATCH_{s.name}" not in documented]
     assert not undocumented, f"settings missing from README.md and docs/operations.md: {undocumented}"
+
+
+def test_only_a_network_failure_loses_its_traceback_below_vv():
+    def record_of(error: Exception) -> logging.LogRecord:
+        try:
+            raise error
+        except Exception:
+            return logging.LogRecord("scrapy.downloadermiddlewares.robotstxt", logging.ERROR, __file__, 1,
+                                     "Error downloading robots.txt", None, sys.exc_info())
+
+    refused, crashed = record_of(DownloadConnectionRefusedError("refused")), record_of(ValueError("parser bug"))
+    assert _without_traceback(refused) and refused.exc_info is None
+    assert _without_traceback(crashed) and crashed.exc_info is not None  # a bug in reading robots.txt stays visible
