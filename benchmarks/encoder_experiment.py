@@ -58,7 +58,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def write_folds(work: Path, data: Path) -> None:
-    """The harness's CLAUDETTE cross-validation, run as ``benchmarks/classify.py`` runs it, kept sentence by sentence."""
+    """The harness's CLAUDETTE cross-validation, run as ``benchmarks/classify.py`` runs it, kept by sentence."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
@@ -151,7 +151,7 @@ def _encoder_classes():
 
 
 def _length_bucketed(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
-    """Shuffled, then sorted by length within chunks of 50 batches, the batches shuffled: little padding, still random."""
+    """Shuffled, sorted by length within chunks of 50 batches, the batches shuffled: little padding, still random."""
     order = list(range(len(lengths)))
     rng.shuffle(order)
     chunk = batch_size * 50
@@ -253,7 +253,8 @@ def evaluate(work: Path) -> None:
     for name, predicted in ways.items():
         per = f1_score(truth, predicted, average=None, zero_division=0)
         recall = predicted[truth[:, arbitration] == 1, arbitration].mean()
-        print(f"{name:52} {lexglue_macro_f1(truth, predicted):8.4f}  {recall:.3f}  " + " ".join(f"{x:10.3f}" for x in per))
+        print(f"{name:52} {lexglue_macro_f1(truth, predicted):8.4f}  {recall:.3f}  "
+              + " ".join(f"{x:10.3f}" for x in per))
     print("per fold (encoder / average / linear):", "; ".join(
         f"{k}: {lexglue_macro_f1(truth[fold == k], encoder_pred[fold == k])} / "
         f"{lexglue_macro_f1(truth[fold == k], ways['average of encoder and linear probabilities, 0.5'][fold == k])} / "
@@ -296,7 +297,8 @@ def speed(work: Path, args: argparse.Namespace) -> None:
             return probabilities(each, tokenizer(chosen, truncation=True, max_length=args.max_length)["input_ids"])
         seconds = best_of_three(lambda: classify(sample))
         latency = best_of_three(lambda: classify(policy))
-        print(f"{name}: {len(sample) / seconds:.0f} sentences/s; a {len(policy)}-sentence policy {latency * 1000:.0f} ms")
+        print(f"{name}: {len(sample) / seconds:.0f} sentences/s; "
+              f"a {len(policy)}-sentence policy {latency * 1000:.0f} ms")
 
 
 def _timed(run) -> float:

@@ -84,7 +84,8 @@ def mail_address(value: Any) -> str:
     return text
 
 
-mail_address.__name__ = 'one email address (user@host, or Name <user@host>; quote a name with a comma: "Legal, Team" <…>)'
+mail_address.__name__ = ('one email address (user@host, or Name <user@host>; '
+                         'quote a name with a comma: "Legal, Team" <…>)')
 
 
 def redis_url(value: Any) -> str:

@@ -75,8 +75,9 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
     click.echo(f"worker {report.worker}: {counts} in {report.seconds:.1f}s")
     _sign(settings)
     if report.queue_errors:
-        click.echo(f"worker {report.worker}: the queue at {without_password(settings.crawl_redis_url)} failed {report.queue_errors} "
-                   "time(s); see the log", err=True)
+        queue = without_password(settings.crawl_redis_url)
+        click.echo(f"worker {report.worker}: the queue at {queue} failed {report.queue_errors} time(s); see the log",
+                   err=True)
     if report.failed or report.queue_errors:
         raise click.exceptions.Exit(1)
 

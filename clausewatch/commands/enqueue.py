@@ -34,7 +34,8 @@ def shared_queue(settings: Settings) -> DocumentQueue:
     except (QueueError, ValueError) as exc:
         raise click.UsageError(f"crawl queue: {exc}") from None
     except redis.RedisError as exc:
-        raise click.ClickException(f"Redis at {without_password(settings.crawl_redis_url)} is not reachable: {exc}") from None
+        shown = without_password(settings.crawl_redis_url)
+        raise click.ClickException(f"Redis at {shown} is not reachable: {exc}") from None
     return queue
 
 

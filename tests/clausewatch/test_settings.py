@@ -95,7 +95,8 @@ def test_addresses_that_work_are_taken_as_given():
                               "CLAUSEWATCH_MAIL_FROM": '"Legal, watch" <legal@example.org>',
                               "CLAUSEWATCH_CRAWL_REDIS_URL": "rediss://:secret@queue.example.org:6380/2"})
     assert (settings.base_url, settings.mail_from, settings.crawl_redis_url) == (
-        "https://terms.example.org/watch/", '"Legal, watch" <legal@example.org>', "rediss://:secret@queue.example.org:6380/2")
+        "https://terms.example.org/watch/", '"Legal, watch" <legal@example.org>',
+        "rediss://:secret@queue.example.org:6380/2")
     assert load_settings({"CLAUSEWATCH_BASE_URL": "file:///srv/site/"}).base_url == "file:///srv/site/"
 
 
