@@ -152,15 +152,31 @@ class CrossValidation:
 
 def claudette_cv(data_dir: Path, others: list[Example], workdir: Path) -> dict:
     """Grouped 5-fold CV by document over the 40 CLAUDETTE terms of service."""
+    sentences, truth, _fold, cv = claudette_folds(data_dir, others, workdir)
+    return _claudette_figures(cv, truth, len({e.group for e in sentences}))
+
+
+def claudette_folds(data_dir: Path, others: list[Example], workdir: Path):
+    """The CLAUDETTE sentences, their labels, the fold each is held out in, and every fold's held-out output
+    (``benchmarks/encoder_experiment.py`` compares an encoder on exactly these folds)."""
     sentences = training.training_examples(data_dir, use_tosdr=False, use_appsi=False, use_cuad=False,
                                              use_guidelines=False)
     spans = training.training_spans(data_dir)
     truth = label_matrix((e.types for e in sentences), CLAUDETTE_IDS)
     groups = np.array([e.group for e in sentences])
     cv = CrossValidation(np.zeros_like(truth), np.zeros_like(truth), np.zeros(truth.shape), [], [], [])
-    for train, test in GroupKFold(n_splits=FOLDS).split(sentences, truth, groups):
+    fold = np.zeros(len(sentences), dtype=int)
+    for k, (train, test) in enumerate(GroupKFold(n_splits=FOLDS).split(sentences, truth, groups)):
+        fold[test] = k
         _claudette_fold(cv, sentences, spans, others, truth, train, test, workdir)
-    return _claudette_figures(cv, truth, len({e.group for e in sentences}))
+    return sentences, truth, fold, cv
+
+
+def claudette_others(data_dir: Path) -> list[Example]:
+    """What the recipe learns from besides CLAUDETTE, as the CLAUDETTE folds use it (no community guidelines: no
+    CLAUDETTE type learns from them, each fold would only vectorise them)."""
+    examples = training.training_examples(data_dir, use_tosdr=True, use_appsi=True, use_guidelines=False)
+    return [e for e in examples if e.source != "claudette"]
 
 
 def _claudette_fold(cv: CrossValidation, sentences, spans, others, truth, train, test, workdir: Path) -> None:
@@ -561,10 +577,7 @@ def main() -> None:
     figures = {"analyzer": model.analyzer_id}
     if not args.no_cv:
         with tempfile.TemporaryDirectory() as workdir:
-            # No CLAUDETTE type learns from the community guidelines: each fold would only vectorise them.
-            others = training.training_examples(args.data, use_tosdr=True, use_appsi=True, use_guidelines=False)
-            others = [e for e in others if e.source != "claudette"]
-            figures["claudette"] = claudette_cv(args.data, others, Path(workdir))
+            figures["claudette"] = claudette_cv(args.data, claudette_others(args.data), Path(workdir))
             shipped_without_appsi = training.training_examples(args.data, use_appsi=False)
             figures["appsi"] = appsi_test(args.data, shipped_without_appsi, Path(workdir))
     figures["appsi_risk"] = appsi_risk(args.data, model)

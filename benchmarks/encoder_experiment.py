@@ -59,26 +59,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 def write_folds(work: Path, data: Path) -> None:
     """The harness's CLAUDETTE cross-validation, run as ``benchmarks/classify.py`` runs it, kept by sentence."""
-    import numpy as np
-    from sklearn.model_selection import GroupKFold
-
     sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
     import classify as harness
-    from analysis import training
 
-    sentences = training.training_examples(data, use_tosdr=False, use_appsi=False, use_cuad=False,
-                                           use_guidelines=False)
-    spans = training.training_spans(data)
-    truth = harness.label_matrix((e.types for e in sentences), harness.CLAUDETTE_IDS)
-    groups = np.array([e.group for e in sentences])
-    others = [e for e in training.training_examples(data, use_tosdr=True, use_appsi=True, use_guidelines=False)
-              if e.source != "claudette"]
-    cv = harness.CrossValidation(np.zeros_like(truth), np.zeros_like(truth), np.zeros(truth.shape), [], [], [])
-    fold = np.zeros(len(sentences), dtype=int)
     with tempfile.TemporaryDirectory() as scratch:
-        for k, (train, test) in enumerate(GroupKFold(n_splits=harness.FOLDS).split(sentences, truth, groups)):
-            fold[test] = k
-            harness._claudette_fold(cv, sentences, spans, others, truth, train, test, Path(scratch))
+        sentences, truth, fold, cv = harness.claudette_folds(data, harness.claudette_others(data), Path(scratch))
     work.mkdir(parents=True, exist_ok=True)
     with open(work / FOLDS_FILE, "w", encoding="utf-8") as out:
         for i, example in enumerate(sentences):
