@@ -38,11 +38,22 @@ def networks(value: Any) -> tuple[str, ...]:
     return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False)) for item in items if str(item).strip())
 
 
+def expects(what: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
+    """Name a reader by what it expects: a refused value's error says "<SETTING> expects <what>, got …"."""
+
+    def named(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        read.__name__ = what
+        return read
+
+    return named
+
+
 def bounded(kind: type, low: float, high: float = math.inf, *, what: str) -> Callable[[Any], Any]:
     """A converter to ``kind`` that refuses a value below ``low``, above ``high``, infinite or NaN: a crawl
     allowed no request at a time, or told to wait for ever between two, would hang instead of failing.
     ``what`` is how an error message describes a good value."""
 
+    @expects(what)
     def convert(value: Any) -> Any:
         # YAML reads `2.5` and `yes` as a float and a bool, which int() would silently make 2 and 1.
         if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
@@ -52,10 +63,10 @@ def bounded(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
             raise ValueError(f"{number} is out of range")
         return number
 
-    convert.__name__ = what
     return convert
 
 
+@expects("an absolute http(s) or file URL")
 def site_url(value: Any) -> str:
     """An absolute URL the site is published at: every link of an email is made from it."""
     from urllib.parse import urlsplit  # here, not at start-up: only a value that is given is checked
@@ -68,9 +79,7 @@ def site_url(value: Any) -> str:
     return text
 
 
-site_url.__name__ = "an absolute http(s) or file URL"
-
-
+@expects('one email address (user@host, or Name <user@host>; quote a name with a comma: "Legal, Team" <…>)')
 def mail_address(value: Any) -> str:
     """A From address, bare or with a name ("clausewatch <alerts@example.com>")."""
     from email.utils import getaddresses
@@ -84,10 +93,7 @@ def mail_address(value: Any) -> str:
     return text
 
 
-mail_address.__name__ = ('one email address (user@host, or Name <user@host>; '
-                         'quote a name with a comma: "Legal, Team" <…>)')
-
-
+@expects("a redis://, rediss:// or unix:// URL, or nothing")
 def redis_url(value: Any) -> str:
     """A Redis URL, or empty for a crawl queue of the process's own."""
     text = str(value).strip()
@@ -97,14 +103,12 @@ def redis_url(value: Any) -> str:
     return text
 
 
-redis_url.__name__ = "a redis://, rediss:// or unix:// URL, or nothing"
-
-
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The other names the logging module takes for a level.
 _LOG_LEVEL_ALIASES = {"WARN": "WARNING", "FATAL": "CRITICAL", "NOTSET": "DEBUG"}
 
 
+@expects("one of " + ", ".join(LOG_LEVELS))
 def log_level(value: Any) -> str:
     """A logging level by name, in any case (``debug`` is ``DEBUG``; ``warn`` is ``WARNING``)."""
     name = str(value).strip().upper()
@@ -114,7 +118,6 @@ def log_level(value: Any) -> str:
     return name
 
 
-log_level.__name__ = "one of " + ", ".join(LOG_LEVELS)
 SECONDS = bounded(float, 0, what="a number of seconds, 0 or more")
 POSITIVE = bounded(int, 1, what="a whole number, 1 or more")
 COUNT = bounded(int, 0, what="a whole number, 0 or more")
