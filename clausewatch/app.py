@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from analysis.domain import Document, PlatformSpec
-from clausewatch.errors import BadInputError
+from clausewatch.errors import BadInputError, file_in_the_way
 from clausewatch.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: every command loads this module (decision 0014)
@@ -79,7 +79,8 @@ def ensure_folder(folder: Path, setting: str) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise BadInputError(f"{setting}: {folder} cannot be a folder: a file is in the way") from None
+        blocking = file_in_the_way(str(folder))
+        raise BadInputError(f"{setting}: {folder} cannot be a folder: {blocking or 'a file'} is in the way") from None
     except OSError as exc:
         raise BadInputError(f"{setting}: cannot create {folder}: {exc.strerror}") from None
     return folder

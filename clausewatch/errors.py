@@ -80,12 +80,12 @@ def error_lines(error: BaseException) -> list[str]:
 
 def _path_problem(error: OSError) -> str:
     """What is wrong with the path an OS error names; "File exists" or "Not a directory" alone do not say which."""
-    if isinstance(error, (FileExistsError, NotADirectoryError)) and (blocking := _file_in_the_way(error.filename)):
+    if isinstance(error, (FileExistsError, NotADirectoryError)) and (blocking := file_in_the_way(error.filename)):
         return f"{blocking} is a file, where a folder is needed"
     return error.strerror or str(error)
 
 
-def _file_in_the_way(path: str) -> str | None:
+def file_in_the_way(path: str) -> str | None:
     """The file at ``path`` or at the nearest of its folders that exists, if that is a file."""
     for candidate in (path, *map(str, Path(path).parents)):
         if os.path.exists(candidate):

@@ -181,3 +181,20 @@ def test_a_flag_is_refused_where_its_setting_would_be(project: Path, args: list[
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '{flag}': expects " in result.output
     assert _contents(project) == before
+
+
+@pytest.mark.parametrize("args, setting", [
+    (["site", "--out", "{tmp}/notes.txt/site/deeper"], "SITE_DIR"),
+    (["digest", "--dry-run", "{tmp}/notes.txt/digest"], "digest --dry-run"),
+    (["demo", "--out", "{tmp}/notes.txt/demo"], "demo --out"),
+])
+def test_an_output_folder_blocked_by_a_file_names_that_file(project: Path, args: list[str], setting: str):
+    (project / "notes.txt").write_text("my notes, where a folder's parent should be\n")
+    before = _contents(project)
+    args = [arg.replace("{tmp}", str(project)) for arg in args]
+    result = CliRunner().invoke(main, args, env=_env(project, {}))
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1, result.stderr
+    assert setting in errors[0] and f"{project / 'notes.txt'} is in the way" in errors[0], errors[0]
+    assert _contents(project) == before
