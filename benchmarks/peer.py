@@ -16,6 +16,10 @@ user would time it (start-up, store set-up and catalog included), CPU from
    If-Modified-Since, which ``http.server`` answers with 304,
 4. clausewatch once more after touching every page, so the server sends the
    same bytes with a new date: every page is fetched, extracted and hashed.
+
+Then the floors of the required stack on the same pages (``floors.py``: a fresh process's imports, lxml,
+BeautifulSoup, markdownify) and what issue 13's targets (20× the engine on a first run, 50× unchanged) leave
+once they are paid.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import floors
 
 REPO = Path(__file__).resolve().parent.parent
 PEER_TOOLS = REPO.parent / "shared" / "peer"
@@ -192,6 +198,11 @@ def _runs(n: int, peer: Path, concurrency: int, root: Path, pages: list[Path], w
     if engine is not None:
         result["open_terms_archive"] = {"first_run": ota_first.figures(n), "unchanged_run": ota_again.figures(n),
                                         "versions_recorded": engine.versions()}
+        result["floors"] = floors.measure([page.read_bytes() for page in pages])
+        cpus = os.cpu_count() or 1
+        result["budgets"] = {  # issue 13's targets, what they leave once the floors are paid
+            "first_run": floors.budgets(ota_first.wall_s, n, 20, result["floors"], cpus),
+            "unchanged_run": floors.budgets(ota_again.wall_s, n, 50, result["floors"], cpus)}
         result["throughput_ratio"] = {
             "first_run": round(ota_first.wall_s / first.wall_s, 1),
             "unchanged_run": round(ota_again.wall_s / again.wall_s, 1),
