@@ -141,7 +141,9 @@ class SparseRows:
         """``rows @ weights`` for a dense ``(features, k)`` matrix, with numpy alone."""
         out = np.zeros((len(self.indptr) - 1, weights.shape[1]), dtype=np.float64)
         if len(self.indices):
-            products = weights[self.indices] * self.data[:, None]
+            # ``np.take`` gathers whole rows several times faster than indexing ``weights[self.indices]`` (the same
+            # array: the products, and so their sums, are unchanged to the bit).
+            products = np.take(weights, self.indices, axis=0) * self.data[:, None]
             # Sums over each row's segment; an empty row has no segment (reduceat would repeat its neighbour).
             filled = np.diff(self.indptr) > 0
             out[filled] = np.add.reduceat(products, self.indptr[:-1][filled], axis=0)
