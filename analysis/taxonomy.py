@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from analysis import literals
 
@@ -57,23 +57,23 @@ class ClauseType:
 
     @cached_property
     def _evidence(self) -> Phrases:
-        return Phrases(self.patterns)
+        return Phrases(self.patterns, _taxonomy_finder())
 
     @cached_property
     def _decides(self) -> Phrases:
-        return Phrases(self.decides)
+        return Phrases(self.decides, _taxonomy_finder())
 
     @cached_property
     def _unless(self) -> Phrases:
-        return Phrases(self.unless)
+        return Phrases(self.unless, _taxonomy_finder())
 
     @cached_property
     def _raises(self) -> Phrases:
-        return Phrases(self.raises)
+        return Phrases(self.raises, _taxonomy_finder())
 
     @cached_property
     def _protects(self) -> Phrases:
-        return Phrases(self.protects)
+        return Phrases(self.protects, _taxonomy_finder())
 
     def evidence(self, text: str) -> tuple[str, ...]:
         """The phrases of ``text`` that state this type, in order of appearance, without repeats."""
@@ -110,11 +110,18 @@ class Phrases:
     any expression runs. A phrase of which no fragment can be read off is always tried.
     """
 
-    def __init__(self, patterns: tuple[str, ...]):
+    def __init__(self, patterns: tuple[str, ...], finder: literals.FragmentFinder | None = None):
         self.patterns = patterns
         self.requirements = tuple(literals.requirements(p) for p in patterns)
-        # Most texts hold no fragment of any phrase: testing one per phrase, in one pass, rules them out.
-        self.screen = literals.common_screen(self.requirements)
+        # Most texts hold no fragment of any phrase: one fragment per phrase, any of them found, rules them out.
+        screen = literals.common_screen(self.requirements)
+        self.screen = None if screen is None else frozenset(screen)
+        # The fragments of a text are found once for every set of phrases that shares the finder (the taxonomy's
+        # types share one); a finder must know every fragment these phrases require.
+        fragments = literals.fragments_of(self.requirements)
+        self.finder = finder or literals.FragmentFinder(fragments)
+        if not fragments <= self.finder.fragments:
+            raise ValueError(f"the fragment finder lacks {sorted(fragments - self.finder.fragments)}")
         self._compiled: dict[tuple[int, ...], re.Pattern[str]] = {}
 
     @cached_property
@@ -124,11 +131,11 @@ class Phrases:
     def find(self, text: str, skip_negated: bool = False, skip_users_own: bool = False) -> tuple[str, ...]:
         if not self.patterns:
             return ()
-        flat = literals.flatten(text)
-        if self.screen is not None and not any(map(flat.__contains__, self.screen)):
+        found = self.finder.found_in(literals.flatten(text))
+        if self.screen is not None and self.screen.isdisjoint(found):
             return ()
         possible = tuple([i for i, needs in enumerate(self.requirements)
-                          if needs is None or literals.satisfied(needs, flat)])
+                          if needs is None or literals.holds(needs, found)])
         if not possible:
             return ()
         return _phrases(self._compiled_for(possible), text, skip_negated, skip_users_own)
@@ -624,6 +631,14 @@ CLAUSE_TYPES: tuple[ClauseType, ...] = (
         reason="Rights that apply to users in particular regions.",
     ),
 )
+
+
+@lru_cache(maxsize=1)
+def _taxonomy_finder() -> literals.FragmentFinder:
+    """One finder for the fragments of every curated phrase of every type: a clause's are found once for all."""
+    patterns = (p for t in CLAUSE_TYPES for p in (*t.patterns, *t.decides, *t.unless, *t.raises, *t.protects))
+    return literals.FragmentFinder(literals.fragments_of(map(literals.requirements, patterns)))
+
 
 BY_ID: dict[str, ClauseType] = {t.id: t for t in CLAUSE_TYPES}
 TYPE_IDS: tuple[str, ...] = tuple(BY_ID)
