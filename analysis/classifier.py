@@ -223,6 +223,11 @@ class TermIndex:
         if self.base ** max(self.sizes, default=1) >= 2**63:
             raise ModelError(f"{self.base} words in {max(self.sizes)}-grams do not fit the 64-bit n-gram keys")
         self.tables = {n: self._table(n, words[n], features[grams[n]]) for n in self.sizes}
+        # A one-word n-gram's key is its word id: its feature is read off a table indexed by word id (-1: none),
+        # ~25 times faster than a binary search.
+        self.unigrams = np.full(self.base, -1, np.int64)
+        if 1 in self.tables:
+            self.unigrams[self.tables[1][0]] = self.tables[1][1]
 
     def _table(self, n: int, words: list[str], features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The keys of the n-grams of one size, sorted, and the feature index of each."""
@@ -243,13 +248,23 @@ class TermIndex:
         table, features = self.tables[n]
         if count <= 0 or not len(table):
             return np.full(max(count, 0), -1, np.int64)
+        if n == 1:
+            return np.where(ids >= 0, self.unigrams[ids], -1)
         keys, known = np.zeros(count, np.int64), np.ones(count, bool)
         for k in range(n):
             window = ids[k : k + count]
             keys = keys * self.base + window
             known &= window >= 0
-        at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
-        return np.where(known & (table[at] == keys), features[at], -1)
+        # Only windows of known words are looked for, in the order of their keys: numpy's binary search then starts
+        # where the previous key's ended (about twice as fast as the windows in text order).
+        order = np.flatnonzero(known)
+        order = order[np.argsort(keys[order])]
+        wanted = keys[order]
+        at = np.minimum(np.searchsorted(table, wanted), len(table) - 1)
+        hit = table[at] == wanted
+        terms = np.full(count, -1, np.int64)
+        terms[order[hit]] = features[at[hit]]
+        return terms
 
     def counts(self, windows: dict[int, np.ndarray], spans: np.ndarray, row_of_span: np.ndarray | None = None,
                ) -> TermCounts:
