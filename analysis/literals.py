@@ -110,11 +110,11 @@ class FragmentFinder:
         # A clause is screened for a dozen types in a row, and its sentences in between: a few texts back suffice.
         self.found_in = lru_cache(maxsize=64)(self._found_in)
 
-    def _found_in(self, flat: str) -> frozenset[str]:
-        """The fragments ``flat`` (as ``flatten`` gives it) holds."""
+    def _found_in(self, text: str) -> frozenset[str]:
+        """The fragments ``text`` holds, once ``flatten``ed."""
         if not self.fragments:
             return frozenset()
-        return frozenset([fragment for _end, fragment in self._automaton.iter(flat)])
+        return frozenset([fragment for _end, fragment in self._automaton.iter(flatten(text))])
 
 
 def fragments_of(requirements: Iterable[tuple[Fragments, ...] | None]) -> set[str]:

@@ -131,7 +131,7 @@ class Phrases:
     def find(self, text: str, skip_negated: bool = False, skip_users_own: bool = False) -> tuple[str, ...]:
         if not self.patterns:
             return ()
-        found = self.finder.found_in(literals.flatten(text))
+        found = self.finder.found_in(text)
         if self.screen is not None and self.screen.isdisjoint(found):
             return ()
         possible = [_compile_phrase(pattern) for pattern, needs in zip(self.patterns, self.requirements, strict=True)
