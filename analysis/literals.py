@@ -138,10 +138,11 @@ def common_screen(requirements: Iterable[tuple[Fragments, ...] | None]) -> tuple
 _ODD_FOLDS = (("İ", "i"), ("ı", "i"), ("ſ", "s"))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def flatten(text: str) -> str:
     """``text`` lower-cased with single spaces: what fragments are looked for in (computed once per text,
-    however many expressions screen it)."""
+    however many expressions screen it: the model's gate screens a document's clauses and sentences before the
+    curated phrases screen its clauses, so the cache holds a long document's ~300 texts)."""
     for letter, ascii_letter in _ODD_FOLDS:
         if letter in text:
             text = text.replace(letter, ascii_letter)
