@@ -75,8 +75,11 @@ EVIDENCE_CANDIDATES = 8
 GATED_OUT = -20.0
 
 _WORD = re.compile(r"\w+")
-# A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?;])\s+|\n+")
+# A sentence ends at . ! ? or ; followed by space ("; and" lists read as separate provisions), or at a line break:
+# ``(?<=[.!?;])\s+|\n+``, written to open with the whitespace both kinds of break open with, so that ``re`` skips to
+# the next whitespace at C speed instead of trying both branches at every character (the same breaks; a test
+# compares the two).
+_SENTENCE_BREAK = re.compile(r"\s(?:(?<=[.!?;]\s)\s*|(?<=\n)\n*)")
 # The same breaks, kept by ``split`` (to tell a ";" inside a sentence from a sentence's end).
 _SENTENCE_BREAKS_KEPT = re.compile(f"({_SENTENCE_BREAK.pattern})")
 # Shorter fragments ("1.", "See below.", "2026/03/16") carry no clause on their own.
