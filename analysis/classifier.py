@@ -336,6 +336,9 @@ class Classifier:
         self.meta = meta
         self.labels: tuple[str, ...] = tuple(meta["labels"])
         self._label_index = {label: j for j, label in enumerate(self.labels)}
+        # Every type in the taxonomy's order, with its learned label (None: its phrases alone decide) and whether its
+        # phrases also decide it (``PHRASE_DECIDES``): what ``_classify_one`` reads of each, looked up once.
+        self._types = [(t, self._label_index.get(t.id), t.id in PHRASE_DECIDES) for t in BY_ID.values()]
         self.sizes = tuple(meta["ngram_sizes"])
         self.vocabulary = {term: i for i, term in enumerate(vocabulary)}
         self.terms = vocabulary
@@ -517,9 +520,12 @@ class Classifier:
         thresholds = self.policy_thresholds if privacy_policy else self.thresholds
         learned = (margins >= thresholds).tolist()
         near = (margins >= self.phrase_thresholds).tolist()
+        # The confidence that a clause has no type, for those that get none: one minus its highest probability.
+        none = (1.0 - probabilities.max(axis=1)).tolist() if probabilities.shape[1] else [1.0] * len(texts)
         return [
             self._quote_deciding(self._classify_one(text, rows, i, Thresholded(learned[i], near[i], probabilities[i],
-                                                                               thresholds), high[i], sentences),
+                                                                               thresholds, none[i]), high[i],
+                                                    sentences),
                                  i, sentences)
             for i, text in enumerate(texts)
         ]
@@ -537,10 +543,9 @@ class Classifier:
         probabilities = checks.probabilities
         # A date, a number or a bare heading states no clause, whatever its n-grams weigh.
         if not _has_words(text, MIN_SENTENCE_WORDS) or _is_heading(text):
-            return _untyped(probabilities)
+            return _untyped(checks.none)
         findings = []
-        for clause_type in BY_ID.values():
-            j = self._label_index.get(clause_type.id)
+        for clause_type, j, phrase_decides in self._types:
             if j is None:
                 # Curated phrases alone decide the types no data set covers.
                 phrases = clause_type.evidence(text)
@@ -549,7 +554,7 @@ class Classifier:
                 continue
             # The phrases are looked for once per type and clause, and only where they can change the answer.
             learned, near = checks.learned[j], checks.near[j]
-            phrases = clause_type.evidence(text) if learned or near or clause_type.id in PHRASE_DECIDES else ()
+            phrases = clause_type.evidence(text) if learned or near or phrase_decides else ()
             if learned and not phrases and clause_type.excluded(text) and not scored.carried_elsewhere(
                     row, j, checks.thresholds[j], clause_type):
                 continue
@@ -557,9 +562,9 @@ class Classifier:
                 evidence = phrases or self._model_evidence(text, rows, row, j)
                 findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
                                               self._learned_high(clause_type.id, high), explicit=bool(phrases)))
-            elif clause_type.id in PHRASE_DECIDES and phrases and clause_type.deciding(text):
+            elif phrase_decides and phrases and clause_type.deciding(text):
                 findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
-        return _summarise(findings) if findings else _untyped(probabilities)
+        return _summarise(findings) if findings else _untyped(checks.none)
 
     def _learned_high(self, type_id: str, high: np.ndarray) -> float | None:
         if type_id not in self.severity_labels:
@@ -600,6 +605,8 @@ class Thresholded:
     probabilities: np.ndarray
     # The thresholds ``learned`` was decided by (a privacy policy's, or the ones that keep off terms of service).
     thresholds: np.ndarray
+    # One minus the highest probability: the confidence of no type.
+    none: float
 
 
 def _has_words(text: str, count: int) -> bool:
@@ -612,8 +619,7 @@ def _has_words(text: str, count: int) -> bool:
     return False
 
 
-def _untyped(probabilities: np.ndarray) -> Classification:
-    none = 1.0 - float(probabilities.max()) if len(probabilities) else 1.0
+def _untyped(none: float) -> Classification:
     return Classification((), "low", round(none, 4), (), "inferred", "No clause type recognised.")
 
 
