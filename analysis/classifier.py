@@ -554,16 +554,21 @@ class Classifier:
                 continue
             # The phrases are looked for once per type and clause, and only where they can change the answer.
             learned, near = checks.learned[j], checks.near[j]
-            phrases = clause_type.evidence(text) if learned or near or phrase_decides else ()
+            if not learned and not near:
+                # Below both thresholds, only phrases that decide the type alone give it.
+                phrases = clause_type.decided(text) if phrase_decides else ()
+                if phrases:
+                    findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
+                continue
+            phrases = clause_type.evidence(text)
             if learned and not phrases and clause_type.excluded(text) and not scored.carried_elsewhere(
                     row, j, checks.thresholds[j], clause_type):
                 continue
-            if learned or (near and phrases):
+            # Learned, or near its threshold with a phrase of its own.
+            if learned or phrases:
                 evidence = phrases or self._model_evidence(text, rows, row, j)
                 findings.append(self._finding(clause_type, float(probabilities[j]), evidence, text,
                                               self._learned_high(clause_type.id, high), explicit=bool(phrases)))
-            elif phrase_decides and phrases and clause_type.deciding(text):
-                findings.append(self._finding(clause_type, PATTERN_CONFIDENCE, phrases, text, None))
         return _summarise(findings) if findings else _untyped(checks.none)
 
     def _learned_high(self, type_id: str, high: np.ndarray) -> float | None:

@@ -86,6 +86,14 @@ class ClauseType:
             return self.evidence(text)
         return self._decides.find(text) if self.evidence(text) else ()
 
+    def decided(self, text: str) -> tuple[str, ...]:
+        """The evidence phrases of ``text`` where its phrases decide this type alone (``deciding``), else none.
+        The narrower deciding phrases are looked for first: most clauses hold none, and then the evidence phrases
+        (which may be tried on every clause, as "as is" is) need not be."""
+        if self.decides and not self._decides.find(text):
+            return ()
+        return self.evidence(text)
+
     def excluded(self, text: str) -> bool:
         """Whether ``text`` holds one of the wordings that are not this type (``unless``) and, for a type of what
         the company does, names no act of the company ("you can close your account, and we can ban you")."""

@@ -313,3 +313,16 @@ def test_an_alternation_of_compiled_phrases_matches_as_their_compiled_alternatio
 def test_a_phrase_that_may_match_nothing_is_refused():
     with pytest.raises(ValueError, match="may match nothing"):
         _compile_phrase(r"(?:arbitration)?")
+
+
+def test_decided_gives_the_evidence_only_where_the_deciding_phrases_occur():
+    arbitration = BY_ID["arbitration"]
+    deciding = "You agree to resolve any dispute through binding arbitration administered by JAMS."
+    mentioned = "This section does not apply to arbitration fees."
+    for text in (deciding, mentioned, "No dispute clause here."):
+        expected = arbitration.evidence(text) if arbitration.deciding(text) else ()
+        assert arbitration.decided(text) == expected, text
+    assert arbitration.decided(deciding) and not arbitration.decided(mentioned)
+    account = BY_ID["account_security"]  # no narrower phrases: its evidence decides
+    text = "You must keep your password confidential."
+    assert account.decided(text) == account.evidence(text) != ()
