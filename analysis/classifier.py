@@ -301,7 +301,8 @@ def sentences_of(text: str) -> list[str]:
 
 
 def _is_sentence(part: str) -> bool:
-    return len(part.split()) >= MIN_SENTENCE_WORDS
+    # Splitting stops once it has found enough words: a long sentence's words need not all be made.
+    return len(part.split(maxsplit=MIN_SENTENCE_WORDS)) >= MIN_SENTENCE_WORDS
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

@@ -157,6 +157,13 @@ def test_sentence_breaks_are_those_of_the_plain_expression():
         assert classifier._SENTENCE_BREAKS_KEPT.split(text) == kept.split(text), repr(text)
 
 
+def test_a_sentence_is_three_words_or_more_however_it_is_spaced():
+    rng = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rng.choice("ab  \n\t.\u00a0") for _ in range(rng.randrange(14)))
+        assert classifier._is_sentence(text) is (len(text.split()) >= classifier.MIN_SENTENCE_WORDS), repr(text)
+
+
 def test_sparse_rows_multiply_like_a_dense_matrix():
     dense = np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 3.0]])
     matrix = csr_matrix(dense)
