@@ -110,6 +110,10 @@ class FragmentFinder:
         # A clause is screened for a dozen types in a row, and its sentences in between: a few texts back suffice.
         self.found_in = lru_cache(maxsize=64)(self._found_in)
 
+    def __reduce__(self):
+        # Pickled as its fragments (the automaton and the cache are rebuilt), as the phrases were before it.
+        return FragmentFinder, (sorted(self.fragments),)
+
     def _found_in(self, text: str) -> frozenset[str]:
         """The fragments ``text`` holds, once ``flatten``ed."""
         if not self.fragments:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 
 import pytest
@@ -98,6 +99,13 @@ def test_found_fragments_satisfy_the_requirements_the_substring_tests_satisfy():
     for text in ODD_TEXTS:
         flat = flatten(text)
         assert [holds(r, finder.found_in(text)) for r in needs] == [satisfied(r, flat) for r in needs], text
+
+
+def test_a_fragment_finder_pickles_as_its_fragments():
+    finder = FragmentFinder(["arbitrat", "class action"])
+    copy = pickle.loads(pickle.dumps(finder))
+    assert copy.fragments == finder.fragments
+    assert copy.found_in("Binding ARBITRATION, no class  action.") == {"arbitrat", "class action"}
 
 
 def test_phrases_refuse_a_finder_that_lacks_one_of_their_fragments():
