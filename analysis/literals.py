@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-
-import ahocorasick
 from re import _constants as opcodes  # the parse tree's node names
 from re import _parser
+
+import ahocorasick
 
 # Shorter fragments ("as", "we") rule nothing out; an expression whose best fragment is this short gets none.
 MIN_FRAGMENT = 3

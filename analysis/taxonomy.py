@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from re import _parser
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from re import _parser
 
 from analysis import literals
 
