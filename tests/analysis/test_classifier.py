@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 import zipfile
@@ -143,6 +144,24 @@ def test_features_match_scikit_learns_tfidf_on_the_same_vocabulary():
     rows = tfidf_rows(texts, vocabulary, reference.idf_, (1, 2))
     ours = csr_matrix((rows.data, rows.indices, rows.indptr), shape=(len(texts), len(vocabulary)))
     np.testing.assert_allclose(ours.toarray(), reference.transform(texts).toarray(), atol=1e-12)
+
+
+def test_sentence_breaks_are_those_of_the_plain_expression():
+    plain = re.compile(r"(?<=[.!?;])\s+|\n+")
+    kept = re.compile(r"((?<=[.!?;])\s+|\n+)")
+    rng = random.Random(13)
+    texts = ["".join(rng.choice("ab.!?;: \n\t\r\u00a0\u2028,") for _ in range(rng.randrange(40))) for _ in range(20000)]
+    texts += ["Terms.  Next one;\n\n- item\n \nlast? yes!\tend.", "\n\nstarts with breaks. ", ". ; !"]
+    for text in texts:
+        assert classifier._SENTENCE_BREAK.split(text) == plain.split(text), repr(text)
+        assert classifier._SENTENCE_BREAKS_KEPT.split(text) == kept.split(text), repr(text)
+
+
+def test_a_sentence_is_three_words_or_more_however_it_is_spaced():
+    rng = random.Random(3)
+    for _ in range(20000):
+        text = "".join(rng.choice("ab  \n\t.\u00a0") for _ in range(rng.randrange(14)))
+        assert classifier._is_sentence(text) is (len(text.split()) >= classifier.MIN_SENTENCE_WORDS), repr(text)
 
 
 def test_sparse_rows_multiply_like_a_dense_matrix():

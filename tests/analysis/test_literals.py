@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 
 import pytest
 
-from analysis.literals import Screened, common_screen, compile_looking_ahead, flatten, initials, requirements, satisfied
+from analysis.literals import (FragmentFinder, Screened, common_screen, compile_looking_ahead, flatten, holds, initials,
+                               requirements, satisfied)
 from analysis.taxonomy import BY_ID, Phrases, _phrases
 
 
@@ -80,6 +82,37 @@ def test_screened_phrases_find_what_the_whole_alternation_finds(text):
             phrases = Phrases(patterns)
             if phrases.compiled is not None:
                 assert phrases.find(text) == _phrases(phrases.compiled, text), (clause_type.id, text)
+
+
+def test_the_fragment_finder_finds_what_substring_tests_find_overlapping_and_nested_ones_included():
+    fragments = ["arbitrat", "arbitration", "bitr", "ration", "class action", "action", "ass", "harmless", "no such"]
+    finder = FragmentFinder(fragments)
+    for text in (*ODD_TEXTS, "binding arbitration; class actions waived", "arbitrationarbitrat", ""):
+        flat = flatten(text)
+        assert finder.found_in(text) == {f for f in fragments if f in flat}, text
+
+
+def test_found_fragments_satisfy_the_requirements_the_substring_tests_satisfy():
+    patterns = [p for t in BY_ID.values() for p in (*t.patterns, *t.decides, *t.raises, *t.protects)]
+    needs = [r for r in map(requirements, patterns) if r]
+    finder = FragmentFinder(f for r in needs for fragments in r for f in fragments)
+    for text in ODD_TEXTS:
+        flat = flatten(text)
+        assert [holds(r, finder.found_in(text)) for r in needs] == [satisfied(r, flat) for r in needs], text
+
+
+def test_a_fragment_finder_pickles_as_its_fragments():
+    finder = FragmentFinder(["arbitrat", "class action"])
+    copy = pickle.loads(pickle.dumps(finder))
+    assert copy.fragments == finder.fragments
+    assert copy.found_in("Binding ARBITRATION, no class  action.") == {"arbitrat", "class action"}
+
+
+def test_phrases_refuse_a_finder_that_lacks_one_of_their_fragments():
+    with pytest.raises(ValueError, match="arbitrat"):
+        Phrases((r"\barbitrat\w+", r"class action"), FragmentFinder(["class action"]))
+    assert Phrases((r"class action",), FragmentFinder(["class action", "waiver"])).find("No CLASS  action.") == (
+        "CLASS action",)
 
 
 def test_flatten_folds_the_letters_lower_case_leaves_apart():

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from analysis.domain import SEVERITIES
-from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES, CLAUSE_TYPES, TYPE_IDS, _phrases
+from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES, CLAUSE_TYPES, TYPE_IDS, Alternation, _compile_phrase, _phrases
 
 SPEC_IDS = (
     "arbitration class_action_waiver jurisdiction governing_law limitation_of_liability warranty_disclaimer "
@@ -292,3 +292,37 @@ def test_being_indemnified_is_not_the_users_indemnity_unless_it_names_the_partie
     assert indemnity.evidence(refused) and indemnity.deciding(refused) == ()
     assert indemnity.deciding("You will defend the Indemnified Parties against any claim.")
     assert indemnity.deciding("You agree to indemnify us against all claims.")
+
+
+@pytest.mark.parametrize("text", [
+    "binding arbitration before the AAA; class action waived, binding arbitration again",
+    "arbitration arbitrator arbitral", "no phrase", "ARBITRATION\nbinding  arbitration",
+])
+def test_an_alternation_of_compiled_phrases_matches_as_their_compiled_alternation(text):
+    # Phrases that overlap, start at one place (the first in order wins) or come later in order but earlier in text.
+    phrases = (r"arbitrat\w*", r"binding arbitration", r"arbitration before the \w+", r"class action", r"AAA")
+    for order in (phrases, phrases[::-1], phrases[1:]):
+        whole = re.compile("|".join(f"(?:{p})" for p in order).replace(" ", r"\s+"), re.IGNORECASE)
+        alternation = Alternation([_compile_phrase(p) for p in order])
+        assert [m.span() for m in alternation.finditer(text)] == [m.span() for m in whole.finditer(text)], order
+        for at in range(len(text) + 1):
+            found, expected = alternation.search(text, at), whole.search(text, at)
+            assert (found and found.span()) == (expected and expected.span()), (order, at)
+
+
+def test_a_phrase_that_may_match_nothing_is_refused():
+    with pytest.raises(ValueError, match="may match nothing"):
+        _compile_phrase(r"(?:arbitration)?")
+
+
+def test_decided_gives_the_evidence_only_where_the_deciding_phrases_occur():
+    arbitration = BY_ID["arbitration"]
+    deciding = "You agree to resolve any dispute through binding arbitration administered by JAMS."
+    mentioned = "This section does not apply to arbitration fees."
+    for text in (deciding, mentioned, "No dispute clause here."):
+        expected = arbitration.evidence(text) if arbitration.deciding(text) else ()
+        assert arbitration.decided(text) == expected, text
+    assert arbitration.decided(deciding) and not arbitration.decided(mentioned)
+    account = BY_ID["account_security"]  # no narrower phrases: its evidence decides
+    text = "You must keep your password confidential."
+    assert account.decided(text) == account.evidence(text) != ()
