@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from analysis.domain import (
     Classification,
     ClassifiedClause,
@@ -187,7 +189,8 @@ def clause_values(item: ClassifiedClause, version_id: int) -> dict:
     )
 
 
-def clause_from_row(row: ClauseRow) -> ClassifiedClause:
+def clause_from_row(row: ClauseRow | Row) -> ClassifiedClause:
+    """A stored clause, from its ORM row or from a row of its columns (``store.history`` reads those)."""
     return ClassifiedClause(
         clause=Clause(ordinal=row.ordinal, heading_path=tuple(row.heading_path), text=row.text, key=row.key),
         classification=Classification(
