@@ -91,6 +91,22 @@ class IdenticalFetch:
     exchanges: Sequence[HttpExchange] = ()
 
 
+@dataclass(frozen=True)
+class KnownHead:
+    """What a caller of :meth:`Recorder.record_text` read of the document before extracting its text.
+
+    ``current`` is the current version's hash and length in characters (None
+    for a document without one), ``document_type`` its type in the catalog.
+    ``record_text`` starts from them instead of reading them again (the crawl's
+    recorder reads both with the volatile state, decision 0014); the transaction
+    still checks the current version is the one expected, and a version recorded
+    meanwhile means reading it afresh and analysing again, as for any caller.
+    """
+
+    current: tuple[str, int] | None
+    document_type: str
+
+
 class Recorder:
     """Records fetches (text, failure, 304, held) and rebuilt histories of documents."""
 
@@ -179,20 +195,22 @@ class Recorder:
         run_id: str | None = None,
         exchanges: Sequence[HttpExchange] = (),
         extraction_key: str | None = None,
+        known: KnownHead | None = None,
     ) -> RecordResult:
         """Record a successful fetch whose normalised text is ``text``: the same text only moves ``last_verified``;
         a new text creates the version, its clauses, provisions and change in one transaction, after its blobs.
         ``extra_snapshots`` are the further parts of a combined document, and
         ``part_starts`` where each part (the first included) begins in ``text``.
         ``extraction_key`` (``crawler.extraction_key``), when given, is kept with the text's hash for
-        :meth:`record_identical_many`.
+        :meth:`record_identical_many`. ``known``, when given, is what the caller read of the document
+        (:class:`KnownHead`): the first attempt starts from it.
         """
         text_sha = self._put_blobs(body, extra_snapshots, text, exchanges)
         parts = _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts)
-        for _attempt in range(3):
+        for attempt in range(3):
             # The current version's hash and length decide the common cases; its
             # text and clauses are loaded only when a new text must be analysed.
-            current = self.history.current_head(document_id)
+            current = known.current if known and not attempt else self.history.current_head(document_id)
             if current is not None and current[0] == text_sha:
                 analysis = None
             elif detail := self._suspicious_shrink(document_id, current, text, text_sha, shrink_ratio):
@@ -203,7 +221,8 @@ class Recorder:
             else:
                 # A first text has no version to align with: nothing to load.
                 previous = self.history.current_version(document_id) if current and analyze else None
-                analysis = analyze(previous, text, self.history.document_type(document_id)) if analyze else None
+                document_type = known.document_type if known else self.history.document_type(document_id)
+                analysis = analyze(previous, text, document_type) if analyze else None
             try:
                 return self._record_text_transaction(
                     document_id, current[0] if current else None, parts, text, text_sha, analysis,
