@@ -293,8 +293,11 @@ class Recorder:
                                                                finished_at=finished_at, run_id=run_id))
                 return RecordResult("unchanged", current.sha256)
             version, created = _upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
-            for each, start in snaps:
-                _link(session, version, each, start)
+            if created:
+                _link_new(session, version, snaps)
+            else:
+                for each, start in snaps:
+                    _link(session, version, each, start)
             change_id = _add_change(session, doc, current, version, analysis, finished_at, technical)
             doc.current_version_id = version.id
             _add_fetch(session, exchanges, FetchRow(
@@ -518,6 +521,16 @@ def ensure_provisions(session: Session, doc: DocumentRow, clause_types: set[str]
 def _link(session: Session, version: VersionRow, snap: SnapshotRow, text_start: int | None = None) -> None:
     if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
         session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=text_start))
+
+def _link_new(session: Session, version: VersionRow, snaps: Sequence[tuple[SnapshotRow, int | None]]) -> None:
+    """Link a version just created to its pages, as :func:`_link` would: none is linked yet, so no query asks
+    (a page that is two parts of the document is linked once, at its first start)."""
+    linked: set[int] = set()
+    for snap, start in snaps:
+        if snap.id not in linked:
+            linked.add(snap.id)
+            session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=start))
+
 
 def _add_change(session, doc, current, version, analysis, now, technical) -> int:
     change = analysis.change if analysis else None
