@@ -62,6 +62,10 @@ class LogEntry:
 
 # --- Appending (inside the recording transaction) ------------------------------
 
+# Built once: every recording runs them (decision 0014, twelfth pass).
+_NEXT_INDEX = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0))
+_INSERT_ENTRIES = insert(LogEntryRow)
+
 
 def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange]) -> None:
     """Record the fetch's WARC captures and its log leaf; ``fetch`` must be flushed."""
@@ -88,8 +92,8 @@ def append_many(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[Htt
                    for part, exchange in enumerate(exchanges)]
         leaves.append((fetch.id, leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()))
     _lock_log(session)
-    first = session.scalar(select(func.coalesce(func.max(LogEntryRow.id) + 1, 0)))
-    session.execute(insert(LogEntryRow), [
+    first = session.scalar(_NEXT_INDEX)
+    session.execute(_INSERT_ENTRIES, [
         {"id": first + offset, "fetch_id": fetch_id, "leaf": leaf, "leaf_hash": merkle.leaf_hash(leaf).hex()}
         for offset, (fetch_id, leaf) in enumerate(leaves)])
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,17 @@ from store.tables import (
 )
 
 log = logging.getLogger(__name__)
+
+# The statements every new text runs, built once and run with their parameters: SQLAlchemy spent more on
+# building a statement and its cache key than on running it (decision 0014, twelfth pass).
+_SNAPSHOTS_OF = select(SnapshotRow).where(SnapshotRow.document_id.in_(bindparam("document_ids", expanding=True)),
+                                          SnapshotRow.sha256.in_(bindparam("shas", expanding=True)))
+_VERSION_OF_TEXT = select(VersionRow).where(VersionRow.document_id == bindparam("document_id"),
+                                            VersionRow.sha256 == bindparam("sha256"))
+_PROVISION_TYPES = select(ProvisionRow.clause_type).where(ProvisionRow.document_id == bindparam("document_id"))
+_INSERT_CLAUSES = insert(ClauseRow.__table__)
+_INSERT_PROVISIONS = insert(ProvisionRow).returning(ProvisionRow.id)
+_NAME_PROVISIONS = update(ProvisionRow)
 
 
 class AnalyzeVersion(Protocol):
@@ -425,8 +436,8 @@ def _linked_pages(session: Session, versions: Iterable[VersionRow], shas: set[st
 def _stored_snapshots(session: Session, docs: Iterable[DocumentRow],
                       shas: set[str]) -> dict[tuple[int, str], SnapshotRow]:
     """These documents' snapshots of these pages, by (document id, hash), in one query."""
-    return {(row.document_id, row.sha256): row for row in session.scalars(select(SnapshotRow).where(
-        SnapshotRow.document_id.in_([doc.id for doc in docs]), SnapshotRow.sha256.in_(sorted(shas))))}
+    return {(row.document_id, row.sha256): row for row in session.scalars(
+        _SNAPSHOTS_OF, {"document_ids": [doc.id for doc in docs], "shas": sorted(shas)})}
 
 
 def _still_identical(fetch: IdenticalFetch, doc: DocumentRow, current: VersionRow | None,
@@ -471,7 +482,7 @@ def _keep_snapshot(session: Session, doc: DocumentRow, snapshot: Snapshot,
     return row
 
 def _upsert_version(session, doc, text, text_sha, analysis, now, technical) -> tuple[VersionRow, bool]:
-    row = session.scalar(select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == text_sha))
+    row = session.scalar(_VERSION_OF_TEXT, {"document_id": doc.id, "sha256": text_sha})
     if row is not None:  # the text went back to an earlier version
         row.last_verified = max(row.last_verified, now)
         row.folded_into_id = None  # seen again as it is: back in the history
@@ -495,7 +506,7 @@ def add_clauses(session: Session, doc: DocumentRow, version: VersionRow,
     """Insert a version's classified clauses in one statement and open any provision they start."""
     if clauses:
         # A Core insert of the table: the ORM's bulk path adds ~30 % for rows no session holds.
-        session.execute(insert(ClauseRow.__table__), [mapping.clause_values(item, version.id) for item in clauses])
+        session.execute(_INSERT_CLAUSES, [mapping.clause_values(item, version.id) for item in clauses])
     ensure_provisions(session, doc, {t for item in clauses for t in item.classification.types}, now)
 
 def ensure_provisions(session: Session, doc: DocumentRow, clause_types: set[str], now: datetime) -> None:
@@ -505,18 +516,16 @@ def ensure_provisions(session: Session, doc: DocumentRow, clause_types: set[str]
     named after their primary keys in another: flushed as ORM objects, each
     record was an insert of its own (about 16 per new document).
     """
-    existing = set(session.scalars(
-        select(ProvisionRow.clause_type).where(ProvisionRow.document_id == doc.id)
-    ))
+    existing = set(session.scalars(_PROVISION_TYPES, {"document_id": doc.id}))
     new_types = sorted(clause_types - existing)
     if not new_types:
         return
-    ids = session.scalars(insert(ProvisionRow).returning(ProvisionRow.id), [
+    ids = session.scalars(_INSERT_PROVISIONS, [
         dict(document_id=doc.id, clause_type=clause_type, public_id="~" + uuid.uuid4().hex[:16], first_seen=now)
         for clause_type in new_types
     ]).all()
     # The record id derives from the primary key.
-    session.execute(update(ProvisionRow), [{"id": id_, "public_id": f"CW-P-{id_:06d}"} for id_ in ids])
+    session.execute(_NAME_PROVISIONS, [{"id": id_, "public_id": f"CW-P-{id_:06d}"} for id_ in ids])
 
 def _link(session: Session, version: VersionRow, snap: SnapshotRow, text_start: int | None = None) -> None:
     if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
