@@ -10,7 +10,8 @@ recorded without extracting (decision 0014: one by one since the eighth pass, in
 since the ninth). A last pass through the crawl's recorder edits the pages once more (new versions
 analysed against the previous ones) and fetches a quarter as many further documents for the first
 time (first versions): the recorder's own path to ``record_text`` (decision 0014, twelfth pass).
-Then every row of every table (in sorted order) and every blob's name are hashed. Run it in the other checkout with ``--save``, then here with
+Then every row of every table (in sorted order) and every blob's name are hashed. Run it in the
+other checkout with ``--save``, then here with
 ``--compare``: it prints the tables whose rows differ, and exits 1 if any does.
 A speed change to the store or the analysis must leave this list empty: the
 versions, clauses, provision ids, alignments and facts are then byte-identical.
