@@ -7,8 +7,11 @@ alignment and the change engine get work), and edited again unchanged; then the 
 pages are fetched twice more and go through the crawl's recorder as its pipeline records them
 (``pipeline.record_in_batches``): extracted and keyed, then recognised by their key and
 recorded without extracting (decision 0014: one by one since the eighth pass, in batches
-since the ninth). Then every row of every table (in sorted order) and every blob's name are
-hashed. Run it in the other checkout with ``--save``, then here with
+since the ninth). A last pass through the crawl's recorder edits the pages once more (new versions
+analysed against the previous ones) and fetches a quarter as many further documents for the first
+time (first versions): the recorder's own path to ``record_text`` (decision 0014, twelfth pass).
+Then every row of every table (in sorted order) and every blob's name are hashed. Run it in the
+other checkout with ``--save``, then here with
 ``--compare``: it prints the tables whose rows differ, and exits 1 if any does.
 A speed change to the store or the analysis must leave this list empty: the
 versions, clauses, provision ids, alignments and facts are then byte-identical.
@@ -42,7 +45,8 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def record_passes(home: Path, n: int) -> None:
-    """Record the pages, then their edits four times, into a store in ``home``."""
+    """Record the pages, then their edits four times, then a second edit and further documents' first fetches,
+    into a store in ``home``."""
     from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
     from analysis.pipeline import Analyzer
     from analysis.text import sha256_bytes
@@ -56,11 +60,12 @@ def record_passes(home: Path, n: int) -> None:
     served = [page_html(name, text, i) for i, (name, text) in enumerate(sources)]
     changed = [page_html(name, edited_text(text, i), i) for i, (name, text) in enumerate(sources)]
     store = Store.open(f"sqlite:///{home}/clausewatch.db", home / "objects")
-    platforms = [PlatformSpec(f"p{i}", f"Platform {i}", (DocumentSpec(
-        f"p{i}", "Terms of Service", (SourceSpec(f"http://127.0.0.1/p/{i}", select=("main",)),)),))
-        for i in range(n)]
+    platforms = [PlatformSpec(f"{prefix}{i}", f"Platform {prefix}{i}", (DocumentSpec(
+        f"{prefix}{i}", "Terms of Service", (SourceSpec(f"http://127.0.0.1/{prefix}/{i}", select=("main",)),)),))
+        for prefix, count in (("p", n), ("q", n // 4)) for i in range(count)]
     store.catalog.sync_catalog(platforms, now=START)
-    documents = store.catalog.documents()
+    documents = [document for document in store.catalog.documents() if document.spec.platform.startswith("p")]
+    later = [document for document in store.catalog.documents() if document.spec.platform.startswith("q")]
     analyzer = Analyzer()
     for run, pages in enumerate((served, changed, changed), start=1):
         now = START + timedelta(days=run)
@@ -81,6 +86,15 @@ def record_passes(home: Path, n: int) -> None:
                                 size=len(body))
             items.append(FetchedDocument(document.id, now, now, [FetchedPart(snapshot, body, source)]))
         record_in_batches(recorder, items)
+    again = [page_html(name, edited_text(text, i + 1), i) for i, (name, text) in enumerate(sources)]
+    now = START + timedelta(days=6)
+    items = []
+    for document, body in zip([*documents, *later], [*again, *served[:len(later)]], strict=True):
+        source = document.spec.sources[0]
+        snapshot = Snapshot(sha256_bytes(body), document.id, source.url, source.url, 200, "text/html", now,
+                            size=len(body))
+        items.append(FetchedDocument(document.id, now, now, [FetchedPart(snapshot, body, source)]))
+    record_in_batches(recorder, items)
     store.close()
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from analysis import merkle
@@ -62,6 +62,15 @@ class LogEntry:
 
 # --- Appending (inside the recording transaction) ------------------------------
 
+# Built once: every recording runs them (decision 0014, twelfth pass).
+_NEXT_INDEX = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0))
+_INSERT_ENTRIES = insert(LogEntryRow)
+# The responses that archived these payloads, oldest first: what a revisit of an identical payload names.
+_FIRST_RESPONSES = (select(CaptureRecordRow)
+                    .where(CaptureRecordRow.payload_sha256.in_(bindparam("payloads", expanding=True)),
+                           CaptureRecordRow.record_type == "response")
+                    .order_by(CaptureRecordRow.id))
+
 
 def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange]) -> None:
     """Record the fetch's WARC captures and its log leaf; ``fetch`` must be flushed."""
@@ -88,8 +97,8 @@ def append_many(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[Htt
                    for part, exchange in enumerate(exchanges)]
         leaves.append((fetch.id, leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()))
     _lock_log(session)
-    first = session.scalar(select(func.coalesce(func.max(LogEntryRow.id) + 1, 0)))
-    session.execute(insert(LogEntryRow), [
+    first = session.scalar(_NEXT_INDEX)
+    session.execute(_INSERT_ENTRIES, [
         {"id": first + offset, "fetch_id": fetch_id, "leaf": leaf, "leaf_hash": merkle.leaf_hash(leaf).hex()}
         for offset, (fetch_id, leaf) in enumerate(leaves)])
 
@@ -114,10 +123,7 @@ class _Originals:
             for document_id, row in responses:
                 self.latest[(document_id, row.url)] = row  # later ids overwrite earlier ones
         if payloads := sorted({exchange.payload_sha256 for exchange in exchanges if exchange.status != 304} - {None}):
-            responses = session.scalars(
-                select(CaptureRecordRow).where(CaptureRecordRow.payload_sha256.in_(payloads),
-                                               CaptureRecordRow.record_type == "response")
-                .order_by(CaptureRecordRow.id))
+            responses = session.scalars(_FIRST_RESPONSES, {"payloads": payloads})
             for row in responses:
                 self.first.setdefault(row.payload_sha256, row)
 

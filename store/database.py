@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, bindparam, create_engine, event, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -144,9 +144,14 @@ def sqlite_path(engine: Engine) -> Path | None:
 
 
 
+# Built once, run with its parameter: every recording reads a document row, and SQLAlchemy spent more on
+# building the statement and its cache key than on running it (decision 0014, twelfth pass).
+_DOCUMENT_BY_PUBLIC_ID = select(DocumentRow).where(DocumentRow.public_id == bindparam("public_id"))
+
+
 def document_row(session: Session, document_id: str) -> DocumentRow:
     """The row of the document with public id ``document_id``; :class:`UnknownDocumentError` if none."""
-    row = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
+    row = session.scalar(_DOCUMENT_BY_PUBLIC_ID, {"public_id": document_id})
     if row is None:
         raise UnknownDocumentError(document_id)
     return row

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from analysis.domain import (
     Classification,
     ClassifiedClause,
@@ -187,7 +189,8 @@ def clause_values(item: ClassifiedClause, version_id: int) -> dict:
     )
 
 
-def clause_from_row(row: ClauseRow) -> ClassifiedClause:
+def clause_from_row(row: ClauseRow | Row) -> ClassifiedClause:
+    """A stored clause, from its ORM row or from a row of its columns (``store.history`` reads those)."""
     return ClassifiedClause(
         clause=Clause(ordinal=row.ordinal, heading_path=tuple(row.heading_path), text=row.text, key=row.key),
         classification=Classification(
@@ -202,7 +205,12 @@ def clause_from_row(row: ClauseRow) -> ClassifiedClause:
 
 
 def clause_change_to_row(change: ClauseChange, change_id: int, ordinal: int) -> ClauseChangeRow:
-    return ClauseChangeRow(
+    return ClauseChangeRow(**clause_change_values(change, change_id, ordinal))
+
+
+def clause_change_values(change: ClauseChange, change_id: int, ordinal: int) -> dict:
+    """The column values of a clause change row (for bulk inserts)."""
+    return dict(
         change_id=change_id,
         ordinal=ordinal,
         kind=change.kind,

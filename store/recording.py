@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from store.database import Database, StoreError, document_row, document_rows
 from store.history import History
 from store.tables import (
     ChangeRow,
+    ClauseChangeRow,
     ClauseRow,
     DocumentRow,
     FetchRow,
@@ -38,6 +39,21 @@ from store.tables import (
 )
 
 log = logging.getLogger(__name__)
+
+# The statements every new text runs, built once and run with their parameters: SQLAlchemy spent more on
+# building a statement and its cache key than on running it (decision 0014, twelfth pass).
+_SNAPSHOTS_OF = select(SnapshotRow).where(SnapshotRow.document_id.in_(bindparam("document_ids", expanding=True)),
+                                          SnapshotRow.sha256.in_(bindparam("shas", expanding=True)))
+_VERSION_OF_TEXT = select(VersionRow).where(VersionRow.document_id == bindparam("document_id"),
+                                            VersionRow.sha256 == bindparam("sha256"))
+_PROVISION_TYPES = select(ProvisionRow.clause_type).where(ProvisionRow.document_id == bindparam("document_id"))
+_INSERT_CLAUSES = insert(ClauseRow.__table__)
+_PROVISIONS = ProvisionRow.__table__
+_INSERT_PROVISIONS = insert(_PROVISIONS).returning(_PROVISIONS.c.id)
+_NAME_PROVISIONS = update(_PROVISIONS).where(_PROVISIONS.c.id == bindparam("row_id")).values(
+    public_id=bindparam("name"))
+_INSERT_CHANGE = insert(ChangeRow.__table__)
+_INSERT_CLAUSE_CHANGES = insert(ClauseChangeRow.__table__)
 
 
 class AnalyzeVersion(Protocol):
@@ -89,6 +105,22 @@ class IdenticalFetch:
     finished_at: datetime
     run_id: str | None = None
     exchanges: Sequence[HttpExchange] = ()
+
+
+@dataclass(frozen=True)
+class KnownHead:
+    """What a caller of :meth:`Recorder.record_text` read of the document before extracting its text.
+
+    ``current`` is the current version's hash and length in characters (None
+    for a document without one), ``document_type`` its type in the catalog.
+    ``record_text`` starts from them instead of reading them again (the crawl's
+    recorder reads both with the volatile state, decision 0014); the transaction
+    still checks the current version is the one expected, and a version recorded
+    meanwhile means reading it afresh and analysing again, as for any caller.
+    """
+
+    current: tuple[str, int] | None
+    document_type: str
 
 
 class Recorder:
@@ -179,20 +211,22 @@ class Recorder:
         run_id: str | None = None,
         exchanges: Sequence[HttpExchange] = (),
         extraction_key: str | None = None,
+        known: KnownHead | None = None,
     ) -> RecordResult:
         """Record a successful fetch whose normalised text is ``text``: the same text only moves ``last_verified``;
         a new text creates the version, its clauses, provisions and change in one transaction, after its blobs.
         ``extra_snapshots`` are the further parts of a combined document, and
         ``part_starts`` where each part (the first included) begins in ``text``.
         ``extraction_key`` (``crawler.extraction_key``), when given, is kept with the text's hash for
-        :meth:`record_identical_many`.
+        :meth:`record_identical_many`. ``known``, when given, is what the caller read of the document
+        (:class:`KnownHead`): the first attempt starts from it.
         """
         text_sha = self._put_blobs(body, extra_snapshots, text, exchanges)
         parts = _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts)
-        for _attempt in range(3):
+        for attempt in range(3):
             # The current version's hash and length decide the common cases; its
             # text and clauses are loaded only when a new text must be analysed.
-            current = self.history.current_head(document_id)
+            current = known.current if known and not attempt else self.history.current_head(document_id)
             if current is not None and current[0] == text_sha:
                 analysis = None
             elif detail := self._suspicious_shrink(document_id, current, text, text_sha, shrink_ratio):
@@ -203,7 +237,8 @@ class Recorder:
             else:
                 # A first text has no version to align with: nothing to load.
                 previous = self.history.current_version(document_id) if current and analyze else None
-                analysis = analyze(previous, text, self.history.document_type(document_id)) if analyze else None
+                document_type = known.document_type if known else self.history.document_type(document_id)
+                analysis = analyze(previous, text, document_type) if analyze else None
             try:
                 return self._record_text_transaction(
                     document_id, current[0] if current else None, parts, text, text_sha, analysis,
@@ -274,8 +309,11 @@ class Recorder:
                                                                finished_at=finished_at, run_id=run_id))
                 return RecordResult("unchanged", current.sha256)
             version, created = _upsert_version(session, doc, text, text_sha, analysis, finished_at, technical)
-            for each, start in snaps:
-                _link(session, version, each, start)
+            if created:
+                _link_new(session, version, snaps)
+            else:
+                for each, start in snaps:
+                    _link(session, version, each, start)
             change_id = _add_change(session, doc, current, version, analysis, finished_at, technical)
             doc.current_version_id = version.id
             _add_fetch(session, exchanges, FetchRow(
@@ -403,8 +441,8 @@ def _linked_pages(session: Session, versions: Iterable[VersionRow], shas: set[st
 def _stored_snapshots(session: Session, docs: Iterable[DocumentRow],
                       shas: set[str]) -> dict[tuple[int, str], SnapshotRow]:
     """These documents' snapshots of these pages, by (document id, hash), in one query."""
-    return {(row.document_id, row.sha256): row for row in session.scalars(select(SnapshotRow).where(
-        SnapshotRow.document_id.in_([doc.id for doc in docs]), SnapshotRow.sha256.in_(sorted(shas))))}
+    return {(row.document_id, row.sha256): row for row in session.scalars(
+        _SNAPSHOTS_OF, {"document_ids": [doc.id for doc in docs], "shas": sorted(shas)})}
 
 
 def _still_identical(fetch: IdenticalFetch, doc: DocumentRow, current: VersionRow | None,
@@ -449,7 +487,7 @@ def _keep_snapshot(session: Session, doc: DocumentRow, snapshot: Snapshot,
     return row
 
 def _upsert_version(session, doc, text, text_sha, analysis, now, technical) -> tuple[VersionRow, bool]:
-    row = session.scalar(select(VersionRow).where(VersionRow.document_id == doc.id, VersionRow.sha256 == text_sha))
+    row = session.scalar(_VERSION_OF_TEXT, {"document_id": doc.id, "sha256": text_sha})
     if row is not None:  # the text went back to an earlier version
         row.last_verified = max(row.last_verified, now)
         row.folded_into_id = None  # seen again as it is: back in the history
@@ -473,7 +511,7 @@ def add_clauses(session: Session, doc: DocumentRow, version: VersionRow,
     """Insert a version's classified clauses in one statement and open any provision they start."""
     if clauses:
         # A Core insert of the table: the ORM's bulk path adds ~30 % for rows no session holds.
-        session.execute(insert(ClauseRow.__table__), [mapping.clause_values(item, version.id) for item in clauses])
+        session.execute(_INSERT_CLAUSES, [mapping.clause_values(item, version.id) for item in clauses])
     ensure_provisions(session, doc, {t for item in clauses for t in item.classification.types}, now)
 
 def ensure_provisions(session: Session, doc: DocumentRow, clause_types: set[str], now: datetime) -> None:
@@ -481,28 +519,45 @@ def ensure_provisions(session: Session, doc: DocumentRow, clause_types: set[str]
 
     The new records are inserted in one statement, in clause-type order, then
     named after their primary keys in another: flushed as ORM objects, each
-    record was an insert of its own (about 16 per new document).
+    record was an insert of its own (about 16 per new document). Both are Core
+    statements of the table: the ORM's bulk insert and update doubled their
+    cost (16 records: 1.0 -> 0.5 ms, decision 0014, twelfth pass).
     """
-    existing = set(session.scalars(
-        select(ProvisionRow.clause_type).where(ProvisionRow.document_id == doc.id)
-    ))
+    existing = set(session.scalars(_PROVISION_TYPES, {"document_id": doc.id}))
     new_types = sorted(clause_types - existing)
     if not new_types:
         return
-    ids = session.scalars(insert(ProvisionRow).returning(ProvisionRow.id), [
+    ids = session.scalars(_INSERT_PROVISIONS, [
         dict(document_id=doc.id, clause_type=clause_type, public_id="~" + uuid.uuid4().hex[:16], first_seen=now)
         for clause_type in new_types
     ]).all()
     # The record id derives from the primary key.
-    session.execute(update(ProvisionRow), [{"id": id_, "public_id": f"CW-P-{id_:06d}"} for id_ in ids])
+    session.execute(_NAME_PROVISIONS, [{"row_id": id_, "name": f"CW-P-{id_:06d}"} for id_ in ids])
 
 def _link(session: Session, version: VersionRow, snap: SnapshotRow, text_start: int | None = None) -> None:
     if session.get(VersionSnapshotRow, (version.id, snap.id)) is None:
         session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=text_start))
 
+def _link_new(session: Session, version: VersionRow, snaps: Sequence[tuple[SnapshotRow, int | None]]) -> None:
+    """Link a version just created to its pages, as :func:`_link` would: none is linked yet, so no query asks
+    (a page that is two parts of the document is linked once, at its first start)."""
+    linked: set[int] = set()
+    for snap, start in snaps:
+        if snap.id not in linked:
+            linked.add(snap.id)
+            session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=start))
+
+
 def _add_change(session, doc, current, version, analysis, now, technical) -> int:
+    """The change leading to ``version`` and its clause changes; returns the change's id.
+
+    Core inserts, the clause changes in one statement: nothing reads these rows
+    back as objects in the transaction, and flushing them as ORM objects cost
+    the unit of work a cycle per change and an object per clause change
+    (decision 0014, twelfth pass). Rows and ids are the ones the flush made.
+    """
     change = analysis.change if analysis else None
-    row = ChangeRow(
+    change_id = session.execute(_INSERT_CHANGE, dict(
         document_id=doc.id,
         from_version_id=current.id if current else None,
         to_version_id=version.id,
@@ -511,12 +566,11 @@ def _add_change(session, doc, current, version, analysis, now, technical) -> int
         severity_raised=change.severity_raised if change else False,
         cosmetic_reason=change.cosmetic_reason if change else None,
         technical=technical,
-    )
-    session.add(row)
-    session.flush()
-    for ordinal, clause_change in enumerate(change.clause_changes if change else ()):
-        session.add(mapping.clause_change_to_row(clause_change, row.id, ordinal))
-    return row.id
+    )).inserted_primary_key[0]
+    if change is not None and change.clause_changes:
+        session.execute(_INSERT_CLAUSE_CHANGES, [mapping.clause_change_values(clause_change, change_id, ordinal)
+                                                 for ordinal, clause_change in enumerate(change.clause_changes)])
+    return change_id
 
 
 

@@ -57,6 +57,10 @@ class VolatileState:
     spec: dict | None = None
     extraction_key: str | None = None
     extraction_text_sha256: str | None = None
+    # The current version's length and the document's type, read with the rest: what ``record_text`` would read
+    # again before analysing (``store.recording.KnownHead``).
+    current_length: int | None = None
+    document_type: str | None = None
 
 
 def _document(session, document_id: str) -> DocumentRow:
@@ -85,17 +89,18 @@ def volatile_states(store: Store, document_ids: Sequence[str]) -> dict[str, Vola
                 VolatileValueRow.document_id.in_([doc.id for doc in docs.values()]))):
             values[row.document_id].append(row)
         versions = [doc.current_version_id for doc in docs.values() if doc.current_version_id]
-        current = {version_id: sha for version_id, sha in session.execute(
-            select(VersionRow.id, VersionRow.sha256).where(VersionRow.id.in_(versions)))}
-        return {document_id: _state(doc, values[doc.id], current.get(doc.current_version_id))
+        current = {version_id: (sha, length) for version_id, sha, length in session.execute(
+            select(VersionRow.id, VersionRow.sha256, VersionRow.text_length).where(VersionRow.id.in_(versions)))}
+        return {document_id: _state(doc, values[doc.id], current.get(doc.current_version_id, (None, None)))
                 for document_id, doc in docs.items()}
 
 
-def _state(doc: DocumentRow, rows: Sequence[VolatileValueRow], current_sha256: str | None) -> VolatileState:
+def _state(doc: DocumentRow, rows: Sequence[VolatileValueRow], current: tuple[str | None, int | None]
+           ) -> VolatileState:
     spec = spec_from_json(doc.spec)
     return VolatileState(spec.volatile_rules(_rules(rows)), spec.volatile_keep,
-                         any(r.state == "candidate" for r in rows), current_sha256, doc.spec, doc.extraction_key,
-                         doc.extraction_text_sha256)
+                         any(r.state == "candidate" for r in rows), current[0], doc.spec, doc.extraction_key,
+                         doc.extraction_text_sha256, current[1], doc.type)
 
 
 def observe(store: Store, document_id: str, keys: frozenset[VolatileKey], text_sha: str, now: datetime) -> str:

@@ -6,6 +6,7 @@ writes (ninth pass)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -16,6 +17,7 @@ import crawler.pipelines
 import crawler.recorder
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from analysis.evidence import LogLeaf
+from analysis.text import sha256_bytes
 from clausewatch.loopback_site import Page
 from crawler.items import FetchedDocument, FetchedPart, NotModifiedDocument
 from crawler.recorder import Recorder
@@ -372,3 +374,30 @@ def test_a_batch_naming_an_unknown_document_records_nothing_and_each_is_then_rec
 def site_body(site, document_id: str) -> bytes:
     """The bytes the site serves for a document of :func:`numbered_pages`."""
     return policy(days=int(document_id[-5:]))
+
+
+def test_a_fetch_a_batch_left_is_recorded_with_the_volatile_state_the_batch_read(store, site, run_crawl,
+                                                                                 monkeypatch):
+    run_crawl(store, numbered_pages(site))  # every page extracted and keyed
+    now = datetime.now(UTC)
+    [snapshot] = store.history.snapshots("CW-D-00002")
+    source = SourceSpec(site.url("/p/1"))
+    edited = policy(days=60)
+    changed = FetchedDocument("CW-D-00002", now, now, [FetchedPart(
+        replace(snapshot, sha256=sha256_bytes(edited), size=len(edited)), edited, source)])
+    reads: list[str] = []
+    real = crawler.recorder.volatile_state
+
+    def counted(store, document_id):
+        reads.append(document_id)
+        return real(store, document_id)
+
+    monkeypatch.setattr(crawler.recorder, "volatile_state", counted)
+    recorder = Recorder(store, analyze=None, run_id="r1")
+    assert recorder.record_identical_batch([changed]) == [None]  # other bytes: left to be extracted alone
+
+    assert recorder.record(changed).outcome == "new_version" and reads == []  # the batch's read was enough
+    assert "60 days" in store.history.current_version("CW-D-00002").text
+    # A state is used once: the same fetch again reads the document afresh (its new version is current).
+    assert recorder.record(changed).outcome == "unchanged" and reads == ["CW-D-00002"]
+    assert check_log(store, None).problems == []

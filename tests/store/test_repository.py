@@ -1,6 +1,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import select
 
 from datetime import timedelta
 
@@ -8,6 +9,8 @@ from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes, sha256_text
 from store.catalog import StoredDocuments
+from store.recording import KnownHead
+from store.tables import ChangeRow, VersionRow
 from store.repository import UnknownDocumentError
 from store.site_data import load_site_data
 from tests.fakes import KeywordClassifier, record_fetched_text
@@ -61,6 +64,41 @@ def test_current_head_is_the_current_versions_hash_and_length(store):
     assert store.history.current_head(doc.id) == (sha256_text("# Terms\n\nHello again\n"), 21)
     with pytest.raises(UnknownDocumentError):
         store.history.current_head("CW-D-99999")
+
+
+def test_a_stale_known_head_is_read_again_and_the_text_analysed_against_the_current_version(store):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/t"),)),))
+    store.catalog.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.documents()
+    record_fetched_text(store, doc.id, "# Terms\n\nHello\n", now)
+    seen = []
+    analyzer = Analyzer(KeywordClassifier())
+
+    def analyze(previous, text, document_type=None):
+        seen.append((previous.version.sha256 if previous else None, document_type))
+        return analyzer(previous, text, document_type)
+
+    # What a caller read before the first version was recorded: no current version.
+    stale = KnownHead(current=None, document_type="Privacy Policy")
+    result = record_fetched_text(store, doc.id, "# Terms\n\nHello again\n", now + timedelta(days=1),
+                                 analyze=analyze, known=stale)
+
+    first = sha256_text("# Terms\n\nHello\n")
+    assert result.outcome == "new_version"
+    assert seen == [(None, "Privacy Policy"), (first, "Privacy Policy")]  # analysed again, against the first
+    assert [v.version.sha256 for v in store.history.versions(doc.id)] == [first, result.version_sha256]
+    with store.session() as session:  # the change leads from the first version, not from nothing
+        changes = session.execute(select(ChangeRow.from_version_id, ChangeRow.to_version_id)
+                                  .order_by(ChangeRow.id)).all()
+        ids = {row.sha256: row.id for row in session.scalars(select(VersionRow))}
+    assert changes[-1] == (ids[first], ids[result.version_sha256])
+    # What a caller read that is still current is used as it is: no second analysis.
+    del seen[:]
+    current = KnownHead((result.version_sha256, len("# Terms\n\nHello again\n")), "Privacy Policy")
+    assert record_fetched_text(store, doc.id, "# Terms\n\nBye\n", now + timedelta(days=2), analyze=analyze,
+                               known=current).outcome == "new_version"
+    assert seen == [(result.version_sha256, "Privacy Policy")]
 
 
 def _snapshot(doc_id, body, now):
