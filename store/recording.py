@@ -230,6 +230,10 @@ class Recorder:
             if current is not None and current[0] == text_sha:
                 analysis = None
             elif detail := self._suspicious_shrink(document_id, current, text, text_sha, shrink_ratio):
+                if known and not attempt:
+                    # Judged on what the caller read before extracting: another writer may have recorded a shorter
+                    # version since. A refusal is only made on a head read now (no transaction would catch it).
+                    continue
                 return self.record_failure(
                     document_id, started_at=started_at, finished_at=finished_at, kind="suspicious_shrink",
                     detail=detail, snapshot=snapshot, body=body, run_id=run_id, exchanges=exchanges,
@@ -237,7 +241,8 @@ class Recorder:
             else:
                 # A first text has no version to align with: nothing to load.
                 previous = self.history.current_version(document_id) if current and analyze else None
-                document_type = known.document_type if known else self.history.document_type(document_id)
+                document_type = (known.document_type if known and not attempt
+                                 else self.history.document_type(document_id))
                 analysis = analyze(previous, text, document_type) if analyze else None
             try:
                 return self._record_text_transaction(

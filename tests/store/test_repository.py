@@ -101,6 +101,30 @@ def test_a_stale_known_head_is_read_again_and_the_text_analysed_against_the_curr
     assert seen == [(result.version_sha256, "Privacy Policy")]
 
 
+def test_a_stale_known_head_never_refuses_a_text_as_a_shrink_of_a_version_no_longer_current(store):
+    """The crawl's batch read the long version as current; another writer then recorded a short one. A slight edit
+    of the short one is a new version, not a "suspicious shrink" of the long one (review of the twelfth pass)."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    store.catalog.sync_catalog([spec], now=now)
+    (doc,) = store.catalog.documents()
+    long = "# Terms\n\n" + "We may change these terms at any time without notice. " * 40 + "\n"
+    short = "# Terms\n\nWe may change these terms at any time.\n" + "Short. " * 20 + "\n"
+    record_fetched_text(store, doc.id, long, now)
+    known = KnownHead((sha256_text(long), len(long)), "Terms of Service")
+    assert record_fetched_text(store, doc.id, short, now + timedelta(hours=1)).outcome == "new_version"
+
+    edited = short + "And one more line.\n"
+    result = record_fetched_text(store, doc.id, edited, now + timedelta(hours=2), shrink_ratio=0.5, known=known)
+
+    assert result.outcome == "new_version", result
+    # A real shrink of what is current is still refused, known head or not.
+    current = KnownHead((result.version_sha256, len(edited)), "Terms of Service")
+    refused = record_fetched_text(store, doc.id, "# Terms\n\nGone.\n", now + timedelta(hours=3), shrink_ratio=0.5,
+                                  known=current)
+    assert (refused.outcome, refused.error_kind) == ("failed", "suspicious_shrink")
+
+
 def _snapshot(doc_id, body, now):
     return Snapshot(sha256_bytes(body), doc_id, "http://x/t", "http://x/t", 200, "text/html", now, size=len(body),
                     etag='"v1"', last_modified="Thu, 01 Jan 2026 00:00:00 GMT")
