@@ -8,14 +8,18 @@ processes, each loading the model once. The pool lives as long as the process
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import cached_property
 
 from analysis.domain import StoredVersion, VersionAnalysis
 from analysis.pipeline import Analyzer
+
+log = logging.getLogger(__name__)
 
 _worker_analyzer: Analyzer | None = None
 
@@ -52,7 +56,21 @@ class ParallelAnalyzer:
             return self._pool
 
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
-        return self._executor().submit(_analyze_in_worker, previous, text, document_type).result()
+        pool = self._executor()
+        try:
+            return pool.submit(_analyze_in_worker, previous, text, document_type).result()
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): the pool refuses all work from then on, and a scheduler keeps
+            # it for every later run. A new pool gets this text once more; a second death is the caller's failure.
+            log.warning("an analysis worker died; starting the pool again")
+            self._discard(pool)
+            return self._executor().submit(_analyze_in_worker, previous, text, document_type).result()
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     @property
     def started(self) -> bool:

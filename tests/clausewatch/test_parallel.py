@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+
 from analysis.pipeline import Analyzer
 from clausewatch.parallel import ParallelAnalyzer
 
@@ -22,5 +26,23 @@ def test_worker_process_analysis_matches_in_process_analysis():
     try:
         assert parallel(None, TEXT) == Analyzer()(None, TEXT)
         assert parallel.analyzer_id == Analyzer().analyzer_id
+    finally:
+        parallel.close()
+
+
+def test_a_worker_killed_mid_crawl_is_replaced_and_the_next_text_analysed():
+    """A dead worker breaks a process pool for good; the scheduler keeps its pool for every run, so one kill (the
+    out-of-memory killer, an operator) would otherwise fail every later analysis until a restart."""
+    others = set(multiprocessing.active_children())
+    parallel = ParallelAnalyzer(workers=1)
+    try:
+        expected = parallel(None, TEXT)
+        (worker,) = set(multiprocessing.active_children()) - others
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.join()
+
+        assert parallel(None, TEXT) == expected
+        (replacement,) = set(multiprocessing.active_children()) - others
+        assert replacement.pid != worker.pid
     finally:
         parallel.close()
