@@ -152,7 +152,8 @@ SETTINGS: tuple[Setting, ...] = (
             networks),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
     Setting("ANALYSIS_WORKERS", 0, "Processes analysing new versions during a crawl; 0 analyses in the crawling "
-            "process (best for small catalogs), N uses N cores.", COUNT),
+            "process (best when few texts are new, as in a daily run), N starts N worker processes at the first new "
+            "text (on two cores one worker made a first crawl of 100 policies ~17 % faster, decision 0014).", COUNT),
     Setting("FAILURE_ALERT_AFTER", 3, "Consecutive failed fetches of a document before an alert.", POSITIVE),
     Setting("SMTP_HOST", "localhost", "SMTP server for digests and alerts."),
     Setting("SMTP_PORT", 587, "SMTP port.", bounded(int, 1, 65535, what="a port from 1 to 65535")),
