@@ -3,9 +3,10 @@
 Issue 13 sets its speed targets as ratios to Open Terms Archive's engine; this script measures, on the
 same machine, what no code of ours can go below:
 
-- ``start_up``: a fresh Python process importing what a crawl must (Scrapy's crawler, Twisted's
-  asyncio reactor, SQLAlchemy's ORM; BeautifulSoup and lxml), against a bare interpreter; wall and CPU
-  seconds, medians of ``--repeat`` runs.
+- ``start_up``: a fresh Python process importing what any command reading the store must (click and
+  SQLAlchemy's ORM: the floor of ``status``' start-up), and what a crawl must (also Scrapy's crawler,
+  Twisted's asyncio reactor, BeautifulSoup and lxml), against a bare interpreter; wall and CPU seconds,
+  medians of ``--repeat`` runs.
 - ``per_page``: for each page, CPU milliseconds to parse it with lxml alone (the physical limit the issue
   names), to build BeautifulSoup's tree with lxml (SPEC's required parser, which clausewatch's extraction
   walks), and to turn the tree's ``<main>`` into Markdown with the extractor's markdownify converter; means
@@ -35,7 +36,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 BARE = "pass"
-REQUIRED_IMPORTS = ("import scrapy.crawler, twisted.internet.asyncioreactor, sqlalchemy.orm, bs4, lxml.html")
+# What any command that reads the store imports (the CLI and the required ORM), and what a crawl adds to it; with
+# the cycle collector paused, as the CLI imports a command's modules (decision 0014, decision 29).
+STORE_IMPORTS = "import gc; gc.disable(); import click, sqlalchemy.orm"
+REQUIRED_IMPORTS = ("import gc; gc.disable(); "
+                    "import click, scrapy.crawler, twisted.internet.asyncioreactor, sqlalchemy.orm, bs4, lxml.html")
 
 
 def _children_cpu() -> float:
@@ -52,7 +57,7 @@ def _fresh_process(code: str) -> tuple[float, float]:
 def start_up(repeat: int = 5) -> dict:
     """Wall and CPU seconds of a bare interpreter and of one importing the required stack (medians)."""
     figures = {}
-    for name, code in (("bare_python", BARE), ("required_imports", REQUIRED_IMPORTS)):
+    for name, code in (("bare_python", BARE), ("store_imports", STORE_IMPORTS), ("required_imports", REQUIRED_IMPORTS)):
         _fresh_process(code)  # bytecode cached, as an installed program has it
         runs = [_fresh_process(code) for _ in range(repeat)]
         figures[name] = {"wall_s": round(statistics.median(r[0] for r in runs), 3),
