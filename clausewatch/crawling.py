@@ -56,14 +56,29 @@ class DeferredAnalyzer:
     def __init__(self) -> None:
         self._analyzer: Analyzer | None = None
         self._lock = threading.Lock()
+        self.prepared = False
 
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
+        return self._load()(previous, text, document_type)
+
+    def _load(self) -> Analyzer:
         with self._lock:
             if self._analyzer is None:
                 from analysis.pipeline import Analyzer
 
                 self._analyzer = Analyzer()
-        return self._analyzer(previous, text, document_type)
+            return self._analyzer
+
+    def prepare(self) -> None:
+        """Load the analyser in a thread of its own now: the crawl expects a first text (``crawler.crawl``)."""
+        self.prepared = True
+        threading.Thread(target=self._load_quietly, name="clausewatch-analyzer-load", daemon=True).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self._load()
+        except Exception:  # noqa: BLE001 - the first text loads it again and fails as any analysis does
+            log.debug("loading the analyser ahead of the first text failed", exc_info=True)
 
     @property
     def loaded(self) -> bool:

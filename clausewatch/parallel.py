@@ -72,6 +72,12 @@ class ParallelAnalyzer:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
 
+    def prepare(self) -> None:
+        """Start the workers now, each loading the models, without waiting: the crawl expects a first text."""
+        pool = self._executor()
+        for _ in range(self.workers):
+            pool.submit(os.getpid)
+
     @property
     def started(self) -> bool:
         """Whether the worker processes were started (by the first new text to analyse)."""

@@ -268,13 +268,13 @@ def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(stor
 
         first = DeferredAnalyzer()
         assert crawl(store, documents, DIRECT_OPTIONS, analyze=first).counts == {"new_version": 1}
-        assert first.loaded
+        assert first.prepared and first.loaded  # a document without a version: loading began before the crawl
         version = store.history.current_version(documents[0].id)
         assert any("suspend your account" in clause.clause.text for clause in version.clauses)
 
         again = DeferredAnalyzer()
         assert crawl(store, documents, DIRECT_OPTIONS, analyze=again).counts == {"not_modified": 1}
-        assert not again.loaded
+        assert not again.prepared and not again.loaded
         # Nor does the pool of analysis workers start, nor the crawling process load the model to name it.
         workers = ParallelAnalyzer(workers=1)
         try:

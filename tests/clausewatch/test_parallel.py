@@ -46,3 +46,15 @@ def test_a_worker_killed_mid_crawl_is_replaced_and_the_next_text_analysed():
         assert replacement.pid != worker.pid
     finally:
         parallel.close()
+
+
+def test_prepared_workers_are_started_before_the_first_text_and_analyse_it():
+    others = set(multiprocessing.active_children())
+    parallel = ParallelAnalyzer(workers=1)
+    try:
+        parallel.prepare()
+        assert parallel.started
+        assert len(set(multiprocessing.active_children()) - others) == 1
+        assert parallel(None, TEXT) == Analyzer()(None, TEXT)
+    finally:
+        parallel.close()
