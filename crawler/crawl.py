@@ -234,9 +234,9 @@ def crawl(
     recorder = Recorder(store, analyze=analyze, run_id=run_id, shrink_ratio=options.shrink_ratio,
                         on_result=on_result)
     guard = network_guard(options)
-    fetchers = _set_up(documents, guard)
+    fetchers, first_batch = _set_up(documents, guard)
     if fetchers:
-        _prepare_analysis(store, documents, analyze)
+        _prepare_analysis(store, first_batch, analyze)
         targets = CrawlTargets(store, documents, recorder)
         settings = scrapy_settings(options, browser="browser" in fetchers, guard=guard)
         (runner or CrawlRunner()).run(PolicySpider, settings, targets=targets, recorder=recorder)
@@ -248,30 +248,32 @@ def crawl(
     return CrawlReport(run_id, dict(recorder.counts), recorder.failures)
 
 
-def _prepare_analysis(store: Store, documents: Iterable[Document], analyze: Analyze | None) -> None:
+def _prepare_analysis(store: Store, first_batch: list[str], analyze: Analyze | None) -> None:
     """Have the analyser load its models now, beside Scrapy's start, when a first text is all but certain.
 
     A document without a version yet brings a text to analyse (unless its fetch
     fails); loading the models (~0.9 s of CPU, much of it outside the GIL) then
     overlaps the crawler's start rather than holding up the first page. Only the
-    first batch of documents is looked at, so a large catalog is not read once
-    more; a crawl whose documents all have versions (the daily run) loads
-    nothing until a page turns out new. An analyser without ``prepare`` is left alone.
+    documents of the first batch are asked about (one query); a crawl whose
+    documents all have versions (the daily run) loads nothing until a page turns
+    out new. An analyser without ``prepare`` is left alone.
     """
     prepare = getattr(analyze, "prepare", None)
-    if prepare is not None and store.history.any_without_version(
-            [document.id for document in islice(documents, _TARGETS_PER_BATCH)]):
+    if prepare is not None and store.history.any_without_version(first_batch):
         prepare()
 
 
-def _set_up(documents: Iterable[Document], guard: NetworkGuard) -> set[str]:
-    """The fetchers the documents use (none: nothing to crawl).
+def _set_up(documents: Iterable[Document], guard: NetworkGuard) -> tuple[set[str], list[str]]:
+    """The fetchers the documents use (none: nothing to crawl), and the ids of the first batch of them.
 
     The guard learns every first URL before the first request, so a redirect to
     a later document's host is judged as it will be once that document is fetched.
     """
     fetchers: set[str] = set()
+    first_batch: list[str] = []
     for document in documents:
         guard.add_catalog_url(document.spec.sources[0].url)
         fetchers.add(document.spec.fetcher)
-    return fetchers
+        if len(first_batch) < _TARGETS_PER_BATCH:
+            first_batch.append(document.id)
+    return fetchers, first_batch
