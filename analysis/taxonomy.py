@@ -132,10 +132,6 @@ class Phrases:
         if not fragments <= self.finder.fragments:
             raise ValueError(f"the fragment finder lacks {sorted(fragments - self.finder.fragments)}")
 
-    @cached_property
-    def compiled(self) -> re.Pattern[str] | None:
-        return _compile(self.patterns)
-
     def find(self, text: str, skip_negated: bool = False, skip_users_own: bool = False) -> tuple[str, ...]:
         if not self.patterns:
             return ()
@@ -185,13 +181,6 @@ class Alternation:
             at = match.end()
             upcoming = [pattern.search(text, at) if m is not None and m.start() < at else m
                         for pattern, m in zip(self.patterns, upcoming, strict=True)]
-
-
-def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not patterns:
-        return None
-    spaced = (p.replace(" ", r"\s+") for p in patterns)
-    return literals.compile_looking_ahead("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
 
 
 # "not", "never" or "no" up to two words before a phrase: "do not sell", "will never share".
