@@ -1,4 +1,5 @@
-"""Stand-ins shared by the tests, written once: a keyword classifier instead of the trained model.
+"""Stand-ins shared by the tests, written once: a keyword classifier instead of the trained model, and the whole
+alternation of a set of curated phrases instead of their screened search (the reference it is compared with).
 
 A fake that a test module needs alone stays in that module; one needed by two
 or more lives here.
@@ -6,6 +7,7 @@ or more lives here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from analysis.domain import Classification
@@ -61,3 +63,14 @@ def record_fetched_text(store, document_id: str, text: str, at, *, analyze=None,
     snapshot = Snapshot(sha256_bytes(body), document_id, url, url, 200, "text/plain", at, size=len(body))
     return store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=at,
                                        finished_at=at, analyze=analyze or Analyzer(KeywordClassifier()), **kwargs)
+
+
+def whole_alternation(phrases) -> re.Pattern[str] | None:
+    """The alternation of every phrase of ``phrases`` (``analysis.taxonomy.Phrases``), compiled whole, its spaces
+    matching any whitespace: what ``Phrases.find`` must find, whichever phrases it tries on a text."""
+    from analysis.literals import compile_looking_ahead
+
+    if not phrases.patterns:
+        return None
+    spaced = (p.replace(" ", r"\s+") for p in phrases.patterns)
+    return compile_looking_ahead("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)

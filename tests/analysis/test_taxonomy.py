@@ -7,18 +7,8 @@ import re
 import pytest
 
 from analysis.domain import SEVERITIES
-from analysis.literals import compile_looking_ahead
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES, CLAUSE_TYPES, TYPE_IDS, Alternation, _compile_phrase, _phrases
-
-
-def _whole_alternation(phrases) -> re.Pattern[str] | None:
-    """The alternation of every phrase of ``phrases``, compiled whole (spaces match any whitespace): the reference
-    ``Phrases.find`` must agree with, whichever phrases it tries on a text."""
-    if not phrases.patterns:
-        return None
-    spaced = (p.replace(" ", r"\s+") for p in phrases.patterns)
-    return compile_looking_ahead("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
-
+from tests.fakes import whole_alternation
 
 SPEC_IDS = (
     "arbitration class_action_waiver jurisdiction governing_law limitation_of_liability warranty_disclaimer "
@@ -117,7 +107,7 @@ def test_every_pattern_compiles_as_a_regular_expression():
     for clause_type in CLAUSE_TYPES:
         for phrases in (clause_type._evidence, clause_type._raises, clause_type._protects, clause_type._decides,
                         clause_type._unless):
-            compiled = _whole_alternation(phrases)
+            compiled = whole_alternation(phrases)
             assert compiled is None or isinstance(compiled, re.Pattern)
 
 
@@ -187,10 +177,10 @@ def test_fragments_only_skip_clauses_the_phrases_would_not_match(shared):
     for clause_type in CLAUSE_TYPES:
         for phrases in (clause_type._evidence, clause_type._raises, clause_type._protects, clause_type._decides,
                         clause_type._unless):
-            if (compiled := _whole_alternation(phrases)) is not None:
+            if (compiled := whole_alternation(phrases)) is not None:
                 assert all(phrases.find(t) == _phrases(compiled, t) for t in texts), clause_type.id
         if clause_type.patterns:
-            whole = _whole_alternation(clause_type._evidence)
+            whole = whole_alternation(clause_type._evidence)
             assert all(clause_type.evidence(t) == _phrases(whole, t, skip_users_own=clause_type.company_acts)
                        for t in texts), clause_type.id
 
