@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import uuid
@@ -25,7 +26,7 @@ from clausewatch.app import (
 )
 from clausewatch.errors import BusyError, InterruptedRunError
 from clausewatch.job_runner import holding_lease
-from clausewatch.settings import Settings
+from clausewatch.settings import AUTO, AUTO_WORKER_FROM, Settings
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
 from crawler.declarations import CatalogLoad
 from crawler.recorder import DocumentResult, OnResult
@@ -69,8 +70,9 @@ class DeferredAnalyzer:
                 self._analyzer = Analyzer()
             return self._analyzer
 
-    def prepare(self) -> None:
-        """Load the analyser in a thread of its own now: the crawl expects a first text (``crawler.crawl``)."""
+    def prepare(self, coming: int = 1) -> None:
+        """Load the analyser in a thread of its own now: the crawl expects ``coming`` first texts
+        (``crawler.crawl``)."""
         self.prepared = True
         threading.Thread(target=self._load_quietly, name="clausewatch-analyzer-load", daemon=True).start()
 
@@ -85,8 +87,58 @@ class DeferredAnalyzer:
         return self._analyzer is not None
 
 
-def default_analyzer(settings: Settings) -> DeferredAnalyzer | ParallelAnalyzer:
-    """The analyser a crawl uses: in process, or a process pool kept for the life of the process."""
+class AdaptiveAnalyzer:
+    """``ANALYSIS_WORKERS=auto``: one worker process for a crawl that brings many first texts, in process otherwise.
+
+    A worker takes the analysis off the crawling process's core, but its start
+    (a fresh interpreter loading both models) costs more than it saves on a few
+    texts: a daily run, with one or two new versions, is faster in process. The
+    crawl says how many documents of its first batch have no version yet
+    (``prepare``); from ``WORKER_FROM`` of them, on a machine that lets this
+    process use two cores or more, one worker is started there and then, loading
+    the models beside Scrapy's start. A crawl whose first batch is all known never
+    calls ``prepare`` and analyses in process. Made for one crawl: ``close`` stops
+    the worker, so a scheduler keeps no idle process holding the models.
+    """
+
+    WORKER_FROM = AUTO_WORKER_FROM
+
+    def __init__(self, cores: int | None = None) -> None:
+        self.cores = usable_cores() if cores is None else cores
+        self.in_process = DeferredAnalyzer()
+        self.workers: ParallelAnalyzer | None = None
+
+    def prepare(self, coming: int = 1) -> None:
+        if coming >= self.WORKER_FROM and self.cores >= 2 and self.workers is None:
+            from clausewatch.parallel import ParallelAnalyzer
+
+            log.info("analysis in a worker process: %d documents of the first batch have no version yet", coming)
+            self.workers = ParallelAnalyzer(workers=1)
+            self.workers.prepare(coming)
+        elif self.workers is None:
+            self.in_process.prepare(coming)
+
+    def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
+        return (self.workers or self.in_process)(previous, text, document_type)
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity, where the system tells it), at least 1."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_analyzer(settings: Settings) -> DeferredAnalyzer | ParallelAnalyzer | AdaptiveAnalyzer:
+    """The analyser a crawl uses: chosen per crawl (``auto``), in process, or a pool kept for the life of the
+    process."""
+    if settings.analysis_workers == AUTO:
+        return AdaptiveAnalyzer()
     if settings.analysis_workers <= 0:
         return DeferredAnalyzer()
     if settings.analysis_workers not in _parallel:
@@ -241,9 +293,16 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
         early += [DocumentResult(d.id, "skipped", detail="not checked: interrupted") for d in selected]
     for result in early if on_result else ():
         on_result(result)
-    report = CrawlReport(uuid.uuid4().hex[:12]) if stopped_already else crawl(
-        store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
-        analyze=analyzer or default_analyzer(settings), runner=stop.runner if stop else None, on_result=on_result)
+    if stopped_already:
+        report = CrawlReport(uuid.uuid4().hex[:12])
+    else:
+        analyze = analyzer or default_analyzer(settings)
+        try:
+            report = crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
+                           analyze=analyze, runner=stop.runner if stop else None, on_result=on_result)
+        finally:
+            if isinstance(analyze, AdaptiveAnalyzer):
+                analyze.close()
     counts = Counter(report.counts) + Counter(r.outcome for r in early)
     return CatalogCrawlReport(report.run_id, dict(counts), [*early, *report.failures], problems,
                               stop.signal_name if stop else None)

@@ -72,8 +72,9 @@ class ParallelAnalyzer:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
 
-    def prepare(self) -> None:
-        """Start the workers now, each loading the models, without waiting: the crawl expects a first text."""
+    def prepare(self, coming: int = 1) -> None:
+        """Start the workers now, each loading the models, without waiting: the crawl expects ``coming`` first
+        texts."""
         pool = self._executor()
         for _ in range(self.workers):
             pool.submit(os.getpid)

@@ -121,6 +121,19 @@ def log_level(value: Any) -> str:
 SECONDS = bounded(float, 0, what="a number of seconds, 0 or more")
 POSITIVE = bounded(int, 1, what="a whole number, 1 or more")
 COUNT = bounded(int, 0, what="a whole number, 0 or more")
+AUTO = "auto"
+# ANALYSIS_WORKERS=auto starts a worker for a crawl whose first batch holds this many documents without a version
+# (clausewatch.crawling.AdaptiveAnalyzer; benchmarks/first_crawl.py, decision 0014).
+AUTO_WORKER_FROM = 20
+
+
+@expects("a whole number, 0 or more, or auto")
+def workers(value: Any) -> int | str:
+    """``auto`` (chosen per crawl) or a number of worker processes."""
+    if isinstance(value, str) and value.strip().lower() == AUTO:
+        return AUTO
+    return COUNT(value)
+
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("HOME", ".clausewatch", "Folder holding the database, blobs and outputs."),
@@ -151,9 +164,12 @@ SETTINGS: tuple[Setting, ...] = (
             "a redirect or page may send the crawler to; others are refused unless a catalog URL is on them.",
             networks),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
-    Setting("ANALYSIS_WORKERS", 0, "Processes analysing new versions during a crawl; 0 analyses in the crawling "
-            "process (best when few texts are new, as in a daily run), N starts N worker processes at the first new "
-            "text (on two cores one worker made a first crawl of 100 policies ~17 % faster, decision 0014).", COUNT),
+    Setting("ANALYSIS_WORKERS", AUTO, "Processes analysing new versions during a crawl. auto: one worker process "
+            f"when the crawl's first 500 documents include {AUTO_WORKER_FROM} or more without a version and the "
+            "process may run on two cores or more, else in the crawling process; 0: always in the crawling "
+            "process (best when few texts are new, as in a daily run); N: N worker processes, started at the first "
+            "new text and kept (decision 0014).",
+            workers),
     Setting("FAILURE_ALERT_AFTER", 3, "Consecutive failed fetches of a document before an alert.", POSITIVE),
     Setting("SMTP_HOST", "localhost", "SMTP server for digests and alerts."),
     Setting("SMTP_PORT", 587, "SMTP port.", bounded(int, 1, 65535, what="a port from 1 to 65535")),
@@ -196,7 +212,7 @@ class Settings:
     crawl_queue: str
     crawl_allowed_networks: tuple[str, ...]
     browser_path: str
-    analysis_workers: int
+    analysis_workers: int | str
     failure_alert_after: int
     smtp_host: str
     smtp_port: int

@@ -249,18 +249,22 @@ def crawl(
 
 
 def _prepare_analysis(store: Store, first_batch: list[str], analyze: Analyze | None) -> None:
-    """Have the analyser load its models now, beside Scrapy's start, when a first text is all but certain.
+    """Have the analyser get ready now, beside Scrapy's start, when first texts are all but certain.
 
     A document without a version yet brings a text to analyse (unless its fetch
     fails); loading the models (~0.9 s of CPU, much of it outside the GIL) then
-    overlaps the crawler's start rather than holding up the first page. Only the
-    documents of the first batch are asked about (one query); a crawl whose
-    documents all have versions (the daily run) loads nothing until a page turns
-    out new. An analyser without ``prepare`` is left alone.
+    overlaps the crawler's start rather than holding up the first page. The
+    analyser is told how many such documents the first batch holds (one query),
+    which is how ``ANALYSIS_WORKERS=auto`` decides whether a worker process pays.
+    A crawl whose documents all have versions (the daily run) loads nothing until
+    a page turns out new. An analyser without ``prepare`` is left alone.
     """
     prepare = getattr(analyze, "prepare", None)
-    if prepare is not None and store.history.any_without_version(first_batch):
-        prepare()
+    if prepare is None:
+        return
+    coming = store.history.count_without_version(first_batch)
+    if coming:
+        prepare(coming)
 
 
 def _set_up(documents: Iterable[Document], guard: NetworkGuard) -> tuple[set[str], list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from analysis.domain import Snapshot, StoredVersion
@@ -135,12 +135,13 @@ class History:
             return [mapping.snapshot_from_row(row, document_id) for row in rows]
 
 
-    def any_without_version(self, document_ids: Sequence[str]) -> bool:
-        """Whether one of these documents has no version yet (its first text is still to come)."""
+    def count_without_version(self, document_ids: Sequence[str]) -> int:
+        """How many of these documents have no version yet (their first text is still to come)."""
         with self.db.session() as session:
-            return any(session.scalar(
-                select(DocumentRow.id).where(DocumentRow.public_id.in_(chunk), DocumentRow.current_version_id.is_(None))
-                .limit(1)) is not None for chunk in chunks(list(document_ids)))
+            return sum(session.scalar(
+                select(func.count()).select_from(DocumentRow)
+                .where(DocumentRow.public_id.in_(chunk), DocumentRow.current_version_id.is_(None))) or 0
+                for chunk in chunks(list(document_ids)))
 
     def current_head(self, document_id: str) -> tuple[str, int] | None:
         """The current version's text hash and length in characters, without loading its text.

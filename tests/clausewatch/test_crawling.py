@@ -5,6 +5,7 @@ in-process analyser built only when a new text needs it."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from clausewatch.cli import main
-from clausewatch.crawling import DeferredAnalyzer
+from clausewatch.crawling import AdaptiveAnalyzer, DeferredAnalyzer, default_analyzer
 from clausewatch.job_runner import JobRunner, read_schedules
 from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.parallel import ParallelAnalyzer
@@ -282,6 +283,66 @@ def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(stor
             assert not workers.started and "analyzer_id" not in vars(workers)
         finally:
             workers.close()
+
+
+class EagerAdaptive(AdaptiveAnalyzer):
+    WORKER_FROM = 2  # the shipped threshold is 20 first texts; two keep the crawls small
+
+
+def acme_platforms(site: LocalSite, count: int) -> list[PlatformSpec]:
+    return [PlatformSpec(f"acme{i}", f"Acme {i}", (DocumentSpec(f"acme{i}", "Terms of Service",
+                                                                (SourceSpec(site.url(f"/terms{i}")),)),))
+            for i in range(count)]
+
+
+def test_auto_analyses_many_first_texts_in_one_worker_and_a_few_in_process(store):
+    from datetime import UTC, datetime
+
+    others = set(multiprocessing.active_children())
+    with LocalSite({f"/terms{i}": Page(ANALYSED_POLICY.replace(b"Ireland", f"Ireland {i}".encode()))
+                    for i in range(3)}) as site:
+        store.catalog.sync_catalog(acme_platforms(site, 2), now=datetime.now(UTC))
+        first = EagerAdaptive(cores=2)
+        try:
+            assert crawl(store, store.catalog.documents(), DIRECT_OPTIONS, analyze=first).counts == {"new_version": 2}
+            assert first.workers is not None and first.workers.started and not first.in_process.prepared
+        finally:
+            first.close()
+        assert set(multiprocessing.active_children()) == others  # the crawl's worker is gone with it
+        for document in store.catalog.documents():
+            assert any("suspend your account" in c.clause.text for c in store.history.current_version(
+                document.id).clauses)
+
+        # One more document: one first text, below the threshold, is analysed in process.
+        store.catalog.sync_catalog(acme_platforms(site, 3), now=datetime.now(UTC))
+        later = EagerAdaptive(cores=2)
+        assert crawl(store, store.catalog.documents(), DIRECT_OPTIONS, analyze=later).counts == {
+            "new_version": 1, "not_modified": 2}
+        assert later.workers is None and later.in_process.prepared and later.in_process.loaded
+        assert set(multiprocessing.active_children()) == others
+
+    one_core = EagerAdaptive(cores=1)
+    one_core.prepare(500)
+    assert one_core.workers is None and one_core.in_process.prepared
+
+
+def test_the_default_crawl_chooses_per_crawl_and_stops_its_worker_when_the_crawl_ends(tmp_path, monkeypatch, caplog):
+    assert isinstance(default_analyzer(load_settings({})), AdaptiveAnalyzer)
+    assert default_analyzer(load_settings({})) is not default_analyzer(load_settings({}))  # one per crawl
+    monkeypatch.setattr(AdaptiveAnalyzer, "WORKER_FROM", 2)
+    monkeypatch.setattr("clausewatch.crawling.usable_cores", lambda: 2)  # as on the machines it runs on
+    others = set(multiprocessing.active_children())
+    catalog = tmp_path / "catalog"
+    with LocalSite({f"/{slug}": Page(policy(slug)) for slug in ("acme", "globex")}) as site:
+        for slug in ("acme", "globex"):
+            write_platform(catalog, slug, site.url(f"/{slug}"))
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
+        with caplog.at_level("INFO", logger="clausewatch.crawling"):
+            result = invoke(*base, "crawl", "--delay", "0")
+    assert result.exit_code == 0 and "2 new_version" in result.output
+    assert "analysis in a worker process: 2 documents of the first batch have no version yet" in caplog.text
+    assert set(multiprocessing.active_children()) == others
 
 
 def test_a_site_that_refuses_connections_is_a_failure_in_one_line_not_a_traceback(tmp_path):
