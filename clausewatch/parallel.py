@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -26,7 +27,27 @@ _worker_analyzer: Analyzer | None = None
 
 def _start_worker() -> None:
     global _worker_analyzer
+    _end_with_parent()
     _worker_analyzer = Analyzer()
+
+
+def _end_with_parent() -> None:
+    """End this worker when the process that started it dies, however it died.
+
+    A pool's worker waits on a task queue whose pipe it holds both ends of, so
+    a crawl killed with SIGKILL (or by the out-of-memory killer) would leave it
+    waiting for ever, holding both models. The spawn start method hands every
+    worker a pipe from its parent that reads as closed once the parent is gone.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=wait, name="clausewatch-parent-watch", daemon=True).start()
 
 
 def _analyze_in_worker(previous: StoredVersion | None, text: str, document_type: str | None) -> VersionAnalysis:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
+import subprocess
+import sys
 
 from analysis.pipeline import Analyzer
 from clausewatch.parallel import ParallelAnalyzer
@@ -58,3 +61,31 @@ def test_prepared_workers_are_started_before_the_first_text_and_analyse_it():
         assert parallel(None, TEXT) == Analyzer()(None, TEXT)
     finally:
         parallel.close()
+
+
+HOLDER = """
+import sys
+from clausewatch.parallel import ParallelAnalyzer
+parallel = ParallelAnalyzer(workers=1)
+parallel(None, "# Terms\\n\\nWe may terminate your account at any time.\\n")
+import multiprocessing
+print(*(p.pid for p in multiprocessing.active_children()), flush=True)
+sys.stdin.read()  # until the test kills this process
+"""
+
+
+def test_a_worker_ends_when_the_crawling_process_is_killed():
+    """A crawl killed with SIGKILL (an operator, the out-of-memory killer) must not leave its worker behind,
+    waiting for ever with both models loaded."""
+    with subprocess.Popen([sys.executable, "-c", HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as holder:
+        try:
+            (worker,) = (int(pid) for pid in holder.stdout.readline().split())
+            watched = os.pidfd_open(worker)
+        finally:
+            holder.kill()
+    try:
+        ready, _, _ = select.select([watched], [], [], 60)  # readable once the worker has exited
+        assert ready, "the worker outlived the process that started it"
+    finally:
+        os.close(watched)
