@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,6 +28,12 @@ _worker_analyzer: Analyzer | None = None
 
 def _start_worker() -> None:
     global _worker_analyzer
+    # Ctrl-C reaches the terminal's whole process group, and systemd's stop every process of the service: the
+    # crawling process stops the crawl cleanly and then the pool, and its in-flight texts still need their
+    # analysis. Interrupted mid-task, a worker handed its KeyboardInterrupt to a recording thread as the task's
+    # result, which killed the crawl's reactor and hung the crawl. A worker ends with the pool or its parent.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _end_with_parent()
     _worker_analyzer = Analyzer()
 

@@ -51,6 +51,23 @@ def test_a_worker_killed_mid_crawl_is_replaced_and_the_next_text_analysed():
         parallel.close()
 
 
+def test_ctrl_c_and_systemds_stop_leave_the_worker_to_finish_its_texts():
+    """Ctrl-C signals the terminal's whole process group, systemd's stop the whole service: the crawling process
+    stops cleanly and its texts in flight are still analysed. A worker that took SIGINT mid-task handed its
+    KeyboardInterrupt to the crawl's recording thread, which hung the crawl."""
+    others = set(multiprocessing.active_children())
+    parallel = ParallelAnalyzer(workers=1)
+    try:
+        expected = parallel(None, TEXT)
+        (worker,) = set(multiprocessing.active_children()) - others
+        os.kill(worker.pid, signal.SIGINT)
+        os.kill(worker.pid, signal.SIGTERM)
+        assert parallel(None, TEXT) == expected
+        assert set(multiprocessing.active_children()) - others == {worker} and worker.is_alive()
+    finally:
+        parallel.close()
+
+
 def test_prepared_workers_are_started_before_the_first_text_and_analyse_it():
     others = set(multiprocessing.active_children())
     parallel = ParallelAnalyzer(workers=1)
