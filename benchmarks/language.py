@@ -1,11 +1,12 @@
-"""How well language detectors name the language of real policy texts, short and long, and how fast.
+"""How well language detectors name the language of policy texts, short and long, and how fast.
 
-Samples (real text only):
+Samples (real text, but for the French one):
 - English: CLAUDETTE sentences (``../shared/datasets/claudette/*/sentences.jsonl``, short) and the latest
   version of every English document of ``../shared/datasets/ota/pga-versions.bundle`` (long);
 - German: Telegram's Terms of Service and Privacy Policy from the same bundle (its other documents are English), whole (long) and by paragraph
   (short);
-- French: Open Terms Archive's privacy policy (``tests/fixtures/languages/ota-privacy.fr.md``), whole and by
+- French: a short privacy policy written for the tests (``tests/fixtures/languages/exemple-confidentialite.fr.md``;
+  Open Terms Archive's own, quoted before, was removed from the fixtures), whole and by
   paragraph.
 
 Detectors: the one clausewatch ships (``analysis.language``), every candidate that is importable
@@ -107,7 +108,7 @@ def samples() -> dict[str, list[tuple[str, str]]]:
         long.append((lang, text))
         if lang == "de":
             short.extend(("de", p) for p in _paragraphs(text))
-    french = (ROOT / "tests" / "fixtures" / "languages" / "ota-privacy.fr.md").read_text(encoding="utf-8")
+    french = (ROOT / "tests" / "fixtures" / "languages" / "exemple-confidentialite.fr.md").read_text(encoding="utf-8")
     long.append(("fr", french))
     short.extend(("fr", p) for p in _paragraphs(french))
     return {"short": short, "long": long}
