@@ -32,6 +32,9 @@ _MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _NEXT_SPACE = re.compile(r"\s+")
 _URL = re.compile(r"(?:https?://|www\.|mailto:)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
+# CLD3 reads snippets spread over a text whose cleaned form (lower case, no digits or punctuation, spaces around
+# each run of one script) is longer than this, and all of a shorter one. Every text it is given here is read whole.
+READ_WHOLE_BYTES = 1 << 30
 # CLD3's codes are ISO 639-1 but for Hebrew, for which it keeps the withdrawn "iw".
 _CODES = {"iw": "he"}
 
@@ -72,8 +75,8 @@ def _identify(sample: str) -> str:
     # A NUL would end the text CLD3 reads, and a lone surrogate cannot be passed to it at all.
     data = sample.replace("\0", " ").encode("utf-8", "replace")
     # An identifier costs ~10 µs to build, and CLD3 does not say one may be shared by threads (its binding releases
-    # the GIL while it reads): each call builds its own, told to read every byte it is given.
-    identifier = gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=len(data))
+    # the GIL while it reads): each call builds its own.
+    identifier = gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=READ_WHOLE_BYTES)
     found = identifier.FindLanguage(text=data).language
     return _CODES.get(found, found)
 
