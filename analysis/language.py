@@ -1,10 +1,12 @@
 """The language a version is written in, and whether the classifier may read it.
 
-Detection uses py3langid (a maintained fork of langid.py): its model ships
-inside the wheel, so nothing is downloaded at run time, and it is
-deterministic. Its choice over langdetect and lingua-language-detector is
-measured in ``benchmarks/language.py`` and recorded in
-docs/decisions/0010-language-and-facts.md.
+Detection uses Google's CLD3 (the ``cld3-py`` wheels, imported as
+``gcld3``): its network is compiled into the extension, so nothing is
+downloaded or decompressed at run time (it is ready in about a millisecond,
+where py3langid's model took ~0.4 CPU-s to load in every process), and it is
+deterministic. The choice is measured in ``benchmarks/language.py`` and
+recorded in docs/decisions/0032-language-detector-cld3.md (which supersedes
+the detector of 0010).
 
 Link targets and bare URLs are left out before detection: a German page
 full of English-looking URLs is still German.
@@ -13,7 +15,6 @@ full of English-looking URLs is still German.
 from __future__ import annotations
 
 import re
-from functools import cache
 from itertools import islice
 
 UNDETERMINED = "und"  # ISO 639-2 "undetermined": too little text to tell
@@ -31,32 +32,53 @@ _MD_LINK_TARGET = re.compile(r"\]\([^)]*\)")
 _NEXT_SPACE = re.compile(r"\s+")
 _URL = re.compile(r"(?:https?://|www\.|mailto:)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
+# CLD3 reads snippets spread over a text whose cleaned form (lower case, no digits or punctuation, spaces around
+# each run of one script) is longer than this, and all of a shorter one. Every text it is given here is read whole.
+READ_WHOLE_BYTES = 1 << 30
+# CLD3's codes are ISO 639-1 but for Hebrew, for which it keeps the withdrawn "iw".
+_CODES = {"iw": "he"}
 
-@cache
-def _identifier():
-    # Imported on first use: loading the model costs 0.5-1 s of CPU, once per process.
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE)
+def detector_id() -> str:
+    """Which detector names languages, and its version: part of the analyser's identity (a new one re-analyses)."""
+    import gcld3
+
+    return f"cld3-{gcld3.__version__}"
 
 
 def load_detector() -> None:
-    """Load the detection model now rather than at the first text (the analyser loads its models when built)."""
-    _identifier()
+    """Import the detector now rather than at the first text (the analyser loads its models when built)."""
+    import gcld3  # noqa: F401
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code of ``text``'s language ("en", "de", "fr"…), or ``und`` when there is too little text."""
+    """ISO 639-1 code of ``text``'s language ("en", "de", "fr"…; CLD3's own for the few without one, as "fil" or
+    "zh-Latn"), or ``und`` when there is too little text."""
     return language_of_all(bounded_sample(text))
 
 
 def language_of_all(text: str) -> str:
     """``detect_language`` reading every character of ``text`` (its cost grows with the text's length)."""
+    sample = readable_text(text)
+    return UNDETERMINED if sample is None else _identify(sample)
+
+
+def readable_text(text: str) -> str | None:
+    """``text`` as the detector reads it (link targets and URLs left out), or None when too few letters remain."""
     sample = _URL.sub(" ", _MD_LINK_TARGET.sub("] ", text))
-    if not _has_letters(sample, MIN_LETTERS):
-        return UNDETERMINED
-    language, _score = _identifier().classify(sample)
-    return language
+    return sample if _has_letters(sample, MIN_LETTERS) else None
+
+
+def _identify(sample: str) -> str:
+    import gcld3
+
+    # A NUL would end the text CLD3 reads, and a lone surrogate cannot be passed to it at all.
+    data = sample.replace("\0", " ").encode("utf-8", "replace")
+    # An identifier costs ~10 µs to build, and CLD3 does not say one may be shared by threads (its binding releases
+    # the GIL while it reads): each call builds its own.
+    identifier = gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=READ_WHOLE_BYTES)
+    found = identifier.FindLanguage(text=data).language
+    return _CODES.get(found, found)
 
 
 def _has_letters(text: str, count: int) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from analysis import alignment, classifier, dates, splitter
 from analysis.domain import Classification, ClassifiedClause, StoredVersion, VersionAnalysis
-from analysis.language import detect_language, load_detector, not_analysed_reason
+from analysis.language import detect_language, detector_id, load_detector, not_analysed_reason
 from analysis.text import sha256_text
 
 # Languages a classifier reads when it does not say (the shipped model is trained on English only).
@@ -28,7 +28,8 @@ class Analyzer:
 
     @property
     def analyzer_id(self) -> str:
-        return self.model.analyzer_id
+        # The detector decides which texts are classified at all: a new one re-analyses, as a new model does.
+        return f"{self.model.analyzer_id}+{detector_id()}"
 
     @property
     def languages(self) -> tuple[str, ...]:

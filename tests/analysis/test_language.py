@@ -14,8 +14,10 @@ from analysis.language import (
     UNDETERMINED,
     bounded_sample,
     detect_language,
+    detector_id,
     language_of_all,
     not_analysed_reason,
+    readable_text,
 )
 from analysis.pipeline import Analyzer
 from analysis.splitter import split_clauses
@@ -114,10 +116,37 @@ def test_an_english_banner_above_a_german_policy_does_not_make_it_english(shared
     assert detect_language(banner + "\n\n" + GERMAN) == "de"
 
 
-def test_the_detector_model_is_loaded_on_first_use_not_at_import():
-    probe = ("import sys, analysis.pipeline, analysis.language as l; before = 'py3langid' in sys.modules; "
+def test_text_the_detector_could_not_be_given_is_still_read():
+    # A NUL ended the text CLD3 read ("Tout" alone is not French); a lone surrogate cannot be encoded as UTF-8.
+    assert detect_language("Tout\0 le contenu publié sur le service reste la propriété de son auteur.") == "fr"
+    assert detect_language("\ud800You must be at least 13 years old to use the Services.") == "en"
+
+
+def test_codes_are_iso_639_1_where_cld3_keeps_a_withdrawn_one():
+    assert detect_language("אתם רשאים להשתמש בשירות רק אם מלאו לכם שמונה עשרה שנים ואתם מסכימים לתנאים אלה.") == "he"
+
+
+def test_link_targets_and_urls_are_not_read():
+    assert readable_text("See [our terms](https://example.com/terms) at www.example.com/privacy or write to "
+                         "help@example.com today") == "See [our terms]  at   or write to   today"
+    assert readable_text("[x](https://example.com/a-very-long-address-with-many-letters)") is None
+
+
+def test_the_detector_is_part_of_the_analysers_identity():
+    class Keywords:
+        analyzer_id = "keywords-1"
+
+        def classify(self, texts, privacy_policy=False):
+            return []
+
+    assert detector_id().startswith("cld3-")
+    assert Analyzer(Keywords()).analyzer_id == f"keywords-1+{detector_id()}"
+
+
+def test_the_detector_is_loaded_on_first_use_not_at_import():
+    probe = ("import sys, analysis.pipeline, analysis.language as l; before = 'gcld3' in sys.modules; "
              "l.detect_language('Some words in English, enough of them to decide.'); "
-             "print(before, 'py3langid' in sys.modules)")
+             "print(before, 'gcld3' in sys.modules)")
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                            cwd=Path(__file__).resolve().parents[2]).stdout.split()
     assert shown == ["False", "True"]

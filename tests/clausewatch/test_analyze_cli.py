@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from analysis import alignment, classifier
+from analysis import alignment, classifier, pipeline
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec, StoredVersion, Version
 from analysis.pipeline import Analyzer
 from analysis.text import normalize_text, sha256_bytes
@@ -109,7 +109,7 @@ def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, 
     assert provisions_before.keys() == {"tracking"}
 
     result = analyze(home, store_url)
-    current = new_classifier().analyzer_id
+    current = Analyzer(new_classifier()).analyzer_id
     assert result.exit_code == 0, result.output
     assert f"analysed 2 version(s) with {current}" in result.output
     assert analysed_with(store) == [current, current]
@@ -126,9 +126,22 @@ def test_stale_versions_are_reanalysed_keeping_keys_and_provision_ids(recorded, 
     assert [[c.clause.key for c in v.clauses] for v in store.history.versions(document_id)] == keys_before
 
 
+def test_versions_whose_language_another_detector_named_are_stale(store_url, home, monkeypatch):
+    with monkeypatch.context() as earlier:
+        earlier.setattr(pipeline, "detector_id", lambda: "older-detector-1")
+        document_id, store = record_versions(store_url, home, Analyzer(new_classifier()), Analyzer(new_classifier()))
+    try:
+        assert analysed_with(store) == ["new-keywords-1+older-detector-1"] * 2
+        result = analyze(home, store_url, "--stale")
+        assert "analysed 2 version(s)" in result.output, result.output
+        assert analysed_with(store) == [Analyzer(new_classifier()).analyzer_id] * 2
+    finally:
+        store.close()
+
+
 def test_a_version_never_analysed_takes_keys_from_the_previous_version(second_never_analysed, store_url, home):
     document_id, store = second_never_analysed
-    assert analysed_with(store) == [old_classifier().analyzer_id, None]
+    assert analysed_with(store) == [Analyzer(old_classifier()).analyzer_id, None]
     assert store.history.versions(document_id)[1].clauses == ()
     assert analyze(home, store_url, "--stale").exit_code == 0
     first, second = store.history.versions(document_id)
@@ -144,7 +157,7 @@ def test_a_missing_text_blob_fails_that_document_only_with_exit_status_1(recorde
     assert result.exit_code == 1
     assert f"analyze: {document_id}: blob {current.version.sha256} is missing" in result.output
     assert "2 failed" in result.output
-    assert analysed_with(store) == ["old-keywords-0", "old-keywords-0"]
+    assert analysed_with(store) == [Analyzer(old_classifier()).analyzer_id] * 2
 
 
 def test_all_and_stale_together_are_a_usage_error(sqlite_url, home):
@@ -195,7 +208,8 @@ def test_past_changes_get_the_new_severities_and_the_reanalysis_is_a_technical_c
     technical = [c for c in list_changes(store, include_technical=True) if c.technical]
     [reanalysis] = technical
     assert reanalysis.from_version == reanalysis.to_version == store.history.current_version(document_id).version.sha256
-    assert not reanalysis.substantive and reanalysis.cosmetic_reason == "re-analysed: old-keywords-0 → stricter-2"
+    assert not reanalysis.substantive and reanalysis.cosmetic_reason == (
+        f"re-analysed: {Analyzer(old_classifier()).analyzer_id} → {Analyzer(stricter_classifier()).analyzer_id}")
     moved = {c.change.clause_key: (c.change.severity_before, c.change.severity_after) for c in reanalysis.clause_changes}
     assert sorted(moved.values(), key=str) == [("low", "high"), (None, "medium")]
     assert all(c.change.before == c.change.after for c in reanalysis.clause_changes)
@@ -216,4 +230,5 @@ def test_the_site_shows_a_reanalysis_as_a_technical_change(recorded, store_url, 
                                catch_exceptions=False)
     assert built.exit_code == 0, built.output
     page = (out / "documents" / f"{document_id}.html").read_text()
-    assert "re-analysed: old-keywords-0 → stricter-2" in page and "technical rebuild" in page
+    reason = f"re-analysed: {Analyzer(old_classifier()).analyzer_id} → {Analyzer(stricter_classifier()).analyzer_id}"
+    assert reason in page and "technical rebuild" in page

@@ -102,9 +102,9 @@ def test_versions_to_analyse_are_those_of_another_analyser(store):
     record(store, doc["alpha"], TERMS, OLD)
     record(store, doc["alpha"], TERMS + "\nA new paragraph about refunds.\n", NEW, T0 + timedelta(days=1))
     record(store, doc["beta"], TERMS, NEW)
-    stale = versions_to_analyse(store, "kw-2")
-    assert [(r.document_id, r.analyzed_with) for r in stale] == [(doc["alpha"], "kw-1")]
-    everything = versions_to_analyse(store, "kw-2", everything=True)
+    stale = versions_to_analyse(store, NEW.analyzer_id)
+    assert [(r.document_id, r.analyzed_with) for r in stale] == [(doc["alpha"], OLD.analyzer_id)]
+    everything = versions_to_analyse(store, NEW.analyzer_id, everything=True)
     assert len(everything) == 3
     assert [r.document_id for r in everything] == [doc["alpha"], doc["alpha"], doc["beta"]]
 
@@ -115,7 +115,7 @@ def test_replace_analysis_swaps_clauses_and_keeps_provision_ids(store):
     record(store, document_id, TERMS, OLD)
     before = provision_ids(store)
     assert set(before) == {"arbitration", "tracking"}
-    (ref,) = versions_to_analyse(store, "kw-2")
+    (ref,) = versions_to_analyse(store, NEW.analyzer_id)
     stored = store.history.current_version(document_id)
     fresh = NEW.classify_text(stored.text)
     analysis = NEW(None, stored.text)
@@ -130,14 +130,14 @@ def test_replace_analysis_swaps_clauses_and_keeps_provision_ids(store):
     # Old provisions keep their record ids (never reused or renumbered); the new type gets a new one.
     assert {k: ids_after[k] for k in before} == before
     assert ids_after["governing_law"] not in before.values()
-    assert versions_to_analyse(store, "kw-2") == []
+    assert versions_to_analyse(store, NEW.analyzer_id) == []
 
 
 def test_replace_analysis_refuses_a_version_someone_else_reanalysed(store):
     store.catalog.sync_catalog(catalog("alpha"), now=T0)
     document_id = ids(store)["alpha"]
     record(store, document_id, TERMS, OLD)
-    (ref,) = versions_to_analyse(store, "kw-2")
+    (ref,) = versions_to_analyse(store, NEW.analyzer_id)
     text = store.history.current_version(document_id).text
     replace_analysis(store, ref, NEW(None, text), now=T0)
     with pytest.raises(AnalysisMovedError, match="kw-2"):
@@ -148,7 +148,7 @@ def test_replace_analysis_is_one_transaction(store):
     store.catalog.sync_catalog(catalog("alpha"), now=T0)
     document_id = ids(store)["alpha"]
     record(store, document_id, TERMS, OLD)
-    (ref,) = versions_to_analyse(store, "kw-2")
+    (ref,) = versions_to_analyse(store, NEW.analyzer_id)
     old_clauses = store.history.current_version(document_id).clauses
     analysis = NEW(None, store.history.current_version(document_id).text)
     # Two clauses with one ordinal break the (version, ordinal) constraint half-way through.
@@ -156,4 +156,4 @@ def test_replace_analysis_is_one_transaction(store):
     with pytest.raises(Exception):  # noqa: B017 - whichever IntegrityError the driver raises
         replace_analysis(store, ref, replace(analysis, clauses=broken), now=T0)
     assert store.history.current_version(document_id).clauses == old_clauses
-    assert versions_to_analyse(store, "kw-2")[0].analyzed_with == "kw-1"
+    assert versions_to_analyse(store, NEW.analyzer_id)[0].analyzed_with == OLD.analyzer_id
