@@ -109,17 +109,32 @@ class AdaptiveAnalyzer:
         self.workers: ParallelAnalyzer | None = None
 
     def prepare(self, coming: int = 1) -> None:
-        if coming >= self.WORKER_FROM and self.cores >= 2 and self.workers is None:
+        if self.workers is None and coming >= self.WORKER_FROM and self.cores >= 2:
             from clausewatch.parallel import ParallelAnalyzer
 
             log.info("analysis in a worker process: %d documents of the first batch have no version yet", coming)
-            self.workers = ParallelAnalyzer(workers=1)
-            self.workers.prepare(coming)
-        elif self.workers is None:
+            workers = ParallelAnalyzer(workers=1)
+            try:
+                workers.prepare(coming)
+            except (OSError, ImportError, NotImplementedError) as exc:  # no working semaphores, no process to spawn
+                log.warning("cannot start an analysis worker (%s); analysing in the crawling process", exc)
+                workers.close()
+            else:
+                self.workers = workers
+                return
+        if self.workers is None:
             self.in_process.prepare(coming)
 
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
-        return (self.workers or self.in_process)(previous, text, document_type)
+        workers = self.workers
+        if workers is not None:
+            from clausewatch.parallel import WorkersClosed
+
+            try:
+                return workers(previous, text, document_type)
+            except WorkersClosed:
+                pass  # a crawl cut short stopped its worker while a text was still being recorded: analysed here
+        return self.in_process(previous, text, document_type)
 
     def close(self) -> None:
         if self.workers is not None:
@@ -228,7 +243,7 @@ def crawl_catalog(
     types: Sequence[str] = (),
     delay: float | None = None,
     concurrency: int | None = None,
-    analyzer: Analyzer | DeferredAnalyzer | ParallelAnalyzer | None = None,
+    analyzer: Analyzer | DeferredAnalyzer | ParallelAnalyzer | AdaptiveAnalyzer | None = None,
     wait: bool = False,
     stop: StopRequest | None = None,
     on_result: OnResult | None = None,
@@ -301,7 +316,7 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
             report = crawl(store, selected, crawl_options(settings, delay=delay, concurrency=concurrency),
                            analyze=analyze, runner=stop.runner if stop else None, on_result=on_result)
         finally:
-            if isinstance(analyze, AdaptiveAnalyzer):
+            if analyzer is None and isinstance(analyze, AdaptiveAnalyzer):  # made for this crawl
                 analyze.close()
     counts = Counter(report.counts) + Counter(r.outcome for r in early)
     return CatalogCrawlReport(report.run_id, dict(counts), [*early, *report.failures], problems,

@@ -14,8 +14,10 @@ import multiprocessing.connection
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from functools import cached_property
 
 from analysis.domain import StoredVersion, VersionAnalysis
@@ -28,14 +30,35 @@ _worker_analyzer: Analyzer | None = None
 
 def _start_worker() -> None:
     global _worker_analyzer
-    # Ctrl-C reaches the terminal's whole process group, and systemd's stop every process of the service: the
-    # crawling process stops the crawl cleanly and then the pool, and its in-flight texts still need their
-    # analysis. Interrupted mid-task, a worker handed its KeyboardInterrupt to a recording thread as the task's
-    # result, which killed the crawl's reactor and hung the crawl. A worker ends with the pool or its parent.
+    # Ctrl-C signals the terminal's whole process group: the crawling process stops the crawl cleanly, and its texts
+    # in flight still need their analysis. Interrupted mid-task, a worker handed its KeyboardInterrupt to a recording
+    # thread as the task's result, which killed the crawl's reactor and hung the crawl. The worker was started with
+    # SIGINT blocked (``_interrupts_held``), so one that arrived while it started is discarded here, not fatal.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _end_with_parent()
     _worker_analyzer = Analyzer()
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Hold SIGINT back in this thread while it may start a worker.
+
+    The signal mask is inherited through the spawn start method's fork and exec,
+    so a Ctrl-C arriving while the new interpreter starts up stays pending until
+    ``_start_worker`` ignores it; here it is delivered as soon as the mask is
+    restored. SIGTERM is left alone: the pool itself ends a broken pool's workers
+    with it.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _end_with_parent() -> None:
@@ -62,12 +85,17 @@ def _analyze_in_worker(previous: StoredVersion | None, text: str, document_type:
     return _worker_analyzer(previous, text, document_type)
 
 
+class WorkersClosed(RuntimeError):
+    """The analyser's workers were stopped (``ParallelAnalyzer.close``); it takes no more texts."""
+
+
 class ParallelAnalyzer:
     """An ``analyze`` callable for the store that runs each analysis in a worker process."""
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
         self._lock = threading.Lock()
 
     @cached_property
@@ -77,22 +105,33 @@ class ParallelAnalyzer:
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise WorkersClosed("the analysis workers were stopped")
             if self._pool is None:
                 # spawn, not fork: the crawling process runs the reactor and worker threads.
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
             return self._pool
 
+    def _submit(self, pool: ProcessPoolExecutor, fn, *args) -> Future:
+        try:
+            with _interrupts_held():  # a submit may start a worker
+                return pool.submit(fn, *args)
+        except RuntimeError as exc:  # "cannot schedule new futures after shutdown": closed meanwhile
+            if self._closed:
+                raise WorkersClosed("the analysis workers were stopped") from exc
+            raise
+
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
         pool = self._executor()
         try:
-            return pool.submit(_analyze_in_worker, previous, text, document_type).result()
+            return self._submit(pool, _analyze_in_worker, previous, text, document_type).result()
         except BrokenProcessPool:
             # A worker died (killed, out of memory): the pool refuses all work from then on, and a scheduler keeps
             # it for every later run. A new pool gets this text once more; a second death is the caller's failure.
             log.warning("an analysis worker died; starting the pool again")
             self._discard(pool)
-            return self._executor().submit(_analyze_in_worker, previous, text, document_type).result()
+            return self._submit(self._executor(), _analyze_in_worker, previous, text, document_type).result()
 
     def _discard(self, pool: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -105,7 +144,7 @@ class ParallelAnalyzer:
         texts."""
         pool = self._executor()
         for _ in range(self.workers):
-            pool.submit(os.getpid)
+            self._submit(pool, os.getpid)
 
     @property
     def started(self) -> bool:
@@ -113,7 +152,9 @@ class ParallelAnalyzer:
         return self._pool is not None
 
     def close(self) -> None:
+        """Stop the workers once the texts they were given are analysed; later texts are refused (``WorkersClosed``)."""
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown()

@@ -308,7 +308,7 @@ def test_auto_analyses_many_first_texts_in_one_worker_and_a_few_in_process(store
             assert first.workers is not None and first.workers.started and not first.in_process.prepared
         finally:
             first.close()
-        assert set(multiprocessing.active_children()) == others  # the crawl's worker is gone with it
+        assert not set(multiprocessing.active_children()) - others  # the crawl's worker is gone with it
         for document in store.catalog.documents():
             assert any("suspend your account" in c.clause.text for c in store.history.current_version(
                 document.id).clauses)
@@ -319,7 +319,7 @@ def test_auto_analyses_many_first_texts_in_one_worker_and_a_few_in_process(store
         assert crawl(store, store.catalog.documents(), DIRECT_OPTIONS, analyze=later).counts == {
             "new_version": 1, "not_modified": 2}
         assert later.workers is None and later.in_process.prepared and later.in_process.loaded
-        assert set(multiprocessing.active_children()) == others
+        assert not set(multiprocessing.active_children()) - others
 
     one_core = EagerAdaptive(cores=1)
     one_core.prepare(500)
@@ -342,7 +342,34 @@ def test_the_default_crawl_chooses_per_crawl_and_stops_its_worker_when_the_crawl
             result = invoke(*base, "crawl", "--delay", "0")
     assert result.exit_code == 0 and "2 new_version" in result.output
     assert "analysis in a worker process: 2 documents of the first batch have no version yet" in caplog.text
-    assert set(multiprocessing.active_children()) == others
+    assert not set(multiprocessing.active_children()) - others
+
+
+def test_auto_analyses_in_process_what_its_stopped_or_unstartable_worker_cannot(monkeypatch, caplog):
+    """A crawl cut short (a second Ctrl-C, a job interrupted) stops its worker while recording threads may still hand
+    texts over; and a host may have no working semaphores for a process pool (OSError 38 in some containers)."""
+    from analysis.pipeline import Analyzer
+
+    text = ANALYSED_POLICY.decode()
+    expected = Analyzer()(None, text)
+    others = set(multiprocessing.active_children())
+    stopped = EagerAdaptive(cores=2)
+    stopped.prepare(2)
+    assert stopped.workers is not None and stopped.workers.started
+    stopped.close()
+    assert stopped(None, text) == expected
+    assert not set(multiprocessing.active_children()) - others
+
+    def no_semaphores(*args, **kwargs):
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr("clausewatch.parallel.ProcessPoolExecutor", no_semaphores)
+    unstartable = EagerAdaptive(cores=2)
+    with caplog.at_level("WARNING", logger="clausewatch.crawling"):
+        unstartable.prepare(2)
+    assert unstartable.workers is None and unstartable.in_process.prepared
+    assert "cannot start an analysis worker ([Errno 38] Function not implemented)" in caplog.text
+    assert unstartable(None, text) == expected
 
 
 def test_a_site_that_refuses_connections_is_a_failure_in_one_line_not_a_traceback(tmp_path):

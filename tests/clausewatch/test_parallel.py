@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from analysis.pipeline import Analyzer
-from clausewatch.parallel import ParallelAnalyzer
+from clausewatch.parallel import ParallelAnalyzer, WorkersClosed
 
 TEXT = """# Terms of Service
 
@@ -51,21 +53,54 @@ def test_a_worker_killed_mid_crawl_is_replaced_and_the_next_text_analysed():
         parallel.close()
 
 
-def test_ctrl_c_and_systemds_stop_leave_the_worker_to_finish_its_texts():
-    """Ctrl-C signals the terminal's whole process group, systemd's stop the whole service: the crawling process
-    stops cleanly and its texts in flight are still analysed. A worker that took SIGINT mid-task handed its
-    KeyboardInterrupt to the crawl's recording thread, which hung the crawl."""
+def test_ctrl_c_leaves_the_worker_to_finish_its_texts():
+    """Ctrl-C signals the terminal's whole process group: the crawling process stops cleanly and its texts in flight
+    are still analysed. A worker that took SIGINT mid-task handed its KeyboardInterrupt to the crawl's recording
+    thread, which hung the crawl."""
     others = set(multiprocessing.active_children())
     parallel = ParallelAnalyzer(workers=1)
     try:
         expected = parallel(None, TEXT)
         (worker,) = set(multiprocessing.active_children()) - others
         os.kill(worker.pid, signal.SIGINT)
-        os.kill(worker.pid, signal.SIGTERM)
         assert parallel(None, TEXT) == expected
         assert set(multiprocessing.active_children()) - others == {worker} and worker.is_alive()
     finally:
         parallel.close()
+
+
+def test_a_ctrl_c_while_a_worker_starts_is_held_back_from_it():
+    """A Ctrl-C in the ~0.1 s a new interpreter takes to start, before it could ignore the signal, killed the worker:
+    the pool broke and a new worker loaded the models after the user had asked to stop."""
+    others = set(multiprocessing.active_children())
+    parallel = ParallelAnalyzer(workers=1)
+    try:
+        parallel.prepare()
+        (worker,) = set(multiprocessing.active_children()) - others
+        os.kill(worker.pid, signal.SIGINT)  # at once: the worker is still starting
+        parallel(None, TEXT)
+        assert set(multiprocessing.active_children()) - others == {worker} and worker.is_alive()
+    finally:
+        parallel.close()
+
+
+def test_closed_workers_take_no_more_texts_and_a_broken_pools_survivors_end_with_it():
+    parallel = ParallelAnalyzer(workers=2)
+    others = set(multiprocessing.active_children())
+    parallel.prepare()
+    first = set(multiprocessing.active_children()) - others
+    assert len(first) == 2
+    victim, survivor = sorted(first, key=lambda p: p.pid)
+    os.kill(victim.pid, signal.SIGKILL)
+    try:
+        assert parallel(None, TEXT) == Analyzer()(None, TEXT)  # a new pool
+        survivor.join(60)  # the broken pool ends its other worker with SIGTERM
+        assert not survivor.is_alive()
+    finally:
+        parallel.close()
+    assert not set(multiprocessing.active_children()) - others
+    with pytest.raises(WorkersClosed):
+        parallel(None, TEXT)
 
 
 def test_prepared_workers_are_started_before_the_first_text_and_analyse_it():
@@ -82,7 +117,7 @@ def test_prepared_workers_are_started_before_the_first_text_and_analyse_it():
 
 HOLDER = """
 import sys
-from clausewatch.parallel import ParallelAnalyzer
+from clausewatch.parallel import ParallelAnalyzer, WorkersClosed
 parallel = ParallelAnalyzer(workers=1)
 parallel(None, "# Terms\\n\\nWe may terminate your account at any time.\\n")
 import multiprocessing

@@ -104,3 +104,12 @@ def test_addresses_that_work_are_taken_as_given():
                                           ("Error", "ERROR")])
 def test_the_logging_modules_other_names_for_a_level_are_taken(given, level):
     assert load_settings({"CLAUSEWATCH_LOG_LEVEL": given}).log_level == level
+
+
+def test_the_analysis_workers_help_says_the_batch_and_the_threshold_the_crawl_uses():
+    from clausewatch.crawling import AdaptiveAnalyzer
+    from clausewatch.settings import SETTINGS
+    from crawler.crawl import _TARGETS_PER_BATCH
+
+    described = next(s for s in SETTINGS if s.name == "ANALYSIS_WORKERS").help
+    assert f"first {_TARGETS_PER_BATCH} documents include {AdaptiveAnalyzer.WORKER_FROM} or more" in described
