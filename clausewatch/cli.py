@@ -18,7 +18,7 @@ import click
 
 from clausewatch.commands import CommandLoader, CommandTable
 from clausewatch.commands._global_options import add_global_options
-from clausewatch.errors import EXIT_INTERRUPTED, error_lines, exit_status_of
+from clausewatch.errors import EXIT_INTERRUPTED, InterruptedRunError, error_lines, exit_status_of
 
 
 class GuardedGroup(click.Group):
@@ -29,6 +29,9 @@ class GuardedGroup(click.Group):
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except InterruptedRunError as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except KeyboardInterrupt:  # Ctrl-C outside a command that stops on it by itself (crawl does)
             click.echo("Error: interrupted by SIGINT; every write is a transaction: nothing is half-written, "
                        "run the command again to finish", err=True)

@@ -26,8 +26,13 @@ class BusyError(Exception):
     """Another process holds the lock this work needs; the message names the holder."""
 
 
-class InterruptedRunError(Exception):
-    """The command was stopped by a signal; the message says what became of its work."""
+class InterruptedRunError(BaseException):
+    """The command was stopped by a signal; the message says what became of its work.
+
+    Raised by a signal handler, so anywhere in the main thread: a BaseException, as
+    KeyboardInterrupt is, so that no ``except Exception`` on the way swallows it (one
+    in logging's emit did, when the second Ctrl-C came while the first was logged).
+    """
 
     def __init__(self, signal_name: str, what: str = "every write is a transaction: nothing is half-written"):
         self.signal_name = signal_name

@@ -239,7 +239,14 @@ def crawl(
         _prepare_analysis(store, first_batch, analyze)
         targets = CrawlTargets(store, documents, recorder)
         settings = scrapy_settings(options, browser="browser" in fetchers, guard=guard)
-        (runner or CrawlRunner()).run(PolicySpider, settings, targets=targets, recorder=recorder)
+        crawl_runner = runner or CrawlRunner()
+        try:
+            crawl_runner.run(PolicySpider, settings, targets=targets, recorder=recorder)
+        except BaseException:
+            # Interrupted in this thread (a job's shutdown signal, a second Ctrl-C): the crawl would go on in the
+            # reactor's thread, fetching and recording after its run was closed and its lease released.
+            crawl_runner.stop()
+            raise
         if targets.error is not None:
             raise targets.error
         for document_id in [*recorder.unrecorded(), *targets.never_handed()]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from threading import Thread
 from typing import Any
 
 from scrapy.crawler import Crawler
@@ -35,12 +36,26 @@ BATCH_SIZE = 64
 BATCHED = {NotModifiedDocument: "record_not_modified_batch", FetchedDocument: "record_identical_batch"}
 
 
+class RecordingThreads(ThreadPool):
+    """The recording pool, of daemon threads.
+
+    A crawl cut short at once (a second Ctrl-C, a job's shutdown signal) never
+    closes its spider, so the pool is never stopped, and the interpreter waits at
+    exit for every thread that is not a daemon: the command printed its error and
+    never ended. A recording the exit cuts off is a transaction that never
+    committed.
+    """
+
+    def threadFactory(self, *args: Any, **kwargs: Any) -> Thread:  # noqa: N802 - Twisted's name
+        return Thread(*args, daemon=True, **kwargs)
+
+
 class RecordPipeline:
     """Records items in worker threads of its own: extraction and database writes block, the reactor must not."""
 
     def __init__(self, crawler: Crawler, threads: int = DEFAULT_RECORD_THREADS):
         self.crawler = crawler
-        self.pool = ThreadPool(minthreads=0, maxthreads=threads, name="clausewatch-record")
+        self.pool = RecordingThreads(minthreads=0, maxthreads=threads, name="clausewatch-record")
         self._batches: dict[type, RecordBatches] = {}
 
     @classmethod

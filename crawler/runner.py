@@ -40,6 +40,10 @@ def _ensure_reactor() -> None:
         _ready = True
 
 
+# How often a stop asked for while a crawl is still starting looks again whether its engine runs.
+_STOP_RETRY_SECONDS = 0.05
+
+
 class CrawlRunner:
     """Schedules crawls on the process-wide reactor thread and waits for them."""
 
@@ -47,9 +51,10 @@ class CrawlRunner:
         _ensure_reactor()
         self._active: list[Any] = []
         self._lock = threading.Lock()
+        self._stopping = False
 
     def run(self, spider_cls: type, settings: dict[str, Any], timeout: float | None = None, **spider_kwargs: Any) -> Any:
-        """Run one crawl to its end and return the finished spider."""
+        """Run one crawl to its end and return the finished spider (None: stopped before it started)."""
         import crochet
 
         result = crochet.run_in_reactor(self._start)(spider_cls, settings, spider_kwargs)
@@ -61,7 +66,11 @@ class CrawlRunner:
 
     def _start(self, spider_cls: type, settings: dict[str, Any], spider_kwargs: dict[str, Any]):
         from scrapy.crawler import CrawlerRunner
+        from twisted.internet import defer
 
+        with self._lock:
+            if self._stopping:  # stopped before this crawl was started: it is not
+                return defer.succeed(None)
         runner = CrawlerRunner(settings)
         crawler = runner.create_crawler(spider_cls)
         with self._lock:
@@ -76,13 +85,38 @@ class CrawlRunner:
         return deferred.addBoth(finished)
 
     def stop(self) -> None:
-        """Ask every crawl in flight to close gracefully (finishing its open requests)."""
+        """Ask every crawl in flight to close gracefully (finishing its open requests); a crawl not started yet is
+        not started, and one still starting is stopped as soon as its engine runs."""
         import crochet
 
         @crochet.run_in_reactor
         def _stop() -> None:
             with self._lock:
-                for crawler in list(self._active):
-                    crawler.stop()
+                self._stopping = True
+                crawlers = list(self._active)
+            for crawler in crawlers:
+                self._stop_when_running(crawler)
 
         _stop().wait(timeout=60)
+
+    def _stop_when_running(self, crawler: Any) -> None:
+        """Stop ``crawler`` once its engine runs. Scrapy's stop only sets a flag on a crawler whose engine has not
+        started yet, and the engine then crawls everything and waits for ever to be told to stop (a Ctrl-C in the
+        first second of a crawl hung it)."""
+        from scrapy.utils.defer import deferred_from_coro
+        from twisted.internet import reactor
+
+        with self._lock:
+            if crawler not in self._active:
+                return  # finished meanwhile
+        if _engine_running(crawler):
+            deferred_from_coro(crawler.stop_async())
+        else:
+            reactor.callLater(_STOP_RETRY_SECONDS, self._stop_when_running, crawler)
+
+
+def _engine_running(crawler: Any) -> bool:
+    try:
+        return bool(crawler.engine.running)
+    except RuntimeError:  # the engine is made as the crawl starts: reading it before raises
+        return False

@@ -178,6 +178,29 @@ def test_one_crawl_per_store_and_ctrl_c_stops_cleanly(project, tmp_path):
     assert again.exit_code == 0 and "2 not_modified" in again.stdout
 
 
+def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
+    """The first Ctrl-C waits for the fetches in flight; the second must end the process. It printed its error and
+    then waited for ever, at the interpreter's exit, for the recording threads of a crawl never closed."""
+    site, _catalog, base = project
+    site.set("/zeta", Page(policy("Zeta"), hang=True))  # never answered while the crawl runs
+    crawling = subprocess.Popen([CLAUSEWATCH, *base, "crawl", "--delay", "0", "--concurrency", "4"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert site.wait_for_request("/zeta"), "the crawl never reached /zeta"
+        crawling.send_signal(signal.SIGINT)
+        for line in crawling.stderr:
+            if "received SIGINT: finishing the fetches in flight" in line:
+                break
+        crawling.send_signal(signal.SIGINT)
+        _out, err = crawling.communicate(timeout=120)
+    finally:
+        crawling.kill()
+        site.release()
+    assert crawling.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("Error: interrupted by SIGINT")
+    assert "Traceback" not in err
+
+
 def test_a_crawl_lock_left_by_a_killed_process_is_taken_over_at_once(project, caplog):
     from datetime import UTC, datetime, timedelta
 
