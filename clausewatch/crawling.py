@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from analysis.domain import Document, StoredVersion, VersionAnalysis
@@ -142,11 +143,39 @@ class AdaptiveAnalyzer:
 
 
 def usable_cores() -> int:
-    """The CPUs this process may run on (its affinity, where the system tells it), at least 1."""
+    """The CPUs this process may use, at least 1: its affinity, capped by a cgroup CPU quota (systemd's CPUQuota=,
+    docker's --cpus, a Kubernetes limit), which the affinity does not show."""
     try:
-        return len(os.sched_getaffinity(0)) or 1
+        cores = len(os.sched_getaffinity(0)) or 1
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    return max(1, min(cores, int(quota))) if quota is not None else cores
+
+
+def cgroup_cpu_quota(membership: Path = Path("/proc/self/cgroup"), root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """How many CPUs' worth of time this process's cgroup (v2) and its ancestors allow, or None: no limit, or no
+    cgroup v2 to read."""
+    try:
+        lines = membership.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    own = next((line[3:] for line in lines if line.startswith("0::")), None)
+    if own is None:
+        return None
+    limits = []
+    folder = root / own.strip().lstrip("/")
+    while True:
+        try:
+            quota, period = (folder / "cpu.max").read_text(encoding="utf-8").split()
+            if quota != "max":
+                limits.append(int(quota) / int(period))
+        except (OSError, ValueError):
+            pass  # no controller here, or a file not as expected: no limit known at this level
+        if folder == root or root not in folder.parents:
+            break
+        folder = folder.parent
+    return min(limits) if limits else None
 
 
 def default_analyzer(settings: Settings) -> DeferredAnalyzer | ParallelAnalyzer | AdaptiveAnalyzer:

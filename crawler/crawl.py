@@ -258,18 +258,18 @@ def crawl(
 def _prepare_analysis(store: Store, first_batch: list[str], analyze: Analyze | None) -> None:
     """Have the analyser get ready now, beside Scrapy's start, when first texts are all but certain.
 
-    A document without a version yet brings a text to analyse (unless its fetch
-    fails); loading the models (~0.9 s of CPU, much of it outside the GIL) then
-    overlaps the crawler's start rather than holding up the first page. The
-    analyser is told how many such documents the first batch holds (one query),
-    which is how ``ANALYSIS_WORKERS=auto`` decides whether a worker process pays.
-    A crawl whose documents all have versions (the daily run) loads nothing until
-    a page turns out new. An analyser without ``prepare`` is left alone.
+    A document never fetched brings a text to analyse (unless its fetch fails);
+    loading the models then overlaps the crawler's start rather than holding up
+    the first page. The analyser is told how many such documents the first batch
+    holds (one query), which is how ``ANALYSIS_WORKERS=auto`` decides whether a
+    worker process pays. A crawl whose documents have all been fetched before
+    (the daily run, failing pages included) loads nothing until a page turns out
+    new. An analyser without ``prepare`` is left alone.
     """
     prepare = getattr(analyze, "prepare", None)
     if prepare is None:
         return
-    coming = store.history.count_without_version(first_batch)
+    coming = store.history.count_never_fetched(first_batch)
     if coming:
         prepare(coming)
 

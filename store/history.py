@@ -135,12 +135,18 @@ class History:
             return [mapping.snapshot_from_row(row, document_id) for row in rows]
 
 
-    def count_without_version(self, document_ids: Sequence[str]) -> int:
-        """How many of these documents have no version yet (their first text is still to come)."""
+    def count_never_fetched(self, document_ids: Sequence[str]) -> int:
+        """How many of these documents were never fetched: their first text is still to come.
+
+        A document whose fetches all failed has no version either, but a page that
+        keeps failing (a dead URL, a browser document without Chromium) would count
+        on every daily run: it says nothing of a text to analyse.
+        """
+        fetched = select(FetchRow.id).where(FetchRow.document_id == DocumentRow.id).exists()
         with self.db.session() as session:
             return sum(session.scalar(
                 select(func.count()).select_from(DocumentRow)
-                .where(DocumentRow.public_id.in_(chunk), DocumentRow.current_version_id.is_(None))) or 0
+                .where(DocumentRow.public_id.in_(chunk), DocumentRow.current_version_id.is_(None), ~fetched)) or 0
                 for chunk in chunks(list(document_ids)))
 
     def current_head(self, document_id: str) -> tuple[str, int] | None:

@@ -349,6 +349,28 @@ def test_auto_analyses_many_first_texts_in_one_worker_and_a_few_in_process(store
     assert one_core.workers is None and one_core.in_process.prepared
 
 
+def test_a_cgroup_cpu_quota_caps_the_cores_auto_counts_on(tmp_path):
+    """sched_getaffinity lists every CPU of the host under systemd's CPUQuota=100% or docker's --cpus=1, where a
+    worker costs more than it saves."""
+    from clausewatch.crawling import cgroup_cpu_quota, usable_cores
+
+    membership, root = tmp_path / "cgroup", tmp_path / "fs"
+    service = root / "system.slice" / "clausewatch.service"
+    service.mkdir(parents=True)
+    membership.write_text("0::/system.slice/clausewatch.service\n")
+    assert cgroup_cpu_quota(membership, root) is None  # no cpu.max anywhere: no limit known
+    (root / "cpu.max").write_text("max 100000\n")
+    (service / "cpu.max").write_text("max 100000\n")
+    assert cgroup_cpu_quota(membership, root) is None
+    (root / "system.slice" / "cpu.max").write_text("150000 100000\n")  # an ancestor's limit holds too
+    assert cgroup_cpu_quota(membership, root) == 1.5
+    (service / "cpu.max").write_text("50000 100000\n")
+    assert cgroup_cpu_quota(membership, root) == 0.5
+    membership.write_text("12:cpu,cpuacct:/system.slice\n")  # cgroup v1 only: not read
+    assert cgroup_cpu_quota(membership, root) is None
+    assert 1 <= usable_cores() <= (os.cpu_count() or 1)
+
+
 def test_the_default_crawl_chooses_per_crawl_and_stops_its_worker_when_the_crawl_ends(tmp_path, monkeypatch, caplog):
     assert isinstance(default_analyzer(load_settings({})), AdaptiveAnalyzer)
     assert default_analyzer(load_settings({})) is not default_analyzer(load_settings({}))  # one per crawl

@@ -66,17 +66,20 @@ def test_current_head_is_the_current_versions_hash_and_length(store):
         store.history.current_head("CW-D-99999")
 
 
-def test_count_without_version_counts_the_documents_whose_first_text_is_still_to_come(store):
+def test_count_never_fetched_counts_the_documents_whose_first_text_is_still_to_come(store):
     now = datetime(2026, 1, 1, tzinfo=UTC)
     spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),
-                                         DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),))))
+                                         DocumentSpec("acme", "Privacy Policy", (SourceSpec("http://x/p"),)),
+                                         DocumentSpec("acme", "Cookie Policy", (SourceSpec("http://x/c"),))))
     store.catalog.sync_catalog([spec], now=now)
-    terms, privacy = store.catalog.documents()
-    assert store.history.count_without_version([terms.id, privacy.id]) == 2
+    terms, privacy, cookies = store.catalog.documents()
+    assert store.history.count_never_fetched([terms.id, privacy.id, cookies.id]) == 3
     record_fetched_text(store, terms.id, "# Terms\n\nHello\n", now)
-    assert store.history.count_without_version([terms.id]) == 0
-    assert store.history.count_without_version([terms.id, privacy.id, "CW-D-99999"]) == 1
-    assert store.history.count_without_version([]) == 0
+    # A dead page: no text to expect on every run.
+    store.recording.record_failure(cookies.id, started_at=now, finished_at=now, kind="http_4xx", detail="HTTP 404")
+    assert store.history.count_never_fetched([terms.id, cookies.id]) == 0
+    assert store.history.count_never_fetched([terms.id, privacy.id, cookies.id, "CW-D-99999"]) == 1
+    assert store.history.count_never_fetched([]) == 0
 
 
 def test_a_stale_known_head_is_read_again_and_the_text_analysed_against_the_current_version(store):
