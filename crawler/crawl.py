@@ -189,6 +189,7 @@ class CrawlTargets:
         self.batch = batch
         self.handed = 0
         self.error: Exception | None = None
+        self.exhausted = False
 
     def __iter__(self) -> Iterator[CrawlTarget]:
         documents = iter(self.documents)
@@ -197,6 +198,7 @@ class CrawlTargets:
                 self.recorder.expect(target.document_id)
                 self.handed += 1
                 yield target
+        self.exhausted = self.error is None
 
     def _next_batch(self, documents: Iterator[Document]) -> list[CrawlTarget]:
         try:
@@ -208,6 +210,11 @@ class CrawlTargets:
         return [CrawlTarget(d.id, d.spec, headers[d.id]) for d in batch]
 
     def never_handed(self) -> Iterator[str]:
+        """The documents the spider did not reach: none once it has read them all, which a crawl that ran to its
+        end did (reading the catalog again to skip every document cost a third pass over it, ~0.07 ms CPU per
+        document, decision 0014)."""
+        if self.exhausted:
+            return iter(())
         return (document.id for document in islice(self.documents, self.handed, None))
 
 

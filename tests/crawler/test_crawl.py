@@ -201,6 +201,28 @@ def test_a_crawl_cut_short_knows_which_documents_it_handed_over_and_which_it_nev
     assert recorder.counts == {"skipped": 1} and [r.document_id for r in recorder.failures] == ["CW-D-00002"]
 
 
+class CountedReads:
+    """The store's documents, counting how many times they are read through."""
+
+    def __init__(self, documents):
+        self.documents, self.reads = documents, 0
+
+    def __iter__(self):
+        self.reads += 1
+        return iter(self.documents)
+
+
+def test_targets_read_to_the_end_name_no_document_without_reading_the_catalog_again(store):
+    store.catalog.sync_catalog([platform(f"p{n}", document(f"p{n}", f"http://127.0.0.1:9/{n}")) for n in range(5)],
+                               now=datetime.now(UTC))
+    documents = CountedReads(store.catalog.each_document())
+    targets = CrawlTargets(store, documents, Recorder(store, analyze=None, run_id="r1"), batch=2)
+
+    assert len(list(targets)) == 5
+    assert list(targets.never_handed()) == []
+    assert documents.reads == 1
+
+
 def test_a_document_the_store_does_not_know_stops_the_crawl_with_that_error(store, fast_options):
     spec = document("ghost", "http://127.0.0.1:9/terms")
     ghost = Document("CW-D-99999", "ghost", "Ghost", spec.type, "http://127.0.0.1:9/terms", spec)

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from store.database import SQLITE_CACHE_KIB
 from store.migrate import MIGRATION_LOCK_KEY, schema_state, upgrade
 from store.repository import (
     Store,
@@ -57,6 +58,13 @@ def test_read_mode_makes_the_database_refuse_writes(store_url, tmp_path):
     writer.catalog.sync_catalog([ACME], now=NOW)
     assert [d.id for d in writer.catalog.documents()] == ["CW-D-00001"]
     writer.close()
+
+
+def test_a_sqlite_connection_that_writes_keeps_a_bounded_page_cache(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'clausewatch.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
+    engine.dispose()
 
 
 @pytest.mark.parametrize("mode", ["read", "write", "create"])
