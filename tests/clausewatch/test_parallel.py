@@ -8,6 +8,8 @@ import select
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -35,38 +37,39 @@ def test_worker_process_analysis_matches_in_process_analysis():
         parallel.close()
 
 
-def test_a_worker_killed_mid_crawl_is_replaced_and_the_next_text_analysed():
-    """A dead worker breaks a process pool for good; the scheduler keeps its pool for every run, so one kill (the
-    out-of-memory killer, an operator) would otherwise fail every later analysis until a restart."""
+@contextmanager
+def one_worker() -> Iterator[tuple[ParallelAnalyzer, multiprocessing.Process, object, set]]:
+    """A pool of one worker that has analysed TEXT: the pool, its worker, the answer, and the children before it."""
     others = set(multiprocessing.active_children())
     parallel = ParallelAnalyzer(workers=1)
     try:
         expected = parallel(None, TEXT)
         (worker,) = set(multiprocessing.active_children()) - others
+        yield parallel, worker, expected, others
+    finally:
+        parallel.close()
+
+
+def test_a_worker_killed_mid_crawl_is_replaced_and_the_next_text_analysed():
+    """A dead worker breaks a process pool for good; the scheduler keeps its pool for every run, so one kill (the
+    out-of-memory killer, an operator) would otherwise fail every later analysis until a restart."""
+    with one_worker() as (parallel, worker, expected, others):
         os.kill(worker.pid, signal.SIGKILL)
         worker.join()
 
         assert parallel(None, TEXT) == expected
         (replacement,) = set(multiprocessing.active_children()) - others
         assert replacement.pid != worker.pid
-    finally:
-        parallel.close()
 
 
 def test_ctrl_c_leaves_the_worker_to_finish_its_texts():
     """Ctrl-C signals the terminal's whole process group: the crawling process stops cleanly and its texts in flight
     are still analysed. A worker that took SIGINT mid-task handed its KeyboardInterrupt to the crawl's recording
     thread, which hung the crawl."""
-    others = set(multiprocessing.active_children())
-    parallel = ParallelAnalyzer(workers=1)
-    try:
-        expected = parallel(None, TEXT)
-        (worker,) = set(multiprocessing.active_children()) - others
+    with one_worker() as (parallel, worker, expected, others):
         os.kill(worker.pid, signal.SIGINT)
         assert parallel(None, TEXT) == expected
         assert set(multiprocessing.active_children()) - others == {worker} and worker.is_alive()
-    finally:
-        parallel.close()
 
 
 def test_a_ctrl_c_while_a_worker_starts_is_held_back_from_it():
