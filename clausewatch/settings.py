@@ -165,7 +165,7 @@ SETTINGS: tuple[Setting, ...] = (
             networks),
     Setting("BROWSER_PATH", "/usr/bin/chromium", "Chromium used for documents declared `browser`."),
     Setting("ANALYSIS_WORKERS", AUTO, "Processes analysing new versions during a crawl. auto: one worker process "
-            f"when the crawl's first 500 documents include {AUTO_WORKER_FROM} or more without a version and the "
+            f"when the crawl's first 500 documents include {AUTO_WORKER_FROM} or more never fetched and the "
             "process may run on two cores or more, else in the crawling process; 0: always in the crawling "
             "process (best when few texts are new, as in a daily run); N: N worker processes, started at the first "
             "new text and kept (decision 0014).",
