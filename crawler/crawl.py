@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -251,8 +252,10 @@ def crawl(
             crawl_runner.run(PolicySpider, settings, targets=targets, recorder=recorder)
         except BaseException:
             # Interrupted in this thread (a job's shutdown signal, a second Ctrl-C): the crawl would go on in the
-            # reactor's thread, fetching and recording after its run was closed and its lease released.
-            crawl_runner.stop()
+            # reactor's thread, fetching and recording after its run was closed and its lease released. The
+            # interruption is what the caller must see, not a reactor too busy to take the stop within a minute.
+            with contextlib.suppress(Exception):
+                crawl_runner.stop()
             raise
         if targets.error is not None:
             raise targets.error
