@@ -8,7 +8,7 @@ import signal
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -154,28 +154,47 @@ def usable_cores() -> int:
 
 
 def cgroup_cpu_quota(membership: Path = Path("/proc/self/cgroup"), root: Path = Path("/sys/fs/cgroup")) -> float | None:
-    """How many CPUs' worth of time this process's cgroup (v2) and its ancestors allow, or None: no limit, or no
-    cgroup v2 to read."""
+    """How many CPUs' worth of time this process's cgroup and its ancestors allow, or None: no limit, or no cgroup
+    to read. cgroup v2 (``cpu.max``) or, on a host still on v1, the ``cpu`` controller's CFS quota."""
     try:
         lines = membership.read_text(encoding="utf-8").splitlines()
     except OSError:
         return None
-    own = next((line[3:] for line in lines if line.startswith("0::")), None)
-    if own is None:
-        return None
+    limits = []
+    for line in lines:
+        number, _, rest = line.partition(":")
+        controllers, _, own = rest.partition(":")
+        if number == "0" and controllers == "":
+            limits += _limits(root, own, _cpu_max)
+        elif "cpu" in controllers.split(","):
+            limits += _limits(root / controllers, own, _cfs_quota)
+    return min(limits) if limits else None
+
+
+def _limits(root: Path, own: str, read: Callable[[Path], float | None]) -> list[float]:
+    """The limits ``read`` finds in the cgroup folder ``own`` under ``root`` and in each of its ancestors."""
     limits = []
     folder = root / own.strip().lstrip("/")
     while True:
         try:
-            quota, period = (folder / "cpu.max").read_text(encoding="utf-8").split()
-            if quota != "max":
-                limits.append(int(quota) / int(period))
+            limit = read(folder)
         except (OSError, ValueError):
-            pass  # no controller here, or a file not as expected: no limit known at this level
+            limit = None  # no controller here, or a file not as expected: no limit known at this level
+        if limit is not None:
+            limits.append(limit)
         if folder == root or root not in folder.parents:
-            break
+            return limits
         folder = folder.parent
-    return min(limits) if limits else None
+
+
+def _cpu_max(folder: Path) -> float | None:
+    quota, period = (folder / "cpu.max").read_text(encoding="utf-8").split()
+    return None if quota == "max" else int(quota) / int(period)
+
+
+def _cfs_quota(folder: Path) -> float | None:
+    quota = int((folder / "cpu.cfs_quota_us").read_text(encoding="utf-8"))
+    return None if quota < 0 else quota / int((folder / "cpu.cfs_period_us").read_text(encoding="utf-8"))
 
 
 def default_analyzer(settings: Settings) -> DeferredAnalyzer | ParallelAnalyzer | AdaptiveAnalyzer:

@@ -366,8 +366,15 @@ def test_a_cgroup_cpu_quota_caps_the_cores_auto_counts_on(tmp_path):
     assert cgroup_cpu_quota(membership, root) == 1.5
     (service / "cpu.max").write_text("50000 100000\n")
     assert cgroup_cpu_quota(membership, root) == 0.5
-    membership.write_text("12:cpu,cpuacct:/system.slice\n")  # cgroup v1 only: not read
-    assert cgroup_cpu_quota(membership, root) is None
+    # A host still on cgroup v1: the cpu controller's CFS quota, on the process's folder or an ancestor.
+    membership.write_text("12:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\n0::/\n")
+    v1 = root / "cpu,cpuacct" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert cgroup_cpu_quota(membership, root) is None  # no quota in either hierarchy
+    (v1 / "cpu.cfs_quota_us").write_text("100000\n")
+    assert cgroup_cpu_quota(membership, root) == 1.0
     assert 1 <= usable_cores() <= (os.cpu_count() or 1)
 
 
