@@ -2,8 +2,10 @@
 
 Extraction, the database and Scrapy stay in the crawling process; the
 CPU-heavy analysis (splitting, classification, alignment) runs in a pool of
-processes, each loading the model once. The pool lives as long as the process
-(the scheduler reuses it for every run).
+processes, each loading the model once; the crawling process never imports the
+analysis itself. ``ANALYSIS_WORKERS=N``'s pool lives as long as the process (the
+scheduler reuses it for every run); ``auto``'s lives for one crawl
+(``clausewatch.crawling.AdaptiveAnalyzer``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import cached_property
 
+from typing import TYPE_CHECKING
+
 from analysis.domain import StoredVersion, VersionAnalysis
-from analysis.pipeline import Analyzer
+
+if TYPE_CHECKING:  # imported where an analysis runs: the crawling process only starts the workers
+    from analysis.pipeline import Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,8 @@ def _start_worker() -> None:
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _end_with_parent()
+    from analysis.pipeline import Analyzer
+
     _worker_analyzer = Analyzer()
 
 
@@ -101,6 +109,8 @@ class ParallelAnalyzer:
     @cached_property
     def analyzer_id(self) -> str:
         # Loading the model here costs what the workers save; a crawl whose pages are all unchanged never asks.
+        from analysis.pipeline import Analyzer
+
         return Analyzer().analyzer_id
 
     def _executor(self) -> ProcessPoolExecutor:
