@@ -94,11 +94,11 @@ class AdaptiveAnalyzer:
     A worker takes the analysis off the crawling process's core, but its start
     (a fresh interpreter loading both models) costs more than it saves on a few
     texts: a daily run, with one or two new versions, is faster in process. The
-    crawl says how many documents of its first batch have no version yet
+    crawl says how many documents of its first batch were never fetched
     (``prepare``); from ``WORKER_FROM`` of them, on a machine that lets this
     process use two cores or more, one worker is started there and then, loading
-    the models beside Scrapy's start. A crawl whose first batch is all known never
-    calls ``prepare`` and analyses in process. Made for one crawl: ``close`` stops
+    the models beside Scrapy's start. A crawl whose first batch was all fetched before
+    never calls ``prepare`` and analyses in process. Made for one crawl: ``close`` stops
     the worker, so a scheduler keeps no idle process holding the models.
     """
 
@@ -110,10 +110,12 @@ class AdaptiveAnalyzer:
         self.workers: ParallelAnalyzer | None = None
 
     def prepare(self, coming: int = 1) -> None:
-        if self.workers is None and coming >= self.WORKER_FROM and self.cores >= 2:
+        if self.workers is not None:
+            return
+        if coming >= self.WORKER_FROM and self.cores >= 2:
             from clausewatch.parallel import ParallelAnalyzer
 
-            log.info("analysis in a worker process: %d documents of the first batch have no version yet", coming)
+            log.info("analysis in a worker process: %d documents of the first batch were never fetched", coming)
             workers = ParallelAnalyzer(workers=1)
             try:
                 workers.prepare(coming)
@@ -123,8 +125,7 @@ class AdaptiveAnalyzer:
             else:
                 self.workers = workers
                 return
-        if self.workers is None:
-            self.in_process.prepare(coming)
+        self.in_process.prepare(coming)
 
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
         workers = self.workers

@@ -21,7 +21,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import cached_property
-
 from typing import TYPE_CHECKING
 
 from analysis.domain import StoredVersion, VersionAnalysis

@@ -122,7 +122,7 @@ SECONDS = bounded(float, 0, what="a number of seconds, 0 or more")
 POSITIVE = bounded(int, 1, what="a whole number, 1 or more")
 COUNT = bounded(int, 0, what="a whole number, 0 or more")
 AUTO = "auto"
-# ANALYSIS_WORKERS=auto starts a worker for a crawl whose first batch holds this many documents without a version
+# ANALYSIS_WORKERS=auto starts a worker for a crawl whose first batch holds this many documents never fetched
 # (clausewatch.crawling.AdaptiveAnalyzer; benchmarks/first_crawl.py, decision 0014).
 AUTO_WORKER_FROM = 20
 

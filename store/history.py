@@ -134,7 +134,6 @@ class History:
             ).all()
             return [mapping.snapshot_from_row(row, document_id) for row in rows]
 
-
     def count_never_fetched(self, document_ids: Sequence[str]) -> int:
         """How many of these documents were never fetched: their first text is still to come.
 

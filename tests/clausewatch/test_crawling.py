@@ -292,7 +292,7 @@ def test_unchanged_pages_never_load_the_classifier_and_new_text_is_analysed(stor
 
         first = DeferredAnalyzer()
         assert crawl(store, documents, DIRECT_OPTIONS, analyze=first).counts == {"new_version": 1}
-        assert first.prepared and first.loaded  # a document without a version: loading began before the crawl
+        assert first.prepared and first.loaded  # a document never fetched: loading began before the crawl
         version = store.history.current_version(documents[0].id)
         assert any("suspend your account" in clause.clause.text for clause in version.clauses)
 
@@ -393,7 +393,7 @@ def test_the_default_crawl_chooses_per_crawl_and_stops_its_worker_when_the_crawl
         with caplog.at_level("INFO", logger="clausewatch.crawling"):
             result = invoke(*base, "crawl", "--delay", "0")
     assert result.exit_code == 0 and "2 new_version" in result.output
-    assert "analysis in a worker process: 2 documents of the first batch have no version yet" in caplog.text
+    assert "analysis in a worker process: 2 documents of the first batch were never fetched" in caplog.text
     assert not set(multiprocessing.active_children()) - others
 
 
