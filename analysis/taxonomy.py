@@ -80,14 +80,9 @@ class ClauseType:
         """The phrases of ``text`` that state this type, in order of appearance, without repeats."""
         return self._evidence.find(text, skip_users_own=self.company_acts)
 
-    def deciding(self, text: str) -> tuple[str, ...]:
-        """The phrases of ``text`` that decide this type on their own."""
-        if not self.decides:
-            return self.evidence(text)
-        return self._decides.find(text) if self.evidence(text) else ()
-
     def decided(self, text: str) -> tuple[str, ...]:
-        """The evidence phrases of ``text`` where its phrases decide this type alone (``deciding``), else none.
+        """The evidence phrases of ``text`` where its phrases decide this type alone, else none: where the type has
+        narrower deciding phrases (``decides``), only a text holding one of them is decided.
         The narrower deciding phrases are looked for first: most clauses hold none, and then the evidence phrases
         (which may be tried on every clause, as "as is" is) need not be."""
         if self.decides and not self._decides.find(text):

@@ -190,20 +190,20 @@ def test_billing_and_payment_words_alone_do_not_decide_fees_but_stay_evidence():
     # Kling 5.0 AI privacy policy (../shared/reference/seeds/004_…), "Billing Information".
     stripe = ("Payments are processed by Stripe. We receive payment status, product, and subscription metadata "
               "needed to provide service, but we do not store full card numbers.")
-    assert fees.evidence(stripe) and fees.deciding(stripe) == ()
-    assert fees.deciding("The service fees will be clearly stated on your purchase page.")
-    assert fees.deciding("Purchased credits are non-refundable.")
-    assert fees.deciding("You agree to pay the fees shown at checkout.")
+    assert fees.evidence(stripe) and fees.decided(stripe) == ()
+    assert fees.decided("The service fees will be clearly stated on your purchase page.")
+    assert fees.decided("Purchased credits are non-refundable.")
+    assert fees.decided("You agree to pay the fees shown at checkout.")
 
 
 def test_arbitration_is_decided_by_its_obligation_or_forum_not_by_the_word():
     arbitration = BY_ID["arbitration"]
     # Newer terms (Quora, Pinterest, 2025): the forum and the seat, in sentences without "binding".
-    assert arbitration.deciding("11.4 Rules. The arbitration will be administered by NAM and resolved before a single "
+    assert arbitration.decided("11.4 Rules. The arbitration will be administered by NAM and resolved before a single "
                                 "arbitrator.")
-    assert arbitration.deciding("Any arbitration will be administered by the American Arbitration Association.")
-    assert arbitration.deciding("If you reside in the United States, arbitration will take place in your county.")
-    assert arbitration.deciding("Either party may initiate binding arbitration as the sole means to resolve claims.")
+    assert arbitration.decided("Any arbitration will be administered by the American Arbitration Association.")
+    assert arbitration.decided("If you reside in the United States, arbitration will take place in your county.")
+    assert arbitration.decided("Either party may initiate binding arbitration as the sole means to resolve claims.")
     # Consent, submission and the arbitrator's authority in other words (CLAUDETTE sentences the phrases missed).
     for text in ("If you ever wish to seek any relief from us, you agree to do it only through arbitration.",
                  "By accepting these Terms of Service, you agree to be bound by this arbitration clause.",
@@ -211,7 +211,7 @@ def test_arbitration_is_decided_by_its_obligation_or_forum_not_by_the_word():
                  "Commission (CIETAC) for arbitration in Beijing.",
                  "You and Oculus empower the arbitrator with the exclusive authority to resolve any dispute.",
                  "The arbitration shall be conducted in Helsinki, Finland, in the English language."):
-        assert arbitration.deciding(text), text
+        assert arbitration.decided(text), text
     # Procedure and exceptions name arbitration without obliging anyone to it.
     for text in ("Any arbitration shall be conducted in an individual capacity only.",
                  "AAA will administer one set of filing fees per side for each batch of arbitration demands.",
@@ -221,7 +221,7 @@ def test_arbitration_is_decided_by_its_obligation_or_forum_not_by_the_word():
                  "Please read the binding arbitration clause and class action waiver in section 15.",
                  "The arbitration will be conducted in accordance with the AAA Consumer Arbitration Rules.",
                  "The arbitration will be conducted in English."):
-        assert arbitration.evidence(text) and arbitration.deciding(text) == (), text
+        assert arbitration.evidence(text) and arbitration.decided(text) == (), text
 
 
 def test_a_change_of_the_terms_is_named_in_the_singular_and_as_revised_terms():
@@ -235,7 +235,7 @@ def test_a_change_of_the_terms_is_named_in_the_singular_and_as_revised_terms():
 def test_a_type_without_deciding_phrases_is_decided_by_its_evidence():
     indemnity = BY_ID["indemnification"]
     text = "You agree to indemnify and hold us harmless."
-    assert indemnity.deciding(text) == indemnity.evidence(text) != ()
+    assert indemnity.decided(text) == indemnity.evidence(text) != ()
 
 
 def test_retaining_rights_is_ownership_not_data_retention():
@@ -291,9 +291,9 @@ def test_being_indemnified_is_not_the_users_indemnity_unless_it_names_the_partie
     indemnity = BY_ID["indemnification"]
     # Kling AI Terms of API Paid Service 10.2 (../shared/reference/seeds/002_…): the company owes the user nothing.
     refused = "You are fully responsible for the losses and damages incurred and will not be compensated or indemnified."
-    assert indemnity.evidence(refused) and indemnity.deciding(refused) == ()
-    assert indemnity.deciding("You will defend the Indemnified Parties against any claim.")
-    assert indemnity.deciding("You agree to indemnify us against all claims.")
+    assert indemnity.evidence(refused) and indemnity.decided(refused) == ()
+    assert indemnity.decided("You will defend the Indemnified Parties against any claim.")
+    assert indemnity.decided("You agree to indemnify us against all claims.")
 
 
 @pytest.mark.parametrize("text", [
@@ -322,7 +322,7 @@ def test_decided_gives_the_evidence_only_where_the_deciding_phrases_occur():
     deciding = "You agree to resolve any dispute through binding arbitration administered by JAMS."
     mentioned = "This section does not apply to arbitration fees."
     for text in (deciding, mentioned, "No dispute clause here."):
-        expected = arbitration.evidence(text) if arbitration.deciding(text) else ()
+        expected = arbitration.evidence(text) if arbitration.decided(text) else ()
         assert arbitration.decided(text) == expected, text
     assert arbitration.decided(deciding) and not arbitration.decided(mentioned)
     account = BY_ID["account_security"]  # no narrower phrases: its evidence decides
