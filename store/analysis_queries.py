@@ -22,7 +22,7 @@ from analysis.prevalence import Prevalence
 from store import mapping
 from store.tables import ChangeRow, ClauseChangeRow, ClauseRow, DocumentRow, VersionRow
 from store.database import StoreError, document_row
-from store.recording import add_clauses
+from store.recording import add_clauses, insert_clause_changes
 from store.repository import Store
 
 
@@ -152,8 +152,7 @@ def _record_reanalysis(session: Session, doc: DocumentRow, version: VersionRow, 
     )
     session.add(row)
     session.flush()
-    for ordinal, clause_change in enumerate(moved):
-        session.add(mapping.clause_change_to_row(clause_change, row.id, ordinal))
+    insert_clause_changes(session, row.id, moved)
 
 
 def _refresh_changes(session: Session, version_id: int) -> None:

@@ -204,10 +204,6 @@ def clause_from_row(row: ClauseRow | Row) -> ClassifiedClause:
     )
 
 
-def clause_change_to_row(change: ClauseChange, change_id: int, ordinal: int) -> ClauseChangeRow:
-    return ClauseChangeRow(**clause_change_values(change, change_id, ordinal))
-
-
 def clause_change_values(change: ClauseChange, change_id: int, ordinal: int) -> dict:
     """The column values of a clause change row (for bulk inserts)."""
     return dict(

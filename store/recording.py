@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from analysis.domain import ClassifiedClause, Snapshot, StoredVersion, VersionAnalysis
+from analysis.domain import ClassifiedClause, ClauseChange, Snapshot, StoredVersion, VersionAnalysis
 from analysis.evidence import HttpExchange
 from analysis.text import sha256_text
 from store import capture_log, mapping
@@ -572,11 +572,16 @@ def _add_change(session, doc, current, version, analysis, now, technical) -> int
         cosmetic_reason=change.cosmetic_reason if change else None,
         technical=technical,
     )).inserted_primary_key[0]
-    if change is not None and change.clause_changes:
-        session.execute(_INSERT_CLAUSE_CHANGES, [mapping.clause_change_values(clause_change, change_id, ordinal)
-                                                 for ordinal, clause_change in enumerate(change.clause_changes)])
+    if change is not None:
+        insert_clause_changes(session, change_id, change.clause_changes)
     return change_id
 
+
+def insert_clause_changes(session: Session, change_id: int, clause_changes: Sequence[ClauseChange]) -> None:
+    """A change's clause changes, in their order, in one Core insert (no ORM object per row)."""
+    if clause_changes:
+        session.execute(_INSERT_CLAUSE_CHANGES, [mapping.clause_change_values(clause_change, change_id, ordinal)
+                                                 for ordinal, clause_change in enumerate(clause_changes)])
 
 
 @dataclass(frozen=True)
