@@ -42,6 +42,8 @@ def load_catalog(folder: Path) -> CatalogLoad:
         if path.name.endswith(HISTORY_SUFFIX):
             _warn_orphan_history(path, loaded)
         if not is_declaration_file(path):
+            if (unreadable := _unloadable(path)) is not None:
+                loaded.errors.append(CatalogProblem(str(path), "", unreadable))
             continue
         result = load_declaration_file(path)
         loaded.errors.extend(result.errors)
@@ -57,6 +59,19 @@ def load_catalog(folder: Path) -> CatalogLoad:
         declared[platform.slug] = str(path)
         loaded.platforms.append(platform)
     return loaded
+
+
+def _unloadable(path: Path) -> str | None:
+    """Why a name that reads as a declaration's is not loaded (a folder, a broken link, an upper-case suffix), or
+    None for a name that is no declaration's: a platform file skipped without a word is a platform not tracked."""
+    name = path.name.lower()
+    if path.name.startswith(".") or name.endswith(HISTORY_SUFFIX) or not name.endswith((*YAML_SUFFIXES, OTA_SUFFIX)):
+        return None
+    if path.is_symlink() and not path.exists():
+        return "a link to nothing; not loaded"
+    if not path.is_file():
+        return "not a file; not loaded"
+    return f"the suffix {path.suffix!r} must be lower case ({', '.join((*YAML_SUFFIXES, OTA_SUFFIX))}); not loaded"
 
 
 def _warn_orphan_history(path: Path, loaded: CatalogLoad) -> None:

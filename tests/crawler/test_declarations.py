@@ -450,6 +450,29 @@ def test_untracked_services_and_orphan_history_are_warnings(tmp_path: Path) -> N
     ]
 
 
+def test_a_declaration_name_that_does_not_load_is_an_error_not_skipped(tmp_path: Path) -> None:
+    # A platform file skipped without a word is a platform nobody tracks (issue 13: nothing silent).
+    write(tmp_path, "kept.yaml", """\
+        name: Kept
+        documents:
+          - {type: Privacy Policy, url: "https://kept.example/p"}
+    """)
+    (tmp_path / "folder.yaml").mkdir()
+    (tmp_path / "broken.yml").symlink_to(tmp_path / "nowhere.yml")
+    write(tmp_path, "Shouty.YAML", "name: Shouty\ndocuments: []\n")
+    write(tmp_path, "README.md", "Not a declaration: no word about it.")
+    (tmp_path / ".hidden.yaml").mkdir()
+
+    loaded = load_catalog(tmp_path)
+
+    assert [platform.slug for platform in loaded.platforms] == ["kept"]
+    assert sorted((Path(e.file).name, e.message) for e in loaded.errors) == [
+        ("Shouty.YAML", "the suffix '.YAML' must be lower case (.yaml, .yml, .json); not loaded"),
+        ("broken.yml", "a link to nothing; not loaded"),
+        ("folder.yaml", "not a file; not loaded"),
+    ]
+
+
 # --- Open Terms Archive's own collections -------------------------------------------------
 
 
