@@ -129,6 +129,29 @@ def catalog_problems(catalog: CatalogLoad, tracked: Iterable[Tracked]) -> list[s
     return problems
 
 
+def check_catalog_declares(settings: Settings, catalog: CatalogLoad, tracked: Iterable[Tracked]) -> None:
+    """A catalog that declares no document, on a store that tracks none, is a wrong CATALOG: bad input, never
+    "nothing to crawl" (a store that tracks documents the catalog lost lists them as failures instead)."""
+    if any(p.documents for p in catalog.platforms) or any(d.in_catalog for d in tracked):
+        return
+    broken = f"; {len(catalog.errors)} file(s) did not load, the first: {catalog.errors[0]}" if catalog.errors else ""
+    raise BadInputError(f"the catalog {settings.catalog} declares no document: nothing to crawl (CATALOG, "
+                        f"--catalog){broken}")
+
+
+def record_lost(store: Store, document: Tracked, catalog: CatalogLoad, now: datetime) -> str:
+    """Record a failed fetch of a tracked document the catalog no longer declares, visible everywhere failures
+    are; what the failure says."""
+    from store.change_records import CATALOG_ERROR
+
+    broken = [str(e) for e in catalog.errors]
+    detail = (f"{document.platform} · {document.type} is tracked but no longer loads from the catalog"
+              + (f" ({len(broken)} catalog file(s) failed to load: {broken[0]})" if broken else
+                 ": fix the catalog, or run `clausewatch init` to stop tracking it"))
+    store.recording.record_failure(document.id, started_at=now, finished_at=now, kind=CATALOG_ERROR, detail=detail)
+    return detail
+
+
 def undeclared_documents(catalog: CatalogLoad, tracked: Iterable[Tracked]) -> list[Tracked]:
     """The documents the store tracks that the catalog, as loaded, does not declare (any more)."""
     declared = {(p.slug, d.type) for p in catalog.platforms for d in p.documents}

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 from analysis.domain import Document, StoredVersion, VersionAnalysis
 from clausewatch.app import (
     CrawlSelection,
+    check_catalog_declares,
     check_selection,
     read_catalog,
+    record_lost,
     select_platforms,
     store_for,
     undeclared_documents,
@@ -346,6 +348,7 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
     now = utcnow()
     tracked = store.catalog.each_document()
     check_selection(selection, catalog, tracked)
+    check_catalog_declares(settings, catalog, tracked)
     lost = [d for d in undeclared_documents(catalog, tracked) if selection.covers(d)]
     store.catalog.sync_catalog(catalog.platforms, now=now)
     selected = SelectedDocuments(tracked, _chosen(catalog, selection))
@@ -392,9 +395,4 @@ class SelectedDocuments:
 
 def _record_lost(store: Store, document: Document, catalog: CatalogLoad, now) -> DocumentResult:
     """A tracked document the catalog no longer declares: a failed fetch, visible everywhere failures are."""
-    broken = [str(e) for e in catalog.errors]
-    detail = (f"{document.platform} · {document.type} is tracked but no longer loads from the catalog"
-              + (f" ({len(broken)} catalog file(s) failed to load: {broken[0]})" if broken else
-                 ": fix the catalog, or run `clausewatch init` to stop tracking it"))
-    store.recording.record_failure(document.id, started_at=now, finished_at=now, kind=CATALOG_ERROR, detail=detail)
-    return DocumentResult(document.id, "failed", CATALOG_ERROR, detail)
+    return DocumentResult(document.id, "failed", CATALOG_ERROR, record_lost(store, document, catalog, now))

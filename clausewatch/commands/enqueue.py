@@ -9,10 +9,20 @@ import click
 import redis
 from sqlalchemy.exc import ArgumentError
 
-from clausewatch.app import CrawlSelection, check_selection, database_setting, open_store, select_platforms, utcnow
+from clausewatch.app import (
+    CrawlSelection,
+    check_catalog_declares,
+    check_selection,
+    database_setting,
+    open_store,
+    record_lost,
+    select_platforms,
+    undeclared_documents,
+    utcnow,
+)
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
-from clausewatch.errors import BadInputError
+from clausewatch.errors import EXIT_BAD_INPUT, BadInputError
 from clausewatch.settings import Settings, without_password
 from crawler.queue import DocumentQueue, QueueError, queue_name_for
 
@@ -33,9 +43,10 @@ def shared_queue(settings: Settings) -> DocumentQueue:
         queue.client.ping()
     except (QueueError, ValueError) as exc:
         raise click.UsageError(f"crawl queue: {exc}") from None
-    except redis.RedisError as exc:
+    except redis.RedisError as exc:  # as an unreachable database is: the setting names the wrong place
         shown = without_password(settings.crawl_redis_url)
-        raise click.ClickException(f"Redis at {shown} is not reachable: {exc}") from None
+        raise BadInputError(f"CRAWL_REDIS_URL (CLAUSEWATCH_CRAWL_REDIS_URL): Redis at {shown} is not reachable: "
+                            f"{exc}") from None
     return queue
 
 
@@ -52,10 +63,17 @@ def command(settings: Settings, platforms, tags, types) -> None:
     """
     queue = shared_queue(settings)
     catalog = read_catalog_reporting(settings, strict=True)
+    selection = CrawlSelection(platforms, tags, types)
     store = open_store(settings)
     try:
-        check_selection(CrawlSelection(platforms, tags, types), catalog, store.catalog.documents())
-        store.catalog.sync_catalog(catalog.platforms, now=utcnow())
+        tracked = store.catalog.documents()
+        check_selection(selection, catalog, tracked)
+        check_catalog_declares(settings, catalog, tracked)
+        now = utcnow()
+        # Tracked documents the catalog lost are failures, as in `crawl`: never left out of the queue unsaid.
+        lost = {d.id: record_lost(store, d, catalog, now)
+                for d in undeclared_documents(catalog, tracked) if selection.covers(d)}
+        store.catalog.sync_catalog(catalog.platforms, now=now)
         documents = store.catalog.documents()
     finally:
         store.close()
@@ -69,3 +87,7 @@ def command(settings: Settings, platforms, tags, types) -> None:
     click.echo(f"run {run_id}: {added} of {len(selected)} document(s) queued on {queue.pending_key} "
                f"({len(selected) - added} already queued); {counts.pending} pending, {counts.leased} being "
                f"checked, {counts.dead} dead")
+    for document_id, detail in sorted(lost.items()):
+        click.echo(f"Error: {document_id}: {detail}", err=True)
+    if lost:
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)

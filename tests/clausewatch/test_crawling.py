@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,52 @@ def test_only_init_stops_tracking_a_document_the_catalog_dropped(project):
     assert invoke(*base, "status").exit_code == 0
 
 
+def test_a_catalog_that_declares_nothing_is_bad_input_never_nothing_to_crawl(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    base = ["--home", str(tmp_path / "home"), "--catalog", str(empty)]
+    assert invoke(*base, "init").exit_code == 0  # a new store may start before its catalog
+    crawl = invoke(*base, "crawl", "--delay", "0")
+    assert crawl.exit_code == 2 and "nothing to crawl" not in crawl.stdout
+    assert crawl.stderr.strip().splitlines()[-1] == (
+        f"Error: the catalog {empty} declares no document: nothing to crawl (CATALOG, --catalog)")
+
+
+def test_init_with_a_catalog_that_declares_nothing_stops_tracking_nothing(project, tmp_path):
+    _site, catalog, base = project
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    wrong = [str(empty) if arg == str(catalog) else arg for arg in base]
+    init = invoke(*wrong, "init")
+    assert init.exit_code == 2
+    assert f"the catalog {empty} declares no document: init would stop tracking all 2 tracked document(s)" \
+        in init.stderr
+    crawl = invoke(*base, "crawl", "--delay", "0")  # the right catalog: both documents are still tracked
+    assert crawl.exit_code == 0 and "2 new_version" in crawl.stdout
+
+
+@pytest.mark.redis
+def test_enqueue_names_the_tracked_documents_the_catalog_lost_and_fails(project):
+    import redis
+
+    _site, catalog, base = project
+    (catalog / "zeta.yaml").unlink()
+    queue = f"test-lost-{uuid.uuid4().hex[:8]}"
+    environment = {"CLAUSEWATCH_CRAWL_REDIS_URL": "redis://127.0.0.1:6379/15", "CLAUSEWATCH_CRAWL_QUEUE": queue}
+    try:
+        result = CliRunner().invoke(main, [*base, "enqueue"], env=environment)
+    finally:
+        client = redis.Redis.from_url(environment["CLAUSEWATCH_CRAWL_REDIS_URL"])
+        client.delete(*client.keys(f"clausewatch:{queue}:*") or ["none"])
+    assert result.exit_code == 2
+    assert "1 of 1 document(s) queued" in result.stdout
+    assert "Error: CW-D-00002: zeta · Terms of Service is tracked but no longer loads from the catalog" \
+        in result.stderr
+    status = json.loads(invoke(*base, "status", "--json").stdout)
+    assert [(d["id"], d["last_outcome"]) for d in status["documents"]] == [("CW-D-00001", None),
+                                                                             ("CW-D-00002", "failed")]
+
+
 def test_crawl_of_an_unknown_platform_is_bad_input(project):
     _site, _catalog, base = project
     result = invoke(*base, "crawl", "--platform", "nosuch")
@@ -108,7 +155,8 @@ def test_crawl_of_an_unknown_platform_is_bad_input(project):
     assert nothing.exit_code == 2 and "matches no document" in nothing.stderr
 
 
-def test_a_job_selecting_an_unknown_platform_is_refused_at_its_line_and_fails_visibly_unattended(project, tmp_path):
+def test_a_job_selecting_an_unknown_platform_is_refused_at_its_line_and_fails_visibly_unattended(project, tmp_path,
+                                                                                                  caplog):
     _site, _catalog, base = project
     (tmp_path / "schedules.yaml").write_text(
         "jobs:\n  - id: nightly\n    action: crawl\n    cron: \"0 3 * * *\"\n    select: {platforms: [nosuch]}\n")
@@ -127,6 +175,9 @@ def test_a_job_selecting_an_unknown_platform_is_refused_at_its_line_and_fails_vi
     finally:
         store.close()
     assert outcome.outcome == "failed" and "unknown platform 'nosuch'" in outcome.error
+    failed = [r for r in caplog.records if r.getMessage().startswith("job nightly failed")]
+    assert [r.exc_info for r in failed] == [None], "bad input is one line in the log, not a traceback"
+    assert "unknown platform 'nosuch'" in failed[0].getMessage()
     jobs = json.loads(invoke(*base, "status", "--json").stdout)["jobs"]
     assert jobs[0]["last_outcome"] == "failed" and "unknown platform 'nosuch'" in jobs[0]["last_error"]
 

@@ -358,8 +358,9 @@ def test_enqueue_without_a_redis_url_is_a_usage_error(environment):
 def test_a_worker_without_its_redis_says_so(environment):
     result = CliRunner().invoke(main, ["crawl-worker", "--drain"],
                                 env={**environment, "CLAUSEWATCH_CRAWL_REDIS_URL": "redis://127.0.0.1:1/0"})
-    assert result.exit_code == 1
-    assert "Redis at redis://127.0.0.1:1/0 is not reachable" in result.output
+    assert result.exit_code == 2  # as an unreachable database: the setting names the wrong place
+    assert result.stderr.startswith("Error: CRAWL_REDIS_URL (CLAUSEWATCH_CRAWL_REDIS_URL): Redis at "
+                                    "redis://127.0.0.1:1/0 is not reachable")
 
 
 def _redis_now(queue: DocumentQueue) -> float:
