@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clausewatch.app import utcnow
+from clausewatch.errors import error_lines, exit_status_of
 from clausewatch.logs import log_event
 from clausewatch.schedules import ScheduledJob, Schedules, Selection, load_schedules
 from clausewatch.settings import Settings
@@ -285,7 +286,10 @@ class JobRunner:
             result, outcome = self._call_action(job), "ok"
         except Exception as exc:  # the run is recorded as failed; the scheduler goes on
             error = f"{type(exc).__name__}: {exc}"
-            log.exception("job %s failed", job.id)
+            if exit_status_of(exc) is None:  # a bug: its traceback is what a fix needs
+                log.exception("job %s failed", job.id)
+            else:  # bad input, a store or a lock that is not ours: what it says is the whole story
+                log.error("job %s failed: %s", job.id, "; ".join(error_lines(exc)))
         except BaseException as exc:  # interrupted (a signal, Ctrl-C): record it, then let it stop us
             error = str(exc) if isinstance(exc, JobInterruptedError) else f"interrupted: {type(exc).__name__}"
             raise
