@@ -35,6 +35,10 @@ def command(settings, as_json: bool) -> None:
     try:
         rows = [s for s in store.catalog.status() if s.in_catalog]
         problems = catalog_problems(catalog, rows)
+        untracked = _untracked(catalog, rows)
+        if not rows and not untracked:
+            problems.append(f"catalog: {settings.catalog} declares no document: nothing is tracked (CATALOG, "
+                            "--catalog)")
         jobs = _job_rows(settings, store, problems)
         volatile = volatile_values(store)
         size = store_size(store)
@@ -44,11 +48,13 @@ def command(settings, as_json: bool) -> None:
         documents = [_json_row(s) for s in rows]
         # Learned and watched volatile values by document id, beside the stable document rows.
         learned = {s.id: _volatile_json(volatile[s.id]) for s in rows if s.id in volatile}
-        click.echo(json.dumps({"documents": documents, "jobs": jobs, "problems": problems, "volatile": learned,
+        click.echo(json.dumps({"documents": documents, "untracked": untracked, "jobs": jobs, "problems": problems,
+                               "volatile": learned,
                                "store_size": dataclasses.asdict(size) | {"total_bytes": size.total_bytes}},
                               indent=2))
     else:
         _print_table(rows, volatile)
+        _print_untracked(untracked)
         _print_jobs(jobs)
         _print_size(size)
         _print_problems(problems)
@@ -135,9 +141,25 @@ def _volatile_line(values) -> str:
     return "; ".join(shown)
 
 
+def _untracked(catalog, rows) -> list[dict]:
+    """The catalog's documents the store does not track (yet, or any more: `init` retired them); `crawl` or
+    `init` registers them. Shown, so that a document declared is never invisible."""
+    tracked = {(s.platform, s.type) for s in rows}
+    return [{"platform": p.slug, "type": d.type, "url": d.url} for p in catalog.platforms
+            for d in p.documents if (p.slug, d.type) not in tracked]
+
+
+def _print_untracked(untracked: list[dict]) -> None:
+    if untracked:
+        click.echo(f"\ndeclared by the catalog, not tracked yet ({len(untracked)}; `clausewatch crawl` or `init` "
+                   "registers them):")
+    for document in untracked:
+        click.echo(f"  {document['platform']} · {document['type']}  {document['url']}")
+
+
 def _print_table(rows, volatile) -> None:
     if not rows:
-        click.echo("no documents: add platform files to the catalog folder")
+        click.echo("no document tracked")
         return
     click.echo(f"{'id':<11} {'platform':<18} {'type':<28} {'ver':>4} {'fetch':>5} {'fail':>4}  last")
     for s in rows:

@@ -314,7 +314,9 @@ def test_status_shows_the_jobs_and_adds_them_to_json(tmp_path, store_url, store)
     job_store.finish_run(store, job_store.start_run(store, "daily", "run", "h", now=started), "failed",
                          now=started + timedelta(minutes=1), error="RuntimeError: boom")
     catalog = tmp_path / "catalog"
-    catalog.mkdir()
+    catalog.mkdir()  # declaring one document: a catalog that declares none is a problem of its own
+    (catalog / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
     args = ["--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path),
             "--catalog", str(catalog), "status"]
     human = CliRunner().invoke(main, args)

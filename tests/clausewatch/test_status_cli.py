@@ -25,7 +25,9 @@ def test_status_shows_the_last_run_of_each_outcome_whole_and_the_store_size(tmp_
     job_store.record_skipped(store, "daily", "run", "host-b:4242", now=day + timedelta(days=2), reason=SKIP_REASON)
     blob = store.blobs.path(store.blobs.put(b"x" * 5000))
     catalog = tmp_path / "catalog"
-    catalog.mkdir()
+    catalog.mkdir()  # a catalog declaring nothing is a problem of its own: one document, not crawled yet
+    (catalog / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
     args = ["status", "--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path),
             "--catalog", str(catalog)]
     env = {"CLAUSEWATCH_BLOBS": str(tmp_path / "objects")}
@@ -44,3 +46,26 @@ def test_status_shows_the_last_run_of_each_outcome_whole_and_the_store_size(tmp_
     size = data["store_size"]
     assert size["blobs"] == 1 and size["blob_bytes"] == blob.stat().st_size
     assert size["database_bytes"] > 0 and size["total_bytes"] == size["database_bytes"] + size["blob_bytes"]
+
+
+def test_status_shows_declared_documents_not_tracked_yet_and_flags_a_catalog_that_declares_none(tmp_path):
+    empty, catalog = tmp_path / "empty", tmp_path / "catalog"
+    empty.mkdir()
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
+    home = ["--home", str(tmp_path / "home")]
+    assert CliRunner().invoke(main, [*home, "--catalog", str(empty), "init"]).exit_code == 0
+
+    declared = CliRunner().invoke(main, [*home, "--catalog", str(catalog), "status"])
+    assert declared.exit_code == 0, declared.output  # declared, not crawled yet: shown, not a problem
+    assert "declared by the catalog, not tracked yet (1;" in declared.stdout
+    assert "  acme · Terms of Service  https://acme.example/terms" in declared.stdout
+    shown = json.loads(CliRunner().invoke(main, [*home, "--catalog", str(catalog), "status", "--json"]).stdout)
+    assert shown["documents"] == [] and shown["untracked"] == [
+        {"platform": "acme", "type": "Terms of Service", "url": "https://acme.example/terms"}]
+
+    nothing = CliRunner().invoke(main, [*home, "--catalog", str(empty), "status"])
+    assert nothing.exit_code == 2
+    assert nothing.stderr.strip() == (f"Error: 1 problem(s): catalog: {empty} declares no document: nothing is "
+                                      "tracked (CATALOG, --catalog)")
