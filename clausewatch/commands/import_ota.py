@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.errors import EXIT_BAD_INPUT
 from crawler.ota_import import (
     CONFLICT,
     FAILURES,
@@ -37,8 +38,8 @@ from crawler.ota_import import (
 def command(settings, source: Path, catalog: Path | None, convert: bool, force: bool) -> None:
     """Import Open Terms Archive declarations from SOURCE (a folder or one .json file).
 
-    Every declaration is validated first; invalid ones are reported and skipped.
-    Exits with status 1 when any declaration was invalid or conflicted with the catalog.
+    Every declaration is validated first; invalid ones are reported and skipped, the others imported.
+    Exit status 2 (bad input) when any declaration was invalid or conflicted with the catalog.
     """
     catalog = catalog or Path(settings.catalog)
     if catalog.exists() and not catalog.is_dir():
@@ -55,7 +56,7 @@ def command(settings, source: Path, catalog: Path | None, convert: bool, force: 
         _report(outcome)
     click.echo(_summary(counts, len(sources), catalog))
     if any(counts[status] for status in FAILURES):
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 
 def _report(outcome: Outcome) -> None:

@@ -66,7 +66,7 @@ def test_existing_file_with_other_content_is_kept_unless_forced(settings: Settin
 
     refused = run(settings, FIXTURES)
 
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2
     assert "conflict: Ikea.json: Ikea.history.json exists with other content (use --force" in refused.stderr
     assert summary(settings.catalog, 4, unchanged=3, conflicting=1) in refused.stdout
     assert edited.read_text() == "{}"
@@ -87,7 +87,7 @@ def test_invalid_declaration_is_reported_and_skipped(settings: Settings, tmp_pat
 
     result = run(settings, "--to", tmp_path / "elsewhere", source)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"invalid: {source / 'Broken.json'}:5: terms.Terms of Service.fetch: expected an http(s) URL" in result.stderr
     assert summary(tmp_path / "elsewhere", 5, imported=4, invalid=1) in result.stdout
     assert not (tmp_path / "elsewhere" / "Broken.json").exists()
@@ -113,7 +113,7 @@ def test_convert_refuses_a_platform_the_catalog_already_declares(settings: Setti
 
     result = run(settings, "--convert", "--force", FIXTURES)
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "platform 'open-collective' is already declared by Open Collective.json" in result.stderr
     assert not (settings.catalog / "open-collective.yaml").exists()
     assert summary(settings.catalog, 4, imported=3, conflicting=1) in result.stdout
