@@ -76,7 +76,9 @@ def test_changes_filters(home):
     assert [c["document"] for c in since] == ["CW-D-00001", "CW-D-00002"]
     globex = json.loads(_run(home, "changes", "--json", "--platform", "globex").stdout)["changes"]
     assert [c["document"] for c in globex] == ["CW-D-00002"]
-    assert json.loads(_run(home, "changes", "--json", "--platform", "nobody").stdout) == {"changes": []}
+    typo = CliRunner().invoke(main, ["--home", str(home), "changes", "--platform", "globx"])
+    assert typo.exit_code == 2 and typo.stdout == ""  # a typo, never a quiet "0 change(s)"
+    assert typo.stderr.strip() == "Error: unknown platform 'globx': the store never tracked it (known: acme, globex)"
 
 
 def test_changes_readable_form_and_bad_date(home):
