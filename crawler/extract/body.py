@@ -18,6 +18,12 @@ _TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
                  b"\xd0\xcf\x11\xe0", b"RIFF", b"wOFF", b"wOF2", b"\x00\x00\x01\x00", b"7z\xbc\xaf")
 _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+# Control bytes no text holds (tab, line breaks and form feed aside). A stray one in a page (a NUL pasted into a
+# policy) is the page's own oddity, and the page is still archived; binary data is full of them: over a tenth of
+# the first kilobyte, or NULs in one byte of fifty (UTF-16 without its BOM has one in two).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
+_BINARY_CONTROL_SHARE = 0.10
+_BINARY_NUL_SHARE = 0.02
 _LOOKS_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|p|h[1-6])\b", re.I | re.S)
 
 
@@ -35,13 +41,18 @@ def sniff_kind(body: bytes, content_type: str | None, url: str) -> str:
         return "pdf"
     if head.startswith(_WIDE_BOMS):
         return "html" if media not in _TEXT_TYPES else "text"
-    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+    if head.startswith(_BINARY_MAGIC) or _looks_binary(head):
         raise ExtractionError("not_text", f"binary body ({media or 'no content type'}) from {url}")
     if media in _TEXT_TYPES and not _LOOKS_HTML.match(head):
         return "text"
     if media and media not in _HTML_TYPES and media not in _TEXT_TYPES and not _LOOKS_HTML.match(head):
         raise ExtractionError("not_text", f"unsupported content type {media} from {url}")
     return "html"
+
+
+def _looks_binary(head: bytes) -> bool:
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > _BINARY_CONTROL_SHARE * len(head) or head.count(0) > _BINARY_NUL_SHARE * len(head)
 
 
 # --- Decoding ------------------------------------------------------------------

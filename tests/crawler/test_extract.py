@@ -276,6 +276,17 @@ def test_binary_where_html_was_expected_is_a_failure(body, content_type):
     assert error.kind == "not_text" and URL in error.detail
 
 
+def test_a_stray_control_byte_in_a_page_does_not_stop_it_being_archived():
+    # A NUL pasted into a policy, early in the page (issue 13: nothing in a page may stop its archiving).
+    body = b"<html><body><main><h1>Terms\x00</h1><p>We may terminate \x01your account.</p></main></body></html>"
+    text = extract(body)
+    assert "We may terminate" in text and "your account." in text
+
+
+def test_utf16_without_its_bom_is_still_binary_to_the_sniffer():
+    assert failure("<html><body>Terms</body></html>".encode("utf-16-le")).kind == "not_text"
+
+
 def test_malformed_html_still_extracts():
     body = b"<html><body><main><h2>Unclosed <p>First<p>Second <b>bold <i>mixed</b> end</main></div></span>"
     text = extract(body)
