@@ -160,6 +160,21 @@ def test_unknown_job_exits_2_listing_the_jobs(tmp_path):
     assert result.exit_code == 2 and "no job 'nightly' (jobs: daily)" in result.output
 
 
+@pytest.mark.parametrize("args", [["status"], ["run"], ["schedule"], ["schedule", "--list"]])
+def test_a_schedules_file_that_is_not_utf8_is_one_line_naming_it(tmp_path, sqlite_url, args):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"\xff\xfe")
+    (tmp_path / "catalog").mkdir()
+    Store.open(sqlite_url, tmp_path / "objects").close()  # an existing store: status lists the file as a problem
+    result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "--database-url", sqlite_url,
+                                       "--catalog", str(tmp_path / "catalog"), "--schedules", str(path), *args])
+    assert result.exit_code == 2, (result.output, result.exception)  # not a UnicodeDecodeError's traceback
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and f"{path}:1: not UTF-8 text (byte 0xff at offset 0: invalid start byte)" in errors[0]
+    if args == ["status"]:
+        assert f"  schedules: {path}:1: not UTF-8 text" in result.stdout  # one more problem, the documents still shown
+
+
 # --- Real processes: the lock and shutdown ------------------------------------------------
 
 
