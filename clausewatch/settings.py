@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clausewatch.errors import not_utf8
+
 if TYPE_CHECKING:  # imported where a config file is read: without one, --help and changes never load PyYAML
     import yaml
 
@@ -254,6 +256,8 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
         lines = _key_lines(yaml.compose(text))
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(not_utf8(path, exc)) from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: expected a mapping of setting names to values")
     values = {}

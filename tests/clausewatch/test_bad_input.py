@@ -80,6 +80,11 @@ def _break_config(tmp: Path) -> dict[str, str]:
     return {}
 
 
+def _break_config_encoding(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "config.yaml").write_bytes(b"crawl_delay: 2\n\xff\n")
+    return {}
+
+
 def _break_subscribers(tmp: Path) -> dict[str, str]:
     (tmp / "home" / "subscribers.yaml").write_text("subscribers: [{email: a@example.org\n")
     return {}
@@ -108,6 +113,7 @@ BROKEN = {
     "catalog file": (_break_catalog, "acme.yaml", ("init", "crawl", "status", "run", "schedule", "enqueue")),
     "schedules file": (_break_schedules, "schedules.yaml", ("status", "run", "schedule")),
     "config file": (_break_config, "config.yaml", tuple(COMMANDS)),
+    "config file not UTF-8": (_break_config_encoding, "config.yaml:2: not UTF-8 text", tuple(COMMANDS)),
     "setting value": (_break_setting_type, "CLAUSEWATCH_CRAWL_DELAY", tuple(COMMANDS)),
     "setting range": (_break_setting_range, "CLAUSEWATCH_CRAWL_CONCURRENCY", tuple(COMMANDS)),
     "log level": (_break_log_level, "CLAUSEWATCH_LOG_LEVEL", tuple(COMMANDS)),
