@@ -375,8 +375,8 @@ def _sourced(
         if ENV_PREFIX + name in environ
     }
     home = Path(overrides.get("HOME") or env.get("HOME") or values["HOME"][0])
-    config_file = config_file or home / "config.yaml"
-    if config_file.is_file():
+    config_file = _config_file(config_file, home)
+    if config_file is not None:
         values.update({name: (value, f"{config_file}:{line}")
                        for name, (value, line) in _read_config_lines(config_file).items()})
     values.update({name: (value, "environment " + ENV_PREFIX + name) for name, value in env.items()})
@@ -384,6 +384,19 @@ def _sourced(
         flag = "--" + name.lower().replace("_", "-")
         values[name] = (_coerce(_BY_NAME[name], value, flag), "option " + flag)
     return values
+
+
+def _config_file(given: Path | None, home: Path) -> Path | None:
+    """The config file to read: the one ``--config`` names, which must exist, else HOME/config.yaml if there
+    is one. A file meant to be read and not read would leave every setting in it silently at its default;
+    ``--config /dev/null`` (no file, an empty one) is read as the empty file it is."""
+    path = given or home / "config.yaml"
+    if given is None and not path.exists():
+        return None  # no config file in HOME: the defaults, the environment and the flags
+    if not path.exists() or path.is_dir():
+        problem = "is a folder, not a file" if path.exists() else "does not exist"
+        raise SettingsError(f"{path}: the config file {problem} ({'--config' if given else 'HOME/config.yaml'})")
+    return path
 
 
 def _resolve(values: dict[str, Any]) -> Settings:

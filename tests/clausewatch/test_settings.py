@@ -32,6 +32,17 @@ def test_precedence_defaults_config_environment_flags(tmp_path):
     assert load_settings({}).catalog.as_posix() == "catalog"
 
 
+def test_a_config_file_given_must_exist_and_home_config_must_be_a_file_if_it_is_there(tmp_path):
+    with pytest.raises(SettingsError, match=f"^{tmp_path / 'nope.yaml'}: the config file does not exist \\(--config\\)$"):
+        load_settings({}, config_file=tmp_path / "nope.yaml")
+    home = {"CLAUSEWATCH_HOME": str(tmp_path)}
+    assert load_settings(home).crawl_delay == 2.0  # no HOME/config.yaml: the defaults, nothing to say
+    (tmp_path / "config.yaml").mkdir()
+    with pytest.raises(SettingsError, match=f"^{tmp_path / 'config.yaml'}: the config file is a folder, not a file "
+                                            "\\(HOME/config.yaml\\)$"):
+        load_settings(home)
+
+
 def test_a_bad_value_names_the_setting_and_where_it_came_from():
     with pytest.raises(SettingsError, match="CLAUSEWATCH_CRAWL_DELAY"):
         load_settings({"CLAUSEWATCH_CRAWL_DELAY": "soon"})
