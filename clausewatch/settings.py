@@ -225,9 +225,19 @@ class Settings:
     log_level: str
     job_lease_seconds: int
     log_key: Path
+    # Where each value came from, by setting name ("default", "environment CLAUSEWATCH_X", "PATH:LINE",
+    # "option --x"): a file the user named must exist where a default one may be missing.
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes``; a value changed here is no longer its default (its source: "replaced")."""
+        sources = {**self.sources, **{name.upper(): "replaced" for name in changes}}
+        return dataclasses.replace(self, **changes, sources=sources)
+
+    def is_default(self, name: str) -> bool:
+        """Whether setting ``name`` (``SCHEDULES``) was left at its default: no config file, environment
+        variable or flag gave it."""
+        return self.sources.get(name, "default") == "default"
 
 
 def _coerce(setting: Setting, value: Any, source: str) -> Any:
@@ -300,7 +310,7 @@ def load_settings(
     config_file: Path | None = None,
 ) -> Settings:
     """Resolve every setting: defaults < config file < environment < overrides (flags)."""
-    return _resolve({name: value for name, (value, _source) in _sourced(environ, overrides, config_file).items()})
+    return _resolve(_sourced(environ, overrides, config_file))
 
 
 @dataclass(frozen=True)
@@ -347,7 +357,7 @@ def explain_settings(
 ) -> list[SettingSource]:
     """Every setting, in declaration order, with its resolved value and its source."""
     sourced = _sourced(environ, overrides, config_file)
-    resolved = _resolve({name: value for name, (value, _source) in sourced.items()})
+    resolved = _resolve(sourced)
     return [SettingSource(s.name, getattr(resolved, s.name.lower()), _source_shown(s, *sourced[s.name]), s.help,
                           s.name in SECRET_SETTINGS) for s in SETTINGS]
 
@@ -399,7 +409,8 @@ def _config_file(given: Path | None, home: Path) -> Path | None:
     return path
 
 
-def _resolve(values: dict[str, Any]) -> Settings:
+def _resolve(sourced: dict[str, tuple[Any, str]]) -> Settings:
+    values = {name: value for name, (value, _source) in sourced.items()}
     home = Path(values["HOME"]).expanduser()
     fields = {s.name.lower(): values[s.name] for s in SETTINGS}
     fields["home"] = home
@@ -410,4 +421,4 @@ def _resolve(values: dict[str, Any]) -> Settings:
     fields["subscribers"] = Path(values["SUBSCRIBERS"]) if values["SUBSCRIBERS"] else home / "subscribers.yaml"
     fields["site_dir"] = Path(values["SITE_DIR"]) if values["SITE_DIR"] else home / "site"
     fields["log_key"] = Path(values["LOG_KEY"]) if values["LOG_KEY"] else home / "keys" / "capture-log.key"
-    return Settings(**fields)
+    return Settings(**fields, sources={name: source for name, (_value, source) in sourced.items()})

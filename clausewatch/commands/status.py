@@ -66,9 +66,10 @@ def _print_problems(problems: list[str]) -> None:
 
 
 def _job_rows(settings, store, problems: list[str]) -> list[dict]:
-    """Each scheduled job's last and next run; a bad schedules file is one more problem, not fatal here."""
-    if not settings.schedules.exists():
-        return []  # no schedules file: nothing is scheduled, which is no problem
+    """Each scheduled job's last and next run; a bad schedules file, or a missing one that a flag, the
+    environment or the config file named, is one more problem, not fatal here."""
+    if settings.is_default("SCHEDULES") and not settings.schedules.exists():
+        return []  # no ./schedules.yaml and none named: nothing is scheduled, which is no problem
     # Imported here: the job runner (and the schedules reader) matter only when a schedules file exists.
     from clausewatch.job_runner import job_status
     from clausewatch.schedules import SchedulesError

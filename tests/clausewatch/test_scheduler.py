@@ -354,3 +354,23 @@ def test_status_with_a_bad_schedules_file_still_shows_documents(tmp_path, store_
     shown = json.loads(result.stdout)
     assert (shown["documents"], shown["jobs"]) == ([], [])
     assert any("s.yaml:4" in problem for problem in shown["problems"])
+
+
+def test_a_schedules_file_named_but_missing_is_a_problem_and_the_default_one_missing_is_not(tmp_path, sqlite_url,
+                                                                                           monkeypatch):
+    (tmp_path / "catalog").mkdir()
+    Store.open(sqlite_url, tmp_path / "objects").close()
+    base = ["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--catalog", str(tmp_path / "catalog")]
+    monkeypatch.chdir(tmp_path)  # the default, ./schedules.yaml, is not there either
+    monkeypatch.delenv("CLAUSEWATCH_SCHEDULES", raising=False)
+    assert CliRunner().invoke(main, [*base, "status"]).exit_code == 0  # nothing scheduled, no problem
+    missing = tmp_path / "missing.yaml"
+    cannot = f"{missing}: cannot read the schedules file: No such file or directory"
+    for args, env in (([*base, "status", "--schedules", str(missing)], {}),
+                      ([*base, "status"], {"CLAUSEWATCH_SCHEDULES": str(missing)})):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 2, (env, result.output)
+        assert f"  schedules: {cannot}" in result.stdout and cannot in result.stderr, env
+    for command in (["run"], ["schedule"], ["schedule", "--list"]):
+        result = CliRunner().invoke(main, [*base, "--schedules", str(missing), *command])
+        assert (result.exit_code, result.stderr) == (2, f"Error: {cannot}\n"), command

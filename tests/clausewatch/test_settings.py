@@ -14,7 +14,7 @@ def test_every_setting_is_declared_once_with_help_and_a_field():
     names = [s.name for s in SETTINGS]
     assert len(names) == len(set(names))
     assert all(s.help.strip() for s in SETTINGS)
-    assert {s.name.lower() for s in SETTINGS} == {f.name for f in dataclasses.fields(Settings)}
+    assert {s.name.lower() for s in SETTINGS} == {f.name for f in dataclasses.fields(Settings)} - {"sources"}
 
 
 def test_precedence_defaults_config_environment_flags(tmp_path):
@@ -41,6 +41,15 @@ def test_a_config_file_given_must_exist_and_home_config_must_be_a_file_if_it_is_
     with pytest.raises(SettingsError, match=f"^{tmp_path / 'config.yaml'}: the config file is a folder, not a file "
                                             "\\(HOME/config.yaml\\)$"):
         load_settings(home)
+
+
+def test_settings_know_which_values_were_left_at_their_default(tmp_path):
+    (tmp_path / "config.yaml").write_text("crawl_delay: 5\n")
+    settings = load_settings({"CLAUSEWATCH_CATALOG": "elsewhere"}, {"HOME": tmp_path})
+    assert [name for name in ("HOME", "CATALOG", "CRAWL_DELAY", "SCHEDULES") if settings.is_default(name)] == [
+        "SCHEDULES"]
+    assert settings.sources["CRAWL_DELAY"] == f"{tmp_path / 'config.yaml'}:1"
+    assert not settings.replace(schedules=tmp_path / "s.yaml").is_default("SCHEDULES")
 
 
 def test_a_bad_value_names_the_setting_and_where_it_came_from():
