@@ -374,3 +374,22 @@ def test_a_schedules_file_named_but_missing_is_a_problem_and_the_default_one_mis
     for command in (["run"], ["schedule"], ["schedule", "--list"]):
         result = CliRunner().invoke(main, [*base, "--schedules", str(missing), *command])
         assert (result.exit_code, result.stderr) == (2, f"Error: {cannot}\n"), command
+
+
+def test_a_job_selecting_an_unknown_platform_is_bad_input_to_list_and_run_and_a_problem_in_status(tmp_path, sqlite_url):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text("name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n"
+                                       "    url: http://127.0.0.1:9/terms\n")
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("acme", "crawl", extra="    select: {platforms: [acme]}\n"),
+                           job_yaml("typo", "run", extra="    select: {platforms: [alpah, acme]}\n"))
+    Store.open(sqlite_url, tmp_path / "objects").close()
+    base = ["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--catalog", str(catalog),
+            "--schedules", str(path)]
+    problem = f"{path}:6: job 'typo' selects unknown platform 'alpah' (known: acme)"
+    for command in (["schedule", "--list"], ["run", "typo"]):  # --list checks what run checks
+        result = CliRunner().invoke(main, [*base, *command])
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {problem}\n"), command
+    status = CliRunner().invoke(main, [*base, "status"])
+    assert status.exit_code == 2 and f"  schedules: {problem}" in status.stdout
+    assert status.stderr == f"Error: 1 problem(s): schedules: {problem}\n"
