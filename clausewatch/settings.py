@@ -23,6 +23,17 @@ if TYPE_CHECKING:  # imported where a config file is read: without one, --help a
     import yaml
 
 ENV_PREFIX = "CLAUSEWATCH_"
+# The CLAUSEWATCH_ variables that are not settings: the tests', benchmarks' and CI's own, which every command a
+# test or benchmark runs inherits. Any other CLAUSEWATCH_ variable is a setting mistyped, and refused: ignored,
+# it would leave its setting silently at the default (a crawl delay of 2 s where 5 were meant).
+NOT_SETTINGS = frozenset({
+    "CLAUSEWATCH_TEST_PG",  # tests/conftest.py, benchmarks/distributed.py: the PostgreSQL server of the tests
+    "CLAUSEWATCH_SKIP_PG",  # tests/conftest.py: =1 skips the PostgreSQL tests
+    "CLAUSEWATCH_TEST_REDIS_URL",  # tests/crawler/test_distributed.py, benchmarks/distributed.py: the Redis server
+    "CLAUSEWATCH_SHARED",  # tests and benchmarks: the ../shared folder of datasets
+    "CLAUSEWATCH_PYWB_BIN",  # tests/clausewatch/test_export_wacz.py: the pywb that replays exported archives
+    "CLAUSEWATCH_TEST_WORKER_GATED",  # tests/clausewatch/scheduling_support.py: a worker that waits to start
+})
 
 
 @dataclass(frozen=True)
@@ -377,6 +388,7 @@ def _sourced(
     config_file: Path | None,
 ) -> dict[str, tuple[Any, str]]:
     """Each setting's raw value and where it came from, by the precedence above."""
+    _refuse_unknown_variables(environ)
     values: dict[str, tuple[Any, str]] = {s.name: (s.default, "default") for s in SETTINGS}
     overrides = {k.upper(): v for k, v in (overrides or {}).items() if v is not None}
     env = {
@@ -394,6 +406,26 @@ def _sourced(
         flag = "--" + name.lower().replace("_", "-")
         values[name] = (_coerce(_BY_NAME[name], value, flag), "option " + flag)
     return values
+
+
+def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
+    """A CLAUSEWATCH_ variable that is neither a setting nor one of NOT_SETTINGS: one line each, with the
+    setting it most looks like."""
+    unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX)
+                     and name.removeprefix(ENV_PREFIX) not in _BY_NAME and name not in NOT_SETTINGS)
+    if not unknown:
+        return
+    import difflib  # here, not at start-up: only a mistake needs it
+
+    problems = []
+    for name in unknown:
+        # Compared without the prefix, which every name shares and would make any two look alike.
+        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), _BY_NAME, n=1)
+        problems.append(f"environment {name}: no such setting"
+                        + (f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""))
+    error = SettingsError(problems[0])
+    error.problems = problems  # each printed on its own line by the CLI
+    raise error
 
 
 def _config_file(given: Path | None, home: Path) -> Path | None:

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
+from clausewatch.settings import ENV_PREFIX
 
 # Every command with the arguments it needs to get as far as reading its settings.
 COMMANDS = {
@@ -98,6 +99,10 @@ def _break_setting_range(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_CRAWL_CONCURRENCY": "0"}  # a crawl that may open no request waits for ever
 
 
+def _mistype_variable(tmp: Path) -> dict[str, str]:
+    return {ENV_PREFIX + "CRAWL_DELAYS": "5"}  # spelled apart: not counted as a variable the tests use
+
+
 def _break_log_level(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_LOG_LEVEL": "LOUD"}
 
@@ -117,6 +122,7 @@ BROKEN = {
     "setting value": (_break_setting_type, "CLAUSEWATCH_CRAWL_DELAY", tuple(COMMANDS)),
     "setting range": (_break_setting_range, "CLAUSEWATCH_CRAWL_CONCURRENCY", tuple(COMMANDS)),
     "log level": (_break_log_level, "CLAUSEWATCH_LOG_LEVEL", tuple(COMMANDS)),
+    "mistyped variable": (_mistype_variable, "did you mean CLAUSEWATCH_CRAWL_DELAY?", tuple(COMMANDS)),
     "subscribers file": (_break_subscribers, "subscribers.yaml", ("digest", "alerts", "run", "schedule")),
 }
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
-from clausewatch.settings import SETTINGS, Settings, SettingsError, load_settings
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.settings import ENV_PREFIX, NOT_SETTINGS, SETTINGS, Settings, SettingsError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+# Mistyped settings, spelled with the prefix apart so that the scan of the variables in use does not count them.
+DELAY_TYPO = ENV_PREFIX + "CRAWL_DELAYS"
 
 
 def test_every_setting_is_declared_once_with_help_and_a_field():
@@ -50,6 +58,30 @@ def test_settings_know_which_values_were_left_at_their_default(tmp_path):
         "SCHEDULES"]
     assert settings.sources["CRAWL_DELAY"] == f"{tmp_path / 'config.yaml'}:1"
     assert not settings.replace(schedules=tmp_path / "s.yaml").is_default("SCHEDULES")
+
+
+def test_an_unknown_clausewatch_variable_is_refused_naming_the_setting_it_looks_like():
+    with pytest.raises(SettingsError) as raised:
+        load_settings({DELAY_TYPO: "5", ENV_PREFIX + "ZZZ": "1", "CLAUSEWATCH_CRAWL_DELAY": "3", "HOME": "/root"})
+    assert raised.value.problems == [
+        f"environment {DELAY_TYPO}: no such setting; did you mean CLAUSEWATCH_CRAWL_DELAY?",
+        f"environment {ENV_PREFIX}ZZZ: no such setting",  # nothing close: no guess
+    ]
+    assert load_settings(dict.fromkeys(NOT_SETTINGS, "1")).crawl_delay == 2.0  # the tests' own are no settings
+
+
+def test_an_unknown_clausewatch_variable_is_one_line_and_exit_2():
+    result = CliRunner().invoke(main, ["settings"], env={DELAY_TYPO: "5"})
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: environment {DELAY_TYPO}: no such setting; did you mean CLAUSEWATCH_CRAWL_DELAY?\n")
+
+
+def test_every_clausewatch_variable_the_tests_benchmarks_and_ci_use_is_a_setting_or_declared_not_one():
+    files = [*REPO.glob("tests/**/*.py"), *REPO.glob("benchmarks/**/*.py"), *REPO.glob("scripts/*"),
+             REPO / "Makefile", REPO / ".ci" / "run"]
+    used = {name for path in files if path.is_file()
+            for name in re.findall(r"(?<![.\w])CLAUSEWATCH_[A-Z][A-Z0-9_]*", path.read_text(encoding="utf-8"))}
+    assert used - {ENV_PREFIX + s.name for s in SETTINGS} == NOT_SETTINGS
 
 
 def test_a_bad_value_names_the_setting_and_where_it_came_from():
