@@ -9,7 +9,7 @@ import click
 from clausewatch.app import open_store, utcnow
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
-from clausewatch.errors import BadInputError
+from clausewatch.errors import BadInputError, InterruptedRunError
 from clausewatch.job_runner import (
     JobInterruptedError,
     JobOutcome,
@@ -59,6 +59,9 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
         Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
     finally:
         store.close()
+    if signals.requested == "SIGINT":  # Ctrl-C ends it as it ends every command; SIGTERM is a service's stop, 0
+        raise InterruptedRunError("SIGINT", "the scheduler stopped; a job it was running is recorded as failed "
+                                            "and its lock released")
 
 
 def schedules_or_exit(ctx: click.Context, settings: Settings) -> Schedules:

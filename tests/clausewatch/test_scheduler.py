@@ -268,7 +268,8 @@ def test_wait_runs_after_the_holder_finishes(sqlite_cli_env, sqlite_store):
     assert second_run.started_at >= first_run.finished_at
 
 
-def test_sigterm_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_env, store):
+@pytest.mark.parametrize("signum, exit_code", [(signal.SIGTERM, 0), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_env, store, signum, exit_code):
     # A run two days ago makes the job missed: the scheduler starts it at once.
     old = datetime.now(UTC) - timedelta(days=2)
     job_store.finish_run(store, job_store.start_run(store, "blocker", "block", "h", now=old), "ok", now=old)
@@ -276,12 +277,12 @@ def test_sigterm_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_e
     try:
         wait_for_line(scheduler, BLOCKING)
         assert job_store.lease(store, "blocker") is not None
-        scheduler.send_signal(signal.SIGTERM)
+        scheduler.send_signal(signum)
     finally:
         code, _out, err = finish(scheduler)
-    assert code == 0, err
+    assert code == exit_code, err  # a service stopped (SIGTERM) ends well; Ctrl-C ends as every command's does
     latest = job_store.runs(store, "blocker")[0]
-    assert (latest.outcome, latest.error) == ("failed", "interrupted by SIGTERM")
+    assert (latest.outcome, latest.error) == ("failed", f"interrupted by {signum.name}")
     assert latest.finished_at is not None
     assert job_store.lease(store, "blocker") is None
     assert [r.outcome for r in job_store.runs(store, "other")] == []  # nothing else started on the way out
@@ -320,6 +321,22 @@ def test_an_idle_scheduler_stops_cleanly_on_sigterm(sqlite_cli_env, sqlite_store
         code, _out, err = finish(scheduler)
     assert code == 0, err
     assert "scheduler stopped" in err
+    assert job_store.runs(sqlite_store) == []
+
+
+def test_an_idle_scheduler_stopped_by_ctrl_c_exits_130_saying_so(tmp_path, sqlite_url, sqlite_store):
+    path = write_schedules(tmp_path / "yearly.yaml", job_yaml("yearly", "count", "0 0 1 1 *"))
+    scheduler = worker(["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--schedules", str(path),
+                        "schedule"], {})
+    try:
+        for line in scheduler.stderr:  # planned and started: now idle until New Year
+            if "scheduler started" in line:
+                break
+        scheduler.send_signal(signal.SIGINT)
+    finally:
+        code, _out, err = finish(scheduler)
+    assert code == 130, err
+    assert "Error: interrupted by SIGINT; the scheduler stopped" in err and "Traceback" not in err
     assert job_store.runs(sqlite_store) == []
 
 
