@@ -8,8 +8,9 @@ do not crawl never import Scrapy or Twisted (decision 0014).
 
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
 hash mismatch), 2 bad input (usage, settings, catalog, schedules, store), 130
-interrupted by Ctrl-C. Typed errors become one line and their exit code in
-``GuardedGroup`` (statuses in ``clausewatch.errors``), never a traceback.
+interrupted by Ctrl-C. Typed errors, and click's usage errors, become one line
+and their exit code in ``GuardedGroup`` (statuses in ``clausewatch.errors``),
+never a traceback.
 """
 
 from __future__ import annotations
@@ -22,13 +23,30 @@ from clausewatch.errors import EXIT_INTERRUPTED, InterruptedRunError, error_line
 
 
 class GuardedGroup(click.Group):
-    """A click group whose commands end on typed errors with one line and an exit status, never a traceback."""
+    """A click group whose commands end on typed errors with one line and an exit status, never a traceback.
+
+    Usage errors too (a bad option value, a missing argument, an unknown command) are one line, where click
+    prints four (usage, "Try …", a blank line, the error), in the group's options as in each command's.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # `clausewatch` alone: the help, as asked
+        except click.UsageError as error:
+            click.echo(usage_line(error, info_name or self.name), err=True)
+            raise click.exceptions.Exit(error.exit_code) from None
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except click.UsageError as error:
+            command = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+            click.echo(usage_line(error, command), err=True)
+            ctx.exit(error.exit_code)
         except InterruptedRunError as error:
             click.echo(f"Error: {error}", err=True)
             ctx.exit(EXIT_INTERRUPTED)
@@ -43,6 +61,12 @@ class GuardedGroup(click.Group):
             for line in error_lines(error):
                 click.echo(f"Error: {line}", err=True)
             ctx.exit(status)
+
+
+def usage_line(error: click.UsageError, command_path: str) -> str:
+    """A usage error as one line: what was wrong, then the help that says how it goes (the help of the command
+    it arose in, ``command_path`` when click does not say)."""
+    return f"Error: {error.format_message()} ({error.ctx.command_path if error.ctx else command_path} --help)"
 
 
 class LazyGroup(GuardedGroup):

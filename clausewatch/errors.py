@@ -83,6 +83,13 @@ def error_lines(error: BaseException) -> list[str]:
     return [" ".join(text.split()) for text in texts]
 
 
+def not_utf8(path: object, error: UnicodeDecodeError) -> str:
+    """Where a file that should be UTF-8 text is not, as ``PATH:LINE: …`` with the byte and its offset."""
+    line = error.object[:error.start].count(b"\n") + 1
+    byte = error.object[error.start:error.start + 1].hex()
+    return f"{path}:{line}: not UTF-8 text (byte 0x{byte} at offset {error.start}: {error.reason})"
+
+
 def _path_problem(error: OSError) -> str:
     """What is wrong with the path an OS error names; "File exists" or "Not a directory" alone do not say which."""
     if isinstance(error, (FileExistsError, NotADirectoryError)) and (blocking := file_in_the_way(error.filename)):

@@ -21,21 +21,24 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass
 from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clausewatch.app import utcnow
 from clausewatch.errors import error_lines, exit_status_of
 from clausewatch.logs import log_event
-from clausewatch.schedules import ScheduledJob, Schedules, Selection, load_schedules
+from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, Selection, load_schedules
 from clausewatch.settings import Settings
 from store import job_runs as job_store
 from store.job_runs import LeaseHeldError, LeaseLostError
 from store.repository import Store
+
+if TYPE_CHECKING:
+    from crawler.declarations import CatalogLoad
 
 log = logging.getLogger(__name__)
 
@@ -437,13 +440,25 @@ def read_schedules(settings: Settings) -> Schedules:
     return load_schedules(settings.schedules, actions=action_names())
 
 
-def job_status(settings: Settings, store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
+def unknown_platforms(schedules: Schedules, jobs: Iterable[ScheduledJob], catalog: CatalogLoad,
+                      tracked: Iterable[Any]) -> list[str]:
+    """Each crawling job that selects a platform neither the catalog nor the store (its documents still in the
+    catalog: a catalog file that failed to load) knows, as ``file:line: …``: a job that would crawl nothing."""
+    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
+    return [
+        f"{schedules.path}:{job.line}: job {job.id!r} selects unknown platform "
+        f"{', '.join(map(repr, sorted(set(job.selection.platforms) - known)))} "
+        f"(known: {', '.join(sorted(known)) or 'none'})"
+        for job in jobs if job.action in SELECTING_ACTIONS and set(job.selection.platforms) - known
+    ]
+
+
+def job_status(schedules: Schedules, store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Each job of the schedules: its last run, its next run, and who runs it now (if anyone).
 
     Times are ISO 8601 in UTC; ``next_run`` is before jitter.
     """
     now = now or utcnow()
-    schedules = read_schedules(settings)
     last = job_store.last_runs(store)
     by_outcome = {outcome: job_store.last_runs(store, outcomes=(outcome,)) for outcome in FINISHED_OUTCOMES}
     live = {lease.job_id: lease.holder for lease in job_store.leases(store) if lease.expires_at > now}

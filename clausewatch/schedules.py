@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from clausewatch.errors import not_utf8
+
 if TYPE_CHECKING:
     from apscheduler.triggers.cron import CronTrigger
 
@@ -162,6 +164,8 @@ def load_schedules(path: Path, *, actions: Collection[str]) -> Schedules:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise SchedulesError([f"{path}: cannot read the schedules file: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise SchedulesError([not_utf8(path, exc)]) from None
     return parse_schedules(text, path=Path(path), actions=actions)
 
 

@@ -17,10 +17,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clausewatch.errors import not_utf8
+
 if TYPE_CHECKING:  # imported where a config file is read: without one, --help and changes never load PyYAML
     import yaml
 
 ENV_PREFIX = "CLAUSEWATCH_"
+# The CLAUSEWATCH_ variables that are not settings: the tests', benchmarks' and CI's own, which every command a
+# test or benchmark runs inherits. Any other CLAUSEWATCH_ variable is a setting mistyped, and refused: ignored,
+# it would leave its setting silently at the default (a crawl delay of 2 s where 5 were meant).
+NOT_SETTINGS = frozenset({
+    "CLAUSEWATCH_TEST_PG",  # tests/conftest.py, benchmarks/distributed.py: the PostgreSQL server of the tests
+    "CLAUSEWATCH_SKIP_PG",  # tests/conftest.py: =1 skips the PostgreSQL tests
+    "CLAUSEWATCH_TEST_REDIS_URL",  # tests/crawler/test_distributed.py, benchmarks/distributed.py: the Redis server
+    "CLAUSEWATCH_SHARED",  # tests and benchmarks: the ../shared folder of datasets
+    "CLAUSEWATCH_PYWB_BIN",  # tests/clausewatch/test_export_wacz.py: the pywb that replays exported archives
+    "CLAUSEWATCH_TEST_WORKER_GATED",  # tests/clausewatch/scheduling_support.py: a worker that waits to start
+})
 
 
 @dataclass(frozen=True)
@@ -223,9 +236,19 @@ class Settings:
     log_level: str
     job_lease_seconds: int
     log_key: Path
+    # Where each value came from, by setting name ("default", "environment CLAUSEWATCH_X", "PATH:LINE",
+    # "option --x"): a file the user named must exist where a default one may be missing.
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes``; a value changed here is no longer its default (its source: "replaced")."""
+        sources = {**self.sources, **{name.upper(): "replaced" for name in changes}}
+        return dataclasses.replace(self, **changes, sources=sources)
+
+    def is_default(self, name: str) -> bool:
+        """Whether setting ``name`` (``SCHEDULES``) was left at its default: no config file, environment
+        variable or flag gave it."""
+        return self.sources.get(name, "default") == "default"
 
 
 def _coerce(setting: Setting, value: Any, source: str) -> Any:
@@ -254,6 +277,8 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
         lines = _key_lines(yaml.compose(text))
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(not_utf8(path, exc)) from None
     if not isinstance(data, dict):
         raise SettingsError(f"{path}: expected a mapping of setting names to values")
     values = {}
@@ -296,7 +321,7 @@ def load_settings(
     config_file: Path | None = None,
 ) -> Settings:
     """Resolve every setting: defaults < config file < environment < overrides (flags)."""
-    return _resolve({name: value for name, (value, _source) in _sourced(environ, overrides, config_file).items()})
+    return _resolve(_sourced(environ, overrides, config_file))
 
 
 @dataclass(frozen=True)
@@ -343,7 +368,7 @@ def explain_settings(
 ) -> list[SettingSource]:
     """Every setting, in declaration order, with its resolved value and its source."""
     sourced = _sourced(environ, overrides, config_file)
-    resolved = _resolve({name: value for name, (value, _source) in sourced.items()})
+    resolved = _resolve(sourced)
     return [SettingSource(s.name, getattr(resolved, s.name.lower()), _source_shown(s, *sourced[s.name]), s.help,
                           s.name in SECRET_SETTINGS) for s in SETTINGS]
 
@@ -363,6 +388,7 @@ def _sourced(
     config_file: Path | None,
 ) -> dict[str, tuple[Any, str]]:
     """Each setting's raw value and where it came from, by the precedence above."""
+    _refuse_unknown_variables(environ)
     values: dict[str, tuple[Any, str]] = {s.name: (s.default, "default") for s in SETTINGS}
     overrides = {k.upper(): v for k, v in (overrides or {}).items() if v is not None}
     env = {
@@ -371,8 +397,8 @@ def _sourced(
         if ENV_PREFIX + name in environ
     }
     home = Path(overrides.get("HOME") or env.get("HOME") or values["HOME"][0])
-    config_file = config_file or home / "config.yaml"
-    if config_file.is_file():
+    config_file = _config_file(config_file, home)
+    if config_file is not None:
         values.update({name: (value, f"{config_file}:{line}")
                        for name, (value, line) in _read_config_lines(config_file).items()})
     values.update({name: (value, "environment " + ENV_PREFIX + name) for name, value in env.items()})
@@ -382,7 +408,41 @@ def _sourced(
     return values
 
 
-def _resolve(values: dict[str, Any]) -> Settings:
+def _refuse_unknown_variables(environ: Mapping[str, str]) -> None:
+    """A CLAUSEWATCH_ variable that is neither a setting nor one of NOT_SETTINGS: one line each, with the
+    setting it most looks like."""
+    unknown = sorted(name for name in environ if name.startswith(ENV_PREFIX)
+                     and name.removeprefix(ENV_PREFIX) not in _BY_NAME and name not in NOT_SETTINGS)
+    if not unknown:
+        return
+    import difflib  # here, not at start-up: only a mistake needs it
+
+    problems = []
+    for name in unknown:
+        # Compared without the prefix, which every name shares and would make any two look alike.
+        close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), _BY_NAME, n=1)
+        problems.append(f"environment {name}: no such setting"
+                        + (f"; did you mean {ENV_PREFIX}{close[0]}?" if close else ""))
+    error = SettingsError(problems[0])
+    error.problems = problems  # each printed on its own line by the CLI
+    raise error
+
+
+def _config_file(given: Path | None, home: Path) -> Path | None:
+    """The config file to read: the one ``--config`` names, which must exist, else HOME/config.yaml if there
+    is one. A file meant to be read and not read would leave every setting in it silently at its default;
+    ``--config /dev/null`` (no file, an empty one) is read as the empty file it is."""
+    path = given or home / "config.yaml"
+    if given is None and not path.exists():
+        return None  # no config file in HOME: the defaults, the environment and the flags
+    if not path.exists() or path.is_dir():
+        problem = "is a folder, not a file" if path.exists() else "does not exist"
+        raise SettingsError(f"{path}: the config file {problem} ({'--config' if given else 'HOME/config.yaml'})")
+    return path
+
+
+def _resolve(sourced: dict[str, tuple[Any, str]]) -> Settings:
+    values = {name: value for name, (value, _source) in sourced.items()}
     home = Path(values["HOME"]).expanduser()
     fields = {s.name.lower(): values[s.name] for s in SETTINGS}
     fields["home"] = home
@@ -393,4 +453,4 @@ def _resolve(values: dict[str, Any]) -> Settings:
     fields["subscribers"] = Path(values["SUBSCRIBERS"]) if values["SUBSCRIBERS"] else home / "subscribers.yaml"
     fields["site_dir"] = Path(values["SITE_DIR"]) if values["SITE_DIR"] else home / "site"
     fields["log_key"] = Path(values["LOG_KEY"]) if values["LOG_KEY"] else home / "keys" / "capture-log.key"
-    return Settings(**fields)
+    return Settings(**fields, sources={name: source for name, (_value, source) in sourced.items()})

@@ -51,7 +51,7 @@ def _options() -> list[Callable]:
         click.option("--catalog", type=path, help="Catalog folder (CLAUSEWATCH_CATALOG).", **common),
         click.option("--schedules", type=path, help="Schedules file (CLAUSEWATCH_SCHEDULES).", **common),
         click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Config file (default HOME/config.yaml).", **common),
+                     help="Config file, which must exist (default HOME/config.yaml, if there is one).", **common),
         click.option("-v", "--verbose", count=True, help="More logging (-v INFO, -vv DEBUG).", **common),
     ]
 

@@ -9,8 +9,15 @@ import click
 from clausewatch.app import open_store, utcnow
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
-from clausewatch.errors import BadInputError
-from clausewatch.job_runner import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals, read_schedules
+from clausewatch.errors import BadInputError, InterruptedRunError
+from clausewatch.job_runner import (
+    JobInterruptedError,
+    JobOutcome,
+    JobRunner,
+    ShutdownSignals,
+    read_schedules,
+    unknown_platforms,
+)
 from clausewatch.logs import event_line
 from clausewatch.scheduler import Scheduler, upcoming
 from clausewatch.schedules import Schedules, SchedulesError
@@ -38,6 +45,8 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
     settings: Settings = ctx.obj
     schedules = schedules_or_exit(ctx, settings)
     if list_only:
+        if any(job.selection.platforms for job in schedules.jobs):  # else neither catalog nor store is needed
+            check_selected_platforms(settings, schedules, schedules.jobs)
         print_upcoming(schedules, utcnow())
         return
     if once:
@@ -50,6 +59,9 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
         Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
     finally:
         store.close()
+    if signals.requested == "SIGINT":  # Ctrl-C ends it as it ends every command; SIGTERM is a service's stop, 0
+        raise InterruptedRunError("SIGINT", "the scheduler stopped; a job it was running is recorded as failed "
+                                            "and its lock released")
 
 
 def schedules_or_exit(ctx: click.Context, settings: Settings) -> Schedules:
@@ -78,25 +90,28 @@ def check_inputs(settings: Settings, schedules: Schedules, jobs) -> None:
     """
     actions = {job.action for job in jobs}
     if actions & {"crawl", "run"}:
-        catalog = read_catalog_reporting(settings, strict=True)
-        store = open_store(settings, "read")
-        try:
-            check_job_platforms(schedules, jobs, catalog, store.catalog.documents())
-        finally:
-            store.close()
+        check_selected_platforms(settings, schedules, jobs, strict=True)
     if actions & {"alerts", "digest", "run"}:
         load_subscribers(settings.subscribers)
 
 
+def check_selected_platforms(settings: Settings, schedules: Schedules, jobs, *, strict: bool = False) -> None:
+    """A crawling job that selects a platform neither the catalog nor the store knows: bad input, one line each.
+
+    With ``strict`` a catalog file that does not load is bad input too (jobs about to crawl); without, its
+    problems are printed and its platforms still known from the store, as the scheduler reads it.
+    """
+    catalog = read_catalog_reporting(settings, strict=strict)
+    store = open_store(settings, "read")
+    try:
+        check_job_platforms(schedules, jobs, catalog, store.catalog.documents())
+    finally:
+        store.close()
+
+
 def check_job_platforms(schedules: Schedules, jobs, catalog, tracked) -> None:
     """A crawling job that selects a platform neither the catalog nor the store knows: bad input, at its line."""
-    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
-    problems = [
-        f"{schedules.path}:{job.line}: job {job.id!r} selects unknown platform "
-        f"{', '.join(map(repr, sorted(set(job.selection.platforms) - known)))} "
-        f"(known: {', '.join(sorted(known)) or 'none'})"
-        for job in jobs if job.action in ("crawl", "run") and set(job.selection.platforms) - known
-    ]
+    problems = unknown_platforms(schedules, jobs, catalog, tracked)
     if problems:
         error = BadInputError(problems[0])
         error.problems = problems  # each printed on its own line by the CLI

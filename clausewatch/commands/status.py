@@ -39,7 +39,7 @@ def command(settings, as_json: bool) -> None:
         if not rows and not untracked:
             problems.append(f"catalog: {settings.catalog} declares no document: nothing is tracked (CATALOG, "
                             "--catalog)")
-        jobs = _job_rows(settings, store, problems)
+        jobs = _job_rows(settings, store, catalog, rows, problems)
         volatile = volatile_values(store)
         size = store_size(store)
     finally:
@@ -71,19 +71,24 @@ def _print_problems(problems: list[str]) -> None:
         click.echo(f"  {problem}")
 
 
-def _job_rows(settings, store, problems: list[str]) -> list[dict]:
-    """Each scheduled job's last and next run; a bad schedules file is one more problem, not fatal here."""
-    if not settings.schedules.exists():
-        return []  # no schedules file: nothing is scheduled, which is no problem
+def _job_rows(settings, store, catalog, tracked, problems: list[str]) -> list[dict]:
+    """Each scheduled job's last and next run; a bad schedules file, a missing one that a flag, the
+    environment or the config file named, or a job selecting a platform nobody knows (as `run` checks it) is
+    one more problem, not fatal here."""
+    if settings.is_default("SCHEDULES") and not settings.schedules.exists():
+        return []  # no ./schedules.yaml and none named: nothing is scheduled, which is no problem
     # Imported here: the job runner (and the schedules reader) matter only when a schedules file exists.
-    from clausewatch.job_runner import job_status
+    from clausewatch.job_runner import job_status, read_schedules, unknown_platforms
     from clausewatch.schedules import SchedulesError
 
     try:
-        return job_status(settings, store)
+        schedules = read_schedules(settings)
     except SchedulesError as exc:
         problems.extend(f"schedules: {problem}" for problem in exc.problems)
         return []
+    problems.extend(f"schedules: {problem}" for problem in unknown_platforms(schedules, schedules.jobs, catalog,
+                                                                             tracked))
+    return job_status(schedules, store)
 
 
 def _print_jobs(jobs: list[dict]) -> None:

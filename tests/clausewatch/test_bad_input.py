@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
+from clausewatch.settings import ENV_PREFIX
 
 # Every command with the arguments it needs to get as far as reading its settings.
 COMMANDS = {
@@ -80,6 +81,11 @@ def _break_config(tmp: Path) -> dict[str, str]:
     return {}
 
 
+def _break_config_encoding(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "config.yaml").write_bytes(b"crawl_delay: 2\n\xff\n")
+    return {}
+
+
 def _break_subscribers(tmp: Path) -> dict[str, str]:
     (tmp / "home" / "subscribers.yaml").write_text("subscribers: [{email: a@example.org\n")
     return {}
@@ -91,6 +97,10 @@ def _break_setting_type(tmp: Path) -> dict[str, str]:
 
 def _break_setting_range(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_CRAWL_CONCURRENCY": "0"}  # a crawl that may open no request waits for ever
+
+
+def _mistype_variable(tmp: Path) -> dict[str, str]:
+    return {ENV_PREFIX + "CRAWL_DELAYS": "5"}  # spelled apart: not counted as a variable the tests use
 
 
 def _break_log_level(tmp: Path) -> dict[str, str]:
@@ -108,9 +118,11 @@ BROKEN = {
     "catalog file": (_break_catalog, "acme.yaml", ("init", "crawl", "status", "run", "schedule", "enqueue")),
     "schedules file": (_break_schedules, "schedules.yaml", ("status", "run", "schedule")),
     "config file": (_break_config, "config.yaml", tuple(COMMANDS)),
+    "config file not UTF-8": (_break_config_encoding, "config.yaml:2: not UTF-8 text", tuple(COMMANDS)),
     "setting value": (_break_setting_type, "CLAUSEWATCH_CRAWL_DELAY", tuple(COMMANDS)),
     "setting range": (_break_setting_range, "CLAUSEWATCH_CRAWL_CONCURRENCY", tuple(COMMANDS)),
     "log level": (_break_log_level, "CLAUSEWATCH_LOG_LEVEL", tuple(COMMANDS)),
+    "mistyped variable": (_mistype_variable, "did you mean CLAUSEWATCH_CRAWL_DELAY?", tuple(COMMANDS)),
     "subscribers file": (_break_subscribers, "subscribers.yaml", ("digest", "alerts", "run", "schedule")),
 }
 

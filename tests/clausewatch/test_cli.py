@@ -6,6 +6,7 @@ import json
 import sqlite3
 import zlib
 
+import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
@@ -76,3 +77,23 @@ def test_read_only_commands_never_create_or_touch_a_store(tmp_path):
     status = CliRunner().invoke(main, ["--database-url", f"sqlite:///{other}", "--catalog", str(catalog), "status"])
     assert status.exit_code == 2 and "is not a clausewatch store" in status.stderr
     assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["catalog", "notes.sqlite"]
+
+
+@pytest.mark.parametrize("args, line", [
+    (["crawl", "--delay", "-1"],
+     "Invalid value for '--delay': expects a number of seconds, 0 or more, got '-1' (clausewatch crawl --help)"),
+    (["changes", "--since", "2020-02-30"], "Invalid value for '--since': expected an ISO date such as 2026-03-01, "
+                                           "got '2020-02-30' (clausewatch changes --help)"),
+    (["status", "--home"], "Option '--home' requires an argument. (clausewatch status --help)"),
+    (["analyze", "--all", "--stale"], "--all and --stale exclude each other (clausewatch analyze --help)"),
+    (["crwl"], "No such command 'crwl'. Did you mean 'crawl'? (clausewatch --help)"),
+    (["--home"], "Option '--home' requires an argument. (clausewatch --help)"),
+], ids=["value", "callback", "missing-value", "command-body", "unknown-command", "group-option"])
+def test_a_usage_error_is_one_line_with_the_help_to_read(args, line):
+    result = CliRunner().invoke(main, args, prog_name="clausewatch")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {line}\n")
+
+
+def test_clausewatch_alone_still_shows_its_help():
+    result = CliRunner().invoke(main, [], prog_name="clausewatch")
+    assert result.output.startswith("Usage: clausewatch [OPTIONS] COMMAND [ARGS]...") and "Commands:" in result.output

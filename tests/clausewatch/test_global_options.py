@@ -88,6 +88,25 @@ def test_a_bad_config_line_is_named_by_file_and_line(tmp_path):
     assert result.exit_code == 2 and f"{tmp_path / 'config.yaml'}:2: unknown setting 'crawl_dealy'" in result.stderr
 
 
+def test_a_config_file_named_and_missing_or_a_folder_in_its_place_is_one_line_naming_it(tmp_path):
+    missing = CliRunner().invoke(main, ["settings", "--home", str(tmp_path), "--config", str(tmp_path / "nope.yaml")])
+    assert (missing.exit_code, missing.stderr) == (
+        2, f"Error: {tmp_path / 'nope.yaml'}: the config file does not exist (--config)\n")
+    (tmp_path / "config.yaml").mkdir()
+    folder = CliRunner().invoke(main, ["settings", "--home", str(tmp_path)])
+    assert (folder.exit_code, folder.stderr) == (
+        2, f"Error: {tmp_path / 'config.yaml'}: the config file is a folder, not a file (HOME/config.yaml)\n")
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_naming_it(tmp_path):
+    (tmp_path / "config.yaml").write_bytes(b"\xff")
+    for args in (["settings", "--home", str(tmp_path)], ["status", "--config", str(tmp_path / "config.yaml")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, (result.output, result.exception)  # not a UnicodeDecodeError's traceback
+        assert result.stderr == (f"Error: {tmp_path / 'config.yaml'}:1: not UTF-8 text (byte 0xff at offset 0: "
+                                 "invalid start byte)\n")
+
+
 def test_every_setting_is_documented():
     documented = (ROOT / "README.md").read_text(encoding="utf-8") + (ROOT / "docs" / "operations.md").read_text(
         encoding="utf-8")

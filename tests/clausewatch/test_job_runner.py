@@ -141,7 +141,7 @@ def test_job_status_shows_last_and_next_run_and_holder(settings, store):
     run_id = job_store.start_run(store, "daily", "run", "h", now=NOW - timedelta(days=1))
     job_store.finish_run(store, run_id, "ok", now=NOW - timedelta(days=1) + timedelta(minutes=3))
     job_store.acquire_lease(store, "weekly", "host:7:x", now=NOW, ttl=timedelta(minutes=5))
-    daily, weekly = job_runner.job_status(settings, store, now=NOW + timedelta(minutes=1))
+    daily, weekly = job_runner.job_status(job_runner.read_schedules(settings), store, now=NOW + timedelta(minutes=1))
     assert daily["id"] == "daily" and daily["action"] == "run"
     assert daily["last_outcome"] == "ok"
     assert daily["last_started_at"] == "2026-03-01T05:00:00+00:00"

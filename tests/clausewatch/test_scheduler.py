@@ -160,6 +160,21 @@ def test_unknown_job_exits_2_listing_the_jobs(tmp_path):
     assert result.exit_code == 2 and "no job 'nightly' (jobs: daily)" in result.output
 
 
+@pytest.mark.parametrize("args", [["status"], ["run"], ["schedule"], ["schedule", "--list"]])
+def test_a_schedules_file_that_is_not_utf8_is_one_line_naming_it(tmp_path, sqlite_url, args):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"\xff\xfe")
+    (tmp_path / "catalog").mkdir()
+    Store.open(sqlite_url, tmp_path / "objects").close()  # an existing store: status lists the file as a problem
+    result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "--database-url", sqlite_url,
+                                       "--catalog", str(tmp_path / "catalog"), "--schedules", str(path), *args])
+    assert result.exit_code == 2, (result.output, result.exception)  # not a UnicodeDecodeError's traceback
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and f"{path}:1: not UTF-8 text (byte 0xff at offset 0: invalid start byte)" in errors[0]
+    if args == ["status"]:
+        assert f"  schedules: {path}:1: not UTF-8 text" in result.stdout  # one more problem, the documents still shown
+
+
 # --- Real processes: the lock and shutdown ------------------------------------------------
 
 
@@ -253,7 +268,8 @@ def test_wait_runs_after_the_holder_finishes(sqlite_cli_env, sqlite_store):
     assert second_run.started_at >= first_run.finished_at
 
 
-def test_sigterm_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_env, store):
+@pytest.mark.parametrize("signum, exit_code", [(signal.SIGTERM, 0), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_env, store, signum, exit_code):
     # A run two days ago makes the job missed: the scheduler starts it at once.
     old = datetime.now(UTC) - timedelta(days=2)
     job_store.finish_run(store, job_store.start_run(store, "blocker", "block", "h", now=old), "ok", now=old)
@@ -261,12 +277,12 @@ def test_sigterm_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_e
     try:
         wait_for_line(scheduler, BLOCKING)
         assert job_store.lease(store, "blocker") is not None
-        scheduler.send_signal(signal.SIGTERM)
+        scheduler.send_signal(signum)
     finally:
         code, _out, err = finish(scheduler)
-    assert code == 0, err
+    assert code == exit_code, err  # a service stopped (SIGTERM) ends well; Ctrl-C ends as every command's does
     latest = job_store.runs(store, "blocker")[0]
-    assert (latest.outcome, latest.error) == ("failed", "interrupted by SIGTERM")
+    assert (latest.outcome, latest.error) == ("failed", f"interrupted by {signum.name}")
     assert latest.finished_at is not None
     assert job_store.lease(store, "blocker") is None
     assert [r.outcome for r in job_store.runs(store, "other")] == []  # nothing else started on the way out
@@ -308,6 +324,22 @@ def test_an_idle_scheduler_stops_cleanly_on_sigterm(sqlite_cli_env, sqlite_store
     assert job_store.runs(sqlite_store) == []
 
 
+def test_an_idle_scheduler_stopped_by_ctrl_c_exits_130_saying_so(tmp_path, sqlite_url, sqlite_store):
+    path = write_schedules(tmp_path / "yearly.yaml", job_yaml("yearly", "count", "0 0 1 1 *"))
+    scheduler = worker(["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--schedules", str(path),
+                        "schedule"], {})
+    try:
+        for line in scheduler.stderr:  # planned and started: now idle until New Year
+            if "scheduler started" in line:
+                break
+        scheduler.send_signal(signal.SIGINT)
+    finally:
+        code, _out, err = finish(scheduler)
+    assert code == 130, err
+    assert "Error: interrupted by SIGINT; the scheduler stopped" in err and "Traceback" not in err
+    assert job_store.runs(sqlite_store) == []
+
+
 def test_status_shows_the_jobs_and_adds_them_to_json(tmp_path, store_url, store):
     path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run"), job_yaml("weekly", "digest", cron="0 7 * * 1"))
     started = datetime.now(UTC) - timedelta(hours=2)
@@ -341,3 +373,42 @@ def test_status_with_a_bad_schedules_file_still_shows_documents(tmp_path, store_
     shown = json.loads(result.stdout)
     assert (shown["documents"], shown["jobs"]) == ([], [])
     assert any("s.yaml:4" in problem for problem in shown["problems"])
+
+
+def test_a_schedules_file_named_but_missing_is_a_problem_and_the_default_one_missing_is_not(tmp_path, sqlite_url,
+                                                                                           monkeypatch):
+    (tmp_path / "catalog").mkdir()
+    Store.open(sqlite_url, tmp_path / "objects").close()
+    base = ["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--catalog", str(tmp_path / "catalog")]
+    monkeypatch.chdir(tmp_path)  # the default, ./schedules.yaml, is not there either
+    monkeypatch.delenv("CLAUSEWATCH_SCHEDULES", raising=False)
+    assert CliRunner().invoke(main, [*base, "status"]).exit_code == 0  # nothing scheduled, no problem
+    missing = tmp_path / "missing.yaml"
+    cannot = f"{missing}: cannot read the schedules file: No such file or directory"
+    for args, env in (([*base, "status", "--schedules", str(missing)], {}),
+                      ([*base, "status"], {"CLAUSEWATCH_SCHEDULES": str(missing)})):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 2, (env, result.output)
+        assert f"  schedules: {cannot}" in result.stdout and cannot in result.stderr, env
+    for command in (["run"], ["schedule"], ["schedule", "--list"]):
+        result = CliRunner().invoke(main, [*base, "--schedules", str(missing), *command])
+        assert (result.exit_code, result.stderr) == (2, f"Error: {cannot}\n"), command
+
+
+def test_a_job_selecting_an_unknown_platform_is_bad_input_to_list_and_run_and_a_problem_in_status(tmp_path, sqlite_url):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text("name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n"
+                                       "    url: http://127.0.0.1:9/terms\n")
+    path = write_schedules(tmp_path / "s.yaml", job_yaml("acme", "crawl", extra="    select: {platforms: [acme]}\n"),
+                           job_yaml("typo", "run", extra="    select: {platforms: [alpah, acme]}\n"))
+    Store.open(sqlite_url, tmp_path / "objects").close()
+    base = ["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--catalog", str(catalog),
+            "--schedules", str(path)]
+    problem = f"{path}:6: job 'typo' selects unknown platform 'alpah' (known: acme)"
+    for command in (["schedule", "--list"], ["run", "typo"]):  # --list checks what run checks
+        result = CliRunner().invoke(main, [*base, *command])
+        assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {problem}\n"), command
+    status = CliRunner().invoke(main, [*base, "status"])
+    assert status.exit_code == 2 and f"  schedules: {problem}" in status.stdout
+    assert status.stderr == f"Error: 1 problem(s): schedules: {problem}\n"

@@ -124,3 +124,11 @@ def test_bad_files_name_the_line_and_the_problem(text, expected):
 def test_missing_file_is_a_schedules_error(tmp_path):
     with pytest.raises(SchedulesError, match="cannot read the schedules file"):
         load_schedules(tmp_path / "nope.yaml", actions=ACTIONS)
+
+
+def test_a_file_that_is_not_utf8_names_the_file_the_line_and_the_byte(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"jobs:\n  - id: caf\xe9\n")
+    with pytest.raises(SchedulesError) as error:
+        load_schedules(path, actions=ACTIONS)
+    assert error.value.problems == [f"{path}:2: not UTF-8 text (byte 0xe9 at offset 17: invalid continuation byte)"]

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 
-from clausewatch.settings import SETTINGS, Settings, SettingsError, load_settings
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.settings import ENV_PREFIX, NOT_SETTINGS, SETTINGS, Settings, SettingsError, load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+# Mistyped settings, spelled with the prefix apart so that the scan of the variables in use does not count them.
+DELAY_TYPO = ENV_PREFIX + "CRAWL_DELAYS"
 
 
 def test_every_setting_is_declared_once_with_help_and_a_field():
     names = [s.name for s in SETTINGS]
     assert len(names) == len(set(names))
     assert all(s.help.strip() for s in SETTINGS)
-    assert {s.name.lower() for s in SETTINGS} == {f.name for f in dataclasses.fields(Settings)}
+    assert {s.name.lower() for s in SETTINGS} == {f.name for f in dataclasses.fields(Settings)} - {"sources"}
 
 
 def test_precedence_defaults_config_environment_flags(tmp_path):
@@ -30,6 +38,50 @@ def test_precedence_defaults_config_environment_flags(tmp_path):
     assert settings.database_url == f"sqlite:///{home / 'clausewatch.db'}"
     assert settings.blobs == home / "objects"
     assert load_settings({}).catalog.as_posix() == "catalog"
+
+
+def test_a_config_file_given_must_exist_and_home_config_must_be_a_file_if_it_is_there(tmp_path):
+    with pytest.raises(SettingsError, match=f"^{tmp_path / 'nope.yaml'}: the config file does not exist \\(--config\\)$"):
+        load_settings({}, config_file=tmp_path / "nope.yaml")
+    home = {"CLAUSEWATCH_HOME": str(tmp_path)}
+    assert load_settings(home).crawl_delay == 2.0  # no HOME/config.yaml: the defaults, nothing to say
+    (tmp_path / "config.yaml").mkdir()
+    with pytest.raises(SettingsError, match=f"^{tmp_path / 'config.yaml'}: the config file is a folder, not a file "
+                                            "\\(HOME/config.yaml\\)$"):
+        load_settings(home)
+
+
+def test_settings_know_which_values_were_left_at_their_default(tmp_path):
+    (tmp_path / "config.yaml").write_text("crawl_delay: 5\n")
+    settings = load_settings({"CLAUSEWATCH_CATALOG": "elsewhere"}, {"HOME": tmp_path})
+    assert [name for name in ("HOME", "CATALOG", "CRAWL_DELAY", "SCHEDULES") if settings.is_default(name)] == [
+        "SCHEDULES"]
+    assert settings.sources["CRAWL_DELAY"] == f"{tmp_path / 'config.yaml'}:1"
+    assert not settings.replace(schedules=tmp_path / "s.yaml").is_default("SCHEDULES")
+
+
+def test_an_unknown_clausewatch_variable_is_refused_naming_the_setting_it_looks_like():
+    with pytest.raises(SettingsError) as raised:
+        load_settings({DELAY_TYPO: "5", ENV_PREFIX + "ZZZ": "1", "CLAUSEWATCH_CRAWL_DELAY": "3", "HOME": "/root"})
+    assert raised.value.problems == [
+        f"environment {DELAY_TYPO}: no such setting; did you mean CLAUSEWATCH_CRAWL_DELAY?",
+        f"environment {ENV_PREFIX}ZZZ: no such setting",  # nothing close: no guess
+    ]
+    assert load_settings(dict.fromkeys(NOT_SETTINGS, "1")).crawl_delay == 2.0  # the tests' own are no settings
+
+
+def test_an_unknown_clausewatch_variable_is_one_line_and_exit_2():
+    result = CliRunner().invoke(main, ["settings"], env={DELAY_TYPO: "5"})
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: environment {DELAY_TYPO}: no such setting; did you mean CLAUSEWATCH_CRAWL_DELAY?\n")
+
+
+def test_every_clausewatch_variable_the_tests_benchmarks_and_ci_use_is_a_setting_or_declared_not_one():
+    files = [*REPO.glob("tests/**/*.py"), *REPO.glob("benchmarks/**/*.py"), *REPO.glob("scripts/*"),
+             REPO / "Makefile", REPO / ".ci" / "run"]
+    used = {name for path in files if path.is_file()
+            for name in re.findall(r"(?<![.\w])CLAUSEWATCH_[A-Z][A-Z0-9_]*", path.read_text(encoding="utf-8"))}
+    assert used - {ENV_PREFIX + s.name for s in SETTINGS} == NOT_SETTINGS
 
 
 def test_a_bad_value_names_the_setting_and_where_it_came_from():
