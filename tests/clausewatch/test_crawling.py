@@ -51,6 +51,7 @@ def project(tmp_path):
         catalog = tmp_path / "catalog"
         write_platform(catalog, "acme", site.url("/acme"))
         write_platform(catalog, "zeta", site.url("/zeta"))
+        (tmp_path / "schedules.yaml").write_text("jobs: []\n")  # named, so it must be there: nothing scheduled
         base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog), "--schedules",
                 str(tmp_path / "schedules.yaml")]
         assert invoke(*base, "init").exit_code == 0

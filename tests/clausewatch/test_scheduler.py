@@ -11,6 +11,7 @@ import json
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.base import BaseScheduler
@@ -164,7 +165,7 @@ def test_unknown_job_exits_2_listing_the_jobs(tmp_path):
 def test_a_schedules_file_that_is_not_utf8_is_one_line_naming_it(tmp_path, sqlite_url, args):
     path = tmp_path / "s.yaml"
     path.write_bytes(b"\xff\xfe")
-    (tmp_path / "catalog").mkdir()
+    declare_one_document(tmp_path / "catalog")
     Store.open(sqlite_url, tmp_path / "objects").close()  # an existing store: status lists the file as a problem
     result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "--database-url", sqlite_url,
                                        "--catalog", str(tmp_path / "catalog"), "--schedules", str(path), *args])
@@ -345,10 +346,7 @@ def test_status_shows_the_jobs_and_adds_them_to_json(tmp_path, store_url, store)
     started = datetime.now(UTC) - timedelta(hours=2)
     job_store.finish_run(store, job_store.start_run(store, "daily", "run", "h", now=started), "failed",
                          now=started + timedelta(minutes=1), error="RuntimeError: boom")
-    catalog = tmp_path / "catalog"
-    catalog.mkdir()  # declaring one document: a catalog that declares none is a problem of its own
-    (catalog / "acme.yaml").write_text(
-        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
+    catalog = declare_one_document(tmp_path / "catalog")
     args = ["--home", str(tmp_path / "home"), "--database-url", store_url, "--schedules", str(path),
             "--catalog", str(catalog), "status"]
     human = CliRunner().invoke(main, args)
@@ -377,7 +375,7 @@ def test_status_with_a_bad_schedules_file_still_shows_documents(tmp_path, store_
 
 def test_a_schedules_file_named_but_missing_is_a_problem_and_the_default_one_missing_is_not(tmp_path, sqlite_url,
                                                                                            monkeypatch):
-    (tmp_path / "catalog").mkdir()
+    declare_one_document(tmp_path / "catalog")
     Store.open(sqlite_url, tmp_path / "objects").close()
     base = ["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--catalog", str(tmp_path / "catalog")]
     monkeypatch.chdir(tmp_path)  # the default, ./schedules.yaml, is not there either
@@ -412,3 +410,11 @@ def test_a_job_selecting_an_unknown_platform_is_bad_input_to_list_and_run_and_a_
     status = CliRunner().invoke(main, [*base, "status"])
     assert status.exit_code == 2 and f"  schedules: {problem}" in status.stdout
     assert status.stderr == f"Error: 1 problem(s): schedules: {problem}\n"
+
+
+def declare_one_document(catalog: Path) -> Path:
+    """A catalog declaring one document, never crawled: a catalog that declares none is a problem of its own."""
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
+    return catalog
