@@ -139,3 +139,15 @@ def test_reprocess_command(home):
     assert "reprocessed 2 document(s): 0 fetch(es) replayed, 0 technical version(s) recorded" in result.stdout
     unknown = CliRunner().invoke(main, ["--home", str(home), "reprocess", "--document", "CW-D-99999"])
     assert unknown.exit_code == 2 and "CW-D-99999" in unknown.output
+
+
+def test_reprocess_names_a_document_whose_blob_is_missing_in_one_line_and_exits_1(home):
+    missing = sha256_bytes(V3.encode())  # acme's third text (and its snapshot): globex never had it
+    (home / "objects" / missing[:2] / missing[2:]).unlink()
+    result = CliRunner().invoke(main, ["--home", str(home), "reprocess"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert [line for line in result.stderr.splitlines() if "CW-D-" in line or "blob" in line] == [
+        f"error: CW-D-00001: blob {missing} is missing from {home / 'objects'}"]
+    assert "reprocessed 1 document(s): 0 fetch(es) replayed, 0 technical version(s) recorded, 0 folded; " \
+           "1 document(s) failed" in result.stdout
