@@ -39,7 +39,7 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
     now = utcnow()
     check_sending(send=send, dry_run=dry_run, command="digest")
     with store_for(settings, store, "read") as opened:
-        subscribers = subscribers_of(settings, opened)
+        subscribers = subscribers_of(settings, opened, "digest")
         return send_weekly_digest(
             opened, subscribers, since=since or now - DIGEST_PERIOD, now=now, base_url=settings.base_url,
             sender=settings.mail_from, mailer=mailer_for(settings, send=send, dry_run=dry_run, command="digest"),

@@ -75,13 +75,34 @@ class SubscriberList:
         return tuple(s for s in self.subscribers if s.digest)
 
 
-def require_subscribers(path: Path, *, platforms: Collection[str] | None = None) -> SubscriberList:
-    """Like :func:`load_subscribers`, but a missing file is bad input: sending to nobody is never meant."""
+class NoSubscribersError(SubscribersError):
+    """The subscribers file lists nobody who receives the email asked for: nothing was sent or marked."""
+
+
+# Each email: its subscribers as an error names them, and what a run without any leaves undone.
+EMAILS = {"alerts": ("alert", "nothing was marked alerted"), "digest": ("digest", "nothing was sent")}
+
+
+def require_subscribers(path: Path, *, receiving: str, platforms: Collection[str] | None = None) -> SubscriberList:
+    """Like :func:`load_subscribers`, but a missing file, or one that lists no subscriber ``receiving``
+    (``alerts`` or ``digest``), is bad input: sending to nobody is never meant.
+
+    Alerts mark each change they handle as alerted: run with no alert subscriber,
+    every pending change would be marked and never reach the people added later.
+    A subscriber whose filters want nothing is different: that is their choice.
+    """
     path = Path(path)
     if not path.is_file():
         raise SubscribersError([f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {path} does not exist; "
                                 "write it as README.md § Subscribers shows"])
-    return load_subscribers(path, platforms=platforms)
+    loaded = load_subscribers(path, platforms=platforms)
+    if not (loaded.for_alerts() if receiving == "alerts" else loaded.for_digest()):
+        listed = len(loaded.subscribers)
+        opted_out = f" (its {listed} subscriber(s) all have {receiving}: false)" if listed else ""
+        kind, undone = EMAILS[receiving]
+        raise NoSubscribersError([f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {path} lists no {kind} subscribers"
+                                  f"{opted_out}; {undone}"])
+    return loaded
 
 
 def load_subscribers(path: Path, *, platforms: Collection[str] | None = None) -> SubscriberList:

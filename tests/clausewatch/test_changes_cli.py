@@ -132,6 +132,26 @@ def test_alerts_dry_run_command(home, tmp_path):
     assert unsaid.exit_code == 2 and "give --send" in unsaid.stderr
 
 
+@pytest.mark.parametrize("listed", ["", "subscribers: []\n", "- {email: a@example.com, alerts: false, digest: false}\n"],
+                         ids=["empty-file", "empty-list", "all-opted-out"])
+def test_a_subscribers_file_with_no_one_to_send_to_marks_nothing_and_exits_2(home, tmp_path, listed):
+    subscribers = home / "subscribers.yaml"
+    subscribers.write_text(listed, encoding="utf-8")
+    alerts = _run(home, "alerts", "--send")
+    assert alerts.exit_code == 2, alerts.output
+    assert alerts.stderr.splitlines() == [
+        f"Error: SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {subscribers} lists no alert subscribers"
+        + (" (its 1 subscriber(s) all have alerts: false)" if "false" in listed else "") + "; nothing was marked alerted"]
+    digest = _run(home, "digest", "--dry-run", str(tmp_path / "digest"))
+    assert digest.exit_code == 2, digest.output
+    assert digest.stderr.splitlines()[-1].endswith("lists no digest subscribers"
+                                                    + (" (its 1 subscriber(s) all have digest: false)"
+                                                       if "false" in listed else "") + "; nothing was sent")
+    assert not (tmp_path / "digest").exists()
+    subscribers.write_text("- {email: a@example.com}\n", encoding="utf-8")  # someone to tell, at last
+    assert "2 pending change(s)" in _run(home, "alerts", "--dry-run", str(tmp_path / "eml")).stdout
+
+
 def test_reprocess_command(home):
     result = _run(home, "reprocess")
     assert result.exit_code == 0, result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reports.subscribers import SubscribersError, load_subscribers, require_subscribers
+from reports.subscribers import NoSubscribersError, SubscribersError, load_subscribers, require_subscribers
 
 
 def test_entries_load_with_defaults(tmp_path):
@@ -47,7 +47,20 @@ def test_every_bad_entry_is_one_line_naming_file_and_line(tmp_path):
 def test_missing_file(tmp_path):
     assert load_subscribers(tmp_path / "absent.yaml").subscribers == ()
     with pytest.raises(SubscribersError, match="absent.yaml does not exist"):
-        require_subscribers(tmp_path / "absent.yaml")
+        require_subscribers(tmp_path / "absent.yaml", receiving="alerts")
+
+
+def test_a_file_listing_no_one_who_receives_an_email_is_refused_for_that_email(tmp_path):
+    path = tmp_path / "subscribers.yaml"
+    path.write_text("subscribers:\n  - {email: legal@example.com, alerts: false}\n", encoding="utf-8")
+    with pytest.raises(NoSubscribersError) as refused:
+        require_subscribers(path, receiving="alerts")
+    assert refused.value.problems == [f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {path} lists no alert subscribers "
+                                      "(its 1 subscriber(s) all have alerts: false); nothing was marked alerted"]
+    assert [s.email for s in require_subscribers(path, receiving="digest").for_digest()] == ["legal@example.com"]
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(NoSubscribersError, match=r"lists no digest subscribers; nothing was sent$"):
+        require_subscribers(path, receiving="digest")
 
 
 def test_plain_list_form_and_invalid_yaml(tmp_path):
