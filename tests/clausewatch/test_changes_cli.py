@@ -152,6 +152,16 @@ def test_a_subscribers_file_with_no_one_to_send_to_marks_nothing_and_exits_2(hom
     assert "2 pending change(s)" in _run(home, "alerts", "--dry-run", str(tmp_path / "eml")).stdout
 
 
+def test_an_unsubscribe_url_that_is_not_http_or_mailto_never_reaches_a_header(home, tmp_path):
+    subscribers = home / "subscribers.yaml"
+    subscribers.write_text("- email: a@example.com\n  unsubscribe: javascript:alert(1)\n", encoding="utf-8")
+    result = _run(home, "alerts", "--dry-run", str(tmp_path / "eml"))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: {subscribers}:1: 'unsubscribe' must be an https:, http: or mailto: URL, got 'javascript:alert(1)'"]
+    assert not (tmp_path / "eml").exists()
+
+
 def test_reprocess_command(home):
     result = _run(home, "reprocess")
     assert result.exit_code == 0, result.output
