@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # imported where used: every command loads this module (decis
     from crawler.declarations import CatalogLoad
     from reports.mail import SmtpConfig
     from store.catalog import DocumentStatus
-    from store.repository import Store
+    from store.repository import BlobFolderMissingError, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +42,29 @@ def open_store(settings: Settings, mode: str = "write") -> Store:
     newest schema), ``create`` for ``init`` and ``migrate`` only. Any problem is
     a :class:`BadInputError` naming the setting to fix.
     """
-    from store.repository import Store, StoreError
+    from store.repository import BlobFolderMissingError, Store, StoreError
 
     setting = database_setting(settings)
     if mode == "create" and setting == HOME_SETTING:  # the database lives in HOME: a file there is in the way
         ensure_folder(settings.home, HOME_SETTING)
     try:
         return Store.open(settings.database_url, settings.blobs, mode=mode)
+    except BlobFolderMissingError as exc:
+        raise BadInputError(blob_folder_problem(settings, exc)) from None
     except StoreError as exc:
         raise BadInputError(f"{setting}: {exc}") from None
+
+
+def blob_folder_problem(settings: Settings, error: BlobFolderMissingError) -> str:
+    """A store whose blob folder is missing, as one line naming the setting that put the folder there."""
+    line = f"the blob folder {error.folder} ({{where}}) {error.problem}, but the store holds {error.versions} version(s) " \
+           f"and {error.snapshots} snapshot(s): {{question}}"
+    if settings.blobs != settings.home / "objects":
+        return line.format(where="BLOBS, CLAUSEWATCH_BLOBS", question="is BLOBS mistyped?")
+    where = "HOME/objects, as BLOBS (CLAUSEWATCH_BLOBS) is empty"
+    if database_setting(settings) == HOME_SETTING:  # the database was found in HOME: HOME is right
+        return line.format(where=where, question="was it moved? Set BLOBS to where the blobs are")
+    return line.format(where=where, question="is HOME (--home, CLAUSEWATCH_HOME) mistyped, or BLOBS unset?")
 
 
 @contextmanager

@@ -125,14 +125,19 @@ def crawl(context: ActionContext) -> ActionResult:
 def alerts(context: ActionContext) -> ActionResult:
     """Send the same-day alerts of changes not alerted yet (as part of `run` too).
 
-    With no subscribers file the step is skipped, and says so in the run's counts:
-    a new install still crawls and publishes. A bad file fails the run.
+    With no subscribers file, or one that lists no alert subscriber, the step is
+    skipped and says so in the run's counts: a new install still crawls and
+    publishes, and nothing is marked alerted. A bad file fails the run.
     """
     from clausewatch.notifying import send_alerts
+    from reports.subscribers import NoSubscribersError
 
     if not context.settings.subscribers.is_file():
         return ActionResult({"skipped": f"no subscribers file at {context.settings.subscribers}"})
-    return report_result(send_alerts(context.settings, store=context.store, send=True))
+    try:
+        return report_result(send_alerts(context.settings, store=context.store, send=True))
+    except NoSubscribersError as exc:
+        return ActionResult({"skipped": str(exc)})
 
 
 @register_action("site")

@@ -59,9 +59,10 @@ def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command:
     return mail.SmtpMailer(smtp_config(settings))
 
 
-def subscribers_of(settings: Settings, store: Store) -> SubscriberList:
-    """The subscribers file, required and checked against the platforms the catalog and the store know."""
-    return require_subscribers(settings.subscribers, platforms=known_platforms(settings, store))
+def subscribers_of(settings: Settings, store: Store, receiving: str) -> SubscriberList:
+    """The subscribers file, required to list someone ``receiving`` (``alerts`` or ``digest``), and checked
+    against the platforms the catalog and the store know."""
+    return require_subscribers(settings.subscribers, receiving=receiving, platforms=known_platforms(settings, store))
 
 
 def known_platforms(settings: Settings, store: Store) -> set[str]:
@@ -109,7 +110,7 @@ def send_alerts(
     now = now or utcnow()
     check_sending(send=send, dry_run=dry_run, command="alerts")
     with store_for(settings, store) as opened:
-        subscribers = subscribers_of(settings, opened)
+        subscribers = subscribers_of(settings, opened, "alerts")  # before anything is claimed or marked
         mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")
         if dry_run is None:
             import_legacy_state(opened, settings.home / LEGACY_STATE_FILE, now=now)

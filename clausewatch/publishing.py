@@ -14,11 +14,11 @@ from pathlib import Path
 from clausewatch.notifying import check_sending, mailer_for, subscribers_of
 from clausewatch.app import ensure_folder, store_for, utcnow
 from clausewatch.settings import Settings
+from clausewatch.signing import published_key
 from reports import site
 from reports.digest import DigestReport, send_weekly_digest
 from reports.site import SiteReport
 from store.repository import Store
-from store.signing import public_key_path
 
 DIGEST_PERIOD = timedelta(days=7)
 
@@ -26,11 +26,11 @@ DIGEST_PERIOD = timedelta(days=7)
 def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
                full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
-    key = public_key_path(settings.log_key)
+    key = published_key(settings)
     with store_for(settings, store, "read") as opened:  # publishing never writes to the store
         folder = ensure_folder(Path(out or settings.site_dir), "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
         return site.build(opened, folder, base_url=settings.base_url, full=full,
-                          progress=progress, public_key=key.read_bytes() if key.is_file() else None)
+                          progress=progress, public_key=key)
 
 
 def send_digest(settings: Settings, *, store: Store | None = None, since: datetime | None = None,
@@ -39,7 +39,7 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
     now = utcnow()
     check_sending(send=send, dry_run=dry_run, command="digest")
     with store_for(settings, store, "read") as opened:
-        subscribers = subscribers_of(settings, opened)
+        subscribers = subscribers_of(settings, opened, "digest")
         return send_weekly_digest(
             opened, subscribers, since=since or now - DIGEST_PERIOD, now=now, base_url=settings.base_url,
             sender=settings.mail_from, mailer=mailer_for(settings, send=send, dry_run=dry_run, command="digest"),

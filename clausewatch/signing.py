@@ -6,17 +6,19 @@ from analysis.evidence import TreeHead
 from clausewatch.app import utcnow
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
-from store.capture_log import CaptureLog
 from store.repository import Store
-from store.signing import LogSigner, SigningKeyError, create_key, load_signer, public_key_path
+from store.signing import LogSigner, SigningKeyError, create_key, load_public_key, load_signer, public_key_path
+
+# The setting a key problem names; the public key is the file beside it (PATH.pub).
+LOG_KEY_SETTING = "LOG_KEY, CLAUSEWATCH_LOG_KEY"
 
 
 def log_signer(settings: Settings) -> LogSigner:
-    """The key of ``CLAUSEWATCH_LOG_KEY``; missing or readable by others is bad input (exit 2)."""
+    """The key of ``CLAUSEWATCH_LOG_KEY``; missing, not a key or readable by others is bad input (exit 2)."""
     try:
         return load_signer(settings.log_key)
     except SigningKeyError as exc:
-        raise BadInputError(str(exc)) from None
+        raise BadInputError(f"{exc} ({LOG_KEY_SETTING})") from None
 
 
 def ensure_log_key(settings: Settings) -> bool:
@@ -24,14 +26,25 @@ def ensure_log_key(settings: Settings) -> bool:
     return create_key(settings.log_key)
 
 
+def published_key(settings: Settings) -> bytes | None:
+    """The public key beside the signing key (``PATH.pub``), None when there is none.
+
+    A file there that is no Ed25519 public key is bad input (exit 2) naming it and
+    the setting: it is a broken file, not evidence that every signed head is forged.
+    """
+    try:
+        return load_public_key(public_key_path(settings.log_key))
+    except SigningKeyError as exc:
+        raise BadInputError(f"{exc} (the .pub beside {LOG_KEY_SETTING})") from None
+
+
 def public_key(settings: Settings) -> bytes:
-    """The published half of the signing key."""
-    path = public_key_path(settings.log_key)
-    if path.is_file():
-        return path.read_bytes()
-    return log_signer(settings).public_pem
+    """The published half of the signing key: the ``.pub`` file, else derived from the private key."""
+    return published_key(settings) or log_signer(settings).public_pem
 
 
 def sign_log(store: Store, signer: LogSigner) -> TreeHead:
     """Sign the capture log's tree head as it stands now (after a crawl run)."""
+    from store.capture_log import CaptureLog  # only signing needs it: reading commands use the key alone
+
     return CaptureLog(store).sign_tree_head(signer, utcnow())

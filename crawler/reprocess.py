@@ -22,6 +22,7 @@ from datetime import datetime
 from analysis.domain import Document, DocumentSpec, Snapshot, SourceSpec
 from analysis.volatile import VolatileRules
 from crawler.extract import ExtractionError, extract_document
+from store.blobs import BlobError
 from store.recording import AnalyzeVersion, RebuiltRun
 from store.repository import Store
 from store.volatile import volatile_state
@@ -52,11 +53,16 @@ class DocumentReprocess:
     new_versions: int = 0
     folded: int = 0
     errors: list[str] = field(default_factory=list)
+    failed: bool = False  # not reprocessed at all (its history is as it was)
 
 
 @dataclass
 class ReprocessReport:
     documents: list[DocumentReprocess] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(d.failed for d in self.documents)
 
     @property
     def replayed(self) -> int:
@@ -192,9 +198,11 @@ def reprocess(
     for document in documents:
         try:
             done = reprocess_document(store, document, analyze=analyze, run_id=run_id)
+        except BlobError as exc:  # its bytes are gone: the report's line names the blob; a traceback adds nothing
+            done = DocumentReprocess(document.id, errors=[str(exc)], failed=True)
         except Exception as exc:  # one broken document must not stop the run: name it and go on
             log.exception("reprocessing %s failed", document.id)
-            done = DocumentReprocess(document.id, errors=[f"{type(exc).__name__}: {exc}"])
+            done = DocumentReprocess(document.id, errors=[f"{type(exc).__name__}: {exc}"], failed=True)
         report.documents.append(done)
         if progress is not None:
             progress(done)

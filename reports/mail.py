@@ -99,8 +99,9 @@ def build_message(
 ) -> EmailMessage:
     """A ready-to-send message: plain text, plus HTML (CSS inlined) as the preferred alternative.
 
-    ``list_unsubscribe`` is a ``mailto:`` or ``https:`` URL; the header gets
-    angle brackets added. Raises :class:`InvalidAddressError` for a bad recipient.
+    ``list_unsubscribe`` is an ``https:``, ``http:`` or ``mailto:`` URL (the subscribers file
+    admits no other); the header gets angle brackets added. Raises
+    :class:`InvalidAddressError` for a bad recipient.
     """
     address = check_address(recipient)
     message = EmailMessage()

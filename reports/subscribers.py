@@ -10,7 +10,7 @@ YAML, either a list or a mapping with a ``subscribers`` list::
         min_severity: medium            # low (default), medium or high
         alerts: true                    # same-day change alerts (default true)
         digest: true                    # weekly digest (default true)
-        unsubscribe: mailto:unsubscribe@example.com?subject=legal  # optional
+        unsubscribe: mailto:unsubscribe@example.com?subject=legal  # optional: https:, http: or mailto:
 
 It is validated like the catalog: every problem of every entry is reported as
 ``file:line: what`` and any problem makes the whole file bad input, because an
@@ -23,6 +23,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import yaml
 
@@ -75,13 +76,34 @@ class SubscriberList:
         return tuple(s for s in self.subscribers if s.digest)
 
 
-def require_subscribers(path: Path, *, platforms: Collection[str] | None = None) -> SubscriberList:
-    """Like :func:`load_subscribers`, but a missing file is bad input: sending to nobody is never meant."""
+class NoSubscribersError(SubscribersError):
+    """The subscribers file lists nobody who receives the email asked for: nothing was sent or marked."""
+
+
+# Each email: its subscribers as an error names them, and what a run without any leaves undone.
+EMAILS = {"alerts": ("alert", "nothing was marked alerted"), "digest": ("digest", "nothing was sent")}
+
+
+def require_subscribers(path: Path, *, receiving: str, platforms: Collection[str] | None = None) -> SubscriberList:
+    """Like :func:`load_subscribers`, but a missing file, or one that lists no subscriber ``receiving``
+    (``alerts`` or ``digest``), is bad input: sending to nobody is never meant.
+
+    Alerts mark each change they handle as alerted: run with no alert subscriber,
+    every pending change would be marked and never reach the people added later.
+    A subscriber whose filters want nothing is different: that is their choice.
+    """
     path = Path(path)
     if not path.is_file():
         raise SubscribersError([f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {path} does not exist; "
                                 "write it as README.md § Subscribers shows"])
-    return load_subscribers(path, platforms=platforms)
+    loaded = load_subscribers(path, platforms=platforms)
+    if not (loaded.for_alerts() if receiving == "alerts" else loaded.for_digest()):
+        listed = len(loaded.subscribers)
+        opted_out = f" (its {listed} subscriber(s) all have {receiving}: false)" if listed else ""
+        kind, undone = EMAILS[receiving]
+        raise NoSubscribersError([f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {path} lists no {kind} subscribers"
+                                  f"{opted_out}; {undone}"])
+    return loaded
 
 
 def load_subscribers(path: Path, *, platforms: Collection[str] | None = None) -> SubscriberList:
@@ -149,8 +171,39 @@ def parse_subscriber(entry: Any, *, platforms: Collection[str] | None = None) ->
         min_severity=severity,
         alerts=_flag(entry, "alerts"),
         digest=_flag(entry, "digest"),
-        unsubscribe=str(entry["unsubscribe"]) if entry.get("unsubscribe") else None,
+        unsubscribe=_unsubscribe(entry.get("unsubscribe")),
     )
+
+
+def _unsubscribe(value: Any) -> str | None:
+    """The ``List-Unsubscribe`` URL: an https:, http: or mailto: URL on one line, or None when not given.
+
+    It goes into a header of every email as it is written, so anything else (a
+    ``javascript:`` URL, words, a line break) is refused, not sent.
+    """
+    if value is None or value == "":
+        return None
+    if not (isinstance(value, str) and _is_unsubscribe_url(value)):
+        raise ValueError(f"'unsubscribe' must be an https:, http: or mailto: URL, got {value!r}")
+    return value
+
+
+def _is_unsubscribe_url(text: str) -> bool:
+    if any(c.isspace() or not c.isprintable() or c in "<>" for c in text):  # it sits in <…> on one header line
+        return False
+    try:
+        url = urlsplit(text)
+    except ValueError:  # e.g. an unclosed [ in the host
+        return False
+    if url.scheme.lower() in ("https", "http"):
+        return bool(url.hostname)
+    if url.scheme.lower() == "mailto":
+        try:
+            check_address(unquote(url.path))
+        except InvalidAddressError:
+            return False
+        return True
+    return False
 
 
 def _platforms(value: Any, known: Collection[str] | None) -> tuple[str, ...]:

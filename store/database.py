@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import Engine, bindparam, create_engine, event, select
+from sqlalchemy import Engine, bindparam, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
@@ -64,6 +64,19 @@ class StoreNotFoundError(StoreError):
 
 class StoreSchemaError(StoreError):
     """The database's schema is behind, ahead of this code, or another program's."""
+
+
+class BlobFolderMissingError(StoreError):
+    """The blob folder is not there, yet the database holds versions or snapshots whose blobs it keeps.
+
+    A mistyped or unmounted folder, not an empty store: the caller names the setting.
+    """
+
+    def __init__(self, folder: Path, versions: int, snapshots: int):
+        self.folder, self.versions, self.snapshots = folder, versions, snapshots
+        self.problem = "is not a folder" if folder.exists() else "does not exist"
+        super().__init__(f"the blob folder {folder} {self.problem}, but the store holds {versions} version(s) "
+                         f"and {snapshots} snapshot(s)")
 
 
 OPEN_MODES = ("create", "write", "read")
@@ -196,12 +209,15 @@ class Database:
         if mode not in OPEN_MODES:
             raise ValueError(f"mode must be one of {OPEN_MODES}, got {mode!r}")
         engine = make_engine(url, read_only=mode == "read")
+        blobs = BlobStore(blobs_root)
         try:
             _prepare(url, engine, create=mode == "create")
+            if mode != "create":
+                _check_blob_folder(engine, blobs)
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, BlobStore(blobs_root))
+        return cls(engine, blobs)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -256,6 +272,22 @@ def _prepare(url: str, engine: Engine, *, create: bool) -> None:
             upgrade(engine)
     except DBAPIError as exc:
         raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+
+
+def _check_blob_folder(engine: Engine, blobs: BlobStore) -> None:
+    """A store holding versions or snapshots needs the folder of their blobs.
+
+    Without it every read fails blob by blob, and a crawl would start a new, empty
+    folder beside the real one. A store with nothing in it yet makes its folder at
+    its first write. Counted only when the folder is missing: opening costs nothing more.
+    """
+    if blobs.root.is_dir():
+        return
+    with engine.connect() as connection:
+        versions = connection.scalar(select(func.count()).select_from(VersionRow)) or 0
+        snapshots = connection.scalar(select(func.count()).select_from(SnapshotRow)) or 0
+    if versions or snapshots:
+        raise BlobFolderMissingError(blobs.root, versions, snapshots)
 
 
 def _check_schema(state: SchemaState, where: str, *, create: bool) -> None:

@@ -27,6 +27,7 @@ from store.catalog import Catalog, DocumentStatus
 from store.database import (
     OPEN_MODES,
     SUPPORTED_DATABASES,
+    BlobFolderMissingError,
     Database,
     StoreError,
     StoreNotFoundError,
@@ -42,8 +43,9 @@ if TYPE_CHECKING:
     from store.recording import Recorder
 
 __all__ = [
-    "OPEN_MODES", "SUPPORTED_DATABASES", "DocumentStatus", "Store", "StoreError", "StoreNotFoundError",
-    "StoreSchemaError", "StoreUnavailableError", "UnknownDocumentError", "describe_url", "make_engine",
+    "OPEN_MODES", "SUPPORTED_DATABASES", "BlobFolderMissingError", "DocumentStatus", "Store", "StoreError",
+    "StoreNotFoundError", "StoreSchemaError", "StoreUnavailableError", "UnknownDocumentError", "describe_url",
+    "make_engine",
 ]
 
 

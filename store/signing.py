@@ -81,20 +81,43 @@ def load_signer(path: Path) -> LogSigner:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
-        raise SigningKeyError(
-            f"no capture-log signing key at {path}: run `clausewatch init` to make one "
-            "(or set CLAUSEWATCH_LOG_KEY)") from None
+        raise SigningKeyError(f"no capture-log signing key at {path}: run `clausewatch init` to make one") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SigningKeyError(
             f"capture-log signing key {path} is readable by others (mode {stat.S_IMODE(mode):o}): "
             f"chmod 600 {path}")
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    except (ValueError, TypeError, OSError) as exc:
-        raise SigningKeyError(f"capture-log signing key {path} cannot be read: {exc}") from None
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(f"capture-log signing key {path} cannot be read: {exc.strerror}") from None
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):  # not PEM, or a PEM of something else, or protected by a password
+        raise SigningKeyError(f"capture-log signing key {path} is not an unencrypted PEM private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise SigningKeyError(f"capture-log signing key {path} is not an Ed25519 key")
     return LogSigner(key)
+
+
+def load_public_key(path: Path) -> bytes | None:
+    """The PEM of the Ed25519 public key at ``path``, None when there is no such file.
+
+    A file that is there but is no Ed25519 public key is an error, not a key that
+    verifies nothing: read as a key, it would make every signed head look forged.
+    """
+    try:
+        pem = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # no file there (a file in place of its folder: the store says)
+        return None
+    except OSError as exc:
+        raise SigningKeyError(f"capture-log public key {path} cannot be read: {exc.strerror}") from None
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        raise SigningKeyError(f"capture-log public key {path} is not a PEM public key") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningKeyError(f"capture-log public key {path} is not an Ed25519 key")
+    return pem
 
 
 def signature_valid(public_key_pem: bytes, head: TreeHead) -> bool:

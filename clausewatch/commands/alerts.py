@@ -21,8 +21,9 @@ def command(settings, send: bool, dry_run: Path | None) -> None:
     """Email each alert subscriber (--send, or --dry-run DIR) the substantive changes not yet alerted
     (severity raised first) and the documents that failed FAILURE_ALERT_AFTER fetches in a row.
 
-    Each change is alerted once, whichever host runs this. Exits 2 on a missing or bad subscribers
-    file, 1 when a subscriber's alert could not be delivered (the others still get theirs).
+    Each change is alerted once, whichever host runs this; one no subscriber's filters want is marked
+    alerted unsent. Exits 2 on a missing or bad subscribers file or one listing no alert subscriber
+    (nothing is marked then), 1 when a subscriber's alert could not be delivered (the others still get theirs).
     """
     report = send_alerts(settings, send=send, dry_run=dry_run)
     echo_deliveries(report.deliveries)

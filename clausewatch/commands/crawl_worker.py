@@ -84,12 +84,12 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
 
 def _sign(settings: Settings) -> None:
     """Sign the capture log where this machine holds the key; elsewhere `clausewatch sign-log` does it."""
-    from clausewatch.signing import sign_log
-    from store.signing import SigningKeyError, load_signer
+    from clausewatch.errors import BadInputError
+    from clausewatch.signing import log_signer, sign_log
 
     try:
-        signer = load_signer(settings.log_key)
-    except SigningKeyError as exc:
+        signer = log_signer(settings)
+    except BadInputError as exc:
         click.echo(f"capture log not signed here: {exc}", err=True)
         return
     store = open_store(settings)

@@ -22,12 +22,10 @@ from clausewatch.publishing import send_digest
 def command(settings, since: datetime | None, send: bool, dry_run: Path | None) -> None:
     """Send the weekly digest (--send) or write it as .eml files (--dry-run DIR).
 
-    Exits 2 on a missing or bad subscribers file, 1 when a subscriber's digest could not be
-    delivered (the others are still sent).
+    Exits 2 on a missing or bad subscribers file or one listing no digest subscriber, 1 when a
+    subscriber's digest could not be delivered (the others are still sent).
     """
     report = send_digest(settings, since=since, send=send, dry_run=dry_run)
-    if not report.deliveries:
-        click.echo(f"no digest subscriber in {settings.subscribers}: nothing sent", err=True)
     echo_deliveries(report.deliveries)
     click.echo(f"digest {report.since:%Y-%m-%d} – {report.until:%Y-%m-%d}: {report.changes} change(s), "
                f"{report.failing} failing document(s), {len(report.deliveries)} message(s)")

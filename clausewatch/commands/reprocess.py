@@ -10,6 +10,7 @@ import click
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
+from clausewatch.errors import EXIT_PROBLEM
 from crawler.reprocess import reprocess
 
 
@@ -24,7 +25,8 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
     The versions and changes this creates are technical: they never alert and are
     not listed by `changes`. Versions that no longer differ from their neighbours
     (per-visit noise) are folded: out of the history, their hash still resolving.
-    Exits 1 when a snapshot could not be extracted.
+    Exits 1 when a snapshot could not be extracted or a document's blobs are missing
+    (each named on a line of its own; `verify` checks them all).
     """
     store = open_store(settings)
     try:
@@ -40,8 +42,9 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
         store.close()
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
-    click.echo(f"reprocessed {len(report.documents)} document(s): {report.replayed} fetch(es) replayed, "
-               f"{report.new_versions} technical version(s) recorded, {report.folded} folded")
+    click.echo(f"reprocessed {len(report.documents) - report.failed} document(s): {report.replayed} fetch(es) "
+               f"replayed, {report.new_versions} technical version(s) recorded, {report.folded} folded"
+               + (f"; {report.failed} document(s) failed" if report.failed else ""))
     if report.errors:
-        raise click.exceptions.Exit(1)
+        raise click.exceptions.Exit(EXIT_PROBLEM)
 

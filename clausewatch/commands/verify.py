@@ -6,6 +6,7 @@ import click
 
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
+from clausewatch.signing import published_key
 from store.log_check import check_log
 from store.signing import public_key_path
 
@@ -21,7 +22,7 @@ def command(settings) -> None:
     entry dropped or a tree head replaced is named.
     """
     key_path = public_key_path(settings.log_key)
-    public_key = key_path.read_bytes() if key_path.is_file() else None
+    public_key = published_key(settings)  # a file there that is no key is bad input, not a forged log
     store = open_store(settings, "read")
     try:
         problems = store.verify()

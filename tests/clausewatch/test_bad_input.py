@@ -4,6 +4,7 @@ setting or file, exit status 2, never a traceback, and nothing written (README, 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,29 @@ def _mistype_home(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_HOME": str(tmp / "hoem")}
 
 
+def _mistype_blobs(tmp: Path) -> dict[str, str]:
+    _record_a_version(tmp)  # a store with nothing in it yet may still make its blob folder
+    return {"CLAUSEWATCH_BLOBS": str(tmp / "home" / "objcts")}
+
+
+def _record_a_version(tmp: Path) -> None:
+    """One fetched text of the catalog's document in the project's store, its blobs in HOME/objects."""
+    from analysis.domain import Snapshot
+    from analysis.text import sha256_bytes
+    from store.repository import Store
+
+    store = Store.open(f"sqlite:///{tmp / 'home' / 'clausewatch.db'}", tmp / "home" / "objects", mode="write")
+    try:
+        [document] = store.catalog.documents()
+        body, url, now = b"<main><p>We may terminate your account.</p></main>", document.spec.sources[0].url, \
+            datetime.now(UTC)
+        snapshot = Snapshot(sha256_bytes(body), document.id, url, url, 200, "text/html", now, size=len(body))
+        store.recording.record_text(document.id, snapshot=snapshot, body=body, text="We may terminate your account.",
+                                    started_at=now, finished_at=now)
+    finally:
+        store.close()
+
+
 def _break_catalog(tmp: Path) -> dict[str, str]:
     (tmp / "catalog" / "acme.yaml").write_text("name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n"
                                                "    url: http://127.0.0.1:9/terms\n    selects: main\n")
@@ -115,6 +139,7 @@ BROKEN = {
     "database file": (_break_database_file, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
     "home blocked by a file": (_block_home, "HOME", STORE_COMMANDS + CREATING_COMMANDS),
     "home mistyped": (_mistype_home, "HOME", STORE_COMMANDS),
+    "blob folder mistyped": (_mistype_blobs, "(BLOBS, CLAUSEWATCH_BLOBS) does not exist", STORE_COMMANDS),
     "catalog file": (_break_catalog, "acme.yaml", ("init", "crawl", "status", "run", "schedule", "enqueue")),
     "schedules file": (_break_schedules, "schedules.yaml", ("status", "run", "schedule")),
     "config file": (_break_config, "config.yaml", tuple(COMMANDS)),
@@ -209,4 +234,17 @@ def test_an_output_folder_blocked_by_a_file_names_that_file(project: Path, args:
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.stderr
     assert setting in errors[0] and f"{project / 'notes.txt'} is in the way" in errors[0], errors[0]
+    assert _contents(project) == before
+
+
+@pytest.mark.parametrize("args", [["show", "CW-D-00001"], ["evidence", "CW-D-00001", "--out", "{tmp}/e.zip"],
+                                  ["sign-log"]], ids=["show", "evidence", "sign-log"])
+def test_a_mistyped_blob_folder_is_named_by_the_commands_that_read_one_record_too(project: Path, args: list[str]):
+    env = _env(project, _mistype_blobs(project))
+    before = _contents(project)
+    result = CliRunner().invoke(main, [arg.replace("{tmp}", str(project)) for arg in args], env=env)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: the blob folder {project / 'home' / 'objcts'} (BLOBS, CLAUSEWATCH_BLOBS) does not exist, but the "
+        "store holds 1 version(s) and 1 snapshot(s): is BLOBS mistyped?"]
     assert _contents(project) == before

@@ -134,6 +134,36 @@ def test_alerts_dry_run_command(home, tmp_path):
     assert unsaid.exit_code == 2 and "give --send" in unsaid.stderr
 
 
+@pytest.mark.parametrize("listed", ["", "subscribers: []\n", "- {email: a@example.com, alerts: false, digest: false}\n"],
+                         ids=["empty-file", "empty-list", "all-opted-out"])
+def test_a_subscribers_file_with_no_one_to_send_to_marks_nothing_and_exits_2(home, tmp_path, listed):
+    subscribers = home / "subscribers.yaml"
+    subscribers.write_text(listed, encoding="utf-8")
+    alerts = _run(home, "alerts", "--send")
+    assert alerts.exit_code == 2, alerts.output
+    assert alerts.stderr.splitlines() == [
+        f"Error: SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {subscribers} lists no alert subscribers"
+        + (" (its 1 subscriber(s) all have alerts: false)" if "false" in listed else "") + "; nothing was marked alerted"]
+    digest = _run(home, "digest", "--dry-run", str(tmp_path / "digest"))
+    assert digest.exit_code == 2, digest.output
+    assert digest.stderr.splitlines()[-1].endswith("lists no digest subscribers"
+                                                    + (" (its 1 subscriber(s) all have digest: false)"
+                                                       if "false" in listed else "") + "; nothing was sent")
+    assert not (tmp_path / "digest").exists()
+    subscribers.write_text("- {email: a@example.com}\n", encoding="utf-8")  # someone to tell, at last
+    assert "2 pending change(s)" in _run(home, "alerts", "--dry-run", str(tmp_path / "eml")).stdout
+
+
+def test_an_unsubscribe_url_that_is_not_http_or_mailto_never_reaches_a_header(home, tmp_path):
+    subscribers = home / "subscribers.yaml"
+    subscribers.write_text("- email: a@example.com\n  unsubscribe: javascript:alert(1)\n", encoding="utf-8")
+    result = _run(home, "alerts", "--dry-run", str(tmp_path / "eml"))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: {subscribers}:1: 'unsubscribe' must be an https:, http: or mailto: URL, got 'javascript:alert(1)'"]
+    assert not (tmp_path / "eml").exists()
+
+
 def test_reprocess_command(home):
     result = _run(home, "reprocess")
     assert result.exit_code == 0, result.output
@@ -141,3 +171,15 @@ def test_reprocess_command(home):
     assert "reprocessed 2 document(s): 0 fetch(es) replayed, 0 technical version(s) recorded" in result.stdout
     unknown = CliRunner().invoke(main, ["--home", str(home), "reprocess", "--document", "CW-D-99999"])
     assert unknown.exit_code == 2 and "CW-D-99999" in unknown.output
+
+
+def test_reprocess_names_a_document_whose_blob_is_missing_in_one_line_and_exits_1(home):
+    missing = sha256_bytes(V3.encode())  # acme's third text (and its snapshot): globex never had it
+    (home / "objects" / missing[:2] / missing[2:]).unlink()
+    result = CliRunner().invoke(main, ["--home", str(home), "reprocess"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert [line for line in result.stderr.splitlines() if "CW-D-" in line or "blob" in line] == [
+        f"error: CW-D-00001: blob {missing} is missing from {home / 'objects'}"]
+    assert "reprocessed 1 document(s): 0 fetch(es) replayed, 0 technical version(s) recorded, 0 folded; " \
+           "1 document(s) failed" in result.stdout

@@ -77,8 +77,8 @@ def test_a_typo_in_a_tracked_platforms_file_fails_loudly_everywhere(project, tmp
         ("CW-D-00001", "failed"), ("CW-D-00002", "not_modified")]
     assert any("CW-D-00001 acme · Terms of Service: tracked but no longer declared" in p for p in shown["problems"])
 
-    (tmp_path / "home" / "subscribers.yaml").write_text("subscribers: []\n")
-    alerts = invoke(*base, "alerts", "--dry-run", str(tmp_path / "mail"))  # no subscriber: counted, not sent
+    (tmp_path / "home" / "subscribers.yaml").write_text("subscribers:\n  - email: legal@example.com\n")
+    alerts = invoke(*base, "alerts", "--dry-run", str(tmp_path / "mail"))
     assert "1 newly failing document(s)" in alerts.output  # at once, not after FAILURE_ALERT_AFTER crawls
 
     assert invoke(*base, "site").exit_code == 0

@@ -188,6 +188,55 @@ def test_a_missing_or_world_readable_key_stops_a_crawl_with_one_line(tmp_path):
     assert readable.exit_code == 2 and "is readable by others (mode 644): chmod 600" in readable.output
 
 
+def test_a_signing_key_file_that_is_no_key_stops_a_crawl_before_any_fetch(tmp_path):
+    with LocalSite({"/terms": Page(POLICY.format(law="Ireland").encode())}) as site:
+        catalog = tmp_path / "catalog"
+        catalog.mkdir()
+        (catalog / "acme.yaml").write_text(
+            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
+        key = tmp_path / "home" / "keys" / "capture-log.key"
+        key.write_text("x\n")  # still mode 0600: only its content is wrong
+        result = CliRunner().invoke(main, [*base, "crawl", "--delay", "0"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert [line for line in result.stderr.splitlines() if line.startswith("Error:")] == [
+        f"Error: capture-log signing key {key} is not an unencrypted PEM private key (LOG_KEY, CLAUSEWATCH_LOG_KEY)"]
+    assert site.requests == []  # refused before crawling: a run that could not be signed never starts
+
+
+def _broken_copy(home: dict, tmp_path: Path, public_key: bytes) -> tuple[list[str], Path]:
+    """A copy of the module's HOME whose public key file holds ``public_key``; its options and that file."""
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    path = tmp_path / "home" / "keys" / "capture-log.key.pub"
+    path.write_bytes(public_key)
+    return ["--home", str(tmp_path / "home"), "--catalog", home["base"][-1]], path
+
+
+def _ec_public_key() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@pytest.mark.parametrize("args", [["site", "--out", "{tmp}/site"], ["evidence", "CW-P-000001", "--out", "{tmp}/e.zip"],
+                                  ["verify"]], ids=["site", "evidence", "verify"])
+@pytest.mark.parametrize("content, problem", [(b"x\n", "is not a PEM public key"),
+                                              (None, "is not an Ed25519 key")], ids=["not-pem", "not-ed25519"])
+def test_a_public_key_file_that_is_no_key_is_one_line_naming_it_and_its_setting(home, tmp_path, args, content,
+                                                                                problem):
+    base, pub = _broken_copy(home, tmp_path, content if content is not None else _ec_public_key())
+    result = CliRunner().invoke(main, [*base, *(arg.replace("{tmp}", str(tmp_path)) for arg in args)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "forged" not in result.output  # a broken file is no forgery
+    assert result.stderr.splitlines() == [
+        f"Error: capture-log public key {pub} {problem} (the .pub beside LOG_KEY, CLAUSEWATCH_LOG_KEY)"]
+    assert not (tmp_path / "site").exists() and not (tmp_path / "e.zip").exists()
+
+
 def test_the_site_publishes_the_log_the_key_and_each_records_bundle(home, tmp_path):
     out = tmp_path / "site"
     built = invoke(*home["base"], "site", "--out", str(out))

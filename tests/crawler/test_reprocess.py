@@ -117,3 +117,20 @@ def test_reprocess_of_a_combined_document_reads_unchanged_parts_from_their_first
 
     assert report.errors == [] and report.new_versions == 0 and report.folded == 0
     assert ["third" in v.text and "Part B" in v.text for v in store.history.versions(document.id)] == [False, False, True]
+
+
+def test_a_document_whose_snapshot_is_missing_fails_in_one_line_without_a_traceback(store, caplog):
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SOURCE,)),))
+    store.catalog.sync_catalog([spec], now=T0)
+    [document] = store.catalog.documents()
+    _crawl_with_an_older_extractor(store, document.id)
+    history = [v.version.sha256 for v in store.history.versions(document.id)]
+    missing = sha256_bytes(PAGES[1].encode())
+    store.blobs.path(missing).unlink()
+
+    report = reprocess(store, [document], analyze=Analyzer())
+
+    assert report.errors == [f"{document.id}: blob {missing} is missing from {store.blobs.root}"]
+    assert report.failed == 1 and report.new_versions == 0
+    assert not [record for record in caplog.records if record.exc_info]  # the line says it all
+    assert [v.version.sha256 for v in store.history.versions(document.id)] == history  # left as it was

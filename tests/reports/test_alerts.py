@@ -256,3 +256,16 @@ def test_the_scheduled_alerts_job_sends_by_itself_and_skips_without_a_subscriber
     settings.subscribers.unlink()
     skipped = get_action("alerts")(ActionContext(settings, store, "daily"))
     assert skipped.counts == {"skipped": f"no subscribers file at {settings.subscribers}"} and not skipped.errors
+
+
+def test_the_scheduled_alerts_job_skips_a_file_listing_no_alert_subscriber_and_marks_nothing(settings, store, acme,
+                                                                                             smtp_inbox):
+    from clausewatch.job_runner import ActionContext, get_action
+
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
+    settings.subscribers.write_text("subscribers: []\n", encoding="utf-8")
+    skipped = get_action("alerts")(ActionContext(settings, store, "daily"))
+    assert skipped.counts == {"skipped": f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {settings.subscribers} lists no "
+                                         "alert subscribers; nothing was marked alerted"} and not skipped.errors
+    assert len(list_changes(store, pending_alert=True)) == 1  # still there for the first subscriber added

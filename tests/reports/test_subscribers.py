@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from reports.subscribers import SubscribersError, load_subscribers, require_subscribers
+from reports.subscribers import NoSubscribersError, SubscribersError, load_subscribers, require_subscribers
 
 
 def test_entries_load_with_defaults(tmp_path):
@@ -47,7 +49,20 @@ def test_every_bad_entry_is_one_line_naming_file_and_line(tmp_path):
 def test_missing_file(tmp_path):
     assert load_subscribers(tmp_path / "absent.yaml").subscribers == ()
     with pytest.raises(SubscribersError, match="absent.yaml does not exist"):
-        require_subscribers(tmp_path / "absent.yaml")
+        require_subscribers(tmp_path / "absent.yaml", receiving="alerts")
+
+
+def test_a_file_listing_no_one_who_receives_an_email_is_refused_for_that_email(tmp_path):
+    path = tmp_path / "subscribers.yaml"
+    path.write_text("subscribers:\n  - {email: legal@example.com, alerts: false}\n", encoding="utf-8")
+    with pytest.raises(NoSubscribersError) as refused:
+        require_subscribers(path, receiving="alerts")
+    assert refused.value.problems == [f"SUBSCRIBERS (CLAUSEWATCH_SUBSCRIBERS): {path} lists no alert subscribers "
+                                      "(its 1 subscriber(s) all have alerts: false); nothing was marked alerted"]
+    assert [s.email for s in require_subscribers(path, receiving="digest").for_digest()] == ["legal@example.com"]
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(NoSubscribersError, match=r"lists no digest subscribers; nothing was sent$"):
+        require_subscribers(path, receiving="digest")
 
 
 def test_plain_list_form_and_invalid_yaml(tmp_path):
@@ -57,3 +72,25 @@ def test_plain_list_form_and_invalid_yaml(tmp_path):
     path.write_text("subscribers:\n  - email: a@example.com\n  - [\n", encoding="utf-8")
     with pytest.raises(SubscribersError, match=r"s\.yaml:\d+: not valid YAML"):
         load_subscribers(path)
+
+
+@pytest.mark.parametrize("value", ["javascript:alert(1)", "not a url", "ftp://example.com/unsubscribe", "https://",
+                                   "mailto:nobody", "https://example.com/u\nBcc: victim@example.com",
+                                   "https://example.com/<u>", 42])
+def test_an_unsubscribe_that_is_not_an_http_or_mailto_url_is_refused_at_its_line(tmp_path, value):
+    path = tmp_path / "subscribers.yaml"
+    written = value if isinstance(value, int) else json.dumps(value)  # a JSON string is a YAML string
+    path.write_text(f"subscribers:\n  - email: legal@example.com\n  - email: ops@example.com\n"
+                    f"    unsubscribe: {written}\n", encoding="utf-8")
+    with pytest.raises(SubscribersError) as refused:
+        load_subscribers(path)
+    assert refused.value.problems == [
+        f"{path}:3: 'unsubscribe' must be an https:, http: or mailto: URL, got {value!r}"]
+
+
+@pytest.mark.parametrize("value", ["https://example.com/unsubscribe?list=legal", "http://intranet.example/u",
+                                   "mailto:unsubscribe@example.com?subject=legal", "MAILTO:a%40example.com"])
+def test_an_https_http_or_mailto_unsubscribe_is_kept_as_written(tmp_path, value):
+    path = tmp_path / "subscribers.yaml"
+    path.write_text(f"- {{email: legal@example.com, unsubscribe: {json.dumps(value)}}}\n", encoding="utf-8")
+    assert load_subscribers(path).subscribers[0].unsubscribe == value

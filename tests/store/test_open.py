@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
+from analysis.text import sha256_bytes
 from store.database import SQLITE_CACHE_KIB
 from store.migrate import MIGRATION_LOCK_KEY, schema_state, upgrade
 from store.repository import (
+    BlobFolderMissingError,
     Store,
     StoreNotFoundError,
     StoreSchemaError,
@@ -58,6 +60,42 @@ def test_read_mode_makes_the_database_refuse_writes(store_url, tmp_path):
     writer.catalog.sync_catalog([ACME], now=NOW)
     assert [d.id for d in writer.catalog.documents()] == ["CW-D-00001"]
     writer.close()
+
+
+def _record_a_version(store: Store) -> None:
+    store.catalog.sync_catalog([ACME], now=NOW)
+    body = b"<p>We may terminate your account at any time.</p>"
+    snapshot = Snapshot(sha256_bytes(body), "CW-D-00001", "http://x/t", "http://x/t", 200, "text/html", NOW,
+                        size=len(body))
+    store.recording.record_text("CW-D-00001", snapshot=snapshot, body=body,
+                                text="We may terminate your account at any time.", started_at=NOW, finished_at=NOW)
+
+
+def test_a_store_with_no_version_yet_makes_its_blob_folder_at_its_first_write(store_url, tmp_path):
+    Store.open(store_url, tmp_path / "objects").close()  # `init` makes no blob folder
+    assert not (tmp_path / "objects").exists()
+    writer = Store.open(store_url, tmp_path / "objects", mode="write")
+    try:
+        _record_a_version(writer)
+    finally:
+        writer.close()
+    assert len(list(writer.blobs.names())) == 2  # the snapshot and the text, in the folder made for them
+
+
+@pytest.mark.parametrize("mode", ["read", "write"])
+def test_a_store_holding_versions_refuses_a_blob_folder_that_is_not_there(store_url, tmp_path, mode):
+    store = Store.open(store_url, tmp_path / "objects")
+    try:
+        _record_a_version(store)
+    finally:
+        store.close()
+    with pytest.raises(BlobFolderMissingError) as refused:
+        Store.open(store_url, tmp_path / "objcts", mode=mode)
+    assert (refused.value.folder, refused.value.versions, refused.value.snapshots) == (tmp_path / "objcts", 1, 1)
+    assert str(refused.value) == f"the blob folder {tmp_path / 'objcts'} does not exist, but the store holds " \
+                                 "1 version(s) and 1 snapshot(s)"
+    assert not (tmp_path / "objcts").exists()  # never a new, empty folder beside the real one
+    Store.open(store_url, tmp_path / "objcts", mode="create").close()  # `init` and `migrate` read no blob
 
 
 def test_a_sqlite_connection_that_writes_keeps_a_bounded_page_cache(tmp_path):
