@@ -51,9 +51,9 @@ def check_sending(*, send: bool, dry_run: Path | None, command: str) -> None:
 
 
 def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command: str) -> mail.Mailer:
-    """The mailer :func:`check_sending` allowed; asked for once the store and the subscribers file are read,
-    so bad input leaves no ``--dry-run`` folder behind."""
-    check_sending(send=send, dry_run=dry_run, command=command)
+    """The mailer the sending rule allowed (:func:`check_sending`, which the caller ran first, before reading any
+    file); asked for once the store and the subscribers file are read, so bad input leaves no ``--dry-run`` folder
+    behind."""
     if dry_run is not None:
         return mail.DirectoryMailer(ensure_folder(dry_run, f"{command} --dry-run"))
     return mail.SmtpMailer(smtp_config(settings))
