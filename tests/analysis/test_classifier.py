@@ -486,12 +486,12 @@ def test_a_plain_disclaimer_decides_warranty_disclaimer(model, text):
     "We keep the information you provided for as long as is necessary to fulfil the purposes of this policy.",
 ])
 def test_a_guarantee_withheld_from_something_else_is_no_disclaimer(model, text):
-    assert BY_ID["warranty_disclaimer"].deciding(text) == ()
+    assert BY_ID["warranty_disclaimer"].decided(text) == ()
     assert "warranty_disclaimer" not in classify(model, text).types
 
 
 def test_a_disclaimers_title_decides_nothing():
-    assert BY_ID["warranty_disclaimer"].deciding("Disclaimer of Warranties") == ()
+    assert BY_ID["warranty_disclaimer"].decided("Disclaimer of Warranties") == ()
 
 
 def test_a_list_of_purposes_is_no_warranty_disclaimer(model):
