@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite, Page
+from tests.clausewatch.home_support import acme_home
 
 POLICY = """<html><body><main><h1>Terms of Service</h1>
 <h2>1. Governing law</h2><p>These terms are governed by the laws of {law}.</p>
@@ -35,12 +36,7 @@ def home(tmp_path_factory) -> dict:
     """A HOME after init and two crawls (Ireland, then Delaware), each signing the log."""
     root = tmp_path_factory.mktemp("evidence")
     with LocalSite({"/terms": Page(POLICY.format(law="Ireland").encode())}) as site:
-        catalog = root / "catalog"
-        catalog.mkdir()
-        (catalog / "acme.yaml").write_text(
-            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
-        base = ["--home", str(root / "home"), "--catalog", str(catalog)]
-        assert invoke(*base, "init").exit_code == 0
+        base = acme_home(root, site)
         assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
         site.set("/terms", Page(POLICY.format(law="Delaware").encode()))
         assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
@@ -190,12 +186,7 @@ def test_a_missing_or_world_readable_key_stops_a_crawl_with_one_line(tmp_path):
 
 def test_a_signing_key_file_that_is_no_key_stops_a_crawl_before_any_fetch(tmp_path):
     with LocalSite({"/terms": Page(POLICY.format(law="Ireland").encode())}) as site:
-        catalog = tmp_path / "catalog"
-        catalog.mkdir()
-        (catalog / "acme.yaml").write_text(
-            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
-        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
-        assert invoke(*base, "init").exit_code == 0
+        base = acme_home(tmp_path, site)
         key = tmp_path / "home" / "keys" / "capture-log.key"
         key.write_text("x\n")  # still mode 0600: only its content is wrong
         result = CliRunner().invoke(main, [*base, "crawl", "--delay", "0"])

@@ -311,15 +311,20 @@ def test_schedule_once_runs_one_job_and_exits_0(tmp_path, store_url, store, reco
     assert [(r.job_id, r.outcome, r.counts) for r in job_store.runs(store)] == [("digest", "ok", {"sent": 1})]
 
 
-def test_an_idle_scheduler_stops_cleanly_on_sigterm(sqlite_cli_env, sqlite_store):
-    scheduler = worker([*sqlite_cli_env, "schedule"], {})
+def signal_when_idle(scheduler, signum: int) -> tuple[int, str]:
+    """Send ``signum`` once the scheduler says it started (planned, now idle); its exit status and stderr."""
     try:
-        for line in scheduler.stderr:  # planned and started: now idle until tomorrow 05:00
+        for line in scheduler.stderr:
             if "scheduler started" in line:
                 break
-        scheduler.send_signal(signal.SIGTERM)
+        scheduler.send_signal(signum)
     finally:
         code, _out, err = finish(scheduler)
+    return code, err
+
+
+def test_an_idle_scheduler_stops_cleanly_on_sigterm(sqlite_cli_env, sqlite_store):
+    code, err = signal_when_idle(worker([*sqlite_cli_env, "schedule"], {}), signal.SIGTERM)  # idle till 05:00
     assert code == 0, err
     assert "scheduler stopped" in err
     assert job_store.runs(sqlite_store) == []
@@ -329,13 +334,7 @@ def test_an_idle_scheduler_stopped_by_ctrl_c_exits_130_saying_so(tmp_path, sqlit
     path = write_schedules(tmp_path / "yearly.yaml", job_yaml("yearly", "count", "0 0 1 1 *"))
     scheduler = worker(["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--schedules", str(path),
                         "schedule"], {})
-    try:
-        for line in scheduler.stderr:  # planned and started: now idle until New Year
-            if "scheduler started" in line:
-                break
-        scheduler.send_signal(signal.SIGINT)
-    finally:
-        code, _out, err = finish(scheduler)
+    code, err = signal_when_idle(scheduler, signal.SIGINT)  # idle until New Year
     assert code == 130, err
     assert "Error: interrupted by SIGINT; the scheduler stopped" in err and "Traceback" not in err
     assert job_store.runs(sqlite_store) == []

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite, Page
+from tests.clausewatch.home_support import acme_home
 
 PAGE = "<main><h1>Terms</h1><p>Visits today: {visits}</p><h2>1. Use</h2><p>By using the service you accept these terms.</p></main>"
 
@@ -19,12 +20,7 @@ def invoke(*args: str):
 def test_status_shows_watched_then_learned_values_and_reprocess_reports_folds(tmp_path):
     with LocalSite({"/terms": Page(render=lambda visit: PAGE.format(visits=100 + visit).encode())},
                    conditional=False) as site:
-        catalog = tmp_path / "catalog"
-        catalog.mkdir()
-        (catalog / "acme.yaml").write_text(
-            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
-        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
-        assert invoke(*base, "init").exit_code == 0
+        base = acme_home(tmp_path, site)
         for _ in range(2):
             assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
         watched = invoke(*base, "status").output
