@@ -141,6 +141,7 @@ def _entries(path: Path) -> list[tuple[int, Any]]:
         where = f"{path}:{line + 1}" if line is not None else str(path)
         raise SubscribersError([f"{where}: not valid YAML: {getattr(exc, 'problem', None) or exc}"]) from None
     if isinstance(data, dict):
+        _refuse_unknown_top_keys(path, node)
         data = data.get("subscribers")
         node = next((v for k, v in node.value if k.value == "subscribers"), None)
     if data is None:
@@ -148,6 +149,14 @@ def _entries(path: Path) -> list[tuple[int, Any]]:
     if not isinstance(data, list):
         raise SubscribersError([f"{path}:1: expected a list of subscribers (or a mapping with a 'subscribers' list)"])
     return [(item.start_mark.line + 1, entry) for item, entry in zip(node.value, data, strict=True)]
+
+
+def _refuse_unknown_top_keys(path: Path, node: yaml.MappingNode) -> None:
+    """A mistyped top-level key ("subscriber:") held people who would never hear a thing: refused, at its line."""
+    unknown = [key for key, _value in node.value if key.value != "subscribers"]
+    if unknown:
+        raise SubscribersError([f"{path}:{key.start_mark.line + 1}: unknown key {key.value!r} (known: 'subscribers')"
+                                for key in unknown])
 
 
 def parse_subscriber(entry: Any, *, platforms: Collection[str] | None = None) -> Subscriber:

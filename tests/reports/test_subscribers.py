@@ -74,6 +74,16 @@ def test_plain_list_form_and_invalid_yaml(tmp_path):
         load_subscribers(path)
 
 
+def test_a_mistyped_top_level_key_is_refused_at_its_line_not_ignored(tmp_path):
+    # Those listed under "subscriber:" would never be emailed, and nothing would say so.
+    path = tmp_path / "s.yaml"
+    path.write_text("subscribers:\n  - email: a@example.com\nsubscriber:\n  - email: legal@example.com\n",
+                    encoding="utf-8")
+    with pytest.raises(SubscribersError) as raised:
+        load_subscribers(path)
+    assert raised.value.problems == [f"{path}:3: unknown key 'subscriber' (known: 'subscribers')"]
+
+
 @pytest.mark.parametrize("value", ["javascript:alert(1)", "not a url", "ftp://example.com/unsubscribe", "https://",
                                    "mailto:nobody", "https://example.com/u\nBcc: victim@example.com",
                                    "https://example.com/<u>", 42])
