@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -286,9 +286,12 @@ class _Reader:
         if value is None:
             return None
         try:
-            cron_trigger(value, zone or "UTC")
+            trigger = cron_trigger(value, zone or "UTC")
         except ValueError as exc:
             self.problem(node, f"job {job_id!r}: cron {value!r} is not valid: {exc}")
+            return None
+        if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:  # "30 2": a day no month has
+            self.problem(node, f"job {job_id!r}: cron {value!r} never fires (no date matches it)")
             return None
         return value
 

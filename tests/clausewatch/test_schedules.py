@@ -116,6 +116,8 @@ def test_every_problem_is_reported_with_its_line():
      "schedules.yaml:5: unknown key `owners` in `select`"),
     ("jobs:\n  - id: x\n  cron: [\n", "schedules.yaml:3: not valid YAML"),
     ("jobs:\n  - id: x\n    action: crawl\n    cron: '0 5 * * 8'\n", "schedules.yaml:4: job 'x': cron '0 5 * * 8' is not valid"),
+    ("jobs:\n  - id: x\n    action: crawl\n    cron: '0 5 30 2 *'\n",
+     "schedules.yaml:4: job 'x': cron '0 5 30 2 *' never fires (no date matches it)"),
 ])
 def test_bad_files_name_the_line_and_the_problem(text, expected):
     assert problems(text)[0].startswith(expected)
