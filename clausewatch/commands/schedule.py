@@ -45,7 +45,7 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
     settings: Settings = ctx.obj
     schedules = schedules_or_exit(ctx, settings)
     if list_only:
-        if any(job.selection.platforms for job in schedules.jobs):  # else neither catalog nor store is needed
+        if any(not job.selection.is_all for job in schedules.jobs):  # else neither catalog nor store is needed
             check_selected_platforms(settings, schedules, schedules.jobs)
         print_upcoming(schedules, utcnow())
         return
@@ -96,7 +96,8 @@ def check_inputs(settings: Settings, schedules: Schedules, jobs) -> None:
 
 
 def check_selected_platforms(settings: Settings, schedules: Schedules, jobs, *, strict: bool = False) -> None:
-    """A crawling job that selects a platform neither the catalog nor the store knows: bad input, one line each.
+    """A crawling job that selects a platform neither the catalog nor the store knows, or whose selection matches
+    no document of the catalog: bad input, one line each.
 
     With ``strict`` a catalog file that does not load is bad input too (jobs about to crawl); without, its
     problems are printed and its platforms still known from the store, as the scheduler reads it.
@@ -110,7 +111,7 @@ def check_selected_platforms(settings: Settings, schedules: Schedules, jobs, *, 
 
 
 def check_job_platforms(schedules: Schedules, jobs, catalog, tracked) -> None:
-    """A crawling job that selects a platform neither the catalog nor the store knows: bad input, at its line."""
+    """A crawling job that selects a platform nobody knows, or matches no document: bad input, at its line."""
     problems = unknown_platforms(schedules, jobs, catalog, tracked)
     if problems:
         error = BadInputError(problems[0])

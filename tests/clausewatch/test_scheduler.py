@@ -411,6 +411,22 @@ def test_a_job_selecting_an_unknown_platform_is_bad_input_to_list_and_run_and_a_
     assert status.stderr == f"Error: 1 problem(s): schedules: {problem}\n"
 
 
+def test_a_job_whose_tags_or_types_match_nothing_is_bad_input_to_list_and_run(tmp_path, sqlite_url):
+    catalog = declare_one_document(tmp_path / "catalog")
+    path = write_schedules(tmp_path / "s.yaml",
+                           job_yaml("tagged", "crawl", extra="    select: {tags: [nosuchtag]}\n"),
+                           job_yaml("typed", "run", extra="    select: {types: [Terms of Servce]}\n"))
+    Store.open(sqlite_url, tmp_path / "objects").close()
+    base = ["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--catalog", str(catalog),
+            "--schedules", str(path)]
+    problems = [f"{path}:2: job 'tagged': the selection (tags=nosuchtag) matches no document of the catalog",
+                f"{path}:6: job 'typed': the selection (types=Terms of Servce) matches no document of the catalog"]
+    listed = CliRunner().invoke(main, [*base, "schedule", "--list"])
+    assert (listed.exit_code, listed.stderr) == (2, "".join(f"Error: {p}\n" for p in problems))
+    ran = CliRunner().invoke(main, [*base, "run", "typed"])
+    assert (ran.exit_code, ran.stderr) == (2, "".join(f"Error: {p}\n" for p in problems[1:]))
+
+
 def declare_one_document(catalog: Path) -> Path:
     """A catalog declaring one document, never crawled: a catalog that declares none is a problem of its own."""
     catalog.mkdir()
