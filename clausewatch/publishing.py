@@ -13,6 +13,7 @@ from pathlib import Path
 
 from clausewatch.notifying import check_sending, mailer_for, subscribers_of
 from clausewatch.app import ensure_folder, store_for, utcnow
+from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from clausewatch.signing import published_key
 from reports import site
@@ -38,6 +39,8 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
     """Send (``send``) or write as ``.eml`` files (``dry_run``) the digest of changes since ``since`` (default a week)."""
     now = utcnow()
     check_sending(send=send, dry_run=dry_run, command="digest")
+    if since is not None and since > now:  # a period that ends before it begins: a typo, never an empty digest
+        raise BadInputError(f"digest: --since {since:%Y-%m-%d %H:%M} UTC is in the future")
     with store_for(settings, store, "read") as opened:
         subscribers = subscribers_of(settings, opened, "digest")
         return send_weekly_digest(

@@ -78,6 +78,9 @@ def test_digest_dry_run_and_usage_errors(home, tmp_path):
     assert run(home, "digest").exit_code == 2
     assert run(home, "digest", "--send", "--dry-run", str(tmp_path / "m")).exit_code == 2
     assert run(home, "digest", "--since", "yesterday", "--dry-run", str(tmp_path / "m")).exit_code == 2
+    future = run(home, "digest", "--since", "2099-01-01", "--dry-run", str(tmp_path / "later"))
+    assert future.exit_code == 2 and not (tmp_path / "later").exists()
+    assert future.stderr.strip() == "Error: digest: --since 2099-01-01 00:00 UTC is in the future"
 
 
 def test_digest_send_delivers_to_each_subscriber_and_exits_1_on_a_refusal(home, smtp_inbox):
