@@ -106,6 +106,15 @@ def mail_address(value: Any) -> str:
     return text
 
 
+@expects("an identifying User-Agent on one line (the crawler's name and a contact URL)")
+def user_agent(value: Any) -> str:
+    """What every request says it is: empty, a site sees requests from no one (and Scrapy sends no header)."""
+    text = str(value).strip()
+    if not text or any(c in text for c in "\r\n"):
+        raise ValueError(f"not a User-Agent: {text!r}")
+    return text
+
+
 @expects("a redis://, rediss:// or unix:// URL, or nothing")
 def redis_url(value: Any) -> str:
     """A Redis URL, or empty for a crawl queue of the process's own."""
@@ -159,7 +168,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BASE_URL", "http://localhost:8000/", "Absolute URL the site is published at (links in emails).",
             site_url),
     Setting("USER_AGENT", "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; terms monitoring)",
-            "Identifying User-Agent with a contact URL."),
+            "Identifying User-Agent with a contact URL.", user_agent),
     Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", SECONDS),
     Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", POSITIVE),
     Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.",

@@ -89,6 +89,15 @@ def test_a_bad_value_names_the_setting_and_where_it_came_from():
         load_settings({"CLAUSEWATCH_CRAWL_DELAY": "soon"})
 
 
+@pytest.mark.parametrize("value", ["", "   ", "clausewatch/1\r\nX-Injected: yes"])
+def test_an_empty_or_multi_line_user_agent_is_refused(value):
+    # Empty, Scrapy sends no User-Agent at all: the sites would see requests from no one.
+    with pytest.raises(SettingsError, match="CLAUSEWATCH_USER_AGENT"):
+        load_settings({"CLAUSEWATCH_USER_AGENT": value})
+    assert load_settings({"CLAUSEWATCH_USER_AGENT": " bot/1 (+https://x.example) "}).user_agent == \
+        "bot/1 (+https://x.example)"
+
+
 def test_allowed_networks_are_parsed_and_a_bad_one_names_the_setting():
     from clausewatch.settings import SettingsError, load_settings
 
