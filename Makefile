@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11+:
-#   make demo   — install, then run `clausewatch demo` (offline, SQLite, ./.clausewatch)
+#   make demo   — install, then run `clausewatch demo` (offline, SQLite, ./.clausewatch/demo)
 #   make test   — install, start PostgreSQL/Redis and install Chromium if needed, run every test
 PYTHON ?= python3
 VENV ?= .venv
