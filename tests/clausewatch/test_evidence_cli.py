@@ -104,6 +104,16 @@ def test_the_openssl_route_of_verify_md_checks_the_signature(home, tmp_path):
     assert subprocess.run(command, cwd=folder, capture_output=True, timeout=60).returncode != 0
 
 
+def test_an_existing_file_is_refused_and_left_as_it_was(home, tmp_path):
+    theirs = tmp_path / "bundle.zip"
+    theirs.write_text("not mine to overwrite")
+    result = CliRunner().invoke(main, [*home["base"], "evidence", "CW-P-000001", "--out", str(theirs)])
+    assert result.exit_code == 2
+    assert result.output == f"Error: --out: {theirs} exists; remove it or choose another --out\n"
+    assert theirs.read_text() == "not mine to overwrite"
+    assert [path.name for path in tmp_path.iterdir()] == ["bundle.zip"]
+
+
 def test_a_document_bundle_at_a_date_holds_the_version_in_force_then(home, tmp_path):
     first = tmp_path / "now.zip"
     invoke(*home["base"], "evidence", "CW-D-00001", "--out", str(first))
