@@ -10,7 +10,7 @@ from clausewatch.app import new_file, open_store, refuse_existing
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import parse_since
 from clausewatch.signing import public_key
-from reports.evidence import write_bundle
+from reports.evidence import check_blobs, write_bundle
 from store.capture_log import CaptureLogError
 from store.evidence_data import EvidenceError, evidence_subject
 
@@ -34,6 +34,7 @@ def command(settings, record: str, out: Path) -> None:
     The bundle holds the WARC records, the version text, the clauses with their
     offsets, the analysis, the capture log's inclusion proof, the signed tree
     head, the public key and VERIFY.md (how to check it all without clausewatch).
+    Exits 1, writing nothing, when a blob it would hold fails its hash check.
     """
     record_id, date = _split_at(record)
     at = parse_since(None, None, date) if date else None
@@ -44,6 +45,7 @@ def command(settings, record: str, out: Path) -> None:
     store = open_store(settings)
     try:
         subject = evidence_subject(store, record_id, at)
+        check_blobs(subject, store.blobs)  # a tampered blob makes no bundle (the site shows it ✗ instead)
         data = write_bundle(subject, store.blobs, key, base_url=settings.base_url)
     except (EvidenceError, CaptureLogError) as exc:
         raise click.UsageError(str(exc)) from None

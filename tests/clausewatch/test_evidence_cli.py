@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -112,6 +113,21 @@ def test_an_existing_file_is_refused_and_left_as_it_was(home, tmp_path):
     assert result.output == f"Error: --out: {theirs} exists; remove it or choose another --out\n"
     assert theirs.read_text() == "not mine to overwrite"
     assert [path.name for path in tmp_path.iterdir()] == ["bundle.zip"]
+
+
+def test_a_version_blob_changed_on_disk_makes_no_bundle(home, tmp_path):
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    base = ["--home", str(tmp_path / "home"), *home["base"][2:]]  # the same catalog
+    for blob in (tmp_path / "home" / "objects").rglob("*"):
+        text = zlib.decompress(blob.read_bytes()) if blob.is_file() else b""
+        if b"Delaware" in text and b"<html" not in text:  # the version text, not the page
+            blob.write_bytes(zlib.compress(text.replace(b"Delaware", b"Nevada")))
+            tampered = blob.parent.name + blob.name
+    bundle = tmp_path / "x.zip"
+    result = CliRunner().invoke(main, [*base, "evidence", "CW-D-00001", "--out", str(bundle)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and tampered in result.output and "`clausewatch verify`" in result.output
+    assert not bundle.exists() and "Traceback" not in result.output
 
 
 def test_a_document_bundle_at_a_date_holds_the_version_in_force_then(home, tmp_path):
