@@ -130,6 +130,28 @@ def test_a_version_blob_changed_on_disk_makes_no_bundle(home, tmp_path):
     assert not bundle.exists() and "Traceback" not in result.output
 
 
+def test_init_makes_no_new_key_for_a_log_signed_with_another(home, tmp_path):
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    base = ["--home", str(tmp_path / "home"), *home["base"][2:]]
+    elsewhere = tmp_path / "x" / "k"
+    result = CliRunner().invoke(main, [*base, "init"], env={"CLAUSEWATCH_LOG_KEY": str(elsewhere)})
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and str(elsewhere) in result.output
+    assert "signed with another key" in result.output and "LOG_KEY" in result.output
+    assert not elsewhere.exists() and not (tmp_path / "x").exists()
+
+
+def test_verify_without_the_public_key_is_a_problem_when_heads_are_signed(home, tmp_path):
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    base = ["--home", str(tmp_path / "home"), *home["base"][2:]]
+    public = tmp_path / "home" / "keys" / "capture-log.key.pub"
+    public.unlink()
+    result = CliRunner().invoke(main, [*base, "verify"])
+    assert result.exit_code == 1
+    assert f"2 signed tree head(s) cannot be checked without the public key: no {public}" in result.stderr
+    assert "LOG_KEY" in result.stderr and "1 problem(s)" in result.stdout
+
+
 def test_a_document_bundle_at_a_date_holds_the_version_in_force_then(home, tmp_path):
     first = tmp_path / "now.zip"
     invoke(*home["base"], "evidence", "CW-D-00001", "--out", str(first))
