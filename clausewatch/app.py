@@ -7,6 +7,8 @@ helpers; nothing below ``clausewatch/`` reads settings or the environment.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -98,6 +100,33 @@ def ensure_folder(folder: Path, setting: str) -> Path:
     except OSError as exc:
         raise BadInputError(f"{setting}: cannot create {folder}: {exc.strerror}") from None
     return folder
+
+
+def refuse_existing(path: Path, option: str) -> None:
+    """A command's output file must be new: a file already there may be someone's, and is never overwritten."""
+    if path.exists() or path.is_symlink():
+        raise BadInputError(f"{option}: {path} exists; remove it or choose another {option}")
+
+
+@contextmanager
+def new_file(path: Path, option: str) -> Iterator[Path]:
+    """A temporary path beside ``path`` to write; when the block ends without error it becomes
+    ``path`` (never replacing a file that appeared meanwhile), otherwise it is removed: a failed
+    command leaves no half file."""
+    refuse_existing(path, option)
+    path.parent.mkdir(parents=True, exist_ok=True)  # a file in the way is an OSError naming it (exit 2)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".clausewatch-tmp-")
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.chmod(temporary, 0o644)
+        try:
+            os.link(temporary, path)  # unlike a rename, fails when the name was taken meanwhile
+        except FileExistsError:
+            refuse_existing(path, option)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from clausewatch.app import new_file
 from clausewatch.errors import BadInputError
 from reports.wacz import WaczError, WaczPage, write_wacz
 from store.capture_log import CaptureLog
@@ -27,7 +28,8 @@ def export_wacz(store: Store, path: Path, *, platforms: Sequence[str] = (), docu
         if capture.record_type == "response" and capture.exchange.status == 200 and document_id in titles:
             latest[document_id] = WaczPage(capture.exchange.url, capture.exchange.captured_at, titles[document_id])
     try:
-        return write_wacz(path, [c for _, c in captured], list(latest.values()), store.blobs,
-                          title="clausewatch captures", created=now)
+        with new_file(path, "--wacz") as temporary:  # a failed export leaves no half archive
+            return write_wacz(temporary, [c for _, c in captured], list(latest.values()), store.blobs,
+                              title="clausewatch captures", created=now)
     except WaczError as exc:
         raise BadInputError(str(exc)) from None

@@ -19,9 +19,14 @@ from clausewatch.signing import published_key
 from reports import site
 from reports.digest import DigestReport, send_weekly_digest
 from reports.site import SiteReport
+from reports.site.manifest import MANIFEST_NAME, is_site_folder
 from store.repository import Store
 
 DIGEST_PERIOD = timedelta(days=7)
+
+
+class SiteFolderError(BadInputError):
+    """The site folder holds files and no build manifest: someone else's folder, never written into."""
 
 
 def build_site(settings: Settings, *, store: Store | None = None, out: Path | None = None,
@@ -29,9 +34,18 @@ def build_site(settings: Settings, *, store: Store | None = None, out: Path | No
     """Build the static site into ``out`` (default ``settings.site_dir``), only rewriting what changed."""
     key = published_key(settings)
     with store_for(settings, store, "read") as opened:  # publishing never writes to the store
-        folder = ensure_folder(Path(out or settings.site_dir), "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
+        folder = _site_folder(Path(out or settings.site_dir))
         return site.build(opened, folder, base_url=settings.base_url, full=full,
                           progress=progress, public_key=key)
+
+
+def _site_folder(folder: Path) -> Path:
+    """The site's folder, created if needed; a non-empty folder no build made is refused, since a
+    build overwrites pages and removes the ones it no longer produces."""
+    if not is_site_folder(folder):
+        raise SiteFolderError(f"{folder} is not empty and was not made by `clausewatch site` (no {MANIFEST_NAME}); "
+                              "it was left untouched: choose another folder (site --out, CLAUSEWATCH_SITE_DIR)")
+    return ensure_folder(folder, "SITE_DIR (site --out, CLAUSEWATCH_SITE_DIR)")
 
 
 def send_digest(settings: Settings, *, store: Store | None = None, since: datetime | None = None,

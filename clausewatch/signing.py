@@ -21,9 +21,23 @@ def log_signer(settings: Settings) -> LogSigner:
         raise BadInputError(f"{exc} ({LOG_KEY_SETTING})") from None
 
 
-def ensure_log_key(settings: Settings) -> bool:
-    """Make the signing key unless it exists (``init``, ``demo``); True when it was made."""
+def ensure_log_key(settings: Settings, store: Store | None = None) -> bool:
+    """Make the signing key unless it exists (``init``, ``demo``); True when it was made.
+
+    Not when ``store``'s capture log already holds signed tree heads: they were signed
+    with another key (moved, or LOG_KEY mistyped), and a new one would make `verify`
+    call every one of them forged.
+    """
+    if store is not None and not settings.log_key.exists() and _signed_heads(store):
+        raise BadInputError(f"no signing key at {settings.log_key}, but the capture log was signed with another "
+                            f"key: point LOG_KEY at that key; no new key was made ({LOG_KEY_SETTING})")
     return create_key(settings.log_key)
+
+
+def _signed_heads(store: Store) -> bool:
+    from store.capture_log import CaptureLog  # only init asks
+
+    return CaptureLog(store).latest_tree_head() is not None
 
 
 def published_key(settings: Settings) -> bytes | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from analysis.evidence import canonical_json, iso_time
 from analysis.text import sha256_bytes
+from store.blobs import BlobError
 from store.evidence_data import EvidenceSubject
 from store.signing import key_id
 from store.warc import CaptureWriter
@@ -48,6 +49,26 @@ def bundle_files(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base
     files["VERIFY.md"] = verify_text(subject, base_url).encode("utf-8")
     files["manifest.json"] = _json(_manifest(subject, files))
     return files
+
+
+def bundle_blobs(subject: EvidenceSubject) -> list[str]:
+    """The SHA-256 of every blob the bundle puts in: the version text, the snapshot, the WARC payloads."""
+    wanted = [subject.version.version.sha256, subject.decoded_leaf.snapshot]
+    for capture in subject.captures:
+        if capture.record_type == "response":
+            wanted.append(capture.exchange.payload_sha256)
+        wanted.append(capture.conversion_sha256 if capture.conversion_record_id else None)
+    return list(dict.fromkeys(sha for sha in wanted if sha))
+
+
+def check_blobs(subject: EvidenceSubject, blobs) -> None:
+    """Re-hash every blob the bundle holds against the SHA-256 the store names it by: a blob
+    changed on disk would make a bundle ``verify-evidence`` rejects, so none is made."""
+    for sha in bundle_blobs(subject):
+        problem = blobs.check(sha)
+        if problem:
+            raise BlobError(f"blob {sha} does not match the store's record ({problem}); "
+                            "no bundle was written: `clausewatch verify` tells more")
 
 
 def write_bundle(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str) -> bytes:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from clausewatch.app import open_store, utcnow
+from clausewatch.app import open_store, refuse_existing, utcnow
 from clausewatch.archiving import export_wacz
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import parse_since
@@ -19,7 +19,8 @@ from reports.site.exports import export_store
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
               help="File to write (default: standard output).")
 @click.option("--wacz", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the captures as a WACZ web archive (replays in pywb / ReplayWeb.page) instead.")
+              help="Write the captures as a WACZ web archive (replays in pywb / ReplayWeb.page) instead; "
+                   "a new file, never one that exists.")
 @click.option("--platform", "platforms", multiple=True, help="With --wacz: only this platform (slug); repeatable.")
 @click.option("--document", "documents", multiple=True, help="With --wacz: only this document (CW-D-…); repeatable.")
 @click.option("--since", callback=parse_since, help="With --wacz: only captures from this date (ISO) on.")
@@ -28,6 +29,8 @@ def command(settings, out: Path | None, wacz: Path | None, platforms, documents,
     """Export every provision record (clauses, classification, evidence) as JSON, or with --wacz the captures."""
     if wacz is None and (platforms or documents or since):
         raise click.UsageError("--platform, --document and --since select captures for --wacz")
+    if wacz is not None:
+        refuse_existing(wacz, "--wacz")  # before any work: the archive never replaces a file
     store = open_store(settings, "read")
     try:
         if wacz is not None:

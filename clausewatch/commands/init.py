@@ -24,9 +24,9 @@ def command(settings) -> None:
     """
     catalog = read_catalog_reporting(settings)
     store = open_store(settings, "create")
-    made = ensure_log_key(settings)
-    log_signer(settings)  # an existing key readable by others is refused here too
     try:
+        made = ensure_log_key(settings, store)  # refused when the log was signed with a key not there
+        log_signer(settings)  # an existing key readable by others is refused here too
         before = {d.id: d for d in store.catalog.documents() if d.in_catalog}
         _refuse_to_retire_all(settings, catalog, len(before))
         store.catalog.sync_catalog(catalog.platforms, now=utcnow(), retire_missing=not catalog.errors)

@@ -19,7 +19,8 @@ def command(settings) -> None:
 
     The log is recomputed from the store and compared with every signed tree
     head, so a fetch or version deleted, inserted, back-dated or altered, a log
-    entry dropped or a tree head replaced is named.
+    entry dropped or a tree head replaced is named. Signed heads with no public key
+    beside LOG_KEY (PATH.pub) to check them against are a problem too.
     """
     key_path = public_key_path(settings.log_key)
     public_key = published_key(settings)  # a file there that is no key is bad input, not a forged log
@@ -34,9 +35,13 @@ def command(settings) -> None:
         click.echo(f"MISMATCH {problem.sha256} {problem.path}: {problem.problem}", err=True)
     for log_problem in log.problems:
         click.echo(f"LOG {log_problem}", err=True)
+    unchecked = public_key is None and log.tree_heads > 0  # heads nobody can check are no evidence
+    if unchecked:
+        click.echo(f"LOG {log.tree_heads} signed tree head(s) cannot be checked without the public key: "
+                   f"no {key_path} (the .pub beside LOG_KEY, CLAUSEWATCH_LOG_KEY)", err=True)
     click.echo(f"{count} blob(s) checked, {len(problems)} problem(s)")
     signatures = "signatures checked" if public_key else f"signatures NOT checked: no public key at {key_path}"
     click.echo(f"capture log: {log.entries} entries, {log.tree_heads} signed tree head(s) ({signatures}), "
-               f"{len(log.problems)} problem(s)")
-    if problems or log.problems:
+               f"{len(log.problems) + unchecked} problem(s)")
+    if problems or log.problems or unchecked:
         raise click.exceptions.Exit(1)

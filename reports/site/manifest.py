@@ -6,7 +6,11 @@ whose fingerprint changed is rendered, and written only if its bytes differ
 from the file already there (a code change that leaves it identical rewrites
 nothing). Files are written atomically (temporary file, then rename), so a
 reader of the site never sees half a page; pages no longer produced are removed,
-and so are the temporary files a build killed mid-write left behind.
+and so are the temporary files a build killed mid-write left behind. Those carry a
+name only this module makes (``.clausewatch-tmp-…``): a ``.tmp-`` file of
+someone else's in the folder is never touched. The manifest also marks the
+folder as a site clausewatch built (``is_site_folder``): it is written first
+thing, so even a first build killed midway leaves its folder recognisable.
 """
 
 from __future__ import annotations
@@ -19,11 +23,18 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 MANIFEST_NAME = ".clausewatch-manifest.json"
-TEMPORARY_PREFIX = ".tmp-"
+TEMPORARY_PREFIX = ".clausewatch-tmp-"
 
 
 class SitePathError(ValueError):
     """A page path would leave the output folder."""
+
+
+def is_site_folder(folder: Path) -> bool:
+    """True when ``folder`` is empty or holds the manifest a build writes: only then may a build
+    write (and remove) files in it."""
+    folder = Path(folder)
+    return not folder.is_dir() or (folder / MANIFEST_NAME).is_file() or not any(folder.iterdir())
 
 
 def atomic_write(target: Path, data: bytes) -> None:
@@ -54,6 +65,8 @@ class IncrementalWriter:
         self.full = full
         self.started = time.time()
         self.previous = {} if full else self._load()
+        if not (self.out / MANIFEST_NAME).is_file():  # mark the folder before the first page lands in it
+            self._save({})
         self.current: dict[str, str] = {}
         self.written: list[str] = []
         self.rendered = 0
@@ -94,9 +107,12 @@ class IncrementalWriter:
         for path in removed:
             self._target(path).unlink(missing_ok=True)
         self._remove_leftovers()
-        manifest = {"format": 1, "pages": dict(sorted(self.current.items()))}
-        atomic_write(self.out / MANIFEST_NAME, json.dumps(manifest, indent=0).encode("utf-8"))
+        self._save(self.current)
         return removed
+
+    def _save(self, pages: dict[str, str]) -> None:
+        manifest = {"format": 1, "pages": dict(sorted(pages.items()))}
+        atomic_write(self.out / MANIFEST_NAME, json.dumps(manifest, indent=0).encode("utf-8"))
 
     def _remove_leftovers(self) -> None:
         """Temporary files of a build that was killed before renaming them (older than this build,

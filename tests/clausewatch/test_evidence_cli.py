@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -102,6 +103,53 @@ def test_the_openssl_route_of_verify_md_checks_the_signature(home, tmp_path):
     assert subprocess.run(command, cwd=folder, capture_output=True, timeout=60).returncode == 0
     (folder / "log" / "tree-head.tbs").write_bytes(b"\x00" * 50)
     assert subprocess.run(command, cwd=folder, capture_output=True, timeout=60).returncode != 0
+
+
+def test_an_existing_file_is_refused_and_left_as_it_was(home, tmp_path):
+    theirs = tmp_path / "bundle.zip"
+    theirs.write_text("not mine to overwrite")
+    result = CliRunner().invoke(main, [*home["base"], "evidence", "CW-P-000001", "--out", str(theirs)])
+    assert result.exit_code == 2
+    assert result.output == f"Error: --out: {theirs} exists; remove it or choose another --out\n"
+    assert theirs.read_text() == "not mine to overwrite"
+    assert [path.name for path in tmp_path.iterdir()] == ["bundle.zip"]
+
+
+def test_a_version_blob_changed_on_disk_makes_no_bundle(home, tmp_path):
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    base = ["--home", str(tmp_path / "home"), *home["base"][2:]]  # the same catalog
+    for blob in (tmp_path / "home" / "objects").rglob("*"):
+        text = zlib.decompress(blob.read_bytes()) if blob.is_file() else b""
+        if b"Delaware" in text and b"<html" not in text:  # the version text, not the page
+            blob.write_bytes(zlib.compress(text.replace(b"Delaware", b"Nevada")))
+            tampered = blob.parent.name + blob.name
+    bundle = tmp_path / "x.zip"
+    result = CliRunner().invoke(main, [*base, "evidence", "CW-D-00001", "--out", str(bundle)])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and tampered in result.output and "`clausewatch verify`" in result.output
+    assert not bundle.exists() and "Traceback" not in result.output
+
+
+def test_init_makes_no_new_key_for_a_log_signed_with_another(home, tmp_path):
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    base = ["--home", str(tmp_path / "home"), *home["base"][2:]]
+    elsewhere = tmp_path / "x" / "k"
+    result = CliRunner().invoke(main, [*base, "init"], env={"CLAUSEWATCH_LOG_KEY": str(elsewhere)})
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and str(elsewhere) in result.output
+    assert "signed with another key" in result.output and "LOG_KEY" in result.output
+    assert not elsewhere.exists() and not (tmp_path / "x").exists()
+
+
+def test_verify_without_the_public_key_is_a_problem_when_heads_are_signed(home, tmp_path):
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    base = ["--home", str(tmp_path / "home"), *home["base"][2:]]
+    public = tmp_path / "home" / "keys" / "capture-log.key.pub"
+    public.unlink()
+    result = CliRunner().invoke(main, [*base, "verify"])
+    assert result.exit_code == 1
+    assert f"2 signed tree head(s) cannot be checked without the public key: no {public}" in result.stderr
+    assert "LOG_KEY" in result.stderr and "1 problem(s)" in result.stdout
 
 
 def test_a_document_bundle_at_a_date_holds_the_version_in_force_then(home, tmp_path):

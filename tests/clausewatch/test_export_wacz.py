@@ -77,10 +77,22 @@ def test_a_selection_exports_only_its_documents_and_an_unknown_one_is_a_usage_er
     assert invoke(*crawled["base"], "export", "--wacz", str(wacz), "--document", "CW-D-00001").exit_code == 0
     with zipfile.ZipFile(wacz) as archive:
         assert "/privacy" not in archive.read("indexes/index.cdx").decode()
-    unknown = CliRunner().invoke(main, [*crawled["base"], "export", "--wacz", str(wacz), "--platform", "nope"])
+    unknown = CliRunner().invoke(main, [*crawled["base"], "export", "--wacz", str(tmp_path / "u.wacz"),
+                                        "--platform", "nope"])
     assert unknown.exit_code == 2 and "no such document or platform in the store: nope" in unknown.output
-    later = CliRunner().invoke(main, [*crawled["base"], "export", "--wacz", str(wacz), "--since", "2999-01-01"])
+    later = CliRunner().invoke(main, [*crawled["base"], "export", "--wacz", str(tmp_path / "l.wacz"),
+                                      "--since", "2999-01-01"])
     assert later.exit_code == 2 and "nothing to export" in later.output
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["terms.wacz"]  # no half archive left behind
+
+
+def test_an_existing_file_is_refused_and_left_as_it_was(crawled, tmp_path):
+    theirs = tmp_path / "notes.wacz"
+    theirs.write_text("not mine to overwrite")
+    result = CliRunner().invoke(main, [*crawled["base"], "export", "--wacz", str(theirs)])
+    assert result.exit_code == 2
+    assert result.output == f"Error: --wacz: {theirs} exists; remove it or choose another --wacz\n"
+    assert theirs.read_text() == "not mine to overwrite"
 
 
 def test_an_archive_path_under_a_file_is_bad_input_that_says_so(crawled, tmp_path):

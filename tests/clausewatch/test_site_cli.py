@@ -53,6 +53,23 @@ def test_site_out_and_full(home, tmp_path):
     assert result.exit_code == 0 and (tmp_path / "elsewhere" / "records").is_dir()
 
 
+def test_site_refuses_a_folder_it_did_not_build(home, tmp_path):
+    theirs = tmp_path / "mine"
+    theirs.mkdir()
+    (theirs / "index.html").write_text("my own page")
+    result = run(home, "site", "--out", str(theirs))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and str(theirs) in result.stderr and "Traceback" not in result.output
+    assert [path.name for path in theirs.iterdir()] == ["index.html"]
+    assert (theirs / "index.html").read_text() == "my own page"
+
+
+def test_site_rebuilds_a_folder_it_built(home, tmp_path):
+    assert run(home, "site", "--out", str(tmp_path / "built")).exit_code == 0
+    again = run(home, "site", "--out", str(tmp_path / "built"))
+    assert again.exit_code == 0 and " 0 written" in again.output
+
+
 def test_site_exits_1_when_a_snapshot_fails_its_hash_check(home):
     assert run(home, "site").exit_code == 0
     export = json.loads(run(home, "export").stdout)
