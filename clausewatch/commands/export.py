@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from clausewatch.app import open_store, refuse_existing, utcnow
+from clausewatch.app import new_file, open_store, refuse_existing, utcnow
 from clausewatch.archiving import export_wacz
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import parse_since
@@ -29,8 +29,9 @@ def command(settings, out: Path | None, wacz: Path | None, platforms, documents,
     """Export every provision record (clauses, classification, evidence) as JSON, or with --wacz the captures."""
     if wacz is None and (platforms or documents or since):
         raise click.UsageError("--platform, --document and --since select captures for --wacz")
-    if wacz is not None:
-        refuse_existing(wacz, "--wacz")  # before any work: the archive never replaces a file
+    for path, option in ((wacz, "--wacz"), (out, "--out")):
+        if path is not None:
+            refuse_existing(path, option)  # before any work: an export never replaces a file
     store = open_store(settings, "read")
     try:
         if wacz is not None:
@@ -44,6 +45,6 @@ def command(settings, out: Path | None, wacz: Path | None, platforms, documents,
     if out is None:
         sys.stdout.buffer.write(data)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        with new_file(out, "--out") as temporary:
+            temporary.write_bytes(data)
         click.echo(f"exported to {out}", err=True)

@@ -85,6 +85,10 @@ def test_export_writes_every_record(home, tmp_path):
     records = json.loads((tmp_path / "records.json").read_text())["records"]
     assert records and all(r["id"].startswith("CW-P-") and r["url"].startswith("https://cw.example.org/records/")
                            for r in records)
+    again = run(home, "export", "--out", str(tmp_path / "records.json"))  # the file is there now: never replaced
+    assert again.exit_code == 2
+    assert again.stderr.strip() == f"Error: --out: {tmp_path / 'records.json'} exists; remove it or choose another --out"
+    assert json.loads((tmp_path / "records.json").read_text())["records"] == records
 
 
 def test_digest_dry_run_and_usage_errors(home, tmp_path):
