@@ -129,7 +129,8 @@ def run_jobs(ctx: click.Context, settings: Settings, schedules: Schedules, jobs,
     try:
         return max(report_outcome(runner.run(job, wait=wait)) for job in jobs)
     except JobInterruptedError as exc:  # the run, if one started, is recorded and its lock released
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {exc}; the job's run is recorded as failed and its lock released; what it recorded "
+                   "before stands (every write is a transaction) and its next run checks the rest", err=True)
         return EXIT_INTERRUPTED if exc.signal_name == "SIGINT" else EXIT_PROBLEM
     finally:
         store.close()

@@ -289,6 +289,18 @@ def test_a_signal_during_a_scheduled_run_closes_the_run_and_frees_the_lease(cli_
     assert [r.outcome for r in job_store.runs(store, "other")] == []  # nothing else started on the way out
 
 
+def test_ctrl_c_during_run_says_what_became_of_the_job_and_exits_130(cli_env, store):
+    by_hand = worker([*cli_env, "run", "blocker"], {})
+    try:
+        wait_for_line(by_hand, BLOCKING)
+        by_hand.send_signal(signal.SIGINT)
+    finally:
+        code, _out, err = finish(by_hand)
+    assert code == 130, err
+    assert err.strip().splitlines()[-1] == (
+        "Error: interrupted by SIGINT; the job's run is recorded as failed and its lock released; what it recorded "
+        "before stands (every write is a transaction) and its next run checks the rest")
+    assert job_store.runs(store, "blocker")[0].outcome == "failed" and job_store.lease(store, "blocker") is None
 
 
 def test_run_without_job_runs_the_run_jobs_and_exits_1_on_problems(tmp_path, store_url, store, recorded_actions,
