@@ -227,6 +227,10 @@ OTA_ERRORS = [
         "terms.Privacy Policy.fetch", "expected an http(s) URL",
     ),
     (
+        ota({"Privacy Policy": {"fetch": "http://[::1"}}),
+        "terms.Privacy Policy.fetch", "Invalid IPv6 URL",
+    ),
+    (
         ota({"Privacy Policy": {"select": "main"}}),
         "terms.Privacy Policy", "exactly one of 'fetch' (the page URL) or 'combine'",
     ),
@@ -358,6 +362,15 @@ YAML_ERRORS = [
      "      param: [r]\n", "documents[0].volatile.param", "did you mean 'params'", 6),
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile: [r]\n",
      "documents[0].volatile", "expected a mapping with params, text or keep", 5),
+    # Scrapy cannot request these; they stopped the crawl (ports) or were tracebacks (the bracket).
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://127.0.0.1:99999/x'\n",
+     "documents[0].url", "Port out of range", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://127.0.0.1:abc/x'\n",
+     "documents[0].url", "http(s) URL", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://[::1'\n",
+     "documents[0].url", "Invalid IPv6 URL", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://:80/x'\n",
+     "documents[0].url", "http(s) URL", 4),
 ]
 
 
