@@ -386,6 +386,23 @@ def test_yaml_errors_name_file_key_line_and_expectation(
     assert message in error.message
 
 
+def test_a_file_with_thousands_of_errors_is_parsed_once_to_locate_them(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    # Locating each problem parsed the whole file again: 400 duplicate documents took a minute.
+    parses = []
+    compose = yaml.compose
+    monkeypatch.setattr(yaml, "compose", lambda *args, **kwargs: parses.append(1) or compose(*args, **kwargs))
+    documents = "".join(f"  - {{type: Privacy Policy, url: 'https://x.example/{n}'}}\n" for n in range(2000))
+    path = write(tmp_path, "x.yaml", "name: X\ndocuments:\n" + documents)
+
+    errors = load_declaration_file(path).errors
+
+    assert len(errors) == 1999
+    assert (errors[-1].key, errors[-1].line) == ("documents[1999].type", 2002)
+    assert len(parses) <= 2
+
+
 def test_yaml_volatile_key_declares_params_texts_and_kept_values(tmp_path: Path) -> None:
     path = write(tmp_path, "x.yaml", """\
         name: X
