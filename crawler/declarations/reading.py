@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from analysis.yaml_loading import BoundedLoader
 from crawler.declarations.problems import Problems
 
 
@@ -35,8 +36,8 @@ def read_json(path: Path, problems: Problems) -> Any:
     return None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.safe_load`` that refuses a key given twice (PyYAML silently keeps the last)."""
+class _UniqueKeyLoader(BoundedLoader):
+    """``yaml.safe_load`` that refuses a key given twice (PyYAML silently keeps the last) and an alias bomb."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[str] = set()

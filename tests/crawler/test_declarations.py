@@ -559,6 +559,22 @@ def test_yaml_merge_keys_still_work(tmp_path: Path) -> None:
     ]
 
 
+def test_a_yaml_alias_bomb_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.yaml", """\
+        name: X
+        documents:
+          - {type: Privacy Policy, url: "https://x.example/p"}
+        a: &a [lol, lol, lol]
+        b: &b [*a, *a, *a]
+        c: &c [*b, *b, *b]
+    """)
+
+    error = only_error(path)
+
+    assert (error.key, error.line) == ("", 6)
+    assert "the alias *b refers to a part that holds aliases itself" in error.message
+
+
 def test_converted_yaml_loads_back_to_the_same_platforms(tmp_path: Path) -> None:
     for source in (FIXTURES / "ota", FIXTURES / "yaml", CATALOG):
         for platform in load_catalog(source).platforms:
