@@ -15,6 +15,8 @@ from crawler.declarations.problems import Problems
 
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A slug names files (the site's pages, exports): longer ones failed there with "File name too long".
+SLUG_MAX_LENGTH = 100
 
 
 def read_json(path: Path, problems: Problems) -> Any:
@@ -70,6 +72,10 @@ def slug_from_stem(path: Path, problems: Problems) -> str | None:
     slug = slugify(path.name[: -len(path.suffix)] if path.suffix else path.name)
     if not slug:
         problems.add((), "cannot derive a platform slug from the file name; name the file with letters or digits")
+        return None
+    if len(slug) > SLUG_MAX_LENGTH:
+        problems.add((), f"the platform slug derived from the file name has {len(slug)} characters, at most "
+                         f"{SLUG_MAX_LENGTH} are allowed; give a shorter 'slug' or rename the file")
         return None
     return slug
 

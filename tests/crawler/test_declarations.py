@@ -337,6 +337,8 @@ YAML_ERRORS = [
      "documents[0].type", "custom_type: true", 3),
     ("name: X\nslug: Not A Slug\ndocuments:\n  - {type: Privacy Policy, url: 'https://x.example/p'}\n",
      "slug", "lowercase letters", 2),
+    ("name: X\nslug: " + "a" * 101 + "\ndocuments:\n  - {type: Privacy Policy, url: 'https://x.example/p'}\n",
+     "slug", "at most 100 characters", 2),
     ("name: X\nhomepage: file:///etc/passwd\ndocuments:\n  - {type: Privacy Policy, url: 'https://x.example/p'}\n",
      "homepage", "http(s) URL", 2),
     ("name: X\ndocuments:\n  - url: https://x.example/p\n", "documents[0]", "missing 'type'", 3),
@@ -557,6 +559,15 @@ def test_yaml_merge_keys_still_work(tmp_path: Path) -> None:
     assert [(doc.type, doc.sources[0].select) for doc in documents] == [
         ("Privacy Policy", ("main",)), ("Imprint", ("main",)),
     ]
+
+
+def test_a_slug_from_a_long_file_name_is_refused(tmp_path: Path) -> None:
+    # The slug names the site's files: "File name too long" there, after the catalog had accepted it.
+    path = write(tmp_path, "a" * 101 + ".json", ota({"Privacy Policy": {"fetch": "https://x.example/p"}}))
+
+    assert "at most 100 are allowed" in only_error(path).message
+    assert load_declaration_file(write(tmp_path, "a" * 100 + ".json", ota({"Privacy Policy": {
+        "fetch": "https://x.example/p"}}))).platform.slug == "a" * 100
 
 
 def test_a_yaml_alias_bomb_is_refused_at_its_line(tmp_path: Path) -> None:
