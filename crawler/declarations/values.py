@@ -170,5 +170,7 @@ def read_css(value: Any, path: KeyPath) -> str:
         # soupsieve is the engine behind BeautifulSoup's select(): what it accepts, extraction can run.
         soupsieve.compile(selector)
     except soupsieve.SelectorSyntaxError as exc:
-        raise InvalidDeclarationError(path, f"invalid CSS selector {selector!r}: {exc.args[0]}") from None
+        from crawler.extract.selection import selector_problem  # with soupsieve: only for a selector it refused
+
+        raise InvalidDeclarationError(path, f"invalid CSS selector {selector!r}: {selector_problem(exc)}") from None
     return selector
