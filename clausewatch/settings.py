@@ -280,10 +280,16 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
     """Each setting the config file sets: its value and the line it is on."""
     import yaml
 
+    from analysis.yaml_loading import BoundedLoader
+
     try:
         text = path.read_text(encoding="utf-8")
-        data = yaml.safe_load(text) or {}
-        lines = _key_lines(yaml.compose(text))
+        data = yaml.load(text, Loader=BoundedLoader) or {}  # a SafeLoader that refuses an alias bomb
+        lines = _key_lines(yaml.compose(text, Loader=BoundedLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise SettingsError(f"{where}: not valid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise SettingsError(f"{path}: not valid YAML: {exc}") from None
     except UnicodeDecodeError as exc:

@@ -133,7 +133,10 @@ class NetworkGuard:
 
     def add_catalog_url(self, url: str) -> None:
         """A catalog URL is about to be fetched: its host (and its network, when a literal) is the operator's."""
-        host = urlsplit(url).hostname or ""
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # an unclosed "[": its request fails as a catalog error, nothing to trust
+            return
         self.add_catalog_host(host)
         address = host_address(host)
         if address is not None:

@@ -9,6 +9,7 @@ that opens a session: nothing outside ``store/`` touches a session or a row.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,6 +137,9 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreUnavailableError(f"{describe_url(url)} is not a database URL this store can use: "
                                     f"{_reason(exc)} ({expected})") from None
+    except ValueError as exc:  # SQLAlchemy's int() of a port that is no number, an unclosed "[" included
+        raise StoreUnavailableError(f"{describe_url(url)} is not a database URL this store can use: "
+                                    f"its host or port cannot be read, {exc} ({expected})") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
     elif read_only:
@@ -147,8 +151,9 @@ def describe_url(url: str) -> str:
     """The URL as it may be shown: any password replaced by ***."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return repr(url)
+    except (ArgumentError, ValueError):
+        # Not readable as a URL, yet a password may still be in it.
+        return repr(re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url))
 
 
 def _reason(exc: BaseException) -> str:

@@ -25,6 +25,7 @@ from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT, BadInputError
 from clausewatch.settings import Settings, without_password
 from crawler.queue import DocumentQueue, QueueError, queue_name_for
+from store.database import describe_url
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +37,9 @@ def shared_queue(settings: Settings) -> DocumentQueue:
                                "to the Redis URL the workers share, e.g. redis://127.0.0.1:6379/0")
     try:
         name = settings.crawl_queue or queue_name_for(settings.database_url)
-    except ArgumentError:
-        raise BadInputError(f"{database_setting(settings)}: {settings.database_url!r} is not a database URL") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number, an unclosed "["
+        raise BadInputError(f"{database_setting(settings)}: {describe_url(settings.database_url)} "
+                            "is not a database URL") from None
     try:
         queue = DocumentQueue.from_url(settings.crawl_redis_url, name)
         queue.client.ping()

@@ -110,19 +110,29 @@ class Problems:
         self.found.append((file or self.file, path, message, line))
 
     def errors(self) -> list[CatalogProblem]:
+        # Each file is parsed once for all its problems: parsing it again for each made a file
+        # with hundreds of bad documents take minutes.
+        nodes: dict[Path, yaml.Node | None] = {}
         located = []
         for file, path, message, line in self.found:
-            line = line or _line_of(file, path)
+            if not line:
+                if file not in nodes:
+                    nodes[file] = _compose(file)
+                line = _line_of(nodes[file], path)
             located.append(CatalogProblem(str(file), format_key(path), message, line))
         return located
 
 
-def _line_of(file: Path, path: KeyPath) -> int | None:
-    """The 1-based line of ``path`` in ``file`` (JSON is YAML enough for this), or ``None``."""
+def _compose(file: Path) -> yaml.Node | None:
+    """The node tree of ``file`` (JSON is YAML enough for this), or ``None`` when it does not parse."""
     try:
-        node = yaml.compose(file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+        return yaml.compose(file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeError, yaml.YAMLError):
         return None
+
+
+def _line_of(node: yaml.Node | None, path: KeyPath) -> int | None:
+    """The 1-based line of ``path`` in the tree ``node``, or ``None``."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in path:
         node = _child(node, part)

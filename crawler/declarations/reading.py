@@ -10,10 +10,13 @@ from typing import Any
 
 import yaml
 
+from analysis.yaml_loading import BoundedLoader
 from crawler.declarations.problems import Problems
 
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A slug names files (the site's pages, exports): longer ones failed there with "File name too long".
+SLUG_MAX_LENGTH = 100
 
 
 def read_json(path: Path, problems: Problems) -> Any:
@@ -35,8 +38,8 @@ def read_json(path: Path, problems: Problems) -> Any:
     return None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.safe_load`` that refuses a key given twice (PyYAML silently keeps the last)."""
+class _UniqueKeyLoader(BoundedLoader):
+    """``yaml.safe_load`` that refuses a key given twice (PyYAML silently keeps the last) and an alias bomb."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[str] = set()
@@ -69,6 +72,10 @@ def slug_from_stem(path: Path, problems: Problems) -> str | None:
     slug = slugify(path.name[: -len(path.suffix)] if path.suffix else path.name)
     if not slug:
         problems.add((), "cannot derive a platform slug from the file name; name the file with letters or digits")
+        return None
+    if len(slug) > SLUG_MAX_LENGTH:
+        problems.add((), f"the platform slug derived from the file name has {len(slug)} characters, at most "
+                         f"{SLUG_MAX_LENGTH} are allowed; give a shorter 'slug' or rename the file")
         return None
     return slug
 

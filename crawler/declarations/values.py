@@ -94,9 +94,14 @@ def read_boolean(value: Any, path: KeyPath) -> bool:
 
 def read_url(value: Any, path: KeyPath) -> str:
     text = read_string(value, path)
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidDeclarationError(path, f"expected an http(s) URL, found {text!r}")
+    expected = f"expected an http(s) URL, found {text!r}"
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port out of range or not a number, which Scrapy cannot request
+    except ValueError as exc:
+        raise InvalidDeclarationError(path, f"{expected} ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidDeclarationError(path, expected)
     return text
 
 
@@ -165,5 +170,7 @@ def read_css(value: Any, path: KeyPath) -> str:
         # soupsieve is the engine behind BeautifulSoup's select(): what it accepts, extraction can run.
         soupsieve.compile(selector)
     except soupsieve.SelectorSyntaxError as exc:
-        raise InvalidDeclarationError(path, f"invalid CSS selector {selector!r}: {exc.args[0]}") from None
+        from crawler.extract.selection import selector_problem  # with soupsieve: only for a selector it refused
+
+        raise InvalidDeclarationError(path, f"invalid CSS selector {selector!r}: {selector_problem(exc)}") from None
     return selector

@@ -9,7 +9,7 @@ from typing import Any
 from analysis.domain import FETCHERS, DocumentSpec, PlatformSpec, SourceSpec
 from analysis.volatile import WILDCARD, VolatileRules
 from crawler.declarations.problems import InvalidDeclarationError, KeyPath, Problems, read_fields
-from crawler.declarations.reading import SLUG_PATTERN, read_yaml, slug_from_stem
+from crawler.declarations.reading import SLUG_MAX_LENGTH, SLUG_PATTERN, read_yaml, slug_from_stem
 from crawler.declarations.selection import OURS, fetcher_for, read_history, read_sources
 from crawler.declarations.values import (
     check_keys,
@@ -74,6 +74,8 @@ def _yaml_slug(path: Path, data: dict[str, Any], problems: Problems) -> str | No
     slug = read_string(data["slug"], ("slug",))
     if not SLUG_PATTERN.match(slug):
         raise InvalidDeclarationError(("slug",), f"expected lowercase letters, digits and single hyphens, found {slug!r}")
+    if len(slug) > SLUG_MAX_LENGTH:
+        raise InvalidDeclarationError(("slug",), f"expected at most {SLUG_MAX_LENGTH} characters, found {len(slug)}")
     return slug
 
 

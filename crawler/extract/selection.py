@@ -28,7 +28,18 @@ def css_select(soup: BeautifulSoup, selector: str) -> list[Tag]:
     try:
         return soup.select(selector)
     except Exception as error:  # soupsieve raises its own SelectorSyntaxError and ValueError
-        raise ExtractionError("selector_missing", f"invalid CSS selector {selector!r}: {error}") from error
+        raise ExtractionError("selector_missing",
+                              f"invalid CSS selector {selector!r}: {selector_problem(error)}") from error
+
+
+def selector_problem(error: Exception) -> str:
+    """Soupsieve's complaint on one line: its message says the position, then draws a caret under it
+    on three more lines, which broke the one-line error."""
+    first = (str(error).splitlines() or [type(error).__name__])[0]
+    column = getattr(error, "col", None)
+    if column is None:
+        return first
+    return f"{re.sub(r' at position [0-9]+$', '', first)} at character {column}"
 
 
 # ``tag``, ``#id``, ``.class`` or ``[attr]``/``[attr=value]`` (not ``class``),

@@ -69,7 +69,21 @@ class PolicySpider(scrapy.Spider):
         for target in self.targets:
             if self.crawler.engine.needs_backout():
                 await self.crawler.signals.wait_for(signals.scheduler_empty)
-            yield self._request(target, 0, self.clock(), [])
+            yield self._request_or_failure(target, 0, self.clock(), [])
+
+    def _request_or_failure(self, target: CrawlTarget, index: int, started_at: datetime,
+                            parts: list[FetchedPart]) -> scrapy.Request | FailedDocument:
+        """The request of a source, or that document's failure when its URL cannot be requested.
+
+        The catalog refuses such URLs (a port out of range, an unclosed ``[``); one that
+        slips past it raised in ``start()``, which ended the crawl for every later document.
+        """
+        try:
+            return self._request(target, index, started_at, parts)
+        except ValueError as exc:
+            url = target.spec.sources[index].url
+            return FailedDocument(target.document_id, started_at, self.clock(), "catalog_error",
+                                  f"cannot request {url[:200]!r}: {exc}", exchanges=_exchanges(parts, None))
 
     def _request(self, target: CrawlTarget, index: int, started_at: datetime, parts: list[FetchedPart]):
         spec = target.spec
@@ -110,7 +124,7 @@ class PolicySpider(scrapy.Spider):
             return
         parts = [*parts, part]
         if index + 1 < len(target.spec.sources):
-            yield self._request(target, index + 1, started_at, parts)
+            yield self._request_or_failure(target, index + 1, started_at, parts)
         else:
             yield FetchedDocument(target.document_id, started_at, self.clock(), parts)
 

@@ -52,6 +52,10 @@ def _break_database_server(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"}
 
 
+def _break_database_port(tmp: Path) -> dict[str, str]:
+    return {"CLAUSEWATCH_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:abc/test"}
+
+
 def _break_database_file(tmp: Path) -> dict[str, str]:
     (tmp / "not-a.db").write_text("these are my notes, not a database\n")
     return {"CLAUSEWATCH_DATABASE_URL": f"sqlite:///{tmp / 'not-a.db'}"}
@@ -136,6 +140,7 @@ BROKEN = {
     "database url": (_break_database_url, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
     "database driver": (_break_database_driver, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
     "database server": (_break_database_server, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
+    "database port": (_break_database_port, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
     "database file": (_break_database_file, "DATABASE_URL", STORE_COMMANDS + CREATING_COMMANDS),
     "home blocked by a file": (_block_home, "HOME", STORE_COMMANDS + CREATING_COMMANDS),
     "home mistyped": (_mistype_home, "HOME", STORE_COMMANDS),

@@ -51,6 +51,20 @@ def test_a_config_file_given_must_exist_and_home_config_must_be_a_file_if_it_is_
         load_settings(home)
 
 
+ALIAS_BOMB = (  # "billion laughs", three levels deep here; nine took minutes and 1.5 GB
+    "a: &a [lol, lol, lol]\n"
+    "b: &b [*a, *a, *a]\n"
+    "c: &c [*b, *b, *b]\n"
+)
+
+
+def test_a_config_file_with_an_alias_bomb_is_refused_at_its_line(tmp_path):
+    (tmp_path / "config.yaml").write_text("crawl_delay: 5\n" + ALIAS_BOMB)
+    with pytest.raises(SettingsError, match=f"^{tmp_path / 'config.yaml'}:4: not valid YAML: the alias \\*b refers "
+                                            "to a part that holds aliases itself"):
+        load_settings({"CLAUSEWATCH_HOME": str(tmp_path)})
+
+
 def test_settings_know_which_values_were_left_at_their_default(tmp_path):
     (tmp_path / "config.yaml").write_text("crawl_delay: 5\n")
     settings = load_settings({"CLAUSEWATCH_CATALOG": "elsewhere"}, {"HOME": tmp_path})

@@ -176,6 +176,18 @@ def test_non_http_catalog_urls_are_refused(store, run_crawl, url):
     assert outcomes(report)["CW-D-00001"] == ("failed", "redirect_refused")
 
 
+@pytest.mark.parametrize("bad", ["http://127.0.0.1:99999/x", "http://127.0.0.1:abc/x", "http://[::1"])
+def test_a_url_scrapy_cannot_request_fails_that_document_and_the_crawl_goes_on(store, site, run_crawl, bad):
+    # The catalog refuses these; a declaration that slips past it must not stop the crawl for the documents after it.
+    site.set("/terms", Page(POLICY_V1.encode()))
+    combined = document("combined", "", sources=(SourceSpec(site.url("/terms")), SourceSpec(bad)))
+    report = run_crawl(store, [platform("bad", document("bad", bad)), platform("combined", combined),
+                               platform("acme", document("acme", site.url("/terms")))])
+    assert outcomes(report) == {"CW-D-00001": ("failed", "catalog_error"), "CW-D-00002": ("failed", "catalog_error"),
+                                "CW-D-00003": ("new_version", None)}
+    assert bad in report.failures[0].detail
+
+
 def test_the_report_counts_every_outcome_and_names_each_failure(store, site, run_crawl):
     site.set("/terms", Page(POLICY_V1.encode()))
     site.set("/gone", Page(b"<h1>Gone</h1>", status=404))

@@ -216,7 +216,8 @@ OTA_ERRORS = [
     ),
     (
         ota({"Terms of Service": {"fetch": "https://x.example/t", "remove": {"startBefore": "div[", "endAfter": "p"}}}),
-        "terms.Terms of Service.remove.startBefore", "invalid CSS selector 'div['",
+        "terms.Terms of Service.remove.startBefore", "invalid CSS selector 'div[': Malformed attribute selector at "
+        "character 4",
     ),
     (
         ota({"Privacy Policy": {"fetch": "ftp://x.example/p"}}),
@@ -225,6 +226,10 @@ OTA_ERRORS = [
     (
         ota({"Privacy Policy": {"fetch": "javascript:alert(1)"}}),
         "terms.Privacy Policy.fetch", "expected an http(s) URL",
+    ),
+    (
+        ota({"Privacy Policy": {"fetch": "http://[::1"}}),
+        "terms.Privacy Policy.fetch", "Invalid IPv6 URL",
     ),
     (
         ota({"Privacy Policy": {"select": "main"}}),
@@ -262,6 +267,7 @@ def test_ota_errors_name_file_key_and_expectation(tmp_path: Path, content: dict,
     assert (error.file, error.key) == (str(path), key)
     assert message in error.message
     assert error.line is not None
+    assert "\n" not in error.message  # one line: soupsieve's caret drawing was three more
 
 
 def test_error_line_points_at_the_key(tmp_path: Path) -> None:
@@ -333,6 +339,8 @@ YAML_ERRORS = [
      "documents[0].type", "custom_type: true", 3),
     ("name: X\nslug: Not A Slug\ndocuments:\n  - {type: Privacy Policy, url: 'https://x.example/p'}\n",
      "slug", "lowercase letters", 2),
+    ("name: X\nslug: " + "a" * 101 + "\ndocuments:\n  - {type: Privacy Policy, url: 'https://x.example/p'}\n",
+     "slug", "at most 100 characters", 2),
     ("name: X\nhomepage: file:///etc/passwd\ndocuments:\n  - {type: Privacy Policy, url: 'https://x.example/p'}\n",
      "homepage", "http(s) URL", 2),
     ("name: X\ndocuments:\n  - url: https://x.example/p\n", "documents[0]", "missing 'type'", 3),
@@ -358,6 +366,15 @@ YAML_ERRORS = [
      "      param: [r]\n", "documents[0].volatile.param", "did you mean 'params'", 6),
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile: [r]\n",
      "documents[0].volatile", "expected a mapping with params, text or keep", 5),
+    # Scrapy cannot request these; they stopped the crawl (ports) or were tracebacks (the bracket).
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://127.0.0.1:99999/x'\n",
+     "documents[0].url", "Port out of range", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://127.0.0.1:abc/x'\n",
+     "documents[0].url", "http(s) URL", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://[::1'\n",
+     "documents[0].url", "Invalid IPv6 URL", 4),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: 'http://:80/x'\n",
+     "documents[0].url", "http(s) URL", 4),
 ]
 
 
@@ -371,6 +388,23 @@ def test_yaml_errors_name_file_key_line_and_expectation(
 
     assert (error.file, error.key, error.line) == (str(path), key, line)
     assert message in error.message
+
+
+def test_a_file_with_thousands_of_errors_is_parsed_once_to_locate_them(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    # Locating each problem parsed the whole file again: 400 duplicate documents took a minute.
+    parses = []
+    compose = yaml.compose
+    monkeypatch.setattr(yaml, "compose", lambda *args, **kwargs: parses.append(1) or compose(*args, **kwargs))
+    documents = "".join(f"  - {{type: Privacy Policy, url: 'https://x.example/{n}'}}\n" for n in range(2000))
+    path = write(tmp_path, "x.yaml", "name: X\ndocuments:\n" + documents)
+
+    errors = load_declaration_file(path).errors
+
+    assert len(errors) == 1999
+    assert (errors[-1].key, errors[-1].line) == ("documents[1999].type", 2002)
+    assert len(parses) <= 2
 
 
 def test_yaml_volatile_key_declares_params_texts_and_kept_values(tmp_path: Path) -> None:
@@ -527,6 +561,31 @@ def test_yaml_merge_keys_still_work(tmp_path: Path) -> None:
     assert [(doc.type, doc.sources[0].select) for doc in documents] == [
         ("Privacy Policy", ("main",)), ("Imprint", ("main",)),
     ]
+
+
+def test_a_slug_from_a_long_file_name_is_refused(tmp_path: Path) -> None:
+    # The slug names the site's files: "File name too long" there, after the catalog had accepted it.
+    path = write(tmp_path, "a" * 101 + ".json", ota({"Privacy Policy": {"fetch": "https://x.example/p"}}))
+
+    assert "at most 100 are allowed" in only_error(path).message
+    assert load_declaration_file(write(tmp_path, "a" * 100 + ".json", ota({"Privacy Policy": {
+        "fetch": "https://x.example/p"}}))).platform.slug == "a" * 100
+
+
+def test_a_yaml_alias_bomb_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.yaml", """\
+        name: X
+        documents:
+          - {type: Privacy Policy, url: "https://x.example/p"}
+        a: &a [lol, lol, lol]
+        b: &b [*a, *a, *a]
+        c: &c [*b, *b, *b]
+    """)
+
+    error = only_error(path)
+
+    assert (error.key, error.line) == ("", 6)
+    assert "the alias *b refers to a part that holds aliases itself" in error.message
 
 
 def test_converted_yaml_loads_back_to_the_same_platforms(tmp_path: Path) -> None:

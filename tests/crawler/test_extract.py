@@ -200,6 +200,7 @@ def test_range_with_a_missing_boundary_is_a_named_failure():
 def test_invalid_selector_is_a_named_failure():
     error = failure(fixture("policy.html"), select=["div[unclosed"])
     assert error.kind == "selector_missing" and "div[unclosed" in error.detail
+    assert error.detail.endswith("Malformed attribute selector at character 4")  # one line, no caret drawing
 
 
 # --- Charsets ------------------------------------------------------------------

@@ -84,6 +84,16 @@ def test_a_mistyped_top_level_key_is_refused_at_its_line_not_ignored(tmp_path):
     assert raised.value.problems == [f"{path}:3: unknown key 'subscriber' (known: 'subscribers')"]
 
 
+def test_an_alias_bomb_is_refused_at_its_line(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("subscribers:\n  - email: a@example.com\n"
+                    "a: &a [lol, lol, lol]\nb: &b [*a, *a, *a]\nc: &c [*b, *b, *b]\n", encoding="utf-8")
+    with pytest.raises(SubscribersError, match=r"s\.yaml:5: not valid YAML: the alias \*b refers to a part"):
+        load_subscribers(path)
+    path.write_text("- &one {email: a@example.com}\n- *one\n", encoding="utf-8")  # an alias to plain data is fine
+    assert [s.email for s in load_subscribers(path).subscribers] == ["a@example.com"] * 2
+
+
 @pytest.mark.parametrize("value", ["javascript:alert(1)", "not a url", "ftp://example.com/unsubscribe", "https://",
                                    "mailto:nobody", "https://example.com/u\nBcc: victim@example.com",
                                    "https://example.com/<u>", 42])

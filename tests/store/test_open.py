@@ -132,6 +132,8 @@ def test_a_file_that_is_not_a_database_is_unavailable(tmp_path):
     ("mysql://user@localhost/terms", "mysql databases are not supported"),
     ("postgresql+psycopg://postgres@127.0.0.1:1/test", "Connection refused"),
     ("postgresql+psycopg://postgres@unresolvable.invalid/test", "resolve"),
+    ("postgresql+psycopg://postgres@127.0.0.1:abc/test", "host or port cannot be read"),
+    ("postgresql://postgres@[::1/test", "host or port cannot be read"),
 ])
 def test_unusable_urls_raise_store_errors_naming_the_url(tmp_path, url, message):
     with pytest.raises(StoreUnavailableError, match=message):
@@ -141,6 +143,12 @@ def test_unusable_urls_raise_store_errors_naming_the_url(tmp_path, url, message)
 def test_a_password_is_never_shown(tmp_path):
     with pytest.raises(StoreUnavailableError) as raised:
         Store.open("postgresql+psycopg://user:s3cret@127.0.0.1:1/test", tmp_path / "objects", mode="read")
+    assert "s3cret" not in str(raised.value) and "***" in str(raised.value)
+
+
+def test_a_password_is_never_shown_in_a_url_that_cannot_be_read(tmp_path):
+    with pytest.raises(StoreUnavailableError) as raised:
+        Store.open("postgresql+psycopg://user:s3cret@127.0.0.1:abc/test", tmp_path / "objects", mode="read")
     assert "s3cret" not in str(raised.value) and "***" in str(raised.value)
 
 

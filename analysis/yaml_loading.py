@@ -1,0 +1,40 @@
+"""The one YAML loader for the files people write: plain data, and no alias that expands without bound.
+
+An alias (``*name``) to a part that itself holds aliases is how a "billion laughs"
+file of a few lines becomes billions of values to walk (minutes and gigabytes);
+it is refused, at its line. Aliases to plain parts stay allowed: catalog files use
+them with merge keys (``<<: *common``), and they grow a file at most as much as
+writing the part out would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.composer import ComposerError
+from yaml.events import AliasEvent
+
+
+class BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses an alias to a part holding aliases."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._anchors_with_aliases: set[str] = set()
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if self.check_event(AliasEvent):
+            if event.anchor in self._anchors_with_aliases:
+                raise ComposerError(None, None, f"the alias *{event.anchor} refers to a part that holds aliases "
+                                    "itself, which can expand without bound; write that part out",
+                                    event.start_mark)
+            self._aliases += 1
+            return super().compose_node(parent, index)
+        before = self._aliases
+        node = super().compose_node(parent, index)
+        if getattr(event, "anchor", None) is not None and self._aliases != before:
+            self._anchors_with_aliases.add(event.anchor)
+        return node
