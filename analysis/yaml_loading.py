@@ -38,3 +38,14 @@ class BoundedLoader(yaml.SafeLoader):
         if getattr(event, "anchor", None) is not None and self._aliases != before:
             self._anchors_with_aliases.add(event.anchor)
         return node
+
+
+def load_with_tree(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document ``text`` holds and its node tree (where the lines of its keys are), from one parse, aliases
+    bounded as above; ``(None, None)`` for an empty document."""
+    loader = BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()

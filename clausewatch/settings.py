@@ -280,12 +280,11 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
     """Each setting the config file sets: its value and the line it is on."""
     import yaml
 
-    from analysis.yaml_loading import BoundedLoader
+    from analysis.yaml_loading import load_with_tree
 
     try:
-        text = path.read_text(encoding="utf-8")
-        data = yaml.load(text, Loader=BoundedLoader) or {}  # a SafeLoader that refuses an alias bomb
-        lines = _key_lines(yaml.compose(text, Loader=BoundedLoader))
+        data, tree = load_with_tree(path.read_text(encoding="utf-8"))  # one parse; an alias bomb refused
+        data, lines = data or {}, _key_lines(tree)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)

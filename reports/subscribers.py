@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from analysis.domain import SEVERITIES, severity_rank
-from analysis.yaml_loading import BoundedLoader
+from analysis.yaml_loading import load_with_tree
 from reports.mail import InvalidAddressError, check_address
 
 KEYS = ("email", "name", "platforms", "min_severity", "alerts", "digest", "unsubscribe")
@@ -131,12 +131,7 @@ def load_subscribers(path: Path, *, platforms: Collection[str] | None = None) ->
 def _entries(path: Path) -> list[tuple[int, Any]]:
     """Each entry of the file with the line it starts on."""
     try:
-        loader = BoundedLoader(path.read_text(encoding="utf-8"))  # refuses an alias bomb, at its line
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        data, node = load_with_tree(path.read_text(encoding="utf-8"))  # refuses an alias bomb, at its line
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f"{path}:{line + 1}" if line is not None else str(path)
