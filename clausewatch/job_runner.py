@@ -445,7 +445,7 @@ def read_schedules(settings: Settings) -> Schedules:
     return load_schedules(settings.schedules, actions=action_names())
 
 
-def unknown_platforms(schedules: Schedules, jobs: Iterable[ScheduledJob], catalog: CatalogLoad,
+def job_selection_problems(schedules: Schedules, jobs: Iterable[ScheduledJob], catalog: CatalogLoad,
                       tracked: Iterable[Any]) -> list[str]:
     """Each crawling job that selects a platform neither the catalog nor the store (its documents still in the
     catalog: a catalog file that failed to load) knows, or whose selection matches no document of a catalog that

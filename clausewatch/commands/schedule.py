@@ -15,8 +15,8 @@ from clausewatch.job_runner import (
     JobOutcome,
     JobRunner,
     ShutdownSignals,
+    job_selection_problems,
     read_schedules,
-    unknown_platforms,
 )
 from clausewatch.logs import event_line
 from clausewatch.scheduler import Scheduler, upcoming
@@ -112,7 +112,7 @@ def check_selected_platforms(settings: Settings, schedules: Schedules, jobs, *, 
 
 def check_job_platforms(schedules: Schedules, jobs, catalog, tracked) -> None:
     """A crawling job that selects a platform nobody knows, or matches no document: bad input, at its line."""
-    problems = unknown_platforms(schedules, jobs, catalog, tracked)
+    problems = job_selection_problems(schedules, jobs, catalog, tracked)
     if problems:
         error = BadInputError(problems[0])
         error.problems = problems  # each printed on its own line by the CLI

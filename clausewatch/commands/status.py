@@ -78,7 +78,7 @@ def _job_rows(settings, store, catalog, tracked, problems: list[str]) -> list[di
     if settings.is_default("SCHEDULES") and not settings.schedules.exists():
         return []  # no ./schedules.yaml and none named: nothing is scheduled, which is no problem
     # Imported here: the job runner (and the schedules reader) matter only when a schedules file exists.
-    from clausewatch.job_runner import job_status, read_schedules, unknown_platforms
+    from clausewatch.job_runner import job_selection_problems, job_status, read_schedules
     from clausewatch.schedules import SchedulesError
 
     try:
@@ -86,8 +86,8 @@ def _job_rows(settings, store, catalog, tracked, problems: list[str]) -> list[di
     except SchedulesError as exc:
         problems.extend(f"schedules: {problem}" for problem in exc.problems)
         return []
-    problems.extend(f"schedules: {problem}" for problem in unknown_platforms(schedules, schedules.jobs, catalog,
-                                                                             tracked))
+    selection_problems = job_selection_problems(schedules, schedules.jobs, catalog, tracked)
+    problems.extend(f"schedules: {problem}" for problem in selection_problems)
     return job_status(schedules, store)
 
 
