@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.text import sha256_bytes
+from store.errors import BlobFolderFailedError
 
 
 class BlobError(Exception):
@@ -56,11 +57,19 @@ class BlobStore:
         folder, target = self._file(sha)
         if os.path.exists(target):
             return sha
+        try:
+            self._write(folder, target, zlib.compress(data, 6))
+        except OSError as exc:  # a full disk, a folder turned read-only: every later blob would fail too
+            raise BlobFolderFailedError(f"the blob folder {self.root} failed: {exc.strerror or exc}") from exc
+        return sha
+
+    @staticmethod
+    def _write(folder: str, target: str, compressed: bytes) -> None:
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(zlib.compress(data, 6))
+                handle.write(compressed)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
@@ -68,7 +77,6 @@ class BlobStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         _fsync_dir(folder)
-        return sha
 
     def get(self, sha256: str) -> bytes:
         try:

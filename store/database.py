@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine, bindparam, create_engine, event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.blobs import BlobMismatch, BlobStore
+from store.errors import StoreError, StoreFailedError
 from store.tables import DocumentRow, SnapshotRow, VersionRow
 
 if TYPE_CHECKING:
@@ -38,10 +39,6 @@ def chunks(values: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
     items = list(values)
     size = size or IDS_PER_QUERY
     return (items[start:start + size] for start in range(0, len(items), size))
-
-
-class StoreError(Exception):
-    """The store cannot do what was asked; the message says why."""
 
 
 class UnknownDocumentError(StoreError):
@@ -229,8 +226,21 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+        """A session in a transaction, committed when the block ends without error.
+
+        A driver error that is not a constraint's (a full disk, a server gone,
+        a file that stopped being a database) is a :class:`StoreFailedError`
+        naming the database; constraint errors stay as they are, for the
+        callers that retry on them.
+        """
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except IntegrityError:
+            raise
+        except DBAPIError as exc:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise StoreFailedError(f"the database at {where} failed: {_reason(exc)}") from exc
 
 
     def verify(self) -> list[BlobMismatch]:

@@ -29,7 +29,6 @@ from store.database import (
     SUPPORTED_DATABASES,
     BlobFolderMissingError,
     Database,
-    StoreError,
     StoreNotFoundError,
     StoreSchemaError,
     StoreUnavailableError,
@@ -37,6 +36,7 @@ from store.database import (
     describe_url,
     make_engine,
 )
+from store.errors import StoreError, StoreFailedError
 from store.history import History
 
 if TYPE_CHECKING:
@@ -44,8 +44,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OPEN_MODES", "SUPPORTED_DATABASES", "BlobFolderMissingError", "DocumentStatus", "Store", "StoreError",
-    "StoreNotFoundError", "StoreSchemaError", "StoreUnavailableError", "UnknownDocumentError", "describe_url",
-    "make_engine",
+    "StoreFailedError", "StoreNotFoundError", "StoreSchemaError", "StoreUnavailableError", "UnknownDocumentError",
+    "describe_url", "make_engine",
 ]
 
 

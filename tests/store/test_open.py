@@ -17,6 +17,7 @@ from store.migrate import MIGRATION_LOCK_KEY, schema_state, upgrade
 from store.repository import (
     BlobFolderMissingError,
     Store,
+    StoreFailedError,
     StoreNotFoundError,
     StoreSchemaError,
     StoreUnavailableError,
@@ -52,8 +53,9 @@ def test_read_mode_makes_the_database_refuse_writes(store_url, tmp_path):
     reader = Store.open(store_url, tmp_path / "objects", mode="read")
     try:
         assert reader.catalog.documents() == []
-        with pytest.raises(sa.exc.DBAPIError):
+        with pytest.raises(StoreFailedError, match="read-?only") as refused:
             reader.catalog.sync_catalog([ACME], now=NOW)
+        assert isinstance(refused.value.__cause__, sa.exc.DBAPIError)
     finally:
         reader.close()
     writer = Store.open(store_url, tmp_path / "objects", mode="write")
