@@ -10,12 +10,15 @@ Exit statuses (README): 0 success, 1 the work ran but found a problem,
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 EXIT_PROBLEM = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+# The disk, not the program: full, over quota, a file past its size limit, read-only, failing.
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
 
 
 class BadInputError(Exception):
@@ -69,8 +72,8 @@ def exit_status_of(error: BaseException) -> int | None:
     for kind, status in _exit_statuses():
         if isinstance(error, kind):
             return status
-    if isinstance(error, OSError) and error.filename is not None:
-        return EXIT_BAD_INPUT  # a path that is blocked, unreadable or not a folder
+    if isinstance(error, OSError) and (error.filename is not None or error.errno in DISK_ERRNOS):
+        return EXIT_BAD_INPUT  # a path that is blocked, unreadable or not a folder; a full or failing disk
     return None
 
 
@@ -78,6 +81,8 @@ def error_lines(error: BaseException) -> list[str]:
     """The error as lines of its own: one per problem (a schedules file may have several), else one."""
     if isinstance(error, OSError) and error.filename is not None:
         texts = [f"cannot use {error.filename}: {_path_problem(error)}"]
+    elif isinstance(error, OSError) and error.errno in DISK_ERRNOS:  # a failed write names no file
+        texts = [f"a write failed: {error.strerror}"]
     else:
         texts = list(getattr(error, "problems", None) or [str(error) or type(error).__name__])
     return [" ".join(text.split()) for text in texts]

@@ -38,6 +38,8 @@ def is_site_folder(folder: Path) -> bool:
 
 
 def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``target`` whole or not at all. A write that fails (a full disk) names ``target``: the OS names no file
+    for a failed ``write``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX)
     try:
@@ -45,6 +47,11 @@ def atomic_write(target: Path, data: bytes) -> None:
             handle.write(data)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
