@@ -37,8 +37,8 @@ class HttpExchange:
     response_head: bytes | None = None
     status: int | None = None
     payload_sha256: str | None = None
-    payload: bytes | None = None
-    rendered_dom: bytes | None = None
+    payload: bytes | None = field(default=None, repr=False)  # page bytes never go into a log line
+    rendered_dom: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported where used: every command loads this module (decis
     from crawler.declarations import CatalogLoad
     from reports.mail import SmtpConfig
     from store.catalog import DocumentStatus
-    from store.repository import BlobFolderMissingError, Store
+    from store.repository import BlobFolderMissingError, Store, StoreFailedError
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +76,26 @@ def store_for(settings: Settings, store: Store | None, mode: str = "write") -> I
     if store is not None:
         yield store
         return
+    from store.repository import StoreFailedError
+
     opened = open_store(settings, mode)
     try:
         yield opened
+    except StoreFailedError as exc:
+        raise BadInputError(store_failure_line(settings, exc)) from exc
     finally:
         opened.close()
+
+
+def store_failure_line(settings: Settings, error: StoreFailedError) -> str:
+    """The store failing in use (a full disk, a database gone), as one line naming the setting that put it there."""
+    from store.errors import BlobFolderFailedError
+
+    if not isinstance(error, BlobFolderFailedError):
+        return f"{database_setting(settings)}: {error}"
+    if settings.blobs != settings.home / "objects":
+        return f"BLOBS (CLAUSEWATCH_BLOBS): {error}"
+    return f"{HOME_SETTING}: {error}"
 
 
 def database_setting(settings: Settings) -> str:

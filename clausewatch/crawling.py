@@ -23,6 +23,7 @@ from clausewatch.app import (
     read_catalog,
     record_lost,
     select_platforms,
+    store_failure_line,
     store_for,
     undeclared_documents,
     utcnow,
@@ -241,13 +242,11 @@ class CatalogCrawlReport(CrawlReport):
     catalog_problems: list[str] = field(default_factory=list)
     interrupted: str | None = None
 
-    @property
-    def unchecked(self) -> int:
-        return self.counts.get("skipped", 0)
 
-    @property
-    def checked(self) -> int:
-        return sum(self.counts.values()) - self.unchecked
+def store_failure_problem(settings: Settings, report: CrawlReport) -> str:
+    """The failure of the store that stopped a crawl, as one line naming the setting and what was checked."""
+    return (f"{store_failure_line(settings, report.store_failure)}; the crawl stopped: {report.checked} document(s) "
+            f"checked, {report.unchecked} not checked")
 
 
 class StopRequest:
@@ -318,7 +317,10 @@ def crawl_catalog(
         with _crawl_lock(settings, opened, wait=wait, stop=stop):
             report = _crawl_locked(settings, opened, catalog, selection, delay=delay, concurrency=concurrency,
                                    analyzer=analyzer, stop=stop, on_result=on_result)
-            _sign(opened, signer)
+            if report.store_failure is None:
+                _sign(opened, signer)
+            else:  # the next crawl signs what this one recorded: a signed head covers every entry before it
+                log.warning("capture log not signed: the store failed")
             return report
 
 
@@ -371,8 +373,8 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
             if analyzer is None and isinstance(analyze, AdaptiveAnalyzer):  # made for this crawl
                 analyze.close()
     counts = Counter(report.counts) + Counter(r.outcome for r in early)
-    return CatalogCrawlReport(report.run_id, dict(counts), [*early, *report.failures], problems,
-                              stop.signal_name if stop else None)
+    return CatalogCrawlReport(report.run_id, dict(counts), [*early, *report.failures], report.store_failure,
+                              catalog_problems=problems, interrupted=stop.signal_name if stop else None)
 
 
 def _chosen(catalog: CatalogLoad, selection: CrawlSelection) -> set[tuple[str, str]]:

@@ -29,13 +29,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from clausewatch.app import select_platforms, utcnow
-from clausewatch.errors import error_lines, exit_status_of
+from clausewatch.errors import BadInputError, error_lines, exit_status_of
 from clausewatch.logs import log_event
 from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, Selection, load_schedules
 from clausewatch.settings import Settings
 from store import job_runs as job_store
 from store.job_runs import LeaseHeldError, LeaseLostError
-from store.repository import Store
+from store.repository import Store, StoreFailedError
 
 if TYPE_CHECKING:
     from crawler.declarations import CatalogLoad
@@ -113,11 +113,13 @@ def report_result(report: Any) -> ActionResult:
 @register_action("crawl")
 def crawl(context: ActionContext) -> ActionResult:
     """Check the selected documents once, recording versions through the analysis pipeline."""
-    from clausewatch.crawling import crawl_catalog
+    from clausewatch.crawling import crawl_catalog, store_failure_problem
 
     selection = context.selection
     report = crawl_catalog(context.settings, store=context.store, platforms=selection.platforms,
                            tags=selection.tags, types=selection.types)
+    if report.store_failure is not None:  # nothing more can be recorded: the job stops here, `run`'s later steps too
+        raise BadInputError(store_failure_problem(context.settings, report))
     return replace_fields(report_result(report), errors=tuple(report.catalog_problems))
 
 
@@ -293,11 +295,12 @@ class JobRunner:
         try:
             result, outcome = self._call_action(job), "ok"
         except Exception as exc:  # the run is recorded as failed; the scheduler goes on
-            error = f"{type(exc).__name__}: {exc}"
             if exit_status_of(exc) is None:  # a bug: its traceback is what a fix needs
+                error = f"{type(exc).__name__}: {exc}"
                 log.exception("job %s failed", job.id)
             else:  # bad input, a store or a lock that is not ours: what it says is the whole story
-                log.error("job %s failed: %s", job.id, "; ".join(error_lines(exc)))
+                error = "; ".join(error_lines(exc))
+                log.error("job %s failed: %s", job.id, error)
         except BaseException as exc:  # interrupted (a signal, Ctrl-C): record it, then let it stop us
             error = str(exc) if isinstance(exc, JobInterruptedError) else f"interrupted: {type(exc).__name__}"
             raise
@@ -307,7 +310,7 @@ class JobRunner:
                 outcome, error = "failed", "; ".join(result.errors)
             if heartbeat.lost and outcome == "ok":
                 outcome, error = "failed", "lease lost while running: another process may have run the job too"
-            self._close(job, run_id, holder, started, outcome, result, error)
+            outcome, error = self._close(job, run_id, holder, started, outcome, result, error)
         return JobOutcome(job.id, run_id, outcome, result.counts, result.problems, error)
 
     def _call_action(self, job: ScheduledJob) -> ActionResult:
@@ -321,14 +324,20 @@ class JobRunner:
     def _interruptible(self) -> AbstractContextManager[None]:
         return self.signals.interruptible() if self.signals else nullcontext()
 
-    def _close(self, job, run_id, holder, started, outcome, result, error) -> None:
+    def _close(self, job, run_id, holder, started, outcome, result, error) -> tuple[str, str | None]:
+        """Record how the run ended and release its lease; returns the outcome and error as recorded (a store
+        that fails to record the run makes it failed)."""
         finished = self.clock()
-        job_store.finish_run(self.store, run_id, outcome, now=finished, counts=dict(result.counts), error=error)
-        job_store.release_lease(self.store, job.id, holder)
+        try:
+            job_store.finish_run(self.store, run_id, outcome, now=finished, counts=dict(result.counts), error=error)
+        except StoreFailedError as exc:  # the log line below still says how the run ended
+            outcome, error = "failed", f"{error + '; ' if error else ''}the run could not be recorded: {exc}"
+        release_or_say(self.store, job.id, holder)
         level = logging.ERROR if outcome != "ok" else logging.WARNING if result.problems else logging.INFO
         log_event(log, "job", level=level, job=job.id,
                   action=job.action, outcome=outcome, seconds=(finished - started).total_seconds(),
                   problems=result.problems, error=error, **dict(result.counts))
+        return outcome, error
 
 
 def acquire_lease(
@@ -404,7 +413,16 @@ def holding_lease(
         yield holder
     finally:
         heartbeat.stop()
+        release_or_say(store, lease_id, holder)
+
+
+def release_or_say(store: Store, lease_id: str, holder: str) -> None:
+    """Release a lease; a store that fails to (a full disk) leaves it to run out, which is logged, and does not hide
+    what the holder's work came to."""
+    try:
         job_store.release_lease(store, lease_id, holder)
+    except StoreFailedError as exc:
+        log.error("lease %s could not be released, it runs out by itself: %s", lease_id, exc)
 
 
 class Heartbeat(threading.Thread):
@@ -428,7 +446,9 @@ class Heartbeat(threading.Thread):
             self.lost = True
             log.error("job %s: %s", self.job_id, exc)
             return False
-        except Exception:  # a database hiccup: try again next beat, the lease has slack
+        except StoreFailedError as exc:  # a database hiccup: try again next beat, the lease has slack
+            log.error("job %s: could not renew the lease: %s", self.job_id, exc)
+        except Exception:  # a bug: its traceback is what a fix needs
             log.exception("job %s: could not renew the lease", self.job_id)
         return True
 

@@ -18,7 +18,7 @@ from crawler.netguard import NetworkGuard
 from crawler.recorder import Analyze, DocumentResult, OnResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
-from store.repository import Store
+from store.repository import Store, StoreFailedError
 
 # Chromium flags for a headless, sandboxed-by-container browser that makes no
 # requests of its own (updates, metrics, safe browsing) beyond the page's.
@@ -83,6 +83,16 @@ class CrawlReport(OutcomeCounts):
     run_id: str
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[DocumentResult] = field(default_factory=list)
+    # The store's own failure that stopped the crawl (a full disk, a database gone), if one did.
+    store_failure: StoreFailedError | None = None
+
+    @property
+    def unchecked(self) -> int:
+        return self.counts.get("skipped", 0)
+
+    @property
+    def checked(self) -> int:
+        return sum(self.counts.values()) - self.unchecked
 
 
 _OUR_MIDDLEWARES = {
@@ -257,12 +267,26 @@ def crawl(
             with contextlib.suppress(Exception):
                 crawl_runner.stop()
             raise
-        if targets.error is not None:
+        failure = recorder.store_failure
+        if targets.error is not None and failure is None:
             raise targets.error
-        for document_id in [*recorder.unrecorded(), *targets.never_handed()]:
-            # A crawl cut short (shutdown, crash of a component) leaves these unchecked.
-            recorder.skip(document_id, "not checked: the crawl ended early")
-    return CrawlReport(run_id, dict(recorder.counts), recorder.failures)
+        # A crawl cut short (shutdown, crash of a component, the store failing) leaves these unchecked.
+        reason = "not checked: the store failed" if failure else "not checked: the crawl ended early"
+        for document_id in _unchecked(recorder, targets):
+            recorder.skip(document_id, reason)
+    return CrawlReport(run_id, dict(recorder.counts), recorder.failures, recorder.store_failure)
+
+
+def _unchecked(recorder: Recorder, targets: CrawlTargets) -> list[str]:
+    """The documents a crawl began and did not record, then those it did not reach. Reaching them reads the store:
+    a store that failed may not be read either, and those are then left out."""
+    began = recorder.unrecorded()
+    try:
+        return [*began, *targets.never_handed()]
+    except StoreFailedError:
+        if recorder.store_failure is None:
+            raise
+        return began
 
 
 def _prepare_analysis(store: Store, first_batch: list[str], analyze: Analyze | None) -> None:

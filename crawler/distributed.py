@@ -33,7 +33,7 @@ from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
 from crawler.queue import Claim, DocumentQueue
-from store.repository import Store, UnknownDocumentError
+from store.repository import Store, StoreFailedError, UnknownDocumentError
 
 log = logging.getLogger("clausewatch.crawl")
 
@@ -56,6 +56,8 @@ class WorkerReport(OutcomeCounts):
     results: list[DocumentResult] = field(default_factory=list)
     seconds: float = 0.0  # from starting the crawl to its end, process start-up excluded
     queue_errors: int = 0  # times Redis could not be reached
+    # The store's own failure that stopped the worker (its claims went back to the queue), if one did.
+    store_failure: StoreFailedError | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -109,6 +111,12 @@ class QueueRecorder:
         self.drop(claim.document_id)
         with self._lock:
             self.results.append(result)
+
+    @property
+    def store_failure(self) -> StoreFailedError | None:
+        """The first failure of the store itself any run's recorder met (the worker then stops)."""
+        with self._lock:
+            return next((r.store_failure for r in self._recorders.values() if r.store_failure), None)
 
     def _recorder(self, run_id: str) -> Recorder:
         with self._lock:
@@ -261,7 +269,7 @@ def work_queue(
     started = time.monotonic()
     spider = (runner or CrawlRunner()).run(QueueSpider, settings, queue=queue, recorder=recorder, options=worker)
     return WorkerReport(worker_name(), recorder.results, time.monotonic() - started,
-                        getattr(spider, "queue_errors", 0))
+                        getattr(spider, "queue_errors", 0), recorder.store_failure)
 
 
 def worker_uses_browser(store: Store) -> bool:

@@ -14,7 +14,7 @@ class FetchedPart:
     """One source of a document, fetched: its raw body and the snapshot describing it."""
 
     snapshot: Snapshot
-    body: bytes
+    body: bytes = field(repr=False)  # a page's bytes are hostile and large: never in a log line (Scrapy logs items)
     source: SourceSpec
     exchange: HttpExchange | None = None
 

@@ -14,6 +14,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.items import FetchedDocument, NotModifiedDocument
+from store.repository import StoreFailedError
 
 log = logging.getLogger("clausewatch.crawl")
 
@@ -57,6 +58,7 @@ class RecordPipeline:
         self.crawler = crawler
         self.pool = RecordingThreads(minthreads=0, maxthreads=threads, name="clausewatch-record")
         self._batches: dict[type, RecordBatches] = {}
+        self._stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecordPipeline:
@@ -76,11 +78,24 @@ class RecordPipeline:
     async def process_item(self, item: Any) -> Any:
         from twisted.internet import reactor  # the one crawler.runner installed
 
-        if (batches := self._batches.get(type(item))) is not None:
-            await deferred_to_future(batches.add(item))
-        else:
-            await deferred_to_future(deferToThreadPool(reactor, self.pool, self.crawler.spider.recorder.record, item))
+        try:
+            if (batches := self._batches.get(type(item))) is not None:
+                await deferred_to_future(batches.add(item))
+            else:
+                await deferred_to_future(deferToThreadPool(reactor, self.pool, self.crawler.spider.recorder.record,
+                                                           item))
+        except StoreFailedError:
+            # The recorder kept the failure and logged it. Every later page would be fetched for nothing: the
+            # crawl stops, and its documents not recorded are reported as not checked (crawler.crawl).
+            self._stop_crawl()
         return item
+
+    def _stop_crawl(self) -> None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        if not self._stopping:
+            self._stopping = True
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
 
 
 class RecordBatches:

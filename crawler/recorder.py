@@ -19,7 +19,7 @@ from analysis.volatile import VolatileRules, volatile_difference
 from crawler.extraction_key import extraction_key, parts_of
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
 from store.recording import IdenticalFetch, KnownHead, NotModifiedFetch, RecordResult
-from store.repository import Store
+from store.repository import Store, StoreFailedError
 from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state, volatile_states
 
 log = logging.getLogger("clausewatch.crawl")
@@ -40,6 +40,9 @@ class DocumentResult:
 UNSUCCESSFUL = frozenset({"failed", "skipped"})
 
 OnResult = Callable[[DocumentResult], None]
+
+# How much of an unexpected error's message a failed fetch keeps.
+ERROR_DETAIL_CHARS = 300
 
 
 class OutcomeCounts:
@@ -72,6 +75,8 @@ class Recorder:
         self._unrecorded: set[str] = set()
         # The volatile state a batch read of each fetch it left to be recorded alone, taken by that recording.
         self._left_states: dict[str, VolatileState] = {}
+        # The first failure of the store itself: nothing more can be recorded, and the crawl stops.
+        self.store_failure: StoreFailedError | None = None
         self._lock = threading.Lock()
 
     def expect(self, document_id: str) -> None:
@@ -91,18 +96,59 @@ class Recorder:
         return result
 
     def record(self, item: FetchedDocument | NotModifiedDocument | FailedDocument) -> DocumentResult:
+        """Record one document's fetch and keep its result.
+
+        An error of this document's own (a bug met in its extraction or
+        analysis) is recorded as its failed fetch, of kind ``error``, and the
+        crawl goes on. A :class:`StoreFailedError` is kept as
+        :attr:`store_failure` and raised: the store cannot record anything more,
+        and every later item is refused with it at once (extracting and
+        analysing the pages Scrapy still holds would be for nothing).
+        """
+        if self.store_failure is not None:
+            raise self.store_failure
+        try:
+            try:
+                result = self._record_item(item)
+            except StoreFailedError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - this document's failure, not the crawl's end
+                result = self._record_error(item, exc)
+        except StoreFailedError as exc:
+            self._store_failed(item.document_id, exc)
+            raise
+        self._keep(result)
+        return result
+
+    def _record_item(self, item: FetchedDocument | NotModifiedDocument | FailedDocument) -> DocumentResult:
         if isinstance(item, FetchedDocument):
-            result = self._record_fetched(item)
-        elif isinstance(item, NotModifiedDocument):
+            return self._record_fetched(item)
+        if isinstance(item, NotModifiedDocument):
             recorded = self.store.recording.record_not_modified(
                 item.document_id, started_at=item.started_at, finished_at=item.finished_at, run_id=self.run_id,
                 exchanges=item.exchanges,
             )
-            result = DocumentResult(item.document_id, recorded.outcome, version=recorded.version_sha256)
-        else:
-            result = self._record_failure(item)
-        self._keep(result)
-        return result
+            return DocumentResult(item.document_id, recorded.outcome, version=recorded.version_sha256)
+        return self._record_failure(item)
+
+    def _store_failed(self, document_id: str, error: StoreFailedError) -> None:
+        with self._lock:
+            first, self.store_failure = self.store_failure is None, self.store_failure or error
+        if first:
+            log.error("crawl run=%s document=%s could not be recorded: %s; the crawl stops", self.run_id,
+                      document_id, error)
+
+    def _record_error(self, item: FetchedDocument | NotModifiedDocument | FailedDocument,
+                      error: Exception) -> DocumentResult:
+        """The document's fetch recorded as failed, of kind ``error``, naming what went wrong; a page it fetched is
+        kept as evidence. The traceback is logged at DEBUG: the line at ERROR says what and where."""
+        what = " ".join(f"{type(error).__name__}: {error}".split())[:ERROR_DETAIL_CHARS]
+        log.error("crawl run=%s document=%s could not be recorded: %s (traceback at LOG_LEVEL=DEBUG)",
+                  self.run_id, item.document_id, what)
+        log.debug("recording %s failed", item.document_id, exc_info=error)
+        part = item.parts[0] if isinstance(item, FetchedDocument) else getattr(item, "part", None)
+        return self._record_failure(FailedDocument(item.document_id, item.started_at, item.finished_at, "error",
+                                                   f"could not be recorded: {what}", part, item.exchanges))
 
     def record_not_modified_batch(self, items: list[NotModifiedDocument]) -> list[DocumentResult]:
         """Record several 304s in one transaction: all of them, or (on an error) none."""

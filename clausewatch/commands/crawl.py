@@ -6,7 +6,7 @@ import click
 
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import CONCURRENCY, DELAY
-from clausewatch.crawling import CatalogCrawlReport, StopRequest, crawl_catalog
+from clausewatch.crawling import CatalogCrawlReport, StopRequest, crawl_catalog, store_failure_problem
 from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_PROBLEM
 from crawler.recorder import DocumentResult
 from crawler.runner import CrawlRunner
@@ -25,9 +25,11 @@ from crawler.runner import CrawlRunner
 def command(settings, platforms, tags, types, delay, concurrency, wait) -> None:
     """Fetch every selected document politely and record new versions.
 
-    Exit 1 if any fetch failed or another crawl of the store is running (named),
-    2 if the catalog has a bad file or no longer declares a tracked document,
-    130 if Ctrl-C stopped it (what was fetched by then is recorded and listed).
+    Exit 1 if any fetch failed, a document was not checked, or another crawl of
+    the store is running (named); 2 if the catalog has a bad file or no longer
+    declares a tracked document, or the store failed (a full disk: the crawl
+    stops there); 130 if Ctrl-C stopped it (what was fetched by then is recorded
+    and listed).
     """
     stop = StopRequest(CrawlRunner())
     results: list[DocumentResult] = []
@@ -41,9 +43,11 @@ def command(settings, platforms, tags, types, delay, concurrency, wait) -> None:
         raise click.exceptions.Exit(EXIT_INTERRUPTED)
     for problem in report.catalog_problems:
         click.echo(f"Error: {problem}", err=True)
-    if report.catalog_problems:
+    if report.store_failure is not None:
+        click.echo(f"Error: {store_failure_problem(settings, report)}", err=True)
+    if report.catalog_problems or report.store_failure is not None:
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
-    if report.failed:
+    if report.failed or report.unchecked:
         raise click.exceptions.Exit(EXIT_PROBLEM)
 
 

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 import click
 
 from analysis.pipeline import Analyzer
-from clausewatch.app import open_store
+from clausewatch.app import open_store, store_failure_line
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import CONCURRENCY, DELAY
 from clausewatch.commands.enqueue import shared_queue
 from clausewatch.crawling import crawl_options
+from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.settings import Settings, without_password
 from crawler.distributed import WorkerOptions, work_queue
 from crawler.runner import CrawlRunner
@@ -73,6 +74,10 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
         click.echo(line)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing checked"
     click.echo(f"worker {report.worker}: {counts} in {report.seconds:.1f}s")
+    if report.store_failure is not None:  # nothing more can be recorded, signed heads included
+        click.echo(f"Error: {store_failure_line(settings, report.store_failure)}; the worker stopped and gave its "
+                   "documents back to the queue", err=True)
+        raise click.exceptions.Exit(EXIT_BAD_INPUT)
     _sign(settings)
     if report.queue_errors:
         queue = without_password(settings.crawl_redis_url)

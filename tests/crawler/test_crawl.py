@@ -240,3 +240,31 @@ def test_a_document_the_store_does_not_know_stops_the_crawl_with_that_error(stor
     ghost = Document("CW-D-99999", "ghost", "Ghost", spec.type, "http://127.0.0.1:9/terms", spec)
     with pytest.raises(UnknownDocumentError, match="CW-D-99999"):
         crawl(store, [ghost], fast_options, analyze=None)
+
+
+def test_a_document_whose_recording_meets_a_bug_fails_alone_and_the_crawl_goes_on(store, site, analyzer, fast_options,
+                                                                                  caplog):
+    """A bug met on one document (here its analysis raises) is that document's failed fetch, kept with its page as
+    evidence and named in the report; before, it ended "skipped: the crawl ended early" and the crawl exited 0."""
+    site.set("/good", Page(POLICY_V1.encode()))
+    site.set("/bad", Page(POLICY_V2.encode()))
+
+    def analyze(previous, text, document_type=None):
+        if "Delaware" in text:
+            raise ValueError("no clause can be split here")
+        return analyzer(previous, text, document_type)
+
+    store.catalog.sync_catalog([platform("good", document("good", site.url("/good"))),
+                                platform("bad", document("bad", site.url("/bad")))], now=datetime.now(UTC))
+    report = crawl(store, store.catalog.each_document(), fast_options, analyze=analyze)
+
+    assert report.counts == {"new_version": 1, "failed": 1}
+    assert report.store_failure is None
+    [failure] = report.failures
+    assert (failure.document_id, failure.error_kind, failure.detail) == (
+        "CW-D-00002", "error", "could not be recorded: ValueError: no clause can be split here")
+    bad = next(status for status in store.catalog.status() if status.id == "CW-D-00002")
+    assert (bad.fetches, bad.last_outcome, bad.last_error_kind, bad.versions) == (1, "failed", "error", 0)
+    assert [s.final_url for s in store.history.snapshots("CW-D-00002")] == [site.url("/bad")]
+    assert "Delaware" not in caplog.text, "a page's text went into the log"
+    assert "could not be recorded: ValueError: no clause can be split here" in caplog.text

@@ -296,6 +296,37 @@ def test_a_worker_killed_mid_document_does_not_lose_it(tmp_path, environment, qu
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
 
 
+def test_a_worker_whose_blob_folder_fails_stops_and_gives_its_document_back(tmp_path, environment, queue,
+                                                                            drain_here):
+    """A store that cannot take a blob (here: a file past the process's size limit, RLIMIT_FSIZE, as a full disk
+    would) stops the worker, exit 2 in one line naming BLOBS; the claim goes back to the queue uncounted, and a
+    worker with room records the document. Before, the worker logged a traceback and exited 0."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+
+    with LocalSite() as site:
+        write_catalog(tmp_path / "catalog", site, 1)
+        # A page's bytes are archived whole: random bytes do not compress below the cap.
+        noise = b"<!-- " + os.urandom(300_000).hex().encode() + b" --></body>"
+        site.set("/p01/terms", Page(POLICY.format(name="Platform 01").encode().replace(b"</body>", noise)))
+        enqueue(environment)
+        worker = subprocess.run([sys.executable, "-c", "from clausewatch.cli import main; main()", "crawl-worker",
+                                 "--delay", "0", "--drain"], env={**os.environ, **environment}, preexec_fn=cap,
+                                capture_output=True, text=True, timeout=120)
+        assert worker.returncode == 2, worker.stderr[-3000:]
+        assert "Traceback" not in worker.stderr
+        assert worker.stderr.strip().splitlines()[-1] == (
+            f"Error: BLOBS (CLAUSEWATCH_BLOBS): the blob folder {tmp_path / 'objects'} failed: File too large; the "
+            "worker stopped and gave its documents back to the queue")
+        assert queue.counts() == QueueCounts(pending=1, leased=0, dead=0)
+        checked = drain_here()
+
+    assert checked == {"CW-D-00001": "new_version"}
+    assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
+
+
 def test_a_document_recorded_by_a_worker_that_died_before_acknowledging_is_not_fetched_again(
         tmp_path, environment, queue, drain_here):
     with LocalSite() as site:

@@ -1,0 +1,173 @@
+"""The store failing in the middle of a crawl: a database that fills up, a blob folder that cannot take a blob.
+
+Provoked for real, with no privilege: the crawl runs in a process whose files may not grow past a size
+(``RLIMIT_FSIZE``; Python ignores SIGXFSZ, so a write past it fails with EFBIG, which SQLite reports as a
+disk I/O error, as it reports ENOSPC as "database or disk is full"). Before, every document then ended "skipped: the crawl ended
+early", with a 90 KB log line per document, and the crawl exited 0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clausewatch.cli import main
+from clausewatch.loopback_site import LocalSite, Page
+from store.repository import Store
+
+CLAUSEWATCH = str(Path(sys.executable).parent / "clausewatch")
+DOCUMENTS = 30
+
+
+def _terms(number: int, sections: int = 40) -> bytes:
+    """A page of its own text: forty clauses (or ``sections``) no other page shares."""
+    clauses = "".join(
+        f"<h2>{section}. Section {section} of platform {number}</h2><p>Platform {number} may review, keep and share "
+        f"the content you post under clause {section} for {number + section} days, and you agree to arbitration "
+        f"of any dispute about clause {section} of platform {number} in the courts of state {section}.</p>"
+        for section in range(1, sections + 1))
+    return f"<html><body><main><h1>Terms of platform {number}</h1>{clauses}</main></body></html>".encode()
+
+
+def _home(root: Path, site: LocalSite, documents: int) -> list[str]:
+    catalog = root / "catalog"
+    catalog.mkdir()
+    for number in range(documents):
+        site.set(f"/terms/{number}", Page(_terms(number)))
+        (catalog / f"p{number:02d}.yaml").write_text(
+            f"name: P{number}\nslug: p{number:02d}\ndocuments:\n  - type: Terms of Service\n"
+            f"    url: {site.url(f'/terms/{number}')}\n")
+    base = ["--home", str(root / "home"), "--catalog", str(catalog)]
+    assert CliRunner().invoke(main, [*base, "init"], catch_exceptions=False).exit_code == 0
+    return base
+
+
+def _crawl_with_files_capped_at(base: list[str], limit: int, concurrency: int = 1) -> subprocess.CompletedProcess:
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")}
+    return subprocess.run([CLAUSEWATCH, *base, "crawl", "--delay", "0", "--concurrency", str(concurrency)],
+                          env=env,
+                          preexec_fn=cap, capture_output=True, text=True, timeout=300)
+
+
+def _invoke(base: list[str], *args: str):
+    return CliRunner().invoke(main, [*base, *args], catch_exceptions=False)
+
+
+def test_a_database_that_fills_up_stops_the_crawl_says_so_and_the_next_crawl_records_the_rest(tmp_path):
+    with LocalSite() as site:
+        base = _home(tmp_path, site, DOCUMENTS)
+        database = tmp_path / "home" / "clausewatch.db"
+        # Room for the first few versions in the write-ahead log, not for thirty.
+        done = _crawl_with_files_capped_at(base, database.stat().st_size + 256 * 1024)
+
+        assert done.returncode == 2, done.stderr[-3000:]
+        assert "Traceback" not in done.stderr
+        last = done.stderr.strip().splitlines()[-1]
+        # SQLite says "disk I/O error" for a write past the cap, "database or disk is full" on a full disk.
+        assert re.fullmatch(re.escape(f"Error: HOME (--home, CLAUSEWATCH_HOME): the database at sqlite:///{database} "
+                                      "failed: ") + r"(disk I/O error|database or disk is full); the crawl stopped: "
+                            r"\d+ document\(s\) checked, \d+ not checked", last), last
+        lines = done.stdout.splitlines()
+        recorded = [line for line in lines if line.endswith(tuple("0123456789abcdef")) and "  new_version  " in line]
+        unchecked = [line for line in lines if line.endswith("  skipped  not checked: the store failed")]
+        assert recorded and unchecked
+        assert len(recorded) + len(unchecked) == DOCUMENTS
+        assert f"{len(recorded)} document(s) checked, {len(unchecked)} not checked" in last
+        # No page's text in the log: an item's repr leaves its bytes out.
+        assert "Platform 3 may review" not in done.stderr
+
+        # Nothing half-written, the crawl's lease released: a crawl with room records the rest, once each.
+        assert _invoke(base, "verify").exit_code == 0
+        again = _invoke(base, "crawl", "--delay", "0")
+        assert again.exit_code == 0, again.output
+        assert again.output.count("  new_version  ") == len(unchecked)
+        assert again.output.count("  unchanged") + again.output.count("  not_modified") == len(recorded)
+    store = Store.open(f"sqlite:///{database}", tmp_path / "home" / "objects", mode="read")
+    try:
+        assert [len(store.history.versions(d.id)) for d in store.catalog.documents()] == [1] * DOCUMENTS
+    finally:
+        store.close()
+
+
+def test_a_blob_folder_that_cannot_take_a_page_stops_the_crawl_naming_it(tmp_path):
+    with LocalSite() as site:
+        base = _home(tmp_path, site, 3)
+        # An archived page is kept whole, its bytes compressed: random bytes do not compress.
+        site.set("/terms/0", Page(_terms(0).replace(b"</main>", b"</main><!-- " + os.urandom(600_000).hex().encode()
+                                                      + b" -->")))
+        # The other two pages never answer: only a crawl that stops at the failure ends with them unanswered (one
+        # that went on would wait out its download timeout and record them as timeouts).
+        site.set("/terms/1", Page(_terms(1), hang=True))
+        site.set("/terms/2", Page(_terms(2), hang=True))
+        database = tmp_path / "home" / "clausewatch.db"
+        done = _crawl_with_files_capped_at(base, database.stat().st_size + 256 * 1024, concurrency=3)
+
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"Error: HOME (--home, CLAUSEWATCH_HOME): the blob folder {tmp_path / 'home' / 'objects'} failed: File too "
+        "large; the crawl stopped: 0 document(s) checked, 3 not checked")
+    for document in ("CW-D-00001", "CW-D-00002", "CW-D-00003"):
+        assert f"{document}  skipped  not checked: the store failed" in done.stdout
+    assert not list((tmp_path / "home" / "objects").glob("*/.tmp-*")), "a partial blob was left behind"
+
+
+@pytest.mark.parametrize("blobs_setting", [False, True])
+def test_a_blob_folder_failure_names_the_setting_that_put_the_folder_there(tmp_path, blobs_setting):
+    from clausewatch.app import store_failure_line
+    from clausewatch.settings import load_settings
+    from store.errors import BlobFolderFailedError, StoreFailedError
+
+    env = {"CLAUSEWATCH_HOME": str(tmp_path / "home")}
+    if blobs_setting:
+        env["CLAUSEWATCH_BLOBS"] = str(tmp_path / "elsewhere")
+    settings = load_settings(env)
+    blob_line = store_failure_line(settings, BlobFolderFailedError("the blob folder X failed: No space left"))
+    database_line = store_failure_line(settings, StoreFailedError("the database at Y failed: disk I/O error"))
+    assert blob_line.startswith("BLOBS (CLAUSEWATCH_BLOBS): " if blobs_setting else "HOME (--home, CLAUSEWATCH_HOME): ")
+    assert database_line == "HOME (--home, CLAUSEWATCH_HOME): the database at Y failed: disk I/O error"
+
+
+def test_a_run_whose_store_fills_up_fails_the_job_with_that_line_and_stops_before_the_site(tmp_path):
+    with LocalSite() as site:
+        base = _home(tmp_path, site, DOCUMENTS)
+        database = tmp_path / "home" / "clausewatch.db"
+        limit = database.stat().st_size + 256 * 1024
+        env = {key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")}
+        env["CLAUSEWATCH_CRAWL_DELAY"] = "0"
+        done = subprocess.run([CLAUSEWATCH, *base, "run", "daily"], env=env, capture_output=True, text=True,
+                              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+                              timeout=300)
+
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert re.fullmatch(r"Error: job 'daily' failed: HOME \(--home, CLAUSEWATCH_HOME\): the database at \S+ failed: "
+                        r"[^;]+; the crawl stopped: \d+ document\(s\) checked, \d+ not checked",
+                        done.stderr.strip().splitlines()[-1]), done.stderr[-2000:]
+    assert not (tmp_path / "home" / "site").exists(), "the site step ran on a store that had failed"
+
+
+def test_a_site_the_disk_cannot_take_names_the_file_that_failed(tmp_path):
+    with LocalSite() as site:
+        base = _home(tmp_path, site, 1)
+        site.set("/terms/0", Page(_terms(0, sections=400)))
+        assert _invoke(base, "crawl", "--delay", "0").exit_code == 0
+    limit = 40 * 1024  # room for SQLite's shared-memory file, not for the page of a document of 400 clauses
+    done = subprocess.run([CLAUSEWATCH, *base, "site"], capture_output=True, text=True, timeout=300,
+                          env={key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert re.fullmatch(re.escape(f"Error: cannot use {tmp_path / 'home' / 'site'}/") + r"\S+\.html: File too large",
+                        done.stderr.strip()), done.stderr[-2000:]
