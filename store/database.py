@@ -130,7 +130,10 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         backend = make_url(url).get_backend_name()
         if backend not in SUPPORTED_DATABASES:
             raise StoreUnavailableError(f"{describe_url(url)}: {backend} databases are not supported ({expected})")
-        engine = create_engine(url, future=True)
+        # A server restarted, or a pooled connection closed by an idle timeout, between two sessions of a
+        # long-lived process (the scheduler): each checkout is pinged, and a dead connection replaced, rather than
+        # failing the next job. SQLite's connections are files: nothing to ping.
+        engine = create_engine(url, future=True, pool_pre_ping=backend != "sqlite")
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreUnavailableError(f"{describe_url(url)} is not a database URL this store can use: "
                                     f"{_reason(exc)} ({expected})") from None

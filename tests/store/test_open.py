@@ -193,3 +193,21 @@ def _wait_for_a_waiter(connection, migrating: threading.Thread) -> None:
     while not connection.execute(query, {"key": MIGRATION_LOCK_KEY}).scalar():
         connection.commit()
         assert migrating.is_alive(), "the migration ended without waiting for the lock"
+
+
+@pytest.mark.postgres
+def test_a_postgres_connection_the_server_ended_between_sessions_is_replaced(pg_url, tmp_path):
+    """A PostgreSQL restart, or an idle timeout, ends the pooled connection of a long-lived process (the scheduler):
+    the next session gets a new one instead of failing its job."""
+    store = Store.open(pg_url, tmp_path / "objects")
+    admin = sa.create_engine(pg_url)
+    try:
+        store.catalog.sync_catalog([ACME], now=NOW)
+        with store.engine.connect() as connection:  # the pool's one connection, back in the pool after the block
+            pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.begin() as connection:
+            assert connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        assert [d.id for d in store.catalog.documents()] == ["CW-D-00001"]
+    finally:
+        admin.dispose()
+        store.close()
