@@ -17,11 +17,12 @@ import click
 
 from analysis.domain import StoredVersion
 from analysis.pipeline import Analyzer
-from clausewatch.app import open_store, utcnow
+from clausewatch.app import open_store, store_failure_line, utcnow
 from clausewatch.commands._global_options import global_options
+from clausewatch.errors import BadInputError
 from store.analysis_queries import AnalysisMovedError, VersionRef, replace_analysis, versions_to_analyse
 from store.blobs import BlobError
-from store.repository import Store, StoreError
+from store.repository import Store, StoreError, StoreFailedError
 
 
 @click.command("analyze")
@@ -41,6 +42,9 @@ def command(settings, everything: bool, stale: bool) -> None:
     try:
         refs = versions_to_analyse(store, analyzer.analyzer_id, everything=everything)
         done, skipped, failed = _analyse_all(store, analyzer, refs)
+    except StoreFailedError as exc:  # every later version would fail the same way: stop, one line
+        raise BadInputError(f"{store_failure_line(settings, exc)}; analyze stopped (each version analysed before "
+                            "is kept: run it again to finish)") from exc
     finally:
         store.close()
     click.echo(f"analysed {done} version(s) with {analyzer.analyzer_id}"
@@ -76,6 +80,8 @@ def _analyse_all(store: Store, analyzer: Analyzer, refs: Sequence[VersionRef]) -
                     done += 1
                 except AnalysisMovedError:
                     skipped += 1
+                except StoreFailedError:
+                    raise
                 except (StoreError, KeyError, ValueError) as exc:
                     click.echo(f"analyze: {document_id} version {ref.sha256[:12]}: {exc}", err=True)
                     failed += 1

@@ -171,3 +171,24 @@ def test_a_site_the_disk_cannot_take_names_the_file_that_failed(tmp_path):
     assert "Traceback" not in done.stderr
     assert re.fullmatch(re.escape(f"Error: cannot use {tmp_path / 'home' / 'site'}/") + r"\S+\.html: File too large",
                         done.stderr.strip()), done.stderr[-2000:]
+
+
+def test_analyze_stops_at_a_store_that_fails_rather_than_failing_every_version_in_turn(tmp_path):
+    with LocalSite() as site:
+        base = _home(tmp_path, site, 8)
+        assert _invoke(base, "crawl", "--delay", "0").exit_code == 0
+    database = tmp_path / "home" / "clausewatch.db"
+    # The write-ahead log starts empty at each command: room in it for a version or two, not for eight.
+    limit = 96 * 1024
+    done = subprocess.run([CLAUSEWATCH, *base, "analyze", "--all"], capture_output=True, text=True, timeout=300,
+                          env={key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "failed: " in line]
+    assert len(errors) == 1, done.stderr[-3000:]
+    assert re.fullmatch(re.escape(f"Error: HOME (--home, CLAUSEWATCH_HOME): the database at sqlite:///{database} "
+                                  "failed: ") + r"[^;]+; analyze stopped \(each version analysed before is kept: run "
+                        r"it again to finish\)", errors[0]), errors[0]
+    assert _invoke(base, "analyze", "--all").exit_code == 0
