@@ -277,19 +277,32 @@ def _prepare(url: str, engine: Engine, *, create: bool) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # a file where a folder of the path should be
             raise StoreUnavailableError(f"cannot create {where}: {exc.strerror}: {exc.filename}") from None
-    checker = make_engine(url, read_only=True)
+    created = path is not None and create and not path.exists()
     try:
-        state = schema_state(checker)
-    except DBAPIError as exc:
-        raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
-    finally:
-        checker.dispose()
-    _check_schema(state, where, create=create)
-    try:
+        checker = make_engine(url, read_only=True)
+        try:
+            state = schema_state(checker)
+        finally:
+            checker.dispose()
+        _check_schema(state, where, create=create)
         if create and not state.up_to_date:
             upgrade(engine)
-    except DBAPIError as exc:
-        raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+    except BaseException as exc:
+        if created:
+            # SQLite runs the migrations' DDL outside a transaction: a first migration cut short (a full disk)
+            # left a database of some tables that no later `init` would take for a store. This call made the
+            # file, so it may remove it, and the next `init` starts afresh.
+            engine.dispose()
+            _remove_new_database(path)
+        if isinstance(exc, DBAPIError):
+            raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+        raise
+
+
+def _remove_new_database(path: Path) -> None:
+    """The SQLite file this process just made, and the files SQLite keeps beside it."""
+    for each in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        each.unlink(missing_ok=True)
 
 
 def _check_blob_folder(engine: Engine, blobs: BlobStore) -> None:

@@ -192,3 +192,24 @@ def test_analyze_stops_at_a_store_that_fails_rather_than_failing_every_version_i
                                   "failed: ") + r"[^;]+; analyze stopped \(each version analysed before is kept: run "
                         r"it again to finish\)", errors[0]), errors[0]
     assert _invoke(base, "analyze", "--all").exit_code == 0
+
+
+def test_an_init_the_disk_cuts_short_leaves_no_half_made_store_and_the_next_init_makes_it(tmp_path):
+    """SQLite runs a migration's DDL outside a transaction: a first migration cut short left a database of some
+    tables, which every later `init` refused as another program's ("holds other tables"), for good."""
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text("name: Acme\ndocuments:\n  - type: Terms of Service\n"
+                                       "    url: http://127.0.0.1:9/terms\n")
+    base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+    limit = 48 * 1024  # room for SQLite's shared-memory file, not for every table of the schema
+    done = subprocess.run([CLAUSEWATCH, *base, "init"], capture_output=True, text=True, timeout=300,
+                          env={key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("Error: HOME (--home, CLAUSEWATCH_HOME): cannot use the database at ")
+    assert not list((tmp_path / "home").glob("clausewatch.db*"))
+    again = _invoke(base, "init")
+    assert again.exit_code == 0, again.output
