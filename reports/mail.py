@@ -16,9 +16,11 @@ Rendering is the caller's job: give this module finished text and HTML.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import smtplib
 import ssl
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -189,7 +191,13 @@ class SmtpMailer:
 
 
 class DirectoryMailer:
-    """The dry run: writes each message as ``NNN-<recipient>.eml`` in ``folder``."""
+    """The dry run: writes each message as ``NNN-<recipient>.eml`` in ``folder``.
+
+    Numbered on from the highest ``NNN-`` already there, so a second dry run
+    into the same folder, or a file of someone else's, is never overwritten;
+    each file appears whole under its name or not at all (a full disk leaves no
+    cut message).
+    """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -197,6 +205,8 @@ class DirectoryMailer:
 
     def __enter__(self) -> DirectoryMailer:
         self.folder.mkdir(parents=True, exist_ok=True)
+        numbered = (_MESSAGE_NUMBER.match(path.name) for path in self.folder.iterdir())
+        self._count = max((int(match.group(1)) for match in numbered if match), default=0)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -206,8 +216,20 @@ class DirectoryMailer:
         self._count += 1
         recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", message["To"].addresses[0].addr_spec)
         path = self.folder / f"{self._count:03d}-{recipient}.eml"
-        path.write_bytes(bytes(message))
+        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".clausewatch-tmp-", suffix=".eml")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(bytes(message))
+            os.link(temporary, path)  # never onto a file already there: FileExistsError
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        finally:
+            os.unlink(temporary)
         return path
+
+
+# The number a dry run gives the messages it writes (``NNN-`` at the start of the file's name).
+_MESSAGE_NUMBER = re.compile(r"(\d{3,})-.*\.eml")
 
 
 def deliver(messages: Iterable[EmailMessage], mailer: Mailer) -> list[Delivery]:

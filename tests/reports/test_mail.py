@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +87,35 @@ def test_dry_run_writes_parseable_eml_files(tmp_path):
     parsed = email.message_from_bytes(paths[1].read_bytes(), policy=email.policy.default)
     assert parsed["To"].addresses[0].addr_spec == "two@example.com"
     assert parsed.get_body(("plain",)).get_content().strip() == "plain body"
+
+
+def test_a_dry_run_into_a_folder_already_used_numbers_on_and_overwrites_nothing(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "001-one@example.com.eml").write_text("my notes\n")
+    deliveries = deliver([_message("one@example.com"), _message("two@example.com")], DirectoryMailer(out))
+    assert [d.path.name for d in deliveries] == ["002-one@example.com.eml", "003-two@example.com.eml"]
+    assert (out / "001-one@example.com.eml").read_text() == "my notes\n"
+    again = deliver([_message("one@example.com")], DirectoryMailer(out))
+    assert [d.path.name for d in again] == ["004-one@example.com.eml"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "001-one@example.com.eml", "002-one@example.com.eml", "003-two@example.com.eml", "004-one@example.com.eml"]
+
+
+def test_a_dry_run_the_disk_cannot_take_leaves_no_cut_message(tmp_path):
+    """Each message appears whole under its name or not at all: here a process whose files may not grow past 4 KB
+    (RLIMIT_FSIZE, as a full disk would refuse) writes a message of 20 KB."""
+    code = (
+        "import resource, sys; from pathlib import Path\n"
+        "from reports.mail import DirectoryMailer, build_message, deliver\n"
+        "message = build_message(sender='a <a@example.org>', recipient='b@example.com', subject='s',"
+        " text='x' * 20000, html='<p>' + 'y' * 20000 + '</p>')\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "[delivery] = deliver([message], DirectoryMailer(Path(sys.argv[1])))\n"
+        "print(delivery.ok, delivery.error)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.startswith("False OSError: [Errno 27] File too large: ")
+    assert f"{tmp_path / 'out' / '001-b@example.com.eml'}" in done.stdout
+    assert list((tmp_path / "out").iterdir()) == []
