@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ from clausewatch.settings import Settings
 from reports import mail
 from reports.alerts import alert_renderer
 from reports.notification import Outgoing, build_messages, collect, failure_key, streak_key
-from reports.subscribers import SubscriberList, require_subscribers
+from reports.subscribers import Subscriber, SubscriberList, require_subscribers
 from store import notifications
 from store.change_records import failing_documents, list_changes, mark_alerted
 from store.repository import Store
@@ -137,9 +138,11 @@ class _Run:
         failure_keys = self._take(notifications.FAILURE, failing)
         content = collect([pending[int(k)] for k in change_keys], [failing[k] for k in failure_keys],
                           base_url=self.settings.base_url)
-        messages, unbuildable = build_messages(content, subscribers.for_alerts(),
-                                               renderer=alert_renderer(self.settings.base_url),
-                                               sender=self.settings.mail_from, now=self.now, when_empty=False)
+        recipients = subscribers.for_alerts()
+        received = self._received(change_keys, failure_keys, recipients)
+        messages, unbuildable = build_messages(content, recipients, renderer=alert_renderer(self.settings.base_url),
+                                               sender=self.settings.mail_from, now=self.now, when_empty=False,
+                                               received=lambda subscriber: received.get(subscriber.email.lower(), ()))
         sent = mail.deliver([m.message for m in messages], mailer)
         report = AlertReport(len(change_keys), len(failure_keys), unbuildable + sent, dry_run=self.dry)
         if not self.dry:
@@ -155,12 +158,33 @@ class _Run:
             taken = notifications.claim(self.store, kind, keys, holder=self.holder, now=self.now)
         return [k for k in keys if k in taken]
 
+    def _received(self, change_keys: list[str], failure_keys: list[str],
+                  recipients: Sequence[Subscriber]) -> dict[str, set[str]]:
+        """For each recipient (address in lower case), the keys of this run they got in an earlier one."""
+        wanted = {notifications.received_key(kind, key, r.email): (r.email.lower(), key)
+                  for kind, keys in ((notifications.CHANGE, change_keys), (notifications.FAILURE, failure_keys))
+                  for key in keys for r in recipients}
+        received: dict[str, set[str]] = {}
+        for marker in notifications.claimed(self.store, notifications.RECEIVED, wanted):
+            recipient, key = wanted[marker]
+            received.setdefault(recipient, set()).add(key)
+        return received
+
     def _settle(self, messages: list[Outgoing], sent: list[mail.Delivery], change_keys: list[str],
                 failure_keys: list[str]) -> list[int]:
-        """Confirm what reached someone (or no one wanted); release the rest for the next run."""
-        offered = {key for m in messages for key in _keys(m)}
-        delivered = {key for m, d in zip(messages, sent, strict=True) if d.ok for key in _keys(m)}
-        done = {key for key in [*change_keys, *failure_keys] if key in delivered or key not in offered}
+        """Confirm what reached everyone it was offered to (or no one wanted); release the rest for the next run.
+
+        A key some recipients got and others did not stays pending, and who got
+        it is recorded (``notifications.RECEIVED``): the next run sends it to
+        the others only. (It was confirmed once any one recipient had it: a
+        subscriber whose server refused an alert never got it.)
+        """
+        kinds = {**dict.fromkeys(change_keys, notifications.CHANGE), **dict.fromkeys(failure_keys, notifications.FAILURE)}
+        failed = {key for m, d in zip(messages, sent, strict=True) if not d.ok for key in _keys(m)}
+        got = [notifications.received_key(kinds[key], key, m.subscriber.email)
+               for m, d in zip(messages, sent, strict=True) if d.ok for key in _keys(m) if key in failed]
+        notifications.record_sent(self.store, notifications.RECEIVED, got, holder=self.holder, now=self.now)
+        done = {key for key in kinds if key not in failed}
         for kind, keys in ((notifications.CHANGE, change_keys), (notifications.FAILURE, failure_keys)):
             notifications.confirm(self.store, kind, [k for k in keys if k in done], holder=self.holder, now=self.now)
             notifications.release(self.store, kind, [k for k in keys if k not in done], holder=self.holder)

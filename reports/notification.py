@@ -17,7 +17,7 @@ links to the provision record of its clause's first type.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -267,16 +267,21 @@ class Outgoing:
 
 def build_messages(
     content: Notification, subscribers: Sequence[Subscriber], *, renderer: NotificationRenderer, sender: str,
-    now: datetime, when_empty: bool,
+    now: datetime, when_empty: bool, received: Callable[[Subscriber], Collection[str]] | None = None,
 ) -> tuple[list[Outgoing], list[mail.Delivery]]:
     """One message per subscriber; a message that cannot be built is a failed delivery.
 
     A subscriber whose view is empty gets a message only ``when_empty`` (the
     weekly digest, which says "nothing at your threshold"; never an alert).
+    ``received`` names, for a subscriber, the keys (change ids as text, failure
+    keys) they already got: those are left out of their message.
     """
     messages, failures = [], []
     for subscriber in subscribers:
         mine = for_subscriber(content, subscriber)
+        if received is not None and (got := received(subscriber)):
+            mine = replace(mine, changes=tuple(c for c in mine.changes if str(c.id) not in got),
+                           failures=tuple(f for f in mine.failures if f.key not in got))
         if mine.empty and not when_empty:
             continue
         subject, text, html = renderer.render(mine, subscriber)

@@ -26,6 +26,9 @@ from store.repository import Store
 CHANGE = "change"  # key: the change's id
 FAILURE = "failure"  # key: document public id @ start of the failure streak
 IMPORT = "import"  # key: a legacy state file already imported
+# key: ``received_key(kind, key, recipient)``, one recipient who got a change or failure alert whose other
+# recipients did not all get it: the alert stays pending, and the next run sends it only to the others.
+RECEIVED = "received"
 
 CLAIM_TTL = timedelta(hours=1)
 _KEYS_PER_QUERY = 500
@@ -107,3 +110,8 @@ def _take_over(session: Session, kind: str, keys: Sequence[str], *, holder: str,
 
 def _mine(kind: str, keys: Sequence[str], holder: str) -> tuple:
     return (NotificationClaimRow.kind == kind, NotificationClaimRow.key.in_(keys), NotificationClaimRow.holder == holder)
+
+
+def received_key(kind: str, key: str, recipient: str) -> str:
+    """The RECEIVED key of ``recipient`` having got the alert of ``key`` (of ``kind``)."""
+    return f"{kind}:{key}>{recipient.lower()}"

@@ -75,15 +75,17 @@ def shared() -> Path:
 
 
 class _SmtpInbox:
-    """Collects every message the loopback SMTP server accepts; refuses ``*@refused.invalid``."""
+    """Collects every message the loopback SMTP server accepts; refuses ``*@refused.invalid`` and, while they are
+    listed in ``refused``, other addresses."""
 
     def __init__(self) -> None:
         self.messages: list = []
+        self.refused: set[str] = set()
         self.host = "127.0.0.1"
         self.port = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.endswith("@refused.invalid"):
+        if address.endswith("@refused.invalid") or address in self.refused:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
