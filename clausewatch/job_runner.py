@@ -157,8 +157,11 @@ def digest(context: ActionContext) -> ActionResult:
 
     # From the last good run, not "a week ago": a digest sent late or retried
     # then neither skips nor repeats a change.
-    return report_result(send_digest(context.settings, store=context.store, since=context.previous_ok_start,
-                                     send=True))
+    report = send_digest(context.settings, store=context.store, since=context.previous_ok_start, send=True)
+    # A digest some subscriber did not get fails the run, so the next one covers this period again: they get it
+    # then, and those who did get it see it twice, rather than anyone never seeing it (decision 0020).
+    undelivered = [f"the digest was not delivered to {d.recipient}: {d.error}" for d in report.deliveries if not d.ok]
+    return replace_fields(report_result(report), errors=tuple(undelivered))
 
 
 @register_action("run")

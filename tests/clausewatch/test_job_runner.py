@@ -166,3 +166,30 @@ def test_an_action_learns_when_its_job_last_went_well(runner, store, recorded_ac
     first, second = recorded_actions["digest"]
     assert first.previous_ok_start == week_ago  # the failed run does not count: its changes are still due
     assert second.previous_ok_start is None
+
+
+def test_a_digest_some_subscriber_did_not_get_fails_its_run_so_the_next_one_covers_the_period_again(
+        tmp_path, store_url, store, smtp_inbox):
+    """Before, the run was ok with one delivery failed: the next run started after it, and that subscriber never got
+    the period's digest."""
+    subscribers = tmp_path / "subscribers.yaml"
+    subscribers.write_text("subscribers:\n  - {email: legal@example.com}\n  - {email: late@example.com}\n",
+                           encoding="utf-8")
+    schedules = write_schedules(tmp_path / "schedules.yaml", job_yaml("weekly", "digest"))
+    settings = make_settings(tmp_path / "home", store_url, schedules, SUBSCRIBERS=subscribers,
+                             SMTP_HOST=smtp_inbox.host, SMTP_PORT=smtp_inbox.port, SMTP_STARTTLS=False)
+    runner = JobRunner(settings, store, clock=FrozenClock(NOW))
+    smtp_inbox.refused = {"late@example.com"}
+    failed = runner.run(job("digest", job_id="weekly"))
+    assert failed.outcome == "failed"
+    assert failed.error.startswith("the digest was not delivered to late@example.com: SMTPRecipientsRefused")
+    assert [m["To"].addresses[0].addr_spec for m in smtp_inbox.messages] == ["legal@example.com"]
+
+    # The period starts at the last run that went well: none yet, so the next run covers this one's period again.
+    assert "weekly" not in job_store.last_runs(store, outcomes=("ok",))
+
+    smtp_inbox.refused = set()
+    again = runner.run(job("digest", job_id="weekly"))
+    assert again.outcome == "ok"
+    assert [m["To"].addresses[0].addr_spec for m in smtp_inbox.messages][1:] == ["legal@example.com",
+                                                                                 "late@example.com"]
