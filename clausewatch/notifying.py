@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from clausewatch.app import ensure_folder, smtp_config, store_for, utcnow
+from clausewatch.app import ensure_folder, smtp_config, store_failure_line, store_for, utcnow
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from reports import mail
@@ -34,7 +34,7 @@ from reports.notification import Outgoing, build_messages, collect, failure_key,
 from reports.subscribers import Subscriber, SubscriberList, require_subscribers
 from store import notifications
 from store.change_records import failing_documents, list_changes, mark_alerted
-from store.repository import Store
+from store.repository import Store, StoreFailedError
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,16 @@ def send_alerts(
         return _Run(settings, opened, holder(), now, dry=dry_run is not None).alert(subscribers, mailer)
 
 
+class AlertsNotRecordedError(BadInputError):
+    """The alerts went out, then the store failed before recording it: ``report`` says who got what."""
+
+    def __init__(self, report: AlertReport, failure: str):
+        self.report = report
+        delivered = sum(d.ok for d in report.deliveries)
+        super().__init__(f"{failure}; {delivered} alert message(s) were delivered but not recorded as sent: their "
+                         f"claims run out after {notifications.CLAIM_TTL}, and a run after that sends them again")
+
+
 def holder() -> str:
     """Who claims: this host, process and run (two runs in one process are two claimants)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -146,7 +156,10 @@ class _Run:
         sent = mail.deliver([m.message for m in messages], mailer)
         report = AlertReport(len(change_keys), len(failure_keys), unbuildable + sent, dry_run=self.dry)
         if not self.dry:
-            report.alerted_change_ids = self._settle(messages, sent, change_keys, failure_keys)
+            try:
+                report.alerted_change_ids = self._settle(messages, sent, change_keys, failure_keys)
+            except StoreFailedError as exc:
+                raise AlertsNotRecordedError(report, store_failure_line(self.settings, exc)) from exc
         return report
 
     def _take(self, kind: str, keys) -> list[str]:

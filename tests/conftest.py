@@ -81,6 +81,7 @@ class _SmtpInbox:
     def __init__(self) -> None:
         self.messages: list = []
         self.refused: set[str] = set()
+        self.on_message = None  # called with each message accepted, in the server's thread
         self.host = "127.0.0.1"
         self.port = 0
 
@@ -95,6 +96,8 @@ class _SmtpInbox:
         import email.policy
 
         self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        if self.on_message is not None:
+            self.on_message(self.messages[-1])
         return "250 OK"
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from clausewatch.notifying import send_alerts
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import echo_deliveries
+from clausewatch.notifying import AlertsNotRecordedError, send_alerts
 
 
 @click.command("alerts")
@@ -25,7 +25,11 @@ def command(settings, send: bool, dry_run: Path | None) -> None:
     alerted unsent. Exits 2 on a missing or bad subscribers file or one listing no alert subscriber
     (nothing is marked then), 1 when a subscriber's alert could not be delivered (the others still get theirs).
     """
-    report = send_alerts(settings, send=send, dry_run=dry_run)
+    try:
+        report = send_alerts(settings, send=send, dry_run=dry_run)
+    except AlertsNotRecordedError as error:  # who got what, then the error's one line
+        echo_deliveries(error.report.deliveries)
+        raise
     echo_deliveries(report.deliveries)
     marked = "" if report.dry_run else f", {len(report.alerted_change_ids)} marked alerted"
     click.echo(f"alerts: {report.changes} pending change(s), {report.failing} newly failing document(s), "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -225,6 +226,44 @@ def test_a_failed_delivery_releases_the_claim_for_the_next_run(settings, store, 
     (settings.subscribers).write_text("subscribers:\n  - {email: all@example.com}\n", encoding="utf-8")
     second = send_alerts(settings, store=store, send=True, now=T0 + timedelta(hours=3))
     assert second.changes == 1 and len(second.alerted_change_ids) == 1 and list(_inbox(smtp_inbox)) == ["all@example.com"]
+
+
+def test_alerts_delivered_then_not_recorded_for_a_failed_store_are_listed_and_said_to_be_unrecorded(
+        settings, store, store_url, acme, smtp_inbox):
+    """The store failing between delivery and its record (here another program renames the claims table as the
+    first message is accepted): who got what is printed, then one line saying they may go out again; before, only
+    the store's error was printed, and the deliveries were lost from sight."""
+    import sqlalchemy as sa
+    from click.testing import CliRunner
+
+    from clausewatch.cli import main
+
+    record_fetched_text(store, acme, V1, T0)
+    record_fetched_text(store, acme, V2, T0 + timedelta(hours=1))
+    settings.subscribers.write_text("subscribers:\n  - {email: all@example.com}\n", encoding="utf-8")
+    other = sa.create_engine(store_url)
+
+    def break_the_store(_message) -> None:
+        with other.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE notification_claims RENAME TO notification_claims_moved"))
+
+    smtp_inbox.on_message = break_the_store
+    env = {"CLAUSEWATCH_HOME": str(settings.home), "CLAUSEWATCH_DATABASE_URL": store_url,
+           "CLAUSEWATCH_BLOBS": str(store.blobs.root), "CLAUSEWATCH_SUBSCRIBERS": str(settings.subscribers),
+           "CLAUSEWATCH_SMTP_HOST": smtp_inbox.host, "CLAUSEWATCH_SMTP_PORT": str(smtp_inbox.port),
+           "CLAUSEWATCH_SMTP_STARTTLS": "false"}
+    try:
+        result = CliRunner().invoke(main, ["alerts", "--send"], env=env)
+    finally:
+        other.dispose()
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("all@example.com") or "all@example.com" in lines[0]
+    assert "ok" in lines[0]
+    assert re.fullmatch(r"Error: DATABASE_URL \(--database-url, CLAUSEWATCH_DATABASE_URL\): the database at \S+ "
+                        r"failed: .+; 1 alert message\(s\) were delivered but not recorded as sent: their claims run "
+                        r"out after 1:00:00, and a run after that sends them again", lines[-1]), lines[-1]
+    assert len(smtp_inbox.messages) == 1
 
 
 def test_legacy_alert_state_file_is_imported_once_and_kept(settings, store, acme, smtp_inbox):
