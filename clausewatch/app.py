@@ -134,7 +134,13 @@ def new_file(path: Path, option: str) -> Iterator[Path]:
     os.close(fd)
     temporary = Path(name)
     try:
-        yield temporary
+        try:
+            yield temporary
+        except OSError as exc:
+            if exc.filename is not None:
+                raise
+            # A write the disk refused names no file: name the one asked for (exit 2, one line).
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         os.chmod(temporary, 0o644)
         try:
             os.link(temporary, path)  # unlike a rename, fails when the name was taken meanwhile

@@ -213,3 +213,21 @@ def test_an_init_the_disk_cuts_short_leaves_no_half_made_store_and_the_next_init
     assert not list((tmp_path / "home").glob("clausewatch.db*"))
     again = _invoke(base, "init")
     assert again.exit_code == 0, again.output
+
+
+def test_an_export_the_disk_cannot_take_names_the_file_asked_for_and_leaves_no_part_of_it(tmp_path):
+    with LocalSite() as site:
+        base = _home(tmp_path, site, 1)
+        site.set("/terms/0", Page(_terms(0, sections=400)))
+        assert _invoke(base, "crawl", "--delay", "0").exit_code == 0
+    out = tmp_path / "exports" / "archive.wacz"
+    out.parent.mkdir()
+    limit = 40 * 1024  # room for SQLite's shared-memory file, not for a web archive of a page of 400 clauses
+    done = subprocess.run([CLAUSEWATCH, *base, "export", "--wacz", str(out)], capture_output=True, text=True,
+                          timeout=300,
+                          env={key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert done.stderr.strip() == f"Error: cannot use {out}: File too large"
+    assert list(out.parent.iterdir()) == []
