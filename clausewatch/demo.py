@@ -17,7 +17,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from clausewatch.app import ensure_folder, open_store
-from clausewatch.crawling import crawl_catalog
+from clausewatch.crawling import crawl_catalog, store_failure_problem
 from clausewatch.errors import BadInputError
 from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.settings import Settings
@@ -171,6 +171,8 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
             echo(f"serving version {version} of {len(DOCUMENTS)} policies at {site.base_url}; crawling…")
             report = crawl_catalog(demo_settings, delay=0, concurrency=4)
             echo("  " + ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())))
+            if report.store_failure is not None:  # a full disk: nothing more can be recorded
+                raise BadInputError(f"demo --out: {store_failure_problem(demo_settings, report)}")
             reports.append(report)
     return DemoResult(folder, demo_settings, reports)
 

@@ -231,3 +231,18 @@ def test_an_export_the_disk_cannot_take_names_the_file_asked_for_and_leaves_no_p
     assert done.returncode == 2, done.stderr[-3000:]
     assert done.stderr.strip() == f"Error: cannot use {out}: File too large"
     assert list(out.parent.iterdir()) == []
+
+
+def test_a_demo_whose_store_fails_stops_there_with_one_line(tmp_path):
+    """Before, the demo crawled version 2 anyway and failed later, building the site."""
+    limit = 300 * 1024  # room for the schema and a version or so, not for the demo's four policies
+    done = subprocess.run([CLAUSEWATCH, "demo", "--out", str(tmp_path / "demo")], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path,
+                          env={key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "serving version 2" not in done.stdout
+    assert re.fullmatch(r"Error: demo --out: HOME \(--home, CLAUSEWATCH_HOME\): the database at \S+ failed: [^;]+; "
+                        r"the crawl stopped: \d+ document\(s\) checked, \d+ not checked",
+                        done.stderr.strip().splitlines()[-1])
