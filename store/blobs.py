@@ -7,6 +7,7 @@ a crash never leaves a partial blob under a real name (SPEC §2).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import zlib
@@ -65,7 +66,9 @@ class BlobStore:
 
     @staticmethod
     def _write(folder: str, target: str, compressed: bytes) -> None:
-        os.makedirs(folder, exist_ok=True)
+        # The fan-out folder only: a root gone in use fails here (the store made it when it opened).
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:

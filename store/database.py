@@ -217,8 +217,7 @@ class Database:
         blobs = BlobStore(blobs_root)
         try:
             _prepare(url, engine, create=mode == "create")
-            if mode != "create":
-                _check_blob_folder(engine, blobs)
+            _check_blob_folder(engine, blobs, mode)
         except BaseException:
             engine.dispose()
             raise
@@ -305,19 +304,26 @@ def _remove_new_database(path: Path) -> None:
         each.unlink(missing_ok=True)
 
 
-def _check_blob_folder(engine: Engine, blobs: BlobStore) -> None:
-    """A store holding versions or snapshots needs the folder of their blobs.
+def _check_blob_folder(engine: Engine, blobs: BlobStore, mode: str) -> None:
+    """A store holding versions or snapshots needs the folder of their blobs; an empty one opened to record makes it.
 
     Without it every read fails blob by blob, and a crawl would start a new, empty
-    folder beside the real one. A store with nothing in it yet makes its folder at
-    its first write. Counted only when the folder is missing: opening costs nothing more.
+    folder beside the real one. The folder is made here, not by a blob's write: a
+    folder that goes away in use (a HOME deleted mid-crawl) is then a failure of
+    the store, not a new empty folder the crawl fills as if nothing happened.
+    ``create`` (``init``, ``migrate``) leaves the missing folder of a store that
+    holds blobs alone: migrating a database without its blob folder mounted is
+    allowed. Counted only when the folder is missing: opening costs nothing more.
     """
     if blobs.root.is_dir():
         return
     with engine.connect() as connection:
         versions = connection.scalar(select(func.count()).select_from(VersionRow)) or 0
         snapshots = connection.scalar(select(func.count()).select_from(SnapshotRow)) or 0
-    if versions or snapshots:
+    if not (versions or snapshots):
+        if mode != "read":
+            blobs.root.mkdir(parents=True, exist_ok=True)
+    elif mode != "create":
         raise BlobFolderMissingError(blobs.root, versions, snapshots)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import zlib
 
 import pytest
@@ -43,3 +44,17 @@ def test_no_temporary_file_survives_a_write(tmp_path):
         blobs.put(f"text {n}".encode())
     assert blobs.orphan_temporaries() == []
     assert not list(tmp_path.rglob(".tmp-*"))
+
+
+def test_a_blob_folder_gone_in_use_is_a_failure_of_the_store_not_a_new_empty_folder(tmp_path):
+    """HOME deleted mid-crawl: the next blob recreated the folder and the crawl carried on as if nothing happened."""
+    from store.errors import BlobFolderFailedError
+
+    root = tmp_path / "objects"
+    root.mkdir()
+    blobs = BlobStore(root)
+    blobs.put(b"first")
+    shutil.rmtree(root)
+    with pytest.raises(BlobFolderFailedError, match=f"the blob folder {root} failed: No such file or directory"):
+        blobs.put(b"second")
+    assert not root.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import threading
 from datetime import UTC, datetime
@@ -73,10 +74,13 @@ def _record_a_version(store: Store) -> None:
                                 text="We may terminate your account at any time.", started_at=NOW, finished_at=NOW)
 
 
-def test_a_store_with_no_version_yet_makes_its_blob_folder_at_its_first_write(store_url, tmp_path):
-    Store.open(store_url, tmp_path / "objects").close()  # `init` makes no blob folder
+def test_a_store_with_no_version_yet_makes_its_blob_folder_when_opened_to_record(store_url, tmp_path):
+    Store.open(store_url, tmp_path / "objects").close()
+    shutil.rmtree(tmp_path / "objects")  # `init` made it; a command that only reads makes none
+    Store.open(store_url, tmp_path / "objects", mode="read").close()
     assert not (tmp_path / "objects").exists()
     writer = Store.open(store_url, tmp_path / "objects", mode="write")
+    assert (tmp_path / "objects").is_dir()  # made here, not by a blob's write (store.blobs)
     try:
         _record_a_version(writer)
     finally:
