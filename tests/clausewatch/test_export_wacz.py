@@ -95,6 +95,15 @@ def test_an_existing_file_is_refused_and_left_as_it_was(crawled, tmp_path):
     assert theirs.read_text() == "not mine to overwrite"
 
 
+def test_a_dash_is_not_taken_for_a_file_name(crawled, tmp_path, monkeypatch):
+    """`--wacz -` wrote a file named "-" in the working folder (third review)."""
+    monkeypatch.chdir(tmp_path)
+    for option in ("--wacz", "--out"):
+        result = CliRunner().invoke(main, [*crawled["base"], "export", option, "-"])
+        assert result.exit_code == 2 and result.output.startswith(f"Error: {option} -: give a file name")
+    assert not (tmp_path / "-").exists()
+
+
 def test_an_archive_path_under_a_file_is_bad_input_that_says_so(crawled, tmp_path):
     (tmp_path / "exports").write_text("a file where a folder is wanted\n")
     for wacz in (tmp_path / "exports" / "x.wacz", tmp_path / "exports" / "2026" / "x.wacz"):
