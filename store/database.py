@@ -9,6 +9,7 @@ that opens a session: nothing outside ``store/`` touches a session or a row.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -276,26 +277,66 @@ def _prepare(url: str, engine: Engine, *, create: bool) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:  # a file where a folder of the path should be
             raise StoreUnavailableError(f"cannot create {where}: {exc.strerror}: {exc.filename}") from None
-    created = path is not None and create and not path.exists()
-    try:
-        checker = make_engine(url, read_only=True)
+    created = path is not None and create and _make_new_file(path)
+    with _creating(path if create else None):
         try:
-            state = schema_state(checker)
-        finally:
-            checker.dispose()
-        _check_schema(state, where, create=create)
-        if create and not state.up_to_date:
-            upgrade(engine)
-    except BaseException as exc:
-        if created:
-            # SQLite runs the migrations' DDL outside a transaction: a first migration cut short (a full disk)
-            # left a database of some tables that no later `init` would take for a store. This call made the
-            # file, so it may remove it, and the next `init` starts afresh.
-            engine.dispose()
-            _remove_new_database(path)
-        if isinstance(exc, DBAPIError):
-            raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
-        raise
+            checker = make_engine(url, read_only=True)
+            try:
+                state = schema_state(checker)
+            finally:
+                checker.dispose()
+            _check_schema(state, where, create=create)
+            if create and not state.up_to_date:
+                upgrade(engine)
+        except BaseException as exc:
+            if created:
+                # SQLite runs the migrations' DDL outside a transaction: a first migration cut short (a full disk)
+                # left a database of some tables that no later `init` would take for a store. This call made the
+                # file, so it may remove it, and the next `init` starts afresh.
+                engine.dispose()
+                _remove_new_database(path)
+            if isinstance(exc, DBAPIError):
+                raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+            raise
+
+
+@contextmanager
+def _creating(path: Path | None) -> Iterator[None]:
+    """While an SQLite store is checked and migrated, no other ``init`` or ``migrate`` of it is (``path`` None:
+    nothing to hold).
+
+    Its DDL runs outside a transaction, so two at once interleaved, and the
+    one that then failed could remove the tables the other had made. Held as an
+    advisory ``flock`` on the database file itself, which SQLite's own (POSIX)
+    locks do not see; PostgreSQL's migrations take an advisory lock of their own.
+    """
+    if path is None:
+        yield
+        return
+    import fcntl
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _make_new_file(path: Path) -> bool:
+    """Create the empty file ``path`` unless it exists; True only for the one process that made it.
+
+    Two ``init`` at once both saw no file, and the one whose migration then
+    failed removed the database the other had just reported ready: only the
+    maker of the file may remove it, and only while it holds :func:`_creating`.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except FileExistsError:
+        return False
+    except OSError as exc:  # a folder not writable, a full disk: as SQLite would have said it
+        raise StoreUnavailableError(f"cannot create {path}: {exc.strerror}") from None
+    return True
 
 
 def _remove_new_database(path: Path) -> None:

@@ -251,3 +251,22 @@ def test_a_demo_whose_store_fails_stops_there_with_one_line(tmp_path):
     assert re.fullmatch(r"Error: demo --out: HOME \(--home, CLAUSEWATCH_HOME\): the database at \S+ failed: [^;]+; "
                         r"the crawl stopped: \d+ document\(s\) checked, \d+ not checked",
                         done.stderr.strip().splitlines()[-1])
+
+
+def test_two_inits_at_once_leave_one_store_whichever_loses(tmp_path):
+    """Both saw no database file; the one whose migration then failed removed the store the other had just made
+    (an init cut short removes only the file it made itself)."""
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text("name: Acme\ndocuments:\n  - type: Terms of Service\n"
+                                       "    url: http://127.0.0.1:9/terms\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")}
+    for attempt in range(6):
+        base = ["--home", str(tmp_path / f"home{attempt}"), "--catalog", str(catalog)]
+        racing = [subprocess.Popen([CLAUSEWATCH, *base, "init"], env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outcomes = [(process.wait(timeout=300), process.communicate()) for process in racing]
+        assert any(status == 0 for status, _ in outcomes), outcomes
+        assert all("Traceback" not in err for _, (_, err) in outcomes)
+        status = _invoke(base, "status")
+        assert status.exit_code == 0 and "CW-D-00001" in status.output, (attempt, outcomes, status.output)
