@@ -58,22 +58,64 @@ def public_key_path(private_path: Path) -> Path:
 
 
 def create_key(path: Path) -> bool:
-    """Make a new key pair at ``path`` (and ``path.pub``) unless one is there; True when made."""
+    """Make a new key pair at ``path`` (and ``path.pub``) unless one is there; True when made.
+
+    Each file appears whole under its name or not at all: a full disk left an
+    empty key that every later ``init`` kept and nothing could load. A key whose
+    public half is missing or empty (an older cut-short ``init``) gets it again.
+    """
     if path.exists():
+        _restore_public_key(path)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
     # Created with 0600 from the start: the key is never readable by others, not even for a moment.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another `init` made it since we looked
+    if not _write_whole(path, pem, 0o600, replace=False):  # another `init` made one since we looked
         return False
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    public_key_path(path).write_bytes(public_pem(key.public_key()))
+    _write_whole(public_key_path(path), public_pem(key.public_key()), 0o644, replace=True)
     return True
+
+
+def _restore_public_key(path: Path) -> None:
+    public = public_key_path(path)
+    if public.exists() and public.stat().st_size:
+        return
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError, OSError):
+        return  # not a key this could read: loading it says so, naming it
+    if isinstance(key, Ed25519PrivateKey):
+        _write_whole(public, public_pem(key.public_key()), 0o644, replace=True)
+
+
+def _write_whole(target: Path, data: bytes, mode: int, *, replace: bool) -> bool:
+    """Write ``target`` through a temporary file beside it; False when it exists and ``replace`` is not set.
+
+    A write the disk refuses names ``target`` and leaves nothing behind.
+    """
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            os.replace(temporary, target)
+        else:
+            try:
+                os.link(temporary, target)  # never onto a file already there
+            except FileExistsError:
+                return False
+        return True
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load_signer(path: Path) -> LogSigner:
