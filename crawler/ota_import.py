@@ -95,12 +95,19 @@ def _read_bytes(path: Path) -> bytes | None:
 
 
 def _write_atomically(path: Path, content: bytes) -> None:
-    """Write beside the target and rename, so a crash never leaves half a declaration."""
+    """Write beside the target and rename, so a crash never leaves half a declaration; readable as any catalog
+    file is (``mkstemp`` makes 0600), and a write the disk refuses names the file."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(content)
+        os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

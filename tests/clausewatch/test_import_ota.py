@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -48,6 +51,24 @@ def test_copy_brings_declarations_and_history_files_as_they_are(settings: Settin
     for path in FIXTURES.iterdir():
         assert (settings.catalog / path.name).read_bytes() == path.read_bytes()
     assert platforms_of(settings.catalog) == platforms_of(FIXTURES)
+
+
+def test_imported_files_are_readable_as_any_catalog_file(settings: Settings) -> None:
+    """mkstemp made them 0600: another service user (the scheduler's, the site's) could not read the catalog."""
+    run(settings, FIXTURES)
+    assert {oct(path.stat().st_mode & 0o777) for path in settings.catalog.iterdir()} == {"0o644"}
+
+
+def test_an_import_the_disk_cannot_take_names_the_file_and_leaves_no_part_of_it(tmp_path: Path) -> None:
+    code = ("import resource, sys\nfrom clausewatch.cli import main\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (16, 16))\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", code, "--home", str(tmp_path / "home"), "--catalog",
+                           str(tmp_path / "catalog"), "import-ota", str(FIXTURES)], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 2, done.stderr
+    assert re.fullmatch(re.escape(f"Error: cannot use {tmp_path / 'catalog'}/") + r"\S+: File too large",
+                        done.stderr.strip()), done.stderr
+    assert list((tmp_path / "catalog").iterdir()) == []
 
 
 def test_importing_again_changes_nothing(settings: Settings) -> None:
