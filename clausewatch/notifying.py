@@ -124,8 +124,9 @@ class AlertsNotRecordedError(BadInputError):
     def __init__(self, report: AlertReport, failure: str):
         self.report = report
         delivered = sum(d.ok for d in report.deliveries)
-        super().__init__(f"{failure}; {delivered} alert message(s) were delivered but not recorded as sent: their "
-                         f"claims run out after {notifications.CLAIM_TTL}, and a run after that sends them again")
+        super().__init__(f"{failure}; {delivered} alert message(s) were delivered before it and may not be recorded "
+                         f"as sent: if not, their claims run out after {notifications.CLAIM_TTL}, and a run after "
+                         "that sends them again")
 
 
 def holder() -> str:

@@ -261,8 +261,9 @@ def test_alerts_delivered_then_not_recorded_for_a_failed_store_are_listed_and_sa
     assert lines[0].startswith("all@example.com") or "all@example.com" in lines[0]
     assert "ok" in lines[0]
     assert re.fullmatch(r"Error: DATABASE_URL \(--database-url, CLAUSEWATCH_DATABASE_URL\): the database at \S+ "
-                        r"failed: .+; 1 alert message\(s\) were delivered but not recorded as sent: their claims run "
-                        r"out after 1:00:00, and a run after that sends them again", lines[-1]), lines[-1]
+                        r"failed: .+; 1 alert message\(s\) were delivered before it and may not be recorded as sent: "
+                        r"if not, their claims run out after 1:00:00, and a run after that sends them again",
+                        lines[-1]), lines[-1]
     assert len(smtp_inbox.messages) == 1
 
 
