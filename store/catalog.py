@@ -9,11 +9,12 @@ from datetime import datetime
 from itertools import islice
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from analysis.domain import Document, PlatformSpec
 from store import mapping
-from store.database import Database, chunks, document_row
+from store.database import Database, StoreError, chunks, document_row
 from store.health import NEVER_FETCHED, fetch_health
 from store.tables import DocumentRow, FetchRow, PlatformRow, VersionRow
 
@@ -79,6 +80,13 @@ class Catalog:
         documents are read back with :meth:`each_document` or :meth:`documents`:
         returning them all made every sync hold the whole catalog twice.
         """
+        try:
+            self._sync(platforms, now=now, retire_missing=retire_missing)
+        except IntegrityError as exc:  # a platform or document another process inserted between our read and write
+            raise StoreError("another process synced its catalog into this store at the same moment; nothing of "
+                             "this sync was kept: run the command again") from exc
+
+    def _sync(self, platforms: Iterable[PlatformSpec], *, now: datetime, retire_missing: bool) -> None:
         with self.db.session() as session:
             kept: set[int] = set()
             specs = iter(platforms)

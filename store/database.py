@@ -307,15 +307,16 @@ def _creating(path: Path | None) -> Iterator[None]:
 
     Its DDL runs outside a transaction, so two at once interleaved, and the
     one that then failed could remove the tables the other had made. Held as an
-    advisory ``flock`` on the database file itself, which SQLite's own (POSIX)
-    locks do not see; PostgreSQL's migrations take an advisory lock of their own.
+    advisory ``flock`` on the database's folder: not on the file itself, whose
+    descriptor, once closed, would drop every POSIX lock SQLite holds on it in
+    this process. PostgreSQL's migrations take an advisory lock of their own.
     """
     if path is None:
         yield
         return
     import fcntl
 
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path.parent, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
