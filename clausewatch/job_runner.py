@@ -152,16 +152,14 @@ def site(context: ActionContext) -> ActionResult:
 
 @register_action("digest")
 def digest(context: ActionContext) -> ActionResult:
-    """Send the digest of the changes since this job's last good run (the first time: a week)."""
-    from clausewatch.publishing import send_digest
+    """Send each digest subscriber the changes since their last digest of this job (the first time: since the job's
+    last good run, or a week)."""
+    from clausewatch.publishing import send_job_digest
 
-    # From the last good run, not "a week ago": a digest sent late or retried
-    # then neither skips nor repeats a change.
-    report = send_digest(context.settings, store=context.store, since=context.previous_ok_start, send=True)
-    # A digest some subscriber did not get fails the run, so the next one covers this period again: they get it
-    # then, and those who did get it see it twice, rather than anyone never seeing it (decision 0020).
-    undelivered = [f"the digest was not delivered to {d.recipient}: {d.error}" for d in report.deliveries if not d.ok]
-    return replace_fields(report_result(report), errors=tuple(undelivered))
+    # From where each subscriber's last digest ended, not "a week ago": a digest sent late, retried or refused
+    # neither skips nor repeats a change for anyone.
+    return report_result(send_job_digest(context.settings, context.store, context.job_id,
+                                         context.previous_ok_start))
 
 
 @register_action("run")

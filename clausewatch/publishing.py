@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 from clausewatch.notifying import check_sending, mailer_for, subscribers_of
@@ -61,3 +63,37 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
             opened, subscribers, since=since or now - DIGEST_PERIOD, now=now, base_url=settings.base_url,
             sender=settings.mail_from, mailer=mailer_for(settings, send=send, dry_run=dry_run, command="digest"),
         )
+
+
+def send_job_digest(settings: Settings, store: Store, job_id: str, since: datetime | None) -> DigestReport:
+    """The digest job's run: each subscriber's period starts where their last digest of this job ended.
+
+    Who got it is recorded (``notifications.DIGEST``); a subscriber with no
+    record yet starts at ``since`` (the job's last good run; else a week ago),
+    and one whose digest was refused keeps that start, so the next run covers
+    their whole period while the others get only what is new: one address
+    refused for good holds no one else's digest back (decision 0020).
+    """
+    from store import notifications
+
+    now = utcnow()
+    subscribers = subscribers_of(settings, store, "digest")
+    readers = subscribers.for_digest()
+    ends = notifications.digest_periods_end(store, job_id, [s.email for s in readers])
+    default = since or now - DIGEST_PERIOD
+    periods: dict[datetime, list] = {}
+    for reader in readers:
+        periods.setdefault(ends.get(reader.email.lower(), default), []).append(reader)
+    mailer = mailer_for(settings, send=True, dry_run=None, command="digest")
+    deliveries, changes, failing = [], 0, 0
+    for start, members in sorted(periods.items()):
+        report = send_weekly_digest(store, replace(subscribers, subscribers=tuple(members)), since=start, now=now,
+                                    base_url=settings.base_url, sender=settings.mail_from, mailer=mailer)
+        got = {parseaddr(d.recipient)[1].lower() for d in report.deliveries if d.ok}
+        notifications.record_digest_periods(store, job_id, got, until=now)
+        # A first digest refused: its period still starts here next time, whatever the job's next good run.
+        first_refused = [m.email for m in members if m.email.lower() not in got and m.email.lower() not in ends]
+        notifications.record_digest_periods(store, job_id, first_refused, until=start)
+        deliveries += report.deliveries
+        changes, failing = max(changes, report.changes), max(failing, report.failing)
+    return DigestReport(min(periods, default=default), now, changes, failing, deliveries)

@@ -29,6 +29,9 @@ IMPORT = "import"  # key: a legacy state file already imported
 # key: ``received_key(kind, key, recipient)``, one recipient who got a change or failure alert whose other
 # recipients did not all get it: the alert stays pending, and the next run sends it only to the others.
 RECEIVED = "received"
+# key: ``digest_key(job, recipient)``; ``sent_at``: the end of the last period that recipient's digest of that job
+# covered. The next digest of the job starts there for them (a refused one does not hold back the others).
+DIGEST = "digest"
 
 CLAIM_TTL = timedelta(hours=1)
 _KEYS_PER_QUERY = 500
@@ -115,3 +118,29 @@ def _mine(kind: str, keys: Sequence[str], holder: str) -> tuple:
 def received_key(kind: str, key: str, recipient: str) -> str:
     """The RECEIVED key of ``recipient`` having got the alert of ``key`` (of ``kind``)."""
     return f"{kind}:{key}>{recipient.lower()}"
+
+
+def digest_key(job_id: str, recipient: str) -> str:
+    return f"{job_id}>{recipient.lower()}"
+
+
+def digest_periods_end(store: Store, job_id: str, recipients: Iterable[str]) -> dict[str, datetime]:
+    """For each recipient (in lower case) who got a digest of ``job_id``, the end of the last period it covered."""
+    keys = {digest_key(job_id, recipient): recipient.lower() for recipient in recipients}
+    ends: dict[str, datetime] = {}
+    with store.session() as session:
+        for chunk in chunks(keys, _KEYS_PER_QUERY):
+            for key, sent_at in session.execute(select(NotificationClaimRow.key, NotificationClaimRow.sent_at).where(
+                    NotificationClaimRow.kind == DIGEST, NotificationClaimRow.key.in_(chunk))):
+                ends[keys[key]] = sent_at
+    return ends
+
+
+def record_digest_periods(store: Store, job_id: str, recipients: Iterable[str], *, until: datetime) -> None:
+    """The recipients got the digest of ``job_id`` up to ``until``: their next one starts there."""
+    keys = [digest_key(job_id, recipient) for recipient in dict.fromkeys(r.lower() for r in recipients)]
+    with store.session() as session:
+        for chunk in chunks(keys, _KEYS_PER_QUERY):
+            session.execute(delete(NotificationClaimRow).where(NotificationClaimRow.kind == DIGEST,
+                                                               NotificationClaimRow.key.in_(chunk)))
+            _insert_new(session, DIGEST, chunk, holder=f"digest:{job_id}", now=until, sent=True)
