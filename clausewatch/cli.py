@@ -58,9 +58,22 @@ class GuardedGroup(click.Group):
             status = exit_status_of(error)
             if status is None:
                 raise
-            for line in error_lines(error):
+            for line in _named(error_lines(error), error, ctx):
                 click.echo(f"Error: {line}", err=True)
             ctx.exit(status)
+
+
+def _named(lines: list[str], error: Exception, ctx: click.Context) -> list[str]:
+    """A store that failed in use, where no layer below named the setting it came from: named here."""
+    from clausewatch.commands._global_options import SETTINGS
+    from store.errors import StoreFailedError
+
+    settings = ctx.meta.get(SETTINGS)
+    if not isinstance(error, StoreFailedError) or settings is None:
+        return lines
+    from clausewatch.app import store_failure_line
+
+    return [" ".join(store_failure_line(settings, error).split())]
 
 
 def usage_line(error: click.UsageError, command_path: str) -> str:

@@ -23,6 +23,7 @@ import click
 from clausewatch.settings import Settings, load_settings
 
 _GIVEN = "clausewatch.global_options"  # ctx.meta key: {parameter name: value given}
+SETTINGS = "clausewatch.settings"  # ctx.meta key: the command's resolved settings
 
 # Our own loggers; Scrapy, Alembic and the rest only speak up for warnings unless -vv asks for everything.
 OUR_LOGGERS = ("clausewatch", "crawler", "store", "reports", "analysis")
@@ -79,6 +80,7 @@ def global_options(function: Callable) -> Callable:
         ctx = click.get_current_context()
         if _GIVEN in ctx.meta or not isinstance(ctx.obj, Settings):
             ctx.obj = resolve_settings(ctx)
+        ctx.meta[SETTINGS] = ctx.obj  # for the group's error handler, which names the setting a failing store came from
         return function(*args, **kwargs)
 
     return add_global_options(with_settings)

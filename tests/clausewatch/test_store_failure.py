@@ -270,3 +270,24 @@ def test_two_inits_at_once_leave_one_store_whichever_loses(tmp_path):
         assert all("Traceback" not in err for _, (_, err) in outcomes)
         status = _invoke(base, "status")
         assert status.exit_code == 0 and "CW-D-00001" in status.output, (attempt, outcomes, status.output)
+
+
+def test_a_store_that_fails_under_a_command_opening_it_itself_is_named_by_its_setting(tmp_path):
+    """`init` opens its store without the helper that names the setting: the line said only "the database at …"."""
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    for number in range(1500):  # a catalog whose sync outgrows the cap, after the schema fitted under it
+        (catalog / f"p{number:04d}.yaml").write_text(
+            f"name: Platform {number}\ndocuments:\n  - type: Terms of Service\n    url: http://127.0.0.1:9/t/{number}\n"
+            f"  - type: Privacy Policy\n    url: http://127.0.0.1:9/p/{number}\n")
+    base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+    limit = 300 * 1024
+    done = subprocess.run([CLAUSEWATCH, *base, "init"], capture_output=True, text=True, timeout=300,
+                          env={key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")},
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert re.fullmatch(r"Error: HOME \(--home, CLAUSEWATCH_HOME\): the database at \S+ failed: [^;]+",
+                        done.stderr.strip()), done.stderr
+    again = _invoke(base, "init")
+    assert again.exit_code == 0 and "1500 platform(s), 3000 document(s)" in again.output, again.output
