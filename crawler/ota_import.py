@@ -10,8 +10,6 @@ crash never leaves half a declaration.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from crawler.declarations import (
     load_declaration_file,
     platform_to_yaml,
 )
+from store.files import write_whole
 
 # Outcomes of one declaration; the last two make the command exit with status 1.
 IMPORTED, UNCHANGED, UNTRACKED, CONFLICT, INVALID = "imported", "unchanged", "untracked", "conflict", "invalid"
@@ -73,7 +72,7 @@ class CatalogImport:
         if existing and not self.force:
             return Outcome(source, CONFLICT, f"{', '.join(existing)} exists with other content (use --force to overwrite)")
         for path, content in changed.items():
-            _write_atomically(path, content)
+            write_whole(path, content)
         self.owners[platform.slug] = next(iter(targets)).name
         return Outcome(source, IMPORTED)
 
@@ -92,25 +91,6 @@ class CatalogImport:
 
 def _read_bytes(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """Write beside the target and rename, so a crash never leaves half a declaration; readable as any catalog
-    file is (``mkstemp`` makes 0600), and a write the disk refuses names the file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(content)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(path)) from exc
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def declaration_sources(source: Path) -> list[Path]:

@@ -15,12 +15,11 @@ Rendering is the caller's job: give this module finished text and HTML.
 
 from __future__ import annotations
 
+import errno
 import logging
-import os
 import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +30,8 @@ from pathlib import Path
 from typing import Protocol
 
 import css_inline
+
+from store.files import write_whole
 
 log = logging.getLogger(__name__)
 
@@ -216,15 +217,8 @@ class DirectoryMailer:
         self._count += 1
         recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", message["To"].addresses[0].addr_spec)
         path = self.folder / f"{self._count:03d}-{recipient}.eml"
-        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".clausewatch-tmp-", suffix=".eml")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(bytes(message))
-            os.link(temporary, path)  # never onto a file already there: FileExistsError
-        except OSError as exc:
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
-        finally:
-            os.unlink(temporary)
+        if not write_whole(path, bytes(message), replace=False):  # never onto a file already there
+            raise FileExistsError(errno.EEXIST, "a file of that name is already there", str(path))
         return path
 
 

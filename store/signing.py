@@ -8,7 +8,6 @@ beside the log so anyone can check a tree head without us.
 from __future__ import annotations
 
 import hashlib
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from analysis.evidence import TreeHead
+from store.files import write_whole
 
 
 class SigningKeyError(Exception):
@@ -71,10 +71,10 @@ def create_key(path: Path) -> bool:
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    # Created with 0600 from the start: the key is never readable by others, not even for a moment.
-    if not _write_whole(path, pem, 0o600, replace=False):  # another `init` made one since we looked
+    # Written as 0600 from the start: the key is never readable by others, not even for a moment.
+    if not write_whole(path, pem, mode=0o600, replace=False, durable=True):  # another `init` made one meanwhile
         return False
-    _write_whole(public_key_path(path), public_pem(key.public_key()), 0o644, replace=True)
+    write_whole(public_key_path(path), public_pem(key.public_key()), durable=True)
     return True
 
 
@@ -87,35 +87,7 @@ def _restore_public_key(path: Path) -> None:
     except (ValueError, TypeError, OSError):
         return  # not a key this could read: loading it says so, naming it
     if isinstance(key, Ed25519PrivateKey):
-        _write_whole(public, public_pem(key.public_key()), 0o644, replace=True)
-
-
-def _write_whole(target: Path, data: bytes, mode: int, *, replace: bool) -> bool:
-    """Write ``target`` through a temporary file beside it; False when it exists and ``replace`` is not set.
-
-    A write the disk refuses names ``target`` and leaves nothing behind.
-    """
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if replace:
-            os.replace(temporary, target)
-        else:
-            try:
-                os.link(temporary, target)  # never onto a file already there
-            except FileExistsError:
-                return False
-        return True
-    except OSError as exc:
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(target)) from exc
-    finally:
-        temporary.unlink(missing_ok=True)
+        write_whole(public, public_pem(key.public_key()), durable=True)
 
 
 def load_signer(path: Path) -> LogSigner:

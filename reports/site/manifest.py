@@ -16,14 +16,13 @@ thing, so even a first build killed midway leaves its folder recognisable.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from store.files import TEMPORARY_PREFIX, write_whole
+
 MANIFEST_NAME = ".clausewatch-manifest.json"
-TEMPORARY_PREFIX = ".clausewatch-tmp-"
 
 
 class SitePathError(ValueError):
@@ -38,23 +37,9 @@ def is_site_folder(folder: Path) -> bool:
 
 
 def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``target`` whole or not at all. A write that fails (a full disk) names ``target``: the OS names no file
-    for a failed ``write``."""
+    """Write ``target`` whole or not at all, its folder made if needed (``store.files.write_whole``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(target)) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_whole(target, data)
 
 
 def _same_content(target: Path, data: bytes) -> bool:
