@@ -202,6 +202,7 @@ class Database:
         self.engine = engine
         self.blobs = blobs
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._file = _SQLiteFile.of(engine)
 
     @classmethod
     def open(cls, url: str, blobs_root: Path, *, mode: str = "create"):
@@ -234,11 +235,16 @@ class Database:
         A driver error that is not a constraint's (a full disk, a server gone,
         a file that stopped being a database) is a :class:`StoreFailedError`
         naming the database; constraint errors stay as they are, for the
-        callers that retry on them.
+        callers that retry on them. So is an SQLite file removed or replaced
+        while the store is open (:class:`_SQLiteFile`).
         """
         try:
+            if self._file is not None:
+                self._file.check()  # before a new connection would make an empty file in its place
             with self._sessions() as session, session.begin():
                 yield session
+                if self._file is not None:
+                    self._file.check()  # before the commit, which would go into a file no longer there
         except IntegrityError:
             raise
         except DBAPIError as exc:
@@ -258,6 +264,45 @@ class Database:
                 problems.append(BlobMismatch(sha, self.blobs.path(sha), "referenced by the database but missing"))
         return problems
 
+
+
+class _SQLiteFile:
+    """The SQLite file a store was opened on, to notice it removed or replaced while in use.
+
+    SQLite writes on through its open descriptors into a file that was deleted
+    (a HOME removed mid-crawl) or renamed over (a backup restored): every commit
+    succeeds, and all of it is gone when the process ends. One ``stat`` per
+    transaction, compared with the file's identity at opening, turns that into
+    a :class:`StoreFailedError`, so a crawl stops at the first document instead
+    of recording the rest into nothing.
+    """
+
+    def __init__(self, path: Path, identity: tuple[int, int]):
+        self.path = path
+        self.identity = identity
+
+    @classmethod
+    def of(cls, engine: Engine) -> _SQLiteFile | None:
+        path = sqlite_path(engine)
+        if path is None:
+            return None
+        try:
+            stat = path.stat()
+        except OSError:  # checked by _prepare a moment ago; a file gone since fails at the first session
+            return cls(path, (-1, -1))
+        return cls(path, (stat.st_dev, stat.st_ino))
+
+    def check(self) -> None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            raise StoreFailedError(f"the database file {self.path} was removed while in use: "
+                                   "what was recorded in it is gone with it") from None
+        except OSError as exc:
+            raise StoreFailedError(f"the database file {self.path} cannot be read: {exc.strerror}") from None
+        if (stat.st_dev, stat.st_ino) != self.identity:
+            raise StoreFailedError(f"the database file {self.path} was replaced by another file while in use: "
+                                   "what was recorded since it was opened is not in the file now there")
 
 
 def _prepare(url: str, engine: Engine, *, create: bool) -> None:

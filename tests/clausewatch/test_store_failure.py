@@ -291,3 +291,35 @@ def test_a_store_that_fails_under_a_command_opening_it_itself_is_named_by_its_se
                         done.stderr.strip()), done.stderr
     again = _invoke(base, "init")
     assert again.exit_code == 0 and "1500 platform(s), 3000 document(s)" in again.output, again.output
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_database_file_removed_or_replaced_under_a_crawl_stops_it_rather_than_recording_into_nothing(tmp_path, how):
+    # SQLite writes on through its open descriptor into a deleted file, and into the old file after another is
+    # renamed over it: before, every later document was "recorded", exit 0, and all of it was gone at exit.
+    database = tmp_path / "home" / "clausewatch.db"
+
+    def pull_the_file(requests: int) -> bytes:
+        if requests == 1:
+            if how == "removed":
+                database.unlink()
+            else:
+                other = database.with_name("restored.db")
+                other.write_bytes(b"")
+                other.replace(database)
+        return _terms(3)
+
+    with LocalSite() as site:
+        base = _home(tmp_path, site, 6)
+        site.set("/terms/3", Page(render=pull_the_file))
+        done = _invoke(base, "crawl", "--delay", "0.01", "--concurrency", "1")
+
+    assert done.exit_code == 2, done.output
+    assert "Traceback" not in done.output
+    last = done.output.strip().splitlines()[-1]
+    gone = ("was removed while in use: what was recorded in it is gone with it" if how == "removed" else
+            "was replaced by another file while in use: what was recorded since it was opened is not in the file "
+            "now there")
+    assert re.fullmatch(re.escape(f"Error: HOME (--home, CLAUSEWATCH_HOME): the database file {database} {gone}; "
+                                  "the crawl stopped: ") + r"\d+ document\(s\) checked, \d+ not checked", last), last
+    assert "  skipped  not checked: the store failed" in done.output
