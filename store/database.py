@@ -15,9 +15,10 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, bindparam, create_engine, event, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -134,7 +135,8 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         # A server restarted, or a pooled connection closed by an idle timeout, between two sessions of a
         # long-lived process (the scheduler): each checkout is pinged, and a dead connection replaced, rather than
         # failing the next job. SQLite's connections are files: nothing to ping.
-        engine = create_engine(url, future=True, pool_pre_ping=backend != "sqlite")
+        target = _on_read_only_media(url) if read_only and backend == "sqlite" else url
+        engine = create_engine(target, future=True, pool_pre_ping=backend != "sqlite")
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreUnavailableError(f"{describe_url(url)} is not a database URL this store can use: "
                                     f"{_reason(exc)} ({expected})") from None
@@ -163,11 +165,54 @@ def _reason(exc: BaseException) -> str:
     return (str(original).strip().splitlines() or [type(original).__name__])[0]
 
 
+def _on_read_only_media(url: str) -> str | URL:
+    """``url``, or for an SQLite file in a folder this process cannot write, the same file opened immutable.
+
+    SQLite in WAL mode needs its ``-shm`` file beside the database even to read,
+    and cannot make it there: a store handed over on read-only media (a disc, a
+    read-only mount, an archive's copy) could not be read at all, not even by
+    ``verify``. Nothing can change a file on such media, which is what
+    SQLite's ``immutable`` asks. A write-ahead log still holding changes is
+    the exception: it is only read through its ``-shm``, so SQLite is left to
+    open such a store as usual, and it cannot without that file.
+    """
+    parsed = make_url(url)
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return url
+    path = Path(database)
+    if not path.is_file() or os.access(path.parent, os.W_OK):
+        return url
+    log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    if log.exists() and log.stat().st_size:
+        if not shared.exists():
+            raise StoreUnavailableError(
+                f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
+                f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "
+                "writable folder to read it")
+        return url
+    return parsed.set(database=f"file:{quote(str(path.absolute()))}",
+                      query={"mode": "ro", "immutable": "1", "uri": "true"})
+
+
 def sqlite_path(engine: Engine) -> Path | None:
+    """The file of an SQLite store (also when opened as an immutable URI), None for any other database."""
     database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
+    if database.startswith("file:"):
+        if engine.url.query.get("immutable") != "1":
+            return None
+        return Path(unquote(database.removeprefix("file:")))
     return Path(database)
+
+
+def database_where(engine: Engine) -> str:
+    """The database as messages name it: the URL it was opened with, whatever options opening added."""
+    path = sqlite_path(engine)
+    if path is not None:
+        return f"sqlite:///{path}"
+    return engine.url.render_as_string(hide_password=True)
 
 
 
@@ -218,6 +263,8 @@ class Database:
         engine = make_engine(url, read_only=mode == "read")
         blobs = BlobStore(blobs_root)
         try:
+            if mode != "read":
+                _check_folder_writable(engine)
             _prepare(url, engine, create=mode == "create")
             _check_blob_folder(engine, blobs, mode)
         except BaseException:
@@ -248,8 +295,7 @@ class Database:
         except IntegrityError:
             raise
         except DBAPIError as exc:
-            where = self.engine.url.render_as_string(hide_password=True)
-            raise StoreFailedError(f"the database at {where} failed: {_reason(exc)}") from exc
+            raise StoreFailedError(f"the database at {database_where(self.engine)} failed: {_reason(exc)}") from exc
 
 
     def verify(self) -> list[BlobMismatch]:
@@ -389,6 +435,14 @@ def _remove_new_database(path: Path) -> None:
     """The SQLite file this process just made, and the files SQLite keeps beside it."""
     for each in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
         each.unlink(missing_ok=True)
+
+
+def _check_folder_writable(engine: Engine) -> None:
+    """An SQLite store to record in needs its folder writable (SQLite makes its log files there), not only its file."""
+    path = sqlite_path(engine)
+    if path is not None and path.is_file() and not os.access(path.parent, os.W_OK):
+        raise StoreUnavailableError(f"cannot record in {database_where(engine)}: its folder {path.parent} is "
+                                    "read-only (commands that only read, such as status and verify, can use it)")
 
 
 def _check_blob_folder(engine: Engine, blobs: BlobStore, mode: str) -> None:
