@@ -13,10 +13,10 @@ its host died mid-send — may be taken over once it is older than ``ttl``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.database import chunks
@@ -88,6 +88,9 @@ def _insert_new(session: Session, kind: str, keys: Sequence[str], *, holder: str
                 sent: bool) -> set[str]:
     if not keys:
         return set()
+    # Imported here: `status` reads claims with this module, and needs neither dialect's insert.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(NotificationClaimRow)
@@ -113,6 +116,30 @@ def _take_over(session: Session, kind: str, keys: Sequence[str], *, holder: str,
 
 def _mine(kind: str, keys: Sequence[str], holder: str) -> tuple:
     return (NotificationClaimRow.kind == kind, NotificationClaimRow.key.in_(keys), NotificationClaimRow.holder == holder)
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """A claim neither confirmed nor released: its notification is being sent, or its sender died sending it."""
+
+    kind: str
+    key: str
+    holder: str
+    claimed_at: datetime
+
+    def abandoned(self, now: datetime, ttl: timedelta = CLAIM_TTL) -> bool:
+        """Held past ``ttl``: the next run takes it over and sends it (to whom did not get it)."""
+        return self.claimed_at <= now - ttl
+
+
+def unconfirmed(store: Store) -> list[Unconfirmed]:
+    """Every claim not confirmed, oldest first; read only (`status` shows them)."""
+    with store.session() as session:
+        rows = session.execute(select(NotificationClaimRow.kind, NotificationClaimRow.key, NotificationClaimRow.holder,
+                                      NotificationClaimRow.claimed_at)
+                               .where(NotificationClaimRow.sent_at.is_(None))
+                               .order_by(NotificationClaimRow.claimed_at, NotificationClaimRow.id))
+        return [Unconfirmed(*row) for row in rows]
 
 
 def received_key(kind: str, key: str, recipient: str) -> str:

@@ -8,10 +8,11 @@ import json
 import click
 
 from analysis.volatile import VOLATILE_OBSERVATIONS
-from clausewatch.app import catalog_problems, open_store
+from clausewatch.app import catalog_problems, open_store, utcnow
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT
+from store.notifications import CLAIM_TTL, Unconfirmed, unconfirmed
 from store.size import StoreSize, store_size
 from store.volatile import volatile_values
 
@@ -31,6 +32,7 @@ def command(settings, as_json: bool) -> None:
     longer declares a tracked document (listed under "problems").
     """
     catalog = read_catalog_reporting(settings)
+    now = utcnow()
     store = open_store(settings, "read")
     try:
         rows = [s for s in store.catalog.status() if s.in_catalog]
@@ -42,6 +44,7 @@ def command(settings, as_json: bool) -> None:
         jobs = _job_rows(settings, store, catalog, rows, problems)
         volatile = volatile_values(store)
         size = store_size(store)
+        sending = unconfirmed(store)
     finally:
         store.close()
     if as_json:
@@ -49,13 +52,14 @@ def command(settings, as_json: bool) -> None:
         # Learned and watched volatile values by document id, beside the stable document rows.
         learned = {s.id: _volatile_json(volatile[s.id]) for s in rows if s.id in volatile}
         click.echo(json.dumps({"documents": documents, "untracked": untracked, "jobs": jobs, "problems": problems,
-                               "volatile": learned,
+                               "volatile": learned, "alerts_unconfirmed": _unconfirmed_json(sending, now),
                                "store_size": dataclasses.asdict(size) | {"total_bytes": size.total_bytes}},
                               indent=2))
     else:
         _print_table(rows, volatile)
         _print_untracked(untracked)
         _print_jobs(jobs)
+        _print_unconfirmed(sending, now)
         _print_size(size)
         _print_problems(problems)
     if problems:
@@ -109,6 +113,24 @@ def _print_jobs(jobs: list[dict]) -> None:
 def _minute(iso: str | None) -> str:
     """An ISO time to the minute, in UTC, for people: ``2026-03-01 06:00 UTC``."""
     return f"{iso[:16].replace('T', ' ')} UTC" if iso else "-"
+
+
+def _print_unconfirmed(sending: list[Unconfirmed], now) -> None:
+    """Alerts claimed and never confirmed: being sent now, or left by a sender that died (sent by a later run)."""
+    if not sending:
+        return
+    click.echo("\nalerts claimed, not confirmed sent:")
+    for claim in sending:
+        state = ("abandoned: the next alerts run sends it to whoever did not get it" if claim.abandoned(now) else
+                 f"being sent; if its sender died, a run after {_minute((claim.claimed_at + CLAIM_TTL).isoformat())} "
+                 "sends it")
+        click.echo(f"  {claim.kind} {claim.key}: claimed {_minute(claim.claimed_at.isoformat())} by {claim.holder}; "
+                   f"{state}")
+
+
+def _unconfirmed_json(sending: list[Unconfirmed], now) -> list[dict]:
+    return [{"kind": c.kind, "key": c.key, "holder": c.holder, "claimed_at": c.claimed_at.isoformat(),
+             "abandoned": c.abandoned(now)} for c in sending]
 
 
 def _print_size(size: StoreSize) -> None:

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from store import job_runs as job_store
+from store import notifications
 from tests.clausewatch.scheduling_support import job_yaml, write_schedules
 
 SKIP_REASON = ("job 'daily' is held by host-b:4242 until 2026-03-01T05:05:00+00:00 (lease renewed "
@@ -69,3 +70,33 @@ def test_status_shows_declared_documents_not_tracked_yet_and_flags_a_catalog_tha
     assert nothing.exit_code == 2
     assert nothing.stderr.strip() == (f"Error: 1 problem(s): catalog: {empty} declares no document: nothing is "
                                       "tracked (CATALOG, --catalog)")
+
+
+def test_status_lists_alert_claims_never_confirmed_and_says_which_a_dead_sender_left(tmp_path, store_url, store):
+    # A host that died mid-send leaves its claim unconfirmed: its subscribers may not have the alert, and until the
+    # claim runs out nobody sends it. Before, nothing showed it.
+    now = datetime.now(UTC).replace(microsecond=0)
+    notifications.claim(store, notifications.FAILURE, ["CW-D-00001@2026-03-01T05:00:00+00:00"],
+                        holder="host-a:41:dead", now=now - timedelta(hours=2))
+    notifications.claim(store, notifications.CHANGE, ["17", "18"], holder="host-b:42:live", now=now)
+    notifications.confirm(store, notifications.CHANGE, ["18"], holder="host-b:42:live", now=now)
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
+    args = ["status", "--home", str(tmp_path / "home"), "--database-url", store_url, "--catalog", str(catalog)]
+    env = {"CLAUSEWATCH_BLOBS": str(tmp_path / "objects")}
+
+    human = CliRunner().invoke(main, args, env=env)
+    assert human.exit_code == 0, human.output
+    minute = "%Y-%m-%d %H:%M UTC"
+    assert "\nalerts claimed, not confirmed sent:\n" in human.stdout
+    assert (f"  failure CW-D-00001@2026-03-01T05:00:00+00:00: claimed {(now - timedelta(hours=2)).strftime(minute)} by "
+            "host-a:41:dead; abandoned: the next alerts run sends it to whoever did not get it") in human.stdout
+    assert (f"  change 17: claimed {now.strftime(minute)} by host-b:42:live; being sent; if its sender died, a run "
+            f"after {(now + timedelta(hours=1)).strftime(minute)} sends it") in human.stdout
+    assert "change 18" not in human.stdout  # confirmed: nothing to show
+
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"], env=env).stdout)
+    assert [(c["kind"], c["key"], c["abandoned"]) for c in data["alerts_unconfirmed"]] == [
+        ("failure", "CW-D-00001@2026-03-01T05:00:00+00:00", True), ("change", "17", False)]
