@@ -172,9 +172,11 @@ def _on_read_only_media(url: str) -> str | URL:
     and cannot make it there: a store handed over on read-only media (a disc, a
     read-only mount, an archive's copy) could not be read at all, not even by
     ``verify``. Nothing can change a file on such media, which is what
-    SQLite's ``immutable`` asks. A write-ahead log still holding changes is
-    the exception: it is only read through its ``-shm``, so SQLite is left to
-    open such a store as usual, and it cannot without that file.
+    SQLite's ``immutable`` asks. A ``-shm`` file beside it means a connection
+    has the store open, perhaps writing through another mount: SQLite is left
+    to open it as usual, with its locks. A write-ahead log holding changes
+    without its ``-shm`` is refused in one line: SQLite reads it only through
+    that file.
     """
     parsed = make_url(url)
     database = parsed.database
@@ -184,13 +186,15 @@ def _on_read_only_media(url: str) -> str | URL:
     if not path.is_file() or os.access(path.parent, os.W_OK):
         return url
     log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
-    if log.exists() and log.stat().st_size:
-        if not shared.exists():
-            raise StoreUnavailableError(
-                f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
-                f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "
-                "writable folder to read it")
+    if shared.exists():
+        # A connection has the store open, maybe writing through another mount of the same folder: SQLite reads
+        # it through that -shm, with its locks; immutable would read pages a checkpoint is rewriting.
         return url
+    if log.exists() and log.stat().st_size:
+        raise StoreUnavailableError(
+            f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
+            f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "
+            "writable folder to read it")
     return parsed.set(database=f"file:{quote(str(path.absolute()))}",
                       query={"mode": "ro", "immutable": "1", "uri": "true"})
 

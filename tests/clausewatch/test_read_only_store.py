@@ -141,3 +141,27 @@ def test_a_copy_taken_with_changes_still_in_its_log_but_no_shm_file_says_what_is
         "and its "
         "write-ahead log clausewatch.db-wal holds changes that SQLite reads only through a clausewatch.db-shm file, "
         "which is missing: copy the store to a writable folder to read it"]
+
+
+def test_a_store_open_for_writing_elsewhere_is_read_through_its_log_not_as_an_immutable_file(copy):
+    # A read-only mount of a live store (a dashboard beside the scheduler): the writer's -shm is there, and the
+    # newest commit is still in its log. Opened immutable, the reader would ignore the log (and could read pages a
+    # checkpoint is rewriting); SQLite reads it through the -shm instead, and sees the commit.
+    database = copy / "home" / "clausewatch.db"
+    with sealed(copy) as media:
+        writer = sqlite3.connect(database)
+        try:
+            writer.execute("PRAGMA journal_mode=WAL")
+            writer.execute("PRAGMA wal_autocheckpoint=0")
+            writer.execute("DELETE FROM clause_changes")
+            writer.execute("DELETE FROM changes")
+            writer.commit()
+            assert (database.parent / "clausewatch.db-shm").exists()
+            changes = _invoke(media, "changes")
+        finally:
+            # Before the mount goes: SQLite keeps the reader's descriptors of the same file open while this
+            # process's writer holds its locks.
+            writer.close()
+
+    assert changes.exit_code == 0, changes.output
+    assert changes.output.splitlines()[-1] == "0 change(s)"
