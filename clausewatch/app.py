@@ -223,15 +223,16 @@ def undeclared_documents(catalog: CatalogLoad, tracked: Iterable[Tracked]) -> li
 
 
 @dataclass(frozen=True)
-class CrawlSelection:
-    """Which documents a crawl covers: empty selectors cover everything."""
+class Selection:
+    """Which documents a crawl or a scheduled job covers; empty selectors cover everything."""
 
-    platforms: Sequence[str] = ()
-    tags: Sequence[str] = ()
-    types: Sequence[str] = ()
+    platforms: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
 
-    def __bool__(self) -> bool:
-        return bool(self.platforms or self.tags or self.types)
+    @property
+    def is_all(self) -> bool:
+        return not (self.platforms or self.tags or self.types)
 
     def covers(self, document: Document) -> bool:
         """Whether a tracked document (as the store knows it) falls in this selection."""
@@ -239,24 +240,35 @@ class CrawlSelection:
                 and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
                 and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
 
-
-def check_selection(selection: CrawlSelection, catalog: CatalogLoad, tracked: Iterable[Document]) -> None:
-    """Unknown platforms, and a selection that matches nothing at all, are bad input (``tracked`` is read twice)."""
-    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
-    unknown = sorted(set(selection.platforms) - known)
-    if unknown:
-        raise BadInputError(f"unknown platform {', '.join(map(repr, unknown))}: neither in the catalog nor tracked "
-                            f"in the store (known: {', '.join(sorted(known)) or 'none'})")
-    if selection and not select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
-                                          types=selection.types) \
-            and not any(selection.covers(d) for d in tracked if d.in_catalog):
-        raise BadInputError(f"the selection ({describe_selection(selection)}) matches no document of the catalog")
+    def describe(self) -> str:
+        if self.is_all:
+            return "all"
+        parts = [f"{name}={','.join(values)}" for name, values in
+                 (("platforms", self.platforms), ("tags", self.tags), ("types", self.types)) if values]
+        return " ".join(parts)
 
 
-def describe_selection(selection: CrawlSelection) -> str:
-    parts = [f"{name} {', '.join(values)}" for name, values in
-             (("platform", selection.platforms), ("tag", selection.tags), ("type", selection.types)) if values]
-    return "; ".join(parts)
+def selection_problem(selection: Selection, catalog: CatalogLoad, tracked: Iterable[Document]) -> str | None:
+    """Why ``selection`` would check nothing, or None: a platform neither the catalog nor the store (its documents
+    still in the catalog: a catalog file that failed to load) knows, or a selection matching no document of a
+    catalog that loads. Shared by `crawl`, `enqueue` and the check of the schedules' jobs."""
+    tracked = [d for d in tracked if d.in_catalog]
+    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked}
+    if unknown := sorted(set(selection.platforms) - known):
+        return (f"unknown platform {', '.join(map(repr, unknown))}: neither in the catalog nor tracked in the store "
+                f"(known: {', '.join(sorted(known)) or 'none'})")
+    if not selection.is_all and not catalog.errors \
+            and not select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags,
+                                     types=selection.types) \
+            and not any(selection.covers(d) for d in tracked):
+        return f"the selection ({selection.describe()}) matches no document of the catalog"
+    return None
+
+
+def check_selection(selection: Selection, catalog: CatalogLoad, tracked: Iterable[Document]) -> None:
+    """:func:`selection_problem` as bad input."""
+    if problem := selection_problem(selection, catalog, tracked):
+        raise BadInputError(problem)
 
 
 def select_platforms(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from analysis.domain import Document, StoredVersion, VersionAnalysis
 from clausewatch.app import (
-    CrawlSelection,
+    Selection,
     check_catalog_declares,
     check_selection,
     read_catalog,
@@ -311,7 +311,7 @@ def crawl_catalog(
     from clausewatch.signing import log_signer
 
     catalog = read_catalog(settings)
-    selection = CrawlSelection(tuple(platforms), tuple(tags), tuple(types))
+    selection = Selection(tuple(platforms), tuple(tags), tuple(types))
     with store_for(settings, store) as opened:
         signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
         with _crawl_lock(settings, opened, wait=wait, stop=stop):
@@ -345,7 +345,7 @@ def _crawl_lock(settings: Settings, store: Store, *, wait: bool, stop: StopReque
                         "not run (use --wait to wait for it)") from None
 
 
-def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: CrawlSelection, *, delay,
+def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: Selection, *, delay,
                   concurrency, analyzer, stop: StopRequest | None, on_result: OnResult | None) -> CatalogCrawlReport:
     now = utcnow()
     tracked = store.catalog.each_document()
@@ -377,7 +377,7 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
                               catalog_problems=problems, interrupted=stop.signal_name if stop else None)
 
 
-def _chosen(catalog: CatalogLoad, selection: CrawlSelection) -> set[tuple[str, str]]:
+def _chosen(catalog: CatalogLoad, selection: Selection) -> set[tuple[str, str]]:
     """The (platform, type) of every document of the catalog the selection covers."""
     return {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms,
                                                       tags=selection.tags, types=selection.types)

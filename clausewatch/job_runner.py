@@ -28,10 +28,11 @@ from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clausewatch.app import select_platforms, utcnow
+from clausewatch.app import selection_problem, utcnow
 from clausewatch.errors import BadInputError, error_lines, exit_status_of
 from clausewatch.logs import log_event
-from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, Selection, load_schedules
+from clausewatch.app import Selection
+from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, load_schedules
 from clausewatch.settings import Settings
 from store import job_runs as job_store
 from store.job_runs import LeaseHeldError, LeaseLostError
@@ -467,26 +468,15 @@ def read_schedules(settings: Settings) -> Schedules:
 
 
 def job_selection_problems(schedules: Schedules, jobs: Iterable[ScheduledJob], catalog: CatalogLoad,
-                      tracked: Iterable[Any]) -> list[str]:
-    """Each crawling job that selects a platform neither the catalog nor the store (its documents still in the
-    catalog: a catalog file that failed to load) knows, or whose selection matches no document of a catalog that
-    loads, as ``file:line: …``: a job that would crawl nothing."""
-    known = {p.slug for p in catalog.platforms} | {d.platform for d in tracked if d.in_catalog}
+                           tracked: Iterable[Any]) -> list[str]:
+    """Each crawling job whose selection would check nothing (:func:`~clausewatch.app.selection_problem`), as
+    ``file:line: job 'id': …``."""
+    tracked = list(tracked)
     problems = []
     for job in jobs:
-        if job.action not in SELECTING_ACTIONS:
-            continue
-        if unknown := sorted(set(job.selection.platforms) - known):
-            problems.append(f"{schedules.path}:{job.line}: job {job.id!r} selects unknown platform "
-                            f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(known)) or 'none'})")
-        elif not job.selection.is_all and not catalog.errors and not _selected(job.selection, catalog):
-            problems.append(f"{schedules.path}:{job.line}: job {job.id!r}: the selection "
-                            f"({job.selection.describe()}) matches no document of the catalog")
+        if job.action in SELECTING_ACTIONS and (problem := selection_problem(job.selection, catalog, tracked)):
+            problems.append(f"{schedules.path}:{job.line}: job {job.id!r}: {problem}")
     return problems
-
-
-def _selected(selection: Selection, catalog: CatalogLoad) -> list:
-    return select_platforms(catalog.platforms, slugs=selection.platforms, tags=selection.tags, types=selection.types)
 
 
 def job_status(schedules: Schedules, store: Store, *, now: datetime | None = None) -> list[dict[str, Any]]:

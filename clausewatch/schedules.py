@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from clausewatch.app import Selection
 from clausewatch.errors import not_utf8
 
 if TYPE_CHECKING:
@@ -48,26 +49,6 @@ class SchedulesError(ValueError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which documents a job covers; empty selectors mean all of them."""
-
-    platforms: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-
-    @property
-    def is_all(self) -> bool:
-        return not (self.platforms or self.tags or self.types)
-
-    def describe(self) -> str:
-        if self.is_all:
-            return "all"
-        parts = [f"{name}={','.join(values)}" for name, values in
-                 (("platforms", self.platforms), ("tags", self.tags), ("types", self.types)) if values]
-        return " ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import redis
 from sqlalchemy.exc import ArgumentError
 
 from clausewatch.app import (
-    CrawlSelection,
+    Selection,
     check_catalog_declares,
     check_selection,
     database_setting,
@@ -65,7 +65,7 @@ def command(settings: Settings, platforms, tags, types) -> None:
     """
     queue = shared_queue(settings)
     catalog = read_catalog_reporting(settings, strict=True)
-    selection = CrawlSelection(platforms, tags, types)
+    selection = Selection(platforms, tags, types)
     store = open_store(settings)
     try:
         tracked = store.catalog.documents()

@@ -166,7 +166,7 @@ def test_a_job_selecting_an_unknown_platform_is_refused_at_its_line_and_fails_vi
         refused = invoke(*base, *command)
         assert refused.exit_code == 2, refused.output
         assert refused.stderr.strip().splitlines()[-1] == (
-            f"Error: {schedules}:2: job 'nightly' selects unknown platform 'nosuch' (known: acme, zeta)")
+            f"Error: {schedules}:2: job 'nightly': unknown platform 'nosuch': neither in the catalog nor tracked in the store (known: acme, zeta)")
 
     settings = load_settings({}, {"HOME": tmp_path / "home", "CATALOG": _catalog, "SCHEDULES": schedules,
                                   "CRAWL_DELAY": 0})

@@ -414,7 +414,7 @@ def test_a_job_selecting_an_unknown_platform_is_bad_input_to_list_and_run_and_a_
     Store.open(sqlite_url, tmp_path / "objects").close()
     base = ["--home", str(tmp_path / "home"), "--database-url", sqlite_url, "--catalog", str(catalog),
             "--schedules", str(path)]
-    problem = f"{path}:6: job 'typo' selects unknown platform 'alpah' (known: acme)"
+    problem = f"{path}:6: job 'typo': unknown platform 'alpah': neither in the catalog nor tracked in the store (known: acme)"
     for command in (["schedule", "--list"], ["run", "typo"]):  # --list checks what run checks
         result = CliRunner().invoke(main, [*base, *command])
         assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {problem}\n"), command
