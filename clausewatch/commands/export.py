@@ -29,14 +29,16 @@ def command(settings, out: Path | None, wacz: Path | None, platforms, documents,
     """Export every provision record (clauses, classification, evidence) as JSON, or with --wacz the captures."""
     if wacz is None and (platforms or documents or since):
         raise click.UsageError("--platform, --document and --since select captures for --wacz")
+    if wacz is not None and out is not None:
+        raise click.UsageError("--out is for the JSON export; --wacz names the web archive's file itself")
     for path, option in ((wacz, "--wacz"), (out, "--out")):
-        if path is not None and str(path) == "-":  # read as standard output, not as a file of that name
+        if path is None:
+            continue
+        if str(path) == "-":  # read as standard output, not as a file of that name
             raise click.UsageError(f"{option} -: give a file name"
                                    + ("; the JSON goes to standard output without --out" if option == "--out" else
                                       "; a web archive is a zip file, not a stream"))
-    for path, option in ((wacz, "--wacz"), (out, "--out")):
-        if path is not None:
-            refuse_existing(path, option)  # before any work: an export never replaces a file
+        refuse_existing(path, option)  # before any work: an export never replaces a file
     store = open_store(settings, "read")
     try:
         if wacz is not None:

@@ -104,6 +104,15 @@ def test_a_dash_is_not_taken_for_a_file_name(crawled, tmp_path, monkeypatch):
     assert not (tmp_path / "-").exists()
 
 
+def test_out_beside_wacz_is_refused_rather_than_ignored(crawled, tmp_path):
+    # Before, --out was silently left unwritten: a script waiting for its JSON found no file and no error.
+    result = CliRunner().invoke(main, [*crawled["base"], "export", "--wacz", str(tmp_path / "a.wacz"),
+                                       "--out", str(tmp_path / "a.json")])
+    assert result.exit_code == 2
+    assert "Error: --out is for the JSON export; --wacz names the web archive's file itself" in result.output
+    assert not (tmp_path / "a.wacz").exists() and not (tmp_path / "a.json").exists()
+
+
 def test_an_archive_path_under_a_file_is_bad_input_that_says_so(crawled, tmp_path):
     (tmp_path / "exports").write_text("a file where a folder is wanted\n")
     for wacz in (tmp_path / "exports" / "x.wacz", tmp_path / "exports" / "2026" / "x.wacz"):
