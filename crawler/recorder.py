@@ -223,9 +223,10 @@ class Recorder:
             ))
         verdict = self._watch(item, text, state)
         if verdict == HELD:
-            held = self.store.recording.record_held(item.document_id, snapshot=first.snapshot, body=first.body,
-                                                    started_at=item.started_at, finished_at=item.finished_at,
-                                                    run_id=self.run_id)
+            held = self.store.recording.record_held(
+                item.document_id, snapshot=first.snapshot, body=first.body, started_at=item.started_at,
+                finished_at=item.finished_at, extra_snapshots=[(p.snapshot, p.body) for p in item.parts[1:]],
+                exchanges=item.exchanges, run_id=self.run_id)
             return _result(item.document_id, held)
         if verdict == LEARNED:
             from crawler.reprocess import document_rules, reprocess_document

@@ -374,18 +374,22 @@ class Recorder:
 
     def record_held(
         self, document_id: str, *, snapshot: Snapshot, body: bytes, started_at: datetime, finished_at: datetime,
+        extra_snapshots: Sequence[tuple[Snapshot, bytes]] = (), exchanges: Sequence[HttpExchange] = (),
         run_id: str | None = None,
     ) -> RecordResult:
         """A fetch whose text differs from the current version only in values being watched as volatile.
 
-        Its snapshot is kept as evidence and the fetch counts as unchanged; the
-        current version is not verified again (its text was not seen as such).
+        Its pages are kept as evidence, its captures logged as every fetch's
+        are, and the fetch counts as unchanged; the current version is not
+        verified again (its text was not seen as such).
         """
-        self.db.blobs.put(body)
+        self._put_pages([body, *(extra_body for _extra, extra_body in extra_snapshots)], exchanges)
         with self.db.session() as session:
             doc = document_row(session, document_id)
             snap = _upsert_snapshot(session, doc, snapshot)
-            session.add(FetchRow(
+            for extra, _body in extra_snapshots:
+                _upsert_snapshot(session, doc, extra)
+            _add_fetch(session, exchanges, FetchRow(
                 document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="unchanged",
                 snapshot_id=snap.id, version_id=doc.current_version_id, run_id=run_id,
             ))
