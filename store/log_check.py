@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from analysis import merkle
 from analysis.evidence import LogLeaf, TreeHead, iso_time
 from store import capture_log
-from store.tables import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, SnapshotRow, VersionRow
+from store.tables import (
+    CaptureRecordRow,
+    DocumentRow,
+    FetchRow,
+    LogEntryRow,
+    SnapshotRow,
+    VersionRow,
+    VersionSnapshotRow,
+)
 from store.signing import signature_valid
 
 
@@ -115,28 +123,58 @@ def _compare(where: str, logged: LogLeaf, stored: LogLeaf) -> Iterator[LogProble
 
 
 def _versions_against_log(session: Session, rows: list[LogEntryRow]) -> list[LogProblem]:
-    """Each version's first_seen must be the time its first capture was logged."""
+    """Each version's first_seen must be the time its first capture was logged.
+
+    A technical version (``reprocess``, or the crawl folding a history under a
+    value it learned as volatile) was made from pages already logged, not by a
+    fetch of its own: it must be made of at least one logged page, and not be
+    first seen before the first of them was logged.
+    """
     first_logged: dict[tuple[str, str], str] = {}
+    page_logged: dict[tuple[str, str], str] = {}
     for row in rows:
         leaf = LogLeaf.decode(bytes(row.leaf))
         if leaf.version and leaf.outcome == "new_version":
             first_logged.setdefault((leaf.document, leaf.version), iso_time(leaf.time))
+        if leaf.snapshot:
+            page_logged.setdefault((leaf.document, leaf.snapshot), iso_time(leaf.time))
     problems = []
-    query = select(DocumentRow.public_id, VersionRow.sha256, VersionRow.first_seen).join(
-        DocumentRow, DocumentRow.id == VersionRow.document_id)
+    query = select(VersionRow.id, DocumentRow.public_id, VersionRow.sha256, VersionRow.first_seen,
+                   VersionRow.technical).join(DocumentRow, DocumentRow.id == VersionRow.document_id)
     start = LogLeaf.decode(bytes(rows[0].leaf)).time if rows else None
-    for document, sha, first_seen in session.execute(query):
+    pages = None
+    for version_id, document, sha, first_seen, technical in session.execute(query).all():
         where = f"version {sha[:12]} of {document}"
         logged = first_logged.get((document, sha))
         if logged is None and (start is None or first_seen < start):
             continue  # recorded before the log began
-        if logged is None:
+        if logged is None and technical:
+            pages = pages if pages is not None else _pages_of_versions(session)
+            made_of = sorted(page_logged[(document, page)] for page in pages.get(version_id, ())
+                             if (document, page) in page_logged)
+            if not made_of:
+                problems.append(LogProblem("inserted", where, "a technical version, but none of its pages is in "
+                                                              "the log"))
+            elif iso_time(first_seen) < made_of[0]:
+                problems.append(LogProblem("back-dated", where, f"first seen {iso_time(first_seen)} in the store "
+                                                                f"but its first page was logged {made_of[0]}"))
+        elif logged is None:
             problems.append(LogProblem("inserted", where, "no capture in the log ever recorded it"))
         elif logged != iso_time(first_seen):
             what = "back-dated" if iso_time(first_seen) < logged else "altered"
             problems.append(LogProblem(what, where, f"first seen {iso_time(first_seen)} in the store "
                                                     f"but first logged {logged}"))
     return problems
+
+
+def _pages_of_versions(session: Session) -> dict[int, list[str]]:
+    """The hashes of the pages each version is linked to, by version id."""
+    pages: dict[int, list[str]] = defaultdict(list)
+    for version_id, sha in session.execute(
+            select(VersionSnapshotRow.version_id, SnapshotRow.sha256)
+            .join(SnapshotRow, SnapshotRow.id == VersionSnapshotRow.snapshot_id)):
+        pages[version_id].append(sha)
+    return pages
 
 
 def _tree_heads(rows: list[LogEntryRow], heads: list[TreeHead], public_key_pem: bytes | None) -> list[LogProblem]:

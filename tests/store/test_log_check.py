@@ -20,7 +20,7 @@ from analysis.evidence import LogLeaf
 from clausewatch.loopback_site import LocalSite, Page
 from store.capture_log import CaptureLog
 from store.log_check import check_log
-from store.tables import FetchRow, LogEntryRow, TreeHeadRow, VersionRow
+from store.tables import FetchRow, LogEntryRow, TreeHeadRow, VersionRow, VersionSnapshotRow
 from store.signing import create_key, load_signer, public_key_path
 
 POLICY = "<html><body><main><h1>Terms</h1><h2>1. Law</h2><p>These terms are governed by the laws of {}.</p>" \
@@ -104,6 +104,34 @@ def test_a_back_dated_version_is_named(logged_store, signer):
         session.execute(update(VersionRow).where(VersionRow.id == 2).values(first_seen=first_seen - timedelta(days=30)))
     found = problems(logged_store, signer)
     assert any(p.startswith("version ") and "(back-dated)" in p for p in found), found
+
+
+def test_a_technical_version_is_checked_against_the_logged_pages_it_was_made_of(logged_store, signer):
+    # A technical version (reprocess, or a history folded under a learned volatile value) has no fetch of its own:
+    # it passes when made of logged pages and first seen no earlier than they were, and is named otherwise.
+    with logged_store.session() as session:
+        first_seen, page = session.execute(
+            select(VersionRow.first_seen, VersionSnapshotRow.snapshot_id)
+            .join(VersionSnapshotRow, VersionSnapshotRow.version_id == VersionRow.id).where(VersionRow.id == 2)).one()
+        rebuilt = session.scalar(insert(VersionRow).values(
+            document_id=1, sha256="ab" * 32, first_seen=first_seen, last_verified=first_seen, technical=True,
+            text_length=10).returning(VersionRow.id))
+        session.execute(insert(VersionSnapshotRow).values(version_id=rebuilt, snapshot_id=page))
+    assert not [p for p in problems(logged_store, signer) if p.startswith("version ")]
+
+    with logged_store.session() as session:
+        # After the log began (earlier is read as a version recorded before the log existed), before its page.
+        session.execute(update(VersionRow).where(VersionRow.id == rebuilt)
+                        .values(first_seen=first_seen - timedelta(milliseconds=1)))
+        session.execute(insert(VersionRow).values(
+            document_id=1, sha256="cd" * 32, first_seen=first_seen, last_verified=first_seen, technical=True,
+            text_length=10))
+    found = [p for p in problems(logged_store, signer) if p.startswith("version ")]
+    assert len(found) == 2, found
+    assert found[0].startswith(f"version {'ab' * 6} of CW-D-00001: first seen ") and \
+        "but its first page was logged" in found[0] and found[0].endswith("(back-dated)")
+    assert found[1] == f"version {'cd' * 6} of CW-D-00001: a technical version, but none of its pages is in the log " \
+                       "(inserted)"
 
 
 def test_a_fetch_row_with_another_time_is_named(logged_store, signer):
