@@ -308,12 +308,13 @@ def crawl_catalog(
     Every document's result goes to ``on_result``; the report counts them and
     names those that failed or were not checked.
     """
-    from clausewatch.signing import log_signer
+    from clausewatch.signing import check_clock, log_signer
 
     catalog = read_catalog(settings)
     selection = Selection(tuple(platforms), tuple(tags), tuple(types))
     with store_for(settings, store) as opened:
         signer = log_signer(settings)  # before crawling: a run that could not be signed must not start
+        check_clock(opened)
         with _crawl_lock(settings, opened, wait=wait, stop=stop):
             report = _crawl_locked(settings, opened, catalog, selection, delay=delay, concurrency=concurrency,
                                    analyzer=analyzer, stop=stop, on_result=on_result)

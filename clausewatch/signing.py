@@ -58,7 +58,27 @@ def public_key(settings: Settings) -> bytes:
 
 
 def sign_log(store: Store, signer: LogSigner) -> TreeHead:
-    """Sign the capture log's tree head as it stands now (after a crawl run)."""
-    from store.capture_log import CaptureLog  # only signing needs it: reading commands use the key alone
+    """Sign the capture log's tree head as it stands now (after a crawl run); a clock behind the last signed head
+    is bad input (nothing signed: what was recorded is kept, and a signing with the clock right covers it)."""
+    from store.capture_log import CaptureLog, ClockBehindError  # only signing needs it: reading commands use the key
 
-    return CaptureLog(store).sign_tree_head(signer, utcnow())
+    try:
+        return CaptureLog(store).sign_tree_head(signer, utcnow())
+    except ClockBehindError as exc:
+        raise BadInputError(f"{exc}; the capture log was not signed (what was recorded is kept: the next signing "
+                            "covers it)") from None
+
+
+def check_clock(store: Store) -> None:
+    """Before recording captures: a clock behind the log's last signed tree head is bad input.
+
+    Captures stamped before the ones already logged would put versions out of
+    order ("in force from" before their predecessor), leave changes out of a
+    digest period that had already ended, and sign a head that ``verify``
+    reads as forged for good.
+    """
+    from store.capture_log import CaptureLog, clock_behind
+
+    now, signed = utcnow(), CaptureLog(store).latest_head_time()
+    if signed is not None and now < signed:
+        raise BadInputError(f"{clock_behind(now, int(signed.timestamp() * 1000))}; nothing was crawled")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
@@ -45,6 +45,10 @@ _PG_APPEND_LOCK = 6962
 
 class CaptureLogError(Exception):
     """The capture log cannot answer: an unknown index or tree size; the message says which."""
+
+
+class ClockBehindError(CaptureLogError):
+    """The clock is behind the log's last signed tree head: a head signed now would read as forged."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,20 @@ class _Originals:
 def _lock_log(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_APPEND_LOCK})
+
+
+# A write that changes nothing, first in its transaction: SQLite then holds the store's write lock from the start,
+# so the tree head is computed and kept with no other writer between.
+_TAKE_SQLITE_WRITE_LOCK = text("DELETE FROM tree_heads WHERE 0 = 1")
+
+
+def _lock_for_signing(session: Session) -> None:
+    """Until the transaction ends, no other signer (nor, on SQLite, any writer) runs: two heads signed at once
+    were kept in the other order of their times, and ``verify`` read the later one as forged."""
+    if session.get_bind().dialect.name == "postgresql":
+        _lock_log(session)
+    else:
+        session.execute(_TAKE_SQLITE_WRITE_LOCK)
 
 
 def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part: int,
@@ -283,6 +301,13 @@ def capture_from_row(row: CaptureRecordRow) -> CaptureRecord:
     )
 
 
+def clock_behind(now: datetime, head_ms: int) -> str:
+    head = datetime.fromtimestamp(head_ms / 1000, UTC)
+    return (f"the clock says {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, before the capture log's last signed tree "
+            f"head ({head:%Y-%m-%d %H:%M:%S.%f} UTC): captures recorded now would be out of time order; check the "
+            "system clock")
+
+
 # --- The repository the rest of the program uses ------------------------------------
 
 
@@ -317,11 +342,31 @@ class CaptureLog:
         return heads[-1] if heads else None
 
     def sign_tree_head(self, signer, now: datetime) -> TreeHead:
-        """Sign the log as it stands (after a crawl run) and keep the signed head."""
+        """Sign the log as it stands (after a crawl run) and keep the signed head.
+
+        Heads must follow one another in time: when another signer kept a head
+        later than ``now`` over the same entries a moment ago, that head is the
+        answer; over fewer entries, the clock is behind and nothing is signed
+        (:class:`ClockBehindError`).
+        """
         with self.store.session() as session:
-            head = signer.sign(unsigned_head(session, now))
+            _lock_for_signing(session)
+            head = unsigned_head(session, now)
+            latest = session.scalar(select(TreeHeadRow).order_by(TreeHeadRow.id.desc()).limit(1))
+            if latest is not None and head.timestamp_ms < latest.timestamp_ms:
+                if latest.size == head.size:
+                    return TreeHead(latest.size, bytes.fromhex(latest.root), latest.timestamp_ms,
+                                    bytes.fromhex(latest.signature))
+                raise ClockBehindError(clock_behind(now, latest.timestamp_ms))
+            head = signer.sign(head)
             add_tree_head(session, head, signer.key_id)
         return head
+
+    def latest_head_time(self) -> datetime | None:
+        """When the last tree head was signed (None before the first)."""
+        with self.store.session() as session:
+            milliseconds = session.scalar(select(TreeHeadRow.timestamp_ms).order_by(TreeHeadRow.id.desc()).limit(1))
+        return None if milliseconds is None else datetime.fromtimestamp(milliseconds / 1000, UTC)
 
     def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
         with self.store.session() as session:

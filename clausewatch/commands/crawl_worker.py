@@ -16,6 +16,7 @@ from clausewatch.commands.enqueue import shared_queue
 from clausewatch.crawling import crawl_options
 from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.settings import Settings, without_password
+from clausewatch.signing import check_clock
 from crawler.distributed import WorkerOptions, work_queue
 from crawler.runner import CrawlRunner
 
@@ -55,9 +56,10 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
     options = crawl_options(settings, delay=delay, concurrency=concurrency)
     worker = WorkerOptions(lease_seconds=lease_seconds, prefetch=prefetch or max(16, options.concurrency),
                            drain=drain, idle_exit=idle_exit)
-    store = open_store(settings)
     runner = CrawlRunner()
+    store = open_store(settings)
     try:
+        check_clock(store)
         with stop_gracefully_on_sigterm(runner):
             report = work_queue(store, queue, settings.crawl_redis_url, options, worker, analyze=Analyzer(),
                                 runner=runner)

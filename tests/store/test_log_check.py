@@ -18,7 +18,7 @@ from analysis import merkle
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from analysis.evidence import LogLeaf
 from clausewatch.loopback_site import LocalSite, Page
-from store.capture_log import CaptureLog
+from store.capture_log import CaptureLog, ClockBehindError
 from store.log_check import check_log
 from store.tables import FetchRow, LogEntryRow, TreeHeadRow, VersionRow, VersionSnapshotRow
 from store.signing import create_key, load_signer, public_key_path
@@ -79,6 +79,23 @@ def test_an_untouched_store_agrees_with_its_log(logged_store, signer):
     version = logged_store.history.versions("CW-D-00001")[-1].version
     index = log.log_index_of_version("CW-D-00001", version.sha256)
     assert leaves[index].version == version.sha256 and leaves[index].time == version.first_seen
+
+
+def test_tree_heads_stay_in_time_order_whoever_signs_and_whatever_the_clock_says(logged_store, signer):
+    # Two `sign-log` at once on PostgreSQL kept their heads in the other order of their times, and `verify` read the
+    # later one as forged for good; a clock gone back did the same. Signing now holds the log's lock, and:
+    log = CaptureLog(logged_store)
+    [_, latest] = log.tree_heads()
+    behind = datetime.fromtimestamp(latest.timestamp_ms / 1000, UTC) - timedelta(seconds=1)
+
+    # over the same entries, a head signed after this signer read the clock is the answer (nothing added);
+    assert log.sign_tree_head(signer, behind) == latest
+    # over more entries, a clock behind signs nothing, and says so.
+    now = datetime.now(UTC)
+    logged_store.recording.record_failure("CW-D-00002", started_at=now, finished_at=now, kind="network")
+    with pytest.raises(ClockBehindError, match=r"^the clock says .* before the capture log's last signed tree head "):
+        log.sign_tree_head(signer, behind)
+    assert log.tree_heads()[-1] == latest
 
 
 def test_a_changed_blob_byte_is_named(logged_store, signer):
