@@ -110,7 +110,8 @@ def send_alerts(
     """Email every alert subscriber about the changes not yet alerted and newly failing documents."""
     now = now or utcnow()
     check_sending(send=send, dry_run=dry_run, command="alerts")
-    with store_for(settings, store) as opened:
+    # A dry run only reads: it marks nothing sent, so it also runs on a store it may not write.
+    with store_for(settings, store, "read" if dry_run is not None else "write") as opened:
         subscribers = subscribers_of(settings, opened, "alerts")  # before anything is claimed or marked
         mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")
         if dry_run is None:

@@ -182,7 +182,7 @@ def _on_read_only_media(url: str) -> str | URL:
     database = parsed.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return url
-    path = Path(database)
+    path = Path(database).resolve()  # SQLite makes its files beside the file a symlink names
     if not path.is_file() or os.access(path.parent, os.W_OK):
         return url
     log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
@@ -195,7 +195,7 @@ def _on_read_only_media(url: str) -> str | URL:
             f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
             f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "
             "writable folder to read it")
-    return parsed.set(database=f"file:{quote(str(path.absolute()))}",
+    return parsed.set(database=f"file:{quote(str(path))}",
                       query={"mode": "ro", "immutable": "1", "uri": "true"})
 
 
@@ -444,8 +444,11 @@ def _remove_new_database(path: Path) -> None:
 def _check_folder_writable(engine: Engine) -> None:
     """An SQLite store to record in needs its folder writable (SQLite makes its log files there), not only its file."""
     path = sqlite_path(engine)
-    if path is not None and path.is_file() and not os.access(path.parent, os.W_OK):
-        raise StoreUnavailableError(f"cannot record in {database_where(engine)}: its folder {path.parent} is "
+    if path is None or not path.is_file():
+        return
+    folder = path.resolve().parent  # where SQLite makes its files, beside the file a symlink names
+    if not os.access(folder, os.W_OK):
+        raise StoreUnavailableError(f"cannot record in {database_where(engine)}: its folder {folder} is "
                                     "read-only (commands that only read, such as status and verify, can use it)")
 
 

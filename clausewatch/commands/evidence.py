@@ -42,7 +42,7 @@ def command(settings, record: str, out: Path) -> None:
         at = at.replace(hour=23, minute=59, second=59, microsecond=999999)  # a day means by its end
     refuse_existing(out, "--out")  # before any work: the bundle never replaces a file
     key = public_key(settings)
-    store = open_store(settings)
+    store = open_store(settings, "read")  # a bundle is written from the store, never into it
     try:
         subject = evidence_subject(store, record_id, at)
         check_blobs(subject, store.blobs)  # a tampered blob makes no bundle (the site shows it ✗ instead)

@@ -104,6 +104,21 @@ def test_the_reading_commands_use_a_store_on_read_only_media_and_write_nothing_t
     assert _listing(copy) == before
 
 
+def test_an_evidence_bundle_and_a_dry_run_of_the_alerts_come_from_a_store_on_read_only_media(copy, tmp_path):
+    # Both write elsewhere and only read the store, yet opened it to record: "cannot record in …".
+    (copy / "home" / "subscribers.yaml").write_text("subscribers:\n  - email: legal@example.com\n")
+    before = _listing(copy)
+    with sealed(copy) as media:
+        bundle = _invoke(media, "evidence", "CW-P-000001", "--out", str(tmp_path / "bundle.zip"))
+        alerts = _invoke(media, "alerts", "--dry-run", str(tmp_path / "mail"))
+
+    assert bundle.exit_code == 0, bundle.output
+    assert (tmp_path / "bundle.zip").stat().st_size > 0
+    assert alerts.exit_code == 0, alerts.output
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+    assert _listing(copy) == before
+
+
 def test_a_command_that_records_names_the_read_only_folder_in_one_line(copy):
     before = _listing(copy)
     with sealed(copy) as media:
@@ -165,3 +180,19 @@ def test_a_store_open_for_writing_elsewhere_is_read_through_its_log_not_as_an_im
 
     assert changes.exit_code == 0, changes.output
     assert changes.output.splitlines()[-1] == "0 change(s)"
+
+
+def test_a_database_file_linked_from_a_writable_home_into_read_only_media_is_read_there(copy, tmp_path):
+    # SQLite makes its -shm beside the file the link names, not beside the link: the folder to judge is the target's.
+    home = tmp_path / "linked"
+    home.mkdir()
+    with sealed(copy) as media:
+        for name in ("clausewatch.db", "objects", "keys"):
+            (home / name).symlink_to(media / "home" / name)
+        verify = CliRunner().invoke(main, ["--home", str(home), "--catalog", str(media / "catalog"), "verify"])
+        crawl = CliRunner().invoke(main, ["--home", str(home), "--catalog", str(media / "catalog"), "crawl"])
+
+    assert verify.exit_code == 0, verify.output
+    assert "0 problem(s)" in verify.output
+    assert crawl.exit_code == 2
+    assert f"its folder {media}/home is read-only" in crawl.output
