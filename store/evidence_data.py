@@ -74,11 +74,21 @@ class EvidenceReader:
 
     def version_subject(self, document_id: str, version_sha256: str) -> EvidenceSubject:
         """The evidence of one version of a document (the bundle its version page links)."""
+        return self._subject(document_id, document_id, None, self._version(document_id, version_sha256))
+
+    def record_subject(self, record_id: str, version_sha256: str) -> EvidenceSubject:
+        """The evidence of ``record_id`` in one given version: the one a site build planned its page on, whatever
+        a crawl recorded since."""
+        with self.store.session() as session:
+            document_id, clause_type = _subject(session, record_id)
+        return self._subject(record_id, document_id, clause_type, self._version(document_id, version_sha256))
+
+    def _version(self, document_id: str, version_sha256: str) -> StoredVersion:
         versions = self.store.history.versions(document_id)
         version = next((v for v in versions if v.version.sha256 == version_sha256), None)
         if version is None:
             raise EvidenceError(f"{document_id} has no version {version_sha256[:16]}")
-        return self._subject(document_id, document_id, None, version)
+        return version
 
     def _subject(self, record_id: str, document_id: str, clause_type: str | None,
                  version: StoredVersion) -> EvidenceSubject:

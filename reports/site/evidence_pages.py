@@ -61,12 +61,18 @@ class EvidencePages:
                 "bundle": bundle_path(record_id)}
 
     def bundle_page(self, document_id: str, record_id: str, version_sha: str | None) -> RawPage | None:
+        """The record's bundle in ``version_sha``, the version its page shows, once a signed head covers it.
+
+        Made of that version, not of whatever is current when the bundle is
+        written: a crawl recording beside the build made the bundle of a newer
+        version no head signed yet, and the build ended in a traceback.
+        """
         line = self.capture_line(document_id, record_id)
-        if line is None:
+        if line is None or version_sha is None or (document_id, version_sha) not in self.signed_versions:
             return None
         return RawPage(bundle_path(record_id), {**line, "version": version_sha},
-                       lambda: write_bundle(self.reader.subject(record_id), self.store.blobs, self.public_key,
-                                            base_url=self.base_url))
+                       lambda: write_bundle(self.reader.record_subject(record_id, version_sha), self.store.blobs,
+                                            self.public_key, base_url=self.base_url))
 
     def version_bundle(self, document_id: str, version_sha: str, path: str) -> RawPage | None:
         """The bundle of one version at ``path``, once a signed tree head covers its first capture."""

@@ -313,3 +313,34 @@ def test_every_version_page_links_the_bundle_of_that_version(home, tmp_path):
         text = (unzip(bundle, tmp_path / page.stem) / "version.txt").read_text()
         checked.append("Ireland" in text)
     assert sorted(checked) == [False, True]  # each page's bundle holds its own version's text
+
+
+def test_a_site_planned_before_a_crawl_recorded_bundles_the_version_its_pages_show(tmp_path):
+    # `site` beside a running crawl: the build plans its pages on the store as it was, the crawl then records (and
+    # signs) a newer version, and the bundle, written later, was made of that newer version, which no head the
+    # build had read covered: the build ended in a traceback (EvidenceError). Reproduced here without a race: the
+    # plan, then a whole crawl, then the bundle.
+    from reports.site.evidence_pages import EvidencePages
+    from store.repository import Store
+
+    home = tmp_path / "home"
+    with LocalSite({"/terms": Page(POLICY.format(law="Ireland").encode())}) as site:
+        base = acme_home(tmp_path, site)
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+        store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects", mode="read")
+        try:
+            planned = store.history.current_version("CW-D-00001").version.sha256
+            pages = EvidencePages(store, (home / "keys" / "capture-log.key.pub").read_bytes(), "https://example.org")
+            site.set("/terms", Page(POLICY.format(law="Delaware").encode()))
+            assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+            page = pages.bundle_page("CW-D-00001", "CW-P-000001", planned)
+            bundle = tmp_path / "CW-P-000001.zip"
+            bundle.write_bytes(page.produce())
+        finally:
+            store.close()
+
+    checked = invoke("verify-evidence", str(bundle))
+    assert checked.exit_code == 0, checked.output
+    folder = unzip(bundle, tmp_path / "unzipped")
+    assert f'"sha256": "{planned}"' in (folder / "manifest.json").read_text()
+    assert "the laws of Ireland" in (folder / "version.txt").read_text()
