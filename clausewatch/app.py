@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from analysis.domain import Document, PlatformSpec
 from clausewatch.errors import BadInputError, file_in_the_way
-from clausewatch.settings import Settings
+from clausewatch.settings import Settings, sqlite_url
 
 if TYPE_CHECKING:  # imported where used: every command loads this module (decision 0014)
     from crawler.declarations import CatalogLoad
@@ -100,7 +100,7 @@ def store_failure_line(settings: Settings, error: StoreFailedError) -> str:
 
 def database_setting(settings: Settings) -> str:
     """The setting that decides where the store is, as a user would name it."""
-    if settings.database_url == f"sqlite:///{settings.home / 'clausewatch.db'}":
+    if settings.database_url == sqlite_url(settings.home / "clausewatch.db"):
         return HOME_SETTING
     return "DATABASE_URL (--database-url, CLAUSEWATCH_DATABASE_URL)"
 

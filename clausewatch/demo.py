@@ -20,7 +20,7 @@ from clausewatch.app import ensure_folder, open_store
 from clausewatch.crawling import crawl_catalog, store_failure_problem
 from clausewatch.errors import BadInputError
 from clausewatch.loopback_site import LocalSite, Page
-from clausewatch.settings import Settings
+from clausewatch.settings import Settings, sqlite_url
 from clausewatch.signing import ensure_log_key
 from crawler.crawl import CrawlReport
 from store.repository import Store
@@ -154,7 +154,7 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
     """Serve version 1, crawl, serve version 2, crawl again; everything lands in ``folder``."""
     prepare_folder(folder)
     demo_settings = settings.replace(
-        home=folder, database_url=f"sqlite:///{folder / 'clausewatch.db'}", blobs=folder / "objects",
+        home=folder, database_url=sqlite_url(folder / "clausewatch.db"), blobs=folder / "objects",
         catalog=folder / "catalog", site_dir=folder / "site", subscribers=folder / "subscribers.yaml",
         log_key=folder / "keys" / "capture-log.key",
         base_url=(folder / "site").as_uri() + "/",  # links in the demo's emails open the local site

@@ -455,12 +455,18 @@ def _config_file(given: Path | None, home: Path) -> Path | None:
     return path
 
 
+def sqlite_url(path: Path) -> str:
+    """The store URL of the SQLite file ``path``: a ``?``, ``#`` or ``%`` in a folder's name is escaped, since the URL
+    would otherwise end the path there (a HOME of ``a?b`` put the database at ``a``, its blobs in ``a?b``)."""
+    return "sqlite:///" + str(path).replace("%", "%25").replace("?", "%3F").replace("#", "%23")
+
+
 def _resolve(sourced: dict[str, tuple[Any, str]]) -> Settings:
     values = {name: value for name, (value, _source) in sourced.items()}
     home = Path(values["HOME"]).expanduser()
     fields = {s.name.lower(): values[s.name] for s in SETTINGS}
     fields["home"] = home
-    fields["database_url"] = values["DATABASE_URL"] or f"sqlite:///{home / 'clausewatch.db'}"
+    fields["database_url"] = values["DATABASE_URL"] or sqlite_url(home / "clausewatch.db")
     fields["blobs"] = Path(values["BLOBS"]) if values["BLOBS"] else home / "objects"
     fields["catalog"] = Path(values["CATALOG"])
     fields["schedules"] = Path(values["SCHEDULES"])

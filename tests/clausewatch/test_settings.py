@@ -188,3 +188,23 @@ def test_the_analysis_workers_help_says_the_batch_and_the_threshold_the_crawl_us
 
     described = next(s for s in SETTINGS if s.name == "ANALYSIS_WORKERS").help
     assert f"first {_TARGETS_PER_BATCH} documents include {AdaptiveAnalyzer.WORKER_FROM} or more" in described
+
+
+def test_a_home_whose_name_holds_url_characters_keeps_its_database_inside_it(tmp_path):
+    # The default store URL was "sqlite:///" + HOME/clausewatch.db unescaped: a HOME of "a?b" put the database at
+    # the file "a" (the rest read as the URL's query) and the blobs in "a?b"; "%41" read as "A".
+    from click.testing import CliRunner
+
+    from clausewatch.cli import main
+
+    home = tmp_path / "we ird%41?#x"
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text("name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/t\"}\n")
+    made = CliRunner().invoke(main, ["--home", str(home), "--catalog", str(catalog), "init"])
+    assert made.exit_code == 0, made.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["catalog", "we ird%41?#x"]
+    assert (home / "clausewatch.db").is_file()
+    status = CliRunner().invoke(main, ["--home", str(home), "--catalog", str(catalog), "status"])
+    assert status.exit_code == 0, status.output
+    assert "acme" in status.output
