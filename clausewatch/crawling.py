@@ -245,8 +245,10 @@ class CatalogCrawlReport(CrawlReport):
 
 def store_failure_problem(settings: Settings, report: CrawlReport) -> str:
     """The failure of the store that stopped a crawl, as one line naming the setting and what was checked."""
+    unreached = ", and those it had not reached yet, which the failed store cannot list" \
+        if report.unreached_unlisted else ""
     return (f"{store_failure_line(settings, report.store_failure)}; the crawl stopped: {report.checked} document(s) "
-            f"checked, {report.unchecked} not checked")
+            f"checked, {report.unchecked} not checked{unreached}")
 
 
 class StopRequest:
@@ -375,7 +377,8 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
                 analyze.close()
     counts = Counter(report.counts) + Counter(r.outcome for r in early)
     return CatalogCrawlReport(report.run_id, dict(counts), [*early, *report.failures], report.store_failure,
-                              catalog_problems=problems, interrupted=stop.signal_name if stop else None)
+                              report.unreached_unlisted, catalog_problems=problems,
+                              interrupted=stop.signal_name if stop else None)
 
 
 def _chosen(catalog: CatalogLoad, selection: Selection) -> set[tuple[str, str]]:

@@ -85,6 +85,8 @@ class CrawlReport(OutcomeCounts):
     failures: list[DocumentResult] = field(default_factory=list)
     # The store's own failure that stopped the crawl (a full disk, a database gone), if one did.
     store_failure: StoreFailedError | None = None
+    # The failed store could not even list the documents the crawl had not reached: they are not counted above.
+    unreached_unlisted: bool = False
 
     @property
     def unchecked(self) -> int:
@@ -272,21 +274,23 @@ def crawl(
             raise targets.error
         # A crawl cut short (shutdown, crash of a component, the store failing) leaves these unchecked.
         reason = "not checked: the store failed" if failure else "not checked: the crawl ended early"
-        for document_id in _unchecked(recorder, targets):
+        unchecked, listed = _unchecked(recorder, targets)
+        for document_id in unchecked:
             recorder.skip(document_id, reason)
-    return CrawlReport(run_id, dict(recorder.counts), recorder.failures, recorder.store_failure)
+    return CrawlReport(run_id, dict(recorder.counts), recorder.failures, recorder.store_failure,
+                       unreached_unlisted=not listed)
 
 
-def _unchecked(recorder: Recorder, targets: CrawlTargets) -> list[str]:
-    """The documents a crawl began and did not record, then those it did not reach. Reaching them reads the store:
-    a store that failed may not be read either, and those are then left out."""
+def _unchecked(recorder: Recorder, targets: CrawlTargets) -> tuple[list[str], bool]:
+    """The documents a crawl began and did not record, then those it did not reach, and whether those could be
+    listed: reaching them reads the store, and a store that failed may not be read either."""
     began = recorder.unrecorded()
     try:
-        return [*began, *targets.never_handed()]
+        return [*began, *targets.never_handed()], True
     except StoreFailedError:
         if recorder.store_failure is None:
             raise
-        return began
+        return began, False
 
 
 def _prepare_analysis(store: Store, first_batch: list[str], analyze: Analyze | None) -> None:

@@ -346,8 +346,8 @@ class _SQLiteFile:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
-            raise StoreFailedError(f"the database file {self.path} was removed while in use: "
-                                   "what was recorded in it is gone with it") from None
+            raise StoreFailedError(f"the database file {self.path} was removed or moved while in use: what was "
+                                   "recorded in it is not at that path any more") from None
         except OSError as exc:
             raise StoreFailedError(f"the database file {self.path} cannot be read: {exc.strerror}") from None
         if (stat.st_dev, stat.st_ino) != self.identity:

@@ -49,6 +49,7 @@ def run_crawl(analyzer):
         store.catalog.sync_catalog(platforms, now=datetime.now(UTC))
         results: list[DocumentResult] = []
         report = crawl(store, store.catalog.each_document(), options, analyze=analyzer, on_result=results.append)
-        return CrawlResults(report.run_id, report.counts, report.failures, report.store_failure, results)
+        return CrawlResults(report.run_id, report.counts, report.failures, report.store_failure,
+                            report.unreached_unlisted, results=results)
 
     return run
