@@ -172,9 +172,9 @@ def _on_read_only_media(url: str) -> str | URL:
     and cannot make it there: a store handed over on read-only media (a disc, a
     read-only mount, an archive's copy) could not be read at all, not even by
     ``verify``. Nothing can change a file on such media, which is what
-    SQLite's ``immutable`` asks. A ``-shm`` file beside it means a connection
-    has the store open, perhaps writing through another mount: SQLite is left
-    to open it as usual, with its locks. A write-ahead log holding changes
+    SQLite's ``immutable`` asks. A ``-shm`` and a ``-wal`` beside it mean a
+    connection has the store open, perhaps writing through another mount:
+    SQLite is left to open it as usual, with its locks. A write-ahead log holding changes
     without its ``-shm`` is refused in one line: SQLite reads it only through
     that file.
     """
@@ -186,9 +186,10 @@ def _on_read_only_media(url: str) -> str | URL:
     if not path.is_file() or os.access(path.parent, os.W_OK):
         return url
     log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
-    if shared.exists():
+    if shared.exists() and log.exists():
         # A connection has the store open, maybe writing through another mount of the same folder: SQLite reads
-        # it through that -shm, with its locks; immutable would read pages a checkpoint is rewriting.
+        # it through that -shm, with its locks; immutable would read pages a checkpoint is rewriting. (A -shm
+        # alone is left over: every connection in WAL mode has both files.)
         return url
     if log.exists() and log.stat().st_size:
         raise StoreUnavailableError(

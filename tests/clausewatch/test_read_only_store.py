@@ -196,3 +196,14 @@ def test_a_database_file_linked_from_a_writable_home_into_read_only_media_is_rea
     assert "0 problem(s)" in verify.output
     assert crawl.exit_code == 2
     assert f"its folder {media}/home is read-only" in crawl.output
+
+
+def test_a_shm_file_left_without_its_log_does_not_stop_the_reading_commands(copy):
+    # Every connection in WAL mode has both files: a -shm alone was left by a crash or a copy, and SQLite cannot
+    # open the store read-only through it ("unable to open database file").
+    (copy / "home" / "clausewatch.db-shm").write_bytes(b"\0" * 32768)
+    with sealed(copy) as media:
+        verify = _invoke(media, "verify")
+
+    assert verify.exit_code == 0, verify.output
+    assert "0 problem(s)" in verify.output
