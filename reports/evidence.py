@@ -145,11 +145,22 @@ def verify_text(subject: EvidenceSubject, base_url: str) -> str:
     values = {
         "record": subject.record_id, "document": subject.document_id, "platform": subject.platform,
         "document_type": subject.document_type, "version": subject.version.version.sha256,
-        "first_seen": iso_time(subject.version.version.first_seen), "index": subject.log_index,
+        "first_seen": _first_seen(subject), "index": subject.log_index,
         "size": head.size, "signed": iso_time(head.time), "key_url": base_url.rstrip("/") + "/log/public-key.pem",
         "snippet": VERIFY_SNIPPET.strip(),
     }
     return VERIFY_TEMPLATE.format(**values)
+
+
+def _first_seen(subject: EvidenceSubject) -> str:
+    """When the version was first seen, and, for one rebuilt from earlier captures, what the capture here proves."""
+    first_seen = iso_time(subject.version.version.first_seen)
+    leaf = subject.decoded_leaf
+    if leaf.outcome == "new_version":
+        return first_seen
+    return (f"{first_seen} (a version rebuilt from earlier captures, when clausewatch learned a value of the page "
+            f"to be volatile or reprocessed its history: the capture here, of {iso_time(leaf.time)}, is the first "
+            "that named it as the document's version)")
 
 
 def bundle_name(record_id: str, at: datetime | None = None) -> str:

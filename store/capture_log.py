@@ -311,12 +311,25 @@ def clock_behind(now: datetime, head_ms: int) -> str:
 # --- The repository the rest of the program uses ------------------------------------
 
 
-def _first_entries_of_versions():
-    """The least log index among the captures that recorded a new version (narrow it with ``where``)."""
-    return (select(func.min(LogEntryRow.id)).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
-            .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
-            .join(VersionRow, VersionRow.id == FetchRow.version_id)
-            .where(FetchRow.outcome == "new_version"))
+def _first_entries_of_versions(*, rebuilt: bool = False):
+    """The least log index among the captures that recorded a new version (narrow it with ``where``).
+
+    ``rebuilt``: of the technical versions instead (a history rebuilt by
+    ``reprocess`` or when a volatile value was learned), which no capture
+    recorded as new: the first capture of a page that named one as the
+    document's version (:func:`rebuilt_version_capture`).
+    """
+    query = (select(func.min(LogEntryRow.id)).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+             .join(DocumentRow, DocumentRow.id == FetchRow.document_id)
+             .join(VersionRow, VersionRow.id == FetchRow.version_id))
+    if rebuilt:
+        return query.where(*REBUILT_VERSION_CAPTURE)
+    return query.where(FetchRow.outcome == "new_version")
+
+
+# A capture that stands for a technical version: a page fetched while it was the document's version.
+REBUILT_VERSION_CAPTURE = (VersionRow.technical.is_(True), FetchRow.outcome == "unchanged",
+                           FetchRow.snapshot_id.is_not(None))
 
 
 class CaptureLog:
@@ -382,16 +395,27 @@ class CaptureLog:
         For citations and version pages: "version … · log entry N".
         """
         with self.store.session() as session:
-            return session.scalar(_first_entries_of_versions()
-                                  .where(DocumentRow.public_id == document_id, VersionRow.sha256 == version_sha256))
+            for rebuilt in (False, True):
+                index = session.scalar(_first_entries_of_versions(rebuilt=rebuilt)
+                                       .where(DocumentRow.public_id == document_id, VersionRow.sha256 == version_sha256))
+                if index is not None:
+                    return index
+            return None
 
     def first_log_index_by_version(self) -> dict[tuple[str, str], int]:
         """(document id, version SHA-256) → :meth:`log_index_of_version`, for every logged version in one query."""
         with self.store.session() as session:
-            rows = session.execute(_first_entries_of_versions()
-                                   .add_columns(DocumentRow.public_id, VersionRow.sha256)
-                                   .group_by(DocumentRow.public_id, VersionRow.sha256))
-            return {(document_id, sha256): index for index, document_id, sha256 in rows}
+            found: dict[tuple[str, str], int] = {}
+            for rebuilt in (False, True):
+                if rebuilt and session.scalar(select(VersionRow.id).where(VersionRow.technical.is_(True)).limit(1)) \
+                        is None:
+                    break  # no history was ever rebuilt: no second pass over the fetches
+                rows = session.execute(_first_entries_of_versions(rebuilt=rebuilt)
+                                       .add_columns(DocumentRow.public_id, VersionRow.sha256)
+                                       .group_by(DocumentRow.public_id, VersionRow.sha256))
+                for index, document_id, sha256 in rows:
+                    found.setdefault((document_id, sha256), index)
+            return found
 
     def first_log_index_by_snapshot(self) -> dict[str, int]:
         """Snapshot SHA-256 → the log index of the first capture that stored it, for every logged snapshot.

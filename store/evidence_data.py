@@ -84,7 +84,8 @@ class EvidenceReader:
         return self._subject(record_id, document_id, clause_type, self._version(document_id, version_sha256))
 
     def _version(self, document_id: str, version_sha256: str) -> StoredVersion:
-        versions = self.store.history.versions(document_id)
+        # Folded versions too: the site's version pages show them, and their captures prove them as they were.
+        versions = self.store.history.versions(document_id, include_folded=True)
         version = next((v for v in versions if v.version.sha256 == version_sha256), None)
         if version is None:
             raise EvidenceError(f"{document_id} has no version {version_sha256[:16]}")
@@ -131,6 +132,20 @@ class EvidenceReader:
                 .where(FetchRow.version_id == DocumentRow.current_version_id, FetchRow.outcome == "new_version")
                 .order_by(LogEntryRow.id.desc())
             ).all()
+            # Documents whose current version was rebuilt (technical): the first capture that named it.
+            rebuilt = session.scalars(select(DocumentRow.id).join(VersionRow, VersionRow.id ==
+                                                                  DocumentRow.current_version_id)
+                                      .where(VersionRow.technical.is_(True))).all()
+            if rebuilt:
+                rows += session.execute(
+                    select(DocumentRow.public_id, LogEntryRow.id, FetchRow.finished_at)
+                    .join(FetchRow, FetchRow.document_id == DocumentRow.id)
+                    .join(VersionRow, VersionRow.id == FetchRow.version_id)
+                    .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id)
+                    .where(FetchRow.document_id.in_(rebuilt), FetchRow.version_id == DocumentRow.current_version_id,
+                           *capture_log.REBUILT_VERSION_CAPTURE)
+                    .order_by(LogEntryRow.id.desc())
+                ).all()
         found: dict[str, CaptureSummary] = {}
         for document_id, index, captured_at in rows:
             head = next((h for h in self.heads if h.size > index), None)
@@ -172,17 +187,24 @@ def _version_at(store, document_id: str, at: datetime | None) -> StoredVersion:
 
 
 def _first_capture(session: Session, document_pk: int, version_sha: str, document_id: str) -> LogEntryRow:
-    entry = session.scalar(
-        select(LogEntryRow).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
-        .join(VersionRow, VersionRow.id == FetchRow.version_id)
-        .where(FetchRow.document_id == document_pk, VersionRow.sha256 == version_sha,
-               FetchRow.outcome == "new_version")
-        .order_by(LogEntryRow.id).limit(1)
-    )
-    if entry is None:
-        raise EvidenceError(f"version {version_sha[:12]} of {document_id} was recorded before the capture log "
-                            "began: it has no log entry to prove")
-    return entry
+    """The capture that first recorded the version; for a technical version (rebuilt from earlier captures), the
+    first capture of a page that named it as the document's version."""
+    for where in ((FetchRow.outcome == "new_version",), capture_log.REBUILT_VERSION_CAPTURE):
+        entry = session.scalar(
+            select(LogEntryRow).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+            .join(VersionRow, VersionRow.id == FetchRow.version_id)
+            .where(FetchRow.document_id == document_pk, VersionRow.sha256 == version_sha, *where)
+            .order_by(LogEntryRow.id).limit(1)
+        )
+        if entry is not None:
+            return entry
+    technical = session.scalar(select(VersionRow.technical).where(VersionRow.document_id == document_pk,
+                                                                  VersionRow.sha256 == version_sha))
+    if technical:
+        raise EvidenceError(f"version {version_sha[:12]} of {document_id} was rebuilt from earlier captures (reprocess, "
+                            "or a value learned as volatile) and no capture has named it since: the next crawl's will")
+    raise EvidenceError(f"version {version_sha[:12]} of {document_id} was recorded before the capture log "
+                        "began: it has no log entry to prove")
 
 
 def _captures_with_originals(session: Session, fetch_id: int) -> list[CaptureRecord]:

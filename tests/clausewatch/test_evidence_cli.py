@@ -344,3 +344,33 @@ def test_a_site_planned_before_a_crawl_recorded_bundles_the_version_its_pages_sh
     folder = unzip(bundle, tmp_path / "unzipped")
     assert f'"sha256": "{planned}"' in (folder / "manifest.json").read_text()
     assert "the laws of Ireland" in (folder / "version.txt").read_text()
+
+
+def test_a_page_with_a_per_visit_counter_still_gets_bundles_that_verify_and_a_site_that_builds(tmp_path):
+    # Once the counter is learned as volatile, the history is rebuilt and the current version is technical: no
+    # capture recorded it as new. Before, `evidence` said it "was recorded before the capture log began", and
+    # `site` ended in a traceback on the folded first version ("has no version"). The capture that stands for a
+    # rebuilt version is the first of a page that named it as the document's version.
+    from tests.crawler.test_volatile import render
+
+    with LocalSite() as site:
+        site.conditional = False
+        site.set("/terms", Page(render=render()))
+        base = acme_home(tmp_path, site)
+        for _ in range(6):
+            assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+
+    built = invoke(*base, "site", "--out", str(tmp_path / "site"))
+    assert built.exit_code == 0, built.output
+    bundles = sorted((tmp_path / "site" / "evidence").glob("*.zip"))
+    assert any(b.name.startswith("CW-P-") for b in bundles) and len(bundles) >= 3
+    for bundle in bundles:
+        checked = invoke("verify-evidence", str(bundle))
+        assert checked.exit_code == 0, (bundle.name, checked.output)
+
+    made = invoke(*base, "evidence", "CW-D-00001", "--out", str(tmp_path / "current.zip"))
+    assert made.exit_code == 0, made.output
+    folder = unzip(tmp_path / "current.zip", tmp_path / "unzipped")
+    assert "a version rebuilt from earlier captures" in (folder / "VERIFY.md").read_text()
+    outside = run_outside(snippet_of(folder), folder)
+    assert outside.returncode == 0 and outside.stdout.startswith("OK: CW-D-00001 version "), outside.stderr
