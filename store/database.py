@@ -174,9 +174,9 @@ def _on_read_only_media(url: str) -> str | URL:
     ``verify``. Nothing can change a file on such media, which is what
     SQLite's ``immutable`` asks. A ``-shm`` and a ``-wal`` beside it mean a
     connection has the store open, perhaps writing through another mount:
-    SQLite is left to open it as usual, with its locks. A write-ahead log holding changes
-    without its ``-shm`` is refused in one line: SQLite reads it only through
-    that file.
+    SQLite is left to open it as usual, with its locks. A write-ahead log
+    holding changes without its ``-shm`` is refused in one line: SQLite reads
+    it only through that file.
     """
     parsed = make_url(url)
     database = parsed.database
