@@ -255,6 +255,7 @@ def crawl(
                         on_result=on_result)
     guard = network_guard(options)
     fetchers, first_batch = _set_up(documents, guard)
+    listed = True
     if fetchers:
         _prepare_analysis(store, first_batch, analyze)
         targets = CrawlTargets(store, documents, recorder)
