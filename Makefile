@@ -33,8 +33,10 @@ $(REPLAY_STAMP):
 	$(REPLAY_VENV)/bin/python -m pip install -q "pywb==2.10.0"
 	touch $(REPLAY_STAMP)
 
+# Spread over the cores (at most four workers): every test has its own folders, ports, PostgreSQL schema and
+# Redis keys. `$(PY) -m pytest FILE` runs one file in one process, as before.
 test: $(STAMP) $(REPLAY_STAMP) services
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4
 
 # Re-resolve the locked versions after changing dependencies in pyproject.toml.
 lock:
