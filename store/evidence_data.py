@@ -70,7 +70,7 @@ class EvidenceReader:
             raise EvidenceError(f"{record_id!r} is not a record id (CW-P-000001) or a document id (CW-D-00001)")
         with self.store.session() as session:
             document_id, clause_type = _subject(session, record_id)
-        return self._subject(record_id, document_id, clause_type, _version_at(self.store, document_id, at))
+        return self._subject(record_id, document_id, clause_type, _version_at(self.store, document_id, at), at)
 
     def version_subject(self, document_id: str, version_sha256: str) -> EvidenceSubject:
         """The evidence of one version of a document (the bundle its version page links)."""
@@ -92,13 +92,17 @@ class EvidenceReader:
         return version
 
     def _subject(self, record_id: str, document_id: str, clause_type: str | None,
-                 version: StoredVersion) -> EvidenceSubject:
+                 version: StoredVersion, at: datetime | None = None) -> EvidenceSubject:
         clauses = tuple(c for c in version.clauses if clause_type is None or clause_type in c.classification.types)
         with self.store.session() as session:
             document = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
             analyzer = session.scalar(select(VersionRow.analyzed_with).where(
                 VersionRow.document_id == document.id, VersionRow.sha256 == version.version.sha256))
-            entry = _first_capture(session, document.id, version.version.sha256, document_id)
+            entry = None
+            if at is not None:  # the capture nearest before the date that saw this version, under a signed head
+                signed = max((head.size for head in self.heads), default=0)
+                entry = _last_capture_by(session, document.id, version.version.sha256, at, signed)
+            entry = entry or _first_capture(session, document.id, version.version.sha256, document_id)
             head = self.covering_head(entry.id, document_id)
             return EvidenceSubject(
                 record_id=record_id, document_id=document_id, platform=document.platform.name,
@@ -173,17 +177,40 @@ def _subject(session: Session, record_id: str) -> tuple[str, str | None]:
 
 
 def _version_at(store, document_id: str, at: datetime | None) -> StoredVersion:
-    """The version in force at ``at``: the last one first seen by then."""
-    versions = store.history.versions(document_id)
-    if at is not None:
-        versions = [v for v in versions if v.version.first_seen <= at]
-    if not versions:
-        when = f" on {at:%Y-%m-%d %H:%M} UTC" if at else ""
-        raise EvidenceError(f"{document_id} had no version{when}")
+    """The version in force at ``at`` (default: the current one), by the document's timeline.
+
+    Not "the last one first seen by then": a text that went back to an earlier
+    wording (A, B, then A again) keeps A's first sighting, and B was bundled
+    for a date A was in force again.
+    """
     if at is None:
         current = store.history.current_version(document_id)
-        return current if current is not None else versions[-1]
-    return versions[-1]
+        if current is None:
+            raise EvidenceError(f"{document_id} had no version")
+        return current
+    from analysis.timeline import NotYetCapturedError
+    from store.timeline import document_timeline
+
+    try:
+        period, _record = document_timeline(store, document_id).in_force(at)
+    except NotYetCapturedError:
+        raise EvidenceError(f"{document_id} had no version on {at:%Y-%m-%d %H:%M} UTC") from None
+    versions = store.history.versions(document_id, include_folded=True)
+    return next(v for v in versions if v.version.sha256 == period.version)
+
+
+def _last_capture_by(session: Session, document_pk: int, version_sha: str, at: datetime,
+                     signed: int) -> LogEntryRow | None:
+    """The latest capture of a page, by ``at`` and under a signed head (a log index below ``signed``), that saw
+    this version as the document's: the nearest proof of the text as it stood then."""
+    return session.scalar(
+        select(LogEntryRow).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+        .join(VersionRow, VersionRow.id == FetchRow.version_id)
+        .where(FetchRow.document_id == document_pk, VersionRow.sha256 == version_sha,
+               FetchRow.outcome.in_(("new_version", "unchanged")), FetchRow.snapshot_id.is_not(None),
+               FetchRow.finished_at <= at, LogEntryRow.id < signed)
+        .order_by(LogEntryRow.id.desc()).limit(1)
+    )
 
 
 def _first_capture(session: Session, document_pk: int, version_sha: str, document_id: str) -> LogEntryRow:

@@ -374,3 +374,24 @@ def test_a_page_with_a_per_visit_counter_still_gets_bundles_that_verify_and_a_si
     assert "a version rebuilt from earlier captures" in (folder / "VERIFY.md").read_text()
     outside = run_outside(snippet_of(folder), folder)
     assert outside.returncode == 0 and outside.stdout.startswith("OK: CW-D-00001 version "), outside.stderr
+
+
+def test_a_bundle_at_a_date_after_a_revert_holds_the_text_then_and_the_capture_nearest_before(tmp_path):
+    # Ireland, then Delaware, then Ireland again: Ireland keeps its first sighting, and "the last version first
+    # seen by then" bundled Delaware for a date Ireland was back in force, a bundle that verified while proving the
+    # wrong text. The version is now the one the timeline has in force, proved by its capture nearest the date.
+    with LocalSite() as site:
+        base = acme_home(tmp_path, site)
+        for law in ("Ireland", "Delaware", "Ireland"):
+            site.set("/terms", Page(POLICY.format(law=law).encode()))
+            assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    now = datetime.now().astimezone().isoformat()
+
+    made = invoke(*base, "evidence", f"CW-D-00001@{now}", "--out", str(tmp_path / "now.zip"))
+
+    assert made.exit_code == 0, made.output
+    assert invoke("verify-evidence", str(tmp_path / "now.zip")).exit_code == 0
+    folder = unzip(tmp_path / "now.zip", tmp_path / "unzipped")
+    assert "the laws of Ireland" in (folder / "version.txt").read_text()
+    leaf = json.loads((folder / "log" / "leaf.json").read_text())
+    assert leaf["outcome"] == "new_version" and "log entry 2 of the tree of 3" in made.output  # the third capture
