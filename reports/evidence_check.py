@@ -109,17 +109,23 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
     for problem in (record for record in seen.values() if isinstance(record, str)):
         yield problem
     requests = {r.concurrent_to: r for r in seen.values() if isinstance(r, _WarcRecord) and r.kind == "request"}
+    payloads: dict[str, str] = {}
     for number, record_id in enumerate(leaf.records):
         main = seen.get(record_id)
         if not isinstance(main, _WarcRecord):
             yield f"capture.warc.gz: the logged record {record_id} is missing"
             continue
-        if leaf.snapshot and main.kind in ("response", "revisit") and main.payload_digest not in (
-                None, f"sha256:{leaf.snapshot}"):
-            yield f"capture.warc.gz: record {record_id} has payload {main.payload_digest}, the log says {leaf.snapshot}"
+        if main.kind in ("response", "revisit") and main.payload_digest is not None:
+            payloads[record_id] = main.payload_digest
         heads = main.head if main.kind == "request" else requests.get(record_id, _NO_REQUEST).head + main.head
         if number < len(leaf.heads) and _sha(heads) != leaf.heads[number]:
             yield f"capture.warc.gz: the HTTP headers of {record_id} are not the ones the log recorded"
+    # The logged snapshot is the document's first page: one of the logged records carries it. A combined
+    # document's other pages are records of their own, whose headers the log binds (above) and whose payloads
+    # the WARC's own digests check.
+    if leaf.snapshot and payloads and f"sha256:{leaf.snapshot}" not in payloads.values():
+        found = ", ".join(f"{record_id} has {digest}" for record_id, digest in payloads.items())
+        yield f"capture.warc.gz: no logged record has the payload the log says, {leaf.snapshot} ({found})"
 
 
 _NO_REQUEST = _WarcRecord("request", None, b"", None)

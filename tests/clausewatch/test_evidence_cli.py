@@ -395,3 +395,29 @@ def test_a_bundle_at_a_date_after_a_revert_holds_the_text_then_and_the_capture_n
     assert "the laws of Ireland" in (folder / "version.txt").read_text()
     leaf = json.loads((folder / "log" / "leaf.json").read_text())
     assert leaf["outcome"] == "new_version" and "log entry 2 of the tree of 3" in made.output  # the third capture
+
+
+def test_a_bundle_of_a_document_combined_from_two_pages_verifies(tmp_path):
+    # The log names the first page's snapshot; the check wanted every response record to carry it, so no bundle
+    # of a combined document ever verified, on a store nobody had touched.
+    with LocalSite() as site:
+        catalog = tmp_path / "catalog"
+        catalog.mkdir()
+        (catalog / "beta.yaml").write_text(
+            "name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    sources:\n"
+            f"      - url: {site.url('/part1')}\n      - url: {site.url('/part2')}\n")
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
+        site.set("/part1", Page(b"<main><h1>Privacy</h1><p>We collect your email address to run the service.</p></main>"))
+        for wording in ("We do not sell your personal data.", "We may sell your personal data to advertisers."):
+            site.set("/part2", Page(f"<main><h2>Sharing</h2><p>{wording}</p></main>".encode()))
+            crawled = invoke(*base, "crawl", "--delay", "0")
+            assert crawled.exit_code == 0, crawled.output
+
+    made = invoke(*base, "evidence", "CW-D-00001", "--out", str(tmp_path / "beta.zip"))
+    assert made.exit_code == 0, made.output
+    checked = invoke("verify-evidence", str(tmp_path / "beta.zip"))
+    assert checked.exit_code == 0, checked.output
+    folder = unzip(tmp_path / "beta.zip", tmp_path / "unzipped")
+    assert "may sell your personal data" in (folder / "version.txt").read_text()
+    assert run_outside(snippet_of(folder), folder).returncode == 0
