@@ -60,6 +60,12 @@ _BULLET = re.compile(r"^(?P<indent>\s*)(?:[-*+•·▪◦‣]|\\-)\s+(?=\S)")
 _DEFINITION = re.compile(r"^[\"“”'‘’«]\s*(?P<term>[^\"“”'‘’»]{1,80}?)\s*[\"“”'‘’»]\s*(?:means|refers|shall mean|has the meaning|includes)\b")
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]|v?i{0,3})$", re.IGNORECASE)
 _TERMINAL = ".;,!?:"
+# A subject and what it does or may do: how clauses open, and headings do not ("How We Use Data" does not match).
+_STATEMENT = re.compile(
+    r"^(?:we|you|they|it|users?|the (?:company|user|customer)s?)\s+(?:(?:may|will|shall|must|can|cannot|might|"
+    r"would|should)(?:\s+not)?|(?:do|does) not|agree|agrees|grant|grants|acknowledge|acknowledges|reserve|"
+    r"reserves|collect|collects|use|uses|share|shares|sell|sells|retain|retains|keep|keeps|are|is)\b",
+    re.IGNORECASE)
 # "What data do you collect?" is a heading when it stands alone on its line.
 _QUESTION = re.compile(r"^(?:What|How|Why|When|Where|Who|Whom|Which|Do|Does|Can|Is|Are|Will|Should)\b[^.!;:]{0,90}\?$")
 # A sentence ends at . ! ? followed by a space and a capital, quote, digit or bracket,
@@ -320,11 +326,18 @@ def _heading_level(blocks: list[_Block], index: int) -> float | None:
     if block.marker is not None:
         return None  # numbered titles are handled with the numbering
     label = heading_label(block.text)
-    if _looks_like_title(label) and not _inside_sentence(blocks, index):
+    if _looks_like_title(label) and not _inside_sentence(blocks, index) and not _statement(block.text, label):
         block.label = label
         block.plain_title = True
         return _TITLE_LEVEL
     return None
+
+
+def _statement(text: str, label: str) -> bool:
+    """A plain line that opens as a clause does ("We may suspend your account…", "You agree…"): a sentence whose
+    full stop is missing, not a heading. Taken for a heading, its words were in no clause at all, and an edit to
+    them was "cosmetic (outside clauses)". A bold or capitalised line stays a heading."""
+    return not _BOLD_LINE.match(text) and not label.isupper() and bool(_STATEMENT.match(label))
 
 
 def _inside_sentence(blocks: list[_Block], index: int) -> bool:

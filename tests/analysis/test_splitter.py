@@ -221,6 +221,25 @@ def test_bold_numbers_and_markdown_ordered_lists_are_numbering():
     assert choices.text.endswith("every upload.")  # one enumerated clause, not a "section 1"
 
 
+def test_a_sentence_missing_its_full_stop_is_a_clause_not_a_heading():
+    # Taken for a heading, its words were in no clause, and an edit to them ("with notice" -> "at any time without
+    # notice") was "cosmetic (outside clauses)". Bold and capitalised lines, and title-like lines, stay headings.
+    text = ("# Terms\n\n## 1. Fees\n\nRefunds within 30 days of purchase.\n\n## 2. Termination\n\n"
+            "We may suspend your account at any time without notice\n\n## 3. Your content\n\n"
+            "You grant us a licence to the content you post\n\n**We Use Your Data**\n\nTo run the service and to "
+            "answer your questions.\n\nHow We Share Data\n\nOnly with the processors listed below, never with "
+            "advertisers.\n")
+    clauses = split_clauses(text)
+
+    assert [(c.heading_path, c.text) for c in clauses] == [
+        (("1. Fees",), "Refunds within 30 days of purchase."),
+        (("2. Termination",), "We may suspend your account at any time without notice"),
+        (("3. Your content",), "You grant us a licence to the content you post"),
+        (("3. Your content", "We Use Your Data"), "To run the service and to answer your questions."),
+        (("3. Your content", "How We Share Data"), "Only with the processors listed below, never with advertisers."),
+    ]
+
+
 def test_question_lines_are_headings_and_field_labels_are_not():
     text = normalize_text(
         "What data do we collect?\n\nWe collect your name, your email address and the pages you visit on the site.\n\n"
