@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,16 +40,19 @@ def warc_records(store) -> list:
     return records
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A loopback port that refuses connections: bound, never listening, and held for the test, so that no
+    server of a test running beside this one is given it."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
-def test_each_fetch_is_archived_once_and_repeats_are_revisits(store, site, run_crawl):
+def test_each_fetch_is_archived_once_and_repeats_are_revisits(store, site, run_crawl, closed_port):
     site.set("/terms", Page(POLICY))
     terms, missing, down = (document(site.url("/terms")), document(site.url("/gone"), "Privacy Policy"),
-                            document(f"http://127.0.0.1:{_closed_port()}/x", "Cookie Policy"))
+                            document(f"http://127.0.0.1:{closed_port}/x", "Cookie Policy"))
     everything = platform(terms, missing, down)
     run_crawl(store, everything)  # 200, 404, connection refused
     run_crawl(store, everything)  # 304 to our conditional request, the same 404, refused again
