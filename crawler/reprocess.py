@@ -32,13 +32,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Fetch:
-    """The snapshots one fetch of a document produced (one per source), and the versions they belong to."""
+    """The snapshots one fetch of a document produced (one per source), and whether it was held.
+
+    ``known`` is the latest snapshot of each source URL up to this fetch, for a
+    fetch whose pages are not all known (recorded before capture records
+    existed): a combined document's part whose bytes did not change is stored
+    once, at its first fetch. ``in_order``: the parts are the fetch's own, one
+    per source in the declaration's order.
+    """
 
     parts: tuple[Snapshot, ...]
-    versions: frozenset[str]
-    # The latest snapshot of each source URL up to this fetch: a combined
-    # document's part whose bytes did not change is stored once, at its first fetch.
+    held: bool  # watched as volatile: no page of it was linked to a version
+    sources: tuple[SourceSpec, ...]  # the declaration in force when it was fetched
     known: dict[str, Snapshot] = field(default_factory=dict)
+    in_order: bool = False
 
     @property
     def primary(self) -> Snapshot:
@@ -81,10 +88,15 @@ class ReprocessReport:
         return [f"{d.document_id}: {e}" for d in self.documents for e in d.errors]
 
 
-def sources_at(spec: DocumentSpec, snapshot: Snapshot) -> tuple[SourceSpec, ...]:
-    """The declaration in force when ``snapshot`` was taken (history entries end at ``valid_until``)."""
+def sources_at(spec: DocumentSpec, moment: datetime) -> tuple[SourceSpec, ...]:
+    """The declaration in force at ``moment``, a fetch's time (history entries end at ``valid_until``).
+
+    The fetch's, not its snapshot's: a snapshot is stored once per distinct
+    bytes, at the first fetch of them, and the same bytes fetched after a
+    declaration changed are read under the new one.
+    """
     for past in sorted(spec.history, key=lambda h: h.valid_until):
-        if snapshot.fetched_at < past.valid_until:
+        if moment < past.valid_until:
             return past.sources
     return spec.sources
 
@@ -94,47 +106,90 @@ def document_rules(store: Store, document: Document) -> VolatileRules:
     return volatile_state(store, document.id).rules
 
 
-def _fetches(store: Store, document: Document, fetched: set[str]) -> list[_Fetch]:
-    """Snapshots grouped into fetches, oldest first; error pages kept as evidence are left out.
+Pages = tuple[str, ...]  # the snapshot hashes of one fetch, its primary first
+# A fetch as reprocessing reads it: its pages, and which declaration was in force (an index into the document's
+# history oldest first; its length for the current declaration).
+FetchKey = tuple[Pages, int]
 
-    A snapshot some fetch recorded as its primary starts a fetch; other linked
-    snapshots are the further parts of a combined document.
+
+def _declaration_of(spec: DocumentSpec, moment: datetime) -> int:
+    history = sorted(spec.history, key=lambda h: h.valid_until)
+    return next((index for index, past in enumerate(history) if moment < past.valid_until), len(history))
+
+
+def _keys(spec: DocumentSpec, sequence: list[tuple[Pages, datetime]]) -> list[tuple[FetchKey, datetime]]:
+    return [((pages, _declaration_of(spec, at)), at) for pages, at in sequence]
+
+
+def _fetches(store: Store, document: Document, sequence: list[tuple[FetchKey, datetime]]) -> dict[FetchKey, _Fetch]:
+    """Each distinct fetch of the sequence by its pages and declaration; error pages kept as evidence are left out.
+
+    A fetch whose capture records name all its pages is those pages. One that
+    names only its primary (recorded before capture records existed, or a
+    one-page document) is grouped as snapshots were stored: a snapshot some
+    fetch recorded as its primary starts a fetch, other linked snapshots are
+    the further parts of a combined document. Grouping every fetch that way
+    read two fetches of a combined document whose first page did not change
+    as one, with the first fetch's other pages: a later page's real change
+    was folded away.
     """
     linked: dict[str, set[str]] = {}
     for stored in store.history.versions(document.id, include_folded=True):
         for sha in stored.version.snapshot_sha256s:
             linked.setdefault(sha, set()).add(stored.version.sha256)
+    snapshots = store.history.snapshots(document.id)
+    by_sha = {snapshot.sha256: snapshot for snapshot in snapshots}
+    fetched = {pages[0] for (pages, _declaration), _at in sequence}
     groups: list[list[Snapshot]] = []
-    for snapshot in store.history.snapshots(document.id):
+    for snapshot in snapshots:
         if snapshot.sha256 not in linked and snapshot.sha256 not in fetched:
             continue
         if snapshot.sha256 in fetched or not groups:
             groups.append([snapshot])
         else:
             groups[-1].append(snapshot)
-    fetches, known = [], {}
+    grouped, known = {}, {}
     for parts in groups:
         known = {**known, **{part.requested_url: part for part in parts}}
-        fetches.append(_Fetch(tuple(parts), frozenset(linked.get(parts[0].sha256, ())), known))
+        grouped[parts[0].sha256] = (tuple(parts), known)
+    fetches: dict[FetchKey, _Fetch] = {}
+    for key, at in sequence:
+        pages = key[0]
+        if key in fetches:
+            continue
+        sources = sources_at(document.spec, at)
+        if len(pages) == 1 or any(sha not in by_sha for sha in pages):
+            parts, known = grouped[pages[0]]
+            fetches[key] = _Fetch(parts, pages[0] not in linked, sources, known)
+        else:
+            fetches[key] = _Fetch(tuple(by_sha[sha] for sha in pages), any(sha not in linked for sha in pages),
+                                  sources, in_order=True)
     return fetches
 
 
-def _text_of(store: Store, document: Document, fetch: _Fetch, rules: VolatileRules) -> str:
-    by_url = {**fetch.known, **{part.requested_url: part for part in fetch.parts}}
-    parts = []
-    for index, source in enumerate(sources_at(document.spec, fetch.primary)):
-        snapshot = fetch.primary if index == 0 else by_url.get(source.url)
-        if snapshot is None:
-            raise ExtractionError("empty", f"no snapshot of source {source.url} in the fetch of {fetch.primary.fetched_at}")
-        parts.append((store.blobs.get(snapshot.sha256), snapshot.content_type, snapshot.final_url, source))
+def _text_of(store: Store, fetch: _Fetch, rules: VolatileRules) -> str:
+    sources = fetch.sources
+    if fetch.in_order and len(fetch.parts) == len(sources):
+        chosen = list(zip(fetch.parts, sources, strict=True))
+    else:
+        by_url = {**fetch.known, **{part.requested_url: part for part in fetch.parts}}
+        chosen = []
+        for index, source in enumerate(sources):
+            snapshot = fetch.primary if index == 0 else by_url.get(source.url)
+            if snapshot is None:
+                raise ExtractionError("empty", f"no snapshot of source {source.url} in the fetch of "
+                                               f"{fetch.primary.fetched_at}")
+            chosen.append((snapshot, source))
+    parts = [(store.blobs.get(snapshot.sha256), snapshot.content_type, snapshot.final_url, source)
+             for snapshot, source in chosen]
     return extract_document(parts, rules)
 
 
 def reprocess_document(store: Store, document: Document, *, analyze: AnalyzeVersion, run_id: str | None = None) -> DocumentReprocess:
     """Extract every fetch of ``document`` again and make the texts that still differ its history."""
     result = DocumentReprocess(document.id)
-    sequence = store.history.fetch_sequence(document.id)
-    fetches = {f.primary.sha256: f for f in _fetches(store, document, {sha for sha, _ in sequence})}
+    sequence = _keys(document.spec, store.history.fetch_sequence(document.id))
+    fetches = _fetches(store, document, sequence)
     texts = _texts(store, document, fetches, result)
     runs = _runs(sequence, fetches, texts)
     result.fetches = len(sequence)
@@ -151,37 +206,38 @@ def reprocess_document(store: Store, document: Document, *, analyze: AnalyzeVers
     return result
 
 
-def _texts(store: Store, document: Document, fetches: dict[str, _Fetch], result: DocumentReprocess) -> dict[str, str]:
+def _texts(store: Store, document: Document, fetches: dict[FetchKey, _Fetch],
+           result: DocumentReprocess) -> dict[FetchKey, str]:
     rules = document_rules(store, document)
     texts = {}
-    for sha, fetch in fetches.items():
+    for key, fetch in fetches.items():
         try:
-            texts[sha] = _text_of(store, document, fetch, rules)
+            texts[key] = _text_of(store, fetch, rules)
         except ExtractionError as exc:
-            result.errors.append(f"snapshot {sha[:12]} of {fetch.primary.fetched_at:%Y-%m-%d %H:%M}: {exc}")
+            result.errors.append(f"snapshot {key[0][0][:12]} of {fetch.primary.fetched_at:%Y-%m-%d %H:%M}: {exc}")
     return texts
 
 
-def _runs(sequence: list[tuple[str, datetime]], fetches: dict[str, _Fetch], texts: dict[str, str]) -> list[RebuiltRun]:
+def _runs(sequence: list[tuple[FetchKey, datetime]], fetches: dict[FetchKey, _Fetch],
+          texts: dict[FetchKey, str]) -> list[RebuiltRun]:
     """Consecutive fetches with equal texts, as runs.
 
     Fetches that gave no text are skipped, and so are held fetches (linked to no
     version) unless their text now equals the run before them.
     """
     runs: list[RebuiltRun] = []
-    for sha, at in sequence:
-        if sha not in texts:
+    for key, at in sequence:
+        if key not in texts:
             continue
-        text, parts = texts[sha], tuple(p.sha256 for p in fetches[sha].parts)
-        held = not fetches[sha].versions  # watched as volatile, never a version of its own
-        if held and not (runs and runs[-1].text == text):
-            continue
+        text, parts, primary = texts[key], tuple(p.sha256 for p in fetches[key].parts), key[0][0]
+        if fetches[key].held and not (runs and runs[-1].text == text):
+            continue  # watched as volatile, never a version of its own
         if runs and runs[-1].text == text:
             last = runs[-1]
             runs[-1] = RebuiltRun(text, last.snapshot_shas + tuple(p for p in parts if p not in last.snapshot_shas),
-                                  last.first_seen, at, last.fetch_shas + (sha,))
+                                  last.first_seen, at, last.fetch_shas + (primary,))
         else:
-            runs.append(RebuiltRun(text, parts, at, at, (sha,)))
+            runs.append(RebuiltRun(text, parts, at, at, (primary,)))
     return runs
 
 

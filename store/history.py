@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from analysis.domain import Snapshot, StoredVersion
 from store import mapping
 from store.database import Database, UnknownDocumentError, chunks, document_row
-from store.tables import ChangeRow, ClauseRow, DocumentRow, FetchRow, SnapshotRow, VersionRow, VersionSnapshotRow
+from store.tables import (
+    CaptureRecordRow,
+    ChangeRow,
+    ClauseRow,
+    DocumentRow,
+    FetchRow,
+    SnapshotRow,
+    VersionRow,
+    VersionSnapshotRow,
+)
 
 
 # A stored version's pages and clauses, built once (every edit's analysis reads the previous version: decision
@@ -171,16 +180,36 @@ class History:
             raise UnknownDocumentError(document_id)
         return document_type
 
-    def fetch_sequence(self, document_id: str) -> list[tuple[str, datetime]]:
-        """The primary snapshot hash and time of every fetch that gave a text, in order."""
+    def fetch_sequence(self, document_id: str) -> list[tuple[tuple[str, ...], datetime]]:
+        """The pages (snapshot hashes, the primary first) and time of every fetch that gave a text, in order.
+
+        A snapshot is stored once per distinct bytes, so a fetch's pages are
+        read from its capture records, one per HTTP exchange in order: those
+        whose payload is a snapshot of the document. A fetch recorded before
+        capture records existed has only its primary.
+        """
         with self.db.session() as session:
             doc = document_row(session, document_id)
-            return [(sha, at) for sha, at in session.execute(
-                select(SnapshotRow.sha256, FetchRow.finished_at)
+            fetches = session.execute(
+                select(FetchRow.id, SnapshotRow.sha256, FetchRow.finished_at)
                 .join(SnapshotRow, SnapshotRow.id == FetchRow.snapshot_id)
                 .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(("new_version", "unchanged")))
                 .order_by(FetchRow.finished_at, FetchRow.id)
-            )]
+            ).all()
+            pages: dict[int, list[str]] = {}
+            for fetch_id, sha in session.execute(
+                    select(CaptureRecordRow.fetch_id, CaptureRecordRow.payload_sha256)
+                    .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                    .join(SnapshotRow, (SnapshotRow.document_id == doc.id)
+                          & (SnapshotRow.sha256 == CaptureRecordRow.payload_sha256))
+                    .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(("new_version", "unchanged")))
+                    .order_by(CaptureRecordRow.fetch_id, CaptureRecordRow.part)):
+                pages.setdefault(fetch_id, []).append(sha)
+        sequence = []
+        for fetch_id, primary, at in fetches:
+            parts = tuple(pages.get(fetch_id, ()))
+            sequence.append((parts if parts[:1] == (primary,) else (primary,), at))
+        return sequence
 
     def history_shas(self, document_id: str) -> list[str]:
         """The version each shown change led to, in order: the document's history as it is shown."""

@@ -134,3 +134,59 @@ def test_a_document_whose_snapshot_is_missing_fails_in_one_line_without_a_traceb
     assert report.failed == 1 and report.new_versions == 0
     assert not [record for record in caplog.records if record.exc_info]  # the line says it all
     assert [v.version.sha256 for v in store.history.versions(document.id)] == history  # left as it was
+
+
+def test_reprocess_of_a_combined_document_whose_first_page_never_changed_keeps_a_later_pages_change(
+        store, site, run_crawl):
+    # Snapshots are stored once per distinct bytes: every fetch had the same first page, and grouping fetches by it
+    # read them all as the first fetch, with its second page. The change of the second page was folded away
+    # ("runs=1 new=0 folded=1"): gone from `changes`, one version in `status`. Each fetch's pages now come from
+    # its capture records.
+    from clausewatch.loopback_site import Page
+
+    site.conditional = False
+    site.set("/a", Page(b"<main><h1>Privacy</h1><p>We collect your email address to run the service.</p></main>"))
+    sources = (SourceSpec(site.url("/a")), SourceSpec(site.url("/b")))
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Privacy Policy", sources),))
+    for wording in ("We do not sell your personal data.", "We do not sell your personal data.",
+                    "We may sell your personal data to advertisers."):
+        site.set("/b", Page(f"<main><h2>Sharing</h2><p>{wording}</p></main>".encode()))
+        run_crawl(store, [acme])
+    [document] = store.catalog.documents()
+    before = [v.version.sha256 for v in store.history.versions(document.id)]
+    assert len(before) == 2 and len(list_changes(store)) == 1
+
+    report = reprocess(store, [document], analyze=Analyzer())
+
+    assert report.errors == [] and report.new_versions == 0 and report.folded == 0
+    assert [v.version.sha256 for v in store.history.versions(document.id)] == before
+    assert ["may sell" in v.text for v in store.history.versions(document.id)] == [False, True]
+    assert len(list_changes(store)) == 1
+
+
+def test_reprocess_reads_each_fetch_under_the_declaration_in_force_when_it_was_fetched(store, site, run_crawl):
+    # The same bytes fetched before and after the declaration changed are one snapshot, stamped with the first
+    # fetch's time: reading every fetch under the declaration of its snapshot's time folded the version the new
+    # declaration made, and the next crawl recorded it again, the two flip-flopping for good.
+    from analysis.domain import HistoricalDeclaration
+    from clausewatch.loopback_site import Page
+
+    site.conditional = False
+    site.set("/terms", Page(b"<main><h1>Terms</h1><p>You may cancel at any time from your account page.</p>"
+                            b"<h2>Advertising</h2><p>Our partners show you offers chosen for you.</p></main>"))
+    old = (SourceSpec(site.url("/terms")),)
+    run_crawl(store, [PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", old),))])
+    changed_at = datetime.now(UTC)
+    new = (SourceSpec(site.url("/terms"), remove=("h2", "h2 + p")),)
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", new,
+                                                      history=(HistoricalDeclaration(changed_at, old),)),))
+    run_crawl(store, [acme])
+    [document] = store.catalog.documents()
+    before = [v.version.sha256 for v in store.history.versions(document.id)]
+    assert len(before) == 2
+
+    report = reprocess(store, [document], analyze=Analyzer())
+
+    assert report.errors == [] and report.folded == 0
+    assert [v.version.sha256 for v in store.history.versions(document.id)] == before
+    assert run_crawl(store, [acme]).results[0].outcome == "unchanged"
