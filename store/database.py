@@ -331,6 +331,7 @@ class _SQLiteFile:
     def __init__(self, path: Path, identity: tuple[int, int]):
         self.path = path
         self.identity = identity
+        self.set_aside: list[str] = []  # this process's log files of it, once moved away
 
     @classmethod
     def of(cls, engine: Engine) -> _SQLiteFile | None:
@@ -348,12 +349,51 @@ class _SQLiteFile:
             stat = self.path.stat()
         except FileNotFoundError:
             raise StoreFailedError(f"the database file {self.path} was removed or moved while in use: what was "
-                                   "recorded in it is not at that path any more") from None
+                                   f"recorded in it is not at that path any more{self._set_aside()}") from None
         except OSError as exc:
             raise StoreFailedError(f"the database file {self.path} cannot be read: {exc.strerror}") from None
         if (stat.st_dev, stat.st_ino) != self.identity:
             raise StoreFailedError(f"the database file {self.path} was replaced by another file while in use: "
-                                   "what was recorded since it was opened is not in the file now there")
+                                   f"what was recorded since it was opened is not in the file now there"
+                                   f"{self._set_aside()}")
+
+    def _set_aside(self) -> str:
+        """Move this process's write-ahead log and its index away from the path, and say where.
+
+        They belong to the file that was there: the next process to open a
+        file put at that path (a backup restored) would replay this log into
+        it and corrupt it, and even a command that only reads does that. Only
+        the files this process holds open are moved, never deleted; SQLite
+        leaves them alone when it closes a database that has moved.
+        """
+        for suffix in ("-wal", "-shm"):
+            log = self.path.with_name(self.path.name + suffix)
+            if _held_by_this_process(log):
+                aside = log.with_name(f"{log.name}.of-a-replaced-file-{os.getpid()}")
+                try:
+                    os.rename(log, aside)
+                except OSError:
+                    continue
+                self.set_aside.append(aside.name)
+        return f"; this process's log files of it were set aside as {', '.join(self.set_aside)}" \
+            if self.set_aside else ""
+
+
+def _held_by_this_process(path: Path) -> bool:
+    """Whether one of this process's open descriptors is the file at ``path`` (Linux's /proc; False elsewhere)."""
+    try:
+        target = path.stat()
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            opened = os.fstat(int(descriptor))
+        except (OSError, ValueError):
+            continue
+        if (opened.st_dev, opened.st_ino) == (target.st_dev, target.st_ino):
+            return True
+    return False
 
 
 def _prepare(url: str, engine: Engine, *, create: bool) -> None:
