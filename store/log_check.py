@@ -146,12 +146,14 @@ def _versions_against_log(session: Session, rows: list[LogEntryRow]) -> list[Log
     for version_id, document, sha, first_seen, technical in session.execute(query).all():
         where = f"version {sha[:12]} of {document}"
         logged = first_logged.get((document, sha))
-        if logged is None and (start is None or first_seen < start):
-            continue  # recorded before the log began
+        made_of: list[str] = []
         if logged is None and technical:
             pages = pages if pages is not None else _pages_of_versions(session)
             made_of = sorted(page_logged[(document, page)] for page in pages.get(version_id, ())
                              if (document, page) in page_logged)
+        if logged is None and not made_of and (start is None or first_seen < start):
+            continue  # recorded before the log began
+        if logged is None and technical:
             if not made_of:
                 problems.append(LogProblem("inserted", where, "a technical version, but none of its pages is in "
                                                               "the log"))

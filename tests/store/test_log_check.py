@@ -93,7 +93,7 @@ def test_tree_heads_stay_in_time_order_whoever_signs_and_whatever_the_clock_says
     # over more entries, a clock behind signs nothing, and says so.
     now = datetime.now(UTC)
     logged_store.recording.record_failure("CW-D-00002", started_at=now, finished_at=now, kind="network")
-    with pytest.raises(ClockBehindError, match=r"^the clock says .* before the capture log's last signed tree head "):
+    with pytest.raises(ClockBehindError, match=r"^the clock says .* before the latest time in the capture log "):
         log.sign_tree_head(signer, behind)
     assert log.tree_heads()[-1] == latest
 
@@ -149,6 +149,13 @@ def test_a_technical_version_is_checked_against_the_logged_pages_it_was_made_of(
         "but its first page was logged" in found[0] and found[0].endswith("(back-dated)")
     assert found[1] == f"version {'cd' * 6} of CW-D-00001: a technical version, but none of its pages is in the log " \
                        "(inserted)"
+
+    # Back-dated to before the log began, yet made of logged pages: not read as a version older than the log.
+    with logged_store.session() as session:
+        session.execute(update(VersionRow).where(VersionRow.id == rebuilt)
+                        .values(first_seen=first_seen - timedelta(days=300)))
+    found = [p for p in problems(logged_store, signer) if p.startswith(f"version {'ab' * 6}")]
+    assert len(found) == 1 and found[0].endswith("(back-dated)"), found
 
 
 def test_a_fetch_row_with_another_time_is_named(logged_store, signer):
