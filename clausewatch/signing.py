@@ -70,7 +70,7 @@ def sign_log(store: Store, signer: LogSigner) -> TreeHead:
 
 
 def check_clock(store: Store) -> None:
-    """Before recording captures: a clock behind the log's last signed tree head is bad input.
+    """Before recording captures: a clock behind the latest time the capture log states is bad input.
 
     Captures stamped before the ones already logged would put versions out of
     order ("in force from" before their predecessor), leave changes out of a
@@ -79,6 +79,6 @@ def check_clock(store: Store) -> None:
     """
     from store.capture_log import CaptureLog, clock_behind
 
-    now, signed = utcnow(), CaptureLog(store).latest_head_time()
-    if signed is not None and now < signed:
-        raise BadInputError(f"{clock_behind(now, int(signed.timestamp() * 1000))}; nothing was crawled")
+    now, logged = utcnow(), CaptureLog(store).latest_time()
+    if logged is not None and now < logged:
+        raise BadInputError(f"{clock_behind(now, logged)}; nothing was crawled")

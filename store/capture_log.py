@@ -301,11 +301,23 @@ def capture_from_row(row: CaptureRecordRow) -> CaptureRecord:
     )
 
 
-def clock_behind(now: datetime, head_ms: int) -> str:
-    head = datetime.fromtimestamp(head_ms / 1000, UTC)
-    return (f"the clock says {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, before the capture log's last signed tree "
-            f"head ({head:%Y-%m-%d %H:%M:%S.%f} UTC): captures recorded now would be out of time order; check the "
-            "system clock")
+def clock_behind(now: datetime, logged: datetime) -> str:
+    return (f"the clock says {now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC, before the latest time in the capture log "
+            f"({logged.astimezone(UTC):%Y-%m-%d %H:%M:%S.%f} UTC): captures recorded now would be out of time order; "
+            "check the system clock")
+
+
+def _last_capture_time(session: Session) -> datetime | None:
+    leaf = session.scalar(select(LogEntryRow.leaf).order_by(LogEntryRow.id.desc()).limit(1))
+    return None if leaf is None else LogLeaf.decode(bytes(leaf)).time
+
+
+def _latest_time(session: Session) -> datetime | None:
+    milliseconds = session.scalar(select(TreeHeadRow.timestamp_ms).order_by(TreeHeadRow.id.desc()).limit(1))
+    times = [datetime.fromtimestamp(milliseconds / 1000, UTC)] if milliseconds is not None else []
+    if (captured := _last_capture_time(session)) is not None:
+        times.append(captured)
+    return max(times, default=None)
 
 
 # --- The repository the rest of the program uses ------------------------------------
@@ -370,16 +382,18 @@ class CaptureLog:
                 if latest.size == head.size:
                     return TreeHead(latest.size, bytes.fromhex(latest.root), latest.timestamp_ms,
                                     bytes.fromhex(latest.signature))
-                raise ClockBehindError(clock_behind(now, latest.timestamp_ms))
+                raise ClockBehindError(clock_behind(now, _latest_time(session)))
+            if (captured := _last_capture_time(session)) is not None and now < captured:
+                raise ClockBehindError(clock_behind(now, captured))
             head = signer.sign(head)
             add_tree_head(session, head, signer.key_id)
         return head
 
-    def latest_head_time(self) -> datetime | None:
-        """When the last tree head was signed (None before the first)."""
+    def latest_time(self) -> datetime | None:
+        """The latest time the log states: its last signed tree head's, or its last capture's if later (captures
+        logged and not signed yet, a crawl killed before its end); None for an empty log."""
         with self.store.session() as session:
-            milliseconds = session.scalar(select(TreeHeadRow.timestamp_ms).order_by(TreeHeadRow.id.desc()).limit(1))
-        return None if milliseconds is None else datetime.fromtimestamp(milliseconds / 1000, UTC)
+            return _latest_time(session)
 
     def inclusion_proof(self, index: int, tree_size: int) -> list[bytes]:
         with self.store.session() as session:

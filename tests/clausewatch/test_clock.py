@@ -47,7 +47,7 @@ def test_a_crawl_with_the_clock_behind_the_last_signed_head_fetches_nothing_and_
     assert behind.exit_code == 2
     [line] = behind.output.splitlines()
     assert line.startswith("Error: the clock says ")
-    assert line.endswith(f"before the capture log's last signed tree head ({ahead:%Y-%m-%d %H:%M:%S}"
+    assert line.endswith(f"before the latest time in the capture log ({ahead:%Y-%m-%d %H:%M:%S}"
                          f".{ahead.microsecond // 1000:03d}000 UTC): captures recorded now would be out of time "
                          "order; check the system clock; nothing was crawled")
     verify = CliRunner().invoke(main, [*base, "verify"])
@@ -74,3 +74,28 @@ def test_sign_log_with_the_clock_behind_signs_nothing_and_says_so(tmp_path):
     [line] = signed.output.splitlines()
     assert line.startswith("Error: the clock says ") and line.endswith(
         "; the capture log was not signed (what was recorded is kept: the next signing covers it)")
+
+
+def test_a_crawl_with_the_clock_behind_captures_logged_but_not_signed_yet_is_refused_too(tmp_path):
+    # A crawl killed before its end (or a worker without the key) leaves captures no head signs yet: compared with
+    # the last signed head only, a crawl with the clock behind them was accepted, and signed a head older than the
+    # captures under it.
+    with LocalSite({"/terms": Page(TERMS)}) as site:
+        base = acme_home(tmp_path, site)
+        assert CliRunner().invoke(main, [*base, "crawl", "--delay", "0"]).exit_code == 0
+        home = tmp_path / "home"
+        store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects", mode="write")
+        try:
+            ahead = datetime.now(UTC) + timedelta(hours=3)
+            store.recording.record_failure("CW-D-00001", started_at=ahead, finished_at=ahead, kind="network")
+        finally:
+            store.close()
+        asked = len(site.requests)
+
+        behind = CliRunner().invoke(main, [*base, "crawl", "--delay", "0"])
+        signed = CliRunner().invoke(main, [*base, "sign-log"])
+
+        assert len(site.requests) == asked
+    assert behind.exit_code == 2 and behind.output.startswith("Error: the clock says ")
+    assert "; nothing was crawled" in behind.output
+    assert signed.exit_code == 2 and "the capture log was not signed" in signed.output
