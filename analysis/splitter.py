@@ -336,8 +336,12 @@ def _heading_level(blocks: list[_Block], index: int) -> float | None:
 def _statement(text: str, label: str) -> bool:
     """A plain line that opens as a clause does ("We may suspend your account…", "You agree…"): a sentence whose
     full stop is missing, not a heading. Taken for a heading, its words were in no clause at all, and an edit to
-    them was "cosmetic (outside clauses)". A bold or capitalised line stays a heading."""
-    return not _BOLD_LINE.match(text) and not label.isupper() and bool(_STATEMENT.match(label))
+    them was "cosmetic (outside clauses)". A bold, all-capitals or Title Case line ("You Are Responsible") stays
+    a heading."""
+    if _BOLD_LINE.match(text) or label.isupper() or not _STATEMENT.match(label):
+        return False
+    longer = [word for word in re.findall(r"[^\W\d_][\w'’-]*", label)[1:] if len(word) > 3]
+    return not longer or not all(word[0].isupper() for word in longer)
 
 
 def _inside_sentence(blocks: list[_Block], index: int) -> bool:
