@@ -228,8 +228,14 @@ def _first_capture(session: Session, document_pk: int, version_sha: str, documen
     technical = session.scalar(select(VersionRow.technical).where(VersionRow.document_id == document_pk,
                                                                   VersionRow.sha256 == version_sha))
     if technical:
+        current = session.scalar(select(DocumentRow.current_version_id).where(DocumentRow.id == document_pk))
+        version_pk = session.scalar(select(VersionRow.id).where(VersionRow.document_id == document_pk,
+                                                                VersionRow.sha256 == version_sha))
+        later = "the next crawl's capture will" if current == version_pk else \
+            "and, superseded since, none will: its pages are in the log, and `show` gives its text"
         raise EvidenceError(f"version {version_sha[:12]} of {document_id} was rebuilt from earlier captures (reprocess, "
-                            "or a value learned as volatile) and no capture has named it since: the next crawl's will")
+                            f"or a value learned as volatile), and no capture names it as the document's version; "
+                            f"{later}")
     raise EvidenceError(f"version {version_sha[:12]} of {document_id} was recorded before the capture log "
                         "began: it has no log entry to prove")
 

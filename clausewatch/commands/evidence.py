@@ -16,7 +16,9 @@ from store.evidence_data import EvidenceError, evidence_subject
 
 
 def _split_at(value: str) -> tuple[str, str | None]:
-    record, _, date = value.partition("@")
+    record, at, date = value.partition("@")
+    if at and not date.strip():  # "CW-P-000001@": a date forgotten, never "the current version" unsaid
+        raise click.UsageError(f"{value}: no date after '@' (e.g. {record}@2026-05-01)")
     return record, date or None
 
 
@@ -55,3 +57,7 @@ def command(settings, record: str, out: Path) -> None:
         temporary.write_bytes(data)
     click.echo(f"{out}: {record_id} version {subject.version.version.sha256[:12]}, log entry {subject.log_index} "
                f"of the tree of {subject.tree_head.size} signed {subject.tree_head.time:%Y-%m-%d %H:%M} UTC")
+    captured = subject.decoded_leaf.time
+    if at is not None and captured > at:
+        click.echo(f"note: the capture proving it was made {captured:%Y-%m-%d %H:%M:%S} UTC, after {date}: no "
+                   "capture before that date names this version (it was rebuilt from earlier captures)", err=True)

@@ -212,6 +212,10 @@ def test_an_unknown_record_is_a_usage_error(home, tmp_path):
     assert result.exit_code == 2 and "no provision record CW-P-999999" in result.output
     result = CliRunner().invoke(main, [*home["base"], "evidence", "terms", "--out", str(tmp_path / "x.zip")])
     assert result.exit_code == 2 and "is not a record id" in result.output
+    # A date forgotten after '@' bundled the current version, unsaid.
+    result = CliRunner().invoke(main, [*home["base"], "evidence", "CW-P-000001@", "--out", str(tmp_path / "x.zip")])
+    assert result.exit_code == 2 and "CW-P-000001@: no date after '@' (e.g. CW-P-000001@2026-05-01)" in result.output
+    assert not (tmp_path / "x.zip").exists()
 
 
 def test_a_missing_or_world_readable_key_stops_a_crawl_with_one_line(tmp_path):
