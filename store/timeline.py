@@ -11,6 +11,7 @@ is always today's best reading of what was captured then (decision 0012).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -149,29 +150,61 @@ def _timelines(session: Session, document_pk: int | None) -> dict[str, DocumentT
             capture_count=count, last_capture=last,
             superseded_by=shas[superseded[row.id]] if row.id in superseded else None,
         ))
+    technical = {row.id: row for row in version_rows if row.technical}
+    readers = _technical_readers(session, set(technical), document_pk)
     starts: dict[int, list[Capture]] = defaultdict(list)
-    for doc_pk, finished, version_id in _version_starts(session, document_pk):
-        starts[doc_pk].append(Capture(finished, shas[superseded.get(version_id, version_id)]))
+    for doc_pk, finished, version_id, snapshot_id in _version_starts(session, document_pk):
+        starts[doc_pk].append(Capture(finished, shas[_reread(version_id, finished, readers.get(snapshot_id, ()),
+                                                             technical)]))
     return {
         public_id: DocumentTimeline(public_id, tuple(by_doc.get(pk, ())), periods_of(starts.get(pk, ())))
         for pk, public_id in public_ids.items()
     }
 
 
-def _version_starts(session: Session, document_pk: int | None) -> list[tuple[int, datetime, int]]:
-    """(document, finished at, version) of each successful fetch whose version differs from the one before."""
+def _version_starts(session: Session, document_pk: int | None) -> list[tuple[int, datetime, int, int | None]]:
+    """(document, finished at, version, snapshot) of each successful fetch whose version differs from the one
+    before."""
     previous = func.lag(FetchRow.version_id).over(
         partition_by=FetchRow.document_id, order_by=(FetchRow.finished_at, FetchRow.id))
     ordered = (select(FetchRow.document_id, FetchRow.finished_at, FetchRow.id, FetchRow.version_id,
-                      previous.label("previous"))
+                      FetchRow.snapshot_id, previous.label("previous"))
                .where(FetchRow.version_id.is_not(None)))
     if document_pk is not None:
         ordered = ordered.where(FetchRow.document_id == document_pk)
     ordered = ordered.subquery()
-    query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id)
+    query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id, ordered.c.snapshot_id)
              .where(ordered.c.previous.is_(None) | (ordered.c.previous != ordered.c.version_id))
              .order_by(ordered.c.document_id, ordered.c.finished_at, ordered.c.id))
     return [tuple(row) for row in session.execute(query)]
+
+
+def _technical_readers(session: Session, technical: set[int], document_pk: int | None) -> dict[int, list[int]]:
+    """Snapshot id -> the technical versions linked to it (those that re-read it), oldest first."""
+    if not technical:
+        return {}
+    query = select(VersionSnapshotRow.snapshot_id, VersionSnapshotRow.version_id).where(
+        VersionSnapshotRow.version_id.in_(sorted(technical)))
+    readers: dict[int, list[int]] = defaultdict(list)
+    for snapshot_id, version_id in session.execute(query.order_by(VersionSnapshotRow.version_id)):
+        readers[snapshot_id].append(version_id)
+    return readers
+
+
+def _reread(version_id: int, finished: datetime, readers: Sequence[int], technical: dict[int, VersionRow]) -> int:
+    """The version a fetch (of ``version_id``, at ``finished``) reads as now: the newest technical version made
+    after it that re-read its snapshot within its own run (first seen to last verified), else the one recorded.
+
+    Within its run: the same page read under another declaration, or other volatile rules, gives another text
+    at another time, so one snapshot may be re-read by several versions; mapping every version recorded from
+    it to the newest showed a superseded text as the one in force.
+    """
+    chosen = version_id
+    for reader in readers:
+        row = technical[reader]
+        if reader > version_id and row.first_seen <= finished <= row.last_verified:
+            chosen = reader
+    return chosen
 
 
 def _capture_counts(session: Session, document_pk: int | None) -> dict[int, tuple[int, datetime]]:

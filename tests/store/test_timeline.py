@@ -77,17 +77,43 @@ def test_periods_and_captures_of_every_version(store, history):
 
 def test_a_technical_rereading_supersedes_the_version_it_reread(store, history):
     """reprocess replays a snapshot at its capture time; that reading is what was in force then."""
-    v1 = sha256_text(normalize_text(V1))
-    reread = V1.replace("Delaware", "Delaware (re-read)")
-    body = f"<pre>{V1}</pre>".encode()
-    snap = Snapshot(sha256_bytes(body), history, URL, URL, 200, "text/html", T0, size=len(body))
-    store.recording.record_text(history, snapshot=snap, body=body, text=normalize_text(reread), started_at=T0,
-                                finished_at=T0, technical=True)
+    from store.recording import RebuiltRun
+
+    v1, v2 = sha256_text(normalize_text(V1)), sha256_text(normalize_text(V2))
+    page1, page2 = (sha256_bytes(f"<pre>{text}</pre>".encode()) for text in (V1, V2))
+    reread = normalize_text(V1.replace("Delaware", "Delaware (re-read)"))
+    # The runs reprocess makes of the history: v1's fetches re-read, v2's as they were.
+    store.recording.rebuild_history(history, [
+        RebuiltRun(reread, (page1,), T0, T0 + timedelta(hours=1), (page1, page1)),
+        RebuiltRun(normalize_text(V2), (page2,), T0 + DAY, T0 + DAY, (page2,)),
+        RebuiltRun(reread, (page1,), T0 + 2 * DAY, T0 + 2 * DAY, (page1,)),
+    ], analyze=None)
     timeline = document_timeline(store, history)
-    reread_sha = sha256_text(normalize_text(reread))
+    reread_sha = sha256_text(reread)
     assert timeline.version(v1).superseded_by == reread_sha
     assert timeline.in_force(T0 + DAY / 2)[1].sha256 == reread_sha
+    assert timeline.in_force(T0 + DAY)[1].sha256 == v2
     assert timeline.in_force(T0 + 3 * DAY)[1].sha256 == reread_sha  # the 304 of day 3 confirmed v1 too
+
+
+def test_a_page_re_read_differently_over_time_shows_each_reading_in_force_in_its_own_time(store, history):
+    # The same bytes read under another declaration from some date on (or other volatile rules) give another text:
+    # one snapshot re-read by two versions. Mapping every version recorded from it to the newest re-reading showed
+    # the older reading in force after the newer one began.
+    from store.recording import RebuiltRun
+
+    page1, page2 = (sha256_bytes(f"<pre>{text}</pre>".encode()) for text in (V1, V2))
+    early, late = (normalize_text(V1.replace("Delaware", f"Delaware ({when})")) for when in ("early", "late"))
+    store.recording.rebuild_history(history, [
+        RebuiltRun(early, (page1,), T0, T0 + timedelta(hours=1), (page1, page1)),
+        RebuiltRun(normalize_text(V2), (page2,), T0 + DAY, T0 + DAY, (page2,)),
+        RebuiltRun(late, (page1,), T0 + 2 * DAY, T0 + 2 * DAY, (page1,)),
+    ], analyze=None)
+    timeline = document_timeline(store, history)
+
+    assert timeline.in_force(T0 + DAY / 2)[1].sha256 == sha256_text(early)
+    assert timeline.in_force(T0 + 2 * DAY)[1].sha256 == sha256_text(late)
+    assert timeline.in_force(T0 + 30 * DAY)[1].sha256 == sha256_text(late)
 
 
 def test_clauses_of_every_version_and_provision_lookup(store):
