@@ -152,19 +152,42 @@ def _timelines(session: Session, document_pk: int | None) -> dict[str, DocumentT
         ))
     technical = {row.id: row for row in version_rows if row.technical}
     readers = _technical_readers(session, set(technical), document_pk)
+    # A history rebuilt with technical versions re-reads its fetches by their time, not by the version they
+    # recorded: two fetches of one recorded version may read as two versions, so every fetch of those documents
+    # is read (they are few); the others need only the fetches where the recorded version changed.
+    rebuilt = {row.document_id for row in technical.values()}
     starts: dict[int, list[Capture]] = defaultdict(list)
-    for doc_pk, finished, version_id, snapshot_id in _version_starts(session, document_pk):
+    for doc_pk, finished, version_id, snapshot_id in _version_starts(session, document_pk, besides=rebuilt):
         starts[doc_pk].append(Capture(finished, shas[_reread(version_id, finished, readers.get(snapshot_id, ()),
                                                              technical)]))
+    previous: tuple[int, int, int] | None = None  # (document, recorded version, version read)
+    for doc_pk, finished, version_id, snapshot_id in _every_fetch(session, rebuilt):
+        if snapshot_id is None and previous is not None and previous[:2] == (doc_pk, version_id):
+            read = previous[2]  # a 304 confirms the text read before it: no page of its own to re-read
+        else:
+            read = _reread(version_id, finished, readers.get(snapshot_id, ()), technical)
+        starts[doc_pk].append(Capture(finished, shas[read]))
+        previous = (doc_pk, version_id, read)
     return {
         public_id: DocumentTimeline(public_id, tuple(by_doc.get(pk, ())), periods_of(starts.get(pk, ())))
         for pk, public_id in public_ids.items()
     }
 
 
-def _version_starts(session: Session, document_pk: int | None) -> list[tuple[int, datetime, int, int | None]]:
+def _every_fetch(session: Session, documents: set[int]) -> list[tuple[int, datetime, int, int | None]]:
+    """(document, finished at, version, snapshot) of every fetch of these documents that names a version."""
+    if not documents:
+        return []
+    return [tuple(row) for row in session.execute(
+        select(FetchRow.document_id, FetchRow.finished_at, FetchRow.version_id, FetchRow.snapshot_id)
+        .where(FetchRow.document_id.in_(sorted(documents)), FetchRow.version_id.is_not(None))
+        .order_by(FetchRow.document_id, FetchRow.finished_at, FetchRow.id))]
+
+
+def _version_starts(session: Session, document_pk: int | None,
+                    besides: set[int] = frozenset()) -> list[tuple[int, datetime, int, int | None]]:
     """(document, finished at, version, snapshot) of each successful fetch whose version differs from the one
-    before."""
+    before, for every document but those ``besides``."""
     previous = func.lag(FetchRow.version_id).over(
         partition_by=FetchRow.document_id, order_by=(FetchRow.finished_at, FetchRow.id))
     ordered = (select(FetchRow.document_id, FetchRow.finished_at, FetchRow.id, FetchRow.version_id,
@@ -172,6 +195,8 @@ def _version_starts(session: Session, document_pk: int | None) -> list[tuple[int
                .where(FetchRow.version_id.is_not(None)))
     if document_pk is not None:
         ordered = ordered.where(FetchRow.document_id == document_pk)
+    if besides:
+        ordered = ordered.where(FetchRow.document_id.not_in(sorted(besides)))
     ordered = ordered.subquery()
     query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id, ordered.c.snapshot_id)
              .where(ordered.c.previous.is_(None) | (ordered.c.previous != ordered.c.version_id))

@@ -116,6 +116,28 @@ def test_a_page_re_read_differently_over_time_shows_each_reading_in_force_in_its
     assert timeline.in_force(T0 + 30 * DAY)[1].sha256 == sha256_text(late)
 
 
+def test_a_page_whose_bytes_did_not_change_reads_anew_from_the_fetch_a_new_declaration_governs(store, history):
+    # v1's page fetched at T0 and again an hour later, a declaration change between the two: re-read under the old
+    # declaration for the first fetch only. Both fetches recorded v1, so the timeline, which took the fetches where
+    # the recorded version changed, showed the old reading in force until the next change.
+    from store.recording import RebuiltRun
+
+    v1 = sha256_text(normalize_text(V1))
+    page1, page2 = (sha256_bytes(f"<pre>{text}</pre>".encode()) for text in (V1, V2))
+    old = normalize_text(V1.replace("Delaware", "Delaware (old declaration)"))
+    store.recording.rebuild_history(history, [
+        RebuiltRun(old, (page1,), T0, T0, (page1,)),
+        RebuiltRun(normalize_text(V1), (page1,), T0 + timedelta(hours=1), T0 + timedelta(hours=1), (page1,)),
+        RebuiltRun(normalize_text(V2), (page2,), T0 + DAY, T0 + DAY, (page2,)),
+        RebuiltRun(normalize_text(V1), (page1,), T0 + 2 * DAY, T0 + 2 * DAY, (page1,)),
+    ], analyze=None)
+    timeline = document_timeline(store, history)
+
+    assert timeline.in_force(T0 + timedelta(minutes=30))[1].sha256 == sha256_text(old)
+    assert timeline.in_force(T0 + timedelta(hours=2))[1].sha256 == v1
+    assert timeline.in_force(T0 + 3 * DAY)[1].sha256 == v1
+
+
 def test_clauses_of_every_version_and_provision_lookup(store):
     from analysis.pipeline import Analyzer
 
