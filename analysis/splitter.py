@@ -66,6 +66,8 @@ _STATEMENT = re.compile(
     r"would|should)(?:\s+not)?|(?:do|does) not|agree|agrees|grant|grants|acknowledge|acknowledges|reserve|"
     r"reserves|collect|collects|use|uses|share|shares|sell|sells|retain|retains|keep|keeps|are|is)\b",
     re.IGNORECASE)
+# The words a Title Case heading leaves in lower case.
+_LINKING_WORDS = frozenset("a an and as at but by for from in into nor of on onto or so the to upon with".split())
 # "What data do you collect?" is a heading when it stands alone on its line.
 _QUESTION = re.compile(r"^(?:What|How|Why|When|Where|Who|Whom|Which|Do|Does|Can|Is|Are|Will|Should)\b[^.!;:]{0,90}\?$")
 # A sentence ends at . ! ? followed by a space and a capital, quote, digit or bracket,
@@ -340,8 +342,10 @@ def _statement(text: str, label: str) -> bool:
     a heading."""
     if _BOLD_LINE.match(text) or label.isupper() or not _STATEMENT.match(label):
         return False
-    longer = [word for word in re.findall(r"[^\W\d_][\w'’-]*", label)[1:] if len(word) > 3]
-    return not longer or not all(word[0].isupper() for word in longer)
+    # Title Case capitalises every word but the small linking ones; "You may not use the Service" is a sentence
+    # with one defined term, "You Are Responsible" a heading.
+    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", label)[1:] if word.lower() not in _LINKING_WORDS]
+    return not words or not all(word[0].isupper() for word in words)
 
 
 def _inside_sentence(blocks: list[_Block], index: int) -> bool:

@@ -225,7 +225,8 @@ def test_a_sentence_missing_its_full_stop_is_a_clause_not_a_heading():
     # Taken for a heading, its words were in no clause, and an edit to them ("with notice" -> "at any time without
     # notice") was "cosmetic (outside clauses)". Bold and capitalised lines, and title-like lines, stay headings.
     text = ("# Terms\n\n## 1. Fees\n\nRefunds within 30 days of purchase.\n\n## 2. Termination\n\n"
-            "We may suspend your account at any time without notice\n\n## 3. Your content\n\n"
+            "We may suspend your account at any time without notice\n\nYou may not use the Service\n\n"
+            "## 3. Your content\n\n"
             "You grant us a licence to the content you post\n\n**We Use Your Data**\n\nTo run the service and to "
             "answer your questions.\n\nHow We Share Data\n\nOnly with the processors listed below, never with "
             "advertisers.\n\nYou Are Responsible\n\nFor the account and everything done with it, at all times.\n")
@@ -233,7 +234,7 @@ def test_a_sentence_missing_its_full_stop_is_a_clause_not_a_heading():
 
     assert [(c.heading_path, c.text) for c in clauses] == [
         (("1. Fees",), "Refunds within 30 days of purchase."),
-        (("2. Termination",), "We may suspend your account at any time without notice"),
+        (("2. Termination",), "We may suspend your account at any time without notice\n\nYou may not use the Service"),
         (("3. Your content",), "You grant us a licence to the content you post"),
         (("3. Your content", "We Use Your Data"), "To run the service and to answer your questions."),
         (("3. Your content", "How We Share Data"), "Only with the processors listed below, never with advertisers."),
