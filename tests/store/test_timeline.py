@@ -75,21 +75,25 @@ def test_periods_and_captures_of_every_version(store, history):
     assert load_timelines(store)[history] == timeline  # the bulk query of the site agrees
 
 
-def test_a_technical_rereading_supersedes_the_version_it_reread(store, history):
-    """reprocess replays a snapshot at its capture time; that reading is what was in force then."""
+def _rebuild(store, document_id: str, *runs: tuple[str, str, datetime, datetime]) -> None:
+    """Make ``runs`` (text, the page of its fetches, first fetch, last fetch) the history, as reprocess does."""
     from store.recording import RebuiltRun
 
+    pages = {V1: sha256_bytes(f"<pre>{V1}</pre>".encode()), V2: sha256_bytes(f"<pre>{V2}</pre>".encode())}
+    store.recording.rebuild_history(document_id, [
+        RebuiltRun(normalize_text(text), (pages[page],), first, last, (pages[page],))
+        for text, page, first, last in runs], analyze=None)
+
+
+def test_a_technical_rereading_supersedes_the_version_it_reread(store, history):
+    """reprocess replays a snapshot at its capture time; that reading is what was in force then."""
     v1, v2 = sha256_text(normalize_text(V1)), sha256_text(normalize_text(V2))
-    page1, page2 = (sha256_bytes(f"<pre>{text}</pre>".encode()) for text in (V1, V2))
-    reread = normalize_text(V1.replace("Delaware", "Delaware (re-read)"))
+    reread = V1.replace("Delaware", "Delaware (re-read)")
     # The runs reprocess makes of the history: v1's fetches re-read, v2's as they were.
-    store.recording.rebuild_history(history, [
-        RebuiltRun(reread, (page1,), T0, T0 + timedelta(hours=1), (page1, page1)),
-        RebuiltRun(normalize_text(V2), (page2,), T0 + DAY, T0 + DAY, (page2,)),
-        RebuiltRun(reread, (page1,), T0 + 2 * DAY, T0 + 2 * DAY, (page1,)),
-    ], analyze=None)
+    _rebuild(store, history, (reread, V1, T0, T0 + timedelta(hours=1)), (V2, V2, T0 + DAY, T0 + DAY),
+             (reread, V1, T0 + 2 * DAY, T0 + 2 * DAY))
     timeline = document_timeline(store, history)
-    reread_sha = sha256_text(reread)
+    reread_sha = sha256_text(normalize_text(reread))
     assert timeline.version(v1).superseded_by == reread_sha
     assert timeline.in_force(T0 + DAY / 2)[1].sha256 == reread_sha
     assert timeline.in_force(T0 + DAY)[1].sha256 == v2
@@ -100,40 +104,28 @@ def test_a_page_re_read_differently_over_time_shows_each_reading_in_force_in_its
     # The same bytes read under another declaration from some date on (or other volatile rules) give another text:
     # one snapshot re-read by two versions. Mapping every version recorded from it to the newest re-reading showed
     # the older reading in force after the newer one began.
-    from store.recording import RebuiltRun
-
-    page1, page2 = (sha256_bytes(f"<pre>{text}</pre>".encode()) for text in (V1, V2))
-    early, late = (normalize_text(V1.replace("Delaware", f"Delaware ({when})")) for when in ("early", "late"))
-    store.recording.rebuild_history(history, [
-        RebuiltRun(early, (page1,), T0, T0 + timedelta(hours=1), (page1, page1)),
-        RebuiltRun(normalize_text(V2), (page2,), T0 + DAY, T0 + DAY, (page2,)),
-        RebuiltRun(late, (page1,), T0 + 2 * DAY, T0 + 2 * DAY, (page1,)),
-    ], analyze=None)
+    early, late = (V1.replace("Delaware", f"Delaware ({when})") for when in ("early", "late"))
+    _rebuild(store, history, (early, V1, T0, T0 + timedelta(hours=1)), (V2, V2, T0 + DAY, T0 + DAY),
+             (late, V1, T0 + 2 * DAY, T0 + 2 * DAY))
     timeline = document_timeline(store, history)
 
-    assert timeline.in_force(T0 + DAY / 2)[1].sha256 == sha256_text(early)
-    assert timeline.in_force(T0 + 2 * DAY)[1].sha256 == sha256_text(late)
-    assert timeline.in_force(T0 + 30 * DAY)[1].sha256 == sha256_text(late)
+    assert timeline.in_force(T0 + DAY / 2)[1].sha256 == sha256_text(normalize_text(early))
+    assert timeline.in_force(T0 + 2 * DAY)[1].sha256 == sha256_text(normalize_text(late))
+    assert timeline.in_force(T0 + 30 * DAY)[1].sha256 == sha256_text(normalize_text(late))
 
 
 def test_a_page_whose_bytes_did_not_change_reads_anew_from_the_fetch_a_new_declaration_governs(store, history):
     # v1's page fetched at T0 and again an hour later, a declaration change between the two: re-read under the old
     # declaration for the first fetch only. Both fetches recorded v1, so the timeline, which took the fetches where
     # the recorded version changed, showed the old reading in force until the next change.
-    from store.recording import RebuiltRun
-
     v1 = sha256_text(normalize_text(V1))
-    page1, page2 = (sha256_bytes(f"<pre>{text}</pre>".encode()) for text in (V1, V2))
-    old = normalize_text(V1.replace("Delaware", "Delaware (old declaration)"))
-    store.recording.rebuild_history(history, [
-        RebuiltRun(old, (page1,), T0, T0, (page1,)),
-        RebuiltRun(normalize_text(V1), (page1,), T0 + timedelta(hours=1), T0 + timedelta(hours=1), (page1,)),
-        RebuiltRun(normalize_text(V2), (page2,), T0 + DAY, T0 + DAY, (page2,)),
-        RebuiltRun(normalize_text(V1), (page1,), T0 + 2 * DAY, T0 + 2 * DAY, (page1,)),
-    ], analyze=None)
+    old = V1.replace("Delaware", "Delaware (old declaration)")
+    hour = T0 + timedelta(hours=1)
+    _rebuild(store, history, (old, V1, T0, T0), (V1, V1, hour, hour), (V2, V2, T0 + DAY, T0 + DAY),
+             (V1, V1, T0 + 2 * DAY, T0 + 2 * DAY))
     timeline = document_timeline(store, history)
 
-    assert timeline.in_force(T0 + timedelta(minutes=30))[1].sha256 == sha256_text(old)
+    assert timeline.in_force(T0 + timedelta(minutes=30))[1].sha256 == sha256_text(normalize_text(old))
     assert timeline.in_force(T0 + timedelta(hours=2))[1].sha256 == v1
     assert timeline.in_force(T0 + 3 * DAY)[1].sha256 == v1
 
