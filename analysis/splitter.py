@@ -62,12 +62,10 @@ _ROMAN = re.compile(r"^(?=[ivxlc]+$)m{0,3}(c[md]|d?c{0,3})(x[cl]|l?x{0,3})(i[xv]
 _TERMINAL = ".;,!?:"
 # A subject and what it does or may do: how clauses open, and headings do not ("How We Use Data" does not match).
 _STATEMENT = re.compile(
-    r"^(?:we|you|they|it|users?|the (?:company|user|customer)s?)\s+(?:(?:may|will|shall|must|can|cannot|might|"
-    r"would|should)(?:\s+not)?|(?:do|does) not|agree|agrees|grant|grants|acknowledge|acknowledges|reserve|"
+    r"^(?:we|you|they|it|users?|the (?:company|user|customer)s?)\s+(?P<verb>(?:may|will|shall|must|can|cannot|"
+    r"might|would|should)(?:\s+not)?|(?:do|does) not|agree|agrees|grant|grants|acknowledge|acknowledges|reserve|"
     r"reserves|collect|collects|use|uses|share|shares|sell|sells|retain|retains|keep|keeps|are|is)\b",
     re.IGNORECASE)
-# The words a Title Case heading leaves in lower case.
-_LINKING_WORDS = frozenset("a an and as at but by for from in into nor of on onto or so the to upon with".split())
 # "What data do you collect?" is a heading when it stands alone on its line.
 _QUESTION = re.compile(r"^(?:What|How|Why|When|Where|Who|Whom|Which|Do|Does|Can|Is|Are|Will|Should)\b[^.!;:]{0,90}\?$")
 # A sentence ends at . ! ? followed by a space and a capital, quote, digit or bracket,
@@ -340,12 +338,11 @@ def _statement(text: str, label: str) -> bool:
     full stop is missing, not a heading. Taken for a heading, its words were in no clause at all, and an edit to
     them was "cosmetic (outside clauses)". A bold, all-capitals or Title Case line ("You Are Responsible") stays
     a heading."""
-    if _BOLD_LINE.match(text) or label.isupper() or not _STATEMENT.match(label):
+    if _BOLD_LINE.match(text) or label.isupper() or not (match := _STATEMENT.match(label)):
         return False
-    # Title Case capitalises every word but the small linking ones; "You may not use the Service" is a sentence
-    # with one defined term, "You Are Responsible" a heading.
-    words = [word for word in re.findall(r"[^\W\d_][\w'’-]*", label)[1:] if word.lower() not in _LINKING_WORDS]
-    return not words or not all(word[0].isupper() for word in words)
+    # Title Case capitalises the verb ("You Are Responsible", "We Collect Data via Cookies"); a sentence does not,
+    # whatever defined terms it capitalises ("You may not use the Service", "You grant Acme a License").
+    return not match["verb"][0].isupper()
 
 
 def _inside_sentence(blocks: list[_Block], index: int) -> bool:

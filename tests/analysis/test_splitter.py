@@ -229,7 +229,8 @@ def test_a_sentence_missing_its_full_stop_is_a_clause_not_a_heading():
             "## 3. Your content\n\n"
             "You grant us a licence to the content you post\n\n**We Use Your Data**\n\nTo run the service and to "
             "answer your questions.\n\nHow We Share Data\n\nOnly with the processors listed below, never with "
-            "advertisers.\n\nYou Are Responsible\n\nFor the account and everything done with it, at all times.\n")
+            "advertisers.\n\nYou Are Responsible\n\nFor the account and everything done with it, at all times.\n\n"
+            "We Collect Data via Cookies if You Agree\n\nSmall files stored on your device, each named below.\n")
     clauses = split_clauses(text)
 
     assert [(c.heading_path, c.text) for c in clauses] == [
@@ -239,6 +240,8 @@ def test_a_sentence_missing_its_full_stop_is_a_clause_not_a_heading():
         (("3. Your content", "We Use Your Data"), "To run the service and to answer your questions."),
         (("3. Your content", "How We Share Data"), "Only with the processors listed below, never with advertisers."),
         (("3. Your content", "You Are Responsible"), "For the account and everything done with it, at all times."),
+        (("3. Your content", "We Collect Data via Cookies if You Agree"),
+         "Small files stored on your device, each named below."),
     ]
 
 
