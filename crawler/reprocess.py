@@ -117,11 +117,12 @@ def _declaration_of(spec: DocumentSpec, moment: datetime) -> int:
     return next((index for index, past in enumerate(history) if moment < past.valid_until), len(history))
 
 
-def _keys(spec: DocumentSpec, sequence: list[tuple[Pages, datetime]]) -> list[tuple[FetchKey, datetime]]:
-    return [((pages, _declaration_of(spec, at)), at) for pages, at in sequence]
+def _keys(spec: DocumentSpec, sequence: list[tuple[Pages, datetime, int]]) -> list[tuple[FetchKey, datetime, int]]:
+    return [((pages, _declaration_of(spec, at)), at, fetch_id) for pages, at, fetch_id in sequence]
 
 
-def _fetches(store: Store, document: Document, sequence: list[tuple[FetchKey, datetime]]) -> dict[FetchKey, _Fetch]:
+def _fetches(store: Store, document: Document,
+             sequence: list[tuple[FetchKey, datetime, int]]) -> dict[FetchKey, _Fetch]:
     """Each distinct fetch of the sequence by its pages and declaration; error pages kept as evidence are left out.
 
     A fetch whose capture records name all its pages is those pages. One that
@@ -139,7 +140,7 @@ def _fetches(store: Store, document: Document, sequence: list[tuple[FetchKey, da
             linked.setdefault(sha, set()).add(stored.version.sha256)
     snapshots = store.history.snapshots(document.id)
     by_sha = {snapshot.sha256: snapshot for snapshot in snapshots}
-    fetched = {pages[0] for (pages, _declaration), _at in sequence}
+    fetched = {pages[0] for (pages, _declaration), _at, _id in sequence}
     groups: list[list[Snapshot]] = []
     for snapshot in snapshots:
         if snapshot.sha256 not in linked and snapshot.sha256 not in fetched:
@@ -153,7 +154,7 @@ def _fetches(store: Store, document: Document, sequence: list[tuple[FetchKey, da
         known = {**known, **{part.requested_url: part for part in parts}}
         grouped[parts[0].sha256] = (tuple(parts), known)
     fetches: dict[FetchKey, _Fetch] = {}
-    for key, at in sequence:
+    for key, at, _id in sequence:
         pages = key[0]
         if key in fetches:
             continue
@@ -218,7 +219,7 @@ def _texts(store: Store, document: Document, fetches: dict[FetchKey, _Fetch],
     return texts
 
 
-def _runs(sequence: list[tuple[FetchKey, datetime]], fetches: dict[FetchKey, _Fetch],
+def _runs(sequence: list[tuple[FetchKey, datetime, int]], fetches: dict[FetchKey, _Fetch],
           texts: dict[FetchKey, str]) -> list[RebuiltRun]:
     """Consecutive fetches with equal texts, as runs.
 
@@ -226,7 +227,7 @@ def _runs(sequence: list[tuple[FetchKey, datetime]], fetches: dict[FetchKey, _Fe
     version) unless their text now equals the run before them.
     """
     runs: list[RebuiltRun] = []
-    for key, at in sequence:
+    for key, at, fetch_id in sequence:
         if key not in texts:
             continue
         text, parts, primary = texts[key], tuple(p.sha256 for p in fetches[key].parts), key[0][0]
@@ -235,9 +236,9 @@ def _runs(sequence: list[tuple[FetchKey, datetime]], fetches: dict[FetchKey, _Fe
         if runs and runs[-1].text == text:
             last = runs[-1]
             runs[-1] = RebuiltRun(text, last.snapshot_shas + tuple(p for p in parts if p not in last.snapshot_shas),
-                                  last.first_seen, at, last.fetch_shas + (primary,))
+                                  last.first_seen, at, last.fetch_shas + (primary,), last.fetch_ids + (fetch_id,))
         else:
-            runs.append(RebuiltRun(text, parts, at, at, (primary,)))
+            runs.append(RebuiltRun(text, parts, at, at, (primary,), (fetch_id,)))
     return runs
 
 

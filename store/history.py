@@ -180,8 +180,8 @@ class History:
             raise UnknownDocumentError(document_id)
         return document_type
 
-    def fetch_sequence(self, document_id: str) -> list[tuple[tuple[str, ...], datetime]]:
-        """The pages (snapshot hashes, the primary first) and time of every fetch that gave a text, in order.
+    def fetch_sequence(self, document_id: str) -> list[tuple[tuple[str, ...], datetime, int]]:
+        """The pages (snapshot hashes, the primary first), time and id of every fetch that gave a text, in order.
 
         A snapshot is stored once per distinct bytes, so a fetch's pages are
         read from its capture records, one per HTTP exchange in order: those
@@ -208,7 +208,7 @@ class History:
         sequence = []
         for fetch_id, primary, at in fetches:
             parts = tuple(pages.get(fetch_id, ()))
-            sequence.append((parts if parts[:1] == (primary,) else (primary,), at))
+            sequence.append((parts if parts[:1] == (primary,) else (primary,), at, fetch_id))
         return sequence
 
     def history_shas(self, document_id: str) -> list[str]:

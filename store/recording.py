@@ -24,7 +24,7 @@ from analysis.domain import ClassifiedClause, ClauseChange, Snapshot, StoredVers
 from analysis.evidence import HttpExchange
 from analysis.text import sha256_text
 from store import capture_log, mapping
-from store.database import Database, StoreError, document_row, document_rows
+from store.database import Database, StoreError, chunks, document_row, document_rows
 from store.history import History
 from store.tables import (
     ChangeRow,
@@ -412,6 +412,7 @@ class Recorder:
             for run in runs:
                 history.add(run)
             history.fold()
+            history.read_fetches(runs)
             doc.current_version_id = history.previous_row.id if history.previous_row else doc.current_version_id
             return history.created
 
@@ -597,6 +598,7 @@ class RebuiltRun:
     first_seen: datetime
     last_seen: datetime
     fetch_shas: tuple[str, ...] = ()  # the primary snapshot of each fetch: what decides a fold
+    fetch_ids: tuple[int, ...] = ()  # the fetches of the run, which read as its version from now on
 
     @property
     def sha256(self) -> str:
@@ -652,6 +654,32 @@ class _Rebuild:
             analysis = self.analyze(self.previous, run.text, self.doc.type)
         self.kept_changes.add(_add_change(self.session, self.doc, self.previous_row, row, analysis,
                                           run.first_seen, True))
+
+    def read_fetches(self, runs: Sequence[RebuiltRun]) -> None:
+        """Record the version each fetch reads as now: its run's; a fetch in no run (a 304, a held fetch whose
+        text was no run's) reads as the fetch before it, when both recorded the same version.
+
+        What an earlier rebuild recorded is replaced: the history is this rebuild's.
+        """
+        version_of = {fetch_id: self.rows[run.sha256].id for run in runs for fetch_id in run.fetch_ids}
+        if not version_of:
+            return  # runs from before fetches were counted in them: the timeline reads by snapshot, as it did
+        fetches = self.session.execute(
+            select(FetchRow.id, FetchRow.version_id).where(FetchRow.document_id == self.doc.id,
+                                                           FetchRow.version_id.is_not(None))
+            .order_by(FetchRow.finished_at, FetchRow.id)).all()
+        previous: tuple[int, int | None] | None = None  # (recorded version, read as)
+        reads: dict[int, int | None] = {}
+        for fetch_id, recorded in fetches:
+            read = version_of.get(fetch_id)
+            if read is None and previous is not None and previous[0] == recorded:
+                read = previous[1]
+            reads[fetch_id] = read
+            previous = (recorded, read)
+        for read in set(reads.values()):
+            ids = [fetch_id for fetch_id, each in reads.items() if each == read]
+            for chunk in chunks(ids):
+                self.session.execute(update(FetchRow).where(FetchRow.id.in_(chunk)).values(read_as_version_id=read))
 
     def fold(self) -> None:
         """Fold every version outside the runs into the run holding its first snapshot; hide other changes."""

@@ -165,6 +165,9 @@ class FetchRow(Base):
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     run_id: Mapped[str | None] = mapped_column(String(64))
+    # Set when the document's history was rebuilt: the version this fetch reads as now (``version_id`` stays the
+    # one it recorded, as the capture log says). No foreign key: adding one makes SQLite copy the table (0010).
+    read_as_version_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_fetches_document_finished", "document_id", "finished_at"),)
 

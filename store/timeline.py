@@ -11,7 +11,6 @@ is always today's best reading of what was captured then (decision 0012).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -150,86 +149,47 @@ def _timelines(session: Session, document_pk: int | None) -> dict[str, DocumentT
             capture_count=count, last_capture=last,
             superseded_by=shas[superseded[row.id]] if row.id in superseded else None,
         ))
-    technical = {row.id: row for row in version_rows if row.technical}
-    readers = _technical_readers(session, set(technical), document_pk)
-    # A history rebuilt with technical versions re-reads its fetches by their time, not by the version they
-    # recorded: two fetches of one recorded version may read as two versions, so every fetch of those documents
-    # is read (they are few); the others need only the fetches where the recorded version changed.
-    rebuilt = {row.document_id for row in technical.values()}
+    # A history rebuilt since fetches record what they read as reads fetch by fetch; one rebuilt before reads each
+    # version recorded from a snapshot as the newest technical version that re-read it (``superseded``).
+    read_fetch_by_fetch = _rebuilt_fetch_by_fetch(session, document_pk)
     starts: dict[int, list[Capture]] = defaultdict(list)
-    for doc_pk, finished, version_id, snapshot_id in _version_starts(session, document_pk, besides=rebuilt):
-        starts[doc_pk].append(Capture(finished, shas[_reread(version_id, finished, readers.get(snapshot_id, ()),
-                                                             technical)]))
-    previous: tuple[int, int, int] | None = None  # (document, recorded version, version read)
-    for doc_pk, finished, version_id, snapshot_id in _every_fetch(session, rebuilt):
-        if snapshot_id is None and previous is not None and previous[:2] == (doc_pk, version_id):
-            read = previous[2]  # a 304 confirms the text read before it: no page of its own to re-read
+    for doc_pk, finished, version_id, read_as in _version_starts(session, document_pk):
+        if read_as is not None:
+            read = read_as
+        elif doc_pk in read_fetch_by_fetch:
+            read = version_id
         else:
-            read = _reread(version_id, finished, readers.get(snapshot_id, ()), technical)
+            read = superseded.get(version_id, version_id)
         starts[doc_pk].append(Capture(finished, shas[read]))
-        previous = (doc_pk, version_id, read)
     return {
         public_id: DocumentTimeline(public_id, tuple(by_doc.get(pk, ())), periods_of(starts.get(pk, ())))
         for pk, public_id in public_ids.items()
     }
 
 
-def _every_fetch(session: Session, documents: set[int]) -> list[tuple[int, datetime, int, int | None]]:
-    """(document, finished at, version, snapshot) of every fetch of these documents that names a version."""
-    if not documents:
-        return []
-    return [tuple(row) for row in session.execute(
-        select(FetchRow.document_id, FetchRow.finished_at, FetchRow.version_id, FetchRow.snapshot_id)
-        .where(FetchRow.document_id.in_(sorted(documents)), FetchRow.version_id.is_not(None))
-        .order_by(FetchRow.document_id, FetchRow.finished_at, FetchRow.id))]
-
-
-def _version_starts(session: Session, document_pk: int | None,
-                    besides: set[int] = frozenset()) -> list[tuple[int, datetime, int, int | None]]:
-    """(document, finished at, version, snapshot) of each successful fetch whose version differs from the one
-    before, for every document but those ``besides``."""
-    previous = func.lag(FetchRow.version_id).over(
-        partition_by=FetchRow.document_id, order_by=(FetchRow.finished_at, FetchRow.id))
+def _version_starts(session: Session, document_pk: int | None) -> list[tuple[int, datetime, int, int | None]]:
+    """(document, finished at, version recorded, version read as) of each successful fetch whose reading differs
+    from the one before (the version it reads as after a rebuild, else the one it recorded)."""
+    reading = func.coalesce(FetchRow.read_as_version_id, FetchRow.version_id)
+    previous = func.lag(reading).over(partition_by=FetchRow.document_id, order_by=(FetchRow.finished_at, FetchRow.id))
     ordered = (select(FetchRow.document_id, FetchRow.finished_at, FetchRow.id, FetchRow.version_id,
-                      FetchRow.snapshot_id, previous.label("previous"))
+                      FetchRow.read_as_version_id, reading.label("reading"), previous.label("previous"))
                .where(FetchRow.version_id.is_not(None)))
     if document_pk is not None:
         ordered = ordered.where(FetchRow.document_id == document_pk)
-    if besides:
-        ordered = ordered.where(FetchRow.document_id.not_in(sorted(besides)))
     ordered = ordered.subquery()
-    query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id, ordered.c.snapshot_id)
-             .where(ordered.c.previous.is_(None) | (ordered.c.previous != ordered.c.version_id))
+    query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id, ordered.c.read_as_version_id)
+             .where(ordered.c.previous.is_(None) | (ordered.c.previous != ordered.c.reading))
              .order_by(ordered.c.document_id, ordered.c.finished_at, ordered.c.id))
     return [tuple(row) for row in session.execute(query)]
 
 
-def _technical_readers(session: Session, technical: set[int], document_pk: int | None) -> dict[int, list[int]]:
-    """Snapshot id -> the technical versions linked to it (those that re-read it), oldest first."""
-    if not technical:
-        return {}
-    query = select(VersionSnapshotRow.snapshot_id, VersionSnapshotRow.version_id).where(
-        VersionSnapshotRow.version_id.in_(sorted(technical)))
-    readers: dict[int, list[int]] = defaultdict(list)
-    for snapshot_id, version_id in session.execute(query.order_by(VersionSnapshotRow.version_id)):
-        readers[snapshot_id].append(version_id)
-    return readers
-
-
-def _reread(version_id: int, finished: datetime, readers: Sequence[int], technical: dict[int, VersionRow]) -> int:
-    """The version a fetch (of ``version_id``, at ``finished``) reads as now: the newest technical version made
-    after it that re-read its snapshot within its own run (first seen to last verified), else the one recorded.
-
-    Within its run: the same page read under another declaration, or other volatile rules, gives another text
-    at another time, so one snapshot may be re-read by several versions; mapping every version recorded from
-    it to the newest showed a superseded text as the one in force.
-    """
-    chosen = version_id
-    for reader in readers:
-        row = technical[reader]
-        if reader > version_id and row.first_seen <= finished <= row.last_verified:
-            chosen = reader
-    return chosen
+def _rebuilt_fetch_by_fetch(session: Session, document_pk: int | None) -> set[int]:
+    """The documents whose history a rebuild recorded fetch by fetch (``fetches.read_as_version_id``)."""
+    query = select(FetchRow.document_id).where(FetchRow.read_as_version_id.is_not(None)).distinct()
+    if document_pk is not None:
+        query = query.where(FetchRow.document_id == document_pk)
+    return set(session.scalars(query))
 
 
 def _capture_counts(session: Session, document_pk: int | None) -> dict[int, tuple[int, datetime]]:
