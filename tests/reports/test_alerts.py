@@ -189,9 +189,10 @@ def test_two_hosts_running_alerts_at_once_send_each_change_once(settings, store,
             thread.join()
     finally:
         other.close()
-    # Together the hosts took the change and the failure streak once each (one host may take both, or
-    # each one): every willing subscriber hears of each exactly once.
-    assert sum(r.changes for r in reports.values()) == 1 and sum(r.failing for r in reports.values()) == 1
+    # Together the hosts took the change and the failure streak (one host may take both, or each one; and a host
+    # that comes second may take one again once the first released it for the refused address, then tries that
+    # address alone): every willing subscriber hears of each exactly once.
+    assert sum(r.changes for r in reports.values()) >= 1 and sum(r.failing for r in reports.values()) >= 1
     subjects: dict[str, list[str]] = {}
     for message in smtp_inbox.messages:
         subjects.setdefault(message["To"].addresses[0].addr_spec, []).append(message["Subject"])
