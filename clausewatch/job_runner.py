@@ -28,10 +28,9 @@ from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clausewatch.app import selection_problem, utcnow
+from clausewatch.app import Selection, selection_problem, utcnow
 from clausewatch.errors import BadInputError, error_lines, exit_status_of
 from clausewatch.logs import log_event
-from clausewatch.app import Selection
 from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, load_schedules
 from clausewatch.settings import Settings
 from store import job_runs as job_store

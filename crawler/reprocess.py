@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from analysis.domain import Document, DocumentSpec, Snapshot, SourceSpec
+from analysis.domain import Document, DocumentSpec, HistoricalDeclaration, Snapshot, SourceSpec
 from analysis.volatile import VolatileRules
 from crawler.extract import ExtractionError, extract_document
 from store.blobs import BlobError
@@ -95,10 +95,9 @@ def sources_at(spec: DocumentSpec, moment: datetime) -> tuple[SourceSpec, ...]:
     bytes, at the first fetch of them, and the same bytes fetched after a
     declaration changed are read under the new one.
     """
-    for past in sorted(spec.history, key=lambda h: h.valid_until):
-        if moment < past.valid_until:
-            return past.sources
-    return spec.sources
+    history = _history(spec)
+    index = _declaration_of(spec, moment)
+    return history[index].sources if index < len(history) else spec.sources
 
 
 def document_rules(store: Store, document: Document) -> VolatileRules:
@@ -112,8 +111,13 @@ Pages = tuple[str, ...]  # the snapshot hashes of one fetch, its primary first
 FetchKey = tuple[Pages, int]
 
 
+def _history(spec: DocumentSpec) -> list[HistoricalDeclaration]:
+    return sorted(spec.history, key=lambda h: h.valid_until)
+
+
 def _declaration_of(spec: DocumentSpec, moment: datetime) -> int:
-    history = sorted(spec.history, key=lambda h: h.valid_until)
+    """Which declaration was in force at ``moment``: an index into :func:`_history`, its length for the current."""
+    history = _history(spec)
     return next((index for index, past in enumerate(history) if moment < past.valid_until), len(history))
 
 

@@ -84,12 +84,7 @@ class EvidenceReader:
         return self._subject(record_id, document_id, clause_type, self._version(document_id, version_sha256))
 
     def _version(self, document_id: str, version_sha256: str) -> StoredVersion:
-        # Folded versions too: the site's version pages show them, and their captures prove them as they were.
-        versions = self.store.history.versions(document_id, include_folded=True)
-        version = next((v for v in versions if v.version.sha256 == version_sha256), None)
-        if version is None:
-            raise EvidenceError(f"{document_id} has no version {version_sha256[:16]}")
-        return version
+        return _stored_version(self.store, document_id, version_sha256)
 
     def _subject(self, record_id: str, document_id: str, clause_type: str | None,
                  version: StoredVersion, at: datetime | None = None) -> EvidenceSubject:
@@ -195,8 +190,16 @@ def _version_at(store, document_id: str, at: datetime | None) -> StoredVersion:
         period, _record = document_timeline(store, document_id).in_force(at)
     except NotYetCapturedError:
         raise EvidenceError(f"{document_id} had no version on {at:%Y-%m-%d %H:%M} UTC") from None
+    return _stored_version(store, document_id, period.version)
+
+
+def _stored_version(store, document_id: str, version_sha256: str) -> StoredVersion:
+    # Folded versions too: the site's version pages and the timeline show them, and their captures prove them.
     versions = store.history.versions(document_id, include_folded=True)
-    return next(v for v in versions if v.version.sha256 == period.version)
+    version = next((v for v in versions if v.version.sha256 == version_sha256), None)
+    if version is None:
+        raise EvidenceError(f"{document_id} has no version {version_sha256[:16]}")
+    return version
 
 
 def _last_capture_by(session: Session, document_pk: int, version_sha: str, at: datetime,
