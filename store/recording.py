@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -669,15 +670,14 @@ class _Rebuild:
                                                            FetchRow.version_id.is_not(None))
             .order_by(FetchRow.finished_at, FetchRow.id)).all()
         previous: tuple[int, int | None] | None = None  # (recorded version, read as)
-        reads: dict[int, int | None] = {}
+        reading: dict[int | None, list[int]] = defaultdict(list)  # read as -> the fetches that do
         for fetch_id, recorded in fetches:
             read = version_of.get(fetch_id)
             if read is None and previous is not None and previous[0] == recorded:
                 read = previous[1]
-            reads[fetch_id] = read
+            reading[read].append(fetch_id)
             previous = (recorded, read)
-        for read in set(reads.values()):
-            ids = [fetch_id for fetch_id, each in reads.items() if each == read]
+        for read, ids in reading.items():
             for chunk in chunks(ids):
                 self.session.execute(update(FetchRow).where(FetchRow.id.in_(chunk)).values(read_as_version_id=read))
 

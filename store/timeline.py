@@ -151,12 +151,11 @@ def _timelines(session: Session, document_pk: int | None) -> dict[str, DocumentT
         ))
     # A history rebuilt since fetches record what they read as reads fetch by fetch; one rebuilt before reads each
     # version recorded from a snapshot as the newest technical version that re-read it (``superseded``).
-    read_fetch_by_fetch = _rebuilt_fetch_by_fetch(session, document_pk)
     starts: dict[int, list[Capture]] = defaultdict(list)
-    for doc_pk, finished, version_id, read_as in _version_starts(session, document_pk):
+    for doc_pk, finished, version_id, read_as, read_fetch_by_fetch in _version_starts(session, document_pk):
         if read_as is not None:
             read = read_as
-        elif doc_pk in read_fetch_by_fetch:
+        elif read_fetch_by_fetch:
             read = version_id
         else:
             read = superseded.get(version_id, version_id)
@@ -167,29 +166,27 @@ def _timelines(session: Session, document_pk: int | None) -> dict[str, DocumentT
     }
 
 
-def _version_starts(session: Session, document_pk: int | None) -> list[tuple[int, datetime, int, int | None]]:
-    """(document, finished at, version recorded, version read as) of each successful fetch whose reading differs
-    from the one before (the version it reads as after a rebuild, else the one it recorded)."""
+def _version_starts(session: Session,
+                    document_pk: int | None) -> list[tuple[int, datetime, int, int | None, bool]]:
+    """(document, finished at, version recorded, version read as, whether a rebuild recorded the document's
+    readings fetch by fetch) of each successful fetch whose reading differs from the one before (the version it
+    reads as after a rebuild, else the one it recorded)."""
+    window = {"partition_by": FetchRow.document_id}
     reading = func.coalesce(FetchRow.read_as_version_id, FetchRow.version_id)
-    previous = func.lag(reading).over(partition_by=FetchRow.document_id, order_by=(FetchRow.finished_at, FetchRow.id))
+    previous = func.lag(reading).over(**window, order_by=(FetchRow.finished_at, FetchRow.id))
+    rebuilt = func.count(FetchRow.read_as_version_id).over(**window)
     ordered = (select(FetchRow.document_id, FetchRow.finished_at, FetchRow.id, FetchRow.version_id,
-                      FetchRow.read_as_version_id, reading.label("reading"), previous.label("previous"))
+                      FetchRow.read_as_version_id, reading.label("reading"), previous.label("previous"),
+                      rebuilt.label("rebuilt"))
                .where(FetchRow.version_id.is_not(None)))
     if document_pk is not None:
         ordered = ordered.where(FetchRow.document_id == document_pk)
     ordered = ordered.subquery()
-    query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id, ordered.c.read_as_version_id)
+    query = (select(ordered.c.document_id, ordered.c.finished_at, ordered.c.version_id, ordered.c.read_as_version_id,
+                    ordered.c.rebuilt > 0)
              .where(ordered.c.previous.is_(None) | (ordered.c.previous != ordered.c.reading))
              .order_by(ordered.c.document_id, ordered.c.finished_at, ordered.c.id))
     return [tuple(row) for row in session.execute(query)]
-
-
-def _rebuilt_fetch_by_fetch(session: Session, document_pk: int | None) -> set[int]:
-    """The documents whose history a rebuild recorded fetch by fetch (``fetches.read_as_version_id``)."""
-    query = select(FetchRow.document_id).where(FetchRow.read_as_version_id.is_not(None)).distinct()
-    if document_pk is not None:
-        query = query.where(FetchRow.document_id == document_pk)
-    return set(session.scalars(query))
 
 
 def _capture_counts(session: Session, document_pk: int | None) -> dict[int, tuple[int, datetime]]:
