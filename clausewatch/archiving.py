@@ -25,7 +25,9 @@ def export_wacz(store: Store, path: Path, *, platforms: Sequence[str] = (), docu
     titles = {d.id: f"{d.platform_name} — {d.type}" for d in chosen}
     latest: dict[str, WaczPage] = {}
     for document_id, capture in captured:
-        if capture.record_type == "response" and capture.exchange.status == 200 and document_id in titles:
+        # A page is the latest capture sent in full: after a revert that is a revisit of the earlier response,
+        # which replays as that text (a 304 replays as itself, an empty answer).
+        if capture.record_type in ("response", "revisit") and capture.exchange.status == 200 and document_id in titles:
             latest[document_id] = WaczPage(capture.exchange.url, capture.exchange.captured_at, titles[document_id])
     try:
         with new_file(path, "--wacz") as temporary:  # a failed export leaves no half archive

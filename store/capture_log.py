@@ -107,34 +107,60 @@ def append_many(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[Htt
         for offset, (fetch_id, leaf) in enumerate(leaves)])
 
 
+@dataclass(frozen=True)
+class _Original:
+    """The ``response`` record holding a payload: what a revisit names (WARC-Refers-To and its target and date)."""
+
+    record_id: str
+    url: str
+    captured_at: datetime
+    payload_sha256: str | None
+
+    @classmethod
+    def of(cls, row: CaptureRecordRow) -> _Original | None:
+        """The response a capture holds or, for a revisit, the one it refers to (None if it names none)."""
+        if row.record_type == "response":
+            return cls(row.record_id, row.url, row.captured_at, row.payload_sha256)
+        if row.refers_to_record_id is not None:
+            return cls(row.refers_to_record_id, row.refers_to_uri, row.refers_to_date, row.payload_sha256)
+        return None
+
+
 class _Originals:
     """The ``response`` records a batch's revisits may refer to, read in at most two queries.
 
-    A 304 refers to the latest response of its document and URL; a payload
-    already archived, to the first response with that payload. A response
-    recorded in the batch itself is :meth:`added`, so a later capture of the
-    batch refers to it as it would had it been recorded alone.
+    A 304 refers to the payload of the latest capture of its document and URL:
+    the response itself or, when that capture was a revisit (the page back to
+    an earlier text, or a 304 already), the response that revisit names. A
+    payload already archived refers to the first response with that payload.
+    A capture recorded in the batch itself is :meth:`added`, so a later capture
+    of the batch refers to it as it would had it been recorded alone.
     """
 
     def __init__(self, session: Session, documents: dict[int, DocumentRow], exchanges: Sequence[HttpExchange]):
-        self.latest: dict[tuple[int, str], CaptureRecordRow] = {}
-        self.first: dict[str, CaptureRecordRow] = {}
+        self.latest: dict[tuple[int, str], _Original] = {}
+        self.first: dict[str, _Original] = {}
         if any(exchange.status == 304 for exchange in exchanges):
-            responses = session.execute(
+            captures = session.execute(
                 select(FetchRow.document_id, CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
-                .where(FetchRow.document_id.in_(list(documents)), CaptureRecordRow.record_type == "response")
+                .where(FetchRow.document_id.in_(list(documents)),
+                       CaptureRecordRow.record_type.in_(("response", "revisit")))
                 .order_by(CaptureRecordRow.id))
-            for document_id, row in responses:
-                self.latest[(document_id, row.url)] = row  # later ids overwrite earlier ones
+            for document_id, row in captures:
+                self._note_latest(document_id, row)  # later ids overwrite earlier ones
         if payloads := sorted({exchange.payload_sha256 for exchange in exchanges if exchange.status != 304} - {None}):
             responses = session.scalars(_FIRST_RESPONSES, {"payloads": payloads})
             for row in responses:
-                self.first.setdefault(row.payload_sha256, row)
+                self.first.setdefault(row.payload_sha256, _Original.of(row))
 
     def added(self, row: CaptureRecordRow, document: DocumentRow) -> None:
-        self.latest[(document.id, row.url)] = row
-        if row.payload_sha256 is not None:
-            self.first.setdefault(row.payload_sha256, row)
+        self._note_latest(document.id, row)
+        if row.record_type == "response" and row.payload_sha256 is not None:
+            self.first.setdefault(row.payload_sha256, _Original.of(row))
+
+    def _note_latest(self, document_id: int, row: CaptureRecordRow) -> None:
+        if (original := _Original.of(row)) is not None:
+            self.latest[(document_id, row.url)] = original
 
 
 def _lock_log(session: Session) -> None:
@@ -167,8 +193,7 @@ def _add_capture(session: Session, fetch: FetchRow, document: DocumentRow, part:
         row.conversion_record_id = new_record_id()
         row.conversion_sha256 = sha256_bytes(exchange.rendered_dom)
     session.add(row)
-    if row.record_type == "response":
-        originals.added(row, document)
+    originals.added(row, document)
     return row
 
 
@@ -194,7 +219,7 @@ def _choose_record_type(row: CaptureRecordRow, document: DocumentRow, originals:
         row.record_type = "response"
 
 
-def _revisit(row: CaptureRecordRow, profile: str, original: CaptureRecordRow | None) -> None:
+def _revisit(row: CaptureRecordRow, profile: str, original: _Original | None) -> None:
     row.record_type = "revisit"
     row.profile = profile
     if original is not None:

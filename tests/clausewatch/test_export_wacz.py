@@ -72,6 +72,32 @@ def test_the_wacz_holds_warc_index_pages_and_a_datapackage_whose_hashes_hold(cra
     assert [p["title"] for p in pages[1:]] == ["Acme — Terms of Service"]
 
 
+def test_after_a_revert_the_page_is_the_latest_capture_not_the_superseded_text(tmp_path):
+    # Ireland, Delaware, Ireland again: the third capture is a revisit of the first response, and pages.jsonl
+    # pointed the policy at the Delaware capture, a text no longer in force.
+    with LocalSite() as site:
+        catalog = tmp_path / "catalog"
+        catalog.mkdir()
+        (catalog / "acme.yaml").write_text(
+            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/terms')}\n")
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        invoke(*base, "init")
+        for law in ("Ireland", "Delaware", "Ireland"):
+            site.set("/terms", Page(POLICY.format(law).encode()))
+            assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    wacz = tmp_path / "all.wacz"
+    assert invoke(*base, "export", "--wacz", str(wacz)).exit_code == 0
+    with zipfile.ZipFile(wacz) as archive:
+        pages = [json.loads(line) for line in archive.read("pages/pages.jsonl").decode().splitlines()][1:]
+        from warcio.archiveiterator import ArchiveIterator
+
+        captures = [(record.rec_type, record.rec_headers.get_header("WARC-Date"))
+                    for record in ArchiveIterator(archive.open("archive/data.warc.gz"))
+                    if record.rec_type in ("response", "revisit")]
+    assert [kind for kind, _date in captures] == ["response", "response", "revisit"]
+    assert [page["ts"] for page in pages] == [captures[-1][1]]
+
+
 def test_a_selection_exports_only_its_documents_and_an_unknown_one_is_a_usage_error(crawled, tmp_path):
     wacz = tmp_path / "terms.wacz"
     assert invoke(*crawled["base"], "export", "--wacz", str(wacz), "--document", "CW-D-00001").exit_code == 0

@@ -80,3 +80,26 @@ def test_a_batch_naming_an_unknown_document_records_nothing_and_the_others_are_r
     assert [(r.document_id, r.outcome) for r in results] == [(known, "not_modified")]
     assert recorder.counts == {"not_modified": 1} and recorder.failures == []
     assert check_log(store, None).problems == []
+
+
+def test_a_304_after_a_revert_refers_to_the_text_then_in_force_not_the_last_response(store, site, run_crawl):
+    # A, then B, then A again (an identical-payload revisit of A's response), then a 304: the 304 referred to the
+    # latest *response* of the URL, B's, so a replay resolving it showed B's text while the log said A.
+    texts = [f"<main><p>Policy {word}: we may end your account.</p></main>".encode() for word in ("A", "B", "A")]
+    platforms = [PlatformSpec("p", "P", (DocumentSpec("p", "Terms of Service", (SourceSpec(site.url("/p")),)),))]
+    for text in texts:
+        site.set("/p", Page(text))
+        run_crawl(store, platforms)
+    unchanged = run_crawl(store, platforms)
+
+    assert unchanged.counts == {"not_modified": 1}
+    log = CaptureLog(store)
+    captures = [capture for _document, capture in log.captures()]
+    responses = {c.record_id: c for c in captures if c.record_type == "response"}
+    not_modified = captures[-1]
+    assert (not_modified.record_type, not_modified.exchange.status) == ("revisit", 304)
+    first_a = next(c for c in responses.values() if c.exchange.payload_sha256 == captures[0].exchange.payload_sha256)
+    assert not_modified.refers_to_record_id == first_a.record_id
+    assert not_modified.refers_to_date == first_a.exchange.captured_at
+    assert not_modified.exchange.payload_sha256 == first_a.exchange.payload_sha256
+    assert check_log(store, None).problems == []
