@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-LEAF_VERSION = 1
+# 1: each exchange's header blocks bound (``heads``). 2: also its payload's SHA-256, its URL and its time, as its
+# WARC record states them, so every page of a combined document and every WARC field a replay shows is bound.
+LEAF_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ class LogLeaf:
 
     ``records`` are the WARC record ids of its exchanges (the response or revisit,
     or the request when nothing answered); ``heads`` the SHA-256 of each exchange's
-    request and response header blocks as its WARC records hold them.
+    request and response header blocks as its WARC records hold them. From leaf
+    version 2, ``payloads``, ``urls`` and ``dates`` give each record's payload
+    SHA-256 (None when nothing was sent), WARC-Target-URI and WARC-Date. A leaf
+    keeps the version it was recorded in (``v``): version 1 leaves have none of
+    the three, and are encoded as they were.
     """
 
     document: str
@@ -81,13 +87,20 @@ class LogLeaf:
     failure: str | None = None
     records: tuple[str, ...] = field(default_factory=tuple)
     heads: tuple[str, ...] = field(default_factory=tuple)
+    payloads: tuple[str | None, ...] = field(default_factory=tuple)
+    urls: tuple[str, ...] = field(default_factory=tuple)
+    dates: tuple[str, ...] = field(default_factory=tuple)
+    v: int = LEAF_VERSION
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "v": LEAF_VERSION, "document": self.document, "url": self.url, "time": iso_time(self.time),
+        fields = {
+            "v": self.v, "document": self.document, "url": self.url, "time": iso_time(self.time),
             "outcome": self.outcome, "status": self.status, "snapshot": self.snapshot, "version": self.version,
             "failure": self.failure, "records": list(self.records), "heads": list(self.heads),
         }
+        if self.v >= 2:
+            fields.update(payloads=list(self.payloads), urls=list(self.urls), dates=list(self.dates))
+        return fields
 
     def encode(self) -> bytes:
         """The canonical bytes that are hashed into the tree."""
@@ -98,7 +111,9 @@ class LogLeaf:
         raw = json.loads(data)
         return cls(document=raw["document"], url=raw["url"], time=parse_time(raw["time"]), outcome=raw["outcome"],
                    status=raw["status"], snapshot=raw["snapshot"], version=raw["version"], failure=raw["failure"],
-                   records=tuple(raw["records"]), heads=tuple(raw.get("heads", ())))
+                   records=tuple(raw["records"]), heads=tuple(raw.get("heads", ())),
+                   payloads=tuple(raw.get("payloads", ())), urls=tuple(raw.get("urls", ())),
+                   dates=tuple(raw.get("dates", ())), v=int(raw.get("v", 1)))
 
 
 @dataclass(frozen=True)

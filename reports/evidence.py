@@ -46,7 +46,7 @@ def bundle_files(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base
     }
     if leaf.snapshot:
         files["snapshot.bin"] = blobs.get(leaf.snapshot)
-    files["VERIFY.md"] = verify_text(subject, base_url).encode("utf-8")
+    files["VERIFY.md"] = verify_text(subject, base_url, key_id(public_key_pem)).encode("utf-8")
     files["manifest.json"] = _json(_manifest(subject, files))
     return files
 
@@ -139,13 +139,14 @@ def _manifest(subject: EvidenceSubject, files: dict[str, bytes]) -> dict[str, An
     }
 
 
-def verify_text(subject: EvidenceSubject, base_url: str) -> str:
+def verify_text(subject: EvidenceSubject, base_url: str, key_id_of: str) -> str:
     """VERIFY.md of a bundle: what it claims, and how to check it without clausewatch."""
-    head = subject.tree_head
+    head, leaf = subject.tree_head, subject.decoded_leaf
     values = {
         "record": subject.record_id, "document": subject.document_id, "platform": subject.platform,
         "document_type": subject.document_type, "version": subject.version.version.sha256,
-        "first_seen": _first_seen(subject), "index": subject.log_index,
+        "first_seen": _first_seen(subject), "index": subject.log_index, "captured": iso_time(leaf.time),
+        "url": leaf.url, "key_id": key_id_of,
         "size": head.size, "signed": iso_time(head.time), "key_url": base_url.rstrip("/") + "/log/public-key.pem",
         "snippet": VERIFY_SNIPPET.strip(),
     }
@@ -170,8 +171,8 @@ def bundle_name(record_id: str, at: datetime | None = None) -> str:
 # Checks a bundle with the standard library and ``cryptography`` only; tested as it
 # stands here, in a Python that cannot import clausewatch (tests/reports/test_evidence.py).
 VERIFY_SNIPPET = r'''
-import hashlib, json, pathlib, struct, sys
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+import gzip, hashlib, json, pathlib, struct, sys
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 bundle = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
 read = lambda name: (bundle / name).read_bytes()
@@ -216,38 +217,89 @@ for sibling in map(bytes.fromhex, proof["audit_path"]):
     fn, sn = fn >> 1, sn >> 1
 assert sn == 0 and value.hex() == head["sha256_root_hash"], "the inclusion proof does not lead to the signed root"
 
-# 5. The tree head is signed by the log's key (RFC 6962 TreeHeadSignature, Ed25519).
+# 5. The tree head is signed by the log's key (RFC 6962 TreeHeadSignature, Ed25519), the key the head names.
 signed = struct.pack(">BBQQ", 0, 1, head["timestamp"], head["tree_size"]) + bytes.fromhex(head["sha256_root_hash"])
-load_pem_public_key(read("log/public-key.pem")).verify(bytes.fromhex(head["signature"]), signed)
-print(f"OK: {manifest['record']} version {leaf['version'][:12]} is log entry {proof['leaf_index']} "
-      f"of the tree of {head['tree_size']} signed {head['time']}")
+key = load_pem_public_key(read("log/public-key.pem"))
+key.verify(bytes.fromhex(head["signature"]), signed)
+assert sha256(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)) == head["log_key_id"], \
+    "log/public-key.pem is not the key log/tree-head.json names (log_key_id)"
+assert (manifest["log"]["index"], manifest["log"]["tree_size"]) == (proof["leaf_index"], head["tree_size"]), \
+    "manifest.json names another log entry or tree"
+
+# 6. capture.warc.gz holds the logged records: the HTTP header blocks the leaf binds and, from leaf version 2,
+#    each record's URL, date and payload (for a revisit, the payload of the response it refers to).
+def warc_records(data):
+    data, records, at = gzip.decompress(data), {}, 0
+    while at < len(data):
+        end = data.index(b"\r\n\r\n", at)
+        lines = data[at:end].decode("utf-8").split("\r\n")
+        assert lines[0].startswith("WARC/"), "capture.warc.gz is not a WARC file"
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        block = data[end + 4:end + 4 + int(fields["Content-Length"])]
+        at = end + 4 + len(block) + 4
+        assert fields.get("WARC-Block-Digest", "sha256:" + sha256(block)) == "sha256:" + sha256(block), \
+            f"WARC record {fields['WARC-Record-ID']} does not match its block digest"
+        split = block.find(b"\r\n\r\n") + 4 if fields.get("Content-Type", "").startswith("application/http") else 0
+        records[fields["WARC-Record-ID"]] = dict(fields, head=block[:split], payload=block[split:])
+    return records
+
+records = warc_records(read("capture.warc.gz"))
+requests = {r.get("WARC-Concurrent-To"): r for r in records.values() if r["WARC-Type"] == "request"}
+shown = {}
+for n, record_id in enumerate(leaf["records"]):
+    assert record_id in records, f"capture.warc.gz lacks the logged record {record_id}"
+    record = records[record_id]
+    heads = record["head"] if record["WARC-Type"] == "request" else requests[record_id]["head"] + record["head"]
+    assert sha256(heads) == leaf["heads"][n], f"the HTTP headers of {record_id} are not the ones the log recorded"
+    original = records.get(record.get("WARC-Refers-To"), {}) if record["WARC-Type"] == "revisit" else record
+    if original.get("WARC-Type") == "response":
+        shown[record_id] = sha256(original["payload"])
+    if leaf["v"] >= 2:
+        assert (record["WARC-Target-URI"], record["WARC-Date"]) == (leaf["urls"][n], leaf["dates"][n]), \
+            f"{record_id} is not of the URL and time the log recorded"
+        assert leaf["payloads"][n] in (None, shown.get(record_id)), \
+            f"the payload of {record_id} is not the one the log recorded"
+conversions = {sha256(r["payload"]) for r in records.values()
+               if r["WARC-Type"] == "conversion" and r.get("WARC-Refers-To") in shown}
+assert not (leaf["snapshot"] and leaf["records"]) or leaf["snapshot"] in {*shown.values(), *conversions}, \
+    "no logged WARC record holds the snapshot the log recorded"
+print(f"OK: {manifest['record']} version {leaf['version'][:12]} captured {leaf['time']} from {leaf['url']}: "
+      f"log entry {proof['leaf_index']} of the tree of {head['tree_size']} signed {head['time']} "
+      f"by the key {head['log_key_id'][:16]}")
 '''
 
 
 VERIFY_TEMPLATE = """# Evidence bundle {record}
 
 This bundle claims that version `{version}` of **{platform} — {document_type}**
-(`{document}`) was captured by clausewatch, first seen {first_seen}, and that this
+(`{document}`) was captured by clausewatch on {captured} from {url}, and that this
 capture is entry {index} of clausewatch's append-only capture log, whose tree head
-of size {size} was signed on {signed}.
+of size {size} was signed on {signed}. clausewatch first saw this version {first_seen}.
+
+What the signature proves is what the log entry (`log/leaf.json`) holds: the document, the
+capture's time and URL, the version and snapshot hashes, and each WARC record's id, HTTP
+header blocks, URL, date and payload hash. `manifest.json` is not signed: the checks below
+hold its claims against the leaf. The first sighting is proved by this capture only when it
+is the capture's own time.
 
 | file | what it is |
 |---|---|
 | `manifest.json` | the claims, and the SHA-256 of every other file |
 | `version.txt` | the normalised text of the version (its SHA-256 is the version id) |
 | `snapshot.bin` | the raw bytes as fetched (absent for a 304) |
-| `capture.warc.gz` | the HTTP exchange as WARC 1.1 records (request, response or revisit); check with `warcio check capture.warc.gz` |
+| `capture.warc.gz` | the HTTP exchanges as WARC 1.1 records (request, response or revisit, and the response a revisit refers to); `warcio check capture.warc.gz` checks its digests, the script below what the log binds of it |
 | `analysis.json` | the clauses of this record, their type, severity, evidence, and the analyzer that decided |
-| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds the SHA-256 of the HTTP header blocks of `capture.warc.gz`) |
+| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds, for each record of `capture.warc.gz`, its HTTP header blocks and, from leaf version 2, its URL, date and payload) |
 | `log/inclusion-proof.json` | the audit path from the leaf to the signed root (RFC 6962) |
-| `log/tree-head.json` | the signed tree head: size, root, time (ms since 1970), Ed25519 signature |
+| `log/tree-head.json` | the signed tree head: size, root, time (ms since 1970), Ed25519 signature, and `log_key_id`, the SHA-256 of the key's DER encoding |
 | `log/tree-head.tbs`, `log/tree-head.sig` | the exact signed bytes and the signature, for openssl |
 | `log/public-key.pem` | the log's public key |
 
 ## Check that the key is the log's key
 
 A bundle can only prove what its key vouches for. Compare `log/public-key.pem` with the
-key clausewatch publishes at {key_url} (and, ideally, with a copy you kept earlier):
+key clausewatch publishes at {key_url} (and, ideally, with a copy you kept earlier), or its
+id, `{key_id}`, with the id published beside it:
 
     sha256sum log/public-key.pem
 

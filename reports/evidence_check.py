@@ -1,7 +1,9 @@
-"""Check an evidence bundle: every file hash, the WARC digests, the clause offsets, the inclusion proof and the signature.
+"""Check an evidence bundle: every file hash, the WARC records, the clause offsets, the inclusion proof and the signature.
 
-The same checks as the bundle's VERIFY.md script, plus the WARC records read
-back with warcio; every failure is named rather than stopping at the first.
+The checks of the bundle's VERIFY.md script, with the WARC read back by warcio
+(the script parses it with the standard library); every failure is named
+rather than stopping at the first. What the log binds is checked against the
+leaf, never against the manifest alone: the manifest is not signed.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from analysis import merkle
-from analysis.evidence import LogLeaf, TreeHead
-from store.signing import signature_valid
+from analysis.evidence import LogLeaf, TreeHead, iso_time
+from store.signing import key_id, signature_valid
 
 
 class BundleError(Exception):
@@ -56,6 +58,7 @@ def check_bundle(files: dict[str, bytes]) -> list[str]:
         return [f"the bundle is incomplete or malformed: {type(exc).__name__} {exc}"]
     problems = list(_file_hashes(manifest, files))
     problems += list(_leaf_claims(manifest, leaf, files))
+    problems += list(_log_claims(manifest, leaf, files, proof, head))
     problems += list(_clauses(manifest, files))
     problems += list(_warc(files.get("capture.warc.gz", b""), leaf))
     problems += list(_log(files["log/leaf.json"], proof, head, files.get("log/public-key.pem", b"")))
@@ -81,6 +84,27 @@ def _leaf_claims(manifest, leaf: LogLeaf, files) -> Iterator[str]:
         yield "snapshot.bin: its SHA-256 is not the snapshot the log recorded"
 
 
+def _log_claims(manifest, leaf: LogLeaf, files, proof, head: TreeHead) -> Iterator[str]:
+    """What the manifest says of the log entry is what the proof and the leaf show; the key is the one named."""
+    log = manifest.get("log", {})
+    if log.get("index") != proof.get("leaf_index"):
+        yield f"manifest.json: log entry {log.get('index')}, the inclusion proof is of entry {proof.get('leaf_index')}"
+    if log.get("tree_size") != head.size:
+        yield f"manifest.json: a tree of {log.get('tree_size')}, the signed head is of {head.size}"
+    if log.get("leaf_hash") != _sha(b"\x00" + files["log/leaf.json"]):
+        yield "manifest.json: its leaf_hash is not the hash of log/leaf.json"
+    first_seen = manifest.get("version", {}).get("first_seen")
+    if not isinstance(first_seen, str) or first_seen > iso_time(leaf.time):
+        yield f"manifest.json: first seen {first_seen}, after the capture that proves it ({iso_time(leaf.time)})"
+    stated = json.loads(files["log/tree-head.json"]).get("log_key_id")
+    try:
+        actual = key_id(files.get("log/public-key.pem", b""))
+    except ValueError:
+        return  # not a key: the signature check names it
+    if stated != actual:
+        yield f"log/tree-head.json: log_key_id {stated}, but log/public-key.pem is the key {actual}"
+
+
 def _clauses(manifest, files) -> Iterator[str]:
     text = files.get("version.txt", b"").decode("utf-8", errors="replace")
     for clause in manifest.get("clauses", []):
@@ -94,13 +118,17 @@ def _clauses(manifest, files) -> Iterator[str]:
 @dataclass(frozen=True)
 class _WarcRecord:
     kind: str
-    payload_digest: str | None
+    url: str | None
+    date: str | None
+    payload_digest: str | None  # the WARC-Payload-Digest header
+    payload_sha256: str | None  # what the record's payload hashes to, recomputed here
     head: bytes
     concurrent_to: str | None
+    refers_to: str | None
 
 
 def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
-    """The WARC's digests hold, and it holds the logged records with the logged headers and payload."""
+    """The WARC's digests hold, and it holds the logged records with the logged headers, URLs, dates and payloads."""
     try:
         seen = dict(_warc_records(data))
     except Exception as exc:  # warcio raises many kinds on a damaged archive; any of them is the finding
@@ -108,38 +136,83 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
         return
     for problem in (record for record in seen.values() if isinstance(record, str)):
         yield problem
-    requests = {r.concurrent_to: r for r in seen.values() if isinstance(r, _WarcRecord) and r.kind == "request"}
-    payloads: dict[str, str] = {}
+    records = {key: record for key, record in seen.items() if isinstance(record, _WarcRecord)}
+    requests = {r.concurrent_to: r for r in records.values() if r.kind == "request"}
+    held: dict[str, str] = {}  # logged record id → the payload a replay of it shows, recomputed
     for number, record_id in enumerate(leaf.records):
-        main = seen.get(record_id)
-        if not isinstance(main, _WarcRecord):
+        main = records.get(record_id)
+        if main is None:
             yield f"capture.warc.gz: the logged record {record_id} is missing"
             continue
-        if main.kind in ("response", "revisit") and main.payload_digest is not None:
-            payloads[record_id] = main.payload_digest
         heads = main.head if main.kind == "request" else requests.get(record_id, _NO_REQUEST).head + main.head
         if number < len(leaf.heads) and _sha(heads) != leaf.heads[number]:
             yield f"capture.warc.gz: the HTTP headers of {record_id} are not the ones the log recorded"
-    # The logged snapshot is the document's first page: one of the logged records carries it. A combined
-    # document's other pages are records of their own, whose headers the log binds (above) and whose payloads
-    # the WARC's own digests check.
-    if leaf.snapshot and payloads and f"sha256:{leaf.snapshot}" not in payloads.values():
-        found = ", ".join(f"{record_id} has {digest}" for record_id, digest in payloads.items())
+        if (shown := _payload_shown(main, records)) is not None:
+            held[record_id] = shown
+        if leaf.v >= 2:
+            yield from _bound_fields(record_id, main, shown, leaf, number)
+    if leaf.snapshot and leaf.records and not _snapshot_held(leaf.snapshot, held, records):
+        found = ", ".join(f"{record_id} has {digest}" for record_id, digest in held.items()) or "none has a payload"
         yield f"capture.warc.gz: no logged record has the payload the log says, {leaf.snapshot} ({found})"
 
 
-_NO_REQUEST = _WarcRecord("request", None, b"", None)
+def _payload_shown(record: _WarcRecord, records: dict[str, _WarcRecord]) -> str | None:
+    """The payload a replay of the record shows: its own, or, for a revisit, that of the response it refers to
+    (whose payload is recomputed here, so an edited original is found even though the revisit's header is not)."""
+    if record.kind == "response":
+        return record.payload_sha256
+    if record.kind == "revisit" and record.refers_to is not None:
+        original = records.get(record.refers_to)
+        if original is not None and original.kind == "response":
+            return original.payload_sha256
+    return None
+
+
+def _bound_fields(record_id: str, record: _WarcRecord, shown: str | None, leaf: LogLeaf,
+                  number: int) -> Iterator[str]:
+    """What a version 2 leaf binds of each record: its URL, its date and its payload."""
+    if number >= min(len(leaf.urls), len(leaf.dates), len(leaf.payloads)):
+        yield f"log/leaf.json: record {record_id} has no URL, date or payload in the leaf"
+        return
+    if record.url != leaf.urls[number]:
+        yield f"capture.warc.gz: {record_id} is of {record.url}, the log says {leaf.urls[number]}"
+    if record.date != leaf.dates[number]:
+        yield f"capture.warc.gz: {record_id} is dated {record.date}, the log says {leaf.dates[number]}"
+    expected = leaf.payloads[number]
+    if expected is None:
+        return
+    if shown is None and record.kind == "revisit":
+        yield f"capture.warc.gz: {record_id} refers to {record.refers_to}, which is not a response in the archive"
+    elif shown != expected:
+        yield f"capture.warc.gz: the payload of {record_id} hashes to {shown}, the log says {expected}"
+    if record.payload_digest != f"sha256:{expected}":
+        yield f"capture.warc.gz: {record_id} states the payload {record.payload_digest}, the log says {expected}"
+
+
+def _snapshot_held(snapshot: str, held: dict[str, str], records: dict[str, _WarcRecord]) -> bool:
+    """The logged snapshot is a logged record's payload, or (a page rendered in a browser) the conversion
+    record of one."""
+    if snapshot in held.values():
+        return True
+    return any(r.kind == "conversion" and r.refers_to in held and r.payload_sha256 == snapshot
+               for r in records.values())
+
+
+_NO_REQUEST = _WarcRecord("request", None, None, None, None, b"", None, None)
 
 
 def _warc_records(data: bytes) -> Iterator[tuple[str, _WarcRecord | str]]:
     for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
-        record.content_stream().read()  # the digests are checked as the record is read
+        headers = record.rec_headers
+        record_id = headers.get_header("WARC-Record-ID")
+        payload = record.raw_stream.read()  # the digests are checked as the record is read
         if record.digest_checker.passed is False:
             yield f"problem:{record_id}", f"capture.warc.gz: record {record_id} fails its digest check"
         head = record.http_headers.to_ascii_bytes() if record.http_headers else b""
-        yield record_id, _WarcRecord(record.rec_type, record.rec_headers.get_header("WARC-Payload-Digest"), head,
-                                     record.rec_headers.get_header("WARC-Concurrent-To"))
+        yield record_id, _WarcRecord(
+            record.rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date"),
+            headers.get_header("WARC-Payload-Digest"), _sha(payload) if record.rec_type != "revisit" else None, head,
+            headers.get_header("WARC-Concurrent-To"), headers.get_header("WARC-Refers-To"))
 
 
 def _log(leaf_bytes: bytes, proof, head: TreeHead, public_key: bytes) -> Iterator[str]:

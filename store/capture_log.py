@@ -33,7 +33,7 @@ from store.tables import (
     TreeHeadRow,
     VersionRow,
 )
-from store.warc import exchange_heads_sha256, new_record_id
+from store.warc import exchange_heads_sha256, new_record_id, warc_date
 
 REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -251,6 +251,8 @@ def make_leaf(fetch: FetchRow, document_id: str, records: Sequence[CaptureRecord
         heads=tuple(exchange_heads_sha256(bytes(r.request_head),
                                           bytes(r.response_head) if r.response_head is not None else None)
                     for r in records),
+        payloads=tuple(r.payload_sha256 if r.record_id else None for r in records),
+        urls=tuple(r.url for r in records), dates=tuple(warc_date(r.captured_at) for r in records),
     )
 
 

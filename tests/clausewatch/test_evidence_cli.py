@@ -4,6 +4,8 @@ site sign the log, `evidence` writes bundles that `verify-evidence` and VERIFY.m
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import re
@@ -424,4 +426,176 @@ def test_a_bundle_of_a_document_combined_from_two_pages_verifies(tmp_path):
     assert checked.exit_code == 0, checked.output
     folder = unzip(tmp_path / "beta.zip", tmp_path / "unzipped")
     assert "may sell your personal data" in (folder / "version.txt").read_text()
+    assert run_outside(snippet_of(folder), folder).returncode == 0
+
+
+# --- An adversary who edits the archive and recomputes every digest it carries (second evidence review) ---------
+
+def _warc_parse(data: bytes):
+    data, at = gzip.decompress(data), 0
+    while at < len(data):
+        end = data.index(b"\r\n\r\n", at)
+        lines = data[at:end].decode().split("\r\n")
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        block = data[end + 4:end + 4 + int(fields["Content-Length"])]
+        at = end + 4 + len(block) + 4
+        split = block.find(b"\r\n\r\n") + 4 if fields["Content-Type"].startswith("application/http") else 0
+        yield fields, block[:split], block[split:]
+
+
+def _warc_rewrite(data: bytes, change) -> bytes:
+    """Each record through ``change(fields, head, payload)``, its length and digests recomputed."""
+    out = []
+    for fields, head, payload in _warc_parse(data):
+        fields, head, payload = change(dict(fields), head, payload)
+        block = head + payload
+        fields["Content-Length"] = str(len(block))
+        fields["WARC-Block-Digest"] = "sha256:" + hashlib.sha256(block).hexdigest()
+        if fields["WARC-Type"] == "response":
+            fields["WARC-Payload-Digest"] = "sha256:" + hashlib.sha256(payload).hexdigest()
+        header = "WARC/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+        out.append(gzip.compress(header.encode() + block + b"\r\n\r\n"))
+    return b"".join(out)
+
+
+def _retampered(bundle: Path, tmp_path: Path, edit) -> tuple[Path, Path]:
+    """The bundle unzipped, ``edit(folder)`` applied, the manifest's file hashes made to agree, zipped again."""
+    folder = unzip(bundle, tmp_path / "edited")
+    edit(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in manifest["files"]}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(tampered, "w") as archive:
+        for file in sorted(folder.rglob("*")):
+            archive.write(file, file.relative_to(folder.parent))
+    return tampered, folder
+
+
+def _edit_warc(change):
+    def edit(folder: Path) -> None:
+        warc = folder / "capture.warc.gz"
+        warc.write_bytes(_warc_rewrite(warc.read_bytes(), change))
+    return edit
+
+
+def _both_checks(tampered: Path, folder: Path) -> tuple[int, str, int]:
+    checked = CliRunner().invoke(main, ["verify-evidence", str(tampered)])
+    return checked.exit_code, checked.output, run_outside(snippet_of(folder), folder).returncode
+
+
+@pytest.fixture(scope="module")
+def combined(tmp_path_factory) -> dict:
+    """A document of two pages whose second page changed, and a one-page document that went back to its first
+    text (Ireland, Delaware, Ireland)."""
+    root = tmp_path_factory.mktemp("combined")
+    with LocalSite() as site:
+        catalog = root / "catalog"
+        catalog.mkdir()
+        (catalog / "beta.yaml").write_text(
+            "name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    sources:\n"
+            f"      - url: {site.url('/part1')}\n      - url: {site.url('/part2')}\n"
+            f"  - type: Terms of Service\n    url: {site.url('/terms')}\n")
+        base = ["--home", str(root / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
+        site.set("/part1", Page(b"<main><h1>Privacy</h1><p>We collect your email address to run the service.</p></main>"))
+        for wording, law in (("We do not sell your data.", "Ireland"), ("We may sell your data to advertisers.",
+                                                                         "Delaware"), (None, "Ireland")):
+            if wording:
+                site.set("/part2", Page(f"<main><h2>Sharing</h2><p>{wording}</p></main>".encode()))
+            site.set("/terms", Page(POLICY.format(law=law).encode()))
+            assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    for name, record in (("combined.zip", "CW-D-00001"),
+                         ("revert.zip", f"CW-D-00002@{datetime.now().astimezone().isoformat()}")):
+        made = invoke(*base, "evidence", record, "--out", str(root / name))
+        assert made.exit_code == 0, made.output
+    return {"root": root, "base": base}
+
+
+def test_an_archive_rewritten_with_its_digests_recomputed_but_nothing_changed_still_verifies(combined, tmp_path):
+    for name in ("combined.zip", "revert.zip"):
+        tampered, folder = _retampered(combined["root"] / name, tmp_path / name, _edit_warc(lambda *record: record))
+        assert _both_checks(tampered, folder)[::2] == (0, 0), name
+
+
+def test_the_second_page_of_a_combined_document_cannot_be_edited_under_recomputed_digests(combined, tmp_path):
+    # The log bound only the first page's payload: the second page's bytes could be anything.
+    def change(fields, head, payload):
+        return fields, head, payload.replace(b"advertisers", b"partners")
+
+    tampered, folder = _retampered(combined["root"] / "combined.zip", tmp_path, _edit_warc(change))
+    code, output, outside = _both_checks(tampered, folder)
+    assert code == 1 and "the log says" in output and outside != 0
+
+
+def test_the_response_a_revisit_replays_cannot_be_edited(combined, tmp_path):
+    # After a revert the logged record is a revisit; its own digest header held, while the response it replays,
+    # which nothing checked, said something else.
+    def change(fields, head, payload):
+        return fields, head, payload.replace(b"Ireland", b"Nevada")
+
+    tampered, folder = _retampered(combined["root"] / "revert.zip", tmp_path, _edit_warc(change))
+    assert json.loads((folder / "log" / "leaf.json").read_text())["outcome"] == "new_version"
+    code, output, outside = _both_checks(tampered, folder)
+    assert code == 1 and "hashes to" in output and outside != 0
+
+
+@pytest.mark.parametrize(("field", "value", "named"), [
+    ("WARC-Date", "2020-01-01T00:00:00.000000Z", "is dated 2020-01-01"),
+    ("WARC-Target-URI", "https://evil.example/terms", "is of https://evil.example/terms"),
+])
+def test_a_capture_moved_to_another_date_or_url_fails(combined, tmp_path, field, value, named):
+    def change(fields, head, payload):
+        return ({**fields, field: value} if fields["WARC-Type"] in ("request", "response") else fields), head, payload
+
+    tampered, folder = _retampered(combined["root"] / "combined.zip", tmp_path, _edit_warc(change))
+    code, output, outside = _both_checks(tampered, folder)
+    assert code == 1 and named in output and outside != 0
+
+
+def test_a_key_swapped_under_the_old_key_id_or_a_manifest_naming_another_entry_fails(combined, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    def swap_key(folder: Path) -> None:
+        other = Ed25519PrivateKey.generate()
+        head = json.loads((folder / "log" / "tree-head.json").read_text())
+        signature = other.sign((folder / "log" / "tree-head.tbs").read_bytes())
+        (folder / "log" / "tree-head.json").write_text(json.dumps({**head, "signature": signature.hex()}))
+        (folder / "log" / "tree-head.sig").write_bytes(signature)
+        (folder / "log" / "public-key.pem").write_bytes(
+            other.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
+
+    def another_entry(folder: Path) -> None:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["log"]["index"] += 1
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+
+    for edit, named in ((swap_key, "log_key_id"), (another_entry, "the inclusion proof is of entry")):
+        tampered, folder = _retampered(combined["root"] / "combined.zip", tmp_path / edit.__name__, edit)
+        code, output, outside = _both_checks(tampered, folder)
+        assert code == 1 and named in output and outside != 0, edit.__name__
+
+
+def test_a_store_logged_with_version_1_leaves_still_verifies_and_bundles(tmp_path, monkeypatch):
+    # Leaves recorded before version 2 bind no URLs, dates or payloads: verify checks them in the form they were
+    # logged in, and their bundles verify with both checkers.
+    from dataclasses import replace
+
+    from store import capture_log
+
+    make_leaf = capture_log.make_leaf
+    monkeypatch.setattr(capture_log, "make_leaf", lambda *args, **kwargs: replace(make_leaf(*args, **kwargs), v=1))
+    with LocalSite() as site:
+        base = acme_home(tmp_path, site)
+        site.set("/terms", Page(POLICY.format(law="Ireland").encode()))
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    monkeypatch.setattr(capture_log, "make_leaf", make_leaf)
+    made = invoke(*base, "evidence", "CW-D-00001", "--out", str(tmp_path / "old.zip"))
+    assert made.exit_code == 0, made.output
+    folder = unzip(tmp_path / "old.zip", tmp_path / "unzipped")
+    leaf = json.loads((folder / "log" / "leaf.json").read_text())
+    assert leaf["v"] == 1 and "payloads" not in leaf
+    assert invoke(*base, "verify").exit_code == 0
+    assert invoke("verify-evidence", str(tmp_path / "old.zip")).exit_code == 0
     assert run_outside(snippet_of(folder), folder).returncode == 0
