@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 # snapshot SHA-256 -> index of its capture in the capture log (None: not logged)
 LogIndex = Callable[[str], int | None]
@@ -53,12 +53,19 @@ class Citation:
     @property
     def key(self) -> str:
         key = f"clausewatch-{self.record_id or self.document_id}-{self.version_sha256[:12]}"
-        return key + (f"-{self.cited_at:%Y%m%d}" if self.cited_at else "")
+        if not self.cited_at:
+            return key
+        return key + (f"-{self.cited_at:%Y%m%d}" if _whole_day(self.cited_at) else
+                      f"-{self.cited_at.astimezone(UTC):%Y%m%dT%H%M%S}")
 
     def _in_force(self) -> str:
-        since = f"in force from {_day(self.in_force_from)}"
-        if self.in_force_until:
-            return f"{since} until {_day(self.in_force_until)}"
+        until = self.in_force_until
+        # Two versions in force on one day are told apart by the time of the change.
+        same_day = until is not None and _day(until) == _day(self.in_force_from)
+        shown = _time if same_day else _day
+        since = f"in force from {shown(self.in_force_from)}"
+        if until:
+            return f"{since} until {shown(until)}"
         return f"{since}, still in force at the last capture" if self.still_in_force else since
 
     def plain_text(self) -> str:
@@ -66,7 +73,7 @@ class Citation:
         if self.provision:
             lines += [f"Provision: {self.provision}", f"Record ID: {self.record_id}"]
         if self.cited_at:
-            lines.append(f"As it stood on: {_day(self.cited_at)}")
+            lines.append(f"As it stood on: {_cited(self.cited_at)}")
         lines += [f"Version SHA-256: {self.version_sha256}", f"Version {self._in_force()}"]
         if self.snapshot_sha256:
             lines.append(f"Snapshot SHA-256: {self.snapshot_sha256}")
@@ -83,7 +90,7 @@ class Citation:
         note = [f"Record {self.record_id}, document {self.document_id}" if self.record_id
                 else f"Document {self.document_id}"]
         if self.cited_at:
-            note.append(f"as it stood on {_day(self.cited_at)}")
+            note.append(f"as it stood on {_cited(self.cited_at)}")
         note.append(f"version SHA-256 {self.version_sha256}, {self._in_force()}")
         if self.snapshot_sha256:
             captured = f" captured {self.captured_at.isoformat()}" if self.captured_at else ""
@@ -97,7 +104,21 @@ class Citation:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d}"
+    return f"{moment.astimezone(UTC):%Y-%m-%d}"
+
+
+def _time(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _whole_day(moment: datetime) -> bool:
+    """A bare date asked for (``--at 2026-05-01``) stands for the end of that day, UTC."""
+    return moment.astimezone(UTC).time() == time.max
+
+
+def _cited(moment: datetime) -> str:
+    """The date cited as the reader gave it: a day, or the exact time (two versions may share a day)."""
+    return _day(moment) if _whole_day(moment) else _time(moment)
 
 
 def _bibtex_text(value: str) -> str:

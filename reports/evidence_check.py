@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from warcio.archiveiterator import ArchiveIterator
 
 from analysis import merkle
@@ -99,7 +100,7 @@ def _log_claims(manifest, leaf: LogLeaf, files, proof, head: TreeHead) -> Iterat
     stated = json.loads(files["log/tree-head.json"]).get("log_key_id")
     try:
         actual = key_id(files.get("log/public-key.pem", b""))
-    except ValueError:
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return  # not a key: the signature check names it
     if stated != actual:
         yield f"log/tree-head.json: log_key_id {stated}, but log/public-key.pem is the key {actual}"

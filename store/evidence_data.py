@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -188,8 +188,10 @@ def _version_at(store, document_id: str, at: datetime | None) -> StoredVersion:
 
     try:
         period, _record = document_timeline(store, document_id).in_force(at)
-    except NotYetCapturedError:
-        raise EvidenceError(f"{document_id} had no version on {at:%Y-%m-%d %H:%M} UTC") from None
+    except NotYetCapturedError as before:
+        first = (f"its first capture was {before.first_capture.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+                 if before.first_capture else "it was never captured")
+        raise EvidenceError(f"{document_id} had no version on {at:%Y-%m-%d %H:%M} UTC: {first}") from None
     return _stored_version(store, document_id, period.version)
 
 

@@ -171,6 +171,7 @@ def test_a_document_bundle_at_a_date_holds_the_version_in_force_then(home, tmp_p
 
     none = invoke(*home["base"], "evidence", "CW-D-00001@2001-01-01", "--out", str(tmp_path / "x.zip"))
     assert none.exit_code == 2 and "CW-D-00001 had no version on 2001-01-01" in none.output
+    assert ": its first capture was 20" in none.output  # where the history starts, as `show` says
 
 
 @pytest.mark.parametrize(("path", "change", "named"), [

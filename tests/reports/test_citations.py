@@ -1,6 +1,6 @@
 """reports/citations.py: what a citation says about the version it names."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from reports.citations import Citation
 
@@ -38,7 +38,20 @@ def test_open_ended_wording_depends_on_where_it_is_printed():
 
 def test_bibtex_key_names_record_version_and_date_and_crawled_braces_stay_out():
     entry = _citation().bibtex()
-    assert entry.startswith("@misc{clausewatch-CW-P-000042-abababababab-20260504,\n")
+    assert entry.startswith("@misc{clausewatch-CW-P-000042-abababababab-20260504T090000,\n")
     assert entry.count("{") == entry.count("}") and "\\input" not in entry
     assert "title = {Evil (Corp))  input(x), Terms of Service: Arbitration}," in entry
-    assert "note = {Record CW-P-000042, document CW-D-00007, as it stood on 2026-05-04" in entry
+    assert "note = {Record CW-P-000042, document CW-D-00007, as it stood on 2026-05-04 09:00:00 UTC" in entry
+    whole_day = _citation(cited_at=datetime.combine(CITED.date(), time.max, tzinfo=UTC)).bibtex()
+    assert whole_day.startswith("@misc{clausewatch-CW-P-000042-abababababab-20260504,\n")
+
+
+def test_a_time_cited_and_two_versions_of_one_day_are_told_apart_by_the_time():
+    # Both citations said "As it stood on: 2026-05-04", "in force from 2026-05-04 until 2026-05-04", for two
+    # different versions: a bare date stands for the end of the day, which neither was cited at.
+    morning = _citation(in_force_from=datetime(2026, 5, 4, 6, 0, 8, tzinfo=UTC),
+                        in_force_until=datetime(2026, 5, 4, 6, 0, 12, tzinfo=UTC)).plain_text()
+    assert "As it stood on: 2026-05-04 09:00:00 UTC" in morning
+    assert "in force from 2026-05-04 06:00:08 UTC until 2026-05-04 06:00:12 UTC" in morning
+    day = _citation(cited_at=datetime.combine(CITED.date(), time.max, tzinfo=UTC)).plain_text()
+    assert "As it stood on: 2026-05-04\n" in day
