@@ -26,6 +26,14 @@ class RobotsDisallowedError(IgnoreRequest):
     """robots.txt forbids the URL."""
 
 
+class TruncatedBodyError(IgnoreRequest):
+    """A compressed body that ends before its stream does: what it decodes to is part of the page, not the page."""
+
+
+class CorruptBodyError(IgnoreRequest):
+    """A compressed body that does not decode (bad data, or a checksum that does not match)."""
+
+
 def _scrapy_exception(name: str) -> type[BaseException] | None:
     import scrapy.exceptions
 
@@ -43,6 +51,10 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
         return "redirect_refused", str(exc)
     if isinstance(exc, RedirectLoopError):
         return "redirect_loop", str(exc)
+    if isinstance(exc, TruncatedBodyError):
+        return "truncated", str(exc)
+    if isinstance(exc, CorruptBodyError):
+        return "decode", str(exc)
     if isinstance(exc, HttpError):
         return _kind_of_unhandled_response(exc.response)
     message = str(exc)

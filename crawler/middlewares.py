@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import HtmlResponse, Response
@@ -15,6 +16,7 @@ from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.response import get_meta_refresh, response_status_message
 from twisted.internet.task import deferLater
 
+from crawler import decompression
 from crawler.errors import RedirectLoopError, SchemeRefusedError
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -81,6 +83,21 @@ class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
             raise SchemeRefusedError(f"refused meta refresh on {response.url}: {error}") from error
         raise SchemeRefusedError(f"refused meta refresh from {response.url} to {url[:200]!r}: "
                                  "only http(s) URLs are fetched")
+
+
+class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's decompression, except that a body must decode to the end of its stream.
+
+    Scrapy keeps whatever a gzip, deflate or brotli body decoded to before it
+    broke off (by design: "resilient to CRC checksum errors"), so a response cut
+    short in transit became the policy's new version, its last clauses "removed".
+    A stream that ends early is a ``truncated`` failure, one that does not decode
+    a ``decode`` failure (``crawler.decompression``).
+    """
+
+    @staticmethod
+    def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
+        return decompression.decode(body, encoding, max_size)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

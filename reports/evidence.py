@@ -16,7 +16,7 @@ import zipfile
 from datetime import datetime
 from typing import Any
 
-from analysis.evidence import canonical_json, iso_time
+from analysis.evidence import iso_time
 from analysis.text import sha256_bytes
 from store.blobs import BlobError
 from store.evidence_data import EvidenceSubject

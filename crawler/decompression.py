@@ -1,0 +1,90 @@
+"""Content-Encoding decoded strictly: the whole stream, its checksum checked, or an error saying which.
+
+Scrapy's decoders return what they decoded before a stream broke off; a page
+cut short in transit then reads as a page with its end removed. These decode
+every member of a gzip body (checking its CRC and length), a zlib or raw
+deflate body, and a brotli body, each to its end marker; the size cap is
+Scrapy's own (``DOWNLOAD_MAXSIZE``, raised as its ``_DecompressionMaxSizeExceeded``
+so the middleware turns it into a ``too_large`` failure). zstd and unknown
+encodings are left to Scrapy.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import brotli  # Scrapy's own dependency
+from scrapy.utils._compression import _CHUNK_SIZE, _check_max_size, _unzstd
+
+from crawler.errors import CorruptBodyError, TruncatedBodyError
+
+_GZIP = 16 + zlib.MAX_WBITS
+_ZLIB = zlib.MAX_WBITS
+_RAW_DEFLATE = -zlib.MAX_WBITS
+
+
+def decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
+    """``body`` decoded from ``encoding`` (gzip, x-gzip, deflate, br, zstd)."""
+    name = encoding.decode("latin-1").strip().lower()
+    if name in ("gzip", "x-gzip"):
+        return _gunzip(body, max_size)
+    if name == "deflate":
+        return _inflate(body, max_size)
+    if name == "br":
+        return _unbrotli(body, max_size)
+    if name == "zstd":
+        return _unzstd(body, max_size=max_size)
+    return body
+
+
+def _gunzip(body: bytes, max_size: int) -> bytes:
+    out, rest = bytearray(), body
+    while True:
+        decompressor = zlib.decompressobj(_GZIP)
+        _run(decompressor, rest, out, max_size, "gzip")
+        rest = decompressor.unused_data
+        if not rest.strip(b"\x00"):  # some servers pad the last member with NULs
+            return bytes(out)
+
+
+def _inflate(body: bytes, max_size: int) -> bytes:
+    out = bytearray()
+    try:
+        _run(zlib.decompressobj(_ZLIB), body, out, max_size, "deflate")
+    except CorruptBodyError:  # raw deflate without the zlib wrapper, as some servers send it
+        out.clear()
+        _run(zlib.decompressobj(_RAW_DEFLATE), body, out, max_size, "deflate")
+    return bytes(out)
+
+
+def _run(decompressor, data: bytes, out: bytearray, max_size: int, name: str) -> None:
+    try:
+        out += decompressor.decompress(data, _CHUNK_SIZE)
+        _check_max_size(len(out), max_size)
+        while decompressor.unconsumed_tail and not decompressor.eof:
+            out += decompressor.decompress(decompressor.unconsumed_tail, _CHUNK_SIZE)
+            _check_max_size(len(out), max_size)
+    except zlib.error as error:
+        raise CorruptBodyError(f"the {name} body does not decode: {error}") from None
+    if not decompressor.eof:
+        raise TruncatedBodyError(f"the {name} body ends before its stream does ({len(data)} bytes sent, "
+                                 f"{len(out)} decoded): the page was cut short")
+
+
+def _unbrotli(body: bytes, max_size: int) -> bytes:
+    decompressor, out = brotli.Decompressor(), bytearray()
+    try:
+        out += decompressor.process(body, output_buffer_limit=_CHUNK_SIZE)
+        _check_max_size(len(out), max_size)
+        while not decompressor.is_finished():
+            chunk = decompressor.process(b"", output_buffer_limit=_CHUNK_SIZE)
+            if not chunk:
+                break
+            out += chunk
+            _check_max_size(len(out), max_size)
+    except brotli.error as error:
+        raise CorruptBodyError(f"the br body does not decode: {error}") from None
+    if not decompressor.is_finished():
+        raise TruncatedBodyError(f"the br body ends before its stream does ({len(body)} bytes sent, "
+                                 f"{len(out)} decoded): the page was cut short")
+    return bytes(out)

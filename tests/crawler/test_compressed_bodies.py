@@ -1,0 +1,76 @@
+"""A compressed body decodes to the end of its stream or the fetch fails: a page cut short in transit is never a
+version (review of 2026-12-01: a gzip body missing its last fifth became a new version, its last clauses "removed").
+
+Real crawls of a loopback site on SQLite and PostgreSQL (the ``store`` fixture); the bodies are sent as they are,
+their Content-Length matching what is sent, so only the compressed stream shows the cut.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import brotli
+import pytest
+
+from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
+from clausewatch.loopback_site import Page
+
+POLICY = ("<html><body><main><h1>Terms of Service</h1>"
+          + "".join(f"<h2>{n}. Section</h2><p>Clause {n}: we may end your account for reason {n}.</p>" for n in range(40))
+          + "</main></body></html>").encode()
+
+
+def _deflate(data: bytes) -> bytes:
+    return zlib.compress(data, 9)
+
+
+def _raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+ENCODINGS = {"gzip": gzip.compress, "deflate": _deflate, "br": brotli.compress}
+
+
+def _acme(site) -> list[PlatformSpec]:
+    return [PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))]
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_a_compressed_body_cut_short_is_a_truncated_failure_and_no_version(store, site, run_crawl, encoding):
+    site.set("/terms", Page(POLICY))
+    first = run_crawl(store, _acme(site))
+    assert first.counts == {"new_version": 1}
+    whole = ENCODINGS[encoding](POLICY)
+    site.set("/terms", Page(whole[:len(whole) * 4 // 5], headers={"Content-Encoding": encoding}))
+
+    cut = run_crawl(store, _acme(site))
+
+    assert [(r.outcome, r.error_kind) for r in cut.results] == [("failed", "truncated")]
+    assert "cut short" in cut.results[0].detail
+    assert len(store.history.versions("CW-D-00001")) == 1
+
+
+def test_a_gzip_body_whose_checksum_fails_is_a_decode_failure(store, site, run_crawl):
+    whole = bytearray(gzip.compress(POLICY))
+    whole[-8] ^= 0xFF  # the CRC-32 of the trailer
+    site.set("/terms", Page(bytes(whole), headers={"Content-Encoding": "gzip"}))
+    report = run_crawl(store, _acme(site))
+    assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", "decode")]
+    assert store.history.versions("CW-D-00001") == []
+
+
+@pytest.mark.parametrize(("encoding", "body"), [
+    ("gzip", gzip.compress(POLICY[:500]) + gzip.compress(POLICY[500:])),  # two members, as concatenated logs are
+    ("gzip", gzip.compress(POLICY) + b"\x00" * 16),  # padded with NULs
+    ("deflate", _raw_deflate(POLICY)),  # raw deflate, without the zlib wrapper
+    ("deflate", _deflate(POLICY)),
+    ("br", brotli.compress(POLICY)),
+])
+def test_whole_compressed_bodies_still_decode_to_the_page(store, site, run_crawl, encoding, body):
+    site.set("/terms", Page(body, headers={"Content-Encoding": encoding}))
+    report = run_crawl(store, _acme(site))
+    assert report.counts == {"new_version": 1}
+    text = store.history.current_version("CW-D-00001").text
+    assert "Clause 0:" in text and "Clause 39:" in text
