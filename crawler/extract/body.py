@@ -39,7 +39,7 @@ def sniff_kind(body: bytes, content_type: str | None, url: str) -> str:
     media = _media_type(content_type)
     if head.lstrip().startswith(b"%PDF") or media == "application/pdf":
         return "pdf"
-    if head.startswith(_WIDE_BOMS):
+    if head.startswith(_WIDE_BOMS) or _declared_wide_text(head, content_type):
         return "html" if media not in _TEXT_TYPES else "text"
     if head.startswith(_BINARY_MAGIC) or _looks_binary(head):
         raise ExtractionError("not_text", f"binary body ({media or 'no content type'}) from {url}")
@@ -48,6 +48,16 @@ def sniff_kind(body: bytes, content_type: str | None, url: str) -> str:
     if media and media not in _HTML_TYPES and media not in _TEXT_TYPES and not _LOOKS_HTML.match(head):
         raise ExtractionError("not_text", f"unsupported content type {media} from {url}")
     return "html"
+
+
+def _declared_wide_text(head: bytes, content_type: str | None) -> bool:
+    """A body in the UTF-16 or UTF-32 its Content-Type declares, without a BOM: text once decoded so (its NULs,
+    half its bytes, made it look binary)."""
+    declared = charset(content_type)
+    if not declared or not declared.startswith(("utf-16", "utf-32")):
+        return False
+    text = head[:len(head) - len(head) % 4].decode(declared, errors="replace")
+    return not _looks_binary(text.encode("utf-8", errors="replace"))
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -77,17 +87,23 @@ def decode(body: bytes, declared: str | None, *, is_html: bool) -> str:
     Valid UTF-8 with non-ASCII bytes is almost never valid text in another
     encoding, so it wins over a declared single-byte charset: a UTF-8 page
     served as ISO-8859-1 still decodes right. A declared UTF-8 that fails to
-    decode falls through to the ``<meta>`` charset and to detection.
+    decode falls through to the ``<meta>`` charset and to detection, unless
+    the body is UTF-8 with a few stray bytes (:func:`_utf8_with_strays`): then
+    it is decoded as UTF-8 with those bytes replaced, as a browser shows it.
     """
     for bom, encoding in _BOM_NAMES.items():
         if body.startswith(bom):
             return body[len(bom):].decode(encoding, errors="replace")
-    if body.isascii() and not (declared or "").startswith(("utf-16", "utf-32")):
+    if (declared or "").startswith(("utf-16", "utf-32")) and body[:1024].count(0) > _BINARY_CONTROL_SHARE * len(body[:1024]):
+        return body.decode(declared, errors="replace")  # its NULs show it is (a server's utf-16 may be a slip)
+    if body.isascii():
         return body.decode("ascii")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if (text := _utf8_with_strays(body)) is not None:
+        return text
     known = [declared] if declared and declared != "utf-8" else []
     dammit = UnicodeDammit(body, known_definite_encodings=known, is_html=is_html)
     guessed = codecs.lookup(dammit.original_encoding).name if dammit.original_encoding else None
@@ -96,6 +112,21 @@ def decode(body: bytes, declared: str | None, *, is_html: bool) -> str:
         # letters; windows-1252 is what undeclared Western pages really use.
         return body.decode("windows-1252", errors="replace")
     return dammit.unicode_markup
+
+
+def _utf8_with_strays(body: bytes) -> str | None:
+    """``body`` as UTF-8 with its invalid bytes replaced, when its valid multi-byte characters outnumber them at
+    least two to one; else None.
+
+    One stray byte in a UTF-8 page made detection pick a single-byte code page,
+    and every accented letter of the page changed, a whole-document change
+    that came back when the byte was fixed. A page really in a single-byte code
+    page has (almost) no valid UTF-8 sequences: it still goes to detection.
+    """
+    text = body.decode("utf-8", errors="replace")
+    strays = text.count("\ufffd") - body.count("\ufffd".encode())
+    multibyte = sum(1 for character in text if ord(character) > 0x7F) - strays
+    return text if multibyte >= 2 * strays else None
 
 
 _LATIN_SINGLE_BYTE = frozenset(codecs.lookup(name).name for name in (

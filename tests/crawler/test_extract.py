@@ -412,3 +412,22 @@ def test_a_page_aria_hidden_behind_an_open_dialog_keeps_its_text():
     <span aria-hidden="true">icon</span></main></div><div role="dialog" class="consent-modal">Accept cookies?</div>
     </body></html>"""
     assert extract(body) == "# Terms\n\nClause one.\n"
+
+
+def test_a_stray_byte_in_a_utf8_page_is_replaced_not_a_reason_to_read_the_page_in_another_charset():
+    # One byte made detection pick a single-byte code page: every accented letter of the page changed, a
+    # whole-document "substantive" change, and another when the byte was fixed (review of 2026-12-01).
+    body = page("utf-8").encode("utf-8").replace("Straße".encode(), b"Stra\xa0" + "ße".encode())
+    for content_type in ("text/html; charset=utf-8", "text/html"):
+        text = extract(body, content_type=content_type)
+        assert "Société Générale — conditions d’utilisation" in text and "Stra\ufffdße" in text
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_utf16_or_32_declared_by_the_server_without_a_bom_is_read_in_it(codec):
+    assert WORDS in extract(page().encode(codec), content_type=f"text/html; charset={codec}")
+
+
+def test_a_server_declaring_utf16_for_an_ascii_page_still_gives_the_page():
+    body = b"<html><body><main><p>We may end your account.</p></main></body></html>"
+    assert extract(body, content_type="text/html; charset=utf-16") == "We may end your account.\n"
