@@ -12,6 +12,7 @@ from analysis.timeline import NotYetCapturedError, Period
 from clausewatch.app import open_store, utcnow
 from clausewatch.commands._global_options import global_options
 from reports.site.timetravel import TimeTravel, cite_at
+from reports.terminal import without_controls
 from store.capture_log import CaptureLog
 from store.repository import StoreError
 from store.timeline import DocumentTimeline, VersionRecord, clauses_by_version, document_timeline, provision_of
@@ -67,7 +68,8 @@ def command(settings, record_id: str, at: str | None, as_json: bool, cite: bool)
         click.echo(json.dumps(found.to_json(moment), ensure_ascii=False, indent=2))
     else:
         click.echo(found.header(moment), err=True)
-        click.echo(found.body, nl=not found.body.endswith("\n"))
+        body = without_controls(found.body)  # crawled text: no escape sequence reaches the terminal
+        click.echo(body, nl=not body.endswith("\n"))
 
 
 class _Found:

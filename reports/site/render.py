@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from analysis.diff import diff_words
+from reports.terminal import without_controls
 from reports.wording import rating, severity_move
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -37,8 +38,10 @@ _DIFF_CONTEXT_CHARS = 160
 
 
 def environment() -> Environment:
-    """Autoescaping everywhere except plain-text email templates (``*.txt.j2``)."""
+    """Autoescaping everywhere except plain-text email templates (``*.txt.j2``); in every template, each value
+    printed has its control characters and bidirectional overrides shown as ``�`` (:func:`shown`)."""
     env = Environment(
+        finalize=shown,
         loader=FileSystemLoader(TEMPLATES),
         autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         undefined=StrictUndefined,
@@ -52,6 +55,17 @@ def environment() -> Environment:
         fname=safe_name,
     )
     return env
+
+
+def shown(value: Any) -> Any:
+    """A value as a template prints it: crawled text loses the escape sequences that would act on a terminal
+    reading a plain-text email, and the overrides that would reorder it (markup made here stays markup)."""
+    if not isinstance(value, str):
+        return value
+    cleaned = without_controls(value)
+    if cleaned is value:
+        return value
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
 def safe_name(name: str) -> str:

@@ -127,3 +127,26 @@ def test_a_document_never_captured_says_so(home):
     store.close()
     result = _run(folder, "show", doc.id)
     assert result.exit_code == 2 and "it was never captured" in result.stderr
+
+
+def test_crawled_escape_sequences_and_overrides_never_reach_the_terminal(tmp_path):
+    # `show` wrote a page's ESC ] 0 ; … BEL (the window's title), ESC [ 2 J (clear the screen) and a right-to-left
+    # override to the terminal as they were (review of 2026-12-01).
+    home = tmp_path / "home"
+    store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("https://acme.test/t"),)),))
+    store.catalog.sync_catalog([spec], now=T0)
+    (doc,) = store.catalog.documents()
+    text = "# Terms\n\n## Fees\n\nFees\x1b]0;PWNED\x07 are\x1b[2J billed \u202eylhtnom\u202c.\n\tTabs stay.\n"
+    body = text.encode()
+    snap = Snapshot(sha256_bytes(body), doc.id, "https://acme.test/t", "https://acme.test/t", 200, "text/plain", T0,
+                    size=len(body))
+    store.recording.record_text(doc.id, snapshot=snap, body=body, text=normalize_text(text), started_at=T0,
+                                finished_at=T0, analyze=Analyzer(model=ArbitrationOnly()))
+    store.close()
+
+    result = _run(home, "show", doc.id)
+
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output and "\u202e" not in result.output
+    assert "Fees\ufffd]0;PWNED\ufffd are\ufffd[2J billed \ufffdylhtnom\ufffd." in result.output

@@ -69,7 +69,9 @@ Read [our FAQ](javascript:window.__pwned='link') or <img src=x onerror="window._
 This policy is governed by the laws of France.
 """
 
-HOSTILE_V2 = HOSTILE_V1.replace("the laws of France", "the laws of Ireland </textarea><svg onload=alert(1)>")
+# Markup, a terminal's escape sequences (set the title, clear the screen) and a right-to-left override.
+HOSTILE_V2 = HOSTILE_V1.replace("the laws of France", "the laws of Ireland </textarea><svg onload=alert(1)>"
+                                " \x1b]0;PWNED\x07\x1b[2J\u202elivE\u202c")
 
 
 

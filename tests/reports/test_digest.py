@@ -63,6 +63,9 @@ def test_digest_reaches_a_real_smtp_server_as_multipart_with_absolute_links(fill
     assert hrefs and all(h.startswith(BASE) for h in hrefs)
     assert tree.find(class_="badge")["style"]  # CSS inlined
     assert "<svg" not in html and "&lt;svg onload=alert(1)&gt;" in html  # crawled text escaped
+    for part in (text, html):  # no escape sequence for a terminal reading the mail, no reordering override
+        assert "\x1b" not in part and "\x07" not in part and "\u202e" not in part
+    assert "]0;PWNED" in text
     assert "binding" in tree.find("ins").get_text() and tree.find("ins")["style"]  # a word-level redline
 
 
