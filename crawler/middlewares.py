@@ -5,7 +5,7 @@ from __future__ import annotations
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -13,11 +13,12 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.defer import deferred_to_future
-from scrapy.utils.response import get_meta_refresh, response_status_message
+from scrapy.utils.response import get_base_url, response_status_message
 from twisted.internet.task import deferLater
 
 from crawler import decompression
 from crawler.errors import RedirectLoopError, SchemeRefusedError
+from crawler.refresh import declared_refresh
 
 ALLOWED_SCHEMES = ("http", "https")
 
@@ -53,36 +54,55 @@ class RedirectLoopMiddleware:
 
 
 class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
-    """Scrapy's meta refresh, except that a refresh it will not follow fails the document.
+    """A page's refresh, read as browsers read it (``crawler.refresh``); one that will not be followed fails
+    the document.
 
     Scrapy returns the page as it is when a ``<meta http-equiv=refresh>`` points
     to a scheme it does not follow (``file:``, ``javascript:``), so a six-byte
     "Moved" stub became the policy's new version; and a refresh URL no request
     can be made of raised a ValueError out of the middleware. Both are now a
-    ``redirect_refused`` failure (issue 13). A refresh with a long delay (a page
-    that reloads itself) is not a redirect and the page is kept.
+    ``redirect_refused`` failure (issue 13). w3lib missed the refreshes written
+    without ``url=`` (``0;/policy``), with a comma, or spaced, and the
+    ``Refresh`` header: their stubs became versions too; they are followed now.
+    A malformed ``<base href>`` is ignored, as browsers ignore it, and the page
+    URL resolves the refresh. A refresh with a long delay (a page that reloads
+    itself) or to the page itself is not a redirect and the page is kept.
     """
 
     def __init__(self, settings: Any):
         super().__init__(settings)
-        self.ignore_tags = settings.getlist("METAREFRESH_IGNORE_TAGS")
         self.max_delay = settings.getint("METAREFRESH_MAXDELAY")
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if request.meta.get("dont_redirect", False) or request.method == "HEAD" or not isinstance(
                 response, HtmlResponse):
             return response
+        refresh = declared_refresh(response)
+        if refresh is None or refresh.url is None or refresh.delay >= self.max_delay:
+            return response
         try:
-            interval, url = get_meta_refresh(response, ignore_tags=self.ignore_tags)
-            if not url or float(interval) >= self.max_delay:
-                return response
+            url = urljoin(_base_of(response), refresh.url)
             scheme = urlsplit(url).scheme.lower()
-            if scheme in ("http", "https"):
-                return super().process_response(request, response)
         except ValueError as error:
             raise SchemeRefusedError(f"refused meta refresh on {response.url}: {error}") from error
-        raise SchemeRefusedError(f"refused meta refresh from {response.url} to {url[:200]!r}: "
-                                 "only http(s) URLs are fetched")
+        if url == response.url:
+            return response  # the page reloading itself
+        if scheme not in ("http", "https"):
+            raise SchemeRefusedError(f"refused meta refresh from {response.url} to {url[:200]!r}: "
+                                     "only http(s) URLs are fetched")
+        try:
+            redirected = self._redirect_request_using_get(request, response, url)
+        except ValueError as error:
+            raise SchemeRefusedError(f"refused meta refresh on {response.url}: {error}") from error
+        return self._redirect(redirected, request, "meta refresh")
+
+
+def _base_of(response: HtmlResponse) -> str:
+    """The page's ``<base href>`` when it is a URL, else the page's own URL (a browser ignores a bad base)."""
+    try:
+        return get_base_url(response)
+    except ValueError:
+        return response.url
 
 
 class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):

@@ -90,8 +90,15 @@ def html_markdown(body: bytes, content_type: str | None, url: str, source: Sourc
 
 
 def _base_url(soup: BeautifulSoup, url: str) -> str:
+    """The page's ``<base href>``, or its own URL when it has none or a malformed one (``http://[::1``), which a
+    browser ignores too."""
     base = soup.find("base", href=True)
-    return urljoin(url, base["href"]) if base else url
+    if not base:
+        return url
+    try:
+        return urljoin(url, base["href"])
+    except ValueError:
+        return url
 
 
 

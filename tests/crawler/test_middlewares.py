@@ -63,3 +63,53 @@ def test_a_meta_refresh_loop_ends_too(store, site, run_crawl):
     site.set("/b", Page(refresh("/a")))
     assert outcome(run_crawl(store, [platform(site.url("/a"))])) == ("failed", "redirect_loop")
     assert [path for path, _ in site.requests if path != "/robots.txt"] == ["/a", "/b"]
+
+
+@pytest.mark.parametrize("content", [
+    "0;/terms", "0,url=/terms", "0 ; URL = /terms", "0; /terms", '0;URL="/terms"', "0;url='/terms' trailing",
+    "0.5;url=/terms",
+])
+def test_a_refresh_written_any_way_a_browser_follows_is_followed_and_its_stub_never_archived(store, site, run_crawl,
+                                                                                            content):
+    # w3lib reads only "N; url=…": the other forms were missed and "Redirecting you now" became the version.
+    page = f'<html><head><meta http-equiv="Refresh" content="{content.replace(chr(34), "&quot;")}"></head>' \
+           "<body>Redirecting you now</body></html>"
+    site.set("/moved", Page(page.encode()))
+    site.set("/terms", Page(POLICY))
+    assert outcome(run_crawl(store, [platform(site.url("/moved"))])) == ("new_version", None)
+    assert "terms of service" in store.history.current_version("CW-D-00001").text
+
+
+def test_a_refresh_header_is_followed(store, site, run_crawl):
+    site.set("/moved", Page(b"<html><body>Redirecting you</body></html>", headers={"Refresh": "0; url=/terms"}))
+    site.set("/terms", Page(POLICY))
+    assert outcome(run_crawl(store, [platform(site.url("/moved"))])) == ("new_version", None)
+    assert "terms of service" in store.history.current_version("CW-D-00001").text
+
+
+def test_a_malformed_base_href_is_ignored_as_a_browser_ignores_it(store, site, run_crawl):
+    # It stopped the document being archived, as a "refused meta refresh" on a page that had none.
+    site.set("/terms", Page(b"<html><head><base href='http://[::1'></head><body>" + POLICY + b"</body></html>"))
+    site.set("/moved", Page(b"<html><head><base href='http://[::1'><meta http-equiv=refresh content='0;/terms'>"
+                            b"</head><body>Moved</body></html>"))
+    for path in ("/terms", "/moved"):
+        store_report = run_crawl(store, [platform(site.url(path))])
+        assert outcome(store_report) in (("new_version", None), ("not_modified", None)), path
+    assert "terms of service" in store.history.current_version("CW-D-00001").text
+
+
+@pytest.mark.parametrize(("content", "delay", "url"), [
+    ("5", 5.0, None), ("0; url=", 0.0, None), (" 3 ", 3.0, None), ("0;URL = 'a b'", 0.0, "a b"),
+    ("1;urn:x", 1.0, "urn:x"), ("2; url /x", 2.0, "url /x"), (".5,/x", 0.0, "/x"),
+])
+def test_refresh_contents_parse_as_the_html_standard_says(content, delay, url):
+    from crawler.refresh import Refresh, parse_refresh
+
+    assert parse_refresh(content) == Refresh(delay, url)
+
+
+@pytest.mark.parametrize("content", ["", "soon", "x; url=/a", "0x; url=/a"])
+def test_what_is_no_refresh_is_none(content):
+    from crawler.refresh import parse_refresh
+
+    assert parse_refresh(content) is None
