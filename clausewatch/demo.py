@@ -5,9 +5,9 @@ Everything happens in one folder (default ``HOME/demo``), on SQLite, offline.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import shlex
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -122,37 +122,95 @@ class DemoResult:
     folder: Path
     settings: Settings
     reports: list[CrawlReport]
+    kept: tuple[str, ...] = ()  # files of an earlier demo's folder the demo did not make, left where they were
 
 
-# Written into every folder the demo creates: only a folder holding it is ever replaced.
+# Written into every folder the demo creates: only a folder holding it is ever reused. When the demo has
+# finished, it lists every file the demo made with its SHA-256 (:func:`record_made`); the next run removes those,
+# unchanged, and nothing else.
 MARKER = ".clausewatch-demo"
+_MARKER_HEAD = "made by `clausewatch demo`; its next run removes the files listed below, unchanged, and nothing else\n"
 
 
 class DemoFolderError(BadInputError):
     """The demo folder exists and was not made by the demo: it is never deleted."""
 
 
-def prepare_folder(folder: Path) -> None:
-    """Make ``folder`` empty for the demo: create it, or replace a folder an earlier demo made.
+def prepare_folder(folder: Path) -> tuple[str, ...]:
+    """Make ``folder`` ready for the demo: create it, or remove what an earlier demo made in it.
 
     A folder without the demo's marker file is someone's data and is left alone;
-    an empty folder is used as it is.
+    an empty folder is used as it is. In a folder an earlier demo made, only the
+    files its marker lists, still as the demo wrote them, are removed: files added
+    since (a note, the explore commands' emails, an edited page) stay, and are
+    returned by their path in the folder.
     """
     if folder.exists() and not folder.is_dir():
         raise DemoFolderError(f"demo --out: {folder} is a file, not a folder")
+    kept: tuple[str, ...] = ()
     if folder.is_dir() and any(folder.iterdir()):
         if not (folder / MARKER).is_file():
             raise DemoFolderError(f"demo --out: {folder} already exists and was not made by `clausewatch demo` "
                                   "(no marker file); it was left untouched: choose another folder")
-        shutil.rmtree(folder)
+        kept = _remove_made(folder, _made_files(folder))
     ensure_folder(folder, "demo --out")
-    (folder / MARKER).write_text("made by `clausewatch demo`: it replaces this folder on its next run\n",
-                                 encoding="utf-8")
+    (folder / MARKER).write_text(_MARKER_HEAD, encoding="utf-8")
+    return kept
+
+
+def record_made(folder: Path, kept: tuple[str, ...]) -> None:
+    """List in the marker every file of ``folder`` the demo made (all but ``kept``), with its SHA-256."""
+    made = sorted(f"{_sha256(path)}  {relative}" for path, relative in _files(folder)
+                  if relative not in kept and relative != MARKER)
+    (folder / MARKER).write_text(_MARKER_HEAD + "".join(f"{line}\n" for line in made), encoding="utf-8")
+
+
+def _made_files(folder: Path) -> dict[str, str]:
+    lines = (folder / MARKER).read_text(encoding="utf-8", errors="replace").splitlines()
+    if not lines or lines[0] + "\n" != _MARKER_HEAD:
+        raise DemoFolderError(f"demo --out: {folder} was made by an earlier `clausewatch demo` that did not list "
+                              "its files, so what else it holds cannot be told apart; it was left untouched: "
+                              "remove it yourself or choose another folder")
+    return {relative: digest for digest, _, relative in (line.partition("  ") for line in lines[1:]) if relative}
+
+
+def _remove_made(folder: Path, made: dict[str, str]) -> tuple[str, ...]:
+    kept, emptied = [], set()
+    for path, relative in _files(folder):
+        if relative == MARKER:
+            continue
+        if made.get(relative) == _sha256(path):
+            path.unlink()
+            emptied.update(path.parents)
+        else:
+            kept.append(relative)
+    for directory in sorted((d for d in emptied if d != folder and d.is_relative_to(folder)),
+                            key=lambda d: len(d.parts), reverse=True):
+        if directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+    return tuple(kept)
+
+
+def _files(folder: Path):
+    """Every file under ``folder`` (symbolic links as files, never followed), with its path in the folder."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or path.is_file():
+            yield path, path.relative_to(folder).as_posix()
+
+
+def _sha256(path: Path) -> str:
+    if path.is_symlink():
+        return "symlink"
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = print) -> DemoResult:
     """Serve version 1, crawl, serve version 2, crawl again; everything lands in ``folder``."""
-    prepare_folder(folder)
+    kept = prepare_folder(folder)
     demo_settings = settings.replace(
         home=folder, database_url=sqlite_url(folder / "clausewatch.db"), blobs=folder / "objects",
         catalog=folder / "catalog", site_dir=folder / "site", subscribers=folder / "subscribers.yaml",
@@ -174,7 +232,7 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
             if report.store_failure is not None:  # a full disk: nothing more can be recorded
                 raise BadInputError(f"demo --out: {store_failure_problem(demo_settings, report)}")
             reports.append(report)
-    return DemoResult(folder, demo_settings, reports)
+    return DemoResult(folder, demo_settings, reports, kept)
 
 
 def summarise(store: Store, echo: Callable[[str], None]) -> None:

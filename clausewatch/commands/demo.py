@@ -12,14 +12,14 @@ import click
 from clausewatch.notifying import send_alerts
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
-from clausewatch.demo import explore_commands, run_demo, summarise
+from clausewatch.demo import explore_commands, record_made, run_demo, summarise
 from clausewatch.publishing import build_site, send_digest
 
 
 @click.command("demo")
 @global_options
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the demo's store, catalog, site and emails (default HOME/demo); a folder an earlier demo made is replaced, any other non-empty folder refused.")
+              help="Folder for the demo's store, catalog, site and emails (default HOME/demo); in a folder an earlier demo made, only the files it made are replaced; any other non-empty folder is refused.")
 @click.pass_obj
 def command(settings, out: Path | None) -> None:
     """Serve sample policies on loopback, crawl version 1, switch to version 2, crawl again, and report."""
@@ -35,6 +35,10 @@ def command(settings, out: Path | None) -> None:
         digest = send_digest(settings, store=store, dry_run=mail_dir / "digest")
     finally:
         store.close()
+    record_made(folder, result.kept)
+    if result.kept:
+        shown = ", ".join(result.kept[:3]) + (f" and {len(result.kept) - 3} more" if len(result.kept) > 3 else "")
+        click.echo(f"kept {len(result.kept)} file(s) the demo did not make (or that changed since): {shown}")
     click.echo("")
     click.echo(f"store:    {settings.database_url}")
     click.echo(f"blobs:    {settings.blobs}")

@@ -1,4 +1,4 @@
-"""Challenge and block pages served with a 200 in place of the document."""
+"""Challenge, block and "not found" pages served with a 200 in place of the document."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from crawler.extract.errors import ExtractionError
 _BOT_WALL_TITLE = re.compile(
     r"^\s*(?:just a moment|attention required|please wait|checking your browser|verifying you are human"
     r"|access denied|access to this page has been denied|are you a robot|robot check|human verification"
+    r"|verify you are (?:a )?human|are you (?:a )?human|verifying your browser|bot verification"
     r"|security check|pardon our interruption|request blocked|ddos-guard|one more step|captcha)",
     re.I,
 )
@@ -21,10 +22,19 @@ _BOT_WALL_TITLE = re.compile(
 _BOT_WALL_MARKER = re.compile(
     r"cf-browser-verification|cf_chl_opt|challenge-form|cf-challenge|captcha-delivery\.com|px-captcha"
     r"|_Incapsula_Resource|Incapsula incident ID|Enable JavaScript and cookies to continue"
-    r"|Please enable JS and disable any ad blocker|Reference&#32;&#35;|errors\.edgesuite\.net",
+    r"|Please enable JS and disable any ad blocker|Reference&#32;&#35;|errors\.edgesuite\.net"
+    r"|g-recaptcha|recaptcha/api\.js|h-captcha|hcaptcha\.com/1/api\.js|cf-turnstile|challenges\.cloudflare\.com/turnstile"
+    r"|complete the security check",
     re.I,
 )
 _SHORT_PAGE = 2000
+# What a site's "not found" page says in its title or first heading, served with a 200 ("soft 404").
+_NOT_FOUND = re.compile(
+    r"^\s*(?:(?:error|http)\s*)?404\b|^\s*(?:page\s+|file\s+)?not\s+found\s*[.!]?\s*$"
+    r"|^\s*(?:sorry|oops)?[\s,!.]*(?:this|the)?\s*page\s+(?:you\s+\S+\s+(?:for\s+)?)?(?:could\s*not|cannot|can't|was\s+not)"
+    r"\s+(?:be\s+)?found|^\s*(?:sorry|oops)\b.{0,40}\b(?:not\s+found|does\s*n[o']t\s+exist)",
+    re.I,
+)
 
 
 def check_title(soup: BeautifulSoup, url: str) -> None:
@@ -40,3 +50,15 @@ def check_markers(html: str, url: str, text_length: int) -> None:
     """Raise ``bot_wall`` when a page with little text carries a challenge marker."""
     if text_length < _SHORT_PAGE and (match := _BOT_WALL_MARKER.search(html)):
         raise ExtractionError("bot_wall", f"{url} served a challenge page ({match.group(0)!r})")
+
+
+def check_not_found(soup: BeautifulSoup, markdown: str, url: str) -> None:
+    """Raise ``http_4xx`` when a page with little text says, in its title or first heading, that it was not found:
+    a site's error page served with a 200 is a failure, never a version (SPEC §4)."""
+    if len(markdown) >= _SHORT_PAGE:
+        return
+    title_tag = (soup.head or soup).find("title", recursive=soup.head is not None)
+    heading = next((line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")), "")
+    for said in (title_tag.get_text(" ", strip=True) if title_tag else "", heading):
+        if said and _NOT_FOUND.search(said):
+            raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' page ({said[:80]!r})")

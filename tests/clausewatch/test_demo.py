@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.demo import MARKER, prepare_folder
+from clausewatch.demo import MARKER, prepare_folder, record_made
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,9 +75,42 @@ def test_demo_replaces_only_a_folder_it_made(tmp_path):
     folder = tmp_path / "demo"
     prepare_folder(folder)  # made by the demo: marked
     (folder / "clausewatch.db").write_text("an earlier demo's store")
+    record_made(folder, ())
     prepare_folder(folder)
     assert sorted(p.name for p in folder.iterdir()) == [MARKER]
     empty = tmp_path / "empty"
     empty.mkdir()
     prepare_folder(empty)  # an empty folder is used as it is
     assert (empty / MARKER).is_file()
+
+
+def test_a_second_demo_removes_only_the_files_the_first_made_unchanged(tmp_path):
+    # A second run removed the whole folder: notes added to it and the explore commands' output went with it.
+    folder = tmp_path / "demo"
+    prepare_folder(folder)
+    for name in ("clausewatch.db", "site/index.html", "site/records/r.html", "site/notes.html"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"the demo's {name}")
+    record_made(folder, ())
+    (folder / "my-notes.txt").write_text("precious")
+    (folder / "mine").mkdir()
+    (folder / "mine" / "q.txt").write_text("mine too")
+    (folder / "site" / "extra.html").write_text("added to the site")
+    (folder / "site" / "notes.html").write_text("the demo's page, edited since")
+
+    kept = prepare_folder(folder)
+
+    assert kept == ("mine/q.txt", "my-notes.txt", "site/extra.html", "site/notes.html")
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
+        MARKER, "mine/q.txt", "my-notes.txt", "site/extra.html", "site/notes.html"]
+    assert not (folder / "site" / "records").exists()  # emptied of the demo's files, so removed
+
+
+def test_a_folder_of_an_older_demo_that_listed_nothing_is_left_untouched(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / MARKER).write_text("made by `clausewatch demo`: it replaces this folder on its next run\n")
+    (folder / "my-notes.txt").write_text("precious")
+    result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+    assert result.exit_code == 2 and "did not list its files" in result.output
+    assert (folder / "my-notes.txt").read_text() == "precious"

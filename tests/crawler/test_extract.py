@@ -431,3 +431,32 @@ def test_utf16_or_32_declared_by_the_server_without_a_bom_is_read_in_it(codec):
 def test_a_server_declaring_utf16_for_an_ascii_page_still_gives_the_page():
     body = b"<html><body><main><p>We may end your account.</p></main></body></html>"
     assert extract(body, content_type="text/html; charset=utf-16") == "We may end your account.\n"
+
+
+@pytest.mark.parametrize("body", [
+    b"<html><head><title>Verify you are human</title></head><body><p>Please complete the security check.</p>"
+    b"<div class='g-recaptcha' data-sitekey='x'></div></body></html>",
+    b"<html><head><title>Acme</title><script src='https://www.google.com/recaptcha/api.js'></script></head>"
+    b"<body><form><div class='g-recaptcha'></div><p>One moment.</p></form></body></html>",
+    b"<html><head><title>Acme</title></head><body><div class='h-captcha' data-sitekey='x'></div></body></html>",
+])
+def test_captcha_pages_are_bot_walls(body):
+    # Each became a version, graded like a policy (review of 2026-12-01).
+    assert failure(body).kind == "bot_wall"
+
+
+@pytest.mark.parametrize(("title", "heading"), [
+    ("Error", "404 Not Found"), ("Page not found", "Sorry"), ("Acme", "The page you requested could not be found"),
+    ("404", "Oops"),
+])
+def test_a_not_found_page_served_with_200_is_a_failure_not_a_version(title, heading):
+    body = (f"<html><head><title>{title}</title></head><body><main><h1>{heading}</h1>"
+            "<p>Try the home page.</p></main></body></html>").encode()
+    error = failure(body)
+    assert error.kind == "http_4xx" and "answered 200 with a 'not found' page" in error.detail
+
+
+def test_a_short_policy_about_missing_data_is_not_a_not_found_page():
+    body = (b"<html><head><title>Data policy</title></head><body><main><h1>Data policy</h1>"
+            b"<h2>Not found?</h2><p>If your data is not found, contact us.</p></main></body></html>")
+    assert "If your data is not found" in extract(body)
