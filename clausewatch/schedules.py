@@ -41,6 +41,8 @@ SELECT_KEYS = ("platforms", "tags", "types")
 # Actions whose work is over a selection of documents; the others cover the whole store.
 SELECTING_ACTIONS = ("crawl", "run")
 CRON_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+# A start spread over more than a week would skip a weekly job's week (and APScheduler overflows past C int).
+MAX_JITTER = 7 * 24 * 3600
 
 
 class SchedulesError(ValueError):
@@ -131,7 +133,7 @@ def _cron_range(part: str) -> list[int]:
 def _weekday_number(text: str) -> int:
     if text in CRON_WEEKDAYS:
         return CRON_WEEKDAYS.index(text)
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise ValueError(f"day-of-week {text!r} is neither 0-7 nor a day name")
     return int(text)
 
@@ -280,8 +282,9 @@ class _Reader:
         value = self.scalar(node, "`jitter`")
         if value is None:
             return None
-        if not value.isdigit():
-            self.problem(node, f"job {job_id!r}: jitter {value!r} must be a whole number of seconds, 0 or more")
+        if not (value.isascii() and value.isdigit()) or int(value) > MAX_JITTER:
+            self.problem(node, f"job {job_id!r}: jitter {value!r} must be a whole number of seconds, 0 to "
+                               f"{MAX_JITTER} (a week)")
             return None
         return int(value)
 

@@ -169,12 +169,12 @@ def _retry_after(response: Response) -> float | None:
     if not value:
         return None
     text = value.decode("latin-1").strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit, not to float()
         return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
     date = response.headers.get(b"Date")
-    now = parsedate_to_datetime(date.decode("latin-1")) if date else None
-    return max(0.0, (when - now).total_seconds()) if now else None
+    try:  # a server's dates are hostile too: unreadable, or one with a zone and one without
+        when = parsedate_to_datetime(text)
+        now = parsedate_to_datetime(date.decode("latin-1")) if date else None
+        return max(0.0, (when - now).total_seconds()) if now else None
+    except (TypeError, ValueError, OverflowError):
+        return None

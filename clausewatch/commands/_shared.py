@@ -44,7 +44,10 @@ def parse_since(_ctx: click.Context | None, _param: click.Parameter | None, valu
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"expected an ISO date such as 2026-03-01, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:  # in UTC, as it is stored and shown; "0001-01-01T00:00+14:00" is a moment no datetime holds
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r} is out of the range of dates (years 1 to 9999 in UTC)") from None
 
 
 def echo_deliveries(deliveries: Sequence[Delivery]) -> None:

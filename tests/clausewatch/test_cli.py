@@ -84,11 +84,19 @@ def test_read_only_commands_never_create_or_touch_a_store(tmp_path):
      "Invalid value for '--delay': expects a number of seconds, 0 or more, got '-1' (clausewatch crawl --help)"),
     (["changes", "--since", "2020-02-30"], "Invalid value for '--since': expected an ISO date such as 2026-03-01, "
                                            "got '2020-02-30' (clausewatch changes --help)"),
+    # A moment past year 9999 once in UTC ended in a SQLAlchemy OverflowError traceback (review of 2026-12-01).
+    (["changes", "--since", "9999-12-31T23:59:59-14:00"], "Invalid value for '--since': '9999-12-31T23:59:59-14:00' "
+                                                          "is out of the range of dates (years 1 to 9999 in UTC) "
+                                                          "(clausewatch changes --help)"),
+    (["digest", "--dry-run", "x", "--since", "0001-01-01T00:00+14:00"],
+     "Invalid value for '--since': '0001-01-01T00:00+14:00' is out of the range of dates (years 1 to 9999 in UTC) "
+     "(clausewatch digest --help)"),
     (["status", "--home"], "Option '--home' requires an argument. (clausewatch status --help)"),
     (["analyze", "--all", "--stale"], "--all and --stale exclude each other (clausewatch analyze --help)"),
     (["crwl"], "No such command 'crwl'. Did you mean 'crawl'? (clausewatch --help)"),
     (["--home"], "Option '--home' requires an argument. (clausewatch --help)"),
-], ids=["value", "callback", "missing-value", "command-body", "unknown-command", "group-option"])
+], ids=["value", "callback", "since-past-9999", "since-before-1", "missing-value", "command-body", "unknown-command",
+        "group-option"])
 def test_a_usage_error_is_one_line_with_the_help_to_read(args, line):
     result = CliRunner().invoke(main, args, prog_name="clausewatch")
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: {line}\n")

@@ -134,3 +134,17 @@ def test_a_file_that_is_not_utf8_names_the_file_the_line_and_the_byte(tmp_path):
     with pytest.raises(SchedulesError) as error:
         load_schedules(path, actions=ACTIONS)
     assert error.value.problems == [f"{path}:2: not UTF-8 text (byte 0xe9 at offset 17: invalid continuation byte)"]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ('    jitter: "\u00b2"\n', "schedules.yaml:5: job 'x': jitter '\u00b2' must be a whole number of seconds, 0 to 604800"),
+    ("    jitter: 99999999999999999999999\n", "jitter '99999999999999999999999' must be a whole number"),
+    ("    jitter: 604801\n", "jitter '604801' must be a whole number"),
+    ('    cron: "0 5 * * \u0663"\n', "job 'x': cron '0 5 * * \u0663' is not valid"),
+])
+def test_digits_of_other_scripts_and_a_jitter_past_a_week_are_problems_not_tracebacks(line, expected):
+    # "²".isdigit() is true and int("²") raises: status, schedule --list and run ended in a traceback; a jitter
+    # past a C int passed the check and the scheduler died of an OverflowError (review of 2026-12-01).
+    base = "jobs:\n  - id: x\n    action: site\n    cron: '0 5 * * *'\n"
+    text = base.replace("    cron: '0 5 * * *'\n", line) if "cron" in line else base + line
+    assert any(expected in problem for problem in problems(text)), problems(text)

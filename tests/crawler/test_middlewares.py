@@ -113,3 +113,19 @@ def test_what_is_no_refresh_is_none(content):
     from crawler.refresh import parse_refresh
 
     assert parse_refresh(content) is None
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({"Retry-After": "120"}, 120.0),
+    ({"Retry-After": "\u00b2".encode("latin-1")}, None),  # a digit to str.isdigit, not to float()
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT", "Date": "not a date"}, None),
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT", "Date": "Wed, 21 Oct 2015 07:27:00 -0000"}, None),
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT", "Date": "Wed, 21 Oct 2015 07:27:00 GMT"}, 60.0),
+])
+def test_a_hostile_retry_after_means_no_wait_asked_never_a_lost_retry(headers, expected):
+    # "Retry-After: ²" ended the document in "error: ValueError" instead of retrying it (review of 2026-12-01).
+    from scrapy.http import Response
+
+    from crawler.middlewares import _retry_after
+
+    assert _retry_after(Response("https://example.com/", status=503, headers=headers)) == expected
