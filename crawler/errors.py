@@ -26,6 +26,10 @@ class RobotsDisallowedError(IgnoreRequest):
     """robots.txt forbids the URL."""
 
 
+class CrawlStoppedError(IgnoreRequest):
+    """The crawl was asked to stop before this request was sent: its document is not checked, nothing is recorded."""
+
+
 class TruncatedBodyError(IgnoreRequest):
     """A compressed body that ends before its stream does: what it decodes to is part of the page, not the page."""
 

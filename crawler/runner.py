@@ -110,9 +110,28 @@ class CrawlRunner:
             if crawler not in self._active:
                 return  # finished meanwhile
         if _engine_running(crawler):
+            _drop_waiting_requests(crawler)
             deferred_from_coro(crawler.stop_async())
         else:
             reactor.callLater(_STOP_RETRY_SECONDS, self._stop_when_running, crawler)
+
+
+def _drop_waiting_requests(crawler: Any) -> None:
+    """Fail, unsent, the requests waiting in the downloader's per-site queues for their politeness delay.
+
+    Scrapy's stop lets every request the downloader holds be sent: up to
+    ``CONCURRENT_REQUESTS`` of them, each a crawl delay after the last, so a
+    SIGTERM went on crawling for minutes (past a service manager's stop timeout,
+    then SIGKILL). Only the transfers in flight finish now; the documents whose
+    requests are dropped are "not checked" (``CrawlStoppedError``, which the
+    spider records nothing for).
+    """
+    from crawler.errors import CrawlStoppedError
+
+    for slot in crawler.engine.downloader.slots.values():
+        while slot.queue:
+            request, waiting = slot.queue.popleft()
+            waiting.errback(CrawlStoppedError(f"the crawl was stopped before {request.url} was fetched"))
 
 
 def _engine_running(crawler: Any) -> bool:

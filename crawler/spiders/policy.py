@@ -20,7 +20,7 @@ from analysis.evidence import HttpExchange
 from analysis.text import sha256_bytes
 from crawler.browser import BrowserLockdown
 from crawler.capture import failed_exchange, response_exchange
-from crawler.errors import kind_of_failure, kind_of_status
+from crawler.errors import CrawlStoppedError, kind_of_failure, kind_of_status
 from crawler.items import FailedDocument, FetchedDocument, FetchedPart, NotModifiedDocument
 from crawler.netguard import NetworkGuard
 
@@ -154,6 +154,8 @@ class PolicySpider(scrapy.Spider):
         return f"refused {response.url}: {reason}" if reason else None
 
     def fetch_failed(self, failure: Failure) -> Iterator[FailedDocument]:
+        if isinstance(failure.value, CrawlStoppedError):
+            return  # never sent: the document is not checked, which is not a failure of it
         kwargs = failure.request.cb_kwargs
         kind, detail = kind_of_failure(failure)
         yield FailedDocument(kwargs["target"].document_id, kwargs["started_at"], self.clock(), kind,

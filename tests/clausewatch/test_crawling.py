@@ -486,3 +486,33 @@ def test_a_site_that_refuses_connections_is_a_failure_in_one_line_not_a_tracebac
     assert "Traceback" not in crawl.stderr
     assert "Error downloading <GET http://127.0.0.1:9/terms>: Connection was refused" in crawl.stderr
     assert "CW-D-00001  failed" in crawl.stdout + crawl.stderr
+
+
+def test_a_stop_sends_none_of_the_requests_waiting_for_their_crawl_delay(tmp_path):
+    # Scrapy's stop let every request already in the downloader be sent, one crawl delay after another: a SIGTERM
+    # went on crawling for minutes, past a service manager's stop timeout (review of 2026-12-01).
+    names = ("alpha", "beta", "gamma", "delta", "epsilon")
+    with LocalSite({f"/{name}": Page(policy(name.title())) for name in names}) as site:
+        site.set("/alpha", Page(policy("Alpha"), hang=True))  # in flight when the signal comes
+        catalog = tmp_path / "catalog"
+        for name in names:
+            write_platform(catalog, name, site.url(f"/{name}"))
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
+        crawling = subprocess.Popen([CLAUSEWATCH, *base, "crawl", "--delay", "5"],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert site.wait_for_request("/alpha"), "the crawl never reached /alpha"
+            crawling.send_signal(signal.SIGTERM)
+            for line in crawling.stderr:
+                if "received SIGTERM: finishing the fetches in flight" in line:
+                    break
+            site.release()
+            out, err = crawling.communicate(timeout=120)
+        finally:
+            crawling.kill()
+        fetched = [path for path, _headers in site.requests if path != "/robots.txt"]
+    assert crawling.returncode == 130, err
+    assert fetched == ["/alpha"]  # the four waiting for their delay were never sent
+    assert "interrupted by SIGTERM: 1 document(s) checked and recorded, 4 not checked" in err
+    assert "CW-D-00001  new_version" in out and "failed" not in out
