@@ -143,18 +143,23 @@ def log_level(value: Any) -> str:
 SECONDS = bounded(float, 0, what="a number of seconds, 0 or more")
 POSITIVE = bounded(int, 1, what="a whole number, 1 or more")
 COUNT = bounded(int, 0, what="a whole number, 0 or more")
+# The crawl's own knobs have a ceiling as well: a delay of 1e300 seconds never ends (nor does a stop wait for it),
+# and a concurrency or a number of workers in the thousands is a typo that would fork or flood, not a choice.
+CRAWL_DELAY_SECONDS = bounded(float, 0, 3600, what="a number of seconds from 0 to 3600")
+PER_DOMAIN = bounded(int, 1, 100, what="a whole number from 1 to 100")
+WORKERS = bounded(int, 0, 64, what="a whole number from 0 to 64")
 AUTO = "auto"
 # ANALYSIS_WORKERS=auto starts a worker for a crawl whose first batch holds this many documents never fetched
 # (clausewatch.crawling.AdaptiveAnalyzer; benchmarks/first_crawl.py, decision 0014).
 AUTO_WORKER_FROM = 20
 
 
-@expects("a whole number, 0 or more, or auto")
+@expects("a whole number from 0 to 64, or auto")
 def workers(value: Any) -> int | str:
     """``auto`` (chosen per crawl) or a number of worker processes."""
     if isinstance(value, str) and value.strip().lower() == AUTO:
         return AUTO
-    return COUNT(value)
+    return WORKERS(value)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -169,8 +174,8 @@ SETTINGS: tuple[Setting, ...] = (
             site_url),
     Setting("USER_AGENT", "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; terms monitoring)",
             "Identifying User-Agent with a contact URL.", user_agent),
-    Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", SECONDS),
-    Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", POSITIVE),
+    Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", CRAWL_DELAY_SECONDS),
+    Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", PER_DOMAIN),
     Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.",
             bounded(float, 0.001, what="a number of seconds, 0.001 or more")),
     Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts.", COUNT),

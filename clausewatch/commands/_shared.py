@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from clausewatch.app import CatalogError, read_catalog
-from clausewatch.settings import POSITIVE, SECONDS, Settings, site_url
+from clausewatch.settings import CRAWL_DELAY_SECONDS, PER_DOMAIN, Settings, site_url
 
 if TYPE_CHECKING:
     from crawler.declarations import CatalogLoad
@@ -75,6 +75,6 @@ class AsSetting(click.ParamType):
             self.fail(f"expects {self.name}, got {value!r}", param, ctx)
 
 
-DELAY = AsSetting(SECONDS, "SECONDS")
-CONCURRENCY = AsSetting(POSITIVE, "N")
+DELAY = AsSetting(CRAWL_DELAY_SECONDS, "SECONDS")
+CONCURRENCY = AsSetting(PER_DOMAIN, "N")
 BASE_URL = AsSetting(site_url, "URL")

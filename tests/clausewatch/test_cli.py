@@ -81,7 +81,7 @@ def test_read_only_commands_never_create_or_touch_a_store(tmp_path):
 
 @pytest.mark.parametrize("args, line", [
     (["crawl", "--delay", "-1"],
-     "Invalid value for '--delay': expects a number of seconds, 0 or more, got '-1' (clausewatch crawl --help)"),
+     "Invalid value for '--delay': expects a number of seconds from 0 to 3600, got '-1' (clausewatch crawl --help)"),
     (["changes", "--since", "2020-02-30"], "Invalid value for '--since': expected an ISO date such as 2026-03-01, "
                                            "got '2020-02-30' (clausewatch changes --help)"),
     # A moment past year 9999 once in UTC ended in a SQLAlchemy OverflowError traceback (review of 2026-12-01).
