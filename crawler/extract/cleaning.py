@@ -30,8 +30,15 @@ _CONSENT = re.compile(
 )
 # Text for screen readers only ("opens in a new tab", "copy link").
 _SCREEN_READER = re.compile(r"\b(?:sr-only|visually-hidden|screen-reader-text|skip-link|skip-to-content)\b", re.I)
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# The declarations that hide; the last of a property wins ("display:none;display:block" shows the text).
+_HIDING = re.compile(r"(?:^|;)\s*(display|visibility)\s*:\s*([^;]*)", re.I)
 _CONTENT_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table")
+
+
+def _hidden_by(style: str) -> bool:
+    """Whether an inline style hides its element, as a browser reads it: the last declaration of a property wins."""
+    last = {prop.lower(): value.replace("!important", "").strip().lower() for prop, value in _HIDING.findall(style)}
+    return last.get("display") == "none" or last.get("visibility") == "hidden"
 
 
 class Cleaner:
@@ -59,7 +66,8 @@ class Cleaner:
     def _is_noise(self, tag: Tag) -> bool:
         name = tag.name
         if name in _DROP_TAGS:
-            return True
+            # A declarative shadow root is rendered: its text is the page's (a clause in one went missing).
+            return not (name == "template" and ("shadowrootmode" in tag.attrs or "shadowroot" in tag.attrs))
         attrs = tag.attrs
         if self.furniture and (name in _FURNITURE_TAGS or attrs.get("role") in _FURNITURE_ROLES):
             return tag.find_parent(("main", "article")) is None
@@ -73,7 +81,7 @@ class Cleaner:
             # Icons and decorations, but an open modal (a consent dialog in a
             # rendered page) aria-hides the whole page: never drop real text.
             return tag.find(_CONTENT_TAGS) is None
-        if (style := attrs.get("style")) and _HIDDEN_STYLE.search(style):
+        if (style := attrs.get("style")) and _hidden_by(style):
             return True
         marks = f"{attrs.get('id', '')} {' '.join(attrs.get('class', ()))}"
         return bool(marks.strip()) and bool(_CONSENT.search(marks) or _SCREEN_READER.search(marks))

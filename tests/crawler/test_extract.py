@@ -460,3 +460,16 @@ def test_a_short_policy_about_missing_data_is_not_a_not_found_page():
     body = (b"<html><head><title>Data policy</title></head><body><main><h1>Data policy</h1>"
             b"<h2>Not found?</h2><p>If your data is not found, contact us.</p></main></body></html>")
     assert "If your data is not found" in extract(body)
+
+
+def test_text_a_browser_shows_is_kept_a_declarative_shadow_root_and_a_display_declared_again():
+    # Both were dropped: a liability clause in a declarative shadow root went missing from the version, and so did
+    # text whose inline style hid it and then showed it again (review of 2026-12-01).
+    body = (b"<html><body><main><h1>Terms</h1><div><template shadowrootmode='open'><p>Our liability is capped at "
+            b"$100.</p></template></div><p style='display:none;display:block'>Disputes go to arbitration.</p>"
+            b"<p style='display: block; DISPLAY: none'>Hidden tracking text.</p>"
+            b"<p style='visibility:hidden !important'>Hidden too.</p><template><p>Inert.</p></template>"
+            b"</main></body></html>")
+    text = extract(body)
+    assert "Our liability is capped at $100." in text and "Disputes go to arbitration." in text
+    assert "Hidden" not in text and "Inert" not in text
