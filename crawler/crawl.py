@@ -105,6 +105,8 @@ _OUR_MIDDLEWARES = {
     # After retry in process_exception order, so a refused address is not retried.
     "crawler.netguard.NetworkGuardMiddleware": 560,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.StrictRedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.StrictHttpCompressionMiddleware": 590,
     "crawler.middlewares.StrictMetaRefreshMiddleware": 580,

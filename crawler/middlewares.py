@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.defer import deferred_to_future
@@ -51,6 +51,18 @@ class RedirectLoopMiddleware:
         if request.url in visited:
             raise RedirectLoopError(f"redirect loop: {request.url} redirects back to itself after "
                                     f"{len(visited)} hop(s)")
+
+
+class StrictRedirectMiddleware(RedirectMiddleware):
+    """Scrapy's 3xx redirects, except that a Location no request can be made of (``javascript:…``,
+    ``http://[::1``) is a ``redirect_refused`` failure, as a ``file:`` one is, not an internal ``ValueError``."""
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except ValueError as error:
+            raise SchemeRefusedError(f"refused redirect from {response.url} to "
+                                     f"{response.headers.get(b'Location', b'')[:200]!r}: {error}") from error
 
 
 class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):

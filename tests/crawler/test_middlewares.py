@@ -129,3 +129,12 @@ def test_a_hostile_retry_after_means_no_wait_asked_never_a_lost_retry(headers, e
     from crawler.middlewares import _retry_after
 
     assert _retry_after(Response("https://example.com/", status=503, headers=headers)) == expected
+
+
+@pytest.mark.parametrize("location", ["javascript:alert(1)", "http://[::1"])
+def test_a_location_no_request_can_be_made_of_is_a_refused_redirect(store, site, run_crawl, location):
+    # It ended as "error: ValueError", while a file: Location was a refused redirect (review of 2026-12-01).
+    site.set("/terms", Page(b"", status=302, headers={"Location": location}))
+    report = run_crawl(store, [platform(site.url("/terms"))])
+    assert outcome(report) == ("failed", "redirect_refused")
+    assert "refused redirect from" in report.results[0].detail
