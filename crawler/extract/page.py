@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import warnings
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 from markdownify import MarkdownConverter
 
 from analysis.domain import SourceSpec
@@ -43,7 +44,18 @@ HTML_MAX_ELEMENTS = 200_000
 HTML_MAX_DEPTH = 150
 
 
+# A DOCTYPE with an internal subset (``<!DOCTYPE x [<!ENTITY …>]>``): the HTML parser ends it at the first ">"
+# and the rest ("]>") became the text's first line. Its entities are never expanded (no XXE, no billion laughs).
+_DOCTYPE_SUBSET = re.compile(r"\A\s*(?:<\?xml[^>]*>\s*)?<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.I | re.S)
+_SUBSET_SCAN = 65_536
+# Policies served as XML are read as HTML on purpose (their text is what is wanted); BeautifulSoup's advice to use
+# an XML parser was printed, many lines, into a crawl's output.
+warnings.filterwarnings("ignore", category=XMLParsedAsHTMLWarning)
+
+
 def _parse(html: str, url: str = "") -> BeautifulSoup:
+    if "[" in html[:_SUBSET_SCAN] and (subset := _DOCTYPE_SUBSET.match(html[:_SUBSET_SCAN])):
+        html = html[subset.end():]
     tags = html.count("<") - html.count("</")  # opening tags, comments and stray "<"
     if tags > HTML_MAX_ELEMENTS:
         raise ExtractionError("too_large", f"page from {url} has about {tags} elements "

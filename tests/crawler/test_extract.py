@@ -473,3 +473,16 @@ def test_text_a_browser_shows_is_kept_a_declarative_shadow_root_and_a_display_de
     text = extract(body)
     assert "Our liability is capped at $100." in text and "Disputes go to arbitration." in text
     assert "Hidden" not in text and "Inert" not in text
+
+
+@pytest.mark.parametrize("body", [
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol9 "&lol;&lol;">]><lolz><p>Terms: we '
+    b"may end your account. &lol9;</p></lolz>",
+    b'<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><html><body><main><p>Terms: we may end your '
+    b"account. &xxe;</p></main></body></html>",
+])
+def test_a_doctype_with_entities_leaves_no_stray_text_and_expands_nothing(body):
+    # "]>" was the text's first line (review of 2026-12-01); the entities were, and stay, unexpanded.
+    text = extract(body, content_type="application/xml")
+    assert text.startswith("Terms: we may end your account.") and "]>" not in text
+    assert "root:" not in text and "lollol" not in text
