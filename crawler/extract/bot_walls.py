@@ -52,6 +52,19 @@ def check_markers(html: str, url: str, text_length: int) -> None:
         raise ExtractionError("bot_wall", f"{url} served a challenge page ({match.group(0)!r})")
 
 
+# A script that sends the browser elsewhere: "location.href = '…'", "window.location = …", "location.replace(…)".
+_SCRIPT_REDIRECT = re.compile(r"\blocation(?:\.href)?\s*=(?!=)|\blocation\.(?:replace|assign)\s*\(", re.I)
+_REDIRECT_STUB = 300
+
+
+def check_script_redirect(html: str, markdown: str, url: str) -> None:
+    """Raise ``redirect_refused`` for a stub whose script redirects: its few words ("Redirecting…") are not the
+    document, and an HTTP fetch runs no script to reach the one it leads to."""
+    if len(markdown) < _REDIRECT_STUB and _SCRIPT_REDIRECT.search(html):
+        raise ExtractionError("redirect_refused", f"{url} only redirects with a script ({markdown.strip()[:60]!r}): "
+                                                  "declare its target URL, or `fetcher: browser`")
+
+
 def check_not_found(soup: BeautifulSoup, markdown: str, url: str) -> None:
     """Raise ``http_4xx`` when a page with little text says, in its title or first heading, that it was not found:
     a site's error page served with a 200 is a failure, never a version (SPEC §4)."""

@@ -12,7 +12,7 @@ from markdownify import MarkdownConverter
 from analysis.domain import SourceSpec
 from analysis.volatile import VolatileRules
 from crawler.extract.body import charset, decode
-from crawler.extract.bot_walls import check_markers, check_not_found, check_title
+from crawler.extract.bot_walls import check_markers, check_not_found, check_script_redirect, check_title
 from crawler.extract.cleaning import Cleaner
 from crawler.extract.errors import ExtractionError
 from crawler.extract.selection import remove_matches, select_roots
@@ -99,6 +99,7 @@ def html_markdown(body: bytes, content_type: str | None, url: str, source: Sourc
     markdown = _tidy("\n\n".join(_CONVERTER.convert_soup(root) for root in roots))
     check_markers(html, url, len(markdown))
     check_not_found(soup, markdown, url)
+    check_script_redirect(html, markdown, url)
     return markdown
 
 

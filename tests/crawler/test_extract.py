@@ -486,3 +486,20 @@ def test_a_doctype_with_entities_leaves_no_stray_text_and_expands_nothing(body):
     text = extract(body, content_type="application/xml")
     assert text.startswith("Terms: we may end your account.") and "]>" not in text
     assert "root:" not in text and "lollol" not in text
+
+
+@pytest.mark.parametrize("script", ["window.location = '/policy';", "location.href='/policy'",
+                                    "window.location.replace('/policy')"])
+def test_a_stub_that_redirects_with_a_script_is_a_failure_not_a_version(script):
+    # "Redirecting... click here" was archived as the policy (review of 2026-12-01).
+    body = (f"<html><head><script>{script}</script></head><body><p>Redirecting... "
+            "<a href='/policy'>click here</a></p></body></html>").encode()
+    error = failure(body)
+    assert error.kind == "redirect_refused" and "only redirects with a script" in error.detail
+
+
+def test_a_policy_whose_script_compares_or_reads_its_location_is_archived():
+    paragraphs = "".join(f"<p>Clause {n}: we may end your account for reason {n}.</p>" for n in range(12))
+    body = (f"<html><head><script>if (location.href == '/x') {{ track(location.href); }}</script></head><body><main>"
+            f"<h1>Terms</h1>{paragraphs}</main></body></html>").encode()
+    assert "Clause 11" in extract(body)
