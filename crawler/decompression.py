@@ -3,10 +3,12 @@
 Scrapy's decoders return what they decoded before a stream broke off; a page
 cut short in transit then reads as a page with its end removed. These decode
 every member of a gzip body (checking its CRC and length), a zlib or raw
-deflate body, and a brotli body, each to its end marker; the size cap is
-Scrapy's own (``DOWNLOAD_MAXSIZE``, raised as its ``_DecompressionMaxSizeExceeded``
-so the middleware turns it into a ``too_large`` failure). zstd and unknown
-encodings are left to Scrapy.
+deflate body, a brotli body and every frame of a zstd body, each to its end
+marker; the size cap is Scrapy's own (``DOWNLOAD_MAXSIZE``, raised as its
+``_DecompressionMaxSizeExceeded`` so the middleware turns it into a
+``too_large`` failure). An empty body (a 304, a 204) is nothing to decode, and
+bytes after a complete gzip member that start no other member are ignored, as
+browsers ignore them. Unknown encodings are left as they are.
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ from __future__ import annotations
 import zlib
 
 import brotli  # Scrapy's own dependency
-from scrapy.utils._compression import _CHUNK_SIZE, _check_max_size, _unzstd
+from scrapy.utils._compression import _CHUNK_SIZE, _check_max_size, zstd
 
 from crawler.errors import CorruptBodyError, TruncatedBodyError
 
 _GZIP = 16 + zlib.MAX_WBITS
 _ZLIB = zlib.MAX_WBITS
 _RAW_DEFLATE = -zlib.MAX_WBITS
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
     """``body`` decoded from ``encoding`` (gzip, x-gzip, deflate, br, zstd)."""
     name = encoding.decode("latin-1").strip().lower()
+    if not body:
+        return body  # a 304 or a 204 with the header of the page it stands for
     if name in ("gzip", "x-gzip"):
         return _gunzip(body, max_size)
     if name == "deflate":
@@ -33,7 +38,7 @@ def decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
     if name == "br":
         return _unbrotli(body, max_size)
     if name == "zstd":
-        return _unzstd(body, max_size=max_size)
+        return _unzstd(body, max_size)
     return body
 
 
@@ -43,7 +48,7 @@ def _gunzip(body: bytes, max_size: int) -> bytes:
         decompressor = zlib.decompressobj(_GZIP)
         _run(decompressor, rest, out, max_size, "gzip")
         rest = decompressor.unused_data
-        if not rest.strip(b"\x00"):  # some servers pad the last member with NULs
+        if not rest.startswith(_GZIP_MAGIC):  # NUL padding, a stray newline: not a member, and browsers ignore it
             return bytes(out)
 
 
@@ -87,4 +92,23 @@ def _unbrotli(body: bytes, max_size: int) -> bytes:
     if not decompressor.is_finished():
         raise TruncatedBodyError(f"the br body ends before its stream does ({len(body)} bytes sent, "
                                  f"{len(out)} decoded): the page was cut short")
+    return bytes(out)
+
+
+def _unzstd(body: bytes, max_size: int) -> bytes:
+    out, rest = bytearray(), body
+    while rest:
+        decompressor = zstd.ZstdDecompressor()
+        try:
+            out += decompressor.decompress(rest, _CHUNK_SIZE)
+            _check_max_size(len(out), max_size)
+            while not decompressor.eof and not decompressor.needs_input:
+                out += decompressor.decompress(b"", _CHUNK_SIZE)
+                _check_max_size(len(out), max_size)
+        except zstd.ZstdError as error:
+            raise CorruptBodyError(f"the zstd body does not decode: {error}") from None
+        if not decompressor.eof:
+            raise TruncatedBodyError(f"the zstd body ends before its stream does ({len(body)} bytes sent, "
+                                     f"{len(out)} decoded): the page was cut short")
+        rest = decompressor.unused_data  # the next frame, if any
     return bytes(out)

@@ -12,6 +12,7 @@ import zlib
 
 import brotli
 import pytest
+from backports import zstd
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from clausewatch.loopback_site import Page
@@ -30,7 +31,7 @@ def _raw_deflate(data: bytes) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-ENCODINGS = {"gzip": gzip.compress, "deflate": _deflate, "br": brotli.compress}
+ENCODINGS = {"gzip": gzip.compress, "deflate": _deflate, "br": brotli.compress, "zstd": zstd.compress}
 
 
 def _acme(site) -> list[PlatformSpec]:
@@ -67,6 +68,8 @@ def test_a_gzip_body_whose_checksum_fails_is_a_decode_failure(store, site, run_c
     ("deflate", _raw_deflate(POLICY)),  # raw deflate, without the zlib wrapper
     ("deflate", _deflate(POLICY)),
     ("br", brotli.compress(POLICY)),
+    ("zstd", zstd.compress(POLICY[:500]) + zstd.compress(POLICY[500:])),  # two frames
+    ("gzip", gzip.compress(POLICY) + b"\r\n"),  # a stray newline after the member, which browsers ignore
 ])
 def test_whole_compressed_bodies_still_decode_to_the_page(store, site, run_crawl, encoding, body):
     site.set("/terms", Page(body, headers={"Content-Encoding": encoding}))
@@ -74,3 +77,15 @@ def test_whole_compressed_bodies_still_decode_to_the_page(store, site, run_crawl
     assert report.counts == {"new_version": 1}
     text = store.history.current_version("CW-D-00001").text
     assert "Clause 0:" in text and "Clause 39:" in text
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+def test_an_empty_body_sent_with_a_content_encoding_is_nothing_to_decode(store, site, run_crawl, encoding):
+    # A 304, a 204 or a 503 may carry the page's Content-Encoding and no body: "cut short" failed every unchanged
+    # page, and a 503 was never retried (review of 2026-12-01).
+    from crawler.decompression import decode
+
+    assert decode(b"", encoding.encode(), 0) == b""
+    site.set("/terms", Page(b"", status=503, headers={"Content-Encoding": encoding}))
+    report = run_crawl(store, _acme(site))
+    assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", "http_5xx")]
