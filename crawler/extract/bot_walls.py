@@ -22,15 +22,23 @@ _BOT_WALL_TITLE = re.compile(
 _BOT_WALL_MARKER = re.compile(
     r"cf-browser-verification|cf_chl_opt|challenge-form|cf-challenge|captcha-delivery\.com|px-captcha"
     r"|_Incapsula_Resource|Incapsula incident ID|Enable JavaScript and cookies to continue"
-    r"|Please enable JS and disable any ad blocker|Reference&#32;&#35;|errors\.edgesuite\.net"
-    r"|g-recaptcha|recaptcha/api\.js|h-captcha|hcaptcha\.com/1/api\.js|cf-turnstile|challenges\.cloudflare\.com/turnstile"
-    r"|complete the security check",
+    r"|Please enable JS and disable any ad blocker|Reference&#32;&#35;|errors\.edgesuite\.net",
     re.I,
 )
 _SHORT_PAGE = 2000
+# Captcha widgets are also on contact and newsletter forms of real pages: they mark a wall only on a page that
+# is little else than the widget (its few words: "Please complete the security check").
+_CAPTCHA_WIDGET = re.compile(
+    r"g-recaptcha|recaptcha/api\.js|h-captcha|hcaptcha\.com/1/api\.js|cf-turnstile|challenges\.cloudflare\.com/turnstile",
+    re.I,
+)
+_CAPTCHA_PAGE = 300
+# ... and whose words are a challenge's.
+_CHALLENGE_WORDS = re.compile(r"human|robot|security check|captcha|unusual traffic|verif|blocked|access denied", re.I)
 # What a site's "not found" page says in its title or first heading, served with a 200 ("soft 404").
 _NOT_FOUND = re.compile(
-    r"^\s*(?:(?:error|http)\s*)?404\b|^\s*(?:page\s+|file\s+)?not\s+found\s*[.!]?\s*$"
+    r"^\s*(?:(?:error|http)\s*)?404\s*(?:$|[-:|\u2013\u2014.!]?\s*(?:(?:page\s+|file\s+)?not\s+found|error|page\b))"
+    r"|^\s*(?:page\s+|file\s+)?not\s+found\s*[.!]?\s*$"
     r"|^\s*(?:sorry|oops)?[\s,!.]*(?:this|the)?\s*page\s+(?:you\s+\S+\s+(?:for\s+)?)?(?:could\s*not|cannot|can't|was\s+not)"
     r"\s+(?:be\s+)?found|^\s*(?:sorry|oops)\b.{0,40}\b(?:not\s+found|does\s*n[o']t\s+exist)",
     re.I,
@@ -46,21 +54,28 @@ def check_title(soup: BeautifulSoup, url: str) -> None:
         raise ExtractionError("bot_wall", f"{url} served a bot wall titled {title[:80]!r}")
 
 
-def check_markers(html: str, url: str, text_length: int) -> None:
-    """Raise ``bot_wall`` when a page with little text carries a challenge marker."""
+def check_markers(html: str, url: str, text_length: int, *, text: str | None = None) -> None:
+    """Raise ``bot_wall`` when a page with little text carries a challenge marker, or when the whole page's
+    ``text`` (not given for a selected section, which says nothing of the page around it) is a few words of a
+    challenge beside a captcha widget."""
     if text_length < _SHORT_PAGE and (match := _BOT_WALL_MARKER.search(html)):
         raise ExtractionError("bot_wall", f"{url} served a challenge page ({match.group(0)!r})")
+    if (text is not None and len(text) < _CAPTCHA_PAGE and (not text.strip() or _CHALLENGE_WORDS.search(text))
+            and (match := _CAPTCHA_WIDGET.search(html))):
+        raise ExtractionError("bot_wall", f"{url} served a captcha page ({match.group(0)!r})")
 
 
-# A script that sends the browser elsewhere: "location.href = '…'", "window.location = …", "location.replace(…)".
-_SCRIPT_REDIRECT = re.compile(r"\blocation(?:\.href)?\s*=(?!=)|\blocation\.(?:replace|assign)\s*\(", re.I)
+# A script that sends the browser elsewhere: "location.href = '…'", "window.location = …", "location.replace(…)";
+# looked for in the text of <script> elements only (an attribute such as data-location="de" is no redirect).
+_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
+_SCRIPT_REDIRECT = re.compile(r"(?<![\w$-])location(?:\.href)?\s*=(?!=)|(?<![\w$-])location\.(?:replace|assign)\s*\(")
 _REDIRECT_STUB = 300
 
 
 def check_script_redirect(html: str, markdown: str, url: str) -> None:
-    """Raise ``redirect_refused`` for a stub whose script redirects: its few words ("Redirecting…") are not the
-    document, and an HTTP fetch runs no script to reach the one it leads to."""
-    if len(markdown) < _REDIRECT_STUB and _SCRIPT_REDIRECT.search(html):
+    """Raise ``redirect_refused`` for a whole page that is a stub whose script redirects: its few words
+    ("Redirecting…") are not the document, and an HTTP fetch runs no script to reach the one it leads to."""
+    if len(markdown) < _REDIRECT_STUB and any(_SCRIPT_REDIRECT.search(script) for script in _SCRIPT.findall(html)):
         raise ExtractionError("redirect_refused", f"{url} only redirects with a script ({markdown.strip()[:60]!r}): "
                                                   "declare its target URL, or `fetcher: browser`")
 

@@ -437,7 +437,7 @@ def test_a_server_declaring_utf16_for_an_ascii_page_still_gives_the_page():
     b"<html><head><title>Verify you are human</title></head><body><p>Please complete the security check.</p>"
     b"<div class='g-recaptcha' data-sitekey='x'></div></body></html>",
     b"<html><head><title>Acme</title><script src='https://www.google.com/recaptcha/api.js'></script></head>"
-    b"<body><form><div class='g-recaptcha'></div><p>One moment.</p></form></body></html>",
+    b"<body><form><div class='g-recaptcha'></div><p>Please confirm you are not a robot.</p></form></body></html>",
     b"<html><head><title>Acme</title></head><body><div class='h-captcha' data-sitekey='x'></div></body></html>",
 ])
 def test_captcha_pages_are_bot_walls(body):
@@ -503,3 +503,27 @@ def test_a_policy_whose_script_compares_or_reads_its_location_is_archived():
     body = (f"<html><head><script>if (location.href == '/x') {{ track(location.href); }}</script></head><body><main>"
             f"<h1>Terms</h1>{paragraphs}</main></body></html>").encode()
     assert "Clause 11" in extract(body)
+
+
+FOOTER_FORM = ("<footer><form><input name='email'><div class='g-recaptcha' data-sitekey='x'></div>"
+               "<script src='https://www.google.com/recaptcha/api.js'></script></form></footer>")
+
+
+@pytest.mark.parametrize(("body", "select"), [
+    # A short cookie policy with the site's newsletter form (a captcha widget) in its footer.
+    (f"<html><head><title>Cookies</title></head><body><main><h1>Cookie policy</h1><p>We use cookies to keep you "
+     f"signed in and to measure visits; you may refuse them in your browser.</p></main>{FOOTER_FORM}</body></html>",
+     None),
+    # Imprint pages: a data-location attribute, a language switcher assigning the location in an attribute.
+    ("<html><body><main data-location='de'><h1>Imprint</h1><p>Acme GmbH, Berlin.</p></main></body></html>", None),
+    ("<html><body><main><h1>Imprint</h1><p>Acme GmbH, Berlin.</p><select onchange='location.href=this.value'>"
+     "<option>de</option></select></main></body></html>", None),
+    # A short selected section of a large page whose head defines a redirecting helper.
+    ("<html><head><script>function go(u){ window.location.href = u; }</script></head><body><main>"
+     "<div id='sla'>Uptime is 99.9% each month.</div>" + "<p>Other text.</p>" * 300 + "</main></body></html>", "#sla"),
+    ("<html><head><title>404 Media - Privacy Policy</title></head><body><main><h1>Privacy</h1><p>We collect "
+     "your email to send the newsletter.</p></main></body></html>", None),
+])
+def test_short_real_pages_are_not_walls_redirects_or_not_found_pages(body, select):
+    # Each was refused by this morning's first version of these checks (review of 2026-12-01).
+    assert extract(body.encode(), select=[select] if select else ()).strip()
