@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import html
 import shlex
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -125,11 +126,18 @@ class DemoResult:
     kept: tuple[str, ...] = ()  # files of an earlier demo's folder the demo did not make, left where they were
 
 
-# Written into every folder the demo creates: only a folder holding it is ever reused. When the demo has
-# finished, it lists every file the demo made with its SHA-256 (:func:`record_made`); the next run removes those,
-# unchanged, and nothing else.
+# Written into every folder the demo creates: only a folder holding it is ever reused. While a run works it lists
+# the files it found and kept ("kept  PATH": everything else is the run's); once the run has finished, every file
+# it made with its SHA-256 ("SHA256  PATH"), which the next run removes if unchanged (:func:`record_made`).
 MARKER = ".clausewatch-demo"
-_MARKER_HEAD = "made by `clausewatch demo`; its next run removes the files listed below, unchanged, and nothing else\n"
+_MARKER_HEAD = "made by `clausewatch demo`; its next run removes the files it lists as made, unchanged, and nothing else\n"
+# Written by earlier releases, which promised in it to replace the whole folder.
+_OLD_MARKER_HEAD = "made by `clausewatch demo`: it replaces this folder on its next run\n"
+_KEPT = "kept"
+_UNFINISHED = "unfinished: every file but those listed as kept was made by the run"
+# The demo's own store, replaced whole: a command run on it since (a crawl) changed the database, and the database
+# without its blobs (or the blobs without it) is a broken store.
+_STORE_PARTS = ("clausewatch.db", "clausewatch.db-wal", "clausewatch.db-shm", "clausewatch.db-journal", "objects", "keys")
 
 
 class DemoFolderError(BadInputError):
@@ -140,10 +148,11 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
     """Make ``folder`` ready for the demo: create it, or remove what an earlier demo made in it.
 
     A folder without the demo's marker file is someone's data and is left alone;
-    an empty folder is used as it is. In a folder an earlier demo made, only the
-    files its marker lists, still as the demo wrote them, are removed: files added
-    since (a note, the explore commands' emails, an edited page) stay, and are
-    returned by their path in the folder.
+    an empty folder is used as it is. In a folder an earlier demo made, its store
+    is removed, and of the other files only those its marker lists as made,
+    still as the demo wrote them: files added since (a note, the explore
+    commands' emails, an edited page) stay, and are returned by their path in
+    the folder.
     """
     if folder.exists() and not folder.is_dir():
         raise DemoFolderError(f"demo --out: {folder} is a file, not a folder")
@@ -152,34 +161,47 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
         if not (folder / MARKER).is_file():
             raise DemoFolderError(f"demo --out: {folder} already exists and was not made by `clausewatch demo` "
                                   "(no marker file); it was left untouched: choose another folder")
-        kept = _remove_made(folder, _made_files(folder))
+        kept = _remove_made(folder, (folder / MARKER).read_text(encoding="utf-8", errors="replace"))
     ensure_folder(folder, "demo --out")
-    (folder / MARKER).write_text(_MARKER_HEAD, encoding="utf-8")
+    _write_marker(folder, [f"{_KEPT}  {relative}" for relative in kept], unfinished=True)
     return kept
 
 
 def record_made(folder: Path, kept: tuple[str, ...]) -> None:
     """List in the marker every file of ``folder`` the demo made (all but ``kept``), with its SHA-256."""
-    made = sorted(f"{_sha256(path)}  {relative}" for path, relative in _files(folder)
-                  if relative not in kept and relative != MARKER)
-    (folder / MARKER).write_text(_MARKER_HEAD + "".join(f"{line}\n" for line in made), encoding="utf-8")
+    _write_marker(folder, [f"{_sha256(path)}  {relative}" for path, relative in _files(folder)
+                           if relative not in kept and relative != MARKER])
 
 
-def _made_files(folder: Path) -> dict[str, str]:
-    lines = (folder / MARKER).read_text(encoding="utf-8", errors="replace").splitlines()
+def _write_marker(folder: Path, lines: list[str], *, unfinished: bool = False) -> None:
+    state = f"{_UNFINISHED}\n" if unfinished else ""
+    (folder / MARKER).write_text(_MARKER_HEAD + state + "".join(f"{line}\n" for line in sorted(lines)),
+                                 encoding="utf-8")
+
+
+def _remove_made(folder: Path, marker: str) -> tuple[str, ...]:
+    """Remove what the earlier demo made; return the files kept."""
+    if marker == _OLD_MARKER_HEAD:  # as that release's marker promised
+        shutil.rmtree(folder)
+        return ()
+    lines = marker.splitlines()
     if not lines or lines[0] + "\n" != _MARKER_HEAD:
-        raise DemoFolderError(f"demo --out: {folder} was made by an earlier `clausewatch demo` that did not list "
-                              "its files, so what else it holds cannot be told apart; it was left untouched: "
-                              "remove it yourself or choose another folder")
-    return {relative: digest for digest, _, relative in (line.partition("  ") for line in lines[1:]) if relative}
-
-
-def _remove_made(folder: Path, made: dict[str, str]) -> tuple[str, ...]:
+        raise DemoFolderError(f"demo --out: {folder / MARKER} is not a marker `clausewatch demo` wrote; the folder "
+                              "was left untouched: choose another folder")
+    unfinished = lines[1:2] == [_UNFINISHED]  # a run that never listed what it made: all but what it kept is its
+    listed = {relative: digest for digest, _, relative in (line.partition("  ") for line in lines[1:]) if relative}
+    for part in _STORE_PARTS:
+        path = folder / part
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
     kept, emptied = [], set()
     for path, relative in _files(folder):
         if relative == MARKER:
             continue
-        if made.get(relative) == _sha256(path):
+        digest = listed.get(relative)
+        if digest != _KEPT and (digest == _sha256(path) or (unfinished and digest is None)):
             path.unlink()
             emptied.update(path.parents)
         else:

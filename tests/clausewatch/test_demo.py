@@ -106,11 +106,42 @@ def test_a_second_demo_removes_only_the_files_the_first_made_unchanged(tmp_path)
     assert not (folder / "site" / "records").exists()  # emptied of the demo's files, so removed
 
 
-def test_a_folder_of_an_older_demo_that_listed_nothing_is_left_untouched(tmp_path):
+def test_a_demo_store_changed_since_is_replaced_whole_and_an_unfinished_run_is_cleaned_up(tmp_path):
+    # A crawl run on the demo's store changed the database, which was then "kept" while its blobs went: the folder
+    # was broken for good (review of 2026-12-01). The store is the demo's, replaced whole.
+    folder = tmp_path / "demo"
+    prepare_folder(folder)
+    for name in ("clausewatch.db", "objects/ab/blob", "keys/capture-log.key", "site/index.html"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"the demo's {name}")
+    record_made(folder, ())
+    (folder / "clausewatch.db").write_text("changed by a crawl since")
+    (folder / "notes.txt").write_text("mine")
+
+    kept = prepare_folder(folder)  # a run that stops before its end: it never lists what it made
+    assert kept == ("notes.txt",)
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER, "notes.txt"]
+    (folder / "site").mkdir()
+    (folder / "site" / "half.html").write_text("written by the unfinished run")
+
+    assert prepare_folder(folder) == ("notes.txt",)  # the unfinished run's files go, what it kept stays
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER, "notes.txt"]
+
+
+def test_a_folder_of_an_older_release_is_replaced_as_its_marker_promised(tmp_path):
     folder = tmp_path / "demo"
     folder.mkdir()
     (folder / MARKER).write_text("made by `clausewatch demo`: it replaces this folder on its next run\n")
-    (folder / "my-notes.txt").write_text("precious")
+    (folder / "clausewatch.db").write_text("an earlier demo's store")
+    prepare_folder(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER]
+
+
+def test_a_marker_the_demo_did_not_write_leaves_the_folder_untouched(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / MARKER).write_text("my own notes, in a file of that name\n")
+    (folder / "thesis.md").write_text("precious")
     result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
-    assert result.exit_code == 2 and "did not list its files" in result.output
-    assert (folder / "my-notes.txt").read_text() == "precious"
+    assert result.exit_code == 2 and "is not a marker `clausewatch demo` wrote" in result.output
+    assert (folder / "thesis.md").read_text() == "precious"
