@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 # 1: each exchange's header blocks bound (``heads``). 2: also its payload's SHA-256, its URL and its time, as its
-# WARC record states them, so every page of a combined document and every WARC field a replay shows is bound.
+# WARC record states them, and for a revisit the response it refers to (id, URL, time, header blocks), so every
+# page of a combined document and every WARC field a replay shows is bound.
 LEAF_VERSION = 2
 
 
@@ -72,7 +73,10 @@ class LogLeaf:
     or the request when nothing answered); ``heads`` the SHA-256 of each exchange's
     request and response header blocks as its WARC records hold them. From leaf
     version 2, ``payloads``, ``urls`` and ``dates`` give each record's payload
-    SHA-256 (None when nothing was sent), WARC-Target-URI and WARC-Date. A leaf
+    SHA-256 (None when nothing was sent), WARC-Target-URI and WARC-Date, and
+    ``originals``, for a revisit, the response it refers to: its record id,
+    WARC-Target-URI, WARC-Date and the SHA-256 of its exchange's header blocks
+    (None for any other record, or a revisit that names no response). A leaf
     keeps the version it was recorded in (``v``): version 1 leaves have none of
     the three, and are encoded as they were.
     """
@@ -90,6 +94,7 @@ class LogLeaf:
     payloads: tuple[str | None, ...] = field(default_factory=tuple)
     urls: tuple[str, ...] = field(default_factory=tuple)
     dates: tuple[str, ...] = field(default_factory=tuple)
+    originals: tuple[tuple[str, str, str, str | None] | None, ...] = field(default_factory=tuple)
     v: int = LEAF_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -99,7 +104,8 @@ class LogLeaf:
             "failure": self.failure, "records": list(self.records), "heads": list(self.heads),
         }
         if self.v >= 2:
-            fields.update(payloads=list(self.payloads), urls=list(self.urls), dates=list(self.dates))
+            fields.update(payloads=list(self.payloads), urls=list(self.urls), dates=list(self.dates),
+                          originals=[list(original) if original else None for original in self.originals])
         return fields
 
     def encode(self) -> bytes:
@@ -113,7 +119,8 @@ class LogLeaf:
                    status=raw["status"], snapshot=raw["snapshot"], version=raw["version"], failure=raw["failure"],
                    records=tuple(raw["records"]), heads=tuple(raw.get("heads", ())),
                    payloads=tuple(raw.get("payloads", ())), urls=tuple(raw.get("urls", ())),
-                   dates=tuple(raw.get("dates", ())), v=int(raw.get("v", 1)))
+                   dates=tuple(raw.get("dates", ())), v=int(raw.get("v", 1)),
+                   originals=tuple(tuple(o) if o else None for o in raw.get("originals", ())))
 
 
 @dataclass(frozen=True)

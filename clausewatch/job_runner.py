@@ -120,7 +120,21 @@ def crawl(context: ActionContext) -> ActionResult:
                            tags=selection.tags, types=selection.types)
     if report.store_failure is not None:  # nothing more can be recorded: the job stops here, `run`'s later steps too
         raise BadInputError(store_failure_problem(context.settings, report))
-    return replace_fields(report_result(report), errors=tuple(report.catalog_problems))
+    # Documents left unchecked are a day without monitoring: the run fails and says so (it read "ok", problems 0).
+    unchecked = (f"{report.unchecked} document(s) not checked: the crawl ended early",) if report.unchecked else ()
+    return replace_fields(report_result(report), errors=(*report.catalog_problems, *unchecked))
+
+
+def undelivered(report: Any, what: str) -> ActionResult:
+    """An email run's result; a message not delivered fails the run, naming who was not reached (under the
+    scheduler no exit status shows it, and the run read "ok")."""
+    result = report_result(report)
+    missed = sorted({d.recipient for d in report.deliveries if not d.ok})
+    if not missed:
+        return result
+    shown = ", ".join(missed[:3]) + (f" and {len(missed) - 3} more" if len(missed) > 3 else "")
+    return replace_fields(result, errors=(f"{len(missed)} {what} not delivered ({shown}): sent again at the "
+                                          "next run",))
 
 
 @register_action("alerts")
@@ -137,7 +151,7 @@ def alerts(context: ActionContext) -> ActionResult:
     if not context.settings.subscribers.is_file():
         return ActionResult({"skipped": f"no subscribers file at {context.settings.subscribers}"})
     try:
-        return report_result(send_alerts(context.settings, store=context.store, send=True))
+        return undelivered(send_alerts(context.settings, store=context.store, send=True), "alert recipient(s)")
     except NoSubscribersError as exc:
         return ActionResult({"skipped": str(exc)})
 
@@ -158,8 +172,8 @@ def digest(context: ActionContext) -> ActionResult:
 
     # From where each subscriber's last digest ended, not "a week ago": a digest sent late, retried or refused
     # neither skips nor repeats a change for anyone.
-    return report_result(send_job_digest(context.settings, context.store, context.job_id,
-                                         context.previous_ok_start))
+    return undelivered(send_job_digest(context.settings, context.store, context.job_id, context.previous_ok_start),
+                       "digest recipient(s)")
 
 
 @register_action("run")

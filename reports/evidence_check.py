@@ -118,6 +118,7 @@ def _clauses(manifest, files) -> Iterator[str]:
 
 @dataclass(frozen=True)
 class _WarcRecord:
+    record_id: str
     kind: str
     url: str | None
     date: str | None
@@ -126,18 +127,25 @@ class _WarcRecord:
     head: bytes
     concurrent_to: str | None
     refers_to: str | None
+    refers_to_uri: str | None
+    refers_to_date: str | None
 
 
 def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
-    """The WARC's digests hold, and it holds the logged records with the logged headers, URLs, dates and payloads."""
+    """The WARC's digests hold; it holds the logged records with the header blocks, URLs, dates and payloads the
+    log binds, the responses their revisits refer to as the log binds them, and nothing else."""
     try:
-        seen = dict(_warc_records(data))
+        found = list(_warc_records(data))
     except Exception as exc:  # warcio raises many kinds on a damaged archive; any of them is the finding
         yield f"capture.warc.gz: not a readable WARC ({type(exc).__name__}: {exc})"
         return
-    for problem in (record for record in seen.values() if isinstance(record, str)):
-        yield problem
-    records = {key: record for key, record in seen.items() if isinstance(record, _WarcRecord)}
+    yield from (item for item in found if isinstance(item, str))
+    records: dict[str, _WarcRecord] = {}
+    for record in (item for item in found if isinstance(item, _WarcRecord)):
+        if record.record_id in records:  # a replay would show one of the two, and which is not for the log to say
+            yield f"capture.warc.gz: two records share the id {record.record_id}"
+        records.setdefault(record.record_id, record)
+    yield from _unbound_records(records, leaf)
     requests = {r.concurrent_to: r for r in records.values() if r.kind == "request"}
     held: dict[str, str] = {}  # logged record id → the payload a replay of it shows, recomputed
     for number, record_id in enumerate(leaf.records):
@@ -145,16 +153,34 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
         if main is None:
             yield f"capture.warc.gz: the logged record {record_id} is missing"
             continue
-        heads = main.head if main.kind == "request" else requests.get(record_id, _NO_REQUEST).head + main.head
-        if number < len(leaf.heads) and _sha(heads) != leaf.heads[number]:
+        if number < len(leaf.heads) and _exchange_heads(main, requests) != leaf.heads[number]:
             yield f"capture.warc.gz: the HTTP headers of {record_id} are not the ones the log recorded"
         if (shown := _payload_shown(main, records)) is not None:
             held[record_id] = shown
         if leaf.v >= 2:
             yield from _bound_fields(record_id, main, shown, leaf, number)
+            yield from _bound_original(main, records, requests, leaf, number)
     if leaf.snapshot and leaf.records and not _snapshot_held(leaf.snapshot, held, records):
-        found = ", ".join(f"{record_id} has {digest}" for record_id, digest in held.items()) or "none has a payload"
-        yield f"capture.warc.gz: no logged record has the payload the log says, {leaf.snapshot} ({found})"
+        found_payloads = ", ".join(f"{rid} has {digest}" for rid, digest in held.items()) or "none has a payload"
+        yield f"capture.warc.gz: no logged record has the payload the log says, {leaf.snapshot} ({found_payloads})"
+
+
+def _unbound_records(records: dict[str, _WarcRecord], leaf: LogLeaf) -> Iterator[str]:
+    """Every record is the log's: the warcinfo, a logged record, the response a logged revisit refers to, the
+    request of either, or a browser page's conversion of either. Anything else would ride along unchecked."""
+    bound = set(leaf.records)
+    bound |= {r.refers_to for rid in leaf.records if (r := records.get(rid)) and r.kind == "revisit" and r.refers_to}
+    for record in records.values():
+        if record.kind == "warcinfo" or record.record_id in bound:
+            continue
+        if record.kind in ("request", "conversion") and (record.concurrent_to or record.refers_to) in bound:
+            continue
+        yield f"capture.warc.gz: the {record.kind} record {record.record_id} is not one the log binds"
+
+
+def _exchange_heads(record: _WarcRecord, requests: dict[str | None, _WarcRecord]) -> str:
+    heads = record.head if record.kind == "request" else requests.get(record.record_id, _NO_REQUEST).head + record.head
+    return _sha(heads)
 
 
 def _payload_shown(record: _WarcRecord, records: dict[str, _WarcRecord]) -> str | None:
@@ -190,6 +216,28 @@ def _bound_fields(record_id: str, record: _WarcRecord, shown: str | None, leaf: 
         yield f"capture.warc.gz: {record_id} states the payload {record.payload_digest}, the log says {expected}"
 
 
+def _bound_original(record: _WarcRecord, records: dict[str, _WarcRecord], requests, leaf: LogLeaf,
+                    number: int) -> Iterator[str]:
+    """What a version 2 leaf binds of the response a revisit refers to: its id, URL, date and header blocks."""
+    bound = leaf.originals[number] if number < len(leaf.originals) else None
+    if bound is None:
+        if record.kind == "revisit" and record.refers_to is not None:
+            yield f"capture.warc.gz: {record.record_id} refers to {record.refers_to}, which the log does not name"
+        return
+    original_id, url, date, heads = bound
+    if (record.refers_to, record.refers_to_uri, record.refers_to_date) != (original_id, url, date):
+        yield f"capture.warc.gz: {record.record_id} refers to another response than the log says ({original_id})"
+    original = records.get(original_id)
+    if original is None or original.kind != "response":
+        yield f"capture.warc.gz: the response {original_id} that {record.record_id} refers to is missing"
+        return
+    if (original.url, original.date) != (url, date):
+        yield f"capture.warc.gz: the response {original_id} is of {original.url} at {original.date}, the log says " \
+              f"{url} at {date}"
+    if heads is not None and _exchange_heads(original, requests) != heads:
+        yield f"capture.warc.gz: the HTTP headers of {original_id} are not the ones the log recorded"
+
+
 def _snapshot_held(snapshot: str, held: dict[str, str], records: dict[str, _WarcRecord]) -> bool:
     """The logged snapshot is a logged record's payload, or (a page rendered in a browser) the conversion
     record of one."""
@@ -199,21 +247,25 @@ def _snapshot_held(snapshot: str, held: dict[str, str], records: dict[str, _Warc
                for r in records.values())
 
 
-_NO_REQUEST = _WarcRecord("request", None, None, None, None, b"", None, None)
+_NO_REQUEST = _WarcRecord("", "request", None, None, None, None, b"", None, None, None, None)
 
 
-def _warc_records(data: bytes) -> Iterator[tuple[str, _WarcRecord | str]]:
+def _warc_records(data: bytes) -> Iterator[_WarcRecord | str]:
     for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
         headers = record.rec_headers
         record_id = headers.get_header("WARC-Record-ID")
         payload = record.raw_stream.read()  # the digests are checked as the record is read
         if record.digest_checker.passed is False:
-            yield f"problem:{record_id}", f"capture.warc.gz: record {record_id} fails its digest check"
+            yield f"capture.warc.gz: record {record_id} fails its digest check"
+        names = [name.lower() for name, _value in headers.headers]
+        if len(names) != len(set(names)):  # readers differ on which of two values counts: neither does here
+            yield f"capture.warc.gz: record {record_id} states a WARC header twice"
         head = record.http_headers.to_ascii_bytes() if record.http_headers else b""
-        yield record_id, _WarcRecord(
-            record.rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date"),
+        yield _WarcRecord(
+            record_id, record.rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Date"),
             headers.get_header("WARC-Payload-Digest"), _sha(payload) if record.rec_type != "revisit" else None, head,
-            headers.get_header("WARC-Concurrent-To"), headers.get_header("WARC-Refers-To"))
+            headers.get_header("WARC-Concurrent-To"), headers.get_header("WARC-Refers-To"),
+            headers.get_header("WARC-Refers-To-Target-URI"), headers.get_header("WARC-Refers-To-Date"))
 
 
 def _log(leaf_bytes: bytes, proof, head: TreeHead, public_key: bytes) -> Iterator[str]:

@@ -15,7 +15,7 @@ already archived as a ``response`` record is recorded again as a ``revisit``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -99,7 +99,8 @@ def append_many(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[Htt
         document = documents[fetch.document_id]
         records = [_add_capture(session, fetch, document, part, exchange, originals)
                    for part, exchange in enumerate(exchanges)]
-        leaves.append((fetch.id, leaf_for(session, fetch, document.public_id, records, fallback_url=document.url).encode()))
+        leaves.append((fetch.id, leaf_for(session, fetch, document.public_id, records, fallback_url=document.url,
+                                          originals=originals.responses).encode()))
     _lock_log(session)
     first = session.scalar(_NEXT_INDEX)
     session.execute(_INSERT_ENTRIES, [
@@ -140,6 +141,7 @@ class _Originals:
     def __init__(self, session: Session, documents: dict[int, DocumentRow], exchanges: Sequence[HttpExchange]):
         self.latest: dict[tuple[int, str], _Original] = {}
         self.first: dict[str, _Original] = {}
+        self.responses: dict[str, CaptureRecordRow] = {}  # by record id: what a leaf binds of a revisit's original
         if any(exchange.status == 304 for exchange in exchanges):
             captures = session.execute(
                 select(FetchRow.document_id, CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
@@ -148,15 +150,20 @@ class _Originals:
                 .order_by(CaptureRecordRow.id))
             for document_id, row in captures:
                 self._note_latest(document_id, row)  # later ids overwrite earlier ones
+                if row.record_type == "response":
+                    self.responses[row.record_id] = row
         if payloads := sorted({exchange.payload_sha256 for exchange in exchanges if exchange.status != 304} - {None}):
             responses = session.scalars(_FIRST_RESPONSES, {"payloads": payloads})
             for row in responses:
                 self.first.setdefault(row.payload_sha256, _Original.of(row))
+                self.responses[row.record_id] = row
 
     def added(self, row: CaptureRecordRow, document: DocumentRow) -> None:
         self._note_latest(document.id, row)
-        if row.record_type == "response" and row.payload_sha256 is not None:
-            self.first.setdefault(row.payload_sha256, _Original.of(row))
+        if row.record_type == "response":
+            self.responses[row.record_id] = row
+            if row.payload_sha256 is not None:
+                self.first.setdefault(row.payload_sha256, _Original.of(row))
 
     def _note_latest(self, document_id: int, row: CaptureRecordRow) -> None:
         if (original := _Original.of(row)) is not None:
@@ -230,30 +237,59 @@ def _revisit(row: CaptureRecordRow, profile: str, original: _Original | None) ->
 
 
 def leaf_for(session: Session, fetch: FetchRow, document_id: str, records: Sequence[CaptureRecordRow],
-             *, fallback_url: str) -> LogLeaf:
-    """The leaf a fetch row and its capture records make (also how ``verify`` recomputes it)."""
+             *, fallback_url: str, originals: Mapping[str, CaptureRecordRow] | None = None) -> LogLeaf:
+    """The leaf a fetch row and its capture records make (also how ``verify`` recomputes it); ``originals`` holds
+    the responses its revisits refer to, by record id (looked up when not given)."""
     snapshot = session.get(SnapshotRow, fetch.snapshot_id) if fetch.snapshot_id else None
     version = session.get(VersionRow, fetch.version_id) if fetch.version_id else None
+    missing = [r.refers_to_record_id for r in records
+               if r.refers_to_record_id and (originals is None or r.refers_to_record_id not in originals)]
+    originals = {**(originals or {}), **responses_by_id(session, missing)}
     return make_leaf(fetch, document_id, records, snapshot.sha256 if snapshot else None,
                      version.sha256 if version else None,
                      fallback_url=snapshot.final_url if snapshot else fallback_url,
-                     fallback_status=snapshot.status if snapshot else None)
+                     fallback_status=snapshot.status if snapshot else None, originals=originals)
+
+
+def responses_by_id(session: Session, record_ids: Sequence[str]) -> dict[str, CaptureRecordRow]:
+    """The ``response`` capture rows of these WARC record ids."""
+    if not record_ids:
+        return {}
+    rows = session.scalars(select(CaptureRecordRow).where(CaptureRecordRow.record_id.in_(sorted(set(record_ids))),
+                                                          CaptureRecordRow.record_type == "response"))
+    return {row.record_id: row for row in rows}
 
 
 def make_leaf(fetch: FetchRow, document_id: str, records: Sequence[CaptureRecordRow], snapshot_sha: str | None,
-              version_sha: str | None, *, fallback_url: str, fallback_status: int | None) -> LogLeaf:
+              version_sha: str | None, *, fallback_url: str, fallback_status: int | None,
+              originals: Mapping[str, CaptureRecordRow] = {}) -> LogLeaf:  # noqa: B006 (read only)
     first = records[0] if records else None
     return LogLeaf(
         document=document_id, url=first.url if first else fallback_url, time=fetch.finished_at,
         outcome=fetch.outcome, status=first.status if first else fallback_status,
         snapshot=snapshot_sha, version=version_sha, failure=fetch.error_kind,
         records=tuple(r.record_id or r.request_record_id for r in records),
-        heads=tuple(exchange_heads_sha256(bytes(r.request_head),
-                                          bytes(r.response_head) if r.response_head is not None else None)
-                    for r in records),
+        heads=tuple(_heads(r) for r in records),
         payloads=tuple(r.payload_sha256 if r.record_id else None for r in records),
         urls=tuple(r.url for r in records), dates=tuple(warc_date(r.captured_at) for r in records),
+        originals=tuple(_original_of(r, originals) for r in records),
     )
+
+
+def _heads(row: CaptureRecordRow) -> str:
+    return exchange_heads_sha256(bytes(row.request_head),
+                                 bytes(row.response_head) if row.response_head is not None else None)
+
+
+def _original_of(row: CaptureRecordRow, originals: Mapping[str, CaptureRecordRow]
+                 ) -> tuple[str, str, str, str | None] | None:
+    """What a revisit binds of the response it refers to: its id, URL, date and header blocks (None if the
+    response is not in the store: it is then named, not bound)."""
+    if row.record_type != "revisit" or row.refers_to_record_id is None:
+        return None
+    original = originals.get(row.refers_to_record_id)
+    return (row.refers_to_record_id, row.refers_to_uri, warc_date(row.refers_to_date),
+            _heads(original) if original is not None else None)
 
 
 # --- Reading -------------------------------------------------------------------

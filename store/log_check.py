@@ -81,8 +81,11 @@ def _against_store(session: Session, rows: list[LogEntryRow]) -> Iterator[LogPro
     snapshots = {s.id: s for s in session.scalars(select(SnapshotRow))}
     versions = dict(session.execute(select(VersionRow.id, VersionRow.sha256)).all())
     records: dict[int, list[CaptureRecordRow]] = defaultdict(list)
+    responses: dict[str, CaptureRecordRow] = {}  # what a leaf binds of a revisit's original
     for record in session.scalars(select(CaptureRecordRow).order_by(CaptureRecordRow.fetch_id, CaptureRecordRow.part)):
         records[record.fetch_id].append(record)
+        if record.record_type == "response":
+            responses[record.record_id] = record
     logged = set()
     for row in rows:
         logged.add(row.fetch_id)
@@ -92,7 +95,7 @@ def _against_store(session: Session, rows: list[LogEntryRow]) -> Iterator[LogPro
             yield LogProblem("deleted", where, f"its fetch #{row.fetch_id} is gone from the store")
             continue
         yield from _compare(where, LogLeaf.decode(bytes(row.leaf)), _recomputed(
-            fetch, documents, snapshots, versions, records[fetch.id], LogLeaf.decode(bytes(row.leaf)).url))
+            fetch, documents, snapshots, versions, records[fetch.id], LogLeaf.decode(bytes(row.leaf)).url, responses))
     # Fetches recorded before the log existed (migration 0004) come before its first entry.
     first = min(logged) if logged else None
     for fetch_id in sorted(set(fetches) - logged):
@@ -103,13 +106,13 @@ def _against_store(session: Session, rows: list[LogEntryRow]) -> Iterator[LogPro
                          f"at {iso_time(fetch.finished_at)} is not in the capture log")
 
 
-def _recomputed(fetch, documents, snapshots, versions, records, logged_url: str) -> LogLeaf:
+def _recomputed(fetch, documents, snapshots, versions, records, logged_url: str, responses) -> LogLeaf:
     snapshot = snapshots.get(fetch.snapshot_id) if fetch.snapshot_id else None
     return capture_log.make_leaf(
         fetch, documents.get(fetch.document_id, "?"), records, snapshot.sha256 if snapshot else None,
         versions.get(fetch.version_id) if fetch.version_id else None,
         fallback_url=snapshot.final_url if snapshot else logged_url,
-        fallback_status=snapshot.status if snapshot else None,
+        fallback_status=snapshot.status if snapshot else None, originals=responses,
     )
 
 
