@@ -23,11 +23,16 @@ def export_wacz(store: Store, path: Path, *, platforms: Sequence[str] = (), docu
     chosen = [d for d in known if (not documents or d.id in documents) and (not platforms or d.platform in platforms)]
     captured = CaptureLog(store).captures([d.id for d in chosen], since)
     titles = {d.id: f"{d.platform_name} — {d.type}" for d in chosen}
+    first_urls = {d.id: d.url for d in chosen}
     latest: dict[str, WaczPage] = {}
     for document_id, capture in captured:
         # A page is the latest capture sent in full: after a revert that is a revisit of the earlier response,
-        # which replays as that text (a 304 replays as itself, an empty answer).
-        if capture.record_type in ("response", "revisit") and capture.exchange.status == 200 and document_id in titles:
+        # which replays as that text (a 304 replays as itself, an empty answer). A document of several pages
+        # opens at its first, not at whichever was fetched last (unless its first is never captured at its URL).
+        shown = latest.get(document_id)
+        if capture.record_type in ("response", "revisit") and capture.exchange.status == 200 and document_id in titles \
+                and (capture.exchange.url == first_urls[document_id] or shown is None
+                     or shown.url != first_urls[document_id]):
             latest[document_id] = WaczPage(capture.exchange.url, capture.exchange.captured_at, titles[document_id])
     try:
         with new_file(path, "--wacz") as temporary:  # a failed export leaves no half archive

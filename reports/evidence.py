@@ -171,7 +171,7 @@ def bundle_name(record_id: str, at: datetime | None = None) -> str:
 # Checks a bundle with the standard library and ``cryptography`` only; tested as it
 # stands here, in a Python that cannot import clausewatch (tests/reports/test_evidence.py).
 VERIFY_SNIPPET = r'''
-import gzip, hashlib, json, pathlib, struct, sys
+import datetime, gzip, hashlib, json, pathlib, struct, sys
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 bundle = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
@@ -192,12 +192,16 @@ assert sha256(read("version.txt")) == leaf["version"] == manifest["version"]["sh
 if leaf["snapshot"]:
     assert sha256(read("snapshot.bin")) == leaf["snapshot"], "snapshot.bin is not the snapshot the log recorded"
 
-# 3. Each clause stands in the version text at its offsets (Unicode code points).
+# 3. Each clause stands in the version text at its offsets (Unicode code points), and analysis.json quotes it.
 text = read("version.txt").decode("utf-8")
+quoted = {}
 for clause in manifest["clauses"]:
-    if clause["start"] is not None:
-        quoted = text[clause["start"]:clause["end"]].encode("utf-8")
-        assert sha256(quoted) == clause["sha256"], f"clause {clause['ordinal']} is not at its offsets"
+    assert clause["start"] is not None, f"clause {clause['ordinal']} is not found in version.txt: its text is not proved"
+    quoted[clause["ordinal"]] = text[clause["start"]:clause["end"]]
+    assert sha256(quoted[clause["ordinal"]].encode("utf-8")) == clause["sha256"], \
+        f"clause {clause['ordinal']} is not at its offsets"
+analysed = {clause["ordinal"]: clause["text"] for clause in json.loads(read("analysis.json"))["clauses"]}
+assert analysed == quoted, "analysis.json quotes other clauses than version.txt holds at the manifest's offsets"
 
 # 4. The leaf is in the signed tree (RFC 6962 hashing, RFC 9162 section 2.1.3.2 verification).
 head = json.loads(read("log/tree-head.json"))
@@ -226,45 +230,76 @@ assert sha256(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
 assert (manifest["log"]["index"], manifest["log"]["tree_size"]) == (proof["leaf_index"], head["tree_size"]), \
     "manifest.json names another log entry or tree"
 
-# 6. capture.warc.gz holds the logged records: the HTTP header blocks the leaf binds and, from leaf version 2,
-#    each record's URL, date and payload (for a revisit, the payload of the response it refers to).
+# 6. capture.warc.gz holds the logged records and nothing else: the HTTP header blocks the leaf binds and, from
+#    leaf version 2, each record's URL, date and payload, and the response a revisit refers to (its id, URL, date,
+#    header blocks and payload). A record's WARC headers are read as warcio reads them (names in any case); one
+#    stated twice, or two records of one id, fail: readers differ on which counts.
 def warc_records(data):
     data, records, at = gzip.decompress(data), {}, 0
     while at < len(data):
         end = data.index(b"\r\n\r\n", at)
         lines = data[at:end].decode("utf-8").split("\r\n")
         assert lines[0].startswith("WARC/"), "capture.warc.gz is not a WARC file"
-        fields = dict(line.split(": ", 1) for line in lines[1:])
-        block = data[end + 4:end + 4 + int(fields["Content-Length"])]
+        pairs = [line.split(":", 1) for line in lines[1:]]
+        fields = {name.strip().lower(): value.strip() for name, value in pairs}
+        record_id = fields["warc-record-id"]
+        assert len(fields) == len(pairs), f"WARC record {record_id} states a header twice"
+        assert record_id not in records, f"two WARC records share the id {record_id}"
+        block = data[end + 4:end + 4 + int(fields["content-length"])]
         at = end + 4 + len(block) + 4
-        assert fields.get("WARC-Block-Digest", "sha256:" + sha256(block)) == "sha256:" + sha256(block), \
-            f"WARC record {fields['WARC-Record-ID']} does not match its block digest"
-        split = block.find(b"\r\n\r\n") + 4 if fields.get("Content-Type", "").startswith("application/http") else 0
-        records[fields["WARC-Record-ID"]] = dict(fields, head=block[:split], payload=block[split:])
+        assert fields.get("warc-block-digest", "sha256:" + sha256(block)) == "sha256:" + sha256(block), \
+            f"WARC record {record_id} does not match its block digest"
+        split = block.find(b"\r\n\r\n") + 4 if fields.get("content-type", "").startswith("application/http") else 0
+        records[record_id] = dict(fields, head=block[:split], payload=block[split:])
     return records
 
 records = warc_records(read("capture.warc.gz"))
-requests = {r.get("WARC-Concurrent-To"): r for r in records.values() if r["WARC-Type"] == "request"}
+requests = {r.get("warc-concurrent-to"): r for r in records.values() if r["warc-type"] == "request"}
+exchange = lambda r: sha256(r["head"] if r["warc-type"] == "request" else requests[r["warc-record-id"]]["head"] + r["head"])
+logged = [records.get(record_id) for record_id in leaf["records"]]
+assert None not in logged, "capture.warc.gz lacks a logged record"
+bound = {*leaf["records"], *(r["warc-refers-to"] for r in logged if r["warc-type"] == "revisit" and "warc-refers-to" in r)}
+for record in records.values():
+    assert record["warc-type"] == "warcinfo" or record["warc-record-id"] in bound or (
+        record["warc-type"] in ("request", "conversion")
+        and (record.get("warc-concurrent-to") or record.get("warc-refers-to")) in bound), \
+        f"capture.warc.gz holds {record['warc-record-id']}, a record the log does not bind"
 shown = {}
-for n, record_id in enumerate(leaf["records"]):
-    assert record_id in records, f"capture.warc.gz lacks the logged record {record_id}"
-    record = records[record_id]
-    heads = record["head"] if record["WARC-Type"] == "request" else requests[record_id]["head"] + record["head"]
-    assert sha256(heads) == leaf["heads"][n], f"the HTTP headers of {record_id} are not the ones the log recorded"
-    original = records.get(record.get("WARC-Refers-To"), {}) if record["WARC-Type"] == "revisit" else record
-    if original.get("WARC-Type") == "response":
+for n, record in enumerate(logged):
+    record_id = record["warc-record-id"]
+    assert exchange(record) == leaf["heads"][n], f"the HTTP headers of {record_id} are not the ones the log recorded"
+    original = records.get(record.get("warc-refers-to"), {}) if record["warc-type"] == "revisit" else record
+    if original.get("warc-type") == "response":
         shown[record_id] = sha256(original["payload"])
-    if leaf["v"] >= 2:
-        assert (record["WARC-Target-URI"], record["WARC-Date"]) == (leaf["urls"][n], leaf["dates"][n]), \
-            f"{record_id} is not of the URL and time the log recorded"
-        assert leaf["payloads"][n] in (None, shown.get(record_id)), \
-            f"the payload of {record_id} is not the one the log recorded"
+        assert original.get("warc-payload-digest") == "sha256:" + shown[record_id], \
+            f"{original['warc-record-id']} states another payload than it holds"
+    if leaf["v"] < 2:
+        continue
+    assert (record["warc-target-uri"], record["warc-date"]) == (leaf["urls"][n], leaf["dates"][n]), \
+        f"{record_id} is not of the URL and time the log recorded"
+    assert leaf["payloads"][n] in (None, shown.get(record_id)), f"the payload of {record_id} is not the one logged"
+    assert leaf["payloads"][n] is None or record.get("warc-payload-digest") == "sha256:" + leaf["payloads"][n], \
+        f"{record_id} states another payload than the log recorded"
+    if leaf["originals"][n] is not None:
+        original_id, url, date, heads = leaf["originals"][n]
+        assert (record.get("warc-refers-to"), record.get("warc-refers-to-target-uri"),
+                record.get("warc-refers-to-date")) == (original_id, url, date), f"{record_id} refers elsewhere"
+        assert original.get("warc-record-id") == original_id and (original["warc-target-uri"], original["warc-date"]) \
+            == (url, date), f"the response {original_id} that {record_id} refers to is not the one the log recorded"
+        assert heads is None or exchange(original) == heads, f"the HTTP headers of {original_id} are not the logged ones"
+    else:
+        assert record["warc-type"] != "revisit" or "warc-refers-to" not in record, f"{record_id} refers to a response " \
+            "the log does not name"
 conversions = {sha256(r["payload"]) for r in records.values()
-               if r["WARC-Type"] == "conversion" and r.get("WARC-Refers-To") in shown}
+               if r["warc-type"] == "conversion" and r.get("warc-refers-to") in shown}
 assert not (leaf["snapshot"] and leaf["records"]) or leaf["snapshot"] in {*shown.values(), *conversions}, \
     "no logged WARC record holds the snapshot the log recorded"
-print(f"OK: {manifest['record']} version {leaf['version'][:12]} captured {leaf['time']} from {leaf['url']}: "
-      f"log entry {proof['leaf_index']} of the tree of {head['tree_size']} signed {head['time']} "
+assert manifest["version"]["first_seen"] <= leaf["time"], "manifest.json says first seen after the capture proving it"
+
+# What the signature proves, from the signed bytes alone (the leaf, the timestamp of the signed head).
+signed_at = datetime.datetime.fromtimestamp(head["timestamp"] / 1000, datetime.timezone.utc)
+print(f"OK: {leaf['document']} version {leaf['version'][:12]} captured {leaf['time']} from {leaf['url']}: "
+      f"log entry {proof['leaf_index']} of the tree of {head['tree_size']} signed {signed_at:%Y-%m-%dT%H:%M:%S.%fZ} "
       f"by the key {head['log_key_id'][:16]}")
 '''
 
@@ -278,9 +313,13 @@ of size {size} was signed on {signed}. clausewatch first saw this version {first
 
 What the signature proves is what the log entry (`log/leaf.json`) holds: the document, the
 capture's time and URL, the version and snapshot hashes, and each WARC record's id, HTTP
-header blocks, URL, date and payload hash. `manifest.json` is not signed: the checks below
-hold its claims against the leaf. The first sighting is proved by this capture only when it
-is the capture's own time.
+header blocks, URL, date and payload hash (for a revisit, also the response it refers to).
+`manifest.json` is not signed: the checks below hold its claims against the leaf. The first
+sighting is proved by this capture only when it is the capture's own time. Not proved by the
+signature: the analysis (clause types and severities in `analysis.json` are clausewatch's
+reading of the proved text, by the analyzer it names; the checks tie each clause it quotes
+to the proved text), the platform and document type names, `last_verified`, and this page's
+prose: the script prints what is proved.
 
 | file | what it is |
 |---|---|

@@ -107,13 +107,24 @@ def _log_claims(manifest, leaf: LogLeaf, files, proof, head: TreeHead) -> Iterat
 
 
 def _clauses(manifest, files) -> Iterator[str]:
+    """Each clause stands in the version text at its offsets, and analysis.json quotes exactly those clauses."""
     text = files.get("version.txt", b"").decode("utf-8", errors="replace")
+    quoted = {}
     for clause in manifest.get("clauses", []):
-        if clause.get("start") is None:
+        if clause.get("start") is None:  # every clause is verbatim in its version: none is left unproved
+            yield f"clause {clause.get('ordinal')}: not found in version.txt, so its text is not proved"
             continue
-        quoted = text[clause["start"]:clause["end"]].encode("utf-8")
-        if _sha(quoted) != clause["sha256"]:
+        quoted[clause["ordinal"]] = text[clause["start"]:clause["end"]]
+        if _sha(quoted[clause["ordinal"]].encode("utf-8")) != clause["sha256"]:
             yield f"clause {clause['ordinal']}: the text at {clause['start']}–{clause['end']} is not the clause"
+    try:
+        analysed = {c["ordinal"]: c["text"] for c in json.loads(files.get("analysis.json", b"{}")).get("clauses", [])}
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        yield f"analysis.json: not readable ({type(exc).__name__})"
+        return
+    for ordinal in sorted(set(analysed) | set(quoted), key=str):
+        if analysed.get(ordinal) != quoted.get(ordinal):
+            yield f"analysis.json: clause {ordinal} is not the text version.txt holds at the manifest's offsets"
 
 
 @dataclass(frozen=True)

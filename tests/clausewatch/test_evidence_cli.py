@@ -84,7 +84,7 @@ def test_a_record_bundle_verifies_with_verify_evidence_and_with_its_own_script(h
     folder = unzip(bundle, tmp_path / "unzipped")
     outside = run_outside(snippet_of(folder), folder)
     assert outside.returncode == 0, outside.stderr
-    assert outside.stdout.startswith("OK: CW-P-000001")
+    assert outside.stdout.startswith("OK: CW-D-00001 version ")  # what the signature proves: the document
     assert "No module named 'clausewatch'" in run_outside("import clausewatch", folder).stderr
 
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -600,3 +600,93 @@ def test_a_store_logged_with_version_1_leaves_still_verifies_and_bundles(tmp_pat
     assert invoke(*base, "verify").exit_code == 0
     assert invoke("verify-evidence", str(tmp_path / "old.zip")).exit_code == 0
     assert run_outside(snippet_of(folder), folder).returncode == 0
+
+
+# --- A second adversary (second evidence review): records riding along, the response a revisit replays, the
+# --- labels beside the proved text, and what the script prints as proved ------------------------------------------
+
+def _only(kind: str, change):
+    """A WARC change applied to the records of one type."""
+    def apply(fields, head, payload):
+        return change(fields, head, payload) if fields["WARC-Type"] == kind else (fields, head, payload)
+    return apply
+
+
+def _appended_forgery(folder: Path) -> None:
+    warc = folder / "capture.warc.gz"
+    forged = next(record for record in _warc_parse(warc.read_bytes()) if record[0]["WARC-Type"] == "response")
+    fields = {**forged[0], "WARC-Record-ID": "<urn:uuid:00000000-0000-0000-0000-000000000001>"}
+    extra = _warc_rewrite(gzip.compress(b""), lambda *record: record)  # an empty archive: nothing to rewrite
+    block = forged[1] + forged[2].replace(b"Ireland", b"Nevada")
+    fields.update({"Content-Length": str(len(block)), "WARC-Block-Digest": "sha256:" + hashlib.sha256(block).hexdigest(),
+                   "WARC-Payload-Digest": "sha256:" + hashlib.sha256(forged[2].replace(b"Ireland", b"Nevada")).hexdigest()})
+    header = "WARC/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+    warc.write_bytes(warc.read_bytes() + extra + gzip.compress(header.encode() + block + b"\r\n\r\n"))
+
+
+def _duplicate_of_the_logged_record(folder: Path) -> None:
+    leaf = json.loads((folder / "log" / "leaf.json").read_text())
+    warc = folder / "capture.warc.gz"
+    original = next(record for record in _warc_parse(warc.read_bytes()) if record[0]["WARC-Type"] == "response")
+    fields = {**original[0], "WARC-Record-ID": leaf["records"][0], "WARC-Type": "response"}
+    block = original[1] + original[2].replace(b"Ireland", b"Nevada")
+    fields.update({"Content-Length": str(len(block)), "WARC-Block-Digest": "sha256:" + hashlib.sha256(block).hexdigest(),
+                   "WARC-Payload-Digest": "sha256:" + hashlib.sha256(original[2].replace(b"Ireland", b"Nevada")).hexdigest()})
+    header = "WARC/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+    warc.write_bytes(gzip.compress(header.encode() + block + b"\r\n\r\n") + warc.read_bytes())
+
+
+def _edit_json(path: str, change):
+    def edit(folder: Path) -> None:
+        target = folder / path
+        target.write_text(json.dumps(change(json.loads(target.read_text())), indent=2, sort_keys=True))
+    return edit
+
+
+def _analysis_says_no_arbitration(analysis):
+    analysis["clauses"][0]["text"] = "No arbitration applies."
+    analysis["clauses"][0]["severity"] = "low"
+    return analysis
+
+
+def _offsets_dropped(manifest):
+    for clause in manifest["clauses"]:
+        clause["start"] = clause["end"] = None
+    return manifest
+
+
+def _first_seen_after(manifest):
+    manifest["version"]["first_seen"] = "2999-01-01T00:00:00.000000Z"
+    return manifest
+
+
+@pytest.mark.parametrize(("edit", "named"), [
+    (_appended_forgery, "is not one the log binds"),
+    (_duplicate_of_the_logged_record, "two records share the id"),
+    (_edit_warc(_only("response", lambda f, h, p: (f, h.replace(b"200 OK", b"404 Not Found"), p))),
+     "are not the ones the log recorded"),
+    (_edit_warc(_only("response", lambda f, h, p: ({**f, "WARC-Date": "2024-01-01T00:00:00.000000Z"}, h, p))),
+     "the log says"),
+    (_edit_warc(_only("revisit", lambda f, h, p: ({**f, "warc-date": "2024-01-01T00:00:00.000000Z"}, h, p))),
+     "states a WARC header twice"),
+    (_edit_warc(_only("revisit", lambda f, h, p: ({**f, "WARC-Payload-Digest": "sha256:" + "0" * 64}, h, p))),
+     "states the payload"),
+    (_edit_json("analysis.json", _analysis_says_no_arbitration), "analysis.json: clause"),
+    (_edit_json("manifest.json", _offsets_dropped), "not found in version.txt"),
+    (_edit_json("manifest.json", _first_seen_after), "after the capture that proves it"),
+], ids=["record-riding-along", "duplicate-id", "original-status", "original-date", "header-twice",
+        "revisit-digest", "analysis-text", "offsets-dropped", "first-seen-after"])
+def test_a_bundle_after_a_revert_resists_the_second_reviews_edits(combined, tmp_path, edit, named):
+    tampered, folder = _retampered(combined["root"] / "revert.zip", tmp_path, edit)
+    code, output, outside = _both_checks(tampered, folder)
+    assert code == 1 and named in output, output
+    assert outside != 0
+
+
+def test_the_script_prints_the_signed_time_not_the_one_written_beside_it(combined, tmp_path):
+    def backdate(head):
+        return {**head, "time": "2024-01-01T00:00:00.000000Z"}
+
+    tampered, folder = _retampered(combined["root"] / "revert.zip", tmp_path, _edit_json("log/tree-head.json", backdate))
+    outside = run_outside(snippet_of(folder), folder)
+    assert outside.returncode == 0 and "signed 2024" not in outside.stdout and " signed 20" in outside.stdout

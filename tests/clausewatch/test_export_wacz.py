@@ -98,6 +98,27 @@ def test_after_a_revert_the_page_is_the_latest_capture_not_the_superseded_text(t
     assert [page["ts"] for page in pages] == [captures[-1][1]]
 
 
+def test_a_document_of_two_pages_opens_at_its_first(tmp_path):
+    # pages.jsonl pointed a two-page privacy policy at its second page, the one fetched last (review of 2026-12-01).
+    with LocalSite() as site:
+        catalog = tmp_path / "catalog"
+        catalog.mkdir()
+        (catalog / "beta.yaml").write_text(
+            "name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    sources:\n"
+            f"      - url: {site.url('/part1')}\n      - url: {site.url('/part2')}\n")
+        site.set("/part1", Page(POLICY.format("Ireland").encode()))
+        site.set("/part2", Page(b"<main><h2>Sharing</h2><p>We do not sell your data.</p></main>"))
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        invoke(*base, "init")
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+        first = site.url("/part1")
+    wacz = tmp_path / "beta.wacz"
+    assert invoke(*base, "export", "--wacz", str(wacz)).exit_code == 0
+    with zipfile.ZipFile(wacz) as archive:
+        pages = [json.loads(line) for line in archive.read("pages/pages.jsonl").decode().splitlines()][1:]
+    assert [page["url"] for page in pages] == [first]
+
+
 def test_a_selection_exports_only_its_documents_and_an_unknown_one_is_a_usage_error(crawled, tmp_path):
     wacz = tmp_path / "terms.wacz"
     assert invoke(*crawled["base"], "export", "--wacz", str(wacz), "--document", "CW-D-00001").exit_code == 0
