@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import bindparam, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from analysis import merkle
@@ -143,15 +143,17 @@ class _Originals:
         self.first: dict[str, _Original] = {}
         self.responses: dict[str, CaptureRecordRow] = {}  # by record id: what a leaf binds of a revisit's original
         if any(exchange.status == 304 for exchange in exchanges):
-            captures = session.execute(
-                select(FetchRow.document_id, CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
-                .where(FetchRow.document_id.in_(list(documents)),
-                       CaptureRecordRow.record_type.in_(("response", "revisit")))
-                .order_by(CaptureRecordRow.id))
-            for document_id, row in captures:
-                self._note_latest(document_id, row)  # later ids overwrite earlier ones
-                if row.record_type == "response":
-                    self.responses[row.record_id] = row
+            ids = list(documents)
+            # The responses (one per payload a document ever had: few), then the latest capture of each URL, which
+            # may be a revisit (a 304 a day adds one: they are never all read).
+            for row in session.scalars(select(CaptureRecordRow).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                                       .where(FetchRow.document_id.in_(ids), CaptureRecordRow.record_type == "response")):
+                self.responses[row.record_id] = row
+            for document_id, row in session.execute(
+                    select(FetchRow.document_id, CaptureRecordRow)
+                    .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+                    .where(CaptureRecordRow.id.in_(_latest_capture_ids(ids)))):
+                self._note_latest(document_id, row)
         if payloads := sorted({exchange.payload_sha256 for exchange in exchanges if exchange.status != 304} - {None}):
             responses = session.scalars(_FIRST_RESPONSES, {"payloads": payloads})
             for row in responses:
@@ -168,6 +170,15 @@ class _Originals:
     def _note_latest(self, document_id: int, row: CaptureRecordRow) -> None:
         if (original := _Original.of(row)) is not None:
             self.latest[(document_id, row.url)] = original
+
+
+def _latest_capture_ids(document_ids: list[int]):
+    """The id of the latest capture of each document and URL that holds or names a response."""
+    return (select(func.max(CaptureRecordRow.id)).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
+            .where(FetchRow.document_id.in_(document_ids),
+                   or_(CaptureRecordRow.record_type == "response",
+                       (CaptureRecordRow.record_type == "revisit") & CaptureRecordRow.refers_to_record_id.is_not(None)))
+            .group_by(FetchRow.document_id, CaptureRecordRow.url))
 
 
 def _lock_log(session: Session) -> None:
