@@ -74,7 +74,7 @@ def _unquoted(text: str) -> str:
 
 def declared_refresh(response) -> Refresh | None:
     """The refresh a Scrapy response declares: its ``Refresh`` header, else its first ``<meta http-equiv=refresh>``
-    outside ``<script>`` and ``<noscript>`` (parsed only when the page's first bytes name one)."""
+    outside ``<script>``, ``<noscript>`` and ``<template>`` (parsed only when the page's first bytes name one)."""
     header = response.headers.get(b"Refresh")
     if header and (found := parse_refresh(header.decode("latin-1"))) is not None:
         return found
@@ -82,7 +82,8 @@ def declared_refresh(response) -> Refresh | None:
         return None
     # A selector of its own: Scrapy's resolves the page's <base href> first, and a malformed one raised.
     page = Selector(text=response.text, type="html", base_url=response.url)
-    for meta in page.xpath("//meta[@http-equiv][@content][not(ancestor::script)][not(ancestor::noscript)]"):
+    for meta in page.xpath("//meta[@http-equiv][@content][not(ancestor::script)][not(ancestor::noscript)]"
+                           "[not(ancestor::template)]"):  # an inert template refreshes nothing
         if meta.attrib["http-equiv"].strip(_WHITESPACE).lower() == "refresh":
             return parse_refresh(meta.attrib["content"])
     return None
