@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 # 1: each exchange's header blocks bound (``heads``). 2: also its payload's SHA-256, its URL and its time, as its
-# WARC record states them, and for a revisit the response it refers to (id, URL, time, header blocks), so every
-# page of a combined document and every WARC field a replay shows is bound.
-LEAF_VERSION = 2
+# WARC record states them, so every page of a combined document is bound. 3: also, for a revisit, the response it
+# refers to (id, URL, time, header blocks): every WARC field a replay shows is bound.
+LEAF_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -73,12 +73,12 @@ class LogLeaf:
     or the request when nothing answered); ``heads`` the SHA-256 of each exchange's
     request and response header blocks as its WARC records hold them. From leaf
     version 2, ``payloads``, ``urls`` and ``dates`` give each record's payload
-    SHA-256 (None when nothing was sent), WARC-Target-URI and WARC-Date, and
-    ``originals``, for a revisit, the response it refers to: its record id,
+    SHA-256 (None when nothing was sent), WARC-Target-URI and WARC-Date; from
+    version 3, ``originals``, for a revisit, the response it refers to: its record id,
     WARC-Target-URI, WARC-Date and the SHA-256 of its exchange's header blocks
     (None for any other record, or a revisit that names no response). A leaf
-    keeps the version it was recorded in (``v``): version 1 leaves have none of
-    the three, and are encoded as they were.
+    keeps the version it was recorded in (``v``) and is encoded as it was: a
+    version 1 leaf has none of these, a version 2 leaf no ``originals``.
     """
 
     document: str
@@ -104,8 +104,9 @@ class LogLeaf:
             "failure": self.failure, "records": list(self.records), "heads": list(self.heads),
         }
         if self.v >= 2:
-            fields.update(payloads=list(self.payloads), urls=list(self.urls), dates=list(self.dates),
-                          originals=[list(original) if original else None for original in self.originals])
+            fields.update(payloads=list(self.payloads), urls=list(self.urls), dates=list(self.dates))
+        if self.v >= 3:
+            fields["originals"] = [list(original) if original else None for original in self.originals]
         return fields
 
     def encode(self) -> bytes:

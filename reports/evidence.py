@@ -231,8 +231,8 @@ assert (manifest["log"]["index"], manifest["log"]["tree_size"]) == (proof["leaf_
     "manifest.json names another log entry or tree"
 
 # 6. capture.warc.gz holds the logged records and nothing else: the HTTP header blocks the leaf binds and, from
-#    leaf version 2, each record's URL, date and payload, and the response a revisit refers to (its id, URL, date,
-#    header blocks and payload). A record's WARC headers are read as warcio reads them (names in any case); one
+#    leaf version 2, each record's URL, date and payload, and from version 3 the response a revisit refers to (its
+#    id, URL, date, header blocks and payload). A record's WARC headers are read as warcio reads them (names in any case); one
 #    stated twice, or two records of one id, fail: readers differ on which counts.
 def warc_records(data):
     data, records, at = gzip.decompress(data), {}, 0
@@ -280,6 +280,8 @@ for n, record in enumerate(logged):
     assert leaf["payloads"][n] in (None, shown.get(record_id)), f"the payload of {record_id} is not the one logged"
     assert leaf["payloads"][n] is None or record.get("warc-payload-digest") == "sha256:" + leaf["payloads"][n], \
         f"{record_id} states another payload than the log recorded"
+    if leaf["v"] < 3:
+        continue
     if leaf["originals"][n] is not None:
         original_id, url, date, heads = leaf["originals"][n]
         assert (record.get("warc-refers-to"), record.get("warc-refers-to-target-uri"),
@@ -328,7 +330,7 @@ prose: the script prints what is proved.
 | `snapshot.bin` | the raw bytes as fetched (absent for a 304) |
 | `capture.warc.gz` | the HTTP exchanges as WARC 1.1 records (request, response or revisit, and the response a revisit refers to); `warcio check capture.warc.gz` checks its digests, the script below what the log binds of it |
 | `analysis.json` | the clauses of this record, their type, severity, evidence, and the analyzer that decided |
-| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds, for each record of `capture.warc.gz`, its HTTP header blocks and, from leaf version 2, its URL, date and payload) |
+| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds, for each record of `capture.warc.gz`, its HTTP header blocks and, from leaf version 2, its URL, date and payload, from version 3 the response a revisit refers to) |
 | `log/inclusion-proof.json` | the audit path from the leaf to the signed root (RFC 6962) |
 | `log/tree-head.json` | the signed tree head: size, root, time (ms since 1970), Ed25519 signature, and `log_key_id`, the SHA-256 of the key's DER encoding |
 | `log/tree-head.tbs`, `log/tree-head.sig` | the exact signed bytes and the signature, for openssl |

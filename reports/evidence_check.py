@@ -170,6 +170,7 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
             held[record_id] = shown
         if leaf.v >= 2:
             yield from _bound_fields(record_id, main, shown, leaf, number)
+        if leaf.v >= 3:
             yield from _bound_original(main, records, requests, leaf, number)
     if leaf.snapshot and leaf.records and not _snapshot_held(leaf.snapshot, held, records):
         found_payloads = ", ".join(f"{rid} has {digest}" for rid, digest in held.items()) or "none has a payload"
@@ -229,7 +230,7 @@ def _bound_fields(record_id: str, record: _WarcRecord, shown: str | None, leaf: 
 
 def _bound_original(record: _WarcRecord, records: dict[str, _WarcRecord], requests, leaf: LogLeaf,
                     number: int) -> Iterator[str]:
-    """What a version 2 leaf binds of the response a revisit refers to: its id, URL, date and header blocks."""
+    """What a version 3 leaf binds of the response a revisit refers to: its id, URL, date and header blocks."""
     bound = leaf.originals[number] if number < len(leaf.originals) else None
     if bound is None:
         if record.kind == "revisit" and record.refers_to is not None:

@@ -578,25 +578,30 @@ def test_a_key_swapped_under_the_old_key_id_or_a_manifest_naming_another_entry_f
         assert code == 1 and named in output and outside != 0, edit.__name__
 
 
-def test_a_store_logged_with_version_1_leaves_still_verifies_and_bundles(tmp_path, monkeypatch):
-    # Leaves recorded before version 2 bind no URLs, dates or payloads: verify checks them in the form they were
-    # logged in, and their bundles verify with both checkers.
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_store_logged_with_older_leaves_still_verifies_and_bundles(tmp_path, monkeypatch, version):
+    # Leaves of version 1 bind no URLs, dates or payloads, of version 2 no revisit's original: verify checks them in
+    # the form they were logged in (a version 2 store read as altered everywhere once version 3 was added), and their
+    # bundles verify with both checkers.
     from dataclasses import replace
 
     from store import capture_log
 
     make_leaf = capture_log.make_leaf
-    monkeypatch.setattr(capture_log, "make_leaf", lambda *args, **kwargs: replace(make_leaf(*args, **kwargs), v=1))
+    monkeypatch.setattr(capture_log, "make_leaf",
+                        lambda *args, **kwargs: replace(make_leaf(*args, **kwargs), v=version))
     with LocalSite() as site:
         base = acme_home(tmp_path, site)
-        site.set("/terms", Page(POLICY.format(law="Ireland").encode()))
-        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+        for law in ("Ireland", "Delaware", "Ireland"):  # the third capture a revisit of the first
+            site.set("/terms", Page(POLICY.format(law=law).encode()))
+            assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
     monkeypatch.setattr(capture_log, "make_leaf", make_leaf)
-    made = invoke(*base, "evidence", "CW-D-00001", "--out", str(tmp_path / "old.zip"))
+    made = invoke(*base, "evidence", f"CW-D-00001@{datetime.now().astimezone().isoformat()}",
+                  "--out", str(tmp_path / "old.zip"))
     assert made.exit_code == 0, made.output
     folder = unzip(tmp_path / "old.zip", tmp_path / "unzipped")
     leaf = json.loads((folder / "log" / "leaf.json").read_text())
-    assert leaf["v"] == 1 and "payloads" not in leaf
+    assert leaf["v"] == version and "originals" not in leaf and ("payloads" in leaf) == (version == 2)
     assert invoke(*base, "verify").exit_code == 0
     assert invoke("verify-evidence", str(tmp_path / "old.zip")).exit_code == 0
     assert run_outside(snippet_of(folder), folder).returncode == 0
