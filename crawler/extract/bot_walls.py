@@ -35,12 +35,17 @@ _CAPTCHA_WIDGET = re.compile(
 _CAPTCHA_PAGE = 300
 # ... and whose words are a challenge's.
 _CHALLENGE_WORDS = re.compile(r"human|robot|security check|captcha|unusual traffic|verif|blocked|access denied", re.I)
-# What a site's "not found" page says in its title or first heading, served with a 200 ("soft 404").
+# What a site's "not found" page says in its title or first heading, served with a 200 ("soft 404"): a bare 404,
+# or "not found" wording, with or without the 404 ("404 Media — Privacy Policy" is a title, not an error).
+_NOT_FOUND_WORDS = (r"not\s+found|could\s*n[o']t\s+be\s+found|cannot\s+be\s+found|can't\s+be\s+found"
+                    r"|does\s*n[o']t\s+exist|no\s+longer\s+exists|nicht\s+gefunden|introuvable|no\s+encontrad"
+                    r"|non\s+trovat|niet\s+gevonden|n[aã]o\s+encontrad")
 _NOT_FOUND = re.compile(
-    r"^\s*(?:(?:error|http)\s*)?404\s*(?:$|[-:|\u2013\u2014.!]?\s*(?:(?:page\s+|file\s+)?not\s+found|error|page\b))"
-    r"|^\s*(?:page\s+|file\s+)?not\s+found\s*[.!]?\s*$"
-    r"|^\s*(?:sorry|oops)?[\s,!.]*(?:this|the)?\s*page\s+(?:you\s+\S+\s+(?:for\s+)?)?(?:could\s*not|cannot|can't|was\s+not)"
-    r"\s+(?:be\s+)?found|^\s*(?:sorry|oops)\b.{0,40}\b(?:not\s+found|does\s*n[o']t\s+exist)",
+    r"^\W*(?:(?:error|http)\s*)?404\s*(?:error|page)?\W*$"
+    rf"|\b404\b.*(?:{_NOT_FOUND_WORDS})|(?:{_NOT_FOUND_WORDS}).*\b404\b"
+    rf"|^\W*(?:(?:sorry|oops)\b\W*)?(?:(?:this|the)\s+)?(?:page|file|document)?\s*(?:you\s+\S+\s+(?:for\s+)?)?"
+    rf"(?:was\s+|is\s+)?(?:{_NOT_FOUND_WORDS})[\s.!]*(?:$|[|\-\u2013\u2014:\u00b7\u2022])"
+    r"|^\W*(?:sorry|oops)\b.{0,60}\b(?:" + _NOT_FOUND_WORDS + r")",
     re.I,
 )
 
@@ -70,23 +75,28 @@ def check_markers(html: str, url: str, text_length: int, *, text: str | None = N
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
 _SCRIPT_REDIRECT = re.compile(r"(?<![\w$-])location(?:\.href)?\s*=(?!=)|(?<![\w$-])location\.(?:replace|assign)\s*\(")
 _REDIRECT_STUB = 300
+# ... and a stub's few words, which say the page is moving on (a button's script alone is no redirect).
+_STUB_WORDS = re.compile(r"redirect|click here|moved|if you are not|you will be|loading|please wait|weiterleitung"
+                         r"|redirection|redirigi|reindirizz|doorverwez", re.I)
 
 
 def check_script_redirect(html: str, markdown: str, url: str) -> None:
     """Raise ``redirect_refused`` for a whole page that is a stub whose script redirects: its few words
     ("Redirecting…") are not the document, and an HTTP fetch runs no script to reach the one it leads to."""
-    if len(markdown) < _REDIRECT_STUB and any(_SCRIPT_REDIRECT.search(script) for script in _SCRIPT.findall(html)):
+    if len(markdown) < _REDIRECT_STUB and (not markdown.strip() or _STUB_WORDS.search(markdown)) \
+            and any(_SCRIPT_REDIRECT.search(script) for script in _SCRIPT.findall(html)):
         raise ExtractionError("redirect_refused", f"{url} only redirects with a script ({markdown.strip()[:60]!r}): "
                                                   "declare its target URL, or `fetcher: browser`")
 
 
-def check_not_found(soup: BeautifulSoup, markdown: str, url: str) -> None:
-    """Raise ``http_4xx`` when a page with little text says, in its title or first heading, that it was not found:
-    a site's error page served with a 200 is a failure, never a version (SPEC §4)."""
-    if len(markdown) >= _SHORT_PAGE:
-        return
+def check_not_found(soup: BeautifulSoup, markdown: str, url: str, *, whole_page: bool = True) -> None:
+    """Raise ``http_4xx`` when a page says, in its title or (a whole page with little text) its first heading, that
+    it was not found: a site's error page served with a 200 is a failure, never a version (SPEC §4). The title
+    speaks for the page even when a selected section of it is what is kept."""
     title_tag = (soup.head or soup).find("title", recursive=soup.head is not None)
-    heading = next((line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")), "")
-    for said in (title_tag.get_text(" ", strip=True) if title_tag else "", heading):
-        if said and _NOT_FOUND.search(said):
-            raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' page ({said[:80]!r})")
+    said = [title_tag.get_text(" ", strip=True) if title_tag else ""]
+    if whole_page and len(markdown) < _SHORT_PAGE:
+        said.append(next((line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")), ""))
+    for text in said:
+        if text and _NOT_FOUND.search(text):
+            raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' page ({text[:80]!r})")

@@ -98,8 +98,8 @@ def html_markdown(body: bytes, content_type: str | None, url: str, source: Sourc
         cleaner.clean(root)
     markdown = _tidy("\n\n".join(_CONVERTER.convert_soup(root) for root in roots))
     check_markers(html, url, len(markdown), text=None if source.select else markdown)
+    check_not_found(soup, markdown, url, whole_page=not source.select)
     if not source.select:  # judged on the whole page: a selected section is short by choice
-        check_not_found(soup, markdown, url)
         check_script_redirect(html, markdown, url)
     return markdown
 

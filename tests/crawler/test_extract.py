@@ -527,3 +527,22 @@ FOOTER_FORM = ("<footer><form><input name='email'><div class='g-recaptcha' data-
 def test_short_real_pages_are_not_walls_redirects_or_not_found_pages(body, select):
     # Each was refused by this morning's first version of these checks (review of 2026-12-01).
     assert extract(body.encode(), select=[select] if select else ()).strip()
+
+
+@pytest.mark.parametrize("title", ["Error 404 (Not Found)!!1", "404 - File or directory not found.",
+                                   "404: This page could not be found", "404 — Seite nicht gefunden",
+                                   "Page not found | Example"])
+def test_real_not_found_titles_are_failures_even_for_a_selected_section(title):
+    # Google's, IIS's and Next.js's error pages were accepted once "404" had to be followed by "not found" at once;
+    # and a selected <main> of an error page became the policy (second review of 2026-12-01).
+    body = (f"<html><head><title>{title}</title></head><body><main><h1>Page not found</h1>"
+            "<p>Sorry, we couldn't find that page.</p></main></body></html>").encode()
+    assert failure(body).kind == "http_4xx"
+    assert failure(body, select=["main"]).kind == "http_4xx"
+
+
+def test_a_short_page_whose_button_script_changes_the_location_is_archived():
+    body = (b"<html><head><script>function setLang(l){ window.location.href='/'+l+'/impressum'; }</script></head>"
+            b"<body><main><h1>Impressum</h1><p>Acme GmbH, Berlin. <button onclick=\"setLang('en')\">EN</button>"
+            b"</p></main></body></html>")
+    assert "Acme GmbH, Berlin." in extract(body)
