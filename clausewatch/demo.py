@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
+import re
 import shlex
 import shutil
 from collections.abc import Callable
@@ -126,18 +128,21 @@ class DemoResult:
     kept: tuple[str, ...] = ()  # files of an earlier demo's folder the demo did not make, left where they were
 
 
-# Written into every folder the demo creates: only a folder holding it is ever reused. While a run works it lists
-# the files it found and kept ("kept  PATH": everything else is the run's); once the run has finished, every file
-# it made with its SHA-256 ("SHA256  PATH"), which the next run removes if unchanged (:func:`record_made`).
+# Written into every folder the demo creates: only a folder holding it is ever reused. While a run works it says
+# so ("unfinished"); once the run has finished, it lists every file it made with its SHA-256, which the next run
+# removes if unchanged (:func:`record_made`). Paths are written as JSON strings: a name may hold any character.
 MARKER = ".clausewatch-demo"
 _MARKER_HEAD = "made by `clausewatch demo`; its next run removes the files it lists as made, unchanged, and nothing else\n"
-# Written by earlier releases, which promised in it to replace the whole folder.
-_OLD_MARKER_HEAD = "made by `clausewatch demo`: it replaces this folder on its next run\n"
-_KEPT = "kept"
-_UNFINISHED = "unfinished: every file but those listed as kept was made by the run"
-# The demo's own store, replaced whole: a command run on it since (a crawl) changed the database, and the database
-# without its blobs (or the blobs without it) is a broken store.
-_STORE_PARTS = ("clausewatch.db", "clausewatch.db-wal", "clausewatch.db-shm", "clausewatch.db-journal", "objects", "keys")
+# Heads of earlier releases: the first promised to replace the whole folder; the second listed made files as the
+# current one does, its paths unquoted.
+_WHOLE_FOLDER_HEAD = "made by `clausewatch demo`: it replaces this folder on its next run\n"
+_UNQUOTED_HEAD = "made by `clausewatch demo`; its next run removes the files listed below, unchanged, and nothing else\n"
+_UNFINISHED = "unfinished: what the run made is not listed; only its store is removed"
+# The demo's own store, always removed: a command run on it since (a crawl) changes the database, and the database
+# without its blobs (or the blobs without it) is a broken store. Only the files the store itself names: the
+# database, its journal files, the capture-log key, and blobs (objects/ab/<62 hex digits>).
+_STORE_FILE = re.compile(r"clausewatch\.db(?:-wal|-shm|-journal)?|keys/capture-log\.key(?:\.pub)?"
+                         r"|objects/[0-9a-f]{2}/[0-9a-f]{62}")
 
 
 class DemoFolderError(BadInputError):
@@ -152,7 +157,7 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
     is removed, and of the other files only those its marker lists as made,
     still as the demo wrote them: files added since (a note, the explore
     commands' emails, an edited page) stay, and are returned by their path in
-    the folder.
+    the folder. After a run that did not finish, only the store is removed.
     """
     if folder.exists() and not folder.is_dir():
         raise DemoFolderError(f"demo --out: {folder} is a file, not a folder")
@@ -163,45 +168,47 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
                                   "(no marker file); it was left untouched: choose another folder")
         kept = _remove_made(folder, (folder / MARKER).read_text(encoding="utf-8", errors="replace"))
     ensure_folder(folder, "demo --out")
-    _write_marker(folder, [f"{_KEPT}  {relative}" for relative in kept], unfinished=True)
+    (folder / MARKER).write_text(f"{_MARKER_HEAD}{_UNFINISHED}\n", encoding="utf-8")
     return kept
 
 
 def record_made(folder: Path, kept: tuple[str, ...]) -> None:
     """List in the marker every file of ``folder`` the demo made (all but ``kept``), with its SHA-256."""
-    _write_marker(folder, [f"{_sha256(path)}  {relative}" for path, relative in _files(folder)
-                           if relative not in kept and relative != MARKER])
+    made = sorted(f"{_sha256(path)}  {json.dumps(relative)}" for path, relative in _files(folder)
+                  if relative not in kept and relative != MARKER)
+    (folder / MARKER).write_text(_MARKER_HEAD + "".join(f"{line}\n" for line in made), encoding="utf-8")
 
 
-def _write_marker(folder: Path, lines: list[str], *, unfinished: bool = False) -> None:
-    state = f"{_UNFINISHED}\n" if unfinished else ""
-    (folder / MARKER).write_text(_MARKER_HEAD + state + "".join(f"{line}\n" for line in sorted(lines)),
-                                 encoding="utf-8")
+def _listed(folder: Path, marker: str) -> dict[str, str] | None:
+    """The files a finished run listed, by path, with their SHA-256; None after a run that did not finish."""
+    head, _, body = marker.partition("\n")
+    lines = [line for line in body.split("\n") if line]
+    if head + "\n" == _UNQUOTED_HEAD:
+        return {relative: digest for digest, _, relative in (line.partition("  ") for line in lines)}
+    if head + "\n" != _MARKER_HEAD:
+        raise DemoFolderError(f"demo --out: {folder / MARKER} is not a marker `clausewatch demo` wrote; the folder "
+                              "was left untouched: choose another folder")
+    if lines[:1] == [_UNFINISHED]:
+        return None
+    try:
+        return {json.loads(relative): digest for digest, _, relative in (line.partition("  ") for line in lines)}
+    except ValueError:
+        raise DemoFolderError(f"demo --out: {folder / MARKER} is damaged; the folder was left untouched: choose "
+                              "another folder") from None
 
 
 def _remove_made(folder: Path, marker: str) -> tuple[str, ...]:
     """Remove what the earlier demo made; return the files kept."""
-    if marker == _OLD_MARKER_HEAD:  # as that release's marker promised
+    if marker == _WHOLE_FOLDER_HEAD:  # as that release's marker promised
         shutil.rmtree(folder)
         return ()
-    lines = marker.splitlines()
-    if not lines or lines[0] + "\n" != _MARKER_HEAD:
-        raise DemoFolderError(f"demo --out: {folder / MARKER} is not a marker `clausewatch demo` wrote; the folder "
-                              "was left untouched: choose another folder")
-    unfinished = lines[1:2] == [_UNFINISHED]  # a run that never listed what it made: all but what it kept is its
-    listed = {relative: digest for digest, _, relative in (line.partition("  ") for line in lines[1:]) if relative}
-    for part in _STORE_PARTS:
-        path = folder / part
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
+    listed = _listed(folder, marker)
     kept, emptied = [], set()
     for path, relative in _files(folder):
         if relative == MARKER:
             continue
-        digest = listed.get(relative)
-        if digest != _KEPT and (digest == _sha256(path) or (unfinished and digest is None)):
+        made = listed is not None and listed.get(relative) == _sha256(path)
+        if made or (_STORE_FILE.fullmatch(relative) and not path.is_symlink()):
             path.unlink()
             emptied.update(path.parents)
         else:

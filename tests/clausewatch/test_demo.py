@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import json
 import shlex
 from pathlib import Path
@@ -106,25 +108,44 @@ def test_a_second_demo_removes_only_the_files_the_first_made_unchanged(tmp_path)
     assert not (folder / "site" / "records").exists()  # emptied of the demo's files, so removed
 
 
-def test_a_demo_store_changed_since_is_replaced_whole_and_an_unfinished_run_is_cleaned_up(tmp_path):
+def test_a_demo_store_changed_since_is_replaced_whole_and_nothing_an_operator_made_goes(tmp_path):
     # A crawl run on the demo's store changed the database, which was then "kept" while its blobs went: the folder
-    # was broken for good (review of 2026-12-01). The store is the demo's, replaced whole.
+    # was broken for good (review of 2026-12-01). The store is the demo's, replaced whole; files an operator put
+    # anywhere, in keys/ and objects/ too, or named with a line separator, stay, after a run that did not finish too.
     folder = tmp_path / "demo"
     prepare_folder(folder)
-    for name in ("clausewatch.db", "objects/ab/blob", "keys/capture-log.key", "site/index.html"):
+    blob = "objects/ab/" + "c" * 62
+    for name in ("clausewatch.db", blob, "keys/capture-log.key", "keys/capture-log.key.pub", "site/index.html"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(f"the demo's {name}")
     record_made(folder, ())
     (folder / "clausewatch.db").write_text("changed by a crawl since")
-    (folder / "notes.txt").write_text("mine")
+    mine = ("notes.txt", "keys/my-prod.key", "objects/README", "report\u2028final.txt")
+    for name in mine:
+        (folder / name).write_text("mine")
 
     kept = prepare_folder(folder)  # a run that stops before its end: it never lists what it made
-    assert kept == ("notes.txt",)
-    assert sorted(p.name for p in folder.iterdir()) == [MARKER, "notes.txt"]
+    assert sorted(kept) == sorted(mine)
     (folder / "site").mkdir()
     (folder / "site" / "half.html").write_text("written by the unfinished run")
+    (folder / "clausewatch.db").write_text("the unfinished run's store")
+    (folder / "later.txt").write_text("written by the operator after the failure")
 
-    assert prepare_folder(folder) == ("notes.txt",)  # the unfinished run's files go, what it kept stays
+    assert sorted(prepare_folder(folder)) == sorted([*mine, "later.txt", "site/half.html"])
+    assert not (folder / "clausewatch.db").exists()  # the store goes, whatever the marker says
+    assert all((folder / name).read_text() == "mine" for name in mine)
+
+
+def test_a_marker_of_the_previous_release_listing_its_files_unquoted_is_read(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "site").mkdir()
+    (folder / "site" / "index.html").write_text("page")
+    digest = hashlib.sha256(b"page").hexdigest()
+    (folder / MARKER).write_text("made by `clausewatch demo`; its next run removes the files listed below, unchanged, "
+                                 f"and nothing else\n{digest}  site/index.html\n")
+    (folder / "notes.txt").write_text("mine")
+    assert prepare_folder(folder) == ("notes.txt",)
     assert sorted(p.name for p in folder.iterdir()) == [MARKER, "notes.txt"]
 
 
