@@ -258,11 +258,16 @@ requests = {r.get("warc-concurrent-to"): r for r in records.values() if r["warc-
 exchange = lambda r: sha256(r["head"] if r["warc-type"] == "request" else requests[r["warc-record-id"]]["head"] + r["head"])
 logged = [records.get(record_id) for record_id in leaf["records"]]
 assert None not in logged, "capture.warc.gz lacks a logged record"
-bound = {*leaf["records"], *(r["warc-refers-to"] for r in logged if r["warc-type"] == "revisit" and "warc-refers-to" in r)}
-for record in records.values():
-    assert record["warc-type"] == "warcinfo" or record["warc-record-id"] in bound or (
-        record["warc-type"] in ("request", "conversion")
-        and (record.get("warc-concurrent-to") or record.get("warc-refers-to")) in bound), \
+bound = {r["warc-record-id"]: r for r in logged}
+bound.update({r["warc-refers-to"]: records.get(r["warc-refers-to"], {}) for r in logged if r["warc-type"] == "revisit"
+              and "warc-refers-to" in r})
+asked = [r.get("warc-concurrent-to") for r in records.values() if r["warc-type"] == "request"]
+for record in records.values():  # the warcinfo; the bound records; one request each, at its URL and date; a browser
+    kind, answered = record["warc-type"], bound.get(record.get("warc-concurrent-to"), {})  # page's conversion
+    assert kind == "warcinfo" or record["warc-record-id"] in bound or (
+        kind == "request" and answered and asked.count(record["warc-concurrent-to"]) == 1
+        and (record["warc-target-uri"], record["warc-date"]) == (answered["warc-target-uri"], answered["warc-date"])
+    ) or (kind == "conversion" and record.get("warc-refers-to") in bound and sha256(record["payload"]) == leaf["snapshot"]), \
         f"capture.warc.gz holds {record['warc-record-id']}, a record the log does not bind"
 shown = {}
 for n, record in enumerate(logged):

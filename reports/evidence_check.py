@@ -178,14 +178,23 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
 
 
 def _unbound_records(records: dict[str, _WarcRecord], leaf: LogLeaf) -> Iterator[str]:
-    """Every record is the log's: the warcinfo, a logged record, the response a logged revisit refers to, the
-    request of either, or a browser page's conversion of either. Anything else would ride along unchecked."""
-    bound = set(leaf.records)
-    bound |= {r.refers_to for rid in leaf.records if (r := records.get(rid)) and r.kind == "revisit" and r.refers_to}
+    """Every record is the log's: the warcinfo, a logged record, the response a logged revisit refers to, the one
+    request of each, at its URL and date, or the conversion of a page rendered in a browser (whose payload is the
+    logged snapshot). Anything else would ride along unchecked."""
+    bound = {rid: record for rid in leaf.records if (record := records.get(rid)) is not None}
+    bound |= {r.refers_to: records[r.refers_to] for r in list(bound.values())
+              if r.kind == "revisit" and r.refers_to in records}
+    asked: dict[str, int] = {}
     for record in records.values():
         if record.kind == "warcinfo" or record.record_id in bound:
             continue
-        if record.kind in ("request", "conversion") and (record.concurrent_to or record.refers_to) in bound:
+        if record.kind == "request" and (answered := bound.get(record.concurrent_to)) is not None \
+                and (record.url, record.date) == (answered.url, answered.date):
+            asked[answered.record_id] = asked.get(answered.record_id, 0) + 1
+            if asked[answered.record_id] == 1:
+                continue
+        elif record.kind == "conversion" and record.refers_to in bound and leaf.snapshot \
+                and record.payload_sha256 == leaf.snapshot:
             continue
         yield f"capture.warc.gz: the {record.kind} record {record.record_id} is not one the log binds"
 

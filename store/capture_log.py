@@ -416,6 +416,8 @@ def _first_entries_of_versions(*, rebuilt: bool = False):
 # A capture that stands for a technical version: a page fetched while it was the document's version.
 REBUILT_VERSION_CAPTURE = (VersionRow.technical.is_(True), FetchRow.outcome == "unchanged",
                            FetchRow.snapshot_id.is_not(None))
+# Failing that, a 304 while it was: the server said the page was as archived (its revisit names the response).
+REBUILT_VERSION_NOT_MODIFIED = (VersionRow.technical.is_(True), FetchRow.outcome == "not_modified")
 
 
 class CaptureLog:

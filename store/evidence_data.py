@@ -220,8 +220,10 @@ def _last_capture_by(session: Session, document_pk: int, version_sha: str, at: d
 
 def _first_capture(session: Session, document_pk: int, version_sha: str, document_id: str) -> LogEntryRow:
     """The capture that first recorded the version; for a technical version (rebuilt from earlier captures), the
-    first capture of a page that named it as the document's version."""
-    for where in ((FetchRow.outcome == "new_version",), capture_log.REBUILT_VERSION_CAPTURE):
+    first capture of a page that named it as the document's version, or else the first 304 that did (a page that
+    never changed again answers nothing else)."""
+    for where in ((FetchRow.outcome == "new_version",), capture_log.REBUILT_VERSION_CAPTURE,
+                  capture_log.REBUILT_VERSION_NOT_MODIFIED):
         entry = session.scalar(
             select(LogEntryRow).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
             .join(VersionRow, VersionRow.id == FetchRow.version_id)

@@ -695,3 +695,65 @@ def test_the_script_prints_the_signed_time_not_the_one_written_beside_it(combine
     tampered, folder = _retampered(combined["root"] / "revert.zip", tmp_path, _edit_json("log/tree-head.json", backdate))
     outside = run_outside(snippet_of(folder), folder)
     assert outside.returncode == 0 and "signed 2024" not in outside.stdout and " signed 20" in outside.stdout
+
+
+def test_a_version_rebuilt_by_reprocess_is_proved_by_a_304_when_its_page_never_changed_again(tmp_path):
+    # Rebuilt versions were proved only by a page fetched in full while they stood: a page answering 304 ever after
+    # never gave one, and `evidence` kept promising that the next crawl's capture would (third evidence review).
+    with LocalSite() as site:
+        base = acme_home(tmp_path, site)
+        site.set("/terms", Page(POLICY.format(law="Ireland").encode()))
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+        catalog = Path(base[3]) / "acme.yaml"
+        catalog.write_text(catalog.read_text() + "    remove: ['h2']\n")  # the reading changes: a technical version
+        assert invoke(*base, "init").exit_code == 0
+        rebuilt = invoke(*base, "reprocess")
+        assert rebuilt.exit_code == 0, rebuilt.output
+        again = invoke(*base, "crawl", "--delay", "0")
+        assert again.exit_code == 0 and "not_modified" in again.output
+
+    made = invoke(*base, "evidence", "CW-D-00001", "--out", str(tmp_path / "rebuilt.zip"))
+
+    assert made.exit_code == 0, made.output
+    assert invoke("verify-evidence", str(tmp_path / "rebuilt.zip")).exit_code == 0
+    folder = unzip(tmp_path / "rebuilt.zip", tmp_path / "unzipped")
+    leaf = json.loads((folder / "log" / "leaf.json").read_text())
+    assert leaf["outcome"] == "not_modified" and "Governing law" not in (folder / "version.txt").read_text()
+    assert run_outside(snippet_of(folder), folder).returncode == 0
+
+
+def _append_record(folder: Path, fields: dict, block: bytes) -> None:
+    fields = {**fields, "Content-Length": str(len(block)),
+              "WARC-Block-Digest": "sha256:" + hashlib.sha256(block).hexdigest()}
+    header = "WARC/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
+    warc = folder / "capture.warc.gz"
+    warc.write_bytes(warc.read_bytes() + gzip.compress(header.encode() + block + b"\r\n\r\n"))
+
+
+def _forged_conversion(folder: Path) -> None:
+    leaf = json.loads((folder / "log" / "leaf.json").read_text())
+    page = b"<main><p>Our liability is unlimited and we waive arbitration.</p></main>"
+    _append_record(folder, {"WARC-Type": "conversion", "WARC-Record-ID": "<urn:uuid:00000000-0000-0000-0000-00000000c0de>",
+                            "WARC-Date": leaf["dates"][0], "WARC-Target-URI": leaf["urls"][0],
+                            "WARC-Refers-To": leaf["records"][0], "Content-Type": "text/html; charset=utf-8",
+                            "WARC-Payload-Digest": "sha256:" + hashlib.sha256(page).hexdigest()}, page)
+
+
+def _second_request(folder: Path) -> None:
+    leaf = json.loads((folder / "log" / "leaf.json").read_text())
+    head = b"GET /evil.html HTTP/1.1\r\nHost: attacker.example\r\n\r\n"
+    _append_record(folder, {"WARC-Type": "request", "WARC-Record-ID": "<urn:uuid:00000000-0000-0000-0000-0000000e0e11>",
+                            "WARC-Date": leaf["dates"][0], "WARC-Target-URI": "http://attacker.example/evil.html",
+                            "WARC-Concurrent-To": leaf["records"][0],
+                            "Content-Type": "application/http; msgtype=request"}, head)
+
+
+@pytest.mark.parametrize(("edit", "named"), [(_forged_conversion, "conversion record"),
+                                             (_second_request, "request record")])
+def test_a_forged_rendering_or_a_second_request_does_not_ride_along(combined, tmp_path, edit, named):
+    # Third evidence review: a conversion record (the page "as rendered") for a page never rendered, and a second
+    # request for another URL beside the logged one, passed both checkers.
+    tampered, folder = _retampered(combined["root"] / "combined.zip", tmp_path, edit)
+    code, output, outside = _both_checks(tampered, folder)
+    assert code == 1 and named in output and "is not one the log binds" in output, output
+    assert outside != 0
