@@ -72,8 +72,7 @@ def _run(decompressor, data: bytes, out: bytearray, max_size: int, name: str) ->
     except zlib.error as error:
         raise CorruptBodyError(f"the {name} body does not decode: {error}") from None
     if not decompressor.eof:
-        raise TruncatedBodyError(f"the {name} body ends before its stream does ({len(data)} bytes sent, "
-                                 f"{len(out)} decoded): the page was cut short")
+        raise _cut_short(name, len(data), len(out))
 
 
 def _unbrotli(body: bytes, max_size: int) -> bytes:
@@ -90,8 +89,7 @@ def _unbrotli(body: bytes, max_size: int) -> bytes:
     except brotli.error as error:
         raise CorruptBodyError(f"the br body does not decode: {error}") from None
     if not decompressor.is_finished():
-        raise TruncatedBodyError(f"the br body ends before its stream does ({len(body)} bytes sent, "
-                                 f"{len(out)} decoded): the page was cut short")
+        raise _cut_short("br", len(body), len(out))
     return bytes(out)
 
 
@@ -108,7 +106,11 @@ def _unzstd(body: bytes, max_size: int) -> bytes:
         except zstd.ZstdError as error:
             raise CorruptBodyError(f"the zstd body does not decode: {error}") from None
         if not decompressor.eof:
-            raise TruncatedBodyError(f"the zstd body ends before its stream does ({len(body)} bytes sent, "
-                                     f"{len(out)} decoded): the page was cut short")
+            raise _cut_short("zstd", len(body), len(out))
         rest = decompressor.unused_data  # the next frame, if any
     return bytes(out)
+
+
+def _cut_short(name: str, sent: int, decoded: int) -> TruncatedBodyError:
+    return TruncatedBodyError(f"the {name} body ends before its stream does ({sent} bytes sent, {decoded} decoded): "
+                              "the page was cut short")

@@ -38,6 +38,14 @@ def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+def stop_and_wait_for_the_word(crawling: subprocess.Popen, signum: signal.Signals) -> None:
+    """Send ``signum`` to a running crawl and read its log until it says it is stopping."""
+    crawling.send_signal(signum)
+    for line in crawling.stderr:
+        if f"received {signum.name}: finishing the fetches in flight" in line:
+            break
+
+
 def write_platform(catalog: Path, slug: str, url: str, *, key: str = "select") -> None:
     catalog.mkdir(exist_ok=True)
     (catalog / f"{slug}.yaml").write_text(
@@ -239,10 +247,7 @@ def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert site.wait_for_request("/zeta"), "the crawl never reached /zeta"
-        crawling.send_signal(signal.SIGINT)
-        for line in crawling.stderr:
-            if "received SIGINT: finishing the fetches in flight" in line:
-                break
+        stop_and_wait_for_the_word(crawling, signal.SIGINT)
         crawling.send_signal(signal.SIGINT)
         _out, err = crawling.communicate(timeout=120)
     finally:
@@ -506,10 +511,7 @@ def test_a_stop_sends_none_of_the_requests_waiting_for_their_crawl_delay(tmp_pat
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert site.wait_for_request("/alpha"), "the crawl never reached /alpha"
-            crawling.send_signal(signal.SIGTERM)
-            for line in crawling.stderr:
-                if "received SIGTERM: finishing the fetches in flight" in line:
-                    break
+            stop_and_wait_for_the_word(crawling, signal.SIGTERM)
             site.release()
             out, err = crawling.communicate(timeout=120)
         finally:

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite, Page
-from tests.clausewatch.home_support import acme_home
+from tests.clausewatch.home_support import acme_home, two_page_home
 
 POLICY = """<html><body><main><h1>Terms of Service</h1>
 <h2>1. Governing law</h2><p>These terms are governed by the laws of {law}.</p>
@@ -408,13 +408,7 @@ def test_a_bundle_of_a_document_combined_from_two_pages_verifies(tmp_path):
     # The log names the first page's snapshot; the check wanted every response record to carry it, so no bundle
     # of a combined document ever verified, on a store nobody had touched.
     with LocalSite() as site:
-        catalog = tmp_path / "catalog"
-        catalog.mkdir()
-        (catalog / "beta.yaml").write_text(
-            "name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    sources:\n"
-            f"      - url: {site.url('/part1')}\n      - url: {site.url('/part2')}\n")
-        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
-        assert invoke(*base, "init").exit_code == 0
+        base = two_page_home(tmp_path, site)
         site.set("/part1", Page(b"<main><h1>Privacy</h1><p>We collect your email address to run the service.</p></main>"))
         for wording in ("We do not sell your personal data.", "We may sell your personal data to advertisers."):
             site.set("/part2", Page(f"<main><h2>Sharing</h2><p>{wording}</p></main>".encode()))
@@ -491,14 +485,7 @@ def combined(tmp_path_factory) -> dict:
     text (Ireland, Delaware, Ireland)."""
     root = tmp_path_factory.mktemp("combined")
     with LocalSite() as site:
-        catalog = root / "catalog"
-        catalog.mkdir()
-        (catalog / "beta.yaml").write_text(
-            "name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    sources:\n"
-            f"      - url: {site.url('/part1')}\n      - url: {site.url('/part2')}\n"
-            f"  - type: Terms of Service\n    url: {site.url('/terms')}\n")
-        base = ["--home", str(root / "home"), "--catalog", str(catalog)]
-        assert invoke(*base, "init").exit_code == 0
+        base = two_page_home(root, site, more=f"  - type: Terms of Service\n    url: {site.url('/terms')}\n")
         site.set("/part1", Page(b"<main><h1>Privacy</h1><p>We collect your email address to run the service.</p></main>"))
         for wording, law in (("We do not sell your data.", "Ireland"), ("We may sell your data to advertisers.",
                                                                          "Delaware"), (None, "Ireland")):

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite, Page
+from tests.clausewatch.home_support import two_page_home
 
 REPO = Path(__file__).resolve().parents[2]
 PYWB_BIN = Path(os.environ.get("CLAUSEWATCH_PYWB_BIN", REPO / ".venv-pywb" / "bin"))
@@ -101,15 +102,9 @@ def test_after_a_revert_the_page_is_the_latest_capture_not_the_superseded_text(t
 def test_a_document_of_two_pages_opens_at_its_first(tmp_path):
     # pages.jsonl pointed a two-page privacy policy at its second page, the one fetched last (review of 2026-12-01).
     with LocalSite() as site:
-        catalog = tmp_path / "catalog"
-        catalog.mkdir()
-        (catalog / "beta.yaml").write_text(
-            "name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    sources:\n"
-            f"      - url: {site.url('/part1')}\n      - url: {site.url('/part2')}\n")
+        base = two_page_home(tmp_path, site)
         site.set("/part1", Page(POLICY.format("Ireland").encode()))
         site.set("/part2", Page(b"<main><h2>Sharing</h2><p>We do not sell your data.</p></main>"))
-        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
-        invoke(*base, "init")
         assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
         first = site.url("/part1")
     wacz = tmp_path / "beta.wacz"
