@@ -132,11 +132,14 @@ class DemoResult:
 # so ("unfinished"); once the run has finished, it lists every file it made with its SHA-256, which the next run
 # removes if unchanged (:func:`record_made`). Paths are written as JSON strings: a name may hold any character.
 MARKER = ".clausewatch-demo"
-_MARKER_HEAD = "made by `clausewatch demo`; its next run removes the files it lists as made, unchanged, and nothing else\n"
+_MARKER_HEAD = "made by `clausewatch demo`; its next run removes its store and the files listed as made, unchanged\n"
 # Heads of earlier releases: the first promised to replace the whole folder; the second listed made files as the
 # current one does, its paths unquoted.
 _WHOLE_FOLDER_HEAD = "made by `clausewatch demo`: it replaces this folder on its next run\n"
-_UNQUOTED_HEAD = "made by `clausewatch demo`; its next run removes the files listed below, unchanged, and nothing else\n"
+_UNQUOTED_HEADS = (
+    "made by `clausewatch demo`; its next run removes the files listed below, unchanged, and nothing else\n",
+    "made by `clausewatch demo`; its next run removes the files it lists as made, unchanged, and nothing else\n",
+)
 _UNFINISHED = "unfinished: what the run made is not listed; only its store is removed"
 # The demo's own store, always removed: a command run on it since (a crawl) changes the database, and the database
 # without its blobs (or the blobs without it) is a broken store. Only the files the store itself names: the
@@ -183,8 +186,9 @@ def _listed(folder: Path, marker: str) -> dict[str, str] | None:
     """The files a finished run listed, by path, with their SHA-256; None after a run that did not finish."""
     head, _, body = marker.partition("\n")
     lines = [line for line in body.split("\n") if line]
-    if head + "\n" == _UNQUOTED_HEAD:
-        return {relative: digest for digest, _, relative in (line.partition("  ") for line in lines)}
+    if head + "\n" in _UNQUOTED_HEADS:  # written during this change's review; "unfinished" then read as a path
+        return {relative: digest for digest, _, relative in (line.partition("  ") for line in lines)
+                if relative and digest not in ("kept",) and not digest.startswith("unfinished")}
     if head + "\n" != _MARKER_HEAD:
         raise DemoFolderError(f"demo --out: {folder / MARKER} is not a marker `clausewatch demo` wrote; the folder "
                               "was left untouched: choose another folder")

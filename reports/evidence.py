@@ -262,12 +262,14 @@ bound = {r["warc-record-id"]: r for r in logged}
 bound.update({r["warc-refers-to"]: records.get(r["warc-refers-to"], {}) for r in logged if r["warc-type"] == "revisit"
               and "warc-refers-to" in r})
 asked = [r.get("warc-concurrent-to") for r in records.values() if r["warc-type"] == "request"]
-for record in records.values():  # the warcinfo; the bound records; one request each, at its URL and date; a browser
-    kind, answered = record["warc-type"], bound.get(record.get("warc-concurrent-to"), {})  # page's conversion
+rendered = [r.get("warc-refers-to") for r in records.values() if r["warc-type"] == "conversion"]
+for record in records.values():  # the warcinfo; the bound records; one request each, at its URL and date; one
+    kind, answered = record["warc-type"], bound.get(record.get("warc-concurrent-to"), {})  # rendering (a browser's)
     assert kind == "warcinfo" or record["warc-record-id"] in bound or (
         kind == "request" and answered and asked.count(record["warc-concurrent-to"]) == 1
         and (record["warc-target-uri"], record["warc-date"]) == (answered["warc-target-uri"], answered["warc-date"])
-    ) or (kind == "conversion" and record.get("warc-refers-to") in bound and sha256(record["payload"]) == leaf["snapshot"]), \
+    ) or (kind == "conversion" and record.get("warc-refers-to") in bound and rendered.count(record["warc-refers-to"]) == 1
+          and (record["warc-refers-to"] != leaf["records"][0] or sha256(record["payload"]) == leaf["snapshot"])), \
         f"capture.warc.gz holds {record['warc-record-id']}, a record the log does not bind"
 shown = {}
 for n, record in enumerate(logged):

@@ -179,8 +179,8 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
 
 def _unbound_records(records: dict[str, _WarcRecord], leaf: LogLeaf) -> Iterator[str]:
     """Every record is the log's: the warcinfo, a logged record, the response a logged revisit refers to, the one
-    request of each, at its URL and date, or the conversion of a page rendered in a browser (whose payload is the
-    logged snapshot). Anything else would ride along unchecked."""
+    request of each, at its URL and date, or the one conversion of a page rendered in a browser (the first page's
+    is the logged snapshot). Anything else would ride along unchecked."""
     bound = {rid: record for rid in leaf.records if (record := records.get(rid)) is not None}
     bound |= {r.refers_to: records[r.refers_to] for r in list(bound.values())
               if r.kind == "revisit" and r.refers_to in records}
@@ -193,10 +193,16 @@ def _unbound_records(records: dict[str, _WarcRecord], leaf: LogLeaf) -> Iterator
             asked[answered.record_id] = asked.get(answered.record_id, 0) + 1
             if asked[answered.record_id] == 1:
                 continue
-        elif record.kind == "conversion" and record.refers_to in bound and leaf.snapshot \
-                and record.payload_sha256 == leaf.snapshot:
+        elif record.kind == "conversion" and record.refers_to in bound and _one_conversion(records, record) \
+                and (record.refers_to != (leaf.records or ("",))[0] or record.payload_sha256 == leaf.snapshot):
             continue
         yield f"capture.warc.gz: the {record.kind} record {record.record_id} is not one the log binds"
+
+
+def _one_conversion(records: dict[str, _WarcRecord], conversion: _WarcRecord) -> bool:
+    """A browser page has one rendering: the first page's is the logged snapshot; a later page's is not bound by
+    the leaf (leaf version 3 binds no conversion), only its being the one rendering of a bound response."""
+    return sum(1 for r in records.values() if r.kind == "conversion" and r.refers_to == conversion.refers_to) == 1
 
 
 def _exchange_heads(record: _WarcRecord, requests: dict[str | None, _WarcRecord]) -> str:
