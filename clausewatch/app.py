@@ -36,6 +36,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def first_few(names: Sequence[str], shown: int = 3) -> str:
+    """``a, b, c and 2 more``: a list named in one line."""
+    rest = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + rest
+
+
 def open_store(settings: Settings, mode: str = "write") -> Store:
     """Open the store the settings name.
 

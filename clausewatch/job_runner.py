@@ -28,7 +28,7 @@ from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clausewatch.app import Selection, selection_problem, utcnow
+from clausewatch.app import Selection, first_few, selection_problem, utcnow
 from clausewatch.errors import BadInputError, error_lines, exit_status_of
 from clausewatch.logs import log_event
 from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, load_schedules
@@ -132,9 +132,8 @@ def undelivered(report: Any, what: str) -> ActionResult:
     missed = sorted({d.recipient for d in report.deliveries if not d.ok})
     if not missed:
         return result
-    shown = ", ".join(missed[:3]) + (f" and {len(missed) - 3} more" if len(missed) > 3 else "")
-    return replace_fields(result, errors=(f"{len(missed)} {what} not delivered ({shown}): sent again at the "
-                                          "next run",))
+    return replace_fields(result, errors=(f"{len(missed)} {what} not delivered ({first_few(missed)}): sent again at "
+                                          "the next run",))
 
 
 @register_action("alerts")

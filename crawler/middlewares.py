@@ -92,17 +92,13 @@ class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
         refresh = declared_refresh(response)
         if refresh is None or refresh.url is None or refresh.delay >= self.max_delay:
             return response
-        try:
+        try:  # a URL no request can be made of raises ValueError, anywhere from the join to the request
             url = urljoin(_base_of(response), refresh.url)
-            scheme = urlsplit(url).scheme.lower()
-        except ValueError as error:
-            raise SchemeRefusedError(f"refused meta refresh on {response.url}: {error}") from error
-        if url == response.url:
-            return response  # the page reloading itself
-        if scheme not in ("http", "https"):
-            raise SchemeRefusedError(f"refused meta refresh from {response.url} to {url[:200]!r}: "
-                                     "only http(s) URLs are fetched")
-        try:
+            if url == response.url:
+                return response  # the page reloading itself
+            if urlsplit(url).scheme.lower() not in ALLOWED_SCHEMES:
+                raise SchemeRefusedError(f"refused meta refresh from {response.url} to {url[:200]!r}: "
+                                         "only http(s) URLs are fetched")
             redirected = self._redirect_request_using_get(request, response, url)
         except ValueError as error:
             raise SchemeRefusedError(f"refused meta refresh on {response.url}: {error}") from error

@@ -253,9 +253,10 @@ def leaf_for(session: Session, fetch: FetchRow, document_id: str, records: Seque
     the responses its revisits refer to, by record id (looked up when not given)."""
     snapshot = session.get(SnapshotRow, fetch.snapshot_id) if fetch.snapshot_id else None
     version = session.get(VersionRow, fetch.version_id) if fetch.version_id else None
-    missing = [r.refers_to_record_id for r in records
-               if r.refers_to_record_id and (originals is None or r.refers_to_record_id not in originals)]
-    originals = {**(originals or {}), **responses_by_id(session, missing)}
+    originals = originals or {}
+    if missing := [r.refers_to_record_id for r in records
+                   if r.refers_to_record_id and r.refers_to_record_id not in originals]:
+        originals = {**originals, **responses_by_id(session, missing)}
     return make_leaf(fetch, document_id, records, snapshot.sha256 if snapshot else None,
                      version.sha256 if version else None,
                      fallback_url=snapshot.final_url if snapshot else fallback_url,

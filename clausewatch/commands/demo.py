@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from clausewatch.notifying import send_alerts
-from clausewatch.app import open_store
+from clausewatch.app import first_few, open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.demo import explore_commands, record_made, run_demo, summarise
 from clausewatch.publishing import build_site, send_digest
@@ -37,8 +37,8 @@ def command(settings, out: Path | None) -> None:
         store.close()
     record_made(folder, result.kept)
     if result.kept:
-        shown = ", ".join(result.kept[:3]) + (f" and {len(result.kept) - 3} more" if len(result.kept) > 3 else "")
-        click.echo(f"kept {len(result.kept)} file(s) the demo did not make (or that changed since): {shown}")
+        click.echo(f"kept {len(result.kept)} file(s) the demo did not make (or that changed since): "
+                   f"{first_few(result.kept)}")
     click.echo("")
     click.echo(f"store:    {settings.database_url}")
     click.echo(f"blobs:    {settings.blobs}")

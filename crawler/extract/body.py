@@ -17,6 +17,7 @@ _TEXT_TYPES = ("text/plain", "text/markdown", "text/x-markdown")
 # expected (images, archives, office files, fonts).
 _BINARY_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh",
                  b"\xd0\xcf\x11\xe0", b"RIFF", b"wOFF", b"wOF2", b"\x00\x00\x01\x00", b"7z\xbc\xaf")
+_WIDE_CODECS = ("utf-16", "utf-32")
 _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 # Control bytes no text holds (tab, line breaks and form feed aside). A stray one in a page (a NUL pasted into a
 # policy) is the page's own oddity, and the page is still archived; binary data is full of them: over a tenth of
@@ -54,7 +55,7 @@ def _declared_wide_text(head: bytes, content_type: str | None) -> bool:
     """A body in the UTF-16 or UTF-32 its Content-Type declares, without a BOM: text once decoded so (its NULs,
     half its bytes, made it look binary)."""
     declared = charset(content_type)
-    if not declared or not declared.startswith(("utf-16", "utf-32")):
+    if not declared or not declared.startswith(_WIDE_CODECS):
         return False
     text = head[:len(head) - len(head) % 4].decode(declared, errors="replace")
     return not _looks_binary(text.encode("utf-8", errors="replace"))
@@ -94,7 +95,7 @@ def decode(body: bytes, declared: str | None, *, is_html: bool) -> str:
     for bom, encoding in _BOM_NAMES.items():
         if body.startswith(bom):
             return body[len(bom):].decode(encoding, errors="replace")
-    if (declared or "").startswith(("utf-16", "utf-32")) and body[:1024].count(0) > _BINARY_CONTROL_SHARE * len(body[:1024]):
+    if (declared or "").startswith(_WIDE_CODECS) and body[:1024].count(0) > _BINARY_CONTROL_SHARE * len(body[:1024]):
         return body.decode(declared, errors="replace")  # its NULs show it is (a server's utf-16 may be a slip)
     if body.isascii():
         return body.decode("ascii")

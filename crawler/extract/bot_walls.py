@@ -51,11 +51,15 @@ _NOT_FOUND = re.compile(
 )
 
 
+def _title(soup: BeautifulSoup) -> str:
+    """The document's own title: an inline SVG's <title> names an icon, not the page."""
+    title_tag = (soup.head or soup).find("title", recursive=soup.head is not None)
+    return title_tag.get_text(" ", strip=True) if title_tag else ""
+
+
 def check_title(soup: BeautifulSoup, url: str) -> None:
     """Raise ``bot_wall`` when the page title is that of a challenge or block page."""
-    # The document's own title: an inline SVG's <title> names an icon, not the page.
-    title_tag = (soup.head or soup).find("title", recursive=soup.head is not None)
-    title = title_tag.get_text(" ", strip=True) if title_tag else ""
+    title = _title(soup)
     if _BOT_WALL_TITLE.match(title):
         raise ExtractionError("bot_wall", f"{url} served a bot wall titled {title[:80]!r}")
 
@@ -75,6 +79,7 @@ def check_markers(html: str, url: str, text_length: int, *, text: str | None = N
 # looked for in the text of <script> elements only (an attribute such as data-location="de" is no redirect).
 _SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.I | re.S)
 _SCRIPT_REDIRECT = re.compile(r"(?<![\w$-])location(?:\.href)?\s*=(?!=)|(?<![\w$-])location\.(?:replace|assign)\s*\(")
+_HANDLER = re.compile(r"\bfunction\b|=>|addEventListener|\bon[a-z]+\s*=")
 _REDIRECT_STUB = 300
 # ... and a stub's few words, which say the page is moving on (a button's script alone is no redirect).
 _STUB_WORDS = re.compile(r"redirect|click here|moved|if you are not|you will be|loading|please wait|weiterleitung"
@@ -83,8 +88,7 @@ _STUB_WORDS = re.compile(r"redirect|click here|moved|if you are not|you will be|
 
 def _immediate_redirect(script: str) -> bool:
     """A script that moves on as it runs (or after a timeout), not one that defines a handler for a button."""
-    return bool(_SCRIPT_REDIRECT.search(script)) and (
-        "setTimeout" in script or not re.search(r"\bfunction\b|=>|addEventListener|\bon[a-z]+\s*=", script))
+    return bool(_SCRIPT_REDIRECT.search(script)) and ("setTimeout" in script or not _HANDLER.search(script))
 
 
 def check_script_redirect(html: str, markdown: str, url: str) -> None:
@@ -102,8 +106,7 @@ def check_not_found(soup: BeautifulSoup, markdown: str, url: str, *, whole_page:
     speaks for the page even when a selected section of it is what is kept."""
     if len(markdown) >= _SHORT_PAGE:
         return
-    title_tag = (soup.head or soup).find("title", recursive=soup.head is not None)
-    said = [title_tag.get_text(" ", strip=True) if title_tag else ""]
+    said = [_title(soup)]
     if whole_page:
         said.append(next((line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")), ""))
     for text in said:
