@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 
-from clausewatch.app import ensure_folder, open_store
+from clausewatch.app import ensure_folder, first_few, open_store
 from clausewatch.crawling import crawl_catalog, store_failure_problem
 from clausewatch.errors import BadInputError
 from clausewatch.loopback_site import LocalSite, Page
@@ -140,7 +140,8 @@ _UNQUOTED_HEADS = (
     "made by `clausewatch demo`; its next run removes the files listed below, unchanged, and nothing else\n",
     "made by `clausewatch demo`; its next run removes the files it lists as made, unchanged, and nothing else\n",
 )
-_UNFINISHED = "unfinished: what the run made is not listed; only its store is removed"
+_UNFINISHED = "unfinished: only its store and the files listed below, unchanged, are removed"
+_UNFINISHED_BEFORE = "unfinished: what the run made is not listed; only its store is removed"  # listed none
 # The demo's own store, always removed: a command run on it since (a crawl) changes the database, and the database
 # without its blobs (or the blobs without it) is a broken store. Only the files the store itself names: the
 # database, its journal files, the capture-log key, and blobs (objects/ab/<62 hex digits>).
@@ -160,7 +161,10 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
     is removed, and of the other files only those its marker lists as made,
     still as the demo wrote them: files added since (a note, the explore
     commands' emails, an edited page) stay, and are returned by their path in
-    the folder. After a run that did not finish, only the store is removed.
+    the folder. After a run that did not finish, only the store and the files it
+    listed while it worked are removed. A file the run writes whole at a fixed
+    place (:func:`fixed_files`: its catalog, its subscribers) that is not the
+    earlier demo's as it wrote it stops the run before anything is removed.
     """
     if folder.exists() and not folder.is_dir():
         raise DemoFolderError(f"demo --out: {folder} is a file, not a folder")
@@ -169,7 +173,10 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
         if not (folder / MARKER).is_file():
             raise DemoFolderError(f"demo --out: {folder} already exists and was not made by `clausewatch demo` "
                                   "(no marker file); it was left untouched: choose another folder")
-        kept = _remove_made(folder, (folder / MARKER).read_text(encoding="utf-8", errors="replace"))
+        marker = (folder / MARKER).read_text(encoding="utf-8", errors="replace")
+        if marker != _WHOLE_FOLDER_HEAD:
+            _refuse_overwrites(folder, _listed(folder, marker))
+        kept = _remove_made(folder, marker)
     ensure_folder(folder, "demo --out")
     (folder / MARKER).write_text(f"{_MARKER_HEAD}{_UNFINISHED}\n", encoding="utf-8")
     return kept
@@ -182,8 +189,37 @@ def record_made(folder: Path, kept: tuple[str, ...]) -> None:
     (folder / MARKER).write_text(_MARKER_HEAD + "".join(f"{line}\n" for line in made), encoding="utf-8")
 
 
-def _listed(folder: Path, marker: str) -> dict[str, str] | None:
-    """The files a finished run listed, by path, with their SHA-256; None after a run that did not finish."""
+def record_written(folder: Path) -> None:
+    """While the run works, list the files it has written at fixed places (:func:`fixed_files`), so that a run
+    cut short after writing them leaves them for the next run to replace, not to refuse as an operator's."""
+    written = sorted(f"{_sha256(folder / relative)}  {json.dumps(relative)}" for relative in fixed_files()
+                     if (folder / relative).is_file())
+    (folder / MARKER).write_text(f"{_MARKER_HEAD}{_UNFINISHED}\n" + "".join(f"{line}\n" for line in written),
+                                 encoding="utf-8")
+
+
+def fixed_files() -> tuple[str, ...]:
+    """The files a run writes whole at places of its own choosing: its subscribers and one declaration a platform."""
+    return ("subscribers.yaml", *sorted({f"catalog/{document.platform}.yaml" for document in DOCUMENTS}))
+
+
+def _refuse_overwrites(folder: Path, listed: dict[str, str]) -> None:
+    """Stop, before anything is removed, if a file the run writes whole is there and is not the earlier demo's as
+    it wrote it: an operator's catalog edit or subscriber list would be overwritten."""
+    def as_written(path: Path) -> bool:
+        return path.is_file() and not path.is_symlink() and listed.get(path.relative_to(folder).as_posix()) == _sha256(path)
+
+    changed = [relative for relative in fixed_files()
+               if ((folder / relative).exists() or (folder / relative).is_symlink()) and not as_written(folder / relative)]
+    if changed:
+        raise DemoFolderError(f"demo --out: {first_few(changed)} in {folder} changed since the demo wrote it (or the "
+                              "demo did not make it), and the demo writes it anew; the folder was left untouched: "
+                              "move the file away or choose another folder")
+
+
+def _listed(folder: Path, marker: str) -> dict[str, str]:
+    """The files a run listed as made, by path, with their SHA-256: all it made once finished; while it worked (and
+    after a run that did not finish), the files it had written at fixed places, or none in earlier releases."""
     head, _, body = marker.partition("\n")
     lines = [line for line in body.split("\n") if line]
     if head + "\n" in _UNQUOTED_HEADS:  # written during this change's review; "unfinished" then read as a path
@@ -192,8 +228,8 @@ def _listed(folder: Path, marker: str) -> dict[str, str] | None:
     if head + "\n" != _MARKER_HEAD:
         raise DemoFolderError(f"demo --out: {folder / MARKER} is not a marker `clausewatch demo` wrote; the folder "
                               "was left untouched: choose another folder")
-    if lines[:1] == [_UNFINISHED]:
-        return None
+    if lines[:1] in ([_UNFINISHED], [_UNFINISHED_BEFORE]):
+        lines = lines[1:]
     try:
         return {json.loads(relative): digest for digest, _, relative in (line.partition("  ") for line in lines)}
     except ValueError:
@@ -211,7 +247,7 @@ def _remove_made(folder: Path, marker: str) -> tuple[str, ...]:
     for path, relative in _files(folder):
         if relative == MARKER:
             continue
-        made = listed is not None and listed.get(relative) == _sha256(path)
+        made = listed.get(relative) == _sha256(path)
         if made or (_STORE_FILE.fullmatch(relative) and not path.is_symlink()):
             path.unlink()
             emptied.update(path.parents)
@@ -257,6 +293,7 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
     reports = []
     with LocalSite() as site:
         write_catalog(demo_settings.catalog, site)
+        record_written(folder)
         for version in (1, 2):
             site.set_many({doc.path: demo_page(doc, version) for doc in DOCUMENTS})
             echo(f"serving version {version} of {len(DOCUMENTS)} policies at {site.base_url}; crawling…")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-
 import json
 import shlex
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
-from clausewatch.demo import MARKER, prepare_folder, record_made
+from clausewatch.demo import MARKER, DemoFolderError, fixed_files, prepare_folder, record_made, record_written
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -166,3 +166,51 @@ def test_a_marker_the_demo_did_not_write_leaves_the_folder_untouched(tmp_path):
     result = CliRunner().invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
     assert result.exit_code == 2 and "is not a marker `clausewatch demo` wrote" in result.output
     assert (folder / "thesis.md").read_text() == "precious"
+
+
+def test_an_operator_edit_of_the_demo_catalog_stops_the_next_run_before_anything_is_removed(tmp_path):
+    # The demo wrote its catalog and subscribers anew over an operator's edits (kept, then overwritten).
+    folder = tmp_path / "demo"
+    prepare_folder(folder)
+    for name in ("clausewatch.db", "site/index.html", *fixed_files()):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"the demo's {name}")
+    record_made(folder, ())
+    edited = folder / fixed_files()[-1]
+    edited.write_text("the operator's selector, fixed")
+    before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+    with pytest.raises(DemoFolderError, match=f"{fixed_files()[-1]} in .* changed since the demo wrote it"):
+        prepare_folder(folder)
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before
+    assert edited.read_text() == "the operator's selector, fixed"
+
+    edited.unlink()
+    (folder / "subscribers.yaml").unlink()
+    (folder / "subscribers.yaml").symlink_to(tmp_path / "elsewhere.yaml")  # written through, it would land there
+    with pytest.raises(DemoFolderError, match="subscribers.yaml in"):
+        prepare_folder(folder)
+
+
+def test_the_files_a_run_cut_short_had_written_are_replaced_by_the_next_run(tmp_path):
+    folder = tmp_path / "demo"
+    prepare_folder(folder)
+    for name in fixed_files():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"the demo's {name}")
+    record_written(folder)  # then the run stops (Ctrl-C during its crawl)
+    (folder / "clausewatch.db").write_text("the cut run's store")
+
+    assert prepare_folder(folder) == ()
+    assert sorted(p.name for p in folder.iterdir()) == [MARKER]
+
+
+def test_a_marker_of_a_run_cut_short_in_the_previous_release_is_read(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / MARKER).write_text("made by `clausewatch demo`; its next run removes its store and the files listed as "
+                                 "made, unchanged\nunfinished: what the run made is not listed; only its store is "
+                                 "removed\n")
+    (folder / "clausewatch.db").write_text("the cut run's store")
+    (folder / "notes.txt").write_text("mine")
+    assert prepare_folder(folder) == ("notes.txt",)
