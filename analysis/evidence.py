@@ -19,8 +19,9 @@ from typing import Any
 
 # 1: each exchange's header blocks bound (``heads``). 2: also its payload's SHA-256, its URL and its time, as its
 # WARC record states them, so every page of a combined document is bound. 3: also, for a revisit, the response it
-# refers to (id, URL, time, header blocks): every WARC field a replay shows is bound.
-LEAF_VERSION = 3
+# refers to (id, URL, time, header blocks): every WARC field a replay shows is bound. 4: also, for a page rendered
+# in a browser, its conversion record (id and payload): every page's rendering, which the text is extracted from.
+LEAF_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,12 @@ class LogLeaf:
     SHA-256 (None when nothing was sent), WARC-Target-URI and WARC-Date; from
     version 3, ``originals``, for a revisit, the response it refers to: its record id,
     WARC-Target-URI, WARC-Date and the SHA-256 of its exchange's header blocks
-    (None for any other record, or a revisit that names no response). A leaf
-    keeps the version it was recorded in (``v``) and is encoded as it was: a
-    version 1 leaf has none of these, a version 2 leaf no ``originals``.
+    (None for any other record, or a revisit that names no response); from version
+    4, ``renderings``, for a page fetched in a browser, the WARC record id and payload
+    SHA-256 of its ``conversion`` record (the page as rendered, which the text is
+    extracted from; None for a page not rendered). A leaf keeps the version it was
+    recorded in (``v``) and is encoded as it was: a version 1 leaf has none of these,
+    a version 2 leaf no ``originals``, a version 3 leaf no ``renderings``.
     """
 
     document: str
@@ -95,6 +99,7 @@ class LogLeaf:
     urls: tuple[str, ...] = field(default_factory=tuple)
     dates: tuple[str, ...] = field(default_factory=tuple)
     originals: tuple[tuple[str, str, str, str | None] | None, ...] = field(default_factory=tuple)
+    renderings: tuple[tuple[str, str] | None, ...] = field(default_factory=tuple)
     v: int = LEAF_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -107,6 +112,8 @@ class LogLeaf:
             fields.update(payloads=list(self.payloads), urls=list(self.urls), dates=list(self.dates))
         if self.v >= 3:
             fields["originals"] = [list(original) if original else None for original in self.originals]
+        if self.v >= 4:
+            fields["renderings"] = [list(rendering) if rendering else None for rendering in self.renderings]
         return fields
 
     def encode(self) -> bytes:
@@ -121,7 +128,8 @@ class LogLeaf:
                    records=tuple(raw["records"]), heads=tuple(raw.get("heads", ())),
                    payloads=tuple(raw.get("payloads", ())), urls=tuple(raw.get("urls", ())),
                    dates=tuple(raw.get("dates", ())), v=int(raw.get("v", 1)),
-                   originals=tuple(tuple(o) if o else None for o in raw.get("originals", ())))
+                   originals=tuple(tuple(o) if o else None for o in raw.get("originals", ())),
+                   renderings=tuple(tuple(r) if r else None for r in raw.get("renderings", ())))
 
 
 @dataclass(frozen=True)

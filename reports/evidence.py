@@ -231,8 +231,9 @@ assert (manifest["log"]["index"], manifest["log"]["tree_size"]) == (proof["leaf_
     "manifest.json names another log entry or tree"
 
 # 6. capture.warc.gz holds the logged records and nothing else: the HTTP header blocks the leaf binds and, from
-#    leaf version 2, each record's URL, date and payload, and from version 3 the response a revisit refers to (its
-#    id, URL, date, header blocks and payload). A record's WARC headers are read as warcio reads them (names in any case); one
+#    leaf version 2, each record's URL, date and payload, from version 3 the response a revisit refers to (its
+#    id, URL, date, header blocks and payload), and from version 4 each page's rendering in a browser (its
+#    conversion record's id and payload). A record's WARC headers are read as warcio reads them (names in any case); one
 #    stated twice, or two records of one id, fail: readers differ on which counts.
 def warc_records(data):
     data, records, at = gzip.decompress(data), {}, 0
@@ -263,13 +264,16 @@ bound.update({r["warc-refers-to"]: records.get(r["warc-refers-to"], {}) for r in
               and "warc-refers-to" in r})
 asked = [r.get("warc-concurrent-to") for r in records.values() if r["warc-type"] == "request"]
 rendered = [r.get("warc-refers-to") for r in records.values() if r["warc-type"] == "conversion"]
-for record in records.values():  # the warcinfo; the bound records; one request each, at its URL and date; one
-    kind, answered = record["warc-type"], bound.get(record.get("warc-concurrent-to"), {})  # rendering (a browser's)
+named = {rendering[0] for rendering in leaf.get("renderings") or [] if rendering}
+for record in records.values():  # the warcinfo; the bound records; one request each, at its URL and date; the
+    kind, answered = record["warc-type"], bound.get(record.get("warc-concurrent-to"), {})  # renderings the leaf names
     assert kind == "warcinfo" or record["warc-record-id"] in bound or (
         kind == "request" and answered and asked.count(record["warc-concurrent-to"]) == 1
         and (record["warc-target-uri"], record["warc-date"]) == (answered["warc-target-uri"], answered["warc-date"])
-    ) or (kind == "conversion" and record.get("warc-refers-to") in bound and rendered.count(record["warc-refers-to"]) == 1
-          and (record["warc-refers-to"] != leaf["records"][0] or sha256(record["payload"]) == leaf["snapshot"])), \
+    ) or (kind == "conversion" and leaf["v"] >= 4 and record["warc-record-id"] in named) or (
+        kind == "conversion" and leaf["v"] < 4 and record.get("warc-refers-to") in bound  # before version 4: one a page
+        and rendered.count(record["warc-refers-to"]) == 1
+        and (record["warc-refers-to"] != leaf["records"][0] or sha256(record["payload"]) == leaf["snapshot"])), \
         f"capture.warc.gz holds {record['warc-record-id']}, a record the log does not bind"
 shown = {}
 for n, record in enumerate(logged):
@@ -299,6 +303,13 @@ for n, record in enumerate(logged):
     else:
         assert record["warc-type"] != "revisit" or "warc-refers-to" not in record, f"{record_id} refers to a response " \
             "the log does not name"
+    if leaf["v"] >= 4 and leaf["renderings"][n] is not None:
+        conversion_id, payload = leaf["renderings"][n]
+        conversion = records.get(conversion_id, {})
+        assert conversion.get("warc-type") == "conversion" and sha256(conversion["payload"]) == payload and (
+            conversion.get("warc-refers-to"), conversion.get("warc-target-uri"), conversion.get("warc-date")) == (
+            record_id, record["warc-target-uri"], record["warc-date"]), \
+            f"the rendering {conversion_id} of {record_id} is not the one the log recorded"
 conversions = {sha256(r["payload"]) for r in records.values()
                if r["warc-type"] == "conversion" and r.get("warc-refers-to") in shown}
 assert not (leaf["snapshot"] and leaf["records"]) or leaf["snapshot"] in {*shown.values(), *conversions}, \
@@ -322,7 +333,8 @@ of size {size} was signed on {signed}. clausewatch first saw this version {first
 
 What the signature proves is what the log entry (`log/leaf.json`) holds: the document, the
 capture's time and URL, the version and snapshot hashes, and each WARC record's id, HTTP
-header blocks, URL, date and payload hash (for a revisit, also the response it refers to).
+header blocks, URL, date and payload hash (for a revisit, also the response it refers to;
+for a page rendered in a browser, also its rendering).
 `manifest.json` is not signed: the checks below hold its claims against the leaf. The first
 sighting is proved by this capture only when it is the capture's own time. Not proved by the
 signature: the analysis (clause types and severities in `analysis.json` are clausewatch's

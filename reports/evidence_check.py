@@ -172,6 +172,8 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
             yield from _bound_fields(record_id, main, shown, leaf, number)
         if leaf.v >= 3:
             yield from _bound_original(main, records, requests, leaf, number)
+        if leaf.v >= 4:
+            yield from _bound_rendering(main, records, leaf, number)
     if leaf.snapshot and leaf.records and not _snapshot_held(leaf.snapshot, held, records):
         found_payloads = ", ".join(f"{rid} has {digest}" for rid, digest in held.items()) or "none has a payload"
         yield f"capture.warc.gz: no logged record has the payload the log says, {leaf.snapshot} ({found_payloads})"
@@ -179,9 +181,11 @@ def _warc(data: bytes, leaf: LogLeaf) -> Iterator[str]:
 
 def _unbound_records(records: dict[str, _WarcRecord], leaf: LogLeaf) -> Iterator[str]:
     """Every record is the log's: the warcinfo, a logged record, the response a logged revisit refers to, the one
-    request of each, at its URL and date, or the one conversion of a page rendered in a browser (the first page's
-    is the logged snapshot). Anything else would ride along unchecked."""
+    request of each, at its URL and date, or the rendering of a page fetched in a browser that the leaf names (before
+    leaf version 4, the one conversion of a bound record; the first page's is the logged snapshot). Anything else
+    would ride along unchecked."""
     bound = {rid: record for rid in leaf.records if (record := records.get(rid)) is not None}
+    named = {rendering[0] for rendering in leaf.renderings if rendering}
     bound |= {r.refers_to: records[r.refers_to] for r in list(bound.values())
               if r.kind == "revisit" and r.refers_to in records}
     asked: dict[str, int] = {}
@@ -193,6 +197,9 @@ def _unbound_records(records: dict[str, _WarcRecord], leaf: LogLeaf) -> Iterator
             asked[answered.record_id] = asked.get(answered.record_id, 0) + 1
             if asked[answered.record_id] == 1:
                 continue
+        elif record.kind == "conversion" and leaf.v >= 4:
+            if record.record_id in named:
+                continue
         elif record.kind == "conversion" and record.refers_to in bound and _one_conversion(records, record) \
                 and (record.refers_to != (leaf.records or ("",))[0] or record.payload_sha256 == leaf.snapshot):
             continue
@@ -200,9 +207,28 @@ def _unbound_records(records: dict[str, _WarcRecord], leaf: LogLeaf) -> Iterator
 
 
 def _one_conversion(records: dict[str, _WarcRecord], conversion: _WarcRecord) -> bool:
-    """A browser page has one rendering: the first page's is the logged snapshot; a later page's is not bound by
-    the leaf (leaf version 3 binds no conversion), only its being the one rendering of a bound response."""
+    """Before leaf version 4, a browser page has one rendering: the first page's is the logged snapshot; a later
+    page's is not bound by the leaf, only its being the one rendering of a bound response."""
     return sum(1 for r in records.values() if r.kind == "conversion" and r.refers_to == conversion.refers_to) == 1
+
+
+def _bound_rendering(record: _WarcRecord, records: dict[str, _WarcRecord], leaf: LogLeaf,
+                     number: int) -> Iterator[str]:
+    """What a version 4 leaf binds of a page rendered in a browser: its conversion record, by id and payload, which
+    refers to the page's record at the page's URL and date."""
+    bound = leaf.renderings[number] if number < len(leaf.renderings) else None
+    if bound is None:
+        return
+    conversion_id, payload = bound
+    conversion = records.get(conversion_id)
+    if conversion is None or conversion.kind != "conversion":
+        yield f"capture.warc.gz: the rendering {conversion_id} of {record.record_id} is missing"
+        return
+    if (conversion.refers_to, conversion.url, conversion.date) != (record.record_id, record.url, record.date):
+        yield f"capture.warc.gz: the rendering {conversion_id} is not of {record.record_id}, at its URL and date"
+    if conversion.payload_sha256 != payload:
+        yield f"capture.warc.gz: the rendering {conversion_id} hashes to {conversion.payload_sha256}, the log says " \
+              f"{payload}"
 
 
 def _exchange_heads(record: _WarcRecord, requests: dict[str | None, _WarcRecord]) -> str:

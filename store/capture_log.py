@@ -285,6 +285,8 @@ def make_leaf(fetch: FetchRow, document_id: str, records: Sequence[CaptureRecord
         payloads=tuple(r.payload_sha256 if r.record_id else None for r in records),
         urls=tuple(r.url for r in records), dates=tuple(warc_date(r.captured_at) for r in records),
         originals=tuple(_original_of(r, originals) for r in records),
+        renderings=tuple((r.conversion_record_id, r.conversion_sha256) if r.conversion_record_id else None
+                         for r in records),
     )
 
 

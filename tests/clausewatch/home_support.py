@@ -22,13 +22,14 @@ def acme_home(root: Path, site: LocalSite) -> list[str]:
     return base
 
 
-def two_page_home(root: Path, site: LocalSite, *, more: str = "") -> list[str]:
+def two_page_home(root: Path, site: LocalSite, *, more: str = "", fetcher: str = "http") -> list[str]:
     """A HOME under ``root`` after init, its catalog declaring Beta's privacy policy as two pages at ``site``'s
-    /part1 and /part2 (and the documents ``more`` adds, as YAML list items); the options that reach it."""
+    /part1 and /part2, fetched by ``fetcher`` (and the documents ``more`` adds, as YAML list items); the options
+    that reach it."""
     catalog = root / "catalog"
     catalog.mkdir()
     (catalog / "beta.yaml").write_text(
-        "name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    sources:\n"
+        f"name: Beta\nslug: beta\ndocuments:\n  - type: Privacy Policy\n    fetcher: {fetcher}\n    sources:\n"
         f"      - url: {site.url('/part1')}\n      - url: {site.url('/part2')}\n{more}")
     base = ["--home", str(root / "home"), "--catalog", str(catalog)]
     assert CliRunner().invoke(main, [*base, "init"], catch_exceptions=False).exit_code == 0

@@ -744,3 +744,75 @@ def test_a_forged_rendering_or_a_second_request_does_not_ride_along(combined, tm
     code, output, outside = _both_checks(tampered, folder)
     assert code == 1 and named in output and "is not one the log binds" in output, output
     assert outside != 0
+
+
+# --- Leaf version 4: every page's rendering in a browser ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict:
+    """A privacy policy of two pages fetched in a browser, and its bundle."""
+    root = tmp_path_factory.mktemp("rendered")
+    with LocalSite() as site:
+        base = two_page_home(root, site, fetcher="browser")
+        site.set("/part1", Page(b"<main><h1>Privacy</h1><p>We collect your email address to run the service.</p></main>"))
+        site.set("/part2", Page(b"<main><h2>Sharing</h2><p>We do not sell your data.</p></main>"))
+        crawled = invoke(*base, "crawl", "--delay", "0")
+        assert crawled.exit_code == 0, crawled.output
+    made = invoke(*base, "evidence", "CW-D-00001", "--out", str(root / "rendered.zip"))
+    assert made.exit_code == 0, made.output
+    return {"root": root, "bundle": root / "rendered.zip"}
+
+
+def _of_second_page(change):
+    """``change`` applied to the conversion record (the page as rendered) of the document's second page."""
+    def edit(folder: Path) -> None:
+        second = json.loads((folder / "log" / "leaf.json").read_text())["records"][1]
+
+        def rendering(fields, head, payload):
+            if fields["WARC-Type"] == "conversion" and fields["WARC-Refers-To"] == second:
+                fields, head, payload = change(fields, head, payload)
+                fields["WARC-Payload-Digest"] = "sha256:" + hashlib.sha256(payload).hexdigest()
+            return fields, head, payload
+
+        _edit_warc(rendering)(folder)
+    return edit
+
+
+@pytest.mark.browser
+def test_each_page_rendered_in_a_browser_is_bound_by_the_leaf(rendered, tmp_path):
+    assert invoke("verify-evidence", str(rendered["bundle"])).exit_code == 0
+    folder = unzip(rendered["bundle"], tmp_path / "as-made")
+    assert run_outside(snippet_of(folder), folder).returncode == 0
+    leaf = json.loads((folder / "log" / "leaf.json").read_text())
+    assert leaf["v"] == 4 and len(leaf["records"]) == 2 and all(leaf["renderings"])
+    assert leaf["renderings"][0][1] == leaf["snapshot"]  # the first page's rendering is the snapshot, as before
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("change", [
+    lambda fields, head, payload: (fields, head, payload.replace(b"do not sell", b"may sell")),
+    lambda fields, head, payload: ({**fields, "WARC-Date": "2020-01-01T00:00:00Z"}, head, payload),
+], ids=["text", "date"])
+def test_a_later_page_as_rendered_cannot_be_edited_under_recomputed_digests(rendered, tmp_path, change):
+    # Leaf version 3 bound only the first page's rendering (as the snapshot): the second page as rendered, which its
+    # text is extracted from, could say anything under recomputed digests, and both checkers passed it.
+    tampered, folder = _retampered(rendered["bundle"], tmp_path, _of_second_page(change))
+    code, output, outside = _both_checks(tampered, folder)
+    assert code == 1 and "the rendering" in output, output
+    assert outside != 0
+
+
+@pytest.mark.browser
+def test_a_second_rendering_of_a_page_does_not_ride_along(rendered, tmp_path):
+    def second_rendering(folder: Path) -> None:
+        leaf = json.loads((folder / "log" / "leaf.json").read_text())
+        page = b"<main><p>We may sell your data.</p></main>"
+        _append_record(folder, {"WARC-Type": "conversion", "WARC-Record-ID": "<urn:uuid:00000000-0000-0000-0000-0000000c0de2>",
+                                "WARC-Date": leaf["dates"][1], "WARC-Target-URI": leaf["urls"][1],
+                                "WARC-Refers-To": leaf["records"][1], "Content-Type": "text/html; charset=utf-8",
+                                "WARC-Payload-Digest": "sha256:" + hashlib.sha256(page).hexdigest()}, page)
+
+    tampered, folder = _retampered(rendered["bundle"], tmp_path, second_rendering)
+    code, output, outside = _both_checks(tampered, folder)
+    assert code == 1 and "is not one the log binds" in output, output
+    assert outside != 0
