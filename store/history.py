@@ -8,7 +8,8 @@ from and can always be rebuilt from them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -41,14 +42,24 @@ _VERSION_CLAUSES = (select(ClauseRow.ordinal, ClauseRow.heading_path, ClauseRow.
                     .where(ClauseRow.version_id == bindparam("version_id")).order_by(ClauseRow.ordinal))
 
 
-def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    """The conditional request headers of a snapshot's validators."""
+def _validators(etag: str | None, last_modified: str | None, fetched_at: datetime) -> dict[str, str]:
+    """The conditional request headers of a snapshot's validators. A Last-Modified later than the fetch that
+    brought it (RFC 9110 §8.8.2.1 forbids one), or not a date, is not sent back: a server answering 304 to every
+    If-Modified-Since before its year 2100 would hide every change for good."""
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
-    if last_modified:
+    if last_modified and _not_after(last_modified, fetched_at):
         headers["If-Modified-Since"] = last_modified
     return headers
+
+
+def _not_after(http_date: str, moment: datetime) -> bool:
+    try:
+        stated = parsedate_to_datetime(http_date)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    return (stated if stated.tzinfo else stated.replace(tzinfo=UTC)) <= moment
 
 
 class History:
@@ -70,7 +81,7 @@ class History:
                 .order_by(SnapshotRow.fetched_at.desc(), SnapshotRow.id.desc())
                 .limit(1)
             )
-            return _validators(snap.etag, snap.last_modified) if snap is not None else {}
+            return _validators(snap.etag, snap.last_modified, snap.fetched_at) if snap is not None else {}
 
     def conditional_headers_for(self, document_ids: Sequence[str]) -> dict[str, dict[str, str]]:
         """:meth:`conditional_headers` of many documents, in one query per thousand (a crawl asks for all at once)."""
@@ -90,7 +101,7 @@ class History:
                 for row in rows:
                     order = (row.fetched_at, row.id)
                     if row.public_id not in newest or order > newest[row.public_id][0]:
-                        newest[row.public_id] = (order, _validators(row.etag, row.last_modified))
+                        newest[row.public_id] = (order, _validators(row.etag, row.last_modified, row.fetched_at))
         missing = [document_id for document_id in wanted if document_id not in known]
         if missing:
             raise UnknownDocumentError(missing[0])

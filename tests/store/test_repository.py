@@ -1,9 +1,8 @@
-from datetime import UTC, datetime
+import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
-
-from datetime import timedelta
 
 from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
 from analysis.pipeline import Analyzer
@@ -175,6 +174,22 @@ def test_conditional_headers_come_from_the_last_snapshot(store):
     headers = store.history.conditional_headers("CW-D-00001")
     assert headers["If-None-Match"] == '"v1"'
     assert headers["If-Modified-Since"] == "Thu, 01 Jan 2026 00:00:00 GMT"
+
+
+@pytest.mark.parametrize("last_modified", ["Fri, 31 Dec 2100 23:59:59 GMT", "Thu, 01 Jan 2026 00:00:01 GMT",
+                                           "yesterday"])
+def test_a_last_modified_after_its_fetch_or_not_a_date_is_not_sent_back(store, last_modified):
+    # A server stating a Last-Modified in 2100 then answered 304 to every If-Modified-Since before it: the document's
+    # next version was never fetched, every crawl "not modified". RFC 9110 forbids a Last-Modified after the response.
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    spec = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec("http://x/t"),)),))
+    store.catalog.sync_catalog([spec], now=now)
+    body = b"<p>Terms</p>"
+    snapshot = dataclasses.replace(_snapshot("CW-D-00001", body, now), last_modified=last_modified)
+    store.recording.record_text("CW-D-00001", snapshot=snapshot, body=body, text="Terms\n", started_at=now,
+                                finished_at=now)
+    assert store.history.conditional_headers("CW-D-00001") == {"If-None-Match": '"v1"'}
+    assert store.history.conditional_headers_for(["CW-D-00001"]) == {"CW-D-00001": {"If-None-Match": '"v1"'}}
 
 
 def test_document_ids_are_stable_and_dropped_documents_leave_the_catalog(store):
