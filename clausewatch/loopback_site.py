@@ -33,7 +33,8 @@ class Page:
     pieces of that many bytes with ``drip_pause`` seconds between them (a slow
     drip); ``cut_after`` sends only that many bytes of the body after announcing
     all of it, then closes (a truncated body), or with ``reset`` resets the
-    connection (TCP RST) instead.
+    connection (TCP RST) instead; ``unsized`` states no length and ends the body by
+    closing the connection (as HTTP/1.0 servers do), with ``cut_after`` before its end.
     """
 
     body: bytes = b""
@@ -47,6 +48,7 @@ class Page:
     drip_pause: float = 0.0
     cut_after: int | None = None
     reset: bool = False
+    unsized: bool = False
 
 
 class LocalSite:
@@ -190,7 +192,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Last-Modified", formatdate(0, usegmt=True))
         for name, value in page.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(page.body) * page.chunks))
+        if page.unsized:
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(page.body) * page.chunks))
         self.end_headers()
         try:
             if page.cut_after is not None:

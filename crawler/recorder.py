@@ -309,4 +309,4 @@ def _known_head(state: VolatileState) -> KnownHead:
 
 
 def _result(document_id: str, recorded: RecordResult) -> DocumentResult:
-    return DocumentResult(document_id, recorded.outcome, recorded.error_kind, None, recorded.version_sha256)
+    return DocumentResult(document_id, recorded.outcome, recorded.error_kind, recorded.detail, recorded.version_sha256)

@@ -82,6 +82,7 @@ class RecordResult:
     version_sha256: str | None = None
     error_kind: str | None = None
     change_id: int | None = None
+    detail: str | None = None  # a failure's, as recorded
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ class Recorder:
                 document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="failed",
                 error_kind=kind, error_detail=detail[:2000], snapshot_id=snap.id if snap else None, run_id=run_id,
             ))
-        return RecordResult("failed", error_kind=kind)
+        return RecordResult("failed", error_kind=kind, detail=detail[:2000] or None)
 
     def record_not_modified(
         self, document_id: str, *, started_at: datetime, finished_at: datetime, run_id: str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +109,7 @@ class PolicySpider(scrapy.Spider):
 
     def parse_source(self, response: Response, target: CrawlTarget, index: int, started_at: datetime,
                      parts: list[FetchedPart]) -> Iterator[Any]:
-        if response.status == 304:
+        if response.status == 304 and _asked_if_changed(response):
             yield NotModifiedDocument(target.document_id, started_at, self.clock(),
                                       [response_exchange(response, self.clock())])
             return
@@ -117,10 +118,10 @@ class PolicySpider(scrapy.Spider):
             yield FailedDocument(target.document_id, started_at, self.clock(), "redirect_refused", refusal)
             return
         part = self._part(response, target, index)
-        if response.status >= 400:
-            detail = f"HTTP {response.status} from {response.url}"
-            yield FailedDocument(target.document_id, started_at, self.clock(), kind_of_status(response.status),
-                                 detail, part, _exchanges(parts, part.exchange))
+        failure = _failure_of(response)
+        if failure is not None:
+            yield FailedDocument(target.document_id, started_at, self.clock(), *failure, part,
+                                 _exchanges(parts, part.exchange))
             return
         parts = [*parts, part]
         if index + 1 < len(target.spec.sources):
@@ -196,6 +197,37 @@ class PolicySpider(scrapy.Spider):
         served = self._served_bodies.pop(response.url, None) if "playwright" in response.flags else None
         return FetchedPart(snapshot, response.body, target.spec.sources[index],
                            response_exchange(response, snapshot.fetched_at, original_body=served))
+
+
+def _asked_if_changed(response: Response) -> bool:
+    """A 304 answers a conditional request; to one that asked for nothing conditional it says nothing of the page."""
+    return any(name in response.request.headers for name in (b"If-None-Match", b"If-Modified-Since"))
+
+
+# A server that ends a body by closing the connection, without saying its length (Twisted's PotentialDataLoss,
+# Scrapy's "partial" flag), cannot be told from a connection cut short in transit; an HTML page must then at least
+# reach its end tag. Searched in the last bytes only: what follows it is whitespace or a comment, or a few stray tags.
+_HTML_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
+_END_WINDOW = 4096
+
+
+def _failure_of(response: Response) -> tuple[str, str] | None:
+    """The failure kind and detail of a response that is not the page (an error status, a 304 or a 206 the request
+    did not ask for, an HTML page cut short), or None."""
+    if response.status >= 300:  # a 3xx here is one the redirect middleware did not follow: a 304 not asked for
+        return kind_of_status(response.status), f"HTTP {response.status} from {response.url}" + (
+            " to a request that asked for nothing conditional" if response.status == 304 else "")
+    if response.status == 206:
+        return "truncated", f"HTTP 206 (a part of the page) from {response.url} to a request for all of it"
+    if "partial" in response.flags and _looks_html(response) and not _HTML_END.search(response.body[-_END_WINDOW:]):
+        return "truncated", (f"{response.url} ended when the server closed the connection, without a stated length, "
+                             "before the page's end tag: cut short in transit")
+    return None
+
+
+def _looks_html(response: Response) -> bool:
+    kind = (response.headers.get(b"Content-Type") or b"").split(b";", 1)[0].strip().lower()
+    return kind in (b"text/html", b"application/xhtml+xml") or (not kind and b"<html" in response.body[:1024].lower())
 
 
 def _exchanges(parts: list[FetchedPart], last: HttpExchange | None) -> list[HttpExchange]:

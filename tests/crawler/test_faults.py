@@ -38,6 +38,14 @@ SCENARIOS = {
     "/hop-1": (Page(status=301, headers={"Location": "/hop-2"}), [], RIGHT_TEXT),
     "/charset-lie": (Page(POLICY, content_type="text/html; charset=iso-8859-1"), [], RIGHT_TEXT),
     "/bot-wall": (Page(BOT_WALL), [], "bot_wall"),
+    # Review of 2026-12-01: a page ended by the server closing the connection, without a stated length, cut short
+    # in transit (the same page whole is archived); a 304 or a 206 to a request that asked for neither.
+    "/unsized": (Page(POLICY, unsized=True), [], RIGHT_TEXT),
+    "/unsized-cut": (Page(POLICY, unsized=True, cut_after=len(POLICY) * 7 // 10), [], "truncated"),
+    "/unsized-reset": (Page(POLICY, unsized=True, cut_after=len(POLICY) * 7 // 10, reset=True), [], "truncated"),
+    "/always-304": (Page(status=304, content_type=None), [], "http_3xx"),
+    "/unasked-206": (Page(POLICY[:300], status=206, headers={"Content-Range": f"bytes 0-299/{len(POLICY)}"}), [],
+                     "truncated"),
 }
 CHAIN = {"/hop-2": Page(status=302, headers={"Location": "/hop-3"}),
          "/hop-3": Page(status=307, headers={"Location": "/final"}), "/final": Page(POLICY)}
@@ -91,4 +99,5 @@ def test_a_page_shrinking_by_90_percent_is_refused_until_confirmed(store, site, 
     site.set("/terms", Page(stub))
     shrunk = run_crawl(store, acme).results[0]
     assert (shrunk.outcome, shrunk.error_kind) == ("failed", "suspicious_shrink")
+    assert "shrank from" in shrunk.detail  # the crawl's line said "suspicious_shrink: None" (review of 2026-12-01)
     assert store.history.current_version("CW-D-00001").text == full and len(store.history.versions("CW-D-00001")) == 1
