@@ -1,4 +1,4 @@
-"""Wiring shared by every command: settings → store, catalog and analyser.
+"""Wiring shared by every command: settings → store, catalog, selection and output files.
 
 Commands receive the resolved :class:`Settings` as ``ctx.obj`` and call these
 helpers; nothing below ``clausewatch/`` reads settings or the environment.
@@ -6,7 +6,6 @@ helpers; nothing below ``clausewatch/`` reads settings or the environment.
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,8 +24,6 @@ if TYPE_CHECKING:  # imported where used: every command loads this module (decis
     from reports.mail import SmtpConfig
     from store.catalog import DocumentStatus
     from store.repository import BlobFolderMissingError, Store, StoreFailedError
-
-log = logging.getLogger(__name__)
 
 
 HOME_SETTING = "HOME (--home, CLAUSEWATCH_HOME)"
@@ -161,7 +158,8 @@ def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:
 
     Bad files are reported (``errors``), never fatal, unless ``strict``: then a
     catalog with any error is bad input naming each problem (exit status 2).
-    Warnings go to the log; the command layer prints both to people.
+    Warnings are returned, not shown: the command layer prints them to people,
+    a crawl logs them (the scheduler's runs have no one else to say them).
     """
     from crawler.declarations import load_catalog
 
@@ -169,8 +167,6 @@ def read_catalog(settings: Settings, *, strict: bool = False) -> CatalogLoad:
     if not folder.is_dir():
         raise BadInputError(f"CATALOG (--catalog, CLAUSEWATCH_CATALOG): {folder} is not a folder")
     loaded = load_catalog(folder)
-    for warning in loaded.warnings:
-        log.warning("catalog warning: %s", warning)
     if strict and loaded.errors:
         raise CatalogError(folder, loaded.errors)
     return loaded

@@ -313,6 +313,8 @@ def crawl_catalog(
     from clausewatch.signing import check_clock, log_signer
 
     catalog = read_catalog(settings)
+    for warning in catalog.warnings:
+        log.warning("catalog warning: %s", warning)
     selection = Selection(tuple(platforms), tuple(tags), tuple(types))
     with store_for(settings, store) as opened:
         signer = log_signer(settings)  # before crawling: a run that could not be signed must not start

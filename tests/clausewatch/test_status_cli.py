@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -100,3 +103,19 @@ def test_status_lists_alert_claims_never_confirmed_and_says_which_a_dead_sender_
     data = json.loads(CliRunner().invoke(main, [*args, "--json"], env=env).stdout)
     assert [(c["kind"], c["key"], c["abandoned"]) for c in data["alerts_unconfirmed"]] == [
         ("failure", "CW-D-00001@2026-03-01T05:00:00+00:00", True), ("change", "17", False)]
+
+
+def test_a_catalog_warning_is_said_once(tmp_path):
+    # Read by the command layer and logged by the wiring beneath it, each warning was printed twice (review of
+    # 2026-12-01). A real process: the log's handler writes to the process's stderr.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
+    (catalog / "Gone.history.json").write_text("{}")
+    command = [str(Path(sys.executable).parent / "clausewatch"), "--home", str(tmp_path / "home"), "--catalog",
+               str(catalog)]
+    for name in ("init", "status"):
+        done = subprocess.run([*command, name], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.count("history file without its declaration Gone.json") == 1, done.stderr
