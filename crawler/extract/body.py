@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import re
 
 from bs4.dammit import UnicodeDammit
@@ -25,7 +26,9 @@ _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, cod
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
 _BINARY_CONTROL_SHARE = 0.10
 _BINARY_NUL_SHARE = 0.02
-_LOOKS_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|div|p|h[1-6])\b", re.I | re.S)
+# The first tag of a page served as text/plain (or without a known type) that makes it HTML.
+_LOOKS_HTML = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|link|style|script"
+                         rb"|div|p|h[1-6]|main|article|section|header|nav|footer|table|ul|ol)\b", re.I | re.S)
 
 
 def _media_type(content_type: str | None) -> str:
@@ -44,11 +47,24 @@ def sniff_kind(body: bytes, content_type: str | None, url: str) -> str:
         return "html" if media not in _TEXT_TYPES else "text"
     if head.startswith(_BINARY_MAGIC) or _looks_binary(head):
         raise ExtractionError("not_text", f"binary body ({media or 'no content type'}) from {url}")
+    if _is_json(body):
+        raise ExtractionError("not_text", f"a JSON document ({media or 'no content type'}), not a page, from {url}")
     if media in _TEXT_TYPES and not _LOOKS_HTML.match(head):
         return "text"
     if media and media not in _HTML_TYPES and media not in _TEXT_TYPES and not _LOOKS_HTML.match(head):
         raise ExtractionError("not_text", f"unsupported content type {media} from {url}")
     return "html"
+
+
+def _is_json(body: bytes) -> bool:
+    """An API's answer (an error object, a list) served as a page: a policy's text never parses as JSON."""
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        json.loads(body)
+    except ValueError:  # UnicodeDecodeError is one
+        return False
+    return True
 
 
 def _declared_wide_text(head: bytes, content_type: str | None) -> bool:

@@ -1,4 +1,4 @@
-"""Challenge, block and "not found" pages served with a 200 in place of the document."""
+"""Challenge, block, error and "not found" pages served with a 200 in place of the document."""
 
 from __future__ import annotations
 
@@ -50,6 +50,25 @@ _NOT_FOUND = re.compile(
     re.I,
 )
 
+# ... and what other error pages say there, the whole title or heading (a site's name may follow a separator): an
+# HTTP error's code and reason phrase ("403 Forbidden", "Error 503"), a maintenance notice, a sign-in form (with a
+# password field on the page). "500 Startups Privacy Policy" is a title, not an error.
+_THEN_END = r"[\s.!]*(?:$|[|\-\u2013\u2014:\u00b7\u2022])"
+_CLIENT_ERROR = re.compile(
+    r"^\W*(?:(?:error|http)\s*)?(?:401|403|429)\s*(?:error)?\s*[:\-]?\s*"
+    rf"(?:forbidden|unauthori[sz]ed|access\s+denied|too\s+many\s+requests)?{_THEN_END}"
+    rf"|^\W*(?:forbidden|unauthori[sz]ed|too\s+many\s+requests){_THEN_END}", re.I)
+_SERVER_ERROR = re.compile(
+    r"^\W*(?:(?:error|http)\s*)?(?:500|502|503|504)\s*(?:error)?\s*[:\-]?\s*"
+    rf"(?:internal\s+server\s+error|service\s+(?:temporarily\s+)?unavailable|bad\s+gateway|gateway\s+time-?out)?{_THEN_END}"
+    r"|^\W*(?:internal\s+server\s+error|service\s+(?:temporarily\s+)?unavailable|bad\s+gateway|gateway\s+time-?out"
+    r"|server\s+error|we'?ll\s+be\s+(?:right\s+)?back(?:\s+soon)?|(?:the\s+)?(?:site|website|page|service)\s+(?:is\s+)?"
+    r"(?:down\s+for|under)\s+maintenance|(?:down\s+for|under)\s+(?:scheduled\s+)?maintenance"
+    rf"|temporarily\s+unavailable){_THEN_END}", re.I)
+_SIGN_IN = re.compile(r"^\W*(?:please\s+)?(?:(?:sign|log)\s*(?:in|on)|login)(?:\s+to\s+(?:continue|your\s+account))?"
+                      rf"{_THEN_END}", re.I)
+_PASSWORD_FIELD = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
+
 
 def _title(soup: BeautifulSoup) -> str:
     """The document's own title: an inline SVG's <title> names an icon, not the page."""
@@ -100,9 +119,10 @@ def check_script_redirect(html: str, markdown: str, url: str) -> None:
                                                   "declare its target URL, or `fetcher: browser`")
 
 
-def check_not_found(soup: BeautifulSoup, markdown: str, url: str, *, whole_page: bool = True) -> None:
-    """Raise ``http_4xx`` when a page with little text says, in its title or (a whole page) its first heading, that
-    it was not found: a site's error page served with a 200 is a failure, never a version (SPEC §4). The title
+def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *, whole_page: bool = True) -> None:
+    """Raise ``http_4xx`` or ``http_5xx`` when a page with little text says, in its title or (a whole page) its first
+    heading, that it is an error: not found, another HTTP error ("403 Forbidden", "Error 503"), down for maintenance,
+    or a sign-in form. A site's error page served with a 200 is a failure, never a version (SPEC §4). The title
     speaks for the page even when a selected section of it is what is kept."""
     if len(markdown) >= _SHORT_PAGE:
         return
@@ -110,6 +130,16 @@ def check_not_found(soup: BeautifulSoup, markdown: str, url: str, *, whole_page:
     if whole_page:
         said.append(next((line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")), ""))
     for text in said:
-        # Cut: an error page's title is short, and the pattern's gaps are not to be run over a hostile 100 kB one.
-        if text and _NOT_FOUND.search(text[:_TITLE_CHARS].replace("\u2019", "'")):
+        # Cut: an error page's title is short, and the patterns' gaps are not to be run over a hostile 100 kB one.
+        text = text[:_TITLE_CHARS].replace("\u2019", "'")
+        if not text:
+            continue
+        if _NOT_FOUND.search(text):
             raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' page ({text[:80]!r})")
+        if _CLIENT_ERROR.search(text):
+            raise ExtractionError("http_4xx", f"{url} answered 200 with an error page ({text[:80]!r})")
+        if _SERVER_ERROR.search(text):
+            raise ExtractionError("http_5xx", f"{url} answered 200 with an error or maintenance page ({text[:80]!r})")
+        if _SIGN_IN.search(text) and _PASSWORD_FIELD.search(html):
+            raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
+                                              "is behind a login")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from analysis.domain import SourceSpec
@@ -44,6 +45,12 @@ def extract_parts(parts: Sequence[Part], volatile: VolatileRules = NO_RULES) -> 
     return text, starts if joined == text else tuple(min(start, len(text)) for start in starts)
 
 
+# All that is left of an application's shell before its script runs, or of a page not yet written.
+_PLACEHOLDER = re.compile(r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please)?|coming\s+soon"
+                          r"|(?:you\s+need\s+to\s+)?enable\s+javascript(?:\s+to\s+run\s+this\s+app)?"
+                          r"|javascript\s+(?:is\s+)?required)\W*\Z", re.I)
+
+
 def _source_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,
                      volatile: VolatileRules = NO_RULES) -> str:
     kind = sniff_kind(body, content_type, url)
@@ -55,4 +62,7 @@ def _source_markdown(body: bytes, content_type: str | None, url: str, source: So
         text = html_markdown(body, content_type, url, source, volatile)
     if not text.strip():
         raise ExtractionError("empty", f"no text left after extraction of {url}")
+    if _PLACEHOLDER.match(text):
+        raise ExtractionError("empty", f"only {text.strip()[:40]!r} left after extraction of {url}: an application's "
+                                       "shell or a placeholder, not the document")
     return text

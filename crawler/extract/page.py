@@ -12,7 +12,7 @@ from markdownify import MarkdownConverter
 from analysis.domain import SourceSpec
 from analysis.volatile import VolatileRules
 from crawler.extract.body import charset, decode
-from crawler.extract.bot_walls import check_markers, check_not_found, check_script_redirect, check_title
+from crawler.extract.bot_walls import check_error_page, check_markers, check_script_redirect, check_title
 from crawler.extract.cleaning import Cleaner
 from crawler.extract.errors import ExtractionError
 from crawler.extract.selection import remove_matches, select_roots
@@ -61,8 +61,33 @@ def _parse(html: str, url: str = "") -> BeautifulSoup:
         raise ExtractionError("too_large", f"page from {url} has about {tags} elements "
                                            f"(at most {HTML_MAX_ELEMENTS} are parsed)")
     soup = BeautifulSoup(html, "lxml", element_classes={Tag: _Tag})
+    _body_from_head(soup)
     _flatten_deep(soup)
     return soup
+
+
+# What a document's head may hold; anything else starts its body (the HTML standard's "in head" insertion mode).
+_HEAD_ELEMENTS = frozenset(("title", "meta", "link", "style", "script", "base", "noscript", "template"))
+
+
+def _body_from_head(soup: BeautifulSoup) -> None:
+    """Move into the body what lxml kept in the head: libxml2 parses HTML 4, and a page without a ``<body>`` tag
+    (optional in HTML) whose content begins with an element HTML 4 did not know (``<main>``, ``<section>``) had all
+    of it in its head, where a browser shows it in the body; its text was lost."""
+    head = soup.head
+    if head is None:
+        return
+    first = next((node for node in head.contents if (node.name not in _HEAD_ELEMENTS if isinstance(node, Tag)
+                                                     else type(node) is NavigableString and node.strip())), None)
+    if first is None:
+        return
+    moved = [first, *first.next_siblings]
+    body = soup.body
+    if body is None:
+        body = soup.new_tag("body")
+        head.insert_after(body)
+    for node in reversed(moved):
+        body.insert(0, node.extract())
 
 
 def _flatten_deep(root: Tag) -> None:
@@ -98,7 +123,7 @@ def html_markdown(body: bytes, content_type: str | None, url: str, source: Sourc
         cleaner.clean(root)
     markdown = _tidy("\n\n".join(_CONVERTER.convert_soup(root) for root in roots))
     check_markers(html, url, len(markdown), text=None if source.select else markdown)
-    check_not_found(soup, markdown, url, whole_page=not source.select)
+    check_error_page(soup, html, markdown, url, whole_page=not source.select)
     if not source.select:  # judged on the whole page: a selected section is short by choice
         check_script_redirect(html, markdown, url)
     return markdown

@@ -546,3 +546,53 @@ def test_a_short_page_whose_button_script_changes_the_location_is_archived():
             b"<body><main><h1>Impressum</h1><p>Acme GmbH, Berlin. <button onclick=\"setLang('en')\">EN</button>"
             b"</p></main></body></html>")
     assert "Acme GmbH, Berlin." in extract(body)
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (b"<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>You don't have permission to access "
+     b"this resource.</p></body></html>", "http_4xx"),
+    (b"<html><head><title>Error</title></head><body><h1>500 Internal Server Error</h1><p>Something went wrong on our "
+     b"side.</p></body></html>", "http_5xx"),
+    (b"<html><head><title>We'll be back soon!</title></head><body><p>Sorry for the inconvenience, we are performing "
+     b"some maintenance at the moment.</p></body></html>", "http_5xx"),
+    (b"<html><head><title>Acme</title></head><body><h1>Sign in</h1><p>Please log in to continue.</p><form>"
+     b"<input name='user'><input type='password' name='pw'></form></body></html>", "http_4xx"),
+    (b'{"error": "not found", "code": 404, "message": "No such document"}', "not_text"),
+    (b"<html><body><div id='root'>Loading...</div></body></html>", "empty"),
+])
+def test_error_pages_api_answers_and_app_shells_served_with_200_are_failures_not_versions(body, kind):
+    # Each became the document's version (review of 2026-12-01), and a suspicious shrink once confirmed, on the
+    # crawl after a real version.
+    assert failure(body).kind == kind
+
+
+@pytest.mark.parametrize("body", [
+    "<html><head><title>500 Startups — Privacy Policy</title></head><body><main><h1>Privacy</h1><p>We keep your "
+    "email to send the newsletter.</p></main></body></html>",
+    "<html><head><title>Scheduled Maintenance Policy</title></head><body><main><h1>Maintenance</h1><p>We announce "
+    "maintenance windows a week ahead.</p></main></body></html>",
+    "<html><head><title>Login and account terms</title></head><body><main><h1>Your password</h1><p>You keep your "
+    "password secret; we never ask for it by email.</p><input type='password'></main></body></html>",
+    "<html><body><main><h1>Terms</h1><p>Fees: [none].</p></main></body></html>",
+])
+def test_short_real_pages_named_like_errors_are_archived(body):
+    assert extract(body.encode()).strip()
+
+
+def test_a_page_served_as_plain_text_is_read_as_html_when_it_begins_with_markup():
+    # Its markup was archived as the policy's words (review of 2026-12-01).
+    body = (b"<!-- build 12 -->\n<meta charset=utf-8><title>Terms</title><section><h1>Terms of Service</h1><p>We may "
+            b"end your account.</p></section>")
+    text = extract(body, content_type="text/plain")
+    assert "We may end your account." in text and "<section>" not in text and "<p>" not in text
+
+
+@pytest.mark.parametrize("body", [
+    b"<!doctype html><meta charset=utf-8><title>Terms</title><main><h1>Terms of Service</h1><p>We may end your "
+    b"account.</p></main>",
+    b"<title>Terms</title><section><h1>Terms of Service</h1><p>We may end your account.</p></section>",
+])
+def test_a_page_without_a_body_tag_keeps_its_html5_content(body):
+    # <body> is optional: libxml2 (HTML 4) kept a <main> or <section> after the head's elements in the head, and the
+    # whole text was lost ("no text left") where a browser shows it (review of 2026-12-01).
+    assert extract(body) == "# Terms of Service\n\nWe may end your account.\n"
