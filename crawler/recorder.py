@@ -13,18 +13,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analysis.domain import StoredVersion, VersionAnalysis
 from analysis.text import sha256_text
 from analysis.volatile import VolatileRules, volatile_difference
 from crawler.extraction_key import extraction_key, parts_of
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
-from store.recording import IdenticalFetch, KnownHead, NotModifiedFetch, RecordResult
+from store.recording import AnalyzeVersion, IdenticalFetch, KnownHead, NotModifiedFetch, RecordResult
 from store.repository import Store, StoreFailedError
 from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state, volatile_states
 
 log = logging.getLogger("clausewatch.crawl")
 
-Analyze = Callable[[StoredVersion | None, str], VersionAnalysis]
+# What analyses a document's new text: the store calls it with the current version, the text and the type.
+Analyze = AnalyzeVersion
 
 
 @dataclass(frozen=True)

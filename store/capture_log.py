@@ -76,11 +76,6 @@ _FIRST_RESPONSES = (select(CaptureRecordRow)
                     .order_by(CaptureRecordRow.id))
 
 
-def append(session: Session, fetch: FetchRow, exchanges: Sequence[HttpExchange]) -> None:
-    """Record the fetch's WARC captures and its log leaf; ``fetch`` must be flushed."""
-    append_many(session, [(fetch, exchanges)])
-
-
 def append_many(session: Session, fetches: Sequence[tuple[FetchRow, Sequence[HttpExchange]]]) -> None:
     """Each fetch's WARC captures and log leaf, in a few statements for the whole batch.
 
