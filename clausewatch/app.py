@@ -236,11 +236,20 @@ class Selection:
     def is_all(self) -> bool:
         return not (self.platforms or self.tags or self.types)
 
-    def covers(self, document: Document) -> bool:
-        """Whether a tracked document (as the store knows it) falls in this selection."""
+    def covers(self, document: Document, platform_tags: Iterable[str] = ()) -> bool:
+        """Whether a tracked document (as the store knows it) falls in this selection; a tag counts on the document
+        or on its platform (``platform_tags``, which the store does not keep), as :func:`select_platforms` has it."""
         return ((not self.platforms or document.platform in self.platforms)
-                and (not self.tags or bool(set(self.tags) & set(document.spec.tags)))
+                and (not self.tags or bool(set(self.tags) & {*document.spec.tags, *platform_tags}))
                 and (not self.types or document.type.lower() in {t.lower() for t in self.types}))
+
+    def lost(self, catalog: CatalogLoad, tracked: Iterable[Tracked]) -> list[Tracked]:
+        """The tracked documents the catalog no longer declares that this selection covers. A document whose
+        platform the catalog no longer has is covered by any tag: its platform's tags are unknown, and a loss is
+        said rather than left out."""
+        tags = {platform.slug: platform.tags for platform in catalog.platforms}
+        return [document for document in undeclared_documents(catalog, tracked)
+                if self.covers(document, tags.get(document.platform, self.tags))]
 
     def describe(self) -> str:
         if self.is_all:

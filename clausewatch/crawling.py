@@ -25,7 +25,6 @@ from clausewatch.app import (
     select_platforms,
     store_failure_line,
     store_for,
-    undeclared_documents,
     utcnow,
 )
 from clausewatch.errors import BusyError, InterruptedRunError
@@ -356,7 +355,7 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
     tracked = store.catalog.each_document()
     check_selection(selection, catalog, tracked)
     check_catalog_declares(settings, catalog, tracked)
-    lost = [d for d in undeclared_documents(catalog, tracked) if selection.covers(d)]
+    lost = selection.lost(catalog, tracked)
     store.catalog.sync_catalog(catalog.platforms, now=now)
     selected = SelectedDocuments(tracked, _chosen(catalog, selection))
     log.info("crawl selected=%d lost=%d", len(selected.chosen), len(lost))

@@ -17,7 +17,6 @@ from clausewatch.app import (
     open_store,
     record_lost,
     select_platforms,
-    undeclared_documents,
     utcnow,
 )
 from clausewatch.commands._global_options import global_options
@@ -73,8 +72,7 @@ def command(settings: Settings, platforms, tags, types) -> None:
         check_catalog_declares(settings, catalog, tracked)
         now = utcnow()
         # Tracked documents the catalog lost are failures, as in `crawl`: never left out of the queue unsaid.
-        lost = {d.id: record_lost(store, d, catalog, now)
-                for d in undeclared_documents(catalog, tracked) if selection.covers(d)}
+        lost = {d.id: record_lost(store, d, catalog, now) for d in selection.lost(catalog, tracked)}
         store.catalog.sync_catalog(catalog.platforms, now=now)
         documents = store.catalog.documents()
     finally:

@@ -521,3 +521,21 @@ def test_a_stop_sends_none_of_the_requests_waiting_for_their_crawl_delay(tmp_pat
     assert fetched == ["/alpha"]  # the four waiting for their delay were never sent
     assert "interrupted by SIGTERM: 1 document(s) checked and recorded, 4 not checked" in err
     assert "CW-D-00001  new_version" in out and "failed" not in out
+
+
+def test_a_crawl_by_a_platform_tag_names_the_platform_documents_the_catalog_lost(project):
+    # A tag counted on a platform to choose what to crawl, but only on the document to name what the catalog lost:
+    # a job crawling `--tag eu` never said that Acme's privacy policy had stopped being tracked (review of
+    # 2026-12-01).
+    site, catalog, base = project
+    site.set("/acme-privacy", Page(policy("Acme privacy")))
+    declaration = ("name: Acme\nslug: acme\ntags: [eu]\ndocuments:\n"
+                   f"  - type: Terms of Service\n    url: {site.url('/acme')}\n")
+    (catalog / "acme.yaml").write_text(declaration + f"  - type: Privacy Policy\n    url: {site.url('/acme-privacy')}\n")
+    assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    (catalog / "acme.yaml").write_text(declaration)  # the privacy policy's entry deleted by mistake
+
+    crawl = invoke(*base, "crawl", "--delay", "0", "--tag", "eu")
+    assert crawl.exit_code == 2
+    assert "acme · Privacy Policy is tracked but no longer loads from the catalog" in crawl.stderr
+    assert "zeta" not in crawl.stdout  # not tagged: not crawled
