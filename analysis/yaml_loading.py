@@ -40,10 +40,28 @@ class BoundedLoader(yaml.SafeLoader):
         return node
 
 
+class UniqueKeyLoader(BoundedLoader):
+    """:class:`BoundedLoader` that also refuses a key given twice in a mapping (PyYAML silently keeps the last: a
+    second ``subscribers:`` list, or a setting written twice, would win unsaid)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            # Merge keys ("<<: *anchor") may be overridden by design; only literal repeats are refused.
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            if key_node.value in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
+                )
+            seen.add(key_node.value)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_with_tree(text: str) -> tuple[Any, yaml.Node | None]:
     """The document ``text`` holds and its node tree (where the lines of its keys are), from one parse, aliases
-    bounded as above; ``(None, None)`` for an empty document."""
-    loader = BoundedLoader(text)
+    bounded and repeated keys refused as above; ``(None, None)`` for an empty document."""
+    loader = UniqueKeyLoader(text)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node

@@ -306,6 +306,8 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
         where = f"{path}:{lines.get(str(key), 1)}"
         if name not in _BY_NAME:
             raise SettingsError(f"{where}: unknown setting {key!r}")
+        if name in values:  # "CRAWL_DELAY" and "clausewatch_crawl_delay": one would win unsaid
+            raise SettingsError(f"{where}: {key!r} sets {name} again (line {values[name][1]} set it already)")
         values[name] = (_coerce(_BY_NAME[name], value, where), lines.get(str(key), 1))
     _warn_if_exposed(path, {name: value for name, (value, _line) in values.items()})
     return values

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from analysis.yaml_loading import BoundedLoader
+from analysis.yaml_loading import UniqueKeyLoader
 from crawler.declarations.problems import Problems
 
 
@@ -38,27 +38,10 @@ def read_json(path: Path, problems: Problems) -> Any:
     return None
 
 
-class _UniqueKeyLoader(BoundedLoader):
-    """``yaml.safe_load`` that refuses a key given twice (PyYAML silently keeps the last) and an alias bomb."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:
-            # Merge keys ("<<: *anchor") may be overridden by design; only literal repeats are refused.
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            if key_node.value in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key_node.value!r}", key_node.start_mark
-                )
-            seen.add(key_node.value)
-        return super().construct_mapping(node, deep=deep)
-
-
 def read_yaml(path: Path, problems: Problems) -> Any:
     try:
-        # _UniqueKeyLoader is a SafeLoader: plain data only, as yaml.safe_load.
-        return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)
+        # UniqueKeyLoader is a SafeLoader: plain data only, as yaml.safe_load.
+        return yaml.load(path.read_text(encoding="utf-8-sig"), Loader=UniqueKeyLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None

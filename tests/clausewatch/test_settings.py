@@ -65,6 +65,18 @@ def test_a_config_file_with_an_alias_bomb_is_refused_at_its_line(tmp_path):
         load_settings({"CLAUSEWATCH_HOME": str(tmp_path)})
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    ("crawl_delay: 5\ncrawl_delay: 0\n", ":2: not valid YAML: duplicate key 'crawl_delay'"),
+    ("CRAWL_DELAY: 10\nclausewatch_crawl_delay: 0\n",
+     ":2: 'clausewatch_crawl_delay' sets CRAWL_DELAY again (line 1 set it already)"),
+])
+def test_a_setting_written_twice_is_refused_at_its_line(tmp_path, text, said):
+    # The last one won unsaid: a politeness delay of 10 s became 0 (review of 2026-12-01).
+    (tmp_path / "config.yaml").write_text(text)
+    with pytest.raises(SettingsError, match=f"^{re.escape(str(tmp_path / 'config.yaml') + said)}$"):
+        load_settings({"CLAUSEWATCH_HOME": str(tmp_path)})
+
+
 def test_settings_know_which_values_were_left_at_their_default(tmp_path):
     (tmp_path / "config.yaml").write_text("crawl_delay: 5\n")
     settings = load_settings({"CLAUSEWATCH_CATALOG": "elsewhere"}, {"HOME": tmp_path})
