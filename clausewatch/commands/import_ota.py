@@ -29,19 +29,20 @@ from crawler.ota_import import (
 @click.command("import-ota")
 @global_options
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
-@click.option("--to", "catalog", type=click.Path(file_okay=False, path_type=Path),
+# Not named "catalog": click would keep one value for it and the global --catalog, whichever came last.
+@click.option("--to", "destination", type=click.Path(file_okay=False, path_type=Path),
               help="Catalog folder to import into (default: the CATALOG setting).")
 @click.option("--convert/--copy", default=False, show_default=True,
               help="Rewrite declarations in our YAML form, or copy the JSON files as they are.")
 @click.option("--force", is_flag=True, help="Overwrite catalog files that exist with other content.")
 @click.pass_obj
-def command(settings, source: Path, catalog: Path | None, convert: bool, force: bool) -> None:
+def command(settings, source: Path, destination: Path | None, convert: bool, force: bool) -> None:
     """Import Open Terms Archive declarations from SOURCE (a folder or one .json file).
 
     Every declaration is validated first; invalid ones are reported and skipped, the others imported.
     Exit status 2 (bad input) when any declaration was invalid or conflicted with the catalog.
     """
-    catalog = catalog or Path(settings.catalog)
+    catalog = destination or Path(settings.catalog)
     if catalog.exists() and not catalog.is_dir():
         raise click.BadParameter(f"{catalog} is not a folder", param_hint="--to")
     sources = declaration_sources(source)

@@ -189,3 +189,16 @@ def test_registered_under_clausewatch_and_uses_the_catalog_setting(tmp_path: Pat
 
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in catalog.iterdir()) == ["Ikea.history.json", "Ikea.json"]
+
+
+def test_to_names_the_destination_whatever_the_catalog_option_given_after_it(tmp_path: Path) -> None:
+    # `--to staging --catalog live` imported into the live catalog: the two options shared one parameter name, and
+    # the last given won (review of 2026-12-01).
+    from clausewatch.cli import main
+
+    staging, live = tmp_path / "staging", tmp_path / "live"
+    live.mkdir()
+    result = CliRunner().invoke(main, ["import-ota", str(FIXTURES), "--to", str(staging), "--home",
+                                       str(tmp_path / "home"), "--catalog", str(live)])
+    assert f"declaration(s) into {staging}:" in result.stdout, result.output
+    assert list(live.iterdir()) == [] and any(staging.iterdir())
