@@ -32,6 +32,7 @@ from reports.site.evidence_pages import EvidencePages
 from reports.site.manifest import IncrementalWriter
 from reports.site.render import STATIC, TEMPLATES, environment, json_ld
 from store.analysis_queries import prevalence
+from store.blobs import BlobError
 from store.capture_log import CaptureLog
 from store.repository import Store
 from analysis.domain import Snapshot
@@ -146,7 +147,10 @@ class SiteBuilder:
         writer = IncrementalWriter(self.out, full=full)
         for page in self._plan(site):
             report.pages += 1
-            writer.write(page.path, fingerprint(page, self.base_url), lambda page=page: self._produce(page))
+            try:
+                writer.write(page.path, fingerprint(page, self.base_url), lambda page=page: self._produce(page))
+            except BlobError as exc:  # an evidence bundle of a blob changed on disk: not published, and said
+                report.evidence_problems.append(f"{page.path}: not published: {exc}")
             if progress is not None:
                 progress(report)
         report.removed = writer.finish()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.evidence import LogLeaf
-from reports.evidence import write_bundle
+from reports.evidence import check_blobs, write_bundle
 from store.capture_log import CaptureLog
 from store.evidence_data import CaptureSummary, EvidenceReader
 from store.signing import key_id
@@ -71,8 +71,7 @@ class EvidencePages:
         if line is None or version_sha is None or (document_id, version_sha) not in self.signed_versions:
             return None
         return RawPage(bundle_path(record_id), {**line, "version": version_sha},
-                       lambda: write_bundle(self.reader.record_subject(record_id, version_sha), self.store.blobs,
-                                            self.public_key, base_url=self.base_url))
+                       lambda: self._bundle(self.reader.record_subject(record_id, version_sha)))
 
     def version_bundle(self, document_id: str, version_sha: str, path: str) -> RawPage | None:
         """The bundle of one version at ``path``, once a signed tree head covers its first capture."""
@@ -80,8 +79,13 @@ class EvidencePages:
         if index is None:
             return None
         return RawPage(path, {"document": document_id, "version": version_sha, "index": index},
-                       lambda: write_bundle(self.reader.version_subject(document_id, version_sha), self.store.blobs,
-                                            self.public_key, base_url=self.base_url))
+                       lambda: self._bundle(self.reader.version_subject(document_id, version_sha)))
+
+    def _bundle(self, subject) -> bytes:
+        """A bundle, its blobs re-hashed first as `evidence` does: one a blob changed on disk would make fails
+        ``verify-evidence``, and is never published (:class:`BlobError`, which the build reports)."""
+        check_blobs(subject, self.store.blobs)
+        return write_bundle(subject, self.store.blobs, self.public_key, base_url=self.base_url)
 
 
 def bundle_path(record_id: str) -> str:

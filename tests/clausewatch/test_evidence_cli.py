@@ -816,3 +816,22 @@ def test_a_second_rendering_of_a_page_does_not_ride_along(rendered, tmp_path):
     code, output, outside = _both_checks(tampered, folder)
     assert code == 1 and "is not one the log binds" in output, output
     assert outside != 0
+
+
+def test_the_site_publishes_no_bundle_of_a_blob_changed_on_disk(tmp_path):
+    # `site` re-hashed only each current version's snapshot: the bundle of an earlier version, whose snapshot had
+    # been edited on disk, was published, failed `verify-evidence`, and the build exited 0 (review of 2026-12-01).
+    with LocalSite() as site:
+        base = acme_home(tmp_path, site)
+        for law in ("Ireland", "Delaware"):
+            site.set("/terms", Page(POLICY.format(law=law).encode()))
+            assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    earlier = hashlib.sha256(POLICY.format(law="Ireland").encode()).hexdigest()
+    blob = tmp_path / "home" / "objects" / earlier[:2] / earlier[2:]
+    blob.write_bytes(zlib.compress(zlib.decompress(blob.read_bytes()).replace(b"Ireland", b"Nevada")))
+
+    built = CliRunner().invoke(main, [*base, "site", "--out", str(tmp_path / "site")])
+
+    assert built.exit_code == 1 and "not published" in built.output, built.output
+    bundles = sorted((tmp_path / "site" / "evidence").glob("*.zip"))
+    assert bundles and all(invoke("verify-evidence", str(bundle)).exit_code == 0 for bundle in bundles)
