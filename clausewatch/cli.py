@@ -15,6 +15,11 @@ never a traceback.
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import click
 
 from clausewatch.commands import CommandLoader, CommandTable
@@ -40,7 +45,8 @@ class GuardedGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with _terminated_as_interrupted():
+                return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
         except click.UsageError as error:
@@ -61,6 +67,25 @@ class GuardedGroup(click.Group):
             for line in _named(error_lines(error), error, ctx):
                 click.echo(f"Error: {line}", err=True)
             ctx.exit(status)
+
+
+@contextmanager
+def _terminated_as_interrupted() -> Iterator[None]:
+    """SIGTERM (a service manager's stop, `kill`) ends a command as Ctrl-C does: through its cleanups (a half-written
+    export's temporary file is removed) and with one line, where its default action killed the process at once.
+    Commands that stop on it by themselves (crawl, run, schedule, crawl-worker) install their own handler inside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupted(_signum: int, _frame: object) -> None:
+    raise InterruptedRunError("SIGTERM")
 
 
 def _named(lines: list[str], error: Exception, ctx: click.Context) -> list[str]:

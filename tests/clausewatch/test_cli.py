@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 import zlib
 
 import pytest
@@ -105,3 +108,44 @@ def test_a_usage_error_is_one_line_with_the_help_to_read(args, line):
 def test_clausewatch_alone_still_shows_its_help():
     result = CliRunner().invoke(main, [], prog_name="clausewatch")
     assert result.output.startswith("Usage: clausewatch [OPTIONS] COMMAND [ARGS]...") and "Commands:" in result.output
+
+
+# The export held at its write, until a signal ends it: the file it writes is its temporary one.
+HELD_EXPORT = """
+import pathlib, sys
+write = pathlib.Path.write_bytes
+def held(path, data):
+    if path.name.startswith(".clausewatch-tmp-"):
+        write(path, data[:10])
+        print("writing", flush=True)
+        sys.stdin.read()  # until the signal
+    return write(path, data)
+pathlib.Path.write_bytes = held
+from clausewatch.cli import main
+main(sys.argv[1:])
+"""
+
+
+def test_sigterm_ends_a_command_as_ctrl_c_does_leaving_no_temporary_file(tmp_path):
+    # A service manager's stop killed `export` at once, silently, its half-written temporary file left in the
+    # operator's folder (review of 2026-12-01); Ctrl-C ended it with one line and removed it.
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "acme.yaml").write_text(
+        "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://a.example/t\"}\n")
+    home = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+    assert invoke(*home, "init").exit_code == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    export = subprocess.Popen([sys.executable, "-c", HELD_EXPORT, *home, "export", "--out", str(out / "e.json")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert export.stdout.readline() == "writing\n"
+        assert any(out.iterdir())  # the temporary file, half written
+        export.send_signal(signal.SIGTERM)
+        _, stderr = export.communicate(timeout=60)
+    finally:
+        export.kill()
+    assert export.returncode == 130
+    assert stderr.startswith("Error: interrupted by SIGTERM") and stderr.count("\n") == 1, stderr
+    assert list(out.iterdir()) == []
