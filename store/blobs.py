@@ -84,11 +84,13 @@ class BlobStore:
     def get(self, sha256: str) -> bytes:
         try:
             with open(self._file(sha256)[1], "rb") as handle:
-                return zlib.decompress(handle.read())
+                return _inflate(handle.read())
         except FileNotFoundError:
             raise BlobError(f"blob {sha256} is missing from {self.root}") from None
         except zlib.error as exc:
             raise BlobError(f"blob {sha256} in {self.root} is corrupt: {exc}") from None
+        except OSError as exc:  # unreadable (its permissions, a failing disk): this blob's problem, said as one
+            raise BlobError(f"blob {sha256} in {self.root} cannot be read: {exc.strerror}") from None
 
     def exists(self, sha256: str) -> bool:
         return os.path.isfile(self._file(sha256)[1])
@@ -121,6 +123,18 @@ class BlobStore:
     def orphan_temporaries(self) -> list[Path]:
         """Temporary files a crash left behind (harmless; removed by ``clean``)."""
         return sorted(self.root.glob("*/.tmp-*")) if self.root.is_dir() else []
+
+
+def _inflate(data: bytes) -> bytes:
+    """A blob's bytes: one whole zlib stream and nothing after it (``zlib.decompress`` ignores bytes appended to a
+    blob's file, which ``verify`` must see)."""
+    inflater = zlib.decompressobj()
+    content = inflater.decompress(data)
+    if not inflater.eof:
+        raise zlib.error("the compressed stream is cut short")
+    if inflater.unused_data:
+        raise zlib.error(f"{len(inflater.unused_data)} byte(s) after the compressed stream")
+    return content
 
 
 def _fsync_dir(path: str) -> None:

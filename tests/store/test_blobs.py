@@ -38,6 +38,24 @@ def test_reading_a_missing_blob_names_it(tmp_path):
         blobs.get("ab" * 32)
 
 
+def test_bytes_appended_to_a_blob_or_a_blob_that_cannot_be_read_are_problems_of_that_blob(tmp_path):
+    # Bytes appended after the compressed stream were not seen by `verify` (zlib ignores them); an unreadable blob
+    # stopped `verify` at once and printed a traceback from `reprocess` (review of 2026-12-01).
+    blobs = BlobStore(tmp_path)
+    appended, unreadable, good = blobs.put(b"the terms"), blobs.put(b"the privacy policy"), blobs.put(b"good")
+    with blobs.path(appended).open("ab") as file:
+        file.write(b"tampered")
+    blobs.path(unreadable).unlink()
+    blobs.path(unreadable).mkdir()  # reading it fails, as a file without read permission does for a non-root user
+    problems = {p.sha256: p.problem for p in blobs.verify()}
+    assert set(problems) == {appended, unreadable}
+    assert problems[appended].endswith("is corrupt: 8 byte(s) after the compressed stream")
+    assert "cannot be read: Is a directory" in problems[unreadable]
+    with pytest.raises(BlobError, match="cannot be read"):
+        blobs.get(unreadable)
+    assert blobs.get(good) == b"good"
+
+
 def test_no_temporary_file_survives_a_write(tmp_path):
     blobs = BlobStore(tmp_path)
     for n in range(20):
