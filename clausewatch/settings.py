@@ -288,7 +288,7 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
     from analysis.yaml_loading import load_with_tree
 
     try:
-        data, tree = load_with_tree(path.read_text(encoding="utf-8"))  # one parse; an alias bomb refused
+        data, tree = load_with_tree(_read_bounded(path).decode("utf-8"))  # one parse; an alias bomb refused
         data, lines = data or {}, _key_lines(tree)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -311,6 +311,18 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
         values[name] = (_coerce(_BY_NAME[name], value, where), lines.get(str(key), 1))
     _warn_if_exposed(path, {name: value for name, (value, _line) in values.items()})
     return values
+
+
+# A config file is a few settings; more than this is a file given by mistake (`--config /dev/zero` read for ever).
+CONFIG_MAX_BYTES = 1 << 20
+
+
+def _read_bounded(path: Path) -> bytes:
+    with path.open("rb") as file:
+        data = file.read(CONFIG_MAX_BYTES + 1)
+    if len(data) > CONFIG_MAX_BYTES:
+        raise SettingsError(f"{path}: more than {CONFIG_MAX_BYTES} bytes: not a config file")
+    return data
 
 
 def _key_lines(node: yaml.Node | None) -> dict[str, int]:

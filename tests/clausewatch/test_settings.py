@@ -223,3 +223,9 @@ def test_a_home_whose_name_holds_url_characters_keeps_its_database_inside_it(tmp
     status = CliRunner().invoke(main, ["--home", str(home), "--catalog", str(catalog), "status"])
     assert status.exit_code == 0, status.output
     assert "acme" in status.output
+
+
+def test_a_config_file_of_no_end_is_refused_not_read_for_ever(tmp_path):
+    # `--config /dev/zero` read until memory ran out (review of 2026-12-01).
+    with pytest.raises(SettingsError, match="^/dev/zero: more than 1048576 bytes: not a config file$"):
+        load_settings({}, {"HOME": tmp_path}, config_file=Path("/dev/zero"))
