@@ -110,6 +110,8 @@ _OUR_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.StrictHttpCompressionMiddleware": 590,
     "crawler.middlewares.StrictMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.Rfc9309RobotsTxtMiddleware": 100,
 }
 
 

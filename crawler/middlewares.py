@@ -1,4 +1,5 @@
-"""Downloader middlewares: only http(s) leaves the crawler, redirects end, and retries back off."""
+"""Downloader middlewares: only http(s) leaves the crawler, redirects end, retries back off, robots.txt is read as
+RFC 9309 says."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.defer import deferred_to_future
 from scrapy.utils.response import get_base_url, response_status_message
+from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
+from twisted.python.failure import Failure
 
 from crawler import decompression
-from crawler.errors import RedirectLoopError, SchemeRefusedError
+from crawler.errors import RedirectLoopError, SchemeRefusedError, kind_of_failure
 from crawler.refresh import declared_refresh
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -126,6 +131,58 @@ class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
     @staticmethod
     def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
         return decompression.decode(body, encoding, max_size)
+
+
+_UNANSWERED = frozenset({"connection", "dns", "timeout"})  # failures of robots.txt the page's request meets too
+
+
+class UnreachableRobotsTxt:
+    """The robots.txt of a host whose server failed to give it (a 5xx once the retries are spent, a body cut short)."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def allowed(self, url: str, user_agent: str | bytes) -> bool:
+        return False
+
+
+class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt, read as RFC 9309 §2.3.1 has it: a 4xx means no rules (Scrapy's reading too), but a server
+    error for robots.txt (a 5xx once the retries are spent, an answer cut short) means every path of the host is
+    disallowed, where Scrapy allowed them all. The document fails as ``robots_disallowed``, naming why; the next crawl
+    asks again.
+
+    When robots.txt brings no answer at all (refused, no such host, a timeout) the page's own request is let go, as in
+    Scrapy: it meets the same network and fails as that (``connection``, ``dns``, ``timeout``), which names the real
+    cause where "disallowed" would hide it. Overrides two private methods of Scrapy 2.19's middleware, the only places
+    that see the robots.txt response and its failure (tests/crawler/test_crawl.py breaks if a release changes them).
+    """
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if response.status < 500:
+            await super()._parse_robots(response, netloc, request)
+            return
+        self._settle(netloc, UnreachableRobotsTxt(f"HTTP {response.status}"))
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        # An IgnoreRequest is a refusal on our side (the network guard, a scheme never fetched) that the page's own
+        # request meets too.
+        if isinstance(exc, IgnoreRequest) or kind_of_failure(Failure(exc))[0] in _UNANSWERED:
+            super()._robots_error(exc, netloc)
+        else:
+            self._settle(netloc, UnreachableRobotsTxt(f"{type(exc).__name__}: {exc}"[:200]))
+
+    def _settle(self, netloc: str, parser: UnreachableRobotsTxt) -> None:
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        if isinstance(rp, UnreachableRobotsTxt):
+            raise IgnoreRequest(f"robots.txt of {urlsplit(request.url).netloc} could not be read ({rp.reason}); "
+                                "RFC 9309 has a crawler then take every path as disallowed")
+        super().process_request_2(rp, request)
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -170,6 +170,26 @@ def test_robots_txt_is_obeyed_unless_the_document_opts_out(store, site, run_craw
     assert outcomes(run_crawl(store, [allowed]))["CW-D-00001"] == ("new_version", None)
 
 
+@pytest.mark.parametrize(("robots", "said"), [
+    (Page(b"<h1>Service unavailable</h1>", status=503), "(HTTP 503)"),
+    (Page(b"User-agent: *\nAllow: /\n" * 20, content_type="text/plain", cut_after=10), "could not be read"),
+    (Page(b"<h1>Forbidden</h1>", status=403), None),  # a 4xx: no rules (RFC 9309 2.3.1.3)
+])
+def test_a_robots_txt_that_cannot_be_read_disallows_every_path(store, site, run_crawl, robots, said):
+    # RFC 9309 2.3.1.4: a robots.txt the server failed to give (a 5xx, an answer cut short) means complete disallow;
+    # the page was fetched as if there were no rules (review of 2026-12-01). A host that does not answer at all fails
+    # as that, on the page's own request (test_capture.py, connection refused).
+    site.set("/robots.txt", robots)
+    site.set("/terms", Page(POLICY_V1.encode()))
+    report = run_crawl(store, [platform("acme", document("acme", site.url("/terms")))])
+    if said is None:
+        assert outcomes(report)["CW-D-00001"] == ("new_version", None)
+        return
+    assert outcomes(report)["CW-D-00001"] == ("failed", "robots_disallowed")
+    assert said in report.results[0].detail and "RFC 9309" in report.results[0].detail
+    assert "/terms" not in [path for path, _ in site.requests]
+
+
 @pytest.mark.parametrize("url", ["ftp://example.org/terms", "file:///etc/passwd"])
 def test_non_http_catalog_urls_are_refused(store, run_crawl, url):
     report = run_crawl(store, [platform("odd", document("odd", url))])
