@@ -251,6 +251,12 @@ class Selection:
         return [document for document in undeclared_documents(catalog, tracked)
                 if self.covers(document, tags.get(document.platform, self.tags))]
 
+    def chosen(self, catalog: CatalogLoad) -> set[tuple[str, str]]:
+        """The (platform, type) of every document of the catalog this selection covers."""
+        return {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=self.platforms, tags=self.tags,
+                                                          types=self.types)
+                for d in p.documents}
+
     def describe(self) -> str:
         if self.is_all:
             return "all"
@@ -280,6 +286,20 @@ def check_selection(selection: Selection, catalog: CatalogLoad, tracked: Iterabl
     """:func:`selection_problem` as bad input."""
     if problem := selection_problem(selection, catalog, tracked):
         raise BadInputError(problem)
+
+
+def sync_selection(settings: Settings, store: Store, catalog: CatalogLoad, selection: Selection,
+                   now: datetime) -> list[Tracked]:
+    """What `crawl` and `enqueue` do before choosing documents: the selection and the catalog are checked against the
+    documents the store tracks (bad input if they would check nothing), then the catalog is synced into the store.
+    Returns the tracked documents the selection covers that the catalog no longer declares, for the caller to
+    record as failures (:func:`record_lost`)."""
+    tracked = store.catalog.each_document()
+    check_selection(selection, catalog, tracked)
+    check_catalog_declares(settings, catalog, tracked)
+    lost = selection.lost(catalog, tracked)
+    store.catalog.sync_catalog(catalog.platforms, now=now)
+    return lost
 
 
 def select_platforms(

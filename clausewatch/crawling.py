@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING, Any
 from analysis.domain import Document, StoredVersion, VersionAnalysis
 from clausewatch.app import (
     Selection,
-    check_catalog_declares,
-    check_selection,
     read_catalog,
     record_lost,
-    select_platforms,
     store_failure_line,
     store_for,
+    sync_selection,
     utcnow,
 )
 from clausewatch.errors import BusyError, InterruptedRunError
@@ -352,12 +350,8 @@ def _crawl_lock(settings: Settings, store: Store, *, wait: bool, stop: StopReque
 def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, selection: Selection, *, delay,
                   concurrency, analyzer, stop: StopRequest | None, on_result: OnResult | None) -> CatalogCrawlReport:
     now = utcnow()
-    tracked = store.catalog.each_document()
-    check_selection(selection, catalog, tracked)
-    check_catalog_declares(settings, catalog, tracked)
-    lost = selection.lost(catalog, tracked)
-    store.catalog.sync_catalog(catalog.platforms, now=now)
-    selected = SelectedDocuments(tracked, _chosen(catalog, selection))
+    lost = sync_selection(settings, store, catalog, selection, now)
+    selected = SelectedDocuments(store.catalog.each_document(), selection.chosen(catalog))
     log.info("crawl selected=%d lost=%d", len(selected.chosen), len(lost))
     early = [_record_lost(store, document, catalog, now) for document in lost]
     problems = [f"catalog: {error}" for error in catalog.errors] + [f"{r.document_id}: {r.detail}" for r in early]
@@ -380,13 +374,6 @@ def _crawl_locked(settings: Settings, store: Store, catalog: CatalogLoad, select
     return CatalogCrawlReport(report.run_id, dict(counts), [*early, *report.failures], report.store_failure,
                               report.unreached_unlisted, catalog_problems=problems,
                               interrupted=stop.signal_name if stop else None)
-
-
-def _chosen(catalog: CatalogLoad, selection: Selection) -> set[tuple[str, str]]:
-    """The (platform, type) of every document of the catalog the selection covers."""
-    return {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=selection.platforms,
-                                                      tags=selection.tags, types=selection.types)
-            for d in p.documents}
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,7 @@ import click
 import redis
 from sqlalchemy.exc import ArgumentError
 
-from clausewatch.app import (
-    Selection,
-    check_catalog_declares,
-    check_selection,
-    database_setting,
-    open_store,
-    record_lost,
-    select_platforms,
-    utcnow,
-)
+from clausewatch.app import Selection, database_setting, open_store, record_lost, sync_selection, utcnow
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._shared import read_catalog_reporting
 from clausewatch.errors import EXIT_BAD_INPUT, BadInputError
@@ -67,18 +58,14 @@ def command(settings: Settings, platforms, tags, types) -> None:
     selection = Selection(platforms, tags, types)
     store = open_store(settings)
     try:
-        tracked = store.catalog.documents()
-        check_selection(selection, catalog, tracked)
-        check_catalog_declares(settings, catalog, tracked)
         now = utcnow()
         # Tracked documents the catalog lost are failures, as in `crawl`: never left out of the queue unsaid.
-        lost = {d.id: record_lost(store, d, catalog, now) for d in selection.lost(catalog, tracked)}
-        store.catalog.sync_catalog(catalog.platforms, now=now)
+        lost = {d.id: record_lost(store, d, catalog, now)
+                for d in sync_selection(settings, store, catalog, selection, now)}
         documents = store.catalog.documents()
     finally:
         store.close()
-    chosen = {(p.slug, d.type) for p in select_platforms(catalog.platforms, slugs=platforms, tags=tags, types=types)
-              for d in p.documents}
+    chosen = selection.chosen(catalog)
     selected = [d.id for d in documents if (d.platform, d.type) in chosen]
     run_id = uuid.uuid4().hex[:12]
     added = queue.enqueue(selected, run_id)
