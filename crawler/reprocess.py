@@ -21,7 +21,7 @@ from datetime import datetime
 
 from analysis.domain import Document, DocumentSpec, HistoricalDeclaration, Snapshot, SourceSpec
 from analysis.volatile import VolatileRules
-from crawler.extract import ExtractionError, extract_document
+from crawler.extract import ExtractionError, extract_parts
 from store.blobs import BlobError
 from store.recording import AnalyzeVersion, RebuiltRun
 from store.repository import Store
@@ -172,7 +172,8 @@ def _fetches(store: Store, document: Document,
     return fetches
 
 
-def _text_of(store: Store, fetch: _Fetch, rules: VolatileRules) -> str:
+def _text_of(store: Store, fetch: _Fetch, rules: VolatileRules) -> tuple[str, dict[str, int]]:
+    """The fetch's text, and for a document of several pages where each page (by hash) begins in it."""
     sources = fetch.sources
     if fetch.in_order and len(fetch.parts) == len(sources):
         chosen = list(zip(fetch.parts, sources, strict=True))
@@ -187,7 +188,13 @@ def _text_of(store: Store, fetch: _Fetch, rules: VolatileRules) -> str:
             chosen.append((snapshot, source))
     parts = [(store.blobs.get(snapshot.sha256), snapshot.content_type, snapshot.final_url, source)
              for snapshot, source in chosen]
-    return extract_document(parts, rules)
+    text, starts = extract_parts(parts, rules)
+    if len(chosen) < 2:
+        return text, {}
+    found: dict[str, int] = {}
+    for (snapshot, _source), start in zip(chosen, starts, strict=True):
+        found.setdefault(snapshot.sha256, start)  # a page that is two parts: linked at its first start
+    return text, found
 
 
 def reprocess_document(store: Store, document: Document, *, analyze: AnalyzeVersion, run_id: str | None = None) -> DocumentReprocess:
@@ -212,7 +219,7 @@ def reprocess_document(store: Store, document: Document, *, analyze: AnalyzeVers
 
 
 def _texts(store: Store, document: Document, fetches: dict[FetchKey, _Fetch],
-           result: DocumentReprocess) -> dict[FetchKey, str]:
+           result: DocumentReprocess) -> dict[FetchKey, tuple[str, dict[str, int]]]:
     rules = document_rules(store, document)
     texts = {}
     for key, fetch in fetches.items():
@@ -224,7 +231,7 @@ def _texts(store: Store, document: Document, fetches: dict[FetchKey, _Fetch],
 
 
 def _runs(sequence: list[tuple[FetchKey, datetime, int]], fetches: dict[FetchKey, _Fetch],
-          texts: dict[FetchKey, str]) -> list[RebuiltRun]:
+          texts: dict[FetchKey, tuple[str, dict[str, int]]]) -> list[RebuiltRun]:
     """Consecutive fetches with equal texts, as runs.
 
     Fetches that gave no text are skipped, and so are held fetches (linked to no
@@ -234,15 +241,16 @@ def _runs(sequence: list[tuple[FetchKey, datetime, int]], fetches: dict[FetchKey
     for key, at, fetch_id in sequence:
         if key not in texts:
             continue
-        text, parts, primary = texts[key], tuple(p.sha256 for p in fetches[key].parts), key[0][0]
+        (text, starts), parts, primary = texts[key], tuple(p.sha256 for p in fetches[key].parts), key[0][0]
         if fetches[key].held and not (runs and runs[-1].text == text):
             continue  # watched as volatile, never a version of its own
         if runs and runs[-1].text == text:
             last = runs[-1]
             runs[-1] = RebuiltRun(text, last.snapshot_shas + tuple(p for p in parts if p not in last.snapshot_shas),
-                                  last.first_seen, at, last.fetch_shas + (primary,), last.fetch_ids + (fetch_id,))
+                                  last.first_seen, at, last.fetch_shas + (primary,), last.fetch_ids + (fetch_id,),
+                                  {**starts, **last.part_starts})
         else:
-            runs.append(RebuiltRun(text, parts, at, at, (primary,), (fetch_id,)))
+            runs.append(RebuiltRun(text, parts, at, at, (primary,), (fetch_id,), starts))
     return runs
 
 

@@ -5,24 +5,51 @@ only the latest), the dates it was in force, the snapshot it was read from,
 and the stable page of that version. Record pages, version pages and
 ``clausewatch show --cite`` all build their citations here.
 
-The capture log of the evidence work (a Merkle log of every capture) gives each
-capture an index; :data:`LogIndex` is the hook for it: a function from a
-snapshot SHA-256 to its log index, or None while no log exists.
+A citation names one capture: one page of one logged fetch, its URL, time and
+snapshot, and its index in the capture log (the Merkle log of every capture).
+:class:`Captures` is the hook that finds it (``store.citing.CitedCaptures``);
+:data:`NO_CAPTURES` finds none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-
-# snapshot SHA-256 -> index of its capture in the capture log (None: not logged)
-LogIndex = Callable[[str], int | None]
+from typing import Protocol
 
 
-def no_log_index(_snapshot_sha256: str) -> int | None:
-    """The hook's default until a capture log exists."""
-    return None
+class CapturedPage(Protocol):
+    log_index: int
+    url: str
+    captured_at: datetime
+    snapshot_sha256: str | None
+
+
+class Captures(Protocol):
+    """Which capture a citation names (store/citing.py says how it is chosen)."""
+
+    def first(self, document_id: str, version_sha256: str, part: int = 0) -> CapturedPage | None:
+        """Page ``part`` of the capture that first recorded the version."""
+
+    def at(self, document_id: str, version_sha256: str, moment: datetime, part: int = 0) -> CapturedPage | None:
+        """Page ``part`` of the latest capture by ``moment`` that read as the version."""
+
+    def part_of(self, document_id: str, version_sha256: str, clause_type: str) -> int:
+        """The page of the document the version's clauses of ``clause_type`` came from."""
+
+
+class _NoCaptures:
+    def first(self, document_id: str, version_sha256: str, part: int = 0) -> None:
+        return None
+
+    def at(self, document_id: str, version_sha256: str, moment: datetime, part: int = 0) -> None:
+        return None
+
+    def part_of(self, document_id: str, version_sha256: str, clause_type: str) -> int:
+        return 0
+
+
+NO_CAPTURES: Captures = _NoCaptures()
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,15 @@ class Citation:
     snapshot_sha256: str | None = None
     captured_at: datetime | None = None
     log_index: int | None = None
+    source_url: str | None = None  # the page the snapshot was captured from
+
+    @classmethod
+    def of_capture(cls, capture: CapturedPage | None, **fields) -> Citation:
+        """A citation naming ``capture`` (nothing of a capture when None)."""
+        if capture is None:
+            return cls(**fields)
+        return cls(**fields, snapshot_sha256=capture.snapshot_sha256, captured_at=capture.captured_at,
+                   log_index=capture.log_index, source_url=capture.url)
 
     @property
     def title(self) -> str:
@@ -77,6 +113,8 @@ class Citation:
         lines += [f"Version SHA-256: {self.version_sha256}", f"Version {self._in_force()}"]
         if self.snapshot_sha256:
             lines.append(f"Snapshot SHA-256: {self.snapshot_sha256}")
+        if self.source_url:
+            lines.append(f"Captured from: {self.source_url}")
         if self.captured_at:
             lines.append(f"Captured: {self.captured_at.isoformat()}")
         if self.log_index is not None:
@@ -94,6 +132,7 @@ class Citation:
         note.append(f"version SHA-256 {self.version_sha256}, {self._in_force()}")
         if self.snapshot_sha256:
             captured = f" captured {self.captured_at.isoformat()}" if self.captured_at else ""
+            captured += f" from {self.source_url}" if self.source_url else ""
             note.append(f"snapshot SHA-256 {self.snapshot_sha256}{captured}")
         if self.log_index is not None:
             note.append(f"capture log entry {self.log_index}")

@@ -505,19 +505,28 @@ class CaptureLog:
                     found.setdefault((document_id, sha256), index)
             return found
 
-    def first_log_index_by_snapshot(self) -> dict[str, int]:
-        """Snapshot SHA-256 → the log index of the first capture that stored it, for every logged snapshot.
+    def first_log_index_by_page(self) -> dict[tuple[str, str], int]:
+        """(document id, snapshot SHA-256) → the log index of the first capture of that document that archived the
+        snapshot, as any page of the fetch (a fetch logged before its exchanges were kept: as its first page).
 
-        One query for a whole site build: citations and version pages say "log entry N".
+        One query for a whole site build: a version page's table of snapshots says "log entry N" for each.
         """
+        logged = (select(DocumentRow.public_id, func.min(LogEntryRow.id))
+                  .join(FetchRow, FetchRow.document_id == DocumentRow.id)
+                  .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id))
+        pages = (logged.add_columns(CaptureRecordRow.payload_sha256)
+                 .join(CaptureRecordRow, CaptureRecordRow.fetch_id == FetchRow.id)
+                 .where(CaptureRecordRow.payload_sha256.is_not(None))
+                 .group_by(DocumentRow.public_id, CaptureRecordRow.payload_sha256))
+        first_pages = (logged.add_columns(SnapshotRow.sha256)
+                       .join(SnapshotRow, SnapshotRow.id == FetchRow.snapshot_id)
+                       .group_by(DocumentRow.public_id, SnapshotRow.sha256))
+        found: dict[tuple[str, str], int] = {}
         with self.store.session() as session:
-            rows = session.execute(
-                select(SnapshotRow.sha256, func.min(LogEntryRow.id))
-                .join(FetchRow, FetchRow.snapshot_id == SnapshotRow.id)
-                .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id)
-                .group_by(SnapshotRow.sha256)
-            )
-            return {sha256: index for sha256, index in rows}
+            for query in (pages, first_pages):
+                for document_id, index, sha256 in session.execute(query):
+                    found[(document_id, sha256)] = min(found.get((document_id, sha256), index), index)
+        return found
 
     def captures(self, document_ids: Sequence[str] | None = None, since: datetime | None = None
                  ) -> list[tuple[str, CaptureRecord]]:

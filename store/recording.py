@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -601,6 +601,8 @@ class RebuiltRun:
     last_seen: datetime
     fetch_shas: tuple[str, ...] = ()  # the primary snapshot of each fetch: what decides a fold
     fetch_ids: tuple[int, ...] = ()  # the fetches of the run, which read as its version from now on
+    # A document of several pages: where each page (by hash) begins in the text, as a crawl links them.
+    part_starts: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str:
@@ -639,7 +641,7 @@ class _Rebuild:
         row.last_verified = max(row.last_verified, run.last_seen)
         for sha in run.snapshot_shas:
             if (snap := self.snapshots.get(sha)) is not None:
-                _link(self.session, row, snap)
+                _link(self.session, row, snap, run.part_starts.get(sha))
         for sha in run.fetch_shas:
             self.run_of_snapshot.setdefault(sha, row)
         self.run_rows.append(row)

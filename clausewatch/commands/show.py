@@ -13,7 +13,7 @@ from clausewatch.app import open_store, utcnow
 from clausewatch.commands._global_options import global_options
 from reports.site.timetravel import TimeTravel, cite_at
 from reports.terminal import without_controls
-from store.capture_log import CaptureLog
+from store.citing import CitedCaptures
 from store.repository import StoreError
 from store.timeline import DocumentTimeline, VersionRecord, clauses_by_version, document_timeline, provision_of
 
@@ -57,12 +57,12 @@ def command(settings, record_id: str, at: str | None, as_json: bool, cite: bool)
     store = open_store(settings, "read")
     try:
         found = _lookup(store, record_id.strip(), moment)
-        if cite:  # the citation names the capture-log entry of the cited snapshot
-            found.travel.log_index = CaptureLog(store).first_log_index_by_snapshot().get
+        if cite:  # names the capture, and its log entry, that shows the text as it stood then
+            found.travel.captures = CitedCaptures(store)
+            citation = cite_at(settings.base_url, found.travel, found.document, found.title, moment, found.provision)
     finally:
         store.close()
     if cite:
-        citation = cite_at(settings.base_url, found.travel, found.document, found.title, moment, found.provision)
         click.echo(citation.plain_text() + "\n\n" + citation.bibtex())
     elif as_json:
         click.echo(json.dumps(found.to_json(moment), ensure_ascii=False, indent=2))

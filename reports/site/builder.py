@@ -34,6 +34,7 @@ from reports.site.render import STATIC, TEMPLATES, environment, json_ld
 from store.analysis_queries import prevalence
 from store.blobs import BlobError
 from store.capture_log import CaptureLog
+from store.citing import CitedCaptures
 from store.repository import Store
 from analysis.domain import Snapshot
 from store.site_data import (
@@ -138,8 +139,9 @@ class SiteBuilder:
     def build(self, *, full: bool = False, progress: Callable[[SiteReport], None] | None = None) -> SiteReport:
         """Write every page whose inputs changed; ``progress`` is called after each page."""
         site = self.index()
-        log_indexes = CaptureLog(self.store).first_log_index_by_snapshot()
-        self.travel = timetravel.TimeTravel(load_timelines(self.store), self.out, log_indexes.get)
+        snapshot_indexes = CaptureLog(self.store).first_log_index_by_page()
+        self.travel = timetravel.TimeTravel(load_timelines(self.store), self.out, CitedCaptures(self.store),
+                                            lambda document_id, sha256: snapshot_indexes.get((document_id, sha256)))
         report = SiteReport(self.out, evidence_problems=[
             f"{doc_id}: snapshot {e.snapshot_sha256}: {e.problem}"
             for doc_id, pages in sorted(site.document_evidence().items()) for e in pages if e.problem
@@ -254,9 +256,10 @@ class SiteBuilder:
         """The record page's context, with its history link and its citation naming the version in force."""
         context = contexts.record_context(site, doc, provision)
         context["history_path"] = timetravel.history_path(provision.id)
+        pages = site.parts_evidence.get(doc.document.id, [])
         cited = context.get("evidence")
-        context["citation"] = timetravel.record_citation(site, self.travel, doc, provision,
-                                                         cited.snapshot_sha256 if cited else None)
+        part = pages.index(cited) if cited in pages else 0  # the page the record's clauses came from
+        context["citation"] = timetravel.record_citation(site, self.travel, doc, provision, part)
         context["version_path"] = timetravel.current_version_path(self.travel, doc)
         return context
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from analysis.domain import ClassifiedClause, Document
 from analysis.timeline import Period, Wording, periods_of_version, wordings_of
-from reports.citations import Citation, LogIndex, no_log_index
+from reports.citations import NO_CAPTURES, Captures, Citation
 from reports.site import derived
 from reports.site.contexts import SiteIndex, clause_anchor, document_path, record_path
 from reports.site.render import safe_name
@@ -66,15 +66,25 @@ def bundle_link(out: Path | None, name: str) -> str | None:
     return path if out is not None and (Path(out) / path).is_file() else None
 
 
+# (document id, snapshot SHA-256) -> the log index of the document's first capture of that snapshot
+SnapshotIndex = Callable[[str, str], int | None]
+
+
+def no_snapshot_index(_document_id: str, _snapshot_sha256: str) -> None:
+    return None
+
+
 class TimeTravel:
     """The timelines of one build and the stable paths derived from them."""
 
     def __init__(self, timelines: dict[str, DocumentTimeline], out: Path | None = None,
-                 log_index: LogIndex = no_log_index):
-        """``out`` is the site folder evidence bundles are looked for in (None: no bundle links)."""
+                 captures: Captures = NO_CAPTURES, snapshot_index: SnapshotIndex = no_snapshot_index):
+        """``out`` is the site folder evidence bundles are looked for in (None: no bundle links); ``captures`` finds
+        the capture each citation names, ``snapshot_index`` the log entry of each snapshot a version page lists."""
         self.timelines = timelines
         self.out = out
-        self.log_index = log_index
+        self.captures = captures
+        self.snapshot_index = snapshot_index
         # The version bundles this build writes (names); None: look for them in ``out``.
         self.bundles: set[str] | None = None
         self._slugs = {doc_id: version_slugs([v.sha256 for v in t.versions]) for doc_id, t in timelines.items()}
@@ -122,7 +132,6 @@ def version_context(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, vers
     doc_id = doc.document.id
     timeline = travel.timeline(doc_id)
     path = travel.page_of(doc_id, version.sha256)
-    latest = version.snapshots[-1] if version.snapshots else None
     return {
         "document_id": doc_id, "title": derived.document_title(doc), "platform": doc.document.platform,
         "platform_name": doc.document.platform_name, "url": doc.document.url, "path": path,
@@ -132,12 +141,12 @@ def version_context(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, vers
         "length": version.text_length, "capture_count": version.capture_count, "last_capture": version.last_capture,
         "snapshots": [{"sha256": s.sha256, "fetched_at": s.fetched_at, "status": s.status, "url": s.final_url,
                        "content_type": s.content_type, "archive_link": s.archive_link,
-                       "log_index": travel.log_index(s.sha256)} for s in reversed(version.snapshots)],
+                       "log_index": travel.snapshot_index(doc_id, s.sha256)} for s in reversed(version.snapshots)],
         "previous": _neighbour(travel, timeline, version, -1),
         "status": _status(travel, timeline, doc, version),
         "bundle": travel.bundle_of(doc_id, version.sha256),
         "provisions": {p.clause_type: p.id for p in doc.provisions},
-        "citation": _version_citation(site, travel, doc, version, path, latest),
+        "citation": _version_citation(site, travel, doc, version, path),
     }
 
 
@@ -167,13 +176,13 @@ def _status(travel: TimeTravel, timeline: DocumentTimeline, doc: DocumentInfo, v
 
 
 def _version_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, version: VersionRecord,
-                      path: str, latest) -> dict[str, str]:
-    citation = Citation(
+                      path: str) -> dict[str, str]:
+    """Names the capture that first recorded the version (its first page): fixed once published, as the page is."""
+    citation = Citation.of_capture(
+        travel.captures.first(doc.document.id, version.sha256),
         entity=doc.document.platform_name, document=derived.document_title(doc), document_id=doc.document.id,
         version_sha256=version.sha256, in_force_from=version.first_seen, in_force_until=None, still_in_force=False,
-        url=site.absolute(path), snapshot_sha256=latest.sha256 if latest else None,
-        captured_at=latest.fetched_at if latest else None,
-        log_index=travel.log_index(latest.sha256) if latest else None,
+        url=site.absolute(path),
     )
     return {"plain": citation.plain_text(), "bibtex": citation.bibtex()}
 
@@ -243,43 +252,41 @@ def cite_at(base_url: str, travel: TimeTravel, document: Document, title: str, m
             provision: tuple[str, str] | None = None) -> Citation:
     """The citation of a document (or of its provision ``(record id, clause type)``) as it stood at ``moment``.
 
-    Names the version in force then, not the latest; raises
-    :class:`~analysis.timeline.NotYetCapturedError` before the first capture.
+    Names the version in force then, not the latest, and the latest capture by then that read as it, of the page
+    the provision's clauses came from; raises :class:`~analysis.timeline.NotYetCapturedError` before the first
+    capture.
     """
     period, version = travel.timeline(document.id).in_force(moment)
-    latest = version.snapshots[-1] if version.snapshots else None
-    return Citation(
-        entity=document.platform_name, document=title, document_id=document.id,
+    part = travel.captures.part_of(document.id, version.sha256, provision[1]) if provision else 0
+    capture = (travel.captures.at(document.id, version.sha256, moment, part)
+               or travel.captures.first(document.id, version.sha256, part))
+    return Citation.of_capture(
+        capture, entity=document.platform_name, document=title, document_id=document.id,
         version_sha256=version.sha256, in_force_from=period.start, in_force_until=period.end,
         url=base_url.rstrip("/") + "/" + travel.page_of(document.id, version.sha256),
         record_id=provision[0] if provision else None,
         provision=derived.type_title(provision[1]) if provision else None, cited_at=moment,
-        snapshot_sha256=latest.sha256 if latest else None, captured_at=latest.fetched_at if latest else None,
-        log_index=travel.log_index(latest.sha256) if latest else None,
     )
 
 
 def record_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, provision: ProvisionInfo,
-                    snapshot_sha256: str | None = None) -> dict | None:
+                    part: int = 0) -> dict | None:
     """A record page's citation: the record URL, and the version in force now with its own stable page.
 
-    ``snapshot_sha256`` names the snapshot the record's clauses came from (a page of a combined
-    document); without it, the version's latest snapshot is cited.
+    Names the capture that first recorded that version (the one the record's evidence bundle proves), of page
+    ``part``: the page the record's clauses came from, for a document combined from several pages.
     """
     timeline = travel.timeline(doc.document.id)
     if not timeline.periods:
         return None
     period = timeline.periods[-1]
     version = timeline.version(period.version)
-    cited = [s for s in version.snapshots if s.sha256 == snapshot_sha256]
-    latest = cited[-1] if cited else (version.snapshots[-1] if version.snapshots else None)
-    citation = Citation(
+    citation = Citation.of_capture(
+        travel.captures.first(doc.document.id, version.sha256, part),
         entity=doc.document.platform_name, document=derived.document_title(doc), document_id=doc.document.id,
         version_sha256=version.sha256, in_force_from=period.start, in_force_until=None,
         url=site.absolute(record_path(provision.id)), record_id=provision.id,
         provision=derived.type_title(provision.clause_type),
         version_url=site.absolute(travel.page_of(doc.document.id, version.sha256)),
-        snapshot_sha256=latest.sha256 if latest else None, captured_at=latest.fetched_at if latest else None,
-        log_index=travel.log_index(latest.sha256) if latest else None,
     )
     return {"plain": citation.plain_text(), "bibtex": citation.bibtex()}
