@@ -87,7 +87,7 @@ class RecordResult:
 
 @dataclass(frozen=True)
 class NotModifiedFetch:
-    """One 304 to record with :meth:`Recorder.record_not_modified_many`."""
+    """One 304 to record with :meth:`Recording.record_not_modified_many`."""
 
     document_id: str
     started_at: datetime
@@ -98,7 +98,7 @@ class NotModifiedFetch:
 
 @dataclass(frozen=True)
 class IdenticalFetch:
-    """One fetch to record with :meth:`Recorder.record_identical_many`: its key and every part's page."""
+    """One fetch to record with :meth:`Recording.record_identical_many`: its key and every part's page."""
 
     document_id: str
     extraction_key: str
@@ -111,7 +111,7 @@ class IdenticalFetch:
 
 @dataclass(frozen=True)
 class KnownHead:
-    """What a caller of :meth:`Recorder.record_text` read of the document before extracting its text.
+    """What a caller of :meth:`Recording.record_text` read of the document before extracting its text.
 
     ``current`` is the current version's hash and length in characters (None
     for a document without one), ``document_type`` its type in the catalog.
@@ -125,7 +125,7 @@ class KnownHead:
     document_type: str
 
 
-class Recorder:
+class Recording:
     """Records fetches (text, failure, 304, held) and rebuilt histories of documents."""
 
     def __init__(self, db: Database, history: History) -> None:
@@ -459,7 +459,7 @@ def _stored_snapshots(session: Session, docs: Iterable[DocumentRow],
 
 def _still_identical(fetch: IdenticalFetch, doc: DocumentRow, current: VersionRow | None,
                      linked: set[tuple[int, str]]) -> bool:
-    """:meth:`Recorder.record_identical_many`'s checks, in the transaction: the key and its text still the current
+    """:meth:`Recording.record_identical_many`'s checks, in the transaction: the key and its text still the current
     version's, every part a snapshot linked to it."""
     return (current is not None and doc.extraction_key == fetch.extraction_key
             and doc.extraction_text_sha256 == current.sha256

@@ -40,7 +40,7 @@ from store.errors import StoreError, StoreFailedError
 from store.history import History
 
 if TYPE_CHECKING:
-    from store.recording import Recorder
+    from store.recording import Recording
 
 __all__ = [
     "OPEN_MODES", "SUPPORTED_DATABASES", "BlobFolderMissingError", "DocumentStatus", "Store", "StoreError",
@@ -58,8 +58,8 @@ class Store(Database):
         self.history = History(self)
 
     @cached_property
-    def recording(self) -> Recorder:
+    def recording(self) -> Recording:
         # Imported on first use: it brings the capture log and WARC writing (warcio), which only recording needs.
-        from store.recording import Recorder
+        from store.recording import Recording
 
-        return Recorder(self, self.history)
+        return Recording(self, self.history)

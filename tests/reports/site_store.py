@@ -1,6 +1,6 @@
 """A small real store for the site and digest tests: two platforms, two versions of each document.
 
-Versions are recorded through ``Recorder.record_text`` (``store.recording``) with the real analysis
+Versions are recorded through ``Recording.record_text`` (``store.recording``) with the real analysis
 pipeline (splitter, change building, dates). The clause classifier is a
 keyword model defined here, so the pages under test have provisions of known
 types and severities whatever the trained classifier currently decides.
