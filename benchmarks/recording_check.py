@@ -1,7 +1,7 @@
 """Recording check: everything the pipeline stores for the stages benchmark's pages, against another checkout's.
 
 The pages of ``benchmarks/stages.py`` go through ``extract_document`` and
-``Recorder.record_text`` with the default ``Analyzer``, at fixed times, three
+``Recording.record_text`` with the default ``Analyzer``, at fixed times, three
 times: as served, edited (``edited_text``: a paragraph dropped, a word and a duration changed, one added: the
 alignment and the change engine get work), and edited again unchanged; then the edited
 pages are fetched twice more and go through the crawl's recorder as its pipeline records them

@@ -1,7 +1,7 @@
 """Benchmark of the static site (SPEC §11 `site`): a full build of 10,000 provision pages, the
 rebuild with nothing changed, and the rebuild after one document changes.
 
-A synthetic SQLite store is filled through ``Recorder.record_text`` (``store.recording``) with the real
+A synthetic SQLite store is filled through ``Recording.record_text`` (``store.recording``) with the real
 splitter and change builder; the classifier is a stand-in that recognises the
 clause type titles written into the synthetic texts, so the number of
 provisions is exact. Prints one JSON object of figures.

@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from store import mapping
 from store.capture_log import CaptureLog
-from store.database import document_row
+from store.database import chunks, document_row
 from store.repository import Store
 from store.site_data import clause_starts, version_text
 from store.tables import (
     CaptureRecordRow,
     ClauseRow,
+    DocumentRow,
     FetchRow,
     LogEntryRow,
     SnapshotRow,
@@ -45,42 +46,67 @@ class CitedCapture:
 
 
 class CitedCaptures:
-    """Finds the captures citations name, for one reading of a store (a site build, a `show`)."""
+    """Finds the captures citations name, for one reading of a store (a site build, a `show`).
+
+    The first capture of every version, and the pages of those fetches, are read in a few queries the first time
+    one is asked for: a site build cites every version and record without a query per page.
+    """
 
     def __init__(self, store: Store):
         self.store = store
         self._first: dict[tuple[str, str], int] | None = None
+        self._pages: dict[int, list[CitedCapture]] = {}  # log index -> the fetch's pages, in part order
+        self._readings: tuple[str, list[tuple[datetime, int, str]]] | None = None  # one document's, by time
+        self._starts: dict[tuple[str, str], list[int]] | None = None  # where the pages of each version begin
 
     def first(self, document_id: str, version_sha256: str, part: int = 0) -> CitedCapture | None:
         """Page ``part`` of the capture that first recorded the version (None: no logged capture of it)."""
-        if self._first is None:  # one query for a whole build
+        if self._first is None:
             self._first = CaptureLog(self.store).first_log_index_by_version()
+            with self.store.session() as session:
+                self._pages.update(_pages_of(session, sorted(set(self._first.values()))))
         index = self._first.get((document_id, version_sha256))
-        with self.store.session() as session:
-            if index is None:  # a version rebuilt by `reprocess` that no crawl recorded since: the first page read as it
-                index = _reading_capture(session, document_id, version_sha256, None)
-            return None if index is None else _page_of(session, index, part)
+        if index is None:  # a version rebuilt by `reprocess` that no crawl recorded since: the first page read as it
+            with self.store.session() as session:
+                index = _first_reading(session, document_id, version_sha256)
+        return None if index is None else self._page(index, part)
 
     def at(self, document_id: str, version_sha256: str, moment: datetime, part: int = 0) -> CitedCapture | None:
         """Page ``part`` of the latest capture by ``moment`` that read as the version (None: none did)."""
-        with self.store.session() as session:
-            index = _reading_capture(session, document_id, version_sha256, moment)
-            return None if index is None else _page_of(session, index, part)
+        if self._readings is None or self._readings[0] != document_id:  # a build cites one document after another
+            with self.store.session() as session:
+                self._readings = (document_id, _readings(session, document_id))
+        index = None
+        for finished_at, logged, read_as in self._readings[1]:
+            if finished_at > moment:
+                break
+            if read_as == version_sha256:
+                index = logged
+        return None if index is None else self._page(index, part)
+
+    def _page(self, index: int, part: int) -> CitedCapture | None:
+        """Page ``part`` of the fetch logged at ``index`` (its first page if it has no such part)."""
+        if index not in self._pages:
+            with self.store.session() as session:
+                self._pages.update(_pages_of(session, [index]))
+        pages = self._pages.get(index, [])
+        return pages[part] if part < len(pages) else (pages[0] if pages else None)
 
     def part_of(self, document_id: str, version_sha256: str, clause_type: str) -> int:
         """Which page of the document the version's first clause of ``clause_type`` came from (0 for a document of
         one page, or a clause that cannot be placed)."""
+        if self._starts is None:
+            with self.store.session() as session:
+                self._starts = _page_starts(session)
+        starts = self._starts.get((document_id, version_sha256), [])
+        if len(starts) < 2:
+            return 0
         with self.store.session() as session:
             doc = document_row(session, document_id)
-            version = session.scalar(select(VersionRow.id).where(VersionRow.document_id == doc.id,
-                                                                 VersionRow.sha256 == version_sha256))
-            starts = sorted(set(session.scalars(
-                select(VersionSnapshotRow.text_start).where(VersionSnapshotRow.version_id == version,
-                                                            VersionSnapshotRow.text_start.is_not(None)))))
-            if len(starts) < 2:
-                return 0
             clauses = [mapping.clause_from_row(row) for row in session.scalars(
-                select(ClauseRow).where(ClauseRow.version_id == version).order_by(ClauseRow.ordinal))]
+                select(ClauseRow).join(VersionRow, VersionRow.id == ClauseRow.version_id)
+                .where(VersionRow.document_id == doc.id, VersionRow.sha256 == version_sha256)
+                .order_by(ClauseRow.ordinal))]
         chosen = [c for c in clauses if clause_type in c.classification.types]
         if not chosen:
             return 0
@@ -90,35 +116,60 @@ class CitedCaptures:
         return max(index for index, start in enumerate(starts) if start <= position or index == 0)
 
 
-def _reading_capture(session: Session, document_id: str, version_sha256: str, moment: datetime | None) -> int | None:
-    """The log index of the latest fetch by ``moment`` (None: the first fetch ever) whose pages were archived and
-    that reads as this version: the one it recorded, or after a rebuild the one it reads as now."""
+def _page_starts(session: Session) -> dict[tuple[str, str], list[int]]:
+    """(document id, version SHA-256) -> where each of its pages begins in its text, for the versions of
+    documents combined from several pages."""
+    found: dict[tuple[str, str], set[int]] = {}
+    for document_id, sha256, start in session.execute(
+            select(DocumentRow.public_id, VersionRow.sha256, VersionSnapshotRow.text_start)
+            .join(VersionRow, VersionRow.id == VersionSnapshotRow.version_id)
+            .join(DocumentRow, DocumentRow.id == VersionRow.document_id)
+            .where(VersionSnapshotRow.text_start.is_not(None))):
+        found.setdefault((document_id, sha256), set()).add(start)
+    return {key: sorted(starts) for key, starts in found.items()}
+
+
+def _readings(session: Session, document_id: str) -> list[tuple[datetime, int, str]]:
+    """(finished at, log index, version read as) of every logged fetch of the document whose pages were archived,
+    in time order: the version it recorded or, after a rebuild, the one it reads as now."""
     doc = document_row(session, document_id)
     reading = func.coalesce(FetchRow.read_as_version_id, FetchRow.version_id)
-    query = (select(LogEntryRow.id).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
-             .join(VersionRow, VersionRow.id == reading)
-             .where(FetchRow.document_id == doc.id, VersionRow.sha256 == version_sha256,
-                    FetchRow.outcome.in_(_RECORDED), FetchRow.snapshot_id.is_not(None)))
-    if moment is None:
-        return session.scalar(query.order_by(LogEntryRow.id).limit(1))
-    return session.scalar(query.where(FetchRow.finished_at <= moment).order_by(LogEntryRow.id.desc()).limit(1))
+    return [tuple(row) for row in session.execute(
+        select(FetchRow.finished_at, LogEntryRow.id, VersionRow.sha256)
+        .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id).join(VersionRow, VersionRow.id == reading)
+        .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(_RECORDED), FetchRow.snapshot_id.is_not(None))
+        .order_by(FetchRow.finished_at, LogEntryRow.id))]
 
 
-def _page_of(session: Session, index: int, part: int) -> CitedCapture | None:
-    """Page ``part`` of the fetch logged at ``index`` (its first page if it has no such part)."""
-    rows = session.execute(
-        select(CaptureRecordRow.part, CaptureRecordRow.url, CaptureRecordRow.captured_at,
-               CaptureRecordRow.payload_sha256, CaptureRecordRow.refers_to_record_id)
-        .join(LogEntryRow, LogEntryRow.fetch_id == CaptureRecordRow.fetch_id)
-        .where(LogEntryRow.id == index).order_by(CaptureRecordRow.part)).all()
-    if not rows:
-        return _primary_page(session, index)
-    row = next((r for r in rows if r.part == part), rows[0])
-    payload = row.payload_sha256
-    if payload is None and row.refers_to_record_id is not None:  # a revisit naming the response that holds it
-        payload = session.scalar(select(CaptureRecordRow.payload_sha256)
-                                 .where(CaptureRecordRow.record_id == row.refers_to_record_id))
-    return CitedCapture(index, row.url, row.captured_at, payload)
+def _first_reading(session: Session, document_id: str, version_sha256: str) -> int | None:
+    """The log index of the first fetch whose pages were archived that reads as this version now (after a rebuild,
+    a fetch that recorded another version)."""
+    doc = document_row(session, document_id)
+    reading = func.coalesce(FetchRow.read_as_version_id, FetchRow.version_id)
+    return session.scalar(
+        select(LogEntryRow.id).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
+        .join(VersionRow, VersionRow.id == reading)
+        .where(FetchRow.document_id == doc.id, VersionRow.sha256 == version_sha256,
+               FetchRow.outcome.in_(_RECORDED), FetchRow.snapshot_id.is_not(None))
+        .order_by(LogEntryRow.id).limit(1))
+
+
+def _pages_of(session: Session, indexes: list[int]) -> dict[int, list[CitedCapture]]:
+    """The pages of the fetches logged at ``indexes``, each in part order; a fetch logged before its exchanges
+    were kept has its first page's snapshot, at the fetch's end."""
+    found: dict[int, list[CitedCapture]] = {}
+    for chunk in chunks(indexes):
+        rows = session.execute(
+            select(LogEntryRow.id, CaptureRecordRow.url, CaptureRecordRow.captured_at,
+                   CaptureRecordRow.payload_sha256)
+            .join(CaptureRecordRow, CaptureRecordRow.fetch_id == LogEntryRow.fetch_id)
+            .where(LogEntryRow.id.in_(chunk)).order_by(LogEntryRow.id, CaptureRecordRow.part))
+        for index, url, captured_at, payload in rows:
+            found.setdefault(index, []).append(CitedCapture(index, url, captured_at, payload))
+        for index in set(chunk) - set(found):
+            if (page := _primary_page(session, index)) is not None:
+                found[index] = [page]
+    return found
 
 
 def _primary_page(session: Session, index: int) -> CitedCapture | None:
