@@ -5,6 +5,11 @@ file of a few lines becomes billions of values to walk (minutes and gigabytes);
 it is refused, at its line. Aliases to plain parts stay allowed: catalog files use
 them with merge keys (``<<: *common``), and they grow a file at most as much as
 writing the part out would.
+
+Nesting is bounded too: PyYAML composes a node by recursion, so ``[[[[…`` five
+hundred levels deep ended every command that read the file in a RecursionError
+traceback. No file people write nests more than a few levels; past
+:data:`MAX_NESTING` the file is refused, at the line where it went too deep.
 """
 
 from __future__ import annotations
@@ -13,19 +18,34 @@ from typing import Any
 
 import yaml
 from yaml.composer import ComposerError
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, CollectionStartEvent
+
+# Far above any real file (a catalog nests five levels), far below Python's recursion limit.
+MAX_NESTING = 100
 
 
 class BoundedLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses an alias to a part holding aliases."""
+    """``yaml.SafeLoader`` that refuses an alias to a part holding aliases, and nesting past :data:`MAX_NESTING`."""
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self._aliases = 0
         self._anchors_with_aliases: set[str] = set()
+        self._depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
+        if not isinstance(event, CollectionStartEvent):
+            return self._compose_counting_aliases(event, parent, index)
+        if self._depth >= MAX_NESTING:
+            raise ComposerError(None, None, f"nested more than {MAX_NESTING} levels deep", event.start_mark)
+        self._depth += 1
+        try:
+            return self._compose_counting_aliases(event, parent, index)
+        finally:
+            self._depth -= 1
+
+    def _compose_counting_aliases(self, event: Any, parent: Any, index: Any) -> Any:
         if self.check_event(AliasEvent):
             if event.anchor in self._anchors_with_aliases:
                 raise ComposerError(None, None, f"the alias *{event.anchor} refers to a part that holds aliases "

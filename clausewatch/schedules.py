@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from analysis.yaml_loading import BoundedLoader
 from clausewatch.app import Selection
 from clausewatch.errors import not_utf8
 
@@ -154,7 +155,7 @@ def load_schedules(path: Path, *, actions: Collection[str]) -> Schedules:
 
 def parse_schedules(text: str, *, path: Path, actions: Collection[str]) -> Schedules:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=BoundedLoader)  # nesting bounded: a RecursionError is no message
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from analysis.domain import PlatformSpec
+from analysis.yaml_loading import BoundedLoader
 
 
 KeyPath = tuple[str | int, ...]
@@ -126,7 +127,7 @@ class Problems:
 def _compose(file: Path) -> yaml.Node | None:
     """The node tree of ``file`` (JSON is YAML enough for this), or ``None`` when it does not parse."""
     try:
-        return yaml.compose(file.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+        return yaml.compose(file.read_text(encoding="utf-8-sig"), Loader=BoundedLoader)  # deep nesting refused
     except (OSError, UnicodeError, yaml.YAMLError):
         return None
 

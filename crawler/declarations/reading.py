@@ -33,6 +33,8 @@ def read_json(path: Path, problems: Problems) -> Any:
         problems.add((), f"invalid JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno)
     except (UnicodeError, ValueError) as exc:
         problems.add((), f"invalid JSON: {exc}", file=path)
+    except RecursionError:  # the C scanner recurses once per level: "[" * 5000 is no declaration
+        problems.add((), "invalid JSON: nested too deeply", file=path)
     except OSError as exc:
         problems.add((), f"cannot read the file: {exc.strerror}", file=path)
     return None

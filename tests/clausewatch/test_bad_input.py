@@ -4,6 +4,8 @@ setting or file, exit status 2, never a traceback, and nothing written (README, 
 from __future__ import annotations
 
 import hashlib
+import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,6 +121,30 @@ def _break_subscribers(tmp: Path) -> dict[str, str]:
     return {}
 
 
+# PyYAML composes nested nodes by recursion: 600 levels ended every command reading the file in a RecursionError.
+NESTED = "[" * 600 + "]" * 600
+
+
+def _nest_catalog(tmp: Path) -> dict[str, str]:
+    (tmp / "catalog" / "acme.yaml").write_text(f"name: Acme\nslug: acme\ntags: {NESTED}\n")
+    return {}
+
+
+def _nest_schedules(tmp: Path) -> dict[str, str]:
+    (tmp / "schedules.yaml").write_text(f"jobs:\n  - id: daily\n    action: run\n    select: {NESTED}\n")
+    return {}
+
+
+def _nest_config(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "config.yaml").write_text(f"crawl_delay: 2\nsite_dir: {NESTED}\n")
+    return {}
+
+
+def _nest_subscribers(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "subscribers.yaml").write_text(f"subscribers:\n  - email: a@example.org\n    tags: {NESTED}\n")
+    return {}
+
+
 def _break_setting_type(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_CRAWL_DELAY": "two seconds"}
 
@@ -154,11 +180,20 @@ BROKEN = {
     "log level": (_break_log_level, "CLAUSEWATCH_LOG_LEVEL", tuple(COMMANDS)),
     "mistyped variable": (_mistype_variable, "did you mean CLAUSEWATCH_CRAWL_DELAY?", tuple(COMMANDS)),
     "subscribers file": (_break_subscribers, "subscribers.yaml", ("digest", "alerts", "run", "schedule")),
+    "catalog nested deep": (_nest_catalog, "acme.yaml:3: (file): invalid YAML: nested more than 100 levels deep",
+                            ("init", "crawl", "status", "run", "schedule", "enqueue")),
+    "schedules nested deep": (_nest_schedules, "schedules.yaml:4: not valid YAML: nested more than 100 levels",
+                              ("status", "run", "schedule")),
+    # Every command reads the config through one loader: three stand for the others.
+    "config nested deep": (_nest_config, "config.yaml:2: not valid YAML: nested more than 100 levels deep",
+                           ("init", "status", "classify")),
+    "subscribers nested deep": (_nest_subscribers, "subscribers.yaml:3:", ("digest", "alerts", "run", "schedule")),
 }
 
 # A tracked document its broken catalog file no longer declares is recorded as a failed fetch by the
 # commands that crawl (decision 0013: nothing lost, nothing silent); nothing else writes on bad input.
-RECORDS_ON_BAD_INPUT = {("catalog file", "crawl"), ("catalog file", "run"), ("catalog file", "schedule")}
+RECORDS_ON_BAD_INPUT = {(broken, command) for broken in ("catalog file", "catalog nested deep")
+                        for command in ("crawl", "run", "schedule")}
 
 CASES = [pytest.param(command, broken, id=f"{command}-{broken.replace(' ', '-')}")
          for broken, (_how, _named, commands) in BROKEN.items() for command in commands]
@@ -253,3 +288,36 @@ def test_a_mistyped_blob_folder_is_named_by_the_commands_that_read_one_record_to
         f"Error: the blob folder {project / 'home' / 'objcts'} (BLOBS, CLAUSEWATCH_BLOBS) does not exist, but the "
         "store holds 1 version(s) and 1 snapshot(s): is BLOBS mistyped?"]
     assert _contents(project) == before
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder the OS refuses to write in, even for root (the suite runs as root in CI): immutable (chattr +i)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    subprocess.run(["chattr", "+i", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("args, named", [
+    # Each ran its work, then failed once per file: FAILED PermissionError for each message, exit 1.
+    (["digest", "--dry-run", "{ro}"], "digest --dry-run: cannot write in {ro}: Operation not permitted"),
+    (["alerts", "--dry-run", "{ro}"], "alerts --dry-run: cannot write in {ro}: Operation not permitted"),
+    # These named the random temporary file they tried beside the output.
+    (["export", "--out", "{ro}/records.jsonl"], "--out: cannot write {ro}/records.jsonl: Operation not permitted"),
+    (["export", "--wacz", "{ro}/archive.wacz"], "--wacz: cannot write {ro}/archive.wacz: Operation not permitted"),
+    (["import-ota", "{tmp}/ota", "--to", "{ro}"], "cannot use {ro}/Acme.json: Operation not permitted"),
+], ids=["digest", "alerts", "export", "export-wacz", "import-ota"])
+def test_an_output_folder_the_os_refuses_is_named_with_its_option(project: Path, read_only_folder: Path,
+                                                                   args: list[str], named: str):
+    (project / "ota" / "Acme.json").write_text('{"name": "Acme", "terms": {"Terms of Service": '
+                                               '{"fetch": "http://127.0.0.1:9/terms", "select": "main"}}}')
+    (project / "home" / "subscribers.yaml").write_text("subscribers:\n  - email: legal@example.org\n    alerts: true\n")
+    args = [arg.replace("{tmp}", str(project)).replace("{ro}", str(read_only_folder)) for arg in args]
+    result = CliRunner().invoke(main, args, env=_env(project, {}))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines()[-1] == "Error: " + named.replace("{ro}", str(read_only_folder))
+    assert list(read_only_folder.iterdir()) == []
