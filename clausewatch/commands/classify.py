@@ -19,16 +19,20 @@ class ClassifyInputError(Exception):
     """An input line is not what ``classify`` reads; the message names the line."""
 
 
-def read_clauses(lines: Iterable[str]) -> list[tuple[int, dict]]:
+def read_clauses(lines: Iterable[bytes | str]) -> list[tuple[int, dict]]:
     """``(line number, record)`` for every clause of the input.
 
     The input is JSON lines with a ``text`` field when its first non-blank line
     starts with ``{``, plain text (one clause a line) otherwise; blank lines are
-    skipped either way.
+    skipped either way. Lines are read as bytes and decoded one by one, so that
+    text that is not UTF-8 is named by its line; a byte-order mark is dropped.
     """
     records: list[tuple[int, dict]] = []
     json_lines: bool | None = None
-    for number, line in enumerate(lines, 1):
+    for number, raw in enumerate(lines, 1):
+        line = _decoded(number, raw)
+        if number == 1:
+            line = line.removeprefix("\ufeff")
         if not line.strip():
             continue
         if json_lines is None:
@@ -37,13 +41,37 @@ def read_clauses(lines: Iterable[str]) -> list[tuple[int, dict]]:
     return records
 
 
+def _decoded(number: int, raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ClassifyInputError(f"line {number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                                 f"{exc.start + 1}: {exc.reason})") from None
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_record(number: int, line: str) -> dict:
     try:
-        record = json.loads(line)
+        # Python reads NaN and Infinity, and would echo them back as an "id" no JSON reader takes.
+        record = json.loads(line, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise ClassifyInputError(f"line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:
+        raise ClassifyInputError(f"line {number}: not JSON ({exc})") from None
+    except RecursionError:
+        raise ClassifyInputError(f"line {number}: not JSON this reads (nested too deeply)") from None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise ClassifyInputError(f"line {number}: expected a JSON object with a string field \"text\"")
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:  # "\ud800": a lone surrogate escaped in JSON is no character
+        raise ClassifyInputError(f"line {number}: holds a lone surrogate ({exc.object[exc.start]!a}), which is not "
+                                 "a character") from None
     return record
 
 
@@ -77,7 +105,7 @@ def classify_records(records: list[tuple[int, dict]], privacy_policy: bool = Fal
 @click.option("--privacy-policy", is_flag=True,
               help="The clauses come from a privacy policy: the privacy types use their own thresholds rather than "
                    "the stricter ones that keep them off terms of service.")
-@click.argument("source", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("source", type=click.File("rb"), default="-")
 def command(source, privacy_policy: bool) -> None:
     """Classify clauses from SOURCE (a file, or - for standard input).
 
@@ -88,8 +116,8 @@ def command(source, privacy_policy: bool) -> None:
     try:
         records = read_clauses(source)
     except ClassifyInputError as exc:
-        raise click.BadParameter(str(exc), param_hint="SOURCE") from None
-    except UnicodeDecodeError as exc:
-        raise click.BadParameter(f"not UTF-8 text ({exc.reason} at byte {exc.start})", param_hint="SOURCE") from None
+        name = getattr(source, "name", "-")
+        name = "standard input" if name in ("-", "<stdin>") or not isinstance(name, str) else name
+        raise click.BadParameter(f"{name}, {exc}", param_hint="SOURCE") from None
     for out in classify_records(records, privacy_policy):
         click.echo(json.dumps(out, ensure_ascii=False))

@@ -78,3 +78,36 @@ def test_clauses_of_a_privacy_policy_get_the_privacy_types_thresholds():
     assert default.exit_code == policy.exit_code == 0, default.output + policy.output
     assert "user_rights" not in lines(default)[0]["types"]
     assert "user_rights" in lines(policy)[0]["types"]
+
+
+def test_a_byte_order_mark_before_the_first_json_line_is_not_read_as_plain_text():
+    # Windows editors save UTF-8 with a BOM; the first line was then read as text, the whole file as clauses.
+    result = classify(input="\ufeff" + json.dumps({"id": "c-1", "text": COOKIES}) + "\n")
+    assert result.exit_code == 0, result.output
+    (only,) = lines(result)
+    assert only["id"] == "c-1" and "tracking" in only["types"]
+
+
+def test_text_that_is_not_utf8_is_named_by_file_and_line(tmp_path: Path):
+    source = tmp_path / "clauses.jsonl"
+    source.write_bytes(json.dumps({"text": COOKIES}).encode() + b'\n{"text": "caf\xe9"}\n')
+    result = classify(str(source))
+    assert result.exit_code == 2
+    assert f"{source}, line 2: not UTF-8 text (byte 0xe9 at column 14" in " ".join(result.output.split())
+    assert '"types"' not in result.output
+
+
+def test_values_no_json_reader_takes_back_are_refused_not_echoed():
+    # A lone surrogate ended in a UnicodeEncodeError traceback; NaN was echoed as an id no JSON reader reads.
+    surrogate = classify(input='{"id": "\\ud800", "text": "x"}\n')
+    not_a_number = classify(input='{"id": NaN, "text": "x"}\n')
+    assert (surrogate.exit_code, not_a_number.exit_code) == (2, 2)
+    assert "line 1: holds a lone surrogate" in surrogate.output and surrogate.exception.__class__ is SystemExit
+    assert "line 1: not JSON (NaN is not JSON)" in not_a_number.output
+
+
+def test_json_nested_past_what_python_reads_is_a_message_not_a_traceback():
+    deep = '{"text": "x", "extra": ' + "[" * 100_000 + "]" * 100_000 + "}\n"
+    result = classify(input=deep)
+    assert result.exit_code == 2, result.output
+    assert "line 1: not JSON this reads (nested too deeply)" in result.output
