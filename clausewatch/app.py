@@ -120,6 +120,18 @@ def ensure_folder(folder: Path, setting: str) -> Path:
     return folder
 
 
+def writable_folder(folder: Path, setting: str) -> Path:
+    """:func:`ensure_folder`, then a file made and removed there: a folder that exists but takes no file (read-only,
+    not ours) is bad input naming ``setting`` before any work, not one failure per file written later."""
+    ensure_folder(folder, setting)
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".clausewatch-probe-"):
+            pass
+    except OSError as exc:
+        raise BadInputError(f"{setting}: cannot write in {folder}: {exc.strerror}") from None
+    return folder
+
+
 def refuse_existing(path: Path, option: str) -> None:
     """A command's output file must be new: a file already there may be someone's, and is never overwritten."""
     if path.exists() or path.is_symlink():
@@ -132,18 +144,22 @@ def new_file(path: Path, option: str) -> Iterator[Path]:
     ``path`` (never replacing a file that appeared meanwhile), otherwise it is removed: a failed
     command leaves no half file."""
     refuse_existing(path, option)
+    from store.files import TEMPORARY_PREFIX, naming
+
     path.parent.mkdir(parents=True, exist_ok=True)  # a file in the way is an OSError naming it (exit 2)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=".clausewatch-tmp-")
+    try:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
+    except OSError as exc:  # a read-only folder: the option and its file, not the random name tried beside it
+        raise BadInputError(f"{option}: cannot write {path}: {exc.strerror}") from None
     os.close(fd)
     temporary = Path(name)
     try:
         try:
             yield temporary
         except OSError as exc:
-            if exc.filename is not None:
-                raise
-            # A write the disk refused names no file: name the one asked for (exit 2, one line).
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+            # A write the disk refused names no file, one through the temporary file names ours: name the one
+            # asked for (exit 2, one line).
+            raise naming(exc, path) from exc
         os.chmod(temporary, 0o644)
         try:
             os.link(temporary, path)  # unlike a rename, fails when the name was taken meanwhile

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from clausewatch.app import ensure_folder, smtp_config, store_failure_line, store_for, utcnow
+from clausewatch.app import smtp_config, store_failure_line, store_for, utcnow, writable_folder
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from reports import mail
@@ -56,7 +56,7 @@ def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command:
     file); asked for once the store and the subscribers file are read, so bad input leaves no ``--dry-run`` folder
     behind."""
     if dry_run is not None:
-        return mail.DirectoryMailer(ensure_folder(dry_run, f"{command} --dry-run"))
+        return mail.DirectoryMailer(writable_folder(dry_run, f"{command} --dry-run"))
     return mail.SmtpMailer(smtp_config(settings))
 
 

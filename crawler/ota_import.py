@@ -21,6 +21,7 @@ from crawler.declarations import (
     load_catalog,
     load_declaration_file,
     platform_to_yaml,
+    why_not_loaded,
 )
 from store.files import write_whole
 
@@ -71,7 +72,9 @@ class CatalogImport:
         existing = [path.name for path in changed if path.exists()]
         if existing and not self.force:
             return Outcome(source, CONFLICT, f"{', '.join(existing)} exists with other content (use --force to overwrite)")
-        for path, content in changed.items():
+        # The history file first: a write that fails after it leaves an orphan the catalog warns of, never a
+        # declaration without its history.
+        for path, content in reversed(changed.items()):
             write_whole(path, content)
         self.owners[platform.slug] = next(iter(targets)).name
         return Outcome(source, IMPORTED)
@@ -93,11 +96,18 @@ def _read_bytes(path: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def declaration_sources(source: Path) -> list[Path]:
-    """The Open Terms Archive declarations of a folder (their history files travel with them)."""
+def declaration_sources(source: Path) -> tuple[list[Path], list[Outcome]]:
+    """The Open Terms Archive declarations of a folder (their history files travel with them), and the names that
+    read as declarations but would not load from a catalog (a folder, a broken link, ``X.JSON``), each as an
+    invalid outcome saying why. Hidden files are no declarations, here as in the catalog."""
     if source.is_file():
-        return [source]
-    return sorted(
-        path for path in source.iterdir()
-        if path.is_file() and path.name.endswith(OTA_SUFFIX) and not path.name.endswith(HISTORY_SUFFIX)
-    )
+        return [source], []
+    declarations, unloadable = [], []
+    for path in sorted(source.iterdir()):
+        if path.name.startswith(".") or path.name.endswith(HISTORY_SUFFIX):
+            continue
+        if path.is_file() and path.name.endswith(OTA_SUFFIX):
+            declarations.append(path)
+        elif path.name.lower().endswith(OTA_SUFFIX) and (reason := why_not_loaded(path)) is not None:
+            unloadable.append(Outcome(path, INVALID, f"{path}: {reason}"))
+    return declarations, unloadable

@@ -25,7 +25,10 @@ def write_whole(target: Path, data: bytes, *, mode: int = 0o644, replace: bool =
     (a full disk) raises an ``OSError`` naming ``target``: the OS names no file
     for a failed write. The temporary file never outlives the call.
     """
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX)
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=TEMPORARY_PREFIX)
+    except OSError as exc:  # a folder that is read-only or not there: named, not the random name tried in it
+        raise naming(exc, target) from exc
     temporary = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -43,8 +46,14 @@ def write_whole(target: Path, data: bytes, *, mode: int = 0o644, replace: bool =
             return False
         return True
     except OSError as exc:
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise naming(exc, target) from exc
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def naming(error: OSError, target: Path) -> OSError:
+    """``error`` as the user's file's error: the temporary file is ours, and its random name means nothing to them
+    (a rename onto a folder names both; a failed write names neither)."""
+    if error.filename is not None and TEMPORARY_PREFIX not in str(error.filename):
+        return error
+    return type(error)(error.errno, error.strerror, str(target))

@@ -45,17 +45,25 @@ def command(settings, source: Path, destination: Path | None, convert: bool, for
     catalog = destination or Path(settings.catalog)
     if catalog.exists() and not catalog.is_dir():
         raise click.BadParameter(f"{catalog} is not a folder", param_hint="--to")
-    sources = declaration_sources(source)
-    if not sources:
+    sources, unloadable = declaration_sources(source)
+    if not sources and not unloadable:
         raise click.BadParameter(f"no Open Terms Archive declaration (*.json) in {source}", param_hint="SOURCE")
     catalog.mkdir(parents=True, exist_ok=True)
     importer = CatalogImport(catalog, convert=convert, force=force)
     counts: Counter[str] = Counter()
-    for path in sources:
-        outcome = importer.run(path)
+    total = len(sources) + len(unloadable)
+    for outcome in unloadable:
         counts[outcome.status] += 1
         _report(outcome)
-    click.echo(_summary(counts, len(sources), catalog))
+    try:
+        for path in sources:
+            outcome = importer.run(path)
+            counts[outcome.status] += 1
+            _report(outcome)
+    except OSError:  # a full disk: the error names the file; what was imported before it is said too
+        click.echo(_summary(counts, total, catalog) + f"; stopped at {path.name}")
+        raise
+    click.echo(_summary(counts, total, catalog))
     if any(counts[status] for status in FAILURES):
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 

@@ -29,7 +29,7 @@ soupsieve, Scrapy or SQLAlchemy): every command's start-up reads the catalog.
 
 from __future__ import annotations
 
-from crawler.declarations.catalog import is_declaration_file, load_catalog, load_declaration_file
+from crawler.declarations.catalog import is_declaration_file, load_catalog, load_declaration_file, why_not_loaded
 from crawler.declarations.ota import HISTORY_SUFFIX, OTA_SUFFIX, history_file_of
 from crawler.declarations.problems import CatalogLoad, CatalogProblem, FileLoad, format_key
 from crawler.declarations.reading import slugify
@@ -39,5 +39,5 @@ from crawler.declarations.writing import platform_to_yaml
 __all__ = [
     "HISTORY_SUFFIX", "OTA_SUFFIX", "CatalogLoad", "CatalogProblem", "FileLoad", "filter_declaration", "format_key",
     "history_file_of", "is_declaration_file", "load_catalog", "load_declaration_file", "platform_to_yaml", "slugify",
-    "terms_types",
+    "terms_types", "why_not_loaded",
 ]

@@ -42,7 +42,7 @@ def load_catalog(folder: Path) -> CatalogLoad:
         if path.name.endswith(HISTORY_SUFFIX):
             _warn_orphan_history(path, loaded)
         if not is_declaration_file(path):
-            if (unreadable := _unloadable(path)) is not None:
+            if (unreadable := why_not_loaded(path)) is not None:
                 loaded.errors.append(CatalogProblem(str(path), "", unreadable))
             continue
         result = load_declaration_file(path)
@@ -61,7 +61,7 @@ def load_catalog(folder: Path) -> CatalogLoad:
     return loaded
 
 
-def _unloadable(path: Path) -> str | None:
+def why_not_loaded(path: Path) -> str | None:
     """Why a name that reads as a declaration's is not loaded (a folder, a broken link, an upper-case suffix), or
     None for a name that is no declaration's: a platform file skipped without a word is a platform not tracked."""
     name = path.name.lower()

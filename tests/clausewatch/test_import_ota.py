@@ -66,8 +66,10 @@ def test_an_import_the_disk_cannot_take_names_the_file_and_leaves_no_part_of_it(
                            str(tmp_path / "catalog"), "import-ota", str(FIXTURES)], capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 2, done.stderr
-    assert re.fullmatch(re.escape(f"Error: cannot use {tmp_path / 'catalog'}/") + r"\S+: File too large",
-                        done.stderr.strip()), done.stderr
+    # The file it was writing, not the random name of the temporary file beside it; what was done, on stdout.
+    assert re.fullmatch(re.escape(f"Error: cannot use {tmp_path / 'catalog'}/Facebook.") + r"(history\.)?json: "
+                        "File too large", done.stderr.strip()), done.stderr
+    assert done.stdout.strip().endswith("0 invalid; stopped at Facebook.json"), done.stdout
     assert list((tmp_path / "catalog").iterdir()) == []
 
 
@@ -113,6 +115,31 @@ def test_invalid_declaration_is_reported_and_skipped(settings: Settings, tmp_pat
     assert summary(tmp_path / "elsewhere", 5, imported=4, invalid=1) in result.stdout
     assert not (tmp_path / "elsewhere" / "Broken.json").exists()
     assert not settings.catalog.exists()
+
+
+def test_names_the_catalog_would_not_load_are_invalid_and_hidden_files_are_no_declarations(
+        settings: Settings, tmp_path: Path) -> None:
+    # Each was skipped without a word, or (.Hidden.json) reported imported where the catalog never reads it.
+    source = tmp_path / "source"
+    source.mkdir()
+    declaration = (FIXTURES / "Facebook.json").read_bytes()
+    for name in ("Facebook.json", ".Hidden.json", "Upper.JSON"):
+        (source / name).write_bytes(declaration)
+    (source / "Folder.json").mkdir()
+    (source / "Gone.json").symlink_to(tmp_path / "nowhere")
+    (source / "Deep.json").write_text("[" * 100_000 + "]" * 100_000)  # past what Python's JSON reader recurses
+
+    result = run(settings, source)
+
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"invalid: {source / 'Folder.json'}: not a file; not loaded",
+        f"invalid: {source / 'Gone.json'}: a link to nothing; not loaded",
+        f"invalid: {source / 'Upper.JSON'}: the suffix '.JSON' must be lower case (.yaml, .yml, .json); not loaded",
+        f"invalid: {source / 'Deep.json'}: (file): invalid JSON: nested too deeply",
+    ]
+    assert summary(settings.catalog, 5, imported=1, invalid=4) in result.stdout
+    assert sorted(path.name for path in settings.catalog.iterdir()) == ["Facebook.json"]
 
 
 def test_convert_writes_our_yaml_that_loads_to_the_same_platforms(settings: Settings) -> None:
