@@ -13,7 +13,8 @@ reported with the file, the line (from YAML's node marks) and what was wrong.
         jitter: 900               # seconds, at most, added at random to each start
 
 Cron expressions mean what they mean to cron: day-of-week 0 and 7 are Sunday,
-1 is Monday (APScheduler 3 counts from Monday; numbers are translated to names).
+1 is Monday (APScheduler 3 counts from Monday; numbers are translated to names),
+and a day-of-month and a day-of-week both given mean either day.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from clausewatch.app import Selection
 from clausewatch.errors import not_utf8
 
 if TYPE_CHECKING:
-    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.base import BaseTrigger
 
 JOB_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 JOB_KEYS = ("id", "action", "select", "cron", "timezone", "jitter")
@@ -64,7 +65,7 @@ class ScheduledJob:
     selection: Selection = Selection()
     line: int = 0
 
-    def trigger(self, *, jitter: bool = True) -> CronTrigger:
+    def trigger(self, *, jitter: bool = True) -> BaseTrigger:
         """The APScheduler trigger of this job (without jitter when computing exact times)."""
         return cron_trigger(self.cron, self.timezone, self.jitter if jitter else 0)
 
@@ -92,17 +93,31 @@ class Schedules:
         raise KeyError(f"{self.path}: no job {job_id!r} (jobs: {known})")
 
 
-def cron_trigger(expr: str, timezone: str, jitter: int = 0) -> CronTrigger:
-    """A CronTrigger for a standard five-field crontab expression; ValueError if it is not one."""
+def cron_trigger(expr: str, timezone: str, jitter: int = 0) -> BaseTrigger:
+    """An APScheduler trigger for a standard five-field crontab expression; ValueError if it is not one.
+
+    When both day fields are restricted (neither holds ``*``), cron runs on a day that matches either:
+    ``0 7 1 * mon`` is the 1st of each month and every Monday. APScheduler's CronTrigger wants every
+    field to match (only Mondays that are a 1st), so such an expression is two triggers, one per day
+    field, combined by an OrTrigger.
+    """
     # Imported on use: APScheduler's cron module costs ~35 ms, and most commands never build a trigger.
+    from apscheduler.triggers.combining import OrTrigger
     from apscheduler.triggers.cron import CronTrigger
 
     fields = expr.split()
-    if len(fields) == 5:
-        fields[4] = cron_weekdays(fields[4])
-    trigger = CronTrigger.from_crontab(" ".join(fields), timezone=ZoneInfo(timezone))
-    trigger.jitter = jitter or None  # from_crontab takes no jitter; the attribute is the trigger's own
-    return trigger
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}")
+    fields[4] = cron_weekdays(fields[4])
+    zone = ZoneInfo(timezone)
+    minute, hour, day, month, weekday = fields
+    if "*" in day or "*" in weekday:
+        trigger = CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=zone)
+        trigger.jitter = jitter or None  # the constructor's jitter argument, set once the fields are read
+        return trigger
+    either = [CronTrigger(minute=minute, hour=hour, day=day, month=month, timezone=zone),
+              CronTrigger(minute=minute, hour=hour, month=month, day_of_week=weekday, timezone=zone)]
+    return OrTrigger(either, jitter=jitter or None)
 
 
 def cron_weekdays(field: str) -> str:
@@ -118,6 +133,8 @@ def cron_weekdays(field: str) -> str:
 
 def _cron_range(part: str) -> list[int]:
     span, _, step = part.partition("/")
+    if step and not (step.isascii() and step.isdigit() and int(step) > 0):
+        raise ValueError(f"day-of-week step {step!r} in {part!r} is not a whole number from 1 on")
     if span == "*":
         low, high = 0, 6
     elif "-" in span:

@@ -79,6 +79,30 @@ def test_cron_monday_is_monday():
     assert fire == datetime(2026, 11, 30, 9, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(("cron", "expected"), [
+    # Both day fields restricted: cron runs on either day (APScheduler alone ran only Mondays that are a 1st).
+    ("0 7 1 * mon", ["2026-12-01", "2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28", "2027-01-01"]),
+    ("0 7 15 * 5", ["2026-12-04", "2026-12-11", "2026-12-15", "2026-12-18", "2026-12-25", "2027-01-01"]),
+    # One of them holds "*": the other alone decides, as in cron.
+    ("0 7 */10 * mon", ["2026-12-21", "2027-01-11", "2027-02-01", "2027-03-01", "2027-05-31", "2027-06-21"]),
+    ("0 7 1 * *", ["2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01", "2027-04-01", "2027-05-01"]),
+])
+def test_a_day_of_month_and_a_day_of_week_mean_either_day_as_in_cron(cron, expected):
+    (job,) = parse(f'jobs: [{{id: j, action: site, cron: "{cron}", jitter: 30}}]').jobs
+    times = job.next_fire_times(datetime(2026, 11, 30, 8, tzinfo=UTC), count=6)
+    assert [t.date().isoformat() for t in times] == expected
+    assert {t.hour for t in times} == {7}
+    assert job.trigger().jitter == 30
+
+
+@pytest.mark.parametrize("field", ["1/-1", "*/0", "mon/x"])
+def test_a_weekday_step_that_is_no_step_is_named(field):
+    # "1/-1" was reported as 'Unrecognized expression ""', "*/0" as Python's "range() arg 3 must not be zero".
+    assert problems(f'jobs: [{{id: j, action: site, cron: "0 7 * * {field}"}}]') == [
+        f"schedules.yaml:1: job 'j': cron '0 7 * * {field}' is not valid: day-of-week step "
+        f"{field.partition('/')[2]!r} in {field!r} is not a whole number from 1 on"]
+
+
 def test_every_problem_is_reported_with_its_line():
     found = problems("""jobs:
   - id: daily
