@@ -345,5 +345,13 @@ def smtp_config(settings: Settings) -> SmtpConfig:
     """The SMTP server that alerts and digests are sent through."""
     from reports.mail import SmtpConfig
 
+    host = settings.smtp_host.strip()
+    try:  # "" connected nowhere ("please run connect() first"); "a..b" failed in the idna codec
+        if not host or host != settings.smtp_host or " " in host:
+            raise UnicodeError("no host name")
+        host.encode("idna")
+    except UnicodeError:
+        raise BadInputError(f"SMTP_HOST (CLAUSEWATCH_SMTP_HOST): {settings.smtp_host!r} is not a host name or "
+                            "address") from None
     return SmtpConfig(host=settings.smtp_host, port=settings.smtp_port, starttls=settings.smtp_starttls,
                       user=settings.smtp_user, password=settings.smtp_password)

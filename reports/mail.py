@@ -144,12 +144,22 @@ class Mailer(Protocol):
     def send(self, message: EmailMessage) -> Path | None: ...
 
 
+class SmtpUnreachableError(OSError):
+    """The SMTP server could not be reached or would not let us in; the message names it and its settings."""
+
+
 class SmtpMailer:
-    """Sends over one SMTP connection, opened lazily and reopened after a drop."""
+    """Sends over one SMTP connection, opened lazily and reopened after a drop.
+
+    A server that cannot be reached fails every message of the run with the same
+    error, naming the server: it is tried once, not once per recipient (a
+    server that is down would cost each of a thousand subscribers its timeout).
+    """
 
     def __init__(self, config: SmtpConfig):
         self.config = config
         self._smtp: smtplib.SMTP | None = None
+        self._unreachable: SmtpUnreachableError | None = None
 
     def __enter__(self) -> SmtpMailer:
         return self
@@ -158,6 +168,23 @@ class SmtpMailer:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:
+        if self._unreachable is not None:
+            raise self._unreachable
+        try:
+            return self._open()
+        except (OSError, smtplib.SMTPException, UnicodeError) as exc:
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                settings = "SMTP_USER, SMTP_PASSWORD"
+            elif isinstance(exc, (smtplib.SMTPNotSupportedError, ssl.SSLError)):
+                settings = "SMTP_STARTTLS"
+            else:
+                settings = "SMTP_HOST, SMTP_PORT"
+            self._unreachable = SmtpUnreachableError(
+                f"the SMTP server {self.config.host}:{self.config.port} could not be used ({settings}): "
+                f"{type(exc).__name__}: {exc}")
+            raise self._unreachable from exc
+
+    def _open(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout)
         try:
             smtp.ehlo()
@@ -241,7 +268,8 @@ def _deliver_one(message: EmailMessage, mailer: Mailer) -> Delivery:
         path = mailer.send(message)
     except (smtplib.SMTPException, OSError, ValueError) as exc:
         log.warning("could not send %r to %s: %s", subject, recipient, exc)
-        return Delivery(recipient, subject, ok=False, error=f"{type(exc).__name__}: {exc}")
+        error = str(exc) if isinstance(exc, SmtpUnreachableError) else f"{type(exc).__name__}: {exc}"
+        return Delivery(recipient, subject, ok=False, error=error)
     return Delivery(recipient, subject, ok=True, path=path)
 
 

@@ -321,3 +321,16 @@ def test_an_output_folder_the_os_refuses_is_named_with_its_option(project: Path,
     assert result.exit_code == 2, result.output
     assert result.stderr.splitlines()[-1] == "Error: " + named.replace("{ro}", str(read_only_folder))
     assert list(read_only_folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["digest", "alerts"])
+@pytest.mark.parametrize("host", ["", "a..b", " mail.example.org"])
+def test_an_smtp_host_that_is_no_host_is_bad_input_before_any_message(project: Path, command: str, host: str):
+    # "" failed each message with "please run connect() first", "a..b" with an idna UnicodeError: exit 1.
+    (project / "home" / "subscribers.yaml").write_text("subscribers:\n  - email: legal@example.org\n    alerts: true\n")
+    before = _contents(project)
+    result = CliRunner().invoke(main, [command, "--send"], env=_env(project, {"CLAUSEWATCH_SMTP_HOST": host}))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: SMTP_HOST (CLAUSEWATCH_SMTP_HOST): {host!r} is not a host name or address"]
+    assert _contents(project) == before

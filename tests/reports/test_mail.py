@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import socket
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,11 +68,39 @@ def test_smtp_delivery_isolates_a_refused_recipient(smtp_inbox):
     assert smtp_inbox.messages[0].get_body(("html",)).get_content().count('style="color: #b00;"') == 1
 
 
-def test_unreachable_server_is_reported_for_every_recipient(smtp_inbox):
+def test_unreachable_server_is_reported_for_every_recipient_naming_the_server(smtp_inbox):
     config = SmtpConfig(host="127.0.0.1", port=1, starttls=False, timeout=5)
     deliveries = deliver([_message("one@example.com"), _message("two@example.com")], SmtpMailer(config))
     assert [d.ok for d in deliveries] == [False, False]
-    assert all("ConnectionRefusedError" in d.error for d in deliveries)
+    assert {d.error for d in deliveries} == {
+        "the SMTP server 127.0.0.1:1 could not be used (SMTP_HOST, SMTP_PORT): ConnectionRefusedError: [Errno 111] "
+        "Connection refused"}
+
+
+def test_a_server_that_cannot_be_used_is_tried_once_per_run_not_once_per_recipient():
+    # A server that is down cost each recipient its own connection attempt (and timeout): a thousand subscribers,
+    # a thousand timeouts. This one accepts and hangs up at once, before any greeting.
+    accepted = []
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        def hang_up() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:  # the listener closed: the run is over
+                    return
+                accepted.append(connection)
+                connection.close()
+
+        thread = threading.Thread(target=hang_up, daemon=True)
+        thread.start()
+        config = SmtpConfig(host="127.0.0.1", port=listener.getsockname()[1], starttls=False, timeout=5)
+        deliveries = deliver([_message(f"{n}@example.com") for n in range(3)], SmtpMailer(config))
+        listener.shutdown(socket.SHUT_RDWR)
+    thread.join()
+    assert len(accepted) == 1
+    assert [d.ok for d in deliveries] == [False] * 3
+    assert all(d.error.startswith("the SMTP server 127.0.0.1:") and "SMTPServerDisconnected" in d.error
+               for d in deliveries)
 
 
 def test_starttls_required_but_not_offered_fails_cleanly(smtp_inbox):
