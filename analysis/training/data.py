@@ -22,6 +22,8 @@ import json
 import re
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -265,17 +267,42 @@ class TrainingDataError(Exception):
 # --- reading the data ---------------------------------------------------------
 
 
+def jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """``(line, object)`` for every non-blank line of a JSON-lines file, numbered as an editor numbers them; a line
+    that is not UTF-8, not JSON or not an object is a :class:`TrainingDataError` naming the file and line."""
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TrainingDataError(f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
+                                        f"{exc.start + 1})") from None
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TrainingDataError(f"{path}:{number}: not JSON: {exc.msg}") from None
+            except RecursionError:
+                raise TrainingDataError(f"{path}:{number}: not JSON this reads (nested too deeply)") from None
+            if not isinstance(row, dict):
+                raise TrainingDataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+            yield number, row
+
+
 def read_jsonl(path: Path) -> list[dict]:
-    """Every line of a JSON-lines file as a dict; errors name the file and line."""
-    rows = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise TrainingDataError(f"{path}:{number}: not JSON: {exc.msg}") from None
-    return rows
+    """Every line of a JSON-lines file as a dict; errors name the file and line (:func:`jsonl_rows`)."""
+    return [row for _, row in jsonl_rows(path)]
+
+
+@contextmanager
+def row_at(path: Path, number: int) -> Iterator[None]:
+    """A row read into an example: a field missing or of the wrong kind names the file and line, not a traceback."""
+    try:
+        yield
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        what = f"field {exc}" if isinstance(exc, KeyError) else f"({exc})"
+        raise TrainingDataError(f"{path}:{number}: missing or malformed {what}") from None
 
 
 def claudette_sentences(split_dir: Path) -> list[Example]:
@@ -284,13 +311,29 @@ def claudette_sentences(split_dir: Path) -> list[Example]:
     if not path.is_file():
         raise TrainingDataError(f"{path}: missing (expected CLAUDETTE sentences, one JSON object a line)")
     examples = []
-    for number, row in enumerate(read_jsonl(path), 1):
-        try:
-            types = frozenset(CLAUDETTE_TYPES[label] for label in row["labels"])
-            examples.append(Example(row["text"], types, f"claudette:{row['company']}", "claudette"))
-        except KeyError as exc:
-            raise TrainingDataError(f"{path}:{number}: missing or unknown {exc}") from None
+    for number, row in jsonl_rows(path):
+        with row_at(path, number):
+            types = frozenset(_claudette_type(label) for label in _strings(row["labels"]))
+            examples.append(Example(_string(row["text"]), types, f"claudette:{_string(row['company'])}", "claudette"))
     return examples
+
+
+def _claudette_type(label: str) -> str:
+    if label not in CLAUDETTE_TYPES:
+        raise ValueError(f"unknown CLAUDETTE label {label!r}")
+    return CLAUDETTE_TYPES[label]
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _strings(value: object) -> list[str]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+    return [_string(item) for item in value]
 
 
 _TAG = re.compile(r"<(/?)([a-z]+)(\d)>")
@@ -317,28 +360,28 @@ def graded_spans(documents_dir: Path) -> list[GradedSpan]:
 def tosdr_points(path: Path) -> list[Example]:
     """Moderated, relevant ToS;DR quotes whose case maps to our types, grouped by service."""
     examples = []
-    for row in read_jsonl(path):
-        types = TOSDR_CASES.get(row.get("case", ""))
-        if not types or row.get("needs_moderation") or row.get("irrelevant") or not row.get("quote"):
-            continue
-        text = " ".join(html.unescape(_MARKUP.sub(" ", row["quote"])).split())
-        service = ",".join(sorted(row.get("services") or ["?"]))
-        augments = frozenset(TOSDR_AUGMENTS.get(row["case"], ()))
-        examples.append(Example(text, frozenset(types), f"tosdr:{service}", "tosdr", augments))
+    for number, row in jsonl_rows(path):
+        with row_at(path, number):
+            types = TOSDR_CASES.get(_string(row.get("case", "")))
+            if not types or row.get("needs_moderation") or row.get("irrelevant") or not row.get("quote"):
+                continue
+            text = " ".join(html.unescape(_MARKUP.sub(" ", _string(row["quote"]))).split())
+            service = ",".join(sorted(_strings(row.get("services") or ["?"])))
+            augments = frozenset(TOSDR_AUGMENTS.get(row["case"], ()))
+            examples.append(Example(text, frozenset(types), f"tosdr:{service}", "tosdr", augments))
     return sorted(examples, key=lambda e: (e.group, e.text, sorted(e.types)))
 
 
 def appsi_topics(path: Path, split: str) -> list[Example]:
     """The sentences of one APPSI-139 topic split, labelled with our types, grouped by runs of sentences."""
     examples = []
-    for number, row in enumerate(read_jsonl(path), 1):
-        try:
-            types = frozenset(APPSI_TOPICS[label] for label in row["labels"] if label in APPSI_TOPICS)
-            if "data_retention" in types and _ABROAD.search(row["text"]) and not _HOW_LONG.search(row["text"]):
+    for index, (number, row) in enumerate(jsonl_rows(path)):
+        with row_at(path, number):
+            text = _string(row["text"])
+            types = frozenset(APPSI_TOPICS[label] for label in _strings(row["labels"]) if label in APPSI_TOPICS)
+            if "data_retention" in types and _ABROAD.search(text) and not _HOW_LONG.search(text):
                 types -= {"data_retention"}
-            examples.append(Example(row["text"], types, f"appsi:{split}:{(number - 1) // APPSI_BLOCK}", "appsi"))
-        except (KeyError, TypeError) as exc:
-            raise TrainingDataError(f"{path}:{number}: missing or malformed {exc}") from None
+            examples.append(Example(text, types, f"appsi:{split}:{index // APPSI_BLOCK}", "appsi"))
     return examples
 
 
@@ -350,12 +393,11 @@ def cuad_clauses(path: Path, categories: dict[str, tuple[str, ...]] = CUAD_CATEG
     (a positive next to the CLAUDETTE sentences), never a CLAUDETTE sentence.
     """
     types_of: dict[tuple[str, str], set[str]] = {}
-    for number, row in enumerate(read_jsonl(path), 1):
-        try:
-            text = " ".join(row["text"].split())
-            types_of.setdefault((row["contract"], text), set()).update(categories.get(row["category"], ()))
-        except (KeyError, AttributeError) as exc:
-            raise TrainingDataError(f"{path}:{number}: missing or malformed {exc}") from None
+    for number, row in jsonl_rows(path):
+        with row_at(path, number):
+            text = " ".join(_string(row["text"]).split())
+            types_of.setdefault((_string(row["contract"]), text), set()).update(
+                categories.get(_string(row["category"]), ()))
     claudette_types = set(CLAUDETTE_TYPES.values())
     return [Example(text, frozenset(types), f"cuad:{contract}", "cuad", frozenset(types & claudette_types))
             for (contract, text), types in sorted(types_of.items()) if types]

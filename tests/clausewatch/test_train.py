@@ -112,6 +112,42 @@ def test_a_malformed_line_is_named_by_file_and_number(tmp_path):
         read_jsonl(path)
 
 
+@pytest.mark.parametrize(("where", "line", "problem"), [
+    # Each ended `clausewatch train` in a traceback (AttributeError, TypeError, KeyError, UnicodeDecodeError).
+    ("tosdr/points.jsonl", "[1, 2]", "expected a JSON object, got list"),
+    ("tosdr/points.jsonl", "5", "expected a JSON object, got int"),
+    ("tosdr/points.jsonl", '{"case": ["a"], "quote": "x"}', "missing or malformed (expected a string, got list)"),
+    ("tosdr/points.jsonl", b'{"case": "caf\xe9"}', "not UTF-8 text (byte 0xe9 at column 14)"),
+    ("appsi139/topic/train.jsonl", '{"text": "We keep it.", "labels": "Data Retention"}',
+     "missing or malformed (expected a list of strings, got str)"),
+    ("cuad/clauses.jsonl", '{"text": 3, "contract": "c", "category": "Governing Law"}',
+     "missing or malformed (expected a string, got int)"),
+    ("claudette/train/sentences.jsonl", '{"text": "We may stop.", "labels": ["NOPE"], "company": "x"}',
+     "missing or malformed (unknown CLAUDETTE label 'NOPE')"),
+    ("claudette/train/sentences.jsonl", '{"labels": [], "company": "x"}', "missing or malformed field 'text'"),
+    ("claudette/train/sentences.jsonl", "[" * 100_000 + "]" * 100_000, "not JSON this reads (nested too deeply)"),
+])
+def test_a_malformed_row_of_any_source_is_named_by_file_and_line_as_an_editor_counts_it(
+        tmp_path, where: str, line: str | bytes, problem: str):
+    good = {"claudette/train/sentences.jsonl": '{"text": "We may stop.", "labels": [], "company": "x"}',
+            "tosdr/points.jsonl": '{"case": "Some unmapped case", "quote": "x"}',
+            "appsi139/topic/train.jsonl": '{"text": "We keep it.", "labels": []}',
+            "cuad/clauses.jsonl": '{"text": "x", "contract": "c", "category": "Governing Law"}'}
+    for name, row in good.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(row + "\n", encoding="utf-8")
+    # A blank line before the bad one: line numbers are the file's, not the count of rows read.
+    bad = line if isinstance(line, bytes) else line.encode()
+    (tmp_path / where).write_bytes(good[where].encode() + b"\n\n" + bad + b"\n")
+
+    result = CliRunner().invoke(main, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m")])
+
+    assert result.exit_code == 2, result.output
+    [error] = result.stderr.splitlines()
+    assert error.startswith(f"Error: {tmp_path / where}:3: {problem} ("), error  # then the command's --help
+    assert not (tmp_path / "m").exists()
+
+
 def test_graded_spans_survive_overlapping_tags(tmp_path):
     (tmp_path / "x.xml").write_text("a <ter3><ltd2>We may stop.</ter3> And owe nothing.</ltd2> b", encoding="utf-8")
     spans = {(s.type, s.grade, s.text) for s in graded_spans(tmp_path)}
