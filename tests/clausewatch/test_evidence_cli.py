@@ -718,12 +718,17 @@ def _append_record(folder: Path, fields: dict, block: bytes) -> None:
 
 
 def _forged_conversion(folder: Path) -> None:
+    _append_rendering(folder, 0, b"<main><p>Our liability is unlimited and we waive arbitration.</p></main>",
+                      "<urn:uuid:00000000-0000-0000-0000-00000000c0de>")
+
+
+def _append_rendering(folder: Path, page: int, rendered: bytes, record_id: str) -> None:
+    """A conversion record of the leaf's ``page``-th capture, of our making, appended to the bundle's WARC."""
     leaf = json.loads((folder / "log" / "leaf.json").read_text())
-    page = b"<main><p>Our liability is unlimited and we waive arbitration.</p></main>"
-    _append_record(folder, {"WARC-Type": "conversion", "WARC-Record-ID": "<urn:uuid:00000000-0000-0000-0000-00000000c0de>",
-                            "WARC-Date": leaf["dates"][0], "WARC-Target-URI": leaf["urls"][0],
-                            "WARC-Refers-To": leaf["records"][0], "Content-Type": "text/html; charset=utf-8",
-                            "WARC-Payload-Digest": "sha256:" + hashlib.sha256(page).hexdigest()}, page)
+    _append_record(folder, {"WARC-Type": "conversion", "WARC-Record-ID": record_id,
+                            "WARC-Date": leaf["dates"][page], "WARC-Target-URI": leaf["urls"][page],
+                            "WARC-Refers-To": leaf["records"][page], "Content-Type": "text/html; charset=utf-8",
+                            "WARC-Payload-Digest": "sha256:" + hashlib.sha256(rendered).hexdigest()}, rendered)
 
 
 def _second_request(folder: Path) -> None:
@@ -805,12 +810,8 @@ def test_a_later_page_as_rendered_cannot_be_edited_under_recomputed_digests(rend
 @pytest.mark.browser
 def test_a_second_rendering_of_a_page_does_not_ride_along(rendered, tmp_path):
     def second_rendering(folder: Path) -> None:
-        leaf = json.loads((folder / "log" / "leaf.json").read_text())
-        page = b"<main><p>We may sell your data.</p></main>"
-        _append_record(folder, {"WARC-Type": "conversion", "WARC-Record-ID": "<urn:uuid:00000000-0000-0000-0000-0000000c0de2>",
-                                "WARC-Date": leaf["dates"][1], "WARC-Target-URI": leaf["urls"][1],
-                                "WARC-Refers-To": leaf["records"][1], "Content-Type": "text/html; charset=utf-8",
-                                "WARC-Payload-Digest": "sha256:" + hashlib.sha256(page).hexdigest()}, page)
+        _append_rendering(folder, 1, b"<main><p>We may sell your data.</p></main>",
+                          "<urn:uuid:00000000-0000-0000-0000-0000000c0de2>")
 
     tampered, folder = _retampered(rendered["bundle"], tmp_path, second_rendering)
     code, output, outside = _both_checks(tampered, folder)

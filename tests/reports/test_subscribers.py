@@ -84,16 +84,16 @@ def test_a_mistyped_top_level_key_is_refused_at_its_line_not_ignored(tmp_path):
     assert raised.value.problems == [f"{path}:3: unknown key 'subscriber' (known: 'subscribers')"]
 
 
-def test_a_key_given_twice_is_refused_at_its_line(tmp_path):
+@pytest.mark.parametrize(("text", "key"), [
     # A second `subscribers:` list replaced the first unsaid, and its readers lost every email (review of 2026-12-01).
+    ("subscribers:\n  - email: a@example.com\n    min_severity: high\nsubscribers:\n  - email: b@example.com\n",
+     "subscribers"),
+    ("subscribers:\n  - email: a@example.com\n    min_severity: high\n    min_severity: low\n", "min_severity"),
+])
+def test_a_key_given_twice_is_refused_at_its_line(tmp_path, text: str, key: str):
     path = tmp_path / "s.yaml"
-    path.write_text("subscribers:\n  - email: a@example.com\n    min_severity: high\nsubscribers:\n"
-                    "  - email: b@example.com\n", encoding="utf-8")
-    with pytest.raises(SubscribersError, match=r"s\.yaml:4: not valid YAML: duplicate key 'subscribers'"):
-        load_subscribers(path)
-    path.write_text("subscribers:\n  - email: a@example.com\n    min_severity: high\n    min_severity: low\n",
-                    encoding="utf-8")
-    with pytest.raises(SubscribersError, match=r"s\.yaml:4: not valid YAML: duplicate key 'min_severity'"):
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SubscribersError, match=rf"s\.yaml:4: not valid YAML: duplicate key '{key}'"):
         load_subscribers(path)
 
 
