@@ -117,7 +117,8 @@ class CrawlRunner:
 
 
 def _drop_waiting_requests(crawler: Any) -> None:
-    """Fail, unsent, the requests waiting in the downloader's per-site queues for their politeness delay.
+    """Fail, unsent, the requests waiting in the downloader's per-site queues for their politeness delay, and close
+    the gate before those queues (``crawler.middlewares.StopGate``) to the requests still on their way.
 
     Scrapy's stop lets every request the downloader holds be sent: up to
     ``CONCURRENT_REQUESTS`` of them, each a crawl delay after the last, so a
@@ -127,8 +128,13 @@ def _drop_waiting_requests(crawler: Any) -> None:
     spider records nothing for).
     """
     from crawler.errors import CrawlStoppedError
+    from crawler.middlewares import StopGate
 
-    for slot in crawler.engine.downloader.slots.values():
+    downloader = crawler.engine.downloader
+    for middleware in downloader.middleware.middlewares:
+        if isinstance(middleware, StopGate):
+            middleware.close()
+    for slot in downloader.slots.values():
         while slot.queue:
             request, waiting = slot.queue.popleft()
             waiting.errback(CrawlStoppedError(f"the crawl was stopped before {request.url} was fetched"))
