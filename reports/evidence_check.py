@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,38 +33,124 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_bundle(path: Path) -> dict[str, bytes]:
-    """The files of a bundle by their name inside its folder."""
+# No bundle clausewatch writes comes near these (a page is capped at CRAWL_MAX_BYTES, 20 MB by default); an entry
+# past them is a zip bomb (a few MB of zip that inflate to gigabytes, all read into memory), refused unread.
+MAX_ENTRY_BYTES = 256 << 20
+MAX_BUNDLE_BYTES = 1 << 30
+
+
+class BundleFiles(dict[str, bytes]):
+    """The files of a bundle by their name inside its folder, and what is wrong with the zip's layout itself: a
+    name given twice (a zip tool extracts one copy, a reader may read the other), a second folder, a file outside
+    the folder. Each is a failed check, not a reason to stop reading."""
+
+    def __init__(self, files: dict[str, bytes], problems: list[str]):
+        super().__init__(files)
+        self.problems = problems
+
+
+def read_bundle(path: Path) -> BundleFiles:
+    """The files of a bundle by their name inside its folder, with the problems of its layout."""
     try:
         with zipfile.ZipFile(path) as bundle:
-            files = {}
-            for name in bundle.namelist():
-                _top, _, inner = name.partition("/")
-                if inner and not name.endswith("/"):
-                    files[inner] = bundle.read(name)
-    except (OSError, zipfile.BadZipFile) as exc:
+            entries, problems = _entries(bundle)
+            _refuse_bombs(path, entries)
+            files = BundleFiles({inner: bundle.read(info) for inner, info in entries.items()}, problems)
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as exc:
         raise BundleError(f"{path}: not an evidence bundle ({exc})") from None
     if "manifest.json" not in files:
         raise BundleError(f"{path}: not an evidence bundle (no manifest.json in its folder)")
     return files
 
 
+def _entries(bundle: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
+    entries: dict[str, zipfile.ZipInfo] = {}
+    problems: list[str] = []
+    folders = sorted({info.filename.partition("/")[0] for info in bundle.infolist()})
+    if len(folders) > 1:
+        problems.append(f"the zip holds {len(folders)} folders or files at its top ({', '.join(folders)[:200]}), "
+                        "a bundle one folder")
+    for info in bundle.infolist():
+        _top, _, inner = info.filename.partition("/")
+        if info.is_dir() or not inner:
+            continue  # a file at the top is named above
+        if inner in entries:
+            problems.append(f"{inner}: in the zip twice; a zip tool extracts one copy, and which is not for the "
+                            "bundle to leave open")
+            continue
+        entries[inner] = info
+    return entries, problems
+
+
+def _refuse_bombs(path: Path, entries: dict[str, zipfile.ZipInfo]) -> None:
+    """Refuse, before reading, a bundle whose files would inflate past what any bundle holds (the sizes are the
+    zip's own: a reader stops at the size stated, so a file cannot inflate past it)."""
+    for inner, info in entries.items():
+        if info.file_size > MAX_ENTRY_BYTES:
+            raise BundleError(f"{path}: not an evidence bundle ({inner} inflates to {info.file_size} bytes; no "
+                              f"bundle file is over {MAX_ENTRY_BYTES >> 20} MiB)")
+    if (total := sum(info.file_size for info in entries.values())) > MAX_BUNDLE_BYTES:
+        raise BundleError(f"{path}: not an evidence bundle (its files inflate to {total} bytes; no bundle is over "
+                          f"{MAX_BUNDLE_BYTES >> 20} MiB)")
+
+
 def check_bundle(files: dict[str, bytes]) -> list[str]:
     """Every claim of the bundle that does not hold, named; empty when all hold."""
+    problems = list(getattr(files, "problems", []))
     try:
         manifest = json.loads(files["manifest.json"])
         leaf = LogLeaf.decode(files["log/leaf.json"])
         head = TreeHead.from_json(json.loads(files["log/tree-head.json"]))
         proof = json.loads(files["log/inclusion-proof.json"])
-    except (KeyError, ValueError, TypeError) as exc:
-        return [f"the bundle is incomplete or malformed: {type(exc).__name__} {exc}"]
-    problems = list(_file_hashes(manifest, files))
-    problems += list(_leaf_claims(manifest, leaf, files))
-    problems += list(_log_claims(manifest, leaf, files, proof, head))
-    problems += list(_clauses(manifest, files))
-    problems += list(_warc(files.get("capture.warc.gz", b""), leaf))
-    problems += list(_log(files["log/leaf.json"], proof, head, files.get("log/public-key.pem", b"")))
+    except (KeyError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+        return [*problems, f"the bundle is incomplete or malformed: {type(exc).__name__} {exc}"]
+    if shape := _malformed(manifest, proof):
+        return [*problems, *shape]
+    try:
+        problems += list(_unlisted(manifest, files))
+        problems += list(_file_hashes(manifest, files))
+        problems += list(_leaf_claims(manifest, leaf, files))
+        problems += list(_log_claims(manifest, leaf, files, proof, head))
+        problems += list(_clauses(manifest, files))
+        problems += list(_warc(files.get("capture.warc.gz", b""), leaf))
+        problems += list(_log(files["log/leaf.json"], proof, head, files.get("log/public-key.pem", b"")))
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:  # a value of a kind none is
+        problems.append(f"the bundle is malformed: {type(exc).__name__} {exc}")
     return problems
+
+
+def _malformed(manifest: object, proof: object) -> list[str]:
+    """What the checks read of the manifest and the proof, of the kinds they read it as: else what is not."""
+    if not isinstance(manifest, dict):
+        return [f"manifest.json: a {type(manifest).__name__}, not an object"]
+    problems = []
+    files = manifest.get("files", {})
+    if not (isinstance(files, dict) and all(isinstance(v, str) for v in files.values())):
+        problems.append("manifest.json: \"files\" is not an object of file names and SHA-256 hashes")
+    for key in ("log", "version"):
+        if not isinstance(manifest.get(key, {}), dict):
+            problems.append(f"manifest.json: \"{key}\" is not an object")
+    clauses = manifest.get("clauses", [])
+    if not (isinstance(clauses, list) and all(_clause_shaped(clause) for clause in clauses)):
+        problems.append("manifest.json: \"clauses\" is not a list of clauses, each with an ordinal, whole-number "
+                        "offsets and a SHA-256")
+    if not (isinstance(proof, dict) and isinstance(proof.get("audit_path", []), list)
+            and isinstance(proof.get("leaf_index", -1), int)):
+        problems.append("log/inclusion-proof.json: not an object with a leaf_index and an audit_path")
+    return problems
+
+
+def _clause_shaped(clause: object) -> bool:
+    if not isinstance(clause, dict) or not isinstance(clause.get("sha256", ""), str):
+        return False
+    offsets = (clause.get("start"), clause.get("end"))
+    return offsets[0] is None or all(isinstance(o, int) and not isinstance(o, bool) for o in offsets)
+
+
+def _unlisted(manifest: dict, files: dict[str, bytes]) -> Iterator[str]:
+    """A file the manifest does not list is checked by nothing: it would ride along in the bundle unproved."""
+    for name in sorted(set(files) - set(manifest.get("files", {})) - {"manifest.json"}):
+        yield f"{name[:200]}: not listed in manifest.json, so nothing proves it"
 
 
 def _file_hashes(manifest, files) -> Iterator[str]:

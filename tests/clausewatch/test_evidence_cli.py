@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 import zipfile
 import zlib
 from datetime import datetime, timedelta
@@ -208,6 +209,95 @@ def test_not_a_bundle_is_a_usage_error(tmp_path):
     junk.write_bytes(b"not a zip")
     result = CliRunner().invoke(main, ["verify-evidence", str(junk)])
     assert result.exit_code == 2 and "not an evidence bundle" in result.output
+
+
+def _rezipped(bundle: Path, out: Path, extra=()) -> Path:
+    """``bundle``'s entries as they are, then ``extra`` (name, bytes) entries, in a new zip at ``out``."""
+    with zipfile.ZipFile(bundle) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target, \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns of a name written twice: the forgery here
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info))
+        for name, data in extra:
+            target.writestr(name, data)
+    return out
+
+
+@pytest.fixture(scope="module")
+def bundle_of_home(home, tmp_path_factory) -> Path:
+    bundle = tmp_path_factory.mktemp("bundle") / "b.zip"
+    assert invoke(*home["base"], "evidence", "CW-P-000001", "--out", str(bundle)).exit_code == 0
+    return bundle
+
+
+@pytest.mark.parametrize(("extra", "named"), [
+    # A forged copy after the real one: unzip -n extracts the first, the check read the last and passed.
+    (lambda top: [(f"{top}/version.txt", b"We guarantee nothing.")],
+     "version.txt: in the zip twice; a zip tool extracts one copy"),
+    (lambda top: [("Other/version.txt", b"We guarantee nothing.")], "the zip holds 2 folders or files at its top"),
+    (lambda top: [(f"{top}/notes.txt", b"unchecked"), ("../../escape", b"x")],
+     "notes.txt: not listed in manifest.json, so nothing proves it"),
+], ids=["name-twice", "second-folder", "unlisted"])
+def test_what_a_zip_tool_would_extract_is_what_is_checked(bundle_of_home, tmp_path, extra, named):
+    top = zipfile.ZipFile(bundle_of_home).namelist()[0].partition("/")[0]
+    tampered = _rezipped(bundle_of_home, tmp_path / "t.zip", extra(top))
+    result = CliRunner().invoke(main, ["verify-evidence", str(tampered)])
+    assert result.exit_code == 1, result.output
+    assert f"FAILED {named}" in result.stderr
+
+
+@pytest.mark.parametrize(("name", "change", "named"), [
+    # Each was valid JSON of another kind, and a traceback (AttributeError, TypeError).
+    ("manifest.json", lambda m: [], "manifest.json: a list, not an object"),
+    ("manifest.json", lambda m: {**m, "files": []}, 'manifest.json: "files" is not an object'),
+    ("manifest.json", lambda m: {**m, "log": None}, 'manifest.json: "log" is not an object'),
+    ("manifest.json", lambda m: {**m, "version": "s"}, 'manifest.json: "version" is not an object'),
+    ("manifest.json", lambda m: {**m, "clauses": [1]}, 'manifest.json: "clauses" is not a list of clauses'),
+    ("manifest.json", lambda m: {**m, "clauses": [{**m["clauses"][0], "start": "a"}]},
+     'manifest.json: "clauses" is not a list of clauses'),
+    ("log/inclusion-proof.json", lambda p: [], "log/inclusion-proof.json: not an object"),
+], ids=["manifest-list", "files-list", "log-null", "version-string", "clause-number", "offset-string", "proof-list"])
+def test_json_of_the_wrong_kind_in_a_bundle_fails_by_name_not_with_a_traceback(bundle_of_home, tmp_path, name, change,
+                                                                            named):
+    with zipfile.ZipFile(bundle_of_home) as source:
+        top = source.namelist()[0].partition("/")[0]
+        entries = {info.filename: source.read(info) for info in source.infolist()}
+    path = f"{top}/{name}"
+    entries[path] = json.dumps(change(json.loads(entries[path]))).encode()
+    tampered = tmp_path / "t.zip"
+    with zipfile.ZipFile(tampered, "w") as target:
+        for entry, data in entries.items():
+            target.writestr(entry, data)
+    result = CliRunner().invoke(main, ["verify-evidence", str(tampered)])
+    assert result.exit_code == 1, result.output
+    assert f"FAILED {named}" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_zip_bomb_or_corrupt_deflate_data_is_refused_before_it_is_read(bundle_of_home, tmp_path):
+    # 512 MB of zeros in a few hundred KB of zip: every entry was read whole into memory (1 GB), and passed.
+    from reports.evidence_check import MAX_ENTRY_BYTES
+
+    bomb = tmp_path / "bomb.zip"
+    top = zipfile.ZipFile(bundle_of_home).namelist()[0].partition("/")[0]
+    _rezipped(bundle_of_home, bomb)
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as archive, archive.open(f"{top}/zeros", "w") as zeros:
+        chunk = bytes(1 << 20)
+        for _ in range((MAX_ENTRY_BYTES >> 20) + 1):
+            zeros.write(chunk)
+    assert bomb.stat().st_size < 2 << 20
+    result = CliRunner().invoke(main, ["verify-evidence", str(bomb)])
+    assert result.exit_code == 2, result.output
+    assert f"zeros inflates to {MAX_ENTRY_BYTES + (1 << 20)} bytes; no bundle file is over 256 MiB" in result.output
+
+    corrupt = tmp_path / "corrupt.zip"
+    data = bytearray(_rezipped(bundle_of_home, tmp_path / "deflated.zip").read_bytes())
+    info = next(i for i in zipfile.ZipFile(tmp_path / "deflated.zip").infolist() if i.filename.endswith("version.txt"))
+    middle = info.header_offset + 30 + len(info.filename) + info.compress_size // 2
+    data[middle] ^= 0xFF  # one byte flipped inside the deflated text: a zlib.error traceback
+    corrupt.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["verify-evidence", str(corrupt)])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"Error: {corrupt}: not an evidence bundle (")
 
 
 def test_an_unknown_record_is_a_usage_error(home, tmp_path):
