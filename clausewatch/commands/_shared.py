@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from clausewatch.app import CatalogError, read_catalog
+from clausewatch.errors import BadInputError
 from clausewatch.settings import CRAWL_DELAY_SECONDS, PER_DOMAIN, Settings, site_url
 
 if TYPE_CHECKING:
@@ -34,6 +35,13 @@ def read_catalog_reporting(settings: Settings, *, strict: bool = False) -> Catal
     for error in loaded.errors:
         click.echo(f"catalog: {error}", err=True)
     return loaded
+
+
+def check_platforms(platforms: Sequence[str], known: set[str]) -> None:
+    """A platform the store never tracked is a typo, not "0 change(s)" or "reprocessed 0 document(s)"."""
+    if unknown := sorted(set(platforms) - known):
+        raise BadInputError(f"unknown platform {', '.join(map(repr, unknown))}: the store never tracked it "
+                            f"(known: {', '.join(sorted(known)) or 'none'})")
 
 
 def parse_since(_ctx: click.Context | None, _param: click.Parameter | None, value: str | None) -> datetime | None:

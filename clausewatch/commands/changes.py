@@ -10,8 +10,7 @@ import click
 
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
-from clausewatch.commands._shared import parse_since
-from clausewatch.errors import BadInputError
+from clausewatch.commands._shared import check_platforms, parse_since
 from reports.terminal import plain, printable, redline
 from reports.wording import severity_move
 from store.change_records import ChangeRecord, list_changes
@@ -37,7 +36,7 @@ def command(settings, as_json: bool, since: datetime | None, platforms: tuple[st
     """
     store = open_store(settings, "read")
     try:
-        _check_platforms(platforms, {d.platform for d in store.catalog.documents()})
+        check_platforms(platforms, {d.platform for d in store.catalog.documents()})
         changes = list_changes(store, since=since, platforms=platforms, substantive_only=substantive)
     finally:
         store.close()
@@ -48,13 +47,6 @@ def command(settings, as_json: bool, since: datetime | None, platforms: tuple[st
         for change in changes:
             click.echo(_readable(change, colour=colour, full=full), color=colour)
         click.echo(f"{len(changes)} change(s)", err=True)
-
-
-def _check_platforms(platforms: tuple[str, ...], known: set[str]) -> None:
-    """A platform the store never tracked is a typo, not "0 change(s)"."""
-    if unknown := sorted(set(platforms) - known):
-        raise BadInputError(f"unknown platform {', '.join(map(repr, unknown))}: the store never tracked it "
-                            f"(known: {', '.join(sorted(known)) or 'none'})")
 
 
 def _readable(change: ChangeRecord, *, colour: bool, full: bool) -> str:

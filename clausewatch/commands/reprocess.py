@@ -10,6 +10,7 @@ import click
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._shared import check_platforms
 from clausewatch.errors import EXIT_PROBLEM
 from crawler.reprocess import reprocess
 
@@ -30,7 +31,9 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
     """
     store = open_store(settings)
     try:
-        documents = [d for d in store.catalog.documents()
+        tracked = store.catalog.documents()
+        check_platforms(platforms, {d.platform for d in tracked})
+        documents = [d for d in tracked
                      if (not platforms or d.platform in platforms) and (not document_ids or d.id in document_ids)]
         unknown = set(document_ids) - {d.id for d in documents}
         if unknown:

@@ -38,7 +38,10 @@ def parse_moment(value: str | None, now: datetime) -> datetime:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise ShowError(f"--at: expected an ISO date such as 2026-05-01 or 2026-05-01T12:00, got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:  # in UTC, as it is stored and cited; "9999-12-31T20:00-05:00" is a moment no datetime holds
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ShowError(f"--at: {value!r} is out of the range of dates (years 1 to 9999 in UTC)") from None
 
 
 @click.command("show")

@@ -171,6 +171,10 @@ def test_reprocess_command(home):
     assert "reprocessed 2 document(s): 0 fetch(es) replayed, 0 technical version(s) recorded" in result.stdout
     unknown = CliRunner().invoke(main, ["--home", str(home), "reprocess", "--document", "CW-D-99999"])
     assert unknown.exit_code == 2 and "CW-D-99999" in unknown.output
+    # A platform mistyped reprocessed nothing, exit 0 (review of 2026-12-02).
+    typo = CliRunner().invoke(main, ["--home", str(home), "reprocess", "--platform", "globx"])
+    assert typo.exit_code == 2
+    assert typo.stderr.strip() == "Error: unknown platform 'globx': the store never tracked it (known: acme, globex)"
 
 
 def test_reprocess_names_a_document_whose_blob_is_missing_in_one_line_and_exits_1(home):

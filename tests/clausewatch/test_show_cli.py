@@ -97,6 +97,9 @@ def test_a_date_before_the_first_capture_is_a_one_line_error(home):
     (("show", "CW-D-99999"), "no document 'CW-D-99999'"),
     (("show", "CW-P-999999"), "no provision record 'CW-P-999999'"),
     (("show", "CW-D-00001", "--at", "last tuesday"), "--at: expected an ISO date"),
+    # Past year 9999 once in UTC: --cite ended in an OverflowError traceback (review of 2026-12-02).
+    (("show", "CW-P-000001", "--at", "9999-12-31T20:00-05:00", "--cite"), "--at: '9999-12-31T20:00-05:00' is out of "
+                                                                           "the range of dates (years 1 to 9999 in UTC)"),
 ])
 def test_bad_input_is_a_one_line_error_with_exit_2(home, args, expected):
     result = _run(home[0], *args)
