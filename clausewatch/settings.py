@@ -202,7 +202,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PORT", 587, "SMTP port.", bounded(int, 1, 65535, what="a port from 1 to 65535")),
     Setting("SMTP_STARTTLS", True, "Upgrade the SMTP connection with STARTTLS.", bool),
     Setting("SMTP_USER", "", "SMTP user name (from the environment)."),
-    Setting("SMTP_PASSWORD", "", "SMTP password (from the environment only)."),
+    Setting("SMTP_PASSWORD", "", "SMTP password: in the environment, or a config file only its owner can read; never shown."),
     Setting("MAIL_FROM", "clausewatch <alerts@localhost>", "From address of digests and alerts.", mail_address),
     Setting("LOG_LEVEL", "INFO", "Logging level: " + ", ".join(LOG_LEVELS) + ".", log_level),
     Setting("LOG_KEY", "", "Ed25519 private key that signs the capture log after every crawl (made by `init`, "

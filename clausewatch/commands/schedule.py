@@ -51,6 +51,8 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
         return
     if once:
         ctx.exit(run_jobs(ctx, settings, schedules, [job_or_exit(ctx, schedules, once)], wait=wait))
+    if not schedules.jobs:  # a scheduler of no job would run for ever doing nothing, its log saying only "started"
+        raise BadInputError(f"{schedules.path}: no jobs to schedule (SCHEDULES, --schedules)")
     signals = ShutdownSignals()
     signals.install()
     store = open_store(settings)

@@ -155,6 +155,15 @@ def test_bad_schedules_exit_2_naming_the_line(tmp_path):
         assert f"{path}:4: job 'daily': cron '61 5 * * *' is not valid" in result.output
 
 
+def test_a_scheduler_of_no_job_is_bad_input_not_a_process_that_waits_for_ever(tmp_path):
+    # It logged "scheduler started with 0 job(s)" and ran on, doing nothing (review of 2026-12-02).
+    path = tmp_path / "s.yaml"
+    path.write_text("jobs: []\n")
+    result = CliRunner().invoke(main, ["--home", str(tmp_path), "--schedules", str(path), "schedule"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"Error: {path}: no jobs to schedule (SCHEDULES, --schedules)"]
+
+
 def test_unknown_job_exits_2_listing_the_jobs(tmp_path):
     path = write_schedules(tmp_path / "s.yaml", job_yaml("daily", "run"))
     result = CliRunner().invoke(main, ["--home", str(tmp_path), "--schedules", str(path), "schedule", "--once", "nightly"])
