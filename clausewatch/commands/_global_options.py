@@ -15,11 +15,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import click
 
+from clausewatch.commands._paths import GivenPath
 from clausewatch.settings import Settings, load_settings
 
 _GIVEN = "clausewatch.global_options"  # ctx.meta key: {parameter name: value given}
@@ -44,14 +44,14 @@ def _record(ctx: click.Context, param: click.Parameter, value: Any) -> None:
 
 def _options() -> list[Callable]:
     """The options, newly made for each command (click parameters belong to one command)."""
-    path = click.Path(path_type=Path)
+    path = GivenPath()
     common = {"expose_value": False, "callback": _record}
     return [
         click.option("--home", type=path, help="Data folder (CLAUSEWATCH_HOME).", **common),
         click.option("--database-url", help="Store URL (CLAUSEWATCH_DATABASE_URL).", **common),
         click.option("--catalog", type=path, help="Catalog folder (CLAUSEWATCH_CATALOG).", **common),
         click.option("--schedules", type=path, help="Schedules file (CLAUSEWATCH_SCHEDULES).", **common),
-        click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+        click.option("--config", "config_file", type=GivenPath(dir_okay=False),
                      help="Config file, which must exist (default HOME/config.yaml, if there is one).", **common),
         click.option("-v", "--verbose", count=True, help="More logging (-v INFO, -vv DEBUG).", **common),
     ]

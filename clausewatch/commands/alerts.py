@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from clausewatch.commands._shared import echo_deliveries
 from clausewatch.notifying import AlertsNotRecordedError, send_alerts
 
@@ -14,7 +15,7 @@ from clausewatch.notifying import AlertsNotRecordedError, send_alerts
 @click.command("alerts")
 @global_options
 @click.option("--send", is_flag=True, help="Send over SMTP to every alert subscriber.")
-@click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--dry-run", type=GivenPath(file_okay=False),
               help="Write one .eml file per subscriber into this folder; send nothing, mark nothing alerted.")
 @click.pass_obj
 def command(settings, send: bool, dry_run: Path | None) -> None:

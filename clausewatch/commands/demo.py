@@ -9,16 +9,17 @@ from pathlib import Path
 
 import click
 
-from clausewatch.notifying import send_alerts
 from clausewatch.app import first_few, open_store
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from clausewatch.demo import explore_commands, record_made, run_demo, summarise
+from clausewatch.notifying import send_alerts
 from clausewatch.publishing import build_site, send_digest
 
 
 @click.command("demo")
 @global_options
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--out", type=GivenPath(file_okay=False),
               help="Folder for the demo's store, catalog, site and emails (default HOME/demo); in a folder an earlier demo made, only the files it made are replaced; any other non-empty folder is refused.")
 @click.pass_obj
 def command(settings, out: Path | None) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from clausewatch.commands._shared import echo_deliveries, parse_since
 from clausewatch.publishing import send_digest
 
@@ -16,7 +17,7 @@ from clausewatch.publishing import send_digest
 @global_options
 @click.option("--since", callback=parse_since, metavar="DATE", help="Start of the period (default: a week ago).")
 @click.option("--send", is_flag=True, help="Send over SMTP to every digest subscriber.")
-@click.option("--dry-run", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--dry-run", type=GivenPath(file_okay=False),
               help="Write one .eml file per subscriber into this folder instead of sending.")
 @click.pass_obj
 def command(settings, since: datetime | None, send: bool, dry_run: Path | None) -> None:

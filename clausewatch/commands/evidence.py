@@ -8,6 +8,7 @@ import click
 
 from clausewatch.app import new_file, open_store, refuse_existing
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from clausewatch.commands._shared import parse_since
 from clausewatch.signing import public_key
 from reports.evidence import check_blobs, write_bundle
@@ -25,7 +26,7 @@ def _split_at(value: str) -> tuple[str, str | None]:
 @click.command("evidence")
 @global_options
 @click.argument("record")
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+@click.option("--out", type=GivenPath(dir_okay=False), required=True,
               help="The zip file to write (a new file).")
 @click.pass_obj
 def command(settings, record: str, out: Path) -> None:

@@ -10,15 +10,16 @@ import click
 from clausewatch.app import new_file, open_store, refuse_existing, utcnow
 from clausewatch.archiving import export_wacz
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from clausewatch.commands._shared import parse_since
 from reports.site.exports import export_store
 
 
 @click.command("export")
 @global_options
-@click.option("--out", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--out", type=GivenPath(dir_okay=False),
               help="File to write (default: standard output).")
-@click.option("--wacz", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--wacz", type=GivenPath(dir_okay=False),
               help="Write the captures as a WACZ web archive (replays in pywb / ReplayWeb.page) instead; "
                    "a new file, never one that exists.")
 @click.option("--platform", "platforms", multiple=True, help="With --wacz: only this platform (slug); repeatable.")

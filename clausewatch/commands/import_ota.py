@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from clausewatch.errors import EXIT_BAD_INPUT
 from crawler.ota_import import (
     CONFLICT,
@@ -28,9 +29,9 @@ from crawler.ota_import import (
 
 @click.command("import-ota")
 @global_options
-@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.argument("source", type=GivenPath(exists=True))
 # Not named "catalog": click would keep one value for it and the global --catalog, whichever came last.
-@click.option("--to", "destination", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--to", "destination", type=GivenPath(file_okay=False),
               help="Catalog folder to import into (default: the CATALOG setting).")
 @click.option("--convert/--copy", default=False, show_default=True,
               help="Rewrite declarations in our YAML form, or copy the JSON files as they are.")

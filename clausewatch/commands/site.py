@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from clausewatch.commands._shared import BASE_URL
 from clausewatch.publishing import build_site
-
 
 PROGRESS_EVERY = 1000  # pages between two progress lines
 
@@ -21,7 +21,7 @@ def _progress(report) -> None:
 
 @click.command("site")
 @global_options
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder (default SITE_DIR).")
+@click.option("--out", type=GivenPath(file_okay=False), help="Output folder (default SITE_DIR).")
 @click.option("--full", is_flag=True, help="Rewrite every page, ignoring the manifest of the previous build.")
 @click.option("--base-url", type=BASE_URL, help="Absolute URL the site is published at (default BASE_URL).")
 @click.pass_obj

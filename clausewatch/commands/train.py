@@ -8,14 +8,15 @@ import click
 
 from analysis.classifier import MODEL_DIR
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 
 
 @click.command("train")
 @global_options
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+@click.option("--data", "data_dir", required=True, type=GivenPath(file_okay=False),
               help="Data folder laid out as ../shared/datasets (claudette/, optionally tosdr/, appsi139/, cuad/, "
                    "ota/pga-versions.bundle).")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=MODEL_DIR, show_default=True,
+@click.option("--out", type=GivenPath(file_okay=False), default=MODEL_DIR, show_default=True,
               help="Folder to write model.json, vocabulary.json and weights.npz into.")
 @click.option("--no-tosdr", is_flag=True, help="Ignore tosdr/points.jsonl even when present.")
 @click.option("--no-appsi", is_flag=True, help="Ignore appsi139/topic/*.jsonl even when present.")

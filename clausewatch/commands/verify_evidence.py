@@ -7,12 +7,13 @@ from pathlib import Path
 import click
 
 from clausewatch.commands._global_options import global_options
+from clausewatch.commands._paths import GivenPath
 from reports.evidence_check import BundleError, check_bundle, read_bundle
 
 
 @click.command("verify-evidence")
 @global_options
-@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("bundle", type=GivenPath(dir_okay=False))
 def command(bundle: Path) -> None:
     """Check every hash, the WARC digests, the clause offsets, the inclusion proof and the signature of BUNDLE."""
     try:

@@ -334,3 +334,26 @@ def test_an_smtp_host_that_is_no_host_is_bad_input_before_any_message(project: P
     assert result.stderr.splitlines() == [
         f"Error: SMTP_HOST (CLAUSEWATCH_SMTP_HOST): {host!r} is not a host name or address"]
     assert _contents(project) == before
+
+
+@pytest.mark.parametrize("args, option", [
+    # Path("") is ".": `evidence --out ''` said ". exists", `site --out ''` that "." is not empty (an unset variable).
+    (["evidence", "CW-P-000001", "--out", ""], "--out"),
+    (["site", "--out", ""], "--out"),
+    (["digest", "--dry-run", " "], "--dry-run"),
+    (["--home", "", "status"], "--home"),
+])
+def test_an_empty_path_is_refused_by_name_not_read_as_the_current_folder(project: Path, args: list[str], option: str):
+    before = _contents(project)
+    result = CliRunner().invoke(main, args, env=_env(project, {}))
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}': is empty: name a path" in result.stderr
+    assert _contents(project) == before
+
+
+def test_a_file_option_written_as_a_folder_is_refused(project: Path):
+    # `--wacz exports/archive.wacz/` wrote a file named archive.wacz.
+    result = CliRunner().invoke(main, ["export", "--wacz", f"{project}/archive.wacz/"], env=_env(project, {}))
+    assert result.exit_code == 2, result.output
+    assert f"'{project}/archive.wacz/' ends in '/', as a folder's name does: name a file" in result.stderr
+    assert not (project / "archive.wacz").exists()
