@@ -61,14 +61,25 @@ def bundle_blobs(subject: EvidenceSubject) -> list[str]:
     return list(dict.fromkeys(sha for sha in wanted if sha))
 
 
+class UnprovableClauseError(BlobError):
+    """A clause of the record is not verbatim in its version's text (the database was edited): a bundle would
+    quote what nothing proves."""
+
+
 def check_blobs(subject: EvidenceSubject, blobs) -> None:
-    """Re-hash every blob the bundle holds against the SHA-256 the store names it by: a blob
-    changed on disk would make a bundle ``verify-evidence`` rejects, so none is made."""
+    """Re-hash every blob the bundle holds against the SHA-256 the store names it by, and find each clause in the
+    version's text: a blob changed on disk, or a clause edited in the database, would make a bundle
+    ``verify-evidence`` rejects, so none is made."""
     for sha in bundle_blobs(subject):
         problem = blobs.check(sha)
         if problem:
             raise BlobError(f"blob {sha} does not match the store's record ({problem}); "
                             "no bundle was written: `clausewatch verify` tells more")
+    for item in subject.clauses:
+        if clause_offsets(subject.version.text, item.clause.text) is None:
+            raise UnprovableClauseError(
+                f"clause {item.clause.ordinal} of {subject.record_id} is not in its version's text (the store's "
+                "clauses were changed?); no bundle was written: `clausewatch verify` tells more")
 
 
 def write_bundle(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str) -> bytes:

@@ -133,6 +133,44 @@ def test_a_version_blob_changed_on_disk_makes_no_bundle(home, tmp_path):
     assert not bundle.exists() and "Traceback" not in result.output
 
 
+def test_a_clause_edited_in_the_database_is_named_by_verify_and_makes_no_bundle(home, tmp_path):
+    # The clause table is not in the capture log: an edit there passed `verify`, `show` printed it, and `evidence`
+    # wrote a bundle quoting it that only verify-evidence refused (review of 2026-12-02).
+    import sqlite3
+
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    base = ["--home", str(tmp_path / "home"), *home["base"][2:]]
+    bundle = tmp_path / "x.zip"
+    assert CliRunner().invoke(main, [*base, "evidence", "CW-P-000001", "--out", str(bundle)]).exit_code == 0
+    manifest = json.loads(zipfile.ZipFile(bundle).read("CW-P-000001/manifest.json"))
+    ordinal, version = manifest["clauses"][0]["ordinal"], manifest["version"]["sha256"]
+    bundle.unlink()
+    forged = "We accept unlimited liability and never arbitrate."
+    with sqlite3.connect(tmp_path / "home" / "clausewatch.db") as database:
+        [other] = database.execute("SELECT min(ordinal) FROM clauses WHERE ordinal != ? AND version_id = "
+                                   "(SELECT id FROM versions WHERE sha256 = ?)", (ordinal, version)).fetchone()
+        database.execute("UPDATE clauses SET text = ? WHERE ordinal = ? AND version_id = "
+                         "(SELECT id FROM versions WHERE sha256 = ?)", (forged, ordinal, version))
+        database.execute("UPDATE clauses SET text = ?, sha256 = ? WHERE ordinal = ? AND version_id = "
+                         "(SELECT id FROM versions WHERE sha256 = ?)",
+                         (forged, hashlib.sha256(forged.encode()).hexdigest(), other, version))
+    database.close()
+
+    verified = CliRunner().invoke(main, [*base, "verify"])
+    assert verified.exit_code == 1, verified.output
+    assert sorted(line for line in verified.stderr.splitlines() if line.startswith("CLAUSE")) == sorted([
+        f"CLAUSE CW-D-00001 version {version[:12]} clause {ordinal}: its text does not hash to the SHA-256 recorded "
+        "with it",
+        f"CLAUSE CW-D-00001 version {version[:12]} clause {other}: its text is not in the version's text"])
+    assert "clauses: each against its version's text, 2 problem(s)" in verified.stdout
+    result = CliRunner().invoke(main, [*base, "evidence", "CW-P-000001", "--out", str(bundle)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        f"Error: clause {ordinal} of CW-P-000001 is not in its version's text (the store's clauses were changed?); "
+        "no bundle was written: `clausewatch verify` tells more"]
+    assert not bundle.exists()
+
+
 def test_init_makes_no_new_key_for_a_log_signed_with_another(home, tmp_path):
     shutil.copytree(home["root"] / "home", tmp_path / "home")
     base = ["--home", str(tmp_path / "home"), *home["base"][2:]]
