@@ -7,6 +7,11 @@ class StoreError(Exception):
     """The store cannot do what was asked; the message says why."""
 
 
+class CorruptValueError(StoreError):
+    """A value read from the database is not of its column's kind (edited or damaged by hand); the message says
+    which value."""
+
+
 class StoreFailedError(StoreError):
     """The database or the blob folder failed while in use: a full disk, a database server gone, an I/O error.
 

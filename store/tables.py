@@ -31,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from store.errors import CorruptValueError
+
 # Explicit constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -41,11 +43,31 @@ NAMING = {
 }
 
 
+def _read_or_refuse(processor: Any, what: str) -> Any:
+    """``processor``, with a value it cannot read (a database edited or damaged by hand: "garbage" where a date
+    should be) a :class:`CorruptValueError` naming it, not a ``ValueError`` traceback from deep in SQLAlchemy."""
+    if processor is None:
+        return None
+
+    def process(value: Any) -> Any:
+        try:
+            return processor(value)
+        except (ValueError, TypeError) as exc:
+            shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+            raise CorruptValueError(f"the store holds {shown} where {what} should be ({exc}): the database was "
+                                    "edited or damaged outside clausewatch") from None
+
+    return process
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC, returns aware UTC: SQLite keeps no zone, PostgreSQL would convert."""
 
     impl = DateTime
     cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return _read_or_refuse(super().result_processor(dialect, coltype), "a date and time")
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -56,6 +78,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class StoredJSON(TypeDecorator[Any]):
+    """JSON, with a value that is no JSON named (:func:`_read_or_refuse`); the schema's type is JSON itself."""
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return _read_or_refuse(super().result_processor(dialect, coltype), "JSON")
 
 
 class Base(DeclarativeBase):
@@ -69,8 +101,8 @@ class PlatformRow(Base):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(300))
     homepage: Mapped[str | None] = mapped_column(String(2000))
-    jurisdictions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    jurisdictions: Mapped[list[str]] = mapped_column(StoredJSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(StoredJSON, default=list)
 
     documents: Mapped[list["DocumentRow"]] = relationship(back_populates="platform")
 
@@ -83,10 +115,10 @@ class DocumentRow(Base):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platforms.id"), index=True)
     type: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(2000))
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    spec: Mapped[dict[str, Any]] = mapped_column(StoredJSON)
     fetcher: Mapped[str] = mapped_column(String(20), default="http")
     schedule_group: Mapped[str] = mapped_column(String(100), default="default")
-    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(StoredJSON, default=list)
     in_catalog: Mapped[bool] = mapped_column(Boolean, default=True)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("versions.id", use_alter=True), nullable=True
@@ -179,13 +211,13 @@ class ClauseRow(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("versions.id", ondelete="CASCADE"))
     ordinal: Mapped[int] = mapped_column(Integer)
     key: Mapped[str] = mapped_column(String(64))
-    heading_path: Mapped[list[str]] = mapped_column(JSON)
+    heading_path: Mapped[list[str]] = mapped_column(StoredJSON)
     text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
-    types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    types: Mapped[list[str]] = mapped_column(StoredJSON, default=list)
     severity: Mapped[str | None] = mapped_column(String(10))
     confidence: Mapped[float | None] = mapped_column(Float)
-    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evidence: Mapped[list[str]] = mapped_column(StoredJSON, default=list)
     basis: Mapped[str | None] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
 
@@ -229,14 +261,14 @@ class ClauseChangeRow(Base):
     ordinal: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(10))
     clause_key: Mapped[str] = mapped_column(String(64))
-    heading_path: Mapped[list[str]] = mapped_column(JSON)
+    heading_path: Mapped[list[str]] = mapped_column(StoredJSON)
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     severity_before: Mapped[str | None] = mapped_column(String(10))
     severity_after: Mapped[str | None] = mapped_column(String(10))
     similarity: Mapped[float | None] = mapped_column(Float)
     # The facts that moved: [{"fact", "label", "before", "after", "against_user"}].
-    facts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    facts: Mapped[list[dict[str, Any]] | None] = mapped_column(StoredJSON)
 
 
 class VolatileValueRow(Base):
@@ -274,7 +306,7 @@ class JobRunRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(20))
-    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(StoredJSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_job_runs_job_started", "job_id", "started_at"),)

@@ -357,3 +357,27 @@ def test_a_file_option_written_as_a_folder_is_refused(project: Path):
     assert result.exit_code == 2, result.output
     assert f"'{project}/archive.wacz/' ends in '/', as a folder's name does: name a file" in result.stderr
     assert not (project / "archive.wacz").exists()
+
+
+@pytest.mark.parametrize("column, value, what, command", [
+    ("versions.first_seen", "garbage", "'garbage' where a date and time should be", ["verify"]),
+    ("clauses.types", "not json", "'not json' where JSON should be", ["export"]),
+])
+def test_a_value_edited_into_the_database_is_named_not_a_traceback(project: Path, column: str, value: str, what: str,
+                                                                   command: list[str]):
+    # verify ended in "ValueError: Invalid isoformat string" from deep in SQLAlchemy (review of 2026-12-02).
+    import sqlite3
+
+    _record_a_version(project)
+    table, _, field = column.partition(".")
+    with sqlite3.connect(project / "home" / "clausewatch.db") as database:
+        if table == "clauses":
+            database.execute("INSERT INTO clauses (version_id, ordinal, key, heading_path, text, sha256, types, "
+                             "evidence) SELECT id, 0, 'k', '[]', 'x', 'x', '[]', '[]' FROM versions")
+        database.execute(f"UPDATE {table} SET {field} = ?", (value,))
+    database.close()
+    result = CliRunner().invoke(main, command, env=_env(project, {}))
+    assert result.exit_code == 2, result.output
+    [error] = result.stderr.splitlines()
+    assert error.startswith(f"Error: the store holds {what} (")
+    assert error.endswith("): the database was edited or damaged outside clausewatch")
