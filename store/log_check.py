@@ -49,6 +49,10 @@ class LogReport:
     entries: int
     tree_heads: int
     problems: list[LogProblem]
+    # Entries after the largest signed head. A crawl signs at its end, so these are a crawl's that was stopped, or
+    # running, or, if the newest head was deleted, entries rewritten since: only the heads published elsewhere
+    # (the site's log/, bundles) can tell which; verify says how many, for the operator to look.
+    unsigned: int = 0
 
 
 def check_log(store, public_key_pem: bytes | None) -> LogReport:
@@ -59,7 +63,8 @@ def check_log(store, public_key_pem: bytes | None) -> LogReport:
         problems = [*_gaps(rows), *_leaf_hashes(rows), *_against_store(session, rows)]
         problems += _versions_against_log(session, rows)
     problems += _tree_heads(rows, heads, public_key_pem)
-    return LogReport(len(rows), len(heads), problems)
+    signed = max((head.size for head in heads), default=0)
+    return LogReport(len(rows), len(heads), problems, unsigned=max(len(rows) - signed, 0))
 
 
 def _gaps(rows: list[LogEntryRow]) -> Iterator[LogProblem]:

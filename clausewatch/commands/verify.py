@@ -49,5 +49,9 @@ def command(settings) -> None:
     signatures = "signatures checked" if public_key else f"signatures NOT checked: no public key at {key_path}"
     click.echo(f"capture log: {log.entries} entries, {log.tree_heads} signed tree head(s) ({signatures}), "
                f"{len(log.problems) + unchecked} problem(s)")
+    if log.unsigned:
+        click.echo(f"capture log: the last {log.unsigned} entries are after the newest signed tree head (a crawl "
+                   "signs at its end: one stopped or still running leaves them; `clausewatch sign-log` signs them, "
+                   "the heads published on the site show whether one was removed)")
     if problems or clauses or log.problems or unchecked:
         raise click.exceptions.Exit(1)

@@ -73,6 +73,22 @@ def test_init_makes_a_private_key_and_the_crawls_signed_two_tree_heads(home):
     verified = invoke(*home["base"], "verify")
     assert verified.exit_code == 0, verified.output
     assert "capture log: 2 entries, 2 signed tree head(s) (signatures checked), 0 problem(s)" in verified.output
+    assert "after the newest signed tree head" not in verified.output
+
+
+def test_verify_says_how_many_entries_no_signed_head_covers(home, tmp_path):
+    # Deleting the newest head, then rewriting the entries after the one before, passed verify without a word
+    # (review of 2026-12-02): the store alone cannot tell that from a crawl stopped before it signed, but says so.
+    import sqlite3
+
+    shutil.copytree(home["root"] / "home", tmp_path / "home")
+    with sqlite3.connect(tmp_path / "home" / "clausewatch.db") as database:
+        database.execute("DELETE FROM tree_heads WHERE id = (SELECT max(id) FROM tree_heads)")
+    database.close()
+    verified = invoke("--home", str(tmp_path / "home"), *home["base"][2:], "verify")
+    assert verified.exit_code == 0, verified.output
+    assert "capture log: 2 entries, 1 signed tree head(s) (signatures checked), 0 problem(s)" in verified.output
+    assert "capture log: the last 1 entries are after the newest signed tree head" in verified.output
 
 
 def test_a_record_bundle_verifies_with_verify_evidence_and_with_its_own_script(home, tmp_path):
