@@ -226,12 +226,28 @@ def record_lost(store: Store, document: Tracked, catalog: CatalogLoad, now: date
     are; what the failure says."""
     from store.change_records import CATALOG_ERROR
 
-    broken = [str(e) for e in catalog.errors]
-    detail = (f"{document.platform} · {document.type} is tracked but no longer loads from the catalog"
-              + (f" ({len(broken)} catalog file(s) failed to load: {broken[0]})" if broken else
-                 ": fix the catalog, or run `clausewatch init` to stop tracking it"))
+    detail = f"{document.platform} · {document.type} is tracked but no longer loads from the catalog" \
+        + _why_lost(document.platform, catalog)
     store.recording.record_failure(document.id, started_at=now, finished_at=now, kind=CATALOG_ERROR, detail=detail)
     return detail
+
+
+def _why_lost(platform: str, catalog: CatalogLoad) -> str:
+    """What the catalog says of a platform it lost: its own file failed to load, or no file declares it (and which
+    files failed, one of which may have), never an unrelated file's problem given as the reason."""
+    from crawler.declarations import slugify
+
+    own = [error for error in catalog.errors if slugify(Path(error.file).stem) == platform]
+    if own:
+        return f" (its file failed to load: {own[0]})"
+    if any(p.slug == platform for p in catalog.platforms):
+        return ": its platform's file no longer declares it; fix the catalog, or run `clausewatch init` to stop " \
+               "tracking it"
+    if catalog.errors:
+        return (f": no catalog file declares {platform} (removed or renamed?); {len(catalog.errors)} problem(s) in "
+                f"files that failed to load, which may have, the first: {catalog.errors[0]}")
+    return f": no catalog file declares {platform} (removed or renamed?); fix the catalog, or run `clausewatch " \
+           "init` to stop tracking it"
 
 
 def undeclared_documents(catalog: CatalogLoad, tracked: Iterable[Tracked]) -> list[Tracked]:

@@ -97,6 +97,26 @@ def test_a_typo_in_a_tracked_platforms_file_fails_loudly_everywhere(project, tmp
     assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
 
 
+def test_a_lost_document_is_told_why_its_own_file_or_no_file_not_another_files_problem(project, tmp_path):
+    # With zeta.yaml deleted and another file broken, the crawl gave the other file's error as zeta's reason
+    # (review of 2026-12-02).
+    site, catalog, base = project
+    write_platform(catalog, "acme", site.url("/acme"), key="selects")
+    (catalog / "zeta.yaml").unlink()
+
+    crawl = invoke(*base, "crawl", "--delay", "0")
+
+    assert crawl.exit_code == 2
+    lines = {line.split(": ", 2)[1]: line for line in crawl.stderr.splitlines() if line.startswith("Error: CW-D-")}
+    assert lines["CW-D-00001"].startswith(
+        "Error: CW-D-00001: acme · Terms of Service is tracked but no longer loads from the catalog (its file "
+        f"failed to load: {catalog / 'acme.yaml'}:6: documents[0].selects: unknown key")
+    assert lines["CW-D-00002"].startswith(
+        "Error: CW-D-00002: zeta · Terms of Service is tracked but no longer loads from the catalog: no catalog file "
+        "declares zeta (removed or renamed?); 1 problem(s) in files that failed to load, which may have, the first: "
+        f"{catalog / 'acme.yaml'}:6: documents[0].selects: unknown key (did you mean 'select'?)")
+
+
 def test_only_init_stops_tracking_a_document_the_catalog_dropped(project):
     site, catalog, base = project
     (catalog / "zeta.yaml").unlink()
