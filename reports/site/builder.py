@@ -290,8 +290,8 @@ class SiteBuilder:
     def _version_extra(self, document_id: str, context: dict[str, Any]) -> dict[str, Any]:
         """The version's clauses with their anchors (or its plain text when it has none) and every capture."""
         clauses = self._clauses(document_id).get(context["sha256"], ())
-        text = None if clauses else version_text(self.store, context["sha256"])
-        return {"clauses": timetravel.version_text_rows(clauses, context["provisions"]), "text": text,
+        text = version_text(self.store, context["sha256"])
+        return {"clauses": timetravel.version_text_rows(clauses, context["provisions"], text), "text": text,
                 "captures": version_captures(self.store, document_id, context["sha256"])}
 
     def _history_extra(self, doc: DocumentInfo, context: dict[str, Any]) -> dict[str, Any]:

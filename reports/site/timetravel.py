@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.domain import ClassifiedClause, Document
+from analysis.splitter import heading_label
 from analysis.timeline import Period, Wording, periods_of_version, wordings_of
 from reports.citations import NO_CAPTURES, Captures, Citation
 from reports.site import derived
@@ -187,17 +188,37 @@ def _version_citation(site: SiteIndex, travel: TimeTravel, doc: DocumentInfo, ve
     return {"plain": citation.plain_text(), "bibtex": citation.bibtex()}
 
 
-def version_text_rows(clauses: Sequence[ClassifiedClause], provisions: dict[str, str]) -> list[dict[str, Any]]:
-    """A version's clauses as its page shows them, each with its anchor and the records it belongs to."""
-    rows = []
+def version_text_rows(clauses: Sequence[ClassifiedClause], provisions: dict[str, str],
+                      text: str | None = None) -> list[dict[str, Any]]:
+    """A version's clauses as its page shows them, each with its anchor and the records it belongs to; with the
+    version's ``text``, the text between them too (a date line, a heading with no clause under it), so that the
+    page holds the whole version, as ``show`` prints it. The heading lines just above a clause, which it shows as
+    its own heading, are not shown twice."""
+    rows: list[dict[str, Any]] = []
+    position = 0
     for item in clauses:
         c = item.classification
+        if text is not None and (at := text.find(item.clause.text, position)) >= 0:
+            rows += _gap(text[position:at], item.clause.heading_path)
+            position = at + len(item.clause.text)
         rows.append({
-            "anchor": clause_anchor(item.clause.key), "heading": item.clause.heading, "text": item.clause.text,
-            "severity": c.severity if c.types else None,
+            "between": False, "anchor": clause_anchor(item.clause.key), "heading": item.clause.heading,
+            "text": item.clause.text, "severity": c.severity if c.types else None,
             "types": [{"title": derived.type_title(t), "record_id": provisions.get(t)} for t in c.types],
         })
+    if text is not None and clauses:
+        rows += _gap(text[position:], ())
     return rows
+
+
+def _gap(text: str, next_headings: Sequence[str]) -> list[dict[str, Any]]:
+    """The text between two clauses as a row of its own, without the heading lines, just above the next clause,
+    that it shows itself."""
+    shown = {heading_label(h) for h in next_headings}
+    lines = [line for line in text.splitlines() if line.strip()]
+    while lines and heading_label(lines[-1].lstrip("# \t")) in shown:  # its headings, just above it
+        lines.pop()
+    return [{"between": True, "text": "\n".join(lines)}] if lines else []
 
 
 # --- Provision history ---------------------------------------------------------------------

@@ -188,3 +188,25 @@ def test_record_page_quotes_carry_a_permanent_link_to_the_clause_in_its_version(
         target = (record.parent / path).resolve()
         assert target == version_page(site, filled.acme, site_kit.ACME_V2).resolve()
         assert "binding arbitration" in soup(target).find(id=anchor).get_text()
+
+
+def test_a_version_page_holds_the_text_between_clauses_once():
+    # A date line, and a heading with no clause under it, were left out of "Text of this version", which `show`
+    # prints (review of 2026-12-02); the heading just above a clause is its own heading, not shown twice.
+    from analysis.domain import Classification, ClassifiedClause
+    from analysis.splitter import split_clauses
+    from reports.site.timetravel import version_text_rows
+
+    text = normalize_text("# Terms of Service\n\nLast updated: 1 May 2026\n\n## 1. Your account\n\n"
+                          "We may close your account at any time.\n\n## 2. Fees\n\nWe may change our fees.\n\n"
+                          "## 3. Contact\n")
+    clauses = [ClassifiedClause(clause, Classification(())) for clause in split_clauses(text)]
+    rows = version_text_rows(clauses, {}, text)
+    shown = [("between" if row["between"] else row["heading"], row["text"]) for row in rows]
+    assert shown == [
+        ("between", "# Terms of Service\nLast updated: 1 May 2026"),
+        ("1. Your account", "We may close your account at any time."),
+        ("2. Fees", "We may change our fees."),
+        ("between", "## 3. Contact"),
+    ]
+    assert version_text_rows(clauses, {}) == [row for row in rows if not row["between"]]  # without the text
