@@ -263,7 +263,8 @@ def work_queue(
     recorder = QueueRecorder(store, queue, analyze=analyze, shrink_ratio=options.shrink_ratio)
     settings = scrapy_settings(options, browser=worker_uses_browser(store))
     settings["REDIS_URL"] = redis_url
-    # Last before the download, so only requests that will really be sent take a slot.
+    # Last before the download but for the stop gate (1000), so only requests that will really be sent take a slot
+    # (or one refused by a stop that came while it waited for that slot).
     settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
                                           "crawler.pacing.SharedPaceMiddleware": 900}
     started = time.monotonic()
