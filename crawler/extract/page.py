@@ -173,7 +173,20 @@ class _Converter(MarkdownConverter):
 
     convert_b = convert_strong = convert_em = convert_i = convert_u = convert_mark = _plain
 
+    def convert_pre(self, el, text, parent_tags):
+        """A fence longer than any run of backticks in the text (CommonMark): a ``<pre>`` quoting a ```` ``` ````
+        line was cut into nested fences, the rest of the page read as code."""
+        converted = super().convert_pre(el, text, parent_tags)
+        longest = max((len(run) for run in _BACKTICK_RUN.findall(text)), default=0)
+        if longest < 3:
+            return converted
+        fence = "`" * (longest + 1)
+        head, _, body = converted.partition("```")
+        body, _, tail = body.rpartition("```")
+        return f"{head}{fence}{body}{fence}{tail}"
 
+
+_BACKTICK_RUN = re.compile(r"`{3,}")
 _CONVERTER = _Converter()
 _SPACE_RUN = re.compile(r"  +")
 

@@ -50,6 +50,15 @@ def test_headings_numbered_sections_lists_and_tables_become_markdown():
     assert "| Basic | $5 |" in lines
 
 
+def test_a_pre_quoting_a_fence_gets_a_longer_fence_of_its_own():
+    # "```" inside a <pre> closed the code block early: the rest of the quote, and the page after it, read as code
+    # and text swapped (review of 2026-12-02). CommonMark: a fence longer than any backtick run inside it.
+    text = extract(b"<main><p>Example:</p><pre>curl api\n```\nsecret</pre><p>We may suspend keys.</p></main>")
+    assert text.splitlines() == ["Example:", "", "````", "curl api", "```", "secret", "````", "",
+                                 "We may suspend keys."]
+    assert extract(b"<main><pre>plain code</pre></main>").splitlines() == ["```", "plain code", "```"]
+
+
 def test_emphasis_is_dropped_but_its_words_kept():
     assert "You must be 18 years or older." in extract(fixture("policy.html")).splitlines()
 
