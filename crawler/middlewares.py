@@ -15,7 +15,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
-from scrapy.utils.defer import deferred_to_future
+from scrapy.utils.defer import deferred_to_future, maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import get_base_url, response_status_message
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
@@ -177,8 +178,29 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     When robots.txt brings no answer at all (refused, no such host, a timeout) the page's own request is let go, as in
     Scrapy: it meets the same network and fails as that (``connection``, ``dns``, ``timeout``), which names the real
     cause where "disallowed" would hide it. Overrides two private methods of Scrapy 2.19's middleware, the only places
-    that see the robots.txt response and its failure (tests/crawler/test_crawl.py breaks if a release changes them).
+    that see the robots.txt response and its failure, and the method requests wait for it in
+    (tests/crawler/test_crawl.py breaks if a release changes them).
     """
+
+    async def robot_parser(self, request: Request) -> Any:
+        """The host's parser; a request that comes while robots.txt is still loading waits on a Deferred of its own.
+
+        Scrapy 2.19 has every such request await the host's one Deferred: the first waiter's await ends that
+        Deferred's chain with None, so the later ones got None, which reads as "no rules", and a disallowed page
+        third in line was fetched and archived. Each waiter now gets the parser through a relay that passes it on.
+        """
+        waiting = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(waiting, Deferred):
+            return await super().robot_parser(request)
+        mine: Deferred = Deferred()
+
+        def relay(result: Any) -> Any:
+            if not mine.called:  # a waiter whose crawl stopped has cancelled its own
+                mine.callback(result)
+            return result  # for the next waiter
+
+        waiting.addBoth(relay)
+        return await maybe_deferred_to_future(mine)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status < 500:

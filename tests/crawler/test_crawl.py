@@ -170,6 +170,21 @@ def test_robots_txt_is_obeyed_unless_the_document_opts_out(store, site, run_craw
     assert outcomes(run_crawl(store, [allowed]))["CW-D-00001"] == ("new_version", None)
 
 
+def test_robots_txt_binds_every_page_of_a_site_queued_while_it_loads(store, site, run_crawl):
+    # Scrapy 2.19 hands the parsed robots.txt to the requests waiting for it through one shared Deferred: the first
+    # waiters consumed it and the later ones got None, "allowed"; a disallowed page third in line was archived
+    # (review of 2026-12-02).
+    site.set("/robots.txt", Page(b"User-agent: *\nDisallow: /private\n", content_type="text/plain"))
+    names = ("a", "b", "c", "d", "e")
+    for name in names:
+        site.set(f"/private/{name}", Page(POLICY_V1.encode()))
+    platforms = [platform(name, document(name, site.url(f"/private/{name}"))) for name in names]
+    report = run_crawl(store, platforms)
+    assert set(outcomes(report).values()) == {("failed", "robots_disallowed")}, outcomes(report)
+    assert len(report.results) == len(names)
+    assert [path for path, _ in site.requests] == ["/robots.txt"]
+
+
 @pytest.mark.parametrize(("robots", "said"), [
     (Page(b"<h1>Service unavailable</h1>", status=503), "(HTTP 503)"),
     (Page(b"User-agent: *\nAllow: /\n" * 20, content_type="text/plain", cut_after=10), "could not be read"),
