@@ -32,7 +32,7 @@ from crawler.crawl import CrawlOptions, scrapy_settings
 from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
-from crawler.queue import Claim, DocumentQueue
+from crawler.queue import Claim, DocumentQueue, QueueError
 from store.repository import Store, StoreFailedError, UnknownDocumentError
 
 log = logging.getLogger("clausewatch.crawl")
@@ -160,7 +160,7 @@ class QueueSpider(RedisMixin, PolicySpider):
         room = min(batch_size, self.options.prefetch - len(self.recorder.held()))
         try:
             claims = self.queue.claim(room, self.options.lease_seconds)
-        except redis.RedisError as exc:
+        except (redis.RedisError, QueueError) as exc:  # QueueError: a key of the queue's name turned another kind
             self.queue_errors += 1
             log.error("crawl queue=%s could not take work: %s", self.queue.name, exc)
             return []

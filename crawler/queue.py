@@ -56,8 +56,34 @@ local function now()
 end
 """
 
+# Every script starts here, before any write: a key of the queue's name that holds another kind of value (another
+# program's, or an operator's `SET`) is refused whole. Redis does not undo a script's earlier writes when a later
+# command fails, and WRONGTYPE halfway through an enqueue left ids marked queued that no list held.
+_KINDS_LUA = """
+local kinds = {'list', 'zset', 'set', 'list'}
+for i, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key)['ok']
+  if kind ~= 'none' and kind ~= kinds[i] then
+    return redis.error_reply('clausewatch-queue: the Redis key ' .. key .. ' holds a ' .. kind .. ', not the ' ..
+                             kinds[i] .. ' of a crawl queue')
+  end
+end
+"""
+
 # KEYS: pending, leases, queued, dead. ARGV: id, payload, id, payload...
-_ENQUEUE_LUA = """
+# An id marked queued that no pending or leased claim holds (the pending list deleted by hand, an earlier release's
+# half-done enqueue) is stale: it would never be queued again. Such marks are dropped before the ids are added.
+_ENQUEUE_LUA = _KINDS_LUA + """
+local live = {}
+local function note(raw)
+  local ok, claim = pcall(cjson.decode, raw)
+  if ok and type(claim) == 'table' and claim.document_id ~= nil then live[tostring(claim.document_id)] = true end
+end
+for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do note(raw) end
+for _, raw in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do note(raw) end
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if not live[id] then redis.call('SREM', KEYS[3], id) end
+end
 local added = 0
 for i = 1, #ARGV, 2 do
   if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
@@ -69,7 +95,7 @@ return added
 """
 
 # ARGV: how many, lease seconds, max attempts.
-_CLAIM_LUA = _REQUEUE_LUA + """
+_CLAIM_LUA = _KINDS_LUA + _REQUEUE_LUA + """
 local t = now()
 for _, raw in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', t)) do
   redis.call('ZREM', KEYS[2], raw)
@@ -132,8 +158,10 @@ class Claim:
 
     @classmethod
     def parse(cls, payload: bytes | str) -> Claim:
-        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
         try:
+            if isinstance(payload, bytes):
+                payload.decode("utf-8")  # bytes that are not UTF-8 are no claim `enqueue` wrote (a traceback)
             data = json.loads(text)
             return cls(str(data["document_id"]), str(data["run_id"]), int(data["attempt"]), text)
         except (ValueError, KeyError, TypeError) as exc:
@@ -162,7 +190,7 @@ class DocumentQueue:
         self._scripts = {
             name: client.register_script(source) for name, source in (
                 ("enqueue", _ENQUEUE_LUA), ("claim", _CLAIM_LUA), ("renew", _RENEW_LUA),
-                ("ack", _ACK_LUA), ("release", _RELEASE_LUA), ("bury", _BURY_LUA),
+                ("ack", _ACK_LUA), ("release", _RELEASE_LUA), ("bury", _BURY_LUA), ("check", _KINDS_LUA + "return 0"),
             )
         }
 
@@ -171,7 +199,17 @@ class DocumentQueue:
         return cls(redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10), name, **kwargs)
 
     def _run(self, script: str, *args: Any) -> Any:
-        return self._scripts[script](keys=self.keys, args=list(args))
+        try:
+            return self._scripts[script](keys=self.keys, args=list(args))
+        except redis.ResponseError as exc:
+            if "clausewatch-queue:" not in str(exc):
+                raise
+            raise QueueError(str(exc).split("clausewatch-queue: ", 1)[1].split(" script:", 1)[0]
+                             + f" (CRAWL_QUEUE {self.name!r}: another program's keys?)") from None
+
+    def check(self) -> None:
+        """Raise :class:`QueueError` if a key of this queue's name holds another kind of value than the queue's."""
+        self._run("check")
 
     def enqueue(self, document_ids: Iterable[str], run_id: str) -> int:
         """Queue each id not already pending or leased; returns how many were added."""

@@ -33,6 +33,7 @@ def shared_queue(settings: Settings) -> DocumentQueue:
     try:
         queue = DocumentQueue.from_url(settings.crawl_redis_url, name)
         queue.client.ping()
+        queue.check()
     except (QueueError, ValueError) as exc:
         raise click.UsageError(f"crawl queue: {exc}") from None
     except redis.RedisError as exc:  # as an unreachable database is: the setting names the wrong place

@@ -112,6 +112,41 @@ def test_a_payload_that_is_not_a_claim_goes_to_the_dead_list_without_blocking_th
     assert queue.counts() == QueueCounts(pending=0, leased=1, dead=2)
 
 
+def test_bytes_that_are_not_utf8_go_to_the_dead_list_and_the_rest_of_the_batch_is_claimed(queue):
+    # A traceback in Claim.parse stranded every valid claim of the batch on its lease (review of 2026-12-02).
+    queue.enqueue(["CW-D-00001"], "run1")
+    queue.client.rpush(queue.pending_key, b"\xff\xfe")
+    queue.enqueue(["CW-D-00002"], "run1")
+    assert [c.document_id for c in queue.claim(3, lease_seconds=60)] == ["CW-D-00001", "CW-D-00002"]
+    assert queue.client.lrange(queue.keys[3], 0, -1) == [b"\xff\xfe"]
+
+
+def test_an_id_marked_queued_that_no_list_holds_is_queued_again(queue):
+    # The pending list deleted by hand (or an enqueue cut halfway) left ids marked queued: "0 of 8 queued (8 already
+    # queued)", and they were never crawled again (review of 2026-12-02).
+    assert queue.enqueue(["CW-D-00001", "CW-D-00002"], "run1") == 2
+    [leased] = queue.claim(1, lease_seconds=60)
+    queue.client.delete(queue.pending_key)
+    assert queue.enqueue(["CW-D-00001", "CW-D-00002"], "run2") == 1, "the leased one is still queued"
+    assert [c.document_id for c in queue.claim(5, lease_seconds=60)] == ["CW-D-00002"]
+    assert leased.document_id == "CW-D-00001"
+
+
+def test_a_key_of_the_queues_name_holding_another_kind_is_refused_before_any_write(queue):
+    # WRONGTYPE halfway through the enqueue script was a traceback, and Redis kept its earlier writes: an id marked
+    # queued in no list, never crawled again (review of 2026-12-02).
+    queue.client.set(queue.pending_key, "another program's value")
+    with pytest.raises(QueueError, match=f"the Redis key {queue.pending_key} holds a string, not the list of a "
+                                         "crawl queue"):
+        queue.enqueue(["CW-D-00001"], "run1")
+    with pytest.raises(QueueError, match="holds a string"):
+        queue.check()
+    assert queue.client.smembers(queue.keys[2]) == set()
+    queue.client.delete(queue.pending_key)
+    queue.check()
+    assert queue.enqueue(["CW-D-00001"], "run1") == 1
+
+
 def test_released_at_shutdown_is_not_counted_as_an_attempt(queue):
     queue.enqueue(["CW-D-00001"], "run1")
     [claim] = queue.claim(1, lease_seconds=60)
