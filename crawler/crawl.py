@@ -131,6 +131,9 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool, guard: NetworkGuard
         "USER_AGENT": options.user_agent,
         "ROBOTSTXT_OBEY": options.obey_robots,
         "DOWNLOAD_DELAY": options.delay,
+        # The delay is a minimum between two requests to a site (README), not a mean: Scrapy's ±50 % let gaps fall
+        # to half of it.
+        "DOWNLOAD_DELAY_JITTER": 0.0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrency,
         "CONCURRENT_REQUESTS": max(16, options.concurrency),
         "AUTOTHROTTLE_ENABLED": polite,

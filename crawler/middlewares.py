@@ -3,6 +3,7 @@ RFC 9309 says."""
 
 from __future__ import annotations
 
+import logging
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -27,6 +28,9 @@ from crawler.errors import CrawlStoppedError, RedirectLoopError, SchemeRefusedEr
 from crawler.refresh import declared_refresh
 
 ALLOWED_SCHEMES = ("http", "https")
+# The longest Crawl-delay obeyed: the ceiling of CRAWL_DELAY itself (clausewatch.settings).
+MAX_CRAWL_DELAY = 3600.0
+log = logging.getLogger(__name__)
 
 
 class SchemeGuardMiddleware:
@@ -205,8 +209,26 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if response.status < 500:
             await super()._parse_robots(response, netloc, request)
+            self._obey_crawl_delay(self._parsers[netloc], request)
             return
         self._settle(netloc, UnreachableRobotsTxt(f"HTTP {response.status}"))
+
+    def _obey_crawl_delay(self, parser: Any, request: Request) -> None:
+        """A ``Crawl-delay`` longer than the crawl's own delay becomes the delay between that host's requests (the
+        downloader's slot for it, and the shared pace of the workers, which reads the same setting). Not when the
+        crawl's delay is 0: politeness lifted, on loopback benchmarks only."""
+        own = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
+        useragent = self._robotstxt_useragent or request.headers.get(b"User-Agent", self._default_useragent)
+        asked = parser.crawl_delay(useragent) if own > 0 and hasattr(parser, "crawl_delay") else None
+        if asked is None or asked <= own:
+            return
+        delay = min(asked, MAX_CRAWL_DELAY)
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        downloader.per_slot_settings.setdefault(key, {})["delay"] = delay  # the slot made for it from now on
+        if key in downloader.slots:
+            downloader.slots[key].delay = delay
+        log.warning("robots.txt of %s asks for Crawl-delay: %g s; its pages are fetched %g s apart", key, asked, delay)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         # An IgnoreRequest is a refusal on our side (the network guard, a scheme never fetched) that the page's own

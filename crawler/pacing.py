@@ -43,20 +43,29 @@ class DomainPacer:
 class SharedPaceMiddleware:
     """Holds each request until its host's shared slot: N workers stay as polite as one."""
 
-    def __init__(self, pacer: DomainPacer, delay: float):
+    def __init__(self, pacer: DomainPacer, delay: float, crawler: Any = None):
         self.pacer = pacer
         self.delay = delay
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SharedPaceMiddleware:
         delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         if delay <= 0 or not crawler.settings.get("REDIS_URL"):
             raise NotConfigured  # no delay (loopback runs) or no shared Redis: nothing to pace; said quietly
-        return cls(DomainPacer(redis.Redis.from_url(crawler.settings["REDIS_URL"])), delay)
+        return cls(DomainPacer(redis.Redis.from_url(crawler.settings["REDIS_URL"])), delay, crawler)
+
+    def delay_for(self, request: Request) -> float:
+        """The crawl's delay, or the longer Crawl-delay the host's robots.txt asked for (set on the downloader's
+        slot settings by ``crawler.middlewares.Rfc9309RobotsTxtMiddleware``)."""
+        if self.crawler is None or self.crawler.engine is None:
+            return self.delay
+        downloader = self.crawler.engine.downloader
+        return downloader.per_slot_settings.get(downloader.get_slot_key(request), {}).get("delay", self.delay)
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         host = urlsplit(request.url).netloc.lower()
-        wait = self.pacer.reserve(host, self.delay)
+        wait = self.pacer.reserve(host, self.delay_for(request))
         if wait > 0:
             # Imported here: importing the reactor installs one, and the runner installs asyncio's.
             from twisted.internet import reactor

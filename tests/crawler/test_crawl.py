@@ -185,6 +185,31 @@ def test_robots_txt_binds_every_page_of_a_site_queued_while_it_loads(store, site
     assert [path for path, _ in site.requests] == ["/robots.txt"]
 
 
+@pytest.mark.parametrize(("own", "asked", "obeyed"), [
+    (0.01, "0.2", 0.2),  # longer than the crawl's delay: that host's pages go that far apart
+    (0.3, "0.2", None),  # shorter: the crawl's own delay stands
+    (0, "0.2", None),  # no delay at all (loopback benchmarks): politeness lifted, Crawl-delay too
+])
+def test_a_robots_txt_crawl_delay_longer_than_the_crawls_own_is_obeyed(store, site, run_crawl, fast_options, caplog,
+                                                                        own, asked, obeyed):
+    # Crawl-delay was never read (review of 2026-12-02). What is checked is the delay set on the host's downloader
+    # slot, as said in the log, not the time between requests (no timing in tests).
+    import logging
+
+    site.set("/robots.txt", Page(f"User-agent: *\nCrawl-delay: {asked}\n".encode(), content_type="text/plain"))
+    site.set("/terms", Page(POLICY_V1.encode()))
+    options = dataclasses.replace(fast_options, delay=own)
+    with caplog.at_level(logging.WARNING, logger="crawler.middlewares"):
+        report = run_crawl(store, [platform("acme", document("acme", site.url("/terms")))], options)
+    assert outcomes(report)["CW-D-00001"] == ("new_version", None)
+    said = [r.getMessage() for r in caplog.records if "Crawl-delay" in r.getMessage()]
+    if obeyed is None:
+        assert said == []
+    else:
+        assert said == [f"robots.txt of 127.0.0.1 asks for Crawl-delay: {float(asked):g} s; its pages are fetched "
+                        f"{obeyed:g} s apart"]
+
+
 @pytest.mark.parametrize(("robots", "said"), [
     (Page(b"<h1>Service unavailable</h1>", status=503), "(HTTP 503)"),
     (Page(b"User-agent: *\nAllow: /\n" * 20, content_type="text/plain", cut_after=10), "could not be read"),
