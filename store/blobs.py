@@ -142,18 +142,23 @@ def _streamed_sha256(path: str) -> str:
     (one whole zlib stream, nothing after it)."""
     digest = hashlib.sha256()
     inflater = zlib.decompressobj()
+    after = 0  # bytes read past the end of the stream
     with open(path, "rb") as handle:
         while piece := handle.read(_READ_BYTES):
             if inflater.eof:
-                raise zlib.error(f"{len(inflater.unused_data) + len(piece)} byte(s) or more after the compressed stream")
+                after += len(piece)
+                continue
             data = piece
-            while data:
+            while data and not inflater.eof:
                 digest.update(inflater.decompress(data, _INFLATE_BYTES))
                 data = inflater.unconsumed_tail
+            # At the end of the stream the rest of the piece is in unused_data, or, when the output limit stopped
+            # the last call, still in unconsumed_tail.
+            after += max(len(inflater.unused_data), len(data)) if inflater.eof else 0
     if not inflater.eof:
         raise zlib.error("the compressed stream is cut short")
-    if inflater.unused_data:
-        raise zlib.error(f"{len(inflater.unused_data)} byte(s) after the compressed stream")
+    if after:
+        raise zlib.error(f"{after} byte(s) after the compressed stream")
     return digest.hexdigest()
 
 

@@ -82,6 +82,12 @@ def test_a_blob_is_checked_a_piece_at_a_time_not_inflated_whole(tmp_path):
     with blobs.path(sha).open("r+b") as file:
         file.truncate(file.seek(0, 2) - 10)
     assert blobs.check(sha) == f"blob {sha} in {tmp_path} is corrupt: the compressed stream is cut short"
+    # A byte appended to a blob whose last piece inflates past one step: the streamed check looped for ever.
+    page = bytes(range(256)) * 4 * 1024 + bytes(5 << 20)
+    big = blobs.put(page)
+    with blobs.path(big).open("ab") as file:
+        file.write(b"x")
+    assert blobs.check(big) == f"blob {big} in {tmp_path} is corrupt: 1 byte(s) after the compressed stream"
 
 
 def test_no_temporary_file_survives_a_write(tmp_path):
