@@ -354,6 +354,45 @@ def test_a_zip_bomb_or_corrupt_deflate_data_is_refused_before_it_is_read(bundle_
     assert result.output.startswith(f"Error: {corrupt}: not an evidence bundle (")
 
 
+def test_a_zip_that_states_a_small_size_for_a_bomb_or_encrypts_an_entry_is_refused_in_bounded_memory(
+        bundle_of_home, tmp_path):
+    # ZipFile.read inflated up to 1 GiB before cutting to the stated size: 100 bytes stated took 1.8 GB; an encrypted
+    # entry was a RuntimeError traceback (review of 2026-12-02).
+    import struct
+    import tracemalloc
+
+    top = zipfile.ZipFile(bundle_of_home).namelist()[0].partition("/")[0]
+    bomb = _rezipped(bundle_of_home, tmp_path / "bomb.zip")
+    name = f"{top}/zeros"
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as archive, archive.open(name, "w") as zeros:
+        for _ in range(256):
+            zeros.write(bytes(1 << 20))
+    data = bytearray(bomb.read_bytes())
+    crc = zlib.crc32(bytes(100))
+    for header, (crc_at, size_at) in ((b"PK\x03\x04", (14, 22)), (b"PK\x01\x02", (16, 24))):
+        at = next(i for i in range(len(data)) if data.startswith(header, i)
+                  and name.encode() in data[i:i + 80 + len(name)])
+        struct.pack_into("<I", data, at + crc_at, crc)
+        struct.pack_into("<I", data, at + size_at, 100)
+    bomb.write_bytes(bytes(data))
+    tracemalloc.start()
+    try:
+        result = CliRunner().invoke(main, ["verify-evidence", str(bomb)])
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20, peak
+    assert result.exit_code in (1, 2) and "Traceback" not in result.output, result.output
+
+    encrypted = bytearray(bundle_of_home.read_bytes())
+    first = encrypted.index(b"PK\x01\x02")
+    encrypted[first + 8] |= 0x01  # the central directory's flag: encrypted
+    (tmp_path / "enc.zip").write_bytes(bytes(encrypted))
+    result = CliRunner().invoke(main, ["verify-evidence", str(tmp_path / "enc.zip")])
+    assert result.exit_code == 2, result.output
+    assert "bundles are never encrypted" in result.output
+
+
 def test_an_unknown_record_is_a_usage_error(home, tmp_path):
     result = CliRunner().invoke(main, [*home["base"], "evidence", "CW-P-999999", "--out", str(tmp_path / "x.zip")])
     assert result.exit_code == 2 and "no provision record CW-P-999999" in result.output
