@@ -96,7 +96,7 @@ class Schedules:
 def cron_trigger(expr: str, timezone: str, jitter: int = 0) -> BaseTrigger:
     """An APScheduler trigger for a standard five-field crontab expression; ValueError if it is not one.
 
-    When both day fields are restricted (neither holds ``*``), cron runs on a day that matches either:
+    When both day fields are restricted (neither starts with ``*``), cron runs on a day that matches either:
     ``0 7 1 * mon`` is the 1st of each month and every Monday. APScheduler's CronTrigger wants every
     field to match (only Mondays that are a 1st), so such an expression is two triggers, one per day
     field, combined by an OrTrigger.
@@ -108,13 +108,12 @@ def cron_trigger(expr: str, timezone: str, jitter: int = 0) -> BaseTrigger:
     fields = expr.split()
     if len(fields) != 5:
         raise ValueError(f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}")
-    fields[4] = cron_weekdays(fields[4])
+    minute, hour, day, month, written_weekday = fields
+    weekday = cron_weekdays(written_weekday)  # "*/2" becomes "sun,tue,thu,sat": the rule below reads what was written
     zone = ZoneInfo(timezone)
-    minute, hour, day, month, weekday = fields
-    if "*" in day or "*" in weekday:
-        trigger = CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=zone)
-        trigger.jitter = jitter or None  # the constructor's jitter argument, set once the fields are read
-        return trigger
+    if day.startswith("*") or written_weekday.startswith("*"):  # as cron reads a field: "*/2" is a "*"
+        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=zone,
+                           jitter=jitter or None)
     either = [CronTrigger(minute=minute, hour=hour, day=day, month=month, timezone=zone),
               CronTrigger(minute=minute, hour=hour, month=month, day_of_week=weekday, timezone=zone)]
     return OrTrigger(either, jitter=jitter or None)

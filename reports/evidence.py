@@ -76,7 +76,7 @@ def check_blobs(subject: EvidenceSubject, blobs) -> None:
             raise BlobError(f"blob {sha} does not match the store's record ({problem}); "
                             "no bundle was written: `clausewatch verify` tells more")
     for item in subject.clauses:
-        if clause_offsets(subject.version.text, item.clause.text) is None:
+        if not item.clause.text.strip() or clause_offsets(subject.version.text, item.clause.text) is None:
             raise UnprovableClauseError(
                 f"clause {item.clause.ordinal} of {subject.record_id} is not in its version's text (the store's "
                 "clauses were changed?); no bundle was written: `clausewatch verify` tells more")

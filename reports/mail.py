@@ -168,8 +168,8 @@ class SmtpMailer:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:
-        if self._unreachable is not None:
-            raise self._unreachable
+        if self._unreachable is not None:  # a new one each time: one object re-raised grows its traceback
+            raise SmtpUnreachableError(str(self._unreachable))
         try:
             return self._open()
         except (OSError, smtplib.SMTPException, UnicodeError) as exc:
@@ -182,7 +182,7 @@ class SmtpMailer:
             self._unreachable = SmtpUnreachableError(
                 f"the SMTP server {self.config.host}:{self.config.port} could not be used ({settings}): "
                 f"{type(exc).__name__}: {exc}")
-            raise self._unreachable from exc
+            raise SmtpUnreachableError(str(self._unreachable)) from exc
 
     def _open(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout)

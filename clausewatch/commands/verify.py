@@ -30,7 +30,7 @@ def command(settings) -> None:
     try:
         problems = store.verify()
         count = sum(1 for _ in store.blobs.names())
-        clauses = list(check_clauses(store))
+        clauses = list(check_clauses(store, skip={problem.sha256 for problem in problems}))
         log = check_log(store, public_key)
     finally:
         store.close()

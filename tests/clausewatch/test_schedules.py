@@ -86,6 +86,8 @@ def test_cron_monday_is_monday():
     # One of them holds "*": the other alone decides, as in cron.
     ("0 7 */10 * mon", ["2026-12-21", "2027-01-11", "2027-02-01", "2027-03-01", "2027-05-31", "2027-06-21"]),
     ("0 7 1 * *", ["2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01", "2027-04-01", "2027-05-01"]),
+    # A step starting with "*" is a "*" to cron, though it is translated into day names for APScheduler.
+    ("0 7 1 * */1", ["2026-12-01", "2027-01-01", "2027-02-01", "2027-03-01", "2027-04-01", "2027-05-01"]),
 ])
 def test_a_day_of_month_and_a_day_of_week_mean_either_day_as_in_cron(cron, expected):
     (job,) = parse(f'jobs: [{{id: j, action: site, cron: "{cron}", jitter: 30}}]').jobs
