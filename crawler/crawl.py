@@ -112,8 +112,8 @@ _OUR_MIDDLEWARES = {
     "crawler.middlewares.StrictMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.Rfc9309RobotsTxtMiddleware": 100,
-    # Last before the per-site queues (Scrapy's own end at 950): after a stop, nothing more is queued.
-    "crawler.middlewares.StopGate": 1000,
+    # Last before the per-site queues (Scrapy's own end at 900): after a stop, nothing more is queued.
+    "crawler.middlewares.StopGateMiddleware": 1000,
 }
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from email.utils import parsedate_to_datetime
 from typing import Any
-
 from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.downloadermiddlewares.redirect import (
+    MetaRefreshMiddleware,
+    RedirectMiddleware,
+)
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -24,7 +26,12 @@ from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
 from crawler import decompression
-from crawler.errors import CrawlStoppedError, RedirectLoopError, SchemeRefusedError, kind_of_failure
+from crawler.errors import (
+    CrawlStoppedError,
+    RedirectLoopError,
+    SchemeRefusedError,
+    kind_of_failure,
+)
 from crawler.refresh import declared_refresh
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -47,26 +54,50 @@ class SchemeGuardMiddleware:
             raise SchemeRefusedError(f"refused to fetch {request.url!r}: only http(s) URLs are fetched")
 
 
-class StopGate:
+class StopGateMiddleware:
     """The last downloader middleware before the per-site queues: once the crawl stops, it refuses, unsent, every
-    request that reaches it.
+    request that reaches it (:func:`stop_sending` closes it).
 
-    The stop drops the requests already waiting in those queues for their crawl delay
-    (``crawler.runner``), but a request still on its way to them (yielded by the
-    spider, or in a middleware that awaits something, as the network guard and
-    robots.txt do) was queued after that and sent a crawl delay later: a SIGTERM
-    fetched one more page a minute after it came. Its document is "not checked".
+    Dropping the requests already waiting in those queues for their crawl delay
+    is not enough: a request still on its way to them (yielded by the spider, or
+    in a middleware that awaits something, as the shared pace and robots.txt do)
+    was queued after that and sent a crawl delay later: a SIGTERM fetched one more
+    page a minute after it came. Its document is "not checked".
     """
 
     def __init__(self) -> None:
-        self.closed = False
+        self.reason: str | None = None
 
-    def close(self) -> None:
-        self.closed = True
+    def close(self, reason: str) -> None:
+        self.reason = reason
 
     def process_request(self, request: Request, spider: Any = None) -> None:
-        if self.closed:
-            raise CrawlStoppedError(f"the crawl was stopped before {request.url} was fetched")
+        if self.reason is not None:
+            raise CrawlStoppedError(f"{request.url} was not fetched: {self.reason}")
+
+
+def stop_sending(crawler: Any, reason: str) -> None:
+    """Send nothing more: close the gate (:class:`StopGateMiddleware`), and fail, unsent, the requests waiting in
+    the downloader's per-site queues for their politeness delay.
+
+    Scrapy's stop or close lets every request the downloader holds be sent: up to
+    ``CONCURRENT_REQUESTS`` of them, each a crawl delay after the last, so a
+    SIGTERM went on crawling for minutes (past a service manager's stop timeout),
+    and a failed store had pages fetched for nothing. Only the transfers in flight
+    finish; the documents whose requests are dropped are "not checked"
+    (``CrawlStoppedError``, which the spider records nothing for). The middlewares
+    and slots are read through attributes Scrapy does not document: without
+    them, a stop is only slower.
+    """
+    downloader = crawler.engine.downloader
+    for middleware in getattr(getattr(downloader, "middleware", None), "middlewares", ()):
+        if isinstance(middleware, StopGateMiddleware):
+            middleware.close(reason)
+    for slot in list(getattr(downloader, "slots", {}).values()):
+        queue = getattr(slot, "queue", None)
+        while queue:
+            request, waiting = queue.popleft()
+            waiting.errback(CrawlStoppedError(f"{request.url} was not fetched: {reason}"))
 
 
 class RedirectLoopMiddleware:

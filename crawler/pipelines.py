@@ -14,6 +14,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 
 from crawler.items import FetchedDocument, NotModifiedDocument
+from crawler.middlewares import stop_sending
 from store.repository import StoreFailedError
 
 log = logging.getLogger("clausewatch.crawl")
@@ -95,28 +96,8 @@ class RecordPipeline:
 
         if not self._stopping:
             self._stopping = True
-            _drop_waiting_requests(self.crawler.engine.downloader)
+            stop_sending(self.crawler, "the store failed")
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
-
-
-def _drop_waiting_requests(downloader: Any) -> None:
-    """Fail the requests queued in the downloader's slots, waiting for their turn at their host.
-
-    Scrapy's close lets every request the downloader holds be fetched, up to
-    CONCURRENT_REQUESTS of them paced at one host's delay (40 s of a `run` on one
-    host): each would be fetched for nothing once the store has failed. Those
-    being transferred finish; those waiting fail here, as ignored requests, and
-    their documents are reported as not checked. Scrapy's slots are not public
-    API: without them, the close is only slower.
-    """
-    from scrapy.exceptions import IgnoreRequest
-    from twisted.python.failure import Failure
-
-    for slot in list(getattr(downloader, "slots", {}).values()):
-        queue = getattr(slot, "queue", None)
-        while queue:
-            _request, waiting = queue.popleft()
-            waiting.errback(Failure(IgnoreRequest("not fetched: the store failed")))
 
 
 class RecordBatches:

@@ -28,7 +28,11 @@ def _ensure_reactor() -> None:
     with _setup_lock:
         if _ready:
             return
-        from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
+        from scrapy.utils.reactor import (
+            install_reactor,
+            is_asyncio_reactor_installed,
+            is_reactor_installed,
+        )
 
         if not is_reactor_installed():
             install_reactor(ASYNCIO_REACTOR)
@@ -110,34 +114,12 @@ class CrawlRunner:
             if crawler not in self._active:
                 return  # finished meanwhile
         if _engine_running(crawler):
-            _drop_waiting_requests(crawler)
+            from crawler.middlewares import stop_sending
+
+            stop_sending(crawler, "the crawl was stopped")
             deferred_from_coro(crawler.stop_async())
         else:
             reactor.callLater(_STOP_RETRY_SECONDS, self._stop_when_running, crawler)
-
-
-def _drop_waiting_requests(crawler: Any) -> None:
-    """Fail, unsent, the requests waiting in the downloader's per-site queues for their politeness delay, and close
-    the gate before those queues (``crawler.middlewares.StopGate``) to the requests still on their way.
-
-    Scrapy's stop lets every request the downloader holds be sent: up to
-    ``CONCURRENT_REQUESTS`` of them, each a crawl delay after the last, so a
-    SIGTERM went on crawling for minutes (past a service manager's stop timeout,
-    then SIGKILL). Only the transfers in flight finish now; the documents whose
-    requests are dropped are "not checked" (``CrawlStoppedError``, which the
-    spider records nothing for).
-    """
-    from crawler.errors import CrawlStoppedError
-    from crawler.middlewares import StopGate
-
-    downloader = crawler.engine.downloader
-    for middleware in downloader.middleware.middlewares:
-        if isinstance(middleware, StopGate):
-            middleware.close()
-    for slot in downloader.slots.values():
-        while slot.queue:
-            request, waiting = slot.queue.popleft()
-            waiting.errback(CrawlStoppedError(f"the crawl was stopped before {request.url} was fetched"))
 
 
 def _engine_running(crawler: Any) -> bool:
