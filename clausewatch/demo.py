@@ -26,6 +26,7 @@ from clausewatch.loopback_site import LocalSite, Page
 from clausewatch.settings import Settings, sqlite_url
 from clausewatch.signing import ensure_log_key
 from crawler.crawl import CrawlReport
+from reports.site.manifest import MANIFEST_NAME as SITE_MANIFEST
 from store.repository import Store
 
 
@@ -243,16 +244,24 @@ def _remove_made(folder: Path, marker: str) -> tuple[str, ...]:
         shutil.rmtree(folder)
         return ()
     listed = _listed(folder, marker)
-    kept, emptied = [], set()
+    removed, kept, emptied = [], [], set()
     for path, relative in _files(folder):
         if relative == MARKER:
             continue
         made = listed.get(relative) == _sha256(path)
-        if made or (_STORE_FILE.fullmatch(relative) and not path.is_symlink()):
-            path.unlink()
-            emptied.update(path.parents)
-        else:
-            kept.append(relative)
+        (removed if made or (_STORE_FILE.fullmatch(relative) and not path.is_symlink()) else kept).append(
+            (path, relative))
+    if any(relative.startswith("site/") for _path, relative in kept):
+        # A file of the operator's in the site folder: the site's manifest stays, or the demo's site build would
+        # refuse a folder holding files and no manifest, after the whole crawl (review of 2026-12-02). Pages it
+        # lists that are gone are written again.
+        manifest = [(path, relative) for path, relative in removed if relative == f"site/{SITE_MANIFEST}"]
+        removed = [item for item in removed if item not in manifest]
+        kept += manifest
+    for path, _relative in removed:
+        path.unlink()
+        emptied.update(path.parents)
+    kept = [relative for _path, relative in kept]
     for directory in sorted((d for d in emptied if d != folder and d.is_relative_to(folder)),
                             key=lambda d: len(d.parts), reverse=True):
         if directory.is_dir() and not any(directory.iterdir()):

@@ -37,6 +37,8 @@ from crawler.refresh import declared_refresh
 ALLOWED_SCHEMES = ("http", "https")
 # The longest Crawl-delay obeyed: the ceiling of CRAWL_DELAY itself (clausewatch.settings).
 MAX_CRAWL_DELAY = 3600.0
+# A retry's wait this long or longer is said in the log, where a crawl's progress is read.
+SAID_WAIT_SECONDS = 10.0
 log = logging.getLogger(__name__)
 
 
@@ -318,6 +320,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry_after is not None and self.backoff_base > 0:
             delay = max(delay, retry_after)
         delay = min(delay, self.backoff_max)
+        if delay >= SAID_WAIT_SECONDS:  # a crawl that waits minutes in silence looks hung (review of 2026-12-02)
+            log.warning("waiting %g s before trying %s again (attempt %d%s)", delay, retry.url, attempt + 1,
+                        ", as its Retry-After asks" if retry_after is not None and retry_after >= delay else "")
         if delay > 0:
             # Imported here: importing the reactor installs one, and the runner must choose it first.
             from twisted.internet import reactor

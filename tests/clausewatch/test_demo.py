@@ -108,6 +108,23 @@ def test_a_second_demo_removes_only_the_files_the_first_made_unchanged(tmp_path)
     assert not (folder / "site" / "records").exists()  # emptied of the demo's files, so removed
 
 
+def test_an_operators_file_in_the_demo_site_keeps_the_sites_manifest(tmp_path):
+    # The demo removed its site's manifest as made and unchanged, and its own site build then refused the folder
+    # (files, no manifest) after the whole crawl, every run after (review of 2026-12-02).
+    folder = tmp_path / "demo"
+    prepare_folder(folder)
+    for name in ("site/index.html", "site/.clausewatch-manifest.json"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(f"the demo's {name}")
+    record_made(folder, ())
+    (folder / "site" / "mine.html").write_text("custom")
+
+    kept = prepare_folder(folder)
+
+    assert sorted(kept) == ["site/.clausewatch-manifest.json", "site/mine.html"]
+    assert not (folder / "site" / "index.html").exists()  # its page goes: the manifest's build writes it again
+
+
 def test_a_demo_store_changed_since_is_replaced_whole_and_nothing_an_operator_made_goes(tmp_path):
     # A crawl run on the demo's store changed the database, which was then "kept" while its blobs went: the folder
     # was broken for good (review of 2026-12-01). The store is the demo's, replaced whole; files an operator put
