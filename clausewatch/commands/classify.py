@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 
 import click
@@ -29,8 +30,7 @@ def read_clauses(lines: Iterable[bytes | str]) -> list[tuple[int, dict]]:
     """
     records: list[tuple[int, dict]] = []
     json_lines: bool | None = None
-    for number, raw in enumerate(lines, 1):
-        line = _decoded(number, raw)
+    for number, line in _numbered(lines):
         if number == 1:
             line = line.removeprefix("\ufeff")
         if not line.strip():
@@ -39,6 +39,22 @@ def read_clauses(lines: Iterable[bytes | str]) -> list[tuple[int, dict]]:
             json_lines = line.lstrip().startswith("{")
         records.append((number, _json_record(number, line) if json_lines else {"text": line.rstrip("\r\n")}))
     return records
+
+
+def _numbered(lines: Iterable[bytes | str]) -> Iterator[tuple[int, str]]:
+    """Each line decoded, numbered as an editor numbers it: a lone CR ends a line too (as in text mode; bytes are
+    split on LF alone, and a file with CR line ends was one clause)."""
+    number = 0
+    for raw in lines:
+        number += 1
+        first, *rest = _LONE_CR.split(_decoded(number, raw))
+        yield number, first
+        for part in rest:
+            number += 1
+            yield number, part
+
+
+_LONE_CR = re.compile(r"\r(?!\n|$)")
 
 
 def _decoded(number: int, raw: bytes | str) -> str:

@@ -111,3 +111,14 @@ def test_json_nested_past_what_python_reads_is_a_message_not_a_traceback():
     result = classify(input=deep)
     assert result.exit_code == 2, result.output
     assert "line 1: not JSON this reads (nested too deeply)" in result.output
+
+
+def test_a_file_with_carriage_return_line_ends_is_one_clause_a_line(tmp_path: Path):
+    # Read as bytes, lines split on LF alone: a file saved with CR line ends became one clause (review of 2026-12-02).
+    source = tmp_path / "clauses.txt"
+    source.write_bytes(f"{ARBITRATION}\r{COOKIES}\r".encode())
+    result = classify(str(source))
+    assert result.exit_code == 0, result.output
+    first, second = lines(result)
+    assert (first["line"], second["line"]) == (1, 2)
+    assert "arbitration" in first["types"] and "tracking" in second["types"]

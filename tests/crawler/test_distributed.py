@@ -147,6 +147,20 @@ def test_a_key_of_the_queues_name_holding_another_kind_is_refused_before_any_wri
     assert queue.enqueue(["CW-D-00001"], "run1") == 1
 
 
+def test_a_drained_worker_says_what_other_workers_still_hold(queue, capsys):
+    # `crawl-worker --drain` after a worker was killed said "nothing checked", exit 0, with its documents still
+    # leased (review of 2026-12-02).
+    from clausewatch.commands.crawl_worker import _say_held_elsewhere
+
+    _say_held_elsewhere(queue, 300)
+    assert capsys.readouterr().err == ""
+    queue.enqueue(["CW-D-00001", "CW-D-00002"], "run1")
+    queue.claim(2, lease_seconds=60)
+    _say_held_elsewhere(queue, 300)
+    assert capsys.readouterr().err == ("2 document(s) still leased by other workers; a worker that was killed leaves "
+                                       "its documents until their lease runs out (--lease, 300 s here)\n")
+
+
 def test_released_at_shutdown_is_not_counted_as_an_attempt(queue):
     queue.enqueue(["CW-D-00001"], "run1")
     [claim] = queue.claim(1, lease_seconds=60)
