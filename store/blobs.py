@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from analysis.text import sha256_bytes
 from store.errors import BlobFolderFailedError
@@ -83,9 +84,14 @@ class BlobStore:
         _fsync_dir(folder)
 
     def get(self, sha256: str) -> bytes:
+        return b"".join(self._inflated(sha256))
+
+    def _inflated(self, sha256: str) -> Iterator[bytes]:
+        """The blob's bytes a piece at a time (:func:`_inflate_pieces`); every way it can fail is a
+        :class:`BlobError` naming it."""
         try:
             with open(self._file(sha256)[1], "rb") as handle:
-                return _inflate(handle.read())
+                yield from _inflate_pieces(handle)
         except FileNotFoundError:
             raise BlobError(f"blob {sha256} is missing from {self.root}") from None
         except zlib.error as exc:
@@ -101,14 +107,13 @@ class BlobStore:
 
         Inflated and hashed a piece at a time: a blob is never held whole here, so a tampered one that inflates
         to gigabytes (a zlib stream of zeros) costs ``verify`` time, not the machine's memory."""
+        digest = hashlib.sha256()
         try:
-            actual = _streamed_sha256(self._file(sha256)[1])
-        except FileNotFoundError:
-            return f"blob {sha256} is missing from {self.root}"
-        except zlib.error as exc:
-            return f"blob {sha256} in {self.root} is corrupt: {exc}"
-        except OSError as exc:
-            return f"blob {sha256} in {self.root} cannot be read: {exc.strerror}"
+            for piece in self._inflated(sha256):
+                digest.update(piece)
+        except BlobError as exc:
+            return str(exc)
+        actual = digest.hexdigest()
         return None if actual == sha256 else f"content hashes to {actual}"
 
     def names(self) -> Iterator[str]:
@@ -132,46 +137,31 @@ class BlobStore:
         return sorted(self.root.glob("*/.tmp-*")) if self.root.is_dir() else []
 
 
-# Pieces a blob is checked in: the compressed bytes read at once, and the most one of them inflates to at a time.
+# Pieces a blob is read in: the compressed bytes read at once, and the most one of them inflates to at a time.
 _READ_BYTES = 1 << 20
 _INFLATE_BYTES = 4 << 20
 
 
-def _streamed_sha256(path: str) -> str:
-    """The SHA-256 of what the blob file at ``path`` inflates to, in bounded memory, under :func:`_inflate`'s rules
-    (one whole zlib stream, nothing after it)."""
-    digest = hashlib.sha256()
+def _inflate_pieces(handle: BinaryIO) -> Iterator[bytes]:
+    """What a blob file inflates to, in pieces of bounded size: one whole zlib stream and nothing after it
+    (``zlib.decompress`` ignores bytes appended to a blob's file, which ``verify`` must see)."""
     inflater = zlib.decompressobj()
     after = 0  # bytes read past the end of the stream
-    with open(path, "rb") as handle:
-        while piece := handle.read(_READ_BYTES):
-            if inflater.eof:
-                after += len(piece)
-                continue
-            data = piece
-            while data and not inflater.eof:
-                digest.update(inflater.decompress(data, _INFLATE_BYTES))
-                data = inflater.unconsumed_tail
-            # At the end of the stream the rest of the piece is in unused_data, or, when the output limit stopped
-            # the last call, still in unconsumed_tail.
-            after += max(len(inflater.unused_data), len(data)) if inflater.eof else 0
+    while piece := handle.read(_READ_BYTES):
+        if inflater.eof:
+            after += len(piece)
+            continue
+        data = piece
+        while data and not inflater.eof:
+            yield inflater.decompress(data, _INFLATE_BYTES)
+            data = inflater.unconsumed_tail
+        # At the end of the stream the rest of the piece is in unused_data, or, when the output limit stopped the
+        # last call, still in unconsumed_tail.
+        after += max(len(inflater.unused_data), len(data)) if inflater.eof else 0
     if not inflater.eof:
         raise zlib.error("the compressed stream is cut short")
     if after:
         raise zlib.error(f"{after} byte(s) after the compressed stream")
-    return digest.hexdigest()
-
-
-def _inflate(data: bytes) -> bytes:
-    """A blob's bytes: one whole zlib stream and nothing after it (``zlib.decompress`` ignores bytes appended to a
-    blob's file, which ``verify`` must see)."""
-    inflater = zlib.decompressobj()
-    content = inflater.decompress(data)
-    if not inflater.eof:
-        raise zlib.error("the compressed stream is cut short")
-    if inflater.unused_data:
-        raise zlib.error(f"{len(inflater.unused_data)} byte(s) after the compressed stream")
-    return content
 
 
 def _fsync_dir(path: str) -> None:
