@@ -56,9 +56,11 @@ local function now()
 end
 """
 
-# Every script starts here, before any write: a key of the queue's name that holds another kind of value (another
-# program's, or an operator's `SET`) is refused whole. Redis does not undo a script's earlier writes when a later
-# command fails, and WRONGTYPE halfway through an enqueue left ids marked queued that no list held.
+# Where enqueue and claim start, before any write (and `check`, which the commands run first): a key of the queue's
+# name that holds another kind of value (another program's, or an operator's `SET`) is refused whole, as a
+# QueueError. Redis does not undo a script's earlier writes when a later command fails, and WRONGTYPE halfway through
+# an enqueue left ids marked queued that no list held. The worker's other scripts meet such a key as a Redis error,
+# which it counts as a queue failure (exit 1); `check` at its start has refused one already there.
 _KINDS_LUA = """
 local kinds = {'list', 'zset', 'set', 'list'}
 for i, key in ipairs(KEYS) do
@@ -158,14 +160,13 @@ class Claim:
 
     @classmethod
     def parse(cls, payload: bytes | str) -> Claim:
-        text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
-        try:
-            if isinstance(payload, bytes):
-                payload.decode("utf-8")  # bytes that are not UTF-8 are no claim `enqueue` wrote (a traceback)
+        try:  # bytes that are not UTF-8 are no claim `enqueue` wrote: a UnicodeDecodeError, a ValueError
+            text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
             data = json.loads(text)
             return cls(str(data["document_id"]), str(data["run_id"]), int(data["attempt"]), text)
         except (ValueError, KeyError, TypeError) as exc:
-            raise QueueError(f"queued payload {text[:200]!r} is not a document claim: {exc}") from None
+            shown = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else payload
+            raise QueueError(f"queued payload {shown[:200]!r} is not a document claim: {exc}") from None
 
 
 @dataclass(frozen=True)
