@@ -159,7 +159,7 @@ class SmtpMailer:
     def __init__(self, config: SmtpConfig):
         self.config = config
         self._smtp: smtplib.SMTP | None = None
-        self._unreachable: SmtpUnreachableError | None = None
+        self._unreachable: str | None = None  # why the server could not be used, once it could not
 
     def __enter__(self) -> SmtpMailer:
         return self
@@ -168,8 +168,8 @@ class SmtpMailer:
         self.close()
 
     def _connect(self) -> smtplib.SMTP:
-        if self._unreachable is not None:  # a new one each time: one object re-raised grows its traceback
-            raise SmtpUnreachableError(str(self._unreachable))
+        if self._unreachable is not None:  # a new error each time: one object re-raised grows its traceback
+            raise SmtpUnreachableError(self._unreachable)
         try:
             return self._open()
         except (OSError, smtplib.SMTPException, UnicodeError) as exc:
@@ -179,10 +179,9 @@ class SmtpMailer:
                 settings = "SMTP_STARTTLS"
             else:
                 settings = "SMTP_HOST, SMTP_PORT"
-            self._unreachable = SmtpUnreachableError(
-                f"the SMTP server {self.config.host}:{self.config.port} could not be used ({settings}): "
-                f"{type(exc).__name__}: {exc}")
-            raise SmtpUnreachableError(str(self._unreachable)) from exc
+            self._unreachable = (f"the SMTP server {self.config.host}:{self.config.port} could not be used "
+                                 f"({settings}): {type(exc).__name__}: {exc}")
+            raise SmtpUnreachableError(self._unreachable) from exc
 
     def _open(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.config.host, self.config.port, timeout=self.config.timeout)
