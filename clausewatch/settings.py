@@ -174,7 +174,8 @@ SETTINGS: tuple[Setting, ...] = (
             site_url),
     Setting("USER_AGENT", "clausewatch/0.1 (+https://github.com/clausewatch/clausewatch; terms monitoring)",
             "Identifying User-Agent with a contact URL.", user_agent),
-    Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain.", CRAWL_DELAY_SECONDS),
+    Setting("CRAWL_DELAY", 2.0, "Seconds between requests to one domain, at least (a longer robots.txt Crawl-delay "
+                                "wins).", CRAWL_DELAY_SECONDS),
     Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", PER_DOMAIN),
     Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.",
             bounded(float, 0.001, what="a number of seconds, 0.001 or more")),
