@@ -135,7 +135,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         # A server restarted, or a pooled connection closed by an idle timeout, between two sessions of a
         # long-lived process (the scheduler): each checkout is pinged, and a dead connection replaced, rather than
         # failing the next job. SQLite's connections are files: nothing to ping.
-        target = _on_read_only_media(url) if read_only and backend == "sqlite" else url
+        target = _sqlite_read_only_target(url) if read_only and backend == "sqlite" else url
         engine = create_engine(target, future=True, pool_pre_ping=backend != "sqlite")
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise StoreUnavailableError(f"{describe_url(url)} is not a database URL this store can use: "
@@ -165,6 +165,39 @@ def _reason(exc: BaseException) -> str:
     return (str(original).strip().splitlines() or [type(original).__name__])[0]
 
 
+def _sqlite_read_only_target(url: str) -> str | URL:
+    """What a command that only reads opens for the SQLite store at ``url``: the file itself, read-only media's
+    copy opened immutable, or the file opened read-only when a write-ahead log holds changes.
+
+    ``query_only`` refuses every write through a connection, but the last connection to close checkpoints the
+    write-ahead log into the database and deletes it: a writer killed with changes in its log (a crawl's
+    ``kill -9``) would have its file rewritten and its log removed by ``status``. A connection opened read-only
+    does neither; it reads the log through the ``-shm`` beside it, as any reader does, and leaves both files as
+    they were (the next writer checkpoints them). With no log, or an empty one, nothing is checkpointed, and the
+    file is opened as usual: read-only, SQLite would make a ``-wal`` and a ``-shm`` and leave them behind.
+    """
+    immutable = _on_read_only_media(url)
+    if immutable is not url:
+        return immutable
+    path = _sqlite_file(url)
+    if path is None:
+        return url
+    log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    if shared.exists() and log.exists() and log.stat().st_size:
+        return make_url(url).set(database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+    return url
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file an SQLite URL names, resolved (SQLite makes its files beside the file a symlink names);
+    None for memory, a URI filename or a file that does not exist."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database).resolve()
+    return path if path.is_file() else None
+
+
 def _on_read_only_media(url: str) -> str | URL:
     """``url``, or for an SQLite file in a folder this process cannot write, the same file opened immutable.
 
@@ -178,12 +211,8 @@ def _on_read_only_media(url: str) -> str | URL:
     holding changes without its ``-shm`` is refused in one line: SQLite reads
     it only through that file.
     """
-    parsed = make_url(url)
-    database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return url
-    path = Path(database).resolve()  # SQLite makes its files beside the file a symlink names
-    if not path.is_file() or os.access(path.parent, os.W_OK):
+    path = _sqlite_file(url)
+    if path is None or os.access(path.parent, os.W_OK):
         return url
     log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
     if shared.exists() and log.exists():
@@ -196,8 +225,8 @@ def _on_read_only_media(url: str) -> str | URL:
             f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
             f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "
             "writable folder to read it")
-    return parsed.set(database=f"file:{quote(str(path))}",
-                      query={"mode": "ro", "immutable": "1", "uri": "true"})
+    return make_url(url).set(database=f"file:{quote(str(path))}",
+                             query={"mode": "ro", "immutable": "1", "uri": "true"})
 
 
 def sqlite_path(engine: Engine) -> Path | None:

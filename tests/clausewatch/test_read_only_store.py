@@ -24,7 +24,6 @@ from clausewatch.loopback_site import LocalSite, Page
 from tests.clausewatch.home_support import acme_home
 
 
-
 def _terms(edition: int) -> bytes:
     return (f"<html><body><main><h1>Acme terms</h1><h2>1. Content</h2><p>Acme may keep the content you post for "
             f"{edition * 30} days.</p><h2>2. Disputes</h2><p>You agree to binding arbitration of any dispute."
@@ -207,3 +206,42 @@ def test_a_shm_file_left_without_its_log_does_not_stop_the_reading_commands(copy
 
     assert verify.exit_code == 0, verify.output
     assert "0 problem(s)" in verify.output
+
+
+def test_the_reading_commands_leave_a_killed_writers_log_and_database_file_as_they_were(copy):
+    # A crawl killed with changes still in its write-ahead log. query_only refused writes, but the last connection
+    # to close checkpointed the log into the database and deleted it: `status` rewrote the file and removed a file
+    # it did not make. Opened read-only, the readers see the writer's last commit through the log and touch neither.
+    database = copy / "home" / "clausewatch.db"
+    killed = subprocess.run(["python3", "-c", (
+        "import os, sqlite3, sys\n"
+        "writer = sqlite3.connect(sys.argv[1])\n"
+        "writer.execute('DELETE FROM clause_changes')\n"
+        "writer.execute('DELETE FROM changes')\n"
+        "writer.commit()\n"
+        "os._exit(9)\n"), str(database)])
+    assert killed.returncode == 9
+    files = ("clausewatch.db", "clausewatch.db-wal", "clausewatch.db-shm")
+    database_and_log = {name: (database.parent / name).read_bytes() for name in files[:2]}
+    assert database_and_log["clausewatch.db-wal"]
+
+    changes = _invoke(copy, "changes")
+    status = _invoke(copy, "status")
+    shown = _invoke(copy, "show", "CW-D-00001")
+
+    assert changes.exit_code == 0, changes.output
+    assert changes.output.splitlines()[-1] == "0 change(s)"
+    assert status.exit_code == 0, status.output
+    assert shown.exit_code == 0 and "60 days" in shown.output, shown.output
+    assert {name: (database.parent / name).read_bytes() for name in files[:2]} == database_and_log
+    assert (database.parent / files[2]).exists()
+
+
+def test_the_reading_commands_leave_no_log_beside_a_store_closed_cleanly(copy):
+    # With no log to keep, the file is opened as usual: a read-only connection would leave a -wal and a -shm.
+    before = _listing(copy)
+
+    status = _invoke(copy, "status")
+
+    assert status.exit_code == 0, status.output
+    assert _listing(copy) == before
