@@ -36,16 +36,16 @@ from difflib import SequenceMatcher
 
 from analysis import dates, splitter
 from analysis.diff import diff_texts
-from analysis.fact_changes import fact_changes
-from analysis.literals import compile_looking_ahead
 from analysis.domain import (
     Change,
     Classification,
-    Clause,
     ClassifiedClause,
+    Clause,
     ClauseChange,
     StoredVersion,
 )
+from analysis.fact_changes import fact_changes
+from analysis.literals import compile_looking_ahead
 
 # Below this word-sequence similarity two clauses are different clauses (one removed,
 # one added) rather than one reworded clause; 0.5 keeps "may suspend" → "may suspend or

@@ -54,13 +54,14 @@ from sklearn.svm import LinearSVC
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from privacy_recall import segments as appsi_segments  # noqa: E402  (paragraphs of APPSI sentences, 0027)
+
+from analysis import training  # noqa: E402
 from analysis.classifier import MODEL_DIR, Classifier  # noqa: E402
 from analysis.domain import Classification  # noqa: E402
 from analysis.splitter import split_clauses  # noqa: E402
 from analysis.taxonomy import BY_ID, CLAUDETTE_TYPES  # noqa: E402
-from analysis import training  # noqa: E402
 from analysis.training import Example, TrainingData  # noqa: E402
-from privacy_recall import segments as appsi_segments  # noqa: E402  (paragraphs of APPSI sentences, 0027)
 
 CATEGORIES = sorted(CLAUDETTE_TYPES)  # A, CH, CR, J, LAW, LTD, TER, USE
 CLAUDETTE_IDS = [CLAUDETTE_TYPES[c] for c in CATEGORIES]

@@ -25,9 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.taxonomy import BY_ID  # noqa: E402
 from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec  # noqa: E402
 from analysis.pipeline import Analyzer  # noqa: E402
+from analysis.taxonomy import BY_ID  # noqa: E402
 from analysis.text import normalize_text, sha256_bytes  # noqa: E402
 from reports.site import build  # noqa: E402
 from reports.site.builder import SiteBuilder  # noqa: E402

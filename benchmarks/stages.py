@@ -58,10 +58,10 @@ class TimedModel:
 
 
 def run(n: int) -> dict:
+    import crawler.recorder
     from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
     from analysis.pipeline import Analyzer
     from analysis.text import sha256_bytes
-    import crawler.recorder
     from crawler.items import FetchedDocument, FetchedPart
     from store.repository import Store
 

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 
-from clausewatch.notifying import check_sending, mailer_for, subscribers_of
 from clausewatch.app import ensure_folder, store_for, utcnow
 from clausewatch.errors import BadInputError
+from clausewatch.notifying import check_sending, mailer_for, subscribers_of
 from clausewatch.settings import Settings
 from clausewatch.signing import published_key
 from reports import site

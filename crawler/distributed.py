@@ -29,10 +29,10 @@ from scrapy_redis.spiders import RedisMixin
 from twisted.internet.task import LoopingCall
 
 from crawler.crawl import CrawlOptions, scrapy_settings
+from crawler.queue import Claim, DocumentQueue, QueueError
 from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
-from crawler.queue import Claim, DocumentQueue, QueueError
 from store.repository import Store, StoreFailedError, UnknownDocumentError
 
 log = logging.getLogger("clausewatch.crawl")

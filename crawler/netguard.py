@@ -380,9 +380,8 @@ class NetworkGuardMiddleware:
 
 
 def _is_lookup_error(exception: BaseException) -> bool:
-    from twisted.internet.error import DNSLookupError
-
     import scrapy.exceptions
+    from twisted.internet.error import DNSLookupError
 
     lookup = getattr(scrapy.exceptions, "CannotResolveHostError", DNSLookupError)
     return isinstance(exception, (DNSLookupError, lookup))

@@ -13,7 +13,6 @@ from twisted.internet.task import deferLater
 
 from crawler.queue import KEY_PREFIX
 
-
 # KEYS: the domain's key. ARGV: delay in milliseconds. Reserves the domain's next
 # free slot (at least ``delay`` after the one before, on Redis's clock) and
 # returns how many milliseconds from now it starts.

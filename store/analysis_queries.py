@@ -20,10 +20,10 @@ from analysis.domain import Classification, ClauseChange, VersionAnalysis
 from analysis.language import NOT_ANALYSED
 from analysis.prevalence import Prevalence
 from store import mapping
-from store.tables import ChangeRow, ClauseChangeRow, ClauseRow, DocumentRow, VersionRow
 from store.database import StoreError, document_row
 from store.recording import add_clauses, insert_clause_changes
 from store.repository import Store
+from store.tables import ChangeRow, ClauseChangeRow, ClauseRow, DocumentRow, VersionRow
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from analysis.domain import ClauseChange, severity_rank
 from store import mapping
 from store.database import chunks
 from store.health import FetchHealth, fetch_health
+from store.repository import Store
 from store.tables import (
     ChangeRow,
     ClauseChangeRow,
@@ -30,7 +31,6 @@ from store.tables import (
     ProvisionRow,
     VersionRow,
 )
-from store.repository import Store
 
 
 @dataclass(frozen=True)

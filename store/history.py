@@ -28,7 +28,6 @@ from store.tables import (
     VersionSnapshotRow,
 )
 
-
 # A stored version's pages and clauses, built once (every edit's analysis reads the previous version: decision
 # 0014, twelfth pass). The clauses are read as the columns ``mapping.clause_from_row`` reads, not as ClauseRow
 # objects: the mapper does not track ~80 rows the analysis only reads (most of the cost of reading the version).

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store.tables import JobLeaseRow, JobRunRow
 from store.repository import Store
+from store.tables import JobLeaseRow, JobRunRow
 
 RUN_OUTCOMES = ("running", "ok", "failed", "skipped")
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from analysis import merkle
 from analysis.evidence import LogLeaf, TreeHead, iso_time
 from store import capture_log
+from store.signing import signature_valid
 from store.tables import (
     CaptureRecordRow,
     DocumentRow,
@@ -29,7 +30,6 @@ from store.tables import (
     VersionRow,
     VersionSnapshotRow,
 )
-from store.signing import signature_valid
 
 
 @dataclass(frozen=True)

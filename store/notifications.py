@@ -20,8 +20,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from store.database import chunks
-from store.tables import NotificationClaimRow
 from store.repository import Store
+from store.tables import NotificationClaimRow
 
 CHANGE = "change"  # key: the change's id
 FAILURE = "failure"  # key: document public id @ start of the failure streak

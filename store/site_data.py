@@ -21,6 +21,7 @@ from analysis.domain import ClassifiedClause, Document, Snapshot
 from store import mapping
 from store.change_records import ChangeRecord, list_changes
 from store.health import NEVER_FETCHED, FetchHealth, fetch_health
+from store.repository import Store
 from store.tables import (
     ClauseRow,
     DocumentRow,
@@ -30,7 +31,6 @@ from store.tables import (
     VersionRow,
     VersionSnapshotRow,
 )
-from store.repository import Store
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from analysis.domain import ClassifiedClause, Snapshot
 from analysis.timeline import Capture, Period, in_force_at, periods_of
 from store import mapping
-from store.tables import ClauseRow, DocumentRow, FetchRow, ProvisionRow, SnapshotRow, VersionRow, VersionSnapshotRow
 from store.database import StoreError, document_row
 from store.repository import Store
+from store.tables import ClauseRow, DocumentRow, FetchRow, ProvisionRow, SnapshotRow, VersionRow, VersionSnapshotRow
 
 
 class UnknownRecordError(StoreError):

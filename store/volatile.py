@@ -21,8 +21,8 @@ from sqlalchemy import delete, select
 from analysis.volatile import HELD, LEARNED, STABLE, VolatileKey, VolatileRules, Watch, watch_step
 from store.database import document_rows
 from store.mapping import spec_from_json
-from store.tables import DocumentRow, VersionRow, VolatileValueRow
 from store.repository import Store, UnknownDocumentError
+from store.tables import DocumentRow, VersionRow, VolatileValueRow
 
 # Longer line templates (a whole paragraph around a counter) are not stored:
 # such a line is left to make versions and to an operator's `volatile` rule.

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from crawler.declarations.ota import HISTORY_SUFFIX, OTA_SUFFIX, load_ota
-from crawler.declarations.yaml_form import load_yaml
 from crawler.declarations.problems import CatalogLoad, CatalogProblem, FileLoad, Problems
-
+from crawler.declarations.yaml_form import load_yaml
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

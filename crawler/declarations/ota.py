@@ -11,7 +11,6 @@ from crawler.declarations.reading import read_json, slug_from_stem
 from crawler.declarations.selection import OTA, fetcher_for, read_history, read_sources
 from crawler.declarations.values import check_keys, read_document_type, read_mapping, read_string
 
-
 OTA_SUFFIX = ".json"
 HISTORY_SUFFIX = ".history.json"
 

@@ -18,7 +18,6 @@ import yaml
 from analysis.domain import PlatformSpec
 from analysis.yaml_loading import BoundedLoader
 
-
 KeyPath = tuple[str | int, ...]
 
 

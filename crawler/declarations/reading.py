@@ -13,7 +13,6 @@ import yaml
 from analysis.yaml_loading import UniqueKeyLoader
 from crawler.declarations.problems import Problems
 
-
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # A slug names files (the site's pages, exports): longer ones failed there with "File name too long".
 SLUG_MAX_LENGTH = 100

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from crawler.declarations.problems import InvalidDeclarationError, KeyPath
 
-
 TERMS_TYPES_FILE = Path(__file__).with_name("ota_terms_types.json")
 
 

@@ -22,7 +22,6 @@ from crawler.declarations.values import (
     read_url,
 )
 
-
 YAML_TOP_KEYS = ("name", "slug", "homepage", "jurisdictions", "tags", "documents")
 YAML_DOCUMENT_KEYS = (
     "type", "title", "custom_type", "url", "sources", "select", "remove", "filters",

@@ -8,7 +8,6 @@ from bs4 import BeautifulSoup
 
 from crawler.extract.errors import ExtractionError
 
-
 # Titles of the interstitial pages that anti-bot services serve with a 200.
 _BOT_WALL_TITLE = re.compile(
     r"^\s*(?:just a moment|attention required|please wait|checking your browser|verifying you are human"

@@ -9,7 +9,6 @@ from bs4 import Tag
 from analysis.volatile import VolatileRules
 from crawler.extract.links import clean_url, cloudflare_email
 
-
 # Never document text: code, media, widgets and the site's own navigation.
 _DROP_TAGS = frozenset({
     "script", "style", "noscript", "template", "iframe", "svg", "canvas", "object", "embed", "link", "meta",

@@ -8,7 +8,6 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from analysis.volatile import VolatileRules
 from crawler.extract.errors import NO_RULES
 
-
 # Query parameters that identify the visitor, the campaign or the session and
 # never the document: they differ between loads and would create versions.
 _TRACKING_PARAMS = frozenset({

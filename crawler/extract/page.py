@@ -18,7 +18,6 @@ from crawler.extract.errors import ExtractionError
 from crawler.extract.selection import remove_matches, select_roots
 
 
-
 class _Tag(Tag):
     """A Tag whose ``find_parent(name)`` walks up directly.
 

@@ -8,7 +8,6 @@ import time
 
 from crawler.extract.errors import ExtractionError
 
-
 # A line that starts a new block: a numbered clause, a bullet or a lettered item.
 _BLOCK_START = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?\s|[•\-–*▪●]\s|\(?[a-z]\)\s|[A-Z][A-Z &,'-]{3,}$)")
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d+(?:\s*(?:of|/)\s*\d+)?$", re.I)

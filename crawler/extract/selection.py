@@ -12,7 +12,6 @@ from crawler.extract.bot_walls import check_markers
 from crawler.extract.errors import ExtractionError
 
 
-
 def _describe(rule: Selector) -> str:
     if isinstance(rule, RangeSelector):
         bounds = {k: v for k, v in vars(rule).items() if v}

@@ -25,6 +25,7 @@ import analysis.explain
 import analysis.explain_facts
 import analysis.explanations
 from analysis.diff import Diff, diff_texts
+from analysis.domain import Snapshot
 from reports import feeds
 from reports.site import contexts, exports, timetravel
 from reports.site.contexts import Evidence, SiteIndex
@@ -36,7 +37,6 @@ from store.blobs import BlobError
 from store.capture_log import CaptureLog
 from store.citing import CitedCaptures
 from store.repository import Store
-from analysis.domain import Snapshot
 from store.site_data import (
     DocumentInfo,
     ProvisionInfo,

@@ -7,16 +7,16 @@ import pytest
 from analysis.volatile import (
     HELD,
     LEARNED,
-    STABLE,
-    Watch,
-    watch_step,
     MASK,
+    STABLE,
     VolatileKey,
     VolatileRules,
+    Watch,
     is_token,
     is_volatile_span,
     mask_volatile_text,
     volatile_difference,
+    watch_step,
 )
 
 

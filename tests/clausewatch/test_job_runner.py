@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from clausewatch import job_runner
+from clausewatch.app import Selection
 from clausewatch.job_runner import ActionResult, Heartbeat, JobInterruptedError, JobRunner, ShutdownSignals
 from clausewatch.logs import event_line
-from clausewatch.app import Selection
 from clausewatch.schedules import ScheduledJob
 from store import job_runs as job_store
 from tests.clausewatch.scheduling_support import job_yaml, make_settings, recorded_actions, write_schedules  # noqa: F401

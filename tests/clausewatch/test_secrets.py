@@ -6,7 +6,6 @@ import email
 import email.policy
 import logging
 import os
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup

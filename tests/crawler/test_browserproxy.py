@@ -102,7 +102,7 @@ def test_a_tunnel_relays_both_ways(public):
     proxy = proxy_for({"public.example": [["127.0.0.1"]]})
     port = public.base_url.rsplit(":", 1)[1]
     answer = exchange(proxy, f"CONNECT public.example:{port} HTTP/1.1\r\n\r\n".encode(),
-                      f"GET /terms HTTP/1.1\r\nHost: public.example\r\nConnection: close\r\n\r\n".encode())
+                      "GET /terms HTTP/1.1\r\nHost: public.example\r\nConnection: close\r\n\r\n".encode())
     assert answer.startswith(b"HTTP/1.1 200 Connection Established\r\n\r\nHTTP/1.")
     assert answer.endswith(POLICY)
 

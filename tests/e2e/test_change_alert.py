@@ -8,10 +8,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from clausewatch.notifying import send_alerts
 from clausewatch.cli import main
 from clausewatch.crawling import crawl_catalog
 from clausewatch.loopback_site import LocalSite, Page
+from clausewatch.notifying import send_alerts
 from clausewatch.settings import load_settings
 from clausewatch.signing import ensure_log_key
 from crawler.recorder import DocumentResult

@@ -11,8 +11,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from analysis.pipeline import Analyzer
-from reports.site import build
 from reports.citations import bibtex
+from reports.site import build
 from reports.site.exports import export_store
 from reports.site.render import diff_html, json_ld, linkify
 

@@ -8,7 +8,6 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-
 pytestmark = pytest.mark.browser
 
 

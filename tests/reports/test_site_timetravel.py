@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from bs4 import BeautifulSoup
 
 from analysis.pipeline import Analyzer

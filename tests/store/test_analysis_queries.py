@@ -19,8 +19,8 @@ from store.analysis_queries import (
     tracked_platform_count,
     versions_to_analyse,
 )
-from store.tables import DocumentRow, ProvisionRow
 from store.repository import Store
+from store.tables import DocumentRow, ProvisionRow
 from tests.fakes import KeywordClassifier
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)

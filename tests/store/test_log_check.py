@@ -20,8 +20,8 @@ from analysis.evidence import LogLeaf
 from clausewatch.loopback_site import LocalSite, Page
 from store.capture_log import CaptureLog, ClockBehindError
 from store.log_check import check_log
-from store.tables import FetchRow, LogEntryRow, TreeHeadRow, VersionRow, VersionSnapshotRow
 from store.signing import create_key, load_signer, public_key_path
+from store.tables import FetchRow, LogEntryRow, TreeHeadRow, VersionRow, VersionSnapshotRow
 
 POLICY = "<html><body><main><h1>Terms</h1><h2>1. Law</h2><p>These terms are governed by the laws of {}.</p>" \
          "<h2>2. Changes</h2><p>We may change these terms at any time without notice.</p></main></body></html>"

@@ -9,9 +9,9 @@ from analysis.pipeline import Analyzer
 from analysis.text import sha256_bytes, sha256_text
 from store.catalog import StoredDocuments
 from store.recording import KnownHead
-from store.tables import ChangeRow, VersionRow
 from store.repository import UnknownDocumentError
 from store.site_data import load_site_data
+from store.tables import ChangeRow, VersionRow
 from tests.fakes import KeywordClassifier, record_fetched_text
 
 

@@ -4,9 +4,8 @@ so that every clause cites the snapshot of the page it came from
 Revision ID: 0006
 Revises: 0007
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006'
 down_revision = '0007'

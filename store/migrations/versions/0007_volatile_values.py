@@ -4,9 +4,8 @@ newer normalisation (versions.folded_into_id, changes.folded)
 Revision ID: 0007
 Revises: 0004
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007'
 down_revision = '0004'

@@ -4,9 +4,8 @@ JSON file per host, so that two hosts never alert the same thing twice
 Revision ID: 0008
 Revises: 0006
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008'
 down_revision = '0006'
