@@ -230,12 +230,13 @@ def _on_read_only_media(url: str) -> str | URL:
 
 
 def sqlite_path(engine: Engine) -> Path | None:
-    """The file of an SQLite store (also when opened as an immutable URI), None for any other database."""
+    """The file of an SQLite store (also when opened read-only or immutable as a URI), None for any other
+    database."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
     if database.startswith("file:"):
-        if engine.url.query.get("immutable") != "1":
+        if engine.url.query.get("immutable") != "1" and engine.url.query.get("mode") != "ro":
             return None
         return Path(unquote(database.removeprefix("file:")))
     return Path(database)
