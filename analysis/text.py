@@ -19,10 +19,16 @@ _BLANK_RUN = re.compile(r"\n{3,}")
 # CMS exports; keeping them would make identical texts hash differently.
 # A regex, not str.translate: translate with a dict walks every character in Python-level lookups.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# What no store can keep: PostgreSQL's text refuses NUL, and a lone surrogate (a PDF's broken ToUnicode map,
+# pypdf decodes with surrogatepass) is no UTF-8 at all. Each becomes U+FFFD, the replacement character.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def normalize_text(text: str) -> str:
-    """Unicode NFC, ``\\n`` line ends, no trailing spaces, collapsed blank lines."""
+    """Unicode NFC, ``\\n`` line ends, no trailing spaces, collapsed blank lines, U+FFFD for NUL and lone
+    surrogates."""
+    if not _storable(text):
+        text = _UNSTORABLE.sub("\ufffd", text)
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     # Each pattern is only run when its cheap necessary condition holds: most
@@ -32,6 +38,15 @@ def normalize_text(text: str) -> str:
     if "\n\n\n" in text:
         text = _BLANK_RUN.sub("\n\n", text)
     return text.strip("\n") + "\n" if text.strip() else ""
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` holds no NUL and no lone surrogate (the encoder's C scan is cheaper than the pattern's)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
 
 
 def join_parts(texts: Sequence[str]) -> tuple[str, tuple[int, ...]]:

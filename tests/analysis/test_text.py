@@ -48,3 +48,12 @@ def test_fast_path_gives_the_same_text_as_applying_every_pattern():
     samples += ["A \u200b\nB", "A\u00a0", "A\t\r\n\r\n\r\nB", "A\n\u00ad\n\nB"]
     for sample in samples:
         assert normalize_text(sample) == reference_normalize(sample), repr(sample)
+
+
+def test_what_no_store_can_keep_becomes_the_replacement_character():
+    # NUL (PostgreSQL's text refuses it) and a lone surrogate (no UTF-8 at all: a PDF's broken ToUnicode map).
+    text = normalize_text("Fees\x00 apply.\nCaf\ud800e and \udfff.\n")
+
+    assert text == "Fees\ufffd apply.\nCaf\ufffde and \ufffd.\n"
+    assert sha256_text(text)  # encodes
+    assert normalize_text("A pair 😀 stays.\n") == "A pair 😀 stays.\n"

@@ -143,6 +143,24 @@ def test_wrong_charset_still_gives_the_right_text(store, site, run_crawl):
     assert "Résiliation du contrat à tout moment." in store.history.current_version("CW-D-00001").text
 
 
+def test_a_nul_in_a_page_is_archived_as_the_replacement_character_on_every_store(store, site, run_crawl):
+    # PostgreSQL's text refuses NUL: one page holding one stopped the whole crawl there ("the store failed"), on
+    # every run. The raw snapshot keeps the byte; the text has U+FFFD in its place.
+    html = POLICY_V1.replace("any reason.", "any reason.\x00 Disputes go to arbitration.").encode()
+    plain = b"Terms of Service\n\n1. Liability. Our liability shall not exceed $100.\x00 Really.\n"
+    site.set("/html", Page(html))
+    site.set("/plain", Page(plain, content_type="text/plain; charset=utf-8"))
+    acme = platform("acme", document("html", site.url("/html")), document("plain", site.url("/plain"), "Privacy Policy"))
+
+    report = run_crawl(store, [acme])
+
+    assert outcomes(report) == {"CW-D-00001": ("new_version", None), "CW-D-00002": ("new_version", None)}
+    assert "any reason.\ufffd Disputes" in store.history.current_version("CW-D-00001").text
+    assert "$100.\ufffd Really." in store.history.current_version("CW-D-00002").text
+    snapshot = store.history.snapshots("CW-D-00002")[0]
+    assert store.blobs.get(snapshot.sha256) == plain
+
+
 def test_vanished_selector_and_suspicious_shrink_fail_without_a_version(store, site, run_crawl):
     site.set("/terms", Page(POLICY_V1.encode()))
     acme = platform("acme", document("acme", site.url("/terms"), source={"select": ("#terms",)}))

@@ -44,3 +44,39 @@ def test_browser_document_is_rendered_in_headless_chromium(sqlite_url, tmp_path,
     snapshot = store.history.snapshots("CW-D-00001")[-1]
     assert snapshot.fetcher == "browser"
     store.close()
+
+
+def pdf_mapping_a_to(code_point: str) -> bytes:
+    """A one-page PDF whose font's ToUnicode map turns each "A" it shows into ``code_point`` (four hex digits)."""
+    cmap = ("/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /Broken def /CMapType 2 def\n"
+            "1 begincodespacerange <00> <FF> endcodespacerange\n"
+            f"1 beginbfchar <41> <{code_point}> endbfchar\n"
+            "endcmap CMapName currentdict /CMap defineresource pop end end\n")
+    content = "BT /F1 10 Tf 20 700 Td (1. Terms. You agree to binding arbitration. A) Tj ET\n"
+    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 2000 800] /Contents 4 0 R "
+               "/Resources << /Font << /F1 5 0 R >> >> >>",
+               f"<< /Length {len(content)} >>\nstream\n{content}endstream",
+               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+               f"<< /Length {len(cmap)} >>\nstream\n{cmap}endstream"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += "".join(f"{offset:010d} 00000 n \n" for offset in offsets).encode()
+    return out + f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+
+
+@pytest.mark.parametrize("code_point", ["D800", "0000"])
+def test_a_pdf_mapping_a_glyph_to_what_no_store_keeps_is_archived_with_the_replacement_character(
+        store, site, run_crawl, code_point):
+    # pypdf decodes a ToUnicode map with surrogatepass: a lone surrogate made every crawl fail "could not be
+    # recorded: UnicodeEncodeError", and a NUL stopped the whole crawl on PostgreSQL.
+    site.set("/terms.pdf", Page(pdf_mapping_a_to(code_point), content_type="application/pdf"))
+
+    report = run_crawl(store, one_document(site.url("/terms.pdf")))
+
+    assert [r.outcome for r in report.results] == ["new_version"], report.results
+    assert "binding arbitration. \ufffd" in store.history.current_version("CW-D-00001").text
