@@ -19,6 +19,13 @@ _BLANK_RUN = re.compile(r"\n{3,}")
 # CMS exports; keeping them would make identical texts hash differently.
 # A regex, not str.translate: translate with a dict walks every character in Python-level lookups.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Characters that must never be shown as they are: C0 and C1 controls (an escape sequence repaints a terminal, sets
+# its title or clears it), the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069),
+# which make text read in another order than it is stored, and lone surrogates (no UTF-8: printing one fails).
+# CONTROLS includes the line breaks and tab (for a one-line field); CONTROLS_BUT_LINES leaves them to a text.
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI_CONTROLS}\\ud800-\\udfff]")
+CONTROLS_BUT_LINES = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI_CONTROLS}\\ud800-\\udfff]")
 # What no store can keep: PostgreSQL's text refuses NUL, and a lone surrogate (a PDF's broken ToUnicode map,
 # pypdf decodes with surrogatepass) is no UTF-8 at all. Each becomes U+FFFD, the replacement character.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

@@ -14,28 +14,23 @@ anything is printed.
 
 from __future__ import annotations
 
-import re
-
 from analysis.diff import DELETE, INSERT, diff_words
+from analysis.text import CONTROLS, CONTROLS_BUT_LINES
 
 # Characters of unchanged text kept on each side of a change when folding.
 CONTEXT_CHARS = 80
-# Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): shown, they reorder the text.
-_BIDI = "\u202a-\u202e\u2066-\u2069"
-_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI}]")
-_CONTROL_BUT_LINES = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]")
 _RED_STRUCK, _GREEN_UNDERLINED, _RESET = "\x1b[31;9m", "\x1b[32;4m", "\x1b[0m"
 
 
 def printable(text: str) -> str:
     """``text`` on one line, its whitespace runs made one space and any other control character shown as ``�``."""
-    return _CONTROL.sub("\ufffd", " ".join(text.split()))
+    return CONTROLS.sub("\ufffd", " ".join(text.split()))
 
 
 def without_controls(text: str) -> str:
     """``text`` with its lines and tabs kept and any other control character or bidirectional override shown
     as ``�``: what may reach a terminal, a plain-text email or a page (``text`` itself when it has none)."""
-    return _CONTROL_BUT_LINES.sub("\ufffd", text) if _CONTROL_BUT_LINES.search(text) else text
+    return CONTROLS_BUT_LINES.sub("\ufffd", text) if CONTROLS_BUT_LINES.search(text) else text
 
 
 def redline(before: str, after: str, *, colour: bool, full: bool = False) -> str:

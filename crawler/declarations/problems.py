@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from analysis.domain import PlatformSpec
+from analysis.text import CONTROLS
 from analysis.yaml_loading import BoundedLoader
 
 KeyPath = tuple[str | int, ...]
@@ -32,7 +33,14 @@ class CatalogProblem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key or '(file)'}: {self.message}"
+        return _escaped(f"{where}: {self.key or '(file)'}: {self.message}")
+
+
+def _escaped(line: str) -> str:
+    """``line`` with every control character (line breaks too: a problem is one line), bidirectional override and
+    lone surrogate written as its escape (``\\x1b``): a hostile declaration's key or value, echoed in a problem,
+    never reaches a terminal raw."""
+    return CONTROLS.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), line)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from analysis.text import CONTROLS_BUT_LINES
 from crawler.declarations.problems import InvalidDeclarationError, KeyPath
 
 TERMS_TYPES_FILE = Path(__file__).with_name("ota_terms_types.json")
@@ -34,16 +35,31 @@ def _type_aliases() -> dict[str, str]:
 def read_document_type(name: Any, path: KeyPath, *, custom_allowed: bool, hint: str = "") -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidDeclarationError(path, "expected a document type name (a non-empty string)")
+    refuse_controls(name, path)
     if name in terms_types() or custom_allowed:
         return name
     canonical = _type_aliases().get(name)
     if canonical:
-        raise InvalidDeclarationError(path, f"'{name}' is an alias of the document type '{canonical}'; use '{canonical}'")
+        raise InvalidDeclarationError(path, f"{name!r} is an alias of the document type '{canonical}'; use '{canonical}'")
     close = _closest(name, list(terms_types()), n=2)
     suggestion = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
     raise InvalidDeclarationError(
-        path, f"unknown document type '{name}': expected one of Open Terms Archive's types{suggestion}{hint}"
+        path, f"unknown document type {name!r}: expected one of Open Terms Archive's types{suggestion}{hint}"
     )
+
+
+def refuse_controls(text: str, path: KeyPath) -> None:
+    """Refuse a control character, a bidirectional override or a lone surrogate in a declaration's string.
+
+    Names, titles, types and URLs are shown on terminals, in mail subjects and on pages: an escape sequence could
+    repaint an operator's terminal, a NUL is refused by PostgreSQL (every platform of the catalog then failed to
+    sync) and a lone surrogate cannot be written as UTF-8 at all. Line breaks and tabs are left to YAML.
+    """
+    found = CONTROLS_BUT_LINES.search(text)
+    if found:
+        raise InvalidDeclarationError(path, f"holds U+{ord(found[0]):04X} at character {found.start() + 1}: a "
+                                            "declaration's text may not hold control characters, bidirectional "
+                                            "overrides or lone surrogates")
 
 
 def _closest(word: str, candidates: Sequence[str], *, n: int, cutoff: float = 0.6) -> list[str]:
@@ -74,6 +90,7 @@ def check_keys(mapping: dict[str, Any], path: KeyPath, allowed: tuple[str, ...])
 def read_string(value: Any, path: KeyPath) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidDeclarationError(path, f"expected a non-empty string, found {kind_of(value)}")
+    refuse_controls(value, path)
     return value
 
 

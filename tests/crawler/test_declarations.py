@@ -283,6 +283,32 @@ def test_error_line_points_at_the_key(tmp_path: Path) -> None:
     assert str(error) == f"{path}:{error.line}: {error.key}: {error.message}"
 
 
+HOSTILE_TEXT = [("\x1b[2J\x1b]0;pwned\x07", "U+001B", "\\x1b[2J\\x1b]0;pwned\\x07"), ("\x00", "U+0000", "\\x00"),
+                ("\u202e", "U+202E", "\\u202e"), ("\ud800", "U+D800", "\\ud800"), ("\x85", "U+0085", "\\x85")]
+
+
+@pytest.mark.parametrize(("hostile", "code_point", "escaped"), HOSTILE_TEXT)
+@pytest.mark.parametrize("where", ["name", "type", "url"])
+def test_a_declaration_holding_a_control_character_is_refused_alone_and_named_escaped(
+        tmp_path: Path, hostile: str, code_point: str, escaped: str, where: str) -> None:
+    # Names, types and URLs reach terminals, mail subjects and pages; a NUL stopped every platform's sync on
+    # PostgreSQL, a lone surrogate was a UnicodeEncodeError traceback from init and crawl, an escape sequence
+    # repainted the operator's terminal. The file is refused at its line; the other platforms load.
+    write(tmp_path, "Good.json", ota({"Terms of Service": {"fetch": "https://good.example/terms"}}, name="Good"))
+    document = {"fetch": "https://x.example/t" + (hostile if where == "url" else "")}
+    terms = {("Terms of Service" + hostile) if where == "type" else "Terms of Service": document}
+    path = write(tmp_path, "Evil.json", ota(terms, name="Evil" + (hostile if where == "name" else "")))
+
+    loaded = load_catalog(tmp_path)
+
+    assert [platform.name for platform in loaded.platforms] == ["Good"]
+    [error] = loaded.errors
+    assert (error.file, error.key.split(".")[0]) == (str(path), "terms" if where != "name" else "name")
+    assert f"holds {code_point} at character " in error.message
+    shown = str(error)
+    assert shown.isprintable() and (escaped in shown or where != "type"), shown
+
+
 def test_invalid_json_names_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "Broken.json", '{\n  "name": "Broken",\n  "terms": {,}\n}\n')
 
