@@ -276,7 +276,7 @@ class Recorder:
             return None
         verdict = observe(self.store, item.document_id, keys, text_sha, item.finished_at)
         log.info("volatile document=%s verdict=%s values=%s", item.document_id, verdict,
-                 ",".join(f"{k.kind}:{k.value[:60]}" for k in sorted(keys)))
+                 ",".join(f"{k.kind}:{k.value[:60]!r}" for k in sorted(keys)))  # crawled text: quoted, escaped
         return verdict
 
     def _record_failure(self, item: FailedDocument) -> DocumentResult:

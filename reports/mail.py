@@ -31,6 +31,7 @@ from typing import Protocol
 
 import css_inline
 
+from reports.terminal import printable
 from store.files import write_whole
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,9 @@ def build_message(
 
 
 def _one_line(value: str) -> str:
-    # Header values come partly from crawled text: no line breaks, ever.
-    return " ".join(value.split())
+    # Header values come partly from crawled text and catalog names: no line breaks, ever, and no escape sequence
+    # or bidirectional override for a mail client to show.
+    return printable(value)
 
 
 def _domain_of(sender: str) -> str:

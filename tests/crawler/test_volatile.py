@@ -104,3 +104,18 @@ def test_an_operator_keeps_a_learned_value_as_content(store, site, acme, run_cra
     # The counter is content again: every fetch shows a new count.
     assert outcomes == ["new_version"] * 3
     assert "Visits today: …" not in store.history.versions(DOC)[-1].text
+
+
+def test_the_crawl_log_quotes_a_watched_value_with_its_escapes(store, site, run_crawl, caplog):
+    # The value comes from the page: an escape sequence in it set the operator's terminal title from the log.
+    site.conditional = False
+    site.set("/terms", Page(render=lambda visit: render(law="Ireland")(visit).replace(
+        b"Visits today:", "Visits\x1b]0;owned\x07 today \u202e:".encode())))
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))
+
+    with caplog.at_level("INFO", logger="clausewatch.crawl"):
+        crawl_times(run_crawl, store, acme, 3)
+
+    watched = [record.getMessage() for record in caplog.records if record.getMessage().startswith("volatile ")]
+    assert watched and all(line.isprintable() for line in watched), watched
+    assert any("\\x1b]0;owned\\x07" in line for line in watched), watched

@@ -57,6 +57,20 @@ def test_subject_cannot_inject_headers():
     assert message["Subject"] == "x Bcc: evil@x.com"
 
 
+def test_a_subject_and_a_name_from_a_hostile_catalog_arrive_without_escapes_or_overrides(smtp_inbox):
+    # The subject carries a platform's name: an escape sequence or a right-to-left override reached the reader's
+    # mail client as it was (only line breaks were folded).
+    message = build_message(sender="a@example.org", recipient="b@example.com", recipient_name="Legal \x1b[2J team",
+                            subject="clausewatch alert: Evil \x1b[31mCorp\x1b[0m \u202eProc\u202c\x85", text="t")
+    config = SmtpConfig(host=smtp_inbox.host, port=smtp_inbox.port, starttls=False)
+
+    assert [d.ok for d in deliver([message], SmtpMailer(config))] == [True]
+
+    [received] = smtp_inbox.messages
+    assert received["Subject"] == "clausewatch alert: Evil \ufffd[31mCorp\ufffd[0m \ufffdProc\ufffd"
+    assert received["To"].addresses[0].display_name == "Legal \ufffd[2J team"
+
+
 def test_smtp_delivery_isolates_a_refused_recipient(smtp_inbox):
     config = SmtpConfig(host=smtp_inbox.host, port=smtp_inbox.port, starttls=False)
     messages = [_message("one@example.com"), _message("gone@refused.invalid"), _message("two@example.com")]
