@@ -76,9 +76,14 @@ def _title(soup: BeautifulSoup) -> str:
 
 
 def check_title(soup: BeautifulSoup, url: str) -> None:
-    """Raise ``bot_wall`` when the page title is that of a challenge or block page."""
+    """Raise ``bot_wall`` when the page title is that of a challenge or block page and the page has little text.
+
+    The titles are matched by their start ("Just a moment...", "Access denied | …"), which a real document's
+    title may share: "CaptchaFox Terms of Service" over 27 KB of terms is the document, not a wall. The page's
+    text is only counted when the title matches.
+    """
     title = _title(soup)
-    if _BOT_WALL_TITLE.match(title):
+    if _BOT_WALL_TITLE.match(title) and len((soup.body or soup).get_text(" ", strip=True)) < _SHORT_PAGE:
         raise ExtractionError("bot_wall", f"{url} served a bot wall titled {title[:80]!r}")
 
 

@@ -269,6 +269,17 @@ def test_a_real_policy_mentioning_captchas_and_cloudflare_is_not_a_bot_wall():
     assert "Clause 59" in extract(body)
 
 
+@pytest.mark.parametrize("title", ["CaptchaFox Terms of Service", "Security Check Policy", "Access Denied Appeals Policy"])
+def test_a_long_policy_whose_title_starts_like_a_wall_is_the_document(title):
+    # The wall titles match by their start: a 27 KB policy titled "CaptchaFox Terms of Service" failed as a wall.
+    paragraphs = "".join(f"<p>Clause {n}: you may use the service under these terms and conditions.</p>"
+                         for n in range(60))
+    body = f"<html><head><title>{title}</title></head><body><main>{paragraphs}</main></body></html>".encode()
+
+    assert "Clause 59" in extract(body)
+    assert failure(body.replace(paragraphs.encode(), b"<p>One moment.</p>")).kind == "bot_wall"
+
+
 @pytest.mark.parametrize("body", [b"", b"   \n", b"<html><body><nav><a href='/'>Home</a></nav></body></html>",
                                   b"<html><body><main><script>x()</script></main></body></html>"])
 def test_empty_text_is_a_failure(body):
