@@ -27,7 +27,8 @@ from reports.wording import rating, severity_move
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
-_MARKDOWN_LINK = re.compile(r"\[([^\]\n]{0,500})\]\(\s*<?([^)\s>]{1,2000})>?(?:\s+\"[^\"]*\")?\s*\)")
+# The target may hold balanced parentheses, one level deep (".../wiki/Refund_(finance)"), as CommonMark allows.
+_MARKDOWN_LINK = re.compile(r"\[([^\]\n]{0,500})\]\(\s*<?((?:[^()\s>]|\([^()\s>]*\)){1,2000})>?(?:\s+\"[^\"]*\")?\s*\)")
 _BARE_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
 # Link text we add ourselves: visitors must see that a link leaves the site.
 _LINK_ATTRS = 'rel="nofollow noopener noreferrer ugc" target="_blank"'

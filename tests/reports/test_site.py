@@ -151,6 +151,14 @@ def test_linkify_only_links_http_urls():
     assert "<img" not in html and "&lt;img" in html
 
 
+def test_a_link_whose_target_holds_parentheses_keeps_them():
+    # "…/Refund_(finance)" was cut at its first ")": the link went to ".../Refund_(finance" and a ")" trailed it.
+    html = str(linkify("See [refunds](https://en.wikipedia.org/wiki/Refund_(finance)) and [a](https://e.org/a_(b)_c)."))
+
+    assert '<a href="https://en.wikipedia.org/wiki/Refund_(finance)"' in html and ">refunds</a> and" in html
+    assert '<a href="https://e.org/a_(b)_c"' in html and html.endswith(">a</a>.")
+
+
 def test_json_ld_and_diffs_cannot_break_out_of_their_elements():
     encoded = str(json_ld({"text": "</script><script>alert(1)</script> & more"}))
     assert "<" not in encoded and ">" not in encoded and "&" not in encoded
