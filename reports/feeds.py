@@ -2,7 +2,8 @@
 
 Feeds are built with ElementTree, which escapes every text and attribute; the
 characters XML 1.0 cannot carry at all (control characters that crawled text
-may contain) are removed first so a feed is always well-formed.
+may contain) are shown as ``�`` or removed first so a feed is always well-formed,
+and a bidirectional override never reorders a reader's view of it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
+
+from reports.terminal import without_controls
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -38,7 +41,9 @@ class Feed:
 
 
 def _clean(text: str) -> str:
-    return _XML_INVALID.sub("", text)
+    # Controls, bidirectional overrides and lone surrogates are shown as "�", as on the site's pages; what is
+    # left that XML cannot carry (U+FFFE, U+FFFF) is removed.
+    return _XML_INVALID.sub("", without_controls(text))
 
 
 def _stamp(moment: datetime) -> str:

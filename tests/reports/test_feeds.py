@@ -57,15 +57,19 @@ def test_feeds_hold_the_right_changes_newest_first(site):
     assert hostile.entries[0].title.startswith("Hostile <b>Corp</b>")  # text, not markup
 
 
-def test_feed_writer_escapes_markup_and_drops_characters_xml_cannot_hold():
+def test_feed_writer_escapes_markup_and_shows_controls_and_overrides_as_replacement_characters():
+    # Controls were dropped, but a right-to-left override (U+202E) and a lone surrogate went into the feed as they
+    # were: "5. Refunds \u202etxt.exe" read reversed in a feed reader, while the site's pages showed "�".
     when = datetime(2026, 3, 3, tzinfo=UTC)
     feed = Feed("urn:x", "T <b>&", "https://e.org/f.atom", "https://e.org/", [
-        FeedEntry("urn:x:1", "a </title><script>x</script>\x00\x0b", "https://e.org/p?a=1&b=2", when, "s\x1f & <i>"),
+        FeedEntry("urn:x:1", "a </title><script>x</script>\x00\x0b\ufffe", "https://e.org/p?a=1&b=2", when,
+                  "s\x1f & <i> \u202etxt.exe\u202c \ud800"),
     ])
     parsed = feedparser.parse(render_atom(feed))
     assert not parsed.bozo
     assert parsed.feed.title == "T <b>&"
-    assert parsed.entries[0].title == "a </title><script>x</script>"
+    assert parsed.entries[0].title == "a </title><script>x</script>\ufffd\ufffd"
+    assert parsed.entries[0].summary == "s\ufffd & <i> \ufffdtxt.exe\ufffd \ufffd"
     assert parsed.entries[0].link == "https://e.org/p?a=1&b=2"
     assert parsed.entries[0].updated == "2026-03-03T00:00:00Z"
 
