@@ -14,6 +14,7 @@ from typing import Any
 
 from reports.site import derived
 from reports.site.contexts import SiteIndex, document_path, platform_path, record_path, type_path
+from reports.terminal import without_controls
 from store.repository import Store
 
 SEARCH_TEXT_CHARS = 600
@@ -43,7 +44,10 @@ def search_entries(site: SiteIndex) -> list[dict[str, str]]:
 
 
 def search_index_js(entries: list[dict[str, str]]) -> bytes:
-    return ("window.CLAUSEWATCH_SEARCH = " + json.dumps(entries, ensure_ascii=True, separators=(",", ":")) + ";\n").encode()
+    """The index as a script. Its texts are shown by ``search.js`` through ``textContent``, which escapes markup
+    but not a bidirectional override: controls and overrides are shown as ``�`` here, as on every page."""
+    shown = [{key: without_controls(value) for key, value in entry.items()} for entry in entries]
+    return ("window.CLAUSEWATCH_SEARCH = " + json.dumps(shown, ensure_ascii=True, separators=(",", ":")) + ";\n").encode()
 
 
 def export_records(site: SiteIndex) -> dict[str, Any]:

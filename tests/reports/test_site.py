@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from analysis.pipeline import Analyzer
 from reports.citations import bibtex
 from reports.site import build
-from reports.site.exports import export_store
+from reports.site.exports import export_store, search_index_js
 from reports.site.render import diff_html, json_ld, linkify
 
 BASE = "https://watch.example.org/cw/"
@@ -157,6 +157,14 @@ def test_a_link_whose_target_holds_parentheses_keeps_them():
 
     assert '<a href="https://en.wikipedia.org/wiki/Refund_(finance)"' in html and ">refunds</a> and" in html
     assert '<a href="https://e.org/a_(b)_c"' in html and html.endswith(">a</a>.")
+
+
+def test_the_search_index_shows_controls_and_overrides_as_replacement_characters():
+    # search.js shows excerpts through textContent, which leaves a right-to-left override to reorder the text.
+    script = search_index_js([{"u": "r.html", "t": "Refunds \u202etxt.exe\u202c", "k": "record", "x": "a\x1b[2J b"}])
+
+    entries = json.loads(script.decode().removeprefix("window.CLAUSEWATCH_SEARCH = ").removesuffix(";\n"))
+    assert entries == [{"u": "r.html", "t": "Refunds \ufffdtxt.exe\ufffd", "k": "record", "x": "a\ufffd[2J b"}]
 
 
 def test_json_ld_and_diffs_cannot_break_out_of_their_elements():
