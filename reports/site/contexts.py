@@ -211,11 +211,13 @@ def record_context(site: SiteIndex, doc: DocumentInfo, provision: ProvisionInfo)
         "others": [r for r in site.by_type.get(provision.clause_type, ())
                    if r["platform"] != doc.document.platform][:OTHER_PLATFORMS_SHOWN],
         "history": [change_row(doc, c, provision.id) for c in reversed(derived.changes_of_provision(doc, provision))],
-        "document_changes": len([c for c in doc.changes if c.from_version]),
+        # The platform's changes: a re-analysis or a rebuilt history is ours (technical), shown but not counted.
+        "document_changes": len([c for c in doc.changes if c.from_version and not c.technical]),
         "clauses": [_clause_row(c, provisions_by_type) for c in clauses],
         "last_updated": (current.stated_date if current and current.stated_date else None),
         "last_changed": current.first_seen if current else None,
-        "first_tracked": provision.first_seen, "last_verified": current.last_verified if current else None,
+        "first_tracked": provision.first_seen, "document_first_tracked": doc.first_tracked,
+        "last_verified": current.last_verified if current else None,
         "evidence": cited[0] if cited else None,
         "more_evidence": cited[1:],
         "siblings": _siblings(doc, provision),

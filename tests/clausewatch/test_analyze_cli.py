@@ -232,3 +232,26 @@ def test_the_site_shows_a_reanalysis_as_a_technical_change(recorded, store_url, 
     page = (out / "documents" / f"{document_id}.html").read_text()
     reason = f"re-analysed: {Analyzer(old_classifier()).analyzer_id} → {Analyzer(stricter_classifier()).analyzer_id}"
     assert reason in page and "technical rebuild" in page
+
+
+def test_a_record_a_reanalysis_opened_dates_the_tracking_from_the_document(store_url, home, tmp_path):
+    # The record page said "Acme has changed this document 1 time": the re-analysis, ours, counted as the
+    # platform's change; and "… since we started tracking it on" gave the day the new model found the clause type,
+    # not the day the document was first archived.
+    store = Store.open(store_url, home / "objects")
+    spec = DocumentSpec("acme", "Terms of Service", (SourceSpec("https://acme.test/tos"),))
+    store.catalog.sync_catalog([PlatformSpec("acme", "Acme", (spec,))], now=T0)
+    (document,) = store.catalog.documents()
+    snapshot = Snapshot(sha256_bytes(V1.encode()), document.id, spec.url, spec.url, 200, "text/html", T0)
+    store.recording.record_text(document.id, snapshot=snapshot, body=V1.encode(), text=V1, started_at=T0,
+                                finished_at=T0, analyze=Analyzer(old_classifier()))
+    store.close()
+    assert analyze(home, store_url, "--stale").exit_code == 0  # the new model finds governing law: a new record
+    out = tmp_path / "site"
+
+    built = CliRunner().invoke(main, ["--home", str(home), "--database-url", store_url, "site", "--out", str(out)],
+                               catch_exceptions=False)
+
+    assert built.exit_code == 0, built.output
+    [record] = [page for page in (out / "records").glob("*.html") if "Governing law" in page.read_text()]
+    assert "has not changed this document since we started tracking it on May 1, 2026." in record.read_text()
