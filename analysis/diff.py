@@ -128,14 +128,6 @@ def _merge(diffs: Iterable[tuple[int, str]]) -> Diff:
     return tuple(merged)
 
 
-def changed_text(diff: Diff) -> tuple[str, str]:
-    """Everything deleted and everything inserted, each joined by newlines."""
-    return (
-        "\n".join(text for op, text in diff if op == DELETE),
-        "\n".join(text for op, text in diff if op == INSERT),
-    )
-
-
 def render_unified(diff: Diff) -> str:
     """A compact plain-text rendering: ``[-deleted-]`` and ``{+inserted+}`` inline."""
     marks = {DELETE: "[-{}-]", INSERT: "{{+{}+}}", EQUAL: "{}"}

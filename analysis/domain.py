@@ -168,20 +168,6 @@ class Version:
     analyzed_with: str | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
-class Fetch:
-    """One attempt to check a document."""
-
-    document_id: str
-    started_at: datetime
-    finished_at: datetime
-    outcome: str
-    error_kind: str | None = None
-    error_detail: str | None = None
-    snapshot_sha256: str | None = None
-    version_sha256: str | None = None
-
-
 # --- Analysis ----------------------------------------------------------------
 
 

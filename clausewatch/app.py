@@ -7,7 +7,9 @@ helpers; nothing below ``clausewatch/`` reads settings or the environment.
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -27,6 +29,12 @@ if TYPE_CHECKING:  # imported where used: every command loads this module (decis
 
 
 HOME_SETTING = "HOME (--home, CLAUSEWATCH_HOME)"
+
+
+def new_holder() -> str:
+    """Names this process and run to other processes (leases, alert claims): host, pid and a token unique to the
+    run, so two runs in one process are two holders."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def utcnow() -> datetime:

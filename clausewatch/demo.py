@@ -223,7 +223,7 @@ def _listed(folder: Path, marker: str) -> dict[str, str]:
     after a run that did not finish), the files it had written at fixed places, or none in earlier releases."""
     head, _, body = marker.partition("\n")
     lines = [line for line in body.split("\n") if line]
-    if head + "\n" in _UNQUOTED_HEADS:  # written during this change's review; "unfinished" then read as a path
+    if head + "\n" in _UNQUOTED_HEADS:  # heads of builds that wrote paths unquoted: "unfinished" read as a path
         return {relative: digest for digest, _, relative in (line.partition("  ") for line in lines)
                 if relative and digest not in ("kept",) and not digest.startswith("unfinished")}
     if head + "\n" != _MARKER_HEAD:
@@ -253,7 +253,7 @@ def _remove_made(folder: Path, marker: str) -> tuple[str, ...]:
             (path, relative))
     if any(relative.startswith("site/") for _path, relative in kept):
         # A file of the operator's in the site folder: the site's manifest stays, or the demo's site build would
-        # refuse a folder holding files and no manifest, after the whole crawl (review of 2026-12-02). Pages it
+        # refuse a folder holding files and no manifest, after the whole crawl. Pages it
         # lists that are gone are written again.
         manifest = [(path, relative) for path, relative in removed if relative == f"site/{SITE_MANIFEST}"]
         removed = [item for item in removed if item not in manifest]

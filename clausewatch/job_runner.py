@@ -20,7 +20,6 @@ import signal
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -28,7 +27,7 @@ from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from clausewatch.app import Selection, first_few, selection_problem, utcnow
+from clausewatch.app import Selection, first_few, new_holder, selection_problem, utcnow
 from clausewatch.errors import BadInputError, error_lines, exit_status_of
 from clausewatch.logs import log_event
 from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, load_schedules
@@ -83,10 +82,6 @@ def register_action(name: str, action: Action | None = None, *, replace: bool = 
         return func
 
     return register(action) if action is not None else register
-
-
-def unregister_action(name: str) -> None:
-    _ACTIONS.pop(name, None)
 
 
 def action_names() -> tuple[str, ...]:
@@ -257,11 +252,6 @@ class JobOutcome:
     problems: int = 0
     error: str | None = None
     holder: str | None = None  # for a skipped run: who held the job
-
-
-def new_holder() -> str:
-    """Names this process to other processes: host, pid and a token unique to the run."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class JobRunner:

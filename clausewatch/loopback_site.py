@@ -10,8 +10,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -230,9 +229,3 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _handler_for(site: LocalSite) -> type[BaseHTTPRequestHandler]:
     return type("Handler", (_Handler,), {"site": site})
-
-
-@contextmanager
-def serving(pages: Mapping[str, Page] | None = None) -> Iterator[LocalSite]:
-    with LocalSite(pages) as site:
-        yield site

@@ -4,8 +4,7 @@ Alerts are exactly once across hosts. Before sending, a run *claims* each
 pending change and each new failure streak in the store
 (:mod:`store.notifications`); two hosts running the alerts job at once claim
 disjoint sets, so no change is emailed twice. What reached someone (or no
-subscriber wanted) is confirmed — and the change marked ``alerted_at`` as
-before; what every message failed to deliver is released and tried again next
+subscriber wanted) is confirmed — and the change marked ``alerted_at``; what every message failed to deliver is released and tried again next
 run. Technical changes (``reprocess``) and cosmetic ones never alert. A dry run
 writes ``.eml`` files, claims nothing and marks nothing, so it can be repeated.
 
@@ -17,15 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from clausewatch.app import smtp_config, store_failure_line, store_for, utcnow, writable_folder
+from clausewatch.app import new_holder, smtp_config, store_failure_line, store_for, utcnow, writable_folder
 from clausewatch.errors import BadInputError
 from clausewatch.settings import Settings
 from reports import mail
@@ -51,7 +48,7 @@ def check_sending(*, send: bool, dry_run: Path | None, command: str) -> None:
                             "there instead" + (" (not both)" if send else ""))
 
 
-def mailer_for(settings: Settings, *, send: bool, dry_run: Path | None, command: str) -> mail.Mailer:
+def mailer_for(settings: Settings, *, dry_run: Path | None, command: str) -> mail.Mailer:
     """The mailer the sending rule allowed (:func:`check_sending`, which the caller ran first, before reading any
     file); asked for once the store and the subscribers file are read, so bad input leaves no ``--dry-run`` folder
     behind."""
@@ -113,10 +110,10 @@ def send_alerts(
     # A dry run only reads: it marks nothing sent, so it also runs on a store it may not write.
     with store_for(settings, store, "read" if dry_run is not None else "write") as opened:
         subscribers = subscribers_of(settings, opened, "alerts")  # before anything is claimed or marked
-        mailer = mailer_for(settings, send=send, dry_run=dry_run, command="alerts")
+        mailer = mailer_for(settings, dry_run=dry_run, command="alerts")
         if dry_run is None:
             import_legacy_state(opened, settings.home / LEGACY_STATE_FILE, now=now)
-        return _Run(settings, opened, holder(), now, dry=dry_run is not None).alert(subscribers, mailer)
+        return _Run(settings, opened, new_holder(), now, dry=dry_run is not None).alert(subscribers, mailer)
 
 
 class AlertsNotRecordedError(BadInputError):
@@ -128,11 +125,6 @@ class AlertsNotRecordedError(BadInputError):
         super().__init__(f"{failure}; {delivered} alert message(s) were delivered before it and may not be recorded "
                          f"as sent: if not, their claims run out after {notifications.CLAIM_TTL}, and a run after "
                          "that sends them again")
-
-
-def holder() -> str:
-    """Who claims: this host, process and run (two runs in one process are two claimants)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass
@@ -225,6 +217,6 @@ def import_legacy_state(store: Store, path: Path, *, now: datetime) -> int:
     except (OSError, ValueError, AttributeError) as exc:
         log.warning("%s is unreadable (%s); not imported, failing documents may be alerted again", path, exc)
         keys = []
-    imported = notifications.record_sent(store, notifications.FAILURE, keys, holder=holder(), now=now)
-    notifications.record_sent(store, notifications.IMPORT, [marker], holder=holder(), now=now)
+    imported = notifications.record_sent(store, notifications.FAILURE, keys, holder=new_holder(), now=now)
+    notifications.record_sent(store, notifications.IMPORT, [marker], holder=new_holder(), now=now)
     return imported

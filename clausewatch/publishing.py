@@ -61,7 +61,7 @@ def send_digest(settings: Settings, *, store: Store | None = None, since: dateti
         subscribers = subscribers_of(settings, opened, "digest")
         return send_weekly_digest(
             opened, subscribers, since=since or now - DIGEST_PERIOD, now=now, base_url=settings.base_url,
-            sender=settings.mail_from, mailer=mailer_for(settings, send=send, dry_run=dry_run, command="digest"),
+            sender=settings.mail_from, mailer=mailer_for(settings, dry_run=dry_run, command="digest"),
         )
 
 
@@ -84,7 +84,7 @@ def send_job_digest(settings: Settings, store: Store, job_id: str, since: dateti
     periods: dict[datetime, list] = {}
     for reader in readers:
         periods.setdefault(ends.get(reader.email.lower(), default), []).append(reader)
-    mailer = mailer_for(settings, send=True, dry_run=None, command="digest")
+    mailer = mailer_for(settings, dry_run=None, command="digest")
     deliveries, changes, failing = [], 0, 0
     for start, members in sorted(periods.items()):
         report = send_weekly_digest(store, replace(subscribers, subscribers=tuple(members)), since=start, now=now,

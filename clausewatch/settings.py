@@ -140,7 +140,6 @@ def log_level(value: Any) -> str:
     return name
 
 
-SECONDS = bounded(float, 0, what="a number of seconds, 0 or more")
 POSITIVE = bounded(int, 1, what="a whole number, 1 or more")
 COUNT = bounded(int, 0, what="a whole number, 0 or more")
 # The crawl's own knobs have a ceiling as well: a delay of 1e300 seconds never ends (nor does a stop wait for it),

@@ -15,9 +15,10 @@ from analysis.domain import Document
 from crawler.browser import PAGE_HEAP_MB
 from crawler.browserproxy import GuardedProxy
 from crawler.netguard import NetworkGuard
-from crawler.recorder import Analyze, DocumentResult, OnResult, OutcomeCounts, Recorder
+from crawler.recorder import DocumentResult, OnResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
+from store.recording import AnalyzeVersion
 from store.repository import Store, StoreFailedError
 
 # Chromium flags for a headless, sandboxed-by-container browser that makes no
@@ -247,7 +248,7 @@ def crawl(
     documents: Iterable[Document],
     options: CrawlOptions,
     *,
-    analyze: Analyze | None,
+    analyze: AnalyzeVersion | None,
     runner: CrawlRunner | None = None,
     run_id: str | None = None,
     on_result: OnResult | None = None,
@@ -305,7 +306,7 @@ def _unchecked(recorder: Recorder, targets: CrawlTargets) -> tuple[list[str], bo
         return began, False
 
 
-def _prepare_analysis(store: Store, first_batch: list[str], analyze: Analyze | None) -> None:
+def _prepare_analysis(store: Store, first_batch: list[str], analyze: AnalyzeVersion | None) -> None:
     """Have the analyser get ready now, beside Scrapy's start, when first texts are all but certain.
 
     A document never fetched brings a text to analyse (unless its fetch fails);

@@ -30,9 +30,10 @@ from twisted.internet.task import LoopingCall
 
 from crawler.crawl import CrawlOptions, scrapy_settings
 from crawler.queue import Claim, DocumentQueue, QueueError
-from crawler.recorder import Analyze, DocumentResult, OutcomeCounts, Recorder
+from crawler.recorder import DocumentResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
+from store.recording import AnalyzeVersion
 from store.repository import Store, StoreFailedError, UnknownDocumentError
 
 log = logging.getLogger("clausewatch.crawl")
@@ -67,7 +68,7 @@ class WorkerReport(OutcomeCounts):
 class QueueRecorder:
     """Records each item under its claim's run id, then acknowledges the claim."""
 
-    def __init__(self, store: Store, queue: DocumentQueue, *, analyze: Analyze | None, shrink_ratio: float):
+    def __init__(self, store: Store, queue: DocumentQueue, *, analyze: AnalyzeVersion | None, shrink_ratio: float):
         self.store = store
         self.queue = queue
         self.analyze = analyze
@@ -256,7 +257,7 @@ def work_queue(
     options: CrawlOptions,
     worker: WorkerOptions,
     *,
-    analyze: Analyze | None,
+    analyze: AnalyzeVersion | None,
     runner: CrawlRunner | None = None,
 ) -> WorkerReport:
     """Check documents from the shared queue until it is drained, idle too long, or the crawl stops."""

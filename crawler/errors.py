@@ -21,10 +21,6 @@ class RedirectLoopError(IgnoreRequest):
     """A redirect back to a URL already visited while fetching this document."""
 
 
-class RobotsDisallowedError(IgnoreRequest):
-    """robots.txt forbids the URL."""
-
-
 class CrawlStoppedError(IgnoreRequest):
     """The crawl was asked to stop before this request was sent: its document is not checked, nothing is recorded."""
 

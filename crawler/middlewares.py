@@ -320,7 +320,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry_after is not None and self.backoff_base > 0:
             delay = max(delay, retry_after)
         delay = min(delay, self.backoff_max)
-        if delay >= SAID_WAIT_SECONDS:  # a crawl that waits minutes in silence looks hung (review of 2026-12-02)
+        if delay >= SAID_WAIT_SECONDS:  # a crawl that waits minutes in silence looks hung
             log.warning("waiting %g s before trying %s again (attempt %d%s)", delay, retry.url, attempt + 1,
                         ", as its Retry-After asks" if retry_after is not None and retry_after >= delay else "")
         if delay > 0:

@@ -1,8 +1,9 @@
 """Turn what the spider fetched into store records: extraction, versioning, failures.
 
 The recorder is the one place a fetch becomes a Fetch row (and maybe a
-Version); the pipeline calls it from a worker thread, ``reprocess`` calls it
-directly.
+Version); the pipeline calls it from a recording thread (``crawler.pipelines``),
+and the distributed worker's ``QueueRecorder`` wraps one per run
+(``crawler.distributed``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,6 @@ from store.repository import Store, StoreFailedError
 from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state, volatile_states
 
 log = logging.getLogger("clausewatch.crawl")
-
-# What analyses a document's new text: the store calls it with the current version, the text and the type.
-Analyze = AnalyzeVersion
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ class Recorder:
     ``on_result``, which is called once per document, from a recording thread.
     """
 
-    def __init__(self, store: Store, *, analyze: Analyze | None, run_id: str, shrink_ratio: float = 0.0,
+    def __init__(self, store: Store, *, analyze: AnalyzeVersion | None, run_id: str, shrink_ratio: float = 0.0,
                  on_result: OnResult | None = None):
         self.store = store
         self.analyze = analyze
@@ -235,7 +233,7 @@ class Recorder:
             # history under the new rules, then record this fetch under them
             # (without a key: the next fetch is extracted under the new rules and keyed).
             document = self.store.catalog.document(item.document_id)
-            reprocess_document(self.store, document, analyze=self.analyze, run_id=self.run_id)
+            reprocess_document(self.store, document, analyze=self.analyze)
             text, starts = _extract(item, document_rules(self.store, document))
             key = None
         recorded = self.store.recording.record_text(

@@ -197,7 +197,7 @@ def _text_of(store: Store, fetch: _Fetch, rules: VolatileRules) -> tuple[str, di
     return text, found
 
 
-def reprocess_document(store: Store, document: Document, *, analyze: AnalyzeVersion, run_id: str | None = None) -> DocumentReprocess:
+def reprocess_document(store: Store, document: Document, *, analyze: AnalyzeVersion) -> DocumentReprocess:
     """Extract every fetch of ``document`` again and make the texts that still differ its history."""
     result = DocumentReprocess(document.id)
     sequence = _keys(document.spec, store.history.fetch_sequence(document.id))
@@ -259,14 +259,13 @@ def reprocess(
     documents: Sequence[Document],
     *,
     analyze: AnalyzeVersion,
-    run_id: str | None = None,
     progress: Callable[[DocumentReprocess], None] | None = None,
 ) -> ReprocessReport:
     """Reprocess each document; one document's trouble never stops the others."""
     report = ReprocessReport()
     for document in documents:
         try:
-            done = reprocess_document(store, document, analyze=analyze, run_id=run_id)
+            done = reprocess_document(store, document, analyze=analyze)
         except BlobError as exc:  # its bytes are gone: the report's line names the blob; a traceback adds nothing
             done = DocumentReprocess(document.id, errors=[str(exc)], failed=True)
         except Exception as exc:  # one broken document must not stop the run: name it and go on

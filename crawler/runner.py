@@ -5,7 +5,7 @@ Twisted allows one reactor per process, started once and never restarted, so
 reactor (which scrapy-playwright needs) is installed once and run by crochet in
 a daemon thread for the life of the process; every crawl is scheduled on it with
 ``CrawlerRunner`` and the calling thread blocks until that crawl ends. See
-docs/decisions/0002-one-reactor.md.
+docs/decisions/0002-one-reactor-per-process.md.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import datetime
 from typing import Any
 
 from analysis.evidence import iso_time
@@ -173,10 +172,6 @@ def _first_seen(subject: EvidenceSubject) -> str:
     return (f"{first_seen} (a version rebuilt from earlier captures, when clausewatch learned a value of the page "
             f"to be volatile or reprocessed its history: the capture here, of {iso_time(leaf.time)}, is the first "
             "that named it as the document's version)")
-
-
-def bundle_name(record_id: str, at: datetime | None = None) -> str:
-    return f"{record_id}@{at:%Y-%m-%d}.zip" if at else f"{record_id}.zip"
 
 
 # Checks a bundle with the standard library and ``cryptography`` only; tested as it

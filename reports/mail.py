@@ -274,11 +274,6 @@ def _deliver_one(message: EmailMessage, mailer: Mailer) -> Delivery:
     return Delivery(recipient, subject, ok=True, path=path)
 
 
-def mailer_for(config: SmtpConfig, dry_run: Path | None) -> Mailer:
-    """The dry-run mailer when ``dry_run`` names a folder, else SMTP."""
-    return DirectoryMailer(dry_run) if dry_run is not None else SmtpMailer(config)
-
-
 def unsubscribe_link(own: str | None, sender: str) -> str:
     """The subscriber's own unsubscribe URL, else a ``mailto:`` the sender's address."""
     if own:

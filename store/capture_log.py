@@ -401,7 +401,7 @@ def _first_entries_of_versions(*, rebuilt: bool = False):
     ``rebuilt``: of the technical versions instead (a history rebuilt by
     ``reprocess`` or when a volatile value was learned), which no capture
     recorded as new: the first capture of a page that named one as the
-    document's version (:func:`rebuilt_version_capture`).
+    document's version (:data:`REBUILT_VERSION_CAPTURE`).
     """
     query = (select(func.min(LogEntryRow.id)).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
              .join(DocumentRow, DocumentRow.id == FetchRow.document_id)

@@ -15,7 +15,6 @@ from analysis.domain import (
     Document,
     DocumentSpec,
     FactChange,
-    Fetch,
     HistoricalDeclaration,
     RangeSelector,
     Selector,
@@ -28,7 +27,6 @@ from store.tables import (
     ClauseChangeRow,
     ClauseRow,
     DocumentRow,
-    FetchRow,
     SnapshotRow,
     VersionRow,
 )
@@ -156,17 +154,6 @@ def version_from_row(row: VersionRow, document_id: str, snapshot_sha256s: tuple[
         technical=row.technical,
         language=row.language,
         analyzed_with=row.analyzed_with,
-    )
-
-
-def fetch_from_row(row: FetchRow, document_id: str) -> Fetch:
-    return Fetch(
-        document_id=document_id,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        outcome=row.outcome,
-        error_kind=row.error_kind,
-        error_detail=row.error_detail,
     )
 
 

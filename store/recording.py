@@ -418,8 +418,6 @@ class Recording:
             doc.current_version_id = history.previous_row.id if history.previous_row else doc.current_version_id
             return history.created
 
-    # --- Status and verification ---------------------------------------------
-
 
 def _add_fetch(session: Session, exchanges: Sequence[HttpExchange], fetch: FetchRow) -> None:
     """Add a Fetch row with its WARC captures and its entry in the capture log, in one transaction."""

@@ -8,11 +8,17 @@ engine separates its storage:
 - ``store.history`` (:mod:`store.history`): versions, snapshots, fetch sequence;
 - ``store.recording`` (:mod:`store.recording`): recording fetches, rebuilding histories
   (imported when first used: commands that only read never load it);
-- changes, the one read model of "what changed" (:mod:`store.change_records`), and
-  jobs and leases (:mod:`store.job_runs`) are functions over the same handle.
+- everything else is a module of functions (or a small class) over the same handle:
+  changes, the one read model of "what changed" (:mod:`store.change_records`); jobs and
+  leases (:mod:`store.job_runs`); the capture log (:mod:`store.capture_log`, ``CaptureLog(store)``)
+  and its check (:mod:`store.log_check`); the reads behind the site (:mod:`store.site_data`),
+  evidence bundles (:mod:`store.evidence_data`), citations (:mod:`store.citing`) and
+  ``show --at`` (:mod:`store.timeline`); alert claims (:mod:`store.notifications`), learned
+  volatile values (:mod:`store.volatile`), ``status``' health (:mod:`store.health`),
+  re-analysis (:mod:`store.analysis_queries`) and ``verify``'s clause check (:mod:`store.clause_check`).
 
-The names importers used before the split (errors, ``make_engine``…) are
-importable from here as well; the recording's own are in :mod:`store.recording`.
+The store's errors and ``make_engine`` are importable from here as well; the recording's own
+names are in :mod:`store.recording`.
 """
 
 from __future__ import annotations
@@ -23,17 +29,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from store.blobs import BlobStore
-from store.catalog import Catalog, DocumentStatus
+from store.catalog import Catalog
 from store.database import (
-    OPEN_MODES,
-    SUPPORTED_DATABASES,
     BlobFolderMissingError,
     Database,
     StoreNotFoundError,
     StoreSchemaError,
     StoreUnavailableError,
     UnknownDocumentError,
-    describe_url,
     make_engine,
 )
 from store.errors import StoreError, StoreFailedError
@@ -43,9 +46,8 @@ if TYPE_CHECKING:
     from store.recording import Recording
 
 __all__ = [
-    "OPEN_MODES", "SUPPORTED_DATABASES", "BlobFolderMissingError", "DocumentStatus", "Store", "StoreError",
-    "StoreFailedError", "StoreNotFoundError", "StoreSchemaError", "StoreUnavailableError", "UnknownDocumentError",
-    "describe_url", "make_engine",
+    "BlobFolderMissingError", "Store", "StoreError", "StoreFailedError", "StoreNotFoundError", "StoreSchemaError",
+    "StoreUnavailableError", "UnknownDocumentError", "make_engine",
 ]
 
 

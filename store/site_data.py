@@ -1,4 +1,4 @@
-"""Read queries behind the published site and the digest.
+"""Read queries behind the published site.
 
 Everything a page needs is loaded in a handful of bulk queries (one per table)
 rather than one query per page, so a site of 10,000 provision pages is read in

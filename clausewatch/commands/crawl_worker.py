@@ -93,7 +93,7 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
 
 def _say_held_elsewhere(queue, lease_seconds: float) -> None:
     """A drained queue may still hold documents leased by other workers, a killed one's among them: said, not
-    left to look like a finished batch (review of 2026-12-02)."""
+    left to look like a finished batch."""
     import redis
 
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 
 import click
 
@@ -39,8 +38,7 @@ def command(settings, platforms: tuple[str, ...], document_ids: tuple[str, ...])
         if unknown:
             raise click.BadParameter(f"no such document: {', '.join(sorted(unknown))}", param_hint="--document")
         with click.progressbar(length=len(documents), label="reprocessing", file=sys.stderr) as bar:
-            report = reprocess(store, documents, analyze=Analyzer(), run_id="reprocess-" + uuid.uuid4().hex[:12],
-                               progress=lambda _done: bar.update(1))
+            report = reprocess(store, documents, analyze=Analyzer(), progress=lambda _done: bar.update(1))
     finally:
         store.close()
     for error in report.errors:

@@ -1,8 +1,7 @@
 """The plain-language analysis of a provision (SPEC §5), for record pages.
 
 The curated, versioned templates per clause type belong to ``analysis.explain``.
-A type without a template (or an installation without that module) gets a
-minimal fallback with the same fields: it says only what the classification
+A type without a template gets a minimal fallback with the same fields: it says only what the classification
 states and marks every section as not analysed yet.
 """
 
@@ -11,13 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from analysis import explain as _explain
 from analysis.domain import ClassifiedClause
 from analysis.prevalence import Prevalence
-
-try:
-    from analysis import explain as _explain
-except ImportError:  # pragma: no cover - the analysis module is optional for the site
-    _explain = None
 
 _NOT_YET = "Not analysed yet for this clause type: only the classification shown above is available."
 
@@ -50,7 +45,7 @@ class FallbackExplanation:
 
 def explain_provision(clause_type: str, title: str, platform: str, clauses: Sequence[ClassifiedClause]):
     """The analysis sections of a provision whose current clauses are ``clauses``."""
-    if _explain is not None and clauses:
+    if clauses:
         try:
             return _explain.explain(clause_type, clauses, platform)
         except _explain.TemplateError:

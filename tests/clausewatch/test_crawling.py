@@ -331,7 +331,7 @@ def test_enqueue_of_an_unknown_platform_is_bad_input(project):
 def test_crawl_wait_waits_for_the_crawl_running_elsewhere(project):
     from datetime import UTC, datetime, timedelta
 
-    from clausewatch.job_runner import new_holder
+    from clausewatch.app import new_holder
     from store import job_runs as job_store
 
     _site, _catalog, base = project

@@ -44,7 +44,7 @@ def test_reprocess_rebuilds_versions_as_technical_changes(store):
 
     old = [v.version.sha256 for v in store.history.versions(document.id)]
 
-    report = reprocess(store, [document], analyze=Analyzer(), run_id="reprocess-test")
+    report = reprocess(store, [document], analyze=Analyzer())
     assert report.errors == [] and report.replayed == 2 and report.new_versions == 2 and report.folded == 2
     current = store.history.current_version(document.id)
     assert current.text == extract_document([(PAGES[1].encode(), "text/html", URL, SOURCE)])

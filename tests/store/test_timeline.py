@@ -176,7 +176,7 @@ def test_after_a_real_reprocess_the_rebuilt_versions_are_in_force_where_their_sn
         store.recording.record_text(doc.id, snapshot=snap, body=body, text=old_text, started_at=when, finished_at=when)
     originals = [v.sha256 for v in document_timeline(store, doc.id).versions]
 
-    report = reprocess(store, [doc], analyze=Analyzer(), run_id="reprocess-test")
+    report = reprocess(store, [doc], analyze=Analyzer())
     assert report.errors == [] and report.new_versions == 2
     timeline = document_timeline(store, doc.id)
     rebuilt = [sha256_text(extract_document([(body, "text/html", URL, source)])) for body in pages]
