@@ -130,11 +130,11 @@ class AdaptiveAnalyzer:
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
         workers = self.workers
         if workers is not None:
-            from clausewatch.parallel import WorkersClosed
+            from clausewatch.parallel import WorkersClosedError
 
             try:
                 return workers(previous, text, document_type)
-            except WorkersClosed:
+            except WorkersClosedError:
                 pass  # a crawl cut short stopped its worker while a text was still being recorded: analysed here
         return self.in_process(previous, text, document_type)
 

@@ -92,7 +92,7 @@ def _analyze_in_worker(previous: StoredVersion | None, text: str, document_type:
     return _worker_analyzer(previous, text, document_type)
 
 
-class WorkersClosed(RuntimeError):
+class WorkersClosedError(RuntimeError):
     """The analyser's workers were stopped (``ParallelAnalyzer.close``); it takes no more texts."""
 
 
@@ -115,7 +115,7 @@ class ParallelAnalyzer:
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._closed:
-                raise WorkersClosed("the analysis workers were stopped")
+                raise WorkersClosedError("the analysis workers were stopped")
             if self._pool is None:
                 # spawn, not fork: the crawling process runs the reactor and worker threads.
                 context = multiprocessing.get_context("spawn")
@@ -128,7 +128,7 @@ class ParallelAnalyzer:
                 return pool.submit(fn, *args)
         except RuntimeError as exc:  # "cannot schedule new futures after shutdown": closed meanwhile
             if self._closed:
-                raise WorkersClosed("the analysis workers were stopped") from exc
+                raise WorkersClosedError("the analysis workers were stopped") from exc
             raise
 
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
@@ -161,7 +161,7 @@ class ParallelAnalyzer:
         return self._pool is not None
 
     def close(self) -> None:
-        """Stop the workers once the texts they were given are analysed; later texts are refused (``WorkersClosed``)."""
+        """Stop the workers once the texts they were given are analysed; later texts are refused (``WorkersClosedError``)."""
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None

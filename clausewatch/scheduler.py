@@ -57,6 +57,10 @@ class _WallClockScheduler(BlockingScheduler):
 
     ``shutdown()`` cannot be called from a job or a signal handler: it empties
     the job store while APScheduler is still updating the job that ran.
+
+    It overrides APScheduler's private ``_process_jobs``: APScheduler 3 has no
+    public API for either behaviour (docs/decisions/0008-scheduling.md, "The
+    scheduler's loop").
     """
 
     stop_requested = False

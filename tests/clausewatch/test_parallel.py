@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import pytest
 
 from analysis.pipeline import Analyzer
-from clausewatch.parallel import ParallelAnalyzer, WorkersClosed
+from clausewatch.parallel import ParallelAnalyzer, WorkersClosedError
 
 TEXT = """# Terms of Service
 
@@ -102,7 +102,7 @@ def test_closed_workers_take_no_more_texts_and_a_broken_pools_survivors_end_with
     finally:
         parallel.close()
     assert not set(multiprocessing.active_children()) - others
-    with pytest.raises(WorkersClosed):
+    with pytest.raises(WorkersClosedError):
         parallel(None, TEXT)
 
 
@@ -120,7 +120,7 @@ def test_prepared_workers_are_started_before_the_first_text_and_analyse_it():
 
 HOLDER = """
 import sys
-from clausewatch.parallel import ParallelAnalyzer, WorkersClosed
+from clausewatch.parallel import ParallelAnalyzer, WorkersClosedError
 parallel = ParallelAnalyzer(workers=1)
 parallel(None, "# Terms\\n\\nWe may terminate your account at any time.\\n")
 import multiprocessing
