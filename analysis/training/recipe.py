@@ -11,9 +11,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import shutil
+import tempfile
 import zipfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,11 +99,46 @@ def write_model(out: Path, vocabulary: Vocabulary, models: Sequence[LabelModel],
         "severity_weights": severity.weights.astype(np.float32),
         "severity_bias": severity.bias,
     }
-    (out / "vocabulary.json").write_text(_json_lines(vocabulary.terms), encoding="utf-8")
-    (out / "weights.npz").write_bytes(npz_bytes(arrays))
+    with _staged(out) as staging:
+        _write(staging, out, "vocabulary.json", _json_lines(vocabulary.terms).encode("utf-8"))
+        _write(staging, out, "weights.npz", npz_bytes(arrays))
+        meta = _meta(staging, vocabulary, models, severity, report)
+        _write(staging, out, "model.json", (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+        for name in classifier.MODEL_FILES:  # all three whole before any replaces the model in use
+            os.replace(staging / name, out / name)
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in classifier.MODEL_FILES}
+
+
+@contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A folder of our own inside ``out`` for the new files, removed with whatever is left in it.
+
+    The model's three files were written in place: a disk that filled halfway left a vocabulary cut short beside
+    the old weights, and every later analysis failed to load the model (the default ``--out`` is the shipped one).
+    """
+    staging = Path(tempfile.mkdtemp(prefix=".clausewatch-tmp-", dir=out))
+    try:
+        yield staging
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write(staging: Path, out: Path, name: str, data: bytes) -> None:
+    """``data`` as ``staging/name``, synced; a failure names the model file it was for, not our staging file."""
+    try:
+        with open(staging / name, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(out / name)) from None
+
+
+def _meta(model_dir: Path, vocabulary: Vocabulary, models: Sequence[LabelModel], severity: SeverityModel,
+          report: TrainReport) -> dict:
     meta = {
         "format": classifier.FORMAT,
-        "fingerprint": classifier.fingerprint(out),
+        "fingerprint": classifier.fingerprint(model_dir),
         "labels": [m.label for m in models],
         "severity_labels": list(severity.labels),
         "ngram_sizes": list(NGRAM_SIZES),
@@ -116,8 +155,7 @@ def write_model(out: Path, vocabulary: Vocabulary, models: Sequence[LabelModel],
             "data": "; ".join(DATA_NOTE[source] for source in report.examples),
         },
     }
-    (out / "model.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in classifier.MODEL_FILES}
+    return meta
 
 
 def _json_lines(items: Sequence[str]) -> str:

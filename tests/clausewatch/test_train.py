@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +247,26 @@ def test_without_tosdr_only_the_claudette_types_are_learned_and_the_rest_fall_ba
                                  "governing_law", "limitation_of_liability", "unilateral_termination",
                                  "contract_by_using"}
     assert "indemnification" in model.classify(["You agree to indemnify and hold us harmless."])[0].types
+
+
+def test_a_write_that_fails_halfway_leaves_the_model_in_use_whole(data_slice, tmp_path):
+    # The three files were written in place: a disk filling during the vocabulary left it cut short beside the old
+    # weights, and every later analysis failed to load the model. A file-size limit makes the write fail for real.
+    out = tmp_path / "model"
+    assert train(data_slice, out).exit_code == 0
+    before = {name: (out / name).read_bytes() for name in MODEL_FILES}
+    limit = len(before["vocabulary.json"]) // 2
+    script = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"  # the write then fails with EFBIG, as a full disk's would
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, resource.RLIM_INFINITY))\n"
+        "from clausewatch.cli import main\n"
+        "sys.argv = ['clausewatch', 'train', '--data', sys.argv[1], '--out', sys.argv[2]]\n"
+        "main()\n")
+
+    done = subprocess.run([sys.executable, "-c", script, str(data_slice), str(out)], capture_output=True, text=True)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [f"Error: cannot use {out / 'vocabulary.json'}: File too large"], done.stderr
+    assert {name: (out / name).read_bytes() for name in MODEL_FILES} == before
+    assert sorted(path.name for path in out.iterdir()) == sorted(MODEL_FILES)  # no staging folder left
