@@ -24,7 +24,7 @@ from analysis.volatile import VolatileRules
 from crawler.extract import ExtractionError, extract_parts
 from store.blobs import BlobError
 from store.recording import AnalyzeVersion, RebuiltRun
-from store.repository import Store
+from store.repository import Store, StoreFailedError
 from store.volatile import volatile_state
 
 log = logging.getLogger(__name__)
@@ -261,11 +261,15 @@ def reprocess(
     analyze: AnalyzeVersion,
     progress: Callable[[DocumentReprocess], None] | None = None,
 ) -> ReprocessReport:
-    """Reprocess each document; one document's trouble never stops the others."""
+    """Reprocess each document; one document's trouble never stops the others, the store's own failure (a full
+    disk, a database gone) stops them all: each later document would only fail the same way, with a traceback
+    each (``StoreFailedError`` is raised for the command to name in one line, as a crawl does)."""
     report = ReprocessReport()
     for document in documents:
         try:
             done = reprocess_document(store, document, analyze=analyze)
+        except StoreFailedError:
+            raise
         except BlobError as exc:  # its bytes are gone: the report's line names the blob; a traceback adds nothing
             done = DocumentReprocess(document.id, errors=[str(exc)], failed=True)
         except Exception as exc:  # one broken document must not stop the run: name it and go on

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,3 +189,35 @@ def test_reprocess_names_a_document_whose_blob_is_missing_in_one_line_and_exits_
         f"error: CW-D-00001: blob {missing} is missing from {home / 'objects'}"]
     assert "reprocessed 1 document(s): 0 fetch(es) replayed, 0 technical version(s) recorded, 0 folded; " \
            "1 document(s) failed" in result.stdout
+
+
+def test_reprocess_stops_at_the_first_failure_of_the_store_in_one_line(tmp_path):
+    # A full disk: every document after the first failed the same way, a traceback each, exit 1. A file-size
+    # limit makes SQLite's writes fail for real (SIGXFSZ ignored: the write returns EFBIG, as a full disk's would);
+    # 40 KB lets the 32 KB -shm be made, not the first document's rebuilt version.
+    home = tmp_path / "home"
+    store = Store.open(f"sqlite:///{home / 'clausewatch.db'}", home / "objects")
+    specs = [PlatformSpec(s, s.title(), (DocumentSpec(s, "Terms of Service", (SourceSpec(f"https://{s}.example/"),)),))
+             for s in ("acme", "globex", "initech")]
+    store.catalog.sync_catalog(specs, now=T0)
+    for document in store.catalog.documents():
+        body = V1.encode()
+        snapshot = Snapshot(sha256_bytes(body), document.id, "https://x.example/", "https://x.example/", 200,
+                            "text/plain", T0, size=len(body))
+        # Recorded as an older extractor did, with a line it no longer keeps: reprocess rebuilds each.
+        store.recording.record_text(document.id, snapshot=snapshot, body=body, text=V1 + "\nPrinted today\n",
+                                    started_at=T0, finished_at=T0, analyze=Analyzer())
+    store.close()
+    script = ("import resource, signal, sys\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (40960, resource.RLIM_INFINITY))\n"
+              "from clausewatch.cli import main\n"
+              "sys.argv = ['clausewatch', '--home', sys.argv[1], 'reprocess']\n"
+              "main()\n")
+
+    done = subprocess.run([sys.executable, "-c", script, str(home)], capture_output=True, text=True)
+
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "reprocessed" not in done.stdout, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "clausewatch.db" in errors[0], done.stderr
