@@ -27,6 +27,7 @@ from clausewatch.settings import Settings, sqlite_url
 from clausewatch.signing import ensure_log_key
 from crawler.crawl import CrawlReport
 from reports.site.manifest import MANIFEST_NAME as SITE_MANIFEST
+from store.files import write_whole
 from store.repository import Store
 
 
@@ -117,8 +118,7 @@ def write_catalog(folder: Path, site: LocalSite) -> None:
                 entry["title"] = doc.title
             documents.append(entry)
         declaration = {"name": platform.platform_name, "slug": platform.platform, "documents": documents}
-        (folder / f"{platform.platform}.yaml").write_text(yaml.safe_dump(declaration, sort_keys=False),
-                                                           encoding="utf-8")
+        write_whole(folder / f"{platform.platform}.yaml", yaml.safe_dump(declaration, sort_keys=False).encode())
 
 
 @dataclass
@@ -179,7 +179,7 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
             _refuse_overwrites(folder, _listed(folder, marker))
         kept = _remove_made(folder, marker)
     ensure_folder(folder, "demo --out")
-    (folder / MARKER).write_text(f"{_MARKER_HEAD}{_UNFINISHED}\n", encoding="utf-8")
+    write_whole(folder / MARKER, f"{_MARKER_HEAD}{_UNFINISHED}\n".encode())
     return kept
 
 
@@ -187,7 +187,7 @@ def record_made(folder: Path, kept: tuple[str, ...]) -> None:
     """List in the marker every file of ``folder`` the demo made (all but ``kept``), with its SHA-256."""
     made = sorted(f"{_sha256(path)}  {json.dumps(relative)}" for path, relative in _files(folder)
                   if relative not in kept and relative != MARKER)
-    (folder / MARKER).write_text(_MARKER_HEAD + "".join(f"{line}\n" for line in made), encoding="utf-8")
+    write_whole(folder / MARKER, (_MARKER_HEAD + "".join(f"{line}\n" for line in made)).encode())
 
 
 def record_written(folder: Path) -> None:
@@ -195,8 +195,7 @@ def record_written(folder: Path) -> None:
     cut short after writing them leaves them for the next run to replace, not to refuse as an operator's."""
     written = sorted(f"{_sha256(folder / relative)}  {json.dumps(relative)}" for relative in fixed_files()
                      if (folder / relative).is_file())
-    (folder / MARKER).write_text(f"{_MARKER_HEAD}{_UNFINISHED}\n" + "".join(f"{line}\n" for line in written),
-                                 encoding="utf-8")
+    write_whole(folder / MARKER, (f"{_MARKER_HEAD}{_UNFINISHED}\n" + "".join(f"{line}\n" for line in written)).encode())
 
 
 def fixed_files() -> tuple[str, ...]:
@@ -297,7 +296,7 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
     )
     open_store(demo_settings, "create").close()
     # Two readers with different filters, so the dry-run emails show per-subscriber selection.
-    demo_settings.subscribers.write_text(DEMO_SUBSCRIBERS, encoding="utf-8")
+    write_whole(demo_settings.subscribers, DEMO_SUBSCRIBERS.encode())
     ensure_log_key(demo_settings)
     reports = []
     with LocalSite() as site:

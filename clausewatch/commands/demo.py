@@ -13,6 +13,7 @@ from clausewatch.app import first_few, open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._paths import GivenPath
 from clausewatch.demo import explore_commands, record_made, run_demo, summarise
+from clausewatch.errors import EXIT_PROBLEM
 from clausewatch.notifying import send_alerts
 from clausewatch.publishing import build_site, send_digest
 
@@ -44,12 +45,24 @@ def command(settings, out: Path | None) -> None:
     click.echo(f"store:    {settings.database_url}")
     click.echo(f"blobs:    {settings.blobs}")
     click.echo(f"catalog:  {settings.catalog}")
-    click.echo(f"alerts:   {len(alerts.deliveries)} email(s) for {alerts.changes} change(s) in {mail_dir / 'alerts'}")
-    click.echo(f"digest:   {len(digest.deliveries)} email(s) in {mail_dir / 'digest'}")
+    click.echo(f"alerts:   {_written(alerts.deliveries)} email(s) for {alerts.changes} change(s) in "
+               f"{mail_dir / 'alerts'}")
+    click.echo(f"digest:   {_written(digest.deliveries)} email(s) in {mail_dir / 'digest'}")
     click.echo(f"site:     {site.pages} pages; open {site.out.resolve() / 'index.html'}")
     click.echo("\nexplore the demo's store:")
     for line in explore_commands(settings, program_name()):
         click.echo(f"  {line}")
+    unwritten = [d for d in (*alerts.deliveries, *digest.deliveries) if not d.ok]
+    for delivery in unwritten:  # a full disk: counted as written, exit 0, and the folder empty
+        click.echo(f"error: {delivery.subject!r} to {delivery.recipient} was not written: {delivery.error}", err=True)
+    if unwritten:
+        raise click.exceptions.Exit(EXIT_PROBLEM)
+
+
+def _written(deliveries) -> str:
+    """How many emails were written, and how many were not."""
+    failed = sum(not d.ok for d in deliveries)
+    return f"{len(deliveries) - failed}" + (f" (and {failed} not written)" if failed else "")
 
 
 def program_name() -> str:
