@@ -15,7 +15,10 @@ never a traceback.
 
 from __future__ import annotations
 
+import io
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +27,7 @@ import click
 
 from clausewatch.commands import CommandLoader, CommandTable
 from clausewatch.commands._global_options import add_global_options
-from clausewatch.errors import EXIT_INTERRUPTED, InterruptedRunError, error_lines, exit_status_of
+from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InterruptedRunError, error_lines, exit_status_of
 
 
 class GuardedGroup(click.Group):
@@ -33,6 +36,28 @@ class GuardedGroup(click.Group):
     Usage errors too (a bad option value, a missing argument, an unknown command) are one line, where click
     prints four (usage, "Try …", a blank line, the error), in the group's options as in each command's.
     """
+
+    def main(self, *args, **kwargs):
+        """Click's main, with standard output written whole or its failure said in one line, exit 2.
+
+        A full disk (or ``> /dev/full``) failed the interpreter's last flush: "Exception ignored … OSError",
+        exit 120, after "a write failed" naming no file. Unbuffered (``PYTHONUNBUFFERED``, ``-u``) a short write
+        was taken as whole: output cut short, exit 0. Standard output is given a buffer that writes all or
+        raises, naming itself, and is flushed here.
+        """
+        _buffered_standard_output()
+        said = False
+        try:
+            return super().main(*args, **kwargs)
+        except SystemExit as exit:
+            said = exit.code not in (0, None)  # a failed write of the command's was said, in one line
+            raise
+        finally:
+            problem = _flushed_standard_output()
+            if problem is not None:
+                if not said:
+                    click.echo(f"Error: cannot use standard output: {problem}", err=True)
+                raise SystemExit(EXIT_BAD_INPUT)  # the output is incomplete, whatever the command said
 
     def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
         try:
@@ -67,6 +92,59 @@ class GuardedGroup(click.Group):
             for line in _named(error_lines(error), error, ctx):
                 click.echo(f"Error: {line}", err=True)
             ctx.exit(status)
+
+
+class _StandardOutput(io.TextIOWrapper):
+    """Standard output whose failed writes name it: "cannot use standard output: No space left on device"."""
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except OSError as exc:
+            raise _named_output_error(exc) from None
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as exc:
+            raise _named_output_error(exc) from None
+
+
+def _named_output_error(exc: OSError) -> OSError:
+    return exc if isinstance(exc, BrokenPipeError) else OSError(exc.errno, exc.strerror, "standard output")
+
+
+def _buffered_standard_output() -> None:
+    """Standard output through a buffer that writes all or raises, and whose failures name it.
+
+    Unbuffered (``PYTHONUNBUFFERED``, ``-u``), ``sys.stdout`` writes to the file itself, and a partial write (a
+    disk filling) was neither retried nor said; lines still go out as they are printed.
+    """
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    raw = buffer.raw if isinstance(buffer, io.BufferedWriter) else buffer
+    if not isinstance(raw, io.FileIO) or isinstance(stream, _StandardOutput):
+        return  # a test's captured output, or done already
+    stream.flush()
+    sys.stdout = _StandardOutput(io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors,
+                                 line_buffering=stream.line_buffering or buffer is raw)
+
+
+def _flushed_standard_output() -> str | None:
+    """Flush standard output; when the OS refuses (a full disk), why, and the file swapped for /dev/null so that
+    the interpreter's own last flush fails no more. A reader that went away (``| head``) is no problem of ours."""
+    try:
+        sys.stdout.flush()
+        return None
+    except (OSError, ValueError) as exc:
+        problem = None if isinstance(exc, BrokenPipeError) else (getattr(exc, "strerror", None) or str(exc))
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        pass
+    return problem
 
 
 @contextmanager
