@@ -22,6 +22,7 @@ from store.database import chunks, document_row
 from store.repository import Store
 from store.site_data import clause_starts, version_text
 from store.tables import (
+    RECORDED_OUTCOMES,
     CaptureRecordRow,
     ClauseRow,
     DocumentRow,
@@ -31,8 +32,6 @@ from store.tables import (
     VersionRow,
     VersionSnapshotRow,
 )
-
-_RECORDED = ("new_version", "unchanged")  # a fetch whose pages were archived (a 304 archived no payload)
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,8 @@ def _readings(session: Session, document_id: str) -> list[tuple[datetime, int, s
     return [tuple(row) for row in session.execute(
         select(FetchRow.finished_at, LogEntryRow.id, VersionRow.sha256)
         .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id).join(VersionRow, VersionRow.id == reading)
-        .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(_RECORDED), FetchRow.snapshot_id.is_not(None))
+        .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(RECORDED_OUTCOMES),
+               FetchRow.snapshot_id.is_not(None))
         .order_by(FetchRow.finished_at, LogEntryRow.id))]
 
 
@@ -150,7 +150,7 @@ def _first_reading(session: Session, document_id: str, version_sha256: str) -> i
         select(LogEntryRow.id).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
         .join(VersionRow, VersionRow.id == reading)
         .where(FetchRow.document_id == doc.id, VersionRow.sha256 == version_sha256,
-               FetchRow.outcome.in_(_RECORDED), FetchRow.snapshot_id.is_not(None))
+               FetchRow.outcome.in_(RECORDED_OUTCOMES), FetchRow.snapshot_id.is_not(None))
         .order_by(LogEntryRow.id).limit(1))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from analysis.text import sha256_bytes
 from store.blobs import BlobError
+from store.database import chunks
 from store.tables import ClauseRow, DocumentRow, VersionRow
 
 # Versions whose clauses are read in one query: a few hundred clauses each, a bounded memory.
@@ -32,8 +33,7 @@ def check_clauses(store, skip: Collection[str] = ()) -> Iterator[str]:
             select(VersionRow.id, VersionRow.sha256, DocumentRow.public_id)
             .join(DocumentRow, DocumentRow.id == VersionRow.document_id)
             .order_by(VersionRow.id)).all()
-    for start in range(0, len(versions), _VERSIONS_AT_ONCE):
-        chunk = versions[start:start + _VERSIONS_AT_ONCE]
+    for chunk in chunks(versions, _VERSIONS_AT_ONCE):
         with store.session() as session:
             rows = session.execute(
                 select(ClauseRow.version_id, ClauseRow.ordinal, ClauseRow.text, ClauseRow.sha256)

@@ -14,7 +14,15 @@ from analysis import merkle
 from analysis.domain import ClassifiedClause, StoredVersion
 from analysis.evidence import CaptureRecord, LogLeaf, TreeHead
 from store import capture_log
-from store.tables import CaptureRecordRow, DocumentRow, FetchRow, LogEntryRow, ProvisionRow, VersionRow
+from store.tables import (
+    RECORDED_OUTCOMES,
+    CaptureRecordRow,
+    DocumentRow,
+    FetchRow,
+    LogEntryRow,
+    ProvisionRow,
+    VersionRow,
+)
 
 RECORD_ID = re.compile(r"^(CW-P-\d{6}|CW-D-\d{5})$")
 
@@ -212,7 +220,7 @@ def _last_capture_by(session: Session, document_pk: int, version_sha: str, at: d
         select(LogEntryRow).join(FetchRow, FetchRow.id == LogEntryRow.fetch_id)
         .join(VersionRow, VersionRow.id == FetchRow.version_id)
         .where(FetchRow.document_id == document_pk, VersionRow.sha256 == version_sha,
-               FetchRow.outcome.in_(("new_version", "unchanged")), FetchRow.snapshot_id.is_not(None),
+               FetchRow.outcome.in_(RECORDED_OUTCOMES), FetchRow.snapshot_id.is_not(None),
                FetchRow.finished_at <= at, LogEntryRow.id < signed)
         .order_by(LogEntryRow.id.desc()).limit(1)
     )

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from store.database import IDS_PER_QUERY
+from store.database import chunks
 from store.tables import FetchRow
 
 FAILED = "failed"
@@ -69,12 +69,9 @@ def _health_query(document_pks: list[int] | None):
 
 def fetch_health(session: Session, document_pks: Iterable[int] | None = None) -> dict[int, FetchHealth]:
     """Document primary key → its :class:`FetchHealth`, for ``document_pks`` or every fetched document."""
-    chunks: list[list[int] | None] = [None]
-    if document_pks is not None:
-        wanted = list(document_pks)
-        chunks = [wanted[start:start + IDS_PER_QUERY] for start in range(0, len(wanted), IDS_PER_QUERY)]
+    selections: list[list[int] | None] = [None] if document_pks is None else list(chunks(document_pks))
     result: dict[int, FetchHealth] = {}
-    for chunk in chunks:
+    for chunk in selections:
         for doc_id, outcome, kind, detail, finished, failures, since in session.execute(_health_query(chunk)):
             result[doc_id] = FetchHealth(outcome, kind, detail, finished, int(failures), since)
     return result

@@ -18,6 +18,7 @@ from analysis.domain import Snapshot, StoredVersion
 from store import mapping
 from store.database import Database, UnknownDocumentError, chunks, document_row
 from store.tables import (
+    RECORDED_OUTCOMES,
     CaptureRecordRow,
     ChangeRow,
     ClauseRow,
@@ -203,7 +204,7 @@ class History:
             fetches = session.execute(
                 select(FetchRow.id, SnapshotRow.sha256, FetchRow.finished_at)
                 .join(SnapshotRow, SnapshotRow.id == FetchRow.snapshot_id)
-                .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(("new_version", "unchanged")))
+                .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(RECORDED_OUTCOMES))
                 .order_by(FetchRow.finished_at, FetchRow.id)
             ).all()
             pages: dict[int, list[str]] = {}
@@ -212,7 +213,7 @@ class History:
                     .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
                     .join(SnapshotRow, (SnapshotRow.document_id == doc.id)
                           & (SnapshotRow.sha256 == CaptureRecordRow.payload_sha256))
-                    .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(("new_version", "unchanged")))
+                    .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(RECORDED_OUTCOMES))
                     .order_by(CaptureRecordRow.fetch_id, CaptureRecordRow.part)):
                 pages.setdefault(fetch_id, []).append(sha)
         sequence = []

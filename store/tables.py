@@ -184,6 +184,10 @@ class VersionSnapshotRow(Base):
     text_start: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+# The outcomes of a fetch whose pages were archived (a 304 archived no payload; a failure, perhaps an error page).
+RECORDED_OUTCOMES = ("new_version", "unchanged")
+
+
 class FetchRow(Base):
     __tablename__ = "fetches"
 
