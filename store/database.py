@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,6 +164,29 @@ def _reason(exc: BaseException) -> str:
     """The first line of a driver's error, without SQLAlchemy's background link."""
     original = getattr(exc, "orig", None) or exc
     return (str(original).strip().splitlines() or [type(original).__name__])[0]
+
+
+# Below this, a disk is full for SQLite: its -shm index alone takes 32 KiB.
+_FULL_DISK_BYTES = 1 << 20
+
+
+def _sqlite_reason(exc: BaseException, path: Path | None) -> str:
+    """The driver's reason, and for an SQLite file on a disk with (almost) no room left, that room.
+
+    SQLite reports a ``-shm`` it cannot grow as "disk I/O error": an operator checking ``status`` after a crawl
+    stopped on a full disk was sent to look at the hardware. SQLite does not say which system error it got, so the
+    disk's free space is read when the reason is one a full disk gives.
+    """
+    reason = _reason(exc)
+    if path is None or not any(words in reason for words in ("disk I/O error", "disk is full")):
+        return reason
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return reason
+    if free >= _FULL_DISK_BYTES:
+        return reason
+    return f"{reason}: the disk holding {path.parent} is full ({free // 1024} KiB free)"
 
 
 def _sqlite_read_only_target(url: str) -> str | URL:
@@ -330,7 +354,8 @@ class Database:
         except IntegrityError:
             raise
         except DBAPIError as exc:
-            raise StoreFailedError(f"the database at {database_where(self.engine)} failed: {_reason(exc)}") from exc
+            raise StoreFailedError(f"the database at {database_where(self.engine)} failed: "
+                                   f"{_sqlite_reason(exc, sqlite_path(self.engine))}") from exc
 
 
     def verify(self) -> list[BlobMismatch]:
@@ -462,7 +487,8 @@ def _prepare(url: str, engine: Engine, *, create: bool) -> None:
                 engine.dispose()
                 _remove_new_database(path)
             if isinstance(exc, DBAPIError):
-                raise StoreUnavailableError(f"cannot use the database at {where}: {_reason(exc)}") from None
+                reason = _sqlite_reason(exc, path)
+                raise StoreUnavailableError(f"cannot use the database at {where}: {reason}") from None
             raise
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
+import subprocess
 import threading
 from datetime import UTC, datetime
 
@@ -215,3 +217,25 @@ def test_a_postgres_connection_the_server_ended_between_sessions_is_replaced(pg_
     finally:
         admin.dispose()
         store.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a small filesystem of its own is mounted (tmpfs): root only, as in CI")
+@pytest.mark.parametrize("mode", ["read", "write"])
+def test_a_store_on_a_full_disk_says_the_disk_is_full(tmp_path, mode):
+    # SQLite cannot make its 32 KiB -shm there and says "disk I/O error": an operator checking `status` after a crawl
+    # stopped on a full disk was sent to look at the hardware.
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    try:
+        Store.open(f"sqlite:///{disk / 'clausewatch.db'}", tmp_path / "objects", mode="create").close()
+        (disk / "filler").write_bytes(b"")
+        free = shutil.disk_usage(disk).free
+        subprocess.run(["fallocate", "-l", str(free), str(disk / "filler")], check=True)
+
+        with pytest.raises(StoreUnavailableError) as refused:
+            Store.open(f"sqlite:///{disk / 'clausewatch.db'}", tmp_path / "objects", mode=mode)
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+    assert str(refused.value).endswith(f"disk I/O error: the disk holding {disk} is full (0 KiB free)"), refused.value
