@@ -226,13 +226,15 @@ class Recording:
         text_sha = self._put_blobs(body, extra_snapshots, text, exchanges)
         parts = _parts((snapshot, *(extra for extra, _ in extra_snapshots)), part_starts)
         for attempt in range(3):
+            # What the caller read starts the first attempt; a retry reads the head again.
+            head = known if attempt == 0 else None
             # The current version's hash and length decide the common cases; its
             # text and clauses are loaded only when a new text must be analysed.
-            current = known.current if known and not attempt else self.history.current_head(document_id)
+            current = head.current if head else self.history.current_head(document_id)
             if current is not None and current[0] == text_sha:
                 analysis = None
             elif detail := self._suspicious_shrink(document_id, current, text, text_sha, shrink_ratio):
-                if known and not attempt:
+                if head:
                     # Judged on what the caller read before extracting: another writer may have recorded a shorter
                     # version since. A refusal is only made on a head read now (no transaction would catch it).
                     continue
@@ -243,8 +245,7 @@ class Recording:
             else:
                 # A first text has no version to align with: nothing to load.
                 previous = self.history.current_version(document_id) if current and analyze else None
-                document_type = (known.document_type if known and not attempt
-                                 else self.history.document_type(document_id))
+                document_type = head.document_type if head else self.history.document_type(document_id)
                 analysis = analyze(previous, text, document_type) if analyze else None
             try:
                 return self._record_text_transaction(
