@@ -138,14 +138,7 @@ def _versions_against_log(session: Session, rows: list[LogEntryRow]) -> list[Log
     fetch of its own: it must be made of at least one logged page, and not be
     first seen before the first of them was logged.
     """
-    first_logged: dict[tuple[str, str], str] = {}
-    page_logged: dict[tuple[str, str], str] = {}
-    for row in rows:
-        leaf = LogLeaf.decode(bytes(row.leaf))
-        if leaf.version and leaf.outcome == "new_version":
-            first_logged.setdefault((leaf.document, leaf.version), iso_time(leaf.time))
-        if leaf.snapshot:
-            page_logged.setdefault((leaf.document, leaf.snapshot), iso_time(leaf.time))
+    first_logged, page_logged = _logged_times(rows)
     problems = []
     query = select(VersionRow.id, DocumentRow.public_id, VersionRow.sha256, VersionRow.first_seen,
                    VersionRow.technical).join(DocumentRow, DocumentRow.id == VersionRow.document_id)
@@ -175,6 +168,19 @@ def _versions_against_log(session: Session, rows: list[LogEntryRow]) -> list[Log
             problems.append(LogProblem(what, where, f"first seen {iso_time(first_seen)} in the store "
                                                     f"but first logged {logged}"))
     return problems
+
+
+def _logged_times(rows: list[LogEntryRow]) -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    """When the log first recorded each (document, version) as new, and each (document, page) at all."""
+    first_logged: dict[tuple[str, str], str] = {}
+    page_logged: dict[tuple[str, str], str] = {}
+    for row in rows:
+        leaf = LogLeaf.decode(bytes(row.leaf))
+        if leaf.version and leaf.outcome == "new_version":
+            first_logged.setdefault((leaf.document, leaf.version), iso_time(leaf.time))
+        if leaf.snapshot:
+            page_logged.setdefault((leaf.document, leaf.snapshot), iso_time(leaf.time))
+    return first_logged, page_logged
 
 
 def _pages_of_versions(session: Session) -> dict[int, list[str]]:
