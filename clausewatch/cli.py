@@ -133,6 +133,8 @@ def _buffered_standard_output() -> None:
 def _flushed_standard_output() -> str | None:
     """Flush standard output; when the OS refuses (a full disk), why, and the file swapped for /dev/null so that
     the interpreter's own last flush fails no more. A reader that went away (``| head``) is no problem of ours."""
+    if sys.stdout is None:  # started with standard output closed (`>&-`): click wrote nothing, nothing to flush
+        return None
     try:
         sys.stdout.flush()
         return None
