@@ -236,6 +236,13 @@ def _exchanges(parts: list[FetchedPart], last: HttpExchange | None) -> list[Http
     return [*earlier, last] if last is not None else earlier
 
 
+# Control characters no ETag, date or media type may hold (RFC 9110 allows a tab, and bytes past 0x7F, in some).
+_INVALID_IN_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _header(headers: Any, name: bytes) -> str | None:
+    """A header's value as kept with the snapshot; None for one holding a control character: a NUL in an ETag
+    stopped every crawl on PostgreSQL, whose text refuses it. The header as sent stays in the capture record."""
     value = headers.get(name)
-    return value.decode("latin-1") if value else None
+    text = value.decode("latin-1") if value else None
+    return None if text is None or _INVALID_IN_HEADER.search(text) else text

@@ -161,6 +161,21 @@ def test_a_nul_in_a_page_is_archived_as_the_replacement_character_on_every_store
     assert store.blobs.get(snapshot.sha256) == plain
 
 
+def test_a_nul_in_a_response_header_is_not_kept_and_the_page_is_archived(store, site, run_crawl):
+    # The ETag, Content-Type and Last-Modified went into the snapshot's text columns as sent: a NUL in one stopped
+    # every crawl on PostgreSQL. Such a value is dropped (the capture record keeps the header as sent).
+    site.set("/terms", Page(POLICY_V1.encode(), headers={"ETag": '"v1\x00x"', "Last-Modified": "Mon\x00day"}))
+    acme = platform("acme", document("acme", site.url("/terms")))
+
+    first = run_crawl(store, [acme])
+    second = run_crawl(store, [acme])
+
+    assert outcomes(first) == {"CW-D-00001": ("new_version", None)}
+    assert outcomes(second) == {"CW-D-00001": ("unchanged", None)}
+    snapshot = store.history.snapshots("CW-D-00001")[0]
+    assert (snapshot.etag, snapshot.last_modified) == (None, None)
+
+
 def test_vanished_selector_and_suspicious_shrink_fail_without_a_version(store, site, run_crawl):
     site.set("/terms", Page(POLICY_V1.encode()))
     acme = platform("acme", document("acme", site.url("/terms"), source={"select": ("#terms",)}))
