@@ -361,7 +361,7 @@ def _entries(site: SiteIndex, documents: list[DocumentInfo]) -> list[feeds.FeedE
     entries = []
     for doc in documents:
         for change in doc.changes:
-            if not change.from_version:
+            if not change.from_version or change.technical:  # a re-analysis or rebuilt history is ours, not news
                 continue
             row = contexts.change_row(doc, change)
             entries.append(feeds.FeedEntry(

@@ -322,7 +322,8 @@ def platform_context(site: SiteIndex, slug: str) -> dict[str, Any]:
                        "versions": len(d.versions), "last_verified": d.current.last_verified if d.current else None,
                        "health": d.health} for d in docs],
         "riskiest": provisions[:10],
-        "changes": sorted((change_row(d, c) for d in docs for c in d.changes if c.from_version),
+        "changes": sorted((change_row(d, c) for d in docs for c in d.changes
+                           if c.from_version and not c.technical),
                           key=lambda r: r["detected_at"], reverse=True)[:LATEST_CHANGES_SHOWN],
     }
 
@@ -345,7 +346,8 @@ def index_context(site: SiteIndex) -> dict[str, Any]:
         if docs:
             platforms.append({"slug": slug, "name": info.name, "grade": derived.platform_grade(docs).letter,
                               "documents": len(docs), "provisions": sum(len(d.provisions) for d in docs)})
-    changes = [change_row(d, c) for d in data.documents for c in d.changes if c.from_version]
+    # The platforms' changes: a re-analysis or a rebuilt history (technical) is on the document's page only.
+    changes = [change_row(d, c) for d in data.documents for c in d.changes if c.from_version and not c.technical]
     changes.sort(key=lambda r: (r["severity_raised"], severity_rank(r["severity"]), r["detected_at"]), reverse=True)
     changes.sort(key=lambda r: r["detected_at"].date(), reverse=True)
     failing = [{"id": d.document.id, "title": derived.document_title(d), "platform_name": d.document.platform_name,

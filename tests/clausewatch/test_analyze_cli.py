@@ -255,3 +255,11 @@ def test_a_record_a_reanalysis_opened_dates_the_tracking_from_the_document(store
     assert built.exit_code == 0, built.output
     [record] = [page for page in (out / "records").glob("*.html") if "Governing law" in page.read_text()]
     assert "has not changed this document since we started tracking it on May 1, 2026." in record.read_text()
+    # Nor do the feeds (whose entry shared the atom:id of the version, so a reader kept the re-analysis in place of
+    # the real change), the index or the platform's page count it as a change.
+    for feed in ("all", "CW-D-00001", "platform-acme"):
+        assert "<entry>" not in (out / "feeds" / f"{feed}.atom").read_text(), feed
+    index = (out / "index.html").read_text()
+    assert "<strong>0</strong> changes" in index and "re-analysed" not in index
+    assert "re-analysed" not in (out / "platforms" / "acme.html").read_text()
+    assert "re-analysed" in (out / "documents" / "CW-D-00001.html").read_text()  # shown where it belongs
