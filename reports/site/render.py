@@ -27,9 +27,10 @@ from reports.wording import rating, severity_move
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
-# The target may hold balanced parentheses, one level deep (".../wiki/Refund_(finance)"), as CommonMark allows.
+# A target, and a bare URL, may hold balanced parentheses, one level deep (".../wiki/Refund_(finance)"), as CommonMark
+# allows; a ")" that closes the prose around a URL is not part of it.
 _MARKDOWN_LINK = re.compile(r"\[([^\]\n]{0,500})\]\(\s*<?((?:[^()\s>]|\([^()\s>]*\)){1,2000})>?(?:\s+\"[^\"]*\")?\s*\)")
-_BARE_URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+", re.IGNORECASE)
+_BARE_URL = re.compile(r"\bhttps?://(?:[^\s<>\"'()\]]|\([^\s<>\"'()]*\))+", re.IGNORECASE)
 # Link text we add ourselves: visitors must see that a link leaves the site.
 _LINK_ATTRS = 'rel="nofollow noopener noreferrer ugc" target="_blank"'
 # Unchanged text longer than this many lines is folded to its first and last lines in diffs;

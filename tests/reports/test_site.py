@@ -157,6 +157,11 @@ def test_a_link_whose_target_holds_parentheses_keeps_them():
 
     assert '<a href="https://en.wikipedia.org/wiki/Refund_(finance)"' in html and ">refunds</a> and" in html
     assert '<a href="https://e.org/a_(b)_c"' in html and html.endswith(">a</a>.")
+    # A bare URL and an autolink (the extractor writes <U> for a link whose text is its URL) keep them too; a ")"
+    # closing the prose around a URL is not part of it.
+    bare = str(linkify("See https://en.wikipedia.org/wiki/Refund_(finance) and <https://e.org/a_(b)> (or https://x.org/a)."))
+    assert bare.count('href="https://en.wikipedia.org/wiki/Refund_(finance)"') == 1
+    assert 'href="https://e.org/a_(b)"' in bare and 'href="https://x.org/a"' in bare and bare.endswith("</a>).")
 
 
 def test_the_search_index_shows_controls_and_overrides_as_replacement_characters():
