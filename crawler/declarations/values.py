@@ -48,14 +48,20 @@ def read_document_type(name: Any, path: KeyPath, *, custom_allowed: bool, hint: 
     )
 
 
-def refuse_controls(text: str, path: KeyPath) -> None:
+# What no store can keep in any string: NUL (PostgreSQL's text refuses it) and a lone surrogate (no UTF-8 at all).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def refuse_controls(text: str, path: KeyPath, *, shown: bool = True) -> None:
     """Refuse a control character, a bidirectional override or a lone surrogate in a declaration's string.
 
-    Names, titles, types and URLs are shown on terminals, in mail subjects and on pages: an escape sequence could
-    repaint an operator's terminal, a NUL is refused by PostgreSQL (every platform of the catalog then failed to
-    sync) and a lone surrogate cannot be written as UTF-8 at all. Line breaks and tabs are left to YAML.
+    Names, titles, types and URLs are ``shown`` on terminals, in mail subjects and on pages: an escape sequence
+    could repaint an operator's terminal, a NUL is refused by PostgreSQL (every platform of the catalog then failed
+    to sync) and a lone surrogate cannot be written as UTF-8 at all. Line breaks and tabs are left to YAML. A string
+    matched against page text (a volatile template, a value to keep) may hold what the page holds, such as the
+    right-to-left embeddings of a text exported from a word processor: only NUL and lone surrogates are refused.
     """
-    found = CONTROLS_BUT_LINES.search(text)
+    found = (CONTROLS_BUT_LINES if shown else _UNSTORABLE).search(text)
     if found:
         raise InvalidDeclarationError(path, f"holds U+{ord(found[0]):04X} at character {found.start() + 1}: a "
                                             "declaration's text may not hold control characters, bidirectional "
@@ -87,19 +93,20 @@ def check_keys(mapping: dict[str, Any], path: KeyPath, allowed: tuple[str, ...])
         raise InvalidDeclarationError.of(unknown)
 
 
-def read_string(value: Any, path: KeyPath) -> str:
+def read_string(value: Any, path: KeyPath, *, shown: bool = True) -> str:
+    """A non-empty string; ``shown`` (a name, a title, a URL…) holds no control character (:func:`refuse_controls`)."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidDeclarationError(path, f"expected a non-empty string, found {kind_of(value)}")
-    refuse_controls(value, path)
+    refuse_controls(value, path, shown=shown)
     return value
 
 
-def read_strings(value: Any, path: KeyPath) -> tuple[str, ...]:
+def read_strings(value: Any, path: KeyPath, *, shown: bool = True) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
         raise InvalidDeclarationError(path, f"expected a list of strings, found {kind_of(value)}")
-    return tuple(read_string(item, path + (index,)) for index, item in enumerate(value))
+    return tuple(read_string(item, path + (index,), shown=shown) for index, item in enumerate(value))
 
 
 def read_boolean(value: Any, path: KeyPath) -> bool:

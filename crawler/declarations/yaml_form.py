@@ -139,7 +139,7 @@ def _volatile(value: Any, path: KeyPath) -> dict[str, Any]:
     for index, name in enumerate(params):
         if not _PARAM_NAME.fullmatch(name):
             raise InvalidDeclarationError(path + ("params", index), f"expected a query parameter name (or '#' for the fragment), found {name!r}")
-    texts = read_strings(value.get("text", []), path + ("text",))
+    texts = read_strings(value.get("text", []), path + ("text",), shown=False)  # matched against page text
     for index, template in enumerate(texts):
         if WILDCARD not in template or not template.replace(WILDCARD, "").strip():
             raise InvalidDeclarationError(
@@ -147,7 +147,7 @@ def _volatile(value: Any, path: KeyPath) -> dict[str, Any]:
             )
     return {
         "volatile": VolatileRules(params=frozenset(p.lower() for p in params), texts=texts),
-        "volatile_keep": frozenset(read_strings(value.get("keep", []), path + ("keep",))),
+        "volatile_keep": frozenset(read_strings(value.get("keep", []), path + ("keep",), shown=False)),
     }
 
 

@@ -309,6 +309,21 @@ def test_a_declaration_holding_a_control_character_is_refused_alone_and_named_es
     assert shown.isprintable() and (escaped in shown or where != "type"), shown
 
 
+def test_a_volatile_template_may_hold_what_a_page_holds_but_not_what_no_store_keeps(tmp_path: Path) -> None:
+    # A template is matched against page text, which keeps right-to-left embeddings (a text exported from a word
+    # processor): the check for names and URLs refused such a template and with it the whole platform.
+    rtl = "\u202b\u05e2\u05d5\u05d3\u05db\u05df \u05d1: {*}\u202c"
+    path = write(tmp_path, "Rtl.yaml", f"name: Rtl\ndocuments:\n  - type: Terms of Service\n    url: https://x.example/t\n"
+                                        f"    volatile:\n      text: [\"{rtl}\"]\n      keep: [\"\u202bv\"]\n")
+
+    loaded = load_declaration_file(path)
+
+    assert loaded.errors == [] and loaded.platform.documents[0].volatile.texts == (rtl,)
+    write(tmp_path, "Nul.yaml", "name: Nul\ndocuments:\n  - type: Terms of Service\n    url: https://x.example/t\n"
+                                "    volatile:\n      text: [\"a\\0 {*}\"]\n")
+    assert "holds U+0000" in only_error(tmp_path / "Nul.yaml").message
+
+
 def test_invalid_json_names_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, "Broken.json", '{\n  "name": "Broken",\n  "terms": {,}\n}\n')
 
