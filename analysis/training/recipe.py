@@ -116,7 +116,10 @@ def _staged(out: Path) -> Iterator[Path]:
     The model's three files were written in place: a disk that filled halfway left a vocabulary cut short beside
     the old weights, and every later analysis failed to load the model (the default ``--out`` is the shipped one).
     """
-    staging = Path(tempfile.mkdtemp(prefix=".clausewatch-tmp-", dir=out))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".clausewatch-tmp-", dir=out))
+    except OSError as exc:  # named by the folder asked for, not by the random name tried in it
+        raise OSError(exc.errno, exc.strerror, str(out)) from None
     try:
         yield staging
     finally:
