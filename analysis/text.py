@@ -28,14 +28,14 @@ CONTROLS = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_BIDI_CONTROLS}\\ud800-\\udfff]"
 CONTROLS_BUT_LINES = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI_CONTROLS}\\ud800-\\udfff]")
 # What no store can keep: PostgreSQL's text refuses NUL, and a lone surrogate (a PDF's broken ToUnicode map,
 # pypdf decodes with surrogatepass) is no UTF-8 at all. Each becomes U+FFFD, the replacement character.
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def normalize_text(text: str) -> str:
     """Unicode NFC, ``\\n`` line ends, no trailing spaces, collapsed blank lines, U+FFFD for NUL and lone
     surrogates."""
     if not _storable(text):
-        text = _UNSTORABLE.sub("\ufffd", text)
+        text = UNSTORABLE.sub("\ufffd", text)
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     # Each pattern is only run when its cheap necessary condition holds: most

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from analysis.text import CONTROLS_BUT_LINES
+from analysis.text import CONTROLS_BUT_LINES, UNSTORABLE
 from crawler.declarations.problems import InvalidDeclarationError, KeyPath
 
 TERMS_TYPES_FILE = Path(__file__).with_name("ota_terms_types.json")
@@ -48,10 +48,6 @@ def read_document_type(name: Any, path: KeyPath, *, custom_allowed: bool, hint: 
     )
 
 
-# What no store can keep in any string: NUL (PostgreSQL's text refuses it) and a lone surrogate (no UTF-8 at all).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
 def refuse_controls(text: str, path: KeyPath, *, shown: bool = True) -> None:
     """Refuse a control character, a bidirectional override or a lone surrogate in a declaration's string.
 
@@ -61,7 +57,7 @@ def refuse_controls(text: str, path: KeyPath, *, shown: bool = True) -> None:
     matched against page text (a volatile template, a value to keep) may hold what the page holds, such as the
     right-to-left embeddings of a text exported from a word processor: only NUL and lone surrogates are refused.
     """
-    found = (CONTROLS_BUT_LINES if shown else _UNSTORABLE).search(text)
+    found = (CONTROLS_BUT_LINES if shown else UNSTORABLE).search(text)
     if found:
         raise InvalidDeclarationError(path, f"holds U+{ord(found[0]):04X} at character {found.start() + 1}: a "
                                             "declaration's text may not hold control characters, bidirectional "
