@@ -94,12 +94,14 @@ class GuardedGroup(click.Group):
             ctx.exit(status)
 
 
-class _StandardOutput(io.TextIOWrapper):
-    """Standard output whose failed writes name it: "cannot use standard output: No space left on device"."""
+class _StandardOutputBuffer(io.BufferedWriter):
+    """Standard output's buffer: it writes all or raises, and its failures name it ("cannot use standard output:
+    No space left on device"), as the OS names no file. The text layer above it and ``export``'s bytes meet it
+    alike."""
 
-    def write(self, text: str) -> int:
+    def write(self, data) -> int:
         try:
-            return super().write(text)
+            return super().write(data)
         except OSError as exc:
             raise _named_output_error(exc) from None
 
@@ -115,19 +117,21 @@ def _named_output_error(exc: OSError) -> OSError:
 
 
 def _buffered_standard_output() -> None:
-    """Standard output through a buffer that writes all or raises, and whose failures name it.
+    """Standard output through :class:`_StandardOutputBuffer`.
 
     Unbuffered (``PYTHONUNBUFFERED``, ``-u``), ``sys.stdout`` writes to the file itself, and a partial write (a
     disk filling) was neither retried nor said; lines still go out as they are printed.
     """
     stream = sys.stdout
     buffer = getattr(stream, "buffer", None)
+    if isinstance(buffer, _StandardOutputBuffer):
+        return  # done already
     raw = buffer.raw if isinstance(buffer, io.BufferedWriter) else buffer
-    if not isinstance(raw, io.FileIO) or isinstance(stream, _StandardOutput):
-        return  # a test's captured output, or done already
+    if not isinstance(raw, io.FileIO):
+        return  # a test's captured output
     stream.flush()
-    sys.stdout = _StandardOutput(io.BufferedWriter(raw), encoding=stream.encoding, errors=stream.errors,
-                                 line_buffering=stream.line_buffering or buffer is raw)
+    sys.stdout = io.TextIOWrapper(_StandardOutputBuffer(raw), encoding=stream.encoding, errors=stream.errors,
+                                  line_buffering=stream.line_buffering or buffer is raw)
 
 
 def _flushed_standard_output() -> str | None:

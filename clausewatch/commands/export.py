@@ -51,11 +51,7 @@ def command(settings, out: Path | None, wacz: Path | None, platforms, documents,
     finally:
         store.close()
     if out is None:
-        try:
-            sys.stdout.buffer.write(data)
-            sys.stdout.buffer.flush()
-        except OSError as exc:  # a full disk under the redirection: named, as the OS names no file
-            raise exc if isinstance(exc, BrokenPipeError) else OSError(exc.errno, exc.strerror, "standard output")
+        sys.stdout.buffer.write(data)  # a failure names standard output (clausewatch.cli), flushed at the end
     else:
         with new_file(out, "--out") as temporary:
             temporary.write_bytes(data)
