@@ -190,26 +190,38 @@ def _sqlite_reason(exc: BaseException, path: Path | None) -> str:
 
 
 def _sqlite_read_only_target(url: str) -> str | URL:
-    """What a command that only reads opens for the SQLite store at ``url``: the file itself, read-only media's
-    copy opened immutable, or the file opened read-only when a write-ahead log holds changes.
+    """What a command that only reads opens for the SQLite store at ``url``: the file as usual, the file opened
+    read-only when a write-ahead log holds changes, or, on read-only media, the file opened immutable.
 
-    ``query_only`` refuses every write through a connection, but the last connection to close checkpoints the
-    write-ahead log into the database and deletes it: a writer killed with changes in its log (a crawl's
-    ``kill -9``) would have its file rewritten and its log removed by ``status``. A connection opened read-only
-    does neither; it reads the log through the ``-shm`` beside it, as any reader does, and leaves both files as
-    they were (the next writer checkpoints them). With no log, or an empty one, nothing is checkpointed, and the
-    file is opened as usual: read-only, SQLite would make a ``-wal`` and a ``-shm`` and leave them behind.
+    - **A log holding changes, with its ``-shm``** (a writer at work, or one killed with changes in its log, a
+      crawl's ``kill -9``): opened read-only. ``query_only`` refuses every write through a connection, but the
+      last connection to close checkpoints the log into the database and deletes it: ``status`` would rewrite a
+      killed writer's file and remove its log. A read-only connection reads the log through the ``-shm``, as any
+      reader does, with SQLite's locks (immutable would read pages a checkpoint is rewriting), and leaves both
+      files to the next writer.
+    - **Read-only media** (a disc, a read-only mount, an archive's copy), with no writer's files beside it: SQLite
+      in WAL mode needs a ``-shm`` even to read and cannot make one there, so the file is opened immutable, which
+      nothing on such media can contradict. A log holding changes without its ``-shm`` is refused in one line:
+      SQLite reads it only through that file. (A ``-shm`` alone is left over: every connection in WAL mode has
+      both files.)
+    - **Otherwise**, as usual: with no log, or an empty one, nothing is checkpointed, and read-only SQLite would
+      make a ``-wal`` and a ``-shm`` and leave them behind.
     """
-    immutable = _on_read_only_media(url)
-    if immutable is not url:
-        return immutable
     path = _sqlite_file(url)
     if path is None:
         return url
     log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
-    if shared.exists() and log.exists() and log.stat().st_size:
-        return make_url(url).set(database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
-    return url
+    writer_files = shared.exists() and log.exists()
+    if writer_files and log.stat().st_size:
+        return _sqlite_uri(url, path, mode="ro")
+    if writer_files or os.access(path.parent, os.W_OK):
+        return url
+    if log.exists() and log.stat().st_size:
+        raise StoreUnavailableError(
+            f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
+            f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "
+            "writable folder to read it")
+    return _sqlite_uri(url, path, mode="ro", immutable="1")
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -222,35 +234,9 @@ def _sqlite_file(url: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _on_read_only_media(url: str) -> str | URL:
-    """``url``, or for an SQLite file in a folder this process cannot write, the same file opened immutable.
-
-    SQLite in WAL mode needs its ``-shm`` file beside the database even to read,
-    and cannot make it there: a store handed over on read-only media (a disc, a
-    read-only mount, an archive's copy) could not be read at all, not even by
-    ``verify``. Nothing can change a file on such media, which is what
-    SQLite's ``immutable`` asks. A ``-shm`` and a ``-wal`` beside it mean a
-    connection has the store open, perhaps writing through another mount:
-    SQLite is left to open it as usual, with its locks. A write-ahead log
-    holding changes without its ``-shm`` is refused in one line: SQLite reads
-    it only through that file.
-    """
-    path = _sqlite_file(url)
-    if path is None or os.access(path.parent, os.W_OK):
-        return url
-    log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
-    if shared.exists() and log.exists():
-        # A connection has the store open, maybe writing through another mount of the same folder: SQLite reads
-        # it through that -shm, with its locks; immutable would read pages a checkpoint is rewriting. (A -shm
-        # alone is left over: every connection in WAL mode has both files.)
-        return url
-    if log.exists() and log.stat().st_size:
-        raise StoreUnavailableError(
-            f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
-            f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "
-            "writable folder to read it")
-    return make_url(url).set(database=f"file:{quote(str(path))}",
-                             query={"mode": "ro", "immutable": "1", "uri": "true"})
+def _sqlite_uri(url: str, path: Path, **options: str) -> URL:
+    """``url`` naming ``path`` as an SQLite URI filename with ``options`` (``mode``, ``immutable``)."""
+    return make_url(url).set(database=f"file:{quote(str(path))}", query={**options, "uri": "true"})
 
 
 def sqlite_path(engine: Engine) -> Path | None:
