@@ -252,8 +252,8 @@ def _remove_made(folder: Path, marker: str) -> tuple[str, ...]:
             (path, relative))
     if any(relative.startswith("site/") for _path, relative in kept):
         # A file of the operator's in the site folder: the site's manifest stays, or the demo's site build would
-        # refuse a folder holding files and no manifest, after the whole crawl. Pages it
-        # lists that are gone are written again.
+        # refuse a folder holding files and no manifest, after the whole crawl. Pages it lists that are gone are
+        # written again.
         manifest = [(path, relative) for path, relative in removed if relative == f"site/{SITE_MANIFEST}"]
         removed = [item for item in removed if item not in manifest]
         kept += manifest

@@ -4,8 +4,9 @@ Alerts are exactly once across hosts. Before sending, a run *claims* each
 pending change and each new failure streak in the store
 (:mod:`store.notifications`); two hosts running the alerts job at once claim
 disjoint sets, so no change is emailed twice. What reached someone (or no
-subscriber wanted) is confirmed — and the change marked ``alerted_at``; what every message failed to deliver is released and tried again next
-run. Technical changes (``reprocess``) and cosmetic ones never alert. A dry run
+subscriber wanted) is confirmed — and the change marked ``alerted_at``; what
+every message failed to deliver is released and tried again next run.
+Technical changes (``reprocess``) and cosmetic ones never alert. A dry run
 writes ``.eml`` files, claims nothing and marks nothing, so it can be repeated.
 
 Failure-alert state once lived in ``HOME/alert-state.json``, per host: such a

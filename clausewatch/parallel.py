@@ -161,7 +161,8 @@ class ParallelAnalyzer:
         return self._pool is not None
 
     def close(self) -> None:
-        """Stop the workers once the texts they were given are analysed; later texts are refused (``WorkersClosedError``)."""
+        """Stop the workers once the texts they were given are analysed; later texts are refused
+        (``WorkersClosedError``)."""
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None

@@ -10,10 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.downloadermiddlewares.redirect import (
-    MetaRefreshMiddleware,
-    RedirectMiddleware,
-)
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -26,12 +23,7 @@ from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
 from crawler import decompression
-from crawler.errors import (
-    CrawlStoppedError,
-    RedirectLoopError,
-    SchemeRefusedError,
-    kind_of_failure,
-)
+from crawler.errors import CrawlStoppedError, RedirectLoopError, SchemeRefusedError, kind_of_failure
 from crawler.refresh import declared_refresh
 
 ALLOWED_SCHEMES = ("http", "https")

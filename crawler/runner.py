@@ -28,11 +28,7 @@ def _ensure_reactor() -> None:
     with _setup_lock:
         if _ready:
             return
-        from scrapy.utils.reactor import (
-            install_reactor,
-            is_asyncio_reactor_installed,
-            is_reactor_installed,
-        )
+        from scrapy.utils.reactor import install_reactor, is_asyncio_reactor_installed, is_reactor_installed
 
         if not is_reactor_installed():
             install_reactor(ASYNCIO_REACTOR)

@@ -1,8 +1,9 @@
 """The plain-language analysis of a provision (SPEC §5), for record pages.
 
 The curated, versioned templates per clause type belong to ``analysis.explain``.
-A type without a template gets a minimal fallback with the same fields: it says only what the classification
-states and marks every section as not analysed yet.
+A type without a template gets a minimal fallback with the same fields: it
+says only what the classification states and marks every section as not
+analysed yet.
 """
 
 from __future__ import annotations
