@@ -127,6 +127,11 @@ class AdaptiveAnalyzer:
                 return
         self.in_process.prepare(coming)
 
+    @property
+    def worker_processes(self) -> int:
+        """The worker's processes once ``prepare`` started it, else 0: texts are analysed in process."""
+        return self.workers.worker_processes if self.workers is not None else 0
+
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
         workers = self.workers
         if workers is not None:

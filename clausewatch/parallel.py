@@ -105,6 +105,11 @@ class ParallelAnalyzer:
         self._closed = False
         self._lock = threading.Lock()
 
+    @property
+    def worker_processes(self) -> int:
+        """How many texts are analysed at once, off the crawling process (the crawl's recording threads follow)."""
+        return self.workers
+
     @cached_property
     def analyzer_id(self) -> str:
         # Loading the model here costs what the workers save; a crawl whose pages are all unchanged never asks.

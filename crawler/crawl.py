@@ -15,6 +15,7 @@ from analysis.domain import Document
 from crawler.browser import PAGE_HEAP_MB
 from crawler.browserproxy import GuardedProxy
 from crawler.netguard import NetworkGuard
+from crawler.pipelines import record_threads
 from crawler.recorder import DocumentResult, OnResult, OutcomeCounts, Recorder
 from crawler.runner import CrawlRunner
 from crawler.spiders.policy import CrawlTarget, PolicySpider
@@ -272,6 +273,8 @@ def crawl(
         _prepare_analysis(store, first_batch, analyze)
         targets = CrawlTargets(store, documents, recorder)
         settings = scrapy_settings(options, browser="browser" in fetchers, guard=guard)
+        # Known once the analyser is prepared: whether it analyses in worker processes.
+        settings["RECORD_THREADS"] = record_threads(getattr(analyze, "worker_processes", 0))
         crawl_runner = runner or CrawlRunner()
         try:
             crawl_runner.run(PolicySpider, settings, targets=targets, recorder=recorder)

@@ -24,6 +24,16 @@ log = logging.getLogger("clausewatch.crawl")
 # with Twisted's default ten, a crawl used 8 % more CPU and 50 MB more memory
 # (decision 0014).
 DEFAULT_RECORD_THREADS = 2
+# A thread whose text is in an analysis worker waits without the GIL; two more
+# threads a worker keep one text queued at it while another is stored (100 new
+# pages, one worker: 3.4-3.5 s with four threads against 3.7-4.0 with two;
+# in process four were slower, 5.9 s against 5.4; decision 0014, 23rd pass).
+RECORD_THREADS_PER_WORKER = 2
+
+
+def record_threads(analysis_workers: int) -> int:
+    """The recording threads of a crawl whose analysis runs in this many worker processes (0: in process)."""
+    return DEFAULT_RECORD_THREADS + RECORD_THREADS_PER_WORKER * analysis_workers
 # 304s, and fetched pages that may re-send the bytes of their current text, are
 # recorded together, in one transaction: those that arrive within BATCH_WINDOW
 # seconds of the first, up to BATCH_SIZE of them or half of Scrapy's

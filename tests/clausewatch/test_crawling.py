@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -424,6 +425,50 @@ def test_auto_analyses_many_first_texts_in_one_worker_and_a_few_in_process(store
     one_core = EagerAdaptive(cores=1)
     one_core.prepare(500)
     assert one_core.workers is None and one_core.in_process.prepared
+
+
+class MeetingAnalyzer:
+    """Analyses in process, each text once ``meet`` recording threads hold one (or after 30 s), noting how many
+    held one at once; ``worker_processes`` is what it tells the crawl, as an analyser with workers does."""
+
+    def __init__(self, worker_processes: int, meet: int) -> None:
+        self.worker_processes = worker_processes
+        self.meet = meet
+        self.inside = self.most_inside = 0
+        self.met = threading.Condition()
+        self.model = DeferredAnalyzer()
+
+    def __call__(self, previous, text, document_type=None):
+        with self.met:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            self.met.notify_all()
+            self.met.wait_for(lambda: self.most_inside >= self.meet, timeout=30)
+        try:
+            return self.model(previous, text, document_type)
+        finally:
+            with self.met:
+                self.inside -= 1
+
+
+def test_texts_wait_for_a_worker_in_more_recording_threads_than_texts_analysed_in_process(store):
+    """A recording thread whose text is in a worker holds no GIL: two more threads a worker keep one text queued
+    there while another is stored. In process, more threads would only contend: two."""
+    from datetime import UTC, datetime
+
+    with LocalSite({f"/terms{i}": Page(ANALYSED_POLICY.replace(b"Ireland", f"Ireland {i}".encode()))
+                    for i in range(12)}) as site:
+        store.catalog.sync_catalog(acme_platforms(site, 6), now=datetime.now(UTC))
+        with_a_worker = MeetingAnalyzer(worker_processes=1, meet=4)
+        assert crawl(store, store.catalog.documents(), DIRECT_OPTIONS, analyze=with_a_worker).counts == {
+            "new_version": 6}
+        assert with_a_worker.most_inside == 4
+
+        store.catalog.sync_catalog(acme_platforms(site, 12), now=datetime.now(UTC))
+        in_process = MeetingAnalyzer(worker_processes=0, meet=0)
+        assert crawl(store, store.catalog.documents(), DIRECT_OPTIONS, analyze=in_process).counts == {
+            "new_version": 6, "not_modified": 6}
+        assert in_process.most_inside <= 2
 
 
 def test_a_cgroup_cpu_quota_caps_the_cores_auto_counts_on(tmp_path):
