@@ -5,13 +5,14 @@ Everything happens in one folder (default ``HOME/demo``), on SQLite, offline.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import json
 import re
 import shlex
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -185,17 +186,33 @@ def prepare_folder(folder: Path) -> tuple[str, ...]:
 
 def record_made(folder: Path, kept: tuple[str, ...]) -> None:
     """List in the marker every file of ``folder`` the demo made (all but ``kept``), with its SHA-256."""
-    made = sorted(f"{_sha256(path)}  {json.dumps(relative)}" for path, relative in _files(folder)
-                  if relative not in kept and relative != MARKER)
-    write_whole(folder / MARKER, (_MARKER_HEAD + "".join(f"{line}\n" for line in made)).encode())
+    write_whole(folder / MARKER, (_MARKER_HEAD + _made(folder, kept)).encode())
 
 
-def record_written(folder: Path) -> None:
-    """While the run works, list the files it has written at fixed places (:func:`fixed_files`), so that a run
-    cut short after writing them leaves them for the next run to replace, not to refuse as an operator's."""
-    written = sorted(f"{_sha256(folder / relative)}  {json.dumps(relative)}" for relative in fixed_files()
-                     if (folder / relative).is_file())
-    write_whole(folder / MARKER, (f"{_MARKER_HEAD}{_UNFINISHED}\n" + "".join(f"{line}\n" for line in written)).encode())
+def record_written(folder: Path, kept: tuple[str, ...]) -> None:
+    """While the run works, list every file it has made so far (all but ``kept``), so that a run cut short leaves
+    them for the next run to remove or replace, not to keep (its emails twice) or refuse as an operator's."""
+    write_whole(folder / MARKER, f"{_MARKER_HEAD}{_UNFINISHED}\n{_made(folder, kept)}".encode())
+
+
+@contextlib.contextmanager
+def listing_made(folder: Path, kept: tuple[str, ...]) -> Iterator[Callable[[], None]]:
+    """The run's last stages, each of which writes files: call what this yields after each of them, so a run
+    killed between two is listed up to there; a run stopped in one (Ctrl-C, a full disk) lists what it wrote as it
+    stops, and a run that finishes lists all it made."""
+    try:
+        yield lambda: record_written(folder, kept)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the disk that stopped the run: its own error is the one to tell
+            record_written(folder, kept)
+        raise
+    record_made(folder, kept)
+
+
+def _made(folder: Path, kept: tuple[str, ...]) -> str:
+    """The marker's lines of the files of ``folder`` but ``kept`` and the marker: SHA-256 and path, in order."""
+    return "".join(sorted(f"{_sha256(path)}  {json.dumps(relative)}\n" for path, relative in _files(folder)
+                          if relative not in kept and relative != MARKER))
 
 
 def fixed_files() -> tuple[str, ...]:
@@ -301,7 +318,7 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
     reports = []
     with LocalSite() as site:
         write_catalog(demo_settings.catalog, site)
-        record_written(folder)
+        record_written(folder, kept)
         for version in (1, 2):
             site.set_many({doc.path: demo_page(doc, version) for doc in DOCUMENTS})
             echo(f"serving version {version} of {len(DOCUMENTS)} policies at {site.base_url}; crawling…")

@@ -12,7 +12,7 @@ import click
 from clausewatch.app import first_few, open_store
 from clausewatch.commands._global_options import global_options
 from clausewatch.commands._paths import GivenPath
-from clausewatch.demo import explore_commands, record_made, run_demo, summarise
+from clausewatch.demo import explore_commands, listing_made, run_demo, summarise
 from clausewatch.errors import EXIT_PROBLEM
 from clausewatch.notifying import send_alerts
 from clausewatch.publishing import build_site, send_digest
@@ -29,15 +29,17 @@ def command(settings, out: Path | None) -> None:
     result = run_demo(settings, folder, echo=click.echo)
     settings = result.settings
     mail_dir = folder / "mail"
-    store = open_store(settings)
-    try:
-        summarise(store, click.echo)
-        alerts = send_alerts(settings, store=store, dry_run=mail_dir / "alerts")
-        site = build_site(settings, store=store)
-        digest = send_digest(settings, store=store, dry_run=mail_dir / "digest")
-    finally:
-        store.close()
-    record_made(folder, result.kept)
+    with listing_made(folder, result.kept) as record_written:
+        store = open_store(settings)
+        try:
+            summarise(store, click.echo)
+            alerts = send_alerts(settings, store=store, dry_run=mail_dir / "alerts")
+            record_written()
+            site = build_site(settings, store=store)
+            record_written()
+            digest = send_digest(settings, store=store, dry_run=mail_dir / "digest")
+        finally:
+            store.close()
     if result.kept:
         click.echo(f"kept {len(result.kept)} file(s) the demo did not make (or that changed since): "
                    f"{first_few(result.kept)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -215,11 +216,35 @@ def test_the_files_a_run_cut_short_had_written_are_replaced_by_the_next_run(tmp_
     for name in fixed_files():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(f"the demo's {name}")
-    record_written(folder)  # then the run stops (Ctrl-C during its crawl)
+    record_written(folder, ())  # then the run stops (Ctrl-C during its crawl)
     (folder / "clausewatch.db").write_text("the cut run's store")
 
     assert prepare_folder(folder) == ()
     assert sorted(p.name for p in folder.iterdir()) == [MARKER]
+
+
+def test_a_run_stopped_after_its_emails_and_site_leaves_them_to_the_next_run_not_as_an_operators(tmp_path):
+    # The next run kept the stopped run's emails and pages as files the demo did not make ("kept 187 file(s)"), and
+    # wrote its own emails beside them: 001-004 for two alerts.
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    runner = CliRunner()
+    assert runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)]).exit_code == 0
+    (folder / "notes.txt").write_text("mine")
+    shutil.rmtree(folder / "mail" / "digest")
+    (folder / "mail" / "digest").write_text("a file where the digest's folder goes: the run stops at its last stage")
+
+    stopped = runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+    assert stopped.exit_code == 2 and "mail/digest" in stopped.output
+    assert len(list((folder / "mail" / "alerts").glob("*.eml"))) == 2 and (folder / "site" / "index.html").is_file()
+
+    (folder / "mail" / "digest").unlink()
+    again = runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+    assert again.exit_code == 0, again.output
+    assert "kept 1 file(s) the demo did not make (or that changed since): notes.txt" in again.output
+    assert sorted(p.name for p in (folder / "mail" / "alerts").iterdir()) == [
+        "001-compliance@example.org.eml", "002-ai-watch@example.org.eml"]
+    assert (folder / "notes.txt").read_text() == "mine"
 
 
 def test_a_marker_of_a_run_cut_short_in_the_previous_release_is_read(tmp_path):
