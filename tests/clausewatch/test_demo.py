@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shlex
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -245,6 +247,27 @@ def test_a_run_stopped_after_its_emails_and_site_leaves_them_to_the_next_run_not
     assert sorted(p.name for p in (folder / "mail" / "alerts").iterdir()) == [
         "001-compliance@example.org.eml", "002-ai-watch@example.org.eml"]
     assert (folder / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a small filesystem of its own is mounted (tmpfs): root only, as in CI")
+def test_alerts_a_full_disk_kept_from_being_written_are_errors_and_the_demo_exits_1(tmp_path):
+    # They were counted as written, the demo exited 0, and the alerts' folder was empty.
+    folder = tmp_path / "demo"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)]).exit_code == 0
+    alerts = folder / "mail" / "alerts"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(alerts)], check=True)  # emails of 35 KB
+    try:
+        result = runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+        written = sorted(path.name for path in alerts.iterdir())
+    finally:
+        subprocess.run(["umount", str(alerts)], check=True)
+
+    assert result.exit_code == 1, result.output
+    assert "alerts:   1 (and 1 not written) email(s) for 4 change(s)" in result.output
+    assert result.stderr.count("was not written") == 1 and "<compliance@example.org> was not written: " in result.stderr
+    assert written == ["002-ai-watch@example.org.eml"]
+    assert "digest:   2 email(s)" in result.output and (folder / "site" / "index.html").is_file()
 
 
 def test_a_marker_of_a_run_cut_short_in_the_previous_release_is_read(tmp_path):
