@@ -49,6 +49,7 @@ def command(settings, source: Path, destination: Path | None, convert: bool, for
     sources, unloadable = declaration_sources(source)
     if not sources and not unloadable:
         raise click.BadParameter(f"no Open Terms Archive declaration (*.json) in {source}", param_hint="SOURCE")
+    created = not catalog.exists()
     catalog.mkdir(parents=True, exist_ok=True)
     importer = CatalogImport(catalog, convert=convert, force=force)
     counts: Counter[str] = Counter()
@@ -66,6 +67,8 @@ def command(settings, source: Path, destination: Path | None, convert: bool, for
         raise
     click.echo(_summary(counts, total, catalog))
     if any(counts[status] for status in FAILURES):
+        if created and not any(catalog.iterdir()):  # refused, and nothing imported: no empty catalog as if some were
+            catalog.rmdir()
         raise click.exceptions.Exit(EXIT_BAD_INPUT)
 
 

@@ -135,7 +135,10 @@ def read_timestamp(value: Any, path: KeyPath) -> datetime:
             raise InvalidDeclarationError(path, f"{expected}, found {value!r}") from None
     if not isinstance(moment, datetime) or moment.tzinfo is None:
         raise InvalidDeclarationError(path, f"{expected}, found {value!r}")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59-05:00 is in year 10000 in UTC, which no datetime holds
+        raise InvalidDeclarationError(path, f"{expected}, found {value!r}, out of range in UTC") from None
 
 
 def read_filters(value: Any, path: KeyPath) -> tuple[str, ...]:

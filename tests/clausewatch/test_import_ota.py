@@ -117,6 +117,25 @@ def test_invalid_declaration_is_reported_and_skipped(settings: Settings, tmp_pat
     assert not settings.catalog.exists()
 
 
+def test_an_import_of_nothing_valid_leaves_no_empty_catalog_behind(settings: Settings, tmp_path: Path) -> None:
+    # A history dated in year 0 in UTC was a traceback; once refused, the empty --to folder stayed, as if imported.
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "X.json").write_text(json.dumps({"name": "X", "terms": {"Privacy Policy": {
+        "fetch": "https://x.example/p", "select": "main"}}}))
+    (source / "X.history.json").write_text(json.dumps({"Privacy Policy": [{
+        "fetch": "https://x.example/o", "select": "main", "validUntil": "0001-01-01T00:00:00+01:00"}]}))
+    (tmp_path / "kept").mkdir()
+
+    result = run(settings, "--to", tmp_path / "new" / "catalog", source)
+    assert result.exit_code == 2 and "validUntil: expected an ISO 8601 date-time" in result.stderr
+    assert "out of range in UTC" in result.stderr
+    assert not (tmp_path / "new" / "catalog").exists()
+
+    assert run(settings, "--to", tmp_path / "kept", source).exit_code == 2
+    assert (tmp_path / "kept").is_dir()  # a folder it did not make stays, empty as it was
+
+
 def test_names_the_catalog_would_not_load_are_invalid_and_hidden_files_are_no_declarations(
         settings: Settings, tmp_path: Path) -> None:
     # Each was skipped without a word, or (.Hidden.json) reported imported where the catalog never reads it.

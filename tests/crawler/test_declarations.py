@@ -361,6 +361,9 @@ def test_every_bad_document_of_a_file_is_reported(tmp_path: Path) -> None:
         ({"Privacy Policy": [{"fetch": "https://x.example/old", "validUntil": "2024-01-01T00:00:00"}]},
          "Privacy Policy[0].validUntil", "with time zone"),
         ({"Privacy Policy": {"fetch": "https://x.example/old"}}, "Privacy Policy", "list of past declarations"),
+        # Year 0 in UTC: a traceback (OverflowError) in every command that loads the catalog.
+        ({"Privacy Policy": [{"fetch": "https://x.example/old", "validUntil": "0001-01-01T00:00:00+01:00"}]},
+         "Privacy Policy[0].validUntil", "out of range in UTC"),
         ({"Privacy Notice": []}, "Privacy Notice", "unknown document type"),
     ],
 )
@@ -397,6 +400,9 @@ YAML_ERRORS = [
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    history:\n"
      "      - {valid_until: 2024-03-18, url: 'https://x.example/old'}\n",
      "documents[0].history[0].valid_until", "with time zone", 6),
+    ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    history:\n"
+     "      - {valid_until: '9999-12-31T23:59:59-05:00', url: 'https://x.example/old'}\n",
+     "documents[0].history[0].valid_until", "out of range in UTC", 6),
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    fetch: https://x.example/p\n",
      "documents[0].fetch", "unknown key", 5),
     ("name: X\ndocuments:\n  - type: Privacy Policy\n    url: https://x.example/p\n    volatile:\n"
