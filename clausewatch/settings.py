@@ -69,6 +69,7 @@ def bounded(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
     @expects(what)
     def convert(value: Any) -> Any:
         # YAML reads `2.5` and `yes` as a float and a bool, which int() would silently make 2 and 1.
+        # A bool is an int to isinstance: it is refused here, with its own message.
         if isinstance(value, bool) or (kind is int and isinstance(value, float) and not value.is_integer()):
             raise ValueError(f"{value!r} is not {what}")
         number = kind(value)
@@ -76,6 +77,7 @@ def bounded(kind: type, low: float, high: float = math.inf, *, what: str) -> Cal
             raise ValueError(f"{number} is out of range")
         return number
 
+    convert.yaml_kinds = (int, float)  # type: ignore[attr-defined]
     return convert
 
 
@@ -147,6 +149,11 @@ COUNT = bounded(int, 0, what="a whole number, 0 or more")
 CRAWL_DELAY_SECONDS = bounded(float, 0, 3600, what="a number of seconds from 0 to 3600")
 PER_DOMAIN = bounded(int, 1, 100, what="a whole number from 1 to 100")
 WORKERS = bounded(int, 0, 64, what="a whole number from 0 to 64")
+# Retried with a back-off of up to two minutes each: 20 is most of an hour on one page.
+RETRIES = bounded(int, 0, 20, what="a whole number from 0 to 20")
+# A lock is renewed while its job runs, so a long one is never needed; a day is a typo's ceiling (a lease beyond
+# year 9999 was a traceback in `run` and killed the renewing thread).
+LEASE_SECONDS = bounded(int, 1, 86400, what="a number of seconds from 1 to 86400")
 AUTO = "auto"
 # ANALYSIS_WORKERS=auto starts a worker for a crawl whose first batch holds this many documents never fetched
 # (clausewatch.crawling.AdaptiveAnalyzer; benchmarks/first_crawl.py, decision 0014).
@@ -159,6 +166,9 @@ def workers(value: Any) -> int | str:
     if isinstance(value, str) and value.strip().lower() == AUTO:
         return AUTO
     return WORKERS(value)
+
+
+workers.yaml_kinds = (int, float)  # type: ignore[attr-defined]
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -178,7 +188,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", PER_DOMAIN),
     Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.",
             bounded(float, 0.001, what="a number of seconds, 0.001 or more")),
-    Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts.", COUNT),
+    Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts.", RETRIES),
     Setting("CRAWL_MAX_BYTES", 20 * 1024 * 1024, "Largest body accepted, in bytes.", POSITIVE),
     Setting("CRAWL_SHRINK_RATIO", 0.5,
             "A new text shorter than this share of the previous version is a suspicious shrink.",
@@ -208,7 +218,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_KEY", "", "Ed25519 private key that signs the capture log after every crawl (made by `init`, "
             "mode 0600); empty means HOME/keys/capture-log.key. Its public key is PATH.pub."),
     Setting("JOB_LEASE_SECONDS", 300,
-            "Seconds a job's run lock lasts unless renewed; a holder that died frees it after this.", POSITIVE),
+            "Seconds a job's run lock lasts unless renewed; a holder that died frees it after this.", LEASE_SECONDS),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -266,6 +276,11 @@ class Settings:
 
 
 def _coerce(setting: Setting, value: Any, source: str) -> Any:
+    if isinstance(value, str) and setting.name not in PATH_SETTINGS and not _is_utf8(value):
+        # A byte that is not UTF-8 in the environment (kept as a lone surrogate): sent in a header or written in a
+        # page, it failed at use, after a crawl had recorded every page as failed.
+        shown = "(not shown: a secret)" if setting.name in SECRET_SETTINGS else ascii(value)
+        raise SettingsError(f"{source}: {setting.name} is not valid UTF-8: {shown}")
     if setting.type is bool and isinstance(value, str):
         lowered = value.strip().lower()
         if lowered in ("1", "true", "yes", "on"):
@@ -279,6 +294,39 @@ def _coerce(setting: Setting, value: Any, source: str) -> Any:
         # A URL that is not one may still hold a password where without_password would not look for it.
         got = "something else (not shown: it may hold a password)" if setting.name in URL_SETTINGS else repr(value)
         raise SettingsError(f"{source}: {setting.name} expects {setting.type.__name__}, got {got}") from None
+
+
+# Settings holding a path: a file name on Linux may be any bytes, kept as they are.
+PATH_SETTINGS = frozenset({"HOME", "BLOBS", "CATALOG", "SCHEDULES", "SUBSCRIBERS", "SITE_DIR", "BROWSER_PATH",
+                           "LOG_KEY"})
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _yaml_kinds(read: Callable[[Any], Any]) -> tuple[type, ...]:
+    """The YAML values other than text a setting's reader takes: a number, true or false, a list of networks."""
+    if read is bool:
+        return (bool,)
+    if read is networks:
+        return (list,)
+    return getattr(read, "yaml_kinds", ())
+
+
+def _check_yaml_kind(setting: Setting, value: Any, where: str) -> None:
+    """A config file's value is text, or a kind of value the setting takes: its `~`, a list or a number where text
+    goes became "None", "['a']" or "5" by str(), and a HOME of `~` made a store in a folder named None."""
+    if isinstance(value, str) or isinstance(value, _yaml_kinds(setting.type)):
+        return
+    expected = "text" if setting.type is str else setting.type.__name__
+    quote = " (in quotes it is text)" if isinstance(value, (bool, int, float)) else ""
+    got = "a value not shown (a secret)" if setting.name in SECRET_SETTINGS else repr(value)
+    raise SettingsError(f"{where}: {setting.name} expects {expected}, got {got}{quote}")
 
 
 def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
@@ -308,6 +356,7 @@ def _read_config_lines(path: Path) -> dict[str, tuple[Any, int]]:
             raise SettingsError(f"{where}: unknown setting {key!r}")
         if name in values:  # "CRAWL_DELAY" and "clausewatch_crawl_delay": one would win unsaid
             raise SettingsError(f"{where}: {key!r} sets {name} again (line {values[name][1]} set it already)")
+        _check_yaml_kind(_BY_NAME[name], value, where)
         values[name] = (_coerce(_BY_NAME[name], value, where), lines.get(str(key), 1))
     _warn_if_exposed(path, {name: value for name, (value, _line) in values.items()})
     return values

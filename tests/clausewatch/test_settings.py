@@ -140,10 +140,61 @@ def test_allowed_networks_are_parsed_and_a_bad_one_names_the_setting():
     # Ceilings (review of 2026-12-01): a delay of 1e300 s never ended, not even on SIGTERM.
     ("CRAWL_DELAY", "1e300"), ("CRAWL_DELAY", "3601"), ("CRAWL_CONCURRENCY", "99999999999999999999"),
     ("ANALYSIS_WORKERS", "99999"),
+    # A lease past year 9999 was a traceback in `run` and killed the thread renewing it; retries without end hung a
+    # crawl of a refused port (review of 2026-12-02).
+    ("JOB_LEASE_SECONDS", "99999999999999999999999"), ("JOB_LEASE_SECONDS", "86401"), ("CRAWL_RETRIES", "21"),
 ])
 def test_a_value_out_of_range_names_the_setting_and_what_it_takes(name, value):
     with pytest.raises(SettingsError, match=f"CLAUSEWATCH_{name}: {name} expects (a|one of) .*, got '{value}'"):
         load_settings({f"CLAUSEWATCH_{name}": value})
+
+
+@pytest.mark.parametrize("line, said", [
+    # str() made these "None", "[1]" and "5": `init` made a store in a folder named None.
+    ("HOME: ~", "HOME expects text, got None"),
+    ("HOME: [1]", "HOME expects text, got [1]"),
+    ("CATALOG: 5", "CATALOG expects text, got 5 (in quotes it is text)"),
+    ("USER_AGENT: [a]", "USER_AGENT expects an identifying User-Agent on one line (the crawler's name and a contact "
+                        "URL), got ['a']"),
+    ("DATABASE_URL: {a: 1}", "DATABASE_URL expects text, got {'a': 1}"),
+    ("SMTP_STARTTLS: 5", "SMTP_STARTTLS expects bool, got 5 (in quotes it is text)"),  # it was true
+    ("SMTP_PASSWORD: 123456", "SMTP_PASSWORD expects text, got a value not shown (a secret) (in quotes it is text)"),
+])
+def test_a_config_value_of_a_kind_the_setting_cannot_mean_is_refused_at_its_line(tmp_path, line, said):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"CRAWL_DELAY: 1\n{line}\n")
+    with pytest.raises(SettingsError) as refused:
+        load_settings({}, config_file=config)
+    assert str(refused.value) == f"{config}:2: {said}"
+    assert "123456" not in str(refused.value)
+
+
+@pytest.mark.parametrize("line, field, value", [
+    ("CRAWL_DELAY: 2", "crawl_delay", 2.0), ("SMTP_STARTTLS: no", "smtp_starttls", False),
+    ("CRAWL_ALLOWED_NETWORKS: [10.0.0.0/8]", "crawl_allowed_networks", ("10.0.0.0/8",)),
+    ("ANALYSIS_WORKERS: 2", "analysis_workers", 2), ("SMTP_PASSWORD: '123456'", "smtp_password", "123456"),
+])
+def test_config_values_of_the_kinds_settings_take_are_read(tmp_path, line, field, value):
+    config = tmp_path / "config.yaml"
+    config.write_text(line + "\n")
+    config.chmod(0o600)  # a password in a file others can read is refused
+    assert getattr(load_settings({}, config_file=config), field) == value
+
+
+@pytest.mark.parametrize("name", ["BASE_URL", "USER_AGENT", "MAIL_FROM", "SMTP_PASSWORD"])
+def test_a_setting_holding_a_byte_that_is_not_utf8_is_refused_before_use(name):
+    # A User-Agent with one such byte failed every request: the crawl recorded each page as a failure (robots.txt),
+    # and BASE_URL failed halfway through writing the site, both with a traceback.
+    value = b"http://x.example/\xff".decode("utf-8", "surrogateescape")
+    with pytest.raises(SettingsError) as refused:
+        load_settings({f"CLAUSEWATCH_{name}": value})
+    assert str(refused.value).startswith(f"environment CLAUSEWATCH_{name}: {name} is not valid UTF-8: ")
+    assert ("x.example" in str(refused.value)) == (name != "SMTP_PASSWORD")  # a secret is never shown
+
+
+def test_a_path_setting_may_hold_any_bytes_as_a_linux_file_name_does(tmp_path):
+    home = str(tmp_path / b"h\xff".decode("utf-8", "surrogateescape"))
+    assert str(load_settings({"CLAUSEWATCH_HOME": home}).home) == home
 
 
 def test_a_log_level_is_read_in_any_case_and_the_edges_of_a_range_are_taken(tmp_path):
