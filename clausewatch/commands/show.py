@@ -117,6 +117,10 @@ class _Found:
 
 def _lookup(store, record_id: str, moment: datetime) -> _Found:
     try:
+        record_id.encode("utf-8")
+    except UnicodeEncodeError:  # a byte of the shell's that is not UTF-8: no id holds one, and the database refuses
+        raise ShowError(f"no document or provision record {record_id!a} in the store") from None
+    try:
         provision = None
         document_id = record_id
         if record_id.upper().startswith("CW-P-"):

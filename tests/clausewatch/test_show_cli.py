@@ -100,6 +100,9 @@ def test_a_date_before_the_first_capture_is_a_one_line_error(home):
     # Past year 9999 once in UTC: --cite ended in an OverflowError traceback (review of 2026-12-02).
     (("show", "CW-P-000001", "--at", "9999-12-31T20:00-05:00", "--cite"), "--at: '9999-12-31T20:00-05:00' is out of "
                                                                            "the range of dates (years 1 to 9999 in UTC)"),
+    # A byte that is not UTF-8, as a shell passes it: a traceback from the database driver (review of 2026-12-02).
+    (("show", b"CW-D-\xff".decode("utf-8", "surrogateescape")), "no document or provision record 'CW-D-\\udcff'"),
+    (("show", b"CW-P-\xff".decode("utf-8", "surrogateescape")), "no document or provision record 'CW-P-\\udcff'"),
 ])
 def test_bad_input_is_a_one_line_error_with_exit_2(home, args, expected):
     result = _run(home[0], *args)
