@@ -244,12 +244,16 @@ class DirectoryMailer:
     def send(self, message: EmailMessage) -> Path:
         self._count += 1
         recipient = re.sub(r"[^A-Za-z0-9@._-]", "_", message["To"].addresses[0].addr_spec)
-        path = self.folder / f"{self._count:03d}-{recipient}.eml"
+        # A file name holds 255 bytes; an address may be longer (a 2000-character local part passed the subscribers'
+        # check, then failed every dry run). The number keeps the name unique, the message says the whole address.
+        path = self.folder / f"{self._count:03d}-{recipient[:RECIPIENT_IN_NAME]}.eml"
         if not write_whole(path, bytes(message), replace=False):  # never onto a file already there
             raise FileExistsError(errno.EEXIST, "a file of that name is already there", str(path))
         return path
 
 
+# How much of the recipient's address a dry run's file name shows.
+RECIPIENT_IN_NAME = 120
 # The number a dry run gives the messages it writes (``NNN-`` at the start of the file's name).
 _MESSAGE_NUMBER = re.compile(r"(\d{3,})-.*\.eml")
 

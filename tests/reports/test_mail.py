@@ -133,6 +133,16 @@ def test_dry_run_writes_parseable_eml_files(tmp_path):
     assert parsed.get_body(("plain",)).get_content().strip() == "plain body"
 
 
+def test_a_dry_run_to_an_address_longer_than_a_file_name_writes_it_under_a_shortened_name(tmp_path):
+    # "File name too long": a 2000-character local part passed the subscribers' check and failed every dry run.
+    address = "a" * 2000 + "@example.com"
+    [delivery] = deliver([_message(address)], DirectoryMailer(tmp_path / "out"))
+    assert delivery.ok, delivery.error
+    assert delivery.path.name == "001-" + "a" * 120 + ".eml"
+    parsed = email.message_from_bytes(delivery.path.read_bytes(), policy=email.policy.default)
+    assert parsed["To"].addresses[0].addr_spec == address
+
+
 def test_a_dry_run_into_a_folder_already_used_numbers_on_and_overwrites_nothing(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
