@@ -216,8 +216,10 @@ def _made(folder: Path, kept: tuple[str, ...]) -> str:
 
 
 def fixed_files() -> tuple[str, ...]:
-    """The files a run writes whole at places of its own choosing: its subscribers and one declaration a platform."""
-    return ("subscribers.yaml", *sorted({f"catalog/{document.platform}.yaml" for document in DOCUMENTS}))
+    """The files a run writes whole at places of its own choosing: its settings, its subscribers and one
+    declaration a platform."""
+    return ("config.yaml", "subscribers.yaml",
+            *sorted({f"catalog/{document.platform}.yaml" for document in DOCUMENTS}))
 
 
 def _refuse_overwrites(folder: Path, listed: dict[str, str]) -> None:
@@ -228,6 +230,11 @@ def _refuse_overwrites(folder: Path, listed: dict[str, str]) -> None:
 
     changed = [relative for relative in fixed_files()
                if ((folder / relative).exists() or (folder / relative).is_symlink()) and not as_written(folder / relative)]
+    # Its site's pages are written anew too, where they were: one edited since would be overwritten (and was, while
+    # the run said it kept it). Its manifest is the build's own record, rewritten by any build.
+    changed += [relative for relative in listed if relative.startswith("site/") and relative != f"site/{SITE_MANIFEST}"
+                and ((folder / relative).exists() or (folder / relative).is_symlink())
+                and not as_written(folder / relative)]
     if changed:
         raise DemoFolderError(f"demo --out: {first_few(changed)} in {folder} changed since the demo wrote it (or the "
                               "demo did not make it), and the demo writes it anew; the folder was left untouched: "
@@ -314,6 +321,9 @@ def run_demo(settings: Settings, folder: Path, echo: Callable[[str], None] = pri
     open_store(demo_settings, "create").close()
     # Two readers with different filters, so the dry-run emails show per-subscriber selection.
     write_whole(demo_settings.subscribers, DEMO_SUBSCRIBERS.encode())
+    # The explore commands (HOME given) read the settings they do not pass from here: their `site` is the demo's,
+    # byte for byte, and rewrites none of the pages the next run removes as made, unchanged.
+    write_whole(folder / "config.yaml", yaml.safe_dump({"BASE_URL": demo_settings.base_url}).encode())
     ensure_log_key(demo_settings)
     reports = []
     with LocalSite() as site:

@@ -93,7 +93,7 @@ def test_a_second_demo_removes_only_the_files_the_first_made_unchanged(tmp_path)
     # A second run removed the whole folder: notes added to it and the explore commands' output went with it.
     folder = tmp_path / "demo"
     prepare_folder(folder)
-    for name in ("clausewatch.db", "site/index.html", "site/records/r.html", "site/notes.html"):
+    for name in ("clausewatch.db", "site/index.html", "site/records/r.html", "mail/alerts/001-a@example.org.eml"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(f"the demo's {name}")
     record_made(folder, ())
@@ -101,13 +101,14 @@ def test_a_second_demo_removes_only_the_files_the_first_made_unchanged(tmp_path)
     (folder / "mine").mkdir()
     (folder / "mine" / "q.txt").write_text("mine too")
     (folder / "site" / "extra.html").write_text("added to the site")
-    (folder / "site" / "notes.html").write_text("the demo's page, edited since")
+    (folder / "mail" / "alerts" / "001-a@example.org.eml").write_text("the demo's email, edited since")
 
     kept = prepare_folder(folder)
 
-    assert kept == ("mine/q.txt", "my-notes.txt", "site/extra.html", "site/notes.html")
+    # An edited email stays (the next run numbers its own on); an edited page stops the run (the test below).
+    assert kept == ("mail/alerts/001-a@example.org.eml", "mine/q.txt", "my-notes.txt", "site/extra.html")
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == [
-        MARKER, "mine/q.txt", "my-notes.txt", "site/extra.html", "site/notes.html"]
+        MARKER, "mail/alerts/001-a@example.org.eml", "mine/q.txt", "my-notes.txt", "site/extra.html"]
     assert not (folder / "site" / "records").exists()  # emptied of the demo's files, so removed
 
 
@@ -268,6 +269,31 @@ def test_alerts_a_full_disk_kept_from_being_written_are_errors_and_the_demo_exit
     assert result.stderr.count("was not written") == 1 and "<compliance@example.org> was not written: " in result.stderr
     assert written == ["002-ai-watch@example.org.eml"]
     assert "digest:   2 email(s)" in result.output and (folder / "site" / "index.html").is_file()
+
+
+def test_a_demo_page_edited_since_stops_the_next_run_and_the_explore_site_changes_none(tmp_path):
+    # The next run wrote its site over an edited page while saying it had kept it; the explore commands' `site`,
+    # built with another base URL, rewrote every page, so the next run took them all for an operator's.
+    folder = tmp_path / "demo"
+    runner = CliRunner()
+    first = runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+    assert first.exit_code == 0, first.output
+    explore = first.output.split("explore the demo's store:\n", 1)[1].splitlines()
+    [site] = [shlex.split(line)[1:] for line in explore if shlex.split(line)[1] == "site"]
+    built = runner.invoke(main, site)
+    assert built.exit_code == 0 and " 0 written," in built.output, built.output
+
+    again = runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+    assert again.exit_code == 0 and "kept" not in again.output, again.output
+
+    page = folder / "site" / "platforms" / "bluesky.html"
+    page.write_text(page.read_text() + "<!-- my note -->")
+    before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    refused = runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+    assert refused.exit_code == 2
+    assert "site/platforms/bluesky.html in " in refused.output and "changed since the demo wrote it" in refused.output
+    assert page.read_text().endswith("<!-- my note -->")
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before
 
 
 def test_a_marker_of_a_run_cut_short_in_the_previous_release_is_read(tmp_path):
