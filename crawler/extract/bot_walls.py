@@ -13,7 +13,10 @@ _BOT_WALL_TITLE = re.compile(
     r"^\s*(?:just a moment|attention required|please wait|checking your browser|verifying you are human"
     r"|access denied|access to this page has been denied|are you a robot|robot check|human verification"
     r"|verify you are (?:a )?human|are you (?:a )?human|verifying your browser|bot verification"
-    r"|security check|pardon our interruption|request blocked|ddos-guard|one more step|captcha)",
+    r"|security check|pardon our interruption|request blocked|ddos-guard|one more step|captcha"
+    # Consent interstitials shown in place of the page (Google's, and the same wording elsewhere): seen twice, a
+    # shrink is confirmed, and the wall became the policy's version.
+    r"|before you continue\b|bevor sie (?:zu \S+ )?weitergehen|avant d'acc[eé]der)",
     re.I,
 )
 # Markers of challenge pages; only trusted when the page has little text, since
@@ -66,6 +69,12 @@ _SERVER_ERROR = re.compile(
     rf"|temporarily\s+unavailable){_THEN_END}", re.I)
 _SIGN_IN = re.compile(r"^\W*(?:please\s+)?(?:(?:sign|log)\s*(?:in|on)|login)(?:\s+to\s+(?:continue|your\s+account))?"
                       rf"{_THEN_END}", re.I)
+# A redirect's stub served as a page (IIS's "Object moved", "Document Moved"): six characters of "Moved" were once
+# archived as a policy's version.
+_MOVED = re.compile(rf"^\W*(?:(?:the\s+)?(?:document|object|page)\s+(?:has\s+)?(?:moved|been\s+moved)){_THEN_END}",
+                    re.I)
+# A page whose few words stand beside a frame holding the text (an embedded policy service, a frameset).
+_FRAMED_WORDS = 30
 _PASSWORD_FIELD = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
 
 
@@ -127,10 +136,14 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
     """Raise ``http_4xx`` or ``http_5xx`` when a page with little text says, in its title or (a whole page) its first
     heading, that it is an error: not found, another HTTP error ("403 Forbidden", "Error 503"), down for maintenance,
     or a sign-in form. A site's error page served with a 200 is a failure, never a version (SPEC §4). The title
-    speaks for the page even when a selected section of it is what is kept."""
+    speaks for the page even when a selected section of it is what is kept, and a title saying "not found" does
+    whatever the page's length: a soft 404 may list dozens of help articles under "Page not found"."""
+    title = _title(soup)[:_TITLE_CHARS].replace("\u2019", "'")
+    if _NOT_FOUND.search(title):
+        raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' page ({title[:80]!r})")
     if len(markdown) >= _SHORT_PAGE:
         return
-    said = [_title(soup)]
+    said = [title]
     if whole_page:
         said.append(next((line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")), ""))
     for text in said:
@@ -144,6 +157,33 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
             raise ExtractionError("http_4xx", f"{url} answered 200 with an error page ({text[:80]!r})")
         if _SERVER_ERROR.search(text):
             raise ExtractionError("http_5xx", f"{url} answered 200 with an error or maintenance page ({text[:80]!r})")
+        if _MOVED.search(text):
+            raise ExtractionError("redirect_refused", f"{url} answered 200 with a page saying it moved "
+                                                      f"({text[:80]!r}): declare its new URL")
         if _SIGN_IN.search(text) and _PASSWORD_FIELD.search(html):
             raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
                                               "is behind a login")
+
+
+_FRAME_TAG = re.compile(r"<i?frame\b", re.I)
+
+
+def frame_in(roots: list, html: str) -> str | None:
+    """The ``src`` of the first frame in ``roots`` (before cleaning drops it), looked for only in a page holding one."""
+    if not _FRAME_TAG.search(html):
+        return None
+    for root in roots:
+        if (frame := root.find(("iframe", "frame"), src=True)) is not None:
+            return str(frame["src"])
+    return None
+
+
+def check_framed(frame: str | None, markdown: str, url: str) -> None:
+    """Raise ``empty`` when what was kept is a few words beside a frame: the text is the frame's page (a policy
+    embedded from a service, a frameset's ``noframes`` apology), and a heading alone became the version."""
+    if frame is None or len(markdown.split()) >= _FRAMED_WORDS:
+        return
+    from urllib.parse import urljoin
+
+    raise ExtractionError("empty", f"only {markdown.strip()[:40]!r} left after extraction of {url}: the text is in a "
+                                   f"frame ({urljoin(url, frame)[:200]}); declare that URL")

@@ -32,6 +32,27 @@ _SCREEN_READER = re.compile(r"\b(?:sr-only|visually-hidden|screen-reader-text|sk
 # The declarations that hide; the last of a property wins ("display:none;display:block" shows the text).
 _HIDING = re.compile(r"(?:^|;)\s*(display|visibility)\s*:\s*([^;]*)", re.I)
 _CONTENT_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# What a consent banner gives to click: form controls, or a link styled as a button ("Accept").
+_CONTROLS = ("button", "input", "select", "form")
+_BUTTONISH = re.compile(r"btn|button|accept|agree|dismiss|reject", re.I)
+_BANNER_TEXT = 1000
+
+
+def _policy_text(tag: Tag) -> bool:
+    """Whether an element marked as a consent banner is the policy's own text: a heading (ids are made from their
+    words: "Cookie consent"), or a section with a heading or a long text and nothing to click. A banner has buttons;
+    "Cookie consent" in a privacy policy, or a cookie notice's whole text in a "cookie-notice-content", does not, and
+    went missing from the version without a word."""
+    if tag.name in _HEADINGS:
+        return True
+    if tag.find(_CONTROLS) is not None or tag.find(_button_link) is not None:
+        return False
+    return tag.find(_HEADINGS) is not None or len(tag.get_text(" ", strip=True)) > _BANNER_TEXT
+
+
+def _button_link(tag: Tag) -> bool:
+    return tag.name == "a" and (tag.get("role") == "button" or bool(_BUTTONISH.search(" ".join(tag.get("class", ())))))
 
 
 def _hidden_by(style: str) -> bool:
@@ -83,7 +104,11 @@ class Cleaner:
         if (style := attrs.get("style")) and _hidden_by(style):
             return True
         marks = f"{attrs.get('id', '')} {' '.join(attrs.get('class', ()))}"
-        return bool(marks.strip()) and bool(_CONSENT.search(marks) or _SCREEN_READER.search(marks))
+        if not marks.strip():
+            return False
+        if _SCREEN_READER.search(marks):
+            return True
+        return bool(_CONSENT.search(marks)) and not _policy_text(tag)
 
     def _rewrite_link(self, tag: Tag) -> None:
         href = tag.get("href")

@@ -12,7 +12,14 @@ from markdownify import MarkdownConverter
 from analysis.domain import SourceSpec
 from analysis.volatile import VolatileRules
 from crawler.extract.body import charset, decode
-from crawler.extract.bot_walls import check_error_page, check_markers, check_script_redirect, check_title
+from crawler.extract.bot_walls import (
+    check_error_page,
+    check_framed,
+    check_markers,
+    check_script_redirect,
+    check_title,
+    frame_in,
+)
 from crawler.extract.cleaning import Cleaner
 from crawler.extract.errors import ExtractionError
 from crawler.extract.selection import remove_matches, select_roots
@@ -117,12 +124,14 @@ def html_markdown(body: bytes, content_type: str | None, url: str, source: Sourc
     for rule in source.remove:
         remove_matches(soup, rule)
     roots = select_roots(soup, source.select, url, html) if source.select else [soup.body or soup]
+    frame = frame_in(roots if source.select else [soup], html)
     cleaner = Cleaner(base, url, furniture=not source.select, volatile=volatile)
     for root in roots:
         cleaner.clean(root)
     markdown = _tidy("\n\n".join(_CONVERTER.convert_soup(root) for root in roots))
     check_markers(html, url, len(markdown), text=None if source.select else markdown)
     check_error_page(soup, html, markdown, url, whole_page=not source.select)
+    check_framed(frame, markdown, url)
     if not source.select:  # judged on the whole page: a selected section is short by choice
         check_script_redirect(html, markdown, url)
     return markdown

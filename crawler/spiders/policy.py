@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -209,6 +210,9 @@ def _asked_if_changed(response: Response) -> bool:
 # reach its end tag. Searched in the last bytes only: what follows it is whitespace or a comment, or a few stray tags.
 _HTML_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 _END_WINDOW = 4096
+# A PHP script that died mid-page ("Fatal error: Allowed memory size … exhausted … on line 4921"): the page is cut
+# where it died, its end tag often missing, and sent as a whole 200. PHP writes the error where the output stops.
+_SCRIPT_DIED = re.compile(rb"<b>(?:Fatal|Parse) error</b>:.{0,600}? on line <b>\d+</b>", re.IGNORECASE | re.DOTALL)
 
 
 def _failure_of(response: Response) -> tuple[str, str] | None:
@@ -219,10 +223,22 @@ def _failure_of(response: Response) -> tuple[str, str] | None:
             " to a request that asked for nothing conditional" if response.status == 304 else "")
     if response.status == 206:
         return "truncated", f"HTTP 206 (a part of the page) from {response.url} to a request for all of it"
+    if (redirected := response.meta.get("redirect_urls")) and _is_home(response.url) and not _is_home(redirected[0]):
+        # How a site says a page is gone: its home page became the policy's new version, every clause "removed".
+        return "http_4xx", (f"{redirected[0]} redirects to the home page of its site ({response.url}): the document "
+                            "is gone or moved; declare its new URL")
+    if _looks_html(response) and _SCRIPT_DIED.search(response.body[-_END_WINDOW:]):
+        return "http_5xx", f"{response.url} ended in a server error (a script died mid-page): cut short at the source"
     if "partial" in response.flags and _looks_html(response) and not _HTML_END.search(response.body[-_END_WINDOW:]):
         return "truncated", (f"{response.url} ended when the server closed the connection, without a stated length, "
                              "before the page's end tag: cut short in transit")
     return None
+
+
+def _is_home(url: str) -> bool:
+    """Whether ``url`` is its site's root page (``/``, no query)."""
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
 
 
 def _looks_html(response: Response) -> bool:

@@ -94,6 +94,10 @@ FAULTS = {
     "/to-file": (Page(status=302, headers={"Location": "file:///etc/passwd"}), "redirect_refused"),
     "/giant": (Page(b"<p>" + b"x" * 100_000 + b"</p>", chunks=40), "too_large"),
     "/binary": (Page(bytes(range(256)) * 40, content_type="application/octet-stream"), "not_text"),
+    # A whole, chunked 200 whose PHP died after section 4: sections 5-7 were "removed" in a new version.
+    "/died": (Page(b"<html><body><main><h1>Terms</h1><h2>1. Use</h2><p>You may use the service.</p><br />\n<b>Fatal "
+                   b"error</b>:  Allowed memory size of 134217728 bytes exhausted (tried to allocate 20480 bytes) in "
+                   b"<b>/var/www/terms.php</b> on line <b>4921</b><br />\n", chunks=3), "http_5xx"),
 }
 
 
@@ -110,6 +114,27 @@ def test_each_fault_page_is_a_failed_fetch_and_never_a_version(sqlite_url, tmp_p
     assert got == {path: ("failed", kind) for path, (_page, kind) in FAULTS.items()}
     assert all(store.history.current_version(d.id) is None for d in store.catalog.documents())
     store.close()
+
+
+def test_a_policy_url_that_redirects_to_the_home_page_is_a_failure_not_its_new_version(store, site, run_crawl):
+    # The home page (more than half the policy's length, so no shrink) became version 2: every clause "removed".
+    policy = b"<html><body><main><h1>Privacy</h1>" + b"<p>We keep your data for 30 days.</p>" * 20 + b"</main></body></html>"
+    home = b"<html><body><main><h1>Welcome to Example</h1>" + b"<p>Our products are great.</p>" * 40 + b"</main></body></html>"
+    site.set("/privacy", Page(policy))
+    site.set("/", Page(home))
+    site.set("/legal/privacy", Page(policy.replace(b"30 days", b"60 days")))
+    platforms = [platform("acme", document("acme", site.url("/privacy")))]
+    assert outcomes(run_crawl(store, platforms)) == {"CW-D-00001": ("new_version", None)}
+
+    site.set("/privacy", Page(status=301, headers={"Location": "/"}))
+    report = run_crawl(store, platforms)
+    assert outcomes(report) == {"CW-D-00001": ("failed", "http_4xx")}
+    assert "redirects to the home page of its site" in report.results[0].detail
+    assert len(store.history.versions("CW-D-00001")) == 1
+
+    site.set("/privacy", Page(status=301, headers={"Location": "/legal/privacy"}))  # moved: followed, as ever
+    assert outcomes(run_crawl(store, platforms)) == {"CW-D-00001": ("new_version", None)}
+    assert "60 days" in store.history.current_version("CW-D-00001").text
 
 
 def test_server_errors_are_retried_before_failing(sqlite_url, tmp_path, site, run_crawl, fast_options):
