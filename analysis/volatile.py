@@ -85,6 +85,19 @@ _CALENDAR_WORD = re.compile(
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?"
     r"|[ap]\.?m\.?|utc|gmt|[A-Z]{2,4}T|at|[+-]\d{2}:?\d{2}", re.I)
 _MAX_SPAN = 80
+# A short identifier: 8 or more hex digits ("Ref: 3f9a1c2e"), or letters and digits in short runs, with hyphens
+# ("Request ID: a8Kx9Qz2Lm-7fR2kP"). Shorter than a token (a slug or a model number is too), so only a value seen
+# varying in the same place of a line, crawl after crawl, is taken for one (a request id made a version every crawl).
+_SHORT_HEX = re.compile(r"[0-9a-f]{8,}", re.I)
+_SHORT_ID = re.compile(r"[0-9A-Za-z]{4,}(?:-[0-9A-Za-z]{4,})*")
+_DIGIT_RUN = re.compile(r"\d+")
+
+
+def _is_short_id(word: str) -> bool:
+    if _SHORT_HEX.fullmatch(word):
+        return _has_digit_and_letter(word)
+    # Digits scattered through it, as random characters fall: a product or a year has one number ("iPhone15Pro").
+    return bool(_SHORT_ID.fullmatch(word)) and len(word) >= 8 and len(_DIGIT_RUN.findall(word)) >= 3
 
 
 def is_volatile_span(span: str) -> bool:
@@ -93,7 +106,8 @@ def is_volatile_span(span: str) -> bool:
     if not words or len(span) > _MAX_SPAN:
         return False
     # A masked value ("…") counts: a value learned too narrowly is learned again, wider.
-    shaped = [_NUMERIC_WORD.fullmatch(w) or is_token(w.strip("()[].,;")) or w == MASK for w in words]
+    shaped = [_NUMERIC_WORD.fullmatch(w) or is_token(bare := w.strip("()[].,;")) or _is_short_id(bare) or w == MASK
+              for w in words]
     if not any(shaped):
         return False
     return all(ok or _CALENDAR_WORD.fullmatch(w) for ok, w in zip(shaped, words))

@@ -119,3 +119,32 @@ def test_the_crawl_log_quotes_a_watched_value_with_its_escapes(store, site, run_
     watched = [record.getMessage() for record in caplog.records if record.getMessage().startswith("volatile ")]
     assert watched and all(line.isprintable() for line in watched), watched
     assert any("\\x1b]0;owned\\x07" in line for line in watched), watched
+
+
+def test_short_random_ids_in_the_text_are_learned_as_volatile_not_a_version_a_crawl(store, site, run_crawl):
+    # "Ref: 3f9a1c2e" and "Request ID: a8Kx9Qz2Lm-7fR2kP", shorter than any token, made a substantive version (an
+    # alert) on every crawl (review of 2026-12-02).
+    import random
+
+    draw = random.Random(7)
+
+    def page(visit: int) -> bytes:
+        ref = f"{draw.getrandbits(32):08x}"
+        while ref.isdigit() or ref.isalpha():
+            ref = f"{draw.getrandbits(32):08x}"
+        request = "".join(draw.choice("abcdefgh") + draw.choice("0123456789") for _ in range(5)) + "-" + \
+            "".join(draw.choice("KLMNPQ") + draw.choice("23456789") for _ in range(3))
+        return (f"<html><body><main><h1>Terms</h1><p>We may end your account at any time.</p><p>Ref: {ref}</p>"
+                f"<p>Request ID: {request}</p></main></body></html>").encode()
+
+    site.conditional = False
+    site.set("/terms", Page(render=page))
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))
+
+    outcomes = crawl_times(run_crawl, store, acme, 8)
+
+    assert outcomes[0] == "new_version" and set(outcomes[1:]) == {"unchanged"}
+    [version] = store.history.versions(DOC)
+    assert "Ref: …" in version.text and "Request ID: …" in version.text
+    learned = {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
+    assert learned == {("text", "Ref: {*}"), ("text", "Request ID: {*}")}
