@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +54,14 @@ _INSERT_PROVISIONS = insert(_PROVISIONS).returning(_PROVISIONS.c.id)
 _NAME_PROVISIONS = update(_PROVISIONS).where(_PROVISIONS.c.id == bindparam("row_id")).values(
     public_id=bindparam("name"))
 _INSERT_CHANGE = insert(ChangeRow.__table__)
+# A page alternating between two texts (an A/B test, two servers behind one name): once it has gone from one to the
+# other and back, each further switch is recorded with its clause changes but is not news: not substantive, so
+# neither alerted nor in the feeds, with this as its reason.
+ALTERNATING = "back to a text it has switched to and from before"
+_SWITCHES = select(func.count()).select_from(ChangeRow).where(
+    ChangeRow.document_id == bindparam("document_id"), ChangeRow.folded.is_(False),
+    or_(and_(ChangeRow.from_version_id == bindparam("one"), ChangeRow.to_version_id == bindparam("other")),
+        and_(ChangeRow.from_version_id == bindparam("other"), ChangeRow.to_version_id == bindparam("one"))))
 _INSERT_CLAUSE_CHANGES = insert(ClauseChangeRow.__table__)
 
 
@@ -322,7 +330,10 @@ class Recording:
             else:
                 for each, start in snaps:
                     _link(session, version, each, start)
-            change_id = _add_change(session, doc, current, version, analysis, finished_at, technical)
+            alternating = not created and current is not None and session.scalar(
+                _SWITCHES, {"document_id": doc.id, "one": current.id, "other": version.id}) >= 2
+            change_id = _add_change(session, doc, current, version, analysis, finished_at, technical,
+                                    alternating=alternating)
             doc.current_version_id = version.id
             _add_fetch(session, exchanges, FetchRow(
                 document_id=doc.id, started_at=started_at, finished_at=finished_at, outcome="new_version",
@@ -559,8 +570,9 @@ def _link_new(session: Session, version: VersionRow, snaps: Sequence[tuple[Snaps
             session.add(VersionSnapshotRow(version_id=version.id, snapshot_id=snap.id, text_start=start))
 
 
-def _add_change(session, doc, current, version, analysis, now, technical) -> int:
-    """The change leading to ``version`` and its clause changes; returns the change's id.
+def _add_change(session, doc, current, version, analysis, now, technical, *, alternating: bool = False) -> int:
+    """The change leading to ``version`` and its clause changes; returns the change's id. A switch between two
+    texts the document has gone from one to the other and back before is not substantive (:data:`ALTERNATING`).
 
     Core inserts, the clause changes in one statement: nothing reads these rows
     back as objects in the transaction, and flushing them as ORM objects cost
@@ -573,9 +585,9 @@ def _add_change(session, doc, current, version, analysis, now, technical) -> int
         from_version_id=current.id if current else None,
         to_version_id=version.id,
         detected_at=now,
-        substantive=change.substantive if change else current is not None,
-        severity_raised=change.severity_raised if change else False,
-        cosmetic_reason=change.cosmetic_reason if change else None,
+        substantive=not alternating and (change.substantive if change else current is not None),
+        severity_raised=not alternating and (change.severity_raised if change else False),
+        cosmetic_reason=ALTERNATING if alternating else change.cosmetic_reason if change else None,
         technical=technical,
     )).inserted_primary_key[0]
     if change is not None:

@@ -137,6 +137,29 @@ def test_a_policy_url_that_redirects_to_the_home_page_is_a_failure_not_its_new_v
     assert "60 days" in store.history.current_version("CW-D-00001").text
 
 
+def test_a_page_alternating_between_two_texts_is_news_until_it_has_gone_there_and_back(store, site, run_crawl):
+    # An A/B test (or two servers behind one name) made a substantive change, and an alert, on every crawl.
+    from store.change_records import list_changes
+    from store.recording import ALTERNATING
+
+    texts = {"a": b"<main><h1>Terms</h1><p>Disputes go to the courts of Ireland.</p></main>",
+             "b": b"<main><h1>Terms</h1><p>Disputes go to binding arbitration in Delaware.</p></main>"}
+    platforms = [platform("acme", document("acme", site.url("/terms")))]
+    for turn in "ababab":
+        site.set("/terms", Page(texts[turn]))
+        assert outcomes(run_crawl(store, platforms)) == {"CW-D-00001": ("new_version", None)}
+
+    changes = list_changes(store)
+    assert [c.substantive for c in changes] == [True, True, False, False, False]  # there, back, then the same again
+    assert [c.cosmetic_reason for c in changes[2:]] == [ALTERNATING] * 3
+    assert len(list_changes(store, pending_alert=True)) == 2
+    assert len(store.history.versions("CW-D-00001")) == 2
+
+    site.set("/terms", Page(texts["a"].replace(b"Ireland", b"France")))  # a third text is news again
+    run_crawl(store, platforms)
+    assert list_changes(store)[-1].substantive
+
+
 def test_server_errors_are_retried_before_failing(sqlite_url, tmp_path, site, run_crawl, fast_options):
     from store.repository import Store
 
