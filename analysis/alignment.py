@@ -158,9 +158,31 @@ def _key(text: str, skip: str | None = None) -> str:
     return form if skip == "whitespace" else comparison_key(form)
 
 
+# A line that is an item of a markdown list ("- ", "* ", "3. "), and its marker.
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+", re.MULTILINE)
+LIST_ORDER = "list order"
+
+
+def _lists_in_order(text: str) -> str:
+    """``text`` with the items of each list (a run of consecutive item lines) sorted, their markers dropped."""
+    lines, run, out = text.split("\n"), [], []
+    for line in [*lines, ""]:
+        if _LIST_ITEM.match(line):
+            run.append(_LIST_ITEM.sub("", line))
+            continue
+        out.extend(sorted(run))
+        run = []
+        out.append(line)
+    return "\n".join(out[:-1])
+
+
 def cosmetic_reason(before: str, after: str) -> str | None:
-    """What alone tells ``before`` from ``after`` (``"numbering, whitespace"``), or None if substantive."""
+    """What alone tells ``before`` from ``after`` (``"numbering, whitespace"``), or None if substantive. Items of a
+    list served in another order (a processors list shuffled on every load) are ``"list order"``."""
     if _key(before) != _key(after):
+        if before.count("\n") == after.count("\n") and _LIST_ITEM.search(before) is not None \
+                and _lists_in_order(before) == _lists_in_order(after):  # string work only: no normaliser runs
+            return LIST_ORDER
         return None
     needed = [name for name, _ in NORMALISERS if _key(before, name) != _key(after, name)]
     return ", ".join(needed) or "whitespace"

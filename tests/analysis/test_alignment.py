@@ -211,3 +211,17 @@ def test_links_urls_references_and_counters_leave_the_comparable_form_in_any_cas
             "Views: 2.1M")
     assert comparable_form(text) == "see section of our terms at or"
     assert comparable_form("Read SECTION 12 here") == comparable_form("Read section 3 here")
+
+
+def test_a_list_served_in_another_order_is_cosmetic_and_nothing_else_is():
+    # A processors list shuffled on every load made a substantive change, with an alert, on every crawl (review of
+    # 2026-12-02).
+    before = "# Privacy\n\nWe share data with:\n\n- Stripe (payments)\n- AWS (hosting)\n- Mailchimp (email)\n\nThat is all."
+    shuffled = "# Privacy\n\nWe share data with:\n\n- AWS (hosting)\n- Mailchimp (email)\n- Stripe (payments)\n\nThat is all."
+    assert cosmetic_reason(before, shuffled) == "list order"
+    assert cosmetic_reason("1. Stripe\n2. AWS\n\nEnd.", "1. AWS\n2. Stripe\n\nEnd.") == "list order"
+    assert cosmetic_reason(before, shuffled.replace("AWS", "Google Cloud")) is None  # a new processor
+    assert cosmetic_reason(before, shuffled.replace("- Mailchimp (email)\n", "")) is None  # one gone
+    # An item moved from one list to another is not a reordering.
+    assert cosmetic_reason("- we sell data\n\nWe never:\n\n- share data", "- share data\n\nWe never:\n\n- we sell data") \
+        is None
