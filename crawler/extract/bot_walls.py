@@ -69,8 +69,7 @@ _SERVER_ERROR = re.compile(
     rf"|temporarily\s+unavailable){_THEN_END}", re.I)
 _SIGN_IN = re.compile(r"^\W*(?:please\s+)?(?:(?:sign|log)\s*(?:in|on)|login)(?:\s+to\s+(?:continue|your\s+account))?"
                       rf"{_THEN_END}", re.I)
-# A redirect's stub served as a page (IIS's "Object moved", "Document Moved"): six characters of "Moved" were once
-# archived as a policy's version.
+# A redirect's stub served with a 200 (IIS's "Object moved", "Document Moved"): archived as a policy's version 1.
 _MOVED = re.compile(rf"^\W*(?:(?:the\s+)?(?:document|object|page)\s+(?:has\s+)?(?:moved|been\s+moved)){_THEN_END}",
                     re.I)
 # A page whose few words stand beside a frame holding the text (an embedded policy service, a frameset).
