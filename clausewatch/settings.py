@@ -188,7 +188,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CRAWL_CONCURRENCY", 1, "Concurrent requests per domain.", PER_DOMAIN),
     Setting("CRAWL_TIMEOUT", 30.0, "Seconds before a request is abandoned.",
             bounded(float, 0.001, what="a number of seconds, 0.001 or more")),
-    Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts.", RETRIES),
+    Setting("CRAWL_RETRIES", 2, "Retries on 429, 5xx and timeouts (0 to 20).", RETRIES),
     Setting("CRAWL_MAX_BYTES", 20 * 1024 * 1024, "Largest body accepted, in bytes.", POSITIVE),
     Setting("CRAWL_SHRINK_RATIO", 0.5,
             "A new text shorter than this share of the previous version is a suspicious shrink.",
@@ -218,7 +218,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_KEY", "", "Ed25519 private key that signs the capture log after every crawl (made by `init`, "
             "mode 0600); empty means HOME/keys/capture-log.key. Its public key is PATH.pub."),
     Setting("JOB_LEASE_SECONDS", 300,
-            "Seconds a job's run lock lasts unless renewed; a holder that died frees it after this.", LEASE_SECONDS),
+            "Seconds a job's run lock lasts unless renewed (1 to 86400); a holder that died frees it after this.",
+            LEASE_SECONDS),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
