@@ -74,6 +74,9 @@ _MOVED = re.compile(rf"^\W*(?:(?:the\s+)?(?:document|object|page)\s+(?:has\s+)?(
                     re.I)
 # A page whose few words stand beside a frame holding the text (an embedded policy service, a frameset).
 _FRAMED_WORDS = 30
+# ... or with an identity provider's button instead of a password field ("Continue with Google").
+_SINGLE_SIGN_ON = re.compile(r"(?:continue|sign\s*in|log\s*in)\s+with\s+(?:google|apple|microsoft|facebook|github|sso)",
+                             re.I)
 _PASSWORD_FIELD = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
 
 
@@ -159,7 +162,7 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
         if _MOVED.search(text):
             raise ExtractionError("redirect_refused", f"{url} answered 200 with a page saying it moved "
                                                       f"({text[:80]!r}): declare its new URL")
-        if _SIGN_IN.search(text) and _PASSWORD_FIELD.search(html):
+        if _SIGN_IN.search(text) and (_PASSWORD_FIELD.search(html) or _SINGLE_SIGN_ON.search(html)):
             raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
                                               "is behind a login")
 

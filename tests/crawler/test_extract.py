@@ -529,6 +529,10 @@ def test_a_not_found_page_listing_many_help_articles_is_still_a_not_found_page()
      "the text is in a frame (https://www.example.com/embed/privacy); declare that URL"),
     (b"<html><head><title>Terms</title></head><frameset><frame src='/t.html'><noframes>Your browser does not support "
      b"frames.</noframes></frameset></html>", "empty", "the text is in a frame (https://www.example.com/t.html)"),
+    # A single sign-on page (no password field): archived as version 1 of a policy behind a login.
+    (b"<html><head><title>Sign in to continue</title></head><body><main><h1>Sign in to continue</h1><a href='/sso/g'>"
+     b"Continue with Google</a> <a href='/sso/m'>Continue with Microsoft</a></main></body></html>", "http_4xx",
+     "a sign-in page ('Sign in to continue'): the document is behind a login"),
     # A redirect's stub served with a 200.
     (b"<html><head><title>Document Moved</title></head><body><h1>Object moved</h1>This document may be found <a "
      b"href='/new'>here</a></body></html>", "redirect_refused", "a page saying it moved ('Document Moved')"),
