@@ -51,6 +51,20 @@ def _policy_text(tag: Tag) -> bool:
     return tag.find(_HEADINGS) is not None or len(tag.get_text(" ", strip=True)) > _BANNER_TEXT
 
 
+def _unwrap_layout(table: Tag) -> None:
+    """A table holding headings lays a page out, it tabulates nothing: its cells become blocks, in reading order.
+    Converted as a table, a whole policy was one row of glued words ("Privacy Policy1. Information we collect"),
+    one clause."""
+    own = [part for part in table.find_all(("thead", "tbody", "tfoot", "tr", "td", "th"))
+           if part.find_parent("table") is table]  # a table inside a cell is laid out as its own
+    for part in own:
+        if part.name in ("td", "th"):
+            part.name = "div"
+        else:
+            part.unwrap()
+    table.name = "div"
+
+
 def _button_link(tag: Tag) -> bool:
     return tag.name == "a" and (tag.get("role") == "button" or bool(_BUTTONISH.search(" ".join(tag.get("class", ())))))
 
@@ -72,16 +86,22 @@ class Cleaner:
 
     def clean(self, root: Tag) -> None:
         doomed: list[Tag] = []
+        tables: list[Tag] = []
         for tag in root.find_all(True):
             if self._is_noise(tag):
                 doomed.append(tag)
             elif tag.name == "a":
                 self._rewrite_link(tag)
+            elif tag.name == "table":
+                tables.append(tag)
             elif tag.has_attr("data-cfemail"):
                 tag.string = cloudflare_email(tag["data-cfemail"]) or ""
         for tag in doomed:
             if not tag.decomposed:
                 tag.decompose()
+        for table in tables:
+            if not table.decomposed and table.find(_HEADINGS) is not None:
+                _unwrap_layout(table)
 
     def _is_noise(self, tag: Tag) -> bool:
         name = tag.name

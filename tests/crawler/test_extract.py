@@ -548,6 +548,16 @@ def test_a_policy_with_a_video_frame_is_the_policy():
     assert extract(body).count("We may end your account") == 10
 
 
+def test_a_policy_laid_out_in_a_table_keeps_its_sections_and_a_data_table_stays_a_table():
+    # The whole policy became one table row of glued words ("Privacy Policy1. Information we collect"): one clause.
+    body = (b"<html><body><table><tr><td><h1>Privacy Policy</h1><h2>1. Information we collect</h2><p>We collect your "
+            b"email.</p><table><tr><th>Cookie</th><th>Purpose</th></tr><tr><td>sid</td><td>session</td></tr></table>"
+            b"</td></tr><tr><td><h2>2. Sharing</h2><p>We never sell data.</p></td></tr></table></body></html>")
+    assert extract(body) == ("# Privacy Policy\n\n## 1. Information we collect\n\nWe collect your email.\n\n"
+                             "| Cookie | Purpose |\n| --- | --- |\n| sid | session |\n\n## 2. Sharing\n\n"
+                             "We never sell data.\n")
+
+
 def test_a_short_policy_about_missing_data_is_not_a_not_found_page():
     body = (b"<html><head><title>Data policy</title></head><body><main><h1>Data policy</h1>"
             b"<h2>Not found?</h2><p>If your data is not found, contact us.</p></main></body></html>")
