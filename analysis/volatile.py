@@ -293,7 +293,41 @@ def _skeleton(url: str) -> tuple[tuple[str, tuple[str, ...], bool], dict[str, st
 
 
 def _text_key(before: str, after: str) -> set[VolatileKey] | None:
-    """The template of two lines equal but for one span of volatile-looking words."""
+    """The template of two lines equal but for one span of volatile-looking words, or a few."""
+    return _one_span_key(before, after) or _word_spans_key(before, after)
+
+
+# At most this many values varying in one line ("Generated at 23:14:05 in 123 ms" holds two).
+_MAX_SPANS = 3
+
+
+def _word_spans_key(before: str, after: str) -> set[VolatileKey] | None:
+    """The template of two lines of the same words but for a few runs of volatile-looking ones, apart: the words
+    between two values ("in") are not a value, so one span from the first change to the last is none."""
+    old, new = before.split(" "), after.split(" ")
+    if len(old) != len(new):
+        return None
+    runs: list[list[int]] = []  # [start, end) word indexes
+    for index, (was, now) in enumerate(zip(old, new)):
+        if was != now:
+            if runs and runs[-1][1] == index:
+                runs[-1][1] = index + 1
+            else:
+                runs.append([index, index + 1])
+    if not 2 <= len(runs) <= _MAX_SPANS:
+        return None
+    for start, end in runs:
+        if not (is_volatile_span(" ".join(old[start:end])) and is_volatile_span(" ".join(new[start:end]))):
+            return None
+        if states_a_quantity(" ".join(old[:start]) + " ", " " + " ".join(old[end:])):
+            return None
+    words = list(old)
+    for start, end in reversed(runs):
+        words[start:end] = [WILDCARD]
+    return {VolatileKey("text", " ".join(words))}
+
+
+def _one_span_key(before: str, after: str) -> set[VolatileKey] | None:
     start = _common_prefix(before, after)
     end = _common_suffix(before[start:], after[start:])
     # Widen the span to whole words, so "12:01" vs "12:59" varies as one value.

@@ -196,3 +196,15 @@ def test_the_hex_run_precheck_never_skips_a_text_the_token_pattern_would_mask():
     assert len(matched) >= 50  # the check below has cases to check
     assert all(_may_hold_token(text) for text in matched)
     assert not _may_hold_token("We may share your data with our partners, as described in section 4.")
+
+
+def test_a_line_with_two_values_varying_apart_is_one_template_with_two_wildcards():
+    # One span from the first change to the last held the word "in" between them, and was never learned: the line
+    # made a version on every crawl (review of 2026-12-02).
+    old = "# T\n\nGenerated at 23:14:05 in 123 ms.\n\nWe may end your account.\n"
+    new = "# T\n\nGenerated at 23:15:41 in 98 ms.\n\nWe may end your account.\n"
+    assert volatile_difference(old, new) == {VolatileKey("text", "Generated at {*} in {*} ms.")}
+    # Stated amounts are never values: a real edit of two terms is a version at once.
+    assert volatile_difference("Refunds within 30 days, fees of 10 USD.\n", "Refunds within 60 days, fees of 20 USD.\n") \
+        is None
+    assert volatile_difference("Generated at 23:14 by Anna in 12 ms\n", "Generated at 23:15 by Bob in 13 ms\n") is None

@@ -148,3 +148,22 @@ def test_short_random_ids_in_the_text_are_learned_as_volatile_not_a_version_a_cr
     assert "Ref: …" in version.text and "Request ID: …" in version.text
     learned = {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
     assert learned == {("text", "Ref: {*}"), ("text", "Request ID: {*}")}
+
+
+def test_a_line_with_two_varying_values_is_learned_not_a_version_a_crawl(store, site, run_crawl):
+    # "Generated at 23:14:05 in 123 ms": a version every crawl (review of 2026-12-02).
+    def page(visit: int) -> bytes:
+        return (f"<html><body><main><h1>Terms</h1><p>We may end your account at any time.</p><p>Generated at "
+                f"23:{visit % 60:02d}:{(visit * 7) % 60:02d} in {100 + visit * 13} ms.</p></main></body></html>").encode()
+
+    site.conditional = False
+    site.set("/terms", Page(render=page))
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))
+
+    outcomes = crawl_times(run_crawl, store, acme, 8)
+
+    assert outcomes[0] == "new_version" and set(outcomes[1:]) == {"unchanged"}
+    [version] = store.history.versions(DOC)
+    assert "Generated at … in … ms." in version.text
+    learned = {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
+    assert learned == {("text", "Generated at {*} in {*} ms.")}
