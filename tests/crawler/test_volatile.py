@@ -4,6 +4,7 @@ counter and a clock in its text, crawled 50 times, is one version; a real edit i
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 
@@ -121,6 +122,20 @@ def test_the_crawl_log_quotes_a_watched_value_with_its_escapes(store, site, run_
     assert any("\\x1b]0;owned\\x07" in line for line in watched), watched
 
 
+def served_eight_times(store, site, run_crawl, main: Callable[[int], str]) -> tuple[str, set[tuple[str, str]]]:
+    """Eight crawls of a page whose ``<main>`` is ``main(visit)``: asserts one version, then returns its text and
+    the values learned."""
+    site.conditional = False
+    site.set("/terms", Page(render=lambda visit: f"<html><body><main>{main(visit)}</main></body></html>".encode()))
+    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))
+
+    outcomes = crawl_times(run_crawl, store, acme, 8)
+
+    assert outcomes[0] == "new_version" and set(outcomes[1:]) == {"unchanged"}
+    [version] = store.history.versions(DOC)
+    return version.text, {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
+
+
 def test_short_random_ids_in_the_text_are_learned_as_volatile_not_a_version_a_crawl(store, site, run_crawl):
     # "Ref: 3f9a1c2e" and "Request ID: a8Kx9Qz2Lm-7fR2kP", shorter than any token, made a substantive version (an
     # alert) on every crawl (review of 2026-12-02).
@@ -128,42 +143,27 @@ def test_short_random_ids_in_the_text_are_learned_as_volatile_not_a_version_a_cr
 
     draw = random.Random(7)
 
-    def page(visit: int) -> bytes:
+    def main(visit: int) -> str:
         ref = f"{draw.getrandbits(32):08x}"
         while ref.isdigit() or ref.isalpha():
             ref = f"{draw.getrandbits(32):08x}"
         request = "".join(draw.choice("abcdefgh") + draw.choice("0123456789") for _ in range(5)) + "-" + \
             "".join(draw.choice("KLMNPQ") + draw.choice("23456789") for _ in range(3))
-        return (f"<html><body><main><h1>Terms</h1><p>We may end your account at any time.</p><p>Ref: {ref}</p>"
-                f"<p>Request ID: {request}</p></main></body></html>").encode()
+        return f"<h1>Terms</h1><p>We may end your account at any time.</p><p>Ref: {ref}</p><p>Request ID: {request}</p>"
 
-    site.conditional = False
-    site.set("/terms", Page(render=page))
-    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))
+    text, learned = served_eight_times(store, site, run_crawl, main)
 
-    outcomes = crawl_times(run_crawl, store, acme, 8)
-
-    assert outcomes[0] == "new_version" and set(outcomes[1:]) == {"unchanged"}
-    [version] = store.history.versions(DOC)
-    assert "Ref: …" in version.text and "Request ID: …" in version.text
-    learned = {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
+    assert "Ref: …" in text and "Request ID: …" in text
     assert learned == {("text", "Ref: {*}"), ("text", "Request ID: {*}")}
 
 
 def test_a_line_with_two_varying_values_is_learned_not_a_version_a_crawl(store, site, run_crawl):
     # "Generated at 23:14:05 in 123 ms": a version every crawl (review of 2026-12-02).
-    def page(visit: int) -> bytes:
-        return (f"<html><body><main><h1>Terms</h1><p>We may end your account at any time.</p><p>Generated at "
-                f"23:{visit % 60:02d}:{(visit * 7) % 60:02d} in {100 + visit * 13} ms.</p></main></body></html>").encode()
+    def main(visit: int) -> str:
+        return (f"<h1>Terms</h1><p>We may end your account at any time.</p><p>Generated at "
+                f"23:{visit % 60:02d}:{(visit * 7) % 60:02d} in {100 + visit * 13} ms.</p>")
 
-    site.conditional = False
-    site.set("/terms", Page(render=page))
-    acme = PlatformSpec("acme", "Acme", (DocumentSpec("acme", "Terms of Service", (SourceSpec(site.url("/terms")),)),))
+    text, learned = served_eight_times(store, site, run_crawl, main)
 
-    outcomes = crawl_times(run_crawl, store, acme, 8)
-
-    assert outcomes[0] == "new_version" and set(outcomes[1:]) == {"unchanged"}
-    [version] = store.history.versions(DOC)
-    assert "Generated at … in … ms." in version.text
-    learned = {(v.kind, v.value) for v in volatile_values(store)[DOC] if v.state == "learned"}
+    assert "Generated at … in … ms." in text
     assert learned == {("text", "Generated at {*} in {*} ms.")}
