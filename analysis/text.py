@@ -47,13 +47,19 @@ def normalize_text(text: str) -> str:
     return text.strip("\n") + "\n" if text.strip() else ""
 
 
-def _storable(text: str) -> bool:
-    """Whether ``text`` holds no NUL and no lone surrogate (the encoder's C scan is cheaper than the pattern's)."""
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` holds no lone surrogate (a byte that was not UTF-8, kept by ``surrogateescape``): the
+    encoder's C scan is cheaper than a pattern's."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return "\x00" not in text
+    return True
+
+
+def _storable(text: str) -> bool:
+    """Whether ``text`` holds no NUL and no lone surrogate."""
+    return is_utf8(text) and "\x00" not in text
 
 
 def join_parts(texts: Sequence[str]) -> tuple[str, tuple[int, ...]]:

@@ -224,17 +224,16 @@ def fixed_files() -> tuple[str, ...]:
 
 def _refuse_overwrites(folder: Path, listed: dict[str, str]) -> None:
     """Stop, before anything is removed, if a file the run writes whole is there and is not the earlier demo's as
-    it wrote it: an operator's catalog edit or subscriber list would be overwritten."""
-    def as_written(path: Path) -> bool:
-        return path.is_file() and not path.is_symlink() and listed.get(path.relative_to(folder).as_posix()) == _sha256(path)
+    it wrote it: an operator's catalog edit or subscriber list would be overwritten. Its site's pages are written
+    anew too, where they were: one edited since would be overwritten (and was, while the run said it kept it); the
+    site's manifest is the build's own record, rewritten by any build."""
+    def edited(relative: str) -> bool:
+        path = folder / relative
+        as_written = path.is_file() and not path.is_symlink() and listed.get(relative) == _sha256(path)
+        return (path.exists() or path.is_symlink()) and not as_written
 
-    changed = [relative for relative in fixed_files()
-               if ((folder / relative).exists() or (folder / relative).is_symlink()) and not as_written(folder / relative)]
-    # Its site's pages are written anew too, where they were: one edited since would be overwritten (and was, while
-    # the run said it kept it). Its manifest is the build's own record, rewritten by any build.
-    changed += [relative for relative in listed if relative.startswith("site/") and relative != f"site/{SITE_MANIFEST}"
-                and ((folder / relative).exists() or (folder / relative).is_symlink())
-                and not as_written(folder / relative)]
+    pages = [relative for relative in listed if relative.startswith("site/") and relative != f"site/{SITE_MANIFEST}"]
+    changed = [relative for relative in (*fixed_files(), *pages) if edited(relative)]
     if changed:
         raise DemoFolderError(f"demo --out: {first_few(changed)} in {folder} changed since the demo wrote it (or the "
                               "demo did not make it), and the demo writes it anew; the folder was left untouched: "

@@ -51,6 +51,9 @@ def networks(value: Any) -> tuple[str, ...]:
     return tuple(str(ipaddress.ip_network(str(item).strip(), strict=False)) for item in items if str(item).strip())
 
 
+networks.yaml_kinds = (list,)  # type: ignore[attr-defined]
+
+
 def expects(what: str) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
     """Name a reader by what it expects: a refused value's error says "<SETTING> expects <what>, got …"."""
 
@@ -303,6 +306,7 @@ PATH_SETTINGS = frozenset({"HOME", "BLOBS", "CATALOG", "SCHEDULES", "SUBSCRIBERS
 
 
 def _is_utf8(text: str) -> bool:
+    """``analysis.text.is_utf8``, which every command's start-up would import (with hashlib) to reach from here."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -312,10 +316,8 @@ def _is_utf8(text: str) -> bool:
 
 def _yaml_kinds(read: Callable[[Any], Any]) -> tuple[type, ...]:
     """The YAML values other than text a setting's reader takes: a number, true or false, a list of networks."""
-    if read is bool:
+    if read is bool:  # a built-in: no attribute to say it
         return (bool,)
-    if read is networks:
-        return (list,)
     return getattr(read, "yaml_kinds", ())
 
 

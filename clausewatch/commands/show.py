@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 import click
 
 from analysis.domain import Document
+from analysis.text import is_utf8
 from analysis.timeline import NotYetCapturedError, Period
 from clausewatch.app import open_store, utcnow
 from clausewatch.commands._global_options import global_options
@@ -116,10 +117,8 @@ class _Found:
 
 
 def _lookup(store, record_id: str, moment: datetime) -> _Found:
-    try:
-        record_id.encode("utf-8")
-    except UnicodeEncodeError:  # a byte of the shell's that is not UTF-8: no id holds one, and the database refuses
-        raise ShowError(f"no document or provision record {record_id!a} in the store") from None
+    if not is_utf8(record_id):  # a byte of the shell's that is not UTF-8: no id holds one, and the database refuses
+        raise ShowError(f"no document or provision record {record_id!a} in the store")
     try:
         provision = None
         document_id = record_id

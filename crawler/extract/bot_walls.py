@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
@@ -140,17 +141,16 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
     or a sign-in form. A site's error page served with a 200 is a failure, never a version (SPEC §4). The title
     speaks for the page even when a selected section of it is what is kept, and a title saying "not found" does
     whatever the page's length: a soft 404 may list dozens of help articles under "Page not found"."""
-    title = _title(soup)[:_TITLE_CHARS].replace("\u2019", "'")
+    title = _as_said(_title(soup))
     if _NOT_FOUND.search(title):
         raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' page ({title[:80]!r})")
     if len(markdown) >= _SHORT_PAGE:
         return
     said = [title]
     if whole_page:
-        said.append(next((line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")), ""))
+        said.append(_as_said(next((line.lstrip("#").strip() for line in markdown.splitlines()
+                                   if line.startswith("#")), "")))
     for text in said:
-        # Cut: an error page's title is short, and the patterns' gaps are not to be run over a hostile 100 kB one.
-        text = text[:_TITLE_CHARS].replace("\u2019", "'")
         if not text:
             continue
         if _NOT_FOUND.search(text):
@@ -165,6 +165,12 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
         if _SIGN_IN.search(text) and (_PASSWORD_FIELD.search(html) or _SINGLE_SIGN_ON.search(html)):
             raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
                                               "is behind a login")
+
+
+def _as_said(text: str) -> str:
+    """A title or heading as the error patterns read it. Cut: an error page's title is short, and the patterns' gaps
+    are not to be run over a hostile 100 kB one."""
+    return text[:_TITLE_CHARS].replace("\u2019", "'")
 
 
 _FRAME_TAG = re.compile(r"<i?frame\b", re.I)
@@ -185,7 +191,5 @@ def check_framed(frame: str | None, markdown: str, url: str) -> None:
     embedded from a service, a frameset's ``noframes`` apology), and a heading alone became the version."""
     if frame is None or len(markdown.split()) >= _FRAMED_WORDS:
         return
-    from urllib.parse import urljoin
-
     raise ExtractionError("empty", f"only {markdown.strip()[:40]!r} left after extraction of {url}: the text is in a "
                                    f"frame ({urljoin(url, frame)[:200]}); declare that URL")

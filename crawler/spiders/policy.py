@@ -227,9 +227,12 @@ def _failure_of(response: Response) -> tuple[str, str] | None:
         # How a site says a page is gone: its home page became the policy's new version, every clause "removed".
         return "http_4xx", (f"{redirected[0]} redirects to the home page of its site ({response.url}): the document "
                             "is gone or moved; declare its new URL")
-    if _looks_html(response) and _SCRIPT_DIED.search(response.body[-_END_WINDOW:]):
+    if not _looks_html(response):
+        return None
+    end = response.body[-_END_WINDOW:]
+    if _SCRIPT_DIED.search(end):
         return "http_5xx", f"{response.url} ended in a server error (a script died mid-page): cut short at the source"
-    if "partial" in response.flags and _looks_html(response) and not _HTML_END.search(response.body[-_END_WINDOW:]):
+    if "partial" in response.flags and not _HTML_END.search(end):
         return "truncated", (f"{response.url} ended when the server closed the connection, without a stated length, "
                              "before the page's end tag: cut short in transit")
     return None
