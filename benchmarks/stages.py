@@ -58,6 +58,7 @@ class TimedModel:
 
 
 def run(n: int) -> dict:
+    import crawler.pipelines  # noqa: F401 -- the crawl imports it (and Scrapy) before its first page; not timed
     import crawler.recorder
     from analysis.domain import DocumentSpec, PlatformSpec, Snapshot, SourceSpec
     from analysis.pipeline import Analyzer
