@@ -47,6 +47,14 @@ def normalize_text(text: str) -> str:
     return text.strip("\n") + "\n" if text.strip() else ""
 
 
+_HEADING = re.compile(r"#{1,6}[ \t]")
+
+
+def is_heading(line: str) -> bool:
+    """Whether a line of extracted Markdown is a heading ("## 2. Fees"; "#1 Be kind" is a paragraph's)."""
+    return _HEADING.match(line) is not None
+
+
 def is_utf8(text: str) -> bool:
     """Whether ``text`` holds no lone surrogate (a byte that was not UTF-8, kept by ``surrogateescape``): the
     encoder's C scan is cheaper than a pattern's."""

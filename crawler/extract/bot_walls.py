@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
+from analysis.text import is_heading
 from crawler.extract.errors import ExtractionError
 
 # Titles of the interstitial pages that anti-bot services serve with a 200.
@@ -80,6 +81,40 @@ _SINGLE_SIGN_ON = re.compile(r"(?:continue|sign\s*in|log\s*in)\s+with\s+(?:googl
                              re.I)
 _PASSWORD_FIELD = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
 
+# What else stands in a document's place and says so, as the whole title or first heading (or, on a page of a few
+# words, as its first sentence): each was archived as a policy's version 1, where no earlier text showed a shrink.
+# Whole, since help pages open with the same words ("Update your browser | Acme Help", "Rate limits").
+_WHOLE = r"[\s.!]*$"
+_PLACE_TAKEN = (
+    # The site is not there: a parked or for-sale domain, a suspended hosting account, a web server's default page
+    # or its listing of a folder.
+    (re.compile(r"^\W*(?:(?:this\s+|the\s+)?domain(?:\s+name)?(?:\s+[\w.-]+)?\s+(?:is|may\s+be)\s+for\s+sale"
+                r"|[\w-]+(?:\.[\w-]+)+\s+(?:is|may\s+be)\s+for\s+sale|buy\s+this\s+domain"
+                r"|(?:this\s+)?domain\s+(?:is\s+|has\s+been\s+)?parked"
+                r"|(?:this\s+)?(?:account|site|website)\s+(?:has\s+been\s+|is\s+)?suspended"
+                r"|welcome\s+to\s+nginx|it\s+works|apache2?(?:\s+\w+)?\s+default\s+page(?:\s*:\s*it\s+works)?"
+                r"|test\s+page\s+for\s+(?:the\s+)?(?:apache|nginx)(?:\s+\w+)*|index\s+of\s+/\S*)" + _WHOLE, re.I),
+     "http_4xx", "a page of the site's host, not of the site"),
+    # The document is refused here and now: to this region, past a rate limit, to a session that ended.
+    (re.compile(r"^\W*(?:(?:(?:this\s+)?(?:content|page|site|website|service)\s+is\s+)?(?:not|un)\s*available\s+in"
+                r"\s+your\s+(?:region|country|location|area)|rate\s+limit(?:ed|\s+exceeded)|you(?:'ve|\s+have)\s+been"
+                r"\s+rate[\s-]+limited|(?:your\s+)?session\s+(?:has\s+)?(?:expired|timed\s+out))" + _WHOLE, re.I),
+     "http_4xx", "a page refusing the request"),
+    # The client is refused: another browser, cookies asked for.
+    (re.compile(r"^\W*(?:(?:your\s+|this\s+)?browser\s+is\s+(?:not|no\s+longer)\s+supported|unsupported\s+browser"
+                r"|(?:please\s+)?(?:upgrade|update)\s+your\s+browser|(?:please\s+)?enable\s+cookies"
+                r"|cookies\s+(?:are\s+)?(?:required|disabled))" + _WHOLE, re.I),
+     "bot_wall", "a page refusing this client"),
+    # A failure in other words than a status.
+    (re.compile(r"^\W*(?:(?:oops|sorry|uh[\s-]*oh)\W*)?(?:something\s+went\s+wrong|an?\s+(?:unexpected\s+)?error\s+"
+                r"(?:has\s+)?occurred|we(?:'re|\s+are)\s+(?:having\s+)?(?:some\s+)?(?:trouble|problems|technical"
+                r"\s+difficulties))" + _WHOLE, re.I),
+     "http_5xx", "an error page"),
+)
+# A page this short is a stub: the first sentence under its headings speaks for it too.
+_STUB_PAGE = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
 
 def _title(soup: BeautifulSoup) -> str:
     """The document's own title: an inline SVG's <title> names an icon, not the page."""
@@ -148,8 +183,8 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
         return
     said = [title]
     if whole_page:
-        said.append(_as_said(next((line.lstrip("#").strip() for line in markdown.splitlines()
-                                   if line.startswith("#")), "")))
+        said.append(_as_said(next((line.lstrip("#").strip() for line in markdown.splitlines() if is_heading(line)),
+                                  "")))
     for text in said:
         if not text:
             continue
@@ -165,6 +200,18 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
         if _SIGN_IN.search(text) and (_PASSWORD_FIELD.search(html) or _SINGLE_SIGN_ON.search(html)):
             raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
                                               "is behind a login")
+    if whole_page and len(markdown) < _STUB_PAGE:
+        said.append(_as_said(_first_sentence(markdown)))
+    for text in said:
+        for pattern, kind, what in _PLACE_TAKEN:
+            if pattern.search(text):
+                raise ExtractionError(kind, f"{url} answered 200 with {what} ({text[:80]!r}), not the document")
+
+
+def _first_sentence(markdown: str) -> str:
+    """The first sentence of a page's first line that is not a heading."""
+    line = next((line for line in markdown.splitlines() if line.strip() and not is_heading(line)), "")
+    return _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
 
 
 def _as_said(text: str) -> str:

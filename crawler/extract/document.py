@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from analysis.domain import SourceSpec
-from analysis.text import join_parts, normalize_text
+from analysis.text import is_heading, join_parts, normalize_text
 from analysis.volatile import VolatileRules, mask_volatile_text
 from crawler.extract.body import charset, decode, sniff_kind
 from crawler.extract.errors import NO_RULES, ExtractionError
@@ -36,6 +36,11 @@ def extract_parts(parts: Sequence[Part], volatile: VolatileRules = NO_RULES) -> 
     if not parts:
         raise ExtractionError("empty", "the document has no fetched sources")
     sources = [_source_markdown(*part, volatile) for part in parts]
+    if all(_skeleton(source) for source in sources):
+        # A part may be a title alone (a source selecting its <h1>), never the whole document.
+        raise ExtractionError("empty", f"only headings ({sources[0].strip()[:40]!r}) left after extraction of "
+                                       f"{parts[0][2]}: the text under them is not in the page (a page only a browser "
+                                       "shows needs `fetcher: browser`)")
     # Masking works on normalised lines (the templates were learned from them).
     text = normalize_text(mask_volatile_text(normalize_text("\n\n".join(sources)), volatile))
     if len(sources) == 1:
@@ -45,10 +50,24 @@ def extract_parts(parts: Sequence[Part], volatile: VolatileRules = NO_RULES) -> 
     return text, starts if joined == text else tuple(min(start, len(text)) for start in starts)
 
 
-# All that is left of an application's shell before its script runs, or of a page not yet written.
+# All that is left of an application's shell before its script runs, or of a page not yet written, under its
+# headings if it has any ("# Terms of Service" over "Coming soon.").
 _PLACEHOLDER = re.compile(r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please)?|coming\s+soon"
                           r"|(?:you\s+need\s+to\s+)?enable\s+javascript(?:\s+to\s+run\s+this\s+app)?"
                           r"|javascript\s+(?:is\s+)?required)\W*\Z", re.I)
+# ... or, in a few words, an application's apology for the script it could not run ("JavaScript is required to
+# view this page. Please enable JavaScript in your browser settings.") or a template's filler text.
+_SHELL_WORDS = 300
+_NEEDS_SCRIPT = re.compile(r"(?:enable|turn\s+on|activate|allow)\s+(?:javascript|js|it)(?![\w-])"
+                           r"|\bjavascript\s+(?:is\s+)?(?:required|disabled|not\s+enabled|must\s+be\s+(?:enabled|turned"
+                           r"\s+on)|is\s+(?:turned\s+)?off)(?![\w-])|\brequires?\s+javascript(?![\w-])"
+                           r"|\bwith(?:out)?\s+javascript(?:\s+enabled)?(?![\w-])", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_FILLER_PAGE = 2000
+_FILLER = re.compile(r"\W*lorem\s+ipsum\s+dolor\b", re.I)
+# A title over numbered sections, nothing under them: a skeleton whose text a script loads.
+_SECTION_NUMBER = re.compile(r"#+\s+(?:(?:\d+(?:\.\d+)*|[IVX]+)[.):]|\d+(?:\.\d+)*\s|§\s*\d|(?:article|section)\s+\d)",
+                             re.I)
 
 
 def _source_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,
@@ -62,7 +81,30 @@ def _source_markdown(body: bytes, content_type: str | None, url: str, source: So
         text = html_markdown(body, content_type, url, source, volatile)
     if not text.strip():
         raise ExtractionError("empty", f"no text left after extraction of {url}")
-    if _PLACEHOLDER.match(text):
-        raise ExtractionError("empty", f"only {text.strip()[:40]!r} left after extraction of {url}: an application's "
-                                       "shell or a placeholder, not the document")
+    _check_placeholder(text, url)
     return text
+
+
+def _under_headings(text: str) -> str:
+    """The lines of a Markdown text that are not headings."""
+    return "\n".join(line for line in text.splitlines() if not is_heading(line)).strip()
+
+
+def _skeleton(text: str) -> bool:
+    """Whether a text is headings alone, a title or a title over numbered sections: what is left of a page whose
+    text a script loads. A page builder's imprint set all in <h4>s has more to say."""
+    headings = [line for line in text.splitlines() if line.strip()]
+    return not _under_headings(text) and (len(headings) == 1 or all(map(_SECTION_NUMBER.match, headings[1:])))
+
+
+def _check_placeholder(text: str, url: str) -> None:
+    """Raise ``empty`` when all a text holds under its headings is a placeholder, an application's apology for the
+    script it could not run, or filler: a page not written yet, or one only a browser running its script shows."""
+    words = _under_headings(text)
+    if _PLACEHOLDER.match(words) or (len(words) < _SHELL_WORDS and words
+                                     and all(map(_NEEDS_SCRIPT.search, _SENTENCE_END.split(words)))):
+        raise ExtractionError("empty", f"only {words[:60]!r} left after extraction of {url}: an application's "
+                                       "shell or a placeholder, not the document (a page only a browser shows needs "
+                                       "`fetcher: browser`)")
+    if len(words) < _FILLER_PAGE and _FILLER.match(words):
+        raise ExtractionError("empty", f"only filler text ({words[:40]!r}) left after extraction of {url}")

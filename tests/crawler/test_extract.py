@@ -681,6 +681,89 @@ def test_short_real_pages_named_like_errors_are_archived(body):
     assert extract(body.encode()).strip()
 
 
+def _page(title: str, body: str) -> bytes:
+    return f"<!doctype html><html><head><title>{title}</title></head><body>{body}</body></html>".encode()
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    # The site's host, not the site: a parked domain (by its title, or in a few words without a heading), a
+    # suspended hosting account, a web server's default page, a folder's listing.
+    (_page("example.com is for sale", "<h1>Buy this domain</h1><p>The owner is asking 2500 USD.</p>"), "http_4xx"),
+    (_page("Acme", "<p>This domain may be for sale. Inquire now.</p><p>Related searches: terms, privacy</p>"),
+     "http_4xx"),
+    (_page("Account Suspended", "<h1>Account Suspended</h1><p>Contact your hosting provider.</p>"), "http_4xx"),
+    (_page("Welcome to nginx!", "<h1>Welcome to nginx!</h1><p>If you see this page, the nginx web server is "
+                                "successfully installed and working.</p>"), "http_4xx"),
+    (_page("Apache2 Debian Default Page: It works", "<div><span>It works!</span></div><p>This is the default "
+                                                     "welcome page of the Apache2 server.</p>"), "http_4xx"),
+    (_page("Index of /legal", "<h1>Index of /legal</h1><pre><a href='terms.pdf'>terms.pdf</a> 120K</pre>"), "http_4xx"),
+    # Refused here and now: a region, a rate limit, a session that ended.
+    (_page("Acme", "<h1>Not available in your region</h1><p>Sorry, this content is not available.</p>"), "http_4xx"),
+    (_page("Acme", "<h1>Rate limit exceeded</h1><p>Please slow down and try again later.</p>"), "http_4xx"),
+    (_page("Acme", "<h1>Session expired</h1><p>Please sign in again to continue.</p>"), "http_4xx"),
+    # This client refused: another browser, cookies.
+    (_page("Acme", "<h1>Your browser is not supported</h1><p>Please use Chrome, Firefox or Edge.</p>"), "bot_wall"),
+    (_page("Acme", "<h1>Please enable cookies.</h1><p>This website requires cookies to work.</p>"), "bot_wall"),
+    # A failure said in words.
+    (_page("Acme", "<h1>Oops! Something went wrong.</h1><p>Please refresh or try again later.</p>"), "http_5xx"),
+    # Nothing under the headings but a placeholder, an application's apology for its script, or filler.
+    (_page("Terms", "<h1>Terms of Service</h1><p>Coming soon.</p>"), "empty"),
+    (_page("Acme", "<div id='app'><p>JavaScript is required to view this page. Please enable JavaScript in your "
+                   "browser settings.</p></div>"), "empty"),
+    (_page("Terms", "<h1>Terms of Service</h1><p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>"),
+     "empty"),
+    (_page("Acme", "<p>This app works best with JavaScript enabled.</p>"), "empty"),
+    (_page("Terms", "<h1>Terms of Service</h1><h2>1. Scope</h2><h2>2. Fees</h2>"), "empty"),
+    (_page("Test Page for the Apache HTTP Server", "<h1>Test Page</h1><p>This page is used to test the proper "
+                                                   "operation of the Apache HTTP server.</p>"), "http_4xx"),
+])
+def test_pages_standing_in_for_the_document_are_failures_not_its_first_version(body, kind):
+    # Each was archived as a policy's version 1 and graded: a first crawl has no earlier text to see a shrink
+    # against (probe of 2026-12-02).
+    assert failure(body).kind == kind
+
+
+@pytest.mark.parametrize("body", [
+    _page("Rate limits | Acme API", "<h1>Rate limits</h1><p>Each key may make 100 requests per minute; a client "
+                                    "over the rate limit gets a 429 answer.</p>"),
+    _page("Cookie Policy", "<h1>Cookie Policy</h1><p>We use cookies. To change your choices, enable JavaScript and "
+                           "open the settings panel.</p>"),
+    _page("Cookies", "<h1>Cookies</h1><p>Please enable cookies in your browser to keep items in your cart.</p>"),
+    _page("Domain Sale Terms", "<h1>Domain sale terms</h1><p>When a domain is for sale on our marketplace, we hold "
+                               "the payment in escrow.</p>"),
+    _page("Browser support", "<h1>Supported browsers</h1><p>We support the two latest versions of each browser.</p>"),
+    _page("Availability", "<h1>Availability</h1><p>The service is not available in all countries.</p>"),
+    _page("How it works", "<h1>How it works</h1><p>You upload a file; we keep it for 30 days.</p>"),
+    _page("Sessions", "<h1>Sessions</h1><p>Your session expires after 30 minutes; you must sign in again.</p>"),
+    _page("Account suspension", "<h1>Account suspension</h1><p>We may suspend an account after notice.</p>"),
+    _page("Legal", "<h1>Index of legal documents</h1><ul><li><a href='/terms'>Terms</a></li></ul>"),
+    _page("Privacy", "<h1>Privacy</h1><p>Our pages use JavaScript to measure visits; turn off JavaScript and no "
+                     "measurement is made.</p>"),
+    # The words of a stand-in, not the whole of a title, heading or first sentence (review of 2026-12-02).
+    _page("When your session has expired | Acme", "<h1>Sessions</h1><p>Sessions end after an hour.</p>"),
+    _page("Is the service not available in your country? | Acme", "<h1>Availability</h1><p>We operate in 30 "
+                                                                   "countries.</p>"),
+    _page("Update your browser | Acme Help Center", "<h1>Browser requirements</h1><p>We support the two latest "
+                                                    "versions of each browser.</p>"),
+    _page("Acme", "<h1>Account suspended – what happens next</h1><p>We keep your data for 30 days.</p>"),
+    _page("Acme", "<h1>Buy this domain: brokerage terms</h1><p>Our broker takes 15 percent of the price.</p>"),
+    _page("Acme", "<h1>Cookies</h1><p>We use a cookie so that a client is not rate limited twice.</p>"),
+    _page("API errors", "<p>Requests that end in 404 Not Found errors are not billed.</p>"),
+    _page("Cookies", "<p>Our website requires JavaScript and uses two cookies: a session cookie and a CSRF token. "
+                     "Both expire when you close the browser.</p>"),
+    _page("Cookies", "<p>This site is JavaScript-free and sets no cookies.</p>"),
+    _page("Privacy", "<p>Enable JavaScript for the full experience; the text below is complete without it. We "
+                     "collect no personal data.</p>"),
+    _page("Impressum", "<h1>Impressum</h1><p>Lorem Ipsum GmbH, Hauptstraße 1, 10115 Berlin.</p>"),
+    _page("Community rules", "<p>#1 Be kind.</p><p>#2 No spam.</p>"),
+    # A page builder's imprint, every line in an <h4>.
+    _page("Impressum", "<h4>Acme GmbH</h4><h4>Hauptstraße 1, 10115 Berlin</h4><h4>Geschäftsführer: Max Muster</h4>"
+                       "<h4>info@acme.example</h4>"),
+])
+def test_short_real_pages_in_the_words_of_those_stand_ins_are_archived(body):
+    assert extract(body).strip()
+
+
 def test_a_page_served_as_plain_text_is_read_as_html_when_it_begins_with_markup():
     # Its markup was archived as the policy's words (review of 2026-12-01).
     body = (b"<!-- build 12 -->\n<meta charset=utf-8><title>Terms</title><section><h1>Terms of Service</h1><p>We may "
