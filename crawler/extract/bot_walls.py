@@ -59,9 +59,10 @@ _NOT_FOUND = re.compile(
 # password field on the page). "500 Startups Privacy Policy" is a title, not an error.
 _THEN_END = r"[\s.!]*(?:$|[|\-\u2013\u2014:\u00b7\u2022])"
 _CLIENT_ERROR = re.compile(
-    r"^\W*(?:(?:error|http)\s*)?(?:401|403|429)\s*(?:error)?\s*[:\-]?\s*"
-    rf"(?:forbidden|unauthori[sz]ed|access\s+denied|too\s+many\s+requests)?{_THEN_END}"
-    rf"|^\W*(?:forbidden|unauthori[sz]ed|too\s+many\s+requests){_THEN_END}", re.I)
+    r"^\W*(?:(?:error|http)\s*)?(?:401|403|429|451)\s*(?:error)?\s*[:\-]?\s*"
+    r"(?:forbidden|unauthori[sz]ed|access\s+denied|too\s+many\s+requests|unavailable\s+for\s+legal\s+reasons)?"
+    rf"{_THEN_END}|^\W*(?:forbidden|unauthori[sz]ed|too\s+many\s+requests|unavailable\s+for\s+legal\s+reasons)"
+    rf"{_THEN_END}", re.I)
 _SERVER_ERROR = re.compile(
     r"^\W*(?:(?:error|http)\s*)?(?:500|502|503|504)\s*(?:error)?\s*[:\-]?\s*"
     rf"(?:internal\s+server\s+error|service\s+(?:temporarily\s+)?unavailable|bad\s+gateway|gateway\s+time-?out)?{_THEN_END}"
@@ -108,8 +109,25 @@ _PLACE_TAKEN = (
     # A failure in other words than a status.
     (re.compile(r"^\W*(?:(?:oops|sorry|uh[\s-]*oh)\W*)?(?:something\s+went\s+wrong|an?\s+(?:unexpected\s+)?error\s+"
                 r"(?:has\s+)?occurred|we(?:'re|\s+are)\s+(?:having\s+)?(?:some\s+)?(?:trouble|problems|technical"
-                r"\s+difficulties))" + _WHOLE, re.I),
+                r"\s+difficulties)|etwas\s+ist\s+schief\s*gelaufen|(?:es\s+ist\s+)?ein\s+fehler\s+(?:ist\s+)?aufgetreten"
+                r"|une\s+erreur\s+(?:est\s+survenue|s'est\s+produite)|(?:se\s+ha\s+producido|ocurri[oó])\s+un\s+error"
+                r"|algo\s+sali[oó]\s+mal|si\s+[eè]\s+verificato\s+un\s+errore|qualcosa\s+[eè]\s+andato\s+storto"
+                r"|er\s+is\s+(?:iets\s+misgegaan|een\s+fout\s+opgetreden)|algo\s+deu\s+errado|ocorreu\s+um\s+erro)"
+                + _WHOLE, re.I),
      "http_5xx", "an error page"),
+    # Maintenance said in a sentence, or in another language than the headings' patterns read.
+    (re.compile(r"^\W*(?:(?:we(?:'re|\s+are)|(?:the|this|our)\s+(?:site|website|service|page)\s+is)\s+(?:currently\s+)?"
+                r"(?:down\s+for|undergoing|performing|under)\s+(?:some\s+)?(?:scheduled\s+)?maintenance"
+                r"|wartungsarbeiten|(?:die\s+)?(?:seite|website)\s+(?:ist\s+)?(?:vor[üu]bergehend\s+)?in\s+wartung"
+                r"|(?:(?:le\s+)?site\s+)?en\s+(?:cours\s+de\s+)?maintenance|(?:(?:el\s+)?sitio\s+)?en\s+mantenimiento"
+                r"|(?:(?:il\s+)?sito\s+)?in\s+manutenzione|(?:(?:de\s+)?(?:site|website)\s+is\s+)?in\s+onderhoud"
+                r"|(?:(?:o\s+)?site\s+)?em\s+manuten[cç][aã]o)" + _WHOLE, re.I),
+     "http_5xx", "a maintenance page"),
+    # A page not written yet.
+    (re.compile(r"^\W*(?:(?:(?:this|our|the)\s+)?(?:site|page|website)\s+(?:is\s+)?)?(?:under\s+construction|coming\s+soon"
+                r"|im\s+aufbau|en\s+construction|en\s+construcci[oó]n|in\s+costruzione|em\s+constru[cç][aã]o)"
+                + _WHOLE, re.I),
+     "empty", "a page not written yet"),
 )
 # A page this short is a stub: the first sentence under its headings speaks for it too.
 _STUB_PAGE = 300

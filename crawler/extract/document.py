@@ -52,7 +52,7 @@ def extract_parts(parts: Sequence[Part], volatile: VolatileRules = NO_RULES) -> 
 
 # All that is left of an application's shell before its script runs, or of a page not yet written, under its
 # headings if it has any ("# Terms of Service" over "Coming soon.").
-_PLACEHOLDER = re.compile(r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please)?|coming\s+soon"
+_PLACEHOLDER = re.compile(r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please)?|coming\s+soon|under\s+construction"
                           r"|(?:you\s+need\s+to\s+)?enable\s+javascript(?:\s+to\s+run\s+this\s+app)?"
                           r"|javascript\s+(?:is\s+)?required)\W*\Z", re.I)
 # ... or, in a few words, an application's apology for the script it could not run ("JavaScript is required to

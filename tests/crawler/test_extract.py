@@ -713,6 +713,15 @@ def _page(title: str, body: str) -> bytes:
     (_page("Terms", "<h1>Terms of Service</h1><p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>"),
      "empty"),
     (_page("Acme", "<p>This app works best with JavaScript enabled.</p>"), "empty"),
+    # ... in a sentence, under the site's name, in another language, with the status of a legal block.
+    (_page("Acme", "<h1>Acme</h1><p>Something went wrong. Please try again.</p>"), "http_5xx"),
+    (_page("Acme", "<p>We are currently down for maintenance. We'll be back shortly.</p>"), "http_5xx"),
+    (_page("Acme", "<h1>Wartungsarbeiten</h1><p>Wir sind bald wieder da.</p>"), "http_5xx"),
+    (_page("Acme", "<h1>Une erreur est survenue</h1><p>Veuillez réessayer plus tard.</p>"), "http_5xx"),
+    (_page("451 Unavailable For Legal Reasons", "<h1>Unavailable For Legal Reasons</h1><p>This content is not "
+                                                "available in your jurisdiction.</p>"), "http_4xx"),
+    (_page("Under Construction", "<h1>Under Construction</h1><p>Check back later for our new site.</p>"), "empty"),
+    (_page("Terms", "<h1>Terms</h1><p>Under construction.</p>"), "empty"),
     (_page("Terms", "<h1>Terms of Service</h1><h2>1. Scope</h2><h2>2. Fees</h2>"), "empty"),
     (_page("Test Page for the Apache HTTP Server", "<h1>Test Page</h1><p>This page is used to test the proper "
                                                    "operation of the Apache HTTP server.</p>"), "http_4xx"),
@@ -756,6 +765,13 @@ def test_pages_standing_in_for_the_document_are_failures_not_its_first_version(b
                      "collect no personal data.</p>"),
     _page("Impressum", "<h1>Impressum</h1><p>Lorem Ipsum GmbH, Hauptstraße 1, 10115 Berlin.</p>"),
     _page("Community rules", "<p>#1 Be kind.</p><p>#2 No spam.</p>"),
+    _page("Maintenance and support | Acme", "<h1>Maintenance</h1><p>We perform maintenance on Sundays; the service "
+                                            "is down for at most an hour.</p>"),
+    _page("Acme", "<h1>Coming soon: new terms</h1><p>From 1 March our terms change as follows.</p>"),
+    _page("Errors", "<p>An error occurred in your payment? Contact us.</p>"),
+    _page("Wartung", "<h1>Wartung</h1><p>Wartungsarbeiten kündigen wir zwei Wochen vorher an.</p>"),
+    _page("Legal notice", "<h1>Legal notice</h1><p>Content unavailable for legal reasons is listed in our "
+                          "transparency report.</p>"),
     # A page builder's imprint, every line in an <h4>.
     _page("Impressum", "<h4>Acme GmbH</h4><h4>Hauptstraße 1, 10115 Berlin</h4><h4>Geschäftsführer: Max Muster</h4>"
                        "<h4>info@acme.example</h4>"),
