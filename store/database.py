@@ -193,12 +193,13 @@ def _sqlite_read_only_target(url: str) -> str | URL:
     """What a command that only reads opens for the SQLite store at ``url``: the file as usual, the file opened
     read-only when a write-ahead log holds changes, or, on read-only media, the file opened immutable.
 
-    - **A log holding changes, with its ``-shm``** (a writer at work, or one killed with changes in its log, a
-      crawl's ``kill -9``): opened read-only. ``query_only`` refuses every write through a connection, but the
+    - **A log holding changes** (a writer at work, or one killed with changes in its log, a crawl's ``kill -9``,
+      or a copy made without its ``-shm``): opened read-only. ``query_only`` refuses every write through a connection, but the
       last connection to close checkpoints the log into the database and deletes it: ``status`` would rewrite a
       killed writer's file and remove its log. A read-only connection reads the log through the ``-shm``, as any
       reader does, with SQLite's locks (immutable would read pages a checkpoint is rewriting), and leaves both
-      files to the next writer.
+      files to the next writer. Without its ``-shm`` (a backup that left it out), SQLite makes one to read the log
+      through, and leaves it.
     - **Read-only media** (a disc, a read-only mount, an archive's copy), with no writer's files beside it: SQLite
       in WAL mode needs a ``-shm`` even to read and cannot make one there, so the file is opened immutable, which
       nothing on such media can contradict. A log holding changes without its ``-shm`` is refused in one line:
@@ -212,11 +213,12 @@ def _sqlite_read_only_target(url: str) -> str | URL:
         return url
     log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
     writer_files = shared.exists() and log.exists()
-    if writer_files and log.stat().st_size:
+    changes = log.exists() and log.stat().st_size > 0
+    if changes and (writer_files or os.access(path.parent, os.W_OK)):
         return _sqlite_uri(url, path, mode="ro")
     if writer_files or os.access(path.parent, os.W_OK):
         return url
-    if log.exists() and log.stat().st_size:
+    if changes:
         raise StoreUnavailableError(
             f"cannot read {path}: its folder is read-only and its write-ahead log {log.name} holds changes "
             f"that SQLite reads only through a {shared.name} file, which is missing: copy the store to a "

@@ -237,6 +237,31 @@ def test_the_reading_commands_leave_a_killed_writers_log_and_database_file_as_th
     assert (database.parent / files[2]).exists()
 
 
+def test_the_reading_commands_leave_a_log_copied_without_its_shm_file_and_the_database_file_as_they_were(copy):
+    # A backup that left the -shm out (a common rsync exclude), of a store whose log held changes, in a writable
+    # folder: opened as usual, the reader's close checkpointed the log into the database and deleted it (probe of
+    # 2026-12-03). Read-only, SQLite makes a -shm to read the log through and changes neither file.
+    database = copy / "home" / "clausewatch.db"
+    killed = subprocess.run(["python3", "-c", (
+        "import os, sqlite3, sys\n"
+        "writer = sqlite3.connect(sys.argv[1])\n"
+        "writer.execute('DELETE FROM clause_changes')\n"
+        "writer.execute('DELETE FROM changes')\n"
+        "writer.commit()\n"
+        "os._exit(9)\n"), str(database)])
+    assert killed.returncode == 9
+    (database.parent / "clausewatch.db-shm").unlink()
+    database_and_log = {name: (database.parent / name).read_bytes() for name in ("clausewatch.db", "clausewatch.db-wal")}
+
+    changes = _invoke(copy, "changes")
+    verify = _invoke(copy, "verify")
+
+    assert changes.exit_code == 0, changes.output
+    assert changes.output.splitlines()[-1] == "0 change(s)"
+    assert verify.exit_code == 0, verify.output
+    assert {name: (database.parent / name).read_bytes() for name in database_and_log} == database_and_log
+
+
 def test_the_reading_commands_leave_no_log_beside_a_store_closed_cleanly(copy):
     # With no log to keep, the file is opened as usual: a read-only connection would leave a -wal and a -shm.
     before = _listing(copy)
