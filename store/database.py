@@ -194,12 +194,12 @@ def _sqlite_read_only_target(url: str) -> str | URL:
     read-only when a write-ahead log holds changes, or, on read-only media, the file opened immutable.
 
     - **A log holding changes** (a writer at work, or one killed with changes in its log, a crawl's ``kill -9``,
-      or a copy made without its ``-shm``): opened read-only. ``query_only`` refuses every write through a connection, but the
-      last connection to close checkpoints the log into the database and deletes it: ``status`` would rewrite a
-      killed writer's file and remove its log. A read-only connection reads the log through the ``-shm``, as any
-      reader does, with SQLite's locks (immutable would read pages a checkpoint is rewriting), and leaves both
-      files to the next writer. Without its ``-shm`` (a backup that left it out), SQLite makes one to read the log
-      through, and leaves it.
+      or a copy made without its ``-shm``): opened read-only. ``query_only`` refuses every write through a
+      connection, but the last connection to close checkpoints the log into the database and deletes it: ``status``
+      would rewrite a killed writer's file and remove its log. A read-only connection reads the log through the
+      ``-shm``, as any reader does, with SQLite's locks (immutable would read pages a checkpoint is rewriting), and
+      leaves both files to the next writer. Without its ``-shm`` (a backup that left it out), SQLite makes one to
+      read the log through, and leaves it.
     - **Read-only media** (a disc, a read-only mount, an archive's copy), with no writer's files beside it: SQLite
       in WAL mode needs a ``-shm`` even to read and cannot make one there, so the file is opened immutable, which
       nothing on such media can contradict. A log holding changes without its ``-shm`` is refused in one line:

@@ -251,7 +251,8 @@ def test_the_reading_commands_leave_a_log_copied_without_its_shm_file_and_the_da
         "os._exit(9)\n"), str(database)])
     assert killed.returncode == 9
     (database.parent / "clausewatch.db-shm").unlink()
-    database_and_log = {name: (database.parent / name).read_bytes() for name in ("clausewatch.db", "clausewatch.db-wal")}
+    database_and_log = {name: (database.parent / name).read_bytes()
+                        for name in ("clausewatch.db", "clausewatch.db-wal")}
 
     changes = _invoke(copy, "changes")
     verify = _invoke(copy, "verify")
