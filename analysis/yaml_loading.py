@@ -32,6 +32,7 @@ class BoundedLoader(yaml.SafeLoader):
         self._aliases = 0
         self._anchors_with_aliases: set[str] = set()
         self._depth = 0
+        self._open_anchors: set[str] = set()  # of the parts being composed: an alias to one is a cycle
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -45,8 +46,23 @@ class BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value PyYAML builds itself and cannot (an impossible date, ``2026-02-30``; an integer of thousands of
+        digits) is an error at its line, as any other mistake in the file, not a ``ValueError`` from inside it."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            value = node.value if isinstance(node, yaml.ScalarNode) else ""
+            shown = f"{value[:40]}…" if len(value) > 40 else value
+            reason = str(exc).split(";")[0]  # not Python's advice on its own limits
+            raise yaml.constructor.ConstructorError(None, None, f"{shown!r} is not a valid {_tag_name(node)}: "
+                                                    f"{reason}", node.start_mark) from None
+
     def _compose_counting_aliases(self, event: Any, parent: Any, index: Any) -> Any:
         if self.check_event(AliasEvent):
+            if event.anchor in self._open_anchors:
+                raise ComposerError(None, None, f"the alias *{event.anchor} refers to the part it is in, which "
+                                    "never ends", event.start_mark)
             if event.anchor in self._anchors_with_aliases:
                 raise ComposerError(None, None, f"the alias *{event.anchor} refers to a part that holds aliases "
                                     "itself, which can expand without bound; write that part out",
@@ -54,9 +70,15 @@ class BoundedLoader(yaml.SafeLoader):
             self._aliases += 1
             return super().compose_node(parent, index)
         before = self._aliases
-        node = super().compose_node(parent, index)
-        if getattr(event, "anchor", None) is not None and self._aliases != before:
-            self._anchors_with_aliases.add(event.anchor)
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self._open_anchors.add(anchor)
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._open_anchors.discard(anchor)
+        if anchor is not None and self._aliases != before:
+            self._anchors_with_aliases.add(anchor)
         return node
 
 
@@ -76,6 +98,11 @@ class UniqueKeyLoader(BoundedLoader):
                 )
             seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+
+def _tag_name(node: yaml.Node) -> str:
+    """What YAML read a value as ("timestamp" for ``tag:yaml.org,2002:timestamp``)."""
+    return node.tag.rpartition(":")[2] or "value"
 
 
 def load_with_tree(text: str) -> tuple[Any, yaml.Node | None]:

@@ -299,8 +299,9 @@ class _Reader:
         value = self.scalar(node, "`jitter`")
         if value is None:
             return None
-        if not (value.isascii() and value.isdigit()) or int(value) > MAX_JITTER:
-            self.problem(node, f"job {job_id!r}: jitter {value!r} must be a whole number of seconds, 0 to "
+        # Its length first: int() refuses thousands of digits with a ValueError of its own.
+        if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_JITTER)) or int(value) > MAX_JITTER:
+            self.problem(node, f"job {job_id!r}: jitter {value[:20]!r} must be a whole number of seconds, 0 to "
                                f"{MAX_JITTER} (a week)")
             return None
         return int(value)

@@ -155,7 +155,9 @@ def read_filters(value: Any, path: KeyPath) -> tuple[str, ...]:
 def _filter(value: Any, path: KeyPath) -> str:
     if isinstance(value, dict) and len(value) == 1:
         (name, parameters), = value.items()
-        return f"{read_string(name, path)}={json.dumps(parameters, separators=(',', ':'), ensure_ascii=False)}"
+        # Open Terms Archive declares them in JSON: a date YAML read is the string JSON would hold.
+        declared = json.dumps(parameters, separators=(",", ":"), ensure_ascii=False, default=str)
+        return f"{read_string(name, path)}={declared}"
     if isinstance(value, str) and value.strip():
         return value
     raise InvalidDeclarationError(path, f"expected a filter name or {{name: parameters}}, found {kind_of(value)}")

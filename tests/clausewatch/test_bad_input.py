@@ -145,6 +145,40 @@ def _nest_subscribers(tmp: Path) -> dict[str, str]:
     return {}
 
 
+# Values PyYAML builds itself and cannot: each ended every command that read its file in a ValueError traceback
+# (probe of 2026-12-03).
+LONG_NUMBER = "9" * 5000
+
+
+def _impossible_date_in_catalog(tmp: Path) -> dict[str, str]:
+    (tmp / "catalog" / "acme.yaml").write_text("name: Acme\nslug: acme\nupdated: 2026-02-30\n")
+    return {}
+
+
+def _long_number_in_config(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "config.yaml").write_text(f"crawl_delay: 2\ncrawl_max_bytes: {LONG_NUMBER}\n")
+    return {}
+
+
+def _impossible_date_in_subscribers(tmp: Path) -> dict[str, str]:
+    (tmp / "home" / "subscribers.yaml").write_text("subscribers:\n  - email: a@example.org\n    name: 2026-13-01\n")
+    return {}
+
+
+def _long_jitter_in_schedules(tmp: Path) -> dict[str, str]:
+    (tmp / "schedules.yaml").write_text(f"jobs:\n  - id: daily\n    action: run\n    cron: \"0 5 * * *\"\n"
+                                        f"    jitter: {LONG_NUMBER}\n")
+    return {}
+
+
+def _alias_in_itself_in_catalog(tmp: Path) -> dict[str, str]:
+    # It passed the alias guard (its anchor was marked only once its part was done) and ended in json.dumps.
+    (tmp / "catalog" / "acme.yaml").write_text(
+        "name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: http://127.0.0.1:9/terms\n"
+        "    filters:\n      - removeQueryParams: &a [utm, *a]\n")
+    return {}
+
+
 def _break_setting_type(tmp: Path) -> dict[str, str]:
     return {"CLAUSEWATCH_CRAWL_DELAY": "two seconds"}
 
@@ -188,11 +222,22 @@ BROKEN = {
     "config nested deep": (_nest_config, "config.yaml:2: not valid YAML: nested more than 100 levels deep",
                            ("init", "status", "classify")),
     "subscribers nested deep": (_nest_subscribers, "subscribers.yaml:3:", ("digest", "alerts", "run", "schedule")),
+    "catalog impossible date": (_impossible_date_in_catalog, "acme.yaml:3: (file): invalid YAML: '2026-02-30' is not "
+                                "a valid timestamp", ("init", "crawl", "status", "run", "schedule", "enqueue")),
+    "config long number": (_long_number_in_config, "config.yaml:2: not valid YAML: '9999", ("init", "status",
+                                                                                           "classify")),
+    "subscribers impossible date": (_impossible_date_in_subscribers, "subscribers.yaml:3:", ("digest", "alerts", "run",
+                                                                                             "schedule")),
+    "schedules long jitter": (_long_jitter_in_schedules, "schedules.yaml:5: job 'daily': jitter", ("status", "run",
+                                                                                                  "schedule")),
+    "catalog alias in itself": (_alias_in_itself_in_catalog, "acme.yaml:7: (file): invalid YAML: the alias *a refers "
+                                "to the part it is in", ("init", "crawl", "status", "run", "schedule", "enqueue")),
 }
 
 # A tracked document its broken catalog file no longer declares is recorded as a failed fetch by the
 # commands that crawl (decision 0013: nothing lost, nothing silent); nothing else writes on bad input.
-RECORDS_ON_BAD_INPUT = {(broken, command) for broken in ("catalog file", "catalog nested deep")
+RECORDS_ON_BAD_INPUT = {(broken, command) for broken in ("catalog file", "catalog nested deep",
+                                                          "catalog impossible date", "catalog alias in itself")
                         for command in ("crawl", "run", "schedule")}
 
 CASES = [pytest.param(command, broken, id=f"{command}-{broken.replace(' ', '-')}")

@@ -167,6 +167,20 @@ def test_yaml_slug_defaults_to_the_file_name(tmp_path: Path) -> None:
     assert load_declaration_file(path).platform.slug == "acme-corp"
 
 
+def test_a_filter_parameter_yaml_reads_as_a_date_is_kept_as_json_would_hold_it(tmp_path: Path) -> None:
+    # It ended every command reading the catalog in json.dumps's TypeError (probe of 2026-12-03).
+    path = write(tmp_path, "acme.yaml", """\
+        name: Acme
+        documents:
+          - type: Privacy Policy
+            url: "https://acme.example/privacy"
+            filters:
+              - removeBefore: 2024-01-01
+    """)
+
+    assert load_declaration_file(path).platform.documents[0].sources[0].filters == ('removeBefore="2024-01-01"',)
+
+
 def test_kling_ai_is_in_the_catalog() -> None:
     kling = by_slug(CATALOG)["kling-ai"]
 
