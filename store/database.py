@@ -232,8 +232,16 @@ def _sqlite_file(url: str) -> Path | None:
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    path = Path(database).resolve()
+    path = _resolved(Path(database))
     return path if path.is_file() else None
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` with its symbolic links followed; a loop of them is named as one, not a RuntimeError."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError before Python 3.13
+        raise StoreUnavailableError(f"cannot use {path}: its symbolic links make a loop") from None
 
 
 def _sqlite_uri(url: str, path: Path, **options: str) -> URL:
@@ -449,7 +457,7 @@ def _prepare(url: str, engine: Engine, *, create: bool) -> None:
 
     where = describe_url(url)
     path = sqlite_path(engine)
-    if path is not None and not create and not path.exists():
+    if path is not None and not create and not _resolved(path).exists():
         raise StoreNotFoundError(f"no store at {where}: run `clausewatch init` to create one")
     if path is not None and create:
         try:

@@ -311,6 +311,26 @@ def test_a_flag_value_its_option_refuses_is_named_and_nothing_is_written(project
     assert _contents(project) == before
 
 
+@pytest.mark.parametrize("args, said", [
+    (["status"], "DATABASE_URL (--database-url, CLAUSEWATCH_DATABASE_URL): cannot use {loops}/loop.db: its symbolic "
+                 "links make a loop"),
+    (["init"], "cannot use {loops}/loop.db: its symbolic links make a loop"),
+    (["crawl"], "cannot use {loops}/loop.db: its symbolic links make a loop"),
+    (["demo", "--out", "{loops}/loop"], "Invalid value for '--out': '{loops}/loop': its symbolic links make a loop"),
+])
+def test_a_loop_of_symbolic_links_is_named_not_a_traceback(project: Path, tmp_path_factory, args: list[str],
+                                                           said: str):
+    # Path.resolve() raised RuntimeError: a 40-line traceback, exit 1 (probe of 2026-12-03).
+    loops = tmp_path_factory.mktemp("loops")
+    for name in ("loop.db", "loop"):
+        (loops / name).symlink_to(name)
+    env = _env(project, {"CLAUSEWATCH_DATABASE_URL": f"sqlite:///{loops}/loop.db"})
+    result = CliRunner().invoke(main, [arg.replace("{loops}", str(loops)) for arg in args], env=env)
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and said.replace("{loops}", str(loops)) in errors[0], result.stderr
+
+
 @pytest.mark.parametrize("args, setting", [
     (["site", "--out", "{tmp}/notes.txt/site/deeper"], "SITE_DIR"),
     (["digest", "--dry-run", "{tmp}/notes.txt/digest"], "digest --dry-run"),
