@@ -28,10 +28,19 @@ def request_head(request: Request) -> bytes:
     """The request line and headers as sent (Scrapy's middlewares have added theirs by now)."""
     parts = urlsplit(request.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    lines = [f"{request.method} {target} HTTP/1.1".encode("latin-1"), b"Host: " + parts.netloc.encode("idna")]
+    lines = [f"{request.method} {target} HTTP/1.1".encode("latin-1"), b"Host: " + _host(parts.netloc)]
     for name, values in request.headers.items():
         lines.extend(bytes(name) + b": " + bytes(value) for value in values)
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def _host(netloc: str) -> bytes:
+    """The Host header of a request: IDNA; for a host no request could be sent to (a label over 63 characters), as
+    written, so the attempt's record still says where it went."""
+    try:
+        return netloc.encode("idna")
+    except UnicodeError:
+        return netloc.encode("utf-8", "backslashreplace")
 
 
 def response_head(response: Response) -> bytes:

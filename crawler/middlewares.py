@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 
 from crawler import decompression
 from crawler.errors import CrawlStoppedError, RedirectLoopError, SchemeRefusedError, kind_of_failure
+from crawler.hosts import host_problem
 from crawler.refresh import declared_refresh
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -35,7 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class SchemeGuardMiddleware:
-    """Refuse any request whose URL is not http(s), including redirect targets (SPEC §10).
+    """Refuse any request whose URL is not http(s), or whose host no request can be sent to, including redirect
+    targets (SPEC §10).
 
     Redirected requests go through the middleware chain again, so placing this
     after RedirectMiddleware catches ``Location: file:///etc/passwd`` as well as
@@ -46,6 +48,8 @@ class SchemeGuardMiddleware:
         scheme = request.url.split(":", 1)[0].lower()
         if scheme not in ALLOWED_SCHEMES:
             raise SchemeRefusedError(f"refused to fetch {request.url!r}: only http(s) URLs are fetched")
+        if problem := host_problem(urlparse_cached(request).hostname or ""):
+            raise SchemeRefusedError(f"refused to fetch {request.url[:200]!r}: {problem}")
 
 
 class StopGateMiddleware:

@@ -92,6 +92,10 @@ FAULTS = {
     "/empty": (Page(b""), "empty"),
     "/loop": (Page(status=302, headers={"Location": "/loop"}), "redirect_loop"),
     "/to-file": (Page(status=302, headers={"Location": "file:///etc/passwd"}), "redirect_refused"),
+    # Hosts no request can be sent to: the first ended the spider's callback in a UnicodeError, the document "not
+    # checked" on every crawl and never alerted on; the second failed as robots_disallowed (probe of 2026-12-03).
+    "/to-long-label": (Page(status=301, headers={"Location": f"http://{'a' * 64}.example.com/t"}), "redirect_refused"),
+    "/to-spaced-host": (Page(status=301, headers={"Location": "http://exa mple.com/t"}), "redirect_refused"),
     "/giant": (Page(b"<p>" + b"x" * 100_000 + b"</p>", chunks=40), "too_large"),
     "/binary": (Page(bytes(range(256)) * 40, content_type="application/octet-stream"), "not_text"),
     # A whole, chunked 200 whose PHP died after section 4: sections 5-7 were "removed" in a new version.

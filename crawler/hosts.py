@@ -1,0 +1,26 @@
+"""The hosts a request can be sent to: a catalog's URLs are checked when they are read, a redirect's target
+before it is sent."""
+
+from __future__ import annotations
+
+import re
+
+# A host name's labels once in ASCII (IDNA): letters, digits, hyphens (and underscores, which some hosts have).
+_HOST_LABEL = re.compile(r"[a-z0-9_-]{1,63}\Z", re.I)
+_HOST_NAME = 253
+
+
+def host_problem(host: str) -> str | None:
+    """Why no request can be sent to ``host`` (a label over 63 characters, a space, a "%"), or None. The crawl met
+    such a host, declared or redirected to, only as a traceback while it wrote the request: the document was
+    neither checked nor failed, and never alerted on."""
+    if ":" in host or re.fullmatch(r"[\d.]+", host):  # an IPv6 literal (urlsplit checked it) or an IPv4 address
+        return None
+    try:
+        name = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return "a label of its host (between dots) is empty or over 63 characters"
+    labels = name.removesuffix(".").split(".")
+    if len(name) > _HOST_NAME or not all(_HOST_LABEL.match(label) for label in labels):
+        return "its host is not a name a request can be sent to (letters, digits and hyphens between dots)"
+    return None
