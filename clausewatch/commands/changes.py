@@ -43,7 +43,7 @@ def command(settings, as_json: bool, since: datetime | None, platforms: tuple[st
     if as_json:
         click.echo(json.dumps({"changes": [c.to_json() for c in changes]}, ensure_ascii=False, indent=2))
     else:
-        colour = sys.stdout.isatty() if colour is None else colour
+        colour = sys.stdout is not None and sys.stdout.isatty() if colour is None else colour  # None: `>&-`
         for change in changes:
             click.echo(_readable(change, colour=colour, full=full), color=colour)
         click.echo(f"{len(changes)} change(s)", err=True)
