@@ -84,10 +84,13 @@ def _json_record(number: int, line: str) -> dict:
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise ClassifyInputError(f"line {number}: expected a JSON object with a string field \"text\"")
     try:
-        json.dumps(record, ensure_ascii=False).encode("utf-8")
+        json.dumps(record, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except UnicodeEncodeError as exc:  # "\ud800": a lone surrogate escaped in JSON is no character
         raise ClassifyInputError(f"line {number}: holds a lone surrogate ({exc.object[exc.start]!a}), which is not "
                                  "a character") from None
+    except ValueError:  # 1e400: Python reads it as infinity, which it would echo back as Infinity
+        raise ClassifyInputError(f"line {number}: holds a number too large for a JSON reader (read as "
+                                 "infinity)") from None
     return record
 
 

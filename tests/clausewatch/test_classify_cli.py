@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from clausewatch.cli import main
@@ -104,6 +105,15 @@ def test_values_no_json_reader_takes_back_are_refused_not_echoed():
     assert (surrogate.exit_code, not_a_number.exit_code) == (2, 2)
     assert "line 1: holds a lone surrogate" in surrogate.output and surrogate.exception.__class__ is SystemExit
     assert "line 1: not JSON (NaN is not JSON)" in not_a_number.output
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400"])
+def test_a_number_read_as_infinity_is_refused_not_echoed_as_infinity(number):
+    # It came back as "id": Infinity, which no JSON reader takes, exit 0 (probe of 2026-12-03).
+    result = classify(input=f'{{"id": {number}, "text": "We may end your account."}}\n')
+    assert result.exit_code == 2, result.output
+    assert "line 1: holds a number too large for a JSON reader" in result.output
+    assert "Infinity" not in result.output
 
 
 def test_json_nested_past_what_python_reads_is_a_message_not_a_traceback():
