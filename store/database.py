@@ -229,8 +229,9 @@ def _sqlite_read_only_target(url: str) -> str | URL:
 def _sqlite_file(url: str) -> Path | None:
     """The database file an SQLite URL names, resolved (SQLite makes its files beside the file a symlink names);
     None for memory, a URI filename or a file that does not exist."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    parsed = make_url(url)
+    database = _uri_path(parsed) if _uri_filename(parsed) else parsed.database
+    if not database or database == ":memory:":
         return None
     path = _resolved(Path(database))
     return path if path.is_file() else None
@@ -255,11 +256,28 @@ def sqlite_path(engine: Engine) -> Path | None:
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
-    if database.startswith("file:"):
-        if engine.url.query.get("immutable") != "1" and engine.url.query.get("mode") != "ro":
-            return None
-        return Path(unquote(database.removeprefix("file:")))
+    if _uri_filename(engine.url):
+        path = _uri_path(engine.url)
+        return Path(path) if path else None
     return Path(database)
+
+
+def _uri_path(url: URL) -> str | None:
+    """The file a URI filename names (``file:/srv/cw.db``, ``file:///srv/cw.db``, ``file:cw.db?mode=ro``); None for
+    an in-memory database."""
+    target, _, options = url.database.removeprefix("file:").partition("?")
+    if target.startswith("//"):  # file://localhost/srv/cw.db, file:///srv/cw.db
+        target = "/" + target[2:].partition("/")[2]
+    target = unquote(target)
+    if not target or target == ":memory:" or "mode=memory" in options or url.query.get("mode") == "memory":
+        return None
+    return target
+
+
+def _uri_filename(url: URL) -> bool:
+    """Whether SQLite reads the URL's database as a URI (``file:…`` with ``uri=true``); without ``uri=true``,
+    ``sqlite:///file:x.db`` names a file called ``file:x.db``, which a reading command must find, not make."""
+    return bool(url.database and url.database.startswith("file:") and url.query.get("uri") == "true")
 
 
 def database_where(engine: Engine) -> str:

@@ -39,6 +39,17 @@ def test_a_missing_sqlite_store_is_refused_and_not_created(tmp_path, mode):
     assert not path.exists() and not path.parent.exists()
 
 
+@pytest.mark.parametrize("mode", ["read", "write"])
+@pytest.mark.parametrize("database", ["file:{tmp}/cw.db?uri=true", "file://{tmp}/cw.db?uri=true", "file:cw.db"])
+def test_a_missing_sqlite_store_named_as_a_uri_or_a_file_name_starting_file_is_not_created(tmp_path, monkeypatch,
+                                                                                          database, mode):
+    # `status` with `sqlite:///file:newstore.db` left an empty "file:newstore.db" behind (probe of 2026-12-03).
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreNotFoundError, match="clausewatch init"):
+        Store.open(f"sqlite:///{database.replace('{tmp}', str(tmp_path))}", tmp_path / "objects", mode=mode)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.postgres
 def test_an_empty_postgres_database_is_refused_unless_created(pg_url, tmp_path):
     with pytest.raises(StoreNotFoundError):
