@@ -7,8 +7,9 @@ registered, in name order. A module is imported only when its command runs
 do not crawl never import Scrapy or Twisted (decision 0014).
 
 Exit codes: 0 success, 1 the work ran but found a problem (a failed fetch, a
-hash mismatch), 2 bad input (usage, settings, catalog, schedules, store), 130
-interrupted by Ctrl-C. Typed errors, and click's usage errors, become one line
+hash mismatch; or the reader of its output went away before the end, ``| head``),
+2 bad input (usage, settings, catalog, schedules, store), 130 interrupted by
+Ctrl-C. Typed errors, and click's usage errors, become one line
 and their exit code in ``GuardedGroup`` (statuses in ``clausewatch.errors``),
 never a traceback.
 """
@@ -46,6 +47,8 @@ class GuardedGroup(click.Group):
         raises, naming itself, and is flushed here.
         """
         _buffered_standard_output()
+        if sys.stderr is None:  # started with it closed (`2>&-`): click's wrapper of it failed the last flush, exit 120
+            sys.stderr = open(os.devnull, "w")  # noqa: SIM115 -- for the life of the process
         said = False
         try:
             return super().main(*args, **kwargs)
@@ -54,7 +57,10 @@ class GuardedGroup(click.Group):
             raise
         finally:
             problem = _flushed_standard_output()
-            if problem is not None:
+            if problem == _READER_GONE:
+                if not said:  # as click ends a command whose reader went away before its last line: exit 1
+                    raise SystemExit(1)
+            elif problem is not None:
                 if not said:
                     click.echo(f"Error: cannot use standard output: {problem}", err=True)
                 raise SystemExit(EXIT_BAD_INPUT)  # the output is incomplete, whatever the command said
@@ -134,16 +140,21 @@ def _buffered_standard_output() -> None:
                                   line_buffering=stream.line_buffering or buffer is raw)
 
 
+# What :func:`_flushed_standard_output` says of a reader that went away (``| head``): nothing to tell, but the output
+# did not all arrive, as when it went away earlier (click's exit 1 then); a pipe's buffer decides which of the two.
+_READER_GONE = ""
+
+
 def _flushed_standard_output() -> str | None:
-    """Flush standard output; when the OS refuses (a full disk), why, and the file swapped for /dev/null so that
-    the interpreter's own last flush fails no more. A reader that went away (``| head``) is no problem of ours."""
+    """Flush standard output; when the OS refuses (a full disk), why (:data:`_READER_GONE` for a reader that went
+    away), and the file swapped for /dev/null so that the interpreter's own last flush fails no more."""
     if sys.stdout is None:  # started with standard output closed (`>&-`): click wrote nothing, nothing to flush
         return None
     try:
         sys.stdout.flush()
         return None
     except (OSError, ValueError) as exc:
-        problem = None if isinstance(exc, BrokenPipeError) else (getattr(exc, "strerror", None) or str(exc))
+        problem = _READER_GONE if isinstance(exc, BrokenPipeError) else (getattr(exc, "strerror", None) or str(exc))
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

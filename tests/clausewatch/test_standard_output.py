@@ -66,3 +66,19 @@ def test_a_command_started_with_standard_output_closed_ends_as_before(home, comm
 
     assert done.returncode == 0, done.stderr
     assert done.stderr == said
+
+
+@pytest.mark.parametrize("error_closed", [False, True])
+def test_a_reader_gone_ends_with_exit_1_whether_standard_error_is_open_or_closed(home, error_closed):
+    # `clausewatch export 2>&- | head -c1`: click wrapped the missing standard error, whose last flush failed:
+    # exit 120 (probe of 2026-12-03). With it open: exit 1 and nothing said, as Python has it for a broken pipe.
+    read, write = os.pipe()
+    os.close(read)  # the reader went away before the first line
+    try:
+        done = subprocess.run([sys.executable, "-c", RUN, *home, "export"], stdout=write, stderr=subprocess.PIPE,
+                              text=True, preexec_fn=(lambda: os.close(2)) if error_closed else None)
+    finally:
+        os.close(write)
+
+    assert done.returncode == 1
+    assert done.stderr == ""
