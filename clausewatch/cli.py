@@ -47,8 +47,12 @@ class GuardedGroup(click.Group):
         raises, naming itself, and is flushed here.
         """
         _buffered_standard_output()
-        if sys.stderr is None:  # started with it closed (`2>&-`): click's wrapper of it failed the last flush, exit 120
+        # Started with one closed: click's wrapper of a missing standard error failed the last flush (exit 120), and
+        # `classify -` found no standard input to read (a RuntimeError traceback). Closed, they are empty.
+        if sys.stderr is None:
             sys.stderr = open(os.devnull, "w")  # noqa: SIM115 -- for the life of the process
+        if sys.stdin is None:
+            sys.stdin = open(os.devnull)  # noqa: SIM115
         said = False
         try:
             return super().main(*args, **kwargs)

@@ -82,3 +82,11 @@ def test_a_reader_gone_ends_with_exit_1_whether_standard_error_is_open_or_closed
 
     assert done.returncode == 1
     assert done.stderr == ""
+
+
+def test_classify_started_with_standard_input_closed_reads_it_as_empty():
+    # `clausewatch classify - <&-`: click found no stream to read, a RuntimeError traceback (probe of 2026-12-03).
+    done = subprocess.run([sys.executable, "-c", RUN, "classify", "-"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(0))
+
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
