@@ -28,6 +28,7 @@ from clausewatch.settings import Settings, sqlite_url
 from clausewatch.signing import ensure_log_key
 from crawler.crawl import CrawlReport
 from reports.site.manifest import MANIFEST_NAME as SITE_MANIFEST
+from reports.site.manifest import manifest_pages
 from store.files import write_whole
 from store.repository import Store
 
@@ -195,18 +196,39 @@ def record_written(folder: Path, kept: tuple[str, ...]) -> None:
     write_whole(folder / MARKER, f"{_MARKER_HEAD}{_UNFINISHED}\n{_made(folder, kept)}".encode())
 
 
+class Listing:
+    """What :func:`listing_made` yields: :meth:`record` after each stage, :meth:`site_built` after the site's."""
+
+    def __init__(self, folder: Path, kept: tuple[str, ...]):
+        self.folder = folder
+        self.kept = kept
+
+    def record(self) -> None:
+        record_written(self.folder, self.kept)
+
+    def site_built(self) -> None:
+        """The files this run's site build has just written (or found as it writes them) are the run's, also those
+        a run killed while it built the site left unlisted: every later run kept them as an operator's (and its
+        build rewrote them all the same). The pages its manifest lists, and the manifest."""
+        site = self.folder / "site"
+        built = {f"site/{page}" for page in manifest_pages(site)} | {f"site/{SITE_MANIFEST}"}
+        self.kept = tuple(relative for relative in self.kept if relative not in built)
+        self.record()
+
+
 @contextlib.contextmanager
-def listing_made(folder: Path, kept: tuple[str, ...]) -> Iterator[Callable[[], None]]:
-    """The run's last stages, each of which writes files: call what this yields after each of them, so a run
-    killed between two is listed up to there; a run stopped in one (Ctrl-C, a full disk) lists what it wrote as it
-    stops, and a run that finishes lists all it made."""
+def listing_made(folder: Path, kept: tuple[str, ...]) -> Iterator[Listing]:
+    """The run's last stages, each of which writes files: call the listing's :meth:`~Listing.record` after each of
+    them, so a run killed between two is listed up to there; a run stopped in one (Ctrl-C, a full disk) lists what
+    it wrote as it stops, and a run that finishes lists all it made."""
+    listing = Listing(folder, kept)
     try:
-        yield lambda: record_written(folder, kept)
+        yield listing
     except BaseException:
         with contextlib.suppress(OSError):  # the disk that stopped the run: its own error is the one to tell
-            record_written(folder, kept)
+            listing.record()
         raise
-    record_made(folder, kept)
+    record_made(folder, listing.kept)
 
 
 def _made(folder: Path, kept: tuple[str, ...]) -> str:

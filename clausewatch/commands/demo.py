@@ -29,20 +29,20 @@ def command(settings, out: Path | None) -> None:
     result = run_demo(settings, folder, echo=click.echo)
     settings = result.settings
     mail_dir = folder / "mail"
-    with listing_made(folder, result.kept) as record_written:
+    with listing_made(folder, result.kept) as listing:
         store = open_store(settings)
         try:
             summarise(store, click.echo)
             alerts = send_alerts(settings, store=store, dry_run=mail_dir / "alerts")
-            record_written()
+            listing.record()
             site = build_site(settings, store=store)
-            record_written()
+            listing.site_built()
             digest = send_digest(settings, store=store, dry_run=mail_dir / "digest")
         finally:
             store.close()
-    if result.kept:
-        click.echo(f"kept {len(result.kept)} file(s) the demo did not make (or that changed since): "
-                   f"{first_few(result.kept)}")
+    if listing.kept:
+        click.echo(f"kept {len(listing.kept)} file(s) the demo did not make (or that changed since): "
+                   f"{first_few(listing.kept)}")
     click.echo("")
     click.echo(f"store:    {settings.database_url}")
     click.echo(f"blobs:    {settings.blobs}")

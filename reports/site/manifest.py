@@ -36,6 +36,17 @@ def is_site_folder(folder: Path) -> bool:
     return not folder.is_dir() or (folder / MANIFEST_NAME).is_file() or not any(folder.iterdir())
 
 
+def manifest_pages(folder: Path) -> dict[str, str]:
+    """The pages the last finished build of the site in ``folder`` wrote (or found written as it would write them),
+    by path, with their fingerprints; none when it has no manifest or one it cannot read."""
+    try:
+        data = json.loads((Path(folder) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    pages = data.get("pages", {}) if isinstance(data, dict) else {}
+    return pages if isinstance(pages, dict) else {}
+
+
 def atomic_write(target: Path, data: bytes) -> None:
     """Write ``target`` whole or not at all, its folder made if needed (``store.files.write_whole``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -65,11 +76,7 @@ class IncrementalWriter:
         self.unchanged = 0
 
     def _load(self) -> dict[str, str]:
-        try:
-            data = json.loads((self.out / MANIFEST_NAME).read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
-            return {}
-        return data.get("pages", {}) if isinstance(data, dict) else {}
+        return manifest_pages(self.out)
 
     def _target(self, path: str) -> Path:
         relative = PurePosixPath(path)

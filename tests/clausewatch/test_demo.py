@@ -250,6 +250,27 @@ def test_a_run_stopped_after_its_emails_and_site_leaves_them_to_the_next_run_not
     assert (folder / "notes.txt").read_text() == "mine"
 
 
+def test_the_site_a_run_killed_while_it_built_it_left_is_the_next_runs_not_kept_as_an_operators(tmp_path):
+    # SIGKILL while the site was built: its pages were written after the marker last listed the run's files, so
+    # every later run kept ("kept 98 file(s) the demo did not make") and rewrote them, and never listed them.
+    folder = tmp_path / "demo"
+    runner = CliRunner()
+    assert runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)]).exit_code == 0
+    site = sorted(path.relative_to(folder).as_posix() for path in (folder / "site").rglob("*") if path.is_file())
+    # What the kill leaves: the marker as listed after the alerts, and the manifest the build writes first thing.
+    record_written(folder, tuple(site))
+    (folder / "site" / ".clausewatch-manifest.json").write_text('{"format": 1, "pages": {}}')
+    (folder / "notes.txt").write_text("mine")
+
+    again = runner.invoke(main, ["--home", str(tmp_path / "home"), "demo", "--out", str(folder)])
+
+    assert again.exit_code == 0, again.output
+    assert "kept 1 file(s) the demo did not make (or that changed since): notes.txt" in again.output
+    listed = (folder / MARKER).read_text()
+    assert all(json.dumps(relative) in listed for relative in site)
+    assert json.dumps("notes.txt") not in listed
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="a small filesystem of its own is mounted (tmpfs): root only, as in CI")
 def test_alerts_a_full_disk_kept_from_being_written_are_errors_and_the_demo_exits_1(tmp_path):
     # They were counted as written, the demo exited 0, and the alerts' folder was empty.
