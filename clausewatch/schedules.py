@@ -301,7 +301,8 @@ class _Reader:
             return None
         # Its length first: int() refuses thousands of digits with a ValueError of its own.
         if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_JITTER)) or int(value) > MAX_JITTER:
-            self.problem(node, f"job {job_id!r}: jitter {value[:20]!r} must be a whole number of seconds, 0 to "
+            shown = value if len(value) <= 40 else f"{value[:40]}…"
+            self.problem(node, f"job {job_id!r}: jitter {shown!r} must be a whole number of seconds, 0 to "
                                f"{MAX_JITTER} (a week)")
             return None
         return int(value)
