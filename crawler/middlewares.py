@@ -23,7 +23,14 @@ from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
 from crawler import decompression
-from crawler.errors import CrawlStoppedError, RedirectLoopError, SchemeRefusedError, kind_of_failure
+from crawler.errors import (
+    CorruptBodyError,
+    CrawlStoppedError,
+    RedirectLoopError,
+    SchemeRefusedError,
+    TruncatedBodyError,
+    kind_of_failure,
+)
 from crawler.hosts import host_problem
 from crawler.refresh import declared_refresh
 
@@ -48,7 +55,9 @@ class SchemeGuardMiddleware:
         scheme = request.url.split(":", 1)[0].lower()
         if scheme not in ALLOWED_SCHEMES:
             raise SchemeRefusedError(f"refused to fetch {request.url!r}: only http(s) URLs are fetched")
-        if problem := host_problem(urlparse_cached(request).hostname or ""):
+        parts = urlparse_cached(request)
+        if problem := host_problem(parts.hostname or "") or ("@" in parts.netloc and "it holds a user name or "
+                                                                                     "password"):
             raise SchemeRefusedError(f"refused to fetch {request.url[:200]!r}: {problem}")
 
 
@@ -261,8 +270,10 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         # An IgnoreRequest is a refusal on our side (the network guard, a scheme never fetched) that the page's own
-        # request meets too.
-        if isinstance(exc, IgnoreRequest) or kind_of_failure(Failure(exc))[0] in _UNANSWERED:
+        # request meets too; a body cut short or corrupt (a gzip robots.txt) is robots.txt's own, as the same body
+        # unencoded and cut short is: it could not be read, and every path is disallowed.
+        if isinstance(exc, IgnoreRequest) and not isinstance(exc, (TruncatedBodyError, CorruptBodyError)) \
+                or kind_of_failure(Failure(exc))[0] in _UNANSWERED:
             super()._robots_error(exc, netloc)
         else:
             self._settle(netloc, UnreachableRobotsTxt(f"{type(exc).__name__}: {exc}"[:200]))

@@ -29,7 +29,7 @@ SETTINGS = "clausewatch.settings"  # ctx.meta key: the command's resolved settin
 OUR_LOGGERS = ("clausewatch", "crawler", "store", "reports", "analysis")
 # Scrapy loggers that report a page they could not fetch (a robots.txt refused, say) with its traceback.
 # The crawl records that failure against the document and prints it; below -vv their one line is enough.
-NETWORK_ERROR_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt",)
+NETWORK_ERROR_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy-playwright")
 
 
 def _record(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -121,8 +121,11 @@ def _configure_logging(settings: Settings, verbose: int) -> None:
 _NETWORK_ERROR_MODULES = ("twisted.internet.error", "twisted.web._newclient")
 _SCRAPY_NETWORK_ERRORS = frozenset({
     "DownloadConnectionRefusedError", "DownloadTimeoutError", "DownloadCancelledError", "DownloadFailedError",
-    "CannotResolveHostError", "UnsupportedURLSchemeError",
+    "CannotResolveHostError", "UnsupportedURLSchemeError", "ResponseDataLossError",
 })
+# scrapy-playwright's warning of a browser page that failed (a timeout, a crash, a download): the crawl records the
+# failure with its message; the traceback says nothing more, whatever the error's type.
+_FAILED_PAGE = "Closing page due to failed request"
 
 
 def _without_traceback(record: logging.LogRecord) -> bool:
@@ -130,6 +133,7 @@ def _without_traceback(record: logging.LogRecord) -> bool:
     (a robots.txt that crashes its parser is a bug worth seeing)."""
     kind = type(record.exc_info[1]) if record.exc_info else None
     if kind is not None and (kind.__module__.startswith(_NETWORK_ERROR_MODULES) or (
-            kind.__module__ == "scrapy.exceptions" and kind.__name__ in _SCRAPY_NETWORK_ERRORS)):
+            kind.__module__ == "scrapy.exceptions" and kind.__name__ in _SCRAPY_NETWORK_ERRORS)
+            or str(record.msg).startswith(_FAILED_PAGE)):
         record.exc_info, record.exc_text = None, None
     return True

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from scrapy.exceptions import DownloadConnectionRefusedError
+from scrapy.exceptions import DownloadConnectionRefusedError, ResponseDataLossError
 
 from clausewatch.cli import main
 from clausewatch.commands._global_options import FLAG_SETTINGS, _without_traceback
@@ -125,3 +125,20 @@ def test_only_a_network_failure_loses_its_traceback_below_vv():
     refused, crashed = record_of(DownloadConnectionRefusedError("refused")), record_of(ValueError("parser bug"))
     assert _without_traceback(refused) and refused.exc_info is None
     assert _without_traceback(crashed) and crashed.exc_info is not None  # a bug in reading robots.txt stays visible
+
+
+def test_a_robots_txt_cut_short_and_a_failed_browser_page_lose_their_traceback_below_vv():
+    # Both failures are recorded against their document; the crawl printed 60 lines of traceback each (probe of
+    # 2026-12-03).
+    def record_of(logger: str, message: str, error: Exception) -> logging.LogRecord:
+        try:
+            raise error
+        except Exception:
+            return logging.LogRecord(logger, logging.WARNING, __file__, 1, message, None, sys.exc_info())
+
+    cut = record_of("scrapy.downloadermiddlewares.robotstxt", "Error downloading robots.txt",
+                    ResponseDataLossError("cut"))
+    page = record_of("scrapy-playwright", "Closing page due to failed request: %s exc_type=%s exc_msg=%s",
+                     RuntimeError("Failed to download"))
+    assert _without_traceback(cut) and cut.exc_info is None
+    assert _without_traceback(page) and page.exc_info is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -96,6 +97,9 @@ FAULTS = {
     # checked" on every crawl and never alerted on; the second failed as robots_disallowed (probe of 2026-12-03).
     "/to-long-label": (Page(status=301, headers={"Location": f"http://{'a' * 64}.example.com/t"}), "redirect_refused"),
     "/to-spaced-host": (Page(status=301, headers={"Location": "http://exa mple.com/t"}), "redirect_refused"),
+    # ... and a user name and password, which Scrapy's robots.txt middleware could not parse: a traceback, and the
+    # document failed as robots_disallowed.
+    "/to-user-info": (Page(status=302, headers={"Location": "http://user:pass@127.0.0.1:9/t"}), "redirect_refused"),
     "/giant": (Page(b"<p>" + b"x" * 100_000 + b"</p>", chunks=40), "too_large"),
     "/binary": (Page(bytes(range(256)) * 40, content_type="application/octet-stream"), "not_text"),
     # A whole, chunked 200 whose PHP died after section 4: sections 5-7 were "removed" in a new version.
@@ -298,6 +302,11 @@ def test_a_robots_txt_crawl_delay_longer_than_the_crawls_own_is_obeyed(store, si
 @pytest.mark.parametrize(("robots", "said"), [
     (Page(b"<h1>Service unavailable</h1>", status=503), "(HTTP 503)"),
     (Page(b"User-agent: *\nAllow: /\n" * 20, content_type="text/plain", cut_after=10), "could not be read"),
+    # ... the same gzipped, cut short or not gzip at all: read as no rules, the page fetched (probe of 2026-12-03).
+    (Page(gzip.compress(b"User-agent: *\nDisallow: /terms\n" * 20)[:40], content_type="text/plain",
+          headers={"Content-Encoding": "gzip"}), "could not be read"),
+    (Page(b"User-agent: *\nDisallow: /terms\n", content_type="text/plain", headers={"Content-Encoding": "gzip"}),
+     "could not be read"),
     (Page(b"<h1>Forbidden</h1>", status=403), None),  # a 4xx: no rules (RFC 9309 2.3.1.3)
 ])
 def test_a_robots_txt_that_cannot_be_read_disallows_every_path(store, site, run_crawl, robots, said):
