@@ -184,7 +184,7 @@ def _base_of(response: HtmlResponse) -> str:
 
 
 class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
-    """Scrapy's decompression, except that a body must decode to the end of its stream.
+    """Scrapy's decompression, except that a body must decode to the end of its stream, in an encoding read here.
 
     Scrapy keeps whatever a gzip, deflate or brotli body decoded to before it
     broke off (by design: "resilient to CRC checksum errors"), so a response cut
@@ -196,6 +196,21 @@ class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
     @staticmethod
     def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
         return decompression.decode(body, encoding, max_size)
+
+    def _warn_unknown_encoding(self, response: Response, encodings: list[bytes]) -> None:
+        """Nothing: :meth:`process_response` fails the document, naming the encoding."""
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        """... and a body in an encoding no one here reads (``compress``, a typo) is a ``decode`` failure: Scrapy
+        warned and handed it on as it came, and its bytes became the policy's version."""
+        response = super().process_response(request, response)
+        if isinstance(response, Response):
+            left = [encoding for encoding in b",".join(response.headers.getlist("Content-Encoding")).split(b",")
+                    if encoding.strip().lower() not in (b"", b"identity")]
+            if left:
+                raise CorruptBodyError(f"{response.url} sent its body in an encoding not read here "
+                                       f"({b', '.join(left).decode('latin-1')[:80]!r})")
+        return response
 
 
 _UNANSWERED = frozenset({"connection", "dns", "timeout"})  # failures of robots.txt the page's request meets too

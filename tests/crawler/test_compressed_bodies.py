@@ -89,3 +89,24 @@ def test_an_empty_body_sent_with_a_content_encoding_is_nothing_to_decode(store, 
     site.set("/terms", Page(b"", status=503, headers={"Content-Encoding": encoding}))
     report = run_crawl(store, _acme(site))
     assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", "http_5xx")]
+
+
+@pytest.mark.parametrize(("page", "kind", "said"), [
+    # Scrapy warned of an encoding it does not read and handed the bytes on: they became the version.
+    (Page(b"\x1f\x9d\x90" + POLICY, headers={"Content-Encoding": "compress"}), "decode",
+     "in an encoding not read here ('compress')"),
+    # A precompressed file served without its Content-Encoding, whose bytes pass the control-byte test.
+    (Page(brotli.compress(POLICY, quality=5)), "not_text", "a brotli-compressed body served without its"),
+    # Declared UTF-16: the magic numbers of a gzip and a zip body were never looked at, and they were archived as
+    # CJK characters.
+    (Page(gzip.compress(POLICY), content_type="text/html; charset=utf-16"), "not_text", "binary body"),
+    (Page(b"PK\x03\x04" + POLICY, content_type="text/html; charset=utf-16"), "not_text", "binary body"),
+])
+def test_a_body_whose_encoding_is_not_said_or_not_read_is_a_failure_not_a_version(store, site, run_crawl, page, kind,
+                                                                                 said):
+    # Probe of 2026-12-03.
+    site.set("/terms", page)
+    report = run_crawl(store, _acme(site))
+    assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", kind)]
+    assert said in report.results[0].detail
+    assert store.history.versions("CW-D-00001") == []
