@@ -208,11 +208,8 @@ def test_a_shm_file_left_without_its_log_does_not_stop_the_reading_commands(copy
     assert "0 problem(s)" in verify.output
 
 
-def test_the_reading_commands_leave_a_killed_writers_log_and_database_file_as_they_were(copy):
-    # A crawl killed with changes still in its write-ahead log. query_only refused writes, but the last connection
-    # to close checkpointed the log into the database and deleted it: `status` rewrote the file and removed a file
-    # it did not make. Opened read-only, the readers see the writer's last commit through the log and touch neither.
-    database = copy / "home" / "clausewatch.db"
+def _kill_a_writer_holding_changes(database: Path) -> None:
+    """A writer that deletes every change, commits, and is killed with the commit still in its write-ahead log."""
     killed = subprocess.run(["python3", "-c", (
         "import os, sqlite3, sys\n"
         "writer = sqlite3.connect(sys.argv[1])\n"
@@ -221,6 +218,14 @@ def test_the_reading_commands_leave_a_killed_writers_log_and_database_file_as_th
         "writer.commit()\n"
         "os._exit(9)\n"), str(database)])
     assert killed.returncode == 9
+
+
+def test_the_reading_commands_leave_a_killed_writers_log_and_database_file_as_they_were(copy):
+    # A crawl killed with changes still in its write-ahead log. query_only refused writes, but the last connection
+    # to close checkpointed the log into the database and deleted it: `status` rewrote the file and removed a file
+    # it did not make. Opened read-only, the readers see the writer's last commit through the log and touch neither.
+    database = copy / "home" / "clausewatch.db"
+    _kill_a_writer_holding_changes(database)
     files = ("clausewatch.db", "clausewatch.db-wal", "clausewatch.db-shm")
     database_and_log = {name: (database.parent / name).read_bytes() for name in files[:2]}
     assert database_and_log["clausewatch.db-wal"]
@@ -242,14 +247,7 @@ def test_the_reading_commands_leave_a_log_copied_without_its_shm_file_and_the_da
     # folder: opened as usual, the reader's close checkpointed the log into the database and deleted it (probe of
     # 2026-12-03). Read-only, SQLite makes a -shm to read the log through and changes neither file.
     database = copy / "home" / "clausewatch.db"
-    killed = subprocess.run(["python3", "-c", (
-        "import os, sqlite3, sys\n"
-        "writer = sqlite3.connect(sys.argv[1])\n"
-        "writer.execute('DELETE FROM clause_changes')\n"
-        "writer.execute('DELETE FROM changes')\n"
-        "writer.commit()\n"
-        "os._exit(9)\n"), str(database)])
-    assert killed.returncode == 9
+    _kill_a_writer_holding_changes(database)
     (database.parent / "clausewatch.db-shm").unlink()
     database_and_log = {name: (database.parent / name).read_bytes()
                         for name in ("clausewatch.db", "clausewatch.db-wal")}
