@@ -17,9 +17,14 @@ def host_problem(host: str) -> str | None:
     if ":" in host or re.fullmatch(r"[\d.]+", host):  # an IPv6 literal (urlsplit checked it) or an IPv4 address
         return None
     try:
-        name = host.encode("idna").decode("ascii")
+        name = host.encode("idna").decode("ascii")  # IDNA 2003, Python's
     except UnicodeError:
-        return "a label of its host (between dots) is empty or over 63 characters"
+        try:  # IDNA 2008, Twisted's: it writes some names the older rules refuse
+            import idna
+
+            name = idna.encode(host, uts46=True).decode("ascii")
+        except UnicodeError:  # idna.IDNAError is one
+            return "a label of its host (between dots) is empty, over 63 characters, or not a name IDNA can write"
     labels = name.removesuffix(".").split(".")
     if len(name) > _HOST_NAME or not all(_HOST_LABEL.match(label) for label in labels):
         return "its host is not a name a request can be sent to (letters, digits and hyphens between dots)"

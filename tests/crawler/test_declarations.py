@@ -403,7 +403,7 @@ YAML_ERRORS = [
      "homepage", "http(s) URL", 2),
     # Hosts no request can be sent to, and credentials every citation would show (probe of 2026-12-03).
     ("name: X\ndocuments:\n  - {type: Privacy Policy, url: 'https://" + "a" * 64 + ".example/p'}\n",
-     "documents[0].url", "empty or over 63 characters", 3),
+     "documents[0].url", "over 63 characters", 3),
     ("name: X\ndocuments:\n  - {type: Privacy Policy, url: 'https://exa mple.com/p'}\n",
      "documents[0].url", "not a name a request can be sent to", 3),
     ("name: X\ndocuments:\n  - {type: Privacy Policy, url: 'https://ex%41mple.com/p'}\n",
