@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -253,6 +254,11 @@ def store_failure_problem(settings: Settings, report: CrawlReport) -> str:
             f"checked, {report.unchecked} not checked{unreached}")
 
 
+def _said_nothing(_unraisable: Any) -> None:
+    """The unraisable-exception hook of a process ending at a second signal: the debris of the objects the signal
+    cut short is not news."""
+
+
 class StopRequest:
     """SIGINT and SIGTERM ask the crawl in flight to stop: open requests finish and are recorded.
 
@@ -266,6 +272,9 @@ class StopRequest:
 
     def _handle(self, signum: int, _frame: Any) -> None:
         if self.signal_name is not None:
+            # Raised wherever the main thread is: an object it was building (crochet's EventualResult) is left half
+            # made, and its destructor's AttributeError came after the error line, as the process's last words.
+            sys.unraisablehook = _said_nothing
             raise InterruptedRunError(signal.Signals(signum).name)
         self.signal_name = signal.Signals(signum).name
         log.warning("received %s: finishing the fetches in flight, then stopping", self.signal_name)
