@@ -1,9 +1,10 @@
-"""The hosts a request can be sent to: a catalog's URLs are checked when they are read, a redirect's target
+"""The URLs a request may be sent to: a catalog's URLs are checked when they are read, a redirect's target
 before it is sent."""
 
 from __future__ import annotations
 
 import re
+from urllib.parse import ParseResult, SplitResult
 
 # A host name's labels once in ASCII (IDNA): letters, digits, hyphens (and underscores, which some hosts have).
 _HOST_LABEL = re.compile(r"[a-z0-9_-]{1,63}\Z", re.I)
@@ -29,3 +30,11 @@ def host_problem(host: str) -> str | None:
     if len(name) > _HOST_NAME or not all(_HOST_LABEL.match(label) for label in labels):
         return "its host is not a name a request can be sent to (letters, digits and hyphens between dots)"
     return None
+
+
+def url_problem(parts: SplitResult | ParseResult) -> str | None:
+    """Why no request should be sent to the http(s) URL of ``parts`` (its host, or a user name or password it
+    holds), or None."""
+    if "@" in parts.netloc:
+        return "it holds a user name or password, which every citation of the document would show"
+    return host_problem(parts.hostname or "")

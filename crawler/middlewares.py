@@ -31,7 +31,7 @@ from crawler.errors import (
     TruncatedBodyError,
     kind_of_failure,
 )
-from crawler.hosts import host_problem
+from crawler.hosts import url_problem
 from crawler.refresh import declared_refresh
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -55,9 +55,7 @@ class SchemeGuardMiddleware:
         scheme = request.url.split(":", 1)[0].lower()
         if scheme not in ALLOWED_SCHEMES:
             raise SchemeRefusedError(f"refused to fetch {request.url!r}: only http(s) URLs are fetched")
-        parts = urlparse_cached(request)
-        if problem := host_problem(parts.hostname or "") or ("@" in parts.netloc and "it holds a user name or "
-                                                                                     "password"):
+        if problem := url_problem(urlparse_cached(request)):
             raise SchemeRefusedError(f"refused to fetch {request.url[:200]!r}: {problem}")
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from analysis.text import CONTROLS_BUT_LINES, UNSTORABLE
 from crawler.declarations.problems import InvalidDeclarationError, KeyPath
-from crawler.hosts import host_problem
+from crawler.hosts import url_problem
 
 TERMS_TYPES_FILE = Path(__file__).with_name("ota_terms_types.json")
 
@@ -122,10 +122,7 @@ def read_url(value: Any, path: KeyPath) -> str:
         raise InvalidDeclarationError(path, f"{expected} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidDeclarationError(path, expected)
-    if "@" in parts.netloc:
-        raise InvalidDeclarationError(path, f"{expected}: a user name or password in it would be shown wherever the "
-                                            "document is cited")
-    if problem := host_problem(parts.hostname):
+    if problem := url_problem(parts):
         raise InvalidDeclarationError(path, f"{expected}: {problem}")
     return text
 
