@@ -53,10 +53,9 @@ class BoundedLoader(yaml.SafeLoader):
             return super().construct_object(node, deep=deep)
         except (ValueError, OverflowError) as exc:
             value = node.value if isinstance(node, yaml.ScalarNode) else ""
-            shown = f"{value[:40]}…" if len(value) > 40 else value
             reason = str(exc).split(";")[0]  # not Python's advice on its own limits
-            raise yaml.constructor.ConstructorError(None, None, f"{shown!r} is not a valid {_tag_name(node)}: "
-                                                    f"{reason}", node.start_mark) from None
+            raise yaml.constructor.ConstructorError(None, None, f"{shown_value(value)!r} is not a valid "
+                                                    f"{_tag_name(node)}: {reason}", node.start_mark) from None
 
     def _compose_counting_aliases(self, event: Any, parent: Any, index: Any) -> Any:
         if self.check_event(AliasEvent):
@@ -98,6 +97,15 @@ class UniqueKeyLoader(BoundedLoader):
                 )
             seen.add(key_node.value)
         return super().construct_mapping(node, deep=deep)
+
+
+# How much of a value a message about it shows: a value of thousands of characters is cut.
+_SHOWN_CHARS = 40
+
+
+def shown_value(value: str) -> str:
+    """A file's value as a message about it shows it: whole, or its first characters and "…"."""
+    return value if len(value) <= _SHOWN_CHARS else f"{value[:_SHOWN_CHARS]}…"
 
 
 def _tag_name(node: yaml.Node) -> str:

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from analysis.yaml_loading import BoundedLoader
+from analysis.yaml_loading import BoundedLoader, shown_value
 from clausewatch.app import Selection
 from clausewatch.errors import not_utf8
 
@@ -301,8 +301,7 @@ class _Reader:
             return None
         # Its length first: int() refuses thousands of digits with a ValueError of its own.
         if not (value.isascii() and value.isdigit()) or len(value) > len(str(MAX_JITTER)) or int(value) > MAX_JITTER:
-            shown = value if len(value) <= 40 else f"{value[:40]}…"
-            self.problem(node, f"job {job_id!r}: jitter {shown!r} must be a whole number of seconds, 0 to "
+            self.problem(node, f"job {job_id!r}: jitter {shown_value(value)!r} must be a whole number of seconds, 0 to "
                                f"{MAX_JITTER} (a week)")
             return None
         return int(value)
