@@ -55,6 +55,20 @@ def is_heading(line: str) -> bool:
     return _HEADING.match(line) is not None
 
 
+def under_headings(text: str) -> str:
+    """The lines of a Markdown text that are not headings, stripped."""
+    return "\n".join(line for line in text.splitlines() if not is_heading(line)).strip()
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut after each full stop, question or exclamation mark that a space follows: what a short page's
+    few words say, one by one."""
+    return _SENTENCE_END.split(text)
+
+
 def is_utf8(text: str) -> bool:
     """Whether ``text`` holds no lone surrogate (a byte that was not UTF-8, kept by ``surrogateescape``): the
     encoder's C scan is cheaper than a pattern's."""

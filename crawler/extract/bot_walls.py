@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
-from analysis.text import is_heading
+from analysis.text import is_heading, sentences, under_headings
 from crawler.extract.errors import ExtractionError
 
 # Titles of the interstitial pages that anti-bot services serve with a 200.
@@ -131,7 +131,6 @@ _PLACE_TAKEN = (
 )
 # A page this short is a stub: the first sentence under its headings speaks for it too.
 _STUB_PAGE = 300
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _title(soup: BeautifulSoup) -> str:
@@ -228,8 +227,7 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
 
 def _first_sentence(markdown: str) -> str:
     """The first sentence of a page's first line that is not a heading."""
-    line = next((line for line in markdown.splitlines() if line.strip() and not is_heading(line)), "")
-    return _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
+    return sentences(under_headings(markdown).partition("\n")[0])[0]
 
 
 def _as_said(text: str) -> str:

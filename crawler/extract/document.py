@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from analysis.domain import SourceSpec
-from analysis.text import is_heading, join_parts, normalize_text
+from analysis.text import join_parts, normalize_text, sentences, under_headings
 from analysis.volatile import VolatileRules, mask_volatile_text
 from crawler.extract.body import charset, decode, sniff_kind
 from crawler.extract.errors import NO_RULES, ExtractionError
@@ -62,7 +62,6 @@ _NEEDS_SCRIPT = re.compile(r"(?:enable|turn\s+on|activate|allow)\s+(?:javascript
                            r"|\bjavascript\s+(?:is\s+)?(?:required|disabled|not\s+enabled|must\s+be\s+(?:enabled|turned"
                            r"\s+on)|is\s+(?:turned\s+)?off)(?![\w-])|\brequires?\s+javascript(?![\w-])"
                            r"|\bwith(?:out)?\s+javascript(?:\s+enabled)?(?![\w-])", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _FILLER_PAGE = 2000
 _FILLER = re.compile(r"\W*lorem\s+ipsum\s+dolor\b", re.I)
 # A title over numbered sections, nothing under them: a skeleton whose text a script loads.
@@ -85,24 +84,19 @@ def _source_markdown(body: bytes, content_type: str | None, url: str, source: So
     return text
 
 
-def _under_headings(text: str) -> str:
-    """The lines of a Markdown text that are not headings."""
-    return "\n".join(line for line in text.splitlines() if not is_heading(line)).strip()
-
-
 def _skeleton(text: str) -> bool:
     """Whether a text is headings alone, a title or a title over numbered sections: what is left of a page whose
     text a script loads. A page builder's imprint set all in <h4>s has more to say."""
     headings = [line for line in text.splitlines() if line.strip()]
-    return not _under_headings(text) and (len(headings) == 1 or all(map(_SECTION_NUMBER.match, headings[1:])))
+    return not under_headings(text) and (len(headings) == 1 or all(map(_SECTION_NUMBER.match, headings[1:])))
 
 
 def _check_placeholder(text: str, url: str) -> None:
     """Raise ``empty`` when all a text holds under its headings is a placeholder, an application's apology for the
     script it could not run, or filler: a page not written yet, or one only a browser running its script shows."""
-    words = _under_headings(text)
+    words = under_headings(text)
     if _PLACEHOLDER.match(words) or (len(words) < _SHELL_WORDS and words
-                                     and all(map(_NEEDS_SCRIPT.search, _SENTENCE_END.split(words)))):
+                                     and all(map(_NEEDS_SCRIPT.search, sentences(words)))):
         raise ExtractionError("empty", f"only {words[:60]!r} left after extraction of {url}: an application's "
                                        "shell or a placeholder, not the document (a page only a browser shows needs "
                                        "`fetcher: browser`)")
