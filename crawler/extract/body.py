@@ -102,7 +102,7 @@ def _undeclared_compression(head: bytes) -> str | None:
     for name, attempt in attempts:
         try:
             text = attempt()
-        except Exception:  # noqa: BLE001 -- brotli.error and zlib.error: not that compression
+        except (brotli.error, zlib.error):  # not that compression
             continue
         if len(text) >= _DECOMPRESSED_TEXT and not _looks_binary(text[:1024]):
             return name
