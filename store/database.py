@@ -214,10 +214,9 @@ def _sqlite_read_only_target(url: str) -> str | URL:
     log, shared = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
     writer_files = shared.exists() and log.exists()
     changes = log.exists() and log.stat().st_size > 0
-    shm_at_hand = writer_files or os.access(path.parent, os.W_OK)  # there, or SQLite can make it
-    if changes and shm_at_hand:
+    if changes and (writer_files or os.access(path.parent, os.W_OK)):
         return _sqlite_uri(url, path, mode="ro")
-    if shm_at_hand:
+    if writer_files or os.access(path.parent, os.W_OK):
         return url
     if changes:
         raise StoreUnavailableError(
@@ -229,9 +228,10 @@ def _sqlite_read_only_target(url: str) -> str | URL:
 
 def _sqlite_file(url: str) -> Path | None:
     """The database file an SQLite URL names, resolved (SQLite makes its files beside the file a symlink names);
-    None for memory or a file that does not exist."""
-    database = _database_file(make_url(url))
-    if database is None:
+    None for memory, a URI filename or a file that does not exist."""
+    parsed = make_url(url)
+    database = _uri_path(parsed) if _uri_filename(parsed) else parsed.database
+    if not database or database == ":memory:":
         return None
     path = _resolved(Path(database))
     return path if path.is_file() else None
@@ -251,17 +251,15 @@ def _sqlite_uri(url: str, path: Path, **options: str) -> URL:
 
 
 def sqlite_path(engine: Engine) -> Path | None:
-    """The file of an SQLite store (also when named as a URI, as a read-only or immutable one is opened), None for
-    memory or any other database."""
-    database = _database_file(engine.url) if engine.dialect.name == "sqlite" else None
-    return None if database is None else Path(database)
-
-
-def _database_file(url: URL) -> str | None:
-    """The file an SQLite URL's database names: a URI filename's path, or the name as it is; None in memory."""
-    if not url.database or url.database == ":memory:":
+    """The file of an SQLite store (also when opened read-only or immutable as a URI), None for any other
+    database."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
-    return _uri_path(url) if _uri_filename(url) else url.database
+    if _uri_filename(engine.url):
+        path = _uri_path(engine.url)
+        return Path(path) if path else None
+    return Path(database)
 
 
 def _uri_path(url: URL) -> str | None:
