@@ -228,7 +228,7 @@ def _sqlite_read_only_target(url: str) -> str | URL:
 
 def _sqlite_file(url: str) -> Path | None:
     """The database file an SQLite URL names, resolved (SQLite makes its files beside the file a symlink names);
-    None for memory, a URI filename or a file that does not exist."""
+    None for memory or a file that does not exist."""
     parsed = make_url(url)
     database = _uri_path(parsed) if _uri_filename(parsed) else parsed.database
     if not database or database == ":memory:":
