@@ -18,6 +18,7 @@ from analysis.text import sha256_text
 from analysis.volatile import VolatileRules, volatile_difference
 from crawler.extraction_key import extraction_key, parts_of
 from crawler.items import FailedDocument, FetchedDocument, NotModifiedDocument
+from crawler.shared_texts import SharedTexts
 from store.recording import AnalyzeVersion, IdenticalFetch, KnownHead, NotModifiedFetch, RecordResult
 from store.repository import Store, StoreFailedError
 from store.volatile import HELD, LEARNED, VolatileState, observe, stop_watching, volatile_state, volatile_states
@@ -64,7 +65,8 @@ class Recorder:
     def __init__(self, store: Store, *, analyze: AnalyzeVersion | None, run_id: str, shrink_ratio: float = 0.0,
                  on_result: OnResult | None = None):
         self.store = store
-        self.analyze = analyze
+        # Documents sharing a text in this run share its analysis (``crawler.shared_texts``).
+        self.analyze = SharedTexts(analyze) if analyze is not None else None
         self.run_id = run_id
         self.shrink_ratio = shrink_ratio
         self.on_result = on_result
