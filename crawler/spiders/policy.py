@@ -6,6 +6,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -223,6 +224,8 @@ def _failure_of(response: Response) -> tuple[str, str] | None:
             " to a request that asked for nothing conditional" if response.status == 304 else "")
     if response.status == 206:
         return "truncated", f"HTTP 206 (a part of the page) from {response.url} to a request for all of it"
+    if response.status not in _THE_PAGE:
+        return _not_the_page(response)
     if (redirected := response.meta.get("redirect_urls")) and _is_home(response.url) and not _is_home(redirected[0]):
         # How a site says a page is gone: its home page became the policy's new version, every clause "removed".
         return "http_4xx", (f"{redirected[0]} redirects to the home page of its site ({response.url}): the document "
@@ -236,6 +239,22 @@ def _failure_of(response: Response) -> tuple[str, str] | None:
         return "truncated", (f"{response.url} ended when the server closed the connection, without a stated length, "
                              "before the page's end tag: cut short in transit")
     return None
+
+
+# The success statuses whose body is the page asked for (RFC 9110 §15.3): 203 is a 200 a proxy transformed.
+_THE_PAGE = frozenset({200, 203})
+
+
+def _not_the_page(response: Response) -> tuple[str, str]:
+    """A success status that does not send the page: none at all (204, 205), or a body about something else, such
+    as the challenge page a firewall sends with 202 Accepted; archived, it would be the policy's new version."""
+    status = response.status
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "not a standard status"
+    detail = f"HTTP {status} ({phrase}) from {response.url}: a status that does not send the page (200 does)"
+    return ("empty" if status in (204, 205) else "not_text"), detail
 
 
 def _is_home(url: str) -> bool:

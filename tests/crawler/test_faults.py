@@ -101,3 +101,35 @@ def test_a_page_shrinking_by_90_percent_is_refused_until_confirmed(store, site, 
     assert (shrunk.outcome, shrunk.error_kind) == ("failed", "suspicious_shrink")
     assert "shrank from" in shrunk.detail  # the crawl's line said "suspicious_shrink: None" (review of 2026-12-01)
     assert store.history.current_version("CW-D-00001").text == full and len(store.history.versions("CW-D-00001")) == 1
+
+
+# A success status that does not send the page: a firewall's challenge with 202 Accepted, a 205 Reset Content that
+# still carries a body, a 201 Created. Each was archived as the policy's new version; a 203 (a 200 a proxy
+# transformed) is the page.
+NOT_THE_PAGE = {
+    "/challenge-202": (Page(b"<html><head><title>Verifying</title></head><body><p>Please wait while we verify your "
+                            b"request.</p><script src='/challenge.js'></script></body></html>", status=202),
+                       "not_text", "HTTP 202 (Accepted)"),
+    "/reset-205": (Page(POLICY, status=205), "empty", "HTTP 205 (Reset Content)"),
+    "/created-201": (Page(POLICY, status=201), "not_text", "HTTP 201 (Created)"),
+    "/odd-299": (Page(POLICY, status=299), "not_text", "HTTP 299 (not a standard status)"),
+}
+
+
+def test_a_success_status_that_does_not_send_the_page_is_a_failure_not_a_version(store, site, run_crawl):
+    site.set_many({path: page for path, (page, _kind, _detail) in NOT_THE_PAGE.items()})
+    site.set("/proxied-203", Page(POLICY, status=203))
+    platforms = [_platform(path.strip("/"), site.url(path)) for path in [*NOT_THE_PAGE, "/proxied-203"]]
+    report = run_crawl(store, platforms)
+
+    by_url = {d.url: d.id for d in store.catalog.documents()}
+    results = {r.document_id: r for r in report.results}
+    for path, (_page, kind, detail) in NOT_THE_PAGE.items():
+        document_id = by_url[site.url(path)]
+        result = results[document_id]
+        assert (result.outcome, result.error_kind) == ("failed", kind), path
+        assert result.detail.startswith(f"{detail} from {site.url(path)}"), result.detail
+        assert store.history.current_version(document_id) is None
+    proxied = by_url[site.url("/proxied-203")]
+    assert results[proxied].outcome == "new_version"
+    assert RIGHT_TEXT in store.history.current_version(proxied).text
