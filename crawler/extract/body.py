@@ -163,6 +163,24 @@ def decode(body: bytes, declared: str | None, *, is_html: bool) -> str:
     return dammit.unicode_markup
 
 
+# Characters no text holds: what decoding could not read (U+FFFD) and control characters (tab, line breaks and form
+# feed aside). A page with a few stray bytes has a handful; random or binary bytes that passed the sniff (a tenth of
+# control bytes is its line, and random bytes hold 11 %) decode to over half of them.
+_NOT_TEXT = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f\x7f]")
+_NOT_TEXT_SHARE = 0.2
+
+
+def check_decoded(text: str, url: str) -> None:
+    """Raise ``decode`` when a decoded body is not text: a fifth or more of it is characters no text holds."""
+    if not text:
+        return
+    share = len(_NOT_TEXT.findall(text)) / len(text)
+    if share >= _NOT_TEXT_SHARE:
+        raise ExtractionError("decode", f"the body from {url} decodes to {share:.0%} characters that are not text "
+                                        "(undecodable bytes and control characters): binary data, or text in an "
+                                        "encoding it does not declare")
+
+
 def _utf8_with_strays(body: bytes) -> str | None:
     """``body`` as UTF-8 with its invalid bytes replaced, when its valid multi-byte characters outnumber them at
     least two to one; else None.

@@ -70,6 +70,10 @@ _SERVER_ERROR = re.compile(
     r"|server\s+error|we'?ll\s+be\s+(?:right\s+)?back(?:\s+soon)?|(?:the\s+)?(?:site|website|page|service)\s+(?:is\s+)?"
     r"(?:down\s+for|under)\s+maintenance|(?:down\s+for|under)\s+(?:scheduled\s+)?maintenance"
     rf"|temporarily\s+unavailable){_THEN_END}", re.I)
+# An error said as a message rather than a status: "Error: upstream unavailable", a proxy's "no healthy upstream".
+_ERROR_MESSAGE = re.compile(r"^\W*(?:(?:fatal\s+|internal\s+|server\s+|application\s+)?error|exception)"
+                            r"(?:\s*:|\s+[-\u2013\u2014])\s*\S|^\W*(?:no\s+healthy\s+upstream|upstream\s+(?:connect\s+error|(?:service\s+)?unavailable"
+                            r"|timed?[\s-]*out|request\s+timeout))", re.I)
 _SIGN_IN = re.compile(r"^\W*(?:please\s+)?(?:(?:sign|log)\s*(?:in|on)|login)(?:\s+to\s+(?:continue|your\s+account))?"
                       rf"{_THEN_END}", re.I)
 # A redirect's stub served with a 200 (IIS's "Object moved", "Document Moved"): archived as a policy's version 1.
@@ -205,12 +209,7 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
     for text in said:
         if not text:
             continue
-        if _NOT_FOUND.search(text):
-            raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' page ({text[:80]!r})")
-        if _CLIENT_ERROR.search(text):
-            raise ExtractionError("http_4xx", f"{url} answered 200 with an error page ({text[:80]!r})")
-        if _SERVER_ERROR.search(text):
-            raise ExtractionError("http_5xx", f"{url} answered 200 with an error or maintenance page ({text[:80]!r})")
+        _check_error_said(text, url)
         if _MOVED.search(text):
             raise ExtractionError("redirect_refused", f"{url} answered 200 with a page saying it moved "
                                                       f"({text[:80]!r}): declare its new URL")
@@ -223,6 +222,30 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
         for pattern, kind, what in _PLACE_TAKEN:
             if pattern.search(text):
                 raise ExtractionError(kind, f"{url} answered 200 with {what} ({text[:80]!r}), not the document")
+
+
+def _check_error_said(text: str, url: str, page: str = "page") -> None:
+    """Raise when a title, heading or first line says the response is an error: not found, an HTTP error, a server
+    or proxy failing."""
+    if _NOT_FOUND.search(text):
+        raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' {page} ({text[:80]!r})")
+    if _CLIENT_ERROR.search(text):
+        raise ExtractionError("http_4xx", f"{url} answered 200 with an error {page} ({text[:80]!r})")
+    if _SERVER_ERROR.search(text) or _ERROR_MESSAGE.search(text):
+        raise ExtractionError("http_5xx", f"{url} answered 200 with an error or maintenance {page} ({text[:80]!r})")
+
+
+def check_plain_error(text: str, url: str) -> None:
+    """Raise when a plain-text body of a few words is an error message: what a proxy or a crashed application sends
+    as text/plain ("Error: upstream unavailable", "no healthy upstream"), archived as a policy's version 1 where no
+    earlier text showed a shrink. Its first line speaks for it, as a short page's title or first heading does."""
+    if len(text) >= _STUB_PAGE:
+        return
+    first = _as_said(text.strip().partition("\n")[0])
+    _check_error_said(first, url, "message")
+    for pattern, kind, what in _PLACE_TAKEN:
+        if pattern.search(first) or pattern.search(_as_said(sentences(first)[0])):
+            raise ExtractionError(kind, f"{url} answered 200 with {what} ({first[:80]!r}), not the document")
 
 
 def _first_sentence(markdown: str) -> str:

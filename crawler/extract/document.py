@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from analysis.domain import SourceSpec
 from analysis.text import join_parts, normalize_text, sentences, under_headings
 from analysis.volatile import VolatileRules, mask_volatile_text
-from crawler.extract.body import charset, decode, sniff_kind
+from crawler.extract.body import charset, check_decoded, decode, sniff_kind
+from crawler.extract.bot_walls import check_plain_error
 from crawler.extract.errors import NO_RULES, ExtractionError
 from crawler.extract.page import html_markdown
 from crawler.extract.pdf import pdf_text
@@ -76,6 +77,8 @@ def _source_markdown(body: bytes, content_type: str | None, url: str, source: So
         text = pdf_text(body, url)
     elif kind == "text":
         text = decode(body, charset(content_type), is_html=False)
+        check_decoded(text, url)
+        check_plain_error(text, url)
     else:
         text = html_markdown(body, content_type, url, source, volatile)
     if not text.strip():

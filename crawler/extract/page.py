@@ -11,7 +11,7 @@ from markdownify import MarkdownConverter
 
 from analysis.domain import SourceSpec
 from analysis.volatile import VolatileRules
-from crawler.extract.body import charset, decode
+from crawler.extract.body import charset, check_decoded, decode
 from crawler.extract.bot_walls import (
     check_error_page,
     check_framed,
@@ -118,6 +118,7 @@ def _flatten_deep(root: Tag) -> None:
 def html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,
                    volatile: VolatileRules) -> str:
     html = decode(body, charset(content_type), is_html=True)
+    check_decoded(html, url)
     soup = _parse(html, url)
     check_title(soup, url)
     base = _base_url(soup, url)

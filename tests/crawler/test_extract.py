@@ -797,3 +797,50 @@ def test_a_page_without_a_body_tag_keeps_its_html5_content(body):
     # <body> is optional: libxml2 (HTML 4) kept a <main> or <section> after the head's elements in the head, and the
     # whole text was lost ("no text left") where a browser shows it (review of 2026-12-01).
     assert extract(body) == "# Terms of Service\n\nWe may end your account.\n"
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (b"Error: upstream unavailable\n", "http_5xx"),
+    (b"no healthy upstream", "http_5xx"),
+    (b"upstream connect error or disconnect/reset before headers. reset reason: connection failure", "http_5xx"),
+    (b"Internal Server Error", "http_5xx"),
+    (b"503 Service Unavailable\n\nThe server is temporarily unable to service your request.", "http_5xx"),
+    (b"404 page not found\n", "http_4xx"),
+    (b"Forbidden", "http_4xx"),
+    (b"Rate limit exceeded. Try again in 60 seconds.", "http_4xx"),
+    (b"Something went wrong.", "http_5xx"),
+])
+def test_an_error_message_served_as_plain_text_is_a_failure_not_the_first_version(body, kind):
+    # A proxy's or an application's error, sent as text/plain with a 200: archived as a policy's version 1, where no
+    # earlier text showed a shrink (probe of 2026-12-02); pages had their title and first heading read, text not.
+    assert failure(body, content_type="text/plain; charset=utf-8").kind == kind
+
+
+@pytest.mark.parametrize("body", [
+    b"Privacy policy: we collect no personal data.\n",
+    b"Errors and omissions excepted. These terms apply to every order.",
+    b"Error-free delivery is not guaranteed; we refund a lost parcel.",
+    b"Service unavailable days are announced a week ahead; we credit each one.",
+    b"TERMS\n\nError: if a price on the site is wrong, we may cancel the order. " + b"We ship within 3 days. " * 12,
+])
+def test_short_plain_texts_in_the_words_of_errors_are_archived(body):
+    assert extract(body, content_type="text/plain").strip()
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/html", "text/plain", None])
+def test_random_bytes_are_never_archived_as_text(content_type):
+    # A tenth of control bytes in the first kilobyte is the sniff's line for binary data, and random bytes hold 11 %:
+    # about one body in seven passed and was archived as 16 KB of replacement characters (probe of 2026-12-02).
+    import random
+
+    chance = random.Random(7)
+    kinds = {failure(chance.randbytes(size), content_type=content_type).kind
+             for size in (2_000, 20_000, 60_000) for _ in range(12)}
+    assert kinds <= {"not_text", "decode"} and "decode" in kinds
+
+
+def test_a_page_with_a_few_stray_bytes_and_control_characters_is_still_archived():
+    body = ("<html><body><main><h1>Terms</h1><p>Café \x01 conditions générales\x7f.</p>"
+            + "<p>We may end your account at any time.</p>" * 20 + "</main></body></html>").encode() + b"\xff"
+    text = extract(body)
+    assert "conditions générales" in text and "We may end your account" in text
