@@ -33,7 +33,9 @@ class Page:
     drip); ``cut_after`` sends only that many bytes of the body after announcing
     all of it, then closes (a truncated body), or with ``reset`` resets the
     connection (TCP RST) instead; ``unsized`` states no length and ends the body by
-    closing the connection (as HTTP/1.0 servers do), with ``cut_after`` before its end.
+    closing the connection (as HTTP/1.0 servers do), with ``cut_after`` before its end; ``content_length`` states
+    that length whatever the body's (a server counting a UTF-8 page's characters, not its bytes), and sends the
+    whole body.
     """
 
     body: bytes = b""
@@ -48,6 +50,7 @@ class Page:
     cut_after: int | None = None
     reset: bool = False
     unsized: bool = False
+    content_length: int | None = None
 
 
 class LocalSite:
@@ -148,6 +151,10 @@ class _QuietIPv6Server(QuietServer):
     address_family = socket.AF_INET6
 
 
+def _stated_length(page: Page) -> int:
+    return page.content_length if page.content_length is not None else len(page.body) * page.chunks
+
+
 def _etag(page: Page) -> str:
     from hashlib import sha256
 
@@ -194,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         if page.unsized:
             self.close_connection = True
         else:
-            self.send_header("Content-Length", str(len(page.body) * page.chunks))
+            self.send_header("Content-Length", str(_stated_length(page)))
         self.end_headers()
         try:
             if page.cut_after is not None:

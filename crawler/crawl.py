@@ -119,6 +119,9 @@ _OUR_MIDDLEWARES = {
 }
 
 
+_HTTP_HANDLER = "crawler.download.LengthCheckedDownloadHandler"
+
+
 def network_guard(options: CrawlOptions) -> NetworkGuard:
     """The private-network guard of a crawl with these options."""
     return NetworkGuard(options.allowed_networks, options.guarded_networks, options.name_resolver)
@@ -143,6 +146,8 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool, guard: NetworkGuard
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(options.concurrency),
         "DOWNLOAD_TIMEOUT": options.timeout,
         "DOWNLOAD_MAXSIZE": options.max_bytes,
+        # Scrapy's HTTP/1.1 handler, except that a body longer than its Content-Length fails (crawler.download).
+        "DOWNLOAD_HANDLERS": {"http": _HTTP_HANDLER, "https": _HTTP_HANDLER},
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": options.retries,
@@ -182,7 +187,7 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool, guard: NetworkGuard
 def _browser_settings(options: CrawlOptions, guard: NetworkGuard) -> dict[str, Any]:
     """Pages fetched by headless Chromium, which connects only through the guarded proxy
     (decision 0017), served while the crawl runs."""
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    handler = "crawler.browserdownload.LengthCheckedPlaywrightHandler"
     proxy = GuardedProxy(guard, timeout=options.timeout)
     return {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},

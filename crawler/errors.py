@@ -26,7 +26,8 @@ class CrawlStoppedError(IgnoreRequest):
 
 
 class TruncatedBodyError(IgnoreRequest):
-    """A compressed body that ends before its stream does: what it decodes to is part of the page, not the page."""
+    """A body that is part of the page, not the page: a compressed one that ends before its stream does, or one read
+    up to a Content-Length its server went on sending past (``crawler.download``)."""
 
 
 class CorruptBodyError(IgnoreRequest):

@@ -109,6 +109,20 @@ def test_a_page_that_allocates_without_end_is_stopped_by_its_heap_bound(store, s
     assert store.history.versions("CW-D-00001") == []
 
 
+
+def test_a_plain_page_in_a_crawl_with_a_browser_fails_when_its_server_counts_characters(store, site, run_crawl,
+                                                                                       options):
+    """A crawl with a browser document fetches its other documents through scrapy-playwright's handler: their
+    bodies have their Content-Length checked there too (crawler.download)."""
+    terms = "<html><body><main><p>Résiliation à tout moment, sans préavis ni frais.</p></main></body></html>"
+    site.set("/app", page(f"document.getElementById('terms').innerHTML = {TEXT!r};"))
+    site.set("/terms", Page(terms.encode(), content_length=len(terms)))
+    plain = PlatformSpec("plain", "Plain", (DocumentSpec("plain", "Terms", (SourceSpec(site.url("/terms")),)),))
+    report = run_crawl(store, [platform(site.url("/app")), plain], options)
+    results = {r.document_id: (r.outcome, r.error_kind) for r in report.results}
+    assert results == {"CW-D-00001": ("new_version", None), "CW-D-00002": ("failed", "truncated")}
+    assert store.history.versions("CW-D-00002") == []
+
 # --- The guarded proxy: the address Chromium connects to is the one the guard judged ----------------
 # Chromium connects only through our proxy, which resolves names itself: a name in these tests exists
 # only in the test resolver, so a page that loads by name was loaded through the proxy. Each rebinding

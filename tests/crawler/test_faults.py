@@ -22,6 +22,8 @@ POLICY = """<html><head><meta charset="utf-8"><title>Terms</title></head><body><
 RIGHT_TEXT = "These terms are governed by the laws of Ireland."
 BOT_WALL = (b"<html><head><title>Just a moment...</title></head><body><p>Checking your browser before "
             b"accessing the site.</p></body></html>")
+# Minified without the end tags HTML lets a page leave out, served whole with its right length: archived.
+NO_END_TAGS = POLICY.removesuffix(b"</main></body></html>")
 RATE_LIMITED = Page(b"<h1>Too many requests</h1>", status=429, headers={"Retry-After": "0"})
 UNAVAILABLE = Page(b"<h1>Service unavailable</h1>", status=503)
 BAD_GATEWAY = Page(b"<h1>Bad gateway</h1>", status=502)
@@ -46,6 +48,16 @@ SCENARIOS = {
     "/always-304": (Page(status=304, content_type=None), [], "http_3xx"),
     "/unasked-206": (Page(POLICY[:300], status=206, headers={"Content-Range": f"bytes 0-299/{len(POLICY)}"}), [],
                      "truncated"),
+    # A Content-Length that counts the page's characters, not its bytes: the client stops reading at it, and the
+    # page it read ends early, with a stated length, on a kept-alive connection or one the server closes. A CRLF
+    # sent after a body of the right length cuts nothing, nor does a redirect's body counted so (it is not kept).
+    "/chars-counted": (Page(POLICY, content_length=len(POLICY.decode())), [], "truncated"),
+    "/chars-counted-close": (Page(POLICY, content_length=len(POLICY.decode()), headers={"Connection": "close"}), [],
+                             "truncated"),
+    "/no-end-tags": (Page(NO_END_TAGS), [], RIGHT_TEXT),
+    "/crlf-after": (Page(POLICY + b"\r\n", content_length=len(POLICY)), [], RIGHT_TEXT),
+    "/moved": (Page("<p>Déplacé vers la nouvelle page.</p>".encode(), status=301, headers={"Location": "/final"},
+                    content_length=len("<p>Déplacé vers la nouvelle page.</p>")), [], RIGHT_TEXT),
 }
 CHAIN = {"/hop-2": Page(status=302, headers={"Location": "/hop-3"}),
          "/hop-3": Page(status=307, headers={"Location": "/final"}), "/final": Page(POLICY)}
@@ -133,3 +145,33 @@ def test_a_success_status_that_does_not_send_the_page_is_a_failure_not_a_version
     proxied = by_url[site.url("/proxied-203")]
     assert results[proxied].outcome == "new_version"
     assert RIGHT_TEXT in store.history.current_version(proxied).text
+
+
+FRENCH = """<html><head><meta charset="utf-8"><title>Conditions générales</title></head><body><main>
+<h1>Conditions générales d'utilisation</h1>
+<h2>1. Accès au service</h2><p>L'accès au service est réservé aux personnes majeures résidant en Europe.</p>
+<h2>2. Données personnelles</h2><p>Vos données sont traitées et conservées conformément à la réglementation
+européenne en vigueur ; l'éditeur s'engage à ne céder aucune donnée à des tiers non autorisés.</p>
+<h2>3. Propriété intellectuelle</h2><p>Les éléments du service (textes, logos, créations graphiques) sont protégés
+et demeurent la propriété exclusive de l'éditeur ou de ses partenaires désignés.</p>
+<h2>4. Résiliation</h2><p>Vous pouvez résilier votre abonnement à tout moment, sans frais ni préavis.</p>
+</main></body></html>""".encode()
+
+
+def test_a_content_length_counting_characters_is_a_truncated_failure_not_a_version(store, site, run_crawl):
+    """The server sends the whole page but announces its length in characters: the page read up to that length
+    lacks its last clause, which would read as removed. The bytes past the announced length are the proof."""
+    site.set("/cgu", Page(FRENCH))
+    acme = [_platform("acme", site.url("/cgu"))]
+    assert [r.outcome for r in run_crawl(store, acme).results] == ["new_version"]
+    assert "sans frais ni préavis" in store.history.current_version("CW-D-00001").text
+
+    counted = len(FRENCH.decode())
+    assert FRENCH[:counted].endswith(b"sans frais")  # what a client reading that length gets
+    site.conditional = False  # the same bytes: a 304 to the crawl's If-None-Match otherwise
+    site.set("/cgu", Page(FRENCH, content_length=counted))
+    cut = run_crawl(store, acme).results[0]
+    assert (cut.outcome, cut.error_kind) == ("failed", "truncated")
+    assert f"the server sent more bytes than its Content-Length ({counted})" in cut.detail
+    assert len(store.history.versions("CW-D-00001")) == 1
+    assert "sans frais ni préavis" in store.history.current_version("CW-D-00001").text

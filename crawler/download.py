@@ -1,0 +1,112 @@
+"""Scrapy's HTTP/1.1 download handler, except that a body longer than its Content-Length is a failure, not a page.
+
+Twisted's client reads a body up to its stated length and ends the response
+there; the bytes that came after it are dropped (``_finishResponse`` ignores its
+``rest``) and the connection goes back to the pool. A server that counts a UTF-8
+page's characters instead of its bytes states a length too short for it: the
+page read was its head, and became the policy's new version, its last clauses
+"removed". The end-tag check of ``crawler.spiders.policy`` cannot run on bodies of
+a stated length (pages minified without their optional end tags would fail for
+ever), but the bytes past the stated length are the proof, where they arrive: in
+the same read as the body's last byte, as on loopback or in one TLS record.
+
+Overrides private parts of Twisted 26's ``HTTP11ClientProtocol`` (the parser's
+body decoder, the response's finish) and of Scrapy 2.19's handler (its pool's
+protocol factory), as Scrapy's own lenient parser does
+(tests/crawler/test_faults.py breaks if a release changes them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request
+from scrapy.core.downloader.handlers.http11 import (
+    HTTP11DownloadHandler,
+    _LenientHTTP11ClientFactory,
+    _LenientHTTP11ClientProtocol,
+)
+from scrapy.exceptions import ResponseDataLossError
+from scrapy.http import Response
+from twisted.web._newclient import ResponseFailed
+from twisted.web.http import _DataLoss, _IdentityTransferDecoder
+
+from crawler.errors import TruncatedBodyError
+
+
+class ContentLengthExceededError(_DataLoss):
+    """The server sent more bytes than its Content-Length: the body read up to that length is the page's head.
+
+    A ``_DataLoss``, the one failure of a body Scrapy's response reader takes
+    (as a ``ResponseDataLossError``) besides a connection closed early."""
+
+
+class _Overrun:
+    """The body decoder of a response that ended at its stated length with bytes still coming: it fails the body when
+    the parser lets go of it, where a body that came whole ends."""
+
+    def __init__(self, stated: int, extra: int):
+        self.stated = stated
+        self.extra = extra
+
+    def noMoreData(self) -> None:  # noqa: N802 - Twisted's decoder API
+        raise ContentLengthExceededError(
+            f"the server sent more bytes than its Content-Length ({self.stated}), at least {self.extra} more (a "
+            "length counted in characters, not bytes?): the body read up to that length is cut short")
+
+
+def _cuts_the_page(response: Any, rest: bytes) -> bool:
+    """Whether the bytes past a body of a stated length cut a page: a 2xx's body is kept as the page (another's
+    status says all), and blank ones (a CRLF some servers add) cut nothing of it."""
+    return 200 <= response.code < 300 and bool(rest.strip())
+
+
+class _LengthCheckedProtocol(_LenientHTTP11ClientProtocol):
+    """Fails a response whose server went on sending a page past its Content-Length, and closes a connection that
+    brought bytes no response accounts for: those still coming are not where the next response starts."""
+
+    def _finishResponse_WAITING(self, rest: bytes) -> None:  # noqa: N802 - Twisted's state dispatch
+        parser = self._parser
+        if rest and parser is not None:
+            self._currentRequest.persistent = False
+            if isinstance(parser.bodyDecoder, _IdentityTransferDecoder) and _cuts_the_page(parser.response, rest):
+                parser.bodyDecoder = _Overrun(parser.response.length, len(rest))
+        super()._finishResponse_WAITING(rest)
+
+    _finishResponse_TRANSMITTING = _finishResponse_WAITING  # noqa: N815 - the response came before the request was sent
+
+
+class _LengthCheckedFactory(_LenientHTTP11ClientFactory):
+    def buildProtocol(self, addr: Any) -> _LengthCheckedProtocol:  # noqa: N802 - Twisted's factory API
+        return _LengthCheckedProtocol(self._quiescentCallback)
+
+
+class LengthCheckedDownloads:
+    """Mixed into a download handler based on Scrapy's HTTP/1.1 one (scrapy-playwright's fetches its non-browser
+    requests with it): the connections of its pool check the length of every body."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._pool._factory = _LengthCheckedFactory
+
+    async def download_request(self, request: Request) -> Response:
+        """... and a body past its Content-Length is a ``truncated`` failure saying so, not retried: the server
+        sends the same body with the same length again."""
+        try:
+            return await super().download_request(request)
+        except ResponseDataLossError as exc:
+            overrun = _overrun_of(exc)
+            if overrun is None:
+                raise
+            raise TruncatedBodyError(str(overrun)) from exc
+
+
+def _overrun_of(exc: ResponseDataLossError) -> ContentLengthExceededError | None:
+    """The overrun behind a data loss Scrapy reports (its cause, a ``ResponseFailed``, holds the body's failure)."""
+    cause = exc.__cause__
+    reasons = cause.reasons if isinstance(cause, ResponseFailed) else []
+    return next((r.value for r in reasons if isinstance(r.value, ContentLengthExceededError)), None)
+
+
+class LengthCheckedDownloadHandler(LengthCheckedDownloads, HTTP11DownloadHandler):
+    """The handler of http and https in crawls without a browser."""
