@@ -7,9 +7,10 @@ browser never needs.
 
 from __future__ import annotations
 
-from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+from crawler.download import LengthCheckedDownloads, aliases_named_from_globals
 
-from crawler.download import LengthCheckedDownloads
+with aliases_named_from_globals():  # if Scrapy's TLS modules are not imported yet (crawler.download)
+    from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler  # noqa: E402 - imported under the helper
 
 
 class LengthCheckedPlaywrightHandler(LengthCheckedDownloads, ScrapyPlaywrightDownloadHandler):
