@@ -74,6 +74,38 @@ def roots_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> dict[int, by
     return found
 
 
+def frontier(leaf_hashes: Iterable[bytes], start: Sequence[bytes] = (), start_size: int = 0) -> tuple[list[bytes], int]:
+    """The roots of the perfect subtrees a tree's leaves make, largest first, and how many leaves they cover: the
+    tree's compact form, from which its root is folded and to which later leaves are added.
+
+    ``start`` is the frontier of the first ``start_size`` leaves (the heights of its subtrees are the bits set in
+    that size); the leaves given come after them. Memory is one hash per bit of the size, whatever the log's length.
+    """
+    heights = [bit for bit in range(start_size.bit_length() - 1, -1, -1) if start_size >> bit & 1]
+    if len(heights) != len(start):
+        raise ValueError(f"a frontier of {len(start)} subtrees cannot stand for {start_size} leaves")
+    stack = list(zip(heights, start, strict=True))
+    size = start_size
+    for leaf in leaf_hashes:
+        height, value = 0, leaf
+        while stack and stack[-1][0] == height:
+            value = node_hash(stack.pop()[1], value)
+            height += 1
+        stack.append((height, value))
+        size += 1
+    return [value for _height, value in stack], size
+
+
+def frontier_root(subtrees: Sequence[bytes]) -> bytes:
+    """The root of the tree whose frontier is ``subtrees`` (:func:`frontier`): folded from the right."""
+    if not subtrees:
+        return root([])
+    folded = subtrees[-1]
+    for left in reversed(subtrees[:-1]):
+        folded = node_hash(left, folded)
+    return folded
+
+
 def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     """The audit path of leaf ``index`` in the tree of every given leaf (RFC 9162 §2.1.3.1)."""
     if not 0 <= index < len(leaf_hashes):

@@ -376,6 +376,9 @@ class TreeHeadRow(Base):
     timestamp_ms: Mapped[int] = mapped_column(BigInteger)
     signature: Mapped[str] = mapped_column(String(128))
     key_id: Mapped[str] = mapped_column(String(64))
+    # The log's frontier at this size (analysis.merkle.frontier), hex hashes joined by commas: the next head starts
+    # from it. None for a head signed before revision 0011.
+    frontier: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class NotificationClaimRow(Base):

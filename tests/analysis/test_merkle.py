@@ -139,3 +139,20 @@ def test_the_proof_cache_gives_the_same_proofs_as_the_plain_function():
             assert cache.inclusion_proof(index, size) == merkle.inclusion_proof(hashes[:size], index)
     with pytest.raises(ValueError):
         cache.inclusion_proof(3, 38)
+
+
+def test_a_frontier_extended_leaf_by_leaf_folds_to_the_root_of_every_prefix():
+    leaves = [merkle.leaf_hash(bytes([n])) for n in range(70)]
+    subtrees, size = [], 0
+    for count in range(len(leaves) + 1):
+        assert size == count and len(subtrees) == count.bit_count()
+        assert merkle.frontier_root(subtrees) == merkle.root(leaves[:count])
+        if count < len(leaves):
+            subtrees, size = merkle.frontier(leaves[count:count + 1], subtrees, size)
+    assert merkle.frontier(leaves) == (subtrees, size)
+
+
+def test_a_frontier_that_cannot_stand_for_its_size_is_refused():
+    subtrees, size = merkle.frontier([merkle.leaf_hash(b"a"), merkle.leaf_hash(b"b")])
+    with pytest.raises(ValueError, match="cannot stand for 3 leaves"):
+        merkle.frontier([merkle.leaf_hash(b"c")], subtrees, 3)

@@ -248,3 +248,56 @@ def test_an_altered_capture_header_block_is_named_by_verify_and_by_its_bundle(lo
             files[name.split("/", 1)[1]] = bundle.read(name)
     failures = check_bundle(files)  # every file matches its freshly made manifest; only the log disagrees
     assert failures and all("HTTP headers" in f for f in failures), failures
+
+
+def _leaf_hashes(store) -> list[bytes]:
+    with store.session() as session:
+        return [bytes.fromhex(h) for h in session.scalars(select(LogEntryRow.leaf_hash).order_by(LogEntryRow.id))]
+
+
+def _log_a_fetch(store) -> None:
+    now = datetime.now(UTC)
+    store.recording.record_failure("CW-D-00002", started_at=now, finished_at=now, kind="network")
+
+
+def test_a_tree_head_is_signed_from_the_last_heads_frontier_and_the_leaves_logged_since(logged_store, signer):
+    # Signing read every leaf of the log at every crawl: a year of daily crawls of 1,000 documents is 365,000 leaves,
+    # a second of CPU and their bytes in memory each time. Each head now keeps the log's frontier (one hash per bit
+    # of its size), and the next starts from it.
+    log = CaptureLog(logged_store)
+    with logged_store.session() as session:
+        heads = session.scalars(select(TreeHeadRow).order_by(TreeHeadRow.id))
+        kept = [(row.size, row.root, row.frontier) for row in heads]
+    for size, root, frontier in kept:
+        subtrees = [bytes.fromhex(h) for h in frontier.split(",")]
+        assert len(subtrees) == size.bit_count() and merkle.frontier_root(subtrees).hex() == root
+    committed = _leaf_hashes(logged_store)
+
+    # An old leaf rewritten with its hash after it was signed: the next head continues the history it signed (from
+    # its frontier), and the check names the rewrite, as it did.
+    with logged_store.session() as session:
+        row = session.get(LogEntryRow, 0)
+        leaf = row.leaf.replace(b'"outcome":"failed"', b'"outcome":"unchanged"')
+        session.execute(update(LogEntryRow).where(LogEntryRow.id == 0)
+                        .values(leaf=leaf, leaf_hash=merkle.leaf_hash(leaf).hex()))
+    _log_a_fetch(logged_store)
+    head = log.sign_tree_head(signer, datetime.now(UTC))
+    assert (head.size, head.root) == (5, merkle.root([*committed, _leaf_hashes(logged_store)[-1]]))
+    assert any("tree head 1" in p and "(altered)" in p for p in problems(logged_store, signer))
+
+
+@pytest.mark.parametrize("kept", [None, "", "00" * 32, "not hex"])
+def test_a_head_without_a_usable_frontier_is_followed_by_one_computed_from_every_leaf(logged_store, signer, kept,
+                                                                                     caplog):
+    # None: heads signed before revision 0011; the others: a frontier that does not fold to its head's root.
+    with logged_store.session() as session:
+        session.execute(update(TreeHeadRow).values(frontier=kept))
+    _log_a_fetch(logged_store)
+    head = CaptureLog(logged_store).sign_tree_head(signer, datetime.now(UTC))
+    leaves = _leaf_hashes(logged_store)
+    assert (head.size, head.root) == (5, merkle.root(leaves))
+    assert problems(logged_store, signer) == []
+    with logged_store.session() as session:
+        frontier = session.scalar(select(TreeHeadRow.frontier).order_by(TreeHeadRow.id.desc()).limit(1))
+    assert merkle.frontier_root([bytes.fromhex(h) for h in frontier.split(",")]) == head.root
+    assert ("does not fold to its root" in caplog.text) == (kept is not None)
