@@ -331,41 +331,58 @@ def add_tree_head(session: Session, head: TreeHead, key_id: str, frontier: Seque
                             frontier=",".join(h.hex() for h in frontier) if frontier is not None else None))
 
 
-def unsigned_head(session: Session, now: datetime) -> TreeHead:
-    """The tree head of the log as it stands, ready to be signed."""
-    return _unsigned_head_and_frontier(session, now)[0]
-
-
-def _unsigned_head_and_frontier(session: Session, now: datetime) -> tuple[TreeHead, list[bytes]]:
-    """The tree head of the log as it stands, and its frontier (``analysis.merkle.frontier``).
+def _unsigned_head_and_frontier(session: Session, now: datetime, signer) -> tuple[TreeHead, list[bytes]]:
+    """The tree head of the log as it stands, ready to be signed, and its frontier (``analysis.merkle.frontier``).
 
     Computed from the last signed head's frontier and the leaves logged since: a crawl reads its own leaves, not the
     log's whole history, which grows by one leaf a fetch for ever (a year of daily crawls of 1,000 documents is
-    365,000 leaves, a second of CPU and their bytes in memory, at every crawl). From every leaf when no head kept its
-    frontier (signed before revision 0011), or when the one kept does not fold to its head's root.
+    365,000 leaves, a second of CPU and their bytes in memory, at every crawl). From every leaf when no head can be
+    continued (:func:`_continued_head`).
     """
-    start, start_size = _last_frontier(session)
+    start, start_size = _continued_head(session, signer)
     leaves = session.scalars(select(LogEntryRow.leaf_hash).where(LogEntryRow.id >= start_size)
                              .order_by(LogEntryRow.id))
     subtrees, size = merkle.frontier((bytes.fromhex(h) for h in leaves), start, start_size)
     return TreeHead(size, merkle.frontier_root(subtrees), int(now.timestamp() * 1000)), subtrees
 
 
-def _last_frontier(session: Session) -> tuple[list[bytes], int]:
-    """The newest signed head's frontier and size, or nothing and 0."""
-    row = session.execute(select(TreeHeadRow.size, TreeHeadRow.root, TreeHeadRow.frontier)
-                          .where(TreeHeadRow.frontier.is_not(None)).order_by(TreeHeadRow.id.desc()).limit(1)).first()
+def _continued_head(session: Session, signer) -> tuple[list[bytes], int]:
+    """The newest signed head's frontier and size when the next head can start from them, else nothing and 0.
+
+    None kept (a head signed before revision 0011) is the common case, said nothing of. Otherwise the frontier must
+    fold to its head's root, the head must verify under this signer's key, and the log must still hold exactly the
+    leaves that head covered: a log cut short, restored from an older copy or given a head by another key is signed
+    from the leaves it holds, as every head was before, and ``verify`` names what happened.
+    """
+    row = session.scalar(select(TreeHeadRow).where(TreeHeadRow.frontier.is_not(None))
+                         .order_by(TreeHeadRow.id.desc()).limit(1))
     if row is None:
         return [], 0
+    subtrees, problem = _frontier_of(session, row, signer)
+    if problem is None:
+        return subtrees, row.size
+    log.warning("the signed tree head of size %d cannot be continued (%s): the next head is computed from every "
+                "leaf of the log", row.size, problem)
+    return [], 0
+
+
+def _frontier_of(session: Session, row: TreeHeadRow, signer) -> tuple[list[bytes], str | None]:
+    """The head's frontier, and why it cannot be continued (None when it can)."""
     try:
         subtrees = [bytes.fromhex(h) for h in row.frontier.split(",")] if row.frontier else []
-        if merkle.frontier_root(subtrees) == bytes.fromhex(row.root) and len(subtrees) == row.size.bit_count():
-            return subtrees, row.size
+        root = bytes.fromhex(row.root)
+        signature = bytes.fromhex(row.signature)
     except ValueError:
-        pass
-    log.warning("the frontier kept with the signed tree head of size %d does not fold to its root: the next head "
-                "is computed from every leaf of the log", row.size)
-    return [], 0
+        return [], "a value of it is not hex"
+    if len(subtrees) != row.size.bit_count() or merkle.frontier_root(subtrees) != root:
+        return [], "its frontier does not fold to its root"
+    if not signer.verifies(TreeHead(row.size, root, row.timestamp_ms, signature)):
+        return [], "it does not verify under this signer's key"
+    # Its last leaf, one look-up: a log cut short or restored from an older copy has lost it. A leaf missing before
+    # it is continued over, as signed: the heads name it, and a new head over the leaves left would sign the loss.
+    if row.size and session.get(LogEntryRow, row.size - 1) is None:
+        return [], f"the log no longer holds the {row.size} leaves it covered"
+    return subtrees, None
 
 
 def inclusion_proof(session: Session, index: int, tree_size: int) -> list[bytes]:
@@ -485,10 +502,10 @@ class CaptureLog:
         """
         with self.store.session() as session:
             _lock_for_signing(session)
-            head, frontier = _unsigned_head_and_frontier(session, now)
+            head, frontier = _unsigned_head_and_frontier(session, now, signer)
             latest = session.scalar(select(TreeHeadRow).order_by(TreeHeadRow.id.desc()).limit(1))
             if latest is not None and head.timestamp_ms < latest.timestamp_ms:
-                if latest.size == head.size:
+                if (latest.size, latest.root) == (head.size, head.root.hex()):
                     return TreeHead(latest.size, bytes.fromhex(latest.root), latest.timestamp_ms,
                                     bytes.fromhex(latest.signature))
                 raise ClockBehindError(clock_behind(now, _latest_time(session)))

@@ -300,4 +300,26 @@ def test_a_head_without_a_usable_frontier_is_followed_by_one_computed_from_every
     with logged_store.session() as session:
         frontier = session.scalar(select(TreeHeadRow.frontier).order_by(TreeHeadRow.id.desc()).limit(1))
     assert merkle.frontier_root([bytes.fromhex(h) for h in frontier.split(",")]) == head.root
-    assert ("does not fold to its root" in caplog.text) == (kept is not None)
+    assert ("does not fold to its root" in caplog.text or "not hex" in caplog.text) == (kept is not None)
+
+
+def test_a_log_cut_short_under_its_last_head_is_signed_from_the_leaves_it_holds(logged_store, signer, caplog):
+    # The review of 2026-12-03: with the last leaves deleted (heads 2 and 4 kept), each later head continued the
+    # frontier of size 4 and signed a root no leaves in the store hash to, for ever.
+    with logged_store.session() as session:
+        session.execute(delete(LogEntryRow).where(LogEntryRow.id >= 2))
+    _log_a_fetch(logged_store)
+    head = CaptureLog(logged_store).sign_tree_head(signer, datetime.now(UTC))
+    assert (head.size, head.root) == (3, merkle.root(_leaf_hashes(logged_store)))
+    assert "the log no longer holds the 4 leaves it covered" in caplog.text
+    found = problems(logged_store, signer)
+    assert found and not any("tree head 3" in p for p in found), found  # the cut is named; the new head is true
+
+
+def test_a_head_signed_by_another_key_is_not_continued(logged_store, signer, tmp_path, caplog):
+    other = tmp_path / "other.key"
+    create_key(other)
+    _log_a_fetch(logged_store)
+    head = CaptureLog(logged_store).sign_tree_head(load_signer(other), datetime.now(UTC))
+    assert head.root == merkle.root(_leaf_hashes(logged_store))
+    assert "does not verify under this signer's key" in caplog.text
