@@ -181,14 +181,16 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool, guard: NetworkGuard
 
 def _browser_settings(options: CrawlOptions, guard: NetworkGuard) -> dict[str, Any]:
     """Pages fetched by headless Chromium, which connects only through the guarded proxy
-    (decision 0017), served while the crawl runs."""
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    (decision 0017), served while the crawl runs; each page has three download
+    timeouts in all (crawler/browserdeadline.py, decision 0013)."""
+    handler = "crawler.browserdeadline.DeadlineDownloadHandler"
     proxy = GuardedProxy(guard, timeout=options.timeout)
     return {
         "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
         "BROWSER_PROXY": proxy,
         "EXTENSIONS": {"crawler.browserproxy.GuardedProxyExtension": 0},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_BROWSER_PROVIDER": "crawler.browserdeadline.KillableChromiumProvider",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
             "executable_path": options.browser_path, "headless": True,
             "args": [*CHROMIUM_ARGS, *proxy.chromium_args()],
