@@ -194,6 +194,9 @@ def _browser_settings(options: CrawlOptions, guard: NetworkGuard) -> dict[str, A
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
             "executable_path": options.browser_path, "headless": True,
             "args": [*CHROMIUM_ARGS, *proxy.chromium_args()],
+            # Playwright turns off Chromium's cap on history and hash changes (for tests that navigate fast):
+            # a page flooding them then hung the whole browser, every page in it and even its close.
+            "ignore_default_args": ["--disable-ipc-flooding-protection"],
         },
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.timeout * 1000,
     }

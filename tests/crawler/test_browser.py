@@ -112,10 +112,11 @@ def test_a_page_that_allocates_without_end_is_stopped_by_its_heap_bound(store, s
 
 # Scripts that never give the page back once it has loaded (decision 0013): page.content() and page.close() take no
 # timeout, and each kept the crawl waiting past its timeout and SIGTERM, the document never fetched. A busy loop holds
-# the page's renderer; a flood of titles held the whole browser. Each page past its deadline (three download
-# timeouts: 9 s here) is a named timeout.
+# the page's renderer; a flood of history entries (which Playwright let through Chromium's cap) or of titles held the
+# whole browser. Each page past its deadline (three download timeouts: 9 s here) is a named timeout.
 AFTER_LOAD = "addEventListener('load', () => setTimeout(() => {{ {} }}));"
 BUSY_LOOP = AFTER_LOAD.format("while (true) {}")
+PUSHSTATE_FLOOD = "for (let i = 0; ; i++) history.pushState({}, '', '?' + i);"
 TITLE_FLOOD = AFTER_LOAD.format("for (let i = 0; ; i++) document.title = i;")
 PAST_THE_DEADLINE = "the browser page did not finish within 9 s (a script that never yields?): "
 
@@ -143,7 +144,10 @@ def assert_the_others_archived(results, store) -> None:
 
 @pytest.mark.parametrize(("script", "detail"), [
     (BUSY_LOOP, PAST_THE_DEADLINE + "its browser context was closed"),
-], ids=["busy-loop"])
+    (AFTER_LOAD.format(PUSHSTATE_FLOOD), PAST_THE_DEADLINE + "its browser context was closed"),
+    # Still within load, the flood holds the page like a busy loop: its navigation times out.
+    (f"addEventListener('load', () => {{ {PUSHSTATE_FLOOD} }});", "TimeoutError: Page.goto: Timeout 3000ms exceeded"),
+], ids=["busy-loop", "pushstate-flood", "pushstate-flood-in-load"])
 def test_a_page_that_never_yields_fails_as_a_timeout_and_the_crawl_goes_on(store, site, run_crawl, options, script,
                                                                             detail):
     platforms = stuck_app_and_plain(site, script)
