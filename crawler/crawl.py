@@ -186,7 +186,9 @@ def scrapy_settings(options: CrawlOptions, *, browser: bool, guard: NetworkGuard
 
 def _browser_settings(options: CrawlOptions, guard: NetworkGuard) -> dict[str, Any]:
     """Pages fetched by headless Chromium, which connects only through the guarded proxy
-    (decision 0017), served while the crawl runs."""
+    (decision 0017), served while the crawl runs; each page has three download
+    timeouts in all (crawler/browserdeadline.py, decision 0013), and the crawl's other requests have their bodies'
+    lengths checked (crawler/browserdownload.py)."""
     handler = "crawler.browserdownload.LengthCheckedPlaywrightHandler"
     proxy = GuardedProxy(guard, timeout=options.timeout)
     return {
@@ -194,9 +196,13 @@ def _browser_settings(options: CrawlOptions, guard: NetworkGuard) -> dict[str, A
         "BROWSER_PROXY": proxy,
         "EXTENSIONS": {"crawler.browserproxy.GuardedProxyExtension": 0},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_BROWSER_PROVIDER": "crawler.browserdeadline.KillableChromiumProvider",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
             "executable_path": options.browser_path, "headless": True,
             "args": [*CHROMIUM_ARGS, *proxy.chromium_args()],
+            # Playwright turns off Chromium's cap on history and hash changes (for tests that navigate fast):
+            # a page flooding them then hung the whole browser, every page in it and even its close.
+            "ignore_default_args": ["--disable-ipc-flooding-protection"],
         },
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": options.timeout * 1000,
     }

@@ -34,6 +34,11 @@ class CorruptBodyError(IgnoreRequest):
     """A compressed body that does not decode (bad data, or a checksum that does not match)."""
 
 
+class PageDeadlineError(Exception):
+    """A browser page that did not finish within its deadline (crawler/browserdeadline.py): a script that never
+    yields. Not an OSError, so not retried: the page would hold the browser as long again."""
+
+
 def _scrapy_exception(name: str) -> type[BaseException] | None:
     import scrapy.exceptions
 
@@ -55,6 +60,8 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
         return "truncated", str(exc)
     if isinstance(exc, CorruptBodyError):
         return "decode", str(exc)
+    if isinstance(exc, PageDeadlineError):
+        return "timeout", str(exc)
     if isinstance(exc, HttpError):
         return _kind_of_unhandled_response(exc.response)
     message = str(exc)

@@ -28,6 +28,7 @@ from crawler.crawl import CrawlOptions, crawl
 from store.repository import Store
 
 CLAUSEWATCH = str(Path(sys.executable).parent / "clausewatch")
+REPO = Path(__file__).resolve().parents[2]
 
 
 def policy(name: str) -> bytes:
@@ -556,6 +557,32 @@ def test_a_site_that_refuses_connections_is_a_failure_in_one_line_not_a_tracebac
     assert "Traceback" not in crawl.stderr
     assert "Error downloading <GET http://127.0.0.1:9/terms>: Connection was refused" in crawl.stderr
     assert "CW-D-00001  failed" in crawl.stdout + crawl.stderr
+
+
+@pytest.mark.browser
+def test_a_browser_page_that_never_yields_is_a_named_timeout_and_the_crawl_ends_with_exit_1(tmp_path):
+    # A script looping for ever once its page had loaded kept scrapy-playwright waiting on page.content(): the crawl
+    # ran past CRAWL_TIMEOUT and a SIGTERM, the document never fetched (decision 0013). Run from this checkout, not
+    # through the console script, which imports the checkout it was installed from.
+    script = "addEventListener('load', () => setTimeout(() => { while (true) {} }));"
+    stuck = f"<html><body><main>{policy('Stuck').decode()}</main><script>{script}</script></body></html>"
+    with LocalSite({"/stuck": Page(stuck.encode()), "/acme": Page(policy("Acme"))}) as site:
+        catalog = tmp_path / "catalog"
+        write_platform(catalog, "acme", site.url("/acme"))
+        (catalog / "stuck.yaml").write_text("name: Stuck\nslug: stuck\ndocuments:\n  - type: Terms of Service\n"
+                                            f"    url: {site.url('/stuck')}\n    fetcher: browser\n")
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        assert invoke(*base, "init").exit_code == 0
+        env = {key: value for key, value in os.environ.items() if not key.startswith("CLAUSEWATCH_")}
+        env |= {"CLAUSEWATCH_CRAWL_TIMEOUT": "2", "CLAUSEWATCH_CRAWL_RETRIES": "0"}  # a deadline of 6 s
+        crawl = subprocess.run([sys.executable, "-c", "from clausewatch.cli import main; main()", *base, "crawl",
+                                "--delay", "0"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                               check=False)
+    assert crawl.returncode == 1, crawl.stderr[-3000:]
+    assert "Traceback" not in crawl.stderr
+    assert ("  failed  timeout: the browser page did not finish within 6 s (a script that never yields?): its "
+            f"browser context was closed ({site.url('/stuck')})") in crawl.stdout
+    assert crawl.stdout.strip().splitlines()[-1].endswith(": 1 failed, 1 new_version")
 
 
 def test_a_stop_sends_none_of_the_requests_waiting_for_their_crawl_delay(tmp_path):

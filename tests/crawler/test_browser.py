@@ -14,6 +14,7 @@ import pytest
 
 from analysis.domain import DocumentSpec, PlatformSpec, SourceSpec
 from clausewatch.loopback_site import LocalSite, Page
+from crawler.recorder import DocumentResult
 from tests.crawler.test_netguard import LoopbackNames
 
 pytestmark = pytest.mark.browser
@@ -122,6 +123,71 @@ def test_a_plain_page_in_a_crawl_with_a_browser_fails_when_its_server_counts_cha
     results = {r.document_id: (r.outcome, r.error_kind) for r in report.results}
     assert results == {"CW-D-00001": ("new_version", None), "CW-D-00002": ("failed", "truncated")}
     assert store.history.versions("CW-D-00002") == []
+
+
+# Scripts that never give the page back once it has loaded (decision 0013): page.content() and page.close() take no
+# timeout, and each kept the crawl waiting past its timeout and SIGTERM, the document never fetched. A busy loop holds
+# the page's renderer; a flood of history entries (which Playwright let through Chromium's cap) or of titles held the
+# whole browser. Each page past its deadline (three download timeouts: 9 s here) is a named timeout.
+AFTER_LOAD = "addEventListener('load', () => setTimeout(() => {{ {} }}));"
+BUSY_LOOP = AFTER_LOAD.format("while (true) {}")
+PUSHSTATE_FLOOD = "for (let i = 0; ; i++) history.pushState({}, '', '?' + i);"
+TITLE_FLOOD = AFTER_LOAD.format("for (let i = 0; ; i++) document.title = i;")
+PAST_THE_DEADLINE = "the browser page did not finish within 9 s (a script that never yields?): "
+
+
+def stuck_app_and_plain(site: LocalSite, script: str) -> list[PlatformSpec]:
+    """A browser page running ``script``, a browser page whose script writes the terms, and a plain HTTP page."""
+    site.set("/stuck", page(script, TEXT))
+    site.set("/app", page(f"document.getElementById('terms').innerHTML = {TEXT!r};"))
+    site.set("/plain", Page(f"<html><body><main>{TEXT}</main></body></html>".encode()))
+    return [PlatformSpec(name, name.title(), (DocumentSpec(name, "Terms of Service", (SourceSpec(site.url(f"/{name}")),),
+                                                           fetcher=fetcher),))
+            for name, fetcher in (("stuck", "browser"), ("app", "browser"), ("plain", "http"))]
+
+
+def results_by_path(report, store) -> dict[str, DocumentResult]:
+    paths = {document.id: "/" + document.url.rsplit("/", 1)[1] for document in store.catalog.documents()}
+    return {paths[result.document_id]: result for result in report.results}
+
+
+def assert_the_others_archived(results, store) -> None:
+    for path in ("/app", "/plain"):
+        assert (results[path].outcome, results[path].error_kind) == ("new_version", None), results[path]
+        assert "public site, rendered by a script" in store.history.current_version(results[path].document_id).text
+
+
+@pytest.mark.parametrize(("script", "detail"), [
+    (BUSY_LOOP, PAST_THE_DEADLINE + "its browser context was closed"),
+    (AFTER_LOAD.format(PUSHSTATE_FLOOD), PAST_THE_DEADLINE + "its browser context was closed"),
+    # Still within load, the flood holds the page like a busy loop: its navigation times out.
+    (f"addEventListener('load', () => {{ {PUSHSTATE_FLOOD} }});", "TimeoutError: Page.goto: Timeout 3000ms exceeded"),
+], ids=["busy-loop", "pushstate-flood", "pushstate-flood-in-load"])
+def test_a_page_that_never_yields_fails_as_a_timeout_and_the_crawl_goes_on(store, site, run_crawl, options, script,
+                                                                            detail):
+    platforms = stuck_app_and_plain(site, script)
+    report = run_crawl(store, platforms, dataclasses.replace(options, timeout=3, retries=0))
+    results = results_by_path(report, store)
+    assert (results["/stuck"].outcome, results["/stuck"].error_kind) == ("failed", "timeout")
+    assert results["/stuck"].detail.startswith(detail), results["/stuck"].detail
+    assert store.history.versions(results["/stuck"].document_id) == []
+    assert_the_others_archived(results, store)
+
+
+def test_a_page_that_hangs_the_whole_browser_has_it_killed_and_the_next_page_gets_another(store, site, run_crawl,
+                                                                                         options):
+    # One page at a time (Scrapy honours a concurrency of one only with some delay): the browser page after the
+    # stuck one is fetched in the browser launched after the kill.
+    platforms = stuck_app_and_plain(site, TITLE_FLOOD)
+    report = run_crawl(store, platforms, dataclasses.replace(options, timeout=3, retries=0, concurrency=1, delay=0.05))
+    results = results_by_path(report, store)
+    assert (results["/stuck"].outcome, results["/stuck"].error_kind) == ("failed", "timeout")
+    assert results["/stuck"].detail.startswith(PAST_THE_DEADLINE + "neither its browser context nor the browser "
+                                               "would close: the browser was killed and restarted"), results["/stuck"]
+    assert_the_others_archived(results, store)
+    fetched = [path for path, _headers in site.requests]
+    assert fetched.index("/stuck") < fetched.index("/app")
+
 
 # --- The guarded proxy: the address Chromium connects to is the one the guard judged ----------------
 # Chromium connects only through our proxy, which resolves names itself: a name in these tests exists
