@@ -18,6 +18,7 @@ protocol factory), as Scrapy's own lenient parser does
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,10 +99,15 @@ class _Overrun:
             "length counted in characters, not bytes?): the body read up to that length is cut short")
 
 
+# What some servers add after a whole body they have counted: line breaks, NUL padding, a framework's comment
+# ("<!-- Page generated in 0.12 s -->", added once the length was set), whole or cut by the read.
+_AFTER_THE_PAGE = re.compile(rb"(?:[\s\x00]+|<!--(?:(?!-->).)*(?:-->|\Z))*\Z", re.S)
+
+
 def _cuts_the_page(response: Any, rest: bytes) -> bool:
     """Whether the bytes past a body of a stated length cut a page: a 2xx's body is kept as the page (another's
-    status says all), and blank ones (a CRLF some servers add) cut nothing of it."""
-    return 200 <= response.code < 300 and bool(rest.strip())
+    status says all), and blank bytes or a comment after it cut nothing of it."""
+    return 200 <= response.code < 300 and not _AFTER_THE_PAGE.match(rest)
 
 
 class _LengthCheckedProtocol(_LenientHTTP11ClientProtocol):

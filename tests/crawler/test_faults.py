@@ -56,6 +56,10 @@ SCENARIOS = {
                              "truncated"),
     "/no-end-tags": (Page(NO_END_TAGS), [], RIGHT_TEXT),
     "/crlf-after": (Page(POLICY + b"\r\n", content_length=len(POLICY)), [], RIGHT_TEXT),
+    # ... nor NULs, or a comment a framework adds after a length it set (review of 2026-12-03: both were 'truncated').
+    "/nul-after": (Page(POLICY + b"\x00" * 4, content_length=len(POLICY)), [], RIGHT_TEXT),
+    "/comment-after": (Page(POLICY + b"\n<!-- Page generated in 0.123 seconds -->", content_length=len(POLICY)), [],
+                       RIGHT_TEXT),
     "/moved": (Page("<p>Déplacé vers la nouvelle page.</p>".encode(), status=301, headers={"Location": "/final"},
                     content_length=len("<p>Déplacé vers la nouvelle page.</p>")), [], RIGHT_TEXT),
 }
