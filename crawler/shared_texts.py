@@ -13,7 +13,7 @@ is still being computed in another recording thread or the analysis worker.
 What is kept is bounded (``KEEP`` results, the most recently used), so a crawl
 of any size holds the same memory; a shared text seen again after that many
 others is analysed again, which is only slower. A result that failed is not
-kept: a document waiting for it asks again, and analyses the text itself.
+kept: each document waiting for it analyses the text itself.
 """
 
 from __future__ import annotations
@@ -45,22 +45,29 @@ class SharedTexts:
 
     def __call__(self, previous: StoredVersion | None, text: str, document_type: str | None = None) -> VersionAnalysis:
         key = (sha256_text(text), document_type, _previous_key(previous))
-        with self._lock:
-            result = self._results.get(key)
-            if result is None:
-                result = self._results[key] = Future()
-                if len(self._results) > self.keep:
-                    self._results.popitem(last=False)
-                owner = True
-            else:
-                self._results.move_to_end(key)
-                owner = False
-        if owner:
-            return self._analyse(key, result, previous, text, document_type)
+        mine: Future | None = None
+        try:
+            with self._lock:
+                result = self._results.get(key)
+                if result is None:
+                    mine = Future()  # named before it is published: whatever interrupts this thread now ends it
+                    self._results[key] = result = mine
+                    if len(self._results) > self.keep:
+                        self._results.popitem(last=False)  # a waiter holds its future: it still gets the result
+                else:
+                    self._results.move_to_end(key)
+            if mine is not None:
+                analysis = self.analyze(previous, text, document_type)
+                mine.set_result(analysis)
+                return analysis
+        except BaseException as exc:
+            if mine is not None and not mine.done():
+                self._forget(key, mine, exc)
+            raise
         try:
             analysis = self._wait_for(result)
-        except Exception:  # noqa: BLE001 - the other document's failure is its own (kept by neither): ask again
-            return self(previous, text, document_type)
+        except Exception:  # noqa: BLE001 - the other document's failure is its own: this one analyses the text itself
+            return self.analyze(previous, text, document_type)
         with self._lock:
             self.shared += 1
         return analysis
@@ -69,18 +76,14 @@ class SharedTexts:
         """The analysis another document's recording is computing or computed."""
         return result.result()
 
-    def _analyse(self, key: _Key, result: Future, previous: StoredVersion | None, text: str,
-                 document_type: str | None) -> VersionAnalysis:
-        try:
-            analysis = self.analyze(previous, text, document_type)
-        except BaseException as exc:
-            with self._lock:
-                if self._results.get(key) is result:
-                    del self._results[key]
-            result.set_exception(exc)
-            raise
-        result.set_result(analysis)
-        return analysis
+    def _forget(self, key: _Key, result: Future, exc: BaseException) -> None:
+        """A failed analysis is not kept; its waiters are told it failed (an interruption of the thread that ran it
+        is that thread's, not theirs: they see an error, and analyse the text themselves)."""
+        with self._lock:
+            if self._results.get(key) is result:
+                del self._results[key]
+        result.set_exception(exc if isinstance(exc, Exception) else
+                             RuntimeError(f"the analysis was interrupted ({type(exc).__name__})"))
 
 
 def _previous_key(previous: StoredVersion | None) -> str | None:
