@@ -91,8 +91,10 @@ def _declared_wide_text(head: bytes, content_type: str | None) -> bool:
 
 
 def _undeclared_compression(head: bytes) -> str | None:
-    """``brotli`` or ``deflate`` when ``head``, far from ASCII, decodes as that to some text; else None."""
-    if len(head) - len(head.translate(None, _HIGH_BYTES)) < _COMPRESSED_HIGH_SHARE * len(head):
+    """``brotli`` or ``deflate`` when ``head``, far from ASCII and not UTF-8, decodes as that to some UTF-8 text; else
+    None. Text in a script outside ASCII is as far from it: Vietnamese UTF-8 decoded "as brotli" to bytes that passed
+    the control-byte test (review of 2026-12-03)."""
+    if len(head) - len(head.translate(None, _HIGH_BYTES)) < _COMPRESSED_HIGH_SHARE * len(head) or _utf8(head):
         return None
     import brotli  # Scrapy's own dependency; imported for such a body only
 
@@ -104,9 +106,18 @@ def _undeclared_compression(head: bytes) -> str | None:
             text = attempt()
         except (brotli.error, zlib.error):  # not that compression
             continue
-        if len(text) >= _DECOMPRESSED_TEXT and not _looks_binary(text[:1024]):
+        if len(text) >= _DECOMPRESSED_TEXT and not _looks_binary(text[:1024]) and _utf8(text[:1024]):
             return name
     return None
+
+
+def _utf8(head: bytes) -> bool:
+    """Whether ``head`` is UTF-8, its last character possibly cut."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _looks_binary(head: bytes) -> bool:
@@ -170,11 +181,13 @@ _NOT_TEXT = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f\x7f]")
 _NOT_TEXT_SHARE = 0.2
 
 
-def check_decoded(text: str, url: str) -> None:
-    """Raise ``decode`` when a decoded body is not text: a fifth or more of it is characters no text holds."""
+def check_decoded(text: str, body: bytes, url: str) -> None:
+    """Raise ``decode`` when a decoded body is not text: a fifth or more of it is characters no text holds. A U+FFFD
+    the site itself sent (its UTF-8 bytes in the body) is its text's, however broken: not counted."""
     if not text:
         return
-    share = len(_NOT_TEXT.findall(text)) / len(text)
+    sent = min(body.count("\ufffd".encode()), text.count("\ufffd"))
+    share = (len(_NOT_TEXT.findall(text)) - sent) / len(text)
     if share >= _NOT_TEXT_SHARE:
         raise ExtractionError("decode", f"the body from {url} decodes to {share:.0%} characters that are not text "
                                         "(undecodable bytes and control characters): binary data, or text in an "

@@ -70,9 +70,11 @@ _SERVER_ERROR = re.compile(
     r"|server\s+error|we'?ll\s+be\s+(?:right\s+)?back(?:\s+soon)?|(?:the\s+)?(?:site|website|page|service)\s+(?:is\s+)?"
     r"(?:down\s+for|under)\s+maintenance|(?:down\s+for|under)\s+(?:scheduled\s+)?maintenance"
     rf"|temporarily\s+unavailable){_THEN_END}", re.I)
-# An error said as a message rather than a status: "Error: upstream unavailable", a proxy's "no healthy upstream".
-_ERROR_MESSAGE = re.compile(r"^\W*(?:(?:fatal\s+|internal\s+|server\s+|application\s+)?error|exception)"
-                            r"(?:\s*:|\s+[-\u2013\u2014])\s*\S|^\W*(?:no\s+healthy\s+upstream|upstream\s+(?:connect\s+error|(?:service\s+)?unavailable"
+# An error said as a message rather than a status, in a plain-text body: "Error: upstream unavailable", a proxy's
+# "no healthy upstream". Not read in pages' titles: "Exception: arbitration opt-out" is a policy's.
+_ERROR_MESSAGE = re.compile(r"^\W*(?:fatal\s+|internal\s+|server\s+|application\s+)?error"
+                            r"(?:\s*:|\s+[-\u2013\u2014])\s*\S"
+                            r"|^\W*(?:no\s+healthy\s+upstream|upstream\s+(?:connect\s+error|(?:service\s+)?unavailable"
                             r"|timed?[\s-]*out|request\s+timeout))", re.I)
 _SIGN_IN = re.compile(r"^\W*(?:please\s+)?(?:(?:sign|log)\s*(?:in|on)|login)(?:\s+to\s+(?:continue|your\s+account))?"
                       rf"{_THEN_END}", re.I)
@@ -231,7 +233,7 @@ def _check_error_said(text: str, url: str, page: str = "page") -> None:
         raise ExtractionError("http_4xx", f"{url} answered 200 with a 'not found' {page} ({text[:80]!r})")
     if _CLIENT_ERROR.search(text):
         raise ExtractionError("http_4xx", f"{url} answered 200 with an error {page} ({text[:80]!r})")
-    if _SERVER_ERROR.search(text) or _ERROR_MESSAGE.search(text):
+    if _SERVER_ERROR.search(text):
         raise ExtractionError("http_5xx", f"{url} answered 200 with an error or maintenance {page} ({text[:80]!r})")
 
 
@@ -243,6 +245,8 @@ def check_plain_error(text: str, url: str) -> None:
         return
     first = _as_said(text.strip().partition("\n")[0])
     _check_error_said(first, url, "message")
+    if _ERROR_MESSAGE.search(first):
+        raise ExtractionError("http_5xx", f"{url} answered 200 with an error message ({first[:80]!r})")
     for pattern, kind, what in _PLACE_TAKEN:
         if pattern.search(first) or pattern.search(_as_said(sentences(first)[0])):
             raise ExtractionError(kind, f"{url} answered 200 with {what} ({first[:80]!r}), not the document")

@@ -77,7 +77,7 @@ def _source_markdown(body: bytes, content_type: str | None, url: str, source: So
         text = pdf_text(body, url)
     elif kind == "text":
         text = decode(body, charset(content_type), is_html=False)
-        check_decoded(text, url)
+        check_decoded(text, body, url)
         check_plain_error(text, url)
     else:
         text = html_markdown(body, content_type, url, source, volatile)

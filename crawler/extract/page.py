@@ -118,7 +118,7 @@ def _flatten_deep(root: Tag) -> None:
 def html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,
                    volatile: VolatileRules) -> str:
     html = decode(body, charset(content_type), is_html=True)
-    check_decoded(html, url)
+    check_decoded(html, body, url)
     soup = _parse(html, url)
     check_title(soup, url)
     base = _base_url(soup, url)
