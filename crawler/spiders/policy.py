@@ -119,6 +119,11 @@ class PolicySpider(scrapy.Spider):
         if refusal:
             yield FailedDocument(target.document_id, started_at, self.clock(), "redirect_refused", refusal)
             return
+        if _viewer_only(response, self._served_bodies):
+            # Chromium keeps a PDF's bytes to its viewer: asked again without the browser, through the guard.
+            self._served_bodies.pop(response.url, None)
+            yield response.request.replace(meta=_without_browser(response.request.meta))
+            return
         part = self._part(response, target, index)
         failure = _failure_of(response)
         if failure is not None:
@@ -183,22 +188,55 @@ class PolicySpider(scrapy.Spider):
 
     def _part(self, response: Response, target: CrawlTarget, index: int) -> FetchedPart:
         headers = response.headers
+        served = self._served_bodies.pop(response.url, None) if "playwright" in response.flags else None
+        # A browser shows only a page as itself: for a PDF or a text its DOM is its viewer's, wrapped around the
+        # document (a PDF was Chromium's 271-byte <embed> page, a false `decode` failure). What the server sent is.
+        body = served if served is not None and not _shown_as_itself(headers) else response.body
         snapshot = Snapshot(
-            sha256=sha256_bytes(response.body),
+            sha256=sha256_bytes(body),
             document_id=target.document_id,
             requested_url=target.spec.sources[index].url,
             final_url=response.url,
             status=response.status,
             content_type=_header(headers, b"Content-Type"),
             fetched_at=self.clock(),
-            fetcher=target.spec.fetcher,
+            # A browser document asked again without the browser (a PDF) says so.
+            fetcher="http" if target.spec.fetcher == "browser" and "playwright" not in response.flags else
+            target.spec.fetcher,
             etag=_header(headers, b"ETag"),
             last_modified=_header(headers, b"Last-Modified"),
-            size=len(response.body),
+            size=len(body),
         )
-        served = self._served_bodies.pop(response.url, None) if "playwright" in response.flags else None
-        return FetchedPart(snapshot, response.body, target.spec.sources[index],
+        return FetchedPart(snapshot, body, target.spec.sources[index],
                            response_exchange(response, snapshot.fetched_at, original_body=served))
+
+
+# The media types a browser shows as the document itself (its DOM is the page).
+_PAGE_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+def _viewer_only(response: Response, served: dict[str, bytes]) -> bool:
+    """Whether a browser gave only its viewer of a document that is not a page, and not the bytes it was sent: for a
+    PDF, even the body Playwright reports for the navigation is the viewer's page."""
+    if "playwright" not in response.flags or _shown_as_itself(response.headers):
+        return False
+    return _media_type(response.headers) == b"application/pdf" or response.url not in served
+
+
+def _without_browser(meta: dict[str, Any]) -> dict[str, Any]:
+    """A browser request's meta for the same request made by Scrapy itself."""
+    return {key: value for key, value in meta.items()
+            if not key.startswith("playwright") and key not in ("browser_locked_down", "download_latency")}
+
+
+def _shown_as_itself(headers: Any) -> bool:
+    """Whether a browser-fetched response is a page (or says no type), whose DOM as rendered is the document."""
+    media = _media_type(headers)
+    return not media or media in _PAGE_TYPES
+
+
+def _media_type(headers: Any) -> bytes:
+    return (headers.get(b"Content-Type") or b"").split(b";", 1)[0].strip().lower()
 
 
 def _asked_if_changed(response: Response) -> bool:

@@ -7,6 +7,7 @@ pass their own guarded table): nothing a page does may reach 127.0.0.2.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import socket
 from collections.abc import Iterator
 
@@ -141,8 +142,8 @@ def stuck_app_and_plain(site: LocalSite, script: str) -> list[PlatformSpec]:
     site.set("/stuck", page(script, TEXT))
     site.set("/app", page(f"document.getElementById('terms').innerHTML = {TEXT!r};"))
     site.set("/plain", Page(f"<html><body><main>{TEXT}</main></body></html>".encode()))
-    return [PlatformSpec(name, name.title(), (DocumentSpec(name, "Terms of Service", (SourceSpec(site.url(f"/{name}")),),
-                                                           fetcher=fetcher),))
+    return [PlatformSpec(name, name.title(), (DocumentSpec(name, "Terms of Service",
+                                                           (SourceSpec(site.url(f"/{name}")),), fetcher=fetcher),))
             for name, fetcher in (("stuck", "browser"), ("app", "browser"), ("plain", "http"))]
 
 
@@ -280,3 +281,25 @@ def test_sub_requests_to_names_that_rebind_after_the_check_are_aborted(store, si
     for kind in kinds:  # checked public, then refused on the lookup the proxy would have connected to
         assert lookups_of(names, f"{kind}.rebind.example")[:2] == [["127.0.0.1"], ["127.0.0.2"]], kind
     assert private.requests == [], "no image, fetch, XHR or socket may reach the guarded address"
+
+
+@pytest.mark.parametrize(("path", "served", "content_type", "words", "fetcher"), [
+    ("/terms.pdf", "pdf", "application/pdf", "These are the terms of service in a PDF.", "http"),
+    ("/terms.txt", "1. Terms\n\nThese are the terms of service as <plain> text.\n", "text/plain; charset=utf-8",
+     "These are the terms of service as <plain> text.", "browser"),
+])
+def test_a_document_that_is_not_a_page_is_kept_as_sent_not_as_the_browsers_viewer(store, site, run_crawl, options,
+                                                                                 path, served, content_type, words,
+                                                                                 fetcher):
+    # A PDF fetched with `fetcher: browser` was archived as Chromium's viewer page and failed as `decode` (decision
+    # 0013, twelfth pass): Chromium keeps its bytes to the viewer, so it is asked again without the browser, and its
+    # snapshot says so. A text was its <pre> wrapping: the bytes the browser was sent are kept.
+    from tests.crawler.test_extract import tiny_pdf
+
+    body = tiny_pdf([["1. Terms", words]]) if served == "pdf" else served.encode()
+    site.set(path, Page(body, content_type=content_type))
+    report = run_crawl(store, [platform(site.url(path))], options)
+    assert outcome(report) == ("new_version", None)
+    assert words in store.history.current_version("CW-D-00001").text
+    [snapshot] = store.history.snapshots("CW-D-00001")
+    assert (snapshot.sha256, snapshot.fetcher) == (hashlib.sha256(body).hexdigest(), fetcher)
