@@ -127,10 +127,28 @@ class StrictRedirectMiddleware(RedirectMiddleware):
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         try:
-            return super().process_response(request, response)
+            return _unconditional(request, super().process_response(request, response))
         except ValueError as error:
             raise SchemeRefusedError(f"refused redirect from {response.url} to "
                                      f"{response.headers.get(b'Location', b'')[:200]!r}: {error}") from error
+
+
+# The validators of a conditional request: they name the document's last capture, not wherever it redirects.
+_VALIDATORS = (b"If-None-Match", b"If-Modified-Since")
+
+
+def _unconditional(request: Request, result: Request | Response) -> Request | Response:
+    """The request a redirect makes, without the validators of the one it answers.
+
+    Scrapy copies every header to the redirected request: a document moved to its site's home page, which answered
+    304 to the old page's ETag or date (a static site's one deploy time), was recorded as ``not_modified`` and
+    "verified" on every crawl, where a fresh crawl fails it; one moved to another policy stayed the old one as long
+    as its server answered 304. The redirect target is asked for whole.
+    """
+    if isinstance(result, Request) and result is not request:
+        for name in _VALIDATORS:
+            result.headers.pop(name, None)
+    return result
 
 
 class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
@@ -170,7 +188,7 @@ class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
             redirected = self._redirect_request_using_get(request, response, url)
         except ValueError as error:
             raise SchemeRefusedError(f"refused meta refresh on {response.url}: {error}") from error
-        return self._redirect(redirected, request, "meta refresh")
+        return _unconditional(request, self._redirect(redirected, request, "meta refresh"))
 
 
 def _base_of(response: HtmlResponse) -> str:

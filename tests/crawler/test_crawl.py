@@ -422,3 +422,23 @@ def test_a_document_whose_recording_meets_a_bug_fails_alone_and_the_crawl_goes_o
     assert [s.final_url for s in store.history.snapshots("CW-D-00002")] == [site.url("/bad")]
     assert "Delaware" not in caplog.text, "a page's text went into the log"
     assert "could not be recorded: ValueError: no clause can be split here" in caplog.text
+
+
+def test_a_redirect_is_followed_without_the_validators_of_the_page_that_moved(store, site, run_crawl):
+    # Scrapy copies every header to a redirect's request: a document moved to its site's home page, which answered 304
+    # to the old page's validators (a static site's one deploy time), was recorded as not_modified and "verified" on
+    # every crawl for good (probe of 2026-12-03); a fresh crawl fails it.
+    site.set("/terms", Page(POLICY_V1.encode()))
+    site.set("/privacy", Page(POLICY_V1.encode()))
+    acme = platform("acme", document("acme", site.url("/terms")), document("acme", site.url("/privacy"),
+                                                                          "Privacy Policy"))
+    run_crawl(store, [acme])
+    site.set("/terms", Page(status=301, headers={"Location": "/"}))
+    site.set("/", Page(status=304, content_type=None))  # answers every request as "not modified"
+    site.set("/privacy", Page(status=301, headers={"Location": "/legal/privacy"}))
+    site.set("/legal/privacy", Page(POLICY_V2.encode()))
+    report = run_crawl(store, [acme])
+    assert outcomes(report) == {"CW-D-00001": ("failed", "http_3xx"), "CW-D-00002": ("new_version", None)}
+    redirected = {path: headers for path, headers in site.requests if path in ("/", "/legal/privacy")}
+    assert redirected and all("If-None-Match" not in h and "If-Modified-Since" not in h for h in redirected.values())
+    assert "Delaware" in store.history.current_version("CW-D-00002").text
