@@ -218,15 +218,33 @@ class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         """... and a body in an encoding no one here reads (``compress``, a typo) is a ``decode`` failure: Scrapy
-        warned and handed it on as it came, and its bytes became the policy's version."""
+        warned and handed it on as it came, and its bytes became the policy's version. ``identity`` and empty entries
+        of the list are dropped first: Scrapy decodes from the last coding back and stops at the first it does not
+        know, so "gzip, identity" and "gzip," failed a gzip page."""
+        _without_identity(response)
         response = super().process_response(request, response)
         if isinstance(response, Response):
-            left = [encoding for encoding in b",".join(response.headers.getlist("Content-Encoding")).split(b",")
-                    if encoding.strip().lower() not in (b"", b"identity")]
+            left = _codings(response)
             if left:
                 raise CorruptBodyError(f"{response.url} sent its body in an encoding not read here "
                                        f"({b', '.join(left).decode('latin-1')[:80]!r})")
         return response
+
+
+def _codings(response: Response) -> list[bytes]:
+    """The codings of a response's Content-Encoding (every header of it), identity and empty entries left out."""
+    return [coding.strip() for coding in b",".join(response.headers.getlist("Content-Encoding")).split(b",")
+            if coding.strip().lower() not in (b"", b"identity")]
+
+
+def _without_identity(response: Response) -> None:
+    """The response's Content-Encoding as one list of the codings it names."""
+    if not response.headers.getlist("Content-Encoding"):
+        return
+    if codings := _codings(response):
+        response.headers[b"Content-Encoding"] = b", ".join(codings)
+    else:
+        del response.headers[b"Content-Encoding"]
 
 
 _UNANSWERED = frozenset({"connection", "dns", "timeout"})  # failures of robots.txt the page's request meets too

@@ -70,6 +70,11 @@ def test_a_gzip_body_whose_checksum_fails_is_a_decode_failure(store, site, run_c
     ("br", brotli.compress(POLICY)),
     ("zstd", zstd.compress(POLICY[:500]) + zstd.compress(POLICY[500:])),  # two frames
     ("gzip", gzip.compress(POLICY) + b"\r\n"),  # a stray newline after the member, which browsers ignore
+    # Lists naming identity, or ending in a comma: Scrapy decoded from the last coding back and stopped at the first
+    # it did not know, and the page failed as "an encoding not read here ('gzip')" (probe of 2026-12-03).
+    ("gzip, identity", gzip.compress(POLICY)),
+    ("gzip,", gzip.compress(POLICY)),
+    ("identity, br, identity", brotli.compress(POLICY)),
 ])
 def test_whole_compressed_bodies_still_decode_to_the_page(store, site, run_crawl, encoding, body):
     site.set("/terms", Page(body, headers={"Content-Encoding": encoding}))
