@@ -96,9 +96,14 @@ def _body_from_head(soup: BeautifulSoup) -> None:
         body.insert(0, node.extract())
 
 
-def _flatten_deep(root: Tag) -> None:
-    """Replace what lies below HTML_MAX_DEPTH by its text, one paragraph per text node."""
-    stack = [(root, 0)]
+def _flatten_deep(soup: BeautifulSoup) -> None:
+    """Replace what lies below HTML_MAX_DEPTH by its text: a paragraph per block of it (a heading stays a heading).
+
+    Unclosed ``<div>``s of a broken template nest every later section in the one before; the texts below the depth
+    were joined into one string, which the converter folded into one line of thousands of characters, headings and
+    clause boundaries gone (probe of 2026-12-03).
+    """
+    stack = [(soup, 0)]
     while stack:
         tag, depth = stack.pop()
         children = [child for child in tag.contents if isinstance(child, Tag)]
@@ -106,13 +111,35 @@ def _flatten_deep(root: Tag) -> None:
             stack.extend((child, depth + 1) for child in children)
             continue
         for child in children:
-            # Exactly NavigableString: not comments, scripts or styles.
-            texts = [text.strip() for text in child.find_all(string=True)
-                     if type(text) is NavigableString and text.strip()]
+            blocks = _text_blocks(child)
             child.clear()
             child.name = "div"
             child.attrs = {}
-            child.append("\n\n".join(texts))
+            for name, words in blocks:
+                block = soup.new_tag(name)
+                block.string = words
+                child.append(block)
+
+
+# The elements that start a block of text; the others (links, emphasis, spans) run on inside one.
+_BLOCKS = frozenset({"p", "div", "li", "dd", "dt", "td", "th", "tr", "section", "article", "blockquote", "pre",
+                     "header", "footer", "main", "aside", "nav", "ul", "ol", "dl", "table", "form", "fieldset",
+                     "figure", "figcaption", "address", "details", "summary", "h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _text_blocks(top: Tag) -> list[tuple[str, str]]:
+    """The texts under ``top``, joined within their nearest block element, as (``p`` or the heading's tag, text)."""
+    blocks: list[tuple[Tag, list[str]]] = []
+    for text in top.find_all(string=True):
+        if type(text) is not NavigableString or not text.strip():  # exactly text: not comments, scripts or styles
+            continue
+        block = next((parent for parent in text.parents if parent.name in _BLOCKS or parent is top), top)
+        if blocks and blocks[-1][0] is block:
+            blocks[-1][1].append(text.strip())
+        else:
+            blocks.append((block, [text.strip()]))
+    return [(block.name if block.name in _HEADINGS else "p", " ".join(words)) for block, words in blocks]
 
 
 def html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,

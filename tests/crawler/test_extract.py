@@ -857,3 +857,15 @@ def test_a_page_with_a_few_stray_bytes_and_control_characters_is_still_archived(
 ])
 def test_real_policies_near_those_failures_are_archived(body, content_type):
     assert extract(body, content_type=content_type).strip()
+
+
+def test_sections_nested_past_the_depth_bound_keep_their_headings_and_paragraphs():
+    # A template whose <div>s are never closed nests each section in the one before: past the depth bound the rest
+    # of the policy came out as one line of 15,911 characters, its headings and clause boundaries gone (probe of
+    # 2026-12-03).
+    sections = "".join(f"<div class=section><h2>Section {n}. Rules</h2><p>Clause {n}: we may <b>end</b> your "
+                       f"account.</p>" for n in range(300))
+    text = extract(f"<html><body><main><h1>Terms</h1>{sections}</main></body></html>".encode())
+    lines = text.splitlines()
+    assert max(map(len, lines)) < 100
+    assert "## Section 299. Rules" in lines and "Clause 299: we may end your account." in lines
