@@ -179,3 +179,15 @@ def test_a_content_length_counting_characters_is_a_truncated_failure_not_a_versi
     assert f"the server sent more bytes than its Content-Length ({counted})" in cut.detail
     assert len(store.history.versions("CW-D-00001")) == 1
     assert "sans frais ni préavis" in store.history.current_version("CW-D-00001").text
+
+
+@pytest.mark.parametrize("header", ["Content-Security-Policy", "Link"])
+def test_a_page_with_a_header_line_over_16_kb_is_archived(store, site, run_crawl, header):
+    # Twisted's parser dropped the connection past 16 KB a line: the page failed as "Connection was closed cleanly",
+    # retried (probe of 2026-12-03); browsers take such headers.
+    value = "; ".join(f"script-src https://cdn{n}.example.com/static/" for n in range(600))
+    assert len(value) > 16_384
+    site.set("/terms", Page(POLICY, headers={header: value}))
+    report = run_crawl(store, [_platform("acme", site.url("/terms"))])
+    assert [(r.outcome, r.error_kind) for r in report.results] == [("new_version", None)]
+    assert RIGHT_TEXT in store.history.current_version("CW-D-00001").text
