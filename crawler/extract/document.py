@@ -82,9 +82,18 @@ def _source_markdown(body: bytes, content_type: str | None, url: str, source: So
     else:
         text = html_markdown(body, content_type, url, source, volatile)
     if not text.strip():
-        raise ExtractionError("empty", f"no text left after extraction of {url}")
+        hidden = _HIDDEN_TEXT.search(body[:_HIDDEN_WINDOW]) if kind == "html" else None
+        raise ExtractionError("empty", f"no text left after extraction of {url}" + (
+            f": what text it has may be inside <{hidden[1].decode().lower()}>, which a browser running its script "
+            "does not show (declare `fetcher: browser`)" if hidden else ""))
     _check_placeholder(text, url)
     return text
+
+
+# Where a page keeps text a browser running its script does not show: an empty page holding one is the shell of
+# an application (probe of 2026-12-03: the detail said nothing of where the policy's words were).
+_HIDDEN_TEXT = re.compile(rb"<(noscript|template)\b", re.I)
+_HIDDEN_WINDOW = 2_000_000
 
 
 def _skeleton(text: str) -> bool:

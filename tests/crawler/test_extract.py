@@ -869,3 +869,15 @@ def test_sections_nested_past_the_depth_bound_keep_their_headings_and_paragraphs
     lines = text.splitlines()
     assert max(map(len, lines)) < 100
     assert "## Section 299. Rules" in lines and "Clause 299: we may end your account." in lines
+
+
+@pytest.mark.parametrize(("body", "element"), [
+    (b"<html><body><div id=root></div><noscript><h1>Terms of Service</h1><p>We may end your account.</p></noscript>"
+     b"</body></html>", "noscript"),
+    (b"<html><body><div id=root></div><template id=terms><h1>Terms</h1><p>We may end your account.</p></template>"
+     b"</body></html>", "template"),
+])
+def test_a_page_whose_only_text_a_browser_hides_says_where_it_is(body, element):
+    # The detail said only "no text left" (probe of 2026-12-03).
+    found = failure(body)
+    assert found.kind == "empty" and f"inside <{element}>" in found.detail and "fetcher: browser" in found.detail
