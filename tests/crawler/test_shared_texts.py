@@ -123,8 +123,9 @@ class Observed(SharedTexts):
         return super()._wait_for(result)
 
 
-def test_a_text_in_analysis_is_waited_for_not_analysed_again():
-    gate = Gate()
+def two_documents_at_once(gate: Gate) -> tuple[Observed, list]:
+    """A document's text in analysis (held at the gate) while a second document brings the same text and waits;
+    then the gate opens. Returns the shared analyser and what each document got."""
     shared = Observed(gate)
     results: list = []
     first = in_thread(shared, "blocking text", results)
@@ -134,6 +135,12 @@ def test_a_text_in_analysis_is_waited_for_not_analysed_again():
     gate.release.set()
     first.join(30)
     second.join(30)
+    return shared, results
+
+
+def test_a_text_in_analysis_is_waited_for_not_analysed_again():
+    gate = Gate()
+    shared, results = two_documents_at_once(gate)
     assert gate.calls == {"blocking text": 1}
     assert len(results) == 2 and results[0] is results[1]
     assert shared.shared == 1
@@ -145,15 +152,7 @@ def test_a_failed_analysis_is_not_shared_a_waiting_document_analyses_for_itself(
     # (review of 2026-12-03), nor does it wait for a retry by another.
     gate = Gate()
     gate.fail_first = failure
-    shared = Observed(gate)
-    results: list = []
-    first = in_thread(shared, "blocking text", results)
-    assert gate.entered.wait(30)
-    second = in_thread(shared, "blocking text", results)
-    assert shared.waiting.wait(30)
-    gate.release.set()
-    first.join(30)
-    second.join(30)
+    shared, results = two_documents_at_once(gate)
     assert sorted(type(r).__name__ for r in results) == sorted([failure.__name__, "VersionAnalysis"])
     assert gate.calls == {"blocking text": 2} and shared.shared == 0
     # Nothing kept of the failure: the next document analyses the text, and the one after shares that.
