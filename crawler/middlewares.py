@@ -126,6 +126,11 @@ class StrictRedirectMiddleware(RedirectMiddleware):
     ``http://[::1``) is a ``redirect_refused`` failure, as a ``file:`` one is, not an internal ``ValueError``."""
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        locations = {value.strip() for value in response.headers.getlist("Location")}
+        if 300 <= response.status < 400 and len(locations) > 1:
+            # Scrapy took the last, which may be a page that is not the policy; browsers refuse the response.
+            raise SchemeRefusedError(f"refused redirect from {response.url}: {len(locations)} different Location "
+                                     "headers, and no telling which is meant")
         try:
             return _unconditional(request, super().process_response(request, response))
         except ValueError as error:

@@ -191,3 +191,25 @@ def test_a_page_with_a_header_line_over_16_kb_is_archived(store, site, run_crawl
     report = run_crawl(store, [_platform("acme", site.url("/terms"))])
     assert [(r.outcome, r.error_kind) for r in report.results] == [("new_version", None)]
     assert RIGHT_TEXT in store.history.current_version("CW-D-00001").text
+
+
+class _TwoLocations(dict):
+    """Response headers naming two places to go (a Page holds one value a header)."""
+
+    def items(self):
+        return [("Location", "/policy"), ("Location", "/promo")]
+
+
+def test_a_redirect_with_two_different_locations_is_refused_not_guessed(store, site, run_crawl):
+    # Scrapy followed the last of them, where browsers refuse the response (probe of 2026-12-03): here the last is a
+    # page that is not the policy.
+    site.set("/terms", Page(status=302, headers={"Location": "/policy"}))
+    site.set("/policy", Page(POLICY))
+    site.set("/promo", Page(b"<html><body><main><h1>Spring sale</h1><p>Everything half price this week, for every "
+                            b"customer, on every order, until Sunday.</p></main></body></html>"))
+    site.set("/moved", Page(status=302, headers=_TwoLocations()))
+    report = run_crawl(store, [_platform("acme", site.url("/terms")), _platform("zeta", site.url("/moved"))])
+    results = sorted(report.results, key=lambda r: r.document_id)
+    assert [(r.outcome, r.error_kind) for r in results] == [("new_version", None), ("failed", "redirect_refused")]
+    assert "2 different Location headers" in results[1].detail
+    assert store.history.current_version(results[1].document_id) is None
