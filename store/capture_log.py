@@ -350,9 +350,9 @@ def _continued_head(session: Session, signer) -> tuple[list[bytes], int]:
     """The newest signed head's frontier and size when the next head can start from them, else nothing and 0.
 
     None kept (a head signed before revision 0011) is the common case, said nothing of. Otherwise the frontier must
-    fold to its head's root, the head must verify under this signer's key, and the log must still hold exactly the
-    leaves that head covered: a log cut short, restored from an older copy or given a head by another key is signed
-    from the leaves it holds, as every head was before, and ``verify`` names what happened.
+    fold to its head's root, the head must verify under this signer's key, and the log must still hold the last leaf
+    that head covered: a log cut short, restored from an older copy or given a head by another key is signed from
+    the leaves it holds, as every head was before, and ``verify`` names what happened.
     """
     row = session.scalar(select(TreeHeadRow).where(TreeHeadRow.frontier.is_not(None))
                          .order_by(TreeHeadRow.id.desc()).limit(1))
@@ -376,7 +376,9 @@ def _frontier_of(session: Session, row: TreeHeadRow, signer) -> tuple[list[bytes
         return [], "a value of it is not hex"
     if len(subtrees) != row.size.bit_count() or merkle.frontier_root(subtrees) != root:
         return [], "its frontier does not fold to its root"
-    if not signer.verifies(TreeHead(row.size, root, row.timestamp_ms, signature)):
+    from store.signing import signature_valid  # only signing needs it: the store's readers load this module too
+
+    if not signature_valid(signer.public_pem, TreeHead(row.size, root, row.timestamp_ms, signature)):
         return [], "it does not verify under this signer's key"
     # Its last leaf, one look-up: a log cut short or restored from an older copy has lost it. A leaf missing before
     # it is continued over, as signed: the heads name it, and a new head over the leaves left would sign the loss.

@@ -41,14 +41,6 @@ class LogSigner:
     def sign(self, head: TreeHead) -> TreeHead:
         return TreeHead(head.size, head.root, head.timestamp_ms, self.private_key.sign(head.signed_bytes()))
 
-    def verifies(self, head: TreeHead) -> bool:
-        """Whether ``head``'s signature is this key's."""
-        try:
-            self.private_key.public_key().verify(head.signature, head.signed_bytes())
-        except InvalidSignature:
-            return False
-        return True
-
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
