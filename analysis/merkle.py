@@ -61,17 +61,19 @@ def roots_at(leaf_hashes: Iterable[bytes], sizes: Iterable[int]) -> dict[int, by
         found[0] = root([])
     stack: list[tuple[int, bytes]] = []
     for count, leaf in enumerate(leaf_hashes, start=1):
-        height, value = 0, leaf
-        while stack and stack[-1][0] == height:
-            value = node_hash(stack.pop()[1], value)
-            height += 1
-        stack.append((height, value))
+        _push(stack, leaf)
         if count in wanted:
-            folded = stack[-1][1]
-            for _height, left in reversed(stack[:-1]):
-                folded = node_hash(left, folded)
-            found[count] = folded
+            found[count] = frontier_root([value for _height, value in stack])
     return found
+
+
+def _push(stack: list[tuple[int, bytes]], leaf: bytes) -> None:
+    """Add a leaf to a stack of perfect subtrees (height, root), merging the subtrees of equal height it completes."""
+    height, value = 0, leaf
+    while stack and stack[-1][0] == height:
+        value = node_hash(stack.pop()[1], value)
+        height += 1
+    stack.append((height, value))
 
 
 def frontier(leaf_hashes: Iterable[bytes], start: Sequence[bytes] = (), start_size: int = 0) -> tuple[list[bytes], int]:
@@ -87,11 +89,7 @@ def frontier(leaf_hashes: Iterable[bytes], start: Sequence[bytes] = (), start_si
     stack = list(zip(heights, start, strict=True))
     size = start_size
     for leaf in leaf_hashes:
-        height, value = 0, leaf
-        while stack and stack[-1][0] == height:
-            value = node_hash(stack.pop()[1], value)
-            height += 1
-        stack.append((height, value))
+        _push(stack, leaf)
         size += 1
     return [value for _height, value in stack], size
 
