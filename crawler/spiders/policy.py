@@ -211,7 +211,7 @@ class PolicySpider(scrapy.Spider):
                            response_exchange(response, snapshot.fetched_at, original_body=served))
 
 
-# The media types a browser shows as the document itself (its DOM is the page).
+# The media types of a page: a browser shows it as itself (its DOM is the page).
 _PAGE_TYPES = (b"text/html", b"application/xhtml+xml")
 
 
@@ -302,8 +302,8 @@ def _is_home(url: str) -> bool:
 
 
 def _looks_html(response: Response) -> bool:
-    kind = (response.headers.get(b"Content-Type") or b"").split(b";", 1)[0].strip().lower()
-    return kind in (b"text/html", b"application/xhtml+xml") or (not kind and b"<html" in response.body[:1024].lower())
+    kind = _media_type(response.headers)
+    return kind in _PAGE_TYPES or (not kind and b"<html" in response.body[:1024].lower())
 
 
 def _exchanges(parts: list[FetchedPart], last: HttpExchange | None) -> list[HttpExchange]:
