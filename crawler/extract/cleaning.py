@@ -32,7 +32,7 @@ _SCREEN_READER = re.compile(r"\b(?:sr-only|visually-hidden|screen-reader-text|sk
 # The declarations that hide; the last of a property wins ("display:none;display:block" shows the text).
 _HIDING = re.compile(r"(?:^|;)\s*(display|visibility)\s*:\s*([^;]*)", re.I)
 _CONTENT_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "table")
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # What a consent banner gives to click: form controls, or a link styled as a button ("Accept").
 _CONTROLS = ("button", "input", "select", "form")
 _BUTTONISH = re.compile(r"btn|button|accept|agree|dismiss|reject", re.I)
@@ -44,11 +44,11 @@ def _policy_text(tag: Tag) -> bool:
     words: "Cookie consent"), or a section with a heading or a long text and nothing to click. A banner has buttons;
     "Cookie consent" in a privacy policy, or a cookie notice's whole text in a "cookie-notice-content", does not, and
     went missing from the version without a word."""
-    if tag.name in _HEADINGS:
+    if tag.name in HEADINGS:
         return True
     if tag.find(_CONTROLS) is not None or tag.find(_button_link) is not None:
         return False
-    return tag.find(_HEADINGS) is not None or len(tag.get_text(" ", strip=True)) > _BANNER_TEXT
+    return tag.find(HEADINGS) is not None or len(tag.get_text(" ", strip=True)) > _BANNER_TEXT
 
 
 def _unwrap_layout(table: Tag) -> None:
@@ -100,7 +100,7 @@ class Cleaner:
             if not tag.decomposed:
                 tag.decompose()
         for table in tables:
-            if not table.decomposed and table.find(_HEADINGS) is not None:
+            if not table.decomposed and table.find(HEADINGS) is not None:
                 _unwrap_layout(table)
 
     def _is_noise(self, tag: Tag) -> bool:

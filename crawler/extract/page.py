@@ -20,7 +20,7 @@ from crawler.extract.bot_walls import (
     check_title,
     frame_in,
 )
-from crawler.extract.cleaning import Cleaner
+from crawler.extract.cleaning import HEADINGS, Cleaner
 from crawler.extract.errors import ExtractionError
 from crawler.extract.selection import remove_matches, select_roots
 
@@ -124,8 +124,7 @@ def _flatten_deep(soup: BeautifulSoup) -> None:
 # The elements that start a block of text; the others (links, emphasis, spans) run on inside one.
 _BLOCKS = frozenset({"p", "div", "li", "dd", "dt", "td", "th", "tr", "section", "article", "blockquote", "pre",
                      "header", "footer", "main", "aside", "nav", "ul", "ol", "dl", "table", "form", "fieldset",
-                     "figure", "figcaption", "address", "details", "summary", "h1", "h2", "h3", "h4", "h5", "h6"})
-_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+                     "figure", "figcaption", "address", "details", "summary", *HEADINGS})
 
 
 def _text_blocks(top: Tag) -> list[tuple[str, str]]:
@@ -139,7 +138,7 @@ def _text_blocks(top: Tag) -> list[tuple[str, str]]:
             blocks[-1][1].append(text.strip())
         else:
             blocks.append((block, [text.strip()]))
-    return [(block.name if block.name in _HEADINGS else "p", " ".join(words)) for block, words in blocks]
+    return [(block.name if block.name in HEADINGS else "p", " ".join(words)) for block, words in blocks]
 
 
 def html_markdown(body: bytes, content_type: str | None, url: str, source: SourceSpec,
