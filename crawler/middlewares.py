@@ -126,8 +126,7 @@ class StrictRedirectMiddleware(RedirectMiddleware):
     ``http://[::1``) is a ``redirect_refused`` failure, as a ``file:`` one is, not an internal ``ValueError``."""
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
-        locations = {value.strip() for value in response.headers.getlist("Location")}
-        if 300 <= response.status < 400 and len(locations) > 1:
+        if 300 <= response.status < 400 and len(locations := _locations(response)) > 1:
             # Scrapy took the last, which may be a page that is not the policy; browsers refuse the response.
             raise SchemeRefusedError(f"refused redirect from {response.url}: {len(locations)} different Location "
                                      "headers, and no telling which is meant")
@@ -136,6 +135,11 @@ class StrictRedirectMiddleware(RedirectMiddleware):
         except ValueError as error:
             raise SchemeRefusedError(f"refused redirect from {response.url} to "
                                      f"{response.headers.get(b'Location', b'')[:200]!r}: {error}") from error
+
+
+def _locations(response: Response) -> set[bytes]:
+    """The different places a redirect names (read only for a 3xx: every response passes here)."""
+    return {value.strip() for value in response.headers.getlist("Location")}
 
 
 # The validators of a conditional request: they name the document's last capture, not wherever it redirects.
