@@ -454,3 +454,35 @@ def declare_one_document(catalog: Path) -> Path:
     (catalog / "acme.yaml").write_text(
         "name: Acme\ndocuments:\n  - {type: Terms of Service, url: \"https://acme.example/terms\"}\n")
     return catalog
+
+
+STOP_WHILE_THE_LOOP_LOCK_IS_HELD = """
+import threading
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from clausewatch.scheduler import _WallClockScheduler
+
+scheduler = _WallClockScheduler()
+started = threading.Event()
+scheduler.add_listener(lambda _event: started.set(), EVENT_SCHEDULER_STARTED)
+loop = threading.Thread(target=scheduler.start, daemon=True)
+loop.start()
+assert started.wait(30)
+# What a SIGTERM does when it lands while this thread holds the lock of the loop's event (Event.wait holds it for an
+# instant): the handler, run in this same thread, asks the scheduler to stop.
+with scheduler._event._cond:
+    scheduler.request_stop()
+loop.join(30)
+print("stopped" if not loop.is_alive() else "still running")
+"""
+
+
+def test_a_stop_asked_while_the_loops_event_lock_is_held_neither_deadlocks_nor_is_lost():
+    # request_stop set the loop's threading.Event from the signal handler; its lock is not reentrant, and a SIGTERM
+    # landing while the main thread held it deadlocked the scheduler for good (CI, 2026-12-03: an idle scheduler
+    # given SIGTERM never ended).
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", STOP_WHILE_THE_LOOP_LOCK_IS_HELD], capture_output=True, text=True,
+                          timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "stopped"), done.stderr
