@@ -21,6 +21,16 @@ from store.tables import DocumentRow, FetchRow, PlatformRow, VersionRow
 _ROWS_PER_BATCH = 500
 
 
+# What ``status`` shows of each document, its platform's slug and its current version's, in one query.
+_STATUS_ROWS = (
+    select(DocumentRow.id, DocumentRow.public_id, DocumentRow.type, DocumentRow.url, DocumentRow.in_catalog,
+           PlatformRow.slug, VersionRow.last_verified, VersionRow.language)
+    .join(PlatformRow, PlatformRow.id == DocumentRow.platform_id)
+    .outerjoin(VersionRow, VersionRow.id == DocumentRow.current_version_id)
+    .order_by(DocumentRow.id)
+)
+
+
 @dataclass(frozen=True)
 class DocumentStatus:
     id: str
@@ -174,7 +184,11 @@ class Catalog:
 
 
     def status(self) -> list[DocumentStatus]:
-        """One line per document of the store, crawled or not; failures counted by :mod:`store.health`."""
+        """One line per document of the store, crawled or not; failures counted by :mod:`store.health`.
+
+        A few statements whatever the number of documents: each document's platform and current version are read
+        in the documents' query (read apart, they were two statements a document, 20,000 for 10,000 documents).
+        """
         with self.db.session() as session:
             counts = self._fetch_counts(session)
             version_counts = dict(session.execute(
@@ -182,9 +196,8 @@ class Catalog:
                 .group_by(VersionRow.document_id)
             ).all())
             health = fetch_health(session)
-            rows = session.scalars(select(DocumentRow).order_by(DocumentRow.id)).all()
-            return [self._status_of(session, row, counts.get(row.id, (0, 0)), version_counts.get(row.id, 0),
-                                    health.get(row.id, NEVER_FETCHED)) for row in rows]
+            return [_status_line(row, counts.get(row.id, (0, 0)), version_counts.get(row.id, 0),
+                                 health.get(row.id, NEVER_FETCHED)) for row in session.execute(_STATUS_ROWS)]
 
     @staticmethod
     def _fetch_counts(session: Session) -> dict[int, tuple[int, int]]:
@@ -192,14 +205,12 @@ class Catalog:
         rows = session.execute(select(FetchRow.document_id, func.count(), failed).group_by(FetchRow.document_id))
         return {doc_id: (total, int(fails or 0)) for doc_id, total, fails in rows}
 
-    @staticmethod
-    def _status_of(session: Session, row: DocumentRow, counts: tuple[int, int], versions: int, health) -> DocumentStatus:
-        current = session.get(VersionRow, row.current_version_id) if row.current_version_id else None
-        return DocumentStatus(
-            id=row.public_id, platform=row.platform.slug, type=row.type, url=row.url,
-            versions=versions, fetches=counts[0], failures=counts[1], consecutive_failures=health.consecutive_failures,
-            last_outcome=health.last_outcome, last_error_kind=health.last_error_kind,
-            last_verified=current.last_verified if current else None,
-            in_catalog=row.in_catalog,
-            language=current.language if current else None,
-        )
+
+def _status_line(row, counts: tuple[int, int], versions: int, health) -> DocumentStatus:
+    """A row of :data:`_STATUS_ROWS` as ``status`` shows it, with its fetches (all, failed) and versions counted."""
+    return DocumentStatus(
+        id=row.public_id, platform=row.slug, type=row.type, url=row.url,
+        versions=versions, fetches=counts[0], failures=counts[1], consecutive_failures=health.consecutive_failures,
+        last_outcome=health.last_outcome, last_error_kind=health.last_error_kind,
+        last_verified=row.last_verified, in_catalog=row.in_catalog, language=row.language,
+    )

@@ -314,3 +314,43 @@ def test_a_previous_version_classified_by_another_analyzer_is_classified_again(s
                         analyze=Analyzer(model))
 
     assert model.asked == ["We may terminate your account at any time.", "The law of Ireland governs."]
+
+
+def _statements_of_status(store, platforms: int) -> tuple[int, list]:
+    """How many SQL statements ``catalog.status()`` runs on a store of ``platforms`` platforms, each with a crawled
+    document and one never crawled, and what it returns."""
+    from sqlalchemy import event
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    store.catalog.sync_catalog([PlatformSpec(f"p{i}", f"P{i}", (
+        DocumentSpec(f"p{i}", "Terms of Service", (SourceSpec(f"http://x/{i}/t"),)),
+        DocumentSpec(f"p{i}", "Privacy Policy", (SourceSpec(f"http://x/{i}/p"),)))) for i in range(platforms)],
+        now=now)
+    for document in store.catalog.documents():
+        if document.type == "Terms of Service":
+            record_fetched_text(store, document.id, f"Terms of {document.id}.\n\nWe may end it.\n", now)
+    statements = []
+    event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    rows = store.catalog.status()
+    return len(statements), rows, now
+
+
+def test_status_reads_the_store_in_the_same_few_statements_whatever_the_number_of_documents(tmp_path):
+    # It read each document's current version and platform apart: 2 statements a document, 20,000 for a catalog of
+    # 10,000 (0.16 s of `status`'s 0.4 s at 100 documents).
+    from store.repository import Store
+
+    counts = {}
+    for platforms in (2, 12):
+        store = Store.open(f"sqlite:///{tmp_path}/{platforms}.db", tmp_path / f"objects-{platforms}")
+        try:
+            counts[platforms], rows, now = _statements_of_status(store, platforms)
+        finally:
+            store.close()
+        assert len(rows) == 2 * platforms
+        terms = [row for row in rows if row.type == "Terms of Service"]
+        assert {row.platform for row in terms} == {f"p{i}" for i in range(platforms)}
+        assert all(row.versions == 1 and row.last_verified == now and row.fetches == 1 for row in terms)
+        assert all(row.versions == 0 and row.last_verified is None and row.language is None
+                   for row in rows if row.type == "Privacy Policy")
+    assert counts[12] == counts[2]
