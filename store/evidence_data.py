@@ -3,6 +3,7 @@ in force on a date, the capture that first recorded it, and its place in the sig
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,14 +64,36 @@ class CaptureSummary:
     tree_head: TreeHead
 
 
+@dataclass(frozen=True)
+class _VersionEvidence:
+    """What the evidence of every record of one version shares: the document, the analysis, the capture that
+    recorded the version, the signed head covering it and its proof."""
+
+    platform: str
+    document_type: str
+    version: StoredVersion
+    analyzer: str | None
+    log_index: int
+    leaf: bytes
+    tree_head: TreeHead
+    inclusion_proof: tuple[bytes, ...]
+    captures: tuple[CaptureRecord, ...]
+
+
 class EvidenceReader:
-    """Reads evidence for many records of one store, sharing the log's leaves and subtree hashes."""
+    """Reads evidence for many records of one store, sharing the log's leaves and subtree hashes.
+
+    A site build asks for the bundle of each record of a document's version in a row (about a dozen), then for
+    each of its versions: what those share is read once (:class:`_VersionEvidence`, the last few versions kept).
+    Read for each record, it was ten statements and the version's every clause each time, most of a first build.
+    """
 
     def __init__(self, store):
         self.store = store
         with store.session() as session:
             self.heads = capture_log.tree_heads(session)
             self._proofs = merkle.ProofCache([e.leaf_hash for e in capture_log.entries(session)])
+        self._shared = functools.lru_cache(maxsize=4)(self._read_shared)
 
     def subject(self, record_id: str, at: datetime | None = None) -> EvidenceSubject:
         """The evidence of ``record_id`` (CW-P-… or CW-D-…) as it stood at ``at`` (default: now)."""
@@ -78,25 +101,24 @@ class EvidenceReader:
             raise EvidenceError(f"{record_id!r} is not a record id (CW-P-000001) or a document id (CW-D-00001)")
         with self.store.session() as session:
             document_id, clause_type = _subject(session, record_id)
-        return self._subject(record_id, document_id, clause_type, _version_at(self.store, document_id, at), at)
+        version = _version_at(self.store, document_id, at)
+        return _record_subject(record_id, document_id, clause_type, self._evidence_of(document_id, version, at))
 
     def version_subject(self, document_id: str, version_sha256: str) -> EvidenceSubject:
         """The evidence of one version of a document (the bundle its version page links)."""
-        return self._subject(document_id, document_id, None, self._version(document_id, version_sha256))
+        return _record_subject(document_id, document_id, None, self._shared(document_id, version_sha256))
 
     def record_subject(self, record_id: str, version_sha256: str) -> EvidenceSubject:
         """The evidence of ``record_id`` in one given version: the one a site build planned its page on, whatever
         a crawl recorded since."""
         with self.store.session() as session:
             document_id, clause_type = _subject(session, record_id)
-        return self._subject(record_id, document_id, clause_type, self._version(document_id, version_sha256))
+        return _record_subject(record_id, document_id, clause_type, self._shared(document_id, version_sha256))
 
-    def _version(self, document_id: str, version_sha256: str) -> StoredVersion:
-        return _stored_version(self.store, document_id, version_sha256)
+    def _read_shared(self, document_id: str, version_sha256: str) -> _VersionEvidence:
+        return self._evidence_of(document_id, _stored_version(self.store, document_id, version_sha256))
 
-    def _subject(self, record_id: str, document_id: str, clause_type: str | None,
-                 version: StoredVersion, at: datetime | None = None) -> EvidenceSubject:
-        clauses = tuple(c for c in version.clauses if clause_type is None or clause_type in c.classification.types)
+    def _evidence_of(self, document_id: str, version: StoredVersion, at: datetime | None = None) -> _VersionEvidence:
         with self.store.session() as session:
             document = session.scalar(select(DocumentRow).where(DocumentRow.public_id == document_id))
             analyzer = session.scalar(select(VersionRow.analyzed_with).where(
@@ -107,10 +129,9 @@ class EvidenceReader:
                 entry = _last_capture_by(session, document.id, version.version.sha256, at, signed)
             entry = entry or _first_capture(session, document.id, version.version.sha256, document_id)
             head = self.covering_head(entry.id, document_id)
-            return EvidenceSubject(
-                record_id=record_id, document_id=document_id, platform=document.platform.name,
-                document_type=document.type, clause_type=clause_type, version=version, analyzer=analyzer,
-                clauses=clauses, log_index=entry.id, leaf=bytes(entry.leaf), tree_head=head,
+            return _VersionEvidence(
+                platform=document.platform.name, document_type=document.type, version=version, analyzer=analyzer,
+                log_index=entry.id, leaf=bytes(entry.leaf), tree_head=head,
                 inclusion_proof=tuple(self._proofs.inclusion_proof(entry.id, head.size)),
                 captures=tuple(_captures_with_originals(session, entry.fetch_id)),
             )
@@ -159,6 +180,19 @@ class EvidenceReader:
             if head is not None:
                 found[document_id] = CaptureSummary(index, captured_at, head)
         return found
+
+
+def _record_subject(record_id: str, document_id: str, clause_type: str | None,
+                    shared: _VersionEvidence) -> EvidenceSubject:
+    """The evidence of a record (or, without a clause type, of the whole document) in the version of ``shared``."""
+    return EvidenceSubject(
+        record_id=record_id, document_id=document_id, platform=shared.platform, document_type=shared.document_type,
+        clause_type=clause_type, version=shared.version, analyzer=shared.analyzer,
+        clauses=tuple(item for item in shared.version.clauses
+                      if clause_type is None or clause_type in item.classification.types),
+        log_index=shared.log_index, leaf=shared.leaf, tree_head=shared.tree_head,
+        inclusion_proof=shared.inclusion_proof, captures=shared.captures,
+    )
 
 
 def evidence_subject(store, record_id: str, at: datetime | None = None) -> EvidenceSubject:
