@@ -27,13 +27,14 @@ BUNDLE_FORMAT = "clausewatch-evidence/1"
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
-def bundle_files(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str) -> dict[str, bytes]:
-    """Every file of the bundle by its name in the zip."""
+def bundle_files(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str,
+                 captures: bytes | None = None) -> dict[str, bytes]:
+    """Every file of the bundle by its name in the zip; ``captures`` as for :func:`write_bundle`."""
     leaf = subject.decoded_leaf
     head = subject.tree_head
     files = {
         "version.txt": subject.version.text.encode("utf-8"),
-        "capture.warc.gz": _warc(subject, blobs),
+        "capture.warc.gz": _warc(subject, blobs, captures),
         "analysis.json": _json(_analysis(subject)),
         "log/leaf.json": subject.leaf,
         "log/tree-head.json": _json({**head.to_json(), "log_key_id": key_id(public_key_pem)}),
@@ -65,15 +66,20 @@ class UnprovableClauseError(BlobError):
     quote what nothing proves."""
 
 
-def check_blobs(subject: EvidenceSubject, blobs) -> None:
+def check_blobs(subject: EvidenceSubject, blobs, checked: set[str] | None = None) -> None:
     """Re-hash every blob the bundle holds against the SHA-256 the store names it by, and find each clause in the
     version's text: a blob changed on disk, or a clause edited in the database, would make a bundle
-    ``verify-evidence`` rejects, so none is made."""
+    ``verify-evidence`` rejects, so none is made. ``checked``, when given, holds the blobs found sound already
+    (for another record of the same version): they are not hashed again, and the ones found sound are added."""
     for sha in bundle_blobs(subject):
+        if checked is not None and sha in checked:
+            continue
         problem = blobs.check(sha)
         if problem:
             raise BlobError(f"blob {sha} does not match the store's record ({problem}); "
                             "no bundle was written: `clausewatch verify` tells more")
+        if checked is not None:
+            checked.add(sha)
     for item in subject.clauses:
         if not item.clause.text.strip() or clause_offsets(subject.version.text, item.clause.text) is None:
             raise UnprovableClauseError(
@@ -81,9 +87,14 @@ def check_blobs(subject: EvidenceSubject, blobs) -> None:
                 "clauses were changed?); no bundle was written: `clausewatch verify` tells more")
 
 
-def write_bundle(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str) -> bytes:
-    """The bundle as zip bytes (stored uncompressed but for the WARC, which is gzip already)."""
-    files = bundle_files(subject, blobs, public_key_pem, base_url=base_url)
+def write_bundle(subject: EvidenceSubject, blobs, public_key_pem: bytes, *, base_url: str,
+                 captures: bytes | None = None) -> bytes:
+    """The bundle as zip bytes (stored uncompressed but for the WARC, which is gzip already).
+
+    ``captures`` is the subject's captures as WARC records (:func:`captures_warc`) when they were written already,
+    for another record of the same capture: the bundle is the same bytes either way.
+    """
+    files = bundle_files(subject, blobs, public_key_pem, base_url=base_url, captures=captures)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as bundle:
         for name in sorted(files):
@@ -97,12 +108,18 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8") + b"\n"
 
 
-def _warc(subject: EvidenceSubject, blobs) -> bytes:
+def captures_warc(subject: EvidenceSubject, blobs) -> bytes:
+    """The subject's captures as gzipped WARC records, each its own gzip member: what every bundle of the same
+    capture holds after its own warcinfo record."""
     out = io.BytesIO()
-    writer = CaptureWriter(out, blobs)
-    writer.write_warcinfo(f"{subject.record_id}.warc.gz", subject.tree_head.time)
-    writer.write_all(subject.captures)
+    CaptureWriter(out, blobs).write_all(subject.captures)
     return out.getvalue()
+
+
+def _warc(subject: EvidenceSubject, blobs, captures: bytes | None = None) -> bytes:
+    out = io.BytesIO()
+    CaptureWriter(out, blobs).write_warcinfo(f"{subject.record_id}.warc.gz", subject.tree_head.time)
+    return out.getvalue() + (captures if captures is not None else captures_warc(subject, blobs))
 
 
 def clause_offsets(text: str, clause_text: str) -> tuple[int, int] | None:

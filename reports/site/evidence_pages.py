@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analysis.evidence import LogLeaf
-from reports.evidence import check_blobs, write_bundle
+from reports.evidence import captures_warc, check_blobs, write_bundle
 from store.capture_log import CaptureLog
 from store.evidence_data import CaptureSummary, EvidenceReader
 from store.signing import key_id
@@ -38,6 +38,11 @@ class EvidencePages:
         self.reader = EvidenceReader(store)
         self.captures = self.reader.current_captures()
         self.signed_versions = self.reader.signed_versions()
+        # What the bundles of one capture share (a dozen records of a version in a row): its blobs found sound
+        # and its WARC records, made once for the capture last bundled.
+        self._capture: tuple[str, int] | None = None
+        self._checked: set[str] = set()
+        self._captures_warc = b""
 
     def log_pages(self) -> Iterator[RawPage]:
         heads = [h.to_json() for h in self.reader.heads]
@@ -83,9 +88,17 @@ class EvidencePages:
 
     def _bundle(self, subject) -> bytes:
         """A bundle, its blobs re-hashed first as `evidence` does: one a blob changed on disk would make fails
-        ``verify-evidence``, and is never published (:class:`BlobError`, which the build reports)."""
-        check_blobs(subject, self.store.blobs)
-        return write_bundle(subject, self.store.blobs, self.public_key, base_url=self.base_url)
+        ``verify-evidence``, and is never published (:class:`BlobError`, which the build reports). The blobs and
+        WARC records of the capture bundled last are not hashed or written again."""
+        if self._capture != (subject.document_id, subject.log_index):
+            self._capture, self._checked = None, set()
+            check_blobs(subject, self.store.blobs, self._checked)
+            self._captures_warc = captures_warc(subject, self.store.blobs)
+            self._capture = (subject.document_id, subject.log_index)
+        else:
+            check_blobs(subject, self.store.blobs, self._checked)
+        return write_bundle(subject, self.store.blobs, self.public_key, base_url=self.base_url,
+                            captures=self._captures_warc)
 
 
 def bundle_path(record_id: str) -> str:
