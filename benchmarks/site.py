@@ -4,7 +4,10 @@ rebuild with nothing changed, and the rebuild after one document changes.
 A synthetic SQLite store is filled through ``Recording.record_text`` (``store.recording``) with the real
 splitter and change builder; the classifier is a stand-in that recognises the
 clause type titles written into the synthetic texts, so the number of
-provisions is exact. Prints one JSON object of figures.
+provisions is exact. Each fetch is logged with its capture (a request and a 200 response carrying the page) and
+the log is signed, as a crawl does, so the site publishes the log and an evidence bundle per record and per version,
+as it does for a real store (``--no-evidence``: without them, the figures before decision 0014's twenty-sixth pass).
+Prints one JSON object of figures.
 
     .venv/bin/python benchmarks/site.py [--provisions 10000] [--types-per-document 10] [--keep DIR]
 """
@@ -22,16 +25,20 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analysis.domain import Classification, DocumentSpec, PlatformSpec, Snapshot, SourceSpec  # noqa: E402
+from analysis.evidence import HttpExchange  # noqa: E402
 from analysis.pipeline import Analyzer  # noqa: E402
 from analysis.taxonomy import BY_ID  # noqa: E402
 from analysis.text import normalize_text, sha256_bytes  # noqa: E402
 from reports.site import build  # noqa: E402
 from reports.site.builder import SiteBuilder  # noqa: E402
+from store.capture_log import CaptureLog  # noqa: E402
 from store.repository import Store  # noqa: E402
+from store.signing import create_key, load_signer  # noqa: E402
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 DOCUMENT_TYPES = ("Terms of Service", "Privacy Policy", "Developer Terms", "Acceptable Use Policy")
@@ -73,7 +80,23 @@ def record(store: Store, document_id: str, url: str, text: str, when: datetime, 
     body = f"<html><body><pre>{text}</pre></body></html>".encode()
     snapshot = Snapshot(sha256_bytes(body), document_id, url, url, 200, "text/html", when, size=len(body))
     store.recording.record_text(document_id, snapshot=snapshot, body=body, text=text, started_at=when, finished_at=when,
-                                analyze=analyzer)
+                                analyze=analyzer, exchanges=[_exchange(url, when, snapshot.sha256)])
+
+
+def _exchange(url: str, when: datetime, payload_sha256: str) -> HttpExchange:
+    """The capture of a page: the request and the 200 response that carried it."""
+    parts = urlsplit(url)
+    return HttpExchange(url=url, captured_at=when, status=200, payload_sha256=payload_sha256,
+                        request_head=f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode(),
+                        response_head=b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n")
+
+
+def signed(store: Store, work: Path) -> bytes:
+    """Sign the capture log as a crawl's end does; the public key the site publishes."""
+    create_key(work / "log.key")
+    signer = load_signer(work / "log.key")
+    CaptureLog(store).sign_tree_head(signer, datetime.now(UTC))
+    return signer.public_pem
 
 
 def fill(store: Store, documents: int, types_per_document: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -109,37 +132,44 @@ def main() -> None:
     parser.add_argument("--provisions", type=int, default=10_000)
     parser.add_argument("--types-per-document", type=int, default=10)
     parser.add_argument("--keep", type=Path, help="Work in this folder and keep it (default: a temporary folder).")
+    parser.add_argument("--no-evidence", action="store_true",
+                        help="Build without the signed log and the evidence bundles.")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="cw-site-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        print(json.dumps(run(work, args.provisions, args.types_per_document)))
+        print(json.dumps(run(work, args.provisions, args.types_per_document, evidence=not args.no_evidence)))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def run(work: Path, provisions: int, types_per_document: int) -> dict:
+def run(work: Path, provisions: int, types_per_document: int, *, evidence: bool = True) -> dict:
     store = Store.open(f"sqlite:///{work / 'bench.db'}", work / "objects")
     documents = -(-provisions // types_per_document)
     plan, fill_wall, _ = timed(lambda: fill(store, documents, types_per_document))
+    key = signed(store, work) if evidence else None
     out = work / "site"
-    full, full_wall, full_cpu = timed(lambda: build(store, out, base_url="https://bench.example/"))
+    full, full_wall, full_cpu = timed(lambda: build(store, out, base_url="https://bench.example/", public_key=key))
     files, size = folder_size(out)
     # Baseline in the same run and on the same store: the site without version and provision-history
     # pages (built second, so warm caches favour the baseline, not the time-travel build).
     base, base_wall, base_cpu = timed(lambda: SiteBuilder(store, work / "site-baseline", "https://bench.example/",
-                                                          time_travel=False).build())
-    same, same_wall, _ = timed(lambda: build(store, out, base_url="https://bench.example/"))
+                                                          key, time_travel=False).build())
+    same, same_wall, _ = timed(lambda: build(store, out, base_url="https://bench.example/", public_key=key))
     doc_id, url, name, types = plan[len(plan) // 2]
     analyzer = Analyzer(model=TitleClassifier())
     record(store, doc_id, url, document_text(name, "changed", types, 2), T0 + timedelta(days=1), analyzer)
-    one, one_wall, one_cpu = timed(lambda: build(store, out, base_url="https://bench.example/"))
+    if evidence:
+        signed_again = load_signer(work / "log.key")
+        CaptureLog(store).sign_tree_head(signed_again, datetime.now(UTC))
+    one, one_wall, one_cpu = timed(lambda: build(store, out, base_url="https://bench.example/", public_key=key))
     store.close()
     record_pages = sum(1 for _ in (out / "records").glob("*.html"))
     travel_pages = full.pages - base.pages
     return {
         "benchmark": "site", "documents": documents, "provision_pages": record_pages, "pages": full.pages,
+        "evidence_bundles": sum(1 for _ in out.rglob("*.zip")),
         "fill_store_seconds": fill_wall,
         "full_build_seconds": full_wall, "full_build_cpu_seconds": full_cpu,
         "pages_per_second": round(full.pages / full_wall, 1),
