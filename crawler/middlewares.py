@@ -26,6 +26,7 @@ from crawler import decompression
 from crawler.errors import (
     CorruptBodyError,
     CrawlStoppedError,
+    FramingError,
     RedirectLoopError,
     SchemeRefusedError,
     TruncatedBodyError,
@@ -329,8 +330,10 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         # An IgnoreRequest is a refusal on our side (the network guard, a scheme never fetched) that the page's own
         # request meets too; a body cut short or corrupt (a gzip robots.txt) is robots.txt's own, as the same body
-        # unencoded and cut short is: it could not be read, and every path is disallowed.
-        if isinstance(exc, IgnoreRequest) and not isinstance(exc, (TruncatedBodyError, CorruptBodyError)) \
+        # unencoded and cut short is: it could not be read, and every path is disallowed. So is one whose end cannot
+        # be told (a framing not read).
+        if isinstance(exc, IgnoreRequest) and not isinstance(exc, (TruncatedBodyError, CorruptBodyError,
+                                                                   FramingError)) \
                 or kind_of_failure(Failure(exc))[0] in _UNANSWERED:
             super()._robots_error(exc, netloc)
         else:
