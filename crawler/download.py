@@ -15,10 +15,12 @@ Where a response ends is read as browsers read it, or refused: only the
 ``chunked`` transfer coding is read (Twisted looked a whole ``gzip, chunked`` up
 and failed with a ``KeyError``), and Content-Length values that differ or are no
 number are refused (a ``ValueError``), each a ``framing`` failure naming the
-header.
+header. Bytes a response left on a connection that reach the client after its next
+request was sent are not read as that request's answer: it is sent again on a new
+connection.
 
 Overrides private parts of Twisted 26's ``HTTP11ClientProtocol`` (the parser's
-body decoder and headers, the response's finish) and of Scrapy
+body decoder, its status line and headers, the response's finish) and of Scrapy
 2.19's handler (its pool's protocol factory), as Scrapy's own lenient parser does
 (tests/crawler/test_faults.py breaks if a release changes them).
 """
@@ -36,7 +38,7 @@ import scrapy.utils.deprecate
 from scrapy import Request
 from scrapy.exceptions import DownloadFailedError, ResponseDataLossError
 from scrapy.http import Response
-from twisted.web._newclient import ResponseFailed
+from twisted.web._newclient import STATUS, ParseError, ResponseFailed
 from twisted.web.http import _DataLoss, _IdentityTransferDecoder
 from twisted.web.http_headers import Headers
 
@@ -170,8 +172,14 @@ def check_framing(headers: Headers) -> None:
 
 
 class _FramingCheckedParser(_LenientHTTPClientParser):
-    """Scrapy's lenient parser, which reads a body only where it is framed as :func:`check_framing` has it. Defines
-    no state: it is the class of the parser Twisted made, swapped as Scrapy swaps it."""
+    """Scrapy's lenient parser, which skips blank lines before a status line (RFC 9112 §2.2) and reads a body only
+    where it is framed as :func:`check_framing` has it. Defines no state: it is the class of the parser Twisted made,
+    swapped as Scrapy swaps it."""
+
+    def lineReceived(self, line: bytes) -> None:  # noqa: N802 - Twisted's parser API
+        if self.state == STATUS and not line.rstrip(b"\r"):
+            return  # a CRLF a server sent after its last response
+        super().lineReceived(line)
 
     def allHeadersReceived(self) -> None:  # noqa: N802 - Twisted's parser API
         code = self.response.code
@@ -180,20 +188,35 @@ class _FramingCheckedParser(_LenientHTTPClientParser):
         super().allHeadersReceived()
 
 
+class _ReusedConnectionParser(_FramingCheckedParser):
+    """The parser of a request on a connection that answered one before: a first line that is no status line is
+    bytes the former response left (sent past its Content-Length, and read only now), not this request's answer. It
+    fails as a response never received, which Twisted's pool sends again, once, on a new connection."""
+
+    def statusReceived(self, status: bytes) -> None:  # noqa: N802 - Twisted's parser API
+        if status[:5].upper() != b"HTTP/":
+            self._everReceivedData = False  # nothing of this request's answer came
+            raise ParseError("bytes a former response left on the connection", status[:80])
+        super().statusReceived(status)
+
+
 class _LengthCheckedProtocol(_LenientHTTP11ClientProtocol):
     """Fails a response whose server went on sending a page past its Content-Length, and closes a connection that
     brought bytes no response accounts for: those still coming are not where the next response starts. Reads header
     lines up to ``HEADER_LINE_MAX``, and a response's framing with :class:`_FramingCheckedParser`."""
 
+    _answered = False  # whether a response came whole on this connection before
+
     def request(self, request: Any) -> Any:
         sent = super().request(request)
         if self._parser is not None:  # made by the request, before any byte of the response is read
             self._parser.MAX_LENGTH = HEADER_LINE_MAX
-            self._parser.__class__ = _FramingCheckedParser
+            self._parser.__class__ = _ReusedConnectionParser if self._answered else _FramingCheckedParser
         return sent
 
     def _finishResponse_WAITING(self, rest: bytes) -> None:  # noqa: N802 - Twisted's state dispatch
         parser = self._parser
+        self._answered = True
         if rest and parser is not None:
             self._currentRequest.persistent = False
             if isinstance(parser.bodyDecoder, _IdentityTransferDecoder) and _cuts_the_page(parser.response, rest):

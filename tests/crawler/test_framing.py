@@ -187,6 +187,29 @@ def test_a_framing_that_cannot_be_read_is_a_named_failure_and_one_that_can_is_th
     # the same bytes
 
 
+def test_bytes_past_a_content_length_in_a_later_read_are_no_part_of_the_next_response(store, raw_site, run_crawl,
+                                                                                      fast_options):
+    # Each answer is whole at its Content-Length; more bytes follow on the connection, read only once the client has
+    # sent its next request there (robots.txt's connection is the first page's). Twisted read them as that request's
+    # status line ("ParseError: wrong number of parts"): the page failed as `error`, or Scrapy's retry saved it. With
+    # no retry of Scrapy's, every page is archived: a request met by such bytes is sent again on a new connection.
+    late = b"\r\n<p>A paragraph the server sent past its Content-Length, later.</p>\r\n"
+    paths = ("/first", "/second", "/third")
+    robots = b"User-agent: *\nAllow: /\n"
+    raw_site.responses["/robots.txt"] = Raw(("HTTP/1.1 200 OK", "Content-Type: text/plain",
+                                             f"Content-Length: {len(robots)}"), robots, later=late)
+    raw_site.responses.update({path: page(f"Content-Length: {len(POLICY)}", later=late) for path in paths})
+    results, by_url = _crawl(store, raw_site, run_crawl, dataclasses.replace(fast_options, retries=0), paths)
+    assert raw_site.met_late_bytes  # the case happened
+    asked = [path for path, _ in raw_site.requests]
+    assert all(asked.count(path) == 2 for path in raw_site.met_late_bytes)  # sent again, on a new connection
+    assert {path: (r.outcome, r.error_kind, r.detail) for path, r in results.items()} == {
+        path: ("new_version", None, None) for path in paths}
+    for path in paths:
+        current = store.history.current_version(by_url[raw_site.url(path)])
+        assert RIGHT_TEXT in current.text and "past its Content-Length" not in current.text
+
+
 def test_a_robots_txt_whose_end_cannot_be_told_disallows_every_path(store, raw_site, run_crawl):
     # As one cut short (RFC 9309: a robots.txt the server failed to give): the framing failure was an IgnoreRequest,
     # read as "no robots.txt", and the page fetched.
