@@ -24,6 +24,7 @@ ERROR_KINDS = (
     "dns",
     "connection",
     "truncated",
+    "framing",
     "redirect_loop",
     "redirect_refused",
     "selector_missing",

@@ -9,6 +9,9 @@ marker; the size cap is Scrapy's own (``DOWNLOAD_MAXSIZE``, raised as its
 ``too_large`` failure). An empty body (a 304, a 204) is nothing to decode, and
 bytes after a complete gzip member that start no other member are ignored, as
 browsers ignore them. Unknown encodings are left as they are.
+
+:func:`compressed_as` tells whether a body is compressed whatever its
+Content-Encoding says, for a header naming a token that is no coding (``utf-8``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import zlib
 
 import brotli  # Scrapy's own dependency
-from scrapy.utils._compression import _CHUNK_SIZE, _check_max_size, zstd
+from scrapy.utils._compression import _CHUNK_SIZE, _check_max_size, _DecompressionMaxSizeExceeded, zstd
 
 from crawler.errors import CorruptBodyError, TruncatedBodyError
 
@@ -40,6 +43,32 @@ def decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
     if name == "zstd":
         return _unzstd(body, max_size)
     return body
+
+
+# The magic numbers of compressed streams, read here or not (compress is LZW; xz and bzip2 are no HTTP coding but
+# are served as files).
+_MAGIC = ((_GZIP_MAGIC, "gzip"), (b"\x1f\x9d", "compress"), (b"\x28\xb5\x2f\xfd", "zstd"),
+          (b"\xfd7zXZ\x00", "xz"), (b"BZh", "bzip2"))
+
+
+def compressed_as(body: bytes, max_size: int) -> str | None:
+    """The compression ``body`` is in, whatever its Content-Encoding says: a magic number, or a whole zlib, raw deflate
+    or brotli stream (they have none; a text is not one past its first bytes); None for a body that is not
+    compressed."""
+    if not body:
+        return None
+    for magic, name in _MAGIC:
+        if body.startswith(magic):
+            return name
+    for name in ("deflate", "br"):
+        try:
+            decode(body, name.encode(), max_size)
+        except (CorruptBodyError, TruncatedBodyError):
+            continue
+        except _DecompressionMaxSizeExceeded:
+            return name
+        return name
+    return None
 
 
 def _gunzip(body: bytes, max_size: int) -> bytes:

@@ -1,4 +1,5 @@
-"""Scrapy's HTTP/1.1 download handler, except that a body longer than its Content-Length is a failure, not a page.
+"""Scrapy's HTTP/1.1 download handler, except that a body longer than its Content-Length is a failure, not a page,
+and that a response whose end cannot be told for sure is a ``framing`` failure, not Twisted's raw error.
 
 Twisted's client reads a body up to its stated length and ends the response
 there; the bytes that came after it are dropped (``_finishResponse`` ignores its
@@ -10,9 +11,17 @@ a stated length (pages minified without their optional end tags would fail for
 ever), but the bytes past the stated length are the proof, where they arrive: in
 the same read as the body's last byte, as on loopback or in one TLS record.
 
+Where a response ends is read as browsers read it, or refused: only the
+``chunked`` transfer coding is read (Twisted looked a whole ``gzip, chunked`` up
+and failed with a ``KeyError``), and Content-Length values that differ or are no
+number are refused (a ``ValueError``), each a ``framing`` failure naming the
+header. Bytes a response left on a connection that reach the client after its next
+request was sent are not read as that request's answer: it is sent again on a new
+connection.
+
 Overrides private parts of Twisted 26's ``HTTP11ClientProtocol`` (the parser's
-body decoder, the response's finish) and of Scrapy 2.19's handler (its pool's
-protocol factory), as Scrapy's own lenient parser does
+body decoder, its status line and headers, the response's finish) and of Scrapy
+2.19's handler (its pool's protocol factory), as Scrapy's own lenient parser does
 (tests/crawler/test_faults.py breaks if a release changes them).
 """
 
@@ -23,16 +32,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import scrapy.utils.deprecate
 from scrapy import Request
-from scrapy.exceptions import ResponseDataLossError
+from scrapy.exceptions import DownloadFailedError, ResponseDataLossError
 from scrapy.http import Response
-from twisted.web._newclient import ResponseFailed
+from twisted.web._newclient import STATUS, ParseError, ResponseFailed
 from twisted.web.http import _DataLoss, _IdentityTransferDecoder
+from twisted.web.http_headers import Headers
 
-from crawler.errors import TruncatedBodyError
+from crawler.errors import FramingError, TruncatedBodyError
+
+_E = TypeVar("_E", bound=BaseException)
 
 
 class _CallerByGlobals:
@@ -75,6 +87,7 @@ with aliases_named_from_globals():
         HTTP11DownloadHandler,
         _LenientHTTP11ClientFactory,
         _LenientHTTP11ClientProtocol,
+        _LenientHTTPClientParser,
     )
 
 
@@ -116,19 +129,94 @@ def _cuts_the_page(response: Any, rest: bytes) -> bool:
 HEADER_LINE_MAX = 256 * 1024
 
 
+def _header_list(headers: Headers, name: bytes) -> list[bytes] | None:
+    """The entries of every ``name`` header, as one comma-separated list (empty entries left out); None without one."""
+    values = headers.getRawHeaders(name)
+    if values is None:
+        return None
+    return [entry.strip() for entry in b",".join(values).split(b",") if entry.strip()]
+
+
+def _said(entries: list[bytes]) -> str:
+    return b", ".join(entries).decode("latin-1")[:80]
+
+
+def check_framing(headers: Headers) -> None:
+    """Leaves in ``headers`` (a response's connection headers) a framing Twisted reads as it should, or raises
+    :class:`FramingError`.
+
+    Only ``chunked`` is read of the transfer codings, and ``identity`` names none: ``identity, chunked`` is chunked,
+    ``identity`` alone is as if no Transfer-Encoding were sent; any other (``gzip, chunked``) is refused, where Twisted
+    looked the first header up whole and failed with a ``KeyError``. With chunked, a Content-Length is not read (RFC
+    9112 §6.3). Content-Length values that differ are two places the body may end (response smuggling, or a broken
+    proxy) and are refused, as browsers refuse them; the same value twice is one."""
+    codings = _header_list(headers, b"Transfer-Encoding")
+    if codings is not None:
+        read = [coding for coding in codings if coding.lower() != b"identity"]
+        if [coding.lower() for coding in read] == [b"chunked"]:
+            headers.setRawHeaders(b"Transfer-Encoding", [b"chunked"])
+            return
+        if read:
+            raise FramingError(f"the response's Transfer-Encoding {_said(codings)!r} names a transfer coding other "
+                               "than chunked: where its body ends and how it decodes are not read here")
+        headers.removeHeader(b"Transfer-Encoding")
+    lengths = _header_list(headers, b"Content-Length")
+    if lengths is None:
+        return
+    if not lengths or not all(length.isdigit() and length.isascii() for length in lengths):
+        raise FramingError(f"the response's Content-Length {_said(lengths)!r} is no number of bytes: where its body "
+                           "ends is not known")
+    if len({int(length) for length in lengths}) > 1:
+        raise FramingError(f"the response has conflicting Content-Length values ({_said(lengths)}): two places its "
+                           "body may end (a response-smuggling signal), and no telling which is meant")
+
+
+class _FramingCheckedParser(_LenientHTTPClientParser):
+    """Scrapy's lenient parser, which skips blank lines before a status line (RFC 9112 §2.2) and reads a body only
+    where it is framed as :func:`check_framing` has it. Defines no state: it is the class of the parser Twisted made,
+    swapped as Scrapy swaps it."""
+
+    def lineReceived(self, line: bytes) -> None:  # noqa: N802 - Twisted's parser API
+        if self.state == STATUS and not line.rstrip(b"\r"):
+            return  # a CRLF a server sent after its last response
+        super().lineReceived(line)
+
+    def allHeadersReceived(self) -> None:  # noqa: N802 - Twisted's parser API
+        code = self.response.code
+        if not (100 <= code < 200 or code in self.NO_BODY_CODES or self.request.method == b"HEAD"):
+            check_framing(self.connHeaders)
+        super().allHeadersReceived()
+
+
+class _ReusedConnectionParser(_FramingCheckedParser):
+    """The parser of a request on a connection that answered one before: a first line that is no status line is
+    bytes the former response left (sent past its Content-Length, and read only now), not this request's answer. It
+    fails as a response never received, which Twisted's pool sends again, once, on a new connection."""
+
+    def statusReceived(self, status: bytes) -> None:  # noqa: N802 - Twisted's parser API
+        if status[:5].upper() != b"HTTP/":
+            self._everReceivedData = False  # nothing of this request's answer came
+            raise ParseError("bytes a former response left on the connection", status[:80])
+        super().statusReceived(status)
+
+
 class _LengthCheckedProtocol(_LenientHTTP11ClientProtocol):
     """Fails a response whose server went on sending a page past its Content-Length, and closes a connection that
     brought bytes no response accounts for: those still coming are not where the next response starts. Reads header
-    lines up to ``HEADER_LINE_MAX``."""
+    lines up to ``HEADER_LINE_MAX``, and a response's framing with :class:`_FramingCheckedParser`."""
+
+    _answered = False  # whether a response came whole on this connection before
 
     def request(self, request: Any) -> Any:
         sent = super().request(request)
         if self._parser is not None:  # made by the request, before any byte of the response is read
             self._parser.MAX_LENGTH = HEADER_LINE_MAX
+            self._parser.__class__ = _ReusedConnectionParser if self._answered else _FramingCheckedParser
         return sent
 
     def _finishResponse_WAITING(self, rest: bytes) -> None:  # noqa: N802 - Twisted's state dispatch
         parser = self._parser
+        self._answered = True
         if rest and parser is not None:
             self._currentRequest.persistent = False
             if isinstance(parser.bodyDecoder, _IdentityTransferDecoder) and _cuts_the_page(parser.response, rest):
@@ -152,22 +240,28 @@ class LengthCheckedDownloads:
         self._pool._factory = _LengthCheckedFactory
 
     async def download_request(self, request: Request) -> Response:
-        """... and a body past its Content-Length is a ``truncated`` failure saying so, not retried: the server
-        sends the same body with the same length again."""
+        """... and a body past its Content-Length is a ``truncated`` failure saying so, and a framing not read a
+        ``framing`` failure, neither retried: the server sends the same body the same way again."""
         try:
             return await super().download_request(request)
         except ResponseDataLossError as exc:
-            overrun = _overrun_of(exc)
+            overrun = _reason_of(exc, ContentLengthExceededError)
             if overrun is None:
                 raise
             raise TruncatedBodyError(str(overrun)) from exc
+        except DownloadFailedError as exc:
+            framing = _reason_of(exc, FramingError)
+            if framing is None:
+                raise
+            raise FramingError(str(framing)) from exc
 
 
-def _overrun_of(exc: ResponseDataLossError) -> ContentLengthExceededError | None:
-    """The overrun behind a data loss Scrapy reports (its cause, a ``ResponseFailed``, holds the body's failure)."""
+def _reason_of(exc: Exception, kind: type[_E]) -> _E | None:
+    """The failure of that kind behind a download failure Scrapy reports (its cause, a ``ResponseFailed``, holds the
+    parser's or the body's failures)."""
     cause = exc.__cause__
     reasons = cause.reasons if isinstance(cause, ResponseFailed) else []
-    return next((r.value for r in reasons if isinstance(r.value, ContentLengthExceededError)), None)
+    return next((r.value for r in reasons if isinstance(r.value, kind)), None)
 
 
 class LengthCheckedDownloadHandler(LengthCheckedDownloads, HTTP11DownloadHandler):

@@ -30,6 +30,12 @@ class TruncatedBodyError(IgnoreRequest):
     up to a Content-Length its server went on sending past (``crawler.download``)."""
 
 
+class FramingError(IgnoreRequest):
+    """A response whose end cannot be told for sure (``crawler.download``): a Transfer-Encoding other than chunked,
+    Content-Length values that differ (two places the body may end: a response-smuggling signal) or that are no
+    number. Not retried: the server frames its next answer the same way."""
+
+
 class CorruptBodyError(IgnoreRequest):
     """A compressed body that does not decode (bad data, or a checksum that does not match)."""
 
@@ -60,6 +66,8 @@ def kind_of_failure(failure: Failure) -> tuple[str, str]:
         return "truncated", str(exc)
     if isinstance(exc, CorruptBodyError):
         return "decode", str(exc)
+    if isinstance(exc, FramingError):
+        return "framing", str(exc)
     if isinstance(exc, PageDeadlineError):
         return "timeout", str(exc)
     if isinstance(exc, HttpError):

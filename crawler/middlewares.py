@@ -26,6 +26,7 @@ from crawler import decompression
 from crawler.errors import (
     CorruptBodyError,
     CrawlStoppedError,
+    FramingError,
     RedirectLoopError,
     SchemeRefusedError,
     TruncatedBodyError,
@@ -229,7 +230,12 @@ class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
         """... and a body in an encoding no one here reads (``compress``, a typo) is a ``decode`` failure: Scrapy
         warned and handed it on as it came, and its bytes became the policy's version. ``identity`` and empty entries
         of the list are dropped first: Scrapy decodes from the last coding back and stops at the first it does not
-        know, so "gzip, identity" and "gzip," failed a gzip page."""
+        know, so "gzip, identity" and "gzip," failed a gzip page. So are tokens that name no coding at all (``utf-8``,
+        ``none``, ``binary``: a charset or a transfer's description set as the Content-Encoding), which browsers
+        ignore, showing the page: unless the body is compressed all the same, then a ``decode`` failure naming the
+        header."""
+        sent = _codings(response)
+        no_codings = [coding for coding in sent if coding.lower() not in CONTENT_CODINGS]
         _without_identity(response)
         response = super().process_response(request, response)
         if isinstance(response, Response):
@@ -237,7 +243,17 @@ class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
             if left:
                 raise CorruptBodyError(f"{response.url} sent its body in an encoding not read here "
                                        f"({b', '.join(left).decode('latin-1')[:80]!r})")
+            max_size = request.meta.get("download_maxsize", self._max_size)
+            if no_codings and (compression := decompression.compressed_as(response.body, max_size)):
+                raise CorruptBodyError(f"{response.url} sent a {compression} body under Content-Encoding "
+                                       f"{b', '.join(sent).decode('latin-1')[:80]!r}, which names no coding of it")
         return response
+
+
+# The content codings of IANA's registry (RFC 9110 §8.4.1): a body in one not read here is compressed or encrypted,
+# and fails. Any other token names no coding and is dropped, as browsers drop it.
+CONTENT_CODINGS = frozenset({b"gzip", b"x-gzip", b"deflate", b"br", b"zstd", b"compress", b"x-compress", b"exi",
+                             b"pack200-gzip", b"aes128gcm", b"dcb", b"dcz", b"identity"})
 
 
 def _codings(response: Response) -> list[bytes]:
@@ -247,10 +263,10 @@ def _codings(response: Response) -> list[bytes]:
 
 
 def _without_identity(response: Response) -> None:
-    """The response's Content-Encoding as one list of the codings it names."""
+    """The response's Content-Encoding as one list of the codings it names, tokens that name none left out."""
     if not response.headers.getlist("Content-Encoding"):
         return
-    if codings := _codings(response):
+    if codings := [coding for coding in _codings(response) if coding.lower() in CONTENT_CODINGS]:
         response.headers[b"Content-Encoding"] = b", ".join(codings)
     else:
         del response.headers[b"Content-Encoding"]
@@ -329,8 +345,10 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         # An IgnoreRequest is a refusal on our side (the network guard, a scheme never fetched) that the page's own
         # request meets too; a body cut short or corrupt (a gzip robots.txt) is robots.txt's own, as the same body
-        # unencoded and cut short is: it could not be read, and every path is disallowed.
-        if isinstance(exc, IgnoreRequest) and not isinstance(exc, (TruncatedBodyError, CorruptBodyError)) \
+        # unencoded and cut short is: it could not be read, and every path is disallowed. So is one whose end cannot
+        # be told (a framing not read).
+        if isinstance(exc, IgnoreRequest) and not isinstance(exc, (TruncatedBodyError, CorruptBodyError,
+                                                                   FramingError)) \
                 or kind_of_failure(Failure(exc))[0] in _UNANSWERED:
             super()._robots_error(exc, netloc)
         else:

@@ -84,7 +84,7 @@ def test_whole_compressed_bodies_still_decode_to_the_page(store, site, run_crawl
     assert "Clause 0:" in text and "Clause 39:" in text
 
 
-@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+@pytest.mark.parametrize("encoding", [*sorted(ENCODINGS), "utf-8"])
 def test_an_empty_body_sent_with_a_content_encoding_is_nothing_to_decode(store, site, run_crawl, encoding):
     # A 304, a 204 or a 503 may carry the page's Content-Encoding and no body: "cut short" failed every unchanged
     # page, and a 503 was never retried (review of 2026-12-01).
@@ -114,4 +114,29 @@ def test_a_body_whose_encoding_is_not_said_or_not_read_is_a_failure_not_a_versio
     report = run_crawl(store, _acme(site))
     assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", kind)]
     assert said in report.results[0].detail
+    assert store.history.versions("CW-D-00001") == []
+
+
+@pytest.mark.parametrize("token", ["utf-8", "UTF-8", "none", "binary", "8bit", "utf-8, identity"])
+def test_a_content_encoding_that_names_no_coding_is_read_as_identity(store, site, run_crawl, token):
+    # A PHP or server misconfiguration sends a charset (or "none") as the Content-Encoding; browsers ignore a token they
+    # do not know and show the page. It failed as `decode`, "an encoding not read here" (probe of 2026-12-03).
+    site.set("/terms", Page(POLICY, headers={"Content-Encoding": token}))
+    report = run_crawl(store, _acme(site))
+    assert [(r.outcome, r.error_kind) for r in report.results] == [("new_version", None)]
+    assert "Clause 39: we may end your account" in store.history.current_version("CW-D-00001").text
+
+
+@pytest.mark.parametrize(("token", "body", "name"), [
+    ("utf-8", gzip.compress(POLICY), "gzip"),
+    ("none", _raw_deflate(POLICY), "deflate"),
+    ("binary", brotli.compress(POLICY), "br"),
+    ("8bit", zstd.compress(POLICY), "zstd"),
+])
+def test_a_compressed_body_under_a_token_that_names_no_coding_is_still_a_decode_failure(store, site, run_crawl, token,
+                                                                                        body, name):
+    site.set("/terms", Page(body, headers={"Content-Encoding": token}))
+    report = run_crawl(store, _acme(site))
+    assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", "decode")]
+    assert f"a {name} body under Content-Encoding {token!r}" in report.results[0].detail
     assert store.history.versions("CW-D-00001") == []
