@@ -42,7 +42,7 @@ class EvidencePages:
         # and its WARC records, made once for the capture last bundled.
         self._capture: tuple[str, int] | None = None
         self._checked: set[str] = set()
-        self._captures_warc = b""
+        self._captures_warc: bytes | None = None
 
     def log_pages(self) -> Iterator[RawPage]:
         heads = [h.to_json() for h in self.reader.heads]
@@ -90,13 +90,12 @@ class EvidencePages:
         """A bundle, its blobs re-hashed first as `evidence` does: one a blob changed on disk would make fails
         ``verify-evidence``, and is never published (:class:`BlobError`, which the build reports). The blobs and
         WARC records of the capture bundled last are not hashed or written again."""
-        if self._capture != (subject.document_id, subject.log_index):
-            self._capture, self._checked = None, set()
-            check_blobs(subject, self.store.blobs, self._checked)
+        capture = (subject.document_id, subject.log_index)
+        if capture != self._capture:
+            self._capture, self._checked, self._captures_warc = capture, set(), None
+        check_blobs(subject, self.store.blobs, self._checked)
+        if self._captures_warc is None:
             self._captures_warc = captures_warc(subject, self.store.blobs)
-            self._capture = (subject.document_id, subject.log_index)
-        else:
-            check_blobs(subject, self.store.blobs, self._checked)
         return write_bundle(subject, self.store.blobs, self.public_key, base_url=self.base_url,
                             captures=self._captures_warc)
 

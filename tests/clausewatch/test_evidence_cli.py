@@ -1056,3 +1056,20 @@ def test_the_records_of_one_version_share_the_reading_of_its_evidence(home):
     assert len(statements) == 1  # which document and clause type the record is
     assert (second.log_index, second.version, second.captures) == (first.log_index, first.version, first.captures)
     assert second.record_id == records[1] and second.clause_type != first.clause_type
+
+
+def test_no_record_of_a_version_whose_snapshot_changed_on_disk_is_published(tmp_path):
+    # The records of one capture share its blobs' check: the first record's failure must not let the next pass.
+    with LocalSite({"/terms": Page(POLICY.format(law="Ireland").encode())}) as site:
+        base = acme_home(tmp_path, site)
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+    snapshot = hashlib.sha256(POLICY.format(law="Ireland").encode()).hexdigest()
+    blob = tmp_path / "home" / "objects" / snapshot[:2] / snapshot[2:]
+    blob.write_bytes(zlib.compress(zlib.decompress(blob.read_bytes()).replace(b"Ireland", b"Nevada")))
+
+    built = CliRunner().invoke(main, [*base, "site", "--out", str(tmp_path / "site")])
+
+    assert built.exit_code == 1, built.output
+    refused = {line.split(":")[1].strip() for line in built.output.splitlines() if "not published" in line}
+    assert {"evidence/CW-P-000001.zip", "evidence/CW-P-000002.zip", "evidence/CW-P-000003.zip"} <= refused
+    assert not list((tmp_path / "site" / "evidence").glob("CW-P-*.zip"))
