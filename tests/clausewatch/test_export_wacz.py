@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite, Page
 from tests.clausewatch.home_support import two_page_home
+from tests.clausewatch.test_evidence_cli import run_outside, snippet_of, unzip
 
 REPO = Path(__file__).resolve().parents[2]
 PYWB_BIN = Path(os.environ.get("CLAUSEWATCH_PYWB_BIN", REPO / ".venv-pywb" / "bin"))
@@ -266,6 +267,18 @@ def test_a_moved_policy_is_exported_with_its_redirect_and_replays_as_one(tmp_pat
     assert invoke(*base, "verify").exit_code == 0
     citation = invoke(*base, "show", "CW-D-00001", "--cite").output
     assert f"Captured from: {terms}\n" in citation
+    # The evidence bundle holds the redirect too, and both verify-evidence and VERIFY.md's own script accept it.
+    bundle = tmp_path / "moved.zip"
+    assert invoke(*base, "evidence", "CW-D-00001", "--out", str(bundle)).exit_code == 0
+    assert invoke("verify-evidence", str(bundle)).exit_code == 0
+    folder = unzip(bundle, tmp_path / "bundle")
+    outside = run_outside(snippet_of(folder), folder)
+    assert outside.returncode == 0 and f" from {terms}: log entry 0 " in outside.stdout, outside.stderr
+    with (folder / "capture.warc.gz").open("rb") as warc:
+        from warcio.archiveiterator import ArchiveIterator
+
+        assert [record.rec_headers.get_header("WARC-Target-URI") for record in ArchiveIterator(warc)
+                if record.rec_type == "response"] == [old, terms]
 
     with wayback(wacz, tmp_path / "pywb") as collection:
         # The catalog URL replays as it answered: a 301, its Location rewritten to the policy's page in the archive,
