@@ -15,8 +15,8 @@ depends_on = None
 
 def upgrade() -> None:
     # Every capture recorded before this revision is a page (or a request that got no answer): no redirect was kept.
-    with op.batch_alter_table('capture_records', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('hop', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN, which SQLite does in place for a constant default: batch mode copied the whole table.
+    op.add_column('capture_records', sa.Column('hop', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
