@@ -32,7 +32,10 @@ class HttpExchange:
     arrived (timeout, refused connection). The payload is the snapshot's body,
     except for a browser page, whose snapshot is the rendered DOM: then
     ``payload`` holds what the server sent and ``rendered_dom`` becomes a WARC
-    ``conversion`` record.
+    ``conversion`` record. A ``hop`` is a redirect the fetch followed on its way
+    to a page (a 3xx, or a page refreshing to another): archived as an exchange
+    of its own, before the page's, and never a page of the document; its
+    ``payload`` is the body it came with.
     """
 
     url: str
@@ -43,6 +46,7 @@ class HttpExchange:
     payload_sha256: str | None = None
     payload: bytes | None = field(default=None, repr=False)  # page bytes never go into a log line
     rendered_dom: bytes | None = field(default=None, repr=False)
+    hop: bool = False
 
 
 @dataclass(frozen=True)

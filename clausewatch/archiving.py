@@ -37,7 +37,8 @@ def _replay_pages(chosen: Sequence[Document], captured: Sequence[tuple[str, Capt
 
     After a revert that is a revisit of the earlier response, which replays as that text (a 304 replays as itself,
     an empty answer). A document of several pages opens at its first, not at whichever was fetched last (unless
-    its first is never captured at its URL).
+    its first is never captured at its URL). A page that refreshed to another (a redirect followed) is not one: its
+    replay goes on to the page it names.
     """
     titles = {d.id: f"{d.platform_name} — {d.type}" for d in chosen}
     first_urls = {d.id: d.url for d in chosen}
@@ -45,6 +46,7 @@ def _replay_pages(chosen: Sequence[Document], captured: Sequence[tuple[str, Capt
     for document_id, capture in captured:
         shown = latest.get(document_id)
         if capture.record_type in ("response", "revisit") and capture.exchange.status == 200 and document_id in titles \
+                and not capture.exchange.hop \
                 and (capture.exchange.url == first_urls[document_id] or shown is None
                      or shown.url != first_urls[document_id]):
             latest[document_id] = WaczPage(capture.exchange.url, capture.exchange.captured_at, titles[document_id])

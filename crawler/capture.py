@@ -43,13 +43,15 @@ def _host(netloc: str) -> bytes:
         return netloc.encode("utf-8", "backslashreplace")
 
 
-def response_head(response: Response) -> bytes:
-    """The status line and headers of the response, stating the length of the body as archived."""
+def response_head(response: Response, *, encoded: bool = False) -> bytes:
+    """The status line and headers of the response, stating the length of the body as archived; ``encoded``: the
+    body is still in its ``Content-Encoding``, which the head then keeps."""
     reason = _reason(response.status)
     protocol = response.protocol or "HTTP/1.1"
     lines = [f"{protocol} {response.status} {reason}".rstrip().encode("latin-1")]
+    dropped = _DROPPED - {b"content-encoding"} if encoded else _DROPPED
     for name, values in response.headers.items():
-        if bytes(name).lower() in _DROPPED:
+        if bytes(name).lower() in dropped:
             continue
         lines.extend(bytes(name) + b": " + bytes(value) for value in values)
     if response.status != 304:
@@ -85,6 +87,18 @@ def response_exchange(response: Response, captured_at: datetime, *, original_bod
 def _with_length(head: bytes, payload: bytes) -> bytes:
     lines = [line for line in head.split(b"\r\n") if line and not line.lower().startswith(b"content-length:")]
     return b"\r\n".join([*lines, b"Content-Length: " + str(len(payload)).encode()]) + b"\r\n\r\n"
+
+
+def hop_exchange(request: Request, response: Response, captured_at: datetime, *, encoded: bool) -> HttpExchange:
+    """A redirect followed (a 3xx, or a page's refresh): ``request`` as sent and what answered it, its body kept as
+    its payload (stored as a blob, as a browser page's is). A 3xx is followed before its body is decoded (Scrapy's
+    redirect middleware comes before decompression), so with ``encoded`` its body is archived in the coding it came
+    in, and its head keeps the ``Content-Encoding`` that says so."""
+    return HttpExchange(
+        url=response.url, captured_at=captured_at, request_head=request_head(request),
+        response_head=response_head(response, encoded=encoded), status=response.status,
+        payload_sha256=sha256_bytes(response.body), payload=response.body, hop=True,
+    )
 
 
 def failed_exchange(request: Request, captured_at: datetime) -> HttpExchange:

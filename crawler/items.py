@@ -11,12 +11,19 @@ from analysis.evidence import HttpExchange
 
 @dataclass(frozen=True)
 class FetchedPart:
-    """One source of a document, fetched: its raw body and the snapshot describing it."""
+    """One source of a document, fetched: its raw body and the snapshot describing it; ``hops`` are the redirects
+    followed on the way to it, each archived as an exchange of its own before the page's."""
 
     snapshot: Snapshot
     body: bytes = field(repr=False)  # a page's bytes are hostile and large: never in a log line (Scrapy logs items)
     source: SourceSpec
     exchange: HttpExchange | None = None
+    hops: tuple[HttpExchange, ...] = ()
+
+    @property
+    def exchanges(self) -> list[HttpExchange]:
+        """The part's exchanges as they went over the wire: its redirects, then the page."""
+        return [*self.hops, self.exchange] if self.exchange is not None else [*self.hops]
 
 
 @dataclass
@@ -30,7 +37,7 @@ class FetchedDocument:
 
     @property
     def exchanges(self) -> list[HttpExchange]:
-        return [p.exchange for p in self.parts if p.exchange is not None]
+        return [exchange for p in self.parts for exchange in p.exchanges]
 
 
 @dataclass

@@ -4,6 +4,8 @@ RFC 9309 says."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -22,7 +24,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 from twisted.python.failure import Failure
 
+from analysis.evidence import HttpExchange
 from crawler import decompression
+from crawler.capture import hop_exchange
 from crawler.errors import (
     CorruptBodyError,
     CrawlStoppedError,
@@ -122,20 +126,69 @@ class RedirectLoopMiddleware:
                                     f"{len(visited)} hop(s)")
 
 
-class StrictRedirectMiddleware(RedirectMiddleware):
+class _ArchivesHops:
+    """A redirect middleware that archives each redirect it follows (:func:`_followed`), and one it refuses with the
+    failure (:func:`refused_hop`)."""
+
+    crawler: Any
+    encoded = False  # whether a response's body is still in its Content-Encoding when it is read here
+
+    def _hop(self, request: Request, response: Response) -> HttpExchange:
+        return hop_exchange(request, response, _now(self.crawler), encoded=self.encoded)
+
+    def _with_hop(self, error: Exception, request: Request, response: Response) -> Exception:
+        error.hop = self._hop(request, response)
+        return error
+
+
+class StrictRedirectMiddleware(_ArchivesHops, RedirectMiddleware):
     """Scrapy's 3xx redirects, except that a Location no request can be made of (``javascript:…``,
-    ``http://[::1``) is a ``redirect_refused`` failure, as a ``file:`` one is, not an internal ``ValueError``."""
+    ``http://[::1``) is a ``redirect_refused`` failure, as a ``file:`` one is, not an internal ``ValueError``.
+
+    Each 3xx followed is archived: the redirected request carries it (:func:`_followed`), and the document's
+    capture records hold it before the page's. One refused, or past the most hops followed, goes with its failure.
+    """
+
+    encoded = True  # followed before decompression (590): a 3xx's body is archived as it came
 
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if 300 <= response.status < 400 and len(locations := _locations(response)) > 1:
             # Scrapy took the last, which may be a page that is not the policy; browsers refuse the response.
-            raise SchemeRefusedError(f"refused redirect from {response.url}: {len(locations)} different Location "
-                                     "headers, and no telling which is meant")
+            raise self._with_hop(SchemeRefusedError(
+                f"refused redirect from {response.url}: {len(locations)} different Location headers, and no telling "
+                "which is meant"), request, response)
         try:
-            return _unconditional(request, super().process_response(request, response))
+            result = _unconditional(request, super().process_response(request, response))
         except ValueError as error:
-            raise SchemeRefusedError(f"refused redirect from {response.url} to "
-                                     f"{response.headers.get(b'Location', b'')[:200]!r}: {error}") from error
+            raise self._with_hop(SchemeRefusedError(
+                f"refused redirect from {response.url} to {response.headers.get(b'Location', b'')[:200]!r}: {error}"),
+                request, response) from error
+        except IgnoreRequest as error:  # max redirections reached
+            raise self._with_hop(error, request, response)
+        return _followed(request, result, lambda: self._hop(request, response))
+
+
+# Where a redirected request carries the redirects that led to it, in order (a tuple: each hop a new one, as
+# Scrapy copies a request's meta to its redirect and retries shallowly).
+HOPS = "redirect_hops"
+
+
+def _followed(request: Request, result: Request | Response, hop: Callable[[], HttpExchange]) -> Request | Response:
+    """``result`` carrying the redirect it follows, after those that led to ``request``, when it is a redirect."""
+    if isinstance(result, Request) and result is not request:
+        result.meta[HOPS] = (*request.meta.get(HOPS, ()), hop())
+    return result
+
+
+def refused_hop(error: BaseException) -> HttpExchange | None:
+    """The redirect a ``redirect_refused`` failure (or one past the most followed) refused, to archive with it."""
+    return getattr(error, "hop", None)
+
+
+def _now(crawler: Any) -> datetime:
+    """The spider's clock (tests set it), so a hop's time reads as the page's does."""
+    clock = getattr(getattr(crawler, "spider", None), "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 def _locations(response: Response) -> set[bytes]:
@@ -161,7 +214,7 @@ def _unconditional(request: Request, result: Request | Response) -> Request | Re
     return result
 
 
-class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
+class StrictMetaRefreshMiddleware(_ArchivesHops, MetaRefreshMiddleware):
     """A page's refresh, read as browsers read it (``crawler.refresh``); one that will not be followed fails
     the document.
 
@@ -174,7 +227,9 @@ class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
     ``Refresh`` header: their stubs became versions too; they are followed now.
     A malformed ``<base href>`` is ignored, as browsers ignore it, and the page
     URL resolves the refresh. A refresh with a long delay (a page that reloads
-    itself) or to the page itself is not a redirect and the page is kept.
+    itself) or to the page itself is not a redirect and the page is kept. A
+    refresh followed is archived as a 3xx is (:class:`StrictRedirectMiddleware`),
+    its page decoded (after decompression, 590).
     """
 
     def __init__(self, settings: Any):
@@ -196,9 +251,16 @@ class StrictMetaRefreshMiddleware(MetaRefreshMiddleware):
                 raise SchemeRefusedError(f"refused meta refresh from {response.url} to {url[:200]!r}: "
                                          "only http(s) URLs are fetched")
             redirected = self._redirect_request_using_get(request, response, url)
+        except SchemeRefusedError as error:
+            raise self._with_hop(error, request, response)
         except ValueError as error:
-            raise SchemeRefusedError(f"refused meta refresh on {response.url}: {error}") from error
-        return _unconditional(request, self._redirect(redirected, request, "meta refresh"))
+            raise self._with_hop(SchemeRefusedError(f"refused meta refresh on {response.url}: {error}"), request,
+                                 response) from error
+        try:
+            result = _unconditional(request, self._redirect(redirected, request, "meta refresh"))
+        except IgnoreRequest as error:  # max redirections reached
+            raise self._with_hop(error, request, response)
+        return _followed(request, result, lambda: self._hop(request, response))
 
 
 def _base_of(response: HtmlResponse) -> str:

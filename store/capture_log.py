@@ -166,14 +166,16 @@ class _Originals:
                 self.first.setdefault(row.payload_sha256, _Original.of(row))
 
     def _note_latest(self, document_id: int, row: CaptureRecordRow) -> None:
-        if (original := _Original.of(row)) is not None:
+        # A redirect is never what a 304 says is unchanged: its validators are those of a page.
+        if not row.hop and (original := _Original.of(row)) is not None:
             self.latest[(document_id, row.url)] = original
 
 
 def _latest_capture_ids(document_ids: list[int]):
-    """The id of the latest capture of each document and URL that holds or names a response."""
+    """The id of the latest capture of each document and URL that holds or names a response (of a page, not a
+    redirect)."""
     return (select(func.max(CaptureRecordRow.id)).join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
-            .where(FetchRow.document_id.in_(document_ids),
+            .where(FetchRow.document_id.in_(document_ids), CaptureRecordRow.hop.is_(False),
                    or_(CaptureRecordRow.record_type == "response",
                        (CaptureRecordRow.record_type == "revisit") & CaptureRecordRow.refers_to_record_id.is_not(None)))
             .group_by(FetchRow.document_id, CaptureRecordRow.url))
@@ -219,6 +221,7 @@ def _capture_row(fetch: FetchRow, part: int, exchange: HttpExchange) -> CaptureR
         fetch_id=fetch.id, part=part, url=exchange.url, captured_at=exchange.captured_at,
         request_record_id=new_record_id(), request_head=exchange.request_head,
         response_head=exchange.response_head, status=exchange.status, payload_sha256=exchange.payload_sha256,
+        hop=exchange.hop,
     )
     if exchange.response_head is not None:
         row.record_id = new_record_id()
@@ -273,7 +276,10 @@ def responses_by_id(session: Session, record_ids: Sequence[str]) -> dict[str, Ca
 def make_leaf(fetch: FetchRow, document_id: str, records: Sequence[CaptureRecordRow], snapshot_sha: str | None,
               version_sha: str | None, *, fallback_url: str, fallback_status: int | None,
               originals: Mapping[str, CaptureRecordRow] = {}) -> LogLeaf:  # noqa: B006 (read only)
-    first = records[0] if records else None
+    # The URL and status a leaf names are its first page's (where the document was served from), not those of a
+    # redirect on the way to it (bound with every record, in ``urls`` and ``heads``); a fetch that ended in redirects
+    # names the first. Before redirects were archived, the first record was the first page.
+    first = next((r for r in records if not r.hop), records[0] if records else None)
     return LogLeaf(
         document=document_id, url=first.url if first else fallback_url, time=fetch.finished_at,
         outcome=fetch.outcome, status=first.status if first else fallback_status,
@@ -417,7 +423,7 @@ def capture_from_row(row: CaptureRecordRow) -> CaptureRecord:
     exchange = HttpExchange(
         url=row.url, captured_at=row.captured_at, request_head=bytes(row.request_head),
         response_head=bytes(row.response_head) if row.response_head is not None else None, status=row.status,
-        payload_sha256=row.payload_sha256,
+        payload_sha256=row.payload_sha256, hop=row.hop,
     )
     return CaptureRecord(
         exchange=exchange, request_record_id=row.request_record_id, record_id=row.record_id,
@@ -570,7 +576,7 @@ class CaptureLog:
                   .join(LogEntryRow, LogEntryRow.fetch_id == FetchRow.id))
         pages = (logged.add_columns(CaptureRecordRow.payload_sha256)
                  .join(CaptureRecordRow, CaptureRecordRow.fetch_id == FetchRow.id)
-                 .where(CaptureRecordRow.payload_sha256.is_not(None))
+                 .where(CaptureRecordRow.payload_sha256.is_not(None), CaptureRecordRow.hop.is_(False))
                  .group_by(DocumentRow.public_id, CaptureRecordRow.payload_sha256))
         first_pages = (logged.add_columns(SnapshotRow.sha256)
                        .join(SnapshotRow, SnapshotRow.id == FetchRow.snapshot_id)

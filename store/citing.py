@@ -155,15 +155,16 @@ def _first_reading(session: Session, document_id: str, version_sha256: str) -> i
 
 
 def _pages_of(session: Session, indexes: list[int]) -> dict[int, list[CitedCapture]]:
-    """The pages of the fetches logged at ``indexes``, each in part order; a fetch logged before its exchanges
-    were kept has its first page's snapshot, at the fetch's end."""
+    """The pages of the fetches logged at ``indexes``, each in part order (the redirects followed to them are
+    not pages); a fetch logged before its exchanges were kept has its first page's snapshot, at the fetch's end."""
     found: dict[int, list[CitedCapture]] = {}
     for chunk in chunks(indexes):
         rows = session.execute(
             select(LogEntryRow.id, CaptureRecordRow.url, CaptureRecordRow.captured_at,
                    CaptureRecordRow.payload_sha256)
             .join(CaptureRecordRow, CaptureRecordRow.fetch_id == LogEntryRow.fetch_id)
-            .where(LogEntryRow.id.in_(chunk)).order_by(LogEntryRow.id, CaptureRecordRow.part))
+            .where(LogEntryRow.id.in_(chunk), CaptureRecordRow.hop.is_(False))
+            .order_by(LogEntryRow.id, CaptureRecordRow.part))
         for index, url, captured_at, payload in rows:
             found.setdefault(index, []).append(CitedCapture(index, url, captured_at, payload))
         for index in set(chunk) - set(found):

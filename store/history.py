@@ -213,7 +213,8 @@ class History:
                     .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
                     .join(SnapshotRow, (SnapshotRow.document_id == doc.id)
                           & (SnapshotRow.sha256 == CaptureRecordRow.payload_sha256))
-                    .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(RECORDED_OUTCOMES))
+                    .where(FetchRow.document_id == doc.id, FetchRow.outcome.in_(RECORDED_OUTCOMES),
+                           CaptureRecordRow.hop.is_(False))  # a redirect followed to a page is not one
                     .order_by(CaptureRecordRow.fetch_id, CaptureRecordRow.part)):
                 pages.setdefault(fetch_id, []).append(sha)
         sequence = []

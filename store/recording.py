@@ -168,6 +168,7 @@ class Recording:
         exchanges: Sequence[HttpExchange] = (),
     ) -> RecordResult:
         """A 304: the current version is verified again, nothing else changes."""
+        self._put_renderings(exchanges)  # a redirect's body, were one followed to the 304
         with self.db.session() as session:
             doc = document_row(session, document_id)
             version = session.get(VersionRow, doc.current_version_id) if doc.current_version_id else None
@@ -187,6 +188,8 @@ class Recording:
         document lookup and a version lookup per document were most of the
         cost of recording them (decision 0014).
         """
+        for fetch in fetches:
+            self._put_renderings(fetch.exchanges)  # a redirect's body, were one followed to the 304
         with self.db.session() as session:
             docs = document_rows(session, [fetch.document_id for fetch in fetches])
             versions = _current_versions(session, docs.values())
@@ -380,7 +383,8 @@ class Recording:
         return results
 
     def _put_renderings(self, exchanges: Sequence[HttpExchange]) -> None:
-        # Blobs before rows: a browser's payload and rendered DOM are stored before the capture naming them.
+        # Blobs before rows: a browser's payload and rendered DOM, and a redirect's body, are stored before the
+        # capture naming them.
         for exchange in exchanges:
             for data in (exchange.payload, exchange.rendered_dom):
                 if data is not None:

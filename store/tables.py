@@ -328,7 +328,8 @@ class JobLeaseRow(Base):
 
 
 class CaptureRecordRow(Base):
-    """The WARC identity of one HTTP exchange of a fetch; the payload is the snapshot blob."""
+    """The WARC identity of one HTTP exchange of a fetch; the payload is the snapshot blob (a redirect's body, for a
+    ``hop``). ``part`` is the exchange's place in the fetch, its redirects before each page."""
 
     __tablename__ = "capture_records"
 
@@ -350,6 +351,8 @@ class CaptureRecordRow(Base):
     refers_to_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     conversion_record_id: Mapped[str | None] = mapped_column(String(64))
     conversion_sha256: Mapped[str | None] = mapped_column(String(64))
+    # A redirect the fetch followed on its way to a page (a 3xx, or a refresh): archived, never a page of the document.
+    hop: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (UniqueConstraint("fetch_id", "part", name="uq_capture_records_fetch_part"),)
 

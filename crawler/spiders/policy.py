@@ -25,6 +25,7 @@ from crawler.browser import BrowserLockdown
 from crawler.capture import failed_exchange, response_exchange
 from crawler.errors import CrawlStoppedError, kind_of_failure, kind_of_status
 from crawler.items import FailedDocument, FetchedDocument, FetchedPart, NotModifiedDocument
+from crawler.middlewares import HOPS, refused_hop
 from crawler.netguard import NetworkGuard
 
 # Statuses handed to the spider instead of dropped: 304 answers our conditional
@@ -86,7 +87,7 @@ class PolicySpider(scrapy.Spider):
         except ValueError as exc:
             url = target.spec.sources[index].url
             return FailedDocument(target.document_id, started_at, self.clock(), "catalog_error",
-                                  f"cannot request {url[:200]!r}: {exc}", exchanges=_exchanges(parts, None))
+                                  f"cannot request {url[:200]!r}: {exc}", exchanges=_exchanges(parts, (), None))
 
     def _request(self, target: CrawlTarget, index: int, started_at: datetime, parts: list[FetchedPart]):
         spec = target.spec
@@ -111,13 +112,16 @@ class PolicySpider(scrapy.Spider):
 
     def parse_source(self, response: Response, target: CrawlTarget, index: int, started_at: datetime,
                      parts: list[FetchedPart]) -> Iterator[Any]:
+        hops = _hops(response.request)
         if response.status == 304 and _asked_if_changed(response):
             yield NotModifiedDocument(target.document_id, started_at, self.clock(),
-                                      [response_exchange(response, self.clock())])
+                                      [*hops, response_exchange(response, self.clock())])
             return
         refusal = self._refusal(response)
         if refusal:
-            yield FailedDocument(target.document_id, started_at, self.clock(), "redirect_refused", refusal)
+            # The page is not recorded; the redirects that led to it (from the hosts allowed) are.
+            yield FailedDocument(target.document_id, started_at, self.clock(), "redirect_refused", refusal,
+                                 exchanges=_exchanges(parts, hops, None))
             return
         if _viewer_only(response, self._served_bodies):
             # Chromium keeps a PDF's bytes to its viewer: asked again without the browser, through the guard.
@@ -128,7 +132,7 @@ class PolicySpider(scrapy.Spider):
         failure = _failure_of(response)
         if failure is not None:
             yield FailedDocument(target.document_id, started_at, self.clock(), *failure, part,
-                                 _exchanges(parts, part.exchange))
+                                 _exchanges(parts, part.hops, part.exchange))
             return
         parts = [*parts, part]
         if index + 1 < len(target.spec.sources):
@@ -166,9 +170,11 @@ class PolicySpider(scrapy.Spider):
             return  # never sent: the document is not checked, which is not a failure of it
         kwargs = failure.request.cb_kwargs
         kind, detail = kind_of_failure(failure)
+        # The redirects followed, then one refused (or past the most followed), if any: a failure's evidence.
+        hops = (*_hops(failure.request), *filter(None, [refused_hop(failure.value)]))
         yield FailedDocument(kwargs["target"].document_id, kwargs["started_at"], self.clock(), kind,
                              f"{detail} ({failure.request.url})",
-                             exchanges=_exchanges(kwargs["parts"], self._failed_exchange(failure)))
+                             exchanges=_exchanges(kwargs["parts"], hops, self._failed_exchange(failure)))
 
     def _failed_exchange(self, failure: Failure) -> HttpExchange | None:
         """What a failed fetch leaves as evidence: the response it got, or the request that got none."""
@@ -208,7 +214,8 @@ class PolicySpider(scrapy.Spider):
             size=len(body),
         )
         return FetchedPart(snapshot, body, target.spec.sources[index],
-                           response_exchange(response, snapshot.fetched_at, original_body=served))
+                           response_exchange(response, snapshot.fetched_at, original_body=served),
+                           _hops(response.request))
 
 
 # The media types of a page: a browser shows it as itself (its DOM is the page).
@@ -306,10 +313,17 @@ def _looks_html(response: Response) -> bool:
     return kind in _PAGE_TYPES or (not kind and b"<html" in response.body[:1024].lower())
 
 
-def _exchanges(parts: list[FetchedPart], last: HttpExchange | None) -> list[HttpExchange]:
-    """The exchanges of a document's fetch: those of the parts fetched so far, then the last one."""
-    earlier = [p.exchange for p in parts if p.exchange is not None]
-    return [*earlier, last] if last is not None else earlier
+def _exchanges(parts: list[FetchedPart], hops: tuple[HttpExchange, ...], last: HttpExchange | None
+               ) -> list[HttpExchange]:
+    """The exchanges of a document's fetch: those of the parts fetched so far, then the redirects of the last
+    request, then its own."""
+    earlier = [exchange for p in parts for exchange in p.exchanges]
+    return [*earlier, *hops, last] if last is not None else [*earlier, *hops]
+
+
+def _hops(request: scrapy.Request | None) -> tuple[HttpExchange, ...]:
+    """The redirects followed on the way to ``request`` (``crawler.middlewares``), in order."""
+    return tuple(request.meta.get(HOPS, ())) if request is not None else ()
 
 
 # Control characters no ETag, date or media type may hold (RFC 9110 allows a tab, and bytes past 0x7F, in some).

@@ -3,6 +3,7 @@ and the replayed policy opened in headless Chromium."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
@@ -10,7 +11,9 @@ import subprocess
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -18,6 +21,7 @@ from click.testing import CliRunner
 from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite, Page
 from tests.clausewatch.home_support import two_page_home
+from tests.clausewatch.test_evidence_cli import run_outside, snippet_of, unzip
 
 REPO = Path(__file__).resolve().parents[2]
 PYWB_BIN = Path(os.environ.get("CLAUSEWATCH_PYWB_BIN", REPO / ".venv-pywb" / "bin"))
@@ -172,11 +176,17 @@ def _free_port() -> int:
 @pytest.fixture
 def pywb(crawled, tmp_path) -> Iterator[str]:
     """pywb's `wayback` on a free loopback port, serving the exported WACZ as collection `evidence`."""
-    if not (PYWB_BIN / "wayback").exists():
-        pytest.fail(f"pywb is not installed at {PYWB_BIN}: run `make replay` (or set CLAUSEWATCH_PYWB_BIN)")
     wacz = tmp_path / "all.wacz"
     invoke(*crawled["base"], "export", "--wacz", str(wacz))
-    folder = tmp_path / "pywb"
+    with wayback(wacz, tmp_path / "pywb") as collection:
+        yield collection
+
+
+@contextmanager
+def wayback(wacz: Path, folder: Path) -> Iterator[str]:
+    """pywb's `wayback` on a free loopback port, serving ``wacz`` as collection `evidence`, run in ``folder``."""
+    if not (PYWB_BIN / "wayback").exists():
+        pytest.fail(f"pywb is not installed at {PYWB_BIN}: run `make replay` (or set CLAUSEWATCH_PYWB_BIN)")
     folder.mkdir()
     for args in (["init", "evidence"], ["add", "--unpack-wacz", "evidence", str(wacz)]):
         subprocess.run([PYWB_BIN / "wb-manager", *args], cwd=folder, check=True, capture_output=True, timeout=120)
@@ -221,3 +231,71 @@ def test_the_exported_wacz_replays_in_pywb_and_chromium_shows_the_policy(crawled
             playwright.expect(replayed).to_contain_text("governed by the laws of Delaware", timeout=30_000)
         finally:
             browser.close()
+
+
+def test_a_moved_policy_is_exported_with_its_redirect_and_replays_as_one(tmp_path):
+    # Only the page was archived (decision 0013, seventh pass, known and left until 2026-12-03): a third party
+    # reading the export, or replaying it, could not see that the catalog URL answered 301, nor where it pointed.
+    moved = b"<html><body><p>Moved to <a href='/terms'>/terms</a>.</p></body></html>"
+    with LocalSite({"/old": Page(moved, status=301, headers={"Location": "/terms"}),
+                    "/terms": Page(POLICY.format("Ireland").encode())}) as site:
+        catalog = tmp_path / "catalog"
+        catalog.mkdir()
+        (catalog / "acme.yaml").write_text(
+            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/old')}\n")
+        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
+        invoke(*base, "init")
+        assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
+        old, terms = site.url("/old"), site.url("/terms")
+    wacz = tmp_path / "moved.wacz"
+    assert invoke(*base, "export", "--wacz", str(wacz)).exit_code == 0
+    with zipfile.ZipFile(wacz) as archive:
+        from warcio.archiveiterator import ArchiveIterator
+
+        responses = [(record.rec_headers.get_header("WARC-Target-URI"), record.http_headers.get_statuscode(),
+                      record.http_headers.get_header("Location"), record.content_stream().read())
+                     for record in ArchiveIterator(archive.open("archive/data.warc.gz"))
+                     if record.rec_type == "response"]
+        index = [json.loads(line.split(" ", 2)[2]) for line in archive.read("indexes/index.cdx").decode().splitlines()]
+        pages = [json.loads(line) for line in archive.read("pages/pages.jsonl").decode().splitlines()][1:]
+    assert [(url, status, location) for url, status, location, _body in responses] == [
+        (old, "301", "/terms"), (terms, "200", None)]
+    assert responses[0][3] == moved
+    assert [(entry["url"], entry["status"]) for entry in index if entry.get("mime") != "warc/revisit"
+            and "status" in entry] == [(old, "301"), (terms, "200")]
+    assert [page["url"] for page in pages] == [terms]  # the policy opens at its page, not at the redirect
+    assert invoke(*base, "verify").exit_code == 0
+    citation = invoke(*base, "show", "CW-D-00001", "--cite").output
+    assert f"Captured from: {terms}\n" in citation
+    # The evidence bundle holds the redirect too, and both verify-evidence and VERIFY.md's own script accept it.
+    bundle = tmp_path / "moved.zip"
+    assert invoke(*base, "evidence", "CW-D-00001", "--out", str(bundle)).exit_code == 0
+    assert invoke("verify-evidence", str(bundle)).exit_code == 0
+    folder = unzip(bundle, tmp_path / "bundle")
+    outside = run_outside(snippet_of(folder), folder)
+    assert outside.returncode == 0 and f" from {terms}: log entry 0 " in outside.stdout, outside.stderr
+    with (folder / "capture.warc.gz").open("rb") as warc:
+        from warcio.archiveiterator import ArchiveIterator
+
+        assert [record.rec_headers.get_header("WARC-Target-URI") for record in ArchiveIterator(warc)
+                if record.rec_type == "response"] == [old, terms]
+
+    with wayback(wacz, tmp_path / "pywb") as collection:
+        # The catalog URL replays as it answered: a 301, its Location rewritten to the policy's page in the archive,
+        # which replays as the page.
+        status, location, _ = _get(f"{collection}/2030mp_/{old}")
+        assert status == 301 and location is not None and location.endswith(f"mp_/{terms}"), (status, location)
+        status, _, body = _get(urljoin(collection, location))
+    assert status == 200 and b"governed by the laws of Ireland" in body
+
+
+def _get(url: str) -> tuple[int, str | None, bytes]:
+    """One GET, its redirect not followed: the status, Location and body."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        answer = connection.getresponse()
+        return answer.status, answer.getheader("Location"), answer.read()
+    finally:
+        connection.close()
