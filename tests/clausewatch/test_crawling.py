@@ -280,6 +280,46 @@ def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
     assert "Traceback" not in err
 
 
+# `clausewatch crawl` with a real SIGINT delivered while the main thread holds crochet's registry lock: the crawl's
+# first call into the reactor registers its result under that lock (a threading.Lock, not reentrant), and the signal
+# handler runs in that same thread.
+CTRL_C_WHILE_CROCHET_REGISTERS = """
+import os, signal, sys, weakref
+from crochet import _eventloop
+from clausewatch.cli import main
+
+class SignalledOnFirstAdd(weakref.WeakSet):
+    signalled = False
+
+    def add(self, item):
+        if not SignalledOnFirstAdd.signalled:
+            SignalledOnFirstAdd.signalled = True
+            os.kill(os.getpid(), signal.SIGINT)  # its handler runs here, the registry's lock held
+        super().add(item)
+
+made = _eventloop.ResultRegistry.__init__
+def signalling(self):
+    made(self)
+    self._results = SignalledOnFirstAdd()
+_eventloop.ResultRegistry.__init__ = signalling
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_main_thread_holds_a_lock_the_stop_needs_stops_the_crawl(project):
+    # The handler asked the reactor to stop and waited for it, in the main thread, wherever the signal found it: one
+    # landing while crochet registered the crawl's call into the reactor took the registry's lock a second time, and
+    # the crawl hung for good, Ctrl-C after Ctrl-C (the scheduler's deadlock of 2026-12-03, in the crawl's handler).
+    _site, _catalog, base = project
+    crawling = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_CROCHET_REGISTERS, *base, "crawl", "--delay", "0"],
+                              capture_output=True, text=True, timeout=120)
+    assert crawling.returncode == 130, crawling.stderr
+    assert "Traceback" not in crawling.stderr
+    assert "received SIGINT: finishing the fetches in flight, then stopping" in crawling.stderr
+    assert "interrupted by SIGINT: " in crawling.stderr.strip().splitlines()[-1]
+    assert crawling.stdout.strip().splitlines()[-1].startswith("run ")  # what was recorded, then the counts
+
+
 def test_a_crawl_lock_left_by_a_killed_process_is_taken_over_at_once(project, caplog):
     from datetime import UTC, datetime, timedelta
 
