@@ -286,6 +286,10 @@ class StopRequest:
             self.signal_name = signal_name
             self._asked.put(signal_name)
             return
+        if _ending_on_a_signal():
+            # A third signal, while the second's error makes its way out: raised again, it cut a cleanup short (the
+            # store's connection being closed, which SQLAlchemy logged with a traceback).
+            return
         # Raised wherever the main thread is: an object it was building (crochet's EventualResult) is left half made,
         # and its destructor's AttributeError came after the error line, as the process's last words.
         sys.unraisablehook = _said_nothing
@@ -326,6 +330,19 @@ class StopRequest:
             finally:
                 for signum, handler in previous.items():
                     signal.signal(signum, handler)
+
+
+def _ending_on_a_signal() -> bool:
+    """Whether the code a signal handler interrupted is handling an :class:`InterruptedRunError`, or an error raised
+    while one was handled: the process is ending on a signal already."""
+    error = sys.exc_info()[1]
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, InterruptedRunError):
+            return True
+        seen.add(id(error))
+        error = error.__context__
+    return False
 
 
 # How long the end of a crawl waits for the stopper thread still telling the (idle) reactor to stop.
