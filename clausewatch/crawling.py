@@ -14,6 +14,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from analysis.domain import Document, StoredVersion, VersionAnalysis
@@ -264,21 +265,46 @@ class StopRequest:
 
     A second signal stops at once (every write is a transaction, so nothing is
     half-written either way).
+
+    The handler runs in the main thread wherever the signal finds it, so it only
+    notes the signal and puts it on a ``SimpleQueue`` (whose ``put`` is
+    reentrant); a thread of its own logs it and asks the reactor to stop. The
+    handler once did both itself: a Ctrl-C landing while the main thread held a
+    lock that asking needs (crochet's registry, as the crawl's first call into
+    the reactor was registered) took it a second time, and the crawl hung for
+    good, as the scheduler's did (2026-12-03).
     """
 
     def __init__(self, runner: CrawlRunner):
         self.runner = runner
         self.signal_name: str | None = None
+        self._asked: SimpleQueue[str | None] = SimpleQueue()
 
     def _handle(self, signum: int, _frame: Any) -> None:
-        if self.signal_name is not None:
-            # Raised wherever the main thread is: an object it was building (crochet's EventualResult) is left half
-            # made, and its destructor's AttributeError came after the error line, as the process's last words.
-            sys.unraisablehook = _said_nothing
-            raise InterruptedRunError(signal.Signals(signum).name)
-        self.signal_name = signal.Signals(signum).name
-        log.warning("received %s: finishing the fetches in flight, then stopping", self.signal_name)
-        self.runner.stop()
+        signal_name = signal.Signals(signum).name
+        if self.signal_name is None:
+            self.signal_name = signal_name
+            self._asked.put(signal_name)
+            return
+        if _ending_on_a_signal():
+            # A third signal, while the second's error makes its way out: raised again, it cut a cleanup short (the
+            # store's connection being closed, which SQLAlchemy logged with a traceback).
+            return
+        # Raised wherever the main thread is: an object it was building (crochet's EventualResult) is left half made,
+        # and its destructor's AttributeError came after the error line, as the process's last words.
+        sys.unraisablehook = _said_nothing
+        raise InterruptedRunError(signal_name)
+
+    def _stop_when_asked(self) -> None:
+        signal_name = self._asked.get()
+        if signal_name is None:
+            return  # the crawl ended unasked
+        log.warning("received %s: finishing the fetches in flight, then stopping", signal_name)
+        try:
+            self.runner.stop()
+        except Exception as exc:  # noqa: BLE001 - a reactor too busy to take it within a minute
+            log.warning("the crawl could not be told to stop (%s): a second %s ends it at once",
+                        type(exc).__name__, signal_name)
 
     @contextmanager
     def while_waiting(self) -> Iterator[None]:
@@ -289,12 +315,38 @@ class StopRequest:
 
     @contextmanager
     def installed(self) -> Iterator[StopRequest]:
+        stopper = threading.Thread(target=self._stop_when_asked, name="clausewatch-crawl-stop", daemon=True)
+        stopper.start()  # here, not in the handler: starting a thread takes locks of threading's own
         previous = {signum: signal.signal(signum, self._handle) for signum in (signal.SIGINT, signal.SIGTERM)}
+        finished = False
         try:
             yield self
+            finished = True
         finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
+            try:
+                self._asked.put(None)  # not asked: the stopper ends; asked: the request is ahead of this
+                if finished:  # not cut short (a second signal, an error): its word comes before the crawl's summary
+                    stopper.join(_STOPPER_JOIN_SECONDS)
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
+
+
+def _ending_on_a_signal() -> bool:
+    """Whether the code a signal handler interrupted is handling an :class:`InterruptedRunError`, or an error raised
+    while one was handled: the process is ending on a signal already."""
+    error = sys.exc_info()[1]
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, InterruptedRunError):
+            return True
+        seen.add(id(error))
+        error = error.__context__
+    return False
+
+
+# How long the end of a crawl waits for the stopper thread still telling the (idle) reactor to stop.
+_STOPPER_JOIN_SECONDS = 60.0
 
 
 def crawl_catalog(

@@ -19,7 +19,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import weakref
 from collections.abc import Awaitable
 from typing import Any
@@ -96,6 +98,14 @@ class DeadlineDownloadHandler(ScrapyPlaywrightDownloadHandler):
         await _finished_within(self._browser_gone.wait(), self.close_timeout)
         return done
 
+    async def _close(self) -> None:
+        try:
+            await super()._close()
+        finally:  # closing the browser failed, and its provider was not closed: its folders go all the same
+            provider = getattr(self, "browser_provider", None)
+            if isinstance(provider, KillableChromiumProvider):
+                provider.remove_temp_folders()
+
     async def _browser_disconnected_callback(self) -> None:
         await super()._browser_disconnected_callback()
         self._browser_gone.set()
@@ -103,14 +113,29 @@ class DeadlineDownloadHandler(ScrapyPlaywrightDownloadHandler):
 
 class KillableChromiumProvider(PlaywrightBrowserProvider):
     """scrapy-playwright's own browser launch, which also asks each browser its process id while it answers: a
-    browser that no longer does, not even to close, can only be killed."""
+    browser that no longer does, not even to close, can only be killed.
+
+    Each browser it launches has a temporary folder of its own (``TMPDIR``),
+    which the crawl makes and removes: Chromium keeps its singleton folder there
+    (``org.chromium.Chromium.*``, its socket), which it removes at exit and a
+    killed one cannot. Killing a browser removes its folder, so exactly what it
+    left and never another program's folder in ``/tmp``; the crawl's end removes
+    the others.
+    """
 
     def __init__(self, config: Any) -> None:
         super().__init__(config)
         self.process_ids: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+        self.temp_folders: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+        self._made: list[str] = []
 
     async def launch_browser(self) -> Any:
-        browser = await super().launch_browser()
+        folder = self._folder_for_a_browser()
+        if folder is None:
+            browser = await super().launch_browser()
+        else:
+            browser = await self._launch_with_temp_folder(folder)
+            self.temp_folders[browser] = folder
         try:
             process_id = await _browser_process_id(browser)
         except Exception as exc:  # noqa: BLE001 - the browser works without it; only a hung one cannot be killed
@@ -120,9 +145,37 @@ class KillableChromiumProvider(PlaywrightBrowserProvider):
             self.process_ids[browser] = process_id
         return browser
 
+    def _folder_for_a_browser(self) -> str | None:
+        """A new temporary folder for a browser launched here (not one connected to), or None: none could be made
+        short enough for Chromium's socket path (107 bytes), and the browser shares the system's."""
+        if self.browser_type is None or self.config.cdp_url or self.config.connect_url:
+            return None
+        try:
+            folder = tempfile.mkdtemp(prefix="cw-chromium-")
+        except OSError as exc:
+            log.warning("no temporary folder for the browser (%s): one it is killed in will leave its files", exc)
+            return None
+        if len(os.fsencode(os.path.join(folder, _CHROMIUM_SOCKET))) > _SOCKET_PATH_MAX:
+            os.rmdir(folder)
+            log.info("the temporary folder %s is too long a path for Chromium's socket: the browser uses the "
+                     "system's", os.path.dirname(folder))
+            return None
+        self._made.append(folder)
+        return folder
+
+    async def _launch_with_temp_folder(self, folder: str) -> Any:
+        """scrapy-playwright's local launch, with ``TMPDIR`` set to ``folder`` for the browser."""
+        options = dict(self.config.launch_options)
+        options["env"] = {**(options.get("env") or os.environ), "TMPDIR": folder}
+        log.info("Launching browser %s", self.browser_type.name)
+        browser = await self.browser_type.launch(**options)
+        log.info("Browser %s launched", self.browser_type.name)
+        return browser
+
     def kill(self, browser: Any) -> bool:
         """Kill the browser and its renderers (Playwright starts each browser as the leader of its own process
-        group), or only the browser if it leads none; False if its process is not known."""
+        group), or only the browser if it leads none, and remove its temporary folder; False if its process is not
+        known."""
         process_id = self.process_ids.pop(browser, None)
         if process_id is None:
             return False
@@ -131,7 +184,33 @@ class KillableChromiumProvider(PlaywrightBrowserProvider):
                 os.killpg(process_id, signal.SIGKILL)
             else:
                 os.kill(process_id, signal.SIGKILL)
+        folder = self.temp_folders.pop(browser, None)
+        if folder is not None:  # killed: none of its processes writes there again
+            self._remove(folder)
         return True
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self.remove_temp_folders()
+
+    def remove_temp_folders(self) -> None:
+        """Remove the temporary folders of the browsers launched here, once they are closed (those a browser
+        that closed has emptied, and those of one that crashed)."""
+        for folder in list(self._made):
+            self._remove(folder)
+
+    def _remove(self, folder: str) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(ValueError):
+            self._made.remove(folder)
+
+
+# Chromium's singleton socket, in its folder in TMPDIR; the longest path a Unix socket may have (Linux's sun_path,
+# less its final NUL). Past it Chromium does not start at all ("Socket path too long").
+_CHROMIUM_SOCKET = "org.chromium.Chromium.XXXXXX/SingletonSocket"
+_SOCKET_PATH_MAX = 107
 
 
 async def _browser_process_id(browser: Any) -> int | None:

@@ -280,6 +280,120 @@ def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
     assert "Traceback" not in err
 
 
+# `clausewatch crawl` with a real SIGINT delivered while the main thread holds crochet's registry lock: the crawl's
+# first call into the reactor registers its result under that lock (a threading.Lock, not reentrant), and the signal
+# handler runs in that same thread.
+CTRL_C_WHILE_CROCHET_REGISTERS = """
+import os, signal, sys, weakref
+from crochet import _eventloop
+from clausewatch.cli import main
+
+class SignalledOnFirstAdd(weakref.WeakSet):
+    signalled = False
+
+    def add(self, item):
+        if not SignalledOnFirstAdd.signalled:
+            SignalledOnFirstAdd.signalled = True
+            os.kill(os.getpid(), signal.SIGINT)  # its handler runs here, the registry's lock held
+        super().add(item)
+
+made = _eventloop.ResultRegistry.__init__
+def signalling(self):
+    made(self)
+    self._results = SignalledOnFirstAdd()
+_eventloop.ResultRegistry.__init__ = signalling
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_main_thread_holds_a_lock_the_stop_needs_stops_the_crawl(project):
+    # The handler asked the reactor to stop and waited for it, in the main thread, wherever the signal found it: one
+    # landing while crochet registered the crawl's call into the reactor took the registry's lock a second time, and
+    # the crawl hung for good, Ctrl-C after Ctrl-C (the scheduler's deadlock of 2026-12-03, in the crawl's handler).
+    _site, _catalog, base = project
+    crawling = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_CROCHET_REGISTERS, *base, "crawl", "--delay", "0"],
+                              capture_output=True, text=True, timeout=120)
+    assert crawling.returncode == 130, crawling.stderr
+    assert "Traceback" not in crawling.stderr
+    assert "received SIGINT: finishing the fetches in flight, then stopping" in crawling.stderr
+    assert "interrupted by SIGINT: " in crawling.stderr.strip().splitlines()[-1]
+    assert crawling.stdout.strip().splitlines()[-1].startswith("run ")  # what was recorded, then the counts
+
+
+# `clausewatch crawl` sending itself a third SIGINT as the store's connection is closed (each time the store is
+# closed, which a crawl stopped by a second signal does on its way out).
+THIRD_CTRL_C_AS_THE_STORE_CLOSES = """
+import os, signal, sys
+from sqlalchemy.engine import default
+import store.database
+from clausewatch.cli import main
+
+closing = []
+close = store.database.Database.close
+def closed(self):
+    closing.append(True)
+    close(self)
+store.database.Database.close = closed
+do_close = default.DefaultDialect.do_close
+def signalled(self, connection):
+    if closing:
+        os.kill(os.getpid(), signal.SIGINT)  # its handler runs here, inside SQLAlchemy's closing of the connection
+    do_close(self, connection)
+default.DefaultDialect.do_close = signalled
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_third_ctrl_c_while_the_second_ends_the_crawl_is_no_traceback(project):
+    # The third signal raised the interruption again wherever the main thread was on its way out: inside
+    # SQLAlchemy's closing of a connection, which logged it with two tracebacks before the error line.
+    site, _catalog, base = project
+    site.set("/zeta", Page(policy("Zeta"), hang=True))  # never answered while the crawl runs
+    crawling = subprocess.Popen([sys.executable, "-c", THIRD_CTRL_C_AS_THE_STORE_CLOSES, *base, "crawl",
+                                 "--delay", "0", "--concurrency", "4"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert site.wait_for_request("/zeta"), "the crawl never reached /zeta"
+        stop_and_wait_for_the_word(crawling, signal.SIGINT)
+        crawling.send_signal(signal.SIGINT)
+        _out, err = crawling.communicate(timeout=120)
+    finally:
+        crawling.kill()
+        site.release()
+    assert crawling.returncode == 130, err
+    assert "Traceback" not in err and "Exception closing connection" not in err
+    assert err.strip().splitlines()[-1].startswith("Error: interrupted by SIGINT")
+
+
+def test_signals_after_the_second_are_ignored_only_while_its_error_makes_its_way_out(restore_signals):
+    from clausewatch.crawling import StopRequest
+    from clausewatch.errors import InterruptedRunError
+
+    class Runner:
+        stopped = threading.Event()
+
+        def stop(self):
+            self.stopped.set()
+
+    stop = StopRequest(Runner())
+    with stop.installed():
+        signal.raise_signal(signal.SIGTERM)  # the first: the crawl is asked to stop, nothing raised here
+        assert Runner.stopped.wait(30) and stop.signal_name == "SIGTERM"
+        try:
+            signal.raise_signal(signal.SIGINT)  # the second: at once
+        except InterruptedRunError as second:
+            assert second.signal_name == "SIGINT"
+            signal.raise_signal(signal.SIGINT)  # a third, while the second's error is handled: nothing
+            try:
+                raise ValueError("a cleanup failing")
+            except ValueError:
+                signal.raise_signal(signal.SIGINT)  # still on the way out
+        else:
+            pytest.fail("the second signal raised nothing")
+        with pytest.raises(InterruptedRunError):  # the second's error was lost (in a destructor): raised again
+            signal.raise_signal(signal.SIGINT)
+
+
 def test_a_crawl_lock_left_by_a_killed_process_is_taken_over_at_once(project, caplog):
     from datetime import UTC, datetime, timedelta
 

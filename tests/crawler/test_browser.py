@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -188,6 +191,36 @@ def test_a_page_that_hangs_the_whole_browser_has_it_killed_and_the_next_page_get
     assert_the_others_archived(results, store)
     fetched = [path for path, _headers in site.requests]
     assert fetched.index("/stuck") < fetched.index("/app")
+
+
+@pytest.fixture
+def private_temp(monkeypatch) -> Iterator[Path]:
+    """A temporary folder of the test's own for the crawl, Playwright's driver and the browsers it launches: those
+    of other processes on the machine leave theirs in /tmp. Short, as Chromium's socket path must be (not under
+    tmp_path)."""
+    temp = Path(tempfile.mkdtemp(prefix="cw-test-"))
+    monkeypatch.setenv("TMPDIR", str(temp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # this process read it once: read again
+    try:
+        yield temp
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_a_killed_browser_leaves_no_folder_behind_and_another_chromiums_is_untouched(store, site, run_crawl,
+                                                                                    options, private_temp):
+    # Chromium removes its singleton folder (org.chromium.Chromium.*, its socket) from the temporary folder at exit;
+    # one killed at a page's deadline could not, and a 4 KB folder was left in /tmp per kill (decision 0013).
+    another = private_temp / "org.chromium.Chromium.aNoThEr"  # a running Chromium's, not the crawl's
+    another.mkdir()
+    (another / "SingletonSocket").write_bytes(b"")
+    platforms = stuck_app_and_plain(site, TITLE_FLOOD)
+    report = run_crawl(store, platforms, dataclasses.replace(options, timeout=3, retries=0, concurrency=1, delay=0.05))
+    results = results_by_path(report, store)
+    assert "the browser was killed and restarted" in results["/stuck"].detail, results["/stuck"]
+    assert_the_others_archived(results, store)
+    assert sorted(path.relative_to(private_temp).as_posix() for path in private_temp.rglob("*")) == [
+        "org.chromium.Chromium.aNoThEr", "org.chromium.Chromium.aNoThEr/SingletonSocket"]
 
 
 # --- The guarded proxy: the address Chromium connects to is the one the guard judged ----------------

@@ -418,6 +418,49 @@ def test_sigterm_finishes_the_document_in_flight_then_exits(tmp_path, environmen
     assert queue.counts() == QueueCounts(pending=0, leased=0, dead=0)
 
 
+# `clausewatch crawl-worker` with a real SIGTERM delivered while the main thread holds crochet's registry lock (a
+# threading.Lock, not reentrant): the worker's call into the reactor registers its result under it, and the signal
+# handler runs in that same thread.
+SIGTERM_WHILE_CROCHET_REGISTERS = """
+import os, signal, sys, weakref
+from crochet import _eventloop
+from clausewatch.cli import main
+
+class SignalledOnFirstAdd(weakref.WeakSet):
+    signalled = False
+
+    def add(self, item):
+        if not SignalledOnFirstAdd.signalled:
+            SignalledOnFirstAdd.signalled = True
+            os.kill(os.getpid(), signal.SIGTERM)  # its handler runs here, the registry's lock held
+        super().add(item)
+
+made = _eventloop.ResultRegistry.__init__
+def signalling(self):
+    made(self)
+    self._results = SignalledOnFirstAdd()
+_eventloop.ResultRegistry.__init__ = signalling
+main()
+"""
+
+
+def test_sigterm_while_the_main_thread_holds_a_lock_the_stop_needs_stops_the_worker(tmp_path, environment, queue):
+    # The handler asked the reactor to stop and waited for it, in the main thread: a SIGTERM landing while crochet
+    # registered the worker's call into the reactor took the registry's lock a second time, and the worker hung for
+    # good (as `crawl`'s handler did).
+    with LocalSite() as site:
+        write_catalog(tmp_path / "catalog", site, 1)
+        enqueue(environment)
+        worker = subprocess.run([sys.executable, "-c", SIGTERM_WHILE_CROCHET_REGISTERS, "crawl-worker", "--delay",
+                                 "0", "--idle-exit", "120"], env={**os.environ, **environment}, capture_output=True,
+                                text=True, timeout=120)
+    assert worker.returncode == 0, worker.stderr
+    assert "Traceback" not in worker.stderr
+    assert worker.stdout.strip().splitlines()[-1].startswith("worker ")
+    counts = queue.counts()
+    assert (counts.leased, counts.dead) == (0, 0)  # the document checked, or given back: not held
+
+
 def test_enqueue_queues_only_the_selected_documents(tmp_path, environment, queue):
     with LocalSite() as site:
         write_catalog(tmp_path / "catalog", site, 3)
