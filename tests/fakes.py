@@ -74,3 +74,30 @@ def whole_alternation(phrases) -> re.Pattern[str] | None:
         return None
     spaced = (p.replace(" ", r"\s+") for p in phrases.patterns)
     return compile_looking_ahead("|".join(f"(?:{p})" for p in spaced), re.IGNORECASE)
+
+
+def signalled_while_crochet_registers(signal_name: str) -> str:
+    """A script running ``clausewatch`` (its arguments are the script's) that sends itself ``signal_name`` while its
+    main thread holds crochet's registry lock (a threading.Lock, not reentrant): the first call into the reactor
+    registers its result under that lock, and the signal's handler runs in that same thread."""
+    return f"""
+import os, signal, sys, weakref
+from crochet import _eventloop
+from clausewatch.cli import main
+
+class SignalledOnFirstAdd(weakref.WeakSet):
+    signalled = False
+
+    def add(self, item):
+        if not SignalledOnFirstAdd.signalled:
+            SignalledOnFirstAdd.signalled = True
+            os.kill(os.getpid(), signal.{signal_name})  # its handler runs here, the registry's lock held
+        super().add(item)
+
+made = _eventloop.ResultRegistry.__init__
+def signalling(self):
+    made(self)
+    self._results = SignalledOnFirstAdd()
+_eventloop.ResultRegistry.__init__ = signalling
+sys.exit(main(sys.argv[1:]))
+"""

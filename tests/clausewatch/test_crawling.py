@@ -26,6 +26,7 @@ from clausewatch.parallel import ParallelAnalyzer
 from clausewatch.settings import load_settings
 from crawler.crawl import CrawlOptions, crawl
 from store.repository import Store
+from tests.fakes import signalled_while_crochet_registers
 
 CLAUSEWATCH = str(Path(sys.executable).parent / "clausewatch")
 REPO = Path(__file__).resolve().parents[2]
@@ -260,12 +261,12 @@ def test_one_crawl_per_store_and_ctrl_c_stops_cleanly(project, tmp_path):
     assert again.exit_code == 0 and "2 not_modified" in again.stdout
 
 
-def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
-    """The first Ctrl-C waits for the fetches in flight; the second must end the process. It printed its error and
-    then waited for ever, at the interpreter's exit, for the recording threads of a crawl never closed."""
+def interrupted_twice(project, program: list[str]) -> tuple[subprocess.Popen, str]:
+    """``program`` (the command line before clausewatch's arguments) crawling the project, a page of it never
+    answered, sent SIGINT until it says it stops, then SIGINT again; the ended process and its standard error."""
     site, _catalog, base = project
     site.set("/zeta", Page(policy("Zeta"), hang=True))  # never answered while the crawl runs
-    crawling = subprocess.Popen([CLAUSEWATCH, *base, "crawl", "--delay", "0", "--concurrency", "4"],
+    crawling = subprocess.Popen([*program, *base, "crawl", "--delay", "0", "--concurrency", "4"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert site.wait_for_request("/zeta"), "the crawl never reached /zeta"
@@ -275,6 +276,13 @@ def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
     finally:
         crawling.kill()
         site.release()
+    return crawling, err
+
+
+def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
+    """The first Ctrl-C waits for the fetches in flight; the second must end the process. It printed its error and
+    then waited for ever, at the interpreter's exit, for the recording threads of a crawl never closed."""
+    crawling, err = interrupted_twice(project, [CLAUSEWATCH])
     assert crawling.returncode == 130, err
     assert err.strip().splitlines()[-1].startswith("Error: interrupted by SIGINT")
     assert "Traceback" not in err
@@ -283,27 +291,7 @@ def test_a_second_ctrl_c_ends_the_crawl_at_once(project):
 # `clausewatch crawl` with a real SIGINT delivered while the main thread holds crochet's registry lock: the crawl's
 # first call into the reactor registers its result under that lock (a threading.Lock, not reentrant), and the signal
 # handler runs in that same thread.
-CTRL_C_WHILE_CROCHET_REGISTERS = """
-import os, signal, sys, weakref
-from crochet import _eventloop
-from clausewatch.cli import main
-
-class SignalledOnFirstAdd(weakref.WeakSet):
-    signalled = False
-
-    def add(self, item):
-        if not SignalledOnFirstAdd.signalled:
-            SignalledOnFirstAdd.signalled = True
-            os.kill(os.getpid(), signal.SIGINT)  # its handler runs here, the registry's lock held
-        super().add(item)
-
-made = _eventloop.ResultRegistry.__init__
-def signalling(self):
-    made(self)
-    self._results = SignalledOnFirstAdd()
-_eventloop.ResultRegistry.__init__ = signalling
-sys.exit(main(sys.argv[1:]))
-"""
+CTRL_C_WHILE_CROCHET_REGISTERS = signalled_while_crochet_registers("SIGINT")
 
 
 def test_ctrl_c_while_the_main_thread_holds_a_lock_the_stop_needs_stops_the_crawl(project):
@@ -347,19 +335,7 @@ sys.exit(main(sys.argv[1:]))
 def test_a_third_ctrl_c_while_the_second_ends_the_crawl_is_no_traceback(project):
     # The third signal raised the interruption again wherever the main thread was on its way out: inside
     # SQLAlchemy's closing of a connection, which logged it with two tracebacks before the error line.
-    site, _catalog, base = project
-    site.set("/zeta", Page(policy("Zeta"), hang=True))  # never answered while the crawl runs
-    crawling = subprocess.Popen([sys.executable, "-c", THIRD_CTRL_C_AS_THE_STORE_CLOSES, *base, "crawl",
-                                 "--delay", "0", "--concurrency", "4"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert site.wait_for_request("/zeta"), "the crawl never reached /zeta"
-        stop_and_wait_for_the_word(crawling, signal.SIGINT)
-        crawling.send_signal(signal.SIGINT)
-        _out, err = crawling.communicate(timeout=120)
-    finally:
-        crawling.kill()
-        site.release()
+    crawling, err = interrupted_twice(project, [sys.executable, "-c", THIRD_CTRL_C_AS_THE_STORE_CLOSES])
     assert crawling.returncode == 130, err
     assert "Traceback" not in err and "Exception closing connection" not in err
     assert err.strip().splitlines()[-1].startswith("Error: interrupted by SIGINT")

@@ -29,6 +29,7 @@ from crawler.distributed import WorkerOptions, work_queue
 from crawler.pacing import DomainPacer
 from crawler.queue import Claim, DocumentQueue, QueueCounts, QueueError, queue_name_for
 from store.repository import Store
+from tests.fakes import signalled_while_crochet_registers
 
 pytestmark = pytest.mark.redis
 
@@ -421,27 +422,7 @@ def test_sigterm_finishes_the_document_in_flight_then_exits(tmp_path, environmen
 # `clausewatch crawl-worker` with a real SIGTERM delivered while the main thread holds crochet's registry lock (a
 # threading.Lock, not reentrant): the worker's call into the reactor registers its result under it, and the signal
 # handler runs in that same thread.
-SIGTERM_WHILE_CROCHET_REGISTERS = """
-import os, signal, sys, weakref
-from crochet import _eventloop
-from clausewatch.cli import main
-
-class SignalledOnFirstAdd(weakref.WeakSet):
-    signalled = False
-
-    def add(self, item):
-        if not SignalledOnFirstAdd.signalled:
-            SignalledOnFirstAdd.signalled = True
-            os.kill(os.getpid(), signal.SIGTERM)  # its handler runs here, the registry's lock held
-        super().add(item)
-
-made = _eventloop.ResultRegistry.__init__
-def signalling(self):
-    made(self)
-    self._results = SignalledOnFirstAdd()
-_eventloop.ResultRegistry.__init__ = signalling
-main()
-"""
+SIGTERM_WHILE_CROCHET_REGISTERS = signalled_while_crochet_registers("SIGTERM")
 
 
 def test_sigterm_while_the_main_thread_holds_a_lock_the_stop_needs_stops_the_worker(tmp_path, environment, queue):
