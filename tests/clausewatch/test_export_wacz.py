@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite, Page
-from tests.clausewatch.home_support import two_page_home
+from tests.clausewatch.home_support import acme_home, two_page_home
 from tests.clausewatch.test_evidence_cli import run_outside, snippet_of, unzip
 
 REPO = Path(__file__).resolve().parents[2]
@@ -239,12 +239,7 @@ def test_a_moved_policy_is_exported_with_its_redirect_and_replays_as_one(tmp_pat
     moved = b"<html><body><p>Moved to <a href='/terms'>/terms</a>.</p></body></html>"
     with LocalSite({"/old": Page(moved, status=301, headers={"Location": "/terms"}),
                     "/terms": Page(POLICY.format("Ireland").encode())}) as site:
-        catalog = tmp_path / "catalog"
-        catalog.mkdir()
-        (catalog / "acme.yaml").write_text(
-            f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url('/old')}\n")
-        base = ["--home", str(tmp_path / "home"), "--catalog", str(catalog)]
-        invoke(*base, "init")
+        base = acme_home(tmp_path, site, "/old")
         assert invoke(*base, "crawl", "--delay", "0").exit_code == 0
         old, terms = site.url("/old"), site.url("/terms")
     wacz = tmp_path / "moved.wacz"
