@@ -169,6 +169,8 @@ def check_framing(headers: Headers) -> None:
     if len({int(length) for length in lengths}) > 1:
         raise FramingError(f"the response has conflicting Content-Length values ({_said(lengths)}): two places its "
                            "body may end (a response-smuggling signal), and no telling which is meant")
+    # One length, however it was written (`100, 100`, `100,`, an empty second header): as Twisted reads it.
+    headers.setRawHeaders(b"Content-Length", [lengths[0]])
 
 
 class _FramingCheckedParser(_LenientHTTPClientParser):
