@@ -133,7 +133,11 @@ class _ArchivesHops:
     crawler: Any
     encoded = False  # whether a response's body is still in its Content-Encoding when it is read here
 
-    def _hop(self, request: Request, response: Response) -> HttpExchange:
+    def _hop(self, request: Request, response: Response) -> HttpExchange | None:
+        """The redirect's exchange; None for a page a browser rendered, whose body is its DOM, not what the server
+        sent (a browser follows its own redirects unseen, and only the page is archived)."""
+        if "playwright" in response.flags:
+            return None
         return hop_exchange(request, response, _now(self.crawler), encoded=self.encoded)
 
     def _with_hop(self, error: Exception, request: Request, response: Response) -> Exception:
@@ -173,10 +177,12 @@ class StrictRedirectMiddleware(_ArchivesHops, RedirectMiddleware):
 HOPS = "redirect_hops"
 
 
-def _followed(request: Request, result: Request | Response, hop: Callable[[], HttpExchange]) -> Request | Response:
-    """``result`` carrying the redirect it follows, after those that led to ``request``, when it is a redirect."""
-    if isinstance(result, Request) and result is not request:
-        result.meta[HOPS] = (*request.meta.get(HOPS, ()), hop())
+def _followed(request: Request, result: Request | Response,
+              hop: Callable[[], HttpExchange | None]) -> Request | Response:
+    """``result`` carrying the redirect it follows, after those that led to ``request``, when it is a redirect
+    that is archived."""
+    if isinstance(result, Request) and result is not request and (exchange := hop()) is not None:
+        result.meta[HOPS] = (*request.meta.get(HOPS, ()), exchange)
     return result
 
 

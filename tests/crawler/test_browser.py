@@ -336,3 +336,21 @@ def test_a_document_that_is_not_a_page_is_kept_as_sent_not_as_the_browsers_viewe
     assert words in store.history.current_version("CW-D-00001").text
     [snapshot] = store.history.snapshots("CW-D-00001")
     assert (snapshot.sha256, snapshot.fetcher) == (hashlib.sha256(body).hexdigest(), fetcher)
+
+
+def test_a_browser_page_that_refreshes_to_another_is_not_archived_as_a_redirect_the_server_sent(store, site,
+                                                                                                  run_crawl, options):
+    # A refresh read from a rendered page was archived as a redirect followed with the rendered DOM as what the
+    # server sent (here the text the script wrote): a browser follows its redirects itself, and only pages are
+    # archived for it (review of 2026-12-03).
+    served = (b'<html><head><meta http-equiv="refresh" content="5; url=/terms"></head><body><p id=x>Moved</p>'
+              b'<script>document.getElementById("x").textContent = "Moved (script ran)";</script></body></html>')
+    site.set("/old", Page(served))
+    site.set("/terms", Page(b"<html><body><main><h1>Terms</h1><p>" + TEXT.encode() + b"</p></main></body></html>"))
+    run_crawl(store, [platform(site.url("/old"))], options)
+    from store.capture_log import CaptureLog
+
+    captured = [capture.exchange for _document, capture in CaptureLog(store).captures()]
+    assert captured and not any(exchange.hop for exchange in captured)
+    assert all(store.blobs.get(e.payload_sha256) != served.replace(b">Moved<", b">Moved (script ran)<")
+               for e in captured if e.payload_sha256)
