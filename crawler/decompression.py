@@ -62,12 +62,13 @@ def compressed_as(body: bytes, max_size: int) -> str | None:
             return name
     for name in ("deflate", "br"):
         try:
-            decode(body, name.encode(), max_size)
+            decoded = decode(body, name.encode(), max_size)
         except (CorruptBodyError, TruncatedBodyError):
             continue
         except _DecompressionMaxSizeExceeded:
             return name
-        return name
+        if decoded:  # a whole stream of nothing is no compressed page: one byte (`3`, `;`) is an empty brotli stream
+            return name
     return None
 
 

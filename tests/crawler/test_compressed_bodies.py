@@ -140,3 +140,14 @@ def test_a_compressed_body_under_a_token_that_names_no_coding_is_still_a_decode_
     assert [(r.outcome, r.error_kind) for r in report.results] == [("failed", "decode")]
     assert f"a {name} body under Content-Encoding {token!r}" in report.results[0].detail
     assert store.history.versions("CW-D-00001") == []
+
+
+@pytest.mark.parametrize("body", [b"3", b";", b"?", b"=", b"5"])
+def test_a_text_that_is_a_whole_stream_of_nothing_is_not_called_compressed(body):
+    # One byte such as `3` is a complete, empty brotli stream: a page of it sent under `Content-Encoding: utf-8`
+    # failed as `decode` (review of 2026-12-03). A real stream still is one.
+    from crawler.decompression import compressed_as
+
+    assert compressed_as(body, 10**6) is None
+    assert compressed_as(brotli.compress(b"<p>Terms</p>"), 10**6) is not None
+    assert compressed_as(zlib.compress(b"<p>Terms</p>"), 10**6) == "deflate"
