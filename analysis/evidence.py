@@ -21,7 +21,7 @@ from typing import Any
 # WARC record states them, so every page of a combined document is bound. 3: also, for a revisit, the response it
 # refers to (id, URL, time, header blocks): every WARC field a replay shows is bound. 4: also, for a page rendered
 # in a browser, its conversion record (id and payload): every page's rendering, which the text is extracted from.
-LEAF_VERSION = 4
+LEAF_VERSION = 5
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,12 @@ class LogLeaf:
     (None for any other record, or a revisit that names no response); from version
     4, ``renderings``, for a page fetched in a browser, the WARC record id and payload
     SHA-256 of its ``conversion`` record (the page as rendered, which the text is
-    extracted from; None for a page not rendered). A leaf keeps the version it was
-    recorded in (``v``) and is encoded as it was: a version 1 leaf has none of these,
-    a version 2 leaf no ``originals``, a version 3 leaf no ``renderings``.
+    extracted from; None for a page not rendered); from version 5, ``hops``, whether each
+    record is a redirect the fetch followed (a 3xx, or a page's refresh) rather than a page
+    of the document: citations and the document's pages skip those. A leaf keeps the
+    version it was recorded in (``v``) and is encoded as it was: a version 1 leaf has none
+    of these, a version 2 leaf no ``originals``, a version 3 leaf no ``renderings``, a
+    version 4 leaf no ``hops``.
     """
 
     document: str
@@ -104,6 +107,7 @@ class LogLeaf:
     dates: tuple[str, ...] = field(default_factory=tuple)
     originals: tuple[tuple[str, str, str, str | None] | None, ...] = field(default_factory=tuple)
     renderings: tuple[tuple[str, str] | None, ...] = field(default_factory=tuple)
+    hops: tuple[bool, ...] = field(default_factory=tuple)
     v: int = LEAF_VERSION
 
     def to_json(self) -> dict[str, Any]:
@@ -118,6 +122,8 @@ class LogLeaf:
             fields["originals"] = [list(original) if original else None for original in self.originals]
         if self.v >= 4:
             fields["renderings"] = [list(rendering) if rendering else None for rendering in self.renderings]
+        if self.v >= 5:
+            fields["hops"] = list(self.hops)
         return fields
 
     def encode(self) -> bytes:
@@ -133,7 +139,8 @@ class LogLeaf:
                    payloads=tuple(raw.get("payloads", ())), urls=tuple(raw.get("urls", ())),
                    dates=tuple(raw.get("dates", ())), v=int(raw.get("v", 1)),
                    originals=tuple(tuple(o) if o else None for o in raw.get("originals", ())),
-                   renderings=tuple(tuple(r) if r else None for r in raw.get("renderings", ())))
+                   renderings=tuple(tuple(r) if r else None for r in raw.get("renderings", ())),
+                   hops=tuple(bool(hop) for hop in raw.get("hops", ())))
 
 
 @dataclass(frozen=True)

@@ -372,7 +372,7 @@ prose: the script prints what is proved.
 | `snapshot.bin` | the raw bytes as fetched (absent for a 304) |
 | `capture.warc.gz` | the HTTP exchanges as WARC 1.1 records (request, response or revisit, and the response a revisit refers to); `warcio check capture.warc.gz` checks its digests, the script below what the log binds of it |
 | `analysis.json` | the clauses of this record, their type, severity, evidence, and the analyzer that decided |
-| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds, for each record of `capture.warc.gz`, its HTTP header blocks and, from leaf version 2, its URL, date and payload, from version 3 the response a revisit refers to) |
+| `log/leaf.json` | the capture's leaf in the log, byte for byte as hashed (it also binds, for each record of `capture.warc.gz`, its HTTP header blocks and, from leaf version 2, its URL, date and payload, from version 3 the response a revisit refers to, from version 4 a browser page's rendering, from version 5 which records are redirects the fetch followed on its way to the page, `hops`) |
 | `log/inclusion-proof.json` | the audit path from the leaf to the signed root (RFC 6962) |
 | `log/tree-head.json` | the signed tree head: size, root, time (ms since 1970), Ed25519 signature, and `log_key_id`, the SHA-256 of the key's DER encoding |
 | `log/tree-head.tbs`, `log/tree-head.sig` | the exact signed bytes and the signature, for openssl |

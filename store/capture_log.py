@@ -291,6 +291,7 @@ def make_leaf(fetch: FetchRow, document_id: str, records: Sequence[CaptureRecord
         originals=tuple(_original_of(r, originals) for r in records),
         renderings=tuple((r.conversion_record_id, r.conversion_sha256) if r.conversion_record_id else None
                          for r in records),
+        hops=tuple(bool(r.hop) for r in records),
     )
 
 

@@ -99,8 +99,13 @@ def _against_store(session: Session, rows: list[LogEntryRow]) -> Iterator[LogPro
         if fetch is None:
             yield LogProblem("deleted", where, f"its fetch #{row.fetch_id} is gone from the store")
             continue
-        yield from _compare(where, LogLeaf.decode(bytes(row.leaf)), _recomputed(
-            fetch, documents, snapshots, versions, records[fetch.id], LogLeaf.decode(bytes(row.leaf)).url, responses))
+        logged_leaf = LogLeaf.decode(bytes(row.leaf))
+        yield from _compare(where, logged_leaf, _recomputed(
+            fetch, documents, snapshots, versions, records[fetch.id], logged_leaf.url, responses))
+        if logged_leaf.v < 5 and any(record.hop for record in records[fetch.id]):
+            # Logged before hops were bound (leaf version 5): none of its records was a redirect archived.
+            yield LogProblem("altered", f"{where} ({logged_leaf.document})",
+                             f"a record is marked a redirect followed, which a version {logged_leaf.v} leaf never has")
     # Fetches recorded before the log existed (migration 0004) come before its first entry.
     first = min(logged) if logged else None
     for fetch_id in sorted(set(fetches) - logged):

@@ -972,7 +972,7 @@ def test_each_page_rendered_in_a_browser_is_bound_by_the_leaf(rendered, tmp_path
     folder = unzip(rendered["bundle"], tmp_path / "as-made")
     assert run_outside(snippet_of(folder), folder).returncode == 0
     leaf = json.loads((folder / "log" / "leaf.json").read_text())
-    assert leaf["v"] == 4 and len(leaf["records"]) == 2 and all(leaf["renderings"])
+    assert leaf["v"] == 5 and len(leaf["records"]) == 2 and all(leaf["renderings"]) and leaf["hops"] == [False, False]
     assert leaf["renderings"][0][1] == leaf["snapshot"]  # the first page's rendering is the snapshot, as before
 
 

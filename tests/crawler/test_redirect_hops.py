@@ -224,3 +224,28 @@ def test_a_304_where_a_redirect_was_does_not_revisit_the_redirect(store, site, r
     [not_modified] = [c for c in captures(store) if c.exchange.status == 304]
     assert not_modified.refers_to_record_id != moved.record_id
     assert check_log(store, None).problems == []
+
+
+def test_a_redirect_mark_changed_in_the_store_is_caught_by_verify(store, site, run_crawl):
+    # Which records are pages decides what a citation names: a page marked a redirect in the database made the
+    # second page's clauses cite the first, and `verify` saw nothing (review of 2026-12-03). Leaf version 5 binds
+    # each record's mark.
+    from sqlalchemy import update
+
+    from store.tables import CaptureRecordRow
+
+    site.set("/part1", Page(POLICY))
+    site.set("/old-part2", Page(status=308, headers={"Location": "/part2"}))
+    site.set("/part2", Page(SECOND))
+    run_crawl(store, platform(site.url("/part1"), site.url("/old-part2")))
+    assert only_leaf(store).hops == (False, True, False)
+    assert check_log(store, None).problems == []
+
+    for part, hop in ((2, True), (1, False)):  # the second page made a redirect; the redirect made a page
+        with store.session() as session:
+            session.execute(update(CaptureRecordRow).where(CaptureRecordRow.part == part).values(hop=hop))
+        problems = check_log(store, None).problems
+        assert [(p.what, "hops" in p.detail) for p in problems] == [("altered", True)], problems
+        with store.session() as session:
+            session.execute(update(CaptureRecordRow).where(CaptureRecordRow.part == part).values(hop=not hop))
+    assert check_log(store, None).problems == []
