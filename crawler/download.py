@@ -147,14 +147,18 @@ def check_framing(headers: Headers) -> None:
 
     Only ``chunked`` is read of the transfer codings, and ``identity`` names none: ``identity, chunked`` is chunked,
     ``identity`` alone is as if no Transfer-Encoding were sent; any other (``gzip, chunked``) is refused, where Twisted
-    looked the first header up whole and failed with a ``KeyError``. With chunked, a Content-Length is not read (RFC
-    9112 §6.3). Content-Length values that differ are two places the body may end (response smuggling, or a broken
-    proxy) and are refused, as browsers refuse them; the same value twice is one."""
+    looked the first header up whole and failed with a ``KeyError``. With chunked, a Content-Length is not read and
+    the connection is not used again (RFC 9112 §6.3). Content-Length values that differ are two places the body may
+    end (response smuggling, or a broken proxy) and are refused, as browsers refuse them; the same value twice is
+    one."""
     codings = _header_list(headers, b"Transfer-Encoding")
     if codings is not None:
         read = [coding for coding in codings if coding.lower() != b"identity"]
         if [coding.lower() for coding in read] == [b"chunked"]:
             headers.setRawHeaders(b"Transfer-Encoding", [b"chunked"])
+            if headers.hasHeader(b"Content-Length"):  # both framings: chunked wins, and the connection is not kept
+                headers.removeHeader(b"Content-Length")
+                headers.setRawHeaders(b"Connection", [b"close"])
             return
         if read:
             raise FramingError(f"the response's Transfer-Encoding {_said(codings)!r} names a transfer coding other "

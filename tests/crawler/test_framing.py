@@ -225,3 +225,17 @@ def test_a_robots_txt_whose_end_cannot_be_told_disallows_every_path(store, raw_s
     assert (results["/terms"].outcome, results["/terms"].error_kind) == ("failed", "robots_disallowed")
     assert "Transfer-Encoding 'gzip, chunked'" in results["/terms"].detail
     assert [path for path, _ in raw_site.requests] == ["/robots.txt"]
+
+
+def test_a_response_framed_both_chunked_and_by_length_is_read_chunked_and_its_connection_not_used_again(
+        store, raw_site, run_crawl):
+    # RFC 9112 §6.3: Transfer-Encoding wins over Content-Length, and the connection is closed after (where the next
+    # response starts is not certain, a smuggling signal). It was read chunked and the connection kept (review of
+    # 2026-12-03): the page after it was asked on the same connection.
+    robots = b"User-agent: *\nAllow: /\n"
+    raw_site.responses["/robots.txt"] = Raw(("HTTP/1.1 200 OK", "Content-Type: text/plain", "Content-Length: 5",
+                                             "Transfer-Encoding: chunked"), chunked(robots))
+    raw_site.responses["/terms"] = page(f"Content-Length: {len(POLICY)}")
+    results, by_url = _crawl(store, raw_site, run_crawl, None, ["/terms"])
+    assert _archived_right(store, results["/terms"], by_url[raw_site.url("/terms")])
+    assert raw_site.requests == [("/robots.txt", 1), ("/terms", 2)]
