@@ -31,6 +31,19 @@ _contexts = itertools.count(1)
 _crashed: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
+# What a locked-down page left in its request's meta, none of it true of a request the page led to.
+_PAGE_STATE = ("browser_locked_down", "navigated_hosts", "network_refusal", "blocked_requests")
+
+
+def renew_context(meta: dict[str, Any]) -> None:
+    """Make ``meta``, a browser fetch's copied to a request its page led to (a refresh followed), that of a fetch in
+    a context of its own: the page's context was closed with it (the request failed as a ``timeout``, "its browser
+    context was not open"), and what the page left (its lockdown done, where it went) is not the new page's."""
+    for key in _PAGE_STATE:
+        meta.pop(key, None)
+    meta["playwright_context"] = f"{meta['playwright_context'].rsplit('-', 1)[0]}-{next(_contexts)}"
+
+
 class BrowserLockdown:
     """The scrapy-playwright request meta and page hooks of a locked-down fetch."""
 

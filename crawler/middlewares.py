@@ -266,6 +266,10 @@ class StrictMetaRefreshMiddleware(_ArchivesHops, MetaRefreshMiddleware):
             result = _unconditional(request, self._redirect(redirected, request, "meta refresh"))
         except IgnoreRequest as error:  # max redirections reached
             raise self._with_hop(error, request, response)
+        if "playwright" in response.flags and isinstance(result, Request) and result is not request:
+            from crawler.browser import renew_context  # a crawl with a browser has it loaded already
+
+            renew_context(result.meta)
         return _followed(request, result, lambda: self._hop(request, response))
 
 
