@@ -38,7 +38,7 @@ from reports.site import build  # noqa: E402
 from reports.site.builder import SiteBuilder  # noqa: E402
 from store.capture_log import CaptureLog  # noqa: E402
 from store.repository import Store  # noqa: E402
-from store.signing import create_key, load_signer  # noqa: E402
+from store.signing import LogSigner, create_key, load_signer  # noqa: E402
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 DOCUMENT_TYPES = ("Terms of Service", "Privacy Policy", "Developer Terms", "Acceptable Use Policy")
@@ -91,12 +91,16 @@ def _exchange(url: str, when: datetime, payload_sha256: str) -> HttpExchange:
                         response_head=b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n")
 
 
-def signed(store: Store, work: Path) -> bytes:
-    """Sign the capture log as a crawl's end does; the public key the site publishes."""
+def log_signer(work: Path) -> LogSigner:
+    """A capture-log key made in ``work``, as ``init`` makes one."""
     create_key(work / "log.key")
-    signer = load_signer(work / "log.key")
-    CaptureLog(store).sign_tree_head(signer, datetime.now(UTC))
-    return signer.public_pem
+    return load_signer(work / "log.key")
+
+
+def sign(store: Store, signer: LogSigner | None) -> None:
+    """Sign the capture log as a crawl's end does (nothing without a signer)."""
+    if signer is not None:
+        CaptureLog(store).sign_tree_head(signer, datetime.now(UTC))
 
 
 def fill(store: Store, documents: int, types_per_document: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -148,7 +152,9 @@ def run(work: Path, provisions: int, types_per_document: int, *, evidence: bool 
     store = Store.open(f"sqlite:///{work / 'bench.db'}", work / "objects")
     documents = -(-provisions // types_per_document)
     plan, fill_wall, _ = timed(lambda: fill(store, documents, types_per_document))
-    key = signed(store, work) if evidence else None
+    signer = log_signer(work) if evidence else None
+    sign(store, signer)
+    key = signer.public_pem if signer else None
     out = work / "site"
     full, full_wall, full_cpu = timed(lambda: build(store, out, base_url="https://bench.example/", public_key=key))
     files, size = folder_size(out)
@@ -160,9 +166,7 @@ def run(work: Path, provisions: int, types_per_document: int, *, evidence: bool 
     doc_id, url, name, types = plan[len(plan) // 2]
     analyzer = Analyzer(model=TitleClassifier())
     record(store, doc_id, url, document_text(name, "changed", types, 2), T0 + timedelta(days=1), analyzer)
-    if evidence:
-        signed_again = load_signer(work / "log.key")
-        CaptureLog(store).sign_tree_head(signed_again, datetime.now(UTC))
+    sign(store, signer)
     one, one_wall, one_cpu = timed(lambda: build(store, out, base_url="https://bench.example/", public_key=key))
     store.close()
     record_pages = sum(1 for _ in (out / "records").glob("*.html"))
