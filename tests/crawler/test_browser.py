@@ -138,6 +138,11 @@ BUSY_LOOP = AFTER_LOAD.format("while (true) {}")
 PUSHSTATE_FLOOD = "for (let i = 0; ; i++) history.pushState({}, '', '?' + i);"
 TITLE_FLOOD = AFTER_LOAD.format("for (let i = 0; ; i++) document.title = i;")
 PAST_THE_DEADLINE = "the browser page did not finish within 9 s (a script that never yields?): "
+# How a browser hung by its page is replaced: killed when it will not close, as it usually will not; on a loaded
+# machine it sometimes closes, or has gone, by the time it is asked (a CI run of 2026-12-03). Either way the next
+# page gets a new browser, which is what these tests hold the crawl to.
+BROWSER_REPLACED = ("neither its browser context nor the browser would close: the browser was killed and restarted",
+                    "its browser context would not close: the browser was restarted")
 
 
 def stuck_app_and_plain(site: LocalSite, script: str) -> list[PlatformSpec]:
@@ -178,16 +183,16 @@ def test_a_page_that_never_yields_fails_as_a_timeout_and_the_crawl_goes_on(store
     assert_the_others_archived(results, store)
 
 
-def test_a_page_that_hangs_the_whole_browser_has_it_killed_and_the_next_page_gets_another(store, site, run_crawl,
-                                                                                         options):
+def test_a_page_that_hangs_the_whole_browser_has_it_replaced_and_the_next_page_gets_another(store, site, run_crawl,
+                                                                                           options):
     # One page at a time (Scrapy honours a concurrency of one only with some delay): the browser page after the
-    # stuck one is fetched in the browser launched after the kill.
+    # stuck one is fetched in the browser launched after the stuck one's was killed (or closed).
     platforms = stuck_app_and_plain(site, TITLE_FLOOD)
     report = run_crawl(store, platforms, dataclasses.replace(options, timeout=3, retries=0, concurrency=1, delay=0.05))
     results = results_by_path(report, store)
     assert (results["/stuck"].outcome, results["/stuck"].error_kind) == ("failed", "timeout")
-    assert results["/stuck"].detail.startswith(PAST_THE_DEADLINE + "neither its browser context nor the browser "
-                                               "would close: the browser was killed and restarted"), results["/stuck"]
+    assert results["/stuck"].detail.startswith(tuple(PAST_THE_DEADLINE + ending for ending in BROWSER_REPLACED)), \
+        results["/stuck"]
     assert_the_others_archived(results, store)
     fetched = [path for path, _headers in site.requests]
     assert fetched.index("/stuck") < fetched.index("/app")
@@ -217,7 +222,7 @@ def test_a_killed_browser_leaves_no_folder_behind_and_another_chromiums_is_untou
     platforms = stuck_app_and_plain(site, TITLE_FLOOD)
     report = run_crawl(store, platforms, dataclasses.replace(options, timeout=3, retries=0, concurrency=1, delay=0.05))
     results = results_by_path(report, store)
-    assert "the browser was killed and restarted" in results["/stuck"].detail, results["/stuck"]
+    assert any(ending in results["/stuck"].detail for ending in BROWSER_REPLACED), results["/stuck"]
     assert_the_others_archived(results, store)
     assert sorted(path.relative_to(private_temp).as_posix() for path in private_temp.rglob("*")) == [
         "org.chromium.Chromium.aNoThEr", "org.chromium.Chromium.aNoThEr/SingletonSocket"]
