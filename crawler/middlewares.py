@@ -308,7 +308,7 @@ class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
         header."""
         sent = _codings(response)
         no_codings = [coding for coding in sent if coding.lower() not in CONTENT_CODINGS]
-        _without_identity(response)
+        _only_codings(response)
         response = super().process_response(request, response)
         if isinstance(response, Response):
             left = _codings(response)
@@ -334,8 +334,9 @@ def _codings(response: Response) -> list[bytes]:
             if coding.strip().lower() not in (b"", b"identity")]
 
 
-def _without_identity(response: Response) -> None:
-    """The response's Content-Encoding as one list of the codings it names, tokens that name none left out."""
+def _only_codings(response: Response) -> None:
+    """Rewrite the response's Content-Encoding as one list of the codings it names: identity, empty entries and
+    tokens that name no coding (``utf-8``, ``none``) left out; no header at all when nothing is left."""
     if not response.headers.getlist("Content-Encoding"):
         return
     if codings := [coding for coding in _codings(response) if coding.lower() in CONTENT_CODINGS]:
