@@ -1,4 +1,4 @@
-"""What several commands print or parse the same way: catalog problems, dates, deliveries.
+"""What several commands print or parse the same way: catalog problems, dates, deliveries, checked documents.
 
 The library below (``clausewatch.app`` and the rest) raises typed errors and
 returns data; printing to people and click's parameter errors happen here.
@@ -19,6 +19,7 @@ from clausewatch.settings import CRAWL_DELAY_SECONDS, PER_DOMAIN, Settings, site
 
 if TYPE_CHECKING:
     from crawler.declarations import CatalogLoad
+    from crawler.recorder import DocumentResult
     from reports.mail import Delivery
 
 
@@ -64,6 +65,19 @@ def echo_deliveries(deliveries: Sequence[Delivery]) -> None:
         where = f" → {delivery.path}" if delivery.path else ""
         status = "ok" if delivery.ok else f"FAILED: {delivery.error}"
         click.echo(f"{delivery.recipient}: {status}{where}", err=not delivery.ok)
+
+
+def echo_results(results: Sequence[DocumentResult]) -> None:
+    """One line per document checked: its id and outcome, then the failure, the version recorded or a detail."""
+    for result in results:
+        line = f"{result.document_id}  {result.outcome}"
+        if result.error_kind:
+            line += f"  {result.error_kind}: {result.detail}"
+        elif result.version:
+            line += f"  {result.version[:12]}"
+        elif result.detail:
+            line += f"  {result.detail}"
+        click.echo(line)
 
 
 class AsSetting(click.ParamType):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from clausewatch.commands._global_options import global_options
-from clausewatch.commands._shared import CONCURRENCY, DELAY
+from clausewatch.commands._shared import CONCURRENCY, DELAY, echo_results
 from clausewatch.crawling import CatalogCrawlReport, StopRequest, crawl_catalog, store_failure_problem
 from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_PROBLEM
 from crawler.recorder import DocumentResult
@@ -53,14 +53,6 @@ def command(settings, platforms, tags, types, delay, concurrency, wait) -> None:
 
 def _print(report: CatalogCrawlReport, results: list[DocumentResult]) -> None:
     """One line per document checked, in id order, then the counts."""
-    for result in sorted(results, key=lambda r: r.document_id):
-        line = f"{result.document_id}  {result.outcome}"
-        if result.error_kind:
-            line += f"  {result.error_kind}: {result.detail}"
-        elif result.version:
-            line += f"  {result.version[:12]}"
-        elif result.detail:
-            line += f"  {result.detail}"
-        click.echo(line)
+    echo_results(sorted(results, key=lambda r: r.document_id))
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing to crawl"
     click.echo(f"run {report.run_id}: {counts}")

@@ -14,7 +14,7 @@ import click
 from analysis.pipeline import Analyzer
 from clausewatch.app import open_store, store_failure_line
 from clausewatch.commands._global_options import global_options
-from clausewatch.commands._shared import CONCURRENCY, DELAY
+from clausewatch.commands._shared import CONCURRENCY, DELAY, echo_results
 from clausewatch.commands.enqueue import shared_queue
 from clausewatch.crawling import crawl_options
 from clausewatch.errors import EXIT_BAD_INPUT
@@ -91,15 +91,7 @@ def command(settings: Settings, drain, idle_exit, lease_seconds, prefetch, delay
                                 runner=runner)
     finally:
         store.close()
-    for result in report.results:
-        line = f"{result.document_id}  {result.outcome}"
-        if result.error_kind:
-            line += f"  {result.error_kind}: {result.detail}"
-        elif result.version:
-            line += f"  {result.version[:12]}"
-        elif result.detail:
-            line += f"  {result.detail}"
-        click.echo(line)
+    echo_results(report.results)
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.counts.items())) or "nothing checked"
     click.echo(f"worker {report.worker}: {counts} in {report.seconds:.1f}s")
     if drain:
