@@ -22,9 +22,9 @@ from typing import Any
 class SignalRelay:
     """Calls ``act`` in a thread named ``name`` when asked, from a signal handler or anywhere.
 
-    ``once``: the thread acts on the first request and ends, and later ones are
-    dropped; otherwise it acts on each. Requests made while it is not
-    :meth:`running` wait for it to start.
+    ``once``: the thread acts on the first request of a :meth:`running` block
+    and drops the others; otherwise it acts on each. Requests made while no
+    block runs wait for the next.
     """
 
     def __init__(self, act: Callable[[], object], *, name: str, once: bool = False) -> None:
@@ -53,10 +53,11 @@ class SignalRelay:
                 thread.join(wait_seconds)
 
     def _relay(self) -> None:
-        while self._requests.get():
-            self._act()
-            if self._once:
-                return
+        acted = False
+        while self._requests.get():  # up to this block's end: none is left over for the next block's thread
+            if not (acted and self._once):
+                self._act()
+                acted = True
 
 
 @contextmanager

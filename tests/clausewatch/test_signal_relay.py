@@ -41,14 +41,20 @@ def test_a_signal_landing_while_the_main_thread_holds_the_lock_the_action_needs_
         assert acted.get(timeout=HANG_GUARD) == "test-relay"
 
 
-def test_once_acts_on_the_first_request_and_drops_the_others():
+def test_once_acts_on_the_first_request_of_each_block_and_drops_the_others():
     acted: list[int] = []
     relay = SignalRelay(lambda: acted.append(1), name="test-relay-once", once=True)
     with signals_handled(lambda _signum, _frame: relay.ask(), signal.SIGUSR1):
         with relay.running(wait_seconds=HANG_GUARD):
             signalled(3)
-        assert acted == [1]  # the thread ended after the first, the block's end waited for it
+        assert acted == [1]  # the block's end waited for the thread
         assert relay_threads("test-relay-once") == []
+        with relay.running(wait_seconds=HANG_GUARD):
+            pass  # the first block's dropped requests are not this one's
+        assert acted == [1]
+        with relay.running(wait_seconds=HANG_GUARD):
+            signalled(2)
+        assert acted == [1, 1]
 
 
 def test_each_request_is_acted_on_before_the_thread_ends():
