@@ -14,7 +14,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from analysis.domain import Document, StoredVersion, VersionAnalysis
@@ -30,6 +29,7 @@ from clausewatch.app import (
 from clausewatch.errors import BusyError, InterruptedRunError
 from clausewatch.job_runner import holding_lease
 from clausewatch.settings import AUTO, AUTO_WORKER_FROM, Settings
+from clausewatch.signal_relay import SignalRelay, signals_handled
 from crawler.crawl import CrawlOptions, CrawlReport, crawl
 from crawler.declarations import CatalogLoad
 from crawler.recorder import DocumentResult, OnResult
@@ -266,25 +266,24 @@ class StopRequest:
     A second signal stops at once (every write is a transaction, so nothing is
     half-written either way).
 
-    The handler runs in the main thread wherever the signal finds it, so it only
-    notes the signal and puts it on a ``SimpleQueue`` (whose ``put`` is
-    reentrant); a thread of its own logs it and asks the reactor to stop. The
-    handler once did both itself: a Ctrl-C landing while the main thread held a
-    lock that asking needs (crochet's registry, as the crawl's first call into
-    the reactor was registered) took it a second time, and the crawl hung for
-    good, as the scheduler's did (2026-12-03).
+    The handler only notes the signal and asks a :class:`SignalRelay`, whose
+    thread logs it and asks the reactor to stop. The handler once did both
+    itself: a Ctrl-C landing while the main thread held a lock that asking
+    needs (crochet's registry, as the crawl's first call into the reactor was
+    registered) took it a second time, and the crawl hung for good, as the
+    scheduler's did (2026-12-03).
     """
 
     def __init__(self, runner: CrawlRunner):
         self.runner = runner
         self.signal_name: str | None = None
-        self._asked: SimpleQueue[str | None] = SimpleQueue()
+        self._stopper = SignalRelay(self._stop, name="clausewatch-crawl-stop", once=True)
 
     def _handle(self, signum: int, _frame: Any) -> None:
         signal_name = signal.Signals(signum).name
         if self.signal_name is None:
             self.signal_name = signal_name
-            self._asked.put(signal_name)
+            self._stopper.ask()
             return
         if _ending_on_a_signal():
             # A third signal, while the second's error makes its way out: raised again, it cut a cleanup short (the
@@ -295,16 +294,13 @@ class StopRequest:
         sys.unraisablehook = _said_nothing
         raise InterruptedRunError(signal_name)
 
-    def _stop_when_asked(self) -> None:
-        signal_name = self._asked.get()
-        if signal_name is None:
-            return  # the crawl ended unasked
-        log.warning("received %s: finishing the fetches in flight, then stopping", signal_name)
+    def _stop(self) -> None:
+        log.warning("received %s: finishing the fetches in flight, then stopping", self.signal_name)
         try:
             self.runner.stop()
         except Exception as exc:  # noqa: BLE001 - a reactor too busy to take it within a minute
             log.warning("the crawl could not be told to stop (%s): a second %s ends it at once",
-                        type(exc).__name__, signal_name)
+                        type(exc).__name__, self.signal_name)
 
     @contextmanager
     def while_waiting(self) -> Iterator[None]:
@@ -315,21 +311,11 @@ class StopRequest:
 
     @contextmanager
     def installed(self) -> Iterator[StopRequest]:
-        stopper = threading.Thread(target=self._stop_when_asked, name="clausewatch-crawl-stop", daemon=True)
-        stopper.start()  # here, not in the handler: starting a thread takes locks of threading's own
-        previous = {signum: signal.signal(signum, self._handle) for signum in (signal.SIGINT, signal.SIGTERM)}
-        finished = False
-        try:
+        # The handlers outlast the relay: a second signal while the end of the crawl waits for the stopper (its word
+        # comes before the crawl's summary) still ends it at once.
+        with (signals_handled(self._handle, signal.SIGINT, signal.SIGTERM),
+              self._stopper.running(wait_seconds=_STOPPER_JOIN_SECONDS)):
             yield self
-            finished = True
-        finally:
-            try:
-                self._asked.put(None)  # not asked: the stopper ends; asked: the request is ahead of this
-                if finished:  # not cut short (a second signal, an error): its word comes before the crawl's summary
-                    stopper.join(_STOPPER_JOIN_SECONDS)
-            finally:
-                for signum, handler in previous.items():
-                    signal.signal(signum, handler)
 
 
 def _ending_on_a_signal() -> bool:

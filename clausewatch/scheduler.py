@@ -24,11 +24,9 @@ outside our migrations; the records are needed anyway for ``status``.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from queue import SimpleQueue
 from typing import Any
 
 from apscheduler.executors.debug import DebugExecutor
@@ -38,6 +36,7 @@ from clausewatch.app import utcnow
 from clausewatch.job_runner import JobInterruptedError, JobOutcome, JobRunner, ShutdownSignals
 from clausewatch.logs import log_event
 from clausewatch.schedules import ScheduledJob, Schedules
+from clausewatch.signal_relay import SignalRelay
 from store import job_runs as job_store
 from store.job_runs import JobRun
 
@@ -70,7 +69,7 @@ class _WallClockScheduler(BlockingScheduler):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._stop_asked: SimpleQueue[bool] = SimpleQueue()
+        self._waker = SignalRelay(self._wake, name="clausewatch-scheduler-wakeup")
 
     def request_stop(self) -> None:
         """Ask the loop to stop; safe in a signal handler, where it is called.
@@ -78,24 +77,18 @@ class _WallClockScheduler(BlockingScheduler):
         Waking the loop sets a ``threading.Event``, whose lock is not reentrant:
         a SIGTERM landing while the main thread held it (for an instant, in the
         loop's wait) deadlocked the scheduler for good (CI, 2026-12-03). The
-        request goes through a ``SimpleQueue``, whose ``put`` is reentrant, to a
-        thread that wakes the loop.
+        request goes through a :class:`SignalRelay`, whose thread wakes the loop.
         """
         self.stop_requested = True
-        self._stop_asked.put(True)
+        self._waker.ask()
 
     def start(self, *args: Any, **kwargs: Any) -> None:
-        waker = threading.Thread(target=self._wake_when_asked, name="clausewatch-scheduler-wakeup", daemon=True)
-        waker.start()
-        try:
+        with self._waker.running():
             super().start(*args, **kwargs)
-        finally:
-            self._stop_asked.put(False)  # the loop has ended: the waker ends too
 
-    def _wake_when_asked(self) -> None:
-        while self._stop_asked.get():
-            if self._event is not None:  # not started yet: start() wakes the loop, which then stops
-                self.wakeup()
+    def _wake(self) -> None:
+        if self._event is not None:  # not started yet: start() wakes the loop, which then stops
+            self.wakeup()
 
     def _process_jobs(self):
         wait_seconds = None if self.stop_requested else super()._process_jobs()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from queue import SimpleQueue
 
 import click
 
@@ -19,6 +17,7 @@ from clausewatch.commands.enqueue import shared_queue
 from clausewatch.crawling import crawl_options
 from clausewatch.errors import EXIT_BAD_INPUT
 from clausewatch.settings import Settings, without_password
+from clausewatch.signal_relay import SignalRelay, signals_handled
 from clausewatch.signing import check_clock
 from crawler.distributed import WorkerOptions, work_queue
 from crawler.runner import CrawlRunner
@@ -30,31 +29,24 @@ log = logging.getLogger(__name__)
 def stop_gracefully_on_sigterm(runner: CrawlRunner) -> Iterator[None]:
     """SIGTERM (systemd, Kubernetes) finishes the documents in flight and gives the rest back to the queue.
 
-    The handler only puts the request on a ``SimpleQueue`` (whose ``put`` is
-    reentrant); a thread asks the reactor to stop. Asked from the handler, the
+    The handler only asks a :class:`SignalRelay`, whose thread asks the reactor
+    to stop, once; later SIGTERMs change nothing. Asked from the handler, the
     stop waited on the reactor in the main thread wherever the signal found it,
     and a SIGTERM landing while that thread registered the worker's call into
     the reactor took crochet's registry lock a second time: the worker hung for
     good (as `crawl`'s handler did, ``clausewatch.crawling.StopRequest``).
     """
-    asked: SimpleQueue[bool] = SimpleQueue()
 
-    def stop_when_asked() -> None:
-        if not asked.get():
-            return  # the worker ended unasked
+    def stop() -> None:
         log.warning("received SIGTERM: finishing the documents in flight, then stopping")
         try:
             runner.stop()
         except Exception as exc:  # noqa: BLE001 - a reactor too busy to take it within a minute
             log.warning("the worker could not be told to stop (%s)", type(exc).__name__)
 
-    threading.Thread(target=stop_when_asked, name="clausewatch-worker-stop", daemon=True).start()
-    previous = signal.signal(signal.SIGTERM, lambda _signum, _frame: asked.put(True))
-    try:
+    stopper = SignalRelay(stop, name="clausewatch-worker-stop", once=True)
+    with stopper.running(), signals_handled(lambda _signum, _frame: stopper.ask(), signal.SIGTERM):
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        asked.put(False)
 
 
 @click.command("crawl-worker")

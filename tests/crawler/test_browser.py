@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -140,7 +145,8 @@ TITLE_FLOOD = AFTER_LOAD.format("for (let i = 0; ; i++) document.title = i;")
 PAST_THE_DEADLINE = "the browser page did not finish within 9 s (a script that never yields?): "
 # How a browser hung by its page is replaced: killed when it will not close, as it usually will not; on a loaded
 # machine it sometimes closes, or has gone, by the time it is asked (a CI run of 2026-12-03). Either way the next
-# page gets a new browser, which is what these tests hold the crawl to.
+# page gets a new browser, which is what these tests hold the crawl to; the kill itself is held to by a test that
+# freezes the browser (test_a_browser_that_can_neither_answer_nor_close_is_killed_at_its_pages_deadline).
 BROWSER_REPLACED = ("neither its browser context nor the browser would close: the browser was killed and restarted",
                     "its browser context would not close: the browser was restarted")
 
@@ -226,6 +232,100 @@ def test_a_killed_browser_leaves_no_folder_behind_and_another_chromiums_is_untou
     assert_the_others_archived(results, store)
     assert sorted(path.relative_to(private_temp).as_posix() for path in private_temp.rglob("*")) == [
         "org.chromium.Chromium.aNoThEr", "org.chromium.Chromium.aNoThEr/SingletonSocket"]
+
+
+# A browser that hangs for real (the title flood) sometimes closes by itself on a loaded machine before the crawl kills
+# it: the tests above accept either. Here the test freezes the browser itself (SIGSTOP to its process group, as
+# Playwright starts each browser as the leader of one) as the site answers its page, so that it can neither answer
+# nor close, and only the kill can end it.
+HANG_GUARD = 300.0  # seconds; never waited out unless the crawl hangs on the frozen browser
+
+
+@pytest.fixture
+def launched_browsers(monkeypatch) -> list[tuple[int | None, str | None]]:
+    """The process id and temporary folder of each browser the crawl launches, in order."""
+    from crawler.browserdeadline import KillableChromiumProvider
+
+    launched: list[tuple[int | None, str | None]] = []
+    launch = KillableChromiumProvider.launch_browser
+
+    async def recorded(provider: KillableChromiumProvider) -> Any:
+        browser = await launch(provider)
+        launched.append((provider.process_ids.get(browser), provider.temp_folders.get(browser)))
+        return browser
+
+    monkeypatch.setattr(KillableChromiumProvider, "launch_browser", recorded)
+    return launched
+
+
+@dataclasses.dataclass
+class FrozenBrowser:
+    """The browser a test froze: its process id (the leader of its process group) and its temporary folder."""
+
+    process_id: int | None = None
+    temp_folder: str | None = None
+
+
+def live_processes_in_group(group: int) -> list[int]:
+    """The processes of process group ``group`` that have not ended (zombies, ended but not yet reaped, are not)."""
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while read
+        state, process_group = fields[0], int(fields[2])
+        if process_group == group and state != "Z":
+            live.append(int(stat.parent.name))
+    return live
+
+
+@contextmanager
+def browser_frozen_at(site: LocalSite, path: str, body: bytes,
+                      launched: list[tuple[int | None, str | None]]) -> Iterator[FrozenBrowser]:
+    """Serve ``body`` at ``path`` once the crawl's latest browser, which asked for it, is frozen; after the block,
+    kill that browser if the crawl has not."""
+    frozen = FrozenBrowser()
+
+    def freeze_then_serve(_requests: int) -> bytes:  # in the site's thread, the browser waiting for the answer
+        frozen.process_id, frozen.temp_folder = launched[-1]
+        if frozen.process_id is not None:
+            os.killpg(frozen.process_id, signal.SIGSTOP)
+        return body
+
+    def kill_frozen() -> None:
+        if frozen.process_id is not None and live_processes_in_group(frozen.process_id):
+            os.killpg(frozen.process_id, signal.SIGKILL)
+
+    site.set(path, Page(body, render=freeze_then_serve))
+    hang_guard = threading.Timer(HANG_GUARD, kill_frozen)  # a crawl hung on it ends, for the test to fail
+    hang_guard.start()
+    try:
+        yield frozen
+    finally:
+        hang_guard.cancel()
+        kill_frozen()
+
+
+def test_a_browser_that_can_neither_answer_nor_close_is_killed_at_its_pages_deadline(store, site, run_crawl, options,
+                                                                                     private_temp, launched_browsers):
+    platforms = stuck_app_and_plain(site, "")
+    with browser_frozen_at(site, "/stuck", page("", TEXT).body, launched_browsers) as frozen:
+        report = run_crawl(store, platforms,
+                           dataclasses.replace(options, timeout=3, retries=0, concurrency=1, delay=0.05))
+    assert frozen.process_id is not None, "the browser's process id was not known: the crawl cannot kill it"
+    results = results_by_path(report, store)
+    assert (results["/stuck"].outcome, results["/stuck"].error_kind) == ("failed", "timeout")
+    assert results["/stuck"].detail.startswith(PAST_THE_DEADLINE + BROWSER_REPLACED[0]), results["/stuck"]
+    assert live_processes_in_group(frozen.process_id) == [], "the frozen browser or one of its processes lives on"
+    # Frozen, it requested nothing more: the pages after it were fetched in the browser launched after the kill.
+    (first, _), (second, _) = launched_browsers
+    assert first == frozen.process_id and second not in (None, frozen.process_id)
+    fetched = [path for path, _headers in site.requests]
+    assert fetched.index("/stuck") < fetched.index("/app")
+    assert_the_others_archived(results, store)
+    assert frozen.temp_folder is not None and Path(frozen.temp_folder).parent == private_temp
+    assert list(private_temp.iterdir()) == [], "a browser's temporary folder (its org.chromium.Chromium.*) was left"
 
 
 # --- The guarded proxy: the address Chromium connects to is the one the guard judged ----------------
