@@ -66,10 +66,71 @@ def _parse(html: str, url: str = "") -> BeautifulSoup:
     if tags > HTML_MAX_ELEMENTS:
         raise ExtractionError("too_large", f"page from {url} has about {tags} elements "
                                            f"(at most {HTML_MAX_ELEMENTS} are parsed)")
+    html = _unprefixed_xhtml(html)
+    vocabulary = _xml_vocabulary(html)
+    if vocabulary:  # its declaration means nothing to the HTML parser, and made BeautifulSoup warn
+        html = html[vocabulary.end(1):]
     soup = BeautifulSoup(html, "lxml", element_classes={Tag: _Tag})
+    if vocabulary:
+        _blocks_of_xml(soup)
     _body_from_head(soup)
     _flatten_deep(soup)
     return soup
+
+
+# XHTML under a prefix (``<h:html xmlns:h="http://www.w3.org/1999/xhtml">``, valid XML a browser shows as a page):
+# the HTML parser knows no namespaces, so ``h:p`` and ``h:h1`` were elements it did not know, the head's title was
+# read into the text and every heading, paragraph and item ran on into one line.
+_XHTML_PREFIX = re.compile(r"""\bxmlns:([A-Za-z_][\w.-]*)\s*=\s*["']http://www\.w3\.org/1999/xhtml["']""")
+
+
+def _unprefixed_xhtml(html: str) -> str:
+    if "xmlns:" not in html[:_SUBSET_SCAN]:
+        return html
+    for prefix in {match.group(1) for match in _XHTML_PREFIX.finditer(html[:_SUBSET_SCAN])}:
+        html = re.sub(rf"<(/?){re.escape(prefix)}:(?=[A-Za-z])", r"<\1", html)
+    return html
+
+
+# A document of another XML vocabulary (``<?xml …?><policy><section><para>…``): its elements are none the HTML parser
+# knows, so they ran on as inline text, every paragraph glued to the next. The document's first element names it.
+_XML_ROOT = re.compile(r"\A\s*(<\?xml\s[^>]*>)\s*(?:<!--.*?-->\s*|<\?.*?\?>\s*|<!DOCTYPE[^>]*>\s*)*"
+                       r"<([A-Za-z_][\w.:-]*)", re.S | re.I)
+# The HTML elements that run on inside a block of text; the blocks are ``_BLOCKS``.
+_INLINE = frozenset({"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "font", "i",
+                     "img", "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time",
+                     "u", "var", "wbr"})
+_HTML_PARTS = frozenset({"html", "head", "body", "title", "meta", "link", "style", "script", "noscript", "template",
+                         "thead", "tbody", "tfoot", "caption", "col", "colgroup", "hr", "input", "button", "label"})
+
+
+def _xml_vocabulary(html: str) -> re.Match[str] | None:
+    """The match of an XML document's declaration and first element, when that element is none of HTML's."""
+    root = _XML_ROOT.match(html[:_SUBSET_SCAN])
+    return root if root is not None and root.group(2).lower() not in _BLOCKS | _INLINE | _HTML_PARTS else None
+
+
+def _blocks_of_xml(soup: BeautifulSoup) -> None:
+    """Make blocks of the elements of an XML vocabulary, as a reader of the document sees them.
+
+    An element inside a run of text with no elements of its own (``<para>We <em>may</em> end…``) stays inline;
+    any other element the HTML parser does not know is a paragraph when it holds text of its own, a division when
+    it only holds elements. Elements named as HTML's keep their meaning.
+    """
+    holds_text = {}  # by id: whether an element has text of its own, asked once per parent, however many children
+    for tag in soup.find_all(True):
+        if tag.name in _BLOCKS or tag.name in _INLINE or tag.name in _HTML_PARTS:
+            continue
+        parent = tag.parent
+        if parent is not None and _holds_text(parent, holds_text) and tag.find(True) is None:
+            continue
+        tag.name = "p" if _holds_text(tag, holds_text) else "div"
+
+
+def _holds_text(tag: Tag, known: dict[int, bool]) -> bool:
+    if (holds := known.get(id(tag))) is None:
+        holds = known[id(tag)] = any(type(child) is NavigableString and child.strip() for child in tag.contents)
+    return holds
 
 
 # What a document's head may hold; anything else starts its body (the HTML standard's "in head" insertion mode).

@@ -590,6 +590,35 @@ def test_a_doctype_with_entities_leaves_no_stray_text_and_expands_nothing(body):
     assert "root:" not in text and "lollol" not in text
 
 
+@pytest.mark.parametrize("content_type", ["application/xhtml+xml", "application/xml", HTML])
+def test_xhtml_under_a_prefix_reads_as_the_page_a_browser_shows(content_type):
+    # The HTML parser knows no namespaces: every ``h:`` element was one it did not know, the head's title came into
+    # the text and headings, paragraphs and items ran on into one line (left by the eleventh pass of decision 0013).
+    body = (b'<?xml version="1.0" encoding="utf-8"?>\n<h:html xmlns:h="http://www.w3.org/1999/xhtml" '
+            b'xmlns:x="urn:example"><h:head><h:title>Acme</h:title></h:head><h:body><h:h1>Terms</h:h1>'
+            b'<h:p>We may end your account.</h:p><h:ul><h:li>Disputes go to arbitration.</h:li>'
+            b'<h:li>Fees are <h:em>final</h:em>.</h:li></h:ul><x:note>See x:note.</x:note></h:body></h:html>')
+    assert extract(body, content_type=content_type) == (
+        "# Terms\n\nWe may end your account.\n\n- Disputes go to arbitration.\n- Fees are final.\n\nSee x:note.\n")
+
+
+def test_a_document_of_another_xml_vocabulary_keeps_its_paragraphs():
+    # Elements the HTML parser does not know ran on as inline text: every clause glued to the next. An element inside
+    # a run of text keeps running on with it.
+    body = (b'<?xml version="1.0"?>\n<?xml-stylesheet href="terms.xsl"?><!-- v2 --><terms><heading>Terms of Service'
+            b'</heading><section><clause><num>1.</num> We <emph>may</emph> end your account.</clause><clause>2. '
+            b'Disputes go to <b>arbitration</b>.</clause></section><p>3. Fees are final.</p></terms>')
+    assert extract(body, content_type="application/xml") == (
+        "Terms of Service\n\n1. We may end your account.\n\n2. Disputes go to arbitration.\n\n3. Fees are final.\n")
+
+
+def test_custom_elements_of_an_html_page_are_read_as_before():
+    # Only a document whose XML prolog opens an element HTML does not know is read as another vocabulary.
+    body = (b"<html><body><main><acme-terms>We may end <acme-em>your</acme-em> account.</acme-terms></main></body>"
+            b"</html>")
+    assert extract(body) == "We may end your account.\n"
+
+
 @pytest.mark.parametrize("script", ["window.location = '/policy';", "location.href='/policy'",
                                     "window.location.replace('/policy')"])
 def test_a_stub_that_redirects_with_a_script_is_a_failure_not_a_version(script):
