@@ -25,6 +25,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass
 from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from clausewatch.app import Selection, first_few, new_holder, selection_problem, utcnow
@@ -32,6 +33,7 @@ from clausewatch.errors import BadInputError, error_lines, exit_status_of
 from clausewatch.logs import log_event
 from clausewatch.schedules import SELECTING_ACTIONS, ScheduledJob, Schedules, load_schedules
 from clausewatch.settings import Settings
+from clausewatch.signal_relay import SignalRelay, signals_handled
 from store import job_runs as job_store
 from store.job_runs import LeaseHeldError, LeaseLostError
 from store.repository import Store, StoreFailedError
@@ -202,22 +204,30 @@ class ShutdownSignals:
     and, if an action is running in the main thread, raises
     :class:`JobInterruptedError` inside it, so the run is closed as failed and
     its lease released. The store's writes are transactions, so an action cut
-    short leaves nothing half-written; the next run does the rest.
+    short leaves nothing half-written; the next run does the rest. Each signal
+    is logged by a thread of its own: a handler writing to the log could land
+    inside the main thread's own write to it, and print logging's traceback.
     """
 
     def __init__(self) -> None:
         self.requested: str | None = None
         self.on_signal: list[Callable[[], None]] = []
         self._interruptible = False
+        self._received: SimpleQueue[str] = SimpleQueue()  # the signals' names, one a request of the relay's
+        self._logged = SignalRelay(lambda: log.warning("received %s: stopping", self._received.get()),
+                                   name="shutdown-log")
 
-    def install(self) -> None:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self._handle)
+    @contextmanager
+    def handling(self) -> Iterator[ShutdownSignals]:
+        """SIGTERM and SIGINT handled within the block; their previous handlers put back after."""
+        with self._logged.running(wait_seconds=5), signals_handled(self._handle, signal.SIGTERM, signal.SIGINT):
+            yield self
 
     def _handle(self, signum: int, _frame: Any) -> None:
         first = self.requested is None
         self.requested = signal.Signals(signum).name
-        log.warning("received %s: stopping", self.requested)
+        self._received.put(self.requested)
+        self._logged.ask()
         if not first:
             return
         for callback in self.on_signal:

@@ -53,14 +53,14 @@ def command(ctx: click.Context, list_only: bool, once: str | None, wait: bool) -
         ctx.exit(run_jobs(ctx, settings, schedules, [job_or_exit(ctx, schedules, once)], wait=wait))
     if not schedules.jobs:  # a scheduler of no job would run for ever doing nothing, its log saying only "started"
         raise BadInputError(f"{schedules.path}: no jobs to schedule (SCHEDULES, --schedules)")
-    signals = ShutdownSignals()
-    signals.install()
-    store = open_store(settings)
-    try:
-        check_job_platforms(schedules, schedules.jobs, read_catalog_reporting(settings), store.catalog.documents())
-        Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
-    finally:
-        store.close()
+    with ShutdownSignals().handling() as signals:
+        store = open_store(settings)
+        try:
+            check_job_platforms(schedules, schedules.jobs, read_catalog_reporting(settings),
+                                store.catalog.documents())
+            Scheduler(schedules, JobRunner(settings, store, signals=signals), signals=signals).run_forever()
+        finally:
+            store.close()
     if signals.requested == "SIGINT":  # Ctrl-C ends it as it ends every command; SIGTERM is a service's stop, 0
         raise InterruptedRunError("SIGINT", "the scheduler stopped; a job it was running is recorded as failed "
                                             "and its lock released")
@@ -124,18 +124,17 @@ def check_job_platforms(schedules: Schedules, jobs, catalog, tracked) -> None:
 def run_jobs(ctx: click.Context, settings: Settings, schedules: Schedules, jobs, *, wait: bool) -> int:
     """Run ``jobs`` one after the other now; the exit status of the worst outcome."""
     check_inputs(settings, schedules, jobs)
-    signals = ShutdownSignals()
-    signals.install()
-    store = open_store(settings)
-    runner = JobRunner(settings, store, signals=signals)
-    try:
-        return max(report_outcome(runner.run(job, wait=wait)) for job in jobs)
-    except JobInterruptedError as exc:  # the run, if one started, is recorded and its lock released
-        click.echo(f"Error: {exc}; the job's run is recorded as failed and its lock released; what it recorded "
-                   "before stands (every write is a transaction) and its next run checks the rest", err=True)
-        return EXIT_INTERRUPTED if exc.signal_name == "SIGINT" else EXIT_PROBLEM
-    finally:
-        store.close()
+    with ShutdownSignals().handling() as signals:
+        store = open_store(settings)
+        runner = JobRunner(settings, store, signals=signals)
+        try:
+            return max(report_outcome(runner.run(job, wait=wait)) for job in jobs)
+        except JobInterruptedError as exc:  # the run, if one started, is recorded and its lock released
+            click.echo(f"Error: {exc}; the job's run is recorded as failed and its lock released; what it recorded "
+                       "before stands (every write is a transaction) and its next run checks the rest", err=True)
+            return EXIT_INTERRUPTED if exc.signal_name == "SIGINT" else EXIT_PROBLEM
+        finally:
+            store.close()
 
 
 def report_outcome(outcome: JobOutcome) -> int:

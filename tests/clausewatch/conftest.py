@@ -11,6 +11,6 @@ import pytest
 def restore_signals():
     """Put back the SIGTERM and SIGINT handlers a job runner installed."""
     saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    yield
+    yield saved
     for signum, handler in saved.items():
         signal.signal(signum, handler)

@@ -1,5 +1,6 @@
 """Running one job: action dispatch, the lease, the run record, and job status."""
 
+import logging
 import signal
 from datetime import UTC, datetime, timedelta
 
@@ -121,17 +122,31 @@ def test_shutdown_signal_interrupts_only_inside_interruptible(restore_signals):
     signals = ShutdownSignals()
     stopped = []
     signals.on_signal.append(lambda: stopped.append(True))
-    signals.install()
-    with pytest.raises(JobInterruptedError, match="SIGTERM"), signals.interruptible():
+    with signals.handling():
+        with pytest.raises(JobInterruptedError, match="SIGTERM"), signals.interruptible():
+            signal.raise_signal(signal.SIGTERM)
+            pass_the_eval_breaker()
+        assert signals.requested == "SIGTERM" and stopped == [True]
+        signal.raise_signal(signal.SIGINT)  # a second signal outside a job: noted, nothing raised
+        pass_the_eval_breaker()
+        assert stopped == [True]
+        with pytest.raises(JobInterruptedError):  # once stop is requested, no new job starts
+            with signals.interruptible():
+                pass
+    assert signal.getsignal(signal.SIGTERM) is restore_signals[signal.SIGTERM]
+
+
+def test_a_shutdown_signal_is_logged_by_a_thread_not_by_its_handler(restore_signals, caplog):
+    # A handler writing to the log lands between two bytecodes of the main thread, maybe inside its own write to
+    # the same stream: logging then prints its "--- Logging error ---" traceback. The handler writes nothing.
+    caplog.set_level(logging.WARNING, logger="clausewatch.job_runner")
+    with ShutdownSignals().handling():
         signal.raise_signal(signal.SIGTERM)
         pass_the_eval_breaker()
-    assert signals.requested == "SIGTERM" and stopped == [True]
-    signal.raise_signal(signal.SIGINT)  # a second signal outside a job: noted, nothing raised
-    pass_the_eval_breaker()
-    assert stopped == [True]
-    with pytest.raises(JobInterruptedError):  # once stop is requested, no new job starts
-        with signals.interruptible():
-            pass
+        signal.raise_signal(signal.SIGINT)
+        pass_the_eval_breaker()
+    assert [(record.getMessage(), record.threadName) for record in caplog.records] == [
+        ("received SIGTERM: stopping", "shutdown-log"), ("received SIGINT: stopping", "shutdown-log")]
 
 
 def pass_the_eval_breaker() -> None:
