@@ -29,6 +29,7 @@ import click
 from clausewatch.commands import CommandLoader, CommandTable
 from clausewatch.commands._global_options import add_global_options
 from clausewatch.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, InterruptedRunError, error_lines, exit_status_of
+from clausewatch.signal_relay import signals_handled
 
 
 class GuardedGroup(click.Group):
@@ -176,11 +177,8 @@ def _terminated_as_interrupted() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise_interrupted)
-    try:
+    with signals_handled(_raise_interrupted, signal.SIGTERM):
         yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _raise_interrupted(_signum: int, _frame: object) -> None:
