@@ -72,11 +72,11 @@ class LogEntry:
 # Built once: every recording runs them (decision 0014, twelfth pass).
 _NEXT_INDEX = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0))
 _INSERT_ENTRIES = insert(LogEntryRow)
-# The responses that archived these payloads, oldest first: what a revisit of an identical payload names (the
-# first of its kind, page or redirect: ``_Originals.first_of``).
+# The pages' responses that archived these payloads, oldest first: what a revisit of an identical payload names
+# (never a redirect's: ``_Originals``).
 _FIRST_RESPONSES = (select(CaptureRecordRow)
                     .where(CaptureRecordRow.payload_sha256.in_(bindparam("payloads", expanding=True)),
-                           CaptureRecordRow.record_type == "response")
+                           CaptureRecordRow.record_type == "response", CaptureRecordRow.hop.is_(False))
                     .order_by(CaptureRecordRow.id))
 
 
@@ -132,15 +132,16 @@ class _Originals:
     A 304 refers to the payload of the latest capture of its document and URL:
     the response itself or, when that capture was a revisit (the page back to
     an earlier text, or a 304 already), the response that revisit names. A
-    payload already archived refers to the first response of its kind with that
-    payload (:meth:`first_of`): a page to a page, a redirect to a redirect.
-    A capture recorded in the batch itself is :meth:`added`, so a later capture
-    of the batch refers to it as it would had it been recorded alone.
+    page's payload already archived refers to the first page's response with
+    that payload. A redirect is neither: it is always a response of its own
+    (:func:`_choose_record_type`). A capture recorded in the batch itself is
+    :meth:`added`, so a later capture of the batch refers to it as it would had
+    it been recorded alone.
     """
 
     def __init__(self, session: Session, documents: dict[int, DocumentRow], exchanges: Sequence[HttpExchange]):
         self.latest: dict[tuple[int, str], _Original] = {}
-        self.first: dict[tuple[bool, str], _Original] = {}  # by (whether a redirect, payload SHA-256)
+        self.first: dict[str, _Original] = {}
         self.responses: dict[str, CaptureRecordRow] = {}  # by record id: what a leaf binds of a revisit's original
         if any(exchange.status == 304 for exchange in exchanges):
             ids = list(documents)
@@ -154,24 +155,19 @@ class _Originals:
                     .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
                     .where(CaptureRecordRow.id.in_(_latest_capture_ids(ids)))):
                 self._note_latest(document_id, row)
-        if payloads := sorted({exchange.payload_sha256 for exchange in exchanges if exchange.status != 304} - {None}):
+        if payloads := sorted({exchange.payload_sha256 for exchange in exchanges
+                               if exchange.status != 304 and not exchange.hop} - {None}):
             responses = session.scalars(_FIRST_RESPONSES, {"payloads": payloads})
             for row in responses:
-                self.first.setdefault((bool(row.hop), row.payload_sha256), _Original.of(row))
+                self.first.setdefault(row.payload_sha256, _Original.of(row))
                 self.responses[row.record_id] = row
-
-    def first_of(self, row: CaptureRecordRow) -> _Original | None:
-        """The first response of ``row``'s kind with its payload. A redirect's body may be a page's (a server that
-        sends the page with its 301, two empty bodies, a "Moved" stub later served as a page): a page named a
-        redirect as its original then, and a reader following it reached a 301 (decision 0011, "Redirects")."""
-        return self.first.get((bool(row.hop), row.payload_sha256))
 
     def added(self, row: CaptureRecordRow, document: DocumentRow) -> None:
         self._note_latest(document.id, row)
         if row.record_type == "response":
             self.responses[row.record_id] = row
-            if row.payload_sha256 is not None:
-                self.first.setdefault((bool(row.hop), row.payload_sha256), _Original.of(row))
+            if row.payload_sha256 is not None and not row.hop:
+                self.first.setdefault(row.payload_sha256, _Original.of(row))
 
     def _note_latest(self, document_id: int, row: CaptureRecordRow) -> None:
         # A redirect is never what a 304 says is unchanged: its validators are those of a page.
@@ -237,10 +233,19 @@ def _capture_row(fetch: FetchRow, part: int, exchange: HttpExchange) -> CaptureR
 
 
 def _choose_record_type(row: CaptureRecordRow, document: DocumentRow, originals: _Originals) -> None:
-    """``response`` for a payload never archived, else a ``revisit`` referring to the original."""
+    """``response`` for a payload never archived, else a ``revisit`` referring to the original.
+
+    A redirect followed is always a ``response``, and never an original. Its body may be a page's (a server that
+    sends the page with its 301, two empty bodies, a "Moved" stub later served as a page): a page was a revisit of
+    the 301 then, and a reader following it reached a redirect. Nor is it a revisit of another redirect: its body
+    is most often a few bytes (a browser's, none), so a revisit saves next to nothing in a WARC, and it would name
+    one of another capture, perhaps of another document years before (every empty one the first ever archived),
+    which a bundle of the capture would then hold too (decision 0011, "Redirects")."""
     if row.status == 304:
         _revisit(row, REVISIT_NOT_MODIFIED, originals.latest.get((document.id, row.url)))
-    elif row.payload_sha256 is not None and (original := originals.first_of(row)) is not None:
+    elif row.hop:
+        row.record_type = "response"
+    elif row.payload_sha256 is not None and (original := originals.first.get(row.payload_sha256)) is not None:
         _revisit(row, REVISIT_IDENTICAL, original)
     else:
         row.record_type = "response"
