@@ -233,10 +233,15 @@ def test_the_exported_wacz_replays_in_pywb_and_chromium_shows_the_policy(crawled
             browser.close()
 
 
-def test_a_moved_policy_is_exported_with_its_redirect_and_replays_as_one(tmp_path):
+@pytest.mark.parametrize("moved", [
+    b"<html><body><p>Moved to <a href='/terms'>/terms</a>.</p></body></html>",
+    # A server that sends the page with its 301: the page was a revisit of the redirect, and a replay of it went
+    # to the 301's record (review of 2026-12-03). Each is a response of its own now.
+    POLICY.format("Ireland").encode(),
+], ids=["stub", "the-page-itself"])
+def test_a_moved_policy_is_exported_with_its_redirect_and_replays_as_one(tmp_path, moved):
     # Only the page was archived (decision 0013, seventh pass, known and left until 2026-12-03): a third party
     # reading the export, or replaying it, could not see that the catalog URL answered 301, nor where it pointed.
-    moved = b"<html><body><p>Moved to <a href='/terms'>/terms</a>.</p></body></html>"
     with LocalSite({"/old": Page(moved, status=301, headers={"Location": "/terms"}),
                     "/terms": Page(POLICY.format("Ireland").encode())}) as site:
         base = acme_home(tmp_path, site, "/old")
