@@ -179,7 +179,8 @@ class PolicySpider(scrapy.Spider):
     def _failed_exchange(self, failure: Failure) -> HttpExchange | None:
         """What a failed fetch leaves as evidence: the response it got, or the request that got none."""
         if isinstance(failure.value, HttpError):
-            return response_exchange(failure.value.response, self.clock())
+            response = failure.value.response
+            return response_exchange(response, self.clock(), request=response.meta.get(BROWSER_PAGE_REQUEST))
         if isinstance(failure.value, IgnoreRequest):
             return None  # refused before anything was sent (robots.txt, a scheme other than http(s))
         return failed_exchange(failure.request, self.clock())

@@ -432,3 +432,18 @@ def test_a_browser_pages_redirects_stay_before_the_page_its_refresh_leads_to(sto
     assert outcome(report) == ("new_version", None)
     assert [(c.exchange.url, c.exchange.status, c.exchange.hop) for _document, c in CaptureLog(store).captures()] == [
         (site.url("/start"), 301, True), (site.url("/terms"), 200, False)]
+
+
+def test_a_browser_redirect_to_a_missing_page_keeps_the_redirect_in_the_failures_evidence(store, site, run_crawl,
+                                                                                          options):
+    from store.capture_log import CaptureLog
+    from store.log_check import check_log
+
+    site.set("/old", Page(status=301, headers={"Location": "/gone"}))
+    report = run_crawl(store, [platform(site.url("/old"))], options)
+    assert outcome(report) == ("failed", "http_4xx")
+    captured = [c for _document, c in CaptureLog(store).captures()]
+    assert [(c.exchange.url, c.exchange.status, c.exchange.hop) for c in captured] == [
+        (site.url("/old"), 301, True), (site.url("/gone"), 404, False)]
+    assert captured[1].exchange.request_head.startswith(b"GET /gone HTTP/1.1\r\n")
+    assert check_log(store, None).problems == []
