@@ -66,18 +66,21 @@ def _reason(status: int) -> str:
         return ""
 
 
-def response_exchange(response: Response, captured_at: datetime, *, original_body: bytes | None = None) -> HttpExchange:
+def response_exchange(response: Response, captured_at: datetime, *, original_body: bytes | None = None,
+                      request: Request | None = None) -> HttpExchange:
     """The exchange behind ``response``; for a browser page ``response.body`` is the rendered DOM.
 
     A browser response's payload is what the server sent (``original_body``, as
     the browser reported it) and the rendered DOM becomes a conversion record.
-    Without the original body the rendered DOM stands as the payload.
+    Without the original body the rendered DOM stands as the payload. ``request``
+    is the request that was answered when it is not ``response.request`` (the
+    one a browser sent for its page after redirects).
     """
     separate = "playwright" in response.flags and original_body is not None
     payload = original_body if separate else response.body
     head = response_head(response)
     return HttpExchange(
-        url=response.url, captured_at=captured_at, request_head=request_head(response.request),
+        url=response.url, captured_at=captured_at, request_head=request_head(request or response.request),
         response_head=_with_length(head, payload) if separate else head,
         status=response.status, payload_sha256=sha256_bytes(payload) if response.status != 304 else None,
         payload=payload if separate else None, rendered_dom=response.body if separate else None,

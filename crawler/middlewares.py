@@ -135,7 +135,7 @@ class _ArchivesHops:
 
     def _hop(self, request: Request, response: Response) -> HttpExchange | None:
         """The redirect's exchange; None for a page a browser rendered, whose body is its DOM, not what the server
-        sent (a browser follows its own redirects unseen, and only the page is archived)."""
+        sent (the HTTP redirects a browser follows are archived from what it reports: ``crawler.browser``)."""
         if "playwright" in response.flags:
             return None
         return hop_exchange(request, response, _now(self.crawler), encoded=self.encoded)

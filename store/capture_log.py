@@ -72,10 +72,11 @@ class LogEntry:
 # Built once: every recording runs them (decision 0014, twelfth pass).
 _NEXT_INDEX = select(func.coalesce(func.max(LogEntryRow.id) + 1, 0))
 _INSERT_ENTRIES = insert(LogEntryRow)
-# The responses that archived these payloads, oldest first: what a revisit of an identical payload names.
+# The pages' responses that archived these payloads, oldest first: what a revisit of an identical payload names
+# (never a redirect's: ``_Originals``).
 _FIRST_RESPONSES = (select(CaptureRecordRow)
                     .where(CaptureRecordRow.payload_sha256.in_(bindparam("payloads", expanding=True)),
-                           CaptureRecordRow.record_type == "response")
+                           CaptureRecordRow.record_type == "response", CaptureRecordRow.hop.is_(False))
                     .order_by(CaptureRecordRow.id))
 
 
@@ -131,9 +132,11 @@ class _Originals:
     A 304 refers to the payload of the latest capture of its document and URL:
     the response itself or, when that capture was a revisit (the page back to
     an earlier text, or a 304 already), the response that revisit names. A
-    payload already archived refers to the first response with that payload.
-    A capture recorded in the batch itself is :meth:`added`, so a later capture
-    of the batch refers to it as it would had it been recorded alone.
+    page's payload already archived refers to the first page's response with
+    that payload. A redirect is neither: it is always a response of its own
+    (:func:`_choose_record_type`). A capture recorded in the batch itself is
+    :meth:`added`, so a later capture of the batch refers to it as it would had
+    it been recorded alone.
     """
 
     def __init__(self, session: Session, documents: dict[int, DocumentRow], exchanges: Sequence[HttpExchange]):
@@ -152,7 +155,8 @@ class _Originals:
                     .join(FetchRow, FetchRow.id == CaptureRecordRow.fetch_id)
                     .where(CaptureRecordRow.id.in_(_latest_capture_ids(ids)))):
                 self._note_latest(document_id, row)
-        if payloads := sorted({exchange.payload_sha256 for exchange in exchanges if exchange.status != 304} - {None}):
+        if payloads := sorted({exchange.payload_sha256 for exchange in exchanges
+                               if exchange.status != 304 and not exchange.hop} - {None}):
             responses = session.scalars(_FIRST_RESPONSES, {"payloads": payloads})
             for row in responses:
                 self.first.setdefault(row.payload_sha256, _Original.of(row))
@@ -162,7 +166,7 @@ class _Originals:
         self._note_latest(document.id, row)
         if row.record_type == "response":
             self.responses[row.record_id] = row
-            if row.payload_sha256 is not None:
+            if row.payload_sha256 is not None and not row.hop:
                 self.first.setdefault(row.payload_sha256, _Original.of(row))
 
     def _note_latest(self, document_id: int, row: CaptureRecordRow) -> None:
@@ -229,9 +233,18 @@ def _capture_row(fetch: FetchRow, part: int, exchange: HttpExchange) -> CaptureR
 
 
 def _choose_record_type(row: CaptureRecordRow, document: DocumentRow, originals: _Originals) -> None:
-    """``response`` for a payload never archived, else a ``revisit`` referring to the original."""
+    """``response`` for a payload never archived, else a ``revisit`` referring to the original.
+
+    A redirect followed is always a ``response``, and never an original. Its body may be a page's (a server that
+    sends the page with its 301, two empty bodies, a "Moved" stub later served as a page): a page was a revisit of
+    the 301 then, and a reader following it reached a redirect. Nor is it a revisit of another redirect: its body
+    is most often a few bytes (a browser's, none), so a revisit saves next to nothing in a WARC, and it would name
+    one of another capture, perhaps of another document years before (every empty one the first ever archived),
+    which a bundle of the capture would then hold too (decision 0011, "Redirects")."""
     if row.status == 304:
         _revisit(row, REVISIT_NOT_MODIFIED, originals.latest.get((document.id, row.url)))
+    elif row.hop:
+        row.record_type = "response"
     elif row.payload_sha256 is not None and (original := originals.first.get(row.payload_sha256)) is not None:
         _revisit(row, REVISIT_IDENTICAL, original)
     else:

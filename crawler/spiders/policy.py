@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from analysis.domain import DocumentSpec, Snapshot
 from analysis.evidence import HttpExchange
 from analysis.text import sha256_bytes
-from crawler.browser import BrowserLockdown
+from crawler.browser import BROWSER_HOPS, BROWSER_PAGE_REQUEST, BrowserLockdown
 from crawler.capture import failed_exchange, response_exchange
 from crawler.errors import CrawlStoppedError, kind_of_failure, kind_of_status
 from crawler.items import FailedDocument, FetchedDocument, FetchedPart, NotModifiedDocument
@@ -147,7 +147,7 @@ class PolicySpider(scrapy.Spider):
         return guard
 
     def _lockdown(self) -> BrowserLockdown:
-        return BrowserLockdown(self._guard(), self.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0))
+        return BrowserLockdown(self._guard(), self.settings.getfloat("DOWNLOAD_TIMEOUT", 30.0), self.clock)
 
     def _refusal(self, response: Response) -> str | None:
         """Why a response must not be recorded: the page went where the network guard forbids."""
@@ -179,7 +179,8 @@ class PolicySpider(scrapy.Spider):
     def _failed_exchange(self, failure: Failure) -> HttpExchange | None:
         """What a failed fetch leaves as evidence: the response it got, or the request that got none."""
         if isinstance(failure.value, HttpError):
-            return response_exchange(failure.value.response, self.clock())
+            response = failure.value.response
+            return response_exchange(response, self.clock(), request=response.meta.get(BROWSER_PAGE_REQUEST))
         if isinstance(failure.value, IgnoreRequest):
             return None  # refused before anything was sent (robots.txt, a scheme other than http(s))
         return failed_exchange(failure.request, self.clock())
@@ -214,7 +215,8 @@ class PolicySpider(scrapy.Spider):
             size=len(body),
         )
         return FetchedPart(snapshot, body, target.spec.sources[index],
-                           response_exchange(response, snapshot.fetched_at, original_body=served),
+                           response_exchange(response, snapshot.fetched_at, original_body=served,
+                                             request=response.meta.get(BROWSER_PAGE_REQUEST)),
                            _hops(response.request))
 
 
@@ -231,9 +233,10 @@ def _viewer_only(response: Response, served: dict[str, bytes]) -> bool:
 
 
 def _without_browser(meta: dict[str, Any]) -> dict[str, Any]:
-    """A browser request's meta for the same request made by Scrapy itself."""
+    """A browser request's meta for the same request made by Scrapy itself (which follows and archives the redirects
+    the browser followed again)."""
     return {key: value for key, value in meta.items()
-            if not key.startswith("playwright") and key not in ("browser_locked_down", "download_latency")}
+            if not key.startswith(("playwright", "browser_")) and key != "download_latency"}
 
 
 def _shown_as_itself(headers: Any) -> bool:
@@ -322,8 +325,9 @@ def _exchanges(parts: list[FetchedPart], hops: tuple[HttpExchange, ...], last: H
 
 
 def _hops(request: scrapy.Request | None) -> tuple[HttpExchange, ...]:
-    """The redirects followed on the way to ``request`` (``crawler.middlewares``), in order."""
-    return tuple(request.meta.get(HOPS, ())) if request is not None else ()
+    """The redirects followed on the way to ``request`` (``crawler.middlewares``), then those Chromium followed for it
+    (``crawler.browser``), in order."""
+    return (*request.meta.get(HOPS, ()), *request.meta.get(BROWSER_HOPS, ())) if request is not None else ()
 
 
 # Control characters no ETag, date or media type may hold (RFC 9110 allows a tab, and bytes past 0x7F, in some).

@@ -10,13 +10,14 @@ from clausewatch.cli import main
 from clausewatch.loopback_site import LocalSite
 
 
-def acme_home(root: Path, site: LocalSite, path: str = "/terms") -> list[str]:
-    """A HOME under ``root`` after init, its catalog declaring Acme's terms at ``site``'s ``path``; the options that
-    reach it."""
+def acme_home(root: Path, site: LocalSite, path: str = "/terms", *, fetcher: str = "http") -> list[str]:
+    """A HOME under ``root`` after init, its catalog declaring Acme's terms at ``site``'s ``path``, fetched by
+    ``fetcher``; the options that reach it."""
     catalog = root / "catalog"
     catalog.mkdir()
     (catalog / "acme.yaml").write_text(
-        f"name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n    url: {site.url(path)}\n")
+        "name: Acme\nslug: acme\ndocuments:\n  - type: Terms of Service\n"
+        + (f"    fetcher: {fetcher}\n" if fetcher != "http" else "") + f"    url: {site.url(path)}\n")
     base = ["--home", str(root / "home"), "--catalog", str(catalog)]
     assert CliRunner().invoke(main, [*base, "init"], catch_exceptions=False).exit_code == 0
     return base

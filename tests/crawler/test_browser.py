@@ -463,3 +463,87 @@ def test_a_browser_page_that_refreshes_to_another_is_not_archived_as_a_redirect_
     assert captured and not any(exchange.hop for exchange in captured)
     assert all(store.blobs.get(e.payload_sha256) != served.replace(b">Moved<", b">Moved (script ran)<")
                for e in captured if e.payload_sha256)
+
+
+def test_the_redirects_a_browser_followed_are_archived_before_its_page(store, site, run_crawl, options):
+    # Chromium followed the redirects itself and only the page was archived, its request the catalog URL's (decision
+    # 0013, fifteenth pass, left): a third party could not see that the catalog URL answered 301. Each is archived
+    # as the HTTP fetcher's are, from what Chromium reports: request and response heads, and no body (Chromium keeps
+    # none for a redirect), so a payload of 0 bytes that its head states.
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from store.capture_log import CaptureLog
+    from store.citing import CitedCaptures
+    from store.log_check import check_log
+    from store.warc import CaptureWriter
+
+    served = b"<html><body><main>" + TEXT.encode() + b"</main></body></html>"
+    site.set("/old", Page(b"<p>Moved</p>", status=301, headers={"Location": "/next"}))
+    site.set("/next", Page(status=302, headers={"Location": "/terms", "Set-Cookie": "seen=1"}))
+    site.set("/terms", Page(served))
+    report = run_crawl(store, [platform(site.url("/old"))], options)
+    assert outcome(report) == ("new_version", None)
+
+    captured = [capture for _document, capture in CaptureLog(store).captures()]
+    assert [(c.exchange.url, c.exchange.status, c.exchange.hop, c.record_type) for c in captured] == [
+        (site.url("/old"), 301, True, "response"), (site.url("/next"), 302, True, "response"),
+        (site.url("/terms"), 200, False, "response")]
+    old, moved, terms = captured
+    assert old.exchange.request_head.startswith(b"GET /old HTTP/1.1\r\n")
+    assert moved.exchange.request_head.startswith(b"GET /next HTTP/1.1\r\n")
+    assert terms.exchange.request_head.startswith(b"GET /terms HTTP/1.1\r\n")  # the page's own, not /old's
+    assert b"\r\nLocation: /next\r\n" in old.exchange.response_head
+    assert b"\r\nSet-Cookie: seen=1\r\n" in moved.exchange.response_head
+    assert all(b"\r\nContent-Length: 0\r\n" in c.exchange.response_head for c in (old, moved))
+
+    out = io.BytesIO()
+    CaptureWriter(out, store.blobs).write_all(captured)
+    responses = []
+    for record in ArchiveIterator(io.BytesIO(out.getvalue()), check_digests=True):
+        if record.rec_type == "response":
+            responses.append((record.rec_headers.get_header("WARC-Target-URI"), record.http_headers.get_statuscode(),
+                              record.http_headers.get_header("Location"), record.content_stream().read()))
+        assert record.digest_checker.passed is not False, record.digest_checker.problems
+    assert responses == [(site.url("/old"), "301", "/next", b""), (site.url("/next"), "302", "/terms", b""),
+                         (site.url("/terms"), "200", None, served)]
+
+    [entry] = CaptureLog(store).entries()
+    leaf = entry.decoded
+    assert (leaf.url, leaf.status, leaf.hops) == (site.url("/terms"), 200, (True, True, False))
+    version = store.history.current_head("CW-D-00001")[0]
+    assert CitedCaptures(store).first("CW-D-00001", version, 0).url == site.url("/terms")
+    snapshot = store.history.snapshots("CW-D-00001")[0].sha256
+    assert [pages for pages, _at, _id in store.history.fetch_sequence("CW-D-00001")] == [(snapshot,)]
+    assert check_log(store, None).problems == []
+
+
+def test_a_browser_pages_redirects_stay_before_the_page_its_refresh_leads_to(store, site, run_crawl, options):
+    # The refresh is followed in a request of its own (crawler.browser.renew_context): the redirects Chromium
+    # followed to the refreshing page led to it, and stay in the fetch's evidence, the refreshing page not.
+    from store.capture_log import CaptureLog
+
+    site.set("/start", Page(status=301, headers={"Location": "/old"}))
+    site.set("/old", Page(b'<html><head><meta http-equiv="refresh" content="5; url=/terms"></head><body>Moved</body>'
+                          b'</html>'))
+    site.set("/terms", Page(b"<html><body><main>" + TEXT.encode() + b"</main></body></html>"))
+    report = run_crawl(store, [platform(site.url("/start"))], options)
+    assert outcome(report) == ("new_version", None)
+    assert [(c.exchange.url, c.exchange.status, c.exchange.hop) for _document, c in CaptureLog(store).captures()] == [
+        (site.url("/start"), 301, True), (site.url("/terms"), 200, False)]
+
+
+def test_a_browser_redirect_to_a_missing_page_keeps_the_redirect_in_the_failures_evidence(store, site, run_crawl,
+                                                                                          options):
+    from store.capture_log import CaptureLog
+    from store.log_check import check_log
+
+    site.set("/old", Page(status=301, headers={"Location": "/gone"}))
+    report = run_crawl(store, [platform(site.url("/old"))], options)
+    assert outcome(report) == ("failed", "http_4xx")
+    captured = [c for _document, c in CaptureLog(store).captures()]
+    assert [(c.exchange.url, c.exchange.status, c.exchange.hop) for c in captured] == [
+        (site.url("/old"), 301, True), (site.url("/gone"), 404, False)]
+    assert captured[1].exchange.request_head.startswith(b"GET /gone HTTP/1.1\r\n")
+    assert check_log(store, None).problems == []

@@ -99,13 +99,14 @@ def test_a_catalog_url_that_moved_is_archived_as_its_301_then_the_page(store, si
     assert [pages for pages, _at, _id in store.history.fetch_sequence("CW-D-00001")] == [(snapshot,)]
     assert check_log(store, None).problems == []
 
-    # Crawled again: the redirect and the page are revisits of what was archived, and verify stays clean.
+    # Crawled again: the page is a revisit of what was archived; the redirect is archived in full again (a revisit
+    # of a redirect would save a few bytes and name another capture's), and verify stays clean.
     report = run_crawl(store, platform(site.url("/old")))
     assert [r.outcome for r in report.results] == ["unchanged"]
     again = captures(store)[2:]
     assert [(c.exchange.status, c.exchange.hop, c.record_type) for c in again] == [
-        (301, True, "revisit"), (200, False, "revisit")]
-    assert [c.refers_to_record_id for c in again] == [moved.record_id, page.record_id]
+        (301, True, "response"), (200, False, "revisit")]
+    assert [c.refers_to_record_id for c in again] == [None, page.record_id]
     assert check_log(store, None).problems == []
 
 
@@ -248,4 +249,48 @@ def test_a_redirect_mark_changed_in_the_store_is_caught_by_verify(store, site, r
         assert [(p.what, "hops" in p.detail) for p in problems] == [("altered", True)], problems
         with store.session() as session:
             session.execute(update(CaptureRecordRow).where(CaptureRecordRow.part == part).values(hop=not hop))
+    assert check_log(store, None).problems == []
+
+
+def test_a_page_is_never_a_revisit_of_a_redirect_whose_body_it_shares(store, site, run_crawl):
+    # A server that sends the page along with its 301: the page's payload is the redirect's. It was archived as a
+    # revisit whose original is the 301 (review of 2026-12-03): a reader following it reached a redirect. A page
+    # refers only to a page, and a redirect is always archived in full.
+    site.set("/old", Page(POLICY, status=301, headers={"Location": "/terms"}))
+    site.set("/terms", Page(POLICY))
+    run_crawl(store, platform(site.url("/old")))
+    moved, page = captures(store)
+    assert [(c.exchange.hop, c.record_type) for c in (moved, page)] == [(True, "response"), (False, "response")]
+    assert [body for kind, _headers, _http, body in warc(store) if kind == "response"] == [POLICY, POLICY]
+
+    # Crawled again: the page is a revisit of the page, the redirect in full again.
+    run_crawl(store, platform(site.url("/old")))
+    again = captures(store)[2:]
+    assert [(c.exchange.hop, c.record_type, c.refers_to_record_id) for c in again] == [
+        (True, "response", None), (False, "revisit", page.record_id)]
+    assert check_log(store, None).problems == []
+
+
+def test_a_later_page_with_an_earlier_redirects_body_is_archived_in_full(store, site, run_crawl):
+    # The catalog URL stops redirecting and serves its "Moved" stub as a page: that page is not a revisit of the
+    # 301 archived at the same URL with the same body, but a response of its own.
+    site.set("/old", Page(MOVED, status=301, headers={"Location": "/terms"}))
+    site.set("/terms", Page(POLICY))
+    run_crawl(store, platform(site.url("/old")))
+    site.set("/old", Page(MOVED))
+    run_crawl(store, platform(site.url("/old")))
+    moved, first_page, stub = captures(store)
+    assert (stub.exchange.url, stub.exchange.status, stub.exchange.hop) == (site.url("/old"), 200, False)
+    assert stub.exchange.payload_sha256 == moved.exchange.payload_sha256
+    assert (stub.record_type, stub.refers_to_record_id) == ("response", None)
+    [(_kind, _headers, http, body)] = [r for r in warc(store) if r[0] == "response" and r[1]["WARC-Record-ID"]
+                                       == stub.record_id]
+    assert (http.get_statuscode(), body) == ("200", MOVED)
+
+    # And the other way: a redirect whose body is an earlier page's is not a revisit of that page.
+    site.set("/old", Page(POLICY, status=301, headers={"Location": "/terms"}))
+    run_crawl(store, platform(site.url("/old")))
+    hop, page = captures(store)[3:]
+    assert (hop.exchange.hop, hop.record_type) == (True, "response")
+    assert (page.record_type, page.refers_to_record_id) == ("revisit", first_page.record_id)
     assert check_log(store, None).problems == []
