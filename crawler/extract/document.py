@@ -59,7 +59,11 @@ _PLACEHOLDER = re.compile(r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please
 # ... or, in a few words, an application's apology for the script it could not run ("JavaScript is required to
 # view this page. Please enable JavaScript in your browser settings.") or a template's filler text.
 _SHELL_WORDS = 300
-_NEEDS_SCRIPT = re.compile(r"(?:enable|turn\s+on|activate|allow)\s+(?:javascript|js|it)(?![\w-])"
+# "it" is JavaScript only in a sentence it opens ("Please enable it."): "… we'll deactivate it", "permissions that allow
+# it to access …", "encourage users to enable it" are real policies' (APPSI-139, ToS;DR; a one-sentence page of each
+# was refused as an application's shell).
+_NEEDS_SCRIPT = re.compile(r"(?<![\w-])(?:enable|turn\s+on|activate|allow)\s+(?:javascript|js)(?![\w-])"
+                           r"|^\W*(?:please\s+)?(?:enable|turn\s+on|activate|allow)\s+it(?![\w-])"
                            r"|\bjavascript\s+(?:is\s+)?(?:required|disabled|not\s+enabled|must\s+be\s+(?:enabled|turned"
                            r"\s+on)|is\s+(?:turned\s+)?off)(?![\w-])|\brequires?\s+javascript(?![\w-])"
                            r"|\bwith(?:out)?\s+javascript(?:\s+enabled)?(?![\w-])", re.I)

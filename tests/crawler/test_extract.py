@@ -780,6 +780,20 @@ def test_short_real_pages_in_the_words_of_those_stand_ins_are_archived(body):
     assert extract(body).strip()
 
 
+@pytest.mark.parametrize("body", [
+    _page("Account", "<p>When you delete your account, we'll deactivate it and remove all of the content you "
+                     "created.</p>"),
+    _page("Security", "<p>Two Factor Authentication (2FA) is also available on our site and we encourage users to "
+                      "enable it.</p>"),
+    _page("Permissions", "<p>Depending on the User's specific device, this Application may request certain "
+                         "permissions that allow it to access the User's device Data as described below.</p>"),
+])
+def test_a_short_real_page_that_says_enable_it_or_allow_it_is_archived(body):
+    # Real policies' sentences (APPSI-139, ToS;DR): a page of one of them was refused as an application's apology for
+    # its script since the tenth pass ("activate it" inside "deactivate it", "allow it to access…").
+    assert extract(body).strip()
+
+
 def test_a_page_served_as_plain_text_is_read_as_html_when_it_begins_with_markup():
     # Its markup was archived as the policy's words (review of 2026-12-01).
     body = (b"<!-- build 12 -->\n<meta charset=utf-8><title>Terms</title><section><h1>Terms of Service</h1><p>We may "
