@@ -89,11 +89,11 @@ _SINGLE_SIGN_ON = re.compile(r"(?:continue|sign\s*in|log\s*in)\s+with\s+(?:googl
 _PASSWORD_FIELD = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
 
 # What else stands in a document's place and says so, as the whole title or first heading (or, on a page of a few
-# words, as its first sentence): each was archived as a policy's version 1, where no earlier text showed a shrink.
-# Whole, since help pages open with the same words ("Update your browser | Acme Help", "Rate limits"). Each family
-# is said in English and in the languages the real data shows terms tracked in (decision 0013, nineteenth pass):
-# German, French, Spanish, Italian, Dutch, Portuguese, Catalan, Russian, Czech, Danish and Hungarian, in the words
-# their sites use, one string a language.
+# words, as its first sentence, or its second after a few words of its own): each was archived as a policy's version
+# 1, where no earlier text showed a shrink. Whole, since help pages open with the same words ("Update your browser |
+# Acme Help", "Rate limits"). Each family is said in English and in the languages the real data shows terms tracked
+# in (decision 0013, nineteenth pass): German, French, Spanish, Italian, Dutch, Portuguese, Catalan, Russian, Czech,
+# Danish and Hungarian, in the words their sites use, one string a language.
 _WHOLE = r"[\s.!]*$"
 _NAMED = r"[\w-]+(?:\.[\w-]+)+"  # a domain's name: "example.de"
 _NAME = r"(?:\s+[\w.-]+)?"  # ... after the word for domain: "Die Domain example.de steht zum Verkauf"
@@ -283,8 +283,10 @@ _PLACE_TAKEN = (
     (_whole(*_MAINTENANCE_WORDS), "http_5xx", "a maintenance page"),
     (_whole(*UNWRITTEN_WORDS), "empty", "a page not written yet"),
 )
-# A page this short is a stub: the first sentence under its headings speaks for it too.
+# A page this short is a stub: the first sentence under its headings speaks for it too, and the second after a
+# first this short, a few words of the stub's own ("Welcome to Acme. Our site is under construction.").
 _STUB_PAGE = 300
+_OPENER_CHARS = 80
 
 
 def _title(soup: BeautifulSoup) -> str:
@@ -367,7 +369,7 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
             raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
                                               "is behind a login")
     if whole_page and len(markdown) < _STUB_PAGE:
-        said.append(_as_said(_first_sentence(markdown)))
+        said.extend(map(_as_said, _opening_sentences(under_headings(markdown))))
     for text in said:
         for pattern, kind, what in _PLACE_TAKEN:
             if pattern.search(text):
@@ -395,14 +397,17 @@ def check_plain_error(text: str, url: str) -> None:
     _check_error_said(first, url, "message")
     if _ERROR_MESSAGE.search(first):
         raise ExtractionError("http_5xx", f"{url} answered 200 with an error message ({first[:80]!r})")
+    opening = [first, *map(_as_said, _opening_sentences(text.strip()))]
     for pattern, kind, what in _PLACE_TAKEN:
-        if pattern.search(first) or pattern.search(_as_said(sentences(first)[0])):
+        if any(map(pattern.search, opening)):
             raise ExtractionError(kind, f"{url} answered 200 with {what} ({first[:80]!r}), not the document")
 
 
-def _first_sentence(markdown: str) -> str:
-    """The first sentence of a page's first line that is not a heading."""
-    return sentences(under_headings(markdown).partition("\n")[0])[0]
+def _opening_sentences(text: str) -> list[str]:
+    """The first sentence of a short text, and its second when the first is a few words of the page's own
+    ("Welcome to Acme.", "Acme GmbH"): where a stub says what it is. A line ends a sentence."""
+    opening = [sentence for line in text.splitlines() if line.strip() for sentence in sentences(line.strip())][:2]
+    return opening if len(opening[0] if opening else "") <= _OPENER_CHARS else opening[:1]
 
 
 def _as_said(text: str) -> str:

@@ -845,6 +845,22 @@ def test_stand_ins_in_other_languages_are_failures_not_the_first_version(body, k
     assert failure(body).kind == kind
 
 
+@pytest.mark.parametrize(("body", "kind"), [
+    (_page("Acme", "<p>Welcome to Acme. Our site is under construction.</p>"), "empty"),
+    (_page("Acme", "<p>Hello!</p><p>This content is not available in your region.</p>"), "http_4xx"),
+    (_page("Acme GmbH", "<h1>Acme GmbH</h1><p>Willkommen bei Acme! Diese Seite befindet sich im Aufbau.</p>"), "empty"),
+    (_page("Acme", "<p>Bienvenue sur Acme. Le site est actuellement en maintenance.</p>"), "http_5xx"),
+    (_page("Acme", "<p>Добро пожаловать! Что-то пошло не так.</p>"), "http_5xx"),
+])
+def test_a_short_stand_in_whose_message_follows_a_few_words_of_its_own_is_a_failure(body, kind):
+    # "Welcome to Acme. Our site is under construction." was archived: only the first sentence was read (tenth pass).
+    assert failure(body).kind == kind
+
+
+def test_a_plain_text_stand_in_whose_message_follows_its_name_is_a_failure():
+    assert failure(b"Acme Ltd.\nSomething went wrong.", content_type="text/plain").kind == "http_5xx"
+
+
 @pytest.mark.parametrize("body", [
     # Real policies' sentences about cookies, browsers, regions, maintenance, errors and JavaScript, in the same
     # languages: the stand-ins' words, never the whole of a title, heading or short page's opening sentence.
@@ -875,6 +891,11 @@ def test_stand_ins_in_other_languages_are_failures_not_the_first_version(body, k
     _page("Szolgáltatás", "<p>Karbantartás alatt a szolgáltatás nem érhető el; erről előre értesítjük.</p>"),
     _page("Datenschutz", "<p>Unsere Seiten nutzen JavaScript zur Reichweitenmessung; ohne JavaScript findet keine "
                          "Messung statt.</p>"),
+    # A message's words after a few of the page's own, not the whole of the second sentence, or after a first
+    # sentence of the policy itself.
+    _page("Acme", "<p>Welcome to Acme. Our site is under construction until March, but these terms apply now.</p>"),
+    _page("Acme", "<p>These terms apply to every order placed through the Acme website from 1 March 2027, in every "
+                  "country. Coming soon.</p>"),
 ])
 def test_short_real_pages_in_other_languages_near_those_stand_ins_are_archived(body):
     assert extract(body).strip()
