@@ -113,13 +113,15 @@ _HOST_WORDS = (
     r"|(?:this\s+)?(?:account|site|website)\s+(?:has\s+been\s+|is\s+)?suspended"
     r"|welcome\s+to\s+nginx|it\s+works|apache2?(?:\s+\w+)?\s+default\s+page(?:\s*:\s*it\s+works)?"
     r"|test\s+page\s+for\s+(?:the\s+)?(?:apache|nginx)(?:\s+\w+)*|index\s+of\s+/\S*)",
-    rf"(?:die(?:se)?\s+)?domain{_NAME}\s+(?:steht\s+zum\s+verkauf|ist\s+zu\s+verkaufen)|{_NAMED}\s+steht\s+zum\s+verkauf"
+    rf"(?:die(?:se)?\s+)?domain{_NAME}\s+(?:steht\s+zum\s+verkauf|ist\s+zu\s+verkaufen)"
+    rf"|{_NAMED}\s+steht\s+zum\s+verkauf"
     r"|diese\s+domain\s+kaufen",
     rf"(?:ce\s+|le\s+)?(?:nom\s+de\s+)?domaine{_NAME}\s+est\s+[àa]\s+vendre|{_NAMED}\s+est\s+[àa]\s+vendre"
     r"|achet(?:er|ez)\s+ce\s+(?:nom\s+de\s+)?domaine",
     rf"(?:este\s+|el\s+)?dominio{_NAME}\s+(?:est[áa]\s+(?:en|a\s+la)\s+venta|se\s+vende)"
     rf"|{_NAMED}\s+est[áa]\s+(?:en|a\s+la)\s+venta|compr[ae]\s+este\s+dominio",
-    rf"(?:questo\s+|il\s+)?dominio{_NAME}\s+[èe]\s+in\s+vendita|{_NAMED}\s+[èe]\s+in\s+vendita|acquista\s+questo\s+dominio",
+    rf"(?:questo\s+|il\s+)?dominio{_NAME}\s+[èe]\s+in\s+vendita|{_NAMED}\s+[èe]\s+in\s+vendita"
+    r"|acquista\s+questo\s+dominio",
     rf"(?:dit\s+|het\s+|deze\s+)?domein(?:naam)?{_NAME}\s+is\s+te\s+koop|{_NAMED}\s+is\s+te\s+koop"
     r"|koop\s+(?:dit\s+domein|deze\s+domeinnaam)",
     rf"(?:este\s+|o\s+)?dom[íi]nio{_NAME}\s+est[áa]\s+[àa]\s+venda|{_NAMED}\s+est[áa]\s+[àa]\s+venda"
@@ -128,7 +130,7 @@ _HOST_WORDS = (
     rf"(?:этот\s+)?домен{_NAME}\s+(?:прода[её]тся|выставлен\s+на\s+продажу)|{_NAMED}\s+прода[её]тся"
     r"|купить\s+этот\s+домен",
     rf"(?:tato\s+)?doména{_NAME}\s+je\s+na\s+prodej|{_NAMED}\s+je\s+na\s+prodej|kupte\s+si\s+tuto\s+doménu",
-    rf"(?:dette\s+)?domæne(?:navn)?(?:et)?{_NAME}\s+er\s+til\s+salg|{_NAMED}\s+er\s+til\s+salg|køb\s+dette\s+domæne",
+    rf"(?:dette\s+)?domæne(?:t|navn(?:et)?)?{_NAME}\s+er\s+til\s+salg|{_NAMED}\s+er\s+til\s+salg|køb\s+dette\s+domæne",
     rf"(?:ez\s+a\s+|a\s+)?domain(?:\s*n[ée]v)?{_NAME}\s+elad[óo]|{_NAMED}\s+elad[óo]",
 )
 # The document is refused here and now: to this region, past a rate limit, to a session that ended.
@@ -138,7 +140,7 @@ _IN_ES = r"en\s+(?:tu|su)\s+(?:pa[íi]s|regi[óo]n|ubicaci[óo]n)"
 _IN_IT = r"(?:nel\s+(?:tuo|suo)\s+paese|nella\s+(?:tua|sua)\s+(?:area|regione|zona))"
 _IN_NL = r"in\s+(?:jouw|je|uw)\s+(?:land|regio)"
 _IN_PT = r"(?:no\s+(?:seu|teu)\s+pa[íi]s|na\s+(?:sua|tua)\s+regi[ãa]o)"
-_IN_RU = r"в\s+(?:вашем\s+(?:регионе|стране)|вашей\s+стране)"
+_IN_RU = r"в\s+(?:вашем\s+регионе|вашей\s+стране)"
 _IN_CS = r"ve\s+(?:vaší\s+(?:zemi|oblasti)|vašem\s+regionu)"
 _IN_DA = r"i\s+(?:dit|jeres)\s+(?:land|område)|i\s+din\s+region"
 _IN_HU = r"(?:az\s+ön\s+(?:országában|régiójában)|az\s+országodban|a\s+régiódban)"
@@ -155,13 +157,14 @@ _REFUSAL_WORDS = (
     r"(?:(?:este\s+contenido|esta\s+p[áa]gina|este\s+servicio|este\s+sitio)\s+)?no\s+(?:est[áa]|es)\s+disponible"
     rf"\s+{_IN_ES}|no\s+disponible\s+{_IN_ES}|(?:(?:tu|su|la)\s+)?sesi[óo]n\s+(?:ha\s+)?(?:caducad[oa]|expirad[oa])"
     r"|demasiadas\s+(?:solicitudes|peticiones)",
-    rf"(?:(?:questo\s+contenuto|questa\s+pagina|questo\s+servizio|questo\s+sito)\s+)?non\s+[èe]\s+disponibile\s+{_IN_IT}"
+    r"(?:(?:questo\s+contenuto|questa\s+pagina|questo\s+servizio|questo\s+sito)\s+)?"
+    rf"non\s+[èe]\s+disponibile\s+{_IN_IT}"
     rf"|non\s+disponibile\s+{_IN_IT}|(?:la\s+(?:tua\s+)?)?sessione\s+(?:[èe]\s+)?scaduta|troppe\s+richieste",
     rf"(?:deze\s+(?:inhoud|pagina|dienst|site|website|video)\s+is\s+)?(?:niet\s+beschikbaar\s+{_IN_NL}|{_IN_NL}\s+niet"
     r"\s+beschikbaar)|(?:(?:je|jouw|uw|de)\s+)?sessie\s+(?:is\s+)?verlopen|te\s+veel\s+(?:verzoeken|aanvragen)",
     r"(?:(?:este\s+conte[úu]do|esta\s+p[áa]gina|este\s+servi[çc]o|este\s+site)\s+)?n[ãa]o\s+(?:est[áa]\s+)?"
     rf"dispon[íi]vel\s+{_IN_PT}|indispon[íi]vel\s+{_IN_PT}|(?:(?:a\s+)?(?:sua|tua)\s+)?sess[ãa]o\s+(?:expirou|expirada)"
-    r"|(?:muitas|demasiadas)\s+(?:solicita[çc][õo]es|requisi[çc][õo]es|pedidos)",
+    r"|(?:muitas|demasiadas)\s+(?:solicita[çc][õo]es|requisi[çc][õo]es)|(?:muitos|demasiados)\s+pedidos",
     r"no\s+(?:est[àa]\s+|és\s+)?disponible\s+(?:al\s+teu\s+pa[íi]s|a\s+la\s+teva\s+regi[óo])"
     r"|(?:la\s+)?sessi[óo]\s+ha\s+(?:caducat|expirat)",
     r"(?:(?:(?:этот\s+)?(?:контент|сервис|сайт|материал)|(?:эта\s+)?страница|(?:это\s+)?видео)\s+)?"
@@ -172,7 +175,8 @@ _REFUSAL_WORDS = (
     + _IN_CS + r")|(?:platnost\s+)?relace\s+vypršela|příliš\s+mnoho\s+požadavků",
     r"(?:(?:dette\s+indhold|denne\s+side|denne\s+tjeneste|denne\s+video)\s+er\s+)?ikke\s+tilgængeligt?\s+(?:"
     + _IN_DA + r")|(?:din\s+)?session(?:en)?\s+er\s+udløbet|for\s+mange\s+(?:anmodninger|forespørgsler)",
-    r"(?:(?:ez\s+a\s+tartalom|ez\s+az\s+oldal|ez\s+a\s+szolgáltatás|ez\s+a\s+videó)\s+)?(?:nem\s+(?:érhető\s+el|elérhető)"
+    r"(?:(?:ez\s+a\s+tartalom|ez\s+az\s+oldal|ez\s+a\s+szolgáltatás|ez\s+a\s+videó)\s+)?"
+    r"(?:nem\s+(?:érhető\s+el|elérhető)"
     rf"\s+{_IN_HU}|{_IN_HU}\s+nem\s+(?:érhető\s+el|elérhető))|(?:a\s+)?munkamenet\s+lejárt|lejárt\s+a\s+munkamenet"
     r"|túl\s+sok\s+kérés",
 )
@@ -188,7 +192,8 @@ _CLIENT_WORDS = (
     r"\s+(?:pris\s+en\s+charge|support[ée]|compatible)|(?:veuillez\s+)?mettre\s+[àa]\s+jour\s+votre\s+navigateur"
     r"|mettez\s+[àa]\s+jour\s+votre\s+navigateur|(?:veuillez\s+)?activer\s+les\s+cookies|activez\s+les\s+cookies"
     r"|les\s+cookies\s+sont\s+d[ée]sactiv[ée]s",
-    r"(?:(?:tu|su)\s+)?navegador\s+(?:ya\s+)?no\s+(?:es\s+compatible|est[áa]\s+soportado)|navegador\s+no\s+(?:compatible"
+    r"(?:(?:tu|su)\s+)?navegador\s+(?:ya\s+)?no\s+(?:es\s+compatible|est[áa]\s+soportado)"
+    r"|navegador\s+no\s+(?:compatible"
     r"|soportado)|actualiza\s+tu\s+navegador|actualice\s+su\s+navegador|(?:por\s+favor,?\s+)?(?:habilita|activa"
     r"|habilite|active)\s+(?:las\s+)?cookies|las\s+cookies\s+est[áa]n\s+(?:desactivadas|deshabilitadas)",
     r"(?:il\s+tuo\s+)?browser\s+non\s+[èe]\s+(?:pi[ùu]\s+)?supportato|browser\s+non\s+supportato|aggiorna\s+il\s+tuo"
@@ -196,7 +201,8 @@ _CLIENT_WORDS = (
     r"(?:(?:je|jouw|uw)\s+)?browser\s+wordt\s+niet\s+(?:meer\s+)?ondersteund|niet[\s-]+ondersteunde\s+browser"
     r"|browser\s+niet\s+ondersteund|(?:update|werk)\s+(?:je|jouw|uw)\s+browser(?:\s+bij)?|(?:schakel|zet)\s+cookies"
     r"\s+(?:in|aan)|cookies\s+inschakelen|cookies\s+zijn\s+uitgeschakeld",
-    r"(?:o\s+)?(?:(?:seu|teu)\s+)?navegador\s+n[ãa]o\s+[ée]\s+(?:mais\s+)?(?:suportado|compat[íi]vel)|navegador\s+n[ãa]o"
+    r"(?:o\s+)?(?:(?:seu|teu)\s+)?navegador\s+n[ãa]o\s+[ée]\s+(?:mais\s+)?(?:suportado|compat[íi]vel)"
+    r"|navegador\s+n[ãa]o"
     r"\s+(?:suportado|compat[íi]vel)|atualize\s+(?:o\s+)?seu\s+navegador|(?:por\s+favor,?\s+)?(?:ative|habilite)"
     r"\s+(?:os\s+)?cookies|os\s+cookies\s+est[ãa]o\s+desativados",
     r"el\s+teu\s+navegador\s+no\s+[ée]s\s+compatible|actualitza\s+el\s+teu\s+navegador|activa\s+les\s+galetes",
@@ -243,12 +249,14 @@ _MAINTENANCE_WORDS = (
     r"(?:en\s+mantenimiento|realizando\s+(?:tareas\s+de\s+)?mantenimiento)",
     r"(?:(?:il\s+)?sito\s+)?in\s+manutenzione|(?:il\s+sito\s+[èe]|siamo)\s+(?:attualmente\s+)?in\s+manutenzione"
     r"|manutenzione\s+in\s+corso",
-    r"(?:(?:de\s+)?(?:site|website)\s+is\s+)?(?:tijdelijk\s+)?in\s+onderhoud|(?:we|wij)\s+zijn\s+(?:momenteel\s+|even\s+)?"
+    r"(?:(?:de\s+)?(?:site|website)\s+is\s+)?(?:tijdelijk\s+)?in\s+onderhoud"
+    r"|(?:we|wij)\s+zijn\s+(?:momenteel\s+|even\s+)?"
     r"bezig\s+met\s+onderhoud|(?:we|wij)\s+voeren\s+(?:momenteel\s+)?onderhoud\s+uit",
-    r"(?:(?:o\s+)?site\s+)?em\s+manuten[cç][aã]o|(?:estamos|o\s+site\s+est[áa])\s+(?:atualmente\s+)?em\s+manuten[cç][aã]o",
+    r"(?:(?:o\s+)?site\s+)?em\s+manuten[cç][aã]o"
+    r"|(?:estamos|o\s+site\s+est[áa])\s+(?:atualmente\s+)?em\s+manuten[cç][aã]o",
     r"(?:el\s+lloc\s+(?:web\s+)?(?:est[àa]\s+)?)?en\s+manteniment",
-    r"(?:сайт\s+)?(?:находится\s+)?на\s+(?:техническом\s+)?обслуживании|(?:ведутся|проводятся)\s+(?:плановые\s+)?"
-    r"технические\s+работы|технические\s+работы",
+    r"(?:сайт\s+)?(?:находится\s+)?на\s+(?:техническом\s+)?обслуживании"
+    r"|(?:на\s+сайте\s+)?(?:ведутся|проводятся)\s+(?:плановые\s+)?технические\s+работы",
     r"(?:(?:stránka|web|webová\s+stránka|služba)\s+je\s+)?(?:momentálně\s+|dočasně\s+)?(?:v\s+údržbě|mimo\s+provoz"
     r"\s+z\s+důvodu\s+údržby)|probíhá\s+(?:plánovaná\s+)?údržba",
     r"(?:(?:siden|hjemmesiden|tjenesten)\s+er\s+)?(?:midlertidigt\s+)?(?:nede\s+(?:på\s+grund\s+af|pga\.?)\s+"
@@ -261,7 +269,8 @@ UNWRITTEN_WORDS = (
     r"(?:(?:(?:this|our|the)\s+)?(?:site|page|website)\s+(?:is\s+)?)?(?:under\s+construction|coming\s+soon)",
     r"(?:(?:diese\s+)?(?:seite|website|webseite)\s+(?:ist\s+|befindet\s+sich\s+)?(?:noch\s+)?)?im\s+aufbau"
     r"|(?:in\s+k[üu]rze|demn[äa]chst|bald)\s+verf[üu]gbar",
-    r"(?:(?:ce\s+|le\s+|notre\s+)?site\s+(?:est\s+)?|page\s+)?en\s+(?:cours\s+de\s+)?construction|bient[ôo]t\s+disponible"
+    r"(?:(?:ce\s+|le\s+|notre\s+)?site\s+(?:est\s+)?|page\s+)?en\s+(?:cours\s+de\s+)?construction"
+    r"|bient[ôo]t\s+disponible"
     r"|prochainement",
     r"(?:(?:este\s+|el\s+|nuestro\s+)?sitio\s+(?:(?:web\s+)?est[áa]\s+)?|p[áa]gina\s+)?en\s+construcci[óo]n"
     r"|pr[óo]ximamente",

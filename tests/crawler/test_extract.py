@@ -883,6 +883,8 @@ def test_a_plain_text_stand_in_whose_message_follows_its_name_is_a_failure():
     _page("Доступность", "<p>Сервис может быть недоступен во время технических работ; мы предупреждаем о них "
                          "заранее.</p>"),
     _page("Оплата", "<p>Если произошла ошибка при оплате, мы вернём деньги.</p>"),
+    _page("Регламент", "<h1>Технические работы</h1><p>Плановые технические работы мы проводим по воскресеньям с 2:00 "
+                       "до 4:00 и сообщаем о них за неделю.</p>"),
     _page("Soubory cookies", "<h1>Soubory cookies</h1><p>Používáme cookies; můžete je zakázat v nastavení "
                              "prohlížeče.</p>"),
     _page("Údržba", "<h1>Údržba</h1><p>Plánovanou údržbu oznamujeme týden předem.</p>"),
