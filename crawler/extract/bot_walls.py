@@ -89,54 +89,213 @@ _SINGLE_SIGN_ON = re.compile(r"(?:continue|sign\s*in|log\s*in)\s+with\s+(?:googl
 _PASSWORD_FIELD = re.compile(r"<input\b[^>]*\btype\s*=\s*[\"']?password", re.I)
 
 # What else stands in a document's place and says so, as the whole title or first heading (or, on a page of a few
-# words, as its first sentence): each was archived as a policy's version 1, where no earlier text showed a shrink.
-# Whole, since help pages open with the same words ("Update your browser | Acme Help", "Rate limits").
+# words, as its first sentence, or its second after a few words of its own): each was archived as a policy's version
+# 1, where no earlier text showed a shrink. Whole, since help pages open with the same words ("Update your browser |
+# Acme Help", "Rate limits"). Each family is said in English and in the languages the real data shows terms tracked
+# in (decision 0013, nineteenth pass): German, French, Spanish, Italian, Dutch, Portuguese, Catalan, Russian, Czech,
+# Danish and Hungarian, in the words their sites use, one string a language.
 _WHOLE = r"[\s.!]*$"
-_PLACE_TAKEN = (
-    # The site is not there: a parked or for-sale domain, a suspended hosting account, a web server's default page
-    # or its listing of a folder.
-    (re.compile(r"^\W*(?:(?:this\s+|the\s+)?domain(?:\s+name)?(?:\s+[\w.-]+)?\s+(?:is|may\s+be)\s+for\s+sale"
-                r"|[\w-]+(?:\.[\w-]+)+\s+(?:is|may\s+be)\s+for\s+sale|buy\s+this\s+domain"
-                r"|(?:this\s+)?domain\s+(?:is\s+|has\s+been\s+)?parked"
-                r"|(?:this\s+)?(?:account|site|website)\s+(?:has\s+been\s+|is\s+)?suspended"
-                r"|welcome\s+to\s+nginx|it\s+works|apache2?(?:\s+\w+)?\s+default\s+page(?:\s*:\s*it\s+works)?"
-                r"|test\s+page\s+for\s+(?:the\s+)?(?:apache|nginx)(?:\s+\w+)*|index\s+of\s+/\S*)" + _WHOLE, re.I),
-     "http_4xx", "a page of the site's host, not of the site"),
-    # The document is refused here and now: to this region, past a rate limit, to a session that ended.
-    (re.compile(r"^\W*(?:(?:(?:this\s+)?(?:content|page|site|website|service)\s+is\s+)?(?:not|un)\s*available\s+in"
-                r"\s+your\s+(?:region|country|location|area)|rate\s+limit(?:ed|\s+exceeded)|you(?:'ve|\s+have)\s+been"
-                r"\s+rate[\s-]+limited|(?:your\s+)?session\s+(?:has\s+)?(?:expired|timed\s+out))" + _WHOLE, re.I),
-     "http_4xx", "a page refusing the request"),
-    # The client is refused: another browser, cookies asked for.
-    (re.compile(r"^\W*(?:(?:your\s+|this\s+)?browser\s+is\s+(?:not|no\s+longer)\s+supported|unsupported\s+browser"
-                r"|(?:please\s+)?(?:upgrade|update)\s+your\s+browser|(?:please\s+)?enable\s+cookies"
-                r"|cookies\s+(?:are\s+)?(?:required|disabled))" + _WHOLE, re.I),
-     "bot_wall", "a page refusing this client"),
-    # A failure in other words than a status.
-    (re.compile(r"^\W*(?:(?:oops|sorry|uh[\s-]*oh)\W*)?(?:something\s+went\s+wrong|an?\s+(?:unexpected\s+)?error\s+"
-                r"(?:has\s+)?occurred|we(?:'re|\s+are)\s+(?:having\s+)?(?:some\s+)?(?:trouble|problems|technical"
-                r"\s+difficulties)|etwas\s+ist\s+schief\s*gelaufen|(?:es\s+ist\s+)?ein\s+fehler\s+(?:ist\s+)?aufgetreten"
-                r"|une\s+erreur\s+(?:est\s+survenue|s'est\s+produite)|(?:se\s+ha\s+producido|ocurri[oó])\s+un\s+error"
-                r"|algo\s+sali[oó]\s+mal|si\s+[eè]\s+verificato\s+un\s+errore|qualcosa\s+[eè]\s+andato\s+storto"
-                r"|er\s+is\s+(?:iets\s+misgegaan|een\s+fout\s+opgetreden)|algo\s+deu\s+errado|ocorreu\s+um\s+erro)"
-                + _WHOLE, re.I),
-     "http_5xx", "an error page"),
-    # Maintenance said in a sentence, or in another language than the headings' patterns read.
-    (re.compile(r"^\W*(?:(?:we(?:'re|\s+are)|(?:the|this|our)\s+(?:site|website|service|page)\s+is)\s+(?:currently\s+)?"
-                r"(?:down\s+for|undergoing|performing|under)\s+(?:some\s+)?(?:scheduled\s+)?maintenance"
-                r"|wartungsarbeiten|(?:die\s+)?(?:seite|website)\s+(?:ist\s+)?(?:vor[üu]bergehend\s+)?in\s+wartung"
-                r"|(?:(?:le\s+)?site\s+)?en\s+(?:cours\s+de\s+)?maintenance|(?:(?:el\s+)?sitio\s+)?en\s+mantenimiento"
-                r"|(?:(?:il\s+)?sito\s+)?in\s+manutenzione|(?:(?:de\s+)?(?:site|website)\s+is\s+)?in\s+onderhoud"
-                r"|(?:(?:o\s+)?site\s+)?em\s+manuten[cç][aã]o)" + _WHOLE, re.I),
-     "http_5xx", "a maintenance page"),
-    # A page not written yet.
-    (re.compile(r"^\W*(?:(?:(?:this|our|the)\s+)?(?:site|page|website)\s+(?:is\s+)?)?(?:under\s+construction|coming\s+soon"
-                r"|im\s+aufbau|en\s+construction|en\s+construcci[oó]n|in\s+costruzione|em\s+constru[cç][aã]o)"
-                + _WHOLE, re.I),
-     "empty", "a page not written yet"),
+_NAMED = r"[\w-]+(?:\.[\w-]+)+"  # a domain's name: "example.de"
+_NAME = r"(?:\s+[\w.-]+)?"  # ... after the word for domain: "Die Domain example.de steht zum Verkauf"
+
+
+def _whole(*phrases: str) -> re.Pattern[str]:
+    """What a stand-in says, as the whole of a title, heading or sentence."""
+    return re.compile(r"^\W*(?:" + "|".join(phrases) + ")" + _WHOLE, re.I)
+
+
+# The site is not there: a parked or for-sale domain, a suspended hosting account, a web server's default page or
+# its listing of a folder (a host's own pages are in English but for a domain's sale).
+_HOST_WORDS = (
+    r"(?:(?:this\s+|the\s+)?domain(?:\s+name)?(?:\s+[\w.-]+)?\s+(?:is|may\s+be)\s+for\s+sale"
+    r"|[\w-]+(?:\.[\w-]+)+\s+(?:is|may\s+be)\s+for\s+sale|buy\s+this\s+domain"
+    r"|(?:this\s+)?domain\s+(?:is\s+|has\s+been\s+)?parked"
+    r"|(?:this\s+)?(?:account|site|website)\s+(?:has\s+been\s+|is\s+)?suspended"
+    r"|welcome\s+to\s+nginx|it\s+works|apache2?(?:\s+\w+)?\s+default\s+page(?:\s*:\s*it\s+works)?"
+    r"|test\s+page\s+for\s+(?:the\s+)?(?:apache|nginx)(?:\s+\w+)*|index\s+of\s+/\S*)",
+    rf"(?:die(?:se)?\s+)?domain{_NAME}\s+(?:steht\s+zum\s+verkauf|ist\s+zu\s+verkaufen)"
+    rf"|{_NAMED}\s+steht\s+zum\s+verkauf"
+    r"|diese\s+domain\s+kaufen",
+    rf"(?:ce\s+|le\s+)?(?:nom\s+de\s+)?domaine{_NAME}\s+est\s+[àa]\s+vendre|{_NAMED}\s+est\s+[àa]\s+vendre"
+    r"|achet(?:er|ez)\s+ce\s+(?:nom\s+de\s+)?domaine",
+    rf"(?:este\s+|el\s+)?dominio{_NAME}\s+(?:est[áa]\s+(?:en|a\s+la)\s+venta|se\s+vende)"
+    rf"|{_NAMED}\s+est[áa]\s+(?:en|a\s+la)\s+venta|compr[ae]\s+este\s+dominio",
+    rf"(?:questo\s+|il\s+)?dominio{_NAME}\s+[èe]\s+in\s+vendita|{_NAMED}\s+[èe]\s+in\s+vendita"
+    r"|acquista\s+questo\s+dominio",
+    rf"(?:dit\s+|het\s+|deze\s+)?domein(?:naam)?{_NAME}\s+is\s+te\s+koop|{_NAMED}\s+is\s+te\s+koop"
+    r"|koop\s+(?:dit\s+domein|deze\s+domeinnaam)",
+    rf"(?:este\s+|o\s+)?dom[íi]nio{_NAME}\s+est[áa]\s+[àa]\s+venda|{_NAMED}\s+est[áa]\s+[àa]\s+venda"
+    r"|compre\s+este\s+dom[íi]nio",
+    rf"(?:aquest\s+|el\s+)?domini{_NAME}\s+(?:est[àa]|és)\s+(?:en|a\s+la)\s+venda",
+    rf"(?:этот\s+)?домен{_NAME}\s+(?:прода[её]тся|выставлен\s+на\s+продажу)|{_NAMED}\s+прода[её]тся"
+    r"|купить\s+этот\s+домен",
+    rf"(?:tato\s+)?doména{_NAME}\s+je\s+na\s+prodej|{_NAMED}\s+je\s+na\s+prodej|kupte\s+si\s+tuto\s+doménu",
+    rf"(?:dette\s+)?domæne(?:t|navn(?:et)?)?{_NAME}\s+er\s+til\s+salg|{_NAMED}\s+er\s+til\s+salg|køb\s+dette\s+domæne",
+    rf"(?:ez\s+a\s+|a\s+)?domain(?:\s*n[ée]v)?{_NAME}\s+elad[óo]|{_NAMED}\s+elad[óo]",
 )
-# A page this short is a stub: the first sentence under its headings speaks for it too.
+# The document is refused here and now: to this region, past a rate limit, to a session that ended.
+_IN_DE = r"(?:in\s+(?:deinem|ihrem)\s+land|in\s+(?:deiner|ihrer)\s+region)"
+_IN_FR = r"dans\s+votre\s+(?:pays|r[ée]gion|zone(?:\s+g[ée]ographique)?)"
+_IN_ES = r"en\s+(?:tu|su)\s+(?:pa[íi]s|regi[óo]n|ubicaci[óo]n)"
+_IN_IT = r"(?:nel\s+(?:tuo|suo)\s+paese|nella\s+(?:tua|sua)\s+(?:area|regione|zona))"
+_IN_NL = r"in\s+(?:jouw|je|uw)\s+(?:land|regio)"
+_IN_PT = r"(?:no\s+(?:seu|teu)\s+pa[íi]s|na\s+(?:sua|tua)\s+regi[ãa]o)"
+_IN_RU = r"в\s+(?:вашем\s+регионе|вашей\s+стране)"
+_IN_CS = r"ve\s+(?:vaší\s+(?:zemi|oblasti)|vašem\s+regionu)"
+_IN_DA = r"i\s+(?:dit|jeres)\s+(?:land|område)|i\s+din\s+region"
+_IN_HU = r"(?:az\s+ön\s+(?:országában|régiójában)|az\s+országodban|a\s+régiódban)"
+_REFUSAL_WORDS = (
+    r"(?:(?:(?:this\s+)?(?:content|page|site|website|service)\s+is\s+)?(?:not|un)\s*available\s+in"
+    r"\s+your\s+(?:region|country|location|area)|rate\s+limit(?:ed|\s+exceeded)|you(?:'ve|\s+have)\s+been"
+    r"\s+rate[\s-]+limited|(?:your\s+)?session\s+(?:has\s+)?(?:expired|timed\s+out))",
+    r"(?:(?:dieser\s+inhalt|diese\s+seite|dieses\s+angebot|dieser\s+dienst|diese\s+website|dieses\s+video)\s+ist\s+)?"
+    rf"(?:leider\s+)?(?:{_IN_DE}\s+(?:leider\s+)?nicht\s+verf[üu]gbar|nicht\s+(?:{_IN_DE}\s+verf[üu]gbar"
+    rf"|verf[üu]gbar\s+{_IN_DE}))|(?:(?:deine|ihre|die)\s+)?sitzung\s+(?:ist\s+)?abgelaufen|zu\s+viele\s+anfragen",
+    r"(?:(?:ce\s+contenu|cette\s+page|ce\s+service|ce\s+site|cette\s+vid[ée]o)\s+)?(?:n'est\s+pas\s+disponible"
+    rf"|est\s+indisponible)\s+{_IN_FR}|(?:non\s+disponible|indisponible)\s+{_IN_FR}"
+    r"|(?:votre\s+)?session\s+(?:a\s+expir[ée]|est\s+expir[ée]e|expir[ée]e)|trop\s+de\s+requ[êe]tes",
+    r"(?:(?:este\s+contenido|esta\s+p[áa]gina|este\s+servicio|este\s+sitio)\s+)?no\s+(?:est[áa]|es)\s+disponible"
+    rf"\s+{_IN_ES}|no\s+disponible\s+{_IN_ES}|(?:(?:tu|su|la)\s+)?sesi[óo]n\s+(?:ha\s+)?(?:caducad[oa]|expirad[oa])"
+    r"|demasiadas\s+(?:solicitudes|peticiones)",
+    r"(?:(?:questo\s+contenuto|questa\s+pagina|questo\s+servizio|questo\s+sito)\s+)?"
+    rf"non\s+[èe]\s+disponibile\s+{_IN_IT}"
+    rf"|non\s+disponibile\s+{_IN_IT}|(?:la\s+(?:tua\s+)?)?sessione\s+(?:[èe]\s+)?scaduta|troppe\s+richieste",
+    rf"(?:deze\s+(?:inhoud|pagina|dienst|site|website|video)\s+is\s+)?(?:niet\s+beschikbaar\s+{_IN_NL}|{_IN_NL}\s+niet"
+    r"\s+beschikbaar)|(?:(?:je|jouw|uw|de)\s+)?sessie\s+(?:is\s+)?verlopen|te\s+veel\s+(?:verzoeken|aanvragen)",
+    r"(?:(?:este\s+conte[úu]do|esta\s+p[áa]gina|este\s+servi[çc]o|este\s+site)\s+)?n[ãa]o\s+(?:est[áa]\s+)?"
+    rf"dispon[íi]vel\s+{_IN_PT}|indispon[íi]vel\s+{_IN_PT}|(?:(?:a\s+)?(?:sua|tua)\s+)?sess[ãa]o\s+(?:expirou|expirada)"
+    r"|(?:muitas|demasiadas)\s+(?:solicita[çc][õo]es|requisi[çc][õo]es)|(?:muitos|demasiados)\s+pedidos",
+    r"no\s+(?:est[àa]\s+|és\s+)?disponible\s+(?:al\s+teu\s+pa[íi]s|a\s+la\s+teva\s+regi[óo])"
+    r"|(?:la\s+)?sessi[óo]\s+ha\s+(?:caducat|expirat)",
+    r"(?:(?:(?:этот\s+)?(?:контент|сервис|сайт|материал)|(?:эта\s+)?страница|(?:это\s+)?видео)\s+)?"
+    rf"(?:не\s*доступ(?:ен|на|но)\s+{_IN_RU}|{_IN_RU}\s+не\s*доступ(?:ен|на|но))"
+    r"|(?:ваша\s+)?сессия\s+(?:истекла|завершена)|срок\s+(?:действия\s+)?сессии\s+ист[её]к|слишком\s+много\s+запросов",
+    r"(?:(?:tento\s+obsah|tato\s+stránka|tato\s+služba|tento\s+web)\s+)?(?:není\s+(?:" + _IN_CS
+    + r"\s+(?:dostupn[ýáé]|k\s+dispozici)|(?:dostupn[ýáé]|k\s+dispozici)\s+" + _IN_CS + r")|(?:je\s+)?nedostupn[ýáé]\s+"
+    + _IN_CS + r")|(?:platnost\s+)?relace\s+vypršela|příliš\s+mnoho\s+požadavků",
+    r"(?:(?:dette\s+indhold|denne\s+side|denne\s+tjeneste|denne\s+video)\s+er\s+)?ikke\s+tilgængeligt?\s+(?:"
+    + _IN_DA + r")|(?:din\s+)?session(?:en)?\s+er\s+udløbet|for\s+mange\s+(?:anmodninger|forespørgsler)",
+    r"(?:(?:ez\s+a\s+tartalom|ez\s+az\s+oldal|ez\s+a\s+szolgáltatás|ez\s+a\s+videó)\s+)?"
+    r"(?:nem\s+(?:érhető\s+el|elérhető)"
+    rf"\s+{_IN_HU}|{_IN_HU}\s+nem\s+(?:érhető\s+el|elérhető))|(?:a\s+)?munkamenet\s+lejárt|lejárt\s+a\s+munkamenet"
+    r"|túl\s+sok\s+kérés",
+)
+# The client is refused: another browser, cookies asked for.
+_CLIENT_WORDS = (
+    r"(?:(?:your\s+|this\s+)?browser\s+is\s+(?:not|no\s+longer)\s+supported|unsupported\s+browser"
+    r"|(?:please\s+)?(?:upgrade|update)\s+your\s+browser|(?:please\s+)?enable\s+cookies"
+    r"|cookies\s+(?:are\s+)?(?:required|disabled))",
+    r"(?:(?:dein|ihr)\s+)?browser\s+wird\s+(?:leider\s+)?nicht(?:\s+mehr)?\s+unterst[üu]tzt|nicht\s+unterst[üu]tzter"
+    r"\s+browser|browser\s+nicht\s+unterst[üu]tzt|(?:bitte\s+)?aktualisiere(?:n\s+sie)?\s+(?:deinen|ihren)\s+browser"
+    r"|(?:bitte\s+)?(?:aktiviere(?:n\s+sie)?\s+cookies|cookies\s+aktivieren)|cookies\s+(?:sind\s+)?deaktiviert",
+    r"(?:votre\s+)?navigateur\s+n'est\s+(?:pas|plus)\s+(?:pris\s+en\s+charge|support[ée]|compatible)|navigateur\s+non"
+    r"\s+(?:pris\s+en\s+charge|support[ée]|compatible)|(?:veuillez\s+)?mettre\s+[àa]\s+jour\s+votre\s+navigateur"
+    r"|mettez\s+[àa]\s+jour\s+votre\s+navigateur|(?:veuillez\s+)?activer\s+les\s+cookies|activez\s+les\s+cookies"
+    r"|les\s+cookies\s+sont\s+d[ée]sactiv[ée]s",
+    r"(?:(?:tu|su)\s+)?navegador\s+(?:ya\s+)?no\s+(?:es\s+compatible|est[áa]\s+soportado)"
+    r"|navegador\s+no\s+(?:compatible"
+    r"|soportado)|actualiza\s+tu\s+navegador|actualice\s+su\s+navegador|(?:por\s+favor,?\s+)?(?:habilita|activa"
+    r"|habilite|active)\s+(?:las\s+)?cookies|las\s+cookies\s+est[áa]n\s+(?:desactivadas|deshabilitadas)",
+    r"(?:il\s+tuo\s+)?browser\s+non\s+[èe]\s+(?:pi[ùu]\s+)?supportato|browser\s+non\s+supportato|aggiorna\s+il\s+tuo"
+    r"\s+browser|(?:per\s+favore,?\s+)?(?:abilita|attiva)\s+i\s+cookie|i\s+cookie\s+sono\s+disabilitati",
+    r"(?:(?:je|jouw|uw)\s+)?browser\s+wordt\s+niet\s+(?:meer\s+)?ondersteund|niet[\s-]+ondersteunde\s+browser"
+    r"|browser\s+niet\s+ondersteund|(?:update|werk)\s+(?:je|jouw|uw)\s+browser(?:\s+bij)?|(?:schakel|zet)\s+cookies"
+    r"\s+(?:in|aan)|cookies\s+inschakelen|cookies\s+zijn\s+uitgeschakeld",
+    r"(?:o\s+)?(?:(?:seu|teu)\s+)?navegador\s+n[ãa]o\s+[ée]\s+(?:mais\s+)?(?:suportado|compat[íi]vel)"
+    r"|navegador\s+n[ãa]o"
+    r"\s+(?:suportado|compat[íi]vel)|atualize\s+(?:o\s+)?seu\s+navegador|(?:por\s+favor,?\s+)?(?:ative|habilite)"
+    r"\s+(?:os\s+)?cookies|os\s+cookies\s+est[ãa]o\s+desativados",
+    r"el\s+teu\s+navegador\s+no\s+[ée]s\s+compatible|actualitza\s+el\s+teu\s+navegador|activa\s+les\s+galetes",
+    r"(?:ваш\s+)?браузер\s+(?:не\s+поддерживается|устарел)|неподдерживаемый\s+браузер|обновите\s+(?:ваш\s+|свой\s+)?"
+    r"браузер|(?:пожалуйста,?\s+)?включите\s+(?:файлы\s+)?cookies?|(?:файлы\s+)?cookies?\s+отключены",
+    r"(?:váš\s+)?prohlížeč\s+není\s+podporován|nepodporovaný\s+prohlížeč|aktualizujte\s+(?:svůj\s+)?prohlížeč"
+    r"|(?:prosím,?\s+)?povolte\s+(?:soubory\s+)?cookies?|cookies\s+(?:jsou\s+)?(?:zakázány|vypnuty)",
+    r"(?:din\s+)?browser(?:en)?\s+understøttes\s+ikke(?:\s+længere)?|opdater\s+din\s+browser|(?:aktivér|aktiver|slå)"
+    r"\s+cookies(?:\s+til)?|cookies\s+er\s+(?:deaktiveret|slået\s+fra)",
+    r"(?:az\s+ön\s+)?böngészője\s+nem\s+támogatott|a\s+böngésző\s+nem\s+támogatott|nem\s+támogatott\s+böngésző"
+    r"|frissítse\s+(?:a\s+)?böngészőjét|(?:kérjük,?\s+)?engedélyezze\s+a\s+(?:sütiket|cookie-kat)",
+)
+# A failure in other words than a status.
+_ERROR_WORDS = (
+    r"(?:something\s+went\s+wrong|an?\s+(?:unexpected\s+)?error\s+(?:has\s+)?occurred|we(?:'re|\s+are)\s+(?:having\s+)?"
+    r"(?:some\s+)?(?:trouble|problems|technical\s+difficulties))",
+    r"etwas\s+ist\s+schief\s*gelaufen|(?:es\s+ist\s+)?ein\s+(?:unerwarteter\s+)?fehler\s+(?:ist\s+)?aufgetreten",
+    r"une\s+erreur\s+(?:inattendue\s+)?(?:est\s+survenue|s'est\s+produite)|un\s+probl[èe]me\s+(?:est\s+survenu"
+    r"|s'est\s+produit)|quelque\s+chose\s+s'est\s+mal\s+pass[ée]",
+    r"(?:se\s+ha\s+producido|ha\s+ocurrido|ocurri[oó])\s+un\s+error(?:\s+inesperado)?|algo\s+(?:sali[oó]|ha\s+salido"
+    r"|ha\s+ido)\s+mal",
+    r"si\s+[eè]\s+verificato\s+un\s+errore(?:\s+imprevisto)?|qualcosa\s+[eè]\s+andato\s+storto",
+    r"er\s+(?:is\s+iets\s+(?:misgegaan|fout\s*gegaan)|ging\s+iets\s+(?:mis|fout)|is\s+een\s+(?:onverwachte\s+)?fout"
+    r"\s+opgetreden)",
+    r"algo\s+(?:deu|correu)\s+(?:errado|mal)|ocorreu\s+um\s+erro(?:\s+inesperado)?",
+    r"alguna\s+cosa\s+(?:ha\s+anat|va\s+anar)\s+malament|s'ha\s+produ[iï]t\s+un\s+error",
+    r"что-?\s*то\s+пошло\s+не\s+так|произошла\s+(?:непредвиденная\s+|неизвестная\s+)?ошибка",
+    r"něco\s+se\s+pokazilo|došlo\s+k\s+(?:neočekávané\s+)?chybě|(?:nastala|vyskytla\s+se)\s+(?:neočekávaná\s+)?chyba",
+    r"noget\s+gik\s+galt|der\s+(?:opstod|er\s+opstået|skete)\s+en\s+(?:uventet\s+)?fejl",
+    r"(?:valami\s+|váratlan\s+)?hiba\s+történt|valami\s+elromlott",
+)
+# ... after an exclamation of its own, any of them ("Oops! Something went wrong.", "Hoppla! …", "Упс! …").
+_OOPS = r"(?:(?:oops|sorry|uh[\s-]*oh|hoppla|huch|oups|ups|упс|ой)\W*)?"
+# Maintenance said in a sentence, or in another language than the headings' patterns read.
+_MAINTENANCE_WORDS = (
+    r"(?:we(?:'re|\s+are)|(?:the|this|our)\s+(?:site|website|service|page)\s+is)\s+(?:currently\s+)?"
+    r"(?:down\s+for|undergoing|performing|under)\s+(?:some\s+)?(?:scheduled\s+)?maintenance",
+    r"wartungsarbeiten|(?:die\s+)?(?:seite|website)\s+(?:ist\s+)?(?:vor[üu]bergehend\s+)?in\s+wartung"
+    r"|wir\s+f[üu]hren\s+(?:gerade\s+|derzeit\s+|momentan\s+)?wartungsarbeiten\s+durch"
+    r"|(?:die\s+)?(?:seite|website|webseite)\s+wird\s+(?:gerade\s+)?gewartet",
+    r"(?:(?:le\s+)?site\s+)?en\s+(?:cours\s+de\s+)?maintenance|(?:le\s+site\s+est|nous\s+sommes)\s+(?:actuellement\s+"
+    r"|momentan[ée]ment\s+)?en\s+(?:cours\s+de\s+)?maintenance|maintenance\s+en\s+cours",
+    r"(?:(?:el\s+)?sitio\s+)?en\s+mantenimiento|(?:estamos|el\s+sitio\s+(?:web\s+)?est[áa])\s+(?:actualmente\s+)?"
+    r"(?:en\s+mantenimiento|realizando\s+(?:tareas\s+de\s+)?mantenimiento)",
+    r"(?:(?:il\s+)?sito\s+)?in\s+manutenzione|(?:il\s+sito\s+[èe]|siamo)\s+(?:attualmente\s+)?in\s+manutenzione"
+    r"|manutenzione\s+in\s+corso",
+    r"(?:(?:de\s+)?(?:site|website)\s+is\s+)?(?:tijdelijk\s+)?in\s+onderhoud"
+    r"|(?:we|wij)\s+zijn\s+(?:momenteel\s+|even\s+)?"
+    r"bezig\s+met\s+onderhoud|(?:we|wij)\s+voeren\s+(?:momenteel\s+)?onderhoud\s+uit",
+    r"(?:(?:o\s+)?site\s+)?em\s+manuten[cç][aã]o"
+    r"|(?:estamos|o\s+site\s+est[áa])\s+(?:atualmente\s+)?em\s+manuten[cç][aã]o",
+    r"(?:el\s+lloc\s+(?:web\s+)?(?:est[àa]\s+)?)?en\s+manteniment",
+    r"(?:сайт\s+)?(?:находится\s+)?на\s+(?:техническом\s+)?обслуживании"
+    r"|(?:на\s+сайте\s+)?(?:ведутся|проводятся)\s+(?:плановые\s+)?технические\s+работы",
+    r"(?:(?:stránka|web|webová\s+stránka|služba)\s+je\s+)?(?:momentálně\s+|dočasně\s+)?(?:v\s+údržbě|mimo\s+provoz"
+    r"\s+z\s+důvodu\s+údržby)|probíhá\s+(?:plánovaná\s+)?údržba",
+    r"(?:(?:siden|hjemmesiden|tjenesten)\s+er\s+)?(?:midlertidigt\s+)?(?:nede\s+(?:på\s+grund\s+af|pga\.?)\s+"
+    r"vedligeholdelse|under\s+vedligeholdelse)|vi\s+(?:udfører|foretager)\s+vedligeholdelse",
+    r"(?:(?:az\s+oldal|a\s+weboldal|a\s+honlap|a\s+szolgáltatás)\s+)?(?:jelenleg\s+)?karbantartás\s+alatt(?:\s+áll)?"
+    r"|karbantartást\s+végzünk",
+)
+# A page not written yet.
+UNWRITTEN_WORDS = (
+    r"(?:(?:(?:this|our|the)\s+)?(?:site|page|website)\s+(?:is\s+)?)?(?:under\s+construction|coming\s+soon)",
+    r"(?:(?:diese\s+)?(?:seite|website|webseite)\s+(?:ist\s+|befindet\s+sich\s+)?(?:noch\s+)?)?im\s+aufbau"
+    r"|(?:in\s+k[üu]rze|demn[äa]chst|bald)\s+verf[üu]gbar",
+    r"(?:(?:ce\s+|le\s+|notre\s+)?site\s+(?:est\s+)?|page\s+)?en\s+(?:cours\s+de\s+)?construction"
+    r"|bient[ôo]t\s+disponible"
+    r"|prochainement",
+    r"(?:(?:este\s+|el\s+|nuestro\s+)?sitio\s+(?:(?:web\s+)?est[áa]\s+)?|p[áa]gina\s+)?en\s+construcci[óo]n"
+    r"|pr[óo]ximamente",
+    r"(?:(?:il\s+|questo\s+)?sito\s+(?:[èe]\s+)?|pagina\s+)?in\s+costruzione|prossimamente",
+    r"(?:(?:deze\s+)?(?:site|website|pagina)\s+is\s+)?in\s+aanbouw|binnenkort(?:\s+(?:beschikbaar|online))?",
+    r"(?:(?:este\s+|o\s+)?site\s+(?:est[áa]\s+)?|p[áa]gina\s+)?em\s+constru[cç][aã]o|em\s+breve",
+    r"en\s+construcci[óo]|properament",
+    r"(?:(?:сайт|страница)\s+)?(?:находится\s+)?в\s+(?:стадии\s+)?разработки|(?:(?:сайт|страница)\s+)?(?:находится\s+)?"
+    r"в\s+разработке|скоро\s+открытие",
+    r"(?:(?:stránka|web|webová\s+stránka)\s+je\s+)?ve\s+výstavbě|(?:již|už)\s+brzy|připravujeme",
+    r"(?:(?:siden|hjemmesiden)\s+er\s+)?under\s+(?:opbygning|konstruktion)|kommer\s+snart",
+    r"(?:az\s+oldal\s+)?(?:fejlesztés|építés|felújítás)\s+alatt(?:\s+áll)?|hamarosan(?:\s+(?:érkezik|indul))?",
+)
+_PLACE_TAKEN = (
+    (_whole(*_HOST_WORDS), "http_4xx", "a page of the site's host, not of the site"),
+    (_whole(*_REFUSAL_WORDS), "http_4xx", "a page refusing the request"),
+    (_whole(*_CLIENT_WORDS), "bot_wall", "a page refusing this client"),
+    (_whole(_OOPS + "(?:" + "|".join(_ERROR_WORDS) + ")"), "http_5xx", "an error page"),
+    (_whole(*_MAINTENANCE_WORDS), "http_5xx", "a maintenance page"),
+    (_whole(*UNWRITTEN_WORDS), "empty", "a page not written yet"),
+)
+# A page this short is a stub: the first sentence under its headings speaks for it too, and the second after a
+# first this short, a few words of the stub's own ("Welcome to Acme. Our site is under construction.").
 _STUB_PAGE = 300
+_OPENER_CHARS = 80
 
 
 def _title(soup: BeautifulSoup) -> str:
@@ -219,7 +378,7 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
             raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
                                               "is behind a login")
     if whole_page and len(markdown) < _STUB_PAGE:
-        said.append(_as_said(_first_sentence(markdown)))
+        said.extend(map(_as_said, _opening_sentences(under_headings(markdown))))
     for text in said:
         for pattern, kind, what in _PLACE_TAKEN:
             if pattern.search(text):
@@ -247,14 +406,17 @@ def check_plain_error(text: str, url: str) -> None:
     _check_error_said(first, url, "message")
     if _ERROR_MESSAGE.search(first):
         raise ExtractionError("http_5xx", f"{url} answered 200 with an error message ({first[:80]!r})")
+    opening = [first, *map(_as_said, _opening_sentences(text.strip()))]
     for pattern, kind, what in _PLACE_TAKEN:
-        if pattern.search(first) or pattern.search(_as_said(sentences(first)[0])):
+        if any(map(pattern.search, opening)):
             raise ExtractionError(kind, f"{url} answered 200 with {what} ({first[:80]!r}), not the document")
 
 
-def _first_sentence(markdown: str) -> str:
-    """The first sentence of a page's first line that is not a heading."""
-    return sentences(under_headings(markdown).partition("\n")[0])[0]
+def _opening_sentences(text: str) -> list[str]:
+    """The first sentence of a short text, and its second when the first is a few words of the page's own
+    ("Welcome to Acme.", "Acme GmbH"): where a stub says what it is. A line ends a sentence."""
+    opening = [sentence for line in text.splitlines() if line.strip() for sentence in sentences(line.strip())][:2]
+    return opening if len(opening[0] if opening else "") <= _OPENER_CHARS else opening[:1]
 
 
 def _as_said(text: str) -> str:

@@ -9,7 +9,7 @@ from analysis.domain import SourceSpec
 from analysis.text import join_parts, normalize_text, sentences, under_headings
 from analysis.volatile import VolatileRules, mask_volatile_text
 from crawler.extract.body import charset, check_decoded, decode, sniff_kind
-from crawler.extract.bot_walls import check_plain_error
+from crawler.extract.bot_walls import UNWRITTEN_WORDS, check_plain_error
 from crawler.extract.errors import NO_RULES, ExtractionError
 from crawler.extract.page import html_markdown
 from crawler.extract.pdf import pdf_text
@@ -52,17 +52,44 @@ def extract_parts(parts: Sequence[Part], volatile: VolatileRules = NO_RULES) -> 
 
 
 # All that is left of an application's shell before its script runs, or of a page not yet written, under its
-# headings if it has any ("# Terms of Service" over "Coming soon.").
-_PLACEHOLDER = re.compile(r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please)?|coming\s+soon|under\s+construction"
-                          r"|(?:you\s+need\s+to\s+)?enable\s+javascript(?:\s+to\s+run\s+this\s+app)?"
-                          r"|javascript\s+(?:is\s+)?required)\W*\Z", re.I)
+# headings if it has any ("# Terms of Service" over "Coming soon."), in the languages of bot_walls' stand-ins.
+_PLACEHOLDER = re.compile(
+    r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please)?|(?:you\s+need\s+to\s+)?enable\s+javascript"
+    r"(?:\s+to\s+run\s+this\s+app)?|javascript\s+(?:is\s+)?required"
+    # Loading, and please wait.
+    r"|wird\s+geladen|l[äa]dt|chargement(?:\s+en\s+cours)?|cargando|caricamento(?:\s+in\s+corso)?"
+    r"|(?:bezig\s+met\s+)?laden|(?:a\s+)?carregar|carregando|carregant|загрузка|načítání|načítá\s+se|indlæser"
+    r"|betöltés|bitte\s+warten|veuillez\s+patienter|(?:por\s+favor,?\s+)?espere(?:\s+por\s+favor)?"
+    r"|attendere(?:\s+prego)?|even\s+geduld(?:\s+a\.?u\.?b\.?)?|aguarde|(?:пожалуйста,?\s+)?подождите"
+    r"|čekejte(?:\s+prosím)?|vent\s+venligst|kérjük,?\s+várjon"
+    # Enable JavaScript.
+    r"|(?:bitte\s+)?javascript\s+aktivieren|(?:veuillez\s+)?activer\s+javascript|activez\s+javascript"
+    r"|(?:activa|habilita)\s+javascript|(?:abilita|attiva)\s+javascript|javascript\s+inschakelen"
+    r"|(?:ative|habilite)\s+o\s+javascript|включите\s+javascript|povolte\s+javascript|aktivér\s+javascript"
+    r"|engedélyezze\s+a\s+javascriptet|" + "|".join(UNWRITTEN_WORDS) + r")\W*\Z", re.I)
 # ... or, in a few words, an application's apology for the script it could not run ("JavaScript is required to
 # view this page. Please enable JavaScript in your browser settings.") or a template's filler text.
 _SHELL_WORDS = 300
-_NEEDS_SCRIPT = re.compile(r"(?:enable|turn\s+on|activate|allow)\s+(?:javascript|js|it)(?![\w-])"
+# "it" is JavaScript only in a sentence it opens ("Please enable it."): "… we'll deactivate it", "permissions that allow
+# it to access …", "encourage users to enable it" are real policies' (APPSI-139, ToS;DR; a one-sentence page of each
+# was refused as an application's shell).
+_NEEDS_SCRIPT = re.compile(r"(?<![\w-])(?:enable|turn\s+on|activate|allow)\s+(?:javascript|js)(?![\w-])"
+                           r"|^\W*(?:please\s+)?(?:enable|turn\s+on|activate|allow)\s+it(?![\w-])"
                            r"|\bjavascript\s+(?:is\s+)?(?:required|disabled|not\s+enabled|must\s+be\s+(?:enabled|turned"
                            r"\s+on)|is\s+(?:turned\s+)?off)(?![\w-])|\brequires?\s+javascript(?![\w-])"
-                           r"|\bwith(?:out)?\s+javascript(?:\s+enabled)?(?![\w-])", re.I)
+                           r"|\bwith(?:out)?\s+javascript(?:\s+enabled)?(?![\w-])"
+                           # Asked for, in the other languages: "Bitte aktivieren Sie JavaScript", "Activez
+                           # JavaScript", "Habilita JavaScript", "Schakel JavaScript in", "Включите JavaScript"...
+                           r"|\b(?:aktivier(?:en|e)|aktiv[ée]re?|activ(?:er|ez|a|ar|eu)|habilit(?:a|e|ar)|abilit(?:a|are|i)|attiv(?:a|are|i)"
+                           r"|ativ(?:e|ar|a)|povol(?:te|it)|zapn(?:ěte|out)|включит[еь]|engedélyez(?:ze|d|ni))\s+"
+                           r"(?:(?:sie|bitte|le|el|il|o|a|si)\s+){0,2}javascript"
+                           r"|\bschakel\s+javascript\s+in\b|\bjavascript\s+(?:aktivieren|inschakelen|einschalten)"
+                           # ... or said to be missing: "JavaScript ist deaktiviert", "JavaScript est désactivé".
+                           r"|\bjavascript\s+(?:ist\s+(?:deaktiviert|erforderlich)|est\s+(?:d[ée]sactiv[ée]|requis"
+                           r"|n[ée]cessaire)|est[áa]\s+(?:desactivado|deshabilitado|desativado|desabilitado)"
+                           r"|[èe]\s+(?:disabilitato|disattivato|richiesto)|is\s+(?:uitgeschakeld|vereist)"
+                           r"|отключ[её]н|je\s+(?:vypnut|zakázán)\w*|er\s+(?:deaktiveret|slået\s+fra)"
+                           r"|le\s+van\s+tiltva)", re.I)
 _FILLER_PAGE = 2000
 _FILLER = re.compile(r"\W*lorem\s+ipsum\s+dolor\b", re.I)
 # A title over numbered sections, nothing under them: a skeleton whose text a script loads.

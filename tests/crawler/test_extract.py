@@ -809,6 +809,129 @@ def test_short_real_pages_in_the_words_of_those_stand_ins_are_archived(body):
     assert extract(body).strip()
 
 
+@pytest.mark.parametrize("body", [
+    _page("Account", "<p>When you delete your account, we'll deactivate it and remove all of the content you "
+                     "created.</p>"),
+    _page("Security", "<p>Two Factor Authentication (2FA) is also available on our site and we encourage users to "
+                      "enable it.</p>"),
+    _page("Permissions", "<p>Depending on the User's specific device, this Application may request certain "
+                         "permissions that allow it to access the User's device Data as described below.</p>"),
+])
+def test_a_short_real_page_that_says_enable_it_or_allow_it_is_archived(body):
+    # Real policies' sentences (APPSI-139, ToS;DR): a page of one of them was refused as an application's apology for
+    # its script since the tenth pass ("activate it" inside "deactivate it", "allow it to access…").
+    assert extract(body).strip()
+
+
+# Each family of stand-ins in the languages the real data shows terms tracked in (decision 0013, nineteenth pass):
+# each was archived as a policy's version 1.
+@pytest.mark.parametrize(("body", "kind"), [
+    # The site's host: a domain for sale.
+    (_page("Acme", "<h1>Diese Domain steht zum Verkauf!</h1><p>Jetzt ein Angebot abgeben.</p>"), "http_4xx"),
+    (_page("example.ru продаётся", "<p>Свяжитесь с владельцем домена.</p>"), "http_4xx"),
+    (_page("Acme", "<p>Tato doména je na prodej.</p><p>Kontaktujte majitele.</p>"), "http_4xx"),
+    # A region refused, a session ended, a rate limit.
+    (_page("Acme", "<h1>Dieser Inhalt ist in deinem Land nicht verfügbar</h1><p>Das tut uns leid.</p>"), "http_4xx"),
+    (_page("Acme", "<h1>Ce contenu n’est pas disponible dans votre pays</h1><p>Nous sommes désolés.</p>"), "http_4xx"),
+    (_page("Acme", "<h1>Este contenido no está disponible en tu país</h1><p>Lo sentimos.</p>"), "http_4xx"),
+    (_page("Indisponível no seu país", "<p>Lamentamos o incómodo.</p>"), "http_4xx"),
+    (_page("Acme", "<h1>Сервис недоступен в вашем регионе</h1><p>Приносим извинения.</p>"), "http_4xx"),
+    (_page("Acme", "<h1>Je sessie is verlopen</h1><p>Log opnieuw in om verder te gaan.</p>"), "http_4xx"),
+    (_page("Příliš mnoho požadavků", "<p>Zkuste to prosím později.</p>"), "http_4xx"),
+    # This client refused: its browser, its cookies.
+    (_page("Acme", "<h1>Ihr Browser wird nicht unterstützt</h1><p>Bitte verwenden Sie Chrome oder Firefox.</p>"),
+     "bot_wall"),
+    (_page("Acme", "<h1>Veuillez activer les cookies</h1><p>Ce site a besoin des cookies pour fonctionner.</p>"),
+     "bot_wall"),
+    (_page("Browser non supportato", "<p>Usa Chrome, Firefox o Edge.</p>"), "bot_wall"),
+    (_page("Acme", "<p>Din browser understøttes ikke. Brug Chrome eller Firefox.</p>"), "bot_wall"),
+    (_page("Acme", "<h1>Kérjük, engedélyezze a sütiket</h1><p>Az oldal sütik nélkül nem működik.</p>"), "bot_wall"),
+    (_page("Acme", "<h1>Пожалуйста, включите cookies</h1><p>Без них сайт не работает.</p>"), "bot_wall"),
+    # An error in words.
+    (_page("Acme", "<h1>Что-то пошло не так</h1><p>Попробуйте обновить страницу.</p>"), "http_5xx"),
+    (_page("Acme", "<h1>Něco se pokazilo</h1><p>Zkuste to znovu.</p>"), "http_5xx"),
+    (_page("Acme", "<h1>Ups! Noget gik galt</h1><p>Prøv igen senere.</p>"), "http_5xx"),
+    (_page("Acme", "<p>Hiba történt. Kérjük, próbálja újra később.</p>"), "http_5xx"),
+    (_page("Acme", "<h1>Er ging iets mis</h1><p>Probeer het later opnieuw.</p>"), "http_5xx"),
+    # Maintenance.
+    (_page("Acme", "<h1>Сайт находится на техническом обслуживании</h1><p>Скоро вернёмся.</p>"), "http_5xx"),
+    (_page("Acme", "<h1>Probíhá údržba</h1><p>Brzy jsme zpět.</p>"), "http_5xx"),
+    (_page("Acme", "<p>Siden er midlertidigt nede på grund af vedligeholdelse. Vi er snart tilbage.</p>"), "http_5xx"),
+    (_page("Acme", "<h1>Az oldal karbantartás alatt áll</h1><p>Hamarosan visszatérünk.</p>"), "http_5xx"),
+    # Not written yet, or nothing but an application's shell.
+    (_page("Conditions générales", "<h1>Conditions générales</h1><p>Bientôt disponible.</p>"), "empty"),
+    (_page("Próximamente", "<p>Estamos trabajando en ello.</p>"), "empty"),
+    (_page("Acme", "<h1>Сайт в разработке</h1><p>Заходите позже.</p>"), "empty"),
+    (_page("Acme", "<h1>Stránka je ve výstavbě</h1><p>Děkujeme za trpělivost.</p>"), "empty"),
+    (_page("Acme", "<h1>Kommer snart</h1><p>Vi arbejder på det.</p>"), "empty"),
+    (_page("Acme", "<div id='app'><p>Bitte aktivieren Sie JavaScript, um diese Seite zu nutzen.</p></div>"), "empty"),
+    (_page("Acme", "<div id='app'><p>JavaScript est désactivé. Veuillez activer JavaScript pour continuer.</p></div>"),
+     "empty"),
+    (_page("Acme", "<div id='root'><p>Для работы сайта включите JavaScript.</p></div>"), "empty"),
+    (_page("Acme", "<div id='root'>Cargando...</div>"), "empty"),
+])
+def test_stand_ins_in_other_languages_are_failures_not_the_first_version(body, kind):
+    assert failure(body).kind == kind
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (_page("Acme", "<p>Welcome to Acme. Our site is under construction.</p>"), "empty"),
+    (_page("Acme", "<p>Hello!</p><p>This content is not available in your region.</p>"), "http_4xx"),
+    (_page("Acme GmbH", "<h1>Acme GmbH</h1><p>Willkommen bei Acme! Diese Seite befindet sich im Aufbau.</p>"), "empty"),
+    (_page("Acme", "<p>Bienvenue sur Acme. Le site est actuellement en maintenance.</p>"), "http_5xx"),
+    (_page("Acme", "<p>Добро пожаловать! Что-то пошло не так.</p>"), "http_5xx"),
+])
+def test_a_short_stand_in_whose_message_follows_a_few_words_of_its_own_is_a_failure(body, kind):
+    # "Welcome to Acme. Our site is under construction." was archived: only the first sentence was read (tenth pass).
+    assert failure(body).kind == kind
+
+
+def test_a_plain_text_stand_in_whose_message_follows_its_name_is_a_failure():
+    assert failure(b"Acme Ltd.\nSomething went wrong.", content_type="text/plain").kind == "http_5xx"
+
+
+@pytest.mark.parametrize("body", [
+    # Real policies' sentences about cookies, browsers, regions, maintenance, errors and JavaScript, in the same
+    # languages: the stand-ins' words, never the whole of a title, heading or short page's opening sentence.
+    _page("Datenschutz", "<h1>Cookies</h1><p>Wenn Sie Cookies in Ihrem Browser deaktivieren, funktioniert der "
+                         "Warenkorb nicht.</p>"),
+    _page("Verfügbarkeit", "<h1>Verfügbarkeit</h1><p>Der Dienst ist nicht in allen Ländern verfügbar.</p>"),
+    _page("Nicht verfügbar in Ihrem Land? | Acme Hilfe", "<h1>Länder</h1><p>Wir sind in 30 Ländern tätig.</p>"),
+    _page("Acme Hilfe", "<h1>Browser nicht unterstützt – was tun?</h1><p>Wir unterstützen die zwei letzten "
+                        "Versionen jedes Browsers.</p>"),
+    _page("Cookies", "<h1>Cookies</h1><p>Vous pouvez désactiver les cookies dans les paramètres de votre "
+                     "navigateur.</p>"),
+    _page("Disponibilité", "<p>Le service peut être interrompu pour maintenance ; nous vous prévenons 48 heures à "
+                           "l’avance.</p>"),
+    _page("Privacidad", "<p>Si se produce un error en el pago, te reembolsamos el importe.</p>"),
+    _page("Cookie", "<h1>Cookie</h1><p>Per abilitare i cookie, apri le impostazioni del tuo browser.</p>"),
+    _page("Sessies", "<p>Je sessie verloopt na 30 minuten; daarna moet je opnieuw inloggen.</p>"),
+    _page("Disponibilidade", "<p>O serviço não está disponível em todos os países.</p>"),
+    _page("Политика конфиденциальности", "<h1>Файлы cookie</h1><p>Вы можете отключить файлы cookie в настройках "
+                                         "браузера.</p>"),
+    _page("Доступность", "<p>Сервис может быть недоступен во время технических работ; мы предупреждаем о них "
+                         "заранее.</p>"),
+    _page("Оплата", "<p>Если произошла ошибка при оплате, мы вернём деньги.</p>"),
+    _page("Регламент", "<h1>Технические работы</h1><p>Плановые технические работы мы проводим по воскресеньям с 2:00 "
+                       "до 4:00 и сообщаем о них за неделю.</p>"),
+    _page("Soubory cookies", "<h1>Soubory cookies</h1><p>Používáme cookies; můžete je zakázat v nastavení "
+                             "prohlížeče.</p>"),
+    _page("Údržba", "<h1>Údržba</h1><p>Plánovanou údržbu oznamujeme týden předem.</p>"),
+    _page("Cookies", "<h1>Cookies</h1><p>Hvis du slår cookies fra i din browser, virker kurven ikke.</p>"),
+    _page("Sütik", "<h1>Sütik</h1><p>A sütiket a böngésző beállításaiban letilthatja.</p>"),
+    _page("Szolgáltatás", "<p>Karbantartás alatt a szolgáltatás nem érhető el; erről előre értesítjük.</p>"),
+    _page("Datenschutz", "<p>Unsere Seiten nutzen JavaScript zur Reichweitenmessung; ohne JavaScript findet keine "
+                         "Messung statt.</p>"),
+    # A message's words after a few of the page's own, not the whole of the second sentence, or after a first
+    # sentence of the policy itself.
+    _page("Acme", "<p>Welcome to Acme. Our site is under construction until March, but these terms apply now.</p>"),
+    _page("Acme", "<p>These terms apply to every order placed through the Acme website from 1 March 2027, in every "
+                  "country. Coming soon.</p>"),
+])
+def test_short_real_pages_in_other_languages_near_those_stand_ins_are_archived(body):
+    assert extract(body).strip()
+
+
 def test_a_page_served_as_plain_text_is_read_as_html_when_it_begins_with_markup():
     # Its markup was archived as the policy's words (review of 2026-12-01).
     body = (b"<!-- build 12 -->\n<meta charset=utf-8><title>Terms</title><section><h1>Terms of Service</h1><p>We may "

@@ -213,3 +213,33 @@ def test_a_redirect_with_two_different_locations_is_refused_not_guessed(store, s
     assert [(r.outcome, r.error_kind) for r in results] == [("new_version", None), ("failed", "redirect_refused")]
     assert "2 different Location headers" in results[1].detail
     assert store.history.current_version(results[1].document_id) is None
+
+
+# Stand-ins served with a 200 on a first crawl, in the languages the real data shows terms tracked in (decision 0013,
+# nineteenth pass), beside a short real policy in their words: each stand-in was archived as the policy's version 1.
+STAND_INS = {
+    "/region-de": ("<h1>Dieser Inhalt ist in deinem Land nicht verfügbar</h1><p>Das tut uns leid.</p>", "http_4xx"),
+    "/browser-fr": ("<h1>Votre navigateur n'est plus pris en charge</h1><p>Utilisez Firefox ou Chrome.</p>",
+                    "bot_wall"),
+    "/error-ru": ("<h1>Что-то пошло не так</h1><p>Попробуйте обновить страницу.</p>", "http_5xx"),
+    "/building-cs": ("<p>Vítejte na webu Acme. Stránka je ve výstavbě.</p>", "empty"),
+}
+SHORT_POLICY_DA = ("<h1>Cookies</h1><p>Vi bruger kun nødvendige cookies. Hvis du slår cookies fra i din browser, "
+                   "virker kurven ikke.</p>")
+
+
+def test_stand_ins_in_other_languages_fail_on_a_first_crawl_and_a_short_policy_is_archived(store, site, run_crawl):
+    for path, (body, _kind) in STAND_INS.items():
+        site.set(path, Page(f"<!doctype html><html><head><meta charset='utf-8'><title>Acme</title></head><body>{body}"
+                            "</body></html>".encode()))
+    site.set("/cookies-da", Page(f"<!doctype html><html><head><meta charset='utf-8'><title>Cookies</title></head>"
+                                 f"<body>{SHORT_POLICY_DA}</body></html>".encode()))
+    paths = [*STAND_INS, "/cookies-da"]
+    report = run_crawl(store, [_platform(path.strip("/"), site.url(path)) for path in paths])
+
+    by_url = {d.url: d.id for d in store.catalog.documents()}
+    results = {r.document_id: r for r in report.results}
+    got = {path: (results[by_url[site.url(path)]].outcome, results[by_url[site.url(path)]].error_kind,
+                  store.history.current_version(by_url[site.url(path)]) is None) for path in paths}
+    assert got == {**{path: ("failed", kind, True) for path, (_body, kind) in STAND_INS.items()},
+                   "/cookies-da": ("new_version", None, False)}
