@@ -71,10 +71,10 @@ def _parse(html: str, url: str = "") -> BeautifulSoup:
     if vocabulary:  # its declaration means nothing to the HTML parser, and made BeautifulSoup warn
         html = html[vocabulary.end(1):]
     soup = BeautifulSoup(html, "lxml", element_classes={Tag: _Tag})
-    if vocabulary:
-        _blocks_of_xml(soup)
     _body_from_head(soup)
     _flatten_deep(soup)
+    if vocabulary:
+        _blocks_of_xml(soup)
     return soup
 
 
@@ -87,9 +87,11 @@ _XHTML_PREFIX = re.compile(r"""\bxmlns:([A-Za-z_][\w.-]*)\s*=\s*["']http://www\.
 def _unprefixed_xhtml(html: str) -> str:
     if "xmlns:" not in html[:_SUBSET_SCAN]:
         return html
-    for prefix in {match.group(1) for match in _XHTML_PREFIX.finditer(html[:_SUBSET_SCAN])}:
-        html = re.sub(rf"<(/?){re.escape(prefix)}:(?=[A-Za-z])", r"<\1", html)
-    return html
+    prefixes = sorted({match.group(1) for match in _XHTML_PREFIX.finditer(html[:_SUBSET_SCAN])}, key=len, reverse=True)
+    if not prefixes:
+        return html
+    tags = "|".join(re.escape(prefix) for prefix in prefixes)  # one pass over the page, however many prefixes
+    return re.sub(rf"<(/?)(?:{tags}):(?=[A-Za-z])", r"<\1", html)
 
 
 # A document of another XML vocabulary (``<?xml …?><policy><section><para>…``): its elements are none the HTML parser
@@ -122,7 +124,8 @@ def _blocks_of_xml(soup: BeautifulSoup) -> None:
         if tag.name in _BLOCKS or tag.name in _INLINE or tag.name in _HTML_PARTS:
             continue
         parent = tag.parent
-        if parent is not None and _holds_text(parent, holds_text) and tag.find(True) is None:
+        if parent is not None and _holds_text(parent, holds_text) and not any(
+                isinstance(child, Tag) for child in tag.contents):
             continue
         tag.name = "p" if _holds_text(tag, holds_text) else "div"
 
