@@ -219,8 +219,9 @@ class ShutdownSignals:
 
     @contextmanager
     def handling(self) -> Iterator[ShutdownSignals]:
-        """SIGTERM and SIGINT handled within the block; their previous handlers put back after."""
-        with self._logged.running(wait_seconds=5), signals_handled(self._handle, signal.SIGTERM, signal.SIGINT):
+        """SIGTERM and SIGINT handled within the block; their previous handlers put back after, once the signals'
+        log lines are written (a late signal is still this handler's: noted, not a KeyboardInterrupt)."""
+        with signals_handled(self._handle, signal.SIGTERM, signal.SIGINT), self._logged.running(wait_seconds=5):
             yield self
 
     def _handle(self, signum: int, _frame: Any) -> None:

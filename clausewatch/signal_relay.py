@@ -31,7 +31,11 @@ class SignalRelay:
         self._act = act
         self._name = name
         self._once = once
-        self._requests: SimpleQueue[bool] = SimpleQueue()  # True: act; False: the block ended, the thread ends
+        self._requests = self._queue()
+
+    @staticmethod
+    def _queue() -> SimpleQueue[bool]:
+        return SimpleQueue()  # True: act; False: the block ended, the thread ends
 
     def ask(self) -> None:
         """Have the thread act; takes no lock, so safe in a signal handler."""
@@ -40,21 +44,26 @@ class SignalRelay:
     @contextmanager
     def running(self, *, wait_seconds: float = 0) -> Iterator[SignalRelay]:
         """The relay's thread, from the start of the block to its end, where it acts on what was asked before it
-        ends. A block that ended without an error waits up to ``wait_seconds`` for that."""
-        thread = threading.Thread(target=self._relay, name=self._name, daemon=True)
+        ends. A block that ended without an error waits up to ``wait_seconds`` for that.
+
+        Each block's thread has a queue of its own (what was asked before the block, then during it): a thread still
+        acting after its block ended cannot take the next block's requests, nor that block's thread its end."""
+        requests = self._requests
+        thread = threading.Thread(target=self._relay, args=(requests,), name=self._name, daemon=True)
         thread.start()  # here, not in a handler: starting a thread takes locks of threading's own
         finished = False
         try:
             yield self
             finished = True
         finally:
-            self._requests.put(False)
+            self._requests = self._queue()  # asked from now on: for the next block
+            requests.put(False)
             if finished and wait_seconds:
                 thread.join(wait_seconds)
 
-    def _relay(self) -> None:
+    def _relay(self, requests: SimpleQueue[bool]) -> None:
         acted = False
-        while self._requests.get():  # up to this block's end: none is left over for the next block's thread
+        while requests.get():  # up to this block's end
             if not (acted and self._once):
                 self._act()
                 acted = True

@@ -89,3 +89,25 @@ def test_the_previous_handlers_are_put_back_even_when_the_block_fails():
         assert signal.getsignal(signal.SIGUSR1) is handler and signal.getsignal(signal.SIGUSR2) is handler
         signalled()
     assert (signal.getsignal(signal.SIGUSR1), signal.getsignal(signal.SIGUSR2)) == previous
+
+
+def test_a_thread_still_acting_after_its_block_failed_takes_nothing_of_the_next_block():
+    # One queue for every block: the second block's thread took the first block's end and left, and the first
+    # block's thread, still acting, took the second block's request and dropped it (review of 2026-12-03).
+    acting, go_on = threading.Event(), threading.Event()
+    acted: SimpleQueue[str] = SimpleQueue()
+
+    def act() -> None:
+        acting.set()
+        go_on.wait(HANG_GUARD)
+        acted.put(threading.current_thread().name)
+
+    relay = SignalRelay(act, name="test-relay-blocks", once=True)
+    with pytest.raises(RuntimeError), relay.running(wait_seconds=HANG_GUARD):
+        relay.ask()
+        assert acting.wait(HANG_GUARD)
+        raise RuntimeError("the block fails while its thread acts: it is not waited for")
+    with relay.running(wait_seconds=HANG_GUARD):
+        relay.ask()
+        go_on.set()
+    assert [acted.get(timeout=HANG_GUARD), acted.get(timeout=HANG_GUARD)] == ["test-relay-blocks"] * 2
