@@ -893,6 +893,9 @@ def test_a_plain_text_stand_in_whose_message_follows_its_name_is_a_failure():
 @pytest.mark.parametrize(("body", "kind"), [
     # The whole page is a few words of its own and the message: no document reads so (review of the nineteenth pass).
     (_page("Acme", "<h1>Heading</h1><p>Acme Ltd. Session expired.</p>"), "http_4xx"),
+    # JavaScript asked for by a verb opening the sentence, after "please" at most.
+    (_page("Acme", "<div id='app'><p>Activez JavaScript pour continuer.</p></div>"), "empty"),
+    (_page("Acme", "<div id='app'><p>Por favor, habilita JavaScript para continuar.</p></div>"), "empty"),
 ])
 def test_a_page_that_is_its_name_and_a_message_alone_is_a_failure(body, kind):
     assert failure(body).kind == kind
@@ -920,6 +923,9 @@ _PARAGRAPH = ("<p>We keep your order history for six years to meet our tax oblig
                      "question about your data.</p>"),
     _page("Changelog", "<h1>Heading</h1><p>v2.1: fixed the export.</p><p>It works.</p><p>v2.0: added the export."
                        "</p>"),
+    # ... nor JavaScript asked for by a verb anywhere in a sentence other than English: only one opening it.
+    _page("JavaScript", "<h1>Heading</h1><p>Sie können JavaScript aktivieren oder deaktivieren.</p>"),
+    _page("JavaScript", "<h1>Heading</h1><p>Vous pouvez activer JavaScript dans votre navigateur à tout moment.</p>"),
 ])
 def test_a_short_page_whose_second_sentence_is_not_a_stand_in_message_is_archived(body):
     assert extract(body).strip()
