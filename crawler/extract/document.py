@@ -78,12 +78,12 @@ _NEEDS_SCRIPT = re.compile(r"(?<![\w-])(?:enable|turn\s+on|activate|allow)\s+(?:
                            r"|\bjavascript\s+(?:is\s+)?(?:required|disabled|not\s+enabled|must\s+be\s+(?:enabled|turned"
                            r"\s+on)|is\s+(?:turned\s+)?off)(?![\w-])|\brequires?\s+javascript(?![\w-])"
                            r"|\bwith(?:out)?\s+javascript(?:\s+enabled)?(?![\w-])"
-                           # Asked for, in the other languages, by a verb opening the sentence (after "please" at
-                           # most, or Russian's "Для работы сайта"): "Bitte aktivieren Sie JavaScript", "Activez
-                           # JavaScript", "Habilita JavaScript", "Schakel JavaScript in", "Включите JavaScript"...; not
+                           # Asked for, in the other languages, by a verb opening the sentence or after "please"
+                           # (or Russian's "Для работы сайта"): "Bitte aktivieren Sie JavaScript", "Activez
+                           # JavaScript", "Pour continuer, veuillez activer JavaScript", "Включите JavaScript"...; not
                            # "Sie können JavaScript aktivieren oder deaktivieren", "Vous pouvez activer JavaScript …".
-                           r"|^\W*(?:(?:bitte|veuillez|merci\s+d'|por\s+favor|per\s+favore|si\s+prega\s+di|gelieve"
-                           r"|a\.?u\.?b\.?|prosím|пожалуйста|venligst|kérjük)[\s,]+|для\s+(?:[\w-]+\s+){1,3})?"
+                           r"|(?:^\W*(?:для\s+(?:[\w-]+\s+){1,3})?|(?<!\w)(?:bitte|veuillez|merci\s+d'|por\s+favor"
+                           r"|per\s+favore|si\s+prega\s+di|gelieve|a\.?u\.?b\.?|prosím|пожалуйста|venligst|kérjük)[\s,]+)"
                            r"(?:(?:aktivier(?:en|e)|aktiv[ée]re?|activ(?:er|ez|a|ar|eu)|habilit(?:a|e|ar)|abilit(?:a|are|i)"
                            r"|attiv(?:a|are|i)|ativ(?:e|ar|a)|povol(?:te|it)|zapn(?:ěte|out)|включит[еь]"
                            r"|engedélyez(?:ze|d|ni))\s+(?:(?:sie|bitte|le|el|il|o|a|si)\s+){0,2}javascript"

@@ -893,9 +893,10 @@ def test_a_plain_text_stand_in_whose_message_follows_its_name_is_a_failure():
 @pytest.mark.parametrize(("body", "kind"), [
     # The whole page is a few words of its own and the message: no document reads so (review of the nineteenth pass).
     (_page("Acme", "<h1>Heading</h1><p>Acme Ltd. Session expired.</p>"), "http_4xx"),
-    # JavaScript asked for by a verb opening the sentence, after "please" at most.
+    # JavaScript asked for by a verb opening the sentence, or after "please".
     (_page("Acme", "<div id='app'><p>Activez JavaScript pour continuer.</p></div>"), "empty"),
     (_page("Acme", "<div id='app'><p>Por favor, habilita JavaScript para continuar.</p></div>"), "empty"),
+    (_page("Acme", "<div id='app'><p>Pour continuer, veuillez activer JavaScript.</p></div>"), "empty"),
 ])
 def test_a_page_that_is_its_name_and_a_message_alone_is_a_failure(body, kind):
     assert failure(body).kind == kind
