@@ -284,18 +284,23 @@ UNWRITTEN_WORDS = (
     r"(?:(?:siden|hjemmesiden)\s+er\s+)?under\s+(?:opbygning|konstruktion)|kommer\s+snart",
     r"(?:az\s+oldal\s+)?(?:fejlesztés|építés|felújítás)\s+alatt(?:\s+áll)?|hamarosan(?:\s+(?:érkezik|indul))?",
 )
+_HOST_PAGE = (_whole(*_HOST_WORDS), "http_4xx", "a page of the site's host, not of the site")
+_CLIENT_PAGE = (_whole(*_CLIENT_WORDS), "bot_wall", "a page refusing this client")
 _PLACE_TAKEN = (
-    (_whole(*_HOST_WORDS), "http_4xx", "a page of the site's host, not of the site"),
+    _HOST_PAGE,
     (_whole(*_REFUSAL_WORDS), "http_4xx", "a page refusing the request"),
-    (_whole(*_CLIENT_WORDS), "bot_wall", "a page refusing this client"),
+    _CLIENT_PAGE,
     (_whole(_OOPS + "(?:" + "|".join(_ERROR_WORDS) + ")"), "http_5xx", "an error page"),
     (_whole(*_MAINTENANCE_WORDS), "http_5xx", "a maintenance page"),
     (_whole(*UNWRITTEN_WORDS), "empty", "a page not written yet"),
 )
 # A page this short is a stub: the first sentence under its headings speaks for it too, and the second after a
-# first this short, a few words of the stub's own ("Welcome to Acme. Our site is under construction.").
+# first this short, a few words of the stub's own ("Welcome to Acme. Our site is under construction."), when it is
+# the page's last. Not as a refusal of cookies or a browser (a cookie notice says "This site uses essential cookies
+# only. Please enable cookies.") nor as a web server's page (a changelog's "It works."): those only in first place.
 _STUB_PAGE = 300
 _OPENER_CHARS = 80
+_SAID_SECOND = tuple(rule for rule in _PLACE_TAKEN if rule not in (_HOST_PAGE, _CLIENT_PAGE))
 
 
 def _title(soup: BeautifulSoup) -> str:
@@ -377,11 +382,13 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
         if _SIGN_IN.search(text) and (_PASSWORD_FIELD.search(html) or _SINGLE_SIGN_ON.search(html)):
             raise ExtractionError("http_4xx", f"{url} answered 200 with a sign-in page ({text[:80]!r}): the document "
                                               "is behind a login")
+    second = ""
     if whole_page and len(markdown) < _STUB_PAGE:
-        said.extend(map(_as_said, _opening_sentences(under_headings(markdown))))
-    for text in said:
-        for pattern, kind, what in _PLACE_TAKEN:
-            if pattern.search(text):
+        first, second = map(_as_said, _opening_sentences(under_headings(markdown)))
+        said.append(first)
+    for text, rules in [*((text, _PLACE_TAKEN) for text in said), (second, _SAID_SECOND)]:
+        for pattern, kind, what in rules:
+            if text and pattern.search(text):
                 raise ExtractionError(kind, f"{url} answered 200 with {what} ({text[:80]!r}), not the document")
 
 
@@ -406,17 +413,23 @@ def check_plain_error(text: str, url: str) -> None:
     _check_error_said(first, url, "message")
     if _ERROR_MESSAGE.search(first):
         raise ExtractionError("http_5xx", f"{url} answered 200 with an error message ({first[:80]!r})")
-    opening = [first, *map(_as_said, _opening_sentences(text.strip()))]
-    for pattern, kind, what in _PLACE_TAKEN:
-        if any(map(pattern.search, opening)):
+    opening, second = map(_as_said, _opening_sentences(text.strip()))
+    for rule in _PLACE_TAKEN:
+        pattern, kind, what = rule
+        if pattern.search(first) or pattern.search(opening) or (second and rule in _SAID_SECOND
+                                                                and pattern.search(second)):
             raise ExtractionError(kind, f"{url} answered 200 with {what} ({first[:80]!r}), not the document")
 
 
-def _opening_sentences(text: str) -> list[str]:
-    """The first sentence of a short text, and its second when the first is a few words of the page's own
-    ("Welcome to Acme.", "Acme GmbH"): where a stub says what it is. A line ends a sentence."""
-    opening = [sentence for line in text.splitlines() if line.strip() for sentence in sentences(line.strip())][:2]
-    return opening if len(opening[0] if opening else "") <= _OPENER_CHARS else opening[:1]
+def _opening_sentences(text: str) -> tuple[str, str]:
+    """The first sentence of a short text, and its second ("" if not) when the first is a few words of the page's
+    own ("Welcome to Acme.", "Acme GmbH") and the second is its last: a stub that is its name and what it is. A
+    line ends a sentence. A second followed by more is a document's ("Last updated: …", "Coming soon.", a policy)."""
+    said = [sentence for line in text.splitlines() if line.strip() for sentence in sentences(line.strip())
+            if sentence.strip()]
+    if len(said) == 2 and len(said[0]) <= _OPENER_CHARS:
+        return said[0], said[1]
+    return (said[0] if said else ""), ""
 
 
 def _as_said(text: str) -> str:

@@ -78,12 +78,16 @@ _NEEDS_SCRIPT = re.compile(r"(?<![\w-])(?:enable|turn\s+on|activate|allow)\s+(?:
                            r"|\bjavascript\s+(?:is\s+)?(?:required|disabled|not\s+enabled|must\s+be\s+(?:enabled|turned"
                            r"\s+on)|is\s+(?:turned\s+)?off)(?![\w-])|\brequires?\s+javascript(?![\w-])"
                            r"|\bwith(?:out)?\s+javascript(?:\s+enabled)?(?![\w-])"
-                           # Asked for, in the other languages: "Bitte aktivieren Sie JavaScript", "Activez
-                           # JavaScript", "Habilita JavaScript", "Schakel JavaScript in", "Включите JavaScript"...
-                           r"|\b(?:aktivier(?:en|e)|aktiv[ée]re?|activ(?:er|ez|a|ar|eu)|habilit(?:a|e|ar)|abilit(?:a|are|i)|attiv(?:a|are|i)"
-                           r"|ativ(?:e|ar|a)|povol(?:te|it)|zapn(?:ěte|out)|включит[еь]|engedélyez(?:ze|d|ni))\s+"
-                           r"(?:(?:sie|bitte|le|el|il|o|a|si)\s+){0,2}javascript"
-                           r"|\bschakel\s+javascript\s+in\b|\bjavascript\s+(?:aktivieren|inschakelen|einschalten)"
+                           # Asked for, in the other languages, by a verb opening the sentence or after "please"
+                           # (or Russian's "Для работы сайта"): "Bitte aktivieren Sie JavaScript", "Activez
+                           # JavaScript", "Pour continuer, veuillez activer JavaScript", "Включите JavaScript"...; not
+                           # "Sie können JavaScript aktivieren oder deaktivieren", "Vous pouvez activer JavaScript …".
+                           r"|(?:^\W*(?:для\s+(?:[\w-]+\s+){1,3})?|(?<!\w)(?:bitte|veuillez|merci\s+d'|por\s+favor"
+                           r"|per\s+favore|si\s+prega\s+di|gelieve|a\.?u\.?b\.?|prosím|пожалуйста|venligst|kérjük)[\s,]+)"
+                           r"(?:(?:aktivier(?:en|e)|aktiv[ée]re?|activ(?:er|ez|a|ar|eu)|habilit(?:a|e|ar)|abilit(?:a|are|i)"
+                           r"|attiv(?:a|are|i)|ativ(?:e|ar|a)|povol(?:te|it)|zapn(?:ěte|out)|включит[еь]"
+                           r"|engedélyez(?:ze|d|ni))\s+(?:(?:sie|bitte|le|el|il|o|a|si)\s+){0,2}javascript"
+                           r"|schakel\s+javascript\s+in\b|javascript\s+(?:aktivieren|inschakelen|einschalten))"
                            # ... or said to be missing: "JavaScript ist deaktiviert", "JavaScript est désactivé".
                            r"|\bjavascript\s+(?:ist\s+(?:deaktiviert|erforderlich)|est\s+(?:d[ée]sactiv[ée]|requis"
                            r"|n[ée]cessaire)|est[áa]\s+(?:desactivado|deshabilitado|desativado|desabilitado)"

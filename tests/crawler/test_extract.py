@@ -890,6 +890,53 @@ def test_a_plain_text_stand_in_whose_message_follows_its_name_is_a_failure():
     assert failure(b"Acme Ltd.\nSomething went wrong.", content_type="text/plain").kind == "http_5xx"
 
 
+@pytest.mark.parametrize(("body", "kind"), [
+    # The whole page is a few words of its own and the message: no document reads so (review of the nineteenth pass).
+    (_page("Acme", "<h1>Heading</h1><p>Acme Ltd. Session expired.</p>"), "http_4xx"),
+    # JavaScript asked for by a verb opening the sentence, or after "please".
+    (_page("Acme", "<div id='app'><p>Activez JavaScript pour continuer.</p></div>"), "empty"),
+    (_page("Acme", "<div id='app'><p>Por favor, habilita JavaScript para continuar.</p></div>"), "empty"),
+    (_page("Acme", "<div id='app'><p>Pour continuer, veuillez activer JavaScript.</p></div>"), "empty"),
+])
+def test_a_page_that_is_its_name_and_a_message_alone_is_a_failure(body, kind):
+    assert failure(body).kind == kind
+
+
+_PARAGRAPH = ("<p>We keep your order history for six years to meet our tax obligations, and delete your account data "
+              "within 30 days of a request.</p>")
+
+
+@pytest.mark.parametrize("body", [
+    # Review of the nineteenth pass: each was archived at 0a08bfc and refused by its second sentence's rule. A short
+    # page's second sentence speaks for it only as its last, and never as a cookie or browser refusal (a cookie notice
+    # says "please enable cookies") or a web server's page ("It works." in a changelog).
+    _page("Cookies", "<h1>Heading</h1><p>We use only essential cookies. Cookies are required. You can delete them in "
+                     "your browser.</p>"),
+    _page("Cookies", "<h1>Heading</h1><p>This site uses essential cookies only. Please enable cookies.</p>"),
+    _page("Cookies", "<h1>Heading</h1><p>Ce site utilise des cookies essentiels. Veuillez activer les cookies. Vous "
+                     "pouvez les supprimer à tout moment.</p>"),
+    _page("Cookies", "<h1>Heading</h1><p>Vi bruger kun nødvendige cookies. Slå cookies til. Du kan slette dem i din "
+                     "browser.</p>"),
+    _page("Browsers", "<h1>Heading</h1><p>We support the two latest versions of Chrome and Firefox. Please update "
+                      "your browser. Older ones may not work.</p>"),
+    _page("Terms", "<h1>Heading</h1><p>Last updated: 1 March 2025</p><p>Coming soon.</p>" + _PARAGRAPH),
+    _page("Privacy", "<h1>Heading</h1><p>Privacy policy</p><p>Coming soon</p><p>Contact privacy@acme.com with any "
+                     "question about your data.</p>"),
+    _page("Changelog", "<h1>Heading</h1><p>v2.1: fixed the export.</p><p>It works.</p><p>v2.0: added the export."
+                       "</p>"),
+    # ... nor JavaScript asked for by a verb anywhere in a sentence other than English: only one opening it.
+    _page("JavaScript", "<h1>Heading</h1><p>Sie können JavaScript aktivieren oder deaktivieren.</p>"),
+    _page("JavaScript", "<h1>Heading</h1><p>Vous pouvez activer JavaScript dans votre navigateur à tout moment.</p>"),
+])
+def test_a_short_page_whose_second_sentence_is_not_a_stand_in_message_is_archived(body):
+    assert extract(body).strip()
+
+
+def test_a_plain_text_whose_second_line_is_followed_by_more_is_archived():
+    text = b"Acme Ltd.\nSomething went wrong.\nIf you find a bug in our terms, write to legal@acme.com."
+    assert extract(text, content_type="text/plain").strip()
+
+
 @pytest.mark.parametrize("body", [
     # Real policies' sentences about cookies, browsers, regions, maintenance, errors and JavaScript, in the same
     # languages: the stand-ins' words, never the whole of a title, heading or short page's opening sentence.
