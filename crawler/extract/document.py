@@ -54,7 +54,7 @@ def extract_parts(parts: Sequence[Part], volatile: VolatileRules = NO_RULES) -> 
 # All that is left of an application's shell before its script runs, or of a page not yet written, under its
 # headings if it has any ("# Terms of Service" over "Coming soon."), in the languages of bot_walls' stand-ins.
 _PLACEHOLDER = re.compile(
-    r"\W*(?:loading|please\s+wait|one\s+moment(?:\s+please)?|(?:you\s+need\s+to\s+)?enable\s+javascript"
+    r"\W*+(?:loading|please\s+wait|one\s+moment(?:\s+please)?|(?:you\s+need\s+to\s+)?enable\s+javascript"
     r"(?:\s+to\s+run\s+this\s+app)?|javascript\s+(?:is\s+)?required"
     # Loading, and please wait.
     r"|wird\s+geladen|l[äa]dt|chargement(?:\s+en\s+cours)?|cargando|caricamento(?:\s+in\s+corso)?"
