@@ -25,7 +25,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, fields, is_dataclass
 from dataclasses import replace as replace_fields
 from datetime import UTC, datetime, timedelta
-from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from clausewatch.app import Selection, first_few, new_holder, selection_problem, utcnow
@@ -213,9 +212,7 @@ class ShutdownSignals:
         self.requested: str | None = None
         self.on_signal: list[Callable[[], None]] = []
         self._interruptible = False
-        self._received: SimpleQueue[str] = SimpleQueue()  # the signals' names, one a request of the relay's
-        self._logged = SignalRelay(lambda: log.warning("received %s: stopping", self._received.get()),
-                                   name="shutdown-log")
+        self._logged = SignalRelay(lambda name: log.warning("received %s: stopping", name), name="shutdown-log")
 
     @contextmanager
     def handling(self) -> Iterator[ShutdownSignals]:
@@ -227,8 +224,7 @@ class ShutdownSignals:
     def _handle(self, signum: int, _frame: Any) -> None:
         first = self.requested is None
         self.requested = signal.Signals(signum).name
-        self._received.put(self.requested)
-        self._logged.ask()
+        self._logged.ask(self.requested)
         if not first:
             return
         for callback in self.on_signal:

@@ -20,26 +20,27 @@ from typing import Any
 
 
 class SignalRelay:
-    """Calls ``act`` in a thread named ``name`` when asked, from a signal handler or anywhere.
+    """Calls ``act`` in a thread named ``name`` when asked, from a signal handler or anywhere, with what the request
+    carries (``ask(*args)``: the signal's name, say).
 
     ``once``: the thread acts on the first request of a :meth:`running` block
     and drops the others; otherwise it acts on each. Requests made while no
     block runs wait for the next.
     """
 
-    def __init__(self, act: Callable[[], object], *, name: str, once: bool = False) -> None:
+    def __init__(self, act: Callable[..., object], *, name: str, once: bool = False) -> None:
         self._act = act
         self._name = name
         self._once = once
         self._requests = self._queue()
 
     @staticmethod
-    def _queue() -> SimpleQueue[bool]:
-        return SimpleQueue()  # True: act; False: the block ended, the thread ends
+    def _queue() -> SimpleQueue[tuple[object, ...] | None]:
+        return SimpleQueue()  # a request's arguments; None: the block ended, the thread ends
 
-    def ask(self) -> None:
-        """Have the thread act; takes no lock, so safe in a signal handler."""
-        self._requests.put(True)
+    def ask(self, *args: object) -> None:
+        """Have the thread act on ``args``; takes no lock, so safe in a signal handler."""
+        self._requests.put(args)
 
     @contextmanager
     def running(self, *, wait_seconds: float = 0) -> Iterator[SignalRelay]:
@@ -57,15 +58,15 @@ class SignalRelay:
             finished = True
         finally:
             self._requests = self._queue()  # asked from now on: for the next block
-            requests.put(False)
+            requests.put(None)
             if finished and wait_seconds:
                 thread.join(wait_seconds)
 
-    def _relay(self, requests: SimpleQueue[bool]) -> None:
+    def _relay(self, requests: SimpleQueue[tuple[object, ...] | None]) -> None:
         acted = False
-        while requests.get():  # up to this block's end
+        while (args := requests.get()) is not None:  # up to this block's end
             if not (acted and self._once):
-                self._act()
+                self._act(*args)
                 acted = True
 
 
