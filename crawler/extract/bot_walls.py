@@ -386,10 +386,19 @@ def check_error_page(soup: BeautifulSoup, html: str, markdown: str, url: str, *,
     if whole_page and len(markdown) < _STUB_PAGE:
         first, second = map(_as_said, _opening_sentences(under_headings(markdown)))
         said.append(first)
+    if taken := _place_taken(said, second):
+        kind, what, text = taken
+        raise ExtractionError(kind, f"{url} answered 200 with {what} ({text[:80]!r}), not the document")
+
+
+def _place_taken(said: list[str], second: str) -> tuple[str, str, str] | None:
+    """The failure kind, what the page is and the words that say it, when one of ``said`` (a title, a heading, a
+    first sentence) says a stand-in's words, or ``second`` (a short page's second sentence) those read there."""
     for text, rules in [*((text, _PLACE_TAKEN) for text in said), (second, _SAID_SECOND)]:
         for pattern, kind, what in rules:
             if text and pattern.search(text):
-                raise ExtractionError(kind, f"{url} answered 200 with {what} ({text[:80]!r}), not the document")
+                return kind, what, text
+    return None
 
 
 def _check_error_said(text: str, url: str, page: str = "page") -> None:
@@ -414,11 +423,9 @@ def check_plain_error(text: str, url: str) -> None:
     if _ERROR_MESSAGE.search(first):
         raise ExtractionError("http_5xx", f"{url} answered 200 with an error message ({first[:80]!r})")
     opening, second = map(_as_said, _opening_sentences(text.strip()))
-    for rule in _PLACE_TAKEN:
-        pattern, kind, what = rule
-        if pattern.search(first) or pattern.search(opening) or (second and rule in _SAID_SECOND
-                                                                and pattern.search(second)):
-            raise ExtractionError(kind, f"{url} answered 200 with {what} ({first[:80]!r}), not the document")
+    if taken := _place_taken([first, opening], second):
+        kind, what, _text = taken
+        raise ExtractionError(kind, f"{url} answered 200 with {what} ({first[:80]!r}), not the document")
 
 
 def _opening_sentences(text: str) -> tuple[str, str]:
