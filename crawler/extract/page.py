@@ -87,7 +87,7 @@ _XHTML_PREFIX = re.compile(r"""\bxmlns:([A-Za-z_][\w.-]*)\s*=\s*["']http://www\.
 def _unprefixed_xhtml(html: str) -> str:
     if "xmlns:" not in html[:_SUBSET_SCAN]:
         return html
-    prefixes = sorted({match.group(1) for match in _XHTML_PREFIX.finditer(html[:_SUBSET_SCAN])}, key=len, reverse=True)
+    prefixes = {match.group(1) for match in _XHTML_PREFIX.finditer(html[:_SUBSET_SCAN])}
     if not prefixes:
         return html
     tags = "|".join(re.escape(prefix) for prefix in prefixes)  # one pass over the page, however many prefixes
@@ -109,7 +109,7 @@ _HTML_PARTS = frozenset({"html", "head", "body", "title", "meta", "link", "style
 def _xml_vocabulary(html: str) -> re.Match[str] | None:
     """The match of an XML document's declaration and first element, when that element is none of HTML's."""
     root = _XML_ROOT.match(html[:_SUBSET_SCAN])
-    return root if root is not None and root.group(2).lower() not in _BLOCKS | _INLINE | _HTML_PARTS else None
+    return root if root is not None and root.group(2).lower() not in _HTML_NAMES else None
 
 
 def _blocks_of_xml(soup: BeautifulSoup) -> None:
@@ -121,7 +121,7 @@ def _blocks_of_xml(soup: BeautifulSoup) -> None:
     """
     holds_text = {}  # by id: whether an element has text of its own, asked once per parent, however many children
     for tag in soup.find_all(True):
-        if tag.name in _BLOCKS or tag.name in _INLINE or tag.name in _HTML_PARTS:
+        if tag.name in _HTML_NAMES:
             continue
         parent = tag.parent
         if parent is not None and _holds_text(parent, holds_text) and not any(
@@ -189,6 +189,8 @@ def _flatten_deep(soup: BeautifulSoup) -> None:
 _BLOCKS = frozenset({"p", "div", "li", "dd", "dt", "td", "th", "tr", "section", "article", "blockquote", "pre",
                      "header", "footer", "main", "aside", "nav", "ul", "ol", "dl", "table", "form", "fieldset",
                      "figure", "figcaption", "address", "details", "summary", *HEADINGS})
+# Every element named as HTML's, which an XML vocabulary's document keeps as HTML reads it.
+_HTML_NAMES = _BLOCKS | _INLINE | _HTML_PARTS
 
 
 def _text_blocks(top: Tag) -> list[tuple[str, str]]:
